@@ -1,0 +1,26 @@
+"""The in-kernel agent: providers, the tool registry, the loop, magics and report export.
+
+Names are resolved lazily so that `import kenkyu.assistant` costs nothing until something is used.
+"""
+
+import importlib
+
+_LAZY = {
+    "tool": "kenkyu.assistant.registry",
+    "Tool": "kenkyu.assistant.registry",
+    "ToolRegistry": "kenkyu.assistant.registry",
+    "Agent": "kenkyu.assistant.agent",
+    "Budget": "kenkyu.assistant.agent",
+    "AssistantSession": "kenkyu.assistant.session",
+    "ProviderConfig": "kenkyu.assistant.config",
+    "make_provider": "kenkyu.assistant.providers",
+    "export_report": "kenkyu.assistant.export",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'kenkyu.assistant' has no attribute {name!r}")

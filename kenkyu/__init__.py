@@ -1,0 +1,28 @@
+"""kenkyu (研究): a research assistant that lives inside Jupyter.
+
+`%load_ext kenkyu` registers the magics. Everything heavy (providers, domain tools, OpenMM, torch)
+is imported on first use, so loading the extension stays fast.
+"""
+
+from kenkyu._version import __version__
+
+__all__ = ["__version__", "export_report", "load_ipython_extension", "unload_ipython_extension"]
+
+
+def load_ipython_extension(ipython):
+    from kenkyu.assistant.magics import register
+
+    register(ipython)
+
+
+def unload_ipython_extension(ipython):
+    from kenkyu.assistant.magics import unregister
+
+    unregister(ipython)
+
+
+def export_report(*args, **kwargs):
+    """Write a clean, executable report notebook; see `kenkyu.assistant.export.export_report`."""
+    from kenkyu.assistant.export import export_report as _export_report
+
+    return _export_report(*args, **kwargs)

@@ -1,0 +1,1 @@
+"""kenkyu.kernels_md: a dataflow-partitioned force backend for OpenMM, after MDGRAPE-5."""
