@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
@@ -254,14 +255,26 @@ def _schemable(annotation):
         except Exception:
             return False
 
+    args = typing.get_args(annotation)
+    is_union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    if is_union:
+        kept = [a for a in args if ok(a)]
+        if kept and all(_is_stringlike(a) for a in kept if a is not type(None)):
+            # str | os.PathLike | Path: one string for the LLM (the function still accepts all three).
+            return str | None if type(None) in kept else str
+        if kept and len(kept) < len(args):
+            return typing.Union[tuple(kept)] if len(kept) > 1 else kept[0]
     if ok(annotation):
         return annotation
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType", None)) and args:
-        kept = [a for a in args if ok(a)]
-        if kept:
-            return typing.Union[tuple(kept)] if len(kept) > 1 else kept[0]
     return str
+
+
+def _is_stringlike(tp) -> bool:
+    import os
+    import pathlib
+
+    return tp is str or tp is os.PathLike or (isinstance(tp, type) and issubclass(tp, pathlib.PurePath)) or \
+        typing.get_origin(tp) is os.PathLike
 
 
 def _strip_titles(schema):

@@ -1,0 +1,63 @@
+"""Action cells: a tool call written as the plain public Python call that a person would type.
+
+``rg = kenkyu.tools.analysis.radius_of_gyration(trajectory='run/trajectory.dcd')`` is both what the
+agent runs and what the report re-runs without any LLM.
+"""
+
+from __future__ import annotations
+
+import enum
+import keyword
+import os
+import pprint
+import re
+from typing import Iterable
+
+CELL_MARK = "kenkyu"  # metadata key on every cell the agent writes
+
+
+def python_literal(value) -> str:
+    """A Python literal for a JSON-ish value (paths become strings, enums their values)."""
+    return pprint.pformat(_plain(value), width=100, sort_dicts=False)
+
+
+def _plain(value):
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    raise TypeError(f"cannot write {type(value).__name__} into an action cell; tools take JSON-like arguments")
+
+
+def fresh_variable(base: str, taken: Iterable[str]) -> str:
+    """``base``, or ``base_2``, ``base_3``... whichever is not already taken in the kernel."""
+    base = re.sub(r"\W", "_", base).strip("_") or "result"
+    if base[0].isdigit() or keyword.iskeyword(base):
+        base = f"{base}_result"
+    taken = set(taken)
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}_{n}" in taken:
+        n += 1
+    return f"{base}_{n}"
+
+
+def action_code(tool, arguments: dict, variable: str) -> str:
+    """The source of the action cell for one tool call."""
+    if arguments:
+        args = ",\n    ".join(f"{name}={python_literal(value)}" for name, value in arguments.items())
+        call = f"{tool.qualified_call}(\n    {args},\n)" if len(args) > 60 else f"{tool.qualified_call}({args.replace(chr(10) + '    ', ' ')})"
+    else:
+        call = f"{tool.qualified_call}()"
+    return f"import {tool.module}\n\n{variable} = {call}\n{variable}"
+
+
+def cell_metadata(tool, call_id: str, variable: str, provider: str | None = None) -> dict:
+    return {CELL_MARK: {"agent": True, "tool": tool.name, "call_id": call_id, "variable": variable, "model": provider}}

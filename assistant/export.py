@@ -1,0 +1,238 @@
+"""Executable reports: the notebook's record without the LLM.
+
+``%%ask`` cells are replaced by what they produced: the question as narrative, the model's
+explanations as Markdown and each tool call as the plain public call that computed it. Cells that
+only configure kenkyu are dropped. A papermill-style ``parameters`` cell and a provenance section
+(package versions, models, seeds, timestamps) are added; the result validates with nbformat,
+re-executes with nbclient in a fresh kernel with no LLM configured, and is written atomically as
+.ipynb and HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import os
+import platform
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from kenkyu.assistant.cells import python_literal
+from kenkyu.assistant.secrets import redact_obj
+from kenkyu.assistant.session import RECORD_MIME
+
+_ASK = re.compile(r"^\s*%%?ask\b")
+_KENKYU_LINE = re.compile(r"^\s*%(load_ext|reload_ext)\s+kenkyu\s*$|^\s*%kenkyu\b.*$")
+_PROVENANCE_PACKAGES = (
+    "kenkyu", "numpy", "pandas", "matplotlib", "openmm", "pdbfixer", "mdtraj", "nglview", "torch",
+    "transformers", "fair-esm", "llama-index-core", "chromadb", "llama-cpp-python", "numba", "dask",
+    "ipykernel", "nbclient",
+)
+# Variables that would point a re-run at an LLM; the report must not need one.
+_LLM_ENV = re.compile(r"^(KENKYU_(PROVIDER|MODEL|BASE_URL|REPLAY|API_KEY_ENV)|.*_API_KEY)$")
+
+
+@dataclass
+class ReportPaths:
+    ipynb: Path
+    html: Path | None
+    executed: bool
+
+    def __str__(self) -> str:
+        lines = [f"report notebook: {self.ipynb}"]
+        if self.html:
+            lines.append(f"report HTML    : {self.html}")
+        lines.append("re-executed from a fresh kernel: " + ("yes" if self.executed else "no"))
+        return "\n".join(lines)
+
+
+class ReportExecutionError(RuntimeError):
+    """The report did not re-run cleanly; the partially executed report is still written for inspection."""
+
+
+def export_report(notebook, output=None, *, execute: bool = True, html: bool = True, timeout: int = 1800,
+                  kernel_name: str | None = None, title: str | None = None) -> ReportPaths:
+    """Write a clean, executable report notebook from a notebook that used kenkyu.
+
+    Parameters
+    ----------
+    notebook
+        Path of the source notebook (saved, with the outputs of its ``%%ask`` cells).
+    output
+        Where to write the report; defaults to ``<name>.report.ipynb`` beside the source.
+    execute
+        Re-run the report in a fresh kernel (no LLM configured) so its outputs are its own.
+    html
+        Also write an HTML rendering next to the .ipynb.
+    """
+    import nbformat
+
+    source_path = Path(notebook)
+    if not source_path.exists():
+        raise FileNotFoundError(f"no notebook at {source_path}; save the notebook first, then export it")
+    source = nbformat.read(source_path, as_version=4)
+    out_path = Path(output) if output else source_path.with_name(f"{source_path.stem}.report.ipynb")
+    report = build_report(source, title or f"Report: {source_path.stem}", source_path.name)
+    nbformat.validate(report)
+
+    executed = False
+    if execute:
+        error = _execute(report, out_path.parent.resolve(), timeout, kernel_name)
+        executed = error is None
+    _write_atomically(out_path, nbformat.writes(report))
+    html_path = None
+    if html:
+        from nbconvert import HTMLExporter
+
+        body, _ = HTMLExporter().from_notebook_node(report)
+        html_path = out_path.with_suffix(".html")
+        _write_atomically(html_path, body)
+    if execute and not executed:
+        raise ReportExecutionError(
+            f"the report did not re-run cleanly: {error}. It was written to {out_path} so you can see which cell failed."
+        )
+    return ReportPaths(out_path, html_path, executed)
+
+
+def build_report(source, title: str, source_name: str = "notebook"):
+    import nbformat.v4 as v4
+
+    records = []
+    body = []
+    for cell in source.cells:
+        if cell.cell_type == "code" and _ASK.match(cell.source):
+            record = _record_of(cell)
+            if record is None:
+                body.append(v4.new_markdown_cell(f"*Unanswered question (never run):*\n\n> {_question(cell.source)}"))
+                continue
+            records.append(record)
+            body.extend(_cells_from_record(record))
+        elif cell.cell_type == "code":
+            kept = "\n".join(line for line in cell.source.splitlines() if not _KENKYU_LINE.match(line)).strip()
+            if not kept:
+                continue
+            new = v4.new_code_cell(kept, metadata=dict(cell.metadata))
+            new.outputs = [o for o in cell.get("outputs", []) if RECORD_MIME not in o.get("data", {})]
+            body.append(new)
+        else:
+            body.append(cell)
+
+    exported = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    intro = v4.new_markdown_cell(
+        f"# {title}\n\nGenerated by kenkyu from `{source_name}` on {exported}. "
+        "Every result below is computed by the code cells; re-running this notebook needs no LLM."
+    )
+    parameters = {}
+    for record in records:
+        parameters.update(record.get("variables", {}))
+    param_source = "# Parameters (papermill can override these)\n" + "\n".join(
+        f"{name} = {python_literal(value)}" for name, value in parameters.items()
+    )
+    param_cell = v4.new_code_cell(param_source.strip(), metadata={"tags": ["parameters"]})
+    provenance = _provenance(records, body, exported)
+    cells = [intro, param_cell, *body, v4.new_markdown_cell(_provenance_markdown(provenance))]
+    report = v4.new_notebook(cells=cells, metadata=dict(source.metadata))
+    report.metadata.pop("kenkyu", None)
+    report.metadata["kenkyu"] = {"report": True, "provenance": provenance}
+    import nbformat
+
+    return nbformat.from_dict(redact_obj(report))
+
+
+def _record_of(cell) -> dict | None:
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if RECORD_MIME in data:
+            return data[RECORD_MIME]
+    return None
+
+
+def _question(source: str) -> str:
+    return _ASK.sub("", source, count=1).strip()
+
+
+def _cells_from_record(record: dict) -> list:
+    import nbformat.v4 as v4
+
+    cells = [v4.new_markdown_cell("**Question.** " + record["prompt"].replace("\n", "\n> "))]
+    for item in record["cells"]:
+        if item["cell_type"] == "markdown":
+            cells.append(v4.new_markdown_cell(item["source"], metadata=item.get("metadata", {})))
+        else:
+            cell = v4.new_code_cell(item["source"], metadata=item.get("metadata", {}))
+            cell.outputs = [nbformat_output(o) for o in item.get("outputs", [])]
+            cells.append(cell)
+    return cells
+
+
+def nbformat_output(output: dict):
+    from nbformat import from_dict
+
+    return from_dict(output)
+
+
+def record_as_code(record: dict) -> str:
+    """One cell's worth of the record, for ``%kenkyu cells``: narrative as comments, then the calls."""
+    parts = []
+    for item in record["cells"]:
+        if item["cell_type"] == "markdown":
+            parts.append("\n".join(f"# {line}" for line in item["source"].splitlines()))
+        else:
+            parts.append(item["source"])
+    return "\n\n".join(parts)
+
+
+def _provenance(records: list[dict], body: list, exported: str) -> dict:
+    versions = {"python": platform.python_version()}
+    for package in _PROVENANCE_PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    seeds = sorted({int(m) for c in body if c.cell_type == "code" for m in re.findall(r"\bseed=(\d+)", c.source)})
+    return {
+        "exported": exported,
+        "platform": platform.platform(),
+        "versions": versions,
+        "models": sorted({f"{r.get('provider')} ({r.get('model')})" for r in records}),
+        "asks": [{"prompt": r["prompt"][:200], "started": r.get("started"), "finished": r.get("finished")} for r in records],
+        "seeds": seeds,
+    }
+
+
+def _provenance_markdown(p: dict) -> str:
+    lines = ["## Provenance", "", f"Exported {p['exported']} on `{p['platform']}`.", ""]
+    if p["models"]:
+        lines.append("Models that wrote the action cells (not needed to re-run): " + ", ".join(p["models"]))
+    if p["seeds"]:
+        lines.append("Seeds: " + ", ".join(str(s) for s in p["seeds"]))
+    lines += ["", "| package | version |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in p["versions"].items()]
+    if p["asks"]:
+        lines += ["", "| question | asked | answered |", "|---|---|---|"]
+        lines += [f"| {a['prompt'][:80]} | {a['started']} | {a['finished']} |" for a in p["asks"]]
+    return "\n".join(lines)
+
+
+def _execute(report, cwd: Path, timeout: int, kernel_name: str | None) -> str | None:
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    env = {k: v for k, v in os.environ.items() if not _LLM_ENV.match(k)}
+    env["KENKYU_PROVIDER"] = "none"
+    name = kernel_name or report.metadata.get("kernelspec", {}).get("name") or "python3"
+    client = NotebookClient(report, timeout=timeout, kernel_name=name, resources={"metadata": {"path": str(cwd)}})
+    try:
+        client.execute(env=env)
+    except CellExecutionError as exc:
+        return str(exc).splitlines()[0] if str(exc) else "a cell raised an error"
+    return None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(handle.name, path)

@@ -1,0 +1,206 @@
+"""``%%ask``, ``%ask`` and ``%kenkyu``.
+
+Without the JupyterLab sidebar (plain IPython, nbclient, VS Code) the magic runs the tools in place,
+shows each step in its output, records the action cells in the output (so the notebook file keeps
+them and ``export_report`` can turn them into ordinary cells), and offers them for insertion with
+``%kenkyu cells``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+
+from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class, no_var_expand
+
+from kenkyu.assistant.session import RECORD_MIME, get_session, interpolate
+
+
+@magics_class
+class KenkyuMagics(Magics):
+    @no_var_expand
+    @line_cell_magic
+    def ask(self, line: str, cell: str | None = None):
+        """Ask the research assistant. ``%ask question`` or ``%%ask`` with the question in the cell.
+
+        ``{name}`` in the question is replaced by the kernel variable ``name``.
+        """
+        text = line if cell is None else (cell if not line.strip() else f"{line.strip()}\n{cell}")
+        if not text.strip():
+            print("Usage: %ask <question>   or   %%ask followed by the question in the cell body")
+            return
+        session = get_session(self.shell)
+        prompt, variables = interpolate(text.strip(), session.namespace)
+        self._run(session, prompt, variables)
+
+    def _run(self, session, prompt, variables):
+        from IPython.display import display
+
+        from kenkyu.assistant.render import NotebookRenderer
+
+        renderer = NotebookRenderer(rich=_rich_frontend(self.shell))
+        renderer.header(session.settings.provider.describe())
+        for event in session.ask(prompt, variables=variables, approver=self._approve):
+            renderer(event)
+        record = session.records[-1]
+        code_cells = sum(1 for c in record["cells"] if c["cell_type"] == "code")
+        summary = (
+            f"<sub>kenkyu recorded {code_cells} action cell(s) in this output. "
+            "`%kenkyu cells` inserts them as cells; `%kenkyu export` writes a report.</sub>"
+        )
+        if _rich_frontend(self.shell):
+            display({RECORD_MIME: record, "text/markdown": summary}, raw=True)
+
+    def _approve(self, call, tool, code) -> bool:
+        """Ask on the kernel's stdin when the front end allows it; otherwise decline, saying how to allow."""
+        from IPython.core.error import StdinNotImplementedError
+
+        try:
+            answer = input(f"Run {tool.name}? It {'writes files' if tool.writes_files else 'computes'}. [y/N] ")
+        except (StdinNotImplementedError, EOFError, OSError):
+            print(
+                f"{tool.name} needs approval, and this front end cannot ask. "
+                "Approve in the kenkyu sidebar, or allow tools with `%kenkyu approval auto`."
+            )
+            return False
+        return answer.strip().lower() in ("y", "yes")
+
+    @no_var_expand
+    @line_magic
+    def kenkyu(self, line: str):
+        """Configure and inspect the assistant. ``%kenkyu help`` lists the subcommands."""
+        parser = _parser()
+        try:
+            args = parser.parse_args(shlex.split(line))
+        except SystemExit:
+            return
+        except argparse.ArgumentError as exc:
+            print(f"{exc}\n\n{parser.format_usage()}")
+            return
+        session = get_session(self.shell)
+        command = args.command or "status"
+        return getattr(self, f"_cmd_{command.replace('-', '_')}")(session, args)
+
+    # -- %kenkyu subcommands ------------------------------------------------------------------------
+    def _cmd_status(self, session, args):
+        s = session.settings
+        print(f"provider : {s.provider.describe()}")
+        print(f"approval : {s.approval}")
+        print(f"budget   : {s.max_steps} steps, {s.max_tokens:,} tokens, {s.max_seconds:g} s")
+        print(f"history  : {len(session.history)} messages, {len(session.records)} asks")
+
+    def _cmd_help(self, session, args):
+        _parser().print_help()
+
+    def _cmd_provider(self, session, args):
+        changes = dict(provider=args.name, model=args.model, base_url=args.base_url, api_key_env=args.api_key_env,
+                       timeout_s=args.timeout)
+        if args.name == "replay":
+            if not args.file:
+                print("usage: %kenkyu provider replay FILE")
+                return
+            changes["replay_file"] = os.path.abspath(args.file)
+        try:
+            session.configure_provider(**changes)
+        except ValueError as exc:
+            print(exc)
+            return
+        print(f"provider: {session.settings.provider.describe()}")
+
+    def _cmd_approval(self, session, args):
+        session.configure(approval=args.mode)
+        print(f"approval: {args.mode}")
+
+    def _cmd_budget(self, session, args):
+        session.configure(max_steps=args.steps, max_tokens=args.tokens, max_seconds=args.seconds)
+        self._cmd_status(session, args)
+
+    def _cmd_tools(self, session, args):
+        from IPython.display import Markdown, display
+
+        display(Markdown(session.registry.table()))
+
+    def _cmd_history(self, session, args):
+        for m in session.history:
+            if m.role == "tool":
+                print(f"[tool {m.name}] {m.content[:300]}")
+            elif m.role == "assistant" and m.tool_calls:
+                calls = ", ".join(f"{c.name}({c.arguments})" for c in m.tool_calls)
+                print(f"[assistant] {m.content.strip()[:300]} -> {calls}")
+            else:
+                print(f"[{m.role}] {m.content[:300]}")
+
+    def _cmd_cells(self, session, args):
+        if not session.records:
+            print("Nothing to insert yet: ask something first.")
+            return
+        from kenkyu.assistant.export import record_as_code
+
+        self.shell.set_next_input(record_as_code(session.records[-1]), replace=False)
+
+    def _cmd_export(self, session, args):
+        from kenkyu.assistant.export import export_report
+
+        notebook = args.notebook or os.environ.get("JPY_SESSION_NAME")
+        if not notebook or not os.path.exists(notebook):
+            print("Which notebook? Save it, then run `%kenkyu export path/to/notebook.ipynb`.")
+            return
+        result = export_report(notebook, args.output, execute=not args.no_execute, html=not args.no_html)
+        print(result)
+
+    def _cmd_reset(self, session, args):
+        session.reset()
+        print("conversation cleared")
+
+    def _cmd_record(self, session, args):
+        session.record_turns_to(os.path.abspath(args.file))
+        print(f"recording model turns to {args.file} (a replay file)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="%kenkyu", exit_on_error=False, description="kenkyu assistant settings")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("status", help="show the provider, approval mode, budget and history size")
+    sub.add_parser("help", help="this help")
+    p = sub.add_parser("provider", help="choose the LLM: local | openai | anthropic | replay FILE | none")
+    p.add_argument("name", choices=["local", "openai", "anthropic", "replay", "none"])
+    p.add_argument("file", nargs="?", help="the replay file (replay only)")
+    p.add_argument("--model")
+    p.add_argument("--base-url", dest="base_url", help="an OpenAI-compatible server, e.g. http://localhost:11434/v1")
+    p.add_argument("--api-key-env", dest="api_key_env", help="name of the environment variable holding the key")
+    p.add_argument("--timeout", type=float)
+    p = sub.add_parser("approval", help="ask: tools that need approval wait for you; auto: run everything")
+    p.add_argument("mode", choices=["ask", "auto"])
+    p = sub.add_parser("budget", help="limits per request")
+    p.add_argument("--steps", type=int)
+    p.add_argument("--tokens", type=int)
+    p.add_argument("--seconds", type=float)
+    sub.add_parser("tools", help="list the tools the agent can call")
+    sub.add_parser("history", help="show the conversation")
+    sub.add_parser("cells", help="insert the last answer's action cells below")
+    p = sub.add_parser("export", help="write an executable report notebook (and HTML)")
+    p.add_argument("notebook", nargs="?")
+    p.add_argument("-o", "--output")
+    p.add_argument("--no-execute", action="store_true")
+    p.add_argument("--no-html", action="store_true")
+    sub.add_parser("reset", help="forget the conversation")
+    p = sub.add_parser("record", help="record the model's turns to a replay file")
+    p.add_argument("file")
+    return parser
+
+
+def _rich_frontend(shell) -> bool:
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def register(ipython) -> None:
+    ipython.register_magics(KenkyuMagics)
+
+
+def unregister(ipython) -> None:
+    magics = ipython.magics_manager.registry.get("KenkyuMagics")
+    if magics is not None:
+        for kind in ("line", "cell"):
+            for name in ("ask", "kenkyu"):
+                ipython.magics_manager.magics[kind].pop(name, None)

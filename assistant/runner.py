@@ -1,0 +1,172 @@
+"""Run an action cell in the scientist's kernel and keep its outputs.
+
+Outputs are shown live (progress bars, widgets and prints appear while a long tool runs) and teed
+into nbformat output records, so the same outputs can go back to the agent and into the notebook
+record.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from kenkyu.assistant.summaries import summarize_for_agent
+
+
+@dataclass
+class Execution:
+    code: str
+    value: object = None
+    outputs: list = field(default_factory=list)  # nbformat v4 output dicts
+    error: BaseException | None = None
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def summary(self, limit: int = 2500) -> str:
+        """What the agent reads: the value's summary, or the error, plus printed text."""
+        printed = "".join(o.get("text", "") for o in self.outputs if o.get("output_type") == "stream")
+        if self.error is not None:
+            text = f"ERROR: {type(self.error).__name__}: {self.error}"
+            if printed.strip():
+                text += f"\nOutput before the error:\n{printed[-800:]}"
+            return text[:limit]
+        text = summarize_for_agent(self.value)
+        if printed.strip():
+            text += f"\nPrinted:\n{printed[-800:]}"
+        return text[:limit]
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, stream, name, sink):
+        self.stream, self.name, self.sink = stream, name, sink
+
+    def write(self, text):
+        self.sink.append((self.name, text))
+        return self.stream.write(text)
+
+    def flush(self):
+        self.stream.flush()
+
+    def isatty(self):
+        return False
+
+
+class InPlaceRunner:
+    """Execute action cells in a namespace (the kernel's ``user_ns`` inside IPython)."""
+
+    def __init__(self, shell=None, namespace: dict | None = None):
+        self.shell = shell
+        self.namespace = namespace if namespace is not None else (shell.user_ns if shell is not None else {})
+
+    def run(self, code: str) -> Execution:
+        execution = Execution(code)
+        streams: list[tuple[str, str]] = []
+        published: list[tuple[dict, dict]] = []
+        started = time.perf_counter()
+        try:
+            with self._tee_display(published), contextlib.redirect_stdout(_Tee(sys.stdout, "stdout", streams)), \
+                    contextlib.redirect_stderr(_Tee(sys.stderr, "stderr", streams)):
+                try:
+                    execution.value = self._execute(code)
+                    self._flush_inline_figures()
+                except KeyboardInterrupt:
+                    # The notebook's stop button: keep what ran, let the agent loop end the turn.
+                    execution.error = KeyboardInterrupt("interrupted by the user")
+                    raise
+                except Exception as exc:  # a tool failure is an outcome for the agent, not a crash
+                    execution.error = exc
+        finally:
+            execution.duration_s = time.perf_counter() - started
+            execution.outputs = _merge_streams(streams) + [
+                {"output_type": "display_data", "data": data, "metadata": meta} for data, meta in published
+            ]
+        if execution.error is not None:
+            self._show_traceback(execution.error, execution)
+        elif execution.value is not None:
+            data, metadata = self._format(execution.value)
+            execution.outputs.append(
+                {"output_type": "execute_result", "data": data, "metadata": metadata, "execution_count": None}
+            )
+            self._publish(data, metadata)
+        return execution
+
+    def _format(self, value) -> tuple[dict, dict]:
+        if self.shell is not None:
+            data, metadata = self.shell.display_formatter.format(value)
+            return dict(data), dict(metadata)
+        return {"text/plain": repr(value)}, {}
+
+    def _publish(self, data: dict, metadata: dict) -> None:
+        if self.shell is not None:
+            self.shell.display_pub.publish(data=data, metadata=metadata)
+        else:
+            print(data["text/plain"])
+
+    def _execute(self, code: str):
+        tree = ast.parse(code)
+        last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        body = ast.Module(body=tree.body[:-1] if last else tree.body, type_ignores=[])
+        exec(compile(body, "<kenkyu action cell>", "exec"), self.namespace)
+        if last is not None:
+            return eval(compile(ast.Expression(last.value), "<kenkyu action cell>", "eval"), self.namespace)
+        return None
+
+    @contextlib.contextmanager
+    def _tee_display(self, published):
+        pub = getattr(self.shell, "display_pub", None)
+        if pub is None:
+            yield
+            return
+        original = pub.publish
+
+        def publish(data, metadata=None, *args, **kwargs):
+            if data:
+                published.append((dict(data), dict(metadata or {})))
+            return original(data, metadata, *args, **kwargs)
+
+        pub.publish = publish
+        try:
+            yield
+        finally:
+            pub.publish = original
+
+    def _flush_inline_figures(self):
+        # In a notebook, figures a tool drew would otherwise appear only after the whole %%ask cell.
+        if "matplotlib.pyplot" not in sys.modules or self.shell is None:
+            return
+        import matplotlib
+
+        if "inline" in matplotlib.get_backend():
+            from matplotlib_inline.backend_inline import flush_figures
+
+            flush_figures()
+
+    def _show_traceback(self, exc, execution: Execution):
+        etype, evalue, tb = type(exc), exc, exc.__traceback__
+        if self.shell is not None:
+            stb = self.shell.InteractiveTB.structured_traceback(etype, evalue, tb)
+            self.shell._showtraceback(etype, evalue, stb)
+        else:
+            stb = traceback.format_exception(etype, evalue, tb)
+            sys.stderr.write("".join(stb))
+        execution.outputs.append(
+            {"output_type": "error", "ename": etype.__name__, "evalue": str(evalue), "traceback": list(stb)}
+        )
+
+
+def _merge_streams(streams: list[tuple[str, str]]) -> list[dict]:
+    merged: list[dict] = []
+    for name, text in streams:
+        if merged and merged[-1]["name"] == name:
+            merged[-1]["text"] += text
+        else:
+            merged.append({"output_type": "stream", "name": name, "text": text})
+    return merged

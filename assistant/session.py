@@ -1,0 +1,202 @@
+"""One assistant per kernel: settings, the provider, the tool registry, the conversation and the record.
+
+The provider and the registry are built on first use, so ``%load_ext kenkyu`` imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import string
+from dataclasses import replace
+from typing import Callable, Iterator
+
+from kenkyu.assistant import events as ev
+from kenkyu.assistant.config import Settings, settings_from_env
+from kenkyu.assistant.messages import Message
+from kenkyu.assistant.secrets import redact_obj
+
+RECORD_MIME = "application/vnd.kenkyu.record+json"
+RECORD_VERSION = 1
+
+
+class AssistantSession:
+    def __init__(self, shell=None, settings: Settings | None = None, tool_modules=None, namespace=None):
+        from kenkyu.assistant.runner import InPlaceRunner
+
+        self.shell = shell
+        self.settings = settings or settings_from_env()
+        self.history: list[Message] = []
+        self.records: list[dict] = []
+        self.runner = InPlaceRunner(shell, namespace)
+        self._tool_modules = tool_modules
+        self._provider = None
+        self._registry = None
+        self._recording_to = None
+        self.agent = None
+
+    # -- lazily built parts -------------------------------------------------------------------
+    @property
+    def provider(self):
+        if self._provider is None:
+            from kenkyu.assistant.providers import make_provider
+
+            provider = make_provider(self.settings.provider)
+            if self._recording_to:
+                from kenkyu.assistant.providers.replay import RecordingProvider
+
+                provider = RecordingProvider(provider, self._recording_to)
+            self._provider = provider
+        return self._provider
+
+    @property
+    def registry(self):
+        if self._registry is None:
+            from kenkyu.assistant.registry import ToolRegistry
+            from kenkyu.tools import TOOL_MODULES
+
+            self._registry = ToolRegistry.from_modules(self._tool_modules or TOOL_MODULES)
+        return self._registry
+
+    @property
+    def namespace(self) -> dict:
+        return self.runner.namespace
+
+    # -- configuration ------------------------------------------------------------------------
+    def configure_provider(self, **changes) -> None:
+        provider = changes.pop("provider", None) or self.settings.provider.provider
+        if provider != self.settings.provider.provider:
+            # A new provider starts from its own defaults rather than inheriting the old model name.
+            base = type(self.settings.provider)(provider=provider)
+        else:
+            base = self.settings.provider
+        self.settings = replace(self.settings, provider=base.updated(**changes))
+        self._provider = None
+
+    def configure(self, **changes) -> None:
+        self.settings = replace(self.settings, **{k: v for k, v in changes.items() if v is not None})
+        self.settings.__post_init__()
+
+    def record_turns_to(self, path) -> None:
+        self._recording_to = path
+        self._provider = None
+
+    def reset(self) -> None:
+        self.history.clear()
+        self.records.clear()
+        self._provider = None
+
+    # -- asking -------------------------------------------------------------------------------
+    def ask(self, prompt: str, *, cells=None, approver: Callable | None = None,
+            variables: dict | None = None) -> Iterator[ev.Event]:
+        """Run one request; yields events and appends a record of the action cells it wrote."""
+        from kenkyu.assistant.agent import Agent, Budget, deny_all
+        from kenkyu.assistant.context import render_context
+
+        started = _now()
+        record = {
+            "version": RECORD_VERSION,
+            "prompt": prompt,
+            "variables": variables or {},
+            "provider": self.settings.provider.describe(),
+            "started": started,
+            "cells": [],
+        }
+        first_message = len(self.history)
+        try:
+            provider = self.provider
+            registry = self.registry
+        except Exception as exc:
+            fix = getattr(exc, "fix", "") or "check %kenkyu provider and the installed extras"
+            yield ev.Error(str(exc), where="setup", fix=fix, recoverable=False)
+            yield ev.Done("error", 0, 0, 0.0)
+            return
+        record["model"] = provider.model_id
+        self.agent = Agent(
+            provider,
+            registry,
+            self.runner,
+            history=self.history,
+            budget=Budget(self.settings.max_steps, self.settings.max_tokens, self.settings.max_seconds),
+            approval_mode=self.settings.approval,
+            approver=approver or deny_all,
+            taken_names=self._taken_names,
+        )
+        context = render_context(self.namespace, cells)
+        try:
+            for event in self.agent.run(prompt, context):
+                if isinstance(event, ev.CellAdded):
+                    record["cells"].append(
+                        {"cell_type": event.cell_type, "source": event.source, "metadata": event.metadata,
+                         "outputs": event.outputs}
+                    )
+                elif isinstance(event, ev.Done):
+                    record["done"] = event.to_dict()
+                yield event
+        finally:
+            record["finished"] = _now()
+            record["messages"] = [m.to_dict() for m in self.history[first_message:]]
+            self.records.append(redact_obj(record))
+
+    def _taken_names(self) -> set[str]:
+        names = set(self.namespace)
+        for record in self.records:
+            names |= {c["metadata"].get("kenkyu", {}).get("variable") for c in record["cells"]} - {None}
+        return names
+
+    def conversation(self) -> dict:
+        """The conversation as it goes into the notebook's metadata: no keys, ever."""
+        return redact_obj({
+            "version": RECORD_VERSION,
+            "provider": self.settings.provider.to_dict(),
+            "messages": [m.to_dict() for m in self.history],
+        })
+
+    def restore(self, records: list[dict]) -> None:
+        """Bring a conversation back from the records saved in a notebook."""
+        self.history = [Message.from_dict(m) for r in records for m in r.get("messages", [])]
+        self.records = list(records)
+
+
+def interpolate(template: str, namespace: dict) -> tuple[str, dict]:
+    """Expand ``{name}`` from the kernel's variables; leave unknown names and other braces alone.
+
+    Returns the text and the variables used (the simple ones become the report's parameters).
+    """
+    used: dict = {}
+
+    class Lookup(dict):
+        def __missing__(self, key):
+            return "{" + key + "}"
+
+    values = Lookup()
+    for _, field, _, _ in _safe_parse(template):
+        base = re.match(r"[A-Za-z_]\w*", field or "")
+        if base and base.group(0) in namespace:
+            name = base.group(0)
+            values[name] = namespace[name]
+            if isinstance(namespace[name], (str, int, float, bool)):
+                used[name] = namespace[name]
+    try:
+        return string.Formatter().vformat(template, (), values), used
+    except (ValueError, IndexError, AttributeError, KeyError):
+        return template, {}
+
+
+def _safe_parse(template: str):
+    try:
+        return list(string.Formatter().parse(template))
+    except ValueError:
+        return []
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def get_session(shell) -> AssistantSession:
+    session = getattr(shell, "_kenkyu_session", None)
+    if session is None:
+        session = AssistantSession(shell)
+        shell._kenkyu_session = session
+    return session

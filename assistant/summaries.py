@@ -1,0 +1,55 @@
+"""Short, plain-text descriptions of values: what the agent reads of a tool result or a variable."""
+
+from __future__ import annotations
+
+import reprlib
+
+_repr = reprlib.Repr()  # keyword arguments arrive only in Python 3.12
+_repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict, _repr.maxlevel = 120, 120, 8, 8, 3
+
+
+def summarize_for_agent(value, limit: int = 2000) -> str:
+    """A tool's own ``summary()`` when it has one; tables as text; otherwise a short repr."""
+    if value is None:
+        return "(the tool returned nothing)"
+    summary = getattr(value, "summary", None)
+    if callable(summary):
+        try:
+            text = str(summary())
+            return text[:limit]
+        except Exception as exc:  # a broken summary must not break the turn
+            return f"{type(value).__name__} (its summary() failed: {exc})"
+    try:
+        import pandas as pd
+
+        if isinstance(value, pd.DataFrame):
+            with pd.option_context("display.max_columns", 12, "display.width", 160):
+                head = value.to_string(max_rows=20)
+            return f"DataFrame {value.shape[0]} rows x {value.shape[1]} columns\n{head}"[:limit]
+    except ImportError:
+        pass
+    return describe_value(value)["repr"][:limit]
+
+
+def describe_value(value) -> dict:
+    """Type, shape/dtype where it has them, and a short repr: one line of the kernel-variable context."""
+    info = {"type": f"{type(value).__module__}.{type(value).__qualname__}".removeprefix("builtins.")}
+    shape = getattr(value, "shape", None)
+    if shape is not None and not callable(shape):
+        try:
+            info["shape"] = tuple(int(s) for s in shape)
+        except (TypeError, ValueError):
+            pass
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and not callable(dtype):
+        info["dtype"] = str(dtype)
+    elif hasattr(value, "__len__") and not isinstance(value, (str, bytes)):
+        try:
+            info["len"] = len(value)
+        except Exception:
+            pass
+    try:
+        info["repr"] = _repr.repr(value).replace("\n", " ")
+    except Exception as exc:
+        info["repr"] = f"<unprintable {type(value).__name__}: {exc}>"
+    return info

@@ -1,0 +1,5 @@
+import sys
+
+from kenkyu.cli import main
+
+sys.exit(main())

@@ -1,0 +1,78 @@
+"""The ``kenkyu`` command: ``kenkyu demo``, ``kenkyu report NOTEBOOK``, ``kenkyu md run ...``.
+
+Each subcommand module imports only argparse at the top, so ``kenkyu --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from kenkyu._version import __version__
+
+# Modules that add their own subcommands through add_parser(subparsers); missing ones are skipped
+# so a partial install still has a working CLI.
+_PLUGIN_MODULES = ("kenkyu.tools.md_cli", "kenkyu.tools.structure_cli", "kenkyu.tools.literature_cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kenkyu", description="研究 kenkyu: a research assistant inside Jupyter")
+    parser.add_argument("--version", action="version", version=f"kenkyu {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run the offline demo: ask, simulate, analyse, export a report")
+    demo.add_argument("--out", default="demo_out", help="folder for the demo notebook and report (default: demo_out)")
+    demo.add_argument("--provider", default="local", help="LLM provider (default: the embedded offline model)")
+    demo.add_argument("--replay", help="replay file, with --provider replay")
+    demo.set_defaults(handler=_run_demo)
+
+    report = sub.add_parser("report", help="export a notebook as a clean, executable report (.ipynb + HTML)")
+    report.add_argument("notebook")
+    report.add_argument("-o", "--output", help="report path (default: NAME.report.ipynb beside the notebook)")
+    report.add_argument("--no-execute", action="store_true", help="do not re-run the report in a fresh kernel")
+    report.add_argument("--no-html", action="store_true", help="skip the HTML rendering")
+    report.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell when re-running")
+    report.set_defaults(handler=_run_report)
+
+    for module_name in _PLUGIN_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def _run_demo(args) -> int:
+    from kenkyu.demo import run_demo
+
+    run_demo(args.out, provider=args.provider, replay=args.replay)
+    return 0
+
+
+def _run_report(args) -> int:
+    from kenkyu.assistant.export import ReportExecutionError, export_report
+
+    try:
+        paths = export_report(args.notebook, args.output, execute=not args.no_execute, html=not args.no_html,
+                              timeout=args.timeout)
+    except (FileNotFoundError, ReportExecutionError) as exc:
+        print(f"kenkyu report: {exc}", file=sys.stderr)
+        return 1
+    print(paths)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    return int(handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
