@@ -48,8 +48,8 @@ class AnthropicProvider(Provider):
             max_tokens=self.config.max_output_tokens,
             messages=wire,
             stream=True,
-            temperature=self.config.temperature,
         )
+        # No temperature: recent Anthropic SDKs dropped it from messages.create.
         if system:
             request["system"] = system
         if tools:
