@@ -1,1 +1,32 @@
-"""kenkyu.kernels_md: a dataflow-partitioned force backend for OpenMM, after MDGRAPE-5."""
+"""kenkyu.kernels_md: a dataflow-partitioned force backend for OpenMM, after MDGRAPE-5.
+
+Space is cut into cells; the non-bonded interactions of a group of cells and their half shells,
+and chunks of bonded terms in a "bond engine", are medium-grain tasks of a task graph that fire as
+soon as their inputs are ready, on a pool of threads running numba ``nogil`` kernels into
+per-worker force buffers.  ``dataflow_system(system, **options)`` plugs it into OpenMM through
+``openmm.PythonForce``.
+
+Importing this package is cheap: numba and OpenMM load on first use.
+"""
+
+from importlib import import_module
+
+_EXPORTS = {
+    "dataflow_system": "openmm_system",
+    "backend_of": "openmm_system",
+    "UnsupportedForceError": "openmm_system",
+    "DataflowBackend": "backend",
+    "build_go_model": "cg",
+    "CGModel": "cg",
+    "TaskGraph": "taskgraph",
+    "Task": "taskgraph",
+    "DataflowScheduler": "scheduler",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
