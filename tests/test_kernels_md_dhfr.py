@@ -1,0 +1,102 @@
+"""kenkyu.kernels_md against OpenMM's Reference platform on the DHFR benchmark structures.
+
+Bars (issue 4): median per-atom relative force error 2|F-Fref|/(|F|+|Fref|) <= 1e-5 and energy
+within 1e-5 relative, for the 23,558-atom solvated cube with reaction field (1.0 nm) and with PME,
+for the 2,489-atom protein without cutoff, and for the coarse-grained Go model built from it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+mm = pytest.importorskip("openmm")
+pytest.importorskip("numba")
+from openmm import app, unit  # noqa: E402
+
+from kenkyu.kernels_md import backend_of, build_go_model, dataflow_system  # noqa: E402
+from kenkyu.kernels_md.validation import evaluate, force_errors  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+FORCE_BAR = 1e-5
+ENERGY_BAR = 1e-5
+
+
+def shared_data() -> Path | None:
+    for cand in (os.environ.get("KENKYU_SHARED_DATA"), REPO.parent / "shared" / "data"):
+        if cand and (Path(cand) / "5dfr_minimized.pdb").exists() and (Path(cand) / "5dfr_solv-cube_equil.pdb").exists():
+            return Path(cand)
+    return None
+
+
+DATA = shared_data()
+pytestmark = pytest.mark.skipif(
+    DATA is None,
+    reason="DHFR structures not found: set $KENKYU_SHARED_DATA or put 5dfr_*.pdb in ../shared/data",
+)
+
+
+@pytest.fixture(scope="module")
+def ff():
+    return app.ForceField("amber99sb.xml", "tip3p.xml")
+
+
+@pytest.fixture(scope="module")
+def protein():
+    return app.PDBFile(str(DATA / "5dfr_minimized.pdb"))
+
+
+@pytest.fixture(scope="module")
+def cube():
+    return app.PDBFile(str(DATA / "5dfr_solv-cube_equil.pdb"))
+
+
+def _check(system, positions, label, **options):
+    eref, fref = evaluate(system, positions)
+    df = dataflow_system(system, threads=2, **options)
+    e, f = evaluate(df, positions)
+    med, p99, mx = force_errors(f, fref)
+    rel = abs(e - eref) / abs(eref)
+    print(f"{label}: E={e:.6f} Eref={eref:.6f} relE={rel:.2e} force median={med:.2e} p99={p99:.2e} max={mx:.2e}")
+    assert rel <= ENERGY_BAR, (label, e, eref)
+    assert med <= FORCE_BAR, (label, med)
+    assert p99 <= 1e-3, (label, p99)
+    return df
+
+
+def test_protein_no_cutoff(ff, protein):
+    system = ff.createSystem(protein.topology, nonbondedMethod=app.NoCutoff, constraints=None)
+    df = _check(system, protein.positions, "DHFR protein NoCutoff")
+    assert backend_of(df).nb.cutoff is None
+
+
+def test_cube_reaction_field(ff, cube):
+    system = ff.createSystem(cube.topology, nonbondedMethod=app.CutoffPeriodic,
+                             nonbondedCutoff=1.0 * unit.nanometer, constraints=app.HBonds)
+    df = _check(system, cube.positions, "DHFR cube RF 1.0 nm")
+    b = backend_of(df)
+    assert b.last.terms["dispersion"] < 0  # long-range correction is included
+    assert b.last.pairs > 4_000_000
+
+
+def test_cube_pme(ff, cube):
+    system = ff.createSystem(cube.topology, nonbondedMethod=app.PME,
+                             nonbondedCutoff=1.0 * unit.nanometer, constraints=app.HBonds)
+    _check(system, cube.positions, "DHFR cube PME (direct space in backend)", cell_fraction=0.5)
+
+
+def test_coarse_grained_go_model(protein):
+    model = build_go_model(protein)
+    assert len(model.positions) == 159 and len(model.contacts) > 100
+    names = {f.getName() for f in model.system.getForces()}
+    assert {"kenkyu_cg_nonbonded", "kenkyu_cg_contacts"} <= names
+    rng = np.random.default_rng(1)
+    perturbed = model.positions + rng.normal(scale=0.05, size=model.positions.shape)
+    df = _check(model.system, perturbed, "DHFR Go model (perturbed)", cell_fraction=0.5)
+    # the custom forces moved to the backend, nothing else remained
+    assert [type(f).__name__ for f in df.getForces()] == ["PythonForce"]
+    assert model.fraction_native(model.positions) == 1.0
+    _check(model.system, model.positions, "DHFR Go model (native)")
