@@ -227,7 +227,9 @@ def _execute(report, cwd: Path, timeout: int, kernel_name: str | None) -> str | 
     try:
         client.execute(env=env)
     except CellExecutionError as exc:
-        return str(exc).splitlines()[0] if str(exc) else "a cell raised an error"
+        failed = next((i for i, c in enumerate(report.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+        where = f" in cell {failed + 1}" if failed is not None else ""
+        return f"{exc.ename}: {exc.evalue}{where}"
     return None
 
 

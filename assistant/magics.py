@@ -119,6 +119,13 @@ class KenkyuMagics(Magics):
     def _cmd_tools(self, session, args):
         from IPython.display import Markdown, display
 
+        if args.action == "add":
+            for module in args.modules:
+                try:
+                    session.add_tool_module(module)
+                except ImportError as exc:
+                    print(f"cannot add tools from {module!r}: {exc}")
+                    return
         display(Markdown(session.registry.table()))
 
     def _cmd_history(self, session, args):
@@ -176,7 +183,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int)
     p.add_argument("--tokens", type=int)
     p.add_argument("--seconds", type=float)
-    sub.add_parser("tools", help="list the tools the agent can call")
+    p = sub.add_parser("tools", help="list the tools the agent can call; 'tools add MODULE' adds your own")
+    p.add_argument("action", nargs="?", choices=["list", "add"], default="list")
+    p.add_argument("modules", nargs="*", help="modules whose @kenkyu.assistant.tool functions the agent may call")
     sub.add_parser("history", help="show the conversation")
     sub.add_parser("cells", help="insert the last answer's action cells below")
     p = sub.add_parser("export", help="write an executable report notebook (and HTML)")

@@ -32,12 +32,18 @@ def split_steps(request: str) -> list[str]:
 
 
 def path_tokens(text: str) -> list[str]:
+    """File-like tokens (with an extension or a folder), quoted or not; in order of appearance."""
     found = []
     for match in _PATHLIKE.finditer(text):
         token = next(g for g in match.groups() if g)
-        if token not in found and not re.fullmatch(r"[\d.]+", token):
+        looks_like_path = re.search(r"\.[A-Za-z][A-Za-z0-9]{0,5}$|/", token) and " " not in token
+        if looks_like_path and token not in found and not re.fullmatch(r"[\d.]+", token):
             found.append(token)
     return found
+
+
+def quoted_tokens(text: str) -> list[str]:
+    return [a or b for a, b in re.findall(r'"([^"]+)"|\'([^\']+)\'', text)]
 
 
 def number_tokens(text: str) -> list[float]:
@@ -120,6 +126,7 @@ def constrained_arguments_schema(t, request: str) -> dict:
     properties = t.parameters.get("properties", {})
     required = set(t.parameters.get("required", []))
     paths = path_tokens(request)
+    quoted = [q for q in quoted_tokens(request) if q not in paths]
     numbers = number_tokens(request)
     lowered = request.lower()
     narrowed: dict[str, dict] = {}
@@ -127,7 +134,7 @@ def constrained_arguments_schema(t, request: str) -> dict:
         kinds = _json_types(prop)
         mentioned = name.lower() in lowered or name.lower().rstrip("s") in lowered
         if name in _TEXT_PARAMS and "string" in kinds:
-            narrowed[name] = {"type": "string", "enum": [_text_argument(name, request)]}
+            narrowed[name] = {"type": "string", "enum": quoted + [_text_argument(name, request)]}
         elif _PATH_PARAMS.search(name) and "string" in kinds and paths:
             if name in required or mentioned or len(narrowed) == 0:
                 narrowed[name] = {"type": "string", "enum": paths}

@@ -6,6 +6,7 @@ The provider and the registry are built on first use, so ``%load_ext kenkyu`` im
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import re
 import string
 from dataclasses import replace
@@ -29,7 +30,7 @@ class AssistantSession:
         self.history: list[Message] = []
         self.records: list[dict] = []
         self.runner = InPlaceRunner(shell, namespace)
-        self._tool_modules = tool_modules
+        self._tool_modules = list(tool_modules) if tool_modules is not None else None
         self._provider = None
         self._registry = None
         self._recording_to = None
@@ -53,10 +54,28 @@ class AssistantSession:
     def registry(self):
         if self._registry is None:
             from kenkyu.assistant.registry import ToolRegistry
+
+            self._registry = ToolRegistry.from_modules(self.tool_modules)
+        return self._registry
+
+    @property
+    def tool_modules(self) -> list[str]:
+        """kenkyu's own tool modules, then the scientist's (``KENKYU_TOOL_MODULES`` or ``%kenkyu tools add``)."""
+        if self._tool_modules is None:
             from kenkyu.tools import TOOL_MODULES
 
-            self._registry = ToolRegistry.from_modules(self._tool_modules or TOOL_MODULES)
-        return self._registry
+            extra = [m.strip() for m in os.environ.get("KENKYU_TOOL_MODULES", "").split(",") if m.strip()]
+            self._tool_modules = [*TOOL_MODULES, *extra]
+        return self._tool_modules
+
+    def add_tool_module(self, module: str) -> None:
+        """Let the agent call the @tool functions of one of your own modules."""
+        import importlib
+
+        importlib.import_module(module)  # fail here, with the real ImportError, not silently later
+        if module not in self.tool_modules:
+            self._tool_modules.append(module)
+        self._registry = None
 
     @property
     def namespace(self) -> dict:
@@ -108,8 +127,10 @@ class AssistantSession:
             registry = self.registry
         except Exception as exc:
             fix = getattr(exc, "fix", "") or "check %kenkyu provider and the installed extras"
-            yield ev.Error(str(exc), where="setup", fix=fix, recoverable=False)
-            yield ev.Done("error", 0, 0, 0.0)
+            failure = [ev.Error(str(exc), where="setup", fix=fix, recoverable=False), ev.Done("error", 0, 0, 0.0)]
+            record.update(done=failure[1].to_dict(), finished=_now(), messages=[], model=None)
+            self.records.append(redact_obj(record))
+            yield from failure
             return
         record["model"] = provider.model_id
         self.agent = Agent(

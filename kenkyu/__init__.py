@@ -6,7 +6,7 @@ is imported on first use, so loading the extension stays fast.
 
 from kenkyu._version import __version__
 
-__all__ = ["__version__", "export_report", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["__version__", "export_report", "load_ipython_extension", "tool", "unload_ipython_extension"]
 
 
 def load_ipython_extension(ipython):
@@ -26,3 +26,12 @@ def export_report(*args, **kwargs):
     from kenkyu.assistant.export import export_report as _export_report
 
     return _export_report(*args, **kwargs)
+
+
+def __getattr__(name):
+    # `@kenkyu.tool` lets scientists register their own functions without importing the agent up front.
+    if name == "tool":
+        from kenkyu.assistant.registry import tool
+
+        return tool
+    raise AttributeError(f"module 'kenkyu' has no attribute {name!r}")

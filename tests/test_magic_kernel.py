@@ -1,0 +1,110 @@
+"""%%ask in a real ipykernel: action cells, the record in the notebook, export and re-execution."""
+
+import json
+
+import nbformat
+import pytest
+from notebooks import TESTS, run_cells, text_of
+
+from kenkyu.assistant.export import export_report
+from kenkyu.assistant.session import RECORD_MIME
+
+TURNS = [
+    {"text": "I will square {n}.", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 3}}]},
+    {"text": "And write it down.", "tool_calls": [{"name": "toolbox_write_note", "arguments": {"path": "note.txt", "text": "9"}}]},
+    {"text": "3 squared is 9; the note is in note.txt."},
+]
+
+
+def record_of(cell):
+    return next(o["data"][RECORD_MIME] for o in cell.outputs if RECORD_MIME in o.get("data", {}))
+
+
+def test_ask_runs_tools_in_place_and_records_them(tmp_path, write_replay):
+    replay = write_replay(TURNS)
+    nb, path = run_cells([
+        "%load_ext kenkyu",
+        f"%kenkyu provider replay {replay}\n%kenkyu tools add toolbox\n%kenkyu approval auto",
+        "n = 3",
+        "%%ask\nSquare {n} and note the result",
+        "print(square, open('note.txt').read())",
+    ], tmp_path)
+    record = record_of(nb.cells[3])
+    assert record["prompt"] == "Square 3 and note the result" and record["variables"] == {"n": 3}
+    code = [c for c in record["cells"] if c["cell_type"] == "code"]
+    assert [c["metadata"]["kenkyu"]["tool"] for c in code] == ["toolbox_square", "toolbox_write_note"]
+    assert code[0]["source"] == "import toolbox\n\nsquare = toolbox.square(x=3.0)\nsquare"
+    assert "9.0" in text_of(nb.cells[3])  # shown live in the ask cell's output
+    assert text_of(nb.cells[4]).strip() == "9.0 9"  # the results are ordinary kernel variables
+    assert "%kenkyu cells" in json.dumps(nb.cells[3].outputs)
+
+
+def test_report_drops_the_llm_and_reexecutes_with_the_same_numbers(tmp_path, write_replay, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(TESTS))  # the report's fresh kernel imports the test toolbox
+    replay = write_replay(TURNS)
+    _, path = run_cells([
+        "%load_ext kenkyu",
+        f"%kenkyu provider replay {replay}\n%kenkyu tools add toolbox\n%kenkyu approval auto",
+        "n = 3",
+        "%%ask\nSquare {n} and note the result",
+    ], tmp_path)
+    (tmp_path / "note.txt").unlink()
+    paths = export_report(path, tmp_path / "report.ipynb")
+    assert paths.executed and paths.html.exists() and "<html" in paths.html.read_text()[:500].lower()
+    report = nbformat.read(paths.ipynb, as_version=4)
+    nbformat.validate(report)
+    sources = "\n".join(c.source for c in report.cells)
+    assert "%%ask" not in sources and "%kenkyu" not in sources and "load_ext" not in sources
+    assert report.cells[1].metadata["tags"] == ["parameters"] and "n = 3" in report.cells[1].source
+    code = [c for c in report.cells if c.cell_type == "code" and "kenkyu" in c.metadata]
+    assert [c.source.splitlines()[-2] for c in code] == [
+        "square = toolbox.square(x=3.0)", "write_note = toolbox.write_note(path='note.txt', text='9')"]
+    assert text_of(code[0]).split() == ["squaring", "3.0", "9.0"]
+    assert (tmp_path / "note.txt").read_text() == "9"  # the report really re-ran the tools
+    provenance = report.metadata["kenkyu"]["provenance"]
+    assert provenance["versions"]["kenkyu"] and provenance["models"]
+    assert "## Provenance" in report.cells[-1].source
+    assert report.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_tools_needing_approval_are_declined_where_the_front_end_cannot_ask(tmp_path, write_replay):
+    replay = write_replay([TURNS[1], {"text": "Understood."}])
+    nb, _ = run_cells([
+        "%load_ext kenkyu",
+        f"%kenkyu provider replay {replay}\n%kenkyu tools add toolbox",
+        "%%ask\nwrite a note",
+    ], tmp_path)
+    out = text_of(nb.cells[2])
+    assert "needs approval" in out and "%kenkyu approval auto" in out
+    assert not (tmp_path / "note.txt").exists()
+
+
+def test_errors_are_shown_not_raised(tmp_path):
+    nb, _ = run_cells([
+        "%load_ext kenkyu",
+        "%kenkyu provider replay does-not-exist.json",
+        "%ask anything",
+        "print('kernel alive')",
+    ], tmp_path)
+    out = text_of(nb.cells[2])
+    assert "does not exist" in out and "What to do" in json.dumps(nb.cells[2].outputs)
+    assert text_of(nb.cells[3]).strip() == "kernel alive"
+
+
+def test_magic_works_in_plain_ipython(tmp_path, write_replay, monkeypatch):
+    """Terminal IPython: no rich display, the steps print as text."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.chdir(tmp_path)
+    replay = write_replay(TURNS[:1] + [{"text": "Nine."}])
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_line_magic("load_ext", "kenkyu")
+        shell.run_line_magic("kenkyu", f"provider replay {replay}")
+        shell.run_line_magic("kenkyu", "tools add toolbox")
+        shell.run_cell("%ask square 3", store_history=True)
+        assert shell.user_ns["square"] == 9.0
+        session = shell._kenkyu_session
+        assert session.records[-1]["cells"][1]["source"].endswith("square")
+    finally:
+        InteractiveShell.clear_instance()
