@@ -132,8 +132,13 @@ def constrained_arguments_schema(t, request: str) -> dict:
     narrowed: dict[str, dict] = {}
     for name, prop in properties.items():
         kinds = _json_types(prop)
-        mentioned = name.lower() in lowered or name.lower().rstrip("s") in lowered
-        if name in _TEXT_PARAMS and "string" in kinds:
+        mentioned = any(re.search(rf"\b{re.escape(word)}\b", lowered) for word in {name.lower(), name.lower().replace("_", " ")})
+        choices = _enum_values(prop)
+        said = [c for c in choices if isinstance(c, str) and re.search(rf"\b{re.escape(c.lower())}\b", lowered)]
+        if said:
+            # An option the request names ("implicit", "xtc"): offer only what was said.
+            narrowed[name] = {"type": "string", "enum": said}
+        elif name in _TEXT_PARAMS and "string" in kinds:
             narrowed[name] = {"type": "string", "enum": quoted + [_text_argument(name, request)]}
         elif _PATH_PARAMS.search(name) and "string" in kinds and paths:
             if name in required or mentioned or len(narrowed) == 0:
@@ -154,6 +159,13 @@ def _text_argument(name: str, request: str) -> str:
         if match:
             return match.group(0)
     return request
+
+
+def _enum_values(prop: dict) -> list:
+    values = list(prop.get("enum", []))
+    for option in prop.get("anyOf", []) + prop.get("oneOf", []):
+        values += _enum_values(option)
+    return values
 
 
 def _json_types(prop: dict) -> set[str]:

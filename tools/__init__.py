@@ -12,8 +12,6 @@ TOOL_MODULES = (
     "kenkyu.tools.analysis",
     "kenkyu.tools.viz",
     "kenkyu.tools.ensembles",
-    "kenkyu.tools.structure",
-    "kenkyu.tools.literature",
 )
 
 _SUBMODULES = {name.rsplit(".", 1)[-1] for name in TOOL_MODULES}

