@@ -1,0 +1,46 @@
+"""Errors raised by the MD tools.
+
+Each message names the problem and the fix, because the first reader is often an LLM agent that has
+to decide what to try next, and the second is a scientist looking at a red cell.
+"""
+
+from __future__ import annotations
+
+
+class MDError(RuntimeError):
+    """Base class of every error the MD tools raise on purpose."""
+
+
+class StructureError(MDError, ValueError):
+    """The input structure could not be read or makes no sense (malformed PDB/mmCIF, no atoms)."""
+
+
+class UnknownResidueError(MDError, ValueError):
+    """The force field has no template for a residue in the structure."""
+
+
+class MissingBoxError(MDError, ValueError):
+    """Explicit solvent was requested without solvating, but the structure carries no periodic box."""
+
+
+class RunExistsError(MDError, FileExistsError):
+    """The run directory already holds a run; nothing is overwritten without being asked."""
+
+
+class ResumeError(MDError):
+    """A run directory cannot be resumed (parameters differ, files missing or inconsistent)."""
+
+
+class SimulationUnstableError(MDError, FloatingPointError):
+    """The simulation blew up (NaN or infinite energy/positions); the last good checkpoint is kept."""
+
+
+class DiskFullError(MDError, OSError):
+    """Writing a run file failed because the disk is full (ENOSPC)."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C / the notebook stop button interrupted a run; it can be resumed from its last checkpoint.
+
+    A subclass of KeyboardInterrupt, so the interrupt still stops the cell or script as usual.
+    """
