@@ -9,7 +9,8 @@ Task graph of one step (static; printed by :meth:`DataflowBackend.graph`)::
                ├─> bonds[0..] / angles[..] / torsions[..] / exceptions[..] ─┘
 
 ``positions`` publishes the step's coordinates and decides whether the pair lists are stale
-(largest displacement since the last build > skin/2, or the box changed); ``bin`` and ``nlist[k]``
+(the two largest displacements since the last build add up to more than the skin, or
+the box changed); ``bin`` and ``nlist[k]``
 then rebuild the cells and the pair list of task k (they return at once otherwise).  Each compute
 task writes to the force buffer of the worker running it; ``reduce`` sums the buffers.
 """
@@ -123,8 +124,9 @@ class DataflowBackend:
         self.buffers = np.zeros((nbuf, self.n, 3))
         self.forces = np.zeros((self.n, 3))
         self.pos = np.zeros((self.n, 3))
-        self.pos_w = self.pos  # positions with the wrap offsets of the last list build
-        self._off = None
+        self.pos_w = self.pos  # positions as the images seen at the last list build
+        self._ref_w = None
+        self._pos_w_buf = None
         self.box = np.zeros(3)
         self._ref_pos = None
         self._ref_box = None
@@ -236,20 +238,26 @@ class DataflowBackend:
             return
         if self.nb.cutoff is None:
             return  # no-cutoff lists never go stale
-        from .kernels_nb import max_displacement2
+        from .kernels_nb import follow_images, pair_displacement_bound
 
         if self._ref_box is not None and not np.array_equal(self._ref_box, self.box):
             self._rebuild = True
-        elif max_displacement2(self.pos, self._ref_pos) > (0.5 * self._skin_eff) ** 2:
+            return
+        if self.nb.periodic:
+            if self._pos_w_buf is None:
+                self._pos_w_buf = np.empty_like(self.pos)
+            moved = follow_images(self.pos, self._ref_w, self.box, self._pos_w_buf)
+            self.pos_w = self._pos_w_buf
+        else:
+            moved = pair_displacement_bound(self.pos, self._ref_pos)
+            self.pos_w = self.pos
+        if moved > self._skin_eff:  # some pair may have crossed into the cutoff from beyond the list
             self._rebuild = True
-        elif self._off is not None:
-            self.pos_w = self.pos + self._off
 
     def _t_bin(self, wid):
         if not self._rebuild:
             return
         nb = self.nb
-        self._off = None
         self.pos_w = self.pos
         if nb.cutoff is None:
             self.grid = make_grid(self.pos, self.box, None, 0.0, block_size=self.block_size)
@@ -262,8 +270,8 @@ class DataflowBackend:
                     raise ValueError(f"periodic box {self.box} is not larger than twice the cutoff {nb.cutoff}")
                 # the list must see each pair through one image only: box > 2 (cutoff + skin)
                 self._skin_eff = min(self.skin, 0.999 * (float(self.box.min()) / 2 - nb.cutoff))
-                self._off = wrap_offsets(self.pos, self.box)
-                self.pos_w = self.pos + self._off
+                self.pos_w = self.pos + wrap_offsets(self.pos, self.box)
+                self._ref_w = self.pos_w.copy()
             else:
                 self._skin_eff = self.skin
             self.grid = make_grid(
@@ -272,7 +280,8 @@ class DataflowBackend:
             _, self._order, self._cell_start = bin_atoms(
                 self.pos_w, self.grid.origin, self.grid.edge, self.grid.ncell, nb.periodic, self.box
             )
-        self._pos_sorted = np.ascontiguousarray(self.pos_w[self._order])
+        ps = self.pos_w[self._order]
+        self._xs, self._ys, self._zs = (np.ascontiguousarray(ps[:, d]) for d in range(3))
         counts = np.diff(self._cell_start)
         shifts = self.grid.shifts * (self.box if nb.periodic else 0.0)
         self._groups = [
@@ -295,7 +304,9 @@ class DataflowBackend:
         pairs, shifts = self._groups[k]
         rlist2 = math.inf if nb.cutoff is None else (nb.cutoff + self._skin_eff) ** 2
         self._lists[k] = build_pairlist(
-            self._pos_sorted,
+            self._xs,
+            self._ys,
+            self._zs,
             np.ascontiguousarray(pairs[:, 0]),
             np.ascontiguousarray(pairs[:, 1]),
             shifts,
@@ -316,10 +327,15 @@ class DataflowBackend:
             self._pairs[slot] = 0
             return
         nb = self.nb
-        fn = kn.nb_compute if self.precision == "double" else kn.nb_compute_mixed
         rc = nb.cutoff if nb.cutoff is not None else math.inf
+        if self.precision == "double":
+            fn = getattr(kn, kn.NB_KERNELS[nb.mode])
+            args = (self.pos_w, lst[0], lst[1], lst[2], lst[3], nb.qs, nb.sh, nb.se)
+        else:
+            fn = kn.nb_compute_mixed
+            args = (self.pos_w, lst[0], lst[1], lst[2], lst[3], nb.qs, nb.sh, nb.se, nb.mode)
         ec, elj, npairs = fn(
-            self.pos_w, lst[0], lst[1], lst[2], lst[3], nb.qs, nb.sh, nb.se, nb.mode,
+            *args,
             rc * rc, nb.krf, nb.crf, nb.alpha, nb.use_switch, nb.switch_distance, rc, self.buffers[wid],
         )
         self._energy[slot] = ec

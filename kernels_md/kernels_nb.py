@@ -70,18 +70,24 @@ def _is_excluded(i, j, excl_ptr, excl_idx):
 
 
 @njit(cache=True, nogil=True)
-def build_pairlist(pos, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr, excl_idx, rlist2):
+def build_pairlist(xs, ys, zs, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr, excl_idx, rlist2):
     """Pair list (CSR over i) for the cell pairs (cp_a[k], cp_b[k] + shift) of one task.
 
-    ``pos`` are the wrapped positions in cell order (``pos[k]`` is atom ``order[k]``); ``cp_shift`` (nm) is the image of cell b seen
-    from cell a, so no minimum-image arithmetic is needed.  Every unordered atom pair closer than
-    sqrt(rlist2) and not excluded appears once.  Returns (ilist, jptr, jlist, ishift)."""
+    ``xs, ys, zs`` are the wrapped coordinates in cell order (entry k is atom ``order[k]``), so the
+    distance pass over a neighbour cell is a contiguous, vectorisable loop; ``cp_shift`` (nm) is the
+    image of cell b seen from cell a, so no minimum-image arithmetic is needed.  Every unordered
+    atom pair closer than sqrt(rlist2) and not excluded appears once.
+    Returns (ilist, jptr, jlist, ishift)."""
     cap_i = 1024
     cap_j = 16384
     ilist = np.empty(cap_i, np.int32)
     ishift = np.empty((cap_i, 3), np.float64)
     jptr = np.zeros(cap_i + 1, np.int64)
     jlist = np.empty(cap_j, np.int32)
+    maxc = 0
+    for c in range(cell_start.shape[0] - 1):
+        maxc = max(maxc, cell_start[c + 1] - cell_start[c])
+    r2buf = np.empty(max(maxc, 1), np.float64)
     ni = 0
     nj = 0
     for k in range(cp_a.shape[0]):
@@ -93,23 +99,29 @@ def build_pairlist(pos, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr, excl_
         b0, b1 = cell_start[b], cell_start[b + 1]
         for ii in range(a0, a1):
             i = order[ii]
-            xi, yi, zi = pos[ii, 0] - sx, pos[ii, 1] - sy, pos[ii, 2] - sz
+            xi, yi, zi = xs[ii] - sx, ys[ii] - sy, zs[ii] - sz
             start = nj
             jj0 = ii + 1 if self_pair else b0
-            for jj in range(jj0, b1):
-                dx = pos[jj, 0] - xi
-                dy = pos[jj, 1] - yi
-                dz = pos[jj, 2] - zi
-                r2 = dx * dx + dy * dy + dz * dz
-                if r2 < rlist2 and not _is_excluded(i, order[jj], excl_ptr, excl_idx):
-                    j = order[jj]
-                    if nj == cap_j:
-                        cap_j *= 2
-                        tmp = np.empty(cap_j, np.int32)
-                        tmp[:nj] = jlist[:nj]
-                        jlist = tmp
-                    jlist[nj] = j
-                    nj += 1
+            m = b1 - jj0
+            if m <= 0:
+                continue
+            for t in range(m):  # vectorisable distance pass
+                dx = xs[jj0 + t] - xi
+                dy = ys[jj0 + t] - yi
+                dz = zs[jj0 + t] - zi
+                r2buf[t] = dx * dx + dy * dy + dz * dz
+            if nj + m > cap_j:
+                while nj + m > cap_j:
+                    cap_j *= 2
+                tmp = np.empty(cap_j, np.int32)
+                tmp[:nj] = jlist[:nj]
+                jlist = tmp
+            for t in range(m):
+                if r2buf[t] < rlist2:
+                    j = order[jj0 + t]
+                    if not _is_excluded(i, j, excl_ptr, excl_idx):
+                        jlist[nj] = j
+                        nj += 1
             if nj > start:
                 if ni == cap_i:
                     cap_i *= 2
@@ -132,28 +144,29 @@ def build_pairlist(pos, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr, excl_
 
 
 @njit(cache=True, nogil=True)
-def max_displacement2(pos, ref):
-    m = 0.0
+def pair_displacement_bound(pos, ref):
+    """Sum of the two largest displacements between pos and ref (non-periodic)."""
+    m1 = 0.0
+    m2 = 0.0
     for i in range(pos.shape[0]):
         dx = pos[i, 0] - ref[i, 0]
         dy = pos[i, 1] - ref[i, 1]
         dz = pos[i, 2] - ref[i, 2]
         r2 = dx * dx + dy * dy + dz * dz
-        if r2 > m:
-            m = r2
-    return m
+        if r2 > m2:
+            if r2 > m1:
+                m2 = m1
+                m1 = r2
+            else:
+                m2 = r2
+    return math.sqrt(m1) + math.sqrt(m2)
 
 
-@njit(cache=True, nogil=True)
-def nb_compute(
-    pos, ilist, jptr, jlist, ishift, qs, sh, se, mode, rc2, krf, crf, alpha, use_switch, rs, rc, f_out
-):
-    """Evaluate one task's pair list; add forces to f_out; return (e_coulomb, e_lj, pairs_in_cutoff).
-
-    ``pos`` are the positions wrapped as at list-build time, ``ishift`` the image shift of each
-    i-entry's partners (from :func:`build_pairlist`).
-
-    qs: charges premultiplied by sqrt(Coulomb prefactor); sh: sigma/2; se: sqrt(epsilon)."""
+@njit(nogil=True, inline="always")
+def _nb_loop(mode, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
+    """Pair loop; ``mode`` is a compile-time constant in each wrapper below, so the mode tests
+    fold away.  Branch-free inside the cutoff test (a mask), which matters for water where
+    hydrogens have epsilon = 0 in a random mix with oxygens."""
     e_c = 0.0
     e_lj = 0.0
     npairs = 0
@@ -172,58 +185,53 @@ def nb_compute(
             dy = pos[j, 1] - yi
             dz = pos[j, 2] - zi
             r2 = dx * dx + dy * dy + dz * dz
-            if mode != MODE_NOCUTOFF and r2 >= rc2:
-                continue
-            npairs += 1
+            if mode == MODE_NOCUTOFF:
+                inside = 1.0
+            else:
+                inside = 1.0 if r2 < rc2 else 0.0
+            npairs += int(inside)
             inv_r2 = 1.0 / r2
             inv_r = math.sqrt(inv_r2)
             qq = qi * qs[j]
             eps = sei * se[j]
-            fs = 0.0
+            sig = shi + sh[j]
+            s2 = sig * sig * inv_r2
+            s6 = s2 * s2 * s2
             if mode == MODE_CG:
-                if eps != 0.0:
-                    sig = shi + sh[j]
-                    s2 = sig * sig * inv_r2
-                    s12 = s2 * s2 * s2 * s2 * s2 * s2
-                    e_lj += eps * s12
-                    fs += 12.0 * eps * s12 * inv_r2
-                if qq != 0.0:
-                    r = r2 * inv_r
-                    ex = qq * math.exp(-krf * r) * inv_r
-                    e_c += ex
-                    fs += ex * (1.0 + krf * r) * inv_r2
+                r = r2 * inv_r
+                s12 = s6 * s6
+                elj = eps * s12
+                flj = 12.0 * eps * s12 * inv_r2
+                ex = qq * math.exp(-krf * r) * inv_r
+                ec = ex
+                fc = ex * (1.0 + krf * r) * inv_r2
             else:
-                if eps != 0.0:
-                    sig = shi + sh[j]
-                    s2 = sig * sig * inv_r2
-                    s6 = s2 * s2 * s2
-                    elj = 4.0 * eps * (s6 * s6 - s6)
-                    flj = eps * (48.0 * s6 * s6 - 24.0 * s6) * inv_r2
-                    if use_switch:
-                        r = r2 * inv_r
-                        if r > rs:
-                            x = (r - rs) * inv_sw
-                            x2 = x * x
-                            x3 = x2 * x
-                            sw = 1.0 + x3 * (-10.0 + x * (15.0 - 6.0 * x))
-                            dsw = x2 * (-30.0 + x * (60.0 - 30.0 * x)) * inv_sw
-                            flj = flj * sw - elj * dsw * inv_r
-                            elj *= sw
-                    e_lj += elj
-                    fs += flj
-                if qq != 0.0:
-                    if mode == MODE_RF:
-                        e_c += qq * (inv_r + krf * r2 - crf)
-                        fs += qq * (inv_r * inv_r2 - 2.0 * krf)
-                    elif mode == MODE_EWALD:
-                        r = r2 * inv_r
-                        ar = alpha * r
-                        erfc_ar = math.erfc(ar)
-                        e_c += qq * erfc_ar * inv_r
-                        fs += qq * (erfc_ar * inv_r + alpha * two_over_sqrtpi * math.exp(-ar * ar)) * inv_r2
-                    else:
-                        e_c += qq * inv_r
-                        fs += qq * inv_r * inv_r2
+                elj = 4.0 * eps * (s6 * s6 - s6)
+                flj = eps * (48.0 * s6 * s6 - 24.0 * s6) * inv_r2
+                if use_switch:
+                    r = r2 * inv_r
+                    if r > rs:
+                        x = (r - rs) * inv_sw
+                        x2 = x * x
+                        x3 = x2 * x
+                        sw = 1.0 + x3 * (-10.0 + x * (15.0 - 6.0 * x))
+                        dsw = x2 * (-30.0 + x * (60.0 - 30.0 * x)) * inv_sw
+                        flj = flj * sw - elj * dsw * inv_r
+                        elj *= sw
+                if mode == MODE_RF:
+                    ec = qq * (inv_r + krf * r2 - crf)
+                    fc = qq * (inv_r * inv_r2 - 2.0 * krf)
+                elif mode == MODE_EWALD:
+                    ar = alpha * r2 * inv_r
+                    erfc_ar = math.erfc(ar)
+                    ec = qq * erfc_ar * inv_r
+                    fc = qq * (erfc_ar * inv_r + alpha * two_over_sqrtpi * math.exp(-ar * ar)) * inv_r2
+                else:
+                    ec = qq * inv_r
+                    fc = qq * inv_r * inv_r2
+            e_c += inside * ec
+            e_lj += inside * elj
+            fs = inside * (flj + fc)
             fxi -= fs * dx
             fyi -= fs * dy
             fzi -= fs * dz
@@ -234,6 +242,29 @@ def nb_compute(
         f_out[i, 1] += fyi
         f_out[i, 2] += fzi
     return e_c, e_lj, npairs
+
+
+@njit(cache=True, nogil=True)
+def nb_nocutoff(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
+    return _nb_loop(MODE_NOCUTOFF, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
+
+
+@njit(cache=True, nogil=True)
+def nb_rf(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
+    return _nb_loop(MODE_RF, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
+
+
+@njit(cache=True, nogil=True)
+def nb_ewald(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
+    return _nb_loop(MODE_EWALD, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
+
+
+@njit(cache=True, nogil=True)
+def nb_cg(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
+    return _nb_loop(MODE_CG, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
+
+
+NB_KERNELS = {MODE_NOCUTOFF: "nb_nocutoff", MODE_RF: "nb_rf", MODE_EWALD: "nb_ewald", MODE_CG: "nb_cg"}
 
 
 @njit(cache=True, nogil=True)
@@ -329,6 +360,29 @@ def nb_compute_mixed(
         f_out[i, 1] += fyi
         f_out[i, 2] += fzi
     return e_c, e_lj, npairs
+
+
+@njit(cache=True, nogil=True)
+def follow_images(pos, ref_w, box, out):
+    """out[i] = the image of pos[i] nearest to ref_w[i] (the wrapped position at list-build
+    time), so pair-list shifts stay valid whatever re-imaging OpenMM applied; returns the sum of
+    the two largest displacements since the build (no pair got closer by more than that)."""
+    m1 = 0.0
+    m2 = 0.0
+    for i in range(pos.shape[0]):
+        r2 = 0.0
+        for d in range(3):
+            dx = pos[i, d] - ref_w[i, d]
+            dx -= box[d] * math.floor(dx / box[d] + 0.5)
+            out[i, d] = ref_w[i, d] + dx
+            r2 += dx * dx
+        if r2 > m2:
+            if r2 > m1:
+                m2 = m1
+                m1 = r2
+            else:
+                m2 = r2
+    return math.sqrt(m1) + math.sqrt(m2)
 
 
 @njit(cache=True, nogil=True)
