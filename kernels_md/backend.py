@@ -302,7 +302,7 @@ class DataflowBackend:
             self._lists[k] = None
             return
         pairs, shifts = self._groups[k]
-        rlist2 = math.inf if nb.cutoff is None else (nb.cutoff + self._skin_eff) ** 2
+        rlist2 = 1e30 if nb.cutoff is None else (nb.cutoff + self._skin_eff) ** 2
         self._lists[k] = build_pairlist(
             self._xs,
             self._ys,
@@ -327,7 +327,7 @@ class DataflowBackend:
             self._pairs[slot] = 0
             return
         nb = self.nb
-        rc = nb.cutoff if nb.cutoff is not None else math.inf
+        rc = nb.cutoff if nb.cutoff is not None else 1e15  # finite: kernels use fastmath
         if self.precision == "double":
             fn = getattr(kn, kn.NB_KERNELS[nb.mode])
             args = (self.pos_w, lst[0], lst[1], lst[2], lst[3], nb.qs, nb.sh, nb.se)
