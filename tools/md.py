@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 from kenkyu.assistant.registry import tool
 from kenkyu.tools._md_errors import (
@@ -79,6 +79,16 @@ _PHYSICS = (
     "timestep_fs", "minimize_max_iterations", "nvt_ps", "npt_ps", "report_interval_ps",
     "checkpoint_interval_ps", "trajectory_format", "backend", "backend_options", "seed",
 )
+
+
+class TopologyWithPositions(Protocol):
+    """Anything with ``.topology`` and ``.positions`` (openmm.app.PDBFile, PDBxFile, Modeller), usable by hand.
+
+    Not JSON: the LLM sees only the path form of ``structure``.
+    """
+
+    topology: Any
+    positions: Any
 
 
 def example_structure(name: str = "villin") -> Path:
@@ -255,7 +265,7 @@ class MDRun:
 
 @tool(approval="ask", writes_files=True, keywords=("simulate", "molecular dynamics", "openmm", "relax", "equilibrate", "md"))
 def run(
-    structure: str | os.PathLike | object,
+    structure: str | os.PathLike | TopologyWithPositions,
     ps: float = 10.0,
     out: str | os.PathLike | None = None,
     *,

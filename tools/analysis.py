@@ -1,0 +1,593 @@
+"""Trajectory analysis with mdtraj: each function returns a tidy table with its figure attached.
+
+Every function takes the trajectory as a path (plus ``topology`` for DCD/XTC files), a run directory
+written by :func:`kenkyu.tools.md.run`, an :class:`~kenkyu.tools.md.MDRun`, or an ``mdtraj.Trajectory``,
+and returns an :class:`AnalysisTable`: a pandas DataFrame (tidy: one row per observation) that also
+carries ``.figure`` (a matplotlib Figure, shown inline in Jupyter with the table) and ``.summary()``
+(a few lines of plain text for the agent). Figures are made without pyplot, so nothing piles up in
+pyplot's figure list and nothing is shown twice.
+
+Units: nm, nm^2, ps, as mdtraj and OpenMM use them.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import pandas as pd
+
+from kenkyu.assistant.registry import tool
+
+__all__ = [
+    "AnalysisTable",
+    "rmsd",
+    "rmsf",
+    "radius_of_gyration",
+    "dssp",
+    "contacts",
+    "hydrogen_bonds",
+    "sasa",
+    "distances",
+]
+
+
+class AnalysisTable(pd.DataFrame):
+    """A tidy DataFrame plus the figure that shows it and a short text summary.
+
+    Operations on it (filtering, groupby, ...) return plain DataFrames: the figure belongs to the
+    whole table only.
+    """
+
+    _metadata = ["figure", "description", "_summary_lines"]
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def summary(self) -> str:
+        """A few lines of plain text describing the result."""
+        return "\n".join([self.description, *self._summary_lines])
+
+    def _repr_html_(self) -> str:
+        parts = [f"<p><b>{self.description}</b></p>"]
+        if getattr(self, "figure", None) is not None:
+            buffer = io.BytesIO()
+            self.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+            encoded = base64.b64encode(buffer.getvalue()).decode()
+            parts.append(f'<img src="data:image/png;base64,{encoded}"/>')
+        parts.append(pd.DataFrame(self).head(20)._repr_html_() or "")
+        if len(self) > 20:
+            parts.append(f"<p>{len(self)} rows</p>")
+        return "\n".join(parts)
+
+
+def _table(frame: pd.DataFrame, figure, description: str, lines: list[str]) -> AnalysisTable:
+    table = AnalysisTable(frame)
+    table.figure = figure
+    table.description = description
+    table._summary_lines = lines
+    return table
+
+
+# -- inputs ----------------------------------------------------------------------------------------------
+
+
+def load_trajectory(trajectory, topology=None):
+    """An ``mdtraj.Trajectory`` from a path, a run directory, an MDRun or a Trajectory."""
+    import mdtraj
+
+    if isinstance(trajectory, mdtraj.Trajectory):
+        return trajectory
+    if hasattr(trajectory, "trajectory") and hasattr(trajectory, "directory"):  # an MDRun
+        return trajectory.trajectory()
+    if isinstance(trajectory, (str, os.PathLike)):
+        path = os.fspath(trajectory)
+        if os.path.isdir(path):
+            if not os.path.exists(os.path.join(path, "run.json")):
+                raise FileNotFoundError(f"{path} is a directory but not a kenkyu MD run (no run.json)")
+            from kenkyu.tools.md import MDRun
+
+            return MDRun(path).trajectory()
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"trajectory {path!r} does not exist")
+        if topology is None and os.path.splitext(path)[1].lower() in (".dcd", ".xtc", ".trr", ".nc", ".binpos"):
+            raise ValueError(f"{os.path.basename(path)} holds coordinates only: pass topology= (a PDB of the same atoms)")
+        top = topology.topology if isinstance(topology, mdtraj.Trajectory) else topology
+        return mdtraj.load(path, top=os.fspath(top) if isinstance(top, os.PathLike) else top) if top is not None else mdtraj.load(path)
+    raise TypeError(f"cannot analyse a {type(trajectory).__name__}: pass a path, an MDRun or an mdtraj.Trajectory")
+
+
+def _select(traj, selection: str | None):
+    if not selection:
+        return np.arange(traj.n_atoms)
+    try:
+        atoms = traj.topology.select(selection)
+    except Exception as exc:
+        raise ValueError(f"invalid mdtraj atom selection {selection!r}: {exc}") from exc
+    if len(atoms) == 0:
+        raise ValueError(f"the selection {selection!r} matches no atoms of this trajectory")
+    return atoms
+
+
+def _times(traj) -> np.ndarray:
+    return np.asarray(traj.time, dtype=float)
+
+
+def _figure(width=6.0, height=3.2):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _residue_columns(residues, parent, atoms) -> dict:
+    """Residue columns for residues of ``parent.atom_slice(atoms)``; residue_index refers to ``parent``,
+    so tables from different selections of the same trajectory line up."""
+    return {
+        "residue_index": [parent.topology.atom(int(atoms[next(iter(r.atoms)).index])).residue.index for r in residues],
+        "chain": [r.chain.index for r in residues],
+        "resSeq": [r.resSeq for r in residues],
+        "resname": [r.name for r in residues],
+        "residue": [f"{r.name}{r.resSeq}" for r in residues],
+    }
+
+
+class TrajectoryObject(Protocol):
+    """An ``mdtraj.Trajectory`` or a :class:`kenkyu.tools.md.MDRun`, passed by hand (not JSON, so the LLM
+    sees only the path form)."""
+
+    topology: Any
+
+
+TrajectoryInput = str | os.PathLike | TrajectoryObject
+
+
+# -- the tools -------------------------------------------------------------------------------------------
+
+
+@tool()
+def rmsd(
+    trajectory: TrajectoryInput,
+    topology: str | os.PathLike | None = None,
+    *,
+    selection: str = "backbone",
+    reference_frame: int = 0,
+    align: bool = True,
+) -> AnalysisTable:
+    """Root-mean-square deviation of each frame from a reference frame, after optimal superposition.
+
+    Parameters
+    ----------
+    trajectory
+        Trajectory file, MD run directory (from md_run) or, by hand, an MDRun or mdtraj.Trajectory.
+    topology
+        Topology (PDB) for trajectory files without one (DCD, XTC); not needed for a run directory.
+    selection
+        mdtraj atom selection to superpose and measure, e.g. "backbone", "name CA", "protein and not element H".
+    reference_frame
+        Index of the frame to compare against.
+    align
+        Superpose each frame on the reference first (True); False measures raw positional deviation.
+
+    Returns
+    -------
+    AnalysisTable
+        Columns frame, time_ps, rmsd_nm; ``.figure`` plots RMSD over time.
+    """
+    import mdtraj
+
+    traj = load_trajectory(trajectory, topology)
+    atoms = _select(traj, selection)
+    if align:
+        values = mdtraj.rmsd(traj, traj, reference_frame, atom_indices=atoms)
+    else:
+        delta = traj.xyz[:, atoms] - traj.xyz[reference_frame, atoms]
+        values = np.sqrt((delta**2).sum(axis=2).mean(axis=1))
+    frame = pd.DataFrame({"frame": np.arange(traj.n_frames), "time_ps": _times(traj), "rmsd_nm": values})
+    figure, axes = _figure()
+    axes.plot(frame.time_ps, frame.rmsd_nm, lw=1.2)
+    axes.set(xlabel="time (ps)", ylabel="RMSD (nm)", title=f"RMSD ({selection}) to frame {reference_frame}")
+    worst = int(np.argmax(values))
+    return _table(
+        frame, figure, f"RMSD of {len(atoms)} atoms ({selection}){', aligned' if align else ''} to frame {reference_frame}",
+        [f"{traj.n_frames} frames; mean {values.mean():.3f} nm, final {values[-1]:.3f} nm, "
+         f"max {values.max():.3f} nm at {frame.time_ps[worst]:.3g} ps"],
+    )
+
+
+@tool()
+def rmsf(
+    trajectory: TrajectoryInput,
+    topology: str | os.PathLike | None = None,
+    *,
+    selection: str = "name CA",
+    align: bool = True,
+) -> AnalysisTable:
+    """Per-residue root-mean-square fluctuation around the average structure (which loops move most).
+
+    Parameters
+    ----------
+    trajectory
+        Trajectory file, MD run directory (from md_run) or, by hand, an MDRun or mdtraj.Trajectory.
+    topology
+        Topology (PDB) for trajectory files without one (DCD, XTC).
+    selection
+        Atoms to use; "name CA" gives the usual C-alpha RMSF. With several atoms per residue the residue's
+        value is the mean over its atoms.
+    align
+        Superpose every frame on the first on the selected atoms before measuring (removes overall motion).
+
+    Returns
+    -------
+    AnalysisTable
+        One row per residue: residue_index, chain, resSeq, resname, residue, rmsf_nm, n_atoms; ``.figure`` plots RMSF along the sequence.
+    """
+    import mdtraj
+
+    traj = load_trajectory(trajectory, topology)
+    atoms = _select(traj, selection)
+    # Slice first: mdtraj 1.11's md.rmsf(t, t, 0, atom_indices=...) returns wrong values.
+    sliced = traj.atom_slice(atoms)
+    if align:
+        per_atom = mdtraj.rmsf(sliced, sliced, 0)
+    else:
+        per_atom = np.sqrt(((sliced.xyz - sliced.xyz.mean(axis=0)) ** 2).sum(axis=2).mean(axis=0))
+    residue_of_atom = np.array([atom.residue.index for atom in sliced.topology.atoms])
+    residues = list(sliced.topology.residues)
+    values = np.array([per_atom[residue_of_atom == r.index].mean() for r in residues])
+    counts = np.array([(residue_of_atom == r.index).sum() for r in residues])
+    columns = _residue_columns(residues, traj, atoms)
+    frame = pd.DataFrame({**columns, "rmsf_nm": values, "n_atoms": counts})
+    figure, axes = _figure()
+    axes.plot(frame.resSeq, frame.rmsf_nm, marker="o", ms=3, lw=1.2)
+    axes.set(xlabel="residue number", ylabel="RMSF (nm)", title=f"RMSF ({selection})")
+    top = frame.nlargest(min(3, len(frame)), "rmsf_nm")
+    return _table(
+        frame, figure, f"RMSF per residue ({selection}) over {traj.n_frames} frames",
+        [f"{len(frame)} residues; mean {values.mean():.3f} nm; most mobile: "
+         + ", ".join(f"{row.residue} ({row.rmsf_nm:.3f} nm)" for row in top.itertuples())],
+    )
+
+
+@tool()
+def radius_of_gyration(
+    trajectory: TrajectoryInput,
+    topology: str | os.PathLike | None = None,
+    *,
+    selection: str = "protein",
+    mass_weighted: bool = True,
+) -> AnalysisTable:
+    """Radius of gyration over time (compactness; unfolding shows as a rise).
+
+    Parameters
+    ----------
+    trajectory
+        Trajectory file, MD run directory (from md_run) or, by hand, an MDRun or mdtraj.Trajectory.
+    topology
+        Topology (PDB) for trajectory files without one (DCD, XTC).
+    selection
+        mdtraj atom selection.
+    mass_weighted
+        Weight atoms by mass (True) or count them equally.
+
+    Returns
+    -------
+    AnalysisTable
+        Columns frame, time_ps, rg_nm; ``.figure`` plots Rg over time.
+    """
+    traj = load_trajectory(trajectory, topology)
+    sliced = traj.atom_slice(_select(traj, selection))
+    masses = np.array([a.element.mass for a in sliced.topology.atoms]) if mass_weighted else np.ones(sliced.n_atoms)
+    # Not mdtraj.compute_rg: in mdtraj 1.11 it weights the squared distances by mass but measures them
+    # from the unweighted centroid, which overestimates a mass-weighted Rg.
+    xyz = sliced.xyz.astype(np.float64)
+    centre = np.einsum("fai,a->fi", xyz, masses) / masses.sum()
+    values = np.sqrt(np.einsum("fa,a->f", ((xyz - centre[:, None, :]) ** 2).sum(axis=2), masses) / masses.sum())
+    frame = pd.DataFrame({"frame": np.arange(traj.n_frames), "time_ps": _times(traj), "rg_nm": values})
+    figure, axes = _figure()
+    axes.plot(frame.time_ps, frame.rg_nm, lw=1.2)
+    axes.set(xlabel="time (ps)", ylabel="Rg (nm)", title=f"Radius of gyration ({selection})")
+    return _table(
+        frame, figure, f"Radius of gyration ({selection}{', mass-weighted' if mass_weighted else ''})",
+        [f"{traj.n_frames} frames; mean {values.mean():.3f} nm (sd {values.std():.3f}), "
+         f"range {values.min():.3f}-{values.max():.3f} nm"],
+    )
+
+
+DSSP_NAMES = {"H": "helix", "E": "strand", "C": "coil"}
+
+
+@tool()
+def dssp(
+    trajectory: TrajectoryInput,
+    topology: str | os.PathLike | None = None,
+    *,
+    simplified: bool = True,
+) -> AnalysisTable:
+    """Secondary structure (DSSP) of every protein residue in every frame.
+
+    Parameters
+    ----------
+    trajectory
+        Trajectory file, MD run directory (from md_run) or, by hand, an MDRun or mdtraj.Trajectory.
+    topology
+        Topology (PDB) for trajectory files without one (DCD, XTC).
+    simplified
+        Three classes, H (helix), E (strand), C (coil), instead of DSSP's eight.
+
+    Returns
+    -------
+    AnalysisTable
+        Long format, one row per frame and residue: frame, time_ps, residue_index, resSeq, resname, residue, code;
+        ``.figure`` maps the codes over time.
+    """
+    import mdtraj
+
+    traj = load_trajectory(trajectory, topology)
+    atoms = _select(traj, "protein")
+    protein = traj.atom_slice(atoms)
+    codes = mdtraj.compute_dssp(protein, simplified=simplified)
+    residues = list(protein.topology.residues)
+    columns = _residue_columns(residues, traj, atoms)
+    n_frames, n_res = codes.shape
+    frame = pd.DataFrame({
+        "frame": np.repeat(np.arange(n_frames), n_res),
+        "time_ps": np.repeat(_times(traj), n_res),
+        **{key: np.tile(values, n_frames) for key, values in columns.items()},
+        "code": codes.ravel(),
+    })
+    alphabet = sorted(set(codes.ravel()))
+    index = {code: i for i, code in enumerate(alphabet)}
+    figure, axes = _figure(6.5, 3.4)
+    image = axes.imshow(
+        np.vectorize(index.get)(codes).T, aspect="auto", origin="lower", interpolation="nearest",
+        cmap="tab10" if len(alphabet) > 3 else "viridis",
+        extent=(frame.time_ps.min(), frame.time_ps.max() if n_frames > 1 else frame.time_ps.min() + 1, -0.5, n_res - 0.5),
+    )
+    colorbar = figure.colorbar(image, ax=axes, ticks=range(len(alphabet)))
+    colorbar.ax.set_yticklabels([DSSP_NAMES.get(c, c) if simplified else c for c in alphabet])
+    axes.set(xlabel="time (ps)", ylabel="residue (index)", title="DSSP secondary structure")
+    fractions = pd.Series(codes.ravel()).value_counts(normalize=True)
+    return _table(
+        frame, figure, f"DSSP ({'simplified' if simplified else 'full'}) for {n_res} residues over {n_frames} frames",
+        ["fraction of residue-frames: " + ", ".join(f"{DSSP_NAMES.get(c, c) if simplified else c} {f:.0%}" for c, f in fractions.items())],
+    )
+
+
+@tool()
+def contacts(
+    trajectory: TrajectoryInput,
+    topology: str | os.PathLike | None = None,
+    *,
+    cutoff_nm: float = 0.45,
+    scheme: Literal["closest-heavy", "closest", "ca"] = "closest-heavy",
+    min_frequency: float = 0.0,
+) -> AnalysisTable:
+    """Residue-residue contact frequencies and the contact map (pairs at least 3 residues apart).
+
+    Parameters
+    ----------
+    trajectory
+        Trajectory file, MD run directory (from md_run) or, by hand, an MDRun or mdtraj.Trajectory.
+    topology
+        Topology (PDB) for trajectory files without one (DCD, XTC).
+    cutoff_nm
+        Two residues are in contact in a frame when their distance (per ``scheme``) is below this, in nm.
+    scheme
+        How a residue-residue distance is measured: closest heavy atoms, closest atoms, or C-alpha atoms.
+    min_frequency
+        Leave out pairs in contact in fewer than this fraction of frames (0 keeps every pair).
+
+    Returns
+    -------
+    AnalysisTable
+        One row per residue pair: residue_i, residue_j (indices), name_i, name_j, frequency, mean_distance_nm;
+        ``.figure`` is the contact-frequency map.
+    """
+    import mdtraj
+
+    traj = load_trajectory(trajectory, topology)
+    protein = traj.atom_slice(_select(traj, "protein"))
+    distances_nm, pairs = mdtraj.compute_contacts(protein, contacts="all", scheme=scheme)
+    frequency = (distances_nm < cutoff_nm).mean(axis=0)
+    residues = list(protein.topology.residues)
+    frame = pd.DataFrame({
+        "residue_i": pairs[:, 0], "residue_j": pairs[:, 1],
+        "name_i": [f"{residues[i].name}{residues[i].resSeq}" for i in pairs[:, 0]],
+        "name_j": [f"{residues[j].name}{residues[j].resSeq}" for j in pairs[:, 1]],
+        "frequency": frequency, "mean_distance_nm": distances_nm.mean(axis=0),
+    })
+    if min_frequency > 0:
+        frame = frame[frame.frequency >= min_frequency].reset_index(drop=True)
+    matrix = np.full((len(residues), len(residues)), np.nan)
+    matrix[pairs[:, 0], pairs[:, 1]] = frequency
+    matrix[pairs[:, 1], pairs[:, 0]] = frequency
+    figure, axes = _figure(4.8, 4.2)
+    image = axes.imshow(matrix, origin="lower", cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+    figure.colorbar(image, ax=axes, label="contact frequency")
+    axes.set(xlabel="residue (index)", ylabel="residue (index)", title=f"Contacts ({scheme} < {cutoff_nm} nm)")
+    stable = (frequency >= 0.9).sum()
+    return _table(
+        frame, figure, f"Residue contacts ({scheme}, cutoff {cutoff_nm} nm) over {traj.n_frames} frames",
+        [f"{(frequency > 0).sum()} of {len(pairs)} pairs ever in contact; {stable} in >=90% of frames"],
+    )
+
+
+@tool()
+def hydrogen_bonds(
+    trajectory: TrajectoryInput,
+    topology: str | os.PathLike | None = None,
+    *,
+    selection: str = "protein",
+    min_frequency: float = 0.1,
+) -> AnalysisTable:
+    """Hydrogen bonds (Baker-Hubbard: H...A < 0.25 nm, D-H...A angle > 120 deg) and how often each is formed.
+
+    Parameters
+    ----------
+    trajectory
+        Trajectory file, MD run directory (from md_run) or, by hand, an MDRun or mdtraj.Trajectory.
+    topology
+        Topology (PDB) for trajectory files without one (DCD, XTC).
+    selection
+        Atoms among which to look for donors and acceptors.
+    min_frequency
+        Keep hydrogen bonds present in at least this fraction of frames.
+
+    Returns
+    -------
+    AnalysisTable
+        One row per hydrogen bond: donor, hydrogen, acceptor (atom indices of the input), labels, frequency;
+        ``.figure`` shows the most frequent ones.
+    """
+    import mdtraj
+
+    traj = load_trajectory(trajectory, topology)
+    atoms = _select(traj, selection)
+    sliced = traj.atom_slice(atoms)
+    triplets = mdtraj.baker_hubbard(sliced, freq=min_frequency, periodic=False)
+    if len(triplets):
+        frequency = _baker_hubbard_frequency(sliced, triplets)
+    else:
+        frequency = np.zeros(0)
+    top = sliced.topology
+    label = lambda i: str(top.atom(int(i)))  # noqa: E731  e.g. "LYS65-NZ"
+    frame = pd.DataFrame({
+        "donor": atoms[triplets[:, 0]] if len(triplets) else [],
+        "hydrogen": atoms[triplets[:, 1]] if len(triplets) else [],
+        "acceptor": atoms[triplets[:, 2]] if len(triplets) else [],
+        "donor_label": [label(i) for i in triplets[:, 0]] if len(triplets) else [],
+        "acceptor_label": [label(i) for i in triplets[:, 2]] if len(triplets) else [],
+        "frequency": frequency,
+    }).sort_values("frequency", ascending=False, kind="stable").reset_index(drop=True)
+    figure, axes = _figure(6.0, 3.6)
+    shown = frame.head(15)
+    axes.barh([f"{d} -> {a}" for d, a in zip(shown.donor_label, shown.acceptor_label)][::-1], shown.frequency[::-1])
+    axes.set(xlabel="fraction of frames", xlim=(0, 1), title="Hydrogen bonds (most frequent)")
+    axes.tick_params(axis="y", labelsize=7)
+    return _table(
+        frame, figure, f"Hydrogen bonds ({selection}) present in >= {min_frequency:.0%} of {traj.n_frames} frames",
+        [f"{len(frame)} hydrogen bonds; {(frame.frequency >= 0.9).sum()} in >=90% of frames"],
+    )
+
+
+def _baker_hubbard_frequency(traj, triplets) -> np.ndarray:
+    import mdtraj
+
+    distance = mdtraj.compute_distances(traj, triplets[:, [1, 2]], periodic=False)
+    angle = mdtraj.compute_angles(traj, triplets, periodic=False)
+    return ((distance < 0.25) & (angle > 2 * np.pi / 3)).mean(axis=0)
+
+
+@tool()
+def sasa(
+    trajectory: TrajectoryInput,
+    topology: str | os.PathLike | None = None,
+    *,
+    selection: str = "protein",
+    per_residue: bool = False,
+    probe_radius_nm: float = 0.14,
+) -> AnalysisTable:
+    """Solvent-accessible surface area (Shrake-Rupley) over time, in total or per residue.
+
+    Parameters
+    ----------
+    trajectory
+        Trajectory file, MD run directory (from md_run) or, by hand, an MDRun or mdtraj.Trajectory.
+    topology
+        Topology (PDB) for trajectory files without one (DCD, XTC).
+    selection
+        Atoms whose surface is measured (other atoms are removed first, as if absent).
+    per_residue
+        One row per frame and residue (True) instead of one row per frame with the total.
+    probe_radius_nm
+        Radius of the solvent probe in nm (water: 0.14).
+
+    Returns
+    -------
+    AnalysisTable
+        frame, time_ps, sasa_nm2 (and residue columns when per_residue); ``.figure`` plots the total over time
+        (or the mean per residue).
+    """
+    import mdtraj
+
+    traj = load_trajectory(trajectory, topology)
+    atoms = _select(traj, selection)
+    sliced = traj.atom_slice(atoms)
+    values = mdtraj.shrake_rupley(sliced, probe_radius=probe_radius_nm, mode="residue" if per_residue else "atom")
+    times = _times(traj)
+    figure, axes = _figure()
+    if per_residue:
+        residues = list(sliced.topology.residues)
+        columns = _residue_columns(residues, traj, atoms)
+        n_frames, n_res = values.shape
+        frame = pd.DataFrame({
+            "frame": np.repeat(np.arange(n_frames), n_res), "time_ps": np.repeat(times, n_res),
+            **{key: np.tile(v, n_frames) for key, v in columns.items()}, "sasa_nm2": values.ravel(),
+        })
+        mean = values.mean(axis=0)
+        axes.bar(columns["resSeq"], mean)
+        axes.set(xlabel="residue number", ylabel="SASA (nm$^2$)", title=f"Mean SASA per residue ({selection})")
+        lines = [f"{n_res} residues over {n_frames} frames; most exposed: "
+                 + ", ".join(f"{columns['residue'][i]} ({mean[i]:.2f} nm2)" for i in np.argsort(mean)[::-1][:3])]
+    else:
+        total = values.sum(axis=1)
+        frame = pd.DataFrame({"frame": np.arange(traj.n_frames), "time_ps": times, "sasa_nm2": total})
+        axes.plot(times, total, lw=1.2)
+        axes.set(xlabel="time (ps)", ylabel="SASA (nm$^2$)", title=f"SASA ({selection})")
+        lines = [f"{traj.n_frames} frames; mean {total.mean():.2f} nm2 (sd {total.std():.2f})"]
+    return _table(frame, figure, f"Solvent-accessible surface area ({selection}, probe {probe_radius_nm} nm)", lines)
+
+
+@tool()
+def distances(
+    trajectory: TrajectoryInput,
+    pairs: list[tuple[str, str]] | list[tuple[int, int]],
+    topology: str | os.PathLike | None = None,
+) -> AnalysisTable:
+    """Distances over time between pairs of atoms or atom groups (geometric centres of two selections).
+
+    Parameters
+    ----------
+    trajectory
+        Trajectory file, MD run directory (from md_run) or, by hand, an MDRun or mdtraj.Trajectory.
+    pairs
+        Pairs to measure: mdtraj selections, e.g. [["resSeq 44 and name CA", "resSeq 72 and name CA"]], or
+        pairs of atom indices, e.g. [[10, 200]]. A selection of several atoms stands for their geometric centre.
+    topology
+        Topology (PDB) for trajectory files without one (DCD, XTC).
+
+    Returns
+    -------
+    AnalysisTable
+        Long format: frame, time_ps, pair (label), distance_nm; ``.figure`` plots each pair over time.
+    """
+    traj = load_trajectory(trajectory, topology)
+    if not pairs:
+        raise ValueError("pairs is empty: give at least one pair of selections or atom indices")
+    rows = []
+    figure, axes = _figure()
+    lines = []
+    for first, second in pairs:
+        a, b = _group(traj, first), _group(traj, second)
+        centre_a, centre_b = traj.xyz[:, a].mean(axis=1), traj.xyz[:, b].mean(axis=1)
+        values = np.linalg.norm(centre_a - centre_b, axis=1)
+        name = f"{first} -- {second}"
+        rows.append(pd.DataFrame({"frame": np.arange(traj.n_frames), "time_ps": _times(traj), "pair": name, "distance_nm": values}))
+        axes.plot(_times(traj), values, lw=1.2, label=name)
+        lines.append(f"{name}: mean {values.mean():.3f} nm, range {values.min():.3f}-{values.max():.3f} nm")
+    axes.set(xlabel="time (ps)", ylabel="distance (nm)", title="Distances")
+    axes.legend(fontsize=7)
+    return _table(pd.concat(rows, ignore_index=True), figure, f"Distances for {len(pairs)} pair(s) over {traj.n_frames} frames", lines)
+
+
+def _group(traj, spec) -> np.ndarray:
+    if isinstance(spec, (int, np.integer)):
+        if not 0 <= spec < traj.n_atoms:
+            raise ValueError(f"atom index {spec} is out of range (the trajectory has {traj.n_atoms} atoms)")
+        return np.array([int(spec)])
+    return _select(traj, str(spec))
