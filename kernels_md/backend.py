@@ -282,6 +282,9 @@ class DataflowBackend:
             )
         ps = self.pos_w[self._order]
         self._xs, self._ys, self._zs = (np.ascontiguousarray(ps[:, d]) for d in range(3))
+        from .kernels_nb import cell_bounds
+
+        self._lo, self._hi = cell_bounds(self._xs, self._ys, self._zs, self._cell_start)
         counts = np.diff(self._cell_start)
         shifts = self.grid.shifts * (self.box if nb.periodic else 0.0)
         self._groups = [
@@ -315,6 +318,8 @@ class DataflowBackend:
             nb.excl_ptr,
             nb.excl_idx,
             rlist2,
+            self._lo,
+            self._hi,
         )
 
     def _t_nb(self, k, wid):

@@ -70,13 +70,14 @@ def _is_excluded(i, j, excl_ptr, excl_idx):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def build_pairlist(xs, ys, zs, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr, excl_idx, rlist2):
+def build_pairlist(xs, ys, zs, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr, excl_idx, rlist2, lo, hi):
     """Pair list (CSR over i) for the cell pairs (cp_a[k], cp_b[k] + shift) of one task.
 
     ``xs, ys, zs`` are the wrapped coordinates in cell order (entry k is atom ``order[k]``), so the
     distance pass over a neighbour cell is a contiguous, vectorisable loop; ``cp_shift`` (nm) is the
     image of cell b seen from cell a, so no minimum-image arithmetic is needed.  Every unordered
-    atom pair closer than sqrt(rlist2) and not excluded appears once.
+    atom pair closer than sqrt(rlist2) and not excluded appears once.  ``lo, hi`` are the
+    cells' bounding boxes: an atom skips a neighbour cell whose box is out of reach.
     Returns (ilist, jptr, jlist, ishift)."""
     cap_i = 1024
     cap_j = 16384
@@ -104,6 +105,11 @@ def build_pairlist(xs, ys, zs, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr
             jj0 = ii + 1 if self_pair else b0
             m = b1 - jj0
             if m <= 0:
+                continue
+            gx = max(0.0, lo[b, 0] - xi, xi - hi[b, 0])
+            gy = max(0.0, lo[b, 1] - yi, yi - hi[b, 1])
+            gz = max(0.0, lo[b, 2] - zi, zi - hi[b, 2])
+            if gx * gx + gy * gy + gz * gz >= rlist2:
                 continue
             for t in range(m):  # vectorisable distance pass
                 dx = xs[jj0 + t] - xi
@@ -360,6 +366,23 @@ def nb_compute_mixed(
         f_out[i, 1] += fyi
         f_out[i, 2] += fzi
     return e_c, e_lj, npairs
+
+
+@njit(cache=True, nogil=True)
+def cell_bounds(xs, ys, zs, cell_start):
+    """Bounding box (lo, hi) of the atoms of every cell (empty cells get an inverted box)."""
+    nc = cell_start.shape[0] - 1
+    lo = np.full((nc, 3), 1e30)
+    hi = np.full((nc, 3), -1e30)
+    for c in range(nc):
+        for k in range(cell_start[c], cell_start[c + 1]):
+            lo[c, 0] = min(lo[c, 0], xs[k])
+            lo[c, 1] = min(lo[c, 1], ys[k])
+            lo[c, 2] = min(lo[c, 2], zs[k])
+            hi[c, 0] = max(hi[c, 0], xs[k])
+            hi[c, 1] = max(hi[c, 1], ys[k])
+            hi[c, 2] = max(hi[c, 2], zs[k])
+    return lo, hi
 
 
 @njit(cache=True, nogil=True)
