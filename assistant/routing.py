@@ -15,9 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
-# Path-like tokens: something with a file extension, or a quoted string.
-_PATHLIKE = re.compile(r"""(?:"([^"]+)"|'([^']+)'|((?:[\w.~-]*/)*[\w.~-]+\.[A-Za-z][A-Za-z0-9]{0,5}))(?=[\s,;:)]|$|\.\s|\.$)""")
-_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.]*\.[A-Za-z])")
+_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}$")
+_NUMBER = re.compile(r"(?<![\w./])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w/])")
 _PATH_PARAMS = re.compile(r"(path|file|structure|trajectory|topology|pdb|directory|dir|out|output|folder|fasta|notebook)", re.I)
 _TEXT_PARAMS = {"question", "query", "prompt", "text", "request", "sequence"}
 
@@ -33,13 +32,16 @@ def split_steps(request: str) -> list[str]:
 
 def path_tokens(text: str) -> list[str]:
     """File-like tokens (with an extension or a folder), quoted or not; in order of appearance."""
+    quoted = quoted_tokens(text)
+    unquoted = re.sub(r'"[^"]+"|\'[^\']+\'', " ", text).split()
     found = []
-    for match in _PATHLIKE.finditer(text):
-        token = next(g for g in match.groups() if g)
-        looks_like_path = re.search(r"\.[A-Za-z][A-Za-z0-9]{0,5}$|/", token) and " " not in token
-        if looks_like_path and token not in found and not re.fullmatch(r"[\d.]+", token):
+    for token in quoted + unquoted:
+        token = token.strip(",;:()[]{}?!").rstrip(".")
+        if not token or re.fullmatch(r"[\d.]+", token) or "://" in token:
+            continue
+        if ("/" in token or _EXTENSION.search(token)) and token not in found:
             found.append(token)
-    return found
+    return sorted(found, key=text.find)
 
 
 def quoted_tokens(text: str) -> list[str]:
@@ -48,15 +50,33 @@ def quoted_tokens(text: str) -> list[str]:
 
 def number_tokens(text: str) -> list[float]:
     values = []
-    for token in _NUMBER.findall(" ".join(_strip_paths(text))):
+    for token in _NUMBER.findall(_without_paths(text)):
         value = float(token)
         if value not in values:
             values.append(value)
     return values
 
 
-def _strip_paths(text: str) -> list[str]:
-    return [_PATHLIKE.sub(" ", text)]
+def number_for(parameter: str, text: str) -> float | None:
+    """The number the request ties to a parameter: "2 ps" for ``ps``, "seed 7" for ``seed``,
+    "300 K" for ``temperature_k``."""
+    text = _without_paths(text).lower()
+    # Unit words that name a parameter's suffix: temperature_k <- "300 K", timestep_fs <- "2 fs".
+    for word in [parameter.lower(), *parameter.lower().split("_")]:
+        if len(word) < 1 or word in ("of", "in", "per", "max", "min"):
+            continue
+        w = re.escape(word)
+        match = re.search(rf"(?<![\w.])([-+]?\d+(?:\.\d+)?)\s*{w}\b", text) or re.search(
+            rf"\b{w}\s*(?:=|:|of|is|to)?\s*([-+]?\d+(?:\.\d+)?)(?![\w.])", text)
+        if match:
+            return float(match.group(1))
+    return None
+
+
+def _without_paths(text: str) -> str:
+    for token in path_tokens(text):
+        text = text.replace(token, " ")
+    return text
 
 
 @dataclass
@@ -144,7 +164,8 @@ def constrained_arguments_schema(t, request: str) -> dict:
             if name in required or mentioned or len(narrowed) == 0:
                 narrowed[name] = {"type": "string", "enum": paths}
         elif kinds & {"number", "integer"} and numbers and (name in required or mentioned):
-            options = [int(v) if "integer" in kinds and v == int(v) else v for v in numbers]
+            tied = number_for(name, request)
+            options = [int(v) if "integer" in kinds and v == int(v) else v for v in ([tied] if tied is not None else numbers)]
             if "integer" in kinds and "number" not in kinds:
                 options = [v for v in options if isinstance(v, int)] or [int(numbers[0])]
             narrowed[name] = {"enum": options}

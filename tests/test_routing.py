@@ -2,6 +2,7 @@ from kenkyu.assistant.registry import ToolRegistry
 from kenkyu.assistant.routing import (
     ToolRouter,
     constrained_arguments_schema,
+    number_for,
     number_tokens,
     path_tokens,
     split_steps,
@@ -18,9 +19,11 @@ def test_steps_are_split_on_sequencing_words():
 
 
 def test_paths_and_numbers_are_read_from_the_request():
-    text = "Run 2.5 ps of data/villin.pdb at 300 K and save to 'out dir/run1.dcd'"
-    assert path_tokens(text) == ["data/villin.pdb"]
-    assert number_tokens(text) == [2.5, 300.0]
+    text = "Run 2.5 ps of data/villin.pdb at 300 K with seed 7, saving to 'out dir/run1.dcd'"
+    assert path_tokens(text) == ["data/villin.pdb", "out dir/run1.dcd"]
+    assert number_tokens(text) == [2.5, 300.0, 7.0]
+    assert (number_for("ps", text), number_for("temperature_k", text), number_for("seed", text)) == (2.5, 300.0, 7.0)
+    assert path_tokens("analyse md_runs/villin_implicit, then plot") == ["md_runs/villin_implicit"]
     assert path_tokens("load notes/today.txt.") == ["notes/today.txt"]
 
 
