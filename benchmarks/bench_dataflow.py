@@ -72,7 +72,6 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     import openmm as mm
-
     from kenkyu.kernels_md import backend_of, dataflow_system
 
     pdb, system = make_system()

@@ -14,8 +14,7 @@ import argparse
 import time
 
 import numpy as np
-
-from bench_dataflow import make_system  # noqa: E402  (run from benchmarks/ or with it on sys.path)
+from bench_dataflow import make_system
 
 KB = 0.00831446261815324  # kJ/mol/K
 
@@ -57,7 +56,7 @@ def main(argv=None):
     n = system.getNumParticles()
     dof = 3 * n - system.getNumConstraints() - 3
     dt = args.dt_fs * 1e-3
-    n_steps = int(round(args.ps / dt))
+    n_steps = round(args.ps / dt)
     kT = KB * 300.0
     print(f"NVE drift, DHFR-RF {n} atoms, {dof} dof, {args.ps} ps = {n_steps} steps of {args.dt_fs} fs, "
           f"{args.threads} threads")

@@ -23,7 +23,17 @@ _EXPORTS = {
     "DataflowScheduler": "scheduler",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [  # noqa: RUF022 - grouped by module
+    "dataflow_system",
+    "backend_of",
+    "UnsupportedForceError",
+    "DataflowBackend",
+    "build_go_model",
+    "CGModel",
+    "TaskGraph",
+    "Task",
+    "DataflowScheduler",
+]
 
 
 def __getattr__(name):

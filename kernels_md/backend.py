@@ -156,10 +156,7 @@ class DataflowBackend:
         self.rebuilds = 0
 
     def __getstate__(self):
-        keep = (
-            "n nb bonded threads policy cell_fraction skin tasks_per_thread bonded_chunk block_size "
-            "precision profile"
-        ).split()
+        keep = ["n", "nb", "bonded", "threads", "policy", "cell_fraction", "skin", "tasks_per_thread", "bonded_chunk", "block_size", "precision", "profile"]
         return {k: self.__dict__[k] for k in keep}
 
     def __setstate__(self, st):
@@ -383,7 +380,7 @@ class DataflowBackend:
     def __call__(self, state):
         pos = state.getPositions(asNumpy=True)._value
         box = None
-        if self.nb is not None and self.nb.periodic or any(b.periodic for b in self.bonded):
+        if (self.nb is not None and self.nb.periodic) or any(b.periodic for b in self.bonded):
             vecs = np.asarray(state.getPeriodicBoxVectors(asNumpy=True)._value)
             if np.any(np.abs(vecs - np.diag(np.diag(vecs))) > 1e-12):
                 raise NotImplementedError("kenkyu.kernels_md: triclinic periodic boxes are not supported")
@@ -393,8 +390,10 @@ class DataflowBackend:
 
     def describe(self) -> str:
         lines = [
-            f"DataflowBackend: {self.n} particles, {self.threads} threads, policy={self.policy}, "
-            f"precision={self.precision}, skin={self.skin} nm, cell_fraction={self.cell_fraction}",
+            (
+                f"DataflowBackend: {self.n} particles, {self.threads} threads, policy={self.policy}, "
+                f"precision={self.precision}, skin={self.skin} nm, cell_fraction={self.cell_fraction}"
+            ),
         ]
         if self.nb is not None:
             names = {0: "no cutoff", 1: "reaction field", 2: "Ewald direct space", 3: "CG repulsion + Debye-Hueckel"}

@@ -9,7 +9,6 @@ blocks of atom indices and every block pair interacts.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 

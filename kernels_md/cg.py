@@ -108,7 +108,7 @@ def build_go_model(
     for i in range(n - 1):
         if chain_ids[i] == chain_ids[i + 1]:
             top.addBond(atoms[i], atoms[i + 1])
-    same = lambda *ix: len({chain_ids[i] for i in ix}) == 1  # noqa: E731
+    same = lambda *ix: len({chain_ids[i] for i in ix}) == 1
 
     # native contacts
     all_ca_only = all(len(h) <= 1 for h in heavy)

@@ -41,8 +41,7 @@ def bin_atoms(pos, origin, edge, ncell, periodic, box):
                 k = int(f * ncell[d])
             else:
                 k = int((pos[i, d] - origin[d]) / edge[d])
-            if k < 0:
-                k = 0
+            k = max(k, 0)
             if k >= ncell[d]:
                 k = ncell[d] - 1
             c[d] = k

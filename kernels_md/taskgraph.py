@@ -10,8 +10,8 @@ other ordering exists, so there is no barrier between task kinds.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass

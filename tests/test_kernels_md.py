@@ -7,18 +7,16 @@ import pickle
 import subprocess
 import sys
 import threading
-import warnings
 
 import numpy as np
 import pytest
 
 mm = pytest.importorskip("openmm")
 pytest.importorskip("numba")
-from openmm import app, unit  # noqa: E402
-
-from kenkyu.kernels_md import DataflowScheduler, Task, TaskGraph, backend_of, dataflow_system  # noqa: E402
-from kenkyu.kernels_md.openmm_system import UnsupportedForceError  # noqa: E402
-from kenkyu.kernels_md.validation import evaluate, force_errors  # noqa: E402
+from kenkyu.kernels_md import DataflowScheduler, Task, TaskGraph, backend_of, dataflow_system
+from kenkyu.kernels_md.openmm_system import UnsupportedForceError
+from kenkyu.kernels_md.validation import evaluate, force_errors
+from openmm import app, unit
 
 
 def test_import_is_cheap():
@@ -115,7 +113,7 @@ def test_water_matches_reference(waterbox, method, cell_fraction):
 
 def test_switching_function_matches_reference(waterbox):
     system = _water_system(waterbox, app.CutoffNonPeriodic, switchDistance=0.8 * unit.nanometer)
-    nb = [x for x in system.getForces() if isinstance(x, mm.NonbondedForce)][0]
+    nb = next(x for x in system.getForces() if isinstance(x, mm.NonbondedForce))
     assert nb.getUseSwitchingFunction()
     eref, fref = evaluate(system, waterbox[2])
     e, f = evaluate(dataflow_system(system, threads=1, policy="serial"), waterbox[2])
@@ -185,6 +183,7 @@ def test_unsupported_forces(waterbox):
     eref, fref = evaluate(system, pos)
     e, f = evaluate(df, pos)
     assert abs(e - eref) <= 1e-9 * max(1.0, abs(eref))
+    assert force_errors(f, fref)[2] <= 1e-8
     lj = _water_system(waterbox, app.LJPME)
     with pytest.raises(UnsupportedForceError, match="LJPME"):
         dataflow_system(lj, unsupported="error")
@@ -241,6 +240,6 @@ def test_graph_is_printable(waterbox):
     d = g.to_dict()
     nbk = [t for t in d["tasks"] if t["kind"] == "nonbonded"]
     assert len(nbk) == 4 and all(t["deps"][0].startswith("nlist") for t in nbk)
-    reduce = [t for t in d["tasks"] if t["kind"] == "reduce"][0]
+    reduce = next(t for t in d["tasks"] if t["kind"] == "reduce")
     assert set(reduce["deps"]) == {t["name"] for t in d["tasks"] if t["kind"] not in ("positions", "bin", "nlist", "reduce")}
     assert "DataflowBackend" in backend_of(df).describe()

@@ -15,10 +15,9 @@ import pytest
 
 mm = pytest.importorskip("openmm")
 pytest.importorskip("numba")
-from openmm import app, unit  # noqa: E402
-
-from kenkyu.kernels_md import backend_of, build_go_model, dataflow_system  # noqa: E402
-from kenkyu.kernels_md.validation import evaluate, force_errors  # noqa: E402
+from kenkyu.kernels_md import backend_of, build_go_model, dataflow_system
+from kenkyu.kernels_md.validation import evaluate, force_errors
+from openmm import app, unit
 
 REPO = Path(__file__).resolve().parents[1]
 FORCE_BAR = 1e-5
