@@ -58,6 +58,7 @@ class BondedTerms:
     periodic: bool = False
     alpha: float = 0.0  # exceptions: Ewald correction
     source: str = ""  # the OpenMM force it came from
+    extra: tuple = ()  # cmap: (coeff, map_offset, map_size)
 
 
 @dataclass
@@ -180,7 +181,7 @@ class DataflowBackend:
                 )
                 compute.append(f"nonbonded[{k}]")
         for name, b, lo, hi in self._bonded_chunks:
-            cost = (hi - lo) * (0.02 if b.kind in ("bonds", "exceptions", "contacts") else 0.05)
+            cost = (hi - lo) * {"bonds": 0.02, "exceptions": 0.02, "contacts": 0.02, "cmap": 0.2}.get(b.kind, 0.05)
             tasks.append(
                 Task(name, b.kind, ("positions",), cost, self._mk_bonded(name, b, lo, hi), f"{hi - lo} terms")
             )
@@ -218,6 +219,13 @@ class DataflowBackend:
             def run(wid):
                 self._energy[self._slot[name]] = kb.exceptions(
                     self.pos, self.box, periodic, idx, prm, alpha, self.buffers[wid]
+                )
+        elif b.kind == "cmap":
+            coeff, moff, msize = b.extra
+
+            def run(wid):
+                self._energy[self._slot[name]] = kb.cmap(
+                    self.pos, self.box, periodic, idx, prm, coeff, moff, msize, self.buffers[wid]
                 )
         elif b.kind == "contacts":
             def run(wid):

@@ -216,3 +216,78 @@ def contacts_1210(pos, box, periodic, idx, prm, f_out):
         f_out[i, 1] -= fs * dy
         f_out[i, 2] -= fs * dz
     return e
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _dihedral_and_gradient(pos, i0, i1, i2, i3, box, periodic):
+    """phi (same convention as torsions()) and d phi / d x for the four atoms (12 numbers)."""
+    b1x, b1y, b1z = _delta(pos, i0, i1, box, periodic)
+    b2x, b2y, b2z = _delta(pos, i1, i2, box, periodic)
+    b3x, b3y, b3z = _delta(pos, i2, i3, box, periodic)
+    n1x = b1y * b2z - b1z * b2y
+    n1y = b1z * b2x - b1x * b2z
+    n1z = b1x * b2y - b1y * b2x
+    n2x = b2y * b3z - b2z * b3y
+    n2y = b2z * b3x - b2x * b3z
+    n2z = b2x * b3y - b2y * b3x
+    nb2 = math.sqrt(b2x * b2x + b2y * b2y + b2z * b2z)
+    n1sq = max(n1x * n1x + n1y * n1y + n1z * n1z, 1e-30)
+    n2sq = max(n2x * n2x + n2y * n2y + n2z * n2z, 1e-30)
+    phi = math.atan2(nb2 * (b1x * n2x + b1y * n2y + b1z * n2z), n1x * n2x + n1y * n2y + n1z * n2z)
+    g0 = -nb2 / n1sq
+    g3 = nb2 / n2sq
+    g0x, g0y, g0z = g0 * n1x, g0 * n1y, g0 * n1z
+    g3x, g3y, g3z = g3 * n2x, g3 * n2y, g3 * n2z
+    b22 = nb2 * nb2
+    p = -(b1x * b2x + b1y * b2y + b1z * b2z) / b22
+    q = -(b3x * b2x + b3y * b2y + b3z * b2z) / b22
+    return (
+        phi,
+        g0x, g0y, g0z,
+        (p - 1.0) * g0x - q * g3x, (p - 1.0) * g0y - q * g3y, (p - 1.0) * g0z - q * g3z,
+        (q - 1.0) * g3x - p * g0x, (q - 1.0) * g3y - p * g0y, (q - 1.0) * g3z - p * g0z,
+        g3x, g3y, g3z,
+    )
+
+
+@njit(cache=True, nogil=True)
+def cmap(pos, box, periodic, idx, prm, coeff, map_offset, map_size, f_out):
+    """CMAP torsion pairs: bicubic patches over (phi, psi) in [0, 2 pi)^2 (angles taken modulo
+    2 pi); idx = 8 atoms, prm[:, 0] = map index; coeff[patch, k, l] multiplies a^k b^l in the
+    patch's unit square."""
+    e = 0.0
+    two_pi = 2.0 * math.pi
+    for t in range(idx.shape[0]):
+        m = int(prm[t, 0])
+        size = map_size[m]
+        delta = two_pi / size
+        ra = _dihedral_and_gradient(pos, idx[t, 0], idx[t, 1], idx[t, 2], idx[t, 3], box, periodic)
+        rb = _dihedral_and_gradient(pos, idx[t, 4], idx[t, 5], idx[t, 6], idx[t, 7], box, periodic)
+        a = ra[0] % two_pi
+        b = rb[0] % two_pi
+        s = min(int(a / delta), size - 1)
+        u = min(int(b / delta), size - 1)
+        da = a / delta - s
+        db = b / delta - u
+        c = coeff[map_offset[m] + s + size * u]
+        en = 0.0
+        dea = 0.0
+        deb = 0.0
+        for k in range(3, -1, -1):
+            row = ((c[k, 3] * db + c[k, 2]) * db + c[k, 1]) * db + c[k, 0]
+            drow = (3.0 * c[k, 3] * db + 2.0 * c[k, 2]) * db + c[k, 1]
+            en = en * da + row
+            deb = deb * da + drow
+        for k in range(3, 0, -1):
+            row = ((c[k, 3] * db + c[k, 2]) * db + c[k, 1]) * db + c[k, 0]
+            dea = dea * da + k * row
+        dea /= delta
+        deb /= delta
+        e += en
+        for n in range(4):
+            ia = idx[t, n]
+            ib = idx[t, 4 + n]
+            for d in range(3):
+                f_out[ia, d] -= dea * ra[1 + 3 * n + d]
+                f_out[ib, d] -= deb * rb[1 + 3 * n + d]
+    return e

@@ -7,11 +7,12 @@ the forces the backend takes:
   the system with ``setIncludeDirectSpace(False)`` so OpenMM keeps reciprocal space, and the
   backend computes the real-space pairs, the exceptions, the exclusion corrections and the
   long-range dispersion correction;
-* ``HarmonicBondForce``, ``HarmonicAngleForce``, ``PeriodicTorsionForce``, ``RBTorsionForce``;
+* ``HarmonicBondForce``, ``HarmonicAngleForce``, ``PeriodicTorsionForce``, ``RBTorsionForce``,
+  ``CMAPTorsionForce``;
 * the coarse-grained model's forces built by :mod:`kenkyu.kernels_md.cg` (recognised by name
   *and* energy expression).
 
-Everything else (constraints, barostats, CMMotionRemover, CMAPTorsionForce, other custom forces)
+Everything else (constraints, barostats, CMMotionRemover, other custom forces)
 stays with OpenMM.  A force of a taken type that uses a feature the backend lacks (LJPME,
 parameter offsets, per-particle global parameters, triclinic boxes) is left to OpenMM with a
 warning, or raises ``UnsupportedForceError`` naming it when ``unsupported="error"``.
@@ -182,6 +183,11 @@ def _bonded_terms(force):
             idx[k] = (a, b, c, d)
             prm[k] = [x._value for x in cs]
         return BondedTerms("rb_torsions", idx, prm, pbc, source=name)
+    if isinstance(force, mm.CMAPTorsionForce):
+        from .cmap import cmap_terms
+
+        idx, prm, coeff, moff, msize = cmap_terms(force)
+        return BondedTerms("cmap", idx, prm, pbc, source=name, extra=(coeff, moff, msize))
     return None
 
 
@@ -253,7 +259,10 @@ def dataflow_system(
                     f.setReciprocalSpaceForceGroup(f.getForceGroup())
             else:
                 remove.append(k)
-        elif isinstance(f, (mm.HarmonicBondForce, mm.HarmonicAngleForce, mm.PeriodicTorsionForce, mm.RBTorsionForce)):
+        elif isinstance(
+            f,
+            (mm.HarmonicBondForce, mm.HarmonicAngleForce, mm.PeriodicTorsionForce, mm.RBTorsionForce, mm.CMAPTorsionForce),
+        ):
             terms = _bonded_terms(f)
             bonded.append(terms)
             periodic |= terms.periodic
@@ -261,8 +270,6 @@ def dataflow_system(
             remove.append(k)
         elif f.getName() in (CG_NONBONDED_NAME, CG_CONTACT_NAME):
             cg_forces[k] = f
-        elif isinstance(f, mm.CMAPTorsionForce):
-            refuse(f, "CMAP is not implemented in the bond engine")
     if cg_forces:
         cg_nb, cg_bonded, taken = cg_terms_from_forces(cg_forces, n, refuse)
         if cg_nb is not None:

@@ -169,21 +169,41 @@ def test_bond_engine_matches_reference_and_gradient():
         assert abs(num - b.compute(pos)[1][i, d]) <= 1e-4 * max(1.0, abs(num))
 
 
-def test_unsupported_forces(waterbox):
-    system, pos = _random_molecule_system(12)
+def test_cmap_matches_reference():
+    system, pos = _random_molecule_system(14, seed=5)
+    rng = np.random.default_rng(9)
     cmap = mm.CMAPTorsionForce()
-    cmap.addMap(4, np.arange(16, dtype=float).tolist())
-    cmap.addTorsion(0, 0, 1, 2, 3, 1, 2, 3, 4)
+    for size in (24, 10):
+        g = np.arange(size) * 2 * np.pi / size
+        grid = (np.cos(g)[:, None] * 3 + np.sin(2 * g)[None, :] * 2 + rng.normal(scale=0.5, size=(size, size)))
+        cmap.addMap(size, grid.T.ravel().tolist())  # energy[i + size*j]
+    for k in range(8):
+        cmap.addTorsion(k % 2, k, k + 1, k + 2, k + 3, k + 1, k + 2, k + 3, k + 4)
     system.addForce(cmap)
-    with pytest.raises(UnsupportedForceError, match="CMAPTorsionForce"):
-        dataflow_system(system, unsupported="error")
-    with pytest.warns(UserWarning, match="CMAPTorsionForce"):
-        df = dataflow_system(system)
-    assert any(isinstance(f, mm.CMAPTorsionForce) for f in df.getForces())
     eref, fref = evaluate(system, pos)
+    df = dataflow_system(system, threads=2, unsupported="error")
+    assert not any(isinstance(f, mm.CMAPTorsionForce) for f in df.getForces())
+    assert backend_of(df).graph().kinds()["cmap"] == 1
     e, f = evaluate(df, pos)
-    assert abs(e - eref) <= 1e-9 * max(1.0, abs(eref))
+    assert abs(e - eref) <= 1e-9 * max(1.0, abs(eref)), (e, eref)
     assert force_errors(f, fref)[2] <= 1e-8
+
+
+def test_unsupported_forces(waterbox):
+    system = _water_system(waterbox, app.PME)
+    nb = next(x for x in system.getForces() if isinstance(x, mm.NonbondedForce))
+    nb.addGlobalParameter("lam", 1.0)
+    nb.addParticleParameterOffset("lam", 0, 0.1, 0.0, 0.0)
+    with pytest.raises(UnsupportedForceError, match="NonbondedForce .*offsets"):
+        dataflow_system(system, unsupported="error")
+    with pytest.warns(UserWarning, match="NonbondedForce"):
+        df = dataflow_system(system)
+    # left to OpenMM, the bonded terms still move to the backend; energies still agree
+    assert any(isinstance(f, mm.NonbondedForce) and f.getIncludeDirectSpace() for f in df.getForces())
+    eref, fref = evaluate(system, waterbox[2])
+    e, f = evaluate(df, waterbox[2])
+    assert abs(e - eref) <= 1e-6 * abs(eref)
+    assert force_errors(f, fref)[0] <= 1e-6
     lj = _water_system(waterbox, app.LJPME)
     with pytest.raises(UnsupportedForceError, match="LJPME"):
         dataflow_system(lj, unsupported="error")

@@ -99,3 +99,14 @@ def test_coarse_grained_go_model(protein):
     assert [type(f).__name__ for f in df.getForces()] == ["PythonForce"]
     assert model.fraction_native(model.positions) == 1.0
     _check(model.system, model.positions, "DHFR Go model (native)")
+
+
+def test_protein_charmm36_with_cmap(protein):
+    """CHARMM36 brings CMAPTorsionForce (taken by the bond engine) and custom forces (left to OpenMM)."""
+    system = app.ForceField("charmm36.xml").createSystem(protein.topology, nonbondedMethod=app.NoCutoff)
+    assert any(isinstance(f, mm.CMAPTorsionForce) for f in system.getForces())
+    df = _check(system, protein.positions, "DHFR protein CHARMM36 + CMAP NoCutoff")
+    kinds = backend_of(df).graph().kinds()
+    assert kinds["cmap"] >= 1
+    left = {type(f).__name__ for f in df.getForces()}
+    assert "CMAPTorsionForce" not in left and "CustomNonbondedForce" in left
