@@ -42,7 +42,7 @@ class AnalysisTable(pd.DataFrame):
     whole table only.
     """
 
-    _metadata = ["figure", "description", "_summary_lines"]
+    _metadata = ["figure", "description", "_summary_lines", "members"]
 
     @property
     def _constructor(self):
