@@ -68,7 +68,7 @@ def _is_excluded(i, j, excl_ptr, excl_idx):
     return False
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def build_pairlist(xs, ys, zs, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr, excl_idx, rlist2, lo, hi):
     """Pair list (CSR over i) for the cell pairs (cp_a[k], cp_b[k] + shift) of one task.
 
@@ -249,22 +249,22 @@ def _nb_loop(mode, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, a
     return e_c, e_lj, npairs
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def nb_nocutoff(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
     return _nb_loop(MODE_NOCUTOFF, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def nb_rf(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
     return _nb_loop(MODE_RF, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def nb_ewald(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
     return _nb_loop(MODE_EWALD, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def nb_cg(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
     return _nb_loop(MODE_CG, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
 
