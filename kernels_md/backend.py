@@ -122,7 +122,9 @@ class DataflowBackend:
     def _init_runtime(self):
         self.scheduler = DataflowScheduler(self.threads, self.policy, self.profile)
         nbuf = 1 if self.policy == "serial" else self.threads
-        self.buffers = np.zeros((nbuf, self.n, 3))
+        self.buffers = np.zeros((nbuf, self.n, 3))  # bond engine, atom order
+        self.nb_buffers = np.zeros((nbuf, self.n if self.nb is not None else 0, 3))  # cell order
+        self._order = np.arange(self.n, dtype=np.int32)
         self.forces = np.zeros((self.n, 3))
         self.pos = np.zeros((self.n, 3))
         self.pos_w = self.pos  # positions as the images seen at the last list build
@@ -134,7 +136,6 @@ class DataflowBackend:
         self._rebuild = True
         self._skin_eff = self.skin
         self.grid = None
-        self._order = None
         self._cell_start = None
         self._groups = []
         self._lists = []
@@ -241,8 +242,10 @@ class DataflowBackend:
         if self.nb is None or self._rebuild:
             self._rebuild = self.nb is not None
             return
-        if self.nb.cutoff is None:
-            return  # no-cutoff lists never go stale
+        if self.nb.cutoff is None:  # no-cutoff lists never go stale
+            self.pos_w = self.pos
+            self._sort_positions()
+            return
         from .kernels_nb import follow_images, pair_displacement_bound
 
         if self._ref_box is not None and not np.array_equal(self._ref_box, self.box):
@@ -258,6 +261,12 @@ class DataflowBackend:
             self.pos_w = self.pos
         if moved > self._skin_eff:  # some pair may have crossed into the cutoff from beyond the list
             self._rebuild = True
+        else:
+            self._sort_positions()
+
+    def _sort_positions(self):
+        """Cell-ordered copy of the positions for the non-bonded kernels."""
+        np.take(self.pos_w, self._order, axis=0, out=self._pos_s)
 
     def _t_bin(self, wid):
         if not self._rebuild:
@@ -285,8 +294,12 @@ class DataflowBackend:
             _, self._order, self._cell_start = bin_atoms(
                 self.pos_w, self.grid.origin, self.grid.edge, self.grid.ncell, nb.periodic, self.box
             )
-        ps = self.pos_w[self._order]
+        self._pos_s = np.ascontiguousarray(self.pos_w[self._order])
+        ps = self._pos_s
         self._xs, self._ys, self._zs = (np.ascontiguousarray(ps[:, d]) for d in range(3))
+        self._qs_s = np.ascontiguousarray(nb.qs[self._order])
+        self._sh_s = np.ascontiguousarray(nb.sh[self._order])
+        self._se_s = np.ascontiguousarray(nb.se[self._order])
         from .kernels_nb import cell_bounds
 
         self._lo, self._hi = cell_bounds(self._xs, self._ys, self._zs, self._cell_start)
@@ -340,13 +353,13 @@ class DataflowBackend:
         rc = nb.cutoff if nb.cutoff is not None else 1e15  # finite: kernels use fastmath
         if self.precision == "double":
             fn = getattr(kn, kn.NB_KERNELS[nb.mode])
-            args = (self.pos_w, lst[0], lst[1], lst[2], lst[3], nb.qs, nb.sh, nb.se)
+            args = (self._pos_s, lst[0], lst[1], lst[2], lst[3], self._qs_s, self._sh_s, self._se_s)
         else:
             fn = kn.nb_compute_mixed
-            args = (self.pos_w, lst[0], lst[1], lst[2], lst[3], nb.qs, nb.sh, nb.se, nb.mode)
+            args = (self._pos_s, lst[0], lst[1], lst[2], lst[3], self._qs_s, self._sh_s, self._se_s, nb.mode)
         ec, elj, npairs = fn(
             *args,
-            rc * rc, nb.krf, nb.crf, nb.alpha, nb.use_switch, nb.switch_distance, rc, self.buffers[wid],
+            rc * rc, nb.krf, nb.crf, nb.alpha, nb.use_switch, nb.switch_distance, rc, self.nb_buffers[wid],
         )
         self._energy[slot] = ec
         self._energy_lj[slot] = elj
@@ -355,7 +368,7 @@ class DataflowBackend:
     def _t_reduce(self, wid):
         from .kernels_nb import reduce_buffers
 
-        reduce_buffers(self.buffers, self.forces)
+        reduce_buffers(self.buffers, self.nb_buffers, self._order, self.forces)
 
     # step -------------------------------------------------------------------------------------
     def compute(self, positions, box=None):

@@ -77,6 +77,8 @@ def build_pairlist(xs, ys, zs, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr
     image of cell b seen from cell a, so no minimum-image arithmetic is needed.  Every unordered
     atom pair closer than sqrt(rlist2) and not excluded appears once.  ``lo, hi`` are the
     cells' bounding boxes: an atom skips a neighbour cell whose box is out of reach.
+    The list holds *cell-order* indices (the compute kernels run on cell-ordered copies of the
+    positions and parameters, so a j-list is a few contiguous runs of memory).
     Returns (ilist, jptr, jlist, ishift)."""
     cap_i = 1024
     cap_j = 16384
@@ -123,9 +125,8 @@ def build_pairlist(xs, ys, zs, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr
                 jlist = tmp
             for t in range(m):
                 if r2buf[t] < rlist2:
-                    j = order[jj0 + t]
-                    if not _is_excluded(i, j, excl_ptr, excl_idx):
-                        jlist[nj] = j
+                    if not _is_excluded(i, order[jj0 + t], excl_ptr, excl_idx):
+                        jlist[nj] = jj0 + t
                         nj += 1
             if nj > start:
                 if ni == cap_i:
@@ -139,7 +140,7 @@ def build_pairlist(xs, ys, zs, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr
                     tmp_p = np.zeros(cap_i + 1, np.int64)
                     tmp_p[: ni + 1] = jptr[: ni + 1]
                     jptr = tmp_p
-                ilist[ni] = i
+                ilist[ni] = ii
                 ishift[ni, 0] = sx
                 ishift[ni, 1] = sy
                 ishift[ni, 2] = sz
@@ -418,8 +419,9 @@ def wrap_offsets(pos, box):
 
 
 @njit(cache=True, nogil=True)
-def reduce_buffers(bufs, out):
-    """out = sum of the per-worker buffers; the buffers are zeroed for the next step."""
+def reduce_buffers(bufs, nb_bufs, order, out):
+    """out = sum of the per-worker buffers (atom order) plus the per-worker non-bonded buffers
+    (cell order, entry k belongs to atom order[k]); all buffers are zeroed for the next step."""
     nw = bufs.shape[0]
     for i in range(out.shape[0]):
         for d in range(3):
@@ -428,3 +430,12 @@ def reduce_buffers(bufs, out):
                 s += bufs[w, i, d]
                 bufs[w, i, d] = 0.0
             out[i, d] = s
+    if nb_bufs.shape[1] == out.shape[0]:
+        for k in range(out.shape[0]):
+            i = order[k]
+            for d in range(3):
+                s = 0.0
+                for w in range(nw):
+                    s += nb_bufs[w, k, d]
+                    nb_bufs[w, k, d] = 0.0
+                out[i, d] += s
