@@ -729,11 +729,11 @@ class _Runner:
         from tqdm.auto import tqdm
 
         equilibration = self.nvt_steps + self.npt_steps
-        done_ps = (header["step"] if header["phase"] == "equilibration" else equilibration + header["step"]) * self.dt_ps
-        total_ps = (equilibration + self.production_steps) * self.dt_ps
+        done = header["step"] if header["phase"] == "equilibration" else equilibration + header["step"]
+        # Counted in steps (exact integers), shown in ps through unit_scale.
         bar = tqdm(
-            total=round(total_ps, 6), initial=round(done_ps, 6), unit="ps", disable=not self.progress,
-            desc=f"MD {self.dir.name}: ", dynamic_ncols=True, leave=True,
+            total=equilibration + self.production_steps, initial=done, unit="ps", unit_scale=self.dt_ps,
+            disable=not self.progress, desc=f"MD {self.dir.name}: ", dynamic_ncols=True, leave=True,
             bar_format="{desc}{percentage:3.0f}%|{bar}| {n:.3g}/{total:.3g} ps [{elapsed}<{remaining}{postfix}]",
         )
         try:
@@ -767,7 +767,7 @@ class _Runner:
             self._step(simulation, chunk)
             if simulation.currentStep % self.checkpoint_steps == 0 or simulation.currentStep == end_step:
                 self.checkpoint(simulation, phase)
-            bar.update(round(chunk * self.dt_ps, 9))
+            bar.update(chunk)
             if on_progress:
                 on_progress(bar)
 
