@@ -34,18 +34,26 @@ def _hermite_inverse():
     return np.linalg.inv(np.array(rows))
 
 
+def periodic_spline_slopes(y: np.ndarray, h: float) -> np.ndarray:
+    """First derivatives at the nodes of the periodic cubic spline through y (along axis 0,
+    uniform spacing h): solve the cyclic system M[i-1] + 4 M[i] + M[i+1] = 6 (y[i+1] - 2 y[i] +
+    y[i-1]) / h^2 for the second derivatives, then y'[i] = (y[i+1] - y[i])/h - h (2 M[i] + M[i+1])/6."""
+    n = y.shape[0]
+    a = 4.0 * np.eye(n) + np.roll(np.eye(n), 1, axis=1) + np.roll(np.eye(n), -1, axis=1)
+    if n == 2:
+        a = np.array([[4.0, 2.0], [2.0, 4.0]])
+    yp, ym = np.roll(y, -1, axis=0), np.roll(y, 1, axis=0)
+    m = np.linalg.solve(a, 6.0 * (yp - 2.0 * y + ym) / (h * h))
+    return (yp - y) / h - h * (2.0 * m + np.roll(m, -1, axis=0)) / 6.0
+
+
 def map_coefficients(size: int, energy) -> np.ndarray:
     """(size*size, 4, 4) patch coefficients for one map; patch index s + size*t."""
-    from scipy.interpolate import CubicSpline
-
     e = np.asarray(energy, np.float64).reshape(size, size).T  # e[i, j]: phi index i, psi index j
-    x = np.arange(size + 1) * (2 * math.pi / size)
+    h = 2 * math.pi / size
 
     def dspline(values, axis):
-        v = np.moveaxis(values, axis, 0)
-        ext = np.concatenate([v, v[:1]], axis=0)
-        d = CubicSpline(x, ext, bc_type="periodic", axis=0)(x[:-1], 1)
-        return np.moveaxis(d, 0, axis)
+        return np.moveaxis(periodic_spline_slopes(np.moveaxis(values, axis, 0), h), 0, axis)
 
     d1 = dspline(e, 0)
     d2 = dspline(e, 1)
