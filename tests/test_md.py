@@ -212,3 +212,20 @@ def test_dataflow_backend_if_available(villin_pdb, tmp_path):
     result = md_tools.run(villin_pdb, out=tmp_path / "df", backend="dataflow", **fast(solvent="vacuum", ps=0.02, nvt_ps=0))
     assert result.info["parameters"]["backend"] == "dataflow"
     assert result.trajectory().n_frames == 2
+
+
+def test_mmcif_and_in_memory_structures(villin_pdb, tmp_path):
+    from openmm.app import PDBFile, PDBxFile
+
+    pdb = PDBFile(str(villin_pdb))
+    cif = tmp_path / "villin.cif"
+    with open(cif, "w") as handle:
+        PDBxFile.writeFile(pdb.topology, pdb.positions, handle, keepIds=True)
+    options = fast(solvent="vacuum", ps=0.02, nvt_ps=0)
+    from_cif = md_tools.run(cif, out=tmp_path / "cif", **options)
+    from_openmm = md_tools.run(pdb, out=tmp_path / "openmm", **options)
+    from_mdtraj = md_tools.run(mdtraj.load(str(villin_pdb)), out=tmp_path / "mdtraj", **options)
+    for result in (from_cif, from_openmm, from_mdtraj):
+        assert result.status == "finished" and result.info["system"]["n_atoms"] == 596
+    assert from_openmm.info["fix"]["source"] == "PDBFile"
+    assert from_mdtraj.info["structure"].endswith("Trajectory>")

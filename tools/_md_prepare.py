@@ -81,7 +81,9 @@ def _topology_and_positions(structure):
     if isinstance(structure, tuple) and len(structure) == 2:
         topology, positions = structure
     elif hasattr(structure, "xyz") and hasattr(structure, "topology") and hasattr(structure.topology, "to_openmm"):
-        topology, positions = structure.topology.to_openmm(structure), structure.openmm_positions(0)
+        # mdtraj needs the trajectory only to pass its box on; without a box it fails instead.
+        box_source = structure if structure.unitcell_vectors is not None else None
+        topology, positions = structure.topology.to_openmm(box_source), structure.openmm_positions(0)
     elif hasattr(structure, "topology") and hasattr(structure, "positions"):
         topology, positions = structure.topology, structure.positions
     else:

@@ -62,6 +62,8 @@ def run_command(args: argparse.Namespace) -> int:
         return 130
     except (md.MDError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if isinstance(exc, md.RunExistsError):
+            print("On the command line: add --resume to continue the run, or --overwrite to start over.", file=sys.stderr)
         return 2
     print(result.summary())
     return 0
