@@ -124,10 +124,9 @@ def build_pairlist(xs, ys, zs, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr
                 tmp[:nj] = jlist[:nj]
                 jlist = tmp
             for t in range(m):
-                if r2buf[t] < rlist2:
-                    if not _is_excluded(i, order[jj0 + t], excl_ptr, excl_idx):
-                        jlist[nj] = jj0 + t
-                        nj += 1
+                if r2buf[t] < rlist2 and not _is_excluded(i, order[jj0 + t], excl_ptr, excl_idx):
+                    jlist[nj] = jj0 + t
+                    nj += 1
             if nj > start:
                 if ni == cap_i:
                     cap_i *= 2
