@@ -12,6 +12,9 @@ mdtraj = pytest.importorskip("mdtraj")
 analysis = pytest.importorskip("kenkyu.tools.analysis")
 md_tools = pytest.importorskip("kenkyu.tools.md")
 
+# NMR structures such as 1VII carry a dummy 1 A CRYST1 box, which mdtraj discards with a warning.
+pytestmark = pytest.mark.filterwarnings("ignore:Unlikely unit cell vectors")
+
 
 # -- independent references ----------------------------------------------------------------------------
 

@@ -156,7 +156,10 @@ def truncate_xtc(path: Path, frames: int) -> None:
     with explain_disk_full(path):
         if frames:
             with XTCTrajectoryFile(str(tmp), "w") as out:
-                out.write(xyz[:frames], time=time[:frames], step=step[:frames], box=box[:frames])
+                out.write(
+                    xyz[:frames], time=None if time is None else time[:frames],
+                    step=None if step is None else step[:frames], box=None if box is None else box[:frames],
+                )
         else:
             tmp.write_bytes(b"")
         os.replace(tmp, path)
