@@ -31,7 +31,9 @@ def plain_openmm(run_dir: Path, params: dict, platform: str, out: Path) -> float
     system = openmm.XmlSerializer.deserialize((run_dir / "system.xml").read_text())
     dt = params["timestep_fs"] / 1000
     integrator = openmm.LangevinMiddleIntegrator(
-        params["temperature_k"] * unit.kelvin, params["friction_per_ps"] / unit.picosecond, dt * unit.picoseconds
+        params["temperature_k"] * unit.kelvin,
+        params["friction_per_ps"] / unit.picosecond,
+        dt * unit.picoseconds,
     )
     integrator.setRandomNumberSeed(params["seed"])
     simulation = Simulation(pdb.topology, system, integrator, openmm.Platform.getPlatformByName(platform))
@@ -43,9 +45,19 @@ def plain_openmm(run_dir: Path, params: dict, platform: str, out: Path) -> float
     explicit = params["solvent"] == "explicit"
     simulation.reporters += [
         DCDReporter(str(out / "plain.dcd"), report),
-        StateDataReporter(str(out / "plain.csv"), report, step=True, time=True, potentialEnergy=True,
-                          kineticEnergy=True, totalEnergy=True, temperature=True, volume=explicit,
-                          density=explicit, speed=True),
+        StateDataReporter(
+            str(out / "plain.csv"),
+            report,
+            step=True,
+            time=True,
+            potentialEnergy=True,
+            kineticEnergy=True,
+            totalEnergy=True,
+            temperature=True,
+            volume=explicit,
+            density=explicit,
+            speed=True,
+        ),
         CheckpointReporter(str(out / "plain.chk"), checkpoint),
     ]
     steps = round(params["ps"] / dt)
@@ -70,15 +82,27 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     options = dict(
-        ps=args.ps, solvent=args.solvent, nvt_ps=0.0, npt_ps=0.0, report_interval_ps=args.report_interval_ps,
-        checkpoint_interval_ps=args.checkpoint_interval_ps, minimize_max_iterations=100, platform=args.platform,
-        seed=1, padding_nm=0.8,
+        ps=args.ps,
+        solvent=args.solvent,
+        nvt_ps=0.0,
+        npt_ps=0.0,
+        report_interval_ps=args.report_interval_ps,
+        checkpoint_interval_ps=args.checkpoint_interval_ps,
+        minimize_max_iterations=100,
+        platform=args.platform,
+        seed=1,
+        padding_nm=0.8,
     )
     plain_times, kenkyu_times = [], []
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         # Prepare once (fix, solvate, system) so the plain script integrates exactly kenkyu's System.
-        warmup = md.run(args.structure, out=folder / "warmup", progress=False, **{**options, "ps": options["report_interval_ps"]})
+        warmup = md.run(
+            args.structure,
+            out=folder / "warmup",
+            progress=False,
+            **{**options, "ps": options["report_interval_ps"]},
+        )
         params = {**warmup.info["parameters"], "ps": args.ps}
         # Alternate the two, so a change in machine load hits both; the minimum is the least disturbed run.
         for round_ in range(args.rounds):
@@ -89,14 +113,20 @@ def main(argv=None) -> int:
 
     steps = info["performance"]["production_steps_timed"]
     ns = args.ps / 1000
-    print(f"system: {Path(args.structure).name}, {args.solvent} solvent, {info['system']['n_atoms']} atoms, "
-          f"{steps} steps per run, {args.rounds} rounds, platform {info['platform']['name']}")
+    print(
+        f"system: {Path(args.structure).name}, {args.solvent} solvent, {info['system']['n_atoms']} atoms, "
+        f"{steps} steps per run, {args.rounds} rounds, platform {info['platform']['name']}"
+    )
     for name, times in (("kenkyu md.run production", kenkyu_times), ("plain OpenMM script", plain_times)):
-        print(f"{name:26s}: min {min(times):7.2f} s  median {statistics.median(times):7.2f} s  "
-              f"({ns / (min(times) / 86400):.3g} ns/day at min)  runs: {', '.join(f'{t:.2f}' for t in times)}")
+        print(
+            f"{name:26s}: min {min(times):7.2f} s  median {statistics.median(times):7.2f} s  "
+            f"({ns / (min(times) / 86400):.3g} ns/day at min)  runs: {', '.join(f'{t:.2f}' for t in times)}"
+        )
     ratio = min(kenkyu_times) / min(plain_times)
-    print(f"ratio kenkyu / plain (min): {ratio:.3f}  median: {statistics.median(kenkyu_times) / statistics.median(plain_times):.3f}"
-          f"  (goal <= 1.02: {'met' if ratio <= 1.02 else 'not met'})")
+    print(
+        f"ratio kenkyu / plain (min): {ratio:.3f}  median: {statistics.median(kenkyu_times) / statistics.median(plain_times):.3f}"
+        f"  (goal <= 1.02: {'met' if ratio <= 1.02 else 'not met'})"
+    )
     return 0
 
 

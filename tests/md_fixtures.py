@@ -15,8 +15,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Settings for runs whose point is the mechanics (files, resume, errors), not the physics.
 FAST = dict(
-    solvent="implicit", ps=0.1, nvt_ps=0.02, report_interval_ps=0.01, checkpoint_interval_ps=0.05,
-    minimize_max_iterations=50, platform="CPU", progress=False, seed=1234,
+    solvent="implicit",
+    ps=0.1,
+    nvt_ps=0.02,
+    report_interval_ps=0.01,
+    checkpoint_interval_ps=0.05,
+    minimize_max_iterations=50,
+    platform="CPU",
+    progress=False,
+    seed=1234,
 )
 
 

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from md_fixtures import villin_pdb  # noqa: F401  (fixture)
 
 pytest.importorskip("dask.distributed")
 ensembles = pytest.importorskip("kenkyu.tools.ensembles")
 analysis = pytest.importorskip("kenkyu.tools.analysis")
 
-MEMBER_OPTIONS = dict(nvt_ps=0, report_interval_ps=0.01, checkpoint_interval_ps=0.05, minimize_max_iterations=20,
-                      platform="CPU")
+MEMBER_OPTIONS = dict(
+    nvt_ps=0, report_interval_ps=0.01, checkpoint_interval_ps=0.05, minimize_max_iterations=20, platform="CPU"
+)
 
 
 def dask_executable() -> str:
@@ -36,11 +36,24 @@ def dask_processes(tmp_path):
         pytest.skip("the dask command-line tool is not installed")
     scheduler_file = tmp_path / "scheduler.json"
     env = {**os.environ, "OPENMM_CPU_THREADS": "1"}
-    processes = [subprocess.Popen(
-        [executable, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-         "--scheduler-file", str(scheduler_file)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-    )]
+    processes = [
+        subprocess.Popen(
+            [
+                executable,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(scheduler_file),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+    ]
     try:
         deadline = time.monotonic() + 60
         while not scheduler_file.exists() or not scheduler_file.read_text().strip():
@@ -48,11 +61,28 @@ def dask_processes(tmp_path):
                 pytest.fail("dask scheduler did not start")
             time.sleep(0.1)
         address = json.loads(scheduler_file.read_text())["address"]
-        processes.append(subprocess.Popen(
-            [executable, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard", "--no-nanny",
-             "--local-directory", str(tmp_path / "worker"), "--name", "kenkyu-test-worker"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-        ))
+        processes.append(
+            subprocess.Popen(
+                [
+                    executable,
+                    "worker",
+                    address,
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--no-nanny",
+                    "--local-directory",
+                    str(tmp_path / "worker"),
+                    "--name",
+                    "kenkyu-test-worker",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+        )
         from dask.distributed import Client
 
         with Client(address, timeout="30s") as client:
@@ -71,8 +101,16 @@ def dask_processes(tmp_path):
 
 def test_replicas_on_a_real_dask_scheduler_and_worker(villin_pdb, tmp_path, dask_processes):
     out = tmp_path / "replicas"
-    ensemble = ensembles.run(villin_pdb, replicas=2, out=out, ps=0.05, solvent="implicit", md_options=MEMBER_OPTIONS,
-                             scheduler=dask_processes, seed=11)
+    ensemble = ensembles.run(
+        villin_pdb,
+        replicas=2,
+        out=out,
+        ps=0.05,
+        solvent="implicit",
+        md_options=MEMBER_OPTIONS,
+        scheduler=dask_processes,
+        seed=11,
+    )
     assert len(ensemble.finished) == 2 and not ensemble.errors
     seeds = [m.info["parameters"]["seed"] for m in ensemble.members]
     assert seeds == [11, 12]
@@ -94,20 +132,44 @@ def test_replicas_on_a_real_dask_scheduler_and_worker(villin_pdb, tmp_path, dask
 
     # Calling again resumes: finished members are reused, not run again.
     stamps = [m.trajectory_path.stat().st_mtime_ns for m in ensemble.members]
-    again = ensembles.run(villin_pdb, replicas=2, out=out, ps=0.05, solvent="implicit", md_options=MEMBER_OPTIONS,
-                          scheduler=dask_processes, seed=11)
+    again = ensembles.run(
+        villin_pdb,
+        replicas=2,
+        out=out,
+        ps=0.05,
+        solvent="implicit",
+        md_options=MEMBER_OPTIONS,
+        scheduler=dask_processes,
+        seed=11,
+    )
     assert [m.trajectory_path.stat().st_mtime_ns for m in again.members] == stamps
     with pytest.raises(Exception, match="other settings"):
-        ensembles.run(villin_pdb, replicas=3, out=out, ps=0.05, solvent="implicit", md_options=MEMBER_OPTIONS,
-                      scheduler=dask_processes)
+        ensembles.run(
+            villin_pdb,
+            replicas=3,
+            out=out,
+            ps=0.05,
+            solvent="implicit",
+            md_options=MEMBER_OPTIONS,
+            scheduler=dask_processes,
+        )
 
 
 @pytest.mark.slow
 def test_parameter_sweep_on_a_local_cluster(villin_pdb, tmp_path):
     out = tmp_path / "sweep"
-    ensemble = ensembles.run(villin_pdb, replicas=1, sweep={"temperature_k": [280.0, 400.0]}, out=out, ps=0.05,
-                             solvent="vacuum", md_options=MEMBER_OPTIONS, n_workers=1, cpu_threads_per_member=1,
-                             seed=5)
+    ensemble = ensembles.run(
+        villin_pdb,
+        replicas=1,
+        sweep={"temperature_k": [280.0, 400.0]},
+        out=out,
+        ps=0.05,
+        solvent="vacuum",
+        md_options=MEMBER_OPTIONS,
+        n_workers=1,
+        cpu_threads_per_member=1,
+        seed=5,
+    )
     assert [v["temperature_k"] for v in ensemble.variations] == [280.0, 400.0]
     temperatures = [m.info["parameters"]["temperature_k"] for m in ensemble.members]
     assert temperatures == [280.0, 400.0]
@@ -121,5 +183,12 @@ def test_parameter_sweep_on_a_local_cluster(villin_pdb, tmp_path):
 
 def test_bad_scheduler_address_is_explained(villin_pdb, tmp_path):
     with pytest.raises(ensembles.EnsembleError, match="Dask scheduler at tcp://127.0.0.1:9"):
-        ensembles.run(villin_pdb, replicas=1, out=tmp_path / "x", ps=0.02, solvent="vacuum", md_options=MEMBER_OPTIONS,
-                      scheduler="tcp://127.0.0.1:9")
+        ensembles.run(
+            villin_pdb,
+            replicas=1,
+            out=tmp_path / "x",
+            ps=0.02,
+            solvent="vacuum",
+            md_options=MEMBER_OPTIONS,
+            scheduler="tcp://127.0.0.1:9",
+        )

@@ -8,7 +8,6 @@ import os
 
 import numpy as np
 import pytest
-
 from md_fixtures import FAST, dhfr_pdb, villin_pdb  # noqa: F401  (fixtures)
 
 md_tools = pytest.importorskip("kenkyu.tools.md")
@@ -24,10 +23,20 @@ def fast(**overrides):
 
 def test_villin_implicit_run_writes_a_complete_run_directory(villin_pdb, tmp_path):
     out = tmp_path / "villin"
-    result = md_tools.run(villin_pdb, out=out, **fast(platform=None, ps=1.0, report_interval_ps=0.1, checkpoint_interval_ps=0.5))
+    result = md_tools.run(
+        villin_pdb, out=out, **fast(platform=None, ps=1.0, report_interval_ps=0.1, checkpoint_interval_ps=0.5)
+    )
 
     assert isinstance(result, md_tools.MDRun)
-    for name in ("run.json", "prepared.pdb", "system.xml", "trajectory.dcd", "state.csv", "checkpoint.chk", "final.pdb"):
+    for name in (
+        "run.json",
+        "prepared.pdb",
+        "system.xml",
+        "trajectory.dcd",
+        "state.csv",
+        "checkpoint.chk",
+        "final.pdb",
+    ):
         assert (out / name).is_file(), name
     info = json.loads((out / "run.json").read_text())
     assert info["status"] == "finished"
@@ -50,15 +59,26 @@ def test_villin_implicit_run_writes_a_complete_run_directory(villin_pdb, tmp_pat
     np.testing.assert_allclose(final.xyz[0], traj.xyz[-1], atol=2e-3)  # PDB keeps 0.001 nm
 
     summary = result.summary()
-    for expected in ("finished", "10 frames", "1 ps", "potential energy", "temperature mean", "ns/day", "trajectory.dcd"):
+    for expected in (
+        "finished",
+        "10 frames",
+        "1 ps",
+        "potential energy",
+        "temperature mean",
+        "ns/day",
+        "trajectory.dcd",
+    ):
         assert expected in summary, expected
     assert result._repr_markdown_().startswith("**MD run")
 
 
 def test_explicit_solvent_fixes_solvates_and_runs_npt(villin_pdb, tmp_path):
     result = md_tools.run(
-        villin_pdb, out=tmp_path / "water", **fast(solvent="explicit", padding_nm=0.6, ps=0.04, nvt_ps=0.02,
-                                                     npt_ps=0.02, minimize_max_iterations=100)
+        villin_pdb,
+        out=tmp_path / "water",
+        **fast(
+            solvent="explicit", padding_nm=0.6, ps=0.04, nvt_ps=0.02, npt_ps=0.02, minimize_max_iterations=100
+        ),
     )
     info = result.info
     assert info["forcefield_files"] == ["amber14-all.xml", "amber14/tip3p.xml"]
@@ -79,7 +99,9 @@ def test_pdbfixer_adds_missing_atoms_hydrogens_and_replaces_nonstandard(villin_p
     lines = []
     for line in villin_pdb.read_text().splitlines():
         if line.startswith("ATOM"):
-            if line[76:78].strip() == "H" or (line[17:20] == "LYS" and line[12:16].strip() == "NZ" and line[22:26].strip() == "65"):
+            if line[76:78].strip() == "H" or (
+                line[17:20] == "LYS" and line[12:16].strip() == "NZ" and line[22:26].strip() == "65"
+            ):
                 continue
             if line[17:20] == "MET" and line[22:26].strip() == "41":
                 line = line[:17] + "MSE" + line[20:]
@@ -118,7 +140,9 @@ def test_finished_run_is_never_silently_overwritten(villin_pdb, tmp_path):
 
 
 def test_xtc_trajectory(villin_pdb, tmp_path):
-    result = md_tools.run(villin_pdb, out=tmp_path / "xtc", **fast(ps=0.03, nvt_ps=0, trajectory_format="xtc"))
+    result = md_tools.run(
+        villin_pdb, out=tmp_path / "xtc", **fast(ps=0.03, nvt_ps=0, trajectory_format="xtc")
+    )
     assert result.trajectory_path.name == "trajectory.xtc"
     assert result.trajectory().n_frames == 3
 
@@ -126,7 +150,9 @@ def test_xtc_trajectory(villin_pdb, tmp_path):
 @pytest.mark.slow
 def test_dhfr_implicit_short_run(dhfr_pdb, tmp_path):
     result = md_tools.run(
-        dhfr_pdb, out=tmp_path / "dhfr", **fast(ps=0.1, nvt_ps=0, report_interval_ps=0.02, minimize_max_iterations=10)
+        dhfr_pdb,
+        out=tmp_path / "dhfr",
+        **fast(ps=0.1, nvt_ps=0, report_interval_ps=0.02, minimize_max_iterations=10),
     )
     assert result.info["system"]["n_atoms"] == 2489
     traj = result.trajectory()
@@ -177,7 +203,9 @@ def test_unknown_residue_is_named_with_the_fix(villin_pdb, tmp_path):
 
 def test_explicit_solvent_without_box_needs_solvate(villin_pdb, tmp_path):
     no_box = tmp_path / "nobox.pdb"
-    no_box.write_text("".join(l + "\n" for l in villin_pdb.read_text().splitlines() if not l.startswith("CRYST1")))
+    no_box.write_text(
+        "".join(l + "\n" for l in villin_pdb.read_text().splitlines() if not l.startswith("CRYST1"))
+    )
     with pytest.raises(md_tools.MissingBoxError, match="solvate=True"):
         md_tools.run(no_box, out=tmp_path / "x", solvate=False, **fast(solvent="explicit"))
 
@@ -185,8 +213,18 @@ def test_explicit_solvent_without_box_needs_solvate(villin_pdb, tmp_path):
 def test_nan_blow_up_stops_keeps_last_good_checkpoint_and_explains(villin_pdb, tmp_path):
     out = tmp_path / "boom"
     with pytest.raises(md_tools.SimulationUnstableError, match="timestep_fs") as info:
-        md_tools.run(villin_pdb, out=out, **fast(solvent="vacuum", nvt_ps=0, ps=0.5, timestep_fs=20.0,
-                                                report_interval_ps=0.04, checkpoint_interval_ps=0.2))
+        md_tools.run(
+            villin_pdb,
+            out=out,
+            **fast(
+                solvent="vacuum",
+                nvt_ps=0,
+                ps=0.5,
+                timestep_fs=20.0,
+                report_interval_ps=0.04,
+                checkpoint_interval_ps=0.2,
+            ),
+        )
     assert "last good checkpoint" in str(info.value)
     run_info = json.loads((out / "run.json").read_text())
     assert run_info["status"] == "failed" and "NaN" in run_info["error"]
@@ -212,7 +250,9 @@ def test_dataflow_backend_if_available(villin_pdb, tmp_path):
     kernels = importlib.import_module("kenkyu.kernels_md")
     if not hasattr(kernels, "dataflow_system"):
         pytest.skip("kenkyu.kernels_md.dataflow_system is not written yet")
-    result = md_tools.run(villin_pdb, out=tmp_path / "df", backend="dataflow", **fast(solvent="vacuum", ps=0.02, nvt_ps=0))
+    result = md_tools.run(
+        villin_pdb, out=tmp_path / "df", backend="dataflow", **fast(solvent="vacuum", ps=0.02, nvt_ps=0)
+    )
     assert result.info["parameters"]["backend"] == "dataflow"
     assert result.trajectory().n_frames == 2
 

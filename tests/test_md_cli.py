@@ -6,10 +6,8 @@ import argparse
 import json
 
 import pytest
-
-from md_fixtures import villin_pdb  # noqa: F401  (fixture)
-
 from kenkyu.tools import md_cli
+from md_fixtures import villin_pdb  # noqa: F401  (fixture)
 
 
 def make_parser():
@@ -28,9 +26,28 @@ def test_parser_has_the_documented_command():
 
 def test_cli_runs_and_reports_errors(villin_pdb, tmp_path, capsys):
     out = tmp_path / "cli"
-    argv = ["md", "run", str(villin_pdb), "--ps", "0.02", "--out", str(out), "--solvent", "vacuum", "--nvt-ps", "0",
-            "--report-interval-ps", "0.01", "--minimize-max-iterations", "10", "--platform", "CPU", "--seed", "3",
-            "--no-progress"]
+    argv = [
+        "md",
+        "run",
+        str(villin_pdb),
+        "--ps",
+        "0.02",
+        "--out",
+        str(out),
+        "--solvent",
+        "vacuum",
+        "--nvt-ps",
+        "0",
+        "--report-interval-ps",
+        "0.01",
+        "--minimize-max-iterations",
+        "10",
+        "--platform",
+        "CPU",
+        "--seed",
+        "3",
+        "--no-progress",
+    ]
     assert md_cli.main(argv) == 0
     assert "(finished)" in capsys.readouterr().out
     assert json.loads((out / "run.json").read_text())["parameters"]["seed"] == 3

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from md_fixtures import REPO_ROOT
 
 nbformat = pytest.importorskip("nbformat")

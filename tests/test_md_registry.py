@@ -7,14 +7,23 @@ import subprocess
 import sys
 
 import pytest
-
 from kenkyu.assistant.registry import ToolRegistry
 
 MODULES = ["kenkyu.tools.md", "kenkyu.tools.analysis", "kenkyu.tools.viz", "kenkyu.tools.ensembles"]
 EXPECTED = {
-    "md_run", "analysis_rmsd", "analysis_rmsf", "analysis_radius_of_gyration", "analysis_dssp", "analysis_contacts",
-    "analysis_hydrogen_bonds", "analysis_sasa", "analysis_distances", "viz_show_structure", "viz_show_trajectory",
-    "ensembles_run", "ensembles_rmsf",
+    "md_run",
+    "analysis_rmsd",
+    "analysis_rmsf",
+    "analysis_radius_of_gyration",
+    "analysis_dssp",
+    "analysis_contacts",
+    "analysis_hydrogen_bonds",
+    "analysis_sasa",
+    "analysis_distances",
+    "viz_show_structure",
+    "viz_show_trajectory",
+    "ensembles_run",
+    "ensembles_rmsf",
 }
 
 
@@ -49,7 +58,9 @@ def test_run_tool_is_an_approved_writer_with_sane_arguments(registry):
     assert properties["solvent"]["enum"] == ["explicit", "implicit", "vacuum"]
     assert properties["ps"]["type"] == "number" and properties["ps"]["default"] == 10.0
     assert run.validate({"structure": "1vii.pdb", "ps": "50", "solvent": "implicit"}) == {
-        "structure": "1vii.pdb", "ps": 50.0, "solvent": "implicit"
+        "structure": "1vii.pdb",
+        "ps": 50.0,
+        "solvent": "implicit",
     }
     with pytest.raises(ValueError, match="solvent"):
         run.validate({"structure": "x.pdb", "solvent": "water"})

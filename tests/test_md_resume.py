@@ -15,28 +15,54 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from md_fixtures import FAST, REPO_ROOT, villin_pdb  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Unlikely unit cell vectors")
 
 md_tools = pytest.importorskip("kenkyu.tools.md")
 mdtraj = pytest.importorskip("mdtraj")
-from kenkyu.tools import _md_files  # noqa: E402
+from kenkyu.tools import _md_files
 
 # 0.6 ps of production with a frame every 5 steps and a checkpoint every 25 steps.
-RUN = dict(solvent="implicit", ps=0.6, nvt_ps=0.1, report_interval_ps=0.01, checkpoint_interval_ps=0.05,
-           minimize_max_iterations=20, platform="CPU", seed=7)
+RUN = dict(
+    solvent="implicit",
+    ps=0.6,
+    nvt_ps=0.1,
+    report_interval_ps=0.01,
+    checkpoint_interval_ps=0.05,
+    minimize_max_iterations=20,
+    platform="CPU",
+    seed=7,
+)
 
 
 def cli_command(structure, out, resume=False):
     command = [
-        sys.executable, "-m", "kenkyu.tools.md_cli", "md", "run", str(structure), "--out", str(out),
-        "--solvent", RUN["solvent"], "--ps", str(RUN["ps"]), "--nvt-ps", str(RUN["nvt_ps"]),
-        "--report-interval-ps", str(RUN["report_interval_ps"]),
-        "--checkpoint-interval-ps", str(RUN["checkpoint_interval_ps"]),
-        "--minimize-max-iterations", str(RUN["minimize_max_iterations"]), "--platform", RUN["platform"],
-        "--seed", str(RUN["seed"]), "--no-progress",
+        sys.executable,
+        "-m",
+        "kenkyu.tools.md_cli",
+        "md",
+        "run",
+        str(structure),
+        "--out",
+        str(out),
+        "--solvent",
+        RUN["solvent"],
+        "--ps",
+        str(RUN["ps"]),
+        "--nvt-ps",
+        str(RUN["nvt_ps"]),
+        "--report-interval-ps",
+        str(RUN["report_interval_ps"]),
+        "--checkpoint-interval-ps",
+        str(RUN["checkpoint_interval_ps"]),
+        "--minimize-max-iterations",
+        str(RUN["minimize_max_iterations"]),
+        "--platform",
+        RUN["platform"],
+        "--seed",
+        str(RUN["seed"]),
+        "--no-progress",
     ]
     return command + (["--resume"] if resume else [])
 
@@ -66,7 +92,9 @@ def kill_when(process, condition, timeout=120.0) -> dict:
     try:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                pytest.fail(f"the run ended (rc {process.returncode}) before it could be killed: {process.stderr.read()}")
+                pytest.fail(
+                    f"the run ended (rc {process.returncode}) before it could be killed: {process.stderr.read()}"
+                )
             header = checkpoint_header(process.out)
             if header and condition(process.out, header):
                 process.send_signal(signal.SIGKILL)
@@ -82,8 +110,12 @@ def kill_when(process, condition, timeout=120.0) -> dict:
 
 def start(structure, out, resume=False):
     process = subprocess.Popen(
-        cli_command(structure, out, resume), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=REPO_ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cli_command(structure, out, resume),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     process.out = out
     return process
@@ -144,7 +176,9 @@ def test_keyboard_interrupt_leaves_a_resumable_run(villin_pdb, tmp_path, traject
     assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
     assert isinstance(md_tools.RunInterrupted("x"), KeyboardInterrupt)
 
-    result = md_tools.run(villin_pdb, out=out, resume=True, progress=False, trajectory_format=trajectory_format, **RUN)
+    result = md_tools.run(
+        villin_pdb, out=out, resume=True, progress=False, trajectory_format=trajectory_format, **RUN
+    )
     assert result.trajectory_path.suffix == f".{trajectory_format}"
     assert_complete_and_continuous(result)
 
@@ -198,8 +232,12 @@ def test_truncate_csv_and_xtc(tmp_path):
     rng = np.random.default_rng(1)
     xyz = rng.uniform(0, 2, size=(5, 4, 3)).astype(np.float32)
     with mdtraj.formats.XTCTrajectoryFile(str(xtc), "w") as handle:
-        handle.write(xyz, time=np.arange(5, dtype=np.float32), step=np.arange(5, dtype=np.int32),
-                     box=np.repeat(np.eye(3, dtype=np.float32)[None] * 3, 5, axis=0))
+        handle.write(
+            xyz,
+            time=np.arange(5, dtype=np.float32),
+            step=np.arange(5, dtype=np.int32),
+            box=np.repeat(np.eye(3, dtype=np.float32)[None] * 3, 5, axis=0),
+        )
     _md_files.truncate_xtc(xtc, 2)
     with mdtraj.formats.XTCTrajectoryFile(str(xtc)) as handle:
         read, time_, _, _ = handle.read()

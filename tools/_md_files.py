@@ -78,7 +78,7 @@ def read_checkpoint(path: os.PathLike | str) -> tuple[dict, bytes]:
     blob = Path(path).read_bytes()
     if not blob.startswith(CHECKPOINT_MAGIC):
         raise ResumeError(f"{path} is not a kenkyu checkpoint (wrong header); it cannot be resumed from.")
-    header, _, state = blob[len(CHECKPOINT_MAGIC):].partition(b"\n")
+    header, _, state = blob[len(CHECKPOINT_MAGIC) :].partition(b"\n")
     return json.loads(header), state
 
 
@@ -151,14 +151,18 @@ def truncate_xtc(path: Path, frames: int) -> None:
     with XTCTrajectoryFile(str(path), "r") as xtc:
         xyz, time, step, box = xtc.read(n_frames=frames) if frames else (None, None, None, None)
     if frames and (xyz is None or len(xyz) < frames):
-        raise ResumeError(f"{path} holds fewer frames than the checkpoint's {frames}; start over with overwrite=True.")
+        raise ResumeError(
+            f"{path} holds fewer frames than the checkpoint's {frames}; start over with overwrite=True."
+        )
     tmp = path.with_name(f".{path.name}.tmp")
     with explain_disk_full(path):
         if frames:
             with XTCTrajectoryFile(str(tmp), "w") as out:
                 out.write(
-                    xyz[:frames], time=None if time is None else time[:frames],
-                    step=None if step is None else step[:frames], box=None if box is None else box[:frames],
+                    xyz[:frames],
+                    time=None if time is None else time[:frames],
+                    step=None if step is None else step[:frames],
+                    box=None if box is None else box[:frames],
                 )
         else:
             tmp.write_bytes(b"")

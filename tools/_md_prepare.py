@@ -54,9 +54,13 @@ def _fixer_from_input(structure):
     if isinstance(structure, (str, os.PathLike)):
         path = Path(structure)
         if not path.is_file():
-            raise StructureError(f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file.")
+            raise StructureError(
+                f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file."
+            )
         is_cif = path.suffix.lower() in (".cif", ".mmcif")
-        if not is_cif and not any(line.startswith(("ATOM", "HETATM")) for line in path.read_text(errors="replace").splitlines()):
+        if not is_cif and not any(
+            line.startswith(("ATOM", "HETATM")) for line in path.read_text(errors="replace").splitlines()
+        ):
             raise StructureError(
                 f"{path.name} contains no atoms (no ATOM/HETATM records); check that it is a coordinate file."
             )
@@ -80,7 +84,11 @@ def _fixer_from_input(structure):
 def _topology_and_positions(structure):
     if isinstance(structure, tuple) and len(structure) == 2:
         topology, positions = structure
-    elif hasattr(structure, "xyz") and hasattr(structure, "topology") and hasattr(structure.topology, "to_openmm"):
+    elif (
+        hasattr(structure, "xyz")
+        and hasattr(structure, "topology")
+        and hasattr(structure.topology, "to_openmm")
+    ):
         # mdtraj needs the trajectory only to pass its box on; without a box it fails instead.
         box_source = structure if structure.unitcell_vectors is not None else None
         topology, positions = structure.topology.to_openmm(box_source), structure.openmm_positions(0)
@@ -97,11 +105,15 @@ def _topology_and_positions(structure):
     return topology, positions
 
 
-def fix_structure(structure, *, ph: float, keep_water: bool, keep_heterogens: bool, add_terminal_residues: bool):
+def fix_structure(
+    structure, *, ph: float, keep_water: bool, keep_heterogens: bool, add_terminal_residues: bool
+):
     """Run pdbfixer and return (fixer, report). The report says what was changed, for run.json and summary()."""
     fixer, source = _fixer_from_input(structure)
     if fixer.topology.getNumAtoms() == 0:
-        raise StructureError(f"{source} contains no atoms; check that it is a coordinate file (ATOM/HETATM records).")
+        raise StructureError(
+            f"{source} contains no atoms; check that it is a coordinate file (ATOM/HETATM records)."
+        )
     report: dict = {"source": source}
 
     fixer.findMissingResidues()
@@ -144,8 +156,16 @@ def fix_structure(structure, *, ph: float, keep_water: bool, keep_heterogens: bo
     return fixer, report
 
 
-def build_model(fixer, *, solvent: str, solvate: bool, ff_files, water_model: str, padding_nm: float,
-                ionic_strength_molar: float):
+def build_model(
+    fixer,
+    *,
+    solvent: str,
+    solvate: bool,
+    ff_files,
+    water_model: str,
+    padding_nm: float,
+    ionic_strength_molar: float,
+):
     """Solvate (explicit solvent) and return (forcefield, modeller)."""
     from openmm import unit
     from openmm.app import ForceField, Modeller
@@ -200,13 +220,19 @@ def create_system(forcefield, modeller, *, solvent: str, constraints: str = "HBo
     try:
         if solvent == "explicit":
             return forcefield.createSystem(
-                modeller.topology, nonbondedMethod=PME, nonbondedCutoff=cutoff_nm * unit.nanometer,
-                constraints=constraint, rigidWater=True, ewaldErrorTolerance=0.0005,
+                modeller.topology,
+                nonbondedMethod=PME,
+                nonbondedCutoff=cutoff_nm * unit.nanometer,
+                constraints=constraint,
+                rigidWater=True,
+                ewaldErrorTolerance=0.0005,
             )
         if solvent == "implicit":
             # 2 nm cutoff, as in OpenMM's own implicit-solvent benchmark: exact enough, far cheaper than NoCutoff.
             return forcefield.createSystem(
-                modeller.topology, nonbondedMethod=CutoffNonPeriodic, nonbondedCutoff=2.0 * unit.nanometer,
+                modeller.topology,
+                nonbondedMethod=CutoffNonPeriodic,
+                nonbondedCutoff=2.0 * unit.nanometer,
                 constraints=constraint,
             )
         return forcefield.createSystem(modeller.topology, nonbondedMethod=NoCutoff, constraints=constraint)

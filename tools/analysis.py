@@ -19,19 +19,18 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
-
 from kenkyu.assistant.registry import tool
 
 __all__ = [
     "AnalysisTable",
+    "contacts",
+    "distances",
+    "dssp",
+    "hydrogen_bonds",
+    "radius_of_gyration",
     "rmsd",
     "rmsf",
-    "radius_of_gyration",
-    "dssp",
-    "contacts",
-    "hydrogen_bonds",
     "sasa",
-    "distances",
 ]
 
 
@@ -94,11 +93,25 @@ def load_trajectory(trajectory, topology=None):
             return MDRun(path).trajectory()
         if not os.path.exists(path):
             raise FileNotFoundError(f"trajectory {path!r} does not exist")
-        if topology is None and os.path.splitext(path)[1].lower() in (".dcd", ".xtc", ".trr", ".nc", ".binpos"):
-            raise ValueError(f"{os.path.basename(path)} holds coordinates only: pass topology= (a PDB of the same atoms)")
+        if topology is None and os.path.splitext(path)[1].lower() in (
+            ".dcd",
+            ".xtc",
+            ".trr",
+            ".nc",
+            ".binpos",
+        ):
+            raise ValueError(
+                f"{os.path.basename(path)} holds coordinates only: pass topology= (a PDB of the same atoms)"
+            )
         top = topology.topology if isinstance(topology, mdtraj.Trajectory) else topology
-        return mdtraj.load(path, top=os.fspath(top) if isinstance(top, os.PathLike) else top) if top is not None else mdtraj.load(path)
-    raise TypeError(f"cannot analyse a {type(trajectory).__name__}: pass a path, an MDRun or an mdtraj.Trajectory")
+        return (
+            mdtraj.load(path, top=os.fspath(top) if isinstance(top, os.PathLike) else top)
+            if top is not None
+            else mdtraj.load(path)
+        )
+    raise TypeError(
+        f"cannot analyse a {type(trajectory).__name__}: pass a path, an MDRun or an mdtraj.Trajectory"
+    )
 
 
 def _select(traj, selection: str | None):
@@ -128,7 +141,9 @@ def _residue_columns(residues, parent, atoms) -> dict:
     """Residue columns for residues of ``parent.atom_slice(atoms)``; residue_index refers to ``parent``,
     so tables from different selections of the same trajectory line up."""
     return {
-        "residue_index": [parent.topology.atom(int(atoms[next(iter(r.atoms)).index])).residue.index for r in residues],
+        "residue_index": [
+            parent.topology.atom(int(atoms[next(iter(r.atoms)).index])).residue.index for r in residues
+        ],
         "chain": [r.chain.index for r in residues],
         "resSeq": [r.resSeq for r in residues],
         "resname": [r.name for r in residues],
@@ -193,9 +208,13 @@ def rmsd(
     axes.set(xlabel="time (ps)", ylabel="RMSD (nm)", title=f"RMSD ({selection}) to frame {reference_frame}")
     worst = int(np.argmax(values))
     return _table(
-        frame, figure, f"RMSD of {len(atoms)} atoms ({selection}){', aligned' if align else ''} to frame {reference_frame}",
-        [f"{traj.n_frames} frames; mean {values.mean():.3f} nm, final {values[-1]:.3f} nm, "
-         f"max {values.max():.3f} nm at {frame.time_ps[worst]:.3g} ps"],
+        frame,
+        figure,
+        f"RMSD of {len(atoms)} atoms ({selection}){', aligned' if align else ''} to frame {reference_frame}",
+        [
+            f"{traj.n_frames} frames; mean {values.mean():.3f} nm, final {values[-1]:.3f} nm, "
+            f"max {values.max():.3f} nm at {frame.time_ps[worst]:.3g} ps"
+        ],
     )
 
 
@@ -247,9 +266,13 @@ def rmsf(
     axes.set(xlabel="residue number", ylabel="RMSF (nm)", title=f"RMSF ({selection})")
     top = frame.nlargest(min(3, len(frame)), "rmsf_nm")
     return _table(
-        frame, figure, f"RMSF per residue ({selection}) over {traj.n_frames} frames",
-        [f"{len(frame)} residues; mean {values.mean():.3f} nm; most mobile: "
-         + ", ".join(f"{row.residue} ({row.rmsf_nm:.3f} nm)" for row in top.itertuples())],
+        frame,
+        figure,
+        f"RMSF per residue ({selection}) over {traj.n_frames} frames",
+        [
+            f"{len(frame)} residues; mean {values.mean():.3f} nm; most mobile: "
+            + ", ".join(f"{row.residue} ({row.rmsf_nm:.3f} nm)" for row in top.itertuples())
+        ],
     )
 
 
@@ -281,20 +304,30 @@ def radius_of_gyration(
     """
     traj = load_trajectory(trajectory, topology)
     sliced = traj.atom_slice(_select(traj, selection))
-    masses = np.array([a.element.mass for a in sliced.topology.atoms]) if mass_weighted else np.ones(sliced.n_atoms)
+    masses = (
+        np.array([a.element.mass for a in sliced.topology.atoms])
+        if mass_weighted
+        else np.ones(sliced.n_atoms)
+    )
     # Not mdtraj.compute_rg: in mdtraj 1.11 it weights the squared distances by mass but measures them
     # from the unweighted centroid, which overestimates a mass-weighted Rg.
     xyz = sliced.xyz.astype(np.float64)
     centre = np.einsum("fai,a->fi", xyz, masses) / masses.sum()
-    values = np.sqrt(np.einsum("fa,a->f", ((xyz - centre[:, None, :]) ** 2).sum(axis=2), masses) / masses.sum())
+    values = np.sqrt(
+        np.einsum("fa,a->f", ((xyz - centre[:, None, :]) ** 2).sum(axis=2), masses) / masses.sum()
+    )
     frame = pd.DataFrame({"frame": np.arange(traj.n_frames), "time_ps": _times(traj), "rg_nm": values})
     figure, axes = _figure()
     axes.plot(frame.time_ps, frame.rg_nm, lw=1.2)
     axes.set(xlabel="time (ps)", ylabel="Rg (nm)", title=f"Radius of gyration ({selection})")
     return _table(
-        frame, figure, f"Radius of gyration ({selection}{', mass-weighted' if mass_weighted else ''})",
-        [f"{traj.n_frames} frames; mean {values.mean():.3f} nm (sd {values.std():.3f}), "
-         f"range {values.min():.3f}-{values.max():.3f} nm"],
+        frame,
+        figure,
+        f"Radius of gyration ({selection}{', mass-weighted' if mass_weighted else ''})",
+        [
+            f"{traj.n_frames} frames; mean {values.mean():.3f} nm (sd {values.std():.3f}), "
+            f"range {values.min():.3f}-{values.max():.3f} nm"
+        ],
     )
 
 
@@ -334,27 +367,42 @@ def dssp(
     residues = list(protein.topology.residues)
     columns = _residue_columns(residues, traj, atoms)
     n_frames, n_res = codes.shape
-    frame = pd.DataFrame({
-        "frame": np.repeat(np.arange(n_frames), n_res),
-        "time_ps": np.repeat(_times(traj), n_res),
-        **{key: np.tile(values, n_frames) for key, values in columns.items()},
-        "code": codes.ravel(),
-    })
+    frame = pd.DataFrame(
+        {
+            "frame": np.repeat(np.arange(n_frames), n_res),
+            "time_ps": np.repeat(_times(traj), n_res),
+            **{key: np.tile(values, n_frames) for key, values in columns.items()},
+            "code": codes.ravel(),
+        }
+    )
     alphabet = sorted(set(codes.ravel()))
     index = {code: i for i, code in enumerate(alphabet)}
     figure, axes = _figure(6.5, 3.4)
     image = axes.imshow(
-        np.vectorize(index.get)(codes).T, aspect="auto", origin="lower", interpolation="nearest",
+        np.vectorize(index.get)(codes).T,
+        aspect="auto",
+        origin="lower",
+        interpolation="nearest",
         cmap="tab10" if len(alphabet) > 3 else "viridis",
-        extent=(frame.time_ps.min(), frame.time_ps.max() if n_frames > 1 else frame.time_ps.min() + 1, -0.5, n_res - 0.5),
+        extent=(
+            frame.time_ps.min(),
+            frame.time_ps.max() if n_frames > 1 else frame.time_ps.min() + 1,
+            -0.5,
+            n_res - 0.5,
+        ),
     )
     colorbar = figure.colorbar(image, ax=axes, ticks=range(len(alphabet)))
     colorbar.ax.set_yticklabels([DSSP_NAMES.get(c, c) if simplified else c for c in alphabet])
     axes.set(xlabel="time (ps)", ylabel="residue (index)", title="DSSP secondary structure")
     fractions = pd.Series(codes.ravel()).value_counts(normalize=True)
     return _table(
-        frame, figure, f"DSSP ({'simplified' if simplified else 'full'}) for {n_res} residues over {n_frames} frames",
-        ["fraction of residue-frames: " + ", ".join(f"{DSSP_NAMES.get(c, c) if simplified else c} {f:.0%}" for c, f in fractions.items())],
+        frame,
+        figure,
+        f"DSSP ({'simplified' if simplified else 'full'}) for {n_res} residues over {n_frames} frames",
+        [
+            "fraction of residue-frames: "
+            + ", ".join(f"{DSSP_NAMES.get(c, c) if simplified else c} {f:.0%}" for c, f in fractions.items())
+        ],
     )
 
 
@@ -395,12 +443,16 @@ def contacts(
     distances_nm, pairs = mdtraj.compute_contacts(protein, contacts="all", scheme=scheme)
     frequency = (distances_nm < cutoff_nm).mean(axis=0)
     residues = list(protein.topology.residues)
-    frame = pd.DataFrame({
-        "residue_i": pairs[:, 0], "residue_j": pairs[:, 1],
-        "name_i": [f"{residues[i].name}{residues[i].resSeq}" for i in pairs[:, 0]],
-        "name_j": [f"{residues[j].name}{residues[j].resSeq}" for j in pairs[:, 1]],
-        "frequency": frequency, "mean_distance_nm": distances_nm.mean(axis=0),
-    })
+    frame = pd.DataFrame(
+        {
+            "residue_i": pairs[:, 0],
+            "residue_j": pairs[:, 1],
+            "name_i": [f"{residues[i].name}{residues[i].resSeq}" for i in pairs[:, 0]],
+            "name_j": [f"{residues[j].name}{residues[j].resSeq}" for j in pairs[:, 1]],
+            "frequency": frequency,
+            "mean_distance_nm": distances_nm.mean(axis=0),
+        }
+    )
     if min_frequency > 0:
         frame = frame[frame.frequency >= min_frequency].reset_index(drop=True)
     matrix = np.full((len(residues), len(residues)), np.nan)
@@ -409,10 +461,14 @@ def contacts(
     figure, axes = _figure(4.8, 4.2)
     image = axes.imshow(matrix, origin="lower", cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
     figure.colorbar(image, ax=axes, label="contact frequency")
-    axes.set(xlabel="residue (index)", ylabel="residue (index)", title=f"Contacts ({scheme} < {cutoff_nm} nm)")
+    axes.set(
+        xlabel="residue (index)", ylabel="residue (index)", title=f"Contacts ({scheme} < {cutoff_nm} nm)"
+    )
     stable = (frequency >= 0.9).sum()
     return _table(
-        frame, figure, f"Residue contacts ({scheme}, cutoff {cutoff_nm} nm) over {traj.n_frames} frames",
+        frame,
+        figure,
+        f"Residue contacts ({scheme}, cutoff {cutoff_nm} nm) over {traj.n_frames} frames",
         [f"{(frequency > 0).sum()} of {len(pairs)} pairs ever in contact; {stable} in >=90% of frames"],
     )
 
@@ -455,22 +511,32 @@ def hydrogen_bonds(
     else:
         frequency = np.zeros(0)
     top = sliced.topology
-    label = lambda i: str(top.atom(int(i)))  # noqa: E731  e.g. "LYS65-NZ"
-    frame = pd.DataFrame({
-        "donor": atoms[triplets[:, 0]] if len(triplets) else [],
-        "hydrogen": atoms[triplets[:, 1]] if len(triplets) else [],
-        "acceptor": atoms[triplets[:, 2]] if len(triplets) else [],
-        "donor_label": [label(i) for i in triplets[:, 0]] if len(triplets) else [],
-        "acceptor_label": [label(i) for i in triplets[:, 2]] if len(triplets) else [],
-        "frequency": frequency,
-    }).sort_values("frequency", ascending=False, kind="stable").reset_index(drop=True)
+    label = lambda i: str(top.atom(int(i)))
+    frame = (
+        pd.DataFrame(
+            {
+                "donor": atoms[triplets[:, 0]] if len(triplets) else [],
+                "hydrogen": atoms[triplets[:, 1]] if len(triplets) else [],
+                "acceptor": atoms[triplets[:, 2]] if len(triplets) else [],
+                "donor_label": [label(i) for i in triplets[:, 0]] if len(triplets) else [],
+                "acceptor_label": [label(i) for i in triplets[:, 2]] if len(triplets) else [],
+                "frequency": frequency,
+            }
+        )
+        .sort_values("frequency", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
     figure, axes = _figure(6.0, 3.6)
     shown = frame.head(15)
-    axes.barh([f"{d} -> {a}" for d, a in zip(shown.donor_label, shown.acceptor_label)][::-1], shown.frequency[::-1])
+    axes.barh(
+        [f"{d} -> {a}" for d, a in zip(shown.donor_label, shown.acceptor_label)][::-1], shown.frequency[::-1]
+    )
     axes.set(xlabel="fraction of frames", xlim=(0, 1), title="Hydrogen bonds (most frequent)")
     axes.tick_params(axis="y", labelsize=7)
     return _table(
-        frame, figure, f"Hydrogen bonds ({selection}) present in >= {min_frequency:.0%} of {traj.n_frames} frames",
+        frame,
+        figure,
+        f"Hydrogen bonds ({selection}) present in >= {min_frequency:.0%} of {traj.n_frames} frames",
         [f"{len(frame)} hydrogen bonds; {(frame.frequency >= 0.9).sum()} in >=90% of frames"],
     )
 
@@ -518,29 +584,41 @@ def sasa(
     traj = load_trajectory(trajectory, topology)
     atoms = _select(traj, selection)
     sliced = traj.atom_slice(atoms)
-    values = mdtraj.shrake_rupley(sliced, probe_radius=probe_radius_nm, mode="residue" if per_residue else "atom")
+    values = mdtraj.shrake_rupley(
+        sliced, probe_radius=probe_radius_nm, mode="residue" if per_residue else "atom"
+    )
     times = _times(traj)
     figure, axes = _figure()
     if per_residue:
         residues = list(sliced.topology.residues)
         columns = _residue_columns(residues, traj, atoms)
         n_frames, n_res = values.shape
-        frame = pd.DataFrame({
-            "frame": np.repeat(np.arange(n_frames), n_res), "time_ps": np.repeat(times, n_res),
-            **{key: np.tile(v, n_frames) for key, v in columns.items()}, "sasa_nm2": values.ravel(),
-        })
+        frame = pd.DataFrame(
+            {
+                "frame": np.repeat(np.arange(n_frames), n_res),
+                "time_ps": np.repeat(times, n_res),
+                **{key: np.tile(v, n_frames) for key, v in columns.items()},
+                "sasa_nm2": values.ravel(),
+            }
+        )
         mean = values.mean(axis=0)
         axes.bar(columns["resSeq"], mean)
-        axes.set(xlabel="residue number", ylabel="SASA (nm$^2$)", title=f"Mean SASA per residue ({selection})")
-        lines = [f"{n_res} residues over {n_frames} frames; most exposed: "
-                 + ", ".join(f"{columns['residue'][i]} ({mean[i]:.2f} nm2)" for i in np.argsort(mean)[::-1][:3])]
+        axes.set(
+            xlabel="residue number", ylabel="SASA (nm$^2$)", title=f"Mean SASA per residue ({selection})"
+        )
+        lines = [
+            f"{n_res} residues over {n_frames} frames; most exposed: "
+            + ", ".join(f"{columns['residue'][i]} ({mean[i]:.2f} nm2)" for i in np.argsort(mean)[::-1][:3])
+        ]
     else:
         total = values.sum(axis=1)
         frame = pd.DataFrame({"frame": np.arange(traj.n_frames), "time_ps": times, "sasa_nm2": total})
         axes.plot(times, total, lw=1.2)
         axes.set(xlabel="time (ps)", ylabel="SASA (nm$^2$)", title=f"SASA ({selection})")
         lines = [f"{traj.n_frames} frames; mean {total.mean():.2f} nm2 (sd {total.std():.2f})"]
-    return _table(frame, figure, f"Solvent-accessible surface area ({selection}, probe {probe_radius_nm} nm)", lines)
+    return _table(
+        frame, figure, f"Solvent-accessible surface area ({selection}, probe {probe_radius_nm} nm)", lines
+    )
 
 
 @tool()
@@ -577,12 +655,26 @@ def distances(
         centre_a, centre_b = traj.xyz[:, a].mean(axis=1), traj.xyz[:, b].mean(axis=1)
         values = np.linalg.norm(centre_a - centre_b, axis=1)
         name = f"{first} -- {second}"
-        rows.append(pd.DataFrame({"frame": np.arange(traj.n_frames), "time_ps": _times(traj), "pair": name, "distance_nm": values}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "frame": np.arange(traj.n_frames),
+                    "time_ps": _times(traj),
+                    "pair": name,
+                    "distance_nm": values,
+                }
+            )
+        )
         axes.plot(_times(traj), values, lw=1.2, label=name)
         lines.append(f"{name}: mean {values.mean():.3f} nm, range {values.min():.3f}-{values.max():.3f} nm")
     axes.set(xlabel="time (ps)", ylabel="distance (nm)", title="Distances")
     axes.legend(fontsize=7)
-    return _table(pd.concat(rows, ignore_index=True), figure, f"Distances for {len(pairs)} pair(s) over {traj.n_frames} frames", lines)
+    return _table(
+        pd.concat(rows, ignore_index=True),
+        figure,
+        f"Distances for {len(pairs)} pair(s) over {traj.n_frames} frames",
+        lines,
+    )
 
 
 def _group(traj, spec) -> np.ndarray:

@@ -25,10 +25,9 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
-
 from kenkyu.assistant.registry import tool
 
-__all__ = ["run", "rmsf", "Ensemble", "EnsembleError"]
+__all__ = ["Ensemble", "EnsembleError", "rmsf", "run"]
 
 ENSEMBLE_JSON = "ensemble.json"
 
@@ -53,7 +52,7 @@ class Ensemble:
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, directory) -> "Ensemble":
+    def load(cls, directory) -> Ensemble:
         """Open an ensemble directory written by :func:`run`."""
         from kenkyu.tools.md import MDRun
 
@@ -95,7 +94,9 @@ class Ensemble:
         return rmsf(self, selection=selection)
 
     def summary(self) -> str:
-        lines = [f"MD ensemble {self.directory}: {len(self.finished)} of {len(self.members)} members finished"]
+        lines = [
+            f"MD ensemble {self.directory}: {len(self.finished)} of {len(self.members)} members finished"
+        ]
         for member, variation in zip(self.members, self.variations):
             if member is None:
                 lines.append("  (member not started)")
@@ -125,11 +126,13 @@ def _member_specs(replicas: int, sweep: dict | None, base_seed: int) -> list[dic
         for replica in range(replicas):
             label = "_".join(f"{k}={v}" for k, v in variation.items())
             index = len(members)
-            members.append({
-                "name": f"member_{index:03d}" + (f"_{label}" if label else "") + f"_r{replica}",
-                "variation": {**variation, "replica": replica},
-                "seed": (base_seed + index) % (2**31 - 1),
-            })
+            members.append(
+                {
+                    "name": f"member_{index:03d}" + (f"_{label}" if label else "") + f"_r{replica}",
+                    "variation": {**variation, "replica": replica},
+                    "seed": (base_seed + index) % (2**31 - 1),
+                }
+            )
     return members
 
 
@@ -150,6 +153,7 @@ def _client(scheduler: str | None, n_workers: int):
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
+
         def unreachable(exc):
             return EnsembleError(
                 f"Could not reach the Dask scheduler at {scheduler} ({exc}). Check the address (dask scheduler "
@@ -179,7 +183,11 @@ def _check_reachable(address: str, error) -> None:
         raise error(exc) from exc
 
 
-@tool(approval="ask", writes_files=True, keywords=("replicas", "ensemble", "parameter sweep", "dask", "many simulations"))
+@tool(
+    approval="ask",
+    writes_files=True,
+    keywords=("replicas", "ensemble", "parameter sweep", "dask", "many simulations"),
+)
 def run(
     structure: str | os.PathLike,
     replicas: int = 3,
@@ -276,9 +284,17 @@ def run(
         try:
             futures = [
                 client.submit(
-                    _run_member, structure, str((directory / m["name"]).resolve()),
-                    {**options, **{k: v for k, v in m["variation"].items() if k != "replica"}, "seed": m["seed"]},
-                    cpu_threads_per_member, key=f"kenkyu-md-{m['name']}-{secrets.token_hex(4)}", pure=False,
+                    _run_member,
+                    structure,
+                    str((directory / m["name"]).resolve()),
+                    {
+                        **options,
+                        **{k: v for k, v in m["variation"].items() if k != "replica"},
+                        "seed": m["seed"],
+                    },
+                    cpu_threads_per_member,
+                    key=f"kenkyu-md-{m['name']}-{secrets.token_hex(4)}",
+                    pure=False,
                 )
                 for m in pending
             ]
@@ -327,23 +343,41 @@ def rmsf(ensemble: str | os.PathLike | EnsembleObject, selection: str = "name CA
     per_member = ensemble.map(member_rmsf, selection=selection)
     grouped = per_member.groupby(["residue_index", "resSeq", "resname", "residue"], sort=True)["rmsf_nm"]
     table = grouped.agg(
-        rmsf_mean_nm="mean", rmsf_std_nm=lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
-        rmsf_min_nm="min", rmsf_max_nm="max", n_members="count",
+        rmsf_mean_nm="mean",
+        rmsf_std_nm=lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
+        rmsf_min_nm="min",
+        rmsf_max_nm="max",
+        n_members="count",
     ).reset_index()
     figure, axes = _figure()
     for name, member in per_member.groupby("member"):
         axes.plot(member.resSeq, member.rmsf_nm, lw=0.6, alpha=0.5, color="grey")
     axes.plot(table.resSeq, table.rmsf_mean_nm, lw=1.6, label="mean")
-    axes.fill_between(table.resSeq, table.rmsf_mean_nm - table.rmsf_std_nm, table.rmsf_mean_nm + table.rmsf_std_nm,
-                      alpha=0.3, label="± sd")
-    axes.set(xlabel="residue number", ylabel="RMSF (nm)", title=f"RMSF across {per_member.member.nunique()} members")
+    axes.fill_between(
+        table.resSeq,
+        table.rmsf_mean_nm - table.rmsf_std_nm,
+        table.rmsf_mean_nm + table.rmsf_std_nm,
+        alpha=0.3,
+        label="± sd",
+    )
+    axes.set(
+        xlabel="residue number",
+        ylabel="RMSF (nm)",
+        title=f"RMSF across {per_member.member.nunique()} members",
+    )
     axes.legend(fontsize=7)
     top = table.nlargest(min(3, len(table)), "rmsf_mean_nm")
     result = _table(
-        table, figure, f"RMSF ({selection}) across {per_member.member.nunique()} ensemble members",
-        [f"{len(table)} residues; mean RMSF {table.rmsf_mean_nm.mean():.3f} nm, typical spread between members "
-         f"{table.rmsf_std_nm.mean():.3f} nm; most mobile: "
-         + ", ".join(f"{r.residue} ({r.rmsf_mean_nm:.3f} ± {r.rmsf_std_nm:.3f} nm)" for r in top.itertuples())],
+        table,
+        figure,
+        f"RMSF ({selection}) across {per_member.member.nunique()} ensemble members",
+        [
+            f"{len(table)} residues; mean RMSF {table.rmsf_mean_nm.mean():.3f} nm, typical spread between members "
+            f"{table.rmsf_std_nm.mean():.3f} nm; most mobile: "
+            + ", ".join(
+                f"{r.residue} ({r.rmsf_mean_nm:.3f} ± {r.rmsf_std_nm:.3f} nm)" for r in top.itertuples()
+            )
+        ],
     )
     result.members = per_member
     return result

@@ -18,12 +18,11 @@ agent builds its tool registry, which must stay fast.
 from __future__ import annotations
 
 import datetime as _dt
-import json
+import errno
 import math
 import os
 import platform as _platform_module
 import secrets
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from kenkyu.assistant.registry import tool
+from kenkyu.tools import _md_files as files
 from kenkyu.tools._md_errors import (
     DiskFullError,
     MDError,
@@ -43,22 +43,21 @@ from kenkyu.tools._md_errors import (
     StructureError,
     UnknownResidueError,
 )
-from kenkyu.tools import _md_files as files
 
 __all__ = [
-    "run",
-    "MDRun",
-    "example_structure",
-    "default_platform_order",
+    "DiskFullError",
     "MDError",
+    "MDRun",
+    "MissingBoxError",
+    "ResumeError",
+    "RunExistsError",
+    "RunInterrupted",
+    "SimulationUnstableError",
     "StructureError",
     "UnknownResidueError",
-    "MissingBoxError",
-    "RunExistsError",
-    "ResumeError",
-    "SimulationUnstableError",
-    "DiskFullError",
-    "RunInterrupted",
+    "default_platform_order",
+    "example_structure",
+    "run",
 ]
 
 PLATFORM_ORDER = ("CUDA", "OpenCL", "CPU")
@@ -74,10 +73,29 @@ BAROSTAT_FREQUENCY = 25  # steps between Monte Carlo volume moves (OpenMM's defa
 
 # Parameters that change the physics: a resume must use the same values as the original call.
 _PHYSICS = (
-    "ps", "solvent", "forcefield", "water_model", "padding_nm", "ionic_strength_molar", "ph", "solvate",
-    "keep_heterogens", "add_terminal_residues", "temperature_k", "pressure_bar", "friction_per_ps",
-    "timestep_fs", "minimize_max_iterations", "nvt_ps", "npt_ps", "report_interval_ps",
-    "checkpoint_interval_ps", "trajectory_format", "backend", "backend_options", "seed",
+    "ps",
+    "solvent",
+    "forcefield",
+    "water_model",
+    "padding_nm",
+    "ionic_strength_molar",
+    "ph",
+    "solvate",
+    "keep_heterogens",
+    "add_terminal_residues",
+    "temperature_k",
+    "pressure_bar",
+    "friction_per_ps",
+    "timestep_fs",
+    "minimize_max_iterations",
+    "nvt_ps",
+    "npt_ps",
+    "report_interval_ps",
+    "checkpoint_interval_ps",
+    "trajectory_format",
+    "backend",
+    "backend_options",
+    "seed",
 )
 
 
@@ -218,7 +236,9 @@ class MDRun:
         frames = self.n_frames
         lines.append(
             f"production: {frames} frames = {frames * p['report_interval_ps']:.3g} ps of {p['ps']:.3g} ps "
-            f"(after {p['nvt_ps']:.3g} ps NVT" + ("" if p["solvent"] != "explicit" else f" + {p['npt_ps']:.3g} ps NPT") + ")"
+            f"(after {p['nvt_ps']:.3g} ps NVT"
+            + ("" if p["solvent"] != "explicit" else f" + {p['npt_ps']:.3g} ps NPT")
+            + ")"
         )
         if self.state_data_path.exists():
             data = self.state_data()
@@ -229,7 +249,9 @@ class MDRun:
                 )
         perf = info.get("performance", {})
         if perf.get("ns_per_day"):
-            lines.append(f"speed {perf['ns_per_day']:.3g} ns/day on {info.get('platform', {}).get('name', '?')}")
+            lines.append(
+                f"speed {perf['ns_per_day']:.3g} ns/day on {info.get('platform', {}).get('name', '?')}"
+            )
         elif info.get("platform"):
             lines.append(f"platform {info['platform'].get('name')}")
         fix = info.get("fix", {})
@@ -246,7 +268,13 @@ class MDRun:
         lines.append(line)
         if info.get("error"):
             lines.append(f"error: {info['error']}")
-        names = [self.trajectory_path, self.state_data_path, self.final_pdb, self.checkpoint_path, self.run_json]
+        names = [
+            self.trajectory_path,
+            self.state_data_path,
+            self.final_pdb,
+            self.checkpoint_path,
+            self.run_json,
+        ]
         lines.append("files: " + ", ".join(str(path) for path in names if path.exists()))
         return "\n".join(lines)
 
@@ -263,7 +291,11 @@ class MDRun:
 # ----------------------------------------------------------------------------------------------------
 
 
-@tool(approval="ask", writes_files=True, keywords=("simulate", "molecular dynamics", "openmm", "relax", "equilibrate", "md"))
+@tool(
+    approval="ask",
+    writes_files=True,
+    keywords=("simulate", "molecular dynamics", "openmm", "relax", "equilibrate", "md"),
+)
 def run(
     structure: str | os.PathLike | TopologyWithPositions,
     ps: float = 10.0,
@@ -374,16 +406,30 @@ def run(
         The run directory's paths; ``.summary()`` describes it, ``.trajectory()`` loads it with mdtraj.
     """
     params = {
-        "ps": float(ps), "solvent": solvent, "forcefield": list(forcefield) if forcefield else None,
-        "water_model": water_model, "padding_nm": float(padding_nm), "ionic_strength_molar": float(ionic_strength_molar),
-        "ph": float(ph), "solvate": bool(solvate), "keep_heterogens": bool(keep_heterogens),
-        "add_terminal_residues": bool(add_terminal_residues), "temperature_k": float(temperature_k),
-        "pressure_bar": float(pressure_bar), "friction_per_ps": float(friction_per_ps),
-        "timestep_fs": float(timestep_fs), "minimize_max_iterations": int(minimize_max_iterations),
-        "nvt_ps": float(nvt_ps), "npt_ps": float(npt_ps) if solvent == "explicit" else 0.0,
-        "report_interval_ps": float(report_interval_ps), "checkpoint_interval_ps": float(checkpoint_interval_ps),
-        "trajectory_format": trajectory_format, "platform": platform, "backend": backend,
-        "backend_options": backend_options or {}, "seed": seed,
+        "ps": float(ps),
+        "solvent": solvent,
+        "forcefield": list(forcefield) if forcefield else None,
+        "water_model": water_model,
+        "padding_nm": float(padding_nm),
+        "ionic_strength_molar": float(ionic_strength_molar),
+        "ph": float(ph),
+        "solvate": bool(solvate),
+        "keep_heterogens": bool(keep_heterogens),
+        "add_terminal_residues": bool(add_terminal_residues),
+        "temperature_k": float(temperature_k),
+        "pressure_bar": float(pressure_bar),
+        "friction_per_ps": float(friction_per_ps),
+        "timestep_fs": float(timestep_fs),
+        "minimize_max_iterations": int(minimize_max_iterations),
+        "nvt_ps": float(nvt_ps),
+        "npt_ps": float(npt_ps) if solvent == "explicit" else 0.0,
+        "report_interval_ps": float(report_interval_ps),
+        "checkpoint_interval_ps": float(checkpoint_interval_ps),
+        "trajectory_format": trajectory_format,
+        "platform": platform,
+        "backend": backend,
+        "backend_options": backend_options or {},
+        "seed": seed,
     }
     _check_parameters(params)
     directory = Path(out) if out is not None else Path("md_runs") / f"{_structure_name(structure)}_{solvent}"
@@ -449,7 +495,11 @@ def _check_same_parameters(stored: dict, requested: dict, structure, stored_stru
     ]
     if requested.get("seed") is not None and requested["seed"] != stored.get("seed"):
         different.append(f"seed: run has {stored.get('seed')!r}, call has {requested['seed']!r}")
-    if isinstance(structure, (str, os.PathLike)) and stored_structure and _structure_record(structure) != stored_structure:
+    if (
+        isinstance(structure, (str, os.PathLike))
+        and stored_structure
+        and _structure_record(structure) != stored_structure
+    ):
         different.append(f"structure: run has {stored_structure}, call has {_structure_record(structure)}")
     if different:
         raise ResumeError(
@@ -460,7 +510,16 @@ def _check_same_parameters(stored: dict, requested: dict, structure, stored_stru
 
 
 def _remove_run(directory: Path) -> None:
-    names = {RUN_JSON, PREPARED_PDB, SYSTEM_XML, CHECKPOINT, STATE_CSV, FINAL_PDB, "trajectory.dcd", "trajectory.xtc"}
+    names = {
+        RUN_JSON,
+        PREPARED_PDB,
+        SYSTEM_XML,
+        CHECKPOINT,
+        STATE_CSV,
+        FINAL_PDB,
+        "trajectory.dcd",
+        "trajectory.xtc",
+    }
     for name in names:
         (directory / name).unlink(missing_ok=True)
 
@@ -480,7 +539,7 @@ def _versions() -> dict:
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -497,7 +556,9 @@ class _Runner:
         dt_ps = params["timestep_fs"] / 1000.0
         self.dt_ps = dt_ps
         self.report_steps = max(1, round(params["report_interval_ps"] / dt_ps))
-        self.checkpoint_steps = max(1, round(params["checkpoint_interval_ps"] / params["report_interval_ps"])) * self.report_steps
+        self.checkpoint_steps = (
+            max(1, round(params["checkpoint_interval_ps"] / params["report_interval_ps"])) * self.report_steps
+        )
         self.nvt_steps = round(params["nvt_ps"] / dt_ps)
         self.npt_steps = round(params["npt_ps"] / dt_ps)
         self.production_steps = round(params["ps"] / dt_ps)
@@ -513,14 +574,23 @@ class _Runner:
     # -- top level -------------------------------------------------------------------------------------
     def execute(self) -> MDRun:
         checkpoint_path = self.dir / CHECKPOINT
-        resuming = (self.dir / RUN_JSON).exists() and (self.dir / SYSTEM_XML).exists() and (self.dir / PREPARED_PDB).exists()
+        resuming = (
+            (self.dir / RUN_JSON).exists()
+            and (self.dir / SYSTEM_XML).exists()
+            and (self.dir / PREPARED_PDB).exists()
+        )
         if resuming:
             self.info = files.read_json(self.dir / RUN_JSON)
             topology, positions, system = self.load_prepared()
         else:
             self.info = {
-                "kenkyu_run": 1, "status": "preparing", "created": _now(), "structure": _structure_record(self.structure),
-                "parameters": self.p, "versions": _versions(), "host": {"node": _platform_module.node(), "python": sys.executable},
+                "kenkyu_run": 1,
+                "status": "preparing",
+                "created": _now(),
+                "structure": _structure_record(self.structure),
+                "parameters": self.p,
+                "versions": _versions(),
+                "host": {"node": _platform_module.node(), "python": sys.executable},
             }
             self.save_info()
             topology, positions, system = self.prepare()
@@ -539,7 +609,7 @@ class _Runner:
                     raise ResumeError(
                         f"Could not load {checkpoint_path} on platform {self.info['platform']['name']} ({exc}). OpenMM "
                         "checkpoints only load on the platform (and GPU) that wrote them: resume with "
-                        f"platform={self.info.get('checkpoint_platform', self.info['platform']['name'])!r}."
+                        f"platform={header.get('platform')!r}."
                     ) from exc
             self.save_info(status="running", error=None)
             self.simulate(simulation, header)
@@ -558,7 +628,7 @@ class _Runner:
             self.save_info_if_possible(status="failed", error=str(exc))
             raise
         except OSError as exc:
-            if exc.errno == 28:  # ENOSPC from a reporter writing the trajectory or CSV
+            if exc.errno == errno.ENOSPC:  # from a reporter writing the trajectory or CSV
                 message = (
                     f"No space left on the device while writing the run files in {self.dir}. Free some space "
                     "(or use out= on a disk with room) and call again with resume=True: the last checkpoint is intact."
@@ -576,26 +646,35 @@ class _Runner:
 
     # -- preparation -----------------------------------------------------------------------------------
     def prepare(self):
+        from kenkyu.tools import _md_prepare as prep
         from openmm import XmlSerializer
         from openmm.app import PDBFile
 
-        from kenkyu.tools import _md_prepare as prep
-
         p = self.p
         fixer, report = prep.fix_structure(
-            self.structure, ph=p["ph"], keep_water=not p["solvate"] and p["solvent"] == "explicit",
-            keep_heterogens=p["keep_heterogens"], add_terminal_residues=p["add_terminal_residues"],
+            self.structure,
+            ph=p["ph"],
+            keep_water=not p["solvate"] and p["solvent"] == "explicit",
+            keep_heterogens=p["keep_heterogens"],
+            add_terminal_residues=p["add_terminal_residues"],
         )
         ff_files = prep.force_field_files(p["solvent"], p["water_model"], p["forcefield"])
         forcefield, modeller = prep.build_model(
-            fixer, solvent=p["solvent"], solvate=p["solvate"], ff_files=ff_files, water_model=p["water_model"],
-            padding_nm=p["padding_nm"], ionic_strength_molar=p["ionic_strength_molar"],
+            fixer,
+            solvent=p["solvent"],
+            solvate=p["solvate"],
+            ff_files=ff_files,
+            water_model=p["water_model"],
+            padding_nm=p["padding_nm"],
+            ionic_strength_molar=p["ionic_strength_molar"],
         )
         system = prep.create_system(forcefield, modeller, solvent=p["solvent"])
         if p["solvent"] == "explicit":
             from openmm import MonteCarloBarostat, unit
 
-            barostat = MonteCarloBarostat(p["pressure_bar"] * unit.bar, p["temperature_k"] * unit.kelvin, BAROSTAT_FREQUENCY)
+            barostat = MonteCarloBarostat(
+                p["pressure_bar"] * unit.bar, p["temperature_k"] * unit.kelvin, BAROSTAT_FREQUENCY
+            )
             barostat.setRandomNumberSeed(p["seed"])
             system.addForce(barostat)
         # system.xml first, prepared.pdb last: resume treats the pair as complete only when both exist.
@@ -607,15 +686,23 @@ class _Runner:
         files.write_atomic(self.dir / PREPARED_PDB, buffer.getvalue().encode())
         box = modeller.topology.getPeriodicBoxVectors()
         self.save_info(
-            fix=report, forcefield_files=list(ff_files),
+            fix=report,
+            forcefield_files=list(ff_files),
             system={
                 "n_atoms": system.getNumParticles(),
                 "n_waters": sum(1 for r in modeller.topology.residues() if r.name == "HOH"),
                 "n_residues": modeller.topology.getNumResidues(),
-                "box_nm": None if box is None else [round(box[i][i].value_in_unit(unit_nm()), 4) for i in range(3)],
+                "box_nm": None
+                if box is None
+                else [round(box[i][i].value_in_unit(unit_nm()), 4) for i in range(3)],
             },
-            steps={"nvt": self.nvt_steps, "npt": self.npt_steps, "production": self.production_steps,
-                   "report_interval": self.report_steps, "checkpoint_interval": self.checkpoint_steps},
+            steps={
+                "nvt": self.nvt_steps,
+                "npt": self.npt_steps,
+                "production": self.production_steps,
+                "report_interval": self.report_steps,
+                "checkpoint_interval": self.checkpoint_steps,
+            },
         )
         return modeller.topology, modeller.positions, system
 
@@ -634,7 +721,9 @@ class _Runner:
         from openmm.app import Simulation
 
         p = self.p
-        phase_is_nvt = header is None or (header["phase"] == "equilibration" and header["step"] < self.nvt_steps)
+        phase_is_nvt = header is None or (
+            header["phase"] == "equilibration" and header["step"] < self.nvt_steps
+        )
         for force in system.getForces():
             if isinstance(force, openmm.MonteCarloBarostat):
                 force.setFrequency(0 if phase_is_nvt else BAROSTAT_FREQUENCY)
@@ -643,7 +732,9 @@ class _Runner:
 
         def integrator():
             integ = openmm.LangevinMiddleIntegrator(
-                p["temperature_k"] * unit.kelvin, p["friction_per_ps"] / unit.picosecond, self.dt_ps * unit.picoseconds
+                p["temperature_k"] * unit.kelvin,
+                p["friction_per_ps"] / unit.picosecond,
+                self.dt_ps * unit.picoseconds,
             )
             integ.setRandomNumberSeed(p["seed"])
             return integ
@@ -663,7 +754,9 @@ class _Runner:
                 "Pass platform='CPU' (always available) or check the GPU drivers."
             )
         platform = simulation.context.getPlatform()
-        properties = {key: platform.getPropertyValue(simulation.context, key) for key in platform.getPropertyNames()}
+        properties = {
+            key: platform.getPropertyValue(simulation.context, key) for key in platform.getPropertyNames()
+        }
         self.save_info(platform={"name": platform.getName(), "properties": properties, "tried": failures})
         return simulation
 
@@ -674,7 +767,11 @@ class _Runner:
         p = self.p
         self.save_info(status="minimizing")
         simulation.context.setPositions(positions)
-        energy_before = simulation.context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+        energy_before = (
+            simulation.context.getState(getEnergy=True)
+            .getPotentialEnergy()
+            .value_in_unit(unit.kilojoule_per_mole)
+        )
         started = time.perf_counter()
         simulation.minimizeEnergy(maxIterations=p["minimize_max_iterations"])
         minimize_wall_s = time.perf_counter() - started
@@ -688,9 +785,13 @@ class _Runner:
         simulation.context.setVelocitiesToTemperature(p["temperature_k"] * unit.kelvin, p["seed"])
         simulation.currentStep = 0
         simulation.context.setTime(0)
-        self.save_info(minimization={
-            "energy_before_kj_mol": energy_before, "energy_after_kj_mol": energy_after, "wall_s": minimize_wall_s,
-        })
+        self.save_info(
+            minimization={
+                "energy_before_kj_mol": energy_before,
+                "energy_after_kj_mol": energy_after,
+                "wall_s": minimize_wall_s,
+            }
+        )
         phase = "equilibration" if self.nvt_steps + self.npt_steps else "production"
         self.checkpoint(simulation, phase)
 
@@ -706,8 +807,13 @@ class _Runner:
             raise self.unstable(f"the potential energy is {energy} at {phase} step {step}")
         frames = step // self.report_steps if phase == "production" else 0
         header = {
-            "phase": phase, "step": step, "time_ps": round(step * self.dt_ps, 9), "frames": frames,
-            "csv_rows": frames, "potential_energy_kj_mol": energy, "platform": simulation.context.getPlatform().getName(),
+            "phase": phase,
+            "step": step,
+            "time_ps": round(step * self.dt_ps, 9),
+            "frames": frames,
+            "csv_rows": frames,
+            "potential_energy_kj_mol": energy,
+            "platform": simulation.context.getPlatform().getName(),
             "written": _now(),
         }
         files.write_checkpoint(self.dir / CHECKPOINT, header, simulation.context.createCheckpoint())
@@ -732,8 +838,14 @@ class _Runner:
         done = header["step"] if header["phase"] == "equilibration" else equilibration + header["step"]
         # Counted in steps (exact integers), shown in ps through unit_scale.
         bar = tqdm(
-            total=equilibration + self.production_steps, initial=done, unit="ps", unit_scale=self.dt_ps,
-            disable=not self.progress, desc=f"MD {self.dir.name}: ", dynamic_ncols=True, leave=True,
+            total=equilibration + self.production_steps,
+            initial=done,
+            unit="ps",
+            unit_scale=self.dt_ps,
+            disable=not self.progress,
+            desc=f"MD {self.dir.name}: ",
+            dynamic_ncols=True,
+            leave=True,
             bar_format="{desc}{percentage:3.0f}%|{bar}| {n:.3g}/{total:.3g} ps [{elapsed}<{remaining}{postfix}]",
         )
         try:
@@ -811,12 +923,24 @@ class _Runner:
         self.set_barostat(simulation, on=True)
         explicit = self.p["solvent"] == "explicit"
         trajectory_reporter = (DCDReporter if self.p["trajectory_format"] == "dcd" else XTCReporter)(
-            str(self.trajectory_path), self.report_steps, append=append, enforcePeriodicBox=explicit if explicit else None
+            str(self.trajectory_path),
+            self.report_steps,
+            append=append,
+            enforcePeriodicBox=explicit if explicit else None,
         )
         state_reporter = StateDataReporter(
-            str(self.dir / STATE_CSV), self.report_steps, step=True, time=True, potentialEnergy=True,
-            kineticEnergy=True, totalEnergy=True, temperature=True, volume=explicit, density=explicit,
-            speed=True, append=append,
+            str(self.dir / STATE_CSV),
+            self.report_steps,
+            step=True,
+            time=True,
+            potentialEnergy=True,
+            kineticEnergy=True,
+            totalEnergy=True,
+            temperature=True,
+            volume=explicit,
+            density=explicit,
+            speed=True,
+            append=append,
         )
         simulation.reporters[:] = [trajectory_reporter, state_reporter]
         bar.set_description(f"MD {self.dir.name}")
@@ -838,7 +962,8 @@ class _Runner:
         if steps and elapsed > 0:
             self.info["performance"] = {
                 "ns_per_day": steps * self.dt_ps / 1000 / (elapsed / 86400),
-                "production_wall_s": elapsed, "production_steps_timed": steps,
+                "production_wall_s": elapsed,
+                "production_steps_timed": steps,
             }
 
     def finish(self, simulation) -> None:
@@ -846,7 +971,9 @@ class _Runner:
 
         from openmm.app import PDBFile
 
-        state = simulation.context.getState(getPositions=True, enforcePeriodicBox=self.p["solvent"] == "explicit")
+        state = simulation.context.getState(
+            getPositions=True, enforcePeriodicBox=self.p["solvent"] == "explicit"
+        )
         buffer = io.StringIO()
         topology = simulation.topology
         if state.getPeriodicBoxVectors() is not None and self.p["solvent"] == "explicit":

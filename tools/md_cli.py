@@ -10,7 +10,9 @@ import argparse
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``md`` command (with its ``run`` subcommand) to an argparse subparsers object."""
-    md_parser = subparsers.add_parser("md", help="molecular dynamics with OpenMM", description="Molecular dynamics with OpenMM.")
+    md_parser = subparsers.add_parser(
+        "md", help="molecular dynamics with OpenMM", description="Molecular dynamics with OpenMM."
+    )
     md_commands = md_parser.add_subparsers(dest="md_command", metavar="COMMAND")
     md_commands.required = True
 
@@ -23,8 +25,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     run.add_argument("structure", help="PDB or mmCIF file")
     run.add_argument("--ps", type=float, default=10.0, help="production length in ps (default 10)")
     run.add_argument("--out", help="run directory (default md_runs/<name>_<solvent>)")
-    run.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    run.add_argument("--overwrite", action="store_true", help="delete an existing run in --out and start over")
+    run.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
+    )
+    run.add_argument(
+        "--overwrite", action="store_true", help="delete an existing run in --out and start over"
+    )
     run.add_argument("--solvent", choices=("explicit", "implicit", "vacuum"), default="explicit")
     run.add_argument("--padding-nm", type=float, default=1.0, help="water padding around the protein in nm")
     run.add_argument("--temperature-k", type=float, default=300.0)
@@ -35,7 +41,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     run.add_argument("--report-interval-ps", type=float, default=1.0, help="ps between saved frames")
     run.add_argument("--checkpoint-interval-ps", type=float, default=10.0, help="ps between checkpoints")
     run.add_argument("--format", dest="trajectory_format", choices=("dcd", "xtc"), default="dcd")
-    run.add_argument("--platform", choices=("CUDA", "OpenCL", "CPU", "Reference"), help="default: CUDA, OpenCL, CPU")
+    run.add_argument(
+        "--platform", choices=("CUDA", "OpenCL", "CPU", "Reference"), help="default: CUDA, OpenCL, CPU"
+    )
     run.add_argument("--seed", type=int)
     run.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
     run.set_defaults(func=run_command)
@@ -50,12 +58,24 @@ def run_command(args: argparse.Namespace) -> int:
 
     try:
         result = md.run(
-            args.structure, ps=args.ps, out=args.out, resume=args.resume, overwrite=args.overwrite,
-            solvent=args.solvent, padding_nm=args.padding_nm, temperature_k=args.temperature_k,
-            timestep_fs=args.timestep_fs, nvt_ps=args.nvt_ps, npt_ps=args.npt_ps,
-            minimize_max_iterations=args.minimize_max_iterations, report_interval_ps=args.report_interval_ps,
-            checkpoint_interval_ps=args.checkpoint_interval_ps, trajectory_format=args.trajectory_format,
-            platform=args.platform, seed=args.seed, progress=args.progress,
+            args.structure,
+            ps=args.ps,
+            out=args.out,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            solvent=args.solvent,
+            padding_nm=args.padding_nm,
+            temperature_k=args.temperature_k,
+            timestep_fs=args.timestep_fs,
+            nvt_ps=args.nvt_ps,
+            npt_ps=args.npt_ps,
+            minimize_max_iterations=args.minimize_max_iterations,
+            report_interval_ps=args.report_interval_ps,
+            checkpoint_interval_ps=args.checkpoint_interval_ps,
+            trajectory_format=args.trajectory_format,
+            platform=args.platform,
+            seed=args.seed,
+            progress=args.progress,
         )
     except md.RunInterrupted as exc:
         print(f"interrupted: {exc}", file=sys.stderr)
@@ -63,7 +83,10 @@ def run_command(args: argparse.Namespace) -> int:
     except (md.MDError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         if isinstance(exc, md.RunExistsError):
-            print("On the command line: add --resume to continue the run, or --overwrite to start over.", file=sys.stderr)
+            print(
+                "On the command line: add --resume to continue the run, or --overwrite to start over.",
+                file=sys.stderr,
+            )
         return 2
     print(result.summary())
     return 0

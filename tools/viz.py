@@ -16,10 +16,9 @@ import warnings
 from typing import Any, Literal, Protocol
 
 import numpy as np
-
 from kenkyu.assistant.registry import tool
 
-__all__ = ["show_structure", "show_trajectory", "per_residue_values"]
+__all__ = ["per_residue_values", "show_structure", "show_trajectory"]
 
 ColorBy = Literal["bfactor", "plddt", "rmsf", "chain", "secondary_structure", "residue_index", "element"]
 
@@ -30,7 +29,12 @@ _SCALES = {
     "rmsf": dict(colorScale="RdYlBu", colorReverse=True),
     "values": dict(colorScale="RdYlBu", colorReverse=True),
 }
-_PLAIN_SCHEMES = {"chain": "chainindex", "secondary_structure": "sstruc", "residue_index": "residueindex", "element": "element"}
+_PLAIN_SCHEMES = {
+    "chain": "chainindex",
+    "secondary_structure": "sstruc",
+    "residue_index": "residueindex",
+    "element": "element",
+}
 
 
 class StructureObject(Protocol):
@@ -306,7 +310,15 @@ def show_trajectory(
         if traj.n_frames < 2:
             raise ValueError("color_by='rmsf' needs several frames")
         values = rmsf(traj)
-    return _build_view(traj, color_by, values, None, title=f"trajectory {_name(trajectory)}", show_water=False, trajectory=True)
+    return _build_view(
+        traj,
+        color_by,
+        values,
+        None,
+        title=f"trajectory {_name(trajectory)}",
+        show_water=False,
+        trajectory=True,
+    )
 
 
 def _name(source) -> str:
