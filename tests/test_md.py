@@ -90,6 +90,12 @@ def test_explicit_solvent_fixes_solvates_and_runs_npt(villin_pdb, tmp_path):
     assert {"NA", "CL"} <= residues  # 0.15 M NaCl
     data = result.state_data()
     assert "Box Volume (nm^3)" in data.columns
+    # Analysis reads the run without its water: same protein, far fewer atoms.
+    from kenkyu.tools import analysis
+
+    dry = analysis.load_trajectory(result)
+    assert dry.n_atoms < traj.n_atoms / 5 and dry.topology.select("protein").size == 596
+    assert len(analysis.rmsd(result)) == 4
     # The barostat is on in production: the box volume moves.
     assert data["Box Volume (nm^3)"].nunique() > 1 or info["steps"]["production"] < 25
 

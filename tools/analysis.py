@@ -82,7 +82,8 @@ def load_trajectory(trajectory, topology=None):
     if isinstance(trajectory, mdtraj.Trajectory):
         return trajectory
     if hasattr(trajectory, "trajectory") and hasattr(trajectory, "directory"):  # an MDRun
-        return trajectory.trajectory()
+        # Water is most of an explicit-solvent run and none of these analyses needs it: skip it on reading.
+        return trajectory.trajectory(selection="not water")
     if isinstance(trajectory, (str, os.PathLike)):
         path = os.fspath(trajectory)
         if os.path.isdir(path):
@@ -90,7 +91,7 @@ def load_trajectory(trajectory, topology=None):
                 raise FileNotFoundError(f"{path} is a directory but not a kenkyu MD run (no run.json)")
             from kenkyu.tools.md import MDRun
 
-            return MDRun(path).trajectory()
+            return MDRun(path).trajectory(selection="not water")
         if not os.path.exists(path):
             raise FileNotFoundError(f"trajectory {path!r} does not exist")
         if topology is None and os.path.splitext(path)[1].lower() in (

@@ -145,7 +145,7 @@ def _run_member(structure, directory: str, options: dict, cpu_threads: int | Non
     try:
         md.run(structure, out=directory, resume=True, progress=False, **options)
         return directory, None
-    except md.MDError as exc:
+    except Exception as exc:  # one member's failure must not lose the others' results
         return directory, f"{type(exc).__name__}: {exc}"
 
 
