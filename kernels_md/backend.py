@@ -92,9 +92,9 @@ class DataflowBackend:
         *,
         threads: int | None = None,
         policy: str = "lpt",
-        cell_fraction: float = 1.0,
-        skin: float = 0.1,
-        tasks_per_thread: int = 8,
+        cell_fraction: float = 0.5,
+        skin: float = 0.15,
+        tasks_per_thread: int = 6,
         bonded_chunk: int = 4096,
         block_size: int = 256,
         precision: str = "double",
@@ -351,14 +351,9 @@ class DataflowBackend:
             return
         nb = self.nb
         rc = nb.cutoff if nb.cutoff is not None else 1e15  # finite: kernels use fastmath
-        if self.precision == "double":
-            fn = getattr(kn, kn.NB_KERNELS[nb.mode])
-            args = (self._pos_s, lst[0], lst[1], lst[2], lst[3], self._qs_s, self._sh_s, self._se_s)
-        else:
-            fn = kn.nb_compute_mixed
-            args = (self._pos_s, lst[0], lst[1], lst[2], lst[3], self._qs_s, self._sh_s, self._se_s, nb.mode)
-        ec, elj, npairs = fn(
-            *args,
+        table = kn.NB_KERNELS if self.precision == "double" else kn.NB_KERNELS_MIXED
+        ec, elj, npairs = getattr(kn, table[nb.mode])(
+            self._pos_s, lst[0], lst[1], lst[2], lst[3], self._qs_s, self._sh_s, self._se_s,
             rc * rc, nb.krf, nb.crf, nb.alpha, nb.use_switch, nb.switch_distance, rc, self.nb_buffers[wid],
         )
         self._energy[slot] = ec

@@ -272,14 +272,10 @@ def nb_cg(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use
 NB_KERNELS = {MODE_NOCUTOFF: "nb_nocutoff", MODE_RF: "nb_rf", MODE_EWALD: "nb_ewald", MODE_CG: "nb_cg"}
 
 
-@njit(cache=True, nogil=True)
-def nb_compute_mixed(
-    pos, ilist, jptr, jlist, ishift, qs, sh, se, mode, rc2, krf, crf, alpha, use_switch, rs, rc, f_out
-):
-    """Mixed precision variant: float64 displacements, float32 pair math, float64 accumulation."""
-    e_c = 0.0
-    e_lj = 0.0
-    npairs = 0
+@njit(nogil=True, inline="always")
+def _nb_loop32(mode, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
+    """Mixed-precision pair loop: float64 displacements (from float64 positions), float32 pair
+    math, float64 accumulation of forces and energies.  Same structure as _nb_loop."""
     f1 = np.float32(1.0)
     rc2f = np.float32(rc2)
     krff = np.float32(krf)
@@ -288,6 +284,9 @@ def nb_compute_mixed(
     c2sp = np.float32(2.0 / math.sqrt(math.pi))
     rsf = np.float32(rs)
     inv_sw = np.float32(1.0 / (rc - rs)) if use_switch else np.float32(0.0)
+    e_c = 0.0
+    e_lj = 0.0
+    npairs = 0
     for k in range(ilist.shape[0]):
         i = ilist[k]
         xi, yi, zi = pos[i, 0] - ishift[k, 0], pos[i, 1] - ishift[k, 1], pos[i, 2] - ishift[k, 2]
@@ -302,69 +301,86 @@ def nb_compute_mixed(
             dz = pos[j, 2] - zi
             dxf, dyf, dzf = np.float32(dx), np.float32(dy), np.float32(dz)
             r2 = dxf * dxf + dyf * dyf + dzf * dzf
-            if mode != MODE_NOCUTOFF and r2 >= rc2f:
-                continue
-            npairs += 1
+            if mode == MODE_NOCUTOFF:
+                inside = f1
+            else:
+                inside = f1 if r2 < rc2f else np.float32(0.0)
+            npairs += int(inside)
             inv_r2 = f1 / r2
             inv_r = math.sqrt(inv_r2)
             qq = qi * np.float32(qs[j])
             eps = sei * np.float32(se[j])
-            fs = np.float32(0.0)
+            sig = shi + np.float32(sh[j])
+            s2 = sig * sig * inv_r2
+            s6 = s2 * s2 * s2
             if mode == MODE_CG:
-                if eps != 0:
-                    sig = shi + np.float32(sh[j])
-                    s2 = sig * sig * inv_r2
-                    s12 = s2 * s2 * s2 * s2 * s2 * s2
-                    e_lj += eps * s12
-                    fs += np.float32(12.0) * eps * s12 * inv_r2
-                if qq != 0:
-                    r = r2 * inv_r
-                    ex = qq * math.exp(-krff * r) * inv_r
-                    e_c += ex
-                    fs += ex * (f1 + krff * r) * inv_r2
+                r = r2 * inv_r
+                s12 = s6 * s6
+                elj = eps * s12
+                flj = np.float32(12.0) * eps * s12 * inv_r2
+                ex = qq * math.exp(-krff * r) * inv_r
+                ec = ex
+                fc = ex * (f1 + krff * r) * inv_r2
             else:
-                if eps != 0:
-                    sig = shi + np.float32(sh[j])
-                    s2 = sig * sig * inv_r2
-                    s6 = s2 * s2 * s2
-                    elj = np.float32(4.0) * eps * (s6 * s6 - s6)
-                    flj = eps * (np.float32(48.0) * s6 * s6 - np.float32(24.0) * s6) * inv_r2
-                    if use_switch:
-                        r = r2 * inv_r
-                        if r > rsf:
-                            x = (r - rsf) * inv_sw
-                            x2 = x * x
-                            x3 = x2 * x
-                            sw = f1 + x3 * (np.float32(-10.0) + x * (np.float32(15.0) - np.float32(6.0) * x))
-                            dsw = x2 * (np.float32(-30.0) + x * (np.float32(60.0) - np.float32(30.0) * x)) * inv_sw
-                            flj = flj * sw - elj * dsw * inv_r
-                            elj *= sw
-                    e_lj += elj
-                    fs += flj
-                if qq != 0:
-                    if mode == MODE_RF:
-                        e_c += qq * (inv_r + krff * r2 - crff)
-                        fs += qq * (inv_r * inv_r2 - np.float32(2.0) * krff)
-                    elif mode == MODE_EWALD:
-                        r = r2 * inv_r
-                        ar = alphaf * r
-                        erfc_ar = math.erfc(ar)
-                        e_c += qq * erfc_ar * inv_r
-                        fs += qq * (erfc_ar * inv_r + alphaf * c2sp * math.exp(-ar * ar)) * inv_r2
-                    else:
-                        e_c += qq * inv_r
-                        fs += qq * inv_r * inv_r2
-            fd = np.float64(fs)
-            fxi -= fd * dx
-            fyi -= fd * dy
-            fzi -= fd * dz
-            f_out[j, 0] += fd * dx
-            f_out[j, 1] += fd * dy
-            f_out[j, 2] += fd * dz
+                elj = np.float32(4.0) * eps * (s6 * s6 - s6)
+                flj = eps * (np.float32(48.0) * s6 * s6 - np.float32(24.0) * s6) * inv_r2
+                if use_switch:
+                    r = r2 * inv_r
+                    if r > rsf:
+                        x = (r - rsf) * inv_sw
+                        x2 = x * x
+                        x3 = x2 * x
+                        sw = f1 + x3 * (np.float32(-10.0) + x * (np.float32(15.0) - np.float32(6.0) * x))
+                        dsw = x2 * (np.float32(-30.0) + x * (np.float32(60.0) - np.float32(30.0) * x)) * inv_sw
+                        flj = flj * sw - elj * dsw * inv_r
+                        elj *= sw
+                if mode == MODE_RF:
+                    ec = qq * (inv_r + krff * r2 - crff)
+                    fc = qq * (inv_r * inv_r2 - np.float32(2.0) * krff)
+                elif mode == MODE_EWALD:
+                    ar = alphaf * r2 * inv_r
+                    erfc_ar = math.erfc(ar)
+                    ec = qq * erfc_ar * inv_r
+                    fc = qq * (erfc_ar * inv_r + alphaf * c2sp * math.exp(-ar * ar)) * inv_r2
+                else:
+                    ec = qq * inv_r
+                    fc = qq * inv_r * inv_r2
+            e_c += np.float64(inside * ec)
+            e_lj += np.float64(inside * elj)
+            fs = np.float64(inside * (flj + fc))
+            fxi -= fs * dx
+            fyi -= fs * dy
+            fzi -= fs * dz
+            f_out[j, 0] += fs * dx
+            f_out[j, 1] += fs * dy
+            f_out[j, 2] += fs * dz
         f_out[i, 0] += fxi
         f_out[i, 1] += fyi
         f_out[i, 2] += fzi
     return e_c, e_lj, npairs
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def nb_nocutoff32(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
+    return _nb_loop32(MODE_NOCUTOFF, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def nb_rf32(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
+    return _nb_loop32(MODE_RF, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def nb_ewald32(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
+    return _nb_loop32(MODE_EWALD, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def nb_cg32(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
+    return _nb_loop32(MODE_CG, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
+
+
+NB_KERNELS_MIXED = {MODE_NOCUTOFF: "nb_nocutoff32", MODE_RF: "nb_rf32", MODE_EWALD: "nb_ewald32", MODE_CG: "nb_cg32"}
 
 
 @njit(cache=True, nogil=True)
