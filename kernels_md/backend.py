@@ -141,7 +141,9 @@ class DataflowBackend:
         self._lists = []
         self.n_nb_tasks = 0
         if self.nb is not None:
-            self.n_nb_tasks = max(1, self.threads * self.tasks_per_thread)
+            # granularity: tasks_per_thread per worker, but no task below ~1000 atoms' worth of pairs
+            # (on small systems per-task dispatch and GIL hand-offs would dominate)
+            self.n_nb_tasks = max(1, min(self.threads * self.tasks_per_thread, max(self.threads, self.n // 1000)))
             self._lists = [None] * self.n_nb_tasks
         self._bonded_chunks = []
         for b in self.bonded:

@@ -210,7 +210,7 @@ def dataflow_system(
     Options: ``threads`` (worker threads; default all cores), ``policy`` (``"lpt"``, ``"fifo"``,
     ``"serial"``), ``cell_fraction`` (cell edge as a fraction of cutoff + skin; 1/2 gives the
     finer 5x5x5 shell), ``skin`` (Verlet buffer, nm), ``tasks_per_thread`` (non-bonded task
-    granularity), ``bonded_chunk`` (terms per bond-engine task), ``block_size`` (atoms per block
+    granularity; small systems get fewer tasks: at least one per thread, about one per 1000 atoms), ``bonded_chunk`` (terms per bond-engine task), ``block_size`` (atoms per block
     without cutoff), ``precision`` (``"double"``, or ``"mixed"``: float32 pair math with float64
     displacements and accumulation), ``unsupported`` (``"openmm"``: leave an unsupported force to
     OpenMM with a warning; ``"error"``: raise :class:`UnsupportedForceError`).
