@@ -65,8 +65,10 @@ def _neighbour_pairs(ncell, reach, periodic):
     a2 = np.where(flip, b, a)
     b2 = np.where(flip, a, b)
     sh = np.where(flip[:, None], -shift, shift)
-    rows = np.unique(np.column_stack([a2, b2, sh]), axis=0)
-    return rows[:, :2].copy(), rows[:, 2:].astype(np.float64)
+    # sorted by home cell, then shift, then partner: the list builder opens one pair-list entry per
+    # (atom, shift), so an atom's partners in all its same-image neighbour cells share one entry
+    rows = np.unique(np.column_stack([a2, sh, b2]), axis=0)
+    return rows[:, [0, 4]].copy(), rows[:, 1:4].astype(np.float64)
 
 
 def make_grid(positions, box, cutoff, skin, cell_fraction=1.0, periodic=True, block_size=256, previous=None):

@@ -70,7 +70,8 @@ def _is_excluded(i, j, excl_ptr, excl_idx):
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def build_pairlist(xs, ys, zs, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr, excl_idx, rlist2, lo, hi):
-    """Pair list (CSR over i) for the cell pairs (cp_a[k], cp_b[k] + shift) of one task.
+    """Pair list (CSR over i) for the cell pairs (cp_a[k], cp_b[k] + shift) of one task, which
+    come sorted by home cell and shift: one list entry per (atom, image shift).
 
     ``xs, ys, zs`` are the wrapped coordinates in cell order (entry k is atom ``order[k]``), so the
     distance pass over a neighbour cell is a contiguous, vectorisable loop; ``cp_shift`` (nm) is the
@@ -92,59 +93,76 @@ def build_pairlist(xs, ys, zs, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr
     r2buf = np.empty(max(maxc, 1), np.float64)
     ni = 0
     nj = 0
-    for k in range(cp_a.shape[0]):
+    ncp = cp_a.shape[0]
+    k = 0
+    while k < ncp:
         a = cp_a[k]
-        b = cp_b[k]
-        sx, sy, sz = cp_shift[k, 0], cp_shift[k, 1], cp_shift[k, 2]
-        self_pair = a == b and sx == 0.0 and sy == 0.0 and sz == 0.0
-        a0, a1 = cell_start[a], cell_start[a + 1]
-        b0, b1 = cell_start[b], cell_start[b + 1]
-        for ii in range(a0, a1):
+        kend = k
+        while kend < ncp and cp_a[kend] == a:
+            kend += 1
+        for ii in range(cell_start[a], cell_start[a + 1]):
             i = order[ii]
-            xi, yi, zi = xs[ii] - sx, ys[ii] - sy, zs[ii] - sz
             start = nj
-            jj0 = ii + 1 if self_pair else b0
-            m = b1 - jj0
-            if m <= 0:
-                continue
-            gx = max(0.0, lo[b, 0] - xi, xi - hi[b, 0])
-            gy = max(0.0, lo[b, 1] - yi, yi - hi[b, 1])
-            gz = max(0.0, lo[b, 2] - zi, zi - hi[b, 2])
-            if gx * gx + gy * gy + gz * gz >= rlist2:
-                continue
-            for t in range(m):  # vectorisable distance pass
-                dx = xs[jj0 + t] - xi
-                dy = ys[jj0 + t] - yi
-                dz = zs[jj0 + t] - zi
-                r2buf[t] = dx * dx + dy * dy + dz * dz
-            if nj + m > cap_j:
-                while nj + m > cap_j:
-                    cap_j *= 2
-                tmp = np.empty(cap_j, np.int32)
-                tmp[:nj] = jlist[:nj]
-                jlist = tmp
-            for t in range(m):
-                if r2buf[t] < rlist2 and not _is_excluded(i, order[jj0 + t], excl_ptr, excl_idx):
-                    jlist[nj] = jj0 + t
-                    nj += 1
-            if nj > start:
-                if ni == cap_i:
-                    cap_i *= 2
-                    tmp_i = np.empty(cap_i, np.int32)
-                    tmp_i[:ni] = ilist[:ni]
-                    ilist = tmp_i
-                    tmp_s = np.empty((cap_i, 3), np.float64)
-                    tmp_s[:ni] = ishift[:ni]
-                    ishift = tmp_s
-                    tmp_p = np.zeros(cap_i + 1, np.int64)
-                    tmp_p[: ni + 1] = jptr[: ni + 1]
-                    jptr = tmp_p
-                ilist[ni] = ii
-                ishift[ni, 0] = sx
-                ishift[ni, 1] = sy
-                ishift[ni, 2] = sz
-                jptr[ni + 1] = nj
-                ni += 1
+            for kk in range(k, kend):
+                b = cp_b[kk]
+                sx, sy, sz = cp_shift[kk, 0], cp_shift[kk, 1], cp_shift[kk, 2]
+                last = kk + 1 == kend or (
+                    cp_shift[kk + 1, 0] != sx or cp_shift[kk + 1, 1] != sy or cp_shift[kk + 1, 2] != sz
+                )
+                self_pair = a == b and sx == 0.0 and sy == 0.0 and sz == 0.0
+                xi, yi, zi = xs[ii] - sx, ys[ii] - sy, zs[ii] - sz
+                b1 = cell_start[b + 1]
+                jj0 = ii + 1 if self_pair else cell_start[b]
+                m = b1 - jj0
+                gx = max(0.0, lo[b, 0] - xi, xi - hi[b, 0])
+                gy = max(0.0, lo[b, 1] - yi, yi - hi[b, 1])
+                gz = max(0.0, lo[b, 2] - zi, zi - hi[b, 2])
+                if m > 0 and gx * gx + gy * gy + gz * gz < rlist2:
+                    for t in range(m):  # vectorisable distance pass
+                        dx = xs[jj0 + t] - xi
+                        dy = ys[jj0 + t] - yi
+                        dz = zs[jj0 + t] - zi
+                        r2buf[t] = dx * dx + dy * dy + dz * dz
+                    if nj + m > cap_j:
+                        while nj + m > cap_j:
+                            cap_j *= 2
+                        tmp = np.empty(cap_j, np.int32)
+                        tmp[:nj] = jlist[:nj]
+                        jlist = tmp
+                    for t in range(m):  # branch-free compaction of the pairs within reach
+                        jlist[nj] = jj0 + t
+                        nj += r2buf[t] < rlist2
+                if not last:
+                    continue
+                # close the entry of (atom i, this shift)
+                if excl_ptr[i + 1] > excl_ptr[i]:  # drop excluded partners (rare among accepted pairs)
+                    q = start
+                    while q < nj:
+                        if _is_excluded(i, order[jlist[q]], excl_ptr, excl_idx):
+                            nj -= 1
+                            jlist[q] = jlist[nj]
+                        else:
+                            q += 1
+                if nj > start:
+                    if ni == cap_i:
+                        cap_i *= 2
+                        tmp_i = np.empty(cap_i, np.int32)
+                        tmp_i[:ni] = ilist[:ni]
+                        ilist = tmp_i
+                        tmp_s = np.empty((cap_i, 3), np.float64)
+                        tmp_s[:ni] = ishift[:ni]
+                        ishift = tmp_s
+                        tmp_p = np.zeros(cap_i + 1, np.int64)
+                        tmp_p[: ni + 1] = jptr[: ni + 1]
+                        jptr = tmp_p
+                    ilist[ni] = ii
+                    ishift[ni, 0] = sx
+                    ishift[ni, 1] = sy
+                    ishift[ni, 2] = sz
+                    jptr[ni + 1] = nj
+                    ni += 1
+                start = nj
+        k = kend
     return ilist[:ni].copy(), jptr[: ni + 1].copy(), jlist[:nj].copy(), ishift[:ni].copy()
 
 
