@@ -6,13 +6,17 @@ Task graph of one step (static; printed by :meth:`DataflowBackend.graph`)::
     positions ─┬─> bin ─┬─> nlist[0] ─> nonbonded[0] ─┐
                │        ├─> nlist[1] ─> nonbonded[1] ─┤
                │        └─> ...                        ├─> reduce
-               ├─> bonds[0..] / angles[..] / torsions[..] / exceptions[..] ─┘
+               └─> bonds[..] / angles[..] / torsions[..] / rb_torsions[..] /
+                   cmap[..] / exceptions[..] / contacts[..] ─────────┘
 
-``positions`` publishes the step's coordinates and decides whether the pair lists are stale
-(the two largest displacements since the last build add up to more than the skin, or
-the box changed); ``bin`` and ``nlist[k]``
-then rebuild the cells and the pair list of task k (they return at once otherwise).  Each compute
-task writes to the force buffer of the worker running it; ``reduce`` sums the buffers.
+``positions`` publishes the step's coordinates (as the periodic images seen at the last list
+build, in cell order for the non-bonded kernels) and decides whether the pair lists are stale (the
+two largest displacements since the last build add up to more than the skin, or the box changed);
+``bin`` and ``nlist[k]`` then rebuild the cells and the pair list of task k (they return at once
+otherwise), and ``nonbonded[k]`` fires as soon as its own list is ready.  A non-bonded task is a
+group of home cells with their half shells (about equal estimated work per task); a bond-engine task
+is a chunk of terms of one kind.  Each compute task writes to the force buffer of the worker running
+it (non-bonded buffers in cell order, bond-engine buffers in atom order); ``reduce`` sums them.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ class NonbondedParams:
 class BondedTerms:
     """One kind of bonded term for the bond engine."""
 
-    kind: str  # bonds, angles, torsions, rb_torsions, exceptions, contacts
+    kind: str  # bonds, angles, torsions, rb_torsions, cmap, exceptions, contacts
     idx: np.ndarray  # (n, k) int32 particle indices
     prm: np.ndarray  # (n, p) float64 parameters
     periodic: bool = False
