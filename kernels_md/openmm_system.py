@@ -233,7 +233,8 @@ def dataflow_system(
     periodic = False
 
     def refuse(force, why):
-        msg = f"{type(force).__name__} (force index {k}): {why}"
+        index = next(i for i, g in enumerate(new.getForces()) if g.this == force.this)
+        msg = f"{type(force).__name__} {force.getName()!r} (force index {index}): {why}"
         if unsupported == "error":
             raise UnsupportedForceError(msg)
         warnings.warn(f"kenkyu.kernels_md: leaving {msg} to OpenMM", stacklevel=3)

@@ -113,3 +113,18 @@ def test_protein_charmm36_with_cmap(protein):
     assert kinds["cmap"] >= 1
     left = {type(f).__name__ for f in df.getForces()}
     assert "CMAPTorsionForce" not in left and "CustomNonbondedForce" in left
+
+
+def test_coarse_grained_forces_recognised_by_expression(protein):
+    """A custom force that carries the model's name but not its expression stays with OpenMM."""
+    model = build_go_model(protein)
+    for f in model.system.getForces():
+        if f.getName() == "kenkyu_cg_contacts":
+            f.setEnergyFunction("eps*(5*(r0/r)^12 - 6*(r0/r)^10) + 0.001*r")
+    with pytest.warns(UserWarning, match="kenkyu_cg_contacts"):
+        df = dataflow_system(model.system, threads=2)
+    assert any(f.getName() == "kenkyu_cg_contacts" for f in df.getForces())
+    eref, fref = evaluate(model.system, model.positions)
+    e, f = evaluate(df, model.positions)
+    assert abs(e - eref) <= 1e-9 * abs(eref)
+    assert force_errors(f, fref)[0] <= 1e-8
