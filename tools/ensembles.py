@@ -186,7 +186,7 @@ def _check_reachable(address: str, error) -> None:
 @tool(
     approval="ask",
     writes_files=True,
-    keywords=("replicas", "ensemble", "parameter sweep", "dask", "many simulations"),
+    keywords=("replicas", "replica", "ensemble of simulations", "parameter sweep", "dask", "many simulations", "cluster"),
 )
 def run(
     structure: str | os.PathLike,
@@ -318,7 +318,7 @@ def _finished(path: Path) -> bool:
         return False
 
 
-@tool()
+@tool(keywords=('ensemble', 'across replicas', 'across the ensemble', 'mean and spread', 'compare replicas', 'between replicas'))
 def rmsf(ensemble: str | os.PathLike | EnsembleObject, selection: str = "name CA"):
     """Per-residue RMSF across the members of an MD ensemble: mean, standard deviation, min and max.
 

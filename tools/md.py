@@ -324,6 +324,7 @@ def run(
     backend: Literal["openmm", "dataflow"] = "openmm",
     backend_options: dict | None = None,
     seed: int | None = None,
+    reproducible: bool = False,
     resume: bool = False,
     overwrite: bool = False,
     progress: bool = True,
@@ -393,6 +394,10 @@ def run(
         Keyword arguments for the dataflow backend.
     seed
         Random seed for velocities, thermostat and barostat; drawn at random and recorded when omitted.
+    reproducible
+        Bitwise-reproducible run: with the same seed, a re-run (e.g. of an exported report) gives the same
+        numbers. Uses the CPU platform with one thread, because OpenMM's multi-threaded CPU platform sums
+        forces in a varying order and runs drift apart. Slower; meant for small systems, reports and tests.
     resume
         Continue the run in ``out`` from its last checkpoint (start it if ``out`` holds no run yet).
     overwrite
@@ -430,6 +435,7 @@ def run(
         "backend": backend,
         "backend_options": backend_options or {},
         "seed": seed,
+        "reproducible": bool(reproducible),
     }
     _check_parameters(params)
     directory = Path(out) if out is not None else Path("md_runs") / f"{_structure_name(structure)}_{solvent}"
@@ -740,11 +746,15 @@ class _Runner:
             return integ
 
         names = [p["platform"]] if p["platform"] else list(PLATFORM_ORDER)
+        if p.get("reproducible") and not p["platform"]:
+            names = ["CPU"]
         failures = []
         for name in names:
             try:
                 platform = openmm.Platform.getPlatformByName(name)
-                simulation = Simulation(topology, system, integrator(), platform)
+                # One CPU thread fixes the order of force summation, so the same seed gives the same run.
+                properties = {"Threads": "1"} if p.get("reproducible") and name == "CPU" else {}
+                simulation = Simulation(topology, system, integrator(), platform, properties)
                 break
             except Exception as exc:  # platform missing, or no usable device behind it
                 failures.append(f"{name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")

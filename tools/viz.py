@@ -201,7 +201,7 @@ def _build_view(traj, color_by, values, bfactors, *, title: str, show_water: boo
     return widget
 
 
-@tool()
+@tool(keywords=('show the structure', 'view', 'visualize', 'visualise', '3d', 'display', 'render', 'look at'))
 def show_structure(
     structure: str | os.PathLike | StructureObject,
     color_by: ColorBy | None = None,
@@ -257,7 +257,7 @@ def show_structure(
     return _build_view(traj, color_by, values, bfactors, title=title, show_water=show_water, trajectory=False)
 
 
-@tool()
+@tool(keywords=('play', 'animate', 'movie', 'watch the trajectory', 'trajectory viewer'))
 def show_trajectory(
     trajectory: str | os.PathLike | StructureObject,
     topology: str | os.PathLike | None = None,

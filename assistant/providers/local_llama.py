@@ -109,6 +109,7 @@ class LocalLlamaProvider(Provider):
         self.top_k = top_k
         self.min_score = min_score
         self.selection = selection
+        self.last_usage = Usage()
 
     @property
     def model_id(self) -> str:
@@ -131,6 +132,7 @@ class LocalLlamaProvider(Provider):
             if call is not None:
                 yield TextDelta(f"Step {done_steps + 1}: {steps[done_steps]}.\n")
                 yield ToolCallDone(call)
+                yield self.last_usage
                 return
         if done_steps:
             yield from _report_results(since)
@@ -166,6 +168,8 @@ class LocalLlamaProvider(Provider):
             max_tokens=256,
         )
         text = reply["choices"][0]["message"]["content"] or ""
+        usage = reply.get("usage") or {}
+        self.last_usage = Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
         try:
             data = json.loads(text)
             return ToolCall(call_id, data["tool"], data.get("arguments") or {})
@@ -186,10 +190,12 @@ class LocalLlamaProvider(Provider):
         yield Usage(0, produced)
 
 
-def _report_results(since: Sequence[Message]) -> Iterator[Chunk]:
+def _report_results(since: Sequence[Message], lines_per_result: int = 4) -> Iterator[Chunk]:
+    """The tools' own summaries, verbatim: a 135M model would get the numbers wrong."""
     lines = ["Results:"]
     for m in since:
         if m.role == "tool":
-            first = m.content.strip().splitlines()[0] if m.content.strip() else "(no output)"
-            lines.append(f"- `{m.name}`: {first[:300]}")
+            summary = [line.strip(" -") for line in m.content.strip().splitlines() if line.strip(" -*")]
+            head = "; ".join(summary[:lines_per_result]) or "(no output)"
+            lines.append(f"- `{m.name}`: {head[:500]}")
     yield TextDelta("\n".join(lines) + "\n")
