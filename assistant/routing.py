@@ -71,7 +71,8 @@ def number_for(parameter: str, text: str, unit_suffix: bool = True) -> float | N
         if word in ("of", "in", "per", "max", "min", "n", "number"):
             continue
         w = re.escape(word)
-        match = re.search(rf"(?<![\w.])([-+]?\d+(?:\.\d+)?)\s*{w}\b", text) or re.search(
+        # "2 ps", "2 ps NVT" (a unit may sit between the number and the word), "seed 7", "seed=7"
+        match = re.search(rf"(?<![\w.])([-+]?\d+(?:\.\d+)?)\s*(?:(?:fs|ps|ns|k|nm|bar|m|mm)\s+)?{w}\b", text) or re.search(
             rf"\b{w}\s*(?:=|:|of|is|to)?\s*([-+]?\d+(?:\.\d+)?)(?![\w.])", text)
         if match:
             return float(match.group(1))

@@ -34,8 +34,10 @@ def demo_cells(provider: str = "local", replay: str | None = None) -> list[tuple
         ("code", "import os\n\nimport kenkyu.tools.md\n\n"
                  "# A small protein shipped with kenkyu (PDB 1VII, 36 residues).\n"
                  "structure = str(kenkyu.tools.md.example_structure('villin'))"),
-        ("markdown", "## Do: simulate\nA short run in implicit solvent, with a fixed seed so the report reproduces it."),
-        ("code", "%%ask\nRun a 2 ps simulation of {structure} in implicit solvent with seed 2026"),
+        ("markdown", "## Do: simulate\nA short run in implicit solvent. *Reproducible* (one CPU thread) with a fixed "
+                     "seed, so the exported report re-runs to the same numbers."),
+        ("code", "%%ask\nRun a reproducible 10 ps simulation of {structure} in implicit solvent with seed 2026 "
+                 "after a 2 ps NVT equilibration"),
         ("markdown", "## Check: analyse the trajectory"),
         ("code", "# The run directory, relative, so the report analyses its own re-run.\n"
                  "run_dir = os.path.relpath(run.directory)\nrun_dir"),

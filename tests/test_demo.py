@@ -1,0 +1,49 @@
+"""`kenkyu demo` (what `make demo` runs): offline, on the embedded model, end to end."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from kenkyu.assistant.session import RECORD_MIME
+
+pytestmark = [pytest.mark.slow, pytest.mark.embedded_llm]
+
+
+def action_results(cells) -> dict[str, str]:
+    out = {}
+    for cell in cells:
+        tool = cell["metadata"].get("kenkyu", {}).get("tool")
+        if cell["cell_type"] == "code" and tool:
+            out[tool] = next(o["data"]["text/plain"] for o in cell["outputs"] if o["output_type"] == "execute_result")
+    return out
+
+
+def test_demo_runs_offline_and_its_report_reproduces_the_numbers(tmp_path):
+    kenkyu = Path(sys.executable).with_name("kenkyu")
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path), "HF_HUB_OFFLINE": "1",
+           "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    result = subprocess.run([str(kenkyu), "demo", "--out", str(tmp_path / "demo")], capture_output=True, text=True,
+                            timeout=1500, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "report notebook:" in result.stdout and "re-executed from a fresh kernel: yes" in result.stdout
+
+    demo = nbformat.read(tmp_path / "demo" / "demo.ipynb", as_version=4)
+    records = [o["data"][RECORD_MIME] for c in demo.cells for o in c.get("outputs", []) if RECORD_MIME in o.get("data", {})]
+    assert [r["model"] for r in records] == ["SmolLM2-135M-Instruct.Q4_1"] * 2
+    recorded = {}
+    for record in records:
+        recorded.update(action_results(record["cells"]))
+    # The embedded model routed every step to the right tool.
+    assert list(recorded) == ["md_run", "analysis_rmsd", "analysis_radius_of_gyration", "analysis_rmsf"]
+
+    report_path = tmp_path / "demo" / "report" / "demo.report.ipynb"
+    report = nbformat.read(report_path, as_version=4)
+    nbformat.validate(report)
+    assert report_path.with_suffix(".html").exists()
+    rerun = action_results(report.cells)
+    for tool in ("analysis_rmsd", "analysis_radius_of_gyration", "analysis_rmsf"):
+        assert rerun[tool] == recorded[tool], tool
+    assert "production: 10 frames = 10 ps" in next(c for c in records[0]["messages"] if c["role"] == "tool")["content"]
