@@ -12,7 +12,7 @@ import argparse
 import os
 import shlex
 
-from IPython.core.magic import Magics, cell_magic, line_cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 
 from kenkyu.assistant.session import RECORD_MIME, get_session, interpolate
 

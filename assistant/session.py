@@ -179,6 +179,18 @@ class AssistantSession:
         self.records = list(records)
 
 
+def records_in_notebook(path) -> list[dict]:
+    """The ask records a saved notebook holds: its metadata's, or else those in its cells' outputs."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    stored = nb.metadata.get("kenkyu", {}).get("records")
+    if stored:
+        return list(stored)
+    return [output["data"][RECORD_MIME] for cell in nb.cells if cell.cell_type == "code"
+            for output in cell.get("outputs", []) if RECORD_MIME in output.get("data", {})]
+
+
 def interpolate(template: str, namespace: dict) -> tuple[str, dict]:
     """Expand ``{name}`` from the kernel's variables; leave unknown names and other braces alone.
 
@@ -216,8 +228,16 @@ def _now() -> str:
 
 
 def get_session(shell) -> AssistantSession:
+    """The kernel's assistant. On first use in a reopened notebook, its conversation comes back from
+    the records saved in the notebook file (Jupyter tells the kernel the path in JPY_SESSION_NAME)."""
     session = getattr(shell, "_kenkyu_session", None)
     if session is None:
         session = AssistantSession(shell)
         shell._kenkyu_session = session
+        notebook = os.environ.get("JPY_SESSION_NAME", "")
+        if notebook.endswith(".ipynb") and os.path.isfile(notebook):
+            try:
+                session.restore(records_in_notebook(notebook))
+            except Exception as exc:  # an unreadable notebook must not block asking
+                print(f"kenkyu: could not restore the conversation from {notebook}: {exc}")
     return session

@@ -89,10 +89,7 @@ def _same(got, want) -> bool:
 
 
 def main() -> int:
-    from kenkyu.assistant.config import ProviderConfig
-    from kenkyu.assistant.providers import MalformedReply
-    from kenkyu.assistant.providers.local_llama import LocalLlamaProvider
-    from kenkyu.assistant.registry import ToolArgumentError, ToolRegistry
+    from kenkyu.assistant.registry import ToolRegistry
     from kenkyu.assistant.routing import ToolRouter
     from kenkyu.tools import TOOL_MODULES
 

@@ -1,12 +1,13 @@
 import json
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))  # test helpers: toolbox, fake servers
+
+# The MD fixtures (villin_pdb, dhfr_pdb, venv_python) for every test module.
+pytest_plugins = ["md_fixtures"]
 
 
 @pytest.fixture
@@ -19,14 +20,6 @@ def write_replay(tmp_path):
         return path
 
     return write
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    for candidate in (os.environ.get("KENKYU_SHARED_DATA"), REPO.parent / "shared" / "data"):
-        if candidate and (Path(candidate) / "5dfr_minimized.pdb").exists():
-            return Path(candidate)
-    pytest.skip("DHFR structures not found: set KENKYU_SHARED_DATA to the folder with 5dfr_minimized.pdb")
 
 
 @pytest.fixture(autouse=True)

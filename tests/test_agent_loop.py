@@ -1,7 +1,5 @@
 """The agent loop's behaviour, driven by the replay provider and small real tools."""
 
-import threading
-
 import pytest
 
 from kenkyu.assistant import events as ev

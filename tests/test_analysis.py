@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from md_fixtures import FAST, villin_pdb  # noqa: F401  (fixture)
+from md_fixtures import FAST
 
 mdtraj = pytest.importorskip("mdtraj")
 analysis = pytest.importorskip("kenkyu.tools.analysis")

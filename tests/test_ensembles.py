@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from md_fixtures import villin_pdb  # noqa: F401  (fixture)
 
 pytest.importorskip("dask.distributed")
 ensembles = pytest.importorskip("kenkyu.tools.ensembles")

@@ -7,7 +7,6 @@ for the 2,489-atom protein without cutoff, and for the coarse-grained Go model b
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ mm = pytest.importorskip("openmm")
 pytest.importorskip("numba")
 from kenkyu.kernels_md import backend_of, build_go_model, dataflow_system
 from kenkyu.kernels_md.validation import evaluate, force_errors
+from md_fixtures import shared_data_dir
 from openmm import app, unit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,14 +24,9 @@ FORCE_BAR = 1e-5
 ENERGY_BAR = 1e-5
 
 
-def shared_data() -> Path | None:
-    for cand in (os.environ.get("KENKYU_SHARED_DATA"), REPO.parent / "shared" / "data"):
-        if cand and (Path(cand) / "5dfr_minimized.pdb").exists() and (Path(cand) / "5dfr_solv-cube_equil.pdb").exists():
-            return Path(cand)
-    return None
-
-
-DATA = shared_data()
+DATA = shared_data_dir()
+if DATA is not None and not (DATA / "5dfr_solv-cube_equil.pdb").exists():
+    DATA = None
 pytestmark = pytest.mark.skipif(
     DATA is None,
     reason="DHFR structures not found: set $KENKYU_SHARED_DATA or put 5dfr_*.pdb in ../shared/data",

@@ -3,7 +3,6 @@
 import json
 
 import nbformat
-import pytest
 from notebooks import TESTS, run_cells, text_of
 
 from kenkyu.assistant.export import export_report
@@ -108,3 +107,20 @@ def test_magic_works_in_plain_ipython(tmp_path, write_replay, monkeypatch):
         assert session.records[-1]["cells"][1]["source"].endswith("square")
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_conversation_comes_back_when_the_notebook_is_reopened(tmp_path, write_replay):
+    replay = write_replay(TURNS)
+    _, path = run_cells([
+        "%load_ext kenkyu",
+        f"%kenkyu provider replay {replay}\n%kenkyu tools add toolbox\n%kenkyu approval auto",
+        "n = 3",
+        "%%ask\nSquare {n} and note the result",
+    ], tmp_path, name="first.ipynb")
+    # A new kernel for the same notebook (Jupyter sets JPY_SESSION_NAME to its path).
+    nb, _ = run_cells(["%load_ext kenkyu", "%kenkyu history", "%kenkyu"], tmp_path, name="second.ipynb",
+                      env={"JPY_SESSION_NAME": str(path)})
+    history = text_of(nb.cells[1])
+    assert "[user] Square 3 and note the result" in history
+    assert "toolbox_square({'x': 3})" in history and "[tool toolbox_square] 9.0" in history
+    assert "6 messages, 1 asks" in text_of(nb.cells[2])

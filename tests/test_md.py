@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 import pytest
-from md_fixtures import FAST, dhfr_pdb, villin_pdb  # noqa: F401  (fixtures)
+from md_fixtures import FAST
 
 md_tools = pytest.importorskip("kenkyu.tools.md")
 

@@ -7,7 +7,6 @@ import json
 
 import pytest
 from kenkyu.tools import md_cli
-from md_fixtures import villin_pdb  # noqa: F401  (fixture)
 
 
 def make_parser():

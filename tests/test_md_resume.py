@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from md_fixtures import FAST, REPO_ROOT, villin_pdb  # noqa: F401  (fixtures)
+from md_fixtures import REPO_ROOT
 
 pytestmark = pytest.mark.filterwarnings("ignore:Unlikely unit cell vectors")
 

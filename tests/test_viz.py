@@ -7,7 +7,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from md_fixtures import FAST, villin_pdb  # noqa: F401  (fixture)
+from md_fixtures import FAST
 
 pytest.importorskip("nglview")
 mdtraj = pytest.importorskip("mdtraj")
