@@ -210,10 +210,17 @@ def load_esm2_model(model: str | os.PathLike = DEFAULT_ESM2_MODEL, device: str |
 
     _torch_load_allows_namespaces()
     regression = Path(str(resolved.path.with_suffix("")) + "-contact-regression.pt")
-    with warnings.catch_warnings():
-        # Without the regression file fair-esm warns; contact_map() checks for it and says so clearly.
-        warnings.filterwarnings("ignore", "Regression weights not found")
+    if regression.is_file():
         network, alphabet = esm.pretrained.load_model_and_alphabet_local(str(resolved.path))
+    else:
+        # fair-esm's local loader insists on the regression file; embeddings and variant scores do not
+        # need it, so load the checkpoint without it (contact_map() refuses with fetch instructions).
+        import torch
+
+        model_data = torch.load(str(resolved.path), map_location="cpu")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Regression weights not found")
+            network, alphabet = esm.pretrained.load_model_and_alphabet_core(resolved.path.stem, model_data, None)
     network.has_contact_regression = regression.is_file()
     network = network.to(device).eval()
     with _CACHE_LOCK:
@@ -250,9 +257,10 @@ def available_models() -> list[dict]:
             if not checkpoint.stem.endswith("-contact-regression"):
                 add(checkpoint.stem, "esm2", checkpoint, "KENKYU_MODELS")
     try:
-        from huggingface_hub import scan_cache_dir
+        from huggingface_hub import constants, scan_cache_dir
 
-        for repo in scan_cache_dir().repos:
+        # The cache folder is read at call time, as snapshot_download does in resolve_fold_model.
+        for repo in scan_cache_dir(constants.HF_HUB_CACHE).repos:
             if "esmfold" in repo.repo_id.lower() and repo.revisions:
                 revision = max(repo.revisions, key=lambda r: r.last_modified)
                 add(repo.repo_id, "esmfold", revision.snapshot_path, "huggingface cache")

@@ -117,7 +117,7 @@ def parse_sequences(sequences, *, max_length: int | None = None) -> list[tuple[s
             if not path.is_file():
                 raise InvalidSequenceError(f"FASTA file {text!r} does not exist")
             source, text = path.name, path.read_text()
-        if text.lstrip().startswith(">"):
+        if any(line.lstrip().startswith(">") for line in text.splitlines()):
             records = _fasta_records(text, source)
             if not records:
                 raise InvalidSequenceError(f"{source}: no FASTA records found")
