@@ -62,6 +62,22 @@ def test_fold_writes_a_pdb_mdtraj_reads_with_plddt_ptm_and_pae(tiny_fold, tmp_pa
     assert len(result.figure.axes) == 3  # pLDDT, PAE and its colour bar
 
 
+def test_default_recycles_give_what_transformers_own_infer_gives(tiny_fold, tmp_path):
+    from kenkyu.tools._structure_models import load_fold_model
+
+    two_passes = make_tiny_esmfold(tmp_path / "two_passes", max_recycles=2)
+    network, _ = load_fold_model(two_passes, device="cpu")
+    result = structure.fold(SEQUENCE, out=tmp_path, model=str(two_passes), progress=False)
+    assert result.num_recycles == 1  # max_recycles=2 means two trunk passes: one recycle
+    with torch.no_grad():
+        reference = network.infer(SEQUENCE)
+    np.testing.assert_allclose(result.pae, reference["predicted_aligned_error"][0].numpy(), atol=1e-5)
+    assert result.ptm == pytest.approx(float(reference["ptm"]), abs=1e-6)
+    np.testing.assert_allclose(result.plddt, 100 * reference["plddt"][0, :, 1].numpy(), atol=1e-4)
+    once = structure.fold(SEQUENCE, out=tmp_path / "once", model=str(two_passes), num_recycles=0, progress=False)
+    assert not np.allclose(once.pae, result.pae)  # the recycle really ran
+
+
 def test_recycles_default_to_the_config_and_zero_recycles_work(tmp_path):
     # transformers crashes when max_recycles=0 is left to the config; kenkyu passes it explicitly.
     zero = make_tiny_esmfold(tmp_path / "zero_recycles", max_recycles=0)

@@ -118,9 +118,10 @@ def run_fold(network, sequence: str, *, device: str, num_recycles: int | None, c
     import torch
 
     if num_recycles is None:
-        # Passed explicitly on purpose: transformers crashes when the config's max_recycles is 0 and
-        # num_recycles is left to default, while an explicit 0 means "no extra recycle" and works.
-        num_recycles = int(network.config.esmfold_config.trunk.max_recycles)
+        # transformers runs config.max_recycles trunk passes when num_recycles is None, but n + 1 passes for
+        # an explicit n, and no pass at all (a crash) when max_recycles is 0 and left to default. So the
+        # model's default is reproduced explicitly, with at least one pass.
+        num_recycles = max(0, int(network.config.esmfold_config.trunk.max_recycles) - 1)
     if num_recycles < 0:
         raise ValueError(f"num_recycles must be 0 or more, not {num_recycles}")
     network.trunk.set_chunk_size(chunk_size)

@@ -291,7 +291,8 @@ def fold(
     model
         ESMFold model id (default facebook/esmfold_v1) or a local model folder; never downloaded.
     num_recycles
-        Extra passes through the trunk; default is the model's own (4 for esmfold_v1). 0 is fastest.
+        Extra passes through the trunk after the first; default is the model's own (3 for esmfold_v1,
+        i.e. 4 passes). 0 is fastest.
     chunk_size
         Trunk chunk size: "auto" (chosen from free memory), a number (smaller uses less memory, runs
         slower), or None (no chunking).
