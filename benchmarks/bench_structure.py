@@ -45,7 +45,6 @@ def main(argv=None) -> int:
     os.environ["HF_HUB_OFFLINE"] = "1"
 
     import torch
-
     from kenkyu.tools import structure
     from kenkyu.tools._structure_models import load_esm2_model, load_fold_model
     from kenkyu.tools._structure_testing import make_tiny_esm2, make_tiny_esmfold
@@ -58,43 +57,50 @@ def main(argv=None) -> int:
         network, _ = load_fold_model(fold_dir, device="cpu")
         (esm_network, alphabet), _ = load_esm2_model(esm2_path, device="cpu")
         passes = int(network.config.esmfold_config.trunk.max_recycles)  # trunk passes when left to default
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; tiny models "
-              f"(ESMFold {sum(p.numel() for p in network.parameters()):,} parameters, {passes} trunk pass(es); "
-              f"ESM-2 {sum(p.numel() for p in esm_network.parameters()):,} parameters)")
+        print(
+            f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; tiny models "
+            f"(ESMFold {sum(p.numel() for p in network.parameters()):,} parameters, {passes} trunk pass(es); "
+            f"ESM-2 {sum(p.numel() for p in esm_network.parameters()):,} parameters)"
+        )
         print(f"{'task':<6} {'length':>6} {'kenkyu res/s':>13} {'reference res/s':>16} {'ratio':>6}")
         for length in args.lengths:
             sequence = "".join(rng.choice("ACDEFGHIKLMNPQRSTVWY") for _ in range(length))
             out = root / f"fold_{length}"
             out.mkdir()
 
-            def kenkyu_fold():
-                structure.fold(sequence, out=out, model=str(fold_dir), device="cpu", chunk_size=None,
-                               progress=False)
+            def kenkyu_fold(sequence=sequence, out=out):
+                structure.fold(
+                    sequence, out=out, model=str(fold_dir), device="cpu", chunk_size=None, progress=False
+                )
 
-            def reference_fold():
+            def reference_fold(sequence=sequence, out=out):
                 with torch.no_grad():
                     output = network.infer(sequence)
                 (out / "reference.pdb").write_text(network.output_to_pdb(output)[0])
 
-            def kenkyu_embed():
+            def kenkyu_embed(sequence=sequence):
                 structure.embed(sequence, model=str(esm2_path), device="cpu", progress=False)
 
-            def reference_embed():
+            def reference_embed(sequence=sequence, length=length):
                 tokens = alphabet.get_batch_converter()([("x", sequence)])[2]
                 with torch.no_grad():
                     esm_network(tokens, repr_layers=[esm_network.num_layers])["representations"][
                         esm_network.num_layers
-                    ][0, 1:length + 1].mean(0).numpy()
+                    ][0, 1 : length + 1].mean(0).numpy()
 
-            for task, mine, reference in (("fold", kenkyu_fold, reference_fold),
-                                          ("embed", kenkyu_embed, reference_embed)):
+            for task, mine, reference in (
+                ("fold", kenkyu_fold, reference_fold),
+                ("embed", kenkyu_embed, reference_embed),
+            ):
                 # Alternate the two so that load drift is shared; the medians come from interleaved runs.
                 ours, theirs = [], []
                 for _ in range(args.repeats):
                     theirs.append(_median_seconds(reference, 1))
                     ours.append(_median_seconds(mine, 1))
                 ours_rate, theirs_rate = length / statistics.median(ours), length / statistics.median(theirs)
-                print(f"{task:<6} {length:>6} {ours_rate:>13.1f} {theirs_rate:>16.1f} {ours_rate / theirs_rate:>6.2f}")
+                print(
+                    f"{task:<6} {length:>6} {ours_rate:>13.1f} {theirs_rate:>16.1f} {ours_rate / theirs_rate:>6.2f}"
+                )
     return 0
 
 

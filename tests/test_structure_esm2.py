@@ -10,9 +10,9 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("esm")
 
-from kenkyu.tools import structure  # noqa: E402
-from kenkyu.tools._structure_esm2 import AMINO_ACIDS  # noqa: E402
-from kenkyu.tools._structure_testing import make_tiny_esm2  # noqa: E402
+from kenkyu.tools import structure
+from kenkyu.tools._structure_esm2 import AMINO_ACIDS
+from kenkyu.tools._structure_testing import make_tiny_esm2
 
 SEQUENCE = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRV"
 MODEL = "esm2_t6_8M_UR50D"  # the name the files get in the hub cache; the weights are tiny and random
@@ -92,7 +92,9 @@ def test_variant_effects_match_a_direct_masked_marginal_computation():
     scores = structure.variant_effects(SEQUENCE, ["K2A", "t3p", "K8A"], model=MODEL, batch_size=2)
     assert list(scores.mutation) == ["K2A", "T3P", "K8A"] and np.isfinite(scores.score).all()
     (network, alphabet), _ = load_esm2_model(MODEL, device="cpu")
-    expected = _log_probability(network, alphabet, SEQUENCE, 3, "P") - _log_probability(network, alphabet, SEQUENCE, 3, "T")
+    expected = _log_probability(network, alphabet, SEQUENCE, 3, "P") - _log_probability(
+        network, alphabet, SEQUENCE, 3, "T"
+    )
     assert scores.score.iloc[1] == pytest.approx(expected, abs=1e-4)
     assert "most deleterious" in scores.summary()
 

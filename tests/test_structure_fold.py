@@ -16,9 +16,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 mdtraj = pytest.importorskip("mdtraj")
 
-from kenkyu.tools import _structure_fold as folding  # noqa: E402
-from kenkyu.tools import structure  # noqa: E402
-from kenkyu.tools._structure_testing import make_tiny_esmfold  # noqa: E402
+from kenkyu.tools import _structure_fold as folding
+from kenkyu.tools import structure
+from kenkyu.tools._structure_testing import make_tiny_esmfold
 
 SEQUENCE = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ"
 
@@ -47,8 +47,11 @@ def test_fold_writes_a_pdb_mdtraj_reads_with_plddt_ptm_and_pae(tiny_fold, tmp_pa
     assert traj.topology.select("element H").size == 0  # ESMFold writes heavy atoms only
     assert np.isfinite(traj.xyz).all()
     # pLDDT (0-100, C-alpha value per residue) is in the B-factor column.
-    ca_bfactors = [float(line[60:66]) for line in result.pdb_path.read_text().splitlines()
-                   if line.startswith("ATOM") and line[12:16].strip() == "CA"]
+    ca_bfactors = [
+        float(line[60:66])
+        for line in result.pdb_path.read_text().splitlines()
+        if line.startswith("ATOM") and line[12:16].strip() == "CA"
+    ]
     np.testing.assert_allclose(ca_bfactors, result.plddt, atol=0.01)
     np.testing.assert_allclose(np.load(result.pae_path), result.pae)
     record = json.loads(result.pdb_path.with_suffix(".json").read_text())
@@ -74,7 +77,9 @@ def test_default_recycles_give_what_transformers_own_infer_gives(tiny_fold, tmp_
     np.testing.assert_allclose(result.pae, reference["predicted_aligned_error"][0].numpy(), atol=1e-5)
     assert result.ptm == pytest.approx(float(reference["ptm"]), abs=1e-6)
     np.testing.assert_allclose(result.plddt, 100 * reference["plddt"][0, :, 1].numpy(), atol=1e-4)
-    once = structure.fold(SEQUENCE, out=tmp_path / "once", model=str(two_passes), num_recycles=0, progress=False)
+    once = structure.fold(
+        SEQUENCE, out=tmp_path / "once", model=str(two_passes), num_recycles=0, progress=False
+    )
     assert not np.allclose(once.pae, result.pae)  # the recycle really ran
 
 
@@ -98,16 +103,23 @@ def test_memory_plan_chunks_the_trunk_and_refuses_what_cannot_fit(tiny_fold, tmp
     assert folding.plan_memory(network, length, "cpu", "auto", budget_gb).chunk_size == 8
     assert folding.plan_memory(network, length, "cpu", "auto", 1.0).chunk_size is None
 
-    chunked = structure.fold(SEQUENCE, out=tmp_path / "chunked", model=str(tiny_fold), max_memory_gb=budget_gb,
-                             progress=False)
-    whole = structure.fold(SEQUENCE, out=tmp_path / "whole", model=str(tiny_fold), chunk_size=None, progress=False)
+    chunked = structure.fold(
+        SEQUENCE, out=tmp_path / "chunked", model=str(tiny_fold), max_memory_gb=budget_gb, progress=False
+    )
+    whole = structure.fold(
+        SEQUENCE, out=tmp_path / "whole", model=str(tiny_fold), chunk_size=None, progress=False
+    )
     assert chunked.chunk_size == 8 and whole.chunk_size is None
     # Chunking changes how the trunk is computed, not what: same prediction within float round-off.
     np.testing.assert_allclose(chunked.pae, whole.pae, atol=1e-3)
-    np.testing.assert_allclose(mdtraj.load(str(chunked.pdb_path)).xyz, mdtraj.load(str(whole.pdb_path)).xyz, atol=1e-3)
+    np.testing.assert_allclose(
+        mdtraj.load(str(chunked.pdb_path)).xyz, mdtraj.load(str(whole.pdb_path)).xyz, atol=1e-3
+    )
 
     with pytest.raises(structure.FoldMemoryError, match=f"Folding {length} residues needs about") as info:
-        structure.fold(SEQUENCE, out=tmp_path / "none", model=str(tiny_fold), max_memory_gb=1e-6, progress=False)
+        structure.fold(
+            SEQUENCE, out=tmp_path / "none", model=str(tiny_fold), max_memory_gb=1e-6, progress=False
+        )
     assert "smallest trunk chunk" in str(info.value) and "domains separately" in str(info.value)
     assert not (tmp_path / "none").exists()  # refused before anything ran
 
@@ -120,7 +132,9 @@ def test_memory_estimate_for_the_real_model_size():
     unchunked = folding.estimate_fold_memory(1000, real_trunk, None, lm_heads=40) / gib
     chunked = folding.estimate_fold_memory(1000, real_trunk, 64, lm_heads=40) / gib
     assert 30 < unchunked < 50 and 5 < chunked < 10  # L^3 attention dominates until the trunk is chunked
-    assert folding.estimate_fold_memory(2000, real_trunk, 64) > 3.5 * folding.estimate_fold_memory(1000, real_trunk, 64)
+    assert folding.estimate_fold_memory(2000, real_trunk, 64) > 3.5 * folding.estimate_fold_memory(
+        1000, real_trunk, 64
+    )
 
 
 def test_a_batch_gives_one_prediction_per_record_and_a_table(tiny_fold, tmp_path):
@@ -155,8 +169,24 @@ def test_view_is_coloured_by_plddt_on_the_colabfold_scale(tiny_fold, tmp_path):
 def test_cli_fold_writes_pdbs_and_reports_errors(tiny_fold, tmp_path, capsys):
     from kenkyu.tools import structure_cli
 
-    assert structure_cli.main(["fold", SEQUENCE, "--out", str(tmp_path / "cli"), "--model", str(tiny_fold),
-                               "--num-recycles", "0", "--no-progress"]) == 0
+    assert (
+        structure_cli.main(
+            [
+                "fold",
+                SEQUENCE,
+                "--out",
+                str(tmp_path / "cli"),
+                "--model",
+                str(tiny_fold),
+                "--num-recycles",
+                "0",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert "mean pLDDT" in capsys.readouterr().out and (tmp_path / "cli" / "seq1.pdb").is_file()
-    assert structure_cli.main(["fold", "MKXZ", "--out", str(tmp_path / "cli"), "--model", str(tiny_fold)]) == 2
+    assert (
+        structure_cli.main(["fold", "MKXZ", "--out", str(tmp_path / "cli"), "--model", str(tiny_fold)]) == 2
+    )
     assert "position 4" in capsys.readouterr().err

@@ -17,8 +17,8 @@ pytest.importorskip("transformers")
 pytest.importorskip("openmm")
 mdtraj = pytest.importorskip("mdtraj")
 
-from kenkyu.tools import structure  # noqa: E402
-from kenkyu.tools._structure_fold import write_prediction  # noqa: E402
+from kenkyu.tools import structure
+from kenkyu.tools._structure_fold import write_prediction
 
 
 def _villin_as_a_prediction(villin_pdb, out_dir):
@@ -38,8 +38,13 @@ def _villin_as_a_prediction(villin_pdb, out_dir):
     # ESMFold never predicts OXT; drop it so pdbfixer has to add it, as for a real prediction.
     mask[:, rc.atom_order["OXT"]] = 0
     plddt = np.tile(np.linspace(40, 95, length)[:, None], (1, 37))
-    prediction = {"aatype": aatype, "atom_positions": positions, "atom_mask": mask, "plddt_atoms": plddt,
-                  "pae": np.zeros((length, length))}
+    prediction = {
+        "aatype": aatype,
+        "atom_positions": positions,
+        "atom_mask": mask,
+        "plddt_atoms": plddt,
+        "pae": np.zeros((length, length)),
+    }
     return write_prediction(out_dir, "villin_prediction", prediction), protein
 
 
@@ -51,10 +56,22 @@ def test_predicted_pdb_is_fixed_and_simulated_with_kenkyu_md(villin_pdb, tmp_pat
 
     fixed = structure.prepare_for_md(pdb_path)
     fixed_traj = mdtraj.load(str(fixed))
-    assert fixed_traj.topology.select("element H").size > 250 and fixed_traj.topology.select("name OXT").size == 1
+    assert (
+        fixed_traj.topology.select("element H").size > 250
+        and fixed_traj.topology.select("name OXT").size == 1
+    )
 
-    run = structure.simulate(pdb_path, ps=0.04, out=tmp_path / "md", nvt_ps=0.02, report_interval_ps=0.01,
-                             minimize_max_iterations=50, platform="CPU", seed=7, progress=False)
+    run = structure.simulate(
+        pdb_path,
+        ps=0.04,
+        out=tmp_path / "md",
+        nvt_ps=0.02,
+        report_interval_ps=0.01,
+        minimize_max_iterations=50,
+        platform="CPU",
+        seed=7,
+        progress=False,
+    )
     assert run.status == "finished" and run.n_frames == 4
     trajectory = run.trajectory()
     assert trajectory.n_residues == heavy.n_residues and np.isfinite(trajectory.xyz).all()

@@ -18,8 +18,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("esm")
 
-from kenkyu.tools import _structure_models as models  # noqa: E402
-from kenkyu.tools._structure_testing import make_tiny_esm2, make_tiny_esmfold  # noqa: E402
+from kenkyu.tools import _structure_models as models
+from kenkyu.tools._structure_testing import make_tiny_esm2, make_tiny_esmfold
 
 
 @pytest.fixture(autouse=True)
@@ -97,15 +97,19 @@ def test_esm2_through_fair_esms_local_loader(tiny_esm2_file):
     assert resolved.source == "path" and len(alphabet) == 33
     # Same weights as saved: the regression head came from the separate file.
     saved = torch.load(str(tiny_esm2_file.with_suffix("")) + "-contact-regression.pt", weights_only=False)
-    assert torch.equal(network.contact_head.regression.weight, saved["model"]["contact_head.regression.weight"])
+    assert torch.equal(
+        network.contact_head.regression.weight, saved["model"]["contact_head.regression.weight"]
+    )
 
 
 def test_esm2_from_the_torch_hub_cache_and_from_kenkyu_models(tiny_esm2_file, tmp_path, monkeypatch):
     checkpoints = tmp_path / "torch_home" / "hub" / "checkpoints"
     checkpoints.mkdir(parents=True)
     shutil.copy(tiny_esm2_file, checkpoints / "esm2_t6_8M_UR50D.pt")
-    shutil.copy(str(tiny_esm2_file.with_suffix("")) + "-contact-regression.pt",
-                checkpoints / "esm2_t6_8M_UR50D-contact-regression.pt")
+    shutil.copy(
+        str(tiny_esm2_file.with_suffix("")) + "-contact-regression.pt",
+        checkpoints / "esm2_t6_8M_UR50D-contact-regression.pt",
+    )
     (network, _), resolved = models.load_esm2_model("esm2_t6_8M_UR50D", device="cpu")
     assert resolved.source == "torch hub cache" and resolved.path == checkpoints / "esm2_t6_8M_UR50D.pt"
     assert network.has_contact_regression
@@ -139,9 +143,17 @@ def test_structure_tools_are_registered_with_described_parameters():
 
     registry = ToolRegistry.from_modules(["kenkyu.tools.structure"])
     assert registry.unavailable == {}
-    expected = {"structure_fold", "structure_embed", "structure_contact_map", "structure_variant_effects",
-                "structure_mutational_scan", "structure_simulate", "structure_prepare_for_md",
-                "structure_show_prediction", "structure_models"}
+    expected = {
+        "structure_fold",
+        "structure_embed",
+        "structure_contact_map",
+        "structure_variant_effects",
+        "structure_mutational_scan",
+        "structure_simulate",
+        "structure_prepare_for_md",
+        "structure_show_prediction",
+        "structure_models",
+    }
     assert expected == set(registry.names())
     for t in registry:
         text = json.dumps(t.parameters)

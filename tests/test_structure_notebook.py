@@ -30,7 +30,12 @@ def test_structure_quickstart_notebook_runs_with_tiny_models(tmp_path):
     notebook_path = tmp_path / NOTEBOOK.name
     shutil.copy(NOTEBOOK, notebook_path)
     notebook = nbformat.read(notebook_path, as_version=4)
-    env = {**os.environ, "KENKYU_MODELS": str(models), "HF_HUB_OFFLINE": "1", "TORCH_HOME": str(tmp_path / "torch")}
+    env = {
+        **os.environ,
+        "KENKYU_MODELS": str(models),
+        "HF_HUB_OFFLINE": "1",
+        "TORCH_HOME": str(tmp_path / "torch"),
+    }
     client = nbclient.NotebookClient(
         notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
@@ -39,7 +44,10 @@ def test_structure_quickstart_notebook_runs_with_tiny_models(tmp_path):
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     text = "".join(output.get("text", "") for output in outputs if output.output_type == "stream")
     assert "ESMFold prediction seq1 (35 residues)" in text and "pTM" in text
-    assert "top 7 (L/5) contacts" in text and "Mutational scan of seq1 (35 aa, 35 positions, 665 substitutions)" in text
+    assert (
+        "top 7 (L/5) contacts" in text
+        and "Mutational scan of seq1 (35 aa, 35 positions, 665 substitutions)" in text
+    )
     assert "ready for MD:" in text and "not simulating this prediction" in text
     html = "".join(output.get("data", {}).get("text/html", "") for output in outputs)
     assert html.count("<img") >= 4  # fold (pLDDT + PAE), contact map, scan heatmap, variant bars

@@ -20,12 +20,22 @@ def _tokens(alphabet, items: list[tuple[str, str]], device: str):
 def _layer_index(network, layer: int) -> int:
     index = layer if layer >= 0 else network.num_layers + 1 + layer
     if not 0 <= index <= network.num_layers:
-        raise ValueError(f"layer must be between -{network.num_layers + 1} and {network.num_layers}, not {layer}")
+        raise ValueError(
+            f"layer must be between -{network.num_layers + 1} and {network.num_layers}, not {layer}"
+        )
     return index
 
 
-def embeddings(network, alphabet, items: list[tuple[str, str]], *, device: str, layer: int, batch_size: int,
-               progress: bool) -> list[np.ndarray]:
+def embeddings(
+    network,
+    alphabet,
+    items: list[tuple[str, str]],
+    *,
+    device: str,
+    layer: int,
+    batch_size: int,
+    progress: bool,
+) -> list[np.ndarray]:
     """Per-residue representations (L x D, float32) of ``layer`` for each sequence, in input order."""
     import torch
     from tqdm.auto import tqdm
@@ -34,13 +44,13 @@ def embeddings(network, alphabet, items: list[tuple[str, str]], *, device: str, 
     out: list[np.ndarray] = []
     with tqdm(total=len(items), desc="ESM-2 embeddings", unit="seq", disable=not progress) as bar:
         for start in range(0, len(items), batch_size):
-            batch = items[start:start + batch_size]
+            batch = items[start : start + batch_size]
             tokens = _tokens(alphabet, batch, device)
             with torch.no_grad():
                 result = network(tokens, repr_layers=[index])
             representations = result["representations"][index].float().cpu().numpy()
             for row, (_name, sequence) in enumerate(batch):
-                out.append(representations[row, 1:len(sequence) + 1].copy())
+                out.append(representations[row, 1 : len(sequence) + 1].copy())
             bar.update(len(batch))
     return out
 
@@ -56,8 +66,9 @@ def contact_probabilities(network, alphabet, sequence: str, *, device: str) -> n
     return (contacts + contacts.T) / 2  # symmetric by definition; averaging removes float round-off
 
 
-def masked_log_probabilities(network, alphabet, sequence: str, positions: list[int], *, device: str,
-                             batch_size: int, progress: bool) -> dict[int, np.ndarray]:
+def masked_log_probabilities(
+    network, alphabet, sequence: str, positions: list[int], *, device: str, batch_size: int, progress: bool
+) -> dict[int, np.ndarray]:
     """``{position: log-probabilities over AMINO_ACIDS}`` with that position masked (0-based positions)."""
     import torch
     from tqdm.auto import tqdm
@@ -67,7 +78,7 @@ def masked_log_probabilities(network, alphabet, sequence: str, positions: list[i
     out: dict[int, np.ndarray] = {}
     with tqdm(total=len(positions), desc="masked marginals", unit="pos", disable=not progress) as bar:
         for start in range(0, len(positions), batch_size):
-            chunk = positions[start:start + batch_size]
+            chunk = positions[start : start + batch_size]
             tokens = base.repeat(len(chunk), 1)
             rows = torch.arange(len(chunk), device=device)
             columns = torch.tensor(chunk, device=device) + 1  # BOS shifts residues by one token
@@ -81,7 +92,9 @@ def masked_log_probabilities(network, alphabet, sequence: str, positions: list[i
     return out
 
 
-def top_long_range_contacts(probabilities: np.ndarray, *, min_separation: int, count: int) -> list[tuple[int, int, float]]:
+def top_long_range_contacts(
+    probabilities: np.ndarray, *, min_separation: int, count: int
+) -> list[tuple[int, int, float]]:
     """The ``count`` most probable pairs with ``j - i >= min_separation``: ``(i, j, p)`` with 1-based i < j."""
     length = probabilities.shape[0]
     i, j = np.triu_indices(length, k=min_separation)

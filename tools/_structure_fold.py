@@ -51,8 +51,9 @@ def available_memory_bytes(device: str) -> int | None:
     return None
 
 
-def estimate_fold_memory(length: int, trunk_config, chunk_size: int | None, *, lm_heads: int = 20,
-                         bytes_per_value: int = 4) -> int:
+def estimate_fold_memory(
+    length: int, trunk_config, chunk_size: int | None, *, lm_heads: int = 20, bytes_per_value: int = 4
+) -> int:
     """Approximate peak activation memory (bytes) of one ESMFold prediction of ``length`` residues.
 
     Dominant terms: the L x L x c_z pair representation (several live copies per trunk block), the
@@ -68,8 +69,13 @@ def estimate_fold_memory(length: int, trunk_config, chunk_size: int | None, *, l
     return int((pair + triangular_attention + language_model) * bytes_per_value)
 
 
-def plan_memory(network, length: int, device: str, chunk_size: int | str | None = "auto",
-                max_memory_gb: float | None = None) -> MemoryPlan:
+def plan_memory(
+    network,
+    length: int,
+    device: str,
+    chunk_size: int | str | None = "auto",
+    max_memory_gb: float | None = None,
+) -> MemoryPlan:
     """Choose the trunk chunk size for ``length`` residues, or raise FoldMemoryError before running."""
     trunk_config = network.config.esmfold_config.trunk
     lm_heads = network.config.num_attention_heads
@@ -113,7 +119,9 @@ def sequence_to_aatype(sequence: str):
     return torch.tensor([[order.get(residue, unknown) for residue in sequence]], dtype=torch.long)
 
 
-def run_fold(network, sequence: str, *, device: str, num_recycles: int | None, chunk_size: int | None) -> dict:
+def run_fold(
+    network, sequence: str, *, device: str, num_recycles: int | None, chunk_size: int | None
+) -> dict:
     """One forward pass; returns numpy arrays: atom37 positions and mask, pLDDT (0-100), pTM, PAE."""
     import torch
 
@@ -140,9 +148,18 @@ def run_fold(network, sequence: str, *, device: str, num_recycles: int | None, c
     from transformers.models.esm.openfold_utils.feats import atom14_to_atom37
 
     arrays = {
-        key: output[key].detach().float().cpu().numpy() if output[key].is_floating_point() else output[key].cpu().numpy()
-        for key in ("positions", "atom37_atom_exists", "residx_atom37_to_atom14", "atom14_atom_exists", "aatype",
-                    "plddt", "predicted_aligned_error")
+        key: output[key].detach().float().cpu().numpy()
+        if output[key].is_floating_point()
+        else output[key].cpu().numpy()
+        for key in (
+            "positions",
+            "atom37_atom_exists",
+            "residx_atom37_to_atom14",
+            "atom14_atom_exists",
+            "aatype",
+            "plddt",
+            "predicted_aligned_error",
+        )
     }
     atom37 = atom14_to_atom37(arrays["positions"][-1], arrays)[0]
     plddt_atoms = 100.0 * arrays["plddt"][0]  # transformers reports 0-1; PDB files and ColabFold use 0-100
@@ -159,8 +176,9 @@ def run_fold(network, sequence: str, *, device: str, num_recycles: int | None, c
     }
 
 
-def prediction_pdb_text(aatype: np.ndarray, atom_positions: np.ndarray, atom_mask: np.ndarray,
-                        plddt_atoms: np.ndarray) -> str:
+def prediction_pdb_text(
+    aatype: np.ndarray, atom_positions: np.ndarray, atom_mask: np.ndarray, plddt_atoms: np.ndarray
+) -> str:
     """PDB text of a prediction (heavy atoms, pLDDT 0-100 in the B-factor column), via openfold's writer.
 
     The writer's non-standard ``PARENT`` record is dropped so every PDB reader takes the file.
@@ -182,8 +200,9 @@ def write_prediction(out_dir: Path, name: str, prediction: dict) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "prediction"
     path = out_dir / f"{safe}.pdb"
-    text = prediction_pdb_text(prediction["aatype"], prediction["atom_positions"], prediction["atom_mask"],
-                               prediction["plddt_atoms"])
+    text = prediction_pdb_text(
+        prediction["aatype"], prediction["atom_positions"], prediction["atom_mask"], prediction["plddt_atoms"]
+    )
     tmp = path.with_suffix(".pdb.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)  # never leave a half-written PDB behind

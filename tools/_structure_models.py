@@ -70,12 +70,17 @@ def _is_transformers_dir(path: Path) -> bool:
 def _hf_cache_snapshot(model_id: str) -> Path | None:
     if "/" not in model_id:
         return None
-    try:
-        from huggingface_hub import snapshot_download
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import CorruptedCacheException
 
+    try:
         # local_files_only: look in the cache, never on the network.
         folder = Path(snapshot_download(model_id, local_files_only=True))
-    except Exception:  # not cached (LocalEntryNotFoundError and friends), or a malformed cache
+    except (
+        OSError,
+        ValueError,
+        CorruptedCacheException,
+    ):  # not cached (LocalEntryNotFoundError), bad id or cache
         return None
     return folder if _is_transformers_dir(folder) else None
 
@@ -220,7 +225,9 @@ def load_esm2_model(model: str | os.PathLike = DEFAULT_ESM2_MODEL, device: str |
         model_data = torch.load(str(resolved.path), map_location="cpu")
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Regression weights not found")
-            network, alphabet = esm.pretrained.load_model_and_alphabet_core(resolved.path.stem, model_data, None)
+            network, alphabet = esm.pretrained.load_model_and_alphabet_core(
+                resolved.path.stem, model_data, None
+            )
     network.has_contact_regression = regression.is_file()
     network = network.to(device).eval()
     with _CACHE_LOCK:
@@ -248,7 +255,9 @@ def available_models() -> list[dict]:
             if kind == "esm2":
                 has = Path(str(Path(path).with_suffix("")) + "-contact-regression.pt").is_file()
                 contacts = "yes" if has else "no (contact maps unavailable)"
-            rows.append({"model": name, "kind": kind, "source": source, "path": str(path), "contact_head": contacts})
+            rows.append(
+                {"model": name, "kind": kind, "source": source, "path": str(path), "contact_head": contacts}
+            )
 
     if root is not None and root.is_dir():
         for config in sorted(root.glob("**/config.json")):
@@ -256,16 +265,18 @@ def available_models() -> list[dict]:
         for checkpoint in sorted(root.glob("*.pt")):
             if not checkpoint.stem.endswith("-contact-regression"):
                 add(checkpoint.stem, "esm2", checkpoint, "KENKYU_MODELS")
-    try:
-        from huggingface_hub import constants, scan_cache_dir
+    from huggingface_hub import constants, scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound, CorruptedCacheException
 
+    try:
         # The cache folder is read at call time, as snapshot_download does in resolve_fold_model.
-        for repo in scan_cache_dir(constants.HF_HUB_CACHE).repos:
-            if "esmfold" in repo.repo_id.lower() and repo.revisions:
-                revision = max(repo.revisions, key=lambda r: r.last_modified)
-                add(repo.repo_id, "esmfold", revision.snapshot_path, "huggingface cache")
-    except Exception:  # no cache folder yet
-        pass
+        cached_repos = scan_cache_dir(constants.HF_HUB_CACHE).repos
+    except (CacheNotFound, CorruptedCacheException, OSError):  # no cache folder yet
+        cached_repos = ()
+    for repo in cached_repos:
+        if "esmfold" in repo.repo_id.lower() and repo.revisions:
+            revision = max(repo.revisions, key=lambda r: r.last_modified)
+            add(repo.repo_id, "esmfold", revision.snapshot_path, "huggingface cache")
     hub = torch_hub_checkpoints()
     if hub.is_dir():
         for checkpoint in sorted(hub.glob("esm*.pt")):

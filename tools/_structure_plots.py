@@ -59,7 +59,9 @@ def contact_figure(probabilities: np.ndarray, top: list[tuple[int, int]], name: 
     image = axes.imshow(np.tril(probabilities), cmap="Blues", vmin=0, vmax=1, origin="upper")
     if top:
         i, j = np.array(top).T - 1  # 1-based residue numbers to matrix indices
-        axes.scatter(np.maximum(i, j), np.minimum(i, j), s=8, c="crimson", marker="s", label="top L/5 long-range")
+        axes.scatter(
+            np.maximum(i, j), np.minimum(i, j), s=8, c="crimson", marker="s", label="top L/5 long-range"
+        )
         axes.legend(fontsize=7, loc="lower left")
     axes.set(xlabel="residue", ylabel="residue", title=f"contact map: {name}")
     figure.colorbar(image, ax=axes, label="contact probability")
@@ -80,14 +82,16 @@ def scan_figure(matrix: np.ndarray, sequence: str, alphabet: str, name: str):
     step = max(1, length // 40)
     ticks = list(range(0, length, step))
     axes.set_xticks(ticks, [f"{sequence[t]}{t + 1}" for t in ticks], rotation=90, fontsize=6)
-    axes.set(xlabel="position", ylabel="substitution", title=f"masked-marginal scores: {name} (dot = wild type)")
+    axes.set(
+        xlabel="position", ylabel="substitution", title=f"masked-marginal scores: {name} (dot = wild type)"
+    )
     figure.colorbar(image, ax=axes, label="log p(mut) - log p(wt)")
     return figure
 
 
 def plddt_legend_html() -> str:
     """The ColabFold legend for a 3D view coloured red (pLDDT <= 50) to blue (>= 90)."""
-    stops = ", ".join(["#d73027 0%", "#fc8d59 25%", "#ffffbf 50%", "#91bfdb 75%", "#4575b4 100%"])
+    stops = "#d73027 0%, #fc8d59 25%, #ffffbf 50%, #91bfdb 75%, #4575b4 100%"  # NGL's RdYlBu, red to blue
     return (
         '<div style="font-family:sans-serif;font-size:12px;display:flex;align-items:center;gap:6px">'
         "<span>pLDDT</span><span>50</span>"

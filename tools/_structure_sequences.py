@@ -31,8 +31,14 @@ _HINTS = {
 class InvalidSequenceError(ValueError):
     """A protein sequence the models cannot take; the message names the record, position and character."""
 
-    def __init__(self, message: str, *, name: str | None = None, position: int | None = None,
-                 character: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        name: str | None = None,
+        position: int | None = None,
+        character: str | None = None,
+    ):
         super().__init__(message)
         self.name = name
         self.position = position  # 1-based, in the normalised sequence
@@ -67,23 +73,29 @@ def _fasta_records(text: str, source: str) -> list[tuple[str, str]]:
 def clean_sequence(sequence: str, name: str = "sequence", *, max_length: int | None = None) -> str:
     """One normalised sequence (uppercase, no whitespace, no trailing stop), or InvalidSequenceError."""
     if not isinstance(sequence, str):
-        raise InvalidSequenceError(f"{name}: a sequence must be a string, not {type(sequence).__name__}", name=name)
+        raise InvalidSequenceError(
+            f"{name}: a sequence must be a string, not {type(sequence).__name__}", name=name
+        )
     letters = "".join(sequence.split()).upper()
-    if letters.endswith("*"):
-        letters = letters[:-1]
+    letters = letters.removesuffix("*")
     if not letters:
-        raise InvalidSequenceError(f"{name} is empty: give at least one amino acid (one-letter codes)", name=name)
+        raise InvalidSequenceError(
+            f"{name} is empty: give at least one amino acid (one-letter codes)", name=name
+        )
     for index, character in enumerate(letters):
         if character not in ALLOWED:
             hint = _HINTS.get(character)
             if hint is None:
                 hint = (
-                    "digits are not residues (remove numbering)" if character.isdigit()
+                    "digits are not residues (remove numbering)"
+                    if character.isdigit()
                     else f"allowed are the 20 standard one-letter codes {STANDARD} and X (unknown)"
                 )
             raise InvalidSequenceError(
                 f"{name}: invalid residue {character!r} at position {index + 1}: {hint}",
-                name=name, position=index + 1, character=character,
+                name=name,
+                position=index + 1,
+                character=character,
             )
     if max_length is not None and len(letters) > max_length:
         raise InvalidSequenceError(
@@ -107,8 +119,10 @@ def parse_sequences(sequences, *, max_length: int | None = None) -> list[tuple[s
             for name, seq in parse_sequences(entry, max_length=max_length):
                 items.append((name, seq))
         # Bare sequences inside a list are all called seq1; number them by their place instead.
-        items = [(name if not name.startswith("seq") or len(items) == 1 else f"seq{i + 1}", seq)
-                 for i, (name, seq) in enumerate(items)]
+        items = [
+            (name if not name.startswith("seq") or len(items) == 1 else f"seq{i + 1}", seq)
+            for i, (name, seq) in enumerate(items)
+        ]
     elif isinstance(sequences, (str, os.PathLike)):
         text = os.fspath(sequences)
         source = "input"
@@ -134,7 +148,9 @@ def parse_sequences(sequences, *, max_length: int | None = None) -> list[tuple[s
     names = [name for name, _ in items]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise InvalidSequenceError(f"several records share the name(s) {duplicates}; give each sequence its own name")
+        raise InvalidSequenceError(
+            f"several records share the name(s) {duplicates}; give each sequence its own name"
+        )
     return items
 
 

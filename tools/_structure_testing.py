@@ -17,19 +17,42 @@ def tiny_esmfold_config(*, max_recycles: int = 1, hidden_size: int = 32, num_blo
     from transformers.models.esm.configuration_esm import get_default_vocab_list
 
     return EsmConfig(
-        vocab_size=33, hidden_size=hidden_size, num_hidden_layers=2, num_attention_heads=4,
-        intermediate_size=2 * hidden_size, max_position_embeddings=1026, pad_token_id=1, mask_token_id=32,
-        token_dropout=True, position_embedding_type="rotary", emb_layer_norm_before=False,
-        is_folding_model=True, vocab_list=get_default_vocab_list(),
-        esmfold_config=dict(
-            fp16_esm=False, lddt_head_hid_dim=16,
-            trunk=dict(
-                num_blocks=num_blocks, sequence_state_dim=32, pairwise_state_dim=16, sequence_head_width=16,
-                pairwise_head_width=8, max_recycles=max_recycles, chunk_size=None,
-                structure_module=dict(sequence_dim=32, pairwise_dim=16, ipa_dim=8, resnet_dim=16, num_heads_ipa=2,
-                                      num_qk_points=2, num_v_points=2, num_blocks=2),
-            ),
-        ),
+        vocab_size=33,
+        hidden_size=hidden_size,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=2 * hidden_size,
+        max_position_embeddings=1026,
+        pad_token_id=1,
+        mask_token_id=32,
+        token_dropout=True,
+        position_embedding_type="rotary",
+        emb_layer_norm_before=False,
+        is_folding_model=True,
+        vocab_list=get_default_vocab_list(),
+        esmfold_config={
+            "fp16_esm": False,
+            "lddt_head_hid_dim": 16,
+            "trunk": {
+                "num_blocks": num_blocks,
+                "sequence_state_dim": 32,
+                "pairwise_state_dim": 16,
+                "sequence_head_width": 16,
+                "pairwise_head_width": 8,
+                "max_recycles": max_recycles,
+                "chunk_size": None,
+                "structure_module": {
+                    "sequence_dim": 32,
+                    "pairwise_dim": 16,
+                    "ipa_dim": 8,
+                    "resnet_dim": 16,
+                    "num_heads_ipa": 2,
+                    "num_qk_points": 2,
+                    "num_v_points": 2,
+                    "num_blocks": 2,
+                },
+            },
+        },
     )
 
 
@@ -45,8 +68,15 @@ def make_tiny_esmfold(directory: str | Path, *, seed: int = 0, **config_options)
     return directory
 
 
-def make_tiny_esm2(path: str | Path, *, num_layers: int = 2, embed_dim: int = 32, attention_heads: int = 4,
-                   seed: int = 0, contact_regression: bool = True) -> Path:
+def make_tiny_esm2(
+    path: str | Path,
+    *,
+    num_layers: int = 2,
+    embed_dim: int = 32,
+    attention_heads: int = 4,
+    seed: int = 0,
+    contact_regression: bool = True,
+) -> Path:
     """Save a random tiny fair-esm ESM2 as ``<name>.pt`` (+ ``-contact-regression.pt``); returns the .pt path.
 
     The checkpoint layout is the one fair-esm publishes: ``{"cfg": {"model": Namespace(...)}, "model": state}``
@@ -61,13 +91,22 @@ def make_tiny_esm2(path: str | Path, *, num_layers: int = 2, embed_dim: int = 32
         raise ValueError(f"fair-esm reads ESM-2 checkpoints only from files named esm2*.pt, not {path.name}")
     torch.manual_seed(seed)
     alphabet = esm.data.Alphabet.from_architecture("ESM-1b")
-    network = esm.model.esm2.ESM2(num_layers=num_layers, embed_dim=embed_dim, attention_heads=attention_heads,
-                                  alphabet=alphabet, token_dropout=True)
+    network = esm.model.esm2.ESM2(
+        num_layers=num_layers,
+        embed_dim=embed_dim,
+        attention_heads=attention_heads,
+        alphabet=alphabet,
+        token_dropout=True,
+    )
     state = network.state_dict()
     regression = {k: v for k, v in state.items() if k.startswith("contact_head.regression")}
     body = {f"encoder.sentence_encoder.{k}": v for k, v in state.items() if k not in regression}
-    config = argparse.Namespace(encoder_layers=num_layers, encoder_embed_dim=embed_dim,
-                                encoder_attention_heads=attention_heads, token_dropout=True)
+    config = argparse.Namespace(
+        encoder_layers=num_layers,
+        encoder_embed_dim=embed_dim,
+        encoder_attention_heads=attention_heads,
+        token_dropout=True,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"cfg": {"model": config}, "model": body}, path)
     if contact_regression:
@@ -75,8 +114,9 @@ def make_tiny_esm2(path: str | Path, *, num_layers: int = 2, embed_dim: int = 32
     return path
 
 
-def make_tiny_models(root: str | Path, *, fold_model: str = "facebook/esmfold_v1",
-                     esm2_model: str = "esm2_t33_650M_UR50D") -> Path:
+def make_tiny_models(
+    root: str | Path, *, fold_model: str = "facebook/esmfold_v1", esm2_model: str = "esm2_t33_650M_UR50D"
+) -> Path:
     """A ``KENKYU_MODELS`` folder with tiny models under the default names (for examples run offline)."""
     root = Path(root)
     make_tiny_esmfold(root / fold_model)

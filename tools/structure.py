@@ -110,7 +110,7 @@ class FoldResult:
     def figure(self):
         """pLDDT along the sequence (ColabFold bands) beside the PAE matrix."""
         if self._figure is None:
-            from kenkyu.tools._structure_plots import _figure, PLDDT_BANDS
+            from kenkyu.tools._structure_plots import PLDDT_BANDS, _figure
 
             figure = _figure(10, 3.2)
             left, right = figure.subplots(1, 2, width_ratios=[1.8, 1])
@@ -150,19 +150,32 @@ class FoldBatch(list):
     """Several :class:`FoldResult` in input order, with a table and a combined pLDDT plot."""
 
     def summary(self) -> str:
-        lines = [f"{len(self)} ESMFold predictions in {self[0].pdb_path.parent}:"] if self else ["no predictions"]
-        lines += [f"  {r.name}: {len(r.sequence)} aa, mean pLDDT {r.mean_plddt:.1f}, pTM {r.ptm:.3f}, {r.pdb_path.name}"
-                  for r in self]
+        lines = (
+            [f"{len(self)} ESMFold predictions in {self[0].pdb_path.parent}:"] if self else ["no predictions"]
+        )
+        lines += [
+            f"  {r.name}: {len(r.sequence)} aa, mean pLDDT {r.mean_plddt:.1f}, pTM {r.ptm:.3f}, {r.pdb_path.name}"
+            for r in self
+        ]
         return "\n".join(lines)
 
     def table(self):
         import pandas as pd
 
-        return pd.DataFrame([
-            {"name": r.name, "length": len(r.sequence), "mean_plddt": r.mean_plddt, "ptm": r.ptm,
-             "mean_pae": float(np.mean(r.pae)), "pdb": str(r.pdb_path), "seconds": r.seconds}
-            for r in self
-        ])
+        return pd.DataFrame(
+            [
+                {
+                    "name": r.name,
+                    "length": len(r.sequence),
+                    "mean_plddt": r.mean_plddt,
+                    "ptm": r.ptm,
+                    "mean_pae": float(np.mean(r.pae)),
+                    "pdb": str(r.pdb_path),
+                    "seconds": r.seconds,
+                }
+                for r in self
+            ]
+        )
 
     @property
     def figure(self):
@@ -173,7 +186,9 @@ class FoldBatch(list):
     def _repr_html_(self) -> str:
         from kenkyu.tools._structure_plots import figure_html
 
-        return f"<p><b>{len(self)} predictions</b></p>\n{figure_html(self.figure)}\n{self.table()._repr_html_()}"
+        return (
+            f"<p><b>{len(self)} predictions</b></p>\n{figure_html(self.figure)}\n{self.table()._repr_html_()}"
+        )
 
 
 @dataclass
@@ -219,7 +234,9 @@ class ContactMap:
 
     def summary(self) -> str:
         top = self.top_contacts.head(5)
-        pairs = ", ".join(f"{r.residue_i}{r.i}-{r.residue_j}{r.j} ({r.probability:.2f})" for r in top.itertuples())
+        pairs = ", ".join(
+            f"{r.residue_i}{r.i}-{r.residue_j}{r.j} ({r.probability:.2f})" for r in top.itertuples()
+        )
         return (
             f"Contact map of {self.name} ({len(self.sequence)} residues) from {self.model}: "
             f"{int((self.probabilities > 0.5).sum() // 2)} pairs with probability > 0.5; "
@@ -260,8 +277,18 @@ def _scan_table(frame, figure, description, lines, matrix=None, sequence=None):
 # ----------------------------------------------------------------------------------------------------
 
 
-@tool(keywords=("fold", "predict structure", "esmfold", "alphafold-like", "structure prediction", "plddt", "3d model"),
-      writes_files=True)
+@tool(
+    keywords=(
+        "fold",
+        "predict structure",
+        "esmfold",
+        "alphafold-like",
+        "structure prediction",
+        "plddt",
+        "3d model",
+    ),
+    writes_files=True,
+)
 def fold(
     sequences: str | os.PathLike | list[str] | dict[str, str],
     out: str | os.PathLike = "predictions",
@@ -308,35 +335,58 @@ def fold(
     FoldResult or FoldBatch
         One FoldResult for one sequence; a FoldBatch (list of FoldResult) for several.
     """
-    from tqdm.auto import tqdm
-
     from kenkyu.tools import _structure_fold as folding
     from kenkyu.tools._structure_models import load_fold_model
+    from tqdm.auto import tqdm
 
     items = parse_sequences(sequences, max_length=MAX_FOLD_LENGTH)
     network, resolved = load_fold_model(model, device)
     device_name = str(next(network.parameters()).device)
     out_dir = Path(out)
     # Every sequence is checked against memory before the first one runs: fail early, not after hours.
-    plans = [folding.plan_memory(network, len(seq), device_name, chunk_size, max_memory_gb) for _, seq in items]
+    plans = [
+        folding.plan_memory(network, len(seq), device_name, chunk_size, max_memory_gb) for _, seq in items
+    ]
     results = []
-    for (name, sequence), plan in tqdm(list(zip(items, plans)), desc="ESMFold", unit="seq",
-                                       disable=not progress or len(items) == 1):
+    for (name, sequence), plan in tqdm(
+        list(zip(items, plans)), desc="ESMFold", unit="seq", disable=not progress or len(items) == 1
+    ):
         start = time.perf_counter()
-        prediction = folding.run_fold(network, sequence, device=device_name, num_recycles=num_recycles,
-                                      chunk_size=plan.chunk_size)
+        prediction = folding.run_fold(
+            network, sequence, device=device_name, num_recycles=num_recycles, chunk_size=plan.chunk_size
+        )
         pdb_path = folding.write_prediction(out_dir, name, prediction)
         result = FoldResult(
-            name=name, sequence=sequence, pdb_path=pdb_path, plddt=prediction["plddt"], ptm=prediction["ptm"],
-            pae=prediction["pae"], max_pae=prediction["max_pae"], model=resolved.name,
-            num_recycles=prediction["num_recycles"], chunk_size=plan.chunk_size,
-            seconds=time.perf_counter() - start, device=device_name,
+            name=name,
+            sequence=sequence,
+            pdb_path=pdb_path,
+            plddt=prediction["plddt"],
+            ptm=prediction["ptm"],
+            pae=prediction["pae"],
+            max_pae=prediction["max_pae"],
+            model=resolved.name,
+            num_recycles=prediction["num_recycles"],
+            chunk_size=plan.chunk_size,
+            seconds=time.perf_counter() - start,
+            device=device_name,
         )
-        pdb_path.with_suffix(".json").write_text(json.dumps({
-            "name": name, "sequence": sequence, "model": resolved.name, "model_path": str(resolved.path),
-            "mean_plddt": result.mean_plddt, "ptm": result.ptm, "plddt": [round(float(v), 2) for v in result.plddt],
-            "num_recycles": result.num_recycles, "chunk_size": plan.chunk_size, "device": device_name,
-        }, indent=1))
+        pdb_path.with_suffix(".json").write_text(
+            json.dumps(
+                {
+                    "name": name,
+                    "sequence": sequence,
+                    "model": resolved.name,
+                    "model_path": str(resolved.path),
+                    "mean_plddt": result.mean_plddt,
+                    "ptm": result.ptm,
+                    "plddt": [round(float(v), 2) for v in result.plddt],
+                    "num_recycles": result.num_recycles,
+                    "chunk_size": plan.chunk_size,
+                    "device": device_name,
+                },
+                indent=1,
+            )
+        )
         results.append(result)
     return results[0] if len(results) == 1 else FoldBatch(results)
 
@@ -346,7 +396,9 @@ def _prediction_pdb(prediction) -> tuple[Path, np.ndarray | None]:
         return prediction.pdb_path, prediction.plddt
     path = Path(prediction)
     if not path.is_file():
-        raise FileNotFoundError(f"predicted structure {str(path)!r} does not exist; pass a PDB path or a fold() result")
+        raise FileNotFoundError(
+            f"predicted structure {str(path)!r} does not exist; pass a PDB path or a fold() result"
+        )
     return path, None
 
 
@@ -365,7 +417,6 @@ def show_prediction(prediction: str | os.PathLike | FoldResult):
         The nglview widget (``.view``) above a pLDDT colour legend; ``.summary()`` describes it.
     """
     import ipywidgets
-
     from kenkyu.tools._structure_plots import plddt_legend_html
     from kenkyu.tools.viz import _file_bfactors, show_structure
 
@@ -392,10 +443,13 @@ def show_prediction(prediction: str | os.PathLike | FoldResult):
     return box
 
 
-@tool(keywords=("prepare prediction for md", "add hydrogens", "fix predicted structure", "pdbfixer"),
-      writes_files=True)
-def prepare_for_md(prediction: str | os.PathLike | FoldResult, out: str | os.PathLike | None = None,
-                   *, ph: float = 7.0) -> Path:
+@tool(
+    keywords=("prepare prediction for md", "add hydrogens", "fix predicted structure", "pdbfixer"),
+    writes_files=True,
+)
+def prepare_for_md(
+    prediction: str | os.PathLike | FoldResult, out: str | os.PathLike | None = None, *, ph: float = 7.0
+) -> Path:
     """Make a predicted structure ready for simulation: terminal oxygens and hydrogens added with pdbfixer.
 
     ESMFold writes heavy atoms only and no C-terminal OXT; the MD force field needs both.
@@ -431,8 +485,11 @@ def prepare_for_md(prediction: str | os.PathLike | FoldResult, out: str | os.Pat
     return target
 
 
-@tool(keywords=("simulate prediction", "md of predicted structure", "relax prediction", "molecular dynamics"),
-      approval="ask", writes_files=True)
+@tool(
+    keywords=("simulate prediction", "md of predicted structure", "relax prediction", "molecular dynamics"),
+    approval="ask",
+    writes_files=True,
+)
 def simulate(
     prediction: str | os.PathLike | FoldResult,
     ps: float = 10.0,
@@ -488,9 +545,20 @@ def simulate(
     fixed = prepare_for_md(prediction)
     if out is None:
         out = Path("md_runs") / f"{path.stem}_{solvent}"
-    return md.run(fixed, ps=ps, out=out, solvent=solvent, nvt_ps=nvt_ps, npt_ps=npt_ps,
-                  report_interval_ps=report_interval_ps, minimize_max_iterations=minimize_max_iterations,
-                  platform=platform, seed=seed, progress=progress, **md_options)
+    return md.run(
+        fixed,
+        ps=ps,
+        out=out,
+        solvent=solvent,
+        nvt_ps=nvt_ps,
+        npt_ps=npt_ps,
+        report_interval_ps=report_interval_ps,
+        minimize_max_iterations=minimize_max_iterations,
+        platform=platform,
+        seed=seed,
+        progress=progress,
+        **md_options,
+    )
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -498,7 +566,9 @@ def simulate(
 # ----------------------------------------------------------------------------------------------------
 
 
-@tool(keywords=("embedding", "embed", "esm-2", "esm2", "protein language model", "representation", "features"))
+@tool(
+    keywords=("embedding", "embed", "esm-2", "esm2", "protein language model", "representation", "features")
+)
 def embed(
     sequences: str | os.PathLike | list[str] | dict[str, str],
     *,
@@ -539,13 +609,23 @@ def embed(
     items = parse_sequences(sequences, max_length=MAX_ESM2_LENGTH)
     (network, alphabet), resolved = load_esm2_model(model, device)
     device_name = str(next(network.parameters()).device)
-    per_residue = esm2.embeddings(network, alphabet, items, device=device_name, layer=layer,
-                                  batch_size=max(1, batch_size), progress=progress)
+    per_residue = esm2.embeddings(
+        network,
+        alphabet,
+        items,
+        device=device_name,
+        layer=layer,
+        batch_size=max(1, batch_size),
+        progress=progress,
+    )
     layer_index = layer if layer >= 0 else network.num_layers + 1 + layer
     return Embeddings(
-        names=[name for name, _ in items], sequences=[seq for _, seq in items],
+        names=[name for name, _ in items],
+        sequences=[seq for _, seq in items],
         per_residue={name: values for (name, _), values in zip(items, per_residue)},
-        mean=np.stack([values.mean(axis=0) for values in per_residue]), model=resolved.name, layer=layer_index,
+        mean=np.stack([values.mean(axis=0) for values in per_residue]),
+        model=resolved.name,
+        layer=layer_index,
     )
 
 
@@ -582,7 +662,6 @@ def contact_map(
         ``.probabilities`` (L x L), ``.top_contacts`` (DataFrame), ``.figure``.
     """
     import pandas as pd
-
     from kenkyu.tools import _structure_esm2 as esm2
     from kenkyu.tools._structure_models import esm2_fetch_instructions, load_esm2_model
 
@@ -594,16 +673,33 @@ def contact_map(
             f"embeddings and variant scores work without them, contact maps do not.\n"
             f"{esm2_fetch_instructions(resolved.name)}"
         )
-    probabilities = esm2.contact_probabilities(network, alphabet, seq, device=str(next(network.parameters()).device))
+    probabilities = esm2.contact_probabilities(
+        network, alphabet, seq, device=str(next(network.parameters()).device)
+    )
     count = max(1, len(seq) // 5) if top is None else top
     pairs = esm2.top_long_range_contacts(probabilities, min_separation=min_separation, count=count)
     table = pd.DataFrame(
-        [{"i": i, "j": j, "residue_i": seq[i - 1], "residue_j": seq[j - 1], "separation": j - i, "probability": p}
-         for i, j, p in pairs],
+        [
+            {
+                "i": i,
+                "j": j,
+                "residue_i": seq[i - 1],
+                "residue_j": seq[j - 1],
+                "separation": j - i,
+                "probability": p,
+            }
+            for i, j, p in pairs
+        ],
         columns=["i", "j", "residue_i", "residue_j", "separation", "probability"],
     )
-    return ContactMap(name=name, sequence=seq, probabilities=probabilities, top_contacts=table,
-                      model=resolved.name, min_separation=min_separation)
+    return ContactMap(
+        name=name,
+        sequence=seq,
+        probabilities=probabilities,
+        top_contacts=table,
+        model=resolved.name,
+        min_separation=min_separation,
+    )
 
 
 def _parse_mutation(text: str, sequence: str) -> tuple[int, str, str]:
@@ -612,20 +708,28 @@ def _parse_mutation(text: str, sequence: str) -> tuple[int, str, str]:
     token = text.strip().upper()
     wild, number, mutant = token[:1], token[1:-1], token[-1:]
     if len(token) < 3 or not number.isdigit():
-        raise InvalidSequenceError(f"mutation {text!r} is not in the form A12G (wild type, 1-based position, mutant)")
+        raise InvalidSequenceError(
+            f"mutation {text!r} is not in the form A12G (wild type, 1-based position, mutant)"
+        )
     position = int(number)
     if not 1 <= position <= len(sequence):
-        raise InvalidSequenceError(f"mutation {text!r}: position {position} is outside the sequence (1-{len(sequence)})",
-                                   position=position)
+        raise InvalidSequenceError(
+            f"mutation {text!r}: position {position} is outside the sequence (1-{len(sequence)})",
+            position=position,
+        )
     if sequence[position - 1] != wild:
         raise InvalidSequenceError(
             f"mutation {text!r}: the sequence has {sequence[position - 1]} at position {position}, not {wild} "
             "(positions are 1-based and count from the first residue given)",
-            position=position, character=wild,
+            position=position,
+            character=wild,
         )
     if mutant not in AMINO_ACIDS:
-        raise InvalidSequenceError(f"mutation {text!r}: {mutant!r} is not one of the 20 standard amino acids",
-                                   position=position, character=mutant)
+        raise InvalidSequenceError(
+            f"mutation {text!r}: {mutant!r} is not one of the 20 standard amino acids",
+            position=position,
+            character=mutant,
+        )
     return position, wild, mutant
 
 
@@ -665,7 +769,6 @@ def variant_effects(
         One row per mutation (mutation, position, wild_type, mutant, score), sorted as given, with a bar plot.
     """
     import pandas as pd
-
     from kenkyu.tools import _structure_esm2 as esm2
     from kenkyu.tools._structure_models import load_esm2_model
     from kenkyu.tools._structure_plots import _figure
@@ -678,15 +781,28 @@ def variant_effects(
     parsed = [_parse_mutation(m, seq) for m in mutations]
     (network, alphabet), resolved = load_esm2_model(model, device)
     positions = sorted({position - 1 for position, _, _ in parsed})  # each position is masked only once
-    log_probs = esm2.masked_log_probabilities(network, alphabet, seq, positions,
-                                              device=str(next(network.parameters()).device),
-                                              batch_size=max(1, batch_size), progress=progress)
+    log_probs = esm2.masked_log_probabilities(
+        network,
+        alphabet,
+        seq,
+        positions,
+        device=str(next(network.parameters()).device),
+        batch_size=max(1, batch_size),
+        progress=progress,
+    )
     rows = []
     for (position, wild, mutant), text in zip(parsed, mutations):
         values = log_probs[position - 1]
         score = float(values[esm2.AMINO_ACIDS.index(mutant)] - values[esm2.AMINO_ACIDS.index(wild)])
-        rows.append({"mutation": f"{wild}{position}{mutant}", "position": position, "wild_type": wild,
-                     "mutant": mutant, "score": score})
+        rows.append(
+            {
+                "mutation": f"{wild}{position}{mutant}",
+                "position": position,
+                "wild_type": wild,
+                "mutant": mutant,
+                "score": score,
+            }
+        )
     frame = pd.DataFrame(rows)
     figure = _figure(max(3.0, 0.35 * len(frame) + 1.5), 2.8)
     axes = figure.subplots()
@@ -696,11 +812,21 @@ def variant_effects(
     axes.tick_params(axis="x", rotation=90)
     worst = frame.nsmallest(3, "score")
     lines = ["most deleterious: " + ", ".join(f"{r.mutation} ({r.score:.2f})" for r in worst.itertuples())]
-    description = f"{len(frame)} variant scores for {name} ({len(seq)} aa) from {resolved.name} (masked marginals)"
+    description = (
+        f"{len(frame)} variant scores for {name} ({len(seq)} aa) from {resolved.name} (masked marginals)"
+    )
     return _scan_table(frame, figure, description, lines, sequence=seq)
 
 
-@tool(keywords=("mutational scan", "deep mutational scanning", "saturation mutagenesis", "all mutations", "heatmap"))
+@tool(
+    keywords=(
+        "mutational scan",
+        "deep mutational scanning",
+        "saturation mutagenesis",
+        "all mutations",
+        "heatmap",
+    )
+)
 def mutational_scan(
     sequence: str | os.PathLike,
     *,
@@ -737,43 +863,60 @@ def mutational_scan(
         20 x L score matrix as ``.matrix`` (rows ACDEFGHIKLMNPQRSTVWY; NaN where not scanned).
     """
     import pandas as pd
-
     from kenkyu.tools import _structure_esm2 as esm2
     from kenkyu.tools._structure_models import load_esm2_model
     from kenkyu.tools._structure_plots import scan_figure
 
     name, seq = single_sequence(sequence, max_length=MAX_ESM2_LENGTH, tool="mutational_scan")
-    chosen = list(range(1, len(seq) + 1)) if positions is None else sorted(set(int(p) for p in positions))
+    chosen = list(range(1, len(seq) + 1)) if positions is None else sorted({int(p) for p in positions})
     outside = [p for p in chosen if not 1 <= p <= len(seq)]
     if outside or not chosen:
         raise InvalidSequenceError(f"positions {outside or '[]'} are not within 1-{len(seq)}")
     (network, alphabet), resolved = load_esm2_model(model, device)
-    log_probs = esm2.masked_log_probabilities(network, alphabet, seq, [p - 1 for p in chosen],
-                                              device=str(next(network.parameters()).device),
-                                              batch_size=max(1, batch_size), progress=progress)
+    log_probs = esm2.masked_log_probabilities(
+        network,
+        alphabet,
+        seq,
+        [p - 1 for p in chosen],
+        device=str(next(network.parameters()).device),
+        batch_size=max(1, batch_size),
+        progress=progress,
+    )
     matrix = np.full((len(esm2.AMINO_ACIDS), len(seq)), np.nan)
     rows = []
     for position in chosen:
         wild = seq[position - 1]
         values = log_probs[position - 1]
         # X (unknown) has no wild-type probability among the 20: score against the mean instead.
-        reference = values[esm2.AMINO_ACIDS.index(wild)] if wild in esm2.AMINO_ACIDS else float(np.mean(values))
+        reference = (
+            values[esm2.AMINO_ACIDS.index(wild)] if wild in esm2.AMINO_ACIDS else float(np.mean(values))
+        )
         scores = values - reference
         matrix[:, position - 1] = scores
         for mutant, score in zip(esm2.AMINO_ACIDS, scores):
             if mutant != wild:
-                rows.append({"position": position, "wild_type": wild, "mutant": mutant,
-                             "mutation": f"{wild}{position}{mutant}", "score": float(score)})
+                rows.append(
+                    {
+                        "position": position,
+                        "wild_type": wild,
+                        "mutant": mutant,
+                        "mutation": f"{wild}{position}{mutant}",
+                        "score": float(score),
+                    }
+                )
     frame = pd.DataFrame(rows)
     figure = scan_figure(matrix, seq, esm2.AMINO_ACIDS, name)
     per_position = frame.groupby("position").score.mean()
     lines = [
-        "most deleterious: " + ", ".join(f"{r.mutation} ({r.score:.2f})" for r in frame.nsmallest(3, "score").itertuples()),
+        "most deleterious: "
+        + ", ".join(f"{r.mutation} ({r.score:.2f})" for r in frame.nsmallest(3, "score").itertuples()),
         "least tolerant positions (mean score): "
         + ", ".join(f"{seq[p - 1]}{p} ({v:.2f})" for p, v in per_position.nsmallest(3).items()),
     ]
-    description = (f"Mutational scan of {name} ({len(seq)} aa, {len(chosen)} positions, {len(frame)} substitutions) "
-                   f"from {resolved.name}")
+    description = (
+        f"Mutational scan of {name} ({len(seq)} aa, {len(chosen)} positions, {len(frame)} substitutions) "
+        f"from {resolved.name}"
+    )
     return _scan_table(frame, figure, description, lines, matrix=matrix, sequence=seq)
 
 
