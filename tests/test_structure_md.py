@@ -61,7 +61,7 @@ def test_predicted_pdb_is_fixed_and_simulated_with_kenkyu_md(villin_pdb, tmp_pat
         and fixed_traj.topology.select("name OXT").size == 1
     )
 
-    run = structure.simulate(
+    run = structure.simulate_prediction(
         pdb_path,
         ps=0.04,
         out=tmp_path / "md",

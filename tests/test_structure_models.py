@@ -149,10 +149,10 @@ def test_structure_tools_are_registered_with_described_parameters():
         "structure_contact_map",
         "structure_variant_effects",
         "structure_mutational_scan",
-        "structure_simulate",
+        "structure_simulate_prediction",
         "structure_prepare_for_md",
         "structure_show_prediction",
-        "structure_models",
+        "structure_list_models",
     }
     assert expected == set(registry.names())
     for t in registry:
@@ -163,8 +163,36 @@ def test_structure_tools_are_registered_with_described_parameters():
     fold = registry["structure_fold"]
     assert "alphafold-like" in fold.keywords and fold.qualified_call == "kenkyu.tools.structure.fold"
     assert fold.validate({"sequences": "MKT", "num_recycles": "0"}) == {"sequences": "MKT", "num_recycles": 0}
-    assert registry["structure_simulate"].approval == "ask"
-    assert registry["structure_simulate"].parameters["properties"]["prediction"]["type"] == "string"
+    assert registry["structure_simulate_prediction"].approval == "ask"
+    assert (
+        registry["structure_simulate_prediction"].parameters["properties"]["prediction"]["type"] == "string"
+    )
+
+
+def test_structure_keywords_do_not_pull_md_and_analysis_requests():
+    # Once the module joins TOOL_MODULES the router adds keyword bonuses; MD and trajectory requests must
+    # not get one for a structure tool, and structure requests must get one for the right tool.
+    from kenkyu.assistant.registry import ToolRegistry
+    from kenkyu.assistant.routing import keyword_bonus
+
+    registry = ToolRegistry.from_modules(["kenkyu.tools.structure"])
+    for request in (
+        "run molecular dynamics of villin.pdb for 10 ps",
+        "simulate 1vii.pdb in implicit solvent",
+        "compute the contacts in the trajectory runs/villin",
+        "add hydrogens and fix 1vii.pdb",
+        "show the structure of 1vii.pdb",
+    ):
+        assert all(keyword_bonus(request, t) == 0 for t in registry), request
+    for request, name in (
+        ("predict the structure of MKTAYIAK with ESMFold", "structure_fold"),
+        ("contact map of MKTAYIAK", "structure_contact_map"),
+        ("score the mutation K2A in MKTAYIAK", "structure_variant_effects"),
+        ("deep mutational scanning of MKTAYIAK", "structure_mutational_scan"),
+        ("simulate the predicted structure predictions/seq1.pdb", "structure_simulate_prediction"),
+    ):
+        best = max(registry, key=lambda t: keyword_bonus(request, t))
+        assert best.name == name and keyword_bonus(request, best) > 0, request
 
 
 def test_importing_the_structure_modules_stays_light():

@@ -8,12 +8,12 @@ By hand, as the agent writes it::
     fold_1.view()                          # nglview, coloured by pLDDT (ColabFold's 50-90 scale)
     contacts_1 = structure.contact_map("MKTAYIAKQRQISFVKSHFSRQ")
     scan_1 = structure.mutational_scan("MKTAYIAKQRQISFVKSHFSRQ")
-    md_1 = structure.simulate(fold_1, ps=10, out="runs/prediction")   # fixed, then kenkyu.tools.md.run
+    md_1 = structure.simulate_prediction(fold_1, ps=10, out="runs/prediction")   # fixed, then kenkyu.tools.md.run
 
 Folding uses transformers' ``EsmForProteinFolding`` (fair-esm's own ESMFold needs openfold); ESM-2
 uses fair-esm. Weights are never downloaded: see :mod:`kenkyu.tools._structure_models` for where
 they are looked up (an explicit path, ``$KENKYU_MODELS``, the Hugging Face cache, the torch hub cache)
-and :func:`models` for what this machine has. torch, transformers and esm load inside the functions.
+and :func:`list_models` for what this machine has. torch, transformers and esm load inside the functions.
 """
 
 from __future__ import annotations
@@ -50,11 +50,11 @@ __all__ = [
     "contact_map",
     "embed",
     "fold",
-    "models",
+    "list_models",
     "mutational_scan",
     "prepare_for_md",
     "show_prediction",
-    "simulate",
+    "simulate_prediction",
     "variant_effects",
 ]
 
@@ -444,7 +444,7 @@ def show_prediction(prediction: str | os.PathLike | FoldResult):
 
 
 @tool(
-    keywords=("prepare prediction for md", "add hydrogens", "fix predicted structure", "pdbfixer"),
+    keywords=("prepare prediction for md", "fix predicted structure", "hydrogens for the prediction"),
     writes_files=True,
 )
 def prepare_for_md(
@@ -486,11 +486,16 @@ def prepare_for_md(
 
 
 @tool(
-    keywords=("simulate prediction", "md of predicted structure", "relax prediction", "molecular dynamics"),
+    keywords=(
+        "simulate prediction",
+        "md of predicted structure",
+        "md of the prediction",
+        "simulate the predicted structure",
+    ),
     approval="ask",
     writes_files=True,
 )
-def simulate(
+def simulate_prediction(
     prediction: str | os.PathLike | FoldResult,
     ps: float = 10.0,
     out: str | os.PathLike | None = None,
@@ -566,9 +571,7 @@ def simulate(
 # ----------------------------------------------------------------------------------------------------
 
 
-@tool(
-    keywords=("embedding", "embed", "esm-2", "esm2", "protein language model", "representation", "features")
-)
+@tool(keywords=("embedding", "embeddings", "esm-2", "esm2", "protein language model"))
 def embed(
     sequences: str | os.PathLike | list[str] | dict[str, str],
     *,
@@ -629,7 +632,7 @@ def embed(
     )
 
 
-@tool(keywords=("contact map", "contacts", "residue contacts", "coevolution", "contact prediction"))
+@tool(keywords=("contact map", "contact prediction", "predicted contacts", "coevolution", "esm contacts"))
 def contact_map(
     sequence: str | os.PathLike,
     *,
@@ -733,7 +736,16 @@ def _parse_mutation(text: str, sequence: str) -> tuple[int, str, str]:
     return position, wild, mutant
 
 
-@tool(keywords=("variant effect", "mutation", "point mutation", "masked marginal", "pathogenic", "esm-1v"))
+@tool(
+    keywords=(
+        "variant effect",
+        "variant effects",
+        "mutation",
+        "point mutation",
+        "masked marginal",
+        "zero-shot",
+    )
+)
 def variant_effects(
     sequence: str | os.PathLike,
     mutations: list[str],
@@ -824,7 +836,7 @@ def variant_effects(
         "deep mutational scanning",
         "saturation mutagenesis",
         "all mutations",
-        "heatmap",
+        "all substitutions",
     )
 )
 def mutational_scan(
@@ -920,8 +932,8 @@ def mutational_scan(
     return _scan_table(frame, figure, description, lines, matrix=matrix, sequence=seq)
 
 
-@tool(keywords=("models", "which models", "available weights", "esmfold weights", "esm weights"))
-def models():
+@tool(keywords=("which models", "available weights", "esmfold weights", "esm weights", "offline models"))
+def list_models():
     """List the protein models available offline on this machine (ESMFold and ESM-2 weights) and where they are.
 
     Looks, in order, at $KENKYU_MODELS, the Hugging Face cache and the torch hub cache. Nothing is downloaded.
