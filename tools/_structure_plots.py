@@ -28,27 +28,50 @@ def figure_html(figure, dpi: int = 90) -> str:
     return f'<img src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}"/>'
 
 
-def plddt_figure(plddt_by_name: dict[str, np.ndarray]):
+def draw_plddt(axes, plddt_by_name: dict[str, np.ndarray], title: str = "predicted lDDT per residue") -> None:
     """pLDDT along the sequence, one line per prediction, over the ColabFold confidence bands."""
-    figure = _figure(7, 2.8)
-    axes = figure.subplots()
+    upper = 100.0
     for lower, colour, label in PLDDT_BANDS:
-        upper = {90.0: 100.0, 70.0: 90.0, 50.0: 70.0, 0.0: 50.0}[lower]
         axes.axhspan(lower, upper, color=colour, alpha=0.15, label=label, linewidth=0)
+        upper = lower
+    single = len(plddt_by_name) == 1
     for name, values in plddt_by_name.items():
-        axes.plot(np.arange(1, len(values) + 1), values, label=name, linewidth=1.2)
-    axes.set(xlabel="residue", ylabel="pLDDT", ylim=(0, 100), title="predicted lDDT per residue")
+        axes.plot(
+            np.arange(1, len(values) + 1),
+            values,
+            linewidth=1.2,
+            color="black" if single else None,
+            label=None if single else name,
+        )
+    axes.set(xlabel="residue", ylabel="pLDDT", ylim=(0, 100), title=title)
     axes.legend(fontsize=7, loc="lower left", ncols=2)
+
+
+def draw_pae(figure, axes, pae: np.ndarray, title: str) -> None:
+    """Predicted aligned error matrix (AlphaFold's green colour map, at least 0-30 Å)."""
+    image = axes.imshow(pae, cmap="Greens_r", vmin=0, vmax=max(30.0, float(np.nanmax(pae))), origin="upper")
+    axes.set(xlabel="scored residue", ylabel="aligned residue", title=title)
+    figure.colorbar(image, ax=axes, label="expected position error (Å)")
+
+
+def plddt_figure(plddt_by_name: dict[str, np.ndarray]):
+    figure = _figure(7, 2.8)
+    draw_plddt(figure.subplots(), plddt_by_name)
     return figure
 
 
 def pae_figure(pae: np.ndarray, name: str):
-    """Predicted aligned error matrix (AlphaFold's green colour map, 0-30 Å)."""
     figure = _figure(3.8, 3.2)
-    axes = figure.subplots()
-    image = axes.imshow(pae, cmap="Greens_r", vmin=0, vmax=max(30.0, float(np.nanmax(pae))), origin="upper")
-    axes.set(xlabel="scored residue", ylabel="aligned residue", title=f"PAE: {name}")
-    figure.colorbar(image, ax=axes, label="expected position error (Å)")
+    draw_pae(figure, figure.subplots(), pae, f"PAE: {name}")
+    return figure
+
+
+def fold_figure(plddt: np.ndarray, pae: np.ndarray, name: str, ptm: float):
+    """pLDDT along the sequence beside the PAE matrix: the usual one-glance view of a prediction."""
+    figure = _figure(10, 3.2)
+    left, right = figure.subplots(1, 2, width_ratios=[1.8, 1])
+    draw_plddt(left, {name: plddt}, title=f"pLDDT: {name}")
+    draw_pae(figure, right, pae, f"PAE (pTM {ptm:.2f})")
     return figure
 
 

@@ -18,6 +18,7 @@ and :func:`list_models` for what this machine has. torch, transformers and esm l
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -110,20 +111,9 @@ class FoldResult:
     def figure(self):
         """pLDDT along the sequence (ColabFold bands) beside the PAE matrix."""
         if self._figure is None:
-            from kenkyu.tools._structure_plots import PLDDT_BANDS, _figure
+            from kenkyu.tools._structure_plots import fold_figure
 
-            figure = _figure(10, 3.2)
-            left, right = figure.subplots(1, 2, width_ratios=[1.8, 1])
-            for lower, colour, label in PLDDT_BANDS:
-                upper = {90.0: 100.0, 70.0: 90.0, 50.0: 70.0, 0.0: 50.0}[lower]
-                left.axhspan(lower, upper, color=colour, alpha=0.15, label=label, linewidth=0)
-            left.plot(np.arange(1, len(self.plddt) + 1), self.plddt, color="black", linewidth=1.2)
-            left.set(xlabel="residue", ylabel="pLDDT", ylim=(0, 100), title=f"pLDDT: {self.name}")
-            left.legend(fontsize=7, loc="lower left", ncols=2)
-            image = right.imshow(self.pae, cmap="Greens_r", vmin=0, vmax=max(30.0, float(self.pae.max())))
-            right.set(xlabel="scored residue", ylabel="aligned residue", title=f"PAE (pTM {self.ptm:.2f})")
-            figure.colorbar(image, ax=right, label="expected position error (Å)")
-            self._figure = figure
+            self._figure = fold_figure(self.plddt, self.pae, self.name, self.ptm)
         return self._figure
 
     def plddt_figure(self):
@@ -258,15 +248,22 @@ class ContactMap:
         return f"<p><b>{self.summary()}</b></p>\n{figure_html(self.figure)}\n{self.top_contacts.head(10)._repr_html_()}"
 
 
-def _scan_table(frame, figure, description, lines, matrix=None, sequence=None):
+@functools.cache
+def _variant_table_class():
+    # Built on first use: AnalysisTable lives in the analysis module, which this module need not import
+    # just to be listed as a tool.
     from kenkyu.tools.analysis import AnalysisTable
 
     class VariantTable(AnalysisTable):
         """Variant scores (one row per mutation) with the figure; ``matrix`` is 20 x L for a full scan."""
 
-        _metadata = AnalysisTable._metadata + ["matrix", "sequence"]
+        _metadata = [*AnalysisTable._metadata, "matrix", "sequence"]  # noqa: RUF012 (pandas' own protocol)
 
-    table = VariantTable(frame)
+    return VariantTable
+
+
+def _scan_table(frame, figure, description, lines, matrix=None, sequence=None):
+    table = _variant_table_class()(frame)
     table.figure, table.description, table._summary_lines = figure, description, lines
     table.matrix, table.sequence = matrix, sequence
     return table
