@@ -105,6 +105,8 @@ def test_magic_works_in_plain_ipython(tmp_path, write_replay, monkeypatch):
         assert shell.user_ns["square"] == 9.0
         session = shell._kenkyu_session
         assert session.records[-1]["cells"][1]["source"].endswith("square")
+        shell.run_line_magic("kenkyu", "cells")  # offers the steps as the next cell
+        assert shell.rl_next_input.startswith("# I will square {n}.\n\nimport toolbox\n\nsquare = toolbox.square(x=3.0)")
     finally:
         InteractiveShell.clear_instance()
 

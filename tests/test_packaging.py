@@ -35,7 +35,7 @@ def test_wheel_maps_everything_under_kenkyu(wheel):
     top = {n.split("/")[0] for n in names if not n.startswith("kenkyu-")}
     assert top == {"kenkyu"}, top
     for module in ("kenkyu/assistant/agent.py", "kenkyu/assistant/providers/openai_chat.py", "kenkyu/tools/__init__.py",
-                   "kenkyu/kernels_md/__init__.py", "kenkyu/cli.py"):
+                   "kenkyu/kernels_md/__init__.py", "kenkyu/cli.py", "kenkyu/data/villin_1vii.pdb"):
         assert module in names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "kenkyu = kenkyu.cli:main" in entry_points

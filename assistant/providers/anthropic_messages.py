@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Iterator, Sequence
 
@@ -12,11 +11,11 @@ from kenkyu.assistant.providers.base import (
     MalformedReply,
     Provider,
     ProviderError,
-    ProviderTimeout,
     ProviderUnavailable,
     TextDelta,
     ToolCallDone,
     Usage,
+    sdk_errors,
 )
 
 
@@ -57,7 +56,7 @@ class AnthropicProvider(Provider):
                 {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools
             ]
         blocks: dict[int, dict] = {}
-        try:
+        with sdk_errors(anthropic, self.config, self.config.api_key_env or "ANTHROPIC_API_KEY"):
             for event in self._client.messages.create(**request):
                 kind = event.type
                 if kind == "message_start" and event.message.usage:
@@ -79,24 +78,6 @@ class AnthropicProvider(Provider):
                     yield Usage(0, event.usage.output_tokens or 0)
                 elif kind == "error":
                     raise ProviderError(f"{self.config.describe()} reported an error mid-stream: {event}")
-        except anthropic.APITimeoutError as exc:
-            raise ProviderTimeout(
-                f"{self.config.describe()} did not answer within {self.config.timeout_s:g} s",
-                fix="try again, or raise the limit with %kenkyu provider anthropic --timeout 300",
-            ) from exc
-        except anthropic.AuthenticationError as exc:
-            raise ProviderUnavailable(
-                f"{self.config.describe()} refused the API key", fix="check ANTHROPIC_API_KEY"
-            ) from exc
-        except anthropic.APIConnectionError as exc:
-            raise ProviderUnavailable(
-                f"could not reach {self.config.base_url or 'the Anthropic API'}: {exc}",
-                fix="check the network or the base URL",
-            ) from exc
-        except anthropic.APIStatusError as exc:
-            raise ProviderError(f"{self.config.describe()} answered HTTP {exc.status_code}: {exc.message}") from exc
-        except (json.JSONDecodeError, anthropic.APIResponseValidationError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise MalformedReply(f"{self.config.describe()} sent a reply kenkyu could not read: {exc}") from exc
         if blocks:
             raise MalformedReply(f"{self.config.describe()} ended the stream inside a tool call")
 

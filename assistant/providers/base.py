@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import abc
+import contextlib
+import json
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -65,3 +67,28 @@ class Provider(abc.ABC):
 
         Raise :class:`ProviderError` (or a subclass) for anything the user should hear about.
         """
+
+
+@contextlib.contextmanager
+def sdk_errors(sdk, config: ProviderConfig, key_env: str, malformed_fix: str = ""):
+    """Turn an official SDK's exceptions (openai and anthropic share the same hierarchy) into
+    :class:`ProviderError` subclasses with a message and a fix the user can act on."""
+    where = config.describe()
+    try:
+        yield
+    except sdk.APITimeoutError as exc:
+        raise ProviderTimeout(
+            f"{where} did not answer within {config.timeout_s:g} s",
+            fix=f"try again, raise the limit with %kenkyu provider {config.provider} --timeout 300, or use a smaller model",
+        ) from exc
+    except sdk.AuthenticationError as exc:
+        raise ProviderUnavailable(f"{where} refused the API key ({exc.status_code})", fix=f"check {key_env}") from exc
+    except sdk.APIConnectionError as exc:
+        raise ProviderUnavailable(
+            f"could not reach {config.base_url or where}: {exc}",
+            fix=f"is the server running and the base URL right? (%kenkyu provider {config.provider} --base-url ...)",
+        ) from exc
+    except sdk.APIStatusError as exc:
+        raise ProviderError(f"{where} answered HTTP {exc.status_code}: {exc.message}") from exc
+    except (json.JSONDecodeError, sdk.APIResponseValidationError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise MalformedReply(f"{where} sent a reply kenkyu could not read: {exc}", fix=malformed_fix) from exc

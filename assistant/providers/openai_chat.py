@@ -15,12 +15,11 @@ from kenkyu.assistant.providers.base import (
     Chunk,
     MalformedReply,
     Provider,
-    ProviderError,
-    ProviderTimeout,
     ProviderUnavailable,
     TextDelta,
     ToolCallDone,
     Usage,
+    sdk_errors,
 )
 
 
@@ -59,7 +58,9 @@ class OpenAIChatProvider(Provider):
         if tools:
             request["tools"] = [{"type": "function", "function": t.llm_schema()} for t in tools]
         partial: dict[int, dict] = {}
-        try:
+        key_env = self.config.api_key_env or "OPENAI_API_KEY"
+        fix = "the server may not support streaming tool calls; check its version or try another model"
+        with sdk_errors(openai, self.config, key_env, fix):
             for chunk in self._client.chat.completions.create(**request):
                 if getattr(chunk, "usage", None):
                     yield Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
@@ -76,28 +77,6 @@ class OpenAIChatProvider(Provider):
                     if piece.function is not None:
                         slot["name"] += piece.function.name or ""
                         slot["arguments"] += piece.function.arguments or ""
-        except openai.APITimeoutError as exc:
-            raise ProviderTimeout(
-                f"{self.config.describe()} did not answer within {self.config.timeout_s:g} s",
-                fix="try again, raise the limit with %kenkyu provider openai --timeout 300, or use a smaller model",
-            ) from exc
-        except openai.AuthenticationError as exc:
-            raise ProviderUnavailable(
-                f"{self.config.describe()} refused the API key ({exc.status_code})",
-                fix=f"check {self.config.api_key_env or 'OPENAI_API_KEY'}",
-            ) from exc
-        except openai.APIConnectionError as exc:
-            raise ProviderUnavailable(
-                f"could not reach {self.config.base_url or 'the OpenAI API'}: {exc}",
-                fix="is the server running and the base URL right? (%kenkyu provider openai --base-url ...)",
-            ) from exc
-        except openai.APIStatusError as exc:
-            raise ProviderError(f"{self.config.describe()} answered HTTP {exc.status_code}: {exc.message}") from exc
-        except (json.JSONDecodeError, openai.APIResponseValidationError, ValueError, KeyError, TypeError) as exc:
-            raise MalformedReply(
-                f"{self.config.describe()} sent a reply kenkyu could not read: {exc}",
-                fix="the server may not support streaming tool calls; check its version or try another model",
-            ) from exc
         for index in sorted(partial):
             slot = partial[index]
             if not slot["name"]:
