@@ -90,7 +90,7 @@ def fold_fetch_instructions(model_id: str) -> str:
     return (
         "On a machine with internet access run\n"
         f"    hf download {model_id} --local-dir {short}\n"
-        f"(or: huggingface-cli download {model_id} --local-dir {short}), copy the folder here and either pass "
+        "(`hf` comes with `pip install huggingface_hub`), copy the folder here and either pass "
         f"its path as model=, or put it at $KENKYU_MODELS/{model_id} (e.g. export KENKYU_MODELS=~/models). "
         "Copying the whole Hugging Face cache folder (~/.cache/huggingface/hub) also works."
     )
