@@ -20,6 +20,9 @@ mdtraj = pytest.importorskip("mdtraj")
 from kenkyu.tools import structure
 from kenkyu.tools._structure_fold import write_prediction
 
+# villin_1vii.pdb carries a dummy 1 Å CRYST1 record; mdtraj drops it and says so.
+pytestmark = pytest.mark.filterwarnings("ignore:Unlikely unit cell vectors")
+
 
 def _villin_as_a_prediction(villin_pdb, out_dir):
     """Villin's heavy atoms in ESMFold's atom37 arrays, written by fold()'s own writer."""
