@@ -56,7 +56,8 @@ def action_code(tool, arguments: dict, variable: str) -> str:
         call = f"{tool.qualified_call}(\n    {args},\n)" if len(args) > 60 else f"{tool.qualified_call}({args.replace(chr(10) + '    ', ' ')})"
     else:
         call = f"{tool.qualified_call}()"
-    return f"import {tool.module}\n\n{variable} = {call}\n{variable}"
+    imports = "" if tool.defined_in_notebook else f"import {tool.module}\n\n"
+    return f"{imports}{variable} = {call}\n{variable}"
 
 
 def cell_metadata(tool, call_id: str, variable: str, provider: str | None = None) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
@@ -117,7 +118,7 @@ class KenkyuMagics(Magics):
         self._cmd_status(session, args)
 
     def _cmd_tools(self, session, args):
-        from IPython.display import Markdown, display
+        from IPython.display import display
 
         if args.action == "add":
             for module in args.modules:
@@ -126,7 +127,8 @@ class KenkyuMagics(Magics):
                 except ImportError as exc:
                     print(f"cannot add tools from {module!r}: {exc}")
                     return
-        display(Markdown(session.registry.table()))
+        table = session.registry_with_notebook_tools().table()
+        display({"text/markdown": table, "text/plain": table}, raw=True)
 
     def _cmd_history(self, session, args):
         for m in session.history:
@@ -203,11 +205,34 @@ def _rich_frontend(shell) -> bool:
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 
+_ASK_LINE = re.compile(r"^(\s*)%ask\s+(.*?)\s*$")
+
+
+def protect_questions(lines: list[str]) -> list[str]:
+    """Let ``%ask ... ?`` be a question.
+
+    IPython reads a trailing ``?`` as a help request and would turn ``%ask what is x?`` into
+    ``%pinfo x``; scientists end questions with question marks, so such lines become the magic
+    call before IPython's help syntax sees them.
+    """
+    out = []
+    for line in lines:
+        match = _ASK_LINE.match(line)
+        if match and match.group(2).endswith("?"):
+            line = f"{match.group(1)}get_ipython().run_line_magic('ask', {match.group(2)!r})\n"
+        out.append(line)
+    return out
+
+
 def register(ipython) -> None:
     ipython.register_magics(KenkyuMagics)
+    if protect_questions not in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.append(protect_questions)
 
 
 def unregister(ipython) -> None:
+    if protect_questions in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.remove(protect_questions)
     magics = ipython.magics_manager.registry.get("KenkyuMagics")
     if magics is not None:
         for kind in ("line", "cell"):

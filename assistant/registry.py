@@ -83,8 +83,15 @@ class Tool:
     _validator: Any = field(default=None, repr=False)
 
     @property
+    def defined_in_notebook(self) -> bool:
+        return self.module == "__main__"
+
+    @property
     def qualified_call(self) -> str:
-        """The public dotted path an action cell calls, e.g. ``kenkyu.tools.md.run``."""
+        """The public dotted path an action cell calls, e.g. ``kenkyu.tools.md.run``; a function
+        defined in the notebook itself is called by its plain name."""
+        if self.defined_in_notebook:
+            return self.function.__name__
         return f"{self.module}.{self.function.__name__}"
 
     @property
@@ -155,6 +162,14 @@ class ToolRegistry:
     def names(self) -> list[str]:
         return sorted(self._tools)
 
+    def with_functions(self, functions: typing.Iterable[Callable]) -> "ToolRegistry":
+        """A copy that also holds these marked functions (e.g. ``@kenkyu.tool`` defs in the notebook)."""
+        extended = ToolRegistry(self)
+        extended.unavailable = dict(self.unavailable)
+        for fn in functions:
+            extended.add(build_tool(fn))
+        return extended
+
     @classmethod
     def from_modules(cls, modules: typing.Iterable[str]) -> "ToolRegistry":
         """Import each module and collect its marked functions.
@@ -186,6 +201,10 @@ class ToolRegistry:
         return "\n".join(rows)
 
 
+def is_tool(value) -> bool:
+    return callable(value) and getattr(value, _MARK, None) is not None
+
+
 def tools_in_module(module) -> list[Tool]:
     found = []
     for attr in sorted(vars(module)):
@@ -205,7 +224,7 @@ def build_tool(fn: Callable, spec: ToolSpec | None = None) -> Tool:
     spec = spec or getattr(fn, _MARK, ToolSpec())
     module = fn.__module__
     short_module = module.rsplit(".", 1)[-1]
-    name = spec.name or f"{short_module}_{fn.__name__}"
+    name = spec.name or (fn.__name__ if module == "__main__" else f"{short_module}_{fn.__name__}")
     doc = docstring_parser.parse(inspect.getdoc(fn) or "")
     if not doc.short_description:
         raise ValueError(f"tool {module}.{fn.__name__} needs a docstring: the LLM reads it to decide when to call it")
@@ -234,7 +253,8 @@ def build_tool(fn: Callable, spec: ToolSpec | None = None) -> Tool:
         parameters=schema,
         approval=spec.approval,
         writes_files=spec.writes_files,
-        result_name=spec.result_name or fn.__name__,
+        # A notebook-defined function would be shadowed by a variable of its own name.
+        result_name=spec.result_name or (f"{fn.__name__}_result" if module == "__main__" else fn.__name__),
         keywords=spec.keywords,
         _validator=validator,
     )

@@ -94,6 +94,8 @@ class Route:
 class ToolRouter:
     """Rank tools for a request by cosine similarity of sentence embeddings."""
 
+    unfillable_penalty = 0.2
+
     def __init__(self, embed=None):
         self._embed = embed or default_embedder()
         self._cache: dict[str, np.ndarray] = {}
@@ -107,7 +109,8 @@ class ToolRouter:
             for t, v in zip(missing, vectors):
                 self._cache[t.name] = v
         query = self._embed([request])[0]
-        scores = [float(np.dot(query, self._cache[t.name])) + keyword_bonus(request, t) for t in tools]
+        scores = [float(np.dot(query, self._cache[t.name])) + keyword_bonus(request, t)
+                  - (0.0 if fillable(t, request) else self.unfillable_penalty) for t in tools]
         order = np.argsort(scores)[::-1]
         return [Route(tools[i], scores[i]) for i in order]
 
@@ -187,6 +190,10 @@ def constrained_arguments_schema(t, request: str) -> dict:
         elif "boolean" in kinds and mentioned:
             negated = re.search(rf"\b(no|not|without|don't|do not)\s+(\w+\s+)?{re.escape(name.lower().replace('_', ' '))}", lowered)
             narrowed[name] = {"enum": [not negated]}
+        elif name in ("sequence", "sequences") and "string" in kinds and (protein_tokens(request) or paths):
+            narrowed[name] = {"type": "string", "enum": protein_tokens(request) or paths}
+        elif name == "mutations" and "array" in kinds and mutation_tokens(request):
+            narrowed[name] = {"type": "array", "items": {"enum": mutation_tokens(request)}, "minItems": 1}
         elif name in _TEXT_PARAMS and "string" in kinds:
             narrowed[name] = {"type": "string", "enum": quoted + [_text_argument(name, request)]}
         elif (_PATH_PARAMS.search(name) or _PATH_WORDS.search(prop.get("description", ""))) and "string" in kinds and paths:
@@ -220,11 +227,32 @@ def _paths_for(name: str, paths: list[str]) -> list[str]:
 
 
 def _text_argument(name: str, request: str) -> str:
-    if name == "sequence":
-        match = re.search(r"\b[ACDEFGHIKLMNPQRSTVWY]{8,}\b", request)
-        if match:
-            return match.group(0)
     return request
+
+
+def protein_tokens(text: str) -> list[str]:
+    """Amino-acid sequences written in the request (eight or more one-letter codes)."""
+    return list(dict.fromkeys(re.findall(r"\b[ACDEFGHIKLMNPQRSTVWY]{8,}\b", text)))
+
+
+def mutation_tokens(text: str) -> list[str]:
+    """Point mutations such as A4G."""
+    return list(dict.fromkeys(re.findall(r"\b[ACDEFGHIKLMNPQRSTVWY]\d+[ACDEFGHIKLMNPQRSTVWY]\b", text)))
+
+
+def fillable(t, request: str) -> bool:
+    """Can the request supply the tool's required inputs? A tool that needs a sequence is a poor
+    match for a request that names only a trajectory folder, however similar the words."""
+    properties = t.parameters.get("properties", {})
+    for name in t.parameters.get("required", []):
+        prop = properties.get(name, {})
+        if name in ("sequence", "sequences"):
+            if not (protein_tokens(request) or path_tokens(request)):
+                return False
+        elif _PATH_PARAMS.search(name) or _PATH_WORDS.search(prop.get("description", "")):
+            if not path_tokens(request) and "string" in _json_types(prop):
+                return False
+    return True
 
 
 def _enum_values(prop: dict) -> list:

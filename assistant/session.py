@@ -58,6 +58,14 @@ class AssistantSession:
             self._registry = ToolRegistry.from_modules(self.tool_modules)
         return self._registry
 
+    def registry_with_notebook_tools(self):
+        """kenkyu's tools plus any ``@kenkyu.tool`` function the scientist defined in the notebook."""
+        from kenkyu.assistant.registry import is_tool
+
+        own = [v for k, v in self.namespace.items() if not k.startswith("_") and is_tool(v)
+               and getattr(v, "__module__", None) == "__main__"]
+        return self.registry.with_functions(own) if own else self.registry
+
     @property
     def tool_modules(self) -> list[str]:
         """kenkyu's own tool modules, then the scientist's (``KENKYU_TOOL_MODULES`` or ``%kenkyu tools add``)."""
@@ -124,7 +132,7 @@ class AssistantSession:
         first_message = len(self.history)
         try:
             provider = self.provider
-            registry = self.registry
+            registry = self.registry_with_notebook_tools()
         except Exception as exc:
             fix = getattr(exc, "fix", "") or "check %kenkyu provider and the installed extras"
             failure = [ev.Error(str(exc), where="setup", fix=fix, recoverable=False), ev.Done("error", 0, 0, 0.0)]

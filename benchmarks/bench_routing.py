@@ -71,6 +71,13 @@ HELD_OUT = [
     ("Animate md_runs/ub", "viz_show_trajectory", {"trajectory": "md_runs/ub"}),
     ("Run 8 independent replicas of hp35.pdb", "ensembles_run", {"structure": "hp35.pdb"}),
     ("RMSF averaged over the replicas in ensembles/hp35", "ensembles_rmsf", {"ensemble": "ensembles/hp35"}),
+    ("Predict the structure of MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ", "structure_fold", {"sequences": "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ"}),
+    ("Fold the sequences in designs.fasta", "structure_fold", {"sequences": "designs.fasta"}),
+    ("ESM-2 embeddings for MKTAYIAKQRQISFVKSHFSRQ", "structure_embed", {"sequences": "MKTAYIAKQRQISFVKSHFSRQ"}),
+    ("Predicted residue contacts for GSHMKTAYIAKQRQISFVKSHF", "structure_contact_map", {"sequence": "GSHMKTAYIAKQRQISFVKSHF"}),
+    ("Score the mutations A4G and K6E in MKTAYIAKQRQISFVK", "structure_variant_effects", {"sequence": "MKTAYIAKQRQISFVK", "mutations": ["A4G", "K6E"]}),
+    ("Full mutational scan of MKTAYIAKQRQISFVK", "structure_mutational_scan", {"sequence": "MKTAYIAKQRQISFVK"}),
+    ("Which ESM models are installed?", "structure_list_models", {}),
 ]
 
 

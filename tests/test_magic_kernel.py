@@ -126,3 +126,38 @@ def test_conversation_comes_back_when_the_notebook_is_reopened(tmp_path, write_r
     assert "[user] Square 3 and note the result" in history
     assert "toolbox_square({'x': 3})" in history and "[tool toolbox_square] 9.0" in history
     assert "6 messages, 1 asks" in text_of(nb.cells[2])
+
+
+NOTEBOOK_TOOL = '''import kenkyu
+
+@kenkyu.tool()
+def hydrophobic_fraction(sequence: str) -> float:
+    """Fraction of hydrophobic residues (AVILMFWC) in a protein sequence.
+
+    Parameters
+    ----------
+    sequence
+        One-letter amino-acid sequence.
+    """
+    return sum(c in "AVILMFWC" for c in sequence) / len(sequence)'''
+
+
+def test_tools_defined_in_the_notebook_are_callable_and_reported(tmp_path, write_replay):
+    replay = write_replay([
+        {"tool_calls": [{"name": "hydrophobic_fraction", "arguments": {"sequence": "MKVLAW"}}]},
+        {"text": "Five of six residues are hydrophobic."},
+    ])
+    nb, path = run_cells([
+        "%load_ext kenkyu",
+        f"%kenkyu provider replay {replay}",
+        NOTEBOOK_TOOL,
+        "%kenkyu tools",
+        "%ask how hydrophobic is MKVLAW?",
+    ], tmp_path)
+    assert "`hydrophobic_fraction`" in text_of(nb.cells[3])
+    record = next(o["data"][RECORD_MIME] for o in nb.cells[4].outputs if RECORD_MIME in o.get("data", {}))
+    code = [c for c in record["cells"] if c["cell_type"] == "code"][0]
+    assert code["source"] == "hydrophobic_fraction_result = hydrophobic_fraction(sequence='MKVLAW')\nhydrophobic_fraction_result"
+    assert "0.833" in text_of(nb.cells[4])  # M, V, L, A, W of six; the trailing "?" did not become %pinfo
+    report = nbformat.read(export_report(path, tmp_path / "report.ipynb").ipynb, as_version=4)
+    assert any(c.source == code["source"] and "0.833" in text_of(c) for c in report.cells)

@@ -12,6 +12,7 @@ TOOL_MODULES = (
     "kenkyu.tools.analysis",
     "kenkyu.tools.viz",
     "kenkyu.tools.ensembles",
+    "kenkyu.tools.structure",
 )
 
 _SUBMODULES = {name.rsplit(".", 1)[-1] for name in TOOL_MODULES}
