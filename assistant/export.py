@@ -52,8 +52,19 @@ class ReportExecutionError(RuntimeError):
     """The report did not re-run cleanly; the partially executed report is still written for inspection."""
 
 
+class ReportInputError(ValueError):
+    """The file to export is not a notebook kenkyu can read."""
+
+
+class ReportExistsError(FileExistsError):
+    """An earlier report (with the files its re-run made) is in the way."""
+
+
+REPORT_MARK = ".kenkyu-report"  # marks a folder kenkyu made for a report, so overwrite may clear it
+
+
 def export_report(notebook, output=None, *, execute: bool = True, html: bool = True, timeout: int = 1800,
-                  kernel_name: str | None = None, title: str | None = None) -> ReportPaths:
+                  kernel_name: str | None = None, title: str | None = None, overwrite: bool = False) -> ReportPaths:
     """Write a clean, executable report notebook from a notebook that used kenkyu.
 
     Parameters
@@ -61,19 +72,30 @@ def export_report(notebook, output=None, *, execute: bool = True, html: bool = T
     notebook
         Path of the source notebook (saved, with the outputs of its ``%%ask`` cells).
     output
-        Where to write the report; defaults to ``<name>.report.ipynb`` beside the source.
+        Where to write the report; defaults to ``<name>_report/<name>.report.ipynb`` beside the source:
+        a folder of its own, so that re-running the steps (simulations write run folders) does not
+        collide with the files the original session made.
     execute
         Re-run the report in a fresh kernel (no LLM configured) so its outputs are its own.
     html
         Also write an HTML rendering next to the .ipynb.
+    overwrite
+        Replace an earlier report in the default folder (and the files its re-run made).
     """
     import nbformat
 
     source_path = Path(notebook)
     if not source_path.exists():
         raise FileNotFoundError(f"no notebook at {source_path}; save the notebook first, then export it")
-    source = nbformat.read(source_path, as_version=4)
-    out_path = Path(output) if output else source_path.with_name(f"{source_path.stem}.report.ipynb")
+    try:
+        source = nbformat.read(source_path, as_version=4)
+    except Exception as exc:
+        raise ReportInputError(f"{source_path} is not a Jupyter notebook kenkyu can read ({type(exc).__name__}: {exc})") from None
+    if output:
+        out_path = Path(output)
+    else:
+        out_path = source_path.parent / f"{source_path.stem}_report" / f"{source_path.stem}.report.ipynb"
+        _claim_report_folder(out_path.parent, overwrite)
     report = build_report(source, title or f"Report: {source_path.stem}", source_path.name)
     nbformat.validate(report)
 
@@ -97,11 +119,28 @@ def export_report(notebook, output=None, *, execute: bool = True, html: bool = T
     return ReportPaths(out_path, html_path, executed)
 
 
+def _claim_report_folder(folder: Path, overwrite: bool) -> None:
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / REPORT_MARK).exists():
+            raise ReportExistsError(f"{folder} exists and was not made by kenkyu; choose another output with -o")
+        if not overwrite:
+            raise ReportExistsError(
+                f"{folder} already holds a report and the files its re-run made; "
+                "pass overwrite=True (kenkyu report --overwrite) to replace it, or -o to write elsewhere"
+            )
+        import shutil
+
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / REPORT_MARK).write_text("made by kenkyu export_report; `--overwrite` may delete this folder\n")
+
+
 def build_report(source, title: str, source_name: str = "notebook"):
     import nbformat.v4 as v4
 
     records = []
     body = []
+    first_step = None  # where the parameters cell goes: after the setup cells, before the first step
     for cell in source.cells:
         if cell.cell_type == "code" and _ASK.match(cell.source):
             record = _record_of(cell)
@@ -109,6 +148,8 @@ def build_report(source, title: str, source_name: str = "notebook"):
                 body.append(v4.new_markdown_cell(f"*Unanswered question (never run):*\n\n> {_question(cell.source)}"))
                 continue
             records.append(record)
+            if first_step is None:
+                first_step = len(body)
             body.extend(_cells_from_record(record))
         elif cell.cell_type == "code":
             kept = "\n".join(line for line in cell.source.splitlines() if not _KENKYU_LINE.match(line)).strip()
@@ -128,14 +169,19 @@ def build_report(source, title: str, source_name: str = "notebook"):
     parameters = {}
     for record in records:
         parameters.update(record.get("variables", {}))
-    param_source = "# Parameters (papermill can override these)\n" + "\n".join(
+    for cell in body:
+        if cell.cell_type == "code" and "kenkyu" in cell.metadata:
+            cell.source = _use_parameters(cell.source, parameters)
+    param_source = "# Parameters: papermill (or you) can change these; the steps below use them.\n" + "\n".join(
         f"{name} = {python_literal(value)}" for name, value in parameters.items()
     )
     param_cell = v4.new_code_cell(param_source.strip(), metadata={"tags": ["parameters"]})
     provenance = _provenance(records, body, exported)
-    cells = [intro, param_cell, *body, v4.new_markdown_cell(_provenance_markdown(provenance))]
+    at = first_step if first_step is not None else 0
+    cells = [intro, *body[:at], param_cell, *body[at:], v4.new_markdown_cell(_provenance_markdown(provenance))]
     report = v4.new_notebook(cells=cells, metadata=dict(source.metadata))
     report.metadata.pop("kenkyu", None)
+    report.metadata["title"] = title
     report.metadata["kenkyu"] = {"report": True, "provenance": provenance}
     import nbformat
 
@@ -155,17 +201,39 @@ def _question(source: str) -> str:
 
 
 def _cells_from_record(record: dict) -> list:
+    """The question, the narrative and the steps that worked. A failed step is named in a note, not
+    copied: the report must re-run, and the model usually retried it with better arguments."""
     import nbformat.v4 as v4
 
     cells = [v4.new_markdown_cell("**Question.** " + record["prompt"].replace("\n", "\n> "))]
     for item in record["cells"]:
         if item["cell_type"] == "markdown":
             cells.append(v4.new_markdown_cell(item["source"], metadata=item.get("metadata", {})))
-        else:
-            cell = v4.new_code_cell(item["source"], metadata=item.get("metadata", {}))
-            cell.outputs = [nbformat_output(o) for o in item.get("outputs", [])]
-            cells.append(cell)
+            continue
+        errors = [o for o in item.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:
+            tool = item.get("metadata", {}).get("kenkyu", {}).get("tool", "a tool")
+            cells.append(v4.new_markdown_cell(
+                f"*A step that failed was left out:* `{tool}` — {errors[0]['ename']}: {errors[0]['evalue'][:300]}"))
+            continue
+        cell = v4.new_code_cell(item["source"], metadata=item.get("metadata", {}))
+        cell.outputs = [nbformat_output(o) for o in item.get("outputs", [])]
+        cells.append(cell)
+    if not any(c.cell_type == "code" for c in cells):
+        reason = record.get("done", {}).get("reason", "no result")
+        cells.append(v4.new_markdown_cell(f"*No step was run for this question ({reason}).*"))
     return cells
+
+
+def _use_parameters(source: str, parameters: dict) -> str:
+    """``structure='/data/x.pdb'`` becomes ``structure=structure`` when ``structure`` is a string
+    parameter with that value, so changing the parameters cell changes what the steps compute."""
+    for name, value in parameters.items():
+        if not isinstance(value, str) or len(value) < 3:
+            continue  # numbers coincide too easily (ps=10.0 is not "n = 10")
+        literal = python_literal(value)
+        source = re.sub(rf"(?<=[(,\s])(\w+)={re.escape(literal)}(?=[,)\n])", rf"\1={name}", source)
+    return source
 
 
 def nbformat_output(output: dict):
@@ -197,7 +265,8 @@ def _provenance(records: list[dict], body: list, exported: str) -> dict:
         "exported": exported,
         "platform": platform.platform(),
         "versions": versions,
-        "models": sorted({f"{r.get('provider')} ({r.get('model')})" for r in records}),
+        "models": sorted({f"{r.get('provider')} ({r.get('model')})" for r in records
+                          if any(c["cell_type"] == "code" for c in r["cells"])}),
         "asks": [{"prompt": r["prompt"][:200], "started": r.get("started"), "finished": r.get("finished")} for r in records],
         "seeds": seeds,
     }
@@ -238,4 +307,8 @@ def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as handle:
         handle.write(text)
+    # Temporary files are private (0600); a report is an ordinary file, readable as the umask allows.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(handle.name, 0o666 & ~umask)
     os.replace(handle.name, path)

@@ -15,7 +15,7 @@ import shlex
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 
-from kenkyu.assistant.session import RECORD_MIME, get_session, interpolate
+from kenkyu.assistant.session import RECORD_MIME, UnknownVariable, get_session, interpolate
 
 
 @magics_class
@@ -32,7 +32,11 @@ class KenkyuMagics(Magics):
             print("Usage: %ask <question>   or   %%ask followed by the question in the cell body")
             return
         session = get_session(self.shell)
-        prompt, variables = interpolate(text.strip(), session.namespace)
+        try:
+            prompt, variables = interpolate(text.strip(), session.namespace)
+        except UnknownVariable as exc:
+            print(f"kenkyu: {exc}")
+            return
         self._run(session, prompt, variables)
 
     def _run(self, session, prompt, variables):
@@ -101,6 +105,9 @@ class KenkyuMagics(Magics):
             if not args.file:
                 print("usage: %kenkyu provider replay FILE")
                 return
+            if not os.path.isfile(args.file):
+                print(f"no replay file at {args.file}: check the path (record one with %kenkyu record FILE)")
+                return
             changes["replay_file"] = os.path.abspath(args.file)
         try:
             session.configure_provider(**changes)
@@ -114,6 +121,11 @@ class KenkyuMagics(Magics):
         print(f"approval: {args.mode}")
 
     def _cmd_budget(self, session, args):
+        given = {"steps": args.steps, "tokens": args.tokens, "seconds": args.seconds}
+        bad = [f"--{k} {v}" for k, v in given.items() if v is not None and v <= 0]
+        if bad:
+            print(f"budgets must be positive: {', '.join(bad)}")
+            return
         session.configure(max_steps=args.steps, max_tokens=args.tokens, max_seconds=args.seconds)
         self._cmd_status(session, args)
 
@@ -131,6 +143,8 @@ class KenkyuMagics(Magics):
         display({"text/markdown": table, "text/plain": table}, raw=True)
 
     def _cmd_history(self, session, args):
+        if not session.history:
+            print("(no conversation yet)")
         for m in session.history:
             if m.role == "tool":
                 print(f"[tool {m.name}] {m.content[:300]}")
@@ -149,13 +163,21 @@ class KenkyuMagics(Magics):
         self.shell.set_next_input(record_as_code(session.records[-1]), replace=False)
 
     def _cmd_export(self, session, args):
-        from kenkyu.assistant.export import export_report
+        from kenkyu.assistant.export import ReportExecutionError, ReportExistsError, ReportInputError, export_report
 
         notebook = args.notebook or os.environ.get("JPY_SESSION_NAME")
-        if not notebook or not os.path.exists(notebook):
+        if not notebook:
             print("Which notebook? Save it, then run `%kenkyu export path/to/notebook.ipynb`.")
             return
-        result = export_report(notebook, args.output, execute=not args.no_execute, html=not args.no_html)
+        if not os.path.exists(notebook):
+            print(f"No notebook at {notebook}: save it first, or check the path.")
+            return
+        try:
+            result = export_report(notebook, args.output, execute=not args.no_execute, html=not args.no_html,
+                                   overwrite=args.overwrite)
+        except (ReportExecutionError, ReportExistsError, ReportInputError) as exc:
+            print(f"kenkyu export: {exc}")
+            return
         print(result)
 
     def _cmd_reset(self, session, args):
@@ -195,6 +217,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output")
     p.add_argument("--no-execute", action="store_true")
     p.add_argument("--no-html", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier report in the default folder")
     sub.add_parser("reset", help="forget the conversation")
     p = sub.add_parser("record", help="record the model's turns to a replay file")
     p.add_argument("file")

@@ -150,13 +150,18 @@ class InPlaceRunner:
             flush_figures()
 
     def _show_traceback(self, exc, execution: Execution):
+        """Show the error in one line (the tool's message says what to do); ``%tb`` shows all of it."""
         etype, evalue, tb = type(exc), exc, exc.__traceback__
+        sys.last_type, sys.last_value, sys.last_traceback = etype, evalue, tb
         if self.shell is not None:
             stb = self.shell.InteractiveTB.structured_traceback(etype, evalue, tb)
-            self.shell._showtraceback(etype, evalue, stb)
+            line = f"{etype.__name__}: {evalue}"
+            self.shell.display_pub.publish(
+                {"text/plain": f"{line}\n(full traceback: %tb)",
+                 "text/markdown": f"**{etype.__name__}:** {evalue}\n\n<sub>full traceback: `%tb`</sub>"}, {})
         else:
             stb = traceback.format_exception(etype, evalue, tb)
-            sys.stderr.write("".join(stb))
+            sys.stderr.write(stb[-1])
         execution.outputs.append(
             {"output_type": "error", "ename": etype.__name__, "evalue": str(evalue), "traceback": list(stb)}
         )

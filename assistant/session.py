@@ -199,11 +199,23 @@ def records_in_notebook(path) -> list[dict]:
             for output in cell.get("outputs", []) if RECORD_MIME in output.get("data", {})]
 
 
+class UnknownVariable(NameError):
+    """``{name}`` in a question names no kernel variable."""
+
+
 def interpolate(template: str, namespace: dict) -> tuple[str, dict]:
-    """Expand ``{name}`` from the kernel's variables; leave unknown names and other braces alone.
+    """Expand ``{name}`` from the kernel's variables (``{{`` and ``}}`` are literal braces).
 
     Returns the text and the variables used (the simple ones become the report's parameters).
+    A ``{name}`` that is a plain identifier but not defined raises :class:`UnknownVariable`: asking
+    with the placeholder left in would send the model a question about nothing.
     """
+    missing = [f for _, f, _, _ in _safe_parse(template) if f and f.isidentifier() and f not in namespace]
+    if missing:
+        raise UnknownVariable(
+            f"no kernel variable named {', '.join(repr(m) for m in dict.fromkeys(missing))}: define it first, "
+            "or write {{ and }} for literal braces"
+        )
     used: dict = {}
 
     class Lookup(dict):

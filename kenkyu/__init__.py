@@ -29,9 +29,14 @@ def export_report(*args, **kwargs):
 
 
 def __getattr__(name):
-    # `@kenkyu.tool` lets scientists register their own functions without importing the agent up front.
+    # `@kenkyu.tool` lets scientists register their own functions without importing the agent up front;
+    # `kenkyu.tools.md...` works after a plain `import kenkyu`, importing the subpackage on first touch.
     if name == "tool":
         from kenkyu.assistant.registry import tool
 
         return tool
+    if name in ("assistant", "tools", "kernels_md"):
+        import importlib
+
+        return importlib.import_module(f"kenkyu.{name}")
     raise AttributeError(f"module 'kenkyu' has no attribute {name!r}")

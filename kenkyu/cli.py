@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-execute", action="store_true", help="do not re-run the report in a fresh kernel")
     report.add_argument("--no-html", action="store_true", help="skip the HTML rendering")
     report.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell when re-running")
+    report.add_argument("--overwrite", action="store_true", help="replace an earlier report in the default folder")
     report.set_defaults(handler=_run_report)
 
     for module_name in _PLUGIN_MODULES:
@@ -47,17 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_demo(args) -> int:
     from kenkyu.demo import run_demo
 
-    run_demo(args.out, provider=args.provider, replay=args.replay)
+    try:
+        run_demo(args.out, provider=args.provider, replay=args.replay)
+    except FileExistsError as exc:
+        print(f"kenkyu demo: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
 def _run_report(args) -> int:
-    from kenkyu.assistant.export import ReportExecutionError, export_report
+    from kenkyu.assistant.export import ReportExecutionError, ReportExistsError, ReportInputError, export_report
 
     try:
         paths = export_report(args.notebook, args.output, execute=not args.no_execute, html=not args.no_html,
-                              timeout=args.timeout)
-    except (FileNotFoundError, ReportExecutionError) as exc:
+                              timeout=args.timeout, overwrite=args.overwrite)
+    except (FileNotFoundError, ReportExecutionError, ReportExistsError, ReportInputError) as exc:
         print(f"kenkyu report: {exc}", file=sys.stderr)
         return 1
     print(paths)

@@ -57,6 +57,22 @@ def build_demo_notebook(provider: str = "local", replay: str | None = None):
     return nb
 
 
+DEMO_MARK = ".kenkyu-demo"
+
+
+def _fresh_demo_folder(out: Path) -> None:
+    """Each demo starts clean (its simulations would otherwise meet their own earlier run folders);
+    only a folder an earlier demo made is ever cleared."""
+    if out.exists() and any(out.iterdir()):
+        if not (out / DEMO_MARK).exists():
+            raise FileExistsError(f"{out} exists and is not a kenkyu demo folder; choose another with --out")
+        import shutil
+
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / DEMO_MARK).write_text("made by `kenkyu demo`; the next demo run replaces this folder\n")
+
+
 def run_demo(out: str | os.PathLike = "demo_out", provider: str = "local", replay: str | None = None,
              timeout: int = 1800):
     """Build, run and export the demo; print where everything is. Returns the report paths."""
@@ -66,7 +82,7 @@ def run_demo(out: str | os.PathLike = "demo_out", provider: str = "local", repla
     from kenkyu.assistant.export import _write_atomically, export_report
 
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    _fresh_demo_folder(out)
     notebook_path = out / "demo.ipynb"
     nb = build_demo_notebook(provider, replay)
     total = len(nb.cells)

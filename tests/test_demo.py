@@ -47,3 +47,19 @@ def test_demo_runs_offline_and_its_report_reproduces_the_numbers(tmp_path):
     for tool in ("analysis_rmsd", "analysis_radius_of_gyration", "analysis_rmsf"):
         assert rerun[tool] == recorded[tool], tool
     assert "production: 10 frames = 10 ps" in next(c for c in records[0]["messages"] if c["role"] == "tool")["content"]
+
+
+def test_a_second_demo_starts_clean_but_never_clears_a_foreign_folder(tmp_path):
+    from kenkyu.demo import DEMO_MARK, _fresh_demo_folder
+
+    earlier = tmp_path / "demo"
+    _fresh_demo_folder(earlier)
+    (earlier / "md_runs").mkdir()
+    _fresh_demo_folder(earlier)
+    assert sorted(p.name for p in earlier.iterdir()) == [DEMO_MARK]
+    foreign = tmp_path / "my_results"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    with pytest.raises(FileExistsError, match="not a kenkyu demo folder"):
+        _fresh_demo_folder(foreign)
+    assert (foreign / "thesis.tex").read_text() == "precious"

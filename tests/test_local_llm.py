@@ -70,3 +70,21 @@ def test_a_chained_request_runs_step_by_step_through_the_loop(provider):
     assert sorted(v for k, v in namespace.items() if k.startswith("square")) == [9.0, 144.0]
     assert events[-1].reason == "finished"
     assert "144.0" in "".join(e.text for e in events if isinstance(e, ev.Token))
+
+
+def test_later_steps_reuse_the_folder_named_earlier(provider):
+    tools = list(ToolRegistry.from_modules(["kenkyu.tools.analysis"]))
+    history = [Message("user", "Compute the RMSF of runs/x, then the radius of gyration")]
+    first = [c.call for c in provider.stream(history, tools) if isinstance(c, ToolCallDone)][0]
+    assert (first.name, first.arguments) == ("analysis_rmsf", {"trajectory": "runs/x"})
+    history += [Message("assistant", "", [first]), Message("tool", "RMSF table", tool_call_id=first.id, name=first.name)]
+    second = [c.call for c in provider.stream(history, tools) if isinstance(c, ToolCallDone)][0]
+    assert (second.name, second.arguments) == ("analysis_radius_of_gyration", {"trajectory": "runs/x"})
+
+
+def test_missing_inputs_are_not_invented(provider):
+    tools = list(ToolRegistry.from_modules(["kenkyu.tools.analysis"]))
+    out = list(provider.stream([Message("user", "Is this protein stable?")], tools))
+    assert not [c for c in out if isinstance(c, ToolCallDone)]
+    text = "".join(c.text for c in out if hasattr(c, "text"))
+    assert "could not match this request" in text and "%kenkyu provider" in text

@@ -3,6 +3,7 @@
 import json
 
 import nbformat
+import pytest
 from notebooks import TESTS, run_cells, text_of
 
 from kenkyu.assistant.export import export_report
@@ -54,7 +55,11 @@ def test_report_drops_the_llm_and_reexecutes_with_the_same_numbers(tmp_path, wri
     nbformat.validate(report)
     sources = "\n".join(c.source for c in report.cells)
     assert "%%ask" not in sources and "%kenkyu" not in sources and "load_ext" not in sources
-    assert report.cells[1].metadata["tags"] == ["parameters"] and "n = 3" in report.cells[1].source
+    tagged = [i for i, c in enumerate(report.cells) if "parameters" in c.metadata.get("tags", [])]
+    setup = next(i for i, c in enumerate(report.cells) if c.source == "n = 3")
+    first_step = next(i for i, c in enumerate(report.cells) if "kenkyu" in c.metadata)
+    # papermill's injected values land after the setup cells and before the steps that use them
+    assert len(tagged) == 1 and setup < tagged[0] < first_step and "n = 3" in report.cells[tagged[0]].source
     code = [c for c in report.cells if c.cell_type == "code" and "kenkyu" in c.metadata]
     assert [c.source.splitlines()[-2] for c in code] == [
         "square = toolbox.square(x=3.0)", "write_note = toolbox.write_note(path='note.txt', text='9')"]
@@ -81,12 +86,12 @@ def test_tools_needing_approval_are_declined_where_the_front_end_cannot_ask(tmp_
 def test_errors_are_shown_not_raised(tmp_path):
     nb, _ = run_cells([
         "%load_ext kenkyu",
-        "%kenkyu provider replay does-not-exist.json",
+        "%kenkyu provider openai",
         "%ask anything",
         "print('kernel alive')",
-    ], tmp_path)
+    ], tmp_path, env={"OPENAI_API_KEY": ""})
     out = text_of(nb.cells[2])
-    assert "does not exist" in out and "What to do" in json.dumps(nb.cells[2].outputs)
+    assert "OPENAI_API_KEY is not set" in out and "What to do" in json.dumps(nb.cells[2].outputs)
     assert text_of(nb.cells[3]).strip() == "kernel alive"
 
 
@@ -161,3 +166,50 @@ def test_tools_defined_in_the_notebook_are_callable_and_reported(tmp_path, write
     assert "0.833" in text_of(nb.cells[4])  # M, V, L, A, W of six; the trailing "?" did not become %pinfo
     report = nbformat.read(export_report(path, tmp_path / "report.ipynb").ipynb, as_version=4)
     assert any(c.source == code["source"] and "0.833" in text_of(c) for c in report.cells)
+
+
+def test_report_leaves_out_failed_steps_and_keeps_its_own_folder(tmp_path, write_replay, monkeypatch):
+    from kenkyu.assistant.export import ReportExistsError, ReportInputError
+
+    monkeypatch.setenv("PYTHONPATH", str(TESTS))
+    replay = write_replay([
+        {"tool_calls": [{"name": "toolbox_explode", "arguments": {"reason": "bad input file"}}]},
+        {"text": "Retrying differently.", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 5}}]},
+        {"text": "25."},
+    ])
+    nb, path = run_cells([
+        "%load_ext kenkyu",
+        f"%kenkyu provider replay {replay}\n%kenkyu tools add toolbox",
+        "%ask square 5",
+    ], tmp_path, name="session.ipynb")
+    shown = text_of(nb.cells[2])
+    assert "RuntimeError: bad input file" in shown and "Traceback" not in shown  # one line, not 40
+    paths = export_report(path)
+    assert paths.ipynb == tmp_path / "session_report" / "session.report.ipynb" and paths.executed
+    report = nbformat.read(paths.ipynb, as_version=4)
+    sources = [c.source for c in report.cells]
+    assert not any("toolbox.explode" in s for s in sources)
+    assert any("A step that failed was left out:* `toolbox_explode` — RuntimeError: bad input file" in s for s in sources)
+    assert any(s.endswith("square = toolbox.square(x=5.0)\nsquare") for s in sources)
+    with pytest.raises(ReportExistsError, match="already holds a report"):
+        export_report(path)
+    assert export_report(path, overwrite=True).executed
+    (tmp_path / "not_a_notebook.ipynb").write_text("[1, 2]")
+    with pytest.raises(ReportInputError, match="not a Jupyter notebook"):
+        export_report(tmp_path / "not_a_notebook.ipynb")
+
+
+def test_undefined_variables_and_bad_settings_are_named(tmp_path):
+    nb, _ = run_cells([
+        "%load_ext kenkyu",
+        "%ask RMSD of {run_dir}",
+        "%kenkyu budget --steps -3",
+        "%kenkyu provider replay missing.json",
+        "%kenkyu export missing.ipynb",
+        "%kenkyu history",
+    ], tmp_path)
+    assert "no kernel variable named 'run_dir'" in text_of(nb.cells[1])
+    assert "budgets must be positive: --steps -3" in text_of(nb.cells[2])
+    assert "no replay file at missing.json" in text_of(nb.cells[3])
+    assert "No notebook at missing.ipynb" in text_of(nb.cells[4])
+    assert "(no conversation yet)" in text_of(nb.cells[5])

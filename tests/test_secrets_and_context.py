@@ -1,8 +1,9 @@
 import numpy as np
+import pytest
 
 from kenkyu.assistant.context import kernel_variables, render_context
 from kenkyu.assistant.secrets import REDACTED, redact, redact_obj
-from kenkyu.assistant.session import AssistantSession, interpolate
+from kenkyu.assistant.session import AssistantSession, UnknownVariable, interpolate
 
 
 def test_redaction_blanks_env_secrets_and_key_shapes():
@@ -36,7 +37,12 @@ def test_kernel_variables_are_described_and_capped():
 
 
 def test_interpolation_uses_kernel_variables_and_leaves_the_rest():
-    text, used = interpolate("fold {seq} with {missing} and {{braces}} and {obj.x}", {"seq": "MKV", "obj": type("O", (), {"x": 5})})
-    assert text == "fold MKV with {missing} and {braces} and 5"
+    text, used = interpolate("fold {seq} with {{braces}} and {obj.x}", {"seq": "MKV", "obj": type("O", (), {"x": 5})})
+    assert text == "fold MKV with {braces} and 5"
     assert used == {"seq": "MKV"}
     assert interpolate("a JSON {\"k\": 1}", {})[0] == "a JSON {\"k\": 1}"
+
+
+def test_an_undefined_variable_is_named_not_sent_to_the_model():
+    with pytest.raises(UnknownVariable, match="no kernel variable named 'run_dir'"):
+        interpolate("RMSD of {run_dir}", {"structure": "x.pdb"})

@@ -440,6 +440,12 @@ def run(
     _check_parameters(params)
     directory = Path(out) if out is not None else Path("md_runs") / f"{_structure_name(structure)}_{solvent}"
     existing = directory / RUN_JSON
+    # A run that failed while preparing (a bad path, an unknown residue) computed nothing: fixing the
+    # input and calling again should just work, without overwrite=True.
+    nothing_computed = existing.exists() and files.read_json(existing).get("status") == "preparing" and not (
+        directory / CHECKPOINT).exists()
+    if nothing_computed:
+        _remove_run(directory)
     if existing.exists() and not overwrite:
         if not resume:
             raise RunExistsError(

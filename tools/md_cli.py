@@ -45,6 +45,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--platform", choices=("CUDA", "OpenCL", "CPU", "Reference"), help="default: CUDA, OpenCL, CPU"
     )
     run.add_argument("--seed", type=int)
+    run.add_argument("--reproducible", action="store_true",
+                     help="same seed, same numbers: CPU platform with one thread (slower)")
+    run.add_argument("--backend", choices=("openmm", "dataflow"), default="openmm",
+                     help="force backend: OpenMM's own, or kenkyu's dataflow backend (kenkyu.kernels_md)")
     run.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
     run.set_defaults(func=run_command)
     return md_parser
@@ -75,6 +79,8 @@ def run_command(args: argparse.Namespace) -> int:
             trajectory_format=args.trajectory_format,
             platform=args.platform,
             seed=args.seed,
+            reproducible=args.reproducible,
+            backend=args.backend,
             progress=args.progress,
         )
     except md.RunInterrupted as exc:

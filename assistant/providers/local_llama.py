@@ -27,7 +27,7 @@ from kenkyu.assistant.providers.base import (
     ToolCallDone,
     Usage,
 )
-from kenkyu.assistant.routing import ToolRouter, constrained_arguments_schema, split_steps
+from kenkyu.assistant.routing import ToolRouter, constrained_arguments_schema, fillable, path_tokens, split_steps
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 FETCH_HINT = (
@@ -82,7 +82,10 @@ def _load_llama(path: str, n_ctx: int):
             ) from exc
         if not _LOADED:
             atexit.register(_close_all)
-        _LOADED[key] = Llama(model_path=path, n_ctx=n_ctx, n_threads=max(1, os.cpu_count() or 1), verbose=False, seed=0)
+        # One core fewer than the machine has: llama.cpp's threads spin, and on a loaded 2-core machine
+        # oversubscribing them made each call 10x slower.
+        threads = max(1, (os.cpu_count() or 2) - 1)
+        _LOADED[key] = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, verbose=False, seed=0)
     return _LOADED[key]
 
 
@@ -128,22 +131,33 @@ class LocalLlamaProvider(Provider):
         failed = [m for m in since if m.role == "tool" and m.content.startswith("ERROR")]
         steps = split_steps(request)
         if tools and not failed and done_steps < len(steps):
-            call = self.choose_call(steps[done_steps], tools, call_id=f"local_{last_user}_{done_steps}")
+            step = steps[done_steps]
+            # "RMSF of runs/a, then the radius of gyration": the later step means the same folder.
+            earlier_paths = [p for p in path_tokens(request) if p not in step]
+            call = self.choose_call(step, tools, call_id=f"local_{last_user}_{done_steps}", fallback_paths=earlier_paths)
             if call is not None:
-                yield TextDelta(f"Step {done_steps + 1}: {steps[done_steps]}.\n")
+                yield TextDelta(f"Step {done_steps + 1}: {step.rstrip('.?!')}.\n")
                 yield ToolCallDone(call)
                 yield self.last_usage
+                return
+            if not done_steps:
+                yield TextDelta(_no_tool_message(step, tools))
                 return
         if done_steps:
             yield from _report_results(since)
             return
-        yield from self._chat(messages)
+        yield TextDelta(_no_tool_message(request, tools))
 
-    def choose_call(self, step: str, tools: Sequence, call_id: str = "local") -> ToolCall | None:
-        """Route one step to a tool call, or None when no tool fits it."""
+    def choose_call(self, step: str, tools: Sequence, call_id: str = "local",
+                    fallback_paths: Sequence[str] = ()) -> ToolCall | None:
+        """Route one step to a tool call, or None when no tool fits it or its inputs are missing."""
         if self.router is None:
             self.router = ToolRouter()
         ranked = [r for r in self.router.rank(step, list(tools)) if r.score >= self.min_score]
+        if ranked and not fillable(ranked[0].tool, step) and fallback_paths:
+            step = f"{step} ({' '.join(fallback_paths)})"
+        # Never let the model invent a file name or a sequence the request does not contain.
+        ranked = [r for r in ranked if fillable(r.tool, step)]
         if not ranked:
             return None
         candidates = [r.tool for r in ranked[: (1 if self.selection == "router" else self.top_k)]]
@@ -177,17 +191,17 @@ class LocalLlamaProvider(Provider):
             # The grammar makes this rare (a reply cut off by max_tokens); the loop shows it to the user.
             raise MalformedReply(f"the embedded model's tool call did not parse ({exc}): {text[:200]!r}") from exc
 
-    def _chat(self, messages: Sequence[Message]) -> Iterator[Chunk]:
-        wire = [{"role": m.role if m.role != "tool" else "user", "content": m.content} for m in messages]
-        produced = 0
-        for chunk in self.llama.create_chat_completion(
-            messages=wire[-6:], temperature=0.2, max_tokens=self.config.max_output_tokens // 4, stream=True
-        ):
-            piece = chunk["choices"][0]["delta"].get("content")
-            if piece:
-                produced += 1
-                yield TextDelta(piece)
-        yield Usage(0, produced)
+
+
+def _no_tool_message(request: str, tools: Sequence) -> str:
+    """What the embedded model says when no tool fits: an honest pointer, not 135M-parameter prose."""
+    names = ", ".join(f"`{t.name}`" for t in list(tools)[:12])
+    return (
+        "The embedded offline model could not match this request to a tool with the inputs it needs. "
+        "It works best with one concrete step at a time that names its file, folder or sequence, e.g. "
+        "*Compute the RMSD of md_runs/villin*. Tools: " + names + ". For open questions, use a stronger "
+        "model: `%kenkyu provider openai --model ...` or `%kenkyu provider anthropic`.\n"
+    )
 
 
 def _report_results(since: Sequence[Message], lines_per_result: int = 4) -> Iterator[Chunk]:
