@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Iterator, Sequence
 
 from kenkyu.assistant.messages import Message, ToolCall
@@ -11,10 +10,10 @@ from kenkyu.assistant.providers.base import (
     MalformedReply,
     Provider,
     ProviderError,
-    ProviderUnavailable,
     TextDelta,
     ToolCallDone,
     Usage,
+    sdk_client,
     sdk_errors,
 )
 
@@ -24,19 +23,7 @@ class AnthropicProvider(Provider):
         super().__init__(config)
         import anthropic
 
-        key_env = config.api_key_env or "ANTHROPIC_API_KEY"
-        key = os.environ.get(key_env)
-        if not key and not config.base_url:
-            raise ProviderUnavailable(
-                f"no Anthropic API key: the environment variable {key_env} is not set",
-                fix=f"export {key_env}=... before starting Jupyter",
-            )
-        self._client = anthropic.Anthropic(
-            api_key=key or "not-needed",
-            base_url=config.base_url,
-            timeout=config.timeout_s,
-            max_retries=config.max_retries,
-        )
+        self._client = sdk_client(anthropic.Anthropic, config, "ANTHROPIC_API_KEY", "Anthropic")
 
     def stream(self, messages: Sequence[Message], tools: Sequence) -> Iterator[Chunk]:
         import anthropic

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import json
+import os
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -67,6 +68,22 @@ class Provider(abc.ABC):
 
         Raise :class:`ProviderError` (or a subclass) for anything the user should hear about.
         """
+
+
+def sdk_client(sdk_class, config: ProviderConfig, default_key_env: str, vendor: str, fix: str = ""):
+    """An official SDK client, its key read from the environment now and never stored in the config.
+
+    A local server (``base_url``) may need no key; the SDKs insist on one, so a placeholder is passed.
+    """
+    key_env = config.api_key_env or default_key_env
+    key = os.environ.get(key_env)
+    if not key and not config.base_url:
+        raise ProviderUnavailable(
+            f"no {vendor} API key: the environment variable {key_env} is not set",
+            fix=fix or f"export {key_env}=... before starting Jupyter",
+        )
+    return sdk_class(api_key=key or "not-needed", base_url=config.base_url, timeout=config.timeout_s,
+                     max_retries=config.max_retries)
 
 
 @contextlib.contextmanager

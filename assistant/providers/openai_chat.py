@@ -7,7 +7,6 @@ set ``base_url`` and, if the server needs none, leave the key unset.
 from __future__ import annotations
 
 import json
-import os
 from typing import Iterator, Sequence
 
 from kenkyu.assistant.messages import Message, ToolCall
@@ -15,10 +14,10 @@ from kenkyu.assistant.providers.base import (
     Chunk,
     MalformedReply,
     Provider,
-    ProviderUnavailable,
     TextDelta,
     ToolCallDone,
     Usage,
+    sdk_client,
     sdk_errors,
 )
 
@@ -28,20 +27,10 @@ class OpenAIChatProvider(Provider):
         super().__init__(config)
         import openai
 
-        key_env = config.api_key_env or "OPENAI_API_KEY"
-        key = os.environ.get(key_env)
-        if not key and not config.base_url:
-            raise ProviderUnavailable(
-                f"no OpenAI API key: the environment variable {key_env} is not set",
-                fix=f"export {key_env}=... before starting Jupyter, or point at a local server with "
-                "%kenkyu provider openai --base-url http://localhost:8000/v1",
-            )
-        # Local OpenAI-compatible servers accept any key; the SDK insists on one being present.
-        self._client = openai.OpenAI(
-            api_key=key or "not-needed",
-            base_url=config.base_url,
-            timeout=config.timeout_s,
-            max_retries=config.max_retries,
+        self._client = sdk_client(
+            openai.OpenAI, config, "OPENAI_API_KEY", "OpenAI",
+            fix=f"export {config.api_key_env or 'OPENAI_API_KEY'}=... before starting Jupyter, or point at a local "
+            "server with %kenkyu provider openai --base-url http://localhost:8000/v1",
         )
 
     def stream(self, messages: Sequence[Message], tools: Sequence) -> Iterator[Chunk]:
