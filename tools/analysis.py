@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 from kenkyu.assistant.registry import tool
+from kenkyu.tools._quiet import native_stdout_silenced
 
 __all__ = [
     "AnalysisTable",
@@ -105,11 +106,12 @@ def load_trajectory(trajectory, topology=None):
                 f"{os.path.basename(path)} holds coordinates only: pass topology= (a PDB of the same atoms)"
             )
         top = topology.topology if isinstance(topology, mdtraj.Trajectory) else topology
-        return (
-            mdtraj.load(path, top=os.fspath(top) if isinstance(top, os.PathLike) else top)
-            if top is not None
-            else mdtraj.load(path)
-        )
+        with native_stdout_silenced():  # the DCD reader's "dcdplugin)" chatter
+            return (
+                mdtraj.load(path, top=os.fspath(top) if isinstance(top, os.PathLike) else top)
+                if top is not None
+                else mdtraj.load(path)
+            )
     raise TypeError(
         f"cannot analyse a {type(trajectory).__name__}: pass a path, an MDRun or an mdtraj.Trajectory"
     )

@@ -43,6 +43,7 @@ from kenkyu.tools._md_errors import (
     StructureError,
     UnknownResidueError,
 )
+from kenkyu.tools._quiet import native_stdout_silenced
 
 __all__ = [
     "DiskFullError",
@@ -208,7 +209,8 @@ class MDRun:
         if reload or self._trajectory_cache is None or self._trajectory_cache[0] != key:
             top = mdtraj.load_topology(str(self.topology_path))
             atoms = top.select(selection) if selection else None
-            traj = mdtraj.load(str(self.trajectory_path), top=top, stride=stride, atom_indices=atoms)
+            with native_stdout_silenced():  # the DCD reader's "dcdplugin)" chatter
+                traj = mdtraj.load(str(self.trajectory_path), top=top, stride=stride, atom_indices=atoms)
             # Frame i (0-based) was written after (i + 1) report intervals of production.
             interval_ps = self.info["parameters"]["report_interval_ps"]
             traj.time = interval_ps * (1 + stride * numpy.arange(traj.n_frames))
