@@ -115,8 +115,11 @@ class AssistantSession:
 
     # -- asking -------------------------------------------------------------------------------
     def ask(self, prompt: str, *, cells=None, approver: Callable | None = None,
-            variables: dict | None = None) -> Iterator[ev.Event]:
-        """Run one request; yields events and appends a record of the action cells it wrote."""
+            variables: dict | None = None, runner=None) -> Iterator[ev.Event]:
+        """Run one request; yields events and appends a record of the action cells it wrote.
+
+        ``runner`` replaces the in-place runner for this request (the sidebar's runs the action
+        cells through the notebook instead)."""
         from kenkyu.assistant.agent import Agent, Budget, deny_all
         from kenkyu.assistant.context import render_context
 
@@ -144,7 +147,7 @@ class AssistantSession:
         self.agent = Agent(
             provider,
             registry,
-            self.runner,
+            runner or self.runner,
             history=self.history,
             budget=Budget(self.settings.max_steps, self.settings.max_tokens, self.settings.max_seconds),
             approval_mode=self.settings.approval,
