@@ -1,0 +1,392 @@
+"""The kernel side of the JupyterLab chat sidebar: the ``kenkyu.chat`` comm.
+
+The sidebar runs ``import kenkyu.assistant.comm as _kk; _kk.register_target()`` and opens a comm;
+each comm gets a :class:`ChatChannel`. The contract (messages and their fields) is
+``labext/PROTOCOL.md``.
+
+Threads: comm messages arrive on the kernel's shell thread. Quick messages (``approve``, ``stop``,
+``cell_result``) are answered there at once. ``hello``, ``settings`` and ``ask`` go to the channel's
+own worker thread, one after another, so that the shell thread stays free: the agent waits there for
+the notebook to execute the cells it asked for, which needs the shell thread. One kernel has one
+:class:`~kenkyu.assistant.session.AssistantSession`; a lock on it lets only one request at a time
+change the conversation, even with several comms open.
+
+Everything sent to the sidebar passes through :func:`~kenkyu.assistant.secrets.redact_obj`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import queue
+import re
+import threading
+import time
+import uuid
+import weakref
+from pathlib import Path
+from urllib.parse import urlparse
+
+from kenkyu.assistant import events as ev
+from kenkyu.assistant.config import PROVIDERS, ProviderConfig, settings_from_env
+from kenkyu.assistant.notebook_runner import NotebookRunner
+from kenkyu.assistant.secrets import redact_obj
+from kenkyu.assistant.session import UnknownVariable, get_session, interpolate
+
+TARGET = "kenkyu.chat"
+PROVIDER_FIELDS = ("model", "base_url", "api_key_env", "replay_file")
+
+log = logging.getLogger("kenkyu.comm")
+
+
+# -- registration ------------------------------------------------------------------------------------
+def register_target(shell=None) -> None:
+    """Let the sidebar open ``kenkyu.chat`` comms in this kernel. Calling it again changes nothing."""
+    import comm
+    from IPython import get_ipython
+
+    shell = shell or get_ipython()
+    if shell is None:
+        raise RuntimeError("the kenkyu sidebar needs an IPython kernel: run this inside Jupyter")
+    manager = comm.get_comm_manager()
+    existing = manager.targets.get(TARGET)
+    if getattr(existing, "_kenkyu_shell", None) is shell:
+        return
+
+    def open_channel(comm, open_msg):
+        channel = ChatChannel(comm, get_session(shell))
+        channel.handle(open_msg["content"].get("data") or {})
+
+    open_channel._kenkyu_shell = shell
+    manager.register_target(TARGET, open_channel)
+
+
+# -- settings ----------------------------------------------------------------------------------------
+class SettingsError(ValueError):
+    def __init__(self, message: str, fix: str):
+        super().__init__(message)
+        self.fix = fix
+
+
+def apply_settings(session, settings: dict) -> None:
+    """Apply the sidebar's settings to the kernel's session.
+
+    A non-empty value sets that setting. An empty one leaves the kernel's current value (its
+    ``KENKYU_*`` defaults, or what ``%kenkyu`` chose), except that clearing a value the sidebar had
+    set before goes back to the kernel's default. The provider object is rebuilt only when its
+    configuration really changed, so a reconnecting sidebar does not restart a conversation's model.
+    """
+    if not isinstance(settings, dict):
+        raise SettingsError("settings must be an object", fix='send {"provider": "...", "model": "...", ...}')
+    wanted = {k: (v.strip() if isinstance(v, str) else "") for k, v in settings.items()}
+    previous = getattr(session, "_sidebar_settings", {})
+    defaults = settings_from_env()
+    _check(wanted)
+
+    current = session.settings.provider
+    provider = wanted.get("provider") or (defaults.provider.provider if previous.get("provider") else current.provider)
+    base = current if provider == current.provider else ProviderConfig(provider=provider, timeout_s=current.timeout_s)
+    changes = {}
+    for name in PROVIDER_FIELDS:
+        value = wanted.get(name, "")
+        if value:
+            changes[name] = os.path.abspath(value) if name == "replay_file" else value
+        elif previous.get(name):
+            changes[name] = getattr(defaults.provider, name) if defaults.provider.provider == provider else None
+    config = dataclasses.replace(base, **changes)
+    if config != current:
+        session.settings = dataclasses.replace(session.settings, provider=config)
+        session._provider = None  # built again, from the new configuration, on the next request
+
+    approval = wanted.get("approval") or (defaults.approval if previous.get("approval") else "")
+    if approval:
+        session.configure(approval=approval)
+    session._sidebar_settings = {k: v for k, v in wanted.items() if v}
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check(wanted: dict) -> None:
+    if wanted.get("provider") and wanted["provider"] not in PROVIDERS:
+        raise SettingsError(f"unknown provider {wanted['provider']!r}",
+                            fix=f"choose one of {', '.join(PROVIDERS)} in the kenkyu settings")
+    if wanted.get("approval") and wanted["approval"] not in ("ask", "auto"):
+        raise SettingsError(f"approval must be 'ask' or 'auto', not {wanted['approval']!r}",
+                            fix="choose ask or auto in the kenkyu settings")
+    name = wanted.get("api_key_env")
+    if name and not _ENV_NAME.fullmatch(name):
+        # Never echo it: a value that is not a variable name may well be the key itself.
+        raise SettingsError("api_key_env must be the NAME of an environment variable, not a key",
+                            fix="put the key in an environment variable (e.g. OPENAI_API_KEY) before starting "
+                                "Jupyter, and enter that variable's name in the kenkyu settings")
+
+
+def model_label(config: ProviderConfig) -> str:
+    """What the sidebar's model indicator shows."""
+    if config.provider == "local":
+        return f"local · {config.model_id} (offline)"
+    if config.provider == "replay":
+        return f"replay · {Path(config.replay_file).name if config.replay_file else 'no file chosen'}"
+    if config.provider == "none":
+        return "none · no model chosen"
+    where = f" at {urlparse(config.base_url).netloc or config.base_url}" if config.base_url else ""
+    return f"{config.provider} · {config.model_id}{where}"
+
+
+def displayable_history(messages) -> list[dict]:
+    """The chat as the sidebar shows it: the questions and the assistant's text (tool traffic left out)."""
+    shown = []
+    for message in messages:
+        if message.role == "user" and message.content.strip():
+            shown.append({"role": "user", "text": message.content})
+        elif message.role == "assistant" and message.content.strip():
+            shown.append({"role": "assistant", "text": message.content})
+    return shown
+
+
+# -- one lock per session, and the channels that talk to it ------------------------------------------
+_registry_lock = threading.Lock()
+_session_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_session_channels: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _lock_of(session) -> threading.Lock:
+    with _registry_lock:
+        return _session_locks.setdefault(session, threading.Lock())
+
+
+def _channels_of(session) -> weakref.WeakSet:
+    with _registry_lock:
+        return _session_channels.setdefault(session, weakref.WeakSet())
+
+
+# -- the channel -------------------------------------------------------------------------------------
+class ChatChannel:
+    """One sidebar's comm: routes its messages, runs its requests, streams the agent's events back."""
+
+    def __init__(self, comm, session):
+        self.comm = comm
+        self.session = session
+        self.closed = False
+        self._jobs: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._approvals: dict[str, queue.Queue] = {}
+        self._runner: NotebookRunner | None = None
+        self._request_id: str | None = None
+        self._stop_requested = False
+        self._dropped: set[str] = set()  # requests stopped before they started
+        comm.on_msg(lambda msg: self.handle(msg["content"].get("data") or {}))
+        comm.on_close(lambda msg: self.close())
+        _channels_of(session).add(self)
+        self._worker = threading.Thread(target=self._work, name="kenkyu-chat", daemon=True)
+        self._worker.start()
+
+    # -- on the shell thread ------------------------------------------------------------------------
+    def handle(self, data: dict) -> None:
+        kind = data.get("type") if isinstance(data, dict) else None
+        if kind == "hello":
+            # A newer sidebar (a reloaded page) takes over: a request an older one left waiting for
+            # a front end that is gone must not hold the conversation.
+            for other in list(_channels_of(self.session)):
+                if other is not self:
+                    other.abort("a newer sidebar connected to this kernel; ask again there")
+            self._jobs.put(data)
+        elif kind in ("settings", "ask"):
+            self._jobs.put(data)
+        elif kind == "approve":
+            self._approval_box(str(data.get("call_id"))).put(bool(data.get("approved")))
+        elif kind == "stop":
+            self.stop(data.get("request_id"))
+        elif kind == "cell_result":
+            runner = self._runner
+            if runner is None or not runner.deliver(data):
+                log.debug("cell_result for no waiting cell: %s", data.get("cell_request_id"))
+        else:
+            self._send_event(data.get("request_id") if isinstance(data, dict) else None,
+                             ev.Error(f"the kernel does not understand the sidebar's message type {kind!r}",
+                                      where="sidebar", fix="update the kenkyu JupyterLab extension to match the "
+                                                           "installed kenkyu package"))
+
+    def stop(self, request_id=None) -> None:
+        if request_id and request_id != self._request_id:
+            self._dropped.add(request_id)
+            return
+        self._stop_requested = True
+        if self.session.agent is not None and self._request_id is not None:
+            self.session.agent.stop()
+        self._deny_waiting_approvals()
+
+    def abort(self, reason: str) -> None:
+        """End the running request now: stop the agent and wake everything it waits for."""
+        if self._request_id is None:
+            return
+        self.stop()
+        runner = self._runner
+        if runner is not None:
+            runner.cancel_all(reason)
+
+    def close(self) -> None:
+        self.abort("the sidebar closed")
+        self.closed = True
+        self._jobs.put(None)
+
+    # -- on the worker thread -----------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None or self.closed:
+                return
+            request_id = job.get("request_id")
+            try:
+                with _lock_of(self.session):
+                    getattr(self, f"_do_{job['type']}")(job)
+            except Exception as exc:  # a bug here must reach the sidebar, never hang it
+                log.exception("kenkyu chat: %s failed", job.get("type"))
+                self._send_event(request_id, ev.Error(f"{type(exc).__name__}: {exc}", where="kernel",
+                                                      fix="see the kernel's log; ask again", recoverable=False))
+                if job.get("type") == "ask":
+                    self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
+
+    def _do_hello(self, data: dict) -> None:
+        records = data.get("records")
+        if isinstance(records, list) and records and not _is_prefix(records, self.session.records):
+            # The notebook's records are the conversation; the kernel keeps its own only when it
+            # already holds all of them (a reloaded page whose last answers were not saved yet).
+            self.session.restore([r for r in records if isinstance(r, dict)])
+        self._do_settings(data)
+
+    def _do_settings(self, data: dict) -> None:
+        try:
+            apply_settings(self.session, data.get("settings") or {})
+        except SettingsError as exc:
+            self._send_event(None, ev.Error(str(exc), where="settings", fix=exc.fix))
+        self._send_ready()
+
+    def _send_ready(self) -> None:
+        config = self.session.settings.provider
+        try:
+            tools = self.session.registry_with_notebook_tools().names()
+        except Exception as exc:  # e.g. a module in KENKYU_TOOL_MODULES that does not import
+            tools = []
+            self._send_event(None, ev.Error(f"the tools could not be loaded: {exc}", where="tools",
+                                            fix="fix or remove the module named in KENKYU_TOOL_MODULES"))
+        self._send({
+            "type": "ready",
+            "model": {"provider": config.provider, "model": config.model_id, "label": model_label(config)},
+            "approval": self.session.settings.approval,
+            "tools": tools,
+            "history": displayable_history(self.session.history),
+        })
+
+    def _do_ask(self, data: dict) -> None:
+        request_id = str(data.get("request_id") or uuid.uuid4().hex)
+        if request_id in self._dropped:
+            self._dropped.discard(request_id)
+            self._send_event(request_id, ev.Done("stopped", 0, 0, 0.0))
+            return
+        text = data.get("prompt")
+        if not isinstance(text, str) or not text.strip():
+            self._send_event(request_id, ev.Error("the question is empty", where="sidebar", fix="type a question"))
+            self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
+            return
+        try:
+            prompt, variables = interpolate(text.strip(), self.session.namespace)
+        except UnknownVariable as exc:
+            self._send_event(request_id, ev.Error(str(exc), where="question",
+                                                  fix="define the variable in a cell first, or write {{ }} for braces"))
+            self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
+            return
+
+        deadline = time.monotonic() + self.session.settings.max_seconds
+        runner = NotebookRunner(self._send, self.session.namespace, request_id=request_id, deadline=deadline)
+        records_before = len(self.session.records)
+        self._stop_requested = False
+        self._runner, self._request_id = runner, request_id
+        try:
+            events = self.session.ask(prompt, cells=_context_cells(data.get("cells")), variables=variables,
+                                      approver=self._approver(request_id, deadline), runner=runner)
+            for event in events:
+                if self._stop_requested and self.session.agent is not None:
+                    self.session.agent.stop()  # a stop that came before the agent existed
+                extra = {}
+                if isinstance(event, ev.ToolCallStarted):
+                    runner.next_metadata = {"kenkyu": {"agent": True, "tool": event.name, "call_id": event.call_id,
+                                                       "variable": _assigned_variable(event.code),
+                                                       "model": self.session.agent.provider.model_id}}
+                elif isinstance(event, ev.ApprovalNeeded):
+                    self._approval_box(event.call_id)  # ready before the sidebar can answer
+                elif isinstance(event, ev.CellAdded) and event.cell_type == "code":
+                    extra["cell_request_id"] = runner.last_cell_request_id
+                self._send({"type": "event", "request_id": request_id, "event": event.to_dict(), **extra})
+                if isinstance(event, ev.CellAdded) and event.cell_type == "markdown":
+                    runner.insert_markdown(event.source, event.metadata)
+        finally:
+            self._runner, self._request_id = None, None
+            self._deny_waiting_approvals()
+            with self._lock:
+                self._approvals.clear()
+        if len(self.session.records) > records_before:
+            self._send({"type": "record", "request_id": request_id, "record": self.session.records[-1]})
+
+    def _approver(self, request_id: str, deadline: float):
+        def approve(call, tool, code) -> bool:
+            box = self._approval_box(call.id)
+            try:
+                return bool(box.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                self._send_event(request_id, ev.Error(
+                    f"no answer to the approval request for {tool.name} within the request's time budget; "
+                    "it was declined", where="approval", fix="ask again, and approve or decline in the sidebar"))
+                return False
+            finally:
+                with self._lock:
+                    self._approvals.pop(call.id, None)
+
+        return approve
+
+    # -- plumbing -----------------------------------------------------------------------------------
+    def _approval_box(self, call_id: str) -> queue.Queue:
+        with self._lock:
+            return self._approvals.setdefault(call_id, queue.Queue())
+
+    def _deny_waiting_approvals(self) -> None:
+        with self._lock:
+            boxes = list(self._approvals.values())
+        for box in boxes:
+            box.put(False)
+
+    def _send_event(self, request_id, event: ev.Event) -> None:
+        self._send({"type": "event", "request_id": request_id, "event": event.to_dict()})
+
+    def _send(self, data: dict) -> None:
+        if self.closed:
+            return
+        try:
+            self.comm.send(redact_obj(data))
+        except Exception:  # the front end went away; the request still finishes and is recorded
+            log.exception("kenkyu chat: could not send %s", data.get("type"))
+
+
+def _is_prefix(records: list, kernel_records: list) -> bool:
+    return len(records) <= len(kernel_records) and kernel_records[: len(records)] == records
+
+
+def _context_cells(cells) -> list[dict] | None:
+    """The notebook cells the sidebar sent for context: only their type, source and output text."""
+    if not isinstance(cells, list):
+        return None
+    kept = []
+    for cell in cells:
+        if isinstance(cell, dict) and isinstance(cell.get("source"), str):
+            item = {"cell_type": str(cell.get("cell_type", "code")), "source": cell["source"]}
+            if isinstance(cell.get("output"), str):
+                item["output"] = cell["output"]
+            kept.append(item)
+    return kept
+
+
+def _assigned_variable(code: str) -> str | None:
+    last = code.strip().splitlines()[-1].strip() if code.strip() else ""
+    return last if re.fullmatch(r"[A-Za-z_]\w*", last) else None

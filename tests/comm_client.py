@@ -1,0 +1,207 @@
+"""A small Python stand-in for the chat sidebar, speaking ``labext/PROTOCOL.md`` to a real kernel.
+
+It does what the TypeScript sidebar does, with jupyter_client instead of a browser: registers the
+comm target, opens a ``kenkyu.chat`` comm with ``hello``, sends ``ask``/``approve``/``stop``/
+``settings``, and answers each ``run_cell`` by executing the code with a real ``execute_request``
+(the notebook's normal execution), turning the iopub messages into nbformat outputs and replying
+with ``cell_result``.
+
+    with running_kernel(cwd, env) as kc:
+        sidebar = FakeSidebar(kc)
+        ready = sidebar.open(settings={...})
+        messages = sidebar.ask("square 3")       # every message up to and including the record
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import time
+import uuid
+from pathlib import Path
+from typing import Callable
+
+from jupyter_client.manager import KernelManager
+from nbformat.v4 import output_from_msg
+
+TESTS = Path(__file__).resolve().parent
+REGISTER = "import kenkyu.assistant.comm as _kk; _kk.register_target()"
+
+
+@contextlib.contextmanager
+def running_kernel(cwd, env: dict | None = None):
+    """A real ipykernel (python3) with the test toolbox importable; yields its BlockingKernelClient."""
+    kernel_env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", **(env or {})}
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(cwd), env=kernel_env)
+    client = manager.blocking_client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        client.kernel_manager = manager  # so a test can restart it
+        yield client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+class FakeSidebar:
+    """One sidebar comm. ``on_run_cell(message) -> "run" | "cancel" | "ignore"`` decides what the
+    notebook does with each code cell the kernel asks for (default: run it)."""
+
+    def __init__(self, client, on_run_cell: Callable[[dict], str] | None = None):
+        self.client = client
+        self.comm_id = uuid.uuid4().hex
+        self.on_run_cell = on_run_cell or (lambda message: "run")
+        self.received: list[dict] = []  # every comm message from the kernel, in order
+        self.executed: list[dict] = []  # the cells this "notebook" ran: source, outputs, status
+        self._running: dict[str, dict] = {}  # execute_request msg_id -> the cell being run
+
+    # -- sending ---------------------------------------------------------------------------------
+    def open(self, settings: dict | None = None, records: list | None = None, timeout: float = 60) -> dict:
+        """Register the target, open the comm with ``hello``; returns the ``ready`` message."""
+        self.execute_quietly(REGISTER)
+        self._shell("comm_open", {"comm_id": self.comm_id, "target_name": "kenkyu.chat",
+                                  "data": {"type": "hello", "settings": settings or {}, "records": records or []}})
+        return self.wait_for(lambda m: m["type"] == "ready", timeout)
+
+    def send(self, data: dict) -> None:
+        self._shell("comm_msg", {"comm_id": self.comm_id, "data": data})
+
+    def close(self) -> None:
+        self._shell("comm_close", {"comm_id": self.comm_id, "data": {}})
+
+    def settings(self, settings: dict, timeout: float = 60) -> dict:
+        start = len(self.received)
+        self.send({"type": "settings", "settings": settings})
+        return self.wait_for(lambda m: m["type"] == "ready", timeout, since=start)
+
+    def start_ask(self, prompt: str, cells: list | None = None) -> str:
+        request_id = uuid.uuid4().hex
+        self.send({"type": "ask", "request_id": request_id, "prompt": prompt, "cells": cells or []})
+        return request_id
+
+    def ask(self, prompt: str, timeout: float = 120, **kwargs) -> list[dict]:
+        """Ask and wait for the request's ``record``; returns the request's messages in order."""
+        request_id = self.start_ask(prompt, **kwargs)
+        return self.finish(request_id, timeout)
+
+    def finish(self, request_id: str, timeout: float = 120) -> list[dict]:
+        self.wait_for(lambda m: m["type"] == "record" and m["request_id"] == request_id, timeout)
+        return self.messages(request_id)
+
+    def messages(self, request_id: str) -> list[dict]:
+        return [m for m in self.received if m.get("request_id") == request_id]
+
+    def execute_quietly(self, code: str, timeout: float = 60) -> dict:
+        """Run code the way the sidebar runs its bootstrap: silent, no history; returns the reply."""
+        msg_id = self.client.execute(code, silent=True, store_history=False)
+        return self._reply_to(msg_id, timeout)
+
+    def evaluate(self, expression: str, timeout: float = 60):
+        """A value from the kernel's namespace (through user_expressions), as its text/plain."""
+        msg_id = self.client.execute("", silent=True, store_history=False, user_expressions={"v": expression})
+        reply = self._reply_to(msg_id, timeout)
+        result = reply["content"]["user_expressions"]["v"]
+        if result["status"] != "ok":
+            raise AssertionError(f"{expression}: {result.get('ename')}: {result.get('evalue')}")
+        return result["data"]["text/plain"]
+
+    # -- receiving -------------------------------------------------------------------------------
+    def wait_for(self, predicate, timeout: float = 60, since: int = 0) -> dict:
+        """Pump iopub (answering run_cell on the way) until a comm message matches ``predicate``."""
+        deadline = time.monotonic() + timeout
+        checked = since
+        while True:
+            for message in self.received[checked:]:
+                if predicate(message):
+                    return message
+            checked = len(self.received)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                kinds = [m["type"] + (f":{m['event']['kind']}" if m["type"] == "event" else "") for m in self.received]
+                raise TimeoutError(f"no matching message from the kernel in {timeout} s; received {kinds}")
+            self.pump(min(remaining, 1.0))
+
+    def pump(self, timeout: float = 1.0) -> None:
+        """Handle the iopub messages that arrive within ``timeout`` seconds."""
+        try:
+            message = self.client.get_iopub_msg(timeout=timeout)
+        except queue.Empty:
+            return
+        while True:
+            self._handle(message)
+            try:
+                message = self.client.get_iopub_msg(timeout=0.01)
+            except queue.Empty:
+                return
+
+    def _handle(self, message: dict) -> None:
+        kind = message["header"]["msg_type"]
+        content = message["content"]
+        parent = message.get("parent_header", {}).get("msg_id")
+        if kind == "comm_msg" and content.get("comm_id") == self.comm_id:
+            data = content["data"]
+            self.received.append(data)
+            if data.get("type") == "run_cell":
+                self._run_cell(data)
+        elif parent in self._running:
+            cell = self._running[parent]
+            if kind == "execute_input":
+                cell["execution_count"] = content.get("execution_count")
+            elif kind in ("stream", "display_data", "execute_result", "error"):
+                output = output_from_msg(message)
+                last = cell["outputs"][-1] if cell["outputs"] else None
+                if kind == "stream" and last and last["output_type"] == "stream" and last["name"] == output["name"]:
+                    last["text"] += output["text"]  # as JupyterLab merges consecutive stream chunks
+                else:
+                    cell["outputs"].append(output)
+                if kind == "error":
+                    cell["status"] = "error"
+            elif kind == "clear_output":
+                cell["outputs"].clear()
+            elif kind == "status" and content.get("execution_state") == "idle":
+                del self._running[parent]
+                self._answer(cell)
+
+    def _run_cell(self, data: dict) -> None:
+        if data["cell_type"] == "markdown":
+            self.executed.append({"cell_type": "markdown", "source": data["source"], "metadata": data["metadata"]})
+            self._answer({"data": data, "status": "ok", "outputs": [], "execution_count": None})
+            return
+        action = self.on_run_cell(data)
+        if action == "ignore":
+            return
+        if action == "cancel":
+            self._answer({"data": data, "status": "cancelled", "outputs": [], "execution_count": None})
+            return
+        msg_id = self.client.execute(data["source"], store_history=True)
+        self._running[msg_id] = {"data": data, "status": "ok", "outputs": [], "execution_count": None}
+
+    def _answer(self, cell: dict) -> None:
+        data = cell["data"]
+        if data["cell_type"] == "code":
+            self.executed.append({"cell_type": "code", "source": data["source"], "metadata": data["metadata"],
+                                  "outputs": cell["outputs"], "status": cell["status"]})
+        self.send({"type": "cell_result", "request_id": data["request_id"], "cell_request_id": data["cell_request_id"],
+                   "status": cell["status"], "outputs": [dict(o) for o in cell["outputs"]],
+                   "execution_count": cell["execution_count"]})
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _shell(self, msg_type: str, content: dict) -> None:
+        message = self.client.session.msg(msg_type, content)
+        self.client.shell_channel.send(message)
+
+    def _reply_to(self, msg_id: str, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self.client.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply
+
+
+def events(messages: list[dict], kind: str | None = None) -> list[dict]:
+    """The agent events among a request's messages (of one kind, if given)."""
+    found = [m["event"] for m in messages if m["type"] == "event"]
+    return [e for e in found if kind is None or e["kind"] == kind]
