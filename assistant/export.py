@@ -23,7 +23,7 @@ from kenkyu.assistant.cells import python_literal
 from kenkyu.assistant.secrets import redact_obj
 from kenkyu.assistant.session import RECORD_MIME
 
-_ASK = re.compile(r"^\s*%%?ask\b")
+_ASK = re.compile(r"^\s*%%?(ask|research)\b")
 _KENKYU_LINE = re.compile(r"^\s*%(load_ext|reload_ext)\s+kenkyu\s*$|^\s*%kenkyu\b.*$")
 _PROVENANCE_PACKAGES = (
     "kenkyu", "numpy", "pandas", "matplotlib", "openmm", "pdbfixer", "mdtraj", "nglview", "torch",

@@ -39,6 +39,17 @@ class KenkyuMagics(Magics):
             return
         self._run(session, prompt, variables)
 
+    @no_var_expand
+    @line_cell_magic
+    def research(self, line: str, cell: str | None = None):
+        """Plan, Do, Check, Act on a research question; ``%research --next`` runs the proposed next plan.
+
+        See :mod:`kenkyu.assistant.research`.
+        """
+        from kenkyu.assistant.research import research_magic
+
+        research_magic(self, line, cell)
+
     def _run(self, session, prompt, variables):
         from IPython.display import display
 
@@ -259,5 +270,5 @@ def unregister(ipython) -> None:
     magics = ipython.magics_manager.registry.get("KenkyuMagics")
     if magics is not None:
         for kind in ("line", "cell"):
-            for name in ("ask", "kenkyu"):
+            for name in ("ask", "kenkyu", "research"):
                 ipython.magics_manager.magics[kind].pop(name, None)
