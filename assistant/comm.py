@@ -85,15 +85,23 @@ def apply_settings(session, settings: dict) -> None:
     _check(wanted)
 
     current = session.settings.provider
-    provider = wanted.get("provider") or (defaults.provider.provider if previous.get("provider") else current.provider)
-    base = current if provider == current.provider else ProviderConfig(provider=provider, timeout_s=current.timeout_s)
+    provider = wanted.get("provider") or (
+        defaults.provider.provider if previous.get("provider") else current.provider
+    )
+    base = (
+        current
+        if provider == current.provider
+        else ProviderConfig(provider=provider, timeout_s=current.timeout_s)
+    )
     changes = {}
     for name in PROVIDER_FIELDS:
         value = wanted.get(name, "")
         if value:
             changes[name] = os.path.abspath(value) if name == "replay_file" else value
         elif previous.get(name):
-            changes[name] = getattr(defaults.provider, name) if defaults.provider.provider == provider else None
+            changes[name] = (
+                getattr(defaults.provider, name) if defaults.provider.provider == provider else None
+            )
     config = dataclasses.replace(base, **changes)
     if config != current:
         session.settings = dataclasses.replace(session.settings, provider=config)
@@ -110,17 +118,23 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def _check(wanted: dict) -> None:
     if wanted.get("provider") and wanted["provider"] not in PROVIDERS:
-        raise SettingsError(f"unknown provider {wanted['provider']!r}",
-                            fix=f"choose one of {', '.join(PROVIDERS)} in the kenkyu settings")
+        raise SettingsError(
+            f"unknown provider {wanted['provider']!r}",
+            fix=f"choose one of {', '.join(PROVIDERS)} in the kenkyu settings",
+        )
     if wanted.get("approval") and wanted["approval"] not in ("ask", "auto"):
-        raise SettingsError(f"approval must be 'ask' or 'auto', not {wanted['approval']!r}",
-                            fix="choose ask or auto in the kenkyu settings")
+        raise SettingsError(
+            f"approval must be 'ask' or 'auto', not {wanted['approval']!r}",
+            fix="choose ask or auto in the kenkyu settings",
+        )
     name = wanted.get("api_key_env")
     if name and not _ENV_NAME.fullmatch(name):
         # Never echo it: a value that is not a variable name may well be the key itself.
-        raise SettingsError("api_key_env must be the NAME of an environment variable, not a key",
-                            fix="put the key in an environment variable (e.g. OPENAI_API_KEY) before starting "
-                                "Jupyter, and enter that variable's name in the kenkyu settings")
+        raise SettingsError(
+            "api_key_env must be the NAME of an environment variable, not a key",
+            fix="put the key in an environment variable (e.g. OPENAI_API_KEY) before starting "
+            "Jupyter, and enter that variable's name in the kenkyu settings",
+        )
 
 
 def model_label(config: ProviderConfig) -> str:
@@ -204,10 +218,14 @@ class ChatChannel:
             if runner is None or not runner.deliver(data):
                 log.debug("cell_result for no waiting cell: %s", data.get("cell_request_id"))
         else:
-            self._send_event(data.get("request_id") if isinstance(data, dict) else None,
-                             ev.Error(f"the kernel does not understand the sidebar's message type {kind!r}",
-                                      where="sidebar", fix="update the kenkyu JupyterLab extension to match the "
-                                                           "installed kenkyu package"))
+            self._send_event(
+                data.get("request_id") if isinstance(data, dict) else None,
+                ev.Error(
+                    f"the kernel does not understand the sidebar's message type {kind!r}",
+                    where="sidebar",
+                    fix="update the kenkyu JupyterLab extension to match the installed kenkyu package",
+                ),
+            )
 
     def stop(self, request_id=None) -> None:
         if request_id and request_id != self._request_id:
@@ -244,8 +262,15 @@ class ChatChannel:
                     getattr(self, f"_do_{job['type']}")(job)
             except Exception as exc:  # a bug here must reach the sidebar, never hang it
                 log.exception("kenkyu chat: %s failed", job.get("type"))
-                self._send_event(request_id, ev.Error(f"{type(exc).__name__}: {exc}", where="kernel",
-                                                      fix="see the kernel's log; ask again", recoverable=False))
+                self._send_event(
+                    request_id,
+                    ev.Error(
+                        f"{type(exc).__name__}: {exc}",
+                        where="kernel",
+                        fix="see the kernel's log; ask again",
+                        recoverable=False,
+                    ),
+                )
                 if job.get("type") == "ask":
                     self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
 
@@ -268,17 +293,29 @@ class ChatChannel:
         config = self.session.settings.provider
         try:
             tools = self.session.registry_with_notebook_tools().names()
-        except Exception as exc:  # e.g. a module in KENKYU_TOOL_MODULES that does not import
+        except Exception as exc:  # noqa: BLE001 - e.g. a module in KENKYU_TOOL_MODULES that fails to import
             tools = []
-            self._send_event(None, ev.Error(f"the tools could not be loaded: {exc}", where="tools",
-                                            fix="fix or remove the module named in KENKYU_TOOL_MODULES"))
-        self._send({
-            "type": "ready",
-            "model": {"provider": config.provider, "model": config.model_id, "label": model_label(config)},
-            "approval": self.session.settings.approval,
-            "tools": tools,
-            "history": displayable_history(self.session.history),
-        })
+            self._send_event(
+                None,
+                ev.Error(
+                    f"the tools could not be loaded: {exc}",
+                    where="tools",
+                    fix="fix or remove the module named in KENKYU_TOOL_MODULES",
+                ),
+            )
+        self._send(
+            {
+                "type": "ready",
+                "model": {
+                    "provider": config.provider,
+                    "model": config.model_id,
+                    "label": model_label(config),
+                },
+                "approval": self.session.settings.approval,
+                "tools": tools,
+                "history": displayable_history(self.session.history),
+            }
+        )
 
     def _do_ask(self, data: dict) -> None:
         request_id = str(data.get("request_id") or uuid.uuid4().hex)
@@ -288,33 +325,53 @@ class ChatChannel:
             return
         text = data.get("prompt")
         if not isinstance(text, str) or not text.strip():
-            self._send_event(request_id, ev.Error("the question is empty", where="sidebar", fix="type a question"))
+            self._send_event(
+                request_id, ev.Error("the question is empty", where="sidebar", fix="type a question")
+            )
             self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
             return
         try:
             prompt, variables = interpolate(text.strip(), self.session.namespace)
         except UnknownVariable as exc:
-            self._send_event(request_id, ev.Error(str(exc), where="question",
-                                                  fix="define the variable in a cell first, or write {{ }} for braces"))
+            self._send_event(
+                request_id,
+                ev.Error(
+                    str(exc),
+                    where="question",
+                    fix="define the variable in a cell first, or write {{ }} for braces",
+                ),
+            )
             self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
             return
 
         deadline = time.monotonic() + self.session.settings.max_seconds
         runner = NotebookRunner(self._send, self.session.namespace, request_id=request_id, deadline=deadline)
+        runner.on_interrupt = lambda: self.stop(request_id)
         records_before = len(self.session.records)
         self._stop_requested = False
         self._runner, self._request_id = runner, request_id
         try:
-            events = self.session.ask(prompt, cells=_context_cells(data.get("cells")), variables=variables,
-                                      approver=self._approver(request_id, deadline), runner=runner)
+            events = self.session.ask(
+                prompt,
+                cells=_context_cells(data.get("cells")),
+                variables=variables,
+                approver=self._approver(request_id, deadline),
+                runner=runner,
+            )
             for event in events:
                 if self._stop_requested and self.session.agent is not None:
                     self.session.agent.stop()  # a stop that came before the agent existed
                 extra = {}
                 if isinstance(event, ev.ToolCallStarted):
-                    runner.next_metadata = {"kenkyu": {"agent": True, "tool": event.name, "call_id": event.call_id,
-                                                       "variable": _assigned_variable(event.code),
-                                                       "model": self.session.agent.provider.model_id}}
+                    runner.next_metadata = {
+                        "kenkyu": {
+                            "agent": True,
+                            "tool": event.name,
+                            "call_id": event.call_id,
+                            "variable": _assigned_variable(event.code),
+                            "model": self.session.agent.provider.model_id,
+                        }
+                    }
                 elif isinstance(event, ev.ApprovalNeeded):
                     self._approval_box(event.call_id)  # ready before the sidebar can answer
                 elif isinstance(event, ev.CellAdded) and event.cell_type == "code":
@@ -336,9 +393,15 @@ class ChatChannel:
             try:
                 return bool(box.get(timeout=max(0.0, deadline - time.monotonic())))
             except queue.Empty:
-                self._send_event(request_id, ev.Error(
-                    f"no answer to the approval request for {tool.name} within the request's time budget; "
-                    "it was declined", where="approval", fix="ask again, and approve or decline in the sidebar"))
+                self._send_event(
+                    request_id,
+                    ev.Error(
+                        f"no answer to the approval request for {tool.name} within the request's time budget; "
+                        "it was declined",
+                        where="approval",
+                        fix="ask again, and approve or decline in the sidebar",
+                    ),
+                )
                 return False
             finally:
                 with self._lock:

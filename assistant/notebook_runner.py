@@ -17,7 +17,7 @@ import re
 import threading
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from kenkyu.assistant.runner import Execution
 from kenkyu.assistant.summaries import summarize_for_agent
@@ -47,7 +47,9 @@ class NotebookExecution(Execution):
     has_value: bool = False
 
     def summary(self, limit: int = 2500) -> str:
-        printed = "".join(_clean_stream(o.get("text", "")) for o in self.outputs if o.get("output_type") == "stream")
+        printed = "".join(
+            _clean_stream(o.get("text", "")) for o in self.outputs if o.get("output_type") == "stream"
+        )
         shown = [output_text(o) for o in self.outputs if o.get("output_type") == "display_data"]
         shown = [s for s in shown if s.strip()]
         if self.error is not None:
@@ -101,13 +103,17 @@ class NotebookRunner:
     is the end of the request's time budget: a cell without an answer by then is reported as not run.
     """
 
-    def __init__(self, send: Callable[[dict], None], namespace: dict, *, request_id: str,
-                 deadline: float | None = None):
+    def __init__(
+        self, send: Callable[[dict], None], namespace: dict, *, request_id: str, deadline: float | None = None
+    ):
         self.send = send
         self.namespace = namespace
         self.request_id = request_id
         self.deadline = deadline
         self.next_metadata: dict = {}  # set by the channel from the tool call about to run
+        # Called when the scientist interrupts the kernel during a cell: the request stops there too,
+        # as %%ask does when the notebook's stop button is pressed.
+        self.on_interrupt: Callable[[], None] = lambda: None
         self.last_cell_request_id: str | None = None
         self._waiting: dict[str, queue.Queue] = {}
         self._lock = threading.Lock()
@@ -121,32 +127,59 @@ class NotebookRunner:
         metadata = self.next_metadata or {"kenkyu": {"agent": True}}
         self.next_metadata = {}
         started = time.monotonic()
-        self.send({"type": "run_cell", "request_id": self.request_id, "cell_request_id": cell_request_id,
-                   "cell_type": "code", "source": code, "metadata": metadata})
+        self.send(
+            {
+                "type": "run_cell",
+                "request_id": self.request_id,
+                "cell_request_id": cell_request_id,
+                "cell_type": "code",
+                "source": code,
+                "metadata": metadata,
+            }
+        )
         result = self._wait(cell_request_id)
         execution.duration_s = time.monotonic() - started
         outputs = result.get("outputs")
-        execution.outputs = [dict(o) for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
+        execution.outputs = (
+            [dict(o) for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
+        )
         status = result.get("status")
         if status == "ok":
             execution.has_value, execution.value = self._value_of(code)
         elif status == "error":
             failure = next((o for o in execution.outputs if o.get("output_type") == "error"), None)
-            execution.error = (CellError(failure.get("ename", "Error"), failure.get("evalue", ""))
-                               if failure else CellError("Error", "the cell failed in the notebook"))
+            execution.error = (
+                CellError(failure.get("ename", "Error"), failure.get("evalue", ""))
+                if failure
+                else CellError("Error", "the cell failed in the notebook")
+            )
+            if execution.error.ename == "KeyboardInterrupt":
+                self.on_interrupt()
         else:
             reason = result.get("reason") or (
                 "the notebook did not run the cell (the kernel was restarting, or the cell was deleted)"
-                if status == "cancelled" else f"the sidebar answered with an unknown status {status!r}")
+                if status == "cancelled"
+                else f"the sidebar answered with an unknown status {status!r}"
+            )
             execution.error = CellNotRun(reason)
             # An error output marks the step as failed in the record, so a report leaves it out.
-            execution.outputs.append({"output_type": "error", "ename": "CellNotRun", "evalue": reason, "traceback": []})
+            execution.outputs.append(
+                {"output_type": "error", "ename": "CellNotRun", "evalue": reason, "traceback": []}
+            )
         return execution
 
     def insert_markdown(self, source: str, metadata: dict) -> None:
         """Narrative cells are inserted, not executed; the sidebar's answer is not waited for."""
-        self.send({"type": "run_cell", "request_id": self.request_id, "cell_request_id": f"md-{uuid.uuid4().hex}",
-                   "cell_type": "markdown", "source": source, "metadata": metadata})
+        self.send(
+            {
+                "type": "run_cell",
+                "request_id": self.request_id,
+                "cell_request_id": f"md-{uuid.uuid4().hex}",
+                "cell_type": "markdown",
+                "source": source,
+                "metadata": metadata,
+            }
+        )
 
     # -- the channel's side -------------------------------------------------------------------------
     def deliver(self, message: dict) -> bool:
@@ -184,9 +217,12 @@ class NotebookRunner:
             try:
                 return box.get(timeout=timeout)
             except queue.Empty:
-                return {"status": "cancelled", "outputs": [],
-                        "reason": "no result from the notebook within the request's time budget; "
-                                  "check the cell in the notebook, or raise the limit with %kenkyu budget --seconds"}
+                return {
+                    "status": "cancelled",
+                    "outputs": [],
+                    "reason": "no result from the notebook within the request's time budget; "
+                    "check the cell in the notebook, or raise the limit with %kenkyu budget --seconds",
+                }
         finally:
             with self._lock:
                 self._waiting.pop(cell_request_id, None)

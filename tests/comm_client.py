@@ -19,8 +19,8 @@ import os
 import queue
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from jupyter_client.manager import KernelManager
 from nbformat.v4 import output_from_msg
@@ -32,7 +32,13 @@ REGISTER = "import kenkyu.assistant.comm as _kk; _kk.register_target()"
 @contextlib.contextmanager
 def running_kernel(cwd, env: dict | None = None):
     """A real ipykernel (python3) with the test toolbox importable; yields its BlockingKernelClient."""
-    kernel_env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", **(env or {})}
+    # The developer's own KENKYU_* settings stay out: the sidebar's settings choose the provider.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("KENKYU_")}
+    kernel_env = {
+        **inherited,
+        "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        **(env or {}),
+    }
     manager = KernelManager(kernel_name="python3")
     manager.start_kernel(cwd=str(cwd), env=kernel_env)
     client = manager.blocking_client()
@@ -44,6 +50,14 @@ def running_kernel(cwd, env: dict | None = None):
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def another_client(client):
+    """A second connection to the same kernel (another browser tab, or the reloaded page)."""
+    second = client.kernel_manager.blocking_client()
+    second.start_channels()
+    second.wait_for_ready(timeout=60)
+    return second
 
 
 class FakeSidebar:
@@ -62,8 +76,14 @@ class FakeSidebar:
     def open(self, settings: dict | None = None, records: list | None = None, timeout: float = 60) -> dict:
         """Register the target, open the comm with ``hello``; returns the ``ready`` message."""
         self.execute_quietly(REGISTER)
-        self._shell("comm_open", {"comm_id": self.comm_id, "target_name": "kenkyu.chat",
-                                  "data": {"type": "hello", "settings": settings or {}, "records": records or []}})
+        self._shell(
+            "comm_open",
+            {
+                "comm_id": self.comm_id,
+                "target_name": "kenkyu.chat",
+                "data": {"type": "hello", "settings": settings or {}, "records": records or []},
+            },
+        )
         return self.wait_for(lambda m: m["type"] == "ready", timeout)
 
     def send(self, data: dict) -> None:
@@ -120,7 +140,10 @@ class FakeSidebar:
             checked = len(self.received)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                kinds = [m["type"] + (f":{m['event']['kind']}" if m["type"] == "event" else "") for m in self.received]
+                kinds = [
+                    m["type"] + (f":{m['event']['kind']}" if m["type"] == "event" else "")
+                    for m in self.received
+                ]
                 raise TimeoutError(f"no matching message from the kernel in {timeout} s; received {kinds}")
             self.pump(min(remaining, 1.0))
 
@@ -153,7 +176,12 @@ class FakeSidebar:
             elif kind in ("stream", "display_data", "execute_result", "error"):
                 output = output_from_msg(message)
                 last = cell["outputs"][-1] if cell["outputs"] else None
-                if kind == "stream" and last and last["output_type"] == "stream" and last["name"] == output["name"]:
+                if (
+                    kind == "stream"
+                    and last
+                    and last["output_type"] == "stream"
+                    and last["name"] == output["name"]
+                ):
                     last["text"] += output["text"]  # as JupyterLab merges consecutive stream chunks
                 else:
                     cell["outputs"].append(output)
@@ -167,7 +195,9 @@ class FakeSidebar:
 
     def _run_cell(self, data: dict) -> None:
         if data["cell_type"] == "markdown":
-            self.executed.append({"cell_type": "markdown", "source": data["source"], "metadata": data["metadata"]})
+            self.executed.append(
+                {"cell_type": "markdown", "source": data["source"], "metadata": data["metadata"]}
+            )
             self._answer({"data": data, "status": "ok", "outputs": [], "execution_count": None})
             return
         action = self.on_run_cell(data)
@@ -182,11 +212,25 @@ class FakeSidebar:
     def _answer(self, cell: dict) -> None:
         data = cell["data"]
         if data["cell_type"] == "code":
-            self.executed.append({"cell_type": "code", "source": data["source"], "metadata": data["metadata"],
-                                  "outputs": cell["outputs"], "status": cell["status"]})
-        self.send({"type": "cell_result", "request_id": data["request_id"], "cell_request_id": data["cell_request_id"],
-                   "status": cell["status"], "outputs": [dict(o) for o in cell["outputs"]],
-                   "execution_count": cell["execution_count"]})
+            self.executed.append(
+                {
+                    "cell_type": "code",
+                    "source": data["source"],
+                    "metadata": data["metadata"],
+                    "outputs": cell["outputs"],
+                    "status": cell["status"],
+                }
+            )
+        self.send(
+            {
+                "type": "cell_result",
+                "request_id": data["request_id"],
+                "cell_request_id": data["cell_request_id"],
+                "status": cell["status"],
+                "outputs": [dict(o) for o in cell["outputs"]],
+                "execution_count": cell["execution_count"],
+            }
+        )
 
     # -- plumbing --------------------------------------------------------------------------------
     def _shell(self, msg_type: str, content: dict) -> None:

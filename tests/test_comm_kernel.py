@@ -1,0 +1,344 @@
+"""The sidebar's comm (``kenkyu.chat``) against a real ipykernel, driven by a Python fake sidebar.
+
+The fake sidebar (tests/comm_client.py) does what the JupyterLab extension does: it opens the comm
+with ``hello`` and answers each ``run_cell`` by executing the code through a real ``execute_request``,
+so the action cells run in the kernel the way a notebook runs them. Only the LLM is scripted (replay).
+"""
+
+import json
+
+import pytest
+from comm_client import FakeSidebar, another_client, events, running_kernel
+from kenkyu.assistant.notebook_runner import CellError, NotebookExecution
+
+import kenkyu
+
+SECRET = "sk-kenkyutest-0123456789abcdefXYZ"  # the value of an API-key variable in the kernel's environment
+KERNEL_ENV = {"KENKYU_TOOL_MODULES": "toolbox", "LAB_SERVICE_API_KEY": SECRET}
+VILLIN = str(kenkyu.tools.md.example_structure("villin"))
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("comm_kernel")
+    with running_kernel(cwd, KERNEL_ENV) as client:
+        yield client, cwd
+
+
+def replay_settings(cwd, name, turns, **extra):
+    (cwd / name).write_text(json.dumps({"turns": turns}))
+    return {
+        "provider": "replay",
+        "replay_file": str(cwd / name),
+        "model": "",
+        "base_url": "",
+        "api_key_env": "",
+        "approval": "ask",
+        **extra,
+    }
+
+
+def kinds(messages):
+    return [m["type"] if m["type"] != "event" else m["event"]["kind"] for m in messages]
+
+
+def test_ask_streams_runs_cells_in_the_notebook_and_records(kernel):
+    client, cwd = kernel
+    sidebar = FakeSidebar(client)
+    turns = [
+        {
+            "text": f"I will square 3 and measure the compactness. (Your key {SECRET} is safe.)",
+            "tool_calls": [
+                {"name": "toolbox_square", "arguments": {"x": 3}},
+                {"name": "analysis_radius_of_gyration", "arguments": {"trajectory": VILLIN}},
+            ],
+        },
+        {"text": "3 squared is 9; the radius of gyration is 0.945 nm."},
+    ]
+    ready = sidebar.open(settings=replay_settings(cwd, "stream.json", turns, approval="auto"))
+    assert ready["model"]["label"] == "replay · stream.json"
+    assert {"toolbox_square", "analysis_radius_of_gyration", "md_run"} <= set(ready["tools"])
+
+    messages = sidebar.ask(f"Square 3 and compute the radius of gyration (key {SECRET})")
+    order = kinds(messages)
+    assert order[0] == "token" and order[-2:] == ["done", "record"]
+    first_code_cell = next(
+        i for i, m in enumerate(messages) if m["type"] == "run_cell" and m["cell_type"] == "code"
+    )
+    assert order.index("tool_call") < first_code_cell < order.index("tool_result")
+    assert events(messages, "done")[0]["reason"] == "finished"
+
+    # Each tool call became a cell that the notebook executed: the results are kernel variables.
+    run_cells = [m for m in messages if m["type"] == "run_cell"]
+    code_cells = [m for m in run_cells if m["cell_type"] == "code"]
+    calls = events(messages, "tool_call")
+    assert [c["source"] for c in code_cells] == [c["code"] for c in calls]
+    assert code_cells[0]["metadata"]["kenkyu"] == {
+        "agent": True,
+        "tool": "toolbox_square",
+        "call_id": calls[0]["call_id"],
+        "variable": "square",
+        "model": "replay:stream.json",
+    }
+    assert sidebar.evaluate("square") == "9.0"
+    assert sidebar.evaluate("type(radius_of_gyration).__name__") == "'AnalysisTable'"
+    assert [c["status"] for c in sidebar.executed if c["cell_type"] == "code"] == ["ok", "ok"]
+
+    # The agent read each cell's outputs: the value's summary and what it printed.
+    square, rg = events(messages, "tool_result")
+    assert square["ok"] and square["summary"].startswith("9.0") and "squaring 3.0" in square["summary"]
+    assert rg["ok"] and "Radius of gyration" in rg["summary"] and "0.945 nm" in rg["summary"]
+
+    # Narrative cells are inserted as markdown, before the cells of the same turn.
+    assert run_cells[0]["cell_type"] == "markdown" and run_cells[0]["source"].startswith("I will square 3")
+    assert run_cells[0]["metadata"]["kenkyu"]["role"] == "narrative"
+    cell_events = [
+        m
+        for m in messages
+        if m["type"] == "event" and m["event"]["kind"] == "cell" and m["event"]["cell_type"] == "code"
+    ]
+    assert [m["cell_request_id"] for m in cell_events] == [c["cell_request_id"] for c in code_cells]
+
+    record = messages[-1]["record"]
+    assert [c["cell_type"] for c in record["cells"]] == ["markdown", "code", "code", "markdown"]
+    assert any("squaring 3.0" in o.get("text", "") for o in record["cells"][1]["outputs"])
+    assert "[redacted]" in record["prompt"] and record["done"]["reason"] == "finished"
+    # The key was in the question and in the model's text; it crossed the comm in no message.
+    assert SECRET not in json.dumps(sidebar.received)
+    assert any("[redacted]" in e["text"] for e in events(messages, "token"))
+
+
+def test_approval_is_asked_in_the_sidebar_and_respected(kernel):
+    client, cwd = kernel
+    sidebar = FakeSidebar(client)
+    turns = [
+        {
+            "text": "Writing the first note.",
+            "tool_calls": [
+                {"name": "toolbox_write_note", "arguments": {"path": "yes.txt", "text": "approved"}}
+            ],
+        },
+        {
+            "text": "Writing the second note.",
+            "tool_calls": [
+                {"name": "toolbox_write_note", "arguments": {"path": "no.txt", "text": "declined"}}
+            ],
+        },
+        {"text": "One note written, one declined."},
+    ]
+    sidebar.open(settings=replay_settings(cwd, "approve.json", turns))
+    request_id = sidebar.start_ask("write two notes")
+
+    first = sidebar.wait_for(lambda m: m["type"] == "event" and m["event"]["kind"] == "approval_needed")
+    assert first["event"]["writes_files"] and "yes.txt" in first["event"]["code"]
+    assert not [
+        m for m in sidebar.messages(request_id) if m["type"] == "run_cell" and m["cell_type"] == "code"
+    ]
+    assert not (cwd / "yes.txt").exists()  # nothing runs before the answer
+    sidebar.send(
+        {"type": "approve", "request_id": request_id, "call_id": first["event"]["call_id"], "approved": True}
+    )
+
+    second = sidebar.wait_for(
+        lambda m: m["type"] == "event" and m["event"]["kind"] == "approval_needed" and m is not first
+    )
+    assert (cwd / "yes.txt").read_text() == "approved"
+    sidebar.send(
+        {
+            "type": "approve",
+            "request_id": request_id,
+            "call_id": second["event"]["call_id"],
+            "approved": False,
+        }
+    )
+
+    messages = sidebar.finish(request_id)
+    results = events(messages, "tool_result")
+    assert [r["ok"] for r in results] == [True, False] and results[1]["summary"] == "declined by the user"
+    assert not (cwd / "no.txt").exists()
+    assert [c["metadata"]["kenkyu"]["tool"] for c in sidebar.executed if c["cell_type"] == "code"] == [
+        "toolbox_write_note"
+    ]
+
+
+def test_stop_ends_the_request_and_the_kernel_keeps_answering(kernel):
+    client, cwd = kernel
+    sidebar = FakeSidebar(client)
+    turns = [
+        {
+            "text": "Writing a note.",
+            "tool_calls": [{"name": "toolbox_write_note", "arguments": {"path": "stopped.txt", "text": "x"}}],
+        },
+        {"text": "Next question answered."},
+    ]
+    sidebar.open(settings=replay_settings(cwd, "stop.json", turns))
+    request_id = sidebar.start_ask("write a note")
+    sidebar.wait_for(lambda m: m["type"] == "event" and m["event"]["kind"] == "approval_needed")
+    sidebar.send({"type": "stop", "request_id": request_id})
+    messages = sidebar.finish(request_id, timeout=30)
+    assert events(messages, "done")[0]["reason"] == "stopped"
+    assert messages[-1]["record"]["done"]["reason"] == "stopped"
+    assert not (cwd / "stopped.txt").exists()
+
+    follow_up = sidebar.ask("and now?", timeout=30)
+    assert "".join(e["text"] for e in events(follow_up, "token")) == "Next question answered."
+
+
+def test_failed_and_cancelled_cells_reach_the_agent_as_errors(kernel):
+    client, cwd = kernel
+    cancelled_once = []
+
+    def notebook(run_cell):  # the scientist deletes the first cell before it runs
+        if not cancelled_once:
+            cancelled_once.append(run_cell["cell_request_id"])
+            return "cancel"
+        return "run"
+
+    sidebar = FakeSidebar(client, on_run_cell=notebook)
+    turns = [
+        {"text": "", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 5}}]},
+        {"text": "", "tool_calls": [{"name": "toolbox_explode", "arguments": {"reason": "disk full"}}]},
+        {"text": "Both steps failed."},
+    ]
+    sidebar.open(settings=replay_settings(cwd, "fail.json", turns, approval="auto"))
+    messages = sidebar.ask("fail twice", timeout=60)
+    cancelled, exploded = events(messages, "tool_result")
+    assert not cancelled["ok"] and "did not run the cell" in cancelled["summary"]
+    assert not exploded["ok"] and exploded["summary"].startswith("ERROR: RuntimeError: disk full")
+    record = messages[-1]["record"]
+    errors = [o for c in record["cells"] for o in c["outputs"] if o["output_type"] == "error"]
+    assert [e["ename"] for e in errors] == ["CellNotRun", "RuntimeError"]
+    assert events(messages, "done")[0]["reason"] == "finished"
+    assert sidebar.evaluate("1 + 1") == "2"
+
+
+def test_interrupting_the_kernel_during_a_cell_stops_the_request(kernel):
+    client, cwd = kernel
+    sidebar = FakeSidebar(client)
+    turns = [
+        {"text": "", "tool_calls": [{"name": "toolbox_interrupt", "arguments": {}}]},
+        {"text": "This turn must not be played."},
+    ]
+    sidebar.open(settings=replay_settings(cwd, "interrupt.json", turns, approval="auto"))
+    messages = sidebar.ask("run something long", timeout=30)
+    result = events(messages, "tool_result")[0]
+    assert not result["ok"] and result["summary"].startswith("ERROR: KeyboardInterrupt")
+    assert events(messages, "done")[0]["reason"] == "stopped" and not events(messages, "token")
+
+
+def test_settings_change_the_model_and_provider_failures_are_errors(kernel):
+    client, cwd = kernel
+    sidebar = FakeSidebar(client)
+    ready = sidebar.open(settings={"provider": "replay", "replay_file": str(cwd / "missing.json")})
+    assert ready["model"]["label"] == "replay · missing.json"
+
+    messages = sidebar.ask("anything", timeout=30)
+    error = events(messages, "error")[0]
+    assert "missing.json does not exist" in error["message"] and error["fix"]
+    assert events(messages, "done")[0]["reason"] == "error" and messages[-1]["type"] == "record"
+
+    ready = sidebar.settings(
+        {
+            "provider": "openai",
+            "model": "gpt-test",
+            "base_url": "http://localhost:9/v1",
+            "api_key_env": "LAB_SERVICE_API_KEY",
+            "approval": "auto",
+        }
+    )
+    assert ready["model"] == {
+        "provider": "openai",
+        "model": "gpt-test",
+        "label": "openai · gpt-test at localhost:9",
+    }
+    assert ready["approval"] == "auto"
+
+    start = len(sidebar.received)
+    ready = sidebar.settings({"provider": "openai", "api_key_env": SECRET})  # a key pasted in the wrong field
+    complaint = next(m["event"] for m in sidebar.received[start:] if m["type"] == "event")
+    assert complaint["where"] == "settings" and "NAME of an environment variable" in complaint["message"]
+    assert ready["model"]["model"] == "gpt-test" and SECRET not in json.dumps(sidebar.received)
+
+    ready = sidebar.settings({"provider": "", "model": "", "base_url": "", "api_key_env": "", "approval": ""})
+    assert ready["model"]["label"].startswith("local · SmolLM2") and ready["approval"] == "ask"
+    assert sidebar.evaluate("'kernel alive'") == "'kernel alive'"
+
+
+def test_conversation_comes_back_on_a_second_hello_and_after_a_restart(tmp_path):
+    turns = [
+        {"text": "", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 4}}]},
+        {"text": "4 squared is 16."},
+    ]
+    (tmp_path / "restore.json").write_text(json.dumps({"turns": turns}))
+    settings = {"provider": "replay", "replay_file": str(tmp_path / "restore.json"), "approval": "auto"}
+    expected = [{"role": "user", "text": "square 4"}, {"role": "assistant", "text": "4 squared is 16."}]
+    with running_kernel(tmp_path, KERNEL_ENV) as client:
+        first = FakeSidebar(client)
+        assert first.open(settings=settings)["history"] == []
+        record = first.ask("square 4")[-1]["record"]
+
+        # The page is reloaded: a new comm whose notebook holds the record.
+        reloaded = another_client(client)
+        try:
+            again = FakeSidebar(reloaded)
+            assert again.open(settings=settings, records=[record])["history"] == expected
+        finally:
+            reloaded.stop_channels()
+
+        # The kernel restarts: its memory is gone, the notebook's records bring the conversation back.
+        client.kernel_manager.restart_kernel(now=True)
+        client.wait_for_ready(timeout=60)
+        restarted = FakeSidebar(client)
+        assert restarted.open(settings=settings, records=[record])["history"] == expected
+        assert restarted.evaluate("len(get_ipython()._kenkyu_session.history)") == "4"
+
+
+def test_a_reloaded_page_ends_the_request_a_dead_one_left_waiting(tmp_path):
+    turns = [
+        {"text": "", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 6}}]},
+        {"text": "Stopped."},
+    ]
+    (tmp_path / "dead.json").write_text(json.dumps({"turns": turns}))
+    settings = {"provider": "replay", "replay_file": str(tmp_path / "dead.json"), "approval": "auto"}
+    with running_kernel(tmp_path, KERNEL_ENV) as client:
+        dead = FakeSidebar(client, on_run_cell=lambda m: "ignore")  # the page died before running the cell
+        dead.open(settings=settings)
+        request_id = dead.start_ask("square 6")
+        dead.wait_for(lambda m: m["type"] == "run_cell" and m["cell_type"] == "code")
+
+        reloaded = another_client(client)
+        try:
+            fresh = FakeSidebar(reloaded)
+            fresh.open(settings={})
+            result = dead.wait_for(lambda m: m["type"] == "event" and m["event"]["kind"] == "tool_result")
+            assert not result["event"]["ok"] and "newer sidebar" in result["event"]["summary"]
+            dead.finish(request_id, timeout=30)
+        finally:
+            reloaded.stop_channels()
+
+
+def test_what_the_agent_reads_of_notebook_outputs():
+    outputs = [
+        {"output_type": "stream", "name": "stdout", "text": "step 1\rstep 2\rdone\n"},
+        {
+            "output_type": "display_data",
+            "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 640x480>"},
+            "metadata": {},
+        },
+        {
+            "output_type": "display_data",
+            "metadata": {},
+            "data": {
+                "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2},
+                "text/plain": "NGLWidget()",
+            },
+        },
+        {"output_type": "execute_result", "data": {"text/plain": "42"}, "metadata": {}, "execution_count": 3},
+    ]
+    execution = NotebookExecution("answer", outputs=outputs)
+    text = execution.summary()
+    assert text.startswith("42") and "Printed:\ndone" in text and "step 1" not in text
+    assert "[image/png] <Figure size 640x480>" in text and "NGLWidget()" in text and "iVBOR" not in text
+
+    failed = NotebookExecution("boom()", outputs=outputs[:1], error=CellError("ValueError", "bad input"))
+    assert failed.summary().startswith("ERROR: ValueError: bad input\nOutput before the error:")
