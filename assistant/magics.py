@@ -239,11 +239,11 @@ def _rich_frontend(shell) -> bool:
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 
-_ASK_LINE = re.compile(r"^(\s*)%ask\s+(.*?)\s*$")
+_ASK_LINE = re.compile(r"^(\s*)%(ask|lit)\s+(.*?)\s*$")
 
 
 def protect_questions(lines: list[str]) -> list[str]:
-    """Let ``%ask ... ?`` be a question.
+    """Let ``%ask ... ?`` (and ``%lit ... ?``) be a question.
 
     IPython reads a trailing ``?`` as a help request and would turn ``%ask what is x?`` into
     ``%pinfo x``; scientists end questions with question marks, so such lines become the magic
@@ -252,14 +252,17 @@ def protect_questions(lines: list[str]) -> list[str]:
     out = []
     for line in lines:
         match = _ASK_LINE.match(line)
-        if match and match.group(2).endswith("?"):
-            line = f"{match.group(1)}get_ipython().run_line_magic('ask', {match.group(2)!r})\n"
+        if match and match.group(3).endswith("?"):
+            line = f"{match.group(1)}get_ipython().run_line_magic({match.group(2)!r}, {match.group(3)!r})\n"
         out.append(line)
     return out
 
 
 def register(ipython) -> None:
+    from kenkyu.tools._literature_magic import LiteratureMagics  # %lit; imports only IPython
+
     ipython.register_magics(KenkyuMagics)
+    ipython.register_magics(LiteratureMagics)
     if protect_questions not in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.append(protect_questions)
 
@@ -270,5 +273,5 @@ def unregister(ipython) -> None:
     magics = ipython.magics_manager.registry.get("KenkyuMagics")
     if magics is not None:
         for kind in ("line", "cell"):
-            for name in ("ask", "kenkyu", "research"):
+            for name in ("ask", "kenkyu", "research", "lit"):
                 ipython.magics_manager.magics[kind].pop(name, None)

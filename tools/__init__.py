@@ -13,6 +13,7 @@ TOOL_MODULES = (
     "kenkyu.tools.viz",
     "kenkyu.tools.ensembles",
     "kenkyu.tools.structure",
+    "kenkyu.tools.literature",
 )
 
 _SUBMODULES = {name.rsplit(".", 1)[-1] for name in TOOL_MODULES}
