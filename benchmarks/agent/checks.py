@@ -1,0 +1,219 @@
+"""The expectations a task states about the notebook its %%ask left behind, as small pure checks.
+
+Each check reads a :class:`TaskRun` (what the harness collected from the executed notebook) and
+returns ``(passed, message)``; the message says what was expected and what was found, so a FAIL in
+the table is self-explanatory. Checks never run code of their own: values were computed in the
+task's kernel by the probe cell and arrive here as plain JSON.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+
+@dataclass
+class TaskRun:
+    """What one executed task notebook shows."""
+
+    folder: Path
+    record: dict | None = None  # the %%ask output record (application/vnd.kenkyu.record+json)
+    ask_text: str = ""  # everything the %%ask cell showed, as text
+    ask_raised: str | None = None  # the %%ask cell itself raised (the magic crashed)
+    kernel_alive: bool = False  # the probe cell after %%ask ran
+    values: dict[str, Any] = field(default_factory=dict)  # probe results, by value-check label
+
+    @property
+    def tool_cells(self) -> list[dict]:
+        """Action cells the agent executed: tool name, variable, whether it raised."""
+        cells = (self.record or {}).get("cells", [])
+        out = []
+        for cell in cells:
+            meta = cell.get("metadata", {}).get("kenkyu", {})
+            if cell.get("cell_type") == "code" and meta.get("tool"):
+                failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+                out.append({"tool": meta["tool"], "variable": meta.get("variable"), "ok": not failed})
+        return out
+
+    @property
+    def tool_calls(self) -> list[dict]:
+        """Every call the model made (executed or rejected), with its arguments."""
+        calls = []
+        for message in (self.record or {}).get("messages", []):
+            for call in message.get("tool_calls", []) or []:
+                calls.append({"name": call.get("name"), "arguments": call.get("arguments") or {}})
+        return calls
+
+    @property
+    def tool_cell_errors(self) -> list[tuple[str, str]]:
+        """(tool, "Name: message") of every action cell that raised."""
+        out = []
+        for cell in (self.record or {}).get("cells", []):
+            tool = cell.get("metadata", {}).get("kenkyu", {}).get("tool")
+            for o in cell.get("outputs", []):
+                if tool and o.get("output_type") == "error":
+                    out.append((tool, f"{o.get('ename')}: {o.get('evalue')}"))
+        return out
+
+    @property
+    def tool_errors(self) -> list[str]:
+        """Tool results the agent loop reported as errors (bad arguments, unknown tool, broken call)."""
+        return [m.get("content", "") for m in (self.record or {}).get("messages", [])
+                if m.get("role") == "tool" and str(m.get("content", "")).startswith("ERROR")]
+
+
+def _tools_run(run: TaskRun) -> list[str]:
+    return [c["tool"] for c in run.tool_cells]
+
+
+def tool_called(run: TaskRun, name: str):
+    called = _tools_run(run)
+    return name in called, f"tool {name} called" if name in called else f"tool {name} not called (called: {called or 'none'})"
+
+
+def tool_not_called(run: TaskRun, name: str):
+    called = _tools_run(run)
+    return name not in called, (f"tool {name} not called" if name not in called
+                                else f"tool {name} was called, but the task expects it not to be")
+
+
+def tool_order(run: TaskRun, names: list[str]):
+    """The tools ran in this order (other calls may come between them)."""
+    called = iter(_tools_run(run))
+    ok = all(any(c == n for c in called) for n in names)
+    return ok, f"tools in order {names}" if ok else f"tools not in order {names} (called: {_tools_run(run) or 'none'})"
+
+
+def arg_equals(run: TaskRun, spec: dict):
+    """Some call to ``tool`` had ``arg`` equal to ``value`` (numbers to 1e-9, strings exactly)."""
+    tool, arg, want = spec["tool"], spec["arg"], spec["value"]
+    seen = [c["arguments"].get(arg) for c in run.tool_calls if c["name"] == tool]
+    ok = any(_same(got, want) for got in seen)
+    return ok, f"{tool}({arg}={want!r})" if ok else f"{tool} never called with {arg}={want!r} (got {seen or 'no call'})"
+
+
+def _same(got, want) -> bool:
+    if isinstance(want, bool) or isinstance(got, bool):
+        return got is want
+    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
+        return math.isclose(got, want, rel_tol=0, abs_tol=1e-9)
+    return got == want
+
+
+def file_exists(run: TaskRun, pattern: str):
+    hits = sorted(glob.glob(str(run.folder / pattern), recursive=True))
+    return bool(hits), (f"{pattern} exists ({len(hits)})" if hits else f"no file matches {pattern}")
+
+
+def file_absent(run: TaskRun, pattern: str):
+    hits = sorted(glob.glob(str(run.folder / pattern), recursive=True))
+    return not hits, (f"no {pattern}" if not hits else f"{pattern} should not exist, found {hits[0]}")
+
+
+def output_contains(run: TaskRun, wanted: str | list[str]):
+    """The %%ask output shows every one of these strings (case-insensitive)."""
+    wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+    text = run.ask_text.lower()
+    missing = [w for w in wanted if w.lower() not in text]
+    return not missing, f"output mentions {wanted}" if not missing else f"output does not mention {missing}"
+
+
+def no_error(run: TaskRun, _=True):
+    """The request finished, every tool cell ran without raising, and no call was rejected."""
+    problems = []
+    if run.ask_raised:
+        problems.append(f"%%ask raised {run.ask_raised}")
+    reason = ((run.record or {}).get("done") or {}).get("reason")
+    if run.record is None:
+        problems.append("no %%ask record")
+    elif reason != "finished":
+        problems.append(f"request ended with {reason!r}")
+    failed = [c["tool"] for c in run.tool_cells if not c["ok"]]
+    if failed:
+        problems.append(f"tool cells raised: {failed}")
+    if run.tool_errors:
+        problems.append(f"rejected call: {run.tool_errors[0][:120]}")
+    return not problems, "no errors" if not problems else "; ".join(problems)
+
+
+def tool_failed(run: TaskRun, name: str):
+    """The tool was called and its cell raised (an error-handling task's expected outcome)."""
+    cells = [c for c in run.tool_cells if c["tool"] == name]
+    ok = any(not c["ok"] for c in cells)
+    return ok, (f"{name} failed as expected" if ok else
+                f"{name} did not fail" if cells else f"{name} was not called")
+
+
+def error_mentions(run: TaskRun, spec: dict):
+    """A cell of ``tool`` raised an error whose message names every one of ``text`` (case-insensitive):
+    the error is clear about what went wrong, not just a traceback from deep inside a library."""
+    wanted = [spec["text"]] if isinstance(spec["text"], str) else list(spec["text"])
+    errors = [message for tool, message in run.tool_cell_errors if tool == spec["tool"]]
+    if not errors:
+        return False, f"no error from {spec['tool']}"
+    for message in errors:
+        if all(w.lower() in message.lower() for w in wanted):
+            return True, f"{spec['tool']} error names {wanted}"
+    return False, f"{spec['tool']} error does not name {wanted}: {errors[0][:150]}"
+
+
+def kernel_alive(run: TaskRun, _=True):
+    """The kernel survived, and %%ask showed any failure in its output instead of raising."""
+    if run.ask_raised:
+        return False, f"%%ask raised {run.ask_raised}"
+    return run.kernel_alive, "kernel alive after %%ask" if run.kernel_alive else "kernel died or %%ask crashed it"
+
+
+def cells_at_least(run: TaskRun, n: int):
+    count = len(run.tool_cells)
+    return count >= n, f"{count} action cells (≥ {n})" if count >= n else f"only {count} action cells (< {n})"
+
+
+def value_in_range(run: TaskRun, spec: dict):
+    """A number computed in the kernel lies in [min, max]; see :func:`value_label`."""
+    label = value_label(spec)
+    got = run.values.get(label)
+    lo, hi = spec.get("min", -math.inf), spec.get("max", math.inf)
+    what = spec.get("name") or label
+    if isinstance(got, dict) and "error" in got:
+        return False, f"{what}: {got['error']}"
+    if not isinstance(got, (int, float)) or isinstance(got, bool) or math.isnan(got):
+        return False, f"{what}: no number ({got!r})"
+    ok = lo <= got <= hi
+    return ok, f"{what} = {got:.4g} in [{lo}, {hi}]" if ok else f"{what} = {got:.4g} outside [{lo}, {hi}]"
+
+
+def value_label(spec: dict) -> str:
+    """The key under which the probe cell reports a value spec."""
+    return f"{spec.get('tool', '')}::{spec['expr']}"
+
+
+CHECKS: dict[str, Callable] = {
+    "tool_called": tool_called,
+    "tool_not_called": tool_not_called,
+    "tool_order": tool_order,
+    "tool_failed": tool_failed,
+    "arg_equals": arg_equals,
+    "file_exists": file_exists,
+    "file_absent": file_absent,
+    "output_contains": output_contains,
+    "no_error": no_error,
+    "error_mentions": error_mentions,
+    "kernel_alive": kernel_alive,
+    "cells_at_least": cells_at_least,
+    "value_in_range": value_in_range,
+}
+
+
+def check(run: TaskRun, expectation: dict) -> tuple[bool, str]:
+    """Run one expectation, a one-key table such as ``{"tool_called": "md_run"}``."""
+    if len(expectation) != 1:
+        raise ValueError(f"an expectation has exactly one kind, got {sorted(expectation)}; "
+                         f"write each as its own table, e.g. {{tool_called = \"md_run\"}}")
+    (kind, argument), = expectation.items()
+    if kind not in CHECKS:
+        raise ValueError(f"unknown expectation {kind!r}; use one of {', '.join(CHECKS)}")
+    return CHECKS[kind](run, argument)

@@ -1,0 +1,108 @@
+"""What a task finds in its fresh folder before the %%ask: input files, and for analysis tasks a
+simulation made once per benchmark run (so every analysis task reads the same trajectory and the
+benchmark does not pay for the same MD again and again; the task's text says so)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# The shared villin run analysis tasks read: reproducible (one CPU thread, fixed seed), 4 ps after
+# 1 ps of NVT, a frame every 0.2 ps (20 frames).
+VILLIN_RUN = dict(ps=4.0, solvent="implicit", nvt_ps=1.0, report_interval_ps=0.2, seed=1, reproducible=True,
+                  platform="CPU", progress=False)
+
+# Not a PDB at all past its first lines: columns shifted, coordinates that are not numbers.
+BROKEN_PDB = """\
+HEADER    NOT A REAL PROTEIN
+ATOM      1  N   MET A   1      11.104  abc.def  -2.123  1.00  0.00           N
+ATOM      2  CA  MET A   1   xx  12.560   6.222  -1.880  1.00  0.00           C
+ATOM   this line is not a PDB record at all
+END
+"""
+
+
+class FixtureUnavailable(RuntimeError):
+    """The task needs data this machine does not have (reported as SKIP, never as PASS)."""
+
+
+def shared_data_dir() -> Path | None:
+    """``$KENKYU_SHARED_DATA`` or ``../shared/data`` beside the repository (as tests/md_fixtures.py)."""
+    for candidate in (os.environ.get("KENKYU_SHARED_DATA"), REPO_ROOT.parent / "shared" / "data"):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None
+
+
+class Fixtures:
+    """Builds each fixture at most once per benchmark run, in ``cache``, and copies it into task folders."""
+
+    def __init__(self, cache: Path):
+        self.cache = Path(cache)
+
+    def prepare(self, names: list[str], folder: Path) -> dict[str, str]:
+        """Put the named fixtures into ``folder``; returns environment variables the kernel needs."""
+        env: dict[str, str] = {}
+        for name in names:
+            method = getattr(self, f"_{name}", None)
+            if method is None:
+                raise ValueError(f"unknown setup {name!r}; known: {', '.join(self.known())}")
+            env.update(method(folder) or {})
+        return env
+
+    @classmethod
+    def known(cls) -> list[str]:
+        return sorted(n[1:] for n in dir(cls) if n.startswith("_") and not n.startswith("__")
+                      and callable(getattr(cls, n)) and n not in ("_villin_source",))
+
+    # -- fixtures -------------------------------------------------------------------------------
+    @staticmethod
+    def _villin_source() -> Path:
+        from kenkyu.tools.md import example_structure
+
+        return example_structure("villin")
+
+    def _villin_pdb(self, folder: Path):
+        shutil.copy(self._villin_source(), folder / "villin.pdb")
+
+    def _dhfr_pdb(self, folder: Path):
+        data = shared_data_dir()
+        source = data / "5dfr_minimized.pdb" if data else None
+        if source is None or not source.is_file():
+            raise FixtureUnavailable("DHFR 5dfr_minimized.pdb not found: set $KENKYU_SHARED_DATA or put it in ../shared/data")
+        shutil.copy(source, folder / "dhfr.pdb")
+
+    def _broken_pdb(self, folder: Path):
+        (folder / "broken.pdb").write_text(BROKEN_PDB)
+
+    def _villin_run(self, folder: Path):
+        run_dir = self.villin_run_dir()
+        shutil.copytree(run_dir, folder / "md_runs" / "villin")
+
+    def _tiny_esm_models(self, folder: Path):
+        return {"KENKYU_MODELS": str(self.tiny_models_dir())}
+
+    # -- built once -----------------------------------------------------------------------------
+    def villin_run_dir(self) -> Path:
+        """The shared 4 ps villin run (made on first use)."""
+        import kenkyu.tools.md as md
+
+        run_dir = self.cache / "md_runs" / "villin"
+        if not (run_dir / "run.json").exists() or md.MDRun(run_dir).status != "finished":
+            shutil.rmtree(run_dir, ignore_errors=True)
+            md.run(str(self._villin_source()), out=run_dir, **VILLIN_RUN)
+        return run_dir
+
+    def tiny_models_dir(self) -> Path:
+        """Tiny random ESMFold and ESM-2 under the default names; their outputs are meaningless, the plumbing real."""
+        from kenkyu.tools._structure_testing import make_tiny_models
+
+        root = self.cache / "models"
+        if not (root / ".complete").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            make_tiny_models(root)
+            (root / ".complete").write_text("tiny random models for the agent benchmark\n")
+        return root

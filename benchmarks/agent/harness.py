@@ -1,0 +1,270 @@
+"""Run benchmark tasks: each a notebook in a fresh real kernel and a fresh folder, then checked.
+
+The notebook a task runs is what a scientist would write::
+
+    %load_ext kenkyu
+    %kenkyu provider <provider> ...
+    %kenkyu approval auto
+    %%ask
+    <the task's prompt>
+    <probe cell: reads the ask record and computes the task's values in the kernel>
+
+nbclient executes it (errors allowed, so a failing step is a result, not a crash); the executed
+notebook is saved in the task's folder and the checks of ``checks.py`` read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from benchmarks.agent.checks import TaskRun, check, value_label
+from benchmarks.agent.fixtures import REPO_ROOT, FixtureUnavailable, Fixtures
+
+HERE = Path(__file__).resolve().parent
+TASKS_FILE = HERE / "tasks.toml"
+REPLAY_DIR = HERE / "replay"
+RECORD_MIME = "application/vnd.kenkyu.record+json"
+PROBE_MARK = "KENKYU_BENCH_PROBE "
+FOLDER_MARK = ".kenkyu-agent-benchmark"
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    prompt: str
+    expect: list[dict]
+    setup: list[str] = field(default_factory=list)
+    kind: str = "single"  # single | multi | value | error
+    note: str = ""
+
+    @property
+    def value_specs(self) -> list[dict]:
+        return [e["value_in_range"] for e in self.expect if "value_in_range" in e]
+
+
+def load_tasks(path: Path = TASKS_FILE, only: list[str] | None = None) -> list[Task]:
+    data = tomllib.loads(Path(path).read_text())
+    tasks = [Task(**entry) for entry in data["task"]]
+    ids = [t.id for t in tasks]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"task ids repeat in {path}: {sorted({i for i in ids if ids.count(i) > 1})}")
+    if only:
+        unknown = sorted(set(only) - set(ids))
+        if unknown:
+            raise ValueError(f"no task named {unknown} in {path}; the tasks are: {', '.join(ids)}")
+        tasks = [t for t in tasks if t.id in only]
+    return tasks
+
+
+@dataclass(frozen=True)
+class ProviderChoice:
+    """Which model answers: ``local`` (embedded), ``openai``, ``anthropic`` or ``replay``."""
+
+    provider: str = "local"
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    replay_dir: Path = REPLAY_DIR
+
+    def magic(self, task: Task) -> str:
+        if self.provider == "replay":
+            replay = Path(self.replay_dir) / f"{task.id}.json"
+            if not replay.exists():
+                raise FileNotFoundError(f"no replay for task {task.id}: {replay} is missing; "
+                                        f"write one (see {REPLAY_DIR}) or pass --replay-dir")
+            return f"%kenkyu provider replay {replay.resolve()}"
+        line = f"%kenkyu provider {self.provider}"
+        for flag, value in (("--model", self.model), ("--base-url", self.base_url), ("--api-key-env", self.api_key_env)):
+            if value:
+                line += f" {flag} {value}"
+        return line
+
+    def describe(self) -> str:
+        if self.provider == "replay":
+            return f"replay ({self.replay_dir})"
+        return " ".join(str(p) for p in (self.provider, self.model, self.base_url) if p)
+
+
+@dataclass
+class TaskResult:
+    id: str
+    kind: str
+    status: str  # PASS | FAIL | SKIP
+    checks: list[dict]
+    seconds: float
+    notebook: str | None = None
+    reason: str = ""  # the first failed check, or why it was skipped
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# Runs in the task's kernel after %%ask: which tools ran into which variables, and the task's values.
+PROBE = '''\
+import json as _bench_json
+def _bench_probe(specs):
+    session = getattr(get_ipython(), "_kenkyu_session", None)
+    record = session.records[-1] if session is not None and session.records else None
+    variables = {}
+    for cell in (record or {}).get("cells", []):
+        meta = cell.get("metadata", {}).get("kenkyu", {})
+        if meta.get("tool") and not any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            variables[meta["tool"]] = meta.get("variable")  # the last successful call of each tool
+    values = {}
+    for label, tool, expr in specs:
+        scope = dict(globals())
+        if tool:
+            if tool not in variables or variables[tool] not in scope:
+                values[label] = {"error": f"no result of {tool} in the kernel"}
+                continue
+            scope["result"] = scope[variables[tool]]
+        try:
+            values[label] = float(eval(expr, scope))
+        except Exception as exc:
+            values[label] = {"error": f"{type(exc).__name__}: {exc}"[:200]}
+    print("%s" + _bench_json.dumps({"alive": True, "values": values}))
+_bench_probe(%s)
+del _bench_probe, _bench_json
+'''
+
+
+def probe_source(task: Task) -> str:
+    specs = [(value_label(s), s.get("tool"), s["expr"]) for s in task.value_specs]
+    return PROBE % (PROBE_MARK, json.dumps(specs))
+
+
+def notebook_sources(task: Task, provider: ProviderChoice, seconds: float) -> list[str]:
+    return [
+        "%load_ext kenkyu",
+        f"{provider.magic(task)}\n%kenkyu approval auto\n%kenkyu budget --seconds {int(seconds)}",
+        f"%%ask\n{task.prompt.strip()}",
+        probe_source(task),
+    ]
+
+
+def fresh_folder(folder: Path) -> Path:
+    """The task's folder, emptied if an earlier benchmark run made it (and only then)."""
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / FOLDER_MARK).exists():
+            raise FileExistsError(f"{folder} exists and was not made by the agent benchmark; choose another --out")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / FOLDER_MARK).write_text("made by benchmarks/agent/run.py; the next run replaces this folder\n")
+    return folder
+
+
+def execute(sources: list[str], folder: Path, env: dict[str, str], timeout: float):
+    """Run the cells in a fresh python3 kernel in ``folder``; returns the executed notebook."""
+    import nbformat
+    import nbformat.v4 as v4
+    from nbclient import NotebookClient
+
+    nb = v4.new_notebook(cells=[v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    client = NotebookClient(nb, timeout=int(timeout), kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(folder)}})
+    try:
+        client.execute(env={**os.environ, **env})
+    except Exception as exc:  # the kernel died or a cell timed out: the notebook so far is the result
+        nb.metadata["kenkyu_benchmark_error"] = f"{type(exc).__name__}: {exc}"[:500]
+    nbformat.write(nb, folder / "notebook.ipynb")
+    return nb
+
+
+def _text(outputs) -> str:
+    parts = []
+    for output in outputs:
+        if output.get("output_type") == "stream":
+            parts.append(output.get("text", ""))
+        elif output.get("output_type") == "error":
+            parts.append(f"{output.get('ename')}: {output.get('evalue')}")
+        else:
+            data = output.get("data", {})
+            parts.append(data.get("text/markdown") or data.get("text/plain") or "")
+    return "\n".join(parts)
+
+
+def read_run(nb, folder: Path) -> TaskRun:
+    """What the executed notebook shows, for the checks."""
+    ask, probe = nb.cells[2], nb.cells[3]
+    record = next((o["data"][RECORD_MIME] for o in ask.get("outputs", []) if RECORD_MIME in o.get("data", {})), None)
+    raised = next((f"{o['ename']}: {o['evalue']}" for o in ask.get("outputs", []) if o.get("output_type") == "error"), None)
+    run = TaskRun(folder=folder, record=record, ask_text=_text(ask.get("outputs", [])), ask_raised=raised)
+    for line in _text(probe.get("outputs", [])).splitlines():
+        if line.startswith(PROBE_MARK):
+            found = json.loads(line[len(PROBE_MARK):])
+            run.kernel_alive, run.values = found["alive"], found["values"]
+    return run
+
+
+def run_task(task: Task, provider: ProviderChoice, out: Path, fixtures: Fixtures, timeout: float = 600) -> TaskResult:
+    started = time.perf_counter()
+    folder = fresh_folder(Path(out) / task.id)
+    try:
+        env = fixtures.prepare(task.setup, folder)
+    except FixtureUnavailable as exc:
+        return TaskResult(task.id, task.kind, "SKIP", [], 0.0, reason=str(exc))
+    # Tool modules the scientist added elsewhere, or a developer's own defaults, stay out of the benchmark.
+    env.setdefault("KENKYU_TOOL_MODULES", "")
+    nb = execute(notebook_sources(task, provider, timeout), folder, env, timeout)
+    run = read_run(nb, folder)
+    results = []
+    for expectation in task.expect:
+        ok, message = check(run, expectation)
+        results.append({"expect": expectation, "ok": ok, "message": message})
+    failed = [r for r in results if not r["ok"]]
+    crash = nb.metadata.get("kenkyu_benchmark_error")
+    return TaskResult(task.id, task.kind, "FAIL" if failed or crash else "PASS", results,
+                      round(time.perf_counter() - started, 1), str(folder / "notebook.ipynb"),
+                      reason=failed[0]["message"] if failed else (crash or ""))
+
+
+def run_suite(tasks: list[Task], provider: ProviderChoice, out: Path, *, timeout: float = 600,
+              cache: Path | None = None, progress: bool = True) -> dict:
+    from tqdm import tqdm
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    fixtures = Fixtures(cache or out / "_shared")
+    started = time.perf_counter()
+    results = []
+    bar = tqdm(tasks, desc="agent benchmark", unit="task", disable=not progress)
+    for task in bar:
+        bar.set_postfix_str(task.id)
+        results.append(run_task(task, provider, out, fixtures, timeout))
+    summary = {
+        "provider": provider.describe(),
+        "tasks": [r.to_dict() for r in results],
+        "passed": sum(r.status == "PASS" for r in results),
+        "failed": sum(r.status == "FAIL" for r in results),
+        "skipped": sum(r.status == "SKIP" for r in results),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    (out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
+    (out / "results.txt").write_text(format_table(summary))
+    return summary
+
+
+def format_table(summary: dict) -> str:
+    """The per-task PASS/FAIL table with the first failed expectation, and the totals."""
+    rows = summary["tasks"]
+    width = max([len(r["id"]) for r in rows] + [4])
+    lines = [f"agent benchmark — {summary['provider']}", "",
+             f"{'task':<{width}}  {'kind':<6}  {'result':<6}  {'s':>6}  first failed expectation"]
+    for r in rows:
+        lines.append(f"{r['id']:<{width}}  {r['kind']:<6}  {r['status']:<6}  {r['seconds']:>6.1f}  {r['reason']}")
+    ran = summary["passed"] + summary["failed"]
+    score = f"{summary['passed']}/{ran} passed ({summary['passed'] / ran:.0%})" if ran else "no task ran"
+    skipped = f", {summary['skipped']} skipped" if summary["skipped"] else ""
+    lines += ["", f"score: {score}{skipped}; {summary['seconds']:.0f} s in all"]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["Task", "TaskResult", "ProviderChoice", "load_tasks", "run_task", "run_suite", "format_table",
+           "REPO_ROOT", "REPLAY_DIR", "TASKS_FILE"]

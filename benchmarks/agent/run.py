@@ -1,0 +1,60 @@
+"""Run kenkyu's agent benchmark against a model and print PASS/FAIL per task and the score.
+
+    python benchmarks/agent/run.py                                  # the embedded offline model
+    python benchmarks/agent/run.py --provider replay                # the recorded correct calls (mechanics)
+    python benchmarks/agent/run.py --provider openai --model gpt-4o # OPENAI_API_KEY from the environment
+    python benchmarks/agent/run.py --provider openai --model qwen2.5:7b --base-url http://localhost:11434/v1
+    python benchmarks/agent/run.py --provider anthropic --model claude-sonnet-4-5
+    python benchmarks/agent/run.py --tasks rg_villin,md_villin_short --out /tmp/bench
+
+Each task runs as a notebook in a fresh kernel and folder (``OUT/<task>/notebook.ipynb``); the results
+go to ``OUT/results.json`` and ``OUT/results.txt``. The exit status is 0 whatever the score (a
+benchmark measures; use --fail-under to gate on it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:  # run as a script: make `benchmarks.agent` importable
+    sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks.agent.harness import REPLAY_DIR, TASKS_FILE, ProviderChoice, format_table, load_tasks, run_suite  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--provider", default="local", choices=["local", "openai", "anthropic", "replay"],
+                        help="who answers the %%ask (default: the embedded model)")
+    parser.add_argument("--model", help="model name for the provider (e.g. gpt-4o)")
+    parser.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://localhost:11434/v1")
+    parser.add_argument("--api-key-env", help="name of the environment variable holding the key")
+    parser.add_argument("--replay-dir", type=Path, default=REPLAY_DIR, help="replay files, one <task>.json each")
+    parser.add_argument("--tasks", help="comma-separated task ids (default: all)")
+    parser.add_argument("--tasks-file", type=Path, default=TASKS_FILE)
+    parser.add_argument("--out", type=Path, help="results folder (default: test-artifacts/agent-benchmark/<provider>)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per task (default 600)")
+    parser.add_argument("--fail-under", type=float, help="exit 1 if the pass rate (0-1) is below this")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    tasks = load_tasks(args.tasks_file, args.tasks.split(",") if args.tasks else None)
+    provider = ProviderChoice(args.provider, args.model, args.base_url, args.api_key_env, args.replay_dir)
+    out = args.out or REPO_ROOT / "test-artifacts" / "agent-benchmark" / args.provider
+    summary = run_suite(tasks, provider, out, timeout=args.timeout)
+    print(format_table(summary))
+    print(f"notebooks and results.json in {out}")
+    ran = summary["passed"] + summary["failed"]
+    if args.fail_under is not None and ran and summary["passed"] / ran < args.fail_under:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
