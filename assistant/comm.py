@@ -190,6 +190,7 @@ class ChatChannel:
         self._runner: NotebookRunner | None = None
         self._request_id: str | None = None
         self._stop_requested = False
+        self._abort_reason: str | None = None
         self._dropped: set[str] = set()  # requests stopped before they started
         comm.on_msg(lambda msg: self.handle(msg["content"].get("data") or {}))
         comm.on_close(lambda msg: self.close())
@@ -240,6 +241,7 @@ class ChatChannel:
         """End the running request now: stop the agent and wake everything it waits for."""
         if self._request_id is None:
             return
+        self._abort_reason = reason
         self.stop()
         runner = self._runner
         if runner is not None:
@@ -319,73 +321,88 @@ class ChatChannel:
 
     def _do_ask(self, data: dict) -> None:
         request_id = str(data.get("request_id") or uuid.uuid4().hex)
-        if request_id in self._dropped:
-            self._dropped.discard(request_id)
-            self._send_event(request_id, ev.Done("stopped", 0, 0, 0.0))
-            return
-        text = data.get("prompt")
-        if not isinstance(text, str) or not text.strip():
-            self._send_event(
-                request_id, ev.Error("the question is empty", where="sidebar", fix="type a question")
-            )
-            self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
-            return
+        # Set before looking at _dropped: a stop arriving from now on finds this request running.
+        self._stop_requested, self._abort_reason = False, None
+        self._request_id = request_id
         try:
-            prompt, variables = interpolate(text.strip(), self.session.namespace)
-        except UnknownVariable as exc:
-            self._send_event(
-                request_id,
-                ev.Error(
-                    str(exc),
-                    where="question",
-                    fix="define the variable in a cell first, or write {{ }} for braces",
-                ),
-            )
-            self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
-            return
-
-        deadline = time.monotonic() + self.session.settings.max_seconds
-        runner = NotebookRunner(self._send, self.session.namespace, request_id=request_id, deadline=deadline)
-        runner.on_interrupt = lambda: self.stop(request_id)
-        records_before = len(self.session.records)
-        self._stop_requested = False
-        self._runner, self._request_id = runner, request_id
-        try:
-            events = self.session.ask(
-                prompt,
-                cells=_context_cells(data.get("cells")),
-                variables=variables,
-                approver=self._approver(request_id, deadline),
-                runner=runner,
-            )
-            for event in events:
-                if self._stop_requested and self.session.agent is not None:
-                    self.session.agent.stop()  # a stop that came before the agent existed
-                extra = {}
-                if isinstance(event, ev.ToolCallStarted):
-                    runner.next_metadata = {
-                        "kenkyu": {
-                            "agent": True,
-                            "tool": event.name,
-                            "call_id": event.call_id,
-                            "variable": _assigned_variable(event.code),
-                            "model": self.session.agent.provider.model_id,
-                        }
-                    }
-                elif isinstance(event, ev.ApprovalNeeded):
-                    self._approval_box(event.call_id)  # ready before the sidebar can answer
-                elif isinstance(event, ev.CellAdded) and event.cell_type == "code":
-                    extra["cell_request_id"] = runner.last_cell_request_id
-                self._send({"type": "event", "request_id": request_id, "event": event.to_dict(), **extra})
-                if isinstance(event, ev.CellAdded) and event.cell_type == "markdown":
-                    runner.insert_markdown(event.source, event.metadata)
+            if request_id in self._dropped:
+                self._dropped.discard(request_id)
+                self._send_event(request_id, ev.Done("stopped", 0, 0, 0.0))
+                return
+            problem = self._question(data.get("prompt"))
+            if isinstance(problem, ev.Error):
+                self._send_event(request_id, problem)
+                self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
+                return
+            prompt, variables = problem
+            records_before = len(self.session.records)
+            try:
+                self._run_agent(request_id, prompt, variables, data.get("cells"))
+            except Exception as exc:  # a bug in the loop: the sidebar hears of it, and the record still comes
+                log.exception("kenkyu chat: the request failed")
+                self._send_event(
+                    request_id,
+                    ev.Error(
+                        f"{type(exc).__name__}: {exc}", where="kernel", fix="ask again", recoverable=False
+                    ),
+                )
+                self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
+            if len(self.session.records) > records_before:
+                self._send({"type": "record", "request_id": request_id, "record": self.session.records[-1]})
         finally:
             self._runner, self._request_id = None, None
             self._deny_waiting_approvals()
             with self._lock:
                 self._approvals.clear()
-        if len(self.session.records) > records_before:
-            self._send({"type": "record", "request_id": request_id, "record": self.session.records[-1]})
+
+    def _question(self, text):
+        """The prompt with ``{name}`` filled from the kernel, and the variables used; or an Error."""
+        if not isinstance(text, str) or not text.strip():
+            return ev.Error("the question is empty", where="sidebar", fix="type a question")
+        try:
+            return interpolate(text.strip(), self.session.namespace)
+        except UnknownVariable as exc:
+            return ev.Error(
+                str(exc),
+                where="question",
+                fix="define the variable in a cell first, or write {{ }} for braces",
+            )
+
+    def _run_agent(self, request_id: str, prompt: str, variables: dict, cells) -> None:
+        deadline = time.monotonic() + self.session.settings.max_seconds
+        runner = NotebookRunner(self._send, self.session.namespace, request_id=request_id, deadline=deadline)
+        runner.on_interrupt = lambda: self.stop(request_id)
+        self._runner = runner
+        if self._abort_reason:  # aborted while this request was starting
+            runner.cancel_all(self._abort_reason)
+        events = self.session.ask(
+            prompt,
+            cells=_context_cells(cells),
+            variables=variables,
+            approver=self._approver(request_id, deadline),
+            runner=runner,
+        )
+        for event in events:
+            if self._stop_requested and self.session.agent is not None:
+                self.session.agent.stop()  # a stop that came before this request's agent existed
+            extra = {}
+            if isinstance(event, ev.ToolCallStarted):
+                runner.next_metadata = {
+                    "kenkyu": {
+                        "agent": True,
+                        "tool": event.name,
+                        "call_id": event.call_id,
+                        "variable": _assigned_variable(event.code),
+                        "model": self.session.agent.provider.model_id,
+                    }
+                }
+            elif isinstance(event, ev.ApprovalNeeded):
+                self._approval_box(event.call_id)  # ready before the sidebar can answer
+            elif isinstance(event, ev.CellAdded) and event.cell_type == "code":
+                extra["cell_request_id"] = runner.last_cell_request_id
+            self._send({"type": "event", "request_id": request_id, "event": event.to_dict(), **extra})
+            if isinstance(event, ev.CellAdded) and event.cell_type == "markdown":
+                runner.insert_markdown(event.source, event.metadata)
 
     def _approver(self, request_id: str, deadline: float):
         def approve(call, tool, code) -> bool:

@@ -6,6 +6,7 @@ so the action cells run in the kernel the way a notebook runs them. Only the LLM
 """
 
 import json
+import time
 
 import pytest
 from comm_client import FakeSidebar, another_client, events, running_kernel
@@ -224,6 +225,39 @@ def test_interrupting_the_kernel_during_a_cell_stops_the_request(kernel):
     result = events(messages, "tool_result")[0]
     assert not result["ok"] and result["summary"].startswith("ERROR: KeyboardInterrupt")
     assert events(messages, "done")[0]["reason"] == "stopped" and not events(messages, "token")
+
+
+def test_closing_the_comm_ends_a_waiting_request(kernel):
+    client, cwd = kernel
+    first = FakeSidebar(client)
+    turns = [
+        {
+            "text": "",
+            "tool_calls": [{"name": "toolbox_write_note", "arguments": {"path": "closed.txt", "text": "x"}}],
+        },
+        {"text": "Answered after the close."},
+    ]
+    settings = replay_settings(cwd, "close.json", turns)
+    first.open(settings=settings)
+    first.start_ask("write a note")
+    first.wait_for(lambda m: m["type"] == "event" and m["event"]["kind"] == "approval_needed")
+    first.close()  # the notebook was closed while the approval was pending
+
+    # Without any other sidebar, the request ends: declined, stopped, and kept in the kernel's records.
+    last = (
+        "[(r['prompt'], r.get('done', {}).get('reason')) for r in get_ipython()._kenkyu_session.records[-1:]]"
+    )
+    deadline = time.monotonic() + 20
+    while first.evaluate(last) != "[('write a note', 'stopped')]":
+        assert time.monotonic() < deadline, "the request did not end after the comm closed"
+        time.sleep(0.2)
+
+    # The kernel's conversation is free again: the next sidebar's question is answered at once.
+    second = FakeSidebar(client)
+    second.open(settings=settings)
+    answer = second.ask("and now?", timeout=30)
+    assert "".join(e["text"] for e in events(answer, "token")) == "Answered after the close."
+    assert not (cwd / "closed.txt").exists()
 
 
 def test_settings_change_the_model_and_provider_failures_are_errors(kernel):
