@@ -53,7 +53,7 @@ def default_index() -> str:
 
 
 @tool(approval="ask", writes_files=True,
-      keywords=("ingest", "index my papers", "add papers", "add to the literature index", "bibtex", "pdfs"))
+      keywords=("ingest", "index my papers", "index papers", "add papers", "literature index", "bibtex", "pdfs"))
 def ingest(
     paths: str | list[str],
     index: str = "literature_index",
@@ -93,8 +93,8 @@ def ingest(
                    on_error=on_error, progress=progress)
 
 
-@tool(keywords=("literature", "papers", "search my papers", "find passages", "references", "which paper",
-                "publications"))
+@tool(keywords=("search my papers", "search the literature", "find passages", "which paper", "which papers",
+                "passages"))
 def search(
     query: str,
     index: str = "literature_index",
@@ -138,8 +138,8 @@ def search(
                    chroma_host=chroma_host, chroma_port=chroma_port)
 
 
-@tool(keywords=("literature", "according to my papers", "what do the papers say", "cite", "citations",
-                "in my notes", "what did the paper find"))
+@tool(keywords=("literature", "my papers", "the papers", "according to", "what do my papers say", "cite",
+                "citations", "in my notes", "what did the paper find"))
 def ask(
     question: str,
     index: str = "literature_index",
