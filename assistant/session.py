@@ -62,7 +62,8 @@ class AssistantSession:
         """kenkyu's tools plus any ``@kenkyu.tool`` function the scientist defined in the notebook."""
         from kenkyu.assistant.registry import is_tool
 
-        own = [v for k, v in self.namespace.items() if not k.startswith("_") and is_tool(v)
+        # A copy: with the sidebar, the agent thread reads while the notebook's cells write.
+        own = [v for k, v in list(self.namespace.items()) if not k.startswith("_") and is_tool(v)
                and getattr(v, "__module__", None) == "__main__"]
         return self.registry.with_functions(own) if own else self.registry
 
