@@ -6,8 +6,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # test helpers: toolbox, fake servers
 
-# The MD fixtures (villin_pdb, dhfr_pdb, venv_python) for every test module.
-pytest_plugins = ["md_fixtures"]
+# The MD fixtures (villin_pdb, dhfr_pdb, venv_python) for every test module; the agent benchmark's
+# score table in the terminal summary (printed whether or not pytest captures output).
+pytest_plugins = ["md_fixtures", "agent_benchmark_summary"]
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # The shared villin run analysis tasks read: reproducible (one CPU thread, fixed seed), 4 ps after
 # 1 ps of NVT, a frame every 0.2 ps (20 frames).
-VILLIN_RUN = dict(ps=4.0, solvent="implicit", nvt_ps=1.0, report_interval_ps=0.2, seed=1, reproducible=True,
-                  platform="CPU", progress=False)
+VILLIN_RUN = {"ps": 4.0, "solvent": "implicit", "nvt_ps": 1.0, "report_interval_ps": 0.2, "seed": 1,
+              "reproducible": True, "platform": "CPU", "progress": False}
 
 # Not a PDB at all past its first lines: columns shifted, coordinates that are not numbers.
 BROKEN_PDB = """\
@@ -88,7 +88,7 @@ class Fixtures:
     # -- built once -----------------------------------------------------------------------------
     def villin_run_dir(self) -> Path:
         """The shared 4 ps villin run (made on first use)."""
-        import kenkyu.tools.md as md
+        from kenkyu.tools import md
 
         run_dir = self.cache / "md_runs" / "villin"
         if not (run_dir / "run.json").exists() or md.MDRun(run_dir).status != "finished":

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from benchmarks.agent.checks import TaskRun, check, value_label
-from benchmarks.agent.fixtures import REPO_ROOT, FixtureUnavailable, Fixtures
+from benchmarks.agent.fixtures import REPO_ROOT, Fixtures, FixtureUnavailable
 
 HERE = Path(__file__).resolve().parent
 TASKS_FILE = HERE / "tasks.toml"
@@ -162,8 +162,9 @@ def fresh_folder(folder: Path) -> Path:
 def execute(sources: list[str], folder: Path, env: dict[str, str], timeout: float):
     """Run the cells in a fresh python3 kernel in ``folder``; returns the executed notebook."""
     import nbformat
-    import nbformat.v4 as v4
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from nbformat import v4
 
     nb = v4.new_notebook(cells=[v4.new_code_cell(s) for s in sources])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -171,7 +172,7 @@ def execute(sources: list[str], folder: Path, env: dict[str, str], timeout: floa
                             resources={"metadata": {"path": str(folder)}})
     try:
         client.execute(env={**os.environ, **env})
-    except Exception as exc:  # the kernel died or a cell timed out: the notebook so far is the result
+    except (CellTimeoutError, DeadKernelError) as exc:  # the kernel died or a cell timed out: the notebook so far is the result
         nb.metadata["kenkyu_benchmark_error"] = f"{type(exc).__name__}: {exc}"[:500]
     nbformat.write(nb, folder / "notebook.ipynb")
     return nb
@@ -266,5 +267,15 @@ def format_table(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["Task", "TaskResult", "ProviderChoice", "load_tasks", "run_task", "run_suite", "format_table",
-           "REPO_ROOT", "REPLAY_DIR", "TASKS_FILE"]
+__all__ = [
+    "REPLAY_DIR",
+    "REPO_ROOT",
+    "TASKS_FILE",
+    "ProviderChoice",
+    "Task",
+    "TaskResult",
+    "format_table",
+    "load_tasks",
+    "run_suite",
+    "run_task",
+]

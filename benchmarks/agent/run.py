@@ -22,7 +22,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # run as a script: make `benchmarks.agent` importable
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.agent.harness import REPLAY_DIR, TASKS_FILE, ProviderChoice, format_table, load_tasks, run_suite  # noqa: E402
+from benchmarks.agent.harness import (
+    REPLAY_DIR,
+    TASKS_FILE,
+    ProviderChoice,
+    format_table,
+    load_tasks,
+    run_suite,
+)
 
 
 def parse_args(argv=None):
