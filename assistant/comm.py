@@ -238,7 +238,11 @@ class ChatChannel:
         self._deny_waiting_approvals()
 
     def abort(self, reason: str) -> None:
-        """End the running request now: stop the agent and wake everything it waits for."""
+        """End the running request now: stop the agent and wake everything it waits for; drop the
+        questions still queued (their front end is most likely gone)."""
+        with self._jobs.mutex:
+            queued = [job for job in self._jobs.queue if job and job.get("type") == "ask"]
+        self._dropped.update(str(job.get("request_id")) for job in queued)
         if self._request_id is None:
             return
         self._abort_reason = reason
