@@ -25,6 +25,7 @@ RG_PASS, RG_WARN = 0.05, 0.10  # relative change of Rg from the first frame
 ENERGY_DRIFT = 0.05  # relative change of the potential energy between the first and last third of production
 TEMPERATURE_TOLERANCE = 0.10  # mean temperature within this fraction of the thermostat's target
 MIN_FRAMES_TO_JUDGE = 6
+LITERATURE_MIN_RELEVANCE = 0.3  # cosine similarity of question and passage, as literature.ask's own cut-off
 
 EXPECTATIONS: dict[str, list[str]] = {
     "md_run": [
@@ -257,7 +258,14 @@ def check_rmsf(table):
 
 def check_literature(answer):
     (e_lit,) = EXPECTATIONS["literature"]
+    evidence = getattr(answer, "evidence", "found")
     citations = getattr(answer, "citations", None)
+    if evidence == "missing":
+        citations = []
+    elif evidence == "passages-only":
+        # Without an LLM every retrieved passage is listed; only those about the question count.
+        citations = [c for c in getattr(answer, "passages", citations or [])
+                     if getattr(c, "relevance", None) is None or c.relevance >= LITERATURE_MIN_RELEVANCE]
     if citations is None:
         try:
             citations = list(answer)

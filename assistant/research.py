@@ -204,7 +204,11 @@ def _routed_steps(provider, steps_text: str, tools) -> list[PlanStep]:
         if call is None:
             steps.append(PlanStep(text, None, problem="no tool matched this step with the inputs it needs"))
             continue
-        steps.append(PlanStep(text, call.name, dict(call.arguments)))
+        arguments = dict(call.arguments)
+        if call.name == "literature_ask":
+            # A 135M model would not write a faithful answer from papers: the ranked, cited passages instead.
+            arguments["llm"] = False
+        steps.append(PlanStep(text, call.name, arguments))
         output = output_of(call.name, call.arguments)
         if output:
             produced.insert(0, output)
