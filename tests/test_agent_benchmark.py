@@ -21,12 +21,12 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from agent_benchmark_summary import report  # noqa: E402
+from agent_benchmark_summary import report
 
-from benchmarks.agent import checks  # noqa: E402
-from benchmarks.agent.checks import TaskRun, check  # noqa: E402
-from benchmarks.agent.fixtures import Fixtures, shared_data_dir  # noqa: E402
-from benchmarks.agent.harness import (  # noqa: E402
+from benchmarks.agent import checks
+from benchmarks.agent.checks import TaskRun, check
+from benchmarks.agent.fixtures import Fixtures, shared_data_dir
+from benchmarks.agent.harness import (
     REPLAY_DIR,
     ProviderChoice,
     format_table,

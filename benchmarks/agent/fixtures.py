@@ -82,6 +82,14 @@ class Fixtures:
         run_dir = self.villin_run_dir()
         shutil.copytree(run_dir, folder / "md_runs" / "villin")
 
+    def _literature_notes(self, folder: Path):
+        shutil.copytree(self.literature_notes_dir(), folder / "papers")
+
+    def _literature_index(self, folder: Path):
+        index = self.literature_index_dir()
+        shutil.copytree(index.parent / "papers", folder / "papers")
+        shutil.copytree(index, folder / "literature_index")
+
     def _tiny_esm_models(self, folder: Path):
         return {"KENKYU_MODELS": str(self.tiny_models_dir())}
 
@@ -95,6 +103,26 @@ class Fixtures:
             shutil.rmtree(run_dir, ignore_errors=True)
             md.run(str(self._villin_source()), out=run_dir, **VILLIN_RUN)
         return run_dir
+
+    @staticmethod
+    def literature_notes_dir() -> Path:
+        """kenkyu's own demo corpus: reading notes on villin and a .bib of the cited papers."""
+        from importlib.resources import files
+
+        return Path(str(files("kenkyu.data") / "literature"))
+
+    def literature_index_dir(self) -> Path:
+        """The demo corpus ingested once (MiniLM embeddings in a Chroma folder), for search and ask tasks."""
+        from kenkyu.tools import literature
+
+        root = self.cache / "literature"
+        index = root / "literature_index"
+        if not (root / ".complete").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            shutil.copytree(self.literature_notes_dir(), root / "papers")
+            literature.ingest([str(root / "papers")], index=str(index), progress=False)
+            (root / ".complete").write_text("the demo literature corpus, ingested\n")
+        return index
 
     def tiny_models_dir(self) -> Path:
         """Tiny random ESMFold and ESM-2 under the default names; their outputs are meaningless, the plumbing real."""
