@@ -43,6 +43,16 @@ def minilm_embedding():
     return MiniLMEmbedding(embed_batch_size=64)
 
 
+def embedding_spec(embedding) -> str:
+    """The spec an index records for this embedding, without loading any model."""
+    if embedding is None:
+        return DEFAULT_SPEC
+    if isinstance(embedding, str):
+        return embedding
+    class_name = getattr(embedding, "class_name", lambda: type(embedding).__name__)()
+    return f"custom:{class_name}:{getattr(embedding, 'model_name', '')}"
+
+
 def resolve_embedding(embedding):
     """``(llama_index embedding, spec)`` for what the user passed.
 
@@ -78,7 +88,7 @@ def resolve_embedding(embedding):
         raise LiteratureError(
             f"embedding must be a spec string or a LlamaIndex BaseEmbedding, not {type(embedding).__name__}"
         )
-    return embedding, f"custom:{embedding.class_name()}:{getattr(embedding, 'model_name', '')}"
+    return embedding, embedding_spec(embedding)
 
 
 def _load(module: str, name: str, package: str, **kwargs):

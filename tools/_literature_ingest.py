@@ -11,7 +11,7 @@ import re
 import time
 from pathlib import Path
 
-from kenkyu.tools._literature_embedding import resolve_embedding
+from kenkyu.tools._literature_embedding import embedding_spec, resolve_embedding
 from kenkyu.tools._literature_readers import LiteratureError, Source, collect_files, read_sources
 from kenkyu.tools._literature_results import IngestReport
 from kenkyu.tools._literature_store import open_store
@@ -27,7 +27,7 @@ def ingest(paths, index="literature_index", *, embedding=None, chroma_host=None,
         raise LiteratureError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     files = collect_files(paths)
     store = open_store(index, chroma_host=chroma_host, chroma_port=chroma_port, create=True)
-    embed_model, spec = resolve_embedding(embedding)
+    spec = embedding_spec(embedding)
     if store.embedding_spec and store.count() and store.embedding_spec != spec:
         raise LiteratureError(
             f"the index {store.location} was built with the embedding {store.embedding_spec!r}, not {spec!r}: "
@@ -64,6 +64,7 @@ def ingest(paths, index="literature_index", *, embedding=None, chroma_host=None,
     if nodes:
         from llama_index.core import VectorStoreIndex
 
+        embed_model, spec = resolve_embedding(embedding)
         vector_index = VectorStoreIndex.from_vector_store(store.vector_store(), embed_model=embed_model,
                                                           show_progress=progress and len(nodes) > 64)
         vector_index.insert_nodes(nodes)
