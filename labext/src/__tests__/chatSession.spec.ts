@@ -1,0 +1,259 @@
+import { ChatSession, IComm, ICellRun, IKernelLink, INotebookDriver } from '../chatSession';
+import { EMPTY_SETTINGS, ISettings } from '../protocol';
+
+type Json = Record<string, any>;
+
+/** A kernel that records what the sidebar sends and lets the test speak for the kernel. */
+class FakeKernel implements IKernelLink {
+  sent: Json[] = [];
+  opened: { target: string; data: Json }[] = [];
+  registerError: Error | null = null;
+  private onMessage: ((data: unknown) => void) | null = null;
+  private onClose: (() => void) | null = null;
+  closed = 0;
+
+  async register(): Promise<void> {
+    if (this.registerError) {
+      throw this.registerError;
+    }
+  }
+
+  openComm(target: string, data: Json, onMessage: (data: unknown) => void, onClose: () => void): IComm {
+    this.opened.push({ target, data });
+    this.onMessage = onMessage;
+    this.onClose = onClose;
+    return { send: d => this.sent.push(d), close: () => (this.closed += 1) };
+  }
+
+  say(data: unknown): void {
+    this.onMessage!(data);
+  }
+
+  hangUp(): void {
+    this.onClose!();
+  }
+}
+
+/** A notebook as a list of cells; running a code cell "prints" its source. */
+class FakeNotebook implements INotebookDriver {
+  cells: { id: string; cell_type: string; source: string; metadata: Json }[] = [
+    { id: 'user-1', cell_type: 'code', source: 'x = 1', metadata: {} }
+  ];
+  kenkyu: unknown = undefined;
+  runs: string[] = [];
+  failRun = false;
+  private next = 0;
+
+  insertCell(cellType: 'code' | 'markdown', source: string, metadata: Json, afterCellId: string | null): string {
+    const id = `agent-${++this.next}`;
+    const at = afterCellId ? this.cells.findIndex(c => c.id === afterCellId) + 1 : this.cells.length;
+    this.cells.splice(at, 0, { id, cell_type: cellType, source, metadata });
+    return id;
+  }
+
+  async runCell(cellId: string): Promise<ICellRun> {
+    this.runs.push(cellId);
+    if (this.failRun) {
+      throw new Error('kernel went away');
+    }
+    const cell = this.cells.find(c => c.id === cellId)!;
+    const error = cell.source.includes('raise');
+    return {
+      status: error ? 'error' : 'ok',
+      outputs: error
+        ? [{ output_type: 'error', ename: 'ValueError', evalue: 'bad', traceback: [] }]
+        : [{ output_type: 'stream', name: 'stdout', text: `ran ${cell.source}\n` }],
+      executionCount: this.runs.length
+    };
+  }
+
+  removeCells(ids: string[]): string[] {
+    const removed = this.cells.filter(c => ids.includes(c.id));
+    this.cells = this.cells.filter(c => !ids.includes(c.id));
+    return removed.map(c => c.source);
+  }
+
+  getKenkyuMetadata(): unknown {
+    return this.kenkyu;
+  }
+
+  setKenkyuMetadata(value: Json): void {
+    this.kenkyu = value;
+  }
+
+  contextCells() {
+    return this.cells.map(c => ({ cell_type: c.cell_type, source: c.source }));
+  }
+}
+
+const READY = {
+  type: 'ready',
+  model: { provider: 'replay', model: 'turns.json', label: 'replay · turns.json' },
+  tools: ['analysis.rmsd'],
+  history: []
+};
+
+async function connected(settings: ISettings = EMPTY_SETTINGS) {
+  const kernel = new FakeKernel();
+  const notebook = new FakeNotebook();
+  const session = new ChatSession(notebook, settings);
+  await session.connect(kernel);
+  kernel.say(READY);
+  return { kernel, notebook, session };
+}
+
+describe('ChatSession', () => {
+  it('opens the kenkyu.chat comm with hello carrying settings and the stored records', async () => {
+    const kernel = new FakeKernel();
+    const notebook = new FakeNotebook();
+    notebook.kenkyu = { records: [{ prompt: 'before' }] };
+    const session = new ChatSession(notebook, { ...EMPTY_SETTINGS, provider: 'replay' });
+    await session.connect(kernel);
+    expect(kernel.opened).toEqual([
+      {
+        target: 'kenkyu.chat',
+        data: { type: 'hello', settings: { ...EMPTY_SETTINGS, provider: 'replay' }, records: [{ prompt: 'before' }] }
+      }
+    ]);
+    expect(session.state.connection).toBe('connecting');
+    kernel.say({ ...READY, history: [{ role: 'user', text: 'before' }] });
+    expect(session.state.connection).toBe('ready');
+    expect(session.state.model?.label).toBe('replay · turns.json');
+    expect(session.state.items).toMatchObject([{ kind: 'user', text: 'before' }]);
+  });
+
+  it('runs a whole request: ask, stream, approve, cells run and answered, record stored', async () => {
+    const { kernel, notebook, session } = await connected();
+    const id = session.ask('  compute the RMSD  ')!;
+    expect(kernel.sent[0]).toEqual({
+      type: 'ask', request_id: id, prompt: 'compute the RMSD', cells: [{ cell_type: 'code', source: 'x = 1' }]
+    });
+    expect(session.ask('a second one at once')).toBeNull(); // one request at a time
+
+    kernel.say({ type: 'event', request_id: id, event: { kind: 'token', text: 'On it.' } });
+    kernel.say({
+      type: 'event', request_id: id,
+      event: { kind: 'approval_needed', call_id: 'c1', name: 'analysis.rmsd', arguments: { run_dir: 'r' }, code: '', writes_files: false }
+    });
+    session.approve(id, 'c1', true);
+    expect(kernel.sent[1]).toEqual({ type: 'approve', request_id: id, call_id: 'c1', approved: true });
+
+    kernel.say({ type: 'run_cell', request_id: id, cell_request_id: 'k1', cell_type: 'code', source: 'rmsd = 1', metadata: { kenkyu: { agent: true, variable: 'rmsd' } } });
+    kernel.say({ type: 'run_cell', request_id: id, cell_request_id: 'k2', cell_type: 'markdown', source: 'RMSD done', metadata: { kenkyu: { agent: true } } });
+    kernel.say({ type: 'run_cell', request_id: id, cell_request_id: 'k3', cell_type: 'code', source: 'raise ValueError', metadata: {} });
+    await session.idle();
+
+    // Cells in order, below each other, all marked as the agent's.
+    expect(notebook.cells.map(c => c.source)).toEqual(['x = 1', 'rmsd = 1', 'RMSD done', 'raise ValueError']);
+    expect(notebook.cells.slice(1).every(c => c.metadata.kenkyu.agent === true && c.metadata.kenkyu.request_id === id)).toBe(true);
+    expect(notebook.runs).toEqual(['agent-1', 'agent-3']); // markdown is not executed
+    const results = kernel.sent.filter(m => m.type === 'cell_result');
+    expect(results).toEqual([
+      { type: 'cell_result', request_id: id, cell_request_id: 'k1', status: 'ok', outputs: [{ output_type: 'stream', name: 'stdout', text: 'ran rmsd = 1\n' }], execution_count: 1 },
+      { type: 'cell_result', request_id: id, cell_request_id: 'k2', status: 'ok', outputs: [], execution_count: null },
+      { type: 'cell_result', request_id: id, cell_request_id: 'k3', status: 'error', outputs: [expect.objectContaining({ ename: 'ValueError' })], execution_count: 2 }
+    ]);
+
+    kernel.say({ type: 'event', request_id: id, event: { kind: 'tool_result', call_id: 'c1', name: 'analysis.rmsd', ok: true, summary: 'rmsd ready', duration_s: 0.5 } });
+    kernel.say({ type: 'event', request_id: id, event: { kind: 'done', reason: 'finished', steps: 2, tokens: 40, elapsed_s: 3 } });
+    kernel.say({ type: 'record', request_id: id, record: { prompt: 'compute the RMSD', cells: [{ source: 'rmsd = 1' }] } });
+    expect(notebook.kenkyu).toEqual({ records: [{ prompt: 'compute the RMSD', cells: [{ source: 'rmsd = 1' }] }] });
+    expect(session.state.active).toBeNull();
+    expect(session.state.requests[id].cells).toEqual(['agent-1', 'agent-2', 'agent-3']);
+    expect(session.state.items.map(i => i.kind)).toEqual(['user', 'assistant', 'tool']);
+  });
+
+  it('undo removes the request\'s cells and marks them removed in its stored record', async () => {
+    const { kernel, notebook, session } = await connected();
+    const id = session.ask('make a cell')!;
+    kernel.say({ type: 'run_cell', request_id: id, cell_request_id: 'k1', cell_type: 'code', source: 'a = 2', metadata: {} });
+    await session.idle();
+    session.undo(id); // not before the request is over
+    expect(notebook.cells).toHaveLength(2);
+    kernel.say({ type: 'event', request_id: id, event: { kind: 'done', reason: 'finished', steps: 1, tokens: 1, elapsed_s: 1 } });
+    kernel.say({ type: 'record', request_id: id, record: { prompt: 'make a cell', cells: [{ source: 'a = 2', metadata: {} }] } });
+    session.undo(id);
+    expect(notebook.cells.map(c => c.source)).toEqual(['x = 1']);
+    expect((notebook.kenkyu as any).records[0].cells[0].metadata.kenkyu.removed).toBe(true);
+    expect(session.state.requests[id].undone).toBe(true);
+  });
+
+  it('an undo before the record arrives is applied to the record when it comes', async () => {
+    const { kernel, notebook, session } = await connected();
+    const id = session.ask('make a cell')!;
+    kernel.say({ type: 'run_cell', request_id: id, cell_request_id: 'k1', cell_type: 'code', source: 'b = 3', metadata: {} });
+    await session.idle();
+    kernel.say({ type: 'event', request_id: id, event: { kind: 'done', reason: 'finished', steps: 1, tokens: 1, elapsed_s: 1 } });
+    session.undo(id);
+    kernel.say({ type: 'record', request_id: id, record: { cells: [{ source: 'b = 3' }] } });
+    expect((notebook.kenkyu as any).records[0].cells[0].metadata.kenkyu.removed).toBe(true);
+  });
+
+  it('answers cancelled when a cell cannot run, and says why', async () => {
+    const { kernel, notebook, session } = await connected();
+    notebook.failRun = true;
+    const id = session.ask('run')!;
+    kernel.say({ type: 'run_cell', request_id: id, cell_request_id: 'k1', cell_type: 'code', source: 'y = 2', metadata: {} });
+    await session.idle();
+    expect(kernel.sent.at(-1)).toMatchObject({ type: 'cell_result', cell_request_id: 'k1', status: 'cancelled' });
+    expect(session.state.items.at(-1)).toMatchObject({ kind: 'error', message: "could not run the agent's cell: kernel went away" });
+  });
+
+  it('stop sends stop and shows the request as stopping', async () => {
+    const { kernel, session } = await connected();
+    const id = session.ask('long job')!;
+    session.stop(id);
+    expect(kernel.sent.at(-1)).toEqual({ type: 'stop', request_id: id });
+    expect(session.state.requests[id].status).toBe('stopping');
+  });
+
+  it('reconnects after a kernel restart with a fresh hello holding the records', async () => {
+    const { kernel, notebook, session } = await connected();
+    const id = session.ask('q')!;
+    kernel.say({ type: 'record', request_id: id, record: { prompt: 'q' } });
+    session.kernelRestarting();
+    expect(session.state.connection).toBe('restarting');
+    expect(session.state.active).toBeNull();
+    kernel.hangUp(); // the old comm going away during a restart is not an error
+    expect(session.state.items.some(i => i.kind === 'error')).toBe(false);
+    await session.connect(kernel);
+    expect(kernel.opened).toHaveLength(2);
+    expect(kernel.opened[1].data.records).toEqual([{ prompt: 'q' }]);
+    kernel.say(READY);
+    expect(session.state.connection).toBe('ready');
+    expect(notebook.kenkyu).toEqual({ records: [{ prompt: 'q' }] });
+  });
+
+  it('says plainly when kenkyu cannot start in the kernel, with the fix', async () => {
+    const kernel = new FakeKernel();
+    kernel.registerError = new Error("ModuleNotFoundError: No module named 'kenkyu'");
+    const session = new ChatSession(new FakeNotebook(), EMPTY_SETTINGS);
+    await session.connect(kernel);
+    expect(kernel.opened).toHaveLength(0);
+    expect(session.state.connection).toBe('closed');
+    expect(session.state.items.at(-1)).toMatchObject({
+      kind: 'error',
+      message: expect.stringContaining("No module named 'kenkyu'"),
+      fix: expect.stringContaining('pip install kenkyu')
+    });
+  });
+
+  it('shows a malformed kernel message as an error instead of failing', async () => {
+    const { kernel, session } = await connected();
+    kernel.say({ type: 'telepathy' });
+    expect(session.state.items.at(-1)).toMatchObject({ kind: 'error', message: 'unknown message type "telepathy"' });
+  });
+
+  it('sends changed settings to a connected kernel', async () => {
+    const { kernel, session } = await connected();
+    session.updateSettings({ ...EMPTY_SETTINGS, provider: 'openai', model: 'gpt-4o' });
+    expect(kernel.sent.at(-1)).toEqual({ type: 'settings', settings: { ...EMPTY_SETTINGS, provider: 'openai', model: 'gpt-4o' } });
+  });
+
+  it('an unexpected comm close says how to reconnect', async () => {
+    const { kernel, session } = await connected();
+    kernel.hangUp();
+    expect(session.state.connection).toBe('closed');
+    expect(session.state.items.at(-1)).toMatchObject({ kind: 'error', fix: expect.stringContaining('reconnect') });
+  });
+});

@@ -1,0 +1,129 @@
+import {
+  ProtocolError,
+  SettingsError,
+  askMessage,
+  cellResultMessage,
+  helloMessage,
+  parseEvent,
+  parseKernelMessage,
+  settingsFromRegistry
+} from '../protocol';
+
+describe('parseKernelMessage', () => {
+  it('reads ready with model, tools and history', () => {
+    const message = parseKernelMessage({
+      type: 'ready',
+      model: { provider: 'local', model: 'SmolLM2-135M-Instruct', label: 'local · SmolLM2-135M-Instruct (offline)' },
+      tools: ['md.run', 'analysis.rmsd', 3],
+      history: [
+        { role: 'user', text: 'hi' },
+        { role: 'assistant', text: 'hello' },
+        { role: 'tool', text: 'dropped' }
+      ]
+    });
+    expect(message).toEqual({
+      type: 'ready',
+      model: { provider: 'local', model: 'SmolLM2-135M-Instruct', label: 'local · SmolLM2-135M-Instruct (offline)' },
+      tools: ['md.run', 'analysis.rmsd'],
+      history: [
+        { role: 'user', text: 'hi' },
+        { role: 'assistant', text: 'hello' }
+      ]
+    });
+  });
+
+  it('makes a label from provider and model when the kernel sends none', () => {
+    const message = parseKernelMessage({ type: 'ready', model: { provider: 'openai', model: 'gpt-4o' } });
+    expect(message.type === 'ready' && message.model.label).toBe('openai · gpt-4o');
+  });
+
+  it('reads events of every kind', () => {
+    const tool = parseKernelMessage({
+      type: 'event',
+      request_id: 'r1',
+      event: { kind: 'approval_needed', call_id: 'c1', name: 'md.run', arguments: { ps: 10 }, code: 'x', writes_files: true }
+    });
+    expect(tool).toEqual({
+      type: 'event',
+      request_id: 'r1',
+      event: { kind: 'approval_needed', call_id: 'c1', name: 'md.run', arguments: { ps: 10 }, code: 'x', writes_files: true }
+    });
+    expect(parseEvent({ kind: 'done', reason: 'stopped', steps: 2, tokens: 10, elapsed_s: 1.5 })).toEqual({
+      kind: 'done', reason: 'stopped', steps: 2, tokens: 10, elapsed_s: 1.5
+    });
+    expect(parseEvent({ kind: 'error', message: 'boom', where: 'tool', fix: 'retry' })).toEqual({
+      kind: 'error', message: 'boom', where: 'tool', fix: 'retry', recoverable: true
+    });
+    expect(parseEvent({ kind: 'tool_result', call_id: 'c1', name: 'n', ok: true, summary: 's', duration_s: 2 })).toMatchObject({
+      ok: true, duration_s: 2
+    });
+  });
+
+  it('reads run_cell and record', () => {
+    expect(
+      parseKernelMessage({
+        type: 'run_cell', request_id: 'r1', cell_request_id: 'k1', cell_type: 'code', source: 'print(1)',
+        metadata: { kenkyu: { agent: true } }
+      })
+    ).toMatchObject({ type: 'run_cell', cell_type: 'code', source: 'print(1)' });
+    expect(parseKernelMessage({ type: 'record', request_id: 'r1', record: { prompt: 'p' } })).toEqual({
+      type: 'record', request_id: 'r1', record: { prompt: 'p' }
+    });
+  });
+
+  it.each([
+    [null, /should be an object/],
+    [{ type: 'nonsense' }, /unknown message type "nonsense"/],
+    [{ type: 'event', request_id: 'r', event: { kind: 'telepathy' } }, /unknown event kind "telepathy"/],
+    [{ type: 'event', event: { kind: 'token', text: 'x' } }, /"request_id" should be a string/],
+    [{ type: 'run_cell', request_id: 'r', cell_request_id: 'k', cell_type: 'raw', source: '' }, /"code" or "markdown"/],
+    [{ type: 'record', request_id: 'r', record: [] }, /"record" should be an object/]
+  ])('refuses %j with a message saying what is wrong', (data, pattern) => {
+    expect(() => parseKernelMessage(data)).toThrow(ProtocolError);
+    expect(() => parseKernelMessage(data)).toThrow(pattern);
+  });
+});
+
+describe('messages to the kernel', () => {
+  it('builds hello, ask and cell_result as PROTOCOL.md says', () => {
+    const settings = settingsFromRegistry({ provider: 'replay', replay_file: '/tmp/t.json' });
+    expect(helloMessage(settings, [{ prompt: 'p' }])).toEqual({
+      type: 'hello',
+      settings: { provider: 'replay', model: '', base_url: '', approval: '', replay_file: '/tmp/t.json', api_key_env: '' },
+      records: [{ prompt: 'p' }]
+    });
+    expect(askMessage('r1', 'hi', [{ cell_type: 'code', source: 'x = 1' }])).toEqual({
+      type: 'ask', request_id: 'r1', prompt: 'hi', cells: [{ cell_type: 'code', source: 'x = 1' }]
+    });
+    expect(cellResultMessage('r1', 'k1', 'ok', [], 3)).toEqual({
+      type: 'cell_result', request_id: 'r1', cell_request_id: 'k1', status: 'ok', outputs: [], execution_count: 3
+    });
+  });
+});
+
+describe('settingsFromRegistry', () => {
+  it('keeps empty values empty (kernel defaults) and trims the rest', () => {
+    expect(settingsFromRegistry({ provider: ' openai ', model: 'gpt-4o', extra: 1 })).toEqual({
+      provider: 'openai', model: 'gpt-4o', base_url: '', approval: '', replay_file: '', api_key_env: ''
+    });
+  });
+
+  it('refuses a key pasted where the variable name belongs, without repeating the key', () => {
+    let caught: unknown;
+    try {
+      settingsFromRegistry({ api_key_env: 'sk-proj-abcdef123456' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(SettingsError);
+    expect((caught as SettingsError).message).toMatch(/NAME of an environment variable/);
+    expect((caught as SettingsError).message).not.toContain('sk-proj');
+    expect((caught as SettingsError).fix).toMatch(/environment variable/);
+    expect(settingsFromRegistry({ api_key_env: 'OPENAI_API_KEY' }).api_key_env).toBe('OPENAI_API_KEY');
+  });
+
+  it('refuses an unknown provider or approval mode and names the choices', () => {
+    expect(() => settingsFromRegistry({ provider: 'gpt' })).toThrow(/unknown provider "gpt"/);
+    expect(() => settingsFromRegistry({ approval: 'never' })).toThrow(/unknown approval mode/);
+  });
+});

@@ -1,0 +1,64 @@
+import { agentCellMetadata, insertionIndex, isAgentCell, markRemoved, recordsOf, withRecord, withRemovedCells } from '../records';
+
+describe('records in notebook metadata', () => {
+  it('appends records and keeps other kenkyu metadata', () => {
+    const first = withRecord(undefined, { prompt: 'a' });
+    expect(first).toEqual({ records: [{ prompt: 'a' }] });
+    const second = withRecord({ ...first, conversation: { v: 1 } }, { prompt: 'b' });
+    expect(second).toEqual({ conversation: { v: 1 }, records: [{ prompt: 'a' }, { prompt: 'b' }] });
+    expect(first).toEqual({ records: [{ prompt: 'a' }] }); // never mutated
+  });
+
+  it('reads nothing from malformed metadata', () => {
+    expect(recordsOf(null)).toEqual([]);
+    expect(recordsOf({ records: 'x' })).toEqual([]);
+    expect(recordsOf({ records: [1, { prompt: 'a' }] })).toEqual([{ prompt: 'a' }]);
+  });
+
+  it('marks the removed cells of a record, once per removed cell', () => {
+    const record = {
+      prompt: 'p',
+      cells: [
+        { cell_type: 'code', source: 'a = 1', metadata: { kenkyu: { agent: true } } },
+        { cell_type: 'markdown', source: 'note', metadata: {} },
+        { cell_type: 'code', source: 'a = 1', metadata: {} }
+      ]
+    };
+    const marked = markRemoved(record, ['a = 1', 'note']);
+    const cells = marked['cells'] as any[];
+    expect(cells[0].metadata.kenkyu).toEqual({ agent: true, removed: true });
+    expect(cells[1].metadata.kenkyu).toEqual({ removed: true });
+    expect(cells[2].metadata).toEqual({});
+    expect((record.cells[0].metadata as any).kenkyu.removed).toBeUndefined();
+  });
+
+  it('marks cells in the right stored record', () => {
+    const metadata = { records: [{ cells: [{ source: 'x' }] }, { cells: [{ source: 'x' }] }] };
+    const next = withRemovedCells(metadata, 1, ['x']) as any;
+    expect(next.records[0].cells[0].metadata).toBeUndefined();
+    expect(next.records[1].cells[0].metadata.kenkyu.removed).toBe(true);
+  });
+});
+
+describe('agent cells', () => {
+  it('are recognised by metadata.kenkyu.agent', () => {
+    expect(isAgentCell({ kenkyu: { agent: true } })).toBe(true);
+    expect(isAgentCell({ kenkyu: { agent: 'yes' } })).toBe(false);
+    expect(isAgentCell({})).toBe(false);
+  });
+
+  it('always carry the agent mark and their request', () => {
+    expect(agentCellMetadata({ kenkyu: { variable: 'rmsd' }, tags: ['a'] }, 'r1')).toEqual({
+      kenkyu: { variable: 'rmsd', agent: true, request_id: 'r1' },
+      tags: ['a']
+    });
+  });
+
+  it('go below the request\'s last cell, else below the active cell, else at the end', () => {
+    expect(insertionIndex(['a', 'b', 'c'], 'b', 0)).toBe(2);
+    expect(insertionIndex(['a', 'b', 'c'], 'gone', 0)).toBe(1);
+    expect(insertionIndex(['a', 'b', 'c'], null, 2)).toBe(3);
+    expect(insertionIndex(['a', 'b', 'c'], null, -1)).toBe(3);
+    expect(insertionIndex([], null, 0)).toBe(0);
+  });
+});

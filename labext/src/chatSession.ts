@@ -1,0 +1,323 @@
+/**
+ * One notebook's conversation with its kernel: the protocol of PROTOCOL.md driven end to end.
+ *
+ * It talks to JupyterLab only through two small interfaces (the kernel link and the notebook
+ * driver, implemented in labAdapters.ts), so jest runs the whole exchange — hello, streaming,
+ * approvals, run_cell → cell_result, records, undo, restarts — against fakes, without a browser.
+ */
+
+import {
+  ISettings,
+  IContextCell,
+  CellStatus,
+  COMM_TARGET,
+  ProtocolError,
+  parseKernelMessage,
+  helloMessage,
+  askMessage,
+  approveMessage,
+  stopMessage,
+  cellResultMessage,
+  settingsMessage,
+  IRunCellMessage
+} from './protocol';
+import { Action, IChatState, INITIAL_STATE, canUndo, reduce } from './chatState';
+import { agentCellMetadata, markRemoved, recordsOf, withRecord, withRemovedCells } from './records';
+
+type Json = Record<string, unknown>;
+
+export interface IComm {
+  send(data: Json): void;
+  close(): void;
+}
+
+/** What the session needs from a kernel. */
+export interface IKernelLink {
+  /** Run the protocol's register code silently; rejects with an Error saying what failed. */
+  register(): Promise<void>;
+  openComm(target: string, data: Json, onMessage: (data: unknown) => void, onClose: () => void): IComm;
+}
+
+export interface ICellRun {
+  status: CellStatus;
+  outputs: unknown[];
+  executionCount: number | null;
+}
+
+/** What the session needs from a notebook. */
+export interface INotebookDriver {
+  /** Insert a cell below `afterCellId` (or the active cell); returns the new cell's id. */
+  insertCell(cellType: 'code' | 'markdown', source: string, metadata: Json, afterCellId: string | null): string;
+  /** Run a code cell through the notebook's normal execution. */
+  runCell(cellId: string): Promise<ICellRun>;
+  /** Remove cells that are still there; returns the sources of those removed. */
+  removeCells(cellIds: string[]): string[];
+  getKenkyuMetadata(): unknown;
+  setKenkyuMetadata(value: Json): void;
+  /** The notebook's cells, handed to the agent as context. */
+  contextCells(): IContextCell[];
+}
+
+export interface IError {
+  message: string;
+  fix: string;
+}
+
+let requestCounter = 0;
+
+/** Request ids only need to be unique per kernel; time + counter keeps them readable in logs. */
+export function newRequestId(): string {
+  requestCounter += 1;
+  return `r${Date.now().toString(36)}-${requestCounter}`;
+}
+
+export class ChatSession {
+  constructor(
+    private readonly driver: INotebookDriver,
+    private settings: ISettings
+  ) {}
+
+  get state(): IChatState {
+    return this._state;
+  }
+
+  /** Called after every state change (the panel re-renders). */
+  onChange(listener: (state: IChatState) => void): () => void {
+    this._listeners.add(listener);
+    return () => this._listeners.delete(listener);
+  }
+
+  /** Register the target, open the comm with hello. Called on first show and after every restart. */
+  async connect(link: IKernelLink): Promise<void> {
+    this._closeComm();
+    const attempt = ++this._attempt;
+    this.dispatch({ type: 'connecting' });
+    try {
+      await link.register();
+    } catch (error) {
+      if (attempt === this._attempt) {
+        this.dispatch({
+          type: 'closed',
+          message: `kenkyu could not start in this notebook's kernel: ${(error as Error).message}`,
+          fix: "install kenkyu in the kernel's environment (pip install kenkyu), or choose a kernel that has it"
+        });
+      }
+      return;
+    }
+    if (attempt !== this._attempt || this._disposed) {
+      return; // a restart or another connect overtook this one
+    }
+    const records = recordsOf(this.driver.getKenkyuMetadata());
+    const comm = link.openComm(
+      COMM_TARGET,
+      helloMessage(this.settings, records),
+      data => this.handle(data),
+      () => {
+        if (this._comm === comm) {
+          this._comm = null;
+          if (!this._restarting && !this._disposed) {
+            this.dispatch({
+              type: 'closed',
+              message: 'the kernel closed the chat connection',
+              fix: 'restart the kernel, or reload the page, to reconnect'
+            });
+          }
+        }
+      }
+    );
+    this._comm = comm;
+    this._restarting = false;
+  }
+
+  /** The kernel is restarting (or changed): its comm is gone; connect() follows when it is back. */
+  kernelRestarting(): void {
+    this._restarting = true;
+    this._attempt++;
+    this._comm = null;
+    for (const pending of this._pendingRuns) {
+      pending.cancelled = true;
+    }
+    this.dispatch({ type: 'restarting' });
+  }
+
+  ask(prompt: string): string | null {
+    const text = prompt.trim();
+    if (!text) {
+      return null;
+    }
+    if (!this._comm || this._state.connection !== 'ready') {
+      this.dispatch({
+        type: 'error',
+        requestId: null,
+        message: 'the chat is not connected to a kernel yet',
+        fix: "wait for the model indicator to show a model, or start the notebook's kernel",
+        where: 'sidebar'
+      });
+      return null;
+    }
+    if (this._state.active) {
+      return null; // one request at a time; the panel disables the input meanwhile
+    }
+    const requestId = newRequestId();
+    this.dispatch({ type: 'ask', requestId, prompt: text });
+    this._comm.send(askMessage(requestId, text, this.driver.contextCells()));
+    return requestId;
+  }
+
+  approve(requestId: string, callId: string, approved: boolean): void {
+    this._send(approveMessage(requestId, callId, approved));
+    this.dispatch({ type: 'approval-sent', requestId, callId, approved });
+  }
+
+  stop(requestId: string): void {
+    this._send(stopMessage(requestId));
+    this.dispatch({ type: 'stop-sent', requestId });
+  }
+
+  /** Remove the cells a finished request inserted, and mark them removed in its record. */
+  undo(requestId: string): void {
+    const request = this._state.requests[requestId];
+    if (!canUndo(request)) {
+      return;
+    }
+    const removed = this.driver.removeCells(request.cells);
+    const index = this._recordIndex.get(requestId);
+    if (index === undefined) {
+      this._removedBeforeRecord.set(requestId, removed); // applied when the record arrives
+    } else {
+      this.driver.setKenkyuMetadata(withRemovedCells(this.driver.getKenkyuMetadata(), index, removed));
+    }
+    this.dispatch({ type: 'undone', requestId });
+  }
+
+  updateSettings(settings: ISettings): void {
+    this.settings = settings;
+    if (this._comm && this._state.connection === 'ready') {
+      this._comm.send(settingsMessage(settings));
+    }
+  }
+
+  dispose(): void {
+    this._disposed = true;
+    this._closeComm();
+    this._listeners.clear();
+  }
+
+  /** One message from the kernel. Malformed ones become a visible error, never an exception. */
+  handle(data: unknown): void {
+    let message;
+    try {
+      message = parseKernelMessage(data);
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        this.dispatch({ type: 'error', requestId: null, message: error.message, fix: error.fix, where: 'protocol' });
+        return;
+      }
+      throw error;
+    }
+    switch (message.type) {
+      case 'ready':
+        this.dispatch({ type: 'ready', model: message.model, tools: message.tools, history: message.history });
+        break;
+      case 'event':
+        this.dispatch({ type: 'event', requestId: message.request_id, event: message.event });
+        break;
+      case 'run_cell':
+        // Cells run one after another, in the order the agent asked for them.
+        this._cellQueue = this._cellQueue.then(() => this._runCell(message as IRunCellMessage));
+        break;
+      case 'record':
+        this._storeRecord(message.request_id, message.record);
+        break;
+    }
+  }
+
+  /** Resolves when every run_cell received so far has been answered (tests wait on it). */
+  idle(): Promise<void> {
+    return this._cellQueue;
+  }
+
+  dispatch(action: Action): void {
+    this._state = reduce(this._state, action);
+    for (const listener of this._listeners) {
+      listener(this._state);
+    }
+  }
+
+  private async _runCell(message: IRunCellMessage): Promise<void> {
+    const pending = { cancelled: false };
+    this._pendingRuns.add(pending);
+    const comm = this._comm;
+    const answer = (run: ICellRun) => {
+      // The answer goes to the comm that asked; after a restart that kernel is gone anyway.
+      if (comm && comm === this._comm && !pending.cancelled) {
+        comm.send(cellResultMessage(message.request_id, message.cell_request_id, run.status, run.outputs, run.executionCount));
+      }
+    };
+    try {
+      const request = this._state.requests[message.request_id];
+      if (!request || request.undone || pending.cancelled) {
+        answer({ status: 'cancelled', outputs: [], executionCount: null });
+        return;
+      }
+      const after = request.cells.length ? request.cells[request.cells.length - 1] : null;
+      const metadata = agentCellMetadata(message.metadata, message.request_id);
+      const cellId = this.driver.insertCell(message.cell_type, message.source, metadata, after);
+      this.dispatch({ type: 'cell-inserted', requestId: message.request_id, cellId });
+      if (message.cell_type === 'markdown') {
+        answer({ status: 'ok', outputs: [], executionCount: null });
+        return;
+      }
+      answer(await this.driver.runCell(cellId));
+    } catch (error) {
+      this.dispatch({
+        type: 'error',
+        requestId: message.request_id,
+        message: `could not run the agent's cell: ${(error as Error).message}`,
+        fix: 'check that the notebook is open and its kernel is running',
+        where: 'notebook'
+      });
+      answer({ status: 'cancelled', outputs: [], executionCount: null });
+    } finally {
+      this._pendingRuns.delete(pending);
+    }
+  }
+
+  private _storeRecord(requestId: string, record: Json): void {
+    const removed = this._removedBeforeRecord.get(requestId);
+    const stored = removed ? markRemoved(record, removed) : record;
+    this._removedBeforeRecord.delete(requestId);
+    const metadata = withRecord(this.driver.getKenkyuMetadata(), stored);
+    this._recordIndex.set(requestId, recordsOf(metadata).length - 1);
+    this.driver.setKenkyuMetadata(metadata);
+  }
+
+  private _send(data: Json): void {
+    if (this._comm) {
+      this._comm.send(data);
+    }
+  }
+
+  private _closeComm(): void {
+    const comm = this._comm;
+    this._comm = null;
+    if (comm) {
+      try {
+        comm.close();
+      } catch {
+        // closing a comm of a dead kernel fails; there is nothing left to close
+      }
+    }
+  }
+
+  private _state: IChatState = INITIAL_STATE;
+  private _listeners = new Set<(state: IChatState) => void>();
+  private _comm: IComm | null = null;
+  private _attempt = 0;
+  private _restarting = false;
+  private _disposed = false;
+  private _cellQueue: Promise<void> = Promise.resolve();
+  private _pendingRuns = new Set<{ cancelled: boolean }>();
+  private _recordIndex = new Map<string, number>();
+  private _removedBeforeRecord = new Map<string, string[]>();
+}

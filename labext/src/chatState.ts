@@ -1,0 +1,414 @@
+/**
+ * The chat of one notebook as plain data, changed only by `reduce` (a pure function).
+ *
+ * The panel renders this state; the connection turns comm messages and button presses into
+ * actions. Keeping it pure lets jest check streaming, tool cards, stop and undo without a browser.
+ */
+
+import type { AgentEvent, IHistoryEntry, IModelInfo } from './protocol';
+
+export type ConnectionStatus =
+  | 'idle' // not connected yet (no kernel, or the sidebar has not asked)
+  | 'connecting'
+  | 'ready'
+  | 'restarting'
+  | 'closed';
+
+/** The life of a tool card. */
+export type ToolStatus =
+  | 'running'
+  | 'awaiting-approval'
+  | 'approved'
+  | 'denied'
+  | 'ok'
+  | 'failed';
+
+export interface IUserItem {
+  kind: 'user';
+  id: string;
+  requestId: string | null;
+  text: string;
+}
+
+export interface IAssistantItem {
+  kind: 'assistant';
+  id: string;
+  requestId: string | null;
+  text: string;
+  streaming: boolean;
+}
+
+export interface IToolItem {
+  kind: 'tool';
+  id: string;
+  requestId: string;
+  callId: string;
+  name: string;
+  arguments: Record<string, unknown>;
+  code: string;
+  status: ToolStatus;
+  writesFiles: boolean;
+  summary: string;
+  durationS: number | null;
+}
+
+export interface IErrorItem {
+  kind: 'error';
+  id: string;
+  requestId: string | null;
+  message: string;
+  fix: string;
+  where: string;
+}
+
+export type ChatItem = IUserItem | IAssistantItem | IToolItem | IErrorItem;
+
+export interface IRequestState {
+  id: string;
+  status: 'running' | 'stopping' | 'done';
+  /** Why it ended (Done.reason): finished, stopped, budget:steps, error... */
+  reason: string;
+  elapsedS: number;
+  /** Ids of the notebook cells this request inserted, in order (for Undo). */
+  cells: string[];
+  undone: boolean;
+}
+
+export interface IChatState {
+  connection: ConnectionStatus;
+  model: IModelInfo | null;
+  tools: string[];
+  items: ChatItem[];
+  requests: { [id: string]: IRequestState };
+  /** The request the input is waiting on; one at a time per notebook. */
+  active: string | null;
+}
+
+export const INITIAL_STATE: IChatState = {
+  connection: 'idle',
+  model: null,
+  tools: [],
+  items: [],
+  requests: {},
+  active: null
+};
+
+export type Action =
+  | { type: 'connecting' }
+  | { type: 'ready'; model: IModelInfo; tools: string[]; history: IHistoryEntry[] }
+  | { type: 'restarting' }
+  | { type: 'closed'; message: string; fix: string }
+  | { type: 'ask'; requestId: string; prompt: string }
+  | { type: 'event'; requestId: string; event: AgentEvent }
+  | { type: 'approval-sent'; requestId: string; callId: string; approved: boolean }
+  | { type: 'stop-sent'; requestId: string }
+  | { type: 'cell-inserted'; requestId: string; cellId: string }
+  | { type: 'undone'; requestId: string }
+  | { type: 'error'; requestId: string | null; message: string; fix: string; where: string };
+
+let counter = 0;
+function nextId(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${counter}`;
+}
+
+function updateRequest(
+  state: IChatState,
+  id: string,
+  change: Partial<IRequestState>
+): IChatState {
+  const current = state.requests[id];
+  if (!current) {
+    return state;
+  }
+  return { ...state, requests: { ...state.requests, [id]: { ...current, ...change } } };
+}
+
+function updateTool(
+  state: IChatState,
+  requestId: string,
+  callId: string,
+  change: (item: IToolItem) => Partial<IToolItem>
+): IChatState {
+  let found = false;
+  const items = state.items.map(item => {
+    if (item.kind === 'tool' && item.requestId === requestId && item.callId === callId) {
+      found = true;
+      return { ...item, ...change(item) };
+    }
+    return item;
+  });
+  return found ? { ...state, items } : state;
+}
+
+function hasTool(state: IChatState, requestId: string, callId: string): boolean {
+  return state.items.some(
+    i => i.kind === 'tool' && i.requestId === requestId && i.callId === callId
+  );
+}
+
+/** A streamed piece of text goes into the request's open reply, or opens one after a card. */
+function appendToken(state: IChatState, requestId: string, text: string): IChatState {
+  const last = state.items[state.items.length - 1];
+  if (last && last.kind === 'assistant' && last.requestId === requestId && last.streaming) {
+    const items = state.items.slice(0, -1);
+    items.push({ ...last, text: last.text + text });
+    return { ...state, items };
+  }
+  const reply: IAssistantItem = {
+    kind: 'assistant',
+    id: nextId('reply'),
+    requestId,
+    text,
+    streaming: true
+  };
+  return { ...state, items: [...closeStreaming(state.items, requestId), reply] };
+}
+
+function closeStreaming(items: ChatItem[], requestId: string): ChatItem[] {
+  return items.map(i =>
+    i.kind === 'assistant' && i.requestId === requestId && i.streaming
+      ? { ...i, streaming: false }
+      : i
+  );
+}
+
+function newTool(requestId: string, event: { call_id: string; name: string; arguments: Record<string, unknown>; code: string }): IToolItem {
+  return {
+    kind: 'tool',
+    id: nextId('tool'),
+    requestId,
+    callId: event.call_id,
+    name: event.name,
+    arguments: event.arguments,
+    code: event.code,
+    status: 'running',
+    writesFiles: false,
+    summary: '',
+    durationS: null
+  };
+}
+
+function reduceEvent(state: IChatState, requestId: string, event: AgentEvent): IChatState {
+  switch (event.kind) {
+    case 'token':
+      return appendToken(state, requestId, event.text);
+    case 'tool_call': {
+      if (hasTool(state, requestId, event.call_id)) {
+        return updateTool(state, requestId, event.call_id, () => ({ code: event.code }));
+      }
+      const items = closeStreaming(state.items, requestId);
+      return { ...state, items: [...items, newTool(requestId, event)] };
+    }
+    case 'approval_needed': {
+      const change = { status: 'awaiting-approval' as ToolStatus, writesFiles: event.writes_files };
+      if (hasTool(state, requestId, event.call_id)) {
+        return updateTool(state, requestId, event.call_id, () => change);
+      }
+      const items = closeStreaming(state.items, requestId);
+      return { ...state, items: [...items, { ...newTool(requestId, event), ...change }] };
+    }
+    case 'tool_result': {
+      const change = (item: IToolItem): Partial<IToolItem> => ({
+        // A denied call keeps saying so; its (failed) result only adds the summary.
+        status: event.ok ? 'ok' : item.status === 'denied' ? 'denied' : 'failed',
+        summary: event.summary,
+        durationS: event.duration_s
+      });
+      if (!hasTool(state, requestId, event.call_id)) {
+        const card = newTool(requestId, { ...event, arguments: {}, code: '' });
+        return { ...state, items: [...state.items, { ...card, ...change(card) }] };
+      }
+      return updateTool(state, requestId, event.call_id, change);
+    }
+    case 'cell':
+      // The cell itself arrives as run_cell; the event only feeds the kernel's record.
+      return state;
+    case 'error': {
+      const item: IErrorItem = {
+        kind: 'error',
+        id: nextId('error'),
+        requestId,
+        message: event.message,
+        fix: event.fix,
+        where: event.where
+      };
+      return { ...state, items: [...closeStreaming(state.items, requestId), item] };
+    }
+    case 'done': {
+      // Cards still waiting can no longer be answered once the request is over.
+      const items = closeStreaming(state.items, requestId).map(i =>
+        i.kind === 'tool' && i.requestId === requestId && (i.status === 'running' || i.status === 'awaiting-approval' || i.status === 'approved')
+          ? { ...i, status: 'failed' as ToolStatus, summary: i.summary || `not finished (${event.reason})` }
+          : i
+      );
+      const next = updateRequest({ ...state, items }, requestId, {
+        status: 'done',
+        reason: event.reason,
+        elapsedS: event.elapsed_s
+      });
+      return { ...next, active: next.active === requestId ? null : next.active };
+    }
+  }
+}
+
+/** Is there anything in the chat beyond what the kernel's history would restore? */
+function hasLiveItems(state: IChatState): boolean {
+  return state.items.some(i => i.requestId !== null);
+}
+
+export function reduce(state: IChatState, action: Action): IChatState {
+  switch (action.type) {
+    case 'connecting':
+      return { ...state, connection: 'connecting' };
+    case 'ready': {
+      const history: ChatItem[] = action.history.map(entry =>
+        entry.role === 'user'
+          ? { kind: 'user', id: nextId('history'), requestId: null, text: entry.text }
+          : { kind: 'assistant', id: nextId('history'), requestId: null, text: entry.text, streaming: false }
+      );
+      // After a restart or a settings change the kernel sends its history again: this session's
+      // cards are richer than the restored text, so they stay when there are any.
+      return {
+        ...state,
+        connection: 'ready',
+        model: action.model,
+        tools: action.tools,
+        items: hasLiveItems(state) ? state.items : history
+      };
+    }
+    case 'restarting': {
+      // A restart ends whatever the old kernel was doing.
+      let next: IChatState = { ...state, connection: 'restarting' };
+      if (state.active) {
+        next = reduceEvent(next, state.active, {
+          kind: 'done',
+          reason: 'interrupted',
+          steps: 0,
+          tokens: 0,
+          elapsed_s: 0
+        });
+      }
+      return next;
+    }
+    case 'closed': {
+      let next: IChatState = { ...state, connection: 'closed' };
+      if (state.active) {
+        next = reduceEvent(next, state.active, {
+          kind: 'done',
+          reason: 'interrupted',
+          steps: 0,
+          tokens: 0,
+          elapsed_s: 0
+        });
+      }
+      const item: IErrorItem = {
+        kind: 'error',
+        id: nextId('error'),
+        requestId: null,
+        message: action.message,
+        fix: action.fix,
+        where: 'connection'
+      };
+      return { ...next, items: [...next.items, item] };
+    }
+    case 'ask': {
+      const request: IRequestState = {
+        id: action.requestId,
+        status: 'running',
+        reason: '',
+        elapsedS: 0,
+        cells: [],
+        undone: false
+      };
+      const item: IUserItem = {
+        kind: 'user',
+        id: nextId('user'),
+        requestId: action.requestId,
+        text: action.prompt
+      };
+      return {
+        ...state,
+        items: [...state.items, item],
+        requests: { ...state.requests, [action.requestId]: request },
+        active: action.requestId
+      };
+    }
+    case 'event':
+      if (!state.requests[action.requestId]) {
+        return state; // a request of an earlier page load; nothing here to update
+      }
+      return reduceEvent(state, action.requestId, action.event);
+    case 'approval-sent':
+      return updateTool(state, action.requestId, action.callId, item =>
+        item.status === 'awaiting-approval'
+          ? { status: action.approved ? 'approved' : 'denied' }
+          : {}
+      );
+    case 'stop-sent': {
+      const request = state.requests[action.requestId];
+      return request && request.status === 'running'
+        ? updateRequest(state, action.requestId, { status: 'stopping' })
+        : state;
+    }
+    case 'cell-inserted': {
+      const request = state.requests[action.requestId];
+      return request
+        ? updateRequest(state, action.requestId, { cells: [...request.cells, action.cellId] })
+        : state;
+    }
+    case 'undone':
+      return updateRequest(state, action.requestId, { undone: true });
+    case 'error': {
+      const item: IErrorItem = {
+        kind: 'error',
+        id: nextId('error'),
+        requestId: action.requestId,
+        message: action.message,
+        fix: action.fix,
+        where: action.where
+      };
+      return { ...state, items: [...state.items, item] };
+    }
+  }
+}
+
+/** Can the user undo this request's cells now? Only once it is over, and only once. */
+export function canUndo(request: IRequestState | undefined): boolean {
+  return !!request && request.status === 'done' && !request.undone && request.cells.length > 0;
+}
+
+/** Short human text for how a request ended, or '' when it simply finished. */
+export function describeEnd(request: IRequestState): string {
+  switch (request.reason) {
+    case '':
+    case 'finished':
+      return '';
+    case 'stopped':
+      return 'Stopped.';
+    case 'interrupted':
+      return 'Interrupted (the kernel restarted or the connection closed).';
+    case 'error':
+      return 'Ended with an error.';
+    default:
+      if (request.reason.startsWith('budget:')) {
+        return `Stopped: the ${request.reason.slice(7)} budget ran out.`;
+      }
+      return `Ended: ${request.reason}.`;
+  }
+}
+
+/** "1.2 s", "2 min 5 s": tool card durations. */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !isFinite(seconds)) {
+    return '';
+  }
+  if (seconds < 10) {
+    return `${seconds.toFixed(1)} s`;
+  }
+  if (seconds < 60) {
+    return `${Math.round(seconds)} s`;
+  }
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}

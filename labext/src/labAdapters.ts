@@ -1,0 +1,168 @@
+/**
+ * The JupyterLab side of ChatSession's two interfaces: the kernel (a comm through
+ * @jupyterlab/services) and the notebook (cells inserted in the model and executed through
+ * CodeCell.execute, the same call NotebookActions.run makes).
+ */
+
+import { CodeCell, MarkdownCell } from '@jupyterlab/cells';
+import type { NotebookPanel, Notebook } from '@jupyterlab/notebook';
+import type { Kernel } from '@jupyterlab/services';
+
+import type { IComm, ICellRun, IKernelLink, INotebookDriver } from './chatSession';
+import type { IContextCell } from './protocol';
+import { REGISTER_CODE } from './protocol';
+import { insertionIndex, isAgentCell } from './records';
+
+type Json = Record<string, unknown>;
+
+/** The CSS class of the agent's cells (a left rule and a "kenkyu agent" badge). */
+export const AGENT_CELL_CLASS = 'kenkyu-agentCell';
+
+export class KernelLink implements IKernelLink {
+  constructor(private readonly kernel: Kernel.IKernelConnection) {}
+
+  async register(): Promise<void> {
+    const future = this.kernel.requestExecute({
+      code: REGISTER_CODE,
+      silent: true,
+      store_history: false
+    });
+    const reply = await future.done;
+    const content = reply.content as unknown as Json;
+    if (content['status'] !== 'ok') {
+      throw new Error(`${content['ename'] ?? 'error'}: ${content['evalue'] ?? content['status']}`);
+    }
+  }
+
+  openComm(target: string, data: Json, onMessage: (data: unknown) => void, onClose: () => void): IComm {
+    const comm = this.kernel.createComm(target);
+    comm.onMsg = msg => onMessage(msg.content.data);
+    comm.onClose = () => onClose();
+    comm.open(data as any);
+    return {
+      send: (payload: Json) => {
+        if (!comm.isDisposed) {
+          comm.send(payload as any);
+        }
+      },
+      close: () => {
+        if (!comm.isDisposed) {
+          comm.close();
+        }
+      }
+    };
+  }
+}
+
+/** Context for the agent: the last cells of the notebook, long sources cut. */
+const CONTEXT_CELLS = 40;
+const CONTEXT_CHARS = 4000;
+
+export class LabNotebookDriver implements INotebookDriver {
+  constructor(private readonly panel: NotebookPanel) {}
+
+  private get notebook(): Notebook {
+    return this.panel.content;
+  }
+
+  private cellIds(): string[] {
+    const model = this.notebook.model;
+    if (!model) {
+      return [];
+    }
+    const ids: string[] = [];
+    for (let i = 0; i < model.cells.length; i++) {
+      ids.push(model.cells.get(i).id);
+    }
+    return ids;
+  }
+
+  insertCell(cellType: 'code' | 'markdown', source: string, metadata: Json, afterCellId: string | null): string {
+    const model = this.notebook.model;
+    if (!model) {
+      throw new Error('the notebook is not loaded');
+    }
+    const index = insertionIndex(this.cellIds(), afterCellId, this.notebook.activeCellIndex);
+    model.sharedModel.insertCell(index, {
+      cell_type: cellType,
+      source,
+      metadata: metadata as any
+    });
+    const widget = this.notebook.widgets[index];
+    widget.addClass(AGENT_CELL_CLASS);
+    if (cellType === 'markdown') {
+      (widget as MarkdownCell).rendered = true;
+    }
+    void this.notebook.scrollToItem(index, 'smart').catch(() => undefined);
+    return model.cells.get(index).id;
+  }
+
+  async runCell(cellId: string): Promise<ICellRun> {
+    const index = this.cellIds().indexOf(cellId);
+    const widget = index >= 0 ? this.notebook.widgets[index] : undefined;
+    const cancelled: ICellRun = { status: 'cancelled', outputs: [], executionCount: null };
+    if (!widget || widget.model.type !== 'code') {
+      return cancelled;
+    }
+    const cell = widget as CodeCell;
+    const reply = await CodeCell.execute(cell, this.panel.sessionContext, {
+      deletedCells: this.notebook.model?.deletedCells ?? [],
+      recordTiming: this.notebook.notebookConfig.recordTiming
+    });
+    if (!reply || cell.isDisposed) {
+      return cancelled;
+    }
+    const status = reply.content.status;
+    return {
+      status: status === 'ok' ? 'ok' : status === 'error' ? 'error' : 'cancelled',
+      outputs: cell.model.outputs.toJSON() as unknown[],
+      executionCount: cell.model.executionCount
+    };
+  }
+
+  removeCells(cellIds: string[]): string[] {
+    const model = this.notebook.model;
+    if (!model) {
+      return [];
+    }
+    const ids = this.cellIds();
+    const indices = cellIds.map(id => ids.indexOf(id)).filter(i => i >= 0);
+    const sources = indices.map(i => model.cells.get(i).sharedModel.getSource());
+    // From the bottom up so earlier indices stay valid; one transaction, one undo step.
+    model.sharedModel.transact(() => {
+      for (const i of [...indices].sort((a, b) => b - a)) {
+        model.sharedModel.deleteCell(i);
+      }
+    });
+    return sources;
+  }
+
+  getKenkyuMetadata(): unknown {
+    return this.notebook.model?.getMetadata('kenkyu');
+  }
+
+  setKenkyuMetadata(value: Json): void {
+    this.notebook.model?.setMetadata('kenkyu', value);
+  }
+
+  contextCells(): IContextCell[] {
+    const model = this.notebook.model;
+    if (!model) {
+      return [];
+    }
+    const cells: IContextCell[] = [];
+    const first = Math.max(0, model.cells.length - CONTEXT_CELLS);
+    for (let i = first; i < model.cells.length; i++) {
+      const cell = model.cells.get(i);
+      cells.push({ cell_type: cell.type, source: cell.sharedModel.getSource().slice(0, CONTEXT_CHARS) });
+    }
+    return cells;
+  }
+}
+
+/** Give every agent cell of a notebook its class (cells loaded from the file included). */
+export function markAgentCells(notebook: Notebook): void {
+  for (const widget of notebook.widgets) {
+    widget.toggleClass(AGENT_CELL_CLASS, isAgentCell({ kenkyu: widget.model.getMetadata('kenkyu') }));
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * The sidebar: model indicator, the chat of the current notebook (streamed markdown replies, tool
+ * cards with Approve/Deny, errors with their fix), Stop and Undo, and the prompt box.
+ *
+ * It follows the current notebook: each notebook keeps its own NotebookChat; this widget only
+ * shows the one in front.
+ */
+
+import * as React from 'react';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import type { IRenderMimeRegistry, IRenderMime } from '@jupyterlab/rendermime';
+
+import {
+  ChatItem,
+  IChatState,
+  IRequestState,
+  IToolItem,
+  canUndo,
+  describeEnd,
+  formatDuration
+} from './chatState';
+import type { NotebookChat } from './notebookChat';
+
+const TOOL_STATUS_TEXT: { [status: string]: string } = {
+  running: 'running',
+  'awaiting-approval': 'waiting for your approval',
+  approved: 'approved',
+  denied: 'denied',
+  ok: 'done',
+  failed: 'failed'
+};
+
+/** Renders markdown with JupyterLab's renderer (untrusted: replies are data, never HTML to trust). */
+function Markdown(props: { text: string; rendermime: IRenderMimeRegistry }): JSX.Element {
+  const host = React.useRef<HTMLDivElement>(null);
+  const renderer = React.useRef<IRenderMime.IRenderer | null>(null);
+  // Renders are async; while one runs only the newest text is kept, so a slow render of an older
+  // prefix can never overwrite a newer one.
+  const pending = React.useRef<string | null>(null);
+  const busy = React.useRef(false);
+
+  const pump = React.useCallback(async () => {
+    if (busy.current || !renderer.current) {
+      return;
+    }
+    busy.current = true;
+    try {
+      while (pending.current !== null && renderer.current) {
+        const text = pending.current;
+        pending.current = null;
+        const model = props.rendermime.createModel({ data: { 'text/markdown': text }, trusted: false });
+        await renderer.current.renderModel(model);
+      }
+    } finally {
+      busy.current = false;
+    }
+  }, [props.rendermime]);
+
+  React.useEffect(() => {
+    if (!renderer.current && host.current) {
+      renderer.current = props.rendermime.createRenderer('text/markdown');
+      host.current.appendChild(renderer.current.node);
+    }
+    pending.current = props.text;
+    void pump();
+  }, [props.text]);
+
+  React.useEffect(
+    () => () => {
+      renderer.current?.dispose();
+      renderer.current = null;
+    },
+    []
+  );
+  return <div className="kenkyu-markdown" ref={host} />;
+}
+
+function ToolCard(props: { item: IToolItem; chat: NotebookChat }): JSX.Element {
+  const { item, chat } = props;
+  const args = Object.entries(item.arguments);
+  return (
+    <div className={`kenkyu-tool kenkyu-tool-${item.status}`} data-status={item.status} data-tool={item.name}>
+      <div className="kenkyu-tool-head">
+        <span className="kenkyu-tool-name">{item.name}</span>
+        <span className="kenkyu-tool-status">{TOOL_STATUS_TEXT[item.status]}</span>
+        {item.durationS !== null && <span className="kenkyu-tool-duration">{formatDuration(item.durationS)}</span>}
+      </div>
+      {args.length > 0 && (
+        <dl className="kenkyu-tool-args">
+          {args.map(([key, value]) => (
+            <React.Fragment key={key}>
+              <dt>{key}</dt>
+              <dd>{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
+            </React.Fragment>
+          ))}
+        </dl>
+      )}
+      {item.writesFiles && item.status === 'awaiting-approval' && (
+        <div className="kenkyu-tool-note">This tool runs a computation or writes files.</div>
+      )}
+      {item.summary && <div className="kenkyu-tool-summary">{item.summary}</div>}
+      {item.status === 'awaiting-approval' && (
+        <div className="kenkyu-tool-actions">
+          <button
+            className="jp-Button jp-mod-styled jp-mod-accept kenkyu-approve"
+            onClick={() => chat.session.approve(item.requestId, item.callId, true)}
+          >
+            Approve
+          </button>
+          <button
+            className="jp-Button jp-mod-styled jp-mod-reject kenkyu-deny"
+            onClick={() => chat.session.approve(item.requestId, item.callId, false)}
+          >
+            Deny
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Item(props: { item: ChatItem; chat: NotebookChat; rendermime: IRenderMimeRegistry }): JSX.Element {
+  const { item } = props;
+  switch (item.kind) {
+    case 'user':
+      return <div className="kenkyu-msg kenkyu-user">{item.text}</div>;
+    case 'assistant':
+      return (
+        <div className={`kenkyu-msg kenkyu-assistant${item.streaming ? ' kenkyu-streaming' : ''}`}>
+          <Markdown text={item.text} rendermime={props.rendermime} />
+        </div>
+      );
+    case 'tool':
+      return <ToolCard item={item} chat={props.chat} />;
+    case 'error':
+      return (
+        <div className="kenkyu-error" role="alert">
+          <div className="kenkyu-error-message">{item.message}</div>
+          {item.fix && <div className="kenkyu-error-fix">Fix: {item.fix}</div>}
+        </div>
+      );
+  }
+}
+
+function RequestFooter(props: { request: IRequestState; chat: NotebookChat }): JSX.Element | null {
+  const { request, chat } = props;
+  const end = request.status === 'done' ? describeEnd(request) : '';
+  return (
+    <div className="kenkyu-request-footer">
+      {request.status !== 'done' && (
+        <>
+          <span className="kenkyu-working">{request.status === 'stopping' ? 'Stopping…' : 'Working…'}</span>
+          <button
+            className="jp-Button jp-mod-styled jp-mod-warn kenkyu-stop"
+            disabled={request.status === 'stopping'}
+            onClick={() => chat.session.stop(request.id)}
+          >
+            Stop
+          </button>
+        </>
+      )}
+      {end && <span className="kenkyu-ended">{end}</span>}
+      {canUndo(request) && (
+        <button
+          className="jp-Button jp-mod-styled kenkyu-undo"
+          title="Remove the cells this request inserted"
+          onClick={() => chat.session.undo(request.id)}
+        >
+          Undo {request.cells.length} cell{request.cells.length === 1 ? '' : 's'}
+        </button>
+      )}
+      {request.undone && <span className="kenkyu-ended">Cells removed.</span>}
+    </div>
+  );
+}
+
+function connectionText(state: IChatState): string {
+  switch (state.connection) {
+    case 'idle':
+      return 'not connected';
+    case 'connecting':
+      return 'connecting…';
+    case 'restarting':
+      return 'kernel restarting…';
+    case 'closed':
+      return 'disconnected';
+    case 'ready':
+      return state.model?.label || 'ready';
+  }
+}
+
+function ChatView(props: { chat: NotebookChat; rendermime: IRenderMimeRegistry; settingsError: string }): JSX.Element {
+  const { chat } = props;
+  const [state, setState] = React.useState<IChatState>(chat.session.state);
+  const [prompt, setPrompt] = React.useState('');
+  const list = React.useRef<HTMLDivElement>(null);
+
+  React.useEffect(() => {
+    setState(chat.session.state);
+    return chat.session.onChange(setState);
+  }, [chat]);
+
+  React.useEffect(() => {
+    // Follow the stream, as a chat does.
+    list.current?.scrollTo({ top: list.current.scrollHeight });
+  }, [state.items]);
+
+  const send = () => {
+    if (chat.session.ask(prompt)) {
+      setPrompt('');
+    }
+  };
+
+  // Each request's Stop/Undo row goes right after its last item.
+  const lastOfRequest = new Map<string, number>();
+  state.items.forEach((item, index) => {
+    if (item.requestId) {
+      lastOfRequest.set(item.requestId, index);
+    }
+  });
+  const ready = state.connection === 'ready';
+
+  return (
+    <div className="kenkyu-chat">
+      <div className="kenkyu-header">
+        <div className="kenkyu-notebook" title={chat.path}>
+          {chat.path.split('/').pop()}
+        </div>
+        <div className={`kenkyu-model kenkyu-conn-${state.connection}`} title="The model this notebook's assistant uses">
+          <span className="kenkyu-dot" />
+          <span className="kenkyu-model-label">{connectionText(state)}</span>
+        </div>
+      </div>
+      {props.settingsError && (
+        <div className="kenkyu-error" role="alert">
+          <div className="kenkyu-error-message">{props.settingsError}</div>
+        </div>
+      )}
+      <div className="kenkyu-messages" ref={list}>
+        {state.items.length === 0 && ready && (
+          <div className="kenkyu-empty">
+            Ask for a simulation, an analysis or a figure. The assistant writes each step as a cell in this
+            notebook and runs it here.
+          </div>
+        )}
+        {state.items.map((item, index) => (
+          <React.Fragment key={item.id}>
+            <Item item={item} chat={chat} rendermime={props.rendermime} />
+            {item.requestId && lastOfRequest.get(item.requestId) === index && state.requests[item.requestId] && (
+              <RequestFooter request={state.requests[item.requestId]} chat={chat} />
+            )}
+          </React.Fragment>
+        ))}
+      </div>
+      <div className="kenkyu-input">
+        <textarea
+          className="jp-mod-styled kenkyu-prompt"
+          placeholder={ready ? 'Ask kenkyu… (Enter to send, Shift+Enter for a new line)' : connectionText(state)}
+          value={prompt}
+          disabled={!ready || state.active !== null}
+          onChange={event => setPrompt(event.target.value)}
+          onKeyDown={event => {
+            if (event.key === 'Enter' && !event.shiftKey) {
+              event.preventDefault();
+              send();
+            }
+          }}
+        />
+        <button
+          className="jp-Button jp-mod-styled jp-mod-accept kenkyu-send"
+          disabled={!ready || state.active !== null || !prompt.trim()}
+          onClick={send}
+        >
+          Send
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** The sidebar widget. `show(chat)` switches it to another notebook's conversation. */
+export class ChatSidebar extends ReactWidget {
+  constructor(private readonly rendermime: IRenderMimeRegistry) {
+    super();
+    this.addClass('kenkyu-sidebar');
+  }
+
+  get chat(): NotebookChat | null {
+    return this._chat;
+  }
+
+  showChat(chat: NotebookChat | null): void {
+    this._chat = chat;
+    this.update();
+  }
+
+  setSettingsError(message: string): void {
+    this._settingsError = message;
+    this.update();
+  }
+
+  focusInput(): void {
+    this.node.querySelector<HTMLTextAreaElement>('.kenkyu-prompt')?.focus();
+  }
+
+  protected render(): JSX.Element {
+    if (!this._chat) {
+      return (
+        <div className="kenkyu-chat">
+          <div className="kenkyu-empty">Open a notebook to chat with kenkyu in its kernel.</div>
+        </div>
+      );
+    }
+    return (
+      <ChatView
+        key={this._chat.path + ':' + this._chat.panel.id}
+        chat={this._chat}
+        rendermime={this.rendermime}
+        settingsError={this._settingsError}
+      />
+    );
+  }
+
+  private _chat: NotebookChat | null = null;
+  private _settingsError = '';
+}

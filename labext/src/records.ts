@@ -1,0 +1,90 @@
+/**
+ * The conversation saved in the notebook: `notebook.metadata.kenkyu.records`.
+ *
+ * Pure functions from the old `kenkyu` metadata object to the new one (never mutating), so the
+ * notebook model is written in one place and the rules are unit-tested.
+ */
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The stored records of a notebook's `kenkyu` metadata (a list, possibly empty). */
+export function recordsOf(kenkyuMetadata: unknown): Json[] {
+  if (!isObject(kenkyuMetadata) || !Array.isArray(kenkyuMetadata['records'])) {
+    return [];
+  }
+  return (kenkyuMetadata['records'] as unknown[]).filter(isObject);
+}
+
+/** The `kenkyu` metadata with one more record appended; other keys are kept. */
+export function withRecord(kenkyuMetadata: unknown, record: Json): Json {
+  const base = isObject(kenkyuMetadata) ? kenkyuMetadata : {};
+  return { ...base, records: [...recordsOf(base), record] };
+}
+
+/**
+ * Mark the cells that Undo took out of the notebook: `metadata.kenkyu.removed = true` on each cell
+ * of the record whose source matches a removed cell (one mark per removed cell, in order), so the
+ * history stays complete and a report can leave them out.
+ */
+export function markRemoved(record: Json, removedSources: string[]): Json {
+  const cells = Array.isArray(record['cells']) ? (record['cells'] as unknown[]) : [];
+  const left = [...removedSources];
+  const marked = cells.map(cell => {
+    if (!isObject(cell)) {
+      return cell;
+    }
+    const at = left.indexOf(typeof cell['source'] === 'string' ? (cell['source'] as string) : '');
+    if (at < 0) {
+      return cell;
+    }
+    left.splice(at, 1);
+    const metadata = isObject(cell['metadata']) ? cell['metadata'] : {};
+    const kenkyu = isObject(metadata['kenkyu']) ? metadata['kenkyu'] : {};
+    return { ...cell, metadata: { ...metadata, kenkyu: { ...kenkyu, removed: true } } };
+  });
+  return { ...record, cells: marked };
+}
+
+/** The `kenkyu` metadata with record `index` replaced by `markRemoved(record, sources)`. */
+export function withRemovedCells(kenkyuMetadata: unknown, index: number, removedSources: string[]): Json {
+  const base = isObject(kenkyuMetadata) ? kenkyuMetadata : {};
+  const records = recordsOf(base);
+  if (index < 0 || index >= records.length) {
+    return { ...base, records };
+  }
+  const next = records.slice();
+  next[index] = markRemoved(records[index], removedSources);
+  return { ...base, records: next };
+}
+
+/** Is this cell metadata the agent's (metadata.kenkyu.agent === true)? */
+export function isAgentCell(cellMetadata: unknown): boolean {
+  return isObject(cellMetadata) && isObject(cellMetadata['kenkyu']) && cellMetadata['kenkyu']['agent'] === true;
+}
+
+/** Cell metadata for an inserted cell: what the kernel asked for, always marked as the agent's. */
+export function agentCellMetadata(requested: Json, requestId: string): Json {
+  const kenkyu = isObject(requested['kenkyu']) ? requested['kenkyu'] : {};
+  return { ...requested, kenkyu: { ...kenkyu, agent: true, request_id: requestId } };
+}
+
+/**
+ * Where to put a cell the agent asked for: below the cell this request inserted last when it is
+ * still there, else below the active cell, else at the end. Returns an index into the cells.
+ */
+export function insertionIndex(cellIds: string[], lastAgentCellId: string | null, activeIndex: number): number {
+  if (lastAgentCellId) {
+    const at = cellIds.indexOf(lastAgentCellId);
+    if (at >= 0) {
+      return at + 1;
+    }
+  }
+  if (activeIndex >= 0 && activeIndex < cellIds.length) {
+    return activeIndex + 1;
+  }
+  return cellIds.length;
+}
