@@ -120,8 +120,8 @@ class Plan:
         return cls(**{**data, "steps": steps})
 
     def to_markdown(self, heading: str = "## Plan") -> str:
-        source = {"scientist": "stated by the scientist", "template": "kenkyu's template, filled from the question "
-                  "(the embedded model does not write hypotheses)"}.get(self.hypothesis_source, self.hypothesis_source)
+        source = {"scientist": "stated by the scientist", "template": "kenkyu's template filled from the question; "
+                  "the embedded model does not write hypotheses"}.get(self.hypothesis_source, self.hypothesis_source)
         lines = [heading, "", f"**Question.** {self.question or '(none stated: the steps below)'}", "",
                  f"**Hypothesis** ({source}). {self.hypothesis}", "",
                  "| # | step | tool and arguments | why | expected cost |", "|---|---|---|---|---|"]
@@ -205,6 +205,9 @@ def _routed_steps(provider, steps_text: str, tools) -> list[PlanStep]:
             steps.append(PlanStep(text, None, problem="no tool matched this step with the inputs it needs"))
             continue
         arguments = dict(call.arguments)
+        for key in ("question", "query"):
+            if call.name.startswith("literature") and isinstance(arguments.get(key), str):
+                arguments[key] = literature_question(arguments[key])
         if call.name == "literature_ask":
             # A 135M model would not write a faithful answer from papers: the ranked, cited passages instead.
             arguments["llm"] = False
@@ -230,6 +233,18 @@ def _model_steps(provider, request: str, tools) -> tuple[str, list[PlanStep]]:
             else:
                 steps.append(PlanStep(f"{call.name} as proposed by the model", call.name, dict(call.arguments)))
     return "".join(text), steps
+
+
+_LITERATURE_VERB = re.compile(
+    r"^(?:please\s+)?(?:ask|search|query|check|consult|look\s+up|look\s+in)\s+(?:in\s+)?(?:the\s+|my\s+)?"
+    r"(?:literature|papers|notes|references)\s*(?:for|about|on|whether|:)?\s*", re.I)
+
+
+def literature_question(text: str) -> str:
+    """"ask the literature how X folds" -> "How X folds?": the words a retriever should match."""
+    question = _LITERATURE_VERB.sub("", text.strip()).strip(" .") or text.strip()
+    question = question[0].upper() + question[1:]
+    return question if question.endswith("?") else question + "?"
 
 
 def output_of(tool_name: str, arguments: dict) -> str | None:
@@ -298,9 +313,9 @@ def _template_hypothesis(question: str, steps: list[PlanStep]) -> str:
         signs.append(f"its radius of gyration stays within {RG_PASS:.0%} of the start")
     if "analysis_rmsf" in tools:
         signs.append("its mobility is concentrated at the chain ends and loops")
-    claim = f"{subject} keeps its folded structure under the simulated conditions"
-    return (f"{claim}" + (f": {', '.join(signs)}" if signs else "") + "."
-            + (f" (Question: {question})" if question and not question.endswith(tuple(".")) else ""))
+    claim = f"{subject[0].upper()}{subject[1:]} keeps its folded structure under the simulated conditions"
+    answer = f"Working answer to “{question}”: yes. " if question.endswith("?") else ""
+    return answer + claim + (f": {', '.join(signs)}" if signs else "") + "."
 
 
 def _subject(steps: list[PlanStep]) -> str:
@@ -410,11 +425,12 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
     lines = []
     for i in plan.approval_steps:
         step = plan.steps[i]
-        yield ev.ApprovalNeeded(f"research_{i}", step.tool, step.arguments, step.code, True)
         cost = "?" if math.isnan(step.cost_s) else format_seconds(step.cost_s)
         if auto:
             lines.append(f"- step {i + 1} `{step.tool}` (~{cost}): approved automatically (`%kenkyu approval auto`)")
-        elif approver(step, plan):
+            continue
+        yield ev.ApprovalNeeded(f"research_{i}", step.tool, step.arguments, step.code, True)
+        if approver(step, plan):
             lines.append(f"- step {i + 1} `{step.tool}` (~{cost}): approved by you")
         else:
             declined[i] = "declined by you"
@@ -449,10 +465,9 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
         yield ev.ToolCallStarted(f"research_{i}", step.tool, step.arguments, step.code)
         execution = session.runner.run(step.code)
         ran += 1
-        tool = session.registry_with_notebook_tools()[step.tool]
         from kenkyu.assistant.cells import cell_metadata
 
-        metadata = cell_metadata(tool, f"research_{i}", step.variable, record["model"])
+        metadata = cell_metadata(registry[step.tool], f"research_{i}", step.variable, record["model"])
         metadata["kenkyu"]["section"] = "do"
         yield ev.CellAdded("code", step.code, metadata, execution.outputs)
         summary = execution.summary()
@@ -475,10 +490,13 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
                   "`kenkyu.assistant.checks`); the cell below re-computes them from the results above.")
     yield ev.Token(check_text + "\n")
     yield section_cell("check", check_text)
-    code = check_code(results, failed, skipped)
+    from kenkyu.assistant.cells import fresh_variable
+
+    variable = fresh_variable("check", session._taken_names())
+    code = check_code(results, failed, skipped, variable)
     yield ev.ToolCallStarted("research_check", "check", {}, code)
     execution = session.runner.run(code)
-    yield ev.CellAdded("code", code, {"kenkyu": {"agent": True, "section": "check", "variable": "check"}},
+    yield ev.CellAdded("code", code, {"kenkyu": {"agent": True, "section": "check", "variable": variable}},
                        execution.outputs)
     yield ev.ToolResult("research_check", "check", execution.ok, execution.summary(), round(execution.duration_s, 3))
     report = execution.value if execution.ok else None
@@ -514,7 +532,8 @@ def _unique(name: str, taken) -> str:
     return f"{name}_{n}"
 
 
-def check_code(results: dict[str, str], failed: dict[str, str], skipped: dict[str, str]) -> str:
+def check_code(results: dict[str, str], failed: dict[str, str], skipped: dict[str, str],
+               variable: str = "check") -> str:
     """The Check cell: the results by variable, the failures and skips as literals (a report keeps them)."""
     from kenkyu.assistant.cells import python_literal
 
@@ -525,7 +544,7 @@ def check_code(results: dict[str, str], failed: dict[str, str], skipped: dict[st
     if skipped:
         args.append(f"skipped={python_literal(skipped)}")
     return ("import kenkyu.assistant.checks\n\n"
-            f"check = kenkyu.assistant.checks.check_results(\n    {(',' + chr(10) + '    ').join(args)},\n)\ncheck")
+            f"{variable} = kenkyu.assistant.checks.check_results(\n    {(',' + chr(10) + '    ').join(args)},\n)\n{variable}")
 
 
 def judge(plan: Plan, report, failed: dict, skipped: dict) -> tuple[str, list[str]]:
@@ -617,11 +636,11 @@ def act_markdown(plan, report, verdict, reasons, summaries, values, interpretati
             continue
         body = [line.strip(" -") for line in text.strip().splitlines() if line.strip(" -*")]
         lines.append(f"- `{name}`: " + "; ".join(body[:3])[:400])
-    literature = {k: v for k, v in summaries.items() if k.startswith("literature")}
+    literature = [values[k] for k in summaries if k.startswith("literature") and k in values]
     if literature:
-        lines += ["", "**What the literature says** (the literature tool's answer; [n] are its citations):", ""]
-        for name, text in literature.items():
-            lines += ["> " + line for line in text.strip()[:1800].splitlines()]
+        lines += ["", "**What the literature says** ([n] are the literature tool's citations):", ""]
+        for answer in literature:
+            lines += literature_lines(answer)
     if interpretation:
         lines += ["", f"**Interpretation** (written by {provider.model_id}; numbers must match the results above):",
                   "", interpretation]
@@ -636,6 +655,33 @@ def act_markdown(plan, report, verdict, reasons, summaries, values, interpretati
             lines.append(f"{i}. `{s.tool}({args})` — {cost}")
         lines += ["", f"Next hypothesis: {next_plan.hypothesis}"]
     return "\n".join(lines)
+
+
+def literature_lines(answer, passages: int = 3, chars: int = 260) -> list[str]:
+    """A literature result as Markdown: the model's answer with its sources, or the best passages."""
+    from kenkyu.assistant.checks import LITERATURE_MIN_RELEVANCE
+
+    evidence = getattr(answer, "evidence", None)
+    if evidence == "passages-only" or (evidence is None and isinstance(answer, list)):
+        found = [p for p in getattr(answer, "passages", answer)
+                 if getattr(p, "relevance", None) is None or p.relevance >= LITERATURE_MIN_RELEVANCE][:passages]
+        if not found:
+            return ["- no passage in the index is about this question"]
+        lines = [f"Best passages for *{getattr(answer, 'question', '')}* (no model wrote an answer):", ""]
+        for p in found:
+            text = " ".join(str(p.text).split())
+            text = text[:chars].rsplit(" ", 1)[0] + "…" if len(text) > chars else text
+            lines.append(f"- [{p.number}] {_inline(text)} — *{_inline(p.citation)}*")
+        return lines
+    lines = ["> " + _inline(line) for line in str(getattr(answer, "text", answer)).strip().splitlines()[:12]]
+    for p in getattr(answer, "citations", [])[:8]:
+        lines.append(f"- [{p.number}] {_inline(p.citation)}")
+    return lines
+
+
+def _inline(text: str) -> str:
+    """Document text inside Markdown: no fences, headings or HTML that could break the section around it."""
+    return re.sub(r"[`<>#]", " ", str(text)).strip()
 
 
 def revised_hypotheses(verdict: str, report) -> list[str]:
@@ -694,8 +740,6 @@ def research_magic(magics, line: str, cell: str | None) -> None:
     renderer = NotebookRenderer(rich=rich)
     renderer.header(session.settings.provider.describe() + " · research loop")
     for event in run_research(session, text, variables=variables, approver=_stdin_approver, plan=plan):
-        if isinstance(event, ev.ApprovalNeeded) and session.settings.approval == "auto":
-            continue  # said once, in the Do section
         renderer(event)
     if rich:
         display({RECORD_MIME: session.records[-1],

@@ -1,6 +1,6 @@
 """`kenkyu demo`: the whole path offline, on the embedded model.
 
-It writes a notebook that asks questions about the villin headpiece in ``%%ask`` cells, runs it in a
+It writes a notebook that puts a research question about the villin headpiece to ``%%research``, runs it in a
 real kernel (the embedded model routes each request to kenkyu's tools; OpenMM and mdtraj do the
 work), then exports the record as a report that re-runs from a fresh kernel with no LLM.
 """
@@ -13,15 +13,35 @@ import time
 from pathlib import Path
 
 DEMO_INTRO = """\
-# kenkyu demo: the villin headpiece
+# kenkyu demo: a research loop on the villin headpiece
 
-Written and run by `kenkyu demo`. Each `%%ask` cell is answered by **{provider}**, which calls
-kenkyu's tools in this kernel; every call is shown with its code and outputs. The report exported
-beside this notebook holds the same steps as plain Python cells and re-runs without any LLM.
+Written and run by `kenkyu demo`. The `%%research` cell below is handled by **{provider}** and kenkyu:
+it writes a **Plan** (hypothesis, steps with their tools, expected cost, what would support or refute
+the hypothesis), asks for approval before the simulation, runs the steps (**Do**) as action cells in
+this kernel, **Check**s the results against the plan's expectations, and **Act**s: the verdict, the
+tools' own summaries, the literature with citations, revised hypotheses and the next plan.
 
-The demo runs unattended, so it sets `%kenkyu approval auto`; in your own work keep the default
-(`ask`), and simulations wait for your OK.
+The report exported beside this notebook keeps the four sections as plain Python and re-runs
+without any LLM.
+
+The demo runs unattended, so it sets `%kenkyu approval auto` and the simulation is **approved
+automatically**; in your own work keep the default (`ask`): the plan shows the expected cost and
+waits for your OK.
 """
+
+DEMO_QUESTION = (
+    "Does the villin headpiece keep its fold in a short implicit-solvent simulation? "
+    "Run a reproducible 10 ps simulation of {structure} in implicit solvent with seed 2026 after a 2 ps NVT "
+    "equilibration, then compute the RMSD of the trajectory, then its radius of gyration, then the RMSF per "
+    "residue, then ask the literature how the villin headpiece folds and what holds its core together"
+)
+
+
+def corpus_folder() -> Path:
+    """The demo's small literature corpus: reading notes on the villin headpiece and a .bib."""
+    from importlib import resources
+
+    return Path(str(resources.files("kenkyu") / "data" / "literature"))
 
 
 def demo_cells(provider: str = "local", replay: str | None = None) -> list[tuple[str, str]]:
@@ -31,19 +51,14 @@ def demo_cells(provider: str = "local", replay: str | None = None) -> list[tuple
     return [
         ("markdown", DEMO_INTRO.format(provider=description)),
         ("code", f"%load_ext kenkyu\n%kenkyu provider {chosen}\n%kenkyu approval auto"),
-        ("code", "import os\n\nimport kenkyu.tools.md\n\n"
+        ("code", "import kenkyu.demo\nimport kenkyu.tools.literature\nimport kenkyu.tools.md\n\n"
                  "# A small protein shipped with kenkyu (PDB 1VII, 36 residues).\n"
-                 "structure = str(kenkyu.tools.md.example_structure('villin'))"),
-        ("markdown", "## Do: simulate\nA short run in implicit solvent. *Reproducible* (one CPU thread) with a fixed "
-                     "seed, so the exported report re-runs to the same numbers."),
-        ("code", "%%ask\nRun a reproducible 10 ps simulation of {structure} in implicit solvent with seed 2026 "
-                 "after a 2 ps NVT equilibration"),
-        ("markdown", "## Check: analyse the trajectory"),
-        ("code", "# The run directory, relative, so the report analyses its own re-run.\n"
-                 "run_dir = os.path.relpath(run.directory)\nrun_dir"),
-        ("code", "%%ask\nCompute the RMSD of {run_dir}, then the radius of gyration of {run_dir}, "
-                 "then the RMSF of {run_dir}"),
-        ("code", "%kenkyu history"),
+                 "structure = str(kenkyu.tools.md.example_structure('villin'))\n"
+                 "# The scientist's reading notes on villin (Markdown and a .bib), indexed for the literature tool.\n"
+                 "library = kenkyu.tools.literature.ingest([str(kenkyu.demo.corpus_folder())], index='literature_index',\n"
+                 "                                         progress=False)\n"
+                 "library"),
+        ("code", "%%research\n" + DEMO_QUESTION),
     ]
 
 
@@ -101,6 +116,8 @@ def run_demo(out: str | os.PathLike = "demo_out", provider: str = "local", repla
         # Whatever happened, keep what was computed.
         _write_atomically(notebook_path, nbformat.writes(nb))
     print(f"demo notebook ran in {time.perf_counter() - started:.0f} s", flush=True)
+    for line in research_summary(nb):
+        print(line, flush=True)
 
     print("exporting the report and re-running it from a fresh kernel (no LLM)...", flush=True)
     report = export_report(notebook_path, out / "report" / "demo.report.ipynb", timeout=timeout)
@@ -108,6 +125,33 @@ def run_demo(out: str | os.PathLike = "demo_out", provider: str = "local", repla
     print(f"demo notebook  : {notebook_path}")
     print(report)
     return report
+
+
+def research_summary(nb) -> list[str]:
+    """What the research loop did, from the record in the notebook's outputs: for the terminal."""
+    from kenkyu.assistant.session import RECORD_MIME
+
+    records = [o["data"][RECORD_MIME] for c in nb.cells for o in c.get("outputs", [])
+               if RECORD_MIME in o.get("data", {}) and o["data"][RECORD_MIME].get("kind") == "research"]
+    if not records:
+        return ["research loop: no record (see the notebook for the error)"]
+    record = records[-1]
+    plan = record.get("plan") or {}
+    steps = [s["tool"] or "unmatched" for s in plan.get("steps", [])]
+    lines = [f"Plan  : {len(steps)} steps ({', '.join(steps)}), planned by {record.get('model')}; "
+             f"hypothesis: {plan.get('hypothesis', '?')[:160]}"]
+    approvals = [s["tool"] for s in plan.get("steps", []) if s.get("needs_approval")]
+    if approvals:
+        lines.append(f"Do    : {', '.join(approvals)} approved automatically (%kenkyu approval auto)")
+    checks = record.get("check") or []
+    counts = {}
+    for c in checks:
+        counts[c["status"]] = counts.get(c["status"], 0) + 1
+    lines.append("Check : " + (", ".join(f"{n} {s}" for s, n in counts.items()) or "no checks"))
+    lines += [f"        [{c['status']}] {c['step']}: {c['detail'][:110]}" for c in checks if c["status"] != "pass"]
+    lines.append(f"Act   : the hypothesis is {record.get('verdict', '?')}"
+                 + ("; a next plan is proposed (%research --next)" if record.get("next_plan") else ""))
+    return lines
 
 
 if __name__ == "__main__":

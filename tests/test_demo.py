@@ -21,32 +21,56 @@ def action_results(cells) -> dict[str, str]:
     return out
 
 
-def test_demo_runs_offline_and_its_report_reproduces_the_numbers(tmp_path):
+def sections(cells) -> list[str]:
+    return [c["metadata"]["kenkyu"]["section"] for c in cells
+            if c["cell_type"] == "markdown" and c.get("metadata", {}).get("kenkyu", {}).get("section")]
+
+
+def test_demo_runs_the_research_loop_offline_and_its_report_reproduces_the_numbers(tmp_path):
     kenkyu = Path(sys.executable).with_name("kenkyu")
     env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path), "HF_HUB_OFFLINE": "1",
            "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
     result = subprocess.run([str(kenkyu), "demo", "--out", str(tmp_path / "demo")], capture_output=True, text=True,
                             timeout=1500, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "report notebook:" in result.stdout and "re-executed from a fresh kernel: yes" in result.stdout
+    out = result.stdout
+    assert "report notebook:" in out and "re-executed from a fresh kernel: yes" in out
+    assert "md_run approved automatically" in out and "Check :" in out and "Act   : the hypothesis is" in out
 
     demo = nbformat.read(tmp_path / "demo" / "demo.ipynb", as_version=4)
     records = [o["data"][RECORD_MIME] for c in demo.cells for o in c.get("outputs", []) if RECORD_MIME in o.get("data", {})]
-    assert [r["model"] for r in records] == ["SmolLM2-135M-Instruct.Q4_1"] * 2
-    recorded = {}
-    for record in records:
-        recorded.update(action_results(record["cells"]))
-    # The embedded model routed every step to the right tool.
-    assert list(recorded) == ["md_run", "analysis_rmsd", "analysis_radius_of_gyration", "analysis_rmsf"]
+    assert [(r["kind"], r["model"]) for r in records] == [("research", "SmolLM2-135M-Instruct.Q4_1")]
+    record = records[0]
+    # The embedded model, helped by kenkyu's routing, turned every sentence into the right tool call.
+    assert [s["tool"] for s in record["plan"]["steps"]] == [
+        "md_run", "analysis_rmsd", "analysis_radius_of_gyration", "analysis_rmsf", "literature_ask"]
+    assert sections(record["cells"]) == ["plan", "do", "check", "act"]
+    recorded = action_results(record["cells"])
+    assert list(recorded) == ["md_run", "analysis_rmsd", "analysis_radius_of_gyration", "analysis_rmsf",
+                              "literature_ask"]
+    checks = {(c["step"], c["expectation"]): c["status"] for c in record["check"]}
+    assert checks[("md_run", "the run finishes all its production frames (no blow-up)")] == "pass"
+    assert checks[("literature_ask", "the literature returns cited evidence for the question")] == "pass"
+    act = record["cells"][-1]["source"]
+    assert "**Verdict: the hypothesis is" in act and "[1]" in act and "villin" in act and "Next plan" in act
+    md_cell = next(c for c in record["cells"] if c["metadata"].get("kenkyu", {}).get("tool") == "md_run")
+    md_markdown = next(o["data"]["text/markdown"] for o in md_cell["outputs"] if o["output_type"] == "execute_result")
+    assert "production: 10 frames = 10 ps" in md_markdown
 
     report_path = tmp_path / "demo" / "report" / "demo.report.ipynb"
     report = nbformat.read(report_path, as_version=4)
     nbformat.validate(report)
     assert report_path.with_suffix(".html").exists()
+    assert sections(report.cells) == ["plan", "do", "check", "act"]
     rerun = action_results(report.cells)
     for tool in ("analysis_rmsd", "analysis_radius_of_gyration", "analysis_rmsf"):
         assert rerun[tool] == recorded[tool], tool
-    assert "production: 10 frames = 10 ps" in next(c for c in records[0]["messages"] if c["role"] == "tool")["content"]
+
+    def check_text(cells):
+        cell = next(c for c in cells if c["cell_type"] == "code" and c["metadata"].get("kenkyu", {}).get("section") == "check")
+        return next(o["data"]["text/plain"] for o in cell["outputs"] if o["output_type"] == "execute_result")
+
+    assert check_text(report.cells) == check_text(record["cells"])  # the same verdicts from the re-run
 
 
 def test_a_second_demo_starts_clean_but_never_clears_a_foreign_folder(tmp_path):

@@ -11,7 +11,6 @@ import mdtraj
 import nbformat
 import numpy as np
 import pytest
-
 from kenkyu.assistant import checks
 from kenkyu.assistant.config import ProviderConfig, Settings
 from kenkyu.assistant.research import Plan, make_plan, run_research, split_request
@@ -68,7 +67,7 @@ def test_a_declined_simulation_is_skipped_with_what_needs_it_and_the_cost_was_sh
     events = list(run_research(session, "Does villin stay folded?", approver=approver))
     # The approval prompt had a measured cost to show (the calibration ran on this machine).
     assert [a[0] for a in asked] == ["md_run"]
-    tool, cost, basis, total = asked[0]
+    _, cost, basis, total = asked[0]
     assert 1 < cost < 3600 and "ns/day" in basis and "calibrated on this machine" in basis and total >= cost
     assert not (tmp_path / "md_runs").exists()  # declined means nothing was simulated
     record = session.records[-1]
@@ -164,9 +163,8 @@ def test_embedded_model_plans_from_kenkyus_routing_with_a_template_hypothesis():
 @pytest.mark.slow
 def test_research_cell_writes_four_sections_and_the_report_keeps_them_and_reproduces_the_checks(tmp_path,
                                                                                               write_replay):
-    from notebooks import run_cells
-
     from kenkyu.assistant.export import export_report
+    from notebooks import run_cells
 
     replay = write_replay([plan_turn(QUICK_MD, analyses=("rmsd", "radius_of_gyration")),
                            {"text": "The backbone stays close to 1VII over 2 ps; a longer run is needed."}])
@@ -188,8 +186,10 @@ def test_research_cell_writes_four_sections_and_the_report_keeps_them_and_reprod
     headings = [c.source.splitlines()[0] for c in cells if c.cell_type == "markdown"
                 and c.metadata.get("kenkyu", {}).get("section")]
     assert headings == ["## Plan", "## Do", "## Check", "## Act"]
-    original_check = next(c for c in record["cells"] if c["metadata"].get("kenkyu", {}).get("variable") == "check")
-    rerun_check = next(c for c in cells if c.cell_type == "code" and c.metadata.get("kenkyu", {}).get("variable") == "check")
+    def check_cell(cells):
+        return next(c for c in cells if c["cell_type"] == "code" and c["metadata"].get("kenkyu", {}).get("section") == "check")
+
+    original_check, rerun_check = check_cell(record["cells"]), check_cell(cells)
 
     def plain(outputs):
         return next(o["data"]["text/plain"] for o in outputs if o["output_type"] == "execute_result")
