@@ -104,6 +104,12 @@ class Plan:
         return sum(s.cost_s for s in self.steps if s.tool and not math.isnan(s.cost_s))
 
     @property
+    def cost_text(self) -> str:
+        unknown = [s.tool for s in self.steps if s.tool and math.isnan(s.cost_s)]
+        text = f"~{format_seconds(self.total_cost_s)}"
+        return text + (f" plus {', '.join(unknown)}, whose speed is not measured yet" if unknown else "")
+
+    @property
     def approval_steps(self) -> list[int]:
         return [i for i, s in enumerate(self.steps) if s.needs_approval]
 
@@ -144,7 +150,7 @@ class Plan:
         approvals = [f"step {i + 1} `{self.steps[i].tool}` (~{format_seconds(self.steps[i].cost_s)})"
                      if not math.isnan(self.steps[i].cost_s) else f"step {i + 1} `{self.steps[i].tool}`"
                      for i in self.approval_steps]
-        lines.append(f"Expected total: ~{format_seconds(self.total_cost_s)}. "
+        lines.append(f"Expected total: {self.cost_text}. "
                      + (f"Needs your approval before running: {', '.join(approvals)}." if approvals
                         else "No step needs approval."))
         return "\n".join(lines)
@@ -647,7 +653,7 @@ def act_markdown(plan, report, verdict, reasons, summaries, values, interpretati
     lines += ["", "**Revised hypotheses:**", ""]
     lines += [f"- {h}" for h in revised_hypotheses(verdict, report)]
     if next_plan is not None:
-        lines += ["", (f"**Next plan** (expected ~{format_seconds(next_plan.total_cost_s)}; "
+        lines += ["", (f"**Next plan** (expected {next_plan.cost_text}; "
                        "run it with `%research --next`):"), ""]
         for i, s in enumerate(next_plan.steps, 1):
             args = ", ".join(f"{k}={v!r}" for k, v in s.arguments.items())
