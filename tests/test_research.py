@@ -87,7 +87,8 @@ def test_a_blown_up_run_fails_its_check_and_the_next_plan_halves_the_time_step(t
     unstable = dict(structure=VILLIN, ps=1, nvt_ps=0, solvent="vacuum", timestep_fs=8, seed=1, reproducible=True,
                     report_interval_ps=0.1, checkpoint_interval_ps=0.1, out="md_runs/unstable")
     replay = write_replay([plan_turn(unstable, analyses=("rmsd", "radius_of_gyration")),
-                           {"text": "The run failed; nothing about the fold can be said."}])
+                           {"text": "The run failed; nothing about the fold can be said."},
+                           {"text": "With 4 fs the run finished."}])
     session = session_for(replay)
     list(run_research(session, "Does villin stay folded in vacuum?"))
     record = session.records[-1]
@@ -98,6 +99,11 @@ def test_a_blown_up_run_fails_its_check_and_the_next_plan_halves_the_time_step(t
     assert record["next_plan"]["steps"][0]["arguments"]["timestep_fs"] == 4.0
     act = record["cells"][-1]["source"]
     assert act.startswith("## Act") and "numerical" in act and "%research --next" in act
+    # Acting on it: the proposed next plan (what `%research --next` runs) now finishes, in a new folder.
+    list(run_research(session, "(the next plan)", plan=session.research_next_plan))
+    follow = session.records[-1]
+    assert follow["plan"]["steps"][0]["arguments"]["out"] == "md_runs/unstable_next"
+    assert next(c for c in follow["check"] if c["step"] == "md_run")["status"] == "pass"
     # The failed run's own directory tells the same story when checked by hand.
     report = checks.check_results({"md_run": md_tools.MDRun(tmp_path / "md_runs" / "unstable")})
     assert [c.status for c in report.by_step("md_run")][:2] == ["fail", "fail"]
