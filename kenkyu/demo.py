@@ -139,10 +139,11 @@ def research_summary(nb) -> list[str]:
     plan = record.get("plan") or {}
     steps = [s["tool"] or "unmatched" for s in plan.get("steps", [])]
     lines = [f"Plan  : {len(steps)} steps ({', '.join(steps)}), planned by {record.get('model')}; "
-             f"hypothesis: {plan.get('hypothesis', '?')[:160]}"]
-    approvals = [s["tool"] for s in plan.get("steps", []) if s.get("needs_approval")]
-    if approvals:
-        lines.append(f"Do    : {', '.join(approvals)} approved automatically (%kenkyu approval auto)")
+             f"hypothesis: {plan.get('hypothesis', '?')[:240]}"]
+    do = next((c["source"] for c in record["cells"] if c["metadata"].get("kenkyu", {}).get("section") == "do"), "")
+    approvals = [line.strip("- ").replace("`", "") for line in do.splitlines() if "approved" in line or "declined" in line]
+    ran = sum(1 for c in record["cells"] if c["cell_type"] == "code" and c["metadata"].get("kenkyu", {}).get("tool"))
+    lines.append(f"Do    : {ran} action cells" + (f"; {'; '.join(approvals)}" if approvals else ""))
     checks = record.get("check") or []
     counts = {}
     for c in checks:

@@ -35,7 +35,8 @@ def test_demo_runs_the_research_loop_offline_and_its_report_reproduces_the_numbe
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "report notebook:" in out and "re-executed from a fresh kernel: yes" in out
-    assert "md_run approved automatically" in out and "Check :" in out and "Act   : the hypothesis is" in out
+    assert "md_run (~" in out and "approved automatically" in out
+    assert "Check :" in out and "Act   : the hypothesis is" in out
 
     demo = nbformat.read(tmp_path / "demo" / "demo.ipynb", as_version=4)
     records = [o["data"][RECORD_MIME] for c in demo.cells for o in c.get("outputs", []) if RECORD_MIME in o.get("data", {})]
