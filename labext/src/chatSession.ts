@@ -42,6 +42,8 @@ export interface ICellRun {
   status: CellStatus;
   outputs: unknown[];
   executionCount: number | null;
+  /** Why a cell was cancelled (the agent reads it). */
+  reason?: string;
 }
 
 /** What the session needs from a notebook. */
@@ -217,10 +219,22 @@ export class ChatSession {
     }
     switch (message.type) {
       case 'ready':
-        this.dispatch({ type: 'ready', model: message.model, tools: message.tools, history: message.history });
+        this.dispatch({
+          type: 'ready',
+          model: message.model,
+          approval: message.approval,
+          tools: message.tools,
+          history: message.history
+        });
         break;
       case 'event':
-        this.dispatch({ type: 'event', requestId: message.request_id, event: message.event });
+        if (message.request_id !== null) {
+          this.dispatch({ type: 'event', requestId: message.request_id, event: message.event });
+        } else if (message.event.kind === 'error') {
+          // A kernel-level problem (settings, tools): shown on its own, not under a request.
+          const { message: text, fix, where } = message.event;
+          this.dispatch({ type: 'error', requestId: null, message: text, fix, where });
+        }
         break;
       case 'run_cell':
         // Cells run one after another, in the order the agent asked for them.
@@ -251,13 +265,27 @@ export class ChatSession {
     const answer = (run: ICellRun) => {
       // The answer goes to the comm that asked; after a restart that kernel is gone anyway.
       if (comm && comm === this._comm && !pending.cancelled) {
-        comm.send(cellResultMessage(message.request_id, message.cell_request_id, run.status, run.outputs, run.executionCount));
+        comm.send(
+          cellResultMessage(
+            message.request_id,
+            message.cell_request_id,
+            run.status,
+            run.outputs,
+            run.executionCount,
+            run.reason
+          )
+        );
       }
     };
     try {
       const request = this._state.requests[message.request_id];
       if (!request || request.undone || pending.cancelled) {
-        answer({ status: 'cancelled', outputs: [], executionCount: null });
+        const reason = !request
+          ? 'this page does not know the request (it was reloaded)'
+          : request.undone
+            ? "the user undid the request's cells"
+            : 'the kernel restarted';
+        answer({ status: 'cancelled', outputs: [], executionCount: null, reason });
         return;
       }
       const after = request.cells.length ? request.cells[request.cells.length - 1] : null;
@@ -277,7 +305,7 @@ export class ChatSession {
         fix: 'check that the notebook is open and its kernel is running',
         where: 'notebook'
       });
-      answer({ status: 'cancelled', outputs: [], executionCount: null });
+      answer({ status: 'cancelled', outputs: [], executionCount: null, reason: (error as Error).message });
     } finally {
       this._pendingRuns.delete(pending);
     }

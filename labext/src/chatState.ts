@@ -77,6 +77,8 @@ export interface IRequestState {
 export interface IChatState {
   connection: ConnectionStatus;
   model: IModelInfo | null;
+  /** The approval mode in force in the kernel (ask|auto), '' before ready. */
+  approval: string;
   tools: string[];
   items: ChatItem[];
   requests: { [id: string]: IRequestState };
@@ -87,6 +89,7 @@ export interface IChatState {
 export const INITIAL_STATE: IChatState = {
   connection: 'idle',
   model: null,
+  approval: '',
   tools: [],
   items: [],
   requests: {},
@@ -95,7 +98,7 @@ export const INITIAL_STATE: IChatState = {
 
 export type Action =
   | { type: 'connecting' }
-  | { type: 'ready'; model: IModelInfo; tools: string[]; history: IHistoryEntry[] }
+  | { type: 'ready'; model: IModelInfo; approval?: string; tools: string[]; history: IHistoryEntry[] }
   | { type: 'restarting' }
   | { type: 'closed'; message: string; fix: string }
   | { type: 'ask'; requestId: string; prompt: string }
@@ -273,6 +276,7 @@ export function reduce(state: IChatState, action: Action): IChatState {
         ...state,
         connection: 'ready',
         model: action.model,
+        approval: action.approval ?? '',
         tools: action.tools,
         items: hasLiveItems(state) ? state.items : history
       };

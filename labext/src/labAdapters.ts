@@ -100,9 +100,8 @@ export class LabNotebookDriver implements INotebookDriver {
   async runCell(cellId: string): Promise<ICellRun> {
     const index = this.cellIds().indexOf(cellId);
     const widget = index >= 0 ? this.notebook.widgets[index] : undefined;
-    const cancelled: ICellRun = { status: 'cancelled', outputs: [], executionCount: null };
     if (!widget || widget.model.type !== 'code') {
-      return cancelled;
+      return { status: 'cancelled', outputs: [], executionCount: null, reason: 'the cell was deleted before it ran' };
     }
     const cell = widget as CodeCell;
     const reply = await CodeCell.execute(cell, this.panel.sessionContext, {
@@ -110,7 +109,8 @@ export class LabNotebookDriver implements INotebookDriver {
       recordTiming: this.notebook.notebookConfig.recordTiming
     });
     if (!reply || cell.isDisposed) {
-      return cancelled;
+      const reason = cell.isDisposed ? 'the cell was deleted while it ran' : 'the notebook has no running kernel';
+      return { status: 'cancelled', outputs: [], executionCount: null, reason };
     }
     const status = reply.content.status;
     return {

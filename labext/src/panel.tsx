@@ -75,6 +75,21 @@ function Markdown(props: { text: string; rendermime: IRenderMimeRegistry }): JSX
   return <div className="kenkyu-markdown" ref={host} />;
 }
 
+/** A tool's summary: the first lines shown, the rest behind "more" (run summaries list every file). */
+const SUMMARY_LINES = 2;
+function Summary(props: { text: string }): JSX.Element {
+  const lines = props.text.trimEnd().split('\n');
+  if (lines.length <= SUMMARY_LINES) {
+    return <div className="kenkyu-tool-summary">{props.text.trimEnd()}</div>;
+  }
+  return (
+    <details className="kenkyu-tool-summary">
+      <summary>{lines.slice(0, SUMMARY_LINES).join('\n')}</summary>
+      {lines.slice(SUMMARY_LINES).join('\n')}
+    </details>
+  );
+}
+
 function ToolCard(props: { item: IToolItem; chat: NotebookChat }): JSX.Element {
   const { item, chat } = props;
   const args = Object.entries(item.arguments);
@@ -86,19 +101,19 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat }): JSX.Element {
         {item.durationS !== null && <span className="kenkyu-tool-duration">{formatDuration(item.durationS)}</span>}
       </div>
       {args.length > 0 && (
-        <dl className="kenkyu-tool-args">
+        <div className="kenkyu-tool-args">
           {args.map(([key, value]) => (
-            <React.Fragment key={key}>
-              <dt>{key}</dt>
-              <dd>{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
-            </React.Fragment>
+            <div key={key} className="kenkyu-tool-arg">
+              <span className="kenkyu-tool-arg-name">{key}</span>{' '}
+              <span className="kenkyu-tool-arg-value">{typeof value === 'string' ? value : JSON.stringify(value)}</span>
+            </div>
           ))}
-        </dl>
+        </div>
       )}
       {item.writesFiles && item.status === 'awaiting-approval' && (
         <div className="kenkyu-tool-note">This tool runs a computation or writes files.</div>
       )}
-      {item.summary && <div className="kenkyu-tool-summary">{item.summary}</div>}
+      {item.summary && <Summary text={item.summary} />}
       {item.status === 'awaiting-approval' && (
         <div className="kenkyu-tool-actions">
           <button
@@ -229,6 +244,11 @@ function ChatView(props: { chat: NotebookChat; rendermime: IRenderMimeRegistry; 
         <div className={`kenkyu-model kenkyu-conn-${state.connection}`} title="The model this notebook's assistant uses">
           <span className="kenkyu-dot" />
           <span className="kenkyu-model-label">{connectionText(state)}</span>
+          {state.connection === 'ready' && state.approval && (
+            <span className="kenkyu-approval" title="ask: tools that compute or write files wait for Approve">
+              approval: {state.approval}
+            </span>
+          )}
         </div>
       </div>
       {props.settingsError && (

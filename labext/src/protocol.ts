@@ -110,12 +110,15 @@ export type AgentEvent =
 export interface IReadyMessage {
   type: 'ready';
   model: IModelInfo;
+  /** The approval mode in force in the kernel (ask|auto). */
+  approval: string;
   tools: string[];
   history: IHistoryEntry[];
 }
 export interface IEventMessage {
   type: 'event';
-  request_id: string;
+  /** null for kernel-level errors not tied to a request (settings, tools, an unknown message). */
+  request_id: string | null;
   event: AgentEvent;
 }
 export interface IRunCellMessage {
@@ -264,6 +267,7 @@ export function parseKernelMessage(data: unknown): KernelMessage {
           model: name,
           label: optStr(model, 'label') || [provider, name].filter(Boolean).join(' · ')
         },
+        approval: optStr(data, 'approval'),
         tools,
         history: parseHistory(data['history'])
       };
@@ -271,7 +275,7 @@ export function parseKernelMessage(data: unknown): KernelMessage {
     case 'event':
       return {
         type,
-        request_id: str(data, 'request_id', 'event message'),
+        request_id: data['request_id'] === null ? null : str(data, 'request_id', 'event message'),
         event: parseEvent(data['event'])
       };
     case 'run_cell': {
@@ -339,9 +343,10 @@ export function cellResultMessage(
   cellRequestId: string,
   status: CellStatus,
   outputs: unknown[],
-  executionCount: number | null
+  executionCount: number | null,
+  reason?: string
 ): Json {
-  return {
+  const message: Json = {
     type: 'cell_result',
     request_id: requestId,
     cell_request_id: cellRequestId,
@@ -349,6 +354,10 @@ export function cellResultMessage(
     outputs,
     execution_count: executionCount
   };
+  if (reason) {
+    message['reason'] = reason; // why a cell was cancelled; the agent reads it
+  }
+  return message;
 }
 
 export function settingsMessage(settings: ISettings): Json {

@@ -195,7 +195,9 @@ describe('ChatSession', () => {
     const id = session.ask('run')!;
     kernel.say({ type: 'run_cell', request_id: id, cell_request_id: 'k1', cell_type: 'code', source: 'y = 2', metadata: {} });
     await session.idle();
-    expect(kernel.sent.at(-1)).toMatchObject({ type: 'cell_result', cell_request_id: 'k1', status: 'cancelled' });
+    expect(kernel.sent.at(-1)).toMatchObject({
+      type: 'cell_result', cell_request_id: 'k1', status: 'cancelled', reason: 'kernel went away'
+    });
     expect(session.state.items.at(-1)).toMatchObject({ kind: 'error', message: "could not run the agent's cell: kernel went away" });
   });
 
@@ -242,6 +244,27 @@ describe('ChatSession', () => {
     const { kernel, session } = await connected();
     kernel.say({ type: 'telepathy' });
     expect(session.state.items.at(-1)).toMatchObject({ kind: 'error', message: 'unknown message type "telepathy"' });
+  });
+
+  it('shows kernel-level errors (request_id null) on their own, with the fix', async () => {
+    const { kernel, session } = await connected();
+    kernel.say({
+      type: 'event', request_id: null,
+      event: { kind: 'error', where: 'settings', message: 'unknown provider "gpt"', fix: 'choose local, openai, ...' }
+    });
+    expect(session.state.items.at(-1)).toMatchObject({
+      kind: 'error', requestId: null, message: 'unknown provider "gpt"', fix: 'choose local, openai, ...'
+    });
+    kernel.say({ ...READY, approval: 'auto' });
+    expect(session.state.approval).toBe('auto');
+  });
+
+  it('answers cancelled, with the reason, for a cell of a request this page does not know', async () => {
+    const { kernel, notebook } = await connected();
+    kernel.say({ type: 'run_cell', request_id: 'from-before-reload', cell_request_id: 'k9', cell_type: 'code', source: 'z = 1', metadata: {} });
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(notebook.cells).toHaveLength(1);
+    expect(kernel.sent.at(-1)).toMatchObject({ type: 'cell_result', cell_request_id: 'k9', status: 'cancelled', reason: expect.stringContaining('reloaded') });
   });
 
   it('sends changed settings to a connected kernel', async () => {

@@ -24,6 +24,7 @@ describe('parseKernelMessage', () => {
     expect(message).toEqual({
       type: 'ready',
       model: { provider: 'local', model: 'SmolLM2-135M-Instruct', label: 'local · SmolLM2-135M-Instruct (offline)' },
+      approval: '',
       tools: ['md.run', 'analysis.rmsd'],
       history: [
         { role: 'user', text: 'hi' },
@@ -57,6 +58,16 @@ describe('parseKernelMessage', () => {
     expect(parseEvent({ kind: 'tool_result', call_id: 'c1', name: 'n', ok: true, summary: 's', duration_s: 2 })).toMatchObject({
       ok: true, duration_s: 2
     });
+  });
+
+  it('reads kernel-level errors, which carry request_id null', () => {
+    expect(
+      parseKernelMessage({
+        type: 'event', request_id: null,
+        event: { kind: 'error', where: 'settings', message: 'unknown provider', fix: 'choose one' }
+      })
+    ).toMatchObject({ type: 'event', request_id: null, event: { kind: 'error', where: 'settings' } });
+    expect(parseKernelMessage({ type: 'ready', model: {}, approval: 'auto' })).toMatchObject({ approval: 'auto' });
   });
 
   it('reads run_cell and record', () => {
@@ -97,6 +108,9 @@ describe('messages to the kernel', () => {
     });
     expect(cellResultMessage('r1', 'k1', 'ok', [], 3)).toEqual({
       type: 'cell_result', request_id: 'r1', cell_request_id: 'k1', status: 'ok', outputs: [], execution_count: 3
+    });
+    expect(cellResultMessage('r1', 'k1', 'cancelled', [], null, 'the cell was deleted')).toMatchObject({
+      status: 'cancelled', reason: 'the cell was deleted'
     });
   });
 });

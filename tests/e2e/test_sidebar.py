@@ -1,0 +1,270 @@
+"""The chat sidebar in a real browser: a real `jupyter lab` on loopback, Debian's Chromium driven by
+Playwright, a real kernel running kenkyu's real MD and analysis tools. Only the LLM is scripted (the
+replay provider, chosen through the environment the kernel inherits).
+
+One user session, in order: open a notebook, open the sidebar with its shortcut, see the model
+indicator, ask, watch the reply stream, approve the simulation, see the agent's cells run in the
+notebook with their outputs (a figure among them), save, reload the page and find the conversation
+again; then ask once more and undo that request's cells. Screenshots of the sidebar in use are saved
+in test-artifacts/ (sidebar.png: the window; sidebar-panel.png, sidebar-approval.png: the panel).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+from kenkyu.tools import md
+from playwright import sync_api as playwright_api
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
+RUN_DIR = "md_runs/villin_1vii_implicit"
+PROMPT = "Relax the villin headpiece briefly in implicit solvent and tell me how far its backbone moves"
+SECOND_PROMPT = "How compact is it?"
+
+pytestmark = pytest.mark.slow
+
+
+def replay_turns(structure: str) -> list[dict]:
+    # A tiny run (0.2 ps) keeps the browser test short; the cells and outputs are the real ones.
+    return [
+        {"text": "Plan: a **short** implicit-solvent run of the villin headpiece, then its backbone RMSD.",
+         "tool_calls": [{"name": "md_run", "arguments": {
+             "structure": structure, "ps": 0.2, "solvent": "implicit", "nvt_ps": 0.1, "npt_ps": 0.0,
+             "report_interval_ps": 0.05, "seed": 1, "reproducible": True}}]},
+        {"text": "Check: how far the backbone moved from the start.",
+         "tool_calls": [{"name": "analysis_rmsd", "arguments": {"trajectory": RUN_DIR}}]},
+        {"text": "The backbone RMSD stays within a few ångström over the run: the headpiece stays folded."},
+        {"text": "Measuring the radius of gyration.",
+         "tool_calls": [{"name": "analysis_radius_of_gyration", "arguments": {"trajectory": RUN_DIR}}]},
+        {"text": "It stays compact."},
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """`jupyter lab` on loopback with a token, a temporary root, settings and workspaces of its own."""
+    root = tmp_path_factory.mktemp("lab_root")
+    private = tmp_path_factory.mktemp("lab_private")
+    replay = root / "sidebar_turns.json"
+    replay.write_text(json.dumps({"turns": replay_turns(str(md.example_structure("villin")))}))
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# Villin headpiece"),
+                      nbformat.v4.new_code_cell("import kenkyu")]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, root / "villin.ipynb")
+
+    # No "get notified about Jupyter news?" toast over the sidebar (and no network call for it).
+    news = private / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text(json.dumps({"fetchNews": "false"}))
+
+    port, token = free_port(), secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KENKYU_")}
+    env.update(KENKYU_PROVIDER="replay", KENKYU_REPLAY=str(replay), KENKYU_APPROVAL="ask",
+               JUPYTER_RUNTIME_DIR=str(private / "runtime"))
+    log = (private / "lab.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
+         f"--LabApp.user_settings_dir={private / 'settings'}", f"--LabApp.workspaces_dir={private / 'workspaces'}",
+         *(["--allow-root"] if os.geteuid() == 0 else [])],  # CI containers run as root
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("jupyter lab did not start:\n" + (private / "lab.log").read_text()[-3000:])
+                time.sleep(0.5)
+        yield {"url": url, "token": token, "root": root, "log": private / "lab.log"}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def test_extension_is_installed_and_enabled():
+    jupyter = Path(sys.executable).with_name("jupyter")
+    listing = subprocess.run([str(jupyter), "labextension", "list"], check=False, capture_output=True, text=True, timeout=120)
+    line = next((ln for ln in (listing.stdout + listing.stderr).splitlines() if "kenkyu-sidebar" in ln), "")
+    assert "enabled" in line and "OK" in line, listing.stdout + listing.stderr
+
+
+def wait_for_kernel_idle(page):
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook", timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') === 'idle'",
+        timeout=90_000)
+
+
+def open_sidebar(page):
+    # The shortcut from schema/plugin.json, pressed with the notebook focused.
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.click()
+    page.keyboard.press("Alt+Shift+K")
+    page.wait_for_selector("#kenkyu-chat:not(.lm-mod-hidden) .kenkyu-chat", timeout=30_000)
+
+
+def make_room(page, widen_by=170):
+    """Hide the file browser and drag the sidebar wider, as a user would for a readable screenshot."""
+    page.keyboard.press("Control+b")
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").last
+    box = handle.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - widen_by, y, steps=5)
+    page.mouse.up()
+
+
+def sidebar_text(page) -> str:
+    return page.locator("#kenkyu-chat").inner_text()
+
+
+@contextlib.contextmanager
+def failure_screenshot(page, name):
+    try:
+        yield
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}-failure.png"), full_page=True)
+        raise
+
+
+def test_ask_approve_run_cells_reload_history_undo(lab, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 950})
+    page.goto(f"{lab['url']}/lab/tree/villin.ipynb?token={lab['token']}")
+    with failure_screenshot(page, "sidebar"):
+        wait_for_kernel_idle(page)
+        open_sidebar(page)
+        make_room(page)
+        sidebar = page.locator("#kenkyu-chat")
+        # The model indicator names the model the kernel will use.
+        page.wait_for_selector("#kenkyu-chat .kenkyu-conn-ready", timeout=60_000)
+        assert sidebar.locator(".kenkyu-model-label").inner_text() == "replay · sidebar_turns.json"
+        assert "approval: ask" in sidebar.locator(".kenkyu-model").inner_text()
+
+        prompt = sidebar.locator("textarea.kenkyu-prompt")
+        prompt.fill(PROMPT)
+        prompt.press("Enter")
+        assert sidebar.locator(".kenkyu-user").first.inner_text() == PROMPT
+
+        # The reply streams in as markdown (the bold word is rendered, not shown as asterisks).
+        first_reply = sidebar.locator(".kenkyu-assistant").first
+        first_reply.locator("strong", has_text="short").wait_for(timeout=60_000)
+        assert "Plan: a short implicit-solvent run" in first_reply.inner_text()
+
+        # The simulation waits for approval on its card, with its arguments shown.
+        card = sidebar.locator('.kenkyu-tool[data-tool="md_run"]')
+        page.locator('.kenkyu-tool[data-tool="md_run"][data-status="awaiting-approval"]').wait_for(timeout=60_000)
+        assert "solvent" in card.inner_text() and "implicit" in card.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        sidebar.screenshot(path=str(ARTIFACTS / "sidebar-approval.png"))
+        card.locator("button.kenkyu-approve").click()
+
+        # It runs as an agent cell in the notebook, then the analysis cell with its figure.
+        page.locator('.kenkyu-tool[data-tool="md_run"][data-status="ok"]').wait_for(timeout=120_000)
+        page.locator('.kenkyu-tool[data-tool="analysis_rmsd"][data-status="ok"]').wait_for(timeout=120_000)
+        assert page.locator('.kenkyu-tool[data-tool="md_run"] .kenkyu-tool-duration').inner_text().endswith("s")
+        sidebar.locator("button.kenkyu-undo").wait_for(timeout=60_000)
+        last_reply = sidebar.locator(".kenkyu-assistant").last
+        assert "the headpiece stays folded" in last_reply.inner_text()
+
+        agent_cells = page.locator(".jp-Notebook .jp-Cell.kenkyu-agentCell")
+        code_cells = page.locator(".jp-Notebook .jp-CodeCell.kenkyu-agentCell")
+        assert code_cells.count() == 2 and agent_cells.count() > code_cells.count()  # narrative cells too
+        md_cell, rmsd_cell = code_cells.nth(0), code_cells.nth(1)
+        assert "kenkyu.tools.md.run(" in md_cell.locator(".jp-InputArea").inner_text()
+        assert "kenkyu.tools.analysis.rmsd(" in rmsd_cell.locator(".jp-InputArea").inner_text()
+        # Executed by the notebook: an execution count and real outputs.
+        assert rmsd_cell.locator(".jp-InputPrompt").inner_text().strip() not in ("[ ]:", "[*]:")
+        rmsd_cell.locator(".jp-OutputArea-output img").first.wait_for(timeout=30_000)
+        assert "rmsd_nm" in rmsd_cell.locator(".jp-OutputArea").inner_text()
+        assert (lab["root"] / RUN_DIR / "run.json").exists()
+
+        # The sidebar in use, next to the cells it ran (the README shows a copy: docs/sidebar.png).
+        page.screenshot(path=str(ARTIFACTS / "sidebar.png"))
+        sidebar.screenshot(path=str(ARTIFACTS / "sidebar-panel.png"))
+
+        # Saved, the notebook holds the agent's cells and the record of the request.
+        page.locator(".jp-NotebookPanel .jp-Notebook").first.click()
+        page.keyboard.press("Control+s")
+        saved = wait_for_saved_record(lab["root"] / "villin.ipynb", count=1)
+        agent_sources = [c.source for c in saved.cells if c.metadata.get("kenkyu", {}).get("agent")]
+        assert any("kenkyu.tools.analysis.rmsd(" in s for s in agent_sources)
+        assert saved.metadata["kenkyu"]["records"][0]["prompt"] == PROMPT
+
+        # Reloaded, the sidebar comes back with the conversation, and the cells keep their badge.
+        page.reload()
+        wait_for_kernel_idle(page)
+        if not page.locator("#kenkyu-chat:not(.lm-mod-hidden)").count():
+            open_sidebar(page)
+        page.wait_for_selector("#kenkyu-chat .kenkyu-conn-ready", timeout=60_000)
+        sidebar.locator(".kenkyu-user", has_text=PROMPT).wait_for(timeout=30_000)
+        assert "the headpiece stays folded" in sidebar_text(page)
+        assert page.locator(".jp-Notebook .jp-CodeCell.kenkyu-agentCell").count() == 2
+
+        # Another request, then Undo removes exactly its cells.
+        before = page.locator(".jp-Notebook .jp-Cell").count()
+        prompt.fill(SECOND_PROMPT)
+        prompt.press("Enter")
+        page.locator('.kenkyu-tool[data-tool="analysis_radius_of_gyration"][data-status="ok"]').wait_for(timeout=120_000)
+        undo = sidebar.locator("button.kenkyu-undo").last
+        undo.wait_for(timeout=60_000)
+        added = page.locator(".jp-Notebook .jp-Cell").count() - before
+        assert added >= 1 and "radius_of_gyration(" in page.locator(".jp-Notebook").inner_text()
+        undo.click()
+        page.wait_for_function(f"() => document.querySelectorAll('.jp-Notebook .jp-Cell').length === {before}",
+                               timeout=10_000)
+        assert "radius_of_gyration(" not in page.locator(".jp-Notebook").inner_text()
+        assert "Cells removed." in sidebar_text(page)
+    page.close()
+
+
+def wait_for_saved_record(path: Path, count: int, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        notebook = nbformat.read(path, as_version=4)
+        if len(notebook.metadata.get("kenkyu", {}).get("records", [])) >= count:
+            return notebook
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path.name} was not saved with {count} record(s): {notebook.metadata}")
+        time.sleep(0.3)
+
