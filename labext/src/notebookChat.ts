@@ -43,6 +43,8 @@ export class NotebookChat {
     this._started = true;
     // The records are read from the notebook's metadata, so the file must be loaded first.
     await Promise.all([this.panel.context.ready, this.panel.sessionContext.ready]);
+    // From here on, kernel changes and restarts reconnect; before, this first connect covers them.
+    this._live = true;
     await this._connect();
   }
 
@@ -73,7 +75,7 @@ export class NotebookChat {
   }
 
   private _onStatus(_: ISessionContext, status: Kernel.Status): void {
-    if (!this._started) {
+    if (!this._live) {
       return;
     }
     if (RESTARTING.includes(status)) {
@@ -91,7 +93,7 @@ export class NotebookChat {
     _: ISessionContext,
     change: { newValue: Kernel.IKernelConnection | null }
   ): void {
-    if (!this._started) {
+    if (!this._live) {
       return;
     }
     this.session.kernelRestarting();
@@ -100,6 +102,12 @@ export class NotebookChat {
       // kernel.info resolves once the new kernel answers; then its comm target can be registered.
       this._waitingForRestart = false;
       void kernel.info.then(() => this._connect());
+    } else {
+      this.session.dispatch({
+        type: 'closed',
+        message: "this notebook's kernel was shut down",
+        fix: 'start a kernel (Kernel → Change Kernel…) to chat again'
+      });
     }
   }
 
@@ -113,6 +121,7 @@ export class NotebookChat {
   }
 
   private _started = false;
+  private _live = false;
   private _disposed = false;
   private _waitingForRestart = false;
 }

@@ -73,6 +73,7 @@ def lab(tmp_path_factory):
                       nbformat.v4.new_code_cell("import kenkyu")]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, root / "villin.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(metadata=notebook.metadata), root / "second.ipynb")
 
     # No "get notified about Jupyter news?" toast over the sidebar (and no network call for it).
     news = private / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
@@ -88,6 +89,7 @@ def lab(tmp_path_factory):
         [sys.executable, "-m", "jupyterlab", f"--port={port}", "--ServerApp.ip=127.0.0.1",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
          f"--LabApp.user_settings_dir={private / 'settings'}", f"--LabApp.workspaces_dir={private / 'workspaces'}",
+         "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: open a document, restart a kernel
          *(["--allow-root"] if os.geteuid() == 0 else [])],  # CI containers run as root
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -255,6 +257,30 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
                                timeout=10_000)
         assert "radius_of_gyration(" not in page.locator(".jp-Notebook").inner_text()
         assert "Cells removed." in sidebar_text(page)
+
+        # A second notebook has its own kernel and conversation; the sidebar follows the current one.
+        page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:open', {path: 'second.ipynb'}); }")
+        page.wait_for_function(
+            "() => document.querySelector('#kenkyu-chat .kenkyu-notebook')?.textContent === 'second.ipynb'",
+            timeout=30_000)
+        page.wait_for_selector("#kenkyu-chat .kenkyu-conn-ready", timeout=60_000)
+        assert sidebar.locator(".kenkyu-user").count() == 0 and "Ask for a simulation" in sidebar_text(page)
+        page.locator(".lm-TabBar-tab", has_text="villin.ipynb").first.click()
+        sidebar.locator(".kenkyu-user", has_text=SECOND_PROMPT).wait_for(timeout=10_000)
+
+        # A kernel restart: the sidebar reconnects by itself (target registered again, a new hello).
+        page.evaluate("() => { window.jupyterapp.shell.currentWidget.sessionContext.restartKernel(); }")
+        page.wait_for_selector("#kenkyu-chat .kenkyu-conn-restarting", timeout=30_000)
+        page.wait_for_selector("#kenkyu-chat .kenkyu-conn-ready", timeout=90_000)
+        # The new kernel's replay starts over: the simulation asks again, and Stop ends the request.
+        prompt.fill(PROMPT)
+        prompt.press("Enter")
+        waiting = '.kenkyu-tool[data-tool="md_run"][data-status="awaiting-approval"]'
+        page.locator(waiting).wait_for(timeout=60_000)
+        sidebar.locator("button.kenkyu-stop").click()
+        sidebar.locator(".kenkyu-ended", has_text="Stopped.").wait_for(timeout=60_000)
+        assert page.locator(waiting).count() == 0
+        assert not prompt.is_disabled()
     page.close()
 
 
