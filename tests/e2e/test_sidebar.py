@@ -12,8 +12,10 @@ in test-artifacts/ (sidebar.png: the window; sidebar-panel.png, sidebar-approval
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -111,6 +113,20 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def current_extension():
+    """Rebuild the extension when its TypeScript is newer than the build, so the browser runs this code."""
+    spec = importlib.util.spec_from_file_location("kenkyu_setup", REPO / "setup.py")
+    setup_py = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(setup_py)  # its setup() call only runs under the build backend
+    if setup_py.labextension_is_stale():
+        bin_dir = str(Path(sys.executable).parent)  # jlpm and jupyter-builder, called by the build scripts
+        env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+        built = subprocess.run([str(Path(bin_dir) / "jlpm"), "build:prod"], cwd=REPO / "labext", env=env,
+                               check=False, capture_output=True, text=True, timeout=600)
+        assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -281,7 +297,25 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
         sidebar.locator(".kenkyu-ended", has_text="Stopped.").wait_for(timeout=60_000)
         assert page.locator(waiting).count() == 0
         assert not prompt.is_disabled()
+
+        # The dark theme: the sidebar takes JupyterLab's theme colours.
+        page.evaluate("() => { window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'}); }")
+        page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+        page.wait_for_timeout(500)  # the theme's stylesheet applies
+        sidebar.screenshot(path=str(ARTIFACTS / "sidebar-dark.png"))
+        background = sidebar.evaluate("node => getComputedStyle(node.querySelector('.kenkyu-sidebar') || node).backgroundColor")
+        for item in (".kenkyu-assistant", ".kenkyu-user"):
+            colors = sidebar.locator(item).last.evaluate(
+                "node => [getComputedStyle(node).backgroundColor, getComputedStyle(node).color]")
+            assert luminance(colors[1]) - luminance(colors[0]) > 0.4, (item, colors)  # light text on dark
+        assert luminance(background) < 0.3, background
     page.close()
+
+
+def luminance(css_color: str) -> float:
+    """0 (black) to 1 (white) for a computed 'rgb(r, g, b)' colour."""
+    red, green, blue = (float(v) for v in re.findall(r"[\d.]+", css_color)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
 
 
 def wait_for_saved_record(path: Path, count: int, timeout: float = 30.0):
