@@ -195,7 +195,7 @@ def test_the_recorded_correct_calls_pass_every_task(tmp_path, fixtures, request)
     assert "%%ask" in "".join(notebook["cells"][2]["source"])  # the task really ran as a notebook
 
 
-def test_deliberately_wrong_calls_fail_their_checks(tmp_path, fixtures, write_replay):
+def test_deliberately_wrong_calls_fail_their_checks(tmp_path, fixtures):
     wrong = tmp_path / "wrong"
     wrong.mkdir()
     turns = {
@@ -251,3 +251,22 @@ def check_alive(notebook: Path) -> bool:
 
     nb = nbformat.read(notebook, as_version=4)
     return any(line.startswith(PROBE_MARK) for line in _text(nb.cells[3].outputs).splitlines())
+
+
+def test_the_command_line_prints_the_table_and_writes_the_results(tmp_path):
+    """As a user runs it: tasks chosen by id, replay provider, results in --out."""
+    import subprocess
+
+    out = tmp_path / "bench"
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "agent" / "run.py"), "--provider", "replay",
+         "--tasks", "missing_input,broken_pdb", "--out", str(out)],
+        check=False, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "broken_pdb" in done.stdout and "score: 2/2 passed (100%)" in done.stdout
+    results = json.loads((out / "results.json").read_text())
+    assert [t["id"] for t in results["tasks"]] == ["missing_input", "broken_pdb"]
+    assert (out / "broken_pdb" / "notebook.ipynb").exists()
+    again = subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "agent" / "run.py"), "--tasks", "nope"],
+                           check=False, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert again.returncode != 0 and "no task named ['nope']" in again.stderr

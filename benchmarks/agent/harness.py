@@ -86,9 +86,12 @@ class ProviderChoice:
         return line
 
     def describe(self) -> str:
+        from kenkyu.assistant.config import DEFAULT_MODELS
+
         if self.provider == "replay":
             return f"replay ({self.replay_dir})"
-        return " ".join(str(p) for p in (self.provider, self.model, self.base_url) if p)
+        model = self.model or DEFAULT_MODELS.get(self.provider)
+        return " ".join(str(p) for p in (self.provider, model, self.base_url) if p)
 
 
 @dataclass

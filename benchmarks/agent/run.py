@@ -32,7 +32,7 @@ from benchmarks.agent.harness import (
 )
 
 
-def parse_args(argv=None):
+def make_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--provider", default="local", choices=["local", "openai", "anthropic", "replay"],
@@ -46,12 +46,16 @@ def parse_args(argv=None):
     parser.add_argument("--out", type=Path, help="results folder (default: test-artifacts/agent-benchmark/<provider>)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per task (default 600)")
     parser.add_argument("--fail-under", type=float, help="exit 1 if the pass rate (0-1) is below this")
-    return parser.parse_args(argv)
+    return parser
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    tasks = load_tasks(args.tasks_file, args.tasks.split(",") if args.tasks else None)
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        tasks = load_tasks(args.tasks_file, args.tasks.split(",") if args.tasks else None)
+    except (ValueError, OSError) as exc:
+        parser.error(str(exc))  # exits 2 with the message, no traceback
     provider = ProviderChoice(args.provider, args.model, args.base_url, args.api_key_env, args.replay_dir)
     out = args.out or REPO_ROOT / "test-artifacts" / "agent-benchmark" / args.provider
     summary = run_suite(tasks, provider, out, timeout=args.timeout)
