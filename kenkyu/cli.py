@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kenkyu {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="run the offline demo: a research loop (plan, simulate, analyse, read, check, act) and its report")
+    demo = sub.add_parser("demo", help="run the offline demo: a research loop on villin, and its report")
     demo.add_argument("--out", default="demo_out", help="folder for the demo notebook and report (default: demo_out)")
     demo.add_argument("--provider", default="local", help="LLM provider (default: the embedded offline model)")
     demo.add_argument("--replay", help="replay file, with --provider replay")
