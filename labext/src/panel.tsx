@@ -215,14 +215,24 @@ function ChatView(props: { chat: NotebookChat; rendermime: IRenderMimeRegistry; 
     return chat.session.onChange(setState);
   }, [chat]);
 
+  // Follow the stream, as a chat does, unless the user scrolled up to read.
+  const following = React.useRef(true);
   React.useEffect(() => {
-    // Follow the stream, as a chat does.
-    list.current?.scrollTo({ top: list.current.scrollHeight });
+    if (following.current) {
+      list.current?.scrollTo({ top: list.current.scrollHeight });
+    }
   }, [state.items]);
+  const onScroll = () => {
+    const node = list.current;
+    if (node) {
+      following.current = node.scrollHeight - node.scrollTop - node.clientHeight < 40;
+    }
+  };
 
   const send = () => {
     if (chat.session.ask(prompt)) {
       setPrompt('');
+      following.current = true;
     }
   };
 
@@ -256,7 +266,7 @@ function ChatView(props: { chat: NotebookChat; rendermime: IRenderMimeRegistry; 
           <div className="kenkyu-error-message">{props.settingsError}</div>
         </div>
       )}
-      <div className="kenkyu-messages" ref={list}>
+      <div className="kenkyu-messages" ref={list} onScroll={onScroll}>
         {state.items.length === 0 && ready && (
           <div className="kenkyu-empty">
             Ask for a simulation, an analysis or a figure. The assistant writes each step as a cell in this
