@@ -1,6 +1,6 @@
 """The chat sidebar in a real browser: a real `jupyter lab` on loopback, Debian's Chromium driven by
 Playwright, a real kernel running kenkyu's real MD and analysis tools. Only the LLM is scripted (the
-replay provider, chosen through the environment the kernel inherits).
+replay provider, chosen in the sidebar's settings in JupyterLab's settings registry).
 
 One user session, in order: open a notebook, open the sidebar with its shortcut, see the model
 indicator, ask, watch the reply stream, approve the simulation, see the agent's cells run in the
@@ -77,20 +77,25 @@ def lab(tmp_path_factory):
     nbformat.write(notebook, root / "villin.ipynb")
     nbformat.write(nbformat.v4.new_notebook(metadata=notebook.metadata), root / "second.ipynb")
 
+    # The model comes from the sidebar's settings in JupyterLab's settings registry (sent in hello).
+    user_settings = private / "settings"
+    (user_settings / "kenkyu-sidebar").mkdir(parents=True)
+    (user_settings / "kenkyu-sidebar" / "plugin.jupyterlab-settings").write_text(
+        json.dumps({"provider": "replay", "replay_file": str(replay), "approval": "ask"}))
     # No "get notified about Jupyter news?" toast over the sidebar (and no network call for it).
-    news = private / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news = user_settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text(json.dumps({"fetchNews": "false"}))
 
     port, token = free_port(), secrets.token_hex(16)
+    # No KENKYU_* in the environment: without the settings above the kernel would use the embedded model.
     env = {k: v for k, v in os.environ.items() if not k.startswith("KENKYU_")}
-    env.update(KENKYU_PROVIDER="replay", KENKYU_REPLAY=str(replay), KENKYU_APPROVAL="ask",
-               JUPYTER_RUNTIME_DIR=str(private / "runtime"))
+    env["JUPYTER_RUNTIME_DIR"] = str(private / "runtime")
     log = (private / "lab.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", f"--port={port}", "--ServerApp.ip=127.0.0.1",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
-         f"--LabApp.user_settings_dir={private / 'settings'}", f"--LabApp.workspaces_dir={private / 'workspaces'}",
+         f"--LabApp.user_settings_dir={user_settings}", f"--LabApp.workspaces_dir={private / 'workspaces'}",
          "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: open a document, restart a kernel
          *(["--allow-root"] if os.geteuid() == 0 else [])],  # CI containers run as root
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
