@@ -1,6 +1,7 @@
 """One import namespace, a light `%load_ext kenkyu`, and a working command line."""
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -58,6 +59,23 @@ def test_wheel_ships_the_prebuilt_chat_sidebar(wheel):
     assert {"provider", "model", "base_url", "approval", "api_key_env"} <= set(schema["properties"])
     # The built extension ships once, as data, not again inside the Python package.
     assert not [n for n in archive.namelist() if n.startswith("kenkyu/labextension/")]
+
+
+def test_installed_wheel_gives_jupyterlab_an_enabled_sidebar(wheel, tmp_path):
+    prefix = tmp_path / "prefix"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", "--prefix",
+                    str(prefix), str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    # --ignore-installed: without it pip would uninstall the environment's own (editable) kenkyu.
+    assert Path(sys.executable).with_name("kenkyu").exists()
+    jupyter = Path(sys.executable).with_name("jupyter")
+    env = {**os.environ, "JUPYTER_PATH": str(prefix / "share" / "jupyter")}
+    listing = subprocess.run([str(jupyter), "labextension", "list"], check=False, capture_output=True, text=True,
+                             env=env, timeout=120)
+    text = listing.stdout + listing.stderr
+    section = text[text.index(str(prefix / "share" / "jupyter" / "labextensions")):]
+    line = next(ln for ln in section.splitlines() if "kenkyu-sidebar" in ln)
+    assert "enabled" in line and "OK" in line and "(python, kenkyu)" in line, text
 
 
 def test_load_ext_imports_nothing_heavy(tmp_path):
