@@ -270,3 +270,20 @@ def test_the_command_line_prints_the_table_and_writes_the_results(tmp_path):
     again = subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "agent" / "run.py"), "--tasks", "nope"],
                            check=False, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert again.returncode != 0 and "no task named ['nope']" in again.stderr
+
+
+def test_a_request_that_never_ran_cannot_pass(tmp_path, fixtures, monkeypatch):
+    """missing_input expects little (no tool called); a provider that fails must still be a FAIL."""
+    from nbformat import v4
+
+    from benchmarks.agent.harness import setup_failure
+
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    summary = run_suite([t for t in TASKS if t.id == "missing_input"], ProviderChoice("openai", model="gpt-4o"),
+                        tmp_path, cache=fixtures.cache, progress=False)
+    result = summary["tasks"][0]
+    assert result["status"] == "FAIL" and "provider failed" in result["reason"]
+    assert "OPENAI_API_KEY" in result["reason"]
+    broken = v4.new_notebook(cells=[v4.new_code_cell("%load_ext kenkyu", outputs=[
+        v4.new_output("error", ename="ModuleNotFoundError", evalue="No module named 'kenkyu'", traceback=[])])])
+    assert "setup cell failed: ModuleNotFoundError" in setup_failure(broken)

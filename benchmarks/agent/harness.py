@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 import tomllib
@@ -207,6 +208,22 @@ def read_run(nb, folder: Path) -> TaskRun:
     return run
 
 
+def _first_error_line(text: str) -> str:
+    lines = [re.sub(r"\*\*|`", "", line).strip() for line in text.splitlines() if "rror" in line]
+    return (lines[0] if lines else "see the task's notebook")[:200]
+
+
+def setup_failure(nb) -> str | None:
+    """Why kenkyu could not be loaded or configured in the task's kernel, if it could not."""
+    for cell in nb.cells[:2]:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return f"setup cell failed: {output.get('ename')}: {output.get('evalue')}"[:300]
+            if output.get("output_type") == "stream" and "UsageError" in output.get("text", ""):
+                return f"setup cell failed: {output['text'].strip()}"[:300]
+    return None
+
+
 def run_task(task: Task, provider: ProviderChoice, out: Path, fixtures: Fixtures, timeout: float = 600) -> TaskResult:
     started = time.perf_counter()
     folder = fresh_folder(Path(out) / task.id)
@@ -223,10 +240,17 @@ def run_task(task: Task, provider: ProviderChoice, out: Path, fixtures: Fixtures
         ok, message = check(run, expectation)
         results.append({"expect": expectation, "ok": ok, "message": message})
     failed = [r for r in results if not r["ok"]]
-    crash = nb.metadata.get("kenkyu_benchmark_error")
+    # A task whose request never ran cannot pass, however little it expects (e.g. "no tool called").
+    crash = nb.metadata.get("kenkyu_benchmark_error") or setup_failure(nb)
+    if crash is None and run.record is None:
+        crash = "the %%ask cell left no record (the request did not run)"
+    elif crash is None and (run.record.get("done") or {}).get("reason") == "error":
+        crash = "the provider failed, so the model never answered: " + _first_error_line(run.ask_text)
+    if crash:
+        results.append({"expect": {"request_ran": True}, "ok": False, "message": crash})
     return TaskResult(task.id, task.kind, "FAIL" if failed or crash else "PASS", results,
                       round(time.perf_counter() - started, 1), str(folder / "notebook.ipynb"),
-                      reason=failed[0]["message"] if failed else (crash or ""))
+                      reason=crash or (failed[0]["message"] if failed else ""))
 
 
 def run_suite(tasks: list[Task], provider: ProviderChoice, out: Path, *, timeout: float = 600,
