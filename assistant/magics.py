@@ -239,7 +239,7 @@ def _rich_frontend(shell) -> bool:
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 
-_ASK_LINE = re.compile(r"^(\s*)%(ask|lit)\s+(.*?)\s*$")
+_ASK_LINE = re.compile(r"^(\s*)%(ask|lit|research)\s+(.*?)\s*$")
 
 
 def protect_questions(lines: list[str]) -> list[str]:

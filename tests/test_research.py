@@ -204,3 +204,10 @@ def test_research_cell_writes_four_sections_and_the_report_keeps_them_and_reprod
     assert "[pass] md_run: the run finishes" in plain(rerun_check.outputs)
     html = report.html.read_text()
     assert all(h in html for h in ("Plan", "Do", "Check", "Act"))
+
+
+def test_a_research_line_ending_in_a_question_mark_stays_a_question():
+    from kenkyu.assistant.magics import protect_questions
+
+    assert protect_questions(["%research Does villin stay folded?"]) == [
+        "get_ipython().run_line_magic('research', 'Does villin stay folded?')\n"]
