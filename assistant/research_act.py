@@ -55,24 +55,30 @@ def propose_next_plan(plan: Plan, report, failed: dict, registry, *, taken=None)
         args["timestep_fs"] = float(args.get("timestep_fs", 2.0)) / 2
         args["minimize_max_iterations"] = 0
         change = f"halve the time step to {args['timestep_fs']:g} fs and minimise fully: the run was numerically unstable"
-        hypothesis = ("the failure was numerical (time step or clashes), not a property of the protein; "
-                      + plan.hypothesis)
+        hypothesis = ("The failure was numerical (time step or clashes), not a property of the protein: "
+                      + _claim(plan.hypothesis))
     elif status.get("analysis_rmsd") == "warn" or status.get("analysis_radius_of_gyration") == "warn":
         args["ps"] = float(args.get("ps", 10.0)) * 10
         change = f"run 10x longer ({args['ps']:g} ps): the RMSD (or Rg) had not settled"
-        hypothesis = "the structure is still relaxing from the experimental model; given time, " + plan.hypothesis
+        hypothesis = ("The structure was still relaxing from the experimental model; given time, "
+                      + _claim(plan.hypothesis))
     elif args.get("solvent") != "explicit":
         args["solvent"] = "explicit"
         change = "repeat in explicit water (TIP3P): the implicit-solvent result should hold with real water"
-        hypothesis = "the implicit-solvent result is not an artefact of the solvent model: " + plan.hypothesis
+        hypothesis = "The result is not an artefact of the implicit solvent: in water too, " + _claim(plan.hypothesis)
     else:
         args["ps"] = float(args.get("ps", 10.0)) * 10
         change = f"extend to {args['ps']:g} ps to look at slower motions"
-        hypothesis = plan.hypothesis
+        hypothesis = _claim(plan.hypothesis)
+        hypothesis = hypothesis[0].upper() + hypothesis[1:]
     args.pop("resume", None)
     args.pop("overwrite", None)
     old_out = output_of("md_run", md.arguments)
-    args["out"] = f"{old_out}_next"
+    # A folder that says what changed, so the first run is kept beside it.
+    from kenkyu.tools.md import _structure_name
+
+    args["out"] = (f"md_runs/{_structure_name(args['structure'])}_{args.get('solvent', 'explicit')}"
+                   f"_{float(args.get('ps', 10.0)):g}ps_{float(args.get('timestep_fs', 2.0)):g}fs")
     new_steps = []
     for s in plan.steps:
         if s.tool is None:
@@ -83,6 +89,12 @@ def propose_next_plan(plan: Plan, report, failed: dict, registry, *, taken=None)
     support, refute, inconclusive = criteria(new_steps)
     return Plan(plan.question, hypothesis, "revised by kenkyu from the checks", new_steps, support, refute,
                 inconclusive, plan.model)
+
+
+def _claim(hypothesis: str) -> str:
+    """The hypothesis without the template's "Working answer to ...: yes." preface, starting lower-case."""
+    claim = re.sub(r"^Working answer to “[^”]*”: yes\.\s*", "", hypothesis.strip())
+    return claim[:1].lower() + claim[1:]
 
 
 def _model_interpretation(provider, plan, report, summaries, verdict):

@@ -102,7 +102,7 @@ def test_a_blown_up_run_fails_its_check_and_the_next_plan_halves_the_time_step(t
     # Acting on it: the proposed next plan (what `%research --next` runs) now finishes, in a new folder.
     list(run_research(session, "(the next plan)", plan=session.research_next_plan))
     follow = session.records[-1]
-    assert follow["plan"]["steps"][0]["arguments"]["out"] == "md_runs/unstable_next"
+    assert follow["plan"]["steps"][0]["arguments"]["out"] == "md_runs/villin_1vii_vacuum_1ps_4fs"
     assert next(c for c in follow["check"] if c["step"] == "md_run")["status"] == "pass"
     # The failed run's own directory tells the same story when checked by hand.
     report = checks.check_results({"md_run": md_tools.MDRun(tmp_path / "md_runs" / "unstable")})
