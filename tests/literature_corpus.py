@@ -177,8 +177,8 @@ def write_pdf(path: Path, title: str, authors: list[str], year: int, tags: list[
 
 
 def write_notebook(path: Path) -> Path:
-    import nbformat.v4 as v4
     import nbformat
+    from nbformat import v4
 
     cells = [v4.new_markdown_cell(s) if kind == "markdown" else v4.new_code_cell(s) for kind, s in NOTEBOOK_CELLS]
     nbformat.write(v4.new_notebook(cells=cells), str(path))

@@ -8,11 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from literature_corpus import PAPERS, QUESTIONS, answer_file, write_corpus, write_pdf
-
 from kenkyu.assistant.config import ProviderConfig
 from kenkyu.assistant.providers.replay import ReplayProvider
 from kenkyu.tools import literature
+from literature_corpus import PAPERS, QUESTIONS, answer_file, write_corpus, write_pdf
 
 
 class WatchedReplay(ReplayProvider):
@@ -97,7 +96,7 @@ def test_filters_by_year_author_and_tag(index):
 def test_answer_cites_passages_and_checks_quotes(index):
     llm = WatchedReplay([{"text": (
         'The half-life at 60 degrees "rose from 12 minutes to 95 minutes" [1], and the variant '
-        '"melts twenty degrees higher" [2]. See also [7].')}])
+        '"melts twenty degrees higher" [2]. See also [7]. Again, it "rose from 12 minutes to 95 minutes" [3].')}])
     result = literature.ask("What was the half-life of the engineered lipase at 60 degrees?", index, k=3, llm=llm)
     assert result.evidence == "found" and result.model
     # [1] resolves to the document, page and passage the quote comes from.
@@ -108,6 +107,8 @@ def test_answer_cites_passages_and_checks_quotes(index):
     # An invented quotation and a citation of a passage that was not retrieved are removed and reported.
     assert "twenty degrees" not in result.text and result.unverified_quotes == ["melts twenty degrees higher"]
     assert "[7]" not in result.text and any("[7]" in w for w in result.warnings)
+    # A true quotation credited to the wrong passage is flagged with the passage it comes from.
+    assert '"rose from 12 minutes to 95 minutes" is cited as [3] but comes from [1]' in result.warnings
     assert "lipase_disulfide.pdf#page=2" in result._repr_html_()
     # The model was called once, with no tools, and saw the passages fenced as data.
     (messages, tools), = llm.requests
@@ -195,9 +196,8 @@ class CountingEmbedding:
     """Counts every text the shipped MiniLM embeds (wrapped as a LlamaIndex embedding)."""
 
     def __new__(cls):
-        from llama_index.core.embeddings import BaseEmbedding
-
         from kenkyu.tools._literature_embedding import minilm_embedding
+        from llama_index.core.embeddings import BaseEmbedding
 
         inner = minilm_embedding()
 
@@ -245,7 +245,7 @@ def test_reingest_embeds_only_what_changed_and_drops_what_is_gone(tmp_path, corp
     (papers / "new_idea.md").write_text("# New idea\n\nTry cyclic peptides as lipase inhibitors.\n")
     before = counter.texts
     changed = literature.ingest([papers], index, embedding=counter, progress=False)
-    names = lambda keys: sorted(Path(k).name for k in keys)  # noqa: E731
+    names = lambda keys: sorted(Path(k).name for k in keys)
     assert names(changed.updated) == ["coral_bleaching.pdf", "lipase_assay_notes.md"]
     assert names(changed.added) == ["new_idea.md"]
     assert names(changed.removed) == ["graphene_membranes.pdf", "refs.bib#haddad2017amine"]

@@ -13,12 +13,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from literature_corpus import answer_file, write_corpus
-
 from kenkyu.assistant.config import ProviderConfig
 from kenkyu.assistant.providers.replay import ReplayProvider
 from kenkyu.tools import literature
 from kenkyu.tools._literature_store import forget_clients
+from literature_corpus import answer_file, write_corpus
 
 
 def _free_port() -> int:

@@ -108,21 +108,29 @@ def check_citations(result: CitedAnswer) -> None:
 
 
 def check_quotes(result: CitedAnswer) -> None:
-    haystack = [_normal(p.text) for p in result.passages]
+    """Quotations must be verbatim in a passage, and in the passage cited right after them if any."""
+    haystack = {p.number: _normal(p.text) for p in result.passages}
+    misattributed = []
 
     def verify(match):
         quoted = match.group(1) or match.group(2)
         if len(quoted.split()) < 3:  # a quoted term, not a quotation
             return match.group(0)
         needle = _normal(quoted).rstrip(".,;:")
-        if any(needle in text for text in haystack):
-            return match.group(0)
-        result.unverified_quotes.append(quoted)
-        return "[quotation removed: not found verbatim in the passages]"
+        holders = [n for n, text in haystack.items() if needle in text]
+        if not holders:
+            result.unverified_quotes.append(quoted)
+            return "[quotation removed: not found verbatim in the passages]"
+        after = re.match(r"\s*((?:\[\d+\])+)", result.text[match.end():])
+        cited = [int(n) for n in re.findall(r"\d+", after.group(1))] if after else []
+        if cited and not set(cited) & set(holders):
+            misattributed.append(f'"{quoted}" is cited as {after.group(1)} but comes from [{holders[0]}]')
+        return match.group(0)
 
     result.text = _QUOTE.sub(verify, result.text)
     if result.unverified_quotes:
         result.warnings.append(f"removed {len(result.unverified_quotes)} quotation(s) that are not verbatim in the passages")
+    result.warnings.extend(misattributed)
 
 
 def _normal(text: str) -> str:

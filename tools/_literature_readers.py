@@ -184,7 +184,7 @@ def _pdf_date_year(info) -> int | None:
 # -- notes ---------------------------------------------------------------------------------------------
 
 
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 
 
 def read_note(path: Path) -> Source:
@@ -203,7 +203,7 @@ def read_note(path: Path) -> Source:
         except yaml.YAMLError as exc:
             raise UnreadableDocumentError(f"{path.name}: its front matter is not valid YAML ({exc})") from exc
         text = text[match.end():]
-    heading = re.search(r"^#\s+(.+)$", text, re.M)
+    heading = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
     title = str(meta.get("title") or (heading.group(1) if heading else "") or path.stem).strip()
     authors = meta.get("authors") or meta.get("author") or []
     authors = _split_authors(authors) if isinstance(authors, str) else [str(a) for a in authors]
@@ -229,7 +229,7 @@ def read_notebook(path: Path) -> Source:
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type in ("markdown", "code") and cell.source.strip():
             sections.append(Section(cell.source.strip(), location=f"cell {number}"))
-    heading = next((re.search(r"^#\s+(.+)$", s.text, re.M) for s in sections if re.search(r"^#\s+", s.text, re.M)), None)
+    heading = next((re.search(r"^#\s+(.+)$", s.text, re.MULTILINE) for s in sections if re.search(r"^#\s+", s.text, re.MULTILINE)), None)
     title = heading.group(1).strip() if heading else path.stem
     return Source(str(path), path, "notebook", file_hash(path), title, sections=sections)
 

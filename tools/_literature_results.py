@@ -76,9 +76,11 @@ class Passages(list):
         rows = [{**{c: getattr(p, c) for c in columns}, "authors": "; ".join(p.authors)} for p in self]
         return pd.DataFrame(rows, columns=columns)
 
-    def summary(self, text_chars: int = 350) -> str:
+    def summary(self, text_chars: int | None = None) -> str:
         if not self:
             return f'No passages in {self.index} match "{self.query}".'
+        # The agent reads at most ~2,000 characters of a tool result; every fence must fit whole.
+        text_chars = text_chars or max(120, min(350, 1200 // len(self)))
         lines = [f'{len(self)} passages from {self.index} for "{self.query}" ({self.mode} retrieval).', DATA_NOTE]
         for p in self:
             lines.append(f"[{p.number}] {p.citation} (score {p.score:.3g})")

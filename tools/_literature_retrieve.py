@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-
 from kenkyu.tools._literature_embedding import resolve_embedding
 from kenkyu.tools._literature_ingest import flag_word
 from kenkyu.tools._literature_readers import LiteratureError
@@ -73,7 +72,12 @@ def build_filters(filters):
     LlamaIndex ``MetadataFilters`` (a ``MetadataFilters`` object is passed through)."""
     if filters is None:
         return None
-    from llama_index.core.vector_stores import FilterCondition, FilterOperator, MetadataFilter, MetadataFilters
+    from llama_index.core.vector_stores import (
+        FilterCondition,
+        FilterOperator,
+        MetadataFilter,
+        MetadataFilters,
+    )
 
     if isinstance(filters, MetadataFilters):
         return filters
