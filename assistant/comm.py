@@ -16,6 +16,7 @@ Everything sent to the sidebar passes through :func:`~kenkyu.assistant.secrets.r
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import logging
 import os
@@ -28,6 +29,7 @@ import weakref
 from pathlib import Path
 from urllib.parse import urlparse
 
+from kenkyu.assistant import comm_log
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.config import PROVIDERS, ProviderConfig, settings_from_env
 from kenkyu.assistant.notebook_runner import NotebookRunner
@@ -55,8 +57,10 @@ def register_target(shell=None) -> None:
         return
 
     def open_channel(comm, open_msg):
+        data = open_msg["content"].get("data") or {}
+        comm_log.trace("open", comm.comm_id, data, shell_msg=open_msg)
         channel = ChatChannel(comm, get_session(shell))
-        channel.handle(open_msg["content"].get("data") or {})
+        channel.handle(data)
 
     open_channel._kenkyu_shell = shell
     manager.register_target(TARGET, open_channel)
@@ -192,13 +196,22 @@ class ChatChannel:
         self._stop_requested = False
         self._abort_reason: str | None = None
         self._dropped: set[str] = set()  # requests stopped before they started
-        comm.on_msg(lambda msg: self.handle(msg["content"].get("data") or {}))
-        comm.on_close(lambda msg: self.close())
+        comm.on_msg(self._on_msg)
+        comm.on_close(self._on_close)
         _channels_of(session).add(self)
         self._worker = threading.Thread(target=self._work, name="kenkyu-chat", daemon=True)
         self._worker.start()
 
     # -- on the shell thread ------------------------------------------------------------------------
+    def _on_msg(self, msg) -> None:
+        data = msg["content"].get("data") or {}
+        comm_log.trace("in", self.comm.comm_id, data, shell_msg=msg)
+        self.handle(data)
+
+    def _on_close(self, msg) -> None:
+        comm_log.trace("close", self.comm.comm_id, {}, shell_msg=msg)
+        self.close()
+
     def handle(self, data: dict) -> None:
         kind = data.get("type") if isinstance(data, dict) else None
         if kind == "hello":
@@ -207,9 +220,9 @@ class ChatChannel:
             for other in list(_channels_of(self.session)):
                 if other is not self:
                     other.abort("a newer sidebar connected to this kernel; ask again there")
-            self._jobs.put(data)
+            self._queue(data)
         elif kind in ("settings", "ask"):
-            self._jobs.put(data)
+            self._queue(data)
         elif kind == "approve":
             self._approval_box(str(data.get("call_id"))).put(bool(data.get("approved")))
         elif kind == "stop":
@@ -228,6 +241,16 @@ class ChatChannel:
                 ),
             )
 
+    def _queue(self, data: dict) -> None:
+        # The job is answered from the worker thread, in the context of the message that asked
+        # for it. ipykernel names an outgoing comm message's parent from the context it is sent in
+        # and routes the comm's next incoming messages to that parent's subshell. A worker thread
+        # has no parent of its own, so without this the kernel would use whichever shell message
+        # it handled last, on any subshell: after a page reload that is often ipywidgets' control
+        # comm's subshell, which JupyterLab deletes right after; the sidebar's next question was
+        # then routed there and dropped, and the sidebar waited forever.
+        self._jobs.put((data, contextvars.copy_context()))
+
     def stop(self, request_id=None) -> None:
         if request_id and request_id != self._request_id:
             self._dropped.add(request_id)
@@ -241,7 +264,7 @@ class ChatChannel:
         """End the running request now: stop the agent and wake everything it waits for; drop the
         questions still queued (their front end is most likely gone)."""
         with self._jobs.mutex:
-            queued = [job for job in self._jobs.queue if job and job.get("type") == "ask"]
+            queued = [job for job, _ in filter(None, self._jobs.queue) if job.get("type") == "ask"]
         self._dropped.update(str(job.get("request_id")) for job in queued)
         if self._request_id is None:
             return
@@ -259,26 +282,30 @@ class ChatChannel:
     # -- on the worker thread -----------------------------------------------------------------------
     def _work(self) -> None:
         while True:
-            job = self._jobs.get()
-            if job is None or self.closed:
+            queued = self._jobs.get()
+            if queued is None or self.closed:
                 return
-            request_id = job.get("request_id")
-            try:
-                with _lock_of(self.session):
-                    getattr(self, f"_do_{job['type']}")(job)
-            except Exception as exc:  # a bug here must reach the sidebar, never hang it
-                log.exception("kenkyu chat: %s failed", job.get("type"))
-                self._send_event(
-                    request_id,
-                    ev.Error(
-                        f"{type(exc).__name__}: {exc}",
-                        where="kernel",
-                        fix="see the kernel's log; ask again",
-                        recoverable=False,
-                    ),
-                )
-                if job.get("type") == "ask":
-                    self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
+            job, context = queued
+            context.run(self._do_job, job)
+
+    def _do_job(self, job: dict) -> None:
+        request_id = job.get("request_id")
+        try:
+            with _lock_of(self.session):
+                getattr(self, f"_do_{job['type']}")(job)
+        except Exception as exc:  # a bug here must reach the sidebar, never hang it
+            log.exception("kenkyu chat: %s failed", job.get("type"))
+            self._send_event(
+                request_id,
+                ev.Error(
+                    f"{type(exc).__name__}: {exc}",
+                    where="kernel",
+                    fix="see the kernel's log; ask again",
+                    recoverable=False,
+                ),
+            )
+            if job.get("type") == "ask":
+                self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
 
     def _do_hello(self, data: dict) -> None:
         records = data.get("records")
@@ -449,6 +476,9 @@ class ChatChannel:
             return
         try:
             self.comm.send(redact_obj(data))
+            if comm_log.enabled():
+                comm_log.trace("out", self.comm.comm_id, data, shell_msg=comm_log.kernel_parent(),
+                               note=f"reply_subshell={getattr(self.comm, '_reply_subshell_id', '-')}")
         except Exception:  # the front end went away; the request still finishes and is recorded
             log.exception("kenkyu chat: could not send %s", data.get("type"))
 

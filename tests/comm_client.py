@@ -69,6 +69,10 @@ class FakeSidebar:
         self.comm_id = uuid.uuid4().hex
         self.on_run_cell = on_run_cell or (lambda message: "run")
         self.received: list[dict] = []  # every comm message from the kernel, in order
+        self.parents: list[dict] = []  # the parent header of each of them (the message it answers)
+        # JupyterLab sends a comm's messages over a kernel subshell of its comm target once that
+        # subshell exists (comm_open still goes to the main shell); None: the main shell.
+        self.subshell_id: str | None = None
         self.executed: list[dict] = []  # the cells this "notebook" ran: source, outputs, status
         self._running: dict[str, dict] = {}  # execute_request msg_id -> the cell being run
 
@@ -86,8 +90,9 @@ class FakeSidebar:
         )
         return self.wait_for(lambda m: m["type"] == "ready", timeout)
 
-    def send(self, data: dict) -> None:
-        self._shell("comm_msg", {"comm_id": self.comm_id, "data": data})
+    def send(self, data: dict) -> str:
+        """Send a comm message; returns its msg_id (the parent the kernel's answers name)."""
+        return self._shell("comm_msg", {"comm_id": self.comm_id, "data": data})
 
     def close(self) -> None:
         self._shell("comm_close", {"comm_id": self.comm_id, "data": {}})
@@ -167,6 +172,7 @@ class FakeSidebar:
         if kind == "comm_msg" and content.get("comm_id") == self.comm_id:
             data = content["data"]
             self.received.append(data)
+            self.parents.append(message.get("parent_header") or {})
             if data.get("type") == "run_cell":
                 self._run_cell(data)
         elif parent in self._running:
@@ -232,10 +238,37 @@ class FakeSidebar:
             }
         )
 
-    # -- plumbing --------------------------------------------------------------------------------
-    def _shell(self, msg_type: str, content: dict) -> None:
-        message = self.client.session.msg(msg_type, content)
+    # -- kernel subshells (JEP 91), as JupyterLab uses them for comms --------------------------------
+    def create_subshell(self, timeout: float = 30) -> str:
+        return self._control("create_subshell_request", {}, timeout)["content"]["subshell_id"]
+
+    def delete_subshell(self, subshell_id: str, timeout: float = 30) -> None:
+        reply = self._control("delete_subshell_request", {"subshell_id": subshell_id}, timeout)
+        assert reply["content"]["status"] == "ok", reply["content"]
+
+    def kernel_info_on(self, subshell_id: str, timeout: float = 30) -> dict:
+        """A kernel_info_request handled by ``subshell_id`` (what another comm's traffic does there)."""
+        message = self.client.session.msg("kernel_info_request", {})
+        message["header"]["subshell_id"] = subshell_id
         self.client.shell_channel.send(message)
+        return self._reply_to(message["header"]["msg_id"], timeout)
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _shell(self, msg_type: str, content: dict) -> str:
+        message = self.client.session.msg(msg_type, content)
+        if self.subshell_id is not None and msg_type != "comm_open":
+            message["header"]["subshell_id"] = self.subshell_id
+        self.client.shell_channel.send(message)
+        return message["header"]["msg_id"]
+
+    def _control(self, msg_type: str, content: dict, timeout: float) -> dict:
+        message = self.client.session.msg(msg_type, content)
+        self.client.control_channel.send(message)
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self.client.get_control_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == message["header"]["msg_id"]:
+                return reply
 
     def _reply_to(self, msg_id: str, timeout: float) -> dict:
         deadline = time.monotonic() + timeout

@@ -351,6 +351,46 @@ def test_a_reloaded_page_ends_the_request_a_dead_one_left_waiting(tmp_path):
             reloaded.stop_channels()
 
 
+def test_answers_go_back_on_the_sidebars_subshell_after_another_subshell_is_gone(tmp_path):
+    """JupyterLab sends a comm's messages over a kernel subshell of its comm target, and ipykernel
+    routes them to the subshell that the comm's last outgoing message was sent under (its parent).
+    Other comms use subshells of their own and delete them when done: on every page load ipywidgets
+    opens its control comm, asks for the widget states and closes it. The kernel answers the sidebar
+    from a worker thread; an answer sent under whatever message the kernel handled last (the widgets'
+    one) routed the sidebar's next question to that deleted subshell, where it was dropped: after a
+    reload the sidebar said "Working..." forever. Each answer must name the sidebar's own message."""
+    turns = [
+        {"text": "", "tool_calls": [{"name": "toolbox_write_note", "arguments": {"path": "late.txt", "text": "x"}}]},
+        {"text": "Still listening."},
+        {"text": "Still listening."},
+    ]
+    settings = replay_settings(tmp_path, "subshells.json", turns)  # approval: ask
+    with running_kernel(tmp_path, KERNEL_ENV) as client:
+        sidebar = FakeSidebar(client)
+        sidebar.open(settings=settings)
+        sidebar.subshell_id = sidebar.create_subshell()  # the sidebar's comm target's subshell
+        # A short time budget ends the approval wait with no message from the sidebar: the rest of
+        # the request is sent with nothing from the sidebar in between (as after a page reload).
+        budget = "from kenkyu.assistant.session import get_session as _g; _g(get_ipython()).configure(max_seconds={})"
+        assert sidebar.execute_quietly(budget.format(5))["content"]["status"] == "ok"
+        ask_msg_id = sidebar.send({"type": "ask", "request_id": "first", "prompt": "write a note", "cells": []})
+        sidebar.wait_for(lambda m: m["type"] == "event" and m["event"]["kind"] == "approval_needed")
+
+        widgets = sidebar.create_subshell()  # another comm target's subshell, used and deleted
+        sidebar.kernel_info_on(widgets)
+        sidebar.delete_subshell(widgets)
+
+        sidebar.finish("first", timeout=60)  # unanswered: the approval ends with the budget
+        answered = [p for m, p in zip(sidebar.received, sidebar.parents) if m.get("request_id") == "first"]
+        assert {p.get("msg_id") for p in answered} == {ask_msg_id}
+        assert {p.get("subshell_id") for p in answered} == {sidebar.subshell_id}
+
+        assert sidebar.execute_quietly(budget.format(1800))["content"]["status"] == "ok"
+        messages = sidebar.ask("are you still there?", timeout=60)  # lost before: sent to the deleted subshell
+        assert events(messages, "done")[-1]["reason"] == "finished"
+        assert "Still listening." in "".join(e["text"] for e in events(messages, "token"))
+
+
 def test_what_the_agent_reads_of_notebook_outputs():
     outputs = [
         {"output_type": "stream", "name": "stdout", "text": "step 1\rstep 2\rdone\n"},

@@ -91,6 +91,8 @@ def lab(tmp_path_factory):
     # No KENKYU_* in the environment: without the settings above the kernel would use the embedded model.
     env = {k: v for k, v in os.environ.items() if not k.startswith("KENKYU_")}
     env["JUPYTER_RUNTIME_DIR"] = str(private / "runtime")
+    # The kernel traces the sidebar comm's traffic (ids and types only); kept when the test fails.
+    env["KENKYU_COMM_LOG"] = str(private / "comm.log")
     log = (private / "lab.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", f"--port={port}", "--ServerApp.ip=127.0.0.1",
@@ -110,7 +112,8 @@ def lab(tmp_path_factory):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("jupyter lab did not start:\n" + (private / "lab.log").read_text()[-3000:])
                 time.sleep(0.5)
-        yield {"url": url, "token": token, "root": root, "log": private / "lab.log"}
+        yield {"url": url, "token": token, "root": root, "log": private / "lab.log",
+               "comm_log": private / "comm.log"}
     finally:
         server.terminate()
         try:
@@ -181,20 +184,36 @@ def sidebar_text(page) -> str:
     return page.locator("#kenkyu-chat").inner_text()
 
 
+def collect_console(page) -> list[str]:
+    """The page's console messages and uncaught errors, as lines (kept when the test fails)."""
+    lines: list[str] = []
+    page.on("console", lambda msg: lines.append(f"{time.strftime('%H:%M:%S')} {msg.type}: {msg.text}"))
+    page.on("pageerror", lambda error: lines.append(f"{time.strftime('%H:%M:%S')} pageerror: {error}"))
+    return lines
+
+
 @contextlib.contextmanager
-def failure_screenshot(page, name):
+def failure_screenshot(page, name, lab=None, console=None):
+    """On failure, keep in test-artifacts/ what explains it: the page, the browser console, the
+    kernel's trace of the sidebar comm, the server's log (kernel warnings included)."""
     try:
         yield
     except Exception:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}-failure.png"), full_page=True)
+        if console is not None:
+            (ARTIFACTS / f"{name}-failure-console.log").write_text("\n".join(console) + "\n")
+        for key, suffix in (("comm_log", "comm.log"), ("log", "lab.log")):
+            if lab is not None and Path(lab[key]).exists():
+                (ARTIFACTS / f"{name}-failure-{suffix}").write_text(Path(lab[key]).read_text(errors="replace"))
         raise
 
 
 def test_ask_approve_run_cells_reload_history_undo(lab, browser):
     page = browser.new_page(viewport={"width": 1500, "height": 950})
+    console = collect_console(page)
     page.goto(f"{lab['url']}/lab/tree/villin.ipynb?token={lab['token']}")
-    with failure_screenshot(page, "sidebar"):
+    with failure_screenshot(page, "sidebar", lab, console):
         wait_for_kernel_idle(page)
         open_sidebar(page)
         make_room(page)
