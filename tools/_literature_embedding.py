@@ -15,7 +15,12 @@ DEFAULT_SPEC = "minilm"
 
 def minilm_embedding():
     """A LlamaIndex embedding backed by kenkyu's shared MiniLM loader (one model in memory for both)."""
+    import os
+
     from kenkyu.assistant import routing
+
+    # The model is loaded by path from site-packages; nothing may reach for the Hub.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from llama_index.core.embeddings import BaseEmbedding
 
     class MiniLMEmbedding(BaseEmbedding):
