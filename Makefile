@@ -32,7 +32,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
-	for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	for script in benchmarks/bench_*.py benchmarks/eval_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean-venv:
 	rm -rf $(VENV)
