@@ -14,7 +14,8 @@ from kenkyu.assistant import events as ev
 from kenkyu.assistant.checks import _tool_of
 from kenkyu.assistant.costs import format_seconds
 from kenkyu.assistant.messages import Message
-from kenkyu.assistant.research_plan import Plan, PlanStep, _fill_details, criteria, output_of
+from kenkyu.assistant.research_plan import Plan, PlanStep, _fill_details, criteria
+from kenkyu.assistant.routing import folder_written_by
 
 ACT_PROMPT = """\
 You are kenkyu. Interpret the results below for the scientist in at most 120 words: say whether they
@@ -73,7 +74,7 @@ def propose_next_plan(plan: Plan, report, failed: dict, registry, *, taken=None)
         hypothesis = hypothesis[0].upper() + hypothesis[1:]
     args.pop("resume", None)
     args.pop("overwrite", None)
-    old_out = output_of("md_run", md.arguments)
+    old_out = folder_written_by("md_run", md.arguments)
     # A folder that says what changed, so the first run is kept beside it.
     from kenkyu.tools.md import _structure_name
 

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from kenkyu.assistant.checks import RG_PASS, RG_WARN, RMSD_FOLDED_NM, expectations_for
 from kenkyu.assistant.costs import Cost, estimate_tool, format_seconds
 from kenkyu.assistant.messages import Message
+from kenkyu.assistant.routing import folder_written_by
 
 EXPENSIVE_S = 300.0  # a step expected to take longer than this needs approval even if its tool does not ask
 _HYPOTHESIS = re.compile(r"(?:^|(?<=[.?!]\s))hypothesis\s*:\s*(.+?)(?:(?<=[.!])\s|$)", re.IGNORECASE | re.DOTALL)
@@ -179,7 +180,7 @@ def _routed_steps(provider, steps_text: str, tools) -> list[PlanStep]:
             # A 135M model would not write a faithful answer from papers: the ranked, cited passages instead.
             arguments["llm"] = False
         steps.append(PlanStep(text, call.name, arguments))
-        output = output_of(call.name, call.arguments)
+        output = folder_written_by(call.name, call.arguments)
         if output:
             produced.insert(0, output)
     return steps
@@ -214,17 +215,6 @@ def literature_question(text: str) -> str:
     return question if question.endswith("?") else question + "?"
 
 
-def output_of(tool_name: str, arguments: dict) -> str | None:
-    """The folder a step writes, when kenkyu knows it in advance (``md.run``'s run directory)."""
-    if tool_name == "md_run" and arguments.get("structure"):
-        if arguments.get("out"):
-            return str(arguments["out"])
-        from kenkyu.tools.md import _structure_name
-
-        return f"md_runs/{_structure_name(arguments['structure'])}_{arguments.get('solvent', 'explicit')}"
-    return None
-
-
 def _fill_details(steps: list[PlanStep], registry, measure_costs: bool, taken) -> None:
     from kenkyu.assistant.cells import action_code, fresh_variable
     from kenkyu.assistant.registry import ToolArgumentError
@@ -253,7 +243,7 @@ def _fill_details(steps: list[PlanStep], registry, measure_costs: bool, taken) -
         step.code = action_code(tool, step.arguments, step.variable)
         used = {str(v) for v in step.arguments.values() if isinstance(v, (str, os.PathLike))}
         step.depends_on = [j for out, j in outputs.items() if out in used]
-        out = output_of(step.tool, step.arguments)
+        out = folder_written_by(step.tool, step.arguments)
         if out:
             outputs[out] = i
 

@@ -27,7 +27,14 @@ from kenkyu.assistant.providers.base import (
     ToolCallDone,
     Usage,
 )
-from kenkyu.assistant.routing import ToolRouter, constrained_arguments_schema, fillable, path_tokens, split_steps
+from kenkyu.assistant.routing import (
+    ToolRouter,
+    constrained_arguments_schema,
+    fillable,
+    folder_written_by,
+    path_tokens,
+    split_steps,
+)
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 FETCH_HINT = (
@@ -132,8 +139,10 @@ class LocalLlamaProvider(Provider):
         steps = split_steps(request)
         if tools and not failed and done_steps < len(steps):
             step = steps[done_steps]
-            # "RMSF of runs/a, then the radius of gyration": the later step means the same folder.
-            earlier_paths = [p for p in path_tokens(request) if p not in step]
+            # "Simulate X, then the RMSD of the trajectory": the later step means the folder the
+            # earlier call wrote; "RMSF of runs/a, then the radius of gyration": the same folder.
+            written = [folder_written_by(c.name, c.arguments) for m in reversed(since) for c in m.tool_calls]
+            earlier_paths = [f for f in written if f] + [p for p in path_tokens(request) if p not in step]
             call = self.choose_call(step, tools, call_id=f"local_{last_user}_{done_steps}", fallback_paths=earlier_paths)
             if call is not None:
                 yield TextDelta(f"Step {done_steps + 1}: {step.rstrip('.?!')}.\n")
