@@ -132,6 +132,18 @@ def test_without_an_llm_ask_returns_ranked_passages(index):
     assert "no LLM configured" in result.summary()
 
 
+def test_the_embedded_model_gives_ranked_passages_not_invented_prose(index):
+    # SmolLM2-135M routes tools; asked to answer from papers it would invent. Nothing is generated.
+    from kenkyu.assistant.config import ProviderConfig
+    from kenkyu.assistant.providers.local_llama import LocalLlamaProvider
+
+    embedded = LocalLlamaProvider(ProviderConfig("local"))
+    result = literature.ask("At what heat stress does mass coral bleaching start?", index, llm=embedded)
+    assert result.evidence == "passages-only" and result.citations == list(result.passages)
+    assert answer_file(result.citations[0]) == "coral_bleaching.pdf"
+    assert "does not write answers" in result.summary()
+
+
 def test_planted_instructions_are_data_and_tool_calls_are_refused(index):
     # The injection note asks for md_run; the replayed model "obeys" and asks for that tool.
     llm = WatchedReplay([{"text": "The reagent budget is 12,000 euros [1].",

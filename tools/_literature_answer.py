@@ -33,9 +33,10 @@ _CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _QUOTE = re.compile(r"\"([^\"\n]{3,}?)\"|“([^”\n]{3,}?)”")
 
 
-def answer(question: str, passages: Passages, provider, *, min_relevance: float = MIN_RELEVANCE) -> CitedAnswer:
+def answer(question: str, passages: Passages, provider, *, min_relevance: float = MIN_RELEVANCE,
+           without_llm: str = "no LLM configured") -> CitedAnswer:
     if provider is None:
-        return passages_only(question, passages)
+        return passages_only(question, passages, without_llm)
     best = max((p.relevance for p in passages if p.relevance is not None), default=None)
     if not passages or (best is not None and best < min_relevance):
         closest = f" (the closest passage scores {best:.2f}, below {min_relevance:.2f})" if best is not None else ""
@@ -56,11 +57,12 @@ def answer(question: str, passages: Passages, provider, *, min_relevance: float 
     return result
 
 
-def passages_only(question: str, passages: Passages) -> CitedAnswer:
-    """Without an LLM: the ranked passages, each with its citation."""
+def passages_only(question: str, passages: Passages, why: str = "no LLM configured") -> CitedAnswer:
+    """Without an LLM: the ranked passages, each with its citation; ``why`` says why there is no answer."""
     lines = [f"[{p.number}] {p.citation}: {' '.join(p.text.split())[:300]}" for p in passages]
     text = "\n".join(lines) or "No passage in the index matches the question."
-    return CitedAnswer(question, text, passages, list(passages), evidence="passages-only" if passages else "missing")
+    return CitedAnswer(question, text, passages, list(passages), evidence="passages-only" if passages else "missing",
+                       without_llm=why)
 
 
 def answer_messages(question: str, passages: Passages) -> list:

@@ -157,6 +157,7 @@ class CitedAnswer:
     warnings: list[str] = field(default_factory=list)
     unverified_quotes: list[str] = field(default_factory=list)
     refused_tool_calls: list[str] = field(default_factory=list)
+    without_llm: str = "no LLM configured"  # why only passages came back, when evidence is passages-only
 
     def cite(self, number: int) -> Passage:
         return self.passages.cite(number)
@@ -164,7 +165,7 @@ class CitedAnswer:
     def summary(self) -> str:
         lines = [f"Q: {self.question}"]
         if self.evidence == "passages-only":
-            lines.append("(no LLM configured: the ranked passages with their citations)")
+            lines.append(f"({self.without_llm}: the ranked passages with their citations)")
             lines.append(self.passages.summary())
         else:
             # The answer is the model's words built on document text, so it is fenced too.
@@ -180,7 +181,7 @@ class CitedAnswer:
 
     def _repr_html_(self) -> str:
         if self.evidence == "passages-only":
-            return ("<p><i>No LLM configured: the ranked passages with their citations.</i></p>"
+            return (f"<p><i>{html.escape(self.without_llm.capitalize())}: the ranked passages with their citations.</i></p>"
                     + self.passages._repr_html_())
         body = html.escape(self.text).replace("\n", "<br>")
         for p in self.citations:

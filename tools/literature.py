@@ -190,9 +190,14 @@ def ask(
     from kenkyu.tools._literature_answer import answer, resolve_llm
 
     provider = resolve_llm(llm)
+    without_llm = "no LLM configured"
+    if provider is not None and not getattr(provider, "writes_prose", True):
+        # The embedded model routes tools; an answer from papers written by it would be invented.
+        without_llm = f"{provider.model_id} calls tools but does not write answers"
+        provider = None
     passages = search(question, index, k=k, mode=mode, filters=filters, rerank=rerank, embedding=embedding,
                       chroma_host=chroma_host, chroma_port=chroma_port)
-    return answer(question, passages, provider, min_relevance=min_relevance)
+    return answer(question, passages, provider, min_relevance=min_relevance, without_llm=without_llm)
 
 
 @dataclass

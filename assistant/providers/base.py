@@ -55,6 +55,9 @@ Chunk = TextDelta | ToolCallDone | Usage
 class Provider(abc.ABC):
     """One LLM backend. Adapters translate :class:`Message` to their wire format and back."""
 
+    # Whether the model can write a free-text answer worth reading (e.g. from papers), not only calls.
+    writes_prose = True
+
     def __init__(self, config: ProviderConfig):
         self.config = config
 

@@ -111,6 +111,9 @@ class LocalLlamaProvider(Provider):
     ``benchmarks/bench_routing.py`` measures both.
     """
 
+    # 135M parameters route and fill tool calls well under a grammar; their prose would be invented.
+    writes_prose = False
+
     def __init__(self, config, router: ToolRouter | None = None, top_k: int = 3, min_score: float = 0.2,
                  selection: str = "router"):
         super().__init__(config)
