@@ -15,25 +15,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-
-def find_data() -> Path:
-    repo = Path(__file__).resolve().parents[1]
-    for cand in (os.environ.get("KENKYU_SHARED_DATA"), repo.parent / "shared" / "data"):
-        if cand and (Path(cand) / "5dfr_solv-cube_equil.pdb").exists():
-            return Path(cand)
-    sys.exit("5dfr_solv-cube_equil.pdb not found: set $KENKYU_SHARED_DATA")
 
 
 def make_system():
     from openmm import app, unit
 
-    pdb = app.PDBFile(str(find_data() / "5dfr_solv-cube_equil.pdb"))
+    from kenkyu.tools.md import example_structure
+
+    pdb = app.PDBFile(str(example_structure("dhfr_solvated")))
     ff = app.ForceField("amber99sb.xml", "tip3p.xml")
     system = ff.createSystem(
         pdb.topology,

@@ -7,7 +7,7 @@ checkpoint every checkpoint interval). Only production is timed: kenkyu's figure
 script runs before and after kenkyu and its mean is used, so drift in machine load affects both.
 
     python benchmarks/bench_md_overhead.py                # villin, implicit solvent, CPU, 2 ps
-    python benchmarks/bench_md_overhead.py --structure ../shared/data/5dfr_minimized.pdb --ps 1
+    python benchmarks/bench_md_overhead.py --structure "$(python -c 'import kenkyu.tools.md as m; print(m.example_structure(\"dhfr\"))')" --ps 1
 
 Prints the two timings and the ratio (goal: kenkyu at most 2% slower).
 """

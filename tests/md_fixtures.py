@@ -6,7 +6,6 @@ fractions of a picosecond with few minimisation steps, unless a test is about th
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -27,14 +26,6 @@ FAST = dict(
 )
 
 
-def shared_data_dir() -> Path | None:
-    """``$KENKYU_SHARED_DATA`` or ``../shared/data`` relative to the repository root."""
-    for candidate in (os.environ.get("KENKYU_SHARED_DATA"), REPO_ROOT.parent / "shared" / "data"):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
-
-
 @pytest.fixture
 def villin_pdb() -> Path:
     from kenkyu.tools.md import example_structure
@@ -44,11 +35,9 @@ def villin_pdb() -> Path:
 
 @pytest.fixture
 def dhfr_pdb() -> Path:
-    data = shared_data_dir()
-    path = data / "5dfr_minimized.pdb" if data else None
-    if path is None or not path.is_file():
-        pytest.skip("DHFR 5dfr_minimized.pdb not found: set $KENKYU_SHARED_DATA or put it in ../shared/data")
-    return path
+    from kenkyu.tools.md import example_structure
+
+    return example_structure("dhfr")
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from agent_benchmark_summary import report
 
 from benchmarks.agent import checks
 from benchmarks.agent.checks import TaskRun, check
-from benchmarks.agent.fixtures import Fixtures, shared_data_dir
+from benchmarks.agent.fixtures import Fixtures
 from benchmarks.agent.harness import (
     REPLAY_DIR,
     ProviderChoice,
@@ -165,12 +165,12 @@ def test_value_ranges_hold_for_mdtrajs_own_numbers(fixtures):
         "dssp_villin": (mdtraj.compute_dssp(protein, simplified=True) == "H").mean(),
         "sasa_villin": mdtraj.shrake_rupley(protein).sum(axis=1).mean(),
     }
-    data = shared_data_dir()
-    if data and (data / "5dfr_minimized.pdb").exists():
-        dhfr = mdtraj.load(str(data / "5dfr_minimized.pdb"))
-        dhfr = dhfr.atom_slice(dhfr.top.select("protein"))
-        truth["dhfr_rg"] = mdtraj.compute_rg(dhfr, masses=np.array([a.element.mass for a in dhfr.top.atoms]))[0]
-        truth["dhfr_strands"] = (mdtraj.compute_dssp(dhfr, simplified=True) == "E").mean()
+    from kenkyu.tools.md import example_structure
+
+    dhfr = mdtraj.load(str(example_structure("dhfr")))
+    dhfr = dhfr.atom_slice(dhfr.top.select("protein"))
+    truth["dhfr_rg"] = mdtraj.compute_rg(dhfr, masses=np.array([a.element.mass for a in dhfr.top.atoms]))[0]
+    truth["dhfr_strands"] = (mdtraj.compute_dssp(dhfr, simplified=True) == "E").mean()
     by_id = {t.id: t for t in TASKS}
     for task_id, value in truth.items():
         spec = by_id[task_id].value_specs[-1]

@@ -16,7 +16,6 @@ mm = pytest.importorskip("openmm")
 pytest.importorskip("numba")
 from kenkyu.kernels_md import backend_of, build_go_model, dataflow_system
 from kenkyu.kernels_md.validation import evaluate, force_errors
-from md_fixtures import shared_data_dir
 from openmm import app, unit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,13 +23,7 @@ FORCE_BAR = 1e-5
 ENERGY_BAR = 1e-5
 
 
-DATA = shared_data_dir()
-if DATA is not None and not (DATA / "5dfr_solv-cube_equil.pdb").exists():
-    DATA = None
-pytestmark = pytest.mark.skipif(
-    DATA is None,
-    reason="DHFR structures not found: set $KENKYU_SHARED_DATA or put 5dfr_*.pdb in ../shared/data",
-)
+from kenkyu.tools.md import example_structure  # noqa: E402  (after the importorskips)
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +33,12 @@ def ff():
 
 @pytest.fixture(scope="module")
 def protein():
-    return app.PDBFile(str(DATA / "5dfr_minimized.pdb"))
+    return app.PDBFile(str(example_structure("dhfr")))
 
 
 @pytest.fixture(scope="module")
 def cube():
-    return app.PDBFile(str(DATA / "5dfr_solv-cube_equil.pdb"))
+    return app.PDBFile(str(example_structure("dhfr_solvated")))
 
 
 def _check(system, positions, label, ref=None, **options):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "examples" / "coarse_grained_dataflow.ipynb"
 
 
-def _data():
-    for cand in (os.environ.get("KENKYU_SHARED_DATA"), REPO.parent / "shared" / "data"):
-        if cand and (Path(cand) / "5dfr_minimized.pdb").exists():
-            return Path(cand).resolve()
-    return None
-
-
-@pytest.mark.skipif(_data() is None, reason="5dfr_minimized.pdb not found ($KENKYU_SHARED_DATA or ../shared/data)")
 def test_coarse_grained_notebook_runs(monkeypatch):
-    monkeypatch.setenv("KENKYU_SHARED_DATA", str(_data()))
     monkeypatch.setenv("KENKYU_NB_STEPS", "8000")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(NOTEBOOK, as_version=4)

@@ -114,11 +114,19 @@ def example_structure(name: str = "villin") -> Path:
     """Path of a small protein shipped with kenkyu, for examples and tests.
 
     ``"villin"``: the villin headpiece subdomain, PDB 1VII (36 residues, 596 atoms with hydrogens).
+    ``"dhfr"``: dihydrofolate reductase, PDB 5DFR as in OpenMM's benchmark suite (159 residues, 2,489 atoms).
+    ``"dhfr_solvated"``: the same in a 62.23 Å water cube (23,558 atoms), OpenMM's explicit-solvent benchmark.
     """
-    known = {"villin": "villin_1vii.pdb", "1vii": "villin_1vii.pdb"}
+    known = {
+        "villin": "villin_1vii.pdb",
+        "1vii": "villin_1vii.pdb",
+        "dhfr": "dhfr/5dfr_minimized.pdb",
+        "5dfr": "dhfr/5dfr_minimized.pdb",
+        "dhfr_solvated": "dhfr/5dfr_solv-cube_equil.pdb",
+    }
     if name.lower() not in known:
         raise ValueError(f"unknown example {name!r}; available: {sorted(set(known))}")
-    return Path(str(resources.files("kenkyu") / "data" / known[name.lower()]))
+    return Path(str(resources.files("kenkyu").joinpath("data", *known[name.lower()].split("/"))))
 
 
 def default_platform_order() -> tuple[str, ...]:

@@ -4,7 +4,6 @@ benchmark does not pay for the same MD again and again; the task's text says so)
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -27,14 +26,6 @@ END
 
 class FixtureUnavailable(RuntimeError):
     """The task needs data this machine does not have (reported as SKIP, never as PASS)."""
-
-
-def shared_data_dir() -> Path | None:
-    """``$KENKYU_SHARED_DATA`` or ``../shared/data`` beside the repository (as tests/md_fixtures.py)."""
-    for candidate in (os.environ.get("KENKYU_SHARED_DATA"), REPO_ROOT.parent / "shared" / "data"):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
 
 
 class Fixtures:
@@ -69,11 +60,9 @@ class Fixtures:
         shutil.copy(self._villin_source(), folder / "villin.pdb")
 
     def _dhfr_pdb(self, folder: Path):
-        data = shared_data_dir()
-        source = data / "5dfr_minimized.pdb" if data else None
-        if source is None or not source.is_file():
-            raise FixtureUnavailable("DHFR 5dfr_minimized.pdb not found: set $KENKYU_SHARED_DATA or put it in ../shared/data")
-        shutil.copy(source, folder / "dhfr.pdb")
+        from kenkyu.tools.md import example_structure
+
+        shutil.copy(example_structure("dhfr"), folder / "dhfr.pdb")
 
     def _broken_pdb(self, folder: Path):
         (folder / "broken.pdb").write_text(BROKEN_PDB)
