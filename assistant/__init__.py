@@ -6,14 +6,14 @@ Names are resolved lazily so that `import kenkyu.assistant` costs nothing until 
 import importlib
 
 _LAZY = {
-    "tool": "kenkyu.assistant.registry",
-    "Tool": "kenkyu.assistant.registry",
-    "ToolRegistry": "kenkyu.assistant.registry",
+    "tool": "kenkyu.core.registry",
+    "Tool": "kenkyu.core.registry",
+    "ToolRegistry": "kenkyu.core.registry",
     "Agent": "kenkyu.assistant.agent",
     "Budget": "kenkyu.assistant.agent",
     "AssistantSession": "kenkyu.assistant.session",
-    "ProviderConfig": "kenkyu.assistant.config",
-    "make_provider": "kenkyu.assistant.providers",
+    "ProviderConfig": "kenkyu.core.config",
+    "make_provider": "kenkyu.core.providers",
     "export_report": "kenkyu.assistant.export",
 }
 

@@ -15,9 +15,9 @@ from typing import Callable, Iterator
 
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.cells import action_code, cell_metadata, fresh_variable
-from kenkyu.assistant.messages import Message, ToolCall
-from kenkyu.assistant.providers.base import ProviderError, TextDelta, ToolCallDone, Usage
-from kenkyu.assistant.registry import ToolArgumentError, ToolRegistry
+from kenkyu.core.messages import Message, ToolCall
+from kenkyu.core.providers.base import ProviderError, TextDelta, ToolCallDone, Usage
+from kenkyu.core.registry import ToolArgumentError, ToolRegistry
 
 SYSTEM_PROMPT = """\
 You are kenkyu, a research assistant working inside the scientist's Jupyter notebook.

@@ -11,7 +11,7 @@ the notebook to execute the cells it asked for, which needs the shell thread. On
 :class:`~kenkyu.assistant.session.AssistantSession`; a lock on it lets only one request at a time
 change the conversation, even with several comms open.
 
-Everything sent to the sidebar passes through :func:`~kenkyu.assistant.secrets.redact_obj`.
+Everything sent to the sidebar passes through :func:`~kenkyu.core.secrets.redact_obj`.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from urllib.parse import urlparse
 
 from kenkyu.assistant import comm_log
 from kenkyu.assistant import events as ev
-from kenkyu.assistant.config import PROVIDERS, ProviderConfig, settings_from_env
+from kenkyu.core.config import PROVIDERS, ProviderConfig, settings_from_env
 from kenkyu.assistant.notebook_runner import NotebookRunner
-from kenkyu.assistant.secrets import redact_obj
+from kenkyu.core.secrets import redact_obj
 from kenkyu.assistant.session import UnknownVariable, get_session, interpolate
 
 TARGET = "kenkyu.chat"

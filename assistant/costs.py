@@ -54,7 +54,7 @@ def _load() -> dict:
 
 
 def _save(data: dict) -> None:
-    from kenkyu.assistant.providers.replay import write_json_atomically
+    from kenkyu.core.files import write_json_atomically
 
     try:
         write_json_atomically(cache_path(), data)
@@ -137,7 +137,7 @@ def _atoms_after_preparation(structure: str, solvent: str) -> int:
 def calibrate(structure: str, solvent: str, reproducible: bool, platform: str | None = None) -> dict:
     """Build the system as md.run will, minimise it and time a few hundred steps; cache the speed."""
     import openmm
-    from kenkyu.tools import _md_prepare as prep
+    from kenkyu.tools.md import _prepare as prep
     from openmm import unit
     from openmm.app import Simulation
 

@@ -15,13 +15,13 @@ import importlib.metadata
 import os
 import platform
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from kenkyu.assistant.cells import python_literal
-from kenkyu.assistant.secrets import redact_obj
 from kenkyu.assistant.session import RECORD_MIME
+from kenkyu.core.files import write_text_atomically
+from kenkyu.core.secrets import redact_obj
 
 _ASK = re.compile(r"^\s*%%?(ask|research)\b")
 _KENKYU_LINE = re.compile(r"^\s*%(load_ext|reload_ext)\s+kenkyu\s*$|^\s*%kenkyu\b.*$")
@@ -104,14 +104,14 @@ def export_report(notebook, output=None, *, execute: bool = True, html: bool = T
     if execute:
         error = _execute(report, out_path.parent.resolve(), timeout, kernel_name)
         executed = error is None
-    _write_atomically(out_path, nbformat.writes(report))
+    write_text_atomically(out_path, nbformat.writes(report))
     html_path = None
     if html:
         from nbconvert import HTMLExporter
 
         body, _ = HTMLExporter().from_notebook_node(report)
         html_path = out_path.with_suffix(".html")
-        _write_atomically(html_path, body)
+        write_text_atomically(html_path, body)
     if execute and not executed:
         raise ReportExecutionError(
             f"the report did not re-run cleanly: {error}. It was written to {out_path} so you can see which cell failed."
@@ -303,12 +303,3 @@ def _execute(report, cwd: Path, timeout: int, kernel_name: str | None) -> str | 
     return None
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as handle:
-        handle.write(text)
-    # Temporary files are private (0600); a report is an ordinary file, readable as the umask allows.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(handle.name, 0o666 & ~umask)
-    os.replace(handle.name, path)

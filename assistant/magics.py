@@ -259,7 +259,7 @@ def protect_questions(lines: list[str]) -> list[str]:
 
 
 def register(ipython) -> None:
-    from kenkyu.tools._literature_magic import LiteratureMagics  # %lit; imports only IPython
+    from kenkyu.assistant.literature_magic import LiteratureMagics  # %lit; imports only IPython
 
     ipython.register_magics(KenkyuMagics)
     ipython.register_magics(LiteratureMagics)

@@ -43,7 +43,7 @@ from dataclasses import asdict
 
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.costs import format_seconds
-from kenkyu.assistant.messages import Message
+from kenkyu.core.messages import Message
 from kenkyu.assistant.research_act import _model_interpretation, act_markdown, judge, propose_next_plan
 from kenkyu.assistant.research_plan import Plan, PlanStep, make_plan, split_request
 
@@ -67,7 +67,7 @@ def run_research(session, request: str, *, variables: dict | None = None,
     """Plan, Do, Check and Act on a request in the session's kernel; yields events, records the cells."""
     import time
 
-    from kenkyu.assistant.secrets import redact_obj
+    from kenkyu.core.secrets import redact_obj
     from kenkyu.assistant.session import RECORD_VERSION, _now
 
     started, clock = _now(), time.monotonic()

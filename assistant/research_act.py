@@ -13,9 +13,9 @@ import re
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.checks import _tool_of
 from kenkyu.assistant.costs import format_seconds
-from kenkyu.assistant.messages import Message
+from kenkyu.core.messages import Message
 from kenkyu.assistant.research_plan import Plan, PlanStep, _fill_details, criteria
-from kenkyu.assistant.routing import folder_written_by
+from kenkyu.core.routing import folder_written_by
 
 ACT_PROMPT = """\
 You are kenkyu. Interpret the results below for the scientist in at most 120 words: say whether they
@@ -100,7 +100,7 @@ def _claim(hypothesis: str) -> str:
 
 def _model_interpretation(provider, plan, report, summaries, verdict):
     """A stronger model's reading of the results (text only, no tools)."""
-    from kenkyu.assistant.providers.base import ProviderError, TextDelta
+    from kenkyu.core.providers.base import ProviderError, TextDelta
 
     facts = [f"Question: {plan.question}", f"Hypothesis: {plan.hypothesis}", f"kenkyu's verdict: {verdict}",
              "Check:\n" + (report.summary() if report is not None else "(no checks)")]

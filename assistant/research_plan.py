@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 
 from kenkyu.assistant.checks import RG_PASS, RG_WARN, RMSD_FOLDED_NM, expectations_for
 from kenkyu.assistant.costs import Cost, estimate_tool, format_seconds
-from kenkyu.assistant.messages import Message
-from kenkyu.assistant.routing import folder_written_by
+from kenkyu.core.messages import Message
+from kenkyu.core.routing import folder_written_by
 
 EXPENSIVE_S = 300.0  # a step expected to take longer than this needs approval even if its tool does not ask
 _HYPOTHESIS = re.compile(r"(?:^|(?<=[.?!]\s))hypothesis\s*:\s*(.+?)(?:(?<=[.!])\s|$)", re.IGNORECASE | re.DOTALL)
@@ -162,7 +162,7 @@ def make_plan(request: str, registry, provider, *, measure_costs: bool = True,
 
 
 def _routed_steps(provider, steps_text: str, tools) -> list[PlanStep]:
-    from kenkyu.assistant.routing import path_tokens, split_steps
+    from kenkyu.core.routing import path_tokens, split_steps
 
     steps: list[PlanStep] = []
     produced: list[str] = []  # folders earlier steps will write, newest first
@@ -187,7 +187,7 @@ def _routed_steps(provider, steps_text: str, tools) -> list[PlanStep]:
 
 
 def _model_steps(provider, request: str, tools) -> tuple[str, list[PlanStep]]:
-    from kenkyu.assistant.providers.base import TextDelta, ToolCallDone
+    from kenkyu.core.providers.base import TextDelta, ToolCallDone
 
     text, steps = [], []
     messages = [Message("system", PLAN_PROMPT), Message("user", request)]
@@ -217,7 +217,7 @@ def literature_question(text: str) -> str:
 
 def _fill_details(steps: list[PlanStep], registry, measure_costs: bool, taken) -> None:
     from kenkyu.assistant.cells import action_code, fresh_variable
-    from kenkyu.assistant.registry import ToolArgumentError
+    from kenkyu.core.registry import ToolArgumentError
 
     names = set(taken() if taken else ())
     outputs: dict[str, int] = {}

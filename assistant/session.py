@@ -13,9 +13,10 @@ from dataclasses import replace
 from typing import Callable, Iterator
 
 from kenkyu.assistant import events as ev
-from kenkyu.assistant.config import Settings, settings_from_env
-from kenkyu.assistant.messages import Message
-from kenkyu.assistant.secrets import redact_obj
+from kenkyu.core.config import Settings, settings_from_env
+from kenkyu.core.messages import Message
+from kenkyu.core.providers import set_active_provider
+from kenkyu.core.secrets import redact_obj
 
 RECORD_MIME = "application/vnd.kenkyu.record+json"
 RECORD_VERSION = 1
@@ -40,27 +41,31 @@ class AssistantSession:
     @property
     def provider(self):
         if self._provider is None:
-            from kenkyu.assistant.providers import make_provider
+            from kenkyu.core.providers import make_provider
 
             provider = make_provider(self.settings.provider)
             if self._recording_to:
-                from kenkyu.assistant.providers.replay import RecordingProvider
+                from kenkyu.core.providers.replay import RecordingProvider
 
                 provider = RecordingProvider(provider, self._recording_to)
             self._provider = provider
         return self._provider
 
+    def active_provider(self):
+        """The provider tools may write prose with (``literature.ask(llm=None)``), or None for 'none'."""
+        return None if self.settings.provider.provider == "none" else self.provider
+
     @property
     def registry(self):
         if self._registry is None:
-            from kenkyu.assistant.registry import ToolRegistry
+            from kenkyu.core.registry import ToolRegistry
 
             self._registry = ToolRegistry.from_modules(self.tool_modules)
         return self._registry
 
     def registry_with_notebook_tools(self):
         """kenkyu's tools plus any ``@kenkyu.tool`` function the scientist defined in the notebook."""
-        from kenkyu.assistant.registry import is_tool
+        from kenkyu.core.registry import is_tool
 
         # A copy: with the sidebar, the agent thread reads while the notebook's cells write.
         own = [v for k, v in list(self.namespace.items()) if not k.startswith("_") and is_tool(v)
@@ -258,6 +263,7 @@ def get_session(shell) -> AssistantSession:
     if session is None:
         session = AssistantSession(shell)
         shell._kenkyu_session = session
+        set_active_provider(session.active_provider)
         notebook = os.environ.get("JPY_SESSION_NAME", "")
         if notebook.endswith(".ipynb") and os.path.isfile(notebook):
             try:

@@ -44,9 +44,9 @@ def timed(function, repeats: int = 1):
 
 def bench_ingest(folder: Path, papers: int, rng: random.Random) -> None:
     from fpdf import FPDF
-    from kenkyu.assistant.routing import _minilm_encode
+    from kenkyu.core.routing import minilm_encode
     from kenkyu.tools import literature
-    from kenkyu.tools._literature_store import open_store
+    from kenkyu.tools.literature._store import open_store
     from pypdf import PdfReader
 
     pdfs = folder / "pdfs"
@@ -61,14 +61,14 @@ def bench_ingest(folder: Path, papers: int, rng: random.Random) -> None:
             pdf.multi_cell(0, 5, paragraph(rng, 300), new_x="LMARGIN", new_y="NEXT")
         pdf.output(str(pdfs / f"paper_{i:03d}.pdf"))
     # Warm-up: the embedder, LlamaIndex's and Chroma's imports and first calls are paid once per process.
-    _minilm_encode(["warm up the embedder"])
+    minilm_encode(["warm up the embedder"])
     (folder / "warm").mkdir()
     (folder / "warm" / "note.md").write_text("# Warm-up\n\nA note that loads every library once.\n")
     literature.ingest([folder / "warm"], folder / "warm_index", progress=False)
     report, (seconds,) = timed(lambda: literature.ingest([pdfs], folder / "ingest_index", progress=False))
     texts = [row["documents"] for row in open_store(folder / "ingest_index").rows(include=("documents",))]
     _, (extract_s,) = timed(lambda: [p.extract_text() for f in sorted(pdfs.glob("*.pdf")) for p in PdfReader(f).pages])
-    _, (embed_s,) = timed(lambda: _minilm_encode(texts))
+    _, (embed_s,) = timed(lambda: minilm_encode(texts))
     reference = extract_s + embed_s
     print(f"ingest: {report.pages} PDF pages -> {report.chunks} passages in {seconds:.2f} s "
           f"= {report.pages / seconds:.1f} pages/s")
@@ -79,9 +79,9 @@ def bench_ingest(folder: Path, papers: int, rng: random.Random) -> None:
 
 
 def bench_queries(folder: Path, chunks: int, queries: int, rng: random.Random) -> None:
-    from kenkyu.assistant.routing import _minilm_encode
+    from kenkyu.core.routing import minilm_encode
     from kenkyu.tools import literature
-    from kenkyu.tools._literature_store import open_store
+    from kenkyu.tools.literature._store import open_store
 
     notes = folder / "notes"
     notes.mkdir()
@@ -102,7 +102,7 @@ def bench_queries(folder: Path, chunks: int, queries: int, rng: random.Random) -
     collection = open_store(index).collection
 
     def raw(question):
-        vector = _minilm_encode([question])[0].tolist()
+        vector = minilm_encode([question])[0].tolist()
         return collection.query(query_embeddings=[vector], n_results=5)
 
     rows = []

@@ -96,8 +96,8 @@ def _same(got, want) -> bool:
 
 
 def main() -> int:
-    from kenkyu.assistant.registry import ToolRegistry
-    from kenkyu.assistant.routing import ToolRouter
+    from kenkyu.core.registry import ToolRegistry
+    from kenkyu.core.routing import ToolRouter
     from kenkyu.tools import TOOL_MODULES
 
     registry = ToolRegistry.from_modules(TOOL_MODULES)
@@ -117,10 +117,10 @@ def main() -> int:
 
 
 def _evaluate(prompts, registry, tools, router) -> None:
-    from kenkyu.assistant.config import ProviderConfig
-    from kenkyu.assistant.providers import MalformedReply
-    from kenkyu.assistant.providers.local_llama import LocalLlamaProvider
-    from kenkyu.assistant.registry import ToolArgumentError
+    from kenkyu.core.config import ProviderConfig
+    from kenkyu.core.providers import MalformedReply
+    from kenkyu.core.providers.local_llama import LocalLlamaProvider
+    from kenkyu.core.registry import ToolArgumentError
 
     rng = random.Random(0)
     chance = statistics.mean(rng.choice(tools).name == tool for _, tool, _ in prompts for _ in range(200))

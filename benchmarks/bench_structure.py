@@ -21,9 +21,13 @@ import argparse
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+# The tiny ESM models of the same classes that the tests build (tests/tiny_esm.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def _median_seconds(function, repeats: int) -> float:
@@ -46,8 +50,8 @@ def main(argv=None) -> int:
 
     import torch
     from kenkyu.tools import structure
-    from kenkyu.tools._structure_models import load_esm2_model, load_fold_model
-    from kenkyu.tools._structure_testing import make_tiny_esm2, make_tiny_esmfold
+    from kenkyu.tools.structure._models import load_esm2_model, load_fold_model
+    from tests.tiny_esm import make_tiny_esm2, make_tiny_esmfold
 
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as folder:

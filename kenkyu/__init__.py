@@ -32,7 +32,7 @@ def __getattr__(name):
     # `@kenkyu.tool` lets scientists register their own functions without importing the agent up front;
     # `kenkyu.tools.md...` works after a plain `import kenkyu`, importing the subpackage on first touch.
     if name == "tool":
-        from kenkyu.assistant.registry import tool
+        from kenkyu.core.registry import tool
 
         return tool
     if name in ("assistant", "tools", "kernels_md"):

@@ -13,7 +13,7 @@ from kenkyu._version import __version__
 
 # Modules that add their own subcommands through add_parser(subparsers); missing ones are skipped
 # so a partial install still has a working CLI.
-_PLUGIN_MODULES = ("kenkyu.tools.md_cli", "kenkyu.tools.structure_cli", "kenkyu.tools.literature_cli")
+_PLUGIN_MODULES = ("kenkyu.tools.md.cli", "kenkyu.tools.structure.cli", "kenkyu.tools.literature.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -94,7 +94,8 @@ def run_demo(out: str | os.PathLike = "demo_out", provider: str = "local", repla
     import nbformat
     from nbclient import NotebookClient
 
-    from kenkyu.assistant.export import _write_atomically, export_report
+    from kenkyu.assistant.export import export_report
+    from kenkyu.core.files import write_text_atomically
 
     out = Path(out).resolve()
     _fresh_demo_folder(out)
@@ -114,7 +115,7 @@ def run_demo(out: str | os.PathLike = "demo_out", provider: str = "local", repla
         client.execute()
     finally:
         # Whatever happened, keep what was computed.
-        _write_atomically(notebook_path, nbformat.writes(nb))
+        write_text_atomically(notebook_path, nbformat.writes(nb))
     print(f"demo notebook ran in {time.perf_counter() - started:.0f} s", flush=True)
     for line in research_summary(nb):
         print(line, flush=True)

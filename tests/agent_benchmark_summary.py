@@ -1,6 +1,6 @@
 """Prints the agent benchmark's score table at the end of the pytest run, whatever ``-s`` says.
 
-tests/test_agent_benchmark.py stores the table with :func:`report`; the terminal summary hook shows it
+tests/system/test_agent_benchmark.py stores the table with :func:`report`; the terminal summary hook shows it
 (and where the results and notebooks are) after the usual pytest summary.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from kenkyu.assistant.registry import tool
+from kenkyu.core.registry import tool
 
 
 @tool(keywords=("multiply", "power"))

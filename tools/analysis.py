@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
-from kenkyu.assistant.registry import tool
+from kenkyu.core.registry import tool
 from kenkyu.tools._quiet import native_stdout_silenced
 
 __all__ = [
@@ -65,7 +65,8 @@ class AnalysisTable(pd.DataFrame):
         return "\n".join(parts)
 
 
-def _table(frame: pd.DataFrame, figure, description: str, lines: list[str]) -> AnalysisTable:
+def make_table(frame: pd.DataFrame, figure, description: str, lines: list[str]) -> AnalysisTable:
+    """An analysis result: the table, its figure, a one-line description and the summary lines the agent reads."""
     table = AnalysisTable(frame)
     table.figure = figure
     table.description = description
@@ -133,7 +134,8 @@ def _times(traj) -> np.ndarray:
     return np.asarray(traj.time, dtype=float)
 
 
-def _figure(width=6.0, height=3.2):
+def new_figure(width=6.0, height=3.2):
+    """A matplotlib Figure (not pyplot: nothing global, safe in worker threads) and its one Axes."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(width, height), layout="constrained")
@@ -206,11 +208,11 @@ def rmsd(
         delta = traj.xyz[:, atoms] - traj.xyz[reference_frame, atoms]
         values = np.sqrt((delta**2).sum(axis=2).mean(axis=1))
     frame = pd.DataFrame({"frame": np.arange(traj.n_frames), "time_ps": _times(traj), "rmsd_nm": values})
-    figure, axes = _figure()
+    figure, axes = new_figure()
     axes.plot(frame.time_ps, frame.rmsd_nm, lw=1.2)
     axes.set(xlabel="time (ps)", ylabel="RMSD (nm)", title=f"RMSD ({selection}) to frame {reference_frame}")
     worst = int(np.argmax(values))
-    return _table(
+    return make_table(
         frame,
         figure,
         f"RMSD of {len(atoms)} atoms ({selection}){', aligned' if align else ''} to frame {reference_frame}",
@@ -264,11 +266,11 @@ def rmsf(
     counts = np.array([(residue_of_atom == r.index).sum() for r in residues])
     columns = _residue_columns(residues, traj, atoms)
     frame = pd.DataFrame({**columns, "rmsf_nm": values, "n_atoms": counts})
-    figure, axes = _figure()
+    figure, axes = new_figure()
     axes.plot(frame.resSeq, frame.rmsf_nm, marker="o", ms=3, lw=1.2)
     axes.set(xlabel="residue number", ylabel="RMSF (nm)", title=f"RMSF ({selection})")
     top = frame.nlargest(min(3, len(frame)), "rmsf_nm")
-    return _table(
+    return make_table(
         frame,
         figure,
         f"RMSF per residue ({selection}) over {traj.n_frames} frames",
@@ -320,10 +322,10 @@ def radius_of_gyration(
         np.einsum("fa,a->f", ((xyz - centre[:, None, :]) ** 2).sum(axis=2), masses) / masses.sum()
     )
     frame = pd.DataFrame({"frame": np.arange(traj.n_frames), "time_ps": _times(traj), "rg_nm": values})
-    figure, axes = _figure()
+    figure, axes = new_figure()
     axes.plot(frame.time_ps, frame.rg_nm, lw=1.2)
     axes.set(xlabel="time (ps)", ylabel="Rg (nm)", title=f"Radius of gyration ({selection})")
-    return _table(
+    return make_table(
         frame,
         figure,
         f"Radius of gyration ({selection}{', mass-weighted' if mass_weighted else ''})",
@@ -380,7 +382,7 @@ def dssp(
     )
     alphabet = sorted(set(codes.ravel()))
     index = {code: i for i, code in enumerate(alphabet)}
-    figure, axes = _figure(6.5, 3.4)
+    figure, axes = new_figure(6.5, 3.4)
     image = axes.imshow(
         np.vectorize(index.get)(codes).T,
         aspect="auto",
@@ -398,7 +400,7 @@ def dssp(
     colorbar.ax.set_yticklabels([DSSP_NAMES.get(c, c) if simplified else c for c in alphabet])
     axes.set(xlabel="time (ps)", ylabel="residue (index)", title="DSSP secondary structure")
     fractions = pd.Series(codes.ravel()).value_counts(normalize=True)
-    return _table(
+    return make_table(
         frame,
         figure,
         f"DSSP ({'simplified' if simplified else 'full'}) for {n_res} residues over {n_frames} frames",
@@ -461,14 +463,14 @@ def contacts(
     matrix = np.full((len(residues), len(residues)), np.nan)
     matrix[pairs[:, 0], pairs[:, 1]] = frequency
     matrix[pairs[:, 1], pairs[:, 0]] = frequency
-    figure, axes = _figure(4.8, 4.2)
+    figure, axes = new_figure(4.8, 4.2)
     image = axes.imshow(matrix, origin="lower", cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
     figure.colorbar(image, ax=axes, label="contact frequency")
     axes.set(
         xlabel="residue (index)", ylabel="residue (index)", title=f"Contacts ({scheme} < {cutoff_nm} nm)"
     )
     stable = (frequency >= 0.9).sum()
-    return _table(
+    return make_table(
         frame,
         figure,
         f"Residue contacts ({scheme}, cutoff {cutoff_nm} nm) over {traj.n_frames} frames",
@@ -529,14 +531,14 @@ def hydrogen_bonds(
         .sort_values("frequency", ascending=False, kind="stable")
         .reset_index(drop=True)
     )
-    figure, axes = _figure(6.0, 3.6)
+    figure, axes = new_figure(6.0, 3.6)
     shown = frame.head(15)
     axes.barh(
         [f"{d} -> {a}" for d, a in zip(shown.donor_label, shown.acceptor_label)][::-1], shown.frequency[::-1]
     )
     axes.set(xlabel="fraction of frames", xlim=(0, 1), title="Hydrogen bonds (most frequent)")
     axes.tick_params(axis="y", labelsize=7)
-    return _table(
+    return make_table(
         frame,
         figure,
         f"Hydrogen bonds ({selection}) present in >= {min_frequency:.0%} of {traj.n_frames} frames",
@@ -591,7 +593,7 @@ def sasa(
         sliced, probe_radius=probe_radius_nm, mode="residue" if per_residue else "atom"
     )
     times = _times(traj)
-    figure, axes = _figure()
+    figure, axes = new_figure()
     if per_residue:
         residues = list(sliced.topology.residues)
         columns = _residue_columns(residues, traj, atoms)
@@ -619,7 +621,7 @@ def sasa(
         axes.plot(times, total, lw=1.2)
         axes.set(xlabel="time (ps)", ylabel="SASA (nm$^2$)", title=f"SASA ({selection})")
         lines = [f"{traj.n_frames} frames; mean {total.mean():.2f} nm2 (sd {total.std():.2f})"]
-    return _table(
+    return make_table(
         frame, figure, f"Solvent-accessible surface area ({selection}, probe {probe_radius_nm} nm)", lines
     )
 
@@ -651,7 +653,7 @@ def distances(
     if not pairs:
         raise ValueError("pairs is empty: give at least one pair of selections or atom indices")
     rows = []
-    figure, axes = _figure()
+    figure, axes = new_figure()
     lines = []
     for first, second in pairs:
         a, b = _group(traj, first), _group(traj, second)
@@ -672,7 +674,7 @@ def distances(
         lines.append(f"{name}: mean {values.mean():.3f} nm, range {values.min():.3f}-{values.max():.3f} nm")
     axes.set(xlabel="time (ps)", ylabel="distance (nm)", title="Distances")
     axes.legend(fontsize=7)
-    return _table(
+    return make_table(
         pd.concat(rows, ignore_index=True),
         figure,
         f"Distances for {len(pairs)} pair(s) over {traj.n_frames} frames",

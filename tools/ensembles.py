@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
-from kenkyu.assistant.registry import tool
+from kenkyu.core.registry import tool
 
 __all__ = ["Ensemble", "EnsembleError", "rmsf", "run"]
 
@@ -335,7 +335,7 @@ def rmsf(ensemble: str | os.PathLike | EnsembleObject, selection: str = "name CA
         One row per residue: residue_index, resSeq, resname, residue, rmsf_mean_nm, rmsf_std_nm, rmsf_min_nm,
         rmsf_max_nm, n_members; the per-member values are in ``.members``; ``.figure`` shows mean +/- sd and each member.
     """
-    from kenkyu.tools.analysis import _figure, _table
+    from kenkyu.tools.analysis import make_table, new_figure
     from kenkyu.tools.analysis import rmsf as member_rmsf
 
     if not isinstance(ensemble, Ensemble):
@@ -349,7 +349,7 @@ def rmsf(ensemble: str | os.PathLike | EnsembleObject, selection: str = "name CA
         rmsf_max_nm="max",
         n_members="count",
     ).reset_index()
-    figure, axes = _figure()
+    figure, axes = new_figure()
     for name, member in per_member.groupby("member"):
         axes.plot(member.resSeq, member.rmsf_nm, lw=0.6, alpha=0.5, color="grey")
     axes.plot(table.resSeq, table.rmsf_mean_nm, lw=1.6, label="mean")
@@ -367,7 +367,7 @@ def rmsf(ensemble: str | os.PathLike | EnsembleObject, selection: str = "name CA
     )
     axes.legend(fontsize=7)
     top = table.nlargest(min(3, len(table)), "rmsf_mean_nm")
-    result = _table(
+    result = make_table(
         table,
         figure,
         f"RMSF ({selection}) across {per_member.member.nunique()} ensemble members",

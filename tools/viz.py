@@ -16,7 +16,7 @@ import warnings
 from typing import Any, Literal, Protocol
 
 import numpy as np
-from kenkyu.assistant.registry import tool
+from kenkyu.core.registry import tool
 
 __all__ = ["per_residue_values", "show_structure", "show_trajectory"]
 
@@ -49,7 +49,7 @@ def _trajectory(source, topology=None):
     return load_trajectory(source, topology)
 
 
-def _file_bfactors(path) -> np.ndarray | None:
+def file_bfactors(path) -> np.ndarray | None:
     """Per-atom B-factors of a PDB file's first model, in file order (mdtraj drops them on loading)."""
     if not str(path).lower().endswith((".pdb", ".ent")):
         return None
@@ -244,7 +244,7 @@ def show_structure(
             # NMR and predicted structures carry a dummy 1 A CRYST1 box; mdtraj discards it and says so.
             warnings.filterwarnings("ignore", "Unlikely unit cell vectors")
             traj = mdtraj.load(os.fspath(structure))
-        bfactors = _file_bfactors(structure)
+        bfactors = file_bfactors(structure)
         title = os.path.basename(os.fspath(structure))
     else:
         source = _trajectory(structure)

@@ -115,7 +115,7 @@ class Fixtures:
 
     def tiny_models_dir(self) -> Path:
         """Tiny random ESMFold and ESM-2 under the default names; their outputs are meaningless, the plumbing real."""
-        from kenkyu.tools._structure_testing import make_tiny_models
+        from tests.tiny_esm import make_tiny_models
 
         root = self.cache / "models"
         if not (root / ".complete").exists():

@@ -87,7 +87,7 @@ class ProviderChoice:
         return line
 
     def describe(self) -> str:
-        from kenkyu.assistant.config import DEFAULT_MODELS
+        from kenkyu.core.config import DEFAULT_MODELS
 
         if self.provider == "replay":
             return f"replay ({self.replay_dir})"

@@ -1,0 +1,124 @@
+"""Ingest: files -> passages -> embeddings -> Chroma, doing only the work that changed.
+
+A source whose content hash matches the index is neither read nor embedded again; a changed one has
+its old passages replaced; a source whose file is gone (or a BibTeX entry dropped from its file) leaves
+the index.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from kenkyu.tools.literature._embedding import embedding_spec, resolve_embedding
+from kenkyu.tools.literature._readers import LiteratureError, Source, collect_files, read_sources
+from kenkyu.tools.literature._results import IngestReport
+from kenkyu.tools.literature._store import open_store
+
+CHUNK_TOKENS = 200  # MiniLM reads at most 256 word pieces; longer passages would be cut off unseen
+CHUNK_OVERLAP = 30
+
+
+def ingest(paths, index="literature_index", *, embedding=None, chroma_host=None, chroma_port=None,
+           on_error: str = "raise", progress: bool = True) -> IngestReport:
+    started = time.perf_counter()
+    if on_error not in ("raise", "skip"):
+        raise LiteratureError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    files = collect_files(paths)
+    store = open_store(index, chroma_host=chroma_host, chroma_port=chroma_port, create=True)
+    spec = embedding_spec(embedding)
+    if store.embedding_spec and store.count() and store.embedding_spec != spec:
+        raise LiteratureError(
+            f"the index {store.location} was built with the embedding {store.embedding_spec!r}, not {spec!r}: "
+            f"pass embedding={store.embedding_spec!r}, or ingest into a new index folder"
+        )
+    indexed = store.sources()
+    sources, skipped = read_sources(files, {k: s.content_hash for k, s in indexed.items()}, on_error, progress)
+    report = IngestReport(store.location, skipped=skipped)
+
+    nodes = []
+    seen = set()
+    for source in sources:
+        seen.add(source.key)
+        if source.sections is None:
+            report.unchanged.append(source.key)
+            continue
+        if source.key in indexed:
+            store.delete_source(source.key)
+            report.updated.append(source.key)
+        else:
+            report.added.append(source.key)
+        report.pages += len(source.sections)
+        if not source.sections:
+            report.warnings.append(f"{Path(source.path).name} has no text to index")
+        nodes.extend(source_nodes(source))
+
+    # Files that were looked at this time (or are gone) speak for all their sources.
+    looked_at = {str(f) for f in files} - {s.split(": ", 1)[0] for s in skipped}
+    for key, old in indexed.items():
+        if key not in seen and (old.origin in looked_at or not Path(old.origin).exists()):
+            store.delete_source(key)
+            report.removed.append(key)
+
+    if nodes:
+        from llama_index.core import VectorStoreIndex
+
+        embed_model, spec = resolve_embedding(embedding)
+        vector_index = VectorStoreIndex.from_vector_store(store.vector_store(), embed_model=embed_model,
+                                                          show_progress=progress and len(nodes) > 64)
+        vector_index.insert_nodes(nodes)
+    report.embedded = len(nodes)
+    if nodes or report.removed or store.embedding_spec != spec:
+        store.record(spec)
+    report.chunks = store.count()
+    report.documents = len(indexed) - len(report.removed) + len(report.added)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def source_nodes(source: Source) -> list:
+    """Split a source's sections into passages that carry their citation in their metadata."""
+    from llama_index.core import Document
+    from llama_index.core.node_parser import SentenceSplitter
+
+    splitter = SentenceSplitter(chunk_size=CHUNK_TOKENS, chunk_overlap=CHUNK_OVERLAP)
+    documents = []
+    origin = source.key.split("#", 1)[0]
+    for number, section in enumerate(source.sections):
+        metadata = {
+            "source": source.key,
+            "origin": origin,
+            "path": str(source.path),
+            "kind": source.kind,
+            "title": source.title,
+            "authors": "; ".join(source.authors),
+            "tags": ", ".join(source.tags),
+            "location": section.location,
+            "content_hash": source.content_hash,
+        }
+        # Chroma stores no None; absent keys simply never match a filter.
+        if source.year is not None:
+            metadata["year"] = int(source.year)
+        if section.page is not None:
+            metadata["page"] = int(section.page)
+        metadata.update(filter_flags(source.authors, source.tags))
+        hidden = [k for k in metadata if k != "title"]
+        documents.append(Document(text=section.text, id_=f"{source.key}::{number}", metadata=metadata,
+                                  excluded_embed_metadata_keys=hidden, excluded_llm_metadata_keys=list(metadata)))
+    return splitter.get_nodes_from_documents(documents)
+
+
+def filter_flags(authors: list[str], tags: list[str]) -> dict[str, int]:
+    """One flag key per author surname and per tag.
+
+    Chroma filters metadata by equality, not by substring, so "papers by Tanaka" becomes the flag
+    ``author_tanaka == 1`` on every passage of every paper Tanaka wrote.
+    """
+    flags = {f"author_{flag_word(a.split()[-1])}": 1 for a in authors if a.split()}
+    flags.update({f"tag_{flag_word(t)}": 1 for t in tags if t.strip()})
+    return flags
+
+
+def flag_word(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")

@@ -1,0 +1,1039 @@
+"""Molecular dynamics with OpenMM: structure in, resumable run directory out.
+
+``run()`` is what the agent calls and what a scientist types::
+
+    import kenkyu.tools.md
+    run_1 = kenkyu.tools.md.run("1vii.pdb", ps=100, out="runs/villin")
+    print(run_1.summary())
+    traj = run_1.trajectory()          # mdtraj.Trajectory, loaded on demand
+
+The protocol is pdbfixer -> force field -> (solvate + ions) -> minimise -> NVT -> NPT -> production.
+Everything lives in one run directory (see :class:`MDRun`); a run killed at any point, SIGKILL
+included, continues from its last checkpoint with ``resume=True``.
+
+OpenMM, pdbfixer and mdtraj are imported inside the functions: this module is imported whenever the
+agent builds its tool registry, which must stay fast.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import errno
+import math
+import os
+import platform as _platform_module
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from kenkyu.core.registry import tool
+from kenkyu.tools.md import _files as files
+from kenkyu.tools.md._errors import (
+    DiskFullError,
+    MDError,
+    MissingBoxError,
+    ResumeError,
+    RunExistsError,
+    RunInterrupted,
+    SimulationUnstableError,
+    StructureError,
+    UnknownResidueError,
+)
+from kenkyu.tools._quiet import native_stdout_silenced
+
+__all__ = [
+    "DiskFullError",
+    "MDError",
+    "MDRun",
+    "MissingBoxError",
+    "ResumeError",
+    "RunExistsError",
+    "RunInterrupted",
+    "SimulationUnstableError",
+    "StructureError",
+    "UnknownResidueError",
+    "default_platform_order",
+    "example_structure",
+    "run",
+]
+
+PLATFORM_ORDER = ("CUDA", "OpenCL", "CPU")
+
+# File names inside a run directory.
+RUN_JSON = "run.json"
+PREPARED_PDB = "prepared.pdb"  # the fixed (and solvated) starting structure; the trajectory's topology
+SYSTEM_XML = "system.xml"  # the OpenMM System, so a resume uses exactly the same physics
+CHECKPOINT = "checkpoint.chk"
+STATE_CSV = "state.csv"
+FINAL_PDB = "final.pdb"
+BAROSTAT_FREQUENCY = 25  # steps between Monte Carlo volume moves (OpenMM's default)
+
+# Parameters that change the physics: a resume must use the same values as the original call.
+_PHYSICS = (
+    "ps",
+    "solvent",
+    "forcefield",
+    "water_model",
+    "padding_nm",
+    "ionic_strength_molar",
+    "ph",
+    "solvate",
+    "keep_heterogens",
+    "add_terminal_residues",
+    "temperature_k",
+    "pressure_bar",
+    "friction_per_ps",
+    "timestep_fs",
+    "minimize_max_iterations",
+    "nvt_ps",
+    "npt_ps",
+    "report_interval_ps",
+    "checkpoint_interval_ps",
+    "trajectory_format",
+    "backend",
+    "backend_options",
+    "seed",
+)
+
+
+class TopologyWithPositions(Protocol):
+    """Anything with ``.topology`` and ``.positions`` (openmm.app.PDBFile, PDBxFile, Modeller), usable by hand.
+
+    Not JSON: the LLM sees only the path form of ``structure``.
+    """
+
+    topology: Any
+    positions: Any
+
+
+def example_structure(name: str = "villin") -> Path:
+    """Path of a small protein shipped with kenkyu, for examples and tests.
+
+    ``"villin"``: the villin headpiece subdomain, PDB 1VII (36 residues, 596 atoms with hydrogens).
+    ``"dhfr"``: dihydrofolate reductase, PDB 5DFR as in OpenMM's benchmark suite (159 residues, 2,489 atoms).
+    ``"dhfr_solvated"``: the same in a 62.23 Å water cube (23,558 atoms), OpenMM's explicit-solvent benchmark.
+    """
+    known = {
+        "villin": "villin_1vii.pdb",
+        "1vii": "villin_1vii.pdb",
+        "dhfr": "dhfr/5dfr_minimized.pdb",
+        "5dfr": "dhfr/5dfr_minimized.pdb",
+        "dhfr_solvated": "dhfr/5dfr_solv-cube_equil.pdb",
+    }
+    if name.lower() not in known:
+        raise ValueError(f"unknown example {name!r}; available: {sorted(set(known))}")
+    return Path(str(resources.files("kenkyu").joinpath("data", *known[name.lower()].split("/"))))
+
+
+def default_platform_order() -> tuple[str, ...]:
+    """The platforms ``run`` tries, fastest first; the first that can create a context is used."""
+    return PLATFORM_ORDER
+
+
+# ----------------------------------------------------------------------------------------------------
+# The result object
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MDRun:
+    """One MD run directory: the paths of its files, its parameters, and its trajectory on demand.
+
+    Files: ``run.json`` (every parameter, versions, platform, seed, status), ``prepared.pdb`` (fixed
+    and solvated start; the trajectory's topology), ``system.xml``, ``trajectory.dcd`` or
+    ``trajectory.xtc`` (production frames), ``state.csv`` (energies, temperature, volume per frame),
+    ``checkpoint.chk`` (last checkpoint) and ``final.pdb`` (last frame, once finished).
+    """
+
+    directory: Path
+    _trajectory_cache: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        self.directory = Path(self.directory)
+
+    # paths -------------------------------------------------------------------------------------------
+    @property
+    def run_json(self) -> Path:
+        return self.directory / RUN_JSON
+
+    @property
+    def topology_path(self) -> Path:
+        return self.directory / PREPARED_PDB
+
+    @property
+    def trajectory_path(self) -> Path:
+        return self.directory / f"trajectory.{self.info['parameters']['trajectory_format']}"
+
+    @property
+    def state_data_path(self) -> Path:
+        return self.directory / STATE_CSV
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.directory / CHECKPOINT
+
+    @property
+    def final_pdb(self) -> Path:
+        return self.directory / FINAL_PDB
+
+    # contents ----------------------------------------------------------------------------------------
+    @property
+    def info(self) -> dict:
+        """The parsed ``run.json``."""
+        return files.read_json(self.run_json)
+
+    @property
+    def status(self) -> str:
+        return self.info.get("status", "unknown")
+
+    @property
+    def n_frames(self) -> int:
+        """Production frames on disk as of the last checkpoint."""
+        if not self.checkpoint_path.exists():
+            return 0
+        header, _ = files.read_checkpoint(self.checkpoint_path)
+        return header["frames"] if header["phase"] == "production" else 0
+
+    def trajectory(self, *, stride: int = 1, selection: str | None = None, reload: bool = False):
+        """Load the production trajectory as an ``mdtraj.Trajectory`` (cached after the first call).
+
+        Parameters
+        ----------
+        stride
+            Keep every ``stride``-th frame.
+        selection
+            An mdtraj atom selection (e.g. ``"protein"``) to load only those atoms.
+        reload
+            Read the files again even if a trajectory is cached.
+        """
+        import mdtraj
+        import numpy
+
+        key = (stride, selection)
+        if reload or self._trajectory_cache is None or self._trajectory_cache[0] != key:
+            top = mdtraj.load_topology(str(self.topology_path))
+            atoms = top.select(selection) if selection else None
+            with native_stdout_silenced():  # the DCD reader's "dcdplugin)" chatter
+                traj = mdtraj.load(str(self.trajectory_path), top=top, stride=stride, atom_indices=atoms)
+            # Frame i (0-based) was written after (i + 1) report intervals of production.
+            interval_ps = self.info["parameters"]["report_interval_ps"]
+            traj.time = interval_ps * (1 + stride * numpy.arange(traj.n_frames))
+            self._trajectory_cache = (key, traj)
+        return self._trajectory_cache[1]
+
+    def state_data(self):
+        """The state-data CSV as a pandas DataFrame (one row per reported frame)."""
+        import pandas as pd
+
+        frame = pd.read_csv(self.state_data_path)
+        frame.columns = [c.strip('#"') for c in frame.columns]
+        return frame
+
+    def summary(self) -> str:
+        """A short plain-text account of the run, for the agent and for ``print``."""
+        info = self.info
+        p = info["parameters"]
+        lines = [f"MD run {self.directory} ({info.get('status', 'unknown')})"]
+        system = info.get("system", {})
+        lines.append(
+            f"{system.get('n_atoms', '?')} atoms, {p['solvent']} solvent ({', '.join(info.get('forcefield_files', []))}), "
+            f"{p['temperature_k']} K, dt {p['timestep_fs']} fs, seed {p['seed']}"
+        )
+        frames = self.n_frames
+        lines.append(
+            f"production: {frames} frames = {frames * p['report_interval_ps']:.3g} ps of {p['ps']:.3g} ps "
+            f"(after {p['nvt_ps']:.3g} ps NVT"
+            + ("" if p["solvent"] != "explicit" else f" + {p['npt_ps']:.3g} ps NPT")
+            + ")"
+        )
+        if self.state_data_path.exists():
+            data = self.state_data()
+            if len(data):
+                lines.append(
+                    f"final potential energy {data['Potential Energy (kJ/mole)'].iloc[-1]:.6g} kJ/mol; "
+                    f"temperature mean {data['Temperature (K)'].mean():.1f} K (sd {data['Temperature (K)'].std(ddof=0):.1f})"
+                )
+        perf = info.get("performance", {})
+        if perf.get("ns_per_day"):
+            lines.append(
+                f"speed {perf['ns_per_day']:.3g} ns/day on {info.get('platform', {}).get('name', '?')}"
+            )
+        elif info.get("platform"):
+            lines.append(f"platform {info['platform'].get('name')}")
+        fix = info.get("fix", {})
+        changes = [
+            f"{fix.get('missing_residues_added', 0)} missing residues",
+            f"{fix.get('missing_heavy_atoms_added', 0)} heavy atoms",
+            f"{fix.get('hydrogens_added', 0)} hydrogens (pH {fix.get('ph', p['ph'])})",
+        ]
+        line = "pdbfixer added " + ", ".join(changes)
+        if fix.get("nonstandard_replaced"):
+            line += f"; replaced {', '.join(fix['nonstandard_replaced'])}"
+        if fix.get("heterogens_removed"):
+            line += "; removed " + ", ".join(f"{n}x{name}" for name, n in fix["heterogens_removed"].items())
+        lines.append(line)
+        if info.get("error"):
+            lines.append(f"error: {info['error']}")
+        names = [
+            self.trajectory_path,
+            self.state_data_path,
+            self.final_pdb,
+            self.checkpoint_path,
+            self.run_json,
+        ]
+        lines.append("files: " + ", ".join(str(path) for path in names if path.exists()))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_markdown_(self) -> str:
+        body = self.summary().splitlines()
+        return f"**{body[0]}**\n\n" + "\n".join(f"- {line}" for line in body[1:])
+
+
+# ----------------------------------------------------------------------------------------------------
+# The tool
+# ----------------------------------------------------------------------------------------------------
+
+
+@tool(
+    approval="ask",
+    writes_files=True,
+    keywords=("simulate", "molecular dynamics", "openmm", "relax", "equilibrate", "md"),
+)
+def run(
+    structure: str | os.PathLike | TopologyWithPositions,
+    ps: float = 10.0,
+    out: str | os.PathLike | None = None,
+    *,
+    solvent: Literal["explicit", "implicit", "vacuum"] = "explicit",
+    forcefield: list[str] | None = None,
+    water_model: Literal["tip3p", "tip3pfb", "spce", "tip4pew", "opc"] = "tip3p",
+    padding_nm: float = 1.0,
+    ionic_strength_molar: float = 0.15,
+    ph: float = 7.0,
+    solvate: bool = True,
+    keep_heterogens: bool = False,
+    add_terminal_residues: bool = False,
+    temperature_k: float = 300.0,
+    pressure_bar: float = 1.0,
+    friction_per_ps: float = 1.0,
+    timestep_fs: float = 2.0,
+    minimize_max_iterations: int = 0,
+    nvt_ps: float = 10.0,
+    npt_ps: float = 10.0,
+    report_interval_ps: float = 1.0,
+    checkpoint_interval_ps: float = 10.0,
+    trajectory_format: Literal["dcd", "xtc"] = "dcd",
+    platform: Literal["CUDA", "OpenCL", "CPU", "Reference"] | None = None,
+    backend: Literal["openmm", "dataflow"] = "openmm",
+    backend_options: dict | None = None,
+    seed: int | None = None,
+    reproducible: bool = False,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> MDRun:
+    """Run a molecular dynamics simulation of a protein with OpenMM and return the run directory.
+
+    Fixes the structure with pdbfixer (missing residues and atoms, hydrogens at ``ph``, non-standard
+    residues replaced, ligands removed unless ``keep_heterogens``), builds the force field (Amber
+    ff14SB + TIP3P for explicit solvent; Amber ff99SB-ILDN + OBC GB for implicit solvent, because
+    amber14's GB models use CustomGBForce and run ~6x slower on CPU), solvates with ``padding_nm`` of
+    water and ``ionic_strength_molar`` NaCl, minimises, equilibrates (NVT, then NPT for explicit
+    solvent) and runs ``ps`` picoseconds of production with a Langevin integrator (NPT with a Monte
+    Carlo barostat in explicit solvent). Writes a trajectory, a state-data CSV, checkpoints, the final
+    PDB and run.json into ``out``. A killed or interrupted run continues with ``resume=True``.
+
+    Parameters
+    ----------
+    structure
+        Path of a PDB or mmCIF file (or, by hand, an OpenMM/mdtraj object with topology and positions).
+    ps
+        Length of the production run in picoseconds (equilibration comes on top).
+    out
+        Run directory to create; default ``md_runs/<structure name>_<solvent>`` in the working directory.
+    solvent
+        ``"explicit"`` (water box, PME, NPT), ``"implicit"`` (OBC generalized Born, NVT; much faster) or ``"vacuum"``.
+    forcefield
+        OpenMM force-field XML files overriding the default, e.g. ``["amber14-all.xml", "implicit/obc2.xml"]``.
+    water_model
+        Water model for explicit solvent.
+    padding_nm
+        Minimum distance in nm between the protein and the edge of the water box.
+    ionic_strength_molar
+        NaCl concentration in mol/L added on top of neutralising counter-ions.
+    ph
+        pH used to choose protonation states when adding hydrogens.
+    solvate
+        Add a water box (explicit solvent). Set False for a structure that is already solvated and has a box.
+    keep_heterogens
+        Keep ligands and other non-standard molecules (the force field must have templates for them).
+    add_terminal_residues
+        Also build residues missing at chain ends (off by default: they become floppy unobserved tails).
+    temperature_k
+        Temperature in kelvin.
+    pressure_bar
+        Pressure in bar for NPT (explicit solvent only).
+    friction_per_ps
+        Langevin friction coefficient in 1/ps.
+    timestep_fs
+        Integration time step in femtoseconds (bonds to hydrogen are constrained; 2 fs is safe).
+    minimize_max_iterations
+        Maximum energy-minimisation iterations; 0 means until converged.
+    nvt_ps
+        Length of NVT equilibration in ps.
+    npt_ps
+        Length of NPT equilibration in ps (explicit solvent only).
+    report_interval_ps
+        Interval in ps between saved frames and state-data rows.
+    checkpoint_interval_ps
+        Interval in ps between checkpoints (rounded to a multiple of the report interval).
+    trajectory_format
+        ``"dcd"`` or ``"xtc"`` (compressed, smaller).
+    platform
+        OpenMM platform; default tries CUDA, then OpenCL, then CPU.
+    backend
+        ``"openmm"`` (default) or ``"dataflow"``: kenkyu's dataflow force backend (kenkyu.kernels_md).
+    backend_options
+        Keyword arguments for the dataflow backend.
+    seed
+        Random seed for velocities, thermostat and barostat; drawn at random and recorded when omitted.
+    reproducible
+        Bitwise-reproducible run: with the same seed, a re-run (e.g. of an exported report) gives the same
+        numbers. Uses the CPU platform with one thread, because OpenMM's multi-threaded CPU platform sums
+        forces in a varying order and runs drift apart. Slower; meant for small systems, reports and tests.
+    resume
+        Continue the run in ``out`` from its last checkpoint (start it if ``out`` holds no run yet).
+    overwrite
+        Delete an existing run in ``out`` and start over.
+    progress
+        Show a progress bar with ns/day and time remaining.
+
+    Returns
+    -------
+    MDRun
+        The run directory's paths; ``.summary()`` describes it, ``.trajectory()`` loads it with mdtraj.
+    """
+    params = {
+        "ps": float(ps),
+        "solvent": solvent,
+        "forcefield": list(forcefield) if forcefield else None,
+        "water_model": water_model,
+        "padding_nm": float(padding_nm),
+        "ionic_strength_molar": float(ionic_strength_molar),
+        "ph": float(ph),
+        "solvate": bool(solvate),
+        "keep_heterogens": bool(keep_heterogens),
+        "add_terminal_residues": bool(add_terminal_residues),
+        "temperature_k": float(temperature_k),
+        "pressure_bar": float(pressure_bar),
+        "friction_per_ps": float(friction_per_ps),
+        "timestep_fs": float(timestep_fs),
+        "minimize_max_iterations": int(minimize_max_iterations),
+        "nvt_ps": float(nvt_ps),
+        "npt_ps": float(npt_ps) if solvent == "explicit" else 0.0,
+        "report_interval_ps": float(report_interval_ps),
+        "checkpoint_interval_ps": float(checkpoint_interval_ps),
+        "trajectory_format": trajectory_format,
+        "platform": platform,
+        "backend": backend,
+        "backend_options": backend_options or {},
+        "seed": seed,
+        "reproducible": bool(reproducible),
+    }
+    _check_parameters(params)
+    directory = Path(out) if out is not None else Path("md_runs") / f"{_structure_name(structure)}_{solvent}"
+    existing = directory / RUN_JSON
+    # A run that failed while preparing (a bad path, an unknown residue) computed nothing: fixing the
+    # input and calling again should just work, without overwrite=True.
+    nothing_computed = existing.exists() and files.read_json(existing).get("status") == "preparing" and not (
+        directory / CHECKPOINT).exists()
+    if nothing_computed:
+        _remove_run(directory)
+    if existing.exists() and not overwrite:
+        if not resume:
+            raise RunExistsError(
+                f"{directory} already holds a run ({files.read_json(existing).get('status', 'unknown')}). "
+                "Pass resume=True to continue it, overwrite=True to delete it and start over, or a new out=."
+            )
+        stored = files.read_json(existing)
+        _check_same_parameters(stored["parameters"], params, structure, stored.get("structure"), directory)
+        if stored.get("status") == "finished":
+            return MDRun(directory)
+        params = dict(stored["parameters"], platform=platform or stored.get("platform", {}).get("name"))
+    else:
+        if overwrite and directory.exists():
+            _remove_run(directory)
+        if params["seed"] is None:
+            params["seed"] = secrets.randbelow(2**31 - 1)
+        directory.mkdir(parents=True, exist_ok=True)
+    with files.explain_disk_full(directory):
+        return _Runner(directory, params, structure, progress).execute()
+
+
+def _structure_name(structure) -> str:
+    if isinstance(structure, (str, os.PathLike)):
+        return Path(structure).stem
+    return type(structure).__name__.lower()
+
+
+def _structure_record(structure) -> str:
+    if isinstance(structure, (str, os.PathLike)):
+        return str(Path(structure).resolve())
+    return f"<{type(structure).__module__}.{type(structure).__name__}>"
+
+
+def _check_parameters(p: dict) -> None:
+    positive = ("ps", "temperature_k", "timestep_fs", "report_interval_ps", "checkpoint_interval_ps")
+    for key in positive:
+        if not p[key] > 0:
+            raise ValueError(f"{key} must be positive, got {p[key]}")
+    for key in ("nvt_ps", "npt_ps", "padding_nm", "ionic_strength_molar", "friction_per_ps"):
+        if p[key] < 0:
+            raise ValueError(f"{key} must not be negative, got {p[key]}")
+    if p["solvent"] not in ("explicit", "implicit", "vacuum"):
+        raise ValueError(f"solvent must be 'explicit', 'implicit' or 'vacuum', not {p['solvent']!r}")
+    if p["trajectory_format"] not in ("dcd", "xtc"):
+        raise ValueError(f"trajectory_format must be 'dcd' or 'xtc', not {p['trajectory_format']!r}")
+    if p["backend"] not in ("openmm", "dataflow"):
+        raise ValueError(f"backend must be 'openmm' or 'dataflow', not {p['backend']!r}")
+    if p["report_interval_ps"] > p["ps"]:
+        raise ValueError(
+            f"report_interval_ps ({p['report_interval_ps']}) is longer than the run (ps={p['ps']}): no frame would be saved"
+        )
+
+
+def _check_same_parameters(stored: dict, requested: dict, structure, stored_structure, directory) -> None:
+    different = [
+        f"{key}: run has {stored.get(key)!r}, call has {requested.get(key)!r}"
+        for key in _PHYSICS
+        if key != "seed" and stored.get(key) != requested.get(key)
+    ]
+    if requested.get("seed") is not None and requested["seed"] != stored.get("seed"):
+        different.append(f"seed: run has {stored.get('seed')!r}, call has {requested['seed']!r}")
+    if (
+        isinstance(structure, (str, os.PathLike))
+        and stored_structure
+        and _structure_record(structure) != stored_structure
+    ):
+        different.append(f"structure: run has {stored_structure}, call has {_structure_record(structure)}")
+    if different:
+        raise ResumeError(
+            f"Cannot resume {directory}: the call's parameters differ from the run's ("
+            + "; ".join(different)
+            + "). Call again with the run's parameters (they are in run.json), or use another out=."
+        )
+
+
+def _remove_run(directory: Path) -> None:
+    names = {
+        RUN_JSON,
+        PREPARED_PDB,
+        SYSTEM_XML,
+        CHECKPOINT,
+        STATE_CSV,
+        FINAL_PDB,
+        "trajectory.dcd",
+        "trajectory.xtc",
+    }
+    for name in names:
+        (directory / name).unlink(missing_ok=True)
+
+
+def _versions() -> dict:
+    import openmm
+
+    versions = {"python": _platform_module.python_version(), "openmm": openmm.__version__}
+    for name in ("kenkyu", "pdbfixer", "mdtraj", "numpy"):
+        try:
+            from importlib.metadata import version
+
+            versions[name] = version(name)
+        except Exception:
+            versions[name] = None
+    return versions
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+# ----------------------------------------------------------------------------------------------------
+# The engine: one object per call, so the many small steps share state without long argument lists
+# ----------------------------------------------------------------------------------------------------
+
+
+class _Runner:
+    def __init__(self, directory: Path, params: dict, structure, progress: bool):
+        self.dir = directory
+        self.p = params
+        self.structure = structure
+        self.progress = progress
+        dt_ps = params["timestep_fs"] / 1000.0
+        self.dt_ps = dt_ps
+        self.report_steps = max(1, round(params["report_interval_ps"] / dt_ps))
+        self.checkpoint_steps = (
+            max(1, round(params["checkpoint_interval_ps"] / params["report_interval_ps"])) * self.report_steps
+        )
+        self.nvt_steps = round(params["nvt_ps"] / dt_ps)
+        self.npt_steps = round(params["npt_ps"] / dt_ps)
+        self.production_steps = round(params["ps"] / dt_ps)
+        self.trajectory_path = directory / f"trajectory.{params['trajectory_format']}"
+        self.info: dict = {}
+
+    # -- run.json --------------------------------------------------------------------------------------
+    def save_info(self, **updates) -> None:
+        self.info.update(updates)
+        self.info["updated"] = _now()
+        files.write_json_atomic(self.dir / RUN_JSON, self.info)
+
+    # -- top level -------------------------------------------------------------------------------------
+    def execute(self) -> MDRun:
+        checkpoint_path = self.dir / CHECKPOINT
+        resuming = (
+            (self.dir / RUN_JSON).exists()
+            and (self.dir / SYSTEM_XML).exists()
+            and (self.dir / PREPARED_PDB).exists()
+        )
+        if resuming:
+            self.info = files.read_json(self.dir / RUN_JSON)
+            topology, positions, system = self.load_prepared()
+        else:
+            self.info = {
+                "kenkyu_run": 1,
+                "status": "preparing",
+                "created": _now(),
+                "structure": _structure_record(self.structure),
+                "parameters": self.p,
+                "versions": _versions(),
+                "host": {"node": _platform_module.node(), "python": sys.executable},
+            }
+            self.save_info()
+            topology, positions, system = self.prepare()
+        header = state = None
+        if checkpoint_path.exists():
+            header, state = files.read_checkpoint(checkpoint_path)
+        simulation = self.make_simulation(topology, system, header)
+        try:
+            if header is None:
+                self.minimize_and_start(simulation, positions)
+                header, _ = files.read_checkpoint(checkpoint_path)
+            else:
+                try:
+                    simulation.context.loadCheckpoint(state)
+                except Exception as exc:
+                    raise ResumeError(
+                        f"Could not load {checkpoint_path} on platform {self.info['platform']['name']} ({exc}). OpenMM "
+                        "checkpoints only load on the platform (and GPU) that wrote them: resume with "
+                        f"platform={header.get('platform')!r}."
+                    ) from exc
+            self.save_info(status="running", error=None)
+            self.simulate(simulation, header)
+        except KeyboardInterrupt:
+            last = files.read_checkpoint(checkpoint_path)[0] if checkpoint_path.exists() else None
+            where = f"{last['phase']} step {last['step']}" if last else "the start"
+            self.save_info(status="interrupted", error=f"interrupted; last checkpoint at {where}")
+            raise RunInterrupted(
+                f"Run in {self.dir} interrupted; its last checkpoint is at {where}. Continue it with the same call "
+                "plus resume=True (CLI: kenkyu md run ... --resume)."
+            ) from None
+        except SimulationUnstableError as exc:
+            self.save_info(status="failed", error=str(exc))
+            raise
+        except DiskFullError as exc:
+            self.save_info_if_possible(status="failed", error=str(exc))
+            raise
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:  # from a reporter writing the trajectory or CSV
+                message = (
+                    f"No space left on the device while writing the run files in {self.dir}. Free some space "
+                    "(or use out= on a disk with room) and call again with resume=True: the last checkpoint is intact."
+                )
+                self.save_info_if_possible(status="failed", error=message)
+                raise DiskFullError(exc.errno, message) from exc
+            raise
+        return MDRun(self.dir)
+
+    def save_info_if_possible(self, **updates) -> None:
+        try:
+            self.save_info(**updates)
+        except OSError:
+            pass  # the disk is full: run.json keeps its previous, complete version
+
+    # -- preparation -----------------------------------------------------------------------------------
+    def prepare(self):
+        from kenkyu.tools.md import _prepare as prep
+        from openmm import XmlSerializer
+        from openmm.app import PDBFile
+
+        p = self.p
+        fixer, report = prep.fix_structure(
+            self.structure,
+            ph=p["ph"],
+            keep_water=not p["solvate"] and p["solvent"] == "explicit",
+            keep_heterogens=p["keep_heterogens"],
+            add_terminal_residues=p["add_terminal_residues"],
+        )
+        ff_files = prep.force_field_files(p["solvent"], p["water_model"], p["forcefield"])
+        forcefield, modeller = prep.build_model(
+            fixer,
+            solvent=p["solvent"],
+            solvate=p["solvate"],
+            ff_files=ff_files,
+            water_model=p["water_model"],
+            padding_nm=p["padding_nm"],
+            ionic_strength_molar=p["ionic_strength_molar"],
+        )
+        system = prep.create_system(forcefield, modeller, solvent=p["solvent"])
+        if p["solvent"] == "explicit":
+            from openmm import MonteCarloBarostat, unit
+
+            barostat = MonteCarloBarostat(
+                p["pressure_bar"] * unit.bar, p["temperature_k"] * unit.kelvin, BAROSTAT_FREQUENCY
+            )
+            barostat.setRandomNumberSeed(p["seed"])
+            system.addForce(barostat)
+        # system.xml first, prepared.pdb last: resume treats the pair as complete only when both exist.
+        files.write_atomic(self.dir / SYSTEM_XML, XmlSerializer.serialize(system).encode())
+        import io
+
+        buffer = io.StringIO()
+        PDBFile.writeFile(modeller.topology, modeller.positions, buffer, keepIds=True)
+        files.write_atomic(self.dir / PREPARED_PDB, buffer.getvalue().encode())
+        box = modeller.topology.getPeriodicBoxVectors()
+        self.save_info(
+            fix=report,
+            forcefield_files=list(ff_files),
+            system={
+                "n_atoms": system.getNumParticles(),
+                "n_waters": sum(1 for r in modeller.topology.residues() if r.name == "HOH"),
+                "n_residues": modeller.topology.getNumResidues(),
+                "box_nm": None
+                if box is None
+                else [round(box[i][i].value_in_unit(unit_nm()), 4) for i in range(3)],
+            },
+            steps={
+                "nvt": self.nvt_steps,
+                "npt": self.npt_steps,
+                "production": self.production_steps,
+                "report_interval": self.report_steps,
+                "checkpoint_interval": self.checkpoint_steps,
+            },
+        )
+        return modeller.topology, modeller.positions, system
+
+    def load_prepared(self):
+        from openmm import XmlSerializer
+        from openmm.app import PDBFile
+
+        pdb = PDBFile(str(self.dir / PREPARED_PDB))
+        system = XmlSerializer.deserialize((self.dir / SYSTEM_XML).read_text())
+        return pdb.topology, pdb.positions, system
+
+    # -- simulation object -----------------------------------------------------------------------------
+    def make_simulation(self, topology, system, header):
+        import openmm
+        from openmm import unit
+        from openmm.app import Simulation
+
+        p = self.p
+        phase_is_nvt = header is None or (
+            header["phase"] == "equilibration" and header["step"] < self.nvt_steps
+        )
+        for force in system.getForces():
+            if isinstance(force, openmm.MonteCarloBarostat):
+                force.setFrequency(0 if phase_is_nvt else BAROSTAT_FREQUENCY)
+        if p["backend"] == "dataflow":
+            system = _dataflow_system(system, p["backend_options"])
+
+        def integrator():
+            integ = openmm.LangevinMiddleIntegrator(
+                p["temperature_k"] * unit.kelvin,
+                p["friction_per_ps"] / unit.picosecond,
+                self.dt_ps * unit.picoseconds,
+            )
+            integ.setRandomNumberSeed(p["seed"])
+            return integ
+
+        names = [p["platform"]] if p["platform"] else list(PLATFORM_ORDER)
+        if p.get("reproducible") and not p["platform"]:
+            names = ["CPU"]
+        failures = []
+        for name in names:
+            try:
+                platform = openmm.Platform.getPlatformByName(name)
+                # One CPU thread fixes the order of force summation, so the same seed gives the same run.
+                properties = {"Threads": "1"} if p.get("reproducible") and name == "CPU" else {}
+                simulation = Simulation(topology, system, integrator(), platform, properties)
+                break
+            except Exception as exc:  # platform missing, or no usable device behind it
+                failures.append(f"{name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+        else:
+            raise MDError(
+                "No OpenMM platform could run this system (" + "; ".join(failures) + "). "
+                "Pass platform='CPU' (always available) or check the GPU drivers."
+            )
+        platform = simulation.context.getPlatform()
+        properties = {
+            key: platform.getPropertyValue(simulation.context, key) for key in platform.getPropertyNames()
+        }
+        self.save_info(platform={"name": platform.getName(), "properties": properties, "tried": failures})
+        return simulation
+
+    # -- minimisation and velocities -------------------------------------------------------------------
+    def minimize_and_start(self, simulation, positions) -> None:
+        from openmm import unit
+
+        p = self.p
+        self.save_info(status="minimizing")
+        simulation.context.setPositions(positions)
+        energy_before = (
+            simulation.context.getState(getEnergy=True)
+            .getPotentialEnergy()
+            .value_in_unit(unit.kilojoule_per_mole)
+        )
+        started = time.perf_counter()
+        simulation.minimizeEnergy(maxIterations=p["minimize_max_iterations"])
+        minimize_wall_s = time.perf_counter() - started
+        state = simulation.context.getState(getEnergy=True)
+        energy_after = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+        if not math.isfinite(energy_after):
+            raise SimulationUnstableError(
+                f"Energy minimisation ended with a non-finite energy ({energy_after}); the structure has severe "
+                "clashes or a broken residue. Inspect prepared.pdb, or try keep_heterogens=False."
+            )
+        simulation.context.setVelocitiesToTemperature(p["temperature_k"] * unit.kelvin, p["seed"])
+        simulation.currentStep = 0
+        simulation.context.setTime(0)
+        self.save_info(
+            minimization={
+                "energy_before_kj_mol": energy_before,
+                "energy_after_kj_mol": energy_after,
+                "wall_s": minimize_wall_s,
+            }
+        )
+        phase = "equilibration" if self.nvt_steps + self.npt_steps else "production"
+        self.checkpoint(simulation, phase)
+
+    # -- checkpoints -----------------------------------------------------------------------------------
+    def checkpoint(self, simulation, phase: str) -> None:
+        """Save the state atomically, after checking that it is finite (a NaN state is never saved)."""
+        from openmm import unit
+
+        step = simulation.currentStep
+        state = simulation.context.getState(getEnergy=True)
+        energy = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+        if not math.isfinite(energy):
+            raise self.unstable(f"the potential energy is {energy} at {phase} step {step}")
+        frames = step // self.report_steps if phase == "production" else 0
+        header = {
+            "phase": phase,
+            "step": step,
+            "time_ps": round(step * self.dt_ps, 9),
+            "frames": frames,
+            "csv_rows": frames,
+            "potential_energy_kj_mol": energy,
+            "platform": simulation.context.getPlatform().getName(),
+            "written": _now(),
+        }
+        files.write_checkpoint(self.dir / CHECKPOINT, header, simulation.context.createCheckpoint())
+
+    def unstable(self, what: str) -> SimulationUnstableError:
+        last = None
+        if (self.dir / CHECKPOINT).exists():
+            last = files.read_checkpoint(self.dir / CHECKPOINT)[0]
+        where = f"{last['phase']} step {last['step']} ({last['time_ps']} ps)" if last else "none"
+        return SimulationUnstableError(
+            f"The simulation blew up: {what}. The last good checkpoint ({where}) is kept and the run is marked "
+            "failed. Usual fixes: a smaller timestep_fs (2 fs with H-bond constraints; 1 fs if it still fails), "
+            "more minimisation (minimize_max_iterations=0), longer nvt_ps, or check prepared.pdb for clashes "
+            "and broken residues. Start the fixed run with overwrite=True."
+        )
+
+    # -- dynamics --------------------------------------------------------------------------------------
+    def simulate(self, simulation, header: dict) -> None:
+        from tqdm.auto import tqdm
+
+        equilibration = self.nvt_steps + self.npt_steps
+        done = header["step"] if header["phase"] == "equilibration" else equilibration + header["step"]
+        # Counted in steps (exact integers), shown in ps through unit_scale.
+        bar = tqdm(
+            total=equilibration + self.production_steps,
+            initial=done,
+            unit="ps",
+            unit_scale=self.dt_ps,
+            disable=not self.progress,
+            desc=f"MD {self.dir.name}: ",
+            dynamic_ncols=True,
+            leave=True,
+            bar_format="{desc}{percentage:3.0f}%|{bar}| {n:.3g}/{total:.3g} ps [{elapsed}<{remaining}{postfix}]",
+        )
+        try:
+            if header["phase"] == "equilibration":
+                self.equilibrate(simulation, header["step"], bar)
+                header = {"phase": "production", "step": 0, "frames": 0, "csv_rows": 0}
+            self.produce(simulation, header, bar)
+        finally:
+            bar.close()
+        self.finish(simulation)
+
+    def _step(self, simulation, steps: int) -> None:
+        import openmm
+
+        try:
+            simulation.step(steps)
+        except (ValueError, openmm.OpenMMException) as exc:
+            message = str(exc)
+            if "nan" in message.lower() or "infinite" in message.lower() or "constraint" in message.lower():
+                raise self.unstable(message.splitlines()[0]) from exc
+            raise
+
+    def _run_chunks(self, simulation, end_step: int, phase: str, bar, on_progress=None) -> None:
+        """Step to ``end_step`` in chunks, checkpointing every checkpoint interval and updating the bar."""
+        while simulation.currentStep < end_step:
+            step = simulation.currentStep
+            # Chunks end at report boundaries (progress bar updates) and at checkpoint boundaries.
+            next_report = (step // self.report_steps + 1) * self.report_steps
+            next_checkpoint = (step // self.checkpoint_steps + 1) * self.checkpoint_steps
+            chunk = min(end_step, next_checkpoint, next_report) - step
+            self._step(simulation, chunk)
+            if simulation.currentStep % self.checkpoint_steps == 0 or simulation.currentStep == end_step:
+                self.checkpoint(simulation, phase)
+            bar.update(chunk)
+            if on_progress:
+                on_progress(bar)
+
+    def set_barostat(self, simulation, on: bool) -> None:
+        """Switch the Monte Carlo barostat (explicit solvent) on or off; NVT phases run with it off."""
+        import openmm
+
+        for force in simulation.system.getForces():
+            wanted = BAROSTAT_FREQUENCY if on else 0
+            if isinstance(force, openmm.MonteCarloBarostat) and force.getFrequency() != wanted:
+                force.setFrequency(wanted)
+                # reinitialize(preserveState=True) keeps positions, velocities, time and step count.
+                simulation.context.reinitialize(preserveState=True)
+
+    def equilibrate(self, simulation, step: int, bar) -> None:
+        bar.set_description(f"MD {self.dir.name} (NVT)")
+        self._run_chunks(simulation, self.nvt_steps, "equilibration", bar)
+        if self.npt_steps:
+            # Switch the barostat on: NVT is over. reinitialize(preserveState=True) keeps positions,
+            # velocities and the step count.
+            self.set_barostat(simulation, on=True)
+            bar.set_description(f"MD {self.dir.name} (NPT)")
+            self._run_chunks(simulation, self.nvt_steps + self.npt_steps, "equilibration", bar)
+        simulation.currentStep = 0
+        simulation.context.setTime(0)
+        self.checkpoint(simulation, "production")
+
+    def produce(self, simulation, header: dict, bar) -> None:
+        from openmm.app import DCDReporter, StateDataReporter, XTCReporter
+
+        step, frames = header["step"], header["frames"]
+        append = frames > 0
+        if append:
+            # Trajectory and CSV may have run ahead of the checkpoint (or end in a torn record): cut them
+            # back. With no frame yet, the reporters below simply start new files.
+            if self.p["trajectory_format"] == "dcd":
+                files.truncate_dcd(self.trajectory_path, frames)
+            else:
+                files.truncate_xtc(self.trajectory_path, frames)
+            files.truncate_csv(self.dir / STATE_CSV, header["csv_rows"])
+        self.set_barostat(simulation, on=True)
+        explicit = self.p["solvent"] == "explicit"
+        trajectory_reporter = (DCDReporter if self.p["trajectory_format"] == "dcd" else XTCReporter)(
+            str(self.trajectory_path),
+            self.report_steps,
+            append=append,
+            enforcePeriodicBox=explicit if explicit else None,
+        )
+        state_reporter = StateDataReporter(
+            str(self.dir / STATE_CSV),
+            self.report_steps,
+            step=True,
+            time=True,
+            potentialEnergy=True,
+            kineticEnergy=True,
+            totalEnergy=True,
+            temperature=True,
+            volume=explicit,
+            density=explicit,
+            speed=True,
+            append=append,
+        )
+        simulation.reporters[:] = [trajectory_reporter, state_reporter]
+        bar.set_description(f"MD {self.dir.name}")
+        start_wall, start_step = time.perf_counter(), step
+
+        def show_speed(bar):
+            elapsed = time.perf_counter() - start_wall
+            if elapsed > 0:
+                ns_per_day = (simulation.currentStep - start_step) * self.dt_ps / 1000 / (elapsed / 86400)
+                bar.set_postfix_str(f"{ns_per_day:.3g} ns/day", refresh=False)
+
+        try:
+            self._run_chunks(simulation, self.production_steps, "production", bar, show_speed)
+        finally:
+            simulation.reporters.clear()
+            _close_reporter_files(trajectory_reporter, state_reporter)
+        elapsed = time.perf_counter() - start_wall
+        steps = self.production_steps - start_step
+        if steps and elapsed > 0:
+            self.info["performance"] = {
+                "ns_per_day": steps * self.dt_ps / 1000 / (elapsed / 86400),
+                "production_wall_s": elapsed,
+                "production_steps_timed": steps,
+            }
+
+    def finish(self, simulation) -> None:
+        import io
+
+        from openmm.app import PDBFile
+
+        state = simulation.context.getState(
+            getPositions=True, enforcePeriodicBox=self.p["solvent"] == "explicit"
+        )
+        buffer = io.StringIO()
+        topology = simulation.topology
+        if state.getPeriodicBoxVectors() is not None and self.p["solvent"] == "explicit":
+            topology.setPeriodicBoxVectors(state.getPeriodicBoxVectors())
+        PDBFile.writeFile(topology, state.getPositions(), buffer, keepIds=True)
+        files.write_atomic(self.dir / FINAL_PDB, buffer.getvalue().encode())
+        self.save_info(status="finished", finished=_now(), error=None)
+
+
+def _close_reporter_files(*reporters) -> None:
+    """Close the reporters' files now rather than in their ``__del__``, where an error (e.g. ENOSPC while
+    flushing) is only printed as "Exception ignored". The reporters open the files themselves, so their
+    private ``_out`` attribute is the only handle (XTCReporter opens and closes per frame and has none)."""
+    for reporter in reporters:
+        handle = getattr(reporter, "_out", None)
+        if handle is not None and not handle.closed:
+            try:
+                handle.close()
+            except OSError:
+                pass  # the error that matters has been raised already by the write itself
+
+
+def unit_nm():
+    from openmm import unit
+
+    return unit.nanometer
+
+
+def _dataflow_system(system, options: dict):
+    try:
+        from kenkyu.kernels_md import dataflow_system
+    except ImportError as exc:
+        raise MDError(
+            f"backend='dataflow' needs kenkyu.kernels_md.dataflow_system, which could not be imported ({exc}). "
+            "Use backend='openmm', or install the kernels extra: pip install 'kenkyu[kernels]'."
+        ) from exc
+    return dataflow_system(system, **options)

@@ -1,0 +1,241 @@
+"""From a structure to an OpenMM System: read, fix (pdbfixer), pick the force field, solvate.
+
+Force-field defaults (measured on CPU, see ``FORCE_FIELDS``):
+
+* explicit solvent: Amber ff14SB (``amber14-all.xml``) with TIP3P water (``amber14/tip3p.xml``), PME;
+* implicit solvent: Amber ff99SB-ILDN with OBC GB (``amber99sbildn.xml`` + ``amber99_obc.xml``). The
+  amber14 implicit models (``implicit/obc2.xml`` etc.) are implemented with CustomGBForce and ran
+  about 6x slower on the CPU platform than ``GBSAOBCForce``, which amber99_obc uses. Pass
+  ``forcefield=("amber14-all.xml", "implicit/obc2.xml")`` to get ff14SB with GB anyway.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections import Counter
+from pathlib import Path
+
+from kenkyu.tools.md._errors import MissingBoxError, StructureError, UnknownResidueError
+
+FORCE_FIELDS = {
+    "explicit": ("amber14-all.xml", "amber14/tip3p.xml"),
+    "implicit": ("amber99sbildn.xml", "amber99_obc.xml"),
+    "vacuum": ("amber14-all.xml",),
+}
+
+WATER_MODELS = {
+    # Modeller's name -> amber14 water file
+    "tip3p": "amber14/tip3p.xml",
+    "tip3pfb": "amber14/tip3pfb.xml",
+    "spce": "amber14/spce.xml",
+    "tip4pew": "amber14/tip4pew.xml",
+    "opc": "amber14/opc.xml",
+}
+
+# Names of residues OpenMM's amber files and pdbfixer both know: anything else is a heterogen.
+WATER_NAMES = {"HOH", "WAT", "TIP3", "SOL", "H2O"}
+
+
+def force_field_files(solvent: str, water_model: str, forcefield) -> tuple[str, ...]:
+    if forcefield:
+        return (forcefield,) if isinstance(forcefield, str) else tuple(forcefield)
+    if solvent == "explicit":
+        if water_model not in WATER_MODELS:
+            raise ValueError(f"water_model must be one of {sorted(WATER_MODELS)}, not {water_model!r}")
+        return ("amber14-all.xml", WATER_MODELS[water_model])
+    return FORCE_FIELDS[solvent]
+
+
+def _fixer_from_input(structure):
+    """A PDBFixer for a path (PDB/mmCIF), an object with .topology/.positions, an mdtraj Trajectory or a tuple."""
+    from pdbfixer import PDBFixer
+
+    if isinstance(structure, (str, os.PathLike)):
+        path = Path(structure)
+        if not path.is_file():
+            raise StructureError(
+                f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file."
+            )
+        is_cif = path.suffix.lower() in (".cif", ".mmcif")
+        if not is_cif and not any(
+            line.startswith(("ATOM", "HETATM")) for line in path.read_text(errors="replace").splitlines()
+        ):
+            raise StructureError(
+                f"{path.name} contains no atoms (no ATOM/HETATM records); check that it is a coordinate file."
+            )
+        try:
+            return PDBFixer(filename=str(path)), path.name
+        except Exception as exc:  # pdbfixer/openmm raise ValueError, IndexError, KeyError... on bad files
+            raise StructureError(
+                f"Could not read {path.name!r} as a {'mmCIF' if is_cif else 'PDB'} "
+                f"file ({type(exc).__name__}: {exc}). Check that it is a complete, fixed-column PDB or mmCIF file "
+                "(e.g. re-download it from the PDB, or write it with openmm.app.PDBFile.writeFile)."
+            ) from exc
+    topology, positions = _topology_and_positions(structure)
+    from openmm.app import PDBFile
+
+    buffer = io.StringIO()
+    PDBFile.writeFile(topology, positions, buffer, keepIds=True)
+    buffer.seek(0)
+    return PDBFixer(pdbfile=buffer), type(structure).__name__
+
+
+def _topology_and_positions(structure):
+    if isinstance(structure, tuple) and len(structure) == 2:
+        topology, positions = structure
+    elif (
+        hasattr(structure, "xyz")
+        and hasattr(structure, "topology")
+        and hasattr(structure.topology, "to_openmm")
+    ):
+        # mdtraj needs the trajectory only to pass its box on; without a box it fails instead.
+        box_source = structure if structure.unitcell_vectors is not None else None
+        topology, positions = structure.topology.to_openmm(box_source), structure.openmm_positions(0)
+    elif hasattr(structure, "topology") and hasattr(structure, "positions"):
+        topology, positions = structure.topology, structure.positions
+    else:
+        raise StructureError(
+            f"Cannot use a {type(structure).__name__} as a structure: pass a PDB/mmCIF path, an object with "
+            ".topology and .positions (openmm.app.PDBFile, Modeller), an mdtraj.Trajectory, or a "
+            "(topology, positions) tuple."
+        )
+    if hasattr(topology, "to_openmm"):  # an mdtraj Topology
+        topology = topology.to_openmm()
+    return topology, positions
+
+
+def fix_structure(
+    structure, *, ph: float, keep_water: bool, keep_heterogens: bool, add_terminal_residues: bool
+):
+    """Run pdbfixer and return (fixer, report). The report says what was changed, for run.json and summary()."""
+    fixer, source = _fixer_from_input(structure)
+    if fixer.topology.getNumAtoms() == 0:
+        raise StructureError(
+            f"{source} contains no atoms; check that it is a coordinate file (ATOM/HETATM records)."
+        )
+    report: dict = {"source": source}
+
+    fixer.findMissingResidues()
+    if not add_terminal_residues:
+        # Unobserved tails at chain ends would be built as floppy, unrestrained loops: skip them by default.
+        chains = list(fixer.topology.chains())
+        fixer.missingResidues = {
+            key: residues
+            for key, residues in fixer.missingResidues.items()
+            if 0 < key[1] < len(list(chains[key[0]].residues()))
+        }
+    report["missing_residues_added"] = sum(len(r) for r in fixer.missingResidues.values())
+
+    fixer.findNonstandardResidues()
+    report["nonstandard_replaced"] = [f"{r.name}{r.id}->{new}" for r, new in fixer.nonstandardResidues]
+    fixer.replaceNonstandardResidues()
+
+    if not keep_heterogens:
+        before = Counter(r.name for r in fixer.topology.residues())
+        fixer.removeHeterogens(keepWater=keep_water)
+        after = Counter(r.name for r in fixer.topology.residues())
+        removed = before - after
+        report["heterogens_removed"] = {name: n for name, n in sorted(removed.items())}
+
+    fixer.findMissingAtoms()
+    report["missing_heavy_atoms_added"] = sum(len(a) for a in fixer.missingAtoms.values()) + sum(
+        len(a) for a in fixer.missingTerminals.values()
+    )
+    fixer.addMissingAtoms()
+    n_before = fixer.topology.getNumAtoms()
+    try:
+        fixer.addMissingHydrogens(ph)
+    except Exception as exc:
+        raise UnknownResidueError(
+            f"pdbfixer could not add hydrogens ({exc}). This usually means a residue it does not know "
+            "(a ligand or modified residue) is still in the structure: keep_heterogens=False removes them."
+        ) from exc
+    report["hydrogens_added"] = fixer.topology.getNumAtoms() - n_before
+    report["ph"] = ph
+    return fixer, report
+
+
+def build_model(
+    fixer,
+    *,
+    solvent: str,
+    solvate: bool,
+    ff_files,
+    water_model: str,
+    padding_nm: float,
+    ionic_strength_molar: float,
+):
+    """Solvate (explicit solvent) and return (forcefield, modeller)."""
+    from openmm import unit
+    from openmm.app import ForceField, Modeller
+
+    forcefield = ForceField(*ff_files)
+    modeller = Modeller(fixer.topology, fixer.positions)
+    if solvent == "explicit":
+        if solvate:
+            try:
+                modeller.addSolvent(
+                    forcefield,
+                    model=water_model,
+                    padding=padding_nm * unit.nanometer,
+                    ionicStrength=ionic_strength_molar * unit.molar,
+                    neutralize=True,
+                )
+            except ValueError as exc:
+                raise_unknown_residue(exc)
+                raise
+        elif modeller.topology.getPeriodicBoxVectors() is None:
+            raise MissingBoxError(
+                "Explicit solvent needs a periodic box, but the structure has no CRYST1 (PDB) or cell (mmCIF) "
+                "record and solvate=False. Either let kenkyu solvate it (solvate=True, the default, with "
+                "padding_nm), or add the box to the file, or use solvent='implicit'."
+            )
+    elif solvent in ("implicit", "vacuum"):
+        water = [r for r in modeller.topology.residues() if r.name in WATER_NAMES]
+        if water:
+            modeller.delete(water)  # implicit solvent replaces explicit water
+        modeller.topology.setPeriodicBoxVectors(None)
+    else:
+        raise ValueError(f"solvent must be 'explicit', 'implicit' or 'vacuum', not {solvent!r}")
+    return forcefield, modeller
+
+
+def raise_unknown_residue(exc: Exception):
+    message = str(exc)
+    if "No template found" in message or "template" in message.lower():
+        raise UnknownResidueError(
+            f"The force field has no template for a residue: {message.splitlines()[0]} "
+            "Fix: remove it (keep_heterogens=False, the default, drops ligands and unknown residues), "
+            "replace it with a standard residue, or pass forcefield=[...] with XML files that define it "
+            "(e.g. from openmmforcefields for small molecules)."
+        ) from exc
+
+
+def create_system(forcefield, modeller, *, solvent: str, constraints: str = "HBonds", cutoff_nm: float = 1.0):
+    from openmm import unit
+    from openmm.app import PME, CutoffNonPeriodic, HBonds, NoCutoff
+
+    constraint = {"HBonds": HBonds, "None": None, None: None}[constraints]
+    try:
+        if solvent == "explicit":
+            return forcefield.createSystem(
+                modeller.topology,
+                nonbondedMethod=PME,
+                nonbondedCutoff=cutoff_nm * unit.nanometer,
+                constraints=constraint,
+                rigidWater=True,
+                ewaldErrorTolerance=0.0005,
+            )
+        if solvent == "implicit":
+            # 2 nm cutoff, as in OpenMM's own implicit-solvent benchmark: exact enough, far cheaper than NoCutoff.
+            return forcefield.createSystem(
+                modeller.topology,
+                nonbondedMethod=CutoffNonPeriodic,
+                nonbondedCutoff=2.0 * unit.nanometer,
+                constraints=constraint,
+            )
+        return forcefield.createSystem(modeller.topology, nonbondedMethod=NoCutoff, constraints=constraint)
+    except ValueError as exc:
+        raise_unknown_residue(exc)
+        raise
