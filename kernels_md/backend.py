@@ -1,33 +1,37 @@
-"""The dataflow force backend: owns the parameters, the cell grid, the pair lists, the per-worker
+"""The dataflow force backend: owns the parameters, the column grid, the range lists, the per-task
 force buffers and the task graph, and evaluates one step when OpenMM's PythonForce calls it.
 
-Task graph of one step (static; printed by :meth:`DataflowBackend.graph`)::
+Task graph of one step (printed by :meth:`DataflowBackend.graph`, drawn by
+:meth:`DataflowBackend.timeline`)::
 
-    positions ─┬─> bin ─┬─> nlist[0] ─> nonbonded[0] ─┐
-               │        ├─> nlist[1] ─> nonbonded[1] ─┤
-               │        └─> ...                        ├─> reduce
-               └─> bonds[..] / angles[..] / torsions[..] / rb_torsions[..] /
-                   cmap[..] / exceptions[..] / contacts[..] ─────────┘
+    positions ─┬─> gather[b] ──> nonbonded[t] (t reads the tiles b of its half shell) ─┐
+               │                                                                       ├─> reduce[b]
+               └─> bonds[..] / angles[..] / torsions[..] / exceptions[..] / ... ────────┘
 
-``positions`` publishes the step's coordinates (as the periodic images seen at the last list
-build, in cell order for the non-bonded kernels) and decides whether the pair lists are stale (the
-two largest displacements since the last build add up to more than the skin, or the box changed);
-``bin`` and ``nlist[k]`` then rebuild the cells and the pair list of task k (they return at once
-otherwise), and ``nonbonded[k]`` fires as soon as its own list is ready.  A non-bonded task is a
-group of home cells with their half shells (about equal estimated work per task); a bond-engine task
-is a chunk of terms of one kind.  Each compute task writes to the force buffer of the worker running
-it (non-bonded buffers in cell order, bond-engine buffers in atom order); ``reduce`` sums them.
+* ``positions`` (the root, run by the caller before the graph) publishes the step's coordinates
+  as the images nearest to those of the last list build and decides whether the lists are stale;
+  on a rebuild step it also sorts the atoms into columns (a counting sort, O(N)).
+* ``gather[b]`` copies the coordinates of tile b's atoms into the sorted structure-of-arrays (and,
+  on a rebuild step, their parameters).
+* ``nonbonded[t]`` fires when the tiles it reads are gathered, *not* after a global barrier; on a
+  rebuild step it rebuilds its own range list first, then runs the pair kernel into its own force
+  buffer.
+* ``reduce[b]`` sums, for the atoms of tile b, the buffers of the tasks that write there (in a fixed
+  order) and of the bond engine; it fires as soon as those writers are done.
+
+Every buffer belongs to one task, and every sum runs in a fixed order, so the forces are bitwise
+the same at any thread count.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .cells import bin_blocks, make_grid, partition_pairs
 from .scheduler import DataflowScheduler
 from .taskgraph import Task, TaskGraph
 
@@ -37,7 +41,7 @@ class NonbondedParams:
     """Per-particle non-bonded parameters in kernel form."""
 
     mode: int  # kernels_nb.MODE_*
-    qs: np.ndarray  # charge * sqrt(Coulomb prefactor)
+    qs: np.ndarray  # charge * sqrt(Coulomb prefactor)  (CG mode: charge; crf holds kdh)
     sh: np.ndarray  # sigma / 2
     se: np.ndarray  # sqrt(epsilon)
     excl_ptr: np.ndarray  # CSR exclusions (both directions)
@@ -45,7 +49,7 @@ class NonbondedParams:
     cutoff: float | None  # None = no cutoff
     periodic: bool
     krf: float = 0.0  # reaction-field k (or Debye kappa in CG mode)
-    crf: float = 0.0
+    crf: float = 0.0  # reaction-field c (or kdh in CG mode)
     alpha: float = 0.0  # Ewald splitting parameter
     use_switch: bool = False
     switch_distance: float = 0.0
@@ -70,6 +74,7 @@ class StepInfo:
     energy: float = 0.0
     terms: dict = field(default_factory=dict)
     pairs: int = 0
+    candidates: int = 0
     rebuilt: bool = False
 
 
@@ -85,6 +90,9 @@ def _exclusion_csr(n, pairs):
     return ptr, both[:, 1].astype(np.int32) if len(both) else np.zeros(0, np.int32)
 
 
+REBUILD_RULES = ("sound", "openmm")
+
+
 class DataflowBackend:
     """Callable for ``openmm.PythonForce``: ``backend(state) -> (energy, forces)``."""
 
@@ -96,18 +104,25 @@ class DataflowBackend:
         *,
         threads: int | None = None,
         policy: str = "lpt",
-        cell_fraction: float = 0.5,
-        skin: float = 0.15,
-        tasks_per_thread: int = 6,
+        cell_fraction: float = 0.25,
+        skin: float = 0.12,
+        tasks_per_thread: int | None = None,
+        tiles: int | None = None,
         bonded_chunk: int = 4096,
         block_size: int = 256,
         precision: str = "double",
+        rebuild: str = "sound",
         profile: bool = True,
+        global_parameters: dict | None = None,
+        fallback_xml: str | None = None,
+        group: int = 0,
     ):
         if precision not in ("double", "mixed"):
             raise ValueError("precision must be 'double' or 'mixed'")
         if not (0.0 < cell_fraction <= 1.0):
             raise ValueError("cell_fraction must be in (0, 1]")
+        if rebuild not in REBUILD_RULES:
+            raise ValueError(f"rebuild must be one of {REBUILD_RULES}")
         self.n = int(n_particles)
         self.nb = nonbonded
         self.bonded = [b for b in bonded if len(b.idx)]
@@ -115,56 +130,67 @@ class DataflowBackend:
         self.policy = policy
         self.cell_fraction = float(cell_fraction)
         self.skin = float(skin)
-        self.tasks_per_thread = int(tasks_per_thread)
+        self.tasks_per_thread = tasks_per_thread  # accepted for compatibility; see ``tiles``
+        self.tiles = int(tiles) if tiles else max(1, min(64, self.n // 1000))
         self.bonded_chunk = int(bonded_chunk)
         self.block_size = int(block_size)
         self.precision = precision
+        self.rebuild_rule = rebuild
         self.profile = profile
+        self.global_parameters = dict(global_parameters or {})
+        self.fallback_xml = fallback_xml
+        self.group = int(group)
         self._init_runtime()
 
     # state that is rebuilt after unpickling -------------------------------------------------
     def _init_runtime(self):
         self.scheduler = DataflowScheduler(self.threads, self.policy, self.profile)
-        nbuf = 1 if self.policy == "serial" else self.threads
-        self.buffers = np.zeros((nbuf, self.n, 3))  # bond engine, atom order
-        self.nb_buffers = np.zeros((nbuf, self.n if self.nb is not None else 0, 3))  # cell order
-        self._order = np.arange(self.n, dtype=np.int32)
         self.forces = np.zeros((self.n, 3))
         self.pos = np.zeros((self.n, 3))
-        self.pos_w = self.pos  # positions as the images seen at the last list build
-        self._ref_w = None
-        self._pos_w_buf = None
         self.box = np.zeros(3)
-        self._ref_pos = None
+        self._pos_w = np.zeros((self.n, 3))
+        self._ref_w = None
         self._ref_box = None
         self._rebuild = True
+        self._rebuilding = False
         self._skin_eff = self.skin
-        self.grid = None
-        self._cell_start = None
-        self._groups = []
+        self.layout = None
+        self._layout_key = None
         self._lists = []
-        self.n_nb_tasks = 0
-        if self.nb is not None:
-            # granularity: tasks_per_thread per worker, but no task below ~1000 atoms' worth of pairs
-            # (on small systems per-task dispatch and GIL hand-offs would dominate)
-            self.n_nb_tasks = max(1, min(self.threads * self.tasks_per_thread, max(self.threads, self.n // 1000)))
-            self._lists = [None] * self.n_nb_tasks
+        self.steps = 0
+        self.rebuilds = 0
+        self.last = StepInfo()
+        self._fallback_ctx = None
+        self._warned_triclinic = False
+        self._globals_seen = dict(self.global_parameters)
+        # bond engine chunks, each with its own atom-order buffer (only its atom span is used)
         self._bonded_chunks = []
         for b in self.bonded:
             nch = max(1, math.ceil(len(b.idx) / self.bonded_chunk))
             for k, sl in enumerate(np.array_split(np.arange(len(b.idx)), nch)):
-                self._bonded_chunks.append((f"{b.kind}[{k}]", b, sl[0], sl[-1] + 1))
-        self._graph = self._build_graph()
-        self._slot = {t.name: k for k, t in enumerate(self._graph.tasks)}
-        self._energy = np.zeros(len(self._graph.tasks))
-        self._energy_lj = np.zeros(len(self._graph.tasks))
-        self._pairs = np.zeros(len(self._graph.tasks), np.int64)
-        self.last = StepInfo()
-        self.steps = 0
-        self.rebuilds = 0
+                lo, hi = int(sl[0]), int(sl[-1]) + 1
+                ix = b.idx[lo:hi]
+                self._bonded_chunks.append((f"{b.kind}[{k}]", b, lo, hi, int(ix.min()), int(ix.max()) + 1))
+        nch = len(self._bonded_chunks)
+        self._bonded_bufs = np.zeros((nch, self.n, 3)) if nch else np.zeros((0, 0, 3))
+        self._b_lo = np.array([c[4] for c in self._bonded_chunks], np.int64)
+        self._b_hi = np.array([c[5] for c in self._bonded_chunks], np.int64)
+        self._e_b = np.zeros(nch)
+        if self.nb is None:
+            self._order = np.arange(self.n, dtype=np.int32)
+            blocks = max(1, math.ceil(self.n / 4096))
+            edges = np.linspace(0, self.n, blocks + 1).round().astype(np.int64)
+            self._tile_spans = [np.array([[edges[k], edges[k + 1]]], np.int64) for k in range(blocks)]
+            self._writers = [np.zeros(0, np.int64) for _ in range(blocks)]
+            self._nb_bufs = np.zeros((1, 3, 1))
+            self._graph = self._build_graph()
+        else:
+            self._graph = None  # built with the first layout
 
     def __getstate__(self):
-        keep = ["n", "nb", "bonded", "threads", "policy", "cell_fraction", "skin", "tasks_per_thread", "bonded_chunk", "block_size", "precision", "profile"]
+        keep = ["n", "nb", "bonded", "threads", "policy", "cell_fraction", "skin", "tasks_per_thread", "tiles",
+                "bonded_chunk", "block_size", "precision", "rebuild_rule", "profile", "global_parameters",
+                "fallback_xml", "group"]
         return {k: self.__dict__[k] for k in keep}
 
     def __setstate__(self, st):
@@ -173,262 +199,361 @@ class DataflowBackend:
 
     # graph ------------------------------------------------------------------------------------
     def graph(self) -> TaskGraph:
-        """The task graph of one step (data: print it, walk ``.tasks``, ``.edges()``)."""
+        """The task graph of one step (data: print it, walk ``.tasks``, ``.edges()``).  With a cutoff,
+        the graph exists once the first positions have been seen (it depends on the box)."""
+        if self._graph is None:
+            raise RuntimeError("the graph is built at the first force evaluation (it depends on the box)")
         return self._graph
 
     def _build_graph(self) -> TaskGraph:
-        tasks = [Task("positions", "positions", (), 0.1, self._t_positions, "publish x, check list age")]
-        compute = []
-        if self.nb is not None:
-            tasks.append(Task("bin", "bin", ("positions",), 1.0, self._t_bin, "cells + task partition"))
-            for k in range(self.n_nb_tasks):
-                tasks.append(Task(f"nlist[{k}]", "nlist", ("bin",), 5.0, self._mk(self._t_nlist, k)))
-                tasks.append(
-                    Task(f"nonbonded[{k}]", "nonbonded", (f"nlist[{k}]",), 100.0, self._mk(self._t_nb, k))
-                )
-                compute.append(f"nonbonded[{k}]")
-        for name, b, lo, hi in self._bonded_chunks:
+        tasks = [Task("positions", "positions", (), 0.0, lambda wid: None, "publish x, list age, sort on rebuild")]
+        bonded_names = []
+        for c, (name, b, lo, hi, alo, ahi) in enumerate(self._bonded_chunks):
             cost = (hi - lo) * {"bonds": 0.02, "exceptions": 0.02, "contacts": 0.02, "cmap": 0.2}.get(b.kind, 0.05)
-            tasks.append(
-                Task(name, b.kind, ("positions",), cost, self._mk_bonded(name, b, lo, hi), f"{hi - lo} terms")
-            )
-            compute.append(name)
-        tasks.append(Task("reduce", "reduce", tuple(compute) or ("positions",), 1.0, self._t_reduce))
+            tasks.append(Task(name, b.kind, ("positions",), cost, self._mk_bonded(c, b, lo, hi, alo, ahi), f"{hi - lo} terms"))
+            bonded_names.append(name)
+        nblocks = len(self._tile_spans)
+        if self.nb is not None:
+            lay = self.layout
+            for b in range(nblocks):
+                tasks.append(Task(f"gather[{b}]", "gather", ("positions",), 0.5, self._mk(self._t_gather, b),
+                                  f"{len(lay.tiles[b])} columns"))
+            for t in range(nblocks):
+                deps = tuple(f"gather[{b}]" for b in lay.read_tiles[t])
+                tasks.append(Task(f"nonbonded[{t}]", "nonbonded", deps, 100.0, self._mk(self._t_nb, t),
+                                  f"{len(lay.tiles[t])} home columns, writes {len(lay.write_cols[t])}"))
+        for b in range(nblocks):
+            deps = tuple(f"nonbonded[{t}]" for t in self._writers[b]) + tuple(bonded_names)
+            tasks.append(Task(f"reduce[{b}]", "reduce", deps or ("positions",), 1.0, self._mk(self._t_reduce, b)))
         return TaskGraph(tasks)
 
     @staticmethod
     def _mk(fn, k):
         return lambda wid: fn(k, wid)
 
-    def _mk_bonded(self, name, b, lo, hi):
+    def _mk_bonded(self, c, b, lo, hi, alo, ahi):
         from . import kernels_bonded as kb
 
-        idx = np.ascontiguousarray(b.idx[lo:hi])
-        prm = np.ascontiguousarray(b.prm[lo:hi])
+        idx = b.idx[lo:hi]
         periodic = bool(b.periodic)
+        buf = self._bonded_bufs[c]
+        energy = self._e_b
+
+        def prm():
+            return b.prm[lo:hi]  # a view: updated parameters are seen at once
 
         if b.kind == "bonds":
-            def run(wid):
-                self._energy[self._slot[name]] = kb.bonds(self.pos, self.box, periodic, idx, prm, self.buffers[wid])
+            def kern():
+                return kb.bonds(self.pos, self.box, periodic, idx, prm(), buf)
         elif b.kind == "angles":
-            def run(wid):
-                self._energy[self._slot[name]] = kb.angles(self.pos, self.box, periodic, idx, prm, self.buffers[wid])
+            def kern():
+                return kb.angles(self.pos, self.box, periodic, idx, prm(), buf)
         elif b.kind in ("torsions", "rb_torsions"):
             rb = b.kind == "rb_torsions"
 
-            def run(wid):
-                self._energy[self._slot[name]] = kb.torsions(
-                    self.pos, self.box, periodic, idx, prm, rb, self.buffers[wid]
-                )
+            def kern():
+                return kb.torsions(self.pos, self.box, periodic, idx, prm(), rb, buf)
         elif b.kind == "exceptions":
-            alpha = float(b.alpha)
-
-            def run(wid):
-                self._energy[self._slot[name]] = kb.exceptions(
-                    self.pos, self.box, periodic, idx, prm, alpha, self.buffers[wid]
-                )
+            def kern():
+                return kb.exceptions(self.pos, self.box, periodic, idx, prm(), float(b.alpha), buf)
         elif b.kind == "cmap":
             coeff, moff, msize = b.extra
 
-            def run(wid):
-                self._energy[self._slot[name]] = kb.cmap(
-                    self.pos, self.box, periodic, idx, prm, coeff, moff, msize, self.buffers[wid]
-                )
+            def kern():
+                return kb.cmap(self.pos, self.box, periodic, idx, prm(), coeff, moff, msize, buf)
         elif b.kind == "contacts":
-            def run(wid):
-                self._energy[self._slot[name]] = kb.contacts_1210(
-                    self.pos, self.box, periodic, idx, prm, self.buffers[wid]
-                )
+            def kern():
+                return kb.contacts_1210(self.pos, self.box, periodic, idx, prm(), buf)
         else:
             raise ValueError(f"unknown bonded kind {b.kind!r}")
+
+        def run(wid):
+            buf[alo:ahi] = 0.0
+            energy[c] = kern()
+
         return run
 
-    # tasks ------------------------------------------------------------------------------------
-    def _t_positions(self, wid):
-        if self.nb is None or self._rebuild:
-            self._rebuild = self.nb is not None
-            return
-        if self.nb.cutoff is None:  # no-cutoff lists never go stale
-            self.pos_w = self.pos
-            self._sort_positions()
-            return
-        from .kernels_nb import follow_images, pair_displacement_bound
-
-        if self._ref_box is not None and not np.array_equal(self._ref_box, self.box):
-            self._rebuild = True
-            return
-        if self.nb.periodic:
-            if self._pos_w_buf is None:
-                self._pos_w_buf = np.empty_like(self.pos)
-            moved = follow_images(self.pos, self._ref_w, self.box, self._pos_w_buf)
-            self.pos_w = self._pos_w_buf
-        else:
-            moved = pair_displacement_bound(self.pos, self._ref_pos)
-            self.pos_w = self.pos
-        if moved > self._skin_eff:  # some pair may have crossed into the cutoff from beyond the list
-            self._rebuild = True
-        else:
-            self._sort_positions()
-
-    def _sort_positions(self):
-        """Cell-ordered copy of the positions for the non-bonded kernels."""
-        np.take(self.pos_w, self._order, axis=0, out=self._pos_s)
-
-    def _t_bin(self, wid):
-        if not self._rebuild:
-            return
-        nb = self.nb
-        self.pos_w = self.pos
-        if nb.cutoff is None:
-            self.grid = make_grid(self.pos, self.box, None, 0.0, block_size=self.block_size)
-            self._order, self._cell_start = bin_blocks(self.n, self.block_size)
-        else:
-            from .kernels_nb import bin_atoms, wrap_offsets
-
-            if nb.periodic:
-                if np.any(self.box <= 2.0 * nb.cutoff):
-                    raise ValueError(f"periodic box {self.box} is not larger than twice the cutoff {nb.cutoff}")
-                # the list must see each pair through one image only: box > 2 (cutoff + skin)
-                self._skin_eff = min(self.skin, 0.999 * (float(self.box.min()) / 2 - nb.cutoff))
-                self.pos_w = self.pos + wrap_offsets(self.pos, self.box)
-                self._ref_w = self.pos_w.copy()
-            else:
-                self._skin_eff = self.skin
-            self.grid = make_grid(
-                self.pos_w, self.box, nb.cutoff, self._skin_eff, self.cell_fraction, nb.periodic, previous=self.grid
-            )
-            _, self._order, self._cell_start = bin_atoms(
-                self.pos_w, self.grid.origin, self.grid.edge, self.grid.ncell, nb.periodic, self.box
-            )
-        self._pos_s = np.ascontiguousarray(self.pos_w[self._order])
-        ps = self._pos_s
-        self._xs, self._ys, self._zs = (np.ascontiguousarray(ps[:, d]) for d in range(3))
-        self._qs_s = np.ascontiguousarray(nb.qs[self._order])
-        self._sh_s = np.ascontiguousarray(nb.sh[self._order])
-        self._se_s = np.ascontiguousarray(nb.se[self._order])
-        from .kernels_nb import cell_bounds
-
-        self._lo, self._hi = cell_bounds(self._xs, self._ys, self._zs, self._cell_start)
-        counts = np.diff(self._cell_start)
-        shifts = self.grid.shifts * (self.box if nb.periodic else 0.0)
-        self._groups = [
-            (self.grid.pairs[g], np.ascontiguousarray(shifts[g]))
-            for g in partition_pairs(self.grid.pairs, counts, self.n_nb_tasks)
-        ]
-        self._ref_pos = self.pos.copy()
-        self._ref_box = self.box.copy()
-        self.rebuilds += 1
-
-    def _t_nlist(self, k, wid):
-        if not self._rebuild:
-            return
-        from .kernels_nb import build_pairlist
-
-        nb = self.nb
-        if k >= len(self._groups):
-            self._lists[k] = None
-            return
-        pairs, shifts = self._groups[k]
-        rlist2 = 1e30 if nb.cutoff is None else (nb.cutoff + self._skin_eff) ** 2
-        self._lists[k] = build_pairlist(
-            self._xs,
-            self._ys,
-            self._zs,
-            np.ascontiguousarray(pairs[:, 0]),
-            np.ascontiguousarray(pairs[:, 1]),
-            shifts,
-            self._cell_start,
-            self._order,
-            nb.excl_ptr,
-            nb.excl_idx,
-            rlist2,
-            self._lo,
-            self._hi,
-        )
-
-    def _t_nb(self, k, wid):
+    # the positions stage ------------------------------------------------------------------------
+    def _stage_positions(self):
         from . import kernels_nb as kn
 
-        lst = self._lists[k]
-        slot = self._slot[f"nonbonded[{k}]"]
-        if lst is None:
-            self._energy[slot] = self._energy_lj[slot] = 0.0
-            self._pairs[slot] = 0
-            return
         nb = self.nb
+        if nb is None:
+            return
+        if self._rebuild or (nb.periodic and self._ref_box is not None and not np.array_equal(self._ref_box, self.box)):
+            self._rebuild = True
+        elif nb.cutoff is None:
+            self._pos_w[:] = self.pos
+        else:
+            m1, m2, n1, n2 = kn.displacement_stats(
+                self.pos, self._ref_w, self.box, nb.periodic, self._pos_w, self._skin_eff / math.sqrt(2.0), 0.5 * self._skin_eff
+            )
+            if self.rebuild_rule == "sound":
+                # no pair can have come from beyond r_list to inside the cutoff
+                stale = m1 + m2 > self._skin_eff
+            else:  # OpenMM CPU platform's heuristic (not a bound): one atom moved > skin/sqrt(2), or 10% > skin/2
+                stale = n1 > 0 or n2 > 0.1 * self.n
+            self._rebuild = bool(stale)
+        self._rebuilding = self._rebuild
+        if self._rebuild:
+            self._sort()
+
+    def _sort(self):
+        from . import kernels_nb as kn
+        from .cells import make_layout, spans_of
+
+        nb = self.nb
+        if nb.cutoff is None:
+            self._pos_w[:] = self.pos
+            self._skin_eff = 0.0
+        elif nb.periodic:
+            if np.any(self.box <= 2.0 * nb.cutoff):
+                raise ValueError(f"periodic box {self.box} is not larger than twice the cutoff {nb.cutoff}")
+            # the list must see each pair through one image only: box > 2 (cutoff + skin)
+            self._skin_eff = min(self.skin, 0.999 * (float(self.box.min()) / 2 - nb.cutoff))
+            self._pos_w[:] = self.pos + kn.wrap_offsets(self.pos, self.box)
+        else:
+            self._skin_eff = self.skin
+            self._pos_w[:] = self.pos
+        self._ref_w = self._pos_w.copy()
+        self._ref_box = self.box.copy()
+        rl = (nb.cutoff or 0.0) + self._skin_eff
+        lay = make_layout(self._pos_w, self.box, nb.cutoff, self._skin_eff, self.cell_fraction * rl, nb.periodic,
+                          self.tiles, self.block_size)
+        self.layout = lay
+        n = self.n
+        if nb.cutoff is None:
+            self._order = np.arange(n, dtype=np.int32)
+            self._col_start = np.minimum(np.arange(lay.ncols + 1, dtype=np.int64) * self.block_size, n)
+        else:
+            self._order = np.empty(n, np.int32)
+            self._col_start = np.empty(lay.ncols + 1, np.int64)
+            col_of = np.empty(n, np.int32)
+            kn.column_sort(self._pos_w, lay.origin, lay.wx, lay.wy, lay.ncx, lay.ncy, self._order, self._col_start, col_of)
+        self._inv = np.empty(n, np.int32)
+        self._inv[self._order] = np.arange(n, dtype=np.int32)
+        self._tile_spans = [spans_of(cols, self._col_start) for cols in lay.tiles]
+        self._write_spans = [spans_of(cols, self._col_start) for cols in lay.write_cols]
+        self._writers = lay.writers
+        key = (lay.key(), lay.offs.tobytes(), self.precision)
+        if key != self._layout_key:
+            self._layout_key = key
+            nt = len(lay.tiles)
+            self._nb_bufs = np.zeros((nt, 3, n))
+            self._e_c = np.zeros(nt)
+            self._e_lj = np.zeros(nt)
+            self._npairs = np.zeros(nt, np.int64)
+            self._ncand = np.zeros(nt, np.int64)
+            self._lists = [None] * nt
+            dt = np.float64 if self.precision == "double" else np.float32
+            self._masks = [np.ones(n, dt) for _ in range(self.threads)]
+            self._xs, self._ys, self._zs = np.zeros(n), np.zeros(n), np.zeros(n)
+            self._qs_s, self._sh_s, self._se_s = np.zeros(n), np.zeros(n), np.zeros(n)
+            self._graph = self._build_graph()
+        L = lay.box if nb.periodic else np.zeros(3)
+        sh = np.zeros((27, 3))
+        for sx in (-1, 0, 1):
+            for sy in (-1, 0, 1):
+                for sz in (-1, 0, 1):
+                    sh[(sx + 1) * 9 + (sy + 1) * 3 + (sz + 1)] = (sx * L[0], sy * L[1], sz * L[2])
+        self._shifts = sh
+        self.rebuilds += 1
+
+    # tasks ------------------------------------------------------------------------------------
+    def _t_gather(self, b, wid):
+        from . import kernels_nb as kn
+
+        spans = self._tile_spans[b]
+        kn.gather_sorted(self._pos_w, self._order, spans, self._xs, self._ys, self._zs)
+        if self._rebuilding:
+            kn.gather_params(self.nb.qs, self._order, spans, self._qs_s)
+            kn.gather_params(self.nb.sh, self._order, spans, self._sh_s)
+            kn.gather_params(self.nb.se, self._order, spans, self._se_s)
+
+    def _t_nb(self, t, wid):
+        from . import kernels_nb as kn
+
+        nb = self.nb
+        lay = self.layout
+        if self._rebuilding or self._lists[t] is None:
+            if lay.nocut:
+                sp = self._tile_spans[t]
+                lst = kn.build_ranges_all(self.n, int(sp[0, 0]), int(sp[-1, 1])) if len(sp) else None
+            else:
+                rl = nb.cutoff + self._skin_eff
+                lst = kn.build_ranges(self._xs, self._ys, self._zs, self._col_start, lay.tiles[t], lay.offs, lay.ncx,
+                                      lay.ncy, lay.wx, lay.wy, lay.origin, lay.box, lay.periodic, rl * rl)
+            self._lists[t] = lst
+            self._ncand[t] = int(np.sum(lst[3].astype(np.int64) - lst[2])) if lst is not None else 0
+        lst = self._lists[t]
+        buf = self._nb_bufs[t]
+        kn.zero_spans(self._write_spans[t], buf[0], buf[1], buf[2])
+        if lst is None or len(lst[0]) == 0:
+            self._e_c[t] = self._e_lj[t] = 0.0
+            self._npairs[t] = 0
+            return
         rc = nb.cutoff if nb.cutoff is not None else 1e15  # finite: kernels use fastmath
         table = kn.NB_KERNELS if self.precision == "double" else kn.NB_KERNELS_MIXED
         ec, elj, npairs = getattr(kn, table[nb.mode])(
-            self._pos_s, lst[0], lst[1], lst[2], lst[3], self._qs_s, self._sh_s, self._se_s,
-            rc * rc, nb.krf, nb.crf, nb.alpha, nb.use_switch, nb.switch_distance, rc, self.nb_buffers[wid],
+            self._xs, self._ys, self._zs, self._qs_s, self._sh_s, self._se_s, self._order, self._inv,
+            nb.excl_ptr, nb.excl_idx, self._masks[wid], lst[0], lst[1], lst[2], lst[3], lst[4], self._shifts,
+            rc * rc, nb.krf, nb.crf, nb.alpha, nb.use_switch, nb.switch_distance, rc, buf[0], buf[1], buf[2],
         )
-        self._energy[slot] = ec
-        self._energy_lj[slot] = elj
-        self._pairs[slot] = npairs
+        self._e_c[t] = ec
+        self._e_lj[t] = elj
+        self._npairs[t] = npairs
 
-    def _t_reduce(self, wid):
-        from .kernels_nb import reduce_buffers
+    def _t_reduce(self, b, wid):
+        from .kernels_nb import reduce_block
 
-        reduce_buffers(self.buffers, self.nb_buffers, self._order, self.forces)
+        reduce_block(self._tile_spans[b], self._order, self._nb_bufs, self._writers[b], self._bonded_bufs,
+                     self._b_lo, self._b_hi, self.forces)
 
     # step -------------------------------------------------------------------------------------
     def compute(self, positions, box=None):
         """Energy (kJ/mol) and forces (kJ/mol/nm, float64 (n, 3)) for positions in nm."""
+        import time
+
         self.pos = np.ascontiguousarray(positions, dtype=np.float64)
         if box is not None:
             self.box = np.ascontiguousarray(box, dtype=np.float64)
+        t0 = time.perf_counter()
+        self._stage_positions()
+        self._t_positions = time.perf_counter() - t0
         self.scheduler.run(self._graph)
-        rebuilt = self._rebuild
+        rebuilt = self._rebuilding
         self._rebuild = False
-        info = StepInfo(rebuilt=rebuilt)
+        self._rebuilding = False
         terms = {}
-        for t in self._graph.tasks:
-            if t.kind in ("positions", "bin", "nlist", "reduce"):
-                continue
-            s = self._slot[t.name]
-            key = "coulomb" if t.kind == "nonbonded" else t.kind
-            terms[key] = terms.get(key, 0.0) + self._energy[s]
-            if t.kind == "nonbonded":
-                terms["lj"] = terms.get("lj", 0.0) + self._energy_lj[s]
-        if self.nb is not None and self.nb.dispersion_coeff:
-            terms["dispersion"] = self.nb.dispersion_coeff / float(np.prod(self.box))
+        for c, (name, b, *_rest) in enumerate(self._bonded_chunks):
+            terms[b.kind] = terms.get(b.kind, 0.0) + float(self._e_b[c])
+        info = StepInfo(rebuilt=rebuilt)
+        if self.nb is not None:
+            terms["coulomb"] = float(np.sum(self._e_c))
+            terms["lj"] = float(np.sum(self._e_lj))
+            if self.nb.dispersion_coeff:
+                terms["dispersion"] = self.nb.dispersion_coeff / float(np.prod(self.box))
+            info.pairs = int(self._npairs.sum())
+            info.candidates = int(self._ncand.sum())
         info.terms = terms
         info.energy = float(sum(terms.values()))
-        info.pairs = int(self._pairs.sum())
         self.last = info
         self.steps += 1
         return info.energy, self.forces
 
     def __call__(self, state):
         pos = state.getPositions(asNumpy=True)._value
+        if self.global_parameters:
+            self._apply_globals(state.getParameters())
         box = None
         if (self.nb is not None and self.nb.periodic) or any(b.periodic for b in self.bonded):
             vecs = np.asarray(state.getPeriodicBoxVectors(asNumpy=True)._value)
             if np.any(np.abs(vecs - np.diag(np.diag(vecs))) > 1e-12):
-                raise NotImplementedError("kenkyu.kernels_md: triclinic periodic boxes are not supported")
+                return self._fallback(pos, vecs)
             box = np.diag(vecs)
         energy, forces = self.compute(pos, box)
         return energy, forces
 
+    # parameters ---------------------------------------------------------------------------------
+    def _apply_globals(self, params):
+        changed = {k: float(params[k]) for k in self.global_parameters if k in params and float(params[k]) != self._globals_seen.get(k)}
+        if not changed:
+            return
+        self._globals_seen.update(changed)
+        nb = self.nb
+        if nb is not None and nb.mode == 3:  # coarse-grained: kappa, kdh
+            if "kappa" in changed:
+                nb.krf = changed["kappa"]
+            if "kdh" in changed:
+                nb.crf = changed["kdh"]
+
+    def update_nonbonded(self, force):
+        """Re-read per-particle and exception parameters of a NonbondedForce (same exclusions), as
+        ``NonbondedForce.updateParametersInContext`` does for OpenMM's own implementation."""
+        from .openmm_system import _nonbonded_params
+
+        if self.nb is None:
+            raise ValueError("this backend has no non-bonded part")
+        params, exc, _ = _nonbonded_params(force, self.n, None)
+        if not np.array_equal(params.excl_idx, self.nb.excl_idx) or not np.array_equal(params.excl_ptr, self.nb.excl_ptr):
+            raise ValueError("updateParametersInContext cannot change which pairs are exceptions")
+        for name in ("qs", "sh", "se"):
+            getattr(self.nb, name)[:] = getattr(params, name)
+        self.nb.dispersion_coeff = params.dispersion_coeff
+        for b in self.bonded:
+            if b.kind == "exceptions" and b.source == "NonbondedForce":
+                keep, old_all = b.extra
+                new_all = exc.extra[1]
+                if new_all.shape != old_all.shape:
+                    raise ValueError("updateParametersInContext cannot add or remove exceptions")
+                dropped = np.setdiff1d(np.arange(len(new_all)), keep)
+                if np.any(new_all[dropped] != 0.0):
+                    raise ValueError("an exception that was zero (and dropped) became non-zero; rebuild the dataflow system")
+                b.prm[:] = new_all[keep]
+        self._rebuild = True  # re-gather the sorted parameters
+
+    # fallback -------------------------------------------------------------------------------------
+    def _fallback(self, pos, vecs):
+        """Triclinic box: the backend's terms are evaluated by OpenMM's own CPU implementation."""
+        import openmm as mm
+
+        if self.fallback_xml is None:
+            raise NotImplementedError("kenkyu.kernels_md: triclinic periodic boxes are not supported (no fallback)")
+        if not self._warned_triclinic:
+            warnings.warn("kenkyu.kernels_md: triclinic box: the backend's forces are computed by OpenMM's own "
+                          "CPU implementation (fallback) while the box stays triclinic", stacklevel=2)
+            self._warned_triclinic = True
+        if self._fallback_ctx is None:
+            system = mm.XmlSerializer.deserialize(self.fallback_xml)
+            plat = mm.Platform.getPlatformByName("CPU")
+            self._fallback_ctx = mm.Context(system, mm.VerletIntegrator(0.001), plat, {"Threads": str(self.threads)})
+        ctx = self._fallback_ctx
+        ctx.setPeriodicBoxVectors(*[mm.Vec3(*v) for v in vecs])
+        ctx.setPositions(pos)
+        st = ctx.getState(getEnergy=True, getForces=True, groups=(1 << 31) - 1 & ~(1 << 30))
+        return st.getPotentialEnergy()._value, np.asarray(st.getForces(asNumpy=True)._value)
+
+    # reports ------------------------------------------------------------------------------------
     def describe(self) -> str:
         lines = [
             (
-                f"DataflowBackend: {self.n} particles, {self.threads} threads, policy={self.policy}, "
-                f"precision={self.precision}, skin={self.skin} nm, cell_fraction={self.cell_fraction}"
+                f"DataflowBackend: {self.n} particles, force group {self.group}, {self.threads} threads "
+                f"({'serial path' if self.scheduler.serial else 'persistent workers'}), policy={self.policy}, "
+                f"precision={self.precision}, skin={self.skin} nm, rebuild rule={self.rebuild_rule}"
             ),
         ]
         if self.nb is not None:
             names = {0: "no cutoff", 1: "reaction field", 2: "Ewald direct space", 3: "CG repulsion + Debye-Hueckel"}
-            lines.append(
-                f"  nonbonded: {names[self.nb.mode]}, cutoff={self.nb.cutoff}, periodic={self.nb.periodic}, "
-                f"{self.n_nb_tasks} tasks"
-            )
-            if self.grid is not None:
-                lines.append(f"  grid: {self.grid.describe()}")
+            lines.append(f"  nonbonded: {names[self.nb.mode]}, cutoff={self.nb.cutoff}, periodic={self.nb.periodic}")
+            if self.layout is not None:
+                lines.append(f"  grid: {self.layout.describe()}")
         for b in self.bonded:
             lines.append(f"  bond engine: {b.kind}: {len(b.idx)} terms (from {b.source})")
+        if self._graph is not None:
+            g = self._graph
+            kinds = ", ".join(f"{k}: {n}" for k, n in g.kinds().items())
+            lines.append(f"  graph: {len(g.tasks)} tasks, {len(g.edges())} edges ({kinds})")
+        if self.steps:
+            lines.append(f"  steps: {self.steps}, list rebuilds: {self.rebuilds} "
+                         f"({100.0 * self.rebuilds / self.steps:.1f} per 100 steps)")
+            if self.scheduler.trace:
+                from .timeline import step_summary
+
+                lines.append("  last step: " + step_summary(self))
         return "\n".join(lines)
 
     def timings(self) -> dict:
         """Per task kind: (count, total seconds) accumulated since the last reset."""
         return {k: tuple(v) for k, v in self.scheduler.stats.items()}
+
+    def timeline(self, ax=None):
+        """Matplotlib figure of the last step: one row per worker, the critical path outlined."""
+        from .timeline import plot_timeline
+
+        return plot_timeline(self, ax=ax)
+
+    def task_features(self) -> dict:
+        """Per task of the last step: the work measures the performance model uses."""
+        from .timeline import task_features
+
+        return task_features(self)

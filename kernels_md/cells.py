@@ -1,10 +1,20 @@
-"""Spatial decomposition: the cell grid, the half shell of neighbour cells, and the partition of
-cell pairs into medium-grain non-bonded tasks.
+"""Spatial decomposition: the column grid, the half shell of neighbour columns, and the *tiles*
+(rectangles of columns) that are the medium-grain non-bonded tasks and the blocks of the force
+reduction.
 
-A grid is built from the box (periodic) or the bounding box of the atoms (non-periodic) with cell
-edges of at least ``cell_fraction * (cutoff + skin)``; a cell then interacts with the cells up to
-``ceil(1/cell_fraction)`` away in each direction.  Without a cutoff the "cells" are contiguous
-blocks of atom indices and every block pair interacts.
+A grid cuts the box (periodic) or the bounding box of the atoms (non-periodic) into columns in x
+and y of width about ``col_width``; atoms are sorted by column and by z inside a column (see
+:func:`kenkyu.kernels_md.kernels_nb.column_sort`).  A column interacts with the columns whose
+rectangle comes within ``rlist`` of it; the half shell keeps the offsets (ox, oy) that are
+lexicographically >= (0, 0), so every pair is visited once.
+
+Tile t owns the atoms of its columns (the i atoms of non-bonded task t and the atoms gathered and
+reduced by block t) and *writes* forces to the columns of its half shell.  The decomposition
+depends on the geometry only, never on the thread count, so the sums (and the results) are the
+same, bit for bit, at any thread count.
+
+Without a cutoff, "columns" are blocks of ``block_size`` atom indices (no spatial sort) and every
+atom pairs with every later one; tiles are runs of blocks with about equal triangular work.
 """
 
 from __future__ import annotations
@@ -16,129 +26,146 @@ import numpy as np
 
 
 @dataclass
-class CellGrid:
-    ncell: np.ndarray  # (3,) int64 cells per dimension
-    edge: np.ndarray  # (3,) float64 cell edge, nm
-    origin: np.ndarray  # (3,) float64 lower corner (non-periodic)
+class ColumnLayout:
     periodic: bool
-    reach: int  # neighbour cells in each direction
-    blocks: bool = False  # no-cutoff mode: cells are index blocks
-    pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))  # (npairs, 2) a <= b
-    shifts: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # image of b, in boxes
+    nocut: bool
+    ncx: int
+    ncy: int
+    wx: float
+    wy: float
+    origin: np.ndarray
+    box: np.ndarray
+    rlist: float
+    offs: np.ndarray  # (m, 2) int64 half-shell column offsets
+    tiles: list = field(default_factory=list)  # home columns of tile t (sorted int64 arrays)
+    write_cols: list = field(default_factory=list)  # columns tile t's task writes (and reads)
+    read_tiles: list = field(default_factory=list)  # tiles whose gathered data task t reads
+    writers: list = field(default_factory=list)  # tasks writing into tile b, ascending
 
     @property
-    def ncells(self) -> int:
-        return int(np.prod(self.ncell))
+    def ncols(self) -> int:
+        return self.ncx * self.ncy
+
+    def key(self):
+        return (self.periodic, self.nocut, self.ncx, self.ncy, len(self.offs), len(self.tiles))
 
     def describe(self) -> str:
-        if self.blocks:
-            return f"{self.ncells} index blocks, {len(self.pairs)} block pairs (no cutoff)"
-        nx, ny, nz = (int(v) for v in self.ncell)
-        ex, ey, ez = (float(v) for v in self.edge)
+        if self.nocut:
+            return f"no cutoff: {self.ncols} index blocks in {len(self.tiles)} tiles (each atom pairs with every later atom)"
         return (
-            f"{nx}x{ny}x{nz} cells of {ex:.3f}x{ey:.3f}x{ez:.3f} nm, reach {self.reach}, "
-            f"{'periodic' if self.periodic else 'non-periodic'}, {len(self.pairs)} cell pairs"
+            f"{self.ncx}x{self.ncy} columns of {self.wx:.3f}x{self.wy:.3f} nm, "
+            f"{'periodic' if self.periodic else 'non-periodic'}, half shell of {len(self.offs)} column offsets "
+            f"(r_list {self.rlist:.3f} nm), {len(self.tiles)} tiles"
         )
 
 
-def _neighbour_pairs(ncell, reach, periodic):
-    """Unique interacting cell pairs (a, b) with the periodic image shift (in boxes) of b seen
-    from a.  For a == b only the zero shift and half of the +/- shifts are kept."""
-    ncell = np.asarray(ncell, np.int64)
-    nx, ny, nz = (int(v) for v in ncell)
-    coords = np.stack(np.meshgrid(np.arange(nx), np.arange(ny), np.arange(nz), indexing="ij"), -1).reshape(-1, 3)
-    r = np.arange(-reach, reach + 1)
-    offs = np.stack(np.meshgrid(r, r, r, indexing="ij"), -1).reshape(-1, 3)
-    nb = coords[:, None, :] + offs[None, :, :]  # (ncells, noffs, 3)
-    a = np.repeat(np.arange(len(coords)), len(offs))
-    nb = nb.reshape(-1, 3)
-    if periodic:
-        shift = np.floor_divide(nb, ncell)
-        nb = nb - shift * ncell
-    else:
-        ok = np.all((nb >= 0) & (nb < ncell), axis=1)
-        a, nb = a[ok], nb[ok]
-        shift = np.zeros_like(nb)
-    b = (nb[:, 0] * ny + nb[:, 1]) * nz + nb[:, 2]
-    # canonical orientation: a < b, or a == b with the shift lexicographically >= 0
-    flip = (b < a) | ((a == b) & ((shift[:, 0] < 0) | ((shift[:, 0] == 0) & ((shift[:, 1] < 0) | ((shift[:, 1] == 0) & (shift[:, 2] < 0))))))
-    a2 = np.where(flip, b, a)
-    b2 = np.where(flip, a, b)
-    sh = np.where(flip[:, None], -shift, shift)
-    # sorted by home cell, then shift, then partner: the list builder opens one pair-list entry per
-    # (atom, shift), so an atom's partners in all its same-image neighbour cells share one entry
-    rows = np.unique(np.column_stack([a2, sh, b2]), axis=0)
-    return rows[:, [0, 4]].copy(), rows[:, 1:4].astype(np.float64)
+def _spans(cols, col_start):
+    """Sorted-index spans [start, end) of a sorted array of column ids, adjacent columns merged."""
+    out = []
+    for c in cols:
+        s, e = int(col_start[c]), int(col_start[c + 1])
+        if e == s:
+            continue
+        if out and out[-1][1] == s:
+            out[-1][1] = e
+        else:
+            out.append([s, e])
+    return np.array(out, np.int64).reshape(-1, 2)
 
 
-def make_grid(positions, box, cutoff, skin, cell_fraction=1.0, periodic=True, block_size=256, previous=None):
-    """Build the cell grid.  ``cutoff=None`` means no cutoff: index blocks of ``block_size``.
-    The neighbour pairs of ``previous`` are reused when the cell counts did not change."""
+def spans_of(cols, col_start):
+    return _spans(cols, col_start)
+
+
+def half_shell_offsets(wx, wy, rlist):
+    rx = math.ceil(rlist / wx - 1e-12)
+    ry = math.ceil(rlist / wy - 1e-12)
+    offs = []
+    for ox in range(0, rx + 1):
+        for oy in range(-ry, ry + 1):
+            if ox == 0 and oy < 0:
+                continue
+            gx = max(abs(ox) - 1, 0) * wx
+            gy = max(abs(oy) - 1, 0) * wy
+            if gx * gx + gy * gy < rlist * rlist:
+                offs.append((ox, oy))
+    return np.array(offs, np.int64).reshape(-1, 2)
+
+
+def _split(n, parts):
+    edges = np.linspace(0, n, parts + 1).round().astype(int)
+    return [(int(edges[k]), int(edges[k + 1])) for k in range(parts) if edges[k + 1] > edges[k]]
+
+
+def make_layout(positions, box, cutoff, skin, col_width, periodic, tiles, block_size=256):
+    """The column grid and its tiles.  ``cutoff=None``: index blocks (no cutoff)."""
     n = len(positions)
+    box = np.asarray(box, np.float64) if box is not None else np.zeros(3)
     if cutoff is None:
-        nb = max(1, math.ceil(n / block_size))
-        ncell = np.array([nb, 1, 1], np.int64)
-        pairs = np.array([(a, b) for a in range(nb) for b in range(a, nb)], np.int64).reshape(-1, 2)
-        return CellGrid(ncell, np.ones(3), np.zeros(3), False, 0, True, pairs, np.zeros((len(pairs), 3)))
+        nblocks = max(1, math.ceil(n / block_size))
+        lay = ColumnLayout(False, True, nblocks, 1, 1.0, 1.0, np.zeros(3), box, math.inf, np.zeros((1, 2), np.int64))
+        # tiles: runs of blocks with about equal triangular work (block b pairs with blocks >= b)
+        work = np.array([(nblocks - b) for b in range(nblocks)], np.float64)
+        ntiles = max(1, min(tiles, nblocks))
+        cum = np.cumsum(work)
+        bounds = [0]
+        for k in range(1, ntiles):
+            bounds.append(int(np.searchsorted(cum, cum[-1] * k / ntiles)) + 1)
+        bounds.append(nblocks)
+        bounds = sorted(set(min(b, nblocks) for b in bounds))
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            if b > a:
+                lay.tiles.append(np.arange(a, b, dtype=np.int64))
+        for home in lay.tiles:
+            lay.write_cols.append(np.arange(home[0], nblocks, dtype=np.int64))
+        _finish(lay)
+        return lay
     rlist = cutoff + skin
-    min_edge = cell_fraction * rlist
-    reach = math.ceil(1.0 / cell_fraction - 1e-9)
+    w = col_width
     if periodic:
-        extent = np.asarray(box, np.float64)
+        extent = box.copy()
         origin = np.zeros(3)
     else:
         lo = positions.min(axis=0)
         hi = positions.max(axis=0)
         origin = lo - 1e-6
-        extent = np.maximum(hi - lo + 2e-6, min_edge)
-    ncell = np.maximum(1, np.floor(extent / min_edge)).astype(np.int64)
-    edge = extent / ncell
-    if (
-        previous is not None
-        and not previous.blocks
-        and previous.reach == reach
-        and previous.periodic == periodic
-        and np.array_equal(previous.ncell, ncell)
-    ):
-        pairs, shifts = previous.pairs, previous.shifts
-    else:
-        pairs, shifts = _neighbour_pairs(ncell, reach, periodic)
-    return CellGrid(ncell, edge, origin, periodic, reach, False, pairs, shifts)
+        extent = np.maximum(hi - lo + 2e-6, w)
+    ncx = max(1, int(extent[0] // w))
+    ncy = max(1, int(extent[1] // w))
+    wx, wy = float(extent[0] / ncx), float(extent[1] / ncy)
+    offs = half_shell_offsets(wx, wy, rlist)
+    lay = ColumnLayout(bool(periodic), False, ncx, ncy, wx, wy, origin, box, rlist, offs)
+    # tiles: about `tiles` rectangles, as square as the column grid allows
+    tiles = max(1, min(tiles, ncx * ncy))
+    ntx = max(1, min(ncx, round(math.sqrt(tiles * ncx / ncy))))
+    nty = max(1, min(ncy, round(tiles / ntx)))
+    for x0, x1 in _split(ncx, ntx):
+        for y0, y1 in _split(ncy, nty):
+            cols = np.array([cx * ncy + cy for cx in range(x0, x1) for cy in range(y0, y1)], np.int64)
+            lay.tiles.append(cols)
+    for home in lay.tiles:
+        cx = home // ncy
+        cy = home % ncy
+        nx = (cx[:, None] + offs[None, :, 0]).ravel()
+        ny = (cy[:, None] + offs[None, :, 1]).ravel()
+        if periodic:
+            nx %= ncx
+            ny %= ncy
+        else:
+            ok = (nx >= 0) & (nx < ncx) & (ny >= 0) & (ny < ncy)
+            nx, ny = nx[ok], ny[ok]
+        lay.write_cols.append(np.unique(np.concatenate([home, nx * ncy + ny])))
+    _finish(lay)
+    return lay
 
 
-def bin_blocks(n, block_size):
-    """Index-block 'binning' for the no-cutoff mode: (order, cell_start)."""
-    nb = max(1, math.ceil(n / block_size))
-    order = np.arange(n, dtype=np.int32)
-    cell_start = np.minimum(np.arange(nb + 1, dtype=np.int64) * block_size, n)
-    return order, cell_start
-
-
-def partition_pairs(pairs, counts, ntasks):
-    """Split the cell pairs (sorted by home cell) into ``ntasks`` groups of about equal estimated work
-    (n_a * n_b, halved on the diagonal), keeping pairs that share a home cell together
-    (a cell and its half shell).  Returns a list of index arrays into ``pairs``."""
-    if len(pairs) == 0:
-        return []
-    a, b = pairs[:, 0], pairs[:, 1]
-    work = counts[a].astype(np.float64) * counts[b]
-    work[a == b] *= 0.5
-    work += 1.0  # the visit itself costs something
-    # work per home cell, contiguous home cells per task
-    homes, start = np.unique(a, return_index=True)
-    bounds = list(start) + [len(pairs)]
-    home_work = np.array([work[bounds[k]:bounds[k + 1]].sum() for k in range(len(homes))])
-    ntasks = max(1, min(ntasks, len(homes)))
-    target = home_work.sum() / ntasks
-    groups = []
-    cur = []
-    acc = 0.0
-    for k in range(len(homes)):
-        cur.append(np.arange(bounds[k], bounds[k + 1]))
-        acc += home_work[k]
-        if acc >= target * (len(groups) + 1) and len(groups) < ntasks - 1:
-            groups.append(np.concatenate(cur))
-            cur = []
-    if cur:
-        groups.append(np.concatenate(cur))
-    return groups
+def _finish(lay):
+    tile_of = np.empty(lay.ncols, np.int64)
+    for t, cols in enumerate(lay.tiles):
+        tile_of[cols] = t
+    lay.read_tiles = [np.unique(tile_of[w]) for w in lay.write_cols]
+    writers = [[] for _ in lay.tiles]
+    for t, rt in enumerate(lay.read_tiles):
+        for b in rt:
+            writers[b].append(t)
+    lay.writers = [np.array(sorted(w), np.int64) for w in writers]

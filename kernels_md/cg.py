@@ -227,7 +227,7 @@ def cg_terms_from_forces(forces: dict, n: int, refuse):
             cutoff = None if f.getNonbondedMethod() == mm.CustomNonbondedForce.NoCutoff else f.getCutoffDistance()._value
             nb = NonbondedParams(
                 mode=MODE_CG,
-                qs=prm[:, 0] * math.sqrt(g["kdh"]),
+                qs=prm[:, 0].copy(),  # kdh multiplies q_i q_j in the kernel (crf), so setParameter can change it
                 sh=0.5 * prm[:, 1],
                 se=np.sqrt(prm[:, 2]),
                 excl_ptr=ptr,
@@ -235,6 +235,7 @@ def cg_terms_from_forces(forces: dict, n: int, refuse):
                 cutoff=cutoff,
                 periodic=False,
                 krf=g["kappa"],
+                crf=g["kdh"],
             )
             taken.append(k)
     return nb, bonded, taken

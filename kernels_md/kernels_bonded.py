@@ -167,10 +167,16 @@ def exceptions(pos, box, periodic, idx, prm, alpha, f_out):
         i, j = idx[t, 0], idx[t, 1]
         dx, dy, dz = _delta(pos, i, j, box, periodic)
         r2 = dx * dx + dy * dy + dz * dz
+        qq, sig, eps, qfull = prm[t, 0], prm[t, 1], prm[t, 2], prm[t, 3]
+        if r2 == 0.0:
+            # coincident pair (e.g. a virtual site on its parent): OpenMM's finite limit of the
+            # Ewald correction, -q_i q_j k 2 alpha / sqrt(pi), and no force
+            if alpha > 0.0:
+                e -= qfull * alpha * two_over_sqrtpi
+            continue
         inv_r2 = 1.0 / r2
         inv_r = math.sqrt(inv_r2)
         fs = 0.0
-        qq, sig, eps, qfull = prm[t, 0], prm[t, 1], prm[t, 2], prm[t, 3]
         if qq != 0.0:
             e += qq * inv_r
             fs += qq * inv_r * inv_r2

@@ -1,10 +1,21 @@
-"""Numba kernels for the non-bonded engine: binning atoms into cells, building per-task pair
-lists, and evaluating the pair interactions of one task into a per-worker force buffer.
+"""Numba kernels for the non-bonded engine.
 
-All kernels are ``nogil`` so the dataflow scheduler's worker threads run them concurrently, and
-``cache=True`` so the compile cost is paid once per machine.  Displacements, pair math and
-accumulation are in float64 (measured: float32 pair math misses the 1e-5 median force bar on
-DHFR-PME; see ``precision`` in :func:`kenkyu.kernels_md.dataflow_system`).
+Layout (after GROMACS' nbnxm grid, simplified): the box is cut into *columns* in x and y; atoms
+are sorted by column and, inside a column, by z.  For an atom i and a neighbour column, the atoms
+within reach of i form one contiguous run of the sorted arrays (a z-window found by binary
+search), so a pair list is a list of *ranges* ``[j0, j1)`` with an image shift, not of single
+partners.  The pair kernels loop over a range with unit stride through structure-of-arrays
+coordinates and parameters, with no gather and no branch (cutoff and exclusions are masks), so
+LLVM vectorises them (AVX2: 4 doubles / 8 floats); the j forces of a range are a contiguous
+read-modify-write.  Exclusions are an O(1) mask: before the ranges of atom i run, the entries of
+its excluded partners in a per-task mask array are set to zero (and restored afterwards).
+
+``precision="double"``: float64 everywhere.  ``"mixed"``: float64 displacements (from float64
+coordinates) and accumulation, float32 pair arithmetic.  PME direct space uses a branch-free
+erfc (``exp(-x^2) R(x)`` with ``R`` a Chebyshev fit, ``exp`` by Taylor series and squaring) that
+vectorises, where ``math.erfc`` is a scalar libm call.
+
+All kernels are ``nogil`` (the scheduler's workers run them concurrently) and ``cache=True``.
 """
 
 from __future__ import annotations
@@ -23,147 +34,634 @@ MODE_RF = 1  # reaction field (CutoffNonPeriodic / CutoffPeriodic)
 MODE_EWALD = 2  # direct space of Ewald / PME: erfc(alpha r)/r
 MODE_CG = 3  # coarse-grained: eps*(sig/r)^12 repulsion + Debye-Hueckel
 
+# --- branch-free exp(-y) and erfc(x) -------------------------------------------------------------
+
+ERFC_XMAX = 6.0  # erfc(6) = 2e-17: beyond it the fit is clamped (the pair is far outside any cutoff)
+_EXP_SCALE = 1.0 / 64.0  # exp(-y) = exp(-y/64)^64 (6 squarings); y <= 36 -> argument <= 0.5625
+
+
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=True)
+def exp_neg64(y):
+    """exp(-y) for 0 <= y <= 36 (clamped), no library call: Taylor series of exp(-y/64), degree 17,
+    then six squarings.  Relative error ~1e-15."""
+    t = min(y, 36.0) * _EXP_SCALE
+    p = 1.0 / 355687428096000.0  # 1/17!
+    p = p * (-t) + 1.0 / 20922789888000.0
+    p = p * (-t) + 1.0 / 1307674368000.0
+    p = p * (-t) + 1.0 / 87178291200.0
+    p = p * (-t) + 1.0 / 6227020800.0
+    p = p * (-t) + 1.0 / 479001600.0
+    p = p * (-t) + 1.0 / 39916800.0
+    p = p * (-t) + 1.0 / 3628800.0
+    p = p * (-t) + 1.0 / 362880.0
+    p = p * (-t) + 1.0 / 40320.0
+    p = p * (-t) + 1.0 / 5040.0
+    p = p * (-t) + 1.0 / 720.0
+    p = p * (-t) + 1.0 / 120.0
+    p = p * (-t) + 1.0 / 24.0
+    p = p * (-t) + 1.0 / 6.0
+    p = p * (-t) + 0.5
+    p = p * (-t) + 1.0
+    p = p * (-t) + 1.0
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    return p * p
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=True)
+def exp_neg32(y):
+    """float32 exp(-y), 0 <= y <= 36: degree-9 Taylor series of exp(-y/64), six squarings."""
+    t = min(y, np.float32(36.0)) * np.float32(_EXP_SCALE)
+    p = np.float32(1.0 / 362880.0)
+    p = p * (-t) + np.float32(1.0 / 40320.0)
+    p = p * (-t) + np.float32(1.0 / 5040.0)
+    p = p * (-t) + np.float32(1.0 / 720.0)
+    p = p * (-t) + np.float32(1.0 / 120.0)
+    p = p * (-t) + np.float32(1.0 / 24.0)
+    p = p * (-t) + np.float32(1.0 / 6.0)
+    p = p * (-t) + np.float32(0.5)
+    p = p * (-t) + np.float32(1.0)
+    p = p * (-t) + np.float32(1.0)
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    return p * p
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=True)
+def erfc_r64(x):
+    """R(x) = exp(x^2) erfc(x) on [0, 6.0] (x clamped): Clenshaw recurrence of a degree-34
+    Chebyshev interpolant, unrolled so that the pair loops around it still vectorise."""
+    t = min(x, 6.0) * 0.3333333333333333 - 1.0
+    t2 = t + t
+    b2 = -2.1337098754514727e-15
+    b1 = 1.6199343453950275e-15 + t2 * b2
+    b2, b1 = b1, -1.4206889632971199e-15 + t2 * b1 - b2
+    b2, b1 = b1, -8.691460249922654e-16 + t2 * b1 - b2
+    b2, b1 = b1, 7.511055269812264e-15 + t2 * b1 - b2
+    b2, b1 = b1, -3.357671283867246e-14 + t2 * b1 - b2
+    b2, b1 = b1, 1.2723393767138141e-13 + t2 * b1 - b2
+    b2, b1 = b1, -4.671453700057425e-13 + t2 * b1 - b2
+    b2, b1 = b1, 1.6786651433976984e-12 + t2 * b1 - b2
+    b2, b1 = b1, -5.949710962000714e-12 + t2 * b1 - b2
+    b2, b1 = b1, 2.080375514714104e-11 + t2 * b1 - b2
+    b2, b1 = b1, -7.178132478294749e-11 + t2 * b1 - b2
+    b2, b1 = b1, 2.443072345616391e-10 + t2 * b1 - b2
+    b2, b1 = b1, -8.198487527755205e-10 + t2 * b1 - b2
+    b2, b1 = b1, 2.711340523130014e-09 + t2 * b1 - b2
+    b2, b1 = b1, -8.831816874261505e-09 + t2 * b1 - b2
+    b2, b1 = b1, 2.8318654836973725e-08 + t2 * b1 - b2
+    b2, b1 = b1, -8.932437756443384e-08 + t2 * b1 - b2
+    b2, b1 = b1, 2.769710882913731e-07 + t2 * b1 - b2
+    b2, b1 = b1, -8.435843370822672e-07 + t2 * b1 - b2
+    b2, b1 = b1, 2.5216246709968456e-06 + t2 * b1 - b2
+    b2, b1 = b1, -7.3905793367537446e-06 + t2 * b1 - b2
+    b2, b1 = b1, 2.1216015623277863e-05 + t2 * b1 - b2
+    b2, b1 = b1, -5.9582928772582544e-05 + t2 * b1 - b2
+    b2, b1 = b1, 0.0001634823652070639 + t2 * b1 - b2
+    b2, b1 = b1, -0.00043757043772756673 + t2 * b1 - b2
+    b2, b1 = b1, 0.0011404851784397724 + t2 * b1 - b2
+    b2, b1 = b1, -0.0028887294306938816 + t2 * b1 - b2
+    b2, b1 = b1, 0.007093329557255899 + t2 * b1 - b2
+    b2, b1 = b1, -0.01683683830977315 + t2 * b1 - b2
+    b2, b1 = b1, 0.038494475679606524 + t2 * b1 - b2
+    b2, b1 = b1, -0.08439861979736563 + t2 * b1 - b2
+    b2, b1 = b1, 0.17643420424764686 + t2 * b1 - b2
+    b2, b1 = b1, -0.348982041977431 + t2 * b1 - b2
+    return 0.3230382609637902 + t * b1 - b2
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=True)
+def erfc_r32(x):
+    """R(x) = exp(x^2) erfc(x) on [0, 6.0] (x clamped): Clenshaw recurrence of a degree-16
+    Chebyshev interpolant, unrolled so that the pair loops around it still vectorise."""
+    t = min(x, np.float32(6.0)) * np.float32(0.3333333333333333) - np.float32(1.0)
+    t2 = t + t
+    b2 = np.float32(2.486524316759598e-07)
+    b1 = np.float32(-8.34752518564748e-07) + t2 * b2
+    b2, b1 = b1, np.float32(2.5189133282541995e-06) + t2 * b1 - b2
+    b2, b1 = b1, np.float32(-7.38975948600962e-06) + t2 * b1 - b2
+    b2, b1 = b1, np.float32(2.1215771313597677e-05) + t2 * b1 - b2
+    b2, b1 = b1, np.float32(-5.958285698906879e-05) + t2 * b1 - b2
+    b2, b1 = b1, np.float32(0.000163482344401014) + t2 * b1 - b2
+    b2, b1 = b1, np.float32(-0.0004375704317759288) + t2 * b1 - b2
+    b2, b1 = b1, np.float32(0.0011404851767587631) + t2 * b1 - b2
+    b2, b1 = b1, np.float32(-0.0028887294302249763) + t2 * b1 - b2
+    b2, b1 = b1, np.float32(0.007093329557126663) + t2 * b1 - b2
+    b2, b1 = b1, np.float32(-0.01683683830973792) + t2 * b1 - b2
+    b2, b1 = b1, np.float32(0.03849447567959707) + t2 * b1 - b2
+    b2, b1 = b1, np.float32(-0.08439861979736313) + t2 * b1 - b2
+    b2, b1 = b1, np.float32(0.17643420424764614) + t2 * b1 - b2
+    b2, b1 = b1, np.float32(-0.3489820419774307) + t2 * b1 - b2
+    return np.float32(0.3230382609637901) + t * b1 - b2
+
 
 @njit(cache=True, nogil=True)
-def bin_atoms(pos, origin, edge, ncell, periodic, box):
-    """Assign every atom to a cell; return (cell_of, order, cell_start) (a counting sort)."""
+def erfc_vec(x, out):
+    """erfc of an array with the kernels' approximation (for tests)."""
+    for k in range(x.shape[0]):
+        out[k] = exp_neg64(x[k] * x[k]) * erfc_r64(x[k])
+
+
+# --- column sort and range lists --------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def column_sort(pos, origin, wx, wy, ncx, ncy, order, col_start, col_of):
+    """Counting sort of the atoms into ncx*ncy columns, then by z inside each column (insertion sort;
+    columns hold tens of atoms).  Fills order (sorted index -> atom), col_start (ncols+1), col_of."""
     n = pos.shape[0]
-    nx, ny, nz = ncell[0], ncell[1], ncell[2]
-    ncells = nx * ny * nz
-    cell_of = np.empty(n, np.int32)
-    counts = np.zeros(ncells + 1, np.int64)
-    c = np.empty(3, np.int64)
+    ncols = ncx * ncy
+    counts = np.zeros(ncols + 1, np.int64)
     for i in range(n):
-        for d in range(3):
-            if periodic:
-                f = pos[i, d] / box[d]
-                f -= math.floor(f)
-                k = int(f * ncell[d])
-            else:
-                k = int((pos[i, d] - origin[d]) / edge[d])
-            k = max(k, 0)
-            if k >= ncell[d]:
-                k = ncell[d] - 1
-            c[d] = k
-        cid = (c[0] * ny + c[1]) * nz + c[2]
-        cell_of[i] = cid
-        counts[cid + 1] += 1
-    for c in range(ncells):
+        cx = int((pos[i, 0] - origin[0]) / wx)
+        cy = int((pos[i, 1] - origin[1]) / wy)
+        cx = min(max(cx, 0), ncx - 1)
+        cy = min(max(cy, 0), ncy - 1)
+        c = cx * ncy + cy
+        col_of[i] = c
+        counts[c + 1] += 1
+    for c in range(ncols):
         counts[c + 1] += counts[c]
-    cell_start = counts.copy()
+    for c in range(ncols + 1):
+        col_start[c] = counts[c]
     fill = counts[:-1].copy()
-    order = np.empty(n, np.int32)
     for i in range(n):
-        cid = cell_of[i]
-        order[fill[cid]] = i
-        fill[cid] += 1
-    return cell_of, order, cell_start
+        c = col_of[i]
+        order[fill[c]] = i
+        fill[c] += 1
+    for c in range(ncols):
+        for k in range(col_start[c] + 1, col_start[c + 1]):
+            a = order[k]
+            za = pos[a, 2]
+            m = k - 1
+            while m >= col_start[c] and pos[order[m], 2] > za:
+                order[m + 1] = order[m]
+                m -= 1
+            order[m + 1] = a
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _is_excluded(i, j, excl_ptr, excl_idx):
-    for k in range(excl_ptr[i], excl_ptr[i + 1]):
-        if excl_idx[k] == j:
-            return True
-    return False
+def _lower_bound(zs, lo, hi, v):
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if zs[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def build_ranges(xs, ys, zs, col_start, home_cols, offs, ncx, ncy, wx, wy, origin, box, periodic, rlist2):
+    """Range list of one task: for every atom i of the home columns (sorted index, in order) and every
+    half-shell neighbour column offset, the run [j0, j1) of sorted indices within sqrt(rlist2) of i in
+    the column (its z-window, a binary search), with the image shift id (sx+1)*9+(sy+1)*3+(sz+1).
+
+    Each unordered pair is listed once: offsets (ox, oy) are lexicographically >= (0, 0); in the home
+    column (0, 0) only partners with a larger sorted index (same image) or a +z image are taken.
+    Returns (ilist, rptr, rj0, rj1, rsh)."""
+    cap_i = 256
+    for h in range(home_cols.shape[0]):
+        c = home_cols[h]
+        cap_i += col_start[c + 1] - col_start[c]
+    ilist = np.empty(cap_i, np.int32)
+    rptr = np.zeros(cap_i + 1, np.int64)
+    cap = cap_i * 16 + 64
+    rj0 = np.empty(cap, np.int32)
+    rj1 = np.empty(cap, np.int32)
+    rsh = np.empty(cap, np.int8)
+    ni = 0
+    nr = 0
+    lx, ly, lz = box[0], box[1], box[2]
+    for h in range(home_cols.shape[0]):
+        c = home_cols[h]
+        cx = c // ncy
+        cy = c - cx * ncy
+        for i in range(col_start[c], col_start[c + 1]):
+            xi, yi, zi = xs[i], ys[i], zs[i]
+            for o in range(offs.shape[0]):
+                ox, oy = offs[o, 0], offs[o, 1]
+                nx_ = cx + ox
+                ny_ = cy + oy
+                if periodic:
+                    sx = nx_ // ncx
+                    sy = ny_ // ncy
+                    col = (nx_ - sx * ncx) * ncy + (ny_ - sy * ncy)
+                else:
+                    if nx_ < 0 or nx_ >= ncx or ny_ < 0 or ny_ >= ncy:
+                        continue
+                    sx = 0
+                    sy = 0
+                    col = nx_ * ncy + ny_
+                c0 = col_start[col]
+                c1 = col_start[col + 1]
+                if c1 == c0:
+                    continue
+                x0 = origin[0] + nx_ * wx
+                y0 = origin[1] + ny_ * wy
+                gx = max(0.0, x0 - xi, xi - (x0 + wx))
+                gy = max(0.0, y0 - yi, yi - (y0 + wy))
+                d2 = gx * gx + gy * gy
+                if d2 >= rlist2:
+                    continue
+                hz = math.sqrt(rlist2 - d2)
+                for sz in range(-1, 2):
+                    if sz != 0 and not periodic:
+                        continue
+                    if ox == 0 and oy == 0 and sz < 0:
+                        continue
+                    a = zi - hz - sz * lz
+                    b = zi + hz - sz * lz
+                    if periodic and sz != 0 and (b < zs[c0] or a > zs[c1 - 1]):
+                        continue
+                    j0 = _lower_bound(zs, c0, c1, a)
+                    j1 = _lower_bound(zs, j0, c1, b)
+                    if ox == 0 and oy == 0 and sz == 0:
+                        j0 = max(j0, i + 1)
+                    if j1 > j0:
+                        if nr == cap:
+                            cap *= 2
+                            t0 = np.empty(cap, np.int32)
+                            t0[:nr] = rj0[:nr]
+                            rj0 = t0
+                            t1 = np.empty(cap, np.int32)
+                            t1[:nr] = rj1[:nr]
+                            rj1 = t1
+                            t2 = np.empty(cap, np.int8)
+                            t2[:nr] = rsh[:nr]
+                            rsh = t2
+                        rj0[nr] = j0
+                        rj1[nr] = j1
+                        rsh[nr] = (sx + 1) * 9 + (sy + 1) * 3 + (sz + 1)
+                        nr += 1
+            ilist[ni] = i
+            ni += 1
+            rptr[ni] = nr
+    return ilist[:ni].copy(), rptr[: ni + 1].copy(), rj0[:nr].copy(), rj1[:nr].copy(), rsh[:nr].copy()
+
+
+@njit(cache=True, nogil=True)
+def build_ranges_all(n, i0, i1):
+    """No cutoff: atom i of [i0, i1) pairs with every j > i (one range)."""
+    m = i1 - i0
+    ilist = np.arange(i0, i1).astype(np.int32)
+    rptr = np.arange(m + 1).astype(np.int64)
+    rj0 = np.arange(i0 + 1, i1 + 1).astype(np.int32)
+    rj1 = np.full(m, n, np.int32)
+    rsh = np.full(m, 13, np.int8)
+    return ilist, rptr, rj0, rj1, rsh
+
+
+# --- pair kernels -----------------------------------------------------------------------------------
+
+
+@njit(nogil=True, inline="always")
+def _pairs64(mode, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh,
+             shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
+    """float64 pair loop over a range list; ``mode`` is a compile-time constant in each wrapper."""
+    e_c = 0.0
+    e_lj = 0.0
+    npairs = 0
+    c2sp = 2.0 / math.sqrt(math.pi)
+    inv_sw = 1.0 / (rc - rs) if use_switch else 0.0
+    alpha2 = alpha * alpha
+    for k in range(ilist.shape[0]):
+        i = ilist[k]
+        ai = order[i]
+        for e in range(excl_ptr[ai], excl_ptr[ai + 1]):
+            mask[inv[excl_idx[e]]] = 0.0
+        qi, shi, sei = qs[i], sh[i], se[i]
+        fxi = 0.0
+        fyi = 0.0
+        fzi = 0.0
+        for r in range(rptr[k], rptr[k + 1]):
+            s = rsh[r]
+            xi = xs[i] - shifts[s, 0]
+            yi = ys[i] - shifts[s, 1]
+            zi = zs[i] - shifts[s, 2]
+            ec_r = 0.0
+            elj_r = 0.0
+            np_r = 0
+            for j in range(rj0[r], rj1[r]):
+                dx = xs[j] - xi
+                dy = ys[j] - yi
+                dz = zs[j] - zi
+                r2 = dx * dx + dy * dy + dz * dz
+                m = mask[j]
+                if mode == MODE_NOCUTOFF:
+                    inside = m
+                else:
+                    inside = m if r2 < rc2 else 0.0
+                np_r += 1 if inside > 0.0 else 0
+                r2 = r2 + (1.0 - m)  # excluded pairs may coincide: keep 1/r finite, masked anyway
+                inv_r2 = 1.0 / r2
+                inv_r = math.sqrt(inv_r2)
+                qq = qi * qs[j]
+                eps = sei * se[j]
+                sig = shi + sh[j]
+                s2 = sig * sig * inv_r2
+                s6 = s2 * s2 * s2
+                if mode == MODE_CG:
+                    rr = r2 * inv_r
+                    s12 = s6 * s6
+                    elj = eps * s12
+                    flj = 12.0 * eps * s12 * inv_r2
+                    ex = crf * qq * exp_neg64(krf * rr) * inv_r
+                    ec = ex
+                    fc = ex * (1.0 + krf * rr) * inv_r2
+                else:
+                    elj = 4.0 * eps * (s6 * s6 - s6)
+                    flj = eps * (48.0 * s6 * s6 - 24.0 * s6) * inv_r2
+                    if use_switch:
+                        rr = r2 * inv_r
+                        x = max(rr - rs, 0.0) * inv_sw
+                        x2 = x * x
+                        x3 = x2 * x
+                        sw = 1.0 + x3 * (-10.0 + x * (15.0 - 6.0 * x))
+                        dsw = x2 * (-30.0 + x * (60.0 - 30.0 * x)) * inv_sw
+                        flj = flj * sw - elj * dsw * inv_r
+                        elj = elj * sw
+                    if mode == MODE_RF:
+                        ec = qq * (inv_r + krf * r2 - crf)
+                        fc = qq * (inv_r * inv_r2 - 2.0 * krf)
+                    elif mode == MODE_EWALD:
+                        rr = r2 * inv_r
+                        ex = exp_neg64(alpha2 * r2)
+                        erfc_ar = ex * erfc_r64(alpha * rr)
+                        ec = qq * erfc_ar * inv_r
+                        fc = qq * (erfc_ar * inv_r + alpha * c2sp * ex) * inv_r2
+                    else:
+                        ec = qq * inv_r
+                        fc = qq * inv_r * inv_r2
+                ec_r += inside * ec
+                elj_r += inside * elj
+                fs = inside * (flj + fc)
+                fxi -= fs * dx
+                fyi -= fs * dy
+                fzi -= fs * dz
+                fx[j] += fs * dx
+                fy[j] += fs * dy
+                fz[j] += fs * dz
+            e_c += ec_r
+            e_lj += elj_r
+            npairs += np_r
+        fx[i] += fxi
+        fy[i] += fyi
+        fz[i] += fzi
+        for e in range(excl_ptr[ai], excl_ptr[ai + 1]):
+            mask[inv[excl_idx[e]]] = 1.0
+    return e_c, e_lj, npairs
+
+
+@njit(nogil=True, inline="always")
+def _pairs32(mode, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh,
+             shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
+    """Mixed precision: float64 displacements and accumulation, float32 pair arithmetic."""
+    f0 = np.float32(0.0)
+    f1 = np.float32(1.0)
+    rc2f = np.float32(rc2)
+    krff = np.float32(krf)
+    crff = np.float32(crf)
+    alphaf = np.float32(alpha)
+    alpha2f = np.float32(alpha * alpha)
+    c2spf = np.float32(alpha * 2.0 / math.sqrt(math.pi))
+    rsf = np.float32(rs)
+    inv_sw = np.float32(1.0 / (rc - rs)) if use_switch else f0
+    e_c = 0.0
+    e_lj = 0.0
+    npairs = 0
+    for k in range(ilist.shape[0]):
+        i = ilist[k]
+        ai = order[i]
+        for e in range(excl_ptr[ai], excl_ptr[ai + 1]):
+            mask[inv[excl_idx[e]]] = f0
+        qi, shi, sei = np.float32(qs[i]), np.float32(sh[i]), np.float32(se[i])
+        fxi = 0.0
+        fyi = 0.0
+        fzi = 0.0
+        for r in range(rptr[k], rptr[k + 1]):
+            s = rsh[r]
+            xi = xs[i] - shifts[s, 0]
+            yi = ys[i] - shifts[s, 1]
+            zi = zs[i] - shifts[s, 2]
+            ec_r = f0
+            elj_r = f0
+            np_r = 0
+            for j in range(rj0[r], rj1[r]):
+                dx = xs[j] - xi
+                dy = ys[j] - yi
+                dz = zs[j] - zi
+                dxf = np.float32(dx)
+                dyf = np.float32(dy)
+                dzf = np.float32(dz)
+                r2 = dxf * dxf + dyf * dyf + dzf * dzf
+                m = mask[j]
+                if mode == MODE_NOCUTOFF:
+                    inside = m
+                else:
+                    inside = m if r2 < rc2f else f0
+                np_r += 1 if inside > f0 else 0
+                r2 = r2 + (f1 - m)
+                inv_r2 = f1 / r2
+                inv_r = math.sqrt(inv_r2)
+                qq = qi * np.float32(qs[j])
+                eps = sei * np.float32(se[j])
+                sig = shi + np.float32(sh[j])
+                s2 = sig * sig * inv_r2
+                s6 = s2 * s2 * s2
+                if mode == MODE_CG:
+                    rr = r2 * inv_r
+                    s12 = s6 * s6
+                    elj = eps * s12
+                    flj = np.float32(12.0) * eps * s12 * inv_r2
+                    ex = crff * qq * exp_neg32(krff * rr) * inv_r
+                    ec = ex
+                    fc = ex * (f1 + krff * rr) * inv_r2
+                else:
+                    elj = np.float32(4.0) * eps * (s6 * s6 - s6)
+                    flj = eps * (np.float32(48.0) * s6 * s6 - np.float32(24.0) * s6) * inv_r2
+                    if use_switch:
+                        rr = r2 * inv_r
+                        x = max(rr - rsf, f0) * inv_sw
+                        x2 = x * x
+                        x3 = x2 * x
+                        sw = f1 + x3 * (np.float32(-10.0) + x * (np.float32(15.0) - np.float32(6.0) * x))
+                        dsw = x2 * (np.float32(-30.0) + x * (np.float32(60.0) - np.float32(30.0) * x)) * inv_sw
+                        flj = flj * sw - elj * dsw * inv_r
+                        elj = elj * sw
+                    if mode == MODE_RF:
+                        ec = qq * (inv_r + krff * r2 - crff)
+                        fc = qq * (inv_r * inv_r2 - np.float32(2.0) * krff)
+                    elif mode == MODE_EWALD:
+                        rr = r2 * inv_r
+                        ex = exp_neg32(alpha2f * r2)
+                        erfc_ar = ex * erfc_r32(alphaf * rr)
+                        ec = qq * erfc_ar * inv_r
+                        fc = qq * (erfc_ar * inv_r + c2spf * ex) * inv_r2
+                    else:
+                        ec = qq * inv_r
+                        fc = qq * inv_r * inv_r2
+                ec_r += inside * ec
+                elj_r += inside * elj
+                fs = np.float64(inside * (flj + fc))
+                fxi -= fs * dx
+                fyi -= fs * dy
+                fzi -= fs * dz
+                fx[j] += fs * dx
+                fy[j] += fs * dy
+                fz[j] += fs * dz
+            e_c += np.float64(ec_r)
+            e_lj += np.float64(elj_r)
+            npairs += np_r
+        fx[i] += fxi
+        fy[i] += fyi
+        fz[i] += fzi
+        for e in range(excl_ptr[ai], excl_ptr[ai + 1]):
+            mask[inv[excl_idx[e]]] = f1
+    return e_c, e_lj, npairs
+
+
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def build_pairlist(xs, ys, zs, cp_a, cp_b, cp_shift, cell_start, order, excl_ptr, excl_idx, rlist2, lo, hi):
-    """Pair list (CSR over i) for the cell pairs (cp_a[k], cp_b[k] + shift) of one task, which
-    come sorted by home cell and shift: one list entry per (atom, image shift).
+def nb_nocutoff(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
+    return _pairs64(MODE_NOCUTOFF, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
 
-    ``xs, ys, zs`` are the wrapped coordinates in cell order (entry k is atom ``order[k]``), so the
-    distance pass over a neighbour cell is a contiguous, vectorisable loop; ``cp_shift`` (nm) is the
-    image of cell b seen from cell a, so no minimum-image arithmetic is needed.  Every unordered
-    atom pair closer than sqrt(rlist2) and not excluded appears once.  ``lo, hi`` are the
-    cells' bounding boxes: an atom skips a neighbour cell whose box is out of reach.
-    The list holds *cell-order* indices (the compute kernels run on cell-ordered copies of the
-    positions and parameters, so a j-list is a few contiguous runs of memory).
-    Returns (ilist, jptr, jlist, ishift)."""
-    cap_i = 1024
-    cap_j = 16384
-    ilist = np.empty(cap_i, np.int32)
-    ishift = np.empty((cap_i, 3), np.float64)
-    jptr = np.zeros(cap_i + 1, np.int64)
-    jlist = np.empty(cap_j, np.int32)
-    maxc = 0
-    for c in range(cell_start.shape[0] - 1):
-        maxc = max(maxc, cell_start[c + 1] - cell_start[c])
-    r2buf = np.empty(max(maxc, 1), np.float64)
-    ni = 0
-    nj = 0
-    ncp = cp_a.shape[0]
-    k = 0
-    while k < ncp:
-        a = cp_a[k]
-        kend = k
-        while kend < ncp and cp_a[kend] == a:
-            kend += 1
-        for ii in range(cell_start[a], cell_start[a + 1]):
-            i = order[ii]
-            start = nj
-            for kk in range(k, kend):
-                b = cp_b[kk]
-                sx, sy, sz = cp_shift[kk, 0], cp_shift[kk, 1], cp_shift[kk, 2]
-                last = kk + 1 == kend or (
-                    cp_shift[kk + 1, 0] != sx or cp_shift[kk + 1, 1] != sy or cp_shift[kk + 1, 2] != sz
-                )
-                self_pair = a == b and sx == 0.0 and sy == 0.0 and sz == 0.0
-                xi, yi, zi = xs[ii] - sx, ys[ii] - sy, zs[ii] - sz
-                b1 = cell_start[b + 1]
-                jj0 = ii + 1 if self_pair else cell_start[b]
-                m = b1 - jj0
-                gx = max(0.0, lo[b, 0] - xi, xi - hi[b, 0])
-                gy = max(0.0, lo[b, 1] - yi, yi - hi[b, 1])
-                gz = max(0.0, lo[b, 2] - zi, zi - hi[b, 2])
-                if m > 0 and gx * gx + gy * gy + gz * gz < rlist2:
-                    for t in range(m):  # vectorisable distance pass
-                        dx = xs[jj0 + t] - xi
-                        dy = ys[jj0 + t] - yi
-                        dz = zs[jj0 + t] - zi
-                        r2buf[t] = dx * dx + dy * dy + dz * dz
-                    if nj + m > cap_j:
-                        while nj + m > cap_j:
-                            cap_j *= 2
-                        tmp = np.empty(cap_j, np.int32)
-                        tmp[:nj] = jlist[:nj]
-                        jlist = tmp
-                    for t in range(m):  # branch-free compaction of the pairs within reach
-                        jlist[nj] = jj0 + t
-                        nj += r2buf[t] < rlist2
-                if not last:
-                    continue
-                # close the entry of (atom i, this shift)
-                if excl_ptr[i + 1] > excl_ptr[i]:  # drop excluded partners (rare among accepted pairs)
-                    q = start
-                    while q < nj:
-                        if _is_excluded(i, order[jlist[q]], excl_ptr, excl_idx):
-                            nj -= 1
-                            jlist[q] = jlist[nj]
-                        else:
-                            q += 1
-                if nj > start:
-                    if ni == cap_i:
-                        cap_i *= 2
-                        tmp_i = np.empty(cap_i, np.int32)
-                        tmp_i[:ni] = ilist[:ni]
-                        ilist = tmp_i
-                        tmp_s = np.empty((cap_i, 3), np.float64)
-                        tmp_s[:ni] = ishift[:ni]
-                        ishift = tmp_s
-                        tmp_p = np.zeros(cap_i + 1, np.int64)
-                        tmp_p[: ni + 1] = jptr[: ni + 1]
-                        jptr = tmp_p
-                    ilist[ni] = ii
-                    ishift[ni, 0] = sx
-                    ishift[ni, 1] = sy
-                    ishift[ni, 2] = sz
-                    jptr[ni + 1] = nj
-                    ni += 1
-                start = nj
-        k = kend
-    return ilist[:ni].copy(), jptr[: ni + 1].copy(), jlist[:nj].copy(), ishift[:ni].copy()
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def nb_rf(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
+    return _pairs64(MODE_RF, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def nb_ewald(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
+    return _pairs64(MODE_EWALD, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def nb_cg(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
+    return _pairs64(MODE_CG, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+
+
+NB_KERNELS = {MODE_NOCUTOFF: "nb_nocutoff", MODE_RF: "nb_rf", MODE_EWALD: "nb_ewald", MODE_CG: "nb_cg"}
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def nb_nocutoff32(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
+    return _pairs32(MODE_NOCUTOFF, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def nb_rf32(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
+    return _pairs32(MODE_RF, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def nb_ewald32(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
+    return _pairs32(MODE_EWALD, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def nb_cg32(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
+    return _pairs32(MODE_CG, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+
+
+NB_KERNELS_MIXED = {MODE_NOCUTOFF: "nb_nocutoff32", MODE_RF: "nb_rf32", MODE_EWALD: "nb_ewald32", MODE_CG: "nb_cg32"}
+
+
+# --- gathers, reductions, list age ---------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def gather_sorted(pos_w, order, spans, xs, ys, zs):
+    """xs[k], ys[k], zs[k] = pos_w[order[k]] for k in the spans ((m, 2) [start, end))."""
+    for s in range(spans.shape[0]):
+        for k in range(spans[s, 0], spans[s, 1]):
+            a = order[k]
+            xs[k] = pos_w[a, 0]
+            ys[k] = pos_w[a, 1]
+            zs[k] = pos_w[a, 2]
+
+
+@njit(cache=True, nogil=True)
+def gather_params(src, order, spans, dst):
+    for s in range(spans.shape[0]):
+        for k in range(spans[s, 0], spans[s, 1]):
+            dst[k] = src[order[k]]
+
+
+@njit(cache=True, nogil=True)
+def zero_spans(spans, fx, fy, fz):
+    for s in range(spans.shape[0]):
+        for k in range(spans[s, 0], spans[s, 1]):
+            fx[k] = 0.0
+            fy[k] = 0.0
+            fz[k] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def reduce_block(spans, order, nb_bufs, writers, bonded_bufs, b_lo, b_hi, out):
+    """Forces of the atoms of one block, in a fixed order: the non-bonded buffers of the writer
+    tasks (sorted index space; nb_bufs[t] is (3, n)), in the order given, then the bond-engine
+    buffers (atom order, (n, 3)) whose atom span [b_lo, b_hi) holds the atom."""
+    for s in range(spans.shape[0]):
+        for k in range(spans[s, 0], spans[s, 1]):
+            a = order[k]
+            fx = 0.0
+            fy = 0.0
+            fz = 0.0
+            for w in range(writers.shape[0]):
+                t = writers[w]
+                fx += nb_bufs[t, 0, k]
+                fy += nb_bufs[t, 1, k]
+                fz += nb_bufs[t, 2, k]
+            for c in range(bonded_bufs.shape[0]):
+                if b_lo[c] <= a < b_hi[c]:
+                    fx += bonded_bufs[c, a, 0]
+                    fy += bonded_bufs[c, a, 1]
+                    fz += bonded_bufs[c, a, 2]
+            out[a, 0] = fx
+            out[a, 1] = fy
+            out[a, 2] = fz
+
+
+@njit(cache=True, nogil=True)
+def displacement_stats(pos, ref_w, box, periodic, out, t1, t2):
+    """out[i] = image of pos[i] nearest ref_w[i] (periodic) or pos[i]; returns (largest displacement,
+    second largest, count of atoms moved more than t1, count moved more than t2)."""
+    m1 = 0.0
+    m2 = 0.0
+    n1 = 0
+    n2 = 0
+    t1s = t1 * t1
+    t2s = t2 * t2
+    for i in range(pos.shape[0]):
+        r2 = 0.0
+        for d in range(3):
+            dx = pos[i, d] - ref_w[i, d]
+            if periodic:
+                dx -= box[d] * math.floor(dx / box[d] + 0.5)
+            out[i, d] = ref_w[i, d] + dx
+            r2 += dx * dx
+        if r2 > t1s:
+            n1 += 1
+        if r2 > t2s:
+            n2 += 1
+        if r2 > m2:
+            if r2 > m1:
+                m2 = m1
+                m1 = r2
+            else:
+                m2 = r2
+    return math.sqrt(m1), math.sqrt(m2), n1, n2
 
 
 @njit(cache=True, nogil=True)
@@ -183,239 +681,6 @@ def pair_displacement_bound(pos, ref):
             else:
                 m2 = r2
     return math.sqrt(m1) + math.sqrt(m2)
-
-
-@njit(nogil=True, inline="always")
-def _nb_loop(mode, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
-    """Pair loop; ``mode`` is a compile-time constant in each wrapper below, so the mode tests
-    fold away.  Branch-free inside the cutoff test (a mask), which matters for water where
-    hydrogens have epsilon = 0 in a random mix with oxygens."""
-    e_c = 0.0
-    e_lj = 0.0
-    npairs = 0
-    two_over_sqrtpi = 2.0 / math.sqrt(math.pi)
-    inv_sw = 1.0 / (rc - rs) if use_switch else 0.0
-    for k in range(ilist.shape[0]):
-        i = ilist[k]
-        xi, yi, zi = pos[i, 0] - ishift[k, 0], pos[i, 1] - ishift[k, 1], pos[i, 2] - ishift[k, 2]
-        qi, shi, sei = qs[i], sh[i], se[i]
-        fxi = 0.0
-        fyi = 0.0
-        fzi = 0.0
-        for p in range(jptr[k], jptr[k + 1]):
-            j = jlist[p]
-            dx = pos[j, 0] - xi
-            dy = pos[j, 1] - yi
-            dz = pos[j, 2] - zi
-            r2 = dx * dx + dy * dy + dz * dz
-            if mode == MODE_NOCUTOFF:
-                inside = 1.0
-            else:
-                inside = 1.0 if r2 < rc2 else 0.0
-            npairs += int(inside)
-            inv_r2 = 1.0 / r2
-            inv_r = math.sqrt(inv_r2)
-            qq = qi * qs[j]
-            eps = sei * se[j]
-            sig = shi + sh[j]
-            s2 = sig * sig * inv_r2
-            s6 = s2 * s2 * s2
-            if mode == MODE_CG:
-                r = r2 * inv_r
-                s12 = s6 * s6
-                elj = eps * s12
-                flj = 12.0 * eps * s12 * inv_r2
-                ex = qq * math.exp(-krf * r) * inv_r
-                ec = ex
-                fc = ex * (1.0 + krf * r) * inv_r2
-            else:
-                elj = 4.0 * eps * (s6 * s6 - s6)
-                flj = eps * (48.0 * s6 * s6 - 24.0 * s6) * inv_r2
-                if use_switch:
-                    r = r2 * inv_r
-                    if r > rs:
-                        x = (r - rs) * inv_sw
-                        x2 = x * x
-                        x3 = x2 * x
-                        sw = 1.0 + x3 * (-10.0 + x * (15.0 - 6.0 * x))
-                        dsw = x2 * (-30.0 + x * (60.0 - 30.0 * x)) * inv_sw
-                        flj = flj * sw - elj * dsw * inv_r
-                        elj *= sw
-                if mode == MODE_RF:
-                    ec = qq * (inv_r + krf * r2 - crf)
-                    fc = qq * (inv_r * inv_r2 - 2.0 * krf)
-                elif mode == MODE_EWALD:
-                    ar = alpha * r2 * inv_r
-                    erfc_ar = math.erfc(ar)
-                    ec = qq * erfc_ar * inv_r
-                    fc = qq * (erfc_ar * inv_r + alpha * two_over_sqrtpi * math.exp(-ar * ar)) * inv_r2
-                else:
-                    ec = qq * inv_r
-                    fc = qq * inv_r * inv_r2
-            e_c += inside * ec
-            e_lj += inside * elj
-            fs = inside * (flj + fc)
-            fxi -= fs * dx
-            fyi -= fs * dy
-            fzi -= fs * dz
-            f_out[j, 0] += fs * dx
-            f_out[j, 1] += fs * dy
-            f_out[j, 2] += fs * dz
-        f_out[i, 0] += fxi
-        f_out[i, 1] += fyi
-        f_out[i, 2] += fzi
-    return e_c, e_lj, npairs
-
-
-@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_nocutoff(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
-    return _nb_loop(MODE_NOCUTOFF, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
-
-
-@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_rf(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
-    return _nb_loop(MODE_RF, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
-
-
-@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_ewald(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
-    return _nb_loop(MODE_EWALD, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
-
-
-@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_cg(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
-    return _nb_loop(MODE_CG, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
-
-
-NB_KERNELS = {MODE_NOCUTOFF: "nb_nocutoff", MODE_RF: "nb_rf", MODE_EWALD: "nb_ewald", MODE_CG: "nb_cg"}
-
-
-@njit(nogil=True, inline="always")
-def _nb_loop32(mode, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
-    """Mixed-precision pair loop: float64 displacements (from float64 positions), float32 pair
-    math, float64 accumulation of forces and energies.  Same structure as _nb_loop."""
-    f1 = np.float32(1.0)
-    rc2f = np.float32(rc2)
-    krff = np.float32(krf)
-    crff = np.float32(crf)
-    alphaf = np.float32(alpha)
-    c2sp = np.float32(2.0 / math.sqrt(math.pi))
-    rsf = np.float32(rs)
-    inv_sw = np.float32(1.0 / (rc - rs)) if use_switch else np.float32(0.0)
-    e_c = 0.0
-    e_lj = 0.0
-    npairs = 0
-    for k in range(ilist.shape[0]):
-        i = ilist[k]
-        xi, yi, zi = pos[i, 0] - ishift[k, 0], pos[i, 1] - ishift[k, 1], pos[i, 2] - ishift[k, 2]
-        qi, shi, sei = np.float32(qs[i]), np.float32(sh[i]), np.float32(se[i])
-        fxi = 0.0
-        fyi = 0.0
-        fzi = 0.0
-        for p in range(jptr[k], jptr[k + 1]):
-            j = jlist[p]
-            dx = pos[j, 0] - xi
-            dy = pos[j, 1] - yi
-            dz = pos[j, 2] - zi
-            dxf, dyf, dzf = np.float32(dx), np.float32(dy), np.float32(dz)
-            r2 = dxf * dxf + dyf * dyf + dzf * dzf
-            if mode == MODE_NOCUTOFF:
-                inside = f1
-            else:
-                inside = f1 if r2 < rc2f else np.float32(0.0)
-            npairs += int(inside)
-            inv_r2 = f1 / r2
-            inv_r = math.sqrt(inv_r2)
-            qq = qi * np.float32(qs[j])
-            eps = sei * np.float32(se[j])
-            sig = shi + np.float32(sh[j])
-            s2 = sig * sig * inv_r2
-            s6 = s2 * s2 * s2
-            if mode == MODE_CG:
-                r = r2 * inv_r
-                s12 = s6 * s6
-                elj = eps * s12
-                flj = np.float32(12.0) * eps * s12 * inv_r2
-                ex = qq * math.exp(-krff * r) * inv_r
-                ec = ex
-                fc = ex * (f1 + krff * r) * inv_r2
-            else:
-                elj = np.float32(4.0) * eps * (s6 * s6 - s6)
-                flj = eps * (np.float32(48.0) * s6 * s6 - np.float32(24.0) * s6) * inv_r2
-                if use_switch:
-                    r = r2 * inv_r
-                    if r > rsf:
-                        x = (r - rsf) * inv_sw
-                        x2 = x * x
-                        x3 = x2 * x
-                        sw = f1 + x3 * (np.float32(-10.0) + x * (np.float32(15.0) - np.float32(6.0) * x))
-                        dsw = x2 * (np.float32(-30.0) + x * (np.float32(60.0) - np.float32(30.0) * x)) * inv_sw
-                        flj = flj * sw - elj * dsw * inv_r
-                        elj *= sw
-                if mode == MODE_RF:
-                    ec = qq * (inv_r + krff * r2 - crff)
-                    fc = qq * (inv_r * inv_r2 - np.float32(2.0) * krff)
-                elif mode == MODE_EWALD:
-                    ar = alphaf * r2 * inv_r
-                    erfc_ar = math.erfc(ar)
-                    ec = qq * erfc_ar * inv_r
-                    fc = qq * (erfc_ar * inv_r + alphaf * c2sp * math.exp(-ar * ar)) * inv_r2
-                else:
-                    ec = qq * inv_r
-                    fc = qq * inv_r * inv_r2
-            e_c += np.float64(inside * ec)
-            e_lj += np.float64(inside * elj)
-            fs = np.float64(inside * (flj + fc))
-            fxi -= fs * dx
-            fyi -= fs * dy
-            fzi -= fs * dz
-            f_out[j, 0] += fs * dx
-            f_out[j, 1] += fs * dy
-            f_out[j, 2] += fs * dz
-        f_out[i, 0] += fxi
-        f_out[i, 1] += fyi
-        f_out[i, 2] += fzi
-    return e_c, e_lj, npairs
-
-
-@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_nocutoff32(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
-    return _nb_loop32(MODE_NOCUTOFF, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
-
-
-@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_rf32(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
-    return _nb_loop32(MODE_RF, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
-
-
-@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_ewald32(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
-    return _nb_loop32(MODE_EWALD, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
-
-
-@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_cg32(pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out):
-    return _nb_loop32(MODE_CG, pos, ilist, jptr, jlist, ishift, qs, sh, se, rc2, krf, crf, alpha, use_switch, rs, rc, f_out)
-
-
-NB_KERNELS_MIXED = {MODE_NOCUTOFF: "nb_nocutoff32", MODE_RF: "nb_rf32", MODE_EWALD: "nb_ewald32", MODE_CG: "nb_cg32"}
-
-
-@njit(cache=True, nogil=True)
-def cell_bounds(xs, ys, zs, cell_start):
-    """Bounding box (lo, hi) of the atoms of every cell (empty cells get an inverted box)."""
-    nc = cell_start.shape[0] - 1
-    lo = np.full((nc, 3), 1e30)
-    hi = np.full((nc, 3), -1e30)
-    for c in range(nc):
-        for k in range(cell_start[c], cell_start[c + 1]):
-            lo[c, 0] = min(lo[c, 0], xs[k])
-            lo[c, 1] = min(lo[c, 1], ys[k])
-            lo[c, 2] = min(lo[c, 2], zs[k])
-            hi[c, 0] = max(hi[c, 0], xs[k])
-            hi[c, 1] = max(hi[c, 1], ys[k])
-            hi[c, 2] = max(hi[c, 2], zs[k])
-    return lo, hi
 
 
 @njit(cache=True, nogil=True)
@@ -449,26 +714,3 @@ def wrap_offsets(pos, box):
         for d in range(3):
             off[i, d] = -box[d] * math.floor(pos[i, d] / box[d])
     return off
-
-
-@njit(cache=True, nogil=True)
-def reduce_buffers(bufs, nb_bufs, order, out):
-    """out = sum of the per-worker buffers (atom order) plus the per-worker non-bonded buffers
-    (cell order, entry k belongs to atom order[k]); all buffers are zeroed for the next step."""
-    nw = bufs.shape[0]
-    for i in range(out.shape[0]):
-        for d in range(3):
-            s = 0.0
-            for w in range(nw):
-                s += bufs[w, i, d]
-                bufs[w, i, d] = 0.0
-            out[i, d] = s
-    if nb_bufs.shape[1] == out.shape[0]:
-        for k in range(out.shape[0]):
-            i = order[k]
-            for d in range(3):
-                s = 0.0
-                for w in range(nw):
-                    s += nb_bufs[w, k, d]
-                    nb_bufs[w, k, d] = 0.0
-                out[i, d] += s

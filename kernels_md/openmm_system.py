@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
+import weakref
 
 import numpy as np
 
@@ -107,7 +108,7 @@ def _nonbonded_params(force, n, periodic_box):
             alpha = math.sqrt(-math.log(2.0 * force.getEwaldErrorTolerance())) / cutoff
         # the correction removes, for every excluded pair, what reciprocal space added for it
         ex_prm[:, 3] = q[ex_idx[:, 0]] * q[ex_idx[:, 1]] * ONE_4PI_EPS0
-    keep = np.any(ex_prm != 0.0, axis=1)
+    keep = np.flatnonzero(np.any(ex_prm != 0.0, axis=1))
     use_switch = bool(force.getUseSwitchingFunction()) and cutoff is not None
     rs = force.getSwitchingDistance()._value if use_switch else 0.0
     disp = 0.0
@@ -138,7 +139,7 @@ def _nonbonded_params(force, n, periodic_box):
     ex_periodic = periodic and (
         mode == MODE_EWALD or force.getExceptionsUsePeriodicBoundaryConditions()
     )
-    exc = BondedTerms("exceptions", ex_idx[keep], ex_prm[keep], ex_periodic, alpha, "NonbondedForce")
+    exc = BondedTerms("exceptions", ex_idx[keep], ex_prm[keep], ex_periodic, alpha, "NonbondedForce", extra=(keep, ex_prm))
     return params, exc, names[method]
 
 
@@ -191,31 +192,72 @@ def _bonded_terms(force):
     return None
 
 
+def _is_triclinic(vectors) -> bool:
+    v = np.asarray([[getattr(x[i], "_value", x[i]) for i in range(3)] for x in vectors], np.float64)
+    return bool(np.any(np.abs(v - np.diag(np.diag(v))) > 1e-12))
+
+
+def _fallback_system(system, forces):
+    """A System with the given (copied) forces in group 0, for OpenMM to evaluate the backend's terms
+    when the box turns triclinic: PME/Ewald direct space with reciprocal space moved to group 30."""
+    import openmm as mm
+
+    fb = mm.System()
+    for i in range(system.getNumParticles()):
+        fb.addParticle(1.0)
+    fb.setDefaultPeriodicBoxVectors(*system.getDefaultPeriodicBoxVectors())
+    for f in forces:
+        g = copy.deepcopy(f)
+        g.setForceGroup(0)
+        if isinstance(g, mm.NonbondedForce):
+            g.setIncludeDirectSpace(True)
+            g.setReciprocalSpaceForceGroup(30)
+        fb.addForce(g)
+    return mm.XmlSerializer.serialize(fb)
+
+
 def dataflow_system(
     system,
     *,
     threads: int | None = None,
     policy: str = "lpt",
-    cell_fraction: float = 0.5,
-    skin: float = 0.15,
-    tasks_per_thread: int = 6,
+    cell_fraction: float = 0.25,
+    skin: float = 0.12,
+    tasks_per_thread: int | None = None,
+    tiles: int | None = None,
     bonded_chunk: int = 4096,
     block_size: int = 256,
     precision: str = "double",
+    rebuild: str = "sound",
     unsupported: str = "openmm",
     profile: bool = True,
 ):
     """Return a copy of ``system`` whose supported forces are computed by the dataflow backend.
 
-    Options: ``threads`` (worker threads; default all cores), ``policy`` (``"lpt"``, ``"fifo"``,
-    ``"serial"``), ``cell_fraction`` (cell edge as a fraction of cutoff + skin; 1/2 gives the
-    finer 5x5x5 shell), ``skin`` (Verlet buffer, nm), ``tasks_per_thread`` (non-bonded task
-    granularity; small systems get fewer tasks: at least one per thread, about one per 1000 atoms), ``bonded_chunk`` (terms per bond-engine task), ``block_size`` (atoms per block
-    without cutoff), ``precision`` (``"double"``, or ``"mixed"``: float32 pair math with float64
-    displacements and accumulation), ``unsupported`` (``"openmm"``: leave an unsupported force to
-    OpenMM with a warning; ``"error"``: raise :class:`UnsupportedForceError`).
+    Options: ``threads`` (workers; default all cores; 1 runs the graph in the calling thread),
+    ``policy`` (``"lpt"``, ``"fifo"``, ``"serial"``), ``cell_fraction`` (column width as a fraction
+    of cutoff + skin), ``skin`` (Verlet buffer, nm), ``rebuild`` (``"sound"``: rebuild when the two
+    largest displacements since the last build add up to more than the skin, so no pair inside the
+    cutoff is ever missed; ``"openmm"``: OpenMM CPU's heuristic, one atom beyond skin/sqrt(2) or 10%
+    beyond skin/2), ``tiles`` (number of non-bonded tasks; default about one per 1000 atoms; it
+    depends on the system, never on ``threads``, so results are bitwise the same at any thread
+    count), ``tasks_per_thread`` (ignored, kept for compatibility), ``bonded_chunk`` (terms per
+    bond-engine task), ``block_size`` (atoms per block without cutoff), ``precision``
+    (``"double"``, or ``"mixed"``: float32 pair arithmetic with float64 displacements and
+    accumulation), ``unsupported`` (``"openmm"``: leave an unsupported force to OpenMM with a
+    warning; ``"error"``: raise :class:`UnsupportedForceError`).
 
-    The backend object is reachable as ``kenkyu.kernels_md.backend_of(new_system)``.
+    Force groups are kept: the taken forces of each group go to one backend with its own
+    ``PythonForce`` in that group (multiple-time-step integrators and per-group energies work).
+    Global parameters of the coarse-grained model (``kappa``, ``kdh``) are global parameters of the
+    PythonForce, so ``Context.setParameter`` reaches the backend; ``NonbondedForce.updateParametersInContext``
+    (called on the NonbondedForce of the returned system, or with reaction field on the original's,
+    whose copy the backend took) updates the backend too.  A triclinic default box leaves every
+    force to OpenMM with a warning; a box that turns triclinic later is handled by OpenMM's CPU
+    implementation of the same terms (a warning, then the fallback while it lasts).
+
+    The backend object is reachable as ``kenkyu.kernels_md.backend_of(new_system)`` (the one with
+    the non-bonded part; all of them: :func:`backends_of`).
     """
     import openmm as mm
 
@@ -223,14 +265,23 @@ def dataflow_system(
 
     if unsupported not in ("openmm", "error"):
         raise ValueError("unsupported must be 'openmm' or 'error'")
+    _install_update_hook()
     new = copy.deepcopy(system)
     n = new.getNumParticles()
+    if _is_triclinic(new.getDefaultPeriodicBoxVectors()) and any(f.usesPeriodicBoundaryConditions() for f in new.getForces()):
+        msg = "the system's periodic box is triclinic, which the dataflow backend does not support"
+        if unsupported == "error":
+            raise UnsupportedForceError(msg)
+        warnings.warn(f"kenkyu.kernels_md: {msg}: leaving every force to OpenMM", stacklevel=2)
+        return new
     box = np.array([[v[i] for i in range(3)] for v in new.getDefaultPeriodicBoxVectors()])
-    nonbonded = None
-    bonded: list[BondedTerms] = []
+    per_group = {}  # group -> dict(nonbonded, bonded, forces, periodic, globals)
+
+    def slot(g):
+        return per_group.setdefault(g, {"nonbonded": None, "bonded": [], "forces": [], "periodic": False, "globals": {}})
+
     remove = []
-    groups = set()
-    periodic = False
+    seen_nb = False
 
     def refuse(force, why):
         index = next(i for i, g in enumerate(new.getForces()) if g.this == force.this)
@@ -242,7 +293,7 @@ def dataflow_system(
     cg_forces = {}
     for k, f in enumerate(new.getForces()):
         if isinstance(f, mm.NonbondedForce):
-            if nonbonded is not None:
+            if seen_nb:
                 refuse(f, "a second NonbondedForce")
                 continue
             try:
@@ -250,10 +301,13 @@ def dataflow_system(
             except UnsupportedForceError as err:
                 refuse(f, str(err))
                 continue
+            seen_nb = True
+            s = slot(f.getForceGroup())
+            s["forces"].append(copy.deepcopy(f))
+            s["nonbonded"] = nonbonded
             if len(exc.idx):
-                bonded.append(exc)
-            groups.add(f.getForceGroup())
-            periodic |= nonbonded.periodic
+                s["bonded"].append(exc)
+            s["periodic"] |= nonbonded.periodic
             if method in ("PME", "Ewald"):
                 f.setIncludeDirectSpace(False)
                 if f.getReciprocalSpaceForceGroup() < 0:
@@ -265,54 +319,119 @@ def dataflow_system(
             (mm.HarmonicBondForce, mm.HarmonicAngleForce, mm.PeriodicTorsionForce, mm.RBTorsionForce, mm.CMAPTorsionForce),
         ):
             terms = _bonded_terms(f)
-            bonded.append(terms)
-            periodic |= terms.periodic
-            groups.add(f.getForceGroup())
+            s = slot(f.getForceGroup())
+            s["bonded"].append(terms)
+            s["forces"].append(copy.deepcopy(f))
+            s["periodic"] |= terms.periodic
             remove.append(k)
         elif f.getName() in (CG_NONBONDED_NAME, CG_CONTACT_NAME):
             cg_forces[k] = f
     if cg_forces:
         cg_nb, cg_bonded, taken = cg_terms_from_forces(cg_forces, n, refuse)
-        if cg_nb is not None:
-            if nonbonded is not None:
-                raise UnsupportedForceError("a NonbondedForce and a coarse-grained nonbonded force in one system")
-            nonbonded = cg_nb
-            periodic |= cg_nb.periodic
-        bonded.extend(cg_bonded)
         for k in taken:
-            groups.add(new.getForce(k).getForceGroup())
+            f = new.getForce(k)
+            s = slot(f.getForceGroup())
+            s["forces"].append(copy.deepcopy(f))
+            if f.getName() == CG_NONBONDED_NAME:
+                if s["nonbonded"] is not None or seen_nb:
+                    raise UnsupportedForceError("a NonbondedForce and a coarse-grained nonbonded force in one system")
+                s["nonbonded"] = cg_nb
+                s["periodic"] |= cg_nb.periodic
+                s["globals"] = {f.getGlobalParameterName(i): f.getGlobalParameterDefaultValue(i)
+                                for i in range(f.getNumGlobalParameters())}
+            else:
+                s["bonded"].extend(b for b in cg_bonded if b.source == CG_CONTACT_NAME)
+                s["periodic"] |= f.usesPeriodicBoundaryConditions()
         remove.extend(taken)
-    if nonbonded is None and not bonded:
+    if not per_group or all(s["nonbonded"] is None and not s["bonded"] for s in per_group.values()):
         raise UnsupportedForceError("the system has no force the dataflow backend can take")
-    if len(groups) > 1:
-        warnings.warn(
-            f"kenkyu.kernels_md: taken forces were in force groups {sorted(groups)}; the backend's single "
-            f"PythonForce uses group {min(groups)}",
-            stacklevel=2,
-        )
     for k in sorted(set(remove), reverse=True):
         new.removeForce(k)
-    backend = DataflowBackend(
-        n,
-        nonbonded,
-        bonded,
-        threads=threads,
-        policy=policy,
-        cell_fraction=cell_fraction,
-        skin=skin,
-        tasks_per_thread=tasks_per_thread,
-        bonded_chunk=bonded_chunk,
-        block_size=block_size,
-        precision=precision,
-        profile=profile,
-    )
-    pf = mm.PythonForce(backend)
-    pf.setName("kenkyu.kernels_md.dataflow")
-    pf.setUsesPeriodicBoundaryConditions(bool(periodic))
-    pf.setForceGroup(min(groups) if groups else 0)
-    new.addForce(pf)
-    new._kenkyu_dataflow_backend = backend
+    backends = []
+    for g in sorted(per_group):
+        s = per_group[g]
+        if s["nonbonded"] is None and not s["bonded"]:
+            continue
+        backend = DataflowBackend(
+            n,
+            s["nonbonded"],
+            s["bonded"],
+            threads=threads,
+            policy=policy,
+            cell_fraction=cell_fraction,
+            skin=skin,
+            tasks_per_thread=tasks_per_thread,
+            tiles=tiles,
+            bonded_chunk=bonded_chunk,
+            block_size=block_size,
+            precision=precision,
+            rebuild=rebuild,
+            profile=profile,
+            global_parameters=s["globals"],
+            fallback_xml=_fallback_system(new, s["forces"]) if s["periodic"] else None,
+            group=g,
+        )
+        token = f"{id(backend):x}"
+        _REGISTRY[token] = backend
+        backend._token = token
+        pf = mm.PythonForce(backend, dict(s["globals"])) if s["globals"] else mm.PythonForce(backend)
+        pf.setName(f"{PYTHONFORCE_NAME}#{token}")
+        pf.setUsesPeriodicBoundaryConditions(bool(s["periodic"]))
+        pf.setForceGroup(g)
+        new.addForce(pf)
+        backends.append(backend)
+    new._kenkyu_dataflow_backends = backends
+    new._kenkyu_dataflow_backend = next((b for b in backends if b.nb is not None), backends[0])
     return new
+
+
+PYTHONFORCE_NAME = "kenkyu.kernels_md.dataflow"
+_REGISTRY = weakref.WeakValueDictionary()
+
+
+def _backends_in_context(context):
+    out = []
+    system = context.getSystem()
+    for k in range(system.getNumForces()):
+        name = system.getForce(k).getName()
+        if name.startswith(PYTHONFORCE_NAME + "#"):
+            b = _REGISTRY.get(name.split("#", 1)[1])
+            if b is not None:
+                out.append(b)
+    return out
+
+
+def _install_update_hook():
+    """Make ``NonbondedForce.updateParametersInContext`` reach the backends of a dataflow context
+    (OpenMM cannot call into a PythonForce's function for that)."""
+    import openmm as mm
+
+    orig = mm.NonbondedForce.updateParametersInContext
+    if getattr(orig, "_kenkyu_hook", False):
+        return
+
+    def updateParametersInContext(self, context, *args):
+        backends = [b for b in _backends_in_context(context) if b.nb is not None and b.nb.mode != 3]
+        if not backends:
+            return orig(self, context, *args)
+        for b in backends:
+            b.update_nonbonded(self)
+        system = context.getSystem()
+        if any(isinstance(system.getForce(k), mm.NonbondedForce) for k in range(system.getNumForces())):
+            return orig(self, context, *args)  # reciprocal space (PME/Ewald) stays with OpenMM
+        return None
+
+    updateParametersInContext._kenkyu_hook = True
+    updateParametersInContext.__doc__ = orig.__doc__
+    mm.NonbondedForce.updateParametersInContext = updateParametersInContext
+
+
+def backends_of(system) -> list:
+    """All DataflowBackends inside a system returned by :func:`dataflow_system` (one per force group)."""
+    b = getattr(system, "_kenkyu_dataflow_backends", None)
+    if b is None:
+        raise KeyError("system was not made by dataflow_system (or was copied since)")
+    return list(b)
 
 
 def backend_of(system) -> DataflowBackend:

@@ -1,27 +1,45 @@
-"""Event-driven dataflow scheduler: dependency counters on top of a ThreadPoolExecutor.
+"""Event-driven dataflow scheduler: dependency counters, a ready queue and persistent workers.
 
-Each run of a :class:`~kenkyu.kernels_md.taskgraph.TaskGraph` starts the root tasks; when a task
-finishes it decrements the counters of its dependents and submits those that reach zero.  The
-policy decides the order in which simultaneously ready tasks are handed to the pool:
+A run of a :class:`~kenkyu.kernels_md.taskgraph.TaskGraph` starts with its root tasks; when a task
+finishes, the counters of its dependents drop and those that reach zero join the ready queue.
+Nothing else orders tasks: there is no barrier between task kinds.  The calling thread is worker
+0 and takes tasks like the others, so ``threads=1`` (or ``policy="serial"``) runs the graph in the
+caller with no thread hand-off at all (a topological order, the same priorities).
 
-* ``"fifo"``: graph order;
+The policy decides which of the ready tasks a free worker takes:
+
 * ``"lpt"``: longest (estimated) processing time first, which keeps the heavy non-bonded tasks
   from landing at the tail of the step;
-* ``"serial"``: run everything in the calling thread in a topological order (debugging, 1 core).
+* ``"fifo"``: the order in which they became ready;
+* ``"serial"``: everything in the calling thread (debugging).
 
-Each worker thread has a stable id in ``range(nthreads)`` that tasks use to pick their force buffer.
-Per-kind wall time is accumulated in :attr:`DataflowScheduler.stats`.
+Each worker has a stable id in ``range(nthreads)`` (tasks that need scratch space pick it by id).
+Every run records, per task, the worker, start and end time (:attr:`DataflowScheduler.trace`), from
+which the timeline, worker waits and the critical path of a step are drawn; per-kind wall time is
+accumulated in :attr:`DataflowScheduler.stats`.
 """
 
 from __future__ import annotations
 
-import itertools
+import heapq
 import threading
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 
 POLICIES = ("lpt", "fifo", "serial")
+
+
+class _Compiled:
+    """Integer form of a graph for the run loop."""
+
+    def __init__(self, graph, policy):
+        self.graph = graph
+        self.tasks = graph.tasks
+        ids = {t.name: k for k, t in enumerate(graph.tasks)}
+        self.ndeps = [len(t.deps) for t in graph.tasks]
+        self.dependents = [[ids[d] for d in graph.dependents[t.name]] for t in graph.tasks]
+        self.roots = [k for k, t in enumerate(graph.tasks) if not t.deps]
+        self.prio = [(-t.cost if policy == "lpt" else 0.0) for t in graph.tasks]
 
 
 class DataflowScheduler:
@@ -31,106 +49,166 @@ class DataflowScheduler:
         self.nthreads = max(1, int(nthreads))
         self.policy = policy
         self.profile = profile
-        self._pool = None
-        self._local = threading.local()
-        self._ids = itertools.count()
-        self._id_lock = threading.Lock()
         self.stats = defaultdict(lambda: [0, 0.0])  # kind -> [count, seconds]
-        self._stats_lock = threading.Lock()
+        self.trace = []  # last run: (task index, worker, t_start, t_end), times relative to the run start
+        self.t_run = 0.0  # last run's wall time
+        self._compiled = None
+        self._cond = threading.Condition()
+        self._workers = []
+        self._gen = 0
+        self._job = None
+        self._stop = False
 
-    # worker ids -------------------------------------------------------------------------------
-    def _worker_id(self) -> int:
-        wid = getattr(self._local, "wid", None)
-        if wid is None:
-            with self._id_lock:
-                wid = next(self._ids)
-            self._local.wid = wid
-        return wid
-
+    # compatibility -------------------------------------------------------------------------------
     @property
-    def pool(self):
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.nthreads, thread_name_prefix="kenkyu-dataflow")
-        return self._pool
+    def serial(self) -> bool:
+        return self.nthreads == 1 or self.policy == "serial"
 
     def shutdown(self):
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-            self._ids = itertools.count()
-            self._local = threading.local()
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        for w in self._workers:
+            w.join()
+        self._workers = []
+        self._stop = False
 
     def reset_stats(self):
         self.stats.clear()
 
-    def _order(self, tasks):
-        if self.policy == "lpt":
-            return sorted(tasks, key=lambda t: -t.cost)
-        return tasks
+    def _prepare(self, graph):
+        if self._compiled is None or self._compiled.graph is not graph:
+            self._compiled = _Compiled(graph, self.policy)
+        return self._compiled
 
     # running ----------------------------------------------------------------------------------
-    def _timed(self, task, wid):
-        if self.profile:
-            t0 = time.perf_counter()
-            task.fn(wid)
-            dt = time.perf_counter() - t0
-            with self._stats_lock:
-                st = self.stats[task.kind]
-                st[0] += 1
-                st[1] += dt
-        else:
-            task.fn(wid)
-
     def run(self, graph):
-        if self.policy == "serial":
-            return self._run_serial(graph)
-        remaining = {t.name: len(t.deps) for t in graph.tasks}
-        lock = threading.Lock()
-        done = threading.Event()
-        state = {"left": len(graph.tasks), "error": None}
-        pool = self.pool
+        cg = self._prepare(graph)
+        if self.serial:
+            return self._run_serial(cg)
+        if len(self._workers) != self.nthreads - 1:
+            for wid in range(1, self.nthreads):
+                th = threading.Thread(target=self._worker_loop, args=(wid,), name=f"kenkyu-dataflow-{wid}", daemon=True)
+                th.start()
+                self._workers.append(th)
+        job = {
+            "cg": cg,
+            "rem": list(cg.ndeps),
+            "ready": [(cg.prio[k], k) for k in cg.roots],
+            "left": len(cg.tasks),
+            "error": None,
+            "trace": [],
+            "seq": 0,
+            "t0": time.perf_counter(),
+        }
+        heapq.heapify(job["ready"])
+        with self._cond:
+            self._job = job
+            self._gen += 1
+            self._cond.notify_all()
+        self._work(job, 0)
+        with self._cond:
+            while job["left"] > 0:
+                self._cond.wait()
+            self._job = None
+        self._finish(job)
 
-        def submit(tasks):
-            for t in self._order(tasks):
-                pool.submit(execute, t)
+    def _finish(self, job):
+        self.t_run = time.perf_counter() - job["t0"]
+        self.trace = job["trace"]
+        if self.profile:
+            tasks = job["cg"].tasks
+            for k, _, a, b in job["trace"]:
+                st = self.stats[tasks[k].kind]
+                st[0] += 1
+                st[1] += b - a
+        if job["error"] is not None:
+            raise job["error"]
 
-        def execute(task):
+    def _worker_loop(self, wid):
+        seen = 0
+        while True:
+            with self._cond:
+                while not self._stop and (self._job is None or self._gen == seen):
+                    self._cond.wait()
+                if self._stop:
+                    return
+                seen = self._gen
+                job = self._job
+            self._work(job, wid)
+
+    def _work(self, job, wid):
+        cg = job["cg"]
+        tasks = cg.tasks
+        cond = self._cond
+        ready = job["ready"]
+        trace = job["trace"]
+        t0 = job["t0"]
+        while True:
+            with cond:
+                while not ready and job["left"] > 0:
+                    cond.wait()
+                if job["left"] == 0:
+                    return
+                _, k = heapq.heappop(ready)
+            a = time.perf_counter()
             try:
-                if state["error"] is None:
-                    self._timed(task, self._worker_id())
+                if job["error"] is None:
+                    tasks[k].fn(wid)
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-                state["error"] = exc
-            ready = []
-            with lock:
-                for name in graph.dependents[task.name]:
-                    remaining[name] -= 1
-                    if remaining[name] == 0:
-                        ready.append(graph.by_name[name])
-                state["left"] -= 1
-                finished = state["left"] == 0
-            if ready:
-                submit(ready)
-            if finished:
-                done.set()
+                job["error"] = exc
+            b = time.perf_counter()
+            with cond:
+                trace.append((k, wid, a - t0, b - t0))
+                woke = False
+                for d in cg.dependents[k]:
+                    job["rem"][d] -= 1
+                    if job["rem"][d] == 0:
+                        job["seq"] += 1
+                        heapq.heappush(ready, (cg.prio[d] if self.policy == "lpt" else job["seq"], d))
+                        woke = True
+                job["left"] -= 1
+                if woke or job["left"] == 0:
+                    cond.notify_all()
 
-        submit(graph.roots())
-        done.wait()
-        if state["error"] is not None:
-            raise state["error"]
-
-    def _run_serial(self, graph):
-        remaining = {t.name: len(t.deps) for t in graph.tasks}
-        ready = list(graph.roots())
+    def _run_serial(self, cg):
+        tasks = cg.tasks
+        rem = list(cg.ndeps)
+        ready = [(cg.prio[k], k) for k in cg.roots]
+        heapq.heapify(ready)
+        trace = []
+        seq = 0
+        t0 = time.perf_counter()
+        job = {"cg": cg, "trace": trace, "t0": t0, "error": None}
+        pc = time.perf_counter
         while ready:
-            t = ready.pop(0)
-            self._timed(t, 0)
-            for name in graph.dependents[t.name]:
-                remaining[name] -= 1
-                if remaining[name] == 0:
-                    ready.append(graph.by_name[name])
+            _, k = heapq.heappop(ready)
+            a = pc()
+            tasks[k].fn(0)
+            trace.append((k, 0, a - t0, pc() - t0))
+            for d in cg.dependents[k]:
+                rem[d] -= 1
+                if rem[d] == 0:
+                    seq += 1
+                    heapq.heappush(ready, (cg.prio[d] if self.policy == "lpt" else seq, d))
+        self._finish(job)
+
+    # analysis of the last run -------------------------------------------------------------------
+    def worker_waits(self):
+        """Per worker: (busy seconds, idle seconds) during the last run."""
+        busy = defaultdict(float)
+        for _, w, a, b in self.trace:
+            busy[w] += b - a
+        return {w: (busy.get(w, 0.0), max(0.0, self.t_run - busy.get(w, 0.0))) for w in range(self.nthreads if not self.serial else 1)}
 
     def __getstate__(self):
         return {"nthreads": self.nthreads, "policy": self.policy, "profile": self.profile}
 
     def __setstate__(self, st):
         self.__init__(st["nthreads"], st["policy"], st["profile"])
+
+    def __del__(self):
+        try:
+            self.shutdown()
+        except Exception:  # noqa: BLE001
+            pass
