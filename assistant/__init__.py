@@ -12,6 +12,8 @@ _LAZY = {
     "Agent": "kenkyu.assistant.agent",
     "Budget": "kenkyu.assistant.agent",
     "AssistantSession": "kenkyu.assistant.session",
+    "Request": "kenkyu.assistant.request",
+    "RequestBusy": "kenkyu.assistant.request",
     "ProviderConfig": "kenkyu.core.config",
     "make_provider": "kenkyu.core.providers",
     "export_report": "kenkyu.assistant.export",

@@ -155,9 +155,9 @@ class Agent:
             if not self.approver(call, tool, code):
                 yield ev.ToolResult(call.id, tool.name, False, "declined by the user", 0.0)
                 return "The user declined this step. Do not retry it; ask what they would like instead."
-        execution = self.runner.run(code)
-        yield ev.CellAdded("code", code, cell_metadata(tool, call.id, variable, self.provider.model_id),
-                           execution.outputs)
+        metadata = cell_metadata(tool, call.id, variable, self.provider.model_id)
+        execution = self.runner.run(code, metadata)
+        yield ev.CellAdded("code", code, metadata, execution.outputs)
         summary = execution.summary()
         yield ev.ToolResult(call.id, tool.name, execution.ok, summary, round(execution.duration_s, 3))
         return summary

@@ -5,11 +5,13 @@ each comm gets a :class:`ChatChannel`. The contract (messages and their fields) 
 ``labext/PROTOCOL.md``.
 
 Threads: comm messages arrive on the kernel's shell thread. Quick messages (``approve``, ``stop``,
-``cell_result``) are answered there at once. ``hello``, ``settings`` and ``ask`` go to the channel's
-own worker thread, one after another, so that the shell thread stays free: the agent waits there for
-the notebook to execute the cells it asked for, which needs the shell thread. One kernel has one
-:class:`~kenkyu.assistant.session.AssistantSession`; a lock on it lets only one request at a time
-change the conversation, even with several comms open.
+``cell_result``) are answered there at once. ``hello``, ``settings``, ``ask`` and ``research`` go to
+the channel's own worker thread, one after another, so that the shell thread stays free: the agent
+waits there for the notebook to execute the cells it asked for, which needs the shell thread. One
+kernel has one :class:`~kenkyu.assistant.session.AssistantSession`; each request is a
+:class:`~kenkyu.assistant.request.Request`, which holds the session while it runs (a sidebar request
+waits for one already running, from another comm or a ``%%ask``) and is what Stop stops. This module
+only turns comm messages into requests and their events into comm messages.
 
 Everything sent to the sidebar passes through :func:`~kenkyu.core.secrets.redact_obj`.
 """
@@ -26,6 +28,7 @@ import threading
 import time
 import uuid
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -108,8 +111,7 @@ def apply_settings(session, settings: dict) -> None:
             )
     config = dataclasses.replace(base, **changes)
     if config != current:
-        session.settings = dataclasses.replace(session.settings, provider=config)
-        session._provider = None  # built again, from the new configuration, on the next request
+        session.use_provider(config)
 
     approval = wanted.get("approval") or (defaults.approval if previous.get("approval") else "")
     if approval:
@@ -164,15 +166,10 @@ def displayable_history(messages) -> list[dict]:
     return shown
 
 
-# -- one lock per session, and the channels that talk to it ------------------------------------------
+# -- the channels that talk to a session -------------------------------------------------------------
 _registry_lock = threading.Lock()
-_session_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _session_channels: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _lock_of(session) -> threading.Lock:
-    with _registry_lock:
-        return _session_locks.setdefault(session, threading.Lock())
+REQUEST_TYPES = ("ask", "research")
 
 
 def _channels_of(session) -> weakref.WeakSet:
@@ -193,6 +190,7 @@ class ChatChannel:
         self._approvals: dict[str, queue.Queue] = {}
         self._runner: NotebookRunner | None = None
         self._request_id: str | None = None
+        self._request = None  # the running kenkyu.assistant.request.Request: what Stop stops
         self._stop_requested = False
         self._abort_reason: str | None = None
         self._dropped: set[str] = set()  # requests stopped before they started
@@ -221,7 +219,7 @@ class ChatChannel:
                 if other is not self:
                     other.abort("a newer sidebar connected to this kernel; ask again there")
             self._queue(data)
-        elif kind in ("settings", "ask"):
+        elif kind == "settings" or kind in REQUEST_TYPES:
             self._queue(data)
         elif kind == "approve":
             self._approval_box(str(data.get("call_id"))).put(bool(data.get("approved")))
@@ -256,15 +254,16 @@ class ChatChannel:
             self._dropped.add(request_id)
             return
         self._stop_requested = True
-        if self.session.agent is not None and self._request_id is not None:
-            self.session.agent.stop()
+        request = self._request
+        if request is not None:
+            request.stop()  # this channel's request only, never another front end's
         self._deny_waiting_approvals()
 
     def abort(self, reason: str) -> None:
         """End the running request now: stop the agent and wake everything it waits for; drop the
         questions still queued (their front end is most likely gone)."""
         with self._jobs.mutex:
-            queued = [job for job, _ in filter(None, self._jobs.queue) if job.get("type") == "ask"]
+            queued = [job for job, _ in filter(None, self._jobs.queue) if job.get("type") in REQUEST_TYPES]
         self._dropped.update(str(job.get("request_id")) for job in queued)
         if self._request_id is None:
             return
@@ -291,8 +290,7 @@ class ChatChannel:
     def _do_job(self, job: dict) -> None:
         request_id = job.get("request_id")
         try:
-            with _lock_of(self.session):
-                getattr(self, f"_do_{job['type']}")(job)
+            getattr(self, f"_do_{job['type']}")(job)
         except Exception as exc:  # a bug here must reach the sidebar, never hang it
             log.exception("kenkyu chat: %s failed", job.get("type"))
             self._send_event(
@@ -304,20 +302,23 @@ class ChatChannel:
                     recoverable=False,
                 ),
             )
-            if job.get("type") == "ask":
+            if job.get("type") in REQUEST_TYPES:
                 self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
 
     def _do_hello(self, data: dict) -> None:
         records = data.get("records")
-        if isinstance(records, list) and records and not _is_prefix(records, self.session.records):
-            # The notebook's records are the conversation; the kernel keeps its own only when it
-            # already holds all of them (a reloaded page whose last answers were not saved yet).
-            self.session.restore([r for r in records if isinstance(r, dict)])
+        # The conversation and the settings change only between requests.
+        with self.session.slot:
+            if isinstance(records, list) and records and not _is_prefix(records, self.session.records):
+                # The notebook's records are the conversation; the kernel keeps its own only when it
+                # already holds all of them (a reloaded page whose last answers were not saved yet).
+                self.session.restore([r for r in records if isinstance(r, dict)])
         self._do_settings(data)
 
     def _do_settings(self, data: dict) -> None:
         try:
-            apply_settings(self.session, data.get("settings") or {})
+            with self.session.slot:
+                apply_settings(self.session, data.get("settings") or {})
         except SettingsError as exc:
             self._send_event(None, ev.Error(str(exc), where="settings", fix=exc.fix))
         self._send_ready()
@@ -351,6 +352,14 @@ class ChatChannel:
         )
 
     def _do_ask(self, data: dict) -> None:
+        self._run_request(data, "ask")
+
+    def _do_research(self, data: dict) -> None:
+        self._run_request(data, "research")
+
+    def _run_request(self, data: dict, kind: str) -> None:
+        """One ``ask`` or ``research``: a Request whose cells run through the notebook, its events
+        streamed to the sidebar, then its record."""
         request_id = str(data.get("request_id") or uuid.uuid4().hex)
         # Set before looking at _dropped: a stop arriving from now on finds this request running.
         self._stop_requested, self._abort_reason = False, None
@@ -366,9 +375,25 @@ class ChatChannel:
                 self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
                 return
             prompt, variables = problem
-            records_before = len(self.session.records)
+            deadline = time.monotonic() + self.session.settings.max_seconds
+            runner = NotebookRunner(self._send, self.session.namespace, request_id=request_id,
+                                    deadline=deadline)
+            runner.on_interrupt = lambda: self.stop(request_id)
+            self._runner = runner
+            if self._abort_reason:  # aborted while this request was starting
+                runner.cancel_all(self._abort_reason)
+            request = self.session.new_request(prompt, kind=kind, origin="the sidebar", variables=variables,
+                                               runner=runner)
+            self._request = request
+            if self._stop_requested:  # a stop that came while the request was being made
+                request.stop()
             try:
-                self._run_agent(request_id, prompt, variables, data.get("cells"))
+                if kind == "research":
+                    events = request.research(approver=self._research_approver(request, deadline), wait=True)
+                else:
+                    events = request.ask(cells=_context_cells(data.get("cells")),
+                                         approver=self._ask_approver(request_id, deadline), wait=True)
+                self._stream(request_id, runner, events)
             except Exception as exc:  # a bug in the loop: the sidebar hears of it, and the record still comes
                 log.exception("kenkyu chat: the request failed")
                 self._send_event(
@@ -378,10 +403,10 @@ class ChatChannel:
                     ),
                 )
                 self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
-            if len(self.session.records) > records_before:
-                self._send({"type": "record", "request_id": request_id, "record": self.session.records[-1]})
+            if request.record is not None:
+                self._send({"type": "record", "request_id": request_id, "record": request.record})
         finally:
-            self._runner, self._request_id = None, None
+            self._runner, self._request_id, self._request = None, None, None
             self._deny_waiting_approvals()
             with self._lock:
                 self._approvals.clear()
@@ -399,35 +424,11 @@ class ChatChannel:
                 fix="define the variable in a cell first, or write {{ }} for braces",
             )
 
-    def _run_agent(self, request_id: str, prompt: str, variables: dict, cells) -> None:
-        deadline = time.monotonic() + self.session.settings.max_seconds
-        runner = NotebookRunner(self._send, self.session.namespace, request_id=request_id, deadline=deadline)
-        runner.on_interrupt = lambda: self.stop(request_id)
-        self._runner = runner
-        if self._abort_reason:  # aborted while this request was starting
-            runner.cancel_all(self._abort_reason)
-        events = self.session.ask(
-            prompt,
-            cells=_context_cells(cells),
-            variables=variables,
-            approver=self._approver(request_id, deadline),
-            runner=runner,
-        )
+    def _stream(self, request_id: str, runner: NotebookRunner, events: Iterator[ev.Event]) -> None:
+        """The request's events to the sidebar; its narrative cells into the notebook."""
         for event in events:
-            if self._stop_requested and self.session.agent is not None:
-                self.session.agent.stop()  # a stop that came before this request's agent existed
             extra = {}
-            if isinstance(event, ev.ToolCallStarted):
-                runner.next_metadata = {
-                    "kenkyu": {
-                        "agent": True,
-                        "tool": event.name,
-                        "call_id": event.call_id,
-                        "variable": _assigned_variable(event.code),
-                        "model": self.session.agent.provider.model_id,
-                    }
-                }
-            elif isinstance(event, ev.ApprovalNeeded):
+            if isinstance(event, ev.ApprovalNeeded):
                 self._approval_box(event.call_id)  # ready before the sidebar can answer
             elif isinstance(event, ev.CellAdded) and event.cell_type == "code":
                 extra["cell_request_id"] = runner.last_cell_request_id
@@ -435,27 +436,37 @@ class ChatChannel:
             if isinstance(event, ev.CellAdded) and event.cell_type == "markdown":
                 runner.insert_markdown(event.source, event.metadata)
 
-    def _approver(self, request_id: str, deadline: float):
+    def _ask_approver(self, request_id: str, deadline: float):
         def approve(call, tool, code) -> bool:
-            box = self._approval_box(call.id)
-            try:
-                return bool(box.get(timeout=max(0.0, deadline - time.monotonic())))
-            except queue.Empty:
-                self._send_event(
-                    request_id,
-                    ev.Error(
-                        f"no answer to the approval request for {tool.name} within the request's time budget; "
-                        "it was declined",
-                        where="approval",
-                        fix="ask again, and approve or decline in the sidebar",
-                    ),
-                )
-                return False
-            finally:
-                with self._lock:
-                    self._approvals.pop(call.id, None)
+            return self._await_approval(request_id, call.id, tool.name, deadline)
 
         return approve
+
+    def _research_approver(self, request, deadline: float):
+        def approve(step, plan) -> bool:
+            # The loop asks right after its approval_needed event, whose call_id the request noted.
+            return self._await_approval(self._request_id, request.awaiting_approval, step.tool, deadline)
+
+        return approve
+
+    def _await_approval(self, request_id: str, call_id: str, name: str, deadline: float) -> bool:
+        box = self._approval_box(call_id)
+        try:
+            return bool(box.get(timeout=max(0.0, deadline - time.monotonic())))
+        except queue.Empty:
+            self._send_event(
+                request_id,
+                ev.Error(
+                    f"no answer to the approval request for {name} within the request's time budget; "
+                    "it was declined",
+                    where="approval",
+                    fix="ask again, and approve or decline in the sidebar",
+                ),
+            )
+            return False
+        finally:
+            with self._lock:
+                self._approvals.pop(call_id, None)
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _approval_box(self, call_id: str) -> queue.Queue:
@@ -500,7 +511,3 @@ def _context_cells(cells) -> list[dict] | None:
             kept.append(item)
     return kept
 
-
-def _assigned_variable(code: str) -> str | None:
-    last = code.strip().splitlines()[-1].strip() if code.strip() else ""
-    return last if re.fullmatch(r"[A-Za-z_]\w*", last) else None

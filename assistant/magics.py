@@ -16,6 +16,7 @@ import shlex
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 
 from kenkyu.assistant.session import RECORD_MIME, UnknownVariable, get_session, interpolate
+from kenkyu.core.config import PROVIDER_KINDS, PROVIDERS
 
 
 @magics_class
@@ -57,9 +58,12 @@ class KenkyuMagics(Magics):
 
         renderer = NotebookRenderer(rich=_rich_frontend(self.shell))
         renderer.header(session.settings.provider.describe())
-        for event in session.ask(prompt, variables=variables, approver=self._approve):
+        request = session.new_request(prompt, variables=variables, origin="%%ask")
+        for event in request.ask(approver=self._approve):
             renderer(event)
-        record = session.records[-1]
+        record = request.record
+        if record is None:  # it never started: another request (the sidebar's) holds the kernel
+            return
         code_cells = sum(1 for c in record["cells"] if c["cell_type"] == "code")
         summary = (
             f"<sub>kenkyu recorded {code_cells} action cell(s) in this output. "
@@ -205,8 +209,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("status", help="show the provider, approval mode, budget and history size")
     sub.add_parser("help", help="this help")
-    p = sub.add_parser("provider", help="choose the LLM: local | openai | anthropic | replay FILE | none")
-    p.add_argument("name", choices=["local", "openai", "anthropic", "replay", "none"])
+    p = sub.add_parser("provider", help="choose the LLM: " + " | ".join(
+        f"{kind.name}{' FILE' if kind.name == 'replay' else ''}" for kind in PROVIDER_KINDS))
+    p.add_argument("name", choices=PROVIDERS,
+                   help="; ".join(f"{kind.name}: {kind.summary}" for kind in PROVIDER_KINDS))
     p.add_argument("file", nargs="?", help="the replay file (replay only)")
     p.add_argument("--model")
     p.add_argument("--base-url", dest="base_url", help="an OpenAI-compatible server, e.g. http://localhost:11434/v1")

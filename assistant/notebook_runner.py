@@ -13,7 +13,6 @@ reads is a text summary (images become ``[image/png]``; widgets their ``text/pla
 from __future__ import annotations
 
 import queue
-import re
 import threading
 import time
 import uuid
@@ -96,7 +95,7 @@ def _clean_stream(text) -> str:
 
 
 class NotebookRunner:
-    """Same interface as :class:`~kenkyu.assistant.runner.InPlaceRunner`: ``run(code)`` and ``namespace``.
+    """As :class:`~kenkyu.assistant.runner.InPlaceRunner`: ``run(code, metadata)`` and ``namespace``.
 
     ``send`` delivers a message to the sidebar (the chat channel's redacting ``comm.send``);
     ``deliver`` is called by the channel with each ``cell_result``. ``deadline`` (``time.monotonic``)
@@ -110,7 +109,6 @@ class NotebookRunner:
         self.namespace = namespace
         self.request_id = request_id
         self.deadline = deadline
-        self.next_metadata: dict = {}  # set by the channel from the tool call about to run
         # Called when the scientist interrupts the kernel during a cell: the request stops there too,
         # as %%ask does when the notebook's stop button is pressed.
         self.on_interrupt: Callable[[], None] = lambda: None
@@ -120,12 +118,12 @@ class NotebookRunner:
         self._cancelled: str | None = None
 
     # -- the agent's side ---------------------------------------------------------------------------
-    def run(self, code: str) -> Execution:
+    def run(self, code: str, metadata: dict | None = None) -> Execution:
+        """Insert the cell, with ``metadata``, into the notebook, and wait for the notebook to run it."""
         execution = NotebookExecution(code)
         cell_request_id = self._new_cell_request()
         self.last_cell_request_id = cell_request_id
-        metadata = self.next_metadata or {"kenkyu": {"agent": True}}
-        self.next_metadata = {}
+        metadata = metadata or {"kenkyu": {"agent": True}}
         started = time.monotonic()
         self.send(
             {
@@ -145,7 +143,7 @@ class NotebookRunner:
         )
         status = result.get("status")
         if status == "ok":
-            execution.has_value, execution.value = self._value_of(code)
+            execution.has_value, execution.value = self._value_of(metadata.get("kenkyu", {}).get("variable"))
         elif status == "error":
             failure = next((o for o in execution.outputs if o.get("output_type") == "error"), None)
             execution.error = (
@@ -227,10 +225,9 @@ class NotebookRunner:
             with self._lock:
                 self._waiting.pop(cell_request_id, None)
 
-    def _value_of(self, code: str) -> tuple[bool, object]:
-        """The value the action cell ends with (``variable`` on its last line), read from the kernel,
-        so the agent gets the tool's own ``summary()`` exactly as with the in-place runner."""
-        last = code.strip().splitlines()[-1].strip() if code.strip() else ""
-        if re.fullmatch(r"[A-Za-z_]\w*", last) and last in self.namespace:
-            return True, self.namespace[last]
+    def _value_of(self, variable: str | None) -> tuple[bool, object]:
+        """The value of the variable the action cell assigned (named in its metadata), read from the
+        kernel, so the agent gets the tool's own ``summary()`` exactly as with the in-place runner."""
+        if variable and variable in self.namespace:
+            return True, self.namespace[variable]
         return False, None

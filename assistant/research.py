@@ -63,25 +63,35 @@ def section_cell(section: str, text: str) -> ev.CellAdded:
 
 def run_research(session, request: str, *, variables: dict | None = None,
                  approver: ResearchApprover | None = None, plan: Plan | None = None,
-                 measure_costs: bool = True) -> Iterator[ev.Event]:
-    """Plan, Do, Check and Act on a request in the session's kernel; yields events, records the cells."""
+                 measure_costs: bool = True, lifecycle=None, wait: bool = False) -> Iterator[ev.Event]:
+    """Plan, Do, Check and Act on a request in the session's kernel; yields events, records the cells.
+
+    ``lifecycle`` is the :class:`~kenkyu.assistant.request.Request` a front end made for it (the
+    sidebar's, so that its Stop and its notebook runner apply); by default one is made here. While
+    another request runs this yields a ``busy`` error (``wait`` waits instead)."""
     import time
 
-    from kenkyu.core.secrets import redact_obj
-    from kenkyu.assistant.session import RECORD_VERSION, _now
+    from kenkyu.assistant.request import RequestBusy, busy_events
 
-    started, clock = _now(), time.monotonic()
-    record = {"version": RECORD_VERSION, "kind": "research", "prompt": request, "variables": variables or {},
-              "provider": session.settings.provider.describe(), "started": started, "cells": [], "model": None}
-    first_message = len(session.history)
+    if lifecycle is None:
+        lifecycle = session.new_request(request, kind="research", origin="%%research", variables=variables)
+    try:
+        lifecycle.begin(wait)
+    except RequestBusy as busy:
+        yield from busy_events(busy)
+        return
+    clock = time.monotonic()
+    record = lifecycle.draft
     session.history.append(Message("user", request))
     outcome = {"reason": "error"}
     try:
-        for event in _loop(session, request, approver or decline_all, plan, measure_costs, record, outcome):
-            if isinstance(event, ev.CellAdded):
-                record["cells"].append({"cell_type": event.cell_type, "source": event.source,
-                                        "metadata": event.metadata, "outputs": event.outputs})
+        loop = _loop(session, request, approver or decline_all, plan, measure_costs, record, outcome)
+        for event in lifecycle.follow(loop):
             yield event
+            if lifecycle.stop_requested:
+                loop.close()
+                outcome["reason"] = "stopped"
+                break
         done = ev.Done(outcome["reason"], outcome.get("steps", 0), 0, round(time.monotonic() - clock, 3))
         record["done"] = done.to_dict()
         yield done
@@ -91,9 +101,7 @@ def run_research(session, request: str, *, variables: dict | None = None,
     finally:
         if session.history[-1].role == "user":
             session.history.append(Message("assistant", outcome.get("act", "(the research loop did not finish)")))
-        record["finished"] = _now()
-        record["messages"] = [m.to_dict() for m in session.history[first_message:]]
-        session.records.append(redact_obj(record))
+        lifecycle.end()
 
 
 def _loop(session, request, approver, plan, measure_costs, record, outcome):
@@ -163,12 +171,12 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
             yield section_note(f"*Step {i + 1} `{step.tool}` skipped: {why}.*")
             continue
         yield ev.ToolCallStarted(f"research_{i}", step.tool, step.arguments, step.code)
-        execution = session.runner.run(step.code)
-        ran += 1
         from kenkyu.assistant.cells import cell_metadata
 
         metadata = cell_metadata(registry[step.tool], f"research_{i}", step.variable, record["model"])
         metadata["kenkyu"]["section"] = "do"
+        execution = session.runner.run(step.code, metadata)
+        ran += 1
         yield ev.CellAdded("code", step.code, metadata, execution.outputs)
         summary = execution.summary()
         yield ev.ToolResult(f"research_{i}", step.tool, execution.ok, summary, round(execution.duration_s, 3))
@@ -195,9 +203,9 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
     variable = fresh_variable("check", session._taken_names())
     code = check_code(results, failed, skipped, variable)
     yield ev.ToolCallStarted("research_check", "check", {}, code)
-    execution = session.runner.run(code)
-    yield ev.CellAdded("code", code, {"kenkyu": {"agent": True, "section": "check", "variable": variable}},
-                       execution.outputs)
+    metadata = {"kenkyu": {"agent": True, "section": "check", "variable": variable}}
+    execution = session.runner.run(code, metadata)
+    yield ev.CellAdded("code", code, metadata, execution.outputs)
     yield ev.ToolResult("research_check", "check", execution.ok, execution.summary(), round(execution.duration_s, 3))
     report = execution.value if execution.ok else None
     record["check"] = None if report is None else [asdict(c) for c in report.checks]
@@ -282,10 +290,11 @@ def research_magic(magics, line: str, cell: str | None) -> None:
     rich = _rich_frontend(magics.shell)
     renderer = NotebookRenderer(rich=rich)
     renderer.header(session.settings.provider.describe() + " · research loop")
-    for event in run_research(session, text, variables=variables, approver=_stdin_approver, plan=plan):
+    request = session.new_request(text, kind="research", origin="%%research", variables=variables)
+    for event in request.research(approver=_stdin_approver, plan=plan):
         renderer(event)
-    if rich:
-        display({RECORD_MIME: session.records[-1],
+    if rich and request.record is not None:  # None: it never started (another request was running)
+        display({RECORD_MIME: request.record,
                  "text/markdown": "<sub>kenkyu recorded the Plan, Do, Check and Act cells in this output; "
                                   "`%kenkyu export` writes the report.</sub>"}, raw=True)
 

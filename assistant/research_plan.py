@@ -3,6 +3,10 @@
 Part of the research loop (:mod:`kenkyu.assistant.research`). The embedded model only fills each
 step's arguments (kenkyu splits the request and routes each step, and knows which folder a
 simulation will write); a stronger model proposes its own calls and hypothesis in one turn.
+
+What a step's tool produces, writes, costs and is checked by comes from the tool's declarations
+(:mod:`kenkyu.core.science`); the hypothesis template and the criteria from the research protocol
+the question follows (:mod:`kenkyu.assistant.protocols`). Nothing here knows a tool by name.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from kenkyu.assistant.checks import RG_PASS, RG_WARN, RMSD_FOLDED_NM, expectations_for
-from kenkyu.assistant.costs import Cost, estimate_tool, format_seconds
+from kenkyu.assistant.checks import expectations_for
+from kenkyu.assistant.costs import estimate, format_seconds
+from kenkyu.assistant.protocols import DEFAULT_PROTOCOL, choose_protocol, get_protocol, tools_in
 from kenkyu.core.messages import Message
-from kenkyu.core.routing import folder_written_by
+from kenkyu.core.science import folder_written_by
 
 EXPENSIVE_S = 300.0  # a step expected to take longer than this needs approval even if its tool does not ask
 _HYPOTHESIS = re.compile(r"(?:^|(?<=[.?!]\s))hypothesis\s*:\s*(.+?)(?:(?<=[.!])\s|$)", re.IGNORECASE | re.DOTALL)
@@ -60,6 +65,7 @@ class Plan:
     refute: list[str]
     inconclusive: list[str]
     model: str | None = None
+    protocol: str = DEFAULT_PROTOCOL  # the research protocol it follows (kenkyu.assistant.protocols)
 
     @property
     def total_cost_s(self) -> float:
@@ -140,8 +146,11 @@ def split_request(request: str) -> tuple[str, str | None, str]:
 
 
 def make_plan(request: str, registry, provider, *, measure_costs: bool = True,
-              taken: Callable[[], set[str]] | None = None) -> Plan:
-    """Turn a research request into a :class:`Plan` (nothing runs except a one-off MD speed calibration)."""
+              taken: Callable[[], set[str]] | None = None, protocol=None) -> Plan:
+    """Turn a research request into a :class:`Plan` (nothing runs except a cost model's one-off calibration).
+
+    ``protocol`` (a name or a :class:`~kenkyu.assistant.protocols.Protocol`) fixes the research
+    protocol; by default the first registered one that matches the question, else ``stability``."""
     question, stated, steps_text = split_request(request)
     tools = list(registry)
     model_text = ""
@@ -149,16 +158,17 @@ def make_plan(request: str, registry, provider, *, measure_costs: bool = True,
         steps = _routed_steps(provider, steps_text, tools)
     else:
         model_text, steps = _model_steps(provider, request, tools)
-    _fill_details(steps, registry, measure_costs, taken)
+    chosen = get_protocol(protocol) if protocol is not None else choose_protocol(question, tools_in(steps))
+    _fill_details(steps, registry, measure_costs, taken, chosen)
     if stated:
         hypothesis, source = stated, "scientist"
     elif model_text.strip():
         hypothesis, source = _hypothesis_in(model_text), f"proposed by {provider.model_id}"
     else:
-        hypothesis, source = _template_hypothesis(question or steps_text, steps), "template"
-    support, refute, inconclusive = criteria(steps)
+        hypothesis, source = chosen.hypothesis(question or steps_text, steps), "template"
+    support, refute, inconclusive = chosen.criteria(steps)
     return Plan(question, hypothesis, source, steps, support, refute, inconclusive,
-                getattr(provider, "model_id", None))
+                getattr(provider, "model_id", None), chosen.name)
 
 
 def _routed_steps(provider, steps_text: str, tools) -> list[PlanStep]:
@@ -166,21 +176,18 @@ def _routed_steps(provider, steps_text: str, tools) -> list[PlanStep]:
 
     steps: list[PlanStep] = []
     produced: list[str] = []  # folders earlier steps will write, newest first
+    by_name = {t.name: t for t in tools}
     for i, text in enumerate(split_steps(steps_text)):
         fallback = produced or [p for p in path_tokens(steps_text) if p not in text]
         call = provider.choose_call(text, tools, call_id=f"plan_{i}", fallback_paths=fallback)
         if call is None:
             steps.append(PlanStep(text, None, problem="no tool matched this step with the inputs it needs"))
             continue
-        arguments = dict(call.arguments)
-        for key in ("question", "query"):
-            if call.name.startswith("literature") and isinstance(arguments.get(key), str):
-                arguments[key] = literature_question(arguments[key])
-        if call.name == "literature_ask":
-            # A 135M model would not write a faithful answer from papers: the ranked, cited passages instead.
-            arguments["llm"] = False
+        tool = by_name.get(call.name)
+        # The tool's own adjustment of what a small model filled in (literature: a plain question, no LLM).
+        arguments = tool.science.for_router(call.arguments) if tool is not None else dict(call.arguments)
         steps.append(PlanStep(text, call.name, arguments))
-        output = folder_written_by(call.name, call.arguments)
+        output = folder_written_by(tool, call.arguments)
         if output:
             produced.insert(0, output)
     return steps
@@ -203,19 +210,7 @@ def _model_steps(provider, request: str, tools) -> tuple[str, list[PlanStep]]:
     return "".join(text), steps
 
 
-_LITERATURE_VERB = re.compile(
-    r"^(?:please\s+)?(?:ask|search|query|check|consult|look\s+up|look\s+in)\s+(?:in\s+)?(?:the\s+|my\s+)?"
-    r"(?:literature|papers|notes|references)\s*(?:for|about|on|whether|:)?\s*", re.IGNORECASE)
-
-
-def literature_question(text: str) -> str:
-    """"ask the literature how X folds" -> "How X folds?": the words a retriever should match."""
-    question = _LITERATURE_VERB.sub("", text.strip()).strip(" .") or text.strip()
-    question = question[0].upper() + question[1:]
-    return question if question.endswith("?") else question + "?"
-
-
-def _fill_details(steps: list[PlanStep], registry, measure_costs: bool, taken) -> None:
+def _fill_details(steps: list[PlanStep], registry, measure_costs: bool, taken, protocol=None) -> None:
     from kenkyu.assistant.cells import action_code, fresh_variable
     from kenkyu.core.registry import ToolArgumentError
 
@@ -234,25 +229,18 @@ def _fill_details(steps: list[PlanStep], registry, measure_costs: bool, taken) -
             step.problem, step.tool = str(exc), None
             continue
         step.why = tool.summary
-        cost = _estimate(step, measure_costs)
+        cost = estimate(tool, step.arguments, measure=measure_costs)
         step.cost_s, step.cost_basis = cost.seconds, cost.basis
         step.needs_approval = tool.approval == "ask" or (not math.isnan(cost.seconds) and cost.seconds > EXPENSIVE_S)
-        step.expectations = expectations_for(step.tool)
+        step.expectations = expectations_for(step.tool, protocol)
         step.variable = fresh_variable(tool.result_name, names)
         names.add(step.variable)
         step.code = action_code(tool, step.arguments, step.variable)
         used = {str(v) for v in step.arguments.values() if isinstance(v, (str, os.PathLike))}
         step.depends_on = [j for out, j in outputs.items() if out in used]
-        out = folder_written_by(step.tool, step.arguments)
+        out = folder_written_by(tool, step.arguments)
         if out:
             outputs[out] = i
-
-
-def _estimate(step: PlanStep, measure: bool) -> Cost:
-    try:
-        return estimate_tool(step.tool, step.arguments, measure=measure)
-    except Exception as exc:  # an estimate must never stop a plan
-        return Cost(float("nan"), f"could not estimate ({type(exc).__name__}: {exc})")
 
 
 def _hypothesis_in(text: str) -> str:
@@ -260,44 +248,6 @@ def _hypothesis_in(text: str) -> str:
     return (match.group(1) if match else text).strip()
 
 
-def _template_hypothesis(question: str, steps: list[PlanStep]) -> str:
-    subject = _subject(steps)
-    tools = {s.tool for s in steps}
-    signs = []
-    if "analysis_rmsd" in tools:
-        signs.append(f"its backbone RMSD levels off below {RMSD_FOLDED_NM} nm")
-    if "analysis_radius_of_gyration" in tools:
-        signs.append(f"its radius of gyration stays within {RG_PASS:.0%} of the start")
-    if "analysis_rmsf" in tools:
-        signs.append("its mobility is concentrated at the chain ends and loops")
-    claim = f"{subject[0].upper()}{subject[1:]} keeps its folded structure under the simulated conditions"
-    answer = f"Working answer to “{question}”: yes. " if question.endswith("?") else ""
-    return answer + claim + (f": {', '.join(signs)}" if signs else "") + "."
-
-
-def _subject(steps: list[PlanStep]) -> str:
-    for s in steps:
-        structure = s.arguments.get("structure") if s.arguments else None
-        if structure:
-            return f"the protein in `{os.path.basename(str(structure))}`"
-    return "the protein"
-
-
-def criteria(steps: list[PlanStep]) -> tuple[list[str], list[str], list[str]]:
-    """Which results would support, refute, or leave the (stability) hypothesis open."""
-    tools = {s.tool for s in steps if s.tool}
-    support, refute, open_ = [], [], []
-    if "analysis_rmsd" in tools:
-        support.append(f"RMSD plateaus below {RMSD_FOLDED_NM} nm")
-        refute.append(f"RMSD rises above {RMSD_FOLDED_NM} nm")
-        open_.append("the RMSD is still rising at the end (the run is too short to tell)")
-    if "analysis_radius_of_gyration" in tools:
-        support.append(f"Rg within {RG_PASS:.0%} of the start")
-        refute.append(f"Rg changes by more than {RG_WARN:.0%}")
-    if "analysis_rmsf" in tools:
-        support.append("the most mobile residues are at the ends or in loops")
-    if any(t.startswith("literature") for t in tools):
-        support.append("the literature describes a stable fold with these features")
-    if "md_run" in tools:
-        open_.append("the simulation blows up or stops early")
-    return support, refute, open_
+def criteria(steps: list[PlanStep], protocol=None) -> tuple[list[str], list[str], list[str]]:
+    """Which results would support, refute, or leave the hypothesis open, by the protocol's rules."""
+    return get_protocol(protocol).criteria(steps)

@@ -66,7 +66,10 @@ class InPlaceRunner:
         self.shell = shell
         self.namespace = namespace if namespace is not None else (shell.user_ns if shell is not None else {})
 
-    def run(self, code: str) -> Execution:
+    def run(self, code: str, metadata: dict | None = None) -> Execution:
+        """Run an action cell here. ``metadata`` (the cell's, from
+        :func:`~kenkyu.assistant.cells.cell_metadata`) is what a notebook runner writes on the cell;
+        running in place has no cell to write it on."""
         execution = Execution(code)
         streams: list[tuple[str, str]] = []
         published: list[tuple[dict, dict]] = []

@@ -5,7 +5,6 @@ The provider and the registry are built on first use, so ``%load_ext kenkyu`` im
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import re
 import string
@@ -13,13 +12,13 @@ from dataclasses import replace
 from typing import Callable, Iterator
 
 from kenkyu.assistant import events as ev
-from kenkyu.core.config import Settings, settings_from_env
+from kenkyu.assistant.request import RECORD_VERSION, Request, RequestSlot, _now  # noqa: F401 (re-exported)
+from kenkyu.core.config import ProviderConfig, Settings, settings_from_env
 from kenkyu.core.messages import Message
 from kenkyu.core.providers import set_active_provider
 from kenkyu.core.secrets import redact_obj
 
 RECORD_MIME = "application/vnd.kenkyu.record+json"
-RECORD_VERSION = 1
 
 
 class AssistantSession:
@@ -30,12 +29,41 @@ class AssistantSession:
         self.settings = settings or settings_from_env()
         self.history: list[Message] = []
         self.records: list[dict] = []
-        self.runner = InPlaceRunner(shell, namespace)
+        self.in_place_runner = InPlaceRunner(shell, namespace)
         self._tool_modules = list(tool_modules) if tool_modules is not None else None
         self._provider = None
         self._registry = None
         self._recording_to = None
-        self.agent = None
+        self.slot = RequestSlot()  # one request at a time (see kenkyu.assistant.request)
+
+    # -- the request in flight ----------------------------------------------------------------
+    @property
+    def request(self) -> Request | None:
+        """The request that holds the session now, or None."""
+        return self.slot.holder
+
+    @property
+    def runner(self):
+        """Where action cells run: the running request's runner (the notebook, for the sidebar), else here."""
+        request = self.slot.holder
+        return request.runner if request is not None else self.in_place_runner
+
+    @property
+    def agent(self):
+        """The running request's agent, or None."""
+        request = self.slot.holder
+        return request.agent if request is not None else None
+
+    def _claim(self, request: Request, wait: bool) -> None:
+        self.slot.claim(request, wait)
+
+    def _release(self, request: Request) -> None:
+        self.slot.release(request)
+
+    def new_request(self, prompt: str, *, kind: str = "ask", origin: str = "%%ask",
+                    variables: dict | None = None, runner=None) -> Request:
+        """A request on this session; nothing runs until its ``ask()`` or ``research()`` is iterated."""
+        return Request(self, prompt, kind=kind, origin=origin, variables=variables, runner=runner)
 
     # -- lazily built parts -------------------------------------------------------------------
     @property
@@ -93,18 +121,26 @@ class AssistantSession:
 
     @property
     def namespace(self) -> dict:
-        return self.runner.namespace
+        return self.in_place_runner.namespace
 
     # -- configuration ------------------------------------------------------------------------
     def configure_provider(self, **changes) -> None:
+        """``%kenkyu provider``: a new provider starts from its own defaults (not the old model name);
+        the same provider keeps what is not changed (``None`` changes nothing)."""
         provider = changes.pop("provider", None) or self.settings.provider.provider
         if provider != self.settings.provider.provider:
-            # A new provider starts from its own defaults rather than inheriting the old model name.
-            base = type(self.settings.provider)(provider=provider)
+            base = ProviderConfig(provider=provider)
         else:
             base = self.settings.provider
-        self.settings = replace(self.settings, provider=base.updated(**changes))
-        self._provider = None
+        self.use_provider(base.updated(**changes), rebuild=True)  # a replay chosen again starts over
+
+    def use_provider(self, config: ProviderConfig, rebuild: bool = False) -> None:
+        """The one way the provider changes (``%kenkyu provider``, the sidebar's settings, the CLI's
+        ``--provider`` through ``%kenkyu``). The model is built again only when its configuration
+        changed (a reconnecting sidebar must not restart a conversation's model), or with ``rebuild``."""
+        if config != self.settings.provider or rebuild:
+            self.settings = replace(self.settings, provider=config)
+            self._provider = None
 
     def configure(self, **changes) -> None:
         self.settings = replace(self.settings, **{k: v for k, v in changes.items() if v is not None})
@@ -121,60 +157,14 @@ class AssistantSession:
 
     # -- asking -------------------------------------------------------------------------------
     def ask(self, prompt: str, *, cells=None, approver: Callable | None = None,
-            variables: dict | None = None, runner=None) -> Iterator[ev.Event]:
+            variables: dict | None = None, runner=None, wait: bool = False) -> Iterator[ev.Event]:
         """Run one request; yields events and appends a record of the action cells it wrote.
 
         ``runner`` replaces the in-place runner for this request (the sidebar's runs the action
-        cells through the notebook instead)."""
-        from kenkyu.assistant.agent import Agent, Budget, deny_all
-        from kenkyu.assistant.context import render_context
-
-        started = _now()
-        record = {
-            "version": RECORD_VERSION,
-            "prompt": prompt,
-            "variables": variables or {},
-            "provider": self.settings.provider.describe(),
-            "started": started,
-            "cells": [],
-        }
-        first_message = len(self.history)
-        try:
-            provider = self.provider
-            registry = self.registry_with_notebook_tools()
-        except Exception as exc:
-            fix = getattr(exc, "fix", "") or "check %kenkyu provider and the installed extras"
-            failure = [ev.Error(str(exc), where="setup", fix=fix, recoverable=False), ev.Done("error", 0, 0, 0.0)]
-            record.update(done=failure[1].to_dict(), finished=_now(), messages=[], model=None)
-            self.records.append(redact_obj(record))
-            yield from failure
-            return
-        record["model"] = provider.model_id
-        self.agent = Agent(
-            provider,
-            registry,
-            runner or self.runner,
-            history=self.history,
-            budget=Budget(self.settings.max_steps, self.settings.max_tokens, self.settings.max_seconds),
-            approval_mode=self.settings.approval,
-            approver=approver or deny_all,
-            taken_names=self._taken_names,
-        )
-        context = render_context(self.namespace, cells)
-        try:
-            for event in self.agent.run(prompt, context):
-                if isinstance(event, ev.CellAdded):
-                    record["cells"].append(
-                        {"cell_type": event.cell_type, "source": event.source, "metadata": event.metadata,
-                         "outputs": event.outputs}
-                    )
-                elif isinstance(event, ev.Done):
-                    record["done"] = event.to_dict()
-                yield event
-        finally:
-            record["finished"] = _now()
-            record["messages"] = [m.to_dict() for m in self.history[first_message:]]
-            self.records.append(redact_obj(record))
+        cells through the notebook instead). While another request runs this one yields a ``busy``
+        error (``wait`` waits instead); see :class:`kenkyu.assistant.request.Request`."""
+        request = self.new_request(prompt, variables=variables, runner=runner)
+        return request.ask(cells=cells, approver=approver, wait=wait)
 
     def _taken_names(self) -> set[str]:
         names = set(self.namespace)
@@ -250,10 +240,6 @@ def _safe_parse(template: str):
         return list(string.Formatter().parse(template))
     except ValueError:
         return []
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def get_session(shell) -> AssistantSession:

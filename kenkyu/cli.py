@@ -10,6 +10,7 @@ import importlib
 import sys
 
 from kenkyu._version import __version__
+from kenkyu.core.config import PROVIDERS  # the one list of providers (a light module: --help stays fast)
 
 # Modules that add their own subcommands through add_parser(subparsers); missing ones are skipped
 # so a partial install still has a working CLI.
@@ -23,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the offline demo: a research loop on villin, and its report")
     demo.add_argument("--out", default="demo_out", help="folder for the demo notebook and report (default: demo_out)")
-    demo.add_argument("--provider", default="local", help="LLM provider (default: the embedded offline model)")
+    demo.add_argument("--provider", default="local", choices=PROVIDERS,
+                      help="LLM provider (default: the embedded offline model)")
     demo.add_argument("--replay", help="replay file, with --provider replay")
     demo.set_defaults(handler=_run_demo)
 

@@ -15,6 +15,7 @@ with ``cell_result``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
 import time
@@ -22,11 +23,25 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 from jupyter_client.manager import KernelManager
 from nbformat.v4 import output_from_msg
 
 TESTS = Path(__file__).resolve().parent
 REGISTER = "import kenkyu.assistant.comm as _kk; _kk.register_target()"
+# The protocol's contract, shared with the front end's jest tests (labext/PROTOCOL.md explains it).
+PROTOCOL_SCHEMA = json.loads((TESTS.parent / "labext" / "src" / "protocol.schema.json").read_text())
+
+
+def check_message(data: dict, direction: str) -> None:
+    """Fail unless ``data`` is a ``kernelMessage`` or ``sidebarMessage`` of the protocol's schema."""
+    schema = {"$ref": f"#/definitions/{direction}", "definitions": PROTOCOL_SCHEMA["definitions"]}
+    error = jsonschema.exceptions.best_match(jsonschema.Draft7Validator(schema).iter_errors(data))
+    if error is not None:
+        raise AssertionError(
+            f"{direction} breaks labext/src/protocol.schema.json at {list(error.absolute_path)}: "
+            f"{error.message}\n{json.dumps(data)[:1500]}"
+        )
 
 
 @contextlib.contextmanager
@@ -80,31 +95,30 @@ class FakeSidebar:
     def open(self, settings: dict | None = None, records: list | None = None, timeout: float = 60) -> dict:
         """Register the target, open the comm with ``hello``; returns the ``ready`` message."""
         self.execute_quietly(REGISTER)
-        self._shell(
-            "comm_open",
-            {
-                "comm_id": self.comm_id,
-                "target_name": "kenkyu.chat",
-                "data": {"type": "hello", "settings": settings or {}, "records": records or []},
-            },
-        )
+        hello = {"type": "hello", "settings": settings or {}, "records": records or []}
+        check_message(hello, "sidebarMessage")
+        self._shell("comm_open", {"comm_id": self.comm_id, "target_name": "kenkyu.chat", "data": hello})
         return self.wait_for(lambda m: m["type"] == "ready", timeout)
 
-    def send(self, data: dict) -> str:
-        """Send a comm message; returns its msg_id (the parent the kernel's answers name)."""
+    def send(self, data: dict, check: bool = True) -> str:
+        """Send a comm message; returns its msg_id (the parent the kernel's answers name).
+        ``check=False`` sends one that breaks the protocol on purpose (the kernel must cope)."""
+        if check:
+            check_message(data, "sidebarMessage")
         return self._shell("comm_msg", {"comm_id": self.comm_id, "data": data})
 
     def close(self) -> None:
         self._shell("comm_close", {"comm_id": self.comm_id, "data": {}})
 
-    def settings(self, settings: dict, timeout: float = 60) -> dict:
+    def settings(self, settings: dict, timeout: float = 60, check: bool = True) -> dict:
         start = len(self.received)
-        self.send({"type": "settings", "settings": settings})
+        self.send({"type": "settings", "settings": settings}, check=check)
         return self.wait_for(lambda m: m["type"] == "ready", timeout, since=start)
 
-    def start_ask(self, prompt: str, cells: list | None = None) -> str:
+    def start_ask(self, prompt: str, cells: list | None = None, kind: str = "ask") -> str:
+        """Send an ``ask`` (or, with ``kind="research"``, a ``research``); returns its request_id."""
         request_id = uuid.uuid4().hex
-        self.send({"type": "ask", "request_id": request_id, "prompt": prompt, "cells": cells or []})
+        self.send({"type": kind, "request_id": request_id, "prompt": prompt, "cells": cells or []})
         return request_id
 
     def ask(self, prompt: str, timeout: float = 120, **kwargs) -> list[dict]:
@@ -171,6 +185,7 @@ class FakeSidebar:
         parent = message.get("parent_header", {}).get("msg_id")
         if kind == "comm_msg" and content.get("comm_id") == self.comm_id:
             data = content["data"]
+            check_message(data, "kernelMessage")  # every message the kernel sends keeps the contract
             self.received.append(data)
             self.parents.append(message.get("parent_header") or {})
             if data.get("type") == "run_cell":

@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 from kenkyu.core.registry import tool
+from kenkyu.core.science import checked_by, costs, result_check
 from kenkyu.tools._quiet import native_stdout_silenced
 
 __all__ = [
@@ -166,10 +167,50 @@ class TrajectoryObject(Protocol):
 TrajectoryInput = str | os.PathLike | TrajectoryObject
 
 
+# -- what the research loop checks and expects of them -------------------------------------------------
+
+TYPICAL_SECONDS = 2.0  # an analysis of a short run; it hardly depends on the input, so not measured
+PLATEAU_RISE = 0.10  # RMSD rise over the last third, as a fraction of its level there, still called a plateau
+MIN_FRAMES_TO_JUDGE = 6
+
+
+def plateau_rise(times, values):
+    """Block averages: the mean of the last third minus the mean of the middle third of a series.
+
+    Returns (rise, mean level of the last third, start and end time of the last third). Means of
+    blocks, not a line through a few frames: one noisy frame must not decide whether a run settled.
+    """
+    v, t = np.asarray(values, dtype=float), np.asarray(times, dtype=float)
+    size = max(2, len(v) // 3)
+    last, middle = v[-size:], v[-2 * size:-size]
+    return float(last.mean() - middle.mean()), float(last.mean()), float(t[-size]), float(t[-1])
+
+
+@result_check(
+    f"the RMSD plateaus: its mean over the last third differs by < {PLATEAU_RISE:.0%} from the third before")
+def rmsd_plateaus(table):
+    """Has the RMSD levelled off over the last third of the run?"""
+    (e_plateau,) = rmsd_plateaus.expectations
+    values = table["rmsd_nm"].to_numpy(dtype=float)
+    times = table["time_ps"].to_numpy(dtype=float)
+    if len(values) < MIN_FRAMES_TO_JUDGE:
+        yield e_plateau, "warn", f"only {len(values)} frames: too few to judge a plateau (run longer)"
+        return
+    rise, level, start, end = plateau_rise(times, values)
+    relative = rise / max(level, 1e-9)
+    status = "pass" if relative < PLATEAU_RISE else "warn"
+    words = "flat" if status == "pass" else "still rising" if rise > 0 else "still falling"
+    yield e_plateau, status, (f"{words}: mean {level:.3f} nm over {start:.3g}-{end:.3g} ps, "
+                              f"{rise:+.3f} nm ({relative:+.0%}) from the third before")
+
+
 # -- the tools -------------------------------------------------------------------------------------------
 
 
-@tool(keywords=('rmsd', 'root mean square deviation', 'drift from the start', 'deviation', 'stability', 'converged', 'plateau'))
+@tool(keywords=('rmsd', 'root mean square deviation', 'drift from the start', 'deviation', 'stability',
+                'converged', 'plateau'), produces="table")
+@costs(TYPICAL_SECONDS)
+@checked_by(rmsd_plateaus)
 def rmsd(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -223,7 +264,9 @@ def rmsd(
     )
 
 
-@tool(keywords=('rmsf', 'fluctuation', 'flexibility', 'flexible', 'which residues move', 'loops move', 'mobile regions'))
+@tool(keywords=('rmsf', 'fluctuation', 'flexibility', 'flexible', 'which residues move', 'loops move',
+                'mobile regions'), produces="table")
+@costs(TYPICAL_SECONDS)
 def rmsf(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -281,7 +324,9 @@ def rmsf(
     )
 
 
-@tool(keywords=('rg', 'radius of gyration', 'compactness', 'compacting', 'compact', 'unfolding', 'size of the protein'))
+@tool(keywords=('rg', 'radius of gyration', 'compactness', 'compacting', 'compact', 'unfolding',
+                'size of the protein'), produces="table")
+@costs(TYPICAL_SECONDS)
 def radius_of_gyration(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -339,7 +384,8 @@ def radius_of_gyration(
 DSSP_NAMES = {"H": "helix", "E": "strand", "C": "coil"}
 
 
-@tool(keywords=('dssp', 'secondary structure', 'helix', 'helices', 'beta sheet', 'strand'))
+@tool(keywords=('dssp', 'secondary structure', 'helix', 'helices', 'beta sheet', 'strand'), produces="table")
+@costs(TYPICAL_SECONDS)
 def dssp(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -411,7 +457,9 @@ def dssp(
     )
 
 
-@tool(keywords=('contact map', 'contacts', 'in contact', 'residue pairs', 'native contacts'))
+@tool(keywords=('contact map', 'contacts', 'in contact', 'residue pairs', 'native contacts'),
+      produces="table")
+@costs(TYPICAL_SECONDS)
 def contacts(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -478,7 +526,8 @@ def contacts(
     )
 
 
-@tool(keywords=('hydrogen bonds', 'h-bonds', 'hbonds', 'h bonds'))
+@tool(keywords=('hydrogen bonds', 'h-bonds', 'hbonds', 'h bonds'), produces="table")
+@costs(TYPICAL_SECONDS)
 def hydrogen_bonds(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -554,7 +603,9 @@ def _baker_hubbard_frequency(traj, triplets) -> np.ndarray:
     return ((distance < 0.25) & (angle > 2 * np.pi / 3)).mean(axis=0)
 
 
-@tool(keywords=('sasa', 'solvent accessible surface area', 'surface area', 'exposed', 'exposure', 'buried'))
+@tool(keywords=('sasa', 'solvent accessible surface area', 'surface area', 'exposed', 'exposure', 'buried'),
+      produces="table")
+@costs(TYPICAL_SECONDS)
 def sasa(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -626,7 +677,8 @@ def sasa(
     )
 
 
-@tool(keywords=('distance', 'distances', 'how far apart', 'separation between atoms'))
+@tool(keywords=('distance', 'distances', 'how far apart', 'separation between atoms'), produces="table")
+@costs(TYPICAL_SECONDS)
 def distances(
     trajectory: TrajectoryInput,
     pairs: list[tuple[str, str]] | list[tuple[int, int]],

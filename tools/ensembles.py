@@ -187,6 +187,7 @@ def _check_reachable(address: str, error) -> None:
     approval="ask",
     writes_files=True,
     keywords=("replicas", "replica", "ensemble of simulations", "parameter sweep", "dask", "many simulations", "cluster"),
+    produces="run_folder",
 )
 def run(
     structure: str | os.PathLike,
@@ -318,7 +319,8 @@ def _finished(path: Path) -> bool:
         return False
 
 
-@tool(keywords=('ensemble', 'across replicas', 'across the ensemble', 'mean and spread', 'compare replicas', 'between replicas'))
+@tool(keywords=('ensemble', 'across replicas', 'across the ensemble', 'mean and spread', 'compare replicas', 'between replicas'),
+      produces="table")
 def rmsf(ensemble: str | os.PathLike | EnsembleObject, selection: str = "name CA"):
     """Per-residue RMSF across the members of an MD ensemble: mean, standard deviation, min and max.
 

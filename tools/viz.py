@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 from kenkyu.core.registry import tool
+from kenkyu.core.science import costs
 
 __all__ = ["per_residue_values", "show_structure", "show_trajectory"]
 
@@ -201,7 +202,12 @@ def _build_view(traj, color_by, values, bfactors, *, title: str, show_water: boo
     return widget
 
 
-@tool(keywords=('show the structure', 'view', 'visualize', 'visualise', '3d', 'display', 'render', 'look at'))
+TYPICAL_SECONDS = 1.0  # building a widget: quick, whatever the input
+
+
+@tool(keywords=('show the structure', 'view', 'visualize', 'visualise', '3d', 'display', 'render', 'look at'),
+      produces="view")
+@costs(TYPICAL_SECONDS)
 def show_structure(
     structure: str | os.PathLike | StructureObject,
     color_by: ColorBy | None = None,
@@ -257,7 +263,8 @@ def show_structure(
     return _build_view(traj, color_by, values, bfactors, title=title, show_water=show_water, trajectory=False)
 
 
-@tool(keywords=('play', 'animate', 'movie', 'watch the trajectory', 'trajectory viewer'))
+@tool(keywords=('play', 'animate', 'movie', 'watch the trajectory', 'trajectory viewer'), produces="view")
+@costs(TYPICAL_SECONDS)
 def show_trajectory(
     trajectory: str | os.PathLike | StructureObject,
     topology: str | os.PathLike | None = None,

@@ -30,12 +30,13 @@ from benchmarks.agent.harness import (
     load_tasks,
     run_suite,
 )
+from kenkyu.core.config import PROVIDERS
 
 
 def make_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--provider", default="local", choices=["local", "openai", "anthropic", "replay"],
+    parser.add_argument("--provider", default="local", choices=[p for p in PROVIDERS if p != "none"],
                         help="who answers the %%ask (default: the embedded model)")
     parser.add_argument("--model", help="model name for the provider (e.g. gpt-4o)")
     parser.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://localhost:11434/v1")

@@ -12,14 +12,41 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field, replace
 
-PROVIDERS = ("local", "openai", "anthropic", "replay", "none")
-DEFAULT_MODELS = {
-    "local": "SmolLM2-135M-Instruct.Q4_1",
-    "openai": "gpt-4o-mini",
-    "anthropic": "claude-sonnet-4-5",
-    "replay": None,
-    "none": None,
-}
+
+
+@dataclass(frozen=True)
+class ProviderKind:
+    """One kind of provider: its name, its default model and the class that talks to it."""
+
+    name: str
+    summary: str  # what the name means, for help texts
+    default_model: str | None = None
+    # "module:Class", imported only when chosen (so choosing one never imports the others' clients)
+    implementation: str | None = None
+
+
+# The list of providers: every other list (the %kenkyu and benchmark choices, the sidebar's settings
+# schema and protocol schema, checked by tests/unit/test_protocol_schema.py) comes from this one.
+PROVIDER_KINDS = (
+    ProviderKind("local", "the embedded offline model (llama.cpp)", "SmolLM2-135M-Instruct.Q4_1",
+                 "kenkyu.core.providers.local_llama:LocalLlamaProvider"),
+    ProviderKind("openai", "OpenAI, or any OpenAI-compatible server (--base-url)", "gpt-4o-mini",
+                 "kenkyu.core.providers.openai_chat:OpenAIChatProvider"),
+    ProviderKind("anthropic", "Anthropic's Messages API", "claude-sonnet-4-5",
+                 "kenkyu.core.providers.anthropic_messages:AnthropicProvider"),
+    ProviderKind("replay", "recorded turns from a file (tests, demos)", None,
+                 "kenkyu.core.providers.replay:ReplayProvider"),
+    ProviderKind("none", "no model: tools only", None, None),
+)
+PROVIDERS = tuple(kind.name for kind in PROVIDER_KINDS)
+DEFAULT_MODELS = {kind.name: kind.default_model for kind in PROVIDER_KINDS}
+
+
+def provider_kind(name: str) -> ProviderKind:
+    for kind in PROVIDER_KINDS:
+        if kind.name == name:
+            return kind
+    raise ValueError(f"unknown provider {name!r}; choose one of {', '.join(PROVIDERS)}")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
+from kenkyu.core.science import Science, declare, remember, science_of, tool_name
+
 Approval = Literal["auto", "ask"]
 
 _MARK = "__kenkyu_tool__"
@@ -39,6 +41,7 @@ def tool(
     name: str | None = None,
     result_name: str | None = None,
     keywords: tuple[str, ...] = (),
+    produces: str | None = None,
 ):
     """Mark a public function as an agent tool.
 
@@ -55,6 +58,9 @@ def tool(
         The variable an action cell assigns the result to; defaults to the function name.
     keywords
         Extra words that help the router match requests phrased differently from the docstring.
+    produces
+        What the result is (``"run_folder"``, ``"table"``, ``"figure"``, ``"answer"``, ``"view"``, ...; see
+        :mod:`kenkyu.core.science`, whose decorators declare the rest: output folder, cost, checks).
     """
     if approval not in ("auto", "ask"):
         raise ValueError(f"approval must be 'auto' or 'ask', not {approval!r}")
@@ -62,6 +68,9 @@ def tool(
 
     def mark(fn: Callable) -> Callable:
         setattr(fn, _MARK, spec)
+        if produces is not None:
+            declare(fn, produces=produces)
+        remember(fn, tool_name(fn, name))
         return fn
 
     return mark(function) if function is not None else mark
@@ -81,6 +90,11 @@ class Tool:
     result_name: str
     keywords: tuple[str, ...] = ()
     _validator: Any = field(default=None, repr=False)
+
+    @property
+    def science(self) -> Science:
+        """What the tool declares for planning and checking (read at call time: declarations may follow ``@tool``)."""
+        return science_of(self.function)
 
     @property
     def defined_in_notebook(self) -> bool:
@@ -205,6 +219,12 @@ def is_tool(value) -> bool:
     return callable(value) and getattr(value, _MARK, None) is not None
 
 
+def name_of(function: Callable) -> str:
+    """The name the agent knows a tool function by (``kenkyu.tools.md.run`` -> ``md_run``)."""
+    spec = getattr(function, _MARK, None)
+    return tool_name(function, spec.name if spec is not None else None)
+
+
 def tools_in_module(module) -> list[Tool]:
     found = []
     for attr in sorted(vars(module)):
@@ -223,8 +243,7 @@ def build_tool(fn: Callable, spec: ToolSpec | None = None) -> Tool:
 
     spec = spec or getattr(fn, _MARK, ToolSpec())
     module = fn.__module__
-    short_module = module.rsplit(".", 1)[-1]
-    name = spec.name or (fn.__name__ if module == "__main__" else f"{short_module}_{fn.__name__}")
+    name = tool_name(fn, spec.name)
     doc = docstring_parser.parse(inspect.getdoc(fn) or "")
     if not doc.short_description:
         raise ValueError(f"tool {module}.{fn.__name__} needs a docstring: the LLM reads it to decide when to call it")

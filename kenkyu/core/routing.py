@@ -45,20 +45,6 @@ def path_tokens(text: str) -> list[str]:
     return sorted(found, key=text.find)
 
 
-def folder_written_by(tool_name: str, arguments: dict) -> str | None:
-    """The folder a tool call writes, when known before it runs (``md.run``'s run directory).
-
-    "Simulate X, then compute the RMSD of the trajectory": the later step means this folder.
-    """
-    if tool_name == "md_run" and arguments.get("structure"):
-        if arguments.get("out"):
-            return str(arguments["out"])
-        from kenkyu.tools.md import _structure_name
-
-        return f"md_runs/{_structure_name(arguments['structure'])}_{arguments.get('solvent', 'explicit')}"
-    return None
-
-
 def quoted_tokens(text: str) -> list[str]:
     return [a or b for a, b in re.findall(r'"([^"]+)"|\'([^\']+)\'', text)]
 

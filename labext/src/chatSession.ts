@@ -14,8 +14,9 @@ import {
   ProtocolError,
   parseKernelMessage,
   helloMessage,
-  askMessage,
   approveMessage,
+  parsePrompt,
+  requestMessage,
   stopMessage,
   cellResultMessage,
   settingsMessage,
@@ -142,9 +143,22 @@ export class ChatSession {
     this.dispatch({ type: 'restarting' });
   }
 
-  ask(prompt: string): string | null {
-    const text = prompt.trim();
-    if (!text) {
+  /** Send what the user typed: a question (ask), or "/research QUESTION" (the research loop). */
+  ask(typed: string): string | null {
+    if (!typed.trim()) {
+      return null;
+    }
+    const { kind, prompt } = parsePrompt(typed);
+    if (!prompt) {
+      this.dispatch({
+        type: 'error',
+        requestId: null,
+        message: 'write the research question after /research',
+        fix:
+          'e.g. /research Does {structure} stay folded? Run a 10 ps simulation of {structure} in implicit ' +
+          'solvent, then compute the RMSD of the trajectory',
+        where: 'sidebar'
+      });
       return null;
     }
     if (!this._comm || this._state.connection !== 'ready') {
@@ -161,8 +175,8 @@ export class ChatSession {
       return null; // one request at a time; the panel disables the input meanwhile
     }
     const requestId = newRequestId();
-    this.dispatch({ type: 'ask', requestId, prompt: text });
-    this._comm.send(askMessage(requestId, text, this.driver.contextCells()));
+    this.dispatch({ type: 'ask', requestId, prompt, kind });
+    this._comm.send(requestMessage(kind, requestId, prompt, this.driver.contextCells()));
     return requestId;
   }
 

@@ -5,7 +5,7 @@
  * actions. Keeping it pure lets jest check streaming, tool cards, stop and undo without a browser.
  */
 
-import type { AgentEvent, IHistoryEntry, IModelInfo } from './protocol';
+import type { AgentEvent, IHistoryEntry, IModelInfo, RequestKind } from './protocol';
 
 export type ConnectionStatus =
   | 'idle' // not connected yet (no kernel, or the sidebar has not asked)
@@ -28,6 +28,8 @@ export interface IUserItem {
   id: string;
   requestId: string | null;
   text: string;
+  /** 'research' for a /research question (the research loop); absent for restored history. */
+  request?: RequestKind;
 }
 
 export interface IAssistantItem {
@@ -65,6 +67,8 @@ export type ChatItem = IUserItem | IAssistantItem | IToolItem | IErrorItem;
 
 export interface IRequestState {
   id: string;
+  /** ask: the agent loop; research: Plan, Do, Check, Act. */
+  kind: RequestKind;
   status: 'running' | 'stopping' | 'done';
   /** Why it ended (Done.reason): finished, stopped, budget:steps, error... */
   reason: string;
@@ -101,7 +105,7 @@ export type Action =
   | { type: 'ready'; model: IModelInfo; approval?: string; tools: string[]; history: IHistoryEntry[] }
   | { type: 'restarting' }
   | { type: 'closed'; message: string; fix: string }
-  | { type: 'ask'; requestId: string; prompt: string }
+  | { type: 'ask'; requestId: string; prompt: string; kind?: RequestKind }
   | { type: 'event'; requestId: string; event: AgentEvent }
   | { type: 'approval-sent'; requestId: string; callId: string; approved: boolean }
   | { type: 'stop-sent'; requestId: string }
@@ -317,8 +321,10 @@ export function reduce(state: IChatState, action: Action): IChatState {
       return { ...next, items: [...next.items, item] };
     }
     case 'ask': {
+      const kind = action.kind ?? 'ask';
       const request: IRequestState = {
         id: action.requestId,
+        kind,
         status: 'running',
         reason: '',
         elapsedS: 0,
@@ -329,7 +335,8 @@ export function reduce(state: IChatState, action: Action): IChatState {
         kind: 'user',
         id: nextId('user'),
         requestId: action.requestId,
-        text: action.prompt
+        text: action.prompt,
+        request: kind
       };
       return {
         ...state,

@@ -138,7 +138,16 @@ function Item(props: { item: ChatItem; chat: NotebookChat; rendermime: IRenderMi
   const { item } = props;
   switch (item.kind) {
     case 'user':
-      return <div className="kenkyu-msg kenkyu-user">{item.text}</div>;
+      return item.request === 'research' ? (
+        <div className="kenkyu-msg kenkyu-user kenkyu-user-research">
+          <span className="kenkyu-badge" title="The research loop: Plan, Do, Check, Act (as %%research)">
+            research
+          </span>{' '}
+          {item.text}
+        </div>
+      ) : (
+        <div className="kenkyu-msg kenkyu-user">{item.text}</div>
+      );
     case 'assistant':
       return (
         <div className={`kenkyu-msg kenkyu-assistant${item.streaming ? ' kenkyu-streaming' : ''}`}>
@@ -270,7 +279,8 @@ function ChatView(props: { chat: NotebookChat; rendermime: IRenderMimeRegistry; 
         {state.items.length === 0 && ready && (
           <div className="kenkyu-empty">
             Ask for a simulation, an analysis or a figure. The assistant writes each step as a cell in this
-            notebook and runs it here.
+            notebook and runs it here. Start with /research for the research loop: a plan to approve, then
+            the Do, Check and Act sections as cells.
           </div>
         )}
         {state.items.map((item, index) => (
@@ -285,7 +295,11 @@ function ChatView(props: { chat: NotebookChat; rendermime: IRenderMimeRegistry; 
       <div className="kenkyu-input">
         <textarea
           className="jp-mod-styled kenkyu-prompt"
-          placeholder={ready ? 'Ask kenkyu… (Enter to send, Shift+Enter for a new line)' : connectionText(state)}
+          placeholder={
+            ready
+              ? 'Ask kenkyu, or /research QUESTION… (Enter to send, Shift+Enter for a new line)'
+              : connectionText(state)
+          }
           value={prompt}
           disabled={!ready || state.active !== null}
           onChange={event => setPrompt(event.target.value)}

@@ -4,7 +4,13 @@
  * Plain TypeScript with no JupyterLab imports, so the parsing and building of every message is
  * unit-tested without a browser. Anything arriving from the kernel is checked here once; the rest
  * of the front end only sees well-formed messages or a ProtocolError saying what was wrong.
+ *
+ * The contract itself is protocol.schema.json (JSON Schema): jest validates every message built
+ * here against it, and pytest every message the kernel sends. The provider and approval lists
+ * below come from it (and it is checked against the kernel's own list, kenkyu.core.config).
  */
+
+import protocolSchema from './protocol.schema.json';
 
 export const COMM_TARGET = 'kenkyu.chat';
 
@@ -12,8 +18,28 @@ export const COMM_TARGET = 'kenkyu.chat';
 export const REGISTER_CODE =
   'import kenkyu.assistant.comm as _kk; _kk.register_target()';
 
-export const PROVIDERS = ['local', 'openai', 'anthropic', 'replay', 'none'] as const;
-export const APPROVALS = ['ask', 'auto'] as const;
+/** The JSON Schema of every message (definitions.sidebarMessage, definitions.kernelMessage). */
+export const PROTOCOL_SCHEMA = protocolSchema;
+
+const settingsSchema = protocolSchema.definitions.settings.properties;
+/** The providers a kernel knows (empty: the kernel's default), from the schema. */
+export const PROVIDERS: readonly string[] = settingsSchema.provider.enum.filter(name => name !== '');
+export const APPROVALS: readonly string[] = settingsSchema.approval.enum.filter(mode => mode !== '');
+
+/** A chat message starting with this runs the research loop (%%research) instead of an ask. */
+export const RESEARCH_PREFIX = '/research';
+
+export type RequestKind = 'ask' | 'research';
+
+/** What the user typed → which request, and its prompt ("/research Does it fold?" → research). */
+export function parsePrompt(text: string): { kind: RequestKind; prompt: string } {
+  const trimmed = text.trim();
+  const match = /^\/research(?:\s+|$)/i.exec(trimmed);
+  if (match) {
+    return { kind: 'research', prompt: trimmed.slice(match[0].length).trim() };
+  }
+  return { kind: 'ask', prompt: trimmed };
+}
 
 /** Settings as they cross the comm: empty strings mean "the kernel's defaults / KENKYU_* env". */
 export interface ISettings {
@@ -323,7 +349,16 @@ export function helloMessage(settings: ISettings, records: unknown[]): Json {
 }
 
 export function askMessage(requestId: string, prompt: string, cells?: IContextCell[]): Json {
-  const message: Json = { type: 'ask', request_id: requestId, prompt };
+  return requestMessage('ask', requestId, prompt, cells);
+}
+
+/** Plan, Do, Check, Act on a research question: the same events, cells and record as ask. */
+export function researchMessage(requestId: string, prompt: string, cells?: IContextCell[]): Json {
+  return requestMessage('research', requestId, prompt, cells);
+}
+
+export function requestMessage(kind: RequestKind, requestId: string, prompt: string, cells?: IContextCell[]): Json {
+  const message: Json = { type: kind, request_id: requestId, prompt };
   if (cells) {
     message['cells'] = cells;
   }
@@ -387,13 +422,13 @@ export function settingsFromRegistry(composite: Record<string, unknown>): ISetti
     const value = composite[key];
     settings[key] = typeof value === 'string' ? value.trim() : '';
   }
-  if (settings.provider && !(PROVIDERS as readonly string[]).includes(settings.provider)) {
+  if (settings.provider && !PROVIDERS.includes(settings.provider)) {
     throw new SettingsError(
       `unknown provider "${settings.provider}"`,
       `choose one of ${PROVIDERS.join(', ')} (or leave it empty) in Settings → kenkyu chat`
     );
   }
-  if (settings.approval && !(APPROVALS as readonly string[]).includes(settings.approval)) {
+  if (settings.approval && !APPROVALS.includes(settings.approval)) {
     throw new SettingsError(
       `unknown approval mode "${settings.approval}"`,
       'choose ask or auto (or leave it empty) in Settings → kenkyu chat'

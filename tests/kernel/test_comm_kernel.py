@@ -288,7 +288,8 @@ def test_settings_change_the_model_and_provider_failures_are_errors(kernel):
     assert ready["approval"] == "auto"
 
     start = len(sidebar.received)
-    ready = sidebar.settings({"provider": "openai", "api_key_env": SECRET})  # a key pasted in the wrong field
+    # A key pasted in the wrong field (the front end refuses it; the kernel must too, without echoing it).
+    ready = sidebar.settings({"provider": "openai", "api_key_env": SECRET}, check=False)
     complaint = next(m["event"] for m in sidebar.received[start:] if m["type"] == "event")
     assert complaint["where"] == "settings" and "NAME of an environment variable" in complaint["message"]
     assert ready["model"]["model"] == "gpt-test" and SECRET not in json.dumps(sidebar.received)
@@ -416,3 +417,79 @@ def test_what_the_agent_reads_of_notebook_outputs():
 
     failed = NotebookExecution("boom()", outputs=outputs[:1], error=CellError("ValueError", "bad input"))
     assert failed.summary().startswith("ERROR: ValueError: bad input\nOutput before the error:")
+
+
+def test_research_from_the_sidebar_shows_the_plan_asks_approval_and_writes_the_four_sections(kernel):
+    client, cwd = kernel
+    sidebar = FakeSidebar(client)
+    turns = [
+        {
+            "text": "Hypothesis: 3 squared is 9, and the note keeps it.",
+            "tool_calls": [
+                {"name": "toolbox_square", "arguments": {"x": 3}},
+                {"name": "toolbox_write_note", "arguments": {"path": "research_note.txt", "text": "9"}},
+            ],
+        },
+        {"text": "The square is 9, as the hypothesis said."},
+    ]
+    sidebar.open(settings=replay_settings(cwd, "research.json", turns))
+    request_id = sidebar.start_ask("Is 3 squared 9? Square 3, then write it to a note", kind="research")
+
+    # The plan comes first, as text in the chat and as the Plan section in the notebook.
+    approval = sidebar.wait_for(lambda m: m["type"] == "event" and m["event"]["kind"] == "approval_needed")
+    so_far = sidebar.messages(request_id)
+    plan_text = "".join(e["text"] for e in events(so_far, "token"))
+    assert plan_text.startswith("## Plan") and "3 squared is 9" in plan_text
+    assert [m["metadata"]["kenkyu"].get("section") for m in so_far if m["type"] == "run_cell"] == ["plan"]
+    assert approval["event"]["name"] == "toolbox_write_note" and approval["event"]["writes_files"]
+    assert not (cwd / "research_note.txt").exists()  # nothing runs before the answer
+    sidebar.send({"type": "approve", "request_id": request_id, "call_id": approval["event"]["call_id"],
+                  "approved": True})
+
+    messages = sidebar.finish(request_id, timeout=120)
+    assert events(messages, "done")[-1]["reason"] == "finished" and messages[-1]["type"] == "record"
+    assert (cwd / "research_note.txt").read_text() == "9"
+    # The sections, in order, became notebook cells through run_cell; the steps ran in the notebook.
+    cells = [m for m in messages if m["type"] == "run_cell"]
+    sections = [m["metadata"]["kenkyu"].get("section") for m in cells if m["cell_type"] == "markdown"]
+    sections = [s for s in sections if s]
+    assert sections == ["plan", "do", "check", "act"]
+    code = [m for m in messages if m["type"] == "run_cell" and m["cell_type"] == "code"]
+    tools = [m["metadata"]["kenkyu"].get("tool") for m in code]
+    assert tools == ["toolbox_square", "toolbox_write_note", None]
+    assert [m["metadata"]["kenkyu"]["section"] for m in code] == ["do", "do", "check"]
+    variable = code[0]["metadata"]["kenkyu"]["variable"]
+    assert sidebar.evaluate(variable) == "9.0"  # the Do cell's result is a kernel variable
+    record = messages[-1]["record"]
+    assert record["kind"] == "research" and record["verdict"] and record["plan"]["steps"]
+    assert [c["source"] for c in record["cells"] if c["cell_type"] == "code"] == [m["source"] for m in code]
+
+
+def test_an_ask_cell_during_a_sidebar_request_is_busy_and_stop_still_stops_the_sidebars(kernel):
+    client, cwd = kernel
+    sidebar = FakeSidebar(client)
+    turns = [
+        {"text": "", "tool_calls": [{"name": "toolbox_write_note",
+                                     "arguments": {"path": "busy.txt", "text": "x"}}]},
+        {"text": "Not played: the sidebar's request was stopped."},
+    ]
+    sidebar.open(settings=replay_settings(cwd, "busy.json", turns))
+    request_id = sidebar.start_ask("write a note")
+    sidebar.wait_for(lambda m: m["type"] == "event" and m["event"]["kind"] == "approval_needed")
+
+    # A %%ask cell runs meanwhile (in the notebook, on the kernel's shell thread): it is refused, clearly.
+    sidebar.execute_quietly("%load_ext kenkyu")
+    records = "len(get_ipython()._kenkyu_session.records)"
+    before = sidebar.evaluate(records)
+    attempt = ("' | '.join(f\"{e.kind}:{getattr(e, 'where', '')}:{getattr(e, 'message', '')}\" "
+               "for e in get_ipython()._kenkyu_session.new_request('square 2').ask())")
+    answer = sidebar.evaluate(attempt)
+    assert answer[1:].startswith("error:busy:") and answer[:-1].endswith(" | done::")  # [1:-1]: the quotes
+    assert "the sidebar" in answer and "write a note" in answer
+    assert sidebar.evaluate("get_ipython().run_cell_magic('ask', '', 'square 2')") == "None"
+    assert sidebar.evaluate(records) == before  # neither was recorded
+
+    # The sidebar's Stop still reaches the sidebar's own request.
+    sidebar.send({"type": "stop", "request_id": request_id})
+    messages = sidebar.finish(request_id, timeout=30)
+    assert events(messages, "done")[-1]["reason"] == "stopped" and not (cwd / "busy.txt").exists()

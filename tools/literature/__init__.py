@@ -25,8 +25,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from kenkyu.core.registry import tool
+from kenkyu.core.science import checked_by, costs, quoted_by, when_routed
+from kenkyu.tools.literature._evidence import answer_markdown, cited_evidence
 from kenkyu.tools.literature._readers import LiteratureError, UnreadableDocumentError, UnsupportedFileError
 from kenkyu.tools.literature._results import CitedAnswer, IngestReport, Passage, Passages
+from kenkyu.tools.literature._routing import routed_ask, routed_search
 from kenkyu.tools.literature._store import IndexNotFoundError
 
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "Passages",
     "UnreadableDocumentError",
     "UnsupportedFileError",
+    "answer_markdown",
     "ask",
     "default_index",
     "ingest",
@@ -52,8 +56,12 @@ def default_index() -> str:
     return os.environ.get("KENKYU_LITERATURE_INDEX") or "literature_index"
 
 
-@tool(approval="ask", writes_files=True,
+TYPICAL_SECONDS = 15.0  # retrieval (and an answer) over a small index; not measured
+
+
+@tool(approval="ask", writes_files=True, produces="index",
       keywords=("ingest", "index my papers", "index papers", "add papers", "literature index", "bibtex", "pdfs"))
+@costs(TYPICAL_SECONDS)
 def ingest(
     paths: str | list[str],
     index: str = "literature_index",
@@ -94,7 +102,11 @@ def ingest(
 
 
 @tool(keywords=("search my papers", "search the literature", "find passages", "which paper", "which papers",
-                "passages"))
+                "passages"), produces="answer")
+@costs(TYPICAL_SECONDS)
+@checked_by(cited_evidence)
+@when_routed(routed_search)
+@quoted_by(answer_markdown)
 def search(
     query: str,
     index: str = "literature_index",
@@ -139,7 +151,11 @@ def search(
 
 
 @tool(keywords=("literature", "my papers", "the papers", "according to", "what do my papers say", "cite",
-                "citations", "in my notes", "what did the paper find"))
+                "citations", "in my notes", "what did the paper find"), produces="answer")
+@costs(TYPICAL_SECONDS)
+@checked_by(cited_evidence)
+@when_routed(routed_ask)
+@quoted_by(answer_markdown)
 def ask(
     question: str,
     index: str = "literature_index",

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from kenkyu.core.registry import tool
+from kenkyu.core.science import checked_by, costs, writes
 from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import (
     DiskFullError,
@@ -44,6 +45,8 @@ from kenkyu.tools.md._errors import (
     UnknownResidueError,
 )
 from kenkyu.tools._quiet import native_stdout_silenced
+from kenkyu.tools.md.checks import run_is_sound
+from kenkyu.tools.md.cost import estimate_run, learn_from_run
 
 __all__ = [
     "DiskFullError",
@@ -59,6 +62,7 @@ __all__ = [
     "default_platform_order",
     "example_structure",
     "run",
+    "run_directory",
 ]
 
 PLATFORM_ORDER = ("CUDA", "OpenCL", "CPU")
@@ -301,11 +305,31 @@ class MDRun:
 # ----------------------------------------------------------------------------------------------------
 
 
+def run_directory(structure, solvent: str = "explicit", detail: str = "") -> str:
+    """The folder :func:`run` writes when no ``out=`` is given: ``md_runs/<structure name>_<solvent>``,
+    with ``_<detail>`` appended when given (a follow-up run kept beside the first, e.g. ``2ps_1fs``)."""
+    name = f"{_structure_name(structure)}_{solvent}" + (f"_{detail}" if detail else "")
+    return f"md_runs/{name}"
+
+
+def _folder_of_call(arguments: dict) -> str | None:
+    """The run directory a call will write, known before it runs (the planner hands it to later steps)."""
+    if not arguments.get("structure"):
+        return None
+    if arguments.get("out"):
+        return str(arguments["out"])
+    return run_directory(arguments["structure"], arguments.get("solvent", "explicit"))
+
+
 @tool(
     approval="ask",
     writes_files=True,
     keywords=("simulate", "molecular dynamics", "openmm", "relax", "equilibrate", "md"),
+    produces="run_folder",
 )
+@writes(_folder_of_call)
+@costs(estimate_run, after_run=learn_from_run)
+@checked_by(run_is_sound)
 def run(
     structure: str | os.PathLike | TopologyWithPositions,
     ps: float = 10.0,
@@ -448,7 +472,7 @@ def run(
         "reproducible": bool(reproducible),
     }
     _check_parameters(params)
-    directory = Path(out) if out is not None else Path("md_runs") / f"{_structure_name(structure)}_{solvent}"
+    directory = Path(out) if out is not None else Path(run_directory(structure, solvent))
     existing = directory / RUN_JSON
     # A run that failed while preparing (a bad path, an unknown residue) computed nothing: fixing the
     # input and calling again should just work, without overwrite=True.

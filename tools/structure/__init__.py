@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 from kenkyu.core.registry import tool
+from kenkyu.core.science import costs
 from kenkyu.tools.structure._fold import FoldMemoryError
 from kenkyu.tools.structure._models import (
     DEFAULT_ESM2_MODEL,
@@ -285,7 +286,9 @@ def _scan_table(frame, figure, description, lines, matrix=None, sequence=None):
         "3d model",
     ),
     writes_files=True,
+    produces="structure",
 )
+@costs(60.0, basis="typical for a small protein on CPU, not measured")
 def fold(
     sequences: str | os.PathLike | list[str] | dict[str, str],
     out: str | os.PathLike = "predictions",
@@ -399,7 +402,8 @@ def _prediction_pdb(prediction) -> tuple[Path, np.ndarray | None]:
     return path, None
 
 
-@tool(keywords=("show prediction", "view predicted structure", "plddt colours", "confidence view"))
+@tool(keywords=("show prediction", "view predicted structure", "plddt colours", "confidence view"),
+      produces="view")
 def show_prediction(prediction: str | os.PathLike | FoldResult):
     """Show a predicted structure in 3D coloured by pLDDT: red at 50 or below, blue at 90 or above (ColabFold).
 
@@ -491,6 +495,7 @@ def prepare_for_md(
     ),
     approval="ask",
     writes_files=True,
+    produces="run_folder",
 )
 def simulate_prediction(
     prediction: str | os.PathLike | FoldResult,
@@ -546,7 +551,7 @@ def simulate_prediction(
     path, _ = _prediction_pdb(prediction)
     fixed = prepare_for_md(prediction)
     if out is None:
-        out = Path("md_runs") / f"{path.stem}_{solvent}"
+        out = md.run_directory(path, solvent)
     return md.run(
         fixed,
         ps=ps,

@@ -48,25 +48,18 @@ def active_provider() -> Provider | None:
 
 def make_provider(config: ProviderConfig) -> Provider:
     """Build the provider a config names; imports only that provider's client library."""
-    if config.provider == "openai":
-        from kenkyu.core.providers.openai_chat import OpenAIChatProvider
+    import importlib
 
-        return OpenAIChatProvider(config)
-    if config.provider == "anthropic":
-        from kenkyu.core.providers.anthropic_messages import AnthropicProvider
+    from kenkyu.core.config import provider_kind
 
-        return AnthropicProvider(config)
-    if config.provider == "local":
-        from kenkyu.core.providers.local_llama import LocalLlamaProvider
-
-        return LocalLlamaProvider(config)
-    if config.provider == "replay":
-        from kenkyu.core.providers.replay import ReplayProvider
-
-        if not config.replay_file:
-            raise ProviderUnavailable("the replay provider needs a file", fix="%kenkyu provider replay path/to/turns.json")
-        return ReplayProvider(config)
-    raise ProviderUnavailable(
-        "no LLM is configured (provider 'none')",
-        fix="choose one: %kenkyu provider local | openai --model M | anthropic --model M | replay FILE",
-    )
+    if config.provider == "replay" and not config.replay_file:
+        raise ProviderUnavailable("the replay provider needs a file",
+                                  fix="%kenkyu provider replay path/to/turns.json")
+    kind = provider_kind(config.provider)
+    if kind.implementation is None:
+        raise ProviderUnavailable(
+            "no LLM is configured (provider 'none')",
+            fix="choose one: %kenkyu provider local | openai --model M | anthropic --model M | replay FILE",
+        )
+    module, name = kind.implementation.split(":")
+    return getattr(importlib.import_module(module), name)(config)

@@ -31,10 +31,10 @@ from kenkyu.core.routing import (
     ToolRouter,
     constrained_arguments_schema,
     fillable,
-    folder_written_by,
     path_tokens,
     split_steps,
 )
+from kenkyu.core.science import folder_written_by
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 FETCH_HINT = (
@@ -144,7 +144,9 @@ class LocalLlamaProvider(Provider):
             step = steps[done_steps]
             # "Simulate X, then the RMSD of the trajectory": the later step means the folder the
             # earlier call wrote; "RMSF of runs/a, then the radius of gyration": the same folder.
-            written = [folder_written_by(c.name, c.arguments) for m in reversed(since) for c in m.tool_calls]
+            by_name = {getattr(t, "name", None): t for t in tools}
+            written = [folder_written_by(by_name.get(c.name), c.arguments)
+                       for m in reversed(since) for c in m.tool_calls]
             earlier_paths = [f for f in written if f] + [p for p in path_tokens(request) if p not in step]
             call = self.choose_call(step, tools, call_id=f"local_{last_user}_{done_steps}", fallback_paths=earlier_paths)
             if call is not None:

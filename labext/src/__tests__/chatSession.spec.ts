@@ -1,5 +1,6 @@
 import { ChatSession, IComm, ICellRun, IKernelLink, INotebookDriver } from '../chatSession';
 import { EMPTY_SETTINGS, ISettings } from '../protocol';
+import { expectValid } from './protocolSchema';
 
 type Json = Record<string, any>;
 
@@ -19,10 +20,15 @@ class FakeKernel implements IKernelLink {
   }
 
   openComm(target: string, data: Json, onMessage: (data: unknown) => void, onClose: () => void): IComm {
+    expectValid(data, 'sidebarMessage'); // everything the sidebar sends keeps protocol.schema.json
     this.opened.push({ target, data });
     this.onMessage = onMessage;
     this.onClose = onClose;
-    return { send: d => this.sent.push(d), close: () => (this.closed += 1) };
+    const send = (d: Json) => {
+      expectValid(d, 'sidebarMessage');
+      this.sent.push(d);
+    };
+    return { send, close: () => (this.closed += 1) };
   }
 
   say(data: unknown): void {
@@ -161,6 +167,61 @@ describe('ChatSession', () => {
     expect(session.state.active).toBeNull();
     expect(session.state.requests[id].cells).toEqual(['agent-1', 'agent-2', 'agent-3']);
     expect(session.state.items.map(i => i.kind)).toEqual(['user', 'assistant', 'tool']);
+  });
+
+  it('runs a research request: /research, the plan, approval, the sections as cells, the record', async () => {
+    const { kernel, notebook, session } = await connected();
+    const id = session.ask('/research Does villin stay folded? Run a 10 ps simulation, then compute the RMSD')!;
+    expect(kernel.sent[0]).toEqual({
+      type: 'research',
+      request_id: id,
+      prompt: 'Does villin stay folded? Run a 10 ps simulation, then compute the RMSD',
+      cells: [{ cell_type: 'code', source: 'x = 1' }]
+    });
+    expect(session.state.requests[id].kind).toBe('research');
+    expect(session.state.items[0]).toMatchObject({ kind: 'user', request: 'research', text: expect.stringMatching(/^Does/) });
+
+    const section = (name: string) => ({ kenkyu: { agent: true, role: 'narrative', section: name } });
+    kernel.say({ type: 'event', request_id: id, event: { kind: 'token', text: '## Plan\n\nHypothesis: it stays folded.\n' } });
+    kernel.say({ type: 'run_cell', request_id: id, cell_request_id: 'md-1', cell_type: 'markdown', source: '## Plan', metadata: section('plan') });
+    kernel.say({
+      type: 'event', request_id: id,
+      event: { kind: 'approval_needed', call_id: 'research_0', name: 'md_run', arguments: { ps: 10 }, code: 'run = md.run(ps=10)', writes_files: true }
+    });
+    expect(session.state.items.map(i => i.kind)).toEqual(['user', 'assistant', 'tool']);
+    expect(session.state.items[2]).toMatchObject({ status: 'awaiting-approval', name: 'md_run' });
+    session.approve(id, 'research_0', true);
+    expect(kernel.sent.at(-1)).toEqual({ type: 'approve', request_id: id, call_id: 'research_0', approved: true });
+
+    kernel.say({ type: 'run_cell', request_id: id, cell_request_id: 'md-2', cell_type: 'markdown', source: '## Do', metadata: section('do') });
+    kernel.say({
+      type: 'run_cell', request_id: id, cell_request_id: 'k1', cell_type: 'code', source: 'run = md.run(ps=10)',
+      metadata: { kenkyu: { agent: true, tool: 'md_run', call_id: 'research_0', variable: 'run', model: 'replay', section: 'do' } }
+    });
+    kernel.say({ type: 'run_cell', request_id: id, cell_request_id: 'md-3', cell_type: 'markdown', source: '## Check', metadata: section('check') });
+    kernel.say({
+      type: 'run_cell', request_id: id, cell_request_id: 'k2', cell_type: 'code', source: 'check = checks(run)',
+      metadata: { kenkyu: { agent: true, section: 'check', variable: 'check' } }
+    });
+    kernel.say({ type: 'run_cell', request_id: id, cell_request_id: 'md-4', cell_type: 'markdown', source: '## Act', metadata: section('act') });
+    await session.idle();
+    expect(notebook.cells.map(c => c.source)).toEqual(['x = 1', '## Plan', '## Do', 'run = md.run(ps=10)', '## Check', 'check = checks(run)', '## Act']);
+    expect(notebook.cells.slice(1).map(c => c.metadata.kenkyu.section)).toEqual(['plan', 'do', 'do', 'check', 'check', 'act']);
+    expect(kernel.sent.filter(m => m.type === 'cell_result').map(m => m.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+
+    kernel.say({ type: 'event', request_id: id, event: { kind: 'done', reason: 'finished', steps: 1, tokens: 0, elapsed_s: 9 } });
+    kernel.say({ type: 'record', request_id: id, record: { kind: 'research', prompt: 'Does villin stay folded?', cells: [] } });
+    expect(session.state.active).toBeNull();
+    expect((notebook.kenkyu as any).records[0].kind).toBe('research');
+    expect(session.state.requests[id].cells).toHaveLength(6);
+  });
+
+  it('refuses /research without a question, and sends nothing', async () => {
+    const { kernel, session } = await connected();
+    expect(session.ask('/research   ')).toBeNull();
+    expect(kernel.sent).toEqual([]);
+    expect(session.state.items.at(-1)).toMatchObject({ kind: 'error', message: expect.stringContaining('/research') });
+    expect(session.state.active).toBeNull();
   });
 
   it('undo removes the request\'s cells and marks them removed in its stored record', async () => {

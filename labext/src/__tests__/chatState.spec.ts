@@ -32,6 +32,22 @@ describe('chat state', () => {
     expect(state.active).toBe('r1');
   });
 
+  it('keeps which kind each request is: an ask, or research with its plan and approval card', () => {
+    const state = run([
+      ready,
+      { type: 'ask', requestId: 'r0', prompt: 'square 3' },
+      { type: 'ask', requestId: 'r1', prompt: 'Does it fold?', kind: 'research' },
+      ev({ kind: 'token', text: '## Plan\n\nHypothesis: it does.' }),
+      ev({ kind: 'approval_needed', call_id: 'research_0', name: 'md_run', arguments: {}, code: 'run = ...', writes_files: true })
+    ]);
+    expect(state.requests['r0'].kind).toBe('ask');
+    expect(state.requests['r1'].kind).toBe('research');
+    expect(state.items.map(i => i.kind)).toEqual(['user', 'user', 'assistant', 'tool']);
+    expect(state.items[1]).toMatchObject({ request: 'research', text: 'Does it fold?' });
+    expect(state.items[3]).toMatchObject({ status: 'awaiting-approval', writesFiles: true });
+    expect(state.active).toBe('r1');
+  });
+
   it('takes a tool card through approval to its result with duration', () => {
     let state = run([
       ready,
@@ -115,7 +131,7 @@ describe('chat state', () => {
   });
 
   it('says how a request ended and how long a tool took', () => {
-    const base = { id: 'r', status: 'done' as const, elapsedS: 0, cells: [], undone: false };
+    const base = { id: 'r', kind: 'ask' as const, status: 'done' as const, elapsedS: 0, cells: [], undone: false };
     expect(describeEnd({ ...base, reason: 'finished' })).toBe('');
     expect(describeEnd({ ...base, reason: 'budget:steps' })).toBe('Stopped: the steps budget ran out.');
     expect(formatDuration(1.234)).toBe('1.2 s');

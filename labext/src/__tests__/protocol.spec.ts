@@ -1,13 +1,22 @@
 import {
+  APPROVALS,
+  EMPTY_SETTINGS,
+  PROVIDERS,
   ProtocolError,
   SettingsError,
+  approveMessage,
   askMessage,
   cellResultMessage,
   helloMessage,
   parseEvent,
   parseKernelMessage,
-  settingsFromRegistry
+  parsePrompt,
+  researchMessage,
+  settingsFromRegistry,
+  settingsMessage,
+  stopMessage
 } from '../protocol';
+import { schemaErrors } from './protocolSchema';
 
 describe('parseKernelMessage', () => {
   it('reads ready with model, tools and history', () => {
@@ -112,6 +121,51 @@ describe('messages to the kernel', () => {
     expect(cellResultMessage('r1', 'k1', 'cancelled', [], null, 'the cell was deleted')).toMatchObject({
       status: 'cancelled', reason: 'the cell was deleted'
     });
+  });
+});
+
+describe('protocol.schema.json, the contract pytest checks the kernel against', () => {
+  it('accepts every message the sidebar builds', () => {
+    const settings = settingsFromRegistry({ provider: 'openai', model: 'gpt-4o', api_key_env: 'OPENAI_API_KEY', approval: 'auto' });
+    const cells = [{ cell_type: 'code', source: 'x = 1' }];
+    const built = [
+      helloMessage(settings, [{ prompt: 'p', cells: [] }]),
+      helloMessage(EMPTY_SETTINGS, []),
+      settingsMessage(settings),
+      askMessage('r1', 'hi', cells),
+      askMessage('r1', 'hi'),
+      researchMessage('r2', 'Does it fold? Run a simulation', cells),
+      approveMessage('r1', 'c1', false),
+      stopMessage('r1'),
+      cellResultMessage('r1', 'k1', 'ok', [{ output_type: 'stream', name: 'stdout', text: '1\n' }], 3),
+      cellResultMessage('r1', 'k1', 'cancelled', [], null, 'the cell was deleted')
+    ];
+    for (const message of built) {
+      expect(schemaErrors(message, 'sidebarMessage')).toEqual([]);
+    }
+  });
+
+  it('refuses what the kernel must never receive, and what it never sends', () => {
+    expect(schemaErrors({ type: 'ask', request_id: 'r1' }, 'sidebarMessage')).not.toEqual([]);
+    expect(schemaErrors({ type: 'shout', request_id: 'r1' }, 'sidebarMessage')).not.toEqual([]);
+    const pasted = { type: 'settings', settings: { ...EMPTY_SETTINGS, api_key_env: 'sk-abc def' } };
+    expect(schemaErrors(pasted, 'sidebarMessage')).not.toEqual([]);
+    const event = { type: 'event', request_id: 'r1', event: { kind: 'token', text: 'hi' } };
+    expect(schemaErrors(event, 'kernelMessage')).toEqual([]);
+    expect(schemaErrors({ ...event, request_id: null }, 'kernelMessage')).toEqual([]);
+    expect(schemaErrors({ ...event, event: { kind: 'token' } }, 'kernelMessage')).not.toEqual([]);
+  });
+
+  it('is where the provider and approval lists come from', () => {
+    expect(PROVIDERS).toEqual(['local', 'openai', 'anthropic', 'replay', 'none']);
+    expect(APPROVALS).toEqual(['ask', 'auto']);
+  });
+
+  it('reads /research as a research request and anything else as an ask', () => {
+    expect(parsePrompt('  /research Does it fold?  ')).toEqual({ kind: 'research', prompt: 'Does it fold?' });
+    expect(parsePrompt('/research')).toEqual({ kind: 'research', prompt: '' });
+    expect(parsePrompt('/researcher notes')).toEqual({ kind: 'ask', prompt: '/researcher notes' });
+    expect(parsePrompt(' what is /research? ')).toEqual({ kind: 'ask', prompt: 'what is /research?' });
   });
 });
 

@@ -1,0 +1,172 @@
+"""md.run's cost model: the expected seconds of a run, from speeds measured on this machine.
+
+An MD step's cost is its number of time steps divided by a speed (steps per second) for the system's
+size, plus the set-up (pdbfixer, force field, minimisation). Both are measured, never guessed: the
+first time a (solvent, platform, threads) combination is planned, a short calibration builds the
+very system the plan will simulate, minimises it and times a few hundred steps; every finished
+``md.run`` in a research step afterwards refines the numbers with its own timing (``run.json``'s
+performance; :func:`learn_from_run` is the tool's after-run hook). They are cached in
+``$KENKYU_CACHE`` (default ``~/.cache/kenkyu``) as ``md_speed.json``.
+
+Across sizes the speed is scaled linearly in the number of atoms (cut-off and PME systems), or
+quadratically for vacuum (no cut-off): an estimate, said as such in the plan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from kenkyu.core.science import Cost
+
+CALIBRATION_STEPS = 200
+
+
+def cache_path() -> Path:
+    root = os.environ.get("KENKYU_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "kenkyu")
+    return Path(root) / "md_speed.json"
+
+
+def _load() -> dict:
+    try:
+        return json.loads(cache_path().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save(data: dict) -> None:
+    from kenkyu.core.files import write_json_atomically
+
+    try:
+        write_json_atomically(cache_path(), data)
+    except OSError:
+        pass  # a read-only home: estimates are then measured again next time
+
+
+def speed_key(solvent: str, reproducible: bool, platform: str | None) -> str:
+    import openmm
+
+    threads = "1thread" if reproducible else "threads"
+    where = "CPU" if reproducible and not platform else (platform or "auto")
+    return f"{solvent}/{where}/{threads}/openmm-{openmm.__version__}/{os.cpu_count()}cpu"
+
+
+def md_steps(arguments: dict) -> int:
+    """Time steps the run will take: NVT (+ NPT for explicit solvent) + production."""
+    import inspect
+
+    from kenkyu.tools import md
+
+    defaults = {k: v.default for k, v in inspect.signature(md.run).parameters.items()}
+    p = {**defaults, **arguments}
+    ps = float(p["ps"]) + float(p["nvt_ps"]) + (float(p["npt_ps"]) if p["solvent"] == "explicit" else 0.0)
+    return round(ps * 1000.0 / float(p["timestep_fs"]))
+
+
+def estimate_run(arguments: dict, *, measure: bool = True) -> Cost:
+    """The expected cost of one ``md.run`` call: set-up plus time steps over the measured speed."""
+    solvent = arguments.get("solvent", "explicit")
+    key = speed_key(solvent, bool(arguments.get("reproducible")), arguments.get("platform"))
+    steps = md_steps(arguments)
+    structure = arguments.get("structure")
+    entry = _load().get(key)
+    if entry is None and measure and structure and os.path.exists(str(structure)):
+        entry = calibrate(str(structure), solvent, bool(arguments.get("reproducible")), arguments.get("platform"))
+    if entry is None:
+        return Cost(float("nan"), "no speed measured for this setup yet")
+    n_atoms = entry["n_atoms"]
+    same = entry.get("structure") == os.path.abspath(str(structure)) if structure else False
+    if not same and structure and os.path.exists(str(structure)):
+        n_atoms = _atoms_after_preparation(str(structure), solvent)
+    exponent = 2 if solvent == "vacuum" else 1
+    scale = (n_atoms / entry["n_atoms"]) ** exponent
+    seconds = entry["setup_s"] * (n_atoms / entry["n_atoms"]) + steps * scale / entry["steps_per_s"]
+    ns_day = entry["steps_per_s"] / scale * float(arguments.get("timestep_fs", 2.0)) * 1e-6 * 86400
+    how = entry.get("source", "measured")
+    basis = (f"{steps:,} steps at {ns_day:.3g} ns/day for ~{n_atoms:,} atoms, {how}"
+             + ("" if same else ", scaled by size"))
+    return Cost(seconds, basis)
+
+
+def _atoms_after_preparation(structure: str, solvent: str) -> int:
+    """Atoms the run will simulate, without building it: heavy atoms x 2 when the file has no hydrogens,
+    plus water at 100 atoms/nm^3 in a box 1 nm wider than the protein on each side (explicit solvent)."""
+    import mdtraj
+
+    top = mdtraj.load(structure)
+    protein = top.atom_slice(top.topology.select("protein"))
+    n = protein.n_atoms
+    if not any(a.element.symbol == "H" for a in protein.topology.atoms):
+        n *= 2
+    if solvent == "explicit":
+        extent = protein.xyz[0].max(axis=0) - protein.xyz[0].min(axis=0) + 2.0
+        n += int(100 * float(extent.prod()))
+    return n
+
+
+def calibrate(structure: str, solvent: str, reproducible: bool, platform: str | None = None) -> dict:
+    """Build the system as md.run will, minimise it and time a few hundred steps; cache the speed."""
+    import openmm
+    from kenkyu.tools.md import _prepare as prep
+    from openmm import unit
+    from openmm.app import Simulation
+
+    started = time.perf_counter()
+    fixer, _ = prep.fix_structure(structure, ph=7.0, keep_water=False, keep_heterogens=False,
+                                  add_terminal_residues=False)
+    ff_files = prep.force_field_files(solvent, "tip3p", None)
+    forcefield, modeller = prep.build_model(fixer, solvent=solvent, solvate=True, ff_files=ff_files,
+                                            water_model="tip3p", padding_nm=1.0, ionic_strength_molar=0.15)
+    system = prep.create_system(forcefield, modeller, solvent=solvent)
+    integrator = openmm.LangevinMiddleIntegrator(300 * unit.kelvin, 1 / unit.picosecond, 0.002 * unit.picoseconds)
+    name = platform or ("CPU" if reproducible else None)
+    if name:
+        properties = {"Threads": "1"} if reproducible and name == "CPU" else {}
+        simulation = Simulation(modeller.topology, system, integrator, openmm.Platform.getPlatformByName(name),
+                                properties)
+    else:
+        simulation = Simulation(modeller.topology, system, integrator)
+    simulation.context.setPositions(modeller.positions)
+    simulation.minimizeEnergy()
+    simulation.context.setVelocitiesToTemperature(300 * unit.kelvin, 1)
+    setup_s = time.perf_counter() - started
+    simulation.step(20)  # warm-up (kernel compilation on GPUs)
+    timed = time.perf_counter()
+    simulation.step(CALIBRATION_STEPS)
+    steps_per_s = CALIBRATION_STEPS / (time.perf_counter() - timed)
+    entry = {"n_atoms": system.getNumParticles(), "steps_per_s": steps_per_s, "setup_s": setup_s,
+             "structure": os.path.abspath(structure), "platform": simulation.context.getPlatform().getName(),
+             "source": f"calibrated on this machine ({CALIBRATION_STEPS} steps)",
+             "measured": time.strftime("%Y-%m-%d %H:%M:%S")}
+    data = _load()
+    data[speed_key(solvent, reproducible, platform)] = entry
+    _save(data)
+    return entry
+
+
+def learn_from_run(run) -> None:
+    """Refine the cached speed with a finished run's own timing (production ns/day and set-up time)."""
+    try:
+        info = run.info
+        p = info["parameters"]
+        perf = info.get("performance", {})
+        if info.get("status") != "finished" or not perf.get("production_wall_s"):
+            return
+        steps_per_s = perf["production_steps_timed"] / perf["production_wall_s"]
+        entry = {"n_atoms": info["system"]["n_atoms"], "steps_per_s": steps_per_s,
+                 "setup_s": float(info.get("minimization", {}).get("wall_s", 0.0)) + 1.0,
+                 "structure": str(info.get("structure", "")),
+                 "platform": info.get("platform", {}).get("name"),
+                 "source": "measured by the last run on this machine",
+                 "measured": info.get("updated")}
+        data = _load()
+        key = speed_key(p["solvent"], bool(p.get("reproducible")), p.get("platform"))
+        old = data.get(key, {})
+        if old.get("setup_s"):
+            entry["setup_s"] = max(entry["setup_s"], old["setup_s"])  # the calibration timed pdbfixer too
+        data[key] = entry
+        _save(data)
+    except (KeyError, TypeError, ValueError, OSError):
+        return  # an odd run.json must not break the research loop
