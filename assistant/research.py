@@ -13,18 +13,19 @@ Entry points (a stable API; the agent benchmark in ``benchmarks/agent/`` may cal
     Plan only (no tool runs); ``Plan.to_markdown()`` / ``Plan.to_dict()``.
 
 Modules: this one (the loop, the Do and Check sections, the magic), :mod:`research_plan` (Plan),
-:mod:`research_act` (Act), :mod:`checks` (the expectations and their checks), :mod:`costs` (measured
-MD speeds).
+:mod:`research_act` (Act), :mod:`checks` (the expectations and their checks), :mod:`costs` (a step's
+expected cost), :mod:`protocols` (the research protocols: hypothesis, verdict and next-plan rules).
 
 How each part is made, so that a 135M-parameter model can drive it honestly:
 
 - **Plan**: the steps come from kenkyu's router (the request is split into steps; the embedded model
   fills each tool's arguments under a schema; a step that names no file uses the output of an
   earlier step: the run folder ``md.run`` will write). A stronger model proposes its own calls and
-  hypothesis in one turn. The expected cost comes from :mod:`kenkyu.assistant.costs` (measured
-  speeds), the expectations from :mod:`kenkyu.assistant.checks` (the same thresholds the checks use),
-  the hypothesis either from the request, from a stronger model, or from a template filled from the
-  question. Support and refute criteria follow from the expectations.
+  hypothesis in one turn. What each step's tool writes, costs (``md.run``: measured speeds) and is
+  checked by, the tool declares beside itself (:mod:`kenkyu.core.science`); the hypothesis comes from
+  the request, from a stronger model, or from the research protocol's template filled from the
+  question (:mod:`kenkyu.assistant.protocols`; "does the fold hold" by default), and so do the
+  protocol's own expectations and the support and refute criteria.
 - **Approval**: tools marked ``approval="ask"`` (simulations) wait for the scientist, with the cost in
   the prompt, unless ``%kenkyu approval auto``.
 - **Do**: each step is an action cell (the plain public call), run in the kernel.
@@ -184,10 +185,7 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
         if execution.ok:
             results[name] = step.variable
             values[name] = execution.value
-            if step.tool == "md_run":
-                from kenkyu.assistant.costs import learn_from_run
-
-                learn_from_run(execution.value)
+            _after_run(registry[step.tool], execution.value)
         else:
             failed[name] = summary.removeprefix("ERROR: ").splitlines()[0]
             not_run[i] = "it failed"
@@ -201,7 +199,7 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
     from kenkyu.assistant.cells import fresh_variable
 
     variable = fresh_variable("check", session._taken_names())
-    code = check_code(results, failed, skipped, variable)
+    code = check_code(results, failed, skipped, variable, plan.protocol)
     yield ev.ToolCallStarted("research_check", "check", {}, code)
     metadata = {"kenkyu": {"agent": True, "section": "check", "variable": variable}}
     execution = session.runner.run(code, metadata)
@@ -226,6 +224,19 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
     outcome["reason"] = "finished"
 
 
+def _after_run(tool, value) -> None:
+    """The tool's after-run hook (``md.run`` refines its measured speed); it must not break the loop."""
+    hook = tool.science.after_run
+    if hook is None:
+        return
+    try:
+        hook(value)
+    except Exception as exc:
+        import warnings
+
+        warnings.warn(f"kenkyu: {tool.name}'s after-run hook failed: {type(exc).__name__}: {exc}", stacklevel=2)
+
+
 def section_note(text: str) -> ev.CellAdded:
     return ev.CellAdded("markdown", text, {"kenkyu": {"agent": True, "role": "narrative"}})
 
@@ -241,9 +252,12 @@ def _unique(name: str, taken) -> str:
 
 
 def check_code(results: dict[str, str], failed: dict[str, str], skipped: dict[str, str],
-               variable: str = "check") -> str:
-    """The Check cell: the results by variable, the failures and skips as literals (a report keeps them)."""
+               variable: str = "check", protocol: str | None = None) -> str:
+    """The Check cell: the results by variable, the failures and skips as literals (a report keeps them).
+
+    The default protocol is not named, so the cell reads as it did before protocols existed."""
     from kenkyu.assistant.cells import python_literal
+    from kenkyu.assistant.protocols import DEFAULT_PROTOCOL
 
     entries = "".join(f"\n        {name!r}: {variable}," for name, variable in results.items())
     args = [f"{{{entries}\n    }}" if entries else "{}"]
@@ -251,6 +265,8 @@ def check_code(results: dict[str, str], failed: dict[str, str], skipped: dict[st
         args.append(f"failed={python_literal(failed)}")
     if skipped:
         args.append(f"skipped={python_literal(skipped)}")
+    if protocol and protocol != DEFAULT_PROTOCOL:
+        args.append(f"protocol={protocol!r}")
     return ("import kenkyu.assistant.checks\n\n"
             f"{variable} = kenkyu.assistant.checks.check_results(\n    {(',' + chr(10) + '    ').join(args)},\n)\n{variable}")
 
