@@ -72,7 +72,8 @@ def expectations_for(tool_name: str | None, protocol=None) -> list[str]:
 
     if not tool_name:
         return []
-    return science_for_step(tool_name).expectations + get_protocol(protocol).expectations(tool_of_step(tool_name))
+    own = science_for_step(tool_name).expectations
+    return own + get_protocol(protocol).expectations(tool_of_step(tool_name))
 
 
 @dataclass
@@ -112,7 +113,8 @@ class CheckReport:
     def table(self):
         import pandas as pd
 
-        return pd.DataFrame([asdict(c) for c in self.checks], columns=["step", "expectation", "status", "detail"])
+        columns = ["step", "expectation", "status", "detail"]
+        return pd.DataFrame([asdict(c) for c in self.checks], columns=columns)
 
     def summary(self) -> str:
         counts = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n)
@@ -169,7 +171,8 @@ def check_results(results: dict, failed: dict | None = None, skipped: dict | Non
     report = CheckReport()
     for step, why in (failed or {}).items():
         expectation = expectations_for(step, protocol)
-        report.checks.append(Check(step, expectation[0] if expectation else "the step runs", "fail", str(why)[:300]))
+        first = expectation[0] if expectation else "the step runs"
+        report.checks.append(Check(step, first, "fail", str(why)[:300]))
     for step, why in (skipped or {}).items():
         report.checks.append(Check(step, "the step runs", "skip", str(why)[:300]))
     for step, value in results.items():

@@ -24,7 +24,8 @@ from kenkyu.core.messages import Message
 from kenkyu.core.science import folder_written_by
 
 EXPENSIVE_S = 300.0  # a step expected to take longer than this needs approval even if its tool does not ask
-_HYPOTHESIS = re.compile(r"(?:^|(?<=[.?!]\s))hypothesis\s*:\s*(.+?)(?:(?<=[.!])\s|$)", re.IGNORECASE | re.DOTALL)
+_HYPOTHESIS = re.compile(r"(?:^|(?<=[.?!]\s))hypothesis\s*:\s*(.+?)(?:(?<=[.!])\s|$)",
+                         re.IGNORECASE | re.DOTALL)
 
 PLAN_PROMPT = """\
 You are kenkyu, planning a piece of research in the scientist's notebook. Do not run anything yet.
@@ -94,8 +95,10 @@ class Plan:
         return cls(**{**data, "steps": steps})
 
     def to_markdown(self, heading: str = "## Plan") -> str:
-        source = {"scientist": "stated by the scientist", "template": "kenkyu's template filled from the question; "
-                  "the embedded model does not write hypotheses"}.get(self.hypothesis_source, self.hypothesis_source)
+        source = {"scientist": "stated by the scientist",
+                  "template": "kenkyu's template filled from the question; "
+                              "the embedded model does not write hypotheses"}.get(self.hypothesis_source,
+                                                                                   self.hypothesis_source)
         lines = [heading, "", f"**Question.** {self.question or '(none stated: the steps below)'}", "",
                  f"**Hypothesis** ({source}). {self.hypothesis}", "",
                  "| # | step | tool and arguments | why | expected cost |", "|---|---|---|---|---|"]
@@ -204,9 +207,11 @@ def _model_steps(provider, request: str, tools) -> tuple[str, list[PlanStep]]:
         elif isinstance(chunk, ToolCallDone):
             call = chunk.call
             if call.parse_error:
-                steps.append(PlanStep(call.name, None, problem=f"the model's call did not parse: {call.parse_error}"))
+                problem = f"the model's call did not parse: {call.parse_error}"
+                steps.append(PlanStep(call.name, None, problem=problem))
             else:
-                steps.append(PlanStep(f"{call.name} as proposed by the model", call.name, dict(call.arguments)))
+                text_of_step = f"{call.name} as proposed by the model"
+                steps.append(PlanStep(text_of_step, call.name, dict(call.arguments)))
     return "".join(text), steps
 
 
@@ -231,7 +236,8 @@ def _fill_details(steps: list[PlanStep], registry, measure_costs: bool, taken, p
         step.why = tool.summary
         cost = estimate(tool, step.arguments, measure=measure_costs)
         step.cost_s, step.cost_basis = cost.seconds, cost.basis
-        step.needs_approval = tool.approval == "ask" or (not math.isnan(cost.seconds) and cost.seconds > EXPENSIVE_S)
+        expensive = not math.isnan(cost.seconds) and cost.seconds > EXPENSIVE_S
+        step.needs_approval = tool.approval == "ask" or expensive
         step.expectations = expectations_for(step.tool, protocol)
         step.variable = fresh_variable(tool.result_name, names)
         names.add(step.variable)

@@ -16,7 +16,15 @@ from __future__ import annotations
 import warnings
 from importlib.metadata import entry_points
 
-from kenkyu.assistant.protocols.base import NextPlan, Protocol, ProposedStep, name_of, produces, reasons, tools_in
+from kenkyu.assistant.protocols.base import (
+    NextPlan,
+    ProposedStep,
+    Protocol,
+    name_of,
+    produces,
+    reasons,
+    tools_in,
+)
 
 DEFAULT_PROTOCOL = "stability"
 ENTRY_POINT_GROUP = "kenkyu.protocols"
@@ -71,7 +79,8 @@ def get_protocol(protocol: str | Protocol | None = None) -> Protocol:
     try:
         return _registered[name]
     except KeyError:
-        raise KeyError(f"no research protocol named {name!r}; registered: {', '.join(sorted(_registered))}") from None
+        known = ", ".join(sorted(_registered))
+        raise KeyError(f"no research protocol named {name!r}; registered: {known}") from None
 
 
 def choose_protocol(question: str, tools: set[str]) -> Protocol:

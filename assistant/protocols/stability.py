@@ -12,7 +12,15 @@ from __future__ import annotations
 import os
 import re
 
-from kenkyu.assistant.protocols.base import NextPlan, ProposedStep, Protocol, name_of, produces, reasons, tools_in
+from kenkyu.assistant.protocols.base import (
+    NextPlan,
+    ProposedStep,
+    Protocol,
+    name_of,
+    produces,
+    reasons,
+    tools_in,
+)
 from kenkyu.core.science import result_check, science_of, tool_of_step
 from kenkyu.tools import analysis, md
 
@@ -28,7 +36,8 @@ def fold_kept(table):
     (expectation,) = fold_kept.expectations
     values = table["rmsd_nm"].to_numpy(dtype=float)
     worst = float(np.max(values))
-    yield expectation, "pass" if worst < RMSD_FOLDED_NM else "fail", f"max {worst:.3f} nm, final {values[-1]:.3f} nm"
+    status = "pass" if worst < RMSD_FOLDED_NM else "fail"
+    yield expectation, status, f"max {worst:.3f} nm, final {values[-1]:.3f} nm"
 
 
 @result_check(f"the radius of gyration stays within {RG_PASS:.0%} of its start ({RG_WARN:.0%} is a warning)")
@@ -38,7 +47,8 @@ def stays_compact(table):
     change = (values - values[0]) / values[0]
     worst = float(change[abs(change).argmax()])
     status = "pass" if abs(worst) <= RG_PASS else "warn" if abs(worst) <= RG_WARN else "fail"
-    yield expectation, status, f"start {values[0]:.3f} nm, final {values[-1]:.3f} nm, largest change {worst:+.1%}"
+    yield expectation, status, (f"start {values[0]:.3f} nm, final {values[-1]:.3f} nm, "
+                                f"largest change {worst:+.1%}")
 
 
 @result_check("the most mobile residues lie at a chain end or in a loop, not in the middle of a helix")
@@ -54,7 +64,8 @@ def mobile_at_ends(table):
     if at_end:
         yield expectation, "pass", f"most mobile: {names}; at a chain end: {', '.join(at_end)}"
     else:
-        yield expectation, "warn", f"most mobile: {names}; none at a chain end (check them against the helices)"
+        yield expectation, "warn", (f"most mobile: {names}; none at a chain end "
+                                    "(check them against the helices)")
 
 
 class Stability(Protocol):
@@ -100,9 +111,11 @@ class Stability(Protocol):
 
     # -- Check -----------------------------------------------------------------------------------------
     def figure(self, results):
-        """RMSD with its plateau window and Rg relative to the start: the two series the hypothesis rests on."""
-        rmsd = next((v for k, v in results.items() if tool_of_step(k) == name_of(analysis.rmsd)), None)
-        rg = next((v for k, v in results.items() if tool_of_step(k) == name_of(analysis.radius_of_gyration)), None)
+        """RMSD with its plateau window and Rg relative to the start: the series the hypothesis rests on."""
+        def first(tool):
+            return next((v for k, v in results.items() if tool_of_step(k) == name_of(tool)), None)
+
+        rmsd, rg = first(analysis.rmsd), first(analysis.radius_of_gyration)
         panels = [x for x in (rmsd, rg) if x is not None]
         if not panels:
             return None
@@ -118,7 +131,8 @@ class Stability(Protocol):
             n = len(rmsd)
             if n >= 3:
                 start = rmsd["time_ps"].iloc[n - max(2, n // 3)]
-                ax.axvspan(start, rmsd["time_ps"].iloc[-1], color="tab:orange", alpha=0.15, label="plateau window")
+                ax.axvspan(start, rmsd["time_ps"].iloc[-1], color="tab:orange", alpha=0.15,
+                           label="plateau window")
             ax.axhline(RMSD_FOLDED_NM, color="tab:red", ls="--", lw=1, label=f"{RMSD_FOLDED_NM} nm")
             ax.set(xlabel="time (ps)", ylabel="RMSD (nm)", title="Check: RMSD plateau")
             ax.legend(fontsize=7)
@@ -151,19 +165,20 @@ class Stability(Protocol):
 
         out = []
         if status(md.run) == "fail":
-            out.append("The run's failure is numerical (time step, clashes in the start structure), not evidence "
-                       "about the protein: repeat with a smaller time step before drawing conclusions.")
+            out.append("The run's failure is numerical (time step, clashes in the start structure), "
+                       "not evidence about the protein: repeat with a smaller time step before drawing "
+                       "conclusions.")
         if status(analysis.rmsd) == "warn":
-            out.append("The structure is still relaxing away from the experimental model: the plateau, and with it "
-                       "the answer, lies beyond this run's length.")
+            out.append("The structure is still relaxing away from the experimental model: the plateau, "
+                       "and with it the answer, lies beyond this run's length.")
         if status(analysis.rmsd) == "fail" or status(analysis.radius_of_gyration) == "fail":
             out.append("The fold is not stable under these conditions: compare with explicit solvent before "
                        "blaming the protein rather than the solvent model.")
         if status(analysis.rmsf) == "warn":
             out.append("Mobility is not where the loops and termini are: look for a helix that frays.")
         if verdict == "supported":
-            out.append("The fold is stable on this time scale; the hydrophobic core should hold it in explicit "
-                       "water too, and a core mutation (e.g. a Phe to Ala) should loosen it.")
+            out.append("The fold is stable on this time scale; the hydrophobic core should hold it in "
+                       "explicit water too, and a core mutation (e.g. a Phe to Ala) should loosen it.")
         return out
 
     def next_plan(self, plan, report, failed):
@@ -189,8 +204,10 @@ class Stability(Protocol):
                           + _claim(plan.hypothesis))
         elif args.get("solvent") != "explicit":
             args["solvent"] = "explicit"
-            change = "repeat in explicit water (TIP3P): the implicit-solvent result should hold with real water"
-            hypothesis = "The result is not an artefact of the implicit solvent: in water too, " + _claim(plan.hypothesis)
+            change = ("repeat in explicit water (TIP3P): the implicit-solvent result should hold with "
+                      "real water")
+            hypothesis = ("The result is not an artefact of the implicit solvent: in water too, "
+                          + _claim(plan.hypothesis))
         else:
             args["ps"] = float(args.get("ps", 10.0)) * 10
             change = f"extend to {args['ps']:g} ps to look at slower motions"
@@ -200,8 +217,8 @@ class Stability(Protocol):
         args.pop("overwrite", None)
         old_out = science_of(md.run).output_folder(md_step.arguments)
         # A folder that says what changed, so the first run is kept beside it.
-        args["out"] = md.run_directory(args["structure"], args.get("solvent", "explicit"),
-                                       f"{float(args.get('ps', 10.0)):g}ps_{float(args.get('timestep_fs', 2.0)):g}fs")
+        length = f"{float(args.get('ps', 10.0)):g}ps_{float(args.get('timestep_fs', 2.0)):g}fs"
+        args["out"] = md.run_directory(args["structure"], args.get("solvent", "explicit"), length)
         steps = []
         for s in plan.steps:
             if s.tool is None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 # What a tool's result is, for the planner and the Act section: "answer" results (cited evidence for a
@@ -195,7 +195,7 @@ def tool_name(function: Callable, name: str | None = None) -> str:
     function's own name, or the name its ``@tool(name=...)`` gave."""
     if name:
         return name
-    module = getattr(function, "__module__", "__main__")
+    module = getattr(function, "__module__", None) or "__main__"  # None: code run by exec() without a module
     if module == "__main__":
         return function.__name__
     return f"{module.rsplit('.', 1)[-1]}_{function.__name__}"

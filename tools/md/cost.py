@@ -73,7 +73,8 @@ def estimate_run(arguments: dict, *, measure: bool = True) -> Cost:
     structure = arguments.get("structure")
     entry = _load().get(key)
     if entry is None and measure and structure and os.path.exists(str(structure)):
-        entry = calibrate(str(structure), solvent, bool(arguments.get("reproducible")), arguments.get("platform"))
+        entry = calibrate(str(structure), solvent, bool(arguments.get("reproducible")),
+                          arguments.get("platform"))
     if entry is None:
         return Cost(float("nan"), "no speed measured for this setup yet")
     n_atoms = entry["n_atoms"]
@@ -120,12 +121,13 @@ def calibrate(structure: str, solvent: str, reproducible: bool, platform: str | 
     forcefield, modeller = prep.build_model(fixer, solvent=solvent, solvate=True, ff_files=ff_files,
                                             water_model="tip3p", padding_nm=1.0, ionic_strength_molar=0.15)
     system = prep.create_system(forcefield, modeller, solvent=solvent)
-    integrator = openmm.LangevinMiddleIntegrator(300 * unit.kelvin, 1 / unit.picosecond, 0.002 * unit.picoseconds)
+    integrator = openmm.LangevinMiddleIntegrator(300 * unit.kelvin, 1 / unit.picosecond,
+                                                 0.002 * unit.picoseconds)
     name = platform or ("CPU" if reproducible else None)
     if name:
         properties = {"Threads": "1"} if reproducible and name == "CPU" else {}
-        simulation = Simulation(modeller.topology, system, integrator, openmm.Platform.getPlatformByName(name),
-                                properties)
+        chosen = openmm.Platform.getPlatformByName(name)
+        simulation = Simulation(modeller.topology, system, integrator, chosen, properties)
     else:
         simulation = Simulation(modeller.topology, system, integrator)
     simulation.context.setPositions(modeller.positions)

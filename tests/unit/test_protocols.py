@@ -1,0 +1,153 @@
+"""A second research protocol is an addition: defined here, registered, chosen for its question, with its
+own checks, verdict, revisions and next plan, and no edit to the research loop."""
+
+from __future__ import annotations
+
+import pytest
+from kenkyu.assistant import checks, protocols
+from kenkyu.assistant.protocols import NextPlan, ProposedStep, Protocol, name_of, reasons
+from kenkyu.assistant.research import check_code, judge, make_plan, propose_next_plan, run_research
+from kenkyu.assistant.session import AssistantSession
+from kenkyu.core.config import ProviderConfig, Settings
+from kenkyu.core.registry import ToolRegistry
+from kenkyu.core.science import result_check
+
+import example_tool
+from scripted_model import ScriptedModel
+
+TOOL = name_of(example_tool.composition)
+
+
+@result_check("the sequence is long enough to say anything (at least 8 residues)")
+def long_enough(composition):
+    (expectation,) = long_enough.expectations
+    n = len(composition.sequence)
+    yield expectation, "pass" if n >= 8 else "warn", f"{n} residues"
+
+
+class Ordinary(Protocol):
+    """Is this sequence an ordinary protein? A protocol about composition, not folding."""
+
+    name = "ordinary-sequence"
+    title = "is the sequence an ordinary protein?"
+
+    def matches(self, question, tools):
+        return TOOL in tools
+
+    def hypothesis(self, question, steps):
+        return "The sequence is an ordinary protein: standard residues only."
+
+    def criteria(self, steps):
+        return ["every residue is standard"], ["a non-standard letter"], ["too short to tell"]
+
+    def tool_checks(self):
+        return {example_tool.composition: (long_enough,)}
+
+    def judge(self, plan, report, failed, skipped):
+        bad = [c for c in report.checks if c.status == "fail"]
+        if bad:
+            return "refuted", reasons(bad)
+        unsure = [c for c in report.checks if c.status != "pass"]
+        return ("inconclusive", reasons(unsure)) if unsure else ("supported", reasons(report.checks))
+
+    def revised_hypotheses(self, verdict, report):
+        if verdict != "refuted":
+            return []
+        return ["The odd letters are ambiguity codes (B, Z, X), not new chemistry."]
+
+    def next_plan(self, plan, report, failed):
+        step = next(s for s in plan.steps if s.tool == TOOL)
+        cleaned = "".join(a for a in step.arguments["sequence"].upper() if a in example_tool.STANDARD)
+        again = ProposedStep("count again without the ambiguity codes", TOOL, {"sequence": cleaned})
+        return NextPlan([again], "Without its ambiguity codes the sequence is an ordinary protein.")
+
+
+@pytest.fixture
+def ordinary():
+    protocol = protocols.register_protocol(Ordinary())
+    yield protocol
+    protocols.unregister_protocol(protocol.name)
+
+
+def test_a_registered_protocol_is_chosen_for_its_question_and_writes_the_plan(ordinary):
+    registry = ToolRegistry.from_modules(["example_tool", "kenkyu.tools.md", "kenkyu.tools.analysis"])
+    plan = make_plan("Is this an ordinary protein?", registry,
+                     ScriptedModel([(TOOL, {"sequence": "MKTAYIAKQR"})]))
+    assert plan.protocol == "ordinary-sequence" and plan.hypothesis_source == "template"
+    assert plan.hypothesis == "The sequence is an ordinary protein: standard residues only."
+    assert plan.steps[0].expectations == ["the sequence uses only the 20 standard amino acids",
+                                          "the sequence is long enough to say anything (at least 8 residues)"]
+    assert (plan.support, plan.refute) == (["every residue is standard"], ["a non-standard letter"])
+    # A simulation question still follows the default protocol.
+    md_plan = make_plan("Does villin stay folded?", registry,
+                        ScriptedModel([("analysis_rmsd", {"trajectory": "md_runs/villin_1vii_implicit"})]))
+    assert md_plan.protocol == protocols.DEFAULT_PROTOCOL == "stability"
+    assert any("0.3 nm" in s for s in md_plan.refute)
+    # Named explicitly, a protocol is used whatever the question.
+    forced = make_plan("Anything?", registry, ScriptedModel([(TOOL, {"sequence": "MK"})]),
+                       protocol="stability")
+    assert forced.protocol == "stability"
+
+
+def test_its_checks_verdict_revisions_and_next_plan_are_its_own(ordinary):
+    registry = ToolRegistry.from_modules(["example_tool"])
+    plan = make_plan("Is this an ordinary protein?", registry,
+                     ScriptedModel([(TOOL, {"sequence": "MKXBQR"})]))
+    report = checks.check_results({TOOL: example_tool.composition("MKXBQR")}, protocol="ordinary-sequence")
+    assert [(c.expectation.split()[2], c.status) for c in report.checks] == [("uses", "fail"), ("is", "warn")]
+    default = checks.check_results({TOOL: example_tool.composition("MKXBQR")})
+    assert len(default.checks) == 1  # the stability protocol adds nothing to this tool
+    verdict, why = judge(plan, report, {}, {})
+    assert verdict == "refuted" and "non-standard letters: BX" in why[0]
+    following = propose_next_plan(plan, report, {}, registry)
+    assert following.protocol == "ordinary-sequence" and following.steps[0].arguments == {"sequence": "MKQR"}
+    assert following.steps[0].cost_s == 3.0 and following.hypothesis.startswith("Without its ambiguity codes")
+    code = check_code({TOOL: "composition"}, {}, {}, "check", plan.protocol)
+    assert "protocol='ordinary-sequence'" in code
+
+
+def test_the_loop_follows_it_end_to_end_and_the_check_cell_reproduces_its_verdicts(ordinary, write_replay):
+    replay = write_replay([{"text": "", "tool_calls": [{"name": TOOL, "arguments": {"sequence": "mkxbqr"}}]},
+                           {"text": "Two letters are not amino acids."}])
+    settings = Settings(provider=ProviderConfig("replay", replay_file=str(replay)), approval="auto")
+    session = AssistantSession(settings=settings, namespace={}, tool_modules=["example_tool"])
+    list(run_research(session, "Is this an ordinary protein?"))
+    record = session.records[-1]
+    assert record["plan"]["protocol"] == "ordinary-sequence" and record["verdict"] == "refuted"
+    act = record["cells"][-1]["source"]
+    assert "**Verdict: the hypothesis is refuted**" in act and "ambiguity codes (B, Z, X)" in act
+    assert "count again without the ambiguity codes" not in act and f"`{TOOL}(sequence='MKQR')`" in act
+    check_cell = next(c for c in record["cells"] if c["cell_type"] == "code"
+                      and c["metadata"]["kenkyu"].get("section") == "check")
+    # What an exported report does: run the Check cell again beside the step's result.
+    namespace = {"composition": example_tool.composition("mkxbqr")}
+    exec(check_cell["source"], namespace)
+    variable = check_cell["metadata"]["kenkyu"]["variable"]
+    assert [vars(c) for c in namespace[variable].checks] == record["check"]
+
+
+def test_a_package_adds_a_protocol_through_the_entry_point_group(monkeypatch):
+    class FakeEntryPoint:
+        name, value = "ordinary", "somepackage.protocols:Ordinary"
+
+        def load(self):
+            return Ordinary  # a class is instantiated
+
+    class BrokenEntryPoint:
+        name, value = "broken", "missing.module:P"
+
+        def load(self):
+            raise ImportError("No module named 'missing'")
+
+    seen = []
+    monkeypatch.setattr(protocols, "_loaded", False)
+    monkeypatch.setattr(protocols, "_registered", {})
+    monkeypatch.setattr(protocols, "entry_points",
+                        lambda group: seen.append(group) or [FakeEntryPoint(), BrokenEntryPoint()])
+    with pytest.warns(UserWarning, match="'broken'.*did not load"):
+        names = [p.name for p in protocols.protocols()]
+    assert seen == ["kenkyu.protocols"] and names == ["stability", "ordinary-sequence"]
+    assert protocols.choose_protocol("?", {TOOL}).name == "ordinary-sequence"
+    assert protocols.choose_protocol("?", {"md_run"}).name == "stability"
+    with pytest.raises(KeyError, match="named 'nope'; registered: ordinary-sequence, stability"):
+        protocols.get_protocol("nope")
