@@ -76,6 +76,7 @@ def lab(tmp_path_factory):
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, root / "villin.ipynb")
     nbformat.write(nbformat.v4.new_notebook(metadata=notebook.metadata), root / "second.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(metadata=notebook.metadata), root / "research.ipynb")
 
     # The model comes from the sidebar's settings in JupyterLab's settings registry (sent in hello).
     user_settings = private / "settings"
@@ -337,6 +338,47 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
                 "node => [getComputedStyle(node).backgroundColor, getComputedStyle(node).color]")
             assert luminance(colors[1]) - luminance(colors[0]) > 0.4, (item, colors)  # light text on dark
         assert luminance(background) < 0.3, background
+    page.close()
+
+
+RESEARCH_QUESTION = ("Does the villin headpiece stay folded? Relax it briefly in implicit solvent, "
+                     "then compute the RMSD of the trajectory")
+
+
+def test_research_from_the_sidebar_plan_approval_and_the_four_sections(lab, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 950})
+    console = collect_console(page)
+    page.goto(f"{lab['url']}/lab/tree/research.ipynb?token={lab['token']}")
+    with failure_screenshot(page, "sidebar-research", lab, console):
+        wait_for_kernel_idle(page)
+        if not page.locator("#kenkyu-chat:not(.lm-mod-hidden)").count():
+            open_sidebar(page)
+        page.wait_for_selector("#kenkyu-chat .kenkyu-conn-ready", timeout=60_000)
+        sidebar = page.locator("#kenkyu-chat")
+        prompt = sidebar.locator("textarea.kenkyu-prompt")
+        prompt.fill(f"/research {RESEARCH_QUESTION}")
+        prompt.press("Enter")
+        # The question is marked as research; the plan streams into the chat and waits for approval.
+        question = sidebar.locator(".kenkyu-user-research")
+        question.wait_for(timeout=10_000)
+        assert RESEARCH_QUESTION in question.inner_text() and "/research" not in question.inner_text()
+        waiting = '.kenkyu-tool[data-tool="md_run"][data-status="awaiting-approval"]'
+        page.locator(waiting).wait_for(timeout=180_000)
+        assert "## Plan" not in sidebar.locator(".kenkyu-assistant").first.inner_text()  # rendered markdown
+        assert "Hypothesis" in sidebar.locator(".kenkyu-assistant").first.inner_text()
+        sidebar.screenshot(path=str(ARTIFACTS / "sidebar-research-approval.png"))
+        page.locator(waiting).locator("button.kenkyu-approve").click()
+
+        # Do, Check and Act follow as cells in the notebook; the request ends with its Undo.
+        sidebar.locator("button.kenkyu-undo").wait_for(timeout=240_000)
+        notebook = page.locator(".jp-Notebook")
+        for heading in ("Plan", "Do", "Check", "Act"):
+            notebook.locator(".jp-MarkdownOutput h2", has_text=heading).first.wait_for(timeout=10_000)
+        code = page.locator(".jp-Notebook .jp-CodeCell.kenkyu-agentCell")
+        assert "kenkyu.tools.md.run(" in code.nth(0).locator(".jp-InputArea").inner_text()
+        assert "check_results(" in code.last.locator(".jp-InputArea").inner_text()
+        assert page.locator('.kenkyu-tool[data-tool="md_run"][data-status="ok"]').count() == 1
+        page.screenshot(path=str(ARTIFACTS / "sidebar-research.png"))
     page.close()
 
 
