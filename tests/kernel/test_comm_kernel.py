@@ -493,3 +493,25 @@ def test_an_ask_cell_during_a_sidebar_request_is_busy_and_stop_still_stops_the_s
     sidebar.send({"type": "stop", "request_id": request_id})
     messages = sidebar.finish(request_id, timeout=30)
     assert events(messages, "done")[-1]["reason"] == "stopped" and not (cwd / "busy.txt").exists()
+
+
+def test_stop_ends_a_research_request_from_the_sidebar_at_its_approval(kernel):
+    client, cwd = kernel
+    sidebar = FakeSidebar(client)
+    turns = [
+        {"text": "Hypothesis: the note can be written.",
+         "tool_calls": [{"name": "toolbox_write_note",
+                         "arguments": {"path": "stopped_research.txt", "text": "x"}}]},
+        {"text": "Answered after the stop."},
+    ]
+    sidebar.open(settings=replay_settings(cwd, "research_stop.json", turns))
+    request_id = sidebar.start_ask("Can a note be written? Write a note", kind="research")
+    sidebar.wait_for(lambda m: m["type"] == "event" and m["event"]["kind"] == "approval_needed")
+    sidebar.send({"type": "stop", "request_id": request_id})
+    messages = sidebar.finish(request_id, timeout=60)
+    assert events(messages, "done")[-1]["reason"] == "stopped"
+    record = messages[-1]["record"]
+    assert record["kind"] == "research" and record["done"]["reason"] == "stopped"
+    assert not (cwd / "stopped_research.txt").exists()
+    follow_up = sidebar.ask("and now?", timeout=30)  # the kernel's conversation is free again
+    assert "".join(e["text"] for e in events(follow_up, "token")) == "Answered after the stop."
