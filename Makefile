@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.kenkyu-installed
 TORCH_SPEC ?= torch==2.13.0
 JOBS   := $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: demo test install clean-venv bench
+.PHONY: demo test test-fast install clean-venv bench
 
 install: $(STAMP)
 
@@ -28,8 +28,14 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP)
 	$(VENV)/bin/kenkyu demo
 
+# Everything: unit, tools, kernel, browser and system tests (the demo, the agent benchmark); ~30 min on 2 cores.
+# --strict-skips: with every extra installed, a skipped test means something broke (tests/conftest.py).
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest --strict-skips
+
+# The same without the tests marked slow (the demo, the agent benchmark, long MD runs): for every change.
+test-fast: $(STAMP)
+	$(PY) -m pytest --strict-skips -m "not slow"
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py benchmarks/eval_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

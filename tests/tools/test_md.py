@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 
@@ -252,10 +251,7 @@ def test_full_disk_gives_a_clear_error(villin_pdb, tmp_path):
     assert json.loads((out / "run.json").read_text())["status"] == "failed"
 
 
-def test_dataflow_backend_if_available(villin_pdb, tmp_path):
-    kernels = importlib.import_module("kenkyu.kernels_md")
-    if not hasattr(kernels, "dataflow_system"):
-        pytest.skip("kenkyu.kernels_md.dataflow_system is not written yet")
+def test_dataflow_backend(villin_pdb, tmp_path):
     result = md_tools.run(
         villin_pdb, out=tmp_path / "df", backend="dataflow", **fast(solvent="vacuum", ps=0.02, nvt_ps=0)
     )
