@@ -112,6 +112,7 @@ class DataflowBackend:
         block_size: int = 256,
         precision: str = "double",
         rebuild: str = "sound",
+        kernel: str = "atom",
         profile: bool = True,
         global_parameters: dict | None = None,
         fallback_xml: str | None = None,
@@ -136,6 +137,9 @@ class DataflowBackend:
         self.block_size = int(block_size)
         self.precision = precision
         self.rebuild_rule = rebuild
+        if kernel not in ("atom", "cluster"):
+            raise ValueError("kernel must be 'atom' or 'cluster'")
+        self.kernel = kernel
         self.profile = profile
         self.global_parameters = dict(global_parameters or {})
         self.fallback_xml = fallback_xml
@@ -189,7 +193,7 @@ class DataflowBackend:
 
     def __getstate__(self):
         keep = ["n", "nb", "bonded", "threads", "policy", "cell_fraction", "skin", "tasks_per_thread", "tiles",
-                "bonded_chunk", "block_size", "precision", "rebuild_rule", "profile", "global_parameters",
+                "bonded_chunk", "block_size", "precision", "rebuild_rule", "kernel", "profile", "global_parameters",
                 "fallback_xml", "group"]
         return {k: self.__dict__[k] for k in keep}
 
@@ -333,7 +337,10 @@ class DataflowBackend:
         self._inv = np.empty(n, np.int32)
         self._inv[self._order] = np.arange(n, dtype=np.int32)
         self._tile_spans = [spans_of(cols, self._col_start) for cols in lay.tiles]
-        self._write_spans = [spans_of(cols, self._col_start) for cols in lay.write_cols]
+        # a task zeroes (and may write) the whole of every tile it touches, so a reduce that reads
+        # its buffer over a tile never sees values left from an earlier step
+        self._write_spans = [spans_of(np.sort(np.concatenate([lay.tiles[b] for b in rt])), self._col_start)
+                             for rt in lay.read_tiles]
         self._writers = lay.writers
         key = (lay.key(), lay.offs.tobytes(), self.precision)
         if key != self._layout_key:
@@ -346,12 +353,12 @@ class DataflowBackend:
             self._ncand = np.zeros(nt, np.int64)
             self._lists = [None] * nt
             dt = np.float64 if self.precision == "double" else np.float32
-            self._masks = [np.ones(n, dt) for _ in range(self.threads)]
-            self._xs, self._ys, self._zs = np.zeros(n), np.zeros(n), np.zeros(n)
-            self._qs_s, self._sh_s, self._se_s = np.zeros(n), np.zeros(n), np.zeros(n)
+            self._masks = [np.ones((4, n), dt) for _ in range(self.threads)]  # per worker, one row per cluster member
+            self._dat = np.zeros((6, n))  # sorted x, y, z, q, sigma/2, sqrt(eps): one array for the kernels
+            self._xs, self._ys, self._zs, self._qs_s, self._sh_s, self._se_s = self._dat
             self._graph = self._build_graph()
         L = lay.box if nb.periodic else np.zeros(3)
-        sh = np.zeros((27, 3))
+        sh = np.zeros((28, 3))  # 27 image shifts, and 28th (HOME): a cluster's own column and image
         for sx in (-1, 0, 1):
             for sy in (-1, 0, 1):
                 for sz in (-1, 0, 1):
@@ -371,33 +378,51 @@ class DataflowBackend:
             kn.gather_params(self.nb.se, self._order, spans, self._se_s)
 
     def _t_nb(self, t, wid):
+        from . import kernels_cluster as kc
         from . import kernels_nb as kn
+        from .kernels_nb import zero_spans
 
         nb = self.nb
         lay = self.layout
         if self._rebuilding or self._lists[t] is None:
+            cluster = self.kernel == "cluster"
+            sp = self._tile_spans[t]
             if lay.nocut:
-                sp = self._tile_spans[t]
-                lst = kn.build_ranges_all(self.n, int(sp[0, 0]), int(sp[-1, 1])) if len(sp) else None
+                if not len(sp):
+                    lst = None
+                elif cluster:
+                    lst = kc.build_cluster_ranges_all(self.n, int(sp[0, 0]), int(sp[-1, 1]))
+                else:
+                    lst = kn.build_ranges_all(self.n, int(sp[0, 0]), int(sp[-1, 1]))
             else:
                 rl = nb.cutoff + self._skin_eff
-                lst = kn.build_ranges(self._xs, self._ys, self._zs, self._col_start, lay.tiles[t], lay.offs, lay.ncx,
-                                      lay.ncy, lay.wx, lay.wy, lay.origin, lay.box, lay.periodic, rl * rl)
+                build = kc.build_cluster_ranges if cluster else kn.build_ranges
+                lst = build(self._xs, self._ys, self._zs, self._col_start, lay.tiles[t], lay.offs,
+                            lay.ncx, lay.ncy, lay.wx, lay.wy, lay.origin, lay.box, lay.periodic, rl * rl)
             self._lists[t] = lst
-            self._ncand[t] = int(np.sum(lst[3].astype(np.int64) - lst[2])) if lst is not None else 0
+            if lst is None:
+                self._ncand[t] = 0
+            else:  # candidate pairs visited (a cluster visits each j of its ranges for its 4 members)
+                self._ncand[t] = (kc.CL if cluster else 1) * int(np.sum(lst[-2].astype(np.int64) - lst[-3]))
         lst = self._lists[t]
         buf = self._nb_bufs[t]
-        kn.zero_spans(self._write_spans[t], buf[0], buf[1], buf[2])
+        zero_spans(self._write_spans[t], buf[0], buf[1], buf[2])
         if lst is None or len(lst[0]) == 0:
             self._e_c[t] = self._e_lj[t] = 0.0
             self._npairs[t] = 0
             return
         rc = nb.cutoff if nb.cutoff is not None else 1e15  # finite: kernels use fastmath
-        table = kn.NB_KERNELS if self.precision == "double" else kn.NB_KERNELS_MIXED
-        ec, elj, npairs = getattr(kn, table[nb.mode])(
-            self._xs, self._ys, self._zs, self._qs_s, self._sh_s, self._se_s, self._order, self._inv,
-            nb.excl_ptr, nb.excl_idx, self._masks[wid], lst[0], lst[1], lst[2], lst[3], lst[4], self._shifts,
-            rc * rc, nb.krf, nb.crf, nb.alpha, nb.use_switch, nb.switch_distance, rc, buf[0], buf[1], buf[2],
+        if self.kernel == "cluster":
+            table = kc.CL_KERNELS if self.precision == "double" else kc.CL_KERNELS_MIXED
+            kern = getattr(kc, table[nb.mode])
+        else:
+            table = kn.NB_KERNELS if self.precision == "double" else kn.NB_KERNELS_MIXED
+            kern = getattr(kn, table[nb.mode])
+        ec, elj, npairs = kern(
+            self._dat, self._order, self._inv,
+            nb.excl_ptr, nb.excl_idx, self._masks[wid] if self.kernel == "cluster" else self._masks[wid][0],
+            *lst, self._shifts,
+            rc * rc, nb.krf, nb.crf, nb.alpha, nb.use_switch, nb.switch_distance, rc, buf,
         )
         self._e_c[t] = ec
         self._e_lj[t] = elj

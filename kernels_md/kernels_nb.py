@@ -324,9 +324,13 @@ def build_ranges_all(n, i0, i1):
 
 
 @njit(nogil=True, inline="always")
-def _pairs64(mode, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh,
-             shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
-    """float64 pair loop over a range list; ``mode`` is a compile-time constant in each wrapper."""
+def _pairs64(mode, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh,
+             shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
+    """float64 pair loop over a range list; ``mode`` is a compile-time constant in each wrapper.
+
+    ``dat`` (6, n): x, y, z, q, sigma/2, sqrt(eps) in sorted order; ``f`` (3, n): this task's force
+    buffer.  Two arrays only, so the vectoriser's run-time overlap test before each range is one
+    comparison, not dozens (the ranges are short)."""
     e_c = 0.0
     e_lj = 0.0
     npairs = 0
@@ -338,22 +342,22 @@ def _pairs64(mode, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask,
         ai = order[i]
         for e in range(excl_ptr[ai], excl_ptr[ai + 1]):
             mask[inv[excl_idx[e]]] = 0.0
-        qi, shi, sei = qs[i], sh[i], se[i]
+        qi, shi, sei = dat[3, i], dat[4, i], dat[5, i]
         fxi = 0.0
         fyi = 0.0
         fzi = 0.0
         for r in range(rptr[k], rptr[k + 1]):
             s = rsh[r]
-            xi = xs[i] - shifts[s, 0]
-            yi = ys[i] - shifts[s, 1]
-            zi = zs[i] - shifts[s, 2]
+            xi = dat[0, i] - shifts[s, 0]
+            yi = dat[1, i] - shifts[s, 1]
+            zi = dat[2, i] - shifts[s, 2]
             ec_r = 0.0
             elj_r = 0.0
             np_r = 0
-            for j in range(rj0[r], rj1[r]):
-                dx = xs[j] - xi
-                dy = ys[j] - yi
-                dz = zs[j] - zi
+            for j in range(np.uint64(rj0[r]), np.uint64(rj1[r])):  # unsigned: no wraparound test, so it vectorises
+                dx = dat[0, j] - xi
+                dy = dat[1, j] - yi
+                dz = dat[2, j] - zi
                 r2 = dx * dx + dy * dy + dz * dz
                 m = mask[j]
                 if mode == MODE_NOCUTOFF:
@@ -364,9 +368,9 @@ def _pairs64(mode, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask,
                 r2 = r2 + (1.0 - m)  # excluded pairs may coincide: keep 1/r finite, masked anyway
                 inv_r2 = 1.0 / r2
                 inv_r = math.sqrt(inv_r2)
-                qq = qi * qs[j]
-                eps = sei * se[j]
-                sig = shi + sh[j]
+                qq = qi * dat[3, j]
+                eps = sei * dat[5, j]
+                sig = shi + dat[4, j]
                 s2 = sig * sig * inv_r2
                 s6 = s2 * s2 * s2
                 if mode == MODE_CG:
@@ -407,23 +411,23 @@ def _pairs64(mode, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask,
                 fxi -= fs * dx
                 fyi -= fs * dy
                 fzi -= fs * dz
-                fx[j] += fs * dx
-                fy[j] += fs * dy
-                fz[j] += fs * dz
+                f[0, j] += fs * dx
+                f[1, j] += fs * dy
+                f[2, j] += fs * dz
             e_c += ec_r
             e_lj += elj_r
             npairs += np_r
-        fx[i] += fxi
-        fy[i] += fyi
-        fz[i] += fzi
+        f[0, i] += fxi
+        f[1, i] += fyi
+        f[2, i] += fzi
         for e in range(excl_ptr[ai], excl_ptr[ai + 1]):
             mask[inv[excl_idx[e]]] = 1.0
     return e_c, e_lj, npairs
 
 
 @njit(nogil=True, inline="always")
-def _pairs32(mode, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh,
-             shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
+def _pairs32(mode, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh,
+             shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
     """Mixed precision: float64 displacements and accumulation, float32 pair arithmetic."""
     f0 = np.float32(0.0)
     f1 = np.float32(1.0)
@@ -443,22 +447,22 @@ def _pairs32(mode, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask,
         ai = order[i]
         for e in range(excl_ptr[ai], excl_ptr[ai + 1]):
             mask[inv[excl_idx[e]]] = f0
-        qi, shi, sei = np.float32(qs[i]), np.float32(sh[i]), np.float32(se[i])
+        qi, shi, sei = np.float32(dat[3, i]), np.float32(dat[4, i]), np.float32(dat[5, i])
         fxi = 0.0
         fyi = 0.0
         fzi = 0.0
         for r in range(rptr[k], rptr[k + 1]):
             s = rsh[r]
-            xi = xs[i] - shifts[s, 0]
-            yi = ys[i] - shifts[s, 1]
-            zi = zs[i] - shifts[s, 2]
+            xi = dat[0, i] - shifts[s, 0]
+            yi = dat[1, i] - shifts[s, 1]
+            zi = dat[2, i] - shifts[s, 2]
             ec_r = f0
             elj_r = f0
             np_r = 0
-            for j in range(rj0[r], rj1[r]):
-                dx = xs[j] - xi
-                dy = ys[j] - yi
-                dz = zs[j] - zi
+            for j in range(np.uint64(rj0[r]), np.uint64(rj1[r])):  # unsigned: no wraparound test, so it vectorises
+                dx = dat[0, j] - xi
+                dy = dat[1, j] - yi
+                dz = dat[2, j] - zi
                 dxf = np.float32(dx)
                 dyf = np.float32(dy)
                 dzf = np.float32(dz)
@@ -472,9 +476,9 @@ def _pairs32(mode, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask,
                 r2 = r2 + (f1 - m)
                 inv_r2 = f1 / r2
                 inv_r = math.sqrt(inv_r2)
-                qq = qi * np.float32(qs[j])
-                eps = sei * np.float32(se[j])
-                sig = shi + np.float32(sh[j])
+                qq = qi * np.float32(dat[3, j])
+                eps = sei * np.float32(dat[5, j])
+                sig = shi + np.float32(dat[4, j])
                 s2 = sig * sig * inv_r2
                 s6 = s2 * s2 * s2
                 if mode == MODE_CG:
@@ -515,15 +519,15 @@ def _pairs32(mode, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask,
                 fxi -= fs * dx
                 fyi -= fs * dy
                 fzi -= fs * dz
-                fx[j] += fs * dx
-                fy[j] += fs * dy
-                fz[j] += fs * dz
+                f[0, j] += fs * dx
+                f[1, j] += fs * dy
+                f[2, j] += fs * dz
             e_c += np.float64(ec_r)
             e_lj += np.float64(elj_r)
             npairs += np_r
-        fx[i] += fxi
-        fy[i] += fyi
-        fz[i] += fzi
+        f[0, i] += fxi
+        f[1, i] += fyi
+        f[2, i] += fzi
         for e in range(excl_ptr[ai], excl_ptr[ai + 1]):
             mask[inv[excl_idx[e]]] = f1
     return e_c, e_lj, npairs
@@ -532,46 +536,46 @@ def _pairs32(mode, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask,
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_nocutoff(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
-    return _pairs64(MODE_NOCUTOFF, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+def nb_nocutoff(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
+    return _pairs64(MODE_NOCUTOFF, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_rf(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
-    return _pairs64(MODE_RF, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+def nb_rf(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
+    return _pairs64(MODE_RF, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_ewald(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
-    return _pairs64(MODE_EWALD, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+def nb_ewald(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
+    return _pairs64(MODE_EWALD, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_cg(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
-    return _pairs64(MODE_CG, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+def nb_cg(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
+    return _pairs64(MODE_CG, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
 
 
 NB_KERNELS = {MODE_NOCUTOFF: "nb_nocutoff", MODE_RF: "nb_rf", MODE_EWALD: "nb_ewald", MODE_CG: "nb_cg"}
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_nocutoff32(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
-    return _pairs32(MODE_NOCUTOFF, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+def nb_nocutoff32(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
+    return _pairs32(MODE_NOCUTOFF, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_rf32(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
-    return _pairs32(MODE_RF, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+def nb_rf32(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
+    return _pairs32(MODE_RF, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_ewald32(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
-    return _pairs32(MODE_EWALD, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+def nb_ewald32(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
+    return _pairs32(MODE_EWALD, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_cg32(xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz):
-    return _pairs32(MODE_CG, xs, ys, zs, qs, sh, se, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, fx, fy, fz)
+def nb_cg32(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
+    return _pairs32(MODE_CG, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
 
 
 NB_KERNELS_MIXED = {MODE_NOCUTOFF: "nb_nocutoff32", MODE_RF: "nb_rf32", MODE_EWALD: "nb_ewald32", MODE_CG: "nb_cg32"}

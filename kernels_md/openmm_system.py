@@ -229,6 +229,7 @@ def dataflow_system(
     block_size: int = 256,
     precision: str = "double",
     rebuild: str = "sound",
+    kernel: str = "atom",
     unsupported: str = "openmm",
     profile: bool = True,
 ):
@@ -244,7 +245,8 @@ def dataflow_system(
     count), ``tasks_per_thread`` (ignored, kept for compatibility), ``bonded_chunk`` (terms per
     bond-engine task), ``block_size`` (atoms per block without cutoff), ``precision``
     (``"double"``, or ``"mixed"``: float32 pair arithmetic with float64 displacements and
-    accumulation), ``unsupported`` (``"openmm"``: leave an unsupported force to OpenMM with a
+    accumulation), ``kernel`` (``"atom"``: one i atom against runs of j atoms; ``"cluster"``: clusters
+of 4 i atoms against runs of j atoms, nbnxm-style), ``unsupported`` (``"openmm"``: leave an unsupported force to OpenMM with a
     warning; ``"error"``: raise :class:`UnsupportedForceError`).
 
     Force groups are kept: the taken forces of each group go to one backend with its own
@@ -366,6 +368,7 @@ def dataflow_system(
             block_size=block_size,
             precision=precision,
             rebuild=rebuild,
+            kernel=kernel,
             profile=profile,
             global_parameters=s["globals"],
             fallback_xml=_fallback_system(new, s["forces"]) if s["periodic"] else None,

@@ -100,8 +100,8 @@ def task_features(backend) -> dict:
                 f["pairs"] = int(backend._npairs[k])
                 f["candidates"] = int(backend._ncand[k])
                 lst = backend._lists[k]
-                f["atoms"] = int(len(lst[0])) if lst is not None else 0
-                f["ranges"] = int(len(lst[2])) if lst is not None else 0
+                f["atoms"] = int(lst[1].sum()) if lst is not None else 0
+                f["ranges"] = int(len(lst[3])) if lst is not None else 0
         elif t.kind in ("gather", "reduce"):
             k = int(t.name.split("[")[1][:-1])
             sp = backend._tile_spans[k]
