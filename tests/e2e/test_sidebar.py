@@ -5,8 +5,10 @@ replay provider, chosen in the sidebar's settings in JupyterLab's settings regis
 One user session, in order: open a notebook, open the sidebar with its shortcut, see the model
 indicator, ask, watch the reply stream, approve the simulation, see the agent's cells run in the
 notebook with their outputs (a figure among them), save, reload the page and find the conversation
-again; then ask once more and undo that request's cells. Screenshots of the sidebar in use are saved
-in test-artifacts/ (sidebar.png: the window; sidebar-panel.png, sidebar-approval.png: the panel).
+again; then ask once more and undo that request's cells. Then, in a notebook of its own, a
+`/research` question: its plan in the chat, the simulation approved on its card, the Plan, Do, Check
+and Act sections as cells. Screenshots of the sidebar in use are saved in test-artifacts/
+(sidebar.png: the window; sidebar-panel.png, sidebar-approval.png: the panel; sidebar-research*.png).
 """
 
 from __future__ import annotations
@@ -76,7 +78,9 @@ def lab(tmp_path_factory):
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, root / "villin.ipynb")
     nbformat.write(nbformat.v4.new_notebook(metadata=notebook.metadata), root / "second.ipynb")
-    nbformat.write(nbformat.v4.new_notebook(metadata=notebook.metadata), root / "research.ipynb")
+    # In a folder of its own: its kernel works there, so its simulation does not meet the first test's.
+    (root / "research").mkdir()
+    nbformat.write(nbformat.v4.new_notebook(metadata=notebook.metadata), root / "research" / "research.ipynb")
 
     # The model comes from the sidebar's settings in JupyterLab's settings registry (sent in hello).
     user_settings = private / "settings"
@@ -348,7 +352,7 @@ RESEARCH_QUESTION = ("Does the villin headpiece stay folded? Relax it briefly in
 def test_research_from_the_sidebar_plan_approval_and_the_four_sections(lab, browser):
     page = browser.new_page(viewport={"width": 1500, "height": 950})
     console = collect_console(page)
-    page.goto(f"{lab['url']}/lab/tree/research.ipynb?token={lab['token']}")
+    page.goto(f"{lab['url']}/lab/tree/research/research.ipynb?token={lab['token']}")
     with failure_screenshot(page, "sidebar-research", lab, console):
         wait_for_kernel_idle(page)
         if not page.locator("#kenkyu-chat:not(.lm-mod-hidden)").count():
