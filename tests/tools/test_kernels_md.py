@@ -311,6 +311,7 @@ def test_pme_coincident_excluded_particles_finite():
         s.addParticle(1.0)
         nb.addParticle(0.4 * (-1) ** k, 0.3, 0.5)
     pos[1] = pos[0]  # coincident pair, excluded
+    pos[3] = pos[2] + 0.1  # an ordinary excluded pair (excluded pairs sit within the cutoff)
     nb.addException(0, 1, 0.0, 1.0, 0.0)
     nb.addException(2, 3, 0.0, 1.0, 0.0)
     s.addForce(nb)
