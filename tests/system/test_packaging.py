@@ -36,9 +36,21 @@ def test_wheel_maps_everything_under_kenkyu(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names if not n.startswith("kenkyu-")}
     assert top == {"kenkyu"}, top
-    for module in ("kenkyu/assistant/agent.py", "kenkyu/assistant/providers/openai_chat.py", "kenkyu/tools/__init__.py",
-                   "kenkyu/kernels_md/__init__.py", "kenkyu/cli.py", "kenkyu/data/villin_1vii.pdb"):
-        assert module in names
+    for module in ("kenkyu/assistant/agent.py", "kenkyu/core/providers/openai_chat.py", "kenkyu/core/registry.py",
+                   "kenkyu/tools/__init__.py", "kenkyu/tools/md/__init__.py", "kenkyu/tools/structure/_esm2.py",
+                   "kenkyu/tools/literature/_store.py", "kenkyu/kernels_md/__init__.py", "kenkyu/cli.py",
+                   "kenkyu/data/villin_1vii.pdb", "kenkyu/data/dhfr/5dfr_minimized.pdb",
+                   "kenkyu/data/dhfr/5dfr_solv-cube_equil.pdb", "kenkyu/data/dhfr/LICENSE"):
+        assert module in names, module
+    # Every module of the source tree, under its mapped name (a subpackage missing from pyproject's list
+    # would install fine in editable mode and vanish from the wheel).
+    mapped = {"kenkyu": "kenkyu", "assistant": "kenkyu/assistant", "tools": "kenkyu/tools", "kernels_md": "kenkyu/kernels_md"}
+    for folder, prefix in mapped.items():
+        for source in (REPO / folder).rglob("*.py"):
+            if "labextension" not in source.parts:
+                assert f"{prefix}/{source.relative_to(REPO / folder).as_posix()}" in names, source
+    # Test fixtures stay in tests/: nothing that builds fake models ships to scientists.
+    assert not [n for n in names if "tiny_esm" in n or "testing" in n.rsplit("/", 1)[-1]]
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "kenkyu = kenkyu.cli:main" in entry_points
 
