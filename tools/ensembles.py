@@ -319,8 +319,8 @@ def _finished(path: Path) -> bool:
         return False
 
 
-@tool(keywords=('ensemble', 'across replicas', 'across the ensemble', 'mean and spread', 'compare replicas', 'between replicas'),
-      produces="table")
+@tool(keywords=('ensemble', 'across replicas', 'across the ensemble', 'mean and spread', 'compare replicas',
+                'between replicas'), produces="table")
 def rmsf(ensemble: str | os.PathLike | EnsembleObject, selection: str = "name CA"):
     """Per-residue RMSF across the members of an MD ensemble: mean, standard deviation, min and max.
 

@@ -93,7 +93,8 @@ class Tool:
 
     @property
     def science(self) -> Science:
-        """What the tool declares for planning and checking (read at call time: declarations may follow ``@tool``)."""
+        """What the tool declares for planning and checking; read at call time, since the declaring
+        decorators may sit above ``@tool``."""
         return science_of(self.function)
 
     @property
