@@ -86,8 +86,9 @@ def collect(backend, compute_step, steps=10):
 def fit_costs(samples, threads=1) -> CostModel:
     """Fit per-kind costs from samples of :func:`collect` (best measured at ``threads=1``)."""
     rows = {}
+    plain_only = any(not r for *_, r in samples)
     for feats, _, rebuilt in samples:
-        if rebuilt:
+        if rebuilt and plain_only:
             continue
         for f in feats.values():
             kind = f["kind"] if f["kind"] in MEASURES else "bonded"
