@@ -47,16 +47,47 @@ class KenkyuMagics(Magics):
 
         See :mod:`kenkyu.assistant.research`.
         """
-        from kenkyu.assistant.research import research_magic
+        from IPython.display import display
+        from kenkyu.assistant.render import NotebookRenderer, rich_frontend
+        from kenkyu.assistant.session import RECORD_MIME, UnknownVariable, get_session, interpolate
 
-        research_magic(self, line, cell)
+        session = get_session(self.shell)
+        plan = None
+        if line.strip() == "--next" and not (cell or "").strip():
+            plan = getattr(session, "research_next_plan", None)
+            if plan is None:
+                print("No next plan yet: run a %%research cell first; its Act section proposes one.")
+                return
+            text, variables = f"(the next plan) {plan.question}", {}
+        else:
+            text = line if cell is None else (cell if not line.strip() else f"{line.strip()}\n{cell}")
+            if not text.strip():
+                print("Usage: %%research, then the question and the steps in the cell, e.g.\n"
+                      "  Does {structure} stay folded? Run a 10 ps simulation of {structure} in implicit solvent, "
+                      "then compute the RMSD of the trajectory")
+                return
+            try:
+                text, variables = interpolate(text.strip(), session.namespace)
+            except UnknownVariable as exc:
+                print(f"kenkyu: {exc}")
+                return
+        rich = rich_frontend(self.shell)
+        renderer = NotebookRenderer(rich=rich)
+        renderer.header(session.settings.provider.describe() + " · research loop")
+        request = session.new_request(text, kind="research", origin="%%research", variables=variables)
+        for event in request.research(approver=_stdin_approver, plan=plan):
+            renderer(event)
+        if rich and request.record is not None:  # None: it never started (another request was running)
+            display({RECORD_MIME: request.record,
+                     "text/markdown": "<sub>kenkyu recorded the Plan, Do, Check and Act cells in this output; "
+                                      "`%kenkyu export` writes the report.</sub>"}, raw=True)
 
     def _run(self, session, prompt, variables):
         from IPython.display import display
 
-        from kenkyu.assistant.render import NotebookRenderer
+        from kenkyu.assistant.render import NotebookRenderer, rich_frontend
 
-        renderer = NotebookRenderer(rich=_rich_frontend(self.shell))
+        renderer = NotebookRenderer(rich=rich_frontend(self.shell))
         renderer.header(session.settings.provider.describe())
         request = session.new_request(prompt, variables=variables, origin="%%ask")
         for event in request.ask(approver=self._approve):
@@ -69,7 +100,7 @@ class KenkyuMagics(Magics):
             f"<sub>kenkyu recorded {code_cells} action cell(s) in this output. "
             "`%kenkyu cells` inserts them as cells; `%kenkyu export` writes a report.</sub>"
         )
-        if _rich_frontend(self.shell):
+        if rich_frontend(self.shell):
             display({RECORD_MIME: record, "text/markdown": summary}, raw=True)
 
     def _approve(self, call, tool, code) -> bool:
@@ -241,10 +272,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _rich_frontend(shell) -> bool:
-    return type(shell).__name__ == "ZMQInteractiveShell"
-
-
 _ASK_LINE = re.compile(r"^(\s*)%(ask|lit|research)\s+(.*?)\s*$")
 
 
@@ -281,3 +308,19 @@ def unregister(ipython) -> None:
         for kind in ("line", "cell"):
             for name in ("ask", "kenkyu", "research", "lit"):
                 ipython.magics_manager.magics[kind].pop(name, None)
+
+
+def _stdin_approver(step, plan) -> bool:
+    """Approve a research step on the kernel's stdin (the notebook's input box); decline where none exists."""
+    import math
+
+    from IPython.core.error import StdinNotImplementedError
+    from kenkyu.core.science import format_seconds
+
+    cost = "unknown" if math.isnan(step.cost_s) else f"~{format_seconds(step.cost_s)} ({step.cost_basis})"
+    try:
+        answer = input(f"Run step {plan.steps.index(step) + 1}, {step.tool}? Expected cost {cost}. [y/N] ")
+    except (StdinNotImplementedError, EOFError, OSError):
+        print(f"{step.tool} needs approval and this front end cannot ask: allow it with `%kenkyu approval auto`.")
+        return False
+    return answer.strip().lower() in ("y", "yes")

@@ -82,3 +82,8 @@ class NotebookRenderer:
 def _bundle(markdown: str) -> dict:
     # Plain text alongside Markdown, so text-only consumers (nbconvert to text, the agent) read it too.
     return {"text/markdown": markdown, "text/plain": markdown}
+
+
+def rich_frontend(shell) -> bool:
+    """Whether the kernel talks to a notebook front end (Markdown and HTML render) rather than a terminal."""
+    return type(shell).__name__ == "ZMQInteractiveShell"

@@ -89,6 +89,15 @@ class Request:
         if self.kind != "ask":
             self.draft["model"] = None
 
+    def open(self, wait: bool = False) -> list[ev.Event]:
+        """:meth:`begin`, for a loop that yields events: [] when the request started, else the events
+        that say it could not (busy), for the front end to show."""
+        try:
+            self.begin(wait)
+        except RequestBusy as busy:
+            return busy_events(busy)
+        return []
+
     def end(self) -> dict:
         """File the record, redacted, and let the next request have the session."""
         try:
@@ -117,10 +126,9 @@ class Request:
     # -- the two kinds -----------------------------------------------------------------------------
     def ask(self, *, cells=None, approver: Callable | None = None, wait: bool = False) -> Iterator[ev.Event]:
         """The agent loop on the prompt: yields its events; the record is filed when it ends."""
-        try:
-            self.begin(wait)
-        except RequestBusy as busy:
-            yield from busy_events(busy)
+        refused = self.open(wait)
+        if refused:
+            yield from refused
             return
         try:
             yield from self.follow(self._agent_events(cells, approver))

@@ -72,14 +72,11 @@ def run_research(session, request: str, *, variables: dict | None = None,
     another request runs this yields a ``busy`` error (``wait`` waits instead)."""
     import time
 
-    from kenkyu.assistant.request import RequestBusy, busy_events
-
     if lifecycle is None:
         lifecycle = session.new_request(request, kind="research", origin="%%research", variables=variables)
-    try:
-        lifecycle.begin(wait)
-    except RequestBusy as busy:
-        yield from busy_events(busy)
+    refused = lifecycle.open(wait)
+    if refused:
+        yield from refused
         return
     clock = time.monotonic()
     record = lifecycle.draft
@@ -271,62 +268,6 @@ def check_code(results: dict[str, str], failed: dict[str, str], skipped: dict[st
             f"{variable} = kenkyu.assistant.checks.check_results(\n    {(',' + chr(10) + '    ').join(args)},\n)\n{variable}")
 
 
-# ----------------------------------------------------------------------------------------------------
-# The magic
-# ----------------------------------------------------------------------------------------------------
-
-
-def research_magic(magics, line: str, cell: str | None) -> None:
-    """``%%research`` / ``%research --next``: run the loop in this kernel and record it in the output."""
-    from IPython.display import display
-    from kenkyu.assistant.magics import _rich_frontend
-    from kenkyu.assistant.render import NotebookRenderer
-    from kenkyu.assistant.session import RECORD_MIME, UnknownVariable, get_session, interpolate
-
-    session = get_session(magics.shell)
-    plan = None
-    if line.strip() == "--next" and not (cell or "").strip():
-        plan = getattr(session, "research_next_plan", None)
-        if plan is None:
-            print("No next plan yet: run a %%research cell first; its Act section proposes one.")
-            return
-        text, variables = f"(the next plan) {plan.question}", {}
-    else:
-        text = line if cell is None else (cell if not line.strip() else f"{line.strip()}\n{cell}")
-        if not text.strip():
-            print("Usage: %%research, then the question and the steps in the cell, e.g.\n"
-                  "  Does {structure} stay folded? Run a 10 ps simulation of {structure} in implicit solvent, "
-                  "then compute the RMSD of the trajectory")
-            return
-        try:
-            text, variables = interpolate(text.strip(), session.namespace)
-        except UnknownVariable as exc:
-            print(f"kenkyu: {exc}")
-            return
-    rich = _rich_frontend(magics.shell)
-    renderer = NotebookRenderer(rich=rich)
-    renderer.header(session.settings.provider.describe() + " · research loop")
-    request = session.new_request(text, kind="research", origin="%%research", variables=variables)
-    for event in request.research(approver=_stdin_approver, plan=plan):
-        renderer(event)
-    if rich and request.record is not None:  # None: it never started (another request was running)
-        display({RECORD_MIME: request.record,
-                 "text/markdown": "<sub>kenkyu recorded the Plan, Do, Check and Act cells in this output; "
-                                  "`%kenkyu export` writes the report.</sub>"}, raw=True)
-
-
-def _stdin_approver(step: PlanStep, plan: Plan) -> bool:
-    from IPython.core.error import StdinNotImplementedError
-
-    cost = "unknown" if math.isnan(step.cost_s) else f"~{format_seconds(step.cost_s)} ({step.cost_basis})"
-    try:
-        answer = input(f"Run step {plan.steps.index(step) + 1}, {step.tool}? Expected cost {cost}. [y/N] ")
-    except (StdinNotImplementedError, EOFError, OSError):
-        print(f"{step.tool} needs approval and this front end cannot ask: allow it with `%kenkyu approval auto`.")
-        return False
-    return answer.strip().lower() in ("y", "yes")
-
-
 __all__ = [
     "SECTIONS",
     "Plan",
@@ -335,7 +276,6 @@ __all__ = [
     "judge",
     "make_plan",
     "propose_next_plan",
-    "research_magic",
     "run_research",
     "split_request",
 ]
