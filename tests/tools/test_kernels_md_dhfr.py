@@ -1,7 +1,7 @@
 """kenkyu.kernels_md against OpenMM's Reference platform on the DHFR benchmark structures.
 
-Bars (issue 4): median per-atom relative force error 2|F-Fref|/(|F|+|Fref|) <= 1e-5 and energy
-within 1e-5 relative, for the 23,558-atom solvated cube with reaction field (1.0 nm) and with PME,
+Bars (issues 4 and 14): median per-atom relative force error 2|F-Fref|/(|F|+|Fref|) <= 1e-12 in
+double precision and <= 1e-5 in mixed precision, and energy within 1e-5 relative, for the 23,558-atom solvated cube with reaction field (1.0 nm) and with PME,
 for the 2,489-atom protein without cutoff, and for the coarse-grained Go model built from it.
 """
 
@@ -19,7 +19,7 @@ from kenkyu.kernels_md.validation import evaluate, force_errors
 from openmm import app, unit
 
 REPO = Path(__file__).resolve().parents[2]
-FORCE_BAR = 1e-5
+FORCE_BAR = {"double": 1e-12, "mixed": 1e-5}
 ENERGY_BAR = 1e-5
 
 
@@ -41,7 +41,7 @@ def cube():
     return app.PDBFile(str(example_structure("dhfr_solvated")))
 
 
-def _check(system, positions, label, ref=None, **options):
+def _check(system, positions, label, ref=None, bar=None, **options):
     eref, fref = ref if ref is not None else evaluate(system, positions)
     df = dataflow_system(system, threads=2, **options)
     e, f = evaluate(df, positions)
@@ -49,7 +49,7 @@ def _check(system, positions, label, ref=None, **options):
     rel = abs(e - eref) / abs(eref)
     print(f"{label}: E={e:.6f} Eref={eref:.6f} relE={rel:.2e} force median={med:.2e} p99={p99:.2e} max={mx:.2e}")
     assert rel <= ENERGY_BAR, (label, e, eref)
-    assert med <= FORCE_BAR, (label, med)
+    assert med <= (bar or FORCE_BAR[options.get("precision", "double")]), (label, med)
     assert p99 <= 1e-3, (label, p99)
     return df
 
@@ -75,7 +75,9 @@ def test_cube_reaction_field(ff, cube):
 def test_cube_pme(ff, cube):
     system = ff.createSystem(cube.topology, nonbondedMethod=app.PME,
                              nonbondedCutoff=1.0 * unit.nanometer, constraints=app.HBonds)
-    _check(system, cube.positions, "DHFR cube PME (direct space in backend, half-size cells)", cell_fraction=0.5)
+    ref = evaluate(system, cube.positions)
+    _check(system, cube.positions, "DHFR cube PME (direct space in backend, half-size cells)", ref=ref, cell_fraction=0.5)
+    _check(system, cube.positions, "DHFR cube PME, mixed precision", ref=ref, precision="mixed")
 
 
 def test_coarse_grained_go_model(protein):
@@ -89,7 +91,10 @@ def test_coarse_grained_go_model(protein):
     # the custom forces moved to the backend, nothing else remained
     assert [type(f).__name__ for f in df.getForces()] == ["PythonForce"]
     assert model.fraction_native(model.positions) == 1.0
-    _check(model.system, model.positions, "DHFR Go model (native)")
+    _check(model.system, perturbed, "DHFR Go model (perturbed), mixed precision", precision="mixed")
+    # at the native structure the net forces nearly cancel (contacts sit at their minimum), so the
+    # relative error of the small remainders is larger than the terms' own error
+    _check(model.system, model.positions, "DHFR Go model (native)", bar=1e-10)
 
 
 def test_protein_charmm36_with_cmap(protein):
