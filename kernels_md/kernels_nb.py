@@ -234,57 +234,89 @@ def build_ranges(xs, ys, zs, col_start, home_cols, offs, ncx, ncy, wx, wy, origi
         cap_i += col_start[c + 1] - col_start[c]
     ilist = np.empty(cap_i, np.int32)
     rptr = np.zeros(cap_i + 1, np.int64)
-    cap = cap_i * 16 + 64
+    cap = cap_i * 24 + 64
     rj0 = np.empty(cap, np.int32)
     rj1 = np.empty(cap, np.int32)
     rsh = np.empty(cap, np.int8)
     ni = 0
     nr = 0
-    lx, ly, lz = box[0], box[1], box[2]
+    lz = box[2]
+    no = offs.shape[0]
+    # per home column: the neighbour columns' data, and the last window found for each
+    # (offset, z image), from which the next atom's window is found by a short walk (atoms come in
+    # z order, so windows move little) instead of two binary searches
+    ncol = np.empty(no, np.int64)
+    nsx = np.empty(no, np.int64)
+    nsy = np.empty(no, np.int64)
+    nx0 = np.empty(no, np.float64)
+    ny0 = np.empty(no, np.float64)
+    plo = np.empty(3 * no, np.int64)
+    phi = np.empty(3 * no, np.int64)
     for h in range(home_cols.shape[0]):
         c = home_cols[h]
         cx = c // ncy
         cy = c - cx * ncy
+        for o in range(no):
+            nx_ = cx + offs[o, 0]
+            ny_ = cy + offs[o, 1]
+            if periodic:
+                sx = nx_ // ncx
+                sy = ny_ // ncy
+                ncol[o] = (nx_ - sx * ncx) * ncy + (ny_ - sy * ncy)
+            else:
+                sx = 0
+                sy = 0
+                ncol[o] = nx_ * ncy + ny_ if (0 <= nx_ < ncx and 0 <= ny_ < ncy) else -1
+            nsx[o] = sx
+            nsy[o] = sy
+            nx0[o] = origin[0] + nx_ * wx
+            ny0[o] = origin[1] + ny_ * wy
+        for k in range(3 * no):
+            plo[k] = -1
         for i in range(col_start[c], col_start[c + 1]):
             xi, yi, zi = xs[i], ys[i], zs[i]
-            for o in range(offs.shape[0]):
-                ox, oy = offs[o, 0], offs[o, 1]
-                nx_ = cx + ox
-                ny_ = cy + oy
-                if periodic:
-                    sx = nx_ // ncx
-                    sy = ny_ // ncy
-                    col = (nx_ - sx * ncx) * ncy + (ny_ - sy * ncy)
-                else:
-                    if nx_ < 0 or nx_ >= ncx or ny_ < 0 or ny_ >= ncy:
-                        continue
-                    sx = 0
-                    sy = 0
-                    col = nx_ * ncy + ny_
+            for o in range(no):
+                col = ncol[o]
+                if col < 0:
+                    continue
                 c0 = col_start[col]
                 c1 = col_start[col + 1]
                 if c1 == c0:
                     continue
-                x0 = origin[0] + nx_ * wx
-                y0 = origin[1] + ny_ * wy
-                gx = max(0.0, x0 - xi, xi - (x0 + wx))
-                gy = max(0.0, y0 - yi, yi - (y0 + wy))
+                gx = max(0.0, nx0[o] - xi, xi - (nx0[o] + wx))
+                gy = max(0.0, ny0[o] - yi, yi - (ny0[o] + wy))
                 d2 = gx * gx + gy * gy
                 if d2 >= rlist2:
                     continue
                 hz = math.sqrt(rlist2 - d2)
+                home = offs[o, 0] == 0 and offs[o, 1] == 0
                 for sz in range(-1, 2):
                     if sz != 0 and not periodic:
                         continue
-                    if ox == 0 and oy == 0 and sz < 0:
+                    if home and sz < 0:
                         continue
                     a = zi - hz - sz * lz
                     b = zi + hz - sz * lz
                     if periodic and sz != 0 and (b < zs[c0] or a > zs[c1 - 1]):
                         continue
-                    j0 = _lower_bound(zs, c0, c1, a)
-                    j1 = _lower_bound(zs, j0, c1, b)
-                    if ox == 0 and oy == 0 and sz == 0:
+                    k = 3 * o + sz + 1
+                    if plo[k] < 0:
+                        j0 = _lower_bound(zs, c0, c1, a)
+                        j1 = _lower_bound(zs, j0, c1, b)
+                    else:
+                        j0 = plo[k]
+                        while j0 > c0 and zs[j0 - 1] >= a:
+                            j0 -= 1
+                        while j0 < c1 and zs[j0] < a:
+                            j0 += 1
+                        j1 = max(phi[k], j0)
+                        while j1 > j0 and zs[j1 - 1] >= b:
+                            j1 -= 1
+                        while j1 < c1 and zs[j1] < b:
+                            j1 += 1
+                    plo[k] = j0
+                    phi[k] = j1
+                    if home and sz == 0:
                         j0 = max(j0, i + 1)
                     if j1 > j0:
                         if nr == cap:
@@ -300,7 +332,7 @@ def build_ranges(xs, ys, zs, col_start, home_cols, offs, ncx, ncy, wx, wy, origi
                             rsh = t2
                         rj0[nr] = j0
                         rj1[nr] = j1
-                        rsh[nr] = (sx + 1) * 9 + (sy + 1) * 3 + (sz + 1)
+                        rsh[nr] = (nsx[o] + 1) * 9 + (nsy[o] + 1) * 3 + (sz + 1)
                         nr += 1
             ilist[ni] = i
             ni += 1
