@@ -55,8 +55,14 @@ def build_labextension() -> None:
         )
     from hatch_jupyter_builder import npm_builder
 
-    npm_builder(target_name="wheel", version="standard", path=str(LABEXT_SOURCE), build_cmd="build:prod",
-                npm=["jlpm"], force=True)
+    npm_builder(
+        target_name="wheel",
+        version="standard",
+        path=str(LABEXT_SOURCE),
+        build_cmd="build:prod",
+        npm=["jlpm"],
+        force=True,
+    )
 
 
 def labextension_data_files() -> list[tuple[str, list[str]]]:

@@ -55,9 +55,18 @@ class Agent:
     ``approval="ask"`` when ``approval_mode`` is ``"ask"``.
     """
 
-    def __init__(self, provider, registry: ToolRegistry, runner, *, history: list[Message] | None = None,
-                 budget: Budget | None = None, approval_mode: str = "ask", approver: Approver = deny_all,
-                 taken_names: Callable[[], set[str]] | None = None):
+    def __init__(
+        self,
+        provider,
+        registry: ToolRegistry,
+        runner,
+        *,
+        history: list[Message] | None = None,
+        budget: Budget | None = None,
+        approval_mode: str = "ask",
+        approver: Approver = deny_all,
+        taken_names: Callable[[], set[str]] | None = None,
+    ):
         self.provider = provider
         self.registry = registry
         self.runner = runner
@@ -91,8 +100,11 @@ class Agent:
                     return
                 over = self._over_budget(steps, tokens, time.monotonic() - started)
                 if over:
-                    yield ev.Error(f"stopped: the {over} budget is used up", where="budget",
-                                   fix="ask again to continue, or raise the limit with %kenkyu budget")
+                    yield ev.Error(
+                        f"stopped: the {over} budget is used up",
+                        where="budget",
+                        fix="ask again to continue, or raise the limit with %kenkyu budget",
+                    )
                     yield done(f"budget:{over}")
                     return
                 text, calls = [], []
@@ -180,5 +192,7 @@ class Agent:
             if message.role == "assistant":
                 for call in message.tool_calls:
                     if call.id not in answered:
-                        self.history.append(Message("tool", "ERROR: interrupted by the user", tool_call_id=call.id, name=call.name))
+                        self.history.append(
+                            Message("tool", "ERROR: interrupted by the user", tool_call_id=call.id, name=call.name)
+                        )
                 break

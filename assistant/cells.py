@@ -53,7 +53,11 @@ def action_code(tool, arguments: dict, variable: str) -> str:
     """The source of the action cell for one tool call."""
     if arguments:
         args = ",\n    ".join(f"{name}={python_literal(value)}" for name, value in arguments.items())
-        call = f"{tool.qualified_call}(\n    {args},\n)" if len(args) > 60 else f"{tool.qualified_call}({args.replace(chr(10) + '    ', ' ')})"
+        call = (
+            f"{tool.qualified_call}(\n    {args},\n)"
+            if len(args) > 60
+            else f"{tool.qualified_call}({args.replace(chr(10) + '    ', ' ')})"
+        )
     else:
         call = f"{tool.qualified_call}()"
     imports = "" if tool.defined_in_notebook else f"import {tool.module}\n\n"

@@ -137,10 +137,13 @@ class CheckReport:
 
         rows = "".join(
             f"<tr><td><code>{html.escape(c.step)}</code></td><td>{html.escape(c.expectation)}</td>"
-            f"<td><b>{c.status}</b></td><td>{html.escape(c.detail)}</td></tr>" for c in self.checks
+            f"<td><b>{c.status}</b></td><td>{html.escape(c.detail)}</td></tr>"
+            for c in self.checks
         )
-        parts = [f"<p><b>{html.escape(self.summary().splitlines()[0])}</b></p>",
-                 f"<table><tr><th>step</th><th>expectation</th><th>result</th><th>detail</th></tr>{rows}</table>"]
+        parts = [
+            f"<p><b>{html.escape(self.summary().splitlines()[0])}</b></p>",
+            f"<table><tr><th>step</th><th>expectation</th><th>result</th><th>detail</th></tr>{rows}</table>",
+        ]
         if self.figure is not None:
             buffer = io.BytesIO()
             self.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
@@ -148,8 +151,7 @@ class CheckReport:
         return "\n".join(parts)
 
 
-def check_results(results: dict, failed: dict | None = None, skipped: dict | None = None,
-                  protocol=None) -> CheckReport:
+def check_results(results: dict, failed: dict | None = None, skipped: dict | None = None, protocol=None) -> CheckReport:
     """Check each step's result against its expectations.
 
     Parameters

@@ -92,23 +92,15 @@ def apply_settings(session, settings: dict) -> None:
     _check(wanted)
 
     current = session.settings.provider
-    provider = wanted.get("provider") or (
-        defaults.provider.provider if previous.get("provider") else current.provider
-    )
-    base = (
-        current
-        if provider == current.provider
-        else ProviderConfig(provider=provider, timeout_s=current.timeout_s)
-    )
+    provider = wanted.get("provider") or (defaults.provider.provider if previous.get("provider") else current.provider)
+    base = current if provider == current.provider else ProviderConfig(provider=provider, timeout_s=current.timeout_s)
     changes = {}
     for name in PROVIDER_FIELDS:
         value = wanted.get(name, "")
         if value:
             changes[name] = os.path.abspath(value) if name == "replay_file" else value
         elif previous.get(name):
-            changes[name] = (
-                getattr(defaults.provider, name) if defaults.provider.provider == provider else None
-            )
+            changes[name] = getattr(defaults.provider, name) if defaults.provider.provider == provider else None
     config = dataclasses.replace(base, **changes)
     if config != current:
         session.use_provider(config)
@@ -376,14 +368,14 @@ class ChatChannel:
                 return
             prompt, variables = problem
             deadline = time.monotonic() + self.session.settings.max_seconds
-            runner = NotebookRunner(self._send, self.session.namespace, request_id=request_id,
-                                    deadline=deadline)
+            runner = NotebookRunner(self._send, self.session.namespace, request_id=request_id, deadline=deadline)
             runner.on_interrupt = lambda: self.stop(request_id)
             self._runner = runner
             if self._abort_reason:  # aborted while this request was starting
                 runner.cancel_all(self._abort_reason)
-            request = self.session.new_request(prompt, kind=kind, origin="the sidebar", variables=variables,
-                                               runner=runner)
+            request = self.session.new_request(
+                prompt, kind=kind, origin="the sidebar", variables=variables, runner=runner
+            )
             self._request = request
             if self._stop_requested:  # a stop that came while the request was being made
                 request.stop()
@@ -391,16 +383,17 @@ class ChatChannel:
                 if kind == "research":
                     events = request.research(approver=self._research_approver(request, deadline), wait=True)
                 else:
-                    events = request.ask(cells=_context_cells(data.get("cells")),
-                                         approver=self._ask_approver(request_id, deadline), wait=True)
+                    events = request.ask(
+                        cells=_context_cells(data.get("cells")),
+                        approver=self._ask_approver(request_id, deadline),
+                        wait=True,
+                    )
                 self._stream(request_id, runner, events)
             except Exception as exc:  # a bug in the loop: the sidebar hears of it, and the record still comes
                 log.exception("kenkyu chat: the request failed")
                 self._send_event(
                     request_id,
-                    ev.Error(
-                        f"{type(exc).__name__}: {exc}", where="kernel", fix="ask again", recoverable=False
-                    ),
+                    ev.Error(f"{type(exc).__name__}: {exc}", where="kernel", fix="ask again", recoverable=False),
                 )
                 self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
             if request.record is not None:
@@ -457,8 +450,7 @@ class ChatChannel:
             self._send_event(
                 request_id,
                 ev.Error(
-                    f"no answer to the approval request for {name} within the request's time budget; "
-                    "it was declined",
+                    f"no answer to the approval request for {name} within the request's time budget; it was declined",
                     where="approval",
                     fix="ask again, and approve or decline in the sidebar",
                 ),
@@ -488,8 +480,13 @@ class ChatChannel:
         try:
             self.comm.send(redact_obj(data))
             if comm_log.enabled():
-                comm_log.trace("out", self.comm.comm_id, data, shell_msg=comm_log.kernel_parent(),
-                               note=f"reply_subshell={getattr(self.comm, '_reply_subshell_id', '-')}")
+                comm_log.trace(
+                    "out",
+                    self.comm.comm_id,
+                    data,
+                    shell_msg=comm_log.kernel_parent(),
+                    note=f"reply_subshell={getattr(self.comm, '_reply_subshell_id', '-')}",
+                )
         except Exception:  # the front end went away; the request still finishes and is recorded
             log.exception("kenkyu chat: could not send %s", data.get("type"))
 
@@ -510,4 +507,3 @@ def _context_cells(cells) -> list[dict] | None:
                 item["output"] = cell["output"]
             kept.append(item)
     return kept
-

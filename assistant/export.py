@@ -26,9 +26,24 @@ from kenkyu.core.secrets import redact_obj
 _ASK = re.compile(r"^\s*%%?(ask|research)\b")
 _KENKYU_LINE = re.compile(r"^\s*%(load_ext|reload_ext)\s+kenkyu\s*$|^\s*%kenkyu\b.*$")
 _PROVENANCE_PACKAGES = (
-    "kenkyu", "numpy", "pandas", "matplotlib", "openmm", "pdbfixer", "mdtraj", "nglview", "torch",
-    "transformers", "fair-esm", "llama-index-core", "chromadb", "llama-cpp-python", "numba", "dask",
-    "ipykernel", "nbclient",
+    "kenkyu",
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "openmm",
+    "pdbfixer",
+    "mdtraj",
+    "nglview",
+    "torch",
+    "transformers",
+    "fair-esm",
+    "llama-index-core",
+    "chromadb",
+    "llama-cpp-python",
+    "numba",
+    "dask",
+    "ipykernel",
+    "nbclient",
 )
 # Variables that would point a re-run at an LLM; the report must not need one.
 _LLM_ENV = re.compile(r"^(KENKYU_(PROVIDER|MODEL|BASE_URL|REPLAY|API_KEY_ENV)|.*_API_KEY)$")
@@ -63,8 +78,17 @@ class ReportExistsError(FileExistsError):
 REPORT_MARK = ".kenkyu-report"  # marks a folder kenkyu made for a report, so overwrite may clear it
 
 
-def export_report(notebook, output=None, *, execute: bool = True, html: bool = True, timeout: int = 1800,
-                  kernel_name: str | None = None, title: str | None = None, overwrite: bool = False) -> ReportPaths:
+def export_report(
+    notebook,
+    output=None,
+    *,
+    execute: bool = True,
+    html: bool = True,
+    timeout: int = 1800,
+    kernel_name: str | None = None,
+    title: str | None = None,
+    overwrite: bool = False,
+) -> ReportPaths:
     """Write a clean, executable report notebook from a notebook that used kenkyu.
 
     Parameters
@@ -90,7 +114,9 @@ def export_report(notebook, output=None, *, execute: bool = True, html: bool = T
     try:
         source = nbformat.read(source_path, as_version=4)
     except Exception as exc:
-        raise ReportInputError(f"{source_path} is not a Jupyter notebook kenkyu can read ({type(exc).__name__}: {exc})") from None
+        raise ReportInputError(
+            f"{source_path} is not a Jupyter notebook kenkyu can read ({type(exc).__name__}: {exc})"
+        ) from None
     if output:
         out_path = Path(output)
     else:
@@ -114,7 +140,8 @@ def export_report(notebook, output=None, *, execute: bool = True, html: bool = T
         write_text_atomically(html_path, body)
     if execute and not executed:
         raise ReportExecutionError(
-            f"the report did not re-run cleanly: {error}. It was written to {out_path} so you can see which cell failed."
+            f"the report did not re-run cleanly: {error}. "
+            f"It was written to {out_path} so you can see which cell failed."
         )
     return ReportPaths(out_path, html_path, executed)
 
@@ -213,8 +240,11 @@ def _cells_from_record(record: dict) -> list:
         errors = [o for o in item.get("outputs", []) if o.get("output_type") == "error"]
         if errors:
             tool = item.get("metadata", {}).get("kenkyu", {}).get("tool", "a tool")
-            cells.append(v4.new_markdown_cell(
-                f"*A step that failed was left out:* `{tool}` — {errors[0]['ename']}: {errors[0]['evalue'][:300]}"))
+            cells.append(
+                v4.new_markdown_cell(
+                    f"*A step that failed was left out:* `{tool}` — {errors[0]['ename']}: {errors[0]['evalue'][:300]}"
+                )
+            )
             continue
         cell = v4.new_code_cell(item["source"], metadata=item.get("metadata", {}))
         cell.outputs = [nbformat_output(o) for o in item.get("outputs", [])]
@@ -265,9 +295,16 @@ def _provenance(records: list[dict], body: list, exported: str) -> dict:
         "exported": exported,
         "platform": platform.platform(),
         "versions": versions,
-        "models": sorted({f"{r.get('provider')} ({r.get('model')})" for r in records
-                          if any(c["cell_type"] == "code" for c in r["cells"])}),
-        "asks": [{"prompt": r["prompt"][:200], "started": r.get("started"), "finished": r.get("finished")} for r in records],
+        "models": sorted(
+            {
+                f"{r.get('provider')} ({r.get('model')})"
+                for r in records
+                if any(c["cell_type"] == "code" for c in r["cells"])
+            }
+        ),
+        "asks": [
+            {"prompt": r["prompt"][:200], "started": r.get("started"), "finished": r.get("finished")} for r in records
+        ],
         "seeds": seeds,
     }
 
@@ -297,9 +334,14 @@ def _execute(report, cwd: Path, timeout: int, kernel_name: str | None) -> str | 
     try:
         client.execute(env=env)
     except CellExecutionError as exc:
-        failed = next((i for i, c in enumerate(report.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+        failed = next(
+            (
+                i
+                for i, c in enumerate(report.cells)
+                if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+            ),
+            None,
+        )
         where = f" in cell {failed + 1}" if failed is not None else ""
         return f"{exc.ename}: {exc.evalue}{where}"
     return None
-
-

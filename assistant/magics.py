@@ -62,9 +62,11 @@ class KenkyuMagics(Magics):
         else:
             text = line if cell is None else (cell if not line.strip() else f"{line.strip()}\n{cell}")
             if not text.strip():
-                print("Usage: %%research, then the question and the steps in the cell, e.g.\n"
-                      "  Does {structure} stay folded? Run a 10 ps simulation of {structure} in implicit solvent, "
-                      "then compute the RMSD of the trajectory")
+                print(
+                    "Usage: %%research, then the question and the steps in the cell, e.g.\n"
+                    "  Does {structure} stay folded? Run a 10 ps simulation of {structure} in implicit solvent, "
+                    "then compute the RMSD of the trajectory"
+                )
                 return
             try:
                 text, variables = interpolate(text.strip(), session.namespace)
@@ -78,9 +80,14 @@ class KenkyuMagics(Magics):
         for event in request.research(approver=_stdin_approver, plan=plan):
             renderer(event)
         if rich and request.record is not None:  # None: it never started (another request was running)
-            display({RECORD_MIME: request.record,
-                     "text/markdown": "<sub>kenkyu recorded the Plan, Do, Check and Act cells in this output; "
-                                      "`%kenkyu export` writes the report.</sub>"}, raw=True)
+            display(
+                {
+                    RECORD_MIME: request.record,
+                    "text/markdown": "<sub>kenkyu recorded the Plan, Do, Check and Act cells in this output; "
+                    "`%kenkyu export` writes the report.</sub>",
+                },
+                raw=True,
+            )
 
     def _run(self, session, prompt, variables):
         from IPython.display import display
@@ -145,8 +152,13 @@ class KenkyuMagics(Magics):
         _parser().print_help()
 
     def _cmd_provider(self, session, args):
-        changes = dict(provider=args.name, model=args.model, base_url=args.base_url, api_key_env=args.api_key_env,
-                       timeout_s=args.timeout)
+        changes = dict(
+            provider=args.name,
+            model=args.model,
+            base_url=args.base_url,
+            api_key_env=args.api_key_env,
+            timeout_s=args.timeout,
+        )
         if args.name == "replay":
             if not args.file:
                 print("usage: %kenkyu provider replay FILE")
@@ -219,8 +231,9 @@ class KenkyuMagics(Magics):
             print(f"No notebook at {notebook}: save it first, or check the path.")
             return
         try:
-            result = export_report(notebook, args.output, execute=not args.no_execute, html=not args.no_html,
-                                   overwrite=args.overwrite)
+            result = export_report(
+                notebook, args.output, execute=not args.no_execute, html=not args.no_html, overwrite=args.overwrite
+            )
         except (ReportExecutionError, ReportExistsError, ReportInputError) as exc:
             print(f"kenkyu export: {exc}")
             return
@@ -240,10 +253,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("status", help="show the provider, approval mode, budget and history size")
     sub.add_parser("help", help="this help")
-    p = sub.add_parser("provider", help="choose the LLM: " + " | ".join(
-        f"{kind.name}{' FILE' if kind.name == 'replay' else ''}" for kind in PROVIDER_KINDS))
-    p.add_argument("name", choices=PROVIDERS,
-                   help="; ".join(f"{kind.name}: {kind.summary}" for kind in PROVIDER_KINDS))
+    p = sub.add_parser(
+        "provider",
+        help="choose the LLM: "
+        + " | ".join(f"{kind.name}{' FILE' if kind.name == 'replay' else ''}" for kind in PROVIDER_KINDS),
+    )
+    p.add_argument("name", choices=PROVIDERS, help="; ".join(f"{kind.name}: {kind.summary}" for kind in PROVIDER_KINDS))
     p.add_argument("file", nargs="?", help="the replay file (replay only)")
     p.add_argument("--model")
     p.add_argument("--base-url", dest="base_url", help="an OpenAI-compatible server, e.g. http://localhost:11434/v1")

@@ -46,9 +46,7 @@ class NotebookExecution(Execution):
     has_value: bool = False
 
     def summary(self, limit: int = 2500) -> str:
-        printed = "".join(
-            _clean_stream(o.get("text", "")) for o in self.outputs if o.get("output_type") == "stream"
-        )
+        printed = "".join(_clean_stream(o.get("text", "")) for o in self.outputs if o.get("output_type") == "stream")
         shown = [output_text(o) for o in self.outputs if o.get("output_type") == "display_data"]
         shown = [s for s in shown if s.strip()]
         if self.error is not None:
@@ -138,9 +136,7 @@ class NotebookRunner:
         result = self._wait(cell_request_id)
         execution.duration_s = time.monotonic() - started
         outputs = result.get("outputs")
-        execution.outputs = (
-            [dict(o) for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
-        )
+        execution.outputs = [dict(o) for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
         status = result.get("status")
         if status == "ok":
             execution.has_value, execution.value = self._value_of(metadata.get("kenkyu", {}).get("variable"))
@@ -161,9 +157,7 @@ class NotebookRunner:
             )
             execution.error = CellNotRun(reason)
             # An error output marks the step as failed in the record, so a report leaves it out.
-            execution.outputs.append(
-                {"output_type": "error", "ename": "CellNotRun", "evalue": reason, "traceback": []}
-            )
+            execution.outputs.append({"output_type": "error", "ename": "CellNotRun", "evalue": reason, "traceback": []})
         return execution
 
     def insert_markdown(self, source: str, metadata: dict) -> None:

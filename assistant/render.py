@@ -43,7 +43,8 @@ class NotebookRenderer:
         elif isinstance(event, ev.Done):
             self._finish_text()
             self._show_markdown(
-                f"<sub>{event.reason} · {event.steps} model turn(s) · {event.tokens:,} tokens · {event.elapsed_s:.1f} s</sub>"
+                f"<sub>{event.reason} · {event.steps} model turn(s) · {event.tokens:,} tokens · "
+                f"{event.elapsed_s:.1f} s</sub>"
             )
 
     # -- plumbing ---------------------------------------------------------------------------------

@@ -37,8 +37,11 @@ class RequestBusy(RuntimeError):
     """Another request holds the session."""
 
     def __init__(self, running: "Request | None"):
-        what = (f"another request ({running.origin}: {_shorten(running.prompt)!r})" if running is not None
-                else "the sidebar's settings or restored conversation")
+        what = (
+            f"another request ({running.origin}: {_shorten(running.prompt)!r})"
+            if running is not None
+            else "the sidebar's settings or restored conversation"
+        )
         super().__init__(f"kenkyu is still busy with {what}; one request at a time per kernel")
         self.fix = (
             "wait for it to finish, or stop it (the sidebar's Stop button, or the notebook's interrupt for a "
@@ -49,8 +52,16 @@ class RequestBusy(RuntimeError):
 class Request:
     """One request: ``kind`` is ``"ask"`` (the agent loop) or ``"research"`` (Plan, Do, Check, Act)."""
 
-    def __init__(self, session, prompt: str, *, kind: str = "ask", origin: str = "%%ask",
-                 variables: dict | None = None, runner=None):
+    def __init__(
+        self,
+        session,
+        prompt: str,
+        *,
+        kind: str = "ask",
+        origin: str = "%%ask",
+        variables: dict | None = None,
+        runner=None,
+    ):
         self.session = session
         self.prompt = prompt
         self.kind = kind
@@ -84,8 +95,13 @@ class Request:
         self.draft = {"version": RECORD_VERSION}
         if self.kind != "ask":
             self.draft["kind"] = self.kind
-        self.draft.update(prompt=self.prompt, variables=self.variables,
-                          provider=self.session.settings.provider.describe(), started=_now(), cells=[])
+        self.draft.update(
+            prompt=self.prompt,
+            variables=self.variables,
+            provider=self.session.settings.provider.describe(),
+            started=_now(),
+            cells=[],
+        )
         if self.kind != "ask":
             self.draft["model"] = None
 
@@ -102,7 +118,7 @@ class Request:
         """File the record, redacted, and let the next request have the session."""
         try:
             self.draft["finished"] = _now()
-            self.draft["messages"] = [m.to_dict() for m in self.session.history[self._first_message:]]
+            self.draft["messages"] = [m.to_dict() for m in self.session.history[self._first_message :]]
             self.record = redact_obj(self.draft)
             self.session.records.append(self.record)
         finally:
@@ -115,8 +131,14 @@ class Request:
             if self.stop_requested and self.agent is not None:
                 self.agent.stop()  # a Stop that came before the agent existed (its run clears its flag)
             if isinstance(event, ev.CellAdded):
-                self.draft["cells"].append({"cell_type": event.cell_type, "source": event.source,
-                                            "metadata": event.metadata, "outputs": event.outputs})
+                self.draft["cells"].append(
+                    {
+                        "cell_type": event.cell_type,
+                        "source": event.source,
+                        "metadata": event.metadata,
+                        "outputs": event.outputs,
+                    }
+                )
             elif isinstance(event, ev.Done):
                 self.draft["done"] = event.to_dict()
             elif isinstance(event, ev.ApprovalNeeded):
@@ -135,13 +157,22 @@ class Request:
         finally:
             self.end()
 
-    def research(self, *, approver=None, plan=None, measure_costs: bool = True,
-                 wait: bool = False) -> Iterator[ev.Event]:
+    def research(
+        self, *, approver=None, plan=None, measure_costs: bool = True, wait: bool = False
+    ) -> Iterator[ev.Event]:
         """Plan, Do, Check and Act on the prompt (see :func:`kenkyu.assistant.research.run_research`)."""
         from kenkyu.assistant.research import run_research
 
-        return run_research(self.session, self.prompt, variables=self.variables, approver=approver, plan=plan,
-                            measure_costs=measure_costs, lifecycle=self, wait=wait)
+        return run_research(
+            self.session,
+            self.prompt,
+            variables=self.variables,
+            approver=approver,
+            plan=plan,
+            measure_costs=measure_costs,
+            lifecycle=self,
+            wait=wait,
+        )
 
     def _agent_events(self, cells, approver) -> Iterator[ev.Event]:
         from kenkyu.assistant.agent import Agent, Budget, deny_all

@@ -62,9 +62,17 @@ def section_cell(section: str, text: str) -> ev.CellAdded:
     return ev.CellAdded("markdown", text, {"kenkyu": {"agent": True, "role": "narrative", "section": section}})
 
 
-def run_research(session, request: str, *, variables: dict | None = None,
-                 approver: ResearchApprover | None = None, plan: Plan | None = None,
-                 measure_costs: bool = True, lifecycle=None, wait: bool = False) -> Iterator[ev.Event]:
+def run_research(
+    session,
+    request: str,
+    *,
+    variables: dict | None = None,
+    approver: ResearchApprover | None = None,
+    plan: Plan | None = None,
+    measure_costs: bool = True,
+    lifecycle=None,
+    wait: bool = False,
+) -> Iterator[ev.Event]:
     """Plan, Do, Check and Act on a request in the session's kernel; yields events, records the cells.
 
     ``lifecycle`` is the :class:`~kenkyu.assistant.request.Request` a front end made for it (the
@@ -120,9 +128,12 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
     yield section_cell("plan", text)
     if not any(s.tool for s in plan.steps):
         outcome["reason"] = "no plan"
-        yield ev.Error("no step of the request matched a tool", where="plan",
-                       fix="name one concrete step per sentence with its file or folder, e.g. "
-                           "'Run a 10 ps simulation of villin.pdb in implicit solvent, then compute the RMSD'")
+        yield ev.Error(
+            "no step of the request matched a tool",
+            where="plan",
+            fix="name one concrete step per sentence with its file or folder, e.g. "
+            "'Run a 10 ps simulation of villin.pdb in implicit solvent, then compute the RMSD'",
+        )
         return
 
     # -- approval ------------------------------------------------------------------------------------
@@ -140,7 +151,9 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
             lines.append(f"- step {i + 1} `{step.tool}` (~{cost}): approved by you")
         else:
             declined[i] = "declined by you"
-            lines.append(f"- step {i + 1} `{step.tool}` (~{cost}): **declined**; it and the steps that need it are skipped")
+            lines.append(
+                f"- step {i + 1} `{step.tool}` (~{cost}): **declined**; it and the steps that need it are skipped"
+            )
 
     # -- Do ------------------------------------------------------------------------------------------
     do_text = "## Do\n\nEach step runs as an action cell: the plain call, re-runnable without kenkyu's agent."
@@ -163,7 +176,9 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
         names[i] = name
         blocked = [j for j in step.depends_on if j in not_run]
         if i in not_run or blocked:
-            why = not_run.get(i) or f"needs step {blocked[0] + 1} ({plan.steps[blocked[0]].tool}), which did not succeed"
+            why = (
+                not_run.get(i) or f"needs step {blocked[0] + 1} ({plan.steps[blocked[0]].tool}), which did not succeed"
+            )
             not_run[i] = why
             skipped[name] = why
             yield section_note(f"*Step {i + 1} `{step.tool}` skipped: {why}.*")
@@ -189,8 +204,10 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
     outcome["steps"] = ran
 
     # -- Check ---------------------------------------------------------------------------------------
-    check_text = ("## Check\n\nThe results against the plan's expectations (thresholds in "
-                  "`kenkyu.assistant.checks`); the cell below re-computes them from the results above.")
+    check_text = (
+        "## Check\n\nThe results against the plan's expectations (thresholds in "
+        "`kenkyu.assistant.checks`); the cell below re-computes them from the results above."
+    )
     yield ev.Token(check_text + "\n")
     yield section_cell("check", check_text)
     from kenkyu.assistant.cells import fresh_variable
@@ -248,8 +265,13 @@ def _unique(name: str, taken) -> str:
     return f"{name}_{n}"
 
 
-def check_code(results: dict[str, str], failed: dict[str, str], skipped: dict[str, str],
-               variable: str = "check", protocol: str | None = None) -> str:
+def check_code(
+    results: dict[str, str],
+    failed: dict[str, str],
+    skipped: dict[str, str],
+    variable: str = "check",
+    protocol: str | None = None,
+) -> str:
     """The Check cell: the results by variable, the failures and skips as literals (a report keeps them).
 
     The default protocol is not named, so the cell reads as it did before protocols existed."""
@@ -264,8 +286,11 @@ def check_code(results: dict[str, str], failed: dict[str, str], skipped: dict[st
         args.append(f"skipped={python_literal(skipped)}")
     if protocol and protocol != DEFAULT_PROTOCOL:
         args.append(f"protocol={protocol!r}")
-    return ("import kenkyu.assistant.checks\n\n"
-            f"{variable} = kenkyu.assistant.checks.check_results(\n    {(',' + chr(10) + '    ').join(args)},\n)\n{variable}")
+    return (
+        "import kenkyu.assistant.checks\n\n"
+        f"{variable} = kenkyu.assistant.checks.check_results(\n    {(',' + chr(10) + '    ').join(args)},\n)\n"
+        f"{variable}"
+    )
 
 
 __all__ = [

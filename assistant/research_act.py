@@ -44,16 +44,29 @@ def propose_next_plan(plan: Plan, report, failed: dict, registry, *, taken=None)
     steps = [PlanStep(s.text, s.tool, dict(s.arguments)) for s in proposal.steps]
     _fill_details(steps, registry, False, taken, protocol)
     support, refute, inconclusive = protocol.criteria(steps)
-    return Plan(plan.question, proposal.hypothesis, "revised by kenkyu from the checks", steps, support,
-                refute, inconclusive, plan.model, protocol.name)
+    return Plan(
+        plan.question,
+        proposal.hypothesis,
+        "revised by kenkyu from the checks",
+        steps,
+        support,
+        refute,
+        inconclusive,
+        plan.model,
+        protocol.name,
+    )
 
 
 def _model_interpretation(provider, plan, report, summaries, verdict):
     """A stronger model's reading of the results (text only, no tools)."""
     from kenkyu.core.providers.base import ProviderError, TextDelta
 
-    facts = [f"Question: {plan.question}", f"Hypothesis: {plan.hypothesis}", f"kenkyu's verdict: {verdict}",
-             "Check:\n" + (report.summary() if report is not None else "(no checks)")]
+    facts = [
+        f"Question: {plan.question}",
+        f"Hypothesis: {plan.hypothesis}",
+        f"kenkyu's verdict: {verdict}",
+        "Check:\n" + (report.summary() if report is not None else "(no checks)"),
+    ]
     facts += [f"Result of {name}:\n{text[:1500]}" for name, text in summaries.items()]
     messages = [Message("system", ACT_PROMPT), Message("user", "\n\n".join(facts))]
     text = []
@@ -67,8 +80,7 @@ def _model_interpretation(provider, plan, report, summaries, verdict):
     return "".join(text).strip()
 
 
-def act_markdown(plan, report, verdict, reasons, summaries, values, interpretation, next_plan,
-                 provider) -> str:
+def act_markdown(plan, report, verdict, reasons, summaries, values, interpretation, next_plan, provider) -> str:
     lines = ["## Act", "", f"**Verdict: the hypothesis is {verdict}** by the checks above.", ""]
     lines += [f"- {r}" for r in reasons]
     lines += ["", "**What the tools reported** (their own summaries, verbatim):", ""]
@@ -85,14 +97,16 @@ def act_markdown(plan, report, verdict, reasons, summaries, values, interpretati
         for name in literature:
             lines += _quoted(name, values[name])
     if interpretation:
-        lines += ["", f"**Interpretation** (written by {provider.model_id}; "
-                      "numbers must match the results above):",
-                  "", interpretation]
+        lines += [
+            "",
+            f"**Interpretation** (written by {provider.model_id}; numbers must match the results above):",
+            "",
+            interpretation,
+        ]
     lines += ["", "**Revised hypotheses:**", ""]
     lines += [f"- {h}" for h in revised_hypotheses(verdict, report, plan.protocol)]
     if next_plan is not None:
-        lines += ["", (f"**Next plan** (expected {next_plan.cost_text}; "
-                       "run it with `%research --next`):"), ""]
+        lines += ["", (f"**Next plan** (expected {next_plan.cost_text}; run it with `%research --next`):"), ""]
         for i, s in enumerate(next_plan.steps, 1):
             args = ", ".join(f"{k}={v!r}" for k, v in s.arguments.items())
             cost = "?" if math.isnan(s.cost_s) else f"~{format_seconds(s.cost_s)}"
@@ -107,8 +121,10 @@ def _quoted(step: str, value) -> list[str]:
     if quote is not None:
         return quote(value)
     # Document text inside Markdown: no fences, headings or HTML that could break the section around it.
-    return ["> " + re.sub(r"[`<>#]", " ", line).strip()
-            for line in str(getattr(value, "text", value)).strip().splitlines()[:12]]
+    return [
+        "> " + re.sub(r"[`<>#]", " ", line).strip()
+        for line in str(getattr(value, "text", value)).strip().splitlines()[:12]
+    ]
 
 
 def revised_hypotheses(verdict: str, report, protocol=None) -> list[str]:

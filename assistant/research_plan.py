@@ -24,8 +24,7 @@ from kenkyu.core.messages import Message
 from kenkyu.core.science import folder_written_by
 
 EXPENSIVE_S = 300.0  # a step expected to take longer than this needs approval even if its tool does not ask
-_HYPOTHESIS = re.compile(r"(?:^|(?<=[.?!]\s))hypothesis\s*:\s*(.+?)(?:(?<=[.!])\s|$)",
-                         re.IGNORECASE | re.DOTALL)
+_HYPOTHESIS = re.compile(r"(?:^|(?<=[.?!]\s))hypothesis\s*:\s*(.+?)(?:(?<=[.!])\s|$)", re.IGNORECASE | re.DOTALL)
 
 PLAN_PROMPT = """\
 You are kenkyu, planning a piece of research in the scientist's notebook. Do not run anything yet.
@@ -90,18 +89,26 @@ class Plan:
 
     @classmethod
     def from_dict(cls, data: dict) -> Plan:
-        steps = [PlanStep(**{**s, "cost_s": float("nan") if s.get("cost_s") is None else s["cost_s"]})
-                 for s in data["steps"]]
+        steps = [
+            PlanStep(**{**s, "cost_s": float("nan") if s.get("cost_s") is None else s["cost_s"]}) for s in data["steps"]
+        ]
         return cls(**{**data, "steps": steps})
 
     def to_markdown(self, heading: str = "## Plan") -> str:
-        source = {"scientist": "stated by the scientist",
-                  "template": "kenkyu's template filled from the question; "
-                              "the embedded model does not write hypotheses"}.get(self.hypothesis_source,
-                                                                                   self.hypothesis_source)
-        lines = [heading, "", f"**Question.** {self.question or '(none stated: the steps below)'}", "",
-                 f"**Hypothesis** ({source}). {self.hypothesis}", "",
-                 "| # | step | tool and arguments | why | expected cost |", "|---|---|---|---|---|"]
+        source = {
+            "scientist": "stated by the scientist",
+            "template": "kenkyu's template filled from the question; the embedded model does not write hypotheses",
+        }.get(self.hypothesis_source, self.hypothesis_source)
+        lines = [
+            heading,
+            "",
+            f"**Question.** {self.question or '(none stated: the steps below)'}",
+            "",
+            f"**Hypothesis** ({source}). {self.hypothesis}",
+            "",
+            "| # | step | tool and arguments | why | expected cost |",
+            "|---|---|---|---|---|",
+        ]
         for i, s in enumerate(self.steps, 1):
             if s.tool is None:
                 lines.append(f"| {i} | {_cell(s.text)} | — | {_cell(s.problem or 'no tool fits')} | — |")
@@ -109,21 +116,37 @@ class Plan:
             args = ", ".join(f"{k}={v!r}" for k, v in s.arguments.items())
             approve = " **needs approval**" if s.needs_approval else ""
             cost = "?" if math.isnan(s.cost_s) else f"~{format_seconds(s.cost_s)}"
-            lines.append(f"| {i} | {_cell(s.text)} | `{s.tool}({_cell(args)})` | {_cell(s.why)} | "
-                         f"{cost}{approve}<br><sub>{_cell(s.cost_basis)}</sub> |")
+            lines.append(
+                f"| {i} | {_cell(s.text)} | `{s.tool}({_cell(args)})` | {_cell(s.why)} | "
+                f"{cost}{approve}<br><sub>{_cell(s.cost_basis)}</sub> |"
+            )
         lines += ["", "**What each step should show** (the Check section tests exactly these):"]
         for i, s in enumerate(self.steps, 1):
             if s.expectations:
                 lines.append(f"- step {i} `{s.tool}`: " + "; ".join(s.expectations))
-        lines += ["", "**Would support the hypothesis:** " + ("; ".join(self.support) or "—"),
-                  "", "**Would refute it:** " + ("; ".join(self.refute) or "—"),
-                  "", "**Inconclusive if:** " + ("; ".join(self.inconclusive) or "—"), ""]
-        approvals = [f"step {i + 1} `{self.steps[i].tool}` (~{format_seconds(self.steps[i].cost_s)})"
-                     if not math.isnan(self.steps[i].cost_s) else f"step {i + 1} `{self.steps[i].tool}`"
-                     for i in self.approval_steps]
-        lines.append(f"Expected total: {self.cost_text}. "
-                     + (f"Needs your approval before running: {', '.join(approvals)}." if approvals
-                        else "No step needs approval."))
+        lines += [
+            "",
+            "**Would support the hypothesis:** " + ("; ".join(self.support) or "—"),
+            "",
+            "**Would refute it:** " + ("; ".join(self.refute) or "—"),
+            "",
+            "**Inconclusive if:** " + ("; ".join(self.inconclusive) or "—"),
+            "",
+        ]
+        approvals = [
+            f"step {i + 1} `{self.steps[i].tool}` (~{format_seconds(self.steps[i].cost_s)})"
+            if not math.isnan(self.steps[i].cost_s)
+            else f"step {i + 1} `{self.steps[i].tool}`"
+            for i in self.approval_steps
+        ]
+        lines.append(
+            f"Expected total: {self.cost_text}. "
+            + (
+                f"Needs your approval before running: {', '.join(approvals)}."
+                if approvals
+                else "No step needs approval."
+            )
+        )
         return "\n".join(lines)
 
 
@@ -138,7 +161,7 @@ def split_request(request: str) -> tuple[str, str | None, str]:
     match = _HYPOTHESIS.search(text)
     if match:
         hypothesis = match.group(1).strip()
-        text = (text[: match.start()] + " " + text[match.end():]).strip()
+        text = (text[: match.start()] + " " + text[match.end() :]).strip()
     # A question is a sentence that ends in "?", without any file the steps need.
     sentences = re.split(r"(?<=[?])\s+", text)
     questions = [s.strip() for s in sentences if s.strip().endswith("?")]
@@ -148,8 +171,15 @@ def split_request(request: str) -> tuple[str, str | None, str]:
     return " ".join(questions), hypothesis, rest
 
 
-def make_plan(request: str, registry, provider, *, measure_costs: bool = True,
-              taken: Callable[[], set[str]] | None = None, protocol=None) -> Plan:
+def make_plan(
+    request: str,
+    registry,
+    provider,
+    *,
+    measure_costs: bool = True,
+    taken: Callable[[], set[str]] | None = None,
+    protocol=None,
+) -> Plan:
     """Turn a research request into a :class:`Plan` (nothing runs except a cost model's one-off calibration).
 
     ``protocol`` (a name or a :class:`~kenkyu.assistant.protocols.Protocol`) fixes the research
@@ -170,8 +200,17 @@ def make_plan(request: str, registry, provider, *, measure_costs: bool = True,
     else:
         hypothesis, source = chosen.hypothesis(question or steps_text, steps), "template"
     support, refute, inconclusive = chosen.criteria(steps)
-    return Plan(question, hypothesis, source, steps, support, refute, inconclusive,
-                getattr(provider, "model_id", None), chosen.name)
+    return Plan(
+        question,
+        hypothesis,
+        source,
+        steps,
+        support,
+        refute,
+        inconclusive,
+        getattr(provider, "model_id", None),
+        chosen.name,
+    )
 
 
 def _routed_steps(provider, steps_text: str, tools) -> list[PlanStep]:

@@ -75,8 +75,11 @@ class InPlaceRunner:
         published: list[tuple[dict, dict]] = []
         started = time.perf_counter()
         try:
-            with self._tee_display(published), contextlib.redirect_stdout(_Tee(sys.stdout, "stdout", streams)), \
-                    contextlib.redirect_stderr(_Tee(sys.stderr, "stderr", streams)):
+            with (
+                self._tee_display(published),
+                contextlib.redirect_stdout(_Tee(sys.stdout, "stdout", streams)),
+                contextlib.redirect_stderr(_Tee(sys.stderr, "stderr", streams)),
+            ):
                 try:
                     execution.value = self._execute(code)
                     self._flush_inline_figures()
@@ -160,8 +163,12 @@ class InPlaceRunner:
             stb = self.shell.InteractiveTB.structured_traceback(etype, evalue, tb)
             line = f"{etype.__name__}: {evalue}"
             self.shell.display_pub.publish(
-                {"text/plain": f"{line}\n(full traceback: %tb)",
-                 "text/markdown": f"**{etype.__name__}:** {evalue}\n\n<sub>full traceback: `%tb`</sub>"}, {})
+                {
+                    "text/plain": f"{line}\n(full traceback: %tb)",
+                    "text/markdown": f"**{etype.__name__}:** {evalue}\n\n<sub>full traceback: `%tb`</sub>",
+                },
+                {},
+            )
         else:
             stb = traceback.format_exception(etype, evalue, tb)
             sys.stderr.write(stb[-1])

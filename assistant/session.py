@@ -60,8 +60,9 @@ class AssistantSession:
     def _release(self, request: Request) -> None:
         self.slot.release(request)
 
-    def new_request(self, prompt: str, *, kind: str = "ask", origin: str = "%%ask",
-                    variables: dict | None = None, runner=None) -> Request:
+    def new_request(
+        self, prompt: str, *, kind: str = "ask", origin: str = "%%ask", variables: dict | None = None, runner=None
+    ) -> Request:
         """A request on this session; nothing runs until its ``ask()`` or ``research()`` is iterated."""
         return Request(self, prompt, kind=kind, origin=origin, variables=variables, runner=runner)
 
@@ -96,8 +97,11 @@ class AssistantSession:
         from kenkyu.core.registry import is_tool
 
         # A copy: with the sidebar, the agent thread reads while the notebook's cells write.
-        own = [v for k, v in list(self.namespace.items()) if not k.startswith("_") and is_tool(v)
-               and getattr(v, "__module__", None) == "__main__"]
+        own = [
+            v
+            for k, v in list(self.namespace.items())
+            if not k.startswith("_") and is_tool(v) and getattr(v, "__module__", None) == "__main__"
+        ]
         return self.registry.with_functions(own) if own else self.registry
 
     @property
@@ -156,8 +160,16 @@ class AssistantSession:
         self._provider = None
 
     # -- asking -------------------------------------------------------------------------------
-    def ask(self, prompt: str, *, cells=None, approver: Callable | None = None,
-            variables: dict | None = None, runner=None, wait: bool = False) -> Iterator[ev.Event]:
+    def ask(
+        self,
+        prompt: str,
+        *,
+        cells=None,
+        approver: Callable | None = None,
+        variables: dict | None = None,
+        runner=None,
+        wait: bool = False,
+    ) -> Iterator[ev.Event]:
         """Run one request; yields events and appends a record of the action cells it wrote.
 
         ``runner`` replaces the in-place runner for this request (the sidebar's runs the action
@@ -174,11 +186,13 @@ class AssistantSession:
 
     def conversation(self) -> dict:
         """The conversation as it goes into the notebook's metadata: no keys, ever."""
-        return redact_obj({
-            "version": RECORD_VERSION,
-            "provider": self.settings.provider.to_dict(),
-            "messages": [m.to_dict() for m in self.history],
-        })
+        return redact_obj(
+            {
+                "version": RECORD_VERSION,
+                "provider": self.settings.provider.to_dict(),
+                "messages": [m.to_dict() for m in self.history],
+            }
+        )
 
     def restore(self, records: list[dict]) -> None:
         """Bring a conversation back from the records saved in a notebook."""
@@ -194,8 +208,13 @@ def records_in_notebook(path) -> list[dict]:
     stored = nb.metadata.get("kenkyu", {}).get("records")
     if stored:
         return list(stored)
-    return [output["data"][RECORD_MIME] for cell in nb.cells if cell.cell_type == "code"
-            for output in cell.get("outputs", []) if RECORD_MIME in output.get("data", {})]
+    return [
+        output["data"][RECORD_MIME]
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if RECORD_MIME in output.get("data", {})
+    ]
 
 
 class UnknownVariable(NameError):

@@ -22,7 +22,78 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = ["protein", "enzyme", "lipase", "membrane", "graphene", "perovskite", "catalyst", "solvent", "folding", "helix", "sheet", "binding", "affinity", "kinetics", "diffusion", "temperature", "pressure", "spectroscopy", "fluorescence", "crystal", "lattice", "polymer", "binder", "anode", "cathode", "electrolyte", "coral", "reef", "bleaching", "salinity", "humidity", "degradation", "stability", "mutation", "variant", "sequence", "residue", "ligand", "receptor", "inhibitor", "assay", "buffer", "calcium", "sodium", "chloride", "nanometre", "microsecond", "simulation", "replica", "ensemble", "trajectory", "energy", "entropy", "enthalpy", "free", "landscape", "barrier", "transition", "state", "yield", "selectivity", "flux", "rejection", "efficiency", "capacity", "cycling", "voltage", "current", "density", "viscosity"]
+WORDS = [
+    "protein",
+    "enzyme",
+    "lipase",
+    "membrane",
+    "graphene",
+    "perovskite",
+    "catalyst",
+    "solvent",
+    "folding",
+    "helix",
+    "sheet",
+    "binding",
+    "affinity",
+    "kinetics",
+    "diffusion",
+    "temperature",
+    "pressure",
+    "spectroscopy",
+    "fluorescence",
+    "crystal",
+    "lattice",
+    "polymer",
+    "binder",
+    "anode",
+    "cathode",
+    "electrolyte",
+    "coral",
+    "reef",
+    "bleaching",
+    "salinity",
+    "humidity",
+    "degradation",
+    "stability",
+    "mutation",
+    "variant",
+    "sequence",
+    "residue",
+    "ligand",
+    "receptor",
+    "inhibitor",
+    "assay",
+    "buffer",
+    "calcium",
+    "sodium",
+    "chloride",
+    "nanometre",
+    "microsecond",
+    "simulation",
+    "replica",
+    "ensemble",
+    "trajectory",
+    "energy",
+    "entropy",
+    "enthalpy",
+    "free",
+    "landscape",
+    "barrier",
+    "transition",
+    "state",
+    "yield",
+    "selectivity",
+    "flux",
+    "rejection",
+    "efficiency",
+    "capacity",
+    "cycling",
+    "voltage",
+    "current",
+    "density",
+    "viscosity",
+]
 
 
 def sentence(rng: random.Random, n: int) -> str:
@@ -70,10 +141,14 @@ def bench_ingest(folder: Path, papers: int, rng: random.Random) -> None:
     _, (extract_s,) = timed(lambda: [p.extract_text() for f in sorted(pdfs.glob("*.pdf")) for p in PdfReader(f).pages])
     _, (embed_s,) = timed(lambda: minilm_encode(texts))
     reference = extract_s + embed_s
-    print(f"ingest: {report.pages} PDF pages -> {report.chunks} passages in {seconds:.2f} s "
-          f"= {report.pages / seconds:.1f} pages/s")
-    print(f"  reference (pypdf extraction {extract_s:.2f} s + raw MiniLM encoding {embed_s:.2f} s) = "
-          f"{report.pages / reference:.1f} pages/s; kenkyu / reference time = {seconds / reference:.2f}")
+    print(
+        f"ingest: {report.pages} PDF pages -> {report.chunks} passages in {seconds:.2f} s "
+        f"= {report.pages / seconds:.1f} pages/s"
+    )
+    print(
+        f"  reference (pypdf extraction {extract_s:.2f} s + raw MiniLM encoding {embed_s:.2f} s) = "
+        f"{report.pages / reference:.1f} pages/s; kenkyu / reference time = {seconds / reference:.2f}"
+    )
     again, (again_s,) = timed(lambda: literature.ingest([pdfs], folder / "ingest_index", progress=False))
     print(f"  re-ingest, nothing changed: {again_s:.2f} s ({again.embedded} passages embedded)")
 
@@ -92,8 +167,10 @@ def bench_queries(folder: Path, chunks: int, queries: int, rng: random.Random) -
         (notes / f"note_{i:05d}.txt").write_text(f"{text}\n")
     index = folder / "query_index"
     report, (seconds,) = timed(lambda: literature.ingest([notes], index, progress=True))
-    print(f"\nindex: {report.chunks} passages from {report.documents} notes, built in {seconds:.1f} s "
-          f"({report.chunks / seconds:.0f} passages/s)")
+    print(
+        f"\nindex: {report.chunks} passages from {report.documents} notes, built in {seconds:.1f} s "
+        f"({report.chunks / seconds:.0f} passages/s)"
+    )
     picks = [texts[rng.randrange(chunks)].split() for _ in range(queries)]
     questions = [" ".join(rng.sample(words, min(6, len(words)))) for words in picks]
 

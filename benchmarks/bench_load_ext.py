@@ -36,7 +36,10 @@ def main() -> int:
             client.stop_channels()
             manager.shutdown_kernel(now=True)
     median, ref = statistics.median(ours), statistics.median(reference)
-    print(f"%load_ext kenkyu   : median {median * 1000:7.1f} ms over {KERNELS} fresh kernels (max {max(ours) * 1000:.1f} ms)")
+    print(
+        f"%load_ext kenkyu   : median {median * 1000:7.1f} ms over {KERNELS} fresh kernels "
+        f"(max {max(ours) * 1000:.1f} ms)"
+    )
     print(f"%load_ext autoreload: median {ref * 1000:7.1f} ms (reference, same kernels)")
     print(f"ratio kenkyu/reference: {median / ref:.2f}")
     print(f"goal <= 1000 ms: {'met' if median <= 1.0 else 'NOT met'}")

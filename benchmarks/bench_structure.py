@@ -73,9 +73,7 @@ def main(argv=None) -> int:
             out.mkdir()
 
             def kenkyu_fold(sequence=sequence, out=out):
-                structure.fold(
-                    sequence, out=out, model=str(fold_dir), device="cpu", chunk_size=None, progress=False
-                )
+                structure.fold(sequence, out=out, model=str(fold_dir), device="cpu", chunk_size=None, progress=False)
 
             def reference_fold(sequence=sequence, out=out):
                 with torch.no_grad():
@@ -102,9 +100,7 @@ def main(argv=None) -> int:
                     theirs.append(_median_seconds(reference, 1))
                     ours.append(_median_seconds(mine, 1))
                 ours_rate, theirs_rate = length / statistics.median(ours), length / statistics.median(theirs)
-                print(
-                    f"{task:<6} {length:>6} {ours_rate:>13.1f} {theirs_rate:>16.1f} {ours_rate / theirs_rate:>6.2f}"
-                )
+                print(f"{task:<6} {length:>6} {ours_rate:>13.1f} {theirs_rate:>16.1f} {ours_rate / theirs_rate:>6.2f}")
     return 0
 
 

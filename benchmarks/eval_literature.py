@@ -40,9 +40,20 @@ PARAPHRASED = [
     ("What layer spacing gave the best membranes?", "graphene_membranes.pdf"),
 ]
 
-TOPICS = ["lipase", "villin headpiece", "graphene oxide membrane", "perovskite solar cell", "GFP mutants",
-          "coral bleaching", "silicon anode", "lipase assay buffer", "CO2 capture by amines", "cryo-EM facility",
-          "villin RMSD", "reagent budget"]
+TOPICS = [
+    "lipase",
+    "villin headpiece",
+    "graphene oxide membrane",
+    "perovskite solar cell",
+    "GFP mutants",
+    "coral bleaching",
+    "silicon anode",
+    "lipase assay buffer",
+    "CO2 capture by amines",
+    "cryo-EM facility",
+    "villin RMSD",
+    "reagent budget",
+]
 TEMPLATES = [
     "Meeting note {i}: we discussed the {t} project; next steps are ordering reagents and booking instrument time.",
     "Idea {i}: compare our {t} results with last year's data before the group meeting on Friday.",
@@ -89,12 +100,21 @@ def main() -> int:
         corpus = write_corpus(Path(folder) / "corpus")
         index = str(Path(folder) / "index")
         report = literature.ingest([corpus], index, progress=False)
-        table(f"corpus alone: {report.documents} documents, {report.chunks} passages; {len(QUESTIONS)} questions",
-              index, QUESTIONS, args.k)
+        table(
+            f"corpus alone: {report.documents} documents, {report.chunks} passages; {len(QUESTIONS)} questions",
+            index,
+            QUESTIONS,
+            args.k,
+        )
         extra = write_distractors(corpus / "distractors")
         report = literature.ingest([corpus], index, progress=False)
-        table(f"with {extra} distractor notes: {report.documents} documents, {report.chunks} passages; "
-              f"{len(QUESTIONS)} questions", index, QUESTIONS, args.k)
+        table(
+            f"with {extra} distractor notes: {report.documents} documents, {report.chunks} passages; "
+            f"{len(QUESTIONS)} questions",
+            index,
+            QUESTIONS,
+            args.k,
+        )
         table(f"paraphrased questions, with the distractors: {len(PARAPHRASED)} questions", index, PARAPHRASED, args.k)
     return 0
 

@@ -24,8 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the offline demo: a research loop on villin, and its report")
     demo.add_argument("--out", default="demo_out", help="folder for the demo notebook and report (default: demo_out)")
-    demo.add_argument("--provider", default="local", choices=PROVIDERS,
-                      help="LLM provider (default: the embedded offline model)")
+    demo.add_argument(
+        "--provider", default="local", choices=PROVIDERS, help="LLM provider (default: the embedded offline model)"
+    )
     demo.add_argument("--replay", help="replay file, with --provider replay")
     demo.set_defaults(handler=_run_demo)
 
@@ -62,8 +63,14 @@ def _run_report(args) -> int:
     from kenkyu.assistant.export import ReportExecutionError, ReportExistsError, ReportInputError, export_report
 
     try:
-        paths = export_report(args.notebook, args.output, execute=not args.no_execute, html=not args.no_html,
-                              timeout=args.timeout, overwrite=args.overwrite)
+        paths = export_report(
+            args.notebook,
+            args.output,
+            execute=not args.no_execute,
+            html=not args.no_html,
+            timeout=args.timeout,
+            overwrite=args.overwrite,
+        )
     except (FileNotFoundError, ReportExecutionError, ReportExistsError, ReportInputError) as exc:
         print(f"kenkyu report: {exc}", file=sys.stderr)
         return 1

@@ -51,13 +51,16 @@ def demo_cells(provider: str = "local", replay: str | None = None) -> list[tuple
     return [
         ("markdown", DEMO_INTRO.format(provider=description)),
         ("code", f"%load_ext kenkyu\n%kenkyu provider {chosen}\n%kenkyu approval auto"),
-        ("code", "import kenkyu.demo\nimport kenkyu.tools.literature\nimport kenkyu.tools.md\n\n"
-                 "# A small protein shipped with kenkyu (PDB 1VII, 36 residues).\n"
-                 "structure = str(kenkyu.tools.md.example_structure('villin'))\n"
-                 "# The scientist's reading notes on villin (Markdown and a .bib), indexed for the literature tool.\n"
-                 "library = kenkyu.tools.literature.ingest([str(kenkyu.demo.corpus_folder())], index='literature_index',\n"
-                 "                                         progress=False)\n"
-                 "library"),
+        (
+            "code",
+            "import kenkyu.demo\nimport kenkyu.tools.literature\nimport kenkyu.tools.md\n\n"
+            "# A small protein shipped with kenkyu (PDB 1VII, 36 residues).\n"
+            "structure = str(kenkyu.tools.md.example_structure('villin'))\n"
+            "# The scientist's reading notes on villin (Markdown and a .bib), indexed for the literature tool.\n"
+            "library = kenkyu.tools.literature.ingest([str(kenkyu.demo.corpus_folder())], index='literature_index',\n"
+            "                                         progress=False)\n"
+            "library",
+        ),
         ("code", "%%research\n" + DEMO_QUESTION),
     ]
 
@@ -65,8 +68,10 @@ def demo_cells(provider: str = "local", replay: str | None = None) -> list[tuple
 def build_demo_notebook(provider: str = "local", replay: str | None = None):
     import nbformat.v4 as v4
 
-    cells = [v4.new_markdown_cell(src) if kind == "markdown" else v4.new_code_cell(src)
-             for kind, src in demo_cells(provider, replay)]
+    cells = [
+        v4.new_markdown_cell(src) if kind == "markdown" else v4.new_code_cell(src)
+        for kind, src in demo_cells(provider, replay)
+    ]
     nb = v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
@@ -88,8 +93,9 @@ def _fresh_demo_folder(out: Path) -> None:
     (out / DEMO_MARK).write_text("made by `kenkyu demo`; the next demo run replaces this folder\n")
 
 
-def run_demo(out: str | os.PathLike = "demo_out", provider: str = "local", replay: str | None = None,
-             timeout: int = 1800):
+def run_demo(
+    out: str | os.PathLike = "demo_out", provider: str = "local", replay: str | None = None, timeout: int = 1800
+):
     """Build, run and export the demo; print where everything is. Returns the report paths."""
     import nbformat
     from nbclient import NotebookClient
@@ -109,8 +115,13 @@ def run_demo(out: str | os.PathLike = "demo_out", provider: str = "local", repla
         print(f"[{cell_index + 1}/{total}] {first[:90]}", flush=True)
 
     print(f"kenkyu demo: running {notebook_path} (provider: {provider})", flush=True)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(out)}},
-                            on_cell_start=on_cell_start)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(out)}},
+        on_cell_start=on_cell_start,
+    )
     try:
         client.execute()
     finally:
@@ -132,17 +143,25 @@ def research_summary(nb) -> list[str]:
     """What the research loop did, from the record in the notebook's outputs: for the terminal."""
     from kenkyu.assistant.session import RECORD_MIME
 
-    records = [o["data"][RECORD_MIME] for c in nb.cells for o in c.get("outputs", [])
-               if RECORD_MIME in o.get("data", {}) and o["data"][RECORD_MIME].get("kind") == "research"]
+    records = [
+        o["data"][RECORD_MIME]
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if RECORD_MIME in o.get("data", {}) and o["data"][RECORD_MIME].get("kind") == "research"
+    ]
     if not records:
         return ["research loop: no record (see the notebook for the error)"]
     record = records[-1]
     plan = record.get("plan") or {}
     steps = [s["tool"] or "unmatched" for s in plan.get("steps", [])]
-    lines = [f"Plan  : {len(steps)} steps ({', '.join(steps)}), planned by {record.get('model')}; "
-             f"hypothesis: {plan.get('hypothesis', '?')[:240]}"]
+    lines = [
+        f"Plan  : {len(steps)} steps ({', '.join(steps)}), planned by {record.get('model')}; "
+        f"hypothesis: {plan.get('hypothesis', '?')[:240]}"
+    ]
     do = next((c["source"] for c in record["cells"] if c["metadata"].get("kenkyu", {}).get("section") == "do"), "")
-    approvals = [line.strip("- ").replace("`", "") for line in do.splitlines() if "approved" in line or "declined" in line]
+    approvals = [
+        line.strip("- ").replace("`", "") for line in do.splitlines() if "approved" in line or "declined" in line
+    ]
     ran = sum(1 for c in record["cells"] if c["cell_type"] == "code" and c["metadata"].get("kenkyu", {}).get("tool"))
     lines.append(f"Do    : {ran} action cells" + (f"; {'; '.join(approvals)}" if approvals else ""))
     checks = record.get("check") or []
@@ -151,8 +170,10 @@ def research_summary(nb) -> list[str]:
         counts[c["status"]] = counts.get(c["status"], 0) + 1
     lines.append("Check : " + (", ".join(f"{n} {s}" for s, n in counts.items()) or "no checks"))
     lines += [f"        [{c['status']}] {c['step']}: {c['detail'][:110]}" for c in checks if c["status"] != "pass"]
-    lines.append(f"Act   : the hypothesis is {record.get('verdict', '?')}"
-                 + ("; a next plan is proposed (%research --next)" if record.get("next_plan") else ""))
+    lines.append(
+        f"Act   : the hypothesis is {record.get('verdict', '?')}"
+        + ("; a next plan is proposed (%research --next)" if record.get("next_plan") else "")
+    )
     return lines
 
 

@@ -159,10 +159,7 @@ class FakeSidebar:
             checked = len(self.received)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                kinds = [
-                    m["type"] + (f":{m['event']['kind']}" if m["type"] == "event" else "")
-                    for m in self.received
-                ]
+                kinds = [m["type"] + (f":{m['event']['kind']}" if m["type"] == "event" else "") for m in self.received]
                 raise TimeoutError(f"no matching message from the kernel in {timeout} s; received {kinds}")
             self.pump(min(remaining, 1.0))
 
@@ -197,12 +194,7 @@ class FakeSidebar:
             elif kind in ("stream", "display_data", "execute_result", "error"):
                 output = output_from_msg(message)
                 last = cell["outputs"][-1] if cell["outputs"] else None
-                if (
-                    kind == "stream"
-                    and last
-                    and last["output_type"] == "stream"
-                    and last["name"] == output["name"]
-                ):
+                if kind == "stream" and last and last["output_type"] == "stream" and last["name"] == output["name"]:
                     last["text"] += output["text"]  # as JupyterLab merges consecutive stream chunks
                 else:
                     cell["outputs"].append(output)
@@ -216,9 +208,7 @@ class FakeSidebar:
 
     def _run_cell(self, data: dict) -> None:
         if data["cell_type"] == "markdown":
-            self.executed.append(
-                {"cell_type": "markdown", "source": data["source"], "metadata": data["metadata"]}
-            )
+            self.executed.append({"cell_type": "markdown", "source": data["source"], "metadata": data["metadata"]})
             self._answer({"data": data, "status": "ok", "outputs": [], "execution_count": None})
             return
         action = self.on_run_cell(data)

@@ -41,8 +41,11 @@ EXPECTED_SKIP_REASONS = (
 
 
 def pytest_addoption(parser):
-    parser.addoption("--strict-skips", action="store_true",
-                     help="fail the run when a test is skipped for a reason not in tests/conftest.py's list")
+    parser.addoption(
+        "--strict-skips",
+        action="store_true",
+        help="fail the run when a test is skipped for a reason not in tests/conftest.py's list",
+    )
 
 
 _unexpected_skips: list[str] = []

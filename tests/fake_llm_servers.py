@@ -81,18 +81,33 @@ def openai_text(text: str) -> tuple:
     words = [w + " " for w in text.split(" ")]
     events = [_openai_chunk({"role": "assistant", "content": ""})]
     events += [_openai_chunk({"content": w}) for w in words]
-    events += [_openai_chunk({}, finish="stop"), _openai_chunk(usage={"prompt_tokens": 40, "completion_tokens": 9, "total_tokens": 49})]
+    events += [
+        _openai_chunk({}, finish="stop"),
+        _openai_chunk(usage={"prompt_tokens": 40, "completion_tokens": 9, "total_tokens": 49}),
+    ]
     return ("sse", events + ["data: [DONE]\n\n"])
 
 
 def openai_tool_call(text: str, name: str, arguments_json: str, call_id: str = "call_1") -> tuple:
     events = [_openai_chunk({"role": "assistant", "content": text})]
-    events.append(_openai_chunk({"tool_calls": [{"index": 0, "id": call_id, "type": "function",
-                                                  "function": {"name": name, "arguments": ""}}]}))
+    events.append(
+        _openai_chunk(
+            {
+                "tool_calls": [
+                    {"index": 0, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+                ]
+            }
+        )
+    )
     # Arguments arrive in fragments, as real servers send them.
     for i in range(0, len(arguments_json), 5):
-        events.append(_openai_chunk({"tool_calls": [{"index": 0, "function": {"arguments": arguments_json[i:i + 5]}}]}))
-    events += [_openai_chunk({}, finish="tool_calls"), _openai_chunk(usage={"prompt_tokens": 50, "completion_tokens": 12, "total_tokens": 62})]
+        events.append(
+            _openai_chunk({"tool_calls": [{"index": 0, "function": {"arguments": arguments_json[i : i + 5]}}]})
+        )
+    events += [
+        _openai_chunk({}, finish="tool_calls"),
+        _openai_chunk(usage={"prompt_tokens": 50, "completion_tokens": 12, "total_tokens": 62}),
+    ]
     return ("sse", events + ["data: [DONE]\n\n"])
 
 
@@ -102,23 +117,50 @@ def _anthropic_event(kind: str, data: dict) -> str:
 
 
 def anthropic_turn(text: str, tool: tuple[str, str] | None = None) -> tuple:
-    events = [_anthropic_event("message_start", {"message": {
-        "id": "msg_1", "type": "message", "role": "assistant", "content": [], "model": "fake-claude",
-        "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 30, "output_tokens": 1}}})]
+    events = [
+        _anthropic_event(
+            "message_start",
+            {
+                "message": {
+                    "id": "msg_1",
+                    "type": "message",
+                    "role": "assistant",
+                    "content": [],
+                    "model": "fake-claude",
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 30, "output_tokens": 1},
+                }
+            },
+        )
+    ]
     events.append(_anthropic_event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}))
     for word in text.split(" "):
-        events.append(_anthropic_event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": word + " "}}))
+        events.append(
+            _anthropic_event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": word + " "}})
+        )
     events.append(_anthropic_event("content_block_stop", {"index": 0}))
     if tool:
         name, arguments_json = tool
-        events.append(_anthropic_event("content_block_start", {"index": 1, "content_block": {
-            "type": "tool_use", "id": "toolu_1", "name": name, "input": {}}}))
+        events.append(
+            _anthropic_event(
+                "content_block_start",
+                {"index": 1, "content_block": {"type": "tool_use", "id": "toolu_1", "name": name, "input": {}}},
+            )
+        )
         for i in range(0, len(arguments_json), 4):
-            events.append(_anthropic_event("content_block_delta", {"index": 1, "delta": {
-                "type": "input_json_delta", "partial_json": arguments_json[i:i + 4]}}))
+            events.append(
+                _anthropic_event(
+                    "content_block_delta",
+                    {"index": 1, "delta": {"type": "input_json_delta", "partial_json": arguments_json[i : i + 4]}},
+                )
+            )
         events.append(_anthropic_event("content_block_stop", {"index": 1}))
     stop = "tool_use" if tool else "end_turn"
-    events.append(_anthropic_event("message_delta", {"delta": {"stop_reason": stop, "stop_sequence": None},
-                                                     "usage": {"output_tokens": 15}}))
+    events.append(
+        _anthropic_event(
+            "message_delta", {"delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": 15}}
+        )
+    )
     events.append(_anthropic_event("message_stop", {}))
     return ("sse", events)

@@ -14,63 +14,98 @@ from pathlib import Path
 PAPERS = {
     "lipase_disulfide.pdf": (
         "Disulfide engineering raises the thermostability of lipase LipA",
-        ["Hiroshi Tanaka", "Yuki Sato"], 2019, ["enzymes", "protein engineering"],
-        ["We introduced the disulfide pair S45C/A112C into the lipase LipA from Bacillus subtilis. "
-         "The engineered lipase melts 7.5 degrees higher than the wild type, as measured by "
-         "differential scanning calorimetry. Activity at 30 degrees was unchanged within error.",
-         "At 60 degrees the half-life of the variant rose from 12 minutes to 95 minutes. "
-         "Molecular dynamics showed that the new disulfide rigidifies the lid helix. "
-         "We recommend screening disulfides between residues whose C-beta atoms lie within 4.5 angstrom."]),
+        ["Hiroshi Tanaka", "Yuki Sato"],
+        2019,
+        ["enzymes", "protein engineering"],
+        [
+            "We introduced the disulfide pair S45C/A112C into the lipase LipA from Bacillus subtilis. "
+            "The engineered lipase melts 7.5 degrees higher than the wild type, as measured by "
+            "differential scanning calorimetry. Activity at 30 degrees was unchanged within error.",
+            "At 60 degrees the half-life of the variant rose from 12 minutes to 95 minutes. "
+            "Molecular dynamics showed that the new disulfide rigidifies the lid helix. "
+            "We recommend screening disulfides between residues whose C-beta atoms lie within 4.5 angstrom.",
+        ],
+    ),
     "villin_implicit.pdf": (
         "Implicit solvent models for villin headpiece folding",
-        ["Maria Garcia", "Wei Chen"], 2021, ["molecular dynamics", "folding"],
-        ["We compared generalized Born models for folding the villin headpiece HP35. "
-         "With the GBn2 model the headpiece folded within 1.2 microseconds of simulation at 300 K. "
-         "Replica exchange converged after 400 nanoseconds per replica.",
-         "The OBC2 model overestimated the helical content by 15 percent relative to NMR data. "
-         "Salt bridges between Lys65 and Glu72 were too stable in all implicit models. "
-         "Explicit water remains the reference for the unfolded ensemble."]),
+        ["Maria Garcia", "Wei Chen"],
+        2021,
+        ["molecular dynamics", "folding"],
+        [
+            "We compared generalized Born models for folding the villin headpiece HP35. "
+            "With the GBn2 model the headpiece folded within 1.2 microseconds of simulation at 300 K. "
+            "Replica exchange converged after 400 nanoseconds per replica.",
+            "The OBC2 model overestimated the helical content by 15 percent relative to NMR data. "
+            "Salt bridges between Lys65 and Glu72 were too stable in all implicit models. "
+            "Explicit water remains the reference for the unfolded ensemble.",
+        ],
+    ),
     "graphene_membranes.pdf": (
         "Graphene oxide membranes for seawater desalination",
-        ["Chinedu Okafor", "Anna Mueller"], 2020, ["materials", "membranes"],
-        ["Stacked graphene oxide laminates were reduced thermally to tune their interlayer spacing. "
-         "An interlayer spacing of 0.83 nanometres gave the best balance of flux and selectivity. "
-         "Membranes were cast on porous alumina supports.",
-         "The optimised membrane rejected 97.3 percent of sodium chloride from synthetic seawater. "
-         "Water flux reached 11 litres per square metre per hour at 5 bar. "
-         "Swelling in water remains the main failure mode over long runs."]),
+        ["Chinedu Okafor", "Anna Mueller"],
+        2020,
+        ["materials", "membranes"],
+        [
+            "Stacked graphene oxide laminates were reduced thermally to tune their interlayer spacing. "
+            "An interlayer spacing of 0.83 nanometres gave the best balance of flux and selectivity. "
+            "Membranes were cast on porous alumina supports.",
+            "The optimised membrane rejected 97.3 percent of sodium chloride from synthetic seawater. "
+            "Water flux reached 11 litres per square metre per hour at 5 bar. "
+            "Swelling in water remains the main failure mode over long runs.",
+        ],
+    ),
     "perovskite_humidity.pdf": (
         "Humidity-driven degradation of perovskite solar cells",
-        ["Erik Lindqvist", "Ji-woo Park"], 2022, ["photovoltaics", "materials"],
-        ["Methylammonium lead iodide cells were aged at 85 percent relative humidity and 25 degrees. "
-         "Power conversion efficiency fell from 21.4 percent to 15.0 percent after 500 hours. "
-         "X-ray diffraction showed the hydrate phase forming at grain boundaries.",
-         "Encapsulation with a PMMA layer kept 95 percent of the initial efficiency after 1000 hours. "
-         "Unencapsulated cells turned yellow, the colour of lead iodide, within two weeks."]),
+        ["Erik Lindqvist", "Ji-woo Park"],
+        2022,
+        ["photovoltaics", "materials"],
+        [
+            "Methylammonium lead iodide cells were aged at 85 percent relative humidity and 25 degrees. "
+            "Power conversion efficiency fell from 21.4 percent to 15.0 percent after 500 hours. "
+            "X-ray diffraction showed the hydrate phase forming at grain boundaries.",
+            "Encapsulation with a PMMA layer kept 95 percent of the initial efficiency after 1000 hours. "
+            "Unencapsulated cells turned yellow, the colour of lead iodide, within two weeks.",
+        ],
+    ),
     "gfp_scanning.pdf": (
         "Deep mutational scanning of the GFP chromophore environment",
-        ["Olga Ivanova", "Hiroshi Tanaka"], 2023, ["protein engineering", "fluorescence"],
-        ["We measured the fluorescence of 4,800 single mutants around the GFP chromophore by sorting. "
-         "The mutation T203Y red-shifted the emission maximum to 527 nanometres. "
-         "Most mutations at Ser65 abolished fluorescence.",
-         "Mutations that stabilise the beta barrel rescued folding of otherwise dark variants. "
-         "The library was built by nicking mutagenesis in a single day."]),
+        ["Olga Ivanova", "Hiroshi Tanaka"],
+        2023,
+        ["protein engineering", "fluorescence"],
+        [
+            "We measured the fluorescence of 4,800 single mutants around the GFP chromophore by sorting. "
+            "The mutation T203Y red-shifted the emission maximum to 527 nanometres. "
+            "Most mutations at Ser65 abolished fluorescence.",
+            "Mutations that stabilise the beta barrel rescued folding of otherwise dark variants. "
+            "The library was built by nicking mutagenesis in a single day.",
+        ],
+    ),
     "coral_bleaching.pdf": (
         "Sea surface temperature thresholds for coral bleaching",
-        ["Lucia Reyes"], 2018, ["ecology", "climate"],
-        ["Bleaching surveys on 120 reefs were matched to satellite sea surface temperature records. "
-         "Mass bleaching began once heat stress exceeded 4 degree heating weeks. "
-         "Mortality became widespread above 8 degree heating weeks.",
-         "Reefs with strong tidal mixing bleached less at the same heat stress. "
-         "Recovery of coral cover took about a decade after the 1998 event."]),
+        ["Lucia Reyes"],
+        2018,
+        ["ecology", "climate"],
+        [
+            "Bleaching surveys on 120 reefs were matched to satellite sea surface temperature records. "
+            "Mass bleaching began once heat stress exceeded 4 degree heating weeks. "
+            "Mortality became widespread above 8 degree heating weeks.",
+            "Reefs with strong tidal mixing bleached less at the same heat stress. "
+            "Recovery of coral cover took about a decade after the 1998 event.",
+        ],
+    ),
     "battery_anodes.pdf": (
         "Silicon anodes with a self-healing binder",
-        ["Samuel Adeyemi", "Wei Chen"], 2022, ["batteries", "materials"],
-        ["A self-healing polymer binder held silicon particles together through volume changes during cycling. "
-         "Cells kept 80 percent of their capacity after 500 cycles at a rate of 1C. "
-         "Without the binder capacity collapsed within 100 cycles.",
-         "The binder healed cracks at room temperature through reversible hydrogen bonds. "
-         "Initial coulombic efficiency was 86 percent."]),
+        ["Samuel Adeyemi", "Wei Chen"],
+        2022,
+        ["batteries", "materials"],
+        [
+            "A self-healing polymer binder held silicon particles together through volume changes during cycling. "
+            "Cells kept 80 percent of their capacity after 500 cycles at a rate of 1C. "
+            "Without the binder capacity collapsed within 100 cycles.",
+            "The binder healed cracks at room temperature through reversible hydrogen bonds. "
+            "Initial coulombic efficiency was 86 percent.",
+        ],
+    ),
 }
 
 # Attached to a BibTeX entry (so its metadata comes from the .bib), not ingested on its own.
@@ -92,7 +127,8 @@ BIBTEX = r"""
   year = {2017},
   journal = {Journal of Imaginary Chemistry},
   keywords = {carbon capture},
-  abstract = {Aqueous monoethanolamine at 30 weight percent absorbed 0.5 mol of carbon dioxide per mol of amine at 40 degrees. Regeneration required heating to 120 degrees.}
+  abstract = {Aqueous monoethanolamine at 30 weight percent absorbed 0.5 mol of carbon dioxide per mol
+              of amine at 40 degrees. Regeneration required heating to 120 degrees.}
 }
 """
 
@@ -124,8 +160,15 @@ The cryo-EM facility is booked every Thursday afternoon for the membrane protein
 }
 
 NOTEBOOK_CELLS = [
-    ("markdown", "# RMSD analysis of villin runs\n\nThe backbone RMSD plateaued at 0.25 nm after 50 ns in all three replicas."),
-    ("code", "import mdtraj as md\ntraj = md.load('run1/trajectory.dcd', top='run1/final.pdb')\nrmsd = md.rmsd(traj, traj, 0)"),
+    (
+        "markdown",
+        "# RMSD analysis of villin runs\n\nThe backbone RMSD plateaued at 0.25 nm after 50 ns in all three replicas.",
+    ),
+    (
+        "code",
+        "import mdtraj as md\ntraj = md.load('run1/trajectory.dcd', top='run1/final.pdb')\n"
+        "rmsd = md.rmsd(traj, traj, 0)",
+    ),
     ("markdown", "Replica 2 partially unfolded helix 3 between 30 and 40 ns before refolding."),
 ]
 

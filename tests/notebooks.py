@@ -12,13 +12,24 @@ from nbclient import NotebookClient
 TESTS = Path(__file__).resolve().parent
 
 
-def run_cells(sources: list[str], cwd: Path, name: str = "notebook.ipynb", env: dict | None = None,
-              allow_errors: bool = False, timeout: int = 600) -> tuple[nbformat.NotebookNode, Path]:
+def run_cells(
+    sources: list[str],
+    cwd: Path,
+    name: str = "notebook.ipynb",
+    env: dict | None = None,
+    allow_errors: bool = False,
+    timeout: int = 600,
+) -> tuple[nbformat.NotebookNode, Path]:
     nb = v4.new_notebook(cells=[v4.new_code_cell(s) for s in sources])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     kernel_env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", **(env or {})}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
-                            resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(cwd)}},
+    )
     client.execute(env=kernel_env)
     path = Path(cwd) / name
     nbformat.write(nb, path)

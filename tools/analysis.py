@@ -114,9 +114,7 @@ def load_trajectory(trajectory, topology=None):
                 if top is not None
                 else mdtraj.load(path)
             )
-    raise TypeError(
-        f"cannot analyse a {type(trajectory).__name__}: pass a path, an MDRun or an mdtraj.Trajectory"
-    )
+    raise TypeError(f"cannot analyse a {type(trajectory).__name__}: pass a path, an MDRun or an mdtraj.Trajectory")
 
 
 def _select(traj, selection: str | None):
@@ -147,9 +145,7 @@ def _residue_columns(residues, parent, atoms) -> dict:
     """Residue columns for residues of ``parent.atom_slice(atoms)``; residue_index refers to ``parent``,
     so tables from different selections of the same trajectory line up."""
     return {
-        "residue_index": [
-            parent.topology.atom(int(atoms[next(iter(r.atoms)).index])).residue.index for r in residues
-        ],
+        "residue_index": [parent.topology.atom(int(atoms[next(iter(r.atoms)).index])).residue.index for r in residues],
         "chain": [r.chain.index for r in residues],
         "resSeq": [r.resSeq for r in residues],
         "resname": [r.name for r in residues],
@@ -182,12 +178,11 @@ def plateau_rise(times, values):
     """
     v, t = np.asarray(values, dtype=float), np.asarray(times, dtype=float)
     size = max(2, len(v) // 3)
-    last, middle = v[-size:], v[-2 * size:-size]
+    last, middle = v[-size:], v[-2 * size : -size]
     return float(last.mean() - middle.mean()), float(last.mean()), float(t[-size]), float(t[-1])
 
 
-@result_check(
-    f"the RMSD plateaus: its mean over the last third differs by < {PLATEAU_RISE:.0%} from the third before")
+@result_check(f"the RMSD plateaus: its mean over the last third differs by < {PLATEAU_RISE:.0%} from the third before")
 def rmsd_plateaus(table):
     """Has the RMSD levelled off over the last third of the run?"""
     (e_plateau,) = rmsd_plateaus.expectations
@@ -200,15 +195,31 @@ def rmsd_plateaus(table):
     relative = rise / max(level, 1e-9)
     status = "pass" if relative < PLATEAU_RISE else "warn"
     words = "flat" if status == "pass" else "still rising" if rise > 0 else "still falling"
-    yield e_plateau, status, (f"{words}: mean {level:.3f} nm over {start:.3g}-{end:.3g} ps, "
-                              f"{rise:+.3f} nm ({relative:+.0%}) from the third before")
+    yield (
+        e_plateau,
+        status,
+        (
+            f"{words}: mean {level:.3f} nm over {start:.3g}-{end:.3g} ps, "
+            f"{rise:+.3f} nm ({relative:+.0%}) from the third before"
+        ),
+    )
 
 
 # -- the tools -------------------------------------------------------------------------------------------
 
 
-@tool(keywords=('rmsd', 'root mean square deviation', 'drift from the start', 'deviation', 'stability',
-                'converged', 'plateau'), produces="table")
+@tool(
+    keywords=(
+        "rmsd",
+        "root mean square deviation",
+        "drift from the start",
+        "deviation",
+        "stability",
+        "converged",
+        "plateau",
+    ),
+    produces="table",
+)
 @costs(TYPICAL_SECONDS)
 @checked_by(rmsd_plateaus)
 def rmsd(
@@ -264,8 +275,10 @@ def rmsd(
     )
 
 
-@tool(keywords=('rmsf', 'fluctuation', 'flexibility', 'flexible', 'which residues move', 'loops move',
-                'mobile regions'), produces="table")
+@tool(
+    keywords=("rmsf", "fluctuation", "flexibility", "flexible", "which residues move", "loops move", "mobile regions"),
+    produces="table",
+)
 @costs(TYPICAL_SECONDS)
 def rmsf(
     trajectory: TrajectoryInput,
@@ -291,7 +304,8 @@ def rmsf(
     Returns
     -------
     AnalysisTable
-        One row per residue: residue_index, chain, resSeq, resname, residue, rmsf_nm, n_atoms; ``.figure`` plots RMSF along the sequence.
+        One row per residue: residue_index, chain, resSeq, resname, residue, rmsf_nm, n_atoms; ``.figure`` plots
+        RMSF along the sequence.
     """
     import mdtraj
 
@@ -324,8 +338,10 @@ def rmsf(
     )
 
 
-@tool(keywords=('rg', 'radius of gyration', 'compactness', 'compacting', 'compact', 'unfolding',
-                'size of the protein'), produces="table")
+@tool(
+    keywords=("rg", "radius of gyration", "compactness", "compacting", "compact", "unfolding", "size of the protein"),
+    produces="table",
+)
 @costs(TYPICAL_SECONDS)
 def radius_of_gyration(
     trajectory: TrajectoryInput,
@@ -354,18 +370,12 @@ def radius_of_gyration(
     """
     traj = load_trajectory(trajectory, topology)
     sliced = traj.atom_slice(_select(traj, selection))
-    masses = (
-        np.array([a.element.mass for a in sliced.topology.atoms])
-        if mass_weighted
-        else np.ones(sliced.n_atoms)
-    )
+    masses = np.array([a.element.mass for a in sliced.topology.atoms]) if mass_weighted else np.ones(sliced.n_atoms)
     # Not mdtraj.compute_rg: in mdtraj 1.11 it weights the squared distances by mass but measures them
     # from the unweighted centroid, which overestimates a mass-weighted Rg.
     xyz = sliced.xyz.astype(np.float64)
     centre = np.einsum("fai,a->fi", xyz, masses) / masses.sum()
-    values = np.sqrt(
-        np.einsum("fa,a->f", ((xyz - centre[:, None, :]) ** 2).sum(axis=2), masses) / masses.sum()
-    )
+    values = np.sqrt(np.einsum("fa,a->f", ((xyz - centre[:, None, :]) ** 2).sum(axis=2), masses) / masses.sum())
     frame = pd.DataFrame({"frame": np.arange(traj.n_frames), "time_ps": _times(traj), "rg_nm": values})
     figure, axes = new_figure()
     axes.plot(frame.time_ps, frame.rg_nm, lw=1.2)
@@ -384,7 +394,7 @@ def radius_of_gyration(
 DSSP_NAMES = {"H": "helix", "E": "strand", "C": "coil"}
 
 
-@tool(keywords=('dssp', 'secondary structure', 'helix', 'helices', 'beta sheet', 'strand'), produces="table")
+@tool(keywords=("dssp", "secondary structure", "helix", "helices", "beta sheet", "strand"), produces="table")
 @costs(TYPICAL_SECONDS)
 def dssp(
     trajectory: TrajectoryInput,
@@ -457,8 +467,7 @@ def dssp(
     )
 
 
-@tool(keywords=('contact map', 'contacts', 'in contact', 'residue pairs', 'native contacts'),
-      produces="table")
+@tool(keywords=("contact map", "contacts", "in contact", "residue pairs", "native contacts"), produces="table")
 @costs(TYPICAL_SECONDS)
 def contacts(
     trajectory: TrajectoryInput,
@@ -514,9 +523,7 @@ def contacts(
     figure, axes = new_figure(4.8, 4.2)
     image = axes.imshow(matrix, origin="lower", cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
     figure.colorbar(image, ax=axes, label="contact frequency")
-    axes.set(
-        xlabel="residue (index)", ylabel="residue (index)", title=f"Contacts ({scheme} < {cutoff_nm} nm)"
-    )
+    axes.set(xlabel="residue (index)", ylabel="residue (index)", title=f"Contacts ({scheme} < {cutoff_nm} nm)")
     stable = (frequency >= 0.9).sum()
     return make_table(
         frame,
@@ -526,7 +533,7 @@ def contacts(
     )
 
 
-@tool(keywords=('hydrogen bonds', 'h-bonds', 'hbonds', 'h bonds'), produces="table")
+@tool(keywords=("hydrogen bonds", "h-bonds", "hbonds", "h bonds"), produces="table")
 @costs(TYPICAL_SECONDS)
 def hydrogen_bonds(
     trajectory: TrajectoryInput,
@@ -565,7 +572,10 @@ def hydrogen_bonds(
     else:
         frequency = np.zeros(0)
     top = sliced.topology
-    label = lambda i: str(top.atom(int(i)))
+
+    def label(i):
+        return str(top.atom(int(i)))
+
     frame = (
         pd.DataFrame(
             {
@@ -582,9 +592,7 @@ def hydrogen_bonds(
     )
     figure, axes = new_figure(6.0, 3.6)
     shown = frame.head(15)
-    axes.barh(
-        [f"{d} -> {a}" for d, a in zip(shown.donor_label, shown.acceptor_label)][::-1], shown.frequency[::-1]
-    )
+    axes.barh([f"{d} -> {a}" for d, a in zip(shown.donor_label, shown.acceptor_label)][::-1], shown.frequency[::-1])
     axes.set(xlabel="fraction of frames", xlim=(0, 1), title="Hydrogen bonds (most frequent)")
     axes.tick_params(axis="y", labelsize=7)
     return make_table(
@@ -603,8 +611,10 @@ def _baker_hubbard_frequency(traj, triplets) -> np.ndarray:
     return ((distance < 0.25) & (angle > 2 * np.pi / 3)).mean(axis=0)
 
 
-@tool(keywords=('sasa', 'solvent accessible surface area', 'surface area', 'exposed', 'exposure', 'buried'),
-      produces="table")
+@tool(
+    keywords=("sasa", "solvent accessible surface area", "surface area", "exposed", "exposure", "buried"),
+    produces="table",
+)
 @costs(TYPICAL_SECONDS)
 def sasa(
     trajectory: TrajectoryInput,
@@ -640,9 +650,7 @@ def sasa(
     traj = load_trajectory(trajectory, topology)
     atoms = _select(traj, selection)
     sliced = traj.atom_slice(atoms)
-    values = mdtraj.shrake_rupley(
-        sliced, probe_radius=probe_radius_nm, mode="residue" if per_residue else "atom"
-    )
+    values = mdtraj.shrake_rupley(sliced, probe_radius=probe_radius_nm, mode="residue" if per_residue else "atom")
     times = _times(traj)
     figure, axes = new_figure()
     if per_residue:
@@ -659,9 +667,7 @@ def sasa(
         )
         mean = values.mean(axis=0)
         axes.bar(columns["resSeq"], mean)
-        axes.set(
-            xlabel="residue number", ylabel="SASA (nm$^2$)", title=f"Mean SASA per residue ({selection})"
-        )
+        axes.set(xlabel="residue number", ylabel="SASA (nm$^2$)", title=f"Mean SASA per residue ({selection})")
         lines = [
             f"{n_res} residues over {n_frames} frames; most exposed: "
             + ", ".join(f"{columns['residue'][i]} ({mean[i]:.2f} nm2)" for i in np.argsort(mean)[::-1][:3])
@@ -677,7 +683,7 @@ def sasa(
     )
 
 
-@tool(keywords=('distance', 'distances', 'how far apart', 'separation between atoms'), produces="table")
+@tool(keywords=("distance", "distances", "how far apart", "separation between atoms"), produces="table")
 @costs(TYPICAL_SECONDS)
 def distances(
     trajectory: TrajectoryInput,

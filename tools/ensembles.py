@@ -94,9 +94,7 @@ class Ensemble:
         return rmsf(self, selection=selection)
 
     def summary(self) -> str:
-        lines = [
-            f"MD ensemble {self.directory}: {len(self.finished)} of {len(self.members)} members finished"
-        ]
+        lines = [f"MD ensemble {self.directory}: {len(self.finished)} of {len(self.members)} members finished"]
         for member, variation in zip(self.members, self.variations):
             if member is None:
                 lines.append("  (member not started)")
@@ -186,7 +184,15 @@ def _check_reachable(address: str, error) -> None:
 @tool(
     approval="ask",
     writes_files=True,
-    keywords=("replicas", "replica", "ensemble of simulations", "parameter sweep", "dask", "many simulations", "cluster"),
+    keywords=(
+        "replicas",
+        "replica",
+        "ensemble of simulations",
+        "parameter sweep",
+        "dask",
+        "many simulations",
+        "cluster",
+    ),
     produces="run_folder",
 )
 def run(
@@ -319,8 +325,17 @@ def _finished(path: Path) -> bool:
         return False
 
 
-@tool(keywords=('ensemble', 'across replicas', 'across the ensemble', 'mean and spread', 'compare replicas',
-                'between replicas'), produces="table")
+@tool(
+    keywords=(
+        "ensemble",
+        "across replicas",
+        "across the ensemble",
+        "mean and spread",
+        "compare replicas",
+        "between replicas",
+    ),
+    produces="table",
+)
 def rmsf(ensemble: str | os.PathLike | EnsembleObject, selection: str = "name CA"):
     """Per-residue RMSF across the members of an MD ensemble: mean, standard deviation, min and max.
 
@@ -335,7 +350,8 @@ def rmsf(ensemble: str | os.PathLike | EnsembleObject, selection: str = "name CA
     -------
     AnalysisTable
         One row per residue: residue_index, resSeq, resname, residue, rmsf_mean_nm, rmsf_std_nm, rmsf_min_nm,
-        rmsf_max_nm, n_members; the per-member values are in ``.members``; ``.figure`` shows mean +/- sd and each member.
+        rmsf_max_nm, n_members; the per-member values are in ``.members``; ``.figure`` shows mean +/- sd and
+        each member.
     """
     from kenkyu.tools.analysis import make_table, new_figure
     from kenkyu.tools.analysis import rmsf as member_rmsf
@@ -376,9 +392,7 @@ def rmsf(ensemble: str | os.PathLike | EnsembleObject, selection: str = "name CA
         [
             f"{len(table)} residues; mean RMSF {table.rmsf_mean_nm.mean():.3f} nm, typical spread between members "
             f"{table.rmsf_std_nm.mean():.3f} nm; most mobile: "
-            + ", ".join(
-                f"{r.residue} ({r.rmsf_mean_nm:.3f} ± {r.rmsf_std_nm:.3f} nm)" for r in top.itertuples()
-            )
+            + ", ".join(f"{r.residue} ({r.rmsf_mean_nm:.3f} ± {r.rmsf_std_nm:.3f} nm)" for r in top.itertuples())
         ],
     )
     result.members = per_member

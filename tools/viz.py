@@ -188,7 +188,10 @@ def _build_view(traj, color_by, values, bfactors, *, title: str, show_water: boo
         color = {"colorScheme": "bfactor", "colorDomain": list(domain), **_SCALES[kind]}
         finite = np.asarray(atom_values, dtype=float)
         finite = finite[np.isfinite(finite)]
-        description += f"; coloured by {kind} ({finite.min():.3g} to {finite.max():.3g}, blue {'high' if kind == 'plddt' else 'low'})"
+        description += (
+            f"; coloured by {kind} ({finite.min():.3g} to {finite.max():.3g}, "
+            f"blue {'high' if kind == 'plddt' else 'low'})"
+        )
         adaptor = _ValuedStructure(traj, safe)
     else:
         scheme = _PLAIN_SCHEMES.get(color_by or "secondary_structure")
@@ -205,8 +208,10 @@ def _build_view(traj, color_by, values, bfactors, *, title: str, show_water: boo
 TYPICAL_SECONDS = 1.0  # building a widget: quick, whatever the input
 
 
-@tool(keywords=('show the structure', 'view', 'visualize', 'visualise', '3d', 'display', 'render', 'look at'),
-      produces="view")
+@tool(
+    keywords=("show the structure", "view", "visualize", "visualise", "3d", "display", "render", "look at"),
+    produces="view",
+)
 @costs(TYPICAL_SECONDS)
 def show_structure(
     structure: str | os.PathLike | StructureObject,
@@ -263,7 +268,7 @@ def show_structure(
     return _build_view(traj, color_by, values, bfactors, title=title, show_water=show_water, trajectory=False)
 
 
-@tool(keywords=('play', 'animate', 'movie', 'watch the trajectory', 'trajectory viewer'), produces="view")
+@tool(keywords=("play", "animate", "movie", "watch the trajectory", "trajectory viewer"), produces="view")
 @costs(TYPICAL_SECONDS)
 def show_trajectory(
     trajectory: str | os.PathLike | StructureObject,

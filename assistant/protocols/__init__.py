@@ -60,8 +60,7 @@ def _load() -> None:
         try:
             register_protocol(entry.load())
         except Exception as exc:  # a broken plug-in must not take the research loop down with it
-            warnings.warn(f"kenkyu: research protocol {entry.name!r} ({entry.value}) did not load: {exc}",
-                          stacklevel=2)
+            warnings.warn(f"kenkyu: research protocol {entry.name!r} ({entry.value}) did not load: {exc}", stacklevel=2)
 
 
 def protocols() -> list[Protocol]:

@@ -74,8 +74,9 @@ class Protocol:
     def checks_for(self, tool: str | None) -> tuple[ResultCheck, ...]:
         if not tool:
             return ()
-        return tuple(check for function, checks in self.tool_checks().items() if name_of(function) == tool
-                     for check in checks)
+        return tuple(
+            check for function, checks in self.tool_checks().items() if name_of(function) == tool for check in checks
+        )
 
     def expectations(self, tool: str | None) -> list[str]:
         return [e for check in self.checks_for(tool) for e in check.expectations]

@@ -47,8 +47,7 @@ def stays_compact(table):
     change = (values - values[0]) / values[0]
     worst = float(change[abs(change).argmax()])
     status = "pass" if abs(worst) <= RG_PASS else "warn" if abs(worst) <= RG_WARN else "fail"
-    yield expectation, status, (f"start {values[0]:.3f} nm, final {values[-1]:.3f} nm, "
-                                f"largest change {worst:+.1%}")
+    yield expectation, status, (f"start {values[0]:.3f} nm, final {values[-1]:.3f} nm, largest change {worst:+.1%}")
 
 
 @result_check("the most mobile residues lie at a chain end or in a loop, not in the middle of a helix")
@@ -64,8 +63,7 @@ def mobile_at_ends(table):
     if at_end:
         yield expectation, "pass", f"most mobile: {names}; at a chain end: {', '.join(at_end)}"
     else:
-        yield expectation, "warn", (f"most mobile: {names}; none at a chain end "
-                                    "(check them against the helices)")
+        yield expectation, "warn", (f"most mobile: {names}; none at a chain end (check them against the helices)")
 
 
 class Stability(Protocol):
@@ -106,12 +104,16 @@ class Stability(Protocol):
         return support, refute, open_
 
     def tool_checks(self):
-        return {analysis.rmsd: (fold_kept,), analysis.radius_of_gyration: (stays_compact,),
-                analysis.rmsf: (mobile_at_ends,)}
+        return {
+            analysis.rmsd: (fold_kept,),
+            analysis.radius_of_gyration: (stays_compact,),
+            analysis.rmsf: (mobile_at_ends,),
+        }
 
     # -- Check -----------------------------------------------------------------------------------------
     def figure(self, results):
         """RMSD with its plateau window and Rg relative to the start: the series the hypothesis rests on."""
+
         def first(tool):
             return next((v for k, v in results.items() if tool_of_step(k) == name_of(tool)), None)
 
@@ -131,8 +133,7 @@ class Stability(Protocol):
             n = len(rmsd)
             if n >= 3:
                 start = rmsd["time_ps"].iloc[n - max(2, n // 3)]
-                ax.axvspan(start, rmsd["time_ps"].iloc[-1], color="tab:orange", alpha=0.15,
-                           label="plateau window")
+                ax.axvspan(start, rmsd["time_ps"].iloc[-1], color="tab:orange", alpha=0.15, label="plateau window")
             ax.axhline(RMSD_FOLDED_NM, color="tab:red", ls="--", lw=1, label=f"{RMSD_FOLDED_NM} nm")
             ax.set(xlabel="time (ps)", ylabel="RMSD (nm)", title="Check: RMSD plateau")
             ax.legend(fontsize=7)
@@ -165,20 +166,28 @@ class Stability(Protocol):
 
         out = []
         if status(md.run) == "fail":
-            out.append("The run's failure is numerical (time step, clashes in the start structure), "
-                       "not evidence about the protein: repeat with a smaller time step before drawing "
-                       "conclusions.")
+            out.append(
+                "The run's failure is numerical (time step, clashes in the start structure), "
+                "not evidence about the protein: repeat with a smaller time step before drawing "
+                "conclusions."
+            )
         if status(analysis.rmsd) == "warn":
-            out.append("The structure is still relaxing away from the experimental model: the plateau, "
-                       "and with it the answer, lies beyond this run's length.")
+            out.append(
+                "The structure is still relaxing away from the experimental model: the plateau, "
+                "and with it the answer, lies beyond this run's length."
+            )
         if status(analysis.rmsd) == "fail" or status(analysis.radius_of_gyration) == "fail":
-            out.append("The fold is not stable under these conditions: compare with explicit solvent before "
-                       "blaming the protein rather than the solvent model.")
+            out.append(
+                "The fold is not stable under these conditions: compare with explicit solvent before "
+                "blaming the protein rather than the solvent model."
+            )
         if status(analysis.rmsf) == "warn":
             out.append("Mobility is not where the loops and termini are: look for a helix that frays.")
         if verdict == "supported":
-            out.append("The fold is stable on this time scale; the hydrophobic core should hold it in "
-                       "explicit water too, and a core mutation (e.g. a Phe to Ala) should loosen it.")
+            out.append(
+                "The fold is stable on this time scale; the hydrophobic core should hold it in "
+                "explicit water too, and a core mutation (e.g. a Phe to Ala) should loosen it."
+            )
         return out
 
     def next_plan(self, plan, report, failed):
@@ -193,21 +202,25 @@ class Stability(Protocol):
         if simulate in failed or status.get(simulate) == "fail":
             args["timestep_fs"] = float(args.get("timestep_fs", 2.0)) / 2
             args["minimize_max_iterations"] = 0
-            change = (f"halve the time step to {args['timestep_fs']:g} fs and minimise fully: "
-                      "the run was numerically unstable")
-            hypothesis = ("The failure was numerical (time step or clashes), not a property of the protein: "
-                          + _claim(plan.hypothesis))
+            change = (
+                f"halve the time step to {args['timestep_fs']:g} fs and minimise fully: "
+                "the run was numerically unstable"
+            )
+            hypothesis = "The failure was numerical (time step or clashes), not a property of the protein: " + _claim(
+                plan.hypothesis
+            )
         elif status.get(rmsd) == "warn" or status.get(rg) == "warn":
             args["ps"] = float(args.get("ps", 10.0)) * 10
             change = f"run 10x longer ({args['ps']:g} ps): the RMSD (or Rg) had not settled"
-            hypothesis = ("The structure was still relaxing from the experimental model; given time, "
-                          + _claim(plan.hypothesis))
+            hypothesis = "The structure was still relaxing from the experimental model; given time, " + _claim(
+                plan.hypothesis
+            )
         elif args.get("solvent") != "explicit":
             args["solvent"] = "explicit"
-            change = ("repeat in explicit water (TIP3P): the implicit-solvent result should hold with "
-                      "real water")
-            hypothesis = ("The result is not an artefact of the implicit solvent: in water too, "
-                          + _claim(plan.hypothesis))
+            change = "repeat in explicit water (TIP3P): the implicit-solvent result should hold with real water"
+            hypothesis = "The result is not an artefact of the implicit solvent: in water too, " + _claim(
+                plan.hypothesis
+            )
         else:
             args["ps"] = float(args.get("ps", 10.0)) * 10
             change = f"extend to {args['ps']:g} ps to look at slower motions"
@@ -223,8 +236,11 @@ class Stability(Protocol):
         for s in plan.steps:
             if s.tool is None:
                 continue
-            new_args = dict(args) if s is md_step else {k: (args["out"] if v == old_out else v)
-                                                        for k, v in s.arguments.items()}
+            new_args = (
+                dict(args)
+                if s is md_step
+                else {k: (args["out"] if v == old_out else v) for k, v in s.arguments.items()}
+            )
             steps.append(ProposedStep(s.text if s is not md_step else f"{change}", s.tool, new_args))
         return NextPlan(steps, hypothesis)
 

@@ -13,7 +13,6 @@ import os
 from dataclasses import asdict, dataclass, field, replace
 
 
-
 @dataclass(frozen=True)
 class ProviderKind:
     """One kind of provider: its name, its default model and the class that talks to it."""
@@ -28,14 +27,27 @@ class ProviderKind:
 # The list of providers: every other list (the %kenkyu and benchmark choices, the sidebar's settings
 # schema and protocol schema, checked by tests/unit/test_protocol_schema.py) comes from this one.
 PROVIDER_KINDS = (
-    ProviderKind("local", "the embedded offline model (llama.cpp)", "SmolLM2-135M-Instruct.Q4_1",
-                 "kenkyu.core.providers.local_llama:LocalLlamaProvider"),
-    ProviderKind("openai", "OpenAI, or any OpenAI-compatible server (--base-url)", "gpt-4o-mini",
-                 "kenkyu.core.providers.openai_chat:OpenAIChatProvider"),
-    ProviderKind("anthropic", "Anthropic's Messages API", "claude-sonnet-4-5",
-                 "kenkyu.core.providers.anthropic_messages:AnthropicProvider"),
-    ProviderKind("replay", "recorded turns from a file (tests, demos)", None,
-                 "kenkyu.core.providers.replay:ReplayProvider"),
+    ProviderKind(
+        "local",
+        "the embedded offline model (llama.cpp)",
+        "SmolLM2-135M-Instruct.Q4_1",
+        "kenkyu.core.providers.local_llama:LocalLlamaProvider",
+    ),
+    ProviderKind(
+        "openai",
+        "OpenAI, or any OpenAI-compatible server (--base-url)",
+        "gpt-4o-mini",
+        "kenkyu.core.providers.openai_chat:OpenAIChatProvider",
+    ),
+    ProviderKind(
+        "anthropic",
+        "Anthropic's Messages API",
+        "claude-sonnet-4-5",
+        "kenkyu.core.providers.anthropic_messages:AnthropicProvider",
+    ),
+    ProviderKind(
+        "replay", "recorded turns from a file (tests, demos)", None, "kenkyu.core.providers.replay:ReplayProvider"
+    ),
     ProviderKind("none", "no model: tools only", None, None),
 )
 PROVIDERS = tuple(kind.name for kind in PROVIDER_KINDS)

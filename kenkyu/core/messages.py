@@ -33,7 +33,9 @@ class ToolCall:
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
-            return cls(id, name, {}, parse_error=f"arguments are not valid JSON ({exc.msg} at char {exc.pos}): {text[:200]!r}")
+            return cls(
+                id, name, {}, parse_error=f"arguments are not valid JSON ({exc.msg} at char {exc.pos}): {text[:200]!r}"
+            )
         if not isinstance(value, dict):
             return cls(id, name, {}, parse_error=f"arguments must be a JSON object, got {type(value).__name__}")
         return cls(id, name, value)

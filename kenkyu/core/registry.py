@@ -156,7 +156,9 @@ class ToolRegistry:
 
     def add(self, t: Tool) -> None:
         if t.name in self._tools and self._tools[t.name].function is not t.function:
-            raise ValueError(f"two tools are named {t.name!r}: {self._tools[t.name].qualified_call} and {t.qualified_call}")
+            raise ValueError(
+                f"two tools are named {t.name!r}: {self._tools[t.name].qualified_call} and {t.qualified_call}"
+            )
         self._tools[t.name] = t
 
     def __getitem__(self, name: str) -> Tool:
@@ -198,7 +200,9 @@ class ToolRegistry:
             try:
                 module = importlib.import_module(module_name)
             except ImportError as exc:
-                registry.unavailable[module_name] = f"{exc} (install the matching extra, e.g. pip install 'kenkyu[all]')"
+                registry.unavailable[module_name] = (
+                    f"{exc} (install the matching extra, e.g. pip install 'kenkyu[all]')"
+                )
                 continue
             for t in tools_in_module(module):
                 registry.add(t)
@@ -209,7 +213,8 @@ class ToolRegistry:
         rows = ["| tool | call | approval | writes files | what it does |", "|---|---|---|---|---|"]
         for t in sorted(self, key=lambda t: t.name):
             rows.append(
-                f"| `{t.name}` | `{t.qualified_call}` | {t.approval} | {'yes' if t.writes_files else 'no'} | {t.summary} |"
+                f"| `{t.name}` | `{t.qualified_call}` | {t.approval} | {'yes' if t.writes_files else 'no'} "
+                f"| {t.summary} |"
             )
         for module, why in sorted(self.unavailable.items()):
             rows.append(f"| — | `{module}` | — | — | unavailable: {why} |")
@@ -313,8 +318,12 @@ def _is_stringlike(tp) -> bool:
     import os
     import pathlib
 
-    return tp is str or tp is os.PathLike or (isinstance(tp, type) and issubclass(tp, pathlib.PurePath)) or \
-        typing.get_origin(tp) is os.PathLike
+    return (
+        tp is str
+        or tp is os.PathLike
+        or (isinstance(tp, type) and issubclass(tp, pathlib.PurePath))
+        or typing.get_origin(tp) is os.PathLike
+    )
 
 
 def _strip_titles(schema):

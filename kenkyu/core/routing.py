@@ -17,7 +17,9 @@ import numpy as np
 
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}$")
 _NUMBER = re.compile(r"(?<![\w./])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w/])")
-_PATH_PARAMS = re.compile(r"(path|file|structure|trajectory|topology|pdb|directory|dir|out|output|folder|fasta|notebook)", re.I)
+_PATH_PARAMS = re.compile(
+    r"(path|file|structure|trajectory|topology|pdb|directory|dir|out|output|folder|fasta|notebook)", re.I
+)
 _PATH_WORDS = re.compile(r"\b(path|file|directory|folder)\b", re.I)
 _TEXT_PARAMS = {"question", "query", "prompt", "text", "request", "sequence"}
 
@@ -72,8 +74,9 @@ def number_for(parameter: str, text: str, unit_suffix: bool = True) -> float | N
             continue
         w = re.escape(word)
         # "2 ps", "2 ps NVT" (a unit may sit between the number and the word), "seed 7", "seed=7"
-        match = re.search(rf"(?<![\w.])([-+]?\d+(?:\.\d+)?)\s*(?:(?:fs|ps|ns|k|nm|bar|m|mm)\s+)?{w}\b", text) or re.search(
-            rf"\b{w}\s*(?:=|:|of|is|to)?\s*([-+]?\d+(?:\.\d+)?)(?![\w.])", text)
+        match = re.search(
+            rf"(?<![\w.])([-+]?\d+(?:\.\d+)?)\s*(?:(?:fs|ps|ns|k|nm|bar|m|mm)\s+)?{w}\b", text
+        ) or re.search(rf"\b{w}\s*(?:=|:|of|is|to)?\s*([-+]?\d+(?:\.\d+)?)(?![\w.])", text)
         if match:
             return float(match.group(1))
     return None
@@ -109,8 +112,12 @@ class ToolRouter:
             for t, v in zip(missing, vectors):
                 self._cache[t.name] = v
         query = self._embed([request])[0]
-        scores = [float(np.dot(query, self._cache[t.name])) + keyword_bonus(request, t)
-                  - (0.0 if fillable(t, request) else self.unfillable_penalty) for t in tools]
+        scores = [
+            float(np.dot(query, self._cache[t.name]))
+            + keyword_bonus(request, t)
+            - (0.0 if fillable(t, request) else self.unfillable_penalty)
+            for t in tools
+        ]
         order = np.argsort(scores)[::-1]
         return [Route(tools[i], scores[i]) for i in order]
 
@@ -180,7 +187,9 @@ def constrained_arguments_schema(t, request: str) -> dict:
         suffix = name.split("_")[-1]
         unit_ok = suffixes.count(suffix) == 1 and suffix not in properties
         kinds = _json_types(prop)
-        mentioned = any(re.search(rf"\b{re.escape(word)}\b", lowered) for word in {name.lower(), name.lower().replace("_", " ")})
+        mentioned = any(
+            re.search(rf"\b{re.escape(word)}\b", lowered) for word in {name.lower(), name.lower().replace("_", " ")}
+        )
         tied = number_for(name, request, unit_ok) if kinds & {"number", "integer"} else None
         mentioned = mentioned or tied is not None
         choices = _enum_values(prop)
@@ -189,7 +198,9 @@ def constrained_arguments_schema(t, request: str) -> dict:
             # An option the request names ("implicit", "xtc"): offer only what was said.
             narrowed[name] = {"type": "string", "enum": said}
         elif "boolean" in kinds and mentioned:
-            negated = re.search(rf"\b(no|not|without|don't|do not)\s+(\w+\s+)?{re.escape(name.lower().replace('_', ' '))}", lowered)
+            negated = re.search(
+                rf"\b(no|not|without|don't|do not)\s+(\w+\s+)?{re.escape(name.lower().replace('_', ' '))}", lowered
+            )
             narrowed[name] = {"enum": [not negated]}
         elif name in ("sequence", "sequences") and "string" in kinds and (protein_tokens(request) or paths):
             narrowed[name] = {"type": "string", "enum": protein_tokens(request) or paths}
@@ -197,16 +208,24 @@ def constrained_arguments_schema(t, request: str) -> dict:
             narrowed[name] = {"type": "array", "items": {"enum": mutation_tokens(request)}, "minItems": 1}
         elif name in _TEXT_PARAMS and "string" in kinds:
             narrowed[name] = {"type": "string", "enum": quoted + [_text_argument(name, request)]}
-        elif (_PATH_PARAMS.search(name) or _PATH_WORDS.search(prop.get("description", ""))) and "string" in kinds and paths:
+        elif (
+            (_PATH_PARAMS.search(name) or _PATH_WORDS.search(prop.get("description", "")))
+            and "string" in kinds
+            and paths
+        ):
             if name in required or mentioned or len(narrowed) == 0:
                 narrowed[name] = {"type": "string", "enum": _paths_for(name, paths)}
         elif kinds & {"number", "integer"} and numbers and (name in required or mentioned):
-            options = [int(v) if "integer" in kinds and v == int(v) else v for v in ([tied] if tied is not None else numbers)]
+            options = [
+                int(v) if "integer" in kinds and v == int(v) else v for v in ([tied] if tied is not None else numbers)
+            ]
             if "integer" in kinds and "number" not in kinds:
                 options = [v for v in options if isinstance(v, int)] or [int(numbers[0])]
             narrowed[name] = {"enum": options}
         elif name in required:
-            narrowed[name] = {k: v for k, v in prop.items() if k in ("type", "enum", "anyOf", "items")} or {"type": "string"}
+            narrowed[name] = {k: v for k, v in prop.items() if k in ("type", "enum", "anyOf", "items")} or {
+                "type": "string"
+            }
             if narrowed[name].get("type") == "string" and "enum" not in narrowed[name]:
                 narrowed[name]["maxLength"] = 200  # a small model can loop inside a free string
     return {"type": "object", "properties": narrowed, "required": list(narrowed)}

@@ -139,8 +139,9 @@ def declare(function: Callable, **changes) -> Callable:
     """Add to what ``function`` declares (the decorators below call this); returns the function."""
     unknown = set(changes) - set(Science.__dataclass_fields__)
     if unknown:
-        raise TypeError(f"unknown declaration(s) {sorted(unknown)}; "
-                        f"a tool declares {sorted(Science.__dataclass_fields__)}")
+        raise TypeError(
+            f"unknown declaration(s) {sorted(unknown)}; a tool declares {sorted(Science.__dataclass_fields__)}"
+        )
     if "produces" in changes and changes["produces"] not in PRODUCES:
         raise ValueError(f"produces must be one of {PRODUCES}, not {changes['produces']!r}")
     setattr(function, _SCIENCE, replace(science_of(function), **changes))
@@ -154,8 +155,12 @@ def writes(output: Callable[[dict], Any]) -> Callable[[Callable], Callable]:
     return lambda function: declare(function, output=output)
 
 
-def costs(estimate: Estimator | float, *, basis: str = "typical for this tool, not measured",
-          after_run: Callable[[Any], None] | None = None) -> Callable[[Callable], Callable]:
+def costs(
+    estimate: Estimator | float,
+    *,
+    basis: str = "typical for this tool, not measured",
+    after_run: Callable[[Any], None] | None = None,
+) -> Callable[[Callable], Callable]:
     """Declare the expected cost: a cost model ``estimate(arguments, *, measure) -> Cost``, or a typical
     number of seconds; ``after_run(result)`` sees each result a research step produced (to learn from it)."""
     if isinstance(estimate, (int, float)):

@@ -34,8 +34,13 @@ from playwright import sync_api as playwright_api
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 RUN_DIR = "md_runs/villin_1vii_implicit"
 PROMPT = "Relax the villin headpiece briefly in implicit solvent and tell me how far its backbone moves"
 SECOND_PROMPT = "How compact is it?"
@@ -46,15 +51,33 @@ pytestmark = pytest.mark.slow
 def replay_turns(structure: str) -> list[dict]:
     # A tiny run (0.2 ps) keeps the browser test short; the cells and outputs are the real ones.
     return [
-        {"text": "Plan: a **short** implicit-solvent run of the villin headpiece, then its backbone RMSD.",
-         "tool_calls": [{"name": "md_run", "arguments": {
-             "structure": structure, "ps": 0.2, "solvent": "implicit", "nvt_ps": 0.1, "npt_ps": 0.0,
-             "report_interval_ps": 0.05, "seed": 1, "reproducible": True}}]},
-        {"text": "Check: how far the backbone moved from the start.",
-         "tool_calls": [{"name": "analysis_rmsd", "arguments": {"trajectory": RUN_DIR}}]},
+        {
+            "text": "Plan: a **short** implicit-solvent run of the villin headpiece, then its backbone RMSD.",
+            "tool_calls": [
+                {
+                    "name": "md_run",
+                    "arguments": {
+                        "structure": structure,
+                        "ps": 0.2,
+                        "solvent": "implicit",
+                        "nvt_ps": 0.1,
+                        "npt_ps": 0.0,
+                        "report_interval_ps": 0.05,
+                        "seed": 1,
+                        "reproducible": True,
+                    },
+                }
+            ],
+        },
+        {
+            "text": "Check: how far the backbone moved from the start.",
+            "tool_calls": [{"name": "analysis_rmsd", "arguments": {"trajectory": RUN_DIR}}],
+        },
         {"text": "The backbone RMSD stays within a few ångström over the run: the headpiece stays folded."},
-        {"text": "Measuring the radius of gyration.",
-         "tool_calls": [{"name": "analysis_radius_of_gyration", "arguments": {"trajectory": RUN_DIR}}]},
+        {
+            "text": "Measuring the radius of gyration.",
+            "tool_calls": [{"name": "analysis_radius_of_gyration", "arguments": {"trajectory": RUN_DIR}}],
+        },
         {"text": "It stays compact."},
     ]
 
@@ -73,8 +96,7 @@ def lab(tmp_path_factory):
     replay = root / "sidebar_turns.json"
     replay.write_text(json.dumps({"turns": replay_turns(str(md.example_structure("villin")))}))
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_markdown_cell("# Villin headpiece"),
-                      nbformat.v4.new_code_cell("import kenkyu")]
+    notebook.cells = [nbformat.v4.new_markdown_cell("# Villin headpiece"), nbformat.v4.new_code_cell("import kenkyu")]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, root / "villin.ipynb")
     nbformat.write(nbformat.v4.new_notebook(metadata=notebook.metadata), root / "second.ipynb")
@@ -86,7 +108,8 @@ def lab(tmp_path_factory):
     user_settings = private / "settings"
     (user_settings / "kenkyu-sidebar").mkdir(parents=True)
     (user_settings / "kenkyu-sidebar" / "plugin.jupyterlab-settings").write_text(
-        json.dumps({"provider": "replay", "replay_file": str(replay), "approval": "ask"}))
+        json.dumps({"provider": "replay", "replay_file": str(replay), "approval": "ask"})
+    )
     # No "get notified about Jupyter news?" toast over the sidebar (and no network call for it).
     news = user_settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
@@ -100,12 +123,25 @@ def lab(tmp_path_factory):
     env["KENKYU_COMM_LOG"] = str(private / "comm.log")
     log = (private / "lab.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
-         f"--LabApp.user_settings_dir={user_settings}", f"--LabApp.workspaces_dir={private / 'workspaces'}",
-         "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: open a document, restart a kernel
-         *(["--allow-root"] if os.geteuid() == 0 else [])],  # CI containers run as root
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            f"--port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--ServerApp.open_browser=False",
+            f"--LabApp.user_settings_dir={user_settings}",
+            f"--LabApp.workspaces_dir={private / 'workspaces'}",
+            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: open a document, restart a kernel
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],  # CI containers run as root
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -117,8 +153,7 @@ def lab(tmp_path_factory):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("jupyter lab did not start:\n" + (private / "lab.log").read_text()[-3000:])
                 time.sleep(0.5)
-        yield {"url": url, "token": token, "root": root, "log": private / "lab.log",
-               "comm_log": private / "comm.log"}
+        yield {"url": url, "token": token, "root": root, "log": private / "lab.log", "comm_log": private / "comm.log"}
     finally:
         server.terminate()
         try:
@@ -137,8 +172,15 @@ def current_extension():
     if setup_py.labextension_is_stale():
         bin_dir = str(Path(sys.executable).parent)  # jlpm and jupyter-builder, called by the build scripts
         env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
-        built = subprocess.run([str(Path(bin_dir) / "jlpm"), "build:prod"], cwd=REPO / "labext", env=env,
-                               check=False, capture_output=True, text=True, timeout=600)
+        built = subprocess.run(
+            [str(Path(bin_dir) / "jlpm"), "build:prod"],
+            cwd=REPO / "labext",
+            env=env,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
 
 
@@ -154,7 +196,9 @@ def browser():
 
 def test_extension_is_installed_and_enabled():
     jupyter = Path(sys.executable).with_name("jupyter")
-    listing = subprocess.run([str(jupyter), "labextension", "list"], check=False, capture_output=True, text=True, timeout=120)
+    listing = subprocess.run(
+        [str(jupyter), "labextension", "list"], check=False, capture_output=True, text=True, timeout=120
+    )
     line = next((ln for ln in (listing.stdout + listing.stderr).splitlines() if "kenkyu-sidebar" in ln), "")
     assert "enabled" in line and "OK" in line, listing.stdout + listing.stderr
 
@@ -163,7 +207,8 @@ def wait_for_kernel_idle(page):
     page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook", timeout=60_000)
     page.wait_for_function(
         "() => document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') === 'idle'",
-        timeout=90_000)
+        timeout=90_000,
+    )
 
 
 def open_sidebar(page):
@@ -293,14 +338,17 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
         before = page.locator(".jp-Notebook .jp-Cell").count()
         prompt.fill(SECOND_PROMPT)
         prompt.press("Enter")
-        page.locator('.kenkyu-tool[data-tool="analysis_radius_of_gyration"][data-status="ok"]').wait_for(timeout=120_000)
+        page.locator('.kenkyu-tool[data-tool="analysis_radius_of_gyration"][data-status="ok"]').wait_for(
+            timeout=120_000
+        )
         undo = sidebar.locator("button.kenkyu-undo").last
         undo.wait_for(timeout=60_000)
         added = page.locator(".jp-Notebook .jp-Cell").count() - before
         assert added >= 1 and "radius_of_gyration(" in page.locator(".jp-Notebook").inner_text()
         undo.click()
-        page.wait_for_function(f"() => document.querySelectorAll('.jp-Notebook .jp-Cell').length === {before}",
-                               timeout=10_000)
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.jp-Notebook .jp-Cell').length === {before}", timeout=10_000
+        )
         assert "radius_of_gyration(" not in page.locator(".jp-Notebook").inner_text()
         assert "Cells removed." in sidebar_text(page)
 
@@ -311,7 +359,8 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
         page.locator(".lm-TabBar-tab", has_text="second.ipynb").first.click()
         page.wait_for_function(
             "() => document.querySelector('#kenkyu-chat .kenkyu-notebook')?.textContent === 'second.ipynb'",
-            timeout=30_000)
+            timeout=30_000,
+        )
         page.wait_for_selector("#kenkyu-chat .kenkyu-conn-ready", timeout=60_000)
         assert sidebar.locator(".kenkyu-user").count() == 0 and "Ask for a simulation" in sidebar_text(page)
         page.locator(".lm-TabBar-tab", has_text="villin.ipynb").first.click()
@@ -332,21 +381,28 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
         assert not prompt.is_disabled()
 
         # The dark theme: the sidebar takes JupyterLab's theme colours.
-        page.evaluate("() => { window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'}); }")
+        page.evaluate(
+            "() => { window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'}); }"
+        )
         page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
         page.wait_for_timeout(500)  # the theme's stylesheet applies
         sidebar.screenshot(path=str(ARTIFACTS / "sidebar-dark.png"))
-        background = sidebar.evaluate("node => getComputedStyle(node.querySelector('.kenkyu-sidebar') || node).backgroundColor")
+        background = sidebar.evaluate(
+            "node => getComputedStyle(node.querySelector('.kenkyu-sidebar') || node).backgroundColor"
+        )
         for item in (".kenkyu-assistant", ".kenkyu-user"):
             colors = sidebar.locator(item).last.evaluate(
-                "node => [getComputedStyle(node).backgroundColor, getComputedStyle(node).color]")
+                "node => [getComputedStyle(node).backgroundColor, getComputedStyle(node).color]"
+            )
             assert luminance(colors[1]) - luminance(colors[0]) > 0.4, (item, colors)  # light text on dark
         assert luminance(background) < 0.3, background
     page.close()
 
 
-RESEARCH_QUESTION = ("Does the villin headpiece stay folded? Relax it briefly in implicit solvent, "
-                     "then compute the RMSD of the trajectory")
+RESEARCH_QUESTION = (
+    "Does the villin headpiece stay folded? Relax it briefly in implicit solvent, "
+    "then compute the RMSD of the trajectory"
+)
 
 
 def test_research_from_the_sidebar_plan_approval_and_the_four_sections(lab, browser):
@@ -401,4 +457,3 @@ def wait_for_saved_record(path: Path, count: int, timeout: float = 30.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"{path.name} was not saved with {count} record(s): {notebook.metadata}")
         time.sleep(0.3)
-

@@ -13,13 +13,30 @@ RUN_DIR = "md_runs/villin_1vii_implicit"
 
 def turns(structure: str) -> list[dict]:
     return [
-        {"text": "Plan: a short reproducible implicit-solvent run, then RMSD and radius of gyration.",
-         "tool_calls": [{"name": "md_run", "arguments": {
-             "structure": structure, "ps": 0.4, "solvent": "implicit", "nvt_ps": 0.2, "report_interval_ps": 0.1,
-             "seed": 5, "reproducible": True}}]},
-        {"text": "Check: how far does it move, and does it stay compact?",
-         "tool_calls": [{"name": "analysis_rmsd", "arguments": {"trajectory": RUN_DIR}},
-                        {"name": "analysis_radius_of_gyration", "arguments": {"trajectory": RUN_DIR}}]},
+        {
+            "text": "Plan: a short reproducible implicit-solvent run, then RMSD and radius of gyration.",
+            "tool_calls": [
+                {
+                    "name": "md_run",
+                    "arguments": {
+                        "structure": structure,
+                        "ps": 0.4,
+                        "solvent": "implicit",
+                        "nvt_ps": 0.2,
+                        "report_interval_ps": 0.1,
+                        "seed": 5,
+                        "reproducible": True,
+                    },
+                }
+            ],
+        },
+        {
+            "text": "Check: how far does it move, and does it stay compact?",
+            "tool_calls": [
+                {"name": "analysis_rmsd", "arguments": {"trajectory": RUN_DIR}},
+                {"name": "analysis_radius_of_gyration", "arguments": {"trajectory": RUN_DIR}},
+            ],
+        },
         {"text": "The backbone stays within a few ångström of the start over 0.4 ps."},
     ]
 
@@ -36,11 +53,15 @@ def results_by_tool(cells) -> dict[str, str]:
 
 def test_ask_with_real_tools_exports_a_report_that_reproduces_the_numbers(tmp_path, write_replay):
     replay = write_replay(turns(str(md.example_structure("villin"))))
-    nb, path = run_cells([
-        "%load_ext kenkyu",
-        f"%kenkyu provider replay {replay}\n%kenkyu approval auto",
-        "%%ask\nSimulate the villin headpiece briefly and tell me whether it stays folded",
-    ], tmp_path, name="villin.ipynb")
+    nb, path = run_cells(
+        [
+            "%load_ext kenkyu",
+            f"%kenkyu provider replay {replay}\n%kenkyu approval auto",
+            "%%ask\nSimulate the villin headpiece briefly and tell me whether it stays folded",
+        ],
+        tmp_path,
+        name="villin.ipynb",
+    )
     record = next(o["data"][RECORD_MIME] for o in nb.cells[2].outputs if RECORD_MIME in o.get("data", {}))
     code = [c for c in record["cells"] if c["cell_type"] == "code"]
     assert [c["metadata"]["kenkyu"]["tool"] for c in code] == ["md_run", "analysis_rmsd", "analysis_radius_of_gyration"]

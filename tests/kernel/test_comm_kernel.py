@@ -63,9 +63,7 @@ def test_ask_streams_runs_cells_in_the_notebook_and_records(kernel):
     messages = sidebar.ask(f"Square 3 and compute the radius of gyration (key {SECRET})")
     order = kinds(messages)
     assert order[0] == "token" and order[-2:] == ["done", "record"]
-    first_code_cell = next(
-        i for i, m in enumerate(messages) if m["type"] == "run_cell" and m["cell_type"] == "code"
-    )
+    first_code_cell = next(i for i, m in enumerate(messages) if m["type"] == "run_cell" and m["cell_type"] == "code")
     assert order.index("tool_call") < first_code_cell < order.index("tool_result")
     assert events(messages, "done")[0]["reason"] == "finished"
 
@@ -115,15 +113,11 @@ def test_approval_is_asked_in_the_sidebar_and_respected(kernel):
     turns = [
         {
             "text": "Writing the first note.",
-            "tool_calls": [
-                {"name": "toolbox_write_note", "arguments": {"path": "yes.txt", "text": "approved"}}
-            ],
+            "tool_calls": [{"name": "toolbox_write_note", "arguments": {"path": "yes.txt", "text": "approved"}}],
         },
         {
             "text": "Writing the second note.",
-            "tool_calls": [
-                {"name": "toolbox_write_note", "arguments": {"path": "no.txt", "text": "declined"}}
-            ],
+            "tool_calls": [{"name": "toolbox_write_note", "arguments": {"path": "no.txt", "text": "declined"}}],
         },
         {"text": "One note written, one declined."},
     ]
@@ -132,13 +126,9 @@ def test_approval_is_asked_in_the_sidebar_and_respected(kernel):
 
     first = sidebar.wait_for(lambda m: m["type"] == "event" and m["event"]["kind"] == "approval_needed")
     assert first["event"]["writes_files"] and "yes.txt" in first["event"]["code"]
-    assert not [
-        m for m in sidebar.messages(request_id) if m["type"] == "run_cell" and m["cell_type"] == "code"
-    ]
+    assert not [m for m in sidebar.messages(request_id) if m["type"] == "run_cell" and m["cell_type"] == "code"]
     assert not (cwd / "yes.txt").exists()  # nothing runs before the answer
-    sidebar.send(
-        {"type": "approve", "request_id": request_id, "call_id": first["event"]["call_id"], "approved": True}
-    )
+    sidebar.send({"type": "approve", "request_id": request_id, "call_id": first["event"]["call_id"], "approved": True})
 
     second = sidebar.wait_for(
         lambda m: m["type"] == "event" and m["event"]["kind"] == "approval_needed" and m is not first
@@ -244,9 +234,7 @@ def test_closing_the_comm_ends_a_waiting_request(kernel):
     first.close()  # the notebook was closed while the approval was pending
 
     # Without any other sidebar, the request ends: declined, stopped, and kept in the kernel's records.
-    last = (
-        "[(r['prompt'], r.get('done', {}).get('reason')) for r in get_ipython()._kenkyu_session.records[-1:]]"
-    )
+    last = "[(r['prompt'], r.get('done', {}).get('reason')) for r in get_ipython()._kenkyu_session.records[-1:]]"
     deadline = time.monotonic() + 20
     while first.evaluate(last) != "[('write a note', 'stopped')]":
         assert time.monotonic() < deadline, "the request did not end after the comm closed"
@@ -443,8 +431,9 @@ def test_research_from_the_sidebar_shows_the_plan_asks_approval_and_writes_the_f
     assert [m["metadata"]["kenkyu"].get("section") for m in so_far if m["type"] == "run_cell"] == ["plan"]
     assert approval["event"]["name"] == "toolbox_write_note" and approval["event"]["writes_files"]
     assert not (cwd / "research_note.txt").exists()  # nothing runs before the answer
-    sidebar.send({"type": "approve", "request_id": request_id, "call_id": approval["event"]["call_id"],
-                  "approved": True})
+    sidebar.send(
+        {"type": "approve", "request_id": request_id, "call_id": approval["event"]["call_id"], "approved": True}
+    )
 
     messages = sidebar.finish(request_id, timeout=120)
     assert events(messages, "done")[-1]["reason"] == "finished" and messages[-1]["type"] == "record"
@@ -469,8 +458,7 @@ def test_an_ask_cell_during_a_sidebar_request_is_busy_and_stop_still_stops_the_s
     client, cwd = kernel
     sidebar = FakeSidebar(client)
     turns = [
-        {"text": "", "tool_calls": [{"name": "toolbox_write_note",
-                                     "arguments": {"path": "busy.txt", "text": "x"}}]},
+        {"text": "", "tool_calls": [{"name": "toolbox_write_note", "arguments": {"path": "busy.txt", "text": "x"}}]},
         {"text": "Not played: the sidebar's request was stopped."},
     ]
     sidebar.open(settings=replay_settings(cwd, "busy.json", turns))
@@ -481,8 +469,10 @@ def test_an_ask_cell_during_a_sidebar_request_is_busy_and_stop_still_stops_the_s
     sidebar.execute_quietly("%load_ext kenkyu")
     records = "len(get_ipython()._kenkyu_session.records)"
     before = sidebar.evaluate(records)
-    attempt = ("' | '.join(f\"{e.kind}:{getattr(e, 'where', '')}:{getattr(e, 'message', '')}\" "
-               "for e in get_ipython()._kenkyu_session.new_request('square 2').ask())")
+    attempt = (
+        "' | '.join(f\"{e.kind}:{getattr(e, 'where', '')}:{getattr(e, 'message', '')}\" "
+        "for e in get_ipython()._kenkyu_session.new_request('square 2').ask())"
+    )
     answer = sidebar.evaluate(attempt)
     assert answer[1:].startswith("error:busy:") and answer[:-1].endswith(" | done::")  # [1:-1]: the quotes
     assert "the sidebar" in answer and "write a note" in answer
@@ -499,9 +489,10 @@ def test_stop_ends_a_research_request_from_the_sidebar_at_its_approval(kernel):
     client, cwd = kernel
     sidebar = FakeSidebar(client)
     turns = [
-        {"text": "Hypothesis: the note can be written.",
-         "tool_calls": [{"name": "toolbox_write_note",
-                         "arguments": {"path": "stopped_research.txt", "text": "x"}}]},
+        {
+            "text": "Hypothesis: the note can be written.",
+            "tool_calls": [{"name": "toolbox_write_note", "arguments": {"path": "stopped_research.txt", "text": "x"}}],
+        },
         {"text": "Answered after the stop."},
     ]
     sidebar.open(settings=replay_settings(cwd, "research_stop.json", turns))

@@ -11,29 +11,42 @@ from notebooks import run_cells, text_of
 
 def test_lit_magic_and_agent_tools_in_a_kernel(tmp_path, write_replay):
     corpus = write_corpus(tmp_path / "papers")
-    replay = write_replay([
-        # %lit QUESTION: the answer turn (the session's provider, called with no tools)
-        {"text": 'At 60 degrees the half-life "rose from 12 minutes to 95 minutes" [1].'},
-        # %%ask: the agent searches the literature, then answers
-        {"text": "Let me check the meeting notes.",
-         "tool_calls": [{"name": "literature_search", "arguments": {"query": "reagent budget spring term", "k": 3}}]},
-        {"text": "The minutes give a reagent budget of 12,000 euros for the spring term."},
-        # literature.ask called by hand: a reply that obeys the planted note
-        {"text": "The budget is 12,000 euros [1].", "tool_calls": [{"name": "md_run", "arguments": {"structure": "/etc/passwd"}}]},
-    ])
-    nb, _ = run_cells([
-        "%load_ext kenkyu",
-        f"%lit ingest {corpus}",
-        "%lit status",
-        f"%kenkyu provider replay {replay}\n%kenkyu approval auto",
-        "%lit What was the half-life of the engineered lipase at 60 degrees?",
-        "%lit search coral bleaching threshold -k 2 --tag ecology",
-        "%%ask\nWhat do my papers say about the reagent budget for the spring term?",
-        "import kenkyu.tools.literature as literature\n"
-        "answer = literature.ask('What is the reagent budget for the spring term?', k=3)\n"
-        "print(answer.evidence, answer.refused_tool_calls, [c.path.rsplit('/', 1)[-1] for c in answer.citations])",
-        "%lit",
-    ], tmp_path, name="literature.ipynb")
+    replay = write_replay(
+        [
+            # %lit QUESTION: the answer turn (the session's provider, called with no tools)
+            {"text": 'At 60 degrees the half-life "rose from 12 minutes to 95 minutes" [1].'},
+            # %%ask: the agent searches the literature, then answers
+            {
+                "text": "Let me check the meeting notes.",
+                "tool_calls": [
+                    {"name": "literature_search", "arguments": {"query": "reagent budget spring term", "k": 3}}
+                ],
+            },
+            {"text": "The minutes give a reagent budget of 12,000 euros for the spring term."},
+            # literature.ask called by hand: a reply that obeys the planted note
+            {
+                "text": "The budget is 12,000 euros [1].",
+                "tool_calls": [{"name": "md_run", "arguments": {"structure": "/etc/passwd"}}],
+            },
+        ]
+    )
+    nb, _ = run_cells(
+        [
+            "%load_ext kenkyu",
+            f"%lit ingest {corpus}",
+            "%lit status",
+            f"%kenkyu provider replay {replay}\n%kenkyu approval auto",
+            "%lit What was the half-life of the engineered lipase at 60 degrees?",
+            "%lit search coral bleaching threshold -k 2 --tag ecology",
+            "%%ask\nWhat do my papers say about the reagent budget for the spring term?",
+            "import kenkyu.tools.literature as literature\n"
+            "answer = literature.ask('What is the reagent budget for the spring term?', k=3)\n"
+            "print(answer.evidence, answer.refused_tool_calls, [c.path.rsplit('/', 1)[-1] for c in answer.citations])",
+            "%lit",
+        ],
+        tmp_path,
+        name="literature.ipynb",
+    )
     cells = nb.cells
     assert "added 12, updated 0, unchanged 0, removed 0" in text_of(cells[1])
     assert "12 documents" in text_of(cells[2])

@@ -21,7 +21,10 @@ def test_literature_quickstart_notebook_runs(tmp_path):
     outputs = {c.source.splitlines()[0]: text_of(c) for c in code}
     assert "added 4, updated 0, unchanged 0, removed 0" in outputs["from kenkyu.tools import literature"]
     assert "unchanged 4" in outputs["literature.ingest([papers]).summary()  # nothing changed: nothing embedded"]
-    assert "enzyme_kinetics.pdf" in outputs['passages = literature.search("how does temperature affect the protease?", k=3)']
+    assert (
+        "enzyme_kinetics.pdf"
+        in outputs['passages = literature.search("how does temperature affect the protease?", k=3)']
+    )
     filtered = outputs['literature.search("enzyme activity", filters={"author": "Berg", "year": (2019, 2021)})']
     assert "Berg (2019)" in filtered and "2022" not in filtered
     cited = outputs['answer = literature.ask("What happens to the enzyme above 40 degrees?", llm=False)']

@@ -20,8 +20,17 @@ from kenkyu.tools import md as md_tools
 
 VILLIN = str(md_tools.example_structure("villin"))
 # Short and cheap, but with 10 frames: enough for the plateau check to judge.
-QUICK_MD = dict(structure=VILLIN, ps=2, nvt_ps=0, solvent="implicit", seed=7, reproducible=True,
-                report_interval_ps=0.2, checkpoint_interval_ps=1, minimize_max_iterations=50)
+QUICK_MD = dict(
+    structure=VILLIN,
+    ps=2,
+    nvt_ps=0,
+    solvent="implicit",
+    seed=7,
+    reproducible=True,
+    report_interval_ps=0.2,
+    checkpoint_interval_ps=1,
+    minimize_max_iterations=50,
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -49,12 +58,16 @@ def plan_turn(md_args, hypothesis="Hypothesis: villin keeps its fold for 2 ps.",
 
 
 def sections(cells) -> list[str]:
-    return [c["metadata"]["kenkyu"]["section"] for c in cells
-            if c["cell_type"] == "markdown" and c.get("metadata", {}).get("kenkyu", {}).get("section")]
+    return [
+        c["metadata"]["kenkyu"]["section"]
+        for c in cells
+        if c["cell_type"] == "markdown" and c.get("metadata", {}).get("kenkyu", {}).get("section")
+    ]
 
 
-def test_a_declined_simulation_is_skipped_with_what_needs_it_and_the_cost_was_shown(tmp_path, write_replay,
-                                                                                    monkeypatch):
+def test_a_declined_simulation_is_skipped_with_what_needs_it_and_the_cost_was_shown(
+    tmp_path, write_replay, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     replay = write_replay([plan_turn(QUICK_MD), {"text": "Nothing ran, so nothing can be concluded."}])
     session = session_for(replay, approval="ask")
@@ -84,11 +97,25 @@ def test_a_declined_simulation_is_skipped_with_what_needs_it_and_the_cost_was_sh
 def test_a_blown_up_run_fails_its_check_and_the_next_plan_halves_the_time_step(tmp_path, write_replay, monkeypatch):
     monkeypatch.chdir(tmp_path)
     # An 8 fs time step in vacuum blows up within a few dozen steps: a real NaN, cheaply.
-    unstable = dict(structure=VILLIN, ps=1, nvt_ps=0, solvent="vacuum", timestep_fs=8, seed=1, reproducible=True,
-                    report_interval_ps=0.1, checkpoint_interval_ps=0.1, out="md_runs/unstable")
-    replay = write_replay([plan_turn(unstable, analyses=("rmsd", "radius_of_gyration")),
-                           {"text": "The run failed; nothing about the fold can be said."},
-                           {"text": "With 4 fs the run finished."}])
+    unstable = dict(
+        structure=VILLIN,
+        ps=1,
+        nvt_ps=0,
+        solvent="vacuum",
+        timestep_fs=8,
+        seed=1,
+        reproducible=True,
+        report_interval_ps=0.1,
+        checkpoint_interval_ps=0.1,
+        out="md_runs/unstable",
+    )
+    replay = write_replay(
+        [
+            plan_turn(unstable, analyses=("rmsd", "radius_of_gyration")),
+            {"text": "The run failed; nothing about the fold can be said."},
+            {"text": "With 4 fs the run finished."},
+        ]
+    )
     session = session_for(replay)
     list(run_research(session, "Does villin stay folded in vacuum?"))
     record = session.records[-1]
@@ -139,7 +166,8 @@ def test_rmsd_that_never_plateaus_is_flagged_and_a_flat_one_passes():
 
 def test_split_request_separates_question_hypothesis_and_steps():
     question, hypothesis, steps = split_request(
-        "Is villin stable? Hypothesis: it stays folded. Run 2 ps of villin.pdb, then compute the RMSD")
+        "Is villin stable? Hypothesis: it stays folded. Run 2 ps of villin.pdb, then compute the RMSD"
+    )
     assert question == "Is villin stable?"
     assert hypothesis == "it stays folded."
     assert steps == "Run 2 ps of villin.pdb, then compute the RMSD"
@@ -153,9 +181,13 @@ def test_embedded_model_plans_from_kenkyus_routing_with_a_template_hypothesis():
 
     registry = ToolRegistry.from_modules(["kenkyu.tools.md", "kenkyu.tools.analysis"])
     provider = LocalLlamaProvider(ProviderConfig("local"))
-    plan = make_plan(f"Does villin stay folded? Run a reproducible 2 ps simulation of {VILLIN} in implicit solvent "
-                     "with seed 3, then compute the RMSD of the trajectory, then its radius of gyration",
-                     registry, provider, measure_costs=False)
+    plan = make_plan(
+        f"Does villin stay folded? Run a reproducible 2 ps simulation of {VILLIN} in implicit solvent "
+        "with seed 3, then compute the RMSD of the trajectory, then its radius of gyration",
+        registry,
+        provider,
+        measure_costs=False,
+    )
     assert [s.tool for s in plan.steps] == ["md_run", "analysis_rmsd", "analysis_radius_of_gyration"]
     # "the trajectory" is the folder the simulation will write: kenkyu knows it before anything runs.
     assert plan.steps[1].arguments == {"trajectory": "md_runs/villin_1vii_implicit"}
@@ -167,21 +199,29 @@ def test_embedded_model_plans_from_kenkyus_routing_with_a_template_hypothesis():
 
 
 @pytest.mark.slow
-def test_research_cell_writes_four_sections_and_the_report_keeps_them_and_reproduces_the_checks(tmp_path,
-                                                                                              write_replay):
+def test_research_cell_writes_four_sections_and_the_report_keeps_them_and_reproduces_the_checks(tmp_path, write_replay):
     from kenkyu.assistant.export import export_report
     from notebooks import run_cells
 
-    replay = write_replay([plan_turn(QUICK_MD, analyses=("rmsd", "radius_of_gyration")),
-                           {"text": "The backbone stays close to 1VII over 2 ps; a longer run is needed."}])
-    nb, path = run_cells([
-        f"%load_ext kenkyu\n%kenkyu provider replay {replay}\n%kenkyu approval auto",
-        "%%research\nDoes the villin headpiece keep its fold over 2 ps?",
-    ], tmp_path)
+    replay = write_replay(
+        [
+            plan_turn(QUICK_MD, analyses=("rmsd", "radius_of_gyration")),
+            {"text": "The backbone stays close to 1VII over 2 ps; a longer run is needed."},
+        ]
+    )
+    nb, path = run_cells(
+        [
+            f"%load_ext kenkyu\n%kenkyu provider replay {replay}\n%kenkyu approval auto",
+            "%%research\nDoes the villin headpiece keep its fold over 2 ps?",
+        ],
+        tmp_path,
+    )
     record = next(o["data"][RECORD_MIME] for o in nb.cells[1].outputs if RECORD_MIME in o.get("data", {}))
     assert sections(record["cells"]) == ["plan", "do", "check", "act"]
     plan = record["plan"]
-    assert plan["hypothesis"] == "villin keeps its fold for 2 ps." and plan["hypothesis_source"].startswith("proposed by")
+    assert plan["hypothesis"] == "villin keeps its fold for 2 ps." and plan["hypothesis_source"].startswith(
+        "proposed by"
+    )
     assert [s["tool"] for s in plan["steps"]] == ["md_run", "analysis_rmsd", "analysis_radius_of_gyration"]
     act = record["cells"][-1]["source"]
     assert "The backbone stays close to 1VII" in act and "**Verdict:" in act
@@ -189,11 +229,17 @@ def test_research_cell_writes_four_sections_and_the_report_keeps_them_and_reprod
     report = export_report(path, tmp_path / "report" / "nb.report.ipynb")
     assert report.executed
     cells = nbformat.read(report.ipynb, as_version=4).cells
-    headings = [c.source.splitlines()[0] for c in cells if c.cell_type == "markdown"
-                and c.metadata.get("kenkyu", {}).get("section")]
+    headings = [
+        c.source.splitlines()[0]
+        for c in cells
+        if c.cell_type == "markdown" and c.metadata.get("kenkyu", {}).get("section")
+    ]
     assert headings == ["## Plan", "## Do", "## Check", "## Act"]
+
     def check_cell(cells):
-        return next(c for c in cells if c["cell_type"] == "code" and c["metadata"].get("kenkyu", {}).get("section") == "check")
+        return next(
+            c for c in cells if c["cell_type"] == "code" and c["metadata"].get("kenkyu", {}).get("section") == "check"
+        )
 
     original_check, rerun_check = check_cell(record["cells"]), check_cell(cells)
 
@@ -210,4 +256,5 @@ def test_a_research_line_ending_in_a_question_mark_stays_a_question():
     from kenkyu.assistant.magics import protect_questions
 
     assert protect_questions(["%research Does villin stay folded?"]) == [
-        "get_ipython().run_line_magic('research', 'Does villin stay folded?')\n"]
+        "get_ipython().run_line_magic('research', 'Does villin stay folded?')\n"
+    ]

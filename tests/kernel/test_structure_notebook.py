@@ -44,10 +44,7 @@ def test_structure_quickstart_notebook_runs_with_tiny_models(tmp_path):
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     text = "".join(output.get("text", "") for output in outputs if output.output_type == "stream")
     assert "ESMFold prediction seq1 (35 residues)" in text and "pTM" in text
-    assert (
-        "top 7 (L/5) contacts" in text
-        and "Mutational scan of seq1 (35 aa, 35 positions, 665 substitutions)" in text
-    )
+    assert "top 7 (L/5) contacts" in text and "Mutational scan of seq1 (35 aa, 35 positions, 665 substitutions)" in text
     assert "ready for MD:" in text and "not simulating this prediction" in text
     html = "".join(output.get("data", {}).get("text/html", "") for output in outputs)
     assert html.count("<img") >= 4  # fold (pLDDT + PAE), contact map, scan heatmap, variant bars

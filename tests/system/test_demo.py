@@ -22,16 +22,25 @@ def action_results(cells) -> dict[str, str]:
 
 
 def sections(cells) -> list[str]:
-    return [c["metadata"]["kenkyu"]["section"] for c in cells
-            if c["cell_type"] == "markdown" and c.get("metadata", {}).get("kenkyu", {}).get("section")]
+    return [
+        c["metadata"]["kenkyu"]["section"]
+        for c in cells
+        if c["cell_type"] == "markdown" and c.get("metadata", {}).get("kenkyu", {}).get("section")
+    ]
 
 
 def test_demo_runs_the_research_loop_offline_and_its_report_reproduces_the_numbers(tmp_path):
     kenkyu = Path(sys.executable).with_name("kenkyu")
-    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path), "HF_HUB_OFFLINE": "1",
-           "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    result = subprocess.run([str(kenkyu), "demo", "--out", str(tmp_path / "demo")], capture_output=True, text=True,
-                            timeout=1500, env=env)
+    env = {
+        "PATH": str(Path(sys.executable).parent),
+        "HOME": str(tmp_path),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    result = subprocess.run(
+        [str(kenkyu), "demo", "--out", str(tmp_path / "demo")], capture_output=True, text=True, timeout=1500, env=env
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "report notebook:" in out and "re-executed from a fresh kernel: yes" in out
@@ -39,16 +48,28 @@ def test_demo_runs_the_research_loop_offline_and_its_report_reproduces_the_numbe
     assert "Check :" in out and "Act   : the hypothesis is" in out
 
     demo = nbformat.read(tmp_path / "demo" / "demo.ipynb", as_version=4)
-    records = [o["data"][RECORD_MIME] for c in demo.cells for o in c.get("outputs", []) if RECORD_MIME in o.get("data", {})]
+    records = [
+        o["data"][RECORD_MIME] for c in demo.cells for o in c.get("outputs", []) if RECORD_MIME in o.get("data", {})
+    ]
     assert [(r["kind"], r["model"]) for r in records] == [("research", "SmolLM2-135M-Instruct.Q4_1")]
     record = records[0]
     # The embedded model, helped by kenkyu's routing, turned every sentence into the right tool call.
     assert [s["tool"] for s in record["plan"]["steps"]] == [
-        "md_run", "analysis_rmsd", "analysis_radius_of_gyration", "analysis_rmsf", "literature_ask"]
+        "md_run",
+        "analysis_rmsd",
+        "analysis_radius_of_gyration",
+        "analysis_rmsf",
+        "literature_ask",
+    ]
     assert sections(record["cells"]) == ["plan", "do", "check", "act"]
     recorded = action_results(record["cells"])
-    assert list(recorded) == ["md_run", "analysis_rmsd", "analysis_radius_of_gyration", "analysis_rmsf",
-                              "literature_ask"]
+    assert list(recorded) == [
+        "md_run",
+        "analysis_rmsd",
+        "analysis_radius_of_gyration",
+        "analysis_rmsf",
+        "literature_ask",
+    ]
     checks = {(c["step"], c["expectation"]): c["status"] for c in record["check"]}
     assert checks[("md_run", "the run finishes all its production frames (no blow-up)")] == "pass"
     assert checks[("literature_ask", "the literature returns cited evidence for the question")] == "pass"
@@ -68,7 +89,9 @@ def test_demo_runs_the_research_loop_offline_and_its_report_reproduces_the_numbe
         assert rerun[tool] == recorded[tool], tool
 
     def check_text(cells):
-        cell = next(c for c in cells if c["cell_type"] == "code" and c["metadata"].get("kenkyu", {}).get("section") == "check")
+        cell = next(
+            c for c in cells if c["cell_type"] == "code" and c["metadata"].get("kenkyu", {}).get("section") == "check"
+        )
         return next(o["data"]["text/plain"] for o in cell["outputs"] if o["output_type"] == "execute_result")
 
     assert check_text(report.cells) == check_text(record["cells"])  # the same verdicts from the re-run

@@ -50,9 +50,7 @@ def wobbly_villin():
     for _ in range(n_frames):
         noisy = start.xyz[0] + rng.normal(size=start.xyz[0].shape) * scale[:, None]
         frames.append(noisy @ random_rotation(rng).T + rng.normal(size=3))
-    traj = mdtraj.Trajectory(
-        np.array(frames, dtype=np.float32), start.topology, time=np.arange(n_frames) * 2.0
-    )
+    traj = mdtraj.Trajectory(np.array(frames, dtype=np.float32), start.topology, time=np.arange(n_frames) * 2.0)
     return traj
 
 
@@ -130,10 +128,7 @@ def test_contacts_match_brute_force_closest_heavy_atoms(wobbly_villin):
     heavy = {r.index: [a.index for a in r.atoms if a.element.symbol != "H"] for r in traj.topology.residues}
     for i, j in [(0, 3), (4, 8), (10, 30)]:
         d = np.array(
-            [
-                np.min(np.linalg.norm(frame[heavy[i]][:, None] - frame[heavy[j]][None], axis=2))
-                for frame in traj.xyz
-            ]
+            [np.min(np.linalg.norm(frame[heavy[i]][:, None] - frame[heavy[j]][None], axis=2)) for frame in traj.xyz]
         )
         row = table[(table.residue_i == i) & (table.residue_j == j)].iloc[0]
         assert row.mean_distance_nm == pytest.approx(d.mean(), rel=1e-4)

@@ -100,8 +100,9 @@ def dask_processes(tmp_path):
 
 def test_replicas_on_a_real_dask_scheduler_and_worker(villin_pdb, tmp_path, dask_processes):
     out = tmp_path / "replicas"
-    settings = dict(replicas=2, out=out, ps=0.05, solvent="implicit", md_options=MEMBER_OPTIONS,
-                    scheduler=dask_processes, seed=11)
+    settings = dict(
+        replicas=2, out=out, ps=0.05, solvent="implicit", md_options=MEMBER_OPTIONS, scheduler=dask_processes, seed=11
+    )
     ensemble = ensembles.run(villin_pdb, **settings)
     assert len(ensemble.finished) == 2 and not ensemble.errors
     seeds = [m.info["parameters"]["seed"] for m in ensemble.members]

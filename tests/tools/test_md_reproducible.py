@@ -8,8 +8,17 @@ import kenkyu.tools.md as md
 
 def test_reproducible_runs_with_the_same_seed_are_identical(tmp_path):
     runs = [
-        md.run(md.example_structure("villin"), ps=0.4, out=tmp_path / f"run{i}", solvent="implicit", seed=11,
-               nvt_ps=0.2, report_interval_ps=0.1, reproducible=True, progress=False)
+        md.run(
+            md.example_structure("villin"),
+            ps=0.4,
+            out=tmp_path / f"run{i}",
+            solvent="implicit",
+            seed=11,
+            nvt_ps=0.2,
+            report_interval_ps=0.1,
+            reproducible=True,
+            progress=False,
+        )
         for i in range(2)
     ]
     first, second = (r.trajectory() for r in runs)

@@ -176,9 +176,7 @@ def test_keyboard_interrupt_leaves_a_resumable_run(villin_pdb, tmp_path, traject
     assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
     assert isinstance(md_tools.RunInterrupted("x"), KeyboardInterrupt)
 
-    result = md_tools.run(
-        villin_pdb, out=out, resume=True, progress=False, trajectory_format=trajectory_format, **RUN
-    )
+    result = md_tools.run(villin_pdb, out=out, resume=True, progress=False, trajectory_format=trajectory_format, **RUN)
     assert result.trajectory_path.suffix == f".{trajectory_format}"
     assert_complete_and_continuous(result)
 

@@ -77,9 +77,7 @@ def test_default_recycles_give_what_transformers_own_infer_gives(tiny_fold, tmp_
     np.testing.assert_allclose(result.pae, reference["predicted_aligned_error"][0].numpy(), atol=1e-5)
     assert result.ptm == pytest.approx(float(reference["ptm"]), abs=1e-6)
     np.testing.assert_allclose(result.plddt, 100 * reference["plddt"][0, :, 1].numpy(), atol=1e-4)
-    once = structure.fold(
-        SEQUENCE, out=tmp_path / "once", model=str(two_passes), num_recycles=0, progress=False
-    )
+    once = structure.fold(SEQUENCE, out=tmp_path / "once", model=str(two_passes), num_recycles=0, progress=False)
     assert not np.allclose(once.pae, result.pae)  # the recycle really ran
 
 
@@ -106,20 +104,14 @@ def test_memory_plan_chunks_the_trunk_and_refuses_what_cannot_fit(tiny_fold, tmp
     chunked = structure.fold(
         SEQUENCE, out=tmp_path / "chunked", model=str(tiny_fold), max_memory_gb=budget_gb, progress=False
     )
-    whole = structure.fold(
-        SEQUENCE, out=tmp_path / "whole", model=str(tiny_fold), chunk_size=None, progress=False
-    )
+    whole = structure.fold(SEQUENCE, out=tmp_path / "whole", model=str(tiny_fold), chunk_size=None, progress=False)
     assert chunked.chunk_size == 8 and whole.chunk_size is None
     # Chunking changes how the trunk is computed, not what: same prediction within float round-off.
     np.testing.assert_allclose(chunked.pae, whole.pae, atol=1e-3)
-    np.testing.assert_allclose(
-        mdtraj.load(str(chunked.pdb_path)).xyz, mdtraj.load(str(whole.pdb_path)).xyz, atol=1e-3
-    )
+    np.testing.assert_allclose(mdtraj.load(str(chunked.pdb_path)).xyz, mdtraj.load(str(whole.pdb_path)).xyz, atol=1e-3)
 
     with pytest.raises(structure.FoldMemoryError, match=f"Folding {length} residues needs about") as info:
-        structure.fold(
-            SEQUENCE, out=tmp_path / "none", model=str(tiny_fold), max_memory_gb=1e-6, progress=False
-        )
+        structure.fold(SEQUENCE, out=tmp_path / "none", model=str(tiny_fold), max_memory_gb=1e-6, progress=False)
     assert "smallest trunk chunk" in str(info.value) and "domains separately" in str(info.value)
     assert not (tmp_path / "none").exists()  # refused before anything ran
 
@@ -132,9 +124,7 @@ def test_memory_estimate_for_the_real_model_size():
     unchunked = folding.estimate_fold_memory(1000, real_trunk, None, lm_heads=40) / gib
     chunked = folding.estimate_fold_memory(1000, real_trunk, 64, lm_heads=40) / gib
     assert 30 < unchunked < 50 and 5 < chunked < 10  # L^3 attention dominates until the trunk is chunked
-    assert folding.estimate_fold_memory(2000, real_trunk, 64) > 3.5 * folding.estimate_fold_memory(
-        1000, real_trunk, 64
-    )
+    assert folding.estimate_fold_memory(2000, real_trunk, 64) > 3.5 * folding.estimate_fold_memory(1000, real_trunk, 64)
 
 
 def test_a_batch_gives_one_prediction_per_record_and_a_table(tiny_fold, tmp_path):
@@ -186,7 +176,5 @@ def test_cli_fold_writes_pdbs_and_reports_errors(tiny_fold, tmp_path, capsys):
         == 0
     )
     assert "mean pLDDT" in capsys.readouterr().out and (tmp_path / "cli" / "seq1.pdb").is_file()
-    assert (
-        structure_cli.main(["fold", "MKXZ", "--out", str(tmp_path / "cli"), "--model", str(tiny_fold)]) == 2
-    )
+    assert structure_cli.main(["fold", "MKXZ", "--out", str(tmp_path / "cli"), "--model", str(tiny_fold)]) == 2
     assert "position 4" in capsys.readouterr().err

@@ -59,10 +59,7 @@ def test_predicted_pdb_is_fixed_and_simulated_with_kenkyu_md(villin_pdb, tmp_pat
 
     fixed = structure.prepare_for_md(pdb_path)
     fixed_traj = mdtraj.load(str(fixed))
-    assert (
-        fixed_traj.topology.select("element H").size > 250
-        and fixed_traj.topology.select("name OXT").size == 1
-    )
+    assert fixed_traj.topology.select("element H").size > 250 and fixed_traj.topology.select("name OXT").size == 1
 
     run = structure.simulate_prediction(
         pdb_path,

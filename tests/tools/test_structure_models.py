@@ -97,9 +97,7 @@ def test_esm2_through_fair_esms_local_loader(tiny_esm2_file):
     assert resolved.source == "path" and len(alphabet) == 33
     # Same weights as saved: the regression head came from the separate file.
     saved = torch.load(str(tiny_esm2_file.with_suffix("")) + "-contact-regression.pt", weights_only=False)
-    assert torch.equal(
-        network.contact_head.regression.weight, saved["model"]["contact_head.regression.weight"]
-    )
+    assert torch.equal(network.contact_head.regression.weight, saved["model"]["contact_head.regression.weight"])
 
 
 def test_esm2_from_the_torch_hub_cache_and_from_kenkyu_models(tiny_esm2_file, tmp_path, monkeypatch):
@@ -164,9 +162,7 @@ def test_structure_tools_are_registered_with_described_parameters():
     assert "alphafold-like" in fold.keywords and fold.qualified_call == "kenkyu.tools.structure.fold"
     assert fold.validate({"sequences": "MKT", "num_recycles": "0"}) == {"sequences": "MKT", "num_recycles": 0}
     assert registry["structure_simulate_prediction"].approval == "ask"
-    assert (
-        registry["structure_simulate_prediction"].parameters["properties"]["prediction"]["type"] == "string"
-    )
+    assert registry["structure_simulate_prediction"].parameters["properties"]["prediction"]["type"] == "string"
 
 
 def test_structure_keywords_do_not_pull_md_and_analysis_requests():

@@ -26,9 +26,7 @@ def structure_bfactors(widget) -> np.ndarray:
 
 def test_bfactor_colouring_uses_the_files_column(villin_pdb):
     widget = viz.show_structure(villin_pdb, color_by="bfactor")
-    expected = np.array(
-        [float(l[60:66]) for l in villin_pdb.read_text().splitlines() if l.startswith("ATOM")]
-    )
+    expected = np.array([float(line[60:66]) for line in villin_pdb.read_text().splitlines() if line.startswith("ATOM")])
     np.testing.assert_allclose(structure_bfactors(widget), expected, atol=0.01)
     cartoon, ligand, ions = widget.representations[:3]
     assert cartoon["type"] == "cartoon" and cartoon["params"]["colorScheme"] == "bfactor"
@@ -63,9 +61,7 @@ def test_trajectory_view_coloured_by_rmsf(villin_pdb, tmp_path):
     table = rmsf(run)
     traj = run.trajectory()
     residue_of_atom = np.array([a.residue.index for a in traj.topology.atoms])
-    np.testing.assert_allclose(
-        structure_bfactors(widget), table.rmsf_nm.to_numpy()[residue_of_atom], atol=0.006
-    )
+    np.testing.assert_allclose(structure_bfactors(widget), table.rmsf_nm.to_numpy()[residue_of_atom], atol=0.006)
     assert "rmsf" in widget.summary() and "5 frames" in widget.summary()
     with pytest.raises(ValueError, match="several frames"):
         viz.show_structure(villin_pdb, color_by="rmsf")
@@ -90,9 +86,7 @@ def test_widget_in_a_real_kernel(villin_pdb):
         client.stop_channels()
         manager.shutdown_kernel(now=True)
     stdout = "".join(
-        m["content"]["text"]
-        for m in outputs
-        if m["msg_type"] == "stream" and m["content"]["name"] == "stdout"
+        m["content"]["text"] for m in outputs if m["msg_type"] == "stream" and m["content"]["name"] == "stdout"
     )
     assert stdout.splitlines()[0] == sys.executable  # the kernel runs this environment
     assert "coloured by bfactor" in stdout

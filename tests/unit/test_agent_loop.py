@@ -26,14 +26,20 @@ def of(events, kind):
 
 def test_two_tool_calls_become_action_cells_and_results_reach_the_model():
     namespace = {}
-    agent = make_agent([
-        {"text": "First I square 3.", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 3}}]},
-        {"text": "Then 4.", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 4}}]},
-        {"text": "9 and 16."},
-    ], namespace)
+    agent = make_agent(
+        [
+            {"text": "First I square 3.", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 3}}]},
+            {"text": "Then 4.", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 4}}]},
+            {"text": "9 and 16."},
+        ],
+        namespace,
+    )
     events = run(agent)
     code = [e for e in of(events, ev.CellAdded) if e.cell_type == "code"]
-    assert [c.source.splitlines()[-2] for c in code] == ["square = toolbox.square(x=3.0)", "square_2 = toolbox.square(x=4.0)"]
+    assert [c.source.splitlines()[-2] for c in code] == [
+        "square = toolbox.square(x=3.0)",
+        "square_2 = toolbox.square(x=4.0)",
+    ]
     assert namespace["square"] == 9.0 and namespace["square_2"] == 16.0
     assert code[0].outputs[0] == {"output_type": "stream", "name": "stdout", "text": "squaring 3.0\n"}
     assert code[0].metadata["kenkyu"]["tool"] == "toolbox_square"
@@ -46,10 +52,12 @@ def test_two_tool_calls_become_action_cells_and_results_reach_the_model():
 
 
 def test_malformed_arguments_are_shown_and_sent_back_to_the_model():
-    agent = make_agent([
-        {"tool_calls": [{"name": "toolbox_square", "arguments": "{\"x\": 3"}]},
-        {"text": "Sorry."},
-    ])
+    agent = make_agent(
+        [
+            {"tool_calls": [{"name": "toolbox_square", "arguments": '{"x": 3'}]},
+            {"text": "Sorry."},
+        ]
+    )
     events = run(agent)
     assert "not valid JSON" in of(events, ev.Error)[0].message
     assert agent.history[2].role == "tool" and agent.history[2].content.startswith("ERROR")
@@ -57,10 +65,17 @@ def test_malformed_arguments_are_shown_and_sent_back_to_the_model():
 
 
 def test_unknown_tool_and_bad_arguments_are_recoverable():
-    agent = make_agent([
-        {"tool_calls": [{"name": "toolbox_cube", "arguments": {"x": 3}}, {"name": "toolbox_square", "arguments": {"x": "many"}}]},
-        {"text": "ok"},
-    ])
+    agent = make_agent(
+        [
+            {
+                "tool_calls": [
+                    {"name": "toolbox_cube", "arguments": {"x": 3}},
+                    {"name": "toolbox_square", "arguments": {"x": "many"}},
+                ]
+            },
+            {"text": "ok"},
+        ]
+    )
     events = run(agent)
     errors = [e.message for e in of(events, ev.Error)]
     assert "no tool named 'toolbox_cube'" in errors[0]
@@ -70,10 +85,12 @@ def test_unknown_tool_and_bad_arguments_are_recoverable():
 
 
 def test_tool_exception_is_a_result_not_a_crash():
-    agent = make_agent([
-        {"tool_calls": [{"name": "toolbox_explode", "arguments": {"reason": "disk full"}}]},
-        {"text": "The tool failed."},
-    ])
+    agent = make_agent(
+        [
+            {"tool_calls": [{"name": "toolbox_explode", "arguments": {"reason": "disk full"}}]},
+            {"text": "The tool failed."},
+        ]
+    )
     events = run(agent)
     result = of(events, ev.ToolResult)[0]
     assert not result.ok and "RuntimeError: disk full" in result.summary
@@ -101,7 +118,10 @@ def test_step_budget_stops_a_looping_model():
 
 def test_tools_needing_approval_wait_for_the_user(tmp_path):
     path = str(tmp_path / "note.txt")
-    turns = [{"tool_calls": [{"name": "toolbox_write_note", "arguments": {"path": path, "text": "hi"}}]}, {"text": "ok"}]
+    turns = [
+        {"tool_calls": [{"name": "toolbox_write_note", "arguments": {"path": path, "text": "hi"}}]},
+        {"text": "ok"},
+    ]
     asked = []
     declined = run(make_agent(turns, approver=lambda call, tool, code: asked.append(code) or False))
     assert asked and "toolbox.write_note(" in asked[0]
@@ -128,11 +148,13 @@ def test_stop_ends_the_loop_before_the_next_turn():
 
 
 def test_interrupt_keeps_the_record_and_a_consistent_history():
-    agent = make_agent([
-        {"tool_calls": [{"name": "toolbox_square", "arguments": {"x": 2}}]},
-        {"tool_calls": [{"name": "toolbox_interrupt", "arguments": {}}]},
-        {"text": "after the interrupt"},
-    ])
+    agent = make_agent(
+        [
+            {"tool_calls": [{"name": "toolbox_square", "arguments": {"x": 2}}]},
+            {"tool_calls": [{"name": "toolbox_interrupt", "arguments": {}}]},
+            {"text": "after the interrupt"},
+        ]
+    )
     events = run(agent)
     assert events[-1].reason == "interrupted"
     assert of(events, ev.ToolResult)[0].ok  # the first step's result survived
@@ -144,7 +166,9 @@ def test_interrupt_keeps_the_record_and_a_consistent_history():
 
 
 def test_events_serialise_for_the_comm():
-    agent = make_agent([{"text": "hello", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 1}}]}, {"text": "done"}])
+    agent = make_agent(
+        [{"text": "hello", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 1}}]}, {"text": "done"}]
+    )
     for event in run(agent):
         data = event.to_dict()
         assert ev.event_from_dict(data) == event

@@ -35,8 +35,9 @@ def test_import_layers_hold(tmp_path):
         shutil.copytree(REPO / folder, package / folder, ignore=ignore)
     shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    result = subprocess.run([_tool("lint-imports"), "--no-cache", "pyproject.toml"], cwd=tmp_path,
-                            env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [_tool("lint-imports"), "--no-cache", "pyproject.toml"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 

@@ -32,8 +32,9 @@ def test_every_list_of_providers_is_the_one_in_kenkyu_core_config():
     assert definitions["ready"]["properties"]["model"]["properties"]["provider"]["enum"] == list(PROVIDERS)
     plugin = json.loads((ROOT / "labext" / "schema" / "plugin.json").read_text())  # the sidebar's settings
     assert plugin["properties"]["provider"]["enum"] == ["", *PROVIDERS]
-    provider_command = next(a for a in _parser()._subparsers._group_actions[0].choices["provider"]._actions
-                            if a.dest == "name")
+    provider_command = next(
+        a for a in _parser()._subparsers._group_actions[0].choices["provider"]._actions if a.dest == "name"
+    )
     assert tuple(provider_command.choices) == PROVIDERS
     from kenkyu.cli import build_parser
 
@@ -62,8 +63,7 @@ def test_the_kernels_events_keep_the_schema():
         ev.ToolCallStarted("c1", "md_run", {"ps": 10}, "run = ..."),
         ev.ApprovalNeeded("c1", "md_run", {}, "run = ...", True),
         ev.ToolResult("c1", "md_run", True, "ok", 1.5),
-        ev.CellAdded("markdown", "## Plan",
-                     {"kenkyu": {"agent": True, "role": "narrative", "section": "plan"}}),
+        ev.CellAdded("markdown", "## Plan", {"kenkyu": {"agent": True, "role": "narrative", "section": "plan"}}),
         ev.Error("boom", where="busy", fix="wait"),
         ev.Done("finished", 2, 10, 0.5),
     ]

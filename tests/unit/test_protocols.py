@@ -71,28 +71,30 @@ def ordinary():
 
 def test_a_registered_protocol_is_chosen_for_its_question_and_writes_the_plan(ordinary):
     registry = ToolRegistry.from_modules(["example_tool", "kenkyu.tools.md", "kenkyu.tools.analysis"])
-    plan = make_plan("Is this an ordinary protein?", registry,
-                     ScriptedModel([(TOOL, {"sequence": "MKTAYIAKQR"})]))
+    plan = make_plan("Is this an ordinary protein?", registry, ScriptedModel([(TOOL, {"sequence": "MKTAYIAKQR"})]))
     assert plan.protocol == "ordinary-sequence" and plan.hypothesis_source == "template"
     assert plan.hypothesis == "The sequence is an ordinary protein: standard residues only."
-    assert plan.steps[0].expectations == ["the sequence uses only the 20 standard amino acids",
-                                          "the sequence is long enough to say anything (at least 8 residues)"]
+    assert plan.steps[0].expectations == [
+        "the sequence uses only the 20 standard amino acids",
+        "the sequence is long enough to say anything (at least 8 residues)",
+    ]
     assert (plan.support, plan.refute) == (["every residue is standard"], ["a non-standard letter"])
     # A simulation question still follows the default protocol.
-    md_plan = make_plan("Does villin stay folded?", registry,
-                        ScriptedModel([("analysis_rmsd", {"trajectory": "md_runs/villin_1vii_implicit"})]))
+    md_plan = make_plan(
+        "Does villin stay folded?",
+        registry,
+        ScriptedModel([("analysis_rmsd", {"trajectory": "md_runs/villin_1vii_implicit"})]),
+    )
     assert md_plan.protocol == protocols.DEFAULT_PROTOCOL == "stability"
     assert any("0.3 nm" in s for s in md_plan.refute)
     # Named explicitly, a protocol is used whatever the question.
-    forced = make_plan("Anything?", registry, ScriptedModel([(TOOL, {"sequence": "MK"})]),
-                       protocol="stability")
+    forced = make_plan("Anything?", registry, ScriptedModel([(TOOL, {"sequence": "MK"})]), protocol="stability")
     assert forced.protocol == "stability"
 
 
 def test_its_checks_verdict_revisions_and_next_plan_are_its_own(ordinary):
     registry = ToolRegistry.from_modules(["example_tool"])
-    plan = make_plan("Is this an ordinary protein?", registry,
-                     ScriptedModel([(TOOL, {"sequence": "MKXBQR"})]))
+    plan = make_plan("Is this an ordinary protein?", registry, ScriptedModel([(TOOL, {"sequence": "MKXBQR"})]))
     report = checks.check_results({TOOL: example_tool.composition("MKXBQR")}, protocol="ordinary-sequence")
     assert [(c.expectation.split()[2], c.status) for c in report.checks] == [("uses", "fail"), ("is", "warn")]
     default = checks.check_results({TOOL: example_tool.composition("MKXBQR")})
@@ -107,8 +109,12 @@ def test_its_checks_verdict_revisions_and_next_plan_are_its_own(ordinary):
 
 
 def test_the_loop_follows_it_end_to_end_and_the_check_cell_reproduces_its_verdicts(ordinary, write_replay):
-    replay = write_replay([{"text": "", "tool_calls": [{"name": TOOL, "arguments": {"sequence": "mkxbqr"}}]},
-                           {"text": "Two letters are not amino acids."}])
+    replay = write_replay(
+        [
+            {"text": "", "tool_calls": [{"name": TOOL, "arguments": {"sequence": "mkxbqr"}}]},
+            {"text": "Two letters are not amino acids."},
+        ]
+    )
     settings = Settings(provider=ProviderConfig("replay", replay_file=str(replay)), approval="auto")
     session = AssistantSession(settings=settings, namespace={}, tool_modules=["example_tool"])
     list(run_research(session, "Is this an ordinary protein?"))
@@ -117,8 +123,9 @@ def test_the_loop_follows_it_end_to_end_and_the_check_cell_reproduces_its_verdic
     act = record["cells"][-1]["source"]
     assert "**Verdict: the hypothesis is refuted**" in act and "ambiguity codes (B, Z, X)" in act
     assert "count again without the ambiguity codes" not in act and f"`{TOOL}(sequence='MKQR')`" in act
-    check_cell = next(c for c in record["cells"] if c["cell_type"] == "code"
-                      and c["metadata"]["kenkyu"].get("section") == "check")
+    check_cell = next(
+        c for c in record["cells"] if c["cell_type"] == "code" and c["metadata"]["kenkyu"].get("section") == "check"
+    )
     # What an exported report does: run the Check cell again beside the step's result.
     namespace = {"composition": example_tool.composition("mkxbqr")}
     exec(check_cell["source"], namespace)
@@ -142,8 +149,9 @@ def test_a_package_adds_a_protocol_through_the_entry_point_group(monkeypatch):
     seen = []
     monkeypatch.setattr(protocols, "_loaded", False)
     monkeypatch.setattr(protocols, "_registered", {})
-    monkeypatch.setattr(protocols, "entry_points",
-                        lambda group: seen.append(group) or [FakeEntryPoint(), BrokenEntryPoint()])
+    monkeypatch.setattr(
+        protocols, "entry_points", lambda group: seen.append(group) or [FakeEntryPoint(), BrokenEntryPoint()]
+    )
     with pytest.warns(UserWarning, match="'broken'.*did not load"):
         names = [p.name for p in protocols.protocols()]
     assert seen == ["kenkyu.protocols"] and names == ["stability", "ordinary-sequence"]

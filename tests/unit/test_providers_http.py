@@ -27,8 +27,14 @@ TOOLS = ToolRegistry.from_modules(["toolbox"])
 
 def config(kind, server, **extra):
     base = "/v1" if kind == "openai" else ""
-    return ProviderConfig(provider=kind, model=f"fake-{kind}", base_url=server.url + base, max_retries=0,
-                          timeout_s=extra.pop("timeout_s", 10), **extra)
+    return ProviderConfig(
+        provider=kind,
+        model=f"fake-{kind}",
+        base_url=server.url + base,
+        max_retries=0,
+        timeout_s=extra.pop("timeout_s", 10),
+        **extra,
+    )
 
 
 def chunks(provider):
@@ -114,7 +120,10 @@ def test_anthropic_streams_text_and_tool_use(monkeypatch):
     assert schemas["toolbox_square"]["required"] == ["x"]
     headers = {k.lower(): v for k, v in server.headers[0].items()}
     # The SDK chooses the header (x-api-key, or a bearer token in recent versions); the key must arrive.
-    assert "sk-ant-test-0123456789abcdef" in (headers.get("x-api-key", ""), headers.get("authorization", "").removeprefix("Bearer "))
+    assert "sk-ant-test-0123456789abcdef" in (
+        headers.get("x-api-key", ""),
+        headers.get("authorization", "").removeprefix("Bearer "),
+    )
 
 
 def test_anthropic_full_loop_puts_tool_results_in_a_user_turn(monkeypatch):
@@ -125,7 +134,12 @@ def test_anthropic_full_loop_puts_tool_results_in_a_user_turn(monkeypatch):
         events = list(agent.run("square 3"))
     assert events[-1].reason == "finished"
     messages = server.requests[1]["messages"]
-    assert messages[1]["content"][1] == {"type": "tool_use", "id": "toolu_1", "name": "toolbox_square", "input": {"x": 3}}
+    assert messages[1]["content"][1] == {
+        "type": "tool_use",
+        "id": "toolu_1",
+        "name": "toolbox_square",
+        "input": {"x": 3},
+    }
     assert messages[2]["role"] == "user" and messages[2]["content"][0]["type"] == "tool_result"
     assert messages[2]["content"][0]["tool_use_id"] == "toolu_1"
 

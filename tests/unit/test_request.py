@@ -36,8 +36,13 @@ def test_a_request_records_its_cells_with_the_metadata_its_runner_got(write_repl
     code = [c for c in request.record["cells"] if c["cell_type"] == "code"]
     # One metadata, built once: what the runner wrote on the cell is what the record keeps.
     assert seen == [code[0]["metadata"]]
-    assert code[0]["metadata"]["kenkyu"] == {"agent": True, "tool": "toolbox_square", "call_id": code[0][
-        "metadata"]["kenkyu"]["call_id"], "variable": "square", "model": session.provider.model_id}
+    assert code[0]["metadata"]["kenkyu"] == {
+        "agent": True,
+        "tool": "toolbox_square",
+        "call_id": code[0]["metadata"]["kenkyu"]["call_id"],
+        "variable": "square",
+        "model": session.provider.model_id,
+    }
     assert session.namespace["square"] == 9.0 and session.request is None
 
 

@@ -13,9 +13,14 @@ TOOLS = ToolRegistry.from_modules(["toolbox"])
 
 def test_steps_are_split_on_sequencing_words():
     assert split_steps("prepare villin.pdb, then run 2 ps; then compute the RMSD") == [
-        "prepare villin.pdb", "run 2 ps", "compute the RMSD"]
+        "prepare villin.pdb",
+        "run 2 ps",
+        "compute the RMSD",
+    ]
     assert split_steps("Square 3, then square 12") == ["Square 3", "square 12"]
-    assert split_steps("What is the radius of gyration of villin.pdb?") == ["What is the radius of gyration of villin.pdb?"]
+    assert split_steps("What is the radius of gyration of villin.pdb?") == [
+        "What is the radius of gyration of villin.pdb?"
+    ]
 
 
 def test_paths_and_numbers_are_read_from_the_request():

@@ -40,7 +40,7 @@ def test_interpolation_uses_kernel_variables_and_leaves_the_rest():
     text, used = interpolate("fold {seq} with {{braces}} and {obj.x}", {"seq": "MKV", "obj": type("O", (), {"x": 5})})
     assert text == "fold MKV with {braces} and 5"
     assert used == {"seq": "MKV"}
-    assert interpolate("a JSON {\"k\": 1}", {})[0] == "a JSON {\"k\": 1}"
+    assert interpolate('a JSON {"k": 1}', {})[0] == 'a JSON {"k": 1}'
 
 
 def test_an_undefined_variable_is_named_not_sent_to_the_model():

@@ -69,7 +69,5 @@ def test_empty_overlong_and_malformed_inputs():
 
 def test_single_sequence_tools_refuse_several_records():
     assert single_sequence(">wt\nMKT\n") == ("wt", "MKT")
-    with pytest.raises(
-        InvalidSequenceError, match="contact_map takes one sequence, but the input has 2 records"
-    ):
+    with pytest.raises(InvalidSequenceError, match="contact_map takes one sequence, but the input has 2 records"):
         single_sequence(">a\nMK\n>b\nTA\n", tool="contact_map")

@@ -42,8 +42,11 @@ def test_an_example_tool_module_is_priced_and_checked_by_what_it_declares():
     name = name_of(example_tool.composition)
     assert name == "example_tool_composition" and registry[name].science.produces == "table"
 
-    plan = make_plan("What is villin made of?", registry,
-                     ScriptedModel([(name, {"sequence": "LSDEDFKAVFGMTRSAFANLPLWKQQNLKKEKGLF"})]))
+    plan = make_plan(
+        "What is villin made of?",
+        registry,
+        ScriptedModel([(name, {"sequence": "LSDEDFKAVFGMTRSAFANLPLWKQQNLKKEKGLF"})]),
+    )
     text = plan.to_markdown()
     assert "~3 s<br><sub>counting letters, not measured</sub>" in text
     assert f"- step 1 `{name}`: the sequence uses only the 20 standard amino acids" in text
@@ -58,17 +61,30 @@ def test_an_example_tool_module_is_priced_and_checked_by_what_it_declares():
 
 def test_the_research_loop_runs_the_example_tools_check_in_its_check_cell(write_replay):
     name = name_of(example_tool.composition)
-    replay = write_replay([{"text": "Hypothesis: villin is made of standard residues.",
-                            "tool_calls": [{"name": name, "arguments": {"sequence": "MKTAYIAKQR"}}]},
-                           {"text": "All ten residues are standard."}])
+    replay = write_replay(
+        [
+            {
+                "text": "Hypothesis: villin is made of standard residues.",
+                "tool_calls": [{"name": name, "arguments": {"sequence": "MKTAYIAKQR"}}],
+            },
+            {"text": "All ten residues are standard."},
+        ]
+    )
     settings = Settings(provider=ProviderConfig("replay", replay_file=str(replay)), approval="auto")
     session = AssistantSession(settings=settings, namespace={}, tool_modules=["example_tool"])
     list(run_research(session, "Is the sequence standard?"))
     record = session.records[-1]
-    assert record["check"] == [{"step": name, "status": "pass", "detail": "10 residues, all standard",
-                                "expectation": "the sequence uses only the 20 standard amino acids"}]
-    check_cell = next(c for c in record["cells"] if c["metadata"]["kenkyu"].get("section") == "check"
-                      and c["cell_type"] == "code")
+    assert record["check"] == [
+        {
+            "step": name,
+            "status": "pass",
+            "detail": "10 residues, all standard",
+            "expectation": "the sequence uses only the 20 standard amino acids",
+        }
+    ]
+    check_cell = next(
+        c for c in record["cells"] if c["metadata"]["kenkyu"].get("section") == "check" and c["cell_type"] == "code"
+    )
     assert f"{name!r}: composition" in check_cell["source"] and "protocol=" not in check_cell["source"]
     act = record["cells"][-1]["source"]
     assert f"- `{name}`: 10 residues; most common" in act
@@ -99,8 +115,16 @@ def test_each_tool_declares_the_cost_the_planner_used_to_look_up_by_name():
     from kenkyu.tools.md.cost import estimate_run
 
     assert science_of(md.run).estimate is estimate_run
-    expected = {analysis.rmsd: 2.0, analysis.sasa: 2.0, literature.ask: 15.0, literature.ingest: 15.0,
-                viz.show_structure: 1.0, structure.fold: 60.0, structure.embed: 5.0, ensembles.run: 5.0}
+    expected = {
+        analysis.rmsd: 2.0,
+        analysis.sasa: 2.0,
+        literature.ask: 15.0,
+        literature.ingest: 15.0,
+        viz.show_structure: 1.0,
+        structure.fold: 60.0,
+        structure.embed: 5.0,
+        ensembles.run: 5.0,
+    }
     for function, seconds in expected.items():
         assert science_of(function).cost({}).seconds == seconds, function.__qualname__
     assert science_of(structure.fold).cost({}).basis == "typical for a small protein on CPU, not measured"
@@ -120,11 +144,16 @@ def test_md_cost_comes_from_the_speed_cache_and_the_after_run_hook_refines_it(tm
     assert science.after_run is cost.learn_from_run
 
     class FinishedRun:
-        info = {"status": "finished",
-                "parameters": {"solvent": "implicit", "reproducible": False, "platform": None},
-                "performance": {"production_steps_timed": 5000, "production_wall_s": 10.0},
-                "system": {"n_atoms": 582}, "minimization": {"wall_s": 2.0}, "structure": "nowhere.pdb",
-                "platform": {"name": "CPU"}, "updated": "now"}
+        info = {
+            "status": "finished",
+            "parameters": {"solvent": "implicit", "reproducible": False, "platform": None},
+            "performance": {"production_steps_timed": 5000, "production_wall_s": 10.0},
+            "system": {"n_atoms": 582},
+            "minimization": {"wall_s": 2.0},
+            "structure": "nowhere.pdb",
+            "platform": {"name": "CPU"},
+            "updated": "now",
+        }
 
     science.after_run(FinishedRun())
     cached = json.loads((tmp_path / "md_speed.json").read_text())
@@ -144,15 +173,16 @@ def test_checks_are_declared_by_the_tools_and_thresholds_still_read_from_checks(
 
     assert science_of(md.run).expectations[0] == "the run finishes all its production frames (no blow-up)"
     assert science_of(analysis.rmsd).expectations == [
-        "the RMSD plateaus: its mean over the last third differs by < 10% from the third before"]
+        "the RMSD plateaus: its mean over the last third differs by < 10% from the third before"
+    ]
     assert science_of(analysis.radius_of_gyration).checks == ()  # the stability protocol adds its check
-    assert science_of(literature.ask).expectations == [
-        "the literature returns cited evidence for the question"]
+    assert science_of(literature.ask).expectations == ["the literature returns cited evidence for the question"]
     assert checks.RMSD_FOLDED_NM == 0.3 and checks.RG_PASS == 0.05 and checks.PLATEAU_RISE == 0.10
     assert checks.ENERGY_DRIFT == 0.05
     assert checks.expectations_for("analysis_rmsd_2") == [
         "the RMSD plateaus: its mean over the last third differs by < 10% from the third before",
-        "the backbone RMSD stays below 0.3 nm (the fold is kept)"]
+        "the backbone RMSD stays below 0.3 nm (the fold is kept)",
+    ]
 
 
 def test_literature_declares_how_a_small_model_s_arguments_are_adjusted():
@@ -168,8 +198,7 @@ def test_literature_declares_how_a_small_model_s_arguments_are_adjusted():
 
 def test_a_notebook_tool_with_no_declarations_gets_sensible_defaults():
     namespace = {"__name__": "__main__"}  # as in a notebook
-    source = ("import kenkyu\n@kenkyu.tool\ndef double(x: int) -> int:\n"
-              "    '''Double a number.'''\n    return 2 * x\n")
+    source = "import kenkyu\n@kenkyu.tool\ndef double(x: int) -> int:\n    '''Double a number.'''\n    return 2 * x\n"
     exec(source, namespace)
     science = science_of(namespace["double"])
     assert (science.produces, science.output_folder({"x": 1}), science.checks) == ("value", None, ())
@@ -192,8 +221,11 @@ def test_declarations_stack_in_any_order_and_refuse_what_is_not_a_declaration():
         return x
 
     science = science_of(plot)
-    assert (science.produces, science.cost({}).seconds, science.check(2.0)) == \
-        ("figure", 1.5, [("it is positive", "pass", "2.0")])
+    assert (science.produces, science.cost({}).seconds, science.check(2.0)) == (
+        "figure",
+        1.5,
+        [("it is positive", "pass", "2.0")],
+    )
     assert isinstance(positive, ResultCheck) and positive.__name__ == "positive"
     with pytest.raises(TypeError, match="result check"):
         checked_by(lambda value: [])

@@ -59,8 +59,12 @@ def default_index() -> str:
 TYPICAL_SECONDS = 15.0  # retrieval (and an answer) over a small index; not measured
 
 
-@tool(approval="ask", writes_files=True, produces="index",
-      keywords=("ingest", "index my papers", "index papers", "add papers", "literature index", "bibtex", "pdfs"))
+@tool(
+    approval="ask",
+    writes_files=True,
+    produces="index",
+    keywords=("ingest", "index my papers", "index papers", "add papers", "literature index", "bibtex", "pdfs"),
+)
 @costs(TYPICAL_SECONDS)
 def ingest(
     paths: str | list[str],
@@ -97,12 +101,21 @@ def ingest(
     """
     from kenkyu.tools.literature._ingest import ingest as _ingest
 
-    return _ingest(paths, index, embedding=embedding, chroma_host=chroma_host, chroma_port=chroma_port,
-                   on_error=on_error, progress=progress)
+    return _ingest(
+        paths,
+        index,
+        embedding=embedding,
+        chroma_host=chroma_host,
+        chroma_port=chroma_port,
+        on_error=on_error,
+        progress=progress,
+    )
 
 
-@tool(keywords=("search my papers", "search the literature", "find passages", "which paper", "which papers",
-                "passages"), produces="answer")
+@tool(
+    keywords=("search my papers", "search the literature", "find passages", "which paper", "which papers", "passages"),
+    produces="answer",
+)
 @costs(TYPICAL_SECONDS)
 @checked_by(cited_evidence)
 @when_routed(routed_search)
@@ -146,12 +159,33 @@ def search(
     """
     from kenkyu.tools.literature._retrieve import search as _search
 
-    return _search(query, index, k=k, mode=mode, filters=filters, rerank=rerank, embedding=embedding,
-                   chroma_host=chroma_host, chroma_port=chroma_port)
+    return _search(
+        query,
+        index,
+        k=k,
+        mode=mode,
+        filters=filters,
+        rerank=rerank,
+        embedding=embedding,
+        chroma_host=chroma_host,
+        chroma_port=chroma_port,
+    )
 
 
-@tool(keywords=("literature", "my papers", "the papers", "according to", "what do my papers say", "cite",
-                "citations", "in my notes", "what did the paper find"), produces="answer")
+@tool(
+    keywords=(
+        "literature",
+        "my papers",
+        "the papers",
+        "according to",
+        "what do my papers say",
+        "cite",
+        "citations",
+        "in my notes",
+        "what did the paper find",
+    ),
+    produces="answer",
+)
 @costs(TYPICAL_SECONDS)
 @checked_by(cited_evidence)
 @when_routed(routed_ask)
@@ -211,8 +245,17 @@ def ask(
         # The embedded model routes tools; an answer from papers written by it would be invented.
         without_llm = f"{provider.model_id} calls tools but does not write answers"
         provider = None
-    passages = search(question, index, k=k, mode=mode, filters=filters, rerank=rerank, embedding=embedding,
-                      chroma_host=chroma_host, chroma_port=chroma_port)
+    passages = search(
+        question,
+        index,
+        k=k,
+        mode=mode,
+        filters=filters,
+        rerank=rerank,
+        embedding=embedding,
+        chroma_host=chroma_host,
+        chroma_port=chroma_port,
+    )
     return answer(question, passages, provider, min_relevance=min_relevance, without_llm=without_llm)
 
 
@@ -226,8 +269,10 @@ class IndexStatus:
     chunks: int = 0
 
     def summary(self) -> str:
-        lines = [f"literature index {self.location}: {len(self.documents)} documents, {self.chunks} passages, "
-                 f"embedding {self.embedding or '(none yet)'}"]
+        lines = [
+            f"literature index {self.location}: {len(self.documents)} documents, {self.chunks} passages, "
+            f"embedding {self.embedding or '(none yet)'}"
+        ]
         for d in sorted(self.documents, key=lambda d: d.key):
             name = os.path.basename(d.key.split("#")[0]) + (f"#{d.key.split('#', 1)[1]}" if "#" in d.key else "")
             lines.append(f"  {name}: {d.title!r}, {d.kind}, {d.chunks} passages")
@@ -242,7 +287,9 @@ class IndexStatus:
         return f"<pre>{html.escape(self.summary())}</pre>"
 
 
-def status(index: str = "literature_index", *, chroma_host: str | None = None, chroma_port: int | None = None) -> IndexStatus:
+def status(
+    index: str = "literature_index", *, chroma_host: str | None = None, chroma_port: int | None = None
+) -> IndexStatus:
     """The documents an index holds, with their passage counts."""
     from kenkyu.tools.literature._store import open_store
 

@@ -33,15 +33,23 @@ _CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _QUOTE = re.compile(r"\"([^\"\n]{3,}?)\"|“([^”\n]{3,}?)”")
 
 
-def answer(question: str, passages: Passages, provider, *, min_relevance: float = MIN_RELEVANCE,
-           without_llm: str = "no LLM configured") -> CitedAnswer:
+def answer(
+    question: str,
+    passages: Passages,
+    provider,
+    *,
+    min_relevance: float = MIN_RELEVANCE,
+    without_llm: str = "no LLM configured",
+) -> CitedAnswer:
     if provider is None:
         return passages_only(question, passages, without_llm)
     best = max((p.relevance for p in passages if p.relevance is not None), default=None)
     if not passages or (best is not None and best < min_relevance):
         closest = f" (the closest passage scores {best:.2f}, below {min_relevance:.2f})" if best is not None else ""
-        text = ("The indexed literature does not answer this: no passage is about the question"
-                f"{closest}. Ingest the papers that cover it, or rephrase the question.")
+        text = (
+            "The indexed literature does not answer this: no passage is about the question"
+            f"{closest}. Ingest the papers that cover it, or rephrase the question."
+        )
         return CitedAnswer(question, text, passages, [], evidence="missing", model=provider.model_id)
     reply, refused = complete(provider, answer_messages(question, passages))
     result = CitedAnswer(question, reply.strip(), passages, model=provider.model_id, refused_tool_calls=refused)
@@ -61,8 +69,9 @@ def passages_only(question: str, passages: Passages, why: str = "no LLM configur
     """Without an LLM: the ranked passages, each with its citation; ``why`` says why there is no answer."""
     lines = [f"[{p.number}] {p.citation}: {' '.join(p.text.split())[:300]}" for p in passages]
     text = "\n".join(lines) or "No passage in the index matches the question."
-    return CitedAnswer(question, text, passages, list(passages), evidence="passages-only" if passages else "missing",
-                       without_llm=why)
+    return CitedAnswer(
+        question, text, passages, list(passages), evidence="passages-only" if passages else "missing", without_llm=why
+    )
 
 
 def answer_messages(question: str, passages: Passages) -> list:
@@ -86,7 +95,9 @@ def complete(provider, messages) -> tuple[str, list[str]]:
                 refused.append(chunk.call.name)
     except ProviderError as exc:
         fix = f" {exc.fix}" if exc.fix else ""
-        raise LiteratureError(f"the LLM could not answer: {exc}.{fix} (llm=False lists the passages without an LLM)") from exc
+        raise LiteratureError(
+            f"the LLM could not answer: {exc}.{fix} (llm=False lists the passages without an LLM)"
+        ) from exc
     return "".join(text), refused
 
 
@@ -105,7 +116,9 @@ def check_citations(result: CitedAnswer) -> None:
 
     result.text = _CITATION.sub(keep_valid, result.text)
     if invalid:
-        result.warnings.append(f"removed citation(s) {sorted(set(invalid))}: no such passage (there are {len(numbers)})")
+        result.warnings.append(
+            f"removed citation(s) {sorted(set(invalid))}: no such passage (there are {len(numbers)})"
+        )
     result.citations = [result.passages.cite(n) for n in dict.fromkeys(cited)]
 
 
@@ -123,7 +136,7 @@ def check_quotes(result: CitedAnswer) -> None:
         if not holders:
             result.unverified_quotes.append(quoted)
             return "[quotation removed: not found verbatim in the passages]"
-        after = re.match(r"\s*((?:\[\d+\])+)", result.text[match.end():])
+        after = re.match(r"\s*((?:\[\d+\])+)", result.text[match.end() :])
         cited = [int(n) for n in re.findall(r"\d+", after.group(1))] if after else []
         if cited and not set(cited) & set(holders):
             misattributed.append(f'"{quoted}" is cited as {after.group(1)} but comes from [{holders[0]}]')
@@ -131,7 +144,9 @@ def check_quotes(result: CitedAnswer) -> None:
 
     result.text = _QUOTE.sub(verify, result.text)
     if result.unverified_quotes:
-        result.warnings.append(f"removed {len(result.unverified_quotes)} quotation(s) that are not verbatim in the passages")
+        result.warnings.append(
+            f"removed {len(result.unverified_quotes)} quotation(s) that are not verbatim in the passages"
+        )
     result.warnings.extend(misattributed)
 
 

@@ -75,14 +75,20 @@ def resolve_embedding(embedding):
                 "'openai:MODEL', 'ollama:MODEL', or pass a LlamaIndex embedding object"
             )
         if kind == "hf":
-            return _load("llama_index.embeddings.huggingface", "HuggingFaceEmbedding", "llama-index-embeddings-huggingface",
-                         model_name=model), embedding
+            return _load(
+                "llama_index.embeddings.huggingface",
+                "HuggingFaceEmbedding",
+                "llama-index-embeddings-huggingface",
+                model_name=model,
+            ), embedding
         if kind == "openai":
-            return _load("llama_index.embeddings.openai", "OpenAIEmbedding", "llama-index-embeddings-openai",
-                         model=model), embedding
+            return _load(
+                "llama_index.embeddings.openai", "OpenAIEmbedding", "llama-index-embeddings-openai", model=model
+            ), embedding
         if kind == "ollama":
-            return _load("llama_index.embeddings.ollama", "OllamaEmbedding", "llama-index-embeddings-ollama",
-                         model_name=model), embedding
+            return _load(
+                "llama_index.embeddings.ollama", "OllamaEmbedding", "llama-index-embeddings-ollama", model_name=model
+            ), embedding
         raise LiteratureError(f"unknown embedding kind {kind!r} in {embedding!r}: use hf:, openai: or ollama:")
     try:
         from llama_index.core.base.embeddings.base import BaseEmbedding

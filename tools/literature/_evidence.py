@@ -23,8 +23,11 @@ def cited_evidence(answer):
         citations = []
     elif evidence == "passages-only":
         # Without an LLM every retrieved passage is listed; only those about the question count.
-        citations = [c for c in getattr(answer, "passages", citations or [])
-                     if getattr(c, "relevance", None) is None or c.relevance >= MIN_RELEVANCE]
+        citations = [
+            c
+            for c in getattr(answer, "passages", citations or [])
+            if getattr(c, "relevance", None) is None or c.relevance >= MIN_RELEVANCE
+        ]
     if citations is None:
         try:
             citations = list(answer)
@@ -32,8 +35,11 @@ def cited_evidence(answer):
             citations = []
     sources = sorted({_source_of(c) for c in citations} - {""})
     if citations:
-        yield e_lit, "pass", (f"{len(citations)} cited passage(s) from {len(sources) or '?'} source(s): "
-                              f"{', '.join(sources)[:200]}")
+        yield (
+            e_lit,
+            "pass",
+            (f"{len(citations)} cited passage(s) from {len(sources) or '?'} source(s): {', '.join(sources)[:200]}"),
+        )
     else:
         yield e_lit, "warn", "no passage matched: the corpus may not cover this question"
 
@@ -50,8 +56,11 @@ def answer_markdown(answer, passages: int = 3, chars: int = 260) -> list[str]:
     """A literature result as Markdown: the model's answer with its sources, or the best passages."""
     evidence = getattr(answer, "evidence", None)
     if evidence == "passages-only" or (evidence is None and isinstance(answer, list)):
-        found = [p for p in getattr(answer, "passages", answer)
-                 if getattr(p, "relevance", None) is None or p.relevance >= MIN_RELEVANCE][:passages]
+        found = [
+            p
+            for p in getattr(answer, "passages", answer)
+            if getattr(p, "relevance", None) is None or p.relevance >= MIN_RELEVANCE
+        ][:passages]
         if not found:
             return ["- no passage in the index is about this question"]
         lines = [f"Best passages for *{getattr(answer, 'question', '')}* (no model wrote an answer):", ""]

@@ -20,8 +20,16 @@ CHUNK_TOKENS = 200  # MiniLM reads at most 256 word pieces; longer passages woul
 CHUNK_OVERLAP = 30
 
 
-def ingest(paths, index="literature_index", *, embedding=None, chroma_host=None, chroma_port=None,
-           on_error: str = "raise", progress: bool = True) -> IngestReport:
+def ingest(
+    paths,
+    index="literature_index",
+    *,
+    embedding=None,
+    chroma_host=None,
+    chroma_port=None,
+    on_error: str = "raise",
+    progress: bool = True,
+) -> IngestReport:
     started = time.perf_counter()
     if on_error not in ("raise", "skip"):
         raise LiteratureError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
@@ -65,8 +73,9 @@ def ingest(paths, index="literature_index", *, embedding=None, chroma_host=None,
         from llama_index.core import VectorStoreIndex
 
         embed_model, spec = resolve_embedding(embedding)
-        vector_index = VectorStoreIndex.from_vector_store(store.vector_store(), embed_model=embed_model,
-                                                          show_progress=progress and len(nodes) > 64)
+        vector_index = VectorStoreIndex.from_vector_store(
+            store.vector_store(), embed_model=embed_model, show_progress=progress and len(nodes) > 64
+        )
         vector_index.insert_nodes(nodes)
     report.embedded = len(nodes)
     if nodes or report.removed or store.embedding_spec != spec:
@@ -104,8 +113,15 @@ def source_nodes(source: Source) -> list:
             metadata["page"] = int(section.page)
         metadata.update(filter_flags(source.authors, source.tags))
         hidden = [k for k in metadata if k != "title"]
-        documents.append(Document(text=section.text, id_=f"{source.key}::{number}", metadata=metadata,
-                                  excluded_embed_metadata_keys=hidden, excluded_llm_metadata_keys=list(metadata)))
+        documents.append(
+            Document(
+                text=section.text,
+                id_=f"{source.key}::{number}",
+                metadata=metadata,
+                excluded_embed_metadata_keys=hidden,
+                excluded_llm_metadata_keys=list(metadata),
+            )
+        )
     return splitter.get_nodes_from_documents(documents)
 
 

@@ -95,8 +95,9 @@ def _hidden(child: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in child.relative_to(root).parts)
 
 
-def read_sources(files: list[Path], known: dict[str, str] | None = None, on_error: str = "raise",
-                 progress: bool = True) -> tuple[list[Source], list[str]]:
+def read_sources(
+    files: list[Path], known: dict[str, str] | None = None, on_error: str = "raise", progress: bool = True
+) -> tuple[list[Source], list[str]]:
     """All sources in these files, and the files skipped (with why) when ``on_error="skip"``.
 
     ``known`` maps index keys to the content hashes already indexed: a source whose hash matches is
@@ -140,7 +141,15 @@ def read_sources(files: list[Path], known: dict[str, str] | None = None, on_erro
 
 def _kind(path: Path) -> str:
     suffix = path.suffix.lower()
-    return "pdf" if suffix in PDF else "notebook" if suffix in NOTEBOOKS else "markdown" if suffix in (".md", ".markdown") else "text"
+    return (
+        "pdf"
+        if suffix in PDF
+        else "notebook"
+        if suffix in NOTEBOOKS
+        else "markdown"
+        if suffix in (".md", ".markdown")
+        else "text"
+    )
 
 
 # -- PDF -----------------------------------------------------------------------------------------------
@@ -202,7 +211,7 @@ def read_note(path: Path) -> Source:
             meta = yaml.safe_load(match.group(1)) or {}
         except yaml.YAMLError as exc:
             raise UnreadableDocumentError(f"{path.name}: its front matter is not valid YAML ({exc})") from exc
-        text = text[match.end():]
+        text = text[match.end() :]
     heading = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
     title = str(meta.get("title") or (heading.group(1) if heading else "") or path.stem).strip()
     authors = meta.get("authors") or meta.get("author") or []
@@ -211,7 +220,9 @@ def read_note(path: Path) -> Source:
     tags = [t.strip() for t in tags.split(",")] if isinstance(tags, str) else [str(t) for t in tags]
     kind = "markdown" if path.suffix.lower() in (".md", ".markdown") else "text"
     sections = [Section(_tidy(text))] if text.strip() else []
-    return Source(str(path), path, kind, file_hash(path), title, authors, _year(str(meta.get("year", ""))), tags, sections)
+    return Source(
+        str(path), path, kind, file_hash(path), title, authors, _year(str(meta.get("year", ""))), tags, sections
+    )
 
 
 # -- notebooks -----------------------------------------------------------------------------------------
@@ -224,12 +235,17 @@ def read_notebook(path: Path) -> Source:
     try:
         nb = nbformat.read(str(path), as_version=4)
     except Exception as exc:  # nbformat raises several unrelated types for a broken file
-        raise UnreadableDocumentError(f"{path.name} is not a readable notebook ({exc}): open and re-save it in Jupyter") from exc
+        raise UnreadableDocumentError(
+            f"{path.name} is not a readable notebook ({exc}): open and re-save it in Jupyter"
+        ) from exc
     sections = []
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type in ("markdown", "code") and cell.source.strip():
             sections.append(Section(cell.source.strip(), location=f"cell {number}"))
-    heading = next((re.search(r"^#\s+(.+)$", s.text, re.MULTILINE) for s in sections if re.search(r"^#\s+", s.text, re.MULTILINE)), None)
+    heading = next(
+        (re.search(r"^#\s+(.+)$", s.text, re.MULTILINE) for s in sections if re.search(r"^#\s+", s.text, re.MULTILINE)),
+        None,
+    )
     title = heading.group(1).strip() if heading else path.stem
     return Source(str(path), path, "notebook", file_hash(path), title, sections=sections)
 
@@ -274,8 +290,19 @@ def read_bibtex(path: Path, known: dict[str, str] | None = None) -> list[Source]
             text = "\n".join(p for p in (title, abstract) if p)
             digest = hashlib.sha256(entry_text.encode()).hexdigest()[:32]
             unchanged = (known or {}).get(key) == digest
-            sources.append(Source(key, path, "bibtex", digest, title, authors, year, tags,
-                                  None if unchanged else [Section(text, location=f"@{entry.key}")]))
+            sources.append(
+                Source(
+                    key,
+                    path,
+                    "bibtex",
+                    digest,
+                    title,
+                    authors,
+                    year,
+                    tags,
+                    None if unchanged else [Section(text, location=f"@{entry.key}")],
+                )
+            )
     return sources
 
 
@@ -285,7 +312,7 @@ def _attached_pdf(field_value: str, folder: Path) -> Path | None:
         return None
     for candidate in [field_value, *field_value.split(";")]:
         parts = candidate.split(":")
-        for piece in ([candidate] + [p for p in parts if p.lower().endswith(".pdf")]):
+        for piece in [candidate] + [p for p in parts if p.lower().endswith(".pdf")]:
             path = Path(piece.strip()).expanduser()
             path = path if path.is_absolute() else folder / path
             if path.suffix.lower() == ".pdf" and path.is_file():

@@ -92,19 +92,26 @@ class Passages(list):
 
     def _repr_html_(self) -> str:
         if not self:
-            return f"<p>No passages in <code>{html.escape(self.index)}</code> match <i>{html.escape(self.query)}</i>.</p>"
+            return (
+                f"<p>No passages in <code>{html.escape(self.index)}</code> match <i>{html.escape(self.query)}</i>.</p>"
+            )
         items = "".join(_passage_html(p) for p in self)
-        return (f"<div class='kenkyu-literature'><p><b>{len(self)} passages</b> for <i>{html.escape(self.query)}</i> "
-                f"<small>({html.escape(self.mode)}, {html.escape(self.index)})</small></p><ol>{items}</ol></div>")
+        return (
+            f"<div class='kenkyu-literature'><p><b>{len(self)} passages</b> for <i>{html.escape(self.query)}</i> "
+            f"<small>({html.escape(self.mode)}, {html.escape(self.index)})</small></p><ol>{items}</ol></div>"
+        )
 
 
 def _passage_html(p: Passage, quote_chars: int = 500) -> str:
     who = html.escape(_authors_short(p.authors))
     year = f" ({p.year})" if p.year else ""
     where = html.escape(Path(p.path).name + (f" {p.location}" if p.location else ""))
-    return (f"<li value='{p.number}'><b>{html.escape(p.title)}</b> — {who}{year} · "
-            f"<a href='{html.escape(p.link)}' target='_blank'>{where}</a> <small>score {p.score:.3g}</small>"
-            f"<blockquote style='margin:0.2em 0 0.6em 1em;color:#444'>{html.escape(_clip(p.text, quote_chars))}</blockquote></li>")
+    return (
+        f"<li value='{p.number}'><b>{html.escape(p.title)}</b> — {who}{year} · "
+        f"<a href='{html.escape(p.link)}' target='_blank'>{where}</a> <small>score {p.score:.3g}</small>"
+        "<blockquote style='margin:0.2em 0 0.6em 1em;color:#444'>"
+        f"{html.escape(_clip(p.text, quote_chars))}</blockquote></li>"
+    )
 
 
 @dataclass
@@ -181,15 +188,22 @@ class CitedAnswer:
 
     def _repr_html_(self) -> str:
         if self.evidence == "passages-only":
-            return (f"<p><i>{html.escape(self.without_llm.capitalize())}: the ranked passages with their citations.</i></p>"
-                    + self.passages._repr_html_())
+            return (
+                f"<p><i>{html.escape(self.without_llm.capitalize())}: the ranked passages with their citations.</i></p>"
+                + self.passages._repr_html_()
+            )
         body = html.escape(self.text).replace("\n", "<br>")
         for p in self.citations:
-            body = body.replace(f"[{p.number}]", f"<a href='{html.escape(p.link)}' title='{html.escape(p.citation)}'>[{p.number}]</a>")
+            body = body.replace(
+                f"[{p.number}]", f"<a href='{html.escape(p.link)}' title='{html.escape(p.citation)}'>[{p.number}]</a>"
+            )
         sources = "".join(_passage_html(p) for p in self.citations)
         warnings = "".join(f"<p style='color:#a60'>⚠ {html.escape(w)}</p>" for w in self.warnings)
-        return (f"<div class='kenkyu-literature'><p><b>{html.escape(self.question)}</b></p><p>{body}</p>{warnings}"
-                + (f"<p><b>Sources</b></p><ol>{sources}</ol>" if sources else "") + "</div>")
+        return (
+            f"<div class='kenkyu-literature'><p><b>{html.escape(self.question)}</b></p><p>{body}</p>{warnings}"
+            + (f"<p><b>Sources</b></p><ol>{sources}</ol>" if sources else "")
+            + "</div>"
+        )
 
 
 def _authors_short(authors: list[str]) -> str:

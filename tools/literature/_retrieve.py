@@ -18,8 +18,18 @@ MODES = ("hybrid", "dense", "bm25")
 FILTER_KEYS = ("year", "author", "tag")
 
 
-def search(query: str, index="literature_index", *, k: int = 5, mode: str = "hybrid", filters=None, rerank=None,
-           embedding=None, chroma_host=None, chroma_port=None) -> Passages:
+def search(
+    query: str,
+    index="literature_index",
+    *,
+    k: int = 5,
+    mode: str = "hybrid",
+    filters=None,
+    rerank=None,
+    embedding=None,
+    chroma_host=None,
+    chroma_port=None,
+) -> Passages:
     if mode not in MODES:
         raise LiteratureError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if not isinstance(k, int) or k < 1:
@@ -82,10 +92,14 @@ def build_filters(filters):
     if isinstance(filters, MetadataFilters):
         return filters
     if not isinstance(filters, dict):
-        raise LiteratureError(f"filters must be a dict such as {{'year': 2021, 'author': 'Tanaka'}}, not {type(filters).__name__}")
+        raise LiteratureError(
+            f"filters must be a dict such as {{'year': 2021, 'author': 'Tanaka'}}, not {type(filters).__name__}"
+        )
     unknown = set(filters) - set(FILTER_KEYS)
     if unknown:
-        raise LiteratureError(f"unknown filter(s) {sorted(unknown)}: use {', '.join(FILTER_KEYS)} (or a LlamaIndex MetadataFilters)")
+        raise LiteratureError(
+            f"unknown filter(s) {sorted(unknown)}: use {', '.join(FILTER_KEYS)} (or a LlamaIndex MetadataFilters)"
+        )
     parts = []
     year = filters.get("year")
     if year is not None:
@@ -130,8 +144,9 @@ def build_retriever(store: LiteratureStore, embed_model, mode: str, k: int, meta
         return retrievers[0]
     # num_queries=1: fuse the two rankings of the user's own query; no LLM rewrites it (MockLLM is
     # never called, it only keeps LlamaIndex from looking for a default LLM).
-    return QueryFusionRetriever(retrievers, llm=MockLLM(), mode=FUSION_MODES.RECIPROCAL_RANK, num_queries=1,
-                                similarity_top_k=k, use_async=False)
+    return QueryFusionRetriever(
+        retrievers, llm=MockLLM(), mode=FUSION_MODES.RECIPROCAL_RANK, num_queries=1, similarity_top_k=k, use_async=False
+    )
 
 
 _bm25_cache: dict[str, tuple[str, object]] = {}
@@ -157,8 +172,9 @@ def bm25_retriever(store: LiteratureStore, k: int, metadata_filters):
 
         def _retrieve(self, query_bundle):
             try:
-                retriever = BM25Retriever(existing_bm25=base.bm25, similarity_top_k=min(k, len(base.corpus)),
-                                          filters=metadata_filters)
+                retriever = BM25Retriever(
+                    existing_bm25=base.bm25, similarity_top_k=min(k, len(base.corpus)), filters=metadata_filters
+                )
             except ValueError:  # every passage filtered out
                 return []
             return [hit for hit in retriever.retrieve(query_bundle) if hit.score and hit.score > 0]
@@ -207,7 +223,9 @@ def cross_encoder_postprocessor(model, top_n: int):
             if not nodes or query_bundle is None:
                 return nodes
             pairs = [(query_bundle.query_str, n.node.get_content(metadata_mode=MetadataMode.NONE)) for n in nodes]
-            scores = np.asarray(model.predict(pairs, show_progress_bar=False), dtype=float).reshape(len(nodes), -1)[:, -1]
+            scores = np.asarray(model.predict(pairs, show_progress_bar=False), dtype=float).reshape(len(nodes), -1)[
+                :, -1
+            ]
             order = np.argsort(-scores, kind="stable")[:top_n]
             return [NodeWithScore(node=nodes[i].node, score=float(scores[i])) for i in order]
 

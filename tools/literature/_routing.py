@@ -11,11 +11,13 @@ import re
 
 _LITERATURE_VERB = re.compile(
     r"^(?:please\s+)?(?:ask|search|query|check|consult|look\s+up|look\s+in)\s+(?:in\s+)?(?:the\s+|my\s+)?"
-    r"(?:literature|papers|notes|references)\s*(?:for|about|on|whether|:)?\s*", re.IGNORECASE)
+    r"(?:literature|papers|notes|references)\s*(?:for|about|on|whether|:)?\s*",
+    re.IGNORECASE,
+)
 
 
 def literature_question(text: str) -> str:
-    """"ask the literature how X folds" -> "How X folds?": the words a retriever should match."""
+    """ "ask the literature how X folds" -> "How X folds?": the words a retriever should match."""
     question = _LITERATURE_VERB.sub("", text.strip()).strip(" .") or text.strip()
     question = question[0].upper() + question[1:]
     return question if question.endswith("?") else question + "?"

@@ -86,8 +86,15 @@ class LiteratureStore:
             if key is None:
                 continue
             if key not in found:
-                found[key] = IndexedSource(key, meta.get("origin", key), meta.get("content_hash", ""),
-                                           meta.get("title", ""), meta.get("kind", ""), 0, 0)
+                found[key] = IndexedSource(
+                    key,
+                    meta.get("origin", key),
+                    meta.get("content_hash", ""),
+                    meta.get("title", ""),
+                    meta.get("kind", ""),
+                    0,
+                    0,
+                )
                 pages[key] = set()
             found[key].chunks += 1
             pages[key].add(meta.get("page", meta.get("location")))
@@ -163,7 +170,8 @@ def open_store(index, *, chroma_host=None, chroma_port=None, create: bool = Fals
         if not exists and not create:
             raise IndexNotFoundError(
                 f"no literature index at {folder}: build it first with "
-                f"kenkyu.tools.literature.ingest(['papers/'], index={str(index)!r}) or `kenkyu lit ingest papers/ --index {index}`"
+                f"kenkyu.tools.literature.ingest(['papers/'], index={str(index)!r}) "
+                f"or `kenkyu lit ingest papers/ --index {index}`"
             )
         if folder.exists() and not folder.is_dir():
             raise LiteratureError(f"{folder} is a file, not an index folder: choose another index path")

@@ -11,14 +11,19 @@ import os
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``lit`` command and its subcommands to an argparse subparsers object."""
-    lit = subparsers.add_parser("lit", help="ask your own papers and notes (literature index)",
-                                description="Index papers and notes; search them; answer questions with citations.")
+    lit = subparsers.add_parser(
+        "lit",
+        help="ask your own papers and notes (literature index)",
+        description="Index papers and notes; search them; answer questions with citations.",
+    )
     commands = lit.add_subparsers(dest="lit_command", metavar="COMMAND")
     commands.required = True
     default_index = os.environ.get("KENKYU_LITERATURE_INDEX") or "literature_index"
 
     def common(p):
-        p.add_argument("--index", default=default_index, help=f"index folder or server collection (default {default_index})")
+        p.add_argument(
+            "--index", default=default_index, help=f"index folder or server collection (default {default_index})"
+        )
         p.add_argument("--chroma-host", help="a Chroma server (chroma run) instead of the index folder")
         p.add_argument("--chroma-port", type=int, help="its port (default 8000)")
 
@@ -38,8 +43,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         p.add_argument("--author", action="append", help="an author's surname (repeat for any of several)")
         p.add_argument("--tag", action="append", help="a tag or keyword (repeat for any of several)")
         if name == "ask":
-            p.add_argument("--provider", default=os.environ.get("KENKYU_PROVIDER"),
-                           help="local | openai | anthropic | replay (default $KENKYU_PROVIDER; none: passages only)")
+            p.add_argument(
+                "--provider",
+                default=os.environ.get("KENKYU_PROVIDER"),
+                help="local | openai | anthropic | replay (default $KENKYU_PROVIDER; none: passages only)",
+            )
             p.add_argument("--model", help="the provider's model")
             p.add_argument("--base-url", help="an OpenAI-compatible server")
             p.add_argument("--replay", help="replay file, with --provider replay")
@@ -87,23 +95,40 @@ def _run(action) -> int:
 def ingest_command(args) -> int:
     from kenkyu.tools import literature
 
-    return _run(lambda: literature.ingest(args.paths, args.index, embedding=args.embedding,
-                                          on_error="skip" if args.skip_unreadable else "raise", **_store_args(args)))
+    return _run(
+        lambda: literature.ingest(
+            args.paths,
+            args.index,
+            embedding=args.embedding,
+            on_error="skip" if args.skip_unreadable else "raise",
+            **_store_args(args),
+        )
+    )
 
 
 def search_command(args) -> int:
     from kenkyu.tools import literature
 
-    return _run(lambda: literature.search(args.text, args.index, k=args.k, mode=args.mode, filters=_filters(args),
-                                          **_store_args(args)))
+    return _run(
+        lambda: literature.search(
+            args.text, args.index, k=args.k, mode=args.mode, filters=_filters(args), **_store_args(args)
+        )
+    )
 
 
 def ask_command(args) -> int:
     from kenkyu.tools import literature
 
     def answer():
-        return literature.ask(args.text, args.index, k=args.k, mode=args.mode, filters=_filters(args),
-                              llm=_provider(args), **_store_args(args))
+        return literature.ask(
+            args.text,
+            args.index,
+            k=args.k,
+            mode=args.mode,
+            filters=_filters(args),
+            llm=_provider(args),
+            **_store_args(args),
+        )
 
     return _run(answer)
 
@@ -116,8 +141,12 @@ def _provider(args):
     from kenkyu.tools.literature import LiteratureError
 
     try:
-        config = ProviderConfig(provider=args.provider, model=args.model, base_url=args.base_url,
-                                replay_file=os.path.abspath(args.replay) if args.replay else None)
+        config = ProviderConfig(
+            provider=args.provider,
+            model=args.model,
+            base_url=args.base_url,
+            replay_file=os.path.abspath(args.replay) if args.replay else None,
+        )
         return make_provider(config)
     except (ValueError, ProviderError) as exc:
         fix = getattr(exc, "fix", "")

@@ -244,7 +244,8 @@ class MDRun:
         lines = [f"MD run {self.directory} ({info.get('status', 'unknown')})"]
         system = info.get("system", {})
         lines.append(
-            f"{system.get('n_atoms', '?')} atoms, {p['solvent']} solvent ({', '.join(info.get('forcefield_files', []))}), "
+            f"{system.get('n_atoms', '?')} atoms, {p['solvent']} solvent "
+            f"({', '.join(info.get('forcefield_files', []))}), "
             f"{p['temperature_k']} K, dt {p['timestep_fs']} fs, seed {p['seed']}"
         )
         frames = self.n_frames
@@ -259,13 +260,12 @@ class MDRun:
             if len(data):
                 lines.append(
                     f"final potential energy {data['Potential Energy (kJ/mole)'].iloc[-1]:.6g} kJ/mol; "
-                    f"temperature mean {data['Temperature (K)'].mean():.1f} K (sd {data['Temperature (K)'].std(ddof=0):.1f})"
+                    f"temperature mean {data['Temperature (K)'].mean():.1f} K "
+                    f"(sd {data['Temperature (K)'].std(ddof=0):.1f})"
                 )
         perf = info.get("performance", {})
         if perf.get("ns_per_day"):
-            lines.append(
-                f"speed {perf['ns_per_day']:.3g} ns/day on {info.get('platform', {}).get('name', '?')}"
-            )
+            lines.append(f"speed {perf['ns_per_day']:.3g} ns/day on {info.get('platform', {}).get('name', '?')}")
         elif info.get("platform"):
             lines.append(f"platform {info['platform'].get('name')}")
         fix = info.get("fix", {})
@@ -476,8 +476,11 @@ def run(
     existing = directory / RUN_JSON
     # A run that failed while preparing (a bad path, an unknown residue) computed nothing: fixing the
     # input and calling again should just work, without overwrite=True.
-    nothing_computed = existing.exists() and files.read_json(existing).get("status") == "preparing" and not (
-        directory / CHECKPOINT).exists()
+    nothing_computed = (
+        existing.exists()
+        and files.read_json(existing).get("status") == "preparing"
+        and not (directory / CHECKPOINT).exists()
+    )
     if nothing_computed:
         _remove_run(directory)
     if existing.exists() and not overwrite:
@@ -529,7 +532,8 @@ def _check_parameters(p: dict) -> None:
         raise ValueError(f"backend must be 'openmm' or 'dataflow', not {p['backend']!r}")
     if p["report_interval_ps"] > p["ps"]:
         raise ValueError(
-            f"report_interval_ps ({p['report_interval_ps']}) is longer than the run (ps={p['ps']}): no frame would be saved"
+            f"report_interval_ps ({p['report_interval_ps']}) is longer than the run (ps={p['ps']}): "
+            "no frame would be saved"
         )
 
 
@@ -621,9 +625,7 @@ class _Runner:
     def execute(self) -> MDRun:
         checkpoint_path = self.dir / CHECKPOINT
         resuming = (
-            (self.dir / RUN_JSON).exists()
-            and (self.dir / SYSTEM_XML).exists()
-            and (self.dir / PREPARED_PDB).exists()
+            (self.dir / RUN_JSON).exists() and (self.dir / SYSTEM_XML).exists() and (self.dir / PREPARED_PDB).exists()
         )
         if resuming:
             self.info = files.read_json(self.dir / RUN_JSON)
@@ -738,9 +740,7 @@ class _Runner:
                 "n_atoms": system.getNumParticles(),
                 "n_waters": sum(1 for r in modeller.topology.residues() if r.name == "HOH"),
                 "n_residues": modeller.topology.getNumResidues(),
-                "box_nm": None
-                if box is None
-                else [round(box[i][i].value_in_unit(unit_nm()), 4) for i in range(3)],
+                "box_nm": None if box is None else [round(box[i][i].value_in_unit(unit_nm()), 4) for i in range(3)],
             },
             steps={
                 "nvt": self.nvt_steps,
@@ -767,9 +767,7 @@ class _Runner:
         from openmm.app import Simulation
 
         p = self.p
-        phase_is_nvt = header is None or (
-            header["phase"] == "equilibration" and header["step"] < self.nvt_steps
-        )
+        phase_is_nvt = header is None or (header["phase"] == "equilibration" and header["step"] < self.nvt_steps)
         for force in system.getForces():
             if isinstance(force, openmm.MonteCarloBarostat):
                 force.setFrequency(0 if phase_is_nvt else BAROSTAT_FREQUENCY)
@@ -804,9 +802,7 @@ class _Runner:
                 "Pass platform='CPU' (always available) or check the GPU drivers."
             )
         platform = simulation.context.getPlatform()
-        properties = {
-            key: platform.getPropertyValue(simulation.context, key) for key in platform.getPropertyNames()
-        }
+        properties = {key: platform.getPropertyValue(simulation.context, key) for key in platform.getPropertyNames()}
         self.save_info(platform={"name": platform.getName(), "properties": properties, "tried": failures})
         return simulation
 
@@ -818,9 +814,7 @@ class _Runner:
         self.save_info(status="minimizing")
         simulation.context.setPositions(positions)
         energy_before = (
-            simulation.context.getState(getEnergy=True)
-            .getPotentialEnergy()
-            .value_in_unit(unit.kilojoule_per_mole)
+            simulation.context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
         )
         started = time.perf_counter()
         simulation.minimizeEnergy(maxIterations=p["minimize_max_iterations"])
@@ -1021,9 +1015,7 @@ class _Runner:
 
         from openmm.app import PDBFile
 
-        state = simulation.context.getState(
-            getPositions=True, enforcePeriodicBox=self.p["solvent"] == "explicit"
-        )
+        state = simulation.context.getState(getPositions=True, enforcePeriodicBox=self.p["solvent"] == "explicit")
         buffer = io.StringIO()
         topology = simulation.topology
         if state.getPeriodicBoxVectors() is not None and self.p["solvent"] == "explicit":

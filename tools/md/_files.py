@@ -151,9 +151,7 @@ def truncate_xtc(path: Path, frames: int) -> None:
     with XTCTrajectoryFile(str(path), "r") as xtc:
         xyz, time, step, box = xtc.read(n_frames=frames) if frames else (None, None, None, None)
     if frames and (xyz is None or len(xyz) < frames):
-        raise ResumeError(
-            f"{path} holds fewer frames than the checkpoint's {frames}; start over with overwrite=True."
-        )
+        raise ResumeError(f"{path} holds fewer frames than the checkpoint's {frames}; start over with overwrite=True.")
     tmp = path.with_name(f".{path.name}.tmp")
     with explain_disk_full(path):
         if frames:

@@ -54,9 +54,7 @@ def _fixer_from_input(structure):
     if isinstance(structure, (str, os.PathLike)):
         path = Path(structure)
         if not path.is_file():
-            raise StructureError(
-                f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file."
-            )
+            raise StructureError(f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file.")
         is_cif = path.suffix.lower() in (".cif", ".mmcif")
         if not is_cif and not any(
             line.startswith(("ATOM", "HETATM")) for line in path.read_text(errors="replace").splitlines()
@@ -84,11 +82,7 @@ def _fixer_from_input(structure):
 def _topology_and_positions(structure):
     if isinstance(structure, tuple) and len(structure) == 2:
         topology, positions = structure
-    elif (
-        hasattr(structure, "xyz")
-        and hasattr(structure, "topology")
-        and hasattr(structure.topology, "to_openmm")
-    ):
+    elif hasattr(structure, "xyz") and hasattr(structure, "topology") and hasattr(structure.topology, "to_openmm"):
         # mdtraj needs the trajectory only to pass its box on; without a box it fails instead.
         box_source = structure if structure.unitcell_vectors is not None else None
         topology, positions = structure.topology.to_openmm(box_source), structure.openmm_positions(0)
@@ -105,15 +99,11 @@ def _topology_and_positions(structure):
     return topology, positions
 
 
-def fix_structure(
-    structure, *, ph: float, keep_water: bool, keep_heterogens: bool, add_terminal_residues: bool
-):
+def fix_structure(structure, *, ph: float, keep_water: bool, keep_heterogens: bool, add_terminal_residues: bool):
     """Run pdbfixer and return (fixer, report). The report says what was changed, for run.json and summary()."""
     fixer, source = _fixer_from_input(structure)
     if fixer.topology.getNumAtoms() == 0:
-        raise StructureError(
-            f"{source} contains no atoms; check that it is a coordinate file (ATOM/HETATM records)."
-        )
+        raise StructureError(f"{source} contains no atoms; check that it is a coordinate file (ATOM/HETATM records).")
     report: dict = {"source": source}
 
     fixer.findMissingResidues()

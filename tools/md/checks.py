@@ -36,8 +36,7 @@ def run_is_sound(run):
         yield e_finish, "pass", f"finished: {frames} of {expected_frames} frames"
     else:
         error = info.get("error") or "no error recorded"
-        yield e_finish, "fail", (f"status {info.get('status')!r} with {frames} of {expected_frames} frames: "
-                                 f"{error}")
+        yield e_finish, "fail", (f"status {info.get('status')!r} with {frames} of {expected_frames} frames: {error}")
     data = run.state_data() if run.state_data_path.exists() else None
     if data is None or not len(data):
         yield e_finite, "fail", "no state data was written"

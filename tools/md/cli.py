@@ -25,12 +25,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     run.add_argument("structure", help="PDB or mmCIF file")
     run.add_argument("--ps", type=float, default=10.0, help="production length in ps (default 10)")
     run.add_argument("--out", help="run directory (default md_runs/<name>_<solvent>)")
-    run.add_argument(
-        "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
-    )
-    run.add_argument(
-        "--overwrite", action="store_true", help="delete an existing run in --out and start over"
-    )
+    run.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    run.add_argument("--overwrite", action="store_true", help="delete an existing run in --out and start over")
     run.add_argument("--solvent", choices=("explicit", "implicit", "vacuum"), default="explicit")
     run.add_argument("--padding-nm", type=float, default=1.0, help="water padding around the protein in nm")
     run.add_argument("--temperature-k", type=float, default=300.0)
@@ -41,14 +37,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     run.add_argument("--report-interval-ps", type=float, default=1.0, help="ps between saved frames")
     run.add_argument("--checkpoint-interval-ps", type=float, default=10.0, help="ps between checkpoints")
     run.add_argument("--format", dest="trajectory_format", choices=("dcd", "xtc"), default="dcd")
-    run.add_argument(
-        "--platform", choices=("CUDA", "OpenCL", "CPU", "Reference"), help="default: CUDA, OpenCL, CPU"
-    )
+    run.add_argument("--platform", choices=("CUDA", "OpenCL", "CPU", "Reference"), help="default: CUDA, OpenCL, CPU")
     run.add_argument("--seed", type=int)
-    run.add_argument("--reproducible", action="store_true",
-                     help="same seed, same numbers: CPU platform with one thread (slower)")
-    run.add_argument("--backend", choices=("openmm", "dataflow"), default="openmm",
-                     help="force backend: OpenMM's own, or kenkyu's dataflow backend (kenkyu.kernels_md)")
+    run.add_argument(
+        "--reproducible", action="store_true", help="same seed, same numbers: CPU platform with one thread (slower)"
+    )
+    run.add_argument(
+        "--backend",
+        choices=("openmm", "dataflow"),
+        default="openmm",
+        help="force backend: OpenMM's own, or kenkyu's dataflow backend (kenkyu.kernels_md)",
+    )
     run.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
     run.set_defaults(func=run_command)
     return md_parser

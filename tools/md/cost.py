@@ -73,8 +73,7 @@ def estimate_run(arguments: dict, *, measure: bool = True) -> Cost:
     structure = arguments.get("structure")
     entry = _load().get(key)
     if entry is None and measure and structure and os.path.exists(str(structure)):
-        entry = calibrate(str(structure), solvent, bool(arguments.get("reproducible")),
-                          arguments.get("platform"))
+        entry = calibrate(str(structure), solvent, bool(arguments.get("reproducible")), arguments.get("platform"))
     if entry is None:
         return Cost(float("nan"), "no speed measured for this setup yet")
     n_atoms = entry["n_atoms"]
@@ -86,8 +85,9 @@ def estimate_run(arguments: dict, *, measure: bool = True) -> Cost:
     seconds = entry["setup_s"] * (n_atoms / entry["n_atoms"]) + steps * scale / entry["steps_per_s"]
     ns_day = entry["steps_per_s"] / scale * float(arguments.get("timestep_fs", 2.0)) * 1e-6 * 86400
     how = entry.get("source", "measured")
-    basis = (f"{steps:,} steps at {ns_day:.3g} ns/day for ~{n_atoms:,} atoms, {how}"
-             + ("" if same else ", scaled by size"))
+    basis = f"{steps:,} steps at {ns_day:.3g} ns/day for ~{n_atoms:,} atoms, {how}" + (
+        "" if same else ", scaled by size"
+    )
     return Cost(seconds, basis)
 
 
@@ -115,14 +115,21 @@ def calibrate(structure: str, solvent: str, reproducible: bool, platform: str | 
     from openmm.app import Simulation
 
     started = time.perf_counter()
-    fixer, _ = prep.fix_structure(structure, ph=7.0, keep_water=False, keep_heterogens=False,
-                                  add_terminal_residues=False)
+    fixer, _ = prep.fix_structure(
+        structure, ph=7.0, keep_water=False, keep_heterogens=False, add_terminal_residues=False
+    )
     ff_files = prep.force_field_files(solvent, "tip3p", None)
-    forcefield, modeller = prep.build_model(fixer, solvent=solvent, solvate=True, ff_files=ff_files,
-                                            water_model="tip3p", padding_nm=1.0, ionic_strength_molar=0.15)
+    forcefield, modeller = prep.build_model(
+        fixer,
+        solvent=solvent,
+        solvate=True,
+        ff_files=ff_files,
+        water_model="tip3p",
+        padding_nm=1.0,
+        ionic_strength_molar=0.15,
+    )
     system = prep.create_system(forcefield, modeller, solvent=solvent)
-    integrator = openmm.LangevinMiddleIntegrator(300 * unit.kelvin, 1 / unit.picosecond,
-                                                 0.002 * unit.picoseconds)
+    integrator = openmm.LangevinMiddleIntegrator(300 * unit.kelvin, 1 / unit.picosecond, 0.002 * unit.picoseconds)
     name = platform or ("CPU" if reproducible else None)
     if name:
         properties = {"Threads": "1"} if reproducible and name == "CPU" else {}
@@ -138,10 +145,15 @@ def calibrate(structure: str, solvent: str, reproducible: bool, platform: str | 
     timed = time.perf_counter()
     simulation.step(CALIBRATION_STEPS)
     steps_per_s = CALIBRATION_STEPS / (time.perf_counter() - timed)
-    entry = {"n_atoms": system.getNumParticles(), "steps_per_s": steps_per_s, "setup_s": setup_s,
-             "structure": os.path.abspath(structure), "platform": simulation.context.getPlatform().getName(),
-             "source": f"calibrated on this machine ({CALIBRATION_STEPS} steps)",
-             "measured": time.strftime("%Y-%m-%d %H:%M:%S")}
+    entry = {
+        "n_atoms": system.getNumParticles(),
+        "steps_per_s": steps_per_s,
+        "setup_s": setup_s,
+        "structure": os.path.abspath(structure),
+        "platform": simulation.context.getPlatform().getName(),
+        "source": f"calibrated on this machine ({CALIBRATION_STEPS} steps)",
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
     data = _load()
     data[speed_key(solvent, reproducible, platform)] = entry
     _save(data)
@@ -157,12 +169,15 @@ def learn_from_run(run) -> None:
         if info.get("status") != "finished" or not perf.get("production_wall_s"):
             return
         steps_per_s = perf["production_steps_timed"] / perf["production_wall_s"]
-        entry = {"n_atoms": info["system"]["n_atoms"], "steps_per_s": steps_per_s,
-                 "setup_s": float(info.get("minimization", {}).get("wall_s", 0.0)) + 1.0,
-                 "structure": str(info.get("structure", "")),
-                 "platform": info.get("platform", {}).get("name"),
-                 "source": "measured by the last run on this machine",
-                 "measured": info.get("updated")}
+        entry = {
+            "n_atoms": info["system"]["n_atoms"],
+            "steps_per_s": steps_per_s,
+            "setup_s": float(info.get("minimization", {}).get("wall_s", 0.0)) + 1.0,
+            "structure": str(info.get("structure", "")),
+            "platform": info.get("platform", {}).get("name"),
+            "source": "measured by the last run on this machine",
+            "measured": info.get("updated"),
+        }
         data = _load()
         key = speed_key(p["solvent"], bool(p.get("reproducible")), p.get("platform"))
         old = data.get(key, {})

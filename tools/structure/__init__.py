@@ -141,9 +141,7 @@ class FoldBatch(list):
     """Several :class:`FoldResult` in input order, with a table and a combined pLDDT plot."""
 
     def summary(self) -> str:
-        lines = (
-            [f"{len(self)} ESMFold predictions in {self[0].pdb_path.parent}:"] if self else ["no predictions"]
-        )
+        lines = [f"{len(self)} ESMFold predictions in {self[0].pdb_path.parent}:"] if self else ["no predictions"]
         lines += [
             f"  {r.name}: {len(r.sequence)} aa, mean pLDDT {r.mean_plddt:.1f}, pTM {r.ptm:.3f}, {r.pdb_path.name}"
             for r in self
@@ -177,9 +175,7 @@ class FoldBatch(list):
     def _repr_html_(self) -> str:
         from kenkyu.tools.structure._plots import figure_html
 
-        return (
-            f"<p><b>{len(self)} predictions</b></p>\n{figure_html(self.figure)}\n{self.table()._repr_html_()}"
-        )
+        return f"<p><b>{len(self)} predictions</b></p>\n{figure_html(self.figure)}\n{self.table()._repr_html_()}"
 
 
 @dataclass
@@ -225,13 +221,12 @@ class ContactMap:
 
     def summary(self) -> str:
         top = self.top_contacts.head(5)
-        pairs = ", ".join(
-            f"{r.residue_i}{r.i}-{r.residue_j}{r.j} ({r.probability:.2f})" for r in top.itertuples()
-        )
+        pairs = ", ".join(f"{r.residue_i}{r.i}-{r.residue_j}{r.j} ({r.probability:.2f})" for r in top.itertuples())
         return (
             f"Contact map of {self.name} ({len(self.sequence)} residues) from {self.model}: "
             f"{int((self.probabilities > 0.5).sum() // 2)} pairs with probability > 0.5; "
-            f"top {len(self.top_contacts)} (L/5) contacts with |i-j| >= {self.min_separation}; strongest: {pairs or 'none'}."
+            f"top {len(self.top_contacts)} (L/5) contacts with |i-j| >= {self.min_separation}; "
+            f"strongest: {pairs or 'none'}."
         )
 
     @property
@@ -344,9 +339,7 @@ def fold(
     device_name = str(next(network.parameters()).device)
     out_dir = Path(out)
     # Every sequence is checked against memory before the first one runs: fail early, not after hours.
-    plans = [
-        folding.plan_memory(network, len(seq), device_name, chunk_size, max_memory_gb) for _, seq in items
-    ]
+    plans = [folding.plan_memory(network, len(seq), device_name, chunk_size, max_memory_gb) for _, seq in items]
     results = []
     for (name, sequence), plan in tqdm(
         list(zip(items, plans)), desc="ESMFold", unit="seq", disable=not progress or len(items) == 1
@@ -396,14 +389,11 @@ def _prediction_pdb(prediction) -> tuple[Path, np.ndarray | None]:
         return prediction.pdb_path, prediction.plddt
     path = Path(prediction)
     if not path.is_file():
-        raise FileNotFoundError(
-            f"predicted structure {str(path)!r} does not exist; pass a PDB path or a fold() result"
-        )
+        raise FileNotFoundError(f"predicted structure {str(path)!r} does not exist; pass a PDB path or a fold() result")
     return path, None
 
 
-@tool(keywords=("show prediction", "view predicted structure", "plddt colours", "confidence view"),
-      produces="view")
+@tool(keywords=("show prediction", "view predicted structure", "plddt colours", "confidence view"), produces="view")
 def show_prediction(prediction: str | os.PathLike | FoldResult):
     """Show a predicted structure in 3D coloured by pLDDT: red at 50 or below, blue at 90 or above (ColabFold).
 
@@ -678,9 +668,7 @@ def contact_map(
             f"embeddings and variant scores work without them, contact maps do not.\n"
             f"{esm2_fetch_instructions(resolved.name)}"
         )
-    probabilities = esm2.contact_probabilities(
-        network, alphabet, seq, device=str(next(network.parameters()).device)
-    )
+    probabilities = esm2.contact_probabilities(network, alphabet, seq, device=str(next(network.parameters()).device))
     count = max(1, len(seq) // 5) if top is None else top
     pairs = esm2.top_long_range_contacts(probabilities, min_separation=min_separation, count=count)
     table = pd.DataFrame(
@@ -713,9 +701,7 @@ def _parse_mutation(text: str, sequence: str) -> tuple[int, str, str]:
     token = text.strip().upper()
     wild, number, mutant = token[:1], token[1:-1], token[-1:]
     if len(token) < 3 or not number.isdigit():
-        raise InvalidSequenceError(
-            f"mutation {text!r} is not in the form A12G (wild type, 1-based position, mutant)"
-        )
+        raise InvalidSequenceError(f"mutation {text!r} is not in the form A12G (wild type, 1-based position, mutant)")
     position = int(number)
     if not 1 <= position <= len(sequence):
         raise InvalidSequenceError(
@@ -826,9 +812,7 @@ def variant_effects(
     axes.tick_params(axis="x", rotation=90)
     worst = frame.nsmallest(3, "score")
     lines = ["most deleterious: " + ", ".join(f"{r.mutation} ({r.score:.2f})" for r in worst.itertuples())]
-    description = (
-        f"{len(frame)} variant scores for {name} ({len(seq)} aa) from {resolved.name} (masked marginals)"
-    )
+    description = f"{len(frame)} variant scores for {name} ({len(seq)} aa) from {resolved.name} (masked marginals)"
     return _scan_table(frame, figure, description, lines, sequence=seq)
 
 
@@ -902,9 +886,7 @@ def mutational_scan(
         wild = seq[position - 1]
         values = log_probs[position - 1]
         # X (unknown) has no wild-type probability among the 20: score against the mean instead.
-        reference = (
-            values[esm2.AMINO_ACIDS.index(wild)] if wild in esm2.AMINO_ACIDS else float(np.mean(values))
-        )
+        reference = values[esm2.AMINO_ACIDS.index(wild)] if wild in esm2.AMINO_ACIDS else float(np.mean(values))
         scores = values - reference
         matrix[:, position - 1] = scores
         for mutant, score in zip(esm2.AMINO_ACIDS, scores):

@@ -20,9 +20,7 @@ def _tokens(alphabet, items: list[tuple[str, str]], device: str):
 def _layer_index(network, layer: int) -> int:
     index = layer if layer >= 0 else network.num_layers + 1 + layer
     if not 0 <= index <= network.num_layers:
-        raise ValueError(
-            f"layer must be between -{network.num_layers + 1} and {network.num_layers}, not {layer}"
-        )
+        raise ValueError(f"layer must be between -{network.num_layers + 1} and {network.num_layers}, not {layer}")
     return index
 
 

@@ -119,9 +119,7 @@ def sequence_to_aatype(sequence: str):
     return torch.tensor([[order.get(residue, unknown) for residue in sequence]], dtype=torch.long)
 
 
-def run_fold(
-    network, sequence: str, *, device: str, num_recycles: int | None, chunk_size: int | None
-) -> dict:
+def run_fold(network, sequence: str, *, device: str, num_recycles: int | None, chunk_size: int | None) -> dict:
     """One forward pass; returns numpy arrays: atom37 positions and mask, pLDDT (0-100), pTM, PAE."""
     import torch
 

@@ -156,7 +156,8 @@ def resolve_esm2_model(model: str | os.PathLike) -> ResolvedModel:
     looked.append(str(candidate))
     raise ModelNotFoundError(
         f"ESM-2 model {name!r} is not on this machine (nothing is downloaded automatically). "
-        f"Looked in: {'; '.join(looked)}.\n{esm2_fetch_instructions(name if name.startswith('esm') else DEFAULT_ESM2_MODEL)}"
+        f"Looked in: {'; '.join(looked)}.\n"
+        f"{esm2_fetch_instructions(name if name.startswith('esm') else DEFAULT_ESM2_MODEL)}"
     )
 
 
@@ -225,9 +226,7 @@ def load_esm2_model(model: str | os.PathLike = DEFAULT_ESM2_MODEL, device: str |
         model_data = torch.load(str(resolved.path), map_location="cpu")
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Regression weights not found")
-            network, alphabet = esm.pretrained.load_model_and_alphabet_core(
-                resolved.path.stem, model_data, None
-            )
+            network, alphabet = esm.pretrained.load_model_and_alphabet_core(resolved.path.stem, model_data, None)
     network.has_contact_regression = regression.is_file()
     network = network.to(device).eval()
     with _CACHE_LOCK:
@@ -255,9 +254,7 @@ def available_models() -> list[dict]:
             if kind == "esm2":
                 has = Path(str(Path(path).with_suffix("")) + "-contact-regression.pt").is_file()
                 contacts = "yes" if has else "no (contact maps unavailable)"
-            rows.append(
-                {"model": name, "kind": kind, "source": source, "path": str(path), "contact_head": contacts}
-            )
+            rows.append({"model": name, "kind": kind, "source": source, "path": str(path), "contact_head": contacts})
 
     if root is not None and root.is_dir():
         for config in sorted(root.glob("**/config.json")):

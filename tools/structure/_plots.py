@@ -82,9 +82,7 @@ def contact_figure(probabilities: np.ndarray, top: list[tuple[int, int]], name: 
     image = axes.imshow(np.tril(probabilities), cmap="Blues", vmin=0, vmax=1, origin="upper")
     if top:
         i, j = np.array(top).T - 1  # 1-based residue numbers to matrix indices
-        axes.scatter(
-            np.maximum(i, j), np.minimum(i, j), s=8, c="crimson", marker="s", label="top L/5 long-range"
-        )
+        axes.scatter(np.maximum(i, j), np.minimum(i, j), s=8, c="crimson", marker="s", label="top L/5 long-range")
         axes.legend(fontsize=7, loc="lower left")
     axes.set(xlabel="residue", ylabel="residue", title=f"contact map: {name}")
     figure.colorbar(image, ax=axes, label="contact probability")
@@ -105,9 +103,7 @@ def scan_figure(matrix: np.ndarray, sequence: str, alphabet: str, name: str):
     step = max(1, length // 40)
     ticks = list(range(0, length, step))
     axes.set_xticks(ticks, [f"{sequence[t]}{t + 1}" for t in ticks], rotation=90, fontsize=6)
-    axes.set(
-        xlabel="position", ylabel="substitution", title=f"masked-marginal scores: {name} (dot = wild type)"
-    )
+    axes.set(xlabel="position", ylabel="substitution", title=f"masked-marginal scores: {name} (dot = wild type)")
     figure.colorbar(image, ax=axes, label="log p(mut) - log p(wt)")
     return figure
 

@@ -73,15 +73,11 @@ def _fasta_records(text: str, source: str) -> list[tuple[str, str]]:
 def clean_sequence(sequence: str, name: str = "sequence", *, max_length: int | None = None) -> str:
     """One normalised sequence (uppercase, no whitespace, no trailing stop), or InvalidSequenceError."""
     if not isinstance(sequence, str):
-        raise InvalidSequenceError(
-            f"{name}: a sequence must be a string, not {type(sequence).__name__}", name=name
-        )
+        raise InvalidSequenceError(f"{name}: a sequence must be a string, not {type(sequence).__name__}", name=name)
     letters = "".join(sequence.split()).upper()
     letters = letters.removesuffix("*")
     if not letters:
-        raise InvalidSequenceError(
-            f"{name} is empty: give at least one amino acid (one-letter codes)", name=name
-        )
+        raise InvalidSequenceError(f"{name} is empty: give at least one amino acid (one-letter codes)", name=name)
     for index, character in enumerate(letters):
         if character not in ALLOWED:
             hint = _HINTS.get(character)
@@ -148,9 +144,7 @@ def parse_sequences(sequences, *, max_length: int | None = None) -> list[tuple[s
     names = [name for name, _ in items]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise InvalidSequenceError(
-            f"several records share the name(s) {duplicates}; give each sequence its own name"
-        )
+        raise InvalidSequenceError(f"several records share the name(s) {duplicates}; give each sequence its own name")
     return items
 
 
@@ -160,6 +154,7 @@ def single_sequence(sequence, *, max_length: int | None = None, tool: str = "thi
     if len(items) > 1:
         raise InvalidSequenceError(
             f"{tool} takes one sequence, but the input has {len(items)} records "
-            f"({', '.join(name for name, _ in items[:5])}{', ...' if len(items) > 5 else ''}); call it once per sequence"
+            f"({', '.join(name for name, _ in items[:5])}{', ...' if len(items) > 5 else ''}); "
+            "call it once per sequence"
         )
     return items[0]

@@ -20,9 +20,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     fold.add_argument("sequences", metavar="SEQUENCE_OR_FASTA", help="a one-letter sequence or a FASTA file")
     fold.add_argument("--out", default="predictions", help="output folder (default: predictions)")
     fold.add_argument("--model", default=None, help="model id or local folder (default: facebook/esmfold_v1)")
-    fold.add_argument(
-        "--num-recycles", type=int, default=None, help="trunk recycles (default: the model's own)"
-    )
+    fold.add_argument("--num-recycles", type=int, default=None, help="trunk recycles (default: the model's own)")
     fold.add_argument(
         "--chunk-size",
         default="auto",
@@ -88,18 +86,12 @@ def models_command(args: argparse.Namespace) -> int:
     else:
         print("No ESMFold or ESM-2 weights found on this machine.")
     root = found.kenkyu_models_dir()
-    print(
-        f"\nLooked in: $KENKYU_MODELS ({root or 'not set'}), the Hugging Face cache, {found.torch_hub_checkpoints()}"
-    )
+    print(f"\nLooked in: $KENKYU_MODELS ({root or 'not set'}), the Hugging Face cache, {found.torch_hub_checkpoints()}")
     names = {row["model"] for row in table}
     if found.DEFAULT_FOLD_MODEL not in names:
-        print(
-            f"\nTo fold ({found.DEFAULT_FOLD_MODEL}): {found.fold_fetch_instructions(found.DEFAULT_FOLD_MODEL)}"
-        )
+        print(f"\nTo fold ({found.DEFAULT_FOLD_MODEL}): {found.fold_fetch_instructions(found.DEFAULT_FOLD_MODEL)}")
     if found.DEFAULT_ESM2_MODEL not in names:
-        print(
-            f"\nFor ESM-2 ({found.DEFAULT_ESM2_MODEL}): {found.esm2_fetch_instructions(found.DEFAULT_ESM2_MODEL)}"
-        )
+        print(f"\nFor ESM-2 ({found.DEFAULT_ESM2_MODEL}): {found.esm2_fetch_instructions(found.DEFAULT_ESM2_MODEL)}")
     return 0
 
 

@@ -53,8 +53,7 @@ def make_provider(config: ProviderConfig) -> Provider:
     from kenkyu.core.config import provider_kind
 
     if config.provider == "replay" and not config.replay_file:
-        raise ProviderUnavailable("the replay provider needs a file",
-                                  fix="%kenkyu provider replay path/to/turns.json")
+        raise ProviderUnavailable("the replay provider needs a file", fix="%kenkyu provider replay path/to/turns.json")
     kind = provider_kind(config.provider)
     if kind.implementation is None:
         raise ProviderUnavailable(

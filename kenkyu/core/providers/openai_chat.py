@@ -28,7 +28,10 @@ class OpenAIChatProvider(Provider):
         import openai
 
         self._client = sdk_client(
-            openai.OpenAI, config, "OPENAI_API_KEY", "OpenAI",
+            openai.OpenAI,
+            config,
+            "OPENAI_API_KEY",
+            "OpenAI",
             fix=f"export {config.api_key_env or 'OPENAI_API_KEY'}=... before starting Jupyter, or point at a local "
             "server with %kenkyu provider openai --base-url http://localhost:8000/v1",
         )

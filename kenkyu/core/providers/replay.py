@@ -63,7 +63,9 @@ class ReplayProvider(Provider):
         if failure == "timeout":
             raise ProviderTimeout("the replayed provider timed out", fix="this turn rehearses a timeout")
         if failure == "malformed":
-            raise MalformedReply("the replayed provider sent an unreadable reply", fix="this turn rehearses a broken reply")
+            raise MalformedReply(
+                "the replayed provider sent an unreadable reply", fix="this turn rehearses a broken reply"
+            )
         text = turn.get("text", "")
         # Stream word by word so consumers see the same shape of events as from a live model.
         for piece in re.findall(r"\S+\s*|\s+", text):
@@ -101,5 +103,3 @@ class RecordingProvider(Provider):
         turns = load_turns(self.path) if self.path.exists() else []
         turns.append({"text": "".join(text), "tool_calls": calls})
         write_json_atomically(self.path, {"turns": turns})
-
-
