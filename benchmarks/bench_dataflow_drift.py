@@ -46,8 +46,10 @@ def main(argv=None):
     ap.add_argument("--dt-fs", type=float, default=4.0)
     ap.add_argument("--every", type=int, default=25)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--cell-fraction", type=float, default=0.5)
-    ap.add_argument("--skin", type=float, default=0.15)
+    ap.add_argument("--cell-fraction", type=float, default=0.4)
+    ap.add_argument("--skin", type=float, default=0.12)
+    ap.add_argument("--rebuild", default="sound")
+    ap.add_argument("--precision", default="double")
     args = ap.parse_args(argv)
 
     from kenkyu.kernels_md import dataflow_system
@@ -59,10 +61,11 @@ def main(argv=None):
     n_steps = round(args.ps / dt)
     kT = KB * 300.0
     print(f"NVE drift, DHFR-RF {n} atoms, {dof} dof, {args.ps} ps = {n_steps} steps of {args.dt_fs} fs, "
-          f"{args.threads} threads")
+          f"{args.threads} threads; dataflow: skin {args.skin} nm, rebuild rule {args.rebuild}, precision {args.precision}")
     for label, sys_ in (
         ("OpenMM CPU", system),
-        ("dataflow", dataflow_system(system, threads=args.threads, cell_fraction=args.cell_fraction, skin=args.skin)),
+        ("dataflow", dataflow_system(system, threads=args.threads, cell_fraction=args.cell_fraction, skin=args.skin,
+                                     rebuild=args.rebuild, precision=args.precision)),
     ):
         t, e, wall = nve(sys_, pdb, args.threads, n_steps, dt, args.every)
         slope = np.polyfit(t, e, 1)[0]  # kJ/mol/ps
