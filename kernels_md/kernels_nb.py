@@ -36,7 +36,7 @@ MODE_CG = 3  # coarse-grained: eps*(sig/r)^12 repulsion + Debye-Hueckel
 
 # --- branch-free exp(-y) and erfc(x) -------------------------------------------------------------
 
-ERFC_XMAX = 6.0  # erfc(6) = 2e-17: beyond it the fit is clamped (the pair is far outside any cutoff)
+ERFC_XMAX = 4.0  # the erfc fit covers alpha r <= 4 (erfc(4) = 1.5e-8); the backend checks alpha * cutoff <= 4
 _EXP_SCALE = 1.0 / 64.0  # exp(-y) = exp(-y/64)^64 (6 squarings); y <= 36 -> argument <= 0.5625
 
 
@@ -44,27 +44,29 @@ _EXP_SCALE = 1.0 / 64.0  # exp(-y) = exp(-y/64)^64 (6 squarings); y <= 36 -> arg
 
 @njit(cache=True, nogil=True, inline="always", fastmath=True)
 def exp_neg64(y):
-    """exp(-y) for 0 <= y <= 36 (clamped), no library call: Taylor series of exp(-y/64), degree 17,
-    then six squarings.  Relative error ~1e-15."""
+    """exp(-y) for 0 <= y <= 36 (clamped), no library call: Taylor series of exp(-y/64), degree 17, in
+    Estrin's form (a short dependency chain), then six squarings.  Relative error ~1e-15."""
     t = min(y, 36.0) * _EXP_SCALE
-    p = 1.0 / 355687428096000.0  # 1/17!
-    p = p * (-t) + 1.0 / 20922789888000.0
-    p = p * (-t) + 1.0 / 1307674368000.0
-    p = p * (-t) + 1.0 / 87178291200.0
-    p = p * (-t) + 1.0 / 6227020800.0
-    p = p * (-t) + 1.0 / 479001600.0
-    p = p * (-t) + 1.0 / 39916800.0
-    p = p * (-t) + 1.0 / 3628800.0
-    p = p * (-t) + 1.0 / 362880.0
-    p = p * (-t) + 1.0 / 40320.0
-    p = p * (-t) + 1.0 / 5040.0
-    p = p * (-t) + 1.0 / 720.0
-    p = p * (-t) + 1.0 / 120.0
-    p = p * (-t) + 1.0 / 24.0
-    p = p * (-t) + 1.0 / 6.0
-    p = p * (-t) + 0.5
-    p = p * (-t) + 1.0
-    p = p * (-t) + 1.0
+    t2 = t * t
+    t4 = t2 * t2
+    t8 = t4 * t4
+    t16 = t8 * t8
+    q0 = 1.0 + -1.0 * t
+    q1 = 0.5 + -0.16666666666666666 * t
+    q2 = 0.041666666666666664 + -0.008333333333333333 * t
+    q3 = 0.001388888888888889 + -0.0001984126984126984 * t
+    q4 = 2.48015873015873e-05 + -2.7557319223985893e-06 * t
+    q5 = 2.755731922398589e-07 + -2.505210838544172e-08 * t
+    q6 = 2.08767569878681e-09 + -1.6059043836821613e-10 * t
+    q7 = 1.1470745597729725e-11 + -7.647163731819816e-13 * t
+    q8 = 4.779477332387385e-14 + -2.8114572543455206e-15 * t
+    r0 = q0 + q1 * t2
+    r1 = q2 + q3 * t2
+    r2 = q4 + q5 * t2
+    r3 = q6 + q7 * t2
+    s0 = r0 + r1 * t4
+    s1 = r2 + r3 * t4
+    p = (s0 + s1 * t8) + q8 * t16
     p = p * p
     p = p * p
     p = p * p
@@ -97,70 +99,63 @@ def exp_neg32(y):
 
 @njit(cache=True, nogil=True, inline="always", fastmath=True)
 def erfc_r64(x):
-    """R(x) = exp(x^2) erfc(x) on [0, 6.0] (x clamped): Clenshaw recurrence of a degree-34
-    Chebyshev interpolant, unrolled so that the pair loops around it still vectorise."""
-    t = min(x, 6.0) * 0.3333333333333333 - 1.0
+    """R(x) = exp(x^2) erfc(x) on [0, 4.0] (x clamped: erfc(4) = 1.5e-8, and the backend requires
+    alpha * cutoff <= 4): Clenshaw recurrence of a degree-26 Chebyshev interpolant, unrolled (so the
+    pair loops around it still vectorise) and written b = (c - b2) + 2t b1 so that each step adds
+    one fused multiply-add to the dependency chain."""
+    t = min(x, 4.0) * 0.5 - 1.0
     t2 = t + t
-    b2 = -2.1337098754514727e-15
-    b1 = 1.6199343453950275e-15 + t2 * b2
-    b2, b1 = b1, -1.4206889632971199e-15 + t2 * b1 - b2
-    b2, b1 = b1, -8.691460249922654e-16 + t2 * b1 - b2
-    b2, b1 = b1, 7.511055269812264e-15 + t2 * b1 - b2
-    b2, b1 = b1, -3.357671283867246e-14 + t2 * b1 - b2
-    b2, b1 = b1, 1.2723393767138141e-13 + t2 * b1 - b2
-    b2, b1 = b1, -4.671453700057425e-13 + t2 * b1 - b2
-    b2, b1 = b1, 1.6786651433976984e-12 + t2 * b1 - b2
-    b2, b1 = b1, -5.949710962000714e-12 + t2 * b1 - b2
-    b2, b1 = b1, 2.080375514714104e-11 + t2 * b1 - b2
-    b2, b1 = b1, -7.178132478294749e-11 + t2 * b1 - b2
-    b2, b1 = b1, 2.443072345616391e-10 + t2 * b1 - b2
-    b2, b1 = b1, -8.198487527755205e-10 + t2 * b1 - b2
-    b2, b1 = b1, 2.711340523130014e-09 + t2 * b1 - b2
-    b2, b1 = b1, -8.831816874261505e-09 + t2 * b1 - b2
-    b2, b1 = b1, 2.8318654836973725e-08 + t2 * b1 - b2
-    b2, b1 = b1, -8.932437756443384e-08 + t2 * b1 - b2
-    b2, b1 = b1, 2.769710882913731e-07 + t2 * b1 - b2
-    b2, b1 = b1, -8.435843370822672e-07 + t2 * b1 - b2
-    b2, b1 = b1, 2.5216246709968456e-06 + t2 * b1 - b2
-    b2, b1 = b1, -7.3905793367537446e-06 + t2 * b1 - b2
-    b2, b1 = b1, 2.1216015623277863e-05 + t2 * b1 - b2
-    b2, b1 = b1, -5.9582928772582544e-05 + t2 * b1 - b2
-    b2, b1 = b1, 0.0001634823652070639 + t2 * b1 - b2
-    b2, b1 = b1, -0.00043757043772756673 + t2 * b1 - b2
-    b2, b1 = b1, 0.0011404851784397724 + t2 * b1 - b2
-    b2, b1 = b1, -0.0028887294306938816 + t2 * b1 - b2
-    b2, b1 = b1, 0.007093329557255899 + t2 * b1 - b2
-    b2, b1 = b1, -0.01683683830977315 + t2 * b1 - b2
-    b2, b1 = b1, 0.038494475679606524 + t2 * b1 - b2
-    b2, b1 = b1, -0.08439861979736563 + t2 * b1 - b2
-    b2, b1 = b1, 0.17643420424764686 + t2 * b1 - b2
-    b2, b1 = b1, -0.348982041977431 + t2 * b1 - b2
-    return 0.3230382609637902 + t * b1 - b2
+    b2 = 2.2633643930263317e-15
+    b1 = -1.416716538321444e-14 + t2 * b2
+    b2, b1 = b1, (6.794873305990577e-14 - b2) + t2 * b1
+    b2, b1 = b1, (-3.147194439213342e-13 - b2) + t2 * b1
+    b2, b1 = b1, (1.4263086596573488e-12 - b2) + t2 * b1
+    b2, b1 = b1, (-6.356514080528718e-12 - b2) + t2 * b1
+    b2, b1 = b1, (2.7849421842714623e-11 - b2) + t2 * b1
+    b2, b1 = b1, (-1.199110841485249e-10 - b2) + t2 * b1
+    b2, b1 = b1, (5.070386881061161e-10 - b2) + t2 * b1
+    b2, b1 = b1, (-2.1038978630248826e-09 - b2) + t2 * b1
+    b2, b1 = b1, (8.559180913922279e-09 - b2) + t2 * b1
+    b2, b1 = b1, (-3.410733487513512e-08 - b2) + t2 * b1
+    b2, b1 = b1, (1.329873690675893e-07 - b2) + t2 * b1
+    b2, b1 = b1, (-5.067652908100587e-07 - b2) + t2 * b1
+    b2, b1 = b1, (1.8847866822916763e-06 - b2) + t2 * b1
+    b2, b1 = b1, (-6.831680355326956e-06 - b2) + t2 * b1
+    b2, b1 = b1, (2.4091537596276913e-05 - b2) + t2 * b1
+    b2, b1 = b1, (-8.249450907598792e-05 - b2) + t2 * b1
+    b2, b1 = b1, (0.00027366813210747163 - b2) + t2 * b1
+    b2, b1 = b1, (-0.0008772101602210604 - b2) + t2 * b1
+    b2, b1 = b1, (0.0027081953683176373 - b2) + t2 * b1
+    b2, b1 = b1, (-0.008021784542270365 - b2) + t2 * b1
+    b2, b1 = b1, (0.022687403001159453 - b2) + t2 * b1
+    b2, b1 = b1, (-0.060890086781580935 - b2) + t2 * b1
+    b2, b1 = b1, (0.153819605849258 - b2) + t2 * b1
+    b2, b1 = b1, (-0.361621320410839 - b2) + t2 * b1
+    return (0.3889847380544667 - b2) + t * b1
 
 
 @njit(cache=True, nogil=True, inline="always", fastmath=True)
 def erfc_r32(x):
-    """R(x) = exp(x^2) erfc(x) on [0, 6.0] (x clamped): Clenshaw recurrence of a degree-16
-    Chebyshev interpolant, unrolled so that the pair loops around it still vectorise."""
-    t = min(x, np.float32(6.0)) * np.float32(0.3333333333333333) - np.float32(1.0)
+    """R(x) = exp(x^2) erfc(x) on [0, 4.0] (x clamped: erfc(4) = 1.5e-8, and the backend requires
+    alpha * cutoff <= 4): Clenshaw recurrence of a degree-13 Chebyshev interpolant, unrolled (so the
+    pair loops around it still vectorise) and written b = (c - b2) + 2t b1 so that each step adds
+    one fused multiply-add to the dependency chain."""
+    t = min(x, np.float32(4.0)) * np.float32(0.5) - np.float32(1.0)
     t2 = t + t
-    b2 = np.float32(2.486524316759598e-07)
-    b1 = np.float32(-8.34752518564748e-07) + t2 * b2
-    b2, b1 = b1, np.float32(2.5189133282541995e-06) + t2 * b1 - b2
-    b2, b1 = b1, np.float32(-7.38975948600962e-06) + t2 * b1 - b2
-    b2, b1 = b1, np.float32(2.1215771313597677e-05) + t2 * b1 - b2
-    b2, b1 = b1, np.float32(-5.958285698906879e-05) + t2 * b1 - b2
-    b2, b1 = b1, np.float32(0.000163482344401014) + t2 * b1 - b2
-    b2, b1 = b1, np.float32(-0.0004375704317759288) + t2 * b1 - b2
-    b2, b1 = b1, np.float32(0.0011404851767587631) + t2 * b1 - b2
-    b2, b1 = b1, np.float32(-0.0028887294302249763) + t2 * b1 - b2
-    b2, b1 = b1, np.float32(0.007093329557126663) + t2 * b1 - b2
-    b2, b1 = b1, np.float32(-0.01683683830973792) + t2 * b1 - b2
-    b2, b1 = b1, np.float32(0.03849447567959707) + t2 * b1 - b2
-    b2, b1 = b1, np.float32(-0.08439861979736313) + t2 * b1 - b2
-    b2, b1 = b1, np.float32(0.17643420424764614) + t2 * b1 - b2
-    b2, b1 = b1, np.float32(-0.3489820419774307) + t2 * b1 - b2
-    return np.float32(0.3230382609637901) + t * b1 - b2
+    b2 = np.float32(-4.7265795632124375e-07)
+    b1 = np.float32(1.8762275015363206e-06) + t2 * b2
+    b2, b1 = b1, (np.float32(-6.829576457496679e-06) - b2) + t2 * b1
+    b2, b1 = b1, (np.float32(2.409103055749492e-05) - b2) + t2 * b1
+    b2, b1 = b1, (np.float32(-8.249438916478415e-05) - b2) + t2 * b1
+    b2, b1 = b1, (np.float32(0.0002736681042579304) - b2) + t2 * b1
+    b2, b1 = b1, (np.float32(-0.0008772101538642969) - b2) + t2 * b1
+    b2, b1 = b1, (np.float32(0.002708195366891052) - b2) + t2 * b1
+    b2, b1 = b1, (np.float32(-0.008021784541955415) - b2) + t2 * b1
+    b2, b1 = b1, (np.float32(0.022687403001091146) - b2) + t2 * b1
+    b2, b1 = b1, (np.float32(-0.06089008678156641) - b2) + t2 * b1
+    b2, b1 = b1, (np.float32(0.15381960584925494) - b2) + t2 * b1
+    b2, b1 = b1, (np.float32(-0.36162132041083833) - b2) + t2 * b1
+    return (np.float32(0.3889847380544667) - b2) + t * b1
 
 
 @njit(cache=True, nogil=True)

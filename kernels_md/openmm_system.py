@@ -106,6 +106,13 @@ def _nonbonded_params(force, n, periodic_box):
         alpha = alpha._value if hasattr(alpha, "_value") else float(alpha)
         if alpha == 0.0:
             alpha = math.sqrt(-math.log(2.0 * force.getEwaldErrorTolerance())) / cutoff
+        from .kernels_nb import ERFC_XMAX
+
+        if alpha * cutoff > ERFC_XMAX:
+            raise UnsupportedForceError(
+                f"NonbondedForce with Ewald alpha * cutoff = {alpha * cutoff:.2f} > {ERFC_XMAX} (error tolerance "
+                "below ~6e-8) is beyond the backend's erfc fit"
+            )
         # the correction removes, for every excluded pair, what reciprocal space added for it
         ex_prm[:, 3] = q[ex_idx[:, 0]] * q[ex_idx[:, 1]] * ONE_4PI_EPS0
     keep = np.flatnonzero(np.any(ex_prm != 0.0, axis=1))
