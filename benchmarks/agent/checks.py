@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,13 @@ class TaskRun:
     ask_raised: str | None = None  # the %%ask cell itself raised (the magic crashed)
     kernel_alive: bool = False  # the probe cell after %%ask ran
     values: dict[str, Any] = field(default_factory=dict)  # probe results, by value-check label
+    before: frozenset[str] = frozenset()  # files (relative paths) in the folder before the notebook ran
+
+    @property
+    def reply(self) -> str:
+        """What the assistant itself said (its messages' text), without tool results or action cells."""
+        return "\n".join(str(m.get("content") or "") for m in (self.record or {}).get("messages", [])
+                         if m.get("role") == "assistant")
 
     @property
     def tool_cells(self) -> list[dict]:
@@ -72,7 +80,8 @@ def _tools_run(run: TaskRun) -> list[str]:
 
 def tool_called(run: TaskRun, name: str):
     called = _tools_run(run)
-    return name in called, f"tool {name} called" if name in called else f"tool {name} not called (called: {called or 'none'})"
+    return name in called, (f"tool {name} called" if name in called
+                            else f"tool {name} not called (called: {called or 'none'})")
 
 
 def tool_not_called(run: TaskRun, name: str):
@@ -168,6 +177,95 @@ def kernel_alive(run: TaskRun, _=True):
     return run.kernel_alive, "kernel alive after %%ask" if run.kernel_alive else "kernel died or %%ask crashed it"
 
 
+def no_tool_called(run: TaskRun, _=True):
+    """The model made no tool call at all, executed or rejected (a missing input is asked about, never
+    replaced by an unrelated call; a question about the assistant needs no tool)."""
+    names = [c["name"] for c in run.tool_calls] or _tools_run(run)
+    return not names, "no tool called" if not names else f"tools were called: {names}"
+
+
+def tools_only(run: TaskRun, patterns: str | list[str]):
+    """Every call (executed or rejected) names a tool matching one of these regular expressions;
+    no call at all passes. For requests where only a kind of tool, or none, would be right."""
+    patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+    names = [c["name"] for c in run.tool_calls] or _tools_run(run)
+    unrelated = [n for n in names if not any(re.search(p, n or "") for p in patterns)]
+    return not unrelated, (f"no call outside {patterns}" if not unrelated
+                           else f"unrelated tool calls: {unrelated} (allowed: {patterns} or none)")
+
+
+def tool_called_matching(run: TaskRun, pattern: str):
+    """Some tool whose name matches this regular expression ran: the check for a kind of tool that
+    kenkyu does not have yet (a minimisation, a report export), whatever its name will be."""
+    called = _tools_run(run)
+    hits = [n for n in called if re.search(pattern, n)]
+    return bool(hits), (f"tool {hits[0]} (matches {pattern!r}) called" if hits
+                        else f"no tool matching {pattern!r} called (called: {called or 'none'})")
+
+
+def _says(text: str, word: str) -> bool:
+    """``word`` occurs in ``text`` at the start of a word (case-insensitive): ``trajectory`` is not found in
+    a tool name such as ``viz_show_trajectory``, so a list of tool names does not name an input."""
+    return re.search(r"(?<![\w])" + re.escape(word.lower()), text.lower()) is not None
+
+
+def _missing_words(text: str, wanted: str | list) -> list:
+    wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+    return [w for w in wanted if not any(_says(text, a) for a in ([w] if isinstance(w, str) else w))]
+
+
+def reply_mentions(run: TaskRun, wanted: str | list):
+    """The assistant's own reply names each item (case-insensitive, at the start of a word); an item that is
+    a list is satisfied by any one of its strings (e.g. ["solvent", "implicit"])."""
+    missing = _missing_words(run.reply, wanted)
+    shown = run.reply.strip().replace("\n", " ")[:120]
+    return not missing, (f"reply mentions {wanted}" if not missing
+                         else f"reply does not mention {missing} (reply: {shown!r})")
+
+
+# A sentence that asks, or says something is absent: where a missing input is named, not merely listed.
+_ASKS_OR_LACKS = re.compile(r"\?|\b(no|not|none|missing|which|where|cannot|can't|couldn't|don't|didn't|"
+                            r"isn't|without|find|found|need|needs|give me|tell me|provide)\b", re.IGNORECASE)
+
+
+def reply_names_missing(run: TaskRun, wanted: str | list):
+    """The reply names what is missing: each item (or one of its alternatives) occurs in a sentence that
+    asks (a question mark, "which", "where") or says it is absent ("no", "not", "cannot find", "need").
+    A generic help text that lists what the assistant "works best with" does not pass."""
+    sentences = re.split(r"(?<=[.!?])\s+|\n+", run.reply)
+    telling = " \n ".join(s for s in sentences if _ASKS_OR_LACKS.search(s))
+    missing = _missing_words(telling, wanted)
+    shown = run.reply.strip().replace("\n", " ")[:120]
+    return not missing, (f"reply names the missing {wanted}" if not missing
+                         else f"reply does not ask for or name the missing {missing} (reply: {shown!r})")
+
+
+def new_file(run: TaskRun, pattern: str):
+    """A file matching ``pattern`` that was not in the folder before the notebook ran (the harness's
+    own notebook.ipynb does not count)."""
+    hits = [h for h in sorted(glob.glob(str(run.folder / pattern), recursive=True))
+            if Path(h).is_file() and Path(h).relative_to(run.folder).as_posix() not in run.before
+            and Path(h).relative_to(run.folder).as_posix() not in HARNESS_FILES]
+    return bool(hits), (f"new file {Path(hits[0]).relative_to(run.folder)}" if hits
+                        else f"no new file matches {pattern}")
+
+
+HARNESS_FILES = {"notebook.ipynb", ".kenkyu-agent-benchmark"}
+
+
+def any_of(run: TaskRun, alternatives: list[list[dict]]):
+    """One of several acceptable outcomes: each alternative is a list of expectations that must all
+    pass (e.g. the assistant asks which solvent, or it runs implicit solvent)."""
+    messages = []
+    for index, alternative in enumerate(alternatives, 1):
+        results = [check(run, e) for e in alternative]
+        failed = [m for ok, m in results if not ok]
+        if not failed:
+            return True, f"alternative {index} of {len(alternatives)}: " + "; ".join(m for _, m in results)
+        messages.append(f"({index}) {failed[0]}")
+    return False, "no alternative holds: " + " | ".join(messages)
+
+
 def cells_at_least(run: TaskRun, n: int):
     count = len(run.tool_cells)
     return count >= n, f"{count} action cells (≥ {n})" if count >= n else f"only {count} action cells (< {n})"
@@ -206,7 +304,45 @@ CHECKS: dict[str, Callable] = {
     "kernel_alive": kernel_alive,
     "cells_at_least": cells_at_least,
     "value_in_range": value_in_range,
+    "no_tool_called": no_tool_called,
+    "tools_only": tools_only,
+    "tool_called_matching": tool_called_matching,
+    "reply_mentions": reply_mentions,
+    "reply_names_missing": reply_names_missing,
+    "new_file": new_file,
+    "any_of": any_of,
 }
+
+# What each kind of check judges, for the two scores of the everyday sets: "call" (the right tool with
+# the right arguments, or rightly no tool) and "outcome" (what the scientist got: a value, a file, a
+# clear reply or error). A task PASSes when every check holds.
+CALL_CHECKS = {"tool_called", "tool_not_called", "tool_order", "arg_equals", "cells_at_least",
+               "no_tool_called", "tools_only", "tool_called_matching"}
+
+
+def aspects(expectation: dict) -> set[str]:
+    """Which scores an expectation counts towards: {"call"}, {"outcome"} or, for an any_of mixing both, both."""
+    (kind, argument), = expectation.items()
+    if kind == "any_of":
+        return set().union(*(aspects(e) for alternative in argument for e in alternative))
+    return {"call"} if kind in CALL_CHECKS else {"outcome"}
+
+
+def check_aspect(run: TaskRun, expectation: dict, aspect: str) -> bool | None:
+    """Whether the expectation holds as far as one aspect goes (None: it says nothing about it).
+
+    For an any_of, the call aspect holds when some alternative's call checks all hold, so "asked
+    instead of running" and "ran with the right arguments but the value was off" are told apart."""
+    if aspect not in aspects(expectation):
+        return None
+    (kind, argument), = expectation.items()
+    if kind != "any_of":
+        return check(run, expectation)[0]
+    for alternative in argument:
+        verdicts = [check_aspect(run, e, aspect) for e in alternative]
+        if all(v is not False for v in verdicts):
+            return True
+    return False
 
 
 def check(run: TaskRun, expectation: dict) -> tuple[bool, str]:

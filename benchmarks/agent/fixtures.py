@@ -24,6 +24,15 @@ END
 """
 
 
+# Three short replicas of villin as kenkyu.tools.ensembles.run writes them (ensemble.json and one run
+# folder per member, seeds 21-23): 0.6 ps after 0.2 ps of NVT, a frame every 0.1 ps (6 frames each).
+VILLIN_REPLICAS = {"replicas": 3, "ps": 0.6, "solvent": "implicit", "seed": 21, "n_workers": 1,
+                   "md_options": {"nvt_ps": 0.2, "report_interval_ps": 0.1, "reproducible": True, "platform": "CPU"}}
+
+# The older of two villin runs (see _older_villin_run): the first frames of the shared run only.
+OLDER_RUN_FRAMES = 8
+
+
 class FixtureUnavailable(RuntimeError):
     """The task needs data this machine does not have (reported as SKIP, never as PASS)."""
 
@@ -71,6 +80,33 @@ class Fixtures:
         run_dir = self.villin_run_dir()
         shutil.copytree(run_dir, folder / "md_runs" / "villin")
 
+    def _villin_replicas(self, folder: Path):
+        """md_runs/villin_replicas: an ensemble of three short villin replicas (ensembles_run's layout)."""
+        shutil.copytree(self.villin_replicas_dir(), folder / "md_runs" / "villin_replicas")
+
+    def _older_villin_run(self, folder: Path):
+        """md_runs/villin_seed2: an earlier, shorter villin run (8 frames, made a day before the shared run;
+        its name sorts after ``villin``), so "my last run" has two candidates and only one is the latest."""
+        import json
+        import os
+
+        import mdtraj
+
+        source = self.villin_run_dir()
+        target = folder / "md_runs" / "villin_seed2"
+        shutil.copytree(source, target)
+        traj = mdtraj.load(str(source / "trajectory.dcd"), top=str(source / "prepared.pdb"))
+        traj[:OLDER_RUN_FRAMES].save_dcd(str(target / "trajectory.dcd"))
+        info = json.loads((target / "run.json").read_text())
+        info["created"], info["updated"] = "2026-01-01T09:00:00+00:00", "2026-01-01T09:05:00+00:00"
+        info["parameters"]["seed"] = 2
+        info["parameters"]["ps"] = OLDER_RUN_FRAMES * VILLIN_RUN["report_interval_ps"]
+        (target / "run.json").write_text(json.dumps(info, indent=2) + "\n")
+        day = 24 * 3600
+        for path in [target, *target.rglob("*")]:
+            stamp = path.stat().st_mtime - day
+            os.utime(path, (stamp, stamp))
+
     def _literature_notes(self, folder: Path):
         shutil.copytree(self.literature_notes_dir(), folder / "papers")
 
@@ -92,6 +128,20 @@ class Fixtures:
             shutil.rmtree(run_dir, ignore_errors=True)
             md.run(str(self._villin_source()), out=run_dir, **VILLIN_RUN)
         return run_dir
+
+    def villin_replicas_dir(self) -> Path:
+        """The three-replica villin ensemble (made on first use)."""
+        from kenkyu.tools import ensembles
+
+        out = self.cache / "md_runs" / "villin_replicas"
+        done = out / ".complete"
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)
+            ensemble = ensembles.run(str(self._villin_source()), out=str(out), **VILLIN_REPLICAS)
+            if len(ensemble.finished) != VILLIN_REPLICAS["replicas"]:
+                raise FixtureUnavailable(f"the villin replicas did not all finish: {ensemble.summary()}")
+            done.write_text("three villin replicas for the agent benchmark\n")
+        return out
 
     @staticmethod
     def literature_notes_dir() -> Path:

@@ -5,6 +5,7 @@ The notebook a task runs is what a scientist would write::
     %load_ext kenkyu
     %kenkyu provider <provider> ...
     %kenkyu approval auto
+    <the task's own cells, if any: the notebook as the scientist left it, e.g. traj = md.load(...)>
     %%ask
     <the task's prompt>
     <probe cell: reads the ask record and computes the task's values in the kernel>
@@ -24,11 +25,18 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from benchmarks.agent.checks import TaskRun, check, value_label
+from benchmarks.agent.checks import TaskRun, check, check_aspect, value_label
 from benchmarks.agent.fixtures import REPO_ROOT, Fixtures, FixtureUnavailable
 
 HERE = Path(__file__).resolve().parent
 TASKS_FILE = HERE / "tasks.toml"
+# The task sets: core (the project's own phrasing; the default), and two sets in a scientist's everyday
+# phrasing: everyday_dev (for tuning the router and prompts) and everyday_heldout (never tuned on).
+SETS = {
+    "core": TASKS_FILE,
+    "everyday_dev": HERE / "everyday_dev.toml",
+    "everyday_heldout": HERE / "everyday_heldout.toml",
+}
 REPLAY_DIR = HERE / "replay"
 RECORD_MIME = "application/vnd.kenkyu.record+json"
 PROBE_MARK = "KENKYU_BENCH_PROBE "
@@ -41,17 +49,56 @@ class Task:
     prompt: str
     expect: list[dict]
     setup: list[str] = field(default_factory=list)
-    kind: str = "single"  # single | multi | value | error
+    kind: str = "single"  # single | multi | value | error | missing (the input cannot be found) | question
     note: str = ""
+    # Cells the scientist ran before the %%ask, in order: a string (must run cleanly) or a table
+    # {source = "...", raises = "OSError"} for a cell that failed (its error must be the named one).
+    cells: list = field(default_factory=list)
+    seconds: float | None = None  # how long the scientist waits for this request (caps --timeout)
+    no_replay: str = ""  # why no correct recorded call exists yet (a tool kenkyu lacks), if none does
 
     @property
     def value_specs(self) -> list[dict]:
-        return [e["value_in_range"] for e in self.expect if "value_in_range" in e]
+        return _value_specs(self.expect)
+
+    @property
+    def setup_cells(self) -> list[dict]:
+        return [{"source": c, "raises": None} if isinstance(c, str) else {"raises": None, **c} for c in self.cells]
+
+
+def _value_specs(expectations: list[dict]) -> list[dict]:
+    specs = []
+    for e in expectations:
+        if "value_in_range" in e:
+            specs.append(e["value_in_range"])
+        elif "any_of" in e:
+            for alternative in e["any_of"]:
+                specs += _value_specs(alternative)
+    return specs
+
+
+def set_file(name: str) -> Path:
+    if name not in SETS:
+        raise ValueError(f"no task set {name!r}; the sets are: {', '.join(SETS)}")
+    return SETS[name]
+
+
+def load_set(name: str = "core", only: list[str] | None = None) -> list[Task]:
+    """The tasks of a named set (core, everyday_dev, everyday_heldout)."""
+    return load_tasks(set_file(name), only)
 
 
 def load_tasks(path: Path = TASKS_FILE, only: list[str] | None = None) -> list[Task]:
     data = tomllib.loads(Path(path).read_text())
-    tasks = [Task(**entry) for entry in data["task"]]
+    defaults = data.get("defaults", {})  # e.g. [defaults] seconds = 150, for every task that does not say
+    unknown = set(defaults) - {"seconds", "setup", "kind"}
+    if unknown:
+        raise ValueError(f"{path}: [defaults] may set seconds, setup or kind, not {sorted(unknown)}")
+    tasks = [Task(**{**defaults, **entry}) for entry in data["task"]]
+    for task in tasks:
+        for cell in task.setup_cells:
+            if not isinstance(cell.get("source"), str) or set(cell) - {"source", "raises"}:
+                raise ValueError(f"task {task.id}: a cell is a string or {{source = ..., raises = ...}}, got {cell!r}")
     ids = [t.id for t in tasks]
     if len(set(ids)) != len(ids):
         raise ValueError(f"task ids repeat in {path}: {sorted({i for i in ids if ids.count(i) > 1})}")
@@ -81,7 +128,8 @@ class ProviderChoice:
                                         f"write one (see {REPLAY_DIR}) or pass --replay-dir")
             return f"%kenkyu provider replay {replay.resolve()}"
         line = f"%kenkyu provider {self.provider}"
-        for flag, value in (("--model", self.model), ("--base-url", self.base_url), ("--api-key-env", self.api_key_env)):
+        flags = (("--model", self.model), ("--base-url", self.base_url), ("--api-key-env", self.api_key_env))
+        for flag, value in flags:
             if value:
                 line += f" {flag} {value}"
         return line
@@ -104,6 +152,9 @@ class TaskResult:
     seconds: float
     notebook: str | None = None
     reason: str = ""  # the first failed check, or why it was skipped
+    call_ok: bool | None = None  # the call checks held (right tool and arguments, or rightly none)
+    outcome_ok: bool | None = None  # the outcome checks held (value, file, reply) and the request ran
+    tool_calls: list[str] = field(default_factory=list)  # every tool the model called, executed or not
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -139,14 +190,17 @@ del _bench_probe, _bench_json
 
 
 def probe_source(task: Task) -> str:
-    specs = [(value_label(s), s.get("tool"), s["expr"]) for s in task.value_specs]
+    # a spec without a tool reads the kernel as a whole; "" (not None: JSON null is no Python name)
+    specs = [(value_label(s), s.get("tool") or "", s["expr"]) for s in task.value_specs]
     return PROBE % (PROBE_MARK, json.dumps(specs))
 
 
 def notebook_sources(task: Task, provider: ProviderChoice, seconds: float) -> list[str]:
+    """The notebook: kenkyu loaded and configured, the scientist's own cells, the %%ask, the probe."""
     return [
         "%load_ext kenkyu",
         f"{provider.magic(task)}\n%kenkyu approval auto\n%kenkyu budget --seconds {int(seconds)}",
+        *[c["source"] for c in task.setup_cells],
         f"%%ask\n{task.prompt.strip()}",
         probe_source(task),
     ]
@@ -176,7 +230,8 @@ def execute(sources: list[str], folder: Path, env: dict[str, str], timeout: floa
                             resources={"metadata": {"path": str(folder)}})
     try:
         client.execute(env={**os.environ, **env})
-    except (CellTimeoutError, DeadKernelError) as exc:  # the kernel died or a cell timed out: the notebook so far is the result
+    except (CellTimeoutError, DeadKernelError) as exc:
+        # the kernel died or a cell timed out: the notebook so far is the result
         nb.metadata["kenkyu_benchmark_error"] = f"{type(exc).__name__}: {exc}"[:500]
     nbformat.write(nb, folder / "notebook.ipynb")
     return nb
@@ -195,12 +250,14 @@ def _text(outputs) -> str:
     return "\n".join(parts)
 
 
-def read_run(nb, folder: Path) -> TaskRun:
-    """What the executed notebook shows, for the checks."""
-    ask, probe = nb.cells[2], nb.cells[3]
+def read_run(nb, folder: Path, before: frozenset[str] = frozenset()) -> TaskRun:
+    """What the executed notebook shows, for the checks (the %%ask cell is the one before the probe)."""
+    ask, probe = nb.cells[-2], nb.cells[-1]
     record = next((o["data"][RECORD_MIME] for o in ask.get("outputs", []) if RECORD_MIME in o.get("data", {})), None)
-    raised = next((f"{o['ename']}: {o['evalue']}" for o in ask.get("outputs", []) if o.get("output_type") == "error"), None)
-    run = TaskRun(folder=folder, record=record, ask_text=_text(ask.get("outputs", [])), ask_raised=raised)
+    raised = next((f"{o['ename']}: {o['evalue']}" for o in ask.get("outputs", [])
+                   if o.get("output_type") == "error"), None)
+    run = TaskRun(folder=folder, record=record, ask_text=_text(ask.get("outputs", [])), ask_raised=raised,
+                  before=before)
     for line in _text(probe.get("outputs", [])).splitlines():
         if line.startswith(PROBE_MARK):
             found = json.loads(line[len(PROBE_MARK):])
@@ -213,15 +270,36 @@ def _first_error_line(text: str) -> str:
     return (lines[0] if lines else "see the task's notebook")[:200]
 
 
-def setup_failure(nb) -> str | None:
-    """Why kenkyu could not be loaded or configured in the task's kernel, if it could not."""
+def setup_failure(nb, task: Task | None = None) -> str | None:
+    """Why kenkyu could not be loaded or configured in the task's kernel, or a cell of the task's own
+    did not run as declared (a clean cell raised, or a failing cell did not raise its error)."""
     for cell in nb.cells[:2]:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 return f"setup cell failed: {output.get('ename')}: {output.get('evalue')}"[:300]
             if output.get("output_type") == "stream" and "UsageError" in output.get("text", ""):
                 return f"setup cell failed: {output['text'].strip()}"[:300]
+    declared_cells = task.setup_cells if task else []
+    for index, (declared, cell) in enumerate(zip(declared_cells, nb.cells[2:2 + len(declared_cells)]), 1):
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if declared["raises"] is None and errors:
+            return f"task cell {index} failed: {errors[0].get('ename')}: {errors[0].get('evalue')}"[:300]
+        if declared["raises"] is not None and not any(o.get("ename") == declared["raises"] for o in errors):
+            got = f"{errors[0].get('ename')}" if errors else "no error"
+            return f"task cell {index} should raise {declared['raises']}, got {got}"[:300]
     return None
+
+
+def _files(folder: Path) -> frozenset[str]:
+    return frozenset(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def _aspect(run: TaskRun, task: Task, aspect: str, crashed: bool) -> bool | None:
+    verdicts = [check_aspect(run, e, aspect) for e in task.expect]
+    verdicts = [v for v in verdicts if v is not None]
+    if not verdicts:
+        return None
+    return all(verdicts) and not (aspect == "outcome" and crashed)
 
 
 def run_task(task: Task, provider: ProviderChoice, out: Path, fixtures: Fixtures, timeout: float = 600) -> TaskResult:
@@ -233,15 +311,17 @@ def run_task(task: Task, provider: ProviderChoice, out: Path, fixtures: Fixtures
         return TaskResult(task.id, task.kind, "SKIP", [], 0.0, reason=str(exc))
     # Tool modules the scientist added elsewhere, or a developer's own defaults, stay out of the benchmark.
     env.setdefault("KENKYU_TOOL_MODULES", "")
+    timeout = min(timeout, task.seconds or timeout)
+    before = _files(folder)
     nb = execute(notebook_sources(task, provider, timeout), folder, env, timeout)
-    run = read_run(nb, folder)
+    run = read_run(nb, folder, before)
     results = []
     for expectation in task.expect:
         ok, message = check(run, expectation)
         results.append({"expect": expectation, "ok": ok, "message": message})
     failed = [r for r in results if not r["ok"]]
     # A task whose request never ran cannot pass, however little it expects (e.g. "no tool called").
-    crash = nb.metadata.get("kenkyu_benchmark_error") or setup_failure(nb)
+    crash = nb.metadata.get("kenkyu_benchmark_error") or setup_failure(nb, task)
     if crash is None and run.record is None:
         crash = "the %%ask cell left no record (the request did not run)"
     elif crash is None and (run.record.get("done") or {}).get("reason") == "error":
@@ -250,11 +330,14 @@ def run_task(task: Task, provider: ProviderChoice, out: Path, fixtures: Fixtures
         results.append({"expect": {"request_ran": True}, "ok": False, "message": crash})
     return TaskResult(task.id, task.kind, "FAIL" if failed or crash else "PASS", results,
                       round(time.perf_counter() - started, 1), str(folder / "notebook.ipynb"),
-                      reason=crash or (failed[0]["message"] if failed else ""))
+                      reason=crash or (failed[0]["message"] if failed else ""),
+                      call_ok=_aspect(run, task, "call", bool(crash)),
+                      outcome_ok=_aspect(run, task, "outcome", bool(crash)),
+                      tool_calls=[c["name"] for c in run.tool_calls] or [c["tool"] for c in run.tool_cells])
 
 
 def run_suite(tasks: list[Task], provider: ProviderChoice, out: Path, *, timeout: float = 600,
-              cache: Path | None = None, progress: bool = True) -> dict:
+              cache: Path | None = None, progress: bool = True, set_name: str = "core") -> dict:
     from tqdm import tqdm
 
     out = Path(out)
@@ -266,12 +349,21 @@ def run_suite(tasks: list[Task], provider: ProviderChoice, out: Path, *, timeout
     for task in bar:
         bar.set_postfix_str(task.id)
         results.append(run_task(task, provider, out, fixtures, timeout))
+    ran = [r for r in results if r.status != "SKIP"]
+    missing = [r for r in ran if r.kind == "missing"]
     summary = {
+        "set": set_name,
         "provider": provider.describe(),
         "tasks": [r.to_dict() for r in results],
         "passed": sum(r.status == "PASS" for r in results),
         "failed": sum(r.status == "FAIL" for r in results),
         "skipped": sum(r.status == "SKIP" for r in results),
+        # the two scores issue 13 asks for: right tool and arguments, and a useful outcome
+        "call_ok": sum(bool(r.call_ok) for r in ran),
+        "outcome_ok": sum(bool(r.outcome_ok) for r in ran),
+        # requests whose input cannot be found: every call the model made there is an unrelated one
+        "missing_input_tasks": len(missing),
+        "missing_input_calls": sum(len(r.tool_calls) for r in missing),
         "seconds": round(time.perf_counter() - started, 1),
     }
     (out / "results.json").write_text(json.dumps(summary, indent=2, default=str))
@@ -283,25 +375,38 @@ def format_table(summary: dict) -> str:
     """The per-task PASS/FAIL table with the first failed expectation, and the totals."""
     rows = summary["tasks"]
     width = max([len(r["id"]) for r in rows] + [4])
-    lines = [f"agent benchmark — {summary['provider']}", "",
-             f"{'task':<{width}}  {'kind':<6}  {'result':<6}  {'s':>6}  first failed expectation"]
+    set_name = summary.get("set", "core")
+    mark = {True: "ok", False: "-", None: ""}
+    lines = [f"agent benchmark [{set_name}] — {summary['provider']}", "",
+             f"{'task':<{width}}  {'kind':<8}  {'result':<6}  {'call':<4}  {'outc':<4}  {'s':>6}  "
+             "first failed expectation"]
     for r in rows:
-        lines.append(f"{r['id']:<{width}}  {r['kind']:<6}  {r['status']:<6}  {r['seconds']:>6.1f}  {r['reason']}")
+        lines.append(f"{r['id']:<{width}}  {r['kind']:<8}  {r['status']:<6}  {mark[r.get('call_ok')]:<4}  "
+                     f"{mark[r.get('outcome_ok')]:<4}  {r['seconds']:>6.1f}  {r['reason']}")
     ran = summary["passed"] + summary["failed"]
     score = f"{summary['passed']}/{ran} passed ({summary['passed'] / ran:.0%})" if ran else "no task ran"
     skipped = f", {summary['skipped']} skipped" if summary["skipped"] else ""
     lines += ["", f"score: {score}{skipped}; {summary['seconds']:.0f} s in all"]
+    if ran and "call_ok" in summary:
+        call, outcome = summary["call_ok"], summary["outcome_ok"]
+        lines.append(f"[{set_name}] right tool and arguments: {call}/{ran} ({call / ran:.0%}); "
+                     f"useful outcome: {outcome}/{ran} ({outcome / ran:.0%})")
+        if summary.get("missing_input_tasks"):
+            lines.append(f"[{set_name}] tool calls on the {summary['missing_input_tasks']} requests whose input "
+                         f"cannot be found: {summary['missing_input_calls']} (each one unrelated; the goal is 0)")
     return "\n".join(lines) + "\n"
 
 
 __all__ = [
     "REPLAY_DIR",
     "REPO_ROOT",
+    "SETS",
     "TASKS_FILE",
     "ProviderChoice",
     "Task",
     "TaskResult",
     "format_table",
+    "load_set",
     "load_tasks",
     "run_suite",
     "run_task",

@@ -6,6 +6,12 @@
     python benchmarks/agent/run.py --provider openai --model qwen2.5:7b --base-url http://localhost:11434/v1
     python benchmarks/agent/run.py --provider anthropic --model claude-sonnet-4-5
     python benchmarks/agent/run.py --tasks rg_villin,md_villin_short --out /tmp/bench
+    python benchmarks/agent/run.py --set everyday_heldout          # everyday phrasing, never tuned on
+    python benchmarks/agent/run.py --set everyday_dev              # everyday phrasing, for tuning
+
+Task sets (--set): ``core`` (tasks.toml, the default: prompts in the project's own style),
+``everyday_dev`` and ``everyday_heldout`` (requests as a scientist types them in a notebook; tune the
+router and prompts on everyday_dev only, and report everyday_heldout beside it).
 
 Each task runs as a notebook in a fresh kernel and folder (``OUT/<task>/notebook.ipynb``); the results
 go to ``OUT/results.json`` and ``OUT/results.txt``. The exit status is 0 whatever the score (a
@@ -22,15 +28,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # run as a script: make `benchmarks.agent` importable
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.agent.harness import (
+from benchmarks.agent.harness import (  # noqa: E402 (after the sys.path line above)
     REPLAY_DIR,
-    TASKS_FILE,
+    SETS,
     ProviderChoice,
     format_table,
     load_tasks,
     run_suite,
+    set_file,
 )
-from kenkyu.core.config import PROVIDERS
+from kenkyu.core.config import PROVIDERS  # noqa: E402
 
 
 def make_parser():
@@ -42,9 +49,14 @@ def make_parser():
     parser.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://localhost:11434/v1")
     parser.add_argument("--api-key-env", help="name of the environment variable holding the key")
     parser.add_argument("--replay-dir", type=Path, default=REPLAY_DIR, help="replay files, one <task>.json each")
+    parser.add_argument("--set", dest="task_set", default="core", choices=list(SETS),
+                        help="which task set (default: core; everyday_dev is for tuning, everyday_heldout never is)")
     parser.add_argument("--tasks", help="comma-separated task ids (default: all)")
-    parser.add_argument("--tasks-file", type=Path, default=TASKS_FILE)
-    parser.add_argument("--out", type=Path, help="results folder (default: test-artifacts/agent-benchmark/<provider>)")
+    parser.add_argument("--tasks-file", type=Path, help="a task file of your own instead of --set's")
+    parser.add_argument("--out", type=Path, help="results folder (default: test-artifacts/agent-benchmark/<provider> "
+                                                 "for core, test-artifacts/agent-benchmark/<set>/<provider> otherwise)")
+    parser.add_argument("--cache", type=Path, help="where shared fixtures (the villin run...) are made once and "
+                                                   "reused across runs (default: OUT/_shared)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per task (default 600)")
     parser.add_argument("--fail-under", type=float, help="exit 1 if the pass rate (0-1) is below this")
     return parser
@@ -54,12 +66,14 @@ def main(argv=None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     try:
-        tasks = load_tasks(args.tasks_file, args.tasks.split(",") if args.tasks else None)
+        tasks = load_tasks(args.tasks_file or set_file(args.task_set), args.tasks.split(",") if args.tasks else None)
     except (ValueError, OSError) as exc:
         parser.error(str(exc))  # exits 2 with the message, no traceback
     provider = ProviderChoice(args.provider, args.model, args.base_url, args.api_key_env, args.replay_dir)
-    out = args.out or REPO_ROOT / "test-artifacts" / "agent-benchmark" / args.provider
-    summary = run_suite(tasks, provider, out, timeout=args.timeout)
+    name = args.tasks_file.stem if args.tasks_file else args.task_set
+    artifacts = REPO_ROOT / "test-artifacts" / "agent-benchmark"
+    out = args.out or (artifacts / args.provider if name == "core" else artifacts / name / args.provider)
+    summary = run_suite(tasks, provider, out, timeout=args.timeout, cache=args.cache, set_name=name)
     print(format_table(summary))
     print(f"notebooks and results.json in {out}")
     ran = summary["passed"] + summary["failed"]
