@@ -436,7 +436,7 @@ def test_force_groups_preserved(waterbox):
         ctx = mm.Context(sys_, integ, mm.Platform.getPlatformByName("Reference"))
         ctx.setPositions(pos)
         ctx.setVelocitiesToTemperature(300, 3)
-        integ.step(10)
+        integ.step(4)
         trajs.append(np.asarray(ctx.getState(getPositions=True).getPositions(asNumpy=True)._value))
     assert np.abs(trajs[0] - trajs[1]).max() < 1e-8
 
