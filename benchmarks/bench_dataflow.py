@@ -88,14 +88,22 @@ def main(argv=None):
     pdb, system = make_system(args.method, args.cutoff)
     n = system.getNumParticles()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"DHFR-{args.method}: {n} atoms, OpenMM {mm.__version__}, {os.cpu_count()} CPUs visible, load {load:.2f}, "
-          f"{args.steps} timed steps x {args.repeat} (best kept) after {args.warmup} warm-up steps, 4 fs, HBonds, "
-          f"H mass 1.5 amu, precision={args.precision}, skin={args.skin} nm, rebuild rule={args.rebuild}")
+    print(
+        f"DHFR-{args.method}: {n} atoms, OpenMM {mm.__version__}, {os.cpu_count()} CPUs visible, load {load:.2f}, "
+        f"{args.steps} timed steps x {args.repeat} (best kept) after {args.warmup} warm-up steps, 4 fs, HBonds, "
+        f"H mass 1.5 amu, precision={args.precision}, skin={args.skin} nm, rebuild rule={args.rebuild}"
+    )
     rows = {}
     for threads in args.threads:
         df = dataflow_system(
-            system, threads=threads, cell_fraction=args.cell_fraction, skin=args.skin, tiles=args.tiles,
-            policy=args.policy, precision=args.precision, rebuild=args.rebuild,
+            system,
+            threads=threads,
+            cell_fraction=args.cell_fraction,
+            skin=args.skin,
+            tiles=args.tiles,
+            policy=args.policy,
+            precision=args.precision,
+            rebuild=args.rebuild,
         )
         b = backend_of(df)
         omm = start(system, pdb, threads, args.warmup)
@@ -118,19 +126,26 @@ def main(argv=None):
     day = 86400.0
     dt_ns = 0.004e-3
     print()
-    print(f"{'threads':>7} | {'OpenMM CPU ms/step':>18} {'ns/day':>8} | {'dataflow ms/step':>16} {'ns/day':>8} | "
-          f"{'ratio':>6} | {'rebuilds/100 steps':>18} | {'pairs/s/core':>12}")
+    print(
+        f"{'threads':>7} | {'OpenMM CPU ms/step':>18} {'ns/day':>8} | {'dataflow ms/step':>16} {'ns/day':>8} | "
+        f"{'ratio':>6} | {'rebuilds/100 steps':>18} | {'pairs/s/core':>12}"
+    )
     for threads, (t_omm, t_df, reb, pairs, _, _) in rows.items():
-        print(f"{threads:>7} | {1e3 * t_omm:>18.1f} {dt_ns * day / t_omm:>8.2f} | {1e3 * t_df:>16.1f} "
-              f"{dt_ns * day / t_df:>8.2f} | {t_omm / t_df:>6.2f} | {reb:>18.1f} | {pairs / t_df / threads:>12.3g}")
+        print(
+            f"{threads:>7} | {1e3 * t_omm:>18.1f} {dt_ns * day / t_omm:>8.2f} | {1e3 * t_df:>16.1f} "
+            f"{dt_ns * day / t_df:>8.2f} | {t_omm / t_df:>6.2f} | {reb:>18.1f} | {pairs / t_df / threads:>12.3g}"
+        )
     base = min(rows)
     for threads in rows:
         if threads == base:
             continue
         eff_df = rows[base][1] * base / (threads * rows[threads][1])
         eff_omm = rows[base][0] * base / (threads * rows[threads][0])
-        print(f"strong-scaling efficiency {base}->{threads} threads: dataflow {eff_df:.2f}, OpenMM CPU {eff_omm:.2f} "
-              f"(speed-up dataflow {rows[base][1] / rows[threads][1]:.2f}x, OpenMM {rows[base][0] / rows[threads][0]:.2f}x)")
+        print(
+            f"strong-scaling efficiency {base}->{threads} threads: dataflow {eff_df:.2f}, OpenMM CPU {eff_omm:.2f} "
+            f"(speed-up dataflow {rows[base][1] / rows[threads][1]:.2f}x, "
+            f"OpenMM {rows[base][0] / rows[threads][0]:.2f}x)"
+        )
     print(f"pairs within cutoff per step: {np.mean([r[3] for r in rows.values()]):.4g}")
     for threads, (*_, kinds, desc) in rows.items():
         print(f"\n{threads} thread(s): ms per step inside tasks, by kind (tasks per step):")

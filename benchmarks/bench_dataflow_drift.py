@@ -60,18 +60,32 @@ def main(argv=None):
     dt = args.dt_fs * 1e-3
     n_steps = round(args.ps / dt)
     kT = KB * 300.0
-    print(f"NVE drift, DHFR-RF {n} atoms, {dof} dof, {args.ps} ps = {n_steps} steps of {args.dt_fs} fs, "
-          f"{args.threads} threads; dataflow: skin {args.skin} nm, rebuild rule {args.rebuild}, precision {args.precision}")
+    print(
+        f"NVE drift, DHFR-RF {n} atoms, {dof} dof, {args.ps} ps = {n_steps} steps of {args.dt_fs} fs, "
+        f"{args.threads} threads; dataflow: skin {args.skin} nm, rebuild rule {args.rebuild}, "
+        f"precision {args.precision}"
+    )
     for label, sys_ in (
         ("OpenMM CPU", system),
-        ("dataflow", dataflow_system(system, threads=args.threads, cell_fraction=args.cell_fraction, skin=args.skin,
-                                     rebuild=args.rebuild, precision=args.precision)),
+        (
+            "dataflow",
+            dataflow_system(
+                system,
+                threads=args.threads,
+                cell_fraction=args.cell_fraction,
+                skin=args.skin,
+                rebuild=args.rebuild,
+                precision=args.precision,
+            ),
+        ),
     ):
         t, e, wall = nve(sys_, pdb, args.threads, n_steps, dt, args.every)
         slope = np.polyfit(t, e, 1)[0]  # kJ/mol/ps
         drift = slope * 1000.0 / kT / dof
-        print(f"{label:<11} drift {drift:+.3e} kT/ns/dof   (slope {slope:+.3f} kJ/mol/ps, E0 {e[0]:.1f}, "
-              f"E_end {e[-1]:.1f}, std {e.std():.2f} kJ/mol, {wall:.0f} s)")
+        print(
+            f"{label:<11} drift {drift:+.3e} kT/ns/dof   (slope {slope:+.3f} kJ/mol/ps, E0 {e[0]:.1f}, "
+            f"E_end {e[-1]:.1f}, std {e.std():.2f} kJ/mol, {wall:.0f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -61,8 +61,10 @@ def main(argv=None):
     frames, box = trajectory(system, pdb, args.frames)
     ncpu = os.cpu_count() or 1
     measured_threads = [t for t in args.threads if t <= ncpu]
-    print(f"DHFR-{args.method}: {system.getNumParticles()} atoms, {ncpu} CPUs visible, load {os.getloadavg()[0]:.2f}; "
-          f"timing backend.compute over {args.steps} evaluations of {len(frames)} MD frames (consecutive 4 fs steps)")
+    print(
+        f"DHFR-{args.method}: {system.getNumParticles()} atoms, {ncpu} CPUs visible, load {os.getloadavg()[0]:.2f}; "
+        f"timing backend.compute over {args.steps} evaluations of {len(frames)} MD frames (consecutive 4 fs steps)"
+    )
 
     backends = {t: backend_of(dataflow_system(system, threads=t, precision=args.precision)) for t in measured_threads}
     for b in backends.values():
@@ -85,29 +87,39 @@ def main(argv=None):
     print()
     print(model.describe())
     print()
-    print(f"{'threads':>7} | {'measured ms/eval':>16} | {'predicted ms/eval':>17} | {'pred/meas':>9} | speed-up meas / pred")
+    print(
+        f"{'threads':>7} | {'measured ms/eval':>16} | {'predicted ms/eval':>17} | {'pred/meas':>9} | "
+        "speed-up meas / pred"
+    )
     t_pred1 = pm.predict_step(b1, model, 1)
     for t in args.threads:
         pred = pm.predict_step(b1, model, t)
         if t in measured:
             meas = min(measured[t])
-            print(f"{t:>7} | {1e3 * meas:>16.1f} | {1e3 * pred:>17.1f} | {pred / meas:>9.2f} | "
-                  f"{min(measured[min(measured)]) / meas:.2f} / {t_pred1 / pred:.2f}")
+            print(
+                f"{t:>7} | {1e3 * meas:>16.1f} | {1e3 * pred:>17.1f} | {pred / meas:>9.2f} | "
+                f"{min(measured[min(measured)]) / meas:.2f} / {t_pred1 / pred:.2f}"
+            )
         else:
             print(f"{t:>7} | {'(not measured)':>16} | {1e3 * pred:>17.1f} | {'':>9} | - / {t_pred1 / pred:.2f}")
     for b in backends.values():
         b.scheduler.shutdown()
 
-    print("\ndataflow machine (pipelines of this CPU core's speed, 8 per node, 1 us / 10 GB/s links): predicted ms/step")
+    print(
+        "\ndataflow machine (pipelines of this CPU core's speed, 8 per node, 1 us / 10 GB/s links): predicted ms/step"
+    )
     for kind in ("all-atom", "coarse-grained"):
         print(f"  {kind}:")
         sizes = (25_000, 100_000, 1_000_000) if kind == "all-atom" else (1_000, 10_000, 100_000)
         nodes = (1, 2, 4, 8, 16, 64)
         print("    " + f"{'atoms':>9} | " + " ".join(f"{n:>4} nodes" for n in nodes))
         for n in sizes:
-            row = [pm.predict_machine(n, model, pm.DataflowMachine(nodes=k, pipelines=8)) if kind == "all-atom"
-                   else pm.predict_machine(n, model, pm.DataflowMachine(nodes=k, pipelines=8), system="coarse-grained")
-                   for k in nodes]
+            row = [
+                pm.predict_machine(n, model, pm.DataflowMachine(nodes=k, pipelines=8))
+                if kind == "all-atom"
+                else pm.predict_machine(n, model, pm.DataflowMachine(nodes=k, pipelines=8), system="coarse-grained")
+                for k in nodes
+            ]
             print("    " + f"{n:>9} | " + " ".join(f"{1e3 * v:>10.2f}" for v in row))
 
 

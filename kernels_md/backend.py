@@ -192,9 +192,26 @@ class DataflowBackend:
             self._graph = None  # built with the first layout
 
     def __getstate__(self):
-        keep = ["n", "nb", "bonded", "threads", "policy", "cell_fraction", "skin", "tasks_per_thread", "tiles",
-                "bonded_chunk", "block_size", "precision", "rebuild_rule", "kernel", "profile", "global_parameters",
-                "fallback_xml", "group"]
+        keep = [
+            "n",
+            "nb",
+            "bonded",
+            "threads",
+            "policy",
+            "cell_fraction",
+            "skin",
+            "tasks_per_thread",
+            "tiles",
+            "bonded_chunk",
+            "block_size",
+            "precision",
+            "rebuild_rule",
+            "kernel",
+            "profile",
+            "global_parameters",
+            "fallback_xml",
+            "group",
+        ]
         return {k: self.__dict__[k] for k in keep}
 
     def __setstate__(self, st):
@@ -214,18 +231,36 @@ class DataflowBackend:
         bonded_names = []
         for c, (name, b, lo, hi, alo, ahi) in enumerate(self._bonded_chunks):
             cost = (hi - lo) * {"bonds": 0.02, "exceptions": 0.02, "contacts": 0.02, "cmap": 0.2}.get(b.kind, 0.05)
-            tasks.append(Task(name, b.kind, ("positions",), cost, self._mk_bonded(c, b, lo, hi, alo, ahi), f"{hi - lo} terms"))
+            tasks.append(
+                Task(name, b.kind, ("positions",), cost, self._mk_bonded(c, b, lo, hi, alo, ahi), f"{hi - lo} terms")
+            )
             bonded_names.append(name)
         nblocks = len(self._tile_spans)
         if self.nb is not None:
             lay = self.layout
             for b in range(nblocks):
-                tasks.append(Task(f"gather[{b}]", "gather", ("positions",), 0.5, self._mk(self._t_gather, b),
-                                  f"{len(lay.tiles[b])} columns"))
+                tasks.append(
+                    Task(
+                        f"gather[{b}]",
+                        "gather",
+                        ("positions",),
+                        0.5,
+                        self._mk(self._t_gather, b),
+                        f"{len(lay.tiles[b])} columns",
+                    )
+                )
             for t in range(nblocks):
                 deps = tuple(f"gather[{b}]" for b in lay.read_tiles[t])
-                tasks.append(Task(f"nonbonded[{t}]", "nonbonded", deps, 100.0, self._mk(self._t_nb, t),
-                                  f"{len(lay.tiles[t])} home columns, writes {len(lay.write_cols[t])}"))
+                tasks.append(
+                    Task(
+                        f"nonbonded[{t}]",
+                        "nonbonded",
+                        deps,
+                        100.0,
+                        self._mk(self._t_nb, t),
+                        f"{len(lay.tiles[t])} home columns, writes {len(lay.write_cols[t])}",
+                    )
+                )
         for b in range(nblocks):
             deps = tuple(f"nonbonded[{t}]" for t in self._writers[b]) + tuple(bonded_names)
             tasks.append(Task(f"reduce[{b}]", "reduce", deps or ("positions",), 1.0, self._mk(self._t_reduce, b)))
@@ -247,9 +282,11 @@ class DataflowBackend:
             return b.prm[lo:hi]  # a view: updated parameters are seen at once
 
         if b.kind == "bonds":
+
             def kern():
                 return kb.bonds(self.pos, self.box, periodic, idx, prm(), buf)
         elif b.kind == "angles":
+
             def kern():
                 return kb.angles(self.pos, self.box, periodic, idx, prm(), buf)
         elif b.kind in ("torsions", "rb_torsions"):
@@ -258,6 +295,7 @@ class DataflowBackend:
             def kern():
                 return kb.torsions(self.pos, self.box, periodic, idx, prm(), rb, buf)
         elif b.kind == "exceptions":
+
             def kern():
                 return kb.exceptions(self.pos, self.box, periodic, idx, prm(), float(b.alpha), buf)
         elif b.kind == "cmap":
@@ -266,6 +304,7 @@ class DataflowBackend:
             def kern():
                 return kb.cmap(self.pos, self.box, periodic, idx, prm(), coeff, moff, msize, buf)
         elif b.kind == "contacts":
+
             def kern():
                 return kb.contacts_1210(self.pos, self.box, periodic, idx, prm(), buf)
         else:
@@ -290,7 +329,13 @@ class DataflowBackend:
             self._pos_w[:] = self.pos
         else:
             m1, m2, n1, n2 = kn.displacement_stats(
-                self.pos, self._ref_w, self.box, nb.periodic, self._pos_w, self._skin_eff / math.sqrt(2.0), 0.5 * self._skin_eff
+                self.pos,
+                self._ref_w,
+                self.box,
+                nb.periodic,
+                self._pos_w,
+                self._skin_eff / math.sqrt(2.0),
+                0.5 * self._skin_eff,
             )
             if self.rebuild_rule == "sound":
                 # no pair can have come from beyond r_list to inside the cutoff
@@ -322,8 +367,16 @@ class DataflowBackend:
         self._ref_w = self._pos_w.copy()
         self._ref_box = self.box.copy()
         rl = (nb.cutoff or 0.0) + self._skin_eff
-        lay = make_layout(self._pos_w, self.box, nb.cutoff, self._skin_eff, self.cell_fraction * rl, nb.periodic,
-                          self.tiles, self.block_size)
+        lay = make_layout(
+            self._pos_w,
+            self.box,
+            nb.cutoff,
+            self._skin_eff,
+            self.cell_fraction * rl,
+            nb.periodic,
+            self.tiles,
+            self.block_size,
+        )
         self.layout = lay
         n = self.n
         if nb.cutoff is None:
@@ -333,14 +386,17 @@ class DataflowBackend:
             self._order = np.empty(n, np.int32)
             self._col_start = np.empty(lay.ncols + 1, np.int64)
             col_of = np.empty(n, np.int32)
-            kn.column_sort(self._pos_w, lay.origin, lay.wx, lay.wy, lay.ncx, lay.ncy, self._order, self._col_start, col_of)
+            kn.column_sort(
+                self._pos_w, lay.origin, lay.wx, lay.wy, lay.ncx, lay.ncy, self._order, self._col_start, col_of
+            )
         self._inv = np.empty(n, np.int32)
         self._inv[self._order] = np.arange(n, dtype=np.int32)
         self._tile_spans = [spans_of(cols, self._col_start) for cols in lay.tiles]
         # a task zeroes (and may write) the whole of every tile it touches, so a reduce that reads
         # its buffer over a tile never sees values left from an earlier step
-        self._write_spans = [spans_of(np.sort(np.concatenate([lay.tiles[b] for b in rt])), self._col_start)
-                             for rt in lay.read_tiles]
+        self._write_spans = [
+            spans_of(np.sort(np.concatenate([lay.tiles[b] for b in rt])), self._col_start) for rt in lay.read_tiles
+        ]
         self._writers = lay.writers
         key = (lay.key(), lay.offs.tobytes(), self.precision)
         if key != self._layout_key:
@@ -397,8 +453,22 @@ class DataflowBackend:
             else:
                 rl = nb.cutoff + self._skin_eff
                 build = kc.build_cluster_ranges if cluster else kn.build_ranges
-                lst = build(self._xs, self._ys, self._zs, self._col_start, lay.tiles[t], lay.offs,
-                            lay.ncx, lay.ncy, lay.wx, lay.wy, lay.origin, lay.box, lay.periodic, rl * rl)
+                lst = build(
+                    self._xs,
+                    self._ys,
+                    self._zs,
+                    self._col_start,
+                    lay.tiles[t],
+                    lay.offs,
+                    lay.ncx,
+                    lay.ncy,
+                    lay.wx,
+                    lay.wy,
+                    lay.origin,
+                    lay.box,
+                    lay.periodic,
+                    rl * rl,
+                )
             self._lists[t] = lst
             if lst is None:
                 self._ncand[t] = 0
@@ -419,10 +489,22 @@ class DataflowBackend:
             table = kn.NB_KERNELS if self.precision == "double" else kn.NB_KERNELS_MIXED
             kern = getattr(kn, table[nb.mode])
         ec, elj, npairs = kern(
-            self._dat, self._order, self._inv,
-            nb.excl_ptr, nb.excl_idx, self._masks[wid] if self.kernel == "cluster" else self._masks[wid][0],
-            *lst, self._shifts,
-            rc * rc, nb.krf, nb.crf, nb.alpha, nb.use_switch, nb.switch_distance, rc, buf,
+            self._dat,
+            self._order,
+            self._inv,
+            nb.excl_ptr,
+            nb.excl_idx,
+            self._masks[wid] if self.kernel == "cluster" else self._masks[wid][0],
+            *lst,
+            self._shifts,
+            rc * rc,
+            nb.krf,
+            nb.crf,
+            nb.alpha,
+            nb.use_switch,
+            nb.switch_distance,
+            rc,
+            buf,
         )
         self._e_c[t] = ec
         self._e_lj[t] = elj
@@ -431,8 +513,16 @@ class DataflowBackend:
     def _t_reduce(self, b, wid):
         from .kernels_nb import reduce_block
 
-        reduce_block(self._tile_spans[b], self._order, self._nb_bufs, self._writers[b], self._bonded_bufs,
-                     self._b_lo, self._b_hi, self.forces)
+        reduce_block(
+            self._tile_spans[b],
+            self._order,
+            self._nb_bufs,
+            self._writers[b],
+            self._bonded_bufs,
+            self._b_lo,
+            self._b_hi,
+            self.forces,
+        )
 
     # step -------------------------------------------------------------------------------------
     def compute(self, positions, box=None):
@@ -493,7 +583,11 @@ class DataflowBackend:
 
     # parameters ---------------------------------------------------------------------------------
     def _apply_globals(self, params):
-        changed = {k: float(params[k]) for k in self.global_parameters if k in params and float(params[k]) != self._globals_seen.get(k)}
+        changed = {
+            k: float(params[k])
+            for k in self.global_parameters
+            if k in params and float(params[k]) != self._globals_seen.get(k)
+        }
         if not changed:
             return
         self._globals_seen.update(changed)
@@ -512,7 +606,9 @@ class DataflowBackend:
         if self.nb is None:
             raise ValueError("this backend has no non-bonded part")
         params, exc, _ = _nonbonded_params(force, self.n, None)
-        if not np.array_equal(params.excl_idx, self.nb.excl_idx) or not np.array_equal(params.excl_ptr, self.nb.excl_ptr):
+        if not np.array_equal(params.excl_idx, self.nb.excl_idx) or not np.array_equal(
+            params.excl_ptr, self.nb.excl_ptr
+        ):
             raise ValueError("updateParametersInContext cannot change which pairs are exceptions")
         for name in ("qs", "sh", "se"):
             getattr(self.nb, name)[:] = getattr(params, name)
@@ -525,7 +621,9 @@ class DataflowBackend:
                     raise ValueError("updateParametersInContext cannot add or remove exceptions")
                 dropped = np.setdiff1d(np.arange(len(new_all)), keep)
                 if np.any(new_all[dropped] != 0.0):
-                    raise ValueError("an exception that was zero (and dropped) became non-zero; rebuild the dataflow system")
+                    raise ValueError(
+                        "an exception that was zero (and dropped) became non-zero; rebuild the dataflow system"
+                    )
                 b.prm[:] = new_all[keep]
         self._rebuild = True  # re-gather the sorted parameters
 
@@ -537,8 +635,11 @@ class DataflowBackend:
         if self.fallback_xml is None:
             raise NotImplementedError("kenkyu.kernels_md: triclinic periodic boxes are not supported (no fallback)")
         if not self._warned_triclinic:
-            warnings.warn("kenkyu.kernels_md: triclinic box: the backend's forces are computed by OpenMM's own "
-                          "CPU implementation (fallback) while the box stays triclinic", stacklevel=2)
+            warnings.warn(
+                "kenkyu.kernels_md: triclinic box: the backend's forces are computed by OpenMM's own "
+                "CPU implementation (fallback) while the box stays triclinic",
+                stacklevel=2,
+            )
             self._warned_triclinic = True
         if self._fallback_ctx is None:
             system = mm.XmlSerializer.deserialize(self.fallback_xml)
@@ -571,8 +672,10 @@ class DataflowBackend:
             kinds = ", ".join(f"{k}: {n}" for k, n in g.kinds().items())
             lines.append(f"  graph: {len(g.tasks)} tasks, {len(g.edges())} edges ({kinds})")
         if self.steps:
-            lines.append(f"  steps: {self.steps}, list rebuilds: {self.rebuilds} "
-                         f"({100.0 * self.rebuilds / self.steps:.1f} per 100 steps)")
+            lines.append(
+                f"  steps: {self.steps}, list rebuilds: {self.rebuilds} "
+                f"({100.0 * self.rebuilds / self.steps:.1f} per 100 steps)"
+            )
             if self.scheduler.trace:
                 from .timeline import step_summary
 

@@ -51,7 +51,10 @@ class ColumnLayout:
 
     def describe(self) -> str:
         if self.nocut:
-            return f"no cutoff: {self.ncols} index blocks in {len(self.tiles)} tiles (each atom pairs with every later atom)"
+            return (
+                f"no cutoff: {self.ncols} index blocks in {len(self.tiles)} tiles "
+                "(each atom pairs with every later atom)"
+            )
         return (
             f"{self.ncx}x{self.ncy} columns of {self.wx:.3f}x{self.wy:.3f} nm, "
             f"{'periodic' if self.periodic else 'non-periodic'}, half shell of {len(self.offs)} column offsets "

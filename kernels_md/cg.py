@@ -108,7 +108,9 @@ def build_go_model(
     for i in range(n - 1):
         if chain_ids[i] == chain_ids[i + 1]:
             top.addBond(atoms[i], atoms[i + 1])
-    same = lambda *ix: len({chain_ids[i] for i in ix}) == 1
+
+    def same(*ix):
+        return len({chain_ids[i] for i in ix}) == 1
 
     # native contacts
     all_ca_only = all(len(h) <= 1 for h in heavy)
@@ -170,9 +172,26 @@ def build_go_model(
     for f in (bonds, angles, dihedrals, cont, nbf):
         system.addForce(f)
     three = {
-        "ALA": "A", "ARG": "R", "ASN": "N", "ASP": "D", "CYS": "C", "GLN": "Q", "GLU": "E", "GLY": "G",
-        "HIS": "H", "ILE": "I", "LEU": "L", "LYS": "K", "MET": "M", "PHE": "F", "PRO": "P", "SER": "S",
-        "THR": "T", "TRP": "W", "TYR": "Y", "VAL": "V",
+        "ALA": "A",
+        "ARG": "R",
+        "ASN": "N",
+        "ASP": "D",
+        "CYS": "C",
+        "GLN": "Q",
+        "GLU": "E",
+        "GLY": "G",
+        "HIS": "H",
+        "ILE": "I",
+        "LEU": "L",
+        "LYS": "K",
+        "MET": "M",
+        "PHE": "F",
+        "PRO": "P",
+        "SER": "S",
+        "THR": "T",
+        "TRP": "W",
+        "TYR": "Y",
+        "VAL": "V",
     }
     seq = "".join(three.get(r, "X") for r in names)
     return CGModel(system, top, pos, contacts, r0s, seq)
@@ -209,7 +228,8 @@ def cg_terms_from_forces(forces: dict, n: int, refuse):
             ok = (
                 isinstance(f, mm.CustomNonbondedForce)
                 and f.getEnergyFunction() == CG_NONBONDED_EXPR
-                and [f.getPerParticleParameterName(i) for i in range(f.getNumPerParticleParameters())] == ["q", "s", "e"]
+                and [f.getPerParticleParameterName(i) for i in range(f.getNumPerParticleParameters())]
+                == ["q", "s", "e"]
                 and sorted(f.getGlobalParameterName(i) for i in range(f.getNumGlobalParameters())) == ["kappa", "kdh"]
                 and f.getNumInteractionGroups() == 0
                 and f.getNumTabulatedFunctions() == 0
@@ -220,11 +240,16 @@ def cg_terms_from_forces(forces: dict, n: int, refuse):
             if not ok:
                 refuse(f, f"named {CG_NONBONDED_NAME} but not the builder's form (expression/parameters/options)")
                 continue
-            g = {f.getGlobalParameterName(i): f.getGlobalParameterDefaultValue(i) for i in range(f.getNumGlobalParameters())}
+            g = {
+                f.getGlobalParameterName(i): f.getGlobalParameterDefaultValue(i)
+                for i in range(f.getNumGlobalParameters())
+            }
             prm = np.array([f.getParticleParameters(i) for i in range(n)], np.float64)
             excl = [f.getExclusionParticles(e) for e in range(f.getNumExclusions())]
             ptr, idx = _exclusion_csr(n, excl)
-            cutoff = None if f.getNonbondedMethod() == mm.CustomNonbondedForce.NoCutoff else f.getCutoffDistance()._value
+            cutoff = (
+                None if f.getNonbondedMethod() == mm.CustomNonbondedForce.NoCutoff else f.getCutoffDistance()._value
+            )
             nb = NonbondedParams(
                 mode=MODE_CG,
                 qs=prm[:, 0].copy(),  # kdh multiplies q_i q_j in the kernel (crf), so setParameter can change it

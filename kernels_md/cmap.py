@@ -20,16 +20,16 @@ def _hermite_inverse():
         for a, b in corners:
             row = np.zeros(16)
             for k in range(4):
-                for l in range(4):
+                for m in range(4):
                     if kind == 0:
-                        v = a**k * b**l
+                        v = a**k * b**m
                     elif kind == 1:
-                        v = k * a ** max(k - 1, 0) * b**l if k else 0.0
+                        v = k * a ** max(k - 1, 0) * b**m if k else 0.0
                     elif kind == 2:
-                        v = l * b ** max(l - 1, 0) * a**k if l else 0.0
+                        v = m * b ** max(m - 1, 0) * a**k if m else 0.0
                     else:
-                        v = k * l * a ** max(k - 1, 0) * b ** max(l - 1, 0) if k and l else 0.0
-                    row[4 * k + l] = v
+                        v = k * m * a ** max(k - 1, 0) * b ** max(m - 1, 0) if k and m else 0.0
+                    row[4 * k + m] = v
             rows.append(row)
     return np.linalg.inv(np.array(rows))
 

@@ -249,10 +249,18 @@ def _dihedral_and_gradient(pos, i0, i1, i2, i3, box, periodic):
     q = -(b3x * b2x + b3y * b2y + b3z * b2z) / b22
     return (
         phi,
-        g0x, g0y, g0z,
-        (p - 1.0) * g0x - q * g3x, (p - 1.0) * g0y - q * g3y, (p - 1.0) * g0z - q * g3z,
-        (q - 1.0) * g3x - p * g0x, (q - 1.0) * g3y - p * g0y, (q - 1.0) * g3z - p * g0z,
-        g3x, g3y, g3z,
+        g0x,
+        g0y,
+        g0z,
+        (p - 1.0) * g0x - q * g3x,
+        (p - 1.0) * g0y - q * g3y,
+        (p - 1.0) * g0z - q * g3z,
+        (q - 1.0) * g3x - p * g0x,
+        (q - 1.0) * g3y - p * g0y,
+        (q - 1.0) * g3z - p * g0z,
+        g3x,
+        g3y,
+        g3z,
     )
 
 

@@ -18,7 +18,17 @@ import math
 import numpy as np
 from numba import njit
 
-from .kernels_nb import MODE_CG, MODE_EWALD, MODE_NOCUTOFF, MODE_RF, _lower_bound, erfc_r32, erfc_r64, exp_neg32, exp_neg64
+from .kernels_nb import (
+    MODE_CG,
+    MODE_EWALD,
+    MODE_NOCUTOFF,
+    MODE_RF,
+    _lower_bound,
+    erfc_r32,
+    erfc_r64,
+    exp_neg32,
+    exp_neg64,
+)
 
 HOME = 27  # shift id of a cluster's own column, own image
 CL = 4
@@ -145,7 +155,9 @@ def build_cluster_ranges_all(n, i0, i1):
 
 
 @njit(nogil=True, inline="always", fastmath=True)
-def _pair64(mode, dx, dy, dz, m, qi, shi, sei, qj, shj, sej, rc2, krf, crf, alpha, alpha2, c2sp, use_switch, rs, inv_sw):
+def _pair64(
+    mode, dx, dy, dz, m, qi, shi, sei, qj, shj, sej, rc2, krf, crf, alpha, alpha2, c2sp, use_switch, rs, inv_sw
+):
     """(coulomb energy, LJ energy, force scalar (force on j = fs * d), counted) of one pair, masked."""
     r2 = dx * dx + dy * dy + dz * dz
     if mode == MODE_NOCUTOFF:
@@ -196,7 +208,9 @@ def _pair64(mode, dx, dy, dz, m, qi, shi, sei, qj, shj, sej, rc2, krf, crf, alph
 
 
 @njit(nogil=True, inline="always", fastmath=True)
-def _pair32(mode, dx, dy, dz, m, qi, shi, sei, qj, shj, sej, rc2, krf, crf, alpha, alpha2, c2sp, use_switch, rs, inv_sw):
+def _pair32(
+    mode, dx, dy, dz, m, qi, shi, sei, qj, shj, sej, rc2, krf, crf, alpha, alpha2, c2sp, use_switch, rs, inv_sw
+):
     """float32 arithmetic version of _pair64 (inputs: float64 displacements; parameters float32)."""
     f0 = np.float32(0.0)
     f1 = np.float32(1.0)
@@ -255,8 +269,30 @@ def _make_loop(pair, f32):
     """The cluster loop around a pair function (float64 or float32 arithmetic)."""
 
     @njit(nogil=True, inline="always", fastmath=True)
-    def loop(mode, dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts,
-             rc2_, krf_, crf_, alpha_, use_switch, rs_, rc_, f):
+    def loop(
+        mode,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        cl_i0,
+        cl_n,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2_,
+        krf_,
+        crf_,
+        alpha_,
+        use_switch,
+        rs_,
+        rc_,
+        f,
+    ):
         if f32:
             rc2 = np.float32(rc2_)
             krf = np.float32(krf_)
@@ -341,10 +377,94 @@ def _make_loop(pair, f32):
                     dxb, dyb, dzb = xj - xb, yj - yb, zj - zb
                     dxc, dyc, dzc = xj - xc, yj - yc, zj - zc
                     dxd, dyd, dzd = xj - xd, yj - yd, zj - zd
-                    eca, elja, fsa, na = pair(mode, dxa, dya, dza, ma, qa, sha, sea, qj, shj, sej, rc2, krf, crf, alpha, alpha2, c2sp, use_switch, rs, inv_sw)
-                    ecb, eljb, fsb, nb_ = pair(mode, dxb, dyb, dzb, mb, qb, shb, seb, qj, shj, sej, rc2, krf, crf, alpha, alpha2, c2sp, use_switch, rs, inv_sw)
-                    ecc, eljc, fsc, nc = pair(mode, dxc, dyc, dzc, mc, qc, shc, sec, qj, shj, sej, rc2, krf, crf, alpha, alpha2, c2sp, use_switch, rs, inv_sw)
-                    ecd, eljd, fsd, nd = pair(mode, dxd, dyd, dzd, md, qd, shd, sed, qj, shj, sej, rc2, krf, crf, alpha, alpha2, c2sp, use_switch, rs, inv_sw)
+                    eca, elja, fsa, na = pair(
+                        mode,
+                        dxa,
+                        dya,
+                        dza,
+                        ma,
+                        qa,
+                        sha,
+                        sea,
+                        qj,
+                        shj,
+                        sej,
+                        rc2,
+                        krf,
+                        crf,
+                        alpha,
+                        alpha2,
+                        c2sp,
+                        use_switch,
+                        rs,
+                        inv_sw,
+                    )
+                    ecb, eljb, fsb, nb_ = pair(
+                        mode,
+                        dxb,
+                        dyb,
+                        dzb,
+                        mb,
+                        qb,
+                        shb,
+                        seb,
+                        qj,
+                        shj,
+                        sej,
+                        rc2,
+                        krf,
+                        crf,
+                        alpha,
+                        alpha2,
+                        c2sp,
+                        use_switch,
+                        rs,
+                        inv_sw,
+                    )
+                    ecc, eljc, fsc, nc = pair(
+                        mode,
+                        dxc,
+                        dyc,
+                        dzc,
+                        mc,
+                        qc,
+                        shc,
+                        sec,
+                        qj,
+                        shj,
+                        sej,
+                        rc2,
+                        krf,
+                        crf,
+                        alpha,
+                        alpha2,
+                        c2sp,
+                        use_switch,
+                        rs,
+                        inv_sw,
+                    )
+                    ecd, eljd, fsd, nd = pair(
+                        mode,
+                        dxd,
+                        dyd,
+                        dzd,
+                        md,
+                        qd,
+                        shd,
+                        sed,
+                        qj,
+                        shj,
+                        sej,
+                        rc2,
+                        krf,
+                        crf,
+                        alpha,
+                        alpha2,
+                        c2sp,
+                        use_switch,
+                        rs,
+                        inv_sw,
+                    )
                     ec_r += (eca + ecb) + (ecc + ecd)
                     elj_r += (elja + eljb) + (eljc + eljd)
                     np_r += na + nb_ + nc + nd
@@ -393,43 +513,403 @@ _loop32 = _make_loop(_pair32, True)
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def cl_nocutoff(dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _loop64(MODE_NOCUTOFF, dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def cl_nocutoff(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    cl_i0,
+    cl_n,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _loop64(
+        MODE_NOCUTOFF,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        cl_i0,
+        cl_n,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def cl_nocutoff32(dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _loop32(MODE_NOCUTOFF, dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def cl_nocutoff32(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    cl_i0,
+    cl_n,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _loop32(
+        MODE_NOCUTOFF,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        cl_i0,
+        cl_n,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def cl_rf(dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _loop64(MODE_RF, dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def cl_rf(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    cl_i0,
+    cl_n,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _loop64(
+        MODE_RF,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        cl_i0,
+        cl_n,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def cl_rf32(dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _loop32(MODE_RF, dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def cl_rf32(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    cl_i0,
+    cl_n,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _loop32(
+        MODE_RF,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        cl_i0,
+        cl_n,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def cl_ewald(dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _loop64(MODE_EWALD, dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def cl_ewald(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    cl_i0,
+    cl_n,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _loop64(
+        MODE_EWALD,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        cl_i0,
+        cl_n,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def cl_ewald32(dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _loop32(MODE_EWALD, dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def cl_ewald32(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    cl_i0,
+    cl_n,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _loop32(
+        MODE_EWALD,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        cl_i0,
+        cl_n,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def cl_cg(dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _loop64(MODE_CG, dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def cl_cg(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    cl_i0,
+    cl_n,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _loop64(
+        MODE_CG,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        cl_i0,
+        cl_n,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def cl_cg32(dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _loop32(MODE_CG, dat, order, inv, excl_ptr, excl_idx, mask, cl_i0, cl_n, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def cl_cg32(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    cl_i0,
+    cl_n,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _loop32(
+        MODE_CG,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        cl_i0,
+        cl_n,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 CL_KERNELS = {MODE_NOCUTOFF: "cl_nocutoff", MODE_RF: "cl_rf", MODE_EWALD: "cl_ewald", MODE_CG: "cl_cg"}

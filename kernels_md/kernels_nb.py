@@ -40,8 +40,6 @@ ERFC_XMAX = 4.0  # the erfc fit covers alpha r <= 4 (erfc(4) = 1.5e-8); the back
 _EXP_SCALE = 1.0 / 64.0  # exp(-y) = exp(-y/64)^64 (6 squarings); y <= 36 -> argument <= 0.5625
 
 
-
-
 @njit(cache=True, nogil=True, inline="always", fastmath=True)
 def exp_neg64(y):
     """exp(-y) for 0 <= y <= 36 (clamped), no library call: Taylor series of exp(-y/64), degree 17, in
@@ -351,8 +349,29 @@ def build_ranges_all(n, i0, i1):
 
 
 @njit(nogil=True, inline="always")
-def _pairs64(mode, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh,
-             shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
+def _pairs64(
+    mode,
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    ilist,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
     """float64 pair loop over a range list; ``mode`` is a compile-time constant in each wrapper.
 
     ``dat`` (6, n): x, y, z, q, sigma/2, sqrt(eps) in sorted order; ``f`` (3, n): this task's force
@@ -453,8 +472,29 @@ def _pairs64(mode, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, 
 
 
 @njit(nogil=True, inline="always")
-def _pairs32(mode, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh,
-             shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
+def _pairs32(
+    mode,
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    ilist,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
     """Mixed precision: float64 displacements and accumulation, float32 pair arithmetic."""
     f0 = np.float32(0.0)
     f1 = np.float32(1.0)
@@ -560,49 +600,391 @@ def _pairs32(mode, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, 
     return e_c, e_lj, npairs
 
 
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def nb_nocutoff(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    ilist,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _pairs64(
+        MODE_NOCUTOFF,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        ilist,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_nocutoff(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _pairs64(MODE_NOCUTOFF, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def nb_rf(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    ilist,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _pairs64(
+        MODE_RF,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        ilist,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_rf(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _pairs64(MODE_RF, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def nb_ewald(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    ilist,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _pairs64(
+        MODE_EWALD,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        ilist,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_ewald(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _pairs64(MODE_EWALD, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
-
-
-@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_cg(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _pairs64(MODE_CG, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def nb_cg(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    ilist,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _pairs64(
+        MODE_CG,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        ilist,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 NB_KERNELS = {MODE_NOCUTOFF: "nb_nocutoff", MODE_RF: "nb_rf", MODE_EWALD: "nb_ewald", MODE_CG: "nb_cg"}
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_nocutoff32(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _pairs32(MODE_NOCUTOFF, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def nb_nocutoff32(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    ilist,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _pairs32(
+        MODE_NOCUTOFF,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        ilist,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_rf32(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _pairs32(MODE_RF, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def nb_rf32(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    ilist,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _pairs32(
+        MODE_RF,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        ilist,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_ewald32(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _pairs32(MODE_EWALD, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def nb_ewald32(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    ilist,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _pairs32(
+        MODE_EWALD,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        ilist,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
-def nb_cg32(dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f):
-    return _pairs32(MODE_CG, dat, order, inv, excl_ptr, excl_idx, mask, ilist, rptr, rj0, rj1, rsh, shifts, rc2, krf, crf, alpha, use_switch, rs, rc, f)
+def nb_cg32(
+    dat,
+    order,
+    inv,
+    excl_ptr,
+    excl_idx,
+    mask,
+    ilist,
+    rptr,
+    rj0,
+    rj1,
+    rsh,
+    shifts,
+    rc2,
+    krf,
+    crf,
+    alpha,
+    use_switch,
+    rs,
+    rc,
+    f,
+):
+    return _pairs32(
+        MODE_CG,
+        dat,
+        order,
+        inv,
+        excl_ptr,
+        excl_idx,
+        mask,
+        ilist,
+        rptr,
+        rj0,
+        rj1,
+        rsh,
+        shifts,
+        rc2,
+        krf,
+        crf,
+        alpha,
+        use_switch,
+        rs,
+        rc,
+        f,
+    )
 
 
 NB_KERNELS_MIXED = {MODE_NOCUTOFF: "nb_nocutoff32", MODE_RF: "nb_rf32", MODE_EWALD: "nb_ewald32", MODE_CG: "nb_cg32"}

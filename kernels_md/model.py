@@ -57,8 +57,10 @@ class CostModel:
         for k, (fixed, per) in sorted(self.coef.items()):
             terms = " + ".join(f"{1e9 * c:.3g} ns x {m}" for m, c in per.items())
             lines.append(f"  {k:<10} {1e6 * fixed:8.2f} us + {terms}")
-        lines.append(f"  dispatch overhead per task {1e6 * self.overhead:.1f} us; list rebuild extra "
-                     f"{1e9 * self.rebuild_per_candidate:.3g} ns per candidate pair, {self.rebuild_rate:.3f} rebuilds/step")
+        lines.append(
+            f"  dispatch overhead per task {1e6 * self.overhead:.1f} us; list rebuild extra "
+            f"{1e9 * self.rebuild_per_candidate:.3g} ns per candidate pair, {self.rebuild_rate:.3f} rebuilds/step"
+        )
         return "\n".join(lines)
 
 
@@ -253,8 +255,15 @@ def synthetic_graph(n_atoms, model: CostModel, system="all-atom", tiles=None, no
     edge = max((n_atoms / rho) ** (1 / 3), 2.0 * rl * 1.01)
     box = np.full(3, edge)
     tiles = tiles or max(1, min(4096, n_atoms // 1000))
-    lay = make_layout(np.zeros((1, 3)) + edge / 2 if p["periodic"] else np.array([[0, 0, 0], [edge, edge, edge]]),
-                      box, rc, skin, cell_fraction * rl, True, tiles)
+    lay = make_layout(
+        np.zeros((1, 3)) + edge / 2 if p["periodic"] else np.array([[0, 0, 0], [edge, edge, edge]]),
+        box,
+        rc,
+        skin,
+        cell_fraction * rl,
+        True,
+        tiles,
+    )
     ncols = lay.ncols
     per_col = n_atoms / ncols
     eff = model.meta.get("candidate_ratio", 1.6)  # candidates per pair within r_list, measured
@@ -265,28 +274,58 @@ def synthetic_graph(n_atoms, model: CostModel, system="all-atom", tiles=None, no
         cand_per_atom *= 0.6
     tasks = [SimTask("positions", "positions", (), 0.0, 0, 0.0)]
     nt = len(lay.tiles)
-    xs_node = lambda t: min(nodes - 1, int(nodes * (lay.tiles[t][0] // lay.ncy) / lay.ncx))
+
+    def xs_node(t):  # tiles spread over nodes in x-slabs
+        return min(nodes - 1, int(nodes * (lay.tiles[t][0] // lay.ncy) / lay.ncx))
+
     for b in range(nt):
         atoms = per_col * len(lay.tiles[b])
-        tasks.append(SimTask(f"gather[{b}]", "gather", ("positions",), model.cost("gather", {"atoms": atoms}),
-                             xs_node(b), 24.0 * atoms))
+        tasks.append(
+            SimTask(
+                f"gather[{b}]",
+                "gather",
+                ("positions",),
+                model.cost("gather", {"atoms": atoms}),
+                xs_node(b),
+                24.0 * atoms,
+            )
+        )
     for t in range(nt):
         atoms = per_col * len(lay.tiles[t])
         f = {"atoms": atoms, "pairs": atoms * pairs_per_atom, "candidates": atoms * cand_per_atom}
         deps = tuple(f"gather[{b}]" for b in lay.read_tiles[t])
-        tasks.append(SimTask(f"nonbonded[{t}]", "nonbonded", deps, model.cost("nonbonded", f), xs_node(t),
-                             24.0 * per_col * len(lay.write_cols[t]) / max(1, len(lay.read_tiles[t]))))
+        tasks.append(
+            SimTask(
+                f"nonbonded[{t}]",
+                "nonbonded",
+                deps,
+                model.cost("nonbonded", f),
+                xs_node(t),
+                24.0 * per_col * len(lay.write_cols[t]) / max(1, len(lay.read_tiles[t])),
+            )
+        )
     nb_chunks = max(1, math.ceil(n_atoms * p["bonded_per_atom"] / 4096))
     for c in range(nb_chunks):
         terms = n_atoms * p["bonded_per_atom"] / nb_chunks
-        tasks.append(SimTask(f"bonded[{c}]", "bonds", ("positions",), model.cost("bonded", {"terms": terms}),
-                             c % nodes, 24.0 * terms))
+        tasks.append(
+            SimTask(
+                f"bonded[{c}]", "bonds", ("positions",), model.cost("bonded", {"terms": terms}), c % nodes, 24.0 * terms
+            )
+        )
     for b in range(nt):
         atoms = per_col * len(lay.tiles[b])
         w = len(lay.writers[b])
         deps = tuple(f"nonbonded[{t}]" for t in lay.writers[b]) + tuple(f"bonded[{c}]" for c in range(nb_chunks))
-        tasks.append(SimTask(f"reduce[{b}]", "reduce", deps, model.cost("reduce", {"atoms_writers": atoms * (w + 1)}),
-                             xs_node(b), 0.0))
+        tasks.append(
+            SimTask(
+                f"reduce[{b}]",
+                "reduce",
+                deps,
+                model.cost("reduce", {"atoms_writers": atoms * (w + 1)}),
+                xs_node(b),
+                0.0,
+            )
+        )
     return tasks
 
 
@@ -297,7 +336,8 @@ def predict_machine(n_atoms, model: CostModel, machine: DataflowMachine, system=
     for t in tasks:
         t.cost /= machine.speed
     overhead = model.overhead / machine.speed if machine.overhead is None else machine.overhead
-    span, _ = simulate(tasks, machine.pipelines, overhead, nodes=machine.nodes, latency=machine.latency,
-                       bandwidth=machine.bandwidth)
+    span, _ = simulate(
+        tasks, machine.pipelines, overhead, nodes=machine.nodes, latency=machine.latency, bandwidth=machine.bandwidth
+    )
     pos = model.cost("positions", {"atoms": n_atoms / machine.nodes}) / machine.speed
     return pos + span

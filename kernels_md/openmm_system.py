@@ -143,10 +143,10 @@ def _nonbonded_params(force, n, periodic_box):
         switch_distance=rs,
         dispersion_coeff=disp,
     )
-    ex_periodic = periodic and (
-        mode == MODE_EWALD or force.getExceptionsUsePeriodicBoundaryConditions()
+    ex_periodic = periodic and (mode == MODE_EWALD or force.getExceptionsUsePeriodicBoundaryConditions())
+    exc = BondedTerms(
+        "exceptions", ex_idx[keep], ex_prm[keep], ex_periodic, alpha, "NonbondedForce", extra=(keep, ex_prm)
     )
-    exc = BondedTerms("exceptions", ex_idx[keep], ex_prm[keep], ex_periodic, alpha, "NonbondedForce", extra=(keep, ex_prm))
     return params, exc, names[method]
 
 
@@ -169,8 +169,8 @@ def _bonded_terms(force):
         idx = np.zeros((m, 3), np.int32)
         prm = np.zeros((m, 2))
         for k in range(m):
-            i, j, l, t0, kk = force.getAngleParameters(k)
-            idx[k] = (i, j, l)
+            i, j, m, t0, kk = force.getAngleParameters(k)
+            idx[k] = (i, j, m)
             prm[k] = (t0._value, kk._value)
         return BondedTerms("angles", idx, prm, pbc, source=name)
     if isinstance(force, mm.PeriodicTorsionForce):
@@ -252,9 +252,10 @@ def dataflow_system(
     count), ``tasks_per_thread`` (ignored, kept for compatibility), ``bonded_chunk`` (terms per
     bond-engine task), ``block_size`` (atoms per block without cutoff), ``precision``
     (``"double"``, or ``"mixed"``: float32 pair arithmetic with float64 displacements and
-    accumulation), ``kernel`` (``"atom"``: one i atom against runs of j atoms; ``"cluster"``: clusters
-of 4 i atoms against runs of j atoms, nbnxm-style), ``unsupported`` (``"openmm"``: leave an unsupported force to OpenMM with a
-    warning; ``"error"``: raise :class:`UnsupportedForceError`).
+    accumulation), ``kernel`` (``"atom"``, the default: one i atom against runs of j atoms;
+    ``"cluster"``: clusters of 4 i atoms against runs of j atoms, nbnxm-style, measured slower
+    here), ``unsupported`` (``"openmm"``: leave an unsupported force to OpenMM with a warning;
+    ``"error"``: raise :class:`UnsupportedForceError`).
 
     Force groups are kept: the taken forces of each group go to one backend with its own
     ``PythonForce`` in that group (multiple-time-step integrators and per-group energies work).
@@ -277,7 +278,9 @@ of 4 i atoms against runs of j atoms, nbnxm-style), ``unsupported`` (``"openmm"`
     _install_update_hook()
     new = copy.deepcopy(system)
     n = new.getNumParticles()
-    if _is_triclinic(new.getDefaultPeriodicBoxVectors()) and any(f.usesPeriodicBoundaryConditions() for f in new.getForces()):
+    if _is_triclinic(new.getDefaultPeriodicBoxVectors()) and any(
+        f.usesPeriodicBoundaryConditions() for f in new.getForces()
+    ):
         msg = "the system's periodic box is triclinic, which the dataflow backend does not support"
         if unsupported == "error":
             raise UnsupportedForceError(msg)
@@ -287,7 +290,9 @@ of 4 i atoms against runs of j atoms, nbnxm-style), ``unsupported`` (``"openmm"`
     per_group = {}  # group -> dict(nonbonded, bonded, forces, periodic, globals)
 
     def slot(g):
-        return per_group.setdefault(g, {"nonbonded": None, "bonded": [], "forces": [], "periodic": False, "globals": {}})
+        return per_group.setdefault(
+            g, {"nonbonded": None, "bonded": [], "forces": [], "periodic": False, "globals": {}}
+        )
 
     remove = []
     seen_nb = False
@@ -325,7 +330,13 @@ of 4 i atoms against runs of j atoms, nbnxm-style), ``unsupported`` (``"openmm"`
                 remove.append(k)
         elif isinstance(
             f,
-            (mm.HarmonicBondForce, mm.HarmonicAngleForce, mm.PeriodicTorsionForce, mm.RBTorsionForce, mm.CMAPTorsionForce),
+            (
+                mm.HarmonicBondForce,
+                mm.HarmonicAngleForce,
+                mm.PeriodicTorsionForce,
+                mm.RBTorsionForce,
+                mm.CMAPTorsionForce,
+            ),
         ):
             terms = _bonded_terms(f)
             s = slot(f.getForceGroup())
@@ -346,8 +357,10 @@ of 4 i atoms against runs of j atoms, nbnxm-style), ``unsupported`` (``"openmm"`
                     raise UnsupportedForceError("a NonbondedForce and a coarse-grained nonbonded force in one system")
                 s["nonbonded"] = cg_nb
                 s["periodic"] |= cg_nb.periodic
-                s["globals"] = {f.getGlobalParameterName(i): f.getGlobalParameterDefaultValue(i)
-                                for i in range(f.getNumGlobalParameters())}
+                s["globals"] = {
+                    f.getGlobalParameterName(i): f.getGlobalParameterDefaultValue(i)
+                    for i in range(f.getNumGlobalParameters())
+                }
             else:
                 s["bonded"].extend(b for b in cg_bonded if b.source == CG_CONTACT_NAME)
                 s["periodic"] |= f.usesPeriodicBoundaryConditions()

@@ -199,7 +199,10 @@ class DataflowScheduler:
         busy = defaultdict(float)
         for _, w, a, b in self.trace:
             busy[w] += b - a
-        return {w: (busy.get(w, 0.0), max(0.0, self.t_run - busy.get(w, 0.0))) for w in range(self.nthreads if not self.serial else 1)}
+        return {
+            w: (busy.get(w, 0.0), max(0.0, self.t_run - busy.get(w, 0.0)))
+            for w in range(self.nthreads if not self.serial else 1)
+        }
 
     def __getstate__(self):
         return {"nthreads": self.nthreads, "policy": self.policy, "profile": self.profile}

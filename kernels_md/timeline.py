@@ -81,8 +81,10 @@ def step_summary(backend) -> str:
         kinds[backend.graph().by_name[name].kind] += dur[name]
     chain = " -> ".join(f"{k} {1e3 * v:.2f}" for k, v in kinds.items())
     idle = ", ".join(f"w{w} {1e3 * i:.2f}" for w, (_, i) in sorted(waits.items()))
-    return (f"{1e3 * wall:.2f} ms wall, {1e3 * work:.2f} ms of task work, critical path {1e3 * length:.2f} ms "
-            f"({len(path)} tasks: {chain} ms), worker idle ms: {idle}")
+    return (
+        f"{1e3 * wall:.2f} ms wall, {1e3 * work:.2f} ms of task work, critical path {1e3 * length:.2f} ms "
+        f"({len(path)} tasks: {chain} ms), worker idle ms: {idle}"
+    )
 
 
 def task_features(backend) -> dict:
@@ -138,14 +140,23 @@ def plot_timeline(backend, ax=None):
         colour = KIND_COLOURS.get(t.kind, "#bcbd22")
         label = t.kind if t.kind not in seen else None
         seen.add(t.kind)
-        ax.barh(w, 1e3 * (b - a), left=1e3 * (t_pos + a), color=colour, label=label,
-                edgecolor="black" if t.name in on_path else colour, linewidth=1.5 if t.name in on_path else 0.3)
+        ax.barh(
+            w,
+            1e3 * (b - a),
+            left=1e3 * (t_pos + a),
+            color=colour,
+            label=label,
+            edgecolor="black" if t.name in on_path else colour,
+            linewidth=1.5 if t.name in on_path else 0.3,
+        )
     ax.set_yticks(range(backend.scheduler.nthreads))
     ax.set_yticklabels([f"worker {w}" for w in range(backend.scheduler.nthreads)])
     ax.invert_yaxis()
     ax.set_xlabel("ms since the step started")
-    ax.set_title(f"one step: {len(g.tasks)} tasks; critical path outlined ({step_summary(backend).split(',')[2].strip()})",
-                 fontsize=9)
+    ax.set_title(
+        f"one step: {len(g.tasks)} tasks; critical path outlined ({step_summary(backend).split(',')[2].strip()})",
+        fontsize=9,
+    )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=6, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig

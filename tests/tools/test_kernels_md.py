@@ -43,6 +43,7 @@ def test_scheduler_respects_dependencies(policy):
         def fn(wid):
             with lock:
                 log.append((name, wid))
+
         return fn
 
     tasks = [Task("src", "s", (), 1, rec("src"))]
@@ -175,7 +176,7 @@ def test_cmap_matches_reference():
     cmap = mm.CMAPTorsionForce()
     for size in (24, 10):
         g = np.arange(size) * 2 * np.pi / size
-        grid = (np.cos(g)[:, None] * 3 + np.sin(2 * g)[None, :] * 2 + rng.normal(scale=0.5, size=(size, size)))
+        grid = np.cos(g)[:, None] * 3 + np.sin(2 * g)[None, :] * 2 + rng.normal(scale=0.5, size=(size, size))
         cmap.addMap(size, grid.T.ravel().tolist())  # energy[i + size*j]
     for k in range(8):
         cmap.addTorsion(k % 2, k, k + 1, k + 2, k + 3, k + 1, k + 2, k + 3, k + 4)
@@ -233,8 +234,9 @@ def test_md_with_constraints_and_barostat(waterbox, method):
     """An OpenMM integrator, constraints and a barostat work unchanged; pair lists follow the atoms
     and the box, and after the run the forces still match a fresh Reference evaluation."""
     ff, top, pos = waterbox
-    system = ff.createSystem(top, nonbondedMethod=getattr(app, method), nonbondedCutoff=1.0 * unit.nanometer,
-                             constraints=app.HBonds)
+    system = ff.createSystem(
+        top, nonbondedMethod=getattr(app, method), nonbondedCutoff=1.0 * unit.nanometer, constraints=app.HBonds
+    )
     if method in ("CutoffPeriodic", "PME"):
         system.addForce(mm.MonteCarloBarostat(1 * unit.bar, 300 * unit.kelvin, 5))
     df = dataflow_system(system, threads=2)

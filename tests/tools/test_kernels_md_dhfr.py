@@ -1,8 +1,9 @@
 """kenkyu.kernels_md against OpenMM's Reference platform on the DHFR benchmark structures.
 
 Bars (issues 4 and 14): median per-atom relative force error 2|F-Fref|/(|F|+|Fref|) <= 1e-12 in
-double precision and <= 1e-5 in mixed precision, and energy within 1e-5 relative, for the 23,558-atom solvated cube with reaction field (1.0 nm) and with PME,
-for the 2,489-atom protein without cutoff, and for the coarse-grained Go model built from it.
+double precision and <= 1e-5 in mixed precision, and energy within 1e-5 relative, for the
+23,558-atom solvated cube with reaction field (1.0 nm) and with PME, for the 2,489-atom protein
+without cutoff, and for the coarse-grained Go model built from it.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ def test_protein_no_cutoff(ff, protein):
 
 
 def test_cube_reaction_field(ff, cube):
-    system = ff.createSystem(cube.topology, nonbondedMethod=app.CutoffPeriodic,
-                             nonbondedCutoff=1.0 * unit.nanometer, constraints=app.HBonds)
+    system = ff.createSystem(
+        cube.topology, nonbondedMethod=app.CutoffPeriodic, nonbondedCutoff=1.0 * unit.nanometer, constraints=app.HBonds
+    )
     ref = evaluate(system, cube.positions)
     df = _check(system, cube.positions, "DHFR cube RF 1.0 nm (cells >= cutoff + skin)", ref=ref, cell_fraction=1.0)
     # single-precision pair math (float64 displacements and accumulation) also meets the bar
@@ -73,10 +75,13 @@ def test_cube_reaction_field(ff, cube):
 
 
 def test_cube_pme(ff, cube):
-    system = ff.createSystem(cube.topology, nonbondedMethod=app.PME,
-                             nonbondedCutoff=1.0 * unit.nanometer, constraints=app.HBonds)
+    system = ff.createSystem(
+        cube.topology, nonbondedMethod=app.PME, nonbondedCutoff=1.0 * unit.nanometer, constraints=app.HBonds
+    )
     ref = evaluate(system, cube.positions)
-    _check(system, cube.positions, "DHFR cube PME (direct space in backend, half-size cells)", ref=ref, cell_fraction=0.5)
+    _check(
+        system, cube.positions, "DHFR cube PME (direct space in backend, half-size cells)", ref=ref, cell_fraction=0.5
+    )
     _check(system, cube.positions, "DHFR cube PME, mixed precision", ref=ref, precision="mixed")
 
 
