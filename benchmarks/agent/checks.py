@@ -149,6 +149,15 @@ def no_error(run: TaskRun, _=True):
     return not problems, "no errors" if not problems else "; ".join(problems)
 
 
+def tool_succeeded(run: TaskRun, name: str):
+    """The tool ran and its cell did not raise: the outcome of a request whose result is shown, not a number
+    (a 3D view). Unlike no_error, it does not hold when nothing ran."""
+    cells = [c for c in run.tool_cells if c["tool"] == name]
+    ok = any(c["ok"] for c in cells)
+    return ok, (f"{name} ran and showed its result" if ok else
+                f"{name} raised" if cells else f"{name} did not run")
+
+
 def tool_failed(run: TaskRun, name: str):
     """The tool was called and its cell raised (an error-handling task's expected outcome)."""
     cells = [c for c in run.tool_cells if c["tool"] == name]
@@ -295,6 +304,7 @@ CHECKS: dict[str, Callable] = {
     "tool_not_called": tool_not_called,
     "tool_order": tool_order,
     "tool_failed": tool_failed,
+    "tool_succeeded": tool_succeeded,
     "arg_equals": arg_equals,
     "file_exists": file_exists,
     "file_absent": file_absent,
@@ -339,8 +349,9 @@ def check_aspect(run: TaskRun, expectation: dict, aspect: str) -> bool | None:
     if kind != "any_of":
         return check(run, expectation)[0]
     for alternative in argument:
-        verdicts = [check_aspect(run, e, aspect) for e in alternative]
-        if all(v is not False for v in verdicts):
+        verdicts = [v for v in (check_aspect(run, e, aspect) for e in alternative) if v is not None]
+        # an alternative with no check of this aspect holds for it only when it holds as a whole
+        if all(verdicts) if verdicts else all(check(run, e)[0] for e in alternative):
             return True
     return False
 

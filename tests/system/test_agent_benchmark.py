@@ -379,6 +379,15 @@ def test_any_of_and_the_two_scores(tmp_path):
     explicit = made_run(tmp_path, cells=[tool_cell("md_run", "run")], calls=[("md_run", {"solvent": "explicit"})])
     assert check_aspect(explicit, ask_or_run, "call") is False
     assert check_aspect(explicit, {"no_error": True}, "call") is None  # an outcome check says nothing of the call
+    # an alternative without outcome checks gives an outcome only when it holds as a whole
+    calls_only = {"any_of": [[{"tool_called": "md_run"}], [{"no_tool_called": True}, {"output_contains": "x"}]]}
+    nothing = made_run(tmp_path)
+    assert check_aspect(nothing, calls_only, "call") is True
+    assert check_aspect(nothing, calls_only, "outcome") is False
+    assert check_aspect(ran, calls_only, "outcome") is True
+    assert check(ran, {"tool_succeeded": "md_run"})[0]
+    assert not check(nothing, {"tool_succeeded": "md_run"})[0]  # unlike no_error, nothing ran is no outcome
+    assert check(nothing, {"no_error": True})[0]
 
 
 def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
