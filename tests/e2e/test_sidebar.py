@@ -211,6 +211,16 @@ def wait_for_kernel_idle(page):
     )
 
 
+def show_chat_of(page, notebook: str):
+    """Click a notebook's tab and wait until the sidebar shows that notebook's chat, connected."""
+    page.locator(".lm-TabBar-tab", has_text=notebook).first.click()
+    page.wait_for_function(
+        f"() => document.querySelector('#kenkyu-chat .kenkyu-notebook')?.textContent === {notebook!r}",
+        timeout=30_000,
+    )
+    page.wait_for_selector("#kenkyu-chat .kenkyu-conn-ready", timeout=60_000)
+
+
 def open_sidebar(page):
     # The shortcut from schema/plugin.json, pressed with the notebook focused.
     page.locator(".jp-NotebookPanel .jp-Notebook").first.click()
@@ -356,12 +366,7 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
         page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:open', {path: 'second.ipynb'}); }")
         # Then its tab is clicked, as a user would: the focus the Undo left in villin's cells can come back
         # a moment after the new tab opened and make villin current again (seen once in CI on an idle machine).
-        page.locator(".lm-TabBar-tab", has_text="second.ipynb").first.click()
-        page.wait_for_function(
-            "() => document.querySelector('#kenkyu-chat .kenkyu-notebook')?.textContent === 'second.ipynb'",
-            timeout=30_000,
-        )
-        page.wait_for_selector("#kenkyu-chat .kenkyu-conn-ready", timeout=60_000)
+        show_chat_of(page, "second.ipynb")
         assert sidebar.locator(".kenkyu-user").count() == 0 and "Ask for a simulation" in sidebar_text(page)
         page.locator(".lm-TabBar-tab", has_text="villin.ipynb").first.click()
         sidebar.locator(".kenkyu-user", has_text=SECOND_PROMPT).wait_for(timeout=10_000)
@@ -413,7 +418,9 @@ def test_research_from_the_sidebar_plan_approval_and_the_four_sections(lab, brow
         wait_for_kernel_idle(page)
         if not page.locator("#kenkyu-chat:not(.lm-mod-hidden)").count():
             open_sidebar(page)
-        page.wait_for_selector("#kenkyu-chat .kenkyu-conn-ready", timeout=60_000)
+        # JupyterLab restores the earlier tests' tabs around this one; as a user would, make sure the
+        # chat is this notebook's before typing (the sidebar follows whichever notebook is current).
+        show_chat_of(page, "research.ipynb")
         sidebar = page.locator("#kenkyu-chat")
         prompt = sidebar.locator("textarea.kenkyu-prompt")
         prompt.fill(f"/research {RESEARCH_QUESTION}")
