@@ -49,9 +49,12 @@ from kenkyu.tools.md.checks import run_is_sound
 from kenkyu.tools.md.cost import estimate_run, learn_from_run
 
 __all__ = [
+    "BackendComparison",
+    "CoarseGrainedRun",
     "DiskFullError",
     "MDError",
     "MDRun",
+    "Minimization",
     "MissingBoxError",
     "ResumeError",
     "RunExistsError",
@@ -59,8 +62,12 @@ __all__ = [
     "SimulationUnstableError",
     "StructureError",
     "UnknownResidueError",
+    "compare_backends",
+    "coarse_grained",
     "default_platform_order",
     "example_structure",
+    "extend",
+    "minimize",
     "run",
     "run_directory",
 ]
@@ -1053,3 +1060,10 @@ def _dataflow_system(system, options: dict):
             "Use backend='openmm', or install the kernels extra: pip install 'kenkyu[kernels]'."
         ) from exc
     return dataflow_system(system, **options)
+
+
+# Tools kept in their own modules, shown (and registered) as kenkyu.tools.md.<name>: see _public.py.
+from kenkyu.tools.md._minimize import Minimization, minimize  # noqa: E402
+from kenkyu.tools.md._extend import extend  # noqa: E402
+from kenkyu.tools.md._coarse import CoarseGrainedRun, coarse_grained  # noqa: E402
+from kenkyu.tools.md._speed import BackendComparison, compare_backends  # noqa: E402
