@@ -414,12 +414,11 @@ _STRUCTURE_SUFFIXES = {".pdb", ".cif", ".mmcif", ".dcd", ".xtc", ".trr", ".nc", 
 @tool(
     keywords=(
         "what do i have",
-        "which runs",
+        "which runs do i have",
         "what is in the notebook",
+        "what is in my notebook",
         "what variables",
         "notebook question",
-        "my runs",
-        "the last run",
     ),
     produces="value",
 )
@@ -514,7 +513,7 @@ def report_is_sound(paths):
 @tool(
     approval="ask",
     writes_files=True,
-    keywords=("export", "report", "write a report", "executable report", "html report", "share the notebook"),
+    keywords=("export", "export a report", "write a report", "executable report", "html report", "share the notebook"),
     produces="value",
 )
 @writes(_report_folder)

@@ -37,6 +37,24 @@ def test_extend_adds_frames_with_continuous_time(finished_run):
     verdicts = dict((e, s) for e, s, _ in science_of(md.extend).check(extended))
     assert verdicts["the run finishes all its production frames (no blow-up)"] == "pass"
 
+    # An extension interrupted before its end (status "interrupted", its record unfinished) is
+    # continued by the same call, and only by the same call.
+    pending = {"from_ps": 0.15, "to_ps": 0.2, "added_ps": 0.05, "started": "earlier"}
+    write_json_atomically(
+        extended.run_json,
+        {
+            **info,
+            "status": "interrupted",
+            "parameters": {**info["parameters"], "ps": 0.2},
+            "extensions": [*info["extensions"], pending],
+        },
+    )
+    with pytest.raises(md.ResumeError, match=r"did not finish.*ps=0.05"):
+        md.extend(extended.directory, ps=0.1)
+    again = md.extend(extended.directory, ps=0.05, progress=False)
+    assert again.n_frames == 20 and again.info["parameters"]["ps"] == pytest.approx(0.2)
+    assert len(again.info["extensions"]) == 2 and again.info["extensions"][-1]["finished"]
+
 
 def test_extend_refuses_failed_and_unfinished_runs_with_the_reason(tmp_path):
     run_json = tmp_path / "run" / "run.json"

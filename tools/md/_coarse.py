@@ -180,7 +180,6 @@ def cg_is_sound(run):
         "cg model",
         "go model",
         "gō model",
-        "native contacts",
         "fraction of native contacts",
         "unfolding temperature",
         "one bead per residue",
