@@ -24,8 +24,9 @@ def test_minimize_lowers_the_energy_and_keeps_the_atoms(villin_pdb, tmp_path):  
     assert names == [(a.residue.name, a.name) for a in given.topology.atoms()]  # same atoms, same order
     info = json.loads((tmp_path / "min" / "minimization.json").read_text())
     assert info["n_atoms_input"] == info["n_atoms"] == 596 and info["fix"]["hydrogens_added"] == 0
-    assert {p.name for p in (tmp_path / "min").iterdir()} >= {"prepared.pdb", "minimized.pdb", "system.xml"}
+    assert {p.name for p in (tmp_path / "min").iterdir()} >= {"prepared.pdb", "villin_1vii_minimized.pdb", "system.xml"}
     assert os.fspath(result) == str(result.minimized_pdb)  # md.run(result) simulates the minimised structure
+    assert md.run_directory(result, "implicit") == "md_runs/villin_1vii_minimized_implicit"
     verdicts = science_of(md.minimize).check(result)
     assert [status for _, status, _ in verdicts] == ["pass", "pass", "pass"], verdicts
     text = result.summary()

@@ -6,7 +6,8 @@ builds the same force field, minimises with OpenMM's L-BFGS and writes a folder 
 
     md_runs/villin_minimized/
         prepared.pdb       the fixed structure before minimisation
-        minimized.pdb      the minimised structure (same atoms, same order)
+        villin_minimized.pdb  the minimised structure (same atoms, same order), named after the input
+                              so that md.run of it writes md_runs/villin_minimized_<solvent>
         system.xml         the OpenMM System it was minimised with
         minimization.json  energies before and after (kJ/mol), RMSD moved, what pdbfixer changed, versions
 
@@ -29,7 +30,11 @@ from kenkyu.tools.md._errors import RunExistsError, SimulationUnstableError
 from kenkyu.tools.md._public import public, structure_stem
 
 MINIMIZATION_JSON = "minimization.json"
-MINIMIZED_PDB = "minimized.pdb"
+
+
+def minimized_name(structure) -> str:
+    """The minimised PDB's file name: ``<input stem>_minimized.pdb``."""
+    return f"{structure_stem(structure)}_minimized.pdb"
 
 
 def minimize_directory(structure, solvent: str = "implicit") -> str:
@@ -63,7 +68,7 @@ class Minimization:
 
     @property
     def minimized_pdb(self) -> Path:
-        return self.directory / MINIMIZED_PDB
+        return self.directory / self.info["minimized_pdb"]
 
     @property
     def prepared_pdb(self) -> Path:
@@ -173,7 +178,7 @@ def minimize(
 
     The structure is fixed as md_run fixes it (pdbfixer: missing atoms, hydrogens at ``ph``; what it
     changed is reported), the force field is built, OpenMM's L-BFGS minimiser runs, and the folder
-    ``out`` receives prepared.pdb, minimized.pdb (same atoms, same order), system.xml and
+    ``out`` receives prepared.pdb, <name>_minimized.pdb (same atoms, same order), system.xml and
     minimization.json with the energies in kJ/mol and how far the heavy atoms moved.
 
     Parameters
@@ -255,19 +260,21 @@ def minimize(
     shift = np.linalg.norm(end_xyz[heavy] - start_xyz[heavy], axis=1)
 
     directory.mkdir(parents=True, exist_ok=True)
-    for name, positions in (("prepared.pdb", modeller.positions), (MINIMIZED_PDB, state.getPositions())):
+    minimized = minimized_name(structure)
+    for name, positions in (("prepared.pdb", modeller.positions), (minimized, state.getPositions())):
         import io
 
         buffer = io.StringIO()
         PDBFile.writeFile(modeller.topology, positions, buffer, keepIds=True)
         files.write_atomic(directory / name, buffer.getvalue().encode())
     files.write_atomic(directory / "system.xml", XmlSerializer.serialize(system).encode())
-    written = PDBFile(str(directory / MINIMIZED_PDB)).topology.getNumAtoms()
+    written = PDBFile(str(directory / minimized)).topology.getNumAtoms()
     files.write_json_atomic(
         directory / MINIMIZATION_JSON,
         {
             "kenkyu_minimization": 1,
             "structure": str(Path(structure).resolve()) if isinstance(structure, (str, os.PathLike)) else None,
+            "minimized_pdb": minimized,
             "solvent": solvent,
             "forcefield_files": list(ff_files),
             "parameters": {
