@@ -72,13 +72,14 @@ class BackendComparison:
         ratios = self.ratios
         a, b = self.median_ms("openmm-cpu"), self.median_ms("dataflow")
         day = self.timestep_fs * 1e-6 * 86400 * 1000  # ns/day at 1 ms/step
-        faster = "faster" if statistics.median(ratios) >= 1 else "slower"
+        middle = statistics.median(ratios)
+        faster = "about the same" if 0.95 <= middle <= 1.05 else "faster" if middle > 1 else "slower"
         lines = [
             f"Backend speed on {self.system} ({self.n_atoms:,} atoms, {self.timestep_fs:g} fs, "
             f"threads {self.threads or 'all'})",
             f"OpenMM CPU: {a:.3g} ms/step ({day / a:.3g} ns/day); dataflow: {b:.3g} ms/step ({day / b:.3g} ns/day)",
-            f"dataflow is {statistics.median(ratios):.2f}x OpenMM CPU's speed ({faster}); over {len(ratios)} "
-            f"interleaved repeats {min(ratios):.2f}-{max(ratios):.2f}x",
+            f"dataflow runs at {middle:.2f}x OpenMM CPU's speed ({faster}; median of the repeats), {len(ratios)} "
+            f"interleaved repeats ranging {min(ratios):.2f}-{max(ratios):.2f}x",
             "starting potential energy: " + ", ".join(f"{k} {v:.8g} kJ/mol" for k, v in self.energies_kj_mol.items()),
         ]
         if self.left_to_openmm:
