@@ -17,7 +17,7 @@ def finished_run(villin_pdb, tmp_path):  # noqa: F811
     return md.run(villin_pdb, out=tmp_path / "run", **FAST)
 
 
-def test_extend_adds_frames_with_continuous_time(finished_run):
+def test_extend_adds_frames_with_continuous_time(finished_run, villin_pdb):  # noqa: F811
     before = finished_run.trajectory()
     first_frames = before.xyz.copy()
     extended = md.extend(finished_run.directory, ps=0.05, progress=False)
@@ -34,6 +34,8 @@ def test_extend_adds_frames_with_continuous_time(finished_run):
     (record,) = info["extensions"]
     assert record["from_ps"] == pytest.approx(0.1) and record["to_ps"] == pytest.approx(0.15)
     assert record["finished"]
+    # The call that started the run still finds it (a notebook re-run with resume=True), now longer.
+    assert md.run(villin_pdb, out=finished_run.directory, resume=True, **FAST).n_frames == 15
     verdicts = dict((e, s) for e, s, _ in science_of(md.extend).check(extended))
     assert verdicts["the run finishes all its production frames (no blow-up)"] == "pass"
 

@@ -497,7 +497,11 @@ def run(
                 "Pass resume=True to continue it, overwrite=True to delete it and start over, or a new out=."
             )
         stored = files.read_json(existing)
-        _check_same_parameters(stored["parameters"], params, structure, stored.get("structure"), directory)
+        compared = dict(stored["parameters"])
+        extensions = stored.get("extensions") or []
+        if extensions and math.isclose(params["ps"], extensions[0]["from_ps"]):
+            compared["ps"] = params["ps"]  # md.extend made it longer: the call that started it still resumes it
+        _check_same_parameters(compared, params, structure, stored.get("structure"), directory)
         if stored.get("status") == "finished":
             return MDRun(directory)
         params = dict(stored["parameters"], platform=platform or stored.get("platform", {}).get("name"))
