@@ -122,6 +122,7 @@ def explanation_is_complete(result):
         "debug",
     ),
     produces="value",
+    result_name="explanation",
 )
 @costs(0.5, basis="reads the traceback, not measured")
 @checked_by(explanation_is_complete)
@@ -421,6 +422,7 @@ _STRUCTURE_SUFFIXES = {".pdb", ".cif", ".mmcif", ".dcd", ".xtc", ".trr", ".nc", 
         "notebook question",
     ),
     produces="value",
+    result_name="notebook_overview",
 )
 @costs(0.5, basis="lists variables and folders, not measured")
 def overview(question: str | None = None) -> NotebookOverview:
@@ -515,6 +517,7 @@ def report_is_sound(paths):
     writes_files=True,
     keywords=("export", "export a report", "write a report", "executable report", "html report", "share the notebook"),
     produces="value",
+    result_name="report",
 )
 @writes(_report_folder)
 @costs(60.0, basis="re-runs every step of the notebook in a fresh kernel, typical; longer when the steps simulate")

@@ -185,6 +185,7 @@ def cg_is_sound(run):
         "one bead per residue",
     ),
     produces="run_folder",
+    result_name="cg_run",
 )
 @writes(_folder_of_call)
 @costs(estimate_cg)

@@ -42,6 +42,7 @@ def estimate_extension(arguments: dict, *, measure: bool = True) -> Cost:
     writes_files=True,
     keywords=("extend", "continue the run", "run longer", "more picoseconds", "longer simulation", "prolong"),
     produces="run_folder",
+    result_name="extended_run",
 )
 @writes(_folder_of_call)
 @costs(estimate_extension)

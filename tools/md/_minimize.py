@@ -156,6 +156,7 @@ def minimization_is_sound(result):
     writes_files=True,
     keywords=("minimise", "minimize", "minimisation", "minimization", "energy minimization", "relax clashes"),
     produces="structure",
+    result_name="minimized",
 )
 @writes(_folder_of_call)
 @costs(15.0, basis="pdbfixer, force field and L-BFGS on a small protein, typical, not measured")

@@ -189,6 +189,7 @@ def _load(system, solvent: str):
         "kernels_md",
     ),
     produces="table",
+    result_name="backend_speed",
 )
 @costs(estimate_comparison)
 @checked_by(comparison_is_sound)
