@@ -106,9 +106,7 @@ class Agent:
             yield done("finished")
             return
         self._prompt = prompt
-        self.candidates = self._gather()
-        if hasattr(self.provider, "use_notebook"):
-            self.provider.use_notebook(self.candidates)
+        self._use_notebook(self._gather())
 
         try:
             while True:
@@ -124,6 +122,8 @@ class Agent:
                     )
                     yield done(f"budget:{over}")
                     return
+                if steps:  # what the last step wrote (a run folder) is in the notebook now
+                    self._use_notebook(self._gather())
                 text, calls = [], []
                 try:
                     for chunk in self.provider.stream([system, *self.history], tools):
@@ -195,6 +195,11 @@ class Agent:
         summary = execution.summary()
         yield ev.ToolResult(call.id, tool.name, execution.ok, summary, round(execution.duration_s, 3))
         return summary
+
+    def _use_notebook(self, candidates: list) -> None:
+        self.candidates = candidates
+        if hasattr(self.provider, "use_notebook"):
+            self.provider.use_notebook(candidates)
 
     def _gather(self) -> list:
         """The notebook's candidates for a tool's inputs; a broken variable must not stop the request."""

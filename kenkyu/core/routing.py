@@ -543,7 +543,10 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
         match.pointed = True
         return _pick(match, pointed, recent=bool(_RECENT.search(lowered)))
     if kind in ("trajectory", "ensemble", "error", "prediction", "run"):
-        primary = [c for c in options if c.kind == kinds[0] or c.kind == "run_folder"] or options
+        # Only a true trajectory or run goes unnamed: a lone PDB file is not what "the RMSD" is of.
+        primary = [c for c in options if c.kind == kinds[0] or c.kind in ("run_folder", "ensemble_folder")]
+        if not primary:
+            return match
         if kind == "error" or len(primary) == 1 or len({c.kind for c in primary}) == len(primary):
             return _pick(match, primary[:1], recent=False)
         return _pick(match, primary, recent=bool(_RECENT.search(lowered)))

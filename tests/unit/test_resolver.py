@@ -293,3 +293,44 @@ def test_a_capability_question_gets_an_overview_by_family(notebook):
     assert events[-1].reason == "finished" and "Molecular dynamics" in "".join(
         e.text for e in events if isinstance(e, ev.Token)
     )
+
+
+def test_a_later_step_compares_what_the_earlier_one_made_not_its_input(notebook, provider):
+    """ "run replicas of villin.pdb and compare RMSF": the comparison is of the new ensemble, not of villin.pdb."""
+    from kenkyu.core.messages import Message, ToolCall
+    from kenkyu.core.providers.base import TextDelta, ToolCallDone
+
+    ensemble = notebook / "md_runs" / "villin_replicas"
+    (ensemble / "member_0").mkdir(parents=True)
+    (ensemble / "ensemble.json").write_text("{}")
+    replicas = by_function("ensembles", "run")
+    request = "run 3 replicas of villin.pdb for 1 ps in implicit solvent and compare their RMSF"
+    call = ToolCall("c1", replicas.name, {"structure": "villin.pdb", "replicas": 3})
+    messages = [
+        Message("user", request),
+        Message("assistant", "Step 1", [call]),
+        Message("tool", "3 members finished", tool_call_id="c1", name=replicas.name),
+    ]
+    provider.use_notebook(gather({}))
+    chunks = list(provider.stream(messages, TOOLS))
+    calls = [c.call for c in chunks if isinstance(c, ToolCallDone)]
+    text = "".join(c.text for c in chunks if isinstance(c, TextDelta))
+    assert calls, text
+    assert "villin.pdb" not in calls[0].arguments.values()
+    assert calls[0].arguments == {"ensemble": "md_runs/villin_replicas"}, text
+
+
+def test_a_final_comparison_sets_results_side_by_side(provider):
+    from kenkyu.core.messages import Message, ToolCall
+    from kenkyu.core.providers.base import TextDelta
+
+    request = "compute the RMSF of md_runs/a, then the RMSF of md_runs/b and compare them"
+    messages = [Message("user", request)]
+    for i, folder in enumerate(("md_runs/a", "md_runs/b")):
+        call = ToolCall(f"c{i}", RMSD.name, {"trajectory": folder})
+        messages += [
+            Message("assistant", "", [call]),
+            Message("tool", f"RMSF of {folder}\n36 residues; max 0.{i + 2} nm", tool_call_id=f"c{i}", name=RMSD.name),
+        ]
+    text = "".join(c.text for c in provider.stream(messages, TOOLS) if isinstance(c, TextDelta))
+    assert "Comparison" in text and "#1" in text and "#2" in text

@@ -167,7 +167,20 @@ class LocalLlamaProvider(Provider):
             written = [
                 folder_written_by(by_name.get(c.name), c.arguments) for m in reversed(since) for c in m.tool_calls
             ]
-            earlier_paths = [f for f in written if f] + [p for p in path_tokens(request) if p not in step]
+            # The input of an earlier simulation is not what a later step analyses ("run 4 replicas of
+            # villin.pdb and compare RMSF" compares the replicas, not villin.pdb).
+            consumed = {
+                str(v)
+                for m in since
+                for c in m.tool_calls
+                if getattr(by_name.get(c.name), "science", None) is not None
+                and by_name[c.name].science.produces in ("run_folder", "structure")
+                for v in c.arguments.values()
+                if isinstance(v, str)
+            }
+            earlier_paths = [f for f in written if f] + [
+                p for p in path_tokens(request) if p not in step and p not in consumed
+            ]
             call = self.choose_call(
                 step, tools, call_id=f"local_{last_user}_{done_steps}", fallback_paths=earlier_paths
             )
