@@ -197,8 +197,12 @@ def notebook_bonus(request: str, t, candidates: Sequence[Candidate], bonus: floa
     """What the notebook says a named thing is: "md_runs/villin_replicas" is an ensemble folder on disk, so a
     tool that takes an ensemble fits the request better than one that takes a single trajectory."""
     lowered = request.lower()
-    named = [c for c in candidates if any(_says(lowered, n) for n in c.names)]
     properties = t.parameters.get("properties", {})
+    # "why did that fail?" with an error in the kernel: a tool that takes an error (even by default) fits.
+    if any(c.kind == "error" for c in candidates) and _points_at(lowered, "error"):
+        if any(slot_kind(n, p) == "error" for n, p in properties.items()):
+            return bonus
+    named = [c for c in candidates if any(_says(lowered, n) for n in c.names)]
     kinds = {
         k for n in t.parameters.get("required", []) for k in SLOT_KINDS.get(slot_kind(n, properties.get(n)) or "", ())
     }

@@ -334,3 +334,24 @@ def test_a_final_comparison_sets_results_side_by_side(provider):
         ]
     text = "".join(c.text for c in provider.stream(messages, TOOLS) if isinstance(c, TextDelta))
     assert "Comparison" in text and "#1" in text and "#2" in text
+
+
+def test_an_error_in_the_kernel_points_why_did_that_fail_at_a_tool_that_takes_errors():
+    from kenkyu.core.registry import build_tool
+    from kenkyu.core.routing import notebook_bonus
+
+    def explain(error: str | None = None) -> str:
+        """Explain an error.
+
+        Parameters
+        ----------
+        error
+            The error text; default the last one.
+        """
+        return error or ""
+
+    takes_error = build_tool(_as_tool(explain))
+    error = Candidate("error", "OSError: no topology", "the last error (OSError)", False, ("error",))
+    assert notebook_bonus("why did that fail?", takes_error, [error]) > 0
+    assert notebook_bonus("why did that fail?", RMSD, [error]) == 0
+    assert notebook_bonus("why did that fail?", takes_error, []) == 0

@@ -351,7 +351,7 @@ def _missing_message(step: str, t, match: SlotMatch, not_object: bool = False) -
         return (
             f"Which {short}? {meant}and more than one {short} fits: the most recent is {first.label}"
             + (f"; also {others}" if others else "")
-            + f". Say which one (e.g. *{step.strip().rstrip('.?!')} of {first.value}*).\n"
+            + f". Say which one by naming it in the request (e.g. `{first.value}`).\n"
         )
     if not_object:
         return (
@@ -363,8 +363,8 @@ def _missing_message(step: str, t, match: SlotMatch, not_object: bool = False) -
         others = f" (also: {', '.join(c.label for c in rest[:4])})" if rest else ""
         return (
             f"Which {short}? {meant}but the request does not say which {what}. "
-            f"The most recent here is {first.label}{others} — use it? Then say so "
-            f"(e.g. *{step.strip().rstrip('.?!')} of {first.value}*).\n"
+            f"The most recent here is {first.label}{others} — use it? If so, name it in the request "
+            f"(`{first.value}`).\n"
         )
     return (
         f"Which {short}? {meant}which needs a {what} as `{match.slot}`, and none is named in the request nor "
