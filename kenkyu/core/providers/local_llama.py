@@ -401,11 +401,9 @@ def _report_results(since: Sequence[Message], lines_per_result: int = 4, compare
             head = "; ".join(summary[:lines_per_result]) or "(no output)"
             lines.append(f"- `{m.name}`: {head[:500]}")
             by_tool.setdefault(m.name, []).append(head)
-    if compare:
-        pairs = {name: values for name, values in by_tool.items() if len(values) > 1}
+    pairs = {name: values for name, values in by_tool.items() if len(values) > 1}
+    if compare and pairs:
         lines.append("\nComparison (side by side, as each tool reported it):")
         for name, values in pairs.items():
             lines += [f"- `{name}` #{i}: {value[:300]}" for i, value in enumerate(values, 1)]
-        if not pairs:
-            lines.append("- only one result of each kind: nothing to set side by side yet.")
     yield TextDelta("\n".join(lines) + "\n")
