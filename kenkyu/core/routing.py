@@ -259,6 +259,7 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
     properties = t.parameters.get("properties", {})
     required = set(t.parameters.get("required", []))
     paths = path_tokens(request)
+    files = [p for p in paths if is_file_like(p)]
     quoted = [q for q in quoted_tokens(request) if q not in paths]
     numbers = number_tokens(request)
     lowered = request.lower()
@@ -283,8 +284,8 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
                 rf"\b(no|not|without|don't|do not)\s+(\w+\s+)?{re.escape(name.lower().replace('_', ' '))}", lowered
             )
             narrowed[name] = {"enum": [not negated]}
-        elif name in ("sequence", "sequences") and "string" in kinds and (protein_tokens(request) or paths):
-            narrowed[name] = {"type": "string", "enum": protein_tokens(request) or paths}
+        elif name in ("sequence", "sequences") and "string" in kinds and (protein_tokens(request) or files):
+            narrowed[name] = {"type": "string", "enum": protein_tokens(request) or files}
         elif name in ("frames", "window") and "string" in kinds and window_tokens(request):
             narrowed[name] = {"type": "string", "enum": window_tokens(request)}
         elif name == "mutations" and "array" in kinds and mutation_tokens(request):
@@ -397,7 +398,8 @@ def fillable(t, request: str) -> bool:
     for name in t.parameters.get("required", []):
         prop = properties.get(name, {})
         if name in ("sequence", "sequences"):
-            if not (protein_tokens(request) or path_tokens(request)):
+            # a sequence, or a file of them: a run folder ("md_runs/villin") is not a sequence
+            if not (protein_tokens(request) or [p for p in path_tokens(request) if is_file_like(p)]):
                 return False
         elif _PATH_PARAMS.search(name) or _PATH_WORDS.search(prop.get("description", "")):
             if "string" not in _json_types(prop):
