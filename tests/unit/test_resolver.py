@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import Literal
 
 import pytest
 
@@ -356,36 +355,3 @@ def test_an_error_in_the_kernel_points_why_did_that_fail_at_a_tool_that_takes_er
     assert notebook_bonus("why did that fail?", takes_error, [error]) > 0
     assert notebook_bonus("why did that fail?", RMSD, [error]) == 0
     assert notebook_bonus("why did that fail?", takes_error, []) == 0
-
-
-def test_what_a_tool_adjusts_for_the_router_is_applied_and_said(notebook, provider):
-    """A tool may declare (@when_routed) what an unstated choice becomes; the reply says so."""
-    from kenkyu.core.registry import build_tool
-    from kenkyu.core.science import when_routed
-
-    def implicit_unless_stated(arguments: dict) -> dict:
-        return {"solvent": "implicit", **arguments}
-
-    @when_routed(implicit_unless_stated)
-    def simulate(structure: str, ps: float = 10.0, solvent: Literal["explicit", "implicit"] = "explicit") -> str:
-        """Simulate a protein.
-
-        Parameters
-        ----------
-        structure
-            A PDB file.
-        ps
-            How long.
-        solvent
-            Water model.
-        """
-        return structure
-
-    tool = build_tool(_as_tool(simulate))
-    provider.min_score = -1.0
-    provider.use_notebook(gather({}))
-    call = provider.choose_call("simulate villin for 2 ps", [tool])
-    assert call.arguments == {"structure": "villin.pdb", "ps": 2.0, "solvent": "implicit"}
-    assert "Not stated in the request, so using solvent='implicit'" in provider.last_using
-    call = provider.choose_call("simulate villin for 2 ps in explicit water", [tool])
-    assert call.arguments["solvent"] == "explicit"

@@ -272,14 +272,7 @@ class LocalLlamaProvider(Provider):
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             # The grammar makes this rare (a reply cut off by max_tokens); the loop shows it to the user.
             raise MalformedReply(f"the embedded model's tool call did not parse ({exc}): {text[:200]!r}") from exc
-        # The tool's own adjustment of what a small model filled (declared with @when_routed), said aloud.
-        t = next((o for o in options if o.name == name), None)
-        arguments = t.science.for_router(filled) if t is not None and hasattr(t, "science") else filled
-        changed = {k: v for k, v in arguments.items() if k not in filled and not isinstance(v, bool)}
-        if changed:
-            said = ", ".join(f"{k}={v!r}" for k, v in changed.items())
-            self.last_using += f"Not stated in the request, so using {said} (say otherwise to change it).\n"
-        return ToolCall(call_id, name, arguments)
+        return ToolCall(call_id, name, filled)
 
     margin = 0.08  # how far below the best tool another may score and still be tried
 
