@@ -19,7 +19,10 @@ _LAZY = {
     "export_report": "kenkyu.assistant.export",
 }
 
-__all__ = sorted(_LAZY)
+# The agent's own tool modules (about the notebook itself): the session registers them after kenkyu.tools'.
+AGENT_TOOL_MODULES = ("kenkyu.assistant.notebook_tools",)
+
+__all__ = sorted([*_LAZY, "AGENT_TOOL_MODULES"])
 
 
 def __getattr__(name):

@@ -15,6 +15,8 @@ from typing import Callable, Iterator
 
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.cells import action_code, cell_metadata, fresh_variable
+from kenkyu.assistant.overview import is_capability_question, overview
+from kenkyu.assistant.resolver import gather, used_candidates
 from kenkyu.core.messages import Message, ToolCall
 from kenkyu.core.providers.base import ProviderError, TextDelta, ToolCallDone, Usage
 from kenkyu.core.registry import ToolArgumentError, ToolRegistry
@@ -75,6 +77,8 @@ class Agent:
         self.approval_mode = approval_mode
         self.approver = approver
         self.stop_event = threading.Event()
+        self.candidates: list = []  # what the notebook holds that a request may mean (kenkyu.assistant.resolver)
+        self._prompt = ""
         self._taken_names = taken_names or (lambda: set(getattr(runner, "namespace", {}) or {}))
 
     def stop(self) -> None:
@@ -93,6 +97,17 @@ class Agent:
         def done(reason):
             return ev.Done(reason, steps, tokens, round(time.monotonic() - started, 3))
 
+        if is_capability_question(prompt):
+            # A question about kenkyu itself: an overview from the registry, not a tool call or a failure.
+            answer = overview(self.registry)
+            self.history.append(Message("assistant", answer))
+            yield ev.Token(answer)
+            yield ev.CellAdded("markdown", answer.strip(), {"kenkyu": {"agent": True, "role": "narrative"}})
+            yield done("finished")
+            return
+        self._prompt = prompt
+        self._use_notebook(self._gather())
+
         try:
             while True:
                 if self.stop_event.is_set():
@@ -107,6 +122,8 @@ class Agent:
                     )
                     yield done(f"budget:{over}")
                     return
+                if steps:  # what the last step wrote (a run folder) is in the notebook now
+                    self._use_notebook(self._gather())
                 text, calls = [], []
                 try:
                     for chunk in self.provider.stream([system, *self.history], tools):
@@ -129,6 +146,7 @@ class Agent:
                     return
                 steps += 1
                 reply = "".join(text)
+                self._last_reply = reply
                 self.history.append(Message("assistant", reply, calls))
                 if reply.strip():
                     yield ev.CellAdded("markdown", reply.strip(), {"kenkyu": {"agent": True, "role": "narrative"}})
@@ -159,8 +177,12 @@ class Agent:
             yield ev.Error(str(exc), where="model")
             return f"ERROR: invalid arguments: {exc}. Fix them and call again."
         variable = fresh_variable(tool.result_name, self._taken_names())
-        code = action_code(tool, arguments, variable)
+        using = used_candidates(tool, arguments, self.candidates, self._prompt)
+        code = action_code(tool, arguments, variable, using)
         shown = {k: call.arguments[k] for k in arguments}
+        for name, candidate in using.items():
+            if candidate.label not in getattr(self, "_last_reply", ""):
+                yield ev.Token(f"using {candidate.label} as `{name}`\n")
         yield ev.ToolCallStarted(call.id, tool.name, shown, code)
         if tool.approval == "ask" and self.approval_mode != "auto":
             yield ev.ApprovalNeeded(call.id, tool.name, shown, code, tool.writes_files)
@@ -173,6 +195,18 @@ class Agent:
         summary = execution.summary()
         yield ev.ToolResult(call.id, tool.name, execution.ok, summary, round(execution.duration_s, 3))
         return summary
+
+    def _use_notebook(self, candidates: list) -> None:
+        self.candidates = candidates
+        if hasattr(self.provider, "use_notebook"):
+            self.provider.use_notebook(candidates)
+
+    def _gather(self) -> list:
+        """The notebook's candidates for a tool's inputs; a broken variable must not stop the request."""
+        try:
+            return gather(getattr(self.runner, "namespace", None) or {})
+        except Exception:
+            return []
 
     def _over_budget(self, steps: int, tokens: int, elapsed: float) -> str | None:
         if steps >= self.budget.max_steps:

@@ -49,10 +49,22 @@ def fresh_variable(base: str, taken: Iterable[str]) -> str:
     return f"{base}_{n}"
 
 
-def action_code(tool, arguments: dict, variable: str) -> str:
-    """The source of the action cell for one tool call."""
-    if arguments:
-        args = ",\n    ".join(f"{name}={python_literal(value)}" for name, value in arguments.items())
+class KernelName(str):
+    """A kernel variable passed by name: written into the action cell as ``trajectory=traj``, not ``'traj'``."""
+
+
+def action_code(tool, arguments: dict, variable: str, using: dict | None = None) -> str:
+    """The source of the action cell for one tool call.
+
+    ``using`` (argument name -> the notebook candidate it came from, see :mod:`kenkyu.assistant.resolver`)
+    adds a comment line per input the request did not spell out, and passes a kernel variable by name."""
+    using = using or {}
+    written = {
+        name: KernelName(value) if name in using and using[name].variable else value
+        for name, value in arguments.items()
+    }
+    if written:
+        args = ",\n    ".join(f"{name}={_literal(value)}" for name, value in written.items())
         call = (
             f"{tool.qualified_call}(\n    {args},\n)"
             if len(args) > 60
@@ -61,7 +73,18 @@ def action_code(tool, arguments: dict, variable: str) -> str:
     else:
         call = f"{tool.qualified_call}()"
     imports = "" if tool.defined_in_notebook else f"import {tool.module}\n\n"
-    return f"{imports}{variable} = {call}\n{variable}"
+    notes = "".join(f"# using {_one_line(c.label)} as {name}\n" for name, c in using.items())
+    return f"{notes}{imports}{variable} = {call}\n{variable}"
+
+
+def _literal(value) -> str:
+    if isinstance(value, KernelName) and value.isidentifier() and not keyword.iskeyword(value):
+        return str(value)
+    return python_literal(value)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())[:200]
 
 
 def cell_metadata(tool, call_id: str, variable: str, provider: str | None = None) -> dict:

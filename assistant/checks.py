@@ -57,9 +57,10 @@ def _import_kenkyu_tools() -> None:
     """A Check cell run by hand, before any tool module was imported: kenkyu's tools declare on import."""
     import importlib
 
+    from kenkyu.assistant import AGENT_TOOL_MODULES
     from kenkyu.tools import TOOL_MODULES
 
-    for module in TOOL_MODULES:
+    for module in (*TOOL_MODULES, *AGENT_TOOL_MODULES):
         try:
             importlib.import_module(module)
         except ImportError:

@@ -64,6 +64,14 @@ def render_context(namespace: dict, cells: list[dict] | None = None, max_chars: 
     error = last_error()
     if error:
         parts.append(f"Last error in the kernel: {error[:500]}")
+    try:
+        from kenkyu.assistant.resolver import gather, render_candidates
+
+        found = render_candidates(gather(namespace, error=False))
+    except Exception:  # a variable whose attributes raise must not stop the request
+        found = ""
+    if found:
+        parts.append(found)
     variables = kernel_variables(namespace)
     if variables:
         parts.append("Kernel variables:")

@@ -49,6 +49,7 @@ class PlanStep:
     code: str = ""
     depends_on: list[int] = field(default_factory=list)  # indices of steps whose output this one reads
     problem: str | None = None
+    using: dict = field(default_factory=dict)  # argument -> the notebook candidate it came from (as a dict)
 
     @property
     def step_name(self) -> str:
@@ -213,22 +214,40 @@ def make_plan(
     )
 
 
-def _routed_steps(provider, steps_text: str, tools) -> list[PlanStep]:
+def _routed_steps(provider, steps_text: str, tools, candidates=None) -> list[PlanStep]:
+    """Split the request into steps (coordination-aware: "X and plot Y", "compare A and B") and route each;
+    a step whose input is not in the words is given it from the notebook (``candidates``, from the
+    resolver), or is left without a tool, its problem naming the missing input."""
+    from kenkyu.assistant.resolver import gather
     from kenkyu.core.routing import path_tokens, split_steps
 
+    if candidates is None:
+        candidates = getattr(provider, "candidates", None) or gather(None)
     steps: list[PlanStep] = []
     produced: list[str] = []  # folders earlier steps will write, newest first
     by_name = {t.name: t for t in tools}
-    for i, text in enumerate(split_steps(steps_text)):
+    keywords = [(*t.keywords, t.function.__name__.replace("_", " ")) for t in tools]
+    for i, text in enumerate(split_steps(steps_text, keywords)):
         fallback = produced or [p for p in path_tokens(steps_text) if p not in text]
-        call = provider.choose_call(text, tools, call_id=f"plan_{i}", fallback_paths=fallback)
+        try:
+            call = provider.choose_call(
+                text, tools, call_id=f"plan_{i}", fallback_paths=fallback, candidates=candidates
+            )
+        except TypeError:  # a provider without the notebook's candidates
+            call = provider.choose_call(text, tools, call_id=f"plan_{i}", fallback_paths=fallback)
         if call is None:
-            steps.append(PlanStep(text, None, problem="no tool matched this step with the inputs it needs"))
+            problem = getattr(provider, "last_problem", None) or "no tool matched this step with the inputs it needs"
+            steps.append(PlanStep(text, None, problem=problem.strip()))
             continue
         tool = by_name.get(call.name)
         # The tool's own adjustment of what a small model filled in (literature: a plain question, no LLM).
         arguments = tool.science.for_router(call.arguments) if tool is not None else dict(call.arguments)
-        steps.append(PlanStep(text, call.name, arguments))
+        step = PlanStep(text, call.name, arguments)
+        if tool is not None:
+            from kenkyu.assistant.resolver import used_candidates
+
+            step.using = {k: c.to_dict() for k, c in used_candidates(tool, arguments, candidates, text).items()}
+        steps.append(step)
         output = folder_written_by(tool, call.arguments)
         if output:
             produced.insert(0, output)
@@ -280,12 +299,18 @@ def _fill_details(steps: list[PlanStep], registry, measure_costs: bool, taken, p
         step.expectations = expectations_for(step.tool, protocol)
         step.variable = fresh_variable(tool.result_name, names)
         names.add(step.variable)
-        step.code = action_code(tool, step.arguments, step.variable)
+        step.code = action_code(tool, step.arguments, step.variable, _using(step))
         used = {str(v) for v in step.arguments.values() if isinstance(v, (str, os.PathLike))}
         step.depends_on = [j for out, j in outputs.items() if out in used]
         out = folder_written_by(tool, step.arguments)
         if out:
             outputs[out] = i
+
+
+def _using(step: PlanStep) -> dict:
+    from kenkyu.core.routing import Candidate
+
+    return {k: Candidate(**{**v, "names": tuple(v.get("names", ()))}) for k, v in (step.using or {}).items()}
 
 
 def _hypothesis_in(text: str) -> str:

@@ -106,12 +106,14 @@ class AssistantSession:
 
     @property
     def tool_modules(self) -> list[str]:
-        """kenkyu's own tool modules, then the scientist's (``KENKYU_TOOL_MODULES`` or ``%kenkyu tools add``)."""
+        """kenkyu's tool modules, the agent's notebook tools, then the scientist's (``KENKYU_TOOL_MODULES``
+        or ``%kenkyu tools add``)."""
         if self._tool_modules is None:
+            from kenkyu.assistant import AGENT_TOOL_MODULES
             from kenkyu.tools import TOOL_MODULES
 
             extra = [m.strip() for m in os.environ.get("KENKYU_TOOL_MODULES", "").split(",") if m.strip()]
-            self._tool_modules = [*TOOL_MODULES, *extra]
+            self._tool_modules = [*TOOL_MODULES, *AGENT_TOOL_MODULES, *extra]
         return self._tool_modules
 
     def add_tool_module(self, module: str) -> None:

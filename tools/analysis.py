@@ -25,6 +25,7 @@ from kenkyu.tools._quiet import native_stdout_silenced
 
 __all__ = [
     "AnalysisTable",
+    "frame_window",
     "contacts",
     "distances",
     "dssp",
@@ -43,7 +44,7 @@ class AnalysisTable(pd.DataFrame):
     whole table only.
     """
 
-    _metadata = ["figure", "description", "_summary_lines", "members"]
+    _metadata = ["figure", "description", "_summary_lines", "members", "frames_used", "window"]
 
     @property
     def _constructor(self):
@@ -163,6 +164,101 @@ class TrajectoryObject(Protocol):
 TrajectoryInput = str | os.PathLike | TrajectoryObject
 
 
+# -- frame windows ---------------------------------------------------------------------------------------
+
+_FRACTIONS = {"half": 0.5, "third": 1 / 3, "quarter": 0.25, "fifth": 0.2, "tenth": 0.1}
+_ORDINAL_HALF = {"second half": "last half", "latter half": "last half"}
+
+
+def frame_window(traj, frames: str | None = None, start_ps: float | None = None, end_ps: float | None = None):
+    """The frames an analysis uses: ``(indices, label)`` from a window in words or a slice, and/or times.
+
+    ``frames`` is ``"all"``, ``"last 10%"``, ``"first half"``, ``"second half"``, ``"last third"``,
+    ``"last 50"`` (frames), ``"first 20 ps"``, or a Python slice of frame indices ``"100:200"``
+    (end excluded), ``"::10"`` (every tenth); ``start_ps``/``end_ps`` keep frames whose time lies in
+    [start_ps, end_ps]. Both may be given: the times narrow the window.
+    """
+    import re
+
+    n = traj.n_frames
+    times = np.asarray(traj.time, dtype=float)
+    indices = np.arange(n)
+    labels = []
+    spec = (frames or "").strip().lower()
+    spec = _ORDINAL_HALF.get(spec, spec)
+    if spec and spec not in ("all", "all frames", ":"):
+        words = re.fullmatch(
+            r"(first|last)\s+(?:(\d+(?:\.\d+)?)\s*(%|percent|ps|frames?)?|(half|third|quarter|fifth|tenth))", spec
+        )
+        sliced = re.fullmatch(r"(-?\d*)\s*:\s*(-?\d*)(?:\s*:\s*(-?\d*))?", spec)
+        if words:
+            side, number, unit_, part = words.groups()
+            if part or unit_ in ("%", "percent"):
+                fraction = _FRACTIONS[part] if part else float(number) / 100
+                if not 0 < fraction <= 1:
+                    raise ValueError(f"frames={frames!r}: a percentage must be between 0 and 100")
+                count = max(1, int(round(n * fraction)))
+                indices = indices[:count] if side == "first" else indices[n - count :]
+            elif unit_ == "ps":
+                # A frame stands for the interval before it (MD frames are written after each interval):
+                # the first 10 ps of frames 5 ps apart are two frames, as are the last 10 ps.
+                span, step = float(number), float(np.median(np.diff(times))) if n > 1 else 0.0
+                if side == "first":
+                    indices = indices[times <= times[0] - step + span + 1e-9]
+                else:
+                    indices = indices[times > times[-1] - span + 1e-9]
+            else:
+                count = int(float(number))
+                if count < 1:
+                    raise ValueError(f"frames={frames!r}: give at least one frame")
+                indices = indices[:count] if side == "first" else indices[max(0, n - count) :]
+        elif sliced:
+            parts = [int(p) if p not in (None, "") else None for p in sliced.groups()]
+            if parts[2] == 0:
+                raise ValueError(f"frames={frames!r}: a slice step cannot be 0")
+            indices = indices[slice(*parts)]
+        else:
+            raise ValueError(
+                f"frames={frames!r} is not a window I can read: use e.g. 'last 10%', 'first half', 'last third', "
+                "'last 50' (frames), 'first 20 ps', or a slice of frame indices like '100:200' or '::10'"
+            )
+        labels.append(frames.strip())
+    if start_ps is not None or end_ps is not None:
+        low = -np.inf if start_ps is None else float(start_ps)
+        high = np.inf if end_ps is None else float(end_ps)
+        indices = indices[(times[indices] >= low - 1e-9) & (times[indices] <= high + 1e-9)]
+        labels.append(
+            f"{'start' if start_ps is None else f'{start_ps:g}'} to {'end' if end_ps is None else f'{end_ps:g} ps'}"
+        )
+    if len(indices) == 0:
+        span = f"{times[0]:g}-{times[-1]:g} ps" if n else "no frames"
+        raise ValueError(f"the window ({'; '.join(labels)}) selects no frame of this trajectory ({n} frames, {span})")
+    label = "all frames" if not labels else "; ".join(labels)
+    return indices, label
+
+
+def _windowed(traj, frames, start_ps, end_ps):
+    """The trajectory cut to the window, its original frame indices and a line saying which frames it used."""
+    indices, label = frame_window(traj, frames, start_ps, end_ps)
+    if len(indices) == traj.n_frames:
+        return traj, indices, f"all {traj.n_frames} frames"
+    times = np.asarray(traj.time, dtype=float)[indices]
+    line = (
+        f"frames {indices[0]}-{indices[-1]} ({len(indices)} of {traj.n_frames}; {label}; "
+        f"{times[0]:.4g}-{times[-1]:.4g} ps)"
+    )
+    return traj[indices], indices, line
+
+
+def _with_window(table: AnalysisTable, indices, line: str) -> AnalysisTable:
+    """Record on the table which frames it used (``.frames_used``, ``.window``); a window also in the summary."""
+    table.frames_used = np.asarray(indices)
+    table.window = line
+    if not line.startswith("all "):
+        table._summary_lines = [*table._summary_lines, f"window: {line}"]
+    return table
+
+
 # -- what the research loop checks and expects of them -------------------------------------------------
 
 TYPICAL_SECONDS = 2.0  # an analysis of a short run; it hardly depends on the input, so not measured
@@ -229,6 +325,9 @@ def rmsd(
     selection: str = "backbone",
     reference_frame: int = 0,
     align: bool = True,
+    frames: str | None = None,
+    start_ps: float | None = None,
+    end_ps: float | None = None,
 ) -> AnalysisTable:
     """Root-mean-square deviation of each frame from a reference frame, after optimal superposition.
 
@@ -245,6 +344,13 @@ def rmsd(
     align
         Superpose each frame on the reference first (True); False measures raw positional deviation.
 
+    frames
+        Window of frames to analyse: "last 10%", "first half", "last third", "last 50" (frames), "first 20 ps",
+        or a slice of frame indices "100:200"; default all frames.
+    start_ps
+        Analyse only frames at or after this time (ps).
+    end_ps
+        Analyse only frames at or before this time (ps).
     Returns
     -------
     AnalysisTable
@@ -252,26 +358,34 @@ def rmsd(
     """
     import mdtraj
 
-    traj = load_trajectory(trajectory, topology)
+    full = load_trajectory(trajectory, topology)
+    traj, used, window = _windowed(full, frames, start_ps, end_ps)
     atoms = _select(traj, selection)
+    if not -full.n_frames <= reference_frame < full.n_frames:
+        raise ValueError(f"reference_frame {reference_frame} is out of range ({full.n_frames} frames)")
+    # The reference is a frame of the whole trajectory, whatever the window.
     if align:
-        values = mdtraj.rmsd(traj, traj, reference_frame, atom_indices=atoms)
+        values = mdtraj.rmsd(traj, full, reference_frame, atom_indices=atoms)
     else:
-        delta = traj.xyz[:, atoms] - traj.xyz[reference_frame, atoms]
+        delta = traj.xyz[:, atoms] - full.xyz[reference_frame, atoms]
         values = np.sqrt((delta**2).sum(axis=2).mean(axis=1))
-    frame = pd.DataFrame({"frame": np.arange(traj.n_frames), "time_ps": _times(traj), "rmsd_nm": values})
+    frame = pd.DataFrame({"frame": used, "time_ps": _times(traj), "rmsd_nm": values})
     figure, axes = new_figure()
     axes.plot(frame.time_ps, frame.rmsd_nm, lw=1.2)
     axes.set(xlabel="time (ps)", ylabel="RMSD (nm)", title=f"RMSD ({selection}) to frame {reference_frame}")
     worst = int(np.argmax(values))
-    return make_table(
-        frame,
-        figure,
-        f"RMSD of {len(atoms)} atoms ({selection}){', aligned' if align else ''} to frame {reference_frame}",
-        [
-            f"{traj.n_frames} frames; mean {values.mean():.3f} nm, final {values[-1]:.3f} nm, "
-            f"max {values.max():.3f} nm at {frame.time_ps[worst]:.3g} ps"
-        ],
+    return _with_window(
+        make_table(
+            frame,
+            figure,
+            f"RMSD of {len(atoms)} atoms ({selection}){', aligned' if align else ''} to frame {reference_frame}",
+            [
+                f"{traj.n_frames} frames; mean {values.mean():.3f} nm, final {values[-1]:.3f} nm, "
+                f"max {values.max():.3f} nm at {frame.time_ps[worst]:.3g} ps"
+            ],
+        ),
+        used,
+        window,
     )
 
 
@@ -286,6 +400,9 @@ def rmsf(
     *,
     selection: str = "name CA",
     align: bool = True,
+    frames: str | None = None,
+    start_ps: float | None = None,
+    end_ps: float | None = None,
 ) -> AnalysisTable:
     """Per-residue root-mean-square fluctuation around the average structure (which loops move most).
 
@@ -301,6 +418,13 @@ def rmsf(
     align
         Superpose every frame on the first on the selected atoms before measuring (removes overall motion).
 
+    frames
+        Window of frames to analyse: "last 10%", "first half", "last third", "last 50" (frames), "first 20 ps",
+        or a slice of frame indices "100:200"; default all frames.
+    start_ps
+        Analyse only frames at or after this time (ps).
+    end_ps
+        Analyse only frames at or before this time (ps).
     Returns
     -------
     AnalysisTable
@@ -309,7 +433,13 @@ def rmsf(
     """
     import mdtraj
 
-    traj = load_trajectory(trajectory, topology)
+    full = load_trajectory(trajectory, topology)
+    traj, used, window = _windowed(full, frames, start_ps, end_ps)
+    if traj.n_frames < 2:
+        raise ValueError(
+            f"RMSF needs at least 2 frames and the window ({window}) has {traj.n_frames}: a fluctuation is "
+            "measured across frames. Widen the window (e.g. frames='last 50%') or run longer."
+        )
     atoms = _select(traj, selection)
     # Slice first: mdtraj 1.11's md.rmsf(t, t, 0, atom_indices=...) returns wrong values.
     sliced = traj.atom_slice(atoms)
@@ -327,14 +457,18 @@ def rmsf(
     axes.plot(frame.resSeq, frame.rmsf_nm, marker="o", ms=3, lw=1.2)
     axes.set(xlabel="residue number", ylabel="RMSF (nm)", title=f"RMSF ({selection})")
     top = frame.nlargest(min(3, len(frame)), "rmsf_nm")
-    return make_table(
-        frame,
-        figure,
-        f"RMSF per residue ({selection}) over {traj.n_frames} frames",
-        [
-            f"{len(frame)} residues; mean {values.mean():.3f} nm; most mobile: "
-            + ", ".join(f"{row.residue} ({row.rmsf_nm:.3f} nm)" for row in top.itertuples())
-        ],
+    return _with_window(
+        make_table(
+            frame,
+            figure,
+            f"RMSF per residue ({selection}) over {traj.n_frames} frames",
+            [
+                f"{len(frame)} residues; mean {values.mean():.3f} nm; most mobile: "
+                + ", ".join(f"{row.residue} ({row.rmsf_nm:.3f} nm)" for row in top.itertuples())
+            ],
+        ),
+        used,
+        window,
     )
 
 
@@ -349,6 +483,9 @@ def radius_of_gyration(
     *,
     selection: str = "protein",
     mass_weighted: bool = True,
+    frames: str | None = None,
+    start_ps: float | None = None,
+    end_ps: float | None = None,
 ) -> AnalysisTable:
     """Radius of gyration over time (compactness; unfolding shows as a rise).
 
@@ -363,12 +500,20 @@ def radius_of_gyration(
     mass_weighted
         Weight atoms by mass (True) or count them equally.
 
+    frames
+        Window of frames to analyse: "last 10%", "first half", "last third", "last 50" (frames), "first 20 ps",
+        or a slice of frame indices "100:200"; default all frames.
+    start_ps
+        Analyse only frames at or after this time (ps).
+    end_ps
+        Analyse only frames at or before this time (ps).
     Returns
     -------
     AnalysisTable
         Columns frame, time_ps, rg_nm; ``.figure`` plots Rg over time.
     """
-    traj = load_trajectory(trajectory, topology)
+    full = load_trajectory(trajectory, topology)
+    traj, used, window = _windowed(full, frames, start_ps, end_ps)
     sliced = traj.atom_slice(_select(traj, selection))
     masses = np.array([a.element.mass for a in sliced.topology.atoms]) if mass_weighted else np.ones(sliced.n_atoms)
     # Not mdtraj.compute_rg: in mdtraj 1.11 it weights the squared distances by mass but measures them
@@ -376,18 +521,22 @@ def radius_of_gyration(
     xyz = sliced.xyz.astype(np.float64)
     centre = np.einsum("fai,a->fi", xyz, masses) / masses.sum()
     values = np.sqrt(np.einsum("fa,a->f", ((xyz - centre[:, None, :]) ** 2).sum(axis=2), masses) / masses.sum())
-    frame = pd.DataFrame({"frame": np.arange(traj.n_frames), "time_ps": _times(traj), "rg_nm": values})
+    frame = pd.DataFrame({"frame": used, "time_ps": _times(traj), "rg_nm": values})
     figure, axes = new_figure()
     axes.plot(frame.time_ps, frame.rg_nm, lw=1.2)
     axes.set(xlabel="time (ps)", ylabel="Rg (nm)", title=f"Radius of gyration ({selection})")
-    return make_table(
-        frame,
-        figure,
-        f"Radius of gyration ({selection}{', mass-weighted' if mass_weighted else ''})",
-        [
-            f"{traj.n_frames} frames; mean {values.mean():.3f} nm (sd {values.std():.3f}), "
-            f"range {values.min():.3f}-{values.max():.3f} nm"
-        ],
+    return _with_window(
+        make_table(
+            frame,
+            figure,
+            f"Radius of gyration ({selection}{', mass-weighted' if mass_weighted else ''})",
+            [
+                f"{traj.n_frames} frames; mean {values.mean():.3f} nm (sd {values.std():.3f}), "
+                f"range {values.min():.3f}-{values.max():.3f} nm"
+            ],
+        ),
+        used,
+        window,
     )
 
 
@@ -401,6 +550,9 @@ def dssp(
     topology: str | os.PathLike | None = None,
     *,
     simplified: bool = True,
+    frames: str | None = None,
+    start_ps: float | None = None,
+    end_ps: float | None = None,
 ) -> AnalysisTable:
     """Secondary structure (DSSP) of every protein residue in every frame.
 
@@ -413,6 +565,13 @@ def dssp(
     simplified
         Three classes, H (helix), E (strand), C (coil), instead of DSSP's eight.
 
+    frames
+        Window of frames to analyse: "last 10%", "first half", "last third", "last 50" (frames), "first 20 ps",
+        or a slice of frame indices "100:200"; default all frames.
+    start_ps
+        Analyse only frames at or after this time (ps).
+    end_ps
+        Analyse only frames at or before this time (ps).
     Returns
     -------
     AnalysisTable
@@ -421,7 +580,8 @@ def dssp(
     """
     import mdtraj
 
-    traj = load_trajectory(trajectory, topology)
+    full = load_trajectory(trajectory, topology)
+    traj, used, window = _windowed(full, frames, start_ps, end_ps)
     atoms = _select(traj, "protein")
     protein = traj.atom_slice(atoms)
     codes = mdtraj.compute_dssp(protein, simplified=simplified)
@@ -430,7 +590,7 @@ def dssp(
     n_frames, n_res = codes.shape
     frame = pd.DataFrame(
         {
-            "frame": np.repeat(np.arange(n_frames), n_res),
+            "frame": np.repeat(used, n_res),
             "time_ps": np.repeat(_times(traj), n_res),
             **{key: np.tile(values, n_frames) for key, values in columns.items()},
             "code": codes.ravel(),
@@ -456,14 +616,18 @@ def dssp(
     colorbar.ax.set_yticklabels([DSSP_NAMES.get(c, c) if simplified else c for c in alphabet])
     axes.set(xlabel="time (ps)", ylabel="residue (index)", title="DSSP secondary structure")
     fractions = pd.Series(codes.ravel()).value_counts(normalize=True)
-    return make_table(
-        frame,
-        figure,
-        f"DSSP ({'simplified' if simplified else 'full'}) for {n_res} residues over {n_frames} frames",
-        [
-            "fraction of residue-frames: "
-            + ", ".join(f"{DSSP_NAMES.get(c, c) if simplified else c} {f:.0%}" for c, f in fractions.items())
-        ],
+    return _with_window(
+        make_table(
+            frame,
+            figure,
+            f"DSSP ({'simplified' if simplified else 'full'}) for {n_res} residues over {n_frames} frames",
+            [
+                "fraction of residue-frames: "
+                + ", ".join(f"{DSSP_NAMES.get(c, c) if simplified else c} {f:.0%}" for c, f in fractions.items())
+            ],
+        ),
+        used,
+        window,
     )
 
 
@@ -476,6 +640,9 @@ def contacts(
     cutoff_nm: float = 0.45,
     scheme: Literal["closest-heavy", "closest", "ca"] = "closest-heavy",
     min_frequency: float = 0.0,
+    frames: str | None = None,
+    start_ps: float | None = None,
+    end_ps: float | None = None,
 ) -> AnalysisTable:
     """Residue-residue contact frequencies and the contact map (pairs at least 3 residues apart).
 
@@ -492,6 +659,13 @@ def contacts(
     min_frequency
         Leave out pairs in contact in fewer than this fraction of frames (0 keeps every pair).
 
+    frames
+        Window of frames to analyse: "last 10%", "first half", "last third", "last 50" (frames), "first 20 ps",
+        or a slice of frame indices "100:200"; default all frames.
+    start_ps
+        Analyse only frames at or after this time (ps).
+    end_ps
+        Analyse only frames at or before this time (ps).
     Returns
     -------
     AnalysisTable
@@ -500,7 +674,8 @@ def contacts(
     """
     import mdtraj
 
-    traj = load_trajectory(trajectory, topology)
+    full = load_trajectory(trajectory, topology)
+    traj, used, window = _windowed(full, frames, start_ps, end_ps)
     protein = traj.atom_slice(_select(traj, "protein"))
     distances_nm, pairs = mdtraj.compute_contacts(protein, contacts="all", scheme=scheme)
     frequency = (distances_nm < cutoff_nm).mean(axis=0)
@@ -525,11 +700,15 @@ def contacts(
     figure.colorbar(image, ax=axes, label="contact frequency")
     axes.set(xlabel="residue (index)", ylabel="residue (index)", title=f"Contacts ({scheme} < {cutoff_nm} nm)")
     stable = (frequency >= 0.9).sum()
-    return make_table(
-        frame,
-        figure,
-        f"Residue contacts ({scheme}, cutoff {cutoff_nm} nm) over {traj.n_frames} frames",
-        [f"{(frequency > 0).sum()} of {len(pairs)} pairs ever in contact; {stable} in >=90% of frames"],
+    return _with_window(
+        make_table(
+            frame,
+            figure,
+            f"Residue contacts ({scheme}, cutoff {cutoff_nm} nm) over {traj.n_frames} frames",
+            [f"{(frequency > 0).sum()} of {len(pairs)} pairs ever in contact; {stable} in >=90% of frames"],
+        ),
+        used,
+        window,
     )
 
 
@@ -541,6 +720,9 @@ def hydrogen_bonds(
     *,
     selection: str = "protein",
     min_frequency: float = 0.1,
+    frames: str | None = None,
+    start_ps: float | None = None,
+    end_ps: float | None = None,
 ) -> AnalysisTable:
     """Hydrogen bonds (Baker-Hubbard: H...A < 0.25 nm, D-H...A angle > 120 deg) and how often each is formed.
 
@@ -555,6 +737,13 @@ def hydrogen_bonds(
     min_frequency
         Keep hydrogen bonds present in at least this fraction of frames.
 
+    frames
+        Window of frames to analyse: "last 10%", "first half", "last third", "last 50" (frames), "first 20 ps",
+        or a slice of frame indices "100:200"; default all frames.
+    start_ps
+        Analyse only frames at or after this time (ps).
+    end_ps
+        Analyse only frames at or before this time (ps).
     Returns
     -------
     AnalysisTable
@@ -563,7 +752,8 @@ def hydrogen_bonds(
     """
     import mdtraj
 
-    traj = load_trajectory(trajectory, topology)
+    full = load_trajectory(trajectory, topology)
+    traj, used, window = _windowed(full, frames, start_ps, end_ps)
     atoms = _select(traj, selection)
     sliced = traj.atom_slice(atoms)
     triplets = mdtraj.baker_hubbard(sliced, freq=min_frequency, periodic=False)
@@ -595,11 +785,15 @@ def hydrogen_bonds(
     axes.barh([f"{d} -> {a}" for d, a in zip(shown.donor_label, shown.acceptor_label)][::-1], shown.frequency[::-1])
     axes.set(xlabel="fraction of frames", xlim=(0, 1), title="Hydrogen bonds (most frequent)")
     axes.tick_params(axis="y", labelsize=7)
-    return make_table(
-        frame,
-        figure,
-        f"Hydrogen bonds ({selection}) present in >= {min_frequency:.0%} of {traj.n_frames} frames",
-        [f"{len(frame)} hydrogen bonds; {(frame.frequency >= 0.9).sum()} in >=90% of frames"],
+    return _with_window(
+        make_table(
+            frame,
+            figure,
+            f"Hydrogen bonds ({selection}) present in >= {min_frequency:.0%} of {traj.n_frames} frames",
+            [f"{len(frame)} hydrogen bonds; {(frame.frequency >= 0.9).sum()} in >=90% of frames"],
+        ),
+        used,
+        window,
     )
 
 
@@ -623,6 +817,9 @@ def sasa(
     selection: str = "protein",
     per_residue: bool = False,
     probe_radius_nm: float = 0.14,
+    frames: str | None = None,
+    start_ps: float | None = None,
+    end_ps: float | None = None,
 ) -> AnalysisTable:
     """Solvent-accessible surface area (Shrake-Rupley) over time, in total or per residue.
 
@@ -639,6 +836,13 @@ def sasa(
     probe_radius_nm
         Radius of the solvent probe in nm (water: 0.14).
 
+    frames
+        Window of frames to analyse: "last 10%", "first half", "last third", "last 50" (frames), "first 20 ps",
+        or a slice of frame indices "100:200"; default all frames.
+    start_ps
+        Analyse only frames at or after this time (ps).
+    end_ps
+        Analyse only frames at or before this time (ps).
     Returns
     -------
     AnalysisTable
@@ -647,7 +851,8 @@ def sasa(
     """
     import mdtraj
 
-    traj = load_trajectory(trajectory, topology)
+    full = load_trajectory(trajectory, topology)
+    traj, used, window = _windowed(full, frames, start_ps, end_ps)
     atoms = _select(traj, selection)
     sliced = traj.atom_slice(atoms)
     values = mdtraj.shrake_rupley(sliced, probe_radius=probe_radius_nm, mode="residue" if per_residue else "atom")
@@ -659,7 +864,7 @@ def sasa(
         n_frames, n_res = values.shape
         frame = pd.DataFrame(
             {
-                "frame": np.repeat(np.arange(n_frames), n_res),
+                "frame": np.repeat(used, n_res),
                 "time_ps": np.repeat(times, n_res),
                 **{key: np.tile(v, n_frames) for key, v in columns.items()},
                 "sasa_nm2": values.ravel(),
@@ -674,12 +879,14 @@ def sasa(
         ]
     else:
         total = values.sum(axis=1)
-        frame = pd.DataFrame({"frame": np.arange(traj.n_frames), "time_ps": times, "sasa_nm2": total})
+        frame = pd.DataFrame({"frame": used, "time_ps": times, "sasa_nm2": total})
         axes.plot(times, total, lw=1.2)
         axes.set(xlabel="time (ps)", ylabel="SASA (nm$^2$)", title=f"SASA ({selection})")
         lines = [f"{traj.n_frames} frames; mean {total.mean():.2f} nm2 (sd {total.std():.2f})"]
-    return make_table(
-        frame, figure, f"Solvent-accessible surface area ({selection}, probe {probe_radius_nm} nm)", lines
+    return _with_window(
+        make_table(frame, figure, f"Solvent-accessible surface area ({selection}, probe {probe_radius_nm} nm)", lines),
+        used,
+        window,
     )
 
 
@@ -689,6 +896,10 @@ def distances(
     trajectory: TrajectoryInput,
     pairs: list[tuple[str, str]] | list[tuple[int, int]],
     topology: str | os.PathLike | None = None,
+    *,
+    frames: str | None = None,
+    start_ps: float | None = None,
+    end_ps: float | None = None,
 ) -> AnalysisTable:
     """Distances over time between pairs of atoms or atom groups (geometric centres of two selections).
 
@@ -702,12 +913,20 @@ def distances(
     topology
         Topology (PDB) for trajectory files without one (DCD, XTC).
 
+    frames
+        Window of frames to analyse: "last 10%", "first half", "last third", "last 50" (frames), "first 20 ps",
+        or a slice of frame indices "100:200"; default all frames.
+    start_ps
+        Analyse only frames at or after this time (ps).
+    end_ps
+        Analyse only frames at or before this time (ps).
     Returns
     -------
     AnalysisTable
         Long format: frame, time_ps, pair (label), distance_nm; ``.figure`` plots each pair over time.
     """
-    traj = load_trajectory(trajectory, topology)
+    full = load_trajectory(trajectory, topology)
+    traj, used, window = _windowed(full, frames, start_ps, end_ps)
     if not pairs:
         raise ValueError("pairs is empty: give at least one pair of selections or atom indices")
     rows = []
@@ -721,7 +940,7 @@ def distances(
         rows.append(
             pd.DataFrame(
                 {
-                    "frame": np.arange(traj.n_frames),
+                    "frame": used,
                     "time_ps": _times(traj),
                     "pair": name,
                     "distance_nm": values,
@@ -732,11 +951,15 @@ def distances(
         lines.append(f"{name}: mean {values.mean():.3f} nm, range {values.min():.3f}-{values.max():.3f} nm")
     axes.set(xlabel="time (ps)", ylabel="distance (nm)", title="Distances")
     axes.legend(fontsize=7)
-    return make_table(
-        pd.concat(rows, ignore_index=True),
-        figure,
-        f"Distances for {len(pairs)} pair(s) over {traj.n_frames} frames",
-        lines,
+    return _with_window(
+        make_table(
+            pd.concat(rows, ignore_index=True),
+            figure,
+            f"Distances for {len(pairs)} pair(s) over {traj.n_frames} frames",
+            lines,
+        ),
+        used,
+        window,
     )
 
 

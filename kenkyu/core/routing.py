@@ -18,19 +18,62 @@ import numpy as np
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}$")
 _NUMBER = re.compile(r"(?<![\w./])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w/])")
 _PATH_PARAMS = re.compile(
-    r"(path|file|structure|trajectory|topology|pdb|directory|dir|out|output|folder|fasta|notebook)", re.I
+    r"(path|file|structure|trajectory|topology|pdb|directory|dir|out|output|folder|fasta|notebook|ensemble|prediction"
+    r"|^run$|^system$)",
+    re.I,
 )
 _PATH_WORDS = re.compile(r"\b(path|file|directory|folder)\b", re.I)
 _TEXT_PARAMS = {"question", "query", "prompt", "text", "request", "sequence"}
 
-# Requests often chain steps; these split them so each step is routed on its own.
-_STEP_SPLIT = re.compile(r"(?:;|\bthen\b|,\s*and\s+then\b|\.\s+(?=[A-Z])|,\s*and\s+(?=[a-z]+\b))", re.I)
+# Requests often chain steps; these split them so each step is routed on its own. "then", ";" and a new
+# sentence always split; "and" and commas split only where an action follows ("... and plot the RMSD"),
+# so "the RMSD and Rg of the run" or "compare A and B" stay whole (see _distribute for the first).
+_STEP_SPLIT = re.compile(r"(?:;|,?\s*\band\s+then\b|,?\s*\bthen\b|\.\s+(?=[A-Z]))", re.I)
+ACTION_VERBS = (
+    "analyse analyze animate build calculate check compare compute determine display embed estimate "
+    "explain export extend find fold get give list load make measure minimise minimize play plot predict "
+    "prepare relax render report run save scan score search show simulate start summarise summarize "
+    "visualise visualize write"
+).split()
+_VERB = "|".join(ACTION_VERBS)
+_COORDINATED = re.compile(rf"(?:,\s*(?:and\s+)?|\s+and\s+(?:also\s+)?)(?=(?:then\s+)?(?:{_VERB})\b)", re.I)
+COMPARE_WORDS = re.compile(r"\b(compare|comparison|agree|differ|difference|versus|vs\.?|against each other)\b", re.I)
 
 
-def split_steps(request: str) -> list[str]:
-    """Split a request such as "prepare x.pdb, then run 2 ps; then compute the RMSD" into steps."""
-    parts = [p.strip(" ,.") for p in _STEP_SPLIT.split(request)]
-    return [p for p in parts if len(p.split()) >= 2] or [request.strip()]
+def split_steps(request: str, keywords: Sequence[Sequence[str]] = ()) -> list[str]:
+    """Split a request into steps: "prepare x.pdb, then run 2 ps; then compute the RMSD", "simulate villin
+    for 2 ps and plot the RMSD", "run 4 replicas, compare their RMSF".
+
+    ``keywords`` (one tuple per tool) lets "the RMSD and Rg of md_runs/a" become two steps on the same input."""
+    steps = []
+    for part in _STEP_SPLIT.split(request):
+        for piece in _COORDINATED.split(part):
+            steps += _distribute(piece.strip(" ,."), keywords)
+    steps = [p for p in steps if len(p.split()) >= 2]
+    return steps or [request.strip()]
+
+
+def _distribute(step: str, keywords: Sequence[Sequence[str]]) -> list[str]:
+    """ "the RMSD and Rg of md_runs/a" -> ["the RMSD of md_runs/a", "Rg of md_runs/a"] when the words on each side
+    of "and" name different tools; anything else ("compare A and B", "hydrogen bonds") stays one step."""
+    match = re.match(r"(?P<head>.*?)\s+and\s+(?P<second>.+?)\s+(?P<of>(?:of|for|in|over|on)\s+.+)$", step, re.I)
+    if not match or not keywords or COMPARE_WORDS.search(step):
+        return [step]
+    first_tools = _tools_named(match["head"], keywords)
+    second_tools = _tools_named(match["second"], keywords)
+    if not first_tools or not second_tools or first_tools & second_tools:
+        return [step]
+    return [f"{match['head']} {match['of']}", f"{match['second']} {match['of']}"]
+
+
+def _tools_named(text: str, keywords: Sequence[Sequence[str]]) -> set[int]:
+    lowered = text.lower()
+    return {
+        i
+        for i, words in enumerate(keywords)
+        for w in words
+        if re.search(rf"(?<!\w){re.escape(w.lower())}(?!\w)", lowered)
+    }
 
 
 def path_tokens(text: str) -> list[str]:
@@ -98,12 +141,17 @@ class ToolRouter:
     """Rank tools for a request by cosine similarity of sentence embeddings."""
 
     unfillable_penalty = 0.2
+    # A tool whose input only a lone, unnamed notebook item can give ("compute the RMSD" with one run here):
+    # a right tool still wins on its words, but it no longer beats every tool that needs no input.
+    unnamed_penalty = 0.1
 
     def __init__(self, embed=None):
         self._embed = embed or default_embedder()
         self._cache: dict[str, np.ndarray] = {}
 
-    def rank(self, request: str, tools: Sequence) -> list[Route]:
+    def rank(self, request: str, tools: Sequence, candidates: Sequence["Candidate"] = ()) -> list[Route]:
+        """Tools by fit, best first; a tool whose required inputs neither the words nor the notebook's
+        ``candidates`` can give is pushed down by ``unfillable_penalty``."""
         if not tools:
             return []
         missing = [t for t in tools if t.name not in self._cache]
@@ -115,11 +163,19 @@ class ToolRouter:
         scores = [
             float(np.dot(query, self._cache[t.name]))
             + keyword_bonus(request, t)
-            - (0.0 if fillable(t, request) else self.unfillable_penalty)
+            + evidence_bonus(request, t)
+            + notebook_bonus(request, t, candidates)
+            - self._penalty(t, request, candidates)
             for t in tools
         ]
         order = np.argsort(scores)[::-1]
         return [Route(tools[i], scores[i]) for i in order]
+
+    def _penalty(self, t, request: str, candidates) -> float:
+        if fillable(t, request):
+            return 0.0
+        found = resolvable(t, request, candidates)
+        return 0.0 if found == "named" else self.unnamed_penalty if found else self.unfillable_penalty
 
 
 def keyword_bonus(request: str, t, first: float = 0.15, each: float = 0.05, cap: float = 0.3) -> float:
@@ -128,6 +184,31 @@ def keyword_bonus(request: str, t, first: float = 0.15, each: float = 0.05, cap:
     words = {*t.keywords, t.function.__name__.replace("_", " ")}
     hits = sum(1 for w in words if re.search(rf"(?<!\w){re.escape(w.lower())}(?!\w)", lowered))
     return 0.0 if hits == 0 else min(cap, first + each * (hits - 1))
+
+
+def evidence_bonus(request: str, t, bonus: float = 0.15) -> float:
+    """Data in the request that only some tools take: a point mutation ("A4G", "a glycine at position 4 of
+    MKT...") is evidence for a tool with a ``mutations`` input, whatever the other words."""
+    properties = t.parameters.get("properties", {})
+    return bonus if "mutations" in properties and mutation_tokens(request) else 0.0
+
+
+def notebook_bonus(request: str, t, candidates: Sequence[Candidate], bonus: float = 0.15) -> float:
+    """What the notebook says a named thing is: "md_runs/villin_replicas" is an ensemble folder on disk, so a
+    tool that takes an ensemble fits the request better than one that takes a single trajectory."""
+    lowered = request.lower()
+    properties = t.parameters.get("properties", {})
+    # "why did that fail?" with an error in the kernel: a tool that takes an error (even by default) fits.
+    if any(c.kind == "error" for c in candidates) and _points_at(lowered, "error"):
+        if any(slot_kind(n, p) == "error" for n, p in properties.items()):
+            return bonus
+    named = [c for c in candidates if any(_says(lowered, n) for n in c.names)]
+    kinds = {
+        k for n in t.parameters.get("required", []) for k in SLOT_KINDS.get(slot_kind(n, properties.get(n)) or "", ())
+    }
+    if not named or not kinds:
+        return 0.0
+    return bonus if any(c.kind in kinds for c in named) else -bonus
 
 
 def tool_text(t) -> str:
@@ -167,7 +248,7 @@ def minilm_encode(texts: list[str]) -> np.ndarray:
     return np.asarray(_minilm().encode(list(texts), normalize_embeddings=True, show_progress_bar=False))
 
 
-def constrained_arguments_schema(t, request: str) -> dict:
+def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> dict:
     """The tool's argument schema, narrowed to what the request mentions.
 
     - a path-like parameter may only take a path-like token from the request;
@@ -178,6 +259,7 @@ def constrained_arguments_schema(t, request: str) -> dict:
     properties = t.parameters.get("properties", {})
     required = set(t.parameters.get("required", []))
     paths = path_tokens(request)
+    files = [p for p in paths if is_file_like(p)]
     quoted = [q for q in quoted_tokens(request) if q not in paths]
     numbers = number_tokens(request)
     lowered = request.lower()
@@ -202,10 +284,12 @@ def constrained_arguments_schema(t, request: str) -> dict:
                 rf"\b(no|not|without|don't|do not)\s+(\w+\s+)?{re.escape(name.lower().replace('_', ' '))}", lowered
             )
             narrowed[name] = {"enum": [not negated]}
-        elif name in ("sequence", "sequences") and "string" in kinds and (protein_tokens(request) or paths):
-            narrowed[name] = {"type": "string", "enum": protein_tokens(request) or paths}
+        elif name in ("sequence", "sequences") and "string" in kinds and (protein_tokens(request) or files):
+            narrowed[name] = {"type": "string", "enum": protein_tokens(request) or files}
+        elif name in ("frames", "window") and "string" in kinds and window_tokens(request):
+            narrowed[name] = {"type": "string", "enum": window_tokens(request)}
         elif name == "mutations" and "array" in kinds and mutation_tokens(request):
-            narrowed[name] = {"type": "array", "items": {"enum": mutation_tokens(request)}, "minItems": 1}
+            narrowed[name] = {"enum": [mutation_tokens(request)]}  # all of them: a small model loops on arrays
         elif name in _TEXT_PARAMS and "string" in kinds:
             narrowed[name] = {"type": "string", "enum": quoted + [_text_argument(name, request)]}
         elif (
@@ -228,6 +312,9 @@ def constrained_arguments_schema(t, request: str) -> dict:
             }
             if narrowed[name].get("type") == "string" and "enum" not in narrowed[name]:
                 narrowed[name]["maxLength"] = 200  # a small model can loop inside a free string
+    for name, value in (fixed or {}).items():  # inputs found in the notebook: the model cannot change them
+        if name in properties:
+            narrowed[name] = {"enum": [value]}
     return {"type": "object", "properties": narrowed, "required": list(narrowed)}
 
 
@@ -237,8 +324,9 @@ _TRAJECTORY_FILES = (".dcd", ".xtc", ".trr", ".nc", ".h5", ".binpos")
 
 def _paths_for(name: str, paths: list[str]) -> list[str]:
     """A topology wants a structure file, a trajectory wants coordinates (or a run folder)."""
-    if "topology" in name:
-        preferred = [p for p in paths if p.lower().endswith(_TOPOLOGY_FILES)]
+    if "topology" in name or "structure" in name:
+        # a structure is a file: a run folder is never one ("md_runs/x" is not a PDB)
+        preferred = [p for p in paths if p.lower().endswith(_TOPOLOGY_FILES)] or [p for p in paths if is_file_like(p)]
     elif "trajectory" in name:
         preferred = [p for p in paths if not p.lower().endswith(_TOPOLOGY_FILES)]
     else:
@@ -255,9 +343,52 @@ def protein_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(re.findall(r"\b[ACDEFGHIKLMNPQRSTVWY]{8,}\b", text)))
 
 
+_AMINO_ACIDS = {
+    "alanine": "A", "arginine": "R", "asparagine": "N", "aspartate": "D", "aspartic acid": "D", "cysteine": "C",
+    "glutamine": "Q", "glutamate": "E", "glutamic acid": "E", "glycine": "G", "histidine": "H", "isoleucine": "I",
+    "leucine": "L", "lysine": "K", "methionine": "M", "phenylalanine": "F", "proline": "P", "serine": "S",
+    "threonine": "T", "tryptophan": "W", "tyrosine": "Y", "valine": "V",
+    "ala": "A", "arg": "R", "asn": "N", "asp": "D", "cys": "C", "gln": "Q", "glu": "E", "gly": "G", "his": "H",
+    "ile": "I", "leu": "L", "lys": "K", "met": "M", "phe": "F", "pro": "P", "ser": "S", "thr": "T", "trp": "W",
+    "tyr": "Y", "val": "V",
+}  # fmt: skip
+_AA_WORD = "|".join(sorted((re.escape(k) for k in _AMINO_ACIDS), key=len, reverse=True))
+_POSITION = r"(?:position|residue|pos\.?|site)\s*(\d+)"
+
+
 def mutation_tokens(text: str) -> list[str]:
-    """Point mutations such as A4G."""
-    return list(dict.fromkeys(re.findall(r"\b[ACDEFGHIKLMNPQRSTVWY]\d+[ACDEFGHIKLMNPQRSTVWY]\b", text)))
+    """Point mutations such as A4G, also in words: "a glycine at position 4 of MKTAY..." is A4G (the wild
+    type read from the sequence in the request)."""
+    found = re.findall(r"\b[ACDEFGHIKLMNPQRSTVWY]\d+[ACDEFGHIKLMNPQRSTVWY]\b", text)
+    sequences = protein_tokens(text)
+    if sequences:
+        sequence = sequences[0]
+        lowered = text.lower()
+        pairs = [(m[0], m[1]) for m in re.findall(rf"\b({_AA_WORD})\s+(?:at|in|on)\s+{_POSITION}", lowered)]
+        pairs += [
+            (m[1], m[0])
+            for m in re.findall(rf"{_POSITION}\s+(?:to|into|by|with|as)\s+(?:an?\s+)?({_AA_WORD})\b", lowered)
+        ]
+        for word, position in pairs:
+            index = int(position)
+            if 1 <= index <= len(sequence):
+                found.append(f"{sequence[index - 1]}{index}{_AMINO_ACIDS[word]}")
+    return list(dict.fromkeys(found))
+
+
+_WINDOW = re.compile(
+    r"\b(?:(first|last|second|latter)\s+(half|third|quarter|fifth|tenth|\d+(?:\.\d+)?\s*(?:%|percent|ps|frames?)))",
+    re.I,
+)
+
+
+def window_tokens(text: str) -> list[str]:
+    """Frame windows in words: "the last half", "first 10%", "last 20 ps", "last 50 frames"."""
+    found = []
+    for side, part in _WINDOW.findall(text):
+        side = "last" if side.lower() in ("second", "latter") else side.lower()
+        found.append(f"{side} {part.lower().replace('percent', '%').replace(' %', '%')}")
+    return list(dict.fromkeys(found))
 
 
 def fillable(t, request: str) -> bool:
@@ -267,12 +398,23 @@ def fillable(t, request: str) -> bool:
     for name in t.parameters.get("required", []):
         prop = properties.get(name, {})
         if name in ("sequence", "sequences"):
-            if not (protein_tokens(request) or path_tokens(request)):
+            # a sequence, or a file of them: a run folder ("md_runs/villin") is not a sequence
+            if not (protein_tokens(request) or [p for p in path_tokens(request) if is_file_like(p)]):
                 return False
         elif _PATH_PARAMS.search(name) or _PATH_WORDS.search(prop.get("description", "")):
-            if not path_tokens(request) and "string" in _json_types(prop):
+            if "string" not in _json_types(prop):
+                continue
+            paths = path_tokens(request)
+            if ("structure" in name or "topology" in name) and not any(is_file_like(p) for p in paths):
+                return False
+            if not paths:
                 return False
     return True
+
+
+def is_file_like(path: str) -> bool:
+    """A file name with an extension (villin.pdb), not a folder (md_runs/villin)."""
+    return bool(_EXTENSION.search(path.rstrip("/")))
 
 
 def _enum_values(prop: dict) -> list:
@@ -289,3 +431,232 @@ def _json_types(prop: dict) -> set[str]:
     for option in prop.get("anyOf", []) + prop.get("oneOf", []):
         kinds |= _json_types(option)
     return kinds
+
+
+# -- what the notebook holds: candidates for a tool's inputs ----------------------------------------------
+# kenkyu.assistant's resolver gathers them (kernel variables, run folders, files, the last error) and hands
+# them down as plain data; here they are matched to a step's words and to a tool's required inputs.
+
+# What kind of thing a tool's input is, from its parameter name.
+SLOT_KINDS = {
+    "trajectory": ("trajectory", "run_folder", "trajectory_file", "pdb_file"),
+    "ensemble": ("ensemble_folder",),
+    "structure": ("pdb_file", "structure"),
+    "run": ("run_folder", "trajectory"),
+    "topology": ("pdb_file",),
+    "prediction": ("prediction",),
+    "sequence": ("sequence", "sequence_file"),
+    "error": ("error",),
+}
+# The words a request uses to point at something of a kind without naming it ("the trajectory", "my last run").
+KIND_WORDS = {
+    "trajectory": r"traj\w*|frames?",
+    "run_folder": r"traj\w*|runs?|simulations?|md|dynamics|folders?",
+    "trajectory_file": r"traj\w*|dcd|xtc|files?",
+    "pdb_file": r"structures?|proteins?|pdbs?|models?|files?|mmcif|cif",
+    "structure": r"structures?|proteins?|models?",
+    "ensemble_folder": r"ensembles?|replicas?|members?|runs",
+    "prediction": r"predictions?|predicted|fold\w*|models?",
+    "sequence": r"sequences?|seq",
+    "sequence_file": r"sequences?|fasta",
+    "error": r"errors?|fail\w*|exceptions?|tracebacks?|wrong|broke\w*|crash\w*",
+}
+_RECENT = re.compile(r"\b(last|latest|recent|newest|previous|just\s+(?:ran|made|did|loaded)|current)\b", re.I)
+_POINTER = re.compile(r"\b(the|my|this|that|these|those|our|it|its|their)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Something in the notebook that may be a tool's input.
+
+    ``kind`` is one of the kinds in :data:`SLOT_KINDS`; ``value`` is what a call passes (a path, a sequence,
+    the error text), or the kernel variable's name when ``variable`` is set; ``label`` is how the reply
+    shows it ("`traj` (Trajectory, 596 atoms, 20 frames)"); ``names`` are the words that name it (the
+    variable, the file stem, the protein); ``order``: higher is more recent."""
+
+    kind: str
+    value: str
+    label: str
+    variable: bool = False
+    names: tuple[str, ...] = ()
+    order: float = 0.0
+    aliases: tuple[str, ...] = ()  # weaker names: "villin" for md_runs/villin_seed2 (its first word)
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "value": self.value,
+            "label": self.label,
+            "variable": self.variable,
+            "names": list(self.names),
+            "order": self.order,
+            "aliases": list(self.aliases),
+        }
+
+
+@dataclass
+class SlotMatch:
+    """How a step's required input was found: ``candidate`` (None when it was not), ``options`` (what the
+    notebook holds of the right kind, best first) and ``ambiguous`` when two fit equally well."""
+
+    slot: str
+    kind: str
+    candidate: Candidate | None = None
+    options: tuple[Candidate, ...] = ()
+    ambiguous: bool = False
+    named: bool = False  # the step named it (a variable or a file stem), not just pointed at its kind
+    pointed: bool = False  # the step pointed at its kind ("the trajectory", "my last run")
+
+
+def slot_kind(name: str, prop: dict | None = None) -> str | None:
+    """The kind of input a parameter takes, by its name: ``trajectory``, ``structure``, ``sequence``..."""
+    lowered = name.lower()
+    for kind in ("trajectory", "ensemble", "topology", "prediction", "structure", "sequence", "error"):
+        if kind in lowered:
+            return kind
+    if lowered in ("traceback", "exception"):
+        return "error"
+    if lowered in ("run", "run_dir", "run_folder", "run_directory"):
+        return "run"
+    if lowered == "system":
+        return "structure"
+    return None
+
+
+def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: dict | None = None) -> SlotMatch:
+    """Find a required input ``name`` among the notebook's ``candidates`` for the words of ``step``.
+
+    A candidate the step names (``traj``, "villin" for villin.pdb) wins; then one the step points at
+    by its kind ("the trajectory", "my last run": the most recent with "last"); a kernel variable beats
+    a file at the same level. Unnamed and unpointed, a lone trajectory, ensemble or error is used (it is
+    what there is to analyse); a structure never is ("simulate lysozyme" must not simulate villin.pdb)."""
+    kind = slot_kind(name, prop) or ""
+    kinds = SLOT_KINDS.get(kind, ())
+    options = sorted((c for c in candidates if c.kind in kinds), key=lambda c: (-_kind_rank(c, kinds), -c.order))
+    match = SlotMatch(name, kind, options=tuple(options))
+    if not options:
+        return match
+    lowered = step.lower()
+    named = [c for c in options if any(_says(lowered, n) for n in c.names)] or [
+        c for c in options if any(_says(lowered, n) for n in c.aliases)
+    ]
+    if named:
+        best = _most_specific(named, lowered)
+        match.named = True
+        return _pick(match, best, recent=bool(_RECENT.search(lowered)))
+    pointed = [c for c in options if _points_at(lowered, c.kind)]
+    if pointed:
+        match.pointed = True
+        return _pick(match, pointed, recent=bool(_RECENT.search(lowered)))
+    if kind in ("trajectory", "ensemble", "error", "prediction", "run"):
+        # Only a true trajectory or run goes unnamed: a lone PDB file is not what "the RMSD" is of.
+        primary = [c for c in options if c.kind == kinds[0] or c.kind in ("run_folder", "ensemble_folder")]
+        if not primary:
+            return match
+        if kind == "error" or len(primary) == 1 or len({c.kind for c in primary}) == len(primary):
+            return _pick(match, primary[:1], recent=False)
+        return _pick(match, primary, recent=bool(_RECENT.search(lowered)))
+    return match
+
+
+def _kind_rank(c: Candidate, kinds: Sequence[str]) -> float:
+    # Earlier kinds in SLOT_KINDS fit better (a trajectory before a PDB file); a kernel variable before a file.
+    return (len(kinds) - kinds.index(c.kind)) * 2 + (1 if c.variable else 0)
+
+
+def _says(lowered: str, name: str) -> bool:
+    return bool(name) and re.search(rf"(?<![\w/.]){re.escape(name.lower())}(?![\w])", lowered) is not None
+
+
+def _most_specific(named: list[Candidate], lowered: str) -> list[Candidate]:
+    """Of the candidates the step names, those named by the longest word ("villin_replicas" over "villin")."""
+    longest = {c: max(len(n) for n in (*c.names, *c.aliases) if _says(lowered, n)) for c in named}
+    top = max(longest.values())
+    return [c for c in named if longest[c] == top]
+
+
+def _points_at(lowered: str, kind: str) -> bool:
+    words = KIND_WORDS.get(kind)
+    return bool(words and re.search(rf"\b(?:{words})\b", lowered)) and bool(
+        _POINTER.search(lowered) or _RECENT.search(lowered)
+    )
+
+
+def _pick(match: SlotMatch, fitting: list[Candidate], recent: bool) -> SlotMatch:
+    """The one candidate that fits best, or an ambiguity: the most recent wins only when the step says "last"."""
+    kinds = SLOT_KINDS.get(match.kind, ())
+
+    def level(c: Candidate) -> float:
+        return _kind_rank(c, kinds) if c.kind in kinds else 0.0
+
+    ranked = sorted(fitting, key=lambda c: (-level(c), -c.order))
+    top = ranked[0]
+    same_level = [c for c in ranked if level(c) == level(top)]
+    if len(same_level) > 1 and not recent and len({c.value for c in same_level}) > 1:
+        match.ambiguous = True
+        match.options = tuple(same_level) + tuple(c for c in match.options if c not in same_level)
+        return match
+    match.candidate = top
+    return match
+
+
+def object_slots(t) -> set[str]:
+    """The parameters a tool takes as Python objects too (``str | os.PathLike | mdtraj.Trajectory``), where an
+    action cell may pass a kernel variable by name. Read from the function's annotations, not the schema
+    (JSON cannot carry an object, so the schema says only "string")."""
+    import inspect
+    import typing
+
+    found = set()
+    try:
+        hints = typing.get_type_hints(t.function)
+    except Exception:
+        hints = {}
+    for pname in inspect.signature(t.function).parameters:
+        annotation = hints.get(pname)
+        if annotation is None:
+            continue
+        members = typing.get_args(annotation) or (annotation,)
+        if any(_is_object_type(m) for m in members):
+            found.add(pname)
+    return found
+
+
+def _is_object_type(tp) -> bool:
+    import os
+    import pathlib
+    import typing
+
+    if tp in (str, int, float, bool, type(None), os.PathLike, typing.Any) or typing.get_origin(tp) is os.PathLike:
+        return False
+    if isinstance(tp, type) and issubclass(tp, (pathlib.PurePath, str, int, float, list, dict, tuple)):
+        return False
+    origin = typing.get_origin(tp)
+    if origin in (list, dict, tuple, typing.Literal, typing.Union):
+        return False
+    return isinstance(tp, type) or hasattr(tp, "__args__")
+
+
+def required_inputs(t) -> list[str]:
+    """A tool's required parameters that take a thing from the notebook (a trajectory, a structure, a sequence)."""
+    properties = t.parameters.get("properties", {})
+    return [n for n in t.parameters.get("required", []) if slot_kind(n, properties.get(n)) is not None]
+
+
+def resolvable(t, request: str, candidates: Sequence[Candidate]) -> str | None:
+    """Can the notebook's candidates give the required inputs the words do not? ``"named"`` when the
+    request names or points at each one (``traj``, "my last run"), ``"unnamed"`` when some come from a
+    lone item it does not mention, None when one is missing."""
+    if not candidates:
+        return None
+    properties = t.parameters.get("properties", {})
+    how = "named"
+    for name in t.parameters.get("required", []):
+        if slot_kind(name, properties.get(name)) is None:
+            continue
+        match = resolve_slot(request, name, candidates, properties.get(name))
+        if match.candidate is None and not match.ambiguous:
+            return None
+        if not (match.named or match.pointed):
+            how = "unnamed"
+    return how

@@ -49,9 +49,12 @@ from kenkyu.tools.md.checks import run_is_sound
 from kenkyu.tools.md.cost import estimate_run, learn_from_run
 
 __all__ = [
+    "BackendComparison",
+    "CoarseGrainedRun",
     "DiskFullError",
     "MDError",
     "MDRun",
+    "Minimization",
     "MissingBoxError",
     "ResumeError",
     "RunExistsError",
@@ -59,8 +62,12 @@ __all__ = [
     "SimulationUnstableError",
     "StructureError",
     "UnknownResidueError",
+    "compare_backends",
+    "coarse_grained",
     "default_platform_order",
     "example_structure",
+    "extend",
+    "minimize",
     "run",
     "run_directory",
 ]
@@ -490,7 +497,11 @@ def run(
                 "Pass resume=True to continue it, overwrite=True to delete it and start over, or a new out=."
             )
         stored = files.read_json(existing)
-        _check_same_parameters(stored["parameters"], params, structure, stored.get("structure"), directory)
+        compared = dict(stored["parameters"])
+        extensions = stored.get("extensions") or []
+        if extensions and math.isclose(params["ps"], extensions[0]["from_ps"]):
+            compared["ps"] = params["ps"]  # md.extend made it longer: the call that started it still resumes it
+        _check_same_parameters(compared, params, structure, stored.get("structure"), directory)
         if stored.get("status") == "finished":
             return MDRun(directory)
         params = dict(stored["parameters"], platform=platform or stored.get("platform", {}).get("name"))
@@ -1053,3 +1064,10 @@ def _dataflow_system(system, options: dict):
             "Use backend='openmm', or install the kernels extra: pip install 'kenkyu[kernels]'."
         ) from exc
     return dataflow_system(system, **options)
+
+
+# Tools kept in their own modules, shown (and registered) as kenkyu.tools.md.<name>: see _public.py.
+from kenkyu.tools.md._minimize import Minimization, minimize  # noqa: E402
+from kenkyu.tools.md._extend import extend  # noqa: E402
+from kenkyu.tools.md._coarse import CoarseGrainedRun, coarse_grained  # noqa: E402
+from kenkyu.tools.md._speed import BackendComparison, compare_backends  # noqa: E402

@@ -28,10 +28,16 @@ from kenkyu.core.providers.base import (
     Usage,
 )
 from kenkyu.core.routing import (
+    COMPARE_WORDS,
+    Candidate,
+    SlotMatch,
     ToolRouter,
     constrained_arguments_schema,
     fillable,
+    object_slots,
     path_tokens,
+    resolve_slot,
+    slot_kind,
     split_steps,
 )
 from kenkyu.core.science import folder_written_by
@@ -137,13 +143,22 @@ class LocalLlamaProvider(Provider):
         with _LOAD_LOCK:
             return _load_llama(str(self.path), 2048)
 
+    def use_notebook(self, candidates: Sequence[Candidate]) -> None:
+        """What the notebook holds (kernel variables, run folders, files, the last error), gathered by the
+        agent's resolver: a step that does not name its input gets it from here, or is told what is missing."""
+        self.candidates = list(candidates)
+
+    candidates: list = []
+    last_problem: str | None = None
+    last_using: str = ""
+
     def stream(self, messages: Sequence[Message], tools: Sequence) -> Iterator[Chunk]:
         last_user = max(i for i, m in enumerate(messages) if m.role == "user")
         request = messages[last_user].content
         since = messages[last_user + 1 :]
         done_steps = sum(1 for m in since if m.role == "assistant" and m.tool_calls)
         failed = [m for m in since if m.role == "tool" and m.content.startswith("ERROR")]
-        steps = split_steps(request)
+        steps = split_steps(request, [_words_of(t) for t in tools])
         if tools and not failed and done_steps < len(steps):
             step = steps[done_steps]
             # "Simulate X, then the RMSD of the trajectory": the later step means the folder the
@@ -152,54 +167,99 @@ class LocalLlamaProvider(Provider):
             written = [
                 folder_written_by(by_name.get(c.name), c.arguments) for m in reversed(since) for c in m.tool_calls
             ]
-            earlier_paths = [f for f in written if f] + [p for p in path_tokens(request) if p not in step]
+            # The input of an earlier simulation is not what a later step analyses ("run 4 replicas of
+            # villin.pdb and compare RMSF" compares the replicas, not villin.pdb).
+            consumed = {
+                str(v)
+                for m in since
+                for c in m.tool_calls
+                if getattr(by_name.get(c.name), "science", None) is not None
+                and by_name[c.name].science.produces in ("run_folder", "structure")
+                for v in c.arguments.values()
+                if isinstance(v, str)
+            }
+            earlier_paths = [f for f in written if f] + [
+                p for p in path_tokens(request) if p not in step and p not in consumed
+            ]
             call = self.choose_call(
                 step, tools, call_id=f"local_{last_user}_{done_steps}", fallback_paths=earlier_paths
             )
             if call is not None:
-                yield TextDelta(f"Step {done_steps + 1}: {step.rstrip('.?!')}.\n")
+                yield TextDelta(f"Step {done_steps + 1}: {step.rstrip('.?!')}.\n{self.last_using}")
                 yield ToolCallDone(call)
                 yield self.last_usage
                 return
+            problem = self.last_problem or _unmatched_message(step, [])
             if not done_steps:
-                yield TextDelta(_no_tool_message(step, tools))
+                yield TextDelta(problem)
                 return
+            yield TextDelta(f"Step {done_steps + 1} ({step.rstrip('.?!')}) was not run: {problem}\n")
         if done_steps:
-            yield from _report_results(since)
+            yield from _report_results(since, compare=bool(COMPARE_WORDS.search(request)))
             return
-        yield TextDelta(_no_tool_message(request, tools))
+        yield TextDelta(self.last_problem or _unmatched_message(request, []))
 
     def choose_call(
-        self, step: str, tools: Sequence, call_id: str = "local", fallback_paths: Sequence[str] = ()
+        self,
+        step: str,
+        tools: Sequence,
+        call_id: str = "local",
+        fallback_paths: Sequence[str] = (),
+        candidates: Sequence[Candidate] | None = None,
     ) -> ToolCall | None:
-        """Route one step to a tool call, or None when no tool fits it or its inputs are missing."""
+        """Route one step to a tool call, or None when no tool fits it or its inputs are missing
+        (``last_problem`` then says which tool was meant, which input is missing and what was found)."""
         if self.router is None:
             self.router = ToolRouter()
-        ranked = [r for r in self.router.rank(step, list(tools)) if r.score >= self.min_score]
-        if ranked and not fillable(ranked[0].tool, step) and fallback_paths:
-            step = f"{step} ({' '.join(fallback_paths)})"
-        # Never let the model invent a file name or a sequence the request does not contain.
-        ranked = [r for r in ranked if fillable(r.tool, step)]
-        if not ranked:
+        candidates = self.candidates if candidates is None else list(candidates)
+        self.last_problem, self.last_using = None, ""
+        ranked = self.router.rank(step, list(tools), candidates=candidates)
+        if not ranked or ranked[0].score < self.min_score:
+            self.last_problem = _unmatched_message(step, ranked)
             return None
-        candidates = [r.tool for r in ranked[: (1 if self.selection == "router" else self.top_k)]]
-        options = [
+        top = ranked[0]
+        # Only tools about as good as the best are tried: a tool whose input is missing is never replaced
+        # by an unrelated one that happens to need no input.
+        close = [r for r in ranked[: self.top_k] if r.score >= top.score - self.margin and r.score >= self.min_score]
+        chosen, fixed, first_problem = None, {}, None
+        for route in close:
+            found, problem = self._inputs(route.tool, step, fallback_paths, candidates)
+            if problem is None:
+                chosen, fixed = route.tool, found
+                break
+            first_problem = first_problem or problem
+        if chosen is None:
+            self.last_problem = first_problem
+            return None
+        if not fillable(chosen, step) and fallback_paths and not fixed:
+            step = f"{step} ({' '.join(fallback_paths)})"
+        schema = constrained_arguments_schema(chosen, step, fixed={k: c.value for k, c in fixed.items()})
+        self.last_using = "".join(f"Using {c.label} for `{k}`.\n" for k, c in fixed.items())
+        if self.selection == "model":
+            others = [r.tool for r in close if r.tool is not chosen and fillable(r.tool, step)]
+            options = [chosen, *others][: self.top_k]
+        else:
+            options = [chosen]
+        schemas = [
             {
                 "type": "object",
-                "properties": {"tool": {"const": t.name}, "arguments": constrained_arguments_schema(t, step)},
+                "properties": {
+                    "tool": {"const": t.name},
+                    "arguments": schema if t is chosen else constrained_arguments_schema(t, step),
+                },
                 "required": ["tool", "arguments"],
             }
-            for t in candidates
+            for t in options
         ]
-        schema = options[0] if len(options) == 1 else {"oneOf": options}
-        catalogue = "\n".join(f"- {t.name}: {t.summary}" for t in candidates)
+        grammar = schemas[0] if len(schemas) == 1 else {"oneOf": schemas}
+        catalogue = "\n".join(f"- {t.name}: {t.summary}" for t in options)
         prompt = [
             {"role": "system", "content": f"You call exactly one tool, answering in JSON.\nTools:\n{catalogue}"},
             {"role": "user", "content": step},
         ]
         reply = self.llama.create_chat_completion(
             messages=prompt,
-            response_format={"type": "json_object", "schema": schema},
+            response_format={"type": "json_object", "schema": grammar},
             temperature=0.0,
             max_tokens=256,
         )
@@ -208,29 +268,135 @@ class LocalLlamaProvider(Provider):
         self.last_usage = Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
         try:
             data = json.loads(text)
-            return ToolCall(call_id, data["tool"], data.get("arguments") or {})
+            name, filled = data["tool"], data.get("arguments") or {}
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             # The grammar makes this rare (a reply cut off by max_tokens); the loop shows it to the user.
             raise MalformedReply(f"the embedded model's tool call did not parse ({exc}): {text[:200]!r}") from exc
+        return ToolCall(call_id, name, filled)
+
+    margin = 0.08  # how far below the best tool another may score and still be tried
+
+    def _inputs(self, t, step: str, fallback_paths: Sequence[str], candidates) -> tuple[dict, str | None]:
+        """The required inputs of ``t`` the step does not give itself, found in the notebook; or the problem."""
+        if fillable(t, step):
+            # The words give every input; still, a named kernel variable beats a look-alike path.
+            return self._named_variables(t, step, candidates), None
+        found: dict = {}
+        properties = t.parameters.get("properties", {})
+        matches = {
+            name: resolve_slot(step, name, candidates, properties.get(name))
+            for name in t.parameters.get("required", [])
+            if slot_kind(name, properties.get(name)) is not None
+        }
+        # What an earlier step of this request writes ("simulate X and plot the RMSD") comes before what
+        # the notebook held already, unless the step names something ("... of traj").
+        named = all(m.named and m.candidate is not None for m in matches.values())
+        if fallback_paths and not named and fillable(t, f"{step} ({' '.join(fallback_paths)})"):
+            return {}, None
+        for name in t.parameters.get("required", []):
+            if name not in matches:
+                if not fillable(_only(t, name), step):
+                    return {}, _missing_message(step, t, SlotMatch(name, name))
+                continue
+            match = matches[name]
+            if match.candidate is None:
+                return {}, _missing_message(step, t, match)
+            if match.candidate.variable and name not in object_slots(t):
+                return {}, _missing_message(step, t, match, not_object=True)
+            found[name] = match.candidate
+        return found, None
+
+    def _named_variables(self, t, step: str, candidates) -> dict:
+        found = {}
+        slots = object_slots(t)
+        properties = t.parameters.get("properties", {})
+        for name in t.parameters.get("required", []):
+            if name not in slots or slot_kind(name, properties.get(name)) is None:
+                continue
+            match = resolve_slot(step, name, candidates, properties.get(name))
+            if match.named and match.candidate is not None and match.candidate.variable:
+                found[name] = match.candidate
+        return found
 
 
-def _no_tool_message(request: str, tools: Sequence) -> str:
-    """What the embedded model says when no tool fits: an honest pointer, not 135M-parameter prose."""
-    names = ", ".join(f"`{t.name}`" for t in list(tools)[:12])
+class _only:
+    """A view of a tool with one required parameter, to ask whether the words fill that one."""
+
+    def __init__(self, t, name: str):
+        self.parameters = {**t.parameters, "required": [name]}
+
+
+def _words_of(t) -> tuple[str, ...]:
+    return (*t.keywords, t.function.__name__.replace("_", " "))
+
+
+_KIND_NAMES = {
+    "trajectory": "trajectory (a run folder, a .dcd/.xtc file or an mdtraj.Trajectory in the kernel)",
+    "ensemble": "ensemble folder (the replicas of an ensemble run)",
+    "structure": "structure (a PDB or mmCIF file)",
+    "topology": "topology (a PDB file)",
+    "prediction": "predicted structure",
+    "sequence": "protein sequence (one-letter codes, or a FASTA file)",
+    "error": "error (a cell that failed)",
+}
+
+
+def _missing_message(step: str, t, match: SlotMatch, not_object: bool = False) -> str:
+    """Which tool was meant, which input is missing, and what the notebook holds that might be it."""
+    what = _KIND_NAMES.get(match.kind, f"`{match.slot}`")
+    short = match.kind or match.slot
+    meant = f"For *{step.strip()}* I would call `{t.name}` ({t.summary.rstrip('.')}), "
+    if match.ambiguous:
+        first, *rest = match.options
+        others = ", ".join(c.label for c in rest[:4])
+        return (
+            f"Which {short}? {meant}and more than one {short} fits: the most recent is {first.label}"
+            + (f"; also {others}" if others else "")
+            + f". Say which one by naming it in the request (e.g. `{first.value}`).\n"
+        )
+    if not_object:
+        return (
+            f"{meant}but its `{match.slot}` must be a file or folder, and {match.candidate.label} is a kernel "
+            "variable. Name the file it came from.\n"
+        )
+    if match.options:
+        first, *rest = match.options
+        others = f" (also: {', '.join(c.label for c in rest[:4])})" if rest else ""
+        return (
+            f"Which {short}? {meant}but the request does not say which {what}. "
+            f"The most recent here is {first.label}{others} — use it? If so, name it in the request "
+            f"(`{first.value}`).\n"
+        )
     return (
-        "The embedded offline model could not match this request to a tool with the inputs it needs. "
-        "It works best with one concrete step at a time that names its file, folder or sequence, e.g. "
-        "*Compute the RMSD of md_runs/villin*. Tools: " + names + ". For open questions, use a stronger "
-        "model: `%kenkyu provider openai --model ...` or `%kenkyu provider anthropic`.\n"
+        f"Which {short}? {meant}which needs a {what} as `{match.slot}`, and none is named in the request nor "
+        "found in the kernel or this folder. Name it (a path, or a kernel variable), or make it first.\n"
     )
 
 
-def _report_results(since: Sequence[Message], lines_per_result: int = 4) -> Iterator[Chunk]:
-    """The tools' own summaries, verbatim: a 135M model would get the numbers wrong."""
+def _unmatched_message(step: str, ranked) -> str:
+    closest = ", ".join(f"`{r.tool.name}` ({r.tool.summary.rstrip('.')[:80]})" for r in ranked[:2])
+    return (
+        f"No tool fits *{step.strip()}* well enough to call it"
+        + (f"; the closest are {closest}" if closest else "")
+        + ". Name the analysis or action and its input (a file, run folder or kernel variable), or ask "
+        "*what can you do?*. For open questions, use a stronger model: `%kenkyu provider openai --model ...`.\n"
+    )
+
+
+def _report_results(since: Sequence[Message], lines_per_result: int = 4, compare: bool = False) -> Iterator[Chunk]:
+    """The tools' own summaries, verbatim: a 135M model would get the numbers wrong. A request that asks
+    to compare gets a last step that sets the results of the same tool side by side."""
     lines = ["Results:"]
+    by_tool: dict[str, list[str]] = {}
     for m in since:
         if m.role == "tool":
             summary = [line.strip(" -") for line in m.content.strip().splitlines() if line.strip(" -*")]
             head = "; ".join(summary[:lines_per_result]) or "(no output)"
             lines.append(f"- `{m.name}`: {head[:500]}")
+            by_tool.setdefault(m.name, []).append(head)
+    pairs = {name: values for name, values in by_tool.items() if len(values) > 1}
+    if compare and pairs:
+        lines.append("\nComparison (side by side, as each tool reported it):")
+        for name, values in pairs.items():
+            lines += [f"- `{name}` #{i}: {value[:300]}" for i, value in enumerate(values, 1)]
     yield TextDelta("\n".join(lines) + "\n")

@@ -1,0 +1,554 @@
+"""Tools about the notebook itself: explain the last error, describe what the notebook holds, export a report.
+
+They sit with the agent (not in :mod:`kenkyu.tools`) because their subject is the notebook: its last
+error, its kernel variables, its saved file. Each is a plain function a scientist calls by hand with
+the same call an action cell writes::
+
+    from kenkyu.assistant import notebook_tools
+    notebook_tools.explain_error()          # the kernel's last error: the failing line and a likely fix
+    notebook_tools.overview("which runs do I have?")
+    notebook_tools.export_report()          # the current notebook as an executable report (like %kenkyu export)
+
+``explain_error`` returns facts, from a small table of common errors: the error, the line that failed
+and a likely fix. A strong model may explain further from them; the embedded model quotes them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kenkyu.core.registry import tool
+from kenkyu.core.science import checked_by, costs, result_check, writes
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_ERROR_LINE = re.compile(
+    r"^\s*([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning|Interrupted))\s*(?::\s*(.*))?$"
+)
+
+# Python modules -> the kenkyu extra that installs them.
+EXTRA_OF_MODULE = {
+    "openmm": "md",
+    "pdbfixer": "md",
+    "mdtraj": "md",
+    "nglview": "md",
+    "dask": "md",
+    "distributed": "md",
+    "numba": "kernels",
+    "torch": "esm",
+    "transformers": "esm",
+    "esm": "esm",
+    "huggingface_hub": "esm",
+    "llama_index": "rag",
+    "chromadb": "rag",
+    "pypdf": "rag",
+    "bibtexparser": "rag",
+    "yaml": "rag",
+    "llama_cpp": "local-llm",
+    "sentence_transformers": "local-llm",
+    "jupyterlab": "lab",
+}
+
+
+# -- explain_error ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ErrorExplanation:
+    """The facts about one error: what it says, the line that failed, and a likely fix (from a table)."""
+
+    error_type: str | None
+    message: str
+    failing_line: str | None = None
+    line_number: int | None = None
+    raised_in: str | None = None  # the innermost frame, when it is not the cell's own line
+    cause: str | None = None
+    fix: str | None = None
+    kind: str | None = None  # the table entry that matched, or None
+    details: dict = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        return self.error_type is not None
+
+    def summary(self) -> str:
+        if not self.found:
+            return self.message
+        lines = [f"Error: {self.error_type}: {self.message}"]
+        if self.failing_line:
+            where = f"line {self.line_number}" if self.line_number else "the line"
+            lines.append(f"failing line ({where} of the cell): {self.failing_line.strip()}")
+        if self.raised_in:
+            lines.append(f"raised in: {self.raised_in}")
+        if self.cause:
+            lines.append(f"likely cause: {self.cause}")
+        lines.append(f"likely fix: {self.fix}" if self.fix else "likely fix: none in kenkyu's table of common errors")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_markdown_(self) -> str:
+        body = self.summary().splitlines()
+        return f"**{body[0]}**\n\n" + "\n".join(f"- {line}" for line in body[1:])
+
+
+@result_check("the explanation quotes the error, the failing line and a likely fix")
+def explanation_is_complete(result):
+    (expectation,) = explanation_is_complete.expectations
+    if not result.found:
+        yield expectation, "skip", result.message
+        return
+    missing = [name for name, value in (("failing line", result.failing_line), ("fix", result.fix)) if not value]
+    if missing:
+        yield expectation, "warn", f"{result.error_type}: no {' and no '.join(missing)} found"
+    else:
+        yield expectation, "pass", f"{result.error_type} ({result.kind or 'kenkyu message'}); fix: {result.fix[:80]}"
+
+
+@tool(
+    keywords=(
+        "explain the error",
+        "what went wrong",
+        "why did it fail",
+        "last error",
+        "traceback",
+        "fix the error",
+        "error message",
+        "debug",
+    ),
+    produces="value",
+    result_name="explanation",
+)
+@costs(0.5, basis="reads the traceback, not measured")
+@checked_by(explanation_is_complete)
+def explain_error(error: str | None = None, cell: str | None = None) -> ErrorExplanation:
+    """Explain an error: quote it, name the line that failed and give a likely fix from a table of common errors.
+
+    With no arguments it explains the kernel's last error (the red cell). Knows missing files and paths,
+    trajectory/topology atom-count mismatches, simulations that blew up (NaN), missing packages (which
+    kenkyu extra to install), missing table columns and variables, existing run folders and more.
+
+    Parameters
+    ----------
+    error
+        The error text (a traceback or "Type: message"); default the kernel's last error.
+    cell
+        The source of the cell that failed, to find the failing line in.
+    """
+    if error is None:
+        value = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+        if value is None:
+            return ErrorExplanation(None, "No error in this kernel yet: nothing to explain.")
+        return _explain_exception(value, cell)
+    return _explain_text(str(error), cell)
+
+
+def _explain_exception(value: BaseException, cell: str | None) -> ErrorExplanation:
+    tb = value.__traceback__ or getattr(sys, "last_traceback", None)
+    frames = list(_walk(tb))
+    user = [f for f in frames if f[0].f_globals.get("__name__") == "__main__"]
+    failing = line_number = None
+    if user:
+        frame, lineno = user[-1]
+        line_number = lineno
+        failing = _source_line(frame.f_code.co_filename, lineno)
+    raised_in = None
+    if frames and (not user or frames[-1] is not user[-1]):
+        frame, lineno = frames[-1]
+        raised_in = f"{frame.f_code.co_filename}:{lineno} in {frame.f_code.co_name}"
+    if cell and (failing is None or line_number is None):
+        failing, line_number = _line_in_cell(cell, str(value), line_number)
+    tables = [v for frame, _ in (user or frames[-1:]) for v in frame.f_locals.values() if _is_table(v)]
+    explanation = ErrorExplanation(type(value).__name__, str(value), failing, line_number, raised_in)
+    module = type(value).__module__
+    return _match(explanation, tables=tables, namespace=user[-1][0].f_globals if user else {}, module=module)
+
+
+def _walk(tb):
+    while tb is not None:
+        yield tb.tb_frame, tb.tb_lineno
+        tb = tb.tb_next
+
+
+def _source_line(filename: str, lineno: int) -> str | None:
+    import linecache
+
+    line = linecache.getline(filename, lineno)
+    return line.rstrip("\n") or None
+
+
+def _is_table(value) -> bool:
+    return hasattr(value, "columns") and hasattr(value, "iloc")
+
+
+def _explain_text(text: str, cell: str | None) -> ErrorExplanation:
+    text = _ANSI.sub("", text)
+    lines = text.strip().splitlines()
+    error_type, message = None, text.strip()
+    for line in reversed(lines):
+        found = _ERROR_LINE.match(line)
+        if found:
+            error_type, message = found.group(1).rsplit(".", 1)[-1], (found.group(2) or "").strip()
+            break
+    failing = line_number = None
+    # IPython: "----> 5 traj = md.load(...)"; Python: 'File "<cell>", line 5' followed by the source line.
+    arrows = [re.match(r"^-+>\s*(\d+)\s?(.*)$", line) for line in lines]
+    arrows = [a for a in arrows if a]
+    if arrows:
+        line_number, failing = int(arrows[0].group(1)), arrows[0].group(2)
+    else:
+        places = [(i, re.search(r"line (\d+)", line)) for i, line in enumerate(lines) if re.search(r"line \d+", line)]
+        if places:
+            i, found = places[-1]
+            line_number = int(found.group(1))
+            if i + 1 < len(lines) and not _ERROR_LINE.match(lines[i + 1]):
+                failing = lines[i + 1].strip() or None
+    if cell:
+        from_cell, number = _line_in_cell(cell, message, line_number if not arrows else line_number)
+        if from_cell and (failing is None or from_cell.strip() != failing.strip()):
+            failing, line_number = from_cell, number
+    return _match(ErrorExplanation(error_type or "Error", message, failing, line_number))
+
+
+def _line_in_cell(cell: str, message: str, line_number: int | None):
+    lines = cell.splitlines()
+    if line_number and 0 < line_number <= len(lines):
+        return lines[line_number - 1], line_number
+    quoted = re.findall(r"['\"]([^'\"]{2,})['\"]", message) + re.findall(r"name '(\w+)'", message)
+    for token in quoted:
+        for i, line in enumerate(lines, 1):
+            if token in line:
+                return line, i
+    code = [(i, line) for i, line in enumerate(lines, 1) if line.strip() and not line.lstrip().startswith("#")]
+    return (code[-1][1], code[-1][0]) if code else (None, None)
+
+
+def _quoted(message: str) -> list[str]:
+    return re.findall(r"['\"]([^'\"]+)['\"]", message)
+
+
+def _close_files(name: str, limit: int = 3) -> list[str]:
+    here = Path.cwd()
+    candidates = []
+    for depth in ("*", "*/*"):
+        candidates += [str(p.relative_to(here)) for p in here.glob(depth) if not p.name.startswith(".")][:2000]
+    base = os.path.basename(name.rstrip("/"))
+    by_name = difflib.get_close_matches(base, [os.path.basename(c) for c in candidates], n=limit, cutoff=0.5)
+    return [c for c in candidates if os.path.basename(c) in by_name][:limit]
+
+
+def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") -> ErrorExplanation:
+    """Fill cause and fix from the table of common errors (the first entry that applies)."""
+    t, m = e.error_type or "", e.message
+    low = m.lower()
+    namespace = namespace or _user_namespace()
+    if t in ("ModuleNotFoundError", "ImportError") or "no module named" in low:
+        name = (re.findall(r"No module named '([\w.]+)'", m) or [""])[0].split(".")[0]
+        extra = EXTRA_OF_MODULE.get(name)
+        e.kind = "missing package"
+        e.cause = f"the package {name!r} is not installed in this kernel's environment" if name else "a missing package"
+        e.fix = (
+            f"pip install 'kenkyu[{extra}]' (the extra that brings {name}), then restart the kernel"
+            if extra
+            else f"pip install {name or '<the package>'} in the kernel's environment, then restart the kernel"
+        )
+    elif (
+        "does not match" in low
+        and "atom" in low
+        or "xyz must be shape" in low
+        or "might not contain the same atoms" in low
+        or ("number of atoms" in low and ("topology" in low or "trajectory" in low))
+    ):
+        e.kind = "topology/trajectory atom-count mismatch"
+        e.cause = "the trajectory and the topology it was loaded with do not have the same atoms"
+        e.fix = (
+            "load the trajectory with the topology that wrote it: a run folder's prepared.pdb (it includes water "
+            "and ions), or pass the run folder itself to the analysis tools (e.g. kenkyu.tools.analysis.rmsd("
+            "'md_runs/<run>')); to compare two structures, atom_slice both to the same selection first"
+        )
+    elif (
+        t == "SimulationUnstableError"
+        or "nan" in re.findall(r"[a-z]+", low)
+        or "blew up" in low
+        or "particle coordinate is" in low
+    ):
+        e.kind = "simulation blew up"
+        e.cause = "forces became huge (clashes, a too-long time step or a bad starting structure) and positions hit NaN"
+        e.fix = (
+            "minimise first (kenkyu.tools.md.minimize(structure)), use a smaller timestep_fs (1 fs) and a longer "
+            "nvt_ps, check the structure for clashes; start the fixed run again with overwrite=True"
+        )
+    elif (
+        t in ("FileNotFoundError", "StructureError", "IsADirectoryError")
+        or "no such file" in low
+        or ("does not exist" in low)
+    ):
+        paths = [q for q in _quoted(m) if "/" in q or "." in q] or _quoted(m)
+        path = paths[0] if paths else None
+        near = _close_files(path) if path else []
+        e.kind = "file not found"
+        e.details["path"] = path
+        e.details["similar_files"] = near
+        e.cause = f"{path!r} does not exist, seen from the working folder {os.getcwd()}" if path else "a missing file"
+        e.fix = (
+            "check the path; files here with a similar name: " + ", ".join(near)
+            if near
+            else "check the path (relative paths start at the working folder), or use kenkyu.tools.md."
+            "example_structure('villin') for the example protein"
+        )
+    elif t == "KeyError":
+        key = (_quoted(m) or [m.strip("'\"")])[0]
+        columns = [str(c) for table in tables for c in table.columns]
+        e.kind = "missing key or column"
+        e.cause = f"{key!r} is not a column (or key) of the table it was looked up in"
+        if columns:
+            near = difflib.get_close_matches(key, columns, n=3, cutoff=0.4)
+            e.details["columns"] = columns
+            e.fix = (f"did you mean {', '.join(repr(c) for c in near)}? " if near else "") + (
+                f"the table's columns are {', '.join(columns[:20])}"
+            )
+        else:
+            e.fix = "print(table.columns) (or dict.keys()) to see the names it has, and use one of them"
+    elif t == "NameError" or "is not defined" in low:
+        name = (re.findall(r"name '(\w+)'", m) or [""])[0]
+        near = difflib.get_close_matches(name, [k for k in namespace if not k.startswith("_")], n=3)
+        e.kind = "undefined name"
+        e.cause = f"no variable {name!r} in the kernel (a cell that defines it was not run, or the kernel restarted)"
+        e.fix = (f"did you mean {', '.join(near)}? " if near else "") + (
+            f"run the cell that defines {name} first (after a restart every variable is gone)"
+        )
+    elif t == "RunExistsError" or "already holds a run" in low:
+        e.kind = "run folder exists"
+        e.cause = "the run folder already holds a run, and nothing is overwritten without asking"
+        e.fix = "pass resume=True to continue it, overwrite=True to start over, or another out= folder"
+    elif t == "ResumeError":
+        e.kind = "cannot resume"
+        e.cause = "the run folder cannot be continued with this call"
+        e.fix = "follow the message: call again with the run's own parameters (in run.json), or use another out="
+    elif "no openmm platform" in low or "cuda" in low and "error" in low:
+        e.kind = "platform"
+        e.cause = "the GPU platform is missing or unusable here"
+        e.fix = "pass platform='CPU' (always available), or check the GPU drivers"
+    elif t == "MemoryError" or "out of memory" in low:
+        e.kind = "out of memory"
+        e.cause = "the data does not fit in memory"
+        e.fix = "load fewer atoms or frames: selection='protein', stride=10, or an analysis frame window"
+    elif "selection" in low and ("invalid" in low or "matches no atoms" in low):
+        e.kind = "atom selection"
+        e.cause = "the mdtraj atom selection is not valid for this topology"
+        e.fix = "use mdtraj's selection language, e.g. 'backbone', 'name CA', 'protein and not element H'"
+    elif t == "TypeError" and "unexpected keyword argument" in low:
+        name = (re.findall(r"argument '(\w+)'", m) or ["?"])[0]
+        e.kind = "unknown argument"
+        e.cause = f"the function takes no argument {name!r}"
+        e.fix = "help(<the function>) lists its parameters; check the spelling"
+    elif t == "AttributeError" and "has no attribute" in low:
+        e.kind = "missing attribute"
+        e.cause = "the object is not of the type the code expects"
+        e.fix = "check the variable's type (type(x)) and what it has (dir(x)); it may hold another result"
+    elif module.startswith("kenkyu") or t.endswith("MDError"):
+        e.kind = None
+        e.fix = "kenkyu's message says what to do: " + m.split(". ", 1)[-1][:300]
+    return e
+
+
+def _user_namespace() -> dict:
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        return dict(shell.user_ns) if shell is not None else {}
+    except ImportError:
+        return {}
+
+
+# -- overview --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class NotebookOverview:
+    """What the notebook holds: kernel variables, run folders, structure files, the last error."""
+
+    question: str | None
+    variables: list[dict]
+    runs: list[dict]
+    files: list[str]
+    last_error: str | None
+    cwd: str
+
+    def summary(self) -> str:
+        lines = [f"Notebook overview (working folder {self.cwd})" + (f" for: {self.question}" if self.question else "")]
+        if self.variables:
+            lines.append(
+                "variables: "
+                + "; ".join(
+                    f"{v['name']} ({v['type']}{', ' + v['detail'] if v.get('detail') else ''})"
+                    for v in self.variables[:12]
+                )
+            )
+        if self.runs:
+            lines.append(
+                "run folders: " + "; ".join(f"{r['path']} ({r['kind']}, {r['status']})" for r in self.runs[:12])
+            )
+        if self.files:
+            lines.append("structure and trajectory files: " + ", ".join(self.files[:12]))
+        lines.append(f"last error: {self.last_error}" if self.last_error else "no error in this kernel")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_markdown_(self) -> str:
+        body = self.summary().splitlines()
+        return f"**{body[0]}**\n\n" + "\n".join(f"- {line}" for line in body[1:])
+
+
+_FOLDER_MARKS = (("run.json", "MD run"), ("cg.json", "coarse-grained run"), ("minimization.json", "minimisation"))
+_STRUCTURE_SUFFIXES = {".pdb", ".cif", ".mmcif", ".dcd", ".xtc", ".trr", ".nc", ".h5", ".fasta", ".fa"}
+
+
+@tool(
+    keywords=(
+        "what do i have",
+        "which runs do i have",
+        "what is in the notebook",
+        "what is in my notebook",
+        "what variables",
+        "notebook question",
+    ),
+    produces="value",
+    result_name="notebook_overview",
+)
+@costs(0.5, basis="lists variables and folders, not measured")
+def overview(question: str | None = None) -> NotebookOverview:
+    """Answer a question about the notebook: its kernel variables, run folders, structure files and last error.
+
+    Lists what the notebook holds, most relevant to ``question`` first (by the words they share), so a
+    question like "which runs do I have?" or "what is traj?" is answered from the notebook itself.
+
+    Parameters
+    ----------
+    question
+        The question, to put the relevant items first; default everything, newest first.
+    """
+    import json
+
+    from kenkyu.assistant.context import kernel_variables, last_error
+
+    variables = []
+    for v in kernel_variables(_user_namespace()):
+        detail = ", ".join(f"{k} {v[k]}" for k in ("shape", "len") if k in v)
+        variables.append({"name": v["name"], "type": v["type"], "detail": detail, "repr": v.get("repr", "")})
+    here = Path.cwd()
+    runs = []
+    for mark, kind in _FOLDER_MARKS:
+        for found in list(here.glob(f"*/{mark}")) + list(here.glob(f"*/*/{mark}")):
+            try:
+                status = json.loads(found.read_text()).get("status", "finished" if mark != "run.json" else "unknown")
+            except (OSError, ValueError):
+                status = "unreadable"
+            runs.append(
+                {
+                    "path": str(found.parent.relative_to(here)),
+                    "kind": kind,
+                    "status": status,
+                    "mtime": found.stat().st_mtime,
+                }
+            )
+    runs.sort(key=lambda r: -r["mtime"])
+    files = sorted(
+        (str(p.relative_to(here)) for p in here.glob("*") if p.suffix.lower() in _STRUCTURE_SUFFIXES),
+        key=lambda name: -(here / name).stat().st_mtime,
+    )
+    if question:
+        words = set(re.findall(r"[a-z0-9_]+", question.lower()))
+
+        def score(text: str) -> int:
+            return -len(words & set(re.findall(r"[a-z0-9_]+", text.lower())))
+
+        variables.sort(key=lambda v: score(f"{v['name']} {v['type']}"))
+        runs.sort(key=lambda r: score(f"{r['path']} {r['kind']}"))
+        files.sort(key=score)
+    return NotebookOverview(question, variables, runs, files, last_error(), str(here))
+
+
+# -- export_report ---------------------------------------------------------------------------------------
+
+
+def _current_notebook(notebook) -> Path:
+    path = notebook or os.environ.get("JPY_SESSION_NAME")
+    if not path:
+        raise FileNotFoundError(
+            "Which notebook? This kernel does not know its notebook's file: save it and pass its path, "
+            "e.g. export_report('analysis.ipynb')"
+        )
+    return Path(path)
+
+
+def _report_folder(arguments: dict) -> str | None:
+    if arguments.get("output"):
+        return str(Path(arguments["output"]).parent)
+    notebook = arguments.get("notebook") or os.environ.get("JPY_SESSION_NAME")
+    if not notebook:
+        return None
+    path = Path(notebook)
+    return str(path.parent / f"{path.stem}_report")
+
+
+@result_check("the report re-executed from a fresh kernel, with no LLM, and its files exist")
+def report_is_sound(paths):
+    (expectation,) = report_is_sound.expectations
+    exists = Path(paths.ipynb).exists() and (paths.html is None or Path(paths.html).exists())
+    if not exists:
+        yield expectation, "fail", f"{paths.ipynb} was not written"
+    elif paths.executed:
+        yield expectation, "pass", f"{paths.ipynb} re-ran cleanly"
+    else:
+        yield expectation, "warn", f"{paths.ipynb} written but not re-executed (execute=False)"
+
+
+@tool(
+    approval="ask",
+    writes_files=True,
+    keywords=("export", "export a report", "write a report", "executable report", "html report", "share the notebook"),
+    produces="value",
+    result_name="report",
+)
+@writes(_report_folder)
+@costs(60.0, basis="re-runs every step of the notebook in a fresh kernel, typical; longer when the steps simulate")
+@checked_by(report_is_sound)
+def export_report(
+    notebook: str | os.PathLike | None = None,
+    output: str | os.PathLike | None = None,
+    *,
+    execute: bool = True,
+    html: bool = True,
+    overwrite: bool = False,
+):
+    """Export the notebook as a clean, executable report (.ipynb and HTML), as ``%kenkyu export`` does.
+
+    Each question becomes narrative and each tool call the plain call that computed it; the report is
+    re-run in a fresh kernel with no LLM, so its results are its own. Save the notebook first: the
+    report is made from the saved file.
+
+    Parameters
+    ----------
+    notebook
+        Path of the notebook; default the current notebook (the file this kernel belongs to).
+    output
+        Path of the report .ipynb; default ``<name>_report/<name>.report.ipynb`` beside the notebook.
+    execute
+        Re-run the report in a fresh kernel so its outputs are its own.
+    html
+        Also write an HTML rendering.
+    overwrite
+        Replace an earlier report in the default folder.
+    """
+    from kenkyu.assistant import export
+
+    return export.export_report(_current_notebook(notebook), output, execute=execute, html=html, overwrite=overwrite)

@@ -1,0 +1,294 @@
+"""The resolver: what in the notebook a request may mean when it does not give a path.
+
+"how much does traj drift?", "rg over my last run", "how compact is villin?", "why did that fail?": the
+words point at things the notebook holds, and this module lists them as
+:class:`~kenkyu.core.routing.Candidate` s (plain data the router and the embedded model's provider match
+to a tool's required inputs, see :func:`kenkyu.core.routing.resolve_slot`):
+
+- kernel variables by type: an ``mdtraj.Trajectory`` or an ``MDRun`` (a trajectory), an ensemble, a
+  folding result, a string that is a path (by what the file holds) or a protein sequence;
+- run folders on disk (``*/<name>/run.json``: structure, solvent, status, when) and ensemble folders;
+- files in the working folder by stem and type (``villin.pdb`` for "villin", a ``.dcd`` for "the trajectory");
+- the last error in the kernel, with the line of the cell that raised it.
+
+Each candidate carries a label the action cell and the reply show ("`traj` (Trajectory, 596 atoms, 20
+frames)"); stronger models get the same list in their context (:func:`render_candidates`). Nothing here
+names a tool: the kinds are those of the tools' parameters (``trajectory``, ``structure``, ``sequence``...).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import linecache
+import os
+import re
+import sys
+import traceback
+from pathlib import Path
+
+from kenkyu.core.routing import Candidate, object_slots, protein_tokens
+
+STRUCTURE_FILES = (".pdb", ".cif", ".mmcif", ".pdbx", ".gro")
+TRAJECTORY_FILES = (".dcd", ".xtc", ".trr", ".nc", ".h5", ".binpos")
+SEQUENCE_FILES = (".fasta", ".fa", ".faa")
+RUN_RECORD = "run.json"
+ENSEMBLE_RECORD = "ensemble.json"
+_MAX_FILES = 200  # a working folder with more files than this is only partly listed
+
+
+def gather(namespace: dict | None, folder: str | os.PathLike = ".", *, error: bool = True) -> list[Candidate]:
+    """Everything in the kernel and the working folder that may be a tool's input, newest first."""
+    found: list[Candidate] = []
+    found += variables(namespace or {})
+    found += run_folders(folder)
+    found += files(folder)
+    if error:
+        last = last_error_candidate()
+        if last is not None:
+            found.append(last)
+    # A path held in a variable and found on disk is one thing: keep the variable's (it carries both names).
+    seen: dict[tuple[str, str], Candidate] = {}
+    for c in found:
+        key = (c.kind, _norm(c.value) if not c.variable else f"var:{c.value}")
+        if key in seen:
+            kept = seen[key]
+            seen[key] = Candidate(
+                kept.kind,
+                kept.value,
+                kept.label,
+                kept.variable,
+                tuple(dict.fromkeys(kept.names + c.names)),
+                max(kept.order, c.order),
+                tuple(dict.fromkeys(kept.aliases + c.aliases)),
+            )
+        else:
+            seen[key] = c
+    return sorted(seen.values(), key=lambda c: -c.order)
+
+
+def _norm(path: str) -> str:
+    return os.path.normpath(path)
+
+
+# -- the kernel --------------------------------------------------------------------------------------------------
+
+
+def variables(namespace: dict) -> list[Candidate]:
+    """Kernel variables that can be a tool's input; the most recently defined has the highest order."""
+    found = []
+    items = [(k, v) for k, v in list(namespace.items()) if not k.startswith("_") and k not in ("In", "Out")]
+    base = _now_order()
+    for index, (name, value) in enumerate(items):
+        order = base + index  # variables are newer than anything on disk, later ones newer still
+        candidate = _variable_candidate(name, value, order)
+        if candidate is not None:
+            found.append(candidate)
+    return found
+
+
+def _variable_candidate(name: str, value, order: float) -> Candidate | None:
+    kind_name = type(value).__name__
+    module = type(value).__module__ or ""
+    if module.split(".")[0] == "mdtraj" and kind_name == "Trajectory":
+        label = f"`{name}` (Trajectory, {value.n_atoms} atoms, {value.n_frames} frames)"
+        return Candidate("trajectory", name, label, True, (name,), order)
+    if hasattr(value, "trajectory") and hasattr(value, "directory") and hasattr(value, "info"):  # an MDRun
+        folder = str(getattr(value, "directory", ""))
+        label = f"`{name}` (MDRun, {folder})"
+        return Candidate("trajectory", name, label, True, (name,), order, _stem_names(folder))
+    if hasattr(value, "members") and hasattr(value, "directory") and isinstance(getattr(value, "members"), list):
+        label = f"`{name}` (ensemble of {len(value.members)} runs, {value.directory})"
+        return Candidate("ensemble_folder", name, label, True, (name,), order)
+    if kind_name == "FoldResult":
+        return Candidate("prediction", name, f"`{name}` (FoldResult)", True, (name,), order)
+    if isinstance(value, (str, os.PathLike)):
+        text = os.fspath(value)
+        if len(text) < 500 and "\n" not in text and text and os.path.exists(text):
+            kind = _path_kind(Path(text))
+            if kind is not None:
+                label = f"`{name}` = {text!r}"
+                return Candidate(kind, text, label, False, (name, text, Path(text).name), order, _stem_names(text))
+        if isinstance(value, str) and protein_tokens(value) == [value.strip()]:
+            label = f"`{name}` (sequence, {len(value.strip())} residues)"
+            return Candidate("sequence", value.strip(), label, False, (name,), order)
+    return None
+
+
+# -- the disk ---------------------------------------------------------------------------------------------------
+
+
+def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
+    """MD run folders (a ``run.json``) and ensemble folders one or two levels down, by when they were made."""
+    root = Path(folder)
+    found = []
+    for record in sorted(root.glob(f"*/*/{RUN_RECORD}")) + sorted(root.glob(f"*/{RUN_RECORD}")):
+        run = record.parent
+        if (run.parent / ENSEMBLE_RECORD).exists() or (run.parent.parent / ENSEMBLE_RECORD).exists():
+            continue  # an ensemble member: the ensemble is listed instead
+        info = _read_json(record)
+        structure = Path(str(info.get("structure", ""))).name
+        solvent = (info.get("parameters") or {}).get("solvent", "")
+        status = info.get("status", "unknown")
+        when = info.get("updated") or info.get("created")
+        details = ", ".join(x for x in (structure, solvent, status, _short_time(when)) if x)
+        path = _relative(run, root)
+        aliases = (*_stem_names(run.name), *_stem_names(structure))
+        label = f"{path} ({details})"
+        found.append(Candidate("run_folder", path, label, False, (path, run.name), _order(when, record), aliases))
+    for record in sorted(root.glob(f"*/*/{ENSEMBLE_RECORD}")) + sorted(root.glob(f"*/{ENSEMBLE_RECORD}")):
+        ensemble = record.parent
+        members = len(list(ensemble.glob(f"**/{RUN_RECORD}")))
+        path = _relative(ensemble, root)
+        label = f"{path} (ensemble, {members} runs)"
+        names = (path, ensemble.name)
+        found.append(
+            Candidate("ensemble_folder", path, label, False, names, _order(None, record), _stem_names(ensemble.name))
+        )
+    return found
+
+
+def files(folder: str | os.PathLike = ".") -> list[Candidate]:
+    """Structure, trajectory and sequence files in the working folder (not in run folders), by stem."""
+    root = Path(folder)
+    found = []
+    try:
+        entries = sorted(root.iterdir())[:_MAX_FILES]
+    except OSError:
+        return []
+    for path in entries:
+        kind = _path_kind(path) if path.is_file() else None
+        if kind is None:
+            continue
+        rel = _relative(path, root)
+        names = (rel, path.name, path.name.split(".")[0])
+        found.append(Candidate(kind, rel, rel, False, names, _order(None, path), _stem_names(path.name)))
+    return found
+
+
+def _path_kind(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        if (path / RUN_RECORD).exists():
+            return "run_folder"
+        if (path / ENSEMBLE_RECORD).exists():
+            return "ensemble_folder"
+        return None
+    if suffix in STRUCTURE_FILES:
+        return "pdb_file"
+    if suffix in TRAJECTORY_FILES:
+        return "trajectory_file"
+    if suffix in SEQUENCE_FILES:
+        return "sequence_file"
+    return None
+
+
+def _stem_names(path: str) -> tuple[str, ...]:
+    """ "md_runs/villin_1vii_implicit" -> the folder name and its first word; "villin.pdb" -> "villin"."""
+    name = Path(str(path)).name
+    stem = name.split(".")[0] if name else ""
+    parts = [p for p in re.split(r"[_\-.\s]+", stem) if len(p) >= 3 and not p.isdigit()]
+    return tuple(dict.fromkeys([stem, *parts[:1]])) if stem else ()
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root)) if root != Path(".") else str(path)
+    except ValueError:
+        return str(path)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _order(when, path: Path) -> float:
+    """Recency: the run's own record of when it was made, else the file's modification time."""
+    if when:
+        try:
+            return _dt.datetime.fromisoformat(str(when)).timestamp()
+        except ValueError:
+            pass
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _now_order() -> float:
+    return _dt.datetime.now(_dt.timezone.utc).timestamp() + 1.0
+
+
+def _short_time(when) -> str:
+    if not when:
+        return ""
+    try:
+        moment = _dt.datetime.fromisoformat(str(when))
+    except ValueError:
+        return str(when)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+# -- the last error ------------------------------------------------------------------------------------------------
+
+
+def last_error_candidate() -> Candidate | None:
+    """The kernel's last error (``sys.last_value``) with the line of the notebook cell that raised it."""
+    value = getattr(sys, "last_value", None)
+    if value is None:
+        return None
+    text = f"{type(value).__name__}: {value}"
+    line = failing_line(getattr(sys, "last_traceback", None) or value.__traceback__)
+    if line:
+        text += f"\nin the line: {line}"
+    label = f"the last error ({type(value).__name__}: {str(value)[:80]})"
+    return Candidate("error", text[:1500], label, False, ("error", "that", "it"), _now_order() + 1e6)
+
+
+def failing_line(tb) -> str | None:
+    """The last line of the scientist's own code (a notebook cell) in a traceback."""
+    found = None
+    for frame in traceback.extract_tb(tb) if tb is not None else []:
+        name = frame.filename or ""
+        if "ipykernel_" in name or name.startswith("<ipython-input") or name.startswith("<cell"):
+            found = frame.line or linecache.getline(name, frame.lineno or 0).strip() or found
+    return found
+
+
+# -- what the call and the reply show --------------------------------------------------------------------------------
+
+
+def used_candidates(tool, arguments: dict, candidates, prompt: str = "") -> dict[str, Candidate]:
+    """The notebook candidates a call's arguments came from (argument name -> candidate), for those the
+    prompt did not spell out itself; a kernel variable counts only where the tool takes an object."""
+    slots = object_slots(tool)
+    used = {}
+    for name, value in arguments.items():
+        if not isinstance(value, str):
+            continue
+        for c in candidates:
+            if c.value != value:
+                continue
+            if c.variable and name not in slots:
+                continue
+            if not c.variable and re.search(rf"(?<![\w/]){re.escape(value)}(?![\w/])", prompt):
+                continue  # the prompt gave it: nothing to explain
+            used[name] = c
+            break
+    return used
+
+
+def render_candidates(candidates, limit: int = 12) -> str:
+    """The context section stronger models get: what "the trajectory", "my last run", "villin" may mean."""
+    if not candidates:
+        return ""
+    lines = ["Inputs found in the notebook (pass a kernel variable by name where a tool takes an object):"]
+    for c in list(candidates)[:limit]:
+        how = "kernel variable" if c.variable else "path" if c.kind.endswith(("file", "folder")) else "value"
+        first_line = c.value.splitlines()[0] if c.value else ""
+        lines.append(f"- {c.kind}: {c.label} [{how}: {first_line[:120]}]")
+    return "\n".join(lines)

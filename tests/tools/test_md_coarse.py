@@ -1,0 +1,53 @@
+"""md.coarse_grained: a Cα Gō model run with Q over time, on OpenMM's forces or the dataflow backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from kenkyu.core.registry import ToolRegistry
+from kenkyu.core.science import science_of
+from kenkyu.tools import md
+
+from md_fixtures import villin_pdb  # noqa: F401 (fixture)
+
+SHORT = dict(ps=10.0, report_interval_ps=0.5, threads=1, seed=7, progress=False)
+
+
+def test_the_folded_model_stays_native_at_low_temperature(villin_pdb, tmp_path):  # noqa: F811
+    run = md.coarse_grained(villin_pdb, out=tmp_path / "cg", temperature_k=250, backend="openmm", **SHORT)
+    table = run.table
+    assert list(table.columns) == ["frame", "time_ps", "q", "rg_nm", "potential_kj_mol", "temperature_k"]
+    assert len(table) == 20 and np.allclose(np.diff(table.time_ps), 0.5)
+    assert table.q.mean() > 0.85 and table.q.between(0, 1).all()  # a folded Gō model at low T: Q near 1
+    info = run.info
+    assert info["n_beads"] == 36 and info["n_native_contacts"] > 20 and info["parameters"]["temperature_k"] == 250
+    assert {p.name for p in run.directory.iterdir()} == {"native.pdb", "trajectory.dcd", "q.csv", "q.png", "cg.json"}
+    traj = run.trajectory()
+    assert traj.n_frames == 20 and traj.n_atoms == 36
+    assert [s for _, s, _ in science_of(md.coarse_grained).check(run)] == ["pass", "pass"]
+    assert "Q (fraction of native contacts)" in run.summary() and run.figure is not None
+    with pytest.raises(md.RunExistsError):
+        md.coarse_grained(villin_pdb, out=tmp_path / "cg", backend="openmm", **SHORT)
+
+
+def test_a_failed_start_leaves_no_folder(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        md.coarse_grained(tmp_path / "missing.pdb", out=tmp_path / "cg", backend="openmm", **SHORT)
+    assert not (tmp_path / "cg").exists() and not list(tmp_path.glob(".*partial"))
+
+
+def test_registered_as_md_coarse_grained():
+    tool = ToolRegistry.from_modules(["kenkyu.tools.md"])["md_coarse_grained"]
+    assert tool.qualified_call == "kenkyu.tools.md.coarse_grained" and tool.approval == "ask"
+    assert tool.parameters["properties"]["backend"]["enum"] == ["dataflow", "openmm"]
+    assert tool.science.output_folder({"structure": "a/villin.pdb", "temperature_k": 350}) == "md_runs/villin_cg_350K"
+    assert tool.science.cost({"ps": 100}).seconds > 0
+
+
+@pytest.mark.slow  # the dataflow kernels compile on first use (tens of seconds on 2 cores)
+def test_the_dataflow_backend_runs_the_same_trajectory_as_openmm(villin_pdb, tmp_path):  # noqa: F811
+    reference = md.coarse_grained(villin_pdb, out=tmp_path / "omm", backend="openmm", **SHORT).table
+    dataflow = md.coarse_grained(villin_pdb, out=tmp_path / "df", backend="dataflow", **SHORT)
+    assert dataflow.info["parameters"]["backend"] == "dataflow"
+    np.testing.assert_allclose(dataflow.table.q, reference.q, atol=0.05)
+    np.testing.assert_allclose(dataflow.table.rg_nm[:5], reference.rg_nm[:5], rtol=1e-3)

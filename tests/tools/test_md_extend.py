@@ -1,0 +1,84 @@
+"""md.extend: a finished run continues from its checkpoint into the same folder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from kenkyu.core.files import write_json_atomically
+from kenkyu.core.registry import ToolRegistry
+from kenkyu.core.science import science_of
+from kenkyu.tools import md
+
+from md_fixtures import FAST, villin_pdb  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def finished_run(villin_pdb, tmp_path):  # noqa: F811
+    return md.run(villin_pdb, out=tmp_path / "run", **FAST)
+
+
+def test_extend_adds_frames_with_continuous_time(finished_run, villin_pdb):  # noqa: F811
+    before = finished_run.trajectory()
+    first_frames = before.xyz.copy()
+    extended = md.extend(finished_run.directory, ps=0.05, progress=False)
+    assert extended.directory == finished_run.directory
+    traj = extended.trajectory(reload=True)
+    assert traj.n_frames == before.n_frames + 5 == 15
+    np.testing.assert_allclose(np.diff(traj.time), 0.01, atol=1e-9)  # one report interval apart, no gap
+    np.testing.assert_array_equal(traj.xyz[:10], first_frames)  # the first 10 frames are untouched
+    data = extended.state_data()
+    assert len(data) == 15
+    np.testing.assert_allclose(np.diff(data["Time (ps)"]), 0.01, atol=1e-6)
+    info = extended.info
+    assert info["status"] == "finished" and info["parameters"]["ps"] == pytest.approx(0.15)
+    (record,) = info["extensions"]
+    assert record["from_ps"] == pytest.approx(0.1) and record["to_ps"] == pytest.approx(0.15)
+    assert record["finished"]
+    # The call that started the run still finds it (a notebook re-run with resume=True), now longer.
+    assert md.run(villin_pdb, out=finished_run.directory, resume=True, **FAST).n_frames == 15
+    verdicts = dict((e, s) for e, s, _ in science_of(md.extend).check(extended))
+    assert verdicts["the run finishes all its production frames (no blow-up)"] == "pass"
+
+    # An extension interrupted before its end (status "interrupted", its record unfinished) is
+    # continued by the same call, and only by the same call.
+    pending = {"from_ps": 0.15, "to_ps": 0.2, "added_ps": 0.05, "started": "earlier"}
+    write_json_atomically(
+        extended.run_json,
+        {
+            **info,
+            "status": "interrupted",
+            "parameters": {**info["parameters"], "ps": 0.2},
+            "extensions": [*info["extensions"], pending],
+        },
+    )
+    with pytest.raises(md.ResumeError, match=r"did not finish.*ps=0.05"):
+        md.extend(extended.directory, ps=0.1)
+    again = md.extend(extended.directory, ps=0.05, progress=False)
+    assert again.n_frames == 20 and again.info["parameters"]["ps"] == pytest.approx(0.2)
+    assert len(again.info["extensions"]) == 2 and again.info["extensions"][-1]["finished"]
+
+
+def test_extend_refuses_failed_and_unfinished_runs_with_the_reason(tmp_path):
+    run_json = tmp_path / "run" / "run.json"
+    run_json.parent.mkdir()
+    info = {"status": "finished", "parameters": {"ps": 0.1, "report_interval_ps": 0.01}}
+    write_json_atomically(run_json, info)
+    with pytest.raises(ValueError, match="whole number of the run's report interval"):
+        md.extend(run_json.parent, ps=0.015)
+    with pytest.raises(md.ResumeError, match="no production checkpoint"):
+        md.extend(run_json.parent, ps=0.05)
+    write_json_atomically(run_json, {**info, "status": "failed", "error": "The simulation blew up"})
+    with pytest.raises(md.ResumeError, match=r"'failed', not finished: The simulation blew up.*overwrite=True"):
+        md.extend(run_json.parent, ps=0.05)
+    write_json_atomically(run_json, {**info, "status": "interrupted"})
+    with pytest.raises(md.ResumeError, match="resume=True"):
+        md.extend(run_json.parent, ps=0.05)
+    with pytest.raises(FileNotFoundError, match="not a kenkyu MD run folder"):
+        md.extend(tmp_path / "nothing", ps=0.05)
+
+
+def test_registered_as_md_extend_writing_into_the_run():
+    tool = ToolRegistry.from_modules(["kenkyu.tools.md"])["md_extend"]
+    assert tool.qualified_call == "kenkyu.tools.md.extend" and tool.approval == "ask"
+    assert tool.parameters["required"] == ["run"]
+    assert tool.science.output_folder({"run": "md_runs/villin_implicit", "ps": 50}) == "md_runs/villin_implicit"

@@ -1,0 +1,357 @@
+"""The resolver (what in the notebook a request means), coordination-aware step splitting and honest
+fall-through: a fake kernel namespace, temporary folders, kenkyu's real tool registry, a bag-of-words
+embedder and a stand-in for the embedded model that fills each argument from the narrowed schema."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import pytest
+
+from kenkyu.assistant import events as ev
+from kenkyu.assistant.agent import Agent
+from kenkyu.assistant.cells import action_code
+from kenkyu.assistant.overview import is_capability_question, overview
+from kenkyu.assistant.resolver import gather, render_candidates, used_candidates
+from kenkyu.assistant.runner import InPlaceRunner
+from kenkyu.core.config import ProviderConfig
+from kenkyu.core.providers.local_llama import LocalLlamaProvider
+from kenkyu.core.registry import ToolRegistry
+from kenkyu.core.routing import (
+    Candidate,
+    ToolRouter,
+    mutation_tokens,
+    resolve_slot,
+    split_steps,
+    window_tokens,
+)
+from kenkyu.tools import TOOL_MODULES
+
+REGISTRY = ToolRegistry.from_modules(TOOL_MODULES)
+TOOLS = list(REGISTRY)
+KEYWORDS = [(*t.keywords, t.function.__name__.replace("_", " ")) for t in TOOLS]
+
+
+def by_function(module_end: str, function: str):
+    """A registered tool by its module and function (tests name tools the way a scientist calls them)."""
+    return next(t for t in TOOLS if t.module.endswith(module_end) and t.function.__name__ == function)
+
+
+RMSD = by_function("analysis", "rmsd")
+RG = by_function("analysis", "radius_of_gyration")
+
+
+class Trajectory:
+    """Looks like an mdtraj.Trajectory to the resolver (module and class name), without mdtraj."""
+
+    n_atoms, n_frames = 596, 20
+
+
+Trajectory.__module__ = "mdtraj.core.trajectory"
+
+
+def make_run(folder, name, created, structure="villin.pdb", solvent="implicit"):
+    run = folder / "md_runs" / name
+    run.mkdir(parents=True)
+    info = {"status": "finished", "created": created, "structure": f"/data/{structure}"}
+    info["parameters"] = {"solvent": solvent}
+    (run / "run.json").write_text(json.dumps(info))
+    return run
+
+
+@pytest.fixture
+def notebook(tmp_path, monkeypatch):
+    """A working folder with villin.pdb, an older and a newer run folder, and a kernel with `traj`."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delattr(sys, "last_value", raising=False)
+    (tmp_path / "villin.pdb").write_text("ATOM\n")
+    make_run(tmp_path, "villin_seed2", "2026-01-01T09:00:00+00:00")
+    make_run(tmp_path, "villin", "2026-11-29T10:00:00+00:00")
+    return tmp_path
+
+
+# -- the resolver ---------------------------------------------------------------------------------------------
+
+
+def test_gather_lists_variables_runs_and_files_with_labels(notebook):
+    namespace = {"traj": Trajectory(), "seq": "MKTAYIAKQRQISFVK", "pdb": "villin.pdb", "n": 3}
+    found = gather(namespace)
+    by_value = {c.value: c for c in found}
+    assert by_value["traj"].label == "`traj` (Trajectory, 596 atoms, 20 frames)" and by_value["traj"].variable
+    assert by_value["MKTAYIAKQRQISFVK"].kind == "sequence"
+    assert by_value["villin.pdb"].kind == "pdb_file" and "pdb" in by_value["villin.pdb"].names
+    newer, older = by_value["md_runs/villin"], by_value["md_runs/villin_seed2"]
+    assert newer.kind == older.kind == "run_folder" and newer.order > older.order
+    assert "implicit" in newer.label and "finished" in newer.label
+    assert not any(c.value == "3" for c in found)
+    assert "`traj` (Trajectory" in render_candidates(found)
+
+
+def test_a_named_variable_a_named_stem_and_my_last_run(notebook):
+    found = gather({"traj": Trajectory()})
+    assert resolve_slot("how much does traj drift?", "trajectory", found).candidate.value == "traj"
+    assert resolve_slot("rg over my last run", "trajectory", found).candidate.value == "md_runs/villin"
+    # "villin" names the run folder md_runs/villin exactly, villin_seed2 only by its first word
+    assert resolve_slot("how compact is villin?", "trajectory", found).candidate.value == "md_runs/villin"
+    assert resolve_slot("minimise villin", "structure", found).candidate.value == "villin.pdb"
+
+
+def test_two_equally_good_runs_are_asked_about_not_guessed(notebook):
+    found = gather({})
+    match = resolve_slot("plot the rmsd of the run", "trajectory", found)
+    assert match.candidate is None and match.ambiguous
+    assert [c.value for c in match.options[:2]] == ["md_runs/villin", "md_runs/villin_seed2"]
+
+
+def test_an_unnamed_structure_is_never_taken_for_another_protein(notebook):
+    match = resolve_slot("simulate lysozyme for 1 ps", "structure", gather({}))
+    assert match.candidate is None and [c.value for c in match.options] == ["villin.pdb"]
+
+
+def test_the_last_error_with_its_line(notebook, monkeypatch):
+    try:
+        exec(compile("x = 1\nopen('/no/such/file.dcd')\n", "/tmp/ipykernel_1/123.py", "exec"), {})
+    except OSError as exc:
+        monkeypatch.setattr(sys, "last_value", exc, raising=False)
+        monkeypatch.setattr(sys, "last_traceback", exc.__traceback__, raising=False)
+    error = next(c for c in gather({}) if c.kind == "error")
+    assert "FileNotFoundError" in error.value
+    assert resolve_slot("why did that fail?", "error", gather({})).candidate.value == error.value
+
+
+# -- step splitting ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "request_text, steps",
+    [
+        ("simulate villin for 2 ps and plot the RMSD", ["simulate villin for 2 ps", "plot the RMSD"]),
+        ("simulate villin, compute the rmsd and plot the rg", ["simulate villin", "compute the rmsd", "plot the rg"]),
+        ("run 4 replicas of villin.pdb and compare RMSF", ["run 4 replicas of villin.pdb", "compare RMSF"]),
+        ("the RMSD and Rg of md_runs/a", ["the RMSD of md_runs/a", "Rg of md_runs/a"]),
+        ("compare the RMSF of md_runs/a and md_runs/b", ["compare the RMSF of md_runs/a and md_runs/b"]),
+        ("find hydrogen bonds and salt bridges in md_runs/a", ["find hydrogen bonds and salt bridges in md_runs/a"]),
+        (
+            "prepare villin.pdb, then run 2 ps; then compute the RMSD",
+            ["prepare villin.pdb", "run 2 ps", "compute the RMSD"],
+        ),
+        (
+            "I've got 3 replicas in md_runs/x, do they agree on which residues are flexible?",
+            ["I've got 3 replicas in md_runs/x, do they agree on which residues are flexible?"],
+        ),
+        (
+            "Simulate villin.pdb for 2 ps with seed 5 and a 1 ps NVT equilibration, then compute its Rg",
+            ["Simulate villin.pdb for 2 ps with seed 5 and a 1 ps NVT equilibration", "compute its Rg"],
+        ),
+    ],
+)
+def test_steps_split_on_coordination(request_text, steps):
+    assert split_steps(request_text, KEYWORDS) == steps
+
+
+def test_mutations_and_frame_windows_in_words():
+    assert mutation_tokens("is a glycine at position 4 of MKTAYIAKQRQISFVK tolerated?") == ["A4G"]
+    assert mutation_tokens("mutate residue 2 to glutamate in MKTAYIAKQRQISFVK") == ["K2E"]
+    assert window_tokens("rg over the last half of the run") == ["last half"]
+    assert window_tokens("RMSD of the first 10% and the second half") == ["first 10%", "last half"]
+
+
+# -- routing with the notebook, and honest fall-through -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def router():
+    """kenkyu's own router (the MiniLM embedder, offline, a few seconds to load) over the real tools."""
+    pytest.importorskip("sentence_transformers")
+    router = ToolRouter()
+    router.rank("warm up", TOOLS)
+    return router
+
+
+class FillingModel:
+    """Stands in for llama.cpp: answers with the first tool and the first allowed value of every argument."""
+
+    def create_chat_completion(self, messages, response_format, **kwargs):
+        schema = response_format["schema"]
+        schema = schema["oneOf"][0] if "oneOf" in schema else schema
+        arguments = {}
+        for name, prop in schema["properties"]["arguments"]["properties"].items():
+            arguments[name] = prop["enum"][0] if "enum" in prop else "invented"
+        reply = {"tool": schema["properties"]["tool"]["const"], "arguments": arguments}
+        return {"choices": [{"message": {"content": json.dumps(reply)}}], "usage": {}}
+
+
+class Embedded(LocalLlamaProvider):
+    llama = FillingModel()
+
+    def __init__(self, router=None):
+        super().__init__(ProviderConfig(provider="local"), router=router)
+
+
+@pytest.fixture
+def provider(router):
+    try:
+        return Embedded(router)
+    except Exception as exc:  # no GGUF file: only the path lookup needs it
+        pytest.skip(f"the embedded model's file is not installed: {exc}")
+
+
+def test_a_kernel_variable_fills_the_trajectory(notebook, provider):
+    provider.use_notebook(gather({"traj": Trajectory()}))
+    call = provider.choose_call("how much does traj drift? plot the rmsd", TOOLS)
+    assert (call.name, call.arguments) == (RMSD.name, {"trajectory": "traj"})
+    assert "Using `traj` (Trajectory, 596 atoms, 20 frames)" in provider.last_using
+
+
+def test_my_last_run_fills_the_trajectory(notebook, provider):
+    provider.use_notebook(gather({}))
+    call = provider.choose_call("what's the radius of gyration over my last run?", TOOLS)
+    assert (call.name, call.arguments["trajectory"]) == (RG.name, "md_runs/villin")
+
+
+def test_a_missing_input_is_named_and_nothing_unrelated_is_called(tmp_path, monkeypatch, provider):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delattr(sys, "last_value", raising=False)
+    provider.use_notebook(gather({}))
+    assert provider.choose_call("plot the rmsd of my trajectory", TOOLS) is None
+    problem = provider.last_problem
+    assert problem.startswith("Which trajectory?") and f"`{RMSD.name}`" in problem
+    assert "none is named" in problem
+
+
+def test_an_unknown_protein_is_asked_about_with_what_is_there(notebook, provider):
+    provider.use_notebook(gather({}))
+    assert provider.choose_call("simulate lysozyme for 1 ps in implicit solvent", TOOLS) is None
+    assert "lysozyme" in provider.last_problem and "villin.pdb — use it?" in provider.last_problem
+
+
+def test_the_unmatched_message_is_specific_to_the_request(notebook, provider):
+    provider.use_notebook([])
+    provider.min_score = 0.9
+    assert provider.choose_call("sing me a song", TOOLS) is None
+    first = provider.last_problem
+    assert provider.choose_call("bake a cake", TOOLS) is None
+    assert "*sing me a song*" in first and "*bake a cake*" in provider.last_problem
+
+
+# -- the action cell, the reply and the overview ---------------------------------------------------------------------
+
+
+def test_a_kernel_variable_is_passed_by_name_with_a_using_line():
+    traj = Candidate("trajectory", "traj", "`traj` (Trajectory, 596 atoms, 20 frames)", True, ("traj",))
+    using = used_candidates(RMSD, {"trajectory": "traj"}, [traj], "how much does traj drift?")
+    code = action_code(RMSD, {"trajectory": "traj"}, "rmsd", using)
+    assert code.splitlines()[0] == "# using `traj` (Trajectory, 596 atoms, 20 frames) as trajectory"
+    assert f"rmsd = {RMSD.qualified_call}(trajectory=traj)" in code
+
+
+def test_the_agent_writes_the_variable_and_says_what_it_used(notebook):
+    """A scripted model calls a notebook tool with trajectory="traj": the cell passes the object itself."""
+    from kenkyu.core.providers.replay import ReplayProvider
+
+    def frames(trajectory: str | Trajectory) -> int:
+        """Count the frames of a trajectory.
+
+        Parameters
+        ----------
+        trajectory
+            A trajectory.
+        """
+        return trajectory.n_frames
+
+    frames.__module__ = "__main__"
+    registry = ToolRegistry().with_functions([_as_tool(frames)])
+    namespace = {"traj": Trajectory(), "frames": frames}
+    turns = [{"tool_calls": [{"name": "frames", "arguments": {"trajectory": "traj"}}]}, {"text": "20 frames."}]
+    provider = ReplayProvider(ProviderConfig(provider="replay"), turns=turns)
+    agent = Agent(provider, registry, InPlaceRunner(namespace=namespace))
+    events = list(agent.run("count the frames of traj"))
+    code = next(e for e in events if isinstance(e, ev.CellAdded) and e.cell_type == "code").source
+    assert "frames(trajectory=traj)" in code and code.startswith("# using `traj` (Trajectory, 596 atoms")
+    assert namespace["frames_result"] == 20
+    assert any(isinstance(e, ev.Token) and "using `traj`" in e.text for e in events)
+
+
+def _as_tool(function):
+    from kenkyu.core.registry import tool
+
+    return tool(function)
+
+
+def test_a_capability_question_gets_an_overview_by_family(notebook):
+    for question in ("what can you do?", "help", "What tools do you have?", "hi, what can you do"):
+        assert is_capability_question(question), question
+    assert not is_capability_question("what can you do with md_runs/villin? compute the rmsd")
+    text = overview(REGISTRY)
+    assert "Molecular dynamics" in text and "analysis" in text.lower() and "Try:" in text
+    assert not re.search(r"`[a-z]+_[a-z_]+`", text), "no snake_case tool names in the overview"
+    agent = Agent(Embedded.__new__(Embedded), REGISTRY, InPlaceRunner(namespace={}))
+    events = list(agent.run("what can you do?"))
+    assert not any(isinstance(e, ev.ToolCallStarted) for e in events)
+    assert events[-1].reason == "finished" and "Molecular dynamics" in "".join(
+        e.text for e in events if isinstance(e, ev.Token)
+    )
+
+
+def test_a_later_step_compares_what_the_earlier_one_made_not_its_input(notebook, provider):
+    """ "run replicas of villin.pdb and compare RMSF": the comparison is of the new ensemble, not of villin.pdb."""
+    from kenkyu.core.messages import Message, ToolCall
+    from kenkyu.core.providers.base import TextDelta, ToolCallDone
+
+    ensemble = notebook / "md_runs" / "villin_replicas"
+    (ensemble / "member_0").mkdir(parents=True)
+    (ensemble / "ensemble.json").write_text("{}")
+    replicas = by_function("ensembles", "run")
+    request = "run 3 replicas of villin.pdb for 1 ps in implicit solvent and compare their RMSF"
+    call = ToolCall("c1", replicas.name, {"structure": "villin.pdb", "replicas": 3})
+    messages = [
+        Message("user", request),
+        Message("assistant", "Step 1", [call]),
+        Message("tool", "3 members finished", tool_call_id="c1", name=replicas.name),
+    ]
+    provider.use_notebook(gather({}))
+    chunks = list(provider.stream(messages, TOOLS))
+    calls = [c.call for c in chunks if isinstance(c, ToolCallDone)]
+    text = "".join(c.text for c in chunks if isinstance(c, TextDelta))
+    assert calls, text
+    assert "villin.pdb" not in calls[0].arguments.values()
+    assert calls[0].arguments == {"ensemble": "md_runs/villin_replicas"}, text
+
+
+def test_a_final_comparison_sets_results_side_by_side(provider):
+    from kenkyu.core.messages import Message, ToolCall
+    from kenkyu.core.providers.base import TextDelta
+
+    request = "compute the RMSF of md_runs/a, then the RMSF of md_runs/b and compare them"
+    messages = [Message("user", request)]
+    for i, folder in enumerate(("md_runs/a", "md_runs/b")):
+        call = ToolCall(f"c{i}", RMSD.name, {"trajectory": folder})
+        messages += [
+            Message("assistant", "", [call]),
+            Message("tool", f"RMSF of {folder}\n36 residues; max 0.{i + 2} nm", tool_call_id=f"c{i}", name=RMSD.name),
+        ]
+    text = "".join(c.text for c in provider.stream(messages, TOOLS) if isinstance(c, TextDelta))
+    assert "Comparison" in text and "#1" in text and "#2" in text
+
+
+def test_an_error_in_the_kernel_points_why_did_that_fail_at_a_tool_that_takes_errors():
+    from kenkyu.core.registry import build_tool
+    from kenkyu.core.routing import notebook_bonus
+
+    def explain(error: str | None = None) -> str:
+        """Explain an error.
+
+        Parameters
+        ----------
+        error
+            The error text; default the last one.
+        """
+        return error or ""
+
+    takes_error = build_tool(_as_tool(explain))
+    error = Candidate("error", "OSError: no topology", "the last error (OSError)", False, ("error",))
+    assert notebook_bonus("why did that fail?", takes_error, [error]) > 0
+    assert notebook_bonus("why did that fail?", RMSD, [error]) == 0
+    assert notebook_bonus("why did that fail?", takes_error, []) == 0

@@ -1,0 +1,120 @@
+"""Extend a finished MD run by N ps: the same folder, the trajectory and state data grow, run.json records it.
+
+``kenkyu.tools.md.extend("md_runs/villin_implicit", ps=50)`` (the tool ``md_extend``) continues a
+finished run from its last checkpoint with md.run's own resume machinery (the same System, platform,
+seed and reporters, appending to the trajectory and state.csv): production becomes ``ps`` longer,
+``parameters.ps`` in run.json is the new total, and ``extensions`` lists each extension (from, to,
+when). A failed or unfinished run is refused with the reason and what to do instead. An extension that
+is interrupted is continued by the same call.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+from kenkyu.core.registry import tool
+from kenkyu.core.science import Cost, checked_by, costs, writes
+from kenkyu.tools.md import _files as files
+from kenkyu.tools.md._errors import ResumeError
+from kenkyu.tools.md._public import as_run, public
+from kenkyu.tools.md.checks import run_is_sound
+
+
+def _folder_of_call(arguments: dict) -> str | None:
+    run = arguments.get("run")
+    return str(run.directory if hasattr(run, "directory") else run) if run else None
+
+
+def estimate_extension(arguments: dict, *, measure: bool = True) -> Cost:
+    """The extension's steps at the speed the run itself measured (run.json's performance)."""
+    try:
+        info = as_run(arguments["run"]).info
+        speed = info["performance"]["ns_per_day"]
+        seconds = float(arguments.get("ps", 10.0)) / 1000 / speed * 86400 + 5.0
+        return Cost(seconds, f"{float(arguments.get('ps', 10.0)):g} ps at the run's own {speed:.3g} ns/day")
+    except (KeyError, TypeError, ValueError, OSError):
+        return Cost(float("nan"), "the run has no measured speed to extend at")
+
+
+@tool(
+    approval="ask",
+    writes_files=True,
+    keywords=("extend", "continue the run", "run longer", "more picoseconds", "longer simulation", "prolong"),
+    produces="run_folder",
+    result_name="extended_run",
+)
+@writes(_folder_of_call)
+@costs(estimate_extension)
+@checked_by(run_is_sound)
+@public
+def extend(run: str | os.PathLike, ps: float = 10.0, *, progress: bool = True):
+    """Extend a finished MD run by ``ps`` picoseconds of production, in the same run folder.
+
+    Continues from the run's last checkpoint with the same System, temperature, seed and platform;
+    the trajectory and state.csv grow, time is continuous, run.json's ``parameters.ps`` becomes the
+    new total and ``extensions`` records each extension. Refuses a failed or unfinished run, saying why.
+
+    Parameters
+    ----------
+    run
+        The run folder written by md_run (or, by hand, its MDRun).
+    ps
+        Picoseconds of production to add (a multiple of the run's report interval).
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    MDRun
+        The same run folder, now longer.
+    """
+    from kenkyu.tools.md import _now, _Runner
+
+    mdrun = as_run(run)
+    info = mdrun.info
+    p = dict(info["parameters"])
+    ps = float(ps)
+    status = info.get("status", "unknown")
+    extensions = list(info.get("extensions", []))
+    unfinished = extensions[-1] if extensions and not extensions[-1].get("finished") else None
+    if unfinished is not None and status != "finished":
+        if not math.isclose(unfinished["added_ps"], ps):
+            raise ResumeError(
+                f"{mdrun.directory} holds an extension by {unfinished['added_ps']:g} ps that did not finish "
+                f"({status}); continue it with extend(..., ps={unfinished['added_ps']:g})"
+            )
+    elif status != "finished":
+        why = f": {info['error']}" if info.get("error") else ""
+        fix = (
+            "a failed run cannot be extended: fix the cause and start it again (md_run with overwrite=True)"
+            if status == "failed"
+            else "finish it first: call md_run again with the same arguments and resume=True"
+        )
+        raise ResumeError(f"Cannot extend {mdrun.directory}: the run is {status!r}, not finished{why}. {fix}.")
+    if not ps > 0:
+        raise ValueError(f"ps must be positive, got {ps}")
+    intervals = ps / p["report_interval_ps"]
+    if abs(intervals - round(intervals)) > 1e-6:
+        raise ValueError(
+            f"ps={ps:g} is not a whole number of the run's report interval ({p['report_interval_ps']:g} ps): "
+            f"use e.g. ps={max(1, round(intervals)) * p['report_interval_ps']:g}"
+        )
+    header = files.read_checkpoint(mdrun.checkpoint_path)[0] if mdrun.checkpoint_path.exists() else None
+    if header is None or header.get("phase") != "production":
+        raise ResumeError(f"Cannot extend {mdrun.directory}: it has no production checkpoint to continue from")
+    if unfinished is None:
+        previous_ps = p["ps"]
+        p["ps"] = round(previous_ps + ps, 9)
+        extensions.append({"from_ps": previous_ps, "to_ps": p["ps"], "added_ps": ps, "started": _now()})
+    # The checkpoint loads only on the platform that wrote it (as in md.run's resume).
+    p["platform"] = info.get("platform", {}).get("name") or p.get("platform")
+    files.write_json_atomic(
+        mdrun.run_json, {**info, "parameters": p, "status": "extending", "extensions": extensions, "error": None}
+    )
+    with files.explain_disk_full(mdrun.directory):
+        _Runner(mdrun.directory, p, info.get("structure"), progress).execute()
+    done = files.read_json(mdrun.run_json)
+    done["extensions"][-1]["finished"] = _now()
+    files.write_json_atomic(mdrun.run_json, done)
+    return type(mdrun)(mdrun.directory)

@@ -1,0 +1,312 @@
+"""Energy minimisation alone: the structure in, the minimised structure and the energies before and after out.
+
+``kenkyu.tools.md.minimize("villin.pdb")`` (the tool ``md_minimize``) fixes the structure as
+:func:`kenkyu.tools.md.run` does (and says what pdbfixer changed: nothing is changed silently),
+builds the same force field, minimises with OpenMM's L-BFGS and writes a folder like a run's::
+
+    md_runs/villin_minimized/
+        prepared.pdb       the fixed structure before minimisation
+        villin_minimized.pdb  the minimised structure (same atoms, same order), named after the input
+                              so that md.run of it writes md_runs/villin_minimized_<solvent>
+        system.xml         the OpenMM System it was minimised with
+        minimization.json  energies before and after (kJ/mol), RMSD moved, what pdbfixer changed, versions
+
+The folder is written only after the minimisation succeeded: a failure leaves nothing half-made.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from kenkyu.core.registry import tool
+from kenkyu.core.science import checked_by, costs, result_check, writes
+from kenkyu.tools.md import _files as files
+from kenkyu.tools.md._errors import RunExistsError, SimulationUnstableError
+from kenkyu.tools.md._public import public, structure_stem
+
+MINIMIZATION_JSON = "minimization.json"
+
+
+def minimized_name(structure) -> str:
+    """The minimised PDB's file name: ``<input stem>_minimized.pdb``."""
+    return f"{structure_stem(structure)}_minimized.pdb"
+
+
+def minimize_directory(structure, solvent: str = "implicit") -> str:
+    """The folder :func:`minimize` writes when no ``out=`` is given."""
+    suffix = "" if solvent == "implicit" else f"_{solvent}"
+    return f"md_runs/{structure_stem(structure)}_minimized{suffix}"
+
+
+def _folder_of_call(arguments: dict) -> str | None:
+    if arguments.get("out"):
+        return str(arguments["out"])
+    if not arguments.get("structure"):
+        return None
+    return minimize_directory(arguments["structure"], arguments.get("solvent", "implicit"))
+
+
+@dataclass
+class Minimization:
+    """A minimisation folder: energies before and after, and the minimised structure.
+
+    ``os.fspath(result)`` is the minimised PDB, so ``kenkyu.tools.md.run(result, ...)`` simulates it."""
+
+    directory: Path
+
+    def __post_init__(self):
+        self.directory = Path(self.directory)
+
+    @property
+    def info(self) -> dict:
+        return files.read_json(self.directory / MINIMIZATION_JSON)
+
+    @property
+    def minimized_pdb(self) -> Path:
+        return self.directory / self.info["minimized_pdb"]
+
+    @property
+    def prepared_pdb(self) -> Path:
+        return self.directory / "prepared.pdb"
+
+    @property
+    def energy_before_kj_mol(self) -> float:
+        return self.info["energy_before_kj_mol"]
+
+    @property
+    def energy_after_kj_mol(self) -> float:
+        return self.info["energy_after_kj_mol"]
+
+    def __fspath__(self) -> str:
+        return str(self.minimized_pdb)
+
+    def summary(self) -> str:
+        i = self.info
+        fix = i.get("fix", {})
+        changed = [
+            f"{fix.get(key, 0)} {what}"
+            for key, what in (
+                ("missing_residues_added", "missing residues"),
+                ("missing_heavy_atoms_added", "heavy atoms"),
+                ("hydrogens_added", "hydrogens"),
+            )
+            if fix.get(key)
+        ]
+        removed = fix.get("heterogens_removed") or {}
+        lines = [
+            f"Energy minimisation {self.directory} ({i['solvent']} solvent, {', '.join(i['forcefield_files'])})",
+            f"potential energy {i['energy_before_kj_mol']:.6g} -> {i['energy_after_kj_mol']:.6g} kJ/mol "
+            f"({i['energy_after_kj_mol'] - i['energy_before_kj_mol']:+.6g} kJ/mol) in {i['wall_s']:.1f} s",
+            f"{i['n_atoms']} atoms ({i['n_atoms_input']} in the input); heavy atoms moved "
+            f"{i['heavy_atom_rmsd_nm']:.3f} nm RMSD (largest {i['max_heavy_atom_shift_nm']:.3f} nm)",
+            "pdbfixer: "
+            + ("added " + ", ".join(changed) if changed else "no atoms added")
+            + (f"; removed {', '.join(f'{n}x{name}' for name, n in removed.items())}" if removed else "")
+            + (f"; replaced {', '.join(fix['nonstandard_replaced'])}" if fix.get("nonstandard_replaced") else ""),
+            f"files: {self.minimized_pdb}, {self.prepared_pdb}, {self.directory / MINIMIZATION_JSON}",
+        ]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_markdown_(self) -> str:
+        body = self.summary().splitlines()
+        return f"**{body[0]}**\n\n" + "\n".join(f"- {line}" for line in body[1:])
+
+
+MINIMIZE_EXPECTATIONS = (
+    "the potential energy goes down and ends finite",
+    "the minimised structure keeps the prepared structure's atoms (pdbfixer's additions are listed)",
+    "heavy atoms move less than 0.1 nm RMSD (a relaxation, not a different structure)",
+)
+
+
+@result_check(*MINIMIZE_EXPECTATIONS)
+def minimization_is_sound(result):
+    """Did the energy go down, and is the structure still the one given?"""
+    result = result if isinstance(result, Minimization) else Minimization(result)
+    i = result.info
+    e_down, e_atoms, e_moved = MINIMIZE_EXPECTATIONS
+    before, after = i["energy_before_kj_mol"], i["energy_after_kj_mol"]
+    ok = math.isfinite(after) and after <= before
+    yield e_down, "pass" if ok else "fail", f"{before:.6g} -> {after:.6g} kJ/mol"
+    added = i["n_atoms"] - i["n_atoms_input"]
+    if i["n_atoms_written"] != i["n_atoms"]:
+        yield e_atoms, "fail", f"{i['n_atoms_written']} atoms written for {i['n_atoms']} prepared"
+    elif added:
+        yield e_atoms, "warn", f"{i['n_atoms']} atoms: pdbfixer changed the input's {i['n_atoms_input']} ({added:+d})"
+    else:
+        yield e_atoms, "pass", f"{i['n_atoms']} atoms, as in the input"
+    rmsd = i["heavy_atom_rmsd_nm"]
+    yield (
+        e_moved,
+        "pass" if rmsd < 0.1 else "warn",
+        f"{rmsd:.3f} nm RMSD, largest shift {i['max_heavy_atom_shift_nm']:.3f} nm",
+    )
+
+
+@tool(
+    approval="ask",
+    writes_files=True,
+    keywords=("minimise", "minimize", "minimisation", "minimization", "energy minimization", "relax clashes"),
+    produces="structure",
+    result_name="minimized",
+)
+@writes(_folder_of_call)
+@costs(15.0, basis="pdbfixer, force field and L-BFGS on a small protein, typical, not measured")
+@checked_by(minimization_is_sound)
+@public
+def minimize(
+    structure: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    *,
+    solvent: Literal["implicit", "vacuum", "explicit"] = "implicit",
+    forcefield: list[str] | None = None,
+    max_iterations: int = 0,
+    tolerance_kj_mol_nm: float = 10.0,
+    ph: float = 7.0,
+    keep_heterogens: bool = False,
+    platform: Literal["CUDA", "OpenCL", "CPU", "Reference"] | None = None,
+    overwrite: bool = False,
+) -> Minimization:
+    """Energy-minimise a protein structure alone (no dynamics) and report the energies before and after.
+
+    The structure is fixed as md_run fixes it (pdbfixer: missing atoms, hydrogens at ``ph``; what it
+    changed is reported), the force field is built, OpenMM's L-BFGS minimiser runs, and the folder
+    ``out`` receives prepared.pdb, <name>_minimized.pdb (same atoms, same order), system.xml and
+    minimization.json with the energies in kJ/mol and how far the heavy atoms moved.
+
+    Parameters
+    ----------
+    structure
+        Path of a PDB or mmCIF file.
+    out
+        Folder to write; default ``md_runs/<structure name>_minimized``.
+    solvent
+        ``"implicit"`` (OBC generalized Born, the default), ``"vacuum"``, or ``"explicit"`` (adds a water box).
+    forcefield
+        OpenMM force-field XML files overriding md_run's default for the solvent.
+    max_iterations
+        Maximum L-BFGS iterations; 0 runs until converged.
+    tolerance_kj_mol_nm
+        Convergence: stop when the root-mean-square force is below this, in kJ/mol/nm.
+    ph
+        pH used to choose protonation states when hydrogens are added.
+    keep_heterogens
+        Keep ligands and other non-standard molecules (the force field must know them).
+    platform
+        OpenMM platform; default the fastest available.
+    overwrite
+        Replace an earlier minimisation in ``out``.
+
+    Returns
+    -------
+    Minimization
+        ``.energy_before_kj_mol``, ``.energy_after_kj_mol``, ``.minimized_pdb``; ``.summary()`` describes it.
+    """
+    import numpy as np
+    import openmm
+    from kenkyu.tools.md import _prepare as prep
+    from kenkyu.tools.md import _versions
+    from openmm import XmlSerializer, unit
+    from openmm.app import PDBFile, Simulation
+
+    directory = Path(out) if out is not None else Path(minimize_directory(structure, solvent))
+    if (directory / MINIMIZATION_JSON).exists() and not overwrite:
+        raise RunExistsError(f"{directory} already holds a minimisation: pass overwrite=True, or another out=")
+    if max_iterations < 0 or tolerance_kj_mol_nm <= 0:
+        raise ValueError("max_iterations must be >= 0 and tolerance_kj_mol_nm > 0")
+    n_input = _atoms_in(structure)
+    fixer, fix = prep.fix_structure(
+        structure, ph=ph, keep_water=False, keep_heterogens=keep_heterogens, add_terminal_residues=False
+    )
+    ff_files = prep.force_field_files(solvent, "tip3p", forcefield)
+    forcefield_object, modeller = prep.build_model(
+        fixer,
+        solvent=solvent,
+        solvate=True,
+        ff_files=ff_files,
+        water_model="tip3p",
+        padding_nm=1.0,
+        ionic_strength_molar=0.15,
+    )
+    system = prep.create_system(forcefield_object, modeller, solvent=solvent)
+    integrator = openmm.VerletIntegrator(0.001 * unit.picoseconds)
+    if platform:
+        simulation = Simulation(modeller.topology, system, integrator, openmm.Platform.getPlatformByName(platform))
+    else:
+        simulation = Simulation(modeller.topology, system, integrator)
+    simulation.context.setPositions(modeller.positions)
+    kj = unit.kilojoule_per_mole
+    before = simulation.context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(kj)
+    started = time.perf_counter()
+    simulation.minimizeEnergy(tolerance=tolerance_kj_mol_nm * kj / unit.nanometer, maxIterations=max_iterations)
+    wall_s = time.perf_counter() - started
+    state = simulation.context.getState(getEnergy=True, getPositions=True)
+    after = state.getPotentialEnergy().value_in_unit(kj)
+    if not math.isfinite(after):
+        raise SimulationUnstableError(
+            f"Minimisation ended with a non-finite energy ({after}): the structure has severe clashes or a broken "
+            "residue. Look at the input near the clash, or try keep_heterogens=False."
+        )
+    start_xyz = np.asarray(modeller.positions.value_in_unit(unit.nanometer))
+    end_xyz = np.asarray(state.getPositions(asNumpy=True).value_in_unit(unit.nanometer))
+    heavy = np.array([a.element is not None and a.element.symbol != "H" for a in modeller.topology.atoms()])
+    shift = np.linalg.norm(end_xyz[heavy] - start_xyz[heavy], axis=1)
+
+    directory.mkdir(parents=True, exist_ok=True)
+    minimized = minimized_name(structure)
+    for name, positions in (("prepared.pdb", modeller.positions), (minimized, state.getPositions())):
+        import io
+
+        buffer = io.StringIO()
+        PDBFile.writeFile(modeller.topology, positions, buffer, keepIds=True)
+        files.write_atomic(directory / name, buffer.getvalue().encode())
+    files.write_atomic(directory / "system.xml", XmlSerializer.serialize(system).encode())
+    written = PDBFile(str(directory / minimized)).topology.getNumAtoms()
+    files.write_json_atomic(
+        directory / MINIMIZATION_JSON,
+        {
+            "kenkyu_minimization": 1,
+            "structure": str(Path(structure).resolve()) if isinstance(structure, (str, os.PathLike)) else None,
+            "minimized_pdb": minimized,
+            "solvent": solvent,
+            "forcefield_files": list(ff_files),
+            "parameters": {
+                "max_iterations": max_iterations,
+                "tolerance_kj_mol_nm": tolerance_kj_mol_nm,
+                "ph": ph,
+                "keep_heterogens": keep_heterogens,
+            },
+            "energy_before_kj_mol": before,
+            "energy_after_kj_mol": after,
+            "wall_s": wall_s,
+            "n_atoms_input": n_input,
+            "n_atoms": modeller.topology.getNumAtoms(),
+            "n_atoms_written": written,
+            "heavy_atom_rmsd_nm": float(np.sqrt((shift**2).mean())) if len(shift) else 0.0,
+            "max_heavy_atom_shift_nm": float(shift.max()) if len(shift) else 0.0,
+            "fix": fix,
+            "platform": simulation.context.getPlatform().getName(),
+            "versions": _versions(),
+        },
+    )
+    return Minimization(directory)
+
+
+def _atoms_in(structure) -> int:
+    from openmm.app import PDBFile, PDBxFile
+
+    path = Path(structure)
+    if not path.is_file():
+        from kenkyu.tools.md._errors import StructureError
+
+        raise StructureError(f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file.")
+    reader = PDBxFile if path.suffix.lower() in (".cif", ".mmcif") else PDBFile
+    return reader(str(path)).topology.getNumAtoms()
