@@ -32,8 +32,9 @@ class TaskRun:
     @property
     def reply(self) -> str:
         """What the assistant itself said (its messages' text), without tool results or action cells."""
-        return "\n".join(str(m.get("content") or "") for m in (self.record or {}).get("messages", [])
-                         if m.get("role") == "assistant")
+        return "\n".join(
+            str(m.get("content") or "") for m in (self.record or {}).get("messages", []) if m.get("role") == "assistant"
+        )
 
     @property
     def tool_cells(self) -> list[dict]:
@@ -70,8 +71,11 @@ class TaskRun:
     @property
     def tool_errors(self) -> list[str]:
         """Tool results the agent loop reported as errors (bad arguments, unknown tool, broken call)."""
-        return [m.get("content", "") for m in (self.record or {}).get("messages", [])
-                if m.get("role") == "tool" and str(m.get("content", "")).startswith("ERROR")]
+        return [
+            m.get("content", "")
+            for m in (self.record or {}).get("messages", [])
+            if m.get("role") == "tool" and str(m.get("content", "")).startswith("ERROR")
+        ]
 
 
 def _tools_run(run: TaskRun) -> list[str]:
@@ -80,14 +84,18 @@ def _tools_run(run: TaskRun) -> list[str]:
 
 def tool_called(run: TaskRun, name: str):
     called = _tools_run(run)
-    return name in called, (f"tool {name} called" if name in called
-                            else f"tool {name} not called (called: {called or 'none'})")
+    return name in called, (
+        f"tool {name} called" if name in called else f"tool {name} not called (called: {called or 'none'})"
+    )
 
 
 def tool_not_called(run: TaskRun, name: str):
     called = _tools_run(run)
-    return name not in called, (f"tool {name} not called" if name not in called
-                                else f"tool {name} was called, but the task expects it not to be")
+    return name not in called, (
+        f"tool {name} not called"
+        if name not in called
+        else f"tool {name} was called, but the task expects it not to be"
+    )
 
 
 def tool_order(run: TaskRun, names: list[str]):
@@ -154,16 +162,14 @@ def tool_succeeded(run: TaskRun, name: str):
     (a 3D view). Unlike no_error, it does not hold when nothing ran."""
     cells = [c for c in run.tool_cells if c["tool"] == name]
     ok = any(c["ok"] for c in cells)
-    return ok, (f"{name} ran and showed its result" if ok else
-                f"{name} raised" if cells else f"{name} did not run")
+    return ok, (f"{name} ran and showed its result" if ok else f"{name} raised" if cells else f"{name} did not run")
 
 
 def tool_failed(run: TaskRun, name: str):
     """The tool was called and its cell raised (an error-handling task's expected outcome)."""
     cells = [c for c in run.tool_cells if c["tool"] == name]
     ok = any(not c["ok"] for c in cells)
-    return ok, (f"{name} failed as expected" if ok else
-                f"{name} did not fail" if cells else f"{name} was not called")
+    return ok, (f"{name} failed as expected" if ok else f"{name} did not fail" if cells else f"{name} was not called")
 
 
 def error_mentions(run: TaskRun, spec: dict):
@@ -199,8 +205,11 @@ def tools_only(run: TaskRun, patterns: str | list[str]):
     patterns = [patterns] if isinstance(patterns, str) else list(patterns)
     names = [c["name"] for c in run.tool_calls] or _tools_run(run)
     unrelated = [n for n in names if not any(re.search(p, n or "") for p in patterns)]
-    return not unrelated, (f"no call outside {patterns}" if not unrelated
-                           else f"unrelated tool calls: {unrelated} (allowed: {patterns} or none)")
+    return not unrelated, (
+        f"no call outside {patterns}"
+        if not unrelated
+        else f"unrelated tool calls: {unrelated} (allowed: {patterns} or none)"
+    )
 
 
 def tool_called_matching(run: TaskRun, pattern: str):
@@ -208,8 +217,11 @@ def tool_called_matching(run: TaskRun, pattern: str):
     kenkyu does not have yet (a minimisation, a report export), whatever its name will be."""
     called = _tools_run(run)
     hits = [n for n in called if re.search(pattern, n)]
-    return bool(hits), (f"tool {hits[0]} (matches {pattern!r}) called" if hits
-                        else f"no tool matching {pattern!r} called (called: {called or 'none'})")
+    return bool(hits), (
+        f"tool {hits[0]} (matches {pattern!r}) called"
+        if hits
+        else f"no tool matching {pattern!r} called (called: {called or 'none'})"
+    )
 
 
 def _says(text: str, word: str) -> bool:
@@ -228,13 +240,17 @@ def reply_mentions(run: TaskRun, wanted: str | list):
     a list is satisfied by any one of its strings (e.g. ["solvent", "implicit"])."""
     missing = _missing_words(run.reply, wanted)
     shown = run.reply.strip().replace("\n", " ")[:120]
-    return not missing, (f"reply mentions {wanted}" if not missing
-                         else f"reply does not mention {missing} (reply: {shown!r})")
+    return not missing, (
+        f"reply mentions {wanted}" if not missing else f"reply does not mention {missing} (reply: {shown!r})"
+    )
 
 
 # A sentence that asks, or says something is absent: where a missing input is named, not merely listed.
-_ASKS_OR_LACKS = re.compile(r"\?|\b(no|not|none|missing|which|where|cannot|can't|couldn't|don't|didn't|"
-                            r"isn't|without|find|found|need|needs|give me|tell me|provide)\b", re.IGNORECASE)
+_ASKS_OR_LACKS = re.compile(
+    r"\?|\b(no|not|none|missing|which|where|cannot|can't|couldn't|don't|didn't|"
+    r"isn't|without|find|found|need|needs|give me|tell me|provide)\b",
+    re.IGNORECASE,
+)
 
 
 def reply_names_missing(run: TaskRun, wanted: str | list):
@@ -245,18 +261,26 @@ def reply_names_missing(run: TaskRun, wanted: str | list):
     telling = " \n ".join(s for s in sentences if _ASKS_OR_LACKS.search(s))
     missing = _missing_words(telling, wanted)
     shown = run.reply.strip().replace("\n", " ")[:120]
-    return not missing, (f"reply names the missing {wanted}" if not missing
-                         else f"reply does not ask for or name the missing {missing} (reply: {shown!r})")
+    return not missing, (
+        f"reply names the missing {wanted}"
+        if not missing
+        else f"reply does not ask for or name the missing {missing} (reply: {shown!r})"
+    )
 
 
 def new_file(run: TaskRun, pattern: str):
     """A file matching ``pattern`` that was not in the folder before the notebook ran (the harness's
     own notebook.ipynb does not count)."""
-    hits = [h for h in sorted(glob.glob(str(run.folder / pattern), recursive=True))
-            if Path(h).is_file() and Path(h).relative_to(run.folder).as_posix() not in run.before
-            and Path(h).relative_to(run.folder).as_posix() not in HARNESS_FILES]
-    return bool(hits), (f"new file {Path(hits[0]).relative_to(run.folder)}" if hits
-                        else f"no new file matches {pattern}")
+    hits = [
+        h
+        for h in sorted(glob.glob(str(run.folder / pattern), recursive=True))
+        if Path(h).is_file()
+        and Path(h).relative_to(run.folder).as_posix() not in run.before
+        and Path(h).relative_to(run.folder).as_posix() not in HARNESS_FILES
+    ]
+    return bool(hits), (
+        f"new file {Path(hits[0]).relative_to(run.folder)}" if hits else f"no new file matches {pattern}"
+    )
 
 
 HARNESS_FILES = {"notebook.ipynb", ".kenkyu-agent-benchmark"}
@@ -326,13 +350,21 @@ CHECKS: dict[str, Callable] = {
 # What each kind of check judges, for the two scores of the everyday sets: "call" (the right tool with
 # the right arguments, or rightly no tool) and "outcome" (what the scientist got: a value, a file, a
 # clear reply or error). A task PASSes when every check holds.
-CALL_CHECKS = {"tool_called", "tool_not_called", "tool_order", "arg_equals", "cells_at_least",
-               "no_tool_called", "tools_only", "tool_called_matching"}
+CALL_CHECKS = {
+    "tool_called",
+    "tool_not_called",
+    "tool_order",
+    "arg_equals",
+    "cells_at_least",
+    "no_tool_called",
+    "tools_only",
+    "tool_called_matching",
+}
 
 
 def aspects(expectation: dict) -> set[str]:
     """Which scores an expectation counts towards: {"call"}, {"outcome"} or, for an any_of mixing both, both."""
-    (kind, argument), = expectation.items()
+    ((kind, argument),) = expectation.items()
     if kind == "any_of":
         return set().union(*(aspects(e) for alternative in argument for e in alternative))
     return {"call"} if kind in CALL_CHECKS else {"outcome"}
@@ -345,7 +377,7 @@ def check_aspect(run: TaskRun, expectation: dict, aspect: str) -> bool | None:
     instead of running" and "ran with the right arguments but the value was off" are told apart."""
     if aspect not in aspects(expectation):
         return None
-    (kind, argument), = expectation.items()
+    ((kind, argument),) = expectation.items()
     if kind != "any_of":
         return check(run, expectation)[0]
     for alternative in argument:
@@ -359,9 +391,11 @@ def check_aspect(run: TaskRun, expectation: dict, aspect: str) -> bool | None:
 def check(run: TaskRun, expectation: dict) -> tuple[bool, str]:
     """Run one expectation, a one-key table such as ``{"tool_called": "md_run"}``."""
     if len(expectation) != 1:
-        raise ValueError(f"an expectation has exactly one kind, got {sorted(expectation)}; "
-                         f"write each as its own table, e.g. {{tool_called = \"md_run\"}}")
-    (kind, argument), = expectation.items()
+        raise ValueError(
+            f"an expectation has exactly one kind, got {sorted(expectation)}; "
+            f'write each as its own table, e.g. {{tool_called = "md_run"}}'
+        )
+    ((kind, argument),) = expectation.items()
     if kind not in CHECKS:
         raise ValueError(f"unknown expectation {kind!r}; use one of {', '.join(CHECKS)}")
     return CHECKS[kind](run, argument)

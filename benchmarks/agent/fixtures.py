@@ -11,8 +11,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # The shared villin run analysis tasks read: reproducible (one CPU thread, fixed seed), 4 ps after
 # 1 ps of NVT, a frame every 0.2 ps (20 frames).
-VILLIN_RUN = {"ps": 4.0, "solvent": "implicit", "nvt_ps": 1.0, "report_interval_ps": 0.2, "seed": 1,
-              "reproducible": True, "platform": "CPU", "progress": False}
+VILLIN_RUN = {
+    "ps": 4.0,
+    "solvent": "implicit",
+    "nvt_ps": 1.0,
+    "report_interval_ps": 0.2,
+    "seed": 1,
+    "reproducible": True,
+    "platform": "CPU",
+    "progress": False,
+}
 
 # Not a PDB at all past its first lines: columns shifted, coordinates that are not numbers.
 BROKEN_PDB = """\
@@ -26,8 +34,14 @@ END
 
 # Three short replicas of villin as kenkyu.tools.ensembles.run writes them (ensemble.json and one run
 # folder per member, seeds 21-23): 0.6 ps after 0.2 ps of NVT, a frame every 0.1 ps (6 frames each).
-VILLIN_REPLICAS = {"replicas": 3, "ps": 0.6, "solvent": "implicit", "seed": 21, "n_workers": 1,
-                   "md_options": {"nvt_ps": 0.2, "report_interval_ps": 0.1, "reproducible": True, "platform": "CPU"}}
+VILLIN_REPLICAS = {
+    "replicas": 3,
+    "ps": 0.6,
+    "solvent": "implicit",
+    "seed": 21,
+    "n_workers": 1,
+    "md_options": {"nvt_ps": 0.2, "report_interval_ps": 0.1, "reproducible": True, "platform": "CPU"},
+}
 
 # The older of two villin runs (see _older_villin_run): the first frames of the shared run only.
 OLDER_RUN_FRAMES = 8
@@ -55,8 +69,14 @@ class Fixtures:
 
     @classmethod
     def known(cls) -> list[str]:
-        return sorted(n[1:] for n in dir(cls) if n.startswith("_") and not n.startswith("__")
-                      and callable(getattr(cls, n)) and n not in ("_villin_source",))
+        return sorted(
+            n[1:]
+            for n in dir(cls)
+            if n.startswith("_")
+            and not n.startswith("__")
+            and callable(getattr(cls, n))
+            and n not in ("_villin_source",)
+        )
 
     # -- fixtures -------------------------------------------------------------------------------
     @staticmethod

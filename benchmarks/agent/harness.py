@@ -124,8 +124,10 @@ class ProviderChoice:
         if self.provider == "replay":
             replay = Path(self.replay_dir) / f"{task.id}.json"
             if not replay.exists():
-                raise FileNotFoundError(f"no replay for task {task.id}: {replay} is missing; "
-                                        f"write one (see {REPLAY_DIR}) or pass --replay-dir")
+                raise FileNotFoundError(
+                    f"no replay for task {task.id}: {replay} is missing; "
+                    f"write one (see {REPLAY_DIR}) or pass --replay-dir"
+                )
             return f"%kenkyu provider replay {replay.resolve()}"
         line = f"%kenkyu provider {self.provider}"
         flags = (("--model", self.model), ("--base-url", self.base_url), ("--api-key-env", self.api_key_env))
@@ -161,7 +163,7 @@ class TaskResult:
 
 
 # Runs in the task's kernel after %%ask: which tools ran into which variables, and the task's values.
-PROBE = '''\
+PROBE = """\
 import json as _bench_json
 def _bench_probe(specs):
     session = getattr(get_ipython(), "_kenkyu_session", None)
@@ -186,7 +188,7 @@ def _bench_probe(specs):
     print("%s" + _bench_json.dumps({"alive": True, "values": values}))
 _bench_probe(%s)
 del _bench_probe, _bench_json
-'''
+"""
 
 
 def probe_source(task: Task) -> str:
@@ -226,8 +228,13 @@ def execute(sources: list[str], folder: Path, env: dict[str, str], timeout: floa
 
     nb = v4.new_notebook(cells=[v4.new_code_cell(s) for s in sources])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    client = NotebookClient(nb, timeout=int(timeout), kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(folder)}})
+    client = NotebookClient(
+        nb,
+        timeout=int(timeout),
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(folder)}},
+    )
     try:
         client.execute(env={**os.environ, **env})
     except (CellTimeoutError, DeadKernelError) as exc:
@@ -254,13 +261,15 @@ def read_run(nb, folder: Path, before: frozenset[str] = frozenset()) -> TaskRun:
     """What the executed notebook shows, for the checks (the %%ask cell is the one before the probe)."""
     ask, probe = nb.cells[-2], nb.cells[-1]
     record = next((o["data"][RECORD_MIME] for o in ask.get("outputs", []) if RECORD_MIME in o.get("data", {})), None)
-    raised = next((f"{o['ename']}: {o['evalue']}" for o in ask.get("outputs", [])
-                   if o.get("output_type") == "error"), None)
-    run = TaskRun(folder=folder, record=record, ask_text=_text(ask.get("outputs", [])), ask_raised=raised,
-                  before=before)
+    raised = next(
+        (f"{o['ename']}: {o['evalue']}" for o in ask.get("outputs", []) if o.get("output_type") == "error"), None
+    )
+    run = TaskRun(
+        folder=folder, record=record, ask_text=_text(ask.get("outputs", [])), ask_raised=raised, before=before
+    )
     for line in _text(probe.get("outputs", [])).splitlines():
         if line.startswith(PROBE_MARK):
-            found = json.loads(line[len(PROBE_MARK):])
+            found = json.loads(line[len(PROBE_MARK) :])
             run.kernel_alive, run.values = found["alive"], found["values"]
     return run
 
@@ -280,7 +289,7 @@ def setup_failure(nb, task: Task | None = None) -> str | None:
             if output.get("output_type") == "stream" and "UsageError" in output.get("text", ""):
                 return f"setup cell failed: {output['text'].strip()}"[:300]
     declared_cells = task.setup_cells if task else []
-    for index, (declared, cell) in enumerate(zip(declared_cells, nb.cells[2:2 + len(declared_cells)]), 1):
+    for index, (declared, cell) in enumerate(zip(declared_cells, nb.cells[2 : 2 + len(declared_cells)]), 1):
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if declared["raises"] is None and errors:
             return f"task cell {index} failed: {errors[0].get('ename')}: {errors[0].get('evalue')}"[:300]
@@ -328,16 +337,30 @@ def run_task(task: Task, provider: ProviderChoice, out: Path, fixtures: Fixtures
         crash = "the provider failed, so the model never answered: " + _first_error_line(run.ask_text)
     if crash:
         results.append({"expect": {"request_ran": True}, "ok": False, "message": crash})
-    return TaskResult(task.id, task.kind, "FAIL" if failed or crash else "PASS", results,
-                      round(time.perf_counter() - started, 1), str(folder / "notebook.ipynb"),
-                      reason=crash or (failed[0]["message"] if failed else ""),
-                      call_ok=_aspect(run, task, "call", bool(crash)),
-                      outcome_ok=_aspect(run, task, "outcome", bool(crash)),
-                      tool_calls=[c["name"] for c in run.tool_calls] or [c["tool"] for c in run.tool_cells])
+    return TaskResult(
+        task.id,
+        task.kind,
+        "FAIL" if failed or crash else "PASS",
+        results,
+        round(time.perf_counter() - started, 1),
+        str(folder / "notebook.ipynb"),
+        reason=crash or (failed[0]["message"] if failed else ""),
+        call_ok=_aspect(run, task, "call", bool(crash)),
+        outcome_ok=_aspect(run, task, "outcome", bool(crash)),
+        tool_calls=[c["name"] for c in run.tool_calls] or [c["tool"] for c in run.tool_cells],
+    )
 
 
-def run_suite(tasks: list[Task], provider: ProviderChoice, out: Path, *, timeout: float = 600,
-              cache: Path | None = None, progress: bool = True, set_name: str = "core") -> dict:
+def run_suite(
+    tasks: list[Task],
+    provider: ProviderChoice,
+    out: Path,
+    *,
+    timeout: float = 600,
+    cache: Path | None = None,
+    progress: bool = True,
+    set_name: str = "core",
+) -> dict:
     from tqdm import tqdm
 
     out = Path(out)
@@ -377,23 +400,31 @@ def format_table(summary: dict) -> str:
     width = max([len(r["id"]) for r in rows] + [4])
     set_name = summary.get("set", "core")
     mark = {True: "ok", False: "-", None: ""}
-    lines = [f"agent benchmark [{set_name}] — {summary['provider']}", "",
-             f"{'task':<{width}}  {'kind':<8}  {'result':<6}  {'call':<4}  {'outc':<4}  {'s':>6}  "
-             "first failed expectation"]
+    lines = [
+        f"agent benchmark [{set_name}] — {summary['provider']}",
+        "",
+        f"{'task':<{width}}  {'kind':<8}  {'result':<6}  {'call':<4}  {'outc':<4}  {'s':>6}  first failed expectation",
+    ]
     for r in rows:
-        lines.append(f"{r['id']:<{width}}  {r['kind']:<8}  {r['status']:<6}  {mark[r.get('call_ok')]:<4}  "
-                     f"{mark[r.get('outcome_ok')]:<4}  {r['seconds']:>6.1f}  {r['reason']}")
+        lines.append(
+            f"{r['id']:<{width}}  {r['kind']:<8}  {r['status']:<6}  {mark[r.get('call_ok')]:<4}  "
+            f"{mark[r.get('outcome_ok')]:<4}  {r['seconds']:>6.1f}  {r['reason']}"
+        )
     ran = summary["passed"] + summary["failed"]
     score = f"{summary['passed']}/{ran} passed ({summary['passed'] / ran:.0%})" if ran else "no task ran"
     skipped = f", {summary['skipped']} skipped" if summary["skipped"] else ""
     lines += ["", f"score: {score}{skipped}; {summary['seconds']:.0f} s in all"]
     if ran and "call_ok" in summary:
         call, outcome = summary["call_ok"], summary["outcome_ok"]
-        lines.append(f"[{set_name}] right tool and arguments: {call}/{ran} ({call / ran:.0%}); "
-                     f"useful outcome: {outcome}/{ran} ({outcome / ran:.0%})")
+        lines.append(
+            f"[{set_name}] right tool and arguments: {call}/{ran} ({call / ran:.0%}); "
+            f"useful outcome: {outcome}/{ran} ({outcome / ran:.0%})"
+        )
         if summary.get("missing_input_tasks"):
-            lines.append(f"[{set_name}] tool calls on the {summary['missing_input_tasks']} requests whose input "
-                         f"cannot be found: {summary['missing_input_calls']} (each one unrelated; the goal is 0)")
+            lines.append(
+                f"[{set_name}] tool calls on the {summary['missing_input_tasks']} requests whose input "
+                f"cannot be found: {summary['missing_input_calls']} (each one unrelated; the goal is 0)"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -41,22 +41,39 @@ from kenkyu.core.config import PROVIDERS  # noqa: E402
 
 
 def make_parser():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--provider", default="local", choices=[p for p in PROVIDERS if p != "none"],
-                        help="who answers the %%ask (default: the embedded model)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--provider",
+        default="local",
+        choices=[p for p in PROVIDERS if p != "none"],
+        help="who answers the %%ask (default: the embedded model)",
+    )
     parser.add_argument("--model", help="model name for the provider (e.g. gpt-4o)")
     parser.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://localhost:11434/v1")
     parser.add_argument("--api-key-env", help="name of the environment variable holding the key")
     parser.add_argument("--replay-dir", type=Path, default=REPLAY_DIR, help="replay files, one <task>.json each")
-    parser.add_argument("--set", dest="task_set", default="core", choices=list(SETS),
-                        help="which task set (default: core; everyday_dev is for tuning, everyday_heldout never is)")
+    parser.add_argument(
+        "--set",
+        dest="task_set",
+        default="core",
+        choices=list(SETS),
+        help="which task set (default: core; everyday_dev is for tuning, everyday_heldout never is)",
+    )
     parser.add_argument("--tasks", help="comma-separated task ids (default: all)")
     parser.add_argument("--tasks-file", type=Path, help="a task file of your own instead of --set's")
-    parser.add_argument("--out", type=Path, help="results folder (default: test-artifacts/agent-benchmark/<provider> "
-                                                 "for core, test-artifacts/agent-benchmark/<set>/<provider> otherwise)")
-    parser.add_argument("--cache", type=Path, help="where shared fixtures (the villin run...) are made once and "
-                                                   "reused across runs (default: OUT/_shared)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="results folder (default: test-artifacts/agent-benchmark/<provider> "
+        "for core, test-artifacts/agent-benchmark/<set>/<provider> otherwise)",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="where shared fixtures (the villin run...) are made once and reused across runs (default: OUT/_shared)",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds per task (default 600)")
     parser.add_argument("--fail-under", type=float, help="exit 1 if the pass rate (0-1) is below this")
     return parser

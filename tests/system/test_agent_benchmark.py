@@ -55,15 +55,25 @@ def fixtures(tmp_path_factory):
 
 # -- the checks, on hand-made records ------------------------------------------------------------------
 
+
 def tool_cell(tool, variable, error=None):
     outputs = [{"output_type": "error", "ename": error[0], "evalue": error[1], "traceback": []}] if error else []
-    return {"cell_type": "code", "source": "…", "outputs": outputs,
-            "metadata": {"kenkyu": {"agent": True, "tool": tool, "variable": variable}}}
+    return {
+        "cell_type": "code",
+        "source": "…",
+        "outputs": outputs,
+        "metadata": {"kenkyu": {"agent": True, "tool": tool, "variable": variable}},
+    }
 
 
 def made_run(tmp_path, cells=(), calls=(), reason="finished", tool_messages=(), **kw):
-    messages = [{"role": "assistant", "content": "", "tool_calls": [
-        {"id": str(i), "name": n, "arguments": a} for i, (n, a) in enumerate(calls)]}]
+    messages = [
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"id": str(i), "name": n, "arguments": a} for i, (n, a) in enumerate(calls)],
+        }
+    ]
     messages += [{"role": "tool", "content": c} for c in tool_messages]
     record = {"cells": list(cells), "messages": messages, "done": {"reason": reason}}
     return TaskRun(folder=tmp_path, record=record, **kw)
@@ -93,8 +103,9 @@ def test_arguments_compare_numbers_by_value_and_everything_else_exactly(tmp_path
 
 def test_no_error_catches_raised_cells_rejected_calls_and_unfinished_requests(tmp_path):
     assert check(made_run(tmp_path, cells=[tool_cell("md_run", "run")]), {"no_error": True})[0]
-    ok, message = check(made_run(tmp_path, cells=[tool_cell("md_run", "run", ("StructureError", "bad"))]),
-                        {"no_error": True})
+    ok, message = check(
+        made_run(tmp_path, cells=[tool_cell("md_run", "run", ("StructureError", "bad"))]), {"no_error": True}
+    )
     assert not ok and "md_run" in message
     ok, message = check(made_run(tmp_path, tool_messages=["ERROR: invalid arguments: ps"]), {"no_error": True})
     assert not ok and "rejected call" in message
@@ -105,8 +116,7 @@ def test_no_error_catches_raised_cells_rejected_calls_and_unfinished_requests(tm
 
 def test_error_checks_want_a_message_that_names_the_problem(tmp_path):
     error = ("StructureError", "Could not read 'broken.pdb' as a PDB file")
-    run = made_run(tmp_path, cells=[tool_cell("md_run", "run", error)],
-                   kernel_alive=True)
+    run = made_run(tmp_path, cells=[tool_cell("md_run", "run", error)], kernel_alive=True)
     assert check(run, {"tool_failed": "md_run"})[0]
     assert check(run, {"error_mentions": {"tool": "md_run", "text": ["broken.pdb", "pdb file"]}})[0]
     ok, message = check(run, {"error_mentions": {"tool": "md_run", "text": ["other.pdb"]}})
@@ -146,6 +156,7 @@ def test_malformed_expectations_are_errors_that_say_how_to_write_them(tmp_path):
 
 
 # -- the task file ----------------------------------------------------------------------------------------
+
 
 def test_the_tasks_are_well_formed_and_each_has_a_replay(tmp_path):
     assert 20 <= len(TASKS) <= 30
@@ -210,21 +221,27 @@ def test_deliberately_wrong_calls_fail_their_checks(tmp_path, fixtures):
     wrong.mkdir()
     turns = {
         # the wrong analysis: RMSD where the radius of gyration was asked
-        "rg_villin": [{"text": "RMSD.", "tool_calls": [
-            {"name": "analysis_rmsd", "arguments": {"trajectory": "md_runs/villin"}}]},
-                      {"text": "Done."}],
+        "rg_villin": [
+            {"text": "RMSD.", "tool_calls": [{"name": "analysis_rmsd", "arguments": {"trajectory": "md_runs/villin"}}]},
+            {"text": "Done."},
+        ],
         # an invented input where none was given
-        "missing_input": [{"text": "Using run1.", "tool_calls": [
-            {"name": "analysis_rmsd", "arguments": {"trajectory": "md_runs/run1"}}]},
-                          {"text": "Done."}],
+        "missing_input": [
+            {
+                "text": "Using run1.",
+                "tool_calls": [{"name": "analysis_rmsd", "arguments": {"trajectory": "md_runs/run1"}}],
+            },
+            {"text": "Done."},
+        ],
         # claiming success without trying: no error that names the broken file
         "broken_pdb": [{"text": "The simulation ran fine."}],
     }
     for task_id, task_turns in turns.items():
         (wrong / f"{task_id}.json").write_text(json.dumps({"turns": task_turns}))
     tasks = [t for t in TASKS if t.id in turns]
-    summary = run_suite(tasks, ProviderChoice("replay", replay_dir=wrong), tmp_path / "out", cache=fixtures.cache,
-                        progress=False)
+    summary = run_suite(
+        tasks, ProviderChoice("replay", replay_dir=wrong), tmp_path / "out", cache=fixtures.cache, progress=False
+    )
     results = {r["id"]: r for r in summary["tasks"]}
     assert {r["status"] for r in results.values()} == {"FAIL"}, format_table(summary)
     rg_failures = [c["message"] for c in results["rg_villin"]["checks"] if not c["ok"]]
@@ -235,6 +252,7 @@ def test_deliberately_wrong_calls_fail_their_checks(tmp_path, fixtures):
 
 
 # -- embedded mode: the honest offline score ----------------------------------------------------------------
+
 
 @pytest.mark.slow
 @pytest.mark.embedded_llm
@@ -271,16 +289,35 @@ def test_the_command_line_prints_the_table_and_writes_the_results(tmp_path):
 
     out = tmp_path / "bench"
     done = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "benchmarks" / "agent" / "run.py"), "--provider", "replay",
-         "--tasks", "missing_input,broken_pdb", "--out", str(out)],
-        check=False, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        [
+            sys.executable,
+            str(REPO_ROOT / "benchmarks" / "agent" / "run.py"),
+            "--provider",
+            "replay",
+            "--tasks",
+            "missing_input,broken_pdb",
+            "--out",
+            str(out),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "broken_pdb" in done.stdout and "score: 2/2 passed (100%)" in done.stdout
     results = json.loads((out / "results.json").read_text())
     assert sorted(t["id"] for t in results["tasks"]) == ["broken_pdb", "missing_input"]  # in the file's order
     assert (out / "broken_pdb" / "notebook.ipynb").exists()
-    again = subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "agent" / "run.py"), "--tasks", "nope"],
-                           check=False, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    again = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "agent" / "run.py"), "--tasks", "nope"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert again.returncode != 0 and "no task named ['nope']" in again.stderr
 
 
@@ -291,13 +328,26 @@ def test_a_request_that_never_ran_cannot_pass(tmp_path, fixtures, monkeypatch):
     from benchmarks.agent.harness import setup_failure
 
     monkeypatch.setenv("OPENAI_API_KEY", "")
-    summary = run_suite([t for t in TASKS if t.id == "missing_input"], ProviderChoice("openai", model="gpt-4o"),
-                        tmp_path, cache=fixtures.cache, progress=False)
+    summary = run_suite(
+        [t for t in TASKS if t.id == "missing_input"],
+        ProviderChoice("openai", model="gpt-4o"),
+        tmp_path,
+        cache=fixtures.cache,
+        progress=False,
+    )
     result = summary["tasks"][0]
     assert result["status"] == "FAIL" and "provider failed" in result["reason"]
     assert "OPENAI_API_KEY" in result["reason"]
-    broken = v4.new_notebook(cells=[v4.new_code_cell("%load_ext kenkyu", outputs=[
-        v4.new_output("error", ename="ModuleNotFoundError", evalue="No module named 'kenkyu'", traceback=[])])])
+    broken = v4.new_notebook(
+        cells=[
+            v4.new_code_cell(
+                "%load_ext kenkyu",
+                outputs=[
+                    v4.new_output("error", ename="ModuleNotFoundError", evalue="No module named 'kenkyu'", traceback=[])
+                ],
+            )
+        ]
+    )
     assert "setup cell failed: ModuleNotFoundError" in setup_failure(broken)
 
 
@@ -321,22 +371,30 @@ def test_new_checks_on_hand_made_records(tmp_path):
 
     # issue 13's generic fall-back text lists tool names and "file, folder or sequence": it names no missing input
     generic = made_run(tmp_path)
-    generic.record["messages"].append({"role": "assistant", "content": (
-        "The embedded offline model could not match this request to a tool with the inputs it needs. It works "
-        "best with one concrete step at a time that names its file, folder or sequence, e.g. *Compute the RMSD "
-        "of md_runs/villin*. Tools: `md_run`, `analysis_rmsd`, `viz_show_trajectory`.")})
+    generic.record["messages"].append(
+        {
+            "role": "assistant",
+            "content": (
+                "The embedded offline model could not match this request to a tool with the inputs it needs. It works "
+                "best with one concrete step at a time that names its file, folder or sequence, e.g. *Compute the RMSD "
+                "of md_runs/villin*. Tools: `md_run`, `analysis_rmsd`, `viz_show_trajectory`."
+            ),
+        }
+    )
     assert not check(generic, {"reply_mentions": ["trajector"]})[0]  # only inside a tool name
     assert check(generic, {"reply_mentions": ["sequence"]})[0]
     for wanted in (["trajector"], ["sequence"], [["structure", "pdb", "file"]], [["run", "trajector"]]):
         ok, message = check(generic, {"reply_names_missing": wanted})
         assert not ok and "does not ask for or name the missing" in message, wanted
     asks = made_run(tmp_path)
-    asks.record["messages"].append({"role": "assistant", "content": "I can't find a lysozyme structure here. "
-                                    "Which PDB file is it?"})
+    asks.record["messages"].append(
+        {"role": "assistant", "content": "I can't find a lysozyme structure here. Which PDB file is it?"}
+    )
     assert check(asks, {"reply_names_missing": ["lysozyme", ["pdb", "structure"]]})[0]
 
-    fallthrough = made_run(tmp_path, cells=[tool_cell("structure_list_models", "models")],
-                           calls=[("structure_list_models", {})])
+    fallthrough = made_run(
+        tmp_path, cells=[tool_cell("structure_list_models", "models")], calls=[("structure_list_models", {})]
+    )
     ok, message = check(fallthrough, {"no_tool_called": True})
     assert not ok and "structure_list_models" in message
     ok, message = check(fallthrough, {"tools_only": ["explain", "error"]})
@@ -361,11 +419,16 @@ def test_new_checks_on_hand_made_records(tmp_path):
 
 
 def test_any_of_and_the_two_scores(tmp_path):
-    ask_or_run = {"any_of": [
-        [{"no_tool_called": True}, {"reply_mentions": ["solvent"]}],
-        [{"tool_called": "md_run"}, {"arg_equals": {"tool": "md_run", "arg": "solvent", "value": "implicit"}},
-         {"file_exists": "md_runs/*/trajectory.dcd"}],
-    ]}
+    ask_or_run = {
+        "any_of": [
+            [{"no_tool_called": True}, {"reply_mentions": ["solvent"]}],
+            [
+                {"tool_called": "md_run"},
+                {"arg_equals": {"tool": "md_run", "arg": "solvent", "value": "implicit"}},
+                {"file_exists": "md_runs/*/trajectory.dcd"},
+            ],
+        ]
+    }
     assert aspects(ask_or_run) == {"call", "outcome"}
     asked = made_run(tmp_path)
     asked.record["messages"].append({"role": "assistant", "content": "Which solvent, implicit or explicit?"})
@@ -427,8 +490,12 @@ def test_setup_cells_must_run_as_declared():
 
     from benchmarks.agent.harness import Task, notebook_sources, setup_failure
 
-    task = Task(id="t", prompt="why did that fail?", expect=[], cells=[
-        "import mdtraj as md", {"source": "md.load('x.dcd')", "raises": "OSError"}])
+    task = Task(
+        id="t",
+        prompt="why did that fail?",
+        expect=[],
+        cells=["import mdtraj as md", {"source": "md.load('x.dcd')", "raises": "OSError"}],
+    )
     sources = notebook_sources(task, ProviderChoice("local"), 60)
     assert sources[2:4] == ["import mdtraj as md", "md.load('x.dcd')"] and sources[4].startswith("%%ask\n")
 
@@ -448,8 +515,12 @@ def test_setup_cells_must_run_as_declared():
 def test_a_fallthrough_call_fails_every_everyday_task(tmp_path):
     """The failure issue 13 saw most: an unrelated tool that needs no input (structure_list_models) run
     instead of the request. Every everyday task's call checks must catch it."""
-    run = made_run(tmp_path, cells=[tool_cell("structure_list_models", "models")],
-                   calls=[("structure_list_models", {})], kernel_alive=True)
+    run = made_run(
+        tmp_path,
+        cells=[tool_cell("structure_list_models", "models")],
+        calls=[("structure_list_models", {})],
+        kernel_alive=True,
+    )
     run.record["messages"].append({"role": "assistant", "content": "Here are the models."})
     for task in EVERYDAY:
         verdicts = [check_aspect(run, e, "call") for e in task.expect]
@@ -460,8 +531,9 @@ def test_a_fallthrough_call_fails_every_everyday_task(tmp_path):
 def test_the_recorded_correct_calls_pass_every_everyday_task(tmp_path, fixtures, request):
     for name, tasks in (("everyday_dev", DEV), ("everyday_heldout", HELDOUT)):
         replayable = [t for t in tasks if not t.no_replay and t.id not in EVERYDAY_MD]
-        summary = run_suite(replayable, ProviderChoice("replay"), tmp_path / name, cache=fixtures.cache,
-                            progress=False, set_name=name)
+        summary = run_suite(
+            replayable, ProviderChoice("replay"), tmp_path / name, cache=fixtures.cache, progress=False, set_name=name
+        )
         table = format_table(summary)
         report(request.config, f"agent benchmark: {name} replay (mechanics)", table)
         assert summary["failed"] == 0 and summary["skipped"] == 0, table
@@ -473,27 +545,47 @@ def test_the_recorded_correct_calls_pass_every_everyday_task(tmp_path, fixtures,
 def test_wrong_calls_fail_everyday_tasks_in_the_kernel(tmp_path, fixtures):
     wrong = tmp_path / "wrong"
     wrong.mkdir()
-    fallthrough = [{"text": "Here are the models.", "tool_calls": [{"name": "structure_list_models", "arguments": {}}]},
-                   {"text": "Done."}]
+    fallthrough = [
+        {"text": "Here are the models.", "tool_calls": [{"name": "structure_list_models", "arguments": {}}]},
+        {"text": "Done."},
+    ]
     turns = {
         # an unrelated call where the input cannot be found
         "dev_missing_trajectory": fallthrough,
         # an unrelated call instead of explaining the failed cell
         "dev_explain_error": fallthrough,
         # the older run, not the last one: the right tool, the wrong trajectory (8 frames, not 20)
-        "held_last_trajectory_rmsd": [{"text": "RMSD.", "tool_calls": [
-            {"name": "analysis_rmsd", "arguments": {"trajectory": "md_runs/villin_seed2"}}]}, {"text": "Done."}],
+        "held_last_trajectory_rmsd": [
+            {
+                "text": "RMSD.",
+                "tool_calls": [{"name": "analysis_rmsd", "arguments": {"trajectory": "md_runs/villin_seed2"}}],
+            },
+            {"text": "Done."},
+        ],
         # no call, but a reply that does not say what is missing
         "held_missing_sequence": [{"text": "Done."}],
         # the whole sequence scanned: the position was lost (22 x 19 scores, not 19)
-        "held_scan_position": [{"text": "Scan.", "tool_calls": [{"name": "structure_mutational_scan", "arguments": {
-            "sequence": "MKTAYIAKQRQISFVKSHFSRQ"}}]}, {"text": "Done."}],
+        "held_scan_position": [
+            {
+                "text": "Scan.",
+                "tool_calls": [
+                    {"name": "structure_mutational_scan", "arguments": {"sequence": "MKTAYIAKQRQISFVKSHFSRQ"}}
+                ],
+            },
+            {"text": "Done."},
+        ],
     }
     for task_id, task_turns in turns.items():
         (wrong / f"{task_id}.json").write_text(json.dumps({"turns": task_turns}))
     tasks = [t for t in EVERYDAY if t.id in turns]
-    summary = run_suite(tasks, ProviderChoice("replay", replay_dir=wrong), tmp_path / "out", cache=fixtures.cache,
-                        progress=False, set_name="everyday (wrong calls)")
+    summary = run_suite(
+        tasks,
+        ProviderChoice("replay", replay_dir=wrong),
+        tmp_path / "out",
+        cache=fixtures.cache,
+        progress=False,
+        set_name="everyday (wrong calls)",
+    )
     results = {r["id"]: r for r in summary["tasks"]}
     assert {r["status"] for r in results.values()} == {"FAIL"}, format_table(summary)
     assert "structure_list_models" in results["dev_missing_trajectory"]["reason"]
@@ -512,14 +604,35 @@ def test_the_command_line_runs_a_named_set(tmp_path):
 
     out = tmp_path / "bench"
     done = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "benchmarks" / "agent" / "run.py"), "--provider", "replay",
-         "--set", "everyday_heldout", "--tasks", "held_missing_sequence,held_capabilities", "--out", str(out)],
-        check=False, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        [
+            sys.executable,
+            str(REPO_ROOT / "benchmarks" / "agent" / "run.py"),
+            "--provider",
+            "replay",
+            "--set",
+            "everyday_heldout",
+            "--tasks",
+            "held_missing_sequence,held_capabilities",
+            "--out",
+            str(out),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "agent benchmark [everyday_heldout]" in done.stdout and "score: 2/2 passed (100%)" in done.stdout
     assert "[everyday_heldout] right tool and arguments: 2/2 (100%); useful outcome: 2/2 (100%)" in done.stdout
     assert "requests whose input cannot be found: 0" in done.stdout
     assert json.loads((out / "results.json").read_text())["set"] == "everyday_heldout"
-    again = subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "agent" / "run.py"), "--set", "tuned"],
-                           check=False, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    again = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "agent" / "run.py"), "--set", "tuned"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert again.returncode != 0 and "invalid choice: 'tuned'" in again.stderr
