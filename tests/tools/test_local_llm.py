@@ -90,4 +90,6 @@ def test_missing_inputs_are_not_invented(provider):
     out = list(provider.stream([Message("user", "Is this protein stable?")], tools))
     assert not [c for c in out if isinstance(c, ToolCallDone)]
     text = "".join(c.text for c in out if hasattr(c, "text"))
-    assert "could not match this request" in text and "%kenkyu provider" in text
+    # A specific answer: the request quoted, the closest tools named, and where to go for open questions.
+    assert "No tool fits *Is this protein stable?*" in text and "the closest are `analysis_" in text
+    assert "%kenkyu provider" in text
