@@ -170,6 +170,7 @@ def test_the_tasks_are_well_formed_and_each_has_a_replay(tmp_path):
         load_tasks(only=["no_such_task"])
 
 
+@pytest.mark.slow  # builds the shared villin run (~40 s)
 def test_value_ranges_hold_for_mdtrajs_own_numbers(fixtures):
     """Computed with mdtraj directly (not kenkyu's analysis tools) on the files the tasks use."""
     import mdtraj

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from literature_corpus import write_corpus
 
 KENKYU = [sys.executable, "-m", "kenkyu"]
@@ -19,6 +21,7 @@ def kenkyu(*args, cwd, env=None):
     return subprocess.run([*KENKYU, *args], cwd=cwd, capture_output=True, text=True, timeout=600, env=environment)
 
 
+@pytest.mark.slow  # four `kenkyu lit` processes, each loading LlamaIndex and MiniLM (~75 s)
 def test_lit_ingest_search_ask_and_status(tmp_path):
     write_corpus(tmp_path / "papers")
     missing = kenkyu("lit", "ask", "anything?", cwd=tmp_path)
