@@ -92,6 +92,14 @@ export interface IApprovalNeededEvent {
   arguments: Record<string, unknown>;
   code: string;
   writes_files: boolean;
+  /** The measured cost estimate in words ('' when the kernel sent none). */
+  estimate?: string;
+  /** The estimate in seconds; null when nothing was measured to estimate from. */
+  estimate_s?: number | null;
+  /** Every step that will run, with its length. */
+  steps?: string[];
+  /** Arguments that would overwrite or collide with existing files: shown before Approve. */
+  warnings?: string[];
 }
 export interface IToolResultEvent {
   kind: 'tool_result';
@@ -100,7 +108,13 @@ export interface IToolResultEvent {
   ok: boolean;
   summary: string;
   duration_s: number;
+  /** How the tool ended; absent from older kernels (then `ok` says done/failed). */
+  status?: ToolStatus;
+  /** The code that resumes the run (interrupted) or reruns it with resume=True (failed). */
+  resume?: string;
 }
+export type ToolStatus = 'done' | 'failed' | 'interrupted';
+const TOOL_STATUSES: readonly string[] = ['done', 'failed', 'interrupted'];
 export interface ICellEvent {
   kind: 'cell';
   cell_type: string;
@@ -193,6 +207,21 @@ function optNum(data: Json, key: string): number {
   return typeof value === 'number' && isFinite(value) ? value : 0;
 }
 
+function strList(data: Json, key: string): string[] | undefined {
+  const value = data[key];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
+}
+
+/** Copy the optional fields that are present, so an absent field stays absent (not ''). */
+function withOptional<T extends object>(base: T, extra: Partial<T>): T {
+  for (const [key, value] of Object.entries(extra)) {
+    if (value !== undefined) {
+      (base as Record<string, unknown>)[key] = value;
+    }
+  }
+  return base;
+}
+
 function obj(data: Json, key: string): Json {
   const value = data[key];
   return isObject(value) ? value : {};
@@ -215,24 +244,43 @@ export function parseEvent(data: unknown): AgentEvent {
         arguments: obj(data, 'arguments'),
         code: optStr(data, 'code')
       };
-    case 'approval_needed':
-      return {
-        kind,
-        call_id: str(data, 'call_id', 'approval_needed event'),
-        name: str(data, 'name', 'approval_needed event'),
-        arguments: obj(data, 'arguments'),
-        code: optStr(data, 'code'),
-        writes_files: data['writes_files'] === true
-      };
-    case 'tool_result':
-      return {
-        kind,
-        call_id: str(data, 'call_id', 'tool_result event'),
-        name: optStr(data, 'name'),
-        ok: data['ok'] === true,
-        summary: optStr(data, 'summary'),
-        duration_s: optNum(data, 'duration_s')
-      };
+    case 'approval_needed': {
+      const estimateS = data['estimate_s'];
+      return withOptional<IApprovalNeededEvent>(
+        {
+          kind,
+          call_id: str(data, 'call_id', 'approval_needed event'),
+          name: str(data, 'name', 'approval_needed event'),
+          arguments: obj(data, 'arguments'),
+          code: optStr(data, 'code'),
+          writes_files: data['writes_files'] === true
+        },
+        {
+          estimate: typeof data['estimate'] === 'string' ? (data['estimate'] as string) : undefined,
+          estimate_s:
+            estimateS === null ? null : typeof estimateS === 'number' && isFinite(estimateS) ? estimateS : undefined,
+          steps: strList(data, 'steps'),
+          warnings: strList(data, 'warnings')
+        }
+      );
+    }
+    case 'tool_result': {
+      const status = data['status'];
+      return withOptional<IToolResultEvent>(
+        {
+          kind,
+          call_id: str(data, 'call_id', 'tool_result event'),
+          name: optStr(data, 'name'),
+          ok: data['ok'] === true,
+          summary: optStr(data, 'summary'),
+          duration_s: optNum(data, 'duration_s')
+        },
+        {
+          status: typeof status === 'string' && TOOL_STATUSES.includes(status) ? (status as ToolStatus) : undefined,
+          resume: typeof data['resume'] === 'string' ? (data['resume'] as string) : undefined
+        }
+      );
+    }
     case 'cell':
       return {
         kind,

@@ -69,6 +69,31 @@ describe('parseKernelMessage', () => {
     });
   });
 
+  it('reads the optional cost, steps, warnings, status and resume fields, and leaves them out when absent', () => {
+    const approval = {
+      kind: 'approval_needed', call_id: 'c1', name: 'md.run', arguments: { ps: 2 }, code: 'x', writes_files: true,
+      estimate: 'about 2 min on this machine', estimate_s: 118.5,
+      steps: ['NVT equilibration 10 ps', 'production 2 ps'], warnings: ['out= is the input PDB: it would be overwritten']
+    };
+    expect(parseEvent(approval)).toEqual(approval);
+    expect(schemaErrors({ type: 'event', request_id: 'r1', event: approval }, 'kernelMessage')).toEqual([]);
+    expect(parseEvent({ ...approval, estimate_s: null })).toMatchObject({ estimate_s: null });
+    expect(schemaErrors({ type: 'event', request_id: 'r1', event: { ...approval, estimate_s: null } }, 'kernelMessage')).toEqual([]);
+    const plain = parseEvent({ kind: 'approval_needed', call_id: 'c1', name: 'n', arguments: {}, code: '', writes_files: false });
+    expect(Object.keys(plain)).not.toContain('estimate');
+    expect(Object.keys(plain)).not.toContain('warnings');
+
+    const interrupted = {
+      kind: 'tool_result', call_id: 'c1', name: 'md.run', ok: false, summary: 'interrupted at 4 ps', duration_s: 6.2,
+      status: 'interrupted', resume: 'run = md.run("villin.pdb", ps=2, resume=True)'
+    };
+    expect(parseEvent(interrupted)).toEqual(interrupted);
+    expect(schemaErrors({ type: 'event', request_id: 'r1', event: interrupted }, 'kernelMessage')).toEqual([]);
+    expect(schemaErrors({ type: 'event', request_id: 'r1', event: { ...interrupted, status: 'paused' } }, 'kernelMessage')).not.toEqual([]);
+    // An unknown status from a newer kernel is dropped (ok then says done/failed), not an error.
+    expect(Object.keys(parseEvent({ ...interrupted, status: 'paused' }))).not.toContain('status');
+  });
+
   it('reads kernel-level errors, which carry request_id null', () => {
     expect(
       parseKernelMessage({
