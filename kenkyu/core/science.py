@@ -40,6 +40,9 @@ _SCIENCE = "__kenkyu_science__"
 class Cost:
     seconds: float
     basis: str  # how the number was obtained, shown in the plan
+    # What the call will really run, each with its length ("10 ps NVT equilibration (added by default)"),
+    # shown before approval: the steps the estimate is made of, defaults the user never typed included.
+    steps: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"~{format_seconds(self.seconds)} ({self.basis})"

@@ -65,6 +65,35 @@ def md_steps(arguments: dict) -> int:
     return round(ps * 1000.0 / float(p["timestep_fs"]))
 
 
+def run_steps(arguments: dict, n_atoms: int | None = None) -> tuple[str, ...]:
+    """Every stage the call will run, with its length; defaults the caller never typed say so."""
+    import inspect
+
+    from kenkyu.tools import md
+
+    defaults = {k: v.default for k, v in inspect.signature(md.run).parameters.items()}
+    p = {**defaults, **arguments}
+
+    def given(name: str) -> str:
+        return "" if name in arguments else " (added by default)"
+
+    iterations = int(p["minimize_max_iterations"])
+    stages = [
+        f"prepare the structure (pdbfixer, hydrogens at pH {float(p['ph']):g}, {p['solvent']} solvent)",
+        "minimise" + (f" (at most {iterations} iterations)" if iterations else " (until converged)"),
+    ]
+    if float(p["nvt_ps"]) > 0:
+        stages.append(f"{float(p['nvt_ps']):g} ps NVT equilibration{given('nvt_ps')}")
+    if p["solvent"] == "explicit" and float(p["npt_ps"]) > 0:
+        stages.append(f"{float(p['npt_ps']):g} ps NPT equilibration{given('npt_ps')}")
+    atoms = f", {n_atoms:,} atoms" if n_atoms else ""
+    stages.append(
+        f"{float(p['ps']):g} ps production, {p['solvent']} solvent{atoms} "
+        f"({md_steps(arguments):,} steps of {float(p['timestep_fs']):g} fs in all)"
+    )
+    return tuple(stages)
+
+
 def estimate_run(arguments: dict, *, measure: bool = True) -> Cost:
     """The expected cost of one ``md.run`` call: set-up plus time steps over the measured speed."""
     solvent = arguments.get("solvent", "explicit")
@@ -75,7 +104,7 @@ def estimate_run(arguments: dict, *, measure: bool = True) -> Cost:
     if entry is None and measure and structure and os.path.exists(str(structure)):
         entry = calibrate(str(structure), solvent, bool(arguments.get("reproducible")), arguments.get("platform"))
     if entry is None:
-        return Cost(float("nan"), "no speed measured for this setup yet")
+        return Cost(float("nan"), "no speed measured for this setup yet", run_steps(arguments))
     n_atoms = entry["n_atoms"]
     same = entry.get("structure") == os.path.abspath(str(structure)) if structure else False
     if not same and structure and os.path.exists(str(structure)):
@@ -88,7 +117,7 @@ def estimate_run(arguments: dict, *, measure: bool = True) -> Cost:
     basis = f"{steps:,} steps at {ns_day:.3g} ns/day for ~{n_atoms:,} atoms, {how}" + (
         "" if same else ", scaled by size"
     )
-    return Cost(seconds, basis)
+    return Cost(seconds, basis, run_steps(arguments, n_atoms))
 
 
 def _atoms_after_preparation(structure: str, solvent: str) -> int:
