@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--overwrite", action="store_true", help="replace an earlier report in the default folder")
     report.set_defaults(handler=_run_report)
 
+    mcp = sub.add_parser("mcp", help="serve kenkyu's tools over MCP (stdio or --http), each call a notebook cell")
+    _add_mcp_arguments(mcp)
+    mcp.set_defaults(handler=_run_mcp)
+
     for module_name in _PLUGIN_MODULES:
         try:
             module = importlib.import_module(module_name)
@@ -76,6 +80,24 @@ def _run_report(args) -> int:
         return 1
     print(paths)
     return 0
+
+
+def _add_mcp_arguments(parser) -> None:
+    # Here rather than in the server module: importing the SDK and the registry would slow down --help.
+    parser.add_argument(
+        "--notebook", default="kenkyu_mcp_session.ipynb", help="the session notebook (created if missing)"
+    )
+    parser.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="with --http: the address to bind (default: loopback)")
+    parser.add_argument("--port", type=int, default=8765, help="with --http: the port (default 8765)")
+    parser.add_argument("--token", help="with --http: the bearer token clients must send (or $KENKYU_MCP_TOKEN)")
+    parser.add_argument("--read-only", action="store_true", help="offer only tools that neither simulate nor write")
+
+
+def _run_mcp(args) -> int:
+    from kenkyu.assistant.mcp.server import run
+
+    return run(args)
 
 
 def main(argv: list[str] | None = None) -> int:
