@@ -15,8 +15,12 @@ from typing import Callable, Iterator
 
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.cells import action_code, cell_metadata, fresh_variable
+from kenkyu.assistant.interrupts import BudgetTimer, main_thread_runs_cells, resume_code
 from kenkyu.assistant.overview import is_capability_question, overview
+from kenkyu.assistant.preflight import over_cap, preflight
+from kenkyu.assistant.prompt_budget import estimate_tokens, over_budget
 from kenkyu.assistant.resolver import gather, used_candidates
+from kenkyu.assistant.runner import ToolInterrupted
 from kenkyu.core.messages import Message, ToolCall
 from kenkyu.core.providers.base import ProviderError, TextDelta, ToolCallDone, Usage
 from kenkyu.core.registry import ToolArgumentError, ToolRegistry
@@ -40,6 +44,7 @@ class Budget:
     max_steps: int = 12
     max_tokens: int = 60_000
     max_seconds: float = 1800.0
+    max_request_cost_s: float = float("inf")  # estimated seconds of tool runs one request may start
 
 
 Approver = Callable[[ToolCall, object, str], bool]
@@ -79,6 +84,9 @@ class Agent:
         self.stop_event = threading.Event()
         self.candidates: list = []  # what the notebook holds that a request may mean (kenkyu.assistant.resolver)
         self._prompt = ""
+        self._deadline: float | None = None  # time.monotonic() at which a running tool is interrupted
+        self._cost_started_s = 0.0  # estimated seconds of the tool runs this request has started
+        self._interrupted: str | None = None  # a tool was interrupted: "interrupted" or "budget:time"
         self._taken_names = taken_names or (lambda: set(getattr(runner, "namespace", {}) or {}))
 
     def stop(self) -> None:
@@ -88,6 +96,9 @@ class Agent:
     def run(self, prompt: str, context: str = "") -> Iterator[ev.Event]:
         self.stop_event.clear()
         started = time.monotonic()
+        self._deadline = started + self.budget.max_seconds
+        self._cost_started_s = 0.0
+        self._interrupted = None
         tokens = 0
         steps = 0
         system = Message("system", SYSTEM_PROMPT + (f"\n\n```text\n{context}\n```" if context else ""))
@@ -124,6 +135,13 @@ class Agent:
                     return
                 if steps:  # what the last step wrote (a run folder) is in the notebook now
                     self._use_notebook(self._gather())
+                refused = self._prompt_too_large(system, tools, tokens)
+                if refused:
+                    if steps == 0:  # never sent: the next request must not inherit it
+                        self.history.pop()
+                    yield ev.Error(refused, where="budget", fix="shorten the request or raise the token budget")
+                    yield done("budget:tokens")
+                    return
                 text, calls = [], []
                 try:
                     for chunk in self.provider.stream([system, *self.history], tools):
@@ -156,6 +174,23 @@ class Agent:
                 for call in calls:
                     result = yield from self._run_call(call)
                     self.history.append(Message("tool", result, tool_call_id=call.id, name=call.name))
+                    if self._interrupted:
+                        break
+                if self._interrupted:
+                    # The run was kept and can be resumed; the request ends here either way.
+                    self._close_open_calls()
+                    budget = self._interrupted == "budget:time"
+                    yield ev.Error(
+                        "the request's time budget ran out while a tool ran; it was interrupted"
+                        if budget
+                        else "interrupted",
+                        where="budget" if budget else "user",
+                        fix="the tool's result says how to resume it"
+                        + ("; raise the limit with %kenkyu budget --seconds" if budget else ""),
+                        recoverable=True,
+                    )
+                    yield done(self._interrupted)
+                    return
         except KeyboardInterrupt:
             # The notebook's stop button: the record so far stays; the conversation can go on.
             self._close_open_calls()
@@ -184,17 +219,51 @@ class Agent:
             if candidate.label not in getattr(self, "_last_reply", ""):
                 yield ev.Token(f"using {candidate.label} as `{name}`\n")
         yield ev.ToolCallStarted(call.id, tool.name, shown, code)
+        seconds_left = self._seconds_left()
+        checked = preflight(tool, arguments, seconds_left=seconds_left)
+        refused = over_cap(tool.name, checked.estimate_s, self._cost_started_s, self.budget.max_request_cost_s)
+        if refused:
+            # Holds under approval "auto" too: nothing is started that the request cannot afford.
+            yield ev.Error(refused, where="budget", fix="raise the cost cap or ask for a shorter run")
+            yield ev.ToolResult(call.id, tool.name, False, refused, 0.0)
+            return f"ERROR: {refused} Tell the scientist; do not retry it with the same arguments."
         if tool.approval == "ask" and self.approval_mode != "auto":
-            yield ev.ApprovalNeeded(call.id, tool.name, shown, code, tool.writes_files)
+            yield ev.ApprovalNeeded(call.id, tool.name, shown, code, tool.writes_files, **checked.as_fields())
             if not self.approver(call, tool, code):
                 yield ev.ToolResult(call.id, tool.name, False, "declined by the user", 0.0)
                 return "The user declined this step. Do not retry it; ask what they would like instead."
+        self._cost_started_s += checked.estimate_s or 0.0
         metadata = cell_metadata(tool, call.id, variable, self.provider.model_id)
-        execution = self.runner.run(code, metadata)
+        timer = BudgetTimer(self._seconds_left(), armed=main_thread_runs_cells(self.runner))
+        try:
+            with timer:
+                execution = self.runner.run(code, metadata)
+        except ToolInterrupted as interrupted:
+            execution = interrupted.execution
         yield ev.CellAdded("code", code, metadata, execution.outputs)
+        if execution.interrupted:
+            self._interrupted = "budget:time" if timer.fired else "interrupted"
+            resume = resume_code(tool, arguments, variable, using)
+            summary = interrupted_summary(execution, resume, budget=timer.fired)
+            yield ev.ToolResult(
+                call.id, tool.name, False, summary, round(execution.duration_s, 3), status="interrupted", resume=resume
+            )
+            return summary
         summary = execution.summary()
         yield ev.ToolResult(call.id, tool.name, execution.ok, summary, round(execution.duration_s, 3))
         return summary
+
+    def _seconds_left(self) -> float | None:
+        return None if self._deadline is None else self._deadline - time.monotonic()
+
+    def _prompt_too_large(self, system: Message, tools: list, used: int) -> str | None:
+        """Why the next provider call must not be sent (its estimated size is over the token budget)."""
+        messages = [system, *self.history]
+        estimated = estimate_tokens(messages, tools)
+        prompt = estimate_tokens(self.history[-1:]) if self.history and self.history[-1].role == "user" else 0
+        return over_budget(
+            estimated, used, self.budget.max_tokens, prompt_tokens=prompt, history_tokens=estimated - prompt
+        )
 
     def _use_notebook(self, candidates: list) -> None:
         self.candidates = candidates
@@ -230,3 +299,17 @@ class Agent:
                             Message("tool", "ERROR: interrupted by the user", tool_call_id=call.id, name=call.name)
                         )
                 break
+
+
+def interrupted_summary(execution, resume: str, *, budget: bool) -> str:
+    """What the scientist and the model read about an interrupted tool: why, what was kept, how to go on."""
+    why = "the request's time budget ran out" if budget else "interrupted by the user"
+    kept = execution.interruption()
+    text = f"interrupted — resumable ({why})" if resume else f"interrupted — not resumable ({why})"
+    if kept:
+        text += f". {kept}"
+    if resume:
+        text += f"\nResume with:\n{resume}"
+    else:
+        text += ". Run the cell again to start over."
+    return text

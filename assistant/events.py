@@ -38,22 +38,43 @@ class ToolCallStarted(Event):
 
 @dataclass
 class ApprovalNeeded(Event):
+    """A call waits for the user. What they approve is spelled out before they do: the expected cost,
+    every step that will really run (defaults included) and arguments that collide with files on disk."""
+
     call_id: str
     name: str
     arguments: dict
     code: str
     writes_files: bool
+    estimate: str = ""  # in words: "about 40 s here (...)" or "unknown — no measurement yet (...)"
+    estimate_s: float | None = None  # None: nothing measured to estimate from
+    steps: list = field(default_factory=list)  # every step that will run, with its length
+    warnings: list = field(default_factory=list)  # overwrites, collisions, a run that would be resumed or refused
     kind = "approval_needed"
+
+
+TOOL_STATUSES = ("done", "failed", "interrupted")
 
 
 @dataclass
 class ToolResult(Event):
+    """How a call ended. ``status`` "interrupted" (Stop, Ctrl-C or the time budget) means the work so far
+    is kept; ``resume`` is then the code that continues it ("" when the tool cannot resume)."""
+
     call_id: str
     name: str
     ok: bool
     summary: str
     duration_s: float
+    status: str = ""  # "" becomes "done" or "failed" from ok
+    resume: str = ""
     kind = "tool_result"
+
+    def __post_init__(self):
+        if not self.status:
+            self.status = "done" if self.ok else "failed"
+        if self.status not in TOOL_STATUSES:
+            raise ValueError(f"status must be one of {TOOL_STATUSES}, not {self.status!r}")
 
 
 @dataclass

@@ -92,12 +92,15 @@ class KenkyuMagics(Magics):
     def _run(self, session, prompt, variables):
         from IPython.display import display
 
+        from kenkyu.assistant import events as ev
         from kenkyu.assistant.render import NotebookRenderer, rich_frontend
 
         renderer = NotebookRenderer(rich=rich_frontend(self.shell))
         renderer.header(session.settings.provider.describe())
         request = session.new_request(prompt, variables=variables, origin="%%ask")
         for event in request.ask(approver=self._approve):
+            if isinstance(event, ev.ApprovalNeeded):  # shown in full above the question; its cost in it
+                self._pending_estimate = _short_estimate(event.estimate_s)
             renderer(event)
         record = request.record
         if record is None:  # it never started: another request (the sidebar's) holds the kernel
@@ -114,8 +117,10 @@ class KenkyuMagics(Magics):
         """Ask on the kernel's stdin when the front end allows it; otherwise decline, saying how to allow."""
         from IPython.core.error import StdinNotImplementedError
 
+        estimate = getattr(self, "_pending_estimate", "")
+        cost = f" Expected {estimate}." if estimate else ""
         try:
-            answer = input(f"Run {tool.name}? It {'writes files' if tool.writes_files else 'computes'}. [y/N] ")
+            answer = input(f"Run {tool.name}? It {'writes files' if tool.writes_files else 'computes'}.{cost} [y/N] ")
         except (StdinNotImplementedError, EOFError, OSError):
             print(
                 f"{tool.name} needs approval, and this front end cannot ask. "
@@ -146,6 +151,7 @@ class KenkyuMagics(Magics):
         print(f"provider : {s.provider.describe()}")
         print(f"approval : {s.approval}")
         print(f"budget   : {s.max_steps} steps, {s.max_tokens:,} tokens, {s.max_seconds:g} s")
+        print(f"cost cap : {s.max_request_cost_s:g} s of estimated tool runs per request (even under approval auto)")
         print(f"history  : {len(session.history)} messages, {len(session.records)} asks")
 
     def _cmd_help(self, session, args):
@@ -179,12 +185,17 @@ class KenkyuMagics(Magics):
         print(f"approval: {args.mode}")
 
     def _cmd_budget(self, session, args):
-        given = {"steps": args.steps, "tokens": args.tokens, "seconds": args.seconds}
+        given = {"steps": args.steps, "tokens": args.tokens, "seconds": args.seconds, "cost-seconds": args.cost_seconds}
         bad = [f"--{k} {v}" for k, v in given.items() if v is not None and v <= 0]
         if bad:
             print(f"budgets must be positive: {', '.join(bad)}")
             return
-        session.configure(max_steps=args.steps, max_tokens=args.tokens, max_seconds=args.seconds)
+        session.configure(
+            max_steps=args.steps,
+            max_tokens=args.tokens,
+            max_seconds=args.seconds,
+            max_request_cost_s=args.cost_seconds,
+        )
         self._cmd_status(session, args)
 
     def _cmd_tools(self, session, args):
@@ -269,7 +280,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("budget", help="limits per request")
     p.add_argument("--steps", type=int)
     p.add_argument("--tokens", type=int)
-    p.add_argument("--seconds", type=float)
+    p.add_argument("--seconds", type=float, help="wall time per request; a tool still running then is interrupted")
+    p.add_argument(
+        "--cost-seconds",
+        dest="cost_seconds",
+        type=float,
+        help="cap on the estimated seconds of tool runs per request, checked before each call even under approval auto",
+    )
     p = sub.add_parser("tools", help="list the tools the agent can call; 'tools add MODULE' adds your own")
     p.add_argument("action", nargs="?", choices=["list", "add"], default="list")
     p.add_argument("modules", nargs="*", help="modules whose @kenkyu.assistant.tool functions the agent may call")
@@ -323,6 +340,12 @@ def unregister(ipython) -> None:
         for kind in ("line", "cell"):
             for name in ("ask", "kenkyu", "research", "lit"):
                 ipython.magics_manager.magics[kind].pop(name, None)
+
+
+def _short_estimate(seconds: float | None) -> str:
+    from kenkyu.core.science import format_seconds
+
+    return "an unknown time (no measurement yet)" if seconds is None else f"~{format_seconds(seconds)}"
 
 
 def _stdin_approver(step, plan) -> bool:

@@ -13,15 +13,18 @@ reads is a text summary (images become ``[image/png]``; widgets their ``text/pla
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
 
+from kenkyu.assistant.interrupts import is_interruption, last_kernel_error
 from kenkyu.assistant.runner import Execution
 from kenkyu.assistant.summaries import summarize_for_agent
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+INTERRUPT_GRACE_S = 30.0
 
 
 class CellNotRun(RuntimeError):
@@ -34,6 +37,11 @@ class CellError(Exception):
     def __init__(self, ename: str, evalue: str):
         super().__init__(evalue)
         self.ename = ename
+
+
+def _interrupted(ename: str) -> bool:
+    """The cell ended in KeyboardInterrupt, or in an error a tool raised while keeping its work on one."""
+    return ename == "KeyboardInterrupt" or is_interruption(last_kernel_error(ename))
 
 
 def error_name(error: BaseException) -> str:
@@ -115,6 +123,12 @@ class NotebookRunner:
         self._lock = threading.Lock()
         self._cancelled: str | None = None
 
+    def cells_run_on_main_thread(self) -> bool:
+        """In a kernel the notebook's cells run on its main thread, where an interrupt lands (the
+        request's time budget interrupts them there, as the stop button does)."""
+        app = sys.modules.get("ipykernel.kernelapp")
+        return bool(app is not None and app.IPKernelApp.initialized())
+
     # -- the agent's side ---------------------------------------------------------------------------
     def run(self, code: str, metadata: dict | None = None) -> Execution:
         """Insert the cell, with ``metadata``, into the notebook, and wait for the notebook to run it."""
@@ -147,7 +161,13 @@ class NotebookRunner:
                 if failure
                 else CellError("Error", "the cell failed in the notebook")
             )
-            if execution.error.ename == "KeyboardInterrupt":
+            if _interrupted(execution.error.ename):
+                # Stop, Ctrl-C or the request's time budget: the tool kept its work (md.run's checkpoint);
+                # the agent reports it as interrupted and resumable, and the request stops here.
+                execution.interrupted = True
+                kept = last_kernel_error(execution.error.ename)
+                if kept is not None:
+                    execution.error = CellError(execution.error.ename, str(kept))
                 self.on_interrupt()
         else:
             reason = result.get("reason") or (
@@ -205,7 +225,9 @@ class NotebookRunner:
         try:
             if cancelled:
                 return {"status": "cancelled", "reason": cancelled, "outputs": []}
-            timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+            # After the deadline the agent interrupts the cell; wait a little longer for its result, so the
+            # interrupted cell is reported as such (resumable) rather than as never answered.
+            timeout = None if self.deadline is None else max(0.0, self.deadline + INTERRUPT_GRACE_S - time.monotonic())
             try:
                 return box.get(timeout=timeout)
             except queue.Empty:

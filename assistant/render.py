@@ -30,9 +30,13 @@ class NotebookRenderer:
             self._finish_text()
             self._show_markdown(f"**▶ `{event.name}`**\n```python\n{event.code}\n```")
         elif isinstance(event, ev.ApprovalNeeded):
-            writes = " It writes files." if event.writes_files else ""
-            self._show_markdown(f"**Approval needed** for `{event.name}`.{writes}")
+            self._show_markdown(approval_text(event))
         elif isinstance(event, ev.ToolResult):
+            if event.status == "interrupted":
+                resume = f"\n```python\n{event.resume}\n```" if event.resume else ""
+                first = event.summary.strip().splitlines()[0]
+                self._show_markdown(f"⏸ `{event.name}` ({event.duration_s:.1f} s) — {first}{resume}")
+                return
             mark = "✓" if event.ok else "✗"
             first = event.summary.strip().splitlines()[0] if event.summary.strip() else ""
             self._show_markdown(f"{mark} `{event.name}` ({event.duration_s:.1f} s) — {first[:200]}")
@@ -78,6 +82,19 @@ class NotebookRenderer:
             display(_bundle(text), raw=True)
         else:
             print(text)
+
+
+def approval_text(event: ev.ApprovalNeeded) -> str:
+    """What the person approving reads: the cost, every step that will run, and what it would collide with."""
+    writes = " It writes files." if event.writes_files else ""
+    lines = [f"**Approval needed** for `{event.name}`.{writes}"]
+    if event.estimate:
+        lines.append(f"Expected time: {event.estimate}")
+    if event.steps:
+        lines += ["Steps that will run:", *(f"- {step}" for step in event.steps)]
+    if event.warnings:
+        lines += ["", *(f"⚠ **Warning:** {warning}" for warning in event.warnings)]
+    return "\n".join(lines)
 
 
 def _bundle(markdown: str) -> dict:

@@ -198,7 +198,7 @@ class Request:
             registry,
             self.runner,
             history=session.history,
-            budget=Budget(settings.max_steps, settings.max_tokens, settings.max_seconds),
+            budget=Budget(settings.max_steps, settings.max_tokens, settings.max_seconds, settings.max_request_cost_s),
             approval_mode=settings.approval,
             approver=approver or deny_all,
             taken_names=session._taken_names,

@@ -11,6 +11,7 @@ import ast
 import contextlib
 import io
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -25,6 +26,12 @@ class Execution:
     outputs: list = field(default_factory=list)  # nbformat v4 output dicts
     error: BaseException | None = None
     duration_s: float = 0.0
+    interrupted: bool = False  # Ctrl-C, the stop button or the time budget ended it; its work is kept
+
+    def interruption(self) -> str:
+        """What the interrupted tool said about the work it kept (e.g. where its last checkpoint is)."""
+        message = str(self.error or "").strip()
+        return message if message and message != "interrupted by the user" else ""
 
     @property
     def ok(self) -> bool:
@@ -59,12 +66,25 @@ class _Tee(io.TextIOBase):
         return False
 
 
+class ToolInterrupted(KeyboardInterrupt):
+    """An action cell was interrupted; ``execution`` holds what it printed and kept. Still a
+    KeyboardInterrupt, so a loop that does not look at the execution stops as Ctrl-C stops it."""
+
+    def __init__(self, execution: Execution):
+        super().__init__(str(execution.error or "interrupted"))
+        self.execution = execution
+
+
 class InPlaceRunner:
     """Execute action cells in a namespace (the kernel's ``user_ns`` inside IPython)."""
 
     def __init__(self, shell=None, namespace: dict | None = None):
         self.shell = shell
         self.namespace = namespace if namespace is not None else (shell.user_ns if shell is not None else {})
+
+    def cells_run_on_main_thread(self) -> bool:
+        """The cell runs right here: on the main thread when the caller is (``%%ask`` in a kernel)."""
+        return threading.current_thread() is threading.main_thread()
 
     def run(self, code: str, metadata: dict | None = None) -> Execution:
         """Run an action cell here. ``metadata`` (the cell's, from
@@ -83,10 +103,11 @@ class InPlaceRunner:
                 try:
                     execution.value = self._execute(code)
                     self._flush_inline_figures()
-                except KeyboardInterrupt:
-                    # The notebook's stop button: keep what ran, let the agent loop end the turn.
-                    execution.error = KeyboardInterrupt("interrupted by the user")
-                    raise
+                except KeyboardInterrupt as exc:
+                    # The stop button or the time budget: keep what ran (a tool may have said where its
+                    # work is kept, as md.run's RunInterrupted does) and let the agent loop end the turn.
+                    execution.error = exc if str(exc) else KeyboardInterrupt("interrupted by the user")
+                    execution.interrupted = True
                 except Exception as exc:  # a tool failure is an outcome for the agent, not a crash
                     execution.error = exc
         finally:
@@ -94,6 +115,16 @@ class InPlaceRunner:
             execution.outputs = _merge_streams(streams) + [
                 {"output_type": "display_data", "data": data, "metadata": meta} for data, meta in published
             ]
+        if execution.interrupted:
+            execution.outputs.append(
+                {
+                    "output_type": "error",
+                    "ename": type(execution.error).__name__,
+                    "evalue": str(execution.error),
+                    "traceback": [],
+                }
+            )
+            raise ToolInterrupted(execution) from execution.error
         if execution.error is not None:
             self._show_traceback(execution.error, execution)
         elif execution.value is not None:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Callable, Iterator
 
 from kenkyu.assistant import events as ev
+from kenkyu.assistant.prompt_budget import cap_value
 from kenkyu.assistant.request import RECORD_VERSION, Request, RequestSlot, _now  # noqa: F401 (re-exported)
 from kenkyu.core.config import ProviderConfig, Settings, settings_from_env
 from kenkyu.core.messages import Message
@@ -251,9 +252,16 @@ def interpolate(template: str, namespace: dict) -> tuple[str, dict]:
             if isinstance(namespace[name], (str, int, float, bool)):
                 used[name] = namespace[name]
     try:
-        return string.Formatter().vformat(template, (), values), used
+        return _CappedFormatter().vformat(template, (), values), used
     except (ValueError, IndexError, AttributeError, KeyError):
         return template, {}
+
+
+class _CappedFormatter(string.Formatter):
+    """Each ``{value}`` as it may enter a prompt: a 5 MB string is cut, and the prompt says so."""
+
+    def format_field(self, value, format_spec):
+        return cap_value(super().format_field(value, format_spec))
 
 
 def _safe_parse(template: str):

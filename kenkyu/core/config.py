@@ -1,7 +1,8 @@
 """Which model to talk to, and how.
 
 Settings come from (later wins): the defaults, environment variables (``KENKYU_PROVIDER``,
-``KENKYU_MODEL``, ``KENKYU_BASE_URL``, ``KENKYU_REPLAY``, ``KENKYU_APPROVAL``, ``KENKYU_TIMEOUT``),
+``KENKYU_MODEL``, ``KENKYU_BASE_URL``, ``KENKYU_REPLAY``, ``KENKYU_APPROVAL``, ``KENKYU_TIMEOUT``,
+``KENKYU_MAX_REQUEST_SECONDS``),
 and ``%kenkyu`` in the notebook. API keys are never part of a config: providers read them from the
 environment (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``, or the variable named by ``api_key_env``)
 when they make a request, so a config can be written into a notebook safely.
@@ -97,17 +98,26 @@ class ProviderConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
+DEFAULT_MAX_REQUEST_COST_S = 900.0
+
+
 @dataclass
 class Settings:
     provider: ProviderConfig = field(default_factory=ProviderConfig)
     approval: str = "ask"  # "ask": tools marked approval="ask" wait for the user; "auto": run everything
     max_steps: int = 12
     max_tokens: int = 60_000
-    max_seconds: float = 1800.0
+    max_seconds: float = 1800.0  # wall time of one request; a tool still running then is interrupted
+    # The estimated seconds of tool runs one request may start, checked before each call even under
+    # approval "auto": a request that would launch an hour of simulation stops and says so first.
+    max_request_cost_s: float = DEFAULT_MAX_REQUEST_COST_S
 
     def __post_init__(self):
         if self.approval not in ("ask", "auto"):
             raise ValueError(f"approval must be 'ask' or 'auto', not {self.approval!r}")
+        for name in ("max_steps", "max_tokens", "max_seconds", "max_request_cost_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
 
 
 def settings_from_env(environ=None) -> Settings:
@@ -121,4 +131,11 @@ def settings_from_env(environ=None) -> Settings:
         replay_file=env.get("KENKYU_REPLAY") or None,
         timeout_s=float(env.get("KENKYU_TIMEOUT", 120)),
     )
-    return Settings(provider=config, approval=env.get("KENKYU_APPROVAL", "ask"))
+    cap = env.get("KENKYU_MAX_REQUEST_SECONDS") or DEFAULT_MAX_REQUEST_COST_S
+    try:
+        cap = float(cap)
+    except ValueError:
+        raise ValueError(
+            f"KENKYU_MAX_REQUEST_SECONDS must be a number of seconds, not {cap!r}: e.g. KENKYU_MAX_REQUEST_SECONDS=1800"
+        ) from None
+    return Settings(provider=config, approval=env.get("KENKYU_APPROVAL", "ask"), max_request_cost_s=cap)

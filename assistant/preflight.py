@@ -1,0 +1,126 @@
+"""What a call will cost and touch, worked out before it runs: shown on every approval, checked against
+the request's cost cap even when nothing asks for approval.
+
+The tool declares its cost model and the folder it writes (:mod:`kenkyu.core.science`); this module
+turns them into words for the person approving — the estimate, every step that will really run, and
+the arguments that collide with what is already on disk — and refuses a call whose estimate would take
+the request past its cap. Nothing here knows a tool by name: collisions come from the declared output
+folder and the ``resume`` / ``overwrite`` conventions of a tool's signature.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kenkyu.assistant.costs import estimate, format_seconds
+
+
+@dataclass
+class Preflight:
+    estimate: str
+    estimate_s: float | None  # None: nothing measured to estimate from
+    steps: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_fields(self) -> dict:
+        """The optional fields of :class:`~kenkyu.assistant.events.ApprovalNeeded`."""
+        return {
+            "estimate": self.estimate,
+            "estimate_s": self.estimate_s,
+            "steps": self.steps,
+            "warnings": self.warnings,
+        }
+
+
+def preflight(tool, arguments: dict, *, seconds_left: float | None = None) -> Preflight:
+    """The estimate, steps and warnings of one call of ``tool`` with ``arguments`` (validated)."""
+    cost = estimate(tool, arguments)
+    known = not math.isnan(cost.seconds)
+    text = (
+        f"about {format_seconds(cost.seconds)} here ({cost.basis})"
+        if known
+        else f"unknown — no measurement yet ({cost.basis})"
+    )
+    warnings = collisions(tool, arguments)
+    if known and seconds_left is not None and cost.seconds > seconds_left:
+        warnings.append(
+            f"the estimate ({format_seconds(cost.seconds)}) is longer than the {format_seconds(max(seconds_left, 0))} "
+            "left in this request's time budget: the run will be interrupted then (resumable); raise the budget "
+            "with `%kenkyu budget --seconds` or ask for a shorter run"
+        )
+    return Preflight(text, round(cost.seconds, 1) if known else None, list(cost.steps), warnings)
+
+
+def collisions(tool, arguments: dict) -> list[str]:
+    """Arguments that would overwrite or collide with a file or folder that exists now."""
+    try:
+        folder = tool.science.output_folder(arguments)
+    except Exception:  # a broken declaration must not hide the approval
+        return []
+    if not folder:
+        return []
+    found: list[str] = []
+    out = Path(folder)
+    inputs = [
+        name
+        for name, value in arguments.items()
+        if isinstance(value, (str, os.PathLike)) and _same_path(value, out) and name not in _out_names(tool, arguments)
+    ]
+    if inputs:
+        found.append(
+            f"the output folder {folder} is the same path as the input `{inputs[0]}`: "
+            "choose another output folder (out=) so the input is not overwritten"
+        )
+    elif out.is_file():
+        found.append(f"the output folder {folder} is an existing file, not a folder: choose a new out=")
+    elif out.is_dir() and any(out.iterdir()):
+        params = _parameters(tool)
+        if arguments.get("overwrite"):
+            found.append(f"{folder} already exists and will be DELETED and started over (overwrite=True)")
+        elif arguments.get("resume"):
+            found.append(f"{folder} already holds a run: it will be resumed from its last checkpoint (resume=True)")
+        elif "resume" in params or "overwrite" in params:
+            found.append(
+                f"{folder} already exists: the call will be refused as it stands; approve it with resume=True "
+                "to continue that run, overwrite=True to start over, or give a new out="
+            )
+        else:
+            found.append(f"{folder} already exists: files in it may be overwritten")
+    return found
+
+
+def over_cap(tool_name: str, cost_s: float | None, spent_s: float, cap_s: float) -> str | None:
+    """Why a call must not start under the request's cost cap, or None when it may."""
+    if cost_s is None or spent_s + cost_s <= cap_s:
+        return None
+    already = f"; this request has already started ~{format_seconds(spent_s)} of tool runs" if spent_s else ""
+    return (
+        f"{tool_name} was not started: its estimate, ~{format_seconds(cost_s)}, would take this request past its "
+        f"cost cap of {format_seconds(cap_s)}{already}. Raise the cap with `%kenkyu budget --cost-seconds "
+        f"{math.ceil((spent_s + cost_s) * 1.2)}` (or KENKYU_MAX_REQUEST_SECONDS), or ask for a shorter run "
+        "(fewer ps, implicit solvent, a smaller system)."
+    )
+
+
+def _parameters(tool) -> dict:
+    try:
+        return dict(inspect.signature(tool.function).parameters)
+    except (TypeError, ValueError):
+        return {}
+
+
+def _out_names(tool, arguments: dict) -> set[str]:
+    """The arguments that ARE the output folder (``out=``): equal to it by definition, not a collision."""
+    folder = tool.science.output_folder(arguments)
+    return {name for name, value in arguments.items() if isinstance(value, (str, os.PathLike)) and str(value) == folder}
+
+
+def _same_path(value, out: Path) -> bool:
+    try:
+        return Path(value).exists() and Path(value).resolve() == out.resolve()
+    except (OSError, ValueError):
+        return False
