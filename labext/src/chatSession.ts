@@ -22,8 +22,9 @@ import {
   settingsMessage,
   IRunCellMessage
 } from './protocol';
-import { Action, IChatState, INITIAL_STATE, canUndo, reduce } from './chatState';
+import { Action, IChatState, IToolItem, INITIAL_STATE, canUndo, reduce } from './chatState';
 import { agentCellMetadata, markRemoved, recordsOf, withRecord, withRemovedCells } from './records';
+import { restoreFromRecords, sidebarNote, wasInterrupted } from './restore';
 
 type Json = Record<string, unknown>;
 
@@ -49,8 +50,19 @@ export interface ICellRun {
 
 /** What the session needs from a notebook. */
 export interface INotebookDriver {
-  /** Insert a cell below `afterCellId` (or the active cell); returns the new cell's id. */
+  /** Insert a cell below `afterCellId` (at the end when null); returns the new cell's id. */
   insertCell(cellType: 'code' | 'markdown', source: string, metadata: Json, afterCellId: string | null): string;
+  /**
+   * The cell the user chose (activated) since the last call, or null when they did not: a request's
+   * cells go below it; otherwise below everything the conversation wrote (the end of the notebook).
+   */
+  takeChosenCell(): string | null;
+  /** Interrupt the kernel, as the notebook's own stop button does. */
+  interrupt(): Promise<void>;
+  /** Save the notebook through JupyterLab's own save (outputs and records on disk). */
+  save(): Promise<void>;
+  /** Every cell's id and `kenkyu` metadata ({} when none), in order (places cells, restores Undo). */
+  notebookCells(): { id: string; kenkyu: Json }[];
   /** Run a code cell through the notebook's normal execution. */
   runCell(cellId: string): Promise<ICellRun>;
   /** Remove cells that are still there; returns the sources of those removed. */
@@ -175,6 +187,7 @@ export class ChatSession {
       return null; // one request at a time; the panel disables the input meanwhile
     }
     const requestId = newRequestId();
+    this._anchor.set(requestId, this.driver.takeChosenCell());
     this.dispatch({ type: 'ask', requestId, prompt, kind });
     this._comm.send(requestMessage(kind, requestId, prompt, this.driver.contextCells()));
     return requestId;
@@ -185,9 +198,61 @@ export class ChatSession {
     this.dispatch({ type: 'approval-sent', requestId, callId, approved });
   }
 
+  /**
+   * Stop: the kernel is asked to end the request and, when one of its cells is running, the kernel
+   * is interrupted as the notebook's stop button does (a `stop` alone only ends the request after
+   * the running cell, which for a simulation can be minutes). The interrupted tool stays resumable.
+   */
   stop(requestId: string): void {
     this._send(stopMessage(requestId));
     this.dispatch({ type: 'stop-sent', requestId });
+    if (this._running?.requestId === requestId) {
+      void this.driver.interrupt().catch(error =>
+        this.dispatch({
+          type: 'error',
+          requestId,
+          message: `could not interrupt the kernel: ${(error as Error).message}`,
+          fix: "use the notebook's stop button (Kernel → Interrupt Kernel)",
+          where: 'notebook'
+        })
+      );
+    }
+  }
+
+  /**
+   * Resume an interrupted tool (or rerun a failed one with its fix): its `resume` code goes into the
+   * notebook as an agent cell below the conversation and runs there, so its outputs are the
+   * notebook's like any other; the card follows the run.
+   */
+  async resume(requestId: string, callId: string, code?: string): Promise<void> {
+    const card = this._state.items.find(
+      (i): i is IToolItem => i.kind === 'tool' && i.requestId === requestId && i.callId === callId
+    );
+    const source = code ?? card?.resume;
+    if (!card || !source || this._state.active || card.status === 'resuming') {
+      return;
+    }
+    const metadata = agentCellMetadata({ kenkyu: { agent: true, tool: card.name, call_id: callId, role: 'resume' } }, requestId);
+    const cellId = this.driver.insertCell('code', source, metadata, null);
+    this.dispatch({ type: 'cell-inserted', requestId, cellId });
+    this.dispatch({ type: 'tool-update', requestId, callId, change: { status: 'resuming' } });
+    const started = Date.now();
+    const run = await this.driver.runCell(cellId).catch(
+      (error: Error): ICellRun => ({ status: 'cancelled', outputs: [], executionCount: null, reason: error.message })
+    );
+    const status = run.status === 'ok' ? 'ok' : wasInterrupted(run.outputs) ? 'interrupted' : 'failed';
+    this.dispatch({
+      type: 'tool-update',
+      requestId,
+      callId,
+      change: {
+        status,
+        durationS: (Date.now() - started) / 1000,
+        summary: status === 'ok' ? 'resumed and finished (its cell holds the outputs)' : run.reason || `resume ${status}`
+      }
+    });
+    this._noteCards(requestId);
+    await this._save();
   }
 
   /** Remove the cells a finished request inserted, and mark them removed in its record. */
@@ -204,6 +269,7 @@ export class ChatSession {
       this.driver.setKenkyuMetadata(withRemovedCells(this.driver.getKenkyuMetadata(), index, removed));
     }
     this.dispatch({ type: 'undone', requestId });
+    void this._save(); // the notebook on disk matches what the user sees; the record keeps the cells
   }
 
   updateSettings(settings: ISettings): void {
@@ -240,6 +306,7 @@ export class ChatSession {
           tools: message.tools,
           history: message.history
         });
+        this._restoreCards();
         break;
       case 'event':
         if (message.request_id !== null) {
@@ -302,15 +369,27 @@ export class ChatSession {
         answer({ status: 'cancelled', outputs: [], executionCount: null, reason });
         return;
       }
-      const after = request.cells.length ? request.cells[request.cells.length - 1] : null;
       const metadata = agentCellMetadata(message.metadata, message.request_id);
-      const cellId = this.driver.insertCell(message.cell_type, message.source, metadata, after);
+      const cellId = this.driver.insertCell(message.cell_type, message.source, metadata, this._placeFor(message.request_id));
       this.dispatch({ type: 'cell-inserted', requestId: message.request_id, cellId });
       if (message.cell_type === 'markdown') {
         answer({ status: 'ok', outputs: [], executionCount: null });
         return;
       }
-      answer(await this.driver.runCell(cellId));
+      this._running = { requestId: message.request_id, cellId };
+      const run = await this.driver.runCell(cellId);
+      this._running = null;
+      const kenkyu = (metadata['kenkyu'] ?? {}) as Json;
+      if (run.status === 'error' && typeof kenkyu['call_id'] === 'string' && wasInterrupted(run.outputs)) {
+        // Seen here first: the kernel's tool_result (status interrupted, resume) follows.
+        this.dispatch({
+          type: 'tool-update',
+          requestId: message.request_id,
+          callId: kenkyu['call_id'] as string,
+          change: { status: 'interrupted' }
+        });
+      }
+      answer(run);
     } catch (error) {
       this.dispatch({
         type: 'error',
@@ -321,17 +400,79 @@ export class ChatSession {
       });
       answer({ status: 'cancelled', outputs: [], executionCount: null, reason: (error as Error).message });
     } finally {
+      this._running = null;
       this._pendingRuns.delete(pending);
     }
   }
 
+  /**
+   * Where a request's next cell goes: below the cell it inserted last; for its first cell, below
+   * the cell the user chose when they asked, else below everything in the notebook (so requests
+   * read top to bottom in the order they were asked).
+   */
+  private _placeFor(requestId: string): string | null {
+    const request = this._state.requests[requestId];
+    const present = new Set(this.driver.notebookCells().map(c => c.id));
+    const last = request?.cells.filter(id => present.has(id)).pop();
+    if (last) {
+      return last;
+    }
+    const anchor = this._anchor.get(requestId);
+    return anchor && present.has(anchor) ? anchor : null;
+  }
+
+  /** Rebuild the cards of a reloaded notebook from its records (only into an empty chat). */
+  private _restoreCards(): void {
+    const records = recordsOf(this.driver.getKenkyuMetadata());
+    if (!records.length) {
+      return;
+    }
+    const restored = restoreFromRecords(records, this.driver.notebookCells());
+    records.forEach((_, index) => this._recordIndex.set(restored.requests[index].id, index));
+    this.dispatch({ type: 'restore', items: restored.items, requests: restored.requests });
+  }
+
+  /** Keep the record's note of the cards current (a resume after the record was filed). */
+  private _noteCards(requestId: string): void {
+    const index = this._recordIndex.get(requestId);
+    const metadata = this.driver.getKenkyuMetadata();
+    const records = recordsOf(metadata);
+    if (index === undefined || index >= records.length) {
+      return;
+    }
+    const next = records.slice();
+    next[index] = { ...records[index], sidebar: sidebarNote(this._state, requestId) };
+    this.driver.setKenkyuMetadata({ ...(metadata as Json), records: next });
+  }
+
+  private async _save(): Promise<void> {
+    try {
+      await this.driver.save();
+    } catch (error) {
+      this.dispatch({
+        type: 'error',
+        requestId: null,
+        message: `the notebook could not be saved: ${(error as Error).message}`,
+        fix: 'save it yourself (File → Save Notebook) so the agent\'s cells and outputs are kept',
+        where: 'notebook'
+      });
+    }
+  }
+
+  /**
+   * File the request's record in the notebook with the sidebar's note of its cards (what a reload
+   * restores), then save the notebook once its cells have all run: outputs, execution counts and
+   * the record reach the disk, and a reload finds nothing unsaved.
+   */
   private _storeRecord(requestId: string, record: Json): void {
     const removed = this._removedBeforeRecord.get(requestId);
-    const stored = removed ? markRemoved(record, removed) : record;
+    const marked = removed ? markRemoved(record, removed) : record;
+    const stored = { ...marked, sidebar: sidebarNote(this._state, requestId) };
     this._removedBeforeRecord.delete(requestId);
     const metadata = withRecord(this.driver.getKenkyuMetadata(), stored);
     this._recordIndex.set(requestId, recordsOf(metadata).length - 1);
     this.driver.setKenkyuMetadata(metadata);
+    this._cellQueue = this._cellQueue.then(() => this._save());
   }
 
   private _send(data: Json): void {
@@ -362,4 +503,8 @@ export class ChatSession {
   private _pendingRuns = new Set<{ cancelled: boolean }>();
   private _recordIndex = new Map<string, number>();
   private _removedBeforeRecord = new Map<string, string[]>();
+  /** The cell each request's first cell goes below (the user's choice when they asked), or null. */
+  private _anchor = new Map<string, string | null>();
+  /** The agent cell running now, so Stop knows to interrupt the kernel. */
+  private _running: { requestId: string; cellId: string } | null = null;
 }

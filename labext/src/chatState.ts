@@ -5,7 +5,7 @@
  * actions. Keeping it pure lets jest check streaming, tool cards, stop and undo without a browser.
  */
 
-import type { AgentEvent, IHistoryEntry, IModelInfo, RequestKind } from './protocol';
+import type { AgentEvent, IHistoryEntry, IModelInfo, IToolResultEvent, RequestKind } from './protocol';
 
 export type ConnectionStatus =
   | 'idle' // not connected yet (no kernel, or the sidebar has not asked)
@@ -21,7 +21,9 @@ export type ToolStatus =
   | 'approved'
   | 'denied'
   | 'ok'
-  | 'failed';
+  | 'failed'
+  | 'interrupted' // stopped mid-run; `resume` continues it
+  | 'resuming'; // its resume cell is running
 
 export interface IUserItem {
   kind: 'user';
@@ -52,6 +54,13 @@ export interface IToolItem {
   writesFiles: boolean;
   summary: string;
   durationS: number | null;
+  /** The measured cost estimate ('' when the kernel sent none), and the steps that will run. */
+  estimate: string;
+  steps: string[];
+  /** Arguments that would overwrite or collide with files: shown prominently before Approve. */
+  warnings: string[];
+  /** Code that resumes the run (interrupted) or reruns it with resume/overwrite (failed); '' if none. */
+  resume: string;
 }
 
 export interface IErrorItem {
@@ -76,6 +85,8 @@ export interface IRequestState {
   /** Ids of the notebook cells this request inserted, in order (for Undo). */
   cells: string[];
   undone: boolean;
+  /** Restored from the notebook's records after a reload (not run on this page). */
+  restored?: boolean;
 }
 
 export interface IChatState {
@@ -111,6 +122,8 @@ export type Action =
   | { type: 'stop-sent'; requestId: string }
   | { type: 'cell-inserted'; requestId: string; cellId: string }
   | { type: 'undone'; requestId: string }
+  | { type: 'restore'; items: ChatItem[]; requests: IRequestState[] }
+  | { type: 'tool-update'; requestId: string; callId: string; change: Partial<IToolItem> }
   | { type: 'error'; requestId: string | null; message: string; fix: string; where: string };
 
 let counter = 0;
@@ -192,8 +205,26 @@ function newTool(requestId: string, event: { call_id: string; name: string; argu
     status: 'running',
     writesFiles: false,
     summary: '',
-    durationS: null
+    durationS: null,
+    estimate: '',
+    steps: [],
+    warnings: [],
+    resume: ''
   };
+}
+
+/** How a tool card ends: the kernel's status when it sent one, else its `ok`. */
+function toolEnd(event: IToolResultEvent, item: IToolItem): ToolStatus {
+  if (item.status === 'denied') {
+    return 'denied'; // a denied call keeps saying so; its (failed) result only adds the summary
+  }
+  if (event.status === 'interrupted' || (item.status === 'interrupted' && !event.ok)) {
+    return 'interrupted'; // the sidebar saw the cell's KeyboardInterrupt before the result came
+  }
+  if (event.status) {
+    return event.status === 'done' ? 'ok' : 'failed';
+  }
+  return event.ok ? 'ok' : 'failed';
 }
 
 function reduceEvent(state: IChatState, requestId: string, event: AgentEvent): IChatState {
@@ -208,7 +239,13 @@ function reduceEvent(state: IChatState, requestId: string, event: AgentEvent): I
       return { ...state, items: [...items, newTool(requestId, event)] };
     }
     case 'approval_needed': {
-      const change = { status: 'awaiting-approval' as ToolStatus, writesFiles: event.writes_files };
+      const change = {
+        status: 'awaiting-approval' as ToolStatus,
+        writesFiles: event.writes_files,
+        estimate: event.estimate ?? '',
+        steps: event.steps ?? [],
+        warnings: event.warnings ?? []
+      };
       if (hasTool(state, requestId, event.call_id)) {
         return updateTool(state, requestId, event.call_id, () => change);
       }
@@ -217,10 +254,10 @@ function reduceEvent(state: IChatState, requestId: string, event: AgentEvent): I
     }
     case 'tool_result': {
       const change = (item: IToolItem): Partial<IToolItem> => ({
-        // A denied call keeps saying so; its (failed) result only adds the summary.
-        status: event.ok ? 'ok' : item.status === 'denied' ? 'denied' : 'failed',
+        status: toolEnd(event, item),
         summary: event.summary,
-        durationS: event.duration_s
+        durationS: event.duration_s,
+        resume: event.resume ?? item.resume
       });
       if (!hasTool(state, requestId, event.call_id)) {
         const card = newTool(requestId, { ...event, arguments: {}, code: '' });
@@ -370,6 +407,19 @@ export function reduce(state: IChatState, action: Action): IChatState {
     }
     case 'undone':
       return updateRequest(state, action.requestId, { undone: true });
+    case 'restore': {
+      // Cards rebuilt from the notebook's records (a reload): only into a chat with nothing live.
+      if (hasLiveItems(state)) {
+        return state;
+      }
+      const requests = { ...state.requests };
+      for (const request of action.requests) {
+        requests[request.id] = request;
+      }
+      return { ...state, items: action.items, requests };
+    }
+    case 'tool-update':
+      return updateTool(state, action.requestId, action.callId, () => action.change);
     case 'error': {
       const item: IErrorItem = {
         kind: 'error',
@@ -397,6 +447,8 @@ export function describeEnd(request: IRequestState): string {
       return '';
     case 'stopped':
       return 'Stopped.';
+    case 'restored':
+      return '';
     case 'interrupted':
       return 'Interrupted (the kernel restarted or the connection closed).';
     case 'error':

@@ -41,7 +41,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     labShell: ILabShell | null
   ) => {
-    const sidebar = new ChatSidebar(rendermime);
+    const sidebar = new ChatSidebar(rendermime, {
+      // A fix that is a chat setting opens the settings editor on kenkyu's entry.
+      openSettings: () => void app.commands.execute('settingeditor:open', { query: 'kenkyu chat' })
+    });
     sidebar.id = 'kenkyu-chat';
     sidebar.title.icon = chatIcon;
     sidebar.title.caption = 'kenkyu chat';

@@ -59,7 +59,59 @@ const CONTEXT_CELLS = 40;
 const CONTEXT_CHARS = 4000;
 
 export class LabNotebookDriver implements INotebookDriver {
-  constructor(private readonly panel: NotebookPanel) {}
+  constructor(private readonly panel: NotebookPanel) {
+    // A cell the user activates (a click, the arrow keys) is where they want the next answer; the
+    // notebook's own moves while the agent inserts or removes cells are not a choice.
+    panel.content.activeCellChanged.connect((_, cell) => {
+      if (!this._editing && cell && this._sawUser) {
+        this._chosen = cell.model.id;
+      }
+    });
+    // The active cell a page opens with (the first cell) is no choice: only moves after a user's
+    // click or key press in the notebook count.
+    const user = () => (this._sawUser = true);
+    panel.content.node.addEventListener('mousedown', user, true);
+    panel.content.node.addEventListener('keydown', user, true);
+  }
+
+  takeChosenCell(): string | null {
+    const chosen = this._chosen;
+    this._chosen = null;
+    return chosen;
+  }
+
+  async interrupt(): Promise<void> {
+    const kernel = this.panel.sessionContext.session?.kernel;
+    if (!kernel) {
+      throw new Error('the notebook has no running kernel');
+    }
+    await kernel.interrupt();
+  }
+
+  async save(): Promise<void> {
+    // The document context's save: what File → Save (docmanager:save) does, checkpoint included.
+    if (!this.panel.isDisposed && this.panel.context.isReady) {
+      await this.panel.context.save();
+    }
+  }
+
+  notebookCells(): { id: string; kenkyu: Json }[] {
+    const model = this.notebook.model;
+    if (!model) {
+      return [];
+    }
+    const cells: { id: string; kenkyu: Json }[] = [];
+    for (let i = 0; i < model.cells.length; i++) {
+      const cell = model.cells.get(i);
+      const kenkyu = cell.getMetadata('kenkyu');
+      cells.push({ id: cell.id, kenkyu: typeof kenkyu === 'object' && kenkyu !== null ? (kenkyu as Json) : {} });
+    }
+    return cells;
+  }
+
+  private _chosen: string | null = null;
+  private _sawUser = false;
+  private _editing = false;
 
   private get notebook(): Notebook {
     return this.panel.content;
@@ -82,12 +134,17 @@ export class LabNotebookDriver implements INotebookDriver {
     if (!model) {
       throw new Error('the notebook is not loaded');
     }
-    const index = insertionIndex(this.cellIds(), afterCellId, this.notebook.activeCellIndex);
-    model.sharedModel.insertCell(index, {
-      cell_type: cellType,
-      source,
-      metadata: metadata as any
-    });
+    const index = insertionIndex(this.cellIds(), afterCellId);
+    this._editing = true;
+    try {
+      model.sharedModel.insertCell(index, {
+        cell_type: cellType,
+        source,
+        metadata: metadata as any
+      });
+    } finally {
+      this._editing = false;
+    }
     const widget = this.notebook.widgets[index];
     widget.addClass(AGENT_CELL_CLASS);
     if (cellType === 'markdown') {
@@ -129,11 +186,16 @@ export class LabNotebookDriver implements INotebookDriver {
     const indices = cellIds.map(id => ids.indexOf(id)).filter(i => i >= 0);
     const sources = indices.map(i => model.cells.get(i).sharedModel.getSource());
     // From the bottom up so earlier indices stay valid; one transaction, one undo step.
-    model.sharedModel.transact(() => {
-      for (const i of [...indices].sort((a, b) => b - a)) {
-        model.sharedModel.deleteCell(i);
-      }
-    });
+    this._editing = true;
+    try {
+      model.sharedModel.transact(() => {
+        for (const i of [...indices].sort((a, b) => b - a)) {
+          model.sharedModel.deleteCell(i);
+        }
+      });
+    } finally {
+      this._editing = false;
+    }
     return sources;
   }
 

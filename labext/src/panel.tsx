@@ -20,6 +20,12 @@ import {
   formatDuration
 } from './chatState';
 import type { NotebookChat } from './notebookChat';
+import { resumeActions, sidebarFix } from './fixes';
+
+/** What the panel may ask of JupyterLab beyond the chat (the settings editor). */
+export interface IPanelActions {
+  openSettings(): void;
+}
 
 const TOOL_STATUS_TEXT: { [status: string]: string } = {
   running: 'running',
@@ -27,7 +33,9 @@ const TOOL_STATUS_TEXT: { [status: string]: string } = {
   approved: 'approved',
   denied: 'denied',
   ok: 'done',
-  failed: 'failed'
+  failed: 'failed',
+  interrupted: 'interrupted — resumable',
+  resuming: 'resuming'
 };
 
 /** Renders markdown with JupyterLab's renderer (untrusted: replies are data, never HTML to trust). */
@@ -90,9 +98,42 @@ function Summary(props: { text: string }): JSX.Element {
   );
 }
 
-function ToolCard(props: { item: IToolItem; chat: NotebookChat }): JSX.Element {
+/** What approving starts: the measured estimate, every step with its length, and the warnings. */
+function ApprovalDetails(props: { item: IToolItem }): JSX.Element | null {
+  const { item } = props;
+  if (!item.estimate && !item.steps.length && !item.warnings.length) {
+    return null;
+  }
+  return (
+    <div className="kenkyu-tool-plan">
+      {item.warnings.length > 0 && (
+        <ul className="kenkyu-tool-warnings" role="alert">
+          {item.warnings.map((warning, i) => (
+            <li key={i}>⚠ {warning}</li>
+          ))}
+        </ul>
+      )}
+      {item.estimate && (
+        <div className="kenkyu-tool-estimate">
+          <span className="kenkyu-tool-arg-name">estimate</span> {item.estimate}
+        </div>
+      )}
+      {item.steps.length > 0 && (
+        <ol className="kenkyu-tool-steps">
+          {item.steps.map((step, i) => (
+            <li key={i}>{step}</li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}
+
+function ToolCard(props: { item: IToolItem; chat: NotebookChat; busy: boolean }): JSX.Element {
   const { item, chat } = props;
   const args = Object.entries(item.arguments);
+  const actions =
+    item.status === 'interrupted' || item.status === 'failed' ? resumeActions(item.resume, item.status, item.summary) : [];
   return (
     <div className={`kenkyu-tool kenkyu-tool-${item.status}`} data-status={item.status} data-tool={item.name}>
       <div className="kenkyu-tool-head">
@@ -110,10 +151,33 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat }): JSX.Element {
           ))}
         </div>
       )}
+      {item.status === 'awaiting-approval' && <ApprovalDetails item={item} />}
       {item.writesFiles && item.status === 'awaiting-approval' && (
         <div className="kenkyu-tool-note">This tool runs a computation or writes files.</div>
       )}
       {item.summary && <Summary text={item.summary} />}
+      {item.status === 'interrupted' && (
+        <div className="kenkyu-tool-note">
+          {item.resume
+            ? 'Stopped mid-run; the work so far is kept. Resume continues from the last checkpoint in a new cell.'
+            : 'Stopped mid-run; the work so far is kept. Run its cell again with resume=True to continue.'}
+        </div>
+      )}
+      {actions.length > 0 && (
+        <div className="kenkyu-tool-actions">
+          {actions.map(action => (
+            <button
+              key={action.label}
+              className="jp-Button jp-mod-styled jp-mod-accept kenkyu-resume"
+              disabled={props.busy}
+              title={action.code}
+              onClick={() => void chat.session.resume(item.requestId, item.callId, action.code)}
+            >
+              {action.label}
+            </button>
+          ))}
+        </div>
+      )}
       {item.status === 'awaiting-approval' && (
         <div className="kenkyu-tool-actions">
           <button
@@ -134,7 +198,28 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat }): JSX.Element {
   );
 }
 
-function Item(props: { item: ChatItem; chat: NotebookChat; rendermime: IRenderMimeRegistry }): JSX.Element {
+function ErrorItem(props: { message: string; fix: string; actions: IPanelActions }): JSX.Element {
+  const fix = props.fix ? sidebarFix(props.fix) : null;
+  return (
+    <div className="kenkyu-error" role="alert">
+      <div className="kenkyu-error-message">{props.message}</div>
+      {fix && <div className="kenkyu-error-fix">Fix: {fix.text}</div>}
+      {fix?.settings && (
+        <button className="jp-Button jp-mod-styled kenkyu-open-settings" onClick={() => props.actions.openSettings()}>
+          Open settings
+        </button>
+      )}
+    </div>
+  );
+}
+
+function Item(props: {
+  item: ChatItem;
+  chat: NotebookChat;
+  rendermime: IRenderMimeRegistry;
+  actions: IPanelActions;
+  busy: boolean;
+}): JSX.Element {
   const { item } = props;
   switch (item.kind) {
     case 'user':
@@ -155,14 +240,9 @@ function Item(props: { item: ChatItem; chat: NotebookChat; rendermime: IRenderMi
         </div>
       );
     case 'tool':
-      return <ToolCard item={item} chat={props.chat} />;
+      return <ToolCard item={item} chat={props.chat} busy={props.busy} />;
     case 'error':
-      return (
-        <div className="kenkyu-error" role="alert">
-          <div className="kenkyu-error-message">{item.message}</div>
-          {item.fix && <div className="kenkyu-error-fix">Fix: {item.fix}</div>}
-        </div>
-      );
+      return <ErrorItem message={item.message} fix={item.fix} actions={props.actions} />;
   }
 }
 
@@ -213,7 +293,12 @@ function connectionText(state: IChatState): string {
   }
 }
 
-function ChatView(props: { chat: NotebookChat; rendermime: IRenderMimeRegistry; settingsError: string }): JSX.Element {
+function ChatView(props: {
+  chat: NotebookChat;
+  rendermime: IRenderMimeRegistry;
+  settingsError: string;
+  actions: IPanelActions;
+}): JSX.Element {
   const { chat } = props;
   const [state, setState] = React.useState<IChatState>(chat.session.state);
   const [prompt, setPrompt] = React.useState('');
@@ -224,13 +309,24 @@ function ChatView(props: { chat: NotebookChat; rendermime: IRenderMimeRegistry; 
     return chat.session.onChange(setState);
   }, [chat]);
 
-  // Follow the stream, as a chat does, unless the user scrolled up to read.
+  // Follow the newest reply, as a chat does, unless the user scrolled up to read. Markdown renders
+  // after React commits, so any change in the list's content (not only new items) scrolls.
   const following = React.useRef(true);
   React.useEffect(() => {
-    if (following.current) {
-      list.current?.scrollTo({ top: list.current.scrollHeight });
+    const node = list.current;
+    if (!node) {
+      return;
     }
-  }, [state.items]);
+    const follow = () => {
+      if (following.current) {
+        node.scrollTop = node.scrollHeight;
+      }
+    };
+    const observer = new MutationObserver(follow);
+    observer.observe(node, { childList: true, subtree: true, characterData: true });
+    follow();
+    return () => observer.disconnect();
+  }, [chat]);
   const onScroll = () => {
     const node = list.current;
     if (node) {
@@ -285,7 +381,7 @@ function ChatView(props: { chat: NotebookChat; rendermime: IRenderMimeRegistry; 
         )}
         {state.items.map((item, index) => (
           <React.Fragment key={item.id}>
-            <Item item={item} chat={chat} rendermime={props.rendermime} />
+            <Item item={item} chat={chat} rendermime={props.rendermime} actions={props.actions} busy={state.active !== null} />
             {item.requestId && lastOfRequest.get(item.requestId) === index && state.requests[item.requestId] && (
               <RequestFooter request={state.requests[item.requestId]} chat={chat} />
             )}
@@ -297,7 +393,7 @@ function ChatView(props: { chat: NotebookChat; rendermime: IRenderMimeRegistry; 
           className="jp-mod-styled kenkyu-prompt"
           placeholder={
             ready
-              ? 'Ask kenkyu, or /research QUESTION… (Enter to send, Shift+Enter for a new line)'
+              ? 'Ask kenkyu… (Enter sends; /research for the research loop)'
               : connectionText(state)
           }
           value={prompt}
@@ -324,7 +420,10 @@ function ChatView(props: { chat: NotebookChat; rendermime: IRenderMimeRegistry; 
 
 /** The sidebar widget. `show(chat)` switches it to another notebook's conversation. */
 export class ChatSidebar extends ReactWidget {
-  constructor(private readonly rendermime: IRenderMimeRegistry) {
+  constructor(
+    private readonly rendermime: IRenderMimeRegistry,
+    private readonly actions: IPanelActions
+  ) {
     super();
     this.addClass('kenkyu-sidebar');
   }
@@ -361,6 +460,7 @@ export class ChatSidebar extends ReactWidget {
         chat={this._chat}
         rendermime={this.rendermime}
         settingsError={this._settingsError}
+        actions={this.actions}
       />
     );
   }

@@ -73,18 +73,16 @@ export function agentCellMetadata(requested: Json, requestId: string): Json {
 }
 
 /**
- * Where to put a cell the agent asked for: below the cell this request inserted last when it is
- * still there, else below the active cell, else at the end. Returns an index into the cells.
+ * Where to put a cell the agent asked for: below `afterCellId` when it is still there, else at the
+ * end, so a conversation's cells read top to bottom in the order they were asked for (the active
+ * cell is not a choice: on a fresh page it is the first cell). Returns an index into the cells.
  */
-export function insertionIndex(cellIds: string[], lastAgentCellId: string | null, activeIndex: number): number {
-  if (lastAgentCellId) {
-    const at = cellIds.indexOf(lastAgentCellId);
+export function insertionIndex(cellIds: string[], afterCellId: string | null): number {
+  if (afterCellId) {
+    const at = cellIds.indexOf(afterCellId);
     if (at >= 0) {
       return at + 1;
     }
-  }
-  if (activeIndex >= 0 && activeIndex < cellIds.length) {
-    return activeIndex + 1;
   }
   return cellIds.length;
 }

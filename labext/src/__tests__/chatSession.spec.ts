@@ -48,7 +48,32 @@ class FakeNotebook implements INotebookDriver {
   kenkyu: unknown = undefined;
   runs: string[] = [];
   failRun = false;
+  /** Cells whose run waits until the test interrupts the kernel (a long simulation). */
+  slow = new Set<string>();
+  interrupts = 0;
+  saves: number[] = []; // the number of cells at each save
+  chosen: string | null = null;
+  private interrupted: (() => void) | null = null;
   private next = 0;
+
+  takeChosenCell(): string | null {
+    const chosen = this.chosen;
+    this.chosen = null;
+    return chosen;
+  }
+
+  async interrupt(): Promise<void> {
+    this.interrupts += 1;
+    this.interrupted?.();
+  }
+
+  async save(): Promise<void> {
+    this.saves.push(this.cells.length);
+  }
+
+  notebookCells() {
+    return this.cells.map(c => ({ id: c.id, kenkyu: (c.metadata.kenkyu ?? {}) as Json }));
+  }
 
   insertCell(cellType: 'code' | 'markdown', source: string, metadata: Json, afterCellId: string | null): string {
     const id = `agent-${++this.next}`;
@@ -63,6 +88,11 @@ class FakeNotebook implements INotebookDriver {
       throw new Error('kernel went away');
     }
     const cell = this.cells.find(c => c.id === cellId)!;
+    if (this.slow.has(cell.source)) {
+      await new Promise<void>(resolve => (this.interrupted = resolve));
+      const outputs = [{ output_type: 'error', ename: 'KeyboardInterrupt', evalue: '', traceback: [] }];
+      return { status: 'error', outputs, executionCount: this.runs.length };
+    }
     const error = cell.source.includes('raise');
     return {
       status: error ? 'error' : 'ok',
@@ -163,7 +193,21 @@ describe('ChatSession', () => {
     kernel.say({ type: 'event', request_id: id, event: { kind: 'tool_result', call_id: 'c1', name: 'analysis.rmsd', ok: true, summary: 'rmsd ready', duration_s: 0.5 } });
     kernel.say({ type: 'event', request_id: id, event: { kind: 'done', reason: 'finished', steps: 2, tokens: 40, elapsed_s: 3 } });
     kernel.say({ type: 'record', request_id: id, record: { prompt: 'compute the RMSD', cells: [{ source: 'rmsd = 1' }] } });
-    expect(notebook.kenkyu).toEqual({ records: [{ prompt: 'compute the RMSD', cells: [{ source: 'rmsd = 1' }] }] });
+    expect(notebook.kenkyu).toEqual({
+      records: [
+        {
+          prompt: 'compute the RMSD',
+          cells: [{ source: 'rmsd = 1' }],
+          // What only the sidebar knew of its cards, for a reload to restore them.
+          sidebar: {
+            request_id: id,
+            tools: [{ call_id: 'c1', name: 'analysis.rmsd', status: 'ok', summary: 'rmsd ready', duration_s: 0.5 }]
+          }
+        }
+      ]
+    });
+    await session.idle();
+    expect(notebook.saves).toEqual([4]); // saved once, after its cells ran and the record was filed
     expect(session.state.active).toBeNull();
     expect(session.state.requests[id].cells).toEqual(['agent-1', 'agent-2', 'agent-3']);
     expect(session.state.items.map(i => i.kind)).toEqual(['user', 'assistant', 'tool']);
@@ -281,10 +325,11 @@ describe('ChatSession', () => {
     expect(session.state.items.some(i => i.kind === 'error')).toBe(false);
     await session.connect(kernel);
     expect(kernel.opened).toHaveLength(2);
-    expect(kernel.opened[1].data.records).toEqual([{ prompt: 'q' }]);
+    const stored = [{ prompt: 'q', sidebar: { request_id: id, tools: [] } }];
+    expect(kernel.opened[1].data.records).toEqual(stored);
     kernel.say(READY);
     expect(session.state.connection).toBe('ready');
-    expect(notebook.kenkyu).toEqual({ records: [{ prompt: 'q' }] });
+    expect(notebook.kenkyu).toEqual({ records: stored });
   });
 
   it('says plainly when kenkyu cannot start in the kernel, with the fix', async () => {
@@ -339,5 +384,125 @@ describe('ChatSession', () => {
     kernel.hangUp();
     expect(session.state.connection).toBe('closed');
     expect(session.state.items.at(-1)).toMatchObject({ kind: 'error', fix: expect.stringContaining('reconnect') });
+  });
+});
+
+describe('ChatSession, as a scientist uses it (issue 18)', () => {
+  const toolCall = (id: string, callId: string, source: string) => ({
+    type: 'run_cell', request_id: id, cell_request_id: `k-${callId}`, cell_type: 'code', source,
+    metadata: { kenkyu: { agent: true, tool: 'md_run', call_id: callId, variable: 'run', model: 'local' } }
+  });
+  const done = (id: string, reason = 'finished') => ({
+    type: 'event', request_id: id, event: { kind: 'done', reason, steps: 1, tokens: 1, elapsed_s: 1 }
+  });
+
+  it('Stop interrupts the running cell; the card reads interrupted — resumable and Resume runs the resume code', async () => {
+    const { kernel, notebook, session } = await connected();
+    notebook.slow.add('run = md.run(ps=12)');
+    const id = session.ask('simulate villin')!;
+    session.stop('not-running'); // nothing runs for another request: no interrupt
+    expect(notebook.interrupts).toBe(0);
+    kernel.say({ type: 'event', request_id: id, event: { kind: 'tool_call', call_id: 'c1', name: 'md_run', arguments: { ps: 12 }, code: 'run = md.run(ps=12)' } });
+    kernel.say(toolCall(id, 'c1', 'run = md.run(ps=12)'));
+    await new Promise(resolve => setTimeout(resolve, 0)); // the cell is running
+    session.stop(id);
+    expect(kernel.sent.at(-1)).toEqual({ type: 'stop', request_id: id });
+    expect(notebook.interrupts).toBe(1); // the notebook's stop button's interrupt, not only the stop message
+    await session.idle();
+    const card = () => session.state.items.find(i => i.kind === 'tool') as any;
+    expect(card().status).toBe('interrupted'); // seen from the cell's KeyboardInterrupt
+    expect(kernel.sent.filter(m => m.type === 'cell_result').at(-1)).toMatchObject({ status: 'error' });
+
+    const resume = 'run = md.run(ps=12, resume=True)';
+    kernel.say({
+      type: 'event', request_id: id,
+      event: { kind: 'tool_result', call_id: 'c1', name: 'md_run', ok: false, summary: 'interrupted at 4 ps', duration_s: 6.1, status: 'interrupted', resume }
+    });
+    kernel.say(done(id, 'stopped'));
+    kernel.say({ type: 'record', request_id: id, record: { prompt: 'simulate villin', cells: [] } });
+    expect(card()).toMatchObject({ status: 'interrupted', resume, summary: 'interrupted at 4 ps' });
+
+    await session.resume(id, 'c1');
+    expect(notebook.cells.at(-1)).toMatchObject({ source: resume, metadata: { kenkyu: { agent: true, role: 'resume', request_id: id } } });
+    expect(notebook.runs.at(-1)).toBe(notebook.cells.at(-1)!.id);
+    expect(card()).toMatchObject({ status: 'ok' });
+    expect(session.state.requests[id].cells).toContain(notebook.cells.at(-1)!.id); // Undo covers it
+    expect((notebook.kenkyu as any).records[0].sidebar.tools[0].status).toBe('ok'); // a reload shows it resumed
+    expect(notebook.saves.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('three requests read top to bottom; a cell the user chose is where the next answer goes', async () => {
+    const { kernel, notebook, session } = await connected();
+    notebook.cells.push({ id: 'user-2', cell_type: 'markdown', source: '# notes', metadata: {} });
+    for (const n of [1, 2, 3]) {
+      const id = session.ask(`request ${n}`)!;
+      kernel.say({ type: 'run_cell', request_id: id, cell_request_id: `m${n}`, cell_type: 'markdown', source: `answer ${n}`, metadata: { kenkyu: { agent: true } } });
+      kernel.say({ type: 'run_cell', request_id: id, cell_request_id: `c${n}`, cell_type: 'code', source: `x${n} = ${n}`, metadata: {} });
+      await session.idle();
+      kernel.say(done(id));
+    }
+    expect(notebook.cells.map(c => c.source)).toEqual(['x = 1', '# notes', 'answer 1', 'x1 = 1', 'answer 2', 'x2 = 2', 'answer 3', 'x3 = 3']);
+
+    notebook.chosen = 'user-1'; // the user clicked the first cell before asking
+    const id = session.ask('request 4')!;
+    kernel.say({ type: 'run_cell', request_id: id, cell_request_id: 'm4', cell_type: 'markdown', source: 'answer 4', metadata: {} });
+    kernel.say({ type: 'run_cell', request_id: id, cell_request_id: 'c4', cell_type: 'code', source: 'x4 = 4', metadata: {} });
+    await session.idle();
+    expect(notebook.cells.map(c => c.source).slice(0, 4)).toEqual(['x = 1', 'answer 4', 'x4 = 4', '# notes']);
+  });
+
+  it('after a reload the cards come back from the records: name, result, duration, and Undo', async () => {
+    const first = await connected();
+    const id = first.session.ask('simulate villin')!;
+    first.kernel.say({ type: 'event', request_id: id, event: { kind: 'token', text: 'Running it.' } });
+    first.kernel.say({ type: 'event', request_id: id, event: { kind: 'tool_call', call_id: 'c1', name: 'md_run', arguments: { ps: 2 }, code: 'run = md.run(ps=2)' } });
+    first.kernel.say(toolCall(id, 'c1', 'run = md.run(ps=2)'));
+    await first.session.idle();
+    first.kernel.say({ type: 'event', request_id: id, event: { kind: 'tool_result', call_id: 'c1', name: 'md_run', ok: true, summary: '2 ps in 40 s', duration_s: 40.2 } });
+    first.kernel.say(done(id));
+    first.kernel.say({
+      type: 'record', request_id: id,
+      record: {
+        prompt: 'simulate villin', cells: [{ cell_type: 'code', source: 'run = md.run(ps=2)', metadata: { kenkyu: { agent: true, call_id: 'c1' } }, outputs: [] }],
+        done: { kind: 'done', reason: 'finished', steps: 1, tokens: 1, elapsed_s: 41 },
+        messages: [
+          { role: 'user', content: 'simulate villin' },
+          { role: 'assistant', content: 'Running it.', tool_calls: [{ id: 'c1', name: 'md_run', arguments: { ps: 2 } }] },
+          { role: 'tool', content: '2 ps in 40 s', tool_call_id: 'c1', name: 'md_run' },
+          { role: 'assistant', content: 'It stays folded.' }
+        ]
+      }
+    });
+    await first.session.idle();
+
+    // The page reloads: a new session on the same (saved) notebook.
+    const kernel = new FakeKernel();
+    const session = new ChatSession(first.notebook, EMPTY_SETTINGS);
+    await session.connect(kernel);
+    kernel.say({ ...READY, history: [{ role: 'user', text: 'simulate villin' }] });
+    const kinds = session.state.items.map(i => i.kind);
+    expect(kinds).toEqual(['user', 'assistant', 'tool', 'assistant']);
+    expect(session.state.items[2]).toMatchObject({ name: 'md_run', status: 'ok', summary: '2 ps in 40 s', durationS: 40.2, arguments: { ps: 2 } });
+    expect(session.state.requests[id]).toMatchObject({ status: 'done', restored: true, cells: [first.notebook.cells.at(-1)!.id] });
+    session.undo(id);
+    expect(first.notebook.cells.map(c => c.source)).toEqual(['x = 1']);
+    expect((first.notebook.kenkyu as any).records[0].cells[0].metadata.kenkyu.removed).toBe(true);
+  });
+
+  it('the approval card state carries the estimate, the steps and the warnings', async () => {
+    const { kernel, session } = await connected();
+    const id = session.ask('simulate')!;
+    kernel.say({
+      type: 'event', request_id: id,
+      event: {
+        kind: 'approval_needed', call_id: 'c1', name: 'md_run', arguments: { out: 'villin.pdb' }, code: '', writes_files: true,
+        estimate: 'about 2 min', estimate_s: 120, steps: ['NVT equilibration 10 ps', 'production 2 ps'],
+        warnings: ['out is the input PDB villin.pdb: pick a new folder']
+      }
+    });
+    expect(session.state.items.at(-1)).toMatchObject({
+      status: 'awaiting-approval', estimate: 'about 2 min', steps: ['NVT equilibration 10 ps', 'production 2 ps'],
+      warnings: ['out is the input PDB villin.pdb: pick a new folder']
+    });
   });
 });

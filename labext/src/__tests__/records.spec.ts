@@ -54,11 +54,10 @@ describe('agent cells', () => {
     });
   });
 
-  it('go below the request\'s last cell, else below the active cell, else at the end', () => {
-    expect(insertionIndex(['a', 'b', 'c'], 'b', 0)).toBe(2);
-    expect(insertionIndex(['a', 'b', 'c'], 'gone', 0)).toBe(1);
-    expect(insertionIndex(['a', 'b', 'c'], null, 2)).toBe(3);
-    expect(insertionIndex(['a', 'b', 'c'], null, -1)).toBe(3);
-    expect(insertionIndex([], null, 0)).toBe(0);
+  it('go below the cell they follow while it is there, else at the end (never above earlier requests)', () => {
+    expect(insertionIndex(['a', 'b', 'c'], 'b')).toBe(2);
+    expect(insertionIndex(['a', 'b', 'c'], 'gone')).toBe(3);
+    expect(insertionIndex(['a', 'b', 'c'], null)).toBe(3);
+    expect(insertionIndex([], null)).toBe(0);
   });
 });

@@ -1,0 +1,27 @@
+import { resumeActions, sidebarFix } from '../fixes';
+
+describe('fixes phrased for the sidebar', () => {
+  it('sends a user to the settings instead of a %kenkyu command', () => {
+    expect(sidebarFix('switch with %kenkyu provider openai --model gpt-4o, or install the extra')).toEqual({
+      text: 'choose the provider openai and the model gpt-4o in Settings → Settings Editor → kenkyu chat',
+      settings: true
+    });
+    expect(sidebarFix('%kenkyu provider openai --model …')).toMatchObject({ text: expect.stringContaining('and a model'), settings: true });
+    expect(sidebarFix('allow tools with `%kenkyu approval auto`.')).toMatchObject({ text: expect.stringMatching(/^set approval to auto/), settings: true });
+    expect(sidebarFix('raise the limit with %kenkyu budget --seconds')).toEqual({
+      text: 'raise the limit with %kenkyu budget --seconds (in a notebook cell)', settings: false
+    });
+    expect(sidebarFix('check the path')).toEqual({ text: 'check the path', settings: false });
+  });
+
+  it('offers Resume and Overwrite buttons where the fix is resume=True or overwrite=True', () => {
+    const resume = "run = kenkyu.tools.md.run(structure='villin.pdb', ps=2, resume=True)";
+    expect(resumeActions(resume, 'interrupted', '')).toEqual([{ label: 'Resume', code: resume }]);
+    expect(resumeActions(resume, 'failed', 'md_runs/villin already exists. Pass resume=True to continue it, overwrite=True to delete it')).toEqual([
+      { label: 'Resume', code: resume },
+      { label: 'Overwrite and rerun', code: "run = kenkyu.tools.md.run(structure='villin.pdb', ps=2, overwrite=True)" }
+    ]);
+    expect(resumeActions('run = md.run(overwrite=True)', 'failed', '')).toEqual([{ label: 'Overwrite and rerun', code: 'run = md.run(overwrite=True)' }]);
+    expect(resumeActions('', 'failed', 'anything')).toEqual([]);
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * Fixes phrased for the sidebar. The kernel writes one fix for every front end, often as a
+ * `%kenkyu` command or a Python argument; in the chat a user acts through the settings and the
+ * card's buttons, so those fixes are said that way here (the kernel's text is kept after it).
+ */
+
+export interface ISidebarFix {
+  /** The fix as a sidebar user reads it. */
+  text: string;
+  /** Offer the "Open settings" button (the fix is a setting of the chat). */
+  settings: boolean;
+}
+
+const SETTINGS = 'Settings → Settings Editor → kenkyu chat';
+
+/** `%kenkyu provider openai --model gpt-4o` → where the same is set for the sidebar. */
+export function sidebarFix(fix: string): ISidebarFix {
+  const provider = /%kenkyu provider\s+([\w-]+)(?:[^`\n]*?--model\s+(\S+?))?(?=[`\s,;.]|$)/.exec(fix);
+  if (provider) {
+    const model = provider[2] && !provider[2].includes('…') ? ` and the model ${provider[2]}` : ' and a model';
+    return { text: `choose the provider ${provider[1]}${model} in ${SETTINGS}`, settings: true };
+  }
+  if (/%kenkyu provider/.test(fix)) {
+    return { text: `check the provider and model in ${SETTINGS} (${fix})`, settings: true };
+  }
+  const approval = /%kenkyu approval\s+(ask|auto)/.exec(fix);
+  if (approval) {
+    return { text: `set approval to ${approval[1]} in ${SETTINGS}, or approve the tool on its card`, settings: true };
+  }
+  if (/%kenkyu\s/.test(fix)) {
+    // Other %kenkyu commands have no sidebar setting: they run in a notebook cell.
+    return { text: `${fix} (in a notebook cell)`, settings: false };
+  }
+  return { text: fix, settings: false };
+}
+
+/** The buttons a failed or interrupted card offers, from the kernel's resume code. */
+export function resumeActions(resume: string, status: string, summary: string): { label: string; code: string }[] {
+  if (!resume) {
+    return [];
+  }
+  if (status === 'interrupted') {
+    return [{ label: 'Resume', code: resume }];
+  }
+  const actions: { label: string; code: string }[] = [];
+  if (/\bresume=True\b/.test(resume)) {
+    actions.push({ label: 'Resume', code: resume });
+    // "Pass resume=True, overwrite=True or a new out=": the same call, starting over instead.
+    if (/overwrite=True/.test(summary)) {
+      actions.push({ label: 'Overwrite and rerun', code: resume.replace(/\bresume=True\b/, 'overwrite=True') });
+    }
+  } else if (/\boverwrite=True\b/.test(resume)) {
+    actions.push({ label: 'Overwrite and rerun', code: resume });
+  } else {
+    actions.push({ label: 'Run again', code: resume });
+  }
+  return actions;
+}

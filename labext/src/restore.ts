@@ -1,0 +1,176 @@
+/**
+ * The chat of a reloaded notebook, rebuilt from `notebook.metadata.kenkyu.records`: the question,
+ * the replies and each tool's card (name, result, duration) with its request's Undo.
+ *
+ * The kernel's record holds the conversation (`messages`) and the cells; what only the sidebar
+ * knew (a card's status, summary, duration, resume code, and the request id its cells carry) is
+ * filed with the record as `record.sidebar` by `sidebarNote`. Plain functions, tested by jest.
+ */
+
+import type { ChatItem, IChatState, IRequestState, IToolItem, ToolStatus } from './chatState';
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** What a reload needs of one tool card that the record itself does not hold. */
+export interface ISidebarTool {
+  call_id: string;
+  name: string;
+  status: ToolStatus;
+  summary: string;
+  duration_s: number | null;
+  resume?: string;
+}
+
+export interface ISidebarNote {
+  request_id: string;
+  tools: ISidebarTool[];
+}
+
+/** The cards of one request, as the sidebar files them with its record. */
+export function sidebarNote(state: IChatState, requestId: string): ISidebarNote {
+  const tools = state.items
+    .filter((i): i is IToolItem => i.kind === 'tool' && i.requestId === requestId)
+    .map(card => {
+      const tool: ISidebarTool = {
+        call_id: card.callId,
+        name: card.name,
+        status: card.status,
+        summary: card.summary,
+        duration_s: card.durationS
+      };
+      if (card.resume) {
+        tool.resume = card.resume;
+      }
+      return tool;
+    });
+  return { request_id: requestId, tools };
+}
+
+/** Did a cell end on the notebook's interrupt (Stop, or the notebook's own stop button)? */
+export function wasInterrupted(outputs: unknown[]): boolean {
+  return outputs.some(o => isObject(o) && o['output_type'] === 'error' && o['ename'] === 'KeyboardInterrupt');
+}
+
+/** The status a restored card shows: the sidebar's note, else what the record's cell says. */
+function recordedStatus(record: Json, callId: string): ToolStatus {
+  const cells = Array.isArray(record['cells']) ? (record['cells'] as unknown[]) : [];
+  const cell = cells.find(
+    c => isObject(c) && isObject(c['metadata']) && isObject(c['metadata']['kenkyu']) && c['metadata']['kenkyu']['call_id'] === callId
+  ) as Json | undefined;
+  if (!cell) {
+    return 'failed'; // never ran (declined, or the request ended first)
+  }
+  const outputs = Array.isArray(cell['outputs']) ? (cell['outputs'] as unknown[]) : [];
+  if (wasInterrupted(outputs)) {
+    return 'interrupted';
+  }
+  return outputs.some(o => isObject(o) && o['output_type'] === 'error') ? 'failed' : 'ok';
+}
+
+function card(requestId: string, id: string, callId: string, name: string, args: Json): IToolItem {
+  return {
+    kind: 'tool',
+    id,
+    requestId,
+    callId,
+    name,
+    arguments: args,
+    code: '',
+    status: 'ok',
+    writesFiles: false,
+    summary: '',
+    durationS: null,
+    estimate: '',
+    steps: [],
+    warnings: [],
+    resume: ''
+  };
+}
+
+/**
+ * The items and requests of the stored records, in order. Each request's Undo covers the notebook
+ * cells that carry its request id and are still there.
+ */
+export function restoreFromRecords(
+  records: Json[],
+  cells: { id: string; kenkyu: Json }[]
+): { items: ChatItem[]; requests: IRequestState[] } {
+  const items: ChatItem[] = [];
+  const requests: IRequestState[] = [];
+  records.forEach((record, index) => {
+    const note = isObject(record['sidebar']) ? (record['sidebar'] as unknown as ISidebarNote) : null;
+    const requestId = note && text(note.request_id) ? note.request_id : `restored-${index}`;
+    const tools = new Map((note && Array.isArray(note.tools) ? note.tools : []).map(t => [t.call_id, t]));
+    const kind = record['kind'] === 'research' ? 'research' : 'ask';
+    items.push({ kind: 'user', id: `restored-${index}-q`, requestId, text: text(record['prompt']), request: kind });
+    const summaries = new Map<string, string>();
+    const messages = Array.isArray(record['messages']) ? (record['messages'] as unknown[]).filter(isObject) : [];
+    for (const message of messages) {
+      if (message['role'] === 'tool') {
+        summaries.set(text(message['tool_call_id']), text(message['content']));
+      }
+    }
+    messages.forEach((message, m) => {
+      if (message['role'] !== 'assistant') {
+        return;
+      }
+      if (text(message['content']).trim()) {
+        items.push({
+          kind: 'assistant',
+          id: `restored-${index}-${m}`,
+          requestId,
+          text: text(message['content']),
+          streaming: false
+        });
+      }
+      const calls = Array.isArray(message['tool_calls']) ? (message['tool_calls'] as unknown[]).filter(isObject) : [];
+      for (const call of calls) {
+        const callId = text(call['id']);
+        const noted = tools.get(callId);
+        const item = card(requestId, `restored-${index}-${callId}`, callId, text(call['name']), isObject(call['arguments']) ? call['arguments'] : {});
+        item.status = noted?.status ?? recordedStatus(record, callId);
+        item.summary = noted?.summary ?? summaries.get(callId) ?? '';
+        item.durationS = typeof noted?.duration_s === 'number' ? noted.duration_s : null;
+        item.resume = noted?.resume ?? '';
+        items.push(item);
+      }
+    });
+    // Cards of tools the messages do not name (a research record's steps) come from the note.
+    for (const tool of tools.values()) {
+      if (!items.some(i => i.kind === 'tool' && i.requestId === requestId && i.callId === tool.call_id)) {
+        const item = card(requestId, `restored-${index}-${tool.call_id}`, tool.call_id, tool.name, {});
+        Object.assign(item, { status: tool.status, summary: tool.summary, durationS: tool.duration_s, resume: tool.resume ?? '' });
+        items.push(item);
+      }
+    }
+    const ids = cells.filter(c => c.kenkyu['request_id'] === requestId).map(c => c.id);
+    const done = isObject(record['done']) ? record['done'] : {};
+    requests.push({
+      id: requestId,
+      kind,
+      status: 'done',
+      reason: text(done['reason']) || 'finished',
+      elapsedS: typeof done['elapsed_s'] === 'number' ? (done['elapsed_s'] as number) : 0,
+      cells: ids,
+      // Undo already used: the record marks its cells removed, and none is left in the notebook.
+      undone: ids.length === 0 && recordHasRemovedCells(record),
+      restored: true
+    });
+  });
+  return { items, requests };
+}
+
+function recordHasRemovedCells(record: Json): boolean {
+  const cells = Array.isArray(record['cells']) ? (record['cells'] as unknown[]) : [];
+  return cells.some(
+    c => isObject(c) && isObject(c['metadata']) && isObject(c['metadata']['kenkyu']) && c['metadata']['kenkyu']['removed'] === true
+  );
+}
