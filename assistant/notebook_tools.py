@@ -515,7 +515,18 @@ def report_is_sound(paths):
 @tool(
     approval="ask",
     writes_files=True,
-    keywords=("export", "export a report", "write a report", "executable report", "html report", "share the notebook"),
+    keywords=(
+        "export",
+        "report",
+        "make a report",
+        "export a report",
+        "write a report",
+        "executable report",
+        "html report",
+        "as html",
+        "share the notebook",
+        "send to my supervisor",
+    ),
     produces="value",
     result_name="report",
 )

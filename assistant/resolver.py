@@ -27,7 +27,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from kenkyu.core.routing import Candidate, object_slots, protein_tokens
+from kenkyu.core.routing import Candidate, object_slots, protein_tokens, sliced_variable
 
 STRUCTURE_FILES = (".pdb", ".cif", ".mmcif", ".pdbx", ".gro")
 TRAJECTORY_FILES = (".dcd", ".xtc", ".trr", ".nc", ".h5", ".binpos")
@@ -270,7 +270,12 @@ def used_candidates(tool, arguments: dict, candidates, prompt: str = "") -> dict
     for name, value in arguments.items():
         if not isinstance(value, str):
             continue
+        base = sliced_variable(value)
         for c in candidates:
+            if base is not None and c.variable and c.value == base and name in slots:
+                # "traj[:5]": a slice of a kernel variable, passed as that expression
+                used[name] = Candidate(c.kind, value, f"`{value}` (a slice of {c.label})", True, (value,), c.order)
+                break
             if c.value != value:
                 continue
             if c.variable and name not in slots:

@@ -79,43 +79,110 @@ def make_table(frame: pd.DataFrame, figure, description: str, lines: list[str]) 
 # -- inputs ----------------------------------------------------------------------------------------------
 
 
+# Formats that store each frame's time; in the others (DCD, PDB models...) mdtraj numbers the frames 0, 1, 2.
+_TIMED_FORMATS = (".xtc", ".trr", ".nc", ".ncdf", ".netcdf", ".h5", ".lh5", ".dtr")
+_COORDINATES_ONLY = (".dcd", ".xtc", ".trr", ".nc", ".binpos")
+TIME_UNKNOWN = "the file stores no time step and no run.json from md.run lies beside it"
+
+
 def load_trajectory(trajectory, topology=None):
-    """An ``mdtraj.Trajectory`` from a path, a run directory, an MDRun or a Trajectory."""
+    """An ``mdtraj.Trajectory`` from a path, a run directory, an MDRun or a Trajectory.
+
+    A failed run is refused with its reason. A file's time axis is real (from the file, or from the
+    run.json of the md.run folder it sits in) or NaN, which the analyses report as "time unknown".
+    """
     import mdtraj
 
     if isinstance(trajectory, mdtraj.Trajectory):
         return trajectory
     if hasattr(trajectory, "trajectory") and hasattr(trajectory, "directory"):  # an MDRun
+        refuse_failed_run(trajectory.directory)
         # Water is most of an explicit-solvent run and none of these analyses needs it: skip it on reading.
         return trajectory.trajectory(selection="not water")
     if isinstance(trajectory, (str, os.PathLike)):
         path = os.fspath(trajectory)
         if os.path.isdir(path):
             if not os.path.exists(os.path.join(path, "run.json")):
-                raise FileNotFoundError(f"{path} is a directory but not a kenkyu MD run (no run.json)")
+                raise FileNotFoundError(
+                    f"{path} is a folder but not a kenkyu MD run (no run.json): pass a run folder from md.run or "
+                    "a trajectory file (with topology=)"
+                )
             from kenkyu.tools.md import MDRun
 
+            refuse_failed_run(path)
             return MDRun(path).trajectory(selection="not water")
         if not os.path.exists(path):
             raise FileNotFoundError(f"trajectory {path!r} does not exist")
-        if topology is None and os.path.splitext(path)[1].lower() in (
-            ".dcd",
-            ".xtc",
-            ".trr",
-            ".nc",
-            ".binpos",
-        ):
+        if not os.path.isfile(path):
+            raise ValueError(f"{path!r} is a device or special file, not a trajectory: pass a trajectory file")
+        suffix = os.path.splitext(path)[1].lower()
+        if topology is None and suffix in _COORDINATES_ONLY:
             raise ValueError(
                 f"{os.path.basename(path)} holds coordinates only: pass topology= (a PDB of the same atoms)"
             )
         top = topology.topology if isinstance(topology, mdtraj.Trajectory) else topology
-        with native_stdout_silenced():  # the DCD reader's "dcdplugin)" chatter
-            return (
-                mdtraj.load(path, top=os.fspath(top) if isinstance(top, os.PathLike) else top)
-                if top is not None
-                else mdtraj.load(path)
-            )
+        if isinstance(top, (str, os.PathLike)):
+            top = os.fspath(top)
+            if not os.path.isfile(top):
+                raise FileNotFoundError(
+                    f"topology {top!r} is {'a folder' if os.path.isdir(top) else 'not an existing file'}: "
+                    "pass a PDB file of the trajectory's atoms"
+                )
+        run_folder = os.path.dirname(os.path.abspath(path))
+        from_run = os.path.exists(os.path.join(run_folder, "run.json")) and os.path.basename(path).startswith(
+            "trajectory."
+        )
+        if from_run:
+            refuse_failed_run(run_folder)
+        try:
+            with native_stdout_silenced():  # the DCD reader's "dcdplugin)" chatter
+                traj = mdtraj.load(path, top=top) if top is not None else mdtraj.load(path)
+        except ValueError as exc:
+            if "same atoms" in str(exc) or "must contain all atoms" in str(exc) or "xyz must be" in str(exc):
+                raise ValueError(_atom_count_message(path, top)) from exc
+            raise
+        if from_run:
+            from kenkyu.tools.md import MDRun
+
+            # Frame i (0-based) was written after (i + 1) report intervals of production, as MDRun counts.
+            interval_ps = MDRun(run_folder).info["parameters"]["report_interval_ps"]
+            traj.time = interval_ps * (1 + np.arange(traj.n_frames))
+        elif suffix not in _TIMED_FORMATS:
+            traj.time = np.full(traj.n_frames, np.nan)
+        return traj
     raise TypeError(f"cannot analyse a {type(trajectory).__name__}: pass a path, an MDRun or an mdtraj.Trajectory")
+
+
+def _atom_count_message(path: str, top) -> str:
+    import mdtraj
+
+    try:
+        top_atoms = (mdtraj.load_topology(top) if isinstance(top, str) else top).n_atoms
+    except Exception:
+        top_atoms = "?"
+    try:
+        with native_stdout_silenced(), mdtraj.open(path) as handle:
+            traj_atoms = handle.read(n_frames=1)[0].shape[1]
+    except Exception:
+        traj_atoms = "?"
+    return (
+        f"the topology has {top_atoms} atoms but the trajectory {os.path.basename(path)} has {traj_atoms}: they "
+        "are not the same system. Pass the topology the trajectory was written with (for an md.run folder, its "
+        "prepared.pdb, or just the folder itself)."
+    )
+
+
+def refuse_failed_run(directory) -> None:
+    """A failed md.run folder holds a blown-up or partial trajectory: refuse it, with the run's own reason."""
+    from kenkyu.tools.md import MDRun, RunFailedError
+
+    info = MDRun(directory).info
+    if info.get("status") == "failed":
+        raise RunFailedError(
+            f"The MD run in {directory} failed, so its frames cannot be trusted: "
+            f"{info.get('error') or 'no reason recorded'} "
+            "Fix the cause and run it again (the error says how), then analyse the new run."
+        )
 
 
 def _select(traj, selection: str | None):
@@ -132,6 +199,13 @@ def _select(traj, selection: str | None):
 
 def _times(traj) -> np.ndarray:
     return np.asarray(traj.time, dtype=float)
+
+
+def _x(frame: pd.DataFrame):
+    """The x axis of a plot over frames: time in ps when known, else the frame index (never indices labelled ps)."""
+    if frame["time_ps"].isna().all():
+        return frame["frame"], "frame (time unknown)"
+    return frame["time_ps"], "time (ps)"
 
 
 def new_figure(width=6.0, height=3.2):
@@ -184,6 +258,12 @@ def frame_window(traj, frames: str | None = None, start_ps: float | None = None,
     times = np.asarray(traj.time, dtype=float)
     indices = np.arange(n)
     labels = []
+    wants_ps = start_ps is not None or end_ps is not None or (frames or "").strip().lower().endswith("ps")
+    if wants_ps and n and np.isnan(times).all():
+        raise ValueError(
+            f"this trajectory's time is unknown ({TIME_UNKNOWN}), so a window in ps cannot be chosen: give the "
+            "window in frames (e.g. frames='last 50' or 'last 10%') or analyse the run folder"
+        )
     spec = (frames or "").strip().lower()
     spec = _ORDINAL_HALF.get(spec, spec)
     if spec and spec not in ("all", "all frames", ":"):
@@ -250,13 +330,46 @@ def _windowed(traj, frames, start_ps, end_ps):
     return traj[indices], indices, line
 
 
-def _with_window(table: AnalysisTable, indices, line: str) -> AnalysisTable:
-    """Record on the table which frames it used (``.frames_used``, ``.window``); a window also in the summary."""
+def _with_window(table: AnalysisTable, indices, line: str, traj=None) -> AnalysisTable:
+    """Record on the table which frames it used (``.frames_used``, ``.window``); a window also in the summary,
+    and what the result rests on (frames, simulated time) with caveats when that is little."""
     table.frames_used = np.asarray(indices)
     table.window = line
     if not line.startswith("all "):
         table._summary_lines = [*table._summary_lines, f"window: {line}"]
+    if traj is not None:
+        table._summary_lines = [*table._summary_lines, *data_basis(traj)]
     return table
+
+
+MIN_FRAMES_FOR_STATISTICS = 10  # fewer frames: a mean or a fluctuation says little
+SHORT_SIMULATION_PS = 1000.0  # under 1 ns: only fast local motions are sampled
+
+
+def data_basis(traj) -> list[str]:
+    """What a result rests on (frames, simulated time), and caveats when that is too little to trust."""
+    n = traj.n_frames
+    times = np.asarray(traj.time, dtype=float)
+    lines = []
+    if n and np.isnan(times).all():
+        lines.append(f"data: {n} frames; simulated time unknown ({TIME_UNKNOWN})")
+    elif n:
+        step = float(np.median(np.diff(times))) if n > 1 else float("nan")
+        span = times[-1] - times[0] + (step if n > 1 else 0.0)
+        lines.append(
+            f"data: {n} frames spanning {span:.4g} ps of simulation" + (f" (one every {step:.4g} ps)" if n > 1 else "")
+        )
+        if span < SHORT_SIMULATION_PS:
+            lines.append(
+                f"caveat: only {span:.3g} ps simulated: slower processes (loop and domain motions take ns, folding, "
+                "unfolding and binding microseconds or more) are not sampled, so this says nothing about them"
+            )
+    if n < MIN_FRAMES_FOR_STATISTICS:
+        lines.append(
+            f"caveat: only {n} frame{'s' if n != 1 else ''}: too few for reliable averages or fluctuations "
+            f"(want >= {MIN_FRAMES_FOR_STATISTICS}); run longer or save frames more often (report_interval_ps)"
+        )
+    return lines
 
 
 # -- what the research loop checks and expects of them -------------------------------------------------
@@ -309,6 +422,9 @@ def rmsd_plateaus(table):
         "rmsd",
         "root mean square deviation",
         "drift from the start",
+        "drift",
+        "drifts",
+        "how far from the start",
         "deviation",
         "stability",
         "converged",
@@ -371,8 +487,9 @@ def rmsd(
         values = np.sqrt((delta**2).sum(axis=2).mean(axis=1))
     frame = pd.DataFrame({"frame": used, "time_ps": _times(traj), "rmsd_nm": values})
     figure, axes = new_figure()
-    axes.plot(frame.time_ps, frame.rmsd_nm, lw=1.2)
-    axes.set(xlabel="time (ps)", ylabel="RMSD (nm)", title=f"RMSD ({selection}) to frame {reference_frame}")
+    x, xlabel = _x(frame)
+    axes.plot(x, frame.rmsd_nm, lw=1.2)
+    axes.set(xlabel=xlabel, ylabel="RMSD (nm)", title=f"RMSD ({selection}) to frame {reference_frame}")
     worst = int(np.argmax(values))
     return _with_window(
         make_table(
@@ -381,11 +498,17 @@ def rmsd(
             f"RMSD of {len(atoms)} atoms ({selection}){', aligned' if align else ''} to frame {reference_frame}",
             [
                 f"{traj.n_frames} frames; mean {values.mean():.3f} nm, final {values[-1]:.3f} nm, "
-                f"max {values.max():.3f} nm at {frame.time_ps[worst]:.3g} ps"
+                f"max {values.max():.3f} nm at "
+                + (
+                    f"frame {frame.frame[worst]}"
+                    if np.isnan(frame.time_ps[worst])
+                    else f"{frame.time_ps[worst]:.3g} ps"
+                )
             ],
         ),
         used,
         window,
+        traj,
     )
 
 
@@ -469,6 +592,7 @@ def rmsf(
         ),
         used,
         window,
+        traj,
     )
 
 
@@ -523,8 +647,9 @@ def radius_of_gyration(
     values = np.sqrt(np.einsum("fa,a->f", ((xyz - centre[:, None, :]) ** 2).sum(axis=2), masses) / masses.sum())
     frame = pd.DataFrame({"frame": used, "time_ps": _times(traj), "rg_nm": values})
     figure, axes = new_figure()
-    axes.plot(frame.time_ps, frame.rg_nm, lw=1.2)
-    axes.set(xlabel="time (ps)", ylabel="Rg (nm)", title=f"Radius of gyration ({selection})")
+    x, xlabel = _x(frame)
+    axes.plot(x, frame.rg_nm, lw=1.2)
+    axes.set(xlabel=xlabel, ylabel="Rg (nm)", title=f"Radius of gyration ({selection})")
     return _with_window(
         make_table(
             frame,
@@ -537,6 +662,7 @@ def radius_of_gyration(
         ),
         used,
         window,
+        traj,
     )
 
 
@@ -606,15 +732,15 @@ def dssp(
         interpolation="nearest",
         cmap="tab10" if len(alphabet) > 3 else "viridis",
         extent=(
-            frame.time_ps.min(),
-            frame.time_ps.max() if n_frames > 1 else frame.time_ps.min() + 1,
+            _x(frame)[0].min(),
+            _x(frame)[0].max() if n_frames > 1 else _x(frame)[0].min() + 1,
             -0.5,
             n_res - 0.5,
         ),
     )
     colorbar = figure.colorbar(image, ax=axes, ticks=range(len(alphabet)))
     colorbar.ax.set_yticklabels([DSSP_NAMES.get(c, c) if simplified else c for c in alphabet])
-    axes.set(xlabel="time (ps)", ylabel="residue (index)", title="DSSP secondary structure")
+    axes.set(xlabel=_x(frame)[1], ylabel="residue (index)", title="DSSP secondary structure")
     fractions = pd.Series(codes.ravel()).value_counts(normalize=True)
     return _with_window(
         make_table(
@@ -628,6 +754,7 @@ def dssp(
         ),
         used,
         window,
+        traj,
     )
 
 
@@ -709,6 +836,7 @@ def contacts(
         ),
         used,
         window,
+        traj,
     )
 
 
@@ -794,6 +922,7 @@ def hydrogen_bonds(
         ),
         used,
         window,
+        traj,
     )
 
 
@@ -880,13 +1009,15 @@ def sasa(
     else:
         total = values.sum(axis=1)
         frame = pd.DataFrame({"frame": used, "time_ps": times, "sasa_nm2": total})
-        axes.plot(times, total, lw=1.2)
-        axes.set(xlabel="time (ps)", ylabel="SASA (nm$^2$)", title=f"SASA ({selection})")
+        x, xlabel = _x(frame)
+        axes.plot(x, total, lw=1.2)
+        axes.set(xlabel=xlabel, ylabel="SASA (nm$^2$)", title=f"SASA ({selection})")
         lines = [f"{traj.n_frames} frames; mean {total.mean():.2f} nm2 (sd {total.std():.2f})"]
     return _with_window(
         make_table(frame, figure, f"Solvent-accessible surface area ({selection}, probe {probe_radius_nm} nm)", lines),
         used,
         window,
+        traj,
     )
 
 
@@ -947,9 +1078,10 @@ def distances(
                 }
             )
         )
-        axes.plot(_times(traj), values, lw=1.2, label=name)
+        x, xlabel = _x(rows[-1])
+        axes.plot(x, values, lw=1.2, label=name)
         lines.append(f"{name}: mean {values.mean():.3f} nm, range {values.min():.3f}-{values.max():.3f} nm")
-    axes.set(xlabel="time (ps)", ylabel="distance (nm)", title="Distances")
+    axes.set(xlabel=xlabel, ylabel="distance (nm)", title="Distances")
     axes.legend(fontsize=7)
     return _with_window(
         make_table(
@@ -960,6 +1092,7 @@ def distances(
         ),
         used,
         window,
+        traj,
     )
 
 

@@ -26,6 +26,8 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 from kenkyu.core.registry import tool
+from kenkyu.core.science import when_routed
+from kenkyu.tools.md._routing import implicit_unless_stated
 
 __all__ = ["Ensemble", "EnsembleError", "rmsf", "run"]
 
@@ -195,6 +197,7 @@ def _check_reachable(address: str, error) -> None:
     ),
     produces="run_folder",
 )
+@when_routed(implicit_unless_stated)
 def run(
     structure: str | os.PathLike,
     replicas: int = 3,

@@ -54,16 +54,44 @@ def split_steps(request: str, keywords: Sequence[Sequence[str]] = ()) -> list[st
 
 
 def _distribute(step: str, keywords: Sequence[Sequence[str]]) -> list[str]:
-    """ "the RMSD and Rg of md_runs/a" -> ["the RMSD of md_runs/a", "Rg of md_runs/a"] when the words on each side
-    of "and" name different tools; anything else ("compare A and B", "hydrogen bonds") stays one step."""
-    match = re.match(r"(?P<head>.*?)\s+and\s+(?P<second>.+?)\s+(?P<of>(?:of|for|in|over|on)\s+.+)$", step, re.I)
+    """ "the RMSD and Rg of md_runs/a" -> ["the RMSD of md_runs/a", "Rg of md_runs/a"], and a longer list
+    ("rmsd, rmsf and rg of it") one step per item, when each item names tools no other item names;
+    anything else ("compare A and B", "hydrogen bonds and salt bridges") stays one step."""
+    match = re.match(r"(?P<items>.*?(?:,|\s+and\s+).+?)\s+(?P<of>(?:of|for|in|over|on)\s+.+)$", step, re.I)
     if not match or not keywords or COMPARE_WORDS.search(step):
         return [step]
-    first_tools = _tools_named(match["head"], keywords)
-    second_tools = _tools_named(match["second"], keywords)
-    if not first_tools or not second_tools or first_tools & second_tools:
+    items = [i.strip() for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", match["items"]) if i.strip()]
+    named = [_tools_named(i, keywords) for i in items]
+    if len(items) < 2 or not all(named):
         return [step]
-    return [f"{match['head']} {match['of']}", f"{match['second']} {match['of']}"]
+    if any(a & b for i, a in enumerate(named) for b in named[i + 1 :]):
+        return [step]
+    return [f"{item} {match['of']}" for item in items]
+
+
+# "compare the Rg of villin and dhfr", "rmsd of md_runs/a vs md_runs/b": one step per object, then a comparison.
+_TWO_OBJECTS = re.compile(
+    r"^(?P<head>.*?\b(?:of|for|in|between)\s+)(?:both\s+)?(?P<a>[\w./\[\]:-]+)\s+(?:and|vs\.?|versus|with)\s+"
+    r"(?P<b>[\w./\[\]:-]+)(?P<tail>[\s?.!]*(?:\s.*)?)$",
+    re.I,
+)
+_COMPARE_VERB = re.compile(r"^\s*(?:please\s+)?(?:can you\s+)?(?:compare|contrast)\s+(?:the\s+)?", re.I)
+
+
+def split_objects(step: str, is_object) -> list[str]:
+    """ "compare the radius of gyration of villin and dhfr" -> ["the radius of gyration of villin",
+    "the radius of gyration of dhfr"] when both are things ``is_object(word)`` knows (a path, a protein with
+    a file here, a kernel variable); otherwise the step stays whole. The comparison itself is the final
+    report's (it sets the results side by side)."""
+    match = _TWO_OBJECTS.match(step.strip())
+    if not match or not COMPARE_WORDS.search(step):
+        return [step]
+    a, b = match["a"].strip(".,"), match["b"].strip(".,?!")
+    if a.lower() == b.lower() or not (is_object(a) and is_object(b)):
+        return [step]
+    head = _COMPARE_VERB.sub("", match["head"]) or match["head"]
+    head = head[0].upper() + head[1:] if head else head
+    return [f"{head}{a}", f"{head}{b}"]
 
 
 def _tools_named(text: str, keywords: Sequence[Sequence[str]]) -> set[int]:
@@ -123,6 +151,17 @@ def number_for(parameter: str, text: str, unit_suffix: bool = True) -> float | N
         if match:
             return float(match.group(1))
     return None
+
+
+def steps_of(request: str, keywords: Sequence[Sequence[str]] = (), candidates: Sequence["Candidate"] = ()) -> list[str]:
+    """The request's steps (:func:`split_steps`), a comparison of two named objects made one step per object
+    (:func:`split_objects`): a path, or a thing the notebook holds by that name (``villin`` for villin.pdb)."""
+    names = {n.lower() for c in candidates for n in (*c.names, *c.aliases)}
+
+    def is_object(word: str) -> bool:
+        return word.lower() in names or bool(path_tokens(word)) or word.split("[")[0].lower() in names
+
+    return [piece for step in split_steps(request, keywords) for piece in split_objects(step, is_object)]
 
 
 def _without_paths(text: str) -> str:
@@ -187,10 +226,22 @@ def keyword_bonus(request: str, t, first: float = 0.15, each: float = 0.05, cap:
 
 
 def evidence_bonus(request: str, t, bonus: float = 0.15) -> float:
-    """Data in the request that only some tools take: a point mutation ("A4G", "a glycine at position 4 of
-    MKT...") is evidence for a tool with a ``mutations`` input, whatever the other words."""
+    """Data in the request that only some tools take, whatever the other words: a point mutation ("A4G",
+    "a glycine at position 4 of MKT...") for a tool with a ``mutations`` input (strong: "what does L45P do?"
+    has no other word for it), a position without a target residue ("scan position 8") for one with
+    ``positions``, "3 replicas" for one with ``replicas``, a frame window ("the first ps", "after 2 ps")
+    for one with ``frames``."""
     properties = t.parameters.get("properties", {})
-    return bonus if "mutations" in properties and mutation_tokens(request) else 0.0
+    found = 0.0
+    if "mutations" in properties and mutation_tokens(request):
+        found += 2 * bonus
+    if "positions" in properties and position_tokens(request) and not mutation_tokens(request):
+        found += bonus
+    if "replicas" in properties and replica_count(request):
+        found += 2 * bonus
+    if "frames" in properties and (window_tokens(request) or time_bounds(request)):
+        found += bonus
+    return found
 
 
 def notebook_bonus(request: str, t, candidates: Sequence[Candidate], bonus: float = 0.15) -> float:
@@ -276,6 +327,7 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
         mentioned = mentioned or tied is not None
         choices = _enum_values(prop)
         said = [c for c in choices if isinstance(c, str) and re.search(rf"\b{re.escape(c.lower())}\b", lowered)]
+        said = said or [c for c in choices if isinstance(c, str) and re.search(_ENUM_SYNONYMS.get(c, "(?!)"), lowered)]
         if said:
             # An option the request names ("implicit", "xtc"): offer only what was said.
             narrowed[name] = {"type": "string", "enum": said}
@@ -288,6 +340,14 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
             narrowed[name] = {"type": "string", "enum": protein_tokens(request) or files}
         elif name in ("frames", "window") and "string" in kinds and window_tokens(request):
             narrowed[name] = {"type": "string", "enum": window_tokens(request)}
+        elif name in ("start_ps", "end_ps") and name in time_bounds(request):
+            narrowed[name] = {"enum": [time_bounds(request)[name]]}
+        elif name in ("frames", "window", "start_ps", "end_ps") and (window_tokens(request) or time_bounds(request)):
+            continue  # a window was said in the other form: "after 2 ps" is no length of anything
+        elif name == "positions" and "array" in kinds and position_tokens(request):
+            narrowed[name] = {"enum": [position_tokens(request)]}
+        elif name == "replicas" and kinds & {"integer", "number"} and replica_count(request):
+            narrowed[name] = {"enum": [replica_count(request)]}
         elif name == "mutations" and "array" in kinds and mutation_tokens(request):
             narrowed[name] = {"enum": [mutation_tokens(request)]}  # all of them: a small model loops on arrays
         elif name in _TEXT_PARAMS and "string" in kinds:
@@ -317,6 +377,13 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
             narrowed[name] = {"enum": [value]}
     return {"type": "object", "properties": narrowed, "required": list(narrowed)}
 
+
+# Words that choose an option without naming it: "in water" is explicit solvent, "in vacuum" is vacuum.
+_ENUM_SYNONYMS = {
+    "explicit": r"\b(?:in|with|explicit|tip3p)\s+water\b|\bwater\s+box\b|\bsolvated\b",
+    "implicit": r"\bgeneral[iy][sz]ed\s+born\b|\bobc2?\b|\bgbsa\b",
+    "vacuum": r"\bgas\s+phase\b|\bin\s+vacuo\b",
+}
 
 _TOPOLOGY_FILES = (".pdb", ".cif", ".mmcif", ".gro", ".prmtop", ".psf", ".mol2")
 _TRAJECTORY_FILES = (".dcd", ".xtc", ".trr", ".nc", ".h5", ".binpos")
@@ -377,18 +444,85 @@ def mutation_tokens(text: str) -> list[str]:
 
 
 _WINDOW = re.compile(
-    r"\b(?:(first|last|second|latter)\s+(half|third|quarter|fifth|tenth|\d+(?:\.\d+)?\s*(?:%|percent|ps|frames?)))",
+    r"\b(first|last|second|latter|final|initial)\s+(?:(\d+(?:\.\d+)?)\s*)?"
+    r"(half|third|quarter|fifth|tenth|%|percent|ps|picoseconds?|ns|nanoseconds?|frames?)(?!\w)",
     re.I,
 )
+_TIME = r"(\d+(?:\.\d+)?)\s*(ps|picoseconds?|ns|nanoseconds?)\b"
+_AFTER = re.compile(
+    rf"\b(?:after|from|beyond|past|since|skipping(?:\s+the\s+first)?)\s+(?:the\s+first\s+)?{_TIME}", re.I
+)
+_BEFORE = re.compile(rf"\b(?:before|until|till|up\s+to|upto)\s+{_TIME}", re.I)
+_BETWEEN = re.compile(rf"\bbetween\s+(\d+(?:\.\d+)?)\s*(?:ps|ns)?\s+and\s+{_TIME}", re.I)
+
+
+def _ps(value: str, unit: str) -> float:
+    return float(value) * (1000.0 if unit.lower().startswith("n") else 1.0)
 
 
 def window_tokens(text: str) -> list[str]:
-    """Frame windows in words: "the last half", "first 10%", "last 20 ps", "last 50 frames"."""
+    """Frame windows in words, in the form the analyses' ``frames`` takes: "the last half", "first 10%",
+    "last 20 ps", "last 50 frames", "the first picosecond" ("first 1 ps"), "the last ns" ("last 1000 ps")."""
     found = []
-    for side, part in _WINDOW.findall(text):
-        side = "last" if side.lower() in ("second", "latter") else side.lower()
-        found.append(f"{side} {part.lower().replace('percent', '%').replace(' %', '%')}")
+    for side, number, unit in _WINDOW.findall(text):
+        side = side.lower()
+        side = "last" if side in ("second", "latter", "final") else "first" if side == "initial" else side
+        unit = unit.lower()
+        if unit in ("half", "third", "quarter", "fifth", "tenth"):
+            if number:
+                continue  # "first 2 halves" is no window
+            found.append(f"{side} {unit}")
+        elif unit in ("%", "percent"):
+            if number:
+                found.append(f"{side} {number}%")
+        elif unit.startswith("frame"):
+            if number:
+                found.append(f"{side} {number}")
+        else:  # a time: "the first ps" is the first 1 ps
+            found.append(f"{side} {_ps(number or '1', unit):g} ps")
     return list(dict.fromkeys(found))
+
+
+def time_bounds(text: str) -> dict[str, float]:
+    """A window by times: "after 2 ps" -> start_ps 2, "up to 3 ps" -> end_ps 3, "between 1 and 3 ps" -> both."""
+    found: dict[str, float] = {}
+    between = _BETWEEN.search(text)
+    if between:
+        start, end, unit = between.groups()
+        return {"start_ps": _ps(start, unit), "end_ps": _ps(end, unit)}
+    after, before = _AFTER.search(text), _BEFORE.search(text)
+    if after:
+        found["start_ps"] = _ps(*after.groups())
+    if before:
+        found["end_ps"] = _ps(*before.groups())
+    return found
+
+
+def position_tokens(text: str) -> list[int]:
+    """Residue positions named in words: "scan position 8", "residue 12 and 15", "positions 3-5"."""
+    found: list[int] = []
+    numbers = r"((?:\d+(?:\s*(?:-|to)\s*\d+)?(?:\s*(?:,|and)\s*)?)+)"
+    for match in re.finditer(rf"\b(?:positions?|residues?|pos\.?|sites?)\s+{numbers}", text, re.I):
+        for a, b in re.findall(r"(\d+)(?:\s*(?:-|to)\s*(\d+))?", match.group(1)):
+            span = range(int(a), int(b) + 1) if b and 0 <= int(b) - int(a) <= 50 else [int(a)]
+            found += [p for p in span if p >= 1]
+    return list(dict.fromkeys(found))
+
+
+_WORD_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+
+def replica_count(text: str) -> int | None:
+    """ "run 3 replicas", "four copies", "5 independent runs": how many replicas a request asks for."""
+    match = re.search(
+        rf"\b(\d+|{'|'.join(_WORD_NUMBERS)})\s+(?:independent\s+|parallel\s+|more\s+)?(?:replicas?|replicates?|copies|repeats)\b",
+        text,
+        re.I,
+    )
+    if not match:
+        return None
+    word = match.group(1).lower()
+    return int(word) if word.isdigit() else _WORD_NUMBERS[word]
 
 
 def fillable(t, request: str) -> bool:
@@ -459,7 +593,8 @@ KIND_WORDS = {
     "prediction": r"predictions?|predicted|fold\w*|models?",
     "sequence": r"sequences?|seq",
     "sequence_file": r"sequences?|fasta",
-    "error": r"errors?|fail\w*|exceptions?|tracebacks?|wrong|broke\w*|crash\w*",
+    "error": r"errors?|fail\w*|exceptions?|tracebacks?|wrong|broke\w*|crash\w*"
+    r"|(?:does\s*n[o']t|doesnt|not|won'?t)\s+work\w*",
 }
 _RECENT = re.compile(r"\b(last|latest|recent|newest|previous|just\s+(?:ran|made|did|loaded)|current)\b", re.I)
 _POINTER = re.compile(r"\b(the|my|this|that|these|those|our|it|its|their)\b", re.I)
@@ -541,7 +676,7 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
         c for c in options if any(_says(lowered, n) for n in c.aliases)
     ]
     if named:
-        best = _most_specific(named, lowered)
+        best = [_sliced(c, step) for c in _most_specific(named, lowered)]
         match.named = True
         return _pick(match, best, recent=bool(_RECENT.search(lowered)))
     pointed = [c for c in options if _points_at(lowered, c.kind)]
@@ -557,6 +692,28 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
             return _pick(match, primary[:1], recent=False)
         return _pick(match, primary, recent=bool(_RECENT.search(lowered)))
     return match
+
+
+_SLICE = r"\[\s*-?\d*\s*(?::\s*-?\d*\s*){0,2}\]"
+
+
+def _sliced(c: Candidate, step: str) -> Candidate:
+    """ "the rmsd of traj[:5]": the frames the step sliced, not the whole variable (the action cell passes
+    ``traj[:5]``, an expression of the kernel variable)."""
+    if not c.variable or c.kind != "trajectory":
+        return c
+    found = re.search(rf"(?<![\w.]){re.escape(c.value)}({_SLICE})", step)
+    if not found:
+        return c
+    expression = c.value + re.sub(r"\s+", "", found.group(1))
+    label = f"`{expression}` (frames {found.group(1).strip('[]')} of {c.label})"
+    return Candidate(c.kind, expression, label, True, (expression, *c.names), c.order, c.aliases)
+
+
+def sliced_variable(value: str) -> str | None:
+    """The kernel variable an argument like ``traj[:5]`` slices (None for anything else)."""
+    found = re.fullmatch(rf"([A-Za-z_]\w*){_SLICE}", value.strip())
+    return found.group(1) if found else None
 
 
 def _kind_rank(c: Candidate, kinds: Sequence[str]) -> float:

@@ -25,43 +25,54 @@ import platform as _platform_module
 import secrets
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from kenkyu.core.registry import tool
-from kenkyu.core.science import checked_by, costs, writes
+from kenkyu.core.science import checked_by, costs, when_routed, writes
 from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import (
     DiskFullError,
+    ForceFieldError,
     MDError,
     MissingBoxError,
     ResumeError,
     RunExistsError,
+    NonstandardResidueError,
+    RunFailedError,
     RunInterrupted,
     SimulationUnstableError,
     StructureError,
     UnknownResidueError,
+    UnphysicalSettingError,
 )
 from kenkyu.tools._quiet import native_stdout_silenced
 from kenkyu.tools.md.checks import run_is_sound
+from kenkyu.tools.md._validate import check_parameters
 from kenkyu.tools.md.cost import estimate_run, learn_from_run
+from kenkyu.tools.md._routing import implicit_unless_stated
 
 __all__ = [
     "BackendComparison",
     "CoarseGrainedRun",
     "DiskFullError",
+    "ForceFieldError",
     "MDError",
     "MDRun",
     "Minimization",
     "MissingBoxError",
+    "NonstandardResidueError",
     "ResumeError",
+    "RunFailedError",
     "RunExistsError",
     "RunInterrupted",
     "SimulationUnstableError",
     "StructureError",
     "UnknownResidueError",
+    "UnphysicalSettingError",
     "compare_backends",
     "coarse_grained",
     "default_platform_order",
@@ -82,6 +93,10 @@ CHECKPOINT = "checkpoint.chk"
 STATE_CSV = "state.csv"
 FINAL_PDB = "final.pdb"
 BAROSTAT_FREQUENCY = 25  # steps between Monte Carlo volume moves (OpenMM's default)
+# A finite state that has still blown up: no folded protein or water box comes near these (equilibrium
+# potential energies are negative, a few hundred kJ/mol per atom at most in magnitude).
+BLOWN_UP_KJ_MOL_PER_ATOM = 1e4
+BLOWN_UP_TEMPERATURE_FACTOR = 5.0  # mean temperature this many times the thermostat's: the integrator diverged
 
 # Parameters that change the physics: a resume must use the same values as the original call.
 _PHYSICS = (
@@ -94,6 +109,8 @@ _PHYSICS = (
     "ph",
     "solvate",
     "keep_heterogens",
+    "delete_nonstandard",
+    "replace_residues",
     "add_terminal_residues",
     "temperature_k",
     "pressure_bar",
@@ -109,6 +126,8 @@ _PHYSICS = (
     "backend_options",
     "seed",
 )
+# What a run.json written before a parameter existed means by its absence (so such runs still resume).
+_ABSENT_MEANS = {"delete_nonstandard": False, "replace_residues": None}
 
 
 class TopologyWithPositions(Protocol):
@@ -287,6 +306,13 @@ class MDRun:
         if fix.get("heterogens_removed"):
             line += "; removed " + ", ".join(f"{n}x{name}" for name, n in fix["heterogens_removed"].items())
         lines.append(line)
+        if fix.get("deleted_inside_chain"):
+            lines.append(
+                "DELETION MUTANT: deleted " + ", ".join(fix["deleted_inside_chain"]) + " from inside its chain "
+                "(delete_nonstandard=True); the chain is split there, with no bond across the gap"
+            )
+        for warning in info.get("warnings") or []:
+            lines.append(f"warning: {warning}")
         if info.get("error"):
             lines.append(f"error: {info['error']}")
         names = [
@@ -337,6 +363,7 @@ def _folder_of_call(arguments: dict) -> str | None:
 @writes(_folder_of_call)
 @costs(estimate_run, after_run=learn_from_run)
 @checked_by(run_is_sound)
+@when_routed(implicit_unless_stated)
 def run(
     structure: str | os.PathLike | TopologyWithPositions,
     ps: float = 10.0,
@@ -350,6 +377,8 @@ def run(
     ph: float = 7.0,
     solvate: bool = True,
     keep_heterogens: bool = False,
+    delete_nonstandard: bool = False,
+    replace_residues: dict[str, str] | None = None,
     add_terminal_residues: bool = False,
     temperature_k: float = 300.0,
     pressure_bar: float = 1.0,
@@ -405,6 +434,12 @@ def run(
         Add a water box (explicit solvent). Set False for a structure that is already solvated and has a box.
     keep_heterogens
         Keep ligands and other non-standard molecules (the force field must have templates for them).
+    delete_nonstandard
+        Delete residues inside a chain that no standard residue replaces (refused by default, naming them):
+        the chain is split there, a real break with no bond across the gap, and the run is a deletion mutant.
+    replace_residues
+        Non-standard residue names to replace by standard ones, e.g. ``{"XYZ": "ALA"}`` (pdbfixer keeps
+        the shared atoms and rebuilds the rest).
     add_terminal_residues
         Also build residues missing at chain ends (off by default: they become floppy unobserved tails).
     temperature_k
@@ -454,13 +489,18 @@ def run(
     params = {
         "ps": float(ps),
         "solvent": solvent,
-        "forcefield": list(forcefield) if forcefield else None,
+        # A single file name is a list of one (list("amber14-all.xml") would be its letters).
+        "forcefield": ([forcefield] if isinstance(forcefield, (str, os.PathLike)) else list(forcefield))
+        if forcefield
+        else None,
         "water_model": water_model,
         "padding_nm": float(padding_nm),
         "ionic_strength_molar": float(ionic_strength_molar),
         "ph": float(ph),
         "solvate": bool(solvate),
         "keep_heterogens": bool(keep_heterogens),
+        "delete_nonstandard": bool(delete_nonstandard),
+        "replace_residues": _residue_replacements(replace_residues),
         "add_terminal_residues": bool(add_terminal_residues),
         "temperature_k": float(temperature_k),
         "pressure_bar": float(pressure_bar),
@@ -478,8 +518,18 @@ def run(
         "seed": seed,
         "reproducible": bool(reproducible),
     }
-    _check_parameters(params)
+    setting_warnings = check_parameters(params)
+    for message in setting_warnings:
+        warnings.warn(message, stacklevel=2)
+    from kenkyu.tools.md import _prepare
+
+    _prepare.check_force_field(_prepare.force_field_files(solvent, water_model, params["forcefield"]))
     directory = Path(out) if out is not None else Path(run_directory(structure, solvent))
+    if directory.exists() and not directory.is_dir():
+        raise NotADirectoryError(
+            f"out={str(directory)!r} is a file{'' if directory.is_file() else ' or device'}, not a folder: "
+            "pass the path of a run folder (it is created if missing)."
+        )
     existing = directory / RUN_JSON
     # A run that failed while preparing (a bad path, an unknown residue) computed nothing: fixing the
     # input and calling again should just work, without overwrite=True.
@@ -501,6 +551,8 @@ def run(
         extensions = stored.get("extensions") or []
         if extensions and math.isclose(params["ps"], extensions[0]["from_ps"]):
             compared["ps"] = params["ps"]  # md.extend made it longer: the call that started it still resumes it
+        for key, absent in _ABSENT_MEANS.items():
+            compared.setdefault(key, absent)
         _check_same_parameters(compared, params, structure, stored.get("structure"), directory)
         if stored.get("status") == "finished":
             return MDRun(directory)
@@ -510,9 +562,54 @@ def run(
             _remove_run(directory)
         if params["seed"] is None:
             params["seed"] = secrets.randbelow(2**31 - 1)
-        directory.mkdir(parents=True, exist_ok=True)
-    with files.explain_disk_full(directory):
-        return _Runner(directory, params, structure, progress).execute()
+    created = _make_directory(directory)
+    runner = _Runner(directory, params, structure, progress, setting_warnings)
+    try:
+        with files.explain_disk_full(directory):
+            return runner.execute()
+    except BaseException:
+        # A start that failed before its first checkpoint computed nothing worth keeping: leave no
+        # half-made folder behind. A run with a checkpoint keeps its folder (marked failed or interrupted).
+        if not (directory / CHECKPOINT).exists() and not runner.resuming:
+            _remove_run(directory)
+            for folder in created:
+                _remove_if_empty(folder)
+        raise
+
+
+def _residue_replacements(replace_residues) -> dict[str, str] | None:
+    if not replace_residues:
+        return None
+    if not isinstance(replace_residues, dict):
+        raise ValueError(
+            f"replace_residues must map residue names to standard ones, e.g. {{'XYZ': 'ALA'}}, not {replace_residues!r}"
+        )
+    from kenkyu.tools.md._residues import STANDARD_AMINO_ACIDS
+
+    wrong = {old: new for old, new in replace_residues.items() if str(new).upper() not in STANDARD_AMINO_ACIDS}
+    if wrong:
+        raise ValueError(
+            f"replace_residues: {wrong} are not standard amino acids; use one of {sorted(STANDARD_AMINO_ACIDS)}"
+        )
+    return {str(old).upper(): str(new).upper() for old, new in sorted(replace_residues.items())}
+
+
+def _make_directory(directory: Path) -> list[Path]:
+    """Create the run folder (and missing parents); return the folders this call created, deepest first."""
+    created = []
+    folder = directory
+    while not folder.exists():
+        created.append(folder)
+        folder = folder.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    return created
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # not empty (someone else's files) or already gone: leave it
 
 
 def _structure_name(structure) -> str:
@@ -525,27 +622,6 @@ def _structure_record(structure) -> str:
     if isinstance(structure, (str, os.PathLike)):
         return str(Path(structure).resolve())
     return f"<{type(structure).__module__}.{type(structure).__name__}>"
-
-
-def _check_parameters(p: dict) -> None:
-    positive = ("ps", "temperature_k", "timestep_fs", "report_interval_ps", "checkpoint_interval_ps")
-    for key in positive:
-        if not p[key] > 0:
-            raise ValueError(f"{key} must be positive, got {p[key]}")
-    for key in ("nvt_ps", "npt_ps", "padding_nm", "ionic_strength_molar", "friction_per_ps"):
-        if p[key] < 0:
-            raise ValueError(f"{key} must not be negative, got {p[key]}")
-    if p["solvent"] not in ("explicit", "implicit", "vacuum"):
-        raise ValueError(f"solvent must be 'explicit', 'implicit' or 'vacuum', not {p['solvent']!r}")
-    if p["trajectory_format"] not in ("dcd", "xtc"):
-        raise ValueError(f"trajectory_format must be 'dcd' or 'xtc', not {p['trajectory_format']!r}")
-    if p["backend"] not in ("openmm", "dataflow"):
-        raise ValueError(f"backend must be 'openmm' or 'dataflow', not {p['backend']!r}")
-    if p["report_interval_ps"] > p["ps"]:
-        raise ValueError(
-            f"report_interval_ps ({p['report_interval_ps']}) is longer than the run (ps={p['ps']}): "
-            "no frame would be saved"
-        )
 
 
 def _check_same_parameters(stored: dict, requested: dict, structure, stored_structure, directory) -> None:
@@ -609,8 +685,10 @@ def _now() -> str:
 
 
 class _Runner:
-    def __init__(self, directory: Path, params: dict, structure, progress: bool):
+    def __init__(self, directory: Path, params: dict, structure, progress: bool, setting_warnings=()):
         self.dir = directory
+        self.setting_warnings = list(setting_warnings)
+        self.resuming = False
         self.p = params
         self.structure = structure
         self.progress = progress
@@ -638,6 +716,7 @@ class _Runner:
         resuming = (
             (self.dir / RUN_JSON).exists() and (self.dir / SYSTEM_XML).exists() and (self.dir / PREPARED_PDB).exists()
         )
+        self.resuming = resuming
         if resuming:
             self.info = files.read_json(self.dir / RUN_JSON)
             topology, positions, system = self.load_prepared()
@@ -650,6 +729,7 @@ class _Runner:
                 "parameters": self.p,
                 "versions": _versions(),
                 "host": {"node": _platform_module.node(), "python": sys.executable},
+                "warnings": self.setting_warnings,
             }
             self.save_info()
             topology, positions, system = self.prepare()
@@ -694,6 +774,11 @@ class _Runner:
                 )
                 self.save_info_if_possible(status="failed", error=message)
                 raise DiskFullError(exc.errno, message) from exc
+            self.save_info_if_possible(status="failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        except Exception as exc:
+            # Whatever stopped it, run.json must not stay "running": analysis reads the status.
+            self.save_info_if_possible(status="failed", error=f"{type(exc).__name__}: {exc}")
             raise
         return MDRun(self.dir)
 
@@ -716,7 +801,15 @@ class _Runner:
             keep_water=not p["solvate"] and p["solvent"] == "explicit",
             keep_heterogens=p["keep_heterogens"],
             add_terminal_residues=p["add_terminal_residues"],
+            delete_nonstandard=p.get("delete_nonstandard", False),
+            replace_residues=p.get("replace_residues"),
         )
+        if report.get("deleted_inside_chain"):
+            warnings.warn(
+                f"delete_nonstandard=True: deleted {', '.join(report['deleted_inside_chain'])}; the chain is split "
+                "there (no bond across the gap). This run simulates a deletion mutant.",
+                stacklevel=4,
+            )
         ff_files = prep.force_field_files(p["solvent"], p["water_model"], p["forcefield"])
         forcefield, modeller = prep.build_model(
             fixer,
@@ -828,7 +921,15 @@ class _Runner:
             simulation.context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
         )
         started = time.perf_counter()
-        simulation.minimizeEnergy(maxIterations=p["minimize_max_iterations"])
+        try:
+            simulation.minimizeEnergy(maxIterations=p["minimize_max_iterations"])
+        except Exception as exc:  # OpenMMException "Particle coordinate is NaN" and kin
+            raise SimulationUnstableError(
+                f"Energy minimisation failed ({str(exc).splitlines()[0]}; energy before it {energy_before:.6g} "
+                "kJ/mol): the starting coordinates are absurd or atoms overlap, so the forces are infinite. "
+                "Inspect prepared.pdb for atoms on top of each other (duplicated chains, alternate locations, a "
+                "model built in the wrong units) and fix the structure; a smaller timestep does not help here."
+            ) from exc
         minimize_wall_s = time.perf_counter() - started
         state = simulation.context.getState(getEnergy=True)
         energy_after = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
@@ -859,7 +960,8 @@ class _Runner:
         state = simulation.context.getState(getEnergy=True)
         energy = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
         if not math.isfinite(energy):
-            raise self.unstable(f"the potential energy is {energy} at {phase} step {step}")
+            raise self.unstable(f"the potential energy is {energy} (NaN/infinite) at {phase} step {step}")
+        self.refuse_blown_up(simulation, state, energy, phase, step)
         frames = step // self.report_steps if phase == "production" else 0
         header = {
             "phase": phase,
@@ -872,6 +974,27 @@ class _Runner:
             "written": _now(),
         }
         files.write_checkpoint(self.dir / CHECKPOINT, header, simulation.context.createCheckpoint())
+
+    def refuse_blown_up(self, simulation, state, energy: float, phase: str, step: int) -> None:
+        """A finite state can still be exploded: energies far beyond any folded protein's, or a boiling system."""
+        from openmm import unit
+
+        system = simulation.system
+        n_atoms = system.getNumParticles()
+        if energy / max(n_atoms, 1) > BLOWN_UP_KJ_MOL_PER_ATOM:
+            raise self.unstable(
+                f"the potential energy is {energy:.3g} kJ/mol ({energy / n_atoms:.3g} per atom) at {phase} step {step}"
+            )
+        kinetic = state.getKineticEnergy().value_in_unit(unit.kilojoule_per_mole)
+        moving = sum(1 for i in range(n_atoms) if system.getParticleMass(i).value_in_unit(unit.dalton) > 0)
+        dof = max(1, 3 * moving - system.getNumConstraints() - 3)
+        gas_constant = unit.MOLAR_GAS_CONSTANT_R.value_in_unit(unit.kilojoule_per_mole / unit.kelvin)
+        temperature = 2 * kinetic / (dof * gas_constant)
+        if not math.isfinite(temperature) or temperature > BLOWN_UP_TEMPERATURE_FACTOR * self.p["temperature_k"]:
+            raise self.unstable(
+                f"the temperature is {temperature:.3g} K (thermostat at {self.p['temperature_k']:g} K) at {phase} "
+                f"step {step}"
+            )
 
     def unstable(self, what: str) -> SimulationUnstableError:
         last = None

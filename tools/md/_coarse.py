@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Literal
 
 from kenkyu.core.registry import tool
-from kenkyu.core.science import Cost, checked_by, costs, result_check, writes
+from kenkyu.core.science import Cost, checked_by, costs, result_check, when_routed, writes
 from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import RunExistsError, SimulationUnstableError
 from kenkyu.tools.md._public import public, structure_stem
+from kenkyu.tools.md._routing import short_cg_unless_stated
 
 CG_JSON = "cg.json"
 GAS_CONSTANT_KJ = 0.00831446261815324  # kJ/(mol K)
@@ -179,7 +180,10 @@ def cg_is_sound(run):
         "coarse grained",
         "cg model",
         "go model",
+        "go-model",
         "gō model",
+        "gō-model",
+        "go simulation",
         "fraction of native contacts",
         "unfolding temperature",
         "one bead per residue",
@@ -190,6 +194,7 @@ def cg_is_sound(run):
 @writes(_folder_of_call)
 @costs(estimate_cg)
 @checked_by(cg_is_sound)
+@when_routed(short_cg_unless_stated)
 @public
 def coarse_grained(
     structure: str | os.PathLike,

@@ -38,7 +38,7 @@ from kenkyu.core.routing import (
     path_tokens,
     resolve_slot,
     slot_kind,
-    split_steps,
+    steps_of,
 )
 from kenkyu.core.science import folder_written_by
 
@@ -158,7 +158,7 @@ class LocalLlamaProvider(Provider):
         since = messages[last_user + 1 :]
         done_steps = sum(1 for m in since if m.role == "assistant" and m.tool_calls)
         failed = [m for m in since if m.role == "tool" and m.content.startswith("ERROR")]
-        steps = split_steps(request, [_words_of(t) for t in tools])
+        steps = steps_of(request, [_words_of(t) for t in tools], self.candidates)
         if tools and not failed and done_steps < len(steps):
             step = steps[done_steps]
             # "Simulate X, then the RMSD of the trajectory": the later step means the folder the
@@ -272,7 +272,26 @@ class LocalLlamaProvider(Provider):
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             # The grammar makes this rare (a reply cut off by max_tokens); the loop shows it to the user.
             raise MalformedReply(f"the embedded model's tool call did not parse ({exc}): {text[:200]!r}") from exc
-        return ToolCall(call_id, name, filled)
+        return ToolCall(call_id, name, self._routed(options, name, filled))
+
+    def _routed(self, options, name: str, filled: dict) -> dict:
+        """The tool's own adjustment of what was left unstated (declared with ``@when_routed``: md_run's
+        implicit solvent), said in the reply with the reason and how to change it."""
+        t = next((o for o in options if o.name == name), None)
+        science = getattr(t, "science", None)
+        if science is None or science.routed is None:
+            return filled
+        arguments = science.for_router(filled)
+        said = getattr(science.routed, "said", None)
+        added = {k: v for k, v in arguments.items() if k not in filled or filled[k] != v}
+        if added:
+            reason = said(added) if callable(said) else None
+            self.last_using += reason or (
+                "Not stated in the request, so using "
+                + ", ".join(f"{k}={v!r}" for k, v in added.items())
+                + " (say otherwise to change it).\n"
+            )
+        return arguments
 
     margin = 0.08  # how far below the best tool another may score and still be tried
 

@@ -1,0 +1,45 @@
+"""How md calls planned by kenkyu's router are adjusted (declared with ``@when_routed``).
+
+An unstated solvent must not launch explicit water: villin in a water box is ~8,600 atoms, minutes per
+picosecond on a laptop, where implicit solvent (OBC2 generalised Born) is ~600 atoms and seconds. So a
+routed ``md_run`` or ``ensembles_run`` without a solvent gets implicit solvent, and the reply says why and
+how to ask for water. A coarse-grained run without a length gets a short one (its default, 100 ps, is a
+study, not a quick look).
+"""
+
+from __future__ import annotations
+
+IMPLICIT_REASON = "implicit solvent (OBC2) because you did not say; say 'in water' for explicit"
+CG_ROUTED_PS = 20.0  # ~2,000 steps of the bead model: seconds, enough to see Q settle
+
+
+def implicit_unless_stated(arguments: dict) -> dict:
+    """``solvent="implicit"`` when the request did not name one."""
+    if not arguments.get("solvent"):
+        arguments["solvent"] = "implicit"
+    return arguments
+
+
+def _said_solvent(added: dict) -> str | None:
+    if added.get("solvent") == "implicit":
+        return f"Using {IMPLICIT_REASON}.\n"
+    return None
+
+
+implicit_unless_stated.said = _said_solvent
+
+
+def short_cg_unless_stated(arguments: dict) -> dict:
+    """A coarse-grained run the request gave no length: ``CG_ROUTED_PS``, not the 100 ps default."""
+    if not arguments.get("ps"):
+        arguments["ps"] = CG_ROUTED_PS
+    return arguments
+
+
+def _said_cg(added: dict) -> str | None:
+    if "ps" in added:
+        return f"Using ps={added['ps']:g} (a quick coarse-grained run) because you did not give a length.\n"
+    return None
+
+
+short_cg_unless_stated.said = _said_cg
