@@ -189,7 +189,9 @@ class Agent:
                         + ("; raise the limit with %kenkyu budget --seconds" if budget else ""),
                         recoverable=True,
                     )
-                    yield done(self._interrupted)
+                    # A Stop from the sidebar interrupts the cell and stops the request: it ends as stopped.
+                    stopped = self._interrupted == "interrupted" and self.stop_event.is_set()
+                    yield done("stopped" if stopped else self._interrupted)
                     return
         except KeyboardInterrupt:
             # The notebook's stop button: the record so far stays; the conversation can go on.

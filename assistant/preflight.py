@@ -19,6 +19,10 @@ from pathlib import Path
 from kenkyu.assistant.costs import estimate, format_seconds
 
 
+# The usual names of an argument that IS the output folder: equal to it by definition, not a collision.
+OUTPUT_NAMES = frozenset({"out", "output", "out_dir", "output_dir", "folder"})
+
+
 @dataclass
 class Preflight:
     estimate: str
@@ -68,11 +72,11 @@ def collisions(tool, arguments: dict) -> list[str]:
     inputs = [
         name
         for name, value in arguments.items()
-        if isinstance(value, (str, os.PathLike)) and _same_path(value, out) and name not in _out_names(tool, arguments)
+        if name not in OUTPUT_NAMES and isinstance(value, (str, os.PathLike)) and _same_path(value, out)
     ]
     if inputs:
         found.append(
-            f"the output folder {folder} is the same path as the input `{inputs[0]}`: "
+            f"the output folder {folder} is the input `{inputs[0]}` itself: "
             "choose another output folder (out=) so the input is not overwritten"
         )
     elif out.is_file():
@@ -111,12 +115,6 @@ def _parameters(tool) -> dict:
         return dict(inspect.signature(tool.function).parameters)
     except (TypeError, ValueError):
         return {}
-
-
-def _out_names(tool, arguments: dict) -> set[str]:
-    """The arguments that ARE the output folder (``out=``): equal to it by definition, not a collision."""
-    folder = tool.science.output_folder(arguments)
-    return {name for name, value in arguments.items() if isinstance(value, (str, os.PathLike)) and str(value) == folder}
 
 
 def _same_path(value, out: Path) -> bool:
