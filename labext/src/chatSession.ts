@@ -59,6 +59,11 @@ export interface INotebookDriver {
   takeChosenCell(): string | null;
   /** Interrupt the kernel, as the notebook's own stop button does. */
   interrupt(): Promise<void>;
+  /**
+   * Show a failed cell's error as one readable line (`Name: message`) instead of the traceback;
+   * the kernel's record keeps the full outputs.
+   */
+  condenseErrors(cellId: string): void;
   /** Save the notebook through JupyterLab's own save (outputs and records on disk). */
   save(): Promise<void>;
   /** Every cell's id and `kenkyu` metadata ({} when none), in order (places cells, restores Undo). */
@@ -241,6 +246,9 @@ export class ChatSession {
       (error: Error): ICellRun => ({ status: 'cancelled', outputs: [], executionCount: null, reason: error.message })
     );
     const status = run.status === 'ok' ? 'ok' : wasInterrupted(run.outputs) ? 'interrupted' : 'failed';
+    if (run.status === 'error') {
+      this.driver.condenseErrors(cellId);
+    }
     this.dispatch({
       type: 'tool-update',
       requestId,
@@ -388,6 +396,9 @@ export class ChatSession {
           callId: kenkyu['call_id'] as string,
           change: { status: 'interrupted' }
         });
+      }
+      if (run.status === 'error') {
+        this.driver.condenseErrors(cellId); // after the outputs were copied for the kernel's record
       }
       answer(run);
     } catch (error) {

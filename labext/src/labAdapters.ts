@@ -11,7 +11,7 @@ import type { Kernel } from '@jupyterlab/services';
 import type { IComm, ICellRun, IKernelLink, INotebookDriver } from './chatSession';
 import type { IContextCell } from './protocol';
 import { REGISTER_CODE } from './protocol';
-import { insertionIndex, isAgentCell } from './records';
+import { errorLine, insertionIndex, isAgentCell } from './records';
 
 type Json = Record<string, unknown>;
 
@@ -86,6 +86,21 @@ export class LabNotebookDriver implements INotebookDriver {
       throw new Error('the notebook has no running kernel');
     }
     await kernel.interrupt();
+  }
+
+  condenseErrors(cellId: string): void {
+    const index = this.cellIds().indexOf(cellId);
+    const widget = index >= 0 ? this.notebook.widgets[index] : undefined;
+    if (!widget || widget.model.type !== 'code') {
+      return;
+    }
+    const outputs = (widget as CodeCell).model.outputs;
+    for (let i = 0; i < outputs.length; i++) {
+      const output = outputs.get(i).toJSON() as Json;
+      if (output['output_type'] === 'error') {
+        outputs.set(i, { ...output, traceback: [errorLine(output)] } as any);
+      }
+    }
   }
 
   async save(): Promise<void> {

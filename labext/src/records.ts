@@ -86,3 +86,11 @@ export function insertionIndex(cellIds: string[], afterCellId: string | null): n
   }
   return cellIds.length;
 }
+
+/** `Name: message` of an error output (one readable line), without the terminal colour codes. */
+export function errorLine(output: Json): string {
+  // eslint-disable-next-line no-control-regex
+  const strip = (text: unknown) => String(text ?? '').replace(/\u001b\[[0-9;]*m/g, '');
+  const evalue = strip(output['evalue']).trim();
+  return evalue ? `${strip(output['ename'])}: ${evalue}` : strip(output['ename']);
+}

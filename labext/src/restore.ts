@@ -54,9 +54,14 @@ export function sidebarNote(state: IChatState, requestId: string): ISidebarNote 
   return { request_id: requestId, tools };
 }
 
-/** Did a cell end on the notebook's interrupt (Stop, or the notebook's own stop button)? */
+/**
+ * Did a cell end on the notebook's interrupt (Stop, or the notebook's own stop button)? Tools that
+ * keep their work raise a KeyboardInterrupt subclass named for it (md.run's RunInterrupted).
+ */
 export function wasInterrupted(outputs: unknown[]): boolean {
-  return outputs.some(o => isObject(o) && o['output_type'] === 'error' && o['ename'] === 'KeyboardInterrupt');
+  return outputs.some(
+    o => isObject(o) && o['output_type'] === 'error' && /Interrupt/.test(typeof o['ename'] === 'string' ? o['ename'] : '')
+  );
 }
 
 /** The status a restored card shows: the sidebar's note, else what the record's cell says. */

@@ -71,6 +71,11 @@ class FakeNotebook implements INotebookDriver {
     this.saves.push(this.cells.length);
   }
 
+  condensed: string[] = [];
+  condenseErrors(cellId: string): void {
+    this.condensed.push(cellId);
+  }
+
   notebookCells() {
     return this.cells.map(c => ({ id: c.id, kenkyu: (c.metadata.kenkyu ?? {}) as Json }));
   }
@@ -90,7 +95,7 @@ class FakeNotebook implements INotebookDriver {
     const cell = this.cells.find(c => c.id === cellId)!;
     if (this.slow.has(cell.source)) {
       await new Promise<void>(resolve => (this.interrupted = resolve));
-      const outputs = [{ output_type: 'error', ename: 'KeyboardInterrupt', evalue: '', traceback: [] }];
+      const outputs = [{ output_type: 'error', ename: 'RunInterrupted', evalue: 'resume with resume=True', traceback: [] }];
       return { status: 'error', outputs, executionCount: this.runs.length };
     }
     const error = cell.source.includes('raise');
@@ -183,6 +188,7 @@ describe('ChatSession', () => {
     expect(notebook.cells.map(c => c.source)).toEqual(['x = 1', 'rmsd = 1', 'RMSD done', 'raise ValueError']);
     expect(notebook.cells.slice(1).every(c => c.metadata.kenkyu.agent === true && c.metadata.kenkyu.request_id === id)).toBe(true);
     expect(notebook.runs).toEqual(['agent-1', 'agent-3']); // markdown is not executed
+    expect(notebook.condensed).toEqual(['agent-3']); // the failed cell shows one line, not a traceback
     const results = kernel.sent.filter(m => m.type === 'cell_result');
     expect(results).toEqual([
       { type: 'cell_result', request_id: id, cell_request_id: 'k1', status: 'ok', outputs: [{ output_type: 'stream', name: 'stdout', text: 'ran rmsd = 1\n' }], execution_count: 1 },

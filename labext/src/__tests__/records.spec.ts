@@ -1,4 +1,4 @@
-import { agentCellMetadata, insertionIndex, isAgentCell, markRemoved, recordsOf, withRecord, withRemovedCells } from '../records';
+import { agentCellMetadata, errorLine, insertionIndex, isAgentCell, markRemoved, recordsOf, withRecord, withRemovedCells } from '../records';
 
 describe('records in notebook metadata', () => {
   it('appends records and keeps other kenkyu metadata', () => {
@@ -59,5 +59,14 @@ describe('agent cells', () => {
     expect(insertionIndex(['a', 'b', 'c'], 'gone')).toBe(3);
     expect(insertionIndex(['a', 'b', 'c'], null)).toBe(3);
     expect(insertionIndex([], null)).toBe(0);
+  });
+});
+
+describe('errorLine', () => {
+  it('is the error as one readable line, without colour codes', () => {
+    expect(
+      errorLine({ output_type: 'error', ename: 'RunExistsError', evalue: '\u001b[0;31mmd_runs/v exists. Pass resume=True\u001b[0m', traceback: ['long'] })
+    ).toBe('RunExistsError: md_runs/v exists. Pass resume=True');
+    expect(errorLine({ output_type: 'error', ename: 'KeyboardInterrupt', evalue: '' })).toBe('KeyboardInterrupt');
   });
 });
