@@ -151,3 +151,26 @@ def test_the_stop_button_leaves_a_tool_interrupted_and_resumable(kernel):
     assert "resume=True" in resume
     execute(client, resume)
     assert (out_dir / "count.txt").read_text() == "400"
+
+
+def test_in_the_sidebar_the_time_budget_interrupts_the_notebooks_own_cell(kernel):
+    from comm_client import FakeSidebar, events
+
+    client, cwd = kernel
+    out_dir = cwd / "counted_in_sidebar"
+    turns = [call("resumable_tool_count", to=400, out=str(out_dir)), {"text": "never played"}]
+    (cwd / "sidebar.json").write_text(json.dumps({"turns": turns}))
+    execute(client, "%kenkyu reset\n%kenkyu tools add resumable_tool\n%kenkyu budget --seconds 3")
+    sidebar = FakeSidebar(client)
+    sidebar.open(settings={"provider": "replay", "replay_file": str(cwd / "sidebar.json"), "approval": "auto"})
+    try:
+        messages = sidebar.ask("count to 400", timeout=60)
+    finally:
+        execute(client, "%kenkyu budget --seconds 1800")
+    (result,) = events(messages, "tool_result")
+    assert result["status"] == "interrupted" and "resume=True" in result["resume"], result
+    assert result["summary"].startswith("interrupted — resumable (the request's time budget ran out)")
+    (done,) = events(messages, "done")
+    assert done["reason"] == "budget:time" and done["elapsed_s"] < 3 + 5, done
+    assert 0 < int((out_dir / "count.txt").read_text()) < 400
+    assert sidebar.evaluate("1 + 1") == "2"
