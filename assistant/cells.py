@@ -13,6 +13,8 @@ import pprint
 import re
 from typing import Iterable
 
+from kenkyu.core.secrets import secret_variable_holding
+
 CELL_MARK = "kenkyu"  # metadata key on every cell the agent writes
 
 
@@ -60,7 +62,7 @@ def action_code(tool, arguments: dict, variable: str, using: dict | None = None)
     adds a comment line per input the request did not spell out, and passes a kernel variable by name."""
     using = using or {}
     written = {
-        name: KernelName(value) if name in using and using[name].variable else value
+        name: KernelName(value) if name in using and using[name].variable else _secret_or(value)
         for name, value in arguments.items()
     }
     if written:
@@ -73,11 +75,25 @@ def action_code(tool, arguments: dict, variable: str, using: dict | None = None)
     else:
         call = f"{tool.qualified_call}()"
     imports = "" if tool.defined_in_notebook else f"import {tool.module}\n\n"
+    if any(isinstance(v, EnvironmentValue) for v in written.values()):
+        imports = f"import os\n{imports}" if imports else "import os\n\n"
     notes = "".join(f"# using {_one_line(c.label)} as {name}\n" for name, c in using.items())
     return f"{notes}{imports}{variable} = {call}\n{variable}"
 
 
+class EnvironmentValue(str):
+    """An argument that is the value of a secret environment variable (a key): written as
+    ``os.environ['NAME']``, so the cell, the record and the report re-run with it and never hold it."""
+
+
+def _secret_or(value):
+    name = secret_variable_holding(value)
+    return EnvironmentValue(name) if name else value
+
+
 def _literal(value) -> str:
+    if isinstance(value, EnvironmentValue):
+        return f"os.environ[{str(value)!r}]"
     if isinstance(value, KernelName) and value.isidentifier() and not keyword.iskeyword(value):
         return str(value)
     return python_literal(value)

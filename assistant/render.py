@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from kenkyu.assistant import events as ev
+from kenkyu.core.secrets import redact
 
 
 class NotebookRenderer:
@@ -15,6 +16,7 @@ class NotebookRenderer:
         self.min_interval_s = min_interval_s
         self._handle = None
         self._text = ""
+        self._printed = 0  # how much of the streamed text a terminal has been shown
         self._last_update = 0.0
 
     def header(self, description: str) -> None:
@@ -55,7 +57,12 @@ class NotebookRenderer:
     def _stream(self, text: str) -> None:
         self._text += text
         if not self.rich:
-            print(text, end="", flush=True)
+            # Print up to the last space only: a key streamed over several tokens is whole (and redacted)
+            # before any of it is printed.
+            cut = max(self._text.rfind(" ", self._printed), self._text.rfind("\n", self._printed)) + 1
+            if cut > self._printed:
+                print(redact(self._text[self._printed : cut]), end="", flush=True)
+                self._printed = cut
             return
         from IPython.display import display
 
@@ -71,9 +78,10 @@ class NotebookRenderer:
         if self.rich and self._handle is not None:
             self._handle.update(_bundle(self._text), raw=True)
         elif not self.rich and self._text:
-            print()
+            print(redact(self._text[self._printed :]))
         self._handle = None
         self._text = ""
+        self._printed = 0
 
     def _show_markdown(self, text: str) -> None:
         if self.rich:

@@ -10,15 +10,20 @@ __all__ = ["__version__", "export_report", "load_ipython_extension", "tool", "un
 
 
 def load_ipython_extension(ipython):
+    from kenkyu.assistant import redacted_outputs
     from kenkyu.assistant.magics import register
 
     register(ipython)
+    # From here on no secret leaves the kernel into the notebook: model text, tool outputs, errors.
+    redacted_outputs.install(ipython)
 
 
 def unload_ipython_extension(ipython):
+    from kenkyu.assistant import redacted_outputs
     from kenkyu.assistant.magics import unregister
 
     unregister(ipython)
+    redacted_outputs.uninstall(ipython)
 
 
 def export_report(*args, **kwargs):

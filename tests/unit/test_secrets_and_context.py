@@ -46,3 +46,57 @@ def test_interpolation_uses_kernel_variables_and_leaves_the_rest():
 def test_an_undefined_variable_is_named_not_sent_to_the_model():
     with pytest.raises(UnknownVariable, match="no kernel variable named 'run_dir'"):
         interpolate("RMSD of {run_dir}", {"structure": "x.pdb"})
+
+
+def test_only_secrets_are_blanked_never_ordinary_text():
+    env = {
+        "OPENAI_API_KEY": "not-needed",  # a local server's placeholder: not a key
+        "KENKYU_LIT_KEY": "kk1-9f8e7d6c5b4a",
+        "DB_PASSWORD": "swordfish",
+        "KENKYU_API_KEY_ENV": "MY_PROVIDER_KEY",  # names a variable, holds no secret
+    }
+    text = (
+        "search 'not-needed steps' with sk-learn-style-gradient-boosting, a task-specific head, swordfish "
+        "and MY_PROVIDER_KEY"
+    )
+    assert redact(text, env) == text
+    assert redact("the key is kk1-9f8e7d6c5b4a.", env) == f"the key is {REDACTED}."
+    for key in (
+        "sk-proj-Abc123def456GHI789jkl012",
+        "sk-ant-api03-xY9_zZ8-wW7vV6uU5tT4sS3",
+        "hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+        "ghp_0123456789abcdefghijABCDEFGHIJ",
+        "AKIAIOSFODNN7EXAMPLE",
+    ):
+        assert redact(f"use {key} here", {}) == f"use {REDACTED} here", key
+    assert redact("Authorization: Bearer abc123def456ghi789", {}) == f"Authorization: Bearer {REDACTED}"
+
+
+def test_an_argument_that_is_a_key_is_read_from_the_environment_in_the_cell(monkeypatch):
+    from types import SimpleNamespace
+
+    from kenkyu.assistant.cells import action_code
+
+    monkeypatch.setenv("KENKYU_SERVICE_KEY", "svc-7f3a9b2c4d5e6f70")
+    tool = SimpleNamespace(qualified_call="svc.query", module="svc", defined_in_notebook=False)
+    code = action_code(tool, {"text": "not-needed", "key": "svc-7f3a9b2c4d5e6f70"}, "result")
+    assert "svc-7f3a9b2c4d5e6f70" not in code
+    assert code.startswith("import os\nimport svc\n")
+    assert "svc.query(text='not-needed', key=os.environ['KENKYU_SERVICE_KEY'])" in code
+    namespace = {"svc": SimpleNamespace(query=lambda text, key: (text, key))}
+    exec(code.replace("import svc\n", ""), namespace)  # the cell re-runs with the real key
+    assert namespace["result"] == ("not-needed", "svc-7f3a9b2c4d5e6f70")
+
+
+def test_a_terminal_stream_prints_a_key_split_over_tokens_redacted(capsys, monkeypatch):
+    from kenkyu.assistant import events as ev
+    from kenkyu.assistant.render import NotebookRenderer
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-Zq1Wx2Ec3Rv4Tb5Yn6")
+    renderer = NotebookRenderer(rich=False)
+    for token in ("Your key ", "sk-ant-", "api03-Zq1W", "x2Ec3Rv4Tb5Yn6", " is set", "."):
+        renderer(ev.Token(token))
+    renderer._finish_text()
+    out = capsys.readouterr().out
+    assert "Zq1W" not in out and "sk-ant" not in out
+    assert out == f"Your key {REDACTED} is set.\n"
