@@ -14,6 +14,7 @@ import re
 from typing import Iterable
 
 from kenkyu.core.secrets import secret_variable_holding
+from kenkyu.core.routing import sliced_variable
 
 CELL_MARK = "kenkyu"  # metadata key on every cell the agent writes
 
@@ -96,6 +97,8 @@ def _literal(value) -> str:
         return f"os.environ[{str(value)!r}]"
     if isinstance(value, KernelName) and value.isidentifier() and not keyword.iskeyword(value):
         return str(value)
+    if isinstance(value, KernelName) and sliced_variable(value) is not None:
+        return str(value)  # "traj[:5]": frames of a kernel variable, a plain slice (nothing else is written)
     return python_literal(value)
 
 
