@@ -201,7 +201,12 @@ class KenkyuMagics(Magics):
     def _cmd_tools(self, session, args):
         from IPython.display import display
 
-        if args.action == "add":
+        if args.action == "add" and args.modules[:1] == ["mcp"]:
+            from kenkyu.assistant.mcp.client import add_from_magic  # %kenkyu tools add mcp "COMMAND or URL"
+
+            if not add_from_magic(session, args.modules[1:]):
+                return
+        elif args.action == "add":
             for module in args.modules:
                 try:
                     session.add_tool_module(module)
