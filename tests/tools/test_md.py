@@ -185,9 +185,10 @@ def test_missing_and_malformed_structure_files(tmp_path):
 
 def test_unknown_residue_is_named_with_the_fix(villin_pdb, tmp_path):
     ligand = [
-        "HETATM  900  C1  XYZ B 100       5.000   5.000   5.000  1.00  0.00           C",
-        "HETATM  901  C2  XYZ B 100       6.500   5.000   5.000  1.00  0.00           C",
-        "HETATM  902  O1  XYZ B 100       7.200   6.100   5.000  1.00  0.00           O",
+        # 4 nm from the protein: a ligand on top of it would be refused as overlapping atoms first.
+        "HETATM  900  C1  XYZ B 100      45.000  45.000  45.000  1.00  0.00           C",
+        "HETATM  901  C2  XYZ B 100      46.500  45.000  45.000  1.00  0.00           C",
+        "HETATM  902  O1  XYZ B 100      47.200  46.100  45.000  1.00  0.00           O",
     ]
     kept = [line for line in villin_pdb.read_text().splitlines() if not line.startswith(("END", "MASTER"))]
     text = "\n".join(kept + ligand + ["END"]) + "\n"
@@ -221,7 +222,7 @@ def test_nan_blow_up_stops_keeps_last_good_checkpoint_and_explains(villin_pdb, t
                 solvent="vacuum",
                 nvt_ps=0,
                 ps=0.5,
-                timestep_fs=20.0,
+                timestep_fs=8.0,
                 report_interval_ps=0.04,
                 checkpoint_interval_ps=0.2,
             ),

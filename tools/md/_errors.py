@@ -44,3 +44,19 @@ class RunInterrupted(KeyboardInterrupt):
 
     A subclass of KeyboardInterrupt, so the interrupt still stops the cell or script as usual.
     """
+
+
+class UnphysicalSettingError(MDError, ValueError):
+    """A setting outside its physical range (time step, temperature, friction...); the message says the range, why."""
+
+
+class NonstandardResidueError(MDError, ValueError):
+    """A residue inside a chain that no standard residue replaces: deleting it silently would change the molecule."""
+
+
+class RunFailedError(MDError):
+    """A run folder whose run failed (blew up, ran out of disk...) was given to something that needs its results."""
+
+
+class ForceFieldError(MDError, ValueError):
+    """A force-field file name OpenMM cannot find; the message lists the files that exist."""

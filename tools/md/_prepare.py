@@ -16,7 +16,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from kenkyu.tools.md._errors import MissingBoxError, StructureError, UnknownResidueError
+from kenkyu.tools.md._errors import ForceFieldError, MissingBoxError, StructureError, UnknownResidueError
 
 FORCE_FIELDS = {
     "explicit": ("amber14-all.xml", "amber14/tip3p.xml"),
@@ -53,6 +53,15 @@ def _fixer_from_input(structure):
 
     if isinstance(structure, (str, os.PathLike)):
         path = Path(structure)
+        if path.is_dir():
+            raise StructureError(
+                f"{str(path)!r} is a folder, not a structure file: pass the path of a PDB or mmCIF file in it."
+            )
+        if path.exists() and not path.is_file():
+            raise StructureError(
+                f"{str(path)!r} is a device or special file, not a structure file: pass the path of a PDB or "
+                "mmCIF file."
+            )
         if not path.is_file():
             raise StructureError(f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file.")
         is_cif = path.suffix.lower() in (".cif", ".mmcif")
@@ -99,8 +108,19 @@ def _topology_and_positions(structure):
     return topology, positions
 
 
-def fix_structure(structure, *, ph: float, keep_water: bool, keep_heterogens: bool, add_terminal_residues: bool):
+def fix_structure(
+    structure,
+    *,
+    ph: float,
+    keep_water: bool,
+    keep_heterogens: bool,
+    add_terminal_residues: bool,
+    delete_nonstandard: bool = False,
+    replace_residues: dict | None = None,
+):
     """Run pdbfixer and return (fixer, report). The report says what was changed, for run.json and summary()."""
+    from kenkyu.tools.md import _residues
+
     fixer, source = _fixer_from_input(structure)
     if fixer.topology.getNumAtoms() == 0:
         raise StructureError(f"{source} contains no atoms; check that it is a coordinate file (ATOM/HETATM records).")
@@ -119,14 +139,24 @@ def fix_structure(structure, *, ph: float, keep_water: bool, keep_heterogens: bo
 
     fixer.findNonstandardResidues()
     report["nonstandard_replaced"] = [f"{r.name}{r.id}->{new}" for r, new in fixer.nonstandardResidues]
+    report["nonstandard_replaced"] += _residues.apply_replacements(fixer, replace_residues)
     fixer.replaceNonstandardResidues()
 
     if not keep_heterogens:
+        # Removing a residue from the middle of a chain changes the molecule: only when asked, and as a real break.
+        inside = _residues.inside_chain(fixer.topology)
+        if inside and not delete_nonstandard:
+            _residues.refuse_hidden_deletion(inside)
+        if inside:
+            report["deleted_inside_chain"] = _residues.delete_and_split(fixer, inside)
         before = Counter(r.name for r in fixer.topology.residues())
         fixer.removeHeterogens(keepWater=keep_water)
         after = Counter(r.name for r in fixer.topology.residues())
         removed = before - after
         report["heterogens_removed"] = {name: n for name, n in sorted(removed.items())}
+        _residues.check_polymer_left(fixer.topology, source, report["heterogens_removed"])
+    # Checked on what will be simulated: a removed ligand overlapping the protein does not count.
+    _residues.check_coordinates(fixer.topology, fixer.positions, source)
 
     fixer.findMissingAtoms()
     report["missing_heavy_atoms_added"] = sum(len(a) for a in fixer.missingAtoms.values()) + sum(
@@ -158,9 +188,9 @@ def build_model(
 ):
     """Solvate (explicit solvent) and return (forcefield, modeller)."""
     from openmm import unit
-    from openmm.app import ForceField, Modeller
+    from openmm.app import Modeller
 
-    forcefield = ForceField(*ff_files)
+    forcefield = load_force_field(ff_files)
     modeller = Modeller(fixer.topology, fixer.positions)
     if solvent == "explicit":
         if solvate:
@@ -189,6 +219,52 @@ def build_model(
     else:
         raise ValueError(f"solvent must be 'explicit', 'implicit' or 'vacuum', not {solvent!r}")
     return forcefield, modeller
+
+
+def load_force_field(ff_files):
+    """An OpenMM ForceField from these files; a name OpenMM cannot find is refused with the names that exist."""
+    from openmm.app import ForceField
+
+    check_force_field(ff_files)
+    return ForceField(*ff_files)
+
+
+def check_force_field(ff_files) -> None:
+    missing = [name for name in ff_files if not _force_field_exists(name)]
+    if missing:
+        available = available_force_fields()
+        shown = ", ".join(available[:60]) + (f", ... ({len(available)} in all)" if len(available) > 60 else "")
+        raise ForceFieldError(
+            f"Unknown force-field file{'s' if len(missing) > 1 else ''} {missing}: OpenMM has no such file and no "
+            f"such path exists. Pass names OpenMM ships (e.g. ['amber14-all.xml', 'amber14/tip3p.xml'] or "
+            f"['amber99sbildn.xml', 'amber99_obc.xml']) or paths of your own XML files. Available: {shown}"
+        )
+
+
+def _force_field_exists(name) -> bool:
+    if Path(name).is_file():
+        return True
+    return any((Path(folder) / name).is_file() for folder in _force_field_folders())
+
+
+def _force_field_folders() -> list[str]:
+    from openmm.app import forcefield as ff_module
+
+    # OpenMM's own search path: its data folder plus packages registered under 'openmm.forcefielddir'.
+    finder = getattr(ff_module, "_getDataDirectories", None)
+    if finder is not None:
+        return list(finder())
+    return [str(Path(ff_module.__file__).parent / "data")]
+
+
+def available_force_fields() -> list[str]:
+    names = set()
+    for folder in _force_field_folders():
+        root = Path(folder)
+        for path in root.rglob("*.xml"):
+            if path.name not in ("residues.xml", "hydrogens.xml", "glycam-hydrogens.xml"):
+                names.add(path.relative_to(root).as_posix())
+    return sorted(names)
 
 
 def raise_unknown_residue(exc: Exception):
