@@ -44,6 +44,7 @@ from dataclasses import asdict
 
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.costs import format_seconds
+from kenkyu.assistant.preflight import over_cap, preflight
 from kenkyu.core.messages import Message
 from kenkyu.assistant.research_act import _model_interpretation, act_markdown, judge, propose_next_plan
 from kenkyu.assistant.research_plan import Plan, PlanStep, make_plan, split_request
@@ -146,7 +147,9 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
         if auto:
             lines.append(f"- step {i + 1} `{step.tool}` (~{cost}): approved automatically (`%kenkyu approval auto`)")
             continue
-        yield ev.ApprovalNeeded(f"research_{i}", step.tool, step.arguments, step.code, True)
+        # The card shows what is approved: the estimate, every step the tool will run, and collisions.
+        checked = preflight(registry[step.tool], step.arguments).as_fields()
+        yield ev.ApprovalNeeded(f"research_{i}", step.tool, step.arguments, step.code, True, **checked)
         if approver(step, plan):
             lines.append(f"- step {i + 1} `{step.tool}` (~{cost}): approved by you")
         else:
@@ -169,11 +172,17 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
     not_run: dict[int, str] = dict(declined)
     names: dict[int, str] = {}
     ran = 0
+    cost_started = 0.0  # the estimated seconds of the steps started: the request's cost cap holds here too
     for i, step in enumerate(plan.steps):
         if step.tool is None:
             continue
         name = _unique(step.tool, names.values())
         names[i] = name
+        cost = None if math.isnan(step.cost_s) else step.cost_s
+        capped = i not in not_run and over_cap(step.tool, cost, cost_started, session.settings.max_request_cost_s)
+        if capped:
+            not_run[i] = capped.rstrip(".")
+            yield ev.Error(capped, where="budget", fix="raise the cost cap or ask for a shorter run")
         blocked = [j for j in step.depends_on if j in not_run]
         if i in not_run or blocked:
             why = (
@@ -183,6 +192,7 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
             skipped[name] = why
             yield section_note(f"*Step {i + 1} `{step.tool}` skipped: {why}.*")
             continue
+        cost_started += cost or 0.0
         yield ev.ToolCallStarted(f"research_{i}", step.tool, step.arguments, step.code)
         from kenkyu.assistant.cells import cell_metadata
 

@@ -141,3 +141,30 @@ def test_the_cap_is_a_setting_with_a_clear_error():
     assert settings_from_env({"KENKYU_MAX_REQUEST_SECONDS": "60"}).max_request_cost_s == 60.0
     with pytest.raises(ValueError, match="KENKYU_MAX_REQUEST_SECONDS must be a number of seconds"):
         settings_from_env({"KENKYU_MAX_REQUEST_SECONDS": "ten minutes"})
+
+
+def test_the_cost_cap_holds_in_the_research_loop_too(tmp_path, write_replay):
+    from kenkyu.assistant.research import run_research
+
+    out = tmp_path / "long"
+    replay = write_replay([{"text": "Hypothesis: counting works.", **count_call(400, out)}, {"text": "Not run."}])
+    settings = Settings(
+        provider=ProviderConfig("replay", replay_file=str(replay)), approval="auto", max_request_cost_s=5.0
+    )
+    session = AssistantSession(settings=settings, namespace={}, tool_modules=["resumable_tool"])
+    events = list(run_research(session, "Does counting to 400 work?"))
+    assert not out.exists()
+    (error,) = [e for e in of(events, ev.Error) if e.where == "budget"]
+    assert "~20 s" in error.message and "cost cap of 5 s" in error.message
+    assert any("skipped" in c.source and "cost cap" in c.source for c in of(events, ev.CellAdded))
+
+
+def test_the_research_loops_approval_shows_the_estimate_and_steps(tmp_path, write_replay):
+    from kenkyu.assistant.research import run_research
+
+    replay = write_replay([{"text": "Hypothesis: counting works.", **count_call(40, tmp_path / "c")}, {"text": "."}])
+    settings = Settings(provider=ProviderConfig("replay", replay_file=str(replay)), approval="ask")
+    session = AssistantSession(settings=settings, namespace={}, tool_modules=["resumable_tool"])
+    events = list(run_research(session, "Does counting to 40 work?", approver=lambda step, plan: False))
+    (asked,) = of(events, ev.ApprovalNeeded)
+    assert asked.estimate_s == 2.0 and asked.steps == ["count to 40", "write the count"] and asked.warnings == []
