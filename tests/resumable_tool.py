@@ -3,6 +3,7 @@ count on an interrupt (as md.run keeps a checkpoint) and continues from it with 
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -48,7 +49,10 @@ def count(to: int, out: str, resume: bool = False, overwrite: bool = False) -> i
         while n < to:
             time.sleep(STEP_S)
             n += 1
-            kept.write_text(str(n))
+            # Atomically, as md.run writes its checkpoints: an interrupt mid-write must not lose the count.
+            partial = kept.with_suffix(".tmp")
+            partial.write_text(str(n))
+            os.replace(partial, kept)
     except KeyboardInterrupt:
         raise CountInterrupted(f"counted to {n} of {to} in {folder}; continue with resume=True") from None
     return n
