@@ -78,15 +78,16 @@ class ErrorExplanation:
     def summary(self) -> str:
         if not self.found:
             return self.message
+        # The error, the line and the fix first: a reply that quotes only the first lines still has all three.
         lines = [f"Error: {self.error_type}: {self.message}"]
         if self.failing_line:
             where = f"line {self.line_number}" if self.line_number else "the line"
             lines.append(f"failing line ({where} of the cell): {self.failing_line.strip()}")
-        if self.raised_in:
-            lines.append(f"raised in: {self.raised_in}")
+        lines.append(f"likely fix: {self.fix}" if self.fix else "likely fix: none in kenkyu's table of common errors")
         if self.cause:
             lines.append(f"likely cause: {self.cause}")
-        lines.append(f"likely fix: {self.fix}" if self.fix else "likely fix: none in kenkyu's table of common errors")
+        if self.raised_in:
+            lines.append(f"raised in: {self.raised_in}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -296,7 +297,7 @@ def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") 
         e.details["similar_files"] = near
         e.cause = f"{path!r} does not exist, seen from the working folder {os.getcwd()}" if path else "a missing file"
         e.fix = (
-            "check the path; files here with a similar name: " + ", ".join(near)
+            f"did you mean {near[0]}? (" + ", ".join(near) + " exist here; " + f"{path!r} does not)"
             if near
             else "check the path (relative paths start at the working folder), or use kenkyu.tools.md."
             "example_structure('villin') for the example protein"
@@ -338,6 +339,8 @@ def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") 
         e.kind = "out of memory"
         e.cause = "the data does not fit in memory"
         e.fix = "load fewer atoms or frames: selection='protein', stride=10, or an analysis frame window"
+    elif _selection_typo(e):
+        pass  # filled by _selection_typo: the misspelt keyword and the corrected selection
     elif "selection" in low and ("invalid" in low or "matches no atoms" in low):
         e.kind = "atom selection"
         e.cause = "the mdtraj atom selection is not valid for this topology"
@@ -355,6 +358,47 @@ def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") 
         e.kind = None
         e.fix = "kenkyu's message says what to do: " + m.split(". ", 1)[-1][:300]
     return e
+
+
+_SELECT_CALL = re.compile(r"(?:select\w*|selection)\s*[(=]\s*(['\"])(?P<text>[^'\"]+)\1")
+_SELECTION_MESSAGES = ("literals as truth", "single literal as a boolean", "expected end of text", "choked on node")
+
+
+def _selection_typo(e: ErrorExplanation) -> bool:
+    """An mdtraj atom selection with a misspelt keyword ("nme CA"): mdtraj's message ("Cannot use literals as
+    truth") hides it, so the selection in the failing line is read word by word against mdtraj's own keywords."""
+    found = _SELECT_CALL.search(e.failing_line or "")
+    if not found or not any(m in e.message.lower() for m in _SELECTION_MESSAGES):
+        return False
+    selection = found.group("text")
+    known = _selection_keywords()
+    # A keyword stands first, or after and/or/not/(: the values (CA, ALA, 0 to 9) stand after a keyword.
+    words = re.findall(r"(?:^|\band\b|\bor\b|\bnot\b|\()\s*([A-Za-z_]\w*)", selection)
+    unknown = [w for w in words if w not in known]
+    e.kind = "atom selection"
+    e.cause = "the mdtraj atom selection is not valid for this topology"
+    for word in unknown:
+        near = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+        if near:
+            fixed = re.sub(rf"\b{re.escape(word)}\b", near[0], selection, count=1)
+            e.cause = f"{word!r} is not a keyword of mdtraj's selection language"
+            e.fix = f"did you mean {near[0]!r}? write {fixed!r} (for {selection!r})"
+            e.details["selection"] = fixed
+            return True
+    e.fix = f"use mdtraj's selection keywords ({', '.join(sorted(known)[:12])}...), e.g. 'name CA', 'backbone'"
+    return True
+
+
+def _selection_keywords() -> set[str]:
+    words = {"and", "or", "not", "to", "within", "of", "resid", "name", "backbone", "protein", "all"}
+    try:
+        from mdtraj.core import selection
+
+        words |= set(selection.SelectionKeyword.keyword_aliases)
+        words |= {w.strip() for w in selection.BinaryInfixOperand.keyword_aliases if w.strip().isalpha()}
+    except (ImportError, AttributeError):  # mdtraj missing or changed: the words above still help
+        pass
+    return words
 
 
 def _user_namespace() -> dict:
@@ -490,12 +534,57 @@ def _current_notebook(notebook) -> Path:
     return Path(path)
 
 
+SESSION_NOTEBOOK = "kenkyu_session.ipynb"
+
+
+def notebook_from_kernel(folder: str | os.PathLike = ".") -> Path | None:
+    """The cells this kernel ran, as a notebook file (``kenkyu_session.ipynb``), for a kernel that does not
+    know its notebook's file: the typed cells in order, each ``%%ask`` with the record of what it did
+    (its tool calls and their outputs). None outside IPython or before any cell ran."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    if shell is None:
+        return None
+    import nbformat.v4 as v4
+
+    from kenkyu.assistant.session import RECORD_MIME
+
+    session = getattr(shell, "_kenkyu_session", None)
+    records = [r for r in getattr(session, "records", []) if r.get("done")]  # finished requests only
+    sources = [str(s) for s in shell.history_manager.input_hist_raw if str(s).strip()]
+    cells = []
+    for source in sources:
+        cell = v4.new_code_cell(source)
+        if re.match(r"^\s*%%(ask|research)\b", source):
+            if not records:
+                continue  # the request running now (this export), or one that never finished
+            record = records.pop(0)
+            cell.outputs = [v4.new_output("display_data", data={RECORD_MIME: record})]
+        cells.append(cell)
+    if not cells:
+        return None
+    nb = v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = Path(folder) / SESSION_NOTEBOOK
+    nbformat_write(nb, path)
+    return path
+
+
+def nbformat_write(nb, path: Path) -> None:
+    import nbformat
+
+    from kenkyu.core.files import write_text_atomically
+
+    write_text_atomically(path, nbformat.writes(nb))
+
+
 def _report_folder(arguments: dict) -> str | None:
     if arguments.get("output"):
         return str(Path(arguments["output"]).parent)
-    notebook = arguments.get("notebook") or os.environ.get("JPY_SESSION_NAME")
-    if not notebook:
-        return None
+    notebook = arguments.get("notebook") or os.environ.get("JPY_SESSION_NAME") or SESSION_NOTEBOOK
     path = Path(notebook)
     return str(path.parent / f"{path.stem}_report")
 
@@ -537,7 +626,7 @@ def export_report(
     notebook: str | os.PathLike | None = None,
     output: str | os.PathLike | None = None,
     *,
-    execute: bool = True,
+    execute: bool | None = None,
     html: bool = True,
     overwrite: bool = False,
 ):
@@ -550,11 +639,14 @@ def export_report(
     Parameters
     ----------
     notebook
-        Path of the notebook; default the current notebook (the file this kernel belongs to).
+        Path of the notebook; default the current notebook (the file this kernel belongs to), or, when the
+        kernel does not know its file, the cells it ran, saved as ``kenkyu_session.ipynb``.
     output
         Path of the report .ipynb; default ``<name>_report/<name>.report.ipynb`` beside the notebook.
     execute
-        Re-run the report in a fresh kernel so its outputs are its own.
+        Re-run the report in a fresh kernel so its outputs are its own; default yes for a saved notebook, no
+        for the cells of a kernel without one (their inputs are relative to this folder, not the report's:
+        the report keeps the outputs each request recorded).
     html
         Also write an HTML rendering.
     overwrite
@@ -562,4 +654,12 @@ def export_report(
     """
     from kenkyu.assistant import export
 
-    return export.export_report(_current_notebook(notebook), output, execute=execute, html=html, overwrite=overwrite)
+    source = None
+    if notebook is None and not os.environ.get("JPY_SESSION_NAME"):
+        source = notebook_from_kernel()
+    if source is None:
+        source = _current_notebook(notebook)
+        execute = True if execute is None else execute
+    else:
+        execute = False if execute is None else execute
+    return export.export_report(source, output, execute=execute, html=html, overwrite=overwrite)

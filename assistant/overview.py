@@ -31,9 +31,24 @@ _EXAMPLE_INPUT = {
 }
 
 
+# "what analyses do you know?", "which simulations can you run?": a question about a family of tools.
+_FAMILY_QUESTION = re.compile(
+    r"^\s*(?:(?:so|ok|okay|hi|hello|hey|and|also)[,!.]?\s+)*(?:what|which)\s+(?:kinds?\s+of\s+|sorts?\s+of\s+)?"
+    r"(?:analys[ie]s|analyses|simulations?|tools?|methods?|calculations?|things|features?|skills?)\s+"
+    r"(?:do|can|could)\s+(?:you|kenkyu)\s+(?:know|have|do|run|offer|support|use|compute|make)"
+    r"(?:\s+(?:of|about|here))?\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
 def is_capability_question(prompt: str) -> bool:
-    """ "what can you do?", "help", "what tools do you have?": a question about kenkyu, not a task."""
-    return bool(_QUESTION.match(prompt or ""))
+    """ "what can you do?", "help", "what tools do you have?": a question about kenkyu, not a task; also
+    inside a longer message ("hi! can you run md? and what analyses do you know?"), sentence by sentence."""
+    text = prompt or ""
+    if _QUESTION.match(text):
+        return True
+    sentences = [s for s in re.split(r"(?<=[?!.])\s+", text.strip()) if s.strip()]
+    return any(_QUESTION.match(s) or _FAMILY_QUESTION.match(s) for s in sentences)
 
 
 def overview(registry) -> str:
@@ -75,16 +90,39 @@ def _family_title(module: str) -> str:
 
 
 def _covers(tools) -> str:
+    """What a family covers, in words: each tool's function name spelled out ("radius of gyration") unless
+    it is a bare verb, then its first keyword; all of them (a family is a handful of tools)."""
     words = []
     for t in tools:
-        word = t.keywords[0] if t.keywords else t.function.__name__.replace("_", " ")
+        name = t.function.__name__.replace("_", " ")
+        word = name if " " in name or not t.keywords else t.keywords[0]
+        word = _SPELLED.get(word, word)
         if word not in words:
             words.append(word)
-    shown = words[:6]
-    return ", ".join(shown) + (f" and {len(words) - len(shown)} more" if len(words) > len(shown) else "")
+    return ", ".join(words)
+
+
+# Short names a scientist may not read as intended, spelled out.
+_SPELLED = {"rmsd": "RMSD", "rmsf": "RMSF (flexibility)", "dssp": "secondary structure (DSSP)", "sasa": "SASA"}
+
+
+# One everyday request per family (by the module's last name), in the words a scientist would type; a
+# family not listed here gets an example made from its first tool.
+_FAMILY_EXAMPLES = {
+    "md": "simulate villin.pdb for 10 ps in implicit solvent",
+    "analysis": "RMSD, RMSF and radius of gyration of md_runs/villin",
+    "viz": "show me villin.pdb",
+    "ensembles": "run 3 replicas of villin.pdb and compare their RMSF",
+    "structure": "what does A4G do to MKTAYIAKQRQISFVK?",
+    "literature": "what do my papers say about villin folding times?",
+    "notebook_tools": "why did my last cell fail?",
+}
 
 
 def _example(t, slot_kind) -> str:
+    family = t.module.rsplit(".", 1)[-1]
+    if family in _FAMILY_EXAMPLES:
+        return _FAMILY_EXAMPLES[family]
     verb = t.keywords[0] if t.keywords else t.function.__name__.replace("_", " ")
     properties = t.parameters.get("properties", {})
     for name in t.parameters.get("required", []):

@@ -219,15 +219,17 @@ def _routed_steps(provider, steps_text: str, tools, candidates=None) -> list[Pla
     a step whose input is not in the words is given it from the notebook (``candidates``, from the
     resolver), or is left without a tool, its problem naming the missing input."""
     from kenkyu.assistant.resolver import gather
-    from kenkyu.core.routing import path_tokens, split_steps
+    from kenkyu.core.routing import path_tokens, steps_of
 
     if candidates is None:
-        candidates = getattr(provider, "candidates", None) or gather(None)
+        # The kernel's variables too ("the rg of traj"), gathered now: a provider's list may be from an
+        # earlier request, and gather(None) alone sees only the disk.
+        candidates = gather(_kernel_namespace()) or getattr(provider, "candidates", None) or []
     steps: list[PlanStep] = []
     produced: list[str] = []  # folders earlier steps will write, newest first
     by_name = {t.name: t for t in tools}
     keywords = [(*t.keywords, t.function.__name__.replace("_", " ")) for t in tools]
-    for i, text in enumerate(split_steps(steps_text, keywords)):
+    for i, text in enumerate(steps_of(steps_text, keywords, candidates)):
         fallback = produced or [p for p in path_tokens(steps_text) if p not in text]
         try:
             call = provider.choose_call(
@@ -252,6 +254,16 @@ def _routed_steps(provider, steps_text: str, tools, candidates=None) -> list[Pla
         if output:
             produced.insert(0, output)
     return steps
+
+
+def _kernel_namespace() -> dict:
+    """The namespace of the kernel this plan is made in (empty outside IPython)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return {}
+    shell = get_ipython()
+    return dict(shell.user_ns) if shell is not None else {}
 
 
 def _model_steps(provider, request: str, tools) -> tuple[str, list[PlanStep]]:

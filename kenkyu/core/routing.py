@@ -188,9 +188,15 @@ class ToolRouter:
         self._embed = embed or default_embedder()
         self._cache: dict[str, np.ndarray] = {}
 
-    def rank(self, request: str, tools: Sequence, candidates: Sequence["Candidate"] = ()) -> list[Route]:
+    prefer_bonus = 0.3
+
+    def rank(
+        self, request: str, tools: Sequence, candidates: Sequence["Candidate"] = (), prefer: Sequence[str] = ()
+    ) -> list[Route]:
         """Tools by fit, best first; a tool whose required inputs neither the words nor the notebook's
-        ``candidates`` can give is pushed down by ``unfillable_penalty``."""
+        ``candidates`` can give is pushed down by ``unfillable_penalty``; one that takes an input of a kind
+        in ``prefer`` (what an earlier step of the request made: "run 3 replicas ... and compare their RMSF"
+        compares the ensemble) is lifted by ``prefer_bonus``."""
         if not tools:
             return []
         missing = [t for t in tools if t.name not in self._cache]
@@ -205,6 +211,7 @@ class ToolRouter:
             + evidence_bonus(request, t)
             + notebook_bonus(request, t, candidates)
             - self._penalty(t, request, candidates)
+            + (self.prefer_bonus if prefer and set(prefer) & set(_input_kinds(t)) else 0.0)
             for t in tools
         ]
         order = np.argsort(scores)[::-1]
@@ -215,6 +222,11 @@ class ToolRouter:
             return 0.0
         found = resolvable(t, request, candidates)
         return 0.0 if found == "named" else self.unnamed_penalty if found else self.unfillable_penalty
+
+
+def _input_kinds(t) -> list[str]:
+    properties = t.parameters.get("properties", {})
+    return [slot_kind(n, properties.get(n)) or "" for n in t.parameters.get("required", [])]
 
 
 def keyword_bonus(request: str, t, first: float = 0.15, each: float = 0.05, cap: float = 0.3) -> float:
@@ -252,7 +264,7 @@ def notebook_bonus(request: str, t, candidates: Sequence[Candidate], bonus: floa
     # "why did that fail?" with an error in the kernel: a tool that takes an error (even by default) fits.
     if any(c.kind == "error" for c in candidates) and _points_at(lowered, "error"):
         if any(slot_kind(n, p) == "error" for n, p in properties.items()):
-            return bonus
+            return 2 * bonus  # strong: "why doesn't my selection work" has few words a tool shares
     named = [c for c in candidates if any(_says(lowered, n) for n in c.names)]
     kinds = {
         k for n in t.parameters.get("required", []) for k in SLOT_KINDS.get(slot_kind(n, properties.get(n)) or "", ())
@@ -594,7 +606,7 @@ KIND_WORDS = {
     "sequence": r"sequences?|seq",
     "sequence_file": r"sequences?|fasta",
     "error": r"errors?|fail\w*|exceptions?|tracebacks?|wrong|broke\w*|crash\w*"
-    r"|(?:does\s*n[o']t|doesnt|not|won'?t)\s+work\w*",
+    r"|(?:does\s*n[o']t|doesnt|isn'?t|not|won'?t|stopped)\s+(?:[\w']+\s+){0,3}?work\w*",
 }
 _RECENT = re.compile(r"\b(last|latest|recent|newest|previous|just\s+(?:ran|made|did|loaded)|current)\b", re.I)
 _POINTER = re.compile(r"\b(the|my|this|that|these|those|our|it|its|their)\b", re.I)

@@ -355,3 +355,219 @@ def test_an_error_in_the_kernel_points_why_did_that_fail_at_a_tool_that_takes_er
     assert notebook_bonus("why did that fail?", takes_error, [error]) > 0
     assert notebook_bonus("why did that fail?", RMSD, [error]) == 0
     assert notebook_bonus("why did that fail?", takes_error, []) == 0
+
+
+# -- the failure classes of the first held-out measurement (issue 13), each in wording of our own -------------------
+
+NOTEBOOK_TOOLS = list(ToolRegistry.from_modules(["kenkyu.assistant.notebook_tools"]))
+ALL_TOOLS = TOOLS + NOTEBOOK_TOOLS
+
+
+def _calls(provider, request: str, tools=ALL_TOOLS, after=None, limit: int = 6):
+    """The calls the embedded provider makes for a request, step after step (each tool 'succeeds');
+    ``after(call)`` may change the notebook once a call ran (an ensemble appears on disk)."""
+    from kenkyu.core.messages import Message
+    from kenkyu.core.providers.base import TextDelta, ToolCallDone
+
+    messages, calls, text = [Message("user", request)], [], ""
+    for _ in range(limit):
+        chunks = list(provider.stream(messages, tools))
+        done = [c.call for c in chunks if isinstance(c, ToolCallDone)]
+        text = "".join(c.text for c in chunks if isinstance(c, TextDelta))
+        if not done:
+            break
+        call = done[0]
+        calls.append(call)
+        if after is not None:
+            after(call)
+        messages += [
+            Message("assistant", text, [call]),
+            Message("tool", f"{call.name} finished", tool_call_id=call.id, name=call.name),
+        ]
+    return calls, text
+
+
+def test_a_slice_of_a_kernel_trajectory_is_passed_as_that_slice(notebook, provider):
+    provider.use_notebook(gather({"traj": Trajectory()}))
+    call = provider.choose_call("how much does traj[10:] drift?", ALL_TOOLS)
+    assert (call.name, call.arguments) == (RMSD.name, {"trajectory": "traj[10:]"})
+    assert "`traj[10:]`" in provider.last_using
+    using = used_candidates(RMSD, call.arguments, gather({"traj": Trajectory()}), "how much does traj[10:] drift?")
+    code = action_code(RMSD, call.arguments, "rmsd", using)
+    assert f"{RMSD.qualified_call}(trajectory=traj[10:])" in code
+
+
+def test_a_subset_held_in_its_own_variable_is_routed_by_its_words(notebook, provider):
+    provider.use_notebook(gather({"traj": Trajectory(), "late": Trajectory()}))
+    call = provider.choose_call("does late drift away from where it began?", ALL_TOOLS)
+    assert (call.name, call.arguments) == (RMSD.name, {"trajectory": "late"})
+
+
+def test_n_replicas_run_an_ensemble_in_implicit_solvent_then_compare_it(notebook, provider):
+    def ensemble_made(call):
+        if call.name == by_function("ensembles", "run").name:
+            folder = notebook / "md_ensembles" / "villin"
+            (folder / "member_0").mkdir(parents=True)
+            (folder / "ensemble.json").write_text("{}")
+            provider.use_notebook(gather({}))
+
+    provider.use_notebook(gather({}))
+    calls, _ = _calls(
+        provider,
+        "please run four replicas of villin, 2 ps each, then compare how flexible they are",
+        after=ensemble_made,
+    )
+    assert [c.name for c in calls] == [by_function("ensembles", "run").name, by_function("ensembles", "rmsf").name]
+    assert calls[0].arguments == {"structure": "villin.pdb", "replicas": 4, "ps": 2.0, "solvent": "implicit"}
+    assert calls[1].arguments == {"ensemble": "md_ensembles/villin"}
+
+
+def test_compare_an_analysis_of_two_named_proteins_runs_it_for_both_then_compares(tmp_path, monkeypatch, provider):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delattr(sys, "last_value", raising=False)
+    for name in ("lysozyme.pdb", "villin.pdb"):
+        (tmp_path / name).write_text("ATOM\n")
+    provider.use_notebook(gather({}))
+    calls, text = _calls(provider, "compare the sasa of lysozyme and villin")
+    sasa = by_function("analysis", "sasa").name
+    assert [(c.name, c.arguments) for c in calls] == [
+        (sasa, {"trajectory": "lysozyme.pdb"}),
+        (sasa, {"trajectory": "villin.pdb"}),
+    ]
+    assert "Comparison" in text and "#1" in text and "#2" in text
+
+
+def test_two_words_that_are_not_both_in_the_notebook_stay_one_step():
+    from kenkyu.core.routing import steps_of
+
+    villin = Candidate("pdb_file", "villin.pdb", "villin.pdb", names=("villin.pdb", "villin"))
+    assert steps_of("compare the rg of villin and lysozyme", KEYWORDS, [villin]) == [
+        "compare the rg of villin and lysozyme"
+    ]
+
+
+@pytest.mark.parametrize(
+    "request_text, steps",
+    [
+        ("sasa, dssp and hbonds of md_runs/a", ["sasa of md_runs/a", "dssp of md_runs/a", "hbonds of md_runs/a"]),
+        (
+            "give me rmsd, rg, and rmsf for my last run",
+            ["give me rmsd for my last run", "rg for my last run", "rmsf for my last run"],
+        ),
+    ],
+)
+def test_a_list_of_analyses_is_one_step_each(request_text, steps):
+    assert split_steps(request_text, KEYWORDS) == steps
+
+
+@pytest.mark.parametrize(
+    "words, frames, bounds",
+    [
+        ("rmsd of the first picosecond", ["first 1 ps"], {}),
+        ("rg over the final 25% of it", ["last 25%"], {}),
+        ("rmsf of the last ns", ["last 1000 ps"], {}),
+        ("rg after 1.5 ps", [], {"start_ps": 1.5}),
+        ("rmsd up to 3 ps", [], {"end_ps": 3.0}),
+        ("sasa between 1 and 2 ps", [], {"start_ps": 1.0, "end_ps": 2.0}),
+    ],
+)
+def test_frame_windows_in_words_and_times(words, frames, bounds):
+    from kenkyu.core.routing import time_bounds
+
+    assert window_tokens(words) == frames and time_bounds(words) == bounds
+
+
+def test_a_frame_window_reaches_the_analysis_not_a_run_length(notebook, provider):
+    provider.use_notebook(gather({}))
+    call = provider.choose_call("radius of gyration after 2 ps of my last run", ALL_TOOLS)
+    assert (call.name, call.arguments) == (RG.name, {"trajectory": "md_runs/villin", "start_ps": 2.0})
+    call = provider.choose_call("rmsd of my last run, just the first picosecond", ALL_TOOLS)
+    assert (call.name, call.arguments) == (RMSD.name, {"trajectory": "md_runs/villin", "frames": "first 1 ps"})
+
+
+def test_an_unstated_solvent_is_implicit_and_the_reply_says_so(notebook, provider):
+    provider.use_notebook(gather({}))
+    md_run = by_function("md", "run")
+    call = provider.choose_call("simulate villin for 3 ps", ALL_TOOLS)
+    assert (call.name, call.arguments) == (md_run.name, {"structure": "villin.pdb", "ps": 3.0, "solvent": "implicit"})
+    assert "implicit solvent (OBC2) because you did not say; say 'in water' for explicit" in provider.last_using
+    call = provider.choose_call("simulate villin in water for 3 ps", ALL_TOOLS)
+    assert call.arguments["solvent"] == "explicit" and "OBC2" not in provider.last_using
+
+
+def test_a_go_model_request_runs_the_coarse_grained_tool_briefly(notebook, provider):
+    provider.use_notebook(gather({}))
+    cg = by_function("md", "coarse_grained")
+    call = provider.choose_call("a go-model simulation of villin at 320 K please", ALL_TOOLS)
+    assert call.name == cg.name
+    assert call.arguments == {"structure": "villin.pdb", "temperature_k": 320.0, "ps": 20.0}
+    assert "ps=20" in provider.last_using
+    call = provider.choose_call("coarse grained run of villin for 4 ps", ALL_TOOLS)
+    assert (call.name, call.arguments["ps"]) == (cg.name, 4.0)
+
+
+def test_a_position_to_scan_is_kept(notebook, provider):
+    provider.use_notebook([])
+    scan = by_function("structure", "mutational_scan")
+    call = provider.choose_call("scan residue 5 of MKTAYIAKQRQISFVK", ALL_TOOLS)
+    assert (call.name, call.arguments) == (scan.name, {"sequence": "MKTAYIAKQRQISFVK", "positions": [5]})
+
+
+def test_a_named_mutation_without_a_sequence_asks_which_sequence(tmp_path, monkeypatch, provider):
+    monkeypatch.chdir(tmp_path)
+    provider.use_notebook([])
+    assert provider.choose_call("is G12D damaging?", ALL_TOOLS) is None
+    assert provider.last_problem.startswith("Which sequence?")
+    assert f"`{by_function('structure', 'variant_effects').name}`" in provider.last_problem
+
+
+@pytest.mark.parametrize("request_text", ["save this as an html report", "make me a report of what I did"])
+def test_a_report_request_calls_the_export_tool(notebook, provider, request_text):
+    provider.use_notebook(gather({}))
+    call = provider.choose_call(request_text, ALL_TOOLS)
+    assert call.name == "notebook_tools_export_report"
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    ["hey! could you simulate a protein? also, what analyses can you run?", "ok. Which tools do you have?"],
+)
+def test_a_capability_question_inside_a_longer_message(request_text):
+    assert is_capability_question(request_text)
+
+
+def test_the_overview_covers_every_family_in_words():
+    text = overview(
+        ToolRegistry.from_modules([*__import__("kenkyu.tools").tools.TOOL_MODULES, "kenkyu.assistant.notebook_tools"])
+    )
+    for words in ("Molecular dynamics", "radius of gyration", "RMSD", "RMSF", "papers", "notebook", "variant effects"):
+        assert words in text, words
+    assert text.count("Try: *") == 7
+    assert not re.search(r"`[a-z]+_[a-z_]+`", text)
+
+
+def test_an_error_pointed_at_in_words_goes_to_the_explanation(notebook, provider, monkeypatch):
+    error = Candidate(
+        "error", "ValueError: Cannot use literals as truth", "the last error (ValueError)", False, ("error",)
+    )
+    provider.use_notebook([error])
+    call = provider.choose_call("ugh, why isn't my atom selection working", ALL_TOOLS)
+    assert call is not None and call.name == "notebook_tools_explain_error"
+
+
+def test_research_plans_route_with_the_kernels_variables(notebook, provider, monkeypatch):
+    from kenkyu.assistant import research_plan
+
+    monkeypatch.setattr(research_plan, "_kernel_namespace", lambda: {"traj": Trajectory()})
+    provider.candidates = []
+    steps = research_plan._routed_steps(provider, "compute the rmsd of traj", ALL_TOOLS)
+    assert steps[0].tool == RMSD.name and steps[0].arguments == {"trajectory": "traj"}
+
+
+def test_a_recording_provider_passes_the_notebook_on(tmp_path, provider):
+    from kenkyu.core.providers.replay import RecordingProvider
+
+    recording = RecordingProvider(provider, tmp_path / "turns.json")
+    traj = Candidate("trajectory", "traj", "`traj` (Trajectory)", True, ("traj",))
+    recording.use_notebook([traj])
+    assert provider.candidates == [traj]

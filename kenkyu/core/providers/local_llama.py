@@ -181,8 +181,18 @@ class LocalLlamaProvider(Provider):
             earlier_paths = [f for f in written if f] + [
                 p for p in path_tokens(request) if p not in step and p not in consumed
             ]
+            # "run 3 replicas ... and compare their RMSF": what an ensemble run made is compared as an ensemble.
+            made_ensemble = any(
+                "replicas" in getattr(by_name.get(c.name), "parameters", {}).get("properties", {})
+                for m in since
+                for c in m.tool_calls
+            )
             call = self.choose_call(
-                step, tools, call_id=f"local_{last_user}_{done_steps}", fallback_paths=earlier_paths
+                step,
+                tools,
+                call_id=f"local_{last_user}_{done_steps}",
+                fallback_paths=earlier_paths,
+                prefer=("ensemble",) if made_ensemble else (),
             )
             if call is not None:
                 yield TextDelta(f"Step {done_steps + 1}: {step.rstrip('.?!')}.\n{self.last_using}")
@@ -206,6 +216,7 @@ class LocalLlamaProvider(Provider):
         call_id: str = "local",
         fallback_paths: Sequence[str] = (),
         candidates: Sequence[Candidate] | None = None,
+        prefer: Sequence[str] = (),
     ) -> ToolCall | None:
         """Route one step to a tool call, or None when no tool fits it or its inputs are missing
         (``last_problem`` then says which tool was meant, which input is missing and what was found)."""
@@ -213,7 +224,7 @@ class LocalLlamaProvider(Provider):
             self.router = ToolRouter()
         candidates = self.candidates if candidates is None else list(candidates)
         self.last_problem, self.last_using = None, ""
-        ranked = self.router.rank(step, list(tools), candidates=candidates)
+        ranked = self.router.rank(step, list(tools), candidates=candidates, prefer=prefer)
         if not ranked or ranked[0].score < self.min_score:
             self.last_problem = _unmatched_message(step, ranked)
             return None

@@ -27,18 +27,66 @@ from kenkyu.core.providers.base import (
 )
 
 
+SHAPE = (
+    '{"turns": [{"text": "...", "tool_calls": [{"name": "tool_name", "arguments": {...}}]}, ...]} '
+    '(a turn may instead be {"raise": "timeout"} or {"raise": "malformed"})'
+)
+
+
 def load_turns(path: str | os.PathLike) -> list[dict]:
     path = Path(path)
     if not path.exists():
-        raise ProviderError(f"replay file {path} does not exist", fix="check the path given to %kenkyu provider replay")
+        raise ProviderError(
+            f"replay file {path} does not exist",
+            fix="check the path given to %kenkyu provider replay",
+        )
+    if not path.is_file():
+        raise ProviderError(
+            f"replay file {path} is a folder or device, not a file",
+            fix="pass the path of a .json file",
+        )
     try:
         data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ProviderError(f"replay file {path} is not valid JSON: {exc}", fix="fix the file or record it again")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProviderError(f"replay file {path} is not valid JSON: {exc}", fix=f"it must be shaped {SHAPE}")
+    if isinstance(data, dict) and "turns" not in data:
+        raise ProviderError(
+            f'replay file {path} has no "turns" key (it has {sorted(data)[:5]})',
+            fix=f"it must be shaped {SHAPE}",
+        )
     turns = data["turns"] if isinstance(data, dict) else data
-    if not isinstance(turns, list) or not all(isinstance(t, dict) for t in turns):
-        raise ProviderError(f"replay file {path} must hold a list of turns", fix='use {"turns": [{"text": ...}, ...]}')
+    if not isinstance(turns, list):
+        raise ProviderError(
+            f'replay file {path}: "turns" must be a list, not {type(turns).__name__}',
+            fix=f"use {SHAPE}",
+        )
+    for number, turn in enumerate(turns, start=1):
+        problem = _turn_problem(turn)
+        if problem:
+            raise ProviderError(
+                f"replay file {path}, turn {number}: {problem}",
+                fix=f"each turn is shaped as in {SHAPE}",
+            )
     return turns
+
+
+def _turn_problem(turn) -> str | None:
+    """What is wrong with one recorded turn, or None."""
+    if not isinstance(turn, dict):
+        return f"a turn must be an object, not {type(turn).__name__} ({str(turn)[:40]!r})"
+    if "raise" in turn:
+        return None if turn["raise"] in ("timeout", "malformed") else '"raise" must be timeout or malformed'
+    if not isinstance(turn.get("text", ""), str):
+        return f'"text" must be a string, not {type(turn["text"]).__name__}'
+    calls = turn.get("tool_calls", [])
+    if not isinstance(calls, list):
+        return f'"tool_calls" must be a list, not {type(calls).__name__}'
+    for index, call in enumerate(calls, start=1):
+        if not isinstance(call, dict) or not isinstance(call.get("name"), str) or not call["name"]:
+            return f'tool call {index} needs a "name" (a string), got {str(call)[:60]!r}'
+        if not isinstance(call.get("arguments", {}), (dict, str)):
+            return f'tool call {index} ({call["name"]}): "arguments" must be an object or JSON text'
+    return None
 
 
 class ReplayProvider(Provider):
@@ -64,7 +112,8 @@ class ReplayProvider(Provider):
             raise ProviderTimeout("the replayed provider timed out", fix="this turn rehearses a timeout")
         if failure == "malformed":
             raise MalformedReply(
-                "the replayed provider sent an unreadable reply", fix="this turn rehearses a broken reply"
+                "the replayed provider sent an unreadable reply",
+                fix="this turn rehearses a broken reply",
             )
         text = turn.get("text", "")
         # Stream word by word so consumers see the same shape of events as from a live model.
@@ -91,6 +140,15 @@ class RecordingProvider(Provider):
     @property
     def model_id(self) -> str:
         return self.inner.model_id
+
+    def use_notebook(self, candidates) -> None:
+        """Hand the notebook's items (kernel variables, run folders, files, the last error) to the wrapped
+        provider: recording a session must not change what the model is given."""
+        self.candidates = list(candidates)
+        if hasattr(self.inner, "use_notebook"):
+            self.inner.use_notebook(candidates)
+
+    candidates: list = []
 
     def stream(self, messages, tools):
         text, calls = [], []
