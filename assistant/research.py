@@ -45,6 +45,7 @@ from dataclasses import asdict
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.costs import format_seconds
 from kenkyu.assistant.preflight import over_cap, preflight
+from kenkyu.assistant.prompt_budget import estimate_tokens, over_budget
 from kenkyu.core.messages import Message
 from kenkyu.assistant.research_act import _model_interpretation, act_markdown, judge, propose_next_plan
 from kenkyu.assistant.research_plan import Plan, PlanStep, make_plan, split_request
@@ -113,6 +114,13 @@ def run_research(
 
 def _loop(session, request, approver, plan, measure_costs, record, outcome):
     # -- Plan ----------------------------------------------------------------------------------------
+    budget = session.settings.max_tokens
+    size = estimate_tokens([Message("user", request)])
+    too_large = over_budget(size, 0, budget, prompt_tokens=size, history_tokens=0)
+    if too_large:  # the planner and the Act section would each send it to the model: nothing is sent
+        outcome["reason"] = "budget:tokens"
+        yield ev.Error(too_large, where="budget", fix="shorten the question or raise the token budget")
+        return
     try:
         provider = session.provider
         registry = session.registry_with_notebook_tools()

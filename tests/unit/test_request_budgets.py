@@ -168,3 +168,15 @@ def test_the_research_loops_approval_shows_the_estimate_and_steps(tmp_path, writ
     events = list(run_research(session, "Does counting to 40 work?", approver=lambda step, plan: False))
     (asked,) = of(events, ev.ApprovalNeeded)
     assert asked.estimate_s == 2.0 and asked.steps == ["count to 40", "write the count"] and asked.warnings == []
+
+
+def test_a_research_question_over_the_token_budget_is_never_planned(write_replay):
+    from kenkyu.assistant.research import run_research
+
+    replay = write_replay([{"text": "must not be played"}])
+    settings = Settings(provider=ProviderConfig("replay", replay_file=str(replay)), max_tokens=60_000)
+    session = AssistantSession(settings=settings, namespace={}, tool_modules=["toolbox"])
+    events = list(run_research(session, "Is this stable? " + "residue " * 100_000))
+    (error,) = of(events, ev.Error)
+    assert error.where == "budget" and "not sent" in error.message and "60,000" in error.message
+    assert events[-1].reason == "budget:tokens" and session.provider.position == 0
