@@ -41,8 +41,7 @@ def answer(
     min_relevance: float = MIN_RELEVANCE,
     without_llm: str = "no LLM configured",
 ) -> CitedAnswer:
-    if provider is None:
-        return passages_only(question, passages, without_llm)
+    # Checked with or without a model: passages that are not about the question are never shown as an answer.
     best = max((p.relevance for p in passages if p.relevance is not None), default=None)
     if not passages or (best is not None and best < min_relevance):
         closest = f" (the closest passage scores {best:.2f}, below {min_relevance:.2f})" if best is not None else ""
@@ -50,7 +49,10 @@ def answer(
             "The indexed literature does not answer this: no passage is about the question"
             f"{closest}. Ingest the papers that cover it, or rephrase the question."
         )
-        return CitedAnswer(question, text, passages, [], evidence="missing", model=provider.model_id)
+        model = provider.model_id if provider is not None else None
+        return CitedAnswer(question, text, passages, [], evidence="missing", model=model, without_llm=without_llm)
+    if provider is None:
+        return passages_only(question, passages, without_llm)
     reply, refused = complete(provider, answer_messages(question, passages))
     result = CitedAnswer(question, reply.strip(), passages, model=provider.model_id, refused_tool_calls=refused)
     if refused:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from pathlib import Path
 
 from kenkyu.tools.literature._embedding import embedding_spec, resolve_embedding
@@ -18,6 +19,9 @@ from kenkyu.tools.literature._store import open_store
 
 CHUNK_TOKENS = 200  # MiniLM reads at most 256 word pieces; longer passages would be cut off unseen
 CHUNK_OVERLAP = 30
+LARGE_FILE_BYTES = 10 * 2**20  # above this, say so before starting: splitting and embedding take minutes
+BYTES_PER_PASSAGE = 800  # ~200 tokens of English text
+SPLIT_BLOCK_CHARS = 200_000  # a long text is split in blocks of this size, so its progress can be shown
 
 
 def ingest(
@@ -34,6 +38,10 @@ def ingest(
     if on_error not in ("raise", "skip"):
         raise LiteratureError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     files = collect_files(paths)
+    large = size_warnings(files)
+    for message in large:
+        # Said at once (not only in the report at the end), so a long silence has its reason on screen.
+        warnings.warn(message, stacklevel=2)
     store = open_store(index, chroma_host=chroma_host, chroma_port=chroma_port, create=True)
     spec = embedding_spec(embedding)
     if store.embedding_spec and store.count() and store.embedding_spec != spec:
@@ -42,8 +50,10 @@ def ingest(
             f"pass embedding={store.embedding_spec!r}, or ingest into a new index folder"
         )
     indexed = store.sources()
-    sources, skipped = read_sources(files, {k: s.content_hash for k, s in indexed.items()}, on_error, progress)
-    report = IngestReport(store.location, skipped=skipped)
+    sources, skipped = read_sources(
+        files, {k: s.content_hash for k, s in indexed.items()}, on_error, progress, always_show=bool(large)
+    )
+    report = IngestReport(store.location, skipped=skipped, warnings=list(large))
 
     nodes = []
     seen = set()
@@ -60,7 +70,7 @@ def ingest(
         report.pages += len(source.sections)
         if not source.sections:
             report.warnings.append(f"{Path(source.path).name} has no text to index")
-        nodes.extend(source_nodes(source))
+        nodes.extend(source_nodes(source, progress=progress and bool(large)))
 
     # Files that were looked at this time (or are gone) speak for all their sources.
     looked_at = {str(f) for f in files} - {s.split(": ", 1)[0] for s in skipped}
@@ -86,10 +96,25 @@ def ingest(
     return report
 
 
-def source_nodes(source: Source) -> list:
+def size_warnings(files) -> list[str]:
+    """One warning per file big enough that ingesting it takes long."""
+    messages = []
+    for path in files:
+        size = Path(path).stat().st_size
+        if size > LARGE_FILE_BYTES:
+            messages.append(
+                f"{Path(path).name} is {size / 2**20:.0f} MB: about {size // BYTES_PER_PASSAGE:,} passages to split "
+                "and embed, which takes a long time on a CPU (many minutes); progress is shown as it goes. "
+                "Ingest only the part you need to be quicker."
+            )
+    return messages
+
+
+def source_nodes(source: Source, progress: bool = False) -> list:
     """Split a source's sections into passages that carry their citation in their metadata."""
     from llama_index.core import Document
     from llama_index.core.node_parser import SentenceSplitter
+    from tqdm.auto import tqdm
 
     splitter = SentenceSplitter(chunk_size=CHUNK_TOKENS, chunk_overlap=CHUNK_OVERLAP)
     documents = []
@@ -122,7 +147,36 @@ def source_nodes(source: Source) -> list:
                 excluded_llm_metadata_keys=list(metadata),
             )
         )
-    return splitter.get_nodes_from_documents(documents)
+    if not progress:
+        return splitter.get_nodes_from_documents(documents)
+    # A long text as one document would show no progress: split block by block (at paragraph breaks).
+    nodes = []
+    total = sum(len(d.text) for d in documents)
+    with tqdm(total=total, desc=f"splitting {Path(source.path).name}", unit="char", unit_scale=True) as bar:
+        for document in documents:
+            for number, block in enumerate(_blocks(document.text)):
+                piece = Document(
+                    text=block,
+                    id_=f"{document.id_}.{number}",
+                    metadata=document.metadata,
+                    excluded_embed_metadata_keys=document.excluded_embed_metadata_keys,
+                    excluded_llm_metadata_keys=document.excluded_llm_metadata_keys,
+                )
+                nodes.extend(splitter.get_nodes_from_documents([piece]))
+                bar.update(len(block))
+    return nodes
+
+
+def _blocks(text: str) -> list[str]:
+    blocks, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + SPLIT_BLOCK_CHARS)
+        if end < len(text):
+            cut = text.rfind("\n\n", start + SPLIT_BLOCK_CHARS // 2, end)
+            end = cut + 2 if cut > 0 else end
+        blocks.append(text[start:end])
+        start = end
+    return blocks
 
 
 def filter_flags(authors: list[str], tags: list[str]) -> dict[str, int]:

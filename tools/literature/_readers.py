@@ -9,6 +9,7 @@ their kind is read.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,9 +78,20 @@ def collect_files(paths) -> list[Path]:
         if not path.exists():
             raise LiteratureError(f"{path} does not exist: check the path (files and folders are both accepted)")
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in SUPPORTED and not _hidden(child, path):
-                    found.append(child.resolve())
+            inside = [c for c in sorted(path.rglob("*")) if c.is_file() and not _hidden(c, path)]
+            readable = [c for c in inside if c.suffix.lower() in SUPPORTED]
+            if not readable:
+                others = Counter(c.suffix.lower() or "no extension" for c in inside)
+                held = ", ".join(f"{n} {suffix}" for suffix, n in others.most_common(5)) or "no files at all"
+                raise LiteratureError(
+                    f"{path} holds no file kenkyu can ingest (looked for {', '.join(SUPPORTED)}, in subfolders too; "
+                    f"it holds {held}). Put the papers (PDF) or notes there, or pass the folder that has them."
+                )
+            found.extend(c.resolve() for c in readable)
+        elif not path.is_file():
+            raise LiteratureError(
+                f"{path} is a device or special file, not a document or folder: pass a file or folder"
+            )
         elif path.suffix.lower() in SUPPORTED:
             found.append(path.resolve())
         else:
@@ -96,7 +108,11 @@ def _hidden(child: Path, root: Path) -> bool:
 
 
 def read_sources(
-    files: list[Path], known: dict[str, str] | None = None, on_error: str = "raise", progress: bool = True
+    files: list[Path],
+    known: dict[str, str] | None = None,
+    on_error: str = "raise",
+    progress: bool = True,
+    always_show: bool = False,
 ) -> tuple[list[Source], list[str]]:
     """All sources in these files, and the files skipped (with why) when ``on_error="skip"``.
 
@@ -122,7 +138,9 @@ def read_sources(
         attached |= {s.path for s in entries if s.kind == "pdf"}
         sources.extend(entries)
     rest = [f for f in files if f.suffix.lower() not in BIBTEX and f not in attached]
-    for f in tqdm(rest, desc="reading", unit="file", disable=not progress or len(rest) < 2, leave=False):
+    for f in tqdm(
+        rest, desc="reading", unit="file", disable=not progress or (len(rest) < 2 and not always_show), leave=False
+    ):
         digest = file_hash(f)
         if known.get(str(f)) == digest:
             sources.append(Source(str(f), f, _kind(f), digest, sections=None))

@@ -45,10 +45,21 @@ class InvalidSequenceError(ValueError):
         self.character = character
 
 
+_FILE_SUFFIXES = (".fasta", ".fa", ".faa", ".fas", ".fna", ".seq", ".txt", ".a3m", ".aln", ".pdb", ".cif")
+
+
 def _looks_like_file(text: str) -> bool:
-    if "\n" in text or len(text) > 4096:
+    """A path, existing or not: a sequence has no slash and no file extension, so neither is read as residues."""
+    if "\n" in text or len(text) > 4096 or not text.strip():
         return False
-    return os.path.isfile(text)
+    text = text.strip()
+    return (
+        os.path.exists(text)
+        or "/" in text
+        or "\\" in text
+        or text.startswith("~")
+        or text.lower().endswith(_FILE_SUFFIXES)
+    )
 
 
 def _fasta_records(text: str, source: str) -> list[tuple[str, str]]:
@@ -123,9 +134,18 @@ def parse_sequences(sequences, *, max_length: int | None = None) -> list[tuple[s
         text = os.fspath(sequences)
         source = "input"
         if isinstance(sequences, os.PathLike) or _looks_like_file(text):
-            path = Path(text)
+            path = Path(text.strip()).expanduser()
+            if path.is_dir():
+                raise InvalidSequenceError(
+                    f"{text!r} is a folder, not a FASTA file: pass the path of a .fasta file in it, or the sequence"
+                )
+            if path.exists() and not path.is_file():
+                raise InvalidSequenceError(f"{text!r} is a device or special file, not a FASTA file")
             if not path.is_file():
-                raise InvalidSequenceError(f"FASTA file {text!r} does not exist")
+                raise InvalidSequenceError(
+                    f"FASTA file {text!r} does not exist (it was read as a path, not as a sequence, because it "
+                    "looks like one). Check the path, or pass the sequence itself as one-letter codes."
+                )
             source, text = path.name, path.read_text()
         if any(line.lstrip().startswith(">") for line in text.splitlines()):
             records = _fasta_records(text, source)
