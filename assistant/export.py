@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kenkyu.assistant.cells import python_literal
+from kenkyu.assistant.report_html import report_html
 from kenkyu.assistant.session import RECORD_MIME
 from kenkyu.core.files import write_text_atomically
 from kenkyu.core.secrets import redact_obj
@@ -130,14 +131,13 @@ def export_report(
     if execute:
         error = _execute(report, out_path.parent.resolve(), timeout, kernel_name)
         executed = error is None
+        # The re-run printed and displayed in a kernel without kenkyu's output redaction: redact again.
+        report = nbformat.from_dict(redact_obj(report))
     write_text_atomically(out_path, nbformat.writes(report))
     html_path = None
     if html:
-        from nbconvert import HTMLExporter
-
-        body, _ = HTMLExporter().from_notebook_node(report)
         html_path = out_path.with_suffix(".html")
-        write_text_atomically(html_path, body)
+        write_text_atomically(html_path, report_html(report))
     if execute and not executed:
         raise ReportExecutionError(
             f"the report did not re-run cleanly: {error}. "
@@ -199,6 +199,7 @@ def build_report(source, title: str, source_name: str = "notebook"):
     for cell in body:
         if cell.cell_type == "code" and "kenkyu" in cell.metadata:
             cell.source = _use_parameters(cell.source, parameters)
+    _use_earlier_results(body)
     param_source = "# Parameters: papermill (or you) can change these; the steps below use them.\n" + "\n".join(
         f"{name} = {python_literal(value)}" for name, value in parameters.items()
     )
@@ -264,6 +265,55 @@ def _use_parameters(source: str, parameters: dict) -> str:
         literal = python_literal(value)
         source = re.sub(rf"(?<=[(,\s])(\w+)={re.escape(literal)}(?=[,)\n])", rf"\1={name}", source)
     return source
+
+
+_KEYWORD_STRING = re.compile(r"(?<=[(,\s])(\w+)=('(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\")(?=\s*[,)\n])")
+
+
+def _use_earlier_results(body: list) -> None:
+    """``trajectory='md_runs/villin_1vii_implicit'`` becomes ``trajectory=run`` when an earlier step's
+    result, ``run``, is that folder (its output names it). The report then follows its own results: re-run
+    with another structure, the analyses read the new run, never the original session's folder (which
+    may be absent, or worse, present with the old protein's numbers). kenkyu's tools take the results of
+    other tools (an MDRun wherever a run folder goes), so passing the variable computes the same thing."""
+    earlier: list[tuple[str, str]] = []  # (variable, the text of its result)
+    for cell in body:
+        if cell.cell_type != "code" or "kenkyu" not in cell.metadata:
+            continue
+
+        def to_variable(match: re.Match) -> str:
+            value = _string_value(match.group(2))
+            if value is None or "/" not in value.replace("\\", "/"):
+                return match.group(0)  # only paths: an ordinary word may well occur in some output
+            for variable, text in earlier:  # the first result to name the folder is the step that made it
+                if re.search(rf"(?<![\w./-]){re.escape(value.rstrip('/'))}/?(?![\w./-])", text):
+                    return f"{match.group(1)}={variable}"
+            return match.group(0)
+
+        cell.source = _KEYWORD_STRING.sub(to_variable, cell.source)
+        variable = cell.metadata["kenkyu"].get("variable")
+        if variable and variable.isidentifier():
+            earlier.append((variable, _result_text(cell)))
+
+
+def _string_value(literal: str) -> str | None:
+    import ast
+
+    try:
+        value = ast.literal_eval(literal)
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _result_text(cell) -> str:
+    """What a step's result says of itself: its plain-text and Markdown representations."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "execute_result":
+            data = output.get("data", {})
+            parts += [str(data.get("text/plain", "")), str(data.get("text/markdown", ""))]
+    return "\n".join(parts)
 
 
 def nbformat_output(output: dict):

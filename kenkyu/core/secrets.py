@@ -83,15 +83,15 @@ def redact_obj(value, environ=None):
     if isinstance(value, list | tuple):
         return [redact_obj(v, environ) for v in value]
     if isinstance(value, dict):
-        return {k: redact_obj(v, environ) for k, v in value.items()}
+        # Output data that is base64 of a binary file (a figure) holds no readable key, and a key shape
+        # matched by chance inside an image would corrupt it.
+        return {k: v if _BINARY_MIME.match(str(k)) else redact_obj(v, environ) for k, v in value.items()}
     return value
 
 
-# Output data that is base64 of a binary file: no readable key can be in it, and a key shape matched by
-# chance inside an image would corrupt it.
 _BINARY_MIME = re.compile(r"^(image/(png|jpeg|gif|webp|bmp)|application/(pdf|octet-stream))$")
 
 
 def redact_mimebundle(data: dict, environ=None) -> dict:
     """A display's data (mime type -> content) with every text representation redacted."""
-    return {k: v if _BINARY_MIME.match(k) else redact_obj(v, environ) for k, v in data.items()}
+    return redact_obj(data, environ)
