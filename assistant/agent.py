@@ -234,6 +234,14 @@ class Agent:
             if not self.approver(call, tool, code):
                 yield ev.ToolResult(call.id, tool.name, False, "declined by the user", 0.0)
                 return "The user declined this step. Do not retry it; ask what they would like instead."
+        left = self._seconds_left()
+        if left is not None and left <= 0:  # the model (or the approval) used the time up: do not start
+            message = (
+                f"{tool.name} was not started: this request's time budget of {self.budget.max_seconds:g} s is used up"
+            )
+            yield ev.Error(message, where="budget", fix="ask again, or raise the limit with %kenkyu budget --seconds")
+            yield ev.ToolResult(call.id, tool.name, False, message, 0.0)
+            return f"ERROR: {message}."
         self._cost_started_s += checked.estimate_s or 0.0
         metadata = cell_metadata(tool, call.id, variable, self.provider.model_id)
         timer = BudgetTimer(self._seconds_left(), armed=main_thread_runs_cells(self.runner))

@@ -180,3 +180,21 @@ def test_a_research_question_over_the_token_budget_is_never_planned(write_replay
     (error,) = of(events, ev.Error)
     assert error.where == "budget" and "not sent" in error.message and "60,000" in error.message
     assert events[-1].reason == "budget:tokens" and session.provider.position == 0
+
+
+def test_a_tool_is_not_started_once_the_time_budget_is_used_up(tmp_path):
+    out = tmp_path / "late"
+    agent = make_agent([count_call(10, out), {"text": "too late"}], {}, approval_mode="auto")
+    agent.budget = Budget(max_seconds=0.5)
+    real_stream = agent.provider.stream
+
+    def slow_model(messages, tools):  # a model that thinks past the request's budget
+        time.sleep(0.7)
+        yield from real_stream(messages, tools)
+
+    agent.provider.stream = slow_model
+    events = list(agent.run("count"))
+    assert not out.exists()
+    (result,) = of(events, ev.ToolResult)
+    assert result.status == "failed" and "time budget of 0.5 s is used up" in result.summary
+    assert events[-1].reason == "budget:time"
