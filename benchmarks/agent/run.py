@@ -8,10 +8,12 @@
     python benchmarks/agent/run.py --tasks rg_villin,md_villin_short --out /tmp/bench
     python benchmarks/agent/run.py --set everyday_heldout          # everyday phrasing, never tuned on
     python benchmarks/agent/run.py --set everyday_dev              # everyday phrasing, for tuning
+    python benchmarks/agent/run.py --set everyday_heldout2         # written before tuning round 2, never tuned on
 
 Task sets (--set): ``core`` (tasks.toml, the default: prompts in the project's own style),
-``everyday_dev`` and ``everyday_heldout`` (requests as a scientist types them in a notebook; tune the
-router and prompts on everyday_dev only, and report everyday_heldout beside it).
+``everyday_dev``, ``everyday_heldout`` and ``everyday_heldout2`` (requests as a scientist types them in a
+notebook; tune the router and prompts on everyday_dev only, and report the held-out sets beside it;
+everyday_heldout2 was written before tuning round 2, after everyday_heldout's failures had been seen).
 
 Each task runs as a notebook in a fresh kernel and folder (``OUT/<task>/notebook.ipynb``); the results
 go to ``OUT/results.json`` and ``OUT/results.txt``. The exit status is 0 whatever the score (a
@@ -59,7 +61,7 @@ def make_parser():
         dest="task_set",
         default="core",
         choices=list(SETS),
-        help="which task set (default: core; everyday_dev is for tuning, everyday_heldout never is)",
+        help="which task set (default: core; everyday_dev is for tuning, the everyday_heldout sets never are)",
     )
     parser.add_argument("--tasks", help="comma-separated task ids (default: all)")
     parser.add_argument("--tasks-file", type=Path, help="a task file of your own instead of --set's")

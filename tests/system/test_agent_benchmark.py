@@ -357,6 +357,8 @@ def test_a_request_that_never_ran_cannot_pass(tmp_path, fixtures, monkeypatch):
 DEV = load_set("everyday_dev")
 HELDOUT = load_set("everyday_heldout")
 EVERYDAY = DEV + HELDOUT
+# Written before tuning round 2; it has no replays (its correct calls are kept out of what tuning reads).
+HELDOUT2 = load_set("everyday_heldout2")
 # Tasks whose correct calls run real MD: checked by `run.py --provider replay --set ...`, not in CI.
 EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf"}
 
@@ -455,7 +457,7 @@ def test_any_of_and_the_two_scores(tmp_path):
 
 
 def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
-    assert set(SETS) == {"core", "everyday_dev", "everyday_heldout"}
+    assert set(SETS) == {"core", "everyday_dev", "everyday_heldout", "everyday_heldout2"}
     assert 10 <= len(DEV) <= 16 and 18 <= len(HELDOUT) <= 26
     core = load_tasks()
     ids = [t.id for t in core + EVERYDAY]
@@ -480,6 +482,32 @@ def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
         if task.kind == "missing":
             assert {"no_tool_called": True} in task.expect, task.id
             assert any("reply_names_missing" in e for e in task.expect), task.id
+        if task.kind == "question":
+            assert any("reply_mentions" in e for e in task.expect), task.id
+
+
+def test_the_second_heldout_set_is_well_formed_and_new(tmp_path):
+    """everyday_heldout2: the same kinds as the first sets (plus an ESM request whose right outcome is an
+    error), no request or id repeated from any other set, and the same rules for every task."""
+    assert 20 <= len(HELDOUT2) <= 30
+    others = load_tasks() + EVERYDAY
+    assert not {t.id for t in HELDOUT2} & {t.id for t in others}
+    assert not {t.prompt.strip().lower() for t in HELDOUT2} & {t.prompt.strip().lower() for t in others}
+    assert {t.kind for t in HELDOUT2} == {"value", "multi", "single", "question", "missing", "error"}
+    assert sum(t.kind == "missing" for t in HELDOUT2) >= 4
+    text = SETS["everyday_heldout2"].read_text()
+    assert "before tuning round 2; never tune on it" in text and "NEVER use this set to tune" in text
+    for task in HELDOUT2:
+        assert set(task.setup) <= set(Fixtures.known()), task.id
+        assert "md_runs/" not in task.prompt and ".pdb" not in task.prompt, task.id  # everyday: no paths
+        assert task.seconds and task.seconds <= 420, task.id
+        assert not (REPLAY_DIR / f"{task.id}.json").exists(), f"{task.id}: its correct calls belong outside replay/"
+        for expectation in task.expect:
+            check(TaskRun(folder=tmp_path), expectation)  # a known kind, with an argument it can read
+        both = set().union(*(aspects(e) for e in task.expect))
+        assert both == {"call", "outcome"}, f"{task.id} checks only {both}"
+        if task.kind == "missing":
+            assert {"no_tool_called": True} in task.expect and any("reply_names_missing" in e for e in task.expect)
         if task.kind == "question":
             assert any("reply_mentions" in e for e in task.expect), task.id
 
@@ -523,7 +551,7 @@ def test_a_fallthrough_call_fails_every_everyday_task(tmp_path):
         kernel_alive=True,
     )
     run.record["messages"].append({"role": "assistant", "content": "Here are the models."})
-    for task in EVERYDAY:
+    for task in EVERYDAY + HELDOUT2:
         verdicts = [check_aspect(run, e, "call") for e in task.expect]
         assert False in verdicts, f"{task.id}: a fall-through call passes its call checks"
 
