@@ -119,3 +119,39 @@ def test_export_without_a_notebook_asks_which(monkeypatch):
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     with pytest.raises(FileNotFoundError, match="Which notebook"):
         notebook_tools.export_report()
+
+
+def test_a_misspelt_selection_keyword_is_named_with_the_corrected_selection():
+    pytest.importorskip("mdtraj")
+    cell = "import mdtraj\nsel = traj.topology.select('resname ALA and nmae CB')"
+    e = notebook_tools.explain_error("ValueError: Cannot use literals as truth", cell=cell)
+    assert e.kind == "atom selection" and "'nmae'" in e.cause
+    assert "'name'" in e.fix and "'resname ALA and name CB'" in e.fix
+    # the fix is among the first lines a short reply quotes
+    assert e.summary().splitlines()[2].startswith("likely fix: did you mean 'name'?")
+
+
+def test_a_mistyped_folder_gets_did_you_mean_the_folder_that_exists(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "md_runs" / "lysozyme_implicit").mkdir(parents=True)
+    e = notebook_tools.explain_error("FileNotFoundError: trajectory 'md_runs/lysozym_implicit' does not exist")
+    assert e.fix.startswith("did you mean md_runs/lysozyme_implicit?")
+
+
+def test_export_without_a_saved_notebook_in_a_kernel_exports_the_cells_it_ran(tmp_path, monkeypatch):
+    """Outside a kernel there is nothing to export from; the cells a kernel ran make kenkyu_session.ipynb."""
+    from types import SimpleNamespace
+
+    monkeypatch.chdir(tmp_path)
+    record = {"prompt": "rg of villin", "done": {"reason": "finished"}, "cells": []}
+    shell = SimpleNamespace(
+        history_manager=SimpleNamespace(input_hist_raw=["", "x = 1", "%%ask\nrg of villin", "%%ask\nexport it"]),
+        _kenkyu_session=SimpleNamespace(records=[record]),
+    )
+    monkeypatch.setattr("IPython.get_ipython", lambda: shell)
+    path = notebook_tools.notebook_from_kernel()
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    assert [c.source for c in nb.cells] == ["x = 1", "%%ask\nrg of villin"]
+    assert nb.cells[1].outputs[0]["data"]["application/vnd.kenkyu.record+json"]["prompt"] == "rg of villin"
