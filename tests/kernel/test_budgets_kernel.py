@@ -93,6 +93,7 @@ def test_approval_shows_the_estimate_steps_and_collision_and_the_cap_holds_under
     assert sorted(p.name for p in (cwd / folder).iterdir()) == ["notes.txt"]
 
 
+@pytest.mark.slow  # a real run of about a minute; the fast lane interrupts the small counting tool below
 def test_the_time_budget_interrupts_a_running_md_run_and_resume_finishes_it(kernel):
     client, cwd = kernel
     # The measured estimate for this run (calibrating if needed, outside the request's budget) sets a
@@ -106,6 +107,7 @@ def test_the_time_budget_interrupts_a_running_md_run_and_resume_finishes_it(kern
     assert "interrupted — resumable (the request's time budget ran out)" in out, out
     done = re.search(r"budget:time · \d+ model turn\(s\) · [\d,]+ tokens · ([\d.]+) s", out)
     assert done, out
+    print(f"md.run estimate {float(estimate.split()[-1]):.0f} s, budget {budget} s, request ended at {done.group(1)} s")
     assert float(done.group(1)) < budget + 5, f"interrupted {float(done.group(1)) - budget:.1f} s after the budget"
     assert json.loads((cwd / "md_runs" / "budgeted" / "run.json").read_text())["status"] != "finished"
     assert execute(client, "print(1 + 1)").strip() == "2"  # the kernel lives on
