@@ -95,6 +95,62 @@ def test_demo_runs_the_research_loop_offline_and_its_report_reproduces_the_numbe
         return next(o["data"]["text/plain"] for o in cell["outputs"] if o["output_type"] == "execute_result")
 
     assert check_text(report.cells) == check_text(record["cells"])  # the same verdicts from the re-run
+    # The steps follow their own results, not the original run's folder written as a string.
+    steps = {
+        c["metadata"]["kenkyu"]["tool"]: c.source for c in report.cells if c["metadata"].get("kenkyu", {}).get("tool")
+    }
+    assert "structure=structure" in steps["md_run"]
+    for tool in ("analysis_rmsd", "analysis_radius_of_gyration", "analysis_rmsf"):
+        assert "trajectory=run" in steps[tool] and "md_runs/" not in steps[tool], steps[tool]
+
+    rerun_with_another_protein(report_path, env, tmp_path, recorded)
+
+
+def rerun_with_another_protein(report_path, env, tmp_path, recorded):
+    """`papermill report.ipynb out.ipynb -p structure OTHER.pdb`: every cell runs, on the new protein.
+
+    The other protein is the first 30 residues of DHFR (PDB 5DFR, shipped with kenkyu): a different
+    chain, small enough that its 10 ps re-run takes about a minute on a CPU (the whole enzyme would take
+    tens). The original run's folder lies beside the report, so reading it by name would pass silently
+    with villin's numbers; the counts below tell the proteins apart."""
+    import mdtraj
+
+    from kenkyu.tools.md import example_structure
+
+    dhfr = mdtraj.load(str(example_structure("dhfr")))
+    fragment = dhfr.atom_slice(dhfr.topology.select("resid 0 to 29"))
+    other = tmp_path / "dhfr_1_30.pdb"
+    fragment.save_pdb(str(other))
+    out = tmp_path / "dhfr_report.ipynb"
+    papermill = Path(sys.executable).with_name("papermill")
+    result = subprocess.run(
+        [str(papermill), str(report_path), str(out), "-p", "structure", str(other), "--cwd", str(report_path.parent)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rerun = nbformat.read(out, as_version=4)
+    errors = [o for c in rerun.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors == []
+    results = action_results(rerun.cells)
+    md_markdown = next(
+        o["data"]["text/markdown"]
+        for c in rerun.cells
+        if c["metadata"].get("kenkyu", {}).get("tool") == "md_run"
+        for o in c.outputs
+        if o.output_type == "execute_result"
+    )
+    assert "MD run md_runs/dhfr_1_30_implicit (finished)" in md_markdown and "596 atoms" not in md_markdown
+    assert "production: 10 frames = 10 ps" in md_markdown
+
+    def residues(table_text):  # the RMSF table has one row per residue (pandas prints all of them)
+        return len(table_text.strip().splitlines()) - 1
+
+    assert residues(recorded["analysis_rmsf"]) == 36 and residues(results["analysis_rmsf"]) == 30
+    assert "MET41" in recorded["analysis_rmsf"] and "MET41" not in results["analysis_rmsf"]
+    assert results["analysis_rmsd"] != recorded["analysis_rmsd"]
 
 
 def test_a_second_demo_starts_clean_but_never_clears_a_foreign_folder(tmp_path):

@@ -1,0 +1,71 @@
+"""The exported report's steps read earlier results through their variables, not through the folder
+strings the original session wrote, so a report re-run with other parameters computes on the new data."""
+
+import nbformat.v4 as v4
+
+from kenkyu.assistant.export import build_report
+from kenkyu.assistant.session import RECORD_MIME
+
+
+def step(tool, source, variable, result_text=None):
+    outputs = []
+    if result_text is not None:
+        outputs.append(
+            {
+                "output_type": "execute_result",
+                "data": {"text/plain": result_text},
+                "metadata": {},
+                "execution_count": None,
+            }
+        )
+    meta = {"kenkyu": {"agent": True, "tool": tool, "call_id": tool, "variable": variable}}
+    return {"cell_type": "code", "source": source, "metadata": meta, "outputs": outputs}
+
+
+def notebook_with(cells, variables):
+    record = {"prompt": "simulate {structure} and analyse it", "variables": variables, "cells": cells}
+    ask = v4.new_code_cell("%%ask\nsimulate {structure} and analyse it")
+    ask.outputs = [v4.new_output("display_data", data={RECORD_MIME: record, "text/plain": ""})]
+    return v4.new_notebook(cells=[v4.new_code_cell("structure = 'villin.pdb'"), ask])
+
+
+def report_sources(nb):
+    report = build_report(nb, "Report")
+    return [c.source for c in report.cells if c.cell_type == "code" and "kenkyu" in c.metadata]
+
+
+def test_a_later_step_reads_the_run_an_earlier_step_made_not_its_folder():
+    nb = notebook_with(
+        [
+            step(
+                "md_run",
+                "run = kenkyu.tools.md.run(structure='/data/villin.pdb', ps=10.0)\nrun",
+                "run",
+                "MDRun(directory=PosixPath('md_runs/villin_implicit'))",
+            ),
+            step(
+                "analysis_rmsd",
+                "rmsd = kenkyu.tools.analysis.rmsd(trajectory='md_runs/villin_implicit')\nrmsd",
+                "rmsd",
+                "RMSD of md_runs/villin_implicit",
+            ),
+            step(
+                "analysis_rmsf",
+                "rmsf = kenkyu.tools.analysis.rmsf(trajectory='md_runs/villin_implicit/', selection='name CA')\nrmsf",
+                "rmsf",
+            ),
+            step(
+                "analysis_rg", "rg = kenkyu.tools.analysis.radius_of_gyration(trajectory='md_runs/other_run')\nrg", "rg"
+            ),
+            step("literature_ask", "ask = kenkyu.tools.literature.ask(question='what holds the core')\nask", "ask"),
+        ],
+        {"structure": "/data/villin.pdb"},
+    )
+    md, rmsd, rmsf, rg, ask = report_sources(nb)
+    assert md.startswith("run = kenkyu.tools.md.run(structure=structure, ps=10.0)")
+    # The analysis follows the run; the first step that named the folder made it (not the RMSD that quoted it).
+    assert rmsd.startswith("rmsd = kenkyu.tools.analysis.rmsd(trajectory=run)")
+    assert rmsf.startswith("rmsf = kenkyu.tools.analysis.rmsf(trajectory=run, selection='name CA')")
+    # A folder no step of the report made stays as written, and so does ordinary text.
+    assert "trajectory='md_runs/other_run'" in rg
+    assert "question='what holds the core'" in ask
