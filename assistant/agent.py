@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.cells import action_code, cell_metadata, fresh_variable
-from kenkyu.assistant.interrupts import BudgetTimer, main_thread_runs_cells, resume_code
+from kenkyu.assistant.interrupts import BudgetTimer, interrupted_summary, main_thread_runs_cells, resume_code
 from kenkyu.assistant.overview import is_capability_question, overview
 from kenkyu.assistant.preflight import over_cap, preflight
 from kenkyu.assistant.prompt_budget import estimate_tokens, over_budget
@@ -309,17 +309,3 @@ class Agent:
                             Message("tool", "ERROR: interrupted by the user", tool_call_id=call.id, name=call.name)
                         )
                 break
-
-
-def interrupted_summary(execution, resume: str, *, budget: bool) -> str:
-    """What the scientist and the model read about an interrupted tool: why, what was kept, how to go on."""
-    why = "the request's time budget ran out" if budget else "interrupted by the user"
-    kept = execution.interruption()
-    text = f"interrupted — resumable ({why})" if resume else f"interrupted — not resumable ({why})"
-    if kept:
-        text += f". {kept}"
-    if resume:
-        text += f"\nResume with:\n{resume}"
-    else:
-        text += ". Run the cell again to start over."
-    return text

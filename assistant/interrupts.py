@@ -102,3 +102,17 @@ def resume_code(tool, arguments: dict, variable: str, using: dict | None = None)
         return ""
     kept = {k: v for k, v in arguments.items() if k != "overwrite"}  # overwrite would delete what was kept
     return action_code(tool, {**kept, "resume": True}, variable, using)
+
+
+def interrupted_summary(execution, resume: str, *, budget: bool) -> str:
+    """What the scientist and the model read about an interrupted tool: why, what was kept, how to go on."""
+    why = "the request's time budget ran out" if budget else "interrupted by the user"
+    kept = execution.interruption()
+    text = f"interrupted — resumable ({why})" if resume else f"interrupted — not resumable ({why})"
+    if kept:
+        text += f". {kept}"
+    if resume:
+        text += f"\nResume with:\n{resume}"
+    else:
+        text += ". Run the cell again to start over."
+    return text

@@ -44,8 +44,10 @@ from dataclasses import asdict
 
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.costs import format_seconds
+from kenkyu.assistant.interrupts import interrupted_summary, resume_code
 from kenkyu.assistant.preflight import over_cap, preflight
 from kenkyu.assistant.prompt_budget import estimate_tokens, over_budget
+from kenkyu.assistant.runner import ToolInterrupted
 from kenkyu.core.messages import Message
 from kenkyu.assistant.research_act import _model_interpretation, act_markdown, judge, propose_next_plan
 from kenkyu.assistant.research_plan import Plan, PlanStep, make_plan, split_request
@@ -206,7 +208,19 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
 
         metadata = cell_metadata(registry[step.tool], f"research_{i}", step.variable, record["model"])
         metadata["kenkyu"]["section"] = "do"
-        execution = session.runner.run(step.code, metadata)
+        try:
+            execution = session.runner.run(step.code, metadata)
+        except ToolInterrupted as stopped:  # the stop button, in place: what the cell did is kept
+            execution = stopped.execution
+        if execution.interrupted:
+            yield ev.CellAdded("code", step.code, metadata, execution.outputs)
+            resume = resume_code(registry[step.tool], step.arguments, step.variable)
+            summary = interrupted_summary(execution, resume, budget=False)
+            duration = round(execution.duration_s, 3)
+            yield ev.ToolResult(
+                f"research_{i}", step.tool, False, summary, duration, status="interrupted", resume=resume
+            )
+            raise KeyboardInterrupt  # the loop ends as Ctrl-C ends it, its record filed
         ran += 1
         yield ev.CellAdded("code", step.code, metadata, execution.outputs)
         summary = execution.summary()

@@ -198,3 +198,16 @@ def test_a_tool_is_not_started_once_the_time_budget_is_used_up(tmp_path):
     (result,) = of(events, ev.ToolResult)
     assert result.status == "failed" and "time budget of 0.5 s is used up" in result.summary
     assert events[-1].reason == "budget:time"
+
+
+def test_an_interrupted_research_step_is_reported_and_kept(write_replay):
+    from kenkyu.assistant.research import run_research
+
+    turns = [{"text": "Hypothesis: it stops.", "tool_calls": [{"name": "toolbox_interrupt", "arguments": {}}]}]
+    settings = Settings(provider=ProviderConfig("replay", replay_file=str(write_replay(turns))), approval="auto")
+    session = AssistantSession(settings=settings, namespace={}, tool_modules=["toolbox"])
+    events = list(run_research(session, "Does it stop?"))
+    (result,) = of(events, ev.ToolResult)
+    assert result.status == "interrupted" and result.summary.startswith("interrupted — not resumable")
+    assert any(c.cell_type == "code" and "toolbox.interrupt()" in c.source for c in of(events, ev.CellAdded))
+    assert session.records[-1]["done"]["reason"] == "interrupted"
