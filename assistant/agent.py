@@ -20,7 +20,7 @@ from kenkyu.assistant.overview import is_capability_question, overview
 from kenkyu.assistant.preflight import over_cap, preflight
 from kenkyu.assistant.prompt_budget import estimate_tokens, over_budget
 from kenkyu.assistant.resolver import gather, used_candidates
-from kenkyu.assistant.runner import ToolInterrupted
+from kenkyu.assistant.runner import Execution, ToolInterrupted
 from kenkyu.core.messages import Message, ToolCall
 from kenkyu.core.providers.base import ProviderError, TextDelta, ToolCallDone, Usage
 from kenkyu.core.registry import ToolArgumentError, ToolRegistry
@@ -245,11 +245,14 @@ class Agent:
         self._cost_started_s += checked.estimate_s or 0.0
         metadata = cell_metadata(tool, call.id, variable, self.provider.model_id)
         timer = BudgetTimer(self._seconds_left(), armed=main_thread_runs_cells(self.runner))
+        execution = None
         try:
             with timer:
                 execution = self.runner.run(code, metadata)
         except ToolInterrupted as interrupted:
             execution = interrupted.execution
+        if execution is None:  # the budget's interrupt landed in the runner's own bookkeeping, not the cell
+            execution = Execution(code, error=KeyboardInterrupt(), interrupted=True)
         yield ev.CellAdded("code", code, metadata, execution.outputs)
         if execution.interrupted:
             self._interrupted = "budget:time" if timer.fired else "interrupted"

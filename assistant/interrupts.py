@@ -55,6 +55,8 @@ class BudgetTimer:
         with self._lock:
             self._running = False
         self._timer.cancel()
+        if self.fired and etype is KeyboardInterrupt:
+            return True  # our own interrupt, outside the cell (a cell's interrupt comes as ToolInterrupted)
         if self.fired and etype is None:
             # The cell ended just as the timer fired: absorb the interrupt that is still on its way.
             try:
