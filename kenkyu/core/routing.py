@@ -246,7 +246,7 @@ def evidence_bonus(request: str, t, bonus: float = 0.15) -> float:
     properties = t.parameters.get("properties", {})
     found = 0.0
     if "mutations" in properties and mutation_tokens(request):
-        found += 2 * bonus
+        found += 3 * bonus
     if "positions" in properties and position_tokens(request) and not mutation_tokens(request):
         found += bonus
     if "replicas" in properties and replica_count(request):
@@ -605,11 +605,11 @@ KIND_WORDS = {
     "prediction": r"predictions?|predicted|fold\w*|models?",
     "sequence": r"sequences?|seq",
     "sequence_file": r"sequences?|fasta",
-    "error": r"errors?|fail\w*|exceptions?|tracebacks?|wrong|broke\w*|crash\w*"
+    "error": r"errors?|fail\w*|exceptions?|tracebacks?|wrong|broke\w*|breaks?|crash\w*|happen\w*"
     r"|(?:does\s*n[o']t|doesnt|isn'?t|not|won'?t|stopped)\s+(?:[\w']+\s+){0,3}?work\w*",
 }
 _RECENT = re.compile(r"\b(last|latest|recent|newest|previous|just\s+(?:ran|made|did|loaded)|current)\b", re.I)
-_POINTER = re.compile(r"\b(the|my|this|that|these|those|our|it|its|their)\b", re.I)
+_POINTER = re.compile(r"\b(the|my|this|that|these|those|our|it|its|their|there)\b", re.I)
 
 
 @dataclass(frozen=True)
