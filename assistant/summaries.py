@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import reprlib
 
+from kenkyu.core.secrets import redact
+
 _repr = reprlib.Repr()  # keyword arguments arrive only in Python 3.12
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict, _repr.maxlevel = 120, 120, 8, 8, 3
 
 
 def summarize_for_agent(value, limit: int = 2000) -> str:
-    """A tool's own ``summary()`` when it has one; tables as text; otherwise a short repr."""
+    """A tool's own ``summary()`` when it has one; tables as text; otherwise a short repr. Secrets are
+    blanked: the model never needs a key, and what it reads may come back in its reply."""
+    return redact(_summary(value, limit))
+
+
+def _summary(value, limit: int) -> str:
     if value is None:
         return "(the tool returned nothing)"
     summary = getattr(value, "summary", None)
@@ -49,7 +56,7 @@ def describe_value(value) -> dict:
         except Exception:
             pass
     try:
-        info["repr"] = _repr.repr(value).replace("\n", " ")
+        info["repr"] = redact(_repr.repr(value).replace("\n", " "))
     except Exception as exc:
         info["repr"] = f"<unprintable {type(value).__name__}: {exc}>"
     return info

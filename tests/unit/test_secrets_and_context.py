@@ -100,3 +100,13 @@ def test_a_terminal_stream_prints_a_key_split_over_tokens_redacted(capsys, monke
     out = capsys.readouterr().out
     assert "Zq1W" not in out and "sk-ant" not in out
     assert out == f"Your key {REDACTED} is set.\n"
+
+
+def test_what_the_model_reads_of_a_result_or_a_variable_holds_no_key(monkeypatch):
+    from kenkyu.assistant.summaries import describe_value, summarize_for_agent
+
+    monkeypatch.setenv("KENKYU_LAB_KEY", "kk7-0a1b2c3d4e5f6a7b")
+    result = {"hits": 3, "token": "kk7-0a1b2c3d4e5f6a7b", "note": "sk-ant-api03-Zq1Wx2Ec3Rv4Tb5Yn6Um7"}
+    read = summarize_for_agent(result)
+    assert "'hits': 3" in read and "kk7-0a1b" not in read and "Zq1W" not in read
+    assert "kk7-0a1b" not in describe_value(result)["repr"]
