@@ -55,12 +55,18 @@ class ReportPaths:
     ipynb: Path
     html: Path | None
     executed: bool
+    parameters: tuple[str, ...] = ()  # the names in the report's parameters cell
 
     def __str__(self) -> str:
         lines = [f"report notebook: {self.ipynb}"]
         if self.html:
             lines.append(f"report HTML    : {self.html}")
         lines.append("re-executed from a fresh kernel: " + ("yes" if self.executed else "no"))
+        if self.parameters:
+            lines.append(
+                f"re-run with other parameters ({', '.join(self.parameters)}): papermill {self.ipynb} out.ipynb "
+                f"-p {self.parameters[0]} VALUE"
+            )
         return "\n".join(lines)
 
 
@@ -143,7 +149,12 @@ def export_report(
             f"the report did not re-run cleanly: {error}. "
             f"It was written to {out_path} so you can see which cell failed."
         )
-    return ReportPaths(out_path, html_path, executed)
+    return ReportPaths(out_path, html_path, executed, _parameter_names(report))
+
+
+def _parameter_names(report) -> tuple[str, ...]:
+    cell = next((c for c in report.cells if "parameters" in c.metadata.get("tags", [])), None)
+    return tuple(re.findall(r"^(\w+) = ", cell.source, re.MULTILINE)) if cell is not None else ()
 
 
 def _claim_report_folder(folder: Path, overwrite: bool) -> None:

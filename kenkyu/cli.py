@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="export a notebook as a clean, executable report (.ipynb + HTML)")
     report.add_argument("notebook")
-    report.add_argument("-o", "--output", help="report path (default: NAME.report.ipynb beside the notebook)")
+    report.add_argument(
+        "-o", "--output", help="report path (default: NAME_report/NAME.report.ipynb beside the notebook)"
+    )
     report.add_argument("--no-execute", action="store_true", help="do not re-run the report in a fresh kernel")
     report.add_argument("--no-html", action="store_true", help="skip the HTML rendering")
     report.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell when re-running")
