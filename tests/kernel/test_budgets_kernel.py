@@ -125,7 +125,10 @@ def test_the_stop_button_leaves_a_tool_interrupted_and_resumable(kernel):
     client, cwd = kernel
     out_dir = cwd / "counted"
     replay(client, cwd, "stop.json", [call("resumable_tool_count", to=400, out=str(out_dir)), {"text": "no"}])
-    execute(client, "%kenkyu tools add resumable_tool\n%kenkyu approval auto\n%kenkyu budget --seconds 1800")
+    execute(
+        client,
+        "%kenkyu tools add resumable_tool\n%kenkyu approval auto\n%kenkyu budget --seconds 1800 --cost-seconds 900",
+    )
     msg_id = client.execute("%%ask\ncount to 400")
     deadline = time.monotonic() + 60
     while not (out_dir / "count.txt").exists():  # the tool is running
@@ -162,7 +165,7 @@ def test_in_the_sidebar_the_time_budget_interrupts_the_notebooks_own_cell(kernel
     out_dir = cwd / "counted_in_sidebar"
     turns = [call("resumable_tool_count", to=400, out=str(out_dir)), {"text": "never played"}]
     (cwd / "sidebar.json").write_text(json.dumps({"turns": turns}))
-    execute(client, "%kenkyu reset\n%kenkyu tools add resumable_tool\n%kenkyu budget --seconds 3")
+    execute(client, "%kenkyu reset\n%kenkyu tools add resumable_tool\n%kenkyu budget --seconds 3 --cost-seconds 900")
     sidebar = FakeSidebar(client)
     sidebar.open(settings={"provider": "replay", "replay_file": str(cwd / "sidebar.json"), "approval": "auto"})
     try:
