@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -97,26 +98,33 @@ def lab(tmp_path_factory):
     replay.write_text(json.dumps({"turns": replay_turns(str(md.example_structure("villin")))}))
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_markdown_cell("# Villin headpiece"), nbformat.v4.new_code_cell("import kenkyu")]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = KERNELSPEC
     nbformat.write(notebook, root / "villin.ipynb")
     nbformat.write(nbformat.v4.new_notebook(metadata=notebook.metadata), root / "second.ipynb")
     # In a folder of its own: its kernel works there, so its simulation does not meet the first test's.
     (root / "research").mkdir()
     nbformat.write(nbformat.v4.new_notebook(metadata=notebook.metadata), root / "research" / "research.ipynb")
-
     # The model comes from the sidebar's settings in JupyterLab's settings registry (sent in hello).
+    with running_lab(root, private, {"provider": "replay", "replay_file": str(replay), "approval": "ask"}) as server:
+        yield server
+
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+@contextlib.contextmanager
+def running_lab(root: Path, private: Path, sidebar_settings: dict):
+    """A `jupyter lab` server on loopback serving `root`, the sidebar's settings in its registry."""
     user_settings = private / "settings"
     (user_settings / "kenkyu-sidebar").mkdir(parents=True)
-    (user_settings / "kenkyu-sidebar" / "plugin.jupyterlab-settings").write_text(
-        json.dumps({"provider": "replay", "replay_file": str(replay), "approval": "ask"})
-    )
+    (user_settings / "kenkyu-sidebar" / "plugin.jupyterlab-settings").write_text(json.dumps(sidebar_settings))
     # No "get notified about Jupyter news?" toast over the sidebar (and no network call for it).
     news = user_settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text(json.dumps({"fetchNews": "false"}))
 
     port, token = free_port(), secrets.token_hex(16)
-    # No KENKYU_* in the environment: without the settings above the kernel would use the embedded model.
+    # No KENKYU_* in the environment: without a provider in the settings the kernel uses the embedded model.
     env = {k: v for k, v in os.environ.items() if not k.startswith("KENKYU_")}
     env["JUPYTER_RUNTIME_DIR"] = str(private / "runtime")
     # The kernel traces the sidebar comm's traffic (ids and types only); kept when the test fails.
@@ -464,3 +472,242 @@ def wait_for_saved_record(path: Path, count: int, timeout: float = 30.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"{path.name} was not saved with {count} record(s): {notebook.metadata}")
         time.sleep(0.3)
+
+
+# -- the embedded model, as a new user meets it (issue 18) ---------------------------------------------
+
+EMBEDDED_STRUCTURE = "villin_1vii.pdb"
+CAPABILITY_QUESTION = "What can you do?"
+# 2 ps with no equilibration: long enough to press Stop in the middle, short enough to resume on a busy machine.
+SIMULATION_REQUEST = f"Simulate {EMBEDDED_STRUCTURE} for 2 ps in implicit solvent with 0 ps NVT equilibration"
+ANALYSIS_REQUEST = "Compute the radius of gyration of the trajectory in md_runs/villin_1vii_implicit"
+TRACEBACK_MARKS = ("Traceback", "most recent call last", "----> ")
+
+
+@pytest.fixture(scope="module")
+def embedded_lab(tmp_path_factory):
+    """A second `jupyter lab` whose sidebar settings name no provider: the kernel's default, the embedded
+    model (SmolLM2, llama.cpp, offline). Approval is left at "ask", as a new user has it."""
+    root = tmp_path_factory.mktemp("embedded_root")
+    private = tmp_path_factory.mktemp("embedded_private")
+    shutil.copy(md.example_structure("villin"), root / EMBEDDED_STRUCTURE)
+    # A new notebook: one empty code cell, the active cell when the page opens.
+    nbformat.write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")], metadata={"kernelspec": KERNELSPEC}),
+        root / "embedded.ipynb",
+    )
+    with running_lab(root, private, {"approval": "ask"}) as server:
+        yield server
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two computed 'rgb(r, g, b)' colours (4.5 is the AA bar for small text)."""
+
+    def relative(css_color):
+        channels = []
+        for value in (float(v) / 255 for v in re.findall(r"[\d.]+", css_color)[:3]):
+            channels.append(value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4)
+        red, green, blue = channels
+        return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+    light, dark = sorted((relative(foreground), relative(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def wait_until_request_over(sidebar, timeout_ms=600_000):
+    """The input is enabled again once the request's done event came."""
+    sidebar.locator("textarea.kenkyu-prompt:not([disabled])").wait_for(timeout=timeout_ms)
+
+
+def ask(sidebar, text):
+    prompt = sidebar.locator("textarea.kenkyu-prompt")
+    prompt.fill(text)
+    prompt.press("Enter")
+    sidebar.locator(".kenkyu-user", has_text=text).last.wait_for(timeout=10_000)
+
+
+def wait_for_run_status(runs: Path, status: str, timeout: float):
+    deadline = time.monotonic() + timeout
+    while True:
+        for info in runs.glob("*/run.json"):
+            with contextlib.suppress(OSError, ValueError):  # written while read
+                if json.loads(info.read_text()).get("status") == status:
+                    return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no run in {runs} reached status {status!r} in {timeout} s")
+        time.sleep(0.2)
+
+
+def agent_code_cell(page, call: str):
+    return page.locator(".jp-Notebook .jp-CodeCell.kenkyu-agentCell", has_text=call)
+
+
+def test_embedded_model_stop_resume_order_reload_capability_dark(embedded_lab, browser):
+    lab = embedded_lab
+    page = browser.new_page(viewport={"width": 1500, "height": 950})
+    console = collect_console(page)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(f"{dialog.type}: {dialog.message}"), dialog.dismiss()))
+    page.goto(f"{lab['url']}/lab/tree/embedded.ipynb?token={lab['token']}")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with failure_screenshot(page, "sidebar-embedded", lab, console):
+        wait_for_kernel_idle(page)
+        open_sidebar(page)
+        sidebar = page.locator("#kenkyu-chat")
+        page.wait_for_selector("#kenkyu-chat .kenkyu-conn-ready", timeout=120_000)
+        assert sidebar.locator(".kenkyu-model-label").inner_text().startswith("local")
+
+        # Layout at the default width: no horizontal scroll bar, the whole placeholder readable.
+        layout = sidebar.evaluate(
+            """node => {
+                const chat = node.querySelector('.kenkyu-chat'), box = node.querySelector('textarea.kenkyu-prompt');
+                box.value = box.placeholder;
+                const fits = box.scrollHeight <= box.clientHeight + 1;
+                box.value = '';
+                return {width: node.clientWidth, minWidth: getComputedStyle(node).minWidth,
+                        scroll: chat.scrollWidth - chat.clientWidth,
+                        sidebarScroll: node.scrollWidth - node.clientWidth, placeholderFits: fits};
+            }"""
+        )
+        assert layout["width"] >= 340 and layout["scroll"] <= 0 and layout["sidebarScroll"] <= 0, layout
+        assert layout["placeholderFits"], layout
+
+        # 1. A capability question: a friendly overview by family, rendered as markdown.
+        ask(sidebar, CAPABILITY_QUESTION)
+        overview = sidebar.locator(".kenkyu-assistant").last
+        overview.locator("li").nth(3).wait_for(timeout=60_000)
+        wait_until_request_over(sidebar)
+        assert overview.locator("strong").count() >= 3 and "could not match" not in overview.inner_text()
+        assert "_" not in overview.locator("strong").first.inner_text()  # family names, not snake_case
+        messages = sidebar.locator(".kenkyu-messages")
+        # The chat followed the newest reply to its end.
+        assert messages.evaluate("n => n.scrollHeight - n.scrollTop - n.clientHeight") < 40
+        assert messages.evaluate("n => n.scrollWidth - n.clientWidth") <= 0
+        sidebar.screenshot(path=str(ARTIFACTS / "sidebar-capability.png"))
+
+        # 2. A simulation on the embedded model: the approval card shows the estimate and every step.
+        ask(sidebar, SIMULATION_REQUEST)
+        waiting = page.locator('.kenkyu-tool[data-tool="md_run"][data-status="awaiting-approval"]')
+        waiting.wait_for(timeout=600_000)
+        estimate = waiting.locator(".kenkyu-tool-estimate")
+        assert re.search(r"about .*\d", estimate.inner_text()), estimate.inner_text()
+        steps = waiting.locator(".kenkyu-tool-steps li").all_inner_texts()
+        assert any("2 ps production" in step for step in steps), steps
+        assert not any("NVT" in step for step in steps), steps  # 0 ps asked: no equilibration step shown
+        sidebar.screenshot(path=str(ARTIFACTS / "sidebar-approval-estimate.png"))
+        waiting.locator("button.kenkyu-approve").click()
+
+        # Stop while the simulation's cell runs: the cell is interrupted within 10 s, the run kept.
+        md_cell = agent_code_cell(page, "kenkyu.tools.md.run(").first
+        md_cell.locator(".jp-InputPrompt", has_text="[*]").wait_for(timeout=120_000)
+        # Stop once it simulates (run.json says "running"): OpenMM's minimiser, before it, is one C call
+        # that an interrupt only ends when it returns (~10 s here).
+        wait_for_run_status(lab["root"] / "md_runs", "running", timeout=300)
+        page.wait_for_timeout(1_000)
+        sidebar.locator("button.kenkyu-stop").click()
+        stopped_at = time.monotonic()
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell.kenkyu-agentCell')]
+                 .filter(c => c.innerText.includes('kenkyu.tools.md.run('))
+                 .every(c => !c.querySelector('.jp-InputPrompt').innerText.includes('*'))""",
+            timeout=10_000,
+        )
+        interrupt_s = time.monotonic() - stopped_at
+        print(f"cell interrupted {interrupt_s:.1f} s after Stop")
+        assert interrupt_s < 10
+        card = page.locator('.kenkyu-tool[data-tool="md_run"]')
+        page.locator('.kenkyu-tool[data-tool="md_run"][data-status="interrupted"]').wait_for(timeout=30_000)
+        assert "interrupted — resumable" in card.inner_text()
+        wait_until_request_over(sidebar, 60_000)
+        # The failed cell reads as one line, not a red traceback.
+        outputs = md_cell.locator(".jp-OutputArea").inner_text()
+        assert "Interrupt" in outputs and not any(mark in outputs for mark in TRACEBACK_MARKS), outputs
+        sidebar.screenshot(path=str(ARTIFACTS / "sidebar-stop.png"))
+
+        # Resume runs the kernel's resume code as a new cell; the run finishes from its checkpoint.
+        card.locator("button.kenkyu-resume", has_text="Resume").click()
+        resumed = agent_code_cell(page, "resume=True").first
+        resumed.wait_for(timeout=10_000)
+        page.locator('.kenkyu-tool[data-tool="md_run"][data-status="ok"]').wait_for(timeout=600_000)
+        runs = list((lab["root"] / "md_runs").glob("*/run.json"))
+        assert runs and json.loads(runs[0].read_text())["status"] == "finished", runs
+
+        # 3. A third request; the three read top to bottom below the notebook's first cell.
+        ask(sidebar, ANALYSIS_REQUEST)
+        rg_card = '.kenkyu-tool[data-tool="analysis_radius_of_gyration"]'
+        waiting_rg = f'{rg_card}[data-status="awaiting-approval"]'
+        page.locator(f'{waiting_rg}, {rg_card}[data-status="ok"]').first.wait_for(timeout=600_000)
+        if page.locator(waiting_rg).count():
+            page.locator(waiting_rg).locator("button.kenkyu-approve").click()
+        page.locator(f'{rg_card}[data-status="ok"]').wait_for(timeout=300_000)
+        wait_until_request_over(sidebar, 120_000)
+        cells = page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.content.model.toJSON().cells"
+            ".map(c => [[].concat(c.source).join(''), (c.metadata.kenkyu || {}).request_id || null])"
+        )
+        assert cells[0] == ["", None], cells  # the empty first cell stays on top
+        groups: list[tuple[str, list[str]]] = []  # (request id, its cells' sources), in notebook order
+        for source, request_id in cells[1:]:
+            assert request_id, cells  # nothing of the user's was pushed between the agent's cells
+            if not groups or groups[-1][0] != request_id:
+                groups.append((request_id, []))
+            groups[-1][1].append(source)
+        assert len(groups) == 3 and len({g[0] for g in groups}) == 3, groups  # each request's cells together
+        overview_cells, md_cells, rg_cells = (" ".join(g[1]) for g in groups)
+        assert "kenkyu.tools." not in overview_cells and "**" in overview_cells, overview_cells
+        assert md_cells.index("kenkyu.tools.md.run(") < md_cells.index("resume=True"), md_cells
+        assert "radius_of_gyration(" in rg_cells, rg_cells
+        page.screenshot(path=str(ARTIFACTS / "sidebar-order.png"))
+
+        # Saved by the sidebar after each request: nothing unsaved, outputs and counts on disk.
+        assert page.evaluate("() => window.jupyterapp.shell.currentWidget.context.model.dirty") is False
+        saved = nbformat.read(lab["root"] / "embedded.ipynb", as_version=4)
+        rg_cell = next(c for c in saved.cells if "radius_of_gyration(" in c.source)
+        assert rg_cell.execution_count and rg_cell.outputs
+        assert len(saved.metadata["kenkyu"]["records"]) == 3
+
+        # Reload: no unsaved-changes dialog; the cards (result, duration, Undo) and the outputs come back.
+        durations_before = sidebar.locator(".kenkyu-tool-duration").all_inner_texts()
+        page.reload()
+        wait_for_kernel_idle(page)
+        if not page.locator("#kenkyu-chat:not(.lm-mod-hidden)").count():
+            open_sidebar(page)
+        page.wait_for_selector("#kenkyu-chat .kenkyu-conn-ready", timeout=120_000)
+        assert dialogs == [], dialogs
+        page.locator('.kenkyu-tool[data-tool="md_run"][data-status="ok"]').wait_for(timeout=30_000)
+        page.locator(f'{rg_card}[data-status="ok"]').wait_for(timeout=10_000)
+        assert sidebar.locator(".kenkyu-tool-duration").all_inner_texts() == durations_before
+        assert sidebar.locator("button.kenkyu-undo").count() == 3
+        rg_after = agent_code_cell(page, "radius_of_gyration(").first
+        assert rg_after.locator(".jp-OutputArea-output").count() > 0
+        assert rg_after.locator(".jp-InputPrompt").inner_text().strip() not in ("[ ]:", "[*]:")
+        sidebar.screenshot(path=str(ARTIFACTS / "sidebar-reload.png"))
+        page.screenshot(path=str(ARTIFACTS / "sidebar.png"))  # the README's screenshot (docs/sidebar.png)
+
+        # The dark theme: the agent badge is readable (WCAG AA) and sits clear of the markdown it labels.
+        page.evaluate(
+            "() => { window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'}); }"
+        )
+        page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+        page.wait_for_timeout(500)
+        badge = page.evaluate(
+            """() => {
+                const cell = document.querySelector('.jp-Notebook .jp-MarkdownCell.kenkyu-agentCell');
+                const wrapper = cell.querySelector('.jp-Cell-inputWrapper');
+                const style = getComputedStyle(wrapper, '::after');
+                const text = cell.querySelector('.jp-RenderedMarkdown').getBoundingClientRect();
+                const box = wrapper.getBoundingClientRect();
+                return {content: style.content, color: style.color, background: style.backgroundColor,
+                        badgeBottom: box.top + parseFloat(style.top) + parseFloat(style.height), textTop: text.top};
+            }"""
+        )
+        assert badge["content"] == '"kenkyu agent"', badge
+        ratio = contrast_ratio(badge["color"], badge["background"])
+        print(f"badge contrast {ratio:.1f}:1 in the dark theme")
+        assert ratio >= 4.5, badge
+        assert badge["badgeBottom"] <= badge["textTop"], badge  # the badge does not cover the text
+        page.locator(".jp-Notebook .jp-MarkdownCell.kenkyu-agentCell").first.screenshot(
+            path=str(ARTIFACTS / "sidebar-dark-badge.png")
+        )
+        sidebar.screenshot(path=str(ARTIFACTS / "sidebar-dark-embedded.png"))
+    page.close()
