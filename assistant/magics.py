@@ -38,6 +38,8 @@ class KenkyuMagics(Magics):
         except UnknownVariable as exc:
             print(f"kenkyu: {exc}")
             return
+        for cut in CUT_NOTE.findall(prompt):  # say it here too, not only in the prompt the model reads
+            print(f"kenkyu: a {{value}} in the request was too long for the model: {cut}")
         self._run(session, prompt, variables)
 
     @no_var_expand
@@ -309,6 +311,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+CUT_NOTE = re.compile(r"\[\.\.\. [^\]]* cut; the first [\d,]+ characters shown\]")
 _ASK_LINE = re.compile(r"^(\s*)%(ask|lit|research)\s+(.*?)\s*$")
 
 

@@ -179,3 +179,14 @@ def test_in_the_sidebar_the_time_budget_interrupts_the_notebooks_own_cell(kernel
     assert done["reason"] == "budget:time" and done["elapsed_s"] < 3 + 5, done
     assert 0 < int((out_dir / "count.txt").read_text()) < 400
     assert sidebar.evaluate("1 + 1") == "2"
+
+
+def test_a_huge_interpolated_variable_is_cut_and_the_cell_says_so(kernel):
+    client, cwd = kernel
+    replay(client, cwd, "cut.json", [{"text": "I read the start of it."}])
+    execute(client, "log = 'x' * 2_000_000")
+    out = execute(client, "%%ask\nSummarise {log}")
+    note = "[... 2.0 MB cut; the first 4,000 characters shown]"
+    assert f"kenkyu: a {{value}} in the request was too long for the model: {note}" in out, out[:2000]
+    sent = execute(client, "print(get_ipython()._kenkyu_session.records[-1]['prompt'][-60:])")
+    assert sent.strip().endswith(note)
