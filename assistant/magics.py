@@ -38,8 +38,7 @@ class KenkyuMagics(Magics):
         except UnknownVariable as exc:
             print(f"kenkyu: {exc}")
             return
-        for cut in CUT_NOTE.findall(prompt):  # say it here too, not only in the prompt the model reads
-            print(f"kenkyu: a {{value}} in the request was too long for the model: {cut}")
+        _say_what_was_cut(prompt)
         self._run(session, prompt, variables)
 
     @no_var_expand
@@ -75,6 +74,7 @@ class KenkyuMagics(Magics):
             except UnknownVariable as exc:
                 print(f"kenkyu: {exc}")
                 return
+            _say_what_was_cut(text)
         rich = rich_frontend(self.shell)
         renderer = NotebookRenderer(rich=rich)
         renderer.header(session.settings.provider.describe() + " · research loop")
@@ -312,6 +312,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 CUT_NOTE = re.compile(r"\[\.\.\. [^\]]* cut; the first [\d,]+ characters shown\]")
+
+
+def _say_what_was_cut(prompt: str) -> None:
+    """Say it in the cell too, not only in the prompt the model reads."""
+    for cut in CUT_NOTE.findall(prompt):
+        print(f"kenkyu: a {{value}} in the request was too long for the model: {cut}")
+
+
 _ASK_LINE = re.compile(r"^(\s*)%(ask|lit|research)\s+(.*?)\s*$")
 
 
