@@ -145,8 +145,7 @@ def load_trajectory(trajectory, topology=None):
             from kenkyu.tools.md import MDRun
 
             # Frame i (0-based) was written after (i + 1) report intervals of production, as MDRun counts.
-            interval_ps = MDRun(run_folder).info["parameters"]["report_interval_ps"]
-            traj.time = interval_ps * (1 + np.arange(traj.n_frames))
+            traj.time = MDRun(run_folder).frame_interval_ps * (1 + np.arange(traj.n_frames))
         elif suffix not in _TIMED_FORMATS:
             traj.time = np.full(traj.n_frames, np.nan)
         return traj

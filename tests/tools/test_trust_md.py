@@ -64,9 +64,7 @@ def test_deleting_it_on_purpose_leaves_a_real_chain_break_and_says_so(tmp_path):
     assert len(residues) == 35 and not any(r.id == "65" for r in residues)
     chains = {r.id: r.chain.index for r in residues}
     assert chains["64"] != chains["66"], "the residues either side of the gap are in different chains"
-    across = [
-        (a.residue.id, b.residue.id) for a, b in prepared.bonds() if {a.residue.id, b.residue.id} == {"64", "66"}
-    ]
+    across = [(a.residue.id, b.residue.id) for a, b in prepared.bonds() if {a.residue.id, b.residue.id} == {"64", "66"}]
     assert across == [], "no bond across the gap"
     # The residue before the gap ends its chain like a real C terminus.
     assert "OXT" in {a.name for r in residues if r.id == "64" for a in r.atoms()}
@@ -92,7 +90,7 @@ def test_replacing_it_by_a_standard_residue_keeps_the_chain_whole(tmp_path):
         ({"pressure_bar": 0.0, "solvent": "explicit"}, "pressure_bar=0 is outside"),
         ({"padding_nm": 0.2, "solvent": "explicit"}, "padding_nm >= 0.5"),
         ({"ph": 20.0}, "ph=20 is outside"),
-        ({"report_interval_ps": 0.003}, "not a whole number of 2 fs steps"),
+        ({"report_interval_ps": 0.001}, "shorter than one 2 fs step"),
         ({"ps": 1e7}, "more than the 1e+09"),
         ({"ps": float("nan")}, "finite"),
     ],
@@ -178,6 +176,14 @@ def test_an_unknown_force_field_lists_what_exists_and_a_single_name_is_accepted(
     result = md.run(md.example_structure("villin"), out=tmp_path / "one", forcefield="amber14-all.xml", **TINY)
     assert result.info["forcefield_files"] == ["amber14-all.xml"]
     assert result.status == "finished"
+
+
+def test_a_report_interval_between_steps_is_saved_at_its_real_times(tmp_path):
+    with pytest.warns(UserWarning, match=r"is 2.5 steps of 2 fs: frames are saved every 2 steps = 0.004 ps"):
+        result = md.run(md.example_structure("villin"), out=tmp_path / "odd", **{**TINY, "report_interval_ps": 0.005})
+    # 0.02 ps = 10 steps, a frame every 2 steps: 5 frames at their real times, not at multiples of 0.005 ps.
+    np.testing.assert_allclose(result.trajectory().time, [0.004, 0.008, 0.012, 0.016, 0.02])
+    np.testing.assert_allclose(result.state_data()["Time (ps)"], [0.004, 0.008, 0.012, 0.016, 0.02])
 
 
 def test_a_failed_start_removes_only_what_it_made(tmp_path):

@@ -250,10 +250,17 @@ class MDRun:
             with native_stdout_silenced():  # the DCD reader's "dcdplugin)" chatter
                 traj = mdtraj.load(str(self.trajectory_path), top=top, stride=stride, atom_indices=atoms)
             # Frame i (0-based) was written after (i + 1) report intervals of production.
-            interval_ps = self.info["parameters"]["report_interval_ps"]
-            traj.time = interval_ps * (1 + stride * numpy.arange(traj.n_frames))
+            traj.time = self.frame_interval_ps * (1 + stride * numpy.arange(traj.n_frames))
             self._trajectory_cache = (key, traj)
         return self._trajectory_cache[1]
+
+    @property
+    def frame_interval_ps(self) -> float:
+        """Time between saved frames: a whole number of steps (the requested interval, rounded to steps)."""
+        info = self.info
+        steps = (info.get("steps") or {}).get("report_interval")
+        p = info["parameters"]
+        return steps * p["timestep_fs"] / 1000.0 if steps else p["report_interval_ps"]
 
     def state_data(self):
         """The state-data CSV as a pandas DataFrame (one row per reported frame)."""
@@ -276,7 +283,7 @@ class MDRun:
         )
         frames = self.n_frames
         lines.append(
-            f"production: {frames} frames = {frames * p['report_interval_ps']:.3g} ps of {p['ps']:.3g} ps "
+            f"production: {frames} frames = {frames * self.frame_interval_ps:.3g} ps of {p['ps']:.3g} ps "
             f"(after {p['nvt_ps']:.3g} ps NVT"
             + ("" if p["solvent"] != "explicit" else f" + {p['npt_ps']:.3g} ps NPT")
             + ")"

@@ -96,11 +96,17 @@ def check_parameters(p: dict) -> list[str]:
             "no frame would be saved. Use a report interval of at most ps."
         )
     steps_per_frame = p["report_interval_ps"] / dt_ps
-    if steps_per_frame < 1 - 1e-9 or abs(steps_per_frame - round(steps_per_frame)) > 1e-6 * steps_per_frame:
+    if steps_per_frame < 1 - 1e-9:
         raise UnphysicalSettingError(
-            f"report_interval_ps={p['report_interval_ps']:g} is not a whole number of {p['timestep_fs']:g} fs "
-            f"steps ({steps_per_frame:.4g}): frames would be saved at other times than their labels say. "
-            f"Use a multiple of the time step, e.g. {max(1, round(steps_per_frame)) * dt_ps:g} ps."
+            f"report_interval_ps={p['report_interval_ps']:g} is shorter than one {p['timestep_fs']:g} fs step: "
+            f"frames can only be saved between steps. Use at least {dt_ps:g} ps (a multiple of the time step)."
+        )
+    if abs(steps_per_frame - round(steps_per_frame)) > 1e-6 * steps_per_frame:
+        # Saved every whole number of steps; the run's time axis uses that real interval (MDRun.frame_interval_ps).
+        warnings.append(
+            f"report_interval_ps={p['report_interval_ps']:g} is {steps_per_frame:.4g} steps of {p['timestep_fs']:g} "
+            f"fs: frames are saved every {round(steps_per_frame)} steps = {round(steps_per_frame) * dt_ps:g} ps, "
+            "and their times say so. Use a multiple of the time step to get the interval you asked for."
         )
     total_steps = (p["ps"] + p["nvt_ps"] + p["npt_ps"]) / dt_ps
     if total_steps > MAX_STEPS:

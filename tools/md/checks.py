@@ -43,11 +43,12 @@ def run_is_sound(run):
         return
     energy = data["Potential Energy (kJ/mole)"].to_numpy(dtype=float)
     temperature = data["Temperature (K)"].to_numpy(dtype=float)
-    blown = "blow" in str(info.get("error", "")).lower() or "nan" in str(info.get("error", "")).lower()
+    error = str(info.get("error", "")).lower()
+    blown = any(word in error for word in ("blow", "blew up", "nan"))
     if all(math.isfinite(v) for v in energy) and not blown:
         yield e_finite, "pass", f"{len(energy)} state rows, all finite"
     else:
-        yield e_finite, "fail", f"non-finite energy: {info.get('error') or 'NaN in state.csv'}"
+        yield e_finite, "fail", f"blown up: {info.get('error') or 'NaN in state.csv'}"
         return
     production = energy[-frames:] if frames else energy
     third = max(1, len(production) // 3)
