@@ -200,3 +200,15 @@ def test_a_failed_start_removes_only_what_it_made(tmp_path):
         md.run(md.example_structure("villin"), out=done.directory, resume=True, **{**TINY, "temperature_k": 310.0})
     assert done.status == "finished" and done.trajectory_path.exists()
     np.testing.assert_equal(done.trajectory().n_frames, 2)
+
+
+def test_minimize_refuses_the_hidden_deletion_too_and_takes_the_same_ways_out(tmp_path):
+    modified = _modified_lys65(tmp_path)
+    with pytest.raises(md.NonstandardResidueError, match="XYZ 65"):
+        md.minimize(modified, out=tmp_path / "min", solvent="vacuum", max_iterations=20)
+    assert not (tmp_path / "min").exists()
+    result = md.minimize(
+        modified, out=tmp_path / "min", solvent="vacuum", max_iterations=20, replace_residues={"XYZ": "LYS"}
+    )
+    assert result.info["fix"]["nonstandard_replaced"] == ["XYZ65->LYS"]
+    assert result.energy_after_kj_mol < result.energy_before_kj_mol

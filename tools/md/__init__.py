@@ -763,6 +763,12 @@ class _Runner:
             last = files.read_checkpoint(checkpoint_path)[0] if checkpoint_path.exists() else None
             where = f"{last['phase']} step {last['step']}" if last else "the start"
             self.save_info(status="interrupted", error=f"interrupted; last checkpoint at {where}")
+            if last is None:
+                # Nothing is kept (run() removes a folder without a checkpoint): say so, not "resume it".
+                raise RunInterrupted(
+                    f"Run in {self.dir} interrupted before its first checkpoint; nothing was kept. Start it again "
+                    "with the same call (resume=True works too: it starts afresh)."
+                ) from None
             raise RunInterrupted(
                 f"Run in {self.dir} interrupted; its last checkpoint is at {where}. Continue it with the same call "
                 "plus resume=True (CLI: kenkyu md run ... --resume)."

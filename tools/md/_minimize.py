@@ -172,6 +172,8 @@ def minimize(
     tolerance_kj_mol_nm: float = 10.0,
     ph: float = 7.0,
     keep_heterogens: bool = False,
+    delete_nonstandard: bool = False,
+    replace_residues: dict[str, str] | None = None,
     platform: Literal["CUDA", "OpenCL", "CPU", "Reference"] | None = None,
     overwrite: bool = False,
 ) -> Minimization:
@@ -200,6 +202,11 @@ def minimize(
         pH used to choose protonation states when hydrogens are added.
     keep_heterogens
         Keep ligands and other non-standard molecules (the force field must know them).
+    delete_nonstandard
+        Delete residues inside a chain that no standard residue replaces (refused by default, naming them);
+        the chain is split there, with no bond across the gap.
+    replace_residues
+        Non-standard residue names to replace by standard ones, e.g. ``{"XYZ": "ALA"}``.
     platform
         OpenMM platform; default the fastest available.
     overwrite
@@ -223,8 +230,16 @@ def minimize(
     if max_iterations < 0 or tolerance_kj_mol_nm <= 0:
         raise ValueError("max_iterations must be >= 0 and tolerance_kj_mol_nm > 0")
     n_input = _atoms_in(structure)
+    from kenkyu.tools.md import _residue_replacements
+
     fixer, fix = prep.fix_structure(
-        structure, ph=ph, keep_water=False, keep_heterogens=keep_heterogens, add_terminal_residues=False
+        structure,
+        ph=ph,
+        keep_water=False,
+        keep_heterogens=keep_heterogens,
+        add_terminal_residues=False,
+        delete_nonstandard=delete_nonstandard,
+        replace_residues=_residue_replacements(replace_residues),
     )
     ff_files = prep.force_field_files(solvent, "tip3p", forcefield)
     forcefield_object, modeller = prep.build_model(
@@ -246,7 +261,13 @@ def minimize(
     kj = unit.kilojoule_per_mole
     before = simulation.context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(kj)
     started = time.perf_counter()
-    simulation.minimizeEnergy(tolerance=tolerance_kj_mol_nm * kj / unit.nanometer, maxIterations=max_iterations)
+    try:
+        simulation.minimizeEnergy(tolerance=tolerance_kj_mol_nm * kj / unit.nanometer, maxIterations=max_iterations)
+    except Exception as exc:  # OpenMMException "Particle coordinate is NaN"
+        raise SimulationUnstableError(
+            f"Minimisation failed ({str(exc).splitlines()[0]}; energy before it {before:.6g} kJ/mol): the coordinates "
+            "are absurd or atoms overlap. Look at the input for atoms on top of each other and fix the structure."
+        ) from exc
     wall_s = time.perf_counter() - started
     state = simulation.context.getState(getEnergy=True, getPositions=True)
     after = state.getPotentialEnergy().value_in_unit(kj)
