@@ -28,6 +28,12 @@ _MAIN = re.compile(r"<main\b[^>]*>", re.IGNORECASE)
 # one), so the frame is rebuilt after cleaning rather than trusted.
 _FRAME = re.compile(r"</?(main|body|html)\b[^>]*>", re.IGNORECASE)
 _STYLE = re.compile(r"<style\b[^>]*>.*?</style\s*>", re.DOTALL | re.IGNORECASE)
+# Widgets (progress bars) are saved as JSON in script elements a browser does not run; without their
+# JavaScript they show nothing, and escaped they would show a page of JSON: they are dropped.
+_WIDGET = re.compile(
+    r"<script\b[^>]*application/vnd\.jupyter\.widget-(state|view)\+json[^>]*>.*?</script\s*>",
+    re.DOTALL | re.IGNORECASE,
+)
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.DOTALL | re.IGNORECASE)
 
 
@@ -66,5 +72,5 @@ def report_html(report) -> str:
     if start is None:  # a template without <main>: refuse rather than write an unchecked page
         raise RuntimeError("nbconvert's HTML has no <main> element to clean; the report's HTML was not written")
     # Everything from the first <main> on is the notebook's content; before it, only the template.
-    content = _FRAME.sub("", _STYLE.sub("", page[start.end() :]))
+    content = _FRAME.sub("", _STYLE.sub("", _WIDGET.sub("", page[start.end() :])))
     return _SCRIPT.sub("", page[: start.end()]) + clean_fragment(content) + "</main>\n</body>\n</html>\n"

@@ -72,3 +72,23 @@ def test_hostile_text_in_markdown_and_tool_html_comes_out_inert():
     assert 'href="https://www.rcsb.org/structure/1VII"' in page
     assert 'src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUg=="' in page
     assert page.rstrip().endswith("</main>\n</body>\n</html>")
+
+
+def test_widget_state_is_left_out_not_shown_as_text():
+    code = v4.new_code_cell("run")
+    view = {"version_major": 2, "version_minor": 0, "model_id": "abc123"}
+    code.outputs = [
+        v4.new_output(
+            "display_data",
+            data={"application/vnd.jupyter.widget-view+json": view, "text/plain": "12/12 ps [03:15<00:00]"},
+        )
+    ]
+    nb = v4.new_notebook(cells=[code])
+    nb.metadata["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {"version_major": 2, "version_minor": 0, "state": {}}
+    }
+    page = report_html(nb)
+    assert "version_major" not in page and "model_id" not in page
+    parser = _Executable()
+    parser.feed(page)
+    assert parser.found == []
