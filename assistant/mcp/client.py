@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import sys
 import threading
 
 from kenkyu.core.registry import Tool, ToolArgumentError
@@ -84,8 +85,13 @@ class McpServer:
                 raise RuntimeError(f"no token in ${self.token_env}: set it in the environment the kernel runs in")
             http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
             return Client(streamable_http_client(self.target, http_client=http))
+        from mcp.client.stdio import stdio_client
+
         command, *args = shlex.split(self.target)
-        return Client(StdioServerParameters(command=command, args=args))
+        # The server's stderr goes to the process's own stderr: in a kernel, sys.stderr is a stream
+        # that goes to the notebook and has no file descriptor to hand to a subprocess.
+        errlog = sys.__stderr__ if sys.__stderr__ is not None else sys.stderr
+        return Client(stdio_client(StdioServerParameters(command=command, args=args), errlog=errlog))
 
     def list_tools(self) -> list:
         return self._portal.call(self.client.list_tools).tools

@@ -34,9 +34,7 @@ def test_simulation_analysis_resource_and_report(tmp_path):
 
     async def session():
         async with Client(stdio(notebook)) as client:
-            run = await client.call_tool(
-                "md_run", {"structure": villin(), **SHORT_RUN}, progress_callback=on_progress
-            )
+            run = await client.call_tool("md_run", {"structure": villin(), **SHORT_RUN}, progress_callback=on_progress)
             rmsd = await client.call_tool("analysis_rmsd", {"trajectory": "md_runs/villin_1vii_implicit"})
             listed = [str(r.uri) for r in (await client.list_resources()).resources]
             summary = await client.read_resource("kenkyu://run/md_runs/villin_1vii_implicit/summary")
