@@ -193,10 +193,15 @@ function closeStreaming(items: ChatItem[], requestId: string): ChatItem[] {
   );
 }
 
-function newTool(requestId: string, event: { call_id: string; name: string; arguments: Record<string, unknown>; code: string }): IToolItem {
+/** A fresh card for a tool call (`id`: the item's key; a new one unless given). */
+export function newTool(
+  requestId: string,
+  event: { call_id: string; name: string; arguments: Record<string, unknown>; code: string },
+  id = nextId('tool')
+): IToolItem {
   return {
     kind: 'tool',
-    id: nextId('tool'),
+    id,
     requestId,
     callId: event.call_id,
     name: event.name,

@@ -27,6 +27,9 @@ export function sidebarFix(fix: string): ISidebarFix {
   if (approval) {
     return { text: `set approval to ${approval[1]} in ${SETTINGS}, or approve the tool on its card`, settings: true };
   }
+  if (/says how to resume/.test(fix)) {
+    return { text: 'press Resume on its card to continue from the last checkpoint', settings: false };
+  }
   if (/%kenkyu\s/.test(fix)) {
     // Other %kenkyu commands have no sidebar setting: they run in a notebook cell.
     return { text: `${fix} (in a notebook cell)`, settings: false };

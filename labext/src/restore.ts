@@ -7,6 +7,7 @@
  * filed with the record as `record.sidebar` by `sidebarNote`. Plain functions, tested by jest.
  */
 
+import { newTool } from './chatState';
 import type { ChatItem, IChatState, IRequestState, IToolItem, ToolStatus } from './chatState';
 
 type Json = Record<string, unknown>;
@@ -81,23 +82,7 @@ function recordedStatus(record: Json, callId: string): ToolStatus {
 }
 
 function card(requestId: string, id: string, callId: string, name: string, args: Json): IToolItem {
-  return {
-    kind: 'tool',
-    id,
-    requestId,
-    callId,
-    name,
-    arguments: args,
-    code: '',
-    status: 'ok',
-    writesFiles: false,
-    summary: '',
-    durationS: null,
-    estimate: '',
-    steps: [],
-    warnings: [],
-    resume: ''
-  };
+  return { ...newTool(requestId, { call_id: callId, name, arguments: args, code: '' }, id), status: 'ok' };
 }
 
 /**

@@ -9,6 +9,11 @@ again; then ask once more and undo that request's cells. Then, in a notebook of 
 `/research` question: its plan in the chat, the simulation approved on its card, the Plan, Do, Check
 and Act sections as cells. Screenshots of the sidebar in use are saved in test-artifacts/
 (sidebar.png: the window; sidebar-panel.png, sidebar-approval.png: the panel; sidebar-research*.png).
+The last test drives the embedded model as a new user meets it (issue 18): a capability question, the
+approval card's estimate and steps, Stop during the simulation and Resume, three requests in order,
+reload with the cards back and no unsaved-changes dialog, the agent badge in the dark theme
+(sidebar-capability.png, sidebar-approval-estimate.png, sidebar-stop.png, sidebar-order.png,
+sidebar-reload.png, sidebar-embedded.png (the README's docs/sidebar.png), sidebar-dark-badge.png).
 """
 
 from __future__ import annotations
@@ -330,7 +335,7 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
         assert "rmsd_nm" in rmsd_cell.locator(".jp-OutputArea").inner_text()
         assert (lab["root"] / RUN_DIR / "run.json").exists()
 
-        # The sidebar in use, next to the cells it ran (the README shows a copy: docs/sidebar.png).
+        # The sidebar in use, next to the cells it ran (the README shows the embedded model's: sidebar-embedded.png).
         page.screenshot(path=str(ARTIFACTS / "sidebar.png"))
         sidebar.screenshot(path=str(ARTIFACTS / "sidebar-panel.png"))
 
@@ -682,7 +687,7 @@ def test_embedded_model_stop_resume_order_reload_capability_dark(embedded_lab, b
         assert rg_after.locator(".jp-OutputArea-output").count() > 0
         assert rg_after.locator(".jp-InputPrompt").inner_text().strip() not in ("[ ]:", "[*]:")
         sidebar.screenshot(path=str(ARTIFACTS / "sidebar-reload.png"))
-        page.screenshot(path=str(ARTIFACTS / "sidebar.png"))  # the README's screenshot (docs/sidebar.png)
+        page.screenshot(path=str(ARTIFACTS / "sidebar-embedded.png"))  # the README's screenshot (docs/sidebar.png)
 
         # The dark theme: the agent badge is readable (WCAG AA) and sits clear of the markdown it labels.
         page.evaluate(

@@ -11,6 +11,7 @@ describe('fixes phrased for the sidebar', () => {
     expect(sidebarFix('raise the limit with %kenkyu budget --seconds')).toEqual({
       text: 'raise the limit with %kenkyu budget --seconds (in a notebook cell)', settings: false
     });
+    expect(sidebarFix("the tool's result says how to resume it").text).toMatch(/^press Resume on its card/);
     expect(sidebarFix('check the path')).toEqual({ text: 'check the path', settings: false });
   });
 
