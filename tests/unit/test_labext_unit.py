@@ -2,8 +2,9 @@
 
 They cover the front end's logic in plain modules: protocol parsing and building, the chat state
 reducer (streaming, tool cards, stop, undo), the notebook record storage, and a whole request
-driven through ChatSession against a fake kernel and notebook (Stop interrupting a running cell, Resume,
-cell order over requests, the cards restored from the records after a reload), and the fixes phrased for the sidebar.
+driven through ChatSession against a fake kernel and notebook (Stop interrupting a running cell,
+Resume, cell order over requests, the cards restored from the records after a reload), and the
+fixes phrased for the sidebar.
 """
 
 import json
@@ -32,6 +33,7 @@ def test_jest_suite_passes(tmp_path):
     summary = json.loads(report.read_text())
     # Every spec file ran and every test in it passed (none skipped into a green run).
     suites = {Path(s["name"]).name for s in summary["testResults"]}
-    assert {"protocol.spec.ts", "chatState.spec.ts", "records.spec.ts", "chatSession.spec.ts", "fixes.spec.ts"} <= suites
+    specs = ("protocol", "chatState", "records", "chatSession", "fixes")
+    assert {f"{name}.spec.ts" for name in specs} <= suites
     assert summary["numFailedTests"] == 0 and summary["numPendingTests"] == 0
     assert summary["numPassedTests"] >= 58
