@@ -67,6 +67,10 @@ def register_target(shell=None) -> None:
 
     open_channel._kenkyu_shell = shell
     manager.register_target(TARGET, open_channel)
+    # The sidebar's cells run in this kernel: their outputs reach the notebook redacted, as %%ask's do.
+    from kenkyu.assistant import redacted_outputs
+
+    redacted_outputs.install(shell)
 
 
 # -- settings ----------------------------------------------------------------------------------------
