@@ -211,3 +211,25 @@ def test_an_interrupted_research_step_is_reported_and_kept(write_replay):
     assert result.status == "interrupted" and result.summary.startswith("interrupted — not resumable")
     assert any(c.cell_type == "code" and "toolbox.interrupt()" in c.source for c in of(events, ev.CellAdded))
     assert session.records[-1]["done"]["reason"] == "interrupted"
+
+
+def test_the_new_fields_keep_the_sidebars_protocol(tmp_path):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[2] / "labext" / "src" / "protocol.schema.json").read_text())
+    check = jsonschema.Draft7Validator({"$ref": "#/definitions/agentEvent", "definitions": schema["definitions"]})
+    out = tmp_path / "counted"
+    agent = make_agent([count_call(200, out), {"text": "-"}], {}, approver=lambda *a: True)
+    agent.budget = Budget(max_seconds=1.0)
+    events = list(agent.run("count"))
+    (asked,) = of(events, ev.ApprovalNeeded)
+    (result,) = of(events, ev.ToolResult)
+    assert result.status == "interrupted"
+    unknown = ev.ApprovalNeeded("c", "t", {}, "x", False, estimate="unknown — no measurement yet", estimate_s=None)
+    for event in (asked, result, unknown):
+        assert list(check.iter_errors(event.to_dict())) == [], event
+    with pytest.raises(ValueError, match="status must be one of"):
+        ev.ToolResult("c", "t", True, "", 0.0, status="finished")
