@@ -212,3 +212,33 @@ def test_minimize_refuses_the_hidden_deletion_too_and_takes_the_same_ways_out(tm
     )
     assert result.info["fix"]["nonstandard_replaced"] == ["XYZ65->LYS"]
     assert result.energy_after_kj_mol < result.energy_before_kj_mol
+
+
+def _villin_without_55_56(tmp_path, keep_seqres: bool) -> Path:
+    def edit(line):
+        return None if line[22:26].strip() in ("55", "56") else line
+
+    path = _edit_villin(tmp_path, f"gap_{keep_seqres}.pdb", edit)
+    if not keep_seqres:
+        path.write_text("".join(line + "\n" for line in path.read_text().splitlines() if not line.startswith("SEQRES")))
+    return path
+
+
+def test_missing_residues_without_a_sequence_are_not_bonded_across_the_gap(tmp_path):
+    from openmm.app import PDBFile
+
+    gapped = _villin_without_55_56(tmp_path, keep_seqres=False)
+    with pytest.raises(md.ChainGapError, match=r"THR 54 \(chain A\) to ALA 57 \(chain A\).*allow_chain_breaks=True"):
+        md.run(gapped, out=tmp_path / "refused", **TINY)
+    assert not (tmp_path / "refused").exists()
+
+    result = md.run(gapped, out=tmp_path / "pieces", allow_chain_breaks=True, **TINY)
+    topology = PDBFile(str(result.topology_path)).topology
+    chain_of = {r.id: r.chain.index for r in topology.residues()}
+    assert chain_of["54"] != chain_of["57"]
+    assert not [b for b in topology.bonds() if {b[0].residue.id, b[1].residue.id} == {"54", "57"}]
+    assert "CHAIN BREAKS" in result.summary()
+
+    # With its SEQRES records the same file has its two residues rebuilt by pdbfixer: no break, no error.
+    rebuilt = md.run(_villin_without_55_56(tmp_path, keep_seqres=True), out=tmp_path / "rebuilt", **TINY)
+    assert rebuilt.info["fix"]["missing_residues_added"] == 2 and rebuilt.info["system"]["n_residues"] == 36

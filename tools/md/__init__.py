@@ -35,6 +35,7 @@ from kenkyu.core.registry import tool
 from kenkyu.core.science import checked_by, costs, when_routed, writes
 from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import (
+    ChainGapError,
     DiskFullError,
     ForceFieldError,
     MDError,
@@ -57,6 +58,7 @@ from kenkyu.tools.md._routing import implicit_unless_stated
 
 __all__ = [
     "BackendComparison",
+    "ChainGapError",
     "CoarseGrainedRun",
     "DiskFullError",
     "ForceFieldError",
@@ -111,6 +113,7 @@ _PHYSICS = (
     "keep_heterogens",
     "delete_nonstandard",
     "replace_residues",
+    "allow_chain_breaks",
     "add_terminal_residues",
     "temperature_k",
     "pressure_bar",
@@ -127,7 +130,7 @@ _PHYSICS = (
     "seed",
 )
 # What a run.json written before a parameter existed means by its absence (so such runs still resume).
-_ABSENT_MEANS = {"delete_nonstandard": False, "replace_residues": None}
+_ABSENT_MEANS = {"delete_nonstandard": False, "replace_residues": None, "allow_chain_breaks": False}
 
 
 class TopologyWithPositions(Protocol):
@@ -318,6 +321,11 @@ class MDRun:
                 "DELETION MUTANT: deleted " + ", ".join(fix["deleted_inside_chain"]) + " from inside its chain "
                 "(delete_nonstandard=True); the chain is split there, with no bond across the gap"
             )
+        if fix.get("chain_breaks"):
+            lines.append(
+                "CHAIN BREAKS (allow_chain_breaks=True; residues missing, simulated as separate pieces): "
+                + "; ".join(fix["chain_breaks"])
+            )
         for warning in info.get("warnings") or []:
             lines.append(f"warning: {warning}")
         if info.get("error"):
@@ -386,6 +394,7 @@ def run(
     keep_heterogens: bool = False,
     delete_nonstandard: bool = False,
     replace_residues: dict[str, str] | None = None,
+    allow_chain_breaks: bool = False,
     add_terminal_residues: bool = False,
     temperature_k: float = 300.0,
     pressure_bar: float = 1.0,
@@ -447,6 +456,9 @@ def run(
     replace_residues
         Non-standard residue names to replace by standard ones, e.g. ``{"XYZ": "ALA"}`` (pdbfixer keeps
         the shared atoms and rebuilds the rest).
+    allow_chain_breaks
+        Simulate a chain with residues missing (and no SEQRES to rebuild them) as separate pieces with a real
+        break; refused by default, naming the gap, because OpenMM would otherwise bond the ends across it.
     add_terminal_residues
         Also build residues missing at chain ends (off by default: they become floppy unobserved tails).
     temperature_k
@@ -508,6 +520,7 @@ def run(
         "keep_heterogens": bool(keep_heterogens),
         "delete_nonstandard": bool(delete_nonstandard),
         "replace_residues": _residue_replacements(replace_residues),
+        "allow_chain_breaks": bool(allow_chain_breaks),
         "add_terminal_residues": bool(add_terminal_residues),
         "temperature_k": float(temperature_k),
         "pressure_bar": float(pressure_bar),
@@ -816,6 +829,7 @@ class _Runner:
             add_terminal_residues=p["add_terminal_residues"],
             delete_nonstandard=p.get("delete_nonstandard", False),
             replace_residues=p.get("replace_residues"),
+            allow_chain_breaks=p.get("allow_chain_breaks", False),
         )
         if report.get("deleted_inside_chain"):
             warnings.warn(

@@ -60,3 +60,7 @@ class RunFailedError(MDError):
 
 class ForceFieldError(MDError, ValueError):
     """A force-field file name OpenMM cannot find; the message lists the files that exist."""
+
+
+class ChainGapError(MDError, ValueError):
+    """Residues are missing inside a chain with no sequence to rebuild them: the ends would be bonded across the gap."""

@@ -174,6 +174,7 @@ def minimize(
     keep_heterogens: bool = False,
     delete_nonstandard: bool = False,
     replace_residues: dict[str, str] | None = None,
+    allow_chain_breaks: bool = False,
     platform: Literal["CUDA", "OpenCL", "CPU", "Reference"] | None = None,
     overwrite: bool = False,
 ) -> Minimization:
@@ -207,6 +208,8 @@ def minimize(
         the chain is split there, with no bond across the gap.
     replace_residues
         Non-standard residue names to replace by standard ones, e.g. ``{"XYZ": "ALA"}``.
+    allow_chain_breaks
+        Minimise a chain with residues missing (no SEQRES to rebuild them) as separate pieces.
     platform
         OpenMM platform; default the fastest available.
     overwrite
@@ -240,6 +243,7 @@ def minimize(
         add_terminal_residues=False,
         delete_nonstandard=delete_nonstandard,
         replace_residues=_residue_replacements(replace_residues),
+        allow_chain_breaks=allow_chain_breaks,
     )
     ff_files = prep.force_field_files(solvent, "tip3p", forcefield)
     forcefield_object, modeller = prep.build_model(

@@ -117,6 +117,7 @@ def fix_structure(
     add_terminal_residues: bool,
     delete_nonstandard: bool = False,
     replace_residues: dict | None = None,
+    allow_chain_breaks: bool = False,
 ):
     """Run pdbfixer and return (fixer, report). The report says what was changed, for run.json and summary()."""
     from kenkyu.tools.md import _residues
@@ -157,6 +158,17 @@ def fix_structure(
         _residues.check_polymer_left(fixer.topology, source, report["heterogens_removed"])
     # Checked on what will be simulated: a removed ligand overlapping the protein does not count.
     _residues.check_coordinates(fixer.topology, fixer.positions, source)
+    # Residues missing without SEQRES: pdbfixer cannot build them and OpenMM would bond the ends across the gap.
+    gaps = [
+        gap
+        for gap in _residues.chain_gaps(fixer.topology, fixer.positions)
+        if (gap[1].chain.index, _index_in_chain(gap[1])) not in fixer.missingResidues  # those pdbfixer builds
+    ]
+    if gaps and not allow_chain_breaks:
+        _residues.refuse_closed_gaps(gaps)
+    if gaps:
+        _residues.delete_and_split(fixer, [], split_before=[b for _, b, _ in gaps])
+        report["chain_breaks"] = [f"{_residues.label(a)} | {_residues.label(b)} ({d:.2f} nm)" for a, b, d in gaps]
 
     fixer.findMissingAtoms()
     report["missing_heavy_atoms_added"] = sum(len(a) for a in fixer.missingAtoms.values()) + sum(
@@ -174,6 +186,10 @@ def fix_structure(
     report["hydrogens_added"] = fixer.topology.getNumAtoms() - n_before
     report["ph"] = ph
     return fixer, report
+
+
+def _index_in_chain(residue) -> int:
+    return next(i for i, r in enumerate(residue.chain.residues()) if r is residue)
 
 
 def build_model(

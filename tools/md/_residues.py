@@ -11,13 +11,14 @@ is a real break.
 
 from __future__ import annotations
 
-from kenkyu.tools.md._errors import NonstandardResidueError, StructureError
+from kenkyu.tools.md._errors import ChainGapError, NonstandardResidueError, StructureError
 
 STANDARD_AMINO_ACIDS = frozenset(
     "ALA ARG ASN ASP CYS GLN GLU GLY HIS ILE LEU LYS MET PHE PRO SER THR TRP TYR VAL".split()
 )
 _NUCLEIC = frozenset("DA DG DC DT DI A G C U I".split())
 POLYMER = STANDARD_AMINO_ACIDS | _NUCLEIC
+MAX_PEPTIDE_BOND_NM = 0.25  # C(i)-N(i+1) is 0.133 nm; farther apart, residues are missing between them
 MIN_ATOM_DISTANCE_NM = 0.05  # no two atoms of a real structure are closer (a C-H bond is 0.109 nm)
 FARTHEST_COORDINATE_NM = 1e4  # 10 um: a coordinate beyond this is a unit or format error, not a protein
 
@@ -73,14 +74,48 @@ def refuse_hidden_deletion(residues) -> None:
     )
 
 
-def delete_and_split(fixer, residues) -> list[str]:
-    """Delete these residues and start a new chain after each, so nothing bonds across the gap.
+def chain_gaps(topology, positions) -> list[tuple]:
+    """``(residue, next residue, C-N distance nm)`` for neighbours in a chain too far apart to be bonded."""
+    import numpy as np
+    from openmm import unit
+
+    xyz = np.asarray(positions.value_in_unit(unit.nanometer), dtype=float).reshape(-1, 3)
+    gaps = []
+    for chain in topology.chains():
+        residues = list(chain.residues())
+        for first, second in zip(residues, residues[1:]):
+            if first.name not in STANDARD_AMINO_ACIDS or second.name not in STANDARD_AMINO_ACIDS:
+                continue
+            c = next((a for a in first.atoms() if a.name == "C"), None)
+            n = next((a for a in second.atoms() if a.name == "N"), None)
+            if c is not None and n is not None:
+                distance = float(np.linalg.norm(xyz[c.index] - xyz[n.index]))
+                if distance > MAX_PEPTIDE_BOND_NM:
+                    gaps.append((first, second, distance))
+    return gaps
+
+
+def refuse_closed_gaps(gaps) -> None:
+    listed = "; ".join(f"{label(a)} to {label(b)}: C-N {d:.2f} nm" for a, b, d in gaps[:5])
+    raise ChainGapError(
+        f"Chain gap{'s' if len(gaps) > 1 else ''} with residues missing and no sequence to rebuild them ({listed}"
+        f"{'; ...' if len(gaps) > 5 else ''}). Simulated as is, the ends would be bonded across the gap (a "
+        "peptide bond of that length), which changes the molecule. Ways out: add the SEQRES records (or use the "
+        "mmCIF file from the PDB) so the missing residues are built; or pass allow_chain_breaks=True to simulate "
+        "the pieces as separate chains with a real break (reported)."
+    )
+
+
+def delete_and_split(fixer, residues, split_before=()) -> list[str]:
+    """Delete these residues and start a new chain after each (and before each of ``split_before``), so nothing
+    bonds across the gap.
 
     pdbfixer's missing-residue list is keyed by (chain index, residue index): it is re-keyed to the new chains.
     """
     from openmm.app import Topology
 
     doomed = set(residues)
+    breaks = set(split_before)
     old = fixer.topology
     new = Topology()
     new.setPeriodicBoxVectors(old.getPeriodicBoxVectors())
@@ -90,6 +125,9 @@ def delete_and_split(fixer, residues) -> list[str]:
         target = new.addChain(chain.id)
         count = 0
         for r_index, residue in enumerate(chain.residues()):
+            if residue in breaks and count:
+                target = new.addChain(_free_chain_id(used_ids))
+                count = 0
             if residue in doomed:
                 if count:
                     target = new.addChain(_free_chain_id(used_ids))
