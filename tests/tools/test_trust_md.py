@@ -173,6 +173,10 @@ def test_an_unknown_force_field_lists_what_exists_and_a_single_name_is_accepted(
     assert "amber99sbildn.xml" in str(info.value)
     assert not (tmp_path / "ff").exists()
 
+    # The agent's argument check lets a single name through too (the LLM often sends a string).
+    from kenkyu.core.registry import build_tool
+
+    assert build_tool(md.run).validate({"structure": "x.pdb", "forcefield": "amber14-all.xml"})["forcefield"]
     result = md.run(md.example_structure("villin"), out=tmp_path / "one", forcefield="amber14-all.xml", **TINY)
     assert result.info["forcefield_files"] == ["amber14-all.xml"]
     assert result.status == "finished"

@@ -385,7 +385,7 @@ def run(
     out: str | os.PathLike | None = None,
     *,
     solvent: Literal["explicit", "implicit", "vacuum"] = "explicit",
-    forcefield: list[str] | None = None,
+    forcefield: list[str] | str | None = None,
     water_model: Literal["tip3p", "tip3pfb", "spce", "tip4pew", "opc"] = "tip3p",
     padding_nm: float = 1.0,
     ionic_strength_molar: float = 0.15,
@@ -437,7 +437,8 @@ def run(
     solvent
         ``"explicit"`` (water box, PME, NPT), ``"implicit"`` (OBC generalized Born, NVT; much faster) or ``"vacuum"``.
     forcefield
-        OpenMM force-field XML files overriding the default, e.g. ``["amber14-all.xml", "implicit/obc2.xml"]``.
+        OpenMM force-field XML files overriding the default, e.g. ``["amber14-all.xml", "implicit/obc2.xml"]``
+        (one file may be given as a plain string). A name OpenMM does not have is refused, listing those it has.
     water_model
         Water model for explicit solvent.
     padding_nm

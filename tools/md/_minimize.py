@@ -167,7 +167,7 @@ def minimize(
     out: str | os.PathLike | None = None,
     *,
     solvent: Literal["implicit", "vacuum", "explicit"] = "implicit",
-    forcefield: list[str] | None = None,
+    forcefield: list[str] | str | None = None,
     max_iterations: int = 0,
     tolerance_kj_mol_nm: float = 10.0,
     ph: float = 7.0,
