@@ -6,6 +6,7 @@ A real 0.1 ps villin run (OpenMM, vacuum) analysed with mdtraj."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,3 +71,13 @@ def test_results_say_what_data_they_rest_on_and_flag_too_little(villin_run):
     assert "caveat: only 10 frames" not in summary
     few = analysis.rmsf(villin_run.directory, frames="last 4").summary()
     assert "data: 4 frames" in few and "caveat: only 4 frames: too few" in few
+
+
+def test_a_folder_or_device_where_a_trajectory_or_topology_is_expected(villin_run, tmp_path):
+    with pytest.raises(FileNotFoundError, match="is a folder but not a kenkyu MD run"):
+        analysis.rmsd(tmp_path)
+    with pytest.raises(FileNotFoundError, match="topology .* is a folder"):
+        analysis.rmsd(str(villin_run.trajectory_path), topology=str(tmp_path))
+    if Path("/dev/null").exists():
+        with pytest.raises(ValueError, match="device or special file, not a trajectory"):
+            analysis.rmsd("/dev/null")

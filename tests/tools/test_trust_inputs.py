@@ -108,3 +108,13 @@ def test_a_large_text_file_warns_at_once_and_shows_progress_while_splitting(tmp_
     assert any("big_notes.txt" in w for w in report.warnings)
     assert "splitting big_notes.txt" in capsys.readouterr().err
     assert report.embedded > 10 and Path(report.index).exists()
+
+
+def test_a_device_or_folder_where_a_file_is_expected(tmp_path):
+    import os
+
+    if os.path.exists("/dev/null"):
+        with pytest.raises(LiteratureError, match="device or special file"):
+            literature.ingest(["/dev/null"], str(tmp_path / "index"), progress=False)
+    with pytest.raises(ProviderError, match="is a folder or device, not a file"):
+        load_turns(tmp_path)
