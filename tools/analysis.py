@@ -350,6 +350,8 @@ def data_basis(traj) -> list[str]:
     n = traj.n_frames
     times = np.asarray(traj.time, dtype=float)
     lines = []
+    if n == 1:
+        return ["data: 1 frame, a single structure: no dynamics, no average over time"]
     if n and np.isnan(times).all():
         lines.append(f"data: {n} frames; simulated time unknown ({TIME_UNKNOWN})")
     elif n:

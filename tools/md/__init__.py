@@ -710,6 +710,7 @@ class _Runner:
         self.dir = directory
         self.setting_warnings = list(setting_warnings)
         self.resuming = False
+        self._dof: int | None = None  # degrees of freedom, for the temperature check at each checkpoint
         self.p = params
         self.structure = structure
         self.progress = progress
@@ -1014,8 +1015,10 @@ class _Runner:
                 f"the potential energy is {energy:.3g} kJ/mol ({energy / n_atoms:.3g} per atom) at {phase} step {step}"
             )
         kinetic = state.getKineticEnergy().value_in_unit(unit.kilojoule_per_mole)
-        moving = sum(1 for i in range(n_atoms) if system.getParticleMass(i).value_in_unit(unit.dalton) > 0)
-        dof = max(1, 3 * moving - system.getNumConstraints() - 3)
+        if self._dof is None:  # counted once: a Python loop over every particle
+            moving = sum(1 for i in range(n_atoms) if system.getParticleMass(i).value_in_unit(unit.dalton) > 0)
+            self._dof = max(1, 3 * moving - system.getNumConstraints() - 3)
+        dof = self._dof
         gas_constant = unit.MOLAR_GAS_CONSTANT_R.value_in_unit(unit.kilojoule_per_mole / unit.kelvin)
         temperature = 2 * kinetic / (dof * gas_constant)
         if not math.isfinite(temperature) or temperature > BLOWN_UP_TEMPERATURE_FACTOR * self.p["temperature_k"]:
