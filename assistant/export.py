@@ -211,9 +211,10 @@ def build_report(source, title: str, source_name: str = "notebook"):
         if cell.cell_type == "code" and "kenkyu" in cell.metadata:
             cell.source = _use_parameters(cell.source, parameters)
     _use_earlier_results(body)
-    param_source = "# Parameters: papermill (or you) can change these; the steps below use them.\n" + "\n".join(
-        f"{name} = {python_literal(value)}" for name, value in parameters.items()
-    )
+    param_source = (
+        "# Parameters: papermill (or you) can change these; the steps below use them and each other's results.\n"
+        "# The code cells recompute everything; the Markdown quotes the session this report was made from.\n"
+    ) + "\n".join(f"{name} = {python_literal(value)}" for name, value in parameters.items())
     param_cell = v4.new_code_cell(param_source.strip(), metadata={"tags": ["parameters"]})
     provenance = _provenance(records, body, exported)
     at = first_step if first_step is not None else 0
