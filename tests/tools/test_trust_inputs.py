@@ -89,6 +89,10 @@ def test_a_question_no_passage_is_about_says_so_without_unrelated_passages(small
     assert result.evidence == "missing" and result.citations == []
     assert "does not answer this: no passage is about the question" in result.summary()
     assert "Tris" not in result.summary() and "Tris" not in result._repr_html_()
+    # Searching (not asking) still lists the nearest passages, but says they are not about the query.
+    nearest = literature.search("Who won the 1998 football world cup final?", small_index)
+    assert "None of them is about the query" in nearest.summary()
+    assert "None of them" not in literature.search("lipase activity buffer", small_index).summary()
     # A question the notes do answer still gets its passage.
     hit = literature.ask("Which buffer was used to measure lipase activity?", small_index, llm=False)
     assert hit.evidence == "passages-only" and "Tris" in hit.summary()

@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 
 from kenkyu.tools.literature._readers import LiteratureError
-from kenkyu.tools.literature._results import CitedAnswer, Passages
+from kenkyu.tools.literature._results import MIN_RELEVANCE, CitedAnswer, Passages
 from kenkyu.tools.literature._safety import DATA_NOTE, fence_as_data
 
-MIN_RELEVANCE = 0.3  # cosine similarity (MiniLM): below it, no passage is about the question
 
 ANSWER_PROMPT = """\
 You answer a scientist's question from numbered passages of their own papers and notes.

@@ -55,6 +55,9 @@ class Passage:
         return target + (f"#page={self.page}" if self.page and self.kind == "pdf" else "")
 
 
+MIN_RELEVANCE = 0.3  # cosine similarity (MiniLM): below it, no passage is about the question
+
+
 class Passages(list):
     """Ranked passages for a query; ``passages[0]`` is citation [1]."""
 
@@ -82,6 +85,13 @@ class Passages(list):
         # The agent reads at most ~2,000 characters of a tool result; every fence must fit whole.
         text_chars = text_chars or max(120, min(350, 1200 // len(self)))
         lines = [f'{len(self)} passages from {self.index} for "{self.query}" ({self.mode} retrieval).', DATA_NOTE]
+        best = max((p.relevance for p in self if p.relevance is not None), default=None)
+        if best is not None and best < MIN_RELEVANCE:
+            lines.insert(
+                1,
+                f"None of them is about the query (closest relevance {best:.2f}, below {MIN_RELEVANCE:.2f}): "
+                "the nearest text in the index, not an answer.",
+            )
         for p in self:
             lines.append(f"[{p.number}] {p.citation} (score {p.score:.3g})")
             lines.append(fence_as_data(_clip(p.text, text_chars), f"passage [{p.number}]"))
