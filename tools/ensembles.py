@@ -284,6 +284,11 @@ def run(
                 shutil.rmtree(directory / member["name"], ignore_errors=True)
         base_seed = seed if seed is not None else secrets.randbelow(2**31 - 1)
         members = _member_specs(replicas, sweep, base_seed)
+        # Every member's settings are checked before anything is created: one refusal, not N failed members.
+        from kenkyu.tools.md._validate import check_call
+
+        for member in members:
+            check_call({**options, **{k: v for k, v in member["variation"].items() if k != "replica"}})
         directory.mkdir(parents=True, exist_ok=True)
         spec_path.write_text(json.dumps({**request, "seed": base_seed, "members": members}, indent=2) + "\n")
 

@@ -246,3 +246,18 @@ def test_missing_residues_without_a_sequence_are_not_bonded_across_the_gap(tmp_p
     # With its SEQRES records the same file has its two residues rebuilt by pdbfixer: no break, no error.
     rebuilt = md.run(_villin_without_55_56(tmp_path, keep_seqres=True), out=tmp_path / "rebuilt", **TINY)
     assert rebuilt.info["fix"]["missing_residues_added"] == 2 and rebuilt.info["system"]["n_residues"] == 36
+
+
+def test_an_ensemble_refuses_a_members_unphysical_setting_before_creating_anything(tmp_path):
+    from kenkyu.tools import ensembles
+
+    with pytest.raises(md.UnphysicalSettingError, match="temperature_k=5000 is outside"):
+        ensembles.run(
+            str(md.example_structure("villin")),
+            replicas=1,
+            out=tmp_path / "ensemble",
+            ps=1.0,
+            solvent="vacuum",
+            sweep={"temperature_k": [300, 5000]},
+        )
+    assert not (tmp_path / "ensemble").exists()

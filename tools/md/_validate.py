@@ -124,3 +124,21 @@ def check_parameters(p: dict) -> list[str]:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31 - 1):
         raise ValueError(f"seed must be an integer from 0 to {2**31 - 2}, got {seed!r}")
     return warnings
+
+
+def check_call(options: dict) -> list[str]:
+    """``check_parameters`` for md.run keyword arguments, md.run's defaults filled in (for tools that call md.run
+    later, e.g. an ensemble's members, so a bad setting is refused before any of them creates a folder)."""
+    import inspect
+
+    from kenkyu.tools.md import run
+
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(run).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    p = {**defaults, **options}
+    if p["solvent"] != "explicit":
+        p["npt_ps"] = 0.0  # as md.run does: NPT equilibration exists only in explicit solvent
+    return check_parameters(p)
