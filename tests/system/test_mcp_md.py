@@ -19,6 +19,10 @@ from test_mcp_server import SHORT_RUN, code_cells, stdio, text, villin
 pytestmark = pytest.mark.slow
 
 
+def run_status(folder) -> str:
+    return json.loads((folder / "md_runs/villin_1vii_implicit/run.json").read_text())["status"]
+
+
 def rmsd_values(cell) -> str:
     """The RMSD table as the cell's result shows it."""
     (result,) = [o for o in cell.outputs if o.output_type == "execute_result"]
@@ -67,7 +71,7 @@ def test_simulation_analysis_resource_and_report(tmp_path):
 
 def test_cancelled_simulation_interrupts_the_kernel_and_resumes(tmp_path):
     notebook = tmp_path / "session.ipynb"
-    arguments = {"structure": villin(), **SHORT_RUN, "ps": 3.0}
+    arguments = {"structure": villin(), **SHORT_RUN}
 
     async def session():
         async with Client(stdio(notebook)) as client:
@@ -86,14 +90,18 @@ def test_cancelled_simulation_interrupts_the_kernel_and_resumes(tmp_path):
                 with anyio.fail_after(300):
                     await producing.wait()
                 tg.cancel_scope.cancel()
-            # The server recorded the cancellation before the next call runs; the kernel is alive.
+            # The server answers the cancellation with Ctrl-C in the kernel; the run records it ...
+            with anyio.fail_after(60):
+                while (status := run_status(tmp_path)) == "running":
+                    await anyio.sleep(0.2)
+            # ... and the kernel is alive: the same call with resume=True continues from the checkpoint.
             resumed = await client.call_tool("md_run", {**arguments, "resume": True})
-            return resumed
+            return status, resumed
 
-    resumed = anyio.run(session)
+    status, resumed = anyio.run(session)
+    assert status == "interrupted"
     assert not resumed.is_error, text(resumed)
-    info = json.loads((tmp_path / "md_runs/villin_1vii_implicit/run.json").read_text())
-    assert info["status"] == "finished"
+    assert run_status(tmp_path) == "finished"
     cells = nbformat.read(notebook, as_version=4).cells
     cancelled = [c for c in cells if c.metadata.get("kenkyu", {}).get("status") == "cancelled"]
     assert len(cancelled) == 1 and "RunInterrupted" in cancelled[0].source and "resume=True" in cancelled[0].source
