@@ -122,3 +122,14 @@ def test_a_device_or_folder_where_a_file_is_expected(tmp_path):
             literature.ingest(["/dev/null"], str(tmp_path / "index"), progress=False)
     with pytest.raises(ProviderError, match="is a folder or device, not a file"):
         load_turns(tmp_path)
+
+
+def test_a_folder_emptied_on_purpose_still_drops_its_papers_from_the_index(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "old.md").write_text("# Old note\n\nThermal stability of lipase at 60 degrees.\n")
+    index = str(tmp_path / "index")
+    literature.ingest([notes], index, progress=False)
+    (notes / "old.md").unlink()
+    report = literature.ingest([notes], index, progress=False)
+    assert [Path(key).name for key in report.removed] == ["old.md"] and report.documents == 0

@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 
 from kenkyu.tools.literature._embedding import embedding_spec, resolve_embedding
-from kenkyu.tools.literature._readers import LiteratureError, Source, collect_files, read_sources
+from kenkyu.tools.literature._readers import EmptyFolderError, LiteratureError, Source, collect_files, read_sources
 from kenkyu.tools.literature._results import IngestReport
 from kenkyu.tools.literature._store import open_store
 
@@ -37,7 +37,13 @@ def ingest(
     started = time.perf_counter()
     if on_error not in ("raise", "skip"):
         raise LiteratureError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
-    files = collect_files(paths)
+    try:
+        files = collect_files(paths)
+    except EmptyFolderError as exc:
+        # A folder emptied on purpose still drops its old papers from the index; a new empty one is a mistake.
+        if not _indexed_from(index, exc.folder, chroma_host, chroma_port):
+            raise
+        files = collect_files(paths, allow_empty=True)
     large = size_warnings(files)
     for message in large:
         # Said at once (not only in the report at the end), so a long silence has its reason on screen.
@@ -94,6 +100,15 @@ def ingest(
     report.documents = len(indexed) - len(report.removed) + len(report.added)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _indexed_from(index, folder: Path, chroma_host, chroma_port) -> bool:
+    """Does the index hold sources that came from files in this folder?"""
+    try:
+        store = open_store(index, chroma_host=chroma_host, chroma_port=chroma_port)
+    except LiteratureError:
+        return False
+    return any(Path(source.origin).is_relative_to(folder) for source in store.sources().values())
 
 
 def size_warnings(files) -> list[str]:

@@ -29,6 +29,14 @@ class UnsupportedFileError(LiteratureError):
     pass
 
 
+class EmptyFolderError(LiteratureError):
+    """A folder given to ingest holds no file kenkyu can read."""
+
+    def __init__(self, message: str, folder: Path):
+        super().__init__(message)
+        self.folder = folder
+
+
 class UnreadableDocumentError(LiteratureError):
     pass
 
@@ -65,7 +73,7 @@ def file_hash(path: Path, extra: str = "") -> str:
     return digest.hexdigest()[:32]
 
 
-def collect_files(paths) -> list[Path]:
+def collect_files(paths, allow_empty: bool = False) -> list[Path]:
     """Expand files and folders (recursively) into the supported files they hold.
 
     A file named explicitly must be of a supported kind; inside folders, other files are skipped.
@@ -80,12 +88,13 @@ def collect_files(paths) -> list[Path]:
         if path.is_dir():
             inside = [c for c in sorted(path.rglob("*")) if c.is_file() and not _hidden(c, path)]
             readable = [c for c in inside if c.suffix.lower() in SUPPORTED]
-            if not readable:
+            if not readable and not allow_empty:
                 others = Counter(c.suffix.lower() or "no extension" for c in inside)
                 held = ", ".join(f"{n} {suffix}" for suffix, n in others.most_common(5)) or "no files at all"
-                raise LiteratureError(
+                raise EmptyFolderError(
                     f"{path} holds no file kenkyu can ingest (looked for {', '.join(SUPPORTED)}, in subfolders too; "
-                    f"it holds {held}). Put the papers (PDF) or notes there, or pass the folder that has them."
+                    f"it holds {held}). Put the papers (PDF) or notes there, or pass the folder that has them.",
+                    path.resolve(),
                 )
             found.extend(c.resolve() for c in readable)
         elif not path.is_file():
