@@ -418,7 +418,13 @@ def test_n_replicas_run_an_ensemble_in_implicit_solvent_then_compare_it(notebook
         after=ensemble_made,
     )
     assert [c.name for c in calls] == [by_function("ensembles", "run").name, by_function("ensembles", "rmsf").name]
-    assert calls[0].arguments == {"structure": "villin.pdb", "replicas": 4, "ps": 2.0, "solvent": "implicit"}
+    assert calls[0].arguments == {
+        "structure": "villin.pdb",
+        "replicas": 4,
+        "ps": 2.0,
+        "solvent": "implicit",
+        "md_options": {"report_interval_ps": 0.2},  # 10 frames per member: an RMSF needs frames
+    }
     assert calls[1].arguments == {"ensemble": "md_ensembles/villin"}
 
 
@@ -489,8 +495,12 @@ def test_an_unstated_solvent_is_implicit_and_the_reply_says_so(notebook, provide
     provider.use_notebook(gather({}))
     md_run = by_function("md", "run")
     call = provider.choose_call("simulate villin for 3 ps", ALL_TOOLS)
-    assert (call.name, call.arguments) == (md_run.name, {"structure": "villin.pdb", "ps": 3.0, "solvent": "implicit"})
+    assert (call.name, call.arguments) == (
+        md_run.name,
+        {"structure": "villin.pdb", "ps": 3.0, "solvent": "implicit", "report_interval_ps": 0.3},
+    )
     assert "implicit solvent (OBC2) because you did not say; say 'in water' for explicit" in provider.last_using
+    assert "a frame every 0.3 ps (10 frames)" in provider.last_using
     call = provider.choose_call("simulate villin in water for 3 ps", ALL_TOOLS)
     assert call.arguments["solvent"] == "explicit" and "OBC2" not in provider.last_using
 

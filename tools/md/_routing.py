@@ -13,17 +13,34 @@ IMPLICIT_REASON = "implicit solvent (OBC2) because you did not say; say 'in wate
 CG_ROUTED_PS = 20.0  # ~2,000 steps of the bead model: seconds, enough to see Q settle
 
 
+ROUTED_FRAMES = 10  # frames a short routed run saves, so that an RMSD or RMSF of it has something to measure
+
+
 def implicit_unless_stated(arguments: dict) -> dict:
-    """``solvent="implicit"`` when the request did not name one."""
+    """``solvent="implicit"`` when the request did not name one; a short run ("1 ps each") saves
+    ``ROUTED_FRAMES`` frames instead of one per picosecond (an RMSF of one frame is no fluctuation)."""
     if not arguments.get("solvent"):
         arguments["solvent"] = "implicit"
+    ps = float(arguments.get("ps") or 10.0)
+    interval = round(ps / ROUTED_FRAMES, 6)
+    if ps < ROUTED_FRAMES:
+        if "replicas" in arguments:  # an ensemble passes it on to each member's md.run
+            options = dict(arguments.get("md_options") or {})
+            options.setdefault("report_interval_ps", interval)
+            arguments["md_options"] = options
+        else:
+            arguments.setdefault("report_interval_ps", interval)
     return arguments
 
 
 def _said_solvent(added: dict) -> str | None:
+    lines = []
     if added.get("solvent") == "implicit":
-        return f"Using {IMPLICIT_REASON}.\n"
-    return None
+        lines.append(f"Using {IMPLICIT_REASON}.")
+    interval = added.get("report_interval_ps") or (added.get("md_options") or {}).get("report_interval_ps")
+    if interval:
+        lines.append(f"Saving a frame every {interval:g} ps ({ROUTED_FRAMES} frames) so the analyses have frames.")
+    return "\n".join(lines) + "\n" if lines else None
 
 
 implicit_unless_stated.said = _said_solvent
