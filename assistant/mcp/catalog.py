@@ -8,6 +8,8 @@ a run folder means a simulation, which is long and reports progress).
 
 from __future__ import annotations
 
+import textwrap
+
 import mcp_types as types
 
 from kenkyu.core.registry import ToolRegistry
@@ -46,7 +48,7 @@ def mcp_tool(tool) -> types.Tool:
         description=description,
         input_schema=schema["parameters"],
         annotations=types.ToolAnnotations(
-            title=tool.summary[:80],
+            title=textwrap.shorten(tool.summary, 80, placeholder=" …"),
             read_only_hint=is_read_only(tool),
             # kenkyu's tools write new run folders and files; none deletes what was there
             # (md_run refuses an existing run unless overwrite=True is passed explicitly).
