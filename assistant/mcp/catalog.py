@@ -33,6 +33,10 @@ def is_read_only(tool) -> bool:
     return tool.approval == "auto" and not tool.writes_files
 
 
+def is_destructive(tool) -> bool:
+    return tool.writes_files and "overwrite" in tool.parameters.get("properties", {})
+
+
 def is_long_running(tool) -> bool:
     return tool.science.produces in LONG_RUNNING
 
@@ -50,9 +54,9 @@ def mcp_tool(tool) -> types.Tool:
         annotations=types.ToolAnnotations(
             title=textwrap.shorten(tool.summary, 80, placeholder=" …"),
             read_only_hint=is_read_only(tool),
-            # kenkyu's tools write new run folders and files; none deletes what was there
-            # (md_run refuses an existing run unless overwrite=True is passed explicitly).
-            destructive_hint=False,
+            # kenkyu's tools write new folders and files and refuse to replace earlier ones, except where
+            # an `overwrite` argument lets the caller ask for it (md_run's deletes an earlier run).
+            destructive_hint=is_destructive(tool),
             idempotent_hint=False,
             open_world_hint=False,
         ),

@@ -79,6 +79,8 @@ def test_tools_are_the_registrys_and_bad_arguments_are_named(tmp_path):
         assert (APPROVAL_NOTE in listed.description) == (tool.approval == "ask")
     assert tools["analysis_rmsd"].annotations.read_only_hint is True
     assert tools["md_run"].annotations.read_only_hint is False
+    assert tools["md_run"].annotations.destructive_hint is True  # overwrite=True deletes an earlier run
+    assert tools["analysis_rmsd"].annotations.destructive_hint is False
     assert tools["md_run"].meta["kenkyu/long_running"] is True
     # A clear error naming the argument, before anything runs in the kernel ...
     assert bad.is_error and "framez" in text(bad)
