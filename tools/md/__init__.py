@@ -55,6 +55,7 @@ from kenkyu.tools.md.checks import run_is_sound
 from kenkyu.tools.md._validate import check_parameters
 from kenkyu.tools.md.cost import estimate_run, learn_from_run
 from kenkyu.tools.md._routing import implicit_unless_stated
+from kenkyu.tools.md._interrupt import minimize_interruptibly
 
 __all__ = [
     "BackendComparison",
@@ -951,7 +952,7 @@ class _Runner:
         )
         started = time.perf_counter()
         try:
-            simulation.minimizeEnergy(maxIterations=p["minimize_max_iterations"])
+            minimize_interruptibly(simulation, maxIterations=p["minimize_max_iterations"])
         except Exception as exc:  # OpenMMException "Particle coordinate is NaN" and kin
             raise SimulationUnstableError(
                 f"Energy minimisation failed ({str(exc).splitlines()[0]}; energy before it {energy_before:.6g} "

@@ -27,6 +27,7 @@ from kenkyu.core.registry import tool
 from kenkyu.core.science import checked_by, costs, result_check, writes
 from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import RunExistsError, SimulationUnstableError
+from kenkyu.tools.md._interrupt import minimize_interruptibly
 from kenkyu.tools.md._public import public, structure_stem
 
 MINIMIZATION_JSON = "minimization.json"
@@ -266,7 +267,9 @@ def minimize(
     before = simulation.context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(kj)
     started = time.perf_counter()
     try:
-        simulation.minimizeEnergy(tolerance=tolerance_kj_mol_nm * kj / unit.nanometer, maxIterations=max_iterations)
+        minimize_interruptibly(
+            simulation, tolerance=tolerance_kj_mol_nm * kj / unit.nanometer, maxIterations=max_iterations
+        )
     except Exception as exc:  # OpenMMException "Particle coordinate is NaN"
         raise SimulationUnstableError(
             f"Minimisation failed ({str(exc).splitlines()[0]}; energy before it {before:.6g} kJ/mol): the coordinates "

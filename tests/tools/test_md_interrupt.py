@@ -1,0 +1,68 @@
+"""Stop during energy minimisation: the interrupt lands inside the minimiser, not after it.
+
+OpenMM's minimiser is one C++ call; before kenkyu passed it a reporter, a Stop pressed while a solvated
+protein was minimising took effect only when the whole minimisation had finished (25 s in the sidebar).
+"""
+
+from __future__ import annotations
+
+import _thread
+import threading
+import time
+import traceback
+
+import pytest
+from kenkyu.tools import md
+from kenkyu.tools.md import _interrupt
+
+from md_fixtures import villin_pdb  # noqa: F401 (fixture)
+
+
+def interrupt_once_minimising(monkeypatch, delay_s=0.3):
+    """Send the main thread a SIGINT (as the kernel's interrupt does) a moment after minimisation starts."""
+    started = threading.Event()
+    real = _interrupt.minimize_interruptibly
+
+    def minimise_then_get_interrupted(simulation, **kwargs):
+        started.set()
+        return real(simulation, **kwargs)
+
+    def interrupt_when_started():
+        started.wait(120)
+        time.sleep(delay_s)
+        _thread.interrupt_main()
+
+    monkeypatch.setattr(md, "minimize_interruptibly", minimise_then_get_interrupted)
+    monkeypatch.setattr(md._minimize, "minimize_interruptibly", minimise_then_get_interrupted)
+    threading.Thread(target=interrupt_when_started, daemon=True).start()
+
+
+def raised_inside_the_minimiser(excinfo) -> bool:
+    """True when the KeyboardInterrupt (or the one md.run re-raised with its resume hint) came from the
+    minimiser's per-iteration callback, i.e. before the minimisation had finished."""
+    error = excinfo.value
+    while error is not None:
+        frames = [frame.name for frame in traceback.extract_tb(error.__traceback__)]
+        if frames and frames[-1] == "report" and "minimizeEnergy" in frames:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def test_stop_while_md_run_minimises_interrupts_the_minimiser_and_keeps_no_half_made_folder(
+    villin_pdb,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    interrupt_once_minimising(monkeypatch)
+    with pytest.raises(KeyboardInterrupt, match="resume=True") as excinfo:
+        md.run(villin_pdb, ps=1, solvent="explicit", out=tmp_path / "run", platform="CPU")
+    assert raised_inside_the_minimiser(excinfo)
+    assert not (tmp_path / "run").exists()  # nothing was checkpointed, so nothing half-made is left
+
+
+def test_stop_while_md_minimize_runs_raises_from_inside_the_minimiser(villin_pdb, tmp_path, monkeypatch):  # noqa: F811
+    interrupt_once_minimising(monkeypatch)
+    with pytest.raises(KeyboardInterrupt) as excinfo:
+        md.minimize(villin_pdb, tmp_path / "min", solvent="explicit", platform="CPU")
+    assert raised_inside_the_minimiser(excinfo)
