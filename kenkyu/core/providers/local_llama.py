@@ -287,17 +287,17 @@ class LocalLlamaProvider(Provider):
 
     def _routed(self, options, name: str, filled: dict) -> dict:
         """The tool's own adjustment of what was left unstated (declared with ``@when_routed``: md_run's
-        implicit solvent), said in the reply with the reason and how to change it."""
+        implicit solvent), said in the reply with the reason and how to change it. Only an adjustment that
+        says itself (a ``said`` attribute) applies here; the others (literature's: passages instead of an
+        answer) are for research plans, whose steps are reviewed before they run."""
         t = next((o for o in options if o.name == name), None)
         science = getattr(t, "science", None)
-        if science is None or science.routed is None:
+        if science is None or science.routed is None or not callable(getattr(science.routed, "said", None)):
             return filled
         arguments = science.for_router(filled)
-        said = getattr(science.routed, "said", None)
         added = {k: v for k, v in arguments.items() if k not in filled or filled[k] != v}
         if added:
-            reason = said(added) if callable(said) else None
-            self.last_using += reason or (
+            self.last_using += science.routed.said(added) or (
                 "Not stated in the request, so using "
                 + ", ".join(f"{k}={v!r}" for k, v in added.items())
                 + " (say otherwise to change it).\n"
