@@ -85,7 +85,8 @@ class Plan:
     def to_dict(self) -> dict:
         data = asdict(self)
         for step in data["steps"]:
-            step["cost_s"] = None if math.isnan(step["cost_s"]) else round(step["cost_s"], 1)
+            # Not rounded: a plan read back must show the same "~73 s" as the plan it was saved from.
+            step["cost_s"] = None if math.isnan(step["cost_s"]) else step["cost_s"]
         return data
 
     @classmethod

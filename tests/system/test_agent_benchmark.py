@@ -360,7 +360,7 @@ EVERYDAY = DEV + HELDOUT
 # Written before tuning round 2; it has no replays (its correct calls are kept out of what tuning reads).
 HELDOUT2 = load_set("everyday_heldout2")
 # Tasks whose correct calls run real MD: checked by `run.py --provider replay --set ...`, not in CI.
-EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf"}
+EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf", "dev_replicas_then_compare"}
 
 
 def test_new_checks_on_hand_made_records(tmp_path):
@@ -458,7 +458,7 @@ def test_any_of_and_the_two_scores(tmp_path):
 
 def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
     assert set(SETS) == {"core", "everyday_dev", "everyday_heldout", "everyday_heldout2"}
-    assert 10 <= len(DEV) <= 16 and 18 <= len(HELDOUT) <= 26
+    assert 10 <= len(DEV) <= 30 and 18 <= len(HELDOUT) <= 26
     core = load_tasks()
     ids = [t.id for t in core + EVERYDAY]
     assert len(ids) == len(set(ids)), "task ids are shared between sets (replay files are named by id)"
