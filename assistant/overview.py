@@ -7,7 +7,9 @@ required input make the example), so a new tool module shows up without an edit 
 from __future__ import annotations
 
 import importlib
+import os
 import re
+from pathlib import Path
 
 _QUESTION = re.compile(
     r"^\s*(?:(?:so|ok|okay|hi|hello|hey)[,!.]?\s+)?(?:"
@@ -51,8 +53,13 @@ def is_capability_question(prompt: str) -> bool:
     return any(_QUESTION.match(s) or _FAMILY_QUESTION.match(s) for s in sentences)
 
 
-def overview(registry) -> str:
-    """A short Markdown overview: one line per tool family with what it covers and one example request."""
+def overview(registry, here: str | os.PathLike | None = None) -> str:
+    """A short Markdown overview: one line per tool family with what it covers and one example request.
+
+    The examples name what is really in the working folder ``here`` (default: the current directory) when
+    it holds a run folder or a PDB file: an example naming a folder that does not exist sends a newcomer
+    to an error (issue 18).
+    """
     from kenkyu.core.routing import slot_kind
 
     families: dict[str, list] = {}
@@ -65,7 +72,7 @@ def overview(registry) -> str:
     for module, tools in families.items():
         title = _family_title(module)
         covers = _covers(tools)
-        example = _example(tools[0], slot_kind)
+        example = _with_real_names(_example(tools[0], slot_kind), Path.cwd() if here is None else Path(here))
         lines.append(f"- **{title}**: {covers}. Try: *{example}*")
     if getattr(registry, "unavailable", None):
         missing = ", ".join(f"`{m}`" for m in sorted(registry.unavailable))
@@ -117,6 +124,28 @@ _FAMILY_EXAMPLES = {
     "literature": "what do my papers say about villin folding times?",
     "notebook_tools": "why did my last cell fail?",
 }
+
+
+def _real_names(here: Path) -> dict[str, str]:
+    """The shipped example names to replace with the newest run folder and PDB file found in ``here``."""
+    names = {}
+    runs = sorted((p.parent for p in here.glob("md_runs/*/run.json")), key=lambda p: p.stat().st_mtime)
+    if runs:
+        names["md_runs/villin"] = runs[-1].relative_to(here).as_posix()
+    pdbs = sorted(p for p in here.glob("*.pdb") if p.is_file())
+    if pdbs:
+        names["villin.pdb"] = pdbs[0].name
+    return names
+
+
+def _with_real_names(example: str, here: Path) -> str:
+    try:
+        names = _real_names(here)
+    except OSError:  # an unreadable folder: the shipped names are still a fair illustration
+        return example
+    for shipped, real in names.items():
+        example = example.replace(shipped, real)
+    return example
 
 
 def _example(t, slot_kind) -> str:

@@ -556,6 +556,19 @@ def test_the_overview_covers_every_family_in_words():
     assert not re.search(r"`[a-z]+_[a-z_]+`", text)
 
 
+def test_the_overviews_examples_name_what_is_in_the_working_folder(tmp_path):
+    """An example that names a folder which is not there sends a newcomer straight into an error."""
+    registry = ToolRegistry.from_modules([*__import__("kenkyu.tools").tools.TOOL_MODULES])
+    shipped = overview(registry, here=tmp_path)  # an empty folder: the shipped illustration
+    assert "md_runs/villin" in shipped and "villin.pdb" in shipped
+    (tmp_path / "md_runs" / "lysozyme_implicit").mkdir(parents=True)
+    (tmp_path / "md_runs" / "lysozyme_implicit" / "run.json").write_text("{}")
+    (tmp_path / "lysozyme.pdb").write_text("END\n")
+    mine = overview(registry, here=tmp_path)
+    assert "md_runs/lysozyme_implicit" in mine and "lysozyme.pdb" in mine
+    assert "md_runs/villin" not in mine and "villin.pdb" not in mine
+
+
 def test_an_error_pointed_at_in_words_goes_to_the_explanation(notebook, provider, monkeypatch):
     error = Candidate(
         "error", "ValueError: Cannot use literals as truth", "the last error (ValueError)", False, ("error",)
