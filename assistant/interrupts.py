@@ -11,7 +11,6 @@ user, an interrupted tool is reported as interrupted with the code that resumes 
 from __future__ import annotations
 
 import _thread
-import inspect
 import sys
 import threading
 import time
@@ -96,11 +95,7 @@ def last_kernel_error(ename: str) -> BaseException | None:
 def resume_code(tool, arguments: dict, variable: str, using: dict | None = None) -> str:
     """The action cell that continues an interrupted call: the same call with ``resume=True``; "" for a
     tool that cannot resume."""
-    try:
-        resumable = "resume" in inspect.signature(tool.function).parameters
-    except (TypeError, ValueError):
-        resumable = False
-    if not resumable:
+    if "resume" not in tool.parameters.get("properties", {}):
         return ""
     kept = {k: v for k, v in arguments.items() if k != "overwrite"}  # overwrite would delete what was kept
     return action_code(tool, {**kept, "resume": True}, variable, using)

@@ -10,10 +10,9 @@ folder and the ``resume`` / ``overwrite`` conventions of a tool's signature.
 
 from __future__ import annotations
 
-import inspect
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kenkyu.assistant.costs import estimate, format_seconds
@@ -32,12 +31,7 @@ class Preflight:
 
     def as_fields(self) -> dict:
         """The optional fields of :class:`~kenkyu.assistant.events.ApprovalNeeded`."""
-        return {
-            "estimate": self.estimate,
-            "estimate_s": self.estimate_s,
-            "steps": self.steps,
-            "warnings": self.warnings,
-        }
+        return asdict(self)
 
 
 def preflight(tool, arguments: dict, *, seconds_left: float | None = None) -> Preflight:
@@ -82,7 +76,7 @@ def collisions(tool, arguments: dict) -> list[str]:
     elif out.is_file():
         found.append(f"the output folder {folder} is an existing file, not a folder: choose a new out=")
     elif out.is_dir() and any(out.iterdir()):
-        params = _parameters(tool)
+        params = tool.parameters.get("properties", {})
         if arguments.get("overwrite"):
             found.append(f"{folder} already exists and will be DELETED and started over (overwrite=True)")
         elif arguments.get("resume"):
@@ -108,13 +102,6 @@ def over_cap(tool_name: str, cost_s: float | None, spent_s: float, cap_s: float)
         f"{math.ceil((spent_s + cost_s) * 1.2)}` (or KENKYU_MAX_REQUEST_SECONDS), or ask for a shorter run "
         "(fewer ps, implicit solvent, a smaller system)."
     )
-
-
-def _parameters(tool) -> dict:
-    try:
-        return dict(inspect.signature(tool.function).parameters)
-    except (TypeError, ValueError):
-        return {}
 
 
 def _same_path(value, out: Path) -> bool:

@@ -139,10 +139,9 @@ class KernelSession:
         if kind == "clear_output":
             record.outputs.clear()
             return
-        if kind not in ("stream", "display_data", "execute_result", "error", "update_display_data"):
+        # update_display_data (a widget or display id updating in place) is left out: the display is recorded
+        if kind not in ("stream", "display_data", "execute_result", "error"):
             return
-        if kind == "update_display_data":
-            return  # a widget or display id updating in place: the final display is already recorded
         output = v4.output_from_msg(msg)
         if kind == "stream" and record.outputs and record.outputs[-1].get("name") == output.name:
             record.outputs[-1]["text"] += output.text
