@@ -19,7 +19,14 @@ from dataclasses import asdict, dataclass, field
 
 from kenkyu.assistant.checks import expectations_for
 from kenkyu.assistant.costs import estimate, format_seconds
-from kenkyu.assistant.protocols import DEFAULT_PROTOCOL, choose_protocol, get_protocol, tools_in
+from kenkyu.assistant.protocols import (
+    DEFAULT_PROTOCOL,
+    MissingInput,
+    choose_protocol,
+    claiming_protocol,
+    get_protocol,
+    tools_in,
+)
 from kenkyu.core.messages import Message
 from kenkyu.core.science import folder_written_by
 
@@ -189,11 +196,15 @@ def make_plan(
     question, stated, steps_text = split_request(request)
     tools = list(registry)
     model_text = ""
-    if hasattr(provider, "choose_call"):  # the embedded model: kenkyu splits and routes, the model fills
+    claimed = get_protocol(protocol) if protocol is not None else claiming_protocol(question or steps_text)
+    steps = _protocol_steps(claimed, question or steps_text, request) if claimed is not None else None
+    if steps is not None:  # the protocol plans its own question (a temperature ladder, a mutant and its wild type)
+        pass
+    elif hasattr(provider, "choose_call"):  # the embedded model: kenkyu splits and routes, the model fills
         steps = _routed_steps(provider, steps_text, tools)
     else:
         model_text, steps = _model_steps(provider, request, tools)
-    chosen = get_protocol(protocol) if protocol is not None else choose_protocol(question, tools_in(steps))
+    chosen = claimed or choose_protocol(question, tools_in(steps))
     _fill_details(steps, registry, measure_costs, taken, chosen)
     if stated:
         hypothesis, source = stated, "scientist"
@@ -213,6 +224,21 @@ def make_plan(
         getattr(provider, "model_id", None),
         chosen.name,
     )
+
+
+def _protocol_steps(protocol, question: str, request: str) -> list[PlanStep] | None:
+    """A protocol's own steps for its question, or None to route the words; a missing input becomes one
+    step without a tool whose problem names it (so the plan says what to give, and nothing runs)."""
+    from kenkyu.assistant.resolver import gather
+
+    candidates = gather(_kernel_namespace())
+    try:
+        proposed = protocol.plan_steps(question, request, candidates)
+    except MissingInput as exc:
+        return [PlanStep(request, None, problem=str(exc))]
+    if proposed is None:
+        return None
+    return [PlanStep(p.text, p.tool, dict(p.arguments)) for p in proposed]
 
 
 def _routed_steps(provider, steps_text: str, tools, candidates=None) -> list[PlanStep]:

@@ -8,7 +8,9 @@ unchanged. Another protocol is an addition, not an edit of the loop:
 - from a package: an entry point in the ``kenkyu.protocols`` group whose object is a
   :class:`~.base.Protocol` instance (or a class to instantiate), loaded on first use.
 
-A plan follows the first registered protocol whose ``matches(question, tools)`` is true, else the default.
+A question a protocol ``claims`` from its words is planned by that protocol's ``plan_steps``; otherwise
+the request is routed and the plan follows the first protocol whose ``matches(question, tools)`` is true,
+else the default.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import warnings
 from importlib.metadata import entry_points
 
 from kenkyu.assistant.protocols.base import (
+    MissingInput,
     NextPlan,
     ProposedStep,
     Protocol,
@@ -82,6 +85,14 @@ def get_protocol(protocol: str | Protocol | None = None) -> Protocol:
         raise KeyError(f"no research protocol named {name!r}; registered: {known}") from None
 
 
+def claiming_protocol(question: str) -> Protocol | None:
+    """The protocol that claims a question from its words alone (see :meth:`Protocol.claims`), or None."""
+    for protocol in protocols():
+        if protocol.claims(question):
+            return protocol
+    return None
+
+
 def choose_protocol(question: str, tools: set[str]) -> Protocol:
     """The protocol for a question whose plan uses these tools: the first that matches, else the default."""
     for protocol in protocols():
@@ -92,6 +103,8 @@ def choose_protocol(question: str, tools: set[str]) -> Protocol:
 
 __all__ = [
     "DEFAULT_PROTOCOL",
+    "MissingInput",
+    "claiming_protocol",
     "ENTRY_POINT_GROUP",
     "NextPlan",
     "ProposedStep",

@@ -29,6 +29,10 @@ def tools_in(steps) -> set[str]:
     return {s.tool for s in steps if s.tool}
 
 
+class MissingInput(ValueError):
+    """What a protocol needs to plan a question and could not find; the message names it and the fix."""
+
+
 @dataclass
 class ProposedStep:
     text: str  # what the step does, as the plan's table shows it
@@ -56,6 +60,19 @@ class Protocol:
     def matches(self, question: str, tools: set[str]) -> bool:
         """Whether this protocol is the one for a question whose plan uses these tools."""
         return False
+
+    def claims(self, question: str) -> bool:
+        """Whether this protocol is the one for a question from its words alone, before any step is
+        routed ("which part unfolds first when heated?" needs a temperature ladder no router would
+        build). A protocol that claims a question plans it with :meth:`plan_steps`."""
+        return False
+
+    def plan_steps(self, question: str, request: str, candidates: Sequence) -> list[ProposedStep] | None:
+        """The protocol's own steps for a question it claims: tools (by :func:`name_of`) and arguments,
+        filled from the request and the notebook's ``candidates`` (:class:`kenkyu.core.routing.Candidate`).
+        None: route the request's words as usual. Raise :class:`MissingInput` when what the protocol
+        needs (a structure, a sequence, a mutation) is neither in the words nor in the notebook."""
+        return None
 
     # -- Plan ------------------------------------------------------------------------------------------
     def hypothesis(self, question: str, steps: Sequence) -> str:

@@ -159,3 +159,41 @@ def test_a_package_adds_a_protocol_through_the_entry_point_group(monkeypatch):
     assert protocols.choose_protocol("?", {"md_run"}).name == "stability"
     with pytest.raises(KeyError, match="named 'nope'; registered: ordinary-sequence, stability"):
         protocols.get_protocol("nope")
+
+
+class Census(Protocol):
+    """A protocol that plans its own question: no router would turn "census of MKQRW" into its steps."""
+
+    name = "census"
+    title = "what is this sequence made of?"
+
+    def claims(self, question):
+        return "census" in question.lower()
+
+    def plan_steps(self, question, request, candidates):
+        words = [w.strip("?.,") for w in request.split()]
+        sequence = next((w for w in words if w.isupper() and len(w) > 3), None)
+        if sequence is None:
+            raise protocols.MissingInput("a census needs a sequence: write it in the question (e.g. MKQRW)")
+        return [ProposedStep(f"count the residues of {sequence}", TOOL, {"sequence": sequence})]
+
+
+@pytest.fixture
+def census():
+    protocol = protocols.register_protocol(Census())
+    yield protocol
+    protocols.unregister_protocol(protocol.name)
+
+
+def test_a_protocol_that_claims_a_question_plans_it_without_the_router(census):
+    registry = ToolRegistry.from_modules(["example_tool"])
+    # The scripted model would call nothing useful: the protocol's own steps are the plan.
+    plan = make_plan("Take a census of MKQRW?", registry, ScriptedModel([]), measure_costs=False)
+    assert plan.protocol == "census"
+    assert [(s.tool, s.arguments) for s in plan.steps] == [(TOOL, {"sequence": "MKQRW"})]
+    assert plan.steps[0].code and plan.steps[0].problem is None
+
+    # What it needs is missing: one step without a tool, naming the input; nothing would run.
+    missing = make_plan("Take a census?", registry, ScriptedModel([]), measure_costs=False)
+    assert missing.protocol == "census" and [s.tool for s in missing.steps] == [None]
+    assert "needs a sequence" in missing.steps[0].problem
