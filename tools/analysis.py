@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from kenkyu.core.registry import tool
 from kenkyu.core.science import checked_by, costs, result_check
+from kenkyu.core.timescales import time_caveat
 from kenkyu.tools._quiet import native_stdout_silenced
 
 __all__ = [
@@ -44,7 +45,7 @@ class AnalysisTable(pd.DataFrame):
     whole table only.
     """
 
-    _metadata = ["figure", "description", "_summary_lines", "members", "frames_used", "window"]
+    _metadata = ["figure", "description", "_summary_lines", "members", "frames_used", "window", "simulated_ps"]
 
     @property
     def _constructor(self):
@@ -338,11 +339,20 @@ def _with_window(table: AnalysisTable, indices, line: str, traj=None) -> Analysi
         table._summary_lines = [*table._summary_lines, f"window: {line}"]
     if traj is not None:
         table._summary_lines = [*table._summary_lines, *data_basis(traj)]
+        # The agent weighs this against the process the request asked about (kenkyu.core.timescales).
+        table.simulated_ps = simulated_span(traj)
     return table
 
 
 MIN_FRAMES_FOR_STATISTICS = 10  # fewer frames: a mean or a fluctuation says little
-SHORT_SIMULATION_PS = 1000.0  # under 1 ns: only fast local motions are sampled
+
+
+def simulated_span(traj) -> float | None:
+    """The simulated time the frames cover (one frame interval added for the first frame); None when unknown."""
+    times = np.asarray(traj.time, dtype=float)
+    if traj.n_frames < 2 or np.isnan(times).all():
+        return None
+    return float(times[-1] - times[0] + np.median(np.diff(times)))
 
 
 def data_basis(traj) -> list[str]:
@@ -360,11 +370,9 @@ def data_basis(traj) -> list[str]:
         lines.append(
             f"data: {n} frames spanning {span:.4g} ps of simulation" + (f" (one every {step:.4g} ps)" if n > 1 else "")
         )
-        if span < SHORT_SIMULATION_PS:
-            lines.append(
-                f"caveat: only {span:.3g} ps simulated: slower processes (loop and domain motions take ns, folding, "
-                "unfolding and binding microseconds or more) are not sampled, so this says nothing about them"
-            )
+        caveat = time_caveat(span)  # generic here: the tool does not know what the request asked
+        if caveat:
+            lines.append(caveat)
     if n < MIN_FRAMES_FOR_STATISTICS:
         lines.append(
             f"caveat: only {n} frame{'s' if n != 1 else ''}: too few for reliable averages or fluctuations "

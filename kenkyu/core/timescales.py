@@ -151,6 +151,30 @@ def shortfall(simulated_ps: float, process: Process) -> str | None:
     )
 
 
+# With no process named, a run under 1 ns is flagged for everything slower than local motions.
+GENERIC_SHORT_PS = 1 * NS
+
+
+def time_caveat(simulated_ps: float, text: str = "") -> str | None:
+    """The caveat line a result on ``simulated_ps`` of simulation carries, for the request ``text``.
+
+    When the request names a process, the run is weighed against that process (:func:`shortfall`): a 4 ps
+    run says nothing about loops but does sample side-chain rotamers. When it names none, a run under
+    1 ns gets the generic caveat that slower processes were not sampled.
+    """
+    process = process_asked(text)
+    if process is not None:
+        line = shortfall(simulated_ps, process)
+    elif simulated_ps < GENERIC_SHORT_PS:
+        line = (
+            f"only {simulated_ps:.3g} ps simulated: slower processes (loop and domain motions take ns, folding, "
+            "unfolding and binding microseconds or more) are not sampled, so this says nothing about them"
+        )
+    else:
+        line = None
+    return f"caveat: {line}" if line else None
+
+
 def _singular(process: Process) -> bool:
     return not process.name.endswith("s")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from kenkyu.core.timescales import PROCESSES, Process, format_ps, process_asked, shortfall
+from kenkyu.core.timescales import PROCESSES, Process, format_ps, process_asked, shortfall, time_caveat
 
 
 @pytest.mark.parametrize(
@@ -89,3 +89,13 @@ def test_a_bad_simulated_time_is_refused_with_what_was_wrong():
 def test_times_print_in_the_unit_that_suits_them():
     assert [format_ps(x) for x in (0.004, 4.0, 4000.0, 2e6, 0.0)] == ["4 fs", "4 ps", "4 ns", "2 µs", "0 ps"]
     assert Process("x", 1e5, 1e6, ("x",)).span == "100 ns–1 µs"
+
+
+def test_the_caveat_line_weighs_the_run_against_the_process_asked_about():
+    assert time_caveat(4.0, "does the loop move?").startswith("caveat: only 4 ps simulated; loop motions take ns–µs")
+    assert "unfolding takes µs–s" in time_caveat(4.0, "does it stay folded?")
+    assert time_caveat(4.0, "which side chains change rotamer?") is None  # 4 ps samples rotamer flips
+    # No process named: the generic caveat under 1 ns, none above.
+    assert "slower processes" in time_caveat(4.0, "plot the RMSD") and "not sampled" in time_caveat(4.0)
+    assert time_caveat(2000.0, "plot the RMSD") is None
+    assert "unfolding takes µs–s" in time_caveat(2000.0, "is it still folded?")
