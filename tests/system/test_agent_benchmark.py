@@ -359,6 +359,8 @@ HELDOUT = load_set("everyday_heldout")
 EVERYDAY = DEV + HELDOUT
 # Written before tuning round 2; it has no replays (its correct calls are kept out of what tuning reads).
 HELDOUT2 = load_set("everyday_heldout2")
+# Written before tuning round 3, with no replays for the same reason.
+HELDOUT3 = load_set("everyday_heldout3")
 # Tasks whose correct calls run real MD: checked by `run.py --provider replay --set ...`, not in CI.
 EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf", "dev_replicas_then_compare"}
 
@@ -457,7 +459,7 @@ def test_any_of_and_the_two_scores(tmp_path):
 
 
 def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
-    assert set(SETS) == {"core", "everyday_dev", "everyday_heldout", "everyday_heldout2"}
+    assert set(SETS) == {"core", "everyday_dev", "everyday_heldout", "everyday_heldout2", "everyday_heldout3"}
     assert 10 <= len(DEV) <= 30 and 18 <= len(HELDOUT) <= 26
     core = load_tasks()
     ids = [t.id for t in core + EVERYDAY]
@@ -510,6 +512,38 @@ def test_the_second_heldout_set_is_well_formed_and_new(tmp_path):
             assert {"no_tool_called": True} in task.expect and any("reply_names_missing" in e for e in task.expect)
         if task.kind == "question":
             assert any("reply_mentions" in e for e in task.expect), task.id
+
+
+def test_the_third_heldout_set_is_well_formed_and_new(tmp_path):
+    """everyday_heldout3: 30 tasks of the kinds issue 13 names, in new wording: no request or id repeated from
+    any other set, no paths in a request, at least six missing inputs, and the same rules for every task."""
+    assert len(HELDOUT3) == 30
+    others = load_tasks() + EVERYDAY + HELDOUT2
+    assert not {t.id for t in HELDOUT3} & {t.id for t in others}
+    assert not {t.prompt.strip().lower() for t in HELDOUT3} & {t.prompt.strip().lower() for t in others}
+    assert {t.kind for t in HELDOUT3} == {"value", "multi", "single", "question", "missing", "error"}
+    assert sum(t.kind == "missing" for t in HELDOUT3) >= 6
+    text = SETS["everyday_heldout3"].read_text()
+    assert "before tuning round 3; never tune on it" in text and "NEVER use this set to tune" in text
+    for task in HELDOUT3:
+        assert set(task.setup) <= set(Fixtures.known()), task.id
+        assert "md_runs/" not in task.prompt and ".pdb" not in task.prompt, task.id  # everyday: no paths
+        assert task.seconds and task.seconds <= 420, task.id
+        assert not (REPLAY_DIR / f"{task.id}.json").exists(), f"{task.id}: its correct calls belong outside replay/"
+        for expectation in task.expect:
+            check(TaskRun(folder=tmp_path), expectation)  # a known kind, with an argument it can read
+        both = set().union(*(aspects(e) for e in task.expect))
+        assert both == {"call", "outcome"}, f"{task.id} checks only {both}"
+        if task.kind == "missing":
+            assert {"no_tool_called": True} in task.expect and any("reply_names_missing" in e for e in task.expect)
+        if task.kind == "question":
+            assert any("reply_mentions" in e for e in task.expect), task.id
+    # issue 13's most common failure, an unrelated tool that needs no input, fails every task's call checks
+    fallthrough = made_run(
+        tmp_path, cells=[tool_cell("structure_list_models", "models")], calls=[("structure_list_models", {})]
+    )
+    for task in HELDOUT3:
+        assert False in [check_aspect(fallthrough, e, "call") for e in task.expect], task.id
 
 
 def test_setup_cells_must_run_as_declared():
