@@ -40,6 +40,7 @@ __all__ = [
     "MutationEffect",
     "MutationError",
     "build",
+    "chain_sequence",
     "compare",
     "parse_mutations",
     "simulate",
@@ -100,6 +101,17 @@ def _chains(topology) -> list[tuple[str, list]]:
         if residues:
             found.append((chain.id, residues))
     return found
+
+
+def chain_sequence(structure, chain: str | None = None) -> str:
+    """The one-letter sequence of a chain of a structure (the first protein chain by default)."""
+    chains = _chains(_topology(structure).topology)
+    if not chains:
+        raise MutationError(f"{structure} holds no amino-acid chain")
+    by_id = dict(chains)
+    if chain is not None and chain not in by_id:
+        raise MutationError(f"{structure} has no protein chain {chain!r} ({sorted(by_id)})")
+    return "".join(ONE[r.name] for r in by_id[chain or chains[0][0]])
 
 
 def _topology(structure):
@@ -778,10 +790,9 @@ def compare(
     spec = runs.spec
     mutations = runs.mutations
     wild_structure = spec["structure"]
-    chains = dict(_chains(_topology(wild_structure).topology))
     score_of = {}
     for chain_id in sorted({m.chain for m in mutations}):  # positions count along each mutation's own chain
-        sequence = "".join(ONE[r.name] for r in chains[chain_id])
+        sequence = chain_sequence(wild_structure, chain_id)
         on_chain = [m.name for m in mutations if m.chain == chain_id]
         scores = structure_tools.variant_effects(sequence, on_chain, **({"model": model} if model else {}))
         score_of.update(zip(on_chain, scores.score.astype(float)))
