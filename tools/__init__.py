@@ -13,6 +13,7 @@ TOOL_MODULES = (
     "kenkyu.tools.viz",
     "kenkyu.tools.ensembles",
     "kenkyu.tools.structure",
+    "kenkyu.tools.mutants",
     "kenkyu.tools.literature",
 )
 

@@ -59,6 +59,9 @@ def _load() -> None:
     from kenkyu.assistant.protocols.stability import STABILITY
 
     _registered.setdefault(STABILITY.name, STABILITY)
+    from kenkyu.assistant.protocols.mutation_effect import MUTATION_EFFECT
+
+    _registered.setdefault(MUTATION_EFFECT.name, MUTATION_EFFECT)
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
             register_protocol(entry.load())
