@@ -14,6 +14,7 @@ TOOL_MODULES = (
     "kenkyu.tools.ensembles",
     "kenkyu.tools.structure",
     "kenkyu.tools.mutants",
+    "kenkyu.tools.prediction_check",
     "kenkyu.tools.literature",
 )
 

@@ -62,6 +62,9 @@ def _load() -> None:
     from kenkyu.assistant.protocols.mutation_effect import MUTATION_EFFECT
 
     _registered.setdefault(MUTATION_EFFECT.name, MUTATION_EFFECT)
+    from kenkyu.assistant.protocols.predicted_check import PREDICTED_CHECK
+
+    _registered.setdefault(PREDICTED_CHECK.name, PREDICTED_CHECK)
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
             register_protocol(entry.load())
