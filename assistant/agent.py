@@ -21,6 +21,7 @@ from kenkyu.assistant.preflight import over_cap, preflight
 from kenkyu.assistant.prompt_budget import estimate_tokens, over_budget
 from kenkyu.assistant.resolver import gather, used_candidates
 from kenkyu.assistant.runner import Execution, ToolInterrupted
+from kenkyu.assistant.summaries import weigh_caveats
 from kenkyu.core.messages import Message, ToolCall
 from kenkyu.core.providers.base import ProviderError, TextDelta, ToolCallDone, Usage
 from kenkyu.core.registry import ToolArgumentError, ToolRegistry
@@ -262,7 +263,8 @@ class Agent:
                 call.id, tool.name, False, summary, round(execution.duration_s, 3), status="interrupted", resume=resume
             )
             return summary
-        summary = execution.summary()
+        # The caveat weighs the simulated time against the process the request asked about, if it names one.
+        summary = weigh_caveats(execution.summary(), execution.value, self._prompt)
         yield ev.ToolResult(call.id, tool.name, execution.ok, summary, round(execution.duration_s, 3))
         return summary
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numbers
 import reprlib
 
 from kenkyu.core.secrets import redact
+from kenkyu.core.timescales import time_caveat
 
 _repr = reprlib.Repr()  # keyword arguments arrive only in Python 3.12
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict, _repr.maxlevel = 120, 120, 8, 8, 3
@@ -14,6 +16,30 @@ def summarize_for_agent(value, limit: int = 2000) -> str:
     """A tool's own ``summary()`` when it has one; tables as text; otherwise a short repr. Secrets are
     blanked: the model never needs a key, and what it reads may come back in its reply."""
     return redact(_summary(value, limit))
+
+
+def weigh_caveats(summary: str, value, request: str) -> str:
+    """The summary with its simulated-time caveat weighed against the process the request asked about.
+
+    A tool states the generic caveat (it does not know the question); a result that records how much time
+    it simulated (``value.simulated_ps``) gets the question's own instead: "does the loop move?" on 4 ps
+    says loops take ns–µs, a question about side-chain rotamers gets none. The rest of the summary is the
+    tool's, untouched.
+    """
+    span = getattr(value, "simulated_ps", None)
+    if not request or not isinstance(span, numbers.Real) or isinstance(span, bool):
+        return summary
+    generic, asked = time_caveat(float(span)), time_caveat(float(span), request)
+    if generic == asked:
+        return summary
+    lines = summary.split("\n")
+    if generic in lines:
+        at = lines.index(generic)
+        lines[at : at + 1] = [asked] if asked else []
+    elif asked:  # the run was long enough for the generic test, not for this process: say so by the data line
+        at = next((i + 1 for i, line in enumerate(lines) if line.startswith("data: ")), len(lines))
+        lines.insert(at, asked)
+    return "\n".join(lines)
 
 
 def _summary(value, limit: int) -> str:

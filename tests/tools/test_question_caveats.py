@@ -1,0 +1,100 @@
+"""Issue 18 item 6: a result's caveat weighs the simulated time against the process the request asked about.
+
+A 4 ps trajectory (villin's real coordinates, 10 frames 0.4 ps apart) is analysed by the real mdtraj tools
+through the agent loop: "does the loop move?" must hear that loops take ns–µs, "does it stay folded?" that
+unfolding takes µs–s, a question about side-chain rotamers (ps–ns) no shortfall at all, and a request that
+names no process the generic caveat. What the user reads is checked where they read it: the tool result on
+the sidebar's card and in %%ask, the text the model is given, and the embedded model's reply.
+"""
+
+from __future__ import annotations
+
+import mdtraj
+import numpy as np
+import pytest
+from kenkyu.assistant import events as ev
+from kenkyu.assistant.agent import Agent
+from kenkyu.assistant.runner import InPlaceRunner
+from kenkyu.core.config import ProviderConfig
+from kenkyu.core.providers.replay import ReplayProvider
+from kenkyu.core.registry import ToolRegistry
+
+md = pytest.importorskip("kenkyu.tools.md")
+pytestmark = pytest.mark.filterwarnings("ignore:Unlikely unit cell vectors")
+
+ANALYSIS = ToolRegistry.from_modules(["kenkyu.tools.analysis"])
+
+
+@pytest.fixture(scope="module")
+def four_ps():
+    """A kernel variable holding 4 ps of villin: what a user would analyse after a short run."""
+    start = mdtraj.load(str(md.example_structure("villin")))
+    rng = np.random.default_rng(7)
+    xyz = start.xyz[0] + rng.normal(0.0, 0.01, (10, start.n_atoms, 3)).astype(np.float32)
+    return mdtraj.Trajectory(xyz, start.topology, time=0.4 * np.arange(1, 11))
+
+
+def ask(request, tool, trajectory, provider=None):
+    namespace = {"traj": trajectory}
+    turns = [{"tool_calls": [{"name": tool, "arguments": {"trajectory": "traj"}}]}, {"text": "Done."}]
+    provider = provider or ReplayProvider(ProviderConfig(provider="replay"), turns=turns)
+    agent = Agent(provider, ANALYSIS, InPlaceRunner(namespace=namespace), approval_mode="auto")
+    events = list(agent.run(request))
+    (result,) = [e for e in events if isinstance(e, ev.ToolResult)]
+    assert result.ok, result.summary
+    told = [m.content for m in agent.history if m.role == "tool"]
+    assert told == [result.summary]  # the model reads what the card shows
+    return result.summary, events
+
+
+def caveats(summary: str) -> list[str]:
+    return [line for line in summary.splitlines() if line.startswith("caveat:")]
+
+
+def test_does_the_loop_move_on_4_ps_says_loops_take_ns_to_us(four_ps):
+    summary, _ = ask("Does the loop move?", "analysis_rmsf", four_ps)
+    assert "data: 10 frames spanning 4 ps of simulation" in summary
+    assert caveats(summary) == [
+        "caveat: only 4 ps simulated; loop motions take ns–µs, so this run cannot show them "
+        "(simulate at least 1 ns to see the fastest)"
+    ]
+
+
+def test_does_it_stay_folded_on_4_ps_says_unfolding_takes_us_to_s(four_ps):
+    summary, _ = ask("Does it stay folded?", "analysis_rmsd", four_ps)
+    (line,) = caveats(summary)
+    assert "unfolding takes µs–s" in line and "cannot show it" in line
+    assert "loop motions take" not in summary
+
+
+def test_a_question_about_a_fast_process_gets_no_shortfall(four_ps):
+    summary, _ = ask("Which side chains change rotamer?", "analysis_rmsf", four_ps)
+    assert "data: 10 frames spanning 4 ps" in summary  # what it rests on is still said
+    assert caveats(summary) == []
+
+
+def test_a_request_naming_no_process_keeps_the_generic_caveat(four_ps):
+    summary, _ = ask("Compute the radius of gyration", "analysis_radius_of_gyration", four_ps)
+    (line,) = caveats(summary)
+    assert line.startswith("caveat: only 4 ps simulated: slower processes") and "not sampled" in line
+
+
+def test_a_long_enough_run_for_the_generic_test_still_hears_about_slow_processes_asked_about(four_ps):
+    long = mdtraj.Trajectory(four_ps.xyz, four_ps.topology, time=500.0 * np.arange(1, 11))  # 5 ns
+    summary, _ = ask("Compute the RMSD", "analysis_rmsd", long)
+    assert caveats(summary) == []
+    summary, _ = ask("Is it still folded?", "analysis_rmsd", long)
+    lines = summary.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("data: "))
+    assert lines[at + 1].startswith("caveat: only 5 ns simulated; unfolding takes µs–s")
+
+
+@pytest.mark.embedded_llm
+def test_the_embedded_models_reply_carries_the_question_aware_caveat(four_ps):
+    from kenkyu.core.providers import make_provider
+
+    provider = make_provider(ProviderConfig(provider="local"))
+    summary, events = ask("RMSF of traj: does it stay folded?", None, four_ps, provider=provider)
+    reply = "".join(e.text for e in events if isinstance(e, ev.Token))
+    assert "unfolding takes µs–s, so this run cannot show it" in reply
+    assert "slower processes" not in reply
