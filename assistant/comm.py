@@ -496,7 +496,16 @@ class ChatChannel:
 
 
 def _is_prefix(records: list, kernel_records: list) -> bool:
-    return len(records) <= len(kernel_records) and kernel_records[: len(records)] == records
+    """Whether the notebook's records are the start of the kernel's. The sidebar stores its own note on each
+    record (``sidebar``: the cards as they were drawn); that is the page's, not the conversation's, so a
+    saved record still matches the kernel's after it was noted."""
+    return len(records) <= len(kernel_records) and all(
+        _conversation(mine) == _conversation(kernels) for mine, kernels in zip(records, kernel_records)
+    )
+
+
+def _conversation(record):
+    return {k: v for k, v in record.items() if k != "sidebar"} if isinstance(record, dict) else record
 
 
 def _context_cells(cells) -> list[dict] | None:

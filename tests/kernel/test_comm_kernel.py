@@ -318,6 +318,31 @@ def test_conversation_comes_back_on_a_second_hello_and_after_a_restart(tmp_path)
         assert restarted.evaluate("len(get_ipython()._kenkyu_session.history)") == "4"
 
 
+def test_a_reload_keeps_the_kernels_newer_answers_when_the_notebook_saved_only_earlier_ones(tmp_path):
+    # The notebook was saved after the first request, with the sidebar's note on its record; the second
+    # answer is in the kernel only. The reloaded page must not roll the kernel back to the saved record.
+    turns = [
+        {"text": "", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 4}}]},
+        {"text": "4 squared is 16."},
+        {"text": "", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 5}}]},
+        {"text": "5 squared is 25."},
+    ]
+    (tmp_path / "newer.json").write_text(json.dumps({"turns": turns}))
+    settings = {"provider": "replay", "replay_file": str(tmp_path / "newer.json"), "approval": "auto"}
+    with running_kernel(tmp_path, KERNEL_ENV) as client:
+        first = FakeSidebar(client)
+        first.open(settings=settings)
+        saved = first.ask("square 4")[-1]["record"]
+        first.ask("square 5")
+        noted = {**saved, "sidebar": {"request_id": "r1", "tools": [{"call_id": "x", "status": "ok"}]}}
+        reloaded = another_client(client)
+        try:
+            history = FakeSidebar(reloaded).open(settings=settings, records=[noted])["history"]
+        finally:
+            reloaded.stop_channels()
+        assert [h["text"] for h in history] == ["square 4", "4 squared is 16.", "square 5", "5 squared is 25."]
+
+
 def test_a_reloaded_page_ends_the_request_a_dead_one_left_waiting(tmp_path):
     turns = [
         {"text": "", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 6}}]},
