@@ -3,9 +3,9 @@
 By hand, as the agent writes it::
 
     import kenkyu.tools.mutants as mutants
-    runs_1 = mutants.simulate("villin_1vii.pdb", ["K25A"], replicas=3, ps=1000, solvent="implicit")
-    effect_1 = mutants.compare("mutant_runs/villin_1vii")     # ESM-2 scores, deltas with CIs, verdict
-    effect_1.figure                                            # per-residue delta RMSF, 95% CI band, site marked
+    runs_1 = mutants.simulate_mutants("villin_1vii.pdb", ["K25A"], replicas=3, ps=1000, solvent="implicit")
+    effect_1 = mutants.compare_to_wild_type("mutant_runs/villin_1vii")  # ESM-2 scores, deltas with CIs, verdict
+    effect_1.figure  # per-residue delta RMSF with its 95% CI band, the site marked
 
 Each mutation is its own single mutant (``["K25A", "F36L"]`` is two mutants, not a double mutant). Positions
 count 1-based along the chain's sequence, as :func:`kenkyu.tools.structure.variant_effects` counts them;
@@ -39,11 +39,11 @@ __all__ = [
     "Mutation",
     "MutationEffect",
     "MutationError",
-    "build",
+    "build_mutants",
     "chain_sequence",
-    "compare",
+    "compare_to_wild_type",
     "parse_mutations",
-    "simulate",
+    "simulate_mutants",
 ]
 
 # Below these the verdict is "inconclusive", whatever the intervals say (the thresholds, in one place):
@@ -194,7 +194,7 @@ def parse_mutations(structure, mutations, numbering: Literal["sequence", "pdb"] 
 
 @dataclass
 class MutantBuild:
-    """The mutant structures written by :func:`build`, by mutation name, and what was changed in each."""
+    """The mutant structures written by :func:`build_mutants`, by mutation name, and what was changed in each."""
 
     structure: Path
     mutations: list[Mutation]
@@ -244,7 +244,7 @@ def _build_one(structure: Path, mutation: Mutation, path: Path) -> tuple[int, in
     produces="structure",
 )
 @costs(3.0, basis="pdbfixer on a small protein, typical")
-def build(
+def build_mutants(
     structure: str | os.PathLike,
     mutations: list[str],
     out: str | os.PathLike = "mutants",
@@ -306,7 +306,7 @@ def _atoms_at(structure: Path, mutation: Mutation, path: Path) -> tuple[int, int
 
 @dataclass
 class MutantRuns:
-    """Wild type and mutants simulated as replica ensembles under one folder (see :func:`simulate`)."""
+    """Wild type and mutants simulated as replica ensembles under one folder (see :func:`simulate_mutants`)."""
 
     directory: Path
     spec: dict
@@ -320,7 +320,7 @@ class MutantRuns:
         spec_path = directory / RUNS_JSON
         if not spec_path.exists():
             raise FileNotFoundError(
-                f"{directory} holds no {RUNS_JSON}: it is not a folder written by kenkyu.tools.mutants.simulate"
+                f"{directory} holds no {RUNS_JSON}: it is not a folder written by kenkyu.tools.mutants.simulate_mutants"
             )
         spec = json.loads(spec_path.read_text())
         arms = [WILD_TYPE, *[m["name"] for m in spec["mutations"]]]
@@ -396,10 +396,22 @@ def _estimate(arguments: dict, *, measure: bool = True) -> Cost:
     ),
     produces="run_folder",
 )
+def _routed(arguments: dict) -> dict:
+    """The embedded model's call, adjusted: implicit solvent unless stated, and the numbering left at "sequence"
+    (a small model guesses "pdb" from the word "mutant"; the scientist passes numbering="pdb" by hand)."""
+    arguments = implicit_unless_stated(arguments)
+    arguments.pop("numbering", None)
+    if "report_interval_ps" in arguments:  # md.run's option: each replica gets it through md_options
+        options = dict(arguments.get("md_options") or {})
+        options.setdefault("report_interval_ps", arguments.pop("report_interval_ps"))
+        arguments["md_options"] = options
+    return arguments
+
+
 @writes(_folder_of_call)
 @costs(_estimate)
-@when_routed(implicit_unless_stated)
-def simulate(
+@when_routed(_routed)
+def simulate_mutants(
     structure: str | os.PathLike,
     mutations: list[str],
     replicas: int = 2,
@@ -463,7 +475,7 @@ def simulate(
     directory = Path(out) if out is not None else Path(runs_directory(structure))
     spec_path = directory / RUNS_JSON
     stored = json.loads(spec_path.read_text()) if spec_path.exists() else {}
-    built = build(structure, mutations, directory / "structures", numbering=numbering)
+    built = build_mutants(structure, mutations, directory / "structures", numbering=numbering)
     base_seed = seed if seed is not None else stored.get("seed", secrets.randbelow(2**30))
     spec = {
         "structure": str(structure),
@@ -626,7 +638,7 @@ def verdict(score: float, low: float, high: float, above: float, ps: float, repl
 
 
 class MutationEffect:
-    """What :func:`compare` found: ESM-2 scores, MD differences with CIs, and the verdict per mutation.
+    """What :func:`compare_to_wild_type` found: ESM-2 scores, MD differences with CIs, and the verdict per mutation.
 
     ``table``: one row per mutation and metric (wild-type and mutant means, difference, CI);
     ``verdicts``: one row per mutation (score, predictions, agreement, why); ``per_residue``: delta RMSF
@@ -746,7 +758,7 @@ def agrees_with_language_model(effect):
 )
 @costs(20.0, basis="mdtraj analyses of each replica plus one ESM-2 pass, typical for a small protein")
 @checked_by(long_enough, enough_replicas, resolved, agrees_with_language_model)
-def compare(
+def compare_to_wild_type(
     runs: str | os.PathLike | MutantRuns,
     *,
     radius_nm: float = DEFAULT_RADIUS_NM,
@@ -764,7 +776,7 @@ def compare(
     Parameters
     ----------
     runs
-        The folder written by mutants_simulate (or, by hand, its MutantRuns).
+        The folder written by mutants_simulate_mutants (or, by hand, its MutantRuns).
     radius_nm
         Residues with a heavy atom within this distance of the site's heavy atoms (in the wild-type
         structure) are "near the site".
@@ -801,7 +813,8 @@ def compare(
     for arm, found in members.items():
         if len(found) == 0:
             raise ValueError(
-                f"no finished replica for {arm} in {runs.directory / arm}: run mutants_simulate again to resume it"
+                f"no finished replica for {arm} in {runs.directory / arm}: "
+                "run mutants_simulate_mutants again with the same arguments to resume it"
             )
     nears = {m.name: near_site(wild_structure, m, radius_nm) for m in mutations}
     total = sum(len(v) for v in members.values()) * len(mutations)

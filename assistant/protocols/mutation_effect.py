@@ -39,7 +39,7 @@ class MutationEffect(Protocol):
         return bool(MUTATION.search(question))
 
     def matches(self, question, tools) -> bool:
-        return name_of(mutants.compare) in tools or name_of(mutants.simulate) in tools
+        return name_of(mutants.compare_to_wild_type) in tools or name_of(mutants.simulate_mutants) in tools
 
     def plan_steps(self, question, request, candidates):
         found = MUTATION.findall(request)
@@ -78,12 +78,12 @@ class MutationEffect(Protocol):
             ),
             ProposedStep(
                 f"build {swaps} with pdbfixer; simulate wild type and mutant(s), {replicas} replicas x {ps:g} ps",
-                name_of(mutants.simulate),
+                name_of(mutants.simulate_mutants),
                 simulate,
             ),
             ProposedStep(
                 "compare mutant and wild type near the site (RMSF, Rg, contacts, hydrogen bonds) with bootstrap CIs",
-                name_of(mutants.compare),
+                name_of(mutants.compare_to_wild_type),
                 {"runs": runs},
             ),
         ]
@@ -131,12 +131,12 @@ class MutationEffect(Protocol):
 
     # -- Check -----------------------------------------------------------------------------------------
     def figure(self, results):
-        effect = next((v for k, v in results.items() if tool_of_step(k) == name_of(mutants.compare)), None)
+        effect = next((v for k, v in results.items() if tool_of_step(k) == name_of(mutants.compare_to_wild_type)), None)
         return getattr(effect, "figure", None)
 
     # -- Act -------------------------------------------------------------------------------------------
     def judge(self, plan, report, failed, skipped):
-        compare = name_of(mutants.compare)
+        compare = name_of(mutants.compare_to_wild_type)
         mine = [c for c in report.checks if tool_of_step(c.step) == compare]
         blocking = [c for c in report.checks if c.status in ("fail", "skip") and tool_of_step(c.step) != compare]
         if blocking or not mine:
@@ -171,7 +171,7 @@ class MutationEffect(Protocol):
 
     def next_plan(self, plan, report, failed):
         """More replicas when the interval was too wide or too few; longer runs when they were too short."""
-        simulate = next((s for s in plan.steps if s.tool == name_of(mutants.simulate)), None)
+        simulate = next((s for s in plan.steps if s.tool == name_of(mutants.simulate_mutants)), None)
         if simulate is None:
             return None
         args = dict(simulate.arguments)
@@ -197,7 +197,7 @@ class MutationEffect(Protocol):
                 continue
             if s is simulate:
                 steps.append(ProposedStep("repeat with " + "; ".join(changes), s.tool, args))
-            elif s.tool == name_of(mutants.compare):
+            elif s.tool == name_of(mutants.compare_to_wild_type):
                 steps.append(ProposedStep(s.text, s.tool, {**s.arguments, "runs": args["out"]}))
             else:
                 steps.append(ProposedStep(s.text, s.tool, dict(s.arguments)))
