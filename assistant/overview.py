@@ -121,6 +121,7 @@ _FAMILY_EXAMPLES = {
     "viz": "show me villin.pdb",
     "ensembles": "run 3 replicas of villin.pdb and compare their RMSF",
     "structure": "what does A4G do to MKTAYIAKQRQISFVK?",
+    "mutants": "simulate the mutant K25A of villin.pdb beside the wild type",
     "literature": "what do my papers say about villin folding times?",
     "notebook_tools": "why did my last cell fail?",
 }
