@@ -490,7 +490,8 @@ def simulate_mutants(
     spec_path.write_text(json.dumps(spec, indent=2) + "\n")
     arms = [(WILD_TYPE, structure)] + [(m.name, built.paths[m.name].resolve()) for m in built.mutations]
     cluster = None
-    if scheduler is None:  # one local cluster for every arm, not one per ensemble
+    if scheduler is None and not all(_done(directory / arm, replicas) for arm, _ in arms):
+        # One local cluster for every arm, not one per ensemble; none when every replica is already finished.
         from dask.distributed import LocalCluster
 
         workers = n_workers or max(1, min(replicas, os.cpu_count() or 1))
@@ -514,6 +515,12 @@ def simulate_mutants(
         if cluster is not None:
             cluster.close()
     return MutantRuns.load(directory)
+
+
+def _done(folder: Path, replicas: int) -> bool:
+    from kenkyu.tools.ensembles import ENSEMBLE_JSON, Ensemble
+
+    return (folder / ENSEMBLE_JSON).exists() and len(Ensemble.load(folder).finished) == replicas
 
 
 # -- comparing -------------------------------------------------------------------------------------------
