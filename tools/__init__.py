@@ -12,6 +12,7 @@ TOOL_MODULES = (
     "kenkyu.tools.analysis",
     "kenkyu.tools.viz",
     "kenkyu.tools.ensembles",
+    "kenkyu.tools.unfolding",
     "kenkyu.tools.structure",
     "kenkyu.tools.mutants",
     "kenkyu.tools.prediction_check",
