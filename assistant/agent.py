@@ -265,7 +265,10 @@ class Agent:
             return summary
         # The caveat weighs the simulated time against the process the request asked about, if it names one.
         summary = weigh_caveats(execution.summary(), execution.value, self._prompt)
-        yield ev.ToolResult(call.id, tool.name, execution.ok, summary, round(execution.duration_s, 3))
+        # Refused because its run already exists ("pass resume=True ..."): the same call with resume=True
+        # rides along, so the sidebar's card offers Resume and Overwrite and rerun instead of Python to type.
+        rerun = resume_code(tool, arguments, variable, using) if not execution.ok and "resume=True" in summary else ""
+        yield ev.ToolResult(call.id, tool.name, execution.ok, summary, round(execution.duration_s, 3), resume=rerun)
         return summary
 
     def _seconds_left(self) -> float | None:
