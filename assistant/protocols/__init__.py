@@ -57,8 +57,10 @@ def _load() -> None:
         return
     _loaded = True
     from kenkyu.assistant.protocols.stability import STABILITY
+    from kenkyu.assistant.protocols.thermal_unfolding import THERMAL_UNFOLDING
 
     _registered.setdefault(STABILITY.name, STABILITY)
+    _registered.setdefault(THERMAL_UNFOLDING.name, THERMAL_UNFOLDING)
     from kenkyu.assistant.protocols.mutation_effect import MUTATION_EFFECT
 
     _registered.setdefault(MUTATION_EFFECT.name, MUTATION_EFFECT)
