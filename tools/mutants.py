@@ -384,18 +384,6 @@ def _estimate(arguments: dict, *, measure: bool = True) -> Cost:
     return Cost(seconds, basis, (f"{runs} runs of {member['ps']:g} ps",))
 
 
-@tool(
-    approval="ask",
-    writes_files=True,
-    keywords=(
-        "simulate the mutant",
-        "mutant and wild type",
-        "wild type and mutant",
-        "mutant simulations",
-        "simulate mutations",
-    ),
-    produces="run_folder",
-)
 def _routed(arguments: dict) -> dict:
     """The embedded model's call, adjusted: implicit solvent unless stated, and the numbering left at "sequence"
     (a small model guesses "pdb" from the word "mutant"; the scientist passes numbering="pdb" by hand)."""
@@ -408,6 +396,18 @@ def _routed(arguments: dict) -> dict:
     return arguments
 
 
+@tool(
+    approval="ask",
+    writes_files=True,
+    keywords=(
+        "simulate the mutant",
+        "mutant and wild type",
+        "wild type and mutant",
+        "mutant simulations",
+        "simulate mutations",
+    ),
+    produces="run_folder",
+)
 @writes(_folder_of_call)
 @costs(_estimate)
 @when_routed(_routed)
@@ -675,6 +675,9 @@ class MutationEffect:
                     f"delta {row.difference:+.4g} [{row.ci_low:+.4g}, {row.ci_high:+.4g}]"
                 )
         return "\n".join(lines + [f"Rests on: {b}" for b in self.basis])
+
+    def __repr__(self) -> str:  # the numbers, so a re-run report can be compared with its original as text
+        return self.summary()
 
     def _repr_markdown_(self) -> str:
         return "\n".join(f"- {line.strip()}" for line in self.summary().splitlines())

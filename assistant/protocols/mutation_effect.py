@@ -11,6 +11,7 @@ replicas too few or the interval includes zero; the next plan then asks for more
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 from kenkyu.assistant.protocols.base import MissingInput, NextPlan, ProposedStep, Protocol, name_of, reasons
@@ -64,6 +65,8 @@ class MutationEffect(Protocol):
             "ps": ps,
             "solvent": "explicit" if re.search(r"\bexplicit\b|\bwater\b", request, re.I) else "implicit",
             "md_options": _md_options(ps),
+            # Drawn now and written into the call: a report that re-runs the plan simulates the same replicas.
+            "seed": secrets.randbelow(2**30),
         }
         if numbering == "pdb":
             simulate["mutations"] = found
@@ -234,9 +237,12 @@ def _length_ps(request: str) -> float:
 
 
 def _md_options(ps: float) -> dict:
-    """Ten frames at least, at most one every 10 ps; a run shorter than the default NVT equilibration gets none
-    (said in the plan through md_options, never hidden)."""
+    """Ten frames at least, at most one every 10 ps. A short run (under 100 ps: a smoke test or a report's) is
+    bitwise reproducible, so its exported report re-runs to the same numbers, and one shorter than the default
+    10 ps NVT equilibration gets none; all of it shown in the plan through md_options, never hidden."""
     options: dict = {"report_interval_ps": min(ps / 10, 10.0)}
+    if ps < 100:
+        options["reproducible"] = True
     if ps < 10:
         options["nvt_ps"] = 0
     return options
