@@ -77,7 +77,10 @@ def test_a_declined_simulation_is_skipped_with_what_needs_it_and_the_cost_was_sh
         asked.append((step.tool, step.cost_s, step.cost_basis, plan.total_cost_s))
         return False
 
-    events = list(run_research(session, "Does villin stay folded?", approver=approver))
+    # The request names its steps, so the model's single run is the plan (a bare question plans replicas).
+    events = list(
+        run_research(session, "Does villin stay folded? Simulate it, then compute the RMSD.", approver=approver)
+    )
     # The approval prompt had a measured cost to show (the calibration ran on this machine).
     assert [a[0] for a in asked] == ["md_run"]
     _, cost, basis, total = asked[0]
@@ -117,7 +120,7 @@ def test_a_blown_up_run_fails_its_check_and_the_next_plan_halves_the_time_step(t
         ]
     )
     session = session_for(replay)
-    list(run_research(session, "Does villin stay folded in vacuum?"))
+    list(run_research(session, "Does villin stay folded in vacuum? Simulate it, then compute the RMSD and Rg."))
     record = session.records[-1]
     by_step = {c["step"]: c for c in record["check"]}
     assert by_step["md_run"]["status"] == "fail" and "blew up" in by_step["md_run"]["detail"]
@@ -212,7 +215,7 @@ def test_research_cell_writes_four_sections_and_the_report_keeps_them_and_reprod
     nb, path = run_cells(
         [
             f"%load_ext kenkyu\n%kenkyu provider replay {replay}\n%kenkyu approval auto",
-            "%%research\nDoes the villin headpiece keep its fold over 2 ps?",
+            "%%research\nDoes the villin headpiece keep its fold over 2 ps? Simulate it, then compute the RMSD and Rg.",
         ],
         tmp_path,
     )
@@ -250,6 +253,48 @@ def test_research_cell_writes_four_sections_and_the_report_keeps_them_and_reprod
     assert "[pass] md_run: the run finishes" in plain(rerun_check.outputs)
     html = report.html.read_text()
     assert all(h in html for h in ("Plan", "Do", "Check", "Act"))
+
+
+@pytest.mark.slow
+def test_a_bare_stability_question_runs_replicas_reports_cis_and_a_2_ps_run_is_inconclusive(tmp_path, write_replay):
+    """Issue 17, protocol 4: replicas instead of one run, means with CIs, and 2 ps is no evidence about unfolding."""
+    from kenkyu.assistant.export import export_report
+    from notebooks import run_cells
+
+    replay = write_replay([{"text": "Both replicas stay near 1VII for 2 ps; that says nothing about unfolding."}])
+    nb, path = run_cells(
+        [
+            f"%load_ext kenkyu\n%kenkyu provider replay {replay}\n%kenkyu approval auto",
+            "%%research\nDoes the villin headpiece keep its fold over 2 ps with 2 replicas? Reproducible, seed 7.",
+        ],
+        tmp_path,
+    )
+    record = next(o["data"][RECORD_MIME] for o in nb.cells[1].outputs if RECORD_MIME in o.get("data", {}))
+    plan = record["plan"]
+    assert plan["protocol"] == "stability" and [s["tool"] for s in plan["steps"]] == ["ensembles_run"]
+    assert plan["steps"][0]["arguments"]["replicas"] == 2 and plan["hypothesis_source"] == "template"
+    details = {c["expectation"].split(" ")[1]: c for c in record["check"]}
+    assert details["replica"]["detail"] == "2 of 2 replicas finished"
+    assert "mean ± sd of 2 replicas; 95% CI" in details["backbone"]["detail"]
+    assert "95% CI" in details["radius"]["detail"]
+    act = record["cells"][-1]["source"]
+    if details["backbone"]["status"] == "pass" and details["radius"]["status"] != "fail":
+        assert record["verdict"] == "inconclusive"
+        assert "Only 2 ps simulated; unfolding takes µs–s" in act and "inconclusive" in act
+    assert "Both replicas stay near 1VII" in act
+
+    report = export_report(path, tmp_path / "report" / "nb.report.ipynb")
+    assert report.executed
+    cells = nbformat.read(report.ipynb, as_version=4).cells
+
+    def check_output(cells):
+        cell = next(
+            c for c in cells if c["cell_type"] == "code" and c["metadata"].get("kenkyu", {}).get("section") == "check"
+        )
+        return next(o["data"]["text/plain"] for o in cell["outputs"] if o["output_type"] == "execute_result")
+
+    # Reproducible replicas with recorded seeds: the report's re-run gives the same means and CIs.
+    assert check_output(cells) == check_output(record["cells"])
 
 
 def test_a_research_line_ending_in_a_question_mark_stays_a_question():
