@@ -37,6 +37,28 @@ export function sidebarFix(fix: string): ISidebarFix {
   return { text: fix, settings: false };
 }
 
+/**
+ * An approval card's warning as a sidebar user can act on it. The kernel says what to pass (`resume=True`,
+ * `out=`); on the card the choice is Approve or Deny, and a refused run's card then offers Resume and
+ * Overwrite and rerun, so the warning says that (the kernel's words for the folder are kept).
+ */
+export function sidebarWarning(warning: string): string {
+  const exists = /^(.+?) already exists: the call will be refused as it stands\b/.exec(warning);
+  if (exists) {
+    return (
+      `${exists[1]} already exists. Approved as it stands, the run is refused and nothing is overwritten; its card ` +
+      'then offers Resume (continue that run) and Overwrite and rerun (start over). Or deny, and ask again with ' +
+      'another output folder.'
+    );
+  }
+  const collides = /^(.+?)(?::\s*)(?:choose another output folder \(out=\)|choose a new out=)(.*)$/.exec(warning);
+  if (collides) {
+    return `${collides[1]}: deny, and ask again with another output folder${collides[2]}.`.replace(/\.\.$/, '.');
+  }
+  // `%kenkyu budget --seconds` has no sidebar setting: it is typed in a notebook cell.
+  return warning.replace(/(`%kenkyu [^`]+`)/g, '$1 in a notebook cell');
+}
+
 /** The buttons a failed or interrupted card offers, from the kernel's resume code. */
 export function resumeActions(resume: string, status: string, summary: string): { label: string; code: string }[] {
   if (!resume) {

@@ -20,7 +20,8 @@ import {
   formatDuration
 } from './chatState';
 import type { NotebookChat } from './notebookChat';
-import { resumeActions, sidebarFix } from './fixes';
+import { resumeActions, sidebarFix, sidebarWarning } from './fixes';
+import { summaryParts } from './summary';
 
 /** What the panel may ask of JupyterLab beyond the chat (the settings editor). */
 export interface IPanelActions {
@@ -83,18 +84,27 @@ function Markdown(props: { text: string; rendermime: IRenderMimeRegistry }): JSX
   return <div className="kenkyu-markdown" ref={host} />;
 }
 
-/** A tool's summary: the first lines shown, the rest behind "more" (run summaries list every file). */
-const SUMMARY_LINES = 2;
+/** A tool's summary: the first lines shown, the rest behind "more", its caveats always in view. */
 function Summary(props: { text: string }): JSX.Element {
-  const lines = props.text.trimEnd().split('\n');
-  if (lines.length <= SUMMARY_LINES) {
-    return <div className="kenkyu-tool-summary">{props.text.trimEnd()}</div>;
-  }
+  const { head, rest, caveats } = summaryParts(props.text);
   return (
-    <details className="kenkyu-tool-summary">
-      <summary>{lines.slice(0, SUMMARY_LINES).join('\n')}</summary>
-      {lines.slice(SUMMARY_LINES).join('\n')}
-    </details>
+    <>
+      {rest.length === 0 ? (
+        <div className="kenkyu-tool-summary">{head.join('\n')}</div>
+      ) : (
+        <details className="kenkyu-tool-summary">
+          <summary>{head.join('\n')}</summary>
+          {rest.join('\n')}
+        </details>
+      )}
+      {caveats.length > 0 && (
+        <ul className="kenkyu-tool-caveats">
+          {caveats.map((caveat, i) => (
+            <li key={i}>Caveat: {caveat}</li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }
 
@@ -109,7 +119,7 @@ function ApprovalDetails(props: { item: IToolItem }): JSX.Element | null {
       {item.warnings.length > 0 && (
         <ul className="kenkyu-tool-warnings" role="alert">
           {item.warnings.map((warning, i) => (
-            <li key={i}>⚠ {warning}</li>
+            <li key={i}>⚠ {sidebarWarning(warning)}</li>
           ))}
         </ul>
       )}

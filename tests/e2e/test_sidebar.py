@@ -13,7 +13,9 @@ The last test drives the embedded model as a new user meets it (issue 18): a cap
 approval card's estimate and steps, Stop during the simulation and Resume, three requests in order,
 reload with the cards back and no unsaved-changes dialog, the agent badge in the dark theme
 (sidebar-capability.png, sidebar-approval-estimate.png, sidebar-stop.png, sidebar-order.png,
-sidebar-reload.png, sidebar-embedded.png (the README's docs/sidebar.png), sidebar-dark-badge.png).
+sidebar-reload.png, sidebar-embedded.png (the README's docs/sidebar.png), sidebar-dark-badge.png), the
+question-aware caveat on a result's card (sidebar-caveat.png) and, asked again for the same simulation, the
+approval card's warning that its folder exists, then Deny (sidebar-approval-warning.png).
 """
 
 from __future__ import annotations
@@ -485,7 +487,11 @@ EMBEDDED_STRUCTURE = "villin_1vii.pdb"
 CAPABILITY_QUESTION = "What can you do?"
 # 2 ps with no equilibration: long enough to press Stop in the middle, short enough to resume on a busy machine.
 SIMULATION_REQUEST = f"Simulate {EMBEDDED_STRUCTURE} for 2 ps in implicit solvent with 0 ps NVT equilibration"
-ANALYSIS_REQUEST = "Compute the radius of gyration of the trajectory in md_runs/villin_1vii_implicit"
+# A question about a slow process: the result's caveat must weigh the 2 ps against unfolding (µs–s).
+ANALYSIS_REQUEST = (
+    "Compute the radius of gyration of the trajectory in md_runs/villin_1vii_implicit: does it stay folded?"
+)
+UNFOLDING_CAVEAT = "unfolding takes µs–s, so this run cannot show it"
 TRACEBACK_MARKS = ("Traceback", "most recent call last", "----> ")
 
 
@@ -646,6 +652,14 @@ def test_embedded_model_stop_resume_order_reload_capability_dark(embedded_lab, b
             page.locator(waiting_rg).locator("button.kenkyu-approve").click()
         page.locator(f'{rg_card}[data-status="ok"]').wait_for(timeout=300_000)
         wait_until_request_over(sidebar, 120_000)
+        # The caveat answers the question asked (unfolding), in view on the card, not folded behind "more",
+        # and in the reply.
+        caveat = page.locator(f"{rg_card} .kenkyu-tool-caveats li", has_text=UNFOLDING_CAVEAT)
+        assert caveat.is_visible(), page.locator(rg_card).inner_text()
+        assert "only 2 ps simulated" in caveat.inner_text(), caveat.inner_text()
+        assert UNFOLDING_CAVEAT in sidebar.locator(".kenkyu-assistant").last.inner_text()
+        assert "slower processes" not in page.locator(rg_card).inner_text()  # not the generic caveat
+        sidebar.screenshot(path=str(ARTIFACTS / "sidebar-caveat.png"))
         cells = page.evaluate(
             "() => window.jupyterapp.shell.currentWidget.content.model.toJSON().cells"
             ".map(c => [[].concat(c.source).join(''), (c.metadata.kenkyu || {}).request_id || null])"
@@ -686,8 +700,26 @@ def test_embedded_model_stop_resume_order_reload_capability_dark(embedded_lab, b
         rg_after = agent_code_cell(page, "radius_of_gyration(").first
         assert rg_after.locator(".jp-OutputArea-output").count() > 0
         assert rg_after.locator(".jp-InputPrompt").inner_text().strip() not in ("[ ]:", "[*]:")
+        assert page.locator(f"{rg_card} .kenkyu-tool-caveats li", has_text=UNFOLDING_CAVEAT).is_visible()
         sidebar.screenshot(path=str(ARTIFACTS / "sidebar-reload.png"))
         page.screenshot(path=str(ARTIFACTS / "sidebar-embedded.png"))  # the README's screenshot (docs/sidebar.png)
+
+        # 4. The same simulation asked again: its folder exists now. The approval card warns before anything
+        # runs; the user denies, and the finished run is left as it was.
+        finished = (lab["root"] / "md_runs" / "villin_1vii_implicit" / "run.json").read_text()
+        ask(sidebar, SIMULATION_REQUEST)
+        again = page.locator('.kenkyu-tool[data-tool="md_run"][data-status="awaiting-approval"]')
+        again.wait_for(timeout=600_000)
+        warning = again.locator(".kenkyu-tool-warnings li").first
+        assert warning.is_visible() and warning.bounding_box()["height"] > 0
+        assert re.search(r"md_runs/villin_1vii_implicit already exists", warning.inner_text()), warning.inner_text()
+        colors = warning.evaluate("n => [getComputedStyle(n).color, getComputedStyle(n.parentNode).backgroundColor]")
+        assert contrast_ratio(*colors) >= 4.5, colors
+        sidebar.screenshot(path=str(ARTIFACTS / "sidebar-approval-warning.png"))
+        again.locator("button.kenkyu-deny").click()
+        page.locator('.kenkyu-tool[data-tool="md_run"][data-status="denied"]').wait_for(timeout=30_000)
+        wait_until_request_over(sidebar, 120_000)
+        assert (lab["root"] / "md_runs" / "villin_1vii_implicit" / "run.json").read_text() == finished
 
         # The dark theme: the agent badge is readable (WCAG AA) and sits clear of the markdown it labels.
         page.evaluate(

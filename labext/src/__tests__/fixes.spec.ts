@@ -1,4 +1,4 @@
-import { resumeActions, sidebarFix } from '../fixes';
+import { resumeActions, sidebarFix, sidebarWarning } from '../fixes';
 
 describe('fixes phrased for the sidebar', () => {
   it('sends a user to the settings instead of a %kenkyu command', () => {
@@ -24,5 +24,28 @@ describe('fixes phrased for the sidebar', () => {
     ]);
     expect(resumeActions('run = md.run(overwrite=True)', 'failed', '')).toEqual([{ label: 'Overwrite and rerun', code: 'run = md.run(overwrite=True)' }]);
     expect(resumeActions('', 'failed', 'anything')).toEqual([]);
+  });
+
+  it('phrases approval warnings as the choices on the card, keeping the folder named', () => {
+    const exists =
+      'md_runs/villin_1vii_implicit already exists: the call will be refused as it stands; approve it with ' +
+      'resume=True to continue that run, overwrite=True to start over, or give a new out=';
+    const said = sidebarWarning(exists);
+    expect(said).toMatch(/^md_runs\/villin_1vii_implicit already exists\. Approved as it stands, the run is refused/);
+    expect(said).toContain('Resume (continue that run) and Overwrite and rerun (start over)');
+    expect(said).not.toMatch(/resume=True|out=/);
+    expect(
+      sidebarWarning(
+        'the output folder villin.pdb is the input `structure` itself: choose another output folder (out=) so the input is not overwritten'
+      )
+    ).toBe('the output folder villin.pdb is the input `structure` itself: deny, and ask again with another output folder so the input is not overwritten.');
+    expect(sidebarWarning('runs/x is an existing file, not a folder: choose a new out=')).toBe(
+      'runs/x is an existing file, not a folder: deny, and ask again with another output folder.'
+    );
+    const budget = 'the estimate (5 min) is longer than the 2 min left: raise the budget with `%kenkyu budget --seconds` or ask for a shorter run';
+    expect(sidebarWarning(budget)).toContain('`%kenkyu budget --seconds` in a notebook cell or ask for a shorter run');
+    expect(sidebarWarning('runs/x already exists and will be DELETED and started over (overwrite=True)')).toBe(
+      'runs/x already exists and will be DELETED and started over (overwrite=True)'
+    );
   });
 });

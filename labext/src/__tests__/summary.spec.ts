@@ -1,0 +1,30 @@
+import { summaryParts } from '../summary';
+
+describe('a tool summary on its card', () => {
+  const rg = [
+    'Radius of gyration (protein, mass-weighted)',
+    '10 frames; mean 0.945 nm (sd 0.000), range 0.944-0.946 nm',
+    'data: 10 frames spanning 4 ps of simulation (one every 0.4 ps)',
+    'caveat: only 4 ps simulated; unfolding takes µs–s, so this run cannot show it (simulate at least 1 µs to see the fastest)',
+    'caveat: only 8 frames: too few for reliable averages or fluctuations (want >= 10)'
+  ].join('\n');
+
+  it('keeps every caveat in view, out of the lines folded behind "more"', () => {
+    const parts = summaryParts(rg);
+    expect(parts.caveats).toEqual([
+      'only 4 ps simulated; unfolding takes µs–s, so this run cannot show it (simulate at least 1 µs to see the fastest)',
+      'only 8 frames: too few for reliable averages or fluctuations (want >= 10)'
+    ]);
+    expect(parts.head).toEqual(rg.split('\n').slice(0, 2));
+    expect(parts.rest).toEqual(['data: 10 frames spanning 4 ps of simulation (one every 0.4 ps)']);
+  });
+
+  it('leaves a summary without caveats as it was', () => {
+    const parts = summaryParts('done\n\n');
+    expect(parts).toEqual({ head: ['done'], rest: [], caveats: [] });
+  });
+
+  it('does not take a line that only mentions a caveat for one', () => {
+    expect(summaryParts('no caveat: the run is long enough').caveats).toEqual([]);
+  });
+});
