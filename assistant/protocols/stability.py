@@ -219,11 +219,19 @@ class Stability(Protocol):
         structure = _structure_in(question, request, candidates)
         if structure is None:
             raise MissingInput(
-                "a stability question needs the protein: name its structure file (e.g. 'villin.pdb') in "
-                "the question, or save one in the working folder"
+                "a stability question needs the protein: name its structure file in the question (e.g. "
+                "'Does villin.pdb stay folded?'), or a file of the working folder by its name"
             )
         ps = number_for("ps", request) or DEFAULT_PS
         n = replica_count(request) or DEFAULT_REPLICAS
+        # Implicit solvent unless the words ask for water or vacuum: replicas multiply the cost.
+        solvent = (
+            "explicit"
+            if re.search(r"\bexplicit\b|\bwater box\b|\btip3p\b|\bin water\b", request, re.I)
+            else "vacuum"
+            if re.search(r"\bvacuum\b", request, re.I)
+            else "implicit"
+        )
         options = {"nvt_ps": min(10.0, ps / 2), "report_interval_ps": ps / FRAMES}
         if re.search(r"\breproducib\w*", request, re.I):
             options["reproducible"] = True  # bit-identical replicas when the report re-runs
@@ -231,12 +239,12 @@ class Stability(Protocol):
             "structure": structure,
             "replicas": n,
             "ps": ps,
-            "solvent": "implicit",
-            "out": ensemble_folder(structure, "implicit", ps, n),
+            "solvent": solvent,
+            "out": ensemble_folder(structure, solvent, ps, n),
             "md_options": options,
             "seed": _seed(request),
         }
-        text = f"simulate {n} independent replicas of {ps:g} ps in implicit solvent (Dask)"
+        text = f"simulate {n} independent replicas of {ps:g} ps in {solvent} solvent (Dask)"
         return [ProposedStep(text, name_of(ensembles.run), arguments)]
 
     # -- Plan ------------------------------------------------------------------------------------------
