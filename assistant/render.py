@@ -41,7 +41,9 @@ class NotebookRenderer:
                 return
             mark = "✓" if event.ok else "✗"
             first = event.summary.strip().splitlines()[0] if event.summary.strip() else ""
-            self._show_markdown(f"{mark} `{event.name}` ({event.duration_s:.1f} s) — {first[:200]}")
+            # What the result cannot show is read with it, whatever the model's reply says or leaves out.
+            caveats = "".join(f"\n- ⚠ {line}" for line in caveat_lines(event.summary))
+            self._show_markdown(f"{mark} `{event.name}` ({event.duration_s:.1f} s) — {first[:200]}{caveats}")
         elif isinstance(event, ev.Error):
             self._finish_text()
             fix = f"\n\n*What to do:* {event.fix}" if event.fix else ""
@@ -103,6 +105,11 @@ def approval_text(event: ev.ApprovalNeeded) -> str:
     if event.warnings:
         lines += ["", *(f"⚠ **Warning:** {warning}" for warning in event.warnings)]
     return "\n".join(lines)
+
+
+def caveat_lines(summary: str) -> list[str]:
+    """The ``caveat:`` lines of a tool's summary (too little simulated time, too few frames)."""
+    return [line.strip() for line in summary.splitlines() if line.strip().lower().startswith("caveat:")]
 
 
 def _bundle(markdown: str) -> dict:

@@ -60,6 +60,20 @@ def test_does_the_loop_move_on_4_ps_says_loops_take_ns_to_us(four_ps):
     ]
 
 
+def test_the_ask_cell_shows_the_caveat_under_the_tools_line(four_ps, capsys):
+    from kenkyu.assistant.render import NotebookRenderer
+
+    _, events = ask("Does the loop move?", "analysis_rmsf", four_ps)
+    capsys.readouterr()  # the cell's own output (the table), printed as the tool ran
+    renderer = NotebookRenderer(rich=False)  # what %%ask prints, whatever the model's reply says
+    for event in events:
+        if isinstance(event, ev.ToolResult):
+            renderer(event)
+    shown = capsys.readouterr().out
+    assert shown.startswith("✓ `analysis_rmsf`")
+    assert "\n- ⚠ caveat: only 4 ps simulated; loop motions take ns–µs" in shown
+
+
 def test_does_it_stay_folded_on_4_ps_says_unfolding_takes_us_to_s(four_ps):
     summary, _ = ask("Does it stay folded?", "analysis_rmsd", four_ps)
     (line,) = caveats(summary)
