@@ -211,10 +211,9 @@ class Stability(Protocol):
 
     def plan_steps(self, question, request, candidates):
         """Replicas of one simulation, unless the request names its own steps (then they are routed)."""
-        from kenkyu.assistant.research_plan import split_request  # research_plan imports the protocols
-
-        _, _, rest = split_request(request)
-        if rest.strip() != question.strip() and _NAMES_STEPS.search(rest):
+        sentences = re.split(r"(?<=[.?!])\s+", request.strip())
+        rest = " ".join(s for s in sentences if not s.endswith("?") and not s.lower().startswith("hypothesis"))
+        if _NAMES_STEPS.search(rest):
             return None
         structure = _structure_in(question, request, candidates)
         if structure is None:
