@@ -402,15 +402,18 @@ class DataflowBackend:
         if key != self._layout_key:
             self._layout_key = key
             nt = len(lay.tiles)
-            self._nb_bufs = np.zeros((nt, 3, n))
+            # mixed: float32 sorted data and force buffers, so the pair loop has no conversion and
+            # runs 8 lanes wide (the reduction sums them in float64)
+            dt = np.float64 if self.precision == "double" else np.float32
+            pad = n + 8  # the mixed pair loop runs over whole 8-lane blocks: 8 spare (masked) entries
+            self._nb_bufs = np.zeros((nt, 3, pad), dt)
             self._e_c = np.zeros(nt)
             self._e_lj = np.zeros(nt)
             self._npairs = np.zeros(nt, np.int64)
             self._ncand = np.zeros(nt, np.int64)
             self._lists = [None] * nt
-            dt = np.float64 if self.precision == "double" else np.float32
-            self._masks = [np.ones((4, n), dt) for _ in range(self.threads)]  # per worker, one row per cluster member
-            self._dat = np.zeros((6, n))  # sorted x, y, z, q, sigma/2, sqrt(eps): one array for the kernels
+            self._masks = [np.ones((4, pad), dt) for _ in range(self.threads)]  # per worker, one row per cluster member
+            self._dat = np.zeros((6, pad), dt)  # sorted x, y, z, q, sigma/2, sqrt(eps): one array for the kernels
             self._xs, self._ys, self._zs, self._qs_s, self._sh_s, self._se_s = self._dat
             self._graph = self._build_graph()
         L = lay.box if nb.periodic else np.zeros(3)
@@ -419,7 +422,7 @@ class DataflowBackend:
             for sy in (-1, 0, 1):
                 for sz in (-1, 0, 1):
                     sh[(sx + 1) * 9 + (sy + 1) * 3 + (sz + 1)] = (sx * L[0], sy * L[1], sz * L[2])
-        self._shifts = sh
+        self._shifts = sh if self.precision == "double" else sh.astype(np.float32)
         self.rebuilds += 1
 
     # tasks ------------------------------------------------------------------------------------

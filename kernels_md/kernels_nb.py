@@ -10,8 +10,9 @@ LLVM vectorises them (AVX2: 4 doubles / 8 floats); the j forces of a range are a
 read-modify-write.  Exclusions are an O(1) mask: before the ranges of atom i run, the entries of
 its excluded partners in a per-task mask array are set to zero (and restored afterwards).
 
-``precision="double"``: float64 everywhere.  ``"mixed"``: float64 displacements (from float64
-coordinates) and accumulation, float32 pair arithmetic.  PME direct space uses a branch-free
+``precision="double"``: float64 everywhere.  ``"mixed"``: float32 sorted coordinates, pair
+arithmetic and per-task force buffers (8 lanes per AVX2 vector), float64 sums of each range's i
+force and energies and of the reduction (OpenMM's CPU platform is single precision throughout).  PME direct space uses a branch-free
 erfc (``exp(-x^2) R(x)`` with ``R`` a Chebyshev fit, ``exp`` by Taylor series and squaring) that
 vectorises, where ``math.erfc`` is a scalar libm call.
 
@@ -495,7 +496,9 @@ def _pairs32(
     rc,
     f,
 ):
-    """Mixed precision: float64 displacements and accumulation, float32 pair arithmetic."""
+    """Mixed precision: float32 coordinates (``dat``), shifts, pair arithmetic and force buffer ``f``
+    (8 lanes per AVX2 vector, no conversion in the loop, as OpenMM's CPU platform does); the i force
+    and the energies of each range are summed in float64."""
     f0 = np.float32(0.0)
     f1 = np.float32(1.0)
     rc2f = np.float32(rc2)
@@ -514,7 +517,7 @@ def _pairs32(
         ai = order[i]
         for e in range(excl_ptr[ai], excl_ptr[ai + 1]):
             mask[inv[excl_idx[e]]] = f0
-        qi, shi, sei = np.float32(dat[3, i]), np.float32(dat[4, i]), np.float32(dat[5, i])
+        qi, shi, sei = dat[3, i], dat[4, i], dat[5, i]
         fxi = 0.0
         fyi = 0.0
         fzi = 0.0
@@ -525,27 +528,31 @@ def _pairs32(
             zi = dat[2, i] - shifts[s, 2]
             ec_r = f0
             elj_r = f0
-            np_r = 0
-            for j in range(np.uint64(rj0[r]), np.uint64(rj1[r])):  # unsigned: no wraparound test, so it vectorises
+            fx_r = f0
+            fy_r = f0
+            fz_r = f0
+            np_r = f0  # float32 count: an int64 counter would halve the vector width
+            # the run is padded to a multiple of 8 (lanes past its end are masked out; the arrays
+            # have 8 spare entries), so the vector loop has no scalar remainder: runs are short
+            j0 = np.uint64(rj0[r])
+            j1 = np.uint64(rj1[r])
+            for j in range(j0, j0 + ((j1 - j0 + np.uint64(7)) & ~np.uint64(7))):
                 dx = dat[0, j] - xi
                 dy = dat[1, j] - yi
                 dz = dat[2, j] - zi
-                dxf = np.float32(dx)
-                dyf = np.float32(dy)
-                dzf = np.float32(dz)
-                r2 = dxf * dxf + dyf * dyf + dzf * dzf
-                m = mask[j]
+                r2 = dx * dx + dy * dy + dz * dz
+                m = mask[j] * (f1 if j < j1 else f0)
                 if mode == MODE_NOCUTOFF:
                     inside = m
                 else:
                     inside = m if r2 < rc2f else f0
-                np_r += 1 if inside > f0 else 0
+                np_r += f1 if inside > f0 else f0
                 r2 = r2 + (f1 - m)
                 inv_r2 = f1 / r2
                 inv_r = math.sqrt(inv_r2)
-                qq = qi * np.float32(dat[3, j])
-                eps = sei * np.float32(dat[5, j])
-                sig = shi + np.float32(dat[4, j])
+                qq = qi * dat[3, j]
+                eps = sei * dat[5, j]
+                sig = shi + dat[4, j]
                 s2 = sig * sig * inv_r2
                 s6 = s2 * s2 * s2
                 if mode == MODE_CG:
@@ -582,16 +589,19 @@ def _pairs32(
                         fc = qq * inv_r * inv_r2
                 ec_r += inside * ec
                 elj_r += inside * elj
-                fs = np.float64(inside * (flj + fc))
-                fxi -= fs * dx
-                fyi -= fs * dy
-                fzi -= fs * dz
+                fs = inside * (flj + fc)
+                fx_r -= fs * dx
+                fy_r -= fs * dy
+                fz_r -= fs * dz
                 f[0, j] += fs * dx
                 f[1, j] += fs * dy
                 f[2, j] += fs * dz
+            fxi += np.float64(fx_r)
+            fyi += np.float64(fy_r)
+            fzi += np.float64(fz_r)
             e_c += np.float64(ec_r)
             e_lj += np.float64(elj_r)
-            npairs += np_r
+            npairs += int(np_r)
         f[0, i] += fxi
         f[1, i] += fyi
         f[2, i] += fzi
