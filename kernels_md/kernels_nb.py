@@ -12,9 +12,9 @@ its excluded partners in a per-task mask array are set to zero (and restored aft
 
 ``precision="double"``: float64 everywhere.  ``"mixed"``: float32 sorted coordinates, pair
 arithmetic and per-task force buffers (8 lanes per AVX2 vector), float64 sums of each range's i
-force and energies and of the reduction (OpenMM's CPU platform is single precision throughout).  PME direct space uses a branch-free
-erfc (``exp(-x^2) R(x)`` with ``R`` a Chebyshev fit, ``exp`` by Taylor series and squaring) that
-vectorises, where ``math.erfc`` is a scalar libm call.
+force and energies and of the reduction (OpenMM's CPU platform is single precision throughout).
+PME direct space uses a branch-free erfc (``exp(-x^2) R(x)`` with ``R`` a Chebyshev fit, ``exp`` by
+Taylor series and squaring) that vectorises, where ``math.erfc`` is a scalar libm call.
 
 All kernels are ``nogil`` (the scheduler's workers run them concurrently) and ``cache=True``.
 """

@@ -252,7 +252,8 @@ def dataflow_system(
     count), ``tasks_per_thread`` (ignored, kept for compatibility), ``bonded_chunk`` (terms per
     bond-engine task), ``block_size`` (atoms per block without cutoff), ``precision``
     (``"double"``, or ``"mixed"``: float32 coordinates, pair arithmetic and per-task force
-    buffers, float64 per-range sums and reduction), ``kernel`` (``"atom"``, the default: one i atom against runs of j atoms;
+    buffers, float64 per-range sums and reduction), ``kernel`` (``"atom"``, the default: one i atom against runs
+    of j atoms;
     ``"cluster"``: clusters of 4 i atoms against runs of j atoms, nbnxm-style, measured slower
     here), ``unsupported`` (``"openmm"``: leave an unsupported force to OpenMM with a warning;
     ``"error"``: raise :class:`UnsupportedForceError`).
