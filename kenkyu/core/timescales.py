@@ -151,6 +151,18 @@ def shortfall(simulated_ps: float, process: Process) -> str | None:
     )
 
 
+def partly_covered(simulated_ps: float, process: Process) -> str | None:
+    """A milder caveat when the run reaches the process's low end but not its high end: it can show the
+    fastest events only, so their absence says little. None below the low end (that is a shortfall) and
+    past the high end."""
+    if not process.low_ps <= simulated_ps < process.high_ps:
+        return None
+    return (
+        f"only {format_ps(simulated_ps)} simulated; {process.name} take{'s' if _singular(process) else ''} "
+        f"{process.span}, so this run shows only the fastest of {'it' if _singular(process) else 'them'}"
+    )
+
+
 # With no process named, a run under 1 ns is flagged for everything slower than local motions.
 GENERIC_SHORT_PS = 1 * NS
 
@@ -158,13 +170,14 @@ GENERIC_SHORT_PS = 1 * NS
 def time_caveat(simulated_ps: float, text: str = "") -> str | None:
     """The caveat line a result on ``simulated_ps`` of simulation carries, for the request ``text``.
 
-    When the request names a process, the run is weighed against that process (:func:`shortfall`): a 4 ps
-    run says nothing about loops but does sample side-chain rotamers. When it names none, a run under
-    1 ns gets the generic caveat that slower processes were not sampled.
+    When the request names a process, the run is weighed against that process: a 4 ps run cannot show
+    loop motions (:func:`shortfall`), shows only the fastest side-chain rotamer flips (:func:`partly_covered`)
+    and covers bond vibrations. When it names none, a run under 1 ns gets the generic caveat that slower
+    processes were not sampled.
     """
     process = process_asked(text)
     if process is not None:
-        line = shortfall(simulated_ps, process)
+        line = shortfall(simulated_ps, process) or partly_covered(simulated_ps, process)
     elif simulated_ps < GENERIC_SHORT_PS:
         line = (
             f"only {simulated_ps:.3g} ps simulated: slower processes (loop and domain motions take ns, folding, "

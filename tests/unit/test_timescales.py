@@ -5,7 +5,15 @@ from __future__ import annotations
 import math
 
 import pytest
-from kenkyu.core.timescales import PROCESSES, Process, format_ps, process_asked, shortfall, time_caveat
+from kenkyu.core.timescales import (
+    PROCESSES,
+    Process,
+    format_ps,
+    partly_covered,
+    process_asked,
+    shortfall,
+    time_caveat,
+)
 
 
 @pytest.mark.parametrize(
@@ -94,8 +102,22 @@ def test_times_print_in_the_unit_that_suits_them():
 def test_the_caveat_line_weighs_the_run_against_the_process_asked_about():
     assert time_caveat(4.0, "does the loop move?").startswith("caveat: only 4 ps simulated; loop motions take ns–µs")
     assert "unfolding takes µs–s" in time_caveat(4.0, "does it stay folded?")
-    assert time_caveat(4.0, "which side chains change rotamer?") is None  # 4 ps samples rotamer flips
+    # 4 ps reaches the fastest rotamer flips (ps) but not the slow ones (ns): a milder caveat, no shortfall.
+    assert time_caveat(4.0, "which side chains change rotamer?") == (
+        "caveat: only 4 ps simulated; side-chain rotamers take ps–ns, so this run shows only the fastest of them"
+    )
+    assert time_caveat(4.0, "do the bonds vibrate?") is None  # fs: fully covered
     # No process named: the generic caveat under 1 ns, none above.
     assert "slower processes" in time_caveat(4.0, "plot the RMSD") and "not sampled" in time_caveat(4.0)
     assert time_caveat(2000.0, "plot the RMSD") is None
     assert "unfolding takes µs–s" in time_caveat(2000.0, "is it still folded?")
+
+
+def test_a_run_between_the_low_and_high_end_shows_only_the_fastest():
+    loop = process_asked("does the loop move?")
+    assert partly_covered(999.0, loop) is None  # below the low end: that is a shortfall
+    assert (
+        partly_covered(5000.0, loop)
+        == "only 5 ns simulated; loop motions take ns–µs, so this run shows only the fastest of them"
+    )
+    assert partly_covered(2e6, loop) is None  # 2 µs: past the slow end
