@@ -55,6 +55,7 @@ DEFAULT_RADIUS_NM = 0.8  # residues with a heavy atom this close to the site's h
 CONFIDENCE = 0.95
 RESAMPLES = 2000
 RUNS_JSON = "mutants.json"
+BUILD_SEED = 2026  # pdbfixer's random placement of the rebuilt atoms, fixed
 WILD_TYPE = "wild_type"
 
 THREE = {
@@ -217,18 +218,28 @@ class MutantBuild:
 
 
 def _build_one(structure: Path, mutation: Mutation, path: Path) -> tuple[int, int]:
+    import random
+
+    from openmm import Platform
     from openmm.app import PDBFile
     from pdbfixer import PDBFixer
 
-    fixer = PDBFixer(filename=str(structure))
+    # pdbfixer places new atoms at random before minimising them: a fixed seed and the Reference platform make
+    # the same mutant every time, so an exported report that rebuilds it re-runs to the same numbers.
+    fixer = PDBFixer(filename=str(structure), platform=Platform.getPlatformByName("Reference"))
     site = next(r for r in fixer.topology.residues() if r.chain.id == mutation.chain and r.id == mutation.resseq)
     before = len(list(site.atoms()))
     fixer.applyMutations([f"{THREE[mutation.wild_type]}-{mutation.resseq}-{THREE[mutation.mutant]}"], mutation.chain)
     fixer.findMissingResidues()
     fixer.missingResidues = {}  # only the swapped side chain is rebuilt: no tails or loops are added
     fixer.findMissingAtoms()
-    fixer.addMissingAtoms()
-    fixer.addMissingHydrogens(7.0)
+    state = random.getstate()
+    try:
+        random.seed(BUILD_SEED)
+        fixer.addMissingAtoms(seed=BUILD_SEED)
+        fixer.addMissingHydrogens(7.0)
+    finally:
+        random.setstate(state)  # the caller's random stream is not ours to change
     site = next(r for r in fixer.topology.residues() if r.chain.id == mutation.chain and r.id == mutation.resseq)
     if site.name != THREE[mutation.mutant]:
         raise MutationError(f"pdbfixer did not make {mutation.name}: the residue is {site.name} after the swap")
@@ -467,6 +478,7 @@ def simulate_mutants(
     import secrets
 
     from kenkyu.tools import ensembles
+    from kenkyu.tools.ensembles import ENSEMBLE_JSON
     from tqdm.auto import tqdm
 
     if replicas < 1:
@@ -514,6 +526,10 @@ def simulate_mutants(
     finally:
         if cluster is not None:
             cluster.close()
+    # Finished replicas are reused whatever seed this call gave: the record says the seed they really ran with.
+    ran_with = json.loads((directory / WILD_TYPE / ENSEMBLE_JSON).read_text())["seed"]
+    if ran_with != spec["seed"]:
+        spec_path.write_text(json.dumps({**spec, "seed": ran_with}, indent=2) + "\n")
     return MutantRuns.load(directory)
 
 

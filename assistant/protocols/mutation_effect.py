@@ -25,6 +25,10 @@ _WORDS = re.compile(r"\b(mutat\w*|mutant\w*|substitut\w*|destabili[sz]\w*|varian
 _PATH = re.compile(r"[\w./-]+\.(?:pdb|cif|mmcif)\b", re.IGNORECASE)
 _REPLICAS = re.compile(r"\b(\d+)\s+replicas?\b", re.IGNORECASE)
 _LENGTH = re.compile(r"\b(\d+(?:\.\d+)?)\s*(ps|ns)\b", re.IGNORECASE)
+_REGION = re.compile(r"\b(?:residues?|positions?)\s+(\d+)\s*(?:-|–|to)\s*(\d+)\b", re.IGNORECASE)
+_SCAN = re.compile(r"\b(?:scan\w*|which\s+(?:mutations?|substitutions?))\b", re.IGNORECASE)
+_PICKS = re.compile(r"\b(?:top|worst)\s+(\d+)\b", re.IGNORECASE)
+SCAN_PICKS = 2  # a scan simulates the substitutions ESM-2 scores worst in the region, this many by default
 _SHIPPED = ("villin", "1vii", "dhfr", "5dfr")  # proteins kenkyu ships (kenkyu.tools.md.example_structure)
 
 DEFAULT_REPLICAS = mutants.MIN_REPLICAS
@@ -37,18 +41,23 @@ class MutationEffect(Protocol):
 
     # -- choosing --------------------------------------------------------------------------------------
     def claims(self, question: str) -> bool:
-        return bool(MUTATION.search(question))
+        return bool(MUTATION.search(question) or (_SCAN.search(question) and _REGION.search(question)))
 
     def matches(self, question, tools) -> bool:
         return name_of(mutants.compare_to_wild_type) in tools or name_of(mutants.simulate_mutants) in tools
 
     def plan_steps(self, question, request, candidates):
         found = MUTATION.findall(request)
-        if not found:
+        region = _REGION.search(request) if _SCAN.search(request) else None
+        if not found and region is None:
             raise MissingInput(
-                "a mutation question needs the substitution: write it as K25A (wild type, position, mutant)"
+                "a mutation question needs the substitution (write it as K25A: wild type, position, mutant) "
+                "or a region to scan ('scan residues 20-30')"
             )
         pdb = _structure(request, candidates)
+        scan_step = None
+        if not found:
+            found, scan_step = _worst_in_region(pdb, region, request)
         numbering = "pdb" if re.search(r"\bpdb (?:numbering|residue numbers?)\b", request, re.I) else "sequence"
         try:
             located = mutants.parse_mutations(pdb, found, numbering)
@@ -73,12 +82,13 @@ class MutationEffect(Protocol):
             simulate["numbering"] = "pdb"
         runs = mutants.runs_directory(pdb)
         swaps = ", ".join(m.swap() for m in located)
+        scores = ProposedStep(
+            f"ESM-2's prediction: masked-marginal scores of {', '.join(names)}",
+            name_of(structure.variant_effects),
+            {"sequence": sequence, "mutations": names},
+        )
         return [
-            ProposedStep(
-                f"ESM-2's prediction: masked-marginal scores of {', '.join(names)}",
-                name_of(structure.variant_effects),
-                {"sequence": sequence, "mutations": names},
-            ),
+            scan_step or scores,
             ProposedStep(
                 f"build {swaps} with pdbfixer; simulate wild type and mutant(s), {replicas} replicas x {ps:g} ps",
                 name_of(mutants.simulate_mutants),
@@ -94,11 +104,16 @@ class MutationEffect(Protocol):
     # -- Plan ------------------------------------------------------------------------------------------
     def hypothesis(self, question, steps) -> str:
         scored = next((s for s in steps if s.tool == name_of(structure.variant_effects)), None)
-        if scored is None:
+        scanned = next((s for s in steps if s.tool == name_of(structure.mutational_scan)), None)
+        simulated = next((s for s in steps if s.tool == name_of(mutants.simulate_mutants)), None)
+        if scored is not None:
+            sequence, mutations = scored.arguments["sequence"], scored.arguments["mutations"]
+        elif scanned is not None and simulated is not None:
+            sequence, mutations = scanned.arguments["sequence"], simulated.arguments["mutations"]
+        else:
             return "The substitution changes how the protein moves near the site, as ESM-2 predicts."
-        mutations = scored.arguments["mutations"]
         try:
-            scores = structure.variant_effects(scored.arguments["sequence"], mutations)
+            scores = structure.variant_effects(sequence, mutations)
         except Exception as exc:  # no weights on this machine: the plan still says what step 1 will decide
             return (
                 f"ESM-2's masked-marginal score (step 1) predicts the effect of {', '.join(mutations)} "
@@ -226,6 +241,32 @@ def _structure(request: str, candidates) -> str:
         "a mutation question needs the wild-type structure: name a PDB or mmCIF file in the question "
         "(e.g. 'what does K25A do to my_protein.pdb?') or put one in the working folder"
     )
+
+
+def _worst_in_region(pdb: str, region, request: str) -> tuple[list[str], ProposedStep]:
+    """The substitutions ESM-2 scores worst in a region, chosen while planning (the scan is cheap beside MD), and
+    the scan itself as the plan's first step, so the Do section shows the heatmap they were chosen from."""
+    sequence = mutants.chain_sequence(pdb)
+    first, last = sorted(int(x) for x in region.groups())
+    if first < 1 or last > len(sequence):
+        raise MissingInput(f"positions {first}-{last} are outside the chain (1-{len(sequence)}, counted along it)")
+    positions = list(range(first, last + 1))
+    picks = int(_PICKS.search(request).group(1)) if _PICKS.search(request) else SCAN_PICKS
+    try:
+        scan = structure.mutational_scan(sequence, positions=positions, progress=False)
+    except Exception as exc:  # no weights: say what the scan needs instead of planning blind
+        raise MissingInput(
+            f"a scan chooses its substitutions from ESM-2's scores while planning, and ESM-2 could not run "
+            f"({type(exc).__name__}: {exc}); name the substitutions instead (e.g. K25A)"
+        ) from None
+    worst = list(scan.nsmallest(picks, "score").mutation)
+    step = ProposedStep(
+        f"ESM-2's scan of positions {first}-{last}; the {len(worst)} substitutions it scores worst "
+        f"({', '.join(worst)}) are simulated",
+        name_of(structure.mutational_scan),
+        {"sequence": sequence, "positions": positions},
+    )
+    return worst, step
 
 
 def _length_ps(request: str) -> float:

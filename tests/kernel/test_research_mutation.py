@@ -82,6 +82,24 @@ def mutants_score(mutation):
     return float(structure.variant_effects("MLSDEDFKAVFGMTRSAFANLPLWKQQNLKKEKGLF", [mutation]).score.iloc[0])
 
 
+def test_a_scan_of_a_region_simulates_the_substitutions_esm2_scores_worst(tiny_esm2, tmp_path, monkeypatch):
+    from kenkyu.tools import structure
+
+    monkeypatch.chdir(tmp_path)
+    question = "Which mutations in residues 20-25 of villin destabilise it? 2 replicas of 2 ps each."
+    plan = make_plan(question, registry(), NoModel(), measure_costs=False)
+    assert plan.protocol == "mutation-effect"
+    scan, simulate, _ = plan.steps
+    assert scan.tool == "structure_mutational_scan" and scan.arguments["positions"] == [20, 21, 22, 23, 24, 25]
+    scores = structure.mutational_scan(scan.arguments["sequence"], positions=list(range(20, 26)), progress=False)
+    worst = list(scores.nsmallest(2, "score").mutation)
+    assert simulate.arguments["mutations"] == worst and all(m in plan.hypothesis for m in worst)
+    assert 20 <= int(worst[0][1:-1]) <= 25
+    # Outside the chain: named, nothing runs.
+    outside = make_plan("Scan residues 30-40 of villin for destabilising mutations?", registry(), NoModel())
+    assert [s.tool for s in outside.steps] == [None] and "outside the chain (1-36" in outside.steps[0].problem
+
+
 def test_a_mismatched_or_missing_input_is_named_and_nothing_would_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     # HP35 numbering (K24) on a chain that starts at Met41: the plan says what is at 24 and where K25 is.
