@@ -14,7 +14,11 @@ from kenkyu.tools import TOOL_MODULES
 AGENT = Path(kenkyu.assistant.__file__).parent
 FAMILIES = "md|analysis|viz|ensembles|structure|literature"
 # A quoted tool name ("md_run", 'analysis_rmsd') or a test of a name's family (startswith("literature")).
-PATTERNS = [re.compile(rf"""(["'])({FAMILIES})_[a-z_0-9]+\1"""), re.compile(rf"""startswith\(\s*["']({FAMILIES})""")]
+# "md_options" is an argument (of ensembles.run), not a tool: protocols that plan replicas fill it.
+PATTERNS = [
+    re.compile(rf"""(["'])(?!md_options\1)({FAMILIES})_[a-z_0-9]+\1"""),
+    re.compile(rf"""startswith\(\s*["']({FAMILIES})"""),
+]
 
 
 def agent_sources():
