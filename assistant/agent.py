@@ -21,7 +21,7 @@ from kenkyu.assistant.preflight import over_cap, preflight
 from kenkyu.assistant.prompt_budget import estimate_tokens, over_budget
 from kenkyu.assistant.resolver import gather, used_candidates
 from kenkyu.assistant.runner import Execution, ToolInterrupted
-from kenkyu.assistant.summaries import weigh_caveats
+from kenkyu.assistant.summaries import weigh_caveats, with_fix
 from kenkyu.core.messages import Message, ToolCall
 from kenkyu.core.providers.base import ProviderError, TextDelta, ToolCallDone, Usage
 from kenkyu.core.registry import ToolArgumentError, ToolRegistry
@@ -264,7 +264,7 @@ class Agent:
             )
             return summary
         # The caveat weighs the simulated time against the process the request asked about, if it names one.
-        summary = weigh_caveats(execution.summary(), execution.value, self._prompt)
+        summary = with_fix(weigh_caveats(execution.summary(), execution.value, self._prompt))
         # Refused because its run already exists ("pass resume=True ..."): the same call with resume=True
         # rides along, so the sidebar's card offers Resume and Overwrite and rerun instead of Python to type.
         rerun = resume_code(tool, arguments, variable, using) if not execution.ok and "resume=True" in summary else ""

@@ -240,7 +240,11 @@ def _close_files(name: str, limit: int = 3) -> list[str]:
         candidates += [str(p.relative_to(here)) for p in here.glob(depth) if not p.name.startswith(".")][:2000]
     base = os.path.basename(name.rstrip("/"))
     by_name = difflib.get_close_matches(base, [os.path.basename(c) for c in candidates], n=limit, cutoff=0.5)
-    return [c for c in candidates if os.path.basename(c) in by_name][:limit]
+    # Closest first (get_close_matches ranks them): 'md_runs/vilin' means md_runs/villin before villin.pdb.
+    ranked = sorted(
+        (c for c in candidates if os.path.basename(c) in by_name), key=lambda c: by_name.index(os.path.basename(c))
+    )
+    return ranked[:limit]
 
 
 def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") -> ErrorExplanation:

@@ -42,6 +42,26 @@ def weigh_caveats(summary: str, value, request: str) -> str:
     return "\n".join(lines)
 
 
+def with_fix(summary: str) -> str:
+    """A failed tool's summary with a fix the reader can act on under its error line, when the error's own
+    message gives none: "trajectory 'md_runs/vilin' does not exist" gains "fix: did you mean md_runs/villin?"
+    (real names from disk, from the same table the explain_error tool uses). Other summaries are returned
+    as they are."""
+    first, _, rest = summary.partition("\n")
+    if not first.startswith("ERROR: "):
+        return summary
+    from kenkyu.assistant.notebook_tools import explain_error  # the table of common errors and their fixes
+
+    try:
+        explained = explain_error(error=first.removeprefix("ERROR: "))
+    except Exception:  # a fix is a help; a failure to find one must not change the result
+        return summary
+    fix = explained.fix
+    if not (explained.kind and fix) or fix[:20].lower() in summary.lower():  # none, or the error says it already
+        return summary
+    return "\n".join([first, f"fix: {fix}", *([rest] if rest else [])])
+
+
 def _summary(value, limit: int) -> str:
     if value is None:
         return "(the tool returned nothing)"
