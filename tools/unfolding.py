@@ -47,6 +47,7 @@ LADDER_JSON = "ladder.json"
 MELTING_JSON = "melting.json"
 HALF = 0.5  # Q of a half-unfolded model: the whole protein's curve must cross it inside the ladder
 MIN_SEGMENT_CONTACTS = 3  # a segment with fewer native contacts has no Q(T) worth fitting
+MIN_DROP = 0.1  # a curve whose Q falls by less across the ladder has no transition in it to fit
 SPEED_CACHE = "cg_speed.json"
 TYPICAL_MS_PER_STEP = 0.3  # Gō villin (36 beads) on one dataflow thread, used until this machine is measured
 CLUSTER_START_S = 8.0  # a LocalCluster of two worker processes, importing kenkyu and OpenMM
@@ -361,11 +362,11 @@ def ladder(
     if temps is None:
         if not (0 < float(t_min) < float(t_max)):
             raise ValueError(f"need 0 < t_min < t_max, got t_min={t_min}, t_max={t_max}")
-        if int(n_temperatures) < 3:
-            raise ValueError(f"n_temperatures must be at least 3 to fit a melting curve, got {n_temperatures}")
+        if int(n_temperatures) < 4:
+            raise ValueError(f"n_temperatures must be at least 4 to fit a melting curve, got {n_temperatures}")
         temps = temperatures_of(t_min, t_max, n_temperatures)
-    elif len(set(temps)) < 3 or min(temps) <= 0:
-        raise ValueError(f"temperatures must hold at least 3 distinct positive values, got {temperatures}")
+    elif len(set(temps)) < 4 or min(temps) <= 0:
+        raise ValueError(f"temperatures must hold at least 4 distinct positive values, got {temperatures}")
     temps = sorted(set(temps))
     if int(replicas) < 1:
         raise ValueError(f"replicas must be at least 1, got {replicas}")
@@ -547,7 +548,7 @@ def fit_midpoint(temps, q) -> tuple[float, float, float, float] | None:
     from scipy.optimize import curve_fit
 
     t, q = np.asarray(temps, float), np.asarray(q, float)
-    if not q[0] > q[-1]:
+    if not q[0] - q[-1] >= MIN_DROP or len(t) < 4:  # four parameters: no fit to fewer points or a flat curve
         return None
     span = t[-1] - t[0]
     x = (t - t[0]) / span
@@ -561,7 +562,7 @@ def fit_midpoint(temps, q) -> tuple[float, float, float, float] | None:
             p0=(q[0], q[-1], guess, 0.1),
             bounds=([0, 0, -1, 0.005], [1, 1, 2, 1]),
             jac=_sigmoid_jacobian,
-            maxfev=4000,
+            max_nfev=400,  # a curve that does not converge by then has no midpoint to give
         )
     except (RuntimeError, ValueError):
         return None
@@ -829,9 +830,9 @@ def melting_curve(
         for chunk in np.array_split(per_frame, int(blocks_per_run)):
             blocks.setdefault(float(member["temperature_k"]), []).append(chunk.mean(axis=0))
     temps = sorted(blocks)
-    if len(temps) < 3:
+    if len(temps) < 4:
         raise ValueError(
-            f"{ladder.directory} has finished runs at {len(temps)} temperatures; a melting curve needs at least 3 "
+            f"{ladder.directory} has finished runs at {len(temps)} temperatures; a melting curve needs at least 4 "
             "(run unfolding.ladder again with the same arguments to finish it)"
         )
     names = list(masks)
@@ -850,7 +851,7 @@ def melting_curve(
         fit = fit_midpoint(temps, q)
         out = {"crosses_half": crosses, "fit": None, "tm_k": None, "tm_ci_k": None, "width_k": None}
         if fit is None:
-            out["why"] = "Q does not fall across the ladder (no melting transition to fit)"
+            out["why"] = f"Q falls by less than {MIN_DROP} across the ladder (no melting transition to fit)"
             return out
         samples = [fit_midpoint(temps, boot[b, :, k]) for b in range(len(boot))]
         tms = np.array([s[2] for s in samples if s is not None])

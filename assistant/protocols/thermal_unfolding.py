@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from pathlib import Path
 
 from kenkyu.assistant.protocols.base import MissingInput, NextPlan, ProposedStep, Protocol, name_of, reasons
@@ -70,6 +71,9 @@ class ThermalUnfolding(Protocol):
     def plan_steps(self, question, request, candidates):
         structure = _structure(question, request, candidates)
         arguments = {"structure": structure, **_ladder_numbers(request)}
+        # The seed is in the plan's call, so an exported report re-runs the same trajectories.
+        stated = re.search(r"\bseed\s*(\d+)", request or "", re.IGNORECASE)
+        arguments["seed"] = int(stated.group(1)) if stated else secrets.randbelow(2**31 - 1)
         t_min, t_max = arguments.get("t_min", 250.0), arguments.get("t_max", 600.0)
         out = unfolding.ladder_directory(structure, t_min, t_max)
         arguments["out"] = out
