@@ -13,7 +13,8 @@ from pathlib import Path
 
 _QUESTION = re.compile(
     r"^\s*(?:(?:so|ok|okay|hi|hello|hey)[,!.]?\s+)?(?:"
-    r"help|\?|what\s+(?:else\s+)?can\s+(?:you|kenkyu|i)\s+(?:do|ask|use)(?:\s+(?:here|with\s+(?:you|this|it)))?"
+    r"help|\?|what\s+(?:else\s+)?(?:can|could)\s+(?:you|kenkyu|i|we)\s+(?:do|ask|use|help\s+with)"
+    r"(?:\s+(?:here|for\s+me|with\s+(?:you|this|it|kenkyu|(?:my\s+|the\s+|a\s+)?[a-z][\w-]*(?:\s+[a-z][\w-]*)?)))?"
     r"|what\s+(?:are|is)\s+your\s+(?:capabilities|tools|skills)|what\s+tools\s+(?:do\s+you\s+have|are\s+there)"
     r"|how\s+(?:can|do)\s+(?:you|i\s+use\s+you)\s+help(?:\s+me)?|what\s+do\s+you\s+do|list\s+(?:your|the)\s+tools"
     r"|capabilities|what\s+are\s+you"
@@ -49,7 +50,8 @@ def is_capability_question(prompt: str) -> bool:
     text = prompt or ""
     if _QUESTION.match(text):
         return True
-    sentences = [s for s in re.split(r"(?<=[?!.])\s+", text.strip()) if s.strip()]
+    # A sentence of punctuation alone ("?? what did i break") is no question about kenkyu: the words are.
+    sentences = [s for s in re.split(r"(?<=[?!.])\s+", text.strip()) if re.search(r"\w", s)]
     return any(_QUESTION.match(s) or _FAMILY_QUESTION.match(s) for s in sentences)
 
 

@@ -61,6 +61,7 @@ def gather(namespace: dict | None, folder: str | os.PathLike = ".", *, error: bo
                 tuple(dict.fromkeys(kept.names + c.names)),
                 max(kept.order, c.order),
                 tuple(dict.fromkeys(kept.aliases + c.aliases)),
+                kept.members or c.members,
             )
         else:
             seen[key] = c
@@ -99,7 +100,12 @@ def _variable_candidate(name: str, value, order: float) -> Candidate | None:
         return Candidate("trajectory", name, label, True, (name,), order, _stem_names(folder))
     if hasattr(value, "members") and hasattr(value, "directory") and isinstance(getattr(value, "members"), list):
         label = f"`{name}` (ensemble of {len(value.members)} runs, {value.directory})"
-        return Candidate("ensemble_folder", name, label, True, (name,), order)
+        members = tuple(
+            str(getattr(m, "directory", m))
+            for m in value.members
+            if isinstance(getattr(m, "directory", m), (str, os.PathLike))
+        )
+        return Candidate("ensemble_folder", name, label, True, (name,), order, (), members)
     if kind_name == "FoldResult":
         return Candidate("prediction", name, f"`{name}` (FoldResult)", True, (name,), order)
     if isinstance(value, (str, os.PathLike)):
@@ -138,12 +144,22 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
         found.append(Candidate("run_folder", path, label, False, (path, run.name), _order(when, record), aliases))
     for record in sorted(root.glob(f"*/*/{ENSEMBLE_RECORD}")) + sorted(root.glob(f"*/{ENSEMBLE_RECORD}")):
         ensemble = record.parent
-        members = len(list(ensemble.glob(f"**/{RUN_RECORD}")))
+        # Each member run, so that an analysis of one run ("how compact did the replicas stay?") is made of each.
+        members = tuple(_relative(r.parent, root) for r in sorted(ensemble.glob(f"**/{RUN_RECORD}")))
         path = _relative(ensemble, root)
-        label = f"{path} (ensemble, {members} runs)"
+        label = f"{path} (ensemble, {len(members)} runs)"
         names = (path, ensemble.name)
         found.append(
-            Candidate("ensemble_folder", path, label, False, names, _order(None, record), _stem_names(ensemble.name))
+            Candidate(
+                "ensemble_folder",
+                path,
+                label,
+                False,
+                names,
+                _order(None, record),
+                _stem_names(ensemble.name),
+                members,
+            )
         )
     return found
 

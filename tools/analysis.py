@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 from kenkyu.core.registry import tool
-from kenkyu.core.science import checked_by, costs, result_check
+from kenkyu.core.science import checked_by, computes, costs, result_check
 from kenkyu.core.timescales import time_caveat
 from kenkyu.tools._quiet import native_stdout_silenced
 
@@ -443,6 +443,16 @@ def rmsd_plateaus(table):
 )
 @costs(TYPICAL_SECONDS)
 @checked_by(rmsd_plateaus)
+@computes(
+    "root mean square deviation",
+    "structural drift",
+    "deviation from the start",
+    "conformational change",
+    "stability of the fold",
+    "structural stability",
+    "how far it moves from the starting structure",
+    "stays near the start",
+)
 def rmsd(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -526,6 +536,17 @@ def rmsd(
     produces="table",
 )
 @costs(TYPICAL_SECONDS)
+@computes(
+    "root mean square fluctuation",
+    "flexibility",
+    "per residue fluctuation",
+    "mobility",
+    "floppy",
+    "rigid",
+    "rigidity",
+    "b factor",
+    "wobble",
+)
 def rmsf(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -610,6 +631,17 @@ def rmsf(
     produces="table",
 )
 @costs(TYPICAL_SECONDS)
+@computes(
+    "radius of gyration",
+    "compactness",
+    "compact",
+    "collapse",
+    "swelling",
+    "expansion",
+    "how big",
+    "unfolding",
+    "globularity",
+)
 def radius_of_gyration(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -680,6 +712,18 @@ DSSP_NAMES = {"H": "helix", "E": "strand", "C": "coil"}
 
 @tool(keywords=("dssp", "secondary structure", "helix", "helices", "beta sheet", "strand"), produces="table")
 @costs(TYPICAL_SECONDS)
+@computes(
+    "secondary structure",
+    "helix",
+    "helical",
+    "helicity",
+    "alpha helix",
+    "beta strand",
+    "beta sheet",
+    "sheet",
+    "strand",
+    "coil",
+)
 def dssp(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -769,6 +813,16 @@ def dssp(
 
 @tool(keywords=("contact map", "contacts", "in contact", "residue pairs", "native contacts"), produces="table")
 @costs(TYPICAL_SECONDS)
+@computes(
+    "residue contacts",
+    "contact map",
+    "native contacts",
+    "tertiary contacts",
+    "packing",
+    "which residues touch",
+    "hold together",
+    "interactions between residues",
+)
 def contacts(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -851,6 +905,7 @@ def contacts(
 
 @tool(keywords=("hydrogen bonds", "h-bonds", "hbonds", "h bonds"), produces="table")
 @costs(TYPICAL_SECONDS)
+@computes("hydrogen bond", "h bond", "hbond", "donor acceptor", "backbone hydrogen bonds")
 def hydrogen_bonds(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -948,6 +1003,16 @@ def _baker_hubbard_frequency(traj, triplets) -> np.ndarray:
     produces="table",
 )
 @costs(TYPICAL_SECONDS)
+@computes(
+    "solvent accessible surface area",
+    "surface area",
+    "solvent exposure",
+    "exposed",
+    "buried",
+    "burial",
+    "accessibility",
+    "hydrophobic exposure",
+)
 def sasa(
     trajectory: TrajectoryInput,
     topology: str | os.PathLike | None = None,
@@ -1032,6 +1097,7 @@ def sasa(
 
 @tool(keywords=("distance", "distances", "how far apart", "separation between atoms"), produces="table")
 @costs(TYPICAL_SECONDS)
+@computes("distance", "separation", "how far apart", "atom pair distance", "interatomic distance")
 def distances(
     trajectory: TrajectoryInput,
     pairs: list[tuple[str, str]] | list[tuple[int, int]],

@@ -26,7 +26,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 from kenkyu.core.registry import tool
-from kenkyu.core.science import when_routed
+from kenkyu.core.science import computes, when_routed
 from kenkyu.tools.md._routing import implicit_unless_stated
 
 __all__ = ["Ensemble", "EnsembleError", "rmsf", "run"]
@@ -343,6 +343,14 @@ def _finished(path: Path) -> bool:
         "between replicas",
     ),
     produces="table",
+)
+@computes(
+    "flexibility across replicas",
+    "replica agreement",
+    "agree between replicas",
+    "outlier replica",
+    "outlier",
+    "spread between replicas",
 )
 def rmsf(ensemble: str | os.PathLike | EnsembleObject, selection: str = "name CA"):
     """Per-residue RMSF across the members of an MD ensemble: mean, standard deviation, min and max.

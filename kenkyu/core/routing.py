@@ -15,6 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
+from kenkyu.core.concepts import concept_hits
+
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}$")
 _NUMBER = re.compile(r"(?<![\w./])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w/])")
 _PATH_PARAMS = re.compile(
@@ -84,24 +86,29 @@ def split_objects(step: str, is_object) -> list[str]:
     a file here, a kernel variable); otherwise the step stays whole. The comparison itself is the final
     report's (it sets the results side by side)."""
     match = _TWO_OBJECTS.match(step.strip())
-    if not match or not COMPARE_WORDS.search(step):
+    if not COMPARE_WORDS.search(step):
         return [step]
-    a, b = match["a"].strip(".,"), match["b"].strip(".,?!")
-    if a.lower() == b.lower() or not (is_object(a) and is_object(b)):
-        return [step]
-    head = _COMPARE_VERB.sub("", match["head"]) or match["head"]
-    head = head[0].upper() + head[1:] if head else head
-    return [f"{head}{a}", f"{head}{b}"]
+    if match:
+        a, b = match["a"].strip(".,"), match["b"].strip(".,?!")
+        if a.lower() != b.lower() and is_object(a) and is_object(b):
+            head = _COMPARE_VERB.sub("", match["head"]) or match["head"]
+            head = head[0].upper() + head[1:] if head else head
+            return [f"{head}{a}", f"{head}{b}"]
+    # Anywhere else in the step: "compare how helical villin and dhfr are" -> "how helical villin are", ...
+    for pair in _PAIR.finditer(step):
+        a, b = pair["a"].strip(".,"), pair["b"].strip(".,?!")
+        if a.lower() == b.lower() or not (is_object(a) and is_object(b)):
+            continue
+        rest = _COMPARE_VERB.sub("", step[: pair.start()]), step[pair.end() :]
+        return [f"{rest[0]}{x}{rest[1]}".strip() for x in (a, b)]
+    return [step]
+
+
+_PAIR = re.compile(r"(?P<a>[\w./\[\]:-]+)\s+(?:and|vs\.?|versus|with)\s+(?:also\s+)?(?P<b>[\w./\[\]:-]+)", re.I)
 
 
 def _tools_named(text: str, keywords: Sequence[Sequence[str]]) -> set[int]:
-    lowered = text.lower()
-    return {
-        i
-        for i, words in enumerate(keywords)
-        for w in words
-        if re.search(rf"(?<!\w){re.escape(w.lower())}(?!\w)", lowered)
-    }
+    return {i for i, words in enumerate(keywords) if concept_hits(text, words, stemmed=False)[0]}
 
 
 def path_tokens(text: str) -> list[str]:
@@ -124,19 +131,57 @@ def quoted_tokens(text: str) -> list[str]:
 
 def number_tokens(text: str) -> list[float]:
     values = []
-    for token in _NUMBER.findall(_without_paths(text)):
+    for token in _NUMBER.findall(_without_paths(in_short_units(text))):
         value = float(token)
         if value not in values:
             values.append(value)
     return values
 
 
+# Units spelled out, as the short symbols the parameters' names end in ("50 picoseconds" -> "50 ps").
+_UNIT_WORDS = (
+    (r"pico\s*seconds?|psecs?", "ps"),
+    (r"nano\s*seconds?|nsecs?", "ns"),
+    (r"femto\s*seconds?|fsecs?", "fs"),
+    (r"kelvins?|°\s*k|degrees?\s+kelvin", "K"),
+)
+_QUANTITY = r"(?<![\w.])([-+]?\d+(?:\.\d+)?)\s*"
+
+
+def in_short_units(text: str) -> str:
+    """ "extend by another 2 picoseconds" -> "extend by another 2 ps"; "at 27 °C" -> "at 300.15 K"."""
+    for words, symbol in _UNIT_WORDS:
+        text = re.sub(rf"{_QUANTITY}(?:{words})\b", rf"\1 {symbol}", text, flags=re.I)
+    return re.sub(
+        rf"{_QUANTITY}(?:°\s*c|degrees?\s+c(?:elsius)?|celsius)\b",
+        lambda m: f"{float(m.group(1)) + 273.15:g} K",
+        text,
+        flags=re.I,
+    )
+
+
+def _in_ps(text: str) -> str:
+    """Durations in ns or fs rewritten in ps, for a parameter counted in ps ("1 ns" -> "1000 ps")."""
+    scale = {"ns": 1000.0, "fs": 0.001}
+    return re.sub(
+        rf"{_QUANTITY}(ns|fs)\b", lambda m: f"{float(m.group(1)) * scale[m.group(2).lower()]:g} ps", text, flags=re.I
+    )
+
+
 def number_for(parameter: str, text: str, unit_suffix: bool = True) -> float | None:
     """The number the request ties to a parameter: "2 ps" for ``ps``, "seed 7" for ``seed``,
     "300 K" for ``temperature_k`` (its unit suffix; pass ``unit_suffix=False`` when another
-    parameter shares that unit, as ``nvt_ps`` shares "ps" with ``ps``)."""
-    text = _without_paths(text).lower()
+    parameter shares that unit, as ``nvt_ps`` shares "ps" with ``ps``). Units spelled out or scaled
+    count ("50 picoseconds", "1 ns" for a parameter in ps); a window of frames ("after 2 ps", "skip the
+    first 2 ps") is no length of a run."""
+    text = in_short_units(_without_paths(text))
     parts = parameter.lower().split("_")
+    if parts[-1] == "ps":
+        text = _in_ps(text)
+        if parameter.lower() == "ps":
+            for window in (_BETWEEN, _AFTER, _BEFORE, _WINDOW):
+                text = window.sub(" ", text)
+    text = text.lower()
     words = [parameter.lower(), " ".join(parts), parts[0]]
     if unit_suffix and len(parts) == 2:
         words.append(parts[1])
@@ -224,17 +269,43 @@ class ToolRouter:
         return 0.0 if found == "named" else self.unnamed_penalty if found else self.unfillable_penalty
 
 
+def spoken_for(request: str, t, candidates: Sequence[Candidate] = (), prefer: Sequence[str] = ()) -> bool:
+    """Does anything but the embedding speak for the tool: a word of its vocabulary, data only it takes, a
+    named notebook item of its input's kind, or what an earlier step made ("compare them" after a run)?"""
+    return (
+        keyword_bonus(request, t) > 0
+        or evidence_bonus(request, t) > 0
+        or notebook_bonus(request, t, candidates) > 0
+        or bool(prefer and set(prefer) & set(_input_kinds(t)))
+    )
+
+
 def _input_kinds(t) -> list[str]:
     properties = t.parameters.get("properties", {})
     return [slot_kind(n, properties.get(n)) or "" for n in t.parameters.get("required", [])]
 
 
 def keyword_bonus(request: str, t, first: float = 0.15, each: float = 0.05, cap: float = 0.3) -> float:
-    """Exact words beat embeddings for jargon: MiniLM barely tells "RMSD" from "RMSF", a word match does."""
-    lowered = request.lower()
-    words = {*t.keywords, t.function.__name__.replace("_", " ")}
-    hits = sum(1 for w in words if re.search(rf"(?<!\w){re.escape(w.lower())}(?!\w)", lowered))
-    return 0.0 if hits == 0 else min(cap, first + each * (hits - 1))
+    """Exact words beat embeddings for jargon: MiniLM barely tells "RMSD" from "RMSF", a word match does.
+    The tool's keywords and the concepts it declares (``@computes``) are matched by stem ("helical" says
+    "helicity", "minimised" says "minimization"); one said only under a negation ("no md") counts against."""
+    # Keywords word for word (a verb like "simulate" must not match "the simulation" an analysis is of);
+    # declared concepts by stem (they name quantities: "helicity" is said by "helical" and "helices").
+    words = (*t.keywords, t.function.__name__.replace("_", " "))
+    concepts = [c for c in getattr(getattr(t, "science", None), "concepts", ()) if c not in words]
+    covered: set[int] = set()  # "flexible" said once counts once, as a keyword or as a concept
+    said, denied = concept_hits(request, words, stemmed=False, covered=covered)
+    more, more_denied = concept_hits(request, concepts, covered=covered)
+    said, denied = said + more, denied + more_denied
+    hits = said - denied
+    found = 0.0 if hits <= 0 else min(cap, first + each * (hits - 1))
+    return found - first * denied
+
+
+def vocabulary(t) -> tuple[str, ...]:
+    """The words a tool is known by: its keywords, its function's name in words and its declared concepts."""
+    science = getattr(t, "science", None)
+    return (*t.keywords, t.function.__name__.replace("_", " "), *getattr(science, "concepts", ()))
 
 
 def evidence_bonus(request: str, t, bonus: float = 0.15) -> float:
@@ -249,11 +320,39 @@ def evidence_bonus(request: str, t, bonus: float = 0.15) -> float:
         found += 3 * bonus
     if "positions" in properties and position_tokens(request) and not mutation_tokens(request):
         found += bonus
-    if "replicas" in properties and replica_count(request):
-        found += 2 * bonus
+    if "replicas" in properties and replica_count(request) and _MAKE.search(request):
+        found += 2 * bonus  # "run 3 replicas", not "did the three replicas stay compact?"
     if "frames" in properties and (window_tokens(request) or time_bounds(request)):
         found += bonus
-    return found
+    return found + settings_bonus(request, t)
+
+
+# Verbs that make something new ("run 3 replicas", "simulate"), not ones that look at what exists.
+_MAKE = re.compile(
+    r"\b(?:run|rerun|simulate|launch|start|spawn|set\s+up|generate|perform|do|make|fold|predict|minimi[sz]e|relax)\b",
+    re.I,
+)
+
+
+def settings_bonus(request: str, t, each: float = 0.05, cap: float = 0.15) -> float:
+    """The request sets some of the tool's optional parameters: an option named ("implicit solvent"), or a
+    quantity in the parameter's unit ("for 1 ps" for ``ps``, "at 300 K" for ``temperature_k``). "run it for
+    1 ps in implicit solvent" then says a simulation, with no word of the tool's vocabulary."""
+    properties = t.parameters.get("properties", {})
+    lowered = request.lower()
+    hits = 0
+    for name, prop in properties.items():
+        if name in t.parameters.get("required", []) or name in ("frames", "start_ps", "end_ps"):
+            continue
+        choices = [c for c in _enum_values(prop) if isinstance(c, str) and len(c) > 2]
+        if any(re.search(rf"\b{re.escape(c.lower())}\b", lowered) for c in choices):
+            hits += 1
+        elif "_" in name or name in ("ps", "ns", "fs"):
+            unit = name.split("_")[-1]
+            if unit in ("ps", "ns", "fs", "k") and _json_types(prop) & {"number", "integer"}:
+                if number_for(name, request) is not None and (name == unit or unit == "k"):
+                    hits += 1
+    return min(cap, each * hits)
 
 
 def notebook_bonus(request: str, t, candidates: Sequence[Candidate], bonus: float = 0.15) -> float:
@@ -275,7 +374,8 @@ def notebook_bonus(request: str, t, candidates: Sequence[Candidate], bonus: floa
 
 
 def tool_text(t) -> str:
-    """What the embedder sees of a tool: its name in words, its summary and its keywords."""
+    """What the embedder sees of a tool: its name in words, its summary and its keywords (its declared concepts
+    are matched by stem instead: a list of synonyms blurs a tool's embedding more than it helps)."""
     words = t.name.replace("_", " ")
     keywords = ", ".join(t.keywords)
     return f"{words}: {t.summary} {keywords}".strip()
@@ -461,11 +561,18 @@ _WINDOW = re.compile(
     re.I,
 )
 _TIME = r"(\d+(?:\.\d+)?)\s*(ps|picoseconds?|ns|nanoseconds?)\b"
+# Leaving frames out: "skip the first 2 ps" keeps what comes after them.
+_EXCLUDE = (
+    r"(?:skip(?:ping|ped)?|drop(?:ping|ped)?|discard(?:ing|ed)?|ignor(?:e|ing)|exclud(?:e|ing)|omit(?:ting)?"
+    r"|leav(?:e|ing)\s+out|throw(?:ing)?\s+away|cut(?:ting)?(?:\s+off)?|remov(?:e|ing)|without|minus)"
+)
 _AFTER = re.compile(
-    rf"\b(?:after|from|beyond|past|since|skipping(?:\s+the\s+first)?)\s+(?:the\s+first\s+)?{_TIME}", re.I
+    rf"\b(?:after|from|beyond|past|since|{_EXCLUDE})\s+(?:the\s+)?(?:first\s+|initial\s+)?{_TIME}", re.I
 )
 _BEFORE = re.compile(rf"\b(?:before|until|till|up\s+to|upto)\s+{_TIME}", re.I)
 _BETWEEN = re.compile(rf"\bbetween\s+(\d+(?:\.\d+)?)\s*(?:ps|ns)?\s+and\s+{_TIME}", re.I)
+_EXCLUDED_BEFORE = re.compile(rf"\b{_EXCLUDE}\s+(?:the\s+|its\s+)?$", re.I)
+_FRACTION_OF = {"half": 0.5, "third": 1 / 3, "quarter": 0.25, "fifth": 0.2, "tenth": 0.1}
 
 
 def _ps(value: str, unit: str) -> float:
@@ -474,12 +581,20 @@ def _ps(value: str, unit: str) -> float:
 
 def window_tokens(text: str) -> list[str]:
     """Frame windows in words, in the form the analyses' ``frames`` takes: "the last half", "first 10%",
-    "last 20 ps", "last 50 frames", "the first picosecond" ("first 1 ps"), "the last ns" ("last 1000 ps")."""
+    "last 20 ps", "last 50 frames", "the first picosecond" ("first 1 ps"), "the last ns" ("last 1000 ps").
+    A window left out keeps the rest: "skip the first half" is the last half, "drop the first 5 frames" is
+    "5:" (a time left out is a start time instead: :func:`time_bounds`)."""
     found = []
-    for side, number, unit in _WINDOW.findall(text):
+    for match in _WINDOW.finditer(text):
+        side, number, unit = match.groups()
         side = side.lower()
         side = "last" if side in ("second", "latter", "final") else "first" if side == "initial" else side
         unit = unit.lower()
+        if _EXCLUDED_BEFORE.search(text[: match.start()]):
+            kept = _kept_after_excluding(side, number, unit)
+            if kept:
+                found.append(kept)
+            continue
         if unit in ("half", "third", "quarter", "fifth", "tenth"):
             if number:
                 continue  # "first 2 halves" is no window
@@ -493,6 +608,20 @@ def window_tokens(text: str) -> list[str]:
         else:  # a time: "the first ps" is the first 1 ps
             found.append(f"{side} {_ps(number or '1', unit):g} ps")
     return list(dict.fromkeys(found))
+
+
+def _kept_after_excluding(side: str, number: str | None, unit: str) -> str | None:
+    """What is left when a window is left out: the first half out -> "last half", the first 10% -> "last 90%",
+    the first 5 frames -> "5:", the last 5 frames -> ":-5"; a time is a start/end time, not a window here."""
+    if unit in _FRACTION_OF and not number:
+        kept = 1 - _FRACTION_OF[unit]
+        other = "last" if side == "first" else "first"
+        return f"{other} half" if unit == "half" else f"{other} {kept * 100:.4g}%"
+    if unit in ("%", "percent") and number and 0 < float(number) < 100:
+        return f"{'last' if side == 'first' else 'first'} {100 - float(number):g}%"
+    if unit.startswith("frame") and number and float(number) == int(float(number)):
+        return f"{int(float(number))}:" if side == "first" else f":-{int(float(number))}"
+    return None
 
 
 def time_bounds(text: str) -> dict[str, float]:
@@ -605,11 +734,13 @@ KIND_WORDS = {
     "prediction": r"predictions?|predicted|fold\w*|models?",
     "sequence": r"sequences?|seq",
     "sequence_file": r"sequences?|fasta",
-    "error": r"errors?|fail\w*|exceptions?|tracebacks?|wrong|broke\w*|breaks?|crash\w*|happen\w*"
+    "error": r"errors?|fail\w*|exceptions?|tracebacks?|wrong|broke\w*|break\w*|crash\w*|happen\w*|keyerror|\w+error"
     r"|(?:does\s*n[o']t|doesnt|isn'?t|not|won'?t|stopped)\s+(?:[\w']+\s+){0,3}?work\w*",
 }
 _RECENT = re.compile(r"\b(last|latest|recent|newest|previous|just\s+(?:ran|made|did|loaded)|current)\b", re.I)
-_POINTER = re.compile(r"\b(the|my|this|that|these|those|our|it|its|their|there)\b", re.I)
+_POINTER = re.compile(r"\b(the|my|this|that|these|those|our|it|its|their|there|all|each|every|both)\b", re.I)
+# A pronoun for the thing just made or just talked about: "minimise villin then run it".
+_PRONOUN = re.compile(r"\b(it|them|this\s+one|that\s+one|the\s+result|the\s+output)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -628,9 +759,11 @@ class Candidate:
     names: tuple[str, ...] = ()
     order: float = 0.0
     aliases: tuple[str, ...] = ()  # weaker names: "villin" for md_runs/villin_seed2 (its first word)
+    members: tuple[str, ...] = ()  # an ensemble's member run folders: an analysis of one run is made of each
 
     def to_dict(self) -> dict:
         return {
+            "members": list(self.members),
             "kind": self.kind,
             "value": self.value,
             "label": self.label,
@@ -653,6 +786,9 @@ class SlotMatch:
     ambiguous: bool = False
     named: bool = False  # the step named it (a variable or a file stem), not just pointed at its kind
     pointed: bool = False  # the step pointed at its kind ("the trajectory", "my last run")
+    # An ensemble the step points at, for an input that takes one run: the call is made once per member.
+    spread: Candidate | None = None
+    unknown: str | None = None  # a thing the step names that the notebook does not hold ("the mutant")
 
 
 def slot_kind(name: str, prop: dict | None = None) -> str | None:
@@ -681,20 +817,32 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
     kinds = SLOT_KINDS.get(kind, ())
     options = sorted((c for c in candidates if c.kind in kinds), key=lambda c: (-_kind_rank(c, kinds), -c.order))
     match = SlotMatch(name, kind, options=tuple(options))
+    lowered = step.lower()
+    if kind in ("trajectory", "run"):
+        match.spread = _ensemble_meant(lowered, candidates)
     if not options:
         return match
-    lowered = step.lower()
     named = [c for c in options if any(_says(lowered, n) for n in c.names)] or [
         c for c in options if any(_says(lowered, n) for n in c.aliases)
     ]
     if named:
         best = [_sliced(c, step) for c in _most_specific(named, lowered)]
         match.named = True
+        match.spread = None
         return _pick(match, best, recent=bool(_RECENT.search(lowered)))
+    if match.spread is not None:
+        return match  # "all three replicas": each member, not one run that happens to be here
+    match.unknown = unknown_object(step, candidates)
+    if match.unknown:
+        return match  # "the trajectory of the mutant" with no mutant here: not the one trajectory there is
     pointed = [c for c in options if _points_at(lowered, c.kind)]
     if pointed:
         match.pointed = True
         return _pick(match, pointed, recent=bool(_RECENT.search(lowered)))
+    if _PRONOUN.search(lowered):
+        # "minimise villin then run it": the newest thing of the right kind (what the last step made).
+        match.pointed = True
+        return _pick(match, options[:1], recent=True)
     if kind in ("trajectory", "ensemble", "error", "prediction", "run"):
         # Only a true trajectory or run goes unnamed: a lone PDB file is not what "the RMSD" is of.
         primary = [c for c in options if c.kind == kinds[0] or c.kind in ("run_folder", "ensemble_folder")]
@@ -704,6 +852,52 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
             return _pick(match, primary[:1], recent=False)
         return _pick(match, primary, recent=bool(_RECENT.search(lowered)))
     return match
+
+
+def _ensemble_meant(lowered: str, candidates: Sequence[Candidate]) -> Candidate | None:
+    """The ensemble a step means by "the replicas", "all three runs", "each member" (named, or the one there
+    is), when it has member runs to analyse one by one."""
+    ensembles = [c for c in candidates if c.kind == "ensemble_folder" and c.members]
+    named = [c for c in ensembles if any(_says(lowered, n) for n in (*c.names, *c.aliases))]
+    if named:
+        return _most_specific(named, lowered)[0]
+    if not re.search(
+        r"\b(?:replicas?|replicates?|members?|ensembles?|(?:all|each|every|both)\s+(?:\w+\s+)?runs?)\b", lowered
+    ):
+        return None
+    pointed = [c for c in ensembles if _points_at(lowered, "ensemble_folder")]
+    return pointed[0] if len(pointed) == 1 or (pointed and _RECENT.search(lowered)) else None
+
+
+# A thing a request names by a noun after "of"/"is"/"for" ("the trajectory of the mutant", "how helical is
+# ubiquitin"): when the notebook holds nothing by that name, the input is missing, whatever else is here.
+_OBJECT = re.compile(
+    r"\b(?:of|is|are|for)\s+(?:the\s+|my\s+|our\s+|this\s+|that\s+)?(?P<word>[a-z][a-z0-9-]{2,})\s*(?:[?.!]|$|pls|please)",
+    re.I,
+)
+_NOT_OBJECTS = {
+    *"it them this that these those one ones all both each there here me us time frames frame run runs data".split(),
+    *"trajectory trajectories simulation simulations structure structures protein proteins system model".split(),
+    *"folder file files result results replicas ensemble sequence error output plenty fine enough good ok okay".split(),
+    *"start end beginning average mean total change changes stable done wrong true right possible".split(),
+    *"helix helices sheet sheets strand strands loop loops core backbone residue residues chain chains".split(),
+    *"atoms ligand water solvent equilibration production plot table figure report notebook".split(),
+}
+
+
+def unknown_object(step: str, candidates: Sequence[Candidate]) -> str | None:
+    """The word a step names its object by, when nothing in the notebook has that name ("mutant")."""
+    found = _OBJECT.search(step)
+    if not found:
+        return None
+    word = found["word"].lower()
+    if word in _NOT_OBJECTS or word.endswith(("ly", "ed", "ing")) or re.fullmatch(r"\d+\w*", word):
+        return None
+    names = {n.lower() for c in candidates for n in (*c.names, *c.aliases)}
+    stems_here = {n.split("_")[0].split(".")[0] for n in names}
+    if word in names or word in stems_here or any(word in n for n in names):
+        return None
+    return word
 
 
 _SLICE = r"\[\s*-?\d*\s*(?::\s*-?\d*\s*){0,2}\]"
@@ -824,8 +1018,8 @@ def resolvable(t, request: str, candidates: Sequence[Candidate]) -> str | None:
         if slot_kind(name, properties.get(name)) is None:
             continue
         match = resolve_slot(request, name, candidates, properties.get(name))
-        if match.candidate is None and not match.ambiguous:
+        if match.candidate is None and not match.ambiguous and match.spread is None:
             return None
         if not (match.named or match.pointed):
-            how = "unnamed"
+            how = "unnamed"  # a spread over an ensemble's members too: a tool that takes the ensemble fits better
     return how

@@ -112,6 +112,9 @@ class Science:
     checks: tuple[ResultCheck, ...] = ()
     routed: Callable[[dict], dict] | None = None  # arguments the embedded model filled -> the ones to run
     quote: Callable[[Any], list[str]] | None = None  # result -> Markdown lines for the Act section
+    # What scientists call what the tool computes or does ("compactness" for a radius of gyration, "helicity"
+    # for DSSP): the router matches a request's words to these by word stem and by sentence embedding.
+    concepts: tuple[str, ...] = ()
 
     @property
     def expectations(self) -> list[str]:
@@ -192,6 +195,15 @@ def quoted_by(quote: Callable[[Any], list[str]]) -> Callable[[Callable], Callabl
     return lambda function: declare(function, quote=quote)
 
 
+def computes(*concepts: str) -> Callable[[Callable], Callable]:
+    """Declare the scientific concepts a tool computes or carries out, in the words scientists use for them
+    (the quantity, its synonyms, what it shows): ``@computes("radius of gyration", "compactness")``.
+    Written from the science, not from any one request; the router matches inflections and spellings."""
+    if not concepts or not all(isinstance(c, str) and c.strip() for c in concepts):
+        raise ValueError("@computes takes one or more non-empty phrases, e.g. @computes('radius of gyration')")
+    return lambda function: declare(function, concepts=science_of(function).concepts + tuple(concepts))
+
+
 # -- tools by name -----------------------------------------------------------------------------------
 # Every @tool function, by the name the agent knows it by, as it is defined: a Check cell in an
 # exported report names its steps ("md_run", "analysis_rmsd_2") and finds their declarations here.
@@ -241,6 +253,7 @@ __all__ = [
     "Science",
     "Verdict",
     "checked_by",
+    "computes",
     "costs",
     "declare",
     "declared_tool",

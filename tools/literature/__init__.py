@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from kenkyu.core.registry import tool
-from kenkyu.core.science import checked_by, costs, quoted_by, when_routed
+from kenkyu.core.science import checked_by, computes, costs, quoted_by, when_routed
 from kenkyu.tools.literature._evidence import answer_markdown, cited_evidence
 from kenkyu.tools.literature._readers import LiteratureError, UnreadableDocumentError, UnsupportedFileError
 from kenkyu.tools.literature._results import CitedAnswer, IngestReport, Passage, Passages
@@ -120,6 +120,7 @@ def ingest(
 @checked_by(cited_evidence)
 @when_routed(routed_search)
 @quoted_by(answer_markdown)
+@computes("search the papers", "search my notes", "find in the papers", "find passages")
 def search(
     query: str,
     index: str = "literature_index",
@@ -190,6 +191,20 @@ def search(
 @checked_by(cited_evidence)
 @when_routed(routed_ask)
 @quoted_by(answer_markdown)
+@computes(
+    "literature",
+    "papers",
+    "paper",
+    "notes",
+    "my notes",
+    "references",
+    "publications",
+    "articles",
+    "according to",
+    "what is known",
+    "reported in",
+    "what do the papers say",
+)
 def ask(
     question: str,
     index: str = "literature_index",

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from kenkyu.core.registry import tool
-from kenkyu.core.science import checked_by, costs, when_routed, writes
+from kenkyu.core.science import checked_by, computes, costs, when_routed, writes
 from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import (
     ChainGapError,
@@ -380,6 +380,7 @@ def _folder_of_call(arguments: dict) -> str | None:
 @costs(estimate_run, after_run=learn_from_run)
 @checked_by(run_is_sound)
 @when_routed(implicit_unless_stated)
+@computes("molecular dynamics", "dynamics", "all atom simulation", "production run", "openmm simulation")
 def run(
     structure: str | os.PathLike | TopologyWithPositions,
     ps: float = 10.0,

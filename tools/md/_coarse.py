@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 from kenkyu.core.registry import tool
-from kenkyu.core.science import Cost, checked_by, costs, result_check, when_routed, writes
+from kenkyu.core.science import Cost, checked_by, computes, costs, result_check, when_routed, writes
 from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import RunExistsError, SimulationUnstableError
 from kenkyu.tools.md._public import public, structure_stem
@@ -196,6 +196,18 @@ def cg_is_sound(run):
 @checked_by(cg_is_sound)
 @when_routed(short_cg_unless_stated)
 @public
+@computes(
+    "go model",
+    "coarse grained",
+    "coarse grained model",
+    "c alpha model",
+    "bead model",
+    "structure based model",
+    "fraction of native contacts",
+    "stays folded",
+    "stay folded",
+    "folding temperature",
+)
 def coarse_grained(
     structure: str | os.PathLike,
     ps: float = 100.0,

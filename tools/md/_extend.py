@@ -14,7 +14,7 @@ import math
 import os
 
 from kenkyu.core.registry import tool
-from kenkyu.core.science import Cost, checked_by, costs, writes
+from kenkyu.core.science import Cost, checked_by, computes, costs, writes
 from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import ResumeError
 from kenkyu.tools.md._public import as_run, public
@@ -48,6 +48,7 @@ def estimate_extension(arguments: dict, *, measure: bool = True) -> Cost:
 @costs(estimate_extension)
 @checked_by(run_is_sound)
 @public
+@computes("extend", "extension", "continue", "continuation", "prolong", "run longer", "simulate longer")
 def extend(run: str | os.PathLike, ps: float = 10.0, *, progress: bool = True):
     """Extend a finished MD run by ``ps`` picoseconds of production, in the same run folder.
 

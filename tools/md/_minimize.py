@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from kenkyu.core.registry import tool
-from kenkyu.core.science import checked_by, costs, result_check, writes
+from kenkyu.core.science import checked_by, computes, costs, result_check, writes
 from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import RunExistsError, SimulationUnstableError
 from kenkyu.tools.md._interrupt import minimize_interruptibly
@@ -163,6 +163,17 @@ def minimization_is_sound(result):
 @costs(15.0, basis="pdbfixer, force field and L-BFGS on a small protein, typical, not measured")
 @checked_by(minimization_is_sound)
 @public
+@computes(
+    "energy minimization",
+    "minimization",
+    "minimize",
+    "relax the energy",
+    "energy before and after",
+    "clashes",
+    "steric clashes",
+    "local energy minimum",
+    "geometry optimization",
+)
 def minimize(
     structure: str | os.PathLike,
     out: str | os.PathLike | None = None,

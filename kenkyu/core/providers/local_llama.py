@@ -38,7 +38,9 @@ from kenkyu.core.routing import (
     path_tokens,
     resolve_slot,
     slot_kind,
+    spoken_for,
     steps_of,
+    vocabulary,
 )
 from kenkyu.core.science import folder_written_by
 
@@ -197,6 +199,8 @@ class LocalLlamaProvider(Provider):
             if call is not None:
                 yield TextDelta(f"Step {done_steps + 1}: {step.rstrip('.?!')}.\n{self.last_using}")
                 yield ToolCallDone(call)
+                for extra in self.extra_calls:  # the same analysis of each other member of an ensemble
+                    yield ToolCallDone(extra)
                 yield self.last_usage
                 return
             problem = self.last_problem or _unmatched_message(step, [])
@@ -223,7 +227,7 @@ class LocalLlamaProvider(Provider):
         if self.router is None:
             self.router = ToolRouter()
         candidates = self.candidates if candidates is None else list(candidates)
-        self.last_problem, self.last_using = None, ""
+        self.last_problem, self.last_using, self.extra_calls = None, "", []
         ranked = self.router.rank(step, list(tools), candidates=candidates, prefer=prefer)
         if not ranked or ranked[0].score < self.min_score:
             self.last_problem = _unmatched_message(step, ranked)
@@ -231,7 +235,15 @@ class LocalLlamaProvider(Provider):
         top = ranked[0]
         # Only tools about as good as the best are tried: a tool whose input is missing is never replaced
         # by an unrelated one that happens to need no input.
-        close = [r for r in ranked[: self.top_k] if r.score >= top.score - self.margin and r.score >= self.min_score]
+        # And one the request says nothing of (no word of its vocabulary, no setting or datum only it takes)
+        # never stands in for the best: "simulate lysozyme" with no lysozyme here asks, it calls nothing else.
+        close = [top] + [
+            r
+            for r in ranked[1 : self.top_k]
+            if r.score >= top.score - self.margin
+            and r.score >= self.min_score
+            and spoken_for(step, r.tool, candidates, prefer)
+        ]
         chosen, fixed, first_problem = None, {}, None
         for route in close:
             found, problem = self._inputs(route.tool, step, fallback_paths, candidates)
@@ -283,7 +295,17 @@ class LocalLlamaProvider(Provider):
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             # The grammar makes this rare (a reply cut off by max_tokens); the loop shows it to the user.
             raise MalformedReply(f"the embedded model's tool call did not parse ({exc}): {text[:200]!r}") from exc
-        return ToolCall(call_id, name, self._routed(options, name, filled))
+        arguments = self._routed(options, name, filled)
+        spread = {k: c for k, c in fixed.items() if c.members and c.kind == "run_folder"}
+        for slot, member in spread.items():
+            # One call per member of the ensemble the step meant ("did all three replicas stay compact?").
+            self.extra_calls = [
+                ToolCall(f"{call_id}_m{i}", name, {**arguments, slot: other})
+                for i, other in enumerate(member.members[1:], 2)
+            ]
+        return ToolCall(call_id, name, arguments)
+
+    extra_calls: list = []
 
     def _routed(self, options, name: str, filled: dict) -> dict:
         """The tool's own adjustment of what was left unstated (declared with ``@when_routed``: md_run's
@@ -329,6 +351,16 @@ class LocalLlamaProvider(Provider):
                     return {}, _missing_message(step, t, SlotMatch(name, name))
                 continue
             match = matches[name]
+            if match.candidate is None and match.spread is not None:
+                ensemble = match.spread
+                first = Candidate(
+                    "run_folder",
+                    ensemble.members[0],
+                    f"each of the {len(ensemble.members)} members of {ensemble.label}",
+                    members=ensemble.members,
+                )
+                found[name] = first
+                continue
             if match.candidate is None:
                 return {}, _missing_message(step, t, match)
             if match.candidate.variable and name not in object_slots(t):
@@ -357,7 +389,7 @@ class _only:
 
 
 def _words_of(t) -> tuple[str, ...]:
-    return (*t.keywords, t.function.__name__.replace("_", " "))
+    return vocabulary(t)
 
 
 _KIND_NAMES = {
@@ -383,6 +415,12 @@ def _missing_message(step: str, t, match: SlotMatch, not_object: bool = False) -
             f"Which {short}? {meant}and more than one {short} fits: the most recent is {first.label}"
             + (f"; also {others}" if others else "")
             + f". Say which one by naming it in the request (e.g. `{first.value}`).\n"
+        )
+    if match.unknown:
+        here = f" (here: {', '.join(c.label for c in match.options[:3])})" if match.options else ""
+        return (
+            f"Which {short} is *{match.unknown}*? {meant}but nothing named {match.unknown} is in the kernel or this "
+            f"folder{here}. Name its file, run folder or kernel variable, or make it first.\n"
         )
     if not_object:
         return (

@@ -1,0 +1,98 @@
+"""Matching a request's words to the concepts a tool declares, across inflection and spelling.
+
+A scientist says "how helical is it", "compactness", "minimise", "my notes"; a tool declares "helicity",
+"radius of gyration", "energy minimization", "literature" (``@computes`` in :mod:`kenkyu.core.science`,
+and ``keywords``). Exact words miss these, and a sentence embedder barely tells "helical" from
+"structures" (cosine 0.43 against 0.39 to "helix"). So the words are compared as stems (Snowball's English
+stemmer, after British spellings are made American: "minimise" and "minimization" share "minim"), and a
+concept said after a negation ("no md", "without dynamics") counts against the tool instead of for it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# British -> American before stemming ("minimisation" -> "minimization", "colour" -> "color"); the stems of
+# the two spellings then agree.
+_BRITISH = (
+    (re.compile(r"(\w{3,})is(e|ed|es|ing|ation|ations|er|ers)\b"), r"\1iz\2"),
+    (re.compile(r"(\w{2,})yse(d|s)?\b"), r"\1yze\2"),
+    (re.compile(r"(\w{2,})our\b"), r"\1or"),
+    (re.compile(r"(\w{3,})tre(s)?\b"), r"\1ter\2"),
+)
+# Words that stop the British rule where "-ise" is no verb ending ("exercise", "precise", "noise").
+_NOT_BRITISH = {
+    *("precise", "noise", "raise", "raised", "wise", "otherwise", "likewise", "promise", "premise", "expertise"),
+}
+_WORD = re.compile(r"[^\W_]+")
+# A negation governs the next few words: "no md", "without the dynamics", "don't simulate".
+_NEGATION = re.compile(r"\b(?:no|not|without|never|don'?t|do\s+not|skip|instead\s+of|rather\s+than)\b")
+NEGATION_REACH = 3  # words after the negation that it governs
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+def americanize(text: str) -> str:
+    out = []
+    for word in re.split(r"(\W+)", text.lower()):
+        if word and word not in _NOT_BRITISH and word.isalpha():
+            for pattern, replacement in _BRITISH:
+                word = pattern.sub(replacement, word)
+        out.append(word)
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def words_of(text: str) -> tuple[str, ...]:
+    """The text's words, lower case, American spelling, hyphens and underscores as spaces."""
+    return tuple(_WORD.findall(americanize(text.replace("-", " ").replace("_", " "))))
+
+
+@lru_cache(maxsize=4096)
+def stems(text: str) -> tuple[str, ...]:
+    """The text's words as stems: "How helical are the helices?" -> ("how", "helic", "are", "the", "helic")."""
+    return tuple(_stemmer().stemWords(list(words_of(text))))
+
+
+def _find(phrase: tuple[str, ...], words: tuple[str, ...]) -> list[int]:
+    n = len(phrase)
+    return [i for i in range(len(words) - n + 1) if words[i : i + n] == phrase] if n else []
+
+
+def _negated_positions(text: str) -> set[int]:
+    """Word positions (in :func:`stems` order) that a negation governs."""
+    lowered = americanize(text.replace("-", " ").replace("_", " "))
+    governed: set[int] = set()
+    for match in _NEGATION.finditer(lowered):
+        start = len(_WORD.findall(lowered[: match.end()]))
+        governed.update(range(start, start + NEGATION_REACH))
+    return governed
+
+
+def concept_hits(text: str, phrases, stemmed: bool = True, covered: set[int] | None = None) -> tuple[int, int]:
+    """How many of ``phrases`` the text says (by stems, or word for word with ``stemmed=False``), and how
+    many of those only under a negation: ("no md, just minimise", ["md"]) -> (1, 1). A phrase whose words
+    all lie in ``covered`` (word positions another match took) does not count again; the positions this
+    call matched are added to ``covered``."""
+    split = stems if stemmed else words_of
+    words = split(text)
+    negated = _negated_positions(text)
+    covered = set() if covered is None else covered
+    said = denied = 0
+    for phrase in dict.fromkeys(phrases):
+        length = len(split(phrase))
+        found = [i for i in _find(split(phrase), words) if not set(range(i, i + length)) <= covered]
+        if not found:
+            continue
+        said += 1
+        if all(i in negated for i in found):
+            denied += 1
+        for i in found:
+            covered.update(range(i, i + length))
+    return said, denied
