@@ -8,6 +8,8 @@
 export const SUMMARY_LINES = 2;
 
 const CAVEAT = /^caveat:\s*/i;
+// Sections the kernel appends for the model ("Shown:" then the widgets' text): never a card's headline.
+const SECTION = /^(?:Printed|Shown|Output before the error):$/;
 
 export interface ISummaryParts {
   head: string[];
@@ -18,9 +20,11 @@ export interface ISummaryParts {
 export function summaryParts(text: string, shown: number = SUMMARY_LINES): ISummaryParts {
   const lines = text.trimEnd().split('\n');
   const others = lines.filter(line => !CAVEAT.test(line));
+  const section = others.findIndex(line => SECTION.test(line.trim()));
+  const cut = Math.min(shown, section > 0 ? section : shown);
   return {
-    head: others.slice(0, shown),
-    rest: others.slice(shown),
+    head: others.slice(0, cut),
+    rest: others.slice(cut),
     caveats: lines.filter(line => CAVEAT.test(line)).map(line => line.replace(CAVEAT, ''))
   };
 }

@@ -27,4 +27,13 @@ describe('a tool summary on its card', () => {
   it('does not take a line that only mentions a caveat for one', () => {
     expect(summaryParts('no caveat: the run is long enough').caveats).toEqual([]);
   });
+
+  it('keeps the sections written for the model ("Shown:", "Printed:") out of the headline', () => {
+    const viewer = 'villin_1vii.pdb: 596 atoms, 36 residues; coloured by secondary_structure\nShown:\n[widget]\nNGLWidget()';
+    expect(summaryParts(viewer)).toEqual({
+      head: ['villin_1vii.pdb: 596 atoms, 36 residues; coloured by secondary_structure'],
+      rest: ['Shown:', '[widget]', 'NGLWidget()'],
+      caveats: []
+    });
+  });
 });
