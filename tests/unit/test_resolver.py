@@ -595,3 +595,66 @@ def test_a_recording_provider_passes_the_notebook_on(tmp_path, provider):
     traj = Candidate("trajectory", "traj", "`traj` (Trajectory)", True, ("traj",))
     recording.use_notebook([traj])
     assert provider.candidates == [traj]
+
+
+# -- round 3: mechanisms that carry to new wording (each in wording of our own) --------------------------------------
+
+
+def _one_turn(provider, messages, tools=ALL_TOOLS):
+    from kenkyu.core.providers.base import TextDelta, ToolCallDone
+
+    chunks = list(provider.stream(messages, tools))
+    calls = [c.call for c in chunks if isinstance(c, ToolCallDone)]
+    return calls, "".join(c.text for c in chunks if isinstance(c, TextDelta))
+
+
+def test_an_analysis_of_one_run_asked_of_the_replicas_is_made_of_each_member(notebook, provider):
+    from kenkyu.core.messages import Message
+
+    ensemble = notebook / "md_ensembles" / "gb1"
+    for i in range(3):
+        make_run(ensemble, f"member_{i}", "2026-11-29T11:00:00+00:00")
+    (ensemble / "ensemble.json").write_text("{}")
+    provider.use_notebook(gather({}))
+    calls, text = _one_turn(provider, [Message("user", "how compact did each of the replicas stay?")])
+    assert [c.name for c in calls] == [RG.name] * 3, text
+    assert [c.arguments["trajectory"] for c in calls] == [f"md_ensembles/gb1/md_runs/member_{i}" for i in range(3)]
+    assert "each of the 3 members" in text
+
+
+def test_it_in_a_later_step_is_what_the_earlier_step_made(notebook, provider):
+    from kenkyu.core.messages import Message, ToolCall
+
+    class Minimized:  # what md.minimize returns: a path-like result naming the minimised PDB
+        def __fspath__(self):
+            return "md_runs/villin_minimized/villin_minimized.pdb"
+
+    (notebook / "md_runs" / "villin_minimized").mkdir(parents=True)
+    (notebook / "md_runs" / "villin_minimized" / "villin_minimized.pdb").write_text("ATOM\n")
+    minimize = by_function("md", "minimize")
+    request = "energy-minimise villin.pdb, then simulate it for 2 ps in implicit solvent"
+    call = ToolCall("c1", minimize.name, {"structure": "villin.pdb"})
+    messages = [
+        Message("user", request),
+        Message("assistant", "Step 1", [call]),
+        Message("tool", "minimised", tool_call_id="c1", name=minimize.name),
+    ]
+    provider.use_notebook(gather({"minimized": Minimized()}))
+    calls, text = _one_turn(provider, messages)
+    assert [(c.name, c.arguments["structure"], c.arguments["ps"]) for c in calls] == [
+        (by_function("md", "run").name, "md_runs/villin_minimized/villin_minimized.pdb", 2.0)
+    ], text
+
+
+def test_a_thing_named_but_not_here_is_asked_about_not_replaced(notebook, provider):
+    from kenkyu.core.messages import Message
+
+    provider.use_notebook(gather({}))
+    calls, text = _one_turn(provider, [Message("user", "plot the rmsd of the variant")])
+    assert calls == [] and "variant" in text and "Which" in text
+
+
+def test_frames_left_out_reach_the_analysis_as_a_start_time(notebook, provider):
+    provider.use_notebook(gather({}))
+    call = provider.choose_call("rg of my last run, leaving out the first 1 ps", TOOLS)
+    assert (call.name, call.arguments) == (RG.name, {"trajectory": "md_runs/villin", "start_ps": 1.0})
