@@ -76,7 +76,7 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--cell-fraction", type=float, default=0.4)
+    ap.add_argument("--cell-fraction", type=float, default=0.6)
     ap.add_argument("--skin", type=float, default=0.12)
     ap.add_argument("--rebuild", default="sound")
     ap.add_argument("--tiles", type=int, default=None)

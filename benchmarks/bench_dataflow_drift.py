@@ -46,7 +46,7 @@ def main(argv=None):
     ap.add_argument("--dt-fs", type=float, default=4.0)
     ap.add_argument("--every", type=int, default=25)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--cell-fraction", type=float, default=0.4)
+    ap.add_argument("--cell-fraction", type=float, default=0.6)
     ap.add_argument("--skin", type=float, default=0.12)
     ap.add_argument("--rebuild", default="sound")
     ap.add_argument("--precision", default="double")

@@ -104,7 +104,7 @@ class DataflowBackend:
         *,
         threads: int | None = None,
         policy: str = "lpt",
-        cell_fraction: float = 0.4,
+        cell_fraction: float = 0.6,
         skin: float = 0.12,
         tasks_per_thread: int | None = None,
         tiles: int | None = None,

@@ -312,6 +312,26 @@ def build_ranges(xs, ys, zs, col_start, home_cols, offs, ncx, ncy, wx, wy, origi
                     phi[k] = j1
                     if home and sz == 0:
                         j0 = max(j0, i + 1)
+                    # trim the run's ends to atoms truly within r_list: the z-window is sized for
+                    # the nearest point of the column, so its ends often lie farther (fewer
+                    # candidates every step for a few distance tests per build)
+                    ox_ = nsx[o] * box[0] - xi
+                    oy_ = nsy[o] * box[1] - yi
+                    oz_ = sz * lz - zi
+                    while j1 > j0:
+                        ex_ = xs[j0] + ox_
+                        ey_ = ys[j0] + oy_
+                        ez_ = zs[j0] + oz_
+                        if ex_ * ex_ + ey_ * ey_ + ez_ * ez_ < rlist2:
+                            break
+                        j0 += 1
+                    while j1 > j0:
+                        ex_ = xs[j1 - 1] + ox_
+                        ey_ = ys[j1 - 1] + oy_
+                        ez_ = zs[j1 - 1] + oz_
+                        if ex_ * ex_ + ey_ * ey_ + ez_ * ez_ < rlist2:
+                            break
+                        j1 -= 1
                     if j1 > j0:
                         if nr == cap:
                             cap *= 2
