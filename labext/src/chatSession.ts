@@ -385,9 +385,16 @@ export class ChatSession {
         return;
       }
       this._running = { requestId: message.request_id, cellId };
+      const kenkyu = (metadata['kenkyu'] ?? {}) as Json;
+      const started = this._state.items.find(
+        i => i.kind === 'tool' && i.requestId === message.request_id && i.callId === kenkyu['call_id'] && i.status === 'checking'
+      );
+      if (started) {
+        // Its cell runs now: the card stops saying "checking" (no approval was needed).
+        this.dispatch({ type: 'tool-update', requestId: message.request_id, callId: kenkyu['call_id'] as string, change: { status: 'running' } });
+      }
       const run = await this.driver.runCell(cellId);
       this._running = null;
-      const kenkyu = (metadata['kenkyu'] ?? {}) as Json;
       if (run.status === 'error' && typeof kenkyu['call_id'] === 'string' && wasInterrupted(run.outputs)) {
         // Seen here first: the kernel's tool_result (status interrupted, resume) follows.
         this.dispatch({

@@ -16,6 +16,9 @@ export type ConnectionStatus =
 
 /** The life of a tool card. */
 export type ToolStatus =
+  // The kernel prices the call and checks its files before it asks for approval or runs it: for a first
+  // explicit-solvent simulation that calibration can take minutes, and "running" would read as started.
+  | 'checking'
   | 'running'
   | 'awaiting-approval'
   | 'approved'
@@ -207,7 +210,7 @@ export function newTool(
     name: event.name,
     arguments: event.arguments,
     code: event.code,
-    status: 'running',
+    status: 'checking',
     writesFiles: false,
     summary: '',
     durationS: null,
@@ -287,7 +290,7 @@ function reduceEvent(state: IChatState, requestId: string, event: AgentEvent): I
     case 'done': {
       // Cards still waiting can no longer be answered once the request is over.
       const items = closeStreaming(state.items, requestId).map(i =>
-        i.kind === 'tool' && i.requestId === requestId && (i.status === 'running' || i.status === 'awaiting-approval' || i.status === 'approved')
+        i.kind === 'tool' && i.requestId === requestId && (i.status === 'checking' || i.status === 'running' || i.status === 'awaiting-approval' || i.status === 'approved')
           ? { ...i, status: 'failed' as ToolStatus, summary: i.summary || `not finished (${event.reason})` }
           : i
       );

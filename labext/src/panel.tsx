@@ -29,6 +29,7 @@ export interface IPanelActions {
 }
 
 const TOOL_STATUS_TEXT: { [status: string]: string } = {
+  checking: 'checking its cost and files…',
   running: 'running',
   'awaiting-approval': 'waiting for your approval',
   approved: 'approved',

@@ -437,6 +437,22 @@ describe('ChatSession, as a scientist uses it (issue 18)', () => {
     expect(notebook.saves.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('a card says it is checking the call until its cell runs or its approval card comes', async () => {
+    const { kernel, notebook, session } = await connected();
+    notebook.slow.add('run = md.run(ps=12)');
+    const id = session.ask('simulate villin')!;
+    const card = () => session.state.items.find(i => i.kind === 'tool') as any;
+    kernel.say({ type: 'event', request_id: id, event: { kind: 'tool_call', call_id: 'c1', name: 'md_run', arguments: { ps: 12 }, code: 'run = md.run(ps=12)' } });
+    expect(card().status).toBe('checking'); // priced and checked in the kernel: not started, not yet asking
+    kernel.say(toolCall(id, 'c1', 'run = md.run(ps=12)'));
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(card().status).toBe('running'); // its cell runs now
+    session.stop(id);
+    await session.idle();
+    kernel.say(done(id, 'stopped'));
+    expect(card().status).not.toBe('checking');
+  });
+
   it('three requests read top to bottom; a cell the user chose is where the next answer goes', async () => {
     const { kernel, notebook, session } = await connected();
     notebook.cells.push({ id: 'user-2', cell_type: 'markdown', source: '# notes', metadata: {} });
