@@ -202,3 +202,25 @@ def test_research_cell_runs_the_protocol_and_its_report_reruns_to_the_same_numbe
     assert outputs_of(cells, "compare_to_wild_type") == outputs_of(original, "compare_to_wild_type")
     assert "delta RMSF" in outputs_of(cells, "compare_to_wild_type")
     assert check_of(cells) == check_of(original)
+
+
+@pytest.mark.slow
+def test_the_example_notebook_runs_headless_with_the_tiny_model(tiny_esm2, tmp_path):
+    from md_fixtures import REPO_ROOT
+    from notebooks import run_cells, text_of
+
+    notebook = nbformat.read(REPO_ROOT / "examples" / "mutation_effect.ipynb", as_version=4)
+    sources = [c.source for c in notebook.cells if c.cell_type == "code"]
+    nb, _ = run_cells(
+        sources,
+        tmp_path,
+        env={k: os.environ[k] for k in ("TORCH_HOME", "HF_HUB_OFFLINE", "KENKYU_CACHE")},
+        timeout=900,
+    )
+    text = "\n".join(text_of(c) for c in nb.cells)
+    assert "K25A: LYS 65 (chain A) -> ALA, side chain rebuilt by pdbfixer" in text
+    assert "TRP 64 (W), not LYS (K)" in text  # the refused K24A
+    assert "K25A: INCONCLUSIVE" in text and "Rests on: 95% CIs: percentile bootstrap" in text
+    data = [o.get("data", {}) for c in nb.cells for o in c.outputs]
+    figures = [d for d in data if "image/png" in d or "<img" in d.get("text/html", "")]
+    assert figures, "the delta-RMSF figure was not shown"
