@@ -26,7 +26,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 from kenkyu.core.registry import tool
-from kenkyu.core.science import computes, when_routed
+from kenkyu.core.science import Cost, computes, costs, science_of, when_routed, writes
 from kenkyu.tools.md._routing import implicit_unless_stated
 
 __all__ = ["Ensemble", "EnsembleError", "rmsf", "run"]
@@ -183,6 +183,37 @@ def _check_reachable(address: str, error) -> None:
         raise error(exc) from exc
 
 
+DASK_START_S = 10.0  # typical seconds to start a local cluster's worker processes (a rough figure, not measured)
+
+
+def estimate_run(arguments: dict, *, measure: bool = True) -> Cost:
+    """The expected cost of an ensemble: md.run's measured estimate for one member, times the members
+    that share this machine's cores, plus starting Dask. A reproducible member uses one thread, so up to
+    one member per core runs side by side; otherwise each member's measured speed already used every core."""
+    from math import ceil, prod
+
+    from kenkyu.tools import md
+
+    sweep = arguments.get("sweep") or {}
+    members = int(arguments.get("replicas", 3)) * prod(len(list(v)) for v in sweep.values())
+    one = {
+        **(arguments.get("md_options") or {}),
+        "structure": arguments.get("structure"),
+        "ps": arguments.get("ps", 10.0),
+        "solvent": arguments.get("solvent", "explicit"),
+    }
+    single = science_of(md.run).cost(one, measure=measure)
+    if arguments.get("scheduler"):
+        waves, where = 1, "on the cluster's workers, all at once"
+    else:
+        cores = os.cpu_count() or 1
+        side_by_side = min(cores, int(arguments.get("n_workers") or cores)) if one.get("reproducible") else 1
+        waves, where = ceil(members / max(1, side_by_side)), f"{side_by_side} at a time on {cores} cores"
+    seconds = single.seconds * waves + DASK_START_S
+    basis = f"{members} members, {where}: {waves} x one member ({single.basis}) + ~{DASK_START_S:.0f} s for Dask"
+    return Cost(seconds, basis, (f"{members} x md.run, each:", *single.steps))
+
+
 @tool(
     approval="ask",
     writes_files=True,
@@ -198,6 +229,8 @@ def _check_reachable(address: str, error) -> None:
     produces="run_folder",
 )
 @when_routed(implicit_unless_stated)
+@writes(lambda a: a.get("out") or Path("md_ensembles") / Path(str(a["structure"])).stem)
+@costs(estimate_run)
 def run(
     structure: str | os.PathLike,
     replicas: int = 3,

@@ -123,13 +123,16 @@ def test_each_tool_declares_the_cost_the_planner_used_to_look_up_by_name():
         viz.show_structure: 1.0,
         structure.fold: 60.0,
         structure.embed: 5.0,
-        ensembles.run: 5.0,
     }
     for function, seconds in expected.items():
         assert science_of(function).cost({}).seconds == seconds, function.__qualname__
     assert science_of(structure.fold).cost({}).basis == "typical for a small protein on CPU, not measured"
     assert science_of(analysis.rmsd).cost({}).basis == "typical for this tool, not measured"
-    assert science_of(ensembles.run).cost({}).basis == "typical, not measured"
+    # An ensemble costs its members' md.run estimates, one at a time when they share the cores, plus Dask.
+    assert science_of(ensembles.run).estimate is ensembles.estimate_run
+    two = science_of(ensembles.run).cost({"replicas": 2}, measure=False)
+    assert two.basis.startswith("2 members, 1 at a time") and "2 x one member (" in two.basis
+    assert two.basis.endswith("+ ~10 s for Dask") and two.steps[0] == "2 x md.run, each:"
 
 
 def test_md_cost_comes_from_the_speed_cache_and_the_after_run_hook_refines_it(tmp_path, monkeypatch):
