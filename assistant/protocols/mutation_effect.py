@@ -21,7 +21,7 @@ from kenkyu.tools import mutants, structure
 # A substitution as scientists write it: wild-type letter, position, mutant letter ("K25A"), maybe a chain ("A:K25A").
 AMINO = "ACDEFGHIKLMNPQRSTVWY"
 MUTATION = re.compile(rf"\b(?:[A-Za-z0-9]:)?[{AMINO}]\d{{1,4}}[{AMINO}]\b")
-_WORDS = re.compile(r"\b(mutat\w*|mutant\w*|substitut\w*|destabili[sz]\w*|variant\w*)\b", re.IGNORECASE)
+_SEQUENCE = re.compile(rf"\b[{AMINO}]{{10,}}\b")
 _PATH = re.compile(r"[\w./-]+\.(?:pdb|cif|mmcif)\b", re.IGNORECASE)
 _REPLICAS = re.compile(r"\b(\d+)\s+replicas?\b", re.IGNORECASE)
 _LENGTH = re.compile(r"\b(\d+(?:\.\d+)?)\s*(ps|ns)\b", re.IGNORECASE)
@@ -41,6 +41,8 @@ class MutationEffect(Protocol):
 
     # -- choosing --------------------------------------------------------------------------------------
     def claims(self, question: str) -> bool:
+        if _SEQUENCE.search(question):  # "what does A4G do to MKTAYIAKQR...?": a sequence alone, no structure to
+            return False  # simulate; the router answers it with the language model's scores
         return bool(MUTATION.search(question) or (_SCAN.search(question) and _REGION.search(question)))
 
     def matches(self, question, tools) -> bool:

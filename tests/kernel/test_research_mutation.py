@@ -102,6 +102,10 @@ def test_a_scan_of_a_region_simulates_the_substitutions_esm2_scores_worst(tiny_e
 
 def test_a_mismatched_or_missing_input_is_named_and_nothing_would_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    protocol = get_protocol("mutation-effect")
+    assert protocol.claims("what does K24A do to villin?") and protocol.claims("Is F35L destabilising?")
+    assert not protocol.claims("What does A4G do to MKTAYIAKQRQISFVK?")  # a sequence alone: the router's
+    assert not protocol.claims("Does villin stay folded over 2 ps?")
     # HP35 numbering (K24) on a chain that starts at Met41: the plan says what is at 24 and where K25 is.
     plan = make_plan("What does K24A do to villin?", registry(), NoModel(), measure_costs=False)
     assert plan.protocol == "mutation-effect" and [s.tool for s in plan.steps] == [None]
