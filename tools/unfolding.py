@@ -544,8 +544,10 @@ def fit_midpoint(temps, q) -> tuple[float, float, float, float] | None:
     """(high, low, Tm, width) of the sigmoid fitted to Q(T); None when the fit fails or Q does not fall.
 
     Fitted on the ladder scaled to [0, 1] with the analytic Jacobian: the bootstrap fits it hundreds of times."""
+    import warnings
+
     import numpy as np
-    from scipy.optimize import curve_fit
+    from scipy.optimize import OptimizeWarning, curve_fit
 
     t, q = np.asarray(temps, float), np.asarray(q, float)
     if not q[0] - q[-1] >= MIN_DROP or len(t) < 4:  # four parameters: no fit to fewer points or a flat curve
@@ -555,15 +557,17 @@ def fit_midpoint(temps, q) -> tuple[float, float, float, float] | None:
     middle = 0.5 * (q[0] + q[-1])
     guess = float(x[np.argmax(q < middle)]) if (q < middle).any() else 0.5
     try:
-        (high, low, m, w), _ = curve_fit(
-            sigmoid,
-            x,
-            q,
-            p0=(q[0], q[-1], guess, 0.1),
-            bounds=([0, 0, -1, 0.005], [1, 1, 2, 1]),
-            jac=_sigmoid_jacobian,
-            max_nfev=400,  # a curve that does not converge by then has no midpoint to give
-        )
+        with warnings.catch_warnings():  # the covariance is not used: the CI comes from the bootstrap
+            warnings.simplefilter("ignore", OptimizeWarning)
+            (high, low, m, w), _ = curve_fit(
+                sigmoid,
+                x,
+                q,
+                p0=(q[0], q[-1], guess, 0.1),
+                bounds=([0, 0, -1, 0.005], [1, 1, 2, 1]),
+                jac=_sigmoid_jacobian,
+                max_nfev=400,  # a curve that does not converge by then has no midpoint to give
+            )
     except (RuntimeError, ValueError):
         return None
     return float(high), float(low), float(t[0] + m * span), float(w * span)
