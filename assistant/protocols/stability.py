@@ -361,16 +361,30 @@ class Stability(Protocol):
             and (c.step.startswith(name_of(analysis.rmsd)) or c.expectation == replicas_fold_kept.expectations[0])
         ]
         evidence = [c for c in report.checks if decides(c) and c.status == "pass"]
-        if blocking or open_ or not evidence:
-            return "inconclusive", reasons(blocking + open_) or ["no result bears on the hypothesis"]
         too_short = _too_short(plan)
+        if blocking or open_ or not evidence:
+            why = reasons(blocking + open_) or ["no result bears on the hypothesis"]
+            return "inconclusive", why + ([too_short] if too_short and not blocking else [])
         if too_short:
             return "inconclusive", [too_short, *reasons(evidence)]
         return "supported", reasons(evidence)
 
     def revised_hypotheses(self, verdict, report):
+        # A replica check stands for the single-run tool it repeats, so the same revisions apply.
+        stands_for = {
+            name_of(md.run): replicas_finished.expectations[0],
+            name_of(analysis.rmsd): replicas_fold_kept.expectations[0],
+            name_of(analysis.radius_of_gyration): replicas_stay_compact.expectations[0],
+            name_of(analysis.rmsf): replicas_mobile_at_ends.expectations[0],
+        }
+
         def status(tool) -> str:
-            return report.status_of(name_of(tool)) if report is not None else "skip"
+            if report is None:
+                return "skip"
+            found = report.status_of(name_of(tool))
+            if found == "skip":
+                found = next((c.status for c in report.checks if c.expectation == stands_for[name_of(tool)]), "skip")
+            return found
 
         out = []
         if status(md.run) == "fail":
