@@ -302,6 +302,27 @@ class ChatChannel:
                 self._send_event(request_id, ev.Done("error", 0, 0, 0.0))
 
     def _do_hello(self, data: dict) -> None:
+        earlier = self.session.slot.holder
+        if earlier is not None:
+            # A request from before the reload still holds the conversation (asked to stop above), e.g. in a
+            # cost calibration of minutes that a stop cannot cut short. Waiting for it left the page at
+            # "connecting…" with an empty chat: answer now with the kernel's conversation (it is the newest:
+            # the kernel ran it) and apply the page's settings once that request has ended.
+            self._send_ready()
+            self._send_event(
+                None,
+                ev.Error(
+                    f"an earlier request is still finishing in the kernel ({earlier.origin}: "
+                    f"{' '.join(earlier.prompt.split())[:60]!r}); "
+                    "it was asked to stop and ends at its next step",
+                    where="kernel",
+                    fix="wait for it: your next question runs once it has ended (restarting the kernel ends it "
+                    "now, but clears the kernel's variables)",
+                    recoverable=True,
+                ),
+            )
+            self._queue({"type": "settings", "settings": data.get("settings") or {}})
+            return
         records = data.get("records")
         # The conversation and the settings change only between requests.
         with self.session.slot:

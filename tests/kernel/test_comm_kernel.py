@@ -343,6 +343,42 @@ def test_a_reload_keeps_the_kernels_newer_answers_when_the_notebook_saved_only_e
         assert [h["text"] for h in history] == ["square 4", "4 squared is 16.", "square 5", "5 squared is 25."]
 
 
+def test_a_reload_during_a_slow_estimate_gets_the_conversation_at_once(tmp_path):
+    # The old page's request is inside a cost estimate (kernel-side, seconds to minutes): the reloaded page
+    # must not sit at "connecting…" until it ends. It gets the conversation now and is told what is finishing.
+    turns = [
+        {"text": "", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 3}}]},
+        {"text": "9."},
+        {"text": "", "tool_calls": [{"name": "slow_estimate_tool_calibrated", "arguments": {"x": 1}}]},
+        {"text": "Done."},
+    ]
+    (tmp_path / "slow.json").write_text(json.dumps({"turns": turns}))
+    settings = {"provider": "replay", "replay_file": str(tmp_path / "slow.json"), "approval": "ask"}
+    env = {**KERNEL_ENV, "KENKYU_TOOL_MODULES": "toolbox,slow_estimate_tool"}
+    with running_kernel(tmp_path, env) as client:
+        old = FakeSidebar(client)
+        old.open(settings={**settings, "approval": "auto"})
+        old.ask("square 3")
+        old.start_ask("calibrate 1")
+        old.wait_for(lambda m: m["type"] == "event" and m["event"].get("name") == "slow_estimate_tool_calibrated")
+        reloaded = another_client(client)
+        try:
+            fresh = FakeSidebar(reloaded)
+            started = time.monotonic()
+            ready = fresh.open(settings=settings, timeout=30)
+            waited = time.monotonic() - started
+            assert waited < 4, f"the reloaded page waited {waited:.1f} s for the earlier request"
+            assert [h["text"] for h in ready["history"]][:3] == ["square 3", "9.", "calibrate 1"]
+            notice = fresh.wait_for(lambda m: m["type"] == "event" and m["event"]["kind"] == "error", timeout=10)
+            assert "earlier request is still finishing" in notice["event"]["message"]
+            assert "'calibrate 1'" in notice["event"]["message"] and notice["event"]["fix"]
+            # Once it has ended, the page's settings apply (approval back to "ask") and the chat goes on.
+            again = fresh.wait_for(lambda m: m["type"] == "ready", timeout=60, since=fresh.received.index(ready) + 1)
+            assert again["approval"] == "ask"
+        finally:
+            reloaded.stop_channels()
+
+
 def test_a_reloaded_page_ends_the_request_a_dead_one_left_waiting(tmp_path):
     turns = [
         {"text": "", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 6}}]},
