@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kenkyu.assistant.summaries import near_paths
 from kenkyu.core.registry import tool
 from kenkyu.core.science import checked_by, costs, result_check, writes
 
@@ -234,17 +235,7 @@ def _quoted(message: str) -> list[str]:
 
 
 def _close_files(name: str, limit: int = 3) -> list[str]:
-    here = Path.cwd()
-    candidates = []
-    for depth in ("*", "*/*"):
-        candidates += [str(p.relative_to(here)) for p in here.glob(depth) if not p.name.startswith(".")][:2000]
-    base = os.path.basename(name.rstrip("/"))
-    by_name = difflib.get_close_matches(base, [os.path.basename(c) for c in candidates], n=limit, cutoff=0.5)
-    # Closest first (get_close_matches ranks them): 'md_runs/vilin' means md_runs/villin before villin.pdb.
-    ranked = sorted(
-        (c for c in candidates if os.path.basename(c) in by_name), key=lambda c: by_name.index(os.path.basename(c))
-    )
-    return ranked[:limit]
+    return near_paths(name, limit)
 
 
 def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") -> ErrorExplanation:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import numbers
+import os
+import re
 import reprlib
+from pathlib import Path
 
 from kenkyu.core.secrets import redact
 from kenkyu.core.timescales import time_caveat
@@ -43,23 +47,40 @@ def weigh_caveats(summary: str, value, request: str) -> str:
 
 
 def with_fix(summary: str) -> str:
-    """A failed tool's summary with a fix the reader can act on under its error line, when the error's own
-    message gives none: "trajectory 'md_runs/vilin' does not exist" gains "fix: did you mean md_runs/villin?"
-    (real names from disk, from the same table the explain_error tool uses). Other summaries are returned
-    as they are."""
+    """A failed tool's summary with a fix the reader can act on under its error line, when the error names a
+    path that does not exist: "trajectory 'md_runs/vilin' does not exist" gains "fix: did you mean
+    md_runs/villin?" (real names from disk, closest first). Other summaries are returned as they are."""
     first, _, rest = summary.partition("\n")
-    if not first.startswith("ERROR: "):
+    message = first.removeprefix("ERROR: ")
+    missing = message.startswith(("FileNotFoundError", "IsADirectoryError")) or "does not exist" in message
+    if not first.startswith("ERROR: ") or not missing or "did you mean" in summary:
         return summary
-    from kenkyu.assistant.notebook_tools import explain_error  # the table of common errors and their fixes
-
-    try:
-        explained = explain_error(error=first.removeprefix("ERROR: "))
-    except Exception:  # a fix is a help; a failure to find one must not change the result
+    quoted = re.findall(r"['\"]([^'\"]+)['\"]", message)
+    paths = [q for q in quoted if "/" in q or "." in q] or quoted
+    if not paths:
         return summary
-    fix = explained.fix
-    if not (explained.kind and fix) or fix[:20].lower() in summary.lower():  # none, or the error says it already
-        return summary
+    near = near_paths(paths[0])
+    fix = (
+        f"did you mean {near[0]}? ({', '.join(near)} exist here; {paths[0]!r} does not)"
+        if near
+        else f"check the name: paths start at the working folder {os.getcwd()}"
+    )
     return "\n".join([first, f"fix: {fix}", *([rest] if rest else [])])
+
+
+def near_paths(name: str, limit: int = 3) -> list[str]:
+    """Files and folders here (two levels deep) whose names are close to ``name``'s, closest first."""
+    here = Path.cwd()
+    candidates = []
+    for depth in ("*", "*/*"):
+        candidates += [str(p.relative_to(here)) for p in here.glob(depth) if not p.name.startswith(".")][:2000]
+    base = os.path.basename(name.rstrip("/"))
+    by_name = difflib.get_close_matches(base, [os.path.basename(c) for c in candidates], n=limit, cutoff=0.5)
+    # Closest first (get_close_matches ranks them): 'md_runs/vilin' means md_runs/villin before villin.pdb.
+    ranked = sorted(
+        (c for c in candidates if os.path.basename(c) in by_name), key=lambda c: by_name.index(os.path.basename(c))
+    )
+    return ranked[:limit]
 
 
 def _summary(value, limit: int) -> str:
