@@ -400,6 +400,7 @@ _KIND_NAMES = {
     "prediction": "predicted structure",
     "sequence": "protein sequence (one-letter codes, or a FASTA file)",
     "error": "error (a cell that failed)",
+    "run": "run (an MD run folder with its run.json, or an MDRun in the kernel)",
 }
 
 
