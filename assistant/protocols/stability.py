@@ -553,7 +553,9 @@ def _too_short(plan) -> str | None:
     ps = _simulated_ps(plan)
     if ps is None:
         return None
-    process = process_asked(plan.question) or process_asked("unfolding")
+    process = process_asked(plan.question)
+    if process is None or process.name == "folding":  # "does it keep its fold" asks whether it unfolds
+        process = process_asked("unfolding")
     caveat = shortfall(ps, process)
     if caveat is None:
         return None

@@ -101,15 +101,15 @@ def test_replica_checks_report_means_with_cis_and_a_short_run_is_inconclusive_wi
 
     plan = plan_for("Does the villin headpiece keep its fold over 1 ps with 2 replicas?")
     verdict, why = judge(plan, report, {}, {})
-    if rmsd.status == "pass" and rg.status != "fail":
-        # The fold held for 1 ps in both replicas, which says nothing about unfolding (µs–s).
-        assert verdict == "inconclusive"
-        assert why[0].startswith("Only 1 ps simulated; unfolding takes µs–s") and why[0].endswith("inconclusive")
+    # 1 ps says nothing about unfolding (µs–s): never "supported"; the reason is given unless the fold was lost.
+    assert verdict in ("inconclusive", "refuted")
+    if verdict == "inconclusive":
+        short = [w for w in why if w.startswith("Only 1 ps simulated; unfolding takes µs–s")]
+        assert short and short[0].endswith("inconclusive")
+    if rmsd.status == "pass" and rg.status == "pass":
         # The same results judged for a plan that really ran 10 µs would support the hypothesis.
         plan.steps[0].arguments["ps"] = 1e7
         assert judge(plan, report, {}, {})[0] == "supported"
-    else:
-        assert verdict in ("inconclusive", "refuted")
     following = propose_next_plan(plan, report, {}, registry())
     assert following.protocol == "stability" and following.steps[0].tool == "ensembles_run"
     assert following.steps[0].arguments["out"] != plan.steps[0].arguments["out"]  # the first replicas are kept
