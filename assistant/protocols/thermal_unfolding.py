@@ -237,6 +237,10 @@ class ThermalUnfolding(Protocol):
             hypothesis = hypothesis[:1].upper() + hypothesis[1:]
         else:
             return None
+        if "seed" in args and not unfinished:  # new runs, new trajectories: the old seeds would repeat them
+            args["seed"] = (int(args["seed"]) + 1000) % (2**31 - 1)
+        new_min, new_max = _range(args)
+        hypothesis = re.sub(r"\d+(?:\.\d+)?–\d+(?:\.\d+)? K ladder", f"{new_min:g}–{new_max:g} K ladder", hypothesis)
         if "out" not in args:
             t_min, t_max = _range(args)
             args["out"] = unfolding.ladder_directory(args["structure"], t_min, t_max) + f"_{args.get('replicas', 2)}rep"
