@@ -149,7 +149,9 @@ _QUANTITY = r"(?<![\w.])([-+]?\d+(?:\.\d+)?)\s*"
 
 
 def in_short_units(text: str) -> str:
-    """ "extend by another 2 picoseconds" -> "extend by another 2 ps"; "at 27 °C" -> "at 300.15 K"."""
+    """ "extend by another 2 picoseconds" -> "extend by another 2 ps"; "at 27 °C" -> "at 300.15 K"; "3 more
+    ps" -> "3 ps" (a word of amount between the number and its unit)."""
+    text = re.sub(r"(\d)\s+(?:more|extra|additional|further)\s+(?=[a-zA-Z°])", r"\1 ", text)
     for words, symbol in _UNIT_WORDS:
         text = re.sub(rf"{_QUANTITY}(?:{words})\b", rf"\1 {symbol}", text, flags=re.I)
     return re.sub(
@@ -872,7 +874,8 @@ def _ensemble_meant(lowered: str, candidates: Sequence[Candidate]) -> Candidate 
 # A thing a request names by a noun after "of"/"is"/"for" ("the trajectory of the mutant", "how helical is
 # ubiquitin"): when the notebook holds nothing by that name, the input is missing, whatever else is here.
 _OBJECT = re.compile(
-    r"\b(?:of|is|are|for)\s+(?:the\s+|my\s+|our\s+|this\s+|that\s+)?(?P<word>[a-z][a-z0-9-]{2,})\s*(?:[?.!]|$|pls|please)",
+    r"\b(?:of|is|are|for)\s+(?:the\s+|my\s+|our\s+|this\s+|that\s+)?"
+    r"(?P<word>[a-z][a-z0-9-]{2,}(?:\s+[a-z][a-z0-9-]{2,})?)\s*(?:[?.!]|$|pls|please)",
     re.I,
 )
 _NOT_OBJECTS = {
@@ -882,6 +885,7 @@ _NOT_OBJECTS = {
     *"start end beginning average mean total change changes stable done wrong true right possible".split(),
     *"helix helices sheet sheets strand strands loop loops core backbone residue residues chain chains".split(),
     *"atoms ligand water solvent equilibration production plot table figure report notebook".split(),
+    *"last latest previous first second final new old other same whole whole entire".split(),
 }
 
 
@@ -890,14 +894,15 @@ def unknown_object(step: str, candidates: Sequence[Candidate]) -> str | None:
     found = _OBJECT.search(step)
     if not found:
         return None
-    word = found["word"].lower()
-    if word in _NOT_OBJECTS or word.endswith(("ly", "ed", "ing")) or re.fullmatch(r"\d+\w*", word):
+    phrase = found["word"].lower()
+    words = [w for w in phrase.split() if w not in _NOT_OBJECTS and not re.fullmatch(r"\d+\w*", w)]
+    if not words or any(w.endswith(("ly", "ed", "ing")) for w in words):
         return None
     names = {n.lower() for c in candidates for n in (*c.names, *c.aliases)}
     stems_here = {n.split("_")[0].split(".")[0] for n in names}
-    if word in names or word in stems_here or any(word in n for n in names):
+    if any(w in names or w in stems_here or any(w in n for n in names) for w in phrase.split()):
         return None
-    return word
+    return " ".join(words)
 
 
 _SLICE = r"\[\s*-?\d*\s*(?::\s*-?\d*\s*){0,2}\]"

@@ -96,6 +96,7 @@ def test_tools_declare_what_scientists_call_their_quantity():
     ("text", "parameter", "value"),
     [
         ("continue it for a further 3 picoseconds", "ps", 3.0),
+        ("give it 4 more picoseconds", "ps", 4.0),
         ("simulate for 0.5 ns", "ps", 500.0),
         ("heat it to 350 kelvin", "temperature_k", 350.0),
         ("at 37 °C", "temperature_k", 310.15),
@@ -128,6 +129,8 @@ def test_a_named_thing_the_notebook_lacks_is_reported():
     here = [Candidate("pdb_file", "villin.pdb", "villin.pdb", names=("villin.pdb", "villin"))]
     assert unknown_object("what is the rg of barnase?", here) == "barnase"
     assert unknown_object("plot the rmsd of the variant", here) == "variant"
+    assert unknown_object("what is the rg of the holo form?", here) == "holo form"
+    assert unknown_object("rmsd of the last run", here) is None
     assert unknown_object("what is the rg of villin?", here) is None
     assert unknown_object("plot the rmsd of the trajectory", here) is None  # a kind, not a name
     assert unknown_object("how much surface is exposed?", here) is None
