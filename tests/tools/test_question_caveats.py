@@ -108,6 +108,24 @@ def test_a_long_enough_run_for_the_generic_test_still_hears_about_slow_processes
     assert lines[at + 1].startswith("caveat: only 5 ns simulated; unfolding takes µs–s")
 
 
+def test_the_embedded_models_report_keeps_a_caveat_past_the_lines_it_quotes():
+    from kenkyu.core.messages import Message
+    from kenkyu.core.providers.local_llama import _report_results
+
+    summary = "\n".join(
+        [
+            "RMSD of 144 atoms (backbone), aligned to frame 0",
+            "5 frames; mean 0.02 nm",
+            "window: frames 5-9 (5 of 10; last 5; 2.4-4 ps)",
+            "data: 5 frames spanning 2 ps of simulation (one every 0.4 ps)",
+            "caveat: only 2 ps simulated; unfolding takes µs–s, so this run cannot show it",
+            "caveat: only 5 frames: too few for reliable averages or fluctuations",
+        ]
+    )
+    (text,) = [c.text for c in _report_results([Message("tool", summary, tool_call_id="c0", name="analysis_rmsd")])]
+    assert "unfolding takes µs–s, so this run cannot show it" in text and "only 5 frames" in text
+
+
 @pytest.mark.embedded_llm
 def test_the_embedded_models_reply_carries_the_question_aware_caveat(four_ps):
     from kenkyu.core.providers import make_provider

@@ -461,7 +461,9 @@ def _report_results(since: Sequence[Message], lines_per_result: int = 4, compare
         if m.role == "tool":
             summary = [line.strip(" -") for line in m.content.strip().splitlines() if line.strip(" -*")]
             head = "; ".join(summary[:lines_per_result]) or "(no output)"
-            lines.append(f"- `{m.name}`: {head[:500]}")
+            # What a result cannot show is never cut: a windowed result's caveat comes after its 4th line.
+            late = "".join(f"; {c}" for c in summary[lines_per_result:] if c.lower().startswith("caveat:"))
+            lines.append(f"- `{m.name}`: {head[:500]}{late}")
             by_tool.setdefault(m.name, []).append(head)
     pairs = {name: values for name, values in by_tool.items() if len(values) > 1}
     if compare and pairs:
