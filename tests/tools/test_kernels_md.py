@@ -461,6 +461,29 @@ def test_bitwise_identical_at_any_thread_count(waterbox, method):
         assert np.array_equal(f, out[0][1])
 
 
+@pytest.mark.parametrize("precision", ["double", "mixed"])
+def test_kept_list_misses_no_pair_while_atoms_move_within_the_buffer(waterbox, precision):
+    # every atom moves just under half the Verlet buffer: the two largest moves add up to less than
+    # the buffer, so the list built at x0 is kept, and it must still hold every pair now inside the
+    # cutoff (the runs trimmed at build time to r_list included)
+    system = _water_system(waterbox, app.CutoffPeriodic)
+    x0 = np.array(waterbox[2].value_in_unit(unit.nanometer))
+    d = np.random.default_rng(3).normal(size=x0.shape)
+    df = dataflow_system(system, threads=1, tiles=3, precision=precision)
+    b = backend_of(df)
+    x1 = x0 + d * (0.49 * b.skin / np.linalg.norm(d, axis=1))[:, None]
+    ctx = mm.Context(df, mm.VerletIntegrator(0.001), mm.Platform.getPlatformByName("Reference"))
+    ctx.setPositions(x0)
+    ctx.getState(getForces=True)
+    built = b.rebuilds
+    ctx.setPositions(x1)
+    f = np.array(ctx.getState(getForces=True).getForces(asNumpy=True)._value)
+    assert b.rebuilds == built, "the list should have been kept"
+    eref, fref = evaluate(system, x1)
+    med, _, mx = force_errors(f, fref)
+    assert med <= (1e-12 if precision == "double" else 1e-5) and mx <= (1e-8 if precision == "double" else 1e-2)
+
+
 def test_mixed_precision_bar(waterbox):
     system = _water_system(waterbox, app.PME)
     eref, fref = evaluate(system, waterbox[2])
