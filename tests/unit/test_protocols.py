@@ -81,7 +81,7 @@ def test_a_registered_protocol_is_chosen_for_its_question_and_writes_the_plan(or
     assert (plan.support, plan.refute) == (["every residue is standard"], ["a non-standard letter"])
     # A simulation question still follows the default protocol.
     md_plan = make_plan(
-        "Does villin stay folded?",
+        "Does villin stay folded? Compute the RMSD of the run.",  # named steps: routed, not replicas
         registry,
         ScriptedModel([("analysis_rmsd", {"trajectory": "md_runs/villin_1vii_implicit"})]),
     )
