@@ -3,7 +3,8 @@
 An MD step's cost is its number of time steps divided by a speed (steps per second) for the system's
 size, plus the set-up (pdbfixer, force field, minimisation). Both are measured, never guessed: the
 first time a (solvent, platform, threads) combination is planned, a short calibration builds the
-very system the plan will simulate, minimises it and times a few hundred steps; every finished
+very system the plan will simulate, minimises it briefly and times up to a few hundred steps (at most
+about ten seconds of them); every finished
 ``md.run`` in a research step afterwards refines the numbers with its own timing (``run.json``'s
 performance; :func:`learn_from_run` is the tool's after-run hook). They are cached in
 ``$KENKYU_CACHE`` (default ``~/.cache/kenkyu``) as ``md_speed.json``.
@@ -21,7 +22,13 @@ from pathlib import Path
 
 from kenkyu.core.science import Cost
 
-CALIBRATION_STEPS = 200
+CALIBRATION_STEPS = 200  # timed steps at most...
+CALIBRATION_SECONDS = 10.0  # ...or fewer once this long has been timed (an explicit-water box is slow)
+CALIBRATION_MIN_STEPS = 40  # but never fewer than this: a speed from a handful of steps is noise
+# The calibration minimises only as far as stable steps need: a full minimisation of an explicit-water box
+# took minutes on a busy 2-core machine, all before the approval card could show a cost. The real run's
+# own set-up time replaces this one once it finishes (learn_from_run).
+CALIBRATION_MIN_ITERATIONS = 200
 
 
 def cache_path() -> Path:
@@ -137,7 +144,8 @@ def _atoms_after_preparation(structure: str, solvent: str) -> int:
 
 
 def calibrate(structure: str, solvent: str, reproducible: bool, platform: str | None = None) -> dict:
-    """Build the system as md.run will, minimise it and time a few hundred steps; cache the speed."""
+    """Build the system as md.run will, minimise it briefly and time its steps (bounded in steps and in
+    seconds); cache the speed."""
     import openmm
     from kenkyu.tools.md import _prepare as prep
     from openmm import unit
@@ -167,20 +175,24 @@ def calibrate(structure: str, solvent: str, reproducible: bool, platform: str | 
     else:
         simulation = Simulation(modeller.topology, system, integrator)
     simulation.context.setPositions(modeller.positions)
-    simulation.minimizeEnergy()
+    simulation.minimizeEnergy(maxIterations=CALIBRATION_MIN_ITERATIONS)
     simulation.context.setVelocitiesToTemperature(300 * unit.kelvin, 1)
     setup_s = time.perf_counter() - started
     simulation.step(20)  # warm-up (kernel compilation on GPUs)
-    timed = time.perf_counter()
-    simulation.step(CALIBRATION_STEPS)
-    steps_per_s = CALIBRATION_STEPS / (time.perf_counter() - timed)
+    steps, timed = 0, time.perf_counter()
+    while steps < CALIBRATION_STEPS:
+        simulation.step(10)
+        steps += 10
+        if steps >= CALIBRATION_MIN_STEPS and time.perf_counter() - timed > CALIBRATION_SECONDS:
+            break
+    steps_per_s = steps / (time.perf_counter() - timed)
     entry = {
         "n_atoms": system.getNumParticles(),
         "steps_per_s": steps_per_s,
         "setup_s": setup_s,
         "structure": os.path.abspath(structure),
         "platform": simulation.context.getPlatform().getName(),
-        "source": f"calibrated on this machine ({CALIBRATION_STEPS} steps)",
+        "source": f"calibrated on this machine ({steps} steps)",
         "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     data = _load()
