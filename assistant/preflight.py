@@ -63,6 +63,9 @@ def collisions(tool, arguments: dict) -> list[str]:
         return []
     found: list[str] = []
     out = Path(folder)
+    continued = tool.science.in_place  # a run extended writes into itself on purpose
+    if continued and _same_path(getattr(arguments.get(continued), "directory", arguments.get(continued)), out):
+        return []
     inputs = [
         name
         for name, value in arguments.items()
@@ -105,6 +108,8 @@ def over_cap(tool_name: str, cost_s: float | None, spent_s: float, cap_s: float)
 
 
 def _same_path(value, out: Path) -> bool:
+    if not isinstance(value, (str, os.PathLike)):
+        return False
     try:
         return Path(value).exists() and Path(value).resolve() == out.resolve()
     except (OSError, ValueError):

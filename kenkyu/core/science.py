@@ -107,6 +107,7 @@ class Science:
 
     produces: str = "value"
     output: Callable[[dict], Any] | None = None  # arguments -> the folder the call will write (or None)
+    in_place: str | None = None  # the argument whose folder the call continues on purpose (md.extend's run)
     estimate: Estimator = DEFAULT_COST
     after_run: Callable[[Any], None] | None = None  # sees each result a research step produced (learn speeds)
     checks: tuple[ResultCheck, ...] = ()
@@ -154,11 +155,13 @@ def declare(function: Callable, **changes) -> Callable:
     return function
 
 
-def writes(output: Callable[[dict], Any]) -> Callable[[Callable], Callable]:
+def writes(output: Callable[[dict], Any], *, in_place: str | None = None) -> Callable[[Callable], Callable]:
     """Declare the folder a call writes, from its arguments, before it runs.
 
-    "Simulate X, then compute the RMSD of the trajectory": the planner gives the later step this folder."""
-    return lambda function: declare(function, output=output)
+    "Simulate X, then compute the RMSD of the trajectory": the planner gives the later step this folder.
+    ``in_place`` names the argument whose folder the call adds to on purpose (extending a run writes into
+    the run it extends), so that writing there is not flagged as overwriting its input."""
+    return lambda function: declare(function, output=output, in_place=in_place)
 
 
 def costs(

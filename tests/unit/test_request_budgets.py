@@ -61,6 +61,20 @@ def test_an_output_folder_that_is_an_input_file_is_flagged(tmp_path):
     assert len(warnings) == 1 and "is the input `structure` itself" in warnings[0]
 
 
+def test_extending_a_run_writes_into_it_on_purpose_and_is_not_flagged(tmp_path):
+    from kenkyu.assistant.preflight import collisions
+    from kenkyu.core.registry import ToolRegistry
+
+    run = tmp_path / "md_runs" / "villin"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text("{}")
+    extend = ToolRegistry.from_modules(["kenkyu.tools.md"])["md_extend"]
+    assert collisions(extend, {"run": str(run), "ps": 2}) == []
+    # md.run into the same existing folder is still a collision.
+    md_run = ToolRegistry.from_modules(["kenkyu.tools.md"])["md_run"]
+    assert collisions(md_run, {"structure": "villin.pdb", "out": str(run)})
+
+
 def test_the_cost_cap_refuses_under_approval_auto_with_the_numbers(tmp_path):
     out = tmp_path / "long"
     agent = make_agent(

@@ -44,7 +44,7 @@ def estimate_extension(arguments: dict, *, measure: bool = True) -> Cost:
     produces="run_folder",
     result_name="extended_run",
 )
-@writes(_folder_of_call)
+@writes(_folder_of_call, in_place="run")
 @costs(estimate_extension)
 @checked_by(run_is_sound)
 @public
