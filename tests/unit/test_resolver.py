@@ -300,7 +300,7 @@ def test_a_later_step_compares_what_the_earlier_one_made_not_its_input(notebook,
     from kenkyu.core.messages import Message, ToolCall
     from kenkyu.core.providers.base import TextDelta, ToolCallDone
 
-    ensemble = notebook / "md_runs" / "villin_replicas"
+    ensemble = notebook / "md_ensembles" / "villin"  # where ensembles.run declares it writes (@writes)
     (ensemble / "member_0").mkdir(parents=True)
     (ensemble / "ensemble.json").write_text("{}")
     replicas = by_function("ensembles", "run")
@@ -317,7 +317,7 @@ def test_a_later_step_compares_what_the_earlier_one_made_not_its_input(notebook,
     text = "".join(c.text for c in chunks if isinstance(c, TextDelta))
     assert calls, text
     assert "villin.pdb" not in calls[0].arguments.values()
-    assert calls[0].arguments == {"ensemble": "md_runs/villin_replicas"}, text
+    assert calls[0].arguments == {"ensemble": "md_ensembles/villin"}, text
 
 
 def test_a_final_comparison_sets_results_side_by_side(provider):

@@ -180,6 +180,12 @@ class LocalLlamaProvider(Provider):
                 for v in c.arguments.values()
                 if isinstance(v, str)
             }
+            self.ensembles_made = {
+                str(folder_written_by(by_name.get(c.name), c.arguments))
+                for m in since
+                for c in m.tool_calls
+                if "replicas" in getattr(by_name.get(c.name), "parameters", {}).get("properties", {})
+            }
             earlier_paths = [f for f in written if f] + [
                 p for p in path_tokens(request) if p not in step and p not in consumed
             ]
@@ -306,6 +312,7 @@ class LocalLlamaProvider(Provider):
         return ToolCall(call_id, name, arguments)
 
     extra_calls: list = []
+    ensembles_made: set = set()  # folders of ensembles an earlier step of this request made
 
     def _routed(self, options, name: str, filled: dict) -> dict:
         """The tool's own adjustment of what was left unstated (declared with ``@when_routed``: md_run's
@@ -343,6 +350,10 @@ class LocalLlamaProvider(Provider):
         # What an earlier step of this request writes ("simulate X and plot the RMSD") comes before what
         # the notebook held already, unless the step names something ("... of traj").
         named = all(m.named and m.candidate is not None for m in matches.values())
+        if "ensemble" not in {slot_kind(n, properties.get(n)) for n in t.parameters.get("required", [])}:
+            # An ensemble an earlier step made is no single trajectory: "compare how flexible they are" after
+            # "run 3 replicas" is for a tool that takes the ensemble, not an analysis of one run given its folder.
+            fallback_paths = [p for p in fallback_paths if p not in self.ensembles_made]
         if fallback_paths and not named and fillable(t, f"{step} ({' '.join(fallback_paths)})"):
             return {}, None
         for name in t.parameters.get("required", []):
