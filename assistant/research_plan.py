@@ -209,7 +209,7 @@ def make_plan(
     claimed = get_protocol(protocol) if protocol is not None else claiming_protocol(question or steps_text)
     steps = _protocol_steps(claimed, question or steps_text, request) if claimed is not None else None
     if steps is not None:  # the protocol plans its own question (a temperature ladder, a mutant and its wild type)
-        if hasattr(provider, "stream") and not hasattr(provider, "choose_call"):  # a stronger model: its hypothesis
+        if not hasattr(provider, "choose_call"):  # a stronger model writes the hypothesis for those steps
             model_text = _model_hypothesis(provider, request, claimed, steps)
     elif hasattr(provider, "choose_call"):  # the embedded model: kenkyu splits and routes, the model fills
         steps = _routed_steps(provider, steps_text, tools)
