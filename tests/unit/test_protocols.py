@@ -198,13 +198,3 @@ def test_a_protocol_that_claims_a_question_plans_it_without_the_router(census):
     missing = make_plan("Take a census?", registry, ScriptedModel([]), measure_costs=False)
     assert missing.protocol == "census" and [s.tool for s in missing.steps] == [None]
     assert "needs a sequence" in missing.steps[0].problem
-
-
-def test_a_stronger_model_writes_the_hypothesis_for_a_protocols_own_steps(census):
-    registry = ToolRegistry.from_modules(["example_tool"])
-    model = ScriptedModel([(TOOL, {"sequence": "WWWW"})], text="Hypothesis: MKQRW is mostly charged residues.")
-    plan = make_plan("Take a census of MKQRW?", registry, model, measure_costs=False)
-    # The protocol's steps stand (the model's own call is not taken); the hypothesis is the model's.
-    assert [(s.tool, s.arguments) for s in plan.steps] == [(TOOL, {"sequence": "MKQRW"})]
-    assert plan.hypothesis == "MKQRW is mostly charged residues."
-    assert plan.hypothesis_source == "proposed by scripted"
