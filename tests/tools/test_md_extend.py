@@ -82,3 +82,36 @@ def test_registered_as_md_extend_writing_into_the_run():
     assert tool.qualified_call == "kenkyu.tools.md.extend" and tool.approval == "ask"
     assert tool.parameters["required"] == ["run"]
     assert tool.science.output_folder({"run": "md_runs/villin_implicit", "ps": 50}) == "md_runs/villin_implicit"
+
+
+def test_a_run_held_in_a_variable_sees_its_extension(villin_pdb, tmp_path):  # noqa: F811
+    """The newcomer's case: ``run`` lives in the kernel, the run is extended by its folder's name, and the
+    earlier cell ``rmsd(trajectory=run)`` is run again. It must analyse the longer run, not the frames the
+    object loaded before (it used to return the old 10 frames of a 14-frame run, silently)."""
+    from kenkyu.tools import analysis
+
+    run = md.run(
+        villin_pdb,
+        ps=2.0,
+        out=tmp_path / "villin_implicit",
+        solvent="implicit",
+        nvt_ps=0.2,
+        report_interval_ps=0.5,
+        minimize_max_iterations=50,
+        platform="CPU",
+        progress=False,
+        seed=7,
+    )
+    before = analysis.rmsd(trajectory=run)
+    assert len(before) == 4 and before["time_ps"].max() == pytest.approx(2.0)
+
+    md.extend(str(run.directory), ps=1.0, progress=False)  # by folder: the variable is not touched
+
+    after = analysis.rmsd(trajectory=run)
+    by_folder = analysis.rmsd(trajectory=str(run.directory))
+    assert len(after) == len(by_folder) == 6
+    assert after["time_ps"].max() == pytest.approx(3.0)
+    np.testing.assert_allclose(after["rmsd_nm"], by_folder["rmsd_nm"])
+    np.testing.assert_allclose(after["rmsd_nm"][:4], before["rmsd_nm"])  # the first frames are the same ones
+    assert run.n_frames == 6 and run.info["parameters"]["ps"] == pytest.approx(3.0)
+    assert "6 frames = 3 ps of 3 ps" in run.summary()

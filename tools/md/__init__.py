@@ -177,6 +177,9 @@ def default_platform_order() -> tuple[str, ...]:
 class MDRun:
     """One MD run directory: the paths of its files, its parameters, and its trajectory on demand.
 
+    Everything is read from the folder when used (status, length, frames, trajectory), never frozen when
+    the object is made: after ``md.extend`` or a resumed run, the same ``MDRun`` describes the longer run.
+
     Files: ``run.json`` (every parameter, versions, platform, seed, status), ``prepared.pdb`` (fixed
     and solvated start; the trajectory's topology), ``system.xml``, ``trajectory.dcd`` or
     ``trajectory.xtc`` (production frames), ``state.csv`` (energies, temperature, volume per frame),
@@ -233,7 +236,7 @@ class MDRun:
         return header["frames"] if header["phase"] == "production" else 0
 
     def trajectory(self, *, stride: int = 1, selection: str | None = None, reload: bool = False):
-        """Load the production trajectory as an ``mdtraj.Trajectory`` (cached after the first call).
+        """Load the production trajectory as an ``mdtraj.Trajectory`` (cached until its files change).
 
         Parameters
         ----------
@@ -247,7 +250,10 @@ class MDRun:
         import mdtraj
         import numpy
 
-        key = (stride, selection)
+        # The folder is the truth, not this object: md.extend (or a resumed run) grows the trajectory of a
+        # run a kernel variable already holds, and a cell re-run on that variable must see the new frames.
+        # So the cache is keyed on the files' identity (size and modification time) as well as the call's.
+        key = (stride, selection, _stamp(self.trajectory_path), _stamp(self.topology_path), _stamp(self.run_json))
         if reload or self._trajectory_cache is None or self._trajectory_cache[0] != key:
             top = mdtraj.load_topology(str(self.topology_path))
             atoms = top.select(selection) if selection else None
@@ -347,6 +353,15 @@ class MDRun:
     def _repr_markdown_(self) -> str:
         body = self.summary().splitlines()
         return f"**{body[0]}**\n\n" + "\n".join(f"- {line}" for line in body[1:])
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """A file's (size, mtime in ns): what changes when a run writes to it; None when it does not exist."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 # ----------------------------------------------------------------------------------------------------
