@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from kenkyu.assistant.checks import expectations_for
 from kenkyu.assistant.costs import estimate, format_seconds
+from kenkyu.assistant.research_choice import Choice, ask_model, offered_protocols
 from kenkyu.assistant.protocols import (
     DEFAULT_PROTOCOL,
     MissingInput,
@@ -74,6 +75,8 @@ class Plan:
     inconclusive: list[str]
     model: str | None = None
     protocol: str = DEFAULT_PROTOCOL  # the research protocol it follows (kenkyu.assistant.protocols)
+    chosen_by: str = ""  # the model that chose the protocol; "" when kenkyu's router (or the caller) did
+    note: str = ""  # why a stronger model's choice or hypothesis was not used, when it was not
 
     @property
     def total_cost_s(self) -> float:
@@ -103,18 +106,31 @@ class Plan:
         ]
         return cls(**{**data, "steps": steps})
 
+    @property
+    def source_text(self) -> str:
+        """Who wrote the hypothesis and chose the protocol, as the plan says it."""
+        writer = self.hypothesis_source.removeprefix("written by ")
+        if self.chosen_by and self.hypothesis_source == f"written by {self.chosen_by}":
+            return f"hypothesis and protocol: written by {writer}"
+        if self.hypothesis_source == "template":
+            text = f"template of protocol {self.protocol}, filled from the question"
+            if not (self.chosen_by or self.note):  # the embedded model, or a caller that asks no model
+                text += "; the embedded model does not write hypotheses"
+        elif self.hypothesis_source == "scientist":
+            text = "stated by the scientist"
+        else:
+            text = self.hypothesis_source
+        return text + (f"; protocol chosen by {self.chosen_by}" if self.chosen_by else "")
+
     def to_markdown(self, heading: str = "## Plan") -> str:
-        source = {
-            "scientist": "stated by the scientist",
-            "template": "kenkyu's template filled from the question; the embedded model does not write hypotheses",
-        }.get(self.hypothesis_source, self.hypothesis_source)
         lines = [
             heading,
             "",
             f"**Question.** {self.question or '(none stated: the steps below)'}",
             "",
-            f"**Hypothesis** ({source}). {self.hypothesis}",
+            f"**Hypothesis** ({self.source_text}). {self.hypothesis}",
             "",
+            *([f"**Note.** {_cell(self.note)}.", ""] if self.note else []),
             "| # | step | tool and arguments | why | expected cost |",
             "|---|---|---|---|---|",
         ]
@@ -198,8 +214,12 @@ def make_plan(
     model_text = ""
     claimed = get_protocol(protocol) if protocol is not None else claiming_protocol(question or steps_text)
     steps = _protocol_steps(claimed, question or steps_text, request) if claimed is not None else None
+    choice = None
     if steps is not None:  # the protocol plans its own question (a temperature ladder, a mutant and its wild type)
-        pass
+        if _writes_plans(provider):  # a stronger model chooses the protocol and writes the hypothesis
+            claimed, steps, choice = _model_choice(
+                provider, request, question or steps_text, claimed, steps, stated, fixed=protocol is not None
+            )
     elif hasattr(provider, "choose_call"):  # the embedded model: kenkyu splits and routes, the model fills
         steps = _routed_steps(provider, steps_text, tools)
     else:
@@ -210,6 +230,8 @@ def make_plan(
         hypothesis, source = stated, "scientist"
     elif model_text.strip():
         hypothesis, source = _hypothesis_in(model_text), f"proposed by {provider.model_id}"
+    elif choice is not None and choice.protocol is not None and choice.hypothesis:
+        hypothesis, source = choice.hypothesis, f"written by {provider.model_id}"
     else:
         hypothesis, source = chosen.hypothesis(question or steps_text, steps), "template"
     support, refute, inconclusive = chosen.criteria(steps)
@@ -223,7 +245,35 @@ def make_plan(
         inconclusive,
         getattr(provider, "model_id", None),
         chosen.name,
+        provider.model_id if choice is not None and choice.protocol is not None else "",
+        choice.note if choice is not None else "",
     )
+
+
+def _writes_plans(provider) -> bool:
+    """A stronger model: any provider but the embedded one (which only fills a routed call's arguments,
+    ``choose_call``), and only one that can be asked (a planning-only stand-in has no ``stream``)."""
+    return hasattr(provider, "stream") and not hasattr(provider, "choose_call")
+
+
+def _model_choice(provider, request: str, question: str, claimed, steps: list[PlanStep], stated, fixed: bool):
+    """(protocol, its steps, the :class:`Choice`): the model's choice planned by its protocol, or the router's
+    (``claimed``, whose ``steps`` are already planned) with a note when the model's cannot be used."""
+    offered = offered_protocols(claimed if fixed else None)
+    choice = ask_model(provider, request, offered, stated)
+    if choice.protocol is None:
+        return claimed, steps, Choice(None, "", f"{choice.note}; kept the router's choice, {claimed.name}")
+    if choice.protocol is not claimed:
+        other = _protocol_steps(choice.protocol, question, request)
+        if other is None or not any(s.tool for s in other):
+            why = "does not plan this question itself" if other is None else f"cannot plan it ({other[0].problem})"
+            note = f"the model chose {choice.protocol.name}, which {why}; kept the router's choice, {claimed.name}"
+            return claimed, steps, Choice(None, "", note)
+        claimed, steps = choice.protocol, other
+    if not choice.hypothesis:
+        note = f"the model wrote no hypothesis: the template of protocol {claimed.name}"
+        return claimed, steps, Choice(choice.protocol, "", note)
+    return claimed, steps, choice
 
 
 def _protocol_steps(protocol, question: str, request: str) -> list[PlanStep] | None:

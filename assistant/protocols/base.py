@@ -55,6 +55,7 @@ class Protocol:
 
     name: str = ""
     title: str = ""  # the question it answers, in a few words (``%kenkyu`` listings, docs)
+    outline: str = ""  # the steps it plans, in a line: what a stronger model choosing a protocol is shown
 
     # -- choosing --------------------------------------------------------------------------------------
     def matches(self, question: str, tools: set[str]) -> bool:

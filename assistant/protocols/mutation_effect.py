@@ -38,6 +38,11 @@ DEFAULT_PS = mutants.MIN_PS_FOR_VERDICT  # by default a plan that could decide; 
 class MutationEffect(Protocol):
     name = "mutation-effect"
     title = "what does a point mutation do to the protein?"
+    outline = (
+        "ESM-2 masked-marginal scores of the substitutions (or a scan of a region), the mutants built with "
+        "pdbfixer and simulated beside the wild type in replicas, then RMSF, Rg, contacts and hydrogen bonds "
+        "near the site compared with bootstrap CIs"
+    )
 
     # -- choosing --------------------------------------------------------------------------------------
     def claims(self, question: str) -> bool:

@@ -38,6 +38,11 @@ FOLD = name_of(structure.fold)
 class PredictedCheck(Protocol):
     name = "predicted-structure-check"
     title = "does a predicted structure's confidence match its dynamics?"
+    outline = (
+        "the predicted structure (pLDDT in its B-factors, or a sequence folded first) prepared with pdbfixer, a "
+        "short implicit-solvent MD run, then the Spearman correlation of per-residue RMSF with (100 - pLDDT), its "
+        "bootstrap CI, and the regions where the two disagree"
+    )
 
     # -- choosing --------------------------------------------------------------------------------------
     def matches(self, question, tools):

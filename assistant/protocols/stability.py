@@ -204,6 +204,10 @@ REFUTING = {replicas_fold_kept.expectations[0], replicas_stay_compact.expectatio
 class Stability(Protocol):
     name = "stability"
     title = "does the fold hold under simulation?"
+    outline = (
+        "independent MD replicas of the structure (implicit solvent by default), then the RMSD plateau, the "
+        "radius of gyration change and the RMSF per replica with 95% CIs over the replicas"
+    )
 
     # -- choosing --------------------------------------------------------------------------------------
     def claims(self, question: str) -> bool:

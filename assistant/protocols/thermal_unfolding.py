@@ -59,6 +59,10 @@ def asks_order(question: str) -> bool:
 class ThermalUnfolding(Protocol):
     name = "thermal-unfolding"
     title = "which part unfolds first when heated, and at which (model) temperature?"
+    outline = (
+        "a C-alpha Go model heated over a temperature ladder with replicas (Dask), then the fraction of native "
+        "contacts Q(T) of the protein and of each DSSP segment, melting midpoints with bootstrap CIs and their order"
+    )
 
     # -- choosing --------------------------------------------------------------------------------------
     def claims(self, question: str) -> bool:
