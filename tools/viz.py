@@ -104,7 +104,9 @@ class _ValuedStructure:
     """An nglview Structure + Trajectory adaptor whose PDB carries per-atom values as B-factors."""
 
     def __new__(cls, traj, atom_values):
-        import nglview
+        from kenkyu.tools._nglview import import_nglview
+
+        nglview = import_nglview()
 
         class Adaptor(nglview.Trajectory, nglview.Structure):
             def __init__(self):
@@ -154,7 +156,9 @@ def _representations(color: dict, show_water: bool) -> list[dict]:
 
 
 def _build_view(traj, color_by, values, bfactors, *, title: str, show_water: bool, trajectory: bool):
-    import nglview
+    from kenkyu.tools._nglview import import_nglview
+
+    nglview = import_nglview()
 
     description = f"{title}: {traj.n_atoms} atoms, {traj.n_residues} residues"
     if trajectory:
