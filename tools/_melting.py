@@ -210,16 +210,9 @@ class MeltingCurve:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        import base64
-        import html
-        import io
+        from kenkyu.tools._figures import figure_html, summary_html
 
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        head, *rest = self.summary().splitlines()
-        items = "".join(f"<li>{html.escape(line)}</li>" for line in rest)
-        image = base64.b64encode(buffer.getvalue()).decode()
-        return f'<p><b>{html.escape(head)}</b></p><ul>{items}</ul><img src="data:image/png;base64,{image}"/>'
+        return summary_html(self.summary()) + figure_html(self.figure)
 
 
 def _melting_figure(data):

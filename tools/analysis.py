@@ -12,8 +12,6 @@ Units: nm, nm^2, ps, as mdtraj and OpenMM use them.
 
 from __future__ import annotations
 
-import base64
-import io
 import os
 from typing import Any, Literal, Protocol
 
@@ -22,6 +20,7 @@ import pandas as pd
 from kenkyu.core.registry import tool
 from kenkyu.core.science import checked_by, computes, costs, result_check
 from kenkyu.core.timescales import time_caveat
+from kenkyu.tools._figures import figure_html
 from kenkyu.tools._quiet import native_stdout_silenced
 
 __all__ = [
@@ -58,10 +57,7 @@ class AnalysisTable(pd.DataFrame):
     def _repr_html_(self) -> str:
         parts = [f"<p><b>{self.description}</b></p>"]
         if getattr(self, "figure", None) is not None:
-            buffer = io.BytesIO()
-            self.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-            encoded = base64.b64encode(buffer.getvalue()).decode()
-            parts.append(f'<img src="data:image/png;base64,{encoded}"/>')
+            parts.append(figure_html(self.figure))
         parts.append(pd.DataFrame(self).head(20)._repr_html_() or "")
         if len(self) > 20:
             parts.append(f"<p>{len(self)} rows</p>")

@@ -699,15 +699,12 @@ class MutationEffect:
         return "\n".join(f"- {line.strip()}" for line in self.summary().splitlines())
 
     def _repr_html_(self) -> str:
-        import base64
         import html
-        import io
 
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        image = base64.b64encode(buffer.getvalue()).decode()
+        from kenkyu.tools._figures import figure_html
+
         text = "".join(f"<li>{html.escape(line.strip())}</li>" for line in self.summary().splitlines())
-        return f'<ul>{text}</ul><img src="data:image/png;base64,{image}"/>{self.table._repr_html_()}'
+        return f"<ul>{text}</ul>{figure_html(self.figure)}{self.table._repr_html_()}"
 
 
 def _figure(per_residue, verdicts, radius_nm: float):

@@ -107,16 +107,13 @@ class ConfidenceDynamics:
         return self._figure
 
     def _repr_html_(self) -> str:
-        import base64
         import html
-        import io
 
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        image = base64.b64encode(buffer.getvalue()).decode()
+        from kenkyu.tools._figures import figure_html
+
         text = "<br>".join(html.escape(line) for line in self.summary().splitlines())
         regions = self.regions.to_html(index=False) if len(self.regions) else ""
-        return f'<p>{text}</p>\n<img src="data:image/png;base64,{image}"/>\n{regions}'
+        return f"<p>{text}</p>\n{figure_html(self.figure)}\n{regions}"
 
 
 # -- inputs ---------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ def test_the_folded_model_stays_native_at_low_temperature(villin_pdb, tmp_path):
     assert traj.n_frames == 20 and traj.n_atoms == 36
     assert [s for _, s, _ in science_of(md.coarse_grained).check(run)] == ["pass", "pass"]
     assert "Q (fraction of native contacts)" in run.summary() and run.figure is not None
+    page = run._repr_html_()  # the notebook's view: the summary's first line in bold, the Q(t) figure inline
+    assert page.startswith(f"<p><b>{run.summary().splitlines()[0]}</b></p><ul>") and '<img src="data:image/png' in page
     with pytest.raises(md.RunExistsError):
         md.coarse_grained(villin_pdb, out=tmp_path / "cg", backend="openmm", **SHORT)
 

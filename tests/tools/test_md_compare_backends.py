@@ -27,6 +27,8 @@ def test_compare_backends_on_a_run_folder(villin_pdb, tmp_path):  # noqa: F811
     assert [s for _, s, _ in science_of(md.compare_backends).check(result)] == ["pass", "pass"]
     text = result.summary()
     assert "ms/step" in text and "ns/day" in text and "interleaved repeats" in text
+    page = result._repr_html_()
+    assert '<img src="data:image/png' in page and "ms_per_step" in page and "<ul><li>" in page
 
 
 def test_registered_as_md_compare_backends_with_a_cost():

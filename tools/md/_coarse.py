@@ -122,15 +122,9 @@ class CoarseGrainedRun:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        import base64
-        import io
+        from kenkyu.tools._figures import figure_html, summary_html
 
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        lines = self.summary().splitlines()
-        items = "".join(f"<li>{line}</li>" for line in lines[1:])
-        image = base64.b64encode(buffer.getvalue()).decode()
-        return f'<p><b>{lines[0]}</b></p><ul>{items}</ul><img src="data:image/png;base64,{image}"/>'
+        return summary_html(self.summary()) + figure_html(self.figure)
 
 
 def _figure(table, info):

@@ -90,17 +90,9 @@ class BackendComparison:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        import base64
-        import io
+        from kenkyu.tools._figures import figure_html, summary_html
 
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        lines = self.summary().splitlines()
-        image = base64.b64encode(buffer.getvalue()).decode()
-        return (
-            f"<p><b>{lines[0]}</b></p><ul>{''.join(f'<li>{line}</li>' for line in lines[1:])}</ul>"
-            f'<img src="data:image/png;base64,{image}"/>{self.table.to_html(index=False)}'
-        )
+        return summary_html(self.summary()) + figure_html(self.figure) + self.table.to_html(index=False)
 
 
 COMPARE_EXPECTATIONS = (

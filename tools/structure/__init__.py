@@ -132,7 +132,7 @@ class FoldResult:
         return show_prediction(self)
 
     def _repr_html_(self) -> str:
-        from kenkyu.tools.structure._plots import figure_html
+        from kenkyu.tools._figures import figure_html
 
         return f"<p><b>{self.summary()}</b></p>\n{figure_html(self.figure)}"
 
@@ -173,7 +173,7 @@ class FoldBatch(list):
         return plddt_figure({r.name: r.plddt for r in self})
 
     def _repr_html_(self) -> str:
-        from kenkyu.tools.structure._plots import figure_html
+        from kenkyu.tools._figures import figure_html
 
         return f"<p><b>{len(self)} predictions</b></p>\n{figure_html(self.figure)}\n{self.table()._repr_html_()}"
 
@@ -239,7 +239,7 @@ class ContactMap:
         return self._figure
 
     def _repr_html_(self) -> str:
-        from kenkyu.tools.structure._plots import figure_html
+        from kenkyu.tools._figures import figure_html
 
         return f"<p><b>{self.summary()}</b></p>\n{figure_html(self.figure)}\n{self.top_contacts.head(10)._repr_html_()}"
 

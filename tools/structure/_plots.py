@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
-
 import numpy as np
 
 # ColabFold / AlphaFold DB pLDDT bands: (lower bound, colour, label).
@@ -20,12 +17,6 @@ def _figure(width: float, height: float):
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), layout="constrained")
-
-
-def figure_html(figure, dpi: int = 90) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    return f'<img src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}"/>'
 
 
 def draw_plddt(axes, plddt_by_name: dict[str, np.ndarray], title: str = "predicted lDDT per residue") -> None:
