@@ -33,13 +33,15 @@ TASKS_FILE = HERE / "tasks.toml"
 # The task sets: core (the project's own phrasing; the default), and two sets in a scientist's everyday
 # phrasing: everyday_dev (for tuning the router and prompts) and everyday_heldout (never tuned on);
 # everyday_heldout2 was written before tuning round 2, once the first held-out set's failures had been seen,
-# and everyday_heldout3 before tuning round 3, once the second's had.
+# everyday_heldout3 before tuning round 3, once the second's had, and everyday_heldout4 before tuning round 4,
+# once the third's had.
 SETS = {
     "core": TASKS_FILE,
     "everyday_dev": HERE / "everyday_dev.toml",
     "everyday_heldout": HERE / "everyday_heldout.toml",
     "everyday_heldout2": HERE / "everyday_heldout2.toml",
     "everyday_heldout3": HERE / "everyday_heldout3.toml",
+    "everyday_heldout4": HERE / "everyday_heldout4.toml",
 }
 REPLAY_DIR = HERE / "replay"
 RECORD_MIME = "application/vnd.kenkyu.record+json"

@@ -361,6 +361,8 @@ EVERYDAY = DEV + HELDOUT
 HELDOUT2 = load_set("everyday_heldout2")
 # Written before tuning round 3, with no replays for the same reason.
 HELDOUT3 = load_set("everyday_heldout3")
+# Written before tuning round 4 (by someone who never read the router), with no replays either.
+HELDOUT4 = load_set("everyday_heldout4")
 # Tasks whose correct calls run real MD: checked by `run.py --provider replay --set ...`, not in CI.
 EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf", "dev_replicas_then_compare"}
 
@@ -459,7 +461,14 @@ def test_any_of_and_the_two_scores(tmp_path):
 
 
 def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
-    assert set(SETS) == {"core", "everyday_dev", "everyday_heldout", "everyday_heldout2", "everyday_heldout3"}
+    assert set(SETS) == {
+        "core",
+        "everyday_dev",
+        "everyday_heldout",
+        "everyday_heldout2",
+        "everyday_heldout3",
+        "everyday_heldout4",
+    }
     assert 10 <= len(DEV) <= 30 and 18 <= len(HELDOUT) <= 26
     core = load_tasks()
     ids = [t.id for t in core + EVERYDAY]
@@ -544,6 +553,42 @@ def test_the_third_heldout_set_is_well_formed_and_new(tmp_path):
     )
     for task in HELDOUT3:
         assert False in [check_aspect(fallthrough, e, "call") for e in task.expect], task.id
+
+
+def test_the_fourth_heldout_set_is_well_formed_and_new(tmp_path):
+    """everyday_heldout4: 30 tasks of issue 13's kinds, written before tuning round 4: no request or id shared
+    with any other set, no paths in a request, at least seven missing inputs (each asked about, no call), an
+    ESMFold request with no weights, and the same rules for every task as the earlier held-out sets."""
+    assert len(HELDOUT4) == 30
+    others = load_tasks() + EVERYDAY + HELDOUT2 + HELDOUT3
+    assert not {t.id for t in HELDOUT4} & {t.id for t in others}
+    assert not {t.prompt.strip().lower() for t in HELDOUT4} & {t.prompt.strip().lower() for t in others}
+    assert {t.kind for t in HELDOUT4} == {"value", "multi", "single", "question", "missing", "error"}
+    assert sum(t.kind == "missing" for t in HELDOUT4) >= 7
+    text = SETS["everyday_heldout4"].read_text()
+    assert "before tuning round 4; never tune on it" in text and "NEVER use this set to tune" in text
+    for task in HELDOUT4:
+        assert set(task.setup) <= set(Fixtures.known()), task.id
+        assert "md_runs/" not in task.prompt and ".pdb" not in task.prompt, task.id  # everyday: no paths
+        assert task.seconds and task.seconds <= 420, task.id
+        assert not (REPLAY_DIR / f"{task.id}.json").exists(), f"{task.id}: its correct calls belong outside replay/"
+        for expectation in task.expect:
+            check(TaskRun(folder=tmp_path), expectation)  # a known kind, with an argument it can read
+        both = set().union(*(aspects(e) for e in task.expect))
+        assert both == {"call", "outcome"}, f"{task.id} checks only {both}"
+        if task.kind == "missing":
+            assert {"no_tool_called": True} in task.expect and any("reply_names_missing" in e for e in task.expect)
+        if task.kind == "question":
+            assert any("reply_mentions" in e for e in task.expect), task.id
+    # an unrelated tool that needs no input, or nothing at all, fails every task but the ones where calling
+    # nothing is right; an empty reply fails every one of them
+    fallthrough = made_run(
+        tmp_path, cells=[tool_cell("structure_list_models", "models")], calls=[("structure_list_models", {})]
+    )
+    silent = made_run(tmp_path, cells=[], calls=[])
+    for task in HELDOUT4:
+        assert False in [check_aspect(fallthrough, e, "call") for e in task.expect], task.id
+        assert not all(check(silent, e)[0] for e in task.expect), f"{task.id} passes on an empty reply"
 
 
 def test_setup_cells_must_run_as_declared():
