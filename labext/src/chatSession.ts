@@ -193,7 +193,7 @@ export class ChatSession {
     }
     const requestId = newRequestId();
     this._anchor.set(requestId, this.driver.takeChosenCell());
-    this.dispatch({ type: 'ask', requestId, prompt, kind });
+    this.dispatch({ type: 'ask', requestId, prompt, kind, at: Date.now() });
     this._comm.send(requestMessage(kind, requestId, prompt, this.driver.contextCells()));
     return requestId;
   }
@@ -240,11 +240,15 @@ export class ChatSession {
     const metadata = agentCellMetadata({ kenkyu: { agent: true, tool: card.name, call_id: callId, role: 'resume' } }, requestId);
     const cellId = this.driver.insertCell('code', source, metadata, null);
     this.dispatch({ type: 'cell-inserted', requestId, cellId });
-    this.dispatch({ type: 'tool-update', requestId, callId, change: { status: 'resuming' } });
     const started = Date.now();
-    const run = await this.driver.runCell(cellId).catch(
-      (error: Error): ICellRun => ({ status: 'cancelled', outputs: [], executionCount: null, reason: error.message })
-    );
+    this.dispatch({ type: 'tool-update', requestId, callId, change: { status: 'resuming', startedAt: started } });
+    this._resuming = cellId;
+    const run = await this.driver
+      .runCell(cellId)
+      .catch((error: Error): ICellRun => ({ status: 'cancelled', outputs: [], executionCount: null, reason: error.message }))
+      .finally(() => {
+        this._resuming = null;
+      });
     const status = run.status === 'ok' ? 'ok' : wasInterrupted(run.outputs) ? 'interrupted' : 'failed';
     if (run.status === 'error') {
       this.driver.condenseErrors(cellId);
@@ -261,6 +265,25 @@ export class ChatSession {
     });
     this._noteCards(requestId);
     await this._save();
+  }
+
+  /**
+   * Stop a resumed run: its cell runs outside any request, so the request's Stop is gone; the kernel
+   * is interrupted as the notebook's stop button does, and the card reads "interrupted — resumable" again.
+   */
+  stopResume(): void {
+    if (this._resuming === null) {
+      return;
+    }
+    void this.driver.interrupt().catch(error =>
+      this.dispatch({
+        type: 'error',
+        requestId: null,
+        message: `could not interrupt the kernel: ${(error as Error).message}`,
+        fix: "use the notebook's stop button (Kernel → Interrupt Kernel)",
+        where: 'notebook'
+      })
+    );
   }
 
   /** Remove the cells a finished request inserted, and mark them removed in its record. */
@@ -387,11 +410,21 @@ export class ChatSession {
       this._running = { requestId: message.request_id, cellId };
       const kenkyu = (metadata['kenkyu'] ?? {}) as Json;
       const started = this._state.items.find(
-        i => i.kind === 'tool' && i.requestId === message.request_id && i.callId === kenkyu['call_id'] && i.status === 'checking'
+        i =>
+          i.kind === 'tool' &&
+          i.requestId === message.request_id &&
+          i.callId === kenkyu['call_id'] &&
+          (i.status === 'checking' || i.status === 'approved')
       );
       if (started) {
-        // Its cell runs now: the card stops saying "checking" (no approval was needed).
-        this.dispatch({ type: 'tool-update', requestId: message.request_id, callId: kenkyu['call_id'] as string, change: { status: 'running' } });
+        // Its cell runs now: the card says so, and counts the time (a simulation's cell can run for
+        // minutes; "approved" or "checking" until the end read as if nothing had started).
+        this.dispatch({
+          type: 'tool-update',
+          requestId: message.request_id,
+          callId: kenkyu['call_id'] as string,
+          change: { status: 'running', startedAt: Date.now() }
+        });
       }
       const run = await this.driver.runCell(cellId);
       this._running = null;
@@ -525,4 +558,6 @@ export class ChatSession {
   private _anchor = new Map<string, string | null>();
   /** The agent cell running now, so Stop knows to interrupt the kernel. */
   private _running: { requestId: string; cellId: string } | null = null;
+  /** The resume cell running now (outside any request), so its card's Stop can interrupt it. */
+  private _resuming: string | null = null;
 }

@@ -64,6 +64,8 @@ export interface IToolItem {
   warnings: string[];
   /** Code that resumes the run (interrupted) or reruns it with resume/overwrite (failed); '' if none. */
   resume: string;
+  /** When its cell started running (ms since the epoch): the card counts the time while it runs. */
+  startedAt?: number;
 }
 
 export interface IErrorItem {
@@ -90,6 +92,8 @@ export interface IRequestState {
   undone: boolean;
   /** Restored from the notebook's records after a reload (not run on this page). */
   restored?: boolean;
+  /** When it was asked (ms since the epoch): the footer counts the time while it works. */
+  startedAt?: number;
 }
 
 export interface IChatState {
@@ -119,7 +123,7 @@ export type Action =
   | { type: 'ready'; model: IModelInfo; approval?: string; tools: string[]; history: IHistoryEntry[] }
   | { type: 'restarting' }
   | { type: 'closed'; message: string; fix: string }
-  | { type: 'ask'; requestId: string; prompt: string; kind?: RequestKind }
+  | { type: 'ask'; requestId: string; prompt: string; kind?: RequestKind; at?: number }
   | { type: 'event'; requestId: string; event: AgentEvent }
   | { type: 'approval-sent'; requestId: string; callId: string; approved: boolean }
   | { type: 'stop-sent'; requestId: string }
@@ -374,7 +378,8 @@ export function reduce(state: IChatState, action: Action): IChatState {
         reason: '',
         elapsedS: 0,
         cells: [],
-        undone: false
+        undone: false,
+        startedAt: action.at
       };
       const item: IUserItem = {
         kind: 'user',
@@ -482,4 +487,42 @@ export function formatDuration(seconds: number | null): string {
   }
   const minutes = Math.floor(seconds / 60);
   return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}
+
+/**
+ * What a working request is doing now, in a person's words: a request can spend minutes in a
+ * simulation's cell or waiting on an approval card further up, and "Working…" alone reads as stuck.
+ */
+export function activity(state: IChatState, requestId: string): string {
+  const request = state.requests[requestId];
+  if (!request || request.status === 'done') {
+    return '';
+  }
+  if (request.status === 'stopping') {
+    return 'Stopping…';
+  }
+  const own = state.items.filter(i => i.requestId === requestId);
+  const tools = own.filter((i): i is IToolItem => i.kind === 'tool');
+  const waiting = tools.find(t => t.status === 'awaiting-approval');
+  if (waiting) {
+    return `Waiting for your approval of ${waiting.name} (Approve or Deny on its card)`;
+  }
+  const running = tools.find(t => t.status === 'running' || t.status === 'approved');
+  if (running) {
+    return `Running ${running.name} in the notebook`;
+  }
+  const checking = tools.find(t => t.status === 'checking');
+  if (checking) {
+    return `Checking the cost and files of ${checking.name}`;
+  }
+  const last = own[own.length - 1];
+  if (last && last.kind === 'assistant' && last.streaming) {
+    return 'Writing the reply';
+  }
+  return 'The model is choosing the next step';
+}
+
+/** A card whose resume cell runs now (outside any request): the chat waits for it. */
+export function resumingTool(state: IChatState): IToolItem | undefined {
+  return state.items.find((i): i is IToolItem => i.kind === 'tool' && i.status === 'resuming');
 }

@@ -13,8 +13,19 @@ export interface ISidebarFix {
 
 const SETTINGS = 'Settings → Settings Editor → kenkyu chat';
 
+/**
+ * The model's reply could not be used (a tool call that did not parse, a timeout) and the provider gave
+ * no fix: a person still needs to know what to do next rather than read "Ended with an error".
+ */
+export const PROVIDER_FIX =
+  'ask again in other words, naming the file and what to do with it (e.g. "simulate villin_1vii.pdb for ' +
+  `2 ps in implicit solvent"), or choose a stronger model in ${SETTINGS}`;
+
 /** `%kenkyu provider openai --model gpt-4o` → where the same is set for the sidebar. */
-export function sidebarFix(fix: string): ISidebarFix {
+export function sidebarFix(fix: string, where = ''): ISidebarFix {
+  if (!fix.trim() && where === 'provider') {
+    return { text: PROVIDER_FIX, settings: true };
+  }
   const provider = /%kenkyu provider\s+([\w-]+)(?:[^`\n]*?--model\s+(\S+?))?(?=[`\s,;.]|$)/.exec(fix);
   if (provider) {
     const model = provider[2] && !provider[2].includes('…') ? ` and the model ${provider[2]}` : ' and a model';

@@ -16,6 +16,8 @@ const RESTARTING: ReadonlyArray<string> = ['restarting', 'autorestarting', 'dead
 
 export class NotebookChat {
   readonly session: ChatSession;
+  /** What the user has typed and not sent yet (kept while the sidebar shows another notebook). */
+  draft = '';
 
   constructor(
     readonly panel: NotebookPanel,

@@ -15,9 +15,11 @@ import {
   IChatState,
   IRequestState,
   IToolItem,
+  activity,
   canUndo,
   describeEnd,
-  formatDuration
+  formatDuration,
+  resumingTool
 } from './chatState';
 import type { NotebookChat } from './notebookChat';
 import { resumeActions, sidebarFix, sidebarWarning } from './fixes';
@@ -39,6 +41,20 @@ const TOOL_STATUS_TEXT: { [status: string]: string } = {
   interrupted: 'interrupted — resumable',
   resuming: 'resuming'
 };
+
+/** Seconds since `startedAt`, counted once a second while `live` (a running card, a working request). */
+function useElapsed(startedAt: number | undefined, live: boolean): number | null {
+  const [now, setNow] = React.useState(Date.now());
+  React.useEffect(() => {
+    if (!live || startedAt === undefined) {
+      return;
+    }
+    setNow(Date.now());
+    const timer = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(timer);
+  }, [live, startedAt]);
+  return live && startedAt !== undefined ? Math.max(0, (now - startedAt) / 1000) : null;
+}
 
 /** Renders markdown with JupyterLab's renderer (untrusted: replies are data, never HTML to trust). */
 function Markdown(props: { text: string; rendermime: IRenderMimeRegistry }): JSX.Element {
@@ -145,12 +161,20 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat; busy: boolean })
   const args = Object.entries(item.arguments);
   const actions =
     item.status === 'interrupted' || item.status === 'failed' ? resumeActions(item.resume, item.status, item.summary) : [];
+  const live = item.status === 'running' || item.status === 'resuming';
+  const elapsed = useElapsed(item.startedAt, live);
   return (
     <div className={`kenkyu-tool kenkyu-tool-${item.status}`} data-status={item.status} data-tool={item.name}>
       <div className="kenkyu-tool-head">
         <span className="kenkyu-tool-name">{item.name}</span>
         <span className="kenkyu-tool-status">{TOOL_STATUS_TEXT[item.status]}</span>
-        {item.durationS !== null && <span className="kenkyu-tool-duration">{formatDuration(item.durationS)}</span>}
+        {live && elapsed !== null ? (
+          <span className="kenkyu-tool-elapsed" title="Time since its cell started">
+            {formatDuration(Math.floor(elapsed))}
+          </span>
+        ) : (
+          item.durationS !== null && <span className="kenkyu-tool-duration">{formatDuration(item.durationS)}</span>
+        )}
       </div>
       {args.length > 0 && (
         <div className="kenkyu-tool-args">
@@ -189,6 +213,18 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat; busy: boolean })
           ))}
         </div>
       )}
+      {item.status === 'resuming' && (
+        <div className="kenkyu-tool-actions">
+          <span className="kenkyu-tool-note">Its cell runs in the notebook; the chat waits for it.</span>
+          <button
+            className="jp-Button jp-mod-styled jp-mod-warn kenkyu-stop-resume"
+            title="Interrupt the kernel, as the notebook's stop button does; the run stays resumable"
+            onClick={() => chat.session.stopResume()}
+          >
+            Stop
+          </button>
+        </div>
+      )}
       {item.status === 'awaiting-approval' && (
         <div className="kenkyu-tool-actions">
           <button
@@ -209,8 +245,8 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat; busy: boolean })
   );
 }
 
-function ErrorItem(props: { message: string; fix: string; actions: IPanelActions }): JSX.Element {
-  const fix = props.fix ? sidebarFix(props.fix) : null;
+function ErrorItem(props: { message: string; fix: string; where: string; actions: IPanelActions }): JSX.Element {
+  const fix = props.fix || props.where === 'provider' ? sidebarFix(props.fix, props.where) : null;
   return (
     <div className="kenkyu-error" role="alert">
       <div className="kenkyu-error-message">{props.message}</div>
@@ -253,18 +289,22 @@ function Item(props: {
     case 'tool':
       return <ToolCard item={item} chat={props.chat} busy={props.busy} />;
     case 'error':
-      return <ErrorItem message={item.message} fix={item.fix} actions={props.actions} />;
+      return <ErrorItem message={item.message} fix={item.fix} where={item.where} actions={props.actions} />;
   }
 }
 
-function RequestFooter(props: { request: IRequestState; chat: NotebookChat }): JSX.Element | null {
+function RequestFooter(props: { request: IRequestState; state: IChatState; chat: NotebookChat }): JSX.Element | null {
   const { request, chat } = props;
   const end = request.status === 'done' ? describeEnd(request) : '';
+  const elapsed = useElapsed(request.startedAt, request.status !== 'done');
   return (
     <div className="kenkyu-request-footer">
       {request.status !== 'done' && (
         <>
-          <span className="kenkyu-working">{request.status === 'stopping' ? 'Stopping…' : 'Working…'}</span>
+          <span className="kenkyu-working" role="status">
+            {activity(props.state, request.id) || 'Working…'}
+            {elapsed !== null && elapsed >= 1 && ` · ${formatDuration(Math.floor(elapsed))}`}
+          </span>
           <button
             className="jp-Button jp-mod-styled jp-mod-warn kenkyu-stop"
             disabled={request.status === 'stopping'}
@@ -312,8 +352,15 @@ function ChatView(props: {
 }): JSX.Element {
   const { chat } = props;
   const [state, setState] = React.useState<IChatState>(chat.session.state);
-  const [prompt, setPrompt] = React.useState('');
+  // The draft lives on the notebook's chat: switching notebooks (the sidebar follows the current one)
+  // must not lose what the user was typing.
+  const [prompt, setPromptState] = React.useState(chat.draft);
+  const setPrompt = (text: string) => {
+    chat.draft = text;
+    setPromptState(text);
+  };
   const list = React.useRef<HTMLDivElement>(null);
+  const input = React.useRef<HTMLTextAreaElement>(null);
 
   React.useEffect(() => {
     setState(chat.session.state);
@@ -360,6 +407,23 @@ function ChatView(props: {
     }
   });
   const ready = state.connection === 'ready';
+  const resuming = resumingTool(state);
+  const busy = state.active !== null || resuming !== undefined;
+
+  // When a request ends, the cursor goes back to the input for the follow-up question, unless the user
+  // moved on to something else meanwhile (typing in a cell keeps its focus).
+  const wasBusy = React.useRef(busy);
+  React.useEffect(() => {
+    const node = input.current;
+    if (wasBusy.current && !busy && ready && node) {
+      const active = document.activeElement;
+      const root = node.closest('.kenkyu-chat');
+      if (!active || active === document.body || (root && root.contains(active))) {
+        node.focus();
+      }
+    }
+    wasBusy.current = busy;
+  }, [busy, ready]);
 
   return (
     <div className="kenkyu-chat">
@@ -392,23 +456,26 @@ function ChatView(props: {
         )}
         {state.items.map((item, index) => (
           <React.Fragment key={item.id}>
-            <Item item={item} chat={chat} rendermime={props.rendermime} actions={props.actions} busy={state.active !== null} />
+            <Item item={item} chat={chat} rendermime={props.rendermime} actions={props.actions} busy={busy} />
             {item.requestId && lastOfRequest.get(item.requestId) === index && state.requests[item.requestId] && (
-              <RequestFooter request={state.requests[item.requestId]} chat={chat} />
+              <RequestFooter request={state.requests[item.requestId]} state={state} chat={chat} />
             )}
           </React.Fragment>
         ))}
       </div>
       <div className="kenkyu-input">
         <textarea
+          ref={input}
           className="jp-mod-styled kenkyu-prompt"
           placeholder={
-            ready
-              ? 'Ask kenkyu… (Enter sends; /research for the research loop)'
-              : connectionText(state)
+            !ready
+              ? connectionText(state)
+              : resuming
+                ? `Waiting for the resumed ${resuming.name} to finish (Stop on its card ends it)`
+                : 'Ask kenkyu… (Enter sends; /research for the research loop)'
           }
           value={prompt}
-          disabled={!ready || state.active !== null}
+          disabled={!ready || busy}
           onChange={event => setPrompt(event.target.value)}
           onKeyDown={event => {
             if (event.key === 'Enter' && !event.shiftKey) {
@@ -419,7 +486,7 @@ function ChatView(props: {
         />
         <button
           className="jp-Button jp-mod-styled jp-mod-accept kenkyu-send"
-          disabled={!ready || state.active !== null || !prompt.trim()}
+          disabled={!ready || busy || !prompt.trim()}
           onClick={send}
         >
           Send

@@ -1,4 +1,5 @@
 import { ChatSession, IComm, ICellRun, IKernelLink, INotebookDriver } from '../chatSession';
+import { activity, resumingTool } from '../chatState';
 import { EMPTY_SETTINGS, ISettings } from '../protocol';
 import { expectValid } from './protocolSchema';
 
@@ -451,6 +452,60 @@ describe('ChatSession, as a scientist uses it (issue 18)', () => {
     await session.idle();
     kernel.say(done(id, 'stopped'));
     expect(card().status).not.toBe('checking');
+  });
+
+  it('an approved card says running once its cell runs, and the footer says what the request is doing', async () => {
+    const { kernel, notebook, session } = await connected();
+    notebook.slow.add('run = md.run(ps=12)');
+    const id = session.ask('simulate villin')!;
+    const card = () => session.state.items.find(i => i.kind === 'tool') as any;
+    expect(activity(session.state, id)).toBe('The model is choosing the next step');
+    kernel.say({ type: 'event', request_id: id, event: { kind: 'token', text: 'A short run.' } });
+    expect(activity(session.state, id)).toBe('Writing the reply');
+    kernel.say({
+      type: 'event', request_id: id,
+      event: { kind: 'approval_needed', call_id: 'c1', name: 'md_run', arguments: { ps: 12 }, code: '', writes_files: true }
+    });
+    expect(activity(session.state, id)).toMatch(/^Waiting for your approval of md_run/);
+    session.approve(id, 'c1', true);
+    expect(card().status).toBe('approved');
+    const before = Date.now();
+    kernel.say(toolCall(id, 'c1', 'run = md.run(ps=12)'));
+    await new Promise(resolve => setTimeout(resolve, 0));
+    // A simulation's cell runs for minutes: "approved" until the end read as if it had not started.
+    expect(card().status).toBe('running');
+    expect(card().startedAt).toBeGreaterThanOrEqual(before);
+    expect(activity(session.state, id)).toBe('Running md_run in the notebook');
+    expect(session.state.requests[id].startedAt).toBeLessThanOrEqual(before);
+    session.stop(id);
+    expect(activity(session.state, id)).toBe('Stopping…');
+    await session.idle();
+    kernel.say(done(id, 'stopped'));
+    expect(activity(session.state, id)).toBe('');
+  });
+
+  it('while a resumed run works, the chat waits for it and its card can stop it', async () => {
+    const { kernel, notebook, session } = await connected();
+    const resume = 'run = md.run(ps=12, resume=True)';
+    notebook.slow.add(resume);
+    const id = session.ask('simulate villin')!;
+    kernel.say({ type: 'event', request_id: id, event: { kind: 'tool_call', call_id: 'c1', name: 'md_run', arguments: { ps: 12 }, code: 'x' } });
+    kernel.say({
+      type: 'event', request_id: id,
+      event: { kind: 'tool_result', call_id: 'c1', name: 'md_run', ok: false, summary: 'interrupted', duration_s: 6, status: 'interrupted', resume }
+    });
+    kernel.say(done(id, 'stopped'));
+    session.stopResume(); // nothing resumes yet: no interrupt
+    expect(notebook.interrupts).toBe(0);
+    const resumed = session.resume(id, 'c1');
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(resumingTool(session.state)).toMatchObject({ name: 'md_run', status: 'resuming' });
+    expect(resumingTool(session.state)!.startedAt).toBeDefined();
+    session.stopResume();
+    expect(notebook.interrupts).toBe(1);
+    await resumed;
+    expect(resumingTool(session.state)).toBeUndefined();
+    expect((session.state.items.find(i => i.kind === 'tool') as any).status).toBe('interrupted');
   });
 
   it('three requests read top to bottom; a cell the user chose is where the next answer goes', async () => {

@@ -15,6 +15,16 @@ describe('fixes phrased for the sidebar', () => {
     expect(sidebarFix('check the path')).toEqual({ text: 'check the path', settings: false });
   });
 
+  it('gives a model error without a fix one a person can act on (rephrase, or a stronger model)', () => {
+    // The embedded model's tool call did not parse: the provider sent no fix, and "Ended with an error" alone
+    // left the first question of a new user without a next step.
+    const fix = sidebarFix('', 'provider');
+    expect(fix.settings).toBe(true);
+    expect(fix.text).toMatch(/^ask again in other words, naming the file/);
+    expect(fix.text).toContain('a stronger model in Settings → Settings Editor → kenkyu chat');
+    expect(sidebarFix('', 'kernel')).toEqual({ text: '', settings: false }); // only the model's own errors
+  });
+
   it('offers Resume and Overwrite buttons where the fix is resume=True or overwrite=True', () => {
     const resume = "run = kenkyu.tools.md.run(structure='villin.pdb', ps=2, resume=True)";
     expect(resumeActions(resume, 'interrupted', '')).toEqual([{ label: 'Resume', code: resume }]);
