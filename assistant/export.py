@@ -50,24 +50,89 @@ _PROVENANCE_PACKAGES = (
 _LLM_ENV = re.compile(r"^(KENKYU_(PROVIDER|MODEL|BASE_URL|REPLAY|API_KEY_ENV)|.*_API_KEY)$")
 
 
-@dataclass
+@dataclass(repr=False)
 class ReportPaths:
     ipynb: Path
     html: Path | None
     executed: bool
     parameters: tuple[str, ...] = ()  # the names in the report's parameters cell
+    left_out: tuple[str, ...] = ()  # the notebook's own cells that raised, left out of the report (one line each)
 
     def __str__(self) -> str:
         lines = [f"report notebook: {self.ipynb}"]
         if self.html:
             lines.append(f"report HTML    : {self.html}")
         lines.append("re-executed from a fresh kernel: " + ("yes" if self.executed else "no"))
-        if self.parameters:
-            lines.append(
-                f"re-run with other parameters ({', '.join(self.parameters)}): papermill {self.ipynb} out.ipynb "
-                f"-p {self.parameters[0]} VALUE"
-            )
+        if self.left_out:
+            lines.append(f"left out (they raised an error): {'; '.join(self.left_out)}")
+        lines.append(f"re-run it: {self.rerun_command()}")
         return "\n".join(lines)
+
+    def rerun_command(self) -> str:
+        """The command that re-runs the report with no LLM (papermill, which also takes new parameters)."""
+        # A report kenkyu re-executed ran in its own folder (its simulations write there); one it did not
+        # (the cells of a kernel without a notebook file) names its inputs relative to this folder.
+        folder = f" --cwd {_shown(Path(self.ipynb).parent)}" if self.executed else ""
+        out = _shown(Path(self.ipynb).with_name("rerun.ipynb"))
+        command = f"papermill {_shown(self.ipynb)} {out}{folder}"
+        return command + (f" -p {self.parameters[0]} VALUE" if self.parameters else "")
+
+    def summary(self) -> str:
+        """What was written, whether it re-ran, what was left out and how to re-run it, in sentences."""
+        files = f"{_shown(self.ipynb)}" + (f" and its HTML copy {_shown(self.html)}" if self.html else "")
+        if self.executed:
+            ran = "It re-ran from a fresh kernel with no LLM, so its outputs are its own."
+        else:
+            ran = (
+                "It was not re-executed: it keeps the outputs this session recorded; "
+                "re-run it (below) to check that it runs on its own."
+            )
+        lines = [f"Wrote the report {files}. {ran}"]
+        if self.left_out:
+            lines.append(
+                f"Left out {len(self.left_out)} cell(s) of yours that raised an error (the report says which): "
+                + "; ".join(self.left_out)
+            )
+        lines.append(f"Re-run it with: {self.rerun_command()}")
+        if self.parameters:
+            lines.append(f"Its parameters ({', '.join(self.parameters)}) can be changed with -p NAME VALUE.")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_markdown_(self) -> str:
+        links = f"[{Path(self.ipynb).name}]({_link(self.ipynb)})" + (
+            f" and its HTML copy [{Path(self.html).name}]({_link(self.html)})" if self.html else ""
+        )
+        ran = (
+            "It **re-ran** from a fresh kernel with no LLM: its outputs are its own."
+            if self.executed
+            else "It was **not re-executed**: it keeps the outputs this session recorded."
+        )
+        lines = [f"Wrote the report {links}. {ran}"]
+        if self.left_out:
+            lines.append(
+                f"\nLeft out {len(self.left_out)} cell(s) of yours that raised an error:\n"
+                + "\n".join(f"- `{line}`" for line in self.left_out)
+            )
+        lines.append(f"\nRe-run it with `{self.rerun_command()}`.")
+        return "\n".join(lines)
+
+
+def _shown(path) -> str:
+    """A path as short as it can be said: relative to the working folder when it lies under it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _link(path) -> str:
+    from urllib.parse import quote
+
+    return quote(_shown(path))
 
 
 class ReportExecutionError(RuntimeError):
@@ -149,7 +214,16 @@ def export_report(
             f"the report did not re-run cleanly: {error}. "
             f"It was written to {out_path} so you can see which cell failed."
         )
-    return ReportPaths(out_path, html_path, executed, _parameter_names(report))
+    return ReportPaths(out_path, html_path, executed, _parameter_names(report), _left_out(report))
+
+
+def _left_out(report) -> tuple[str, ...]:
+    """The notes build_report left where a cell of the notebook's own raised: one line each."""
+    return tuple(
+        c.metadata["kenkyu"]["left_out"]
+        for c in report.cells
+        if c.cell_type == "markdown" and "left_out" in c.metadata.get("kenkyu", {})
+    )
 
 
 def _parameter_names(report) -> tuple[str, ...]:
@@ -193,6 +267,12 @@ def build_report(source, title: str, source_name: str = "notebook"):
             kept = "\n".join(line for line in cell.source.splitlines() if not _KENKYU_LINE.match(line)).strip()
             if not kept:
                 continue
+            error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+            if error is not None:
+                # A cell that raised in the session would stop the report's re-run there (and computed
+                # nothing a later cell could rely on past its error): a note says what it was instead.
+                body.append(_left_out_note(kept, error))
+                continue
             new = v4.new_code_cell(kept, metadata=dict(cell.metadata))
             new.outputs = [o for o in cell.get("outputs", []) if RECORD_MIME not in o.get("data", {})]
             body.append(new)
@@ -203,6 +283,7 @@ def build_report(source, title: str, source_name: str = "notebook"):
     intro = v4.new_markdown_cell(
         f"# {title}\n\nGenerated by kenkyu from `{source_name}` on {exported}. "
         "Every result below is computed by the code cells; re-running this notebook needs no LLM."
+        + _left_out_sentence(body)
     )
     parameters = {}
     for record in records:
@@ -226,6 +307,32 @@ def build_report(source, title: str, source_name: str = "notebook"):
     import nbformat
 
     return nbformat.from_dict(redact_obj(report))
+
+
+def _left_out_sentence(body: list) -> str:
+    count = sum(1 for c in body if c.cell_type == "markdown" and "left_out" in c.metadata.get("kenkyu", {}))
+    if not count:
+        return ""
+    return (
+        f" {count} cell(s) of the notebook that raised an error are left out; a note marks where each was "
+        "and what it raised."
+    )
+
+
+def _left_out_note(source: str, error: dict):
+    import nbformat.v4 as v4
+
+    first = next((line for line in source.splitlines() if line.strip()), "")
+    shown = first if len(first) <= 100 else first[:97] + "..."
+    raised = f"{error.get('ename', 'Error')}: {str(error.get('evalue', ''))[:200]}".rstrip(": ")
+    line = f"{shown} -> {raised}"
+    code = source.replace("```", "` ` `")
+    note = v4.new_markdown_cell(
+        "*A cell of the notebook that raised an error was left out* (re-running the report would stop there; "
+        f"fix it in the notebook and export again to keep it). It raised {raised}:\n\n```python\n{code}\n```",
+        metadata={"kenkyu": {"left_out": line}},
+    )
+    return note
 
 
 def _record_of(cell) -> dict | None:

@@ -1,0 +1,78 @@
+"""An exported report leaves out the notebook's own cells that raised, says so, and still re-runs.
+
+The newcomer's session: ``rmsd['rmsd_angstrom'].max()`` raised a KeyError, the report kept it, and a
+re-run of the report stopped there. Real nbformat, nbclient and a real python3 kernel.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nbformat
+import nbformat.v4 as v4
+
+from kenkyu.assistant.export import export_report
+
+
+def _cell(source, outputs=()):
+    cell = v4.new_code_cell(source)
+    cell.outputs = list(outputs)
+    return cell
+
+
+def _session_notebook(path):
+    raised = v4.new_output(
+        "error", ename="KeyError", evalue="'rmsd_angstrom'", traceback=["\x1b[31mKeyError\x1b[0m: 'rmsd_angstrom'"]
+    )
+    nb = v4.new_notebook(
+        cells=[
+            _cell("rmsd = {'rmsd_nm': [0.1, 0.2]}"),
+            _cell("max(rmsd['rmsd_angstrom'])", [raised]),
+            _cell(
+                "print('largest', max(rmsd['rmsd_nm']) * 10, 'A')", [v4.new_output("stream", text="largest 2.0 A\n")]
+            ),
+        ]
+    )
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_a_cell_that_raised_is_left_out_with_a_note_and_the_report_reruns(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _session_notebook(tmp_path / "session.ipynb")
+
+    paths = export_report("session.ipynb")  # re-executes in a fresh kernel; it used to stop at the KeyError
+
+    assert paths.executed
+    report = nbformat.read(paths.ipynb, as_version=4)
+    sources = [c.source for c in report.cells if c.cell_type == "code"]
+    assert not any("rmsd_angstrom" in s for s in sources)
+    run = next(c for c in report.cells if c.cell_type == "code" and "largest" in c.source)
+    assert "largest 2.0 A" in "".join(o.get("text", "") for o in run.outputs)  # the report's own output
+    (note,) = [c for c in report.cells if "left_out" in c.metadata.get("kenkyu", {})]
+    assert note.source.startswith("*A cell of the notebook that raised an error was left out*")
+    assert "KeyError: 'rmsd_angstrom'" in note.source and "max(rmsd['rmsd_angstrom'])" in note.source
+    assert "1 cell(s) of the notebook that raised an error are left out" in report.cells[0].source
+    assert "rmsd_angstrom" in paths.html.read_text()  # the static page shows the note too
+
+    # The reply a person reads: what was written, that it re-ran, what was left out, how to re-run it.
+    text = paths.summary()
+    assert text.startswith(f"Wrote the report {os.path.join('session_report', 'session.report.ipynb')} and its HTML")
+    assert "re-ran from a fresh kernel with no LLM" in text
+    assert "Left out 1 cell(s)" in text and "max(rmsd['rmsd_angstrom']) -> KeyError: 'rmsd_angstrom'" in text
+    assert "papermill session_report/session.report.ipynb session_report/rerun.ipynb --cwd session_report" in text
+    assert repr(paths) == text  # no raw dataclass repr in a %%ask reply
+    markdown = paths._repr_markdown_()
+    assert "[session.report.ipynb](session_report/session.report.ipynb)" in markdown
+    assert "[session.report.html](session_report/session.report.html)" in markdown
+
+
+def test_an_unexecuted_report_says_so_and_how_to_run_it_from_here(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _session_notebook(tmp_path / "session.ipynb")
+    paths = export_report("session.ipynb", execute=False, html=False)
+    assert not paths.executed and paths.html is None
+    text = paths.summary()
+    assert "It was not re-executed: it keeps the outputs this session recorded" in text
+    assert text.endswith("Re-run it with: papermill session_report/session.report.ipynb session_report/rerun.ipynb")
+    assert "not re-executed" in paths._repr_markdown_() and ".html" not in paths._repr_markdown_()
