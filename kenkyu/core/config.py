@@ -99,6 +99,7 @@ class ProviderConfig:
 
 
 DEFAULT_MAX_REQUEST_COST_S = 900.0
+DEFAULT_APPROVAL_WAIT_S = 300.0  # five minutes: time to read the card and decide, not to leave the kernel held
 
 
 @dataclass
@@ -111,11 +112,14 @@ class Settings:
     # The estimated seconds of tool runs one request may start, checked before each call even under
     # approval "auto": a request that would launch an hour of simulation stops and says so first.
     max_request_cost_s: float = DEFAULT_MAX_REQUEST_COST_S
+    # How long an approval prompt on stdin waits for an answer: a front end that never answers input()
+    # would otherwise hold the kernel forever. Then the request is cancelled, saying how to approve.
+    approval_wait_s: float = DEFAULT_APPROVAL_WAIT_S
 
     def __post_init__(self):
         if self.approval not in ("ask", "auto"):
             raise ValueError(f"approval must be 'ask' or 'auto', not {self.approval!r}")
-        for name in ("max_steps", "max_tokens", "max_seconds", "max_request_cost_s"):
+        for name in ("max_steps", "max_tokens", "max_seconds", "max_request_cost_s", "approval_wait_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
 
@@ -138,4 +142,16 @@ def settings_from_env(environ=None) -> Settings:
         raise ValueError(
             f"KENKYU_MAX_REQUEST_SECONDS must be a number of seconds, not {cap!r}: e.g. KENKYU_MAX_REQUEST_SECONDS=1800"
         ) from None
-    return Settings(provider=config, approval=env.get("KENKYU_APPROVAL", "ask"), max_request_cost_s=cap)
+    wait = env.get("KENKYU_APPROVAL_WAIT") or DEFAULT_APPROVAL_WAIT_S
+    try:
+        wait = float(wait)
+    except ValueError:
+        raise ValueError(
+            f"KENKYU_APPROVAL_WAIT must be a number of seconds, not {wait!r}: e.g. KENKYU_APPROVAL_WAIT=300"
+        ) from None
+    return Settings(
+        provider=config,
+        approval=env.get("KENKYU_APPROVAL", "ask"),
+        max_request_cost_s=cap,
+        approval_wait_s=wait,
+    )
