@@ -8,7 +8,7 @@
  */
 
 import { newTool } from './chatState';
-import type { ChatItem, IChatState, IRequestState, IToolItem, ToolStatus } from './chatState';
+import type { ChatItem, IChatState, IErrorItem, IRequestState, IToolItem, ToolStatus } from './chatState';
 
 type Json = Record<string, unknown>;
 
@@ -30,9 +30,18 @@ export interface ISidebarTool {
   resume?: string;
 }
 
+/** An error shown under a request (the model's reply did not parse, a tool's setup failed). */
+export interface ISidebarError {
+  message: string;
+  fix: string;
+  where: string;
+}
+
 export interface ISidebarNote {
   request_id: string;
   tools: ISidebarTool[];
+  /** The request's errors: the kernel's record does not hold them, and a reload showed only "Ended with an error". */
+  errors?: ISidebarError[];
 }
 
 /** The cards of one request, as the sidebar files them with its record. */
@@ -52,7 +61,10 @@ export function sidebarNote(state: IChatState, requestId: string): ISidebarNote 
       }
       return tool;
     });
-  return { request_id: requestId, tools };
+  const errors = state.items
+    .filter((i): i is IErrorItem => i.kind === 'error' && i.requestId === requestId)
+    .map(({ message, fix, where }) => ({ message, fix, where }));
+  return errors.length ? { request_id: requestId, tools, errors } : { request_id: requestId, tools };
 }
 
 /**
@@ -141,6 +153,17 @@ export function restoreFromRecords(
         items.push(item);
       }
     }
+    const errors = note && Array.isArray(note.errors) ? note.errors.filter(isObject) : [];
+    errors.forEach((error, e) =>
+      items.push({
+        kind: 'error',
+        id: `restored-${index}-error-${e}`,
+        requestId,
+        message: text(error['message']),
+        fix: text(error['fix']),
+        where: text(error['where'])
+      })
+    );
     const ids = cells.filter(c => c.kenkyu['request_id'] === requestId).map(c => c.id);
     const done = isObject(record['done']) ? record['done'] : {};
     requests.push({

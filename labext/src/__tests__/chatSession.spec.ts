@@ -566,6 +566,29 @@ describe('ChatSession, as a scientist uses it (issue 18)', () => {
     expect((first.notebook.kenkyu as any).records[0].cells[0].metadata.kenkyu.removed).toBe(true);
   });
 
+  it("after a reload a request that ended with an error still shows the error and its fix", async () => {
+    const first = await connected();
+    const id = first.session.ask('run a quick simulation of my villin')!;
+    const message = "the embedded model's tool call did not parse (Unterminated string)";
+    first.kernel.say({ type: 'event', request_id: id, event: { kind: 'error', message, where: 'provider', fix: '', recoverable: false } });
+    first.kernel.say(done(id, 'error'));
+    first.kernel.say({
+      type: 'record', request_id: id,
+      record: { prompt: 'run a quick simulation of my villin', cells: [], done: { kind: 'done', reason: 'error', steps: 0, tokens: 0, elapsed_s: 25 },
+        messages: [{ role: 'user', content: 'run a quick simulation of my villin' }] }
+    });
+    await first.session.idle();
+
+    const kernel = new FakeKernel();
+    const session = new ChatSession(first.notebook, EMPTY_SETTINGS);
+    await session.connect(kernel);
+    kernel.say(READY);
+    // Before, the record kept no error: a reload showed "Ended with an error." and nothing to act on.
+    expect(session.state.items.map(i => i.kind)).toEqual(['user', 'error']);
+    expect(session.state.items[1]).toMatchObject({ message, where: 'provider', fix: '' });
+    expect(session.state.requests[id]).toMatchObject({ reason: 'error', restored: true });
+  });
+
   it('the approval card state carries the estimate, the steps and the warnings', async () => {
     const { kernel, session } = await connected();
     const id = session.ask('simulate')!;
