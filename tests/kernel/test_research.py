@@ -261,7 +261,13 @@ def test_a_bare_stability_question_runs_replicas_reports_cis_and_a_2_ps_run_is_i
     from kenkyu.assistant.export import export_report
     from notebooks import run_cells
 
-    replay = write_replay([{"text": "Both replicas stay near 1VII for 2 ps; that says nothing about unfolding."}])
+    choice = (  # the stronger model's first turn: it chooses the protocol and writes the hypothesis
+        "Protocol: stability\nHypothesis: Over 2 ps both replicas of the villin headpiece keep their fold: the "
+        "backbone RMSD levels off below 0.3 nm and the radius of gyration stays within 5% of the start."
+    )
+    replay = write_replay(
+        [{"text": choice}, {"text": "Both replicas stay near 1VII for 2 ps; that says nothing about unfolding."}]
+    )
     nb, path = run_cells(
         [
             f"%load_ext kenkyu\n%kenkyu provider replay {replay}\n%kenkyu approval auto",
@@ -272,7 +278,10 @@ def test_a_bare_stability_question_runs_replicas_reports_cis_and_a_2_ps_run_is_i
     record = next(o["data"][RECORD_MIME] for o in nb.cells[1].outputs if RECORD_MIME in o.get("data", {}))
     plan = record["plan"]
     assert plan["protocol"] == "stability" and [s["tool"] for s in plan["steps"]] == ["ensembles_run"]
-    assert plan["steps"][0]["arguments"]["replicas"] == 2 and plan["hypothesis_source"] == "template"
+    assert plan["steps"][0]["arguments"]["replicas"] == 2 and plan["chosen_by"] == "replay:turns.json"
+    assert plan["hypothesis"].startswith("Over 2 ps both replicas of the villin headpiece keep their fold")
+    plan_cell = next(c["source"] for c in record["cells"] if c["metadata"].get("kenkyu", {}).get("section") == "plan")
+    assert "**Hypothesis** (hypothesis and protocol: written by replay:turns.json)" in plan_cell
     details = {c["expectation"].split(" ")[1]: c for c in record["check"]}
     assert details["replica"]["detail"] == "2 of 2 replicas finished"
     assert "mean ± sd of 2 replicas; 95% CI" in details["backbone"]["detail"]
