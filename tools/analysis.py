@@ -542,6 +542,12 @@ def rmsd(
     "rigidity",
     "b factor",
     "wobble",
+    "flexible",
+    "flex",
+    "floppiest",
+    "wiggle",
+    "fluctuate",
+    "moves the most",
 )
 def rmsf(
     trajectory: TrajectoryInput,

@@ -168,6 +168,7 @@ def minimization_is_sound(result):
     "minimization",
     "minimize",
     "relax the energy",
+    "relax",
     "energy before and after",
     "clashes",
     "steric clashes",
