@@ -21,7 +21,8 @@ How each part is made, so that a 135M-parameter model can drive it honestly:
 - **Plan**: the steps come from kenkyu's router (the request is split into steps; the embedded model
   fills each tool's arguments under a schema; a step that names no file uses the output of an
   earlier step: the run folder ``md.run`` will write). A stronger model proposes its own calls and
-  hypothesis in one turn. What each step's tool writes, costs (``md.run``: measured speeds) and is
+  hypothesis in one turn; for a question a protocol plans itself, it chooses the protocol and writes
+  the hypothesis (:mod:`research_choice`). What each step's tool writes, costs (``md.run``: measured speeds) and is
   checked by, the tool declares beside itself (:mod:`kenkyu.core.science`); the hypothesis comes from
   the request, from a stronger model, or from the research protocol's template filled from the
   question (:mod:`kenkyu.assistant.protocols`; "does the fold hold" by default), and so do the

@@ -2,7 +2,10 @@
 
 Part of the research loop (:mod:`kenkyu.assistant.research`). The embedded model only fills each
 step's arguments (kenkyu splits the request and routes each step, and knows which folder a
-simulation will write); a stronger model proposes its own calls and hypothesis in one turn.
+simulation will write); a stronger model proposes its own calls and hypothesis in one turn. A question
+a protocol claims is planned by a protocol's own steps: the router's choice and its template hypothesis
+for the embedded model; a stronger model chooses the protocol and writes the hypothesis
+(:mod:`kenkyu.assistant.research_choice`), its choice refused, with a note, when it is not usable.
 
 What a step's tool produces, writes, costs and is checked by comes from the tool's declarations
 (:mod:`kenkyu.core.science`); the hypothesis template and the criteria from the research protocol
