@@ -79,7 +79,7 @@ class KenkyuMagics(Magics):
         renderer = NotebookRenderer(rich=rich)
         renderer.header(session.settings.provider.describe() + " · research loop")
         request = session.new_request(text, kind="research", origin="%%research", variables=variables)
-        for event in request.research(approver=_stdin_approver, plan=plan):
+        for event in request.research(approver=_stdin_approver(session.settings.approval_wait_s), plan=plan):
             renderer(event)
         if rich and request.record is not None:  # None: it never started (another request was running)
             display(
@@ -116,18 +116,34 @@ class KenkyuMagics(Magics):
             display({RECORD_MIME: record, "text/markdown": summary}, raw=True)
 
     def _approve(self, call, tool, code) -> bool:
-        """Ask on the kernel's stdin when the front end allows it; otherwise decline, saying how to allow."""
+        """Ask on the kernel's stdin when the front end allows it; otherwise decline, saying how to allow.
+
+        The prompt waits ``approval_wait_s`` (``%kenkyu approval ask --wait S``, default 300 s): a front end
+        that shows no input box would otherwise hold the kernel forever. With no answer by then the request
+        is cancelled (nothing was run for it, so nothing is left half-made) and the message says how to
+        approve next time."""
         from IPython.core.error import StdinNotImplementedError
 
+        session = get_session(self.shell)
+        agent = session.agent
+        if agent is not None and agent.stop_event.is_set():
+            return False  # cancelled: an earlier prompt of this request got no answer; ask nothing more
         estimate = getattr(self, "_pending_estimate", "")
         cost = f" Expected {estimate}." if estimate else ""
+        wait = session.settings.approval_wait_s
+        prompt = f"Run {tool.name}? It {'writes files' if tool.writes_files else 'computes'}.{cost} [y/N] "
         try:
-            answer = input(f"Run {tool.name}? It {'writes files' if tool.writes_files else 'computes'}.{cost} [y/N] ")
+            answer = answer_within(prompt, wait)
         except (StdinNotImplementedError, EOFError, OSError):
             print(
                 f"{tool.name} needs approval, and this front end cannot ask. "
                 "Approve in the kenkyu sidebar, or allow tools with `%kenkyu approval auto`."
             )
+            return False
+        if answer is None:
+            print(no_answer_message(tool.name, wait, "the request is cancelled"))
+            if agent is not None:
+                agent.stop()
             return False
         return answer.strip().lower() in ("y", "yes")
 
@@ -151,7 +167,8 @@ class KenkyuMagics(Magics):
     def _cmd_status(self, session, args):
         s = session.settings
         print(f"provider : {s.provider.describe()}")
-        print(f"approval : {s.approval}")
+        waits = f" (a prompt waits {s.approval_wait_s:g} s)" if s.approval == "ask" else ""
+        print(f"approval : {s.approval}{waits}")
         print(f"budget   : {s.max_steps} steps, {s.max_tokens:,} tokens, {s.max_seconds:g} s")
         print(f"cost cap : {s.max_request_cost_s:g} s of estimated tool runs per request (even under approval auto)")
         print(f"history  : {len(session.history)} messages, {len(session.records)} asks")
@@ -183,8 +200,12 @@ class KenkyuMagics(Magics):
         print(f"provider: {session.settings.provider.describe()}")
 
     def _cmd_approval(self, session, args):
-        session.configure(approval=args.mode)
-        print(f"approval: {args.mode}")
+        if args.wait is not None and not args.wait > 0:
+            print(f"--wait must be a positive number of seconds, not {args.wait:g}")
+            return
+        session.configure(approval=args.mode, approval_wait_s=args.wait)
+        wait = f" (a prompt waits {session.settings.approval_wait_s:g} s for an answer)" if args.mode == "ask" else ""
+        print(f"approval: {args.mode}{wait}")
 
     def _cmd_budget(self, session, args):
         given = {"steps": args.steps, "tokens": args.tokens, "seconds": args.seconds, "cost-seconds": args.cost_seconds}
@@ -284,6 +305,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float)
     p = sub.add_parser("approval", help="ask: tools that need approval wait for you; auto: run everything")
     p.add_argument("mode", choices=["ask", "auto"])
+    p.add_argument(
+        "--wait", type=float, help="seconds an approval prompt waits for an answer before the request is cancelled"
+    )
     p = sub.add_parser("budget", help="limits per request")
     p.add_argument("--steps", type=int)
     p.add_argument("--tokens", type=int)
@@ -364,17 +388,59 @@ def _short_estimate(seconds: float | None) -> str:
     return "an unknown time (no measurement yet)" if seconds is None else f"~{format_seconds(seconds)}"
 
 
-def _stdin_approver(step, plan) -> bool:
-    """Approve a research step on the kernel's stdin (the notebook's input box); decline where none exists."""
+def _stdin_approver(wait_s: float):
+    """Approve research steps on the kernel's stdin (the notebook's input box); decline where none exists.
+
+    Each prompt waits ``wait_s``; once one gets no answer, the plan's remaining approvals are declined
+    without asking (the steps that need them are skipped, as a decline skips them)."""
     import math
 
     from IPython.core.error import StdinNotImplementedError
     from kenkyu.core.science import format_seconds
 
-    cost = "unknown" if math.isnan(step.cost_s) else f"~{format_seconds(step.cost_s)} ({step.cost_basis})"
-    try:
-        answer = input(f"Run step {plan.steps.index(step) + 1}, {step.tool}? Expected cost {cost}. [y/N] ")
-    except (StdinNotImplementedError, EOFError, OSError):
-        print(f"{step.tool} needs approval and this front end cannot ask: allow it with `%kenkyu approval auto`.")
-        return False
-    return answer.strip().lower() in ("y", "yes")
+    unanswered = []
+
+    def approve(step, plan) -> bool:
+        if unanswered:
+            return False
+        cost = "unknown" if math.isnan(step.cost_s) else f"~{format_seconds(step.cost_s)} ({step.cost_basis})"
+        try:
+            answer = answer_within(
+                f"Run step {plan.steps.index(step) + 1}, {step.tool}? Expected cost {cost}. [y/N] ", wait_s
+            )
+        except (StdinNotImplementedError, EOFError, OSError):
+            print(f"{step.tool} needs approval and this front end cannot ask: allow it with `%kenkyu approval auto`.")
+            return False
+        if answer is None:
+            unanswered.append(step.tool)
+            print(no_answer_message(step.tool, wait_s, "it and every step still waiting for approval are skipped"))
+            return False
+        return answer.strip().lower() in ("y", "yes")
+
+    return approve
+
+
+def answer_within(prompt: str, seconds: float) -> str | None:
+    """``input(prompt)``, or None when no answer came within ``seconds``.
+
+    The wait is ended the way the stop button ends it, by a KeyboardInterrupt in the main thread (the
+    request's time budget interrupts a tool the same way), so it works in ipykernel, whose input() polls
+    its stdin socket, and in a terminal. A stop pressed by the user still propagates as before. Off the
+    main thread the interrupt could not reach the prompt, so there it waits as input() does."""
+    import threading
+
+    from kenkyu.assistant.interrupts import BudgetTimer
+
+    timer = BudgetTimer(seconds, armed=threading.current_thread() is threading.main_thread())
+    answer = None
+    with timer:  # swallows its own interrupt; re-raises any other
+        answer = input(prompt)
+    return None if timer.fired and answer is None else answer
+
+
+def no_answer_message(tool: str, seconds: float, outcome: str) -> str:
+    return (
+        f"No answer to the approval prompt for {tool} within {seconds:g} s: {outcome}; nothing was run or written "
+        "for it (the prompt above no longer does anything). To run it, ask again and answer the prompt, give it "
+        "longer with `%kenkyu approval ask --wait 900`, or let tools run without asking with `%kenkyu approval auto`."
+    )
