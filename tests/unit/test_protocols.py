@@ -320,3 +320,18 @@ def test_the_embedded_model_keeps_the_routers_choice_and_the_template(tally):
     assert "(template of protocol census, filled from the question; the embedded model does not write" in (
         plan.to_markdown()
     )
+
+
+def test_a_model_that_does_not_answer_leaves_the_routers_plan_with_a_note(tally):
+    from kenkyu.core.providers.base import ProviderTimeout
+
+    class Silent(ListeningModel):
+        def stream(self, messages, tools):
+            raise ProviderTimeout("the model did not answer within 60 s")
+
+    registry = ToolRegistry.from_modules(["example_tool"])
+    plan = make_plan("Take a census of MKQRW?", registry, Silent(""), measure_costs=False)
+    assert plan.protocol == "census" and plan.hypothesis_source == "template" and [s.tool for s in plan.steps] == [TOOL]
+    assert plan.note == (
+        "the model did not answer (the model did not answer within 60 s); kept the router's choice, census"
+    )
