@@ -159,6 +159,8 @@ class DataflowBackend:
         self._rebuilding = False
         self._skin_eff = self.skin
         self.layout = None
+        self._geo_key = None
+        self._read_cols = []
         self._layout_key = None
         self._lists = []
         self.steps = 0
@@ -367,17 +369,25 @@ class DataflowBackend:
         self._ref_w = self._pos_w.copy()
         self._ref_box = self.box.copy()
         rl = (nb.cutoff or 0.0) + self._skin_eff
-        lay = make_layout(
-            self._pos_w,
-            self.box,
-            nb.cutoff,
-            self._skin_eff,
-            self.cell_fraction * rl,
-            nb.periodic,
-            self.tiles,
-            self.block_size,
-        )
-        self.layout = lay
+        # a periodic grid depends on the box only: kept across rebuilds while the box stays (the
+        # serial part of a rebuild step is then the counting sort and the spans)
+        geo = (self.box.tobytes(), nb.cutoff, self._skin_eff) if nb.periodic and nb.cutoff is not None else None
+        if geo is None or geo != self._geo_key or self.layout is None:
+            self.layout = make_layout(
+                self._pos_w,
+                self.box,
+                nb.cutoff,
+                self._skin_eff,
+                self.cell_fraction * rl,
+                nb.periodic,
+                self.tiles,
+                self.block_size,
+            )
+            self._geo_key = geo
+            self._read_cols = [
+                np.sort(np.concatenate([self.layout.tiles[b] for b in rt])) for rt in self.layout.read_tiles
+            ]
+        lay = self.layout
         n = self.n
         if nb.cutoff is None:
             self._order = np.arange(n, dtype=np.int32)
@@ -394,9 +404,7 @@ class DataflowBackend:
         self._tile_spans = [spans_of(cols, self._col_start) for cols in lay.tiles]
         # a task zeroes (and may write) the whole of every tile it touches, so a reduce that reads
         # its buffer over a tile never sees values left from an earlier step
-        self._write_spans = [
-            spans_of(np.sort(np.concatenate([lay.tiles[b] for b in rt])), self._col_start) for rt in lay.read_tiles
-        ]
+        self._write_spans = [spans_of(cols, self._col_start) for cols in self._read_cols]
         self._writers = lay.writers
         key = (lay.key(), lay.offs.tobytes(), self.precision)
         if key != self._layout_key:
@@ -536,7 +544,9 @@ class DataflowBackend:
         if box is not None:
             self.box = np.ascontiguousarray(box, dtype=np.float64)
         t0 = time.perf_counter()
+        c0 = time.thread_time()
         self._stage_positions()
+        self._c_positions = time.thread_time() - c0
         self._t_positions = time.perf_counter() - t0
         self.scheduler.run(self._graph)
         if self.steps % 16 == 1:
@@ -562,12 +572,13 @@ class DataflowBackend:
         return info.energy, self.forces
 
     def _learn_costs(self):
-        """Task costs for the scheduler's priorities (longest first) from the measured durations of
-        the last step, smoothed; they only order ready tasks, so results do not depend on them."""
+        """Task costs for the scheduler's priorities from the measured CPU time of each task in the
+        last step (wall time would count the time a task was preempted on a shared machine),
+        smoothed; they only order ready tasks, so results do not depend on them."""
         tasks = self._graph.tasks
-        for k, _, a, b in self.scheduler.trace:
+        for (k, *_), c in zip(self.scheduler.trace, self.scheduler.cpu):
             t = tasks[k]
-            dt = 1e3 * (b - a)  # ms
+            dt = 1e3 * c  # ms
             t.cost = dt if self.steps <= 1 else 0.5 * (t.cost + dt)
         self.scheduler._compiled = None  # recompile priorities
 

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .taskgraph import bottom_levels
+
 MEASURES = {
     "nonbonded": ("candidates", "pairs", "atoms"),
     "gather": ("atoms",),
@@ -158,7 +160,7 @@ def graph_tasks(backend, model: CostModel):
 
 def simulate(tasks, workers=1, overhead=0.0, nodes=None, latency=0.0, bandwidth=math.inf):
     """Makespan (seconds) of list scheduling of ``tasks`` (event driven: a free worker takes the longest
-    of the tasks whose inputs have arrived, as the scheduler's ``lpt`` policy does).
+    of the tasks whose inputs have arrived, by remaining path as the scheduler's ``lpt`` policy does).
 
     ``workers``: workers per node; ``nodes``: None (one node) or the node count, each task pinned to
     ``task.node``; an edge between nodes delays the consumer by latency + bytes / bandwidth; each task
@@ -179,6 +181,7 @@ def simulate(tasks, workers=1, overhead=0.0, nodes=None, latency=0.0, bandwidth=
         if not t.deps:
             heapq.heappush(events, (0.0, 1, seq, t.name, -1))
             seq += 1
+    level = dict(zip(by, bottom_levels(list(by), [t.deps for t in tasks], [t.cost for t in tasks])))
     done = {}
     clock = 0.0
     while events:
@@ -199,7 +202,7 @@ def simulate(tasks, workers=1, overhead=0.0, nodes=None, latency=0.0, bandwidth=
                         heapq.heappush(events, (avail[d], 1, seq, d, -1))
                         seq += 1
             else:  # inputs arrived
-                heapq.heappush(ready[node], (-t.cost, seq, name))
+                heapq.heappush(ready[node], (-level[name], seq, name))
                 seq += 1
         for node in range(nn):
             while idle[node] and ready[node]:

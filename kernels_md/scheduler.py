@@ -8,8 +8,9 @@ caller with no thread hand-off at all (a topological order, the same priorities)
 
 The policy decides which of the ready tasks a free worker takes:
 
-* ``"lpt"``: longest (estimated) processing time first, which keeps the heavy non-bonded tasks
-  from landing at the tail of the step;
+* ``"lpt"``: longest (estimated) remaining path first: a task's cost plus the longest chain of
+  costs after it (its "bottom level"), so what unlocks the heavy non-bonded tasks runs first and
+  the heavy tasks do not land at the tail of the step;
 * ``"fifo"``: the order in which they became ready;
 * ``"serial"``: everything in the calling thread (debugging).
 
@@ -39,7 +40,7 @@ class _Compiled:
         self.ndeps = [len(t.deps) for t in graph.tasks]
         self.dependents = [[ids[d] for d in graph.dependents[t.name]] for t in graph.tasks]
         self.roots = [k for k, t in enumerate(graph.tasks) if not t.deps]
-        self.prio = [(-t.cost if policy == "lpt" else 0.0) for t in graph.tasks]
+        self.prio = [-lv for lv in graph.levels()] if policy == "lpt" else [0.0] * len(graph.tasks)
 
 
 class DataflowScheduler:
@@ -51,6 +52,10 @@ class DataflowScheduler:
         self.profile = profile
         self.stats = defaultdict(lambda: [0, 0.0])  # kind -> [count, seconds]
         self.trace = []  # last run: (task index, worker, t_start, t_end), times relative to the run start
+        # last run, the same order as ``trace``: CPU seconds of each task's thread while it ran.  On a
+        # shared machine wall times include the time a task was preempted; these do not.
+        self.cpu = []
+        self.blocked = 0
         self.t_run = 0.0  # last run's wall time
         self._compiled = None
         self._cond = threading.Condition()
@@ -98,6 +103,8 @@ class DataflowScheduler:
             "left": len(cg.tasks),
             "error": None,
             "trace": [],
+            "cpu": [],
+            "blocked": 0,
             "seq": 0,
             "t0": time.perf_counter(),
         }
@@ -116,6 +123,8 @@ class DataflowScheduler:
     def _finish(self, job):
         self.t_run = time.perf_counter() - job["t0"]
         self.trace = job["trace"]
+        self.cpu = job["cpu"]
+        self.blocked = job.get("blocked", 0)  # times a worker found nothing ready mid-run and slept
         if self.profile:
             tasks = job["cg"].tasks
             for k, _, a, b in job["trace"]:
@@ -143,23 +152,29 @@ class DataflowScheduler:
         cond = self._cond
         ready = job["ready"]
         trace = job["trace"]
+        cpu = job["cpu"]
         t0 = job["t0"]
+        tt = time.thread_time
         while True:
             with cond:
                 while not ready and job["left"] > 0:
+                    job["blocked"] += 1
                     cond.wait()
                 if job["left"] == 0:
                     return
                 _, k = heapq.heappop(ready)
             a = time.perf_counter()
+            c = tt()
             try:
                 if job["error"] is None:
                     tasks[k].fn(wid)
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
                 job["error"] = exc
+            c = tt() - c
             b = time.perf_counter()
             with cond:
                 trace.append((k, wid, a - t0, b - t0))
+                cpu.append(c)
                 woke = False
                 for d in cg.dependents[k]:
                     job["rem"][d] -= 1
@@ -177,14 +192,18 @@ class DataflowScheduler:
         ready = [(cg.prio[k], k) for k in cg.roots]
         heapq.heapify(ready)
         trace = []
+        cpu = []
         seq = 0
         t0 = time.perf_counter()
-        job = {"cg": cg, "trace": trace, "t0": t0, "error": None}
+        job = {"cg": cg, "trace": trace, "cpu": cpu, "t0": t0, "error": None}
         pc = time.perf_counter
+        tt = time.thread_time
         while ready:
             _, k = heapq.heappop(ready)
             a = pc()
+            c = tt()
             tasks[k].fn(0)
+            cpu.append(tt() - c)
             trace.append((k, 0, a - t0, pc() - t0))
             for d in cg.dependents[k]:
                 rem[d] -= 1

@@ -56,6 +56,13 @@ class TaskGraph:
         if seen != len(self.tasks):
             raise ValueError("task graph has a cycle")
 
+    def levels(self) -> list[float]:
+        """Per task (graph order): its cost plus the longest cost chain after it (the "bottom level"
+        of list scheduling).  Taking the ready task of highest level first starts early what the
+        rest of the step waits for (a gather that unlocks non-bonded tasks before a bonded chunk
+        of the same cost)."""
+        return bottom_levels([t.name for t in self.tasks], [t.deps for t in self.tasks], [t.cost for t in self.tasks])
+
     def roots(self) -> list[Task]:
         return [t for t in self.tasks if not t.deps]
 
@@ -84,3 +91,27 @@ class TaskGraph:
         return "\n".join(lines)
 
     __str__ = describe
+
+
+def bottom_levels(names, deps, costs) -> list[float]:
+    """cost[k] + max over the dependents of k of their level, for a DAG given as parallel lists."""
+    ids = {n: k for k, n in enumerate(names)}
+    after = [[] for _ in names]
+    indeg = [0] * len(names)
+    for k, ds in enumerate(deps):
+        for d in ds:
+            after[ids[d]].append(k)
+            indeg[k] += 1
+    order = []
+    ready = [k for k in range(len(names)) if indeg[k] == 0]
+    while ready:
+        k = ready.pop()
+        order.append(k)
+        for m in after[k]:
+            indeg[m] -= 1
+            if indeg[m] == 0:
+                ready.append(m)
+    level = [0.0] * len(names)
+    for k in reversed(order):
+        level[k] = costs[k] + max((level[m] for m in after[k]), default=0.0)
+    return level

@@ -87,15 +87,28 @@ def step_summary(backend) -> str:
     )
 
 
+def cpu_durations(backend):
+    """{task name: CPU seconds of its thread} of the last step (positions: the caller's stage); unlike
+    wall durations these leave out the time a task was preempted on a shared machine."""
+    g = backend.graph()
+    d = {t.name: 0.0 for t in g.tasks}
+    for (k, *_), c in zip(backend.scheduler.trace, backend.scheduler.cpu):
+        d[g.tasks[k].name] = c
+    d["positions"] = getattr(backend, "_c_positions", 0.0)
+    return d
+
+
 def task_features(backend) -> dict:
-    """Per task of the last step: kind, measured seconds and the work measures of the model
-    (non-bonded: pairs inside the cutoff and candidate pairs visited; others: items handled)."""
+    """Per task of the last step: kind, measured seconds (wall, and ``cpu_seconds`` of its thread)
+    and the work measures of the model (non-bonded: pairs inside the cutoff and candidate pairs
+    visited; others: items handled)."""
     g = backend.graph()
     dur = durations(backend)
+    cpu = cpu_durations(backend)
     out = {}
     nt = len(getattr(backend, "_npairs", []))
     for t in g.tasks:
-        f = {"kind": t.kind, "seconds": dur[t.name]}
+        f = {"kind": t.kind, "seconds": dur[t.name], "cpu_seconds": cpu[t.name]}
         if t.kind == "nonbonded":
             k = int(t.name.split("[")[1][:-1])
             if k < nt:

@@ -524,3 +524,56 @@ def test_timeline_trace_and_model(waterbox):
     for system_kind in ("all-atom", "coarse-grained"):
         assert pm.predict_machine(50_000, m, machine, system_kind) > 0
     b.scheduler.shutdown()
+
+
+# --- round 3: the serial part of a step, priorities by remaining path, CPU-time trace -----------------
+
+
+def test_spans_merge_adjacent_columns_and_skip_empty_ones():
+    from kenkyu.kernels_md.cells import spans_of
+
+    col_start = np.array([0, 3, 3, 7, 9, 12, 12, 15])  # columns 1 and 5 are empty
+    assert spans_of(np.array([0, 1, 2, 3]), col_start).tolist() == [[0, 9]]
+    assert spans_of(np.array([0, 2, 5, 6]), col_start).tolist() == [[0, 7], [12, 15]]
+    assert spans_of(np.array([1, 5]), col_start).shape == (0, 2)
+
+
+def test_priority_by_remaining_path_runs_what_unlocks_the_long_chain_first():
+    # a cheap "gather" that a long task waits for must start before an independent task that costs
+    # more than the gather but less than the chain behind it
+    order = []
+
+    def rec(name):
+        return lambda wid: order.append(name)
+
+    g = TaskGraph(
+        [
+            Task("pos", "positions", (), 0.0, rec("pos")),
+            Task("bond", "bonds", ("pos",), 5.0, rec("bond")),
+            Task("gather", "gather", ("pos",), 1.0, rec("gather")),
+            Task("nb", "nonbonded", ("gather",), 100.0, rec("nb")),
+        ]
+    )
+    assert g.levels() == [101.0, 5.0, 101.0, 100.0]
+    DataflowScheduler(1, "lpt").run(g)
+    assert order == ["pos", "gather", "nb", "bond"]
+
+
+def test_rebuild_keeps_the_periodic_grid_and_traces_cpu_time(waterbox):
+    system = _water_system(waterbox, app.CutoffPeriodic)
+    x = np.array(waterbox[2].value_in_unit(unit.nanometer))
+    b = backend_of(dataflow_system(system, threads=2, tiles=4))
+    e0, f0 = b.compute(x, np.full(3, 2.4))
+    f0 = f0.copy()
+    lay = b.layout
+    b._rebuild = True  # as after updateParametersInContext: same box, so the same grid
+    e1, f1 = b.compute(x, np.full(3, 2.4))
+    assert b.last.rebuilt and b.layout is lay
+    assert e1 == e0 and np.array_equal(f1, f0)
+    b.compute(x, np.full(3, 2.5))  # a new box (a barostat step): a new grid
+    assert b.layout is not lay
+    assert len(b.scheduler.cpu) == len(b.scheduler.trace) == len(b.graph().tasks)
+    assert all(c >= 0 for c in b.scheduler.cpu) and sum(b.scheduler.cpu) > 0
+    feats = b.task_features()
+    assert all("cpu_seconds" in f for f in feats.values())
+    b.scheduler.shutdown()
