@@ -281,6 +281,14 @@ function reduceEvent(state: IChatState, requestId: string, event: AgentEvent): I
       // The cell itself arrives as run_cell; the event only feeds the kernel's record.
       return state;
     case 'error': {
+      const stoppedCard = state.items.some(
+        i => i.kind === 'tool' && i.requestId === requestId && i.status === 'interrupted'
+      );
+      if (event.where === 'user' && stoppedCard) {
+        // The user's own Stop: the card already reads "interrupted — resumable" with its Resume button and
+        // the footer "Stopped."; a third, red "interrupted" box only repeated them as if something broke.
+        return { ...state, items: closeStreaming(state.items, requestId) };
+      }
       const item: IErrorItem = {
         kind: 'error',
         id: nextId('error'),

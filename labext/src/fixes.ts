@@ -92,3 +92,31 @@ export function resumeActions(resume: string, status: string, summary: string): 
   }
   return actions;
 }
+
+/**
+ * An interrupted card's summary in the sidebar's terms. The kernel's text serves every front end: it
+ * repeats the status, tells a notebook user to add resume=True (or use the CLI) and ends with the code
+ * after "Resume with:". On the card the status is in its head and the Resume button runs that code, so
+ * what is left is why it stopped and what was kept.
+ */
+export function sidebarSummary(summary: string, status: string, resume: string): string {
+  if (status !== 'interrupted' || !resume) {
+    return summary;
+  }
+  return summary
+    .replace(/\nResume with:\n[\s\S]*$/, '')
+    .replace(/^interrupted — resumable \(([^)]*)\)/, (_, why: string) => why.charAt(0).toUpperCase() + why.slice(1))
+    .replace(/\s*Continue it with the same call plus resume=True[^\n]*/g, '')
+    .trim();
+}
+
+/**
+ * A reply's advice in the sidebar's terms: the kernel's fixed text names the `%kenkyu provider` command,
+ * which a sidebar user sets in the settings instead.
+ */
+export function sidebarReply(text: string): string {
+  return text.replace(
+    /use a stronger model: `%kenkyu provider [^`]*`/g,
+    `choose a stronger model in ${SETTINGS}`
+  );
+}

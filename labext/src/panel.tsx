@@ -22,7 +22,7 @@ import {
   resumingTool
 } from './chatState';
 import type { NotebookChat } from './notebookChat';
-import { resumeActions, sidebarFix, sidebarWarning } from './fixes';
+import { resumeActions, sidebarFix, sidebarReply, sidebarSummary, sidebarWarning } from './fixes';
 import { summaryParts } from './summary';
 
 /** What the panel may ask of JupyterLab beyond the chat (the settings editor). */
@@ -190,7 +190,7 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat; busy: boolean })
       {item.writesFiles && item.status === 'awaiting-approval' && (
         <div className="kenkyu-tool-note">This tool runs a computation or writes files.</div>
       )}
-      {item.summary && <Summary text={item.summary} />}
+      {item.summary && <Summary text={sidebarSummary(item.summary, item.status, item.resume)} />}
       {item.status === 'interrupted' && (
         <div className="kenkyu-tool-note">
           {item.resume
@@ -283,7 +283,7 @@ function Item(props: {
     case 'assistant':
       return (
         <div className={`kenkyu-msg kenkyu-assistant${item.streaming ? ' kenkyu-streaming' : ''}`}>
-          <Markdown text={item.text} rendermime={props.rendermime} />
+          <Markdown text={sidebarReply(item.text)} rendermime={props.rendermime} />
         </div>
       );
     case 'tool':

@@ -99,6 +99,20 @@ describe('chat state', () => {
     expect(state.items[1]).toMatchObject({ kind: 'error', message: 'no OPENAI_API_KEY', fix: 'export OPENAI_API_KEY' });
   });
 
+  it("does not repeat the user's own Stop as an error when the card already says interrupted — resumable", () => {
+    const stopped = (where: string) =>
+      run([
+        ready,
+        { type: 'ask', requestId: 'r1', prompt: 'simulate' },
+        ev({ kind: 'tool_call', call_id: 'c1', name: 'md_run', arguments: {}, code: '' }),
+        { type: 'tool-update', requestId: 'r1', callId: 'c1', change: { status: 'interrupted' } },
+        ev({ kind: 'error', message: 'interrupted', where, fix: "the tool's result says how to resume it", recoverable: true })
+      ]);
+    expect(stopped('user').items.map(i => i.kind)).toEqual(['user', 'tool']);
+    // The time budget interrupted it: that one the user did not do, so it is said.
+    expect(stopped('budget').items.map(i => i.kind)).toEqual(['user', 'tool', 'error']);
+  });
+
   it('shows the restored history on ready, but keeps live cards on a later ready', () => {
     const history = [
       { role: 'user' as const, text: 'earlier question' },

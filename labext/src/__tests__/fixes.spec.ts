@@ -1,4 +1,4 @@
-import { resumeActions, sidebarFix, sidebarWarning } from '../fixes';
+import { resumeActions, sidebarFix, sidebarReply, sidebarSummary, sidebarWarning } from '../fixes';
 
 describe('fixes phrased for the sidebar', () => {
   it('sends a user to the settings instead of a %kenkyu command', () => {
@@ -23,6 +23,29 @@ describe('fixes phrased for the sidebar', () => {
     expect(fix.text).toMatch(/^ask again in other words, naming the file/);
     expect(fix.text).toContain('a stronger model in Settings → Settings Editor → kenkyu chat');
     expect(sidebarFix('', 'kernel')).toEqual({ text: '', settings: false }); // only the model's own errors
+  });
+
+  it("says an interrupted card's summary without the notebook's resume=True, the CLI or the code", () => {
+    const resume = "run = kenkyu.tools.md.run(\n    structure='villin_1vii.pdb',\n    resume=True,\n)\nrun";
+    // The kernel's text, as the sidebar showed it on a Stop (seen by a newcomer): the status twice, the CLI,
+    // and a dangling "Resume with:" over a folded copy of the Resume button's code.
+    const summary =
+      'interrupted — resumable (interrupted by the user). Run in md_runs/villin_1vii_implicit interrupted; its last ' +
+      'checkpoint is at equilibration step 0. Continue it with the same call plus resume=True (CLI: kenkyu md run ... ' +
+      `--resume).\nResume with:\n${resume}`;
+    expect(sidebarSummary(summary, 'interrupted', resume)).toBe(
+      'Interrupted by the user. Run in md_runs/villin_1vii_implicit interrupted; its last checkpoint is at equilibration step 0.'
+    );
+    expect(sidebarSummary(summary, 'interrupted', '')).toBe(summary); // no Resume button: the code is the way on
+    expect(sidebarSummary('2 ps in 40 s', 'ok', resume)).toBe('2 ps in 40 s');
+  });
+
+  it("points a reply's stronger-model advice at the settings", () => {
+    const reply = 'or ask *what can you do?*. For open questions, use a stronger model: `%kenkyu provider openai --model ...`.';
+    expect(sidebarReply(reply)).toBe(
+      'or ask *what can you do?*. For open questions, choose a stronger model in Settings → Settings Editor → kenkyu chat.'
+    );
+    expect(sidebarReply('The backbone RMSD stays below 2 Å.')).toBe('The backbone RMSD stays below 2 Å.');
   });
 
   it('offers Resume and Overwrite buttons where the fix is resume=True or overwrite=True', () => {
