@@ -47,6 +47,7 @@ class CostModel:
     coef: dict = field(default_factory=dict)  # kind -> (fixed, {measure: seconds per unit})
     overhead: float = 0.0  # seconds of scheduler dispatch per task
     rebuild_per_candidate: float = 0.0  # extra seconds per candidate pair on a list-rebuild step
+    rebuild_serial: float = 0.0  # extra seconds of the serial positions stage (the sort) on a rebuild step
     rebuild_rate: float = 0.0  # list rebuilds per step
     meta: dict = field(default_factory=dict)
 
@@ -61,7 +62,8 @@ class CostModel:
             lines.append(f"  {k:<10} {1e6 * fixed:8.2f} us + {terms}")
         lines.append(
             f"  dispatch overhead per task {1e6 * self.overhead:.1f} us; list rebuild extra "
-            f"{1e9 * self.rebuild_per_candidate:.3g} ns per candidate pair, {self.rebuild_rate:.3f} rebuilds/step"
+            f"{1e9 * self.rebuild_per_candidate:.3g} ns per candidate pair (parallel) + "
+            f"{1e3 * self.rebuild_serial:.2f} ms serial sort, {self.rebuild_rate:.3f} rebuilds/step"
         )
         return "\n".join(lines)
 
@@ -73,22 +75,36 @@ def _features(f):
     return out
 
 
-def collect(backend, compute_step, steps=10):
+CLOCKS = ("wall", "cpu")
+
+
+def collect(backend, compute_step, steps=10, clock="wall"):
     """Run ``compute_step()`` (one force evaluation of ``backend``) ``steps`` times; per step:
-    (task features, wall seconds of the backend's compute, whether the lists were rebuilt)."""
+    (task features, seconds of the backend's compute, whether the lists were rebuilt).
+
+    ``clock="cpu"`` times the compute by the calling thread's CPU time: at one thread that is the
+    step's time on a quiet machine, even when the machine is shared (wall time then counts the time
+    the process was preempted)."""
     import time
 
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {CLOCKS}")
+    now = time.perf_counter if clock == "wall" else time.thread_time
     samples = []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0 = now()
         compute_step()
-        wall = time.perf_counter() - t0
-        samples.append((backend.task_features(), wall, backend.last.rebuilt))
+        samples.append((backend.task_features(), now() - t0, backend.last.rebuilt))
     return samples
 
 
-def fit_costs(samples, threads=1) -> CostModel:
-    """Fit per-kind costs from samples of :func:`collect` (best measured at ``threads=1``)."""
+def fit_costs(samples, threads=1, clock="wall") -> CostModel:
+    """Fit per-kind costs from samples of :func:`collect` (best measured at ``threads=1``), on the
+    tasks' wall seconds or, with ``clock="cpu"`` (samples collected with the same clock), on the CPU
+    seconds of their threads."""
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {CLOCKS}")
+    key = "seconds" if clock == "wall" else "cpu_seconds"
     rows = {}
     plain_only = any(not r for *_, r in samples)
     for feats, _, rebuilt in samples:
@@ -96,7 +112,7 @@ def fit_costs(samples, threads=1) -> CostModel:
             continue
         for f in feats.values():
             kind = f["kind"] if f["kind"] in MEASURES else "bonded"
-            rows.setdefault(kind, []).append(_features(f))
+            rows.setdefault(kind, []).append(dict(_features(f), seconds=f[key]))
     model = CostModel()
     for kind, rs in rows.items():
         if kind == "bonded":
@@ -110,14 +126,18 @@ def fit_costs(samples, threads=1) -> CostModel:
     # dispatch overhead: what the 1-thread wall time has beyond the tasks
     plain = [(feats, wall) for feats, wall, rebuilt in samples if not rebuilt]
     if plain and threads == 1:
-        extra = [wall - sum(f["seconds"] for f in feats.values()) for feats, wall in plain]
+        extra = [wall - sum(f[key] for f in feats.values()) for feats, wall in plain]
         model.overhead = max(0.0, float(np.median(extra)) / max(1, len(plain[0][0])))
     rebuilt = [(feats, wall) for feats, wall, r in samples if r]
     if rebuilt and plain:
-        t_plain = np.median([sum(f["seconds"] for f in feats.values()) for feats, _ in plain])
+        # the positions stage (serial: the sort) apart from the tasks' list builds (parallel)
+        p_plain = np.median([feats["positions"][key] for feats, _ in plain])
+        p_reb = np.median([feats["positions"][key] for feats, _ in rebuilt])
+        t_plain = np.median([sum(f[key] for f in feats.values()) for feats, _ in plain]) - p_plain
         cands = np.median([sum(f.get("candidates", 0) for f in feats.values()) for feats, _ in rebuilt])
-        t_reb = np.median([sum(f["seconds"] for f in feats.values()) for feats, _ in rebuilt])
+        t_reb = np.median([sum(f[key] for f in feats.values()) for feats, _ in rebuilt]) - p_reb
         model.rebuild_per_candidate = max(0.0, float(t_reb - t_plain) / max(1.0, cands))
+        model.rebuild_serial = max(0.0, float(p_reb - p_plain))
     model.rebuild_rate = sum(1 for *_, r in samples if r) / max(1, len(samples))
     return model
 
@@ -222,7 +242,7 @@ def predict_step(backend, model: CostModel, workers: int) -> float:
     pos = model.cost("positions", {"atoms": backend.n})
     span, _ = simulate(tasks, workers, model.overhead)
     cands = backend.last.candidates or sum(int(x) for x in getattr(backend, "_ncand", []))
-    rebuild = model.rebuild_rate * model.rebuild_per_candidate * cands / max(1, workers)
+    rebuild = model.rebuild_rate * (model.rebuild_per_candidate * cands / max(1, workers) + model.rebuild_serial)
     return pos + span + rebuild
 
 

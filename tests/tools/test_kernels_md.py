@@ -512,6 +512,11 @@ def test_timeline_trace_and_model(waterbox):
     t1 = pm.predict_step(b, m, 1)
     t2 = pm.predict_step(b, m, 2)
     assert 0 < t2 < t1
+    # fitted on CPU time (what a shared machine can still measure): the same kind of prediction
+    mc = pm.fit_costs(pm.collect(b, lambda: b.compute(x, np.full(3, 2.4)), steps=3, clock="cpu"), clock="cpu")
+    assert 0 < pm.predict_step(b, mc, 2) < pm.predict_step(b, mc, 1)
+    with pytest.raises(ValueError, match="clock"):
+        pm.fit_costs(samples, clock="gpu")
     # list scheduling on a toy graph: a chain is not sped up, independent tasks are
     chain = [pm.SimTask("a", "x", (), 1.0), pm.SimTask("b", "x", ("a",), 1.0)]
     assert pm.simulate(chain, 4)[0] == 2.0
