@@ -165,7 +165,11 @@ def _explain_exception(value: BaseException, cell: str | None) -> ErrorExplanati
         raised_in = f"{frame.f_code.co_filename}:{lineno} in {frame.f_code.co_name}"
     if cell and (failing is None or line_number is None):
         failing, line_number = _line_in_cell(cell, str(value), line_number)
-    tables = [v for frame, _ in (user or frames[-1:]) for v in frame.f_locals.values() if _is_table(v)]
+    # The tables the failing line used (`rmsd['rmsd_angstrom']` -> rmsd), not every table in the kernel: a
+    # top-level cell's locals are all the notebook's variables.
+    scope = {k: v for frame, _ in (user or frames[-1:]) for k, v in frame.f_locals.items() if _is_table(v)}
+    used = [v for k, v in scope.items() if failing and re.search(rf"(?<![\w.]){re.escape(k)}\b", failing)]
+    tables = list({id(v): v for v in (used or scope.values())}.values())
     explanation = ErrorExplanation(type(value).__name__, str(value), failing, line_number, raised_in)
     module = type(value).__module__
     return _match(explanation, tables=tables, namespace=user[-1][0].f_globals if user else {}, module=module)
@@ -182,6 +186,23 @@ def _source_line(filename: str, lineno: int) -> str | None:
 
     line = linecache.getline(filename, lineno)
     return line.rstrip("\n") or None
+
+
+# The unit a column's name ends in, and how to get the unit people often ask for instead.
+_COLUMN_UNITS = {
+    "nm": "nm (x10 for Å: `table['{c}'] * 10`)",
+    "nm2": "nm² (x100 for Å²: `table['{c}'] * 100`)",
+    "ps": "ps (/1000 for ns)",
+    "k": "kelvin",
+    "kj_mol": "kJ/mol (/4.184 for kcal/mol)",
+}
+
+
+def _unit_note(column: str) -> str:
+    for suffix, unit in _COLUMN_UNITS.items():
+        if column.lower().endswith("_" + suffix):
+            return f"; {column!r} is in {unit.format(c=column)}"
+    return ""
 
 
 def _is_table(value) -> bool:
@@ -299,14 +320,16 @@ def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") 
         )
     elif t == "KeyError":
         key = (_quoted(m) or [m.strip("'\"")])[0]
-        columns = [str(c) for table in tables for c in table.columns]
+        columns = list(dict.fromkeys(str(c) for table in tables for c in table.columns))
         e.kind = "missing key or column"
         e.cause = f"{key!r} is not a column (or key) of the table it was looked up in"
         if columns:
             near = difflib.get_close_matches(key, columns, n=3, cutoff=0.4)
             e.details["columns"] = columns
-            e.fix = (f"did you mean {', '.join(repr(c) for c in near)}? " if near else "") + (
-                f"the table's columns are {', '.join(columns[:20])}"
+            e.fix = (
+                (f"did you mean {', '.join(repr(c) for c in near)}? " if near else "")
+                + f"the table's columns are {', '.join(columns[:20])}"
+                + "".join(_unit_note(c) for c in near[:1])
             )
         else:
             e.fix = "print(table.columns) (or dict.keys()) to see the names it has, and use one of them"

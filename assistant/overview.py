@@ -31,6 +31,7 @@ _EXAMPLE_INPUT = {
     "sequence": "MKTAYIAKQRQISFVK",
     "prediction": "the last prediction",
     "error": "the last error",
+    "system": "md_runs/villin",
 }
 
 
@@ -51,7 +52,11 @@ def is_capability_question(prompt: str) -> bool:
     if _QUESTION.match(text):
         return True
     # A sentence of punctuation alone ("?? what did i break") is no question about kenkyu: the words are.
-    sentences = [s for s in re.split(r"(?<=[?!.])\s+", text.strip()) if re.search(r"\w", s)]
+    # A greeting or a remark before the question ("hi! I have a villin pdb here - what can you do with it?",
+    # "if I only have a sequence, what can you do with it?") does not hide it: clauses count one by one.
+    sentences = [
+        s for s in re.split(r"(?<=[?!.])\s+|\s+[-\u2013\u2014]+\s+|[,:;]\s+", text.strip()) if re.search(r"\w", s)
+    ]
     return any(_QUESTION.match(s) or _FAMILY_QUESTION.match(s) for s in sentences)
 
 

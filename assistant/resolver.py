@@ -43,6 +43,7 @@ def gather(namespace: dict | None, folder: str | os.PathLike = ".", *, error: bo
     found += variables(namespace or {})
     found += run_folders(folder)
     found += files(folder)
+    found += literature_indexes(folder)
     if error:
         last = last_error_candidate()
         if last is not None:
@@ -62,6 +63,7 @@ def gather(namespace: dict | None, folder: str | os.PathLike = ".", *, error: bo
                 max(kept.order, c.order),
                 tuple(dict.fromkeys(kept.aliases + c.aliases)),
                 kept.members or c.members,
+                kept.path or c.path,
             )
         else:
             seen[key] = c
@@ -97,7 +99,7 @@ def _variable_candidate(name: str, value, order: float) -> Candidate | None:
     if hasattr(value, "trajectory") and hasattr(value, "directory") and hasattr(value, "info"):  # an MDRun
         folder = str(getattr(value, "directory", ""))
         label = f"`{name}` (MDRun, {folder})"
-        return Candidate("trajectory", name, label, True, (name,), order, _stem_names(folder))
+        return Candidate("trajectory", name, label, True, (name,), order, _stem_names(folder), path=_norm(folder))
     if hasattr(value, "members") and hasattr(value, "directory") and isinstance(getattr(value, "members"), list):
         label = f"`{name}` (ensemble of {len(value.members)} runs, {value.directory})"
         members = tuple(
@@ -180,6 +182,18 @@ def files(folder: str | os.PathLike = ".") -> list[Candidate]:
         names = (rel, path.name, path.name.split(".")[0])
         found.append(Candidate(kind, rel, rel, False, names, _order(None, path), _stem_names(path.name)))
     return found
+
+
+def literature_indexes(folder: str | os.PathLike = ".") -> list[Candidate]:
+    """The literature index the literature tools read by default (``$KENKYU_LITERATURE_INDEX`` or
+    ``literature_index/``, as kenkyu.tools.literature.default_index says), when it exists: "my papers" and
+    "the notes" point at it, and a request about them with no index is told so instead of routed elsewhere."""
+    index = os.environ.get("KENKYU_LITERATURE_INDEX") or "literature_index"
+    path = Path(index) if Path(index).is_absolute() else Path(folder) / index
+    if not path.is_dir():
+        return []
+    label = f"{index} (literature index)"
+    return [Candidate("literature_index", index, label, False, (index, "papers", "notes"), _order(None, path))]
 
 
 def _path_kind(path: Path) -> str | None:

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from kenkyu.core.concepts import concept_hits
+from kenkyu.core.concepts import americanize, concept_hits
 
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}$")
 _NUMBER = re.compile(r"(?<![\w./])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w/])")
@@ -30,7 +30,12 @@ _TEXT_PARAMS = {"question", "query", "prompt", "text", "request", "sequence"}
 # Requests often chain steps; these split them so each step is routed on its own. "then", ";" and a new
 # sentence always split; "and" and commas split only where an action follows ("... and plot the RMSD"),
 # so "the RMSD and Rg of the run" or "compare A and B" stay whole (see _distribute for the first).
-_STEP_SPLIT = re.compile(r"(?:;|,?\s*\band\s+then\b|,?\s*\bthen\b|\.\s+(?=[A-Z]))", re.I)
+_STEP_SPLIT = re.compile(
+    r"(?:;|,?\s*\band\s+then\b|,?\s*\bthen\b|\.\s+(?=[A-Z])"
+    # "relax it first, and after that give it 2000 fs", "minimise; afterwards run", "..., followed by ..."
+    r"|,?\s*(?:\band\s+)?\b(?:after\s+(?:that|this|which)|afterwards|followed\s+by|once\s+(?:that|this)(?:'s|\s+is)\s+done)\b,?)",
+    re.I,
+)
 ACTION_VERBS = (
     "analyse analyze animate build calculate check compare compute determine display embed estimate "
     "explain export extend find fold get give list load make measure minimise minimize play plot predict "
@@ -39,6 +44,14 @@ ACTION_VERBS = (
 ).split()
 _VERB = "|".join(ACTION_VERBS)
 _COORDINATED = re.compile(rf"(?:,\s*(?:and\s+)?|\s+and\s+(?:also\s+)?)(?=(?:then\s+)?(?:{_VERB})\b)", re.I)
+# A sentence that asks nothing ("ok wt finished.", "looks stable so far.", "hi! I'm new here.") is context for
+# the request after it, not a step of its own: it is kept with the next sentence (it may name the object).
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_ASKS = re.compile(
+    rf"\?|\b(?:{_VERB}|what|which|how|why|where|when|who|can|could|would|will|do|does|did|is|are|was|were|should"
+    r"|please|pls|plz|keep|continue|go|give|tell)\b",
+    re.I,
+)
 COMPARE_WORDS = re.compile(r"\b(compare|comparison|agree|differ|difference|versus|vs\.?|against each other)\b", re.I)
 
 
@@ -48,11 +61,41 @@ def split_steps(request: str, keywords: Sequence[Sequence[str]] = ()) -> list[st
 
     ``keywords`` (one tuple per tool) lets "the RMSD and Rg of md_runs/a" become two steps on the same input."""
     steps = []
-    for part in _STEP_SPLIT.split(request):
+    for part in _STEP_SPLIT.split(_context_joined(request, keywords)):
         for piece in _COORDINATED.split(part):
             steps += _distribute(piece.strip(" ,."), keywords)
-    steps = [p for p in steps if len(p.split()) >= 2]
+    steps = [p for p in steps if len(p.split()) >= 2 or (keywords and _tools_named(p, keywords))]
     return steps or [request.strip()]
+
+
+REMARK = " \u2014 "  # joins a remark to the request after it; the embedder sees only what follows it
+
+
+def _context_joined(request: str, keywords: Sequence[Sequence[str]]) -> str:
+    """ "ok wt finished. which residues wobble the most in it" -> "ok wt finished: which residues ...": a
+    sentence that names no tool's concept and asks nothing (or asks what the next sentence names a tool for:
+    "did it stay folded? rmsd and rg pls") is joined to the next, never routed alone."""
+    sentences = _SENTENCE.split(request.strip())
+    # A question after the request that names no tool and no action ("minimise villin. how much does the energy
+    # drop?") asks about that step's result: it stays with that step.
+    merged: list[str] = []
+    for sentence in sentences:
+        follows = merged and not _tools_named(sentence, keywords) and not re.search(rf"\b(?:{_VERB})\b", sentence, re.I)
+        if follows and _tools_named(merged[-1], keywords) and not merged[-1].rstrip().endswith("?"):
+            merged[-1] = f"{merged[-1].rstrip('.! ')}, {sentence}"
+        else:
+            merged.append(sentence)
+    sentences = merged
+    out: list[str] = []
+    for i, sentence in enumerate(sentences):
+        later = sentences[i + 1] if i + 1 < len(sentences) else None
+        remark = (
+            later is not None
+            and not _tools_named(sentence, keywords)
+            and (not _ASKS.search(sentence) or bool(_tools_named(later, keywords)))
+        )
+        out.append(sentence.rstrip(".!? ") + REMARK if remark else sentence + " ")
+    return "".join(out).strip()
 
 
 def _distribute(step: str, keywords: Sequence[Sequence[str]]) -> list[str]:
@@ -60,15 +103,28 @@ def _distribute(step: str, keywords: Sequence[Sequence[str]]) -> list[str]:
     ("rmsd, rmsf and rg of it") one step per item, when each item names tools no other item names;
     anything else ("compare A and B", "hydrogen bonds and salt bridges") stays one step."""
     match = re.match(r"(?P<items>.*?(?:,|\s+and\s+).+?)\s+(?P<of>(?:of|for|in|over|on)\s+.+)$", step, re.I)
-    if not match or not keywords or COMPARE_WORDS.search(step):
+    # A bare list after a remark: "did it stay folded: rmsd and rg pls" -> "rmsd ...", "rg ..." (same remark).
+    bare = re.match(
+        rf"^(?P<lead>[^:?\u2014]*[:?\u2014]\s*)?(?P<items>(?:[\w-]+\s+){{0,3}}?[\w-]+(?:(?:,\s*|\s+and\s+)(?:[\w-]+\s+){{0,3}}?[\w-]+)+?)"
+        rf"(?:\s+(?:{_FILLER}))*\s*[?.!]*$",
+        step,
+        re.I,
+    )
+    if not (match or bare) or not keywords or COMPARE_WORDS.search(step):
         return [step]
-    items = [i.strip() for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", match["items"]) if i.strip()]
+    parts = match["items"] if match else bare["items"]
+    items = [i.strip() for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", parts) if i.strip()]
     named = [_tools_named(i, keywords) for i in items]
     if len(items) < 2 or not all(named):
         return [step]
     if any(a & b for i, a in enumerate(named) for b in named[i + 1 :]):
         return [step]
-    return [f"{item} {match['of']}" for item in items]
+    if match:
+        return [f"{item} {match['of']}" for item in items]
+    return [f"{bare['lead'] or ''}{item}" for item in items]
+
+
+_FILLER = r"pls|please|plz|thanks|thx|too|as\s+well|also|now|only|just"
 
 
 # "compare the Rg of villin and dhfr", "rmsd of md_runs/a vs md_runs/b": one step per object, then a comparison.
@@ -148,9 +204,54 @@ _UNIT_WORDS = (
 _QUANTITY = r"(?<![\w.])([-+]?\d+(?:\.\d+)?)\s*"
 
 
+_SMALL_NUMBERS = {
+    **{w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())},
+    **{
+        "thirteen": 13,
+        "fifteen": 15,
+        "twenty": 20,
+        "thirty": 30,
+        "forty": 40,
+        "fifty": 50,
+        "hundred": 100,
+        "thousand": 1000,
+    },
+    "a": 1,
+    "an": 1,
+    "a couple of": 2,
+    "a few": 3,
+    "half a": 0.5,
+    "half an": 0.5,
+}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1e6}
+_NUMBER_WORDS = re.compile(
+    r"\b(?P<small>a couple of|a few|half an?|an?|(?:"
+    + "|".join(w for w in _SMALL_NUMBERS if " " not in w and len(w) > 2)
+    + r"))\b(?:[\s-]+(?P<scale>hundred|thousand|million))?(?=\s+(?:more\s+|extra\s+|additional\s+|further\s+)?"
+    r"(?:pico|nano|femto|ps\b|ns\b|fs\b|kelvins?\b|k\b|replicas?\b|frames?\b|residues?\b))",
+    re.I,
+)
+
+
+def _numbers_in_digits(text: str) -> str:
+    """Words for numbers before a unit as digits: "a thousand femtoseconds" -> "1000 femtoseconds", "two
+    hundred ps" -> "200 ps", "half a nanosecond" -> "0.5 nanosecond". Only before a unit or a counted noun,
+    so "a run" or "one of the replicas" stay words."""
+
+    def digits(m: re.Match) -> str:
+        small, scale = m["small"].lower(), (m["scale"] or "").lower()
+        if small in ("a", "an") and not scale:
+            return m.group(0) if not re.match(r"\s+(?:pico|nano|femto|ps|ns|fs)", text[m.end() :], re.I) else "1"
+        value = _SMALL_NUMBERS.get(small, 1) * _SCALES.get(scale, 1)
+        return f"{value:g}"
+
+    return _NUMBER_WORDS.sub(digits, text)
+
+
 def in_short_units(text: str) -> str:
     """ "extend by another 2 picoseconds" -> "extend by another 2 ps"; "at 27 °C" -> "at 300.15 K"; "3 more
-    ps" -> "3 ps" (a word of amount between the number and its unit)."""
+    ps" -> "3 ps" (a word of amount between the number and its unit); "a thousand fs" -> "1000 fs"."""
+    text = _numbers_in_digits(text)
     text = re.sub(r"(\d)\s+(?:more|extra|additional|further)\s+(?=[a-zA-Z°])", r"\1 ", text)
     for words, symbol in _UNIT_WORDS:
         text = re.sub(rf"{_QUANTITY}(?:{words})\b", rf"\1 {symbol}", text, flags=re.I)
@@ -251,7 +352,9 @@ class ToolRouter:
             vectors = self._embed([tool_text(t) for t in missing])
             for t, v in zip(missing, vectors):
                 self._cache[t.name] = v
-        query = self._embed([request])[0]
+        # Not a remark's words ("ok wt finished"), unless what follows is too short to say anything ("why?").
+        tail = request.rsplit(REMARK, 1)[-1]
+        query = self._embed([tail if len(tail.split()) >= 3 else request])[0]
         scores = [
             float(np.dot(query, self._cache[t.name]))
             + keyword_bonus(request, t)
@@ -287,7 +390,9 @@ def _input_kinds(t) -> list[str]:
     return [slot_kind(n, properties.get(n)) or "" for n in t.parameters.get("required", [])]
 
 
-def keyword_bonus(request: str, t, first: float = 0.15, each: float = 0.05, cap: float = 0.3) -> float:
+def keyword_bonus(
+    request: str, t, first: float = 0.15, each: float = 0.05, cap: float = 0.3, phrase: float = 0.06
+) -> float:
     """Exact words beat embeddings for jargon: MiniLM barely tells "RMSD" from "RMSF", a word match does.
     The tool's keywords and the concepts it declares (``@computes``) are matched by stem ("helical" says
     "helicity", "minimised" says "minimization"); one said only under a negation ("no md") counts against."""
@@ -301,6 +406,11 @@ def keyword_bonus(request: str, t, first: float = 0.15, each: float = 0.05, cap:
     said, denied = said + more, denied + more_denied
     hits = said - denied
     found = 0.0 if hits <= 0 else min(cap, first + each * (hits - 1))
+    # A phrase said whole ("go model", "radius of gyration") is more specific than one generic word ("run"):
+    # "run a quick go model" is the Gō model's, not md_run's.
+    phrases = [w for w in (*words, *concepts) if len(w.replace("-", " ").split()) > 1]
+    if found and concept_hits(request, phrases)[0]:
+        found += phrase
     return found - first * denied
 
 
@@ -413,6 +523,9 @@ def minilm_encode(texts: list[str]) -> np.ndarray:
     return np.asarray(_minilm().encode(list(texts), normalize_embeddings=True, show_progress_bar=False))
 
 
+_DIMENSION = {"fs": "time", "ps": "time", "ns": "time", "k": "temperature", "kelvin": "temperature"}
+
+
 def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> dict:
     """The tool's argument schema, narrowed to what the request mentions.
 
@@ -432,7 +545,10 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
     suffixes = [n.split("_")[-1] for n in properties if "_" in n]
     for name, prop in properties.items():
         suffix = name.split("_")[-1]
-        unit_ok = suffixes.count(suffix) == 1 and suffix not in properties
+        # A unit alone ties a number to a parameter only when no other parameter is measured in that dimension:
+        # "2000 fs of md" is the length (ps), not the timestep (timestep_fs), whatever unit it was said in.
+        same_dimension = [x for x in [*suffixes, *properties] if _DIMENSION.get(x, x) == _DIMENSION.get(suffix, suffix)]
+        unit_ok = len(same_dimension) == 1
         kinds = _json_types(prop)
         mentioned = any(
             re.search(rf"\b{re.escape(word)}\b", lowered) for word in {name.lower(), name.lower().replace("_", " ")}
@@ -720,6 +836,8 @@ SLOT_KINDS = {
     "ensemble": ("ensemble_folder",),
     "structure": ("pdb_file", "structure"),
     "run": ("run_folder", "trajectory"),
+    # An MD system: a run folder (its system and structure) or a structure file to prepare ("for my system").
+    "system": ("run_folder", "pdb_file", "trajectory"),
     "topology": ("pdb_file",),
     "prediction": ("prediction",),
     "sequence": ("sequence", "sequence_file"),
@@ -728,9 +846,9 @@ SLOT_KINDS = {
 # The words a request uses to point at something of a kind without naming it ("the trajectory", "my last run").
 KIND_WORDS = {
     "trajectory": r"traj\w*|frames?",
-    "run_folder": r"traj\w*|runs?|simulations?|md|dynamics|folders?",
+    "run_folder": r"traj\w*|runs?|simulations?|md|dynamics|folders?|systems?",
     "trajectory_file": r"traj\w*|dcd|xtc|files?",
-    "pdb_file": r"structures?|proteins?|pdbs?|models?|files?|mmcif|cif",
+    "pdb_file": r"structures?|proteins?|pdbs?|models?|files?|mmcif|cif|systems?",
     "structure": r"structures?|proteins?|models?",
     "ensemble_folder": r"ensembles?|replicas?|members?|runs",
     "prediction": r"predictions?|predicted|fold\w*|models?",
@@ -762,6 +880,9 @@ class Candidate:
     order: float = 0.0
     aliases: tuple[str, ...] = ()  # weaker names: "villin" for md_runs/villin_seed2 (its first word)
     members: tuple[str, ...] = ()  # an ensemble's member run folders: an analysis of one run is made of each
+    # The file or folder a kernel variable stands for (an MDRun's run folder): what a call passes where the
+    # tool takes a path only ("extend my run" with `run = MDRun('md_runs/villin')`).
+    path: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -773,6 +894,7 @@ class Candidate:
             "names": list(self.names),
             "order": self.order,
             "aliases": list(self.aliases),
+            "path": self.path,
         }
 
 
@@ -804,7 +926,7 @@ def slot_kind(name: str, prop: dict | None = None) -> str | None:
     if lowered in ("run", "run_dir", "run_folder", "run_directory"):
         return "run"
     if lowered == "system":
-        return "structure"
+        return "system"
     return None
 
 
@@ -840,19 +962,19 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
     pointed = [c for c in options if _points_at(lowered, c.kind)]
     if pointed:
         match.pointed = True
-        return _pick(match, pointed, recent=bool(_RECENT.search(lowered)))
+        return _pick(match, pointed, recent=bool(_RECENT.search(lowered)), lowered=lowered)
     if _PRONOUN.search(lowered):
         # "minimise villin then run it": the newest thing of the right kind (what the last step made).
         match.pointed = True
         return _pick(match, options[:1], recent=True)
-    if kind in ("trajectory", "ensemble", "error", "prediction", "run"):
+    if kind in ("trajectory", "ensemble", "error", "prediction", "run", "system"):
         # Only a true trajectory or run goes unnamed: a lone PDB file is not what "the RMSD" is of.
         primary = [c for c in options if c.kind == kinds[0] or c.kind in ("run_folder", "ensemble_folder")]
         if not primary:
             return match
         if kind == "error" or len(primary) == 1 or len({c.kind for c in primary}) == len(primary):
             return _pick(match, primary[:1], recent=False)
-        return _pick(match, primary, recent=bool(_RECENT.search(lowered)))
+        return _pick(match, primary, recent=bool(_RECENT.search(lowered)), lowered=lowered)
     return match
 
 
@@ -886,6 +1008,8 @@ _NOT_OBJECTS = {
     *"helix helices sheet sheets strand strands loop loops core backbone residue residues chain chains".split(),
     *"atoms ligand water solvent equilibration production plot table figure report notebook".split(),
     *"last latest previous first second final new old other same whole whole entire".split(),
+    # Short names of the kinds and the words a request ends on ("... of the traj pls").
+    *"traj trajs sim sims md dynamics pls please plz thanks thx too also now only just quarter half third".split(),
 }
 
 
@@ -950,8 +1074,17 @@ def _points_at(lowered: str, kind: str) -> bool:
     )
 
 
-def _pick(match: SlotMatch, fitting: list[Candidate], recent: bool) -> SlotMatch:
-    """The one candidate that fits best, or an ambiguity: the most recent wins only when the step says "last"."""
+# Runs referred to by their order: "the earlier run", "the older simulation", "the first run", "the original one".
+_EARLIER = re.compile(
+    r"\b(?:(?P<before>earlier|older|prior|other)|(?P<first>first|oldest|original|initial))\s+(?:\w+\s+)?"
+    r"(?:runs?|simulations?|trajector(?:y|ies)|trajs?|sims?|md|ones?)\b|\bthe\s+(?:run|simulation|one)\s+before\b",
+    re.I,
+)
+
+
+def _pick(match: SlotMatch, fitting: list[Candidate], recent: bool, lowered: str = "") -> SlotMatch:
+    """The one candidate that fits best, or an ambiguity: the most recent wins only when the step says "last";
+    "the earlier run" is the one before the most recent, "the first run" the oldest."""
     kinds = SLOT_KINDS.get(match.kind, ())
 
     def level(c: Candidate) -> float:
@@ -960,6 +1093,10 @@ def _pick(match: SlotMatch, fitting: list[Candidate], recent: bool) -> SlotMatch
     ranked = sorted(fitting, key=lambda c: (-level(c), -c.order))
     top = ranked[0]
     same_level = [c for c in ranked if level(c) == level(top)]
+    by_order = _EARLIER.search(lowered) if lowered else None
+    if by_order and len({c.value for c in same_level}) > 1:
+        match.candidate = same_level[-1] if by_order["first"] else same_level[1]
+        return match
     if len(same_level) > 1 and not recent and len({c.value for c in same_level}) > 1:
         match.ambiguous = True
         match.options = tuple(same_level) + tuple(c for c in match.options if c not in same_level)
@@ -1028,3 +1165,94 @@ def resolvable(t, request: str, candidates: Sequence[Candidate]) -> str | None:
         if not (match.named or match.pointed):
             how = "unnamed"  # a spread over an ensemble's members too: a tool that takes the ensemble fits better
     return how
+
+
+# -- an object the request names that the notebook does not hold --------------------------------------------
+# Whatever tool the words fit best, a request about a thing that is not here ("dssp on traj2", "the rmsf across my
+# replicas" with no ensemble, "what do my papers say" with no literature index, "the minimised structure" when
+# nothing was minimised) gets no call at all: the reply names what is missing and what was found instead.
+
+_IDENTIFIER = re.compile(r"(?<![\w./-])([A-Za-z][A-Za-z]*\d+[A-Za-z\d]*|[A-Za-z]\w*_\w+)(?![\w./-])")
+_ENSEMBLE_WORDS = re.compile(
+    r"\b(?:replicas?|replicates?|ensembles?|(?:all|each|every)\s+(?:of\s+)?(?:the\s+|my\s+)?members?)\b", re.I
+)
+_MAKES_ENSEMBLE = re.compile(
+    rf"\b(?:{_VERB}|do|launch|set\s+up)\b[^.?!]*\b(?:\d+|{'|'.join(_WORD_NUMBERS)})\s+(?:\w+\s+)?(?:replicas?|replicates?|copies|repeats|runs)\b",
+    re.I,
+)
+_DOCUMENT_WORDS = re.compile(
+    r"\b(?:my|the|our|these|those)\s+(?:\w+\s+)?(?:papers?|notes|literature|articles?|pdfs?|documents?|references|reading)\b",
+    re.I,
+)
+_QUALIFIED = re.compile(
+    r"\b(?:the|my|that|this|our|your)\s+(?P<qual>[a-z]+(?:ed|en))\s+"
+    r"(?P<kind>structures?|models?|proteins?|pdbs?|runs?|trajector(?:y|ies)|simulations?|systems?|sequences?|versions?|files?)\b",
+    re.I,
+)
+# Qualifiers every object of a kind may carry: "the finished run" points at a run, it names none.
+_PLAIN_QUALIFIERS = {
+    *"finished completed saved loaded used named given attached uploaded provided selected shown listed last".split(),
+    *"mentioned above earlier started stored existing whole entire chosen simulated analysed analyzed".split(),
+}
+
+
+@dataclass(frozen=True)
+class MissingObject:
+    """What a request names that the notebook lacks: ``phrase`` as the request said it, ``what`` in words,
+    ``options`` what is here of that kind (best first), ``fix`` how to make or name it."""
+
+    phrase: str
+    what: str
+    options: tuple[Candidate, ...] = ()
+    fix: str = "Name its file, run folder or kernel variable, or make it first."
+
+
+def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] = frozenset()) -> MissingObject | None:
+    """The object ``step`` names that none of ``candidates`` is, or None. ``known`` holds words that are no object
+    (the tools' own words: "esm2", "mp4", tool names)."""
+    names = {n.lower() for c in candidates for n in (*c.names, *c.aliases, c.value)}
+    mutations = {m.lower() for m in mutation_tokens(step)} | {w.lower() for w in re.findall(r"\b[A-Z]\d+[A-Z]\b", step)}
+    for token in _IDENTIFIER.findall(_without_paths(step)):
+        lowered = token.lower()
+        if lowered in names or lowered in known or lowered in mutations or "=" in token:
+            continue
+        return MissingObject(token, f"`{token}`", tuple(c for c in candidates if c.kind != "error")[:4])
+    if _ENSEMBLE_WORDS.search(step) and not _MAKES_ENSEMBLE.search(step):
+        if not any(c.kind == "ensemble_folder" for c in candidates):
+            runs = tuple(c for c in candidates if c.kind in ("run_folder", "trajectory"))
+            return MissingObject(
+                _ENSEMBLE_WORDS.search(step).group(0),
+                "replicas (an ensemble folder)",
+                runs[:4],
+                "Run them first (e.g. *run 3 replicas of villin.pdb for 10 ps*), or name the ensemble folder.",
+            )
+    if _DOCUMENT_WORDS.search(step) and not any(c.kind == "literature_index" for c in candidates):
+        return MissingObject(
+            _DOCUMENT_WORDS.search(step).group(0),
+            "papers or notes (a literature index)",
+            (),
+            "Index them first: `kenkyu.tools.literature.ingest('papers/')` (PDFs, Markdown or text notes), "
+            "then ask again.",
+        )
+    for found in _QUALIFIED.finditer(step):
+        qualifier = found["qual"].lower()
+        if qualifier in _PLAIN_QUALIFIERS or qualifier in known:
+            continue
+        stem = americanize(qualifier)[:5]
+        held = " ".join(
+            f"{c.kind} {c.value} {c.label} {c.path} {' '.join((*c.names, *c.aliases))}".lower() for c in candidates
+        )
+        if stem in americanize(held) or ("predict" in stem and "prediction" in held):
+            continue
+        kind = found["kind"].lower()
+        similar = tuple(c for c in candidates if any(kind.rstrip("s")[:4] in k for k in (c.kind, c.label.lower())))
+        return MissingObject(found.group(0)[found.group(0).index(" ") + 1 :], f"{qualifier} {kind}", similar[:4])
+    return None
+
+
+def missing_message(step: str, missing: MissingObject) -> str:
+    here = f" Found here instead: {', '.join(c.label for c in missing.options)}." if missing.options else ""
+    return (
+        f"*{step.strip()}* asks about {missing.phrase}, and no {missing.what} is in the kernel or this folder, so "
+        f"I called nothing (another object would answer a different question).{here} {missing.fix}\n"
+    )

@@ -13,6 +13,7 @@ import atexit
 import importlib.util
 import json
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -34,6 +35,8 @@ from kenkyu.core.routing import (
     ToolRouter,
     constrained_arguments_schema,
     fillable,
+    missing_message,
+    missing_object,
     object_slots,
     path_tokens,
     resolve_slot,
@@ -234,6 +237,12 @@ class LocalLlamaProvider(Provider):
             self.router = ToolRouter()
         candidates = self.candidates if candidates is None else list(candidates)
         self.last_problem, self.last_using, self.extra_calls = None, "", []
+        # An object the step names that is not here is asked about before any tool is ranked: no tool, however
+        # well its words fit, may run on something else (unless an earlier step of this request makes it).
+        missing = None if fallback_paths else missing_object(step, candidates, _tool_words(tools))
+        if missing is not None:
+            self.last_problem = missing_message(step, missing)
+            return None
         ranked = self.router.rank(step, list(tools), candidates=candidates, prefer=prefer)
         if not ranked or ranked[0].score < self.min_score:
             self.last_problem = _unmatched_message(step, ranked)
@@ -375,7 +384,13 @@ class LocalLlamaProvider(Provider):
             if match.candidate is None:
                 return {}, _missing_message(step, t, match)
             if match.candidate.variable and name not in object_slots(t):
-                return {}, _missing_message(step, t, match, not_object=True)
+                if not match.candidate.path:
+                    return {}, _missing_message(step, t, match, not_object=True)
+                # "extend my run" with an MDRun in the kernel: the folder it names is what the tool takes.
+                c = match.candidate
+                match.candidate = Candidate(
+                    "run_folder", c.path, f"{c.path} (the folder of {c.label})", False, (c.path,), c.order
+                )
             found[name] = match.candidate
         return found, None
 
@@ -403,6 +418,16 @@ def _words_of(t) -> tuple[str, ...]:
     return vocabulary(t)
 
 
+def _tool_words(tools) -> set[str]:
+    """Words of the tools' own names, summaries and keywords ("esm2", "mp4", "md_run"): never a missing object."""
+    words: set[str] = set()
+    for t in tools:
+        text = f"{t.name} {getattr(t, 'summary', '')} {getattr(t, 'description', '')} {' '.join(vocabulary(t))}"
+        words |= {w.lower() for w in re.findall(r"[A-Za-z][\w-]*", text)}
+        words.add(t.name.lower())
+    return words
+
+
 _KIND_NAMES = {
     "trajectory": "trajectory (a run folder, a .dcd/.xtc file or an mdtraj.Trajectory in the kernel)",
     "ensemble": "ensemble folder (the replicas of an ensemble run)",
@@ -412,6 +437,7 @@ _KIND_NAMES = {
     "sequence": "protein sequence (one-letter codes, or a FASTA file)",
     "error": "error (a cell that failed)",
     "run": "run (an MD run folder with its run.json, or an MDRun in the kernel)",
+    "system": "system (an MD run folder, or a structure file to prepare)",
 }
 
 
