@@ -78,7 +78,8 @@ def test_approval_shows_the_estimate_steps_and_collision_and_the_cap_holds_under
     assert "Approval needed" in out and "needs approval, and this front end cannot ask" in out
     estimate = re.search(r"Expected time: about (\d+ s|\d+ min) here \(([^)]*calibrated on this machine[^)]*)", out)
     assert estimate, out
-    assert "10 ps NVT equilibration (added by default)" in out
+    # A 2 ps run gets the default NVT's floor (3 ps), with the rule and how to turn it off.
+    assert "3 ps NVT equilibration (added by default: half the production within 3-10 ps; nvt_ps=0 skips it)" in out
     assert re.search(r"2 ps production, implicit solvent, \d{3} atoms", out), out
     assert "Warning:" in out and f"{folder} already exists" in out and "resume=True" in out
     assert sorted(p.name for p in (cwd / folder).iterdir()) == ["notes.txt"]

@@ -163,9 +163,10 @@ def test_md_cost_comes_from_the_speed_cache_and_the_after_run_hook_refines_it(tm
     (entry,) = cached.values()
     assert entry["steps_per_s"] == 500.0 and entry["source"] == "measured by the last run on this machine"
     estimate = science.cost(arguments, measure=False)
-    # 10 ps production + 10 ps NVT at 2 fs = 10,000 steps at 500 steps/s, plus 3 s of set-up.
-    assert estimate.seconds == pytest.approx(23.0) and "10,000 steps" in estimate.basis
-    assert format_seconds(estimate.seconds) == "23 s" and str(estimate).startswith("~23 s (")
+    # 10 ps production + 5 ps NVT (the default: half the production) at 2 fs = 7,500 steps at 500 steps/s,
+    # plus 3 s of set-up.
+    assert estimate.seconds == pytest.approx(18.0) and "7,500 steps" in estimate.basis
+    assert format_seconds(estimate.seconds) == "18 s" and str(estimate).startswith("~18 s (")
     odd = type("OddRun", (), {"info": {"status": "finished"}})()
     science.after_run(odd)  # an odd run.json is ignored, never raised
     assert json.loads((tmp_path / "md_speed.json").read_text()) == cached

@@ -8,6 +8,8 @@
     traj = run_1.trajectory()          # mdtraj.Trajectory, loaded on demand
 
 The protocol is pdbfixer -> force field -> (solvate + ions) -> minimise -> NVT -> NPT -> production.
+Equilibration left to the default scales with the production: NVT for half of it, at least 3 ps (three
+thermostat times), at most 10 ps; NPT 10 ps in explicit solvent (see ``_equilibration``).
 Everything lives in one run directory (see :class:`MDRun`); a run killed at any point, SIGKILL
 included, continues from its last checkpoint with ``resume=True``.
 
@@ -292,10 +294,13 @@ class MDRun:
             f"{p['temperature_k']} K, dt {p['timestep_fs']} fs, seed {p['seed']}"
         )
         frames = self.n_frames
+        chosen = (info.get("equilibration") or {}).get("nvt", "given")
         lines.append(
             f"production: {frames} frames = {frames * self.frame_interval_ps:.3g} ps of {p['ps']:.3g} ps "
             f"(after {p['nvt_ps']:.3g} ps NVT"
             + ("" if p["solvent"] != "explicit" else f" + {p['npt_ps']:.3g} ps NPT")
+            # Say when kenkyu chose the equilibration: it is simulated time the caller did not ask for.
+            + ("" if chosen == "given" else f"; NVT by default: {chosen.removeprefix('default: ').split(' (')[0]}")
             + ")"
         )
         if self.state_data_path.exists():
@@ -418,8 +423,8 @@ def run(
     friction_per_ps: float = 1.0,
     timestep_fs: float = 2.0,
     minimize_max_iterations: int = 0,
-    nvt_ps: float = 10.0,
-    npt_ps: float = 10.0,
+    nvt_ps: float | None = None,
+    npt_ps: float | None = None,
     report_interval_ps: float = 1.0,
     checkpoint_interval_ps: float = 10.0,
     trajectory_format: Literal["dcd", "xtc"] = "dcd",
@@ -448,7 +453,9 @@ def run(
     structure
         Path of a PDB or mmCIF file (or, by hand, an OpenMM/mdtraj object with topology and positions).
     ps
-        Length of the production run in picoseconds (equilibration comes on top).
+        Length of the production run in picoseconds. Equilibration comes on top: by default NVT for half
+        the production, at least 3 ps (3 thermostat times at friction 1/ps), at most 10 ps (5 ps -> 3 ps,
+        10 ps -> 5 ps, 20 ps or more -> 10 ps), plus 10 ps NPT in explicit solvent. ``nvt_ps=0`` skips NVT.
     out
         Run directory to create; default ``md_runs/<structure name>_<solvent>`` in the working directory.
     solvent
@@ -490,9 +497,10 @@ def run(
     minimize_max_iterations
         Maximum energy-minimisation iterations; 0 means until converged.
     nvt_ps
-        Length of NVT equilibration in ps.
+        Length of NVT equilibration in ps; default half of ``ps`` within [3 thermostat times, 10 ps] (see
+        ``kenkyu.tools.md._equilibration``; the choice and why are in run.json's ``equilibration``).
     npt_ps
-        Length of NPT equilibration in ps (explicit solvent only).
+        Length of NPT equilibration in ps (explicit solvent only); default 10 ps, for the box's density.
     report_interval_ps
         Interval in ps between saved frames and state-data rows.
     checkpoint_interval_ps
@@ -523,6 +531,11 @@ def run(
     MDRun
         The run directory's paths; ``.summary()`` describes it, ``.trajectory()`` loads it with mdtraj.
     """
+    from kenkyu.tools.md._equilibration import equilibration
+
+    # Not given: scaled to the production (a 5 ps run gets 3 ps of NVT, not 10); on resume, the run's own.
+    nvt_given, npt_given = nvt_ps, npt_ps
+    nvt_ps, npt_ps, equilibration_record = equilibration(ps, solvent, friction_per_ps, nvt_ps, npt_ps)
     params = {
         "ps": float(ps),
         "solvent": solvent,
@@ -586,6 +599,12 @@ def run(
             )
         stored = files.read_json(existing)
         compared = dict(stored["parameters"])
+        # An equilibration the call leaves to the default is the one the run chose (the default rule may
+        # differ from the one it was started with, or scale with a length md.extend changed).
+        if nvt_given is None:
+            params["nvt_ps"] = compared.get("nvt_ps", params["nvt_ps"])
+        if npt_given is None:
+            params["npt_ps"] = compared.get("npt_ps", params["npt_ps"])
         extensions = stored.get("extensions") or []
         if extensions and math.isclose(params["ps"], extensions[0]["from_ps"]):
             compared["ps"] = params["ps"]  # md.extend made it longer: the call that started it still resumes it
@@ -601,7 +620,7 @@ def run(
         if params["seed"] is None:
             params["seed"] = secrets.randbelow(2**31 - 1)
     created = _make_directory(directory)
-    runner = _Runner(directory, params, structure, progress, setting_warnings)
+    runner = _Runner(directory, params, structure, progress, setting_warnings, equilibration_record)
     try:
         with files.explain_disk_full(directory):
             return runner.execute()
@@ -723,8 +742,11 @@ def _now() -> str:
 
 
 class _Runner:
-    def __init__(self, directory: Path, params: dict, structure, progress: bool, setting_warnings=()):
+    def __init__(
+        self, directory: Path, params: dict, structure, progress: bool, setting_warnings=(), equilibration=None
+    ):
         self.dir = directory
+        self.equilibration = equilibration  # how nvt_ps/npt_ps were chosen, for run.json (a new run only)
         self.setting_warnings = list(setting_warnings)
         self.resuming = False
         self._dof: int | None = None  # degrees of freedom, for the temperature check at each checkpoint
@@ -770,6 +792,8 @@ class _Runner:
                 "host": {"node": _platform_module.node(), "python": sys.executable},
                 "warnings": self.setting_warnings,
             }
+            if self.equilibration:
+                self.info["equilibration"] = self.equilibration
             self.save_info()
             topology, positions, system = self.prepare()
         header = state = None

@@ -31,8 +31,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     run.add_argument("--padding-nm", type=float, default=1.0, help="water padding around the protein in nm")
     run.add_argument("--temperature-k", type=float, default=300.0)
     run.add_argument("--timestep-fs", type=float, default=2.0)
-    run.add_argument("--nvt-ps", type=float, default=10.0, help="NVT equilibration in ps")
-    run.add_argument("--npt-ps", type=float, default=10.0, help="NPT equilibration in ps (explicit solvent)")
+    run.add_argument(
+        "--nvt-ps", type=float, help="NVT equilibration in ps (default: half the production within 3-10 ps; 0 skips it)"
+    )
+    run.add_argument("--npt-ps", type=float, help="NPT equilibration in ps (explicit solvent; default 10)")
     run.add_argument("--minimize-max-iterations", type=int, default=0, help="0 = until converged")
     run.add_argument("--report-interval-ps", type=float, default=1.0, help="ps between saved frames")
     run.add_argument("--checkpoint-interval-ps", type=float, default=10.0, help="ps between checkpoints")

@@ -60,29 +60,41 @@ def speed_key(solvent: str, reproducible: bool, platform: str | None) -> str:
     return f"{solvent}/{where}/{threads}/openmm-{openmm.__version__}/{os.cpu_count()}cpu"
 
 
-def md_steps(arguments: dict) -> int:
-    """Time steps the run will take: NVT (+ NPT for explicit solvent) + production."""
+def _with_defaults(arguments: dict) -> dict:
+    """The call's arguments with md.run's defaults filled in, equilibration as md.run will choose it."""
     import inspect
 
     from kenkyu.tools import md
+    from kenkyu.tools.md._equilibration import equilibration
 
     defaults = {k: v.default for k, v in inspect.signature(md.run).parameters.items()}
     p = {**defaults, **arguments}
+    p["nvt_ps"], p["npt_ps"], _ = equilibration(
+        p["ps"], p["solvent"], p["friction_per_ps"], arguments.get("nvt_ps"), arguments.get("npt_ps")
+    )
+    return p
+
+
+def md_steps(arguments: dict) -> int:
+    """Time steps the run will take: NVT (+ NPT for explicit solvent) + production."""
+    p = _with_defaults(arguments)
     ps = float(p["ps"]) + float(p["nvt_ps"]) + (float(p["npt_ps"]) if p["solvent"] == "explicit" else 0.0)
     return round(ps * 1000.0 / float(p["timestep_fs"]))
 
 
 def run_steps(arguments: dict, n_atoms: int | None = None) -> tuple[str, ...]:
-    """Every stage the call will run, with its length; defaults the caller never typed say so."""
-    import inspect
+    """Every stage the call will run, with its length; defaults the caller never typed say so, with the
+    rule that chose them and how to turn them off."""
+    from kenkyu.tools.md._equilibration import rule
 
-    from kenkyu.tools import md
-
-    defaults = {k: v.default for k, v in inspect.signature(md.run).parameters.items()}
-    p = {**defaults, **arguments}
+    p = _with_defaults(arguments)
 
     def given(name: str) -> str:
-        return "" if name in arguments else " (added by default)"
+        if arguments.get(name) is not None:
+            return ""
+        if name == "nvt_ps":
+            return f" (added by default: {rule(p['friction_per_ps'])}; nvt_ps=0 skips it)"
+        return " (added by default, for the water box's density; npt_ps=0 skips it)"
 
     iterations = int(p["minimize_max_iterations"])
     stages = [
