@@ -313,9 +313,19 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
         card = sidebar.locator('.kenkyu-tool[data-tool="md_run"]')
         page.locator('.kenkyu-tool[data-tool="md_run"][data-status="awaiting-approval"]').wait_for(timeout=60_000)
         assert "solvent" in card.inner_text() and "implicit" in card.inner_text()
+        # The footer says what the request waits on, not only "Working…".
+        working = sidebar.locator(".kenkyu-working")
+        assert working.inner_text().startswith("Waiting for your approval of md_run"), working.inner_text()
         ARTIFACTS.mkdir(exist_ok=True)
         sidebar.screenshot(path=str(ARTIFACTS / "sidebar-approval.png"))
         card.locator("button.kenkyu-approve").click()
+
+        # While its cell runs the card says "running" (it said "approved" for a whole simulation) and counts
+        # the time; the footer says the same.
+        page.locator('.kenkyu-tool[data-tool="md_run"][data-status="running"]').wait_for(timeout=60_000)
+        assert "running" in card.locator(".kenkyu-tool-status").inner_text()
+        card.locator(".kenkyu-tool-elapsed").wait_for(timeout=5_000)
+        playwright_api.expect(working).to_contain_text("Running md_run in the notebook", timeout=5_000)
 
         # It runs as an agent cell in the notebook, then the analysis cell with its figure.
         page.locator('.kenkyu-tool[data-tool="md_run"][data-status="ok"]').wait_for(timeout=120_000)
@@ -324,6 +334,11 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
         sidebar.locator("button.kenkyu-undo").wait_for(timeout=60_000)
         last_reply = sidebar.locator(".kenkyu-assistant").last
         assert "the headpiece stays folded" in last_reply.inner_text()
+        # The request is over: the cursor is back in the input for the follow-up question.
+        page.wait_for_function(
+            "() => document.activeElement && document.activeElement.matches('#kenkyu-chat textarea.kenkyu-prompt')",
+            timeout=10_000,
+        )
 
         agent_cells = page.locator(".jp-Notebook .jp-Cell.kenkyu-agentCell")
         code_cells = page.locator(".jp-Notebook .jp-CodeCell.kenkyu-agentCell")
@@ -377,14 +392,20 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
         assert "radius_of_gyration(" not in page.locator(".jp-Notebook").inner_text()
         assert "Cells removed." in sidebar_text(page)
 
-        # A second notebook has its own kernel and conversation; the sidebar follows the current one.
+        # A second notebook has its own kernel and conversation; the sidebar follows the current one. A question
+        # half-typed in villin's chat is still there when the user comes back.
+        draft = "and plot the RMSD per residue"
+        prompt.fill(draft)
         page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:open', {path: 'second.ipynb'}); }")
         # Then its tab is clicked, as a user would: the focus the Undo left in villin's cells can come back
         # a moment after the new tab opened and make villin current again (seen once in CI on an idle machine).
         show_chat_of(page, "second.ipynb")
         assert sidebar.locator(".kenkyu-user").count() == 0 and "Ask for a simulation" in sidebar_text(page)
+        assert prompt.input_value() == ""  # the draft is villin's, not this notebook's
         page.locator(".lm-TabBar-tab", has_text="villin.ipynb").first.click()
         sidebar.locator(".kenkyu-user", has_text=SECOND_PROMPT).wait_for(timeout=10_000)
+        assert prompt.input_value() == draft
+        prompt.fill("")
 
         # A kernel restart: the sidebar reconnects by itself (target registered again, a new hello).
         page.evaluate("() => { window.jupyterapp.shell.currentWidget.sessionContext.restartKernel(); }")
@@ -630,6 +651,9 @@ def test_embedded_model_stop_resume_order_reload_capability_dark(embedded_lab, b
         page.locator('.kenkyu-tool[data-tool="md_run"][data-status="interrupted"]').wait_for(timeout=30_000)
         assert "interrupted — resumable" in card.inner_text()
         wait_until_request_over(sidebar, 60_000)
+        # In the sidebar's terms: the Resume button, not resume=True, the CLI or a folded copy of the code.
+        assert not any(text in card.inner_text() for text in ("Resume with:", "resume=True", "CLI")), card.inner_text()
+        assert sidebar.locator(".kenkyu-error", has_text="interrupted").count() == 0  # the user's own Stop
         # The failed cell reads as one line, not a red traceback.
         outputs = md_cell.locator(".jp-OutputArea").inner_text()
         assert "Interrupt" in outputs and not any(mark in outputs for mark in TRACEBACK_MARKS), outputs
@@ -639,6 +663,12 @@ def test_embedded_model_stop_resume_order_reload_capability_dark(embedded_lab, b
         card.locator("button.kenkyu-resume", has_text="Resume").click()
         resumed = agent_code_cell(page, "resume=True").first
         resumed.wait_for(timeout=10_000)
+        # While it runs the chat waits for it (a question sent now would queue behind it in the kernel while
+        # its card said "running"): the input says why, and the card has a Stop of its own.
+        prompt = sidebar.locator("textarea.kenkyu-prompt")
+        page.locator('.kenkyu-tool[data-tool="md_run"][data-status="resuming"]').wait_for(timeout=5_000)
+        assert prompt.is_disabled() and "resumed md_run" in (prompt.get_attribute("placeholder") or "")
+        assert card.locator("button.kenkyu-stop-resume").is_visible()
         page.locator('.kenkyu-tool[data-tool="md_run"][data-status="ok"]').wait_for(timeout=600_000)
         runs = list((lab["root"] / "md_runs").glob("*/run.json"))
         assert runs and json.loads(runs[0].read_text())["status"] == "finished", runs
