@@ -379,6 +379,12 @@ def _finished(path: Path) -> bool:
 )
 @computes(
     "flexibility across replicas",
+    # the per-run RMSF's own words: "across my replicas, do the same residues flex?" is this tool's
+    "flexibility",
+    "flexible",
+    "flex",
+    "wobble",
+    "fluctuation",
     "replica agreement",
     "agree between replicas",
     "outlier replica",
