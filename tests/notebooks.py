@@ -46,3 +46,32 @@ def text_of(cell) -> str:
         elif output.get("output_type") == "error":
             parts.append(f"{output['ename']}: {output['evalue']}")
     return "\n".join(parts)
+
+
+def run_example(
+    name: str, cwd: Path, timeout: int = 600, shorter: dict[str, str] | None = None
+) -> nbformat.NotebookNode:
+    """Run ``examples/<name>`` from a clean kernel in ``cwd``, as a user opening it would (every cell in
+    order; a failing cell raises ``CellExecutionError``). ``shorter`` replaces text in the cells' sources
+    (a 2 ps run for the notebook's 10 ps) to keep a test short; each text must occur, so an edited example
+    fails the test rather than silently running at full length. The executed copy is written to ``cwd``."""
+    nb = nbformat.read(TESTS.parent / "examples" / name, as_version=4)
+    for old, new in (shorter or {}).items():
+        hits = [cell for cell in nb.cells if old in cell.source]
+        assert hits, f"{name} no longer contains {old!r}: update the test's shortening"
+        for cell in hits:
+            cell.source = cell.source.replace(old, new)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+    client.execute()
+    nbformat.write(nb, Path(cwd) / name)
+    return nb
+
+
+def outputs_text(nb) -> str:
+    """Everything the code cells printed or displayed as text (streams, text/plain, text/markdown)."""
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            parts.append(str(output.get("text", "")))
+            parts += [str(output.get("data", {}).get(kind, "")) for kind in ("text/plain", "text/markdown")]
+    return "\n".join(p for p in parts if p)
