@@ -263,15 +263,15 @@ def _model_choice(provider, request: str, question: str, claimed, steps: list[Pl
     """(protocol, its steps, the :class:`Choice`): the model's choice planned by its protocol, or the router's
     (``claimed``, whose ``steps`` are already planned) with a note when the model's cannot be used."""
     offered = offered_protocols(claimed if fixed else None)
+    kept = ("kept the protocol asked for, " if fixed else "kept the router's choice, ") + claimed.name
     choice = ask_model(provider, request, offered, stated)
     if choice.protocol is None:
-        return claimed, steps, Choice(None, "", f"{choice.note}; kept the router's choice, {claimed.name}")
+        return claimed, steps, Choice(None, "", f"{choice.note}; {kept}")
     if choice.protocol is not claimed:
         other = _protocol_steps(choice.protocol, question, request)
         if other is None or not any(s.tool for s in other):
             why = "does not plan this question itself" if other is None else f"cannot plan it ({other[0].problem})"
-            note = f"the model chose {choice.protocol.name}, which {why}; kept the router's choice, {claimed.name}"
-            return claimed, steps, Choice(None, "", note)
+            return claimed, steps, Choice(None, "", f"the model chose {choice.protocol.name}, which {why}; {kept}")
         claimed, steps = choice.protocol, other
     if not choice.hypothesis:
         note = f"the model wrote no hypothesis: the template of protocol {claimed.name}"

@@ -269,6 +269,11 @@ def test_a_stronger_model_chooses_the_protocol_and_writes_the_hypothesis(tally):
         "scientist",
     )
     assert "(stated by the scientist; protocol chosen by listening)" in stated.to_markdown()
+    # A protocol the caller fixed is the only one offered; another name is refused.
+    asked = ListeningModel("Protocol: tally\nHypothesis: It has a W.")
+    forced = make_plan("Take a census of MKQRW?", registry, asked, measure_costs=False, protocol="census")
+    assert forced.protocol == "census" and forced.note.endswith("refused; kept the protocol asked for, census")
+    assert "- census:" in asked.asked[0][0][0].content and "- tally:" not in asked.asked[0][0][0].content
 
 
 @pytest.mark.parametrize(
