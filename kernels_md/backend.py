@@ -159,8 +159,9 @@ class DataflowBackend:
         self._rebuilding = False
         self._skin_eff = self.skin
         self.layout = None
+        self._sorted = False  # _order holds a column sort (the next sort starts from it)
         self._geo_key = None
-        self._read_cols = []
+        self._span_cols = self._span_ptr = None
         self._layout_key = None
         self._lists = []
         self.steps = 0
@@ -351,7 +352,7 @@ class DataflowBackend:
 
     def _sort(self):
         from . import kernels_nb as kn
-        from .cells import make_layout, spans_of
+        from .cells import make_layout
 
         nb = self.nb
         if nb.cutoff is None:
@@ -384,27 +385,35 @@ class DataflowBackend:
                 self.block_size,
             )
             self._geo_key = geo
-            self._read_cols = [
+            # the columns of each tile, then of each task's write set (its read tiles), as one CSR
+            groups = list(self.layout.tiles) + [
                 np.sort(np.concatenate([self.layout.tiles[b] for b in rt])) for rt in self.layout.read_tiles
             ]
+            self._span_cols = np.concatenate(groups).astype(np.int64)
+            self._span_ptr = np.concatenate([[0], np.cumsum([len(g) for g in groups])]).astype(np.int64)
         lay = self.layout
         n = self.n
         if nb.cutoff is None:
             self._order = np.arange(n, dtype=np.int32)
             self._col_start = np.minimum(np.arange(lay.ncols + 1, dtype=np.int64) * self.block_size, n)
         else:
+            prev = self._order if self._sorted else None  # same z order as a full sort (z ties aside)
             self._order = np.empty(n, np.int32)
             self._col_start = np.empty(lay.ncols + 1, np.int64)
             col_of = np.empty(n, np.int32)
             kn.column_sort(
-                self._pos_w, lay.origin, lay.wx, lay.wy, lay.ncx, lay.ncy, self._order, self._col_start, col_of
+                self._pos_w, lay.origin, lay.wx, lay.wy, lay.ncx, lay.ncy, self._order, self._col_start, col_of, prev
             )
+            self._sorted = True
         self._inv = np.empty(n, np.int32)
         self._inv[self._order] = np.arange(n, dtype=np.int32)
-        self._tile_spans = [spans_of(cols, self._col_start) for cols in lay.tiles]
+        flat, ptr = kn.spans_csr(self._span_cols, self._span_ptr, self._col_start)
+        spans = [flat[ptr[k] : ptr[k + 1]] for k in range(len(ptr) - 1)]
+        nt = len(lay.tiles)
+        self._tile_spans = spans[:nt]
         # a task zeroes (and may write) the whole of every tile it touches, so a reduce that reads
         # its buffer over a tile never sees values left from an earlier step
-        self._write_spans = [spans_of(cols, self._col_start) for cols in self._read_cols]
+        self._write_spans = spans[nt:]
         self._writers = lay.writers
         key = (lay.key(), lay.offs.tobytes(), self.precision)
         if key != self._layout_key:

@@ -168,9 +168,13 @@ def erfc_vec(x, out):
 
 
 @njit(cache=True, nogil=True)
-def column_sort(pos, origin, wx, wy, ncx, ncy, order, col_start, col_of):
+def column_sort(pos, origin, wx, wy, ncx, ncy, order, col_start, col_of, prev=None):
     """Counting sort of the atoms into ncx*ncy columns, then by z inside each column (stable).
-    Fills order (sorted index -> atom), col_start (ncols+1), col_of."""
+    Fills order (sorted index -> atom), col_start (ncols+1), col_of.
+
+    ``prev``: the order of the last sort.  Atoms are then taken in that order, so each column comes
+    out almost sorted by z already (atoms moved less than the list buffer since), and an insertion
+    sort finishes it in about linear time: this sort is the serial part of a rebuild step."""
     n = pos.shape[0]
     ncols = ncx * ncy
     counts = np.zeros(ncols + 1, np.int64)
@@ -187,24 +191,67 @@ def column_sort(pos, origin, wx, wy, ncx, ncy, order, col_start, col_of):
     for c in range(ncols + 1):
         col_start[c] = counts[c]
     fill = counts[:-1].copy()
-    for i in range(n):
+    for k in range(n):
+        i = k if prev is None else prev[k]
         c = col_of[i]
         order[fill[c]] = i
         fill[c] += 1
-    # z order inside each column: a stable merge sort (columns hold hundreds of atoms, where an
-    # insertion sort's quadratic cost was a quarter of a list rebuild)
     for c in range(ncols):
         c0 = col_start[c]
         c1 = col_start[c + 1]
         if c1 - c0 < 2:
             continue
+        m = c1 - c0
         seg = order[c0:c1].copy()
-        zc = np.empty(c1 - c0)
-        for k in range(c1 - c0):
+        zc = np.empty(m)
+        for k in range(m):
             zc[k] = pos[seg[k], 2]
-        srt = np.argsort(zc, kind="mergesort")
-        for k in range(c1 - c0):
-            order[c0 + k] = seg[srt[k]]
+        if prev is None:
+            # no earlier order: a stable merge sort (columns hold hundreds of atoms in file order,
+            # where an insertion sort's quadratic cost was a quarter of a list rebuild)
+            srt = np.argsort(zc, kind="mergesort")
+            for k in range(m):
+                order[c0 + k] = seg[srt[k]]
+        else:
+            # nearly sorted: a stable insertion sort, linear in the atoms plus the few inversions
+            for k in range(1, m):
+                z = zc[k]
+                a = seg[k]
+                j = k - 1
+                while j >= 0 and zc[j] > z:
+                    zc[j + 1] = zc[j]
+                    seg[j + 1] = seg[j]
+                    j -= 1
+                zc[j + 1] = z
+                seg[j + 1] = a
+            for k in range(m):
+                order[c0 + k] = seg[k]
+
+
+@njit(cache=True, nogil=True)
+def spans_csr(cols, ptr, col_start):
+    """For groups of sorted column ids (CSR: group g is cols[ptr[g]:ptr[g+1]]), the sorted-index spans
+    [start, end) of each group, adjacent columns merged and empty ones skipped; returns (spans,
+    span_ptr).  One call for all tiles of a rebuild step, which runs in its serial stage."""
+    m = len(ptr) - 1
+    out = np.empty((len(cols), 2), np.int64)
+    optr = np.zeros(m + 1, np.int64)
+    k = 0
+    for g in range(m):
+        for q in range(ptr[g], ptr[g + 1]):
+            c = cols[q]
+            s = col_start[c]
+            e = col_start[c + 1]
+            if e == s:
+                continue
+            if k > optr[g] and out[k - 1, 1] == s:
+                out[k - 1, 1] = e
+            else:
+                out[k, 0] = s
+                out[k, 1] = e
+                k += 1
+        optr[g + 1] = k
+    return out[:k], optr
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -541,6 +541,37 @@ def test_spans_merge_adjacent_columns_and_skip_empty_ones():
     assert spans_of(np.array([0, 1, 2, 3]), col_start).tolist() == [[0, 9]]
     assert spans_of(np.array([0, 2, 5, 6]), col_start).tolist() == [[0, 7], [12, 15]]
     assert spans_of(np.array([1, 5]), col_start).shape == (0, 2)
+    # the one-call form the backend uses on a rebuild step gives the same spans, group by group
+    from kenkyu.kernels_md.kernels_nb import spans_csr
+
+    groups = [np.array([0, 1, 2, 3]), np.array([0, 2, 5, 6]), np.array([1, 5]), np.array([4, 6])]
+    flat, ptr = spans_csr(np.concatenate(groups), np.array([0, 4, 8, 10, 12]), col_start)
+    for k, g in enumerate(groups):
+        assert flat[ptr[k] : ptr[k + 1]].tolist() == spans_of(g, col_start).tolist()
+
+
+def test_column_sort_from_the_last_order_equals_a_full_sort():
+    from kenkyu.kernels_md.kernels_nb import column_sort
+
+    rng = np.random.default_rng(5)
+    x0 = rng.uniform(0, 3.0, size=(2000, 3))
+    x1 = x0 + rng.normal(scale=0.03, size=x0.shape)  # moved a little, as between two list builds
+    args = (np.zeros(3), 0.75, 0.75, 4, 4)
+    out = []
+    for prev in (None, "last"):
+        order, cs, col = np.empty(2000, np.int32), np.empty(17, np.int64), np.empty(2000, np.int32)
+        column_sort(x0, *args, order, cs, col)
+        if prev:
+            o1 = np.empty(2000, np.int32)
+            column_sort(x1, *args, o1, cs, col, order)
+        else:
+            o1 = np.empty(2000, np.int32)
+            column_sort(x1, *args, o1, cs, col)
+        out.append(o1)
+    assert np.array_equal(out[0], out[1])
+    z = x1[out[0], 2]
+    for c in range(16):
+        assert np.all(np.diff(z[cs[c] : cs[c + 1]]) >= 0)
 
 
 def test_priority_by_remaining_path_runs_what_unlocks_the_long_chain_first():
