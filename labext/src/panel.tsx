@@ -23,7 +23,7 @@ import {
 } from './chatState';
 import type { NotebookChat } from './notebookChat';
 import { resumeActions, sidebarFix, sidebarReply, sidebarSummary, sidebarWarning } from './fixes';
-import { summaryParts } from './summary';
+import { estimateHeadline, summaryParts } from './summary';
 
 /** What the panel may ask of JupyterLab beyond the chat (the settings editor). */
 export interface IPanelActions {
@@ -187,6 +187,11 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat; busy: boolean })
         </div>
       )}
       {item.status === 'awaiting-approval' && <ApprovalDetails item={item} />}
+      {live && item.estimate && (
+        <div className="kenkyu-tool-expected">
+          <span className="kenkyu-tool-arg-name">expected</span> {estimateHeadline(item.estimate)}
+        </div>
+      )}
       {item.writesFiles && item.status === 'awaiting-approval' && (
         <div className="kenkyu-tool-note">This tool runs a computation or writes files.</div>
       )}

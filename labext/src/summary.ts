@@ -28,3 +28,11 @@ export function summaryParts(text: string, shown: number = SUMMARY_LINES): ISumm
     caveats: lines.filter(line => CAVEAT.test(line)).map(line => line.replace(CAVEAT, ''))
   };
 }
+
+/**
+ * The estimate's headline ("about 4 min here") without how it was measured: shown on a running card next
+ * to its elapsed time, so a person can tell a slow run from a stuck one after the approval card folds away.
+ */
+export function estimateHeadline(estimate: string): string {
+  return estimate.split(' (')[0].trim();
+}

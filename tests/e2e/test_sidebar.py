@@ -636,6 +636,11 @@ def test_embedded_model_stop_resume_order_reload_capability_dark(embedded_lab, b
         # that an interrupt only ends when it returns (~10 s here).
         wait_for_run_status(lab["root"] / "md_runs", "running", timeout=300)
         page.wait_for_timeout(1_000)
+        # Running, the card shows how long it has run and how long it was expected to (the approval card with
+        # the estimate has folded away), so a slow run can be told from a stuck one.
+        running = page.locator('.kenkyu-tool[data-tool="md_run"][data-status="running"]')
+        assert re.search(r"\d+(\.\d)? s|\d+ min", running.locator(".kenkyu-tool-elapsed").inner_text())
+        assert re.search(r"^expected about .*\d", running.locator(".kenkyu-tool-expected").inner_text())
         sidebar.locator("button.kenkyu-stop").click()
         stopped_at = time.monotonic()
         page.wait_for_function(

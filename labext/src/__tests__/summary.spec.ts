@@ -1,4 +1,4 @@
-import { summaryParts } from '../summary';
+import { estimateHeadline, summaryParts } from '../summary';
 
 describe('a tool summary on its card', () => {
   const rg = [
@@ -35,5 +35,14 @@ describe('a tool summary on its card', () => {
       rest: ['Shown:', '[widget]', 'NGLWidget()'],
       caveats: []
     });
+  });
+});
+
+describe('estimateHeadline', () => {
+  it("is the estimate without how it was measured", () => {
+    const estimate =
+      'about 4 min here (6,000 steps at 4.53 ns/day for ~596 atoms, calibrated on this machine (200 steps), scaled by size)';
+    expect(estimateHeadline(estimate)).toBe('about 4 min here');
+    expect(estimateHeadline('unknown — no measurement yet')).toBe('unknown — no measurement yet');
   });
 });
