@@ -135,23 +135,20 @@ def settings_from_env(environ=None) -> Settings:
         replay_file=env.get("KENKYU_REPLAY") or None,
         timeout_s=float(env.get("KENKYU_TIMEOUT", 120)),
     )
-    cap = env.get("KENKYU_MAX_REQUEST_SECONDS") or DEFAULT_MAX_REQUEST_COST_S
-    try:
-        cap = float(cap)
-    except ValueError:
-        raise ValueError(
-            f"KENKYU_MAX_REQUEST_SECONDS must be a number of seconds, not {cap!r}: e.g. KENKYU_MAX_REQUEST_SECONDS=1800"
-        ) from None
-    wait = env.get("KENKYU_APPROVAL_WAIT") or DEFAULT_APPROVAL_WAIT_S
-    try:
-        wait = float(wait)
-    except ValueError:
-        raise ValueError(
-            f"KENKYU_APPROVAL_WAIT must be a number of seconds, not {wait!r}: e.g. KENKYU_APPROVAL_WAIT=300"
-        ) from None
+    cap = _seconds(env, "KENKYU_MAX_REQUEST_SECONDS", DEFAULT_MAX_REQUEST_COST_S, example=1800)
+    wait = _seconds(env, "KENKYU_APPROVAL_WAIT", DEFAULT_APPROVAL_WAIT_S, example=300)
     return Settings(
         provider=config,
         approval=env.get("KENKYU_APPROVAL", "ask"),
         max_request_cost_s=cap,
         approval_wait_s=wait,
     )
+
+
+def _seconds(env, name: str, default: float, *, example: int) -> float:
+    """A number of seconds from the environment (unset or empty: the default); anything else is refused."""
+    value = env.get(name) or default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}: e.g. {name}={example}") from None

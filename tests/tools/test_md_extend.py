@@ -90,18 +90,9 @@ def test_a_run_held_in_a_variable_sees_its_extension(villin_pdb, tmp_path):  # n
     object loaded before (it used to return the old 10 frames of a 14-frame run, silently)."""
     from kenkyu.tools import analysis
 
-    run = md.run(
-        villin_pdb,
-        ps=2.0,
-        out=tmp_path / "villin_implicit",
-        solvent="implicit",
-        nvt_ps=0.2,
-        report_interval_ps=0.5,
-        minimize_max_iterations=50,
-        platform="CPU",
-        progress=False,
-        seed=7,
-    )
+    # A couple of ps in implicit water, a frame every 0.5 ps (FAST's other settings: quick, CPU, quiet).
+    options = {**FAST, "ps": 2.0, "nvt_ps": 0.2, "report_interval_ps": 0.5, "checkpoint_interval_ps": 1.0}
+    run = md.run(villin_pdb, out=tmp_path / "villin_implicit", **options)
     before = analysis.rmsd(trajectory=run)
     assert len(before) == 4 and before["time_ps"].max() == pytest.approx(2.0)
 
