@@ -18,8 +18,6 @@ ones a scientist asks about most are repeated below for reading.
 
 from __future__ import annotations
 
-import base64
-import io
 from dataclasses import asdict, dataclass, field
 
 from kenkyu.core.science import Science, declared_tool, science_of, tool_of_step
@@ -146,9 +144,9 @@ class CheckReport:
             f"<table><tr><th>step</th><th>expectation</th><th>result</th><th>detail</th></tr>{rows}</table>",
         ]
         if self.figure is not None:
-            buffer = io.BytesIO()
-            self.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-            parts.append(f'<img src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}"/>')
+            from kenkyu.tools._figures import figure_html
+
+            parts.append(figure_html(self.figure))
         return "\n".join(parts)
 
 

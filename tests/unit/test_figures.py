@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kenkyu.tools._figures import figure_html, summary_html
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _figure():
@@ -38,10 +38,11 @@ def test_summary_html_escapes_the_text_and_lists_the_lines_after_the_first():
 
 
 def test_no_tool_writes_its_own_png_encoder():
-    """The figure code lived in six tools; a seventh copy should use the helper instead."""
+    """The figure code lived in seven modules (six tools and the Check report); a new one uses the helper."""
     copies = [
-        str(path.relative_to(TOOLS))
-        for path in TOOLS.rglob("*.py")
-        if path.name != "_figures.py" and "b64encode" in path.read_text()
+        str(path.relative_to(ROOT))
+        for folder in ("tools", "assistant")
+        for path in (ROOT / folder).rglob("*.py")
+        if path.name != "_figures.py" and "data:image/png;base64" in path.read_text()
     ]
     assert copies == []
