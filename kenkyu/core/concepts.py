@@ -71,7 +71,9 @@ def _negated_positions(text: str) -> set[int]:
     governed: set[int] = set()
     for match in _NEGATION.finditer(lowered):
         start = len(_WORD.findall(lowered[: match.end()]))
-        governed.update(range(start, start + NEGATION_REACH))
+        # A clause ends a negation's reach: in "no md, just minimise" the minimising is wanted.
+        clause = re.split(r"[,.;:!?]", lowered[match.end() :], maxsplit=1)[0]
+        governed.update(range(start, start + min(NEGATION_REACH, len(_WORD.findall(clause)))))
     return governed
 
 
@@ -81,18 +83,24 @@ def concept_hits(text: str, phrases, stemmed: bool = True, covered: set[int] | N
     all lie in ``covered`` (word positions another match took) does not count again; the positions this
     call matched are added to ``covered``."""
     split = stems if stemmed else words_of
-    words = split(text)
+    # Determiners between a phrase's words do not hide it: "across my replicas" says "across replicas".
+    kept = [(i, w) for i, w in enumerate(split(text)) if w not in _DETERMINERS]
+    positions, words = [i for i, _ in kept], tuple(w for _, w in kept)
     negated = _negated_positions(text)
     covered = set() if covered is None else covered
     said = denied = 0
     for phrase in dict.fromkeys(phrases):
-        length = len(split(phrase))
-        found = [i for i in _find(split(phrase), words) if not set(range(i, i + length)) <= covered]
+        wanted = tuple(w for w in split(phrase) if w not in _DETERMINERS) or split(phrase)
+        spans = [set(range(positions[i], positions[i + len(wanted) - 1] + 1)) for i in _find(wanted, words)]
+        found = [span for span in spans if not span <= covered]
         if not found:
             continue
         said += 1
-        if all(i in negated for i in found):
+        if all(min(span) in negated for span in found):
             denied += 1
-        for i in found:
-            covered.update(range(i, i + length))
+        for span in found:
+            covered.update(span)
     return said, denied
+
+
+_DETERMINERS = {"the", "my", "our", "your", "their", "its", "this", "that", "these", "those", "a", "an"}

@@ -1010,6 +1010,7 @@ _NOT_OBJECTS = {
     *"last latest previous first second final new old other same whole whole entire".split(),
     # Short names of the kinds and the words a request ends on ("... of the traj pls").
     *"traj trajs sim sims md dynamics pls please plz thanks thx too also now only just quarter half third".split(),
+    *"earlier older oldest original initial prior newest newer recent".split(),  # order words: _EARLIER, _RECENT
 }
 
 
@@ -1245,7 +1246,7 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
         if stem in americanize(held) or ("predict" in stem and "prediction" in held):
             continue
         kind = found["kind"].lower()
-        similar = tuple(c for c in candidates if any(kind.rstrip("s")[:4] in k for k in (c.kind, c.label.lower())))
+        similar = tuple(c for c in candidates if re.fullmatch(KIND_WORDS.get(c.kind, "(?!)"), kind))
         return MissingObject(found.group(0)[found.group(0).index(" ") + 1 :], f"{qualifier} {kind}", similar[:4])
     return None
 
@@ -1256,3 +1257,47 @@ def missing_message(step: str, missing: MissingObject) -> str:
         f"*{step.strip()}* asks about {missing.phrase}, and no {missing.what} is in the kernel or this folder, so "
         f"I called nothing (another object would answer a different question).{here} {missing.fix}\n"
     )
+
+
+# -- what no tool does ---------------------------------------------------------------------------------------------
+# A request for a quantity or an action no tool provides is said so, with the way to get it by hand, rather than
+# routed to the nearest tool ("did the energy settle?" is no RMSD; "save it to csv" is no recomputation). Only while
+# no tool declares the words: a tool that one day computes it takes the request over.
+_UNSERVED = (
+    (
+        re.compile(
+            # A run's temperature asked about, not one set: "the average temperature", "temperature during my run".
+            r"\b(?:(?:average|mean|final|actual)\s+temperatures?|temperatures?\s+(?:during|over|in|of|across)\s+"
+            r"(?:the|my|this|that|our)\s+(?:run|simulation|trajectory|md)|(?:potential|kinetic|total)\s+energ\w*"
+            r"|energ(?:y|ies)\s+"
+            r"(?:settle\w*|converge\w*|drift\w*|stable|stabili\w*|over\s+time|plateau\w*)|densit(?:y|ies)|box\s+volume"
+            r"|pressure)\b",
+            re.I,
+        ),
+        "No tool reports a run's temperature, energies, volume or density, but the run recorded them: "
+        "`pandas.read_csv('{run}/state.csv')` has a row per frame (time, energies, temperature, volume); "
+        "`.describe()` gives the mean and spread, and a plot of a column shows whether it settled.",
+    ),
+    (
+        re.compile(r"\b(?:csv|excel|spreadsheet|xlsx)\b", re.I),
+        "No tool writes a CSV file: the table is already in the kernel as the action cell's variable, and one line "
+        "writes it: `table.to_csv('table.csv', index=False)` (name the variable, e.g. `radius_of_gyration`).",
+    ),
+)
+
+
+def unserved(step: str, tools: Sequence, candidates: Sequence[Candidate] = ()) -> str | None:
+    """The honest reply to a request for something no tool does, or None (a tool may do it)."""
+    for pattern, message in _UNSERVED:
+        found = pattern.search(step)
+        if not found:
+            continue
+        # The words around it too: "melting temperature", "unfolding temperature" are tools' concepts.
+        before = " ".join(step[: found.start()].split()[-2:])
+        span = f"{before} {found.group(0)}"
+        if any(concept_hits(span, [v for v in vocabulary(t) if re.search(pattern, v)])[0] for t in tools):
+            continue
+        runs = [c for c in candidates if c.kind == "run_folder"] + [c for c in candidates if c.path]
+        run = (runs[0].path or runs[0].value) if runs else "<run folder>"
+        return f"*{step.strip()}*: " + message.format(run=run) + "\n"
+    return None

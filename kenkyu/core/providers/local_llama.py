@@ -37,6 +37,7 @@ from kenkyu.core.routing import (
     fillable,
     missing_message,
     missing_object,
+    unserved,
     object_slots,
     path_tokens,
     resolve_slot,
@@ -206,7 +207,9 @@ class LocalLlamaProvider(Provider):
                 prefer=("ensemble",) if made_ensemble else (),
             )
             if call is not None:
-                yield TextDelta(f"Step {done_steps + 1}: {step.rstrip('.?!')}.\n{self.last_using}")
+                # A request of one step needs no "Step 1:" label; the steps of a longer one are numbered.
+                label = f"Step {done_steps + 1}: {step.rstrip('.?!')}.\n" if len(steps) > 1 else ""
+                yield TextDelta(label + self.last_using)
                 yield ToolCallDone(call)
                 for extra in self.extra_calls:  # the same analysis of each other member of an ensemble
                     yield ToolCallDone(extra)
@@ -242,6 +245,9 @@ class LocalLlamaProvider(Provider):
         missing = None if fallback_paths else missing_object(step, candidates, _tool_words(tools))
         if missing is not None:
             self.last_problem = missing_message(step, missing)
+            return None
+        self.last_problem = unserved(step, tools, candidates)
+        if self.last_problem is not None:
             return None
         ranked = self.router.rank(step, list(tools), candidates=candidates, prefer=prefer)
         if not ranked or ranked[0].score < self.min_score:
@@ -489,17 +495,26 @@ def _unmatched_message(step: str, ranked) -> str:
     )
 
 
+def _is_caveat(line: str) -> bool:
+    return line.lower().startswith("caveat:")
+
+
 def _report_results(since: Sequence[Message], lines_per_result: int = 4, compare: bool = False) -> Iterator[Chunk]:
     """The tools' own summaries, verbatim: a 135M model would get the numbers wrong. A request that asks
     to compare gets a last step that sets the results of the same tool side by side."""
     lines = ["Results:"]
     by_tool: dict[str, list[str]] = {}
+    said: set[str] = set()  # a caveat is said once per reply, however many results carry it
     for m in since:
         if m.role == "tool":
-            summary = [line.strip(" -") for line in m.content.strip().splitlines() if line.strip(" -*")]
+            # What a tool printed is in its cell's output; the reply quotes its result (no dangling "Printed:").
+            content = re.split(r"\n(?:Printed|Output before the error):\n", m.content.strip(), maxsplit=1)[0]
+            summary = [line.strip(" -") for line in content.splitlines() if line.strip(" -*")]
+            summary = [c for c in summary if not (_is_caveat(c) and c in said)]
+            said.update(c for c in summary if _is_caveat(c))
             head = "; ".join(summary[:lines_per_result]) or "(no output)"
             # What a result cannot show is never cut: a windowed result's caveat comes after its 4th line.
-            late = "".join(f"; {c}" for c in summary[lines_per_result:] if c.lower().startswith("caveat:"))
+            late = "".join(f"; {c}" for c in summary[lines_per_result:] if _is_caveat(c))
             lines.append(f"- `{m.name}`: {head[:500]}{late}")
             by_tool.setdefault(m.name, []).append(head)
     pairs = {name: values for name, values in by_tool.items() if len(values) > 1}
