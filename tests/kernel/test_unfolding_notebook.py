@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from md_fixtures import REPO_ROOT
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-
-NOTEBOOK = REPO_ROOT / "examples" / "thermal_unfolding.ipynb"
+pytest.importorskip("nbclient")
+from notebooks import outputs_text, run_example  # noqa: E402
 
 
 @pytest.mark.slow
 def test_thermal_unfolding_notebook_runs(tmp_path):
-    notebook_path = tmp_path / NOTEBOOK.name
-    shutil.copy(NOTEBOOK, notebook_path)
-    notebook = nbformat.read(notebook_path, as_version=4)
-    client = nbclient.NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    )
-    client.execute()  # raises CellExecutionError on any failing cell
-
-    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
-    text = "\n".join(
-        str(output.get("text", "")) + str(output.get("data", {}).get("text/markdown", "")) for output in outputs
-    )
+    notebook = run_example("thermal_unfolding.ipynb", tmp_path)  # raises CellExecutionError on any failing cell
+    text = outputs_text(notebook)
     # The ladder ran every member, the melting curve gave a midpoint, and %%research judged it.
     assert "16 of 16 runs finished" in text
     assert "Tm" in text and "95% CI" in text
     assert "## Act" in text and "Verdict" in text
     assert "model units" in text or "not laboratory melting points" in text
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     html = "".join(output.get("data", {}).get("text/html", "") for output in outputs)
     assert "<img" in html  # the Q(T) curves
