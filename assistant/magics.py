@@ -364,8 +364,10 @@ def protect_questions(lines: list[str]) -> list[str]:
 
 
 def register(ipython) -> None:
+    from kenkyu.assistant import cell_errors
     from kenkyu.assistant.literature_magic import LiteratureMagics  # %lit; imports only IPython
 
+    cell_errors.install(ipython)  # a report of this kernel's cells leaves out those that raised
     ipython.register_magics(KenkyuMagics)
     ipython.register_magics(LiteratureMagics)
     if protect_questions not in ipython.input_transformers_cleanup:

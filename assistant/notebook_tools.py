@@ -568,19 +568,23 @@ def notebook_from_kernel(folder: str | os.PathLike = ".") -> Path | None:
         return None
     import nbformat.v4 as v4
 
+    from kenkyu.assistant.cell_errors import error_of
     from kenkyu.assistant.session import RECORD_MIME
 
     session = getattr(shell, "_kenkyu_session", None)
     records = [r for r in getattr(session, "records", []) if r.get("done")]  # finished requests only
-    sources = [str(s) for s in shell.history_manager.input_hist_raw if str(s).strip()]
     cells = []
-    for source in sources:
+    for count, source in enumerate(str(s) for s in shell.history_manager.input_hist_raw):
+        if not source.strip():
+            continue
         cell = v4.new_code_cell(source)
         if re.match(r"^\s*%%(ask|research)\b", source):
             if not records:
                 continue  # the request running now (this export), or one that never finished
             record = records.pop(0)
             cell.outputs = [v4.new_output("display_data", data={RECORD_MIME: record})]
+        elif error_of(shell, count):  # the export leaves a cell that raised out, with a note
+            cell.outputs = [v4.new_output(**error_of(shell, count))]
         cells.append(cell)
     if not cells:
         return None

@@ -76,3 +76,29 @@ def test_an_unexecuted_report_says_so_and_how_to_run_it_from_here(tmp_path, monk
     assert "It was not re-executed: it keeps the outputs this session recorded" in text
     assert text.endswith("Re-run it with: papermill session_report/session.report.ipynb session_report/rerun.ipynb")
     assert "not re-executed" in paths._repr_markdown_() and ".html" not in paths._repr_markdown_()
+
+
+def test_a_kernel_without_a_notebook_file_exports_its_cells_without_the_one_that_raised(tmp_path):
+    """The newcomer's path: "export a report of all this" in a kernel that does not know its notebook's file
+    writes the report from the kernel's input history, which keeps no outputs; kenkyu records which cells
+    raised, so the KeyError cell is left out here too. A real ipykernel."""
+    from comm_client import running_kernel
+
+    def run(client, code):
+        shown = []
+        client.execute_interactive(code, timeout=120, output_hook=lambda m: shown.append(m["content"].get("text", "")))
+        return "".join(shown)
+
+    with running_kernel(tmp_path, {"JPY_SESSION_NAME": ""}) as client:
+        run(client, "%load_ext kenkyu")
+        run(client, "rmsd = {'rmsd_nm': [0.1, 0.2]}")
+        run(client, "max(rmsd['rmsd_angstrom'])")  # raises KeyError
+        out = run(
+            client,
+            "from kenkyu.assistant import notebook_tools\nprint(notebook_tools.export_report(html=False).summary())",
+        )
+    assert "It was not re-executed" in out and "Left out 1 cell(s)" in out, out
+    assert "max(rmsd['rmsd_angstrom']) -> KeyError: 'rmsd_angstrom'" in out
+    report = nbformat.read(tmp_path / "kenkyu_session_report" / "kenkyu_session.report.ipynb", as_version=4)
+    code = [c.source for c in report.cells if c.cell_type == "code"]
+    assert any("rmsd = {'rmsd_nm'" in s for s in code) and not any("rmsd_angstrom" in s for s in code)
