@@ -340,3 +340,20 @@ def test_a_model_that_does_not_answer_leaves_the_routers_plan_with_a_note(tally)
     assert plan.note == (
         "the model did not answer (the model did not answer within 60 s); kept the router's choice, census"
     )
+
+
+def test_a_real_provider_adapter_is_asked_without_tools_and_its_streamed_choice_is_used(tally, monkeypatch):
+    """The OpenAI adapter (official SDK, real HTTP and SSE) against a local server that streams the reply."""
+    from fake_llm_servers import ScriptedServer, openai_text
+    from kenkyu.core.providers import make_provider
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789abcdefghij")
+    reply = "Protocol: tally\nHypothesis: Two of MKQRW's five residues (K and R) carry a positive charge."
+    with ScriptedServer([openai_text(reply)]) as server:
+        config = ProviderConfig(provider="openai", model="fake-openai", base_url=server.url + "/v1", max_retries=0)
+        provider = make_provider(config)
+        plan = make_plan("Take a census of MKQRW?", ToolRegistry.from_modules(["example_tool"]), provider)
+    assert plan.protocol == "tally" and plan.chosen_by == provider.model_id and plan.note == ""
+    assert plan.hypothesis == "Two of MKQRW's five residues (K and R) carry a positive charge."
+    (request,) = server.requests
+    assert "tools" not in request and "- tally: how many of each residue" in request["messages"][0]["content"]
