@@ -56,6 +56,9 @@ class Protocol:
     name: str = ""
     title: str = ""  # the question it answers, in a few words (``%kenkyu`` listings, docs)
     outline: str = ""  # the steps it plans, in a line: what a stronger model choosing a protocol is shown
+    # The claim its verdict rules decide, in a line: a model's hypothesis must state this claim (made specific),
+    # not its opposite, since the verdict follows the protocol's rules, not the hypothesis' wording.
+    verdict_tests: str = ""
 
     # -- choosing --------------------------------------------------------------------------------------
     def matches(self, question: str, tools: set[str]) -> bool:

@@ -43,6 +43,10 @@ class MutationEffect(Protocol):
         "pdbfixer and simulated beside the wild type in replicas, then RMSF, Rg, contacts and hydrogen bonds "
         "near the site compared with bootstrap CIs"
     )
+    verdict_tests = (
+        "that the MD agrees with ESM-2's prediction: a negative score (destabilising) means the residues near the "
+        "site fluctuate more in the mutant than in the wild type, a positive one that they do not"
+    )
 
     # -- choosing --------------------------------------------------------------------------------------
     def claims(self, question: str) -> bool:

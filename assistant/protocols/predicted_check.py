@@ -43,6 +43,10 @@ class PredictedCheck(Protocol):
         "short implicit-solvent MD run, then the Spearman correlation of per-residue RMSF with (100 - pLDDT), its "
         "bootstrap CI, and the regions where the two disagree"
     )
+    verdict_tests = (
+        "that the prediction's confidence matches its dynamics: Spearman rho of RMSF with (100 - pLDDT) above 0, "
+        "its 95% CI above 0"
+    )
 
     # -- choosing --------------------------------------------------------------------------------------
     def matches(self, question, tools):

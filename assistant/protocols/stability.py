@@ -208,6 +208,10 @@ class Stability(Protocol):
         "independent MD replicas of the structure (implicit solvent by default), then the RMSD plateau, the "
         "radius of gyration change and the RMSF per replica with 95% CIs over the replicas"
     )
+    verdict_tests = (
+        "the fold holds: in every replica the backbone RMSD levels off below 0.3 nm and the radius of gyration stays "
+        "within 5% of the start"
+    )
 
     # -- choosing --------------------------------------------------------------------------------------
     def claims(self, question: str) -> bool:

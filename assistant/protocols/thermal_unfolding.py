@@ -63,6 +63,11 @@ class ThermalUnfolding(Protocol):
         "a C-alpha Go model heated over a temperature ladder with replicas (Dask), then the fraction of native "
         "contacts Q(T) of the protein and of each DSSP segment, melting midpoints with bootstrap CIs and their order"
     )
+    verdict_tests = (
+        "for a which-part-first question, that the segment the hypothesis names (written as helix 1, strand 2, loop 1, "
+        "N-terminus or C-terminus) has the lowest melting midpoint; otherwise that the protein's Q crosses 0.5 "
+        "inside the ladder with a CI that places Tm"
+    )
 
     # -- choosing --------------------------------------------------------------------------------------
     def claims(self, question: str) -> bool:

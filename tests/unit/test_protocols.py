@@ -206,6 +206,7 @@ class Tally(Census):
     name = "tally"
     title = "how many of each residue, sorted?"
     outline = "one composition count of the sequence, read as a sorted tally"
+    verdict_tests = "that the most frequent residue is the one the hypothesis names"
 
     def claims(self, question):
         return False  # the router never picks it: only a model's choice can
@@ -253,6 +254,7 @@ def test_a_stronger_model_chooses_the_protocol_and_writes_the_hypothesis(tally):
     prompt = messages[0].content
     assert tools == [] and messages[1].content == "Take a census of MKQRW?"
     assert "- tally: how many of each residue, sorted? Steps: one composition count" in prompt
+    assert "Verdict tests: that the most frequent residue is the one the hypothesis names." in prompt
     assert "- census: what is this sequence made of?" in prompt and "- stability:" in prompt
     assert "ordinary" not in prompt  # a protocol that only matches routed tools is not a choice
     assert Plan.from_dict(plan.to_dict()).to_markdown() == plan.to_markdown()
