@@ -427,8 +427,9 @@ def answer_within(prompt: str, seconds: float) -> str | None:
 
     The wait is ended the way the stop button ends it, by a KeyboardInterrupt in the main thread (the
     request's time budget interrupts a tool the same way), so it works in ipykernel, whose input() polls
-    its stdin socket, and in a terminal. A stop pressed by the user still propagates as before. Off the
-    main thread the interrupt could not reach the prompt, so there it waits as input() does."""
+    its stdin socket every 10 ms. (A terminal's input() blocks in C and sees it at the next key; a person
+    is at a terminal anyway.) A stop pressed by the user still propagates as before. Off the main thread
+    the interrupt could not reach the prompt, so there it waits as input() does."""
     import threading
 
     from kenkyu.assistant.interrupts import BudgetTimer
