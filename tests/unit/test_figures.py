@@ -46,3 +46,34 @@ def test_no_tool_writes_its_own_png_encoder():
         if path.name != "_figures.py" and "data:image/png;base64" in path.read_text()
     ]
     assert copies == []
+
+
+def test_every_result_that_had_its_own_encoder_renders_its_figure_and_escapes_its_summary():
+    """Their views, each given the same result stand-in: the figure inline, the summary's markup as text."""
+    import importlib
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    result = SimpleNamespace(
+        summary=lambda: "Head <b>x</b>\nline a\nline b",
+        figure=_figure(),
+        table=pd.DataFrame({"a": [1]}),
+        regions=pd.DataFrame({"r": [1]}),
+    )
+    modules = ["_melting", "prediction_check", "mutants", "md._speed", "md._coarse"]
+    views = {}
+    for name in modules:
+        module = importlib.import_module(f"kenkyu.tools.{name}")
+        for cls in [c for c in vars(module).values() if isinstance(c, type) and "_repr_html_" in vars(c)]:
+            views[cls.__name__] = cls._repr_html_(result)
+    assert sorted(views) == [
+        "BackendComparison",
+        "CoarseGrainedRun",
+        "ConfidenceDynamics",
+        "MeltingCurve",
+        "MutationEffect",
+    ]
+    for name, page in views.items():
+        assert '<img src="data:image/png;base64,' in page, name
+        assert "Head &lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page, name
