@@ -359,3 +359,19 @@ def test_a_real_provider_adapter_is_asked_without_tools_and_its_streamed_choice_
     assert plan.hypothesis == "Two of MKQRW's five residues (K and R) carry a positive charge."
     (request,) = server.requests
     assert "tools" not in request and "- tally: how many of each residue" in request["messages"][0]["content"]
+
+
+def test_with_the_built_in_protocols_the_models_choice_replaces_the_routers(tmp_path, monkeypatch):
+    """ "Is villin stable?" is the router's stability question (replicas at room temperature); a model that reads
+    it as thermal stability gets the thermal-unfolding protocol's ladder, its checks and the model's hypothesis."""
+    monkeypatch.chdir(tmp_path)
+    registry = ToolRegistry.from_modules(["kenkyu.tools.md", "kenkyu.tools.ensembles", "kenkyu.tools.unfolding"])
+    question = "Is villin stable?"
+    assert protocols.claiming_protocol(question).name == "stability"
+    reply = "Protocol: thermal-unfolding\nHypothesis: Villin's Go model melts in one transition, Tm inside the ladder."
+    plan = make_plan(question, registry, ListeningModel(reply), measure_costs=False)
+    assert plan.protocol == "thermal-unfolding" and plan.chosen_by == "listening"
+    assert [s.tool for s in plan.steps] == ["unfolding_ladder", "unfolding_melting_curve"]
+    assert plan.steps[0].arguments["structure"].endswith("villin_1vii.pdb")
+    assert plan.hypothesis == "Villin's Go model melts in one transition, Tm inside the ladder."
+    assert any("crosses 0.5" in e for e in plan.steps[1].expectations)  # the chosen protocol's own checks
