@@ -516,8 +516,24 @@ export class ChatSidebar extends ReactWidget {
   }
 
   showChat(chat: NotebookChat | null): void {
+    this._unfollow?.();
+    this._unfollow = null;
     this._chat = chat;
+    if (chat) {
+      this._unfollow = chat.session.onChange(state => this._markTab(state));
+    }
+    this._markTab(chat ? chat.session.state : null);
     this.update();
+  }
+
+  /**
+   * Mark the sidebar's tab while a tool waits for approval: with the sidebar closed (or another panel in
+   * front) a request would wait on a card nobody sees, and look like a slow one.
+   */
+  private _markTab(state: IChatState | null): void {
+    const waiting = !!state?.items.some(i => i.kind === 'tool' && i.status === 'awaiting-approval');
+    this.title.className = waiting ? 'kenkyu-needs-approval' : '';
+    this.title.caption = waiting ? 'kenkyu chat: a tool waits for your approval' : 'kenkyu chat';
   }
 
   setSettingsError(message: string): void {
@@ -550,4 +566,5 @@ export class ChatSidebar extends ReactWidget {
 
   private _chat: NotebookChat | null = null;
   private _settingsError = '';
+  private _unfollow: (() => void) | null = null;
 }

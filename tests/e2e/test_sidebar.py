@@ -318,7 +318,16 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
         assert working.inner_text().startswith("Waiting for your approval of md_run"), working.inner_text()
         ARTIFACTS.mkdir(exist_ok=True)
         sidebar.screenshot(path=str(ARTIFACTS / "sidebar-approval.png"))
+        # With the sidebar closed, its tab shows that something waits for the user; its tab opens it again.
+        tab = page.locator('.lm-TabBar-tab[data-id="kenkyu-chat"]')
+        page.evaluate("() => window.jupyterapp.shell.collapseRight()")
+        page.wait_for_selector("#kenkyu-chat.lm-mod-hidden", state="attached", timeout=10_000)
+        assert "kenkyu-needs-approval" in (tab.get_attribute("class") or "")
+        assert "waits for your approval" in (tab.get_attribute("title") or "")
+        tab.click()
+        card.locator("button.kenkyu-approve").wait_for(timeout=10_000)
         card.locator("button.kenkyu-approve").click()
+        playwright_api.expect(tab).not_to_have_class(re.compile("kenkyu-needs-approval"), timeout=5_000)
 
         # While its cell runs the card says "running" (it said "approved" for a whole simulation) and counts
         # the time; the footer says the same.
