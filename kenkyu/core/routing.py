@@ -390,8 +390,15 @@ def _input_kinds(t) -> list[str]:
     return [slot_kind(n, properties.get(n)) or "" for n in t.parameters.get("required", [])]
 
 
+_OBJECT_NOUNS = re.compile(
+    r"\b((?:the|my|this|that|our|your|its|each|every|which|earlier|older|other|last|latest|previous|newest|first)"
+    r"\s+(?:[\w-]+\s+)?)(?:runs?|simulations?|trajector(?:y|ies))\b",
+    re.I,
+)
+
+
 def keyword_bonus(
-    request: str, t, first: float = 0.15, each: float = 0.05, cap: float = 0.3, phrase: float = 0.06
+    request: str, t, first: float = 0.15, each: float = 0.05, cap: float = 0.3, phrase: float = 0.08
 ) -> float:
     """Exact words beat embeddings for jargon: MiniLM barely tells "RMSD" from "RMSF", a word match does.
     The tool's keywords and the concepts it declares (``@computes``) are matched by stem ("helical" says
@@ -401,7 +408,8 @@ def keyword_bonus(
     words = (*t.keywords, t.function.__name__.replace("_", " "))
     concepts = [c for c in getattr(getattr(t, "science", None), "concepts", ()) if c not in words]
     covered: set[int] = set()  # "flexible" said once counts once, as a keyword or as a concept
-    said, denied = concept_hits(request, words, stemmed=False, covered=covered)
+    # "in the all-atom run", "my earlier simulation": a noun that names an object is no request for md_run.
+    said, denied = concept_hits(_OBJECT_NOUNS.sub(r"\1", request), words, stemmed=False, covered=covered)
     more, more_denied = concept_hits(request, concepts, covered=covered)
     said, denied = said + more, denied + more_denied
     hits = said - denied

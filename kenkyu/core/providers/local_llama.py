@@ -35,6 +35,7 @@ from kenkyu.core.routing import (
     ToolRouter,
     constrained_arguments_schema,
     fillable,
+    keyword_bonus,
     missing_message,
     missing_object,
     unserved,
@@ -250,6 +251,7 @@ class LocalLlamaProvider(Provider):
         if self.last_problem is not None:
             return None
         ranked = self.router.rank(step, list(tools), candidates=candidates, prefer=prefer)
+        ranked = _said_first(step, ranked, self.vocabulary_margin)
         if not ranked or ranked[0].score < self.min_score:
             self.last_problem = _unmatched_message(step, ranked)
             return None
@@ -349,6 +351,7 @@ class LocalLlamaProvider(Provider):
         return arguments
 
     margin = 0.08  # how far below the best tool another may score and still be tried
+    vocabulary_margin = 0.12  # how far below an unnamed best tool one the request names by its words may score
 
     def _inputs(self, t, step: str, fallback_paths: Sequence[str], candidates) -> tuple[dict, str | None]:
         """The required inputs of ``t`` the step does not give itself, found in the notebook; or the problem."""
@@ -411,6 +414,17 @@ class LocalLlamaProvider(Provider):
             if match.named and match.candidate is not None and match.candidate.variable:
                 found[name] = match.candidate
         return found
+
+
+def _said_first(step: str, ranked: list, margin: float) -> list:
+    """A tool the step names by a word of its vocabulary ("floppiest" for RMSF) comes before a best tool it
+    says nothing of, when it scores within ``margin``: a word beats the embedder's guess at a whole sentence."""
+    if not ranked or keyword_bonus(step, ranked[0].tool) > 0:
+        return ranked
+    said = [r for r in ranked[1:6] if r.score >= ranked[0].score - margin and keyword_bonus(step, r.tool) > 0]
+    if not said:
+        return ranked
+    return [said[0], *(r for r in ranked if r is not said[0])]
 
 
 class _only:
