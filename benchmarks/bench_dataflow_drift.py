@@ -11,7 +11,7 @@ freshly drawn velocities meet the constraints (the same jump in both engines).  
 not speed: load on the machine does not bias it.
 
     nice .venv/bin/python benchmarks/bench_dataflow_drift.py [--ps 20] [--skip-ps 1] [--blocks 5] [--dt-fs 4]
-        [--threads 1] [--precision mixed|double]
+        [--threads 1] [--precision mixed|double] [--engines openmm dataflow]
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ def main(argv=None):
     ap.add_argument("--skin", type=float, default=0.12)
     ap.add_argument("--rebuild", default="sound")
     ap.add_argument("--precision", default="mixed")
+    ap.add_argument("--engines", nargs="+", choices=("openmm", "dataflow"), default=["openmm", "dataflow"])
     args = ap.parse_args(argv)
     if args.blocks < 2:
         ap.error("--blocks must be at least 2 (the standard error comes from the spread of block slopes)")
@@ -87,20 +88,20 @@ def main(argv=None):
         f"rebuild rule {args.rebuild}, precision {args.precision}"
     )
     res = {}
-    for label, sys_ in (
-        ("OpenMM CPU", system),
-        (
-            "dataflow",
-            dataflow_system(
-                system,
-                threads=args.threads,
-                cell_fraction=args.cell_fraction,
-                skin=args.skin,
-                rebuild=args.rebuild,
-                precision=args.precision,
-            ),
-        ),
-    ):
+    engines = []
+    if "openmm" in args.engines:
+        engines.append(("OpenMM CPU", system))
+    if "dataflow" in args.engines:
+        df = dataflow_system(
+            system,
+            threads=args.threads,
+            cell_fraction=args.cell_fraction,
+            skin=args.skin,
+            rebuild=args.rebuild,
+            precision=args.precision,
+        )
+        engines.append(("dataflow", df))
+    for label, sys_ in engines:
         t, e, wall = nve(sys_, pdb, args.threads, n_steps, dt, args.every)
         keep = t >= args.skip_ps
         whole, mean, se = drift_with_error(t[keep], e[keep], args.blocks)
@@ -111,6 +112,8 @@ def main(argv=None):
             f"{np.std(e[keep] - np.polyval(np.polyfit(t[keep], e[keep], 1), t[keep])):.2f} kJ/mol, {wall:.0f} s",
             flush=True,
         )
+    if len(res) < 2:
+        return
     (d_o, s_o), (d_d, s_d) = res["OpenMM CPU"], res["dataflow"]
     diff, s = d_d - d_o, math.hypot(s_o, s_d)
     print(f"dataflow - OpenMM CPU: {diff:+.3f} +- {s:.3f} kT/ns/dof ({diff / s:+.1f} standard errors)")
