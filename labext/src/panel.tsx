@@ -390,6 +390,15 @@ function ChatView(props: {
     follow();
     return () => observer.disconnect();
   }, [chat]);
+  // A card that waits for approval blocks the request on the user: bring it into view even when they had
+  // scrolled up to read (the chat otherwise stays where they put it), or the request looks stuck.
+  const waitingCard = state.items.find(i => i.kind === 'tool' && i.status === 'awaiting-approval')?.id;
+  React.useEffect(() => {
+    const card = waitingCard ? list.current?.querySelector('.kenkyu-tool[data-status="awaiting-approval"]') : null;
+    if (card) {
+      card.scrollIntoView({ block: 'nearest' });
+    }
+  }, [waitingCard]);
   const onScroll = () => {
     const node = list.current;
     if (node) {

@@ -752,8 +752,16 @@ def test_embedded_model_stop_resume_order_reload_capability_dark(embedded_lab, b
         # runs; the user denies, and the finished run is left as it was.
         finished = (lab["root"] / "md_runs" / "villin_1vii_implicit" / "run.json").read_text()
         ask(sidebar, SIMULATION_REQUEST)
+        # The user scrolls up to reread the earlier results while the model works; the approval card that then
+        # waits on them is brought into view, not left below where they are reading.
+        messages = sidebar.locator(".kenkyu-messages")
+        messages.evaluate("n => { n.scrollTop = 0; n.dispatchEvent(new Event('scroll')); }")
+        assert messages.evaluate("n => n.scrollHeight - n.clientHeight") > 200  # scrolled well away from the end
         again = page.locator('.kenkyu-tool[data-tool="md_run"][data-status="awaiting-approval"]')
         again.wait_for(timeout=600_000)
+        page.wait_for_timeout(300)  # the scroll follows the render
+        box, view = again.locator("button.kenkyu-approve").bounding_box(), messages.bounding_box()
+        assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"], (box, view)
         warning = again.locator(".kenkyu-tool-warnings li").first
         assert warning.is_visible() and warning.bounding_box()["height"] > 0
         assert re.search(r"md_runs/villin_1vii_implicit already exists", warning.inner_text()), warning.inner_text()
