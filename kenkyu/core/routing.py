@@ -1235,7 +1235,9 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
                 runs[:4],
                 "Run them first (e.g. *run 3 replicas of villin.pdb for 10 ps*), or name the ensemble folder.",
             )
-    if _DOCUMENT_WORDS.search(step) and not any(c.kind == "literature_index" for c in candidates):
+    # ("index my papers in papers/" makes the index: nothing is missing then)
+    making_index = re.search(r"\b(?:index|ingest|import|add)\b", step, re.I) or path_tokens(step)
+    if _DOCUMENT_WORDS.search(step) and not making_index and not any(c.kind == "literature_index" for c in candidates):
         return MissingObject(
             _DOCUMENT_WORDS.search(step).group(0),
             "papers or notes (a literature index)",
