@@ -16,6 +16,10 @@ reload with the cards back and no unsaved-changes dialog, the agent badge in the
 sidebar-reload.png, sidebar-embedded.png (the README's docs/sidebar.png), sidebar-dark-badge.png), the
 question-aware caveat on a result's card (sidebar-caveat.png) and, asked again for the same simulation, the
 approval card's warning that its folder exists, then Deny (sidebar-approval-warning.png).
+Checks from a newcomer's trial of the sidebar (issue 13): the footer says what a request waits on, a running
+card says so with its elapsed and expected time, the cursor returns to the input, a draft survives switching
+notebooks, the closed sidebar's tab is marked while a card waits, a resumed run keeps the chat waiting, and a
+waiting approval card is brought into view.
 """
 
 from __future__ import annotations
