@@ -95,6 +95,13 @@ RUN_JSON = "run.json"
 PREPARED_PDB = "prepared.pdb"  # the fixed (and solvated) starting structure; the trajectory's topology
 SYSTEM_XML = "system.xml"  # the OpenMM System, so a resume uses exactly the same physics
 CHECKPOINT = "checkpoint.chk"
+# The prepared system's minimised state, with its velocities: a checkpoint of its own, so that a resume (or a
+# checkpoint.chk lost later) never redoes preparation and minimisation, minutes for a solvated protein.
+MINIMIZED_CHECKPOINT = "minimized.chk"
+# Besides every checkpoint_interval_ps of simulated time, a checkpoint at the first report boundary after this
+# many wall-clock seconds: a short run's equilibration (shorter than the interval) still has checkpoints, so a
+# Stop loses at most this much work.
+CHECKPOINT_WALL_S = 20.0
 STATE_CSV = "state.csv"
 FINAL_PDB = "final.pdb"
 BAROSTAT_FREQUENCY = 25  # steps between Monte Carlo volume moves (OpenMM's default)
@@ -185,7 +192,8 @@ class MDRun:
     Files: ``run.json`` (every parameter, versions, platform, seed, status), ``prepared.pdb`` (fixed
     and solvated start; the trajectory's topology), ``system.xml``, ``trajectory.dcd`` or
     ``trajectory.xtc`` (production frames), ``state.csv`` (energies, temperature, volume per frame),
-    ``checkpoint.chk`` (last checkpoint) and ``final.pdb`` (last frame, once finished).
+    ``checkpoint.chk`` (last checkpoint), ``minimized.chk`` (the minimised start, so a resume never minimises
+    again) and ``final.pdb`` (last frame, once finished).
     """
 
     directory: Path
@@ -709,6 +717,7 @@ def _remove_run(directory: Path) -> None:
         PREPARED_PDB,
         SYSTEM_XML,
         CHECKPOINT,
+        MINIMIZED_CHECKPOINT,
         STATE_CSV,
         FINAL_PDB,
         "trajectory.dcd",
@@ -750,6 +759,7 @@ class _Runner:
         self.setting_warnings = list(setting_warnings)
         self.resuming = False
         self._dof: int | None = None  # degrees of freedom, for the temperature check at each checkpoint
+        self._last_checkpoint_wall = time.perf_counter()  # for CHECKPOINT_WALL_S
         self.p = params
         self.structure = structure
         self.progress = progress
@@ -797,6 +807,9 @@ class _Runner:
             self.save_info()
             topology, positions, system = self.prepare()
         header = state = None
+        minimized = self.dir / MINIMIZED_CHECKPOINT
+        if resuming and not checkpoint_path.exists() and minimized.exists():
+            files.write_atomic(checkpoint_path, minimized.read_bytes())  # minimised already: start after it
         if checkpoint_path.exists():
             header, state = files.read_checkpoint(checkpoint_path)
         simulation = self.make_simulation(topology, system, header)
@@ -817,7 +830,7 @@ class _Runner:
             self.simulate(simulation, header)
         except KeyboardInterrupt:
             last = files.read_checkpoint(checkpoint_path)[0] if checkpoint_path.exists() else None
-            where = f"{last['phase']} step {last['step']}" if last else "the start"
+            where = self.describe_checkpoint(last) if last else "the start"
             self.save_info(status="interrupted", error=f"interrupted; last checkpoint at {where}")
             if last is None:
                 # Nothing is kept (run() removes a folder without a checkpoint): say so, not "resume it".
@@ -827,7 +840,8 @@ class _Runner:
                 ) from None
             raise RunInterrupted(
                 f"Run in {self.dir} interrupted; its last checkpoint is at {where}. Continue it with the same call "
-                "plus resume=True (CLI: kenkyu md run ... --resume)."
+                f"plus resume=True (CLI: kenkyu md run ... --resume): it resumes from {where}, without "
+                "preparing or minimising again."
             ) from None
         except SimulationUnstableError as exc:
             self.save_info(status="failed", error=str(exc))
@@ -1020,6 +1034,20 @@ class _Runner:
         )
         phase = "equilibration" if self.nvt_steps + self.npt_steps else "production"
         self.checkpoint(simulation, phase)
+        # The same state kept apart: checkpoint.chk is overwritten as the run goes on.
+        files.write_atomic(self.dir / MINIMIZED_CHECKPOINT, (self.dir / CHECKPOINT).read_bytes())
+
+    def describe_checkpoint(self, header: dict) -> str:
+        """Where a checkpoint is, in the words of the protocol: 'NVT equilibration step 500 (1 ps of 3 ps)'."""
+        step, phase = header["step"], header["phase"]
+        if phase == "equilibration":
+            if step < self.nvt_steps or not self.npt_steps:
+                total, name = self.nvt_steps, "NVT equilibration"
+            else:
+                total, name = self.nvt_steps + self.npt_steps, "NPT equilibration"
+        else:
+            total, name = self.production_steps, "production"
+        return f"{name} step {step} ({step * self.dt_ps:g} ps of {total * self.dt_ps:g} ps)"
 
     # -- checkpoints -----------------------------------------------------------------------------------
     def checkpoint(self, simulation, phase: str) -> None:
@@ -1044,6 +1072,7 @@ class _Runner:
             "written": _now(),
         }
         files.write_checkpoint(self.dir / CHECKPOINT, header, simulation.context.createCheckpoint())
+        self._last_checkpoint_wall = time.perf_counter()
 
     def refuse_blown_up(self, simulation, state, energy: float, phase: str, step: int) -> None:
         """A finite state can still be exploded: energies far beyond any folded protein's, or a boiling system."""
@@ -1127,7 +1156,10 @@ class _Runner:
             next_checkpoint = (step // self.checkpoint_steps + 1) * self.checkpoint_steps
             chunk = min(end_step, next_checkpoint, next_report) - step
             self._step(simulation, chunk)
-            if simulation.currentStep % self.checkpoint_steps == 0 or simulation.currentStep == end_step:
+            # Chunks end at report boundaries, so a checkpoint anywhere here matches the frames written.
+            overdue = time.perf_counter() - self._last_checkpoint_wall >= CHECKPOINT_WALL_S
+            at_interval = simulation.currentStep % self.checkpoint_steps == 0
+            if at_interval or overdue or simulation.currentStep == end_step:
                 self.checkpoint(simulation, phase)
             bar.update(chunk)
             if on_progress:
