@@ -15,11 +15,14 @@ import importlib.metadata
 import os
 import platform
 import re
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from kenkyu.assistant.cells import python_literal
 from kenkyu.assistant.report_html import report_html
+from kenkyu.assistant.report_inputs import copy_inputs
 from kenkyu.assistant.session import RECORD_MIME
 from kenkyu.core.files import write_text_atomically
 from kenkyu.core.secrets import redact_obj
@@ -57,12 +60,15 @@ class ReportPaths:
     executed: bool
     parameters: tuple[str, ...] = ()  # the names in the report's parameters cell
     left_out: tuple[str, ...] = ()  # the notebook's own cells that raised, left out of the report (one line each)
+    inputs: tuple[str, ...] = ()  # input files the cells name, copied from the notebook's folder into the report's
 
     def __str__(self) -> str:
         lines = [f"report notebook: {self.ipynb}"]
         if self.html:
             lines.append(f"report HTML    : {self.html}")
         lines.append("re-executed from a fresh kernel: " + ("yes" if self.executed else "no"))
+        if self.inputs:
+            lines.append(f"inputs copied beside it: {', '.join(self.inputs)}")
         if self.left_out:
             lines.append(f"left out (they raised an error): {'; '.join(self.left_out)}")
         lines.append(f"re-run it: {self.rerun_command()}")
@@ -88,6 +94,8 @@ class ReportPaths:
                 "re-run it (below) to check that it runs on its own."
             )
         lines = [f"Wrote the report {files}. {ran}"]
+        if self.inputs:
+            lines.append(_inputs_sentence(self.inputs))
         if self.left_out:
             lines.append(
                 f"Left out {len(self.left_out)} cell(s) of yours that raised an error (the report says which): "
@@ -111,6 +119,8 @@ class ReportPaths:
             else "It was **not re-executed**: it keeps the outputs this session recorded."
         )
         lines = [f"Wrote the report {links}. {ran}"]
+        if self.inputs:
+            lines.append("\n" + _inputs_sentence(self.inputs))
         if self.left_out:
             lines.append(
                 f"\nLeft out {len(self.left_out)} cell(s) of yours that raised an error:\n"
@@ -118,6 +128,13 @@ class ReportPaths:
             )
         lines.append(f"\nRe-run it with `{self.rerun_command()}`.")
         return "\n".join(lines)
+
+
+def _inputs_sentence(inputs: tuple[str, ...]) -> str:
+    return (
+        f"The input files its cells read ({', '.join(inputs)}) were copied from the notebook's folder into the "
+        "report's, so it re-runs there, and wherever that folder is moved."
+    )
 
 
 def _shown(path) -> str:
@@ -199,6 +216,12 @@ def export_report(
 
     executed = False
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    # The report runs in its own folder (its runs must not land on the session's): the files its cells
+    # name relative to the notebook's folder go with it (see report_inputs).
+    code = [c.source for c in report.cells if c.cell_type == "code"]
+    inputs = copy_inputs(code, source_path.parent, out_path.parent)
+    if inputs:
+        report.cells[0].source += "\n\n" + _inputs_sentence(inputs)
     if execute:
         error = _execute(report, out_path.parent.resolve(), timeout, kernel_name)
         executed = error is None
@@ -214,7 +237,7 @@ def export_report(
             f"the report did not re-run cleanly: {error}. "
             f"It was written to {out_path} so you can see which cell failed."
         )
-    return ReportPaths(out_path, html_path, executed, _parameter_names(report), _left_out(report))
+    return ReportPaths(out_path, html_path, executed, _parameter_names(report), _left_out(report), inputs)
 
 
 def _left_out(report) -> tuple[str, ...]:
@@ -500,17 +523,34 @@ def _execute(report, cwd: Path, timeout: int, kernel_name: str | None) -> str | 
     env["KENKYU_PROVIDER"] = "none"
     name = kernel_name or report.metadata.get("kernelspec", {}).get("name") or "python3"
     client = NotebookClient(report, timeout=timeout, kernel_name=name, resources={"metadata": {"path": str(cwd)}})
-    try:
-        client.execute(env=env)
-    except CellExecutionError as exc:
-        failed = next(
-            (
-                i
-                for i, c in enumerate(report.cells)
-                if any(o.get("output_type") == "error" for o in c.get("outputs", []))
-            ),
-            None,
-        )
-        where = f" in cell {failed + 1}" if failed is not None else ""
-        return f"{exc.ename}: {exc.evalue}{where}"
+    # The kernel's own stderr goes to a file, not to ours: called from a notebook, ours is the cell's
+    # output, where ipykernel's "running over TCP without encryption" log line means nothing to the user.
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as kernel_stderr:
+        try:
+            client.execute(env=env, stderr=kernel_stderr)
+        except CellExecutionError as exc:
+            return _cell_error(report, exc)
+        finally:
+            _pass_on_stderr(kernel_stderr)
     return None
+
+
+_KERNEL_NOISE = re.compile(r"Kernel is running over TCP without encryption")
+
+
+def _pass_on_stderr(kernel_stderr) -> None:
+    """What the kernel wrote to stderr, less ipykernel's transport notice, on to our stderr."""
+    kernel_stderr.seek(0)
+    kept = [line for line in kernel_stderr if not _KERNEL_NOISE.search(line)]
+    if any(line.strip() for line in kept):
+        sys.stderr.write("".join(kept))
+
+
+def _cell_error(report, exc) -> str:
+    """The error a cell raised, and which cell (1-based) raised it."""
+    failed = next(
+        (i for i, c in enumerate(report.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))),
+        None,
+    )
+    where = f" in cell {failed + 1}" if failed is not None else ""
+    return f"{exc.ename}: {exc.evalue}{where}"

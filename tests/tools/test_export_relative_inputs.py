@@ -1,0 +1,87 @@
+"""A report of a notebook that read its input by a relative path re-runs: right after export and later.
+
+The newcomer's notebook in folder F loaded 'villin_1vii.pdb'; its report, written to F/villin_report/ and
+re-executed there, failed with "Structure file 'villin_1vii.pdb' does not exist", its fix named the same
+file, and the kernel's "running over TCP without encryption" log line headed the output. Real nbformat,
+nbclient, a real python3 kernel, kenkyu's analysis on the real villin structure.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import nbformat
+import nbformat.v4 as v4
+from md_fixtures import villin_pdb  # noqa: F401 (fixture)
+from nbclient import NotebookClient
+
+from kenkyu.assistant.export import export_report
+
+ANALYSIS = (
+    "from kenkyu.tools import analysis\n"
+    "rg = analysis.radius_of_gyration(trajectory='villin_1vii.pdb')\n"
+    "rg.to_csv('rg.csv')\n"
+    "print(f\"Rg {rg.iloc[0]['rg_nm']:.3f} nm\")"
+)
+
+
+def _notebook(folder, villin):
+    shutil.copy(villin, folder / "villin_1vii.pdb")
+    nb = v4.new_notebook(cells=[v4.new_markdown_cell("Villin, compact?"), v4.new_code_cell(ANALYSIS)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=300, resources={"metadata": {"path": str(folder)}}).execute()  # the session
+    nbformat.write(nb, folder / "villin.ipynb")
+    return _printed(nb)
+
+
+def _printed(notebook) -> str:
+    """What the analysis cell printed (its stdout; mdtraj's warnings go to stderr)."""
+    cell = next(c for c in notebook.cells if c.cell_type == "code" and "radius_of_gyration" in c.source)
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+
+
+def test_report_reruns_with_relative_inputs_after_export_and_when_reopened_elsewhere(
+    villin_pdb,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+    capfd,
+):
+    folder = tmp_path / "F"
+    folder.mkdir()
+    session_output = _notebook(folder, villin_pdb)
+    assert session_output.startswith("Rg ") and "nm" in session_output
+    (folder / "rg.csv").unlink()  # the session's own output; the report's re-run must not write here
+    monkeypatch.chdir(folder)
+    capfd.readouterr()
+
+    paths = export_report("villin.ipynb", "villin_report/villin.report.ipynb")
+
+    assert paths.executed
+    report_dir = folder / "villin_report"
+    assert paths.inputs == ("villin_1vii.pdb",)
+    assert (report_dir / "villin_1vii.pdb").read_bytes() == (folder / "villin_1vii.pdb").read_bytes()
+    report = nbformat.read(paths.ipynb, as_version=4)
+    assert _printed(report) == session_output  # the same number, computed by the report itself
+    assert (report_dir / "rg.csv").exists() and not (folder / "rg.csv").exists()  # its outputs stay in its folder
+    assert "villin_1vii.pdb" in report.cells[0].source and "copied" in report.cells[0].source
+    assert "copied from the notebook's folder" in paths.summary()
+    assert "without encryption" not in "".join(capfd.readouterr())  # not in the user's cell output
+
+    # Later, and elsewhere: the folder moved (sent to a colleague) and opened there, run from its own folder.
+    moved = tmp_path / "elsewhere" / "villin_report"
+    shutil.move(report_dir, moved)
+    (folder / "villin_1vii.pdb").unlink()  # the original is gone too
+    reopened = nbformat.read(moved / "villin.report.ipynb", as_version=4)
+    for cell in reopened.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    NotebookClient(reopened, timeout=300, resources={"metadata": {"path": str(moved)}}).execute()
+    assert _printed(reopened) == session_output
+
+
+def test_a_report_written_beside_the_notebook_copies_nothing(villin_pdb, tmp_path, monkeypatch):  # noqa: F811
+    _notebook(tmp_path, villin_pdb)
+    monkeypatch.chdir(tmp_path)
+    paths = export_report("villin.ipynb", "villin.report.ipynb", html=False)
+    assert paths.executed and paths.inputs == ()
+    assert "copied" not in paths.summary()
