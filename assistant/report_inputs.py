@@ -32,11 +32,20 @@ def named_paths(source: str) -> list[str]:
     """The string literals of a code cell that could be relative file paths, in order of appearance."""
     code = "\n".join("" if _MAGIC_LINE.match(line) else line for line in source.splitlines())
     try:
-        literals = [n.value for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Constant)]
+        nodes = list(ast.walk(ast.parse(code)))
     except SyntaxError:  # a cell of another language or a broken one: no input is guessed from it
         return []
+    literals = [n.value for n in nodes if isinstance(n, ast.Constant)]
+    # A module of the scientist's own beside the notebook (import helpers): the kernel finds it in its
+    # working folder, so it is an input too.
+    modules = [a.name.split(".")[0] + ".py" for n in nodes if isinstance(n, ast.Import) for a in n.names]
+    modules += [
+        n.module.split(".")[0] + ".py" for n in nodes if isinstance(n, ast.ImportFrom) and n.module and not n.level
+    ]
     return [
-        s for s in literals if isinstance(s, str) and s and len(s) < 1024 and "\n" not in s and not os.path.isabs(s)
+        s
+        for s in literals + modules
+        if isinstance(s, str) and s and len(s) < 1024 and "\n" not in s and not os.path.isabs(s)
     ]
 
 

@@ -19,14 +19,16 @@ from kenkyu.assistant.export import export_report
 
 ANALYSIS = (
     "from kenkyu.tools import analysis\n"
+    "from units import in_nm\n"
     "rg = analysis.radius_of_gyration(trajectory='villin_1vii.pdb')\n"
     "rg.to_csv('rg.csv')\n"
-    "print(f\"Rg {rg.iloc[0]['rg_nm']:.3f} nm\")"
+    "print(f\"Rg {in_nm(rg.iloc[0]['rg_nm'])}\")"
 )
 
 
 def _notebook(folder, villin):
     shutil.copy(villin, folder / "villin_1vii.pdb")
+    (folder / "units.py").write_text("def in_nm(x):\n    return f'{x:.3f} nm'\n")  # a helper of the scientist's
     nb = v4.new_notebook(cells=[v4.new_markdown_cell("Villin, compact?"), v4.new_code_cell(ANALYSIS)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NotebookClient(nb, timeout=300, resources={"metadata": {"path": str(folder)}}).execute()  # the session
@@ -58,7 +60,7 @@ def test_report_reruns_with_relative_inputs_after_export_and_when_reopened_elsew
 
     assert paths.executed
     report_dir = folder / "villin_report"
-    assert paths.inputs == ("villin_1vii.pdb",)
+    assert paths.inputs == ("villin_1vii.pdb", "units.py")
     assert (report_dir / "villin_1vii.pdb").read_bytes() == (folder / "villin_1vii.pdb").read_bytes()
     report = nbformat.read(paths.ipynb, as_version=4)
     assert _printed(report) == session_output  # the same number, computed by the report itself
