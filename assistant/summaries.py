@@ -60,11 +60,16 @@ def with_fix(summary: str) -> str:
     if not paths:
         return summary
     near = near_paths(paths[0])
-    fix = (
-        f"did you mean {near[0]}? ({', '.join(near)} exist here; {paths[0]!r} does not)"
-        if near
-        else f"check the name: paths start at the working folder {os.getcwd()}"
-    )
+    if Path(paths[0]).exists():
+        # It is here: the code that failed looked from another folder (a report re-run in its own folder).
+        fix = (
+            f"{paths[0]!r} exists in the working folder {os.getcwd()}, but the code that failed ran in another "
+            "folder: give it the full path, or run it from this folder"
+        )
+    elif near:
+        fix = f"did you mean {near[0]}? ({', '.join(near)} exist here; {paths[0]!r} does not)"
+    else:
+        fix = f"check the name: paths start at the working folder {os.getcwd()}"
     return "\n".join([first, f"fix: {fix}", *([rest] if rest else [])])
 
 
@@ -74,6 +79,8 @@ def near_paths(name: str, limit: int = 3) -> list[str]:
     candidates = []
     for depth in ("*", "*/*"):
         candidates += [str(p.relative_to(here)) for p in here.glob(depth) if not p.name.startswith(".")][:2000]
+    # The name itself is never suggested: "did you mean X? (X does not exist)" helps no one.
+    candidates = [c for c in candidates if os.path.normpath(c) != os.path.normpath(name)]
     base = os.path.basename(name.rstrip("/"))
     by_name = difflib.get_close_matches(base, [os.path.basename(c) for c in candidates], n=limit, cutoff=0.5)
     # Closest first (get_close_matches ranks them): 'md_runs/vilin' means md_runs/villin before villin.pdb.
