@@ -22,6 +22,11 @@ from pathlib import Path
 # is a file of its own name, so moving the report folder keeps it, unlike a symbolic link.
 _LINK_ABOVE_BYTES = 64 * 1024 * 1024
 _MAGIC_LINE = re.compile(r"^\s*[%!]")
+# Never carried into a report folder (which is made to be shared): hidden files (.env, .netrc) and files
+# whose names say they hold keys or credentials. A cell reading one fails in the re-run, naming it.
+_SECRET_FILE = re.compile(
+    r"(^|[._-])(key|pem|p12|pfx|token|secret|secrets|credentials?|password)s?([._-]|$)|^id_", re.I
+)
 
 
 class ReportInputConflict(FileExistsError):
@@ -62,6 +67,8 @@ def copy_inputs(code_cells: list[str], notebook_dir: Path, report_dir: Path) -> 
         if not original.is_file() or not original.is_relative_to(notebook_dir) or original.is_relative_to(report_dir):
             continue
         relative = original.relative_to(notebook_dir)
+        if any(part.startswith(".") for part in relative.parts) or _SECRET_FILE.search(relative.name):
+            continue
         target = report_dir / relative
         if target.exists():
             if target.is_file() and filecmp.cmp(original, target, shallow=False):
