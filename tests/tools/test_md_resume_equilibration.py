@@ -43,7 +43,7 @@ def test_stop_in_equilibration_resumes_there_without_minimising_again(villin_pdb
     message = str(excinfo.value)
     # The checkpoint before the interrupted chunk: 11 chunks of 5 steps.
     assert "NVT equilibration step 55 (0.11 ps of 0.3 ps)" in message, message
-    assert "without preparing or minimising again" in message
+    assert "0.3 ps), where a resume continues (without preparing or minimising again)" in message
     header, _ = md.files.read_checkpoint(out / md.CHECKPOINT)
     assert (header["phase"], header["step"]) == ("equilibration", 55)
     minimized = out / md.MINIMIZED_CHECKPOINT

@@ -839,9 +839,9 @@ class _Runner:
                     "with the same call (resume=True works too: it starts afresh)."
                 ) from None
             raise RunInterrupted(
-                f"Run in {self.dir} interrupted; its last checkpoint is at {where}. Continue it with the same call "
-                f"plus resume=True (CLI: kenkyu md run ... --resume): it resumes from {where}, without "
-                "preparing or minimising again."
+                f"Run in {self.dir} interrupted; its last checkpoint is at {where}, where a resume continues "
+                "(without preparing or minimising again). Continue it with the same call plus resume=True (CLI: "
+                "kenkyu md run ... --resume)."
             ) from None
         except SimulationUnstableError as exc:
             self.save_info(status="failed", error=str(exc))
