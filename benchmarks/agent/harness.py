@@ -275,7 +275,8 @@ def read_run(nb, folder: Path, before: frozenset[str] = frozenset()) -> TaskRun:
     )
     for line in _text(probe.get("outputs", [])).splitlines():
         if line.startswith(PROBE_MARK):
-            found = json.loads(line[len(PROBE_MARK) :])
+            # raw_decode: a C library's own print (mdtraj's dcdplugin) may land on the same line after the JSON.
+            found = json.JSONDecoder().raw_decode(line[len(PROBE_MARK) :])[0]
             run.kernel_alive, run.values = found["alive"], found["values"]
     return run
 
