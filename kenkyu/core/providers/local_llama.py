@@ -251,7 +251,7 @@ class LocalLlamaProvider(Provider):
         if self.last_problem is not None:
             return None
         ranked = self.router.rank(step, list(tools), candidates=candidates, prefer=prefer)
-        ranked = _said_first(step, ranked, self.vocabulary_margin)
+        ranked = _said_first(step, ranked, self.vocabulary_margin, candidates, prefer)
         if not ranked or ranked[0].score < self.min_score:
             self.last_problem = _unmatched_message(step, ranked)
             return None
@@ -416,10 +416,11 @@ class LocalLlamaProvider(Provider):
         return found
 
 
-def _said_first(step: str, ranked: list, margin: float) -> list:
-    """A tool the step names by a word of its vocabulary ("floppiest" for RMSF) comes before a best tool it
-    says nothing of, when it scores within ``margin``: a word beats the embedder's guess at a whole sentence."""
-    if not ranked or keyword_bonus(step, ranked[0].tool) > 0:
+def _said_first(step: str, ranked: list, margin: float, candidates=(), prefer=()) -> list:
+    """A tool the step names by a word of its vocabulary ("floppiest" for RMSF) comes before a best tool
+    nothing but the embedding speaks for (no word, no datum only it takes, no notebook item), when it scores
+    within ``margin``: a word beats the embedder's guess at a whole sentence."""
+    if not ranked or spoken_for(step, ranked[0].tool, candidates, prefer):
         return ranked
     said = [r for r in ranked[1:6] if r.score >= ranked[0].score - margin and keyword_bonus(step, r.tool) > 0]
     if not said:
