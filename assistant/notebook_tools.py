@@ -305,7 +305,9 @@ def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") 
         or "no such file" in low
         or ("does not exist" in low)
     ):
-        paths = [q for q in _quoted(m) if "/" in q or "." in q] or _quoted(m)
+        # Quoted, or said bare ("No such file: md_runs/villin/trajectroy.dcd", mdtraj's OSError).
+        bare = re.findall(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+\.[A-Za-z]\w{0,5}|(?:[\w.-]+/)+[\w.-]+)(?![\w/])", m)
+        paths = [q for q in _quoted(m) if "/" in q or "." in q] or bare or _quoted(m)
         path = paths[0] if paths else None
         near = _close_files(path) if path else []
         e.kind = "file not found"

@@ -79,6 +79,11 @@ def near_paths(name: str, limit: int = 3) -> list[str]:
     candidates = []
     for depth in ("*", "*/*"):
         candidates += [str(p.relative_to(here)) for p in here.glob(depth) if not p.name.startswith(".")][:2000]
+    # And beside the missing one, however deep: md_runs/villin/trajectroy.dcd means md_runs/villin/trajectory.dcd.
+    parent = here / os.path.dirname(name.rstrip("/"))
+    if os.path.dirname(name.rstrip("/")) and not os.path.isabs(name) and parent.is_dir():
+        candidates += [str(p.relative_to(here)) for p in sorted(parent.iterdir())[:500] if not p.name.startswith(".")]
+    candidates = list(dict.fromkeys(candidates))
     # The name itself is never suggested: "did you mean X? (X does not exist)" helps no one.
     candidates = [c for c in candidates if os.path.normpath(c) != os.path.normpath(name)]
     base = os.path.basename(name.rstrip("/"))

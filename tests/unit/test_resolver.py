@@ -768,3 +768,27 @@ def test_a_result_is_reported_without_printed_output_and_each_caveat_once():
 )
 def test_a_greeting_or_condition_before_the_capability_question(request_text):
     assert is_capability_question(request_text)
+
+
+def test_explain_error_names_the_failing_lines_table_and_its_unit_and_a_deep_misspelt_file(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from kenkyu.assistant.notebook_tools import explain_error
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "md_runs" / "villin").mkdir(parents=True)
+    (tmp_path / "md_runs" / "villin" / "trajectory.dcd").write_text("")
+    namespace = {
+        "__name__": "__main__",
+        "rmsd": pd.DataFrame({"frame": [0], "time_ps": [0.0], "rmsd_nm": [0.1]}),
+        "helix": pd.DataFrame({"frame": [0], "resname": ["ALA"]}),
+    }
+    source = "rmsd['rmsd_angstrom'].max()"
+    try:
+        exec(compile(source, "<cell>", "exec"), namespace)
+    except KeyError as exc:
+        monkeypatch.setattr(sys, "last_value", exc, raising=False)
+    fix = explain_error(cell=source).fix
+    assert "'rmsd_nm'" in fix and "resname" not in fix and fix.count("time_ps") == 1 and "x10 for Å" in fix
+    text = str(explain_error(error="OSError: No such file: md_runs/villin/trajectroy.dcd"))
+    assert "did you mean md_runs/villin/trajectory.dcd" in text
