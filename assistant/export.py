@@ -315,6 +315,7 @@ def build_report(source, title: str, source_name: str = "notebook"):
         if cell.cell_type == "code" and "kenkyu" in cell.metadata:
             cell.source = _use_parameters(cell.source, parameters)
     _use_earlier_results(body)
+    _rerunnable_runs(body)
     param_source = (
         "# Parameters: papermill (or you) can change these; the steps below use them and each other's results.\n"
         "# The code cells recompute everything; the Markdown quotes the session this report was made from.\n"
@@ -436,6 +437,48 @@ def _use_earlier_results(body: list) -> None:
         variable = cell.metadata["kenkyu"].get("variable")
         if variable and variable.isidentifier():
             earlier.append((variable, _result_text(cell)))
+
+
+def _rerunnable_runs(body: list) -> None:
+    """A step's ``md.run(...)`` gets ``resume=True`` in the report, with a comment saying why.
+
+    Re-running the report writes its runs into the report's folder; without it, the second "Run All" in
+    that folder would stop at the first simulation with RunExistsError. With it, a finished run of the same
+    parameters is reused (same numbers), an interrupted one continues, and a missing one is computed; other
+    parameters are refused by md.run, naming the difference. Calls that already decide (resume=,
+    overwrite=) are left as they are."""
+    import ast
+
+    for cell in body:
+        if cell.cell_type != "code" or "kenkyu" not in cell.metadata:
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        ends = []
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "run"
+                and ast.unparse(node.func.value).split(".")[-1] == "md"
+                and not any(k.arg in ("resume", "overwrite") for k in node.keywords)
+            ):
+                arguments = [*node.args, *(k.value for k in node.keywords)]
+                if arguments:  # after the last argument (a trailing comma and the ")" stay where they are)
+                    last = max(arguments, key=lambda a: (a.end_lineno, a.end_col_offset))
+                    ends.append((last.end_lineno, last.end_col_offset, ", resume=True"))
+                else:
+                    ends.append((node.end_lineno, node.end_col_offset - 1, "resume=True"))
+        if not ends:
+            continue
+        lines = cell.source.split("\n")
+        for line, col, text in sorted(ends, reverse=True):  # from the end: earlier offsets stay valid
+            raw = lines[line - 1].encode()  # ast's column offsets count UTF-8 bytes
+            lines[line - 1] = (raw[:col] + text.encode() + raw[col:]).decode()
+        note = "# resume=True: re-running this report reuses its finished run (same parameters) or continues it."
+        cell.source = note + "\n" + "\n".join(lines)
 
 
 def _string_value(literal: str) -> str | None:

@@ -85,3 +85,13 @@ def test_ask_with_real_tools_exports_a_report_that_reproduces_the_numbers(tmp_pa
     provenance = report.metadata["kenkyu"]["provenance"]
     assert provenance["seeds"] == [5] and provenance["versions"]["openmm"]
     assert provenance["models"] == [f"replay of {replay} (replay:{replay.name})"]
+
+    # A person opens the report later and runs it again where it is: its simulation cell reuses the run
+    # the export's re-run made (resume=True, same parameters) instead of stopping at RunExistsError.
+    from nbclient import NotebookClient
+
+    again = nbformat.read(paths.ipynb, as_version=4)
+    NotebookClient(
+        again, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(paths.ipynb.parent)}}
+    ).execute()
+    assert results_by_tool(again.cells) == rerun

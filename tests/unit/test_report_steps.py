@@ -62,10 +62,32 @@ def test_a_later_step_reads_the_run_an_earlier_step_made_not_its_folder():
         {"structure": "/data/villin.pdb"},
     )
     md, rmsd, rmsf, rg, ask = report_sources(nb)
-    assert md.startswith("run = kenkyu.tools.md.run(structure=structure, ps=10.0)")
+    assert "run = kenkyu.tools.md.run(structure=structure, ps=10.0, resume=True)" in md
     # The analysis follows the run; the first step that named the folder made it (not the RMSD that quoted it).
     assert rmsd.startswith("rmsd = kenkyu.tools.analysis.rmsd(trajectory=run)")
     assert rmsf.startswith("rmsf = kenkyu.tools.analysis.rmsf(trajectory=run, selection='name CA')")
     # A folder no step of the report made stays as written, and so does ordinary text.
     assert "trajectory='md_runs/other_run'" in rg
     assert "question='what holds the core'" in ask
+
+
+def test_a_reports_simulation_reuses_its_run_when_run_again():
+    import ast
+
+    import nbformat.v4 as v4
+
+    from kenkyu.assistant.export import _rerunnable_runs
+
+    sources = [
+        "run = kenkyu.tools.md.run(\n    structure='villin.pdb',\n    ps=2.0,\n)\nrun",  # trailing comma
+        "run = kenkyu.tools.md.run(structure='Å.pdb', ps=2.0)",  # ast's offsets count UTF-8 bytes
+        "run = kenkyu.tools.md.run(structure='x.pdb', overwrite=True)",  # the step decided itself
+        "rg = kenkyu.tools.analysis.radius_of_gyration(trajectory=run)",
+    ]
+    cells = [v4.new_code_cell(s, metadata={"kenkyu": {}}) for s in sources]
+    _rerunnable_runs(cells)
+    for cell in cells:
+        ast.parse(cell.source)
+    assert "ps=2.0, resume=True," in cells[0].source and cells[0].source.startswith("# resume=True")
+    assert cells[1].source.endswith("md.run(structure='Å.pdb', ps=2.0, resume=True)")
+    assert cells[2].source == sources[2] and cells[3].source == sources[3]
