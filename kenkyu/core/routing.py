@@ -119,9 +119,26 @@ def _distribute(step: str, keywords: Sequence[Sequence[str]]) -> list[str]:
         return [step]
     if any(a & b for i, a in enumerate(named) for b in named[i + 1 :]):
         return [step]
+    items = [items[0], *(_with_lead(items[0], item, named[0], keywords) for item in items[1:])]
     if match:
         return [f"{item} {match['of']}" for item in items]
     return [f"{bare['lead'] or ''}{item}" for item in items]
+
+
+def _with_lead(first: str, item: str, first_named: set[int], keywords: Sequence[Sequence[str]]) -> str:
+    """ "plot the rmsd and rg": the verb said before the first item ("plot the") goes with the others too
+    ("plot the rg"), unless an item has a verb of its own; alone, "rg" is too short to route."""
+    words = first.split()
+    lead = 0
+    while lead + 1 < len(words) and _tools_named(" ".join(words[lead + 1 :]), keywords) == first_named:
+        lead += 1
+    # Only a verb is carried ("plot the"), not a bare article ("the RMSD and Rg of ...").
+    if not lead or not re.match(rf"(?:{_VERB})\b", first, re.I) or re.match(rf"(?:{_VERB})\b", item, re.I):
+        return item
+    prefix = words[:lead]
+    if prefix[-1].lower() in ("the", "a", "an") and re.match(r"(?:the|a|an)\b", item, re.I):
+        prefix = prefix[:-1]
+    return " ".join([*prefix, item])
 
 
 _FILLER = r"pls|please|plz|thanks|thx|too|as\s+well|also|now|only|just"
@@ -471,7 +488,9 @@ def settings_bonus(request: str, t, each: float = 0.05, cap: float = 0.15) -> fl
             unit = name.split("_")[-1]
             if unit in ("ps", "ns", "fs", "k") and _json_types(prop) & {"number", "integer"}:
                 if number_for(name, request) is not None and (name == unit or unit == "k"):
-                    hits += 1
+                    # A length of simulated time ("relax it in water for 100 ps") is something only a tool
+                    # that simulates can honour: it outweighs a shared verb ("relax" also minimises).
+                    hits += 3 if unit in ("ps", "ns", "fs") else 1
     return min(cap, each * hits)
 
 

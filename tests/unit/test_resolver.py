@@ -458,7 +458,7 @@ def test_two_words_that_are_not_both_in_the_notebook_stay_one_step():
         ("sasa, dssp and hbonds of md_runs/a", ["sasa of md_runs/a", "dssp of md_runs/a", "hbonds of md_runs/a"]),
         (
             "give me rmsd, rg, and rmsf for my last run",
-            ["give me rmsd for my last run", "rg for my last run", "rmsf for my last run"],
+            ["give me rmsd for my last run", "give me rg for my last run", "give me rmsf for my last run"],
         ),
     ],
 )

@@ -162,3 +162,25 @@ def test_capability_questions_by_their_form(text, capability):
     from kenkyu.assistant.overview import is_capability_question
 
     assert is_capability_question(text) is capability
+
+
+def test_a_length_of_simulated_time_says_simulate_even_with_a_shared_verb():
+    # "relax" is said of minimisation and of a short MD run; "for 100 ps" only a simulation can honour
+    # (the design card's own request: "fold this sequence, relax it in water for 100 ps, ...").
+    registry = list(ToolRegistry.from_modules(["kenkyu.tools.md"]))
+    router = ToolRouter()
+    assert router.rank("relax villin in water for 100 ps", registry)[0].tool.name == "md_run"
+    assert router.rank("relax the energy of villin", registry)[0].tool.name == "md_minimize"
+
+
+def test_a_verb_said_once_goes_with_every_item_of_a_list():
+    from kenkyu.core.routing import vocabulary
+
+    registry = ToolRegistry.from_modules(["kenkyu.tools.analysis"])
+    words = [tuple(vocabulary(t)) for t in registry]
+    assert split_steps("plot the rmsd and rg", words) == ["plot the rmsd", "plot the rg"]
+    assert split_steps("compute the rmsd and the rg of my run", words) == [
+        "compute the rmsd of my run",
+        "compute the rg of my run",
+    ]
+    assert split_steps("plot rmsd and compute the rg", words) == ["plot rmsd", "compute the rg"]

@@ -401,7 +401,7 @@ def _folder_of_call(arguments: dict) -> str | None:
 @tool(
     approval="ask",
     writes_files=True,
-    keywords=("simulate", "molecular dynamics", "openmm", "equilibrate", "md"),
+    keywords=("simulate", "molecular dynamics", "openmm", "relax", "equilibrate", "md"),
     produces="run_folder",
 )
 @writes(_folder_of_call)
