@@ -221,6 +221,20 @@ def test_a_missing_input_is_named_and_nothing_unrelated_is_called(tmp_path, monk
     assert "none is named" in problem
 
 
+def test_a_listing_tool_is_no_answer_to_a_question_about_a_missing_run(tmp_path, monkeypatch, provider):
+    # With no run here, "how much did the backbone move?" listed the ESM models (the one tool that needs no
+    # input): a listing is called by its own words only.
+    from kenkyu.core.registry import ToolRegistry
+
+    tools = list(ToolRegistry.from_modules(["kenkyu.tools.analysis", "kenkyu.tools.structure"]))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delattr(sys, "last_value", raising=False)
+    provider.use_notebook(gather({}))
+    assert provider.choose_call("how much did the backbone move?", tools) is None
+    assert provider.last_problem
+    assert provider.choose_call("which esm models are installed here?", tools).name == "structure_list_models"
+
+
 def test_an_unknown_protein_is_asked_about_with_what_is_there(notebook, provider):
     provider.use_notebook(gather({}))
     assert provider.choose_call("simulate lysozyme for 1 ps in implicit solvent", TOOLS) is None

@@ -916,7 +916,17 @@ def mutational_scan(
     return _scan_table(frame, figure, description, lines, matrix=matrix, sequence=seq)
 
 
-@tool(keywords=("which models", "available weights", "esmfold weights", "esm weights", "offline models"))
+@tool(
+    keywords=(
+        "which models",
+        "esm models",
+        "models are installed",
+        "available weights",
+        "esmfold weights",
+        "esm weights",
+        "offline models",
+    )
+)
 def list_models():
     """List the protein models available offline on this machine (ESMFold and ESM-2 weights) and where they are.
 

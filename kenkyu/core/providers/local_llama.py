@@ -256,6 +256,12 @@ class LocalLlamaProvider(Provider):
             self.last_problem = _unmatched_message(step, ranked)
             return None
         top = ranked[0]
+        if _catalogue(top.tool) and not spoken_for(step, top.tool, candidates, prefer):
+            # A science tool that needs no input (a listing) wins whenever nothing else can be filled ("how
+            # much did the backbone move?" with no run here listed the ESM models): only its own words call it.
+            # The notebook's own tools (overview, explain the error) answer about the notebook: they stay.
+            self.last_problem = _unmatched_message(step, ranked)
+            return None
         # Only tools about as good as the best are tried: a tool whose input is missing is never replaced
         # by an unrelated one that happens to need no input.
         # And one the request says nothing of (no word of its vocabulary, no setting or datum only it takes)
@@ -414,6 +420,11 @@ class LocalLlamaProvider(Provider):
             if match.named and match.candidate is not None and match.candidate.variable:
                 found[name] = match.candidate
         return found
+
+
+def _catalogue(t) -> bool:
+    """A domain tool (kenkyu.tools) that takes no input: it lists what exists, it answers no question."""
+    return not t.parameters.get("required") and getattr(t.function, "__module__", "").startswith("kenkyu.tools")
 
 
 def _said_first(step: str, ranked: list, margin: float, candidates=(), prefer=()) -> list:
