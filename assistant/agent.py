@@ -234,7 +234,10 @@ class Agent:
             yield ev.ApprovalNeeded(call.id, tool.name, shown, code, tool.writes_files, **checked.as_fields())
             if not self.approver(call, tool, code):
                 yield ev.ToolResult(call.id, tool.name, False, "declined by the user", 0.0)
-                return "The user declined this step. Do not retry it; ask what they would like instead."
+                return (
+                    "Not run: declined on its approval card (nothing was started). "
+                    "Do not retry it; ask what they would like instead."
+                )
         left = self._seconds_left()
         if left is not None and left <= 0:  # the model (or the approval) used the time up: do not start
             message = (

@@ -806,3 +806,15 @@ def test_explain_error_names_the_failing_lines_table_and_its_unit_and_a_deep_mis
     assert "'rmsd_nm'" in fix and "resname" not in fix and fix.count("time_ps") == 1 and "x10 for Å" in fix
     text = str(explain_error(error="OSError: No such file: md_runs/villin/trajectroy.dcd"))
     assert "did you mean md_runs/villin/trajectory.dcd" in text
+
+
+def test_a_declined_step_reads_as_the_scientists_choice_not_as_an_order_to_the_model():
+    from kenkyu.core.messages import Message
+    from kenkyu.core.providers.local_llama import _report_results
+
+    declined = (
+        "Not run: declined on its approval card (nothing was started). "
+        "Do not retry it; ask what they would like instead."
+    )
+    reply = "".join(c.text for c in _report_results([Message("tool", declined, tool_call_id="1", name="md_run")]))
+    assert "declined on its approval card" in reply and "Do not retry" not in reply

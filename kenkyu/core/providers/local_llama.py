@@ -521,6 +521,11 @@ def _unmatched_message(step: str, ranked) -> str:
     )
 
 
+# What the agent tells a model after a refused or declined step ("Do not retry it; ...") is for the model: the
+# scientist reads the step's result without it (they declined it themselves).
+_FOR_THE_MODEL = re.compile(r"\s*(?:Do not retry it[^.\n]*|Tell the scientist; do not retry[^.\n]*)\.")
+
+
 def _is_caveat(line: str) -> bool:
     return line.lower().startswith("caveat:")
 
@@ -535,6 +540,7 @@ def _report_results(since: Sequence[Message], lines_per_result: int = 4, compare
         if m.role == "tool":
             # What a tool printed is in its cell's output; the reply quotes its result (no dangling "Printed:").
             content = re.split(r"\n(?:Printed|Output before the error):\n", m.content.strip(), maxsplit=1)[0]
+            content = _FOR_THE_MODEL.sub("", content)
             summary = [line.strip(" -") for line in content.splitlines() if line.strip(" -*")]
             summary = [c for c in summary if not (_is_caveat(c) and c in said)]
             said.update(c for c in summary if _is_caveat(c))
