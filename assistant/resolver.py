@@ -188,12 +188,14 @@ def literature_indexes(folder: str | os.PathLike = ".") -> list[Candidate]:
     """The literature index the literature tools read by default (``$KENKYU_LITERATURE_INDEX`` or
     ``literature_index/``, as kenkyu.tools.literature.default_index says), when it exists: "my papers" and
     "the notes" point at it, and a request about them with no index is told so instead of routed elsewhere."""
-    index = os.environ.get("KENKYU_LITERATURE_INDEX") or "literature_index"
+    from kenkyu.tools.literature import default_index  # one place says where the index lives
+
+    index = default_index()
     path = Path(index) if Path(index).is_absolute() else Path(folder) / index
     if not path.is_dir():
         return []
     label = f"{index} (literature index)"
-    return [Candidate("literature_index", index, label, False, (index, "papers", "notes"), _order(None, path))]
+    return [Candidate("document_index", index, label, False, (index, "papers", "notes"), _order(None, path))]
 
 
 def _path_kind(path: Path) -> str | None:

@@ -1256,7 +1256,7 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
             )
     # ("index my papers in papers/" makes the index: nothing is missing then)
     making_index = re.search(r"\b(?:index|ingest|import|add)\b", step, re.I) or path_tokens(step)
-    if _DOCUMENT_WORDS.search(step) and not making_index and not any(c.kind == "literature_index" for c in candidates):
+    if _DOCUMENT_WORDS.search(step) and not making_index and not any(c.kind == "document_index" for c in candidates):
         return MissingObject(
             _DOCUMENT_WORDS.search(step).group(0),
             "papers or notes (a literature index)",
