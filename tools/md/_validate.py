@@ -139,6 +139,13 @@ def check_call(options: dict) -> list[str]:
         if parameter.default is not inspect.Parameter.empty
     }
     p = {**defaults, **options}
+    # Equilibration left to md.run's default rule (None) is the length that rule picks for this run.
+    from kenkyu.tools.md._equilibration import equilibration
+
+    if p.get("nvt_ps") is None or p.get("npt_ps") is None:
+        p["nvt_ps"], p["npt_ps"], _ = equilibration(
+            p["ps"], p["solvent"], p["friction_per_ps"], p["nvt_ps"], p["npt_ps"]
+        )
     if p["solvent"] != "explicit":
         p["npt_ps"] = 0.0  # as md.run does: NPT equilibration exists only in explicit solvent
     return check_parameters(p)
