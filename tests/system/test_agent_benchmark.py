@@ -523,18 +523,17 @@ def test_the_second_heldout_set_is_well_formed_and_new(tmp_path):
             assert any("reply_mentions" in e for e in task.expect), task.id
 
 
-def test_the_third_heldout_set_is_well_formed_and_new(tmp_path):
-    """everyday_heldout3: 30 tasks of the kinds issue 13 names, in new wording: no request or id repeated from
-    any other set, no paths in a request, at least six missing inputs, and the same rules for every task."""
-    assert len(HELDOUT3) == 30
-    others = load_tasks() + EVERYDAY + HELDOUT2
-    assert not {t.id for t in HELDOUT3} & {t.id for t in others}
-    assert not {t.prompt.strip().lower() for t in HELDOUT3} & {t.prompt.strip().lower() for t in others}
-    assert {t.kind for t in HELDOUT3} == {"value", "multi", "single", "question", "missing", "error"}
-    assert sum(t.kind == "missing" for t in HELDOUT3) >= 6
-    text = SETS["everyday_heldout3"].read_text()
-    assert "before tuning round 3; never tune on it" in text and "NEVER use this set to tune" in text
-    for task in HELDOUT3:
+def assert_a_heldout_set_is_well_formed_and_new(tmp_path, name, tasks, others, written_before, min_missing):
+    """The rules every held-out set keeps: no request or id shared with another set, no paths in a request,
+    enough missing inputs (each asked about, no call), both aspects checked, and an unrelated tool that needs
+    no input (issue 13's most common failure) fails every task's call checks. Returns that fall-through run."""
+    assert not {t.id for t in tasks} & {t.id for t in others}
+    assert not {t.prompt.strip().lower() for t in tasks} & {t.prompt.strip().lower() for t in others}
+    assert {t.kind for t in tasks} == {"value", "multi", "single", "question", "missing", "error"}
+    assert sum(t.kind == "missing" for t in tasks) >= min_missing
+    text = SETS[name].read_text()
+    assert f"before tuning round {written_before}; never tune on it" in text and "NEVER use this set to tune" in text
+    for task in tasks:
         assert set(task.setup) <= set(Fixtures.known()), task.id
         assert "md_runs/" not in task.prompt and ".pdb" not in task.prompt, task.id  # everyday: no paths
         assert task.seconds and task.seconds <= 420, task.id
@@ -547,12 +546,20 @@ def test_the_third_heldout_set_is_well_formed_and_new(tmp_path):
             assert {"no_tool_called": True} in task.expect and any("reply_names_missing" in e for e in task.expect)
         if task.kind == "question":
             assert any("reply_mentions" in e for e in task.expect), task.id
-    # issue 13's most common failure, an unrelated tool that needs no input, fails every task's call checks
     fallthrough = made_run(
         tmp_path, cells=[tool_cell("structure_list_models", "models")], calls=[("structure_list_models", {})]
     )
-    for task in HELDOUT3:
+    for task in tasks:
         assert False in [check_aspect(fallthrough, e, "call") for e in task.expect], task.id
+    return fallthrough
+
+
+def test_the_third_heldout_set_is_well_formed_and_new(tmp_path):
+    """everyday_heldout3: 30 tasks of the kinds issue 13 names, in new wording: no request or id repeated from
+    any other set, no paths in a request, at least six missing inputs, and the same rules for every task."""
+    assert len(HELDOUT3) == 30
+    others = load_tasks() + EVERYDAY + HELDOUT2
+    assert_a_heldout_set_is_well_formed_and_new(tmp_path, "everyday_heldout3", HELDOUT3, others, 3, 6)
 
 
 def test_the_fourth_heldout_set_is_well_formed_and_new(tmp_path):
@@ -561,33 +568,10 @@ def test_the_fourth_heldout_set_is_well_formed_and_new(tmp_path):
     ESMFold request with no weights, and the same rules for every task as the earlier held-out sets."""
     assert len(HELDOUT4) == 30
     others = load_tasks() + EVERYDAY + HELDOUT2 + HELDOUT3
-    assert not {t.id for t in HELDOUT4} & {t.id for t in others}
-    assert not {t.prompt.strip().lower() for t in HELDOUT4} & {t.prompt.strip().lower() for t in others}
-    assert {t.kind for t in HELDOUT4} == {"value", "multi", "single", "question", "missing", "error"}
-    assert sum(t.kind == "missing" for t in HELDOUT4) >= 7
-    text = SETS["everyday_heldout4"].read_text()
-    assert "before tuning round 4; never tune on it" in text and "NEVER use this set to tune" in text
-    for task in HELDOUT4:
-        assert set(task.setup) <= set(Fixtures.known()), task.id
-        assert "md_runs/" not in task.prompt and ".pdb" not in task.prompt, task.id  # everyday: no paths
-        assert task.seconds and task.seconds <= 420, task.id
-        assert not (REPLAY_DIR / f"{task.id}.json").exists(), f"{task.id}: its correct calls belong outside replay/"
-        for expectation in task.expect:
-            check(TaskRun(folder=tmp_path), expectation)  # a known kind, with an argument it can read
-        both = set().union(*(aspects(e) for e in task.expect))
-        assert both == {"call", "outcome"}, f"{task.id} checks only {both}"
-        if task.kind == "missing":
-            assert {"no_tool_called": True} in task.expect and any("reply_names_missing" in e for e in task.expect)
-        if task.kind == "question":
-            assert any("reply_mentions" in e for e in task.expect), task.id
-    # an unrelated tool that needs no input, or nothing at all, fails every task but the ones where calling
-    # nothing is right; an empty reply fails every one of them
-    fallthrough = made_run(
-        tmp_path, cells=[tool_cell("structure_list_models", "models")], calls=[("structure_list_models", {})]
-    )
+    assert_a_heldout_set_is_well_formed_and_new(tmp_path, "everyday_heldout4", HELDOUT4, others, 4, 7)
+    # nothing at all fails every task but the ones where calling nothing is right; an empty reply fails all
     silent = made_run(tmp_path, cells=[], calls=[])
     for task in HELDOUT4:
-        assert False in [check_aspect(fallthrough, e, "call") for e in task.expect], task.id
         assert not all(check(silent, e)[0] for e in task.expect), f"{task.id} passes on an empty reply"
 
 
