@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from kenkyu.assistant import events as ev
+from kenkyu.assistant.approval_answer import NoAnswer
 from kenkyu.assistant.cells import action_code, cell_metadata, fresh_variable
 from kenkyu.assistant.interrupts import BudgetTimer, interrupted_summary, main_thread_runs_cells, resume_code
 from kenkyu.assistant.overview import is_capability_question, overview
@@ -100,6 +101,7 @@ class Agent:
         self._deadline = started + self.budget.max_seconds
         self._cost_started_s = 0.0
         self._interrupted = None
+        self._unanswered = None  # an approval of this request that timed out: later ones are not asked
         tokens = 0
         steps = 0
         system = Message("system", SYSTEM_PROMPT + (f"\n\n```text\n{context}\n```" if context else ""))
@@ -232,7 +234,12 @@ class Agent:
             return f"ERROR: {refused} Tell the scientist; do not retry it with the same arguments."
         if tool.approval == "ask" and self.approval_mode != "auto":
             yield ev.ApprovalNeeded(call.id, tool.name, shown, code, tool.writes_files, **checked.as_fields())
-            if not self.approver(call, tool, code):
+            answer = self.approver(call, tool, code) if self._unanswered is None else self._unanswered  # (falsy)
+            if isinstance(answer, NoAnswer):  # the prompt timed out: nobody declined it
+                self._unanswered = answer
+                yield ev.ToolResult(call.id, tool.name, False, answer.summary, 0.0)
+                return f"Not run: {answer.summary}. Do not retry it; tell the scientist it waits for their approval."
+            if not answer:
                 yield ev.ToolResult(call.id, tool.name, False, "declined by the user", 0.0)
                 return (
                     "Not run: declined on its approval card (nothing was started). "

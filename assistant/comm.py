@@ -34,6 +34,7 @@ from urllib.parse import urlparse
 
 from kenkyu.assistant import comm_log
 from kenkyu.assistant import events as ev
+from kenkyu.assistant.approval_answer import NoAnswer
 from kenkyu.core.config import PROVIDERS, ProviderConfig, settings_from_env
 from kenkyu.assistant.notebook_runner import NotebookRunner
 from kenkyu.core.secrets import redact_obj
@@ -469,18 +470,19 @@ class ChatChannel:
 
     def _await_approval(self, request_id: str, call_id: str, name: str, deadline: float) -> bool:
         box = self._approval_box(call_id)
+        asked = time.monotonic()
         try:
             return bool(box.get(timeout=max(0.0, deadline - time.monotonic())))
         except queue.Empty:
             self._send_event(
                 request_id,
                 ev.Error(
-                    f"no answer to the approval request for {name} within the request's time budget; it was declined",
+                    f"no answer to the approval request for {name} within the request's time budget; it was not run",
                     where="approval",
                     fix="ask again, and approve or decline in the sidebar",
                 ),
             )
-            return False
+            return NoAnswer(round(time.monotonic() - asked))  # falsy: not run, and recorded as unanswered
         finally:
             with self._lock:
                 self._approvals.pop(call_id, None)

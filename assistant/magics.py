@@ -15,6 +15,7 @@ import shlex
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 
+from kenkyu.assistant.approval_answer import NoAnswer
 from kenkyu.assistant.session import RECORD_MIME, UnknownVariable, get_session, interpolate
 from kenkyu.core.config import PROVIDER_KINDS, PROVIDERS
 
@@ -144,7 +145,7 @@ class KenkyuMagics(Magics):
             print(no_answer_message(tool.name, wait, "the request is cancelled"))
             if agent is not None:
                 agent.stop()
-            return False
+            return NoAnswer(wait)  # falsy: not run; recorded as unanswered, not as declined
         return answer.strip().lower() in ("y", "yes")
 
     @no_var_expand
@@ -404,7 +405,7 @@ def _stdin_approver(wait_s: float):
 
     def approve(step, plan) -> bool:
         if unanswered:
-            return False
+            return NoAnswer(wait_s)  # the request was left unattended: not run, and not declined either
         cost = "unknown" if math.isnan(step.cost_s) else f"~{format_seconds(step.cost_s)} ({step.cost_basis})"
         try:
             answer = answer_within(
@@ -416,7 +417,7 @@ def _stdin_approver(wait_s: float):
         if answer is None:
             unanswered.append(step.tool)
             print(no_answer_message(step.tool, wait_s, "it and every step still waiting for approval are skipped"))
-            return False
+            return NoAnswer(wait_s)
         return answer.strip().lower() in ("y", "yes")
 
     return approve

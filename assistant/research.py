@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict
 
 from kenkyu.assistant import events as ev
+from kenkyu.assistant.approval_answer import NoAnswer
 from kenkyu.assistant.costs import format_seconds
 from kenkyu.assistant.interrupts import interrupted_summary, resume_code
 from kenkyu.assistant.preflight import over_cap, preflight
@@ -161,8 +162,12 @@ def _loop(session, request, approver, plan, measure_costs, record, outcome):
         # The card shows what is approved: the estimate, every step the tool will run, and collisions.
         checked = preflight(registry[step.tool], step.arguments).as_fields()
         yield ev.ApprovalNeeded(f"research_{i}", step.tool, step.arguments, step.code, True, **checked)
-        if approver(step, plan):
+        answer = approver(step, plan)
+        if answer:
             lines.append(f"- step {i + 1} `{step.tool}` (~{cost}): approved by you")
+        elif isinstance(answer, NoAnswer):  # the prompt timed out: nobody declined it
+            declined[i] = answer.summary
+            lines.append(f"- step {i + 1} `{step.tool}` (~{cost}): **not run**, {answer.summary}")
         else:
             declined[i] = "declined by you"
             lines.append(

@@ -59,6 +59,8 @@ def test_an_unanswered_approval_cancels_the_request_after_the_wait(tmp_path):
         assert len(prompts) == 1 and prompts[0].startswith("Run write_note?")  # the second call is not asked
         assert "No answer to the approval prompt for write_note within 3 s: the request is cancelled" in out
         assert "%kenkyu approval ask --wait 900" in out and "%kenkyu approval auto" in out
+        # The record says the prompt went unanswered, not that the scientist declined it.
+        assert "no answer to the approval within 3 s; not run" in out and "declined" not in out, out
         assert 3 <= took < 60, took
         assert not (tmp_path / "a.txt").exists() and not (tmp_path / "b.txt").exists()
 

@@ -4,6 +4,7 @@ import pytest
 
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.agent import Agent, Budget
+from kenkyu.assistant.approval_answer import NoAnswer
 from kenkyu.core.config import ProviderConfig
 from kenkyu.core.providers.replay import ReplayProvider
 from kenkyu.core.registry import ToolRegistry
@@ -127,6 +128,13 @@ def test_tools_needing_approval_wait_for_the_user(tmp_path):
     assert asked and "toolbox.write_note(" in asked[0]
     assert of(declined, ev.ApprovalNeeded) and not (tmp_path / "note.txt").exists()
     assert of(declined, ev.ToolResult)[0].summary == "declined by the user"
+
+    # A prompt nobody answered within its wait is not a Deny: the record says what happened.
+    unanswered = run(make_agent(turns, approver=lambda *a: NoAnswer(300)))
+    (result,) = of(unanswered, ev.ToolResult)
+    assert not result.ok and not (tmp_path / "note.txt").exists()
+    assert result.summary.startswith("no answer to the approval within 300 s; not run — ask again when you are here")
+    assert "set approval to auto" in result.summary and "declined" not in result.summary
 
     approved = run(make_agent(turns, approver=lambda *a: True))
     assert (tmp_path / "note.txt").read_text() == "hi"

@@ -7,6 +7,7 @@ import builtins
 import time
 from types import SimpleNamespace
 
+from kenkyu.assistant.approval_answer import NoAnswer
 from kenkyu.assistant.magics import _stdin_approver, answer_within
 
 
@@ -39,7 +40,9 @@ def test_research_approvals_after_an_unanswered_one_are_declined_without_asking(
     steps = [SimpleNamespace(tool=name, cost_s=12.0, cost_basis="measured") for name in ("md_run", "md_extend")]
     plan = SimpleNamespace(steps=steps)
     approve = _stdin_approver(0.3)
-    assert approve(steps[0], plan) is False and approve(steps[1], plan) is False
+    # Not run, and recorded as unanswered (falsy, but not the False of a Deny).
+    assert approve(steps[0], plan) == NoAnswer(0.3) and approve(steps[1], plan) == NoAnswer(0.3)
+    assert not NoAnswer(0.3) and "no answer to the approval within 0.3 s; not run" in NoAnswer(0.3).summary
     assert len(asked) == 1 and asked[0].startswith("Run step 1, md_run? Expected cost ~12 s (measured)")
     out = capsys.readouterr().out
     assert "No answer to the approval prompt for md_run within 0.3 s" in out
