@@ -312,8 +312,11 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
         page.locator('.kenkyu-tool[data-tool="analysis_radius_of_gyration"][data-status="ok"]').wait_for(
             timeout=120_000
         )
-        undo = sidebar.locator("button.kenkyu-undo").last
-        undo.wait_for(timeout=60_000)
+        # Two Undo buttons once this request is over: the first request's (restored) and this one's. Waiting
+        # for `.last` alone raced in CI: before this request finished, `.last` was the first request's button.
+        undo_buttons = sidebar.locator("button.kenkyu-undo")
+        playwright_api.expect(undo_buttons).to_have_count(2, timeout=60_000)
+        undo = undo_buttons.nth(1)
         added = page.locator(".jp-Notebook .jp-Cell").count() - before
         assert added >= 1 and "radius_of_gyration(" in page.locator(".jp-Notebook").inner_text()
         undo.click()
