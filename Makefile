@@ -31,7 +31,7 @@ demo: $(STAMP)
 # Everything: unit, tools, kernel, browser and system tests (the demo, the agent benchmark); ~30 min on 2 cores.
 # --strict-skips: with every extra installed, a skipped test means something broke (tests/conftest.py).
 test: $(STAMP)
-	$(PY) -m pytest --strict-skips
+	$(PY) -m pytest --strict-skips --durations=25
 
 # The same without the tests marked slow (the demo, the agent benchmark, long MD runs): for every change.
 test-fast: $(STAMP)
