@@ -11,13 +11,15 @@
     python benchmarks/agent/run.py --set everyday_heldout2         # written before tuning round 2, never tuned on
     python benchmarks/agent/run.py --set everyday_heldout3         # written before tuning round 3, never tuned on
     python benchmarks/agent/run.py --set everyday_heldout4         # written before tuning round 4, never tuned on
+    python benchmarks/agent/run.py --set everyday_heldout5         # written before tuning round 5, never tuned on
 
 Task sets (--set): ``core`` (tasks.toml, the default: prompts in the project's own style),
-``everyday_dev``, ``everyday_heldout``, ``everyday_heldout2``, ``everyday_heldout3`` and ``everyday_heldout4``
-(requests as a scientist types them in a notebook; tune the router and prompts on everyday_dev only, and
-report the held-out sets beside it; everyday_heldout2 was written before tuning round 2, after
+``everyday_dev``, ``everyday_heldout``, ``everyday_heldout2``, ``everyday_heldout3``, ``everyday_heldout4`` and
+``everyday_heldout5`` (requests as a scientist types them in a notebook; tune the router and prompts on
+everyday_dev only, and report the held-out sets beside it; everyday_heldout2 was written before tuning round 2, after
 everyday_heldout's failures had been seen, everyday_heldout3 before tuning round 3, after everyday_heldout2's,
-and everyday_heldout4 before tuning round 4, after everyday_heldout3's). A held-out set's correct calls are
+everyday_heldout4 before tuning round 4, after everyday_heldout3's, and everyday_heldout5 before tuning round 5,
+after everyday_heldout4's). A held-out set's correct calls are
 kept outside the repository; replay them with ``--provider replay --replay-dir FOLDER``.
 
 Each task runs as a notebook in a fresh kernel and folder (``OUT/<task>/notebook.ipynb``); the results

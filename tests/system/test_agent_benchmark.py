@@ -363,6 +363,8 @@ HELDOUT2 = load_set("everyday_heldout2")
 HELDOUT3 = load_set("everyday_heldout3")
 # Written before tuning round 4 (by someone who never read the router), with no replays either.
 HELDOUT4 = load_set("everyday_heldout4")
+# Written before tuning round 5 (by someone who never read the router), with no replays either.
+HELDOUT5 = load_set("everyday_heldout5")
 # Tasks whose correct calls run real MD: checked by `run.py --provider replay --set ...`, not in CI.
 EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf", "dev_replicas_then_compare"}
 
@@ -468,6 +470,7 @@ def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
         "everyday_heldout2",
         "everyday_heldout3",
         "everyday_heldout4",
+        "everyday_heldout5",
     }
     assert 10 <= len(DEV) <= 30 and 18 <= len(HELDOUT) <= 26
     core = load_tasks()
@@ -572,6 +575,18 @@ def test_the_fourth_heldout_set_is_well_formed_and_new(tmp_path):
     # nothing at all fails every task but the ones where calling nothing is right; an empty reply fails all
     silent = made_run(tmp_path, cells=[], calls=[])
     for task in HELDOUT4:
+        assert not all(check(silent, e)[0] for e in task.expect), f"{task.id} passes on an empty reply"
+
+
+def test_the_fifth_heldout_set_is_well_formed_and_new(tmp_path):
+    """everyday_heldout5: 30 tasks of issue 13's kinds, written before tuning round 5: no request or id shared
+    with any other set (held-out 4 included), no paths in a request, at least eight missing inputs of different
+    kinds (each asked about, no call), and the same rules for every task as the earlier held-out sets."""
+    assert len(HELDOUT5) == 30
+    others = load_tasks() + EVERYDAY + HELDOUT2 + HELDOUT3 + HELDOUT4
+    assert_a_heldout_set_is_well_formed_and_new(tmp_path, "everyday_heldout5", HELDOUT5, others, 5, 8)
+    silent = made_run(tmp_path, cells=[], calls=[])
+    for task in HELDOUT5:
         assert not all(check(silent, e)[0] for e in task.expect), f"{task.id} passes on an empty reply"
 
 
