@@ -73,6 +73,7 @@ def test_predicted_pdb_is_fixed_and_simulated_with_kenkyu_md(villin_pdb, tmp_pat
         progress=False,
     )
     assert run.status == "finished" and run.n_frames == 4
+    assert run.info["parameters"]["nvt_ps"] == 0.02 and run.info["equilibration"]["nvt"] == "given"
     trajectory = run.trajectory()
     assert trajectory.n_residues == heavy.n_residues and np.isfinite(trajectory.xyz).all()
     # It is still villin: the C-alpha RMSD to the input after a few femtoseconds is small.
@@ -90,3 +91,19 @@ def test_the_tiny_models_own_prediction_goes_through_fixing(tmp_path, monkeypatc
     result = structure.fold("MKTAYIAKQRQISFVK", out=tmp_path / "out", model=str(model), progress=False)
     fixed = mdtraj.load(str(structure.prepare_for_md(result)))
     assert fixed.n_residues == 16 and fixed.topology.select("element H").size > 100
+
+
+def test_a_prediction_run_equilibrates_by_md_runs_rule_unless_told(villin_pdb, tmp_path):  # noqa: F811
+    """It used to pass nvt_ps=10 to md.run: a 4 ps run of a prediction simulated 14 ps. With no nvt_ps it
+    follows md.run's default rule (half the production, at least 3 thermostat times: 3 ps here)."""
+    from kenkyu.tools.md import _equilibration
+
+    pdb_path, _ = _villin_as_a_prediction(villin_pdb, tmp_path / "predictions")
+    run = structure.simulate_prediction(
+        pdb_path, ps=4.0, out=tmp_path / "md", minimize_max_iterations=50, platform="CPU", seed=7, progress=False
+    )
+    info = run.info
+    assert run.status == "finished" and run.n_frames == 4
+    assert info["parameters"]["nvt_ps"] == 3.0 == _equilibration.default_nvt_ps(4.0)
+    assert info["equilibration"]["nvt"].startswith("default: half the production within 3-10 ps")
+    assert "after 3 ps NVT; NVT by default: half the production within 3-10 ps" in run.summary()

@@ -493,8 +493,8 @@ def simulate_prediction(
     out: str | os.PathLike | None = None,
     *,
     solvent: Literal["explicit", "implicit", "vacuum"] = "implicit",
-    nvt_ps: float = 10.0,
-    npt_ps: float = 10.0,
+    nvt_ps: float | None = None,
+    npt_ps: float | None = None,
     report_interval_ps: float = 1.0,
     minimize_max_iterations: int = 0,
     platform: Literal["CUDA", "OpenCL", "CPU", "Reference"] | None = None,
@@ -517,9 +517,9 @@ def simulate_prediction(
     solvent
         "implicit" (GB, fast; default), "explicit" (TIP3P water box), or "vacuum".
     nvt_ps
-        NVT equilibration length in ps.
+        NVT equilibration length in ps; default (None) md.run's rule: half the production within 3-10 ps.
     npt_ps
-        NPT equilibration length in ps (explicit solvent only).
+        NPT equilibration length in ps (explicit solvent only); default (None) md.run's 10 ps.
     report_interval_ps
         Picoseconds between saved frames.
     minimize_max_iterations
