@@ -106,3 +106,39 @@ def test_a_run_held_in_a_variable_sees_its_extension(villin_pdb, tmp_path):  # n
     np.testing.assert_allclose(after["rmsd_nm"][:4], before["rmsd_nm"])  # the first frames are the same ones
     assert run.n_frames == 6 and run.info["parameters"]["ps"] == pytest.approx(3.0)
     assert "6 frames = 3 ps of 3 ps" in run.summary()
+
+
+def test_extend_to_a_total_is_idempotent(finished_run, capsys):
+    """``to_ps=`` (what an exported report writes) reaches a length once: called again, as a report re-run
+    does, it leaves the run alone and says so, instead of adding ``ps`` on every re-run."""
+    folder = finished_run.directory
+    extended = md.extend(folder, to_ps=0.15, progress=False)
+    assert extended.n_frames == 15 and extended.info["parameters"]["ps"] == pytest.approx(0.15)
+    assert f"md.extend: {folder} extended from 0.1 to 0.15 ps of production (to_ps=0.15)" in capsys.readouterr().out
+    before = extended.trajectory_path.read_bytes()
+
+    again = md.extend(folder, to_ps=0.15, progress=False)
+    assert again.n_frames == 15 and len(again.info["extensions"]) == 1
+    assert "already has 0.15 ps of production; left as it is, nothing simulated" in capsys.readouterr().out
+    assert again.trajectory_path.read_bytes() == before  # not a frame more
+    md.extend(folder, to_ps=0.12, progress=False)  # a longer run is never shortened
+    assert "more than to_ps=0.12 (a run is never shortened)" in capsys.readouterr().out
+    assert md.extend(folder, to_ps=0.2, progress=False).n_frames == 20  # a larger total extends it to that
+    with pytest.raises(ValueError, match="ps .* or to_ps .*not both"):
+        md.extend(folder, ps=0.05, to_ps=0.25)
+
+    # An interrupted extension to a total is continued by the same call, and only by it.
+    info = again.info
+    pending = {"from_ps": 0.2, "to_ps": 0.25, "added_ps": 0.05, "started": "earlier"}
+    write_json_atomically(
+        again.run_json,
+        {
+            **info,
+            "status": "interrupted",
+            "parameters": {**info["parameters"], "ps": 0.25},
+            "extensions": [*info["extensions"], pending],
+        },
+    )
+    with pytest.raises(md.ResumeError, match=r"extension to 0.25 ps that did not finish.*to_ps=0.25"):
+        md.extend(folder, to_ps=0.3)
+    assert md.extend(folder, to_ps=0.25, progress=False).n_frames == 25

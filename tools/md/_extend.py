@@ -6,6 +6,12 @@ seed and reporters, appending to the trajectory and state.csv): production becom
 ``parameters.ps`` in run.json is the new total, and ``extensions`` lists each extension (from, to,
 when). A failed or unfinished run is refused with the reason and what to do instead. An extension that
 is interrupted is continued by the same call.
+
+``extend(run, to_ps=60)`` says the total instead of the increment, which makes the call idempotent: a run
+already that long (or longer) is left alone, with a line saying so, and a shorter one is extended to it. An
+exported report writes its extensions this way (each call prints the total it reached, ``to_ps=``), so
+re-running the report where it is gives the same run and the same numbers instead of growing the run by
+``ps`` on every re-run.
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ def estimate_extension(arguments: dict, *, measure: bool = True) -> Cost:
     try:
         info = as_run(arguments["run"]).info
         speed = info["performance"]["ns_per_day"]
-        seconds = float(arguments.get("ps", 10.0)) / 1000 / speed * 86400 + 5.0
-        return Cost(seconds, f"{float(arguments.get('ps', 10.0)):g} ps at the run's own {speed:.3g} ns/day")
+        ps = _added_ps(info, arguments.get("ps"), arguments.get("to_ps"))
+        seconds = ps / 1000 / speed * 86400 + 5.0
+        return Cost(seconds, f"{ps:g} ps at the run's own {speed:.3g} ns/day")
     except (KeyError, TypeError, ValueError, OSError):
         return Cost(float("nan"), "the run has no measured speed to extend at")
 
@@ -49,8 +56,8 @@ def estimate_extension(arguments: dict, *, measure: bool = True) -> Cost:
 @checked_by(run_is_sound)
 @public
 @computes("extend", "extension", "continue", "continuation", "prolong", "run longer", "simulate longer")
-def extend(run: str | os.PathLike, ps: float = 10.0, *, progress: bool = True):
-    """Extend a finished MD run by ``ps`` picoseconds of production, in the same run folder.
+def extend(run: str | os.PathLike, ps: float | None = None, *, to_ps: float | None = None, progress: bool = True):
+    """Extend a finished MD run by ``ps`` picoseconds of production (or up to ``to_ps``), in the same folder.
 
     Continues from the run's last checkpoint with the same System, temperature, seed and platform;
     the trajectory and state.csv grow, time is continuous, run.json's ``parameters.ps`` becomes the
@@ -61,7 +68,10 @@ def extend(run: str | os.PathLike, ps: float = 10.0, *, progress: bool = True):
     run
         The run folder written by md_run (or, by hand, its MDRun).
     ps
-        Picoseconds of production to add (a multiple of the run's report interval).
+        Picoseconds of production to add (a multiple of the run's report interval); default 10.
+    to_ps
+        Instead of ``ps``: the total production to reach. A run already this long is left as it is (a
+        line says so), so the call can be repeated, as a report re-run does.
     progress
         Show a progress bar.
 
@@ -75,10 +85,17 @@ def extend(run: str | os.PathLike, ps: float = 10.0, *, progress: bool = True):
     mdrun = as_run(run)
     info = mdrun.info
     p = dict(info["parameters"])
-    ps = float(ps)
     status = info.get("status", "unknown")
     extensions = list(info.get("extensions", []))
     unfinished = extensions[-1] if extensions and not extensions[-1].get("finished") else None
+    ps = _added_ps(info, ps, to_ps)
+    if to_ps is not None and ps <= 1e-9 and status == "finished":
+        than = "" if ps > -1e-9 else f", more than to_ps={float(to_ps):g} (a run is never shortened)"
+        print(
+            f"md.extend: {mdrun.directory} already has {p['ps']:g} ps of production{than}; "
+            f"left as it is, nothing simulated (to_ps={float(to_ps)!r})"
+        )
+        return type(mdrun)(mdrun.directory)
     if unfinished is not None and status != "finished":
         if not math.isclose(unfinished["added_ps"], ps):
             raise ResumeError(
@@ -116,6 +133,35 @@ def extend(run: str | os.PathLike, ps: float = 10.0, *, progress: bool = True):
     with files.explain_disk_full(mdrun.directory):
         _Runner(mdrun.directory, p, info.get("structure"), progress).execute()
     done = files.read_json(mdrun.run_json)
-    done["extensions"][-1]["finished"] = _now()
+    record = done["extensions"][-1]
+    record["finished"] = _now()
     files.write_json_atomic(mdrun.run_json, done)
+    # The total reached, exactly (repr): an exported report calls extend(..., to_ps=<this>) so that its
+    # re-runs reach the same length instead of adding ps each time (kenkyu.assistant.export reads it).
+    print(
+        f"md.extend: {mdrun.directory} extended from {record['from_ps']:g} to {record['to_ps']:g} ps of production "
+        f"(to_ps={record['to_ps']!r})"
+    )
     return type(mdrun)(mdrun.directory)
+
+
+def _added_ps(info: dict, ps, to_ps) -> float:
+    """The picoseconds a call adds: ``ps``, or what ``to_ps`` still lacks (an unfinished extension to that
+    total continues: the same call again); 10 when neither is given."""
+    if to_ps is None:
+        return float(10.0 if ps is None else ps)
+    if ps is not None:
+        raise ValueError(
+            f"give ps (picoseconds to add) or to_ps (the total to reach), not both: ps={ps}, to_ps={to_ps}"
+        )
+    to_ps = float(to_ps)
+    extensions = info.get("extensions") or []
+    if extensions and not extensions[-1].get("finished") and info.get("status") != "finished":
+        pending = extensions[-1]
+        if math.isclose(pending["to_ps"], to_ps):
+            return float(pending["added_ps"])
+        raise ResumeError(
+            f"the run holds an extension to {pending['to_ps']:g} ps that did not finish ({info.get('status')}); "
+            f"continue it with extend(..., to_ps={pending['to_ps']:g})"
+        )
+    return round(to_ps - float(info["parameters"]["ps"]), 9)
