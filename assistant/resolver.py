@@ -136,10 +136,14 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
             continue  # an ensemble member: the ensemble is listed instead
         info = _read_json(record)
         structure = Path(str(info.get("structure", ""))).name
-        solvent = (info.get("parameters") or {}).get("solvent", "")
+        parameters = info.get("parameters") or {}
+        solvent = parameters.get("solvent", "")
+        # The temperature is how a scientist tells runs apart ("the 350 K run"): the label carries it, so a
+        # request naming a temperature no run has is asked about (kenkyu.core.routing.missing_object).
+        temperature = _kelvin(parameters.get("temperature_k"))
         status = info.get("status", "unknown")
         when = info.get("updated") or info.get("created")
-        details = ", ".join(x for x in (structure, solvent, status, _short_time(when)) if x)
+        details = ", ".join(x for x in (structure, solvent, temperature, status, _short_time(when)) if x)
         path = _relative(run, root)
         aliases = (*_stem_names(run.name), *_stem_names(structure))
         label = f"{path} ({details})"
@@ -164,6 +168,13 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
             )
         )
     return found
+
+
+def _kelvin(value) -> str:
+    try:
+        return f"{float(value):g} K"
+    except (TypeError, ValueError):
+        return ""
 
 
 def files(folder: str | os.PathLike = ".") -> list[Candidate]:

@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +85,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", dest="task_set", default="everyday_dev", help="task set (run.py's names)")
     parser.add_argument("--tasks", help="comma-separated task ids (default: all)")
+    parser.add_argument(
+        "--prompt", action="append", help="route this wording instead, on each chosen task's setup (repeatable)"
+    )
     parser.add_argument("--cache", type=Path, default=REPO_ROOT / "test-artifacts" / "agent-benchmark" / "_shared")
     args = parser.parse_args(argv)
 
@@ -101,7 +105,9 @@ def main(argv=None) -> int:
     tasks = load_tasks(set_file(args.task_set), args.tasks.split(",") if args.tasks else None)
     fixtures = Fixtures(args.cache)
     for task in tasks:
-        print("\n".join(route(task, tools, provider, fixtures)), flush=True)
+        # Wording of one's own on a task's notebook: does a mechanism carry beyond the set's sentences?
+        for prompt in args.prompt or [task.prompt]:
+            print("\n".join(route(replace(task, prompt=prompt), tools, provider, fixtures)), flush=True)
     return 0
 
 

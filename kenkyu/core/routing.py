@@ -1224,6 +1224,72 @@ _PLAIN_QUALIFIERS = {
 }
 
 
+# A run told apart by a qualifier ("the 350 K run", "the mutant simulation", "my apo trajectory"): only a run
+# that carries the qualifier (its folder, structure, solvent or temperature) is meant; none here, none is called.
+_RUN_NOUN = r"(?:md\s+)?(?:runs?|simulations?|sims?|trajector(?:y|ies)|trajs?|replicas?|ones)"
+_DEFINITE = r"(?:the|my|that|this|our|those|these)"
+_DEGREES = r"(?:k|kelvin|°\s*c|degrees?(?:\s+c(?:elsius)?)?|c)"
+_TEMPERATURE_QUALIFIED = re.compile(
+    rf"\b{_DEFINITE}\s+(?P<a>\d+(?:\.\d+)?)\s*(?P<ua>{_DEGREES})\s+{_RUN_NOUN}\b"
+    rf"|\b{_DEFINITE}\s+{_RUN_NOUN}\s+(?:(?:done|made|run|ran)\s+)?(?:at|@)\s+(?P<b>\d+(?:\.\d+)?)\s*(?P<ub>{_DEGREES})\b",
+    re.I,
+)
+_NOUN_QUALIFIED = re.compile(rf"\b{_DEFINITE}\s+(?P<qual>[a-z][a-z0-9-]+)\s+{_RUN_NOUN}\b", re.I)
+# Words that order, size or merely point at runs: every run may be called so, they name none.
+_ORDER_QUALIFIERS = {
+    *"last latest first second third fourth fifth previous earlier older oldest newer newest new old recent".split(),
+    *"current final original other same whole entire full long longer longest short shorter shortest quick".split(),
+    *"fast slow big bigger small main actual initial md production equilibration test trial real proper".split(),
+    *"good bad one two three four five six single only overnight today yesterday morning proper normal".split(),
+    *"above below earlier later both all each every several many few these those them my our their".split(),
+}
+# A run pointed at by a definite article or an order ("my last simulation", "the trajectory"), in a step that
+# does not make one: with no run of any kind here, a structure file is not what it means.
+_RUN_POINTED = re.compile(
+    rf"\b(?:{_DEFINITE}|last|latest|previous|recent)\s+(?:\w+\s+)?(?:md\s+)?(?:runs?|simulations?|sims?|trajector(?:y|ies)|trajs?)\b",
+    re.I,
+)
+_MAKES_RUN = re.compile(rf"^\s*(?:please\s+|pls\s+|can\s+you\s+|could\s+you\s+)?(?:{_VERB}|do|launch|set\s+up)\b", re.I)
+_RUN_KINDS = ("run_folder", "trajectory", "trajectory_file", "ensemble_folder")
+
+
+def _kelvin_of(number: str, unit: str) -> float:
+    value = float(number)
+    return value + 273.15 if unit and "c" in unit.lower() and "k" not in unit.lower() else value
+
+
+def _qualified_run(step: str, candidates: Sequence[Candidate], known: set[str]) -> MissingObject | None:
+    """A run the step tells apart by a temperature or a word that no run here carries (see _TEMPERATURE_QUALIFIED)."""
+    runs = tuple(c for c in candidates if c.kind in _RUN_KINDS)
+    for found in _TEMPERATURE_QUALIFIED.finditer(step):
+        wanted = _kelvin_of(found["a"] or found["b"], found["ua"] or found["ub"] or "")
+        held = [float(t) for c in runs for t in re.findall(r"(\d+(?:\.\d+)?) K\b", c.label)]
+        if not any(abs(t - wanted) < 0.5 for t in held):
+            return MissingObject(found.group(0).strip(), f"run at {wanted:g} K", runs[:4])
+    lowered = step.lower()
+    for found in _NOUN_QUALIFIED.finditer(step):
+        qualifier = found["qual"].lower()
+        if qualifier in _ORDER_QUALIFIERS or qualifier in _NOT_OBJECTS or re.fullmatch(r"\d[\w.]*", qualifier):
+            continue
+        held = americanize(
+            " ".join(f"{c.value} {c.label} {c.path} {' '.join((*c.names, *c.aliases))}".lower() for c in candidates)
+        )
+        if americanize(qualifier)[:5] in held or any(_says(lowered, n) for c in runs for n in (*c.names, *c.aliases)):
+            continue
+        return MissingObject(found.group(0).strip(), f"{qualifier} run", runs[:4])
+    if not runs and not _MAKES_RUN.search(step) and not _MAKES_ENSEMBLE.search(step):
+        found = _RUN_POINTED.search(step)
+        if found and not any(c.kind == "run" or (c.variable and c.kind == "trajectory") for c in candidates):
+            here = tuple(c for c in candidates if c.kind != "error")
+            return MissingObject(
+                found.group(0).strip(),
+                "simulation (an MD run folder, a trajectory file or a Trajectory/MDRun in the kernel)",
+                here[:4],
+                "Run one first (e.g. *simulate villin.pdb for 10 ps*), or name its folder or trajectory file.",
+            )
+    return None
+
+
 @dataclass(frozen=True)
 class MissingObject:
     """What a request names that the notebook lacks: ``phrase`` as the request said it, ``what`` in words,
@@ -1264,6 +1330,9 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
             "Index them first: `kenkyu.tools.literature.ingest('papers/')` (PDFs, Markdown or text notes), "
             "then ask again.",
         )
+    qualified = _qualified_run(step, candidates, known)
+    if qualified is not None:
+        return qualified
     for found in _QUALIFIED.finditer(step):
         qualifier = found["qual"].lower()
         if qualifier in _PLAIN_QUALIFIERS or qualifier in known:

@@ -818,3 +818,57 @@ def test_a_declined_step_reads_as_the_scientists_choice_not_as_an_order_to_the_m
     )
     reply = "".join(c.text for c in _report_results([Message("tool", declined, tool_call_id="1", name="md_run")]))
     assert "declined on its approval card" in reply and "Do not retry" not in reply
+
+
+# -- round 6: a qualified object the notebook lacks, in wording of our own ------------------------------------------
+
+
+def _run_at(folder, name, kelvin, structure="villin.pdb"):
+    run = make_run(folder, name, "2026-11-29T11:00:00+00:00", structure)
+    info = json.loads((run / "run.json").read_text())
+    info["parameters"]["temperature_k"] = kelvin
+    (run / "run.json").write_text(json.dumps(info))
+    return run
+
+
+@pytest.mark.parametrize(
+    "request_text, named",
+    [
+        ("plot the radius of gyration of the simulation at 320 kelvin", "320"),
+        ("how floppy was my 360 K trajectory?", "360"),
+        ("rmsd for the apo run please", "apo"),
+        ("is the helix stable in the phosphorylated simulation?", "phosphorylated"),
+    ],
+)
+def test_a_run_told_apart_by_a_qualifier_no_run_has_gets_no_call(tmp_path, monkeypatch, provider, request_text, named):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delattr(sys, "last_value", raising=False)
+    _run_at(tmp_path, "villin", 300.0)
+    provider.use_notebook(gather({}))
+    assert provider.choose_call(request_text, ALL_TOOLS) is None
+    # The reply names what is missing and the run that is here, with its temperature.
+    assert named in provider.last_problem and "md_runs/villin" in provider.last_problem
+    assert "300 K" in provider.last_problem
+
+
+@pytest.mark.parametrize(
+    "request_text", ["radius of gyration of the 300 K run", "rg of my 27 C run", "rmsd of the implicit run"]
+)
+def test_a_qualifier_the_run_has_finds_it(tmp_path, monkeypatch, provider, request_text):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delattr(sys, "last_value", raising=False)
+    _run_at(tmp_path, "villin", 300.0)
+    provider.use_notebook(gather({}))
+    call = provider.choose_call(request_text, ALL_TOOLS)
+    assert call is not None and call.arguments["trajectory"] == "md_runs/villin"
+
+
+def test_a_simulation_pointed_at_when_only_structures_are_here_is_asked_for(tmp_path, monkeypatch, provider):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delattr(sys, "last_value", raising=False)
+    (tmp_path / "villin.pdb").write_text("ATOM\n")
+    provider.use_notebook(gather({}))
+    assert provider.choose_call("did my previous trajectory unfold compared with the pdb?", ALL_TOOLS) is None
+    assert "simulation" in provider.last_problem and "villin.pdb" in provider.last_problem
+    # Making one is no reference to one that exists.
+    assert provider.choose_call("simulate villin.pdb for 1 ps in implicit solvent", ALL_TOOLS).name == "md_run"
