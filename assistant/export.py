@@ -316,6 +316,7 @@ def build_report(source, title: str, source_name: str = "notebook"):
             cell.source = _use_parameters(cell.source, parameters)
     _use_earlier_results(body)
     _rerunnable_runs(body)
+    _extensions_to_totals(body)
     param_source = (
         "# Parameters: papermill (or you) can change these; the steps below use them and each other's results.\n"
         "# The code cells recompute everything; the Markdown quotes the session this report was made from.\n"
@@ -473,12 +474,83 @@ def _rerunnable_runs(body: list) -> None:
                     ends.append((node.end_lineno, node.end_col_offset - 1, "resume=True"))
         if not ends:
             continue
-        lines = cell.source.split("\n")
-        for line, col, text in sorted(ends, reverse=True):  # from the end: earlier offsets stay valid
-            raw = lines[line - 1].encode()  # ast's column offsets count UTF-8 bytes
-            lines[line - 1] = (raw[:col] + text.encode() + raw[col:]).decode()
+        edits = [(line, col, line, col, text) for line, col, text in ends]
         note = "# resume=True: re-running this report reuses its finished run (same parameters) or continues it."
-        cell.source = note + "\n" + "\n".join(lines)
+        cell.source = note + "\n" + _spliced(cell.source, edits)
+
+
+def _spliced(source: str, edits: list[tuple[int, int, int, int, str]]) -> str:
+    """``source`` with each (line, col, end_line, end_col) span, in ast's coordinates (1-based lines, UTF-8
+    byte columns), replaced by its text; an empty span inserts."""
+    lines = [line.encode() for line in source.split("\n")]
+    for line, col, end_line, end_col, text in sorted(edits, reverse=True):  # from the end: offsets stay valid
+        head, tail = lines[line - 1][:col], lines[end_line - 1][end_col:]
+        lines[line - 1 : end_line] = [head + text.encode() + tail]
+    return "\n".join(line.decode() for line in lines)
+
+
+# The line md.extend prints when it has extended a run; to_ps= is the total it reached, exactly (repr).
+_EXTENDED = re.compile(r"^md\.extend: .*\(to_ps=([0-9.eE+-]+)\)\s*$", re.MULTILINE)
+
+
+def _extensions_to_totals(body: list) -> None:
+    """``md.extend(run, ps=2)`` becomes ``md.extend(run, to_ps=12.0)`` in the report: the total length that
+    extension reached in the session, which its output printed.
+
+    A report re-runs where it is (its runs are reused by resume=True): an extension by ``ps`` would grow the
+    run again on each re-run, so the report's numbers would change every time. Extending *to* the length the
+    session reached gives the same run on every re-run: a run already that long is left as it is (md.extend
+    says so), the first re-run in a fresh folder extends to it. A cell whose calls cannot be matched to
+    printed totals (a loop, or no output saved) keeps its calls, with a comment saying what a re-run does."""
+    import ast
+
+    for cell in body:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        calls = sorted(
+            (
+                node
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "extend"
+                and ast.unparse(node.func.value).split(".")[-1] == "md"
+                and not any(k.arg == "to_ps" for k in node.keywords)
+            ),
+            key=lambda n: (n.lineno, n.col_offset),
+        )
+        if not calls:
+            continue
+        printed = "".join(
+            "".join(o.get("text", "")) for o in cell.get("outputs", []) if o.get("output_type") == "stream"
+        )
+        totals = _EXTENDED.findall(printed)
+        if len(totals) != len(calls):
+            cell.source = (
+                "# md.extend below extends the run again on every re-run of this report (its saved output does not "
+                "say the length it reached): write to_ps=<total ps> to make it reach a length once.\n" + cell.source
+            )
+            continue
+        edits = []
+        for call, total in zip(calls, totals):
+            given = next((k for k in call.keywords if k.arg == "ps"), None)
+            if given is None and len(call.args) > 1:
+                given = call.args[1]
+            if given is not None:
+                edits.append((given.lineno, given.col_offset, given.end_lineno, given.end_col_offset, f"to_ps={total}"))
+            else:  # ps left at its default: the total goes after the last argument
+                last = max(
+                    [*call.args, *(k.value for k in call.keywords)], key=lambda a: (a.end_lineno, a.end_col_offset)
+                )
+                edits.append(
+                    (last.end_lineno, last.end_col_offset, last.end_lineno, last.end_col_offset, f", to_ps={total}")
+                )
+        note = "# to_ps=: the length this extension reached; a re-run of the report reaches it once, never again."
+        cell.source = note + "\n" + _spliced(cell.source, edits)
 
 
 def _string_value(literal: str) -> str | None:
