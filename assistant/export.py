@@ -22,7 +22,7 @@ from pathlib import Path
 
 from kenkyu.assistant.cells import python_literal
 from kenkyu.assistant.report_html import report_html
-from kenkyu.assistant.report_inputs import copy_inputs
+from kenkyu.assistant.report_inputs import OUTSIDE_FOLDER, Inputs, built_path, copy_inputs, rewrite_paths
 from kenkyu.assistant.session import RECORD_MIME
 from kenkyu.core.files import write_text_atomically
 from kenkyu.core.secrets import redact_obj
@@ -61,6 +61,8 @@ class ReportPaths:
     parameters: tuple[str, ...] = ()  # the names in the report's parameters cell
     left_out: tuple[str, ...] = ()  # the notebook's own cells that raised, left out of the report (one line each)
     inputs: tuple[str, ...] = ()  # input files the cells name, copied from the notebook's folder into the report's
+    outside: tuple[str, ...] = ()  # "'../data/x.pdb' -> inputs/x.pdb": files from outside it, copied and renamed
+    built: tuple[str, ...] = ()  # "cell 5 (os.path.join(...))": cells that build a file path at run time
 
     def __str__(self) -> str:
         lines = [f"report notebook: {self.ipynb}"]
@@ -69,6 +71,10 @@ class ReportPaths:
         lines.append("re-executed from a fresh kernel: " + ("yes" if self.executed else "no"))
         if self.inputs:
             lines.append(f"inputs copied beside it: {', '.join(self.inputs)}")
+        if self.outside:
+            lines.append(f"inputs from outside the notebook's folder, copied into it: {'; '.join(self.outside)}")
+        if self.built:
+            lines.append(f"paths built at run time (not copied): {'; '.join(self.built)}")
         if self.left_out:
             lines.append(f"left out (they raised an error): {'; '.join(self.left_out)}")
         lines.append(f"re-run it: {self.rerun_command()}")
@@ -94,8 +100,7 @@ class ReportPaths:
                 "re-run it (below) to check that it runs on its own."
             )
         lines = [f"Wrote the report {files}. {ran}"]
-        if self.inputs:
-            lines.append(_inputs_sentence(self.inputs))
+        lines += _input_sentences(self.inputs, self.outside, self.built)
         if self.left_out:
             lines.append(
                 f"Left out {len(self.left_out)} cell(s) of yours that raised an error (the report says which): "
@@ -119,8 +124,7 @@ class ReportPaths:
             else "It was **not re-executed**: it keeps the outputs this session recorded."
         )
         lines = [f"Wrote the report {links}. {ran}"]
-        if self.inputs:
-            lines.append("\n" + _inputs_sentence(self.inputs))
+        lines += ["\n" + sentence for sentence in _input_sentences(self.inputs, self.outside, self.built)]
         if self.left_out:
             lines.append(
                 f"\nLeft out {len(self.left_out)} cell(s) of yours that raised an error:\n"
@@ -130,11 +134,26 @@ class ReportPaths:
         return "\n".join(lines)
 
 
-def _inputs_sentence(inputs: tuple[str, ...]) -> str:
-    return (
-        f"The input files its cells read ({', '.join(inputs)}) were copied from the notebook's folder into the "
-        "report's, so it re-runs there, and wherever that folder is moved."
-    )
+def _input_sentences(inputs: tuple[str, ...], outside: tuple[str, ...] = (), built: tuple[str, ...] = ()) -> list:
+    """What happened to the report's input files, for its first cell and the export's summary."""
+    sentences = []
+    if inputs:
+        sentences.append(
+            f"The input files its cells read ({', '.join(inputs)}) were copied from the notebook's folder into the "
+            "report's, so it re-runs there, and wherever that folder is moved."
+        )
+    if outside:
+        sentences.append(
+            f"Input files from outside the notebook's folder were copied into the report's `{OUTSIDE_FOLDER}/` "
+            f"folder and the cells read the copies ({'; '.join(outside)}): the report does not depend on them."
+        )
+    if built:
+        sentences.append(
+            f"Some cells build a file path while they run, so kenkyu cannot know which file they read and copied "
+            f"none for them: {'; '.join(built)}. If such a file is an input (not one the report makes), copy it "
+            "into the report's folder at that path before re-running it."
+        )
+    return sentences
 
 
 def _shown(path) -> str:
@@ -218,10 +237,11 @@ def export_report(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # The report runs in its own folder (its runs must not land on the session's): the files its cells
     # name relative to the notebook's folder go with it (see report_inputs).
-    code = [c.source for c in report.cells if c.cell_type == "code"]
-    inputs = copy_inputs(code, source_path.parent, out_path.parent)
-    if inputs:
-        report.cells[0].source += "\n\n" + _inputs_sentence(inputs)
+    inputs, built = _carry_inputs(report, source_path.parent, out_path.parent)
+    outside = tuple(f"{name!r} -> {copy}" for name, copy in inputs.outside.items())
+    sentences = _input_sentences(inputs.copied, outside, built)
+    if sentences:
+        report.cells[0].source += "\n\n" + "\n\n".join(sentences)
     if execute:
         error = _execute(report, out_path.parent.resolve(), timeout, kernel_name)
         executed = error is None
@@ -233,11 +253,36 @@ def export_report(
         html_path = out_path.with_suffix(".html")
         write_text_atomically(html_path, report_html(report))
     if execute and not executed:
+        missing = re.search(r"FileNotFoundError|No such file|does not exist", error or "")
+        hint = (
+            f" Paths built at run time, which kenkyu cannot copy: {'; '.join(built)}. If the missing file is one of "
+            f"them, copy it into {out_path.parent} (where the report runs) at that path and re-run the report."
+            if missing and built
+            else ""
+        )
         raise ReportExecutionError(
             f"the report did not re-run cleanly: {error}. "
-            f"It was written to {out_path} so you can see which cell failed."
+            f"It was written to {out_path} so you can see which cell failed.{hint}"
         )
-    return ReportPaths(out_path, html_path, executed, _parameter_names(report), _left_out(report), inputs)
+    return ReportPaths(
+        out_path, html_path, executed, _parameter_names(report), _left_out(report), inputs.copied, outside, built
+    )
+
+
+def _carry_inputs(report, notebook_dir: Path, report_dir: Path) -> tuple[Inputs, tuple[str, ...]]:
+    """Copy the files the report's cells name into its folder (see report_inputs), point the cells at the
+    copies of files from outside the notebook's folder, and name the cells that build a path at run time."""
+    code = [c for c in report.cells if c.cell_type == "code"]
+    inputs = copy_inputs([c.source for c in code], notebook_dir, report_dir)
+    built = []
+    for number, cell in enumerate(report.cells, 1):
+        if cell.cell_type != "code":
+            continue
+        cell.source = rewrite_paths(cell.source, inputs.outside)
+        expression = built_path(cell.source)
+        if expression:
+            built.append(f"cell {number} (`{expression}`)")
+    return inputs, tuple(built)
 
 
 def _left_out(report) -> tuple[str, ...]:

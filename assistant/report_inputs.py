@@ -7,15 +7,25 @@ folder would make its re-run write into the session's ``md_runs/`` (where the or
 and would break as soon as the report folder is moved or sent to someone. Copying the files the cells name
 makes the report folder whole: it re-runs right after export, when opened later, and wherever it is moved,
 and the copies are what the report computed from even if the originals change later.
+
+A file named by a relative path that leads out of the notebook's folder (``'../data/x.pdb'``) would not be
+found from the report's folder either, and copying it to the same relative place would write outside the
+report. It is copied into the report's ``inputs/`` folder instead, and the cells' literal is rewritten to
+the copy (``'inputs/x.pdb'``), so the report stays whole. A path a cell builds while it runs
+(``os.path.join(DATA, name + '.pdb')``, an f-string) cannot be known before it runs: ``built_path`` finds
+such an expression so the export can name the cell, and say to copy the file by hand if the re-run needs it.
 """
 
 from __future__ import annotations
 
 import ast
 import filecmp
+import io
 import os
 import re
 import shutil
+import tokenize
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # A file this large is hard-linked when the file system allows (no second copy of a trajectory); a hard link
@@ -29,8 +39,20 @@ _SECRET_FILE = re.compile(
 )
 
 
+OUTSIDE_FOLDER = "inputs"  # where files from outside the notebook's folder go, inside the report's
+
+
 class ReportInputConflict(FileExistsError):
     """A different file of the same name is already where an input would be copied."""
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What ``copy_inputs`` did: files copied to their own relative path, and files from outside the
+    notebook's folder copied under ``inputs/`` (the literal as the cells wrote it -> the copy's path)."""
+
+    copied: tuple[str, ...] = ()
+    outside: dict[str, str] = field(default_factory=dict)
 
 
 def named_paths(source: str) -> list[str]:
@@ -54,33 +76,118 @@ def named_paths(source: str) -> list[str]:
     ]
 
 
-def copy_inputs(code_cells: list[str], notebook_dir: Path, report_dir: Path) -> tuple[str, ...]:
-    """Copy each file the cells name relative to ``notebook_dir`` to the same relative path under
-    ``report_dir``; return the relative names copied. Folders are not copied: a run folder the notebook
-    reads is made by one of its own steps, which the report re-runs."""
+def copy_inputs(code_cells: list[str], notebook_dir: Path, report_dir: Path) -> Inputs:
+    """Copy each file the cells name relative to ``notebook_dir`` into ``report_dir``: to the same relative
+    path when it lies in the notebook's folder, under ``inputs/`` when the path leads out of it. Folders are
+    not copied: a run folder the notebook reads is made by one of its own steps, which the report re-runs."""
     notebook_dir, report_dir = notebook_dir.resolve(), report_dir.resolve()
     if notebook_dir == report_dir:
-        return ()
+        return Inputs()
     copied: list[str] = []
+    outside: dict[str, str] = {}
     for name in dict.fromkeys(p for source in code_cells for p in named_paths(source)):
         original = (notebook_dir / name).resolve()
-        if not original.is_file() or not original.is_relative_to(notebook_dir) or original.is_relative_to(report_dir):
+        if not original.is_file() or original.is_relative_to(report_dir) or _never_carried(Path(name)):
             continue
-        relative = original.relative_to(notebook_dir)
-        if any(part.startswith(".") for part in relative.parts) or _SECRET_FILE.search(relative.name):
-            continue
-        target = report_dir / relative
-        if target.exists():
-            if target.is_file() and filecmp.cmp(original, target, shallow=False):
+        if original.is_relative_to(notebook_dir):
+            relative = original.relative_to(notebook_dir)
+            if _never_carried(relative):
                 continue
-            raise ReportInputConflict(
-                f"the report reads {name!r}, but {target} already exists and differs from {original}; "
-                "export to an empty folder (-o) or remove that file"
-            )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _copy(original, target)
-        copied.append(str(relative))
-    return tuple(copied)
+            if _place(original, report_dir / relative, name):
+                copied.append(str(relative))
+            continue
+        target = _free_name(report_dir / OUTSIDE_FOLDER / original.name, original)
+        _place(original, target, name)
+        outside[name] = target.relative_to(report_dir).as_posix()
+    return Inputs(tuple(copied), outside)
+
+
+def _never_carried(path: Path) -> bool:
+    """Hidden files and folders (.env, .ssh/) and files whose names say they hold keys."""
+    hidden = any(part.startswith(".") and part not in (".", "..") for part in path.parts)
+    return hidden or bool(_SECRET_FILE.search(path.name))
+
+
+def _place(original: Path, target: Path, name: str) -> bool:
+    """Copy ``original`` to ``target``; False when the same file is already there."""
+    if target.exists():
+        if target.is_file() and filecmp.cmp(original, target, shallow=False):
+            return False
+        raise ReportInputConflict(
+            f"the report reads {name!r}, but {target} already exists and differs from {original}; "
+            "export to an empty folder (-o) or remove that file"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _copy(original, target)
+    return True
+
+
+def _free_name(target: Path, original: Path) -> Path:
+    """``target``, or ``<stem>_2<suffix>``... when another file of that name (../a/x.pdb, ../b/x.pdb) has it."""
+    candidate, n = target, 1
+    while candidate.exists() and not (candidate.is_file() and filecmp.cmp(original, candidate, shallow=False)):
+        n += 1
+        candidate = target.with_name(f"{target.stem}_{n}{target.suffix}")
+    return candidate
+
+
+def rewrite_paths(source: str, renamed: dict[str, str]) -> str:
+    """``source`` with each string literal whose value is a key of ``renamed`` replaced by its new path."""
+    if not renamed:
+        return source
+    # Magic and shell lines are blanked for the tokenizer (as in named_paths); positions stay the same.
+    code = "\n".join("" if _MAGIC_LINE.match(line) else line for line in source.split("\n"))
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return source
+    lines = source.split("\n")
+    for token in reversed(tokens):  # from the end: earlier columns stay valid
+        if token.type != tokenize.STRING or token.start[0] != token.end[0]:
+            continue
+        try:
+            value = ast.literal_eval(token.string)
+        except (ValueError, SyntaxError):
+            continue
+        if isinstance(value, str) and value in renamed:
+            row, (start, end) = token.start[0] - 1, (token.start[1], token.end[1])
+            lines[row] = lines[row][:start] + repr(renamed[value]) + lines[row][end:]
+    return "\n".join(lines)
+
+
+_PATH_PIECE = re.compile(r"[/\\]|\.[A-Za-z][A-Za-z0-9]{0,5}$")  # a separator, or ends in a file extension
+_PATH_CALLS = ("os.path.join", "path.join", "Path", "PurePath", "pathlib.Path", "glob.glob", "glob")
+
+
+def built_path(source: str) -> str | None:
+    """The first expression of a cell that builds a file path while it runs (os.path.join, Path(...) of a
+    variable, ``/`` with a string, an f-string or ``+`` with a path-like piece), as source; None if none."""
+    code = "\n".join("" if _MAGIC_LINE.match(line) else line for line in source.splitlines())
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if _builds_path(node):
+            shown = ast.unparse(node)
+            return shown if len(shown) <= 80 else shown[:77] + "..."
+    return None
+
+
+def _builds_path(node) -> bool:
+    def piece(n) -> bool:  # a piece of a path: no spaces (f"{n} frames in total" is a sentence, not a path)
+        text = n.value if isinstance(n, ast.Constant) and isinstance(n.value, str) else ""
+        return bool(_PATH_PIECE.search(text)) and not any(c.isspace() for c in text)
+
+    if isinstance(node, ast.Call) and ast.unparse(node.func) in _PATH_CALLS:
+        return any(not isinstance(a, ast.Constant) for a in node.args)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return any(isinstance(n, ast.Constant) and isinstance(n.value, str) for n in (node.left, node.right))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return piece(node.left) or piece(node.right)
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(v, ast.FormattedValue) for v in node.values) and any(piece(v) for v in node.values)
+    return False
 
 
 def _copy(original: Path, target: Path) -> None:

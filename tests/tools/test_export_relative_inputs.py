@@ -12,10 +12,11 @@ import shutil
 
 import nbformat
 import nbformat.v4 as v4
+import pytest
 from md_fixtures import villin_pdb  # noqa: F401 (fixture)
 from nbclient import NotebookClient
 
-from kenkyu.assistant.export import export_report
+from kenkyu.assistant.export import ReportExecutionError, export_report
 
 ANALYSIS = (
     "from kenkyu.tools import analysis\n"
@@ -87,3 +88,80 @@ def test_a_report_written_beside_the_notebook_copies_nothing(villin_pdb, tmp_pat
     paths = export_report("villin.ipynb", "villin.report.ipynb", html=False)
     assert paths.executed and paths.inputs == ()
     assert "copied" not in paths.summary()
+
+
+def _session(folder, cells):
+    nb = v4.new_notebook(cells=[v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=300, resources={"metadata": {"path": str(folder)}}).execute()
+    nbformat.write(nb, folder / "villin.ipynb")
+    return nb
+
+
+def test_an_input_from_outside_the_notebook_folder_is_copied_in_and_the_cell_reads_the_copy(
+    villin_pdb,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    """The scientist keeps structures in a sibling data folder: ``'../data/villin_1vii.pdb'``. From the report's
+    folder that path leads nowhere (and a copy at the same relative place would land outside the report)."""
+    folder, data = tmp_path / "F", tmp_path / "data"
+    folder.mkdir()
+    data.mkdir()
+    shutil.copy(villin_pdb, data / "villin_1vii.pdb")
+    session = _session(
+        folder,
+        [
+            ANALYSIS.replace("'villin_1vii.pdb'", "'../data/villin_1vii.pdb'").replace(
+                "from units import in_nm\n", "in_nm = '{:.3f} nm'.format\n"
+            )
+        ],
+    )
+    monkeypatch.chdir(folder)
+
+    paths = export_report("villin.ipynb")
+
+    assert paths.executed and paths.outside == ("'../data/villin_1vii.pdb' -> inputs/villin_1vii.pdb",)
+    report = nbformat.read(paths.ipynb, as_version=4)
+    assert _printed(report) == _printed(session)  # computed from the copy
+    analysis = next(c for c in report.cells if c.cell_type == "code" and "radius_of_gyration" in c.source)
+    assert "trajectory='inputs/villin_1vii.pdb'" in analysis.source and "../data" not in analysis.source
+    for said in (report.cells[0].source, paths.summary()):
+        assert "outside the notebook's folder were copied into the report's `inputs/` folder" in said
+        assert "'../data/villin_1vii.pdb' -> inputs/villin_1vii.pdb" in said
+
+    # Moved and opened elsewhere, with the original data folder gone: it still re-runs.
+    moved = tmp_path / "elsewhere" / "report"
+    shutil.move(paths.ipynb.parent, moved)
+    shutil.rmtree(data)
+    reopened = nbformat.read(moved / paths.ipynb.name, as_version=4)
+    NotebookClient(reopened, timeout=300, resources={"metadata": {"path": str(moved)}}).execute()
+    assert _printed(reopened) == _printed(session)
+
+
+def test_a_path_built_at_run_time_is_named_at_export_and_in_the_error_of_its_rerun(
+    villin_pdb,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    folder, data = tmp_path / "F", tmp_path / "data"
+    folder.mkdir()
+    data.mkdir()
+    shutil.copy(villin_pdb, data / "villin_1vii.pdb")
+    built = (
+        "rg = analysis.radius_of_gyration(trajectory=os.path.join(DATA, 'villin_1vii.pdb'))\nprint(rg.iloc[0]['rg_nm'])"
+    )
+    _session(folder, ["import os\nfrom kenkyu.tools import analysis\nDATA = '../data'", built])
+    monkeypatch.chdir(folder)
+
+    written = export_report("villin.ipynb", execute=False)
+    assert written.built == ("cell 4 (`os.path.join(DATA, 'villin_1vii.pdb')`)",)
+    for said in (nbformat.read(written.ipynb, as_version=4).cells[0].source, written.summary()):
+        assert "Some cells build a file path while they run, so kenkyu cannot know which file they read" in said
+        assert "cell 4 (`os.path.join(DATA, 'villin_1vii.pdb')`)" in said and "copy it into the report's folder" in said
+
+    with pytest.raises(
+        ReportExecutionError,
+        match=r"in cell 4\..*built at run time.*cell 4 \(`os.path.join.*copy it into villin_report \(where",
+    ):
+        export_report("villin.ipynb", overwrite=True)  # from the report's folder, '../data' is not there

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from kenkyu.assistant.report_inputs import ReportInputConflict, copy_inputs, named_paths
+from kenkyu.assistant.report_inputs import (
+    Inputs,
+    ReportInputConflict,
+    built_path,
+    copy_inputs,
+    named_paths,
+    rewrite_paths,
+)
 
 
 def test_named_paths_reads_literals_and_local_imports_not_magics():
@@ -30,13 +37,45 @@ def test_copy_inputs_copies_named_files_only(tmp_path):
         "load('../outside.pdb')",
     ]
 
-    assert copy_inputs(cells, notebook, report) == ("data/x.pdb",)
+    # A file outside the notebook's folder goes to the report's inputs/ (never to ../ of the report).
+    assert copy_inputs(cells, notebook, report) == Inputs(("data/x.pdb",), {"../outside.pdb": "inputs/outside.pdb"})
     assert (report / "data" / "x.pdb").read_text() == "ATOM\n"
+    assert (report / "inputs" / "outside.pdb").read_text() == "ATOM\n" and not (notebook / "outside.pdb").exists()
     assert not (report / ".env").exists() and not (report / "api_key.txt").exists()
     assert not (report / "md_runs").exists()
-    assert copy_inputs(cells, notebook, report) == ()  # already there, the same file
-    assert copy_inputs(cells, notebook, notebook) == ()  # a report beside the notebook reads the originals
+    again = copy_inputs(cells, notebook, report)  # already there, the same files
+    assert again == Inputs((), {"../outside.pdb": "inputs/outside.pdb"})
+    assert copy_inputs(cells, notebook, notebook) == Inputs()  # a report beside the notebook reads the originals
 
     (report / "data" / "x.pdb").write_text("something else\n")
     with pytest.raises(ReportInputConflict, match=r"'data/x.pdb'.*differs"):
         copy_inputs(cells, notebook, report)
+
+
+def test_outside_files_of_one_name_get_names_of_their_own_and_the_cells_read_the_copies(tmp_path):
+    notebook, report = tmp_path / "work" / "F", tmp_path / "work" / "F" / "F_report"
+    notebook.mkdir(parents=True)
+    for folder, text in (("a", "ATOM a\n"), ("b", "ATOM b\n")):
+        (tmp_path / "work" / folder).mkdir()
+        (tmp_path / "work" / folder / "x.pdb").write_text(text)
+    (tmp_path / "work" / ".secrets").mkdir()
+    (tmp_path / "work" / ".secrets" / "x.pdb").write_text("hidden\n")
+    source = "t = load('../a/x.pdb')\n!head '../a/x.pdb'\nu = load(\"../b/x.pdb\", '../.secrets/x.pdb')  # '../a/x.pdb'"
+    inputs = copy_inputs([source], notebook, report)
+    assert inputs.outside == {"../a/x.pdb": "inputs/x.pdb", "../b/x.pdb": "inputs/x_2.pdb"}
+    assert (report / "inputs" / "x_2.pdb").read_text() == "ATOM b\n" and not (report / "inputs" / "x_3.pdb").exists()
+    assert rewrite_paths(source, inputs.outside) == (
+        "t = load('inputs/x.pdb')\n"
+        "!head '../a/x.pdb'\n"  # a shell line is not Python: left as it is
+        "u = load('inputs/x_2.pdb', '../.secrets/x.pdb')  # '../a/x.pdb'"  # comments untouched
+    )
+
+
+def test_built_path_names_expressions_that_make_a_path_at_run_time():
+    assert built_path("p = os.path.join(DATA, name + '.pdb')") == "os.path.join(DATA, name + '.pdb')"
+    assert built_path("t = load(Path(folder) / 'x.pdb')") == "Path(folder) / 'x.pdb'"
+    assert built_path("t = load(f'{DATA}/{name}.pdb')") == "f'{DATA}/{name}.pdb'"
+    assert built_path("t = load(name + '.pdb')") == "name + '.pdb'"
+    # Literals, sentences and number formats are not paths built at run time.
+    for source in ("t = load('data/x.pdb')", "print(f'{n} frames in total, {x:.3f} nm')", "y = a / 2", "z = a + b"):
+        assert built_path(source) is None, source
