@@ -109,10 +109,7 @@ class KenkyuMagics(Magics):
         if record is None:  # it never started: another request (the sidebar's) holds the kernel
             return
         code_cells = sum(1 for c in record["cells"] if c["cell_type"] == "code")
-        summary = (
-            f"<sub>kenkyu recorded {code_cells} action cell(s) in this output. "
-            "`%kenkyu cells` inserts them as cells; `%kenkyu export` writes a report.</sub>"
-        )
+        summary = recorded_note(code_cells)
         if rich_frontend(self.shell):
             display({RECORD_MIME: record, "text/markdown": summary}, raw=True)
 
@@ -383,6 +380,17 @@ def unregister(ipython) -> None:
         for kind in ("line", "cell"):
             for name in ("ask", "kenkyu", "research", "lit"):
                 ipython.magics_manager.magics[kind].pop(name, None)
+
+
+def recorded_note(code_cells: int) -> str:
+    """The line under a %%ask cell's output: what it recorded and what to do with it."""
+    if not code_cells:
+        # "recorded 0 action cell(s) ... `%kenkyu cells` inserts them" sent a newcomer looking for cells.
+        return "<sub>kenkyu ran no step for this request: nothing to insert as cells or to export.</sub>"
+    return (
+        f"<sub>kenkyu recorded {code_cells} action cell(s) in this output. "
+        "`%kenkyu cells` inserts them as cells; `%kenkyu export` writes a report.</sub>"
+    )
 
 
 def _short_estimate(seconds: float | None) -> str:

@@ -18,6 +18,7 @@ class NotebookRenderer:
         self._text = ""
         self._printed = 0  # how much of the streamed text a terminal has been shown
         self._last_update = 0.0
+        self._failed: list[str] = []  # tools that failed in this request: the closing line says so
 
     def header(self, description: str) -> None:
         self._show_markdown(f"<sub>研究 kenkyu · {description}</sub>")
@@ -40,6 +41,8 @@ class NotebookRenderer:
                 self._show_markdown(f"⏸ `{event.name}` ({event.duration_s:.1f} s) — {first}{resume}")
                 return
             mark = "✓" if event.ok else "✗"
+            if not event.ok and not event.summary.startswith("declined"):  # a decline is the user's choice
+                self._failed.append(event.name)
             first = event.summary.strip().splitlines()[0] if event.summary.strip() else ""
             # What the result cannot show is read with it, whatever the model's reply says or leaves out.
             caveats = "".join(f"\n- ⚠ {line}" for line in caveat_lines(event.summary))
@@ -51,9 +54,10 @@ class NotebookRenderer:
         elif isinstance(event, ev.Done):
             self._finish_text()
             self._show_markdown(
-                f"<sub>{event.reason} · {event.steps} model turn(s) · {event.tokens:,} tokens · "
-                f"{event.elapsed_s:.1f} s</sub>"
+                f"<sub>{end_reason(event.reason, self._failed)} · {event.steps} model turn(s) · "
+                f"{event.tokens:,} tokens · {event.elapsed_s:.1f} s</sub>"
             )
+            self._failed = []
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _stream(self, text: str) -> None:
@@ -92,6 +96,15 @@ class NotebookRenderer:
             display(_bundle(text), raw=True)
         else:
             print(text)
+
+
+def end_reason(reason: str, failed: list[str]) -> str:
+    """How a request ended, in its closing line: a bare "finished" under a failed step reads as success."""
+    if reason != "finished" or not failed:
+        return reason
+    names = ", ".join(f"`{name}`" for name in dict.fromkeys(failed))
+    steps = "1 step" if len(failed) == 1 else f"{len(failed)} steps"
+    return f"finished, {steps} failed ({names})"
 
 
 def approval_text(event: ev.ApprovalNeeded) -> str:
