@@ -76,7 +76,8 @@ export function resumeActions(resume: string, status: string, summary: string): 
     return [];
   }
   if (status === 'interrupted') {
-    return [{ label: 'Resume', code: resume }];
+    // Stopped before its first checkpoint, the same call starts afresh: "Resume" would promise kept work.
+    return [{ label: keptNothing(summary) ? 'Start again' : 'Resume', code: resume }];
   }
   const actions: { label: string; code: string }[] = [];
   if (/\bresume=True\b/.test(resume)) {
@@ -94,6 +95,31 @@ export function resumeActions(resume: string, status: string, summary: string): 
 }
 
 /**
+ * Whether an interrupted tool kept nothing to continue from: md.run stopped before its first checkpoint
+ * removes its folder and says "nothing was kept" (its resume=True then starts afresh).
+ */
+export function keptNothing(summary: string): boolean {
+  return /\bnothing was kept\b/i.test(summary);
+}
+
+/** The line under an interrupted card: what was kept and what its button does. */
+export function interruptedNote(summary: string, resume: string): string {
+  if (keptNothing(summary)) {
+    return resume
+      ? 'Stopped before its first checkpoint, so nothing was kept. Start again runs the same call in a new cell.'
+      : 'Stopped before its first checkpoint, so nothing was kept. Run its cell again to start over.';
+  }
+  return resume
+    ? 'Stopped mid-run; the work so far is kept. Resume continues from the last checkpoint in a new cell.'
+    : 'Stopped mid-run; the work so far is kept. Run its cell again with resume=True to continue.';
+}
+
+/** The status in an interrupted card's head: "resumable" only when something was kept to resume from. */
+export function interruptedStatus(summary: string): string {
+  return keptNothing(summary) ? 'interrupted — nothing kept' : 'interrupted — resumable';
+}
+
+/**
  * An interrupted card's summary in the sidebar's terms. The kernel's text serves every front end: it
  * repeats the status, tells a notebook user to add resume=True (or use the CLI) and ends with the code
  * after "Resume with:". On the card the status is in its head and the Resume button runs that code, so
@@ -107,6 +133,8 @@ export function sidebarSummary(summary: string, status: string, resume: string):
     .replace(/\nResume with:\n[\s\S]*$/, '')
     .replace(/^interrupted — resumable \(([^)]*)\)/, (_, why: string) => why.charAt(0).toUpperCase() + why.slice(1))
     .replace(/\s*Continue it with the same call plus resume=True[^\n]*/g, '')
+    // Nothing kept: the Start again button is the same call, so the notebook's advice for it goes too.
+    .replace(/\s*Start it again with the same call[^\n]*/g, '')
     .trim();
 }
 

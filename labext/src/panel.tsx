@@ -22,7 +22,15 @@ import {
   resumingTool
 } from './chatState';
 import type { NotebookChat } from './notebookChat';
-import { resumeActions, sidebarFix, sidebarReply, sidebarSummary, sidebarWarning } from './fixes';
+import {
+  interruptedNote,
+  interruptedStatus,
+  resumeActions,
+  sidebarFix,
+  sidebarReply,
+  sidebarSummary,
+  sidebarWarning
+} from './fixes';
 import { estimateHeadline, summaryParts } from './summary';
 
 /** What the panel may ask of JupyterLab beyond the chat (the settings editor). */
@@ -167,7 +175,9 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat; busy: boolean })
     <div className={`kenkyu-tool kenkyu-tool-${item.status}`} data-status={item.status} data-tool={item.name}>
       <div className="kenkyu-tool-head">
         <span className="kenkyu-tool-name">{item.name}</span>
-        <span className="kenkyu-tool-status">{TOOL_STATUS_TEXT[item.status]}</span>
+        <span className="kenkyu-tool-status">
+          {item.status === 'interrupted' ? interruptedStatus(item.summary) : TOOL_STATUS_TEXT[item.status]}
+        </span>
         {live && elapsed !== null ? (
           <span className="kenkyu-tool-elapsed" title="Time since its cell started">
             {formatDuration(Math.floor(elapsed))}
@@ -197,11 +207,7 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat; busy: boolean })
       )}
       {item.summary && <Summary text={sidebarSummary(item.summary, item.status, item.resume)} />}
       {item.status === 'interrupted' && (
-        <div className="kenkyu-tool-note">
-          {item.resume
-            ? 'Stopped mid-run; the work so far is kept. Resume continues from the last checkpoint in a new cell.'
-            : 'Stopped mid-run; the work so far is kept. Run its cell again with resume=True to continue.'}
-        </div>
+        <div className="kenkyu-tool-note">{interruptedNote(item.summary, item.resume)}</div>
       )}
       {actions.length > 0 && (
         <div className="kenkyu-tool-actions">

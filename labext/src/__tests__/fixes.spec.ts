@@ -1,4 +1,12 @@
-import { resumeActions, sidebarFix, sidebarReply, sidebarSummary, sidebarWarning } from '../fixes';
+import {
+  interruptedNote,
+  interruptedStatus,
+  resumeActions,
+  sidebarFix,
+  sidebarReply,
+  sidebarSummary,
+  sidebarWarning
+} from '../fixes';
 
 describe('fixes phrased for the sidebar', () => {
   it('sends a user to the settings instead of a %kenkyu command', () => {
@@ -38,6 +46,30 @@ describe('fixes phrased for the sidebar', () => {
     );
     expect(sidebarSummary(summary, 'interrupted', '')).toBe(summary); // no Resume button: the code is the way on
     expect(sidebarSummary('2 ps in 40 s', 'ok', resume)).toBe('2 ps in 40 s');
+  });
+
+  it('does not promise kept work on a card whose run stopped before its first checkpoint', () => {
+    const resume = "run_2 = kenkyu.tools.md.run(\n    structure='5dfr_minimized.pdb',\n    resume=True,\n)\nrun_2";
+    // The kernel's text on a Stop 47 s into a DHFR run (seen by a newcomer): the card read "interrupted —
+    // resumable", "nothing was kept" and "the work so far is kept. Resume continues from the last checkpoint".
+    const summary =
+      'interrupted — resumable (interrupted by the user). Run in md_runs/5dfr_minimized_implicit interrupted ' +
+      'before its first checkpoint; nothing was kept. Start it again with the same call (resume=True works too: it ' +
+      `starts afresh).\nResume with:\n${resume}`;
+    expect(interruptedStatus(summary)).toBe('interrupted — nothing kept');
+    const note = interruptedNote(summary, resume);
+    expect(note).toContain('nothing was kept');
+    expect(note).not.toMatch(/kept\. Resume|work so far is kept|last checkpoint/);
+    expect(resumeActions(resume, 'interrupted', summary)).toEqual([{ label: 'Start again', code: resume }]);
+    expect(sidebarSummary(summary, 'interrupted', resume)).toBe(
+      'Interrupted by the user. Run in md_runs/5dfr_minimized_implicit interrupted before its first checkpoint; ' +
+        'nothing was kept.'
+    );
+    // A run stopped after a checkpoint still reads resumable, with its Resume button.
+    const kept = 'interrupted — resumable (interrupted by the user). Run in md_runs/v interrupted; its last checkpoint is at 1 ps.';
+    expect(interruptedStatus(kept)).toBe('interrupted — resumable');
+    expect(interruptedNote(kept, resume)).toContain('Resume continues from the last checkpoint');
+    expect(resumeActions(resume, 'interrupted', kept)).toEqual([{ label: 'Resume', code: resume }]);
   });
 
   it("points a reply's stronger-model advice at the settings", () => {
