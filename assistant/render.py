@@ -8,6 +8,15 @@ from kenkyu.assistant import events as ev
 from kenkyu.core.secrets import redact
 
 
+# The model's reply could not be used (a tool call that did not parse, a timeout) and the provider gave no
+# fix: the newcomer who met it on their first request read an error with nothing to do about it. The
+# sidebar says the same in its terms (labext/src/fixes.ts, PROVIDER_FIX).
+PROVIDER_FIX = (
+    'ask again in other words, naming the file and what to do with it (e.g. "simulate villin_1vii.pdb for 2 ps '
+    'in implicit solvent"), ask *what can you do?*, or use a stronger model: `%kenkyu provider openai --model ...`'
+)
+
+
 class NotebookRenderer:
     """Renders events with IPython's display machinery (updated in place while text streams)."""
 
@@ -49,7 +58,8 @@ class NotebookRenderer:
             self._show_markdown(f"{mark} `{event.name}` ({event.duration_s:.1f} s) — {first[:200]}{caveats}")
         elif isinstance(event, ev.Error):
             self._finish_text()
-            fix = f"\n\n*What to do:* {event.fix}" if event.fix else ""
+            fix = event.fix or (PROVIDER_FIX if event.where == "provider" else "")
+            fix = f"\n\n*What to do:* {fix}" if fix else ""
             self._show_markdown(f"**Error** ({event.where}): {event.message}{fix}")
         elif isinstance(event, ev.Done):
             self._finish_text()
