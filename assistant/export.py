@@ -63,6 +63,7 @@ class ReportPaths:
     inputs: tuple[str, ...] = ()  # input files the cells name, copied from the notebook's folder into the report's
     outside: tuple[str, ...] = ()  # "'../data/x.pdb' -> inputs/x.pdb": files from outside it, copied and renamed
     built: tuple[str, ...] = ()  # "cell 5 (os.path.join(...))": cells that build a file path at run time
+    never_ran: tuple[str, ...] = ()  # "cell 7 (`run = ...`)": code cells the session never ran or finished
 
     def __str__(self) -> str:
         lines = [f"report notebook: {self.ipynb}"]
@@ -101,6 +102,8 @@ class ReportPaths:
             )
         lines = [f"Wrote the report {files}. {ran}"]
         lines += _input_sentences(self.inputs, self.outside, self.built)
+        if self.never_ran:
+            lines.append(_never_ran_sentence(self.never_ran))
         if self.left_out:
             lines.append(
                 f"Left out {len(self.left_out)} cell(s) of yours that raised an error (the report says which): "
@@ -125,6 +128,8 @@ class ReportPaths:
         )
         lines = [f"Wrote the report {links}. {ran}"]
         lines += ["\n" + sentence for sentence in _input_sentences(self.inputs, self.outside, self.built)]
+        if self.never_ran:
+            lines.append("\n" + _never_ran_sentence(self.never_ran))
         if self.left_out:
             lines.append(
                 f"\nLeft out {len(self.left_out)} cell(s) of yours that raised an error:\n"
@@ -264,8 +269,17 @@ def export_report(
             f"the report did not re-run cleanly: {error}. "
             f"It was written to {out_path} so you can see which cell failed.{hint}"
         )
+    never_ran = tuple(report.metadata["kenkyu"].get("never_ran", ()))
     return ReportPaths(
-        out_path, html_path, executed, _parameter_names(report), _left_out(report), inputs.copied, outside, built
+        out_path,
+        html_path,
+        executed,
+        _parameter_names(report),
+        _left_out(report),
+        inputs.copied,
+        outside,
+        built,
+        never_ran,
     )
 
 
@@ -320,6 +334,11 @@ def build_report(source, title: str, source_name: str = "notebook"):
 
     records = []
     body = []
+    never_ran = []  # the report's copies of code cells the session never ran (or never finished)
+    # A saved notebook whose code cells have execution counts was run; then a cell without one was not: the
+    # kernel died before (or while) it ran, or it was skipped. A notebook never run at all (written by a
+    # program, or rebuilt from a kernel's history) has none anywhere, and says nothing either way.
+    counted = any(c.cell_type == "code" and c.get("execution_count") is not None for c in source.cells)
     first_step = None  # where the parameters cell goes: after the setup cells, before the first step
     for cell in source.cells:
         if cell.cell_type == "code" and _ASK.match(cell.source):
@@ -344,6 +363,8 @@ def build_report(source, title: str, source_name: str = "notebook"):
             new = v4.new_code_cell(kept, metadata=dict(cell.metadata))
             new.outputs = [o for o in cell.get("outputs", []) if RECORD_MIME not in o.get("data", {})]
             body.append(new)
+            if counted and cell.get("execution_count") is None:
+                never_ran.append(new)
         else:
             body.append(cell)
 
@@ -374,9 +395,26 @@ def build_report(source, title: str, source_name: str = "notebook"):
     report.metadata.pop("kenkyu", None)
     report.metadata["title"] = title
     report.metadata["kenkyu"] = {"report": True, "provenance": provenance}
+    unrun = [f"cell {i} (`{_first_line(c.source)}`)" for i, c in enumerate(cells, 1) if any(c is n for n in never_ran)]
+    if unrun:
+        report.metadata["kenkyu"]["never_ran"] = unrun
+        intro.source += " " + _never_ran_sentence(unrun)
     import nbformat
 
     return nbformat.from_dict(redact_obj(report))
+
+
+def _first_line(source: str) -> str:
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    return first if len(first) <= 60 else first[:57] + "..."
+
+
+def _never_ran_sentence(unrun) -> str:
+    return (
+        f"{len(unrun)} code cell(s) never ran in the session, or did not finish (no execution count: the kernel "
+        f"died before or while running them, or they were skipped): {'; '.join(unrun)}. Nothing they compute was "
+        "seen in the session; a re-run of this report runs them for the first time."
+    )
 
 
 def _left_out_sentence(body: list) -> str:
@@ -677,12 +715,19 @@ def _provenance_markdown(p: dict) -> str:
 
 def _execute(report, cwd: Path, timeout: int, kernel_name: str | None) -> str | None:
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
 
     env = {k: v for k, v in os.environ.items() if not _LLM_ENV.match(k)}
     env["KENKYU_PROVIDER"] = "none"
     name = kernel_name or report.metadata.get("kernelspec", {}).get("name") or "python3"
-    client = NotebookClient(report, timeout=timeout, kernel_name=name, resources={"metadata": {"path": str(cwd)}})
+    started: list[int] = []  # the cells the kernel was given, in order: the last is the one a dead kernel ran
+    client = NotebookClient(
+        report,
+        timeout=timeout,
+        kernel_name=name,
+        resources={"metadata": {"path": str(cwd)}},
+        on_cell_execute=lambda cell, cell_index: started.append(cell_index),
+    )
     # The kernel's own stderr goes to a file, not to ours: called from a notebook, ours is the cell's
     # output, where ipykernel's "running over TCP without encryption" log line means nothing to the user.
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as kernel_stderr:
@@ -690,6 +735,13 @@ def _execute(report, cwd: Path, timeout: int, kernel_name: str | None) -> str | 
             client.execute(env=env, stderr=kernel_stderr)
         except CellExecutionError as exc:
             return _cell_error(report, exc)
+        except DeadKernelError:
+            # The kernel died (a crash, or out of memory) in the last cell it was given; the report is still
+            # written, with the outputs of the cells before it.
+            if not started:
+                return "the kernel died"
+            cell = report.cells[started[-1]]
+            return f"the kernel died while running cell {started[-1] + 1} (`{_first_line(cell.source)}`)"
         finally:
             _pass_on_stderr(kernel_stderr)
     return None
