@@ -4,13 +4,15 @@ force buffers and the task graph, and evaluates one step when OpenMM's PythonFor
 Task graph of one step (printed by :meth:`DataflowBackend.graph`, drawn by
 :meth:`DataflowBackend.timeline`)::
 
-    positions ─┬─> gather[b] ──> nonbonded[t] (t reads the tiles b of its half shell) ─┐
-               │                                                                       ├─> reduce[b]
-               └─> bonds[..] / angles[..] / torsions[..] / exceptions[..] / ... ────────┘
+    positions ──> gather[b] ──> nonbonded[t] (t reads the tiles b of its half shell) ──┐
+                                                                                       ├─> reduce[b]
+    bonds[..] / angles[..] / torsions[..] / exceptions[..] / ... (roots) ───────────────┘
 
-* ``positions`` (the root, run by the caller before the graph) publishes the step's coordinates
-  as the images nearest to those of the last list build and decides whether the lists are stale;
-  on a rebuild step it also sorts the atoms into columns (a counting sort, O(N)).
+* ``positions`` publishes the step's coordinates as the images nearest to those of the last list
+  build and decides whether the lists are stale; on a rebuild step it also sorts the atoms into
+  columns (a counting sort, O(N)).  It is a root task of the graph, so the bond engine (which reads
+  the step's coordinates directly) runs beside it on the other workers; only when the grid itself
+  may change (first step, a new box, no periodic cutoff) does the caller run it before the graph.
 * ``gather[b]`` copies the coordinates of tile b's atoms into the sorted structure-of-arrays (and,
   on a rebuild step, their parameters).
 * ``nonbonded[t]`` fires when the tiles it reads are gathered, *not* after a global barrier; on a
@@ -157,6 +159,8 @@ class DataflowBackend:
         self._ref_box = None
         self._rebuild = True
         self._rebuilding = False
+        self._stage_in_graph = False
+        self._t_positions = self._c_positions = self.t_step = 0.0
         self._skin_eff = self.skin
         self.layout = None
         self._sorted = False  # _order holds a column sort (the next sort starts from it)
@@ -230,13 +234,11 @@ class DataflowBackend:
         return self._graph
 
     def _build_graph(self) -> TaskGraph:
-        tasks = [Task("positions", "positions", (), 0.0, lambda wid: None, "publish x, list age, sort on rebuild")]
+        tasks = [Task("positions", "positions", (), 0.0, self._t_stage, "publish x, list age, sort on rebuild")]
         bonded_names = []
         for c, (name, b, lo, hi, alo, ahi) in enumerate(self._bonded_chunks):
             cost = (hi - lo) * {"bonds": 0.02, "exceptions": 0.02, "contacts": 0.02, "cmap": 0.2}.get(b.kind, 0.05)
-            tasks.append(
-                Task(name, b.kind, ("positions",), cost, self._mk_bonded(c, b, lo, hi, alo, ahi), f"{hi - lo} terms")
-            )
+            tasks.append(Task(name, b.kind, (), cost, self._mk_bonded(c, b, lo, hi, alo, ahi), f"{hi - lo} terms"))
             bonded_names.append(name)
         nblocks = len(self._tile_spans)
         if self.nb is not None:
@@ -443,6 +445,33 @@ class DataflowBackend:
         self.rebuilds += 1
 
     # tasks ------------------------------------------------------------------------------------
+    def _stage_can_run_in_graph(self) -> bool:
+        """The positions stage may run as a task only if it cannot change the grid (and so the graph
+        being run): a periodic cutoff whose box is the one of the last list build."""
+        nb = self.nb
+        if nb is None:
+            return True
+        return (
+            self._graph is not None
+            and nb.periodic
+            and nb.cutoff is not None
+            and self._ref_box is not None
+            and np.array_equal(self._ref_box, self.box)
+        )
+
+    def _t_stage(self, wid):
+        if self._stage_in_graph:
+            self._timed_stage()
+
+    def _timed_stage(self):
+        import time
+
+        t0 = time.perf_counter()
+        c0 = time.thread_time()
+        self._stage_positions()
+        self._c_positions = time.thread_time() - c0
+        self._t_positions = time.perf_counter() - t0
+
     def _t_gather(self, b, wid):
         from . import kernels_nb as kn
 
@@ -553,11 +582,11 @@ class DataflowBackend:
         if box is not None:
             self.box = np.ascontiguousarray(box, dtype=np.float64)
         t0 = time.perf_counter()
-        c0 = time.thread_time()
-        self._stage_positions()
-        self._c_positions = time.thread_time() - c0
-        self._t_positions = time.perf_counter() - t0
+        self._stage_in_graph = self._stage_can_run_in_graph()
+        if not self._stage_in_graph:
+            self._timed_stage()
         self.scheduler.run(self._graph)
+        self.t_step = time.perf_counter() - t0  # wall seconds of this evaluation: stage and graph
         if self.steps % 16 == 1:
             self._learn_costs()
         rebuilt = self._rebuilding

@@ -8,7 +8,8 @@ cost on P workers, and on a machine of dataflow nodes?
    candidate) and a per-task dispatch overhead of the scheduler.
 2. **Schedule** (:func:`simulate`): list scheduling of the step's task graph on P workers with the
    scheduler's own policy (longest task first among the ready ones), each dispatch costing the fitted
-   overhead.  ``predict_step`` = positions stage + makespan + rebuild extra x rebuild rate.
+   overhead.  ``predict_step`` = makespan (the positions stage a root task beside the bond engine) + rebuild
+   extra x rebuild rate.
 3. **A dataflow machine** (:class:`DataflowMachine`): ``nodes`` nodes of ``pipelines`` workers each,
    of ``speed`` times one measured core, joined by links of ``latency`` and ``bandwidth``.  Tiles
    are spread over nodes in x-slabs; a task waits for each tile it reads from another node for
@@ -167,13 +168,21 @@ class SimTask:
 
 
 def graph_tasks(backend, model: CostModel):
-    """The backend's current graph as SimTasks with modelled costs (from its last step's measures)."""
+    """The backend's current graph as SimTasks with modelled costs (from its last step's measures).
+    The positions stage is a task (its sort averaged over steps by the rebuild rate) where the
+    backend runs it in the graph, beside the bond engine; otherwise it costs nothing here and
+    :func:`predict_step` adds it before the graph."""
     feats = backend.task_features()
+    in_graph = getattr(backend, "_stage_in_graph", False)
     out = []
     for t in backend.graph().tasks:
         f = _features(feats[t.name])
         kind = f["kind"] if f["kind"] in MEASURES else "bonded"
-        cost = 0.0 if t.name == "positions" else model.cost(kind, f)
+        if t.name == "positions":
+            stage = model.cost("positions", {"atoms": backend.n}) + model.rebuild_rate * model.rebuild_serial
+            cost = stage if in_graph else 0.0
+        else:
+            cost = model.cost(kind, f)
         out.append(SimTask(t.name, t.kind, tuple(t.deps), cost, 0, 24.0 * f.get("atoms", 0)))
     return out
 
@@ -239,11 +248,13 @@ def predict_step(backend, model: CostModel, workers: int) -> float:
     """Predicted seconds of one force evaluation of ``backend`` on ``workers`` threads (the average
     over steps, list rebuilds included)."""
     tasks = graph_tasks(backend, model)
-    pos = model.cost("positions", {"atoms": backend.n})
+    before = 0.0  # the positions stage run by the caller before the graph (none when it is a task)
+    if not getattr(backend, "_stage_in_graph", False):
+        before = model.cost("positions", {"atoms": backend.n}) + model.rebuild_rate * model.rebuild_serial
     span, _ = simulate(tasks, workers, model.overhead)
     cands = backend.last.candidates or sum(int(x) for x in getattr(backend, "_ncand", []))
-    rebuild = model.rebuild_rate * (model.rebuild_per_candidate * cands / max(1, workers) + model.rebuild_serial)
-    return pos + span + rebuild
+    rebuild = model.rebuild_rate * model.rebuild_per_candidate * cands / max(1, workers)
+    return before + span + rebuild
 
 
 # --- synthetic systems and the dataflow machine -------------------------------------------------------

@@ -2,7 +2,7 @@
 where each worker waited, and a timeline figure.
 
 The critical path is the longest chain of dependent tasks with their *measured* durations (plus
-the ``positions`` stage the caller runs before the graph): no schedule on any number of workers
+the ``positions`` stage where the caller runs it before the graph): no schedule on any number of workers
 can finish the graph faster.
 """
 
@@ -31,7 +31,8 @@ def durations(backend):
     d = {t.name: 0.0 for t in g.tasks}
     for k, _, a, b in backend.scheduler.trace:
         d[g.tasks[k].name] = b - a
-    d["positions"] = getattr(backend, "_t_positions", 0.0)
+    if not getattr(backend, "_stage_in_graph", False):  # the caller ran the stage before the graph
+        d["positions"] = getattr(backend, "_t_positions", 0.0)
     return d
 
 
@@ -75,7 +76,7 @@ def step_summary(backend) -> str:
     sched = backend.scheduler
     waits = sched.worker_waits()
     work = sum(dur.values())
-    wall = sched.t_run + dur["positions"]
+    wall = sched.t_run + (0.0 if getattr(backend, "_stage_in_graph", False) else dur["positions"])
     kinds = defaultdict(float)
     for name in path:
         kinds[backend.graph().by_name[name].kind] += dur[name]
@@ -94,7 +95,8 @@ def cpu_durations(backend):
     d = {t.name: 0.0 for t in g.tasks}
     for (k, *_), c in zip(backend.scheduler.trace, backend.scheduler.cpu):
         d[g.tasks[k].name] = c
-    d["positions"] = getattr(backend, "_c_positions", 0.0)
+    if not getattr(backend, "_stage_in_graph", False):
+        d["positions"] = getattr(backend, "_c_positions", 0.0)
     return d
 
 
@@ -141,12 +143,14 @@ def plot_timeline(backend, ax=None):
     dur = durations(backend)
     _, path = critical_path(g, dur)
     on_path = set(path)
-    t_pos = dur["positions"]
+    before = not getattr(backend, "_stage_in_graph", False)  # stage run by the caller, before the graph
+    t_pos = dur["positions"] if before else 0.0
     if ax is None:
         fig, ax = plt.subplots(figsize=(10, 1.2 + 0.6 * max(1, backend.scheduler.nthreads)))
     else:
         fig = ax.figure
-    ax.barh(0, 1e3 * t_pos, left=0.0, color=KIND_COLOURS["positions"], edgecolor="black", linewidth=1.5)
+    if before:
+        ax.barh(0, 1e3 * t_pos, left=0.0, color=KIND_COLOURS["positions"], edgecolor="black", linewidth=1.5)
     seen = set()
     for k, w, a, b in trace:
         t = g.tasks[k]
