@@ -17,6 +17,22 @@ def finished_run(villin_pdb, tmp_path):  # noqa: F811
     return md.run(villin_pdb, out=tmp_path / "run", **FAST)
 
 
+def _interrupt_an_extension(run, from_ps: float, to_ps: float) -> None:
+    """run.json as an extension from ``from_ps`` to ``to_ps`` leaves it when interrupted: status "interrupted",
+    parameters.ps the target, its record unfinished."""
+    info = run.info
+    pending = {"from_ps": from_ps, "to_ps": to_ps, "added_ps": round(to_ps - from_ps, 9), "started": "earlier"}
+    write_json_atomically(
+        run.run_json,
+        {
+            **info,
+            "status": "interrupted",
+            "parameters": {**info["parameters"], "ps": to_ps},
+            "extensions": [*info["extensions"], pending],
+        },
+    )
+
+
 def test_extend_adds_frames_with_continuous_time(finished_run, villin_pdb):  # noqa: F811
     before = finished_run.trajectory()
     first_frames = before.xyz.copy()
@@ -41,16 +57,7 @@ def test_extend_adds_frames_with_continuous_time(finished_run, villin_pdb):  # n
 
     # An extension interrupted before its end (status "interrupted", its record unfinished) is
     # continued by the same call, and only by the same call.
-    pending = {"from_ps": 0.15, "to_ps": 0.2, "added_ps": 0.05, "started": "earlier"}
-    write_json_atomically(
-        extended.run_json,
-        {
-            **info,
-            "status": "interrupted",
-            "parameters": {**info["parameters"], "ps": 0.2},
-            "extensions": [*info["extensions"], pending],
-        },
-    )
+    _interrupt_an_extension(extended, 0.15, 0.2)
     with pytest.raises(md.ResumeError, match=r"did not finish.*ps=0.05"):
         md.extend(extended.directory, ps=0.1)
     again = md.extend(extended.directory, ps=0.05, progress=False)
@@ -128,17 +135,7 @@ def test_extend_to_a_total_is_idempotent(finished_run, capsys):
         md.extend(folder, ps=0.05, to_ps=0.25)
 
     # An interrupted extension to a total is continued by the same call, and only by it.
-    info = again.info
-    pending = {"from_ps": 0.2, "to_ps": 0.25, "added_ps": 0.05, "started": "earlier"}
-    write_json_atomically(
-        again.run_json,
-        {
-            **info,
-            "status": "interrupted",
-            "parameters": {**info["parameters"], "ps": 0.25},
-            "extensions": [*info["extensions"], pending],
-        },
-    )
+    _interrupt_an_extension(again, 0.2, 0.25)
     with pytest.raises(md.ResumeError, match=r"extension to 0.25 ps that did not finish.*to_ps=0.25"):
         md.extend(folder, to_ps=0.3)
     assert md.extend(folder, to_ps=0.25, progress=False).n_frames == 25
