@@ -76,6 +76,8 @@ class ReportPaths:
             lines.append(f"inputs from outside the notebook's folder, copied into it: {'; '.join(self.outside)}")
         if self.built:
             lines.append(f"paths built at run time (not copied): {'; '.join(self.built)}")
+        if self.never_ran:
+            lines.append(f"never ran in the session (no execution count): {'; '.join(self.never_ran)}")
         if self.left_out:
             lines.append(f"left out (they raised an error): {'; '.join(self.left_out)}")
         lines.append(f"re-run it: {self.rerun_command()}")
