@@ -61,11 +61,41 @@ def split_steps(request: str, keywords: Sequence[Sequence[str]] = ()) -> list[st
 
     ``keywords`` (one tuple per tool) lets "the RMSD and Rg of md_runs/a" become two steps on the same input."""
     steps = []
+    request = _in_order_of_doing(request)
     for part in _STEP_SPLIT.split(_context_joined(request, keywords)):
         for piece in _COORDINATED.split(part):
             steps += _distribute(piece.strip(" ,."), keywords)
     steps = [p for p in steps if len(p.split()) >= 2 or (keywords and _tools_named(p, keywords))]
     return steps or [request.strip()]
+
+
+# "minimise it before running 3 ps" and "run 3 ps after minimising it" are two steps, done in the order of doing:
+# "before"/"after" followed by an action (a gerund, or "you/we" and a verb), never by a time ("before 2 ps" is a
+# frame window) or a noun ("the rmsd after equilibration").
+_GERUNDS = "|".join(re.escape(v.rstrip("e")) + v.rstrip("e")[-1] + "?ing" for v in ACTION_VERBS)
+_DOING = (
+    rf"(?:(?:you|we|i)\s+(?:{_VERB})|(?:{_GERUNDS})|doing|equilibrating|solvating"
+    # "minimise before a 3 ps run", "prior to the production simulation": a run to make after the first step.
+    r"|(?:an?|the)\s+(?:[\w.-]+\s+){0,3}?(?:simulations?|runs?|md|dynamics|production)(?:\s|[.,?!]|$))"
+)
+_BEFORE_DOING = re.compile(rf",?\s+\b(?:before|prior\s+to)\s+(?={_DOING})", re.I)
+_AFTER_DOING = re.compile(rf"^(?P<then>.+?),?\s+\bafter\s+(?P<first>{_DOING}.*?)(?P<end>[.?!]*)$", re.I | re.S)
+
+
+def _in_order_of_doing(request: str) -> str:
+    found = _AFTER_DOING.match(request.strip())
+    if found and not re.match(r"(?:skip|drop|discard|ignor|exclud|leav|throw|cut|remov)", found["first"], re.I):
+        request = f"{found['first']}, then {found['then']}{found['end']}"
+    # "minimise villin before a 3 ps run": the run is of what the first step made ("simulate it: a 3 ps run"), not
+    # an extension of the first step's folder.
+    return _BEFORE_DOING.sub(
+        lambda m: (
+            ", then "
+            if re.match(rf"\s*(?:{_GERUNDS}|you|we|i|doing|equilibrating|solvating)\b", request[m.end() :], re.I)
+            else ", then simulate it: "
+        ),
+        request,
+    )
 
 
 REMARK = " \u2014 "  # joins a remark to the request after it; the embedder sees only what follows it
@@ -269,6 +299,10 @@ def in_short_units(text: str) -> str:
     """ "extend by another 2 picoseconds" -> "extend by another 2 ps"; "at 27 °C" -> "at 300.15 K"; "3 more
     ps" -> "3 ps" (a word of amount between the number and its unit); "a thousand fs" -> "1000 fs"."""
     text = _numbers_in_digits(text)
+    # A number glued to its unit ("2ps", "350K", "1ns") is the same quantity: every rule below expects a space.
+    text = re.sub(
+        r"(?<![\w.])(\d+(?:\.\d+)?)(ps|ns|fs|k|nm|picoseconds?|nanoseconds?|kelvin)\b", r"\1 \2", text, flags=re.I
+    )
     text = re.sub(r"(\d)\s+(?:more|extra|additional|further)\s+(?=[a-zA-Z°])", r"\1 ", text)
     for words, symbol in _UNIT_WORDS:
         text = re.sub(rf"{_QUANTITY}(?:{words})\b", rf"\1 {symbol}", text, flags=re.I)

@@ -872,3 +872,23 @@ def test_a_simulation_pointed_at_when_only_structures_are_here_is_asked_for(tmp_
     assert "simulation" in provider.last_problem and "villin.pdb" in provider.last_problem
     # Making one is no reference to one that exists.
     assert provider.choose_call("simulate villin.pdb for 1 ps in implicit solvent", ALL_TOOLS).name == "md_run"
+
+
+@pytest.mark.parametrize(
+    "request_text, steps",
+    [
+        ("relax villin.pdb before simulating it for 4 ps", ["relax villin.pdb", "simulating it for 4 ps"]),
+        ("minimise villin.pdb prior to a 2 ps run", ["minimise villin.pdb", "simulate it: a 2 ps run"]),
+        ("do 2 ps of md on villin.pdb after minimizing it", ["minimizing it", "do 2 ps of md on villin.pdb"]),
+        ("rg of md_runs/a before 2 ps", ["rg of md_runs/a before 2 ps"]),  # a frame window, no second step
+        ("rmsd of md_runs/a after skipping the first ps", ["rmsd of md_runs/a after skipping the first ps"]),
+    ],
+)
+def test_before_and_after_an_action_are_steps_in_the_order_of_doing(request_text, steps):
+    assert split_steps(request_text, KEYWORDS) == steps
+
+
+def test_a_length_glued_to_its_unit_is_kept(notebook, provider):
+    provider.use_notebook(gather({}))
+    call = provider.choose_call("push my last run on by 3ps", ALL_TOOLS)
+    assert call.name == "md_extend" and call.arguments["ps"] == 3
