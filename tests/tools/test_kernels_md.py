@@ -613,3 +613,35 @@ def test_rebuild_keeps_the_periodic_grid_and_traces_cpu_time(waterbox):
     feats = b.task_features()
     assert all("cpu_seconds" in f for f in feats.values())
     b.scheduler.shutdown()
+
+
+# --- round 4: the positions stage beside the bond engine ---------------------------------------------
+
+
+def test_positions_stage_runs_beside_the_bond_engine_unless_the_grid_may_change(waterbox):
+    system = _water_system(waterbox, app.CutoffPeriodic)
+    x = np.array(waterbox[2].value_in_unit(unit.nanometer))
+    ref = backend_of(dataflow_system(system, threads=1, tiles=4))
+    b = backend_of(dataflow_system(system, threads=2, tiles=4))
+    box = np.full(3, 2.4)
+    ref.compute(x, box)  # the same history: lists built at x
+    b.compute(x, box)
+    assert not b._stage_in_graph  # first evaluation: the grid (and the graph) is made by the stage
+    g = b.graph()
+    bonded = [t for t in g.tasks if t.kind in ("bonds", "angles", "torsions", "exceptions")]
+    assert bonded and all(t.deps == () for t in bonded)  # they read the coordinates, not the stage
+    assert all(t.deps == ("positions",) for t in g.tasks if t.kind == "gather")
+    for k in range(3):  # atoms moved within the buffer, then far enough to rebuild the lists
+        y = x + (0.02 if k < 2 else 0.2) * np.sin(np.arange(x.size).reshape(x.shape))
+        e, f = b.compute(y, box)
+        e1, f1 = ref.compute(y, box)
+        assert b._stage_in_graph and b.last.rebuilt == (k == 2)
+        assert e == e1 and np.array_equal(f, f1)  # bitwise the same as one thread, stage in the graph or not
+        trace = {g.tasks[t].name: (w, a, z) for t, w, a, z in b.scheduler.trace}
+        assert "positions" in trace and b.t_step >= b.scheduler.t_run
+        # the stage's measured time is the task's, and the step's wall time does not count it twice
+        assert b._t_positions <= trace["positions"][2] - trace["positions"][1] + 1e-6
+    b.compute(x, np.full(3, 2.5))  # a new box: the stage may change the grid, so it runs first
+    assert not b._stage_in_graph and b.last.rebuilt
+    assert "critical path" in b.describe()
+    b.scheduler.shutdown()
