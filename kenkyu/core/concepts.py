@@ -104,3 +104,34 @@ def concept_hits(text: str, phrases, stemmed: bool = True, covered: set[int] | N
 
 
 _DETERMINERS = {"the", "my", "our", "your", "their", "its", "this", "that", "these", "those", "a", "an"}
+
+
+def _one_typo_apart(typed: str, known: str) -> bool:
+    """One slip of the keyboard: two neighbours swapped ("compcat"), one letter wrong or one left out."""
+    if typed[0] != known[0]:
+        return False  # a first letter is seldom mistyped, and other words begin differently
+    if len(typed) == len(known):
+        diff = [i for i, (a, b) in enumerate(zip(typed, known)) if a != b]
+        swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == known[diff[1]]
+        return len(diff) == 1 or (swapped and typed[diff[1]] == known[diff[0]])
+    if len(typed) + 1 == len(known) and not known.startswith(typed):  # "contact" is no typo of "contacts"
+        return any(known[:i] + known[i + 1 :] == typed for i in range(len(known)))
+    return False
+
+
+def corrected_spelling(text: str, vocabulary, min_length: int = 6) -> str:
+    """``text`` with each word one typo away from exactly one word of ``vocabulary`` (the tools' words) spelt as
+    that word: "how compcat does it stay" -> "how compact does it stay", "hydorgen bonds" -> "hydrogen bonds".
+    Short words are left alone (too many real words lie one letter from each other), and so is every word
+    that is itself in the vocabulary."""
+    known = {w for w in vocabulary if len(w) >= min_length and w.isalpha()}
+
+    def fix(match: re.Match) -> str:
+        word = match.group(0)
+        lowered = word.lower()
+        if len(lowered) < min_length or lowered in known or not lowered.isalpha():
+            return word
+        near = [k for k in known if abs(len(k) - len(lowered)) <= 1 and _one_typo_apart(lowered, k)]
+        return near[0] if len(near) == 1 else word
+
+    return re.sub(r"[A-Za-z]+", fix, text)

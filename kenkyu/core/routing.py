@@ -64,7 +64,8 @@ def split_steps(request: str, keywords: Sequence[Sequence[str]] = ()) -> list[st
     request = _in_order_of_doing(request)
     for part in _STEP_SPLIT.split(_context_joined(request, keywords)):
         for piece in _COORDINATED.split(part):
-            steps += _distribute(piece.strip(" ,."), keywords)
+            for clause in _clauses(piece.strip(" ,."), keywords):
+                steps += _distribute(clause, keywords)
     steps = [p for p in steps if len(p.split()) >= 2 or (keywords and _tools_named(p, keywords))]
     return steps or [request.strip()]
 
@@ -96,6 +97,40 @@ def _in_order_of_doing(request: str) -> str:
         ),
         request,
     )
+
+
+# "how compact does it stay, and how much surface does it expose?", "backbone rmsd, and the rg too": clauses joined by
+# "and" or a comma that each ask for a different tool's quantity are a step each (split only where both sides name
+# tools, by stem, and no tool is named on both sides: "hydrogen bonds and salt bridges" stays whole).
+_CLAUSE_JOIN = re.compile(
+    r"(?:,\s*(?:and\s+|plus\s+|also\s+)?|\s+(?:and|plus)\s+(?:also\s+)?)"
+    r"(?=(?:how|what|which|where|whether|is|are|does|do|did|was|were|can|could|its|their|the|also|then)\b)",
+    re.I,
+)
+# A qualifier the last clause says for all of them: "..., and the rg too - both only between 1 ps and 2 ps".
+_SHARED = re.compile(
+    r"(?:[-\u2013\u2014,;:]\s*|\s)(?:both|each|all|for\s+(?:both|each|all)(?:\s+of\s+them)?)\s+(?P<shared>.+)$", re.I
+)
+
+
+_STATEMENT = re.compile(r"\s*(?:i|we|i've|we've|i'm|ive|there's|there\s+are|here's|here\s+are)\b", re.I)
+
+
+def _clauses(piece: str, keywords: Sequence[Sequence[str]]) -> list[str]:
+    if not keywords:
+        return [piece]
+    parts = [p.strip(" ,.") for p in _CLAUSE_JOIN.split(piece) if p.strip(" ,.")]
+    if len(parts) < 2:
+        return [piece]
+    if any(_STATEMENT.match(p.rsplit(REMARK, 1)[-1]) for p in parts):
+        return [piece]  # "I've got 3 replicas in x, do they agree ...": what is here, then one question
+    named = [{i for i, words in enumerate(keywords) if concept_hits(p, words)[0]} for p in parts]
+    if not all(named) or any(a & b for i, a in enumerate(named) for b in named[i + 1 :]):
+        return [piece]
+    shared = _SHARED.search(parts[-1])
+    if shared and (time_bounds(shared["shared"]) or window_tokens(shared["shared"])):
+        parts = [*(f"{p} {shared['shared']}" for p in parts[:-1]), parts[-1]]
+    return parts
 
 
 REMARK = " \u2014 "  # joins a remark to the request after it; the embedder sees only what follows it

@@ -25,6 +25,7 @@ from kenkyu.core.routing import (
     mutation_tokens,
     resolve_slot,
     split_steps,
+    vocabulary,
     window_tokens,
 )
 from kenkyu.tools import TOOL_MODULES
@@ -892,3 +893,31 @@ def test_a_length_glued_to_its_unit_is_kept(notebook, provider):
     provider.use_notebook(gather({}))
     call = provider.choose_call("push my last run on by 3ps", ALL_TOOLS)
     assert call.name == "md_extend" and call.arguments["ps"] == 3
+
+
+@pytest.mark.parametrize(
+    "request_text, steps",
+    [
+        ("is it helical, and which residues wobble?", ["is it helical", "which residues wobble?"]),
+        (
+            "sasa, and the rmsd as well - each only between 2 ps and 3 ps",
+            ["sasa only between 2 ps and 3 ps", "the rmsd as well - each only between 2 ps and 3 ps"],
+        ),
+        # Statements of what is here, and pairs one tool names, stay whole.
+        ("I have two runs, which one is more compact?", ["I have two runs, which one is more compact?"]),
+        ("hydrogen bonds and salt bridges of traj", ["hydrogen bonds and salt bridges of traj"]),
+    ],
+)
+def test_clauses_asking_for_different_quantities_are_a_step_each(request_text, steps):
+    assert split_steps(request_text, [vocabulary(t) for t in TOOLS]) == steps
+
+
+def test_a_typo_of_a_tools_word_is_read_as_that_word():
+    from kenkyu.core.concepts import corrected_spelling
+
+    words = {w for t in TOOLS for phrase in vocabulary(t) for w in phrase.split()}
+    assert corrected_spelling("is it still compcat? and the hydorgen bonds", words) == (
+        "is it still compact? and the hydrogen bonds"
+    )
+    # Inflections and short words are no typos.
+    assert corrected_spelling("the contact map of the state", words) == "the contact map of the state"

@@ -28,6 +28,7 @@ from kenkyu.core.providers.base import (
     ToolCallDone,
     Usage,
 )
+from kenkyu.core.concepts import corrected_spelling, words_of
 from kenkyu.core.routing import (
     COMPARE_WORDS,
     Candidate,
@@ -161,7 +162,8 @@ class LocalLlamaProvider(Provider):
 
     def stream(self, messages: Sequence[Message], tools: Sequence) -> Iterator[Chunk]:
         last_user = max(i for i, m in enumerate(messages) if m.role == "user")
-        request = messages[last_user].content
+        # A slip of the keyboard ("how compcat does it stay") is read as the tool's word it is one typo from.
+        request = corrected_spelling(messages[last_user].content, _spelling_words(tools, self.candidates))
         since = messages[last_user + 1 :]
         done_steps = sum(1 for m in since if m.role == "assistant" and m.tool_calls)
         failed = [m for m in since if m.role == "tool" and m.content.startswith("ERROR")]
@@ -448,6 +450,12 @@ class _only:
 
 def _words_of(t) -> tuple[str, ...]:
     return vocabulary(t)
+
+
+def _spelling_words(tools, candidates) -> set[str]:
+    """The words a typo is corrected to: the tools' vocabulary, and the notebook's names (never "corrected")."""
+    words = {w for t in tools for phrase in vocabulary(t) for w in words_of(phrase)}
+    return words | {w for c in candidates for n in (*c.names, *c.aliases) for w in words_of(n)}
 
 
 def _tool_words(tools) -> set[str]:
