@@ -24,7 +24,7 @@ import {
 } from './protocol';
 import { Action, IChatState, IToolItem, INITIAL_STATE, canUndo, reduce } from './chatState';
 import { agentCellMetadata, markRemoved, recordsOf, withRecord, withRemovedCells } from './records';
-import { restoreFromRecords, sidebarNote, wasInterrupted } from './restore';
+import { errorLine, restoreFromRecords, sidebarNote, wasInterrupted } from './restore';
 
 type Json = Record<string, unknown>;
 
@@ -260,7 +260,10 @@ export class ChatSession {
       change: {
         status,
         durationS: (Date.now() - started) / 1000,
-        summary: status === 'ok' ? 'resumed and finished (its cell holds the outputs)' : run.reason || `resume ${status}`
+        summary:
+          status === 'ok'
+            ? 'resumed and finished (its cell holds the outputs)'
+            : errorLine(run.outputs) || run.reason || `resume ${status}`
       }
     });
     this._noteCards(requestId);

@@ -205,7 +205,10 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat; busy: boolean })
       {item.writesFiles && item.status === 'awaiting-approval' && (
         <div className="kenkyu-tool-note">This tool runs a computation or writes files.</div>
       )}
-      {item.summary && <Summary text={sidebarSummary(item.summary, item.status, item.resume)} />}
+      {/* While its resume cell runs, the last stop's summary is out of date: the head says what happens now. */}
+      {item.summary && item.status !== 'resuming' && (
+        <Summary text={sidebarSummary(item.summary, item.status, item.resume)} />
+      )}
       {item.status === 'interrupted' && (
         <div className="kenkyu-tool-note">{interruptedNote(item.summary, item.resume)}</div>
       )}

@@ -77,6 +77,19 @@ export function wasInterrupted(outputs: unknown[]): boolean {
   );
 }
 
+/**
+ * What a cell's error says ("RunInterrupted: Run in … nothing was kept."), for a card whose resume cell
+ * stopped or failed: "resume interrupted" alone could not tell kept work from none.
+ */
+export function errorLine(outputs: unknown[]): string {
+  const error = outputs.find((o): o is Json => isObject(o) && o['output_type'] === 'error');
+  if (!error) {
+    return '';
+  }
+  const [name, value] = [error['ename'], error['evalue']].map(part => (typeof part === 'string' ? part : ''));
+  return value ? `${name}: ${value}` : name;
+}
+
 /** The status a restored card shows: the sidebar's note, else what the record's cell says. */
 function recordedStatus(record: Json, callId: string): ToolStatus {
   const cells = Array.isArray(record['cells']) ? (record['cells'] as unknown[]) : [];

@@ -1,5 +1,6 @@
 import { ChatSession, IComm, ICellRun, IKernelLink, INotebookDriver } from '../chatSession';
 import { activity, resumingTool } from '../chatState';
+import { interruptedStatus, resumeActions } from '../fixes';
 import { EMPTY_SETTINGS, ISettings } from '../protocol';
 import { expectValid } from './protocolSchema';
 
@@ -51,6 +52,7 @@ class FakeNotebook implements INotebookDriver {
   failRun = false;
   /** Cells whose run waits until the test interrupts the kernel (a long simulation). */
   slow = new Set<string>();
+  interruptMessage = 'resume with resume=True'; // what a slow cell's RunInterrupted says when stopped
   interrupts = 0;
   saves: number[] = []; // the number of cells at each save
   chosen: string | null = null;
@@ -96,7 +98,7 @@ class FakeNotebook implements INotebookDriver {
     const cell = this.cells.find(c => c.id === cellId)!;
     if (this.slow.has(cell.source)) {
       await new Promise<void>(resolve => (this.interrupted = resolve));
-      const outputs = [{ output_type: 'error', ename: 'RunInterrupted', evalue: 'resume with resume=True', traceback: [] }];
+      const outputs = [{ output_type: 'error', ename: 'RunInterrupted', evalue: this.interruptMessage, traceback: [] }];
       return { status: 'error', outputs, executionCount: this.runs.length };
     }
     const error = cell.source.includes('raise');
@@ -506,6 +508,33 @@ describe('ChatSession, as a scientist uses it (issue 18)', () => {
     await resumed;
     expect(resumingTool(session.state)).toBeUndefined();
     expect((session.state.items.find(i => i.kind === 'tool') as any).status).toBe('interrupted');
+  });
+
+  it("a restarted run stopped again says whether anything was kept, from its cell's error", async () => {
+    // Seen by a newcomer: Stop before DHFR's first checkpoint, Start again, Stop again -> the card read
+    // "resume interrupted" under "interrupted — resumable" and "the work so far is kept".
+    const { kernel, notebook, session } = await connected();
+    const resume = "run_2 = kenkyu.tools.md.run(structure='5dfr_minimized.pdb', ps=2, resume=True)";
+    notebook.slow.add(resume);
+    notebook.interruptMessage =
+      'Run in md_runs/5dfr_minimized_implicit interrupted before its first checkpoint; nothing was kept. Start it ' +
+      'again with the same call (resume=True works too: it starts afresh).';
+    const id = session.ask('simulate 5dfr_minimized.pdb for 2 ps in implicit solvent')!;
+    kernel.say({ type: 'event', request_id: id, event: { kind: 'tool_call', call_id: 'c1', name: 'md_run', arguments: { ps: 2 }, code: 'x' } });
+    kernel.say({
+      type: 'event', request_id: id,
+      event: { kind: 'tool_result', call_id: 'c1', name: 'md_run', ok: false, summary: 'interrupted — resumable (interrupted by the user). Run in md_runs/5dfr_minimized_implicit interrupted before its first checkpoint; nothing was kept.', duration_s: 41, status: 'interrupted', resume }
+    });
+    kernel.say(done(id, 'stopped'));
+    const resumed = session.resume(id, 'c1');
+    await new Promise(resolve => setTimeout(resolve, 0));
+    session.stopResume();
+    await resumed;
+    const card = session.state.items.find(i => i.kind === 'tool') as any;
+    expect(card.status).toBe('interrupted');
+    expect(card.summary).toBe(`RunInterrupted: ${notebook.interruptMessage}`);
+    expect(interruptedStatus(card.summary)).toBe('interrupted — nothing kept');
+    expect(resumeActions(card.resume, card.status, card.summary)).toEqual([{ label: 'Start again', code: resume }]);
   });
 
   it('three requests read top to bottom; a cell the user chose is where the next answer goes', async () => {
