@@ -261,17 +261,27 @@ class KenkyuMagics(Magics):
         from kenkyu.assistant.export import ReportExecutionError, ReportExistsError, ReportInputError, export_report
 
         notebook = args.notebook or os.environ.get("JPY_SESSION_NAME")
-        if not notebook:
-            print("Which notebook? Save it, then run `%kenkyu export path/to/notebook.ipynb`.")
-            return
-        if not os.path.exists(notebook):
+        if notebook and not os.path.exists(notebook):
             print(f"No notebook at {notebook}: save it first, or check the path.")
             return
         try:
-            result = export_report(
-                notebook, args.output, execute=not args.no_execute, html=not args.no_html, overwrite=args.overwrite
-            )
-        except (ReportExecutionError, ReportExistsError, ReportInputError) as exc:
+            if notebook:
+                result = export_report(
+                    notebook, args.output, execute=not args.no_execute, html=not args.no_html, overwrite=args.overwrite
+                )
+            else:
+                # A kernel that does not know its file (a console, a kernel driven by a script): the cells it
+                # ran, as `%%ask export the report` does, instead of "Which notebook?" for the same session.
+                from kenkyu.assistant.notebook_tools import export_report as export_this_kernel
+
+                result = export_this_kernel(
+                    None,
+                    args.output,
+                    execute=False if args.no_execute else None,
+                    html=not args.no_html,
+                    overwrite=args.overwrite,
+                )
+        except (ReportExecutionError, ReportExistsError, ReportInputError, FileNotFoundError) as exc:
             print(f"kenkyu export: {exc}")
             return
         print(result)
