@@ -442,6 +442,7 @@ def rmsd_plateaus(table):
 @computes(
     "root mean square deviation",
     "structural drift",
+    "drift",  # by stem: "how far has it drifted" (the keyword "drift" is matched word for word)
     "deviation from the start",
     "conformational change",
     "stability of the fold",

@@ -492,7 +492,8 @@ def keyword_bonus(
     # Keywords word for word (a verb like "simulate" must not match "the simulation" an analysis is of);
     # declared concepts by stem (they name quantities: "helicity" is said by "helical" and "helices").
     words = (*t.keywords, t.function.__name__.replace("_", " "))
-    concepts = [c for c in getattr(getattr(t, "science", None), "concepts", ()) if c not in words]
+    # A concept that is a keyword too is still matched by stem ("drifted" says "drift"); ``covered`` counts it once.
+    concepts = list(getattr(getattr(t, "science", None), "concepts", ()))
     covered: set[int] = set()  # "flexible" said once counts once, as a keyword or as a concept
     # "in the all-atom run", "my earlier simulation": a noun that names an object is no request for md_run.
     said, denied = concept_hits(_OBJECT_NOUNS.sub(r"\1", request), words, stemmed=False, covered=covered)
@@ -1110,9 +1111,18 @@ _NOT_OBJECTS = {
 }
 
 
+def _predicate(step: str, found: re.Match) -> bool:
+    """ "where the protein is floppy": after "is"/"are" that follows a subject comes what it is, no object; only
+    "how helical is ubiquitin", "what is X" put the object after the verb."""
+    verb = found.group(0).split()[0].lower()
+    if verb not in ("is", "are"):
+        return False
+    return not re.search(r"\b(?:how\s+[\w-]+(?:\s+[\w-]+)?|what|which|who)\s*$", step[: found.start()], re.I)
+
+
 def unknown_object(step: str, candidates: Sequence[Candidate]) -> str | None:
     """The word a step names its object by, when nothing in the notebook has that name ("mutant")."""
-    found = _OBJECT.search(step)
+    found = next((m for m in _OBJECT.finditer(step) if not _predicate(step, m)), None)
     if not found:
         return None
     phrase = found["word"].lower()

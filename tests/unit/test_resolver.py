@@ -921,3 +921,17 @@ def test_a_typo_of_a_tools_word_is_read_as_that_word():
     )
     # Inflections and short words are no typos.
     assert corrected_spelling("the contact map of the state", words) == "the contact map of the state"
+
+
+def test_an_adjective_after_is_is_no_missing_object():
+    from kenkyu.core.routing import unknown_object
+
+    assert unknown_object("which parts of the chain are floppy?", []) is None
+    assert unknown_object("where the protein is wobbly", []) is None
+    assert unknown_object("how compact is barnase?", []) == "barnase"
+
+
+def test_a_concept_that_is_also_a_keyword_is_matched_by_stem(notebook, provider):
+    provider.use_notebook(gather({}))
+    call = provider.choose_call("has my last run drifted much?", ALL_TOOLS)
+    assert call.name == RMSD.name
