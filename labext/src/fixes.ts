@@ -119,6 +119,11 @@ export function interruptedStatus(summary: string): string {
   return keptNothing(summary) ? 'interrupted — nothing kept' : 'interrupted — resumable';
 }
 
+/** The chat's input while a card's resume cell runs: a run that kept nothing starts again, it does not resume. */
+export function resumingPlaceholder(name: string, summary: string): string {
+  return `Waiting for the ${keptNothing(summary) ? 'restarted' : 'resumed'} ${name} to finish (Stop on its card ends it)`;
+}
+
 /**
  * An interrupted card's summary in the sidebar's terms. The kernel's text serves every front end: it
  * repeats the status, tells a notebook user to add resume=True (or use the CLI) and ends with the code

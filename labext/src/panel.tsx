@@ -26,6 +26,7 @@ import {
   interruptedNote,
   interruptedStatus,
   resumeActions,
+  resumingPlaceholder,
   sidebarFix,
   sidebarReply,
   sidebarSummary,
@@ -494,7 +495,7 @@ function ChatView(props: {
             !ready
               ? connectionText(state)
               : resuming
-                ? `Waiting for the resumed ${resuming.name} to finish (Stop on its card ends it)`
+                ? resumingPlaceholder(resuming.name, resuming.summary)
                 : 'Ask kenkyu… (Enter sends; /research for the research loop)'
           }
           value={prompt}

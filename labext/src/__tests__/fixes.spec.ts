@@ -2,6 +2,7 @@ import {
   interruptedNote,
   interruptedStatus,
   resumeActions,
+  resumingPlaceholder,
   sidebarFix,
   sidebarReply,
   sidebarSummary,
@@ -61,6 +62,7 @@ describe('fixes phrased for the sidebar', () => {
     expect(note).toContain('nothing was kept');
     expect(note).not.toMatch(/kept\. Resume|work so far is kept|last checkpoint/);
     expect(resumeActions(resume, 'interrupted', summary)).toEqual([{ label: 'Start again', code: resume }]);
+    expect(resumingPlaceholder('md_run', summary)).toBe('Waiting for the restarted md_run to finish (Stop on its card ends it)');
     expect(sidebarSummary(summary, 'interrupted', resume)).toBe(
       'Interrupted by the user. Run in md_runs/5dfr_minimized_implicit interrupted before its first checkpoint; ' +
         'nothing was kept.'
@@ -70,6 +72,7 @@ describe('fixes phrased for the sidebar', () => {
     expect(interruptedStatus(kept)).toBe('interrupted — resumable');
     expect(interruptedNote(kept, resume)).toContain('Resume continues from the last checkpoint');
     expect(resumeActions(resume, 'interrupted', kept)).toEqual([{ label: 'Resume', code: resume }]);
+    expect(resumingPlaceholder('md_run', kept)).toContain('Waiting for the resumed md_run');
   });
 
   it("points a reply's stronger-model advice at the settings", () => {
