@@ -85,11 +85,10 @@ class ReportPaths:
 
     def rerun_command(self) -> str:
         """The command that re-runs the report with no LLM (papermill, which also takes new parameters)."""
-        # A report kenkyu re-executed ran in its own folder (its simulations write there); one it did not
-        # (the cells of a kernel without a notebook file) names its inputs relative to this folder.
-        folder = f" --cwd {_shown(Path(self.ipynb).parent)}" if self.executed else ""
+        # Always in the report's own folder, where its inputs were copied: run from the session's folder, a
+        # report's md.run(resume=True) and md.extend reused and extended the session's own runs (newcomer).
         out = _shown(Path(self.ipynb).with_name("rerun.ipynb"))
-        command = f"papermill {_shown(self.ipynb)} {out}{folder}"
+        command = f"papermill {_shown(self.ipynb)} {out} --cwd {_shown(Path(self.ipynb).parent)}"
         return command + (f" -p {self.parameters[0]} VALUE" if self.parameters else "")
 
     def summary(self) -> str:
