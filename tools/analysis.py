@@ -343,10 +343,27 @@ def _with_window(table: AnalysisTable, indices, line: str, traj=None) -> Analysi
 MIN_FRAMES_FOR_STATISTICS = 10  # fewer frames: a mean or a fluctuation says little
 
 
+FRAME_NUMBERS_AS_TIME = (
+    "its time stamps are 0, 1, 2, ...: what mdtraj gives a file that stores no times (a DCD), so they may be "
+    "frame numbers, not ps; analyse the run folder or its MDRun for the run's real times, or set traj.time"
+)
+
+
+def frame_numbers_as_time(times) -> bool:
+    """Whether the time axis is exactly 0, 1, 2, ...: mdtraj's stand-in for a file without times.
+
+    A DCD loaded with ``mdtraj.load`` has no times, and mdtraj numbers its frames instead; read as ps, a
+    2 ps run saved every 0.2 ps was reported as "10 frames spanning 10 ps" (newcomer). A real trajectory
+    saved every 1 ps from t = 0 looks the same, so such a time axis is called uncertain, not wrong.
+    """
+    times = np.asarray(times, dtype=float)
+    return times.size >= 2 and np.array_equal(times, np.arange(times.size, dtype=float))
+
+
 def simulated_span(traj) -> float | None:
     """The simulated time the frames cover (one frame interval added for the first frame); None when unknown."""
     times = np.asarray(traj.time, dtype=float)
-    if traj.n_frames < 2 or np.isnan(times).all():
+    if traj.n_frames < 2 or np.isnan(times).all() or frame_numbers_as_time(times):
         return None
     return float(times[-1] - times[0] + np.median(np.diff(times)))
 
@@ -360,6 +377,8 @@ def data_basis(traj) -> list[str]:
         return ["data: 1 frame, a single structure: no dynamics, no average over time"]
     if n and np.isnan(times).all():
         lines.append(f"data: {n} frames; simulated time unknown ({TIME_UNKNOWN})")
+    elif frame_numbers_as_time(times):
+        lines.append(f"data: {n} frames; simulated time uncertain ({FRAME_NUMBERS_AS_TIME})")
     elif n:
         step = float(np.median(np.diff(times))) if n > 1 else float("nan")
         span = times[-1] - times[0] + (step if n > 1 else 0.0)

@@ -135,3 +135,18 @@ def test_the_embedded_models_reply_carries_the_question_aware_caveat(four_ps):
     reply = "".join(e.text for e in events if isinstance(e, ev.Token))
     assert "unfolding takes µs–s, so this run cannot show it" in reply
     assert "slower processes" not in reply
+
+
+def test_a_dcd_loaded_with_mdtraj_is_not_read_as_one_ps_per_frame(four_ps, tmp_path):
+    """A newcomer loaded a 2 ps run's DCD with mdtraj.load themselves: mdtraj numbers the frames 0, 1, 2, ...
+    (a DCD stores no times), and the Rg reply said "10 frames spanning 10 ps". The time must be called
+    uncertain, with where the real times are, and no time-scale caveat may be drawn from it."""
+    dcd, pdb = tmp_path / "trajectory.dcd", tmp_path / "top.pdb"
+    four_ps.save_dcd(str(dcd))
+    four_ps[0].save_pdb(str(pdb))
+    loaded = mdtraj.load(str(dcd), top=str(pdb))  # as a person does in a plain cell
+    summary, _ = ask("what is the radius of gyration of t?", "analysis_radius_of_gyration", loaded)
+    assert "spanning 10 ps" not in summary
+    assert "data: 10 frames; simulated time uncertain (its time stamps are 0, 1, 2, ...:" in summary
+    assert "analyse the run folder or its MDRun for the run's real times" in summary
+    assert not [c for c in caveats(summary) if "simulated" in c]
