@@ -530,12 +530,16 @@ def overview(question: str | None = None) -> NotebookOverview:
         key=lambda name: -(here / name).stat().st_mtime,
     )
     if question:
-        words = set(re.findall(r"[a-z0-9_]+", question.lower()))
+        # Words split at underscores too: a table's column "rmsd_nm" answers "which variable has the rmsd?".
+        stop = {"the", "a", "an", "is", "it", "in", "of", "i", "my", "did", "which", "what", "was", "where", "again"}
+        words = set(re.findall(r"[a-z0-9]+", question.lower())) - stop
 
         def score(text: str) -> int:
-            return -len(words & set(re.findall(r"[a-z0-9_]+", text.lower())))
+            return -len(words & set(re.findall(r"[a-z0-9]+", text.lower())))
 
-        variables.sort(key=lambda v: score(f"{v['name']} {v['type']}"))
+        variables.sort(key=lambda v: score(f"{v['name']} {v['type']} {v.get('repr', '')}"))
+        if variables and score(f"{variables[0]['name']} {variables[0]['type']} {variables[0].get('repr', '')}") < 0:
+            variables[0]["detail"] = ", ".join(x for x in (variables[0]["detail"], "best match for the question") if x)
         runs.sort(key=lambda r: score(f"{r['path']} {r['kind']}"))
         files.sort(key=score)
     return NotebookOverview(question, variables, runs, files, last_error(), str(here))
@@ -669,8 +673,8 @@ def export_report(
         Path of the report .ipynb; default ``<name>_report/<name>.report.ipynb`` beside the notebook.
     execute
         Re-run the report in a fresh kernel so its outputs are its own; default yes for a saved notebook, no
-        for the cells of a kernel without one (their inputs are relative to this folder, not the report's:
-        the report keeps the outputs each request recorded).
+        for the cells of a kernel without one (the report keeps the outputs each request recorded; its
+        re-run command runs it in its own folder, where its inputs are copied).
     html
         Also write an HTML rendering.
     overwrite

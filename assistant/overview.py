@@ -45,6 +45,24 @@ _FAMILY_QUESTION = re.compile(
 )
 
 
+# "what sort of things could you help me with on a protein MD project?", "what kind of stuff can you do for a
+# structural biologist?": what kenkyu can do, asked with any short setting after it (no file, no number).
+_BROAD_QUESTION = re.compile(
+    r"^\s*(?:(?:so|ok|okay|hi|hello|hey|and|also)[,!.]?\s+)*(?:what|which)\s+(?:(?:kinds?|sorts?|types?)\s+of\s+)?"
+    r"(?:things\s+|stuff\s+|tasks\s+|jobs\s+|work\s+)?(?:can|could|would|will|do)\s+(?:you|kenkyu)\s+"
+    r"(?:do|help|offer|support|assist|handle)\b(?:\s+(?:me|us))?(?:\s+(?:with|for|on|in|at))?(?P<tail>[^?.!]*)[?.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def _broad(sentence: str) -> bool:
+    found = _BROAD_QUESTION.match(sentence)
+    if not found:
+        return False
+    tail = found["tail"]
+    return len(tail.split()) <= 10 and not re.search(r"\d|[\w-]+\.[a-z]{2,5}\b|/", tail)
+
+
 def is_capability_question(prompt: str) -> bool:
     """ "what can you do?", "help", "what tools do you have?": a question about kenkyu, not a task; also
     inside a longer message ("hi! can you run md? and what analyses do you know?"), sentence by sentence."""
@@ -57,7 +75,7 @@ def is_capability_question(prompt: str) -> bool:
     sentences = [
         s for s in re.split(r"(?<=[?!.])\s+|\s+[-\u2013\u2014]+\s+|[,:;]\s+", text.strip()) if re.search(r"\w", s)
     ]
-    return any(_QUESTION.match(s) or _FAMILY_QUESTION.match(s) for s in sentences)
+    return any(_QUESTION.match(s) or _FAMILY_QUESTION.match(s) or _broad(s) for s in sentences)
 
 
 def overview(registry, here: str | os.PathLike | None = None) -> str:

@@ -891,6 +891,10 @@ def fillable(t, request: str) -> bool:
             # a sequence, or a file of them: a run folder ("md_runs/villin") is not a sequence
             if not (protein_tokens(request) or [p for p in path_tokens(request) if is_file_like(p)]):
                 return False
+        elif name == "mutations" and not mutation_tokens(request):
+            return False  # a file name or a sentence is no mutation ("dock a ligand into x.pdb")
+        elif name == "positions" and not position_tokens(request):
+            return False
         elif _PATH_PARAMS.search(name) or _PATH_WORDS.search(prop.get("description", "")):
             if "string" not in _json_types(prop):
                 continue
@@ -952,7 +956,10 @@ KIND_WORDS = {
     "sequence": r"sequences?|seq",
     "sequence_file": r"sequences?|fasta",
     "error": r"errors?|fail\w*|exceptions?|tracebacks?|wrong|broke\w*|break\w*|crash\w*|happen\w*|keyerror|\w+error"
-    r"|(?:does\s*n[o']t|doesnt|isn'?t|not|won'?t|stopped)\s+(?:[\w']+\s+){0,3}?work\w*",
+    r"|(?:does\s*n[o']t|doesnt|isn'?t|not|won'?t|stopped)\s+(?:[\w']+\s+){0,3}?work\w*"
+    # A complaint about the kernel, not the word "error": "why is it complaining now", "this worked yesterday".
+    r"|complain\w*|moan\w*|grumbl\w*|yell\w*|shout\w*|red\s+(?:text|box|cell)"
+    r"|(?:used\s+to|worked|was\s+working)\s+(?:\w+\s+)?(?:yesterday|before|earlier|fine|ok|okay|this\s+morning)",
 }
 _RECENT = re.compile(r"\b(last|latest|recent|newest|previous|just\s+(?:ran|made|did|loaded)|current)\b", re.I)
 _POINTER = re.compile(r"\b(the|my|this|that|these|those|our|it|its|their|there|all|each|every|both)\b", re.I)
@@ -1433,6 +1440,29 @@ def missing_message(step: str, missing: MissingObject) -> str:
     return (
         f"*{step.strip()}* asks about {missing.phrase}, and no {missing.what} is in the kernel or this folder, so "
         f"I called nothing (another object would answer a different question).{here} {missing.fix}\n"
+    )
+
+
+# -- a question about what the notebook already holds ------------------------------------------------------------
+# "did I already work out the rmsd somewhere above? which variable is it in", "what was the mean rmsd again?",
+# "where did I put the contacts table": the answer is in the notebook, no new computation is asked for.
+RECALL_QUESTION = re.compile(
+    r"\b(?:which|what)\s+variables?\b"
+    r"|\bwhere\s+(?:did\s+(?:i|we)\s+(?:put|save|store|keep|leave)|(?:is|are)\s+(?:the|my)\s+[\w\s]{1,30}?(?:stored|kept|saved))\b"
+    r"|\b(?:did|have|had)\s+(?:i|we)\b[^?.!]*\b(?:already|anywhere|somewhere|above|further\s+up|up\s+there)\b"
+    r"|^\s*(?:so\s+|and\s+|remind\s+me,?\s+)?(?:what|how\s+\w+)\s+(?:was|were)\b[^?]*\bagain\b",
+    re.I,
+)
+
+
+def recall_tool(step: str, tools: Sequence):
+    """The tool that answers a question about the notebook (one that takes a ``question`` and needs no input),
+    when ``step`` asks what the notebook already holds; else None."""
+    if not RECALL_QUESTION.search(step):
+        return None
+    return next(
+        (t for t in tools if "question" in t.parameters.get("properties", {}) and not t.parameters.get("required")),
+        None,
     )
 
 

@@ -155,3 +155,13 @@ def test_export_without_a_saved_notebook_in_a_kernel_exports_the_cells_it_ran(tm
     nb = nbformat.read(path, as_version=4)
     assert [c.source for c in nb.cells] == ["x = 1", "%%ask\nrg of villin"]
     assert nb.cells[1].outputs[0]["data"]["application/vnd.kenkyu.record+json"]["prompt"] == "rg of villin"
+
+
+def test_overview_puts_the_variable_whose_table_answers_the_question_first(tmp_path, monkeypatch):
+    import pandas as pd
+
+    monkeypatch.chdir(tmp_path)
+    namespace = {"compactness": pd.DataFrame({"rg_nm": [1.0]}), "dev": pd.DataFrame({"rmsd_nm": [0.1]})}
+    monkeypatch.setattr(notebook_tools, "_user_namespace", lambda: namespace)
+    view = notebook_tools.overview("which variable holds the rmsd?")
+    assert view.variables[0]["name"] == "dev" and "best match" in view.summary()

@@ -935,3 +935,39 @@ def test_a_concept_that_is_also_a_keyword_is_matched_by_stem(notebook, provider)
     provider.use_notebook(gather({}))
     call = provider.choose_call("has my last run drifted much?", ALL_TOOLS)
     assert call.name == RMSD.name
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    ["have I got the sasa anywhere already?", "what was the average rg again?", "where did I put the dssp"],
+)
+def test_a_question_about_a_result_already_computed_is_answered_from_the_notebook(notebook, provider, request_text):
+    provider.use_notebook(gather({}))
+    call = provider.choose_call(request_text, ALL_TOOLS)
+    assert call.name == "notebook_tools_overview" and call.arguments == {"question": request_text}
+    # Computing it is still computing it.
+    assert provider.choose_call("what was the rg of my last run?", ALL_TOOLS).name == RG.name
+
+
+def test_a_complaint_with_an_error_in_the_kernel_is_explained(notebook, provider, monkeypatch):
+    try:
+        {}["rg_nm"]
+    except KeyError as exc:
+        monkeypatch.setattr(sys, "last_value", exc, raising=False)
+        monkeypatch.setattr(sys, "last_traceback", exc.__traceback__, raising=False)
+    provider.use_notebook(gather({}))
+    assert provider.choose_call("it was working fine before lunch, why is it moaning?", ALL_TOOLS).name == (
+        "notebook_tools_explain_error"
+    )
+
+
+@pytest.mark.parametrize(
+    "request_text, asked",
+    [
+        ("first day here: what kind of stuff could you do for someone studying folding?", True),
+        ("which things can you help with in a membrane protein project?", True),
+        ("what can you do to villin.pdb in 2 ps?", False),
+    ],
+)
+def test_a_broad_question_about_kenkyu_with_a_setting_after_it(request_text, asked):
+    assert is_capability_question(request_text) is asked

@@ -30,6 +30,8 @@ from kenkyu.core.providers.base import (
 )
 from kenkyu.core.concepts import corrected_spelling, words_of
 from kenkyu.core.routing import (
+    REMARK,
+    recall_tool,
     COMPARE_WORDS,
     Candidate,
     SlotMatch,
@@ -245,6 +247,11 @@ class LocalLlamaProvider(Provider):
         self.last_problem, self.last_using, self.extra_calls = None, "", []
         # An object the step names that is not here is asked about before any tool is ranked: no tool, however
         # well its words fit, may run on something else (unless an earlier step of this request makes it).
+        recall = recall_tool(step, tools)
+        if recall is not None:
+            # "which variable has the rmsd?", "what was the mean rmsd again?": answered from the notebook, not
+            # by computing it again (the quantity's own tool would win on its word).
+            return ToolCall(call_id, recall.name, {"question": step.rsplit(REMARK, 1)[-1].strip()})
         missing = None if fallback_paths else missing_object(step, candidates, _tool_words(tools))
         if missing is not None:
             self.last_problem = missing_message(step, missing)
