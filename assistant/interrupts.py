@@ -16,6 +16,7 @@ import threading
 import time
 
 from kenkyu.assistant.cells import action_code
+from kenkyu.core.science import NOTHING_KEPT
 
 # How long the timer waits for the KeyboardInterrupt it raised to arrive once the cell has ended: the
 # interrupt is delivered at the next bytecode boundary, so it must not escape into the agent's own code.
@@ -105,11 +106,17 @@ def interrupted_summary(execution, resume: str, *, budget: bool) -> str:
     """What the scientist and the model read about an interrupted tool: why, what was kept, how to go on."""
     why = "the request's time budget ran out" if budget else "interrupted by the user"
     kept = execution.interruption()
-    text = f"interrupted — resumable ({why})" if resume else f"interrupted — not resumable ({why})"
+    # A run stopped before its first checkpoint keeps nothing (md.run says so in its own words): "resumable"
+    # over "nothing was kept" contradicted itself on the card a newcomer read; the same call starts it again.
+    nothing_kept = bool(kept) and NOTHING_KEPT in kept
+    if nothing_kept:
+        text = f"interrupted — nothing kept ({why})"
+    else:
+        text = f"interrupted — resumable ({why})" if resume else f"interrupted — not resumable ({why})"
     if kept:
         text += f". {kept}"
     if resume:
-        text += f"\nResume with:\n{resume}"
+        text += f"\n{'Start it again' if nothing_kept else 'Resume'} with:\n{resume}"
     else:
         text += ". Run the cell again to start over."
     return text

@@ -100,6 +100,10 @@ def typical_cost(seconds: float, basis: str = "typical for this tool, not measur
 
 DEFAULT_COST = typical_cost(5.0, "typical, not measured")
 
+# What a tool interrupted before it saved anything says (md.run before its first checkpoint): the agent then
+# reports "nothing kept" and "start it again", never "resumable" over a message saying nothing was kept.
+NOTHING_KEPT = "nothing was kept"
+
 
 @dataclass(frozen=True)
 class Science:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from kenkyu.core.registry import tool
-from kenkyu.core.science import checked_by, computes, costs, when_routed, writes
+from kenkyu.core.science import NOTHING_KEPT, checked_by, computes, costs, when_routed, writes
 from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import (
     ChainGapError,
@@ -835,7 +835,7 @@ class _Runner:
             if last is None:
                 # Nothing is kept (run() removes a folder without a checkpoint): say so, not "resume it".
                 raise RunInterrupted(
-                    f"Run in {self.dir} interrupted before its first checkpoint; nothing was kept. Start it again "
+                    f"Run in {self.dir} interrupted before its first checkpoint; {NOTHING_KEPT}. Start it again "
                     "with the same call (resume=True works too: it starts afresh)."
                 ) from None
             raise RunInterrupted(
