@@ -133,7 +133,15 @@ def _clauses(piece: str, keywords: Sequence[Sequence[str]]) -> list[str]:
     return parts
 
 
-REMARK = " \u2014 "  # joins a remark to the request after it; the embedder sees only what follows it
+REMARK = " \u2014 "
+# "I ran three replicas overnight.", "we've simulated villin twice.": what was done, told as context for the request
+# after it; it names a tool's words ("replicas") but asks nothing of it.
+_DONE_STATEMENT = re.compile(
+    r"^\s*(?:so\s+|ok\s+|okay\s+)?(?:i|we)(?:'ve|\s+have|\s+had|'d)?\s+(?:already\s+|just\s+)?"
+    r"(?:ran|run|did|done|made|simulated|computed|calculated|loaded|finished|started|set\s+up|got|prepared|minimi[sz]ed)\b"
+    r"[^?]*[.!]?\s*$",
+    re.I,
+)  # joins a remark to the request after it; the embedder sees only what follows it
 
 
 def _context_joined(request: str, keywords: Sequence[Sequence[str]]) -> str:
@@ -156,7 +164,7 @@ def _context_joined(request: str, keywords: Sequence[Sequence[str]]) -> str:
         later = sentences[i + 1] if i + 1 < len(sentences) else None
         remark = (
             later is not None
-            and not _tools_named(sentence, keywords)
+            and (not _tools_named(sentence, keywords) or bool(_DONE_STATEMENT.match(sentence)))
             and (not _ASKS.search(sentence) or bool(_tools_named(later, keywords)))
         )
         out.append(sentence.rstrip(".!? ") + REMARK if remark else sentence + " ")
@@ -440,10 +448,13 @@ class ToolRouter:
                 self._cache[t.name] = v
         # Not a remark's words ("ok wt finished"), unless what follows is too short to say anything ("why?").
         tail = request.rsplit(REMARK, 1)[-1]
-        query = self._embed([tail if len(tail.split()) >= 3 else request])[0]
+        asked = tail if len(tail.split()) >= 3 else request
+        query = self._embed([asked])[0]
         scores = [
             float(np.dot(query, self._cache[t.name]))
-            + keyword_bonus(request, t)
+            # The remark's words are context ("we've run an ensemble. how buried is the core in each member?"):
+            # they name what is here, not what to compute.
+            + keyword_bonus(asked, t)
             + evidence_bonus(request, t)
             + notebook_bonus(request, t, candidates)
             - self._penalty(t, request, candidates)

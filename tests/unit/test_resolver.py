@@ -971,3 +971,9 @@ def test_a_complaint_with_an_error_in_the_kernel_is_explained(notebook, provider
 )
 def test_a_broad_question_about_kenkyu_with_a_setting_after_it(request_text, asked):
     assert is_capability_question(request_text) is asked
+
+
+def test_what_was_done_told_before_the_question_is_context_not_a_step():
+    keywords = [vocabulary(t) for t in TOOLS]
+    steps = split_steps("we've run four replicas of villin. do they all keep their helices?", keywords)
+    assert len(steps) == 1 and steps[0].endswith("do they all keep their helices?")
