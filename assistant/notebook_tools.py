@@ -643,6 +643,8 @@ def report_is_sound(paths):
         "as html",
         "share the notebook",
         "send to my supervisor",
+        "email",
+        "e-mail",
     ),
     produces="value",
     result_name="report",

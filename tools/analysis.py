@@ -462,6 +462,10 @@ def rmsd_plateaus(table):
     "root mean square deviation",
     "structural drift",
     "drift",  # by stem: "how far has it drifted" (the keyword "drift" is matched word for word)
+    "still folded",
+    "stay folded",
+    "remain folded",
+    "backbone move",
     "deviation from the start",
     "conformational change",
     "stability of the fold",

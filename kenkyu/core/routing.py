@@ -678,6 +678,8 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
             narrowed[name] = {"type": "string", "enum": protein_tokens(request) or files}
         elif name in ("frames", "window") and "string" in kinds and window_tokens(request):
             narrowed[name] = {"type": "string", "enum": window_tokens(request)}
+        elif kinds & {"number", "integer"} and name in _PHASES and _skipped(_PHASES[name], lowered):
+            narrowed[name] = {"enum": [0]}  # "skip the equilibration": the phase is run for 0 ps, never added
         elif name in ("start_ps", "end_ps") and name in time_bounds(request):
             narrowed[name] = {"enum": [time_bounds(request)[name]]}
         elif name in ("frames", "window", "start_ps", "end_ps") and (window_tokens(request) or time_bounds(request)):
@@ -714,6 +716,22 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
         if name in properties:
             narrowed[name] = {"enum": [value]}
     return {"type": "object", "properties": narrowed, "required": list(narrowed)}
+
+
+# Phases of a run a request may leave out ("skip the equilibration", "no NVT", "no need to equilibrate"): the
+# parameter that sets the phase's length, and the words for the phase.
+_PHASES = {"nvt_ps": r"equilibrat\w*|nvt|warm[\s-]?up", "npt_ps": r"equilibrat\w*|npt"}
+_LEAVE_OUT = (
+    r"\b(?:no|skip(?:ping)?|without|omit(?:ting)?|drop(?:ping)?|leave\s+out|don'?t\s+(?:need|want|bother)(?:\s+(?:to|with))?"
+    r"|no\s+need\s+(?:to|for)|not\s+needed|needn'?t)\s+(?:(?:any|an|the|a|with|to)\s+)*"
+)
+
+
+def _skipped(phase: str, lowered: str) -> bool:
+    return bool(
+        re.search(rf"{_LEAVE_OUT}(?:{phase})\b", lowered)
+        or re.search(rf"\b(?:{phase})\s+(?:is\s+)?not\s+needed", lowered)
+    )
 
 
 # Words that choose an option without naming it: "in water" is explicit solvent, "in vacuum" is vacuum.
@@ -1497,11 +1515,37 @@ _UNSERVED = (
         "`.describe()` gives the mean and spread, and a plot of a column shows whether it settled.",
     ),
     (
+        re.compile(
+            r"\b(?:dock(?:s|ed|ing)?|binding\s+(?:affinit(?:y|ies)|free\s+energ(?:y|ies)|energ(?:y|ies))|kd|ic50)\b",
+            re.I,
+        ),
+        "kenkyu has no docking or binding-affinity tool, so I called nothing (another tool would answer a different "
+        "question). What it can do with a complex: simulate a PDB that already holds the ligand (`md.run(..., "
+        "keep_heterogens=True)`, with the ligand's force field) and analyse its contacts and hydrogen bonds.",
+    ),
+    (
         re.compile(r"\b(?:csv|excel|spreadsheet|xlsx)\b", re.I),
         "No tool writes a CSV file: the table is already in the kernel as the action cell's variable, and one line "
         "writes it: `table.to_csv('table.csv', index=False)` (name the variable, e.g. `radius_of_gyration`).",
     ),
 )
+
+
+# What kenkyu cannot do itself, though a tool does the part it can: said first, then the call ("email these results"
+# exports the report to attach; nothing here sends mail).
+CANNOT_DO = (
+    (
+        re.compile(
+            r"\b(?:e-?mail\w*|mail\s+(?:it|them|this|these|the)|send\s+(?:it|them|this|these)\s+(?:to|by))\b", re.I
+        ),
+        "kenkyu cannot send email (it reaches no mail server); here is the report as files you can attach.\n",
+    ),
+)
+
+
+def cannot_do(step: str) -> str:
+    """What of ``step`` kenkyu cannot do itself, in words to say before the call that does the rest ('' if none)."""
+    return "".join(note for pattern, note in CANNOT_DO if pattern.search(step))
 
 
 def unserved(step: str, tools: Sequence, candidates: Sequence[Candidate] = ()) -> str | None:

@@ -977,3 +977,21 @@ def test_what_was_done_told_before_the_question_is_context_not_a_step():
     keywords = [vocabulary(t) for t in TOOLS]
     steps = split_steps("we've run four replicas of villin. do they all keep their helices?", keywords)
     assert len(steps) == 1 and steps[0].endswith("do they all keep their helices?")
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    ["simulate villin.pdb for 1 ps without any equilibration", "run villin.pdb for 1 ps, no need to equilibrate"],
+)
+def test_a_phase_left_out_is_run_for_zero_ps_never_added(notebook, provider, request_text):
+    provider.use_notebook(gather({}))
+    call = provider.choose_call(request_text, ALL_TOOLS)
+    assert call.name == "md_run" and call.arguments["nvt_ps"] == 0
+
+
+def test_what_kenkyu_cannot_do_is_said_and_no_other_tool_stands_in(notebook, provider):
+    provider.use_notebook(gather({}))
+    assert provider.choose_call("dock ATP into villin.pdb", ALL_TOOLS) is None
+    assert "no docking" in provider.last_problem
+    call = provider.choose_call("could you e-mail the analysis to my group?", ALL_TOOLS)
+    assert call.name == "notebook_tools_export_report" and "cannot send email" in provider.last_using

@@ -31,6 +31,7 @@ from kenkyu.core.providers.base import (
 from kenkyu.core.concepts import corrected_spelling, words_of
 from kenkyu.core.routing import (
     REMARK,
+    cannot_do,
     recall_tool,
     COMPARE_WORDS,
     Candidate,
@@ -295,7 +296,7 @@ class LocalLlamaProvider(Provider):
         if not fillable(chosen, step) and fallback_paths and not fixed:
             step = f"{step} ({' '.join(fallback_paths)})"
         schema = constrained_arguments_schema(chosen, step, fixed={k: c.value for k, c in fixed.items()})
-        self.last_using = "".join(f"Using {c.label} for `{k}`.\n" for k, c in fixed.items())
+        self.last_using = cannot_do(step) + "".join(f"Using {c.label} for `{k}`.\n" for k, c in fixed.items())
         if self.selection == "model":
             others = [r.tool for r in close if r.tool is not chosen and fillable(r.tool, step)]
             options = [chosen, *others][: self.top_k]
