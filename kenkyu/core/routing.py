@@ -823,12 +823,23 @@ def _ps(value: str, unit: str) -> float:
     return float(value) * (1000.0 if unit.lower().startswith("n") else 1.0)
 
 
+_FRAME_RANGE = re.compile(
+    r"\bframes?\s+(?:from\s+)?(?P<a>\d+)\s*(?:-|\u2013|to|through|thru|until|till)\s*(?:frame\s+)?(?P<b>\d+)\b",
+    re.I,
+)
+
+
 def window_tokens(text: str) -> list[str]:
     """Frame windows in words, in the form the analyses' ``frames`` takes: "the last half", "first 10%",
     "last 20 ps", "last 50 frames", "the first picosecond" ("first 1 ps"), "the last ns" ("last 1000 ps").
     A window left out keeps the rest: "skip the first half" is the last half, "drop the first 5 frames" is
     "5:" (a time left out is a start time instead: :func:`time_bounds`)."""
     found = []
+    for match in _FRAME_RANGE.finditer(text):
+        # "frames 0-9", "frames 10 to 20": both ends said are kept, as a slice of frame indices (end excluded)
+        first, last = int(match["a"]), int(match["b"])
+        if last >= first:
+            found.append(f"{first}:{last + 1}")
     for match in _WINDOW.finditer(text):
         side, number, unit = match.groups()
         side = side.lower()

@@ -995,3 +995,19 @@ def test_what_kenkyu_cannot_do_is_said_and_no_other_tool_stands_in(notebook, pro
     assert "no docking" in provider.last_problem
     call = provider.choose_call("could you e-mail the analysis to my group?", ALL_TOOLS)
     assert call.name == "notebook_tools_export_report" and "cannot send email" in provider.last_using
+
+
+@pytest.mark.parametrize(
+    "words, frames", [("rg of traj for frames 0-9", ["0:10"]), ("sasa over frames 5 to 14 please", ["5:15"])]
+)
+def test_a_range_of_frames_is_a_slice_with_both_ends_kept(words, frames):
+    assert window_tokens(words) == frames
+
+
+def test_the_closest_tools_of_a_no_call_reply_are_science_tools_not_a_listing(tmp_path, monkeypatch, provider):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delattr(sys, "last_value", raising=False)
+    provider.use_notebook([])
+    provider.min_score = 0.95
+    assert provider.choose_call("which models are best for my protein?", TOOLS) is None
+    assert "structure_list_models" not in provider.last_problem

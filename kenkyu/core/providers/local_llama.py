@@ -528,7 +528,9 @@ def _missing_message(step: str, t, match: SlotMatch, not_object: bool = False) -
 
 
 def _unmatched_message(step: str, ranked) -> str:
-    closest = ", ".join(f"`{r.tool.name}` ({r.tool.summary.rstrip('.')[:80]})" for r in ranked[:2])
+    # The science tools that come closest: a listing that needs no input is no near answer to a question.
+    near = [r for r in ranked if not _catalogue(r.tool)]
+    closest = ", ".join(f"`{r.tool.name}` ({r.tool.summary.rstrip('.')[:80]})" for r in near[:2])
     return (
         f"No tool fits *{step.strip()}* well enough to call it"
         + (f"; the closest are {closest}" if closest else "")
