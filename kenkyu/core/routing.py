@@ -102,9 +102,12 @@ def _in_order_of_doing(request: str) -> str:
 # "how compact does it stay, and how much surface does it expose?", "backbone rmsd, and the rg too": clauses joined by
 # "and" or a comma that each ask for a different tool's quantity are a step each (split only where both sides name
 # tools, by stem, and no tool is named on both sides: "hydrogen bonds and salt bridges" stays whole).
+_QUESTION_WORD = r"(?:how|what|which|where|whether|is|are|does|do|did|was|were|can|could)\b"
 _CLAUSE_JOIN = re.compile(
-    r"(?:,\s*(?:and\s+|plus\s+|also\s+)?|\s+(?:and|plus)\s+(?:also\s+)?)"
-    r"(?=(?:how|what|which|where|whether|is|are|does|do|did|was|were|can|could|its|their|the|also|then)\b)",
+    # After a comma a clause may start with its noun ("backbone rmsd, and the rg too"); after a bare "and" only a
+    # question starts one ("the rmsd and the rg of my run" is a list that shares "of my run": _distribute's).
+    rf"(?:,\s*(?:and\s+|plus\s+|also\s+)?(?=(?:{_QUESTION_WORD}|(?:its|their|the|also|then)\b))"
+    rf"|\s+(?:and|plus)\s+(?:also\s+)?(?={_QUESTION_WORD}))",
     re.I,
 )
 # A qualifier the last clause says for all of them: "..., and the rg too - both only between 1 ps and 2 ps".
