@@ -1538,6 +1538,18 @@ _UNSERVED = (
         "keep_heterogens=True)`, with the ligand's force field) and analyse its contacts and hydrogen bonds.",
     ),
     (
+        # "what is in villin.pdb? how many residues and atoms?": a count of the topology, no analysis over frames.
+        re.compile(
+            r"\b(?:how\s+many|number\s+of|count\s+(?:the\s+)?)\s*(?:residues|atoms|chains|amino\s+acids)\b"
+            # "how many residues are helical / stay in contact": a question for an analysis, not a count
+            r"(?!\s+(?:are|is|were|stay\w*|form\w*|make|change\w*|move\w*|lose|gain|keep|with|that|which"
+            r"|in\s+(?:contact|a\s+helix|helices)))",
+            re.I,
+        ),
+        "No tool counts a structure's residues and atoms, but one line does: "
+        "`t = mdtraj.load('{structure}'); t.n_residues, t.n_atoms, t.n_chains` (`print(t.topology)` lists them).",
+    ),
+    (
         re.compile(r"\b(?:csv|excel|spreadsheet|xlsx)\b", re.I),
         "No tool writes a CSV file: the table is already in the kernel as the action cell's variable, and one line "
         "writes it: `table.to_csv('table.csv', index=False)` (name the variable, e.g. `radius_of_gyration`).",
@@ -1575,5 +1587,8 @@ def unserved(step: str, tools: Sequence, candidates: Sequence[Candidate] = ()) -
             continue
         runs = [c for c in candidates if c.kind == "run_folder"] + [c for c in candidates if c.path]
         run = (runs[0].path or runs[0].value) if runs else "<run folder>"
-        return f"*{step.strip()}*: " + message.format(run=run) + "\n"
+        named = [p for p in path_tokens(step) if is_file_like(p)]
+        files = [c.value for c in candidates if c.kind == "pdb_file"]
+        structure = (named or files or ["structure.pdb"])[0]
+        return f"*{step.strip()}*: " + message.format(run=run, structure=structure) + "\n"
     return None

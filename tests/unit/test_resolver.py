@@ -1011,3 +1011,11 @@ def test_the_closest_tools_of_a_no_call_reply_are_science_tools_not_a_listing(tm
     provider.min_score = 0.95
     assert provider.choose_call("which models are best for my protein?", TOOLS) is None
     assert "structure_list_models" not in provider.last_problem
+
+
+def test_a_count_of_residues_and_atoms_is_answered_with_the_line_that_gives_it(notebook, provider):
+    provider.use_notebook(gather({}))
+    assert provider.choose_call("what's inside villin.pdb - how many atoms and residues?", ALL_TOOLS) is None
+    assert "mdtraj.load('villin.pdb')" in provider.last_problem
+    # A count of residues in a state is an analysis's question.
+    assert provider.choose_call("how many residues are helical in villin?", ALL_TOOLS).name == "analysis_dssp"
