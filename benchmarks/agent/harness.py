@@ -275,9 +275,11 @@ def read_run(nb, folder: Path, before: frozenset[str] = frozenset()) -> TaskRun:
         folder=folder, record=record, ask_text=_text(ask.get("outputs", [])), ask_raised=raised, before=before
     )
     for line in _text(probe.get("outputs", [])).splitlines():
-        if line.startswith(PROBE_MARK):
-            # raw_decode: a C library's own print (mdtraj's dcdplugin) may land on the same line after the JSON.
-            found = json.JSONDecoder().raw_decode(line[len(PROBE_MARK) :])[0]
+        at = line.find(PROBE_MARK)
+        if at >= 0:
+            # A C library's own print (mdtraj's dcdplugin) may land on the same line, before the mark (a
+            # right md_extend scored "no number" so) or after the JSON (raw_decode stops at its end).
+            found = json.JSONDecoder().raw_decode(line[at + len(PROBE_MARK) :])[0]
             run.kernel_alive, run.values = found["alive"], found["values"]
     return run
 
