@@ -55,7 +55,9 @@ class Fixtures:
     """Builds each fixture at most once per benchmark run, in ``cache``, and copies it into task folders."""
 
     def __init__(self, cache: Path):
-        self.cache = Path(cache)
+        # Absolute: the tasks' kernels run in their own folders, where a relative --cache (and the
+        # KENKYU_MODELS under it) pointed nowhere and ESM requests met "model not found".
+        self.cache = Path(cache).resolve()
 
     def prepare(self, names: list[str], folder: Path) -> dict[str, str]:
         """Put the named fixtures into ``folder``; returns environment variables the kernel needs."""
