@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP)
 	$(VENV)/bin/kenkyu demo
 
-# Everything: unit, tools, kernel, browser and system tests (the demo, the agent benchmark); ~30 min on 2 cores.
+# Everything: unit, tools, kernel, browser and system tests (the demo, the agent benchmark); ~55 min on 2 cores.
 # --strict-skips: with every extra installed, a skipped test means something broke (tests/conftest.py).
 test: $(STAMP)
 	$(PY) -m pytest --strict-skips --durations=25
