@@ -67,6 +67,13 @@ def running_kernel(cwd, env: dict | None = None):
         manager.shutdown_kernel(now=True)
 
 
+def printed(client, code: str, timeout: int = 120) -> str:
+    """Run ``code`` in the kernel and return the text it printed (stream outputs), as a console shows it."""
+    shown = []
+    client.execute_interactive(code, timeout=timeout, output_hook=lambda m: shown.append(m["content"].get("text", "")))
+    return "".join(shown)
+
+
 def another_client(client):
     """A second connection to the same kernel (another browser tab, or the reloaded page)."""
     second = client.kernel_manager.blocking_client()

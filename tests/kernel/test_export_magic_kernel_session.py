@@ -3,15 +3,11 @@ it exports the cells the kernel ran, as `%%ask export the report` does there, in
 notebook?" (a newcomer met both answers for the same session). A real ipykernel."""
 
 import nbformat
+from comm_client import printed as run
 from comm_client import running_kernel
 
 
 def test_the_export_magic_writes_the_report_of_this_kernels_cells(tmp_path):
-    def run(client, code):
-        shown = []
-        client.execute_interactive(code, timeout=120, output_hook=lambda m: shown.append(m["content"].get("text", "")))
-        return "".join(shown)
-
     with running_kernel(tmp_path, {"JPY_SESSION_NAME": ""}) as client:
         run(client, "%load_ext kenkyu")
         run(client, "frames = [0.1, 0.2, 0.3]\nmean = sum(frames) / len(frames)")

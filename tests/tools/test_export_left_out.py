@@ -85,12 +85,8 @@ def test_a_kernel_without_a_notebook_file_exports_its_cells_without_the_one_that
     """The newcomer's path: "export a report of all this" in a kernel that does not know its notebook's file
     writes the report from the kernel's input history, which keeps no outputs; kenkyu records which cells
     raised, so the KeyError cell is left out here too. A real ipykernel."""
+    from comm_client import printed as run
     from comm_client import running_kernel
-
-    def run(client, code):
-        shown = []
-        client.execute_interactive(code, timeout=120, output_hook=lambda m: shown.append(m["content"].get("text", "")))
-        return "".join(shown)
 
     with running_kernel(tmp_path, {"JPY_SESSION_NAME": ""}) as client:
         run(client, "%load_ext kenkyu")
