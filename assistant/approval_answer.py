@@ -27,8 +27,3 @@ class NoAnswer:
             f"no answer to the approval within {self.waited_s:g} s; not run — ask again when you are here, "
             "or set approval to auto for this kind of tool (`%kenkyu approval auto`)"
         )
-
-
-def not_approved_summary(answer) -> str:
-    """The record's line for an approval that did not say yes: a timeout says so, a Deny is a decline."""
-    return answer.summary if isinstance(answer, NoAnswer) else "declined by the user"
