@@ -55,7 +55,6 @@ DEFAULT_RADIUS_NM = 0.8  # residues with a heavy atom this close to the site's h
 CONFIDENCE = 0.95
 RESAMPLES = 2000
 RUNS_JSON = "mutants.json"
-BUILD_SEED = 2026  # pdbfixer's random placement of the rebuilt atoms, fixed
 WILD_TYPE = "wild_type"
 
 THREE = {
@@ -218,28 +217,22 @@ class MutantBuild:
 
 
 def _build_one(structure: Path, mutation: Mutation, path: Path) -> tuple[int, int]:
-    import random
-
-    from openmm import Platform
+    from kenkyu.tools.md import _prepare as prep
     from openmm.app import PDBFile
     from pdbfixer import PDBFixer
 
-    # pdbfixer places new atoms at random before minimising them: a fixed seed and the Reference platform make
-    # the same mutant every time, so an exported report that rebuilds it re-runs to the same numbers.
-    fixer = PDBFixer(filename=str(structure), platform=Platform.getPlatformByName("Reference"))
+    # prep.reproducible_building makes the same mutant every time, so an exported report that rebuilds it
+    # re-runs to the same numbers.
+    fixer = PDBFixer(filename=str(structure))
     site = next(r for r in fixer.topology.residues() if r.chain.id == mutation.chain and r.id == mutation.resseq)
     before = len(list(site.atoms()))
     fixer.applyMutations([f"{THREE[mutation.wild_type]}-{mutation.resseq}-{THREE[mutation.mutant]}"], mutation.chain)
     fixer.findMissingResidues()
     fixer.missingResidues = {}  # only the swapped side chain is rebuilt: no tails or loops are added
     fixer.findMissingAtoms()
-    state = random.getstate()
-    try:
-        random.seed(BUILD_SEED)
-        fixer.addMissingAtoms(seed=BUILD_SEED)
+    with prep.reproducible_building(fixer) as seed:
+        fixer.addMissingAtoms(seed=seed)
         fixer.addMissingHydrogens(7.0)
-    finally:
-        random.setstate(state)  # the caller's random stream is not ours to change
     site = next(r for r in fixer.topology.residues() if r.chain.id == mutation.chain and r.id == mutation.resseq)
     if site.name != THREE[mutation.mutant]:
         raise MutationError(f"pdbfixer did not make {mutation.name}: the residue is {site.name} after the swap")

@@ -248,6 +248,29 @@ def test_missing_residues_without_a_sequence_are_not_bonded_across_the_gap(tmp_p
     assert rebuilt.info["fix"]["missing_residues_added"] == 2 and rebuilt.info["system"]["n_residues"] == 36
 
 
+def test_the_same_input_is_prepared_into_the_same_molecule_every_time(tmp_path):
+    """pdbfixer and Modeller place rebuilt atoms and hydrogens at random first: a report re-run must not get
+    another molecule (CI once drew a hydrogen placement that 50 minimisation steps could not relax)."""
+    import random
+
+    import numpy as np
+    from kenkyu.tools.md import _prepare
+
+    gapped = _villin_without_55_56(tmp_path, keep_seqres=True)  # two residues and their hydrogens to build
+    random.seed(7)
+    expected_next = random.random()
+    random.seed(7)
+    prepared = []
+    for _ in range(2):
+        fixer, report = _prepare.fix_structure(
+            str(gapped), ph=7.0, keep_water=False, keep_heterogens=False, add_terminal_residues=False
+        )
+        prepared.append(np.array(fixer.positions.value_in_unit(fixer.positions.unit)))
+    assert report["missing_residues_added"] == 2 and report["hydrogens_added"] > 0
+    assert np.array_equal(prepared[0], prepared[1])
+    assert random.random() == expected_next  # the caller's random stream is left as it was
+
+
 def test_an_ensemble_refuses_a_members_unphysical_setting_before_creating_anything(tmp_path):
     from kenkyu.tools import ensembles
 

@@ -459,6 +459,7 @@ def prepare_for_md(
     pathlib.Path
         The fixed PDB (pLDDT stays available in the prediction's own file).
     """
+    from kenkyu.tools.md import _prepare as prep
     from openmm.app import PDBFile
     from pdbfixer import PDBFixer
 
@@ -468,8 +469,9 @@ def prepare_for_md(
     fixer.findMissingResidues()
     fixer.missingResidues = {}  # a prediction has every residue; never invent tails
     fixer.findMissingAtoms()
-    fixer.addMissingAtoms()
-    fixer.addMissingHydrogens(ph)
+    with prep.reproducible_building(fixer) as seed:
+        fixer.addMissingAtoms(seed=seed)
+        fixer.addMissingHydrogens(ph)
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "w") as handle:
         PDBFile.writeFile(fixer.topology, fixer.positions, handle, keepIds=True)
