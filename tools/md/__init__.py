@@ -1115,12 +1115,12 @@ class _Runner:
 
         equilibration = self.nvt_steps + self.npt_steps
         done = header["step"] if header["phase"] == "equilibration" else equilibration + header["step"]
-        # Counted in steps (exact integers), shown in ps through unit_scale.
+        # Counted in ps, not in steps shown through unit_scale: tqdm scales n but not initial, so a resumed run
+        # or an extension (initial > 0) got a negative rate and ETA. _run_chunks sets n from the step count.
         bar = tqdm(
-            total=equilibration + self.production_steps,
-            initial=done,
+            total=self._bar_ps(equilibration + self.production_steps),
+            initial=self._bar_ps(done),
             unit="ps",
-            unit_scale=self.dt_ps,
             disable=not self.progress,
             desc=f"MD {self.dir.name}: ",
             dynamic_ncols=True,
@@ -1135,6 +1135,9 @@ class _Runner:
         finally:
             bar.close()
         self.finish(simulation)
+
+    def _bar_ps(self, steps: int) -> float:
+        return round(steps * self.dt_ps, 9)
 
     def _step(self, simulation, steps: int) -> None:
         import openmm
@@ -1161,7 +1164,9 @@ class _Runner:
             at_interval = simulation.currentStep % self.checkpoint_steps == 0
             if at_interval or overdue or simulation.currentStep == end_step:
                 self.checkpoint(simulation, phase)
-            bar.update(chunk)
+            # Set from the step count (not += chunk in ps) so the bar ends exactly at its total.
+            offset = self.nvt_steps + self.npt_steps if phase == "production" else 0
+            bar.update(self._bar_ps(offset + simulation.currentStep) - bar.n)
             if on_progress:
                 on_progress(bar)
 
