@@ -365,6 +365,8 @@ HELDOUT3 = load_set("everyday_heldout3")
 HELDOUT4 = load_set("everyday_heldout4")
 # Written before tuning round 5 (by someone who never read the router), with no replays either.
 HELDOUT5 = load_set("everyday_heldout5")
+# Written before tuning round 7 (by someone who never read the router), with no replays either.
+HELDOUT6 = load_set("everyday_heldout6")
 # Tasks whose correct calls run real MD: checked by `run.py --provider replay --set ...`, not in CI.
 EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf", "dev_replicas_then_compare"}
 
@@ -471,6 +473,7 @@ def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
         "everyday_heldout3",
         "everyday_heldout4",
         "everyday_heldout5",
+        "everyday_heldout6",
     }
     assert 10 <= len(DEV) <= 30 and 18 <= len(HELDOUT) <= 26
     core = load_tasks()
@@ -557,6 +560,14 @@ def assert_a_heldout_set_is_well_formed_and_new(tmp_path, name, tasks, others, w
     return fallthrough
 
 
+def assert_an_empty_reply_fails_every_task(tmp_path, tasks):
+    """Nothing at all (no call, no reply) fails every task, the ones where calling nothing is right included:
+    those also want the missing input named, or a reply that says something."""
+    silent = made_run(tmp_path, cells=[], calls=[])
+    for task in tasks:
+        assert not all(check(silent, e)[0] for e in task.expect), f"{task.id} passes on an empty reply"
+
+
 def test_the_third_heldout_set_is_well_formed_and_new(tmp_path):
     """everyday_heldout3: 30 tasks of the kinds issue 13 names, in new wording: no request or id repeated from
     any other set, no paths in a request, at least six missing inputs, and the same rules for every task."""
@@ -572,10 +583,7 @@ def test_the_fourth_heldout_set_is_well_formed_and_new(tmp_path):
     assert len(HELDOUT4) == 30
     others = load_tasks() + EVERYDAY + HELDOUT2 + HELDOUT3
     assert_a_heldout_set_is_well_formed_and_new(tmp_path, "everyday_heldout4", HELDOUT4, others, 4, 7)
-    # nothing at all fails every task but the ones where calling nothing is right; an empty reply fails all
-    silent = made_run(tmp_path, cells=[], calls=[])
-    for task in HELDOUT4:
-        assert not all(check(silent, e)[0] for e in task.expect), f"{task.id} passes on an empty reply"
+    assert_an_empty_reply_fails_every_task(tmp_path, HELDOUT4)
 
 
 def test_the_fifth_heldout_set_is_well_formed_and_new(tmp_path):
@@ -585,9 +593,20 @@ def test_the_fifth_heldout_set_is_well_formed_and_new(tmp_path):
     assert len(HELDOUT5) == 30
     others = load_tasks() + EVERYDAY + HELDOUT2 + HELDOUT3 + HELDOUT4
     assert_a_heldout_set_is_well_formed_and_new(tmp_path, "everyday_heldout5", HELDOUT5, others, 5, 8)
-    silent = made_run(tmp_path, cells=[], calls=[])
-    for task in HELDOUT5:
-        assert not all(check(silent, e)[0] for e in task.expect), f"{task.id} passes on an empty reply"
+    assert_an_empty_reply_fails_every_task(tmp_path, HELDOUT5)
+
+
+def test_the_sixth_heldout_set_is_well_formed_and_new(tmp_path):
+    """everyday_heldout6: 30 tasks of issue 13's kinds, written before tuning round 7: no request or id shared
+    with any other set (held-out 5 included), no paths in a request, at least eight missing inputs (each asked
+    about, no call), and the same rules for every task as the earlier held-out sets."""
+    assert len(HELDOUT6) == 30
+    others = load_tasks() + EVERYDAY + HELDOUT2 + HELDOUT3 + HELDOUT4 + HELDOUT5
+    assert_a_heldout_set_is_well_formed_and_new(tmp_path, "everyday_heldout6", HELDOUT6, others, 7, 8)
+    assert_an_empty_reply_fails_every_task(tmp_path, HELDOUT6)
+    # the missing inputs are of different kinds: each names something else
+    named = [str(e["reply_names_missing"]) for t in HELDOUT6 for e in t.expect if "reply_names_missing" in e]
+    assert len(set(named)) == len(named) >= 8
 
 
 def test_setup_cells_must_run_as_declared():
