@@ -366,18 +366,131 @@ def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") 
         e.cause = "the mdtraj atom selection is not valid for this topology"
         e.fix = "use mdtraj's selection language, e.g. 'backbone', 'name CA', 'protein and not element H'"
     elif t == "TypeError" and "unexpected keyword argument" in low:
-        name = (re.findall(r"argument '(\w+)'", m) or ["?"])[0]
-        e.kind = "unknown argument"
-        e.cause = f"the function takes no argument {name!r}"
-        e.fix = "help(<the function>) lists its parameters; check the spelling"
+        _unknown_argument(e, namespace)
     elif t == "AttributeError" and "has no attribute" in low:
-        e.kind = "missing attribute"
-        e.cause = "the object is not of the type the code expects"
-        e.fix = "check the variable's type (type(x)) and what it has (dir(x)); it may hold another result"
+        _missing_attribute(e, namespace)
+    elif t == "IndexError" or "out of bounds" in low or "out-of-bounds" in low:
+        _index_out_of_range(e)
+    elif t == "ValueError" and re.search(r"shape|broadcast|length of|must have same|must match exactly", low):
+        _mismatched_lengths(e, namespace)
     elif module.startswith("kenkyu") or t.endswith("MDError"):
         e.kind = None
         e.fix = "kenkyu's message says what to do: " + m.split(". ", 1)[-1][:300]
     return e
+
+
+def _resolve(expression: str, namespace: dict):
+    """The object a dotted name of the failing line holds (``traj``, ``kenkyu.tools.analysis.rmsd``), or None.
+    Names and attributes only: nothing is called."""
+    head, *rest = expression.split(".")
+    value = namespace.get(head, sys.modules.get(head))
+    for part in rest:
+        if value is None:
+            return None
+        value = getattr(value, part, None)
+    return value
+
+
+def _unknown_argument(e: ErrorExplanation, namespace: dict) -> None:
+    import inspect
+
+    name = (re.findall(r"argument '(\w+)'", e.message) or ["?"])[0]
+    function = (re.findall(r"([\w.]+)\(\) got an unexpected", e.message) or [""])[0]
+    e.kind = "unknown argument"
+    e.cause = f"{function or 'the function'}() takes no argument {name!r}"
+    e.fix = "help(<the function>) lists its parameters; check the spelling"
+    last = function.rsplit(".", 1)[-1]
+    called = re.findall(rf"([A-Za-z_][\w.]*\b{re.escape(last)})\s*\(", e.failing_line or "") if last else []
+    target = next((v for v in (_resolve(c, namespace) for c in called) if callable(v)), None)
+    try:
+        parameters = [p for p in inspect.signature(target).parameters if p not in ("self", "args", "kwargs")]
+    except (TypeError, ValueError):  # not found, or a builtin without a signature
+        return
+    near = difflib.get_close_matches(name, parameters, n=2, cutoff=0.5)
+    e.details["parameters"] = parameters
+    e.fix = (f"did you mean {' or '.join(f'{n}=' for n in near)}? " if near else "") + (
+        f"{function}() takes {', '.join(parameters)}"
+    )
+
+
+def _missing_attribute(e: ErrorExplanation, namespace: dict) -> None:
+    found = re.search(r"(?:'(\w+)' object|module '([\w.]+)') has no attribute '(\w+)'", e.message)
+    e.kind = "missing attribute"
+    e.cause = "the object is not of the type the code expects"
+    e.fix = "check the variable's type (type(x)) and what it has (dir(x)); it may hold another result"
+    if not found:
+        return
+    type_name, module_name, attribute = found.groups()
+    owner = sys.modules.get(module_name) if module_name else None
+    for expression in re.findall(rf"([A-Za-z_][\w.]*)\.{attribute}\b", e.failing_line or ""):
+        value = _resolve(expression, namespace)
+        if owner is None and value is not None and type(value).__name__ == type_name:
+            owner = value
+    if owner is None:
+        return
+    names = [a for a in dir(owner) if not a.startswith("_")]
+    near = difflib.get_close_matches(attribute, names, n=3, cutoff=0.5)
+    what = f"module {module_name}" if module_name else f"a {type_name}"
+    e.cause = f"{what} has no {attribute!r}"
+    e.details["attributes"] = names
+    e.fix = (f"did you mean {', '.join('.' + n for n in near)}? " if near else "") + (
+        f"{what} has {', '.join(names[:25])}{', ...' if len(names) > 25 else ''} (dir(x) lists them all)"
+    )
+
+
+def _index_out_of_range(e: ErrorExplanation) -> None:
+    found = re.search(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)", e.message)
+    e.kind = "index out of range"
+    why = (
+        "Python counts from 0: residue or atom number N of the PDB (1-based) is index N-1, and residue numbers "
+        "need not start at 1; or a frame window runs past the trajectory's end"
+    )
+    if not found:
+        e.cause = f"an index past the end of a list, array or table ({why})"
+        e.fix = (
+            "print len(x) (traj.n_frames, top.n_residues, len(table)) and index from 0 to len-1; for residues by "
+            "their PDB number use top.select('resSeq N') (or top.residue(N - 1)); table.iloc[-1] is the last row"
+        )
+        return
+    index, axis, size = (int(g) for g in found.groups())
+    e.details.update(index=index, axis=axis, size=size)
+    e.cause = (
+        f"index {index} on axis {axis}, which has {size} entries (valid indices 0 to {size - 1}, or -{size} to -1)"
+        + (" — one past the last entry" if index == size else "")
+        + f"; {why}"
+    )
+    e.fix = (
+        f"keep the index below {size}: for the {index}th residue or atom counted from 1, use index {index - 1}; "
+        f"to pick by PDB residue number, top.select('resSeq {index}'); for frames, check traj.n_frames ({size} "
+        f"here if axis {axis} counts frames) and end the window at or before it"
+    )
+
+
+def _mismatched_lengths(e: ErrorExplanation, namespace: dict) -> None:
+    # numpy/matplotlib say shapes "(100,) (50,)"; numpy's concatenate and pandas say "size 100", "length ... (50)".
+    shapes = re.findall(r"\((\d+)(?:,\s*\d+)*,?\)", e.message) or re.findall(
+        r"(?:size|length)\D{0,12}?(\d+)", e.message
+    )
+    lengths = sorted({int(n) for n in shapes})
+    e.kind = "mismatched lengths"
+    e.cause = "two arrays (or columns) of different lengths were combined" + (
+        f": {' vs '.join(map(str, lengths))}" if len(lengths) > 1 else ""
+    )
+    # The failing line's own variables with those lengths, so the fix names them (rmsd.time_ps: 100).
+    sized = []
+    for expression in dict.fromkeys(re.findall(r"[A-Za-z_][\w.]*", e.failing_line or "")):
+        value = _resolve(expression, namespace)
+        if value is not None and not callable(value) and hasattr(value, "__len__"):
+            try:
+                if len(value) in lengths:
+                    sized.append(f"{expression} has {len(value)}")
+            except TypeError:
+                continue
+    e.details["lengths"] = sized
+    e.fix = (f"here {', '.join(sized)}: " if sized else "print len() of each: ") + (
+        "compute both from the same run, stride, selection and frame window (an extended run or stride=2 gives "
+        "another length), or cut both to the shorter one (x[:n], y[:n]) to compare them"
+    )
 
 
 _SELECT_CALL = re.compile(r"(?:select\w*|selection)\s*[(=]\s*(['\"])(?P<text>[^'\"]+)\1")
