@@ -1346,10 +1346,30 @@ _QUALIFIED = re.compile(
     r"(?P<kind>structures?|models?|proteins?|pdbs?|runs?|trajector(?:y|ies)|simulations?|systems?|sequences?|versions?|files?)\b",
     re.I,
 )
+# A thing named by what was done to it, where the name is one the notebook holds: "the minimised villin", "the
+# villin I minimised earlier", "my solvated dhfr". Only one that carries the qualifier (villin_minimized.pdb) is it.
+_QUALIFIED_NAME = (
+    r"\b(?:the|my|that|this|our|your)\s+(?P<qual>[a-z]+(?:ed|en))\s+(?P<kind>{name})(?![\w.])",
+    r"\b(?:the|my|that|this|our|your)\s+(?P<kind>{name})\s+(?:(?:that|which)\s+)?(?:i|we)\s+(?:have\s+|had\s+|just\s+)?"
+    r"(?P<qual>[a-z]+(?:ised|ized|ated|ed|en))\b",
+)
+
+
+def _qualified_by_name(step: str, candidates: Sequence[Candidate]) -> list[re.Match]:
+    names = {n.lower() for c in candidates if c.kind != "error" for n in (*c.names, *c.aliases) if n and len(n) >= 3}
+    found = []
+    for name in sorted(names, key=len, reverse=True):
+        for pattern in _QUALIFIED_NAME:
+            found += list(re.finditer(pattern.format(name=re.escape(name)), step, re.I))
+    return found
+
+
 # Qualifiers every object of a kind may carry: "the finished run" points at a run, it names none.
 _PLAIN_QUALIFIERS = {
     *"finished completed saved loaded used named given attached uploaded provided selected shown listed last".split(),
     *"mentioned above earlier started stored existing whole entire chosen simulated analysed analyzed".split(),
+    # what one does with a thing, not to it ("the villin I downloaded", "the villin I wanted to check")
+    *"wanted needed asked downloaded fetched opened looked checked plotted printed showed shared studied".split(),
 }
 
 
@@ -1406,6 +1426,9 @@ def _qualified_run(step: str, candidates: Sequence[Candidate], known: set[str]) 
         if americanize(qualifier)[:5] in held or any(_says(lowered, n) for c in runs for n in (*c.names, *c.aliases)):
             continue
         return MissingObject(found.group(0).strip(), f"{qualifier} run", runs[:4])
+    protein_run = _protein_run(step, candidates, runs)
+    if protein_run is not None:
+        return protein_run
     if not runs and not _MAKES_RUN.search(step) and not _MAKES_ENSEMBLE.search(step):
         found = _RUN_POINTED.search(step)
         if found and not any(c.kind == "run" or (c.variable and c.kind == "trajectory") for c in candidates):
@@ -1416,6 +1439,53 @@ def _qualified_run(step: str, candidates: Sequence[Candidate], known: set[str]) 
                 here[:4],
                 "Run one first (e.g. *simulate villin.pdb for 10 ps*), or name its folder or trajectory file.",
             )
+    return None
+
+
+# A run pointed at through the thing it simulated: "DHFR during its simulation", "villin's trajectory", "the
+# trajectory of DHFR", "the DHFR run". The name is a file or protein the notebook holds (dhfr.pdb), said as a bare
+# word; only a run of that thing is meant, and a crystal structure or another protein's run answers something else.
+_OF_THING = r"(?:its|their|his|her|the|a|my|our)"
+
+
+def _names_a_run_of(step: str, name: str) -> bool:
+    n = re.escape(name)
+    run = rf"(?:md\s+)?(?:runs?|simulations?|sims?|trajector(?:y|ies)|trajs?|md)\b"
+    return bool(
+        re.search(
+            rf"(?<![\w/.]){n}(?:'s)?\s+(?:(?:the|a|my|our)\s+)?{run}"
+            rf"|(?<![\w/.]){n}(?:\s+[\w'-]+){{0,4}}?\s+(?:during|in|over|from|throughout|across)\s+(?:its|their)\s+{run}"
+            rf"|\b{run}\s+(?:of|for|on|with)\s+(?:the\s+)?{n}(?![\w.])",
+            step,
+            re.I,
+        )
+    )
+
+
+def _protein_run(step: str, candidates: Sequence[Candidate], runs: Sequence[Candidate]) -> MissingObject | None:
+    if not runs or _MAKES_RUN.search(step) or _MAKES_ENSEMBLE.search(step):
+        return None
+    if any(c.variable and c.kind == "trajectory" for c in runs):
+        return None  # a Trajectory in the kernel does not say what it simulated: it may be of that thing
+    lowered = step.lower()
+    said = {
+        n.lower()
+        for c in candidates
+        if c.kind not in _RUN_KINDS and c.kind != "error"
+        for n in (*c.names, *c.aliases)
+        if n and "." not in n and "/" not in n and len(n) >= 3 and _says(lowered, n) and not _says(lowered, n + ".pdb")
+    }
+    for name in sorted(said, key=len, reverse=True):
+        if not _names_a_run_of(step, name):
+            continue
+        if any(name in f"{c.value} {c.label} {' '.join((*c.names, *c.aliases))}".lower() for c in runs):
+            return None
+        return MissingObject(
+            f"a {name} run",
+            f"simulation of {name} (a run folder or trajectory of it)",
+            tuple(runs[:4]),
+            f"Simulate it first (e.g. *simulate {name}.pdb for 10 ps*), or name its run folder or trajectory file.",
+        )
     return None
 
 
@@ -1462,9 +1532,11 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
     qualified = _qualified_run(step, candidates, known)
     if qualified is not None:
         return qualified
-    for found in _QUALIFIED.finditer(step):
+    by_name = _qualified_by_name(step, candidates)
+    for found in [*_QUALIFIED.finditer(step), *by_name]:
         qualifier = found["qual"].lower()
-        if qualifier in _PLAIN_QUALIFIERS or qualifier in known:
+        # (a tool's word is no object's name, but "the villin I minimized" still names a minimised villin)
+        if qualifier in _PLAIN_QUALIFIERS or (qualifier in known and found not in by_name):
             continue
         stem = americanize(qualifier)[:5]
         held = " ".join(
@@ -1473,7 +1545,9 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
         if stem in americanize(held) or ("predict" in stem and "prediction" in held):
             continue
         kind = found["kind"].lower()
-        similar = tuple(c for c in candidates if re.fullmatch(KIND_WORDS.get(c.kind, "(?!)"), kind))
+        similar = tuple(c for c in candidates if re.fullmatch(KIND_WORDS.get(c.kind, "(?!)"), kind)) or tuple(
+            c for c in candidates if c.kind != "error" and kind in (n.lower() for n in (*c.names, *c.aliases))
+        )
         return MissingObject(found.group(0)[found.group(0).index(" ") + 1 :], f"{qualifier} {kind}", similar[:4])
     return None
 

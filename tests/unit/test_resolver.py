@@ -1019,3 +1019,53 @@ def test_a_count_of_residues_and_atoms_is_answered_with_the_line_that_gives_it(n
     assert "mdtraj.load('villin.pdb')" in provider.last_problem
     # A count of residues in a state is an analysis's question.
     assert provider.choose_call("how many residues are helical in villin?", ALL_TOOLS).name == "analysis_dssp"
+
+
+# -- round 7: a thing qualified by what was done to it, a run of a protein the notebook only holds as a file -------
+
+
+@pytest.mark.parametrize(
+    "request_text, named",
+    [
+        ("run 3 ps of implicit-solvent md starting from the minimised villin", "minimised villin"),
+        ("simulate the villin I minimized for 1 ps", "minimized villin"),
+        ("take my solvated villin and run it for 2 ps", "solvated villin"),
+    ],
+)
+def test_a_name_qualified_by_what_was_done_to_it_is_asked_for(tmp_path, monkeypatch, provider, request_text, named):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delattr(sys, "last_value", raising=False)
+    (tmp_path / "villin.pdb").write_text("ATOM\n")
+    provider.use_notebook(gather({}))
+    assert provider.choose_call(request_text, ALL_TOOLS) is None
+    assert named in provider.last_problem and "villin.pdb" in provider.last_problem
+
+
+def test_a_name_qualified_by_what_was_done_to_it_finds_the_file_that_carries_it(tmp_path, monkeypatch, provider):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delattr(sys, "last_value", raising=False)
+    (tmp_path / "villin.pdb").write_text("ATOM\n")
+    (tmp_path / "villin_minimized.pdb").write_text("ATOM\n")
+    provider.use_notebook(gather({}))
+    call = provider.choose_call("simulate the minimised villin for 2 ps in implicit solvent", ALL_TOOLS)
+    assert call is not None and call.name == "md_run"
+    # A thing one did something with, not to, is the thing itself.
+    call = provider.choose_call("simulate the villin I downloaded for 1 ps", ALL_TOOLS)
+    assert call is not None and call.arguments["structure"] == "villin.pdb"
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    ["how much did lysozyme move during its simulation? rmsd please", "rg of the lysozyme trajectory", "rmsf of lysozyme's run"],
+)
+def test_a_run_of_a_protein_held_only_as_a_file_gets_no_call(tmp_path, monkeypatch, provider, request_text):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delattr(sys, "last_value", raising=False)
+    (tmp_path / "lysozyme.pdb").write_text("ATOM\n")
+    make_run(tmp_path, "villin", "2026-11-29T10:00:00+00:00")
+    provider.use_notebook(gather({}))
+    assert provider.choose_call(request_text, ALL_TOOLS) is None
+    assert "lysozyme" in provider.last_problem and "md_runs/villin" in provider.last_problem
+    # The run that is of the protein named is found, and the file itself is analysed when named as one.
+    assert provider.choose_call("rg of the villin trajectory", ALL_TOOLS).arguments["trajectory"] == "md_runs/villin"
+    assert provider.choose_call("rg of lysozyme.pdb", ALL_TOOLS).arguments["trajectory"] == "lysozyme.pdb"
