@@ -1450,7 +1450,7 @@ _OF_THING = r"(?:its|their|his|her|the|a|my|our)"
 
 def _names_a_run_of(step: str, name: str) -> bool:
     n = re.escape(name)
-    run = rf"(?:md\s+)?(?:runs?|simulations?|sims?|trajector(?:y|ies)|trajs?|md)\b"
+    run = r"(?:md\s+)?(?:runs?|simulations?|sims?|trajector(?:y|ies)|trajs?|md)\b"
     return bool(
         re.search(
             rf"(?<![\w/.]){n}(?:'s)?\s+(?:(?:the|a|my|our)\s+)?{run}"

@@ -1056,7 +1056,11 @@ def test_a_name_qualified_by_what_was_done_to_it_finds_the_file_that_carries_it(
 
 @pytest.mark.parametrize(
     "request_text",
-    ["how much did lysozyme move during its simulation? rmsd please", "rg of the lysozyme trajectory", "rmsf of lysozyme's run"],
+    [
+        "how much did lysozyme move during its simulation? rmsd please",
+        "rg of the lysozyme trajectory",
+        "rmsf of lysozyme's run",
+    ],
 )
 def test_a_run_of_a_protein_held_only_as_a_file_gets_no_call(tmp_path, monkeypatch, provider, request_text):
     monkeypatch.chdir(tmp_path)
