@@ -1526,8 +1526,9 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
             _DOCUMENT_WORDS.search(step).group(0),
             "papers or notes (a literature index)",
             (),
-            "Index them first: `kenkyu.tools.literature.ingest('papers/')` (PDFs, Markdown or text notes), "
-            "then ask again.",
+            "Index them first: `kenkyu.tools.literature.ingest('papers/')` with the folder that holds them (PDFs, "
+            "Markdown or text notes, BibTeX), then ask again. To try it on the reading notes shipped with kenkyu "
+            "(kenkyu/data/literature): `kenkyu.tools.literature.ingest(kenkyu.tools.literature.example_notes())`.",
         )
     qualified = _qualified_run(step, candidates, known)
     if qualified is not None:

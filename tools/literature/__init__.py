@@ -45,6 +45,7 @@ __all__ = [
     "answer_markdown",
     "ask",
     "default_index",
+    "example_notes",
     "ingest",
     "search",
     "status",
@@ -54,6 +55,15 @@ __all__ = [
 def default_index() -> str:
     """``$KENKYU_LITERATURE_INDEX``, else ``literature_index`` (a folder in the working directory)."""
     return os.environ.get("KENKYU_LITERATURE_INDEX") or "literature_index"
+
+
+def example_notes() -> str:
+    """The folder of reading notes and BibTeX shipped with kenkyu (kenkyu/data/literature: villin's structure
+    and folding, simulation practice), to try ingest and ask on before indexing papers of your own."""
+    from importlib.resources import files
+
+    # From the kenkyu package, as md.example_structure: kenkyu.data is a namespace package (no __init__.py).
+    return str(files("kenkyu").joinpath("data", "literature"))
 
 
 TYPICAL_SECONDS = 15.0  # retrieval (and an answer) over a small index; not measured

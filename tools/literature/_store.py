@@ -20,6 +20,13 @@ COLLECTION = "kenkyu_literature"
 _PAGE = 5000  # rows per chroma.get call
 
 
+# Said wherever there is no index yet: a newcomer without papers at hand can still try the tools.
+EXAMPLE_HINT = (
+    "To try it first on the reading notes shipped with kenkyu (kenkyu/data/literature): "
+    "kenkyu.tools.literature.ingest(kenkyu.tools.literature.example_notes())"
+)
+
+
 class IndexNotFoundError(LiteratureError):
     pass
 
@@ -169,9 +176,9 @@ def open_store(index, *, chroma_host=None, chroma_port=None, create: bool = Fals
         exists = (folder / "chroma.sqlite3").exists()
         if not exists and not create:
             raise IndexNotFoundError(
-                f"no literature index at {folder}: build it first with "
-                f"kenkyu.tools.literature.ingest(['papers/'], index={str(index)!r}) "
-                f"or `kenkyu lit ingest papers/ --index {index}`"
+                f"no literature index at {folder}: build it first from the folder that holds your papers and "
+                f"notes (PDF, Markdown, text, BibTeX), e.g. kenkyu.tools.literature.ingest(['papers/'], "
+                f"index={str(index)!r}) or `kenkyu lit ingest papers/ --index {index}`. {EXAMPLE_HINT}"
             )
         if folder.exists() and not folder.is_dir():
             raise LiteratureError(f"{folder} is a file, not an index folder: choose another index path")
