@@ -293,7 +293,7 @@ def _carry_inputs(report, notebook_dir: Path, report_dir: Path) -> tuple[Inputs,
     for number, cell in enumerate(report.cells, 1):
         if cell.cell_type != "code":
             continue
-        cell.source = rewrite_paths(cell.source, inputs.outside)
+        cell.source = rewrite_paths(cell.source, inputs.renamed)
         expression = built_path(cell.source)
         if expression:
             built.append(f"cell {number} (`{expression}`)")

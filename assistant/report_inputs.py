@@ -11,7 +11,10 @@ and the copies are what the report computed from even if the originals change la
 A file named by a relative path that leads out of the notebook's folder (``'../data/x.pdb'``) would not be
 found from the report's folder either, and copying it to the same relative place would write outside the
 report. It is copied into the report's ``inputs/`` folder instead, and the cells' literal is rewritten to
-the copy (``'inputs/x.pdb'``), so the report stays whole. A path a cell builds while it runs
+the copy (``'inputs/x.pdb'``), so the report stays whole. A file named by an absolute path
+(``'/home/me/data/x.pdb'``, or the example structure kenkyu's own cells name) is treated the same way: from
+outside the notebook's folder it goes to ``inputs/``, from inside it to its relative place, and the cells read
+the copy, so the report does not depend on a path of this machine. A path a cell builds while it runs
 (``os.path.join(DATA, name + '.pdb')``, an f-string) cannot be known before it runs: ``built_path`` finds
 such an expression so the export can name the cell, and say to copy the file by hand if the re-run needs it.
 """
@@ -49,14 +52,21 @@ class ReportInputConflict(FileExistsError):
 @dataclass(frozen=True)
 class Inputs:
     """What ``copy_inputs`` did: files copied to their own relative path, and files from outside the
-    notebook's folder copied under ``inputs/`` (the literal as the cells wrote it -> the copy's path)."""
+    notebook's folder copied under ``inputs/`` (the literal as the cells wrote it -> the copy's path);
+    ``absolute_inside``: absolute literals of files in the notebook's folder -> the relative path of their copy."""
 
     copied: tuple[str, ...] = ()
     outside: dict[str, str] = field(default_factory=dict)
+    absolute_inside: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def renamed(self) -> dict[str, str]:
+        """Every literal the cells must read a copy by: what ``rewrite_paths`` takes."""
+        return {**self.outside, **self.absolute_inside}
 
 
 def named_paths(source: str) -> list[str]:
-    """The string literals of a code cell that could be relative file paths, in order of appearance."""
+    """The string literals of a code cell that could be file paths, in order of appearance."""
     code = "\n".join("" if _MAGIC_LINE.match(line) else line for line in source.splitlines())
     try:
         nodes = list(ast.walk(ast.parse(code)))
@@ -69,22 +79,19 @@ def named_paths(source: str) -> list[str]:
     modules += [
         n.module.split(".")[0] + ".py" for n in nodes if isinstance(n, ast.ImportFrom) and n.module and not n.level
     ]
-    return [
-        s
-        for s in literals + modules
-        if isinstance(s, str) and s and len(s) < 1024 and "\n" not in s and not os.path.isabs(s)
-    ]
+    return [s for s in literals + modules if isinstance(s, str) and s and len(s) < 1024 and "\n" not in s]
 
 
 def copy_inputs(code_cells: list[str], notebook_dir: Path, report_dir: Path) -> Inputs:
-    """Copy each file the cells name relative to ``notebook_dir`` into ``report_dir``: to the same relative
-    path when it lies in the notebook's folder, under ``inputs/`` when the path leads out of it. Folders are
+    """Copy each file the cells name (relative to ``notebook_dir``, or absolute) into ``report_dir``: to the same
+    relative path when it lies in the notebook's folder, under ``inputs/`` when it lies outside. Folders are
     not copied: a run folder the notebook reads is made by one of its own steps, which the report re-runs."""
     notebook_dir, report_dir = notebook_dir.resolve(), report_dir.resolve()
     if notebook_dir == report_dir:
         return Inputs()
     copied: list[str] = []
     outside: dict[str, str] = {}
+    absolute_inside: dict[str, str] = {}
     for name in dict.fromkeys(p for source in code_cells for p in named_paths(source)):
         original = (notebook_dir / name).resolve()
         if not original.is_file() or original.is_relative_to(report_dir) or _never_carried(Path(name)):
@@ -95,11 +102,13 @@ def copy_inputs(code_cells: list[str], notebook_dir: Path, report_dir: Path) -> 
                 continue
             if _place(original, report_dir / relative, name):
                 copied.append(str(relative))
+            if os.path.isabs(name):  # '/home/me/F/x.pdb' would read the original, not the report's copy
+                absolute_inside[name] = relative.as_posix()
             continue
         target = _free_name(report_dir / OUTSIDE_FOLDER / original.name, original)
         _place(original, target, name)
         outside[name] = target.relative_to(report_dir).as_posix()
-    return Inputs(tuple(copied), outside)
+    return Inputs(tuple(copied), outside, absolute_inside)
 
 
 def _never_carried(path: Path) -> bool:

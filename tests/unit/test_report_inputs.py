@@ -18,7 +18,7 @@ def test_named_paths_reads_literals_and_local_imports_not_magics():
     source = "%matplotlib inline\nimport helpers.sub\nfrom units import nm\nt = load('data/x.pdb', sel='protein')"
     assert named_paths(source) == ["data/x.pdb", "protein", "helpers.py", "units.py"]
     assert named_paths("this is not python (") == []
-    assert named_paths("open('/abs/path.pdb')") == []
+    assert named_paths("open('/abs/path.pdb')") == ["/abs/path.pdb"]  # copied like one from outside the folder
 
 
 def test_copy_inputs_copies_named_files_only(tmp_path):
@@ -79,3 +79,19 @@ def test_built_path_names_expressions_that_make_a_path_at_run_time():
     # Literals, sentences and number formats are not paths built at run time.
     for source in ("t = load('data/x.pdb')", "print(f'{n} frames in total, {x:.3f} nm')", "y = a / 2", "z = a + b"):
         assert built_path(source) is None, source
+
+
+def test_absolute_paths_are_copied_like_paths_from_outside_and_the_cells_read_the_copies(tmp_path):
+    notebook, report, data = tmp_path / "F", tmp_path / "F" / "F_report", tmp_path / "data"
+    notebook.mkdir()
+    data.mkdir()
+    (data / "x.pdb").write_text("ATOM outside\n")
+    (notebook / "y.pdb").write_text("ATOM inside\n")
+    outside, inside = str(data / "x.pdb"), str(notebook / "y.pdb")
+    source = f"t = load({outside!r})\nu = load({inside!r})\nv = load('/no/such/file.pdb')"
+    inputs = copy_inputs([source], notebook, report)
+    assert inputs.outside == {outside: "inputs/x.pdb"} and (report / "inputs" / "x.pdb").read_text() == "ATOM outside\n"
+    assert inputs.copied == ("y.pdb",) and inputs.absolute_inside == {inside: "y.pdb"}
+    assert rewrite_paths(source, inputs.renamed) == (
+        "t = load('inputs/x.pdb')\nu = load('y.pdb')\nv = load('/no/such/file.pdb')"  # a missing one is left
+    )
