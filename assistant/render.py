@@ -84,6 +84,10 @@ class NotebookRenderer:
 
         now = time.monotonic()
         if self._handle is None:
+            if not self._text.strip():
+                # The local model streams an empty text before a tool call: shown, it was a blank output
+                # block at the top of the cell (a newcomer's %%ask cells), so wait for words.
+                return
             self._handle = display(_bundle(self._text), raw=True, display_id=True)
             self._last_update = now
         elif now - self._last_update >= self.min_interval_s:
