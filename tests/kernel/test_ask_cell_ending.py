@@ -42,7 +42,9 @@ def last_line(cell) -> str:
 def test_a_tool_call_with_no_words_before_it_leaves_no_blank_output(tmp_path, write_replay):
     # The embedded model streams an empty text before its tool call; shown as it came, every such %%ask cell
     # opened with an empty output block (a newcomer's export, ingest and "why did that fail?" cells).
-    replay = write_replay([{"text": " \n", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 4}}]}, {"text": "16."}])
+    replay = write_replay(
+        [{"text": " \n", "tool_calls": [{"name": "toolbox_square", "arguments": {"x": 4}}]}, {"text": "16."}]
+    )
     nb, _ = run_cells(
         [
             "%load_ext kenkyu",
