@@ -21,7 +21,12 @@ export function summaryParts(text: string, shown: number = SUMMARY_LINES): ISumm
   const lines = text.trimEnd().split('\n');
   const others = lines.filter(line => !CAVEAT.test(line));
   const section = others.findIndex(line => SECTION.test(line.trim()));
-  const cut = Math.min(shown, section > 0 ? section : shown);
+  let cut = Math.min(shown, section > 0 ? section : shown);
+  // A headline that ends by introducing what follows ("Start it again with:") goes behind the fold with it:
+  // left in view over folded code, the card read as cut off (a newcomer's stopped DHFR run).
+  if (cut > 1 && cut < others.length && others[cut - 1].trimEnd().endsWith(':')) {
+    cut -= 1;
+  }
   return {
     head: others.slice(0, cut),
     rest: others.slice(cut),

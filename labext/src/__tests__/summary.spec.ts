@@ -38,6 +38,27 @@ describe('a tool summary on its card', () => {
   });
 });
 
+describe('an interrupted run on its card', () => {
+  it('folds the line that introduces the code together with the code, not above it', () => {
+    const stopped = [
+      'interrupted — nothing kept (interrupted by the user). Run in md_runs/ecoli_dhfr_implicit interrupted before its first checkpoint; nothing was kept.',
+      'Start it again with:',
+      'import kenkyu.tools.md',
+      '',
+      "run = kenkyu.tools.md.run(structure='ecoli_dhfr.pdb', ps=1.0, resume=True)",
+      'run'
+    ].join('\n');
+    const parts = summaryParts(stopped);
+    expect(parts.head).toEqual([stopped.split('\n')[0]]);
+    expect(parts.rest[0]).toBe('Start it again with:');
+    expect(parts.rest).toContain('run');
+  });
+
+  it('keeps a one-line headline that ends with a colon (nothing left to show otherwise)', () => {
+    expect(summaryParts('Shown below:\nNGLWidget()', 1).head).toEqual(['Shown below:']);
+  });
+});
+
 describe('estimateHeadline', () => {
   it("is the estimate without how it was measured", () => {
     const estimate =
