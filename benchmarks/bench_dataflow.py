@@ -8,9 +8,9 @@ machine hits both).  The dataflow system keeps OpenMM's CPU platform for integra
 (and PME's reciprocal space); its backend replaces the non-bonded direct space and bonded forces.
 
 Prints ms/step and ns/day for both, the ratio (speed of dataflow / speed of OpenMM CPU), the
-strong-scaling efficiency t(1) / (P t(P)), list rebuilds per 100 steps, pairs per second per core,
-the time per task kind and the last step's critical path.  Runs unchanged on a bigger machine:
-``--threads 1 2 4 8 16``.
+strong-scaling efficiency t(1) / (P t(P)), list rebuilds per 100 steps and the CPU ms of one list
+build (all tiles), pairs per second per core, the time per task kind and the last step's critical
+path.  Runs unchanged on a bigger machine: ``--threads 1 2 4 8 16``.
 
     nice .venv/bin/python benchmarks/bench_dataflow.py [--method RF|PME] [--precision double|mixed]
         [--steps 100] [--warmup 20] [--repeat 2] [--threads 1 2]
@@ -98,6 +98,7 @@ def main(argv=None):
     )
     rows = {}
     cpu = {}
+    backend_wall = {}  # mean wall seconds per step inside the backend (its force evaluation)
     for threads in args.threads:
         df = dataflow_system(
             system,
@@ -113,22 +114,29 @@ def main(argv=None):
         omm = start(system, pdb, threads, args.warmup)
         dfc = start(df, pdb, threads, args.warmup)
         t_omm, t_df = [], []
-        rebuilds = steps = pairs = 0
+        rebuilds = steps = pairs = builds = 0
+        build_cpu = 0.0
+        t_backend = []  # per repeat: mean wall seconds per step inside the backend
         b.scheduler.reset_stats()
         for _ in range(args.repeat):
             t_omm.append(timed(omm[1], omm[0], args.steps))
-            s0, r0 = b.steps, b.rebuilds
+            s0, r0, l0, c0, w0 = b.steps, b.rebuilds, b.list_builds, b.list_build_cpu, b.t_total
             t_df.append(timed(dfc[1], dfc[0], args.steps))
             steps += b.steps - s0
             rebuilds += b.rebuilds - r0
+            builds += b.list_builds - l0
+            build_cpu += b.list_build_cpu - c0
+            t_backend.append((b.t_total - w0) / max(1, b.steps - s0))
             pairs = b.last.pairs
         kinds = {k: (c / steps, s / steps) for k, (c, s) in b.timings().items()}
+        backend_wall[threads] = t_backend[int(np.argmin([w for w, _ in t_df]))]  # of the repeat kept
         cpu[threads] = (min(c for _, c in t_omm), min(c for _, c in t_df))
         rows[threads] = (
             min(w for w, _ in t_omm),
             min(w for w, _ in t_df),
             100.0 * rebuilds / max(1, steps),
             pairs,
+            1e3 * build_cpu / builds if builds else float("nan"),
             kinds,
             b.describe(),
         )
@@ -140,13 +148,18 @@ def main(argv=None):
     print()
     print(
         f"{'threads':>7} | {'OpenMM CPU ms/step':>18} {'ns/day':>8} | {'dataflow ms/step':>16} {'ns/day':>8} | "
-        f"{'ratio':>6} | {'rebuilds/100 steps':>18} | {'pairs/s/core':>12}"
+        f"{'ratio':>6} | {'rebuilds/100 steps':>18} | {'CPU ms/list build':>17} | {'pairs/s/core':>12}"
     )
-    for threads, (t_omm, t_df, reb, pairs, _, _) in rows.items():
+    for threads, (t_omm, t_df, reb, pairs, build_ms, _, _) in rows.items():
         print(
             f"{threads:>7} | {1e3 * t_omm:>18.1f} {dt_ns * day / t_omm:>8.2f} | {1e3 * t_df:>16.1f} "
-            f"{dt_ns * day / t_df:>8.2f} | {t_omm / t_df:>6.2f} | {reb:>18.1f} | {pairs / t_df / threads:>12.3g}"
+            f"{dt_ns * day / t_df:>8.2f} | {t_omm / t_df:>6.2f} | {reb:>18.1f} | {build_ms:>17.1f} | "
+            f"{pairs / t_df / threads:>12.3g}"
         )
+    print(
+        "list build cost per step (CPU ms per build x builds per step): "
+        + ", ".join(f"{th} thread(s) {r[4] * r[2] / 100.0:.1f} ms" for th, r in rows.items())
+    )
     print("CPU time per step (all threads of the process; less sensitive to other jobs than wall time):")
     for threads, (c_omm, c_df) in cpu.items():
         print(
@@ -163,6 +176,16 @@ def main(argv=None):
             f"strong-scaling efficiency {base}->{threads} threads: dataflow {eff_df:.2f}, OpenMM CPU {eff_omm:.2f} "
             f"(speed-up dataflow {rows[base][1] / rows[threads][1]:.2f}x, "
             f"OpenMM {rows[base][0] / rows[threads][0]:.2f}x)"
+        )
+        # the rest of a dataflow step (OpenMM's integration and constraints, the PythonForce
+        # boundary) is the same code as in OpenMM's own run: what scales differently is the backend
+        eff_b = backend_wall[base] * base / (threads * backend_wall[threads])
+        rest_b = rows[base][1] - backend_wall[base]
+        rest_t = rows[threads][1] - backend_wall[threads]
+        print(
+            f"    inside the backend (force evaluation, mean wall ms/step): {1e3 * backend_wall[base]:.1f} -> "
+            f"{1e3 * backend_wall[threads]:.1f}, efficiency {eff_b:.2f}; the rest of the step (OpenMM integration, "
+            f"constraints, PythonForce boundary): {1e3 * rest_b:.1f} -> {1e3 * rest_t:.1f} ms"
         )
     print(f"pairs within cutoff per step: {np.mean([r[3] for r in rows.values()]):.4g}")
     for threads, (*_, kinds, desc) in rows.items():

@@ -170,6 +170,11 @@ class DataflowBackend:
         self._lists = []
         self.steps = 0
         self.rebuilds = 0
+        # pair-list builds of the timed steps: count and CPU seconds of all tiles' searches together
+        # (each tile's build is timed in its own task with its thread's CPU clock)
+        self.list_builds = 0
+        self.list_build_cpu = 0.0
+        self.t_total = 0.0  # wall seconds of all evaluations (the backend's share of a run's time)
         self.last = StepInfo()
         self._fallback_ctx = None
         self._warned_triclinic = False
@@ -430,6 +435,7 @@ class DataflowBackend:
             self._e_lj = np.zeros(nt)
             self._npairs = np.zeros(nt, np.int64)
             self._ncand = np.zeros(nt, np.int64)
+            self._build_cpu = np.zeros(nt)
             self._lists = [None] * nt
             self._masks = [np.ones((4, pad), dt) for _ in range(self.threads)]  # per worker, one row per cluster member
             self._dat = np.zeros((6, pad), dt)  # sorted x, y, z, q, sigma/2, sqrt(eps): one array for the kernels
@@ -490,6 +496,9 @@ class DataflowBackend:
         nb = self.nb
         lay = self.layout
         if self._rebuilding or self._lists[t] is None:
+            import time
+
+            c0 = time.thread_time()
             cluster = self.kernel == "cluster"
             sp = self._tile_spans[t]
             if lay.nocut:
@@ -523,6 +532,7 @@ class DataflowBackend:
                 self._ncand[t] = 0
             else:  # candidate pairs visited (a cluster visits each j of its ranges for its 4 members)
                 self._ncand[t] = (kc.CL if cluster else 1) * int(np.sum(lst[-2].astype(np.int64) - lst[-3]))
+            self._build_cpu[t] = time.thread_time() - c0
         lst = self._lists[t]
         buf = self._nb_bufs[t]
         zero_spans(self._write_spans[t], buf[0], buf[1], buf[2])
@@ -587,9 +597,13 @@ class DataflowBackend:
             self._timed_stage()
         self.scheduler.run(self._graph)
         self.t_step = time.perf_counter() - t0  # wall seconds of this evaluation: stage and graph
+        self.t_total += self.t_step
         if self.steps % 16 == 1:
             self._learn_costs()
         rebuilt = self._rebuilding
+        if rebuilt and self.nb is not None:
+            self.list_builds += 1
+            self.list_build_cpu += float(self._build_cpu.sum())
         self._rebuild = False
         self._rebuilding = False
         terms = {}
@@ -724,15 +738,23 @@ class DataflowBackend:
             kinds = ", ".join(f"{k}: {n}" for k, n in g.kinds().items())
             lines.append(f"  graph: {len(g.tasks)} tasks, {len(g.edges())} edges ({kinds})")
         if self.steps:
-            lines.append(
+            line = (
                 f"  steps: {self.steps}, list rebuilds: {self.rebuilds} "
                 f"({100.0 * self.rebuilds / self.steps:.1f} per 100 steps)"
             )
+            if self.list_builds:
+                line += f", {self.list_build_ms():.1f} ms CPU per build (pair-list search of all tiles)"
+            lines.append(line)
             if self.scheduler.trace:
                 from .timeline import step_summary
 
                 lines.append("  last step: " + step_summary(self))
         return "\n".join(lines)
+
+    def list_build_ms(self) -> float:
+        """Mean CPU milliseconds of one pair-list build (all tiles' searches together, whichever
+        worker ran them); nan before the first build."""
+        return 1e3 * self.list_build_cpu / self.list_builds if self.list_builds else float("nan")
 
     def timings(self) -> dict:
         """Per task kind: (count, total seconds) accumulated since the last reset."""

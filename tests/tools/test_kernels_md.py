@@ -615,6 +615,30 @@ def test_rebuild_keeps_the_periodic_grid_and_traces_cpu_time(waterbox):
     b.scheduler.shutdown()
 
 
+def test_list_builds_are_counted_and_timed_only_on_rebuild_steps(waterbox):
+    """The benchmark's "CPU ms per list build" comes from these counters: a step that keeps the
+    lists adds no build, a rebuild adds one with the CPU time of every tile's search."""
+    system = _water_system(waterbox, app.CutoffPeriodic)
+    x = np.array(waterbox[2].value_in_unit(unit.nanometer))
+    box = np.full(3, 2.4)
+    b = backend_of(dataflow_system(system, threads=2, tiles=4))
+    assert np.isnan(b.list_build_ms())
+    b.compute(x, box)
+    assert b.last.rebuilt and b.list_builds == 1 and b.list_build_cpu > 0
+    first = b.list_build_cpu
+    for _ in range(3):  # the same positions: the lists are kept
+        b.compute(x, box)
+        assert not b.last.rebuilt
+    assert b.list_builds == 1 and b.list_build_cpu == first
+    assert b.t_total > b.t_step > 0  # four evaluations summed
+    b._rebuild = True
+    b.compute(x, box)
+    assert b.list_builds == 2 and b.list_build_cpu > first
+    assert b.list_build_ms() == pytest.approx(1e3 * b.list_build_cpu / 2)
+    assert "ms CPU per build" in b.describe()
+    b.scheduler.shutdown()
+
+
 # --- round 4: the positions stage beside the bond engine ---------------------------------------------
 
 
