@@ -104,6 +104,7 @@ class KenkyuMagics(Magics):
         for event in request.ask(approver=self._approve):
             if isinstance(event, ev.ApprovalNeeded):  # shown in full above the question; its cost in it
                 self._pending_estimate = _short_estimate(event.estimate_s)
+                self._pending_warnings = list(event.warnings)
             renderer(event)
         record = request.record
         if record is None:  # it never started: another request (the sidebar's) holds the kernel
@@ -129,7 +130,10 @@ class KenkyuMagics(Magics):
         estimate = getattr(self, "_pending_estimate", "")
         cost = f" Expected {estimate}." if estimate else ""
         wait = session.settings.approval_wait_s
-        prompt = f"Run {tool.name}? It {'writes files' if tool.writes_files else 'computes'}.{cost} [y/N] "
+        # The warnings are repeated where the answer is typed: above the prompt they were read past, and a
+        # newcomer approved a replica that "will be refused as it stands" (its folder existed) and got an error.
+        warned = "".join(f" ⚠ {w}" for w in getattr(self, "_pending_warnings", []))
+        prompt = f"Run {tool.name}? It {'writes files' if tool.writes_files else 'computes'}.{cost}{warned} [y/N] "
         try:
             answer = answer_within(prompt, wait)
         except (StdinNotImplementedError, EOFError, OSError):
