@@ -557,9 +557,12 @@ class NotebookOverview:
     files: list[str]
     last_error: str | None
     cwd: str
+    answer: str | None = None  # "what was the mean rmsd again?": the value, read from the table already here
 
     def summary(self) -> str:
         lines = [f"Notebook overview (working folder {self.cwd})" + (f" for: {self.question}" if self.question else "")]
+        if self.answer:
+            lines.append(f"answer: {self.answer}")
         if self.variables:
             lines.append(
                 "variables: "
@@ -655,7 +658,39 @@ def overview(question: str | None = None) -> NotebookOverview:
             variables[0]["detail"] = ", ".join(x for x in (variables[0]["detail"], "best match for the question") if x)
         runs.sort(key=lambda r: score(f"{r['path']} {r['kind']}"))
         files.sort(key=score)
-    return NotebookOverview(question, variables, runs, files, last_error(), str(here))
+    answer = _statistic_asked(question, variables, _user_namespace()) if question else None
+    return NotebookOverview(question, variables, runs, files, last_error(), str(here), answer)
+
+
+_STATISTICS = {"mean": "mean", "average": "mean", "avg": "mean", "median": "median", "max": "max", "maximum": "max",
+               "highest": "max", "largest": "max", "peak": "max", "min": "min", "minimum": "min", "lowest": "min",
+               "smallest": "min", "final": "last", "std": "std", "spread": "std"}  # fmt: skip
+
+
+def _statistic_asked(question: str, variables: list[dict], namespace: dict) -> str | None:
+    """ "what was the mean rmsd again?": the statistic of the column the question names, in the table a tool already
+    made (the best-matching variable), so nothing is computed again. None when the question asks for no statistic or
+    no table here has that column."""
+    words = re.findall(r"[a-z0-9]+", question.lower())
+    wanted = next((_STATISTICS[w] for w in words if w in _STATISTICS), None)
+    if wanted is None:
+        return None
+    for v in variables:
+        table = namespace.get(v["name"])
+        columns = getattr(table, "columns", None)
+        if columns is None:
+            continue
+        for column in columns:
+            parts = set(re.findall(r"[a-z0-9]+", str(column).lower()))
+            if not parts & (set(words) - {"time", "frame", "ps", "nm"}) or not hasattr(table[column], "mean"):
+                continue
+            series = table[column].dropna()
+            if not len(series) or series.dtype.kind not in "fiu":
+                continue
+            value = series.iloc[-1] if wanted == "last" else getattr(series, wanted)()
+            where = f"{v['name']}['{column}']"
+            return f"{wanted} of {where} = {float(value):.4g} (over {len(series)} rows, from the table already here)"
+    return None
 
 
 # -- export_report ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
@@ -41,12 +42,12 @@ class FirstChoice:
         return {"choices": [{"message": {"content": json.dumps(reply)}}], "usage": {}}
 
 
-def route(task, tools, provider, fixtures: Fixtures, max_turns: int = 6) -> list[str]:
-    """The lines that show how one task's request is routed."""
+def route(task, tools, provider, fixtures: Fixtures, max_turns: int = 6, then: Sequence[str] = ()) -> list[str]:
+    """The lines that show how one task's request is routed (and ``then``'s follow-ups, asked after it in the
+    same conversation, as a kernel's later %%ask cells are)."""
     from kenkyu.assistant.overview import is_capability_question
     from kenkyu.assistant.resolver import gather
     from kenkyu.core.messages import Message
-    from kenkyu.core.providers.base import TextDelta, ToolCallDone
 
     folder = Path(tempfile.mkdtemp(prefix=f"dry_{task.id}_"))
     home = os.getcwd()
@@ -64,21 +65,41 @@ def route(task, tools, provider, fixtures: Fixtures, max_turns: int = 6) -> list
         if is_capability_question(task.prompt):
             return lines + ["   capability overview (no call)"]
         provider.use_notebook(gather(namespace))
-        messages = [Message("user", task.prompt)]
-        for _ in range(max_turns):
-            chunks = list(provider.stream(messages, tools))
-            calls = [c.call for c in chunks if isinstance(c, ToolCallDone)]
-            text = "".join(c.text for c in chunks if isinstance(c, TextDelta))
-            messages.append(Message("assistant", text, calls))
-            if not calls:
-                return lines + ["   reply: " + text.strip().replace("\n", " | ")[:300]]
-            for call in calls:
-                lines.append(f"   CALL {call.name} {json.dumps(call.arguments, default=str)[:200]}")
-                messages.append(Message("tool", "done", tool_call_id=call.id, name=call.name))
-        return lines + ["   (stopped after the turn limit)"]
+        messages: list = []
+        for number, prompt in enumerate([task.prompt, *then]):
+            if number:
+                lines.append(f"-- then {prompt!r}")
+            messages.append(Message("user", prompt))
+            lines += _turns(provider, tools, messages, max_turns)
+        return lines
     finally:
         os.chdir(home)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _turns(provider, tools, messages: list, max_turns: int) -> list[str]:
+    from kenkyu.core.messages import Message
+    from kenkyu.core.providers.base import TextDelta, ToolCallDone
+
+    lines = []
+    if os.environ.get("DRY_SHOW_FOLLOWUP"):
+        from kenkyu.core.followup import standalone
+        from kenkyu.core.routing import names_a_tool
+
+        keywords = [(*t.keywords, t.name) for t in tools]
+        shown = standalone(messages, len(messages) - 1, tools, provider.candidates, lambda x: names_a_tool(x, keywords))
+        lines.append(f"   (follow-up: {shown.request if shown else None!r})")
+    for _ in range(max_turns):
+        chunks = list(provider.stream(messages, tools))
+        calls = [c.call for c in chunks if isinstance(c, ToolCallDone)]
+        text = "".join(c.text for c in chunks if isinstance(c, TextDelta))
+        messages.append(Message("assistant", text, calls))
+        if not calls:
+            return lines + ["   reply: " + text.strip().replace("\n", " | ")[:300]]
+        for call in calls:
+            lines.append(f"   CALL {call.name} {json.dumps(call.arguments, default=str)[:200]}")
+            messages.append(Message("tool", "done", tool_call_id=call.id, name=call.name))
+    return lines + ["   (stopped after the turn limit)"]
 
 
 def main(argv=None) -> int:
@@ -87,6 +108,9 @@ def main(argv=None) -> int:
     parser.add_argument("--tasks", help="comma-separated task ids (default: all)")
     parser.add_argument(
         "--prompt", action="append", help="route this wording instead, on each chosen task's setup (repeatable)"
+    )
+    parser.add_argument(
+        "--then", action="append", default=[], help="a follow-up asked after it in the same conversation (repeatable)"
     )
     parser.add_argument("--cache", type=Path, default=REPO_ROOT / "test-artifacts" / "agent-benchmark" / "_shared")
     args = parser.parse_args(argv)
@@ -107,7 +131,7 @@ def main(argv=None) -> int:
     for task in tasks:
         # Wording of one's own on a task's notebook: does a mechanism carry beyond the set's sentences?
         for prompt in args.prompt or [task.prompt]:
-            print("\n".join(route(replace(task, prompt=prompt), tools, provider, fixtures)), flush=True)
+            print("\n".join(route(replace(task, prompt=prompt), tools, provider, fixtures, then=args.then)), flush=True)
     return 0
 
 

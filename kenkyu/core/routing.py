@@ -260,6 +260,11 @@ def _tools_named(text: str, keywords: Sequence[Sequence[str]]) -> set[int]:
     return {i for i, words in enumerate(keywords) if concept_hits(text, words, stemmed=False)[0]}
 
 
+def names_a_tool(text: str, keywords: Sequence[Sequence[str]]) -> bool:
+    """Do the words name some tool's quantity or action (one of ``keywords``, a word list per tool)?"""
+    return bool(_tools_named(text, keywords))
+
+
 def path_tokens(text: str) -> list[str]:
     """File-like tokens (with an extension or a folder), quoted or not; in order of appearance."""
     quoted = quoted_tokens(text)
@@ -868,6 +873,14 @@ def window_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def without_windows(text: str) -> str:
+    """``text`` with its frame windows said in words taken out ("the rg of t over the last half" -> "the rg of t"):
+    a follow-up that says its own window replaces the earlier request's."""
+    for pattern in (_FRAME_RANGE, _WINDOW):
+        text = pattern.sub(" ", text)
+    return re.sub(r"\s{2,}", " ", text).strip()
+
+
 def _kept_after_excluding(side: str, number: str | None, unit: str) -> str | None:
     """What is left when a window is left out: the first half out -> "last half", the first 10% -> "last 90%",
     the first 5 frames -> "5:", the last 5 frames -> ":-5"; a time is a start/end time, not a window here."""
@@ -1093,11 +1106,13 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
         match.spread = _ensemble_meant(lowered, candidates)
     if not options:
         return match
-    named = [c for c in options if any(_says(lowered, n) for n in c.names)] or [
-        c for c in options if any(_says(lowered, n) for n in c.aliases)
+    # A window's words name no variable ("the first half" is no `first`, though a kernel may hold one).
+    naming = without_windows(lowered)
+    named = [c for c in options if any(_says(naming, n) for n in c.names)] or [
+        c for c in options if any(_says(naming, n) for n in c.aliases)
     ]
     if named:
-        best = [_sliced(c, step) for c in _most_specific(named, lowered)]
+        best = [_sliced(c, step) for c in _most_specific(named, naming)]
         match.named = True
         match.spread = None
         return _pick(match, best, recent=bool(_RECENT.search(lowered)))

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -29,6 +30,7 @@ from kenkyu.core.providers.base import (
     Usage,
 )
 from kenkyu.core.concepts import corrected_spelling, words_of
+from kenkyu.core.followup import follow_up, previous_request, standalone
 from kenkyu.core.routing import (
     REMARK,
     cannot_do,
@@ -42,6 +44,7 @@ from kenkyu.core.routing import (
     keyword_bonus,
     missing_message,
     missing_object,
+    names_a_tool,
     unserved,
     object_slots,
     path_tokens,
@@ -170,7 +173,18 @@ class LocalLlamaProvider(Provider):
         since = messages[last_user + 1 :]
         done_steps = sum(1 for m in since if m.role == "assistant" and m.tool_calls)
         failed = [m for m in since if m.role == "tool" and m.content.startswith("ERROR")]
-        steps = steps_of(request, [_words_of(t) for t in tools], self.candidates)
+        keywords = [_words_of(t) for t in tools]
+        # "and the rmsd of the same thing", "do that for the first half only": the previous request of this
+        # conversation supplies what the follow-up leaves out, and the reply says what was carried over.
+        previous = previous_request(messages, last_user, tools)
+        if previous is not None:
+            earlier = standalone(messages, previous.index, tools, self.candidates, lambda t: names_a_tool(t, keywords))
+            previous = replace(previous, request=earlier.request) if earlier is not None else previous
+        followed = follow_up(request, previous, self.candidates, lambda text: names_a_tool(text, keywords))
+        if followed is not None:
+            request = followed.request
+        carried = followed.note if followed is not None and not done_steps else ""
+        steps = steps_of(request, keywords, self.candidates)
         if tools and not failed and done_steps < len(steps):
             step = steps[done_steps]
             # "Simulate X, then the RMSD of the trajectory": the later step means the folder the
@@ -215,7 +229,7 @@ class LocalLlamaProvider(Provider):
             if call is not None:
                 # A request of one step needs no "Step 1:" label; the steps of a longer one are numbered.
                 label = f"Step {done_steps + 1}: {step.rstrip('.?!')}.\n" if len(steps) > 1 else ""
-                yield TextDelta(label + self.last_using)
+                yield TextDelta(carried + label + self.last_using)
                 yield ToolCallDone(call)
                 for extra in self.extra_calls:  # the same analysis of each other member of an ensemble
                     yield ToolCallDone(extra)
@@ -223,7 +237,7 @@ class LocalLlamaProvider(Provider):
                 return
             problem = self.last_problem or _unmatched_message(step, [])
             if not done_steps:
-                yield TextDelta(problem)
+                yield TextDelta(carried + problem)
                 return
             yield TextDelta(f"Step {done_steps + 1} ({step.rstrip('.?!')}) was not run: {problem}\n")
         if done_steps:

@@ -1,0 +1,135 @@
+"""A request that follows up the previous one in the same kernel ("and the rmsd of the same thing", "do that for the
+first half only", "what about traj2?").
+
+The embedded model sees one request at a time; the conversation (the session's history) holds the previous request
+and the calls it made. A follow-up is rewritten into a request that stands on its own, from the previous request's
+words and the inputs its calls were given, and the reply says so ("using `t`, as in your previous request"). Strong
+models read the history themselves; this is for the router.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from kenkyu.core.routing import Candidate, slot_kind, window_tokens, without_windows
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The most recent earlier request that called tools: its words and its calls' inputs (slot -> value)."""
+
+    request: str
+    inputs: tuple[tuple[str, str], ...]
+    index: int = 0  # where it is in the conversation
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    request: str  # the request as it stands on its own
+    note: str  # what the reply says first, so the scientist sees what was carried over
+
+
+def previous_request(messages: Sequence, last_user: int, tools: Sequence) -> Previous | None:
+    """The latest user request before ``messages[last_user]`` that made tool calls (a reply that asked "which
+    trajectory?" made none: "the same thing" means what was last computed)."""
+    by_name = {getattr(t, "name", None): t for t in tools}
+    users = [i for i in range(last_user) if messages[i].role == "user"]
+    for start, end in zip(reversed(users), [last_user, *reversed(users)]):
+        calls = [c for m in messages[start + 1 : end] if m.role == "assistant" for c in (m.tool_calls or ())]
+        if not calls:
+            continue
+        inputs: dict[str, str] = {}
+        for call in calls:
+            properties = getattr(by_name.get(call.name), "parameters", {}).get("properties", {})
+            for slot, value in call.arguments.items():
+                if isinstance(value, str) and value and slot_kind(slot, properties.get(slot)) is not None:
+                    inputs.setdefault(slot, value)
+        if inputs:  # a question about the notebook ("what was the mean rmsd again?") took no object: further back
+            return Previous(messages[start].content, tuple(inputs.items()), start)
+    return None
+
+
+def standalone(messages: Sequence, index: int, tools: Sequence, candidates: Sequence[Candidate], names_a_tool):
+    """The request at ``messages[index]`` rewritten to stand on its own (a follow-up of a follow-up is read through
+    the requests before it), or None when it refers to nothing earlier."""
+    previous = previous_request(messages, index, tools)
+    if previous is not None:
+        earlier = standalone(messages, previous.index, tools, candidates, names_a_tool)
+        if earlier is not None:
+            previous = Previous(earlier.request, previous.inputs, previous.index)
+    return follow_up(messages[index].content, previous, candidates, names_a_tool)
+
+
+# "the same thing", "that same run", "the same one": the object of the previous request.
+_SAME_OBJECT = re.compile(
+    r"\b(?:the|that|this)\s+(?:very\s+)?same(?:\s+(?:thing|one|trajectory|traj|run|simulation|sim|structure|system"
+    r"|data|input|protein|frames?))?\b(?!\s+(?:way|time|as|again|for|with|analysis|again))",
+    re.I,
+)
+# "do that for the first half only", "same again for traj2", "repeat it on the last 10%", "what about traj2?",
+# "and for the other run?": the previous request again, changed as the rest says.
+_REPEAT = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|and|now|then|great|thanks|cool|nice),?\s+)*(?:(?:can|could|would)\s+you\s+|please\s+)?"
+    r"(?:(?:do|repeat|redo|run|try)\s+(?:that|it|this|the\s+same(?:\s+thing)?)(?:\s+(?:again|too|also))?"
+    r"|(?:the\s+)?same\s+(?:thing\s+)?(?:again\s+)?(?=for|on|with|over|in|but)"
+    r"|(?:what|how)\s+about|(?:and|now)\s+(?=for|on|with|over|in)|again\s+(?=for|on|with|over|in))"
+    r"\s*(?P<rest>.*)$",
+    re.I | re.S,
+)
+
+
+def _without_names(text: str, candidates: Sequence[Candidate]) -> str:
+    """The words of ``text`` less the notebook's names and paths ("md_runs/villin" names no tool's "run")."""
+    text = re.sub(r"\S*[/.]\S*", " ", text)
+    for n in sorted({n for c in candidates for n in (*c.names, c.value) if n}, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w/.]){re.escape(n)}(?![\w])", " ", text, flags=re.I)
+    return text
+
+
+def follow_up(
+    request: str,
+    previous: Previous | None,
+    candidates: Sequence[Candidate],
+    names_a_tool,
+) -> FollowUp | None:
+    """``request`` rewritten to stand on its own, when it refers to ``previous``; else None.
+
+    ``names_a_tool(text)`` says whether the words name a tool's quantity or action ("what about the rmsd?" asks for a
+    new analysis of the previous object, not the previous analysis again)."""
+    if previous is None or not previous.inputs:
+        return None
+    objects = [value for _, value in previous.inputs]
+    repeat = _REPEAT.match(request)
+    if repeat and not names_a_tool(_without_names(repeat["rest"], candidates)):
+        rest = repeat["rest"].strip(" ?.!")
+        base = previous.request.strip().rstrip("?.!")
+        if window_tokens(rest):
+            base = without_windows(base)  # the follow-up's own window replaces the earlier one
+        lowered = f" {without_windows(rest).lower()} "  # "the first half" names no variable `first`
+        new = [
+            c
+            for c in candidates
+            if c.kind != "error"
+            and c.value not in objects
+            and any(re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", lowered) for n in (*c.names, c.value))
+        ]
+        if new:
+            # "what about traj2?": the previous request on the object named now
+            for value in objects:
+                base = re.sub(rf"(?<![\w/.]){re.escape(value)}(?![\w/])", new[0].value, base)
+            if new[0].value not in base:
+                base = f"{base} of {new[0].value}"
+        else:
+            # the object the previous calls were given, said so the request stands on its own
+            base = base if any(v in base for v in objects) else f"{base} (of {objects[0]})"
+        rewritten = f"{base} {rest}".strip()
+        return FollowUp(rewritten, f"As in your previous request (*{previous.request.strip()}*): {rewritten}.\n")
+    same = _SAME_OBJECT.search(request)
+    if same:
+        value = objects[0]
+        rewritten = request[: same.start()] + value + request[same.end() :]
+        shown = f"`{value}`" if re.fullmatch(r"[A-Za-z_]\w*(?:\[[^\]]*\])?", value) else value
+        return FollowUp(rewritten, f"Using {shown}, as in your previous request.\n")
+    return None
