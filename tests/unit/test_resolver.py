@@ -706,10 +706,14 @@ def test_a_remark_before_the_request_is_context_not_a_step(notebook, provider):
     assert "Step 1" not in text
 
 
-def test_an_mdrun_in_the_kernel_is_its_folder_where_a_tool_takes_a_path(notebook, provider):
+def test_an_mdrun_in_the_kernel_is_passed_by_name_to_a_tool_that_takes_one(notebook, provider):
+    # extend(run=mine), not the folder's string: an exported report re-runs on its own objects (newcomer r7).
     provider.use_notebook(gather({"mine": FakeRun("md_runs/villin_seed2")}))
     call = provider.choose_call("extend mine by 3 ps", ALL_TOOLS)
-    assert (call.name, call.arguments) == (by_function("md", "extend").name, {"run": "md_runs/villin_seed2", "ps": 3.0})
+    assert (call.name, call.arguments) == (by_function("md", "extend").name, {"run": "mine", "ps": 3.0})
+    provider.use_notebook(gather({"run": FakeRun("md_runs/villin_seed2")}))
+    call = provider.choose_call("extend my run by another 2 ps", ALL_TOOLS)
+    assert (call.name, call.arguments) == (by_function("md", "extend").name, {"run": "run", "ps": 2.0})
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ import os
 
 from kenkyu.core.registry import tool
 from kenkyu.core.science import Cost, checked_by, computes, costs, writes
+from kenkyu.tools.md import MDRun  # defined before kenkyu.tools.md imports this module
 from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import ResumeError
 from kenkyu.tools.md._public import as_run, public
@@ -56,7 +57,9 @@ def estimate_extension(arguments: dict, *, measure: bool = True) -> Cost:
 @checked_by(run_is_sound)
 @public
 @computes("extend", "extension", "continue", "continuation", "prolong", "run longer", "simulate longer")
-def extend(run: str | os.PathLike, ps: float | None = None, *, to_ps: float | None = None, progress: bool = True):
+def extend(
+    run: str | os.PathLike | MDRun, ps: float | None = None, *, to_ps: float | None = None, progress: bool = True
+):
     """Extend a finished MD run by ``ps`` picoseconds of production (or up to ``to_ps``), in the same folder.
 
     Continues from the run's last checkpoint with the same System, temperature, seed and platform;
