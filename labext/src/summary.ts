@@ -22,9 +22,10 @@ export function summaryParts(text: string, shown: number = SUMMARY_LINES): ISumm
   const others = lines.filter(line => !CAVEAT.test(line));
   const section = others.findIndex(line => SECTION.test(line.trim()));
   let cut = Math.min(shown, section > 0 ? section : shown);
-  // A headline that ends by introducing what follows ("Start it again with:") goes behind the fold with it:
-  // left in view over folded code, the card read as cut off (a newcomer's stopped DHFR run).
-  if (cut > 1 && cut < others.length && others[cut - 1].trimEnd().endsWith(':')) {
+  // A headline that ends by introducing what follows ("Start it again with:", "On a machine with internet
+  // access run" over indented commands) goes behind the fold with it: left in view over folded code, the card
+  // read as cut off (a newcomer's stopped DHFR run, their missing ESM-2 weights).
+  if (cut > 1 && cut < others.length && introduces(others[cut - 1], others[cut])) {
     cut -= 1;
   }
   return {
@@ -32,6 +33,10 @@ export function summaryParts(text: string, shown: number = SUMMARY_LINES): ISumm
     rest: others.slice(cut),
     caveats: lines.filter(line => CAVEAT.test(line)).map(line => line.replace(CAVEAT, ''))
   };
+}
+
+function introduces(line: string, next: string): boolean {
+  return line.trimEnd().endsWith(':') || /^\s+\S/.test(next);
 }
 
 /**

@@ -54,6 +54,23 @@ describe('an interrupted run on its card', () => {
     expect(parts.rest).toContain('run');
   });
 
+  it('folds the sentence that leads into indented commands with them (a missing model)', () => {
+    const missing = [
+      "ERROR: ModelNotFoundError: ESM-2 model 'esm2_t33_650M_UR50D' is not on this machine (nothing is downloaded automatically).",
+      'On a machine with internet access run',
+      '    curl -LO https://dl.fbaipublicfiles.com/fair-esm/models/esm2_t33_650M_UR50D.pt',
+      'and copy both files here into $KENKYU_MODELS'
+    ].join('\n');
+    const parts = summaryParts(missing);
+    expect(parts.head).toEqual([missing.split('\n')[0]]);
+    expect(parts.rest.slice(0, 2)).toEqual(missing.split('\n').slice(1, 3));
+  });
+
+  it('keeps a two-line headline whose lines are both sentences', () => {
+    const rg = 'Radius of gyration (protein)\n10 frames; mean 0.945 nm\ndata: 10 frames';
+    expect(summaryParts(rg).head).toEqual(['Radius of gyration (protein)', '10 frames; mean 0.945 nm']);
+  });
+
   it('keeps a one-line headline that ends with a colon (nothing left to show otherwise)', () => {
     expect(summaryParts('Shown below:\nNGLWidget()', 1).head).toEqual(['Shown below:']);
   });
