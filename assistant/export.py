@@ -22,6 +22,7 @@ from pathlib import Path
 
 from kenkyu.assistant.cells import python_literal
 from kenkyu.assistant.report_html import report_html
+from kenkyu.assistant.report_lengths import analyses_at_their_length
 from kenkyu.assistant.report_inputs import OUTSIDE_FOLDER, Inputs, built_path, copy_inputs, rewrite_paths
 from kenkyu.assistant.session import RECORD_MIME
 from kenkyu.core.files import write_text_atomically
@@ -384,6 +385,7 @@ def build_report(source, title: str, source_name: str = "notebook"):
     _use_earlier_results(body)
     _rerunnable_runs(body)
     _extensions_to_totals(body)
+    analyses_at_their_length(body)
     param_source = (
         "# Parameters: papermill (or you) can change these; the steps below use them and each other's results.\n"
         "# The code cells recompute everything; the Markdown quotes the session this report was made from.\n"
