@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import tqdm.auto
+import tqdm.std
 from kenkyu.tools import md
 
 from md_fixtures import FAST, villin_pdb  # noqa: F401 (fixture)
@@ -25,7 +27,24 @@ def _assert_sane(frames) -> None:
     assert frames[-1][0] == 100 and frames[-1][1] == frames[-1][2], f"the bar closed short of its total: {frames}"
 
 
-def test_run_and_extend_bars_start_where_the_run_stands_and_end_at_the_total(villin_pdb, tmp_path, capsys):  # noqa: F811
+class _RecordingBar(tqdm.std.tqdm):
+    """tqdm as md uses it, remembering (n, total) when closed: a notebook bar closed short turns red."""
+
+    closed: list = []
+
+    def close(self):
+        if not self.disable:
+            _RecordingBar.closed.append((self.n, self.total))
+        super().close()
+
+
+def test_run_and_extend_bars_start_where_the_run_stands_and_end_at_the_total(
+    villin_pdb,  # noqa: F811
+    tmp_path,
+    capsys,
+    monkeypatch,
+):
+    monkeypatch.setattr(tqdm.auto, "tqdm", _RecordingBar)
     run = md.run(villin_pdb, out=tmp_path / "run", **{**FAST, "progress": True})
     frames = _frames(capsys.readouterr().err)
     _assert_sane(frames)
@@ -38,3 +57,5 @@ def test_run_and_extend_bars_start_where_the_run_stands_and_end_at_the_total(vil
     # The extension's bar starts at the 0.12 ps already done, not at 0, and reaches the new 0.17 ps.
     assert frames[0][:3] == (71, 0.12, 0.17)
     assert frames[-1][1] == 0.17
+    # Closed exactly at the total, not a rounding error short of it.
+    assert [(n == total, total) for n, total in _RecordingBar.closed] == [(True, 0.12), (True, 0.17)]

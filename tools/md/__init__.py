@@ -57,7 +57,7 @@ from kenkyu.tools.md.checks import run_is_sound
 from kenkyu.tools.md._validate import check_parameters
 from kenkyu.tools.md.cost import estimate_run, learn_from_run
 from kenkyu.tools.md._routing import implicit_unless_stated
-from kenkyu.tools.md._interrupt import minimize_interruptibly
+from kenkyu.tools.md._interrupt import interrupt_deferred, minimize_interruptibly
 
 __all__ = [
     "BackendComparison",
@@ -1143,7 +1143,12 @@ class _Runner:
         import openmm
 
         try:
-            simulation.step(steps)
+            # Stop's SIGINT is held to the chunk's end: raised inside the dataflow backend's Python force it would
+            # cross OpenMM's C++ as "OpenMMException: <NULL>" (a C++ step defers it to the same place anyway).
+            with interrupt_deferred() as stop:
+                simulation.step(steps)
+            if stop.requested:
+                raise KeyboardInterrupt
         except (ValueError, openmm.OpenMMException) as exc:
             message = str(exc)
             if "nan" in message.lower() or "infinite" in message.lower() or "constraint" in message.lower():
@@ -1166,7 +1171,10 @@ class _Runner:
                 self.checkpoint(simulation, phase)
             # Set from the step count (not += chunk in ps) so the bar ends exactly at its total.
             offset = self.nvt_steps + self.npt_steps if phase == "production" else 0
-            bar.update(self._bar_ps(offset + simulation.currentStep) - bar.n)
+            reached = self._bar_ps(offset + simulation.currentStep)
+            bar.update(reached - bar.n)
+            bar.n = reached  # exactly: n + (reached - n) may miss by a rounding error, and a notebook bar closed
+            # with n < total turns red as if the run had failed
             if on_progress:
                 on_progress(bar)
 
