@@ -53,3 +53,26 @@ def test_the_dataflow_backend_runs_the_same_trajectory_as_openmm(villin_pdb, tmp
     assert dataflow.info["parameters"]["backend"] == "dataflow"
     np.testing.assert_allclose(dataflow.table.q, reference.q, atol=0.05)
     np.testing.assert_allclose(dataflow.table.rg_nm[:5], reference.rg_nm[:5], rtol=1e-3)
+
+
+def test_a_stopped_dataflow_run_says_interrupted_and_nothing_kept(villin_pdb, tmp_path):  # noqa: F811
+    """The notebook's Stop arrives as SIGINT while the dataflow force (Python) runs inside OpenMM's step; it used
+    to come out as 'OpenMMException: <NULL>', which read as a crash."""
+    import _thread
+    import threading
+    import time
+
+    partial = tmp_path / ".cg.partial" / "trajectory.dcd"
+
+    def stop_once_frames_are_written():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if partial.exists() and partial.stat().st_size > 1000:  # past the DCD header: frames are coming
+                _thread.interrupt_main()  # what the kernel's interrupt and a time budget send
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=stop_once_frames_are_written, daemon=True).start()
+    with pytest.raises(md.RunInterrupted, match=r"cg interrupted at [\d.]+ of 100000 ps; nothing was kept"):
+        md.coarse_grained(villin_pdb, out=tmp_path / "cg", backend="dataflow", **{**SHORT, "ps": 100000.0})
+    assert not (tmp_path / "cg").exists() and not partial.parent.exists()

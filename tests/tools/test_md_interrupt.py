@@ -66,3 +66,33 @@ def test_stop_while_md_minimize_runs_raises_from_inside_the_minimiser(villin_pdb
     with pytest.raises(KeyboardInterrupt) as excinfo:
         md.minimize(villin_pdb, tmp_path / "min", solvent="explicit", platform="CPU")
     assert raised_inside_the_minimiser(excinfo)
+
+
+def test_stop_during_a_dataflow_backend_run_keeps_its_checkpoint_and_says_how_to_resume(villin_pdb, tmp_path):  # noqa: F811
+    """The dataflow backend computes forces in Python inside OpenMM's step: a Stop raised there came out as
+    'OpenMMException: <NULL>' and the run was marked failed."""
+    out = tmp_path / "df"
+
+    def interrupt_after_the_first_checkpoint():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (out / "checkpoint.chk").exists():
+            time.sleep(0.05)
+        time.sleep(0.3)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_after_the_first_checkpoint, daemon=True).start()
+    with pytest.raises(md.RunInterrupted, match="last checkpoint is at production step .*resume=True"):
+        md.run(
+            villin_pdb,
+            out=out,
+            backend="dataflow",
+            solvent="vacuum",
+            ps=50,
+            nvt_ps=0,
+            checkpoint_interval_ps=0.05,
+            report_interval_ps=0.01,
+            minimize_max_iterations=50,
+            progress=False,
+            seed=1,
+        )
+    assert md.MDRun(out).info["status"] == "interrupted"

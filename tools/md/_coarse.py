@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Literal
 
 from kenkyu.core.registry import tool
-from kenkyu.core.science import Cost, checked_by, computes, costs, result_check, when_routed, writes
+from kenkyu.core.science import NOTHING_KEPT, Cost, checked_by, computes, costs, result_check, when_routed, writes
 from kenkyu.tools.md import _files as files
-from kenkyu.tools.md._errors import RunExistsError, SimulationUnstableError
+from kenkyu.tools.md._errors import RunExistsError, RunInterrupted, SimulationUnstableError
+from kenkyu.tools.md._interrupt import interrupt_deferred
 from kenkyu.tools.md._public import public, structure_stem
 from kenkyu.tools.md._routing import short_cg_unless_stated
 
@@ -322,10 +323,17 @@ def coarse_grained(
         rows = []
         n = len(model.positions)
         started = time.perf_counter()
-        with open(partial / "trajectory.dcd", "wb") as handle:
+        with open(partial / "trajectory.dcd", "wb") as handle, interrupt_deferred() as stop:
             dcd = DCDFile(handle, model.topology, dt_ps, 0, report_steps)
             for frame in tqdm(range(n_frames), disable=not progress, desc=f"CG {directory.name}", unit="frame"):
                 integrator.step(report_steps)
+                if stop.requested:
+                    reached = (frame + 1) * report_interval_ps
+                    raise RunInterrupted(
+                        f"Coarse-grained run {directory} interrupted at {reached:g} of {ps:g} ps; {NOTHING_KEPT} "
+                        "(a coarse-grained run keeps its files when it finishes). Start it again with the same "
+                        "call, or a shorter ps=."
+                    )
                 state = context.getState(getPositions=True, getEnergy=True)
                 energy = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
                 kinetic = state.getKineticEnergy().value_in_unit(unit.kilojoule_per_mole)
