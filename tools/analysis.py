@@ -92,6 +92,9 @@ def load_trajectory(trajectory, topology=None):
 
     if isinstance(trajectory, mdtraj.Trajectory):
         return trajectory
+    coarse = _coarse_grained_run(getattr(trajectory, "directory", trajectory))
+    if coarse is not None:
+        return coarse.trajectory()  # one bead per residue, named CA, with the run's real times
     if hasattr(trajectory, "trajectory") and hasattr(trajectory, "directory"):  # an MDRun
         refuse_failed_run(trajectory.directory)
         # Water is most of an explicit-solvent run and none of these analyses needs it: skip it on reading.
@@ -113,6 +116,10 @@ def load_trajectory(trajectory, topology=None):
         if not os.path.isfile(path):
             raise ValueError(f"{path!r} is a device or special file, not a trajectory: pass a trajectory file")
         suffix = os.path.splitext(path)[1].lower()
+        run_folder = os.path.dirname(os.path.abspath(path))
+        coarse = _coarse_grained_run(run_folder) if os.path.basename(path) == "trajectory.dcd" else None
+        if coarse is not None and topology is None:
+            return coarse.trajectory()  # its native.pdb is the topology
         if topology is None and suffix in _COORDINATES_ONLY:
             raise ValueError(
                 f"{os.path.basename(path)} holds coordinates only: pass topology= (a PDB of the same atoms)"
@@ -125,7 +132,6 @@ def load_trajectory(trajectory, topology=None):
                     f"topology {top!r} is {'a folder' if os.path.isdir(top) else 'not an existing file'}: "
                     "pass a PDB file of the trajectory's atoms"
                 )
-        run_folder = os.path.dirname(os.path.abspath(path))
         from_run = os.path.exists(os.path.join(run_folder, "run.json")) and os.path.basename(path).startswith(
             "trajectory."
         )
@@ -143,10 +149,36 @@ def load_trajectory(trajectory, topology=None):
 
             # Frame i (0-based) was written after (i + 1) report intervals of production, as MDRun counts.
             traj.time = MDRun(run_folder).frame_interval_ps * (1 + np.arange(traj.n_frames))
+        elif coarse is not None:
+            traj.time = coarse.trajectory().time
         elif suffix not in _TIMED_FORMATS:
             traj.time = np.full(traj.n_frames, np.nan)
         return traj
     raise TypeError(f"cannot analyse a {type(trajectory).__name__}: pass a path, an MDRun or an mdtraj.Trajectory")
+
+
+def _coarse_grained_run(folder):
+    """The CoarseGrainedRun of a folder md.coarse_grained wrote (it has cg.json, no run.json), else None."""
+    if not isinstance(folder, (str, os.PathLike)) or not os.path.isfile(os.path.join(folder, "cg.json")):
+        return None
+    from kenkyu.tools.md import CoarseGrainedRun
+
+    return CoarseGrainedRun(folder)
+
+
+def is_bead_model(traj) -> bool:
+    """One atom per residue, a Cα: a coarse-grained (Gō) trajectory, or an all-atom one sliced to its Cα."""
+    residues = list(traj.topology.residues)
+    return bool(residues) and all(r.n_atoms == 1 and next(r.atoms).name == "CA" for r in residues)
+
+
+def _refuse_bead_model(traj, analysis: str, needs: str) -> None:
+    if is_bead_model(traj):
+        raise ValueError(
+            f"{analysis} needs {needs}; this trajectory has one bead (Cα) per residue, as a coarse-grained run "
+            "writes. Use rmsd, rmsf, radius_of_gyration, contacts or distances on it, or the all-atom run's "
+            f"trajectory for {analysis}."
+        )
 
 
 def _atom_count_message(path: str, top) -> str:
@@ -534,13 +566,14 @@ def rmsd(
         make_table(
             frame,
             figure,
-            f"RMSD of {len(atoms)} atoms ({selection}){', aligned' if align else ''} to frame {reference_frame}",
+            f"RMSD of {len(atoms)} atoms ({selection}{': Cα beads only' if is_bead_model(traj) else ''})"
+            f"{', aligned' if align else ''} to frame {reference_frame}",
             [
                 f"{traj.n_frames} frames; mean {values.mean():.3f} nm, final {values[-1]:.3f} nm, "
                 f"max {values.max():.3f} nm at "
                 + (
                     f"frame {frame.frame[worst]}"
-                    if np.isnan(frame.time_ps[worst])
+                    if np.isnan(frame.time_ps[worst]) or frame_numbers_as_time(full.time)
                     else f"{frame.time_ps[worst]:.3g} ps"
                 )
             ],
@@ -786,6 +819,7 @@ def dssp(
     import mdtraj
 
     full = load_trajectory(trajectory, topology)
+    _refuse_bead_model(full, "DSSP", "each residue's backbone atoms (N, CA, C, O)")
     traj, used, window = _windowed(full, frames, start_ps, end_ps)
     atoms = _select(traj, "protein")
     protein = traj.atom_slice(atoms)
@@ -971,6 +1005,7 @@ def hydrogen_bonds(
     import mdtraj
 
     full = load_trajectory(trajectory, topology)
+    _refuse_bead_model(full, "Hydrogen bonds", "donor, hydrogen and acceptor atoms")
     traj, used, window = _windowed(full, frames, start_ps, end_ps)
     atoms = _select(traj, selection)
     sliced = traj.atom_slice(atoms)
@@ -1081,6 +1116,7 @@ def sasa(
     import mdtraj
 
     full = load_trajectory(trajectory, topology)
+    _refuse_bead_model(full, "SASA", "every atom with its radius")
     traj, used, window = _windowed(full, frames, start_ps, end_ps)
     atoms = _select(traj, selection)
     sliced = traj.atom_slice(atoms)
