@@ -43,6 +43,8 @@ def test_registered_as_md_coarse_grained():
     assert tool.qualified_call == "kenkyu.tools.md.coarse_grained" and tool.approval == "ask"
     assert tool.parameters["properties"]["backend"]["enum"] == ["dataflow", "openmm"]
     assert tool.science.output_folder({"structure": "a/villin.pdb", "temperature_k": 350}) == "md_runs/villin_cg_350K"
+    # A replica with another seed gets a folder of its own, not the first run's RunExistsError.
+    assert tool.science.output_folder({"structure": "villin.pdb", "seed": 2}) == "md_runs/villin_cg_300K_seed2"
     assert tool.science.cost({"ps": 100}).seconds > 0
 
 

@@ -40,9 +40,14 @@ GAS_CONSTANT_KJ = 0.00831446261815324  # kJ/(mol K)
 TEMPERATURE_TOLERANCE = 0.15  # a few dozen beads: the kinetic temperature fluctuates by ~15% per frame
 
 
-def cg_directory(structure, temperature_k: float = 300.0) -> str:
-    """The folder :func:`coarse_grained` writes when no ``out=`` is given."""
-    return f"md_runs/{structure_stem(structure)}_cg_{float(temperature_k):g}K"
+def cg_directory(structure, temperature_k: float = 300.0, seed: int | None = None) -> str:
+    """The folder :func:`coarse_grained` writes when no ``out=`` is given.
+
+    A seed given by the caller is in the name: "the same again with seed 2" is a replica, and it went to the
+    first run's folder and was refused (RunExistsError) although nothing asked to replace anything.
+    """
+    seeded = f"_seed{int(seed)}" if seed is not None else ""
+    return f"md_runs/{structure_stem(structure)}_cg_{float(temperature_k):g}K{seeded}"
 
 
 def _folder_of_call(arguments: dict) -> str | None:
@@ -50,7 +55,7 @@ def _folder_of_call(arguments: dict) -> str | None:
         return str(arguments["out"])
     if not arguments.get("structure"):
         return None
-    return cg_directory(arguments["structure"], arguments.get("temperature_k", 300.0))
+    return cg_directory(arguments["structure"], arguments.get("temperature_k", 300.0), arguments.get("seed"))
 
 
 def estimate_cg(arguments: dict, *, measure: bool = True) -> Cost:
@@ -232,7 +237,8 @@ def coarse_grained(
     ps
         Length of the run in picoseconds (model time).
     out
-        Run folder to create; default ``md_runs/<structure name>_cg_<temperature>K``.
+        Run folder to create; default ``md_runs/<structure name>_cg_<temperature>K`` (``..._seed<seed>`` when a
+        seed is given, so replicas with other seeds do not collide).
     temperature_k
         Temperature in kelvin.
     timestep_fs
@@ -276,7 +282,7 @@ def coarse_grained(
         raise ValueError(f"report_interval_ps ({report_interval_ps}) is longer than the run (ps={ps})")
     if backend not in ("dataflow", "openmm"):
         raise ValueError(f"backend must be 'dataflow' or 'openmm', not {backend!r}")
-    directory = Path(out) if out is not None else Path(cg_directory(structure, temperature_k))
+    directory = Path(out) if out is not None else Path(cg_directory(structure, temperature_k, seed))
     if directory.exists() and any(directory.iterdir()) and not overwrite:
         raise RunExistsError(f"{directory} already exists: pass overwrite=True, or another out=")
     path = Path(structure)
