@@ -37,6 +37,7 @@ from kenkyu.assistant import events as ev
 from kenkyu.assistant.approval_answer import NoAnswer
 from kenkyu.core.config import PROVIDERS, ProviderConfig, settings_from_env
 from kenkyu.assistant.notebook_runner import NotebookRunner
+from kenkyu.assistant.render import router_loads_first
 from kenkyu.core.secrets import redact_obj
 from kenkyu.assistant.session import UnknownVariable, get_session, interpolate
 
@@ -362,6 +363,7 @@ class ChatChannel:
                     "provider": config.provider,
                     "model": config.model_id,
                     "label": model_label(config),
+                    "loads_first": router_loads_first(config.provider),
                 },
                 "approval": self.session.settings.approval,
                 "tools": tools,

@@ -96,7 +96,7 @@ class KenkyuMagics(Magics):
         from IPython.display import display
 
         from kenkyu.assistant import events as ev
-        from kenkyu.assistant.render import NotebookRenderer, rich_frontend
+        from kenkyu.assistant.render import NotebookRenderer, cold_start_note, rich_frontend
 
         renderer = NotebookRenderer(rich=rich_frontend(self.shell))
         renderer.header(session.settings.provider.describe() + cold_start_note(session.settings.provider.provider))
@@ -405,18 +405,6 @@ def recorded_note(code_cells: int) -> str:
         f"<sub>kenkyu recorded {code_cells} action cell(s) in this output. "
         "`%kenkyu cells` inserts them as cells; `%kenkyu export` writes a report.</sub>"
     )
-
-
-def cold_start_note(provider: str) -> str:
-    """What the header adds while the embedded model's tool router is not loaded in this kernel yet.
-
-    The first such request imports torch and the MiniLM router before anything else shows: a newcomer's first
-    %%ask sat 45 s under a bare header (2 busy cores) with nothing saying the wait was expected."""
-    import sys
-
-    if provider != "local" or "sentence_transformers" in sys.modules:
-        return ""
-    return " · first request in this kernel: loading the tool router and the model (up to a minute on a busy machine)…"
 
 
 def _short_estimate(seconds: float | None) -> str:

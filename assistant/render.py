@@ -112,6 +112,23 @@ class NotebookRenderer:
             print(text)
 
 
+def router_loads_first(provider: str) -> bool:
+    """Whether the next request loads torch, the MiniLM tool router and the embedded model before anything shows.
+
+    A newcomer's first %%ask sat 45 s under a bare header (2 busy cores), and the sidebar said "The model is
+    choosing the next step" all that time: both now say it is loading."""
+    import sys
+
+    return provider == "local" and "sentence_transformers" not in sys.modules
+
+
+def cold_start_note(provider: str) -> str:
+    """What a %%ask header adds while :func:`router_loads_first` (the sidebar says the same in its footer)."""
+    if not router_loads_first(provider):
+        return ""
+    return " · first request in this kernel: loading the tool router and the model (up to a minute on a busy machine)…"
+
+
 def end_reason(reason: str, failed: list[str]) -> str:
     """How a request ended, in its closing line: a bare "finished" under a failed step reads as success."""
     if reason != "finished" or not failed:

@@ -311,7 +311,9 @@ function reduceEvent(state: IChatState, requestId: string, event: AgentEvent): I
         reason: event.reason,
         elapsedS: event.elapsed_s
       });
-      return { ...next, active: next.active === requestId ? null : next.active };
+      // Whatever this request was, the kernel has loaded its router and model by now.
+      const model = next.model?.loads_first ? { ...next.model, loads_first: false } : next.model;
+      return { ...next, model, active: next.active === requestId ? null : next.active };
     }
   }
 }
@@ -526,6 +528,10 @@ export function activity(state: IChatState, requestId: string): string {
   const last = own[own.length - 1];
   if (last && last.kind === 'assistant' && last.streaming) {
     return 'Writing the reply';
+  }
+  if (!own.some(i => i.kind !== 'user') && state.model?.loads_first) {
+    // A newcomer's first request sat 40 s on "choosing the next step" while torch and the router loaded.
+    return 'Loading the tool router and the model (first request in this kernel; up to a minute on a busy machine)';
   }
   return 'The model is choosing the next step';
 }

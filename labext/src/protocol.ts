@@ -65,6 +65,8 @@ export interface IModelInfo {
   provider: string;
   model: string;
   label: string;
+  /** The next request loads the tool router and the embedded model first (the kernel's first request). */
+  loads_first?: boolean;
 }
 
 export interface IHistoryEntry {
@@ -339,7 +341,8 @@ export function parseKernelMessage(data: unknown): KernelMessage {
         model: {
           provider,
           model: name,
-          label: optStr(model, 'label') || [provider, name].filter(Boolean).join(' · ')
+          label: optStr(model, 'label') || [provider, name].filter(Boolean).join(' · '),
+          ...(model['loads_first'] === true ? { loads_first: true } : {})
         },
         approval: optStr(data, 'approval'),
         tools,

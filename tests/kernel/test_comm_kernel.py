@@ -274,6 +274,7 @@ def test_settings_change_the_model_and_provider_failures_are_errors(kernel):
         "provider": "openai",
         "model": "gpt-test",
         "label": "openai · gpt-test at localhost:9",
+        "loads_first": False,  # only the embedded model loads a router on its first request
     }
     assert ready["approval"] == "auto"
 
@@ -286,6 +287,8 @@ def test_settings_change_the_model_and_provider_failures_are_errors(kernel):
 
     ready = sidebar.settings({"provider": "", "model": "", "base_url": "", "api_key_env": "", "approval": ""})
     assert ready["model"]["label"].startswith("local · SmolLM2") and ready["approval"] == "ask"
+    # Nothing has loaded the router in this kernel yet: the sidebar's footer will say the first request loads it.
+    assert ready["model"]["loads_first"] is True
     assert sidebar.evaluate("'kernel alive'") == "'kernel alive'"
 
 

@@ -440,6 +440,20 @@ describe('ChatSession, as a scientist uses it (issue 18)', () => {
     expect(notebook.saves.length).toBeGreaterThanOrEqual(2);
   });
 
+  it("the first request of a kernel that loads the embedded model says it is loading, then no more", async () => {
+    const kernel = new FakeKernel();
+    const session = new ChatSession(new FakeNotebook(), EMPTY_SETTINGS);
+    await session.connect(kernel);
+    kernel.say({ ...READY, model: { provider: 'local', model: 'SmolLM2', label: 'local · SmolLM2', loads_first: true } });
+    const first = session.ask('which residues of t2 move the most?')!;
+    expect(activity(session.state, first)).toMatch(/^Loading the tool router and the model \(first request in this kernel/);
+    kernel.say({ type: 'event', request_id: first, event: { kind: 'token', text: 'Using t2.' } });
+    expect(activity(session.state, first)).toBe('Writing the reply');
+    kernel.say(done(first));
+    const second = session.ask('same for t1')!;
+    expect(activity(session.state, second)).toBe('The model is choosing the next step');
+  });
+
   it('a card says it is checking the call until its cell runs or its approval card comes', async () => {
     const { kernel, notebook, session } = await connected();
     notebook.slow.add('run = md.run(ps=12)');
