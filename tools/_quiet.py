@@ -35,3 +35,16 @@ def native_stdout_silenced():
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
+
+
+@contextlib.contextmanager
+def dummy_unit_cell_warning_silenced():
+    """Around kenkyu's own mdtraj loads: mdtraj warns when it drops a PDB's CRYST1 whose box is physically
+    impossible (the 1 Å cell of RCSB NMR entries such as villin's 1VII). Dropping it is right and the box is
+    never a real one, so in every md_run and analysis cell the warning is noise. Only that warning; a user's
+    own mdtraj.load still shows it."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Unlikely unit cell vectors", category=UserWarning)
+        yield

@@ -21,7 +21,7 @@ from kenkyu.core.registry import tool
 from kenkyu.core.science import checked_by, computes, costs, result_check
 from kenkyu.core.timescales import time_caveat
 from kenkyu.tools._figures import figure_html
-from kenkyu.tools._quiet import native_stdout_silenced
+from kenkyu.tools._quiet import dummy_unit_cell_warning_silenced, native_stdout_silenced
 
 __all__ = [
     "AnalysisTable",
@@ -138,7 +138,8 @@ def load_trajectory(trajectory, topology=None):
         if from_run:
             refuse_failed_run(run_folder)
         try:
-            with native_stdout_silenced():  # the DCD reader's "dcdplugin)" chatter
+            # The DCD reader's "dcdplugin)" chatter, and mdtraj's warning about a dummy CRYST1 it drops.
+            with native_stdout_silenced(), dummy_unit_cell_warning_silenced():
                 traj = mdtraj.load(path, top=top) if top is not None else mdtraj.load(path)
         except ValueError as exc:
             if "same atoms" in str(exc) or "must contain all atoms" in str(exc) or "xyz must be" in str(exc):

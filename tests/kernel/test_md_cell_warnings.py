@@ -1,11 +1,13 @@
 """An md_run cell from %%ask in a real kernel shows no mdtraj warning about a dummy CRYST1 unit cell: for an
-implicit-solvent run of a PDB from the RCSB (villin's NMR entry carries a 1 Å CRYST1) it is noise."""
+implicit-solvent run of a PDB from the RCSB (villin's NMR entry carries a 1 Å CRYST1) it is noise. Nor does an
+analysis of that file; a scientist's own mdtraj.load still warns."""
 
 import warnings
 
 from notebooks import run_cells
 
 import kenkyu.tools.md as md
+from kenkyu.tools import analysis
 from kenkyu.tools.md.cost import estimate_run
 
 
@@ -30,3 +32,21 @@ def test_cost_estimate_of_an_md_run_warns_nothing():
         cost = estimate_run({"structure": str(md.example_structure("villin")), "ps": 1.0, "solvent": "implicit"})
     assert cost.seconds > 0
     assert not [str(w.message) for w in caught if "unit cell" in str(w.message)]
+
+
+def test_an_analysis_of_the_structure_warns_nothing_but_mdtraj_load_by_hand_still_does():
+    import mdtraj
+
+    villin = str(md.example_structure("villin"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rg = analysis.radius_of_gyration(villin)
+        by_hand = mdtraj.load(villin)
+    assert rg.iloc[0]["rg_nm"] > 0.8  # villin's 36 residues: about 0.95 nm
+    assert by_hand.unitcell_lengths is None  # the dummy cell is dropped either way
+    # (mdtraj.load reads the file twice, and warns each time)
+    assert {str(w.message)[:30] for w in caught if "unit cell" in str(w.message)} == {"Unlikely unit cell vectors det"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        analysis.radius_of_gyration(villin)
+    assert not [w for w in caught if "unit cell" in str(w.message)]

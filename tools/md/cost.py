@@ -142,14 +142,13 @@ def estimate_run(arguments: dict, *, measure: bool = True) -> Cost:
 def _atoms_after_preparation(structure: str, solvent: str) -> int:
     """Atoms the run will simulate, without building it: heavy atoms x 2 when the file has no hydrogens,
     plus water at 100 atoms/nm^3 in a box 1 nm wider than the protein on each side (explicit solvent)."""
-    import warnings
-
     import mdtraj
 
+    from kenkyu.tools._quiet import dummy_unit_cell_warning_silenced
+
     # Only atoms are counted here: an RCSB file's dummy 1 Å CRYST1 (NMR entries) made mdtraj warn in every
-    # %%ask md_run cell about a unit cell this estimate never uses. Only that warning, only this load.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Unlikely unit cell vectors", category=UserWarning)
+    # %%ask md_run cell about a unit cell this estimate never uses.
+    with dummy_unit_cell_warning_silenced():
         top = mdtraj.load(structure)
     protein = top.atom_slice(top.topology.select("protein"))
     n = protein.n_atoms
