@@ -163,6 +163,13 @@ def _input_sentences(inputs: tuple[str, ...], outside: tuple[str, ...] = (), bui
     return sentences
 
 
+def _remade_sentence(remade: tuple[str, ...]) -> str:
+    return (
+        f"Files the cells read inside run folders that the report's own steps make ({', '.join(remade)}) were not "
+        "copied: the steps make them again when the report runs (a copy would stop them at 'already exists')."
+    )
+
+
 def _shown(path) -> str:
     """A path as short as it can be said: relative to the working folder when it lies under it."""
     path = Path(path)
@@ -247,6 +254,8 @@ def export_report(
     inputs, built = _carry_inputs(report, source_path.parent, out_path.parent)
     outside = tuple(f"{name!r} -> {copy}" for name, copy in inputs.outside.items())
     sentences = _input_sentences(inputs.copied, outside, built)
+    if inputs.remade:
+        sentences.append(_remade_sentence(inputs.remade))
     if sentences:
         report.cells[0].source += "\n\n" + "\n\n".join(sentences)
     if execute:
@@ -289,7 +298,14 @@ def _carry_inputs(report, notebook_dir: Path, report_dir: Path) -> tuple[Inputs,
     """Copy the files the report's cells name into its folder (see report_inputs), point the cells at the
     copies of files from outside the notebook's folder, and name the cells that build a path at run time."""
     code = [c for c in report.cells if c.cell_type == "code"]
-    inputs = copy_inputs([c.source for c in code], notebook_dir, report_dir)
+    # A step's source and what it showed name the run folder it made (out=..., MDRun(directory=...)).
+    steps = "\n".join(c.source + _result_text(c) for c in code if c.metadata.get("kenkyu", {}).get("tool"))
+    inputs = copy_inputs(
+        [c.source for c in code],
+        notebook_dir,
+        report_dir,
+        made_by_steps=lambda folder: re.search(rf"(?<![\w/.-]){re.escape(folder)}(?![\w.-])", steps) is not None,
+    )
     built = []
     for number, cell in enumerate(report.cells, 1):
         if cell.cell_type != "code":

@@ -58,6 +58,7 @@ class Inputs:
     copied: tuple[str, ...] = ()
     outside: dict[str, str] = field(default_factory=dict)
     absolute_inside: dict[str, str] = field(default_factory=dict)
+    remade: tuple[str, ...] = ()  # files in a run folder one of the report's own steps makes: not copied
 
     @property
     def renamed(self) -> dict[str, str]:
@@ -82,19 +83,31 @@ def named_paths(source: str) -> list[str]:
     return [s for s in literals + modules if isinstance(s, str) and s and len(s) < 1024 and "\n" not in s]
 
 
-def copy_inputs(code_cells: list[str], notebook_dir: Path, report_dir: Path) -> Inputs:
+# A folder holding one of these is a run folder (md.run's, md.coarse_grained's).
+RUN_MARKERS = ("run.json", "cg.json")
+
+
+def copy_inputs(
+    code_cells: list[str], notebook_dir: Path, report_dir: Path, made_by_steps=lambda folder: False
+) -> Inputs:
     """Copy each file the cells name (relative to ``notebook_dir``, or absolute) into ``report_dir``: to the same
     relative path when it lies in the notebook's folder, under ``inputs/`` when it lies outside. Folders are
-    not copied: a run folder the notebook reads is made by one of its own steps, which the report re-runs."""
+    not copied: a run folder the notebook reads is made by one of its own steps, which the report re-runs. Nor
+    are files inside a run folder for which ``made_by_steps(relative folder)`` is true: copied there, they would
+    make that step stop at "folder already exists" (its re-run makes them again)."""
     notebook_dir, report_dir = notebook_dir.resolve(), report_dir.resolve()
     if notebook_dir == report_dir:
         return Inputs()
     copied: list[str] = []
     outside: dict[str, str] = {}
     absolute_inside: dict[str, str] = {}
+    remade: list[str] = []
     for name in dict.fromkeys(p for source in code_cells for p in named_paths(source)):
         original = (notebook_dir / name).resolve()
         if not original.is_file() or original.is_relative_to(report_dir) or _never_carried(Path(name)):
+            continue
+        if _in_a_run_folder_a_step_makes(original, notebook_dir, made_by_steps):
+            remade.append(name)
             continue
         if original.is_relative_to(notebook_dir):
             relative = original.relative_to(notebook_dir)
@@ -108,7 +121,18 @@ def copy_inputs(code_cells: list[str], notebook_dir: Path, report_dir: Path) -> 
         target = _free_name(report_dir / OUTSIDE_FOLDER / original.name, original)
         _place(original, target, name)
         outside[name] = target.relative_to(report_dir).as_posix()
-    return Inputs(tuple(copied), outside, absolute_inside)
+    return Inputs(tuple(copied), outside, absolute_inside, tuple(remade))
+
+
+def _in_a_run_folder_a_step_makes(original: Path, notebook_dir: Path, made_by_steps) -> bool:
+    if not original.is_relative_to(notebook_dir):
+        return False
+    for folder in original.parents:
+        if folder == notebook_dir:
+            return False
+        if any((folder / marker).exists() for marker in RUN_MARKERS):
+            return made_by_steps(folder.relative_to(notebook_dir).as_posix())
+    return False
 
 
 def _never_carried(path: Path) -> bool:

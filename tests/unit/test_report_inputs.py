@@ -95,3 +95,17 @@ def test_absolute_paths_are_copied_like_paths_from_outside_and_the_cells_read_th
     assert rewrite_paths(source, inputs.renamed) == (
         "t = load('inputs/x.pdb')\nu = load('y.pdb')\nv = load('/no/such/file.pdb')"  # a missing one is left
     )
+
+
+def test_files_in_a_run_folder_a_step_of_the_report_makes_are_not_copied(tmp_path):
+    notebook, report = tmp_path / "F", tmp_path / "F" / "F_report"
+    for run, marker in (("md_runs/cg", "cg.json"), ("md_runs/old", "run.json")):
+        (notebook / run).mkdir(parents=True)
+        (notebook / run / marker).write_text("{}")
+        (notebook / run / "native.pdb").write_text("ATOM\n")
+    cells = ["t1 = md.load('md_runs/cg/native.pdb')", "t0 = md.load('md_runs/old/native.pdb')"]
+    inputs = copy_inputs(cells, notebook, report, made_by_steps=lambda folder: folder == "md_runs/cg")
+    # md_runs/cg is made again by the report's own step: a copy there would stop it at "already exists".
+    assert inputs.remade == ("md_runs/cg/native.pdb",) and not (report / "md_runs" / "cg").exists()
+    # A run no step of the report makes (an earlier session's) is an input like any other file.
+    assert inputs.copied == ("md_runs/old/native.pdb",) and (report / "md_runs" / "old" / "native.pdb").exists()
