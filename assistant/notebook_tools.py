@@ -422,18 +422,21 @@ def _missing_attribute(e: ErrorExplanation, namespace: dict) -> None:
         return
     type_name, module_name, attribute = found.groups()
     owner = sys.modules.get(module_name) if module_name else None
+    written = ""  # how the failing line names the owner (`md` for mdtraj), to write the fix as the user would
     for expression in re.findall(rf"([A-Za-z_][\w.]*)\.{attribute}\b", e.failing_line or ""):
         value = _resolve(expression, namespace)
-        if owner is None and value is not None and type(value).__name__ == type_name:
-            owner = value
+        if value is not None and (value is owner or (owner is None and type(value).__name__ == type_name)):
+            owner, written = value, expression
     if owner is None:
         return
     names = [a for a in dir(owner) if not a.startswith("_")]
-    near = difflib.get_close_matches(attribute, names, n=3, cutoff=0.5)
+    # A name inside the one written (md.compute_rmsd -> md.rmsd) first: difflib alone finds compute_rg.
+    inside = sorted((n for n in names if len(n) >= 3 and n in attribute), key=len, reverse=True)
+    near = list(dict.fromkeys([*inside[:1], *difflib.get_close_matches(attribute, names, n=3, cutoff=0.5)]))[:3]
     what = f"module {module_name}" if module_name else f"a {type_name}"
     e.cause = f"{what} has no {attribute!r}"
     e.details["attributes"] = names
-    e.fix = (f"did you mean {', '.join('.' + n for n in near)}? " if near else "") + (
+    e.fix = (f"did you mean {', '.join(f'{written}.{n}' for n in near)}? " if near else "") + (
         f"{what} has {', '.join(names[:25])}{', ...' if len(names) > 25 else ''} (dir(x) lists them all)"
     )
 

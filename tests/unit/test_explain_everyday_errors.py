@@ -58,7 +58,7 @@ def test_an_unexpected_keyword_gets_the_functions_real_parameters(monkeypatch):
 def test_a_missing_trajectory_attribute_gets_the_close_names(monkeypatch):
     e = _explain_cell(monkeypatch, "print(traj.nframes)")
     assert e.error_type == "AttributeError" and e.kind == "missing attribute"
-    assert e.fix.startswith("did you mean .n_frames")
+    assert e.fix.startswith("did you mean traj.n_frames")
     assert "a Trajectory has" in e.fix and "n_atoms" in e.fix
 
 
@@ -70,3 +70,11 @@ def test_arrays_of_different_lengths_name_both_variables(monkeypatch):
     assert "stride" in e.fix and "x[:n]" in e.fix
     e = _explain_cell(monkeypatch, "table = pd.DataFrame({'time_ps': time_ps}); table['rg_nm'] = rg_nm")
     assert e.kind == "mismatched lengths" and "10 vs 20" in e.cause
+
+
+@pytest.mark.filterwarnings("ignore:Unlikely unit cell vectors")
+def test_a_missing_module_function_gets_the_real_one_as_the_cell_names_the_module(monkeypatch):
+    # newcomer R7 O4: mdtraj has rmsd, not compute_rmsd; difflib alone offered compute_rg.
+    e = _explain_cell(monkeypatch, "import mdtraj as md; d = md.compute_rmsd(traj, traj)")
+    assert e.kind == "missing attribute" and e.cause == "module mdtraj has no 'compute_rmsd'"
+    assert e.fix.startswith("did you mean md.rmsd,")
