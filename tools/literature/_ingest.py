@@ -7,6 +7,7 @@ the index.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import warnings
@@ -37,6 +38,8 @@ def ingest(
     started = time.perf_counter()
     if on_error not in ("raise", "skip"):
         raise LiteratureError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    if chroma_host is None:
+        _refuse_index_inside_an_input(paths, index)
     try:
         files = collect_files(paths)
     except EmptyFolderError as exc:
@@ -207,3 +210,17 @@ def filter_flags(authors: list[str], tags: list[str]) -> dict[str, int]:
 
 def flag_word(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _refuse_index_inside_an_input(paths, index) -> None:
+    """An index folder in (or equal to) a folder being ingested puts Chroma's files among the papers: the next
+    ingest of that folder would read them as documents (newcomer R7: ``ingest('notes/', index='notes/')``)."""
+    index_folder = Path(index).expanduser().resolve()
+    for path in [paths] if isinstance(paths, (str, os.PathLike)) else list(paths):
+        folder = Path(path).expanduser().resolve()
+        if folder.is_dir() and index_folder.is_relative_to(folder):
+            raise LiteratureError(
+                f"the index {str(index)!r} would be written inside {str(path)!r}, the folder being ingested, and its "
+                f"database files read as papers next time: leave index out (the default is 'literature_index') "
+                f"or choose a folder outside {str(path)!r}"
+            )
