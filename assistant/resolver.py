@@ -143,7 +143,9 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
         temperature = _kelvin(parameters.get("temperature_k"))
         status = info.get("status", "unknown")
         when = info.get("updated") or info.get("created")
-        details = ", ".join(x for x in (structure, solvent, temperature, status, _short_time(when)) if x)
+        # "the extended run": a run md.extend continued says so (run.json's extensions), in its label too.
+        extended = f"extended {len(info['extensions'])}x" if info.get("extensions") else ""
+        details = ", ".join(x for x in (structure, solvent, temperature, status, extended, _short_time(when)) if x)
         path = _relative(run, root)
         aliases = (*_stem_names(run.name), *_stem_names(structure))
         label = f"{path} ({details})"

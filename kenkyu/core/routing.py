@@ -457,12 +457,13 @@ class ToolRouter:
         # Not a remark's words ("ok wt finished"), unless what follows is too short to say anything ("why?").
         tail = request.rsplit(REMARK, 1)[-1]
         asked = tail if len(tail.split()) >= 3 else request
-        query = self._embed([asked])[0]
+        spoken = _without_spaced_names(asked, candidates)
+        query = self._embed([spoken])[0]
         scores = [
             float(np.dot(query, self._cache[t.name]))
             # The remark's words are context ("we've run an ensemble. how buried is the core in each member?"):
             # they name what is here, not what to compute.
-            + keyword_bonus(asked, t)
+            + keyword_bonus(spoken, t)
             + evidence_bonus(request, t)
             + notebook_bonus(request, t, candidates)
             - self._penalty(t, request, candidates)
@@ -477,6 +478,24 @@ class ToolRouter:
             return 0.0
         found = resolvable(t, request, candidates)
         return 0.0 if found == "named" else self.unnamed_penalty if found else self.unfillable_penalty
+
+
+def _without_spaced_names(text: str, candidates: Sequence[Candidate]) -> str:
+    """``text`` less the kernel variables it names with spaces for underscores ("the extended run" for
+    `extended_run`): the words name that object, they ask for no tool ("extended" is no request to extend)."""
+    for c in candidates:
+        for name in c.names:
+            if c.variable and re.fullmatch(r"[A-Za-z]+(?:_[A-Za-z]+)+", name or ""):
+                text = re.sub(rf"\b{name.replace('_', ' ')}\b", " ", text, flags=re.I)
+    # "the extended run", "my minimised structure": what was done to the object tells which object, not what to do
+    return _PARTICIPLE_OBJECT.sub(r"\1", text)
+
+
+_PARTICIPLE_OBJECT = re.compile(
+    r"\b((?:the|my|this|that|our|your)\s+)[a-z]+(?:ed|en)\s+(?=(?:md\s+)?(?:runs?|simulations?|trajector(?:y|ies)"
+    r"|structures?|models?|systems?)\b)",
+    re.I,
+)
 
 
 def spoken_for(request: str, t, candidates: Sequence[Candidate] = (), prefer: Sequence[str] = ()) -> bool:
@@ -957,9 +976,16 @@ def fillable(t, request: str) -> bool:
             paths = path_tokens(request)
             if ("structure" in name or "topology" in name) and not any(is_file_like(p) for p in paths):
                 return False
+            if slot_kind(name, prop) == "run" and paths and all(p.lower().endswith(_TOPOLOGY_FILES) for p in paths):
+                return False  # a structure file is what a run starts from, not a run ("1 ps of villin.pdb")
             if not paths:
                 return False
     return True
+
+
+def is_structure_file(path: str) -> bool:
+    """A PDB/mmCIF-like file: what a simulation starts from."""
+    return path.lower().endswith(_TOPOLOGY_FILES)
 
 
 def is_file_like(path: str) -> bool:
@@ -1121,6 +1147,11 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
     match.unknown = unknown_object(step, candidates)
     if match.unknown:
         return match  # "the trajectory of the mutant" with no mutant here: not the one trajectory there is
+    carrying = _carrying_qualifier(step, options)
+    if carrying:
+        # "the extended run", "the 350 K run": of the runs here, the ones that carry what the step says
+        match.pointed = True
+        return _pick(match, carrying, recent=bool(_RECENT.search(lowered)), lowered=lowered)
     pointed = [c for c in options if _points_at(lowered, c.kind)]
     if pointed:
         match.pointed = True
@@ -1138,6 +1169,18 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
             return _pick(match, primary[:1], recent=False)
         return _pick(match, primary, recent=bool(_RECENT.search(lowered)), lowered=lowered)
     return match
+
+
+def _carrying_qualifier(step: str, options: Sequence[Candidate]) -> list[Candidate]:
+    """The runs among ``options`` whose label carries the word the step tells its run apart by ("extended")."""
+    found = []
+    for m in _NOUN_QUALIFIED.finditer(step):
+        qualifier = m["qual"].lower()
+        if qualifier in _ORDER_QUALIFIERS or qualifier in _NOT_OBJECTS or re.fullmatch(r"\d[\w.]*", qualifier):
+            continue
+        stem = americanize(qualifier)[:5]
+        found += [c for c in options if c.kind in _RUN_KINDS and stem in americanize(c.label.lower())]
+    return list(dict.fromkeys(found))
 
 
 def _ensemble_meant(lowered: str, candidates: Sequence[Candidate]) -> Candidate | None:
@@ -1229,7 +1272,12 @@ def _kind_rank(c: Candidate, kinds: Sequence[str]) -> float:
 
 
 def _says(lowered: str, name: str) -> bool:
-    return bool(name) and re.search(rf"(?<![\w/.]){re.escape(name.lower())}(?![\w])", lowered) is not None
+    if not name:
+        return False
+    said = re.escape(name.lower())
+    if "_" in name and not re.search(r"[/.]", name):
+        said = said.replace("_", "[_ ]")  # `extended_run` is said as "the extended run"
+    return re.search(rf"(?<![\w/.]){said}(?![\w])", lowered) is not None
 
 
 def _most_specific(named: list[Candidate], lowered: str) -> list[Candidate]:

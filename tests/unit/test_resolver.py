@@ -1077,3 +1077,30 @@ def test_a_run_of_a_protein_held_only_as_a_file_gets_no_call(tmp_path, monkeypat
     # The run that is of the protein named is found, and the file itself is analysed when named as one.
     assert provider.choose_call("rg of the villin trajectory", ALL_TOOLS).arguments["trajectory"] == "md_runs/villin"
     assert provider.choose_call("rg of lysozyme.pdb", ALL_TOOLS).arguments["trajectory"] == "lysozyme.pdb"
+
+
+def test_is_it_still_folded_right_after_a_run_is_the_rmsd_of_that_run(tmp_path, monkeypatch, provider):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delattr(sys, "last_value", raising=False)
+    make_run(tmp_path, "villin", "2026-11-29T10:00:00+00:00")
+    provider.use_notebook(gather({}))
+    call = provider.choose_call("is it still folded?", ALL_TOOLS)
+    assert (call.name, call.arguments) == (RMSD.name, {"trajectory": "md_runs/villin"})
+
+
+def test_the_extended_run_is_the_one_extend_made_or_continued(tmp_path, monkeypatch, provider):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delattr(sys, "last_value", raising=False)
+    make_run(tmp_path, "villin_seed2", "2026-11-29T09:00:00+00:00")
+    run = make_run(tmp_path, "villin", "2026-11-29T10:00:00+00:00")
+    # The variable extend's action cell wrote is it, by its name said with a space.
+    provider.use_notebook(gather({"extended_run": FakeRun("md_runs/villin")}))
+    call = provider.choose_call("is the extended run still folded?", ALL_TOOLS)
+    assert (call.name, call.arguments) == (RMSD.name, {"trajectory": "extended_run"})
+    # Without the variable: the run whose run.json records an extension (its label says so).
+    info = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**info, "extensions": [{"from_ps": 1, "to_ps": 2}]}))
+    provider.use_notebook(gather({}))
+    call = provider.choose_call("how compact is the extended run?", ALL_TOOLS)
+    assert call is not None, provider.last_problem
+    assert (call.name, call.arguments) == (RG.name, {"trajectory": "md_runs/villin"})

@@ -41,6 +41,8 @@ from kenkyu.core.routing import (
     ToolRouter,
     constrained_arguments_schema,
     fillable,
+    is_file_like,
+    is_structure_file,
     keyword_bonus,
     missing_message,
     missing_object,
@@ -276,7 +278,7 @@ class LocalLlamaProvider(Provider):
             return None
         ranked = self.router.rank(step, list(tools), candidates=candidates, prefer=prefer)
         ranked = _said_first(step, ranked, self.vocabulary_margin, candidates, prefer)
-        if not ranked or ranked[0].score < self.min_score:
+        if not ranked or (ranked[0].score < self.min_score and not _phrase_said(step, ranked, self.min_score)):
             self.last_problem = _unmatched_message(step, ranked)
             return None
         top = ranked[0]
@@ -404,7 +406,12 @@ class LocalLlamaProvider(Provider):
             fallback_paths = [p for p in fallback_paths if p not in self.ensembles_made]
         if fallback_paths and not named and fillable(t, f"{step} ({' '.join(fallback_paths)})"):
             return {}, None
+        named_files = [p for p in path_tokens(step) if is_file_like(p)]
         for name in t.parameters.get("required", []):
+            kind = slot_kind(name, properties.get(name))
+            if kind == "run" and named_files and all(is_structure_file(p) for p in named_files):
+                # "1 ps of villin.pdb": a structure file to start from, not a run to continue
+                return {}, _missing_message(step, t, SlotMatch(name, kind))
             if name not in matches:
                 if not fillable(_only(t, name), step):
                     return {}, _missing_message(step, t, SlotMatch(name, name))
@@ -444,6 +451,16 @@ class LocalLlamaProvider(Provider):
             if match.named and match.candidate is not None and match.candidate.variable:
                 found[name] = match.candidate
         return found
+
+
+def _phrase_said(step: str, ranked: list, min_score: float) -> bool:
+    """A short question in a tool's own phrase ("is it still folded?": the RMSD's) is meant for it, though a
+    sentence of five words gives the embedder little to go on: the best tool, when only it has words said and one
+    of them is a phrase said whole, is called a little below the confidence otherwise needed."""
+    top = ranked[0]
+    if top.score < min_score - 0.05 or keyword_bonus(step, top.tool) < 0.2:
+        return False
+    return not any(keyword_bonus(step, r.tool) > 0 for r in ranked[1:6])
 
 
 def _catalogue(t) -> bool:
