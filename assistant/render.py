@@ -28,6 +28,7 @@ class NotebookRenderer:
         self._printed = 0  # how much of the streamed text a terminal has been shown
         self._last_update = 0.0
         self._failed: list[str] = []  # tools that failed in this request: the closing line says so
+        self._stopped_shown = False  # a tool's "⏸ interrupted" line is in this request's output
 
     def header(self, description: str) -> None:
         self._show_markdown(f"<sub>研究 kenkyu · {description}</sub>")
@@ -48,6 +49,7 @@ class NotebookRenderer:
                 resume = f"\n```python\n{event.resume}\n```" if event.resume else ""
                 first = event.summary.strip().splitlines()[0]
                 self._show_markdown(f"⏸ `{event.name}` ({event.duration_s:.1f} s) — {first}{resume}")
+                self._stopped_shown = True
                 return
             mark = "✓" if event.ok else "✗"
             if not event.ok and not event.summary.startswith("declined"):  # a decline is the user's choice
@@ -58,6 +60,11 @@ class NotebookRenderer:
             self._show_markdown(f"{mark} `{event.name}` ({event.duration_s:.1f} s) — {first[:200]}{caveats}")
         elif isinstance(event, ev.Error):
             self._finish_text()
+            if event.where == "user" and self._stopped_shown:
+                # The user's own stop: the ⏸ line already says what was kept and how to go on. Under it,
+                # "**Error** (user): interrupted ... says how to resume it" read as a crash, and as resumable
+                # for a run that kept nothing (a newcomer's coarse-grained run). The sidebar drops it too.
+                return
             fix = event.fix or (PROVIDER_FIX if event.where == "provider" else "")
             fix = f"\n\n*What to do:* {fix}" if fix else ""
             self._show_markdown(f"**Error** ({event.where}): {event.message}{fix}")
@@ -68,6 +75,7 @@ class NotebookRenderer:
                 f"{event.tokens:,} tokens · {event.elapsed_s:.1f} s</sub>"
             )
             self._failed = []
+            self._stopped_shown = False
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _stream(self, text: str) -> None:

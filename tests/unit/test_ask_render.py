@@ -39,3 +39,27 @@ def test_the_closing_line_counts_failed_steps_but_not_a_decline(capsys):
     assert "finished, 1 step failed (`mutants_build_mutants`) · 2 model turn(s)" in out
     out = shown([declined, ev.Done("finished", 1, 50, 1.0)], capsys)
     assert "<sub>finished · 1 model turn(s)" in out
+
+
+def test_the_users_own_stop_is_not_shown_as_an_error_under_the_stopped_step(capsys):
+    # A newcomer stopped a 2000 ps coarse-grained run: under the ⏸ line saying nothing was kept came
+    # "**Error** (user): interrupted ... the tool's result says how to resume it".
+    stopped = ev.ToolResult(
+        "1",
+        "md_coarse_grained",
+        False,
+        "interrupted — nothing kept (interrupted by the user). Coarse-grained run md_runs/x interrupted at 99 of "
+        "2000 ps; nothing was kept",
+        7.6,
+        status="interrupted",
+    )
+    error = ev.Error("interrupted", where="user", fix="the tool's result says how to resume it", recoverable=True)
+    out = shown([stopped, error, ev.Done("interrupted", 1, 153, 21.5)], capsys)
+    assert "⏸ `md_coarse_grained` (7.6 s) — interrupted — nothing kept" in out
+    assert "**Error**" not in out and "how to resume" not in out
+    assert "<sub>interrupted · 1 model turn(s)" in out
+    # A stop that came while no step ran (the model was choosing) is still said, with what to do.
+    out = shown(
+        [ev.Error("interrupted", where="user", fix="ask again to continue"), ev.Done("interrupted", 1, 9, 1)], capsys
+    )
+    assert "**Error** (user): interrupted" in out and "ask again to continue" in out
