@@ -90,11 +90,13 @@ RUN_MARKERS = ("run.json", "cg.json")
 def copy_inputs(
     code_cells: list[str], notebook_dir: Path, report_dir: Path, made_by_steps=lambda folder: False
 ) -> Inputs:
-    """Copy each file the cells name (relative to ``notebook_dir``, or absolute) into ``report_dir``: to the same
-    relative path when it lies in the notebook's folder, under ``inputs/`` when it lies outside. Folders are
-    not copied: a run folder the notebook reads is made by one of its own steps, which the report re-runs. Nor
-    are files inside a run folder for which ``made_by_steps(relative folder)`` is true: copied there, they would
-    make that step stop at "folder already exists" (its re-run makes them again)."""
+    """Copy each file or folder the cells name (relative to ``notebook_dir``, or absolute) into ``report_dir``: to
+    the same relative path when it lies in the notebook's folder, under ``inputs/`` when it lies outside. A folder
+    (``literature.ingest('notes/')``) is copied with its files, except hidden ones and those named for keys; not
+    a run folder (nor one holding runs), which a step of the notebook makes and the report re-runs, nor the
+    notebook's folder or one above it. Files inside a run folder for which ``made_by_steps(relative folder)`` is
+    true are not copied either: copied there, they would make that step stop at "folder already exists" (its
+    re-run makes them again)."""
     notebook_dir, report_dir = notebook_dir.resolve(), report_dir.resolve()
     if notebook_dir == report_dir:
         return Inputs()
@@ -104,24 +106,54 @@ def copy_inputs(
     remade: list[str] = []
     for name in dict.fromkeys(p for source in code_cells for p in named_paths(source)):
         original = (notebook_dir / name).resolve()
-        if not original.is_file() or original.is_relative_to(report_dir) or _never_carried(Path(name)):
+        if original.is_relative_to(report_dir) or _never_carried(Path(name)):
             continue
-        if _in_a_run_folder_a_step_makes(original, notebook_dir, made_by_steps):
+        files = _files_of(original, report_dir)
+        if files is None:
+            continue
+        if original.is_file() and _in_a_run_folder_a_step_makes(original, notebook_dir, made_by_steps):
             remade.append(name)
             continue
         if original.is_relative_to(notebook_dir):
             relative = original.relative_to(notebook_dir)
             if _never_carried(relative):
                 continue
-            if _place(original, report_dir / relative, name):
+            placed = [_place(f, report_dir / relative / within, name) for f, within in files]
+            if any(placed):
                 copied.append(str(relative))
             if os.path.isabs(name):  # '/home/me/F/x.pdb' would read the original, not the report's copy
                 absolute_inside[name] = relative.as_posix()
             continue
-        target = _free_name(report_dir / OUTSIDE_FOLDER / original.name, original)
-        _place(original, target, name)
+        target = report_dir / OUTSIDE_FOLDER / original.name
+        if original.is_file():
+            target = _free_name(target, original)
+        for f, within in files:
+            _place(f, target / within if within.parts else target, name)
         outside[name] = target.relative_to(report_dir).as_posix()
     return Inputs(tuple(copied), outside, absolute_inside, tuple(remade))
+
+
+_MOST_FILES_IN_A_FOLDER = 1000  # a folder with more is not an input the cells name, but a data store
+
+
+def _files_of(original: Path, report_dir: Path) -> list[tuple[Path, Path]] | None:
+    """``[(file, path within the copy)]`` to copy for a named file or folder, or None when it is not copied."""
+    if original.is_file():
+        return [(original, Path())]
+    if not original.is_dir() or report_dir.is_relative_to(original):  # the notebook's folder, or one above it
+        return None
+    files = []
+    for root, folders, names in os.walk(original):
+        folders[:] = [f for f in folders if not f.startswith(".")]
+        if any(marker in names for marker in RUN_MARKERS):
+            return None  # a run folder, or a folder of runs: made by the notebook's own steps
+        for file in names:
+            within = (Path(root) / file).relative_to(original)
+            if not _never_carried(within) and (Path(root) / file).is_file():
+                files.append((Path(root) / file, within))
+        if len(files) > _MOST_FILES_IN_A_FOLDER:
+            return None
+    return files or None  # an empty folder carries nothing
 
 
 def _in_a_run_folder_a_step_makes(original: Path, notebook_dir: Path, made_by_steps) -> bool:

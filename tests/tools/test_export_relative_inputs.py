@@ -151,7 +151,8 @@ def test_a_path_built_at_run_time_is_named_at_export_and_in_the_error_of_its_rer
     built = (
         "rg = analysis.radius_of_gyration(trajectory=os.path.join(DATA, 'villin_1vii.pdb'))\nprint(rg.iloc[0]['rg_nm'])"
     )
-    _session(folder, ["import os\nfrom kenkyu.tools import analysis\nDATA = '../data'", built])
+    # (a folder named by a literal, '../data', is copied in: the report carries folders; one joined from parts is not)
+    _session(folder, ["import os\nfrom kenkyu.tools import analysis\nDATA = os.path.join('..', 'data')", built])
     monkeypatch.chdir(folder)
 
     written = export_report("villin.ipynb", execute=False)

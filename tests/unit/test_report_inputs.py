@@ -109,3 +109,21 @@ def test_files_in_a_run_folder_a_step_of_the_report_makes_are_not_copied(tmp_pat
     assert inputs.remade == ("md_runs/cg/native.pdb",) and not (report / "md_runs" / "cg").exists()
     # A run no step of the report makes (an earlier session's) is an input like any other file.
     assert inputs.copied == ("md_runs/old/native.pdb",) and (report / "md_runs" / "old" / "native.pdb").exists()
+
+
+def test_a_folder_the_cells_read_is_copied_with_its_files_but_not_a_run_folder_or_the_notebooks(tmp_path):
+    notebook, report = tmp_path / "F", tmp_path / "F" / "F_report"
+    (notebook / "notes").mkdir(parents=True)
+    (notebook / "notes" / "villin.md").write_text("# Villin\n")
+    (notebook / "notes" / ".secret_key").write_text("sk-abc\n")
+    (notebook / "md_runs" / "a").mkdir(parents=True)
+    (notebook / "md_runs" / "a" / "run.json").write_text("{}")
+    (tmp_path / "refs").mkdir()
+    (tmp_path / "refs" / "villin.bib").write_text("@article{x}\n")
+    cells = ["literature.ingest('notes/')", "rmsd('md_runs'); ls('.'); ls('..'); ingest('../refs')"]
+    inputs = copy_inputs(cells, notebook, report)
+    # newcomer R7 O7: the report's literature.ingest('notes/') failed with "notes/ does not exist".
+    assert inputs.copied == ("notes",) and (report / "notes" / "villin.md").read_text() == "# Villin\n"
+    assert not (report / "notes" / ".secret_key").exists() and not (report / "md_runs").exists()
+    assert inputs.outside == {"../refs": "inputs/refs"} and (report / "inputs" / "refs" / "villin.bib").exists()
+    assert rewrite_paths(cells[1], inputs.renamed).endswith("ingest('inputs/refs')")
