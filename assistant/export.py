@@ -65,6 +65,7 @@ class ReportPaths:
     outside: tuple[str, ...] = ()  # "'../data/x.pdb' -> inputs/x.pdb": files from outside it, copied and renamed
     built: tuple[str, ...] = ()  # "cell 5 (os.path.join(...))": cells that build a file path at run time
     never_ran: tuple[str, ...] = ()  # "cell 7 (`run = ...`)": code cells the session never ran or finished
+    remade: tuple[str, ...] = ()  # files read inside run folders the report's own steps make: not copied
 
     def __str__(self) -> str:
         lines = [f"report notebook: {self.ipynb}"]
@@ -104,6 +105,8 @@ class ReportPaths:
             )
         lines = [f"Wrote the report {files}. {ran}"]
         lines += _input_sentences(self.inputs, self.outside, self.built)
+        if self.remade:
+            lines.append(_remade_sentence(self.remade))
         if self.never_ran:
             lines.append(_never_ran_sentence(self.never_ran))
         if self.left_out:
@@ -291,6 +294,7 @@ def export_report(
         outside,
         built,
         never_ran,
+        inputs.remade,
     )
 
 
