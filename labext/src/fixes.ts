@@ -105,9 +105,10 @@ export function keptNothing(summary: string): boolean {
 /** The line under an interrupted card: what was kept and what its button does. */
 export function interruptedNote(summary: string, resume: string): string {
   if (keptNothing(summary)) {
+    // A tool that cannot resume (a coarse-grained run) has no checkpoints: it keeps its files when it finishes.
     return resume
       ? 'Stopped before its first checkpoint, so nothing was kept. Start again runs the same call in a new cell.'
-      : 'Stopped before its first checkpoint, so nothing was kept. Run its cell again to start over.';
+      : 'Stopped before it finished, so nothing was kept. Run its cell again to start over.';
   }
   return resume
     ? 'Stopped mid-run; the work so far is kept. Resume continues from the last checkpoint in a new cell.'
@@ -134,9 +135,11 @@ export function sidebarSummary(summary: string, status: string, resume: string):
   if (status !== 'interrupted' || !resume) {
     return summary;
   }
+  // The kernel ends with "Resume with:" or, when nothing was kept, "Start it again with:" and the code: the
+  // button runs it (left in, the card's summary ended on "Start it again with:" over folded code).
   return summary
-    .replace(/\nResume with:\n[\s\S]*$/, '')
-    .replace(/^interrupted — resumable \(([^)]*)\)/, (_, why: string) => why.charAt(0).toUpperCase() + why.slice(1))
+    .replace(/\n(?:Resume|Start it again) with:\n[\s\S]*$/, '')
+    .replace(/^interrupted — (?:resumable|nothing kept) \(([^)]*)\)/, (_, why: string) => why.charAt(0).toUpperCase() + why.slice(1))
     .replace(/\s*Continue it with the same call plus resume=True[^\n]*/g, '')
     // Nothing kept: the Start again button is the same call, so the notebook's advice for it goes too.
     .replace(/\s*Start it again with the same call[^\n]*/g, '')

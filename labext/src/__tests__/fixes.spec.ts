@@ -67,6 +67,20 @@ describe('fixes phrased for the sidebar', () => {
       'Interrupted by the user. Run in md_runs/5dfr_minimized_implicit interrupted before its first checkpoint; ' +
         'nothing was kept.'
     );
+    // The kernel's text since it says "nothing kept" itself (a DHFR run stopped 13 s in, seen by a newcomer): the
+    // card read "interrupted — nothing kept" twice and its summary ended on "Start it again with:".
+    const now =
+      'interrupted — nothing kept (interrupted by the user). Run in md_runs/ecoli_dhfr_implicit interrupted before ' +
+      `its first checkpoint; nothing was kept.\nStart it again with:\n${resume}`;
+    expect(sidebarSummary(now, 'interrupted', resume)).toBe(
+      'Interrupted by the user. Run in md_runs/ecoli_dhfr_implicit interrupted before its first checkpoint; nothing was kept.'
+    );
+    expect(resumeActions(resume, 'interrupted', now)).toEqual([{ label: 'Start again', code: resume }]);
+    // A coarse-grained run has no checkpoints and no resume: its note does not mention one.
+    const cg =
+      'interrupted — nothing kept (interrupted by the user). Coarse-grained run md_runs/x interrupted at 99 of 2000 ps; ' +
+      'nothing was kept (a coarse-grained run keeps its files when it finishes).';
+    expect(interruptedNote(cg, '')).toBe('Stopped before it finished, so nothing was kept. Run its cell again to start over.');
     // A run stopped after a checkpoint still reads resumable, with its Resume button.
     const kept = 'interrupted — resumable (interrupted by the user). Run in md_runs/v interrupted; its last checkpoint is at 1 ps.';
     expect(interruptedStatus(kept)).toBe('interrupted — resumable');
