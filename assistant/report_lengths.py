@@ -46,7 +46,9 @@ def analyses_at_their_length(body: list) -> None:
         edits, notes = [], []
         for call in _analysis_calls(cell.source):
             target = _target(call)
-            mine = [e for e in extensions if target is not None and _same_run(target, e)]
+            # Every extension of the run the call names, however each cell named it (run, extended_run, its folder).
+            folders = {os.path.normpath(e.folder) for e in extensions if target is not None and _same_run(target, e)}
+            mine = [e for e in extensions if os.path.normpath(e.folder) in folders]
             if not any(e.cell > index for e in mine):
                 continue  # the run is not extended after this analysis: the re-run reads what the session read
             before = [e for e in mine if e.cell < index]
@@ -78,14 +80,23 @@ def _extensions(body: list) -> list[_Extension]:
         printed = "".join(
             "".join(o.get("text", "")) for o in cell.get("outputs", []) if o.get("output_type") == "stream"
         )
-        names = frozenset(
-            ast.unparse(_target(call))
-            for call in _calls(cell.source, lambda f: f.attr == "extend" and _owner(f) == "md")
-            if _target(call) is not None
-        )
+        calls = _calls(cell.source, lambda f: f.attr == "extend" and _owner(f) == "md")
+        shapes = {ast.dump(call) for call in calls}
+        # The run as the call names it (`run`), and the variable its result went into (`extended_run`).
+        names = {ast.unparse(_target(call)) for call in calls if _target(call) is not None}
+        if calls:
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.Assign) and ast.dump(node.value) in shapes:
+                    names |= {ast.unparse(target) for target in node.targets}
         for line in _EXTENDED.finditer(printed):
             found.append(
-                _Extension(index, line["folder"], float(line["start"]), float(line["total"]), names | {line["folder"]})
+                _Extension(
+                    index,
+                    line["folder"],
+                    float(line["start"]),
+                    float(line["total"]),
+                    frozenset(names | {line["folder"]}),
+                )
             )
     return found
 

@@ -26,8 +26,10 @@ def test_analyses_before_between_and_after_extensions():
         _extend_cell("extended_run_2 = kenkyu.tools.md.extend(run=run, to_ps=3.0)", 2, 3),
         v4.new_code_cell("e = kenkyu.tools.analysis.rmsd(trajectory=run)"),  # after the last: the whole run
     ]
+    body.insert(4, v4.new_code_cell("f = kenkyu.tools.analysis.radius_of_gyration(extended_run)"))  # its result
     analyses_at_their_length(body)
     sources = [c.source for c in body]
+    assert sources.pop(4).endswith("f = kenkyu.tools.analysis.radius_of_gyration(extended_run, end_ps=2.0)")
     assert sources[1].endswith(f"a = kenkyu.tools.analysis.rmsd(trajectory='{RUN}/', end_ps=1.0)")
     assert sources[1].startswith("# end_ps=: the run's length when the session ran this analysis")
     assert sources[3].endswith("b = kenkyu.tools.analysis.rmsf(run, selection='name CA', end_ps=2.0)")
