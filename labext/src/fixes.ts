@@ -132,7 +132,7 @@ export function resumingPlaceholder(name: string, summary: string): string {
  * what is left is why it stopped and what was kept.
  */
 export function sidebarSummary(summary: string, status: string, resume: string): string {
-  if (status !== 'interrupted' || !resume) {
+  if (status !== 'interrupted' || (!resume && !keptNothing(summary))) {
     return summary;
   }
   // The kernel ends with "Resume with:" or, when nothing was kept, "Start it again with:" and the code: the
@@ -143,6 +143,8 @@ export function sidebarSummary(summary: string, status: string, resume: string):
     .replace(/\s*Continue it with the same call plus resume=True[^\n]*/g, '')
     // Nothing kept: the Start again button is the same call, so the notebook's advice for it goes too.
     .replace(/\s*Start it again with the same call[^\n]*/g, '')
+    // The note under the card says it (a coarse-grained run stopped by a newcomer said it three ways).
+    .replace(/\s*Run the cell again to start over\.$/, '')
     .trim();
 }
 

@@ -81,6 +81,11 @@ describe('fixes phrased for the sidebar', () => {
       'interrupted — nothing kept (interrupted by the user). Coarse-grained run md_runs/x interrupted at 99 of 2000 ps; ' +
       'nothing was kept (a coarse-grained run keeps its files when it finishes).';
     expect(interruptedNote(cg, '')).toBe('Stopped before it finished, so nothing was kept. Run its cell again to start over.');
+    const cgKernel = `${cg} Start it again with the same call, or a shorter ps=.. Run the cell again to start over.`;
+    expect(sidebarSummary(cgKernel, 'interrupted', '')).toBe(
+      'Interrupted by the user. Coarse-grained run md_runs/x interrupted at 99 of 2000 ps; nothing was kept (a ' +
+        'coarse-grained run keeps its files when it finishes).'
+    );
     // A run stopped after a checkpoint still reads resumable, with its Resume button.
     const kept = 'interrupted — resumable (interrupted by the user). Run in md_runs/v interrupted; its last checkpoint is at 1 ps.';
     expect(interruptedStatus(kept)).toBe('interrupted — resumable');
