@@ -63,7 +63,7 @@ def action_code(tool, arguments: dict, variable: str, using: dict | None = None)
     adds a comment line per input the request did not spell out, and passes a kernel variable by name."""
     using = using or {}
     written = {
-        name: KernelName(value) if name in using and using[name].variable else _secret_or(value)
+        name: KernelName(using[name].value) if name in using and using[name].variable else _secret_or(value)
         for name, value in arguments.items()
     }
     if written:

@@ -25,6 +25,7 @@ import os
 import re
 import sys
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 from kenkyu.core.routing import Candidate, object_slots, protein_tokens, sliced_variable
@@ -327,6 +328,10 @@ def used_candidates(tool, arguments: dict, candidates, prompt: str = "") -> dict
                 continue
             if not c.variable and re.search(rf"(?<![\w/]){re.escape(value)}(?![\w/])", prompt):
                 continue  # the prompt gave it: nothing to explain
+            if not c.variable and c.names and c.label.startswith(f"`{c.names[0]}`"):
+                # A string held in a kernel variable (a sequence, a path): passed by its name, `sequence=dhfr_seq`,
+                # so the cell (and a report re-run with other parameters) reads the variable, not a copy of it.
+                c = replace(c, value=c.names[0], variable=True)
             used[name] = c
             break
     return used

@@ -1104,3 +1104,24 @@ def test_the_extended_run_is_the_one_extend_made_or_continued(tmp_path, monkeypa
     call = provider.choose_call("how compact is the extended run?", ALL_TOOLS)
     assert call is not None, provider.last_problem
     assert (call.name, call.arguments) == (RG.name, {"trajectory": "md_runs/villin"})
+
+
+def test_a_sequence_held_in_a_kernel_variable_is_passed_by_its_name(notebook):
+    # newcomer r7: `# using dhfr_seq (sequence, ...)` then the 159 letters written out; the cell now reads the variable
+    sequence = "MISLIAALAVDRVIGMENAMPWNLPADLAWFKRNTL"
+    candidates = gather({"dhfr_seq": sequence})
+    tool = next(t for t in TOOLS if "sequence" in t.parameters.get("required", []))
+    using = used_candidates(tool, {"sequence": sequence}, candidates, "score the mutations on dhfr_seq")
+    code = action_code(tool, {"sequence": sequence}, "scores", using)
+    assert "sequence=dhfr_seq" in code and sequence not in code.split("\n", 1)[1]
+
+
+@pytest.mark.parametrize(
+    "request_text", ["which loop moves most in my first coarse-grained run?", "rg of the oldest Go run"]
+)
+def test_the_first_run_of_a_kind_is_the_oldest(notebook, provider, request_text):
+    provider.use_notebook(gather({}))
+    call = provider.choose_call(request_text.replace("coarse-grained ", "").replace("Go ", ""), ALL_TOOLS)
+    assert call.arguments["trajectory"] == "md_runs/villin_seed2"
+    call = provider.choose_call(request_text, ALL_TOOLS)
+    assert call is not None and call.arguments["trajectory"] == "md_runs/villin_seed2", provider.last_problem
