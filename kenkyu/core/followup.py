@@ -80,6 +80,25 @@ _REPEAT = re.compile(
 )
 
 
+_PURPOSE = re.compile(
+    r"[,\s]+(?:so\s+(?:that\s+)?|to\s+(?:have|get|make|see)\b|as\s+a\b|because\b)(?:.*)$", re.I | re.S
+)
+_SETTING = re.compile(r"\b(?P<name>[a-z_]+)\s*(?:=|of)?\s*(?P<value>\d+(?:\.\d+)?)\b", re.I)
+_QUANTITY = re.compile(r"\b\d+(?:\.\d+)?\s*(?P<unit>ps|ns|fs|k|kelvin|°\s*c|%|percent|frames?)(?!\w)", re.I)
+
+
+def _without_settings_said_in(rest: str, base: str) -> str:
+    """The earlier request less the settings the follow-up says anew ("seed 1" when it says "with seed 2", "2 ps"
+    when it says "for 5 ps"): the follow-up's value is the one meant."""
+    for m in _SETTING.finditer(rest):
+        if m["name"].lower() not in ("for", "at", "with", "the", "and", "of", "by", "to", "first", "last"):
+            base = re.sub(rf"\b{re.escape(m['name'])}\s*(?:=|of)?\s*\d+(?:\.\d+)?\b", " ", base, flags=re.I)
+    for m in _QUANTITY.finditer(rest):
+        unit = re.escape(m["unit"])
+        base = re.sub(rf"\b(?:for\s+|at\s+)?\d+(?:\.\d+)?\s*{unit}(?!\w)", " ", base, flags=re.I)
+    return re.sub(r"\s{2,}", " ", base).strip(" ,")
+
+
 def _without_names(text: str, candidates: Sequence[Candidate]) -> str:
     """The words of ``text`` less the notebook's names and paths ("md_runs/villin" names no tool's "run")."""
     text = re.sub(r"\S*[/.]\S*", " ", text)
@@ -102,11 +121,14 @@ def follow_up(
         return None
     objects = [value for _, value in previous.inputs]
     repeat = _REPEAT.match(request)
-    if repeat and not names_a_tool(_without_names(repeat["rest"], candidates)):
-        rest = repeat["rest"].strip(" ?.!")
+    # "same again with seed 2 so I have a replica": why it is asked is no part of what is asked
+    rest = _PURPOSE.sub("", repeat["rest"]) if repeat else ""
+    if repeat and not names_a_tool(_without_names(rest, candidates)):
+        rest = rest.strip(" ?.!,")
         base = previous.request.strip().rstrip("?.!")
         if window_tokens(rest):
             base = without_windows(base)  # the follow-up's own window replaces the earlier one
+        base = _without_settings_said_in(rest, base)
         lowered = f" {without_windows(rest).lower()} "  # "the first half" names no variable `first`
         new = [
             c

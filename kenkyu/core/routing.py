@@ -83,7 +83,29 @@ _BEFORE_DOING = re.compile(rf",?\s+\b(?:before|prior\s+to)\s+(?={_DOING})", re.I
 _AFTER_DOING = re.compile(rf"^(?P<then>.+?),?\s+\bafter\s+(?P<first>{_DOING}.*?)(?P<end>[.?!]*)$", re.I | re.S)
 
 
+# "2 ps of villin but minimise it first - ...": the step said "first" is done first.
+_DO_IT_FIRST = re.compile(
+    rf"^(?P<then>.+?),?\s+(?:but|and)\s+(?P<first>(?:{_VERB})\s+(?:it|them|this|that|[\w./-]+)\s+first)\b"
+    r"(?P<rest>.*)$",
+    re.I | re.S,
+)
+# "across the three replicas, which residues ...", "for the 300K simulation: how helical is it": the object said
+# before the question, as context for it (a remark), not a step of its own.
+_LEAD_OBJECT = re.compile(
+    r"^\s*(?P<lead>(?:across|for|in|on|over|from|with|using|between)\s+(?:the|my|our|all|both|each|these|those)\b"
+    r"[^,:;?.!]{1,60}?)\s*[,:;]\s*(?P<rest>(?:and\s+)?(?:how|what|which|where|whether|is|are|does|do|did|was|were"
+    r"|can|could|give|show|plot|compute|calculate|tell)\b.+)$",
+    re.I | re.S,
+)
+
+
 def _in_order_of_doing(request: str) -> str:
+    lead = _LEAD_OBJECT.match(request)
+    if lead:
+        request = f"{lead['lead']}{REMARK}{lead['rest']}"
+    first = _DO_IT_FIRST.match(request.strip())
+    if first:
+        request = f"{first['first']}, then {first['then']}{first['rest']}"
     found = _AFTER_DOING.match(request.strip())
     if found and not re.match(r"(?:skip|drop|discard|ignor|exclud|leav|throw|cut|remov)", found["first"], re.I):
         request = f"{found['first']}, then {found['then']}{found['end']}"
@@ -1296,7 +1318,7 @@ def _points_at(lowered: str, kind: str) -> bool:
 
 # Runs referred to by their order: "the earlier run", "the older simulation", "the first run", "the original one".
 _EARLIER = re.compile(
-    r"\b(?:(?P<before>earlier|older|prior|other)|(?P<first>first|oldest|original|initial))\s+(?:\w+\s+)?"
+    r"\b(?:(?P<before>earlier|older|prior|other)|(?P<first>first|oldest|original|initial))\s+(?:[\w-]+\s+){0,2}?"
     r"(?:runs?|simulations?|trajector(?:y|ies)|trajs?|sims?|md|ones?)\b|\bthe\s+(?:run|simulation|one)\s+before\b",
     re.I,
 )
@@ -1634,6 +1656,15 @@ RECALL_QUESTION = re.compile(
     r"|^\s*(?:so\s+|and\s+|remind\s+me,?\s+)?(?:what|how\s+\w+)\s+(?:was|were)\b[^?]*\bagain\b",
     re.I,
 )
+
+
+# "which residues fluctuate the most on average across the replicas": one answer over the members, the ensemble's
+# tool, not one analysis per member.
+_OVER_MEMBERS = re.compile(r"\b(?:on\s+average|averag\w*|mean|pooled|overall|together|combined)\b", re.I)
+
+
+def averaged_over_ensemble(step: str) -> bool:
+    return bool(_OVER_MEMBERS.search(step) and _ENSEMBLE_WORDS.search(step))
 
 
 def recall_tool(step: str, tools: Sequence):

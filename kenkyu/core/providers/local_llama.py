@@ -46,6 +46,7 @@ from kenkyu.core.routing import (
     keyword_bonus,
     missing_message,
     missing_object,
+    averaged_over_ensemble,
     names_a_tool,
     unserved,
     object_slots,
@@ -226,7 +227,7 @@ class LocalLlamaProvider(Provider):
                 tools,
                 call_id=f"local_{last_user}_{done_steps}",
                 fallback_paths=earlier_paths,
-                prefer=("ensemble",) if made_ensemble else (),
+                prefer=("ensemble",) if made_ensemble or averaged_over_ensemble(step) else (),
             )
             if call is not None:
                 # A request of one step needs no "Step 1:" label; the steps of a longer one are numbered.
