@@ -119,17 +119,17 @@ def _one_typo_apart(typed: str, known: str) -> bool:
     return False
 
 
-def corrected_spelling(text: str, vocabulary, min_length: int = 6) -> str:
+def corrected_spelling(text: str, vocabulary, min_length: int = 6, real_words=frozenset()) -> str:
     """``text`` with each word one typo away from exactly one word of ``vocabulary`` (the tools' words) spelt as
     that word: "how compcat does it stay" -> "how compact does it stay", "hydorgen bonds" -> "hydrogen bonds".
     Short words are left alone (too many real words lie one letter from each other), and so is every word
-    that is itself in the vocabulary."""
+    that is itself in the vocabulary, or a word of ``real_words`` (English: "folder" is no typo of "folded")."""
     known = {w for w in vocabulary if len(w) >= min_length and w.isalpha()}
 
     def fix(match: re.Match) -> str:
         word = match.group(0)
         lowered = word.lower()
-        if len(lowered) < min_length or lowered in known or not lowered.isalpha():
+        if len(lowered) < min_length or lowered in known or not lowered.isalpha() or lowered in real_words:
             return word
         near = [k for k in known if abs(len(k) - len(lowered)) <= 1 and _one_typo_apart(lowered, k)]
         return near[0] if len(near) == 1 else word

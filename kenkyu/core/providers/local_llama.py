@@ -47,6 +47,7 @@ from kenkyu.core.routing import (
     missing_message,
     missing_object,
     averaged_over_ensemble,
+    dictionary_words,
     names_a_tool,
     unserved,
     object_slots,
@@ -172,7 +173,9 @@ class LocalLlamaProvider(Provider):
     def stream(self, messages: Sequence[Message], tools: Sequence) -> Iterator[Chunk]:
         last_user = max(i for i, m in enumerate(messages) if m.role == "user")
         # A slip of the keyboard ("how compcat does it stay") is read as the tool's word it is one typo from.
-        request = corrected_spelling(messages[last_user].content, _spelling_words(tools, self.candidates))
+        request = corrected_spelling(
+            messages[last_user].content, _spelling_words(tools, self.candidates), real_words=dictionary_words()
+        )
         since = messages[last_user + 1 :]
         done_steps = sum(1 for m in since if m.role == "assistant" and m.tool_calls)
         failed = [m for m in since if m.role == "tool" and m.content.startswith("ERROR")]
