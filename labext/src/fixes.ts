@@ -102,13 +102,25 @@ export function keptNothing(summary: string): boolean {
   return /\bnothing was kept\b/i.test(summary);
 }
 
+/**
+ * The code a failed or interrupted card's button runs: the kernel's resume code, or, for a stopped tool that kept
+ * nothing and cannot resume (a coarse-grained run), its own call again (the card had no button at all).
+ */
+export function rerunCode(item: { resume: string; status: string; summary: string; code: string }): string {
+  if (item.resume || item.status !== 'interrupted' || !keptNothing(item.summary)) {
+    return item.resume;
+  }
+  return item.code;
+}
+
 /** The line under an interrupted card: what was kept and what its button does. */
 export function interruptedNote(summary: string, resume: string): string {
   if (keptNothing(summary)) {
     // A tool that cannot resume (a coarse-grained run) has no checkpoints: it keeps its files when it finishes.
+    const when = /\bresume=True\b/.test(resume) ? 'before its first checkpoint' : 'before it finished';
     return resume
-      ? 'Stopped before its first checkpoint, so nothing was kept. Start again runs the same call in a new cell.'
-      : 'Stopped before it finished, so nothing was kept. Run its cell again to start over.';
+      ? `Stopped ${when}, so nothing was kept. Start again runs the same call in a new cell.`
+      : `Stopped ${when}, so nothing was kept. Run its cell again to start over.`;
   }
   return resume
     ? 'Stopped mid-run; the work so far is kept. Resume continues from the last checkpoint in a new cell.'
@@ -118,6 +130,11 @@ export function interruptedNote(summary: string, resume: string): string {
 /** The status in an interrupted card's head: "resumable" only when something was kept to resume from. */
 export function interruptedStatus(summary: string): string {
   return keptNothing(summary) ? 'interrupted — nothing kept' : 'interrupted — resumable';
+}
+
+/** The head of a card whose resume cell runs: a run that kept nothing starts again, it does not resume. */
+export function resumingStatus(summary: string): string {
+  return keptNothing(summary) ? 'restarting' : 'resuming';
 }
 
 /** The chat's input while a card's resume cell runs: a run that kept nothing starts again, it does not resume. */

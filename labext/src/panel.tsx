@@ -25,7 +25,9 @@ import type { NotebookChat } from './notebookChat';
 import {
   interruptedNote,
   interruptedStatus,
+  rerunCode,
   resumeActions,
+  resumingStatus,
   resumingPlaceholder,
   sidebarFix,
   sidebarReply,
@@ -168,8 +170,9 @@ function ApprovalDetails(props: { item: IToolItem }): JSX.Element | null {
 function ToolCard(props: { item: IToolItem; chat: NotebookChat; busy: boolean }): JSX.Element {
   const { item, chat } = props;
   const args = Object.entries(item.arguments);
+  const rerun = rerunCode(item);
   const actions =
-    item.status === 'interrupted' || item.status === 'failed' ? resumeActions(item.resume, item.status, item.summary) : [];
+    item.status === 'interrupted' || item.status === 'failed' ? resumeActions(rerun, item.status, item.summary) : [];
   const live = item.status === 'running' || item.status === 'resuming';
   const elapsed = useElapsed(item.startedAt, live);
   return (
@@ -177,7 +180,11 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat; busy: boolean })
       <div className="kenkyu-tool-head">
         <span className="kenkyu-tool-name">{item.name}</span>
         <span className="kenkyu-tool-status">
-          {item.status === 'interrupted' ? interruptedStatus(item.summary) : TOOL_STATUS_TEXT[item.status]}
+          {item.status === 'interrupted'
+            ? interruptedStatus(item.summary)
+            : item.status === 'resuming'
+              ? resumingStatus(item.summary)
+              : TOOL_STATUS_TEXT[item.status]}
         </span>
         {live && elapsed !== null ? (
           <span className="kenkyu-tool-elapsed" title="Time since its cell started">
@@ -211,7 +218,7 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat; busy: boolean })
         <Summary text={sidebarSummary(item.summary, item.status, item.resume)} />
       )}
       {item.status === 'interrupted' && (
-        <div className="kenkyu-tool-note">{interruptedNote(item.summary, item.resume)}</div>
+        <div className="kenkyu-tool-note">{interruptedNote(item.summary, rerun)}</div>
       )}
       {actions.length > 0 && (
         <div className="kenkyu-tool-actions">

@@ -1,8 +1,10 @@
 import {
   interruptedNote,
   interruptedStatus,
+  rerunCode,
   resumeActions,
   resumingPlaceholder,
+  resumingStatus,
   sidebarFix,
   sidebarReply,
   sidebarSummary,
@@ -81,6 +83,16 @@ describe('fixes phrased for the sidebar', () => {
       'interrupted — nothing kept (interrupted by the user). Coarse-grained run md_runs/x interrupted at 99 of 2000 ps; ' +
       'nothing was kept (a coarse-grained run keeps its files when it finishes).';
     expect(interruptedNote(cg, '')).toBe('Stopped before it finished, so nothing was kept. Run its cell again to start over.');
+    // It cannot resume, so its card offers its own call again (it had no button at all).
+    const call = "cg_run = kenkyu.tools.md.coarse_grained(structure='ecoli_dhfr.pdb', ps=2000.0, seed=7)\ncg_run";
+    const rerun = rerunCode({ resume: '', status: 'interrupted', summary: cg, code: call });
+    expect(rerun).toBe(call);
+    expect(resumeActions(rerun, 'interrupted', cg)).toEqual([{ label: 'Start again', code: call }]);
+    expect(resumingStatus(cg)).toBe('restarting'); // its head while the call runs again (it read "resuming")
+    expect(resumingStatus('interrupted — resumable (x). Run in md_runs/v interrupted; its last checkpoint is at 1 ps.')).toBe('resuming');
+    expect(interruptedNote(cg, rerun)).toBe('Stopped before it finished, so nothing was kept. Start again runs the same call in a new cell.');
+    // A stopped run that kept its work and cannot resume gets no button: running the call again would lose it.
+    expect(rerunCode({ resume: '', status: 'interrupted', summary: 'interrupted — not resumable (x)', code: call })).toBe('');
     const cgKernel = `${cg} Start it again with the same call, or a shorter ps=.. Run the cell again to start over.`;
     expect(sidebarSummary(cgKernel, 'interrupted', '')).toBe(
       'Interrupted by the user. Coarse-grained run md_runs/x interrupted at 99 of 2000 ps; nothing was kept (a ' +
