@@ -117,6 +117,6 @@ def interrupted_summary(execution, resume: str, *, budget: bool) -> str:
         text += f". {kept}"
     if resume:
         text += f"\n{'Start it again' if nothing_kept else 'Resume'} with:\n{resume}"
-    else:
+    elif not nothing_kept:  # a tool that kept nothing says how to start again in its own words
         text += ". Run the cell again to start over."
     return text

@@ -26,3 +26,12 @@ def test_a_run_stopped_after_a_checkpoint_is_resumable():
     text = interrupted_summary(interrupted(message), RESUME, budget=True)
     assert text.startswith("interrupted — resumable (the request's time budget ran out). Run in md_runs/x")
     assert text.endswith(f"Resume with:\n{RESUME}")
+
+
+def test_a_tool_that_kept_nothing_and_cannot_resume_gives_its_own_advice_once():
+    message = (
+        f"Coarse-grained run md_runs/x interrupted at 99 of 2000 ps; {NOTHING_KEPT} (a coarse-grained run keeps its "
+        "files when it finishes). Start it again with the same call (a shorter ps finishes sooner)."
+    )
+    text = interrupted_summary(interrupted(message), "", budget=False)
+    assert text == f"interrupted — nothing kept (interrupted by the user). {message}"  # no second "start over", no ".."

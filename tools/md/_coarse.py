@@ -338,7 +338,7 @@ def coarse_grained(
                     raise RunInterrupted(
                         f"Coarse-grained run {directory} interrupted at {reached:g} of {ps:g} ps; {NOTHING_KEPT} "
                         "(a coarse-grained run keeps its files when it finishes). Start it again with the same "
-                        "call, or a shorter ps=."
+                        "call (a shorter ps finishes sooner)."
                     )
                 state = context.getState(getPositions=True, getEnergy=True)
                 energy = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)

@@ -93,7 +93,7 @@ describe('fixes phrased for the sidebar', () => {
     expect(interruptedNote(cg, rerun)).toBe('Stopped before it finished, so nothing was kept. Start again runs the same call in a new cell.');
     // A stopped run that kept its work and cannot resume gets no button: running the call again would lose it.
     expect(rerunCode({ resume: '', status: 'interrupted', summary: 'interrupted — not resumable (x)', code: call })).toBe('');
-    const cgKernel = `${cg} Start it again with the same call, or a shorter ps=.. Run the cell again to start over.`;
+    const cgKernel = `${cg} Start it again with the same call (a shorter ps finishes sooner).`;
     expect(sidebarSummary(cgKernel, 'interrupted', '')).toBe(
       'Interrupted by the user. Coarse-grained run md_runs/x interrupted at 99 of 2000 ps; nothing was kept (a ' +
         'coarse-grained run keeps its files when it finishes).'
