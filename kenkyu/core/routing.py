@@ -90,7 +90,7 @@ _DO_IT_FIRST = re.compile(
     re.I | re.S,
 )
 # "across the three replicas, which residues ...", "for the 300K simulation: how helical is it": the object said
-# before the question, as context for it (a remark), not a step of its own.
+# before the question belongs to it (and to each of its clauses), not a step of its own.
 _LEAD_OBJECT = re.compile(
     r"^\s*(?P<lead>(?:across|for|in|on|over|from|with|using|between)\s+(?:the|my|our|all|both|each|these|those)\b"
     r"[^,:;?.!]{1,60}?)\s*[,:;]\s*(?P<rest>(?:and\s+)?(?:how|what|which|where|whether|is|are|does|do|did|was|were"
@@ -102,7 +102,10 @@ _LEAD_OBJECT = re.compile(
 def _in_order_of_doing(request: str) -> str:
     lead = _LEAD_OBJECT.match(request)
     if lead:
-        request = f"{lead['lead']}{REMARK}{lead['rest']}"
+        # said after the question instead, where an object usually stands: "which residues ... across the replicas?"
+        rest = lead["rest"].rstrip()
+        end = rest[len(rest.rstrip("?.!")) :]
+        request = f"{rest.rstrip('?.!')} {lead['lead'].strip()}{end}"
     first = _DO_IT_FIRST.match(request.strip())
     if first:
         request = f"{first['first']}, then {first['then']}{first['rest']}"

@@ -1144,3 +1144,18 @@ def test_a_real_word_is_no_typo_and_a_residue_is_no_object_and_one_path_is_the_r
     ingest = next(t for t in TOOLS if t.name == "literature_ingest")
     schema = constrained_arguments_schema(ingest, "ingest notes/ into the literature index")
     assert "index" not in schema["properties"]
+
+
+@pytest.mark.parametrize(
+    "request_text, steps",
+    [
+        # the object said before the question belongs to it, not a step of its own
+        (
+            "over both replicas, which residues move most on average?",
+            ["which residues move most on average over both replicas?"],
+        ),
+        ("3 ps of villin.pdb but minimise it first", ["minimise it first", "3 ps of villin.pdb"]),
+    ],
+)
+def test_an_object_said_first_and_a_step_said_first_are_read_in_order(request_text, steps):
+    assert split_steps(request_text, KEYWORDS) == steps
