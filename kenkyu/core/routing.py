@@ -92,20 +92,26 @@ _DO_IT_FIRST = re.compile(
 # "across the three replicas, which residues ...", "for the 300K simulation: how helical is it": the object said
 # before the question belongs to it (and to each of its clauses), not a step of its own.
 _LEAD_OBJECT = re.compile(
-    r"^\s*(?P<lead>(?:across|for|in|on|over|from|with|using|between)\s+(?:the|my|our|all|both|each|these|those)\b"
+    r"^\s*(?P<lead>(?:across|for|in|on|over|from|with|using|between)\s+(?:the|my|our|all|both|each|these|those|that)\b"
     r"[^,:;?.!]{1,60}?)\s*[,:;]\s*(?P<rest>(?:and\s+)?(?:how|what|which|where|whether|is|are|does|do|did|was|were"
-    r"|can|could|give|show|plot|compute|calculate|tell)\b.+)$",
+    r"|can|could|give|show|plot|compute|calculate|tell|get|make|run|do|the|its|their)\b.+)$",
     re.I | re.S,
 )
 
 
+def _object_after_question(sentence: str) -> str:
+    """The object said before the question, said after it instead, where an object usually stands: "across the
+    replicas, which residues ...?" -> "which residues ... across the replicas?"."""
+    lead = _LEAD_OBJECT.match(sentence)
+    if not lead:
+        return sentence
+    rest = lead["rest"].rstrip()
+    end = rest[len(rest.rstrip("?.!")) :]
+    return f"{rest.rstrip('?.!')} {lead['lead'].strip()}{end}"
+
+
 def _in_order_of_doing(request: str) -> str:
-    lead = _LEAD_OBJECT.match(request)
-    if lead:
-        # said after the question instead, where an object usually stands: "which residues ... across the replicas?"
-        rest = lead["rest"].rstrip()
-        end = rest[len(rest.rstrip("?.!")) :]
-        request = f"{rest.rstrip('?.!')} {lead['lead'].strip()}{end}"
+    request = " ".join(_object_after_question(s) for s in re.split(r"(?<=[.!?])\s+", request.strip()))
     first = _DO_IT_FIRST.match(request.strip())
     if first:
         request = f"{first['first']}, then {first['then']}{first['rest']}"
@@ -1269,6 +1275,8 @@ _NOT_OBJECTS = {
     # Short names of the kinds and the words a request ends on ("... of the traj pls").
     *"traj trajs sim sims md dynamics pls please plz thanks thx too also now only just quarter half third".split(),
     *"earlier older oldest original initial prior newest newer recent".split(),  # order words: _EARLIER, _RECENT
+    # the second word of a quantity's name ("the radius of gyration", "centre of mass"): no object
+    *"gyration mass freedom motion".split(),
 }
 
 
@@ -1349,7 +1357,8 @@ def _points_at(lowered: str, kind: str) -> bool:
 
 # Runs referred to by their order: "the earlier run", "the older simulation", "the first run", "the original one".
 _EARLIER = re.compile(
-    r"\b(?:(?P<before>earlier|older|prior|other)|(?P<first>first|oldest|original|initial))\s+(?:[\w-]+\s+){0,2}?"
+    r"\b(?:(?P<before>earlier|older|prior|other)|(?P<first>first|oldest|original|initial)|(?P<second>second))\s+"
+    r"(?:[\w-]+\s+){0,2}?"
     r"(?:runs?|simulations?|trajector(?:y|ies)|trajs?|sims?|md|ones?)\b|\bthe\s+(?:run|simulation|one)\s+before\b",
     re.I,
 )
@@ -1368,7 +1377,11 @@ def _pick(match: SlotMatch, fitting: list[Candidate], recent: bool, lowered: str
     same_level = [c for c in ranked if level(c) == level(top)]
     by_order = _EARLIER.search(lowered) if lowered else None
     if by_order and len({c.value for c in same_level}) > 1:
-        match.candidate = same_level[-1] if by_order["first"] else same_level[1]
+        # newest first: "the first run" is the oldest, "the second" the one made after it, "the earlier" the one
+        # before the newest
+        match.candidate = (
+            same_level[-1] if by_order["first"] else same_level[-2] if by_order["second"] else same_level[1]
+        )
         return match
     if len(same_level) > 1 and not recent and len({c.value for c in same_level}) > 1:
         match.ambiguous = True

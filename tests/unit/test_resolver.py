@@ -1159,3 +1159,16 @@ def test_a_real_word_is_no_typo_and_a_residue_is_no_object_and_one_path_is_the_r
 )
 def test_an_object_said_first_and_a_step_said_first_are_read_in_order(request_text, steps):
     assert split_steps(request_text, KEYWORDS) == steps
+
+
+def test_the_second_run_is_the_one_made_after_the_first_and_a_quantitys_name_is_no_object(notebook, provider):
+    provider.use_notebook(gather({}))
+    calls, _ = _calls(
+        provider, "I ran two simulations this week. For the second one, the rmsf of just its final 25% please"
+    )
+    assert [(c.name, c.arguments["trajectory"], c.arguments.get("frames")) for c in calls] == [
+        (by_function("analysis", "rmsf").name, "md_runs/villin", "last 25%")
+    ]
+    provider.use_notebook(gather({"wt": Trajectory()}))
+    calls, _ = _calls(provider, "rmsd of wt, and after that the radius of gyration")
+    assert [c.name for c in calls] == [RMSD.name, RG.name]
