@@ -513,11 +513,16 @@ class ToolRouter:
 
 def _without_spaced_names(text: str, candidates: Sequence[Candidate]) -> str:
     """``text`` less the kernel variables it names with spaces for underscores ("the extended run" for
-    `extended_run`): the words name that object, they ask for no tool ("extended" is no request to extend)."""
+    `extended_run`): the words name that object, they ask for no tool ("extended" is no request to extend); a
+    variable named as it is reads as its kind."""
     for c in candidates:
         for name in c.names:
             if c.variable and re.fullmatch(r"[A-Za-z]+(?:_[A-Za-z]+)+", name or ""):
                 text = re.sub(rf"\b{name.replace('_', ' ')}\b", " ", text, flags=re.I)
+            if c.variable and name and re.fullmatch(r"[A-Za-z_]\w*", name):
+                # A variable's name says nothing about the tool ("t2" read as "2" leant to DSSP, "t1" to RMSF):
+                # the embedder reads what it is instead.
+                text = re.sub(rf"(?<![\w./]){re.escape(name)}(?![\w\[])", c.kind.replace("_", " "), text)
     # "the extended run", "my minimised structure": what was done to the object tells which object, not what to do
     return _PARTICIPLE_OBJECT.sub(r"\1", text)
 

@@ -1172,3 +1172,11 @@ def test_the_second_run_is_the_one_made_after_the_first_and_a_quantitys_name_is_
     provider.use_notebook(gather({"wt": Trajectory()}))
     calls, _ = _calls(provider, "rmsd of wt, and after that the radius of gyration")
     assert [c.name for c in calls] == [RMSD.name, RG.name]
+
+
+def test_a_variables_name_does_not_lean_the_router(notebook, provider):
+    # newcomer r7 R11: the same words about t2 gave DSSP and about t1 gave RMSF (the embedder read "t2" as "2")
+    provider.use_notebook(gather({"t1": Trajectory(), "t2": Trajectory()}))
+    for name in ("t1", "t2"):
+        call = provider.choose_call(f"which residues of {name} move the most?", ALL_TOOLS)
+        assert (call.name, call.arguments) == (by_function("analysis", "rmsf").name, {"trajectory": name})
