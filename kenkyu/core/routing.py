@@ -67,7 +67,20 @@ def split_steps(request: str, keywords: Sequence[Sequence[str]] = ()) -> list[st
             for clause in _clauses(piece.strip(" ,."), keywords):
                 steps += _distribute(clause, keywords)
     steps = [p for p in steps if len(p.split()) >= 2 or (keywords and _tools_named(p, keywords))]
+    if keywords:
+        # "minimise villin and give me the before/after energies": a request for what the step before reports,
+        # naming no tool of its own, is that step's result, not a step to route alone.
+        merged: list[str] = []
+        for p in steps:
+            if merged and _REPORT_BACK.match(p) and not _tools_named(p, keywords):
+                merged[-1] = f"{merged[-1]} and {p}"
+            else:
+                merged.append(p)
+        steps = merged
     return steps or [request.strip()]
+
+
+_REPORT_BACK = re.compile(r"^\s*(?:and\s+|then\s+)?(?:give|show|tell|report|print|list|send)\s+(?:me|us)\b", re.I)
 
 
 # "minimise it before running 3 ps" and "run 3 ps after minimising it" are two steps, done in the order of doing:

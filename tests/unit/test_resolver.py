@@ -1180,3 +1180,10 @@ def test_a_variables_name_does_not_lean_the_router(notebook, provider):
     for name in ("t1", "t2"):
         call = provider.choose_call(f"which residues of {name} move the most?", ALL_TOOLS)
         assert (call.name, call.arguments) == (by_function("analysis", "rmsf").name, {"trajectory": name})
+
+
+def test_a_request_for_what_the_step_before_reports_is_that_steps_result():
+    assert split_steps("relax villin.pdb's clashes, then show me how far the energy fell", KEYWORDS) == [
+        "relax villin.pdb's clashes and show me how far the energy fell"
+    ]
+    assert len(split_steps("simulate villin for 2 ps and give me the rmsd", KEYWORDS)) == 2
