@@ -242,7 +242,7 @@ class Agent:
             if not answer:
                 yield ev.ToolResult(call.id, tool.name, False, "declined by the user", 0.0)
                 return (
-                    "Not run: declined on its approval card (nothing was started). "
+                    "Not run: the scientist declined it when asked for approval (nothing was started). "
                     "Do not retry it; ask what they would like instead."
                 )
         left = self._seconds_left()

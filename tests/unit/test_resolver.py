@@ -818,11 +818,11 @@ def test_a_declined_step_reads_as_the_scientists_choice_not_as_an_order_to_the_m
     from kenkyu.core.providers.local_llama import _report_results
 
     declined = (
-        "Not run: declined on its approval card (nothing was started). "
+        "Not run: the scientist declined it when asked for approval (nothing was started). "
         "Do not retry it; ask what they would like instead."
     )
     reply = "".join(c.text for c in _report_results([Message("tool", declined, tool_call_id="1", name="md_run")]))
-    assert "declined on its approval card" in reply and "Do not retry" not in reply
+    assert "declined it when asked for approval" in reply and "Do not retry" not in reply
 
 
 # -- round 6: a qualified object the notebook lacks, in wording of our own ------------------------------------------
