@@ -348,7 +348,7 @@ def test_a_final_comparison_sets_results_side_by_side(provider):
             Message("tool", f"RMSF of {folder}\n36 residues; max 0.{i + 2} nm", tool_call_id=f"c{i}", name=RMSD.name),
         ]
     text = "".join(c.text for c in provider.stream(messages, TOOLS) if isinstance(c, TextDelta))
-    assert "Comparison" in text and "#1" in text and "#2" in text
+    assert "Comparison" in text and "of md_runs/a: RMSF of md_runs/a; max 0.2 nm" in text and "of md_runs/b" in text
 
 
 def test_an_error_in_the_kernel_points_why_did_that_fail_at_a_tool_that_takes_errors():
@@ -455,7 +455,7 @@ def test_compare_an_analysis_of_two_named_proteins_runs_it_for_both_then_compare
         (sasa, {"trajectory": "lysozyme.pdb"}),
         (sasa, {"trajectory": "villin.pdb"}),
     ]
-    assert "Comparison" in text and "#1" in text and "#2" in text
+    assert "Comparison" in text and "of lysozyme.pdb" in text and "of villin.pdb" in text
 
 
 def test_two_words_that_are_not_both_in_the_notebook_stay_one_step():
@@ -776,6 +776,25 @@ def test_a_result_is_reported_without_printed_output_and_each_caveat_once():
     text = "".join(c.text for c in _report_results(results))
     assert "Printed" not in text and "some log" not in text
     assert text.count("caveat: 2 ps is short") == 1 and "Rg 0.95 nm" in text
+
+
+def test_a_comparison_names_each_input_and_says_a_shared_explanation_once():
+    from kenkyu.core.messages import Message, ToolCall
+    from kenkyu.core.providers.local_llama import _report_results
+
+    uncertain = "data: 20 frames; simulated time uncertain (its time stamps are 0, 1, 2, ...: " + "x" * 150 + ")"
+
+    def rmsf(call_id, variable, mobile):
+        call = Message("assistant", tool_calls=[ToolCall(call_id, "analysis_rmsf", {"trajectory": variable})])
+        result = f"RMSF of 159 atoms (name CA)\nmost mobile: {mobile}\n{uncertain}"
+        return [call, Message("tool", result, tool_call_id=call_id, name="analysis_rmsf")]
+
+    both = [*rmsf("1", "t1", "GLU17"), *rmsf("2", "t2", "THR68")]
+    text = "".join(c.text for c in _report_results(both, compare=True))
+    comparison = text.split("Comparison")[1]
+    assert "`analysis_rmsf` of `t1`: RMSF of 159 atoms (name CA); most mobile: GLU17" in comparison
+    assert "`analysis_rmsf` of `t2`: RMSF of 159 atoms (name CA); most mobile: THR68" in comparison
+    assert text.count("x" * 150) == 1 and "simulated time uncertain (as above)" in text.split("Comparison")[0]
 
 
 @pytest.mark.parametrize(

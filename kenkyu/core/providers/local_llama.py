@@ -583,12 +583,30 @@ def _is_caveat(line: str) -> bool:
     return line.lower().startswith("caveat:")
 
 
+_LONG = 120  # characters: an explanation, not a number
+
+
+def _as_above(line: str) -> str:
+    """A long line said already: its first words, then "(as above)"."""
+    return line.split(" (", 1)[0] + " (as above)"
+
+
+def _input_label(arguments: dict) -> str:
+    """The input a call was given, as the scientist named it (`t1`, md_runs/a), for a side-by-side line."""
+    for slot in ("trajectory", "run", "structure", "system", "sequence"):
+        value = arguments.get(slot)
+        if isinstance(value, str) and value:
+            return f"`{value}`" if value.isidentifier() else value
+    return ""
+
+
 def _report_results(since: Sequence[Message], lines_per_result: int = 4, compare: bool = False) -> Iterator[Chunk]:
     """The tools' own summaries, verbatim: a 135M model would get the numbers wrong. A request that asks
-    to compare gets a last step that sets the results of the same tool side by side."""
+    to compare gets a last step that sets the results of the same tool side by side, each named by its input."""
     lines = ["Results:"]
-    by_tool: dict[str, list[str]] = {}
+    by_tool: dict[str, list[tuple[str, str]]] = {}
     said: set[str] = set()  # a caveat is said once per reply, however many results carry it
+    inputs = {c.id: _input_label(c.arguments) for m in since if m.role == "assistant" for c in (m.tool_calls or ())}
     for m in since:
         if m.role == "tool":
             # What a tool printed is in its cell's output; the reply quotes its result (no dangling "Printed:").
@@ -596,15 +614,22 @@ def _report_results(since: Sequence[Message], lines_per_result: int = 4, compare
             content = _FOR_THE_MODEL.sub("", content)
             summary = [line.strip(" -") for line in content.splitlines() if line.strip(" -*")]
             summary = [c for c in summary if not (_is_caveat(c) and c in said)]
-            said.update(c for c in summary if _is_caveat(c))
+            # A long explanation said for an earlier result (a trajectory's uncertain times) is not said again.
+            summary = [_as_above(c) if c in said and len(c) > _LONG else c for c in summary]
+            said.update(c for c in summary if _is_caveat(c) or len(c) > _LONG)
             head = "; ".join(summary[:lines_per_result]) or "(no output)"
             # What a result cannot show is never cut: a windowed result's caveat comes after its 4th line.
             late = "".join(f"; {c}" for c in summary[lines_per_result:] if _is_caveat(c))
             lines.append(f"- `{m.name}`: {head[:500]}{late}")
-            by_tool.setdefault(m.name, []).append(head)
+            by_tool.setdefault(m.name, []).append((inputs.get(m.tool_call_id, ""), head))
     pairs = {name: values for name, values in by_tool.items() if len(values) > 1}
     if compare and pairs:
         lines.append("\nComparison (side by side, as each tool reported it):")
         for name, values in pairs.items():
-            lines += [f"- `{name}` #{i}: {value[:300]}" for i, value in enumerate(values, 1)]
+            # What every result says alike (its kind of data, a shared caveat) is above: only what differs here.
+            parts = [[_as_above(p) if len(p) > _LONG else p for p in head.split("; ")] for _, head in values]
+            alike = set.intersection(*(set(p[1:]) for p in parts))
+            for i, ((label, _), part) in enumerate(zip(values, parts), 1):
+                shown = "; ".join(p for j, p in enumerate(part) if j == 0 or p not in alike)
+                lines.append(f"- `{name}` {f'of {label}' if label else f'#{i}'}: {shown[:300]}")
     yield TextDelta("\n".join(lines) + "\n")
