@@ -151,7 +151,7 @@ def load_trajectory(trajectory, topology=None):
             # Frame i (0-based) was written after (i + 1) report intervals of production, as MDRun counts.
             traj.time = MDRun(run_folder).frame_interval_ps * (1 + np.arange(traj.n_frames))
         elif coarse is not None:
-            traj.time = coarse.trajectory().time
+            traj.time = coarse.frame_times(traj.n_frames)
         elif suffix not in _TIMED_FORMATS:
             traj.time = np.full(traj.n_frames, np.nan)
         return traj

@@ -97,14 +97,19 @@ class CoarseGrainedRun:
     def trajectory(self):
         """The bead trajectory as an ``mdtraj.Trajectory`` (time in ps)."""
         import mdtraj
-        import numpy as np
 
         from kenkyu.tools._quiet import native_stdout_silenced
 
         with native_stdout_silenced():  # the DCD reader's "dcdplugin)" chatter
             traj = mdtraj.load(str(self.directory / "trajectory.dcd"), top=str(self.directory / "native.pdb"))
-        traj.time = self.info["parameters"]["report_interval_ps"] * (1 + np.arange(traj.n_frames))
+        traj.time = self.frame_times(traj.n_frames)
         return traj
+
+    def frame_times(self, n_frames: int):
+        """Time in ps of each saved frame: frame i was written after i + 1 report intervals."""
+        import numpy as np
+
+        return self.info["parameters"]["report_interval_ps"] * (1 + np.arange(n_frames))
 
     def summary(self) -> str:
         i, t = self.info, self.table
