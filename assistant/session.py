@@ -182,9 +182,13 @@ class AssistantSession:
         return request.ask(cells=cells, approver=approver, wait=wait)
 
     def _taken_names(self) -> set[str]:
+        """The kernel's names and those the notebook's action cells bound (a restored notebook's cells
+        hold names the fresh kernel has not seen yet). A cell that failed bound nothing: its name stays
+        free, so the notebook reads cg_run, cg_run_2 rather than skipping a _2 that never existed."""
         names = set(self.namespace)
         for record in self.records:
-            names |= {c["metadata"].get("kenkyu", {}).get("variable") for c in record["cells"]} - {None}
+            bound = (c["metadata"].get("kenkyu", {}).get("variable") for c in record["cells"] if not _failed(c))
+            names |= set(bound) - {None}
         return names
 
     def conversation(self) -> dict:
@@ -201,6 +205,10 @@ class AssistantSession:
         """Bring a conversation back from the records saved in a notebook."""
         self.history = [Message.from_dict(m) for r in records for m in r.get("messages", [])]
         self.records = list(records)
+
+
+def _failed(cell: dict) -> bool:
+    return any(o.get("output_type") == "error" for o in cell.get("outputs") or ())
 
 
 def records_in_notebook(path) -> list[dict]:
