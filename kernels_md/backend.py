@@ -757,8 +757,12 @@ class DataflowBackend:
         return 1e3 * self.list_build_cpu / self.list_builds if self.list_builds else float("nan")
 
     def timings(self) -> dict:
-        """Per task kind: (count, total seconds) accumulated since the last reset."""
-        return {k: tuple(v) for k, v in self.scheduler.stats.items()}
+        """Per task kind: (count, total wall seconds) accumulated since the last reset."""
+        return {k: (v[0], v[1]) for k, v in self.scheduler.stats.items()}
+
+    def cpu_timings(self) -> dict:
+        """Per task kind: (count, total CPU seconds of the threads that ran them) since the last reset."""
+        return {k: (v[0], v[2]) for k, v in self.scheduler.stats.items()}
 
     def timeline(self, ax=None):
         """Matplotlib figure of the last step: one row per worker, the critical path outlined."""

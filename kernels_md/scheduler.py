@@ -50,7 +50,9 @@ class DataflowScheduler:
         self.nthreads = max(1, int(nthreads))
         self.policy = policy
         self.profile = profile
-        self.stats = defaultdict(lambda: [0, 0.0])  # kind -> [count, seconds]
+        # kind -> [count, wall seconds, CPU seconds of the task's thread]: the CPU column tells task
+        # inflation at more threads (cache, memory bandwidth) from preemption by other jobs
+        self.stats = defaultdict(lambda: [0, 0.0, 0.0])
         self.trace = []  # last run: (task index, worker, t_start, t_end), times relative to the run start
         # last run, the same order as ``trace``: CPU seconds of each task's thread while it ran.  On a
         # shared machine wall times include the time a task was preempted; these do not.
@@ -127,10 +129,11 @@ class DataflowScheduler:
         self.blocked = job.get("blocked", 0)  # times a worker found nothing ready mid-run and slept
         if self.profile:
             tasks = job["cg"].tasks
-            for k, _, a, b in job["trace"]:
+            for (k, _, a, b), c in zip(job["trace"], job["cpu"]):
                 st = self.stats[tasks[k].kind]
                 st[0] += 1
                 st[1] += b - a
+                st[2] += c
         if job["error"] is not None:
             raise job["error"]
 
