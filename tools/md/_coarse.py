@@ -225,6 +225,7 @@ def coarse_grained(
     backend: Literal["dataflow", "openmm"] = "dataflow",
     threads: int | None = None,
     seed: int | None = None,
+    resume: bool = False,
     overwrite: bool = False,
     progress: bool = True,
 ) -> CoarseGrainedRun:
@@ -258,6 +259,11 @@ def coarse_grained(
         Worker threads of the dataflow backend; default all cores.
     seed
         Random seed for velocities and thermostat; drawn and recorded when omitted.
+    resume
+        Reuse the finished run in ``out`` when it was made with the same parameters (a re-run notebook gets
+        the same numbers and simulates nothing); start it when ``out`` holds no run. A run of other parameters
+        is refused, naming them. (An interrupted coarse-grained run keeps nothing, so there is nothing to
+        continue.)
     overwrite
         Replace an earlier run in ``out``.
     progress
@@ -288,9 +294,23 @@ def coarse_grained(
     if backend not in ("dataflow", "openmm"):
         raise ValueError(f"backend must be 'dataflow' or 'openmm', not {backend!r}")
     directory = Path(out) if out is not None else Path(cg_directory(structure, temperature_k, seed))
-    if directory.exists() and any(directory.iterdir()) and not overwrite:
-        raise RunExistsError(f"{directory} already exists: pass overwrite=True, or another out=")
     path = Path(structure)
+    if directory.exists() and any(directory.iterdir()) and not overwrite:
+        if not resume:
+            raise RunExistsError(
+                f"{directory} already exists: pass resume=True to reuse it (same parameters), overwrite=True to "
+                "replace it, or another out="
+            )
+        requested = {
+            "ps": float(ps),
+            "temperature_k": float(temperature_k),
+            "timestep_fs": float(timestep_fs),
+            "friction_per_ps": float(friction_per_ps),
+            "report_interval_ps": float(report_interval_ps),
+            "backend": backend,
+            "seed": seed,
+        }
+        return _finished_run(directory, path, requested)
     if not path.is_file():
         raise FileNotFoundError(f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file.")
     from kenkyu.kernels_md import build_go_model
@@ -319,6 +339,7 @@ def coarse_grained(
     partial.mkdir(parents=True)
     parameters = {
         "structure": str(path.resolve()),
+        "structure_sha256": _sha256(path),
         "ps": float(ps),
         "temperature_k": float(temperature_k),
         "timestep_fs": float(timestep_fs),
@@ -395,3 +416,49 @@ def coarse_grained(
     directory.parent.mkdir(parents=True, exist_ok=True)
     os.replace(partial, directory)
     return CoarseGrainedRun(directory)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _finished_run(directory: Path, structure: Path, requested: dict) -> CoarseGrainedRun:
+    """The finished run in ``directory`` when it was made with the ``requested`` parameters (resume=True).
+
+    Never a run of other settings: any difference is refused, named, with the fix. The structure is the same
+    file (its path) or the same content (a copied session folder); a seed not given matches the run's own.
+    ``threads`` only sets the speed and is not compared."""
+    info_path = directory / CG_JSON
+    info = files.read_json(info_path) if info_path.is_file() else {}
+    if info.get("status") != "finished":
+        raise RunExistsError(
+            f"{directory} exists but holds no finished coarse-grained run (no finished {CG_JSON}): pass "
+            "overwrite=True to replace it, or another out="
+        )
+    stored = info.get("parameters", {})
+    different = [
+        f"{key}: run has {stored.get(key)!r}, call has {value!r}"
+        for key, value in requested.items()
+        if not (key == "seed" and value is None) and stored.get(key) != (int(value) if key == "seed" else value)
+    ]
+    if not _same_structure(structure, stored):
+        different.append(f"structure: run has {stored.get('structure')}, call has {structure.resolve()}")
+    if different:
+        raise RunExistsError(
+            f"{directory} holds a coarse-grained run of other parameters (" + "; ".join(different) + "): "
+            "call again with the run's parameters (they are in cg.json), pass overwrite=True to replace it, "
+            "or give another out="
+        )
+    return CoarseGrainedRun(directory)
+
+
+def _same_structure(structure: Path, stored: dict) -> bool:
+    if stored.get("structure") == str(structure.resolve()):
+        return True
+    return (
+        bool(stored.get("structure_sha256"))
+        and structure.is_file()
+        and _sha256(structure) == stored["structure_sha256"]
+    )
