@@ -146,7 +146,13 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
         when = info.get("updated") or info.get("created")
         # "the extended run": a run md.extend continued says so (run.json's extensions), in its label too.
         extended = f"extended {len(info['extensions'])}x" if info.get("extensions") else ""
-        details = ", ".join(x for x in (structure, solvent, temperature, status, extended, _short_time(when)) if x)
+        # Its length and seed too: "the 4 ps run", "the seed-2 simulation" tell runs apart, and a request naming a
+        # length or seed no run has is asked about, listing the runs with theirs.
+        length = _length(parameters.get("ps"))
+        seed = f"seed {parameters['seed']}" if isinstance(parameters.get("seed"), int) else ""
+        details = ", ".join(
+            x for x in (structure, solvent, temperature, length, seed, status, extended, _short_time(when)) if x
+        )
         path = _relative(run, root)
         aliases = (*_stem_names(run.name), *_stem_names(structure))
         label = f"{path} ({details})"
@@ -156,7 +162,11 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
         # Each member run, so that an analysis of one run ("how compact did the replicas stay?") is made of each.
         members = tuple(_relative(r.parent, root) for r in sorted(ensemble.glob(f"**/{RUN_RECORD}")))
         path = _relative(ensemble, root)
-        label = f"{path} (ensemble, {len(members)} runs)"
+        seeds = [(_read_json(root / m / RUN_RECORD).get("parameters") or {}).get("seed") for m in members]
+        seeds_said = (
+            f", seeds {', '.join(str(x) for x in seeds)}" if seeds and all(isinstance(x, int) for x in seeds) else ""
+        )
+        label = f"{path} (ensemble, {len(members)} runs{seeds_said})"
         names = (path, ensemble.name)
         found.append(
             Candidate(
@@ -171,6 +181,13 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
             )
         )
     return found
+
+
+def _length(value) -> str:
+    try:
+        return f"{float(value):g} ps"
+    except (TypeError, ValueError):
+        return ""
 
 
 def _kelvin(value) -> str:

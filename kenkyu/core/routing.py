@@ -1221,6 +1221,11 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
         return _pick(match, best, recent=bool(_RECENT.search(lowered)))
     if match.spread is not None:
         return match  # "all three replicas": each member, not one run that happens to be here
+    picked = _by_length_or_seed(step, [c for c in options if c.kind in _RUN_KINDS])
+    if picked is not None and picked[0]:
+        # "the 4 ps run", "the seed-2 one": the runs here of that length or seed ("seed-2" names no object)
+        match.pointed = True
+        return _pick(match, picked[0], recent=bool(_RECENT.search(lowered)), lowered=lowered)
     match.unknown = unknown_object(step, candidates)
     if match.unknown:
         return match  # "the trajectory of the mutant" with no mutant here: not the one trajectory there is
@@ -1489,15 +1494,20 @@ _DOCUMENT_WORDS = re.compile(
     r"\b(?:my|the|our|these|those)\s+(?:\w+\s+)?(?:papers?|notes|literature|articles?|pdfs?|documents?|references|reading)\b",
     re.I,
 )
+# A qualifier may be a compound: "the energy-minimized DHFR", "my energy minimised villin", "the freshly
+# equilibrated run", "the re-solvated model". Its last word (the participle) is what the notebook must carry.
+_COMPOUND = r"(?:[a-z]+-|[a-z]+\s+(?=[a-z]+(?:ised|ized|ated)\s))?"
 _QUALIFIED = re.compile(
-    r"\b(?:the|my|that|this|our|your)\s+(?P<qual>[a-z]+(?:ed|en))\s+"
+    rf"\b(?:the|my|that|this|our|your)\s+{_COMPOUND}(?P<qual>[a-z]+(?:ed|en)|mutant|variant|apo|holo)\s+"
     r"(?P<kind>structures?|models?|proteins?|pdbs?|runs?|trajector(?:y|ies)|simulations?|systems?|sequences?|versions?|files?)\b",
     re.I,
 )
 # A thing named by what was done to it, where the name is one the notebook holds: "the minimised villin", "the
 # villin I minimised earlier", "my solvated dhfr". Only one that carries the qualifier (villin_minimized.pdb) is it.
 _QUALIFIED_NAME = (
-    r"\b(?:the|my|that|this|our|your)\s+(?P<qual>[a-z]+(?:ed|en))\s+(?P<kind>{name})(?![\w.])",
+    r"\b(?:the|my|that|this|our|your)\s+"
+    + _COMPOUND.replace("{", "{{").replace("}", "}}")
+    + r"(?P<qual>[a-z]+(?:ed|en)|mutant|variant|apo|holo)\s+(?P<kind>{name})(?![\w.])",
     r"\b(?:the|my|that|this|our|your)\s+(?P<kind>{name})\s+(?:(?:that|which)\s+)?(?:i|we)\s+(?:have\s+|had\s+|just\s+)?"
     r"(?P<qual>[a-z]+(?:ised|ized|ated|ed|en))\b",
 )
@@ -1550,6 +1560,81 @@ _MAKES_RUN = re.compile(rf"^\s*(?:please\s+|pls\s+|can\s+you\s+|could\s+you\s+)?
 _RUN_KINDS = ("run_folder", "trajectory", "trajectory_file", "ensemble_folder")
 
 
+# A run told apart by its length or its seed ("the 10 ns simulation", "my 20 ps one", "the run that lasted 4 ps", "the
+# seed-2 run", "the run with seed 3"): the run folders' labels carry both ("4 ps", "seed 2", see the resolver).
+_LENGTH_UNIT = r"(?P<u>ps|picoseconds?|ns|nanoseconds?|µs|us|microseconds?)"
+_LENGTH_QUALIFIED = re.compile(
+    rf"\b{_DEFINITE}\s+(?P<n>\d+(?:\.\d+)?)[\s-]*{_LENGTH_UNIT}(?:[\s-]+long)?\s+(?:{_RUN_NOUN}|one)\b"
+    rf"|\b{_DEFINITE}\s+{_RUN_NOUN}\s+(?:(?:that|which)\s+(?:lasted|ran|was|went)\s+(?:for\s+)?|of\s+|lasting\s+)"
+    rf"(?P<n2>\d+(?:\.\d+)?)\s*(?P<u2>ps|picoseconds?|ns|nanoseconds?|µs|us|microseconds?)\b",
+    re.I,
+)
+_SEED_QUALIFIED = re.compile(
+    rf"\b{_DEFINITE}\s+seed[\s#=-]*(?P<a>\d+)\s+(?:{_RUN_NOUN}|one)\b"
+    rf"|\b{_DEFINITE}\s+{_RUN_NOUN}\s+(?:(?:made|run|ran|done)\s+)?(?:with|using|from|of)\s+(?:the\s+)?seed[\s#=-]*(?P<b>\d+)\b",
+    re.I,
+)
+
+
+def _length_ps(number: str, unit: str) -> float:
+    unit = unit.lower()
+    scale = 1e6 if unit[0] in "µu" or unit.startswith("micro") else 1000.0 if unit.startswith("n") else 1.0
+    return float(number) * scale
+
+
+def _said_length(step: str) -> tuple[str, float] | None:
+    found = _LENGTH_QUALIFIED.search(step)
+    if not found:
+        return None
+    return found.group(0).strip(), _length_ps(found["n"] or found["n2"], found["u"] or found["u2"])
+
+
+def _said_seed(step: str) -> tuple[str, int] | None:
+    found = _SEED_QUALIFIED.search(step)
+    return (found.group(0).strip(), int(found["a"] or found["b"])) if found else None
+
+
+def _held_lengths(c: Candidate) -> list[float]:
+    return [float(x) for x in re.findall(r"(\d+(?:\.\d+)?) ps\b", c.label)]
+
+
+def _held_seeds(c: Candidate) -> list[int]:
+    seeds = re.findall(r"\bseed (\d+)", c.label) + re.findall(r"\bseeds ([\d, ]+)", c.label)
+    return [int(x) for group in seeds for x in re.findall(r"\d+", group)]
+
+
+def _by_length_or_seed(step: str, runs: Sequence[Candidate]) -> tuple[list[Candidate], MissingObject | None] | None:
+    """The runs of ``runs`` a length or seed said in ``step`` picks out, or what is missing (None: none said).
+    A run whose length or seed is not known (a Trajectory in the kernel, a loose .dcd) may be it: nothing is
+    then called missing."""
+    length, seed = _said_length(step), _said_seed(step)
+    if length is None and seed is None:
+        return None
+    fitting = list(runs)
+    if length is not None:
+        phrase, ps = length
+        fitting = [c for c in fitting if any(abs(x - ps) <= 1e-6 + 1e-3 * ps for x in _held_lengths(c))]
+        if not fitting and runs and all(_held_lengths(c) for c in runs):
+            said = f"{ps / 1000:g} ns" if ps >= 1000 else f"{ps:g} ps"
+            return [], MissingObject(
+                phrase,
+                f"{said} run",
+                tuple(runs[:4]),
+                "Name one of these, or extend a run to that length (e.g. *extend md_runs/... to 10 ps*).",
+            )
+    if seed is not None:
+        phrase, number = seed
+        fitting = [c for c in fitting if number in _held_seeds(c)]
+        if not fitting and runs and all(_held_seeds(c) for c in runs if c.kind != "trajectory_file"):
+            return [], MissingObject(
+                phrase,
+                f"run with seed {number}",
+                tuple(runs[:4]),
+                f"Name one of these, or run it (e.g. *simulate villin.pdb for 4 ps with seed {number}*).",
+            )
+    return fitting, None
+
+
 def _kelvin_of(number: str, unit: str) -> float:
     value = float(number)
     return value + 273.15 if unit and "c" in unit.lower() and "k" not in unit.lower() else value
@@ -1563,6 +1648,10 @@ def _qualified_run(step: str, candidates: Sequence[Candidate], known: set[str]) 
         held = [float(t) for c in runs for t in re.findall(r"(\d+(?:\.\d+)?) K\b", c.label)]
         if not any(abs(t - wanted) < 0.5 for t in held):
             return MissingObject(found.group(0).strip(), f"run at {wanted:g} K", runs[:4])
+    # (said with a definite article, "the 10 ns run" is one that exists: "run a 10 ns simulation" makes one)
+    picked = _by_length_or_seed(step, runs)
+    if picked is not None:
+        return picked[1] if picked[1] is not None or not picked[0] else None
     lowered = step.lower()
     for found in _NOUN_QUALIFIED.finditer(step):
         qualifier = found["qual"].lower()

@@ -1,0 +1,76 @@
+"""Round 8 of the router: a thing told apart by a compound qualifier, a length or a seed that the notebook does not
+hold gets no call and is named; one it does hold is the one used. Wordings of our own, not the benchmark sets'."""
+
+import json
+
+from kenkyu.assistant.resolver import run_folders
+from kenkyu.core.routing import Candidate, missing_object, resolve_slot
+
+DHFR = [Candidate("pdb_file", "dhfr.pdb", "dhfr.pdb", names=("dhfr.pdb", "dhfr"), aliases=("dhfr",))]
+RUNS = [
+    Candidate(
+        "run_folder",
+        "md_runs/villin",
+        "md_runs/villin (villin_1vii.pdb, implicit, 300 K, 4 ps, seed 1, finished, 2026-11-30 04:25)",
+        names=("md_runs/villin", "villin"),
+        order=2,
+    ),
+    Candidate(
+        "run_folder",
+        "md_runs/villin_seed2",
+        "md_runs/villin_seed2 (villin_1vii.pdb, implicit, 300 K, 1.6 ps, seed 2, finished, 2026-01-01 09:05)",
+        names=("md_runs/villin_seed2", "villin_seed2"),
+        order=1,
+    ),
+]
+
+
+def test_a_compound_qualifier_names_a_structure_that_is_not_here():
+    for request in (
+        "take the energy-minimized DHFR and do 1 ps of implicit md from it",
+        "simulate my energy minimised dhfr for 2 ps",
+        "grab the freshly equilibrated dhfr and run 1 ps",
+        "simulate the mutant dhfr for 1 ps",
+    ):
+        missing = missing_object(request, DHFR)
+        assert missing is not None, request
+        assert "dhfr" in missing.phrase.lower() and missing.options == tuple(DHFR)
+    assert missing_object("simulate dhfr for 1 ps in implicit solvent", DHFR) is None
+    held = [*DHFR, Candidate("pdb_file", "dhfr_minimized.pdb", "dhfr_minimized.pdb", names=("dhfr_minimized.pdb",))]
+    assert missing_object("simulate the energy-minimized dhfr for 1 ps", held) is None
+
+
+def test_a_run_named_by_a_length_or_seed_no_run_has_is_missing_and_the_runs_are_listed():
+    for request, said in (
+        ("how stable was the 10 ns simulation? rmsd over all of it", "10 ns"),
+        ("plot the rmsd of my 10ns trajectory", "10ns"),
+        ("contacts in the run that lasted 7 ps", "7 ps"),
+        ("rmsf of the seed 3 run", "seed 3"),
+        ("radius of gyration of the run with seed 5", "seed 5"),
+    ):
+        missing = missing_object(request, RUNS)
+        assert missing is not None, request
+        assert said in missing.phrase and missing.options == tuple(RUNS)
+    assert missing_object("rg of the seed-2 simulation", RUNS) is None
+    assert missing_object("rmsd of the 1.6 ps run", RUNS) is None
+    assert missing_object("simulate villin.pdb for 10 ns with seed 3", RUNS) is None  # makes one
+
+
+def test_the_run_said_by_its_length_or_seed_is_the_one_used():
+    extend = resolve_slot("the 4 ps run was too short, add 2 more ps to it", "run", RUNS, {"type": "string"})
+    assert extend.candidate is not None and extend.candidate.value == "md_runs/villin"
+    older = resolve_slot("the rmsd of the seed-2 one", "trajectory", RUNS, {"type": "string"})
+    assert older.candidate is not None and older.candidate.value == "md_runs/villin_seed2"
+
+
+def test_run_folders_are_labelled_with_their_length_and_seed(tmp_path):
+    run = tmp_path / "md_runs" / "hot"
+    run.mkdir(parents=True)
+    record = {
+        "status": "finished",
+        "structure": "villin.pdb",
+        "parameters": {"ps": 12.5, "seed": 7, "temperature_k": 350},
+    }
+    (run / "run.json").write_text(json.dumps(record))
+    (label,) = [c.label for c in run_folders(tmp_path)]
+    assert "12.5 ps" in label and "seed 7" in label and "350 K" in label
