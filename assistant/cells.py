@@ -62,6 +62,7 @@ def action_code(tool, arguments: dict, variable: str, using: dict | None = None)
     ``using`` (argument name -> the notebook candidate it came from, see :mod:`kenkyu.assistant.resolver`)
     adds a comment line per input the request did not spell out, and passes a kernel variable by name."""
     using = using or {}
+    arguments = _rerunnable(tool, arguments)
     written = {
         name: KernelName(using[name].value) if name in using and using[name].variable else _secret_or(value)
         for name, value in arguments.items()
@@ -80,6 +81,27 @@ def action_code(tool, arguments: dict, variable: str, using: dict | None = None)
         imports = f"import os\n{imports}" if imports else "import os\n\n"
     notes = "".join(f"# using {_one_line(c.label)} as {name}\n" for name, c in using.items())
     return f"{notes}{imports}{variable} = {call}\n{variable}"
+
+
+def _rerunnable(tool, arguments: dict) -> dict:
+    """The call with ``resume=True`` when the tool can resume and the folder it writes holds nothing yet.
+
+    For this run that changes nothing (resume starts a run when its folder holds none), but the notebook's
+    cell now re-runs: Run All from a fresh kernel reuses the finished run of the same parameters, continues
+    an interrupted one from its checkpoint, and refuses other parameters by name, instead of RunExistsError
+    or a whole simulation again (newcomer r7 O10). A folder that exists already keeps the call as it is, so
+    the scientist is still asked whether to resume, overwrite or write elsewhere."""
+    parameters = getattr(tool, "parameters", None) or {}
+    if "resume" not in parameters.get("properties", {}) or {"resume", "overwrite"} & set(arguments):
+        return arguments
+    science = getattr(tool, "science", None)
+    try:
+        folder = science.output_folder(arguments) if science is not None else None
+    except Exception:  # a broken declaration writes the call as given
+        return arguments
+    if not folder or (os.path.isdir(folder) and os.listdir(folder)) or os.path.isfile(folder):
+        return arguments
+    return {**arguments, "resume": True}
 
 
 class EnvironmentValue(str):

@@ -599,8 +599,11 @@ def test_embedded_model_stop_resume_order_reload_capability_dark(embedded_lab, b
         sidebar.screenshot(path=str(ARTIFACTS / "sidebar-stop.png"))
 
         # Resume runs the kernel's resume code as a new cell; the run finishes from its checkpoint.
+        # (The interrupted cell already reads resume=True: a new run's cell is written to re-run; the
+        # resumed cell is the next md.run cell.)
+        runs_before = agent_code_cell(page, "kenkyu.tools.md.run(").count()
         card.locator("button.kenkyu-resume", has_text="Resume").click()
-        resumed = agent_code_cell(page, "resume=True").first
+        resumed = agent_code_cell(page, "kenkyu.tools.md.run(").nth(runs_before)
         resumed.wait_for(timeout=10_000)
         # While it runs the chat waits for it (a question sent now would queue behind it in the kernel while
         # its card said "running"): the input says why, and the card has a Stop of its own.
