@@ -17,7 +17,7 @@ from kenkyu.assistant import events as ev
 from kenkyu.assistant.approval_answer import NoAnswer
 from kenkyu.assistant.cells import action_code, cell_metadata, fresh_variable
 from kenkyu.assistant.interrupts import BudgetTimer, interrupted_summary, main_thread_runs_cells, resume_code
-from kenkyu.assistant.overview import is_capability_question, overview
+from kenkyu.assistant.overview import is_capability_question, lacking_answer, methods_lacking, overview
 from kenkyu.assistant.preflight import over_cap, preflight
 from kenkyu.assistant.prompt_budget import estimate_tokens, over_budget
 from kenkyu.assistant.resolver import gather, used_candidates
@@ -26,6 +26,7 @@ from kenkyu.assistant.summaries import weigh_caveats, with_fix
 from kenkyu.core.messages import Message, ToolCall
 from kenkyu.core.providers.base import ProviderError, TextDelta, ToolCallDone, Usage
 from kenkyu.core.registry import ToolArgumentError, ToolRegistry
+from kenkyu.core.routing import unserved
 
 SYSTEM_PROMPT = """\
 You are kenkyu, a research assistant working inside the scientist's Jupyter notebook.
@@ -111,9 +112,12 @@ class Agent:
         def done(reason):
             return ev.Done(reason, steps, tokens, round(time.monotonic() - started, 3))
 
-        if is_capability_question(prompt):
-            # A question about kenkyu itself: an overview from the registry, not a tool call or a failure.
-            answer = overview(self.registry)
+        # (a docking question has its own, more useful answer from the router: what to do with a complex)
+        lacking = [] if unserved(prompt, tools) else methods_lacking(prompt, tools)
+        if is_capability_question(prompt) or lacking:
+            # A question about kenkyu itself: an overview from the registry, not a tool call or a failure (and
+            # a method asked about that no tool offers is said to be missing first).
+            answer = lacking_answer(lacking, self.registry) if lacking else overview(self.registry)
             self.history.append(Message("assistant", answer))
             yield ev.Token(answer)
             yield ev.CellAdded("markdown", answer.strip(), {"kenkyu": {"agent": True, "role": "narrative"}})

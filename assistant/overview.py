@@ -78,6 +78,52 @@ def is_capability_question(prompt: str) -> bool:
     return any(_QUESTION.match(s) or _FAMILY_QUESTION.match(s) or _broad(s) for s in sentences)
 
 
+# "Does kenkyu do metadynamics or umbrella sampling?", "can you run replica exchange?": a question whether kenkyu
+# has a method. When no tool names one of the methods asked about, the answer is what exists and what does not
+# (an overview), never a call of the nearest tool on a structure the question does not name.
+_METHOD_QUESTION = re.compile(
+    r"(?:^|[.?!]\s+)(?:so\s+|and\s+)?(?:does|do|can|could|will|is)\s+(?:kenkyu|you)\s+"
+    r"(?:(?:be\s+able\s+to|able\s+to)\s+)?(?:do|run|support|handle|offer|perform|compute|have)\s+"
+    r"(?:any\s+)?(?P<methods>[a-z][a-z\s,/-]*?)\s*(?:\?|$|\s[-\u2013\u2014]\s|\bif\b|\bat\s+all\b)",
+    re.IGNORECASE,
+)
+_LEAD = re.compile(r"^(?:an?|the|some|any)\s+", re.I)
+
+
+def methods_asked(prompt: str) -> list[str]:
+    """The methods a "does kenkyu do X or Y?" question names (["metadynamics", "umbrella sampling"]); [] when the
+    question names a file, a number or a kernel-looking name (then it is a request: "can you run md on x.pdb?")."""
+    found = _METHOD_QUESTION.search(prompt or "")
+    # ("can you compute the rmsd of traj?" names its object: a request, not a question about a method)
+    objects = r"\b(?:of|on|for|in|from|with|to|over|between|my|this|that|these|it|them)\b"
+    if not found or re.search(rf"\d|[\w-]+\.[a-z]{{2,5}}\b|/|_|{objects}", found["methods"]):
+        return []
+    parts = re.split(r"\s*(?:,|/|\bor\b|\band\b)\s*", found["methods"])
+    return [_LEAD.sub("", p).strip() for p in parts if p.strip() and len(p.split()) <= 4]
+
+
+def methods_lacking(prompt: str, tools) -> list[str]:
+    """Of the methods asked about, those no tool's name, summary or keywords mention."""
+    from kenkyu.core.routing import tool_text
+
+    text = " ".join(tool_text(t) for t in tools).lower().replace("-", " ")
+    lacking = []
+    for method in methods_asked(prompt):
+        words = method.lower().replace("-", " ")
+        singular = re.sub(r"(?<!s)s\b", "", words)
+        if words not in text and singular not in text:
+            lacking.append(method)
+    return lacking
+
+
+def lacking_answer(lacking: list[str], registry, here: str | os.PathLike | None = None) -> str:
+    said = " or ".join(", ".join(lacking).rsplit(", ", 1)) if len(lacking) > 1 else lacking[0]
+    return (
+        f"No kenkyu tool does {said}: nothing here offers it, so I called nothing. "
+        "Below is what kenkyu can do, the trajectory analyses among it.\n\n" + overview(registry, here)
+    )
+
+
 def overview(registry, here: str | os.PathLike | None = None) -> str:
     """A short Markdown overview: one line per tool family with what it covers and one example request.
 

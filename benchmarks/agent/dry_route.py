@@ -45,8 +45,9 @@ class FirstChoice:
 def route(task, tools, provider, fixtures: Fixtures, max_turns: int = 6, then: Sequence[str] = ()) -> list[str]:
     """The lines that show how one task's request is routed (and ``then``'s follow-ups, asked after it in the
     same conversation, as a kernel's later %%ask cells are)."""
-    from kenkyu.assistant.overview import is_capability_question
+    from kenkyu.assistant.overview import is_capability_question, methods_lacking
     from kenkyu.assistant.resolver import gather
+    from kenkyu.core.routing import unserved
     from kenkyu.core.messages import Message
 
     folder = Path(tempfile.mkdtemp(prefix=f"dry_{task.id}_"))
@@ -62,6 +63,8 @@ def route(task, tools, provider, fixtures: Fixtures, max_turns: int = 6, then: S
                 exec(compile(cell["source"], "<cell>", "exec"), namespace)
             except Exception as exc:  # the task's failed cell: the kernel's last error
                 sys.last_value, sys.last_traceback = exc, exc.__traceback__
+        if not unserved(task.prompt, tools) and methods_lacking(task.prompt, tools):  # as the agent does
+            return lines + [f"   capability overview, lacking {methods_lacking(task.prompt, tools)} (no call)"]
         if is_capability_question(task.prompt):
             return lines + ["   capability overview (no call)"]
         provider.use_notebook(gather(namespace))
