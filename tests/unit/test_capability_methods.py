@@ -33,3 +33,19 @@ def test_methods_a_tool_offers_and_requests_with_objects_are_left_to_the_router(
     assert methods_lacking("can you compute the rmsd of traj?", tools) == []
     assert methods_lacking("can you run md on villin.pdb?", tools) == []
     assert methods_lacking("could you run a 10 ps simulation of villin", tools) == []
+
+
+def test_the_agent_answers_a_method_question_without_a_call(registry):
+    from kenkyu.assistant import events as ev
+    from kenkyu.assistant.agent import Agent
+    from kenkyu.assistant.runner import InPlaceRunner
+    from kenkyu.core.config import ProviderConfig
+    from kenkyu.core.providers.local_llama import LocalLlamaProvider
+
+    # The embedded provider is never asked: the answer comes before any routing.
+    agent = Agent(LocalLlamaProvider(ProviderConfig(provider="local")), registry, InPlaceRunner(namespace={}))
+    events = list(agent.run("does kenkyu support accelerated md or replica exchange, and if not what can it do?"))
+    assert not any(isinstance(e, ev.ToolCallStarted) for e in events)
+    text = "".join(e.text for e in events if isinstance(e, ev.Token))
+    assert events[-1].reason == "finished"
+    assert "accelerated md or replica exchange" in text and "RMSD" in text
