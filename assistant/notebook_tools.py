@@ -661,8 +661,40 @@ def overview(question: str | None = None) -> NotebookOverview:
             variables[0]["detail"] = ", ".join(x for x in (variables[0]["detail"], "best match for the question") if x)
         runs.sort(key=lambda r: score(f"{r['path']} {r['kind']}"))
         files.sort(key=score)
-    answer = _statistic_asked(question, variables, _user_namespace()) if question else None
+    answer = None
+    if question:
+        answer = _made_from(question, _user_namespace(), here) or _statistic_asked(
+            question, variables, _user_namespace()
+        )
     return NotebookOverview(question, variables, runs, files, last_error(), str(here), answer)
+
+
+def _made_from(question: str, namespace: dict, here: Path) -> str | None:
+    """ "which of my Rg tables came from the seed-2 run?": the variables the kernel's own cells assigned from the run
+    the question tells apart by its length or seed (the run folders' records say which), with the line that made
+    each. None when the question names no run so."""
+    from kenkyu.assistant.resolver import run_folders
+    from kenkyu.core.routing import runs_said
+
+    runs = run_folders(here)
+    said = runs_said(question, runs)
+    if said is None:
+        return None
+    picked, missing = said
+    if missing is not None or not picked:
+        listed = "; ".join(c.label for c in runs[:6]) or "none"
+        return f"no run here is {missing.phrase if missing else 'the one described'} (the runs: {listed})"
+    lines = [line for cell in namespace.get("In") or [] for line in str(cell).splitlines()]
+    found = []
+    for run in picked:
+        folder = re.escape(Path(run.value).name)
+        for line in lines:
+            assigned = re.match(r"\s*([A-Za-z_]\w*)\s*=(?!=)", line)
+            if assigned and re.search(rf"(?<![\w-]){folder}(?![\w-])", line) and assigned[1] in namespace:
+                found.append(f"`{assigned[1]}` came from {run.label}: `{line.strip()}`")
+    if not found:
+        return f"no variable here was made from {'; '.join(c.label for c in picked)} (by the cells this kernel ran)"
+    return "; ".join(dict.fromkeys(found))
 
 
 _STATISTICS = {"mean": "mean", "average": "mean", "avg": "mean", "median": "median", "max": "max", "maximum": "max",

@@ -738,7 +738,9 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
     paths = path_tokens(request)
     files = [p for p in paths if is_file_like(p)]
     quoted = [q for q in quoted_tokens(request) if q not in paths]
-    numbers = number_tokens(request)
+    # "add 2 ps to the 4 ps run": the 4 tells the run apart, it sets nothing (the run is found by it instead)
+    settings = _LENGTH_QUALIFIED.sub(" the run ", _SEED_QUALIFIED.sub(" the run ", request))
+    numbers = number_tokens(settings)
     lowered = request.lower()
     narrowed: dict[str, dict] = {}
     suffixes = [n.split("_")[-1] for n in properties if "_" in n]
@@ -752,7 +754,7 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
         mentioned = any(
             re.search(rf"\b{re.escape(word)}\b", lowered) for word in {name.lower(), name.lower().replace("_", " ")}
         )
-        tied = number_for(name, request, unit_ok) if kinds & {"number", "integer"} else None
+        tied = number_for(name, settings, unit_ok) if kinds & {"number", "integer"} else None
         mentioned = mentioned or tied is not None
         choices = _enum_values(prop)
         said = [c for c in choices if isinstance(c, str) and re.search(rf"\b{re.escape(c.lower())}\b", lowered)]
@@ -816,10 +818,29 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
             }
             if narrowed[name].get("type") == "string" and "enum" not in narrowed[name]:
                 narrowed[name]["maxLength"] = 200  # a small model can loop inside a free string
+    _by_or_to(narrowed, properties, settings)
     for name, value in (fixed or {}).items():  # inputs found in the notebook: the model cannot change them
         if name in properties:
             narrowed[name] = {"enum": [value]}
     return {"type": "object", "properties": narrowed, "required": list(narrowed)}
+
+
+_TOTAL = re.compile(
+    r"\b(?:to|until|till|up\s+to|upto|reach(?:es|ing)?|total\s+of|in\s+total|total)\s+(\d+(?:\.\d+)?)\s*(ps|ns)\b", re.I
+)
+
+
+def _by_or_to(narrowed: dict, properties: dict, request: str) -> None:
+    """A length said as a total ("continue it to 5 ps") is ``to_ps``, one said as an amount ("add 2 more ps") is
+    ``ps``: never both from one number (a tool that takes both is told to go by 5 and to 5)."""
+    if not ({"ps", "to_ps"} <= set(properties) and {"ps", "to_ps"} & set(narrowed)):
+        return
+    total = _TOTAL.search(request)
+    if total:
+        narrowed["to_ps"] = {"enum": [_ps(*total.groups())]}
+        narrowed.pop("ps", None)
+    else:
+        narrowed.pop("to_ps", None)
 
 
 # Phases of a run a request may leave out ("skip the equilibration", "no NVT", "no need to equilibrate"): the
@@ -1635,6 +1656,11 @@ def _by_length_or_seed(step: str, runs: Sequence[Candidate]) -> tuple[list[Candi
     return fitting, None
 
 
+def runs_said(step: str, runs: Sequence[Candidate]) -> tuple[list[Candidate], MissingObject | None] | None:
+    """The runs a length or seed said in ``step`` picks out of ``runs`` (or what is missing); None: none said."""
+    return _by_length_or_seed(step, runs)
+
+
 def _kelvin_of(number: str, unit: str) -> float:
     value = float(number)
     return value + 273.15 if unit and "c" in unit.lower() and "k" not in unit.lower() else value
@@ -1742,7 +1768,10 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
     (the tools' own words: "esm2", "mp4", tool names)."""
     names = {n.lower() for c in candidates for n in (*c.names, *c.aliases, c.value)}
     mutations = {m.lower() for m in mutation_tokens(step)} | {w.lower() for w in re.findall(r"\b[A-Z]\d+[A-Z]\b", step)}
-    for token in _IDENTIFIER.findall(_without_paths(step)):
+    # A question to the papers or notes is about its topic words ("what do my notes say about PDZ3 and
+    # Hsp90?"): they name no kernel variable or file to find (newcomer r7 R8 said "no `Met20` is in the kernel").
+    topic_words = bool(_DOCUMENT_WORDS.search(step))
+    for token in [] if topic_words else _IDENTIFIER.findall(_without_paths(step)):
         lowered = token.lower()
         if lowered in names or lowered in known or lowered in mutations or "=" in token:
             continue
@@ -1807,6 +1836,10 @@ RECALL_QUESTION = re.compile(
     r"\b(?:which|what)\s+variables?\b"
     r"|\bwhere\s+(?:did\s+(?:i|we)\s+(?:put|save|store|keep|leave)|(?:is|are)\s+(?:the|my)\s+[\w\s]{1,30}?(?:stored|kept|saved))\b"
     r"|\b(?:did|have|had)\s+(?:i|we)\b[^?.!]*\b(?:already|anywhere|somewhere|above|further\s+up|up\s+there)\b"
+    # "which of my Rg tables came from the seed-2 run?": where a result already here was made from
+    r"|\bwhich\s+(?:of\s+(?:my|the|these|those|our)\s+)?(?:[\w-]+\s+){0,2}(?:tables?|results?|plots?|figures?"
+    r"|variables?|dataframes?|outputs?|numbers?|values?)\s+(?:came|comes|come|is|are|was|were|did\s+i\s+get)"
+    r"\s+(?:from|for|of|out\s+of)\b"
     r"|^\s*(?:so\s+|and\s+|remind\s+me,?\s+)?(?:what|how\s+\w+)\s+(?:was|were)\b[^?]*\bagain\b",
     re.I,
 )

@@ -74,3 +74,41 @@ def test_run_folders_are_labelled_with_their_length_and_seed(tmp_path):
     (run / "run.json").write_text(json.dumps(record))
     (label,) = [c.label for c in run_folders(tmp_path)]
     assert "12.5 ps" in label and "seed 7" in label and "350 K" in label
+
+
+def _run(root, name, ps, seed):
+    folder = root / "md_runs" / name
+    folder.mkdir(parents=True)
+    record = {"status": "finished", "structure": "villin.pdb", "parameters": {"ps": ps, "seed": seed}}
+    (folder / "run.json").write_text(json.dumps(record))
+
+
+def test_which_result_came_from_a_run_said_by_its_seed_is_read_from_the_kernels_cells(tmp_path):
+    from kenkyu.assistant.notebook_tools import _made_from
+    from kenkyu.core.registry import ToolRegistry
+    from kenkyu.core.routing import recall_tool
+    from kenkyu.tools import TOOL_MODULES
+
+    _run(tmp_path, "alpha", 4.0, 1)
+    _run(tmp_path, "beta", 1.6, 2)
+    cells = ["import kenkyu.tools.analysis as ka", "first = ka.rmsd('md_runs/alpha')\nsecond = ka.rmsd('md_runs/beta')"]
+    namespace = {"In": ["", *cells], "first": object(), "second": object()}
+    question = "which of the rmsd tables is from the seed 2 simulation?"
+    answer = _made_from(question, namespace, tmp_path)
+    assert answer.startswith("`second` came from md_runs/beta") and "first" not in answer
+    assert "no run here is the seed 5 run" in _made_from("which result came from the seed 5 run?", namespace, tmp_path)
+    assert _made_from("which variables do I have?", namespace, tmp_path) is None
+    tools = list(ToolRegistry.from_modules([*TOOL_MODULES, "kenkyu.assistant.notebook_tools"]))
+    assert recall_tool(question, tools).name == "notebook_tools_overview"
+
+
+def test_a_run_said_by_its_length_sets_no_setting_and_a_total_is_to_ps():
+    from kenkyu.core.registry import ToolRegistry
+    from kenkyu.core.routing import constrained_arguments_schema
+    from kenkyu.tools import TOOL_MODULES
+
+    extend = next(t for t in ToolRegistry.from_modules(TOOL_MODULES) if t.name == "md_extend")
+    by = constrained_arguments_schema(extend, "the 4 ps run is too short, add 2 more ps")["properties"]
+    assert by["ps"] == {"enum": [2.0]} and "to_ps" not in by
+    to = constrained_arguments_schema(extend, "continue the 1.6 ps simulation until 5 ps")["properties"]
+    assert to["to_ps"] == {"enum": [5.0]} and "ps" not in to
