@@ -63,6 +63,7 @@ def action_code(tool, arguments: dict, variable: str, using: dict | None = None)
     adds a comment line per input the request did not spell out, and passes a kernel variable by name."""
     using = using or {}
     arguments = _rerunnable(tool, arguments)
+    arguments, searching = _newest_index(tool, arguments)
     written = {
         name: KernelName(using[name].value) if name in using and using[name].variable else _secret_or(value)
         for name, value in arguments.items()
@@ -79,7 +80,7 @@ def action_code(tool, arguments: dict, variable: str, using: dict | None = None)
     imports = "" if tool.defined_in_notebook else f"import {tool.module}\n\n"
     if any(isinstance(v, EnvironmentValue) for v in written.values()):
         imports = f"import os\n{imports}" if imports else "import os\n\n"
-    notes = "".join(f"# using {_one_line(c.label)} as {name}\n" for name, c in using.items())
+    notes = "".join(f"# using {_one_line(c.label)} as {name}\n" for name, c in using.items()) + searching
     return f"{notes}{imports}{variable} = {call}\n{variable}"
 
 
@@ -102,6 +103,30 @@ def _rerunnable(tool, arguments: dict) -> dict:
     if not folder or (os.path.isdir(folder) and os.listdir(folder)) or os.path.isfile(folder):
         return arguments
     return {**arguments, "resume": True}
+
+
+def _newest_index(tool, arguments: dict) -> tuple[dict, str]:
+    """A literature call that names no index reads the newest one here, written into the cell with a line
+    saying which ("searching notes_index/ (12 passages, built 16:10)"), so the cell and a report re-run read
+    the same index; the default folder when that is the newest (newcomer r7 R8: notes just indexed into
+    another folder were "not found"). An ingest (it makes the index) is written as called."""
+    science = getattr(tool, "science", None)
+    prop = (getattr(tool, "parameters", None) or {}).get("properties", {}).get("index")
+    if not prop or "index" in arguments or getattr(science, "produces", None) == "index" or "chroma_host" in arguments:
+        return arguments, ""
+    from kenkyu.tools.literature._indexes import find_indexes
+
+    default = str(prop.get("default") or "")
+    found = find_indexes(".", default=default or None)
+    if not found:
+        return arguments, ""
+    newest = found[0]
+    if os.path.normpath(newest.path) == os.path.normpath(default):
+        return arguments, ""
+    return {
+        **arguments,
+        "index": newest.path,
+    }, f"# searching {_one_line(newest.label)}: the newest literature index here\n"
 
 
 class EnvironmentValue(str):

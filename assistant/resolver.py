@@ -44,7 +44,7 @@ def gather(namespace: dict | None, folder: str | os.PathLike = ".", *, error: bo
     found += variables(namespace or {})
     found += run_folders(folder)
     found += files(folder)
-    found += literature_indexes(folder)
+    found += literature_indexes(folder, namespace or {})
     if error:
         last = last_error_candidate()
         if last is not None:
@@ -215,18 +215,30 @@ def files(folder: str | os.PathLike = ".") -> list[Candidate]:
     return found
 
 
-def literature_indexes(folder: str | os.PathLike = ".") -> list[Candidate]:
-    """The literature index the literature tools read by default (``$KENKYU_LITERATURE_INDEX`` or
-    ``literature_index/``, as kenkyu.tools.literature.default_index says), when it exists: "my papers" and
-    "the notes" point at it, and a request about them with no index is told so instead of routed elsewhere."""
-    from kenkyu.tools.literature import default_index  # one place says where the index lives
+def literature_indexes(folder: str | os.PathLike = ".", namespace: dict | None = None) -> list[Candidate]:
+    """Every literature index the notebook holds, newest first: the default folder (``$KENKYU_LITERATURE_INDEX``
+    or ``literature_index/``), any folder an ingest marked as its index (kenkyu_index.json), and an index a
+    kernel variable holds (an ingest's report, a path). "my papers" and "the notes" point at them; the newest is
+    the one a literature call with no index of its own reads (newcomer r7 R8: the notes just indexed into
+    another folder were "not found"), and a request about them with none is told so."""
+    from kenkyu.tools.literature._indexes import find_indexes  # one place says what an index folder is
 
-    index = default_index()
-    path = Path(index) if Path(index).is_absolute() else Path(folder) / index
-    if not path.is_dir():
-        return []
-    label = f"{index} (literature index)"
-    return [Candidate("document_index", index, label, False, (index, "papers", "notes"), _order(None, path))]
+    held = [_index_path(value) for value in (namespace or {}).values()]
+    found = find_indexes(folder, also=[p for p in held if p])
+    return [
+        Candidate("document_index", index.path, f"{index.label} (literature index)", False, names, index.built)
+        for index in found
+        for names in [(index.path, index.path.rstrip("/") + "/", "papers", "notes")]
+    ]
+
+
+def _index_path(value) -> str | None:
+    """The index folder a kernel variable holds: an ingest's report (its ``index``) or a path string."""
+    if type(value).__name__ == "IngestReport" and isinstance(getattr(value, "index", None), str):
+        return value.index
+    if isinstance(value, (str, os.PathLike)) and len(os.fspath(value)) < 500 and "\n" not in os.fspath(value):
+        return os.fspath(value) if os.path.isdir(value) else None
+    return None
 
 
 def _path_kind(path: Path) -> str | None:

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from kenkyu.tools.literature._embedding import embedding_spec, resolve_embedding
+from kenkyu.tools.literature._indexes import write_marker
 from kenkyu.tools.literature._readers import EmptyFolderError, LiteratureError, Source, collect_files, read_sources
 from kenkyu.tools.literature._results import IngestReport
 from kenkyu.tools.literature._store import open_store
@@ -102,6 +103,8 @@ def ingest(
     report.chunks = store.count()
     report.documents = len(indexed) - len(report.removed) + len(report.added)
     report.seconds = time.perf_counter() - started
+    if chroma_host is None:  # a folder index: a later request finds it by this marker, wherever it is
+        write_marker(store.location, report)
     return report
 
 
