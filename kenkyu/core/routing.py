@@ -309,6 +309,14 @@ def names_a_tool(text: str, keywords: Sequence[Sequence[str]]) -> bool:
     return bool(_tools_named(text, keywords))
 
 
+# A unit ratio or a pair of words is no path: "ns/day", "kJ/mol", "steps/s", "and/or", "w/o".
+_UNIT = (
+    r"(?:fs|ps|ns|us|µs|ms|s|sec|min|h|hr|hours?|days?|kj|kcal|j|ev|mol|nm|å|a|angstroms?|k"
+    r"|steps?|frames?|atoms?|gpus?|cpus?|cores?)"
+)
+_RATIO = re.compile(rf"{_UNIT}/{_UNIT}|and/or|w/o|w/|i/o|either/or|yes/no", re.I)
+
+
 def path_tokens(text: str) -> list[str]:
     """File-like tokens (with an extension or a folder), quoted or not; in order of appearance."""
     quoted = quoted_tokens(text)
@@ -316,7 +324,7 @@ def path_tokens(text: str) -> list[str]:
     found = []
     for token in quoted + unquoted:
         token = token.strip(",;:()[]{}?!").rstrip(".")
-        if not token or re.fullmatch(r"[\d.]+", token) or "://" in token:
+        if not token or re.fullmatch(r"[\d.]+", token) or "://" in token or _RATIO.fullmatch(token):
             continue
         if ("/" in token or _EXTENSION.search(token)) and token not in found:
             found.append(token)

@@ -112,3 +112,10 @@ def test_a_run_said_by_its_length_sets_no_setting_and_a_total_is_to_ps():
     assert by["ps"] == {"enum": [2.0]} and "to_ps" not in by
     to = constrained_arguments_schema(extend, "continue the 1.6 ps simulation until 5 ps")["properties"]
     assert to["to_ps"] == {"enum": [5.0]} and "ps" not in to
+
+
+def test_a_unit_ratio_is_no_path():
+    from kenkyu.core.routing import path_tokens
+
+    assert path_tokens("how many ns/day does dataflow get on villin.pdb vs openmm?") == ["villin.pdb"]
+    assert path_tokens("energies in kJ/mol and/or kcal/mol for md_runs/a") == ["md_runs/a"]
