@@ -34,8 +34,8 @@ TASKS_FILE = HERE / "tasks.toml"
 # phrasing: everyday_dev (for tuning the router and prompts) and everyday_heldout (never tuned on);
 # everyday_heldout2 was written before tuning round 2, once the first held-out set's failures had been seen,
 # everyday_heldout3 before tuning round 3, once the second's had, everyday_heldout4 before tuning round 4,
-# once the third's had, everyday_heldout5 before tuning round 5, once the fourth's had, and everyday_heldout6
-# before tuning round 7, once the fifth's had.
+# once the third's had, everyday_heldout5 before tuning round 5, once the fourth's had, everyday_heldout6
+# before tuning round 7, once the fifth's had, and everyday_heldout7 before tuning round 8, once the sixth's had.
 SETS = {
     "core": TASKS_FILE,
     "everyday_dev": HERE / "everyday_dev.toml",
@@ -45,6 +45,7 @@ SETS = {
     "everyday_heldout4": HERE / "everyday_heldout4.toml",
     "everyday_heldout5": HERE / "everyday_heldout5.toml",
     "everyday_heldout6": HERE / "everyday_heldout6.toml",
+    "everyday_heldout7": HERE / "everyday_heldout7.toml",
 }
 REPLAY_DIR = HERE / "replay"
 RECORD_MIME = "application/vnd.kenkyu.record+json"

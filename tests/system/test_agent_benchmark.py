@@ -367,6 +367,8 @@ HELDOUT4 = load_set("everyday_heldout4")
 HELDOUT5 = load_set("everyday_heldout5")
 # Written before tuning round 7 (by someone who never read the router), with no replays either.
 HELDOUT6 = load_set("everyday_heldout6")
+# Written before tuning round 8 (by someone who never read the router), with no replays either.
+HELDOUT7 = load_set("everyday_heldout7")
 # Tasks whose correct calls run real MD: checked by `run.py --provider replay --set ...`, not in CI.
 EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf", "dev_replicas_then_compare"}
 
@@ -474,6 +476,7 @@ def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
         "everyday_heldout4",
         "everyday_heldout5",
         "everyday_heldout6",
+        "everyday_heldout7",
     }
     assert 10 <= len(DEV) <= 30 and 18 <= len(HELDOUT) <= 26
     core = load_tasks()
@@ -606,6 +609,18 @@ def test_the_sixth_heldout_set_is_well_formed_and_new(tmp_path):
     assert_an_empty_reply_fails_every_task(tmp_path, HELDOUT6)
     # the missing inputs are of different kinds: each names something else
     named = [str(e["reply_names_missing"]) for t in HELDOUT6 for e in t.expect if "reply_names_missing" in e]
+    assert len(set(named)) == len(named) >= 8
+
+
+def test_the_seventh_heldout_set_is_well_formed_and_new(tmp_path):
+    """everyday_heldout7: 30 tasks of issue 13's kinds, written before tuning round 8: no request or id shared
+    with any other set (held-out 6 included), no paths in a request, at least eight missing inputs of different
+    kinds (each asked about, no call), and the same rules for every task as the earlier held-out sets."""
+    assert len(HELDOUT7) == 30
+    others = load_tasks() + EVERYDAY + HELDOUT2 + HELDOUT3 + HELDOUT4 + HELDOUT5 + HELDOUT6
+    assert_a_heldout_set_is_well_formed_and_new(tmp_path, "everyday_heldout7", HELDOUT7, others, 8, 8)
+    assert_an_empty_reply_fails_every_task(tmp_path, HELDOUT7)
+    named = [str(e["reply_names_missing"]) for t in HELDOUT7 for e in t.expect if "reply_names_missing" in e]
     assert len(set(named)) == len(named) >= 8
 
 
