@@ -2,9 +2,12 @@
 
 amber99sb + tip3p, HBonds constraints, hydrogen mass 1.5 amu, LangevinMiddleIntegrator 300 K, 1/ps,
 4 fs; reaction field (CutoffPeriodic) at 1.0 nm, or PME at 0.9 nm (``--method PME``).  Both run in
-this process on the same machine, *interleaved*: for each thread count, OpenMM CPU and the dataflow
-system alternate ``--repeat`` times and the best of each is kept (so a burst of load on a shared
-machine hits both).  The dataflow system keeps OpenMM's CPU platform for integration, constraints
+this process on the same machine, in *paired rounds*: each of ``--rounds`` rounds times OpenMM CPU
+and the dataflow system at every thread count back to back (order reversed every other round; best of
+``--repeat`` timings per round), so each round gives both engines' strong-scaling efficiency under the
+same load, and the 2-thread bar is called from the per-round paired differences
+(:mod:`bench_dataflow_verdict`: median, min-max, bootstrap CI, met / missed / inconclusive).
+The dataflow system keeps OpenMM's CPU platform for integration, constraints
 (and PME's reciprocal space); its backend replaces the non-bonded direct space and bonded forces.
 
 Prints ms/step and ns/day for both, the ratio (speed of dataflow / speed of OpenMM CPU), the
@@ -13,7 +16,7 @@ build (all tiles), pairs per second per core, the time per task kind and the las
 path.  Runs unchanged on a bigger machine: ``--threads 1 2 4 8 16``.
 
     nice .venv/bin/python benchmarks/bench_dataflow.py [--method RF|PME] [--precision double|mixed]
-        [--steps 100] [--warmup 20] [--repeat 2] [--threads 1 2]
+        [--steps 100] [--warmup 20] [--rounds 5] [--repeat 1] [--threads 1 2]
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ bar asks about.  So the benchmark measures in rounds: each round times OpenMM CP
 system at 1 and at P threads back to back, which gives one efficiency per engine and one *paired*
 difference (dataflow − OpenMM, both hit by the same load in the same seconds).  The verdict is read
 from a bootstrap confidence interval of the mean paired difference over rounds, never from one run.
+(A module of ``bench_dataflow.py``, not a script: ``make bench`` runs it and it prints nothing.)
 """
 
 from __future__ import annotations
