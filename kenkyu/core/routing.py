@@ -74,10 +74,49 @@ def split_steps(request: str, keywords: Sequence[Sequence[str]] = ()) -> list[st
         for p in steps:
             if merged and _REPORT_BACK.match(p) and not _tools_named(p, keywords):
                 merged[-1] = f"{merged[-1]} and {p}"
+            elif merged and _window_only(merged[-1], keywords) and _tools_named(p, keywords):
+                # "skip the first ps of the latest run and give me its rmsf": a window said alone is the next
+                # step's (a remark before it: the embedder reads the step, the window and the run are still read)
+                merged[-1] = f"{merged[-1]}{REMARK}{p}"
             else:
                 merged.append(p)
         steps = merged
-    return steps or [request.strip()]
+    return _same_window(steps) or [request.strip()]
+
+
+# "the Rg over its last 2 ps; after that, count the h-bonds over that same stretch": a step that refers to the window
+# an earlier step said is given that window in words (each step is routed alone).
+_SAME_WINDOW = re.compile(
+    r"(?:\b(?:over|in|for|across|during|within|on)\s+)?\b(?:(?:that|the|this)\s+same|those\s+same|the\s+very\s+same)\s+"
+    r"(?:stretch|window|frames|range|period|interval|part|portion|span|time(?:\s*span|\s+window)?|segment|bit|slice)\b",
+    re.I,
+)
+
+
+def _window_only(step: str, keywords: Sequence[Sequence[str]]) -> bool:
+    # (the run it is of, "the latest run", names no step: "run" is md_run's word too)
+    bare = _RUN_POINTED.sub(" ", step)
+    return bool(window_tokens(step) or time_bounds(step)) and not _tools_named(bare, keywords) and REMARK not in step
+
+
+def _same_window(steps: list[str]) -> list[str]:
+    said = ""
+    out = []
+    for step in steps:
+        own = window_tokens(step) or [f"{k} {v:g}" for k, v in time_bounds(step).items()]
+        if own:
+            said = step
+        elif said and _SAME_WINDOW.search(step):
+            window = window_tokens(said)
+            bounds = time_bounds(said)
+            words = (
+                f"over the {window[0]}"
+                if window
+                else " ".join(f"{'from' if k == 'start_ps' else 'up to'} {v:g} ps" for k, v in bounds.items())
+            )
+            step = _SAME_WINDOW.sub(words, step, count=1)
+        out.append(step)
+    return out
 
 
 _REPORT_BACK = re.compile(r"^\s*(?:and\s+|then\s+)?(?:give|show|tell|report|print|list|send)\s+(?:me|us)\b", re.I)
@@ -102,10 +141,12 @@ _DO_IT_FIRST = re.compile(
     r"(?P<rest>.*)$",
     re.I | re.S,
 )
-# "across the three replicas, which residues ...", "for the 300K simulation: how helical is it": the object said
-# before the question belongs to it (and to each of its clauses), not a step of its own.
+# "across the three replicas, which residues ...", "for the 300K simulation: how helical is it", "according to my
+# notes, which loops ...": the object said before the question belongs to it (and to each of its clauses), not a
+# step of its own.
 _LEAD_OBJECT = re.compile(
-    r"^\s*(?P<lead>(?:across|for|in|on|over|from|with|using|between)\s+(?:the|my|our|all|both|each|these|those|that)\b"
+    r"^\s*(?P<lead>(?:across|for|in|on|over|from|with|using|between|according\s+to)\s+"
+    r"(?:the|my|our|all|both|each|these|those|that)\b"
     r"[^,:;?.!]{1,60}?)\s*[,:;]\s*(?P<rest>(?:and\s+)?(?:how|what|which|where|whether|is|are|does|do|did|was|were"
     r"|can|could|give|show|plot|compute|calculate|tell|get|make|run|do|the|its|their)\b.+)$",
     re.I | re.S,
@@ -948,7 +989,7 @@ _AFTER = re.compile(
 )
 _BEFORE = re.compile(rf"\b(?:before|until|till|up\s+to|upto)\s+{_TIME}", re.I)
 _BETWEEN = re.compile(rf"\bbetween\s+(\d+(?:\.\d+)?)\s*(?:ps|ns)?\s+and\s+{_TIME}", re.I)
-_EXCLUDED_BEFORE = re.compile(rf"\b{_EXCLUDE}\s+(?:the\s+|its\s+)?$", re.I)
+_EXCLUDED_BEFORE = re.compile(rf"\b(?:{_EXCLUDE}|after|beyond|past)\s+(?:the\s+|its\s+)?$", re.I)
 _FRACTION_OF = {"half": 0.5, "third": 1 / 3, "quarter": 0.25, "fifth": 0.2, "tenth": 0.1}
 
 
@@ -1023,6 +1064,8 @@ def _kept_after_excluding(side: str, number: str | None, unit: str) -> str | Non
 def time_bounds(text: str) -> dict[str, float]:
     """A window by times: "after 2 ps" -> start_ps 2, "up to 3 ps" -> end_ps 3, "between 1 and 3 ps" -> both."""
     found: dict[str, float] = {}
+    # "ignore the first picosecond", "skip the first ns": one of the unit, said without a number
+    text = re.sub(r"\b(first|initial)\s+(ps|picosecond|ns|nanosecond)\b", r"\1 1 \2", text, flags=re.I)
     between = _BETWEEN.search(text)
     if between:
         start, end, unit = between.groups()

@@ -119,3 +119,18 @@ def test_a_unit_ratio_is_no_path():
 
     assert path_tokens("how many ns/day does dataflow get on villin.pdb vs openmm?") == ["villin.pdb"]
     assert path_tokens("energies in kJ/mol and/or kcal/mol for md_runs/a") == ["md_runs/a"]
+
+
+def test_frame_windows_said_in_time_reach_each_step():
+    from kenkyu.core.registry import ToolRegistry
+    from kenkyu.core.routing import split_steps, time_bounds
+    from kenkyu.tools import TOOL_MODULES
+
+    words = [(*t.keywords, t.name) for t in ToolRegistry.from_modules(TOOL_MODULES)]
+    assert time_bounds("leave out the first picosecond, it is equilibration") == {"start_ps": 1.0}
+    assert split_steps("rg of my newest run over its final 3 ps, and then the sasa over that same stretch", words) == [
+        "rg of my newest run over its final 3 ps",
+        "the sasa over the last 3 ps",
+    ]
+    (step,) = split_steps("discard the first ps of the newest run and then give me its rmsd", words)
+    assert time_bounds(step) == {"start_ps": 1.0} and step.endswith("give me its rmsd")

@@ -219,6 +219,19 @@ class LocalLlamaProvider(Provider):
             earlier_paths = [f for f in written if f] + [
                 p for p in path_tokens(request) if p not in step and p not in consumed
             ]
+            if not earlier_paths and done_steps:
+                # "rmsd of my last run from 1 ps on, then the sasa over the same window": a later step that names
+                # and points at nothing analyses what the step before it analysed (not "which trajectory?").
+                said = resolve_slot(step, "trajectory", self.candidates, {"type": "string"})
+                analysed = [
+                    str(v)
+                    for m in since
+                    for c in m.tool_calls
+                    for k, v in c.arguments.items()
+                    if k in ("trajectory", "run") and isinstance(v, str) and v
+                ]
+                if analysed and not (said.named or said.pointed or said.unknown or path_tokens(step)):
+                    earlier_paths = analysed[-1:]
             # "run 3 replicas ... and compare their RMSF": what an ensemble run made is compared as an ensemble.
             made_ensemble = any(
                 "replicas" in getattr(by_name.get(c.name), "parameters", {}).get("properties", {})
