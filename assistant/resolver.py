@@ -35,6 +35,7 @@ TRAJECTORY_FILES = (".dcd", ".xtc", ".trr", ".nc", ".h5", ".binpos")
 SEQUENCE_FILES = (".fasta", ".fa", ".faa")
 RUN_RECORD = "run.json"
 ENSEMBLE_RECORD = "ensemble.json"
+CG_RECORD = "cg.json"  # a coarse-grained run folder (kenkyu.tools.md.coarse_grained)
 _MAX_FILES = 200  # a working folder with more files than this is only partly listed
 
 
@@ -99,7 +100,13 @@ def _variable_candidate(name: str, value, order: float) -> Candidate | None:
         return Candidate("trajectory", name, label, True, (name,), order)
     if hasattr(value, "trajectory") and hasattr(value, "directory") and hasattr(value, "info"):  # an MDRun
         folder = str(getattr(value, "directory", ""))
-        label = f"`{name}` (MDRun, {folder})"
+        # Labelled by its real kind: a CoarseGrainedRun is no all-atom MDRun (its analyses go bead by bead, and
+        # DSSP, hydrogen bonds and SASA refuse it).
+        label = (
+            f"`{name}` (CoarseGrainedRun, one bead per residue, {folder})"
+            if kind_name == "CoarseGrainedRun"
+            else f"`{name}` (MDRun, {folder})"
+        )
         return Candidate("trajectory", name, label, True, (name,), order, _stem_names(folder), path=_norm(folder))
     if hasattr(value, "members") and hasattr(value, "directory") and isinstance(getattr(value, "members"), list):
         label = f"`{name}` (ensemble of {len(value.members)} runs, {value.directory})"
@@ -157,6 +164,31 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
         aliases = (*_stem_names(run.name), *_stem_names(structure))
         label = f"{path} ({details})"
         found.append(Candidate("run_folder", path, label, False, (path, run.name), _order(when, record), aliases))
+    for record in sorted(root.glob(f"*/*/{CG_RECORD}")) + sorted(root.glob(f"*/{CG_RECORD}")):
+        # A coarse-grained run (md.coarse_grained): analysed bead by bead like any run folder, labelled as such.
+        info = _read_json(record)
+        parameters = info.get("parameters") or {}
+        structure = Path(str(parameters.get("structure", ""))).name
+        when = info.get("finished") or info.get("started")
+        details = ", ".join(
+            x
+            for x in (
+                "coarse-grained",
+                structure,
+                _kelvin(parameters.get("temperature_k")),
+                _length(parameters.get("ps")),
+                f"{info['n_beads']} beads" if isinstance(info.get("n_beads"), int) else "",
+                info.get("status", "unknown"),
+                _short_time(when),
+            )
+            if x
+        )
+        path = _relative(record.parent, root)
+        aliases = (*_stem_names(record.parent.name), *_stem_names(structure))
+        label = f"{path} ({details})"
+        found.append(
+            Candidate("run_folder", path, label, False, (path, record.parent.name), _order(when, record), aliases)
+        )
     for record in sorted(root.glob(f"*/*/{ENSEMBLE_RECORD}")) + sorted(root.glob(f"*/{ENSEMBLE_RECORD}")):
         ensemble = record.parent
         # Each member run, so that an analysis of one run ("how compact did the replicas stay?") is made of each.
