@@ -358,13 +358,37 @@ _UNIT = (
 _RATIO = re.compile(rf"{_UNIT}/{_UNIT}|and/or|w/o|w/|i/o|either/or|yes/no", re.I)
 
 
+# Where a step is to write, said in words: "into md_runs/hp35_360K", "saved in the folder hp35_360K", "out=x/y". The
+# folder need not exist (it is made): it is never an input the notebook lacks, and it fills the output slot only.
+_DESTINATION = re.compile(
+    r"(?:\b(?:into|to|in|under)\s+(?:the\s+|a\s+|my\s+)?(?:new\s+)?(?:output\s+)?(?:folder|directory|dir)\s+"
+    r"|\b(?:save[ds]?|saving|write|writing|written|put|store[ds]?|storing|output|keep)\s+(?:it\s+|them\s+|that\s+)?"
+    r"(?:in|into|to|under|at)\s+(?:the\s+|a\s+)?(?:new\s+)?(?:(?:folder|directory|dir)\s+)?"
+    r"|\binto\s+|\bout(?:put)?(?:_dir)?\s*=\s*)[`'\"]?(?P<dest>[\w.-]+(?:/[\w.-]+)*/?)",
+    re.I,
+)
+
+
+def destination(text: str) -> str | None:
+    """The output folder a request names in words, or None (it must look like a folder name: a slash, an
+    underscore or a digit, or follow the word folder/directory)."""
+    for found in _DESTINATION.finditer(text):
+        dest = found["dest"].rstrip(".,;")
+        said_folder = re.search(r"(?:folder|directory|dir)\s+$", found.group(0)[: found.start("dest") - found.start()])
+        if (said_folder or re.search(r"[/_\d]", dest)) and not _RATIO.fullmatch(dest):
+            if not re.fullmatch(r"[\d.]+", dest) and not is_structure_file(dest):
+                return dest
+    return None
+
+
 def path_tokens(text: str) -> list[str]:
     """File-like tokens (with an extension or a folder), quoted or not; in order of appearance."""
     quoted = quoted_tokens(text)
     unquoted = re.sub(r'"[^"]+"|\'[^\']+\'', " ", text).split()
     found = []
     for token in quoted + unquoted:
-        token = token.strip(",;:()[]{}?!").rstrip(".")
+        token = token.strip(",;:()[]{}?!`").rstrip(".")
+        token = re.sub(r"^(?:out|output|out_dir)=", "", token)  # "out=md_runs/x": the folder, not its name
         if not token or re.fullmatch(r"[\d.]+", token) or "://" in token or _RATIO.fullmatch(token):
             continue
         if ("/" in token or _EXTENSION.search(token)) and token not in found:
@@ -784,7 +808,9 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
     """
     properties = t.parameters.get("properties", {})
     required = set(t.parameters.get("required", []))
-    paths = path_tokens(request)
+    writes = any(re.fullmatch(r"(?:out|output)(?:_dir|_folder|_path)?", n) for n in properties)
+    dest = destination(request) if writes else None
+    paths = [p for p in path_tokens(request) if p.rstrip("/") != (dest or "").rstrip("/")]
     files = [p for p in paths if is_file_like(p)]
     quoted = [q for q in quoted_tokens(request) if q not in paths]
     # "add 2 ps to the 4 ps run": the 4 tells the run apart, it sets nothing (the run is found by it instead)
@@ -834,6 +860,8 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
             narrowed[name] = {"enum": [mutation_tokens(request)]}  # all of them: a small model loops on arrays
         elif name in _TEXT_PARAMS and "string" in kinds:
             narrowed[name] = {"type": "string", "enum": quoted + [_text_argument(name, request)]}
+        elif re.fullmatch(r"(?:out|output)(?:_dir|_folder|_path)?", name) and "string" in kinds and dest:
+            narrowed[name] = {"type": "string", "enum": [dest]}  # "into md_runs/hp35_360K"
         elif (
             (_PATH_PARAMS.search(name) or _PATH_WORDS.search(prop.get("description", "")))
             and "string" in kinds
@@ -1822,8 +1850,11 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
     # A question to the papers or notes is about its topic words ("what do my notes say about PDZ3 and
     # Hsp90?"): they name no kernel variable or file to find (newcomer r7 R8 said "no `Met20` is in the kernel").
     topic_words = bool(_DOCUMENT_WORDS.search(step))
+    made = (destination(step) or "").rstrip("/").split("/")
     for token in [] if topic_words else _IDENTIFIER.findall(_without_paths(step)):
         lowered = token.lower()
+        if token in made:
+            continue  # "saved in the folder hp35_360K": where the step writes, made by it
         if lowered in names or lowered in known or lowered in mutations or "=" in token:
             continue
         if _RESIDUE.fullmatch(token):

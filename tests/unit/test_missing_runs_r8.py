@@ -134,3 +134,21 @@ def test_frame_windows_said_in_time_reach_each_step():
     ]
     (step,) = split_steps("discard the first ps of the newest run and then give me its rmsd", words)
     assert time_bounds(step) == {"start_ps": 1.0} and step.endswith("give me its rmsd")
+
+
+def test_an_output_folder_said_in_words_is_written_not_missing():
+    from kenkyu.core.registry import ToolRegistry
+    from kenkyu.core.routing import constrained_arguments_schema
+    from kenkyu.tools import TOOL_MODULES
+
+    run = next(t for t in ToolRegistry.from_modules(TOOL_MODULES) if t.name == "md_run")
+    here = [Candidate("pdb_file", "hp35.pdb", "hp35.pdb", names=("hp35.pdb", "hp35"))]
+    for request, folder in (
+        ("2 ps of hp35.pdb at 360 K in implicit solvent, kept in the folder hot_360K", "hot_360K"),
+        ("simulate hp35.pdb at 360 K for 2 ps into md_runs/hot_360K", "md_runs/hot_360K"),
+        ("simulate hp35.pdb for 2 ps, out=md_runs/hot2", "md_runs/hot2"),
+    ):
+        assert missing_object(request, here) is None, request
+        properties = constrained_arguments_schema(run, request)["properties"]
+        assert properties["out"] == {"type": "string", "enum": [folder]}, request
+        assert properties["structure"]["enum"] == ["hp35.pdb"], request
