@@ -105,7 +105,7 @@ def _variable_candidate(name: str, value, order: float) -> Candidate | None:
         label = (
             f"`{name}` (CoarseGrainedRun, one bead per residue, {folder})"
             if kind_name == "CoarseGrainedRun"
-            else f"`{name}` (MDRun, {folder})"
+            else f"`{name}` (MDRun, {folder}{_run_facts(Path(folder) / RUN_RECORD)})"
         )
         return Candidate("trajectory", name, label, True, (name,), order, _stem_names(folder), path=_norm(folder))
     if hasattr(value, "members") and hasattr(value, "directory") and isinstance(getattr(value, "members"), list):
@@ -213,6 +213,14 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
             )
         )
     return found
+
+
+def _run_facts(record: Path) -> str:
+    """ ", 360 K, 2 ps, seed 1": what tells an MDRun in the kernel apart ("the 360 K one"), from its run.json."""
+    parameters = _read_json(record).get("parameters") or {} if record.exists() else {}
+    seed = f"seed {parameters['seed']}" if isinstance(parameters.get("seed"), int) else ""
+    facts = [x for x in (_kelvin(parameters.get("temperature_k")), _length(parameters.get("ps")), seed) if x]
+    return "".join(f", {x}" for x in facts)
 
 
 def _length(value) -> str:

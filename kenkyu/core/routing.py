@@ -1694,6 +1694,18 @@ def _said_seed(step: str) -> tuple[str, int] | None:
     return (found.group(0).strip(), int(found["a"] or found["b"])) if found else None
 
 
+_BARE_KELVIN = re.compile(rf"(?:\b(?:at|@)\s+|\b{_DEFINITE}\s+)(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{_DEGREES})(?![\w°])", re.I)
+
+
+def _said_kelvin(step: str) -> float | None:
+    found = _BARE_KELVIN.search(step)
+    return _kelvin_of(found["n"], found["u"]) if found else None
+
+
+def _held_kelvins(c: Candidate) -> list[float]:
+    return [float(t) for t in re.findall(r"(\d+(?:\.\d+)?) K\b", c.label)]
+
+
 def _held_lengths(c: Candidate) -> list[float]:
     return [float(x) for x in re.findall(r"(\d+(?:\.\d+)?) ps\b", c.label)]
 
@@ -1708,9 +1720,15 @@ def _by_length_or_seed(step: str, runs: Sequence[Candidate]) -> tuple[list[Candi
     A run whose length or seed is not known (a Trajectory in the kernel, a loose .dcd) may be it: nothing is
     then called missing."""
     length, seed = _said_length(step), _said_seed(step)
-    if length is None and seed is None:
+    kelvin = _said_kelvin(step)
+    if length is None and seed is None and kelvin is None:
         return None
     fitting = list(runs)
+    if kelvin is not None:
+        # "which helix unravels first at 360 K?": the runs at that temperature, when some are (a run named by a
+        # temperature no run has is _qualified_run's; a bare "at 360 K" may be a setting, so it narrows only)
+        hot = [c for c in fitting if any(abs(t - kelvin) < 0.5 for t in _held_kelvins(c))]
+        fitting = hot or fitting
     if length is not None:
         phrase, ps = length
         fitting = [c for c in fitting if any(abs(x - ps) <= 1e-6 + 1e-3 * ps for x in _held_lengths(c))]
@@ -1755,13 +1773,17 @@ def _qualified_run(step: str, candidates: Sequence[Candidate], known: set[str]) 
             return MissingObject(found.group(0).strip(), f"run at {wanted:g} K", runs[:4])
     # (said with a definite article, "the 10 ns run" is one that exists: "run a 10 ns simulation" makes one)
     picked = _by_length_or_seed(step, runs)
-    if picked is not None:
-        return picked[1] if picked[1] is not None or not picked[0] else None
+    if picked is not None and picked[1] is not None:
+        return picked[1]
     lowered = step.lower()
     for found in _NOUN_QUALIFIED.finditer(step):
         qualifier = found["qual"].lower()
-        if qualifier in _ORDER_QUALIFIERS or qualifier in _NOT_OBJECTS or re.fullmatch(r"\d[\w.]*", qualifier):
-            continue
+        if (
+            qualifier in _ORDER_QUALIFIERS
+            or qualifier in _NOT_OBJECTS
+            or re.fullmatch(r"\d[\w.]*|seed[-\d]*", qualifier)
+        ):
+            continue  # (a seed or length is read by _by_length_or_seed)
         held = americanize(
             " ".join(f"{c.value} {c.label} {c.path} {' '.join((*c.names, *c.aliases))}".lower() for c in candidates)
         )

@@ -152,3 +152,19 @@ def test_an_output_folder_said_in_words_is_written_not_missing():
         properties = constrained_arguments_schema(run, request)["properties"]
         assert properties["out"] == {"type": "string", "enum": [folder]}, request
         assert properties["structure"]["enum"] == ["hp35.pdb"], request
+
+
+def test_a_temperature_said_picks_the_run_at_it(tmp_path):
+    from kenkyu.assistant.resolver import gather
+
+    for name, kelvin in (("hp35_300K", 300.0), ("hp35_360K", 360.0)):
+        folder = tmp_path / "md_runs" / name
+        folder.mkdir(parents=True)
+        record = {"status": "finished", "structure": "hp35.pdb", "parameters": {"ps": 2.0, "temperature_k": kelvin}}
+        (folder / "run.json").write_text(json.dumps(record))
+    here = gather({}, tmp_path, error=False)
+    hot = resolve_slot("which helix comes apart first at 360 K?", "trajectory", here, {"type": "string"})
+    assert hot.candidate is not None and hot.candidate.value == "md_runs/hp35_360K"
+    cold = resolve_slot("how compact is it at 300 kelvin", "trajectory", here, {"type": "string"})
+    assert cold.candidate is not None and cold.candidate.value == "md_runs/hp35_300K"
+    assert missing_object("rg of the 400 K run", here) is not None
