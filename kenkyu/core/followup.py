@@ -73,8 +73,8 @@ _SAME_OBJECT = re.compile(
 _REPEAT = re.compile(
     r"^\s*(?:(?:ok(?:ay)?|and|now|then|great|thanks|cool|nice),?\s+)*(?:(?:can|could|would)\s+you\s+|please\s+)?"
     r"(?:(?:do|repeat|redo|run|try)\s+(?:that|it|this|the\s+same(?:\s+thing)?)(?:\s+(?:again|too|also))?"
-    r"|(?:the\s+)?same\s+(?:thing\s+)?(?:again\s+)?(?=for|on|with|over|in|but)"
-    r"|(?:what|how)\s+about|(?:and|now)\s+(?=for|on|with|over|in)|again\s+(?=for|on|with|over|in))"
+    r"|(?:the\s+)?same\s+(?:thing\s+)?(?:again\s+)?(?=for|on|with|over|in|but|at\b)"
+    r"|(?:what|how)\s+about|(?:and|now)\s+(?=for|on|with|over|in)|again\s+(?=for|on|with|over|in|at\b))"
     r"\s*(?P<rest>.*)$",
     re.I | re.S,
 )
@@ -94,7 +94,15 @@ def _without_settings_said_in(rest: str, base: str) -> str:
         if m["name"].lower() not in ("for", "at", "with", "the", "and", "of", "by", "to", "first", "last"):
             base = re.sub(rf"\b{re.escape(m['name'])}\s*(?:=|of)?\s*\d+(?:\.\d+)?\b", " ", base, flags=re.I)
     for m in _QUANTITY.finditer(rest):
-        unit = re.escape(m["unit"])
+        unit = m["unit"].lower()
+        # one dimension, any of its spellings: "at 350 kelvin" replaces "at 300 K"
+        unit = (
+            r"(?:k|kelvin)"
+            if unit in ("k", "kelvin")
+            else r"(?:%|percent)"
+            if unit in ("%", "percent")
+            else re.escape(unit)
+        )
         base = re.sub(rf"\b(?:for\s+|at\s+)?\d+(?:\.\d+)?\s*{unit}(?!\w)", " ", base, flags=re.I)
     return re.sub(r"\s{2,}", " ", base).strip(" ,")
 

@@ -168,3 +168,16 @@ def test_a_temperature_said_picks_the_run_at_it(tmp_path):
     cold = resolve_slot("how compact is it at 300 kelvin", "trajectory", here, {"type": "string"})
     assert cold.candidate is not None and cold.candidate.value == "md_runs/hp35_300K"
     assert missing_object("rg of the 400 K run", here) is not None
+
+
+def test_the_same_at_another_temperature_keeps_the_other_settings():
+    from kenkyu.core.followup import Previous, follow_up
+
+    before = Previous(
+        "simulate hp35.pdb in implicit solvent at 300 K for 2 ps, no equilibration", (("structure", "hp35.pdb"),)
+    )
+    for request in ("now the same at 360 K", "same again at 360 kelvin"):
+        again = follow_up(request, before, [], lambda text: False)
+        assert again is not None, request
+        assert "2 ps" in again.request and "no equilibration" in again.request and "hp35.pdb" in again.request
+        assert "360" in again.request and "300" not in again.request
