@@ -69,10 +69,10 @@ def register_target(shell=None) -> None:
 
     open_channel._kenkyu_shell = shell
     manager.register_target(TARGET, open_channel)
-    # The sidebar's cells run in this kernel: their outputs reach the notebook redacted, as %%ask's do.
-    from kenkyu.assistant import redacted_outputs
-
-    redacted_outputs.install(shell)
+    # The sidebar's kernel is a kenkyu kernel: `%load_ext kenkyu` as if typed, so a sidebar user's first %%ask
+    # cell in the same notebook works (it read "Cell magic `%%ask` not found"; newcomer r8) and the outputs of
+    # the sidebar's cells reach the notebook redacted, as %%ask's do. Loading it twice is a no-op.
+    shell.extension_manager.load_extension("kenkyu")
 
 
 # -- settings ----------------------------------------------------------------------------------------
