@@ -97,7 +97,9 @@ def resume_code(tool, arguments: dict, variable: str, using: dict | None = None)
     """The action cell that continues an interrupted call: the same call with ``resume=True``; "" for a
     tool that cannot resume."""
     if "resume" not in tool.parameters.get("properties", {}):
-        return ""
+        # A tool that adds to a folder in place (md.extend) continues an interrupted call when the same call
+        # runs again: that call is its resume code (the card read "not resumable" and offered no button).
+        return action_code(tool, arguments, variable, using) if tool.science.in_place else ""
     kept = {k: v for k, v in arguments.items() if k != "overwrite"}  # overwrite would delete what was kept
     return action_code(tool, {**kept, "resume": True}, variable, using)
 

@@ -838,10 +838,17 @@ class _Runner:
                     f"Run in {self.dir} interrupted before its first checkpoint; {NOTHING_KEPT}. Start it again "
                     "with the same call (resume=True works too: it starts afresh)."
                 ) from None
+            # An md.extend stopped mid-way is continued by the same extend call (it has no resume=): advice to add
+            # resume=True contradicted the card's own "run it again" (newcomer r8).
+            extending = any(not e.get("finished") for e in self.info.get("extensions", []))
+            how = (
+                "Continue it with the same md.extend call (it picks up the unfinished extension)."
+                if extending
+                else "Continue it with the same call plus resume=True (CLI: kenkyu md run ... --resume)."
+            )
             raise RunInterrupted(
                 f"Run in {self.dir} interrupted; its last checkpoint is at {where}, where a resume continues "
-                "(without preparing or minimising again). Continue it with the same call plus resume=True (CLI: "
-                "kenkyu md run ... --resume)."
+                f"(without preparing or minimising again). {how}"
             ) from None
         except SimulationUnstableError as exc:
             self.save_info(status="failed", error=str(exc))
