@@ -320,7 +320,18 @@ def split_objects(step: str, is_object) -> list[str]:
     a file here, a kernel variable); otherwise the step stays whole. The comparison itself is the final
     report's (it sets the results side by side)."""
     match = _TWO_OBJECTS.match(step.strip())
+    # "compare the 300 K run and the 360 K run: RMSD", "rmsd of the 300 K and 360 K runs": runs told apart by a
+    # temperature or length, one step each (the resolver then finds each, or names the one that is not here)
+    told = _TOLD_APART_PAIR.search(step)
+    if told:
+        rest = _COMPARE_VERB.sub("", step[: told.start()]), step[told.end() :]
+        return [f"{rest[0]}the {x} run{rest[1]}".strip() for x in (told["a"], told["b"])]
     if not COMPARE_WORDS.search(step):
+        # "radius of gyration of run and of run_360": two things the notebook holds, each said: one step each
+        both = _OBJECT_AND_OBJECT.search(step)
+        if both and both["a"].lower() != both["b"].lower() and is_object(both["a"]) and is_object(both["b"]):
+            rest = step[: both.start()], step[both.end() :]
+            return [f"{rest[0]}{x}{rest[1]}".strip() for x in (both["a"], both["b"])]
         return [step]
     if match:
         a, b = match["a"].strip(".,"), match["b"].strip(".,?!")
@@ -339,6 +350,16 @@ def split_objects(step: str, is_object) -> list[str]:
 
 
 _PAIR = re.compile(r"(?P<a>[\w./\[\]:-]+)\s+(?:and|vs\.?|versus|with)\s+(?:also\s+)?(?P<b>[\w./\[\]:-]+)", re.I)
+_OBJECT_AND_OBJECT = re.compile(
+    r"(?<=\s)(?P<a>[\w./\[\]:-]+)\s+and\s+(?:also\s+)?(?:(?:of|for|on|in)\s+)?(?P<b>[\w./\[\]:-]+)",
+    re.I,
+)
+_TOLD = r"\d+(?:\.\d+)?\s*(?:K|kelvin|ps|ns)"
+_RUNS_NOUN = r"(?:runs?|simulations?|sims?|trajector(?:y|ies)|ones?)"
+_TOLD_APART_PAIR = re.compile(
+    rf"(?:the\s+)?(?P<a>{_TOLD})(?:\s+{_RUNS_NOUN})?\s+(?:and|vs\.?|versus|with)\s+(?:the\s+)?(?P<b>{_TOLD})\s+{_RUNS_NOUN}\b",
+    re.I,
+)
 
 
 def _tools_named(text: str, keywords: Sequence[Sequence[str]]) -> set[int]:

@@ -181,3 +181,21 @@ def test_the_same_at_another_temperature_keeps_the_other_settings():
         assert again is not None, request
         assert "2 ps" in again.request and "no equilibration" in again.request and "hp35.pdb" in again.request
         assert "360" in again.request and "300" not in again.request
+
+
+def test_two_runs_said_are_one_step_each():
+    from kenkyu.core.routing import steps_of
+
+    here = [
+        Candidate("trajectory", "cold", "`cold` (MDRun, md_runs/a, 300 K)", True, ("cold",), 5, path="md_runs/a"),
+        Candidate("trajectory", "hot_2", "`hot_2` (MDRun, md_runs/b, 360 K)", True, ("hot_2",), 6, path="md_runs/b"),
+    ]
+    assert steps_of("sasa of cold and of hot_2", (), here) == ["sasa of cold", "sasa of hot_2"]
+    assert steps_of("contrast the 300 K run with the 360 K run: how compact are they", (), here) == [
+        "the 300 K run: how compact are they",
+        "the 360 K run: how compact are they",
+    ]
+    assert steps_of("the rg of the 2 ps and 4 ps runs", (), here) == [
+        "the rg of the 2 ps run",
+        "the rg of the 4 ps run",
+    ]
