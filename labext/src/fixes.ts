@@ -122,14 +122,19 @@ export function interruptedNote(summary: string, resume: string): string {
       ? `Stopped ${when}, so nothing was kept. Start again runs the same call in a new cell.`
       : `Stopped ${when}, so nothing was kept. Run its cell again to start over.`;
   }
+  // No resume code: the kernel found no way to continue this tool ("interrupted — not resumable ... Run the cell
+  // again to start over"); advice to add resume=True under it contradicted the card (newcomer r8, md.extend).
   return resume
     ? 'Stopped mid-run; the work so far is kept. Resume continues from the last checkpoint in a new cell.'
-    : 'Stopped mid-run; the work so far is kept. Run its cell again with resume=True to continue.';
+    : 'Stopped mid-run. This tool cannot continue where it stopped: run its cell again to start over.';
 }
 
 /** The status in an interrupted card's head: "resumable" only when something was kept to resume from. */
 export function interruptedStatus(summary: string): string {
-  return keptNothing(summary) ? 'interrupted — nothing kept' : 'interrupted — resumable';
+  if (keptNothing(summary)) {
+    return 'interrupted — nothing kept';
+  }
+  return /^interrupted — not resumable\b/.test(summary) ? 'interrupted — not resumable' : 'interrupted — resumable';
 }
 
 /** The head of a card whose resume cell runs: a run that kept nothing starts again, it does not resume. */

@@ -17,9 +17,17 @@ export interface ISummaryParts {
   caveats: string[];
 }
 
+// A literature answer's passages: "[1] "Title", file.md (score 0.03)" over a fenced quote.
+const FIRST_PASSAGE = /^\[1\] /;
+const FENCE = /^```/;
+
 export function summaryParts(text: string, shown: number = SUMMARY_LINES): ISummaryParts {
   const lines = text.trimEnd().split('\n');
   const others = lines.filter(line => !CAVEAT.test(line));
+  const passages = passagesFirst(others);
+  if (passages) {
+    return { ...passages, caveats: lines.filter(line => CAVEAT.test(line)).map(line => line.replace(CAVEAT, '')) };
+  }
   const section = others.findIndex(line => SECTION.test(line.trim()));
   let cut = Math.min(shown, section > 0 ? section : shown);
   // A headline that ends by introducing what follows ("Start it again with:", "On a machine with internet
@@ -33,6 +41,26 @@ export function summaryParts(text: string, shown: number = SUMMARY_LINES): ISumm
     rest: others.slice(cut),
     caveats: lines.filter(line => CAVEAT.test(line)).map(line => line.replace(CAVEAT, ''))
   };
+}
+
+/**
+ * The head of a card that quotes passages (literature_ask): the top passage, where it is from and what it
+ * says. Its first lines echo the question and, with a model that writes no answer, say so: a newcomer read
+ * "... does not write answers" over a fold holding the answer and took it for nothing found (newcomer r8).
+ */
+function passagesFirst(lines: string[]): { head: string[]; rest: string[] } | null {
+  const at = lines.findIndex(line => FIRST_PASSAGE.test(line));
+  if (at < 0 || !FENCE.test(lines[at + 1] ?? '')) {
+    return null;
+  }
+  const end = lines.findIndex((line, i) => i > at + 1 && FENCE.test(line));
+  const quoted = lines.slice(at + 2, end < 0 ? undefined : end).join(' ').trim();
+  if (!quoted) {
+    return null;
+  }
+  const count = lines.find(line => /^\d+ passages? from /.test(line));
+  const head = [...(count ? [count.replace(/ \(.*$/, '').replace(/ for ".*$/, '') + ':'] : []), lines[at], quoted];
+  return { head, rest: lines.filter((line, i) => line !== count && (i < at || i > (end < 0 ? lines.length : end))) };
 }
 
 function introduces(line: string, next: string): boolean {

@@ -104,6 +104,13 @@ describe('fixes phrased for the sidebar', () => {
     expect(interruptedNote(kept, resume)).toContain('Resume continues from the last checkpoint');
     expect(resumeActions(resume, 'interrupted', kept)).toEqual([{ label: 'Resume', code: resume }]);
     expect(resumingPlaceholder('md_run', kept)).toContain('Waiting for the resumed md_run');
+    // A tool the kernel cannot continue: one story on the card, no resume=True under "not resumable" (newcomer r8).
+    const notResumable = 'interrupted — not resumable (interrupted by the user). Scan stopped at 3 of 9. Run the cell again to start over.';
+    expect(interruptedStatus(notResumable)).toBe('interrupted — not resumable');
+    expect(interruptedNote(notResumable, '')).toBe(
+      'Stopped mid-run. This tool cannot continue where it stopped: run its cell again to start over.'
+    );
+    expect(interruptedNote(notResumable, '')).not.toContain('resume=True');
   });
 
   it("points a reply's stronger-model advice at the settings", () => {
