@@ -56,14 +56,15 @@ class KernelName(str):
     """A kernel variable passed by name: written into the action cell as ``trajectory=traj``, not ``'traj'``."""
 
 
-def action_code(tool, arguments: dict, variable: str, using: dict | None = None) -> str:
+def action_code(tool, arguments: dict, variable: str, using: dict | None = None, here: str | os.PathLike = ".") -> str:
     """The source of the action cell for one tool call.
 
     ``using`` (argument name -> the notebook candidate it came from, see :mod:`kenkyu.assistant.resolver`)
-    adds a comment line per input the request did not spell out, and passes a kernel variable by name."""
+    adds a comment line per input the request did not spell out, and passes a kernel variable by name. ``here`` is
+    the kernel's working folder, where the call's relative folders are (the MCP server's may be elsewhere)."""
     using = using or {}
-    arguments = _rerunnable(tool, arguments)
-    arguments, searching = _newest_index(tool, arguments)
+    arguments = _rerunnable(tool, arguments, here)
+    arguments, searching = _newest_index(tool, arguments, here)
     written = {
         name: KernelName(using[name].value) if name in using and using[name].variable else _secret_or(value)
         for name, value in arguments.items()
@@ -84,7 +85,7 @@ def action_code(tool, arguments: dict, variable: str, using: dict | None = None)
     return f"{notes}{imports}{variable} = {call}\n{variable}"
 
 
-def _rerunnable(tool, arguments: dict) -> dict:
+def _rerunnable(tool, arguments: dict, here: str | os.PathLike = ".") -> dict:
     """The call with ``resume=True`` when the tool can resume and the folder it writes holds nothing yet.
 
     For this run that changes nothing (resume starts a run when its folder holds none), but the notebook's
@@ -100,12 +101,15 @@ def _rerunnable(tool, arguments: dict) -> dict:
         folder = science.output_folder(arguments) if science is not None else None
     except Exception:  # a broken declaration writes the call as given
         return arguments
-    if not folder or (os.path.isdir(folder) and os.listdir(folder)) or os.path.isfile(folder):
+    if not folder:
+        return arguments
+    folder = os.path.join(here, folder)  # (an absolute folder stays itself)
+    if (os.path.isdir(folder) and os.listdir(folder)) or os.path.isfile(folder):
         return arguments
     return {**arguments, "resume": True}
 
 
-def _newest_index(tool, arguments: dict) -> tuple[dict, str]:
+def _newest_index(tool, arguments: dict, here: str | os.PathLike = ".") -> tuple[dict, str]:
     """A literature call that names no index reads the newest one here, written into the cell with a line
     saying which ("searching notes_index/ (12 passages, built 16:10)"), so the cell and a report re-run read
     the same index; the default folder when that is the newest (newcomer r7 R8: notes just indexed into
@@ -117,7 +121,7 @@ def _newest_index(tool, arguments: dict) -> tuple[dict, str]:
     from kenkyu.tools.literature._indexes import find_indexes
 
     default = str(prop.get("default") or "")
-    found = find_indexes(".", default=default or None)
+    found = find_indexes(here, default=default or None)
     if not found:
         return arguments, ""
     newest = found[0]

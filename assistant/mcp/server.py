@@ -92,7 +92,7 @@ class KenkyuMCP:
         call_id = f"mcp_{uuid.uuid4().hex[:12]}"
         metadata = cell_metadata(tool, call_id, variable, "mcp")
         metadata["kenkyu"]["origin"] = "mcp"
-        record = CallRecord(action_code(tool, arguments, variable), metadata)
+        record = CallRecord(action_code(tool, arguments, variable, here=self.root), metadata)
         folder = tool.science.output_folder(arguments) if catalog.is_long_running(tool) else None
         async with anyio.create_task_group() as watchers:
             if folder is not None:

@@ -24,3 +24,12 @@ def test_a_new_run_folder_gets_resume_and_an_existing_one_does_not(tmp_path, mon
 def test_tools_that_cannot_resume_are_written_as_called():
     code = action_code(TOOLS["md_minimize"], {"structure": "villin.pdb"}, "minimized")
     assert "resume" not in code
+
+
+def test_the_folder_is_looked_for_where_the_kernel_works(tmp_path):
+    # The MCP server's own folder may not be the kernel's: the run folder is judged where the cell will run.
+    arguments = {"structure": "villin.pdb", "ps": 1.0, "out": "md_runs/a"}
+    assert "resume=True" in action_code(TOOLS["md_run"], arguments, "run", here=tmp_path)
+    (tmp_path / "md_runs" / "a").mkdir(parents=True)
+    (tmp_path / "md_runs" / "a" / "run.json").write_text("{}")
+    assert "resume" not in action_code(TOOLS["md_run"], arguments, "run", here=tmp_path)
