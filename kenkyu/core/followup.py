@@ -40,14 +40,14 @@ def previous_request(messages: Sequence, last_user: int, tools: Sequence) -> Pre
         calls = [c for m in messages[start + 1 : end] if m.role == "assistant" for c in (m.tool_calls or ())]
         if not calls:
             continue
-        inputs: dict[str, str] = {}
+        inputs: dict[tuple[str, str], None] = {}  # each (slot, value) once, in call order: "both" means them all
         for call in calls:
             properties = getattr(by_name.get(call.name), "parameters", {}).get("properties", {})
             for slot, value in call.arguments.items():
                 if isinstance(value, str) and value and slot_kind(slot, properties.get(slot)) is not None:
-                    inputs.setdefault(slot, value)
+                    inputs.setdefault((slot, value), None)
         if inputs:  # a question about the notebook ("what was the mean rmsd again?") took no object: further back
-            return Previous(messages[start].content, tuple(inputs.items()), start)
+            return Previous(messages[start].content, tuple(inputs), start)
     return None
 
 
@@ -77,6 +77,14 @@ _REPEAT = re.compile(
     r"|(?:what|how)\s+about|(?:and|now)\s+(?=for|on|with|over|in)|again\s+(?=for|on|with|over|in|at\b))"
     r"\s*(?P<rest>.*)$",
     re.I | re.S,
+)
+
+
+# "for both", "for each of them", "on all three": every object of the previous request
+_EVERY_OBJECT = re.compile(
+    r"\s*\b(?:for|of|on|in|across)\s+(?:both|each|all\s+(?:two|three|four)|them\s+(?:both|all))(?:\s+of\s+them)?\b"
+    r"|\s*\b(?:both|each)\s+of\s+them\b",
+    re.I,
 )
 
 
@@ -128,6 +136,23 @@ def follow_up(
     if previous is None or not previous.inputs:
         return None
     objects = [value for _, value in previous.inputs]
+    several = list(dict.fromkeys(objects))
+    every = _EVERY_OBJECT.search(request)
+    if (
+        every
+        and len(several) > 1
+        and not any(
+            re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", request.lower())
+            for c in candidates
+            if c.kind != "error"
+            for n in c.names
+        )
+    ):
+        # "now the radius of gyration for both": each object the previous request's calls took, one step each
+        rewritten = (request[: every.start()] + request[every.end() :]).strip(" ?.!,")
+        rewritten = f"{rewritten} " + " and ".join(f"of {v}" for v in several)
+        shown = ", ".join(several)
+        return FollowUp(rewritten, f"For each of {shown}, as in your previous request.\n")
     repeat = _REPEAT.match(request)
     # "same again with seed 2 so I have a replica": why it is asked is no part of what is asked
     rest = _PURPOSE.sub("", repeat["rest"]) if repeat else ""

@@ -199,3 +199,17 @@ def test_two_runs_said_are_one_step_each():
         "the rg of the 2 ps run",
         "the rg of the 4 ps run",
     ]
+
+
+def test_for_both_after_two_objects_means_each_of_them():
+    from kenkyu.core.followup import Previous, follow_up
+    from kenkyu.core.routing import steps_of
+
+    before = Previous("rmsd of cold and of hot_2", (("trajectory", "cold"), ("trajectory", "hot_2")))
+    here = [
+        Candidate("trajectory", "cold", "`cold` (Trajectory)", True, ("cold",), 5),
+        Candidate("trajectory", "hot_2", "`hot_2` (Trajectory)", True, ("hot_2",), 6),
+    ]
+    again = follow_up("ok, the sasa for both of them", before, here, lambda text: False)
+    assert again is not None and "cold" in again.note and "hot_2" in again.note
+    assert steps_of(again.request, (), here) == ["ok, the sasa of cold", "ok, the sasa of hot_2"]
