@@ -73,7 +73,17 @@ TYPICAL_SECONDS = 15.0  # retrieval (and an answer) over a small index; not meas
     approval="ask",
     writes_files=True,
     produces="index",
-    keywords=("ingest", "index my papers", "index papers", "add papers", "literature index", "bibtex", "pdfs"),
+    keywords=(
+        "ingest",
+        "index my papers",
+        "index papers",
+        "index my notes",
+        "index notes",
+        "add papers",
+        "literature index",
+        "bibtex",
+        "pdfs",
+    ),
 )
 @costs(TYPICAL_SECONDS)
 def ingest(
