@@ -8,6 +8,7 @@ string and number slots are narrowed to values that actually occur in the reques
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -400,6 +401,44 @@ def destination(text: str) -> str | None:
             if not re.fullmatch(r"[\d.]+", dest) and not is_structure_file(dest):
                 return dest
     return None
+
+
+# A folder said in words ("index my notes in the notes folder", "the folder papers"): when the working folder holds
+# it, it is said as a path ("notes/"), so a tool that takes a folder gets it (newcomer r8 R9 asked literature_ask).
+_FOLDER_SAID = re.compile(
+    r"\b(?:the|my|our|a)\s+(?P<a>[\w.-]+)\s+(?:folder|directory|dir)\b"
+    r"|\b(?:folder|directory|dir)\s+(?:called\s+|named\s+)?[`'\"]?(?P<b>[\w.-]+)",
+    re.I,
+)
+
+
+# "index my notes in notes/ so I can ask about them": what the scientist will do afterwards is no step of this
+# request (the embedder read "ask" and chose the question tool); dropped when what is left names a tool itself.
+_LATER_PURPOSE = re.compile(
+    r",?\s+(?:so\s+(?:that\s+)?(?:i|we)\s+(?:can|could|may|might|will)|in\s+order\s+(?:for\s+me\s+)?to|so\s+i'?ll\s+be\s+able\s+to)"
+    r"\b[^.?!;]*",
+    re.I,
+)
+
+
+def without_later_purpose(text: str, keywords: Sequence[Sequence[str]]) -> str:
+    found = _LATER_PURPOSE.search(text)
+    if not found or not keywords:
+        return text
+    rest = text[: found.start()] + text[found.end() :]
+    return rest if _tools_named(rest, keywords) else text
+
+
+def folders_said(text: str, here: str | os.PathLike = ".") -> str:
+    """``text`` with each folder it names in words that exists under ``here`` written as a path ("notes/")."""
+
+    def as_path(found: re.Match) -> str:
+        name = found["a"] or found["b"]
+        if "/" in name or not os.path.isdir(os.path.join(here, name)):
+            return found.group(0)
+        return found.group(0).replace(name, f"{name}/", 1)
+
+    return _FOLDER_SAID.sub(as_path, text)
 
 
 def path_tokens(text: str) -> list[str]:

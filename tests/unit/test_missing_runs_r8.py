@@ -213,3 +213,19 @@ def test_for_both_after_two_objects_means_each_of_them():
     again = follow_up("ok, the sasa for both of them", before, here, lambda text: False)
     assert again is not None and "cold" in again.note and "hot_2" in again.note
     assert steps_of(again.request, (), here) == ["ok, the sasa of cold", "ok, the sasa of hot_2"]
+
+
+def test_a_folder_said_in_words_is_a_path_and_a_later_purpose_is_no_step(tmp_path):
+    from kenkyu.core.registry import ToolRegistry
+    from kenkyu.core.routing import folders_said, without_later_purpose
+    from kenkyu.tools import TOOL_MODULES
+
+    (tmp_path / "reading").mkdir()
+    assert folders_said("index what is in the reading folder", tmp_path) == "index what is in the reading/ folder"
+    assert folders_said("ingest the folder reading", tmp_path) == "ingest the folder reading/"
+    assert folders_said("index the drafts folder", tmp_path) == "index the drafts folder"  # not here: unchanged
+    words = [(*t.keywords, t.name) for t in ToolRegistry.from_modules(TOOL_MODULES)]
+    assert without_later_purpose("index my notes in reading/ so I can ask about them", words) == (
+        "index my notes in reading/"
+    )
+    assert without_later_purpose("so I can ask about them", words) == "so I can ask about them"

@@ -52,6 +52,8 @@ from kenkyu.core.routing import (
     unserved,
     object_slots,
     path_tokens,
+    folders_said,
+    without_later_purpose,
     resolve_slot,
     slot_kind,
     spoken_for,
@@ -180,6 +182,7 @@ class LocalLlamaProvider(Provider):
         done_steps = sum(1 for m in since if m.role == "assistant" and m.tool_calls)
         failed = [m for m in since if m.role == "tool" and m.content.startswith("ERROR")]
         keywords = [_words_of(t) for t in tools]
+        request = without_later_purpose(folders_said(request), keywords)
         # "and the rmsd of the same thing", "do that for the first half only": the previous request of this
         # conversation supplies what the follow-up leaves out, and the reply says what was carried over.
         previous = previous_request(messages, last_user, tools)
