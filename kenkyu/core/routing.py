@@ -1463,6 +1463,13 @@ _NOT_OBJECTS = {
 }
 
 
+# "the fraction of native contacts", "the number of hydrogen bonds": what follows "of" is a quantity, not an object
+_QUANTITY_OF = re.compile(
+    r"\b(?:fraction|number|amount|percentage|percent|share|count|proportion|loss|rate|degree|level|sum|total)\s*$",
+    re.I,
+)
+
+
 def _predicate(step: str, found: re.Match) -> bool:
     """ "where the protein is floppy": after "is"/"are" that follows a subject comes what it is, no object; only
     "how helical is ubiquitin", "what is X" put the object after the verb."""
@@ -1474,7 +1481,10 @@ def _predicate(step: str, found: re.Match) -> bool:
 
 def unknown_object(step: str, candidates: Sequence[Candidate]) -> str | None:
     """The word a step names its object by, when nothing in the notebook has that name ("mutant")."""
-    found = next((m for m in _OBJECT.finditer(step) if not _predicate(step, m)), None)
+    found = next(
+        (m for m in _OBJECT.finditer(step) if not _predicate(step, m) and not _QUANTITY_OF.search(step[: m.start()])),
+        None,
+    )
     if not found:
         return None
     phrase = found["word"].lower()
@@ -1757,6 +1767,9 @@ def _said_seed(step: str) -> tuple[str, int] | None:
 _BARE_KELVIN = re.compile(rf"(?:\b(?:at|@)\s+|\b{_DEFINITE}\s+)(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{_DEGREES})(?![\w°])", re.I)
 
 
+_COARSE_SAID = re.compile(r"\b(?:g[oō]\b[\s-]*models?|coarse[\s-]*grain\w*|cg|c[\s-]?alpha|c\u03b1)\b", re.I)
+
+
 def _said_kelvin(step: str) -> float | None:
     found = _BARE_KELVIN.search(step)
     return _kelvin_of(found["n"], found["u"]) if found else None
@@ -1781,9 +1794,13 @@ def _by_length_or_seed(step: str, runs: Sequence[Candidate]) -> tuple[list[Candi
     then called missing."""
     length, seed = _said_length(step), _said_seed(step)
     kelvin = _said_kelvin(step)
-    if length is None and seed is None and kelvin is None:
+    coarse = bool(_COARSE_SAID.search(step))
+    if length is None and seed is None and kelvin is None and not coarse:
         return None
     fitting = list(runs)
+    if coarse:
+        # "the Go model run", "my coarse-grained one": the coarse-grained runs here, when there are some
+        fitting = [c for c in fitting if "coarse-grained" in c.label or "CoarseGrainedRun" in c.label] or fitting
     if kelvin is not None:
         # "which helix unravels first at 360 K?": the runs at that temperature, when some are (a run named by a
         # temperature no run has is _qualified_run's; a bare "at 360 K" may be a setting, so it narrows only)

@@ -37,3 +37,15 @@ def test_a_coarse_grained_run_in_the_kernel_is_labelled_by_its_kind(tmp_path):
     (candidate,) = [c for c in gather({"cg": CoarseGrainedRun(folder)}, tmp_path, error=False) if c.variable]
     assert "CoarseGrainedRun" in candidate.label and "MDRun" not in candidate.label
     assert candidate.kind == "trajectory" and candidate.path.endswith("villin_cg_650K")
+
+
+def test_the_go_model_run_is_the_coarse_grained_one_and_its_quantity_is_no_object(tmp_path):
+    _cg_folder(tmp_path)
+    atoms = tmp_path / "md_runs" / "villin"
+    atoms.mkdir()
+    (atoms / "run.json").write_text(json.dumps({"status": "finished", "parameters": {"ps": 2.0, "temperature_k": 300}}))
+    here = gather({}, tmp_path, error=False)
+    request = "how folded is the Go model run at the end? fraction of native contacts please"
+    assert missing_object(request, here) is None
+    found = resolve_slot(request, "trajectory", here, {"type": "string"})
+    assert found.candidate is not None and found.candidate.value == "md_runs/villin_cg_650K"
