@@ -16,7 +16,13 @@ from typing import Callable, Iterator
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.approval_answer import NoAnswer
 from kenkyu.assistant.cells import action_code, cell_metadata, fresh_variable
-from kenkyu.assistant.interrupts import BudgetTimer, interrupted_summary, main_thread_runs_cells, resume_code
+from kenkyu.assistant.interrupts import (
+    BudgetTimer,
+    interrupted_summary,
+    main_thread_runs_cells,
+    new_folder_code,
+    resume_code,
+)
 from kenkyu.assistant.overview import is_capability_question, lacking_answer, methods_lacking, overview
 from kenkyu.assistant.preflight import over_cap, preflight
 from kenkyu.assistant.prompt_budget import estimate_tokens, over_budget
@@ -282,6 +288,10 @@ class Agent:
         # Refused because its run already exists ("pass resume=True ..."): the same call with resume=True
         # rides along, so the sidebar's card offers Resume and Overwrite and rerun instead of Python to type.
         rerun = resume_code(tool, arguments, variable, using) if not execution.ok and "resume=True" in summary else ""
+        if not execution.ok and not rerun:
+            # Its folder holds a run made with other settings: neither Resume nor Overwrite, the same call
+            # in the new folder the tool named (the card offers it to run).
+            rerun = new_folder_code(tool, arguments, variable, summary, using)
         yield ev.ToolResult(call.id, tool.name, execution.ok, summary, round(execution.duration_s, 3), resume=rerun)
         return summary
 

@@ -11,6 +11,7 @@ user, an interrupted tool is reported as interrupted with the code that resumes 
 from __future__ import annotations
 
 import _thread
+import re
 import sys
 import threading
 import time
@@ -102,6 +103,20 @@ def resume_code(tool, arguments: dict, variable: str, using: dict | None = None)
         return action_code(tool, arguments, variable, using) if tool.science.in_place else ""
     kept = {k: v for k, v in arguments.items() if k != "overwrite"}  # overwrite would delete what was kept
     return action_code(tool, {**kept, "resume": True}, variable, using)
+
+
+# RunExistsError's words when a folder holds a run made with other settings (tools/md `_held_by_another_run`).
+_NEW_FOLDER = re.compile(r"run in a new folder, out='([^']+)'")
+
+
+def new_folder_code(tool, arguments: dict, variable: str, summary: str, using: dict | None = None) -> str:
+    """The same call in the new folder a refused run named, or "" (no resume=, no overwrite=: the folder it
+    was refused for holds another run, which resuming cannot continue and overwriting would delete)."""
+    found = _NEW_FOLDER.search(summary)
+    if not found or "out" not in tool.parameters.get("properties", {}):
+        return ""
+    kept = {k: v for k, v in arguments.items() if k not in ("resume", "overwrite")}
+    return action_code(tool, {**kept, "out": found.group(1)}, variable, using)
 
 
 def interrupted_summary(execution, resume: str, *, budget: bool) -> str:

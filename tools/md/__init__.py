@@ -389,13 +389,23 @@ def run_directory(structure, solvent: str = "explicit", detail: str = "") -> str
     return f"md_runs/{name}"
 
 
+def default_run_directory(structure, solvent: str = "explicit", temperature_k: float = 300.0) -> str:
+    """The folder :func:`run` writes when no ``out=`` is given. A temperature other than 300 K goes into the
+    name (``md_runs/hp35_implicit_360K``): a 360 K run asked for after the 300 K one got the 300 K run's
+    folder and was refused. The default temperature keeps the plain name reports and tests rely on."""
+    kelvin = float(temperature_k)
+    return run_directory(structure, solvent, "" if math.isclose(kelvin, 300.0) else f"{kelvin:g}K")
+
+
 def _folder_of_call(arguments: dict) -> str | None:
     """The run directory a call will write, known before it runs (the planner hands it to later steps)."""
     if not arguments.get("structure"):
         return None
     if arguments.get("out"):
         return str(arguments["out"])
-    return run_directory(arguments["structure"], arguments.get("solvent", "explicit"))
+    return default_run_directory(
+        arguments["structure"], arguments.get("solvent", "explicit"), arguments.get("temperature_k", 300.0)
+    )
 
 
 @tool(
@@ -583,7 +593,7 @@ def run(
     from kenkyu.tools.md import _prepare
 
     _prepare.check_force_field(_prepare.force_field_files(solvent, water_model, params["forcefield"]))
-    directory = Path(out) if out is not None else Path(run_directory(structure, solvent))
+    directory = Path(out) if out is not None else Path(default_run_directory(structure, solvent, temperature_k))
     if directory.exists() and not directory.is_dir():
         raise NotADirectoryError(
             f"out={str(directory)!r} is a file{'' if directory.is_file() else ' or device'}, not a folder: "
@@ -600,24 +610,18 @@ def run(
     if nothing_computed:
         _remove_run(directory)
     if existing.exists() and not overwrite:
+        stored = files.read_json(existing)
         if not resume:
+            # A run made with OTHER settings (the 300 K run, asked for 360 K) can neither be resumed by this
+            # call nor should it be deleted to make this one: only a new folder is offered.
+            different = _differences(*_comparable(stored, dict(params), nvt_given, npt_given), structure, stored)
+            if different:
+                raise RunExistsError(_held_by_another_run(directory, stored, params, different))
             raise RunExistsError(
-                f"{directory} already holds a run ({files.read_json(existing).get('status', 'unknown')}). "
+                f"{directory} already holds a run ({stored.get('status', 'unknown')}). "
                 "Pass resume=True to continue it, overwrite=True to delete it and start over, or a new out=."
             )
-        stored = files.read_json(existing)
-        compared = dict(stored["parameters"])
-        # An equilibration the call leaves to the default is the one the run chose (the default rule may
-        # differ from the one it was started with, or scale with a length md.extend changed).
-        if nvt_given is None:
-            params["nvt_ps"] = compared.get("nvt_ps", params["nvt_ps"])
-        if npt_given is None:
-            params["npt_ps"] = compared.get("npt_ps", params["npt_ps"])
-        extensions = stored.get("extensions") or []
-        if extensions and math.isclose(params["ps"], extensions[0]["from_ps"]):
-            compared["ps"] = params["ps"]  # md.extend made it longer: the call that started it still resumes it
-        for key, absent in _ABSENT_MEANS.items():
-            compared.setdefault(key, absent)
+        compared, params = _comparable(stored, params, nvt_given, npt_given)
         _check_same_parameters(compared, params, structure, stored.get("structure"), directory)
         if stored.get("status") == "finished":
             return MDRun(directory)
@@ -689,7 +693,25 @@ def _structure_record(structure) -> str:
     return f"<{type(structure).__module__}.{type(structure).__name__}>"
 
 
-def _check_same_parameters(stored: dict, requested: dict, structure, stored_structure, directory) -> None:
+def _comparable(stored: dict, params: dict, nvt_given, npt_given) -> tuple[dict, dict]:
+    """The stored run's parameters and the call's, made comparable (``params`` is updated in place)."""
+    compared = dict(stored.get("parameters") or {})
+    # An equilibration the call leaves to the default is the one the run chose (the default rule may
+    # differ from the one it was started with, or scale with a length md.extend changed).
+    if nvt_given is None:
+        params["nvt_ps"] = compared.get("nvt_ps", params["nvt_ps"])
+    if npt_given is None:
+        params["npt_ps"] = compared.get("npt_ps", params["npt_ps"])
+    extensions = stored.get("extensions") or []
+    if extensions and math.isclose(params["ps"], extensions[0]["from_ps"]):
+        compared["ps"] = params["ps"]  # md.extend made it longer: the call that started it still resumes it
+    for key, absent in _ABSENT_MEANS.items():
+        compared.setdefault(key, absent)
+    return compared, params
+
+
+def _differences(stored: dict, requested: dict, structure, run: dict) -> list[str]:
+    """The settings (and structure) in which a call differs from the run stored, as ``key: run has..``."""
     different = [
         f"{key}: run has {stored.get(key)!r}, call has {requested.get(key)!r}"
         for key in _PHYSICS
@@ -697,12 +719,52 @@ def _check_same_parameters(stored: dict, requested: dict, structure, stored_stru
     ]
     if requested.get("seed") is not None and requested["seed"] != stored.get("seed"):
         different.append(f"seed: run has {stored.get('seed')!r}, call has {requested['seed']!r}")
+    stored_structure = run.get("structure")
     if (
         isinstance(structure, (str, os.PathLike))
         and stored_structure
         and _structure_record(structure) != stored_structure
     ):
         different.append(f"structure: run has {stored_structure}, call has {_structure_record(structure)}")
+    return different
+
+
+def _run_in_words(parameters: dict) -> str:
+    """ "a 300 K, 2 ps implicit-solvent run": what a folder holds, as the scientist would say it."""
+    kelvin, ps, solvent = parameters.get("temperature_k"), parameters.get("ps"), parameters.get("solvent")
+    said = [
+        f"{kelvin:g} K" if isinstance(kelvin, (int, float)) else "",
+        f"{ps:g} ps" if isinstance(ps, (int, float)) else "",
+    ]
+    return "a " + ", ".join(w for w in said if w) + (f" {solvent}-solvent" if solvent else "") + " run"
+
+
+def _held_by_another_run(directory: Path, stored: dict, params: dict, different: list[str]) -> str:
+    """RunExistsError's words when the folder holds a run made with other settings: what it holds, and a
+    new folder (one that does not exist) as the way on, without resume=/overwrite= (one would fail, the
+    other would delete a finished run)."""
+    words = [d.split(":", 1)[0] for d in different]
+    detail = (
+        "_".join(
+            f"{params[k]:g}K" if k == "temperature_k" else f"{params[k]:g}ps" if k == "ps" else ""
+            for k in words
+            if k in ("temperature_k", "ps")
+        )
+        or "new"
+    )
+    candidate, n = Path(f"{directory}_{detail}"), 2
+    while candidate.exists():
+        candidate, n = Path(f"{directory}_{detail}_{n}"), n + 1
+    return (
+        f"{directory} holds {_run_in_words(stored.get('parameters') or {})} ({stored.get('status', 'unknown')}), "
+        f"made with other settings ({'; '.join(different)}). Resuming it would refuse those settings and "
+        f"starting over would delete that run, so neither is offered: run in a new folder, out='{candidate}' "
+        "(a folder not made yet)."
+    )
+
+
+def _check_same_parameters(stored: dict, requested: dict, structure, stored_structure, directory) -> None:
+    different = _differences(stored, requested, structure, {"structure": stored_structure})
     if different:
         raise ResumeError(
             f"Cannot resume {directory}: the call's parameters differ from the run's ("
