@@ -80,6 +80,11 @@ export function resumeActions(resume: string, status: string, summary: string): 
     return [{ label: keptNothing(summary) ? 'Start again' : 'Resume', code: resume }];
   }
   const actions: { label: string; code: string }[] = [];
+  // The folder holds a run made with other settings: its code is the call in a new folder (its resume=True
+  // only makes the cell re-runnable); "Resume" would fail and "Overwrite" would delete that run.
+  if (/run in a new folder, out=/.test(summary)) {
+    return [{ label: 'Run in a new folder', code: resume }];
+  }
   if (/\bresume=True\b/.test(resume)) {
     actions.push({ label: 'Resume', code: resume });
     // "Pass resume=True, overwrite=True or a new out=": the same call, starting over instead.

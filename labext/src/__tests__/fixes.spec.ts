@@ -132,6 +132,15 @@ describe('fixes phrased for the sidebar', () => {
     expect(resumeActions('', 'failed', 'anything')).toEqual([]);
   });
 
+  it('offers only a new folder when the folder holds a run made with other settings (newcomer r8 O6)', () => {
+    const code = "run = kenkyu.tools.md.run(structure='hp35.pdb', temperature_k=360.0, out='md_runs/hp35_implicit_360K', resume=True)";
+    const summary =
+      "ERROR: RunExistsError: md_runs/hp35_implicit holds a 300 K, 2 ps implicit-solvent run (finished), made with other " +
+      "settings (temperature_k: run has 300.0, call has 360.0). Resuming it would refuse those settings and starting over " +
+      "would delete that run, so neither is offered: run in a new folder, out='md_runs/hp35_implicit_360K' (a folder not made yet).";
+    expect(resumeActions(code, 'failed', summary)).toEqual([{ label: 'Run in a new folder', code }]);
+  });
+
   it('phrases approval warnings as the choices on the card, keeping the folder named', () => {
     const exists =
       'md_runs/villin_1vii_implicit already exists: the call will be refused as it stands; approve it with ' +
