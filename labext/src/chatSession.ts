@@ -23,7 +23,7 @@ import {
   IRunCellMessage
 } from './protocol';
 import { Action, IChatState, IToolItem, INITIAL_STATE, canUndo, reduce } from './chatState';
-import { agentCellMetadata, markRemoved, recordsOf, withRecord, withRemovedCells } from './records';
+import { agentCellMetadata, markRemoved, recordsOf, resultHead, withRecord, withRemovedCells } from './records';
 import { errorLine, restoreFromRecords, sidebarNote, wasInterrupted } from './restore';
 
 type Json = Record<string, unknown>;
@@ -262,7 +262,7 @@ export class ChatSession {
         durationS: (Date.now() - started) / 1000,
         summary:
           status === 'ok'
-            ? 'resumed and finished (its cell holds the outputs)'
+            ? ['resumed and finished', resultHead(run.outputs)].filter(Boolean).join(': ')
             : errorLine(run.outputs) || run.reason || `resume ${status}`
       }
     });

@@ -463,13 +463,14 @@ export function canUndo(request: IRequestState | undefined): boolean {
 }
 
 /** Short human text for how a request ended, or '' when it simply finished. */
-export function describeEnd(request: IRequestState): string {
+export function describeEnd(request: IRequestState, resumed = false): string {
   switch (request.reason) {
     case '':
     case 'finished':
       return '';
     case 'stopped':
-      return 'Stopped.';
+      // Its stopped card was resumed and finished since: "Stopped." alone under a done card read as lost work.
+      return resumed ? 'Stopped, then resumed from its card.' : 'Stopped.';
     case 'restored':
       return '';
     case 'interrupted':

@@ -317,7 +317,10 @@ function Item(props: {
 
 function RequestFooter(props: { request: IRequestState; state: IChatState; chat: NotebookChat }): JSX.Element | null {
   const { request, chat } = props;
-  const end = request.status === 'done' ? describeEnd(request) : '';
+  const resumed = props.state.items.some(
+    i => i.kind === 'tool' && i.requestId === request.id && i.status === 'ok' && i.summary.startsWith('resumed and finished')
+  );
+  const end = request.status === 'done' ? describeEnd(request, resumed) : '';
   const elapsed = useElapsed(request.startedAt, request.status !== 'done');
   return (
     <div className="kenkyu-request-footer">

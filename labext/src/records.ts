@@ -94,3 +94,21 @@ export function errorLine(output: Json): string {
   const evalue = strip(output['evalue']).trim();
   return evalue ? `${strip(output['ename'])}: ${evalue}` : strip(output['ename']);
 }
+
+/**
+ * What a finished cell's value says, in a line or two: the head of its execute_result (Markdown, else plain
+ * text), without the notebook's own formatting. A resumed run's card showed only "resumed and finished (its cell
+ * holds the outputs)", the numbers a scroll away in the notebook (newcomer r8). '' when the cell showed no value.
+ */
+export function resultHead(outputs: unknown[], lines = 2): string {
+  const result = (outputs as Json[]).find(o => o?.['output_type'] === 'execute_result');
+  const data = (result?.['data'] ?? {}) as Record<string, unknown>;
+  const text = data['text/markdown'] ?? data['text/plain'];
+  const joined = Array.isArray(text) ? text.join('') : String(text ?? '');
+  return joined
+    .split('\n')
+    .map(line => line.replace(/^#+\s*/, '').replace(/\*\*/g, '').trim())
+    .filter(line => line.length > 0)
+    .slice(0, lines)
+    .join('\n');
+}

@@ -88,6 +88,8 @@ describe('chat state', () => {
     expect(state.requests['r1']).toMatchObject({ status: 'done', reason: 'stopped' });
     expect(state.items[1]).toMatchObject({ status: 'failed', summary: 'not finished (stopped)' });
     expect(describeEnd(state.requests['r1'])).toBe('Stopped.');
+    // Its card resumed and finished since: the footer says so instead of a bare "Stopped." (newcomer r8).
+    expect(describeEnd(state.requests['r1'], true)).toBe('Stopped, then resumed from its card.');
   });
 
   it('shows errors with their fix', () => {

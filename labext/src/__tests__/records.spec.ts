@@ -1,4 +1,4 @@
-import { agentCellMetadata, errorLine, insertionIndex, isAgentCell, markRemoved, recordsOf, withRecord, withRemovedCells } from '../records';
+import { agentCellMetadata, errorLine, insertionIndex, isAgentCell, markRemoved, recordsOf, resultHead, withRecord, withRemovedCells } from '../records';
 
 describe('records in notebook metadata', () => {
   it('appends records and keeps other kenkyu metadata', () => {
@@ -68,5 +68,25 @@ describe('errorLine', () => {
       errorLine({ output_type: 'error', ename: 'RunExistsError', evalue: '\u001b[0;31mmd_runs/v exists. Pass resume=True\u001b[0m', traceback: ['long'] })
     ).toBe('RunExistsError: md_runs/v exists. Pass resume=True');
     expect(errorLine({ output_type: 'error', ename: 'KeyboardInterrupt', evalue: '' })).toBe('KeyboardInterrupt');
+  });
+});
+
+describe('resultHead: a resumed run card shows what its cell computed (newcomer r8)', () => {
+  it('takes the first lines of the value the cell showed, Markdown marks dropped', () => {
+    const outputs = [
+      { output_type: 'stream', name: 'stderr', text: 'MD hp35: 100%' },
+      {
+        output_type: 'execute_result',
+        data: {
+          'text/plain': "MDRun(directory=PosixPath('md_runs/v'))",
+          'text/markdown': '**MD run md_runs/v (finished)**\n\n596 atoms, implicit solvent, 300.0 K\nproduction: 40 frames'
+        }
+      }
+    ];
+    expect(resultHead(outputs)).toBe('MD run md_runs/v (finished)\n596 atoms, implicit solvent, 300.0 K');
+  });
+
+  it('is empty when the cell showed no value', () => {
+    expect(resultHead([{ output_type: 'stream', name: 'stdout', text: 'done' }])).toBe('');
   });
 });
