@@ -2002,6 +2002,23 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
     return None
 
 
+def documents_tool(step: str, tools: Sequence):
+    """The tool that answers from the scientist's papers or notes, when the step attributes its question to them
+    ("according to my notes, ...", "what do my papers say about ..."): one that takes a ``question`` and whose own
+    words the step says; else None."""
+    if not _DOCUMENT_WORDS.search(step):
+        return None
+    return next(
+        (
+            t
+            for t in tools
+            if "question" in t.parameters.get("required", [])
+            and concept_hits(step, tuple(t.keywords), stemmed=False)[0]
+        ),
+        None,
+    )
+
+
 def missing_message(step: str, missing: MissingObject) -> str:
     here = f" Found here instead: {', '.join(c.label for c in missing.options)}." if missing.options else ""
     return (

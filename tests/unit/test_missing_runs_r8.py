@@ -229,3 +229,13 @@ def test_a_folder_said_in_words_is_a_path_and_a_later_purpose_is_no_step(tmp_pat
         "index my notes in reading/"
     )
     assert without_later_purpose("so I can ask about them", words) == "so I can ask about them"
+
+
+def test_a_question_put_to_the_notes_is_the_literature_tools():
+    from kenkyu.core.registry import ToolRegistry
+    from kenkyu.core.routing import documents_tool
+    from kenkyu.tools import TOOL_MODULES
+
+    tools = list(ToolRegistry.from_modules(TOOL_MODULES))
+    assert documents_tool("according to my notes, which loop melts first on heating?", tools).name == "literature_ask"
+    assert documents_tool("which loop melts first on heating?", tools) is None

@@ -52,6 +52,7 @@ from kenkyu.core.routing import (
     unserved,
     object_slots,
     path_tokens,
+    documents_tool,
     folders_said,
     without_later_purpose,
     resolve_slot,
@@ -298,6 +299,11 @@ class LocalLlamaProvider(Provider):
             return None
         ranked = self.router.rank(step, list(tools), candidates=candidates, prefer=prefer)
         ranked = _said_first(step, ranked, self.vocabulary_margin, candidates, prefer)
+        asked = documents_tool(step, tools)
+        if asked is not None:
+            # "according to my notes, which helix unravels first when heated?": the papers are asked, not the
+            # tool whose quantity the question is about (the melting curve)
+            ranked = sorted(ranked, key=lambda r: r.tool is not asked)
         if not ranked or (ranked[0].score < self.min_score and not _phrase_said(step, ranked, self.min_score)):
             self.last_problem = _unmatched_message(step, ranked)
             return None
