@@ -126,14 +126,19 @@ def interrupted_summary(execution, resume: str, *, budget: bool) -> str:
     # A run stopped before its first checkpoint keeps nothing (md.run says so in its own words): "resumable"
     # over "nothing was kept" contradicted itself on the card a newcomer read; the same call starts it again.
     nothing_kept = bool(kept) and NOTHING_KEPT in kept
+    # A Gō run keeps its frames but no checkpoint: its resume=True runs it again from 0 ps, which the card says.
+    restarts = bool(kept) and "again from 0 ps" in kept
     if nothing_kept:
         text = f"interrupted — nothing kept ({why})"
+    elif restarts and resume:
+        text = f"interrupted — frames kept, reruns from 0 ps ({why})"
     else:
         text = f"interrupted — resumable ({why})" if resume else f"interrupted — not resumable ({why})"
     if kept:
         text += f". {kept}"
     if resume:
-        text += f"\n{'Start it again' if nothing_kept else 'Resume'} with:\n{resume}"
+        how = "Start it again" if nothing_kept else "Run it again from 0 ps" if restarts else "Resume"
+        text += f"\n{how} with:\n{resume}"
     elif not nothing_kept:  # a tool that kept nothing says how to start again in its own words
         text += ". Run the cell again to start over."
     return text

@@ -297,6 +297,13 @@ def coarse_grained(
     path = Path(structure)
     if directory.exists() and any(directory.iterdir()) and not overwrite:
         if not resume:
+            held = files.read_json(directory / CG_JSON) if (directory / CG_JSON).is_file() else {}
+            if held.get("status") == "interrupted":
+                raise RunExistsError(
+                    f"{directory} holds an interrupted coarse-grained run ({held.get('interrupted')}, "
+                    f"{held.get('n_frames')} frames kept): pass resume=True to run it again from 0 ps with its seed "
+                    "(the kept frames stay until it finishes), overwrite=True to replace it, or another out="
+                )
             raise RunExistsError(
                 f"{directory} already exists: pass resume=True to reuse it (same parameters), overwrite=True to "
                 "replace it, or another out="
@@ -310,7 +317,10 @@ def coarse_grained(
             "backend": backend,
             "seed": seed,
         }
-        return _finished_run(directory, path, requested)
+        kept = _finished_run(directory, path, requested)
+        if kept.status == "finished":
+            return kept
+        seed = kept.info["parameters"]["seed"]  # interrupted: the same run again, from 0 ps, with its seed
     if not path.is_file():
         raise FileNotFoundError(f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file.")
     from kenkyu.kernels_md import build_go_model
@@ -360,12 +370,12 @@ def coarse_grained(
             for frame in tqdm(range(n_frames), disable=not progress, desc=f"CG {directory.name}", unit="frame"):
                 integrator.step(report_steps)
                 if stop.requested:
-                    reached = (frame + 1) * report_interval_ps
-                    raise RunInterrupted(
-                        f"Coarse-grained run {directory} interrupted at {reached:g} of {ps:g} ps; {NOTHING_KEPT} "
-                        "(a coarse-grained run keeps its files when it finishes). Start it again with the same "
-                        "call (a shorter ps finishes sooner)."
-                    )
+                    if not rows:  # stopped before its first frame: there is nothing to keep
+                        raise RunInterrupted(
+                            f"Coarse-grained run {directory} interrupted before its first frame; {NOTHING_KEPT}. "
+                            "Start it again with the same call (a shorter ps finishes sooner)."
+                        )
+                    raise _Stopped(len(rows) * report_interval_ps)
                 state = context.getState(getPositions=True, getEnergy=True)
                 energy = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
                 kinetic = state.getKineticEnergy().value_in_unit(unit.kilojoule_per_mole)
@@ -386,6 +396,15 @@ def coarse_grained(
                         "temperature_k": 2 * kinetic / (3 * n * GAS_CONSTANT_KJ),
                     }
                 )
+        stopped_at = None
+    except _Stopped as stop:
+        # Stop pressed to look at what there is: the frames computed so far are kept (the DCD is closed),
+        # marked interrupted in cg.json, and the same move into place as a finished run's.
+        stopped_at = stop.reached_ps
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    try:
         wall_s = time.perf_counter() - started
         import pandas as pd
 
@@ -393,16 +412,17 @@ def coarse_grained(
         table.to_csv(partial / "q.csv", index=False)
         info = {
             "kenkyu_cg_run": 1,
-            "status": "finished",
+            "status": "finished" if stopped_at is None else "interrupted",
             "finished": _now(),
+            **({} if stopped_at is None else {"interrupted": f"interrupted at {stopped_at:g} of {ps:g} ps"}),
             "parameters": parameters,
             "model": "Cα Gō model (kenkyu.kernels_md.build_go_model)",
             "n_beads": n,
             "n_native_contacts": int(len(model.contacts)),
             "sequence": model.sequence,
-            "n_frames": n_frames,
+            "n_frames": len(rows),
             "wall_s": wall_s,
-            "ms_per_step": 1000 * wall_s / (n_frames * report_steps),
+            "ms_per_step": 1000 * wall_s / (len(rows) * report_steps),
             "platform": context.getPlatform().getName(),
             "versions": _versions(),
         }
@@ -411,11 +431,35 @@ def coarse_grained(
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    earlier = files.read_json(directory / CG_JSON) if (directory / CG_JSON).is_file() else {}
+    if stopped_at is not None and earlier.get("status") == "interrupted" and earlier.get("n_frames", 0) >= len(rows):
+        # A rerun of an interrupted run stopped sooner than the first time: the longer stretch stays.
+        shutil.rmtree(partial, ignore_errors=True)
+        raise RunInterrupted(
+            f"Coarse-grained run {directory} interrupted again at {stopped_at:g} of {ps:g} ps; the earlier "
+            f"{earlier['n_frames']} frames ({earlier.get('interrupted', 'interrupted')}) are kept as they were."
+        )
     if directory.exists():
         shutil.rmtree(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     os.replace(partial, directory)
+    if stopped_at is not None:
+        raise RunInterrupted(
+            f"Coarse-grained run {directory} interrupted at {stopped_at:g} of {ps:g} ps; its {len(rows)} frames "
+            f"are kept (cg.json says interrupted): look at them with "
+            f"kenkyu.tools.md.CoarseGrainedRun({str(directory)!r}). A Gō run keeps no checkpoint, so the same "
+            "call with resume=True runs it again from 0 ps with its seed (the same frames, then the rest); the "
+            "kept frames stay until it finishes."
+        )
     return CoarseGrainedRun(directory)
+
+
+class _Stopped(Exception):
+    """Stop pressed between frames (inside the simulation loop; handled by keeping the frames so far)."""
+
+    def __init__(self, reached_ps: float):
+        super().__init__(reached_ps)
+        self.reached_ps = reached_ps
 
 
 def _sha256(path: Path) -> str:
@@ -432,7 +476,7 @@ def _finished_run(directory: Path, structure: Path, requested: dict) -> CoarseGr
     ``threads`` only sets the speed and is not compared."""
     info_path = directory / CG_JSON
     info = files.read_json(info_path) if info_path.is_file() else {}
-    if info.get("status") != "finished":
+    if info.get("status") not in ("finished", "interrupted"):
         raise RunExistsError(
             f"{directory} exists but holds no finished coarse-grained run (no finished {CG_JSON}): pass "
             "overwrite=True to replace it, or another out="
