@@ -100,6 +100,23 @@ export function resumeActions(resume: string, status: string, summary: string): 
 }
 
 /**
+ * What to confirm before a card's button deletes computed work, or null when it deletes nothing. "Overwrite and
+ * rerun" on a refused run deletes the finished run in that folder: a newcomer asking for 360 K was offered it over
+ * their 300 K run, one click from losing it (newcomer r8).
+ */
+export function overwriteConfirmation(label: string, summary: string): string | null {
+  if (label !== 'Overwrite and rerun') {
+    return null;
+  }
+  const held = /(\S+) already holds a run(?: \((\w+)\))?/.exec(summary);
+  const what = held ? `${held[1]}${held[2] ? ` (a ${held[2]} run)` : ''}` : 'the existing run folder';
+  return (
+    `This deletes ${what}: its trajectory and every file in it, then runs the call again there. It cannot be ` +
+    'undone. To keep it, ask again with another output folder.'
+  );
+}
+
+/**
  * Whether an interrupted tool kept nothing to continue from: md.run stopped before its first checkpoint
  * removes its folder and says "nothing was kept" (its resume=True then starts afresh).
  */

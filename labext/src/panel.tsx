@@ -7,6 +7,7 @@
  */
 
 import * as React from 'react';
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import type { IRenderMimeRegistry, IRenderMime } from '@jupyterlab/rendermime';
 
@@ -25,6 +26,7 @@ import type { NotebookChat } from './notebookChat';
 import {
   interruptedNote,
   interruptedStatus,
+  overwriteConfirmation,
   rerunCode,
   resumeActions,
   resumingStatus,
@@ -110,6 +112,22 @@ function Markdown(props: { text: string; rendermime: IRenderMimeRegistry }): JSX
     []
   );
   return <div className="kenkyu-markdown" ref={host} />;
+}
+
+/** Run a card's button, after asking first when it deletes computed work (Overwrite and rerun). */
+async function confirmThenRun(label: string, summary: string, run: () => unknown): Promise<void> {
+  const text = overwriteConfirmation(label, summary);
+  if (text) {
+    const answer = await showDialog({
+      title: 'Delete the existing run?',
+      body: text,
+      buttons: [Dialog.cancelButton({ label: 'Keep it' }), Dialog.warnButton({ label: 'Delete and rerun' })]
+    });
+    if (!answer.button.accept) {
+      return;
+    }
+  }
+  await run();
 }
 
 /** A tool's summary: the first lines shown, the rest behind "more", its caveats always in view. */
@@ -228,7 +246,11 @@ function ToolCard(props: { item: IToolItem; chat: NotebookChat; busy: boolean })
               className="jp-Button jp-mod-styled jp-mod-accept kenkyu-resume"
               disabled={props.busy}
               title={action.code}
-              onClick={() => void chat.session.resume(item.requestId, item.callId, action.code)}
+              onClick={() =>
+                void confirmThenRun(action.label, item.summary, () =>
+                  chat.session.resume(item.requestId, item.callId, action.code)
+                )
+              }
             >
               {action.label}
             </button>

@@ -1,6 +1,7 @@
 import {
   interruptedNote,
   interruptedStatus,
+  overwriteConfirmation,
   rerunCode,
   resumeActions,
   resumingPlaceholder,
@@ -162,5 +163,23 @@ describe('fixes phrased for the sidebar', () => {
     expect(sidebarWarning('runs/x already exists and will be DELETED and started over (overwrite=True)')).toBe(
       'runs/x already exists and will be DELETED and started over (overwrite=True)'
     );
+  });
+});
+
+describe('a button that deletes computed work asks first (newcomer r8: Overwrite over a finished 300 K run)', () => {
+  const refused =
+    'ERROR: RunExistsError: md_runs/hp35_villin_implicit already holds a run (finished). Pass resume=True to ' +
+    'continue it, overwrite=True to delete it and start over, or a new out=.';
+
+  it('names the folder and its state before Overwrite and rerun deletes it', () => {
+    const text = overwriteConfirmation('Overwrite and rerun', refused);
+    expect(text).toContain('This deletes md_runs/hp35_villin_implicit (a finished run)');
+    expect(text).toContain('cannot be undone');
+    expect(text).toContain('another output folder');
+  });
+
+  it('asks nothing before a button that deletes nothing', () => {
+    expect(overwriteConfirmation('Resume', refused)).toBeNull();
+    expect(overwriteConfirmation('Start again', 'nothing was kept')).toBeNull();
   });
 });
