@@ -77,7 +77,9 @@ export function resumeActions(resume: string, status: string, summary: string): 
   }
   if (status === 'interrupted') {
     // Stopped before its first checkpoint, the same call starts afresh: "Resume" would promise kept work.
-    return [{ label: keptNothing(summary) ? 'Start again' : 'Resume', code: resume }];
+    // A Gō run keeps its frames but no checkpoint: its resume=True runs it again from 0 ps.
+    const label = keptNothing(summary) ? 'Start again' : /reruns from 0 ps/.test(summary) ? 'Run again from 0 ps' : 'Resume';
+    return [{ label, code: resume }];
   }
   const actions: { label: string; code: string }[] = [];
   // The folder holds a run made with other settings: its code is the call in a new folder (its resume=True

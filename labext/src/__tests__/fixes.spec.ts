@@ -133,6 +133,14 @@ describe('fixes phrased for the sidebar', () => {
     expect(resumeActions('', 'failed', 'anything')).toEqual([]);
   });
 
+  it('offers a stopped Gō run, which kept its frames, as run again from 0 ps (newcomer r8 O3)', () => {
+    const code = "cg = kenkyu.tools.md.coarse_grained(structure='hp35.pdb', ps=1000.0, seed=5, resume=True)";
+    const summary =
+      'interrupted — frames kept, reruns from 0 ps (interrupted by the user). Coarse-grained run md_runs/hp35_cg_300K_seed5 ' +
+      'interrupted at 174 of 1000 ps; its 348 frames are kept (cg.json says interrupted)';
+    expect(resumeActions(code, 'interrupted', summary)).toEqual([{ label: 'Run again from 0 ps', code }]);
+  });
+
   it('offers only a new folder when the folder holds a run made with other settings (newcomer r8 O6)', () => {
     const code = "run = kenkyu.tools.md.run(structure='hp35.pdb', temperature_k=360.0, out='md_runs/hp35_implicit_360K', resume=True)";
     const summary =
