@@ -64,6 +64,7 @@ def action_code(tool, arguments: dict, variable: str, using: dict | None = None,
     the kernel's working folder, where the call's relative folders are (the MCP server's may be elsewhere)."""
     using = using or {}
     arguments = _rerunnable(tool, arguments, here)
+    arguments, reaching = _reaches_once(tool, arguments, using, here)
     arguments, searching = _newest_index(tool, arguments, here)
     written = {
         name: KernelName(using[name].value) if name in using and using[name].variable else _secret_or(value)
@@ -81,7 +82,7 @@ def action_code(tool, arguments: dict, variable: str, using: dict | None = None,
     imports = "" if tool.defined_in_notebook else f"import {tool.module}\n\n"
     if any(isinstance(v, EnvironmentValue) for v in written.values()):
         imports = f"import os\n{imports}" if imports else "import os\n\n"
-    notes = "".join(f"# using {_one_line(c.label)} as {name}\n" for name, c in using.items()) + searching
+    notes = "".join(f"# using {_one_line(c.label)} as {name}\n" for name, c in using.items()) + searching + reaching
     return f"{notes}{imports}{variable} = {call}\n{variable}"
 
 
@@ -107,6 +108,38 @@ def _rerunnable(tool, arguments: dict, here: str | os.PathLike = ".") -> dict:
     if (os.path.isdir(folder) and os.listdir(folder)) or os.path.isfile(folder):
         return arguments
     return {**arguments, "resume": True}
+
+
+def _reaches_once(tool, arguments: dict, using: dict, here: str | os.PathLike = ".") -> tuple[dict, str]:
+    """``md.extend(run, ps=2)`` on a finished 10 ps run is written ``md.extend(run, to_ps=12.0)``, with a line
+    saying so: the same extension now, and Run All from a fresh kernel reaches 12 ps once instead of adding
+    2 ps on every re-run (the exported report's cells already do this). A run that is not finished (an
+    extension was stopped) keeps ``ps``: the same call continues it."""
+    import json
+
+    science = getattr(tool, "science", None)
+    properties = (getattr(tool, "parameters", None) or {}).get("properties", {})
+    if not getattr(science, "in_place", False) or not {"run", "ps", "to_ps"} <= set(properties):
+        return arguments, ""
+    if "to_ps" in arguments or "run" not in arguments:
+        return arguments, ""
+    source = using.get("run")
+    folder = source.path if source is not None and source.variable else arguments["run"]
+    if not isinstance(folder, (str, os.PathLike)) or not str(folder):
+        return arguments, ""
+    try:
+        with open(os.path.join(here, folder, "run.json"), encoding="utf-8") as handle:
+            info = json.load(handle)
+        length = float(info["parameters"]["ps"])
+        added = float(arguments.get("ps", properties["ps"].get("default") or 10.0))
+    except (OSError, ValueError, KeyError, TypeError):  # no readable run here: the call as asked (extend says why)
+        return arguments, ""
+    if info.get("status") != "finished" or not added > 0:
+        return arguments, ""
+    total = round(length + added, 9)
+    kept = {name: value for name, value in arguments.items() if name != "ps"}
+    note = f"# ps={added:g} on a {length:g} ps run, written as to_ps={total:g}: a re-run reaches {total:g} ps once\n"
+    return {**kept, "to_ps": total}, note
 
 
 def _newest_index(tool, arguments: dict, here: str | os.PathLike = ".") -> tuple[dict, str]:
