@@ -1767,6 +1767,11 @@ def _said_seed(step: str) -> tuple[str, int] | None:
 _BARE_KELVIN = re.compile(rf"(?:\b(?:at|@)\s+|\b{_DEFINITE}\s+)(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{_DEGREES})(?![\w°])", re.I)
 
 
+_HOTTER = re.compile(
+    r"\b(?:(?:higher|highest|hotter|hottest|warmer|warmest)|(?P<cold>lower|lowest|colder|coldest|cooler|coolest))\s+"
+    r"(?:temperature|temp|t|one|run|simulation|trajectory)\b",
+    re.I,
+)
 _COARSE_SAID = re.compile(r"\b(?:g[oō]\b[\s-]*models?|coarse[\s-]*grain\w*|cg|c[\s-]?alpha|c\u03b1)\b", re.I)
 
 
@@ -1795,9 +1800,15 @@ def _by_length_or_seed(step: str, runs: Sequence[Candidate]) -> tuple[list[Candi
     length, seed = _said_length(step), _said_seed(step)
     kelvin = _said_kelvin(step)
     coarse = bool(_COARSE_SAID.search(step))
-    if length is None and seed is None and kelvin is None and not coarse:
+    extreme = _HOTTER.search(step)
+    if length is None and seed is None and kelvin is None and not coarse and not extreme:
         return None
     fitting = list(runs)
+    temperatures = sorted({t for c in fitting for t in _held_kelvins(c)})
+    if extreme and len(temperatures) > 1:
+        # "does it stay folded at the higher temperature?": of runs at two or more temperatures, the hottest
+        wanted = temperatures[0] if extreme["cold"] else temperatures[-1]
+        fitting = [c for c in fitting if wanted in _held_kelvins(c)]
     if coarse:
         # "the Go model run", "my coarse-grained one": the coarse-grained runs here, when there are some
         fitting = [c for c in fitting if "coarse-grained" in c.label or "CoarseGrainedRun" in c.label] or fitting

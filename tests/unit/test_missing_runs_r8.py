@@ -239,3 +239,17 @@ def test_a_question_put_to_the_notes_is_the_literature_tools():
     tools = list(ToolRegistry.from_modules(TOOL_MODULES))
     assert documents_tool("according to my notes, which loop melts first on heating?", tools).name == "literature_ask"
     assert documents_tool("which loop melts first on heating?", tools) is None
+
+
+def test_the_hotter_run_is_the_one_at_the_highest_temperature(tmp_path):
+    from kenkyu.assistant.resolver import gather
+
+    for name, kelvin in (("a", 300.0), ("b", 360.0)):
+        folder = tmp_path / "md_runs" / name
+        folder.mkdir(parents=True)
+        (folder / "run.json").write_text(json.dumps({"parameters": {"ps": 2.0, "temperature_k": kelvin}}))
+    here = gather({}, tmp_path, error=False)
+    hot = resolve_slot("how compact is it in the hotter run?", "trajectory", here, {"type": "string"})
+    assert hot.candidate is not None and hot.candidate.value == "md_runs/b"
+    cold = resolve_slot("rmsd at the lower temperature", "trajectory", here, {"type": "string"})
+    assert cold.candidate is not None and cold.candidate.value == "md_runs/a"
