@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kenkyu.assistant.defining_cells import defining_cell
 from kenkyu.assistant.summaries import near_paths
 from kenkyu.core.registry import tool
 from kenkyu.core.science import checked_by, costs, result_check, writes
@@ -340,9 +341,16 @@ def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") 
         near = difflib.get_close_matches(name, [k for k in namespace if not k.startswith("_")], n=3)
         e.kind = "undefined name"
         e.cause = f"no variable {name!r} in the kernel (a cell that defines it was not run, or the kernel restarted)"
-        e.fix = (f"did you mean {', '.join(near)}? " if near else "") + (
-            f"run the cell that defines {name} first (after a restart every variable is gone)"
-        )
+        defined = defining_cell(name)
+        if defined is not None:
+            # The notebook defines it in a cell that was not run (`import mdtraj as md`): that cell is the fix;
+            # a close name ("did you mean rmsd?") for a module alias was noise.
+            e.details["defining_cell"] = defined.number
+            e.fix = defined.fix(name)
+        else:
+            e.fix = (f"did you mean {', '.join(near)}? " if near else "") + (
+                f"run the cell that defines {name} first (after a restart every variable is gone)"
+            )
     elif t == "RunExistsError" or "already holds a run" in low:
         e.kind = "run folder exists"
         e.cause = "the run folder already holds a run, and nothing is overwritten without asking"
