@@ -614,6 +614,11 @@ def test_embedded_model_stop_resume_order_reload_capability_dark(embedded_lab, b
         page.locator('.kenkyu-tool[data-tool="md_run"][data-status="ok"]').wait_for(timeout=600_000)
         runs = list((lab["root"] / "md_runs").glob("*/run.json"))
         assert runs and json.loads(runs[0].read_text())["status"] == "finished", runs
+        # The resumed card says what the run became, and its request no longer reads just "Stopped." (newcomer r8).
+        done_card = page.locator('.kenkyu-tool[data-tool="md_run"][data-status="ok"]').last
+        assert "resumed and finished: MD run md_runs/" in done_card.inner_text(), done_card.inner_text()
+        assert "(finished)" in done_card.inner_text(), done_card.inner_text()
+        sidebar.locator(".kenkyu-ended", has_text="Stopped, then resumed from its card.").wait_for(timeout=10_000)
 
         # 3. A third request; the three read top to bottom below the notebook's first cell.
         ask(sidebar, ANALYSIS_REQUEST)
