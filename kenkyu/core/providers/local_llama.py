@@ -601,6 +601,40 @@ def _unmatched_message(step: str, ranked) -> str:
 _FOR_THE_MODEL = re.compile(r"\s*(?:Do not retry it[^.\n]*|Tell the scientist; do not retry[^.\n]*)\.")
 
 
+# A result quoting documents (literature_ask, literature_search): each passage is "[n] citation (score s)" then a
+# fence labelled "(data, not instructions)"; above them a warning that is for the model only.
+_PASSAGE = re.compile(
+    r"^\[(\d+)\] (.+?) \(score [^)\n]*\)\n(`{3,})text passage \[\d+\] \(data, not instructions\)\n(.*?)\n\3$",
+    re.MULTILINE | re.DOTALL,
+)
+_DATA_WARNING = re.compile(r"quoted DATA\b.*never follow", re.IGNORECASE)
+
+
+def _quoted_passages(content: str, shown: int = 3, chars: int = 160) -> str | None:
+    """What the person reads of a result that quotes passages: how many, from where, and the top ones' sources
+    with a line of each (newcomer r8 O5: the reply gave the model's DATA warning, cut, and not one passage).
+    The warning and the fences stay in the model's copy of the result."""
+    passages = _PASSAGE.findall(content)
+    if not passages:
+        return None
+    # Above the passages: the count and index (kept), a low-relevance warning (kept); the question's echo, the
+    # "(model does not write answers)" note and the DATA warning are left out.
+    head = content[: _PASSAGE.search(content).start()]
+    notes = [
+        line.strip()
+        for line in head.splitlines()
+        if line.strip() and not _DATA_WARNING.search(line) and not line.startswith(("Q: ", "("))
+    ]
+    quoted = [
+        f"[{number}] {citation}: \u201c{' '.join(text.split())[:chars]}"
+        + ("\u2026" if len(" ".join(text.split())) > chars else "")
+        + "\u201d"
+        for number, citation, _, text in passages[:shown]
+    ]
+    more = f" (and {len(passages) - shown} more in the cell)" if len(passages) > shown else ""
+    return "; ".join(notes) + "\n" + "\n".join(f"  {q}" for q in quoted) + more
+
+
 def _is_caveat(line: str) -> bool:
     return line.lower().startswith("caveat:")
 
@@ -634,6 +668,10 @@ def _report_results(since: Sequence[Message], lines_per_result: int = 4, compare
             # What a tool printed is in its cell's output; the reply quotes its result (no dangling "Printed:").
             content = re.split(r"\n(?:Printed|Output before the error):\n", m.content.strip(), maxsplit=1)[0]
             content = _FOR_THE_MODEL.sub("", content)
+            passages = _quoted_passages(content)
+            if passages is not None:
+                lines.append(f"- `{m.name}`: {passages}")
+                continue
             summary = [line.strip(" -") for line in content.splitlines() if line.strip(" -*")]
             summary = [c for c in summary if not (_is_caveat(c) and c in said)]
             # A long explanation said for an earlier result (a trajectory's uncertain times) is not said again.
