@@ -20,6 +20,7 @@ import pandas as pd
 from kenkyu.core.registry import tool
 from kenkyu.core.science import checked_by, computes, costs, result_check
 from kenkyu.core.timescales import time_caveat
+from kenkyu.tools._helices import helix_lines
 from kenkyu.tools._figures import figure_html
 from kenkyu.tools._quiet import dummy_unit_cell_warning_silenced, native_stdout_silenced
 
@@ -863,7 +864,9 @@ def dssp(
             f"DSSP ({'simplified' if simplified else 'full'}) for {n_res} residues over {n_frames} frames",
             [
                 "fraction of residue-frames: "
-                + ", ".join(f"{DSSP_NAMES.get(c, c) if simplified else c} {f:.0%}" for c, f in fractions.items())
+                + ", ".join(f"{DSSP_NAMES.get(c, c) if simplified else c} {f:.0%}" for c, f in fractions.items()),
+                # Which helix, not only how much: "which helix unravels first?" (newcomer r8 O2).
+                *helix_lines(codes, [r.resSeq for r in residues]),
             ],
         ),
         used,
