@@ -84,6 +84,13 @@ def collisions(tool, arguments: dict) -> list[str]:
             found.append(f"{folder} already exists and will be DELETED and started over (overwrite=True)")
         elif arguments.get("resume"):
             found.append(f"{folder} already holds a run: it will be resumed from its last checkpoint (resume=True)")
+        elif ("resume" in params or "overwrite" in params) and (other := _other_settings(out, arguments)):
+            # Resume would fail and Overwrite would delete that run: the card says what the folder holds.
+            found.append(
+                f"{folder} holds a run made with other settings ({other}): approved as it stands, the call is "
+                "refused and that run is kept, and its card then offers a new folder; or deny, and ask again with "
+                "another output folder"
+            )
         elif "resume" in params or "overwrite" in params:
             found.append(
                 f"{folder} already exists: the call will be refused as it stands; approve it with resume=True "
@@ -92,6 +99,32 @@ def collisions(tool, arguments: dict) -> list[str]:
         else:
             found.append(f"{folder} already exists: files in it may be overwritten")
     return found
+
+
+def _other_settings(folder: Path, arguments: dict) -> str:
+    """The arguments given that differ from the parameters of the run a folder holds (its run.json or
+    cg.json), as "temperature_k 300 there, 360 asked"; "" when none differ or no run record is there."""
+    import json
+
+    for record in ("run.json", "cg.json"):
+        try:
+            stored = json.loads((folder / record).read_text()).get("parameters") or {}
+        except (OSError, ValueError, AttributeError):
+            continue
+        different = []
+        for name, value in arguments.items():
+            if name not in stored or name in OUTPUT_NAMES or name in ("resume", "overwrite", "seed"):
+                continue
+            there = stored[name]
+            numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (there, value))
+            if (float(there) != float(value)) if numbers else (there != value):
+                different.append(
+                    f"{name} {there:g} there, {value:g} asked"
+                    if numbers
+                    else f"{name} {there!r} there, {value!r} asked"
+                )
+        return "; ".join(different)
+    return ""
 
 
 def over_cap(tool_name: str, cost_s: float | None, spent_s: float, cap_s: float) -> str | None:

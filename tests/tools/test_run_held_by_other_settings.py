@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.agent import Agent
+from kenkyu.assistant.preflight import collisions
 from kenkyu.assistant.runner import InPlaceRunner
 from kenkyu.core.config import ProviderConfig
 from kenkyu.core.providers.replay import ReplayProvider
@@ -39,6 +40,17 @@ def test_a_360_k_call_into_the_300_k_runs_folder_offers_only_a_new_folder(villin
     first = md.run(villin_pdb, **FAST)  # 300 K, default folder
     assert Path(first.directory).resolve() == (tmp_path / "md_runs/villin_1vii_implicit").resolve()
     before = sorted(p.name for p in Path("md_runs/villin_1vii_implicit").iterdir())
+
+    # The approval card, before anything runs, says what the folder holds instead of offering Resume/Overwrite.
+    tool = ToolRegistry.from_modules(["kenkyu.tools.md"])["md_run"]
+    asked = {"structure": str(villin_pdb), "out": "md_runs/villin_1vii_implicit", "ps": 0.1, "solvent": "implicit"}
+    (warning,) = collisions(tool, {**asked, "temperature_k": 360})
+    assert warning.startswith(
+        "md_runs/villin_1vii_implicit holds a run made with other settings (temperature_k 300 there, 360 asked)"
+    )
+    assert "resume=True" not in warning and "overwrite=True" not in warning
+    (same,) = collisions(tool, asked)
+    assert "resume=True to continue that run" in same  # the same settings: resuming is the right offer
 
     with pytest.raises(md.RunExistsError) as refused:
         md.run(villin_pdb, out="md_runs/villin_1vii_implicit", **{**FAST, "temperature_k": 360.0})
