@@ -354,7 +354,13 @@ def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") 
     elif t == "RunExistsError" or "already holds a run" in low:
         e.kind = "run folder exists"
         e.cause = "the run folder already holds a run, and nothing is overwritten without asking"
-        e.fix = "pass resume=True to continue it, overwrite=True to start over, or another out= folder"
+        new_folder = re.search(r"run in a new folder, (out='[^']+')", m)
+        # A run made with other settings: resuming fails and overwriting deletes it; only a new folder is a fix.
+        e.fix = (
+            f"call again with {new_folder.group(1)} (a new folder); that run is kept"
+            if new_folder
+            else "pass resume=True to continue it, overwrite=True to start over, or another out= folder"
+        )
     elif t == "ResumeError":
         e.kind = "cannot resume"
         e.cause = "the run folder cannot be continued with this call"

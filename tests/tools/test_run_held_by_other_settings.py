@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from kenkyu.assistant import events as ev
 from kenkyu.assistant.agent import Agent
+from kenkyu.assistant.notebook_tools import explain_error
 from kenkyu.assistant.preflight import collisions
 from kenkyu.assistant.runner import InPlaceRunner
 from kenkyu.core.config import ProviderConfig
@@ -60,6 +61,8 @@ def test_a_360_k_call_into_the_300_k_runs_folder_offers_only_a_new_folder(villin
     assert "resume=True" not in message and "overwrite=True" not in message
     assert "out='md_runs/villin_1vii_implicit_360K'" in message
     assert not Path("md_runs/villin_1vii_implicit_360K").exists()
+    fix = explain_error(f"RunExistsError: {message}").fix  # "why did that fail?" gives the same way on
+    assert fix == "call again with out='md_runs/villin_1vii_implicit_360K' (a new folder); that run is kept"
 
     # The same call through the agent: the card's code is the call in that new folder, nothing else.
     arguments = {
