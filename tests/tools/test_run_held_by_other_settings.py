@@ -98,3 +98,16 @@ def test_the_same_settings_still_offer_resume(villin_pdb, tmp_path):  # noqa: F8
     md.run(villin_pdb, out=out, **FAST)
     with pytest.raises(md.RunExistsError, match=r"Pass resume=True to continue it, overwrite=True"):
         md.run(villin_pdb, out=out, **FAST)
+
+
+def test_the_command_line_names_the_new_folder_not_resume_or_overwrite(villin_pdb, tmp_path, capsys):  # noqa: F811
+    from kenkyu.tools.md import cli
+
+    out = tmp_path / "run"
+    argv = ["md", "run", str(villin_pdb), "--ps", "0.02", "--out", str(out), "--solvent", "vacuum", "--nvt-ps", "0"]
+    argv += ["--report-interval-ps", "0.01", "--minimize-max-iterations", "10", "--platform", "CPU", "--no-progress"]
+    assert cli.main(argv) == 0
+    capsys.readouterr()
+    assert cli.main([*argv, "--temperature-k", "360"]) == 2
+    err = capsys.readouterr().err
+    assert f"out='{out}_360K'" in err and "give that new folder with --out" in err and "--resume" not in err

@@ -24,7 +24,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     run.add_argument("structure", help="PDB or mmCIF file")
     run.add_argument("--ps", type=float, default=10.0, help="production length in ps (default 10)")
-    run.add_argument("--out", help="run directory (default md_runs/<name>_<solvent>)")
+    run.add_argument("--out", help="run directory (default md_runs/<name>_<solvent>, _<T>K added unless T is 300 K)")
     run.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     run.add_argument("--overwrite", action="store_true", help="delete an existing run in --out and start over")
     run.add_argument("--solvent", choices=("explicit", "implicit", "vacuum"), default="explicit")
@@ -89,7 +89,10 @@ def run_command(args: argparse.Namespace) -> int:
         return 130
     except (md.MDError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        if isinstance(exc, md.RunExistsError):
+        if isinstance(exc, md.RunExistsError) and "run in a new folder" in str(exc):
+            # A run of other settings: --resume fails and --overwrite deletes it.
+            print("On the command line: give that new folder with --out.", file=sys.stderr)
+        elif isinstance(exc, md.RunExistsError):
             print(
                 "On the command line: add --resume to continue the run, or --overwrite to start over.",
                 file=sys.stderr,
