@@ -546,8 +546,13 @@ def _use_earlier_results(body: list) -> None:
             earlier.append((variable, _result_text(cell)))
 
 
+# The simulations that take resume=True: a finished run of the same parameters is reused, others refused.
+_RESUMABLE_RUNS = ("run", "coarse_grained")
+
+
 def _rerunnable_runs(body: list) -> None:
-    """A step's ``md.run(...)`` gets ``resume=True`` in the report, with a comment saying why.
+    """A step's ``md.run(...)`` or ``md.coarse_grained(...)`` gets ``resume=True`` in the report, with a comment
+    saying why.
 
     Re-running the report writes its runs into the report's folder; without it, the second "Run All" in
     that folder would stop at the first simulation with RunExistsError. With it, a finished run of the same
@@ -568,7 +573,7 @@ def _rerunnable_runs(body: list) -> None:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "run"
+                and node.func.attr in _RESUMABLE_RUNS
                 and ast.unparse(node.func.value).split(".")[-1] == "md"
                 and not any(k.arg in ("resume", "overwrite") for k in node.keywords)
             ):

@@ -6,6 +6,7 @@ provider, md.coarse_grained (villin, 35 beads, OpenMM backend), mdtraj, nbclient
 import json
 
 import nbformat
+from nbclient import NotebookClient
 from notebooks import run_cells, text_of
 
 import kenkyu.tools.md as md
@@ -39,3 +40,16 @@ def test_a_report_whose_cell_reads_a_coarse_grained_runs_files_reruns(tmp_path, 
     report = nbformat.read(paths.ipynb, as_version=4)
     rerun = next(c for c in report.cells if c.cell_type == "code" and "t1 = mdtraj.load" in c.source)
     assert text_of(rerun).strip().splitlines()[-1] == frames  # the same trajectory, made by the report itself
+
+    # Run All again where it is (a colleague opens it): the coarse-grained step reuses its finished run
+    # (newcomer r8 O7: "RunExistsError: md_runs/..._cg_300K already exists" at the report's second run).
+    step = next(c for c in report.cells if c.cell_type == "code" and "coarse_grained(" in c.source)
+    assert "resume=True" in step.source
+    made = (paths.ipynb.parent / RUN / "trajectory.dcd").stat().st_mtime_ns
+    again = nbformat.read(paths.ipynb, as_version=4)
+    NotebookClient(
+        again, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(paths.ipynb.parent)}}
+    ).execute()
+    rerun = next(c for c in again.cells if c.cell_type == "code" and "t1 = mdtraj.load" in c.source)
+    assert text_of(rerun).strip().splitlines()[-1] == frames
+    assert (paths.ipynb.parent / RUN / "trajectory.dcd").stat().st_mtime_ns == made  # reused, not simulated again

@@ -83,6 +83,7 @@ def test_a_reports_simulation_reuses_its_run_when_run_again():
         "run = kenkyu.tools.md.run(structure='Å.pdb', ps=2.0)",  # ast's offsets count UTF-8 bytes
         "run = kenkyu.tools.md.run(structure='x.pdb', overwrite=True)",  # the step decided itself
         "rg = kenkyu.tools.analysis.radius_of_gyration(trajectory=run)",
+        "cg_run = kenkyu.tools.md.coarse_grained(structure='hp35.pdb', ps=20.0)",  # newcomer r8 O7
     ]
     cells = [v4.new_code_cell(s, metadata={"kenkyu": {}}) for s in sources]
     _rerunnable_runs(cells)
@@ -91,3 +92,4 @@ def test_a_reports_simulation_reuses_its_run_when_run_again():
     assert "ps=2.0, resume=True," in cells[0].source and cells[0].source.startswith("# resume=True")
     assert cells[1].source.endswith("md.run(structure='Å.pdb', ps=2.0, resume=True)")
     assert cells[2].source == sources[2] and cells[3].source == sources[3]
+    assert cells[4].source.endswith("md.coarse_grained(structure='hp35.pdb', ps=20.0, resume=True)")
