@@ -295,6 +295,15 @@ def coarse_grained(
         raise ValueError(f"backend must be 'dataflow' or 'openmm', not {backend!r}")
     directory = Path(out) if out is not None else Path(cg_directory(structure, temperature_k, seed))
     path = Path(structure)
+    # What makes two runs the same run (a resume compares them with the folder's cg.json; cg.json records them).
+    settings = {
+        "ps": float(ps),
+        "temperature_k": float(temperature_k),
+        "timestep_fs": float(timestep_fs),
+        "friction_per_ps": float(friction_per_ps),
+        "report_interval_ps": float(report_interval_ps),
+        "backend": backend,
+    }
     if directory.exists() and any(directory.iterdir()) and not overwrite:
         if not resume:
             held = files.read_json(directory / CG_JSON) if (directory / CG_JSON).is_file() else {}
@@ -308,16 +317,7 @@ def coarse_grained(
                 f"{directory} already exists: pass resume=True to reuse it (same parameters), overwrite=True to "
                 "replace it, or another out="
             )
-        requested = {
-            "ps": float(ps),
-            "temperature_k": float(temperature_k),
-            "timestep_fs": float(timestep_fs),
-            "friction_per_ps": float(friction_per_ps),
-            "report_interval_ps": float(report_interval_ps),
-            "backend": backend,
-            "seed": seed,
-        }
-        kept = _finished_run(directory, path, requested)
+        kept = _finished_run(directory, path, {**settings, "seed": seed})
         if kept.status == "finished":
             return kept
         seed = kept.info["parameters"]["seed"]  # interrupted: the same run again, from 0 ps, with its seed
@@ -350,12 +350,7 @@ def coarse_grained(
     parameters = {
         "structure": str(path.resolve()),
         "structure_sha256": _sha256(path),
-        "ps": float(ps),
-        "temperature_k": float(temperature_k),
-        "timestep_fs": float(timestep_fs),
-        "friction_per_ps": float(friction_per_ps),
-        "report_interval_ps": float(report_interval_ps),
-        "backend": backend,
+        **settings,
         "threads": threads,
         "seed": seed,
     }
