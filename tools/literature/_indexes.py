@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from kenkyu.core.files import write_json_atomically
+
 MARKER = "kenkyu_index.json"
 CHROMA_FILE = "chroma.sqlite3"  # what a Chroma persist folder holds
 _SKIPPED = {"node_modules", "__pycache__", "site-packages", "venv", ".venv", "md_runs"}
@@ -46,10 +48,7 @@ def write_marker(folder, report) -> None:
         "passages": int(report.chunks),
         "documents": int(report.documents),
     }
-    path = Path(folder) / MARKER
-    temporary = path.with_name(f".{MARKER}.tmp")
-    temporary.write_text(json.dumps(record, indent=1) + "\n")
-    os.replace(temporary, path)  # a reader never sees half a marker
+    write_json_atomically(Path(folder) / MARKER, record)  # a reader never sees half a marker
 
 
 def index_at(path) -> FoundIndex | None:
@@ -77,8 +76,7 @@ def find_indexes(root=".", default: str | None = None, also=()) -> list[FoundInd
     default = default or default_index()
     root = Path(root)
     places = [Path(default) if Path(default).is_absolute() else root / default, *map(Path, also)]
-    for place in _marked_folders(root):
-        places.append(place)
+    places.extend(_marked_folders(root))
     found: dict[str, FoundIndex] = {}
     for place in places:
         index = index_at(place)

@@ -262,8 +262,8 @@ def coarse_grained(
     resume
         Reuse the finished run in ``out`` when it was made with the same parameters (a re-run notebook gets
         the same numbers and simulates nothing); start it when ``out`` holds no run. A run of other parameters
-        is refused, naming them. (An interrupted coarse-grained run keeps nothing, so there is nothing to
-        continue.)
+        is refused, naming them. An interrupted run (its frames kept, no checkpoint) is run again from 0 ps
+        with its seed; the kept frames stay until it finishes.
     overwrite
         Replace an earlier run in ``out``.
     progress
