@@ -274,7 +274,39 @@ class DataflowBackend:
         for b in range(nblocks):
             deps = tuple(f"nonbonded[{t}]" for t in self._writers[b]) + tuple(bonded_names)
             tasks.append(Task(f"reduce[{b}]", "reduce", deps or ("positions",), 1.0, self._mk(self._t_reduce, b)))
-        return TaskGraph(tasks)
+        graph = TaskGraph(tasks)
+        self._curve = self._tile_curve(nblocks)
+        self._place_tiles(graph)
+        return graph
+
+    def _tile_curve(self, nblocks):
+        """Tiles in the order of a serpentine walk over the tile grid (x slabs, y up then down), so
+        that neighbours on the walk are neighbours in space and read mostly the same tiles.  Without
+        a spatial grid (no cutoff, no non-bonded part) tiles are index blocks: their own order."""
+        lay = self.layout
+        if self.nb is None or lay is None or lay.nocut:
+            return list(range(nblocks))
+        first = [int(cols[0]) for cols in lay.tiles]
+        xs = sorted({c // lay.ncy for c in first})
+        ys = sorted({c % lay.ncy for c in first})
+        xi = [xs.index(c // lay.ncy) for c in first]
+        yi = [ys.index(c % lay.ncy) for c in first]
+        return sorted(range(nblocks), key=lambda t: (xi[t], yi[t] if xi[t] % 2 == 0 else -yi[t]))
+
+    def _place_tiles(self, graph):
+        """Each tile's place on the curve: the middle of its share of the non-bonded cost (the
+        tasks' measured costs once learned), so that cutting the curve into P equal stretches gives
+        each worker about the same work; a tile's gather and reduce share its place."""
+        by = graph.by_name
+        cost = [by[f"nonbonded[{t}]"].cost if f"nonbonded[{t}]" in by else 1.0 for t in self._curve]
+        total = float(sum(cost)) or 1.0
+        done = 0.0
+        for t, c in zip(self._curve, cost):
+            place = min(0.999999, (done + 0.5 * c) / total)
+            done += c
+            for name in (f"gather[{t}]", f"nonbonded[{t}]", f"reduce[{t}]"):
+                if name in by:
+                    by[name].place = place
 
     @staticmethod
     def _mk(fn, k):
@@ -632,6 +664,7 @@ class DataflowBackend:
             t = tasks[k]
             dt = 1e3 * c  # ms
             t.cost = dt if self.steps <= 1 else 0.5 * (t.cost + dt)
+        self._place_tiles(self._graph)  # the workers' stretches of the curve follow the measured costs
         self.scheduler._compiled = None  # recompile priorities
 
     def __call__(self, state):

@@ -243,7 +243,8 @@ def dataflow_system(
     """Return a copy of ``system`` whose supported forces are computed by the dataflow backend.
 
     Options: ``threads`` (workers; default all cores; 1 runs the graph in the calling thread),
-    ``policy`` (``"lpt"``, ``"fifo"``, ``"serial"``), ``cell_fraction`` (column width as a fraction
+    ``policy`` (``"lpt"``, ``"locality"``, ``"fifo"``, ``"serial"``: see
+    :mod:`kenkyu.kernels_md.scheduler`), ``cell_fraction`` (column width as a fraction
     of cutoff + skin), ``skin`` (Verlet buffer, nm), ``rebuild`` (``"sound"``: rebuild when the two
     largest displacements since the last build add up to more than the skin, so no pair inside the
     cutoff is ever missed; ``"openmm"``: OpenMM CPU's heuristic, one atom beyond skin/sqrt(2) or 10%

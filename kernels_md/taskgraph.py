@@ -22,6 +22,10 @@ class Task:
     cost: float = 1.0
     fn: Callable[[int], None] | None = field(default=None, repr=False, compare=False)
     info: str = ""
+    # where the task's data lies along the step's space-filling curve, in [0, 1) (None: anywhere);
+    # the "locality" policy gives worker int(place * P) of P the task, and runs a worker's tasks
+    # of one kind in curve order, so consecutive tasks share the tiles they read
+    place: float | None = None
 
 
 @dataclass

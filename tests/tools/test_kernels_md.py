@@ -35,7 +35,7 @@ def test_graph_rejects_cycles_and_unknown_deps():
         TaskGraph([Task("a", "x", ("zzz",))])
 
 
-@pytest.mark.parametrize("policy", ["lpt", "fifo", "serial"])
+@pytest.mark.parametrize("policy", ["lpt", "locality", "fifo", "serial"])
 def test_scheduler_respects_dependencies(policy):
     log, lock = [], threading.Lock()
 
@@ -449,7 +449,7 @@ def test_bitwise_identical_at_any_thread_count(waterbox, method):
     x = np.array(waterbox[2].value_in_unit(unit.nanometer))
     x2 = x + np.random.default_rng(0).normal(scale=2e-3, size=x.shape)  # moved, lists reused
     out = []
-    for threads, policy in ((1, "lpt"), (2, "lpt"), (3, "fifo")):
+    for threads, policy in ((1, "lpt"), (2, "lpt"), (3, "fifo"), (1, "locality"), (2, "locality"), (3, "locality")):
         b = backend_of(dataflow_system(system, threads=threads, policy=policy, tiles=6))
         b.compute(x, np.full(3, 2.4))
         e, f = b.compute(x2, np.full(3, 2.4))
@@ -668,4 +668,61 @@ def test_positions_stage_runs_beside_the_bond_engine_unless_the_grid_may_change(
     b.compute(x, np.full(3, 2.5))  # a new box: the stage may change the grid, so it runs first
     assert not b._stage_in_graph and b.last.rebuilt
     assert "critical path" in b.describe()
+    b.scheduler.shutdown()
+
+
+# --- round 9: tasks placed along a space-filling curve, each worker its own stretch ------------------
+
+
+def test_locality_policy_runs_a_kind_in_curve_order_and_steals_the_far_end():
+    from kenkyu.kernels_md.scheduler import _Compiled, _Placed
+
+    order = []
+    tasks = [Task("src", "s", (), 5.0, lambda w: order.append("src"))]
+    for k, place in enumerate([0.9, 0.1, 0.6, 0.3]):  # listed out of curve order
+        tasks.append(Task(f"nb{k}", "nb", ("src",), 1.0 + k, lambda w, k=k: order.append(f"nb{k}"), place=place))
+    tasks.append(Task("bond", "bonds", (), 0.1, lambda w: order.append("bond")))
+    g = TaskGraph(tasks)
+    sched = DataflowScheduler(1, "locality")
+    sched.run(g)
+    # one worker: the root that unlocks the heavy kind first, that kind along the curve, the filler last
+    assert order == ["src", "nb1", "nb3", "nb2", "nb0", "bond"]
+    # two workers: places below 0.5 belong to worker 0, the rest to worker 1
+    cg = _Compiled(g, "locality", 2)
+    assert [cg.home[k] for k in range(1, 5)] == [1, 0, 1, 0]
+    ready = _Placed(cg, 2)  # holds the roots
+    assert ready.pop(1) == 0  # the source first, whoever asks
+    for k in range(1, 5):
+        ready.push(k)
+    assert ready.pop(0) == 2  # worker 0 takes its own nearest (place 0.1)
+    assert ready.pop(0) == 4  # then its next (0.3)
+    assert ready.pop(0) == 1  # nothing of its own left: worker 1's far end (0.9), not its next (0.6)
+    assert ready.pop(1) == 3 and len(ready) == 1  # worker 1 still runs its own next
+    assert ready.pop(1) == 5  # the bond task, shared
+
+
+def test_tiles_are_placed_along_a_serpentine_curve_balanced_by_cost(waterbox):
+    system = _water_system(waterbox, app.CutoffPeriodic)
+    x = np.array(waterbox[2].value_in_unit(unit.nanometer))
+    b = backend_of(dataflow_system(system, threads=2, tiles=9))
+    b.compute(x, np.full(3, 2.4))
+    g = b.graph()
+    lay = b.layout
+    nb = sorted((t for t in g.tasks if t.kind == "nonbonded"), key=lambda t: t.place)
+    assert len(nb) == len(lay.tiles) and all(0.0 <= t.place < 1.0 for t in nb)
+    for t in nb:  # a tile's gather and reduce live where its non-bonded task does
+        k = t.name[len("nonbonded") :]
+        assert g.by_name["gather" + k].place == g.by_name["reduce" + k].place == t.place
+    # consecutive tiles on the curve are neighbours in the tile grid
+    first = [int(lay.tiles[int(t.name[10:-1])][0]) for t in nb]
+    xs = sorted({c // lay.ncy for c in first})
+    ys = sorted({c % lay.ncy for c in first})
+    cell = [(xs.index(c // lay.ncy), ys.index(c % lay.ncy)) for c in first]
+    assert all(abs(a[0] - c[0]) + abs(a[1] - c[1]) == 1 for a, c in zip(cell, cell[1:]))
+    # the stretches follow measured costs: a tile measured three times as costly takes a larger share
+    heavy = nb[0]
+    heavy.cost = 3.0 * sum(t.cost for t in nb[1:]) / (len(nb) - 1)
+    b._place_tiles(g)
+    share = 1.0 / (len(nb) + 2)  # the heavy tile counts as three
+    assert heavy.place == pytest.approx(1.5 * share) and nb[1].place == pytest.approx(3.5 * share)
     b.scheduler.shutdown()

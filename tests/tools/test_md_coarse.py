@@ -65,11 +65,12 @@ def test_a_stopped_dataflow_run_says_interrupted_and_keeps_its_frames(villin_pdb
     import time
 
     partial = tmp_path / ".cg.partial" / "trajectory.dcd"
+    written = tmp_path / "cg" / "trajectory.dcd"  # a new run writes into its folder as it goes
 
     def stop_once_frames_are_written():
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            if partial.exists() and partial.stat().st_size > 1000:  # past the DCD header: frames are coming
+            if written.exists() and written.stat().st_size > 1000:  # past the DCD header: frames are coming
                 _thread.interrupt_main()  # what the kernel's interrupt and a time budget send
                 return
             time.sleep(0.05)

@@ -49,3 +49,28 @@ def test_resume_in_a_copied_folder_reuses_the_run_of_the_same_structure(villin_p
     (copy / "other.pdb").write_text((copy / "villin.pdb").read_text().replace("ATOM      1", "ATOM      1", 1) + "\n")
     with pytest.raises(md.RunExistsError, match="structure: run has"):
         md.coarse_grained(copy / "other.pdb", out=copy / "cg", resume=True, **SHORT)
+
+
+def test_a_longer_run_without_out_goes_beside_the_shorter_one_and_the_card_names_it(
+    villin_pdb,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+    capsys,
+):
+    """'now a longer one' after a short Gō run: the default folder holds the 5 ps run, so the 10 ps run goes to a
+    folder named for what differs, says so, and the approval card's folder is that one (it was refused after the
+    user had approved it, as md.run's was in round 10)."""
+    from kenkyu.core.science import science_of
+
+    monkeypatch.chdir(tmp_path)
+    unseeded = {k: v for k, v in SHORT.items() if k != "seed"}
+    short = md.coarse_grained(villin_pdb, **unseeded)
+    longer_call = {"structure": str(villin_pdb), **unseeded, "ps": 10.0}
+    planned = science_of(md.coarse_grained).output_folder(longer_call)
+    capsys.readouterr()
+    longer = md.coarse_grained(**longer_call)
+    said = capsys.readouterr().out
+    assert longer.directory != short.directory and str(longer.directory).endswith("_10ps")
+    assert planned == str(longer.directory)
+    assert f"this run goes to {longer.directory}" in said and "made with other settings" in said
+    assert md.coarse_grained(villin_pdb, resume=True, **unseeded).table.equals(short.table)  # the short one is kept

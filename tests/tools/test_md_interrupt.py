@@ -18,6 +18,18 @@ from kenkyu.tools.md import _interrupt
 from md_fixtures import villin_pdb  # noqa: F401 (fixture)
 
 
+# A villin run on the dataflow backend with a checkpoint every 0.05 ps (its forces are Python called from C++)
+DATAFLOW_IN_VACUUM = dict(
+    backend="dataflow",
+    solvent="vacuum",
+    nvt_ps=0,
+    checkpoint_interval_ps=0.05,
+    report_interval_ps=0.01,
+    progress=False,
+    seed=1,
+)
+
+
 def interrupt_once_minimising(monkeypatch, delay_s=0.3):
     """Send the main thread a SIGINT (as the kernel's interrupt does) a moment after minimisation starts."""
     started = threading.Event()
@@ -82,17 +94,74 @@ def test_stop_during_a_dataflow_backend_run_keeps_its_checkpoint_and_says_how_to
 
     threading.Thread(target=interrupt_after_the_first_checkpoint, daemon=True).start()
     with pytest.raises(md.RunInterrupted, match="last checkpoint is at production step .*resume=True"):
+        md.run(villin_pdb, out=out, ps=50, minimize_max_iterations=50, **DATAFLOW_IN_VACUUM)
+    assert md.MDRun(out).info["status"] == "interrupted"
+
+
+def test_stop_while_a_checkpoint_evaluates_dataflow_forces_writes_it_and_stops_cleanly(
+    villin_pdb,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    """CI caught a Stop landing while a checkpoint read the energy: the dataflow backend's Python force raised
+    the KeyboardInterrupt inside OpenMM's C++, and the run died as 'OpenMMException: <NULL>'. Here the Stop is
+    delivered inside that force evaluation every time, not by timing."""
+    from kenkyu.kernels_md.backend import DataflowBackend
+
+    armed = {"checkpoints": 0, "now": False}
+    real_checkpoint = md._Runner.checkpoint
+    real_forces = DataflowBackend.__call__
+
+    def checkpoint_arming_the_stop(self, simulation, phase):
+        armed["checkpoints"] += 1
+        armed["now"] = phase == "production" and armed["checkpoints"] == 3
+        return real_checkpoint(self, simulation, phase)
+
+    def forces_pressing_stop(self, *args, **kwargs):
+        if armed["now"]:
+            armed["now"] = False
+            _thread.interrupt_main()  # pending now: Python raises it inside this force evaluation
+        return real_forces(self, *args, **kwargs)
+
+    monkeypatch.setattr(md._Runner, "checkpoint", checkpoint_arming_the_stop)
+    monkeypatch.setattr(DataflowBackend, "__call__", forces_pressing_stop)
+    out = tmp_path / "df"
+    with pytest.raises(md.RunInterrupted, match="last checkpoint is at production step .*resume=True"):
+        md.run(villin_pdb, out=out, ps=2, minimize_max_iterations=20, **DATAFLOW_IN_VACUUM)
+    info = md.MDRun(out).info
+    assert info["status"] == "interrupted"
+    assert armed["checkpoints"] == 3  # the interrupted checkpoint was written whole, and nothing ran after it
+
+
+def test_stop_while_the_minimiser_evaluates_dataflow_forces_is_an_interrupt_not_a_failed_minimisation(
+    villin_pdb,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    """Raised inside the dataflow backend's Python force, a Stop during minimisation came out of OpenMM as
+    'OpenMMException: <NULL>', which md.run reported as absurd starting coordinates."""
+    from kenkyu.kernels_md.backend import DataflowBackend
+
+    calls = {"n": 0}
+    real_forces = DataflowBackend.__call__
+
+    def forces_pressing_stop_on_the_fifth(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            _thread.interrupt_main()
+        return real_forces(self, *args, **kwargs)
+
+    monkeypatch.setattr(DataflowBackend, "__call__", forces_pressing_stop_on_the_fifth)
+    with pytest.raises(md.RunInterrupted, match="before its first checkpoint") as excinfo:
         md.run(
             villin_pdb,
-            out=out,
+            out=tmp_path / "df",
             backend="dataflow",
             solvent="vacuum",
-            ps=50,
+            ps=1,
             nvt_ps=0,
-            checkpoint_interval_ps=0.05,
-            report_interval_ps=0.01,
-            minimize_max_iterations=50,
+            minimize_max_iterations=200,
             progress=False,
             seed=1,
         )
-    assert md.MDRun(out).info["status"] == "interrupted"
+    assert raised_inside_the_minimiser(excinfo)

@@ -9,6 +9,7 @@ with what that folder holds and a new folder to run in — the only way on the c
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,8 @@ def test_a_360_k_call_into_the_300_k_runs_folder_offers_only_a_new_folder(villin
     )
     assert "resume=True" not in warning and "overwrite=True" not in warning
     (same,) = collisions(tool, asked)
-    assert "resume=True to continue that run" in same  # the same settings: resuming is the right offer
+    # the same settings: resuming is the right offer
+    assert "to continue that run deny, and ask again with resume=True" in same
 
     with pytest.raises(md.RunExistsError) as refused:
         md.run(villin_pdb, out="md_runs/villin_1vii_implicit", **{**FAST, "temperature_k": 360.0})
@@ -60,9 +62,18 @@ def test_a_360_k_call_into_the_300_k_runs_folder_offers_only_a_new_folder(villin
     assert "temperature_k: run has 300.0, call has 360.0" in message
     assert "resume=True" not in message and "overwrite=True" not in message
     assert "out='md_runs/villin_1vii_implicit_360K'" in message
+    assert refused.value.new_folder == "md_runs/villin_1vii_implicit_360K"  # what the card and the CLI read
     assert not Path("md_runs/villin_1vii_implicit_360K").exists()
-    fix = explain_error(f"RunExistsError: {message}").fix  # "why did that fail?" gives the same way on
-    assert fix == "call again with out='md_runs/villin_1vii_implicit_360K' (a new folder); that run is kept"
+    # "why did that fail?" gives the same way on, from the kernel's last error (IPython keeps it there)
+    for name in ("last_value", "last_exc"):
+        monkeypatch.setattr(sys, name, refused.value, raising=False)
+    fix = "call again with out='md_runs/villin_1vii_implicit_360K' (a new folder); that run is kept"
+    assert explain_error().fix == fix
+    assert explain_error(f"RunExistsError: {message}").fix == fix  # its text, read from the cell's output
+    for name in ("last_value", "last_exc"):
+        monkeypatch.setattr(sys, name, None)
+    pasted = explain_error(f"RunExistsError: {message}").fix  # the text alone: still never resume= or overwrite=
+    assert pasted.startswith("call again with the new out= folder the message names; that run is kept")
 
     # The same call through the agent: the card's code is the call in that new folder, nothing else.
     arguments = {

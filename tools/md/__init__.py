@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import errno
+import inspect
 import math
 import os
 import platform as _platform_module
@@ -36,6 +37,7 @@ from typing import Any, Literal, Protocol
 from kenkyu.core.registry import tool
 from kenkyu.core.science import NOTHING_KEPT, checked_by, computes, costs, when_routed, writes
 from kenkyu.tools.md import _files as files
+from kenkyu.tools.md._compare import differing_settings
 from kenkyu.tools.md._errors import (
     ChainGapError,
     DiskFullError,
@@ -56,8 +58,21 @@ from kenkyu.tools._quiet import native_stdout_silenced
 from kenkyu.tools.md.checks import run_is_sound
 from kenkyu.tools.md._validate import check_parameters
 from kenkyu.tools.md.cost import estimate_run, learn_from_run
+from kenkyu.tools.md._kernel import kernel_value
 from kenkyu.tools.md._routing import implicit_unless_stated
-from kenkyu.tools.md._interrupt import interrupt_deferred, minimize_interruptibly
+from kenkyu.tools.md._run_folder import (
+    FolderChoice,
+    choose_run_folder,
+    folder_detail,
+    free_folder,
+    naming_the_folder,
+    run_in_words,
+)
+from kenkyu.tools.md._interrupt import (
+    interrupt_held,
+    minimize_interruptibly,
+    potential_energy_kj_mol,
+)
 
 __all__ = [
     "BackendComparison",
@@ -295,6 +310,8 @@ class MDRun:
         info = self.info
         p = info["parameters"]
         lines = [f"MD run {self.directory} ({info.get('status', 'unknown')})"]
+        if info.get("folder_chosen"):
+            lines.append(f"folder: {info['folder_chosen']}")
         system = info.get("system", {})
         lines.append(
             f"{system.get('n_atoms', '?')} atoms, {p['solvent']} solvent "
@@ -311,6 +328,8 @@ class MDRun:
             + ("" if chosen == "given" else f"; NVT by default: {chosen.removeprefix('default: ').split(' (')[0]}")
             + ")"
         )
+        if str(info.get("frames", "")).startswith("default for a run shorter"):
+            lines.append(f"frames: {info['frames']}")  # more frames than the 1 ps the caller may expect: said
         if self.state_data_path.exists():
             data = self.state_data()
             if len(data):
@@ -399,13 +418,46 @@ def default_run_directory(structure, solvent: str = "explicit", temperature_k: f
 
 def _folder_of_call(arguments: dict) -> str | None:
     """The run directory a call will write, known before it runs (the planner hands it to later steps)."""
+    choice = _folder_choice_of_call(arguments)
+    return None if choice is None else str(choice.folder)
+
+
+def _folder_choice_of_call(arguments: dict) -> FolderChoice | None:
+    """``out=``, else the default folder md.run will choose from what is on disk; None without a structure."""
     if not arguments.get("structure"):
         return None
     if arguments.get("out"):
-        return str(arguments["out"])
-    return default_run_directory(
-        arguments["structure"], arguments.get("solvent", "explicit"), arguments.get("temperature_k", 300.0)
-    )
+        return FolderChoice(Path(arguments["out"]))
+    return _default_folder_of(arguments)
+
+
+def _default_folder_of(arguments: dict) -> FolderChoice:
+    """The folder a call without ``out=`` writes (see ``_run_folder``): the default one, or a free one beside it
+    when the default holds a run made with other settings. ``overwrite=True`` asks to start the default over."""
+    call = {**_run_defaults(), **arguments}
+    structure = call["structure"]
+    if isinstance(structure, str) and not Path(structure).exists() and kernel_value(structure) is not None:
+        call["structure"] = kernel_value(structure)  # the call names a kernel variable: the run reads its value
+    default = Path(default_run_directory(call["structure"], call["solvent"], call["temperature_k"]))
+    if call["overwrite"]:
+        return FolderChoice(default)
+    try:
+        params, given, _ = _parameters_of_call(call)
+    except (TypeError, ValueError):
+        return FolderChoice(default)  # arguments the call itself refuses, naming the problem
+
+    def differences(held: dict) -> list[str]:
+        return _differences(*_comparable(held, dict(params), given), call["structure"], held)
+
+    return choose_run_folder(default, params, differences)
+
+
+def _run_defaults() -> dict:
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(run).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
 
 
 @tool(
@@ -415,7 +467,7 @@ def _folder_of_call(arguments: dict) -> str | None:
     produces="run_folder",
 )
 @writes(_folder_of_call)
-@costs(estimate_run, after_run=learn_from_run)
+@costs(naming_the_folder(estimate_run, _folder_choice_of_call), after_run=learn_from_run)
 @checked_by(run_is_sound)
 @when_routed(implicit_unless_stated)
 @computes("molecular dynamics", "dynamics", "all atom simulation", "production run", "openmm simulation")
@@ -443,7 +495,7 @@ def run(
     minimize_max_iterations: int = 0,
     nvt_ps: float | None = None,
     npt_ps: float | None = None,
-    report_interval_ps: float = 1.0,
+    report_interval_ps: float | None = None,
     checkpoint_interval_ps: float = 10.0,
     trajectory_format: Literal["dcd", "xtc"] = "dcd",
     platform: Literal["CUDA", "OpenCL", "CPU", "Reference"] | None = None,
@@ -475,7 +527,10 @@ def run(
         the production, at least 3 ps (3 thermostat times at friction 1/ps), at most 10 ps (5 ps -> 3 ps,
         10 ps -> 5 ps, 20 ps or more -> 10 ps), plus 10 ps NPT in explicit solvent. ``nvt_ps=0`` skips NVT.
     out
-        Run directory to create; default ``md_runs/<structure name>_<solvent>`` in the working directory.
+        Run directory to create; default ``md_runs/<structure name>_<solvent>`` in the working directory (with the
+        temperature when not 300 K). When that folder holds a run made with other settings, the run goes to a free
+        folder beside it named for what differs (``..._40ps``, ``..._seed8``, else ``..._2``), and says so; an
+        ``out=`` given is never moved (a run of other settings there is refused, naming a new folder).
     solvent
         ``"explicit"`` (water box, PME, NPT), ``"implicit"`` (OBC generalized Born, NVT; much faster) or ``"vacuum"``.
     forcefield
@@ -520,7 +575,8 @@ def run(
     npt_ps
         Length of NPT equilibration in ps (explicit solvent only); default 10 ps, for the box's density.
     report_interval_ps
-        Interval in ps between saved frames and state-data rows.
+        Interval in ps between saved frames and state-data rows; default 1 ps, and for a run shorter than 10 ps
+        the largest round interval (0.5, 0.2, 0.1 ps, ...) that saves at least 10 frames (said in the summary).
     checkpoint_interval_ps
         Interval in ps between checkpoints (rounded to a multiple of the report interval).
     trajectory_format
@@ -549,51 +605,18 @@ def run(
     MDRun
         The run directory's paths; ``.summary()`` describes it, ``.trajectory()`` loads it with mdtraj.
     """
-    from kenkyu.tools.md._equilibration import equilibration
-
-    # Not given: scaled to the production (a 5 ps run gets 3 ps of NVT, not 10); on resume, the run's own.
-    nvt_given, npt_given = nvt_ps, npt_ps
-    nvt_ps, npt_ps, equilibration_record = equilibration(ps, solvent, friction_per_ps, nvt_ps, npt_ps)
-    params = {
-        "ps": float(ps),
-        "solvent": solvent,
-        # A single file name is a list of one (list("amber14-all.xml") would be its letters).
-        "forcefield": ([forcefield] if isinstance(forcefield, (str, os.PathLike)) else list(forcefield))
-        if forcefield
-        else None,
-        "water_model": water_model,
-        "padding_nm": float(padding_nm),
-        "ionic_strength_molar": float(ionic_strength_molar),
-        "ph": float(ph),
-        "solvate": bool(solvate),
-        "keep_heterogens": bool(keep_heterogens),
-        "delete_nonstandard": bool(delete_nonstandard),
-        "replace_residues": _residue_replacements(replace_residues),
-        "allow_chain_breaks": bool(allow_chain_breaks),
-        "add_terminal_residues": bool(add_terminal_residues),
-        "temperature_k": float(temperature_k),
-        "pressure_bar": float(pressure_bar),
-        "friction_per_ps": float(friction_per_ps),
-        "timestep_fs": float(timestep_fs),
-        "minimize_max_iterations": int(minimize_max_iterations),
-        "nvt_ps": float(nvt_ps),
-        "npt_ps": float(npt_ps) if solvent == "explicit" else 0.0,
-        "report_interval_ps": float(report_interval_ps),
-        "checkpoint_interval_ps": float(checkpoint_interval_ps),
-        "trajectory_format": trajectory_format,
-        "platform": platform,
-        "backend": backend,
-        "backend_options": backend_options or {},
-        "seed": seed,
-        "reproducible": bool(reproducible),
-    }
+    call = dict(locals())  # the arguments, before anything else is defined here
+    params, given, chosen = _parameters_of_call(call)
     setting_warnings = check_parameters(params)
     for message in setting_warnings:
         warnings.warn(message, stacklevel=2)
     from kenkyu.tools.md import _prepare
 
     _prepare.check_force_field(_prepare.force_field_files(solvent, water_model, params["forcefield"]))
-    directory = Path(out) if out is not None else Path(default_run_directory(structure, solvent, temperature_k))
+    folder_choice = FolderChoice(Path(out)) if out is not None else _default_folder_of(call)
+    directory = folder_choice.folder
+    if folder_choice.note:
+        print(f"md.run: {folder_choice.note}.", flush=True)  # the new folder is said as the run starts
     if directory.exists() and not directory.is_dir():
         raise NotADirectoryError(
             f"out={str(directory)!r} is a file{'' if directory.is_file() else ' or device'}, not a folder: "
@@ -614,14 +637,17 @@ def run(
         if not resume:
             # A run made with OTHER settings (the 300 K run, asked for 360 K) can neither be resumed by this
             # call nor should it be deleted to make this one: only a new folder is offered.
-            different = _differences(*_comparable(stored, dict(params), nvt_given, npt_given), structure, stored)
+            different = _differences(*_comparable(stored, dict(params), given), structure, stored)
             if different:
-                raise RunExistsError(_held_by_another_run(directory, stored, params, different))
+                new_folder = _new_folder_for(directory, params, different)
+                raise RunExistsError(
+                    _held_by_another_run(directory, stored, different, new_folder), new_folder=str(new_folder)
+                )
             raise RunExistsError(
                 f"{directory} already holds a run ({stored.get('status', 'unknown')}). "
                 "Pass resume=True to continue it, overwrite=True to delete it and start over, or a new out=."
             )
-        compared, params = _comparable(stored, params, nvt_given, npt_given)
+        compared, params = _comparable(stored, params, given)
         _check_same_parameters(compared, params, structure, stored.get("structure"), directory)
         if stored.get("status") == "finished":
             return MDRun(directory)
@@ -632,7 +658,9 @@ def run(
         if params["seed"] is None:
             params["seed"] = secrets.randbelow(2**31 - 1)
     created = _make_directory(directory)
-    runner = _Runner(directory, params, structure, progress, setting_warnings, equilibration_record)
+    runner = _Runner(directory, params, structure, progress, setting_warnings, chosen["equilibration"])
+    runner.folder_note = folder_choice.note
+    runner.frames_note = chosen["frames"]
     try:
         with files.explain_disk_full(directory):
             return runner.execute()
@@ -644,6 +672,60 @@ def run(
             for folder in created:
                 _remove_if_empty(folder)
         raise
+
+
+def _parameters_of_call(call: dict) -> tuple[dict, dict, dict]:
+    """The run's parameters from all of a call's arguments (defaults included); the settings whose default scales
+    with the run, as the caller gave them (None: left to the default, which a resume takes from the run); and how
+    those defaults were chosen, for run.json (``equilibration``, ``frames``)."""
+    from kenkyu.tools.md._equilibration import equilibration
+    from kenkyu.tools.md._frames import default_report_interval
+
+    solvent, forcefield = call["solvent"], call["forcefield"]
+    # Not given: scaled to the production (a 5 ps run gets 3 ps of NVT, not 10); on resume, the run's own.
+    given = {name: call[name] for name in ("nvt_ps", "npt_ps", "report_interval_ps")}
+    nvt_ps, npt_ps, equilibration_record = equilibration(
+        call["ps"], solvent, call["friction_per_ps"], given["nvt_ps"], given["npt_ps"]
+    )
+    report_interval, frames = (
+        (given["report_interval_ps"], "given")
+        if given["report_interval_ps"] is not None
+        else default_report_interval(call["ps"], call["timestep_fs"])
+    )
+    params = {
+        "ps": float(call["ps"]),
+        "solvent": solvent,
+        # A single file name is a list of one (list("amber14-all.xml") would be its letters).
+        "forcefield": ([forcefield] if isinstance(forcefield, (str, os.PathLike)) else list(forcefield))
+        if forcefield
+        else None,
+        "water_model": call["water_model"],
+        "padding_nm": float(call["padding_nm"]),
+        "ionic_strength_molar": float(call["ionic_strength_molar"]),
+        "ph": float(call["ph"]),
+        "solvate": bool(call["solvate"]),
+        "keep_heterogens": bool(call["keep_heterogens"]),
+        "delete_nonstandard": bool(call["delete_nonstandard"]),
+        "replace_residues": _residue_replacements(call["replace_residues"]),
+        "allow_chain_breaks": bool(call["allow_chain_breaks"]),
+        "add_terminal_residues": bool(call["add_terminal_residues"]),
+        "temperature_k": float(call["temperature_k"]),
+        "pressure_bar": float(call["pressure_bar"]),
+        "friction_per_ps": float(call["friction_per_ps"]),
+        "timestep_fs": float(call["timestep_fs"]),
+        "minimize_max_iterations": int(call["minimize_max_iterations"]),
+        "nvt_ps": float(nvt_ps),
+        "npt_ps": float(npt_ps) if solvent == "explicit" else 0.0,
+        "report_interval_ps": float(report_interval),
+        "checkpoint_interval_ps": float(call["checkpoint_interval_ps"]),
+        "trajectory_format": call["trajectory_format"],
+        "platform": call["platform"],
+        "backend": call["backend"],
+        "backend_options": call["backend_options"] or {},
+        "seed": call["seed"],
+        "reproducible": bool(call["reproducible"]),
+    }
+    return params, given, {"equilibration": equilibration_record, "frames": frames}
 
 
 def _residue_replacements(replace_residues) -> dict[str, str] | None:
@@ -693,15 +775,15 @@ def _structure_record(structure) -> str:
     return f"<{type(structure).__module__}.{type(structure).__name__}>"
 
 
-def _comparable(stored: dict, params: dict, nvt_given, npt_given) -> tuple[dict, dict]:
+def _comparable(stored: dict, params: dict, given: dict) -> tuple[dict, dict]:
     """The stored run's parameters and the call's, made comparable (``params`` is updated in place)."""
     compared = dict(stored.get("parameters") or {})
-    # An equilibration the call leaves to the default is the one the run chose (the default rule may
-    # differ from the one it was started with, or scale with a length md.extend changed).
-    if nvt_given is None:
-        params["nvt_ps"] = compared.get("nvt_ps", params["nvt_ps"])
-    if npt_given is None:
-        params["npt_ps"] = compared.get("npt_ps", params["npt_ps"])
+    # An equilibration (or frame interval) the call leaves to the default is the one the run chose: the default
+    # rule may differ from the one it was started with (runs under 10 ps saved every 1 ps before round 11), or
+    # scale with a length md.extend changed.
+    for name, value in given.items():
+        if value is None:
+            params[name] = compared.get(name, params[name])
     extensions = stored.get("extensions") or []
     if extensions and math.isclose(params["ps"], extensions[0]["from_ps"]):
         compared["ps"] = params["ps"]  # md.extend made it longer: the call that started it still resumes it
@@ -713,12 +795,9 @@ def _comparable(stored: dict, params: dict, nvt_given, npt_given) -> tuple[dict,
 def _differences(stored: dict, requested: dict, structure, run: dict) -> list[str]:
     """The settings (and structure) in which a call differs from the run stored, as ``key: run has..``."""
     different = [
-        f"{key}: run has {stored.get(key)!r}, call has {requested.get(key)!r}"
-        for key in _PHYSICS
-        if key != "seed" and stored.get(key) != requested.get(key)
+        f"{key}: run has {there!r}, call has {asked!r}"
+        for key, there, asked in differing_settings(stored, requested, _PHYSICS)
     ]
-    if requested.get("seed") is not None and requested["seed"] != stored.get("seed"):
-        different.append(f"seed: run has {stored.get('seed')!r}, call has {requested['seed']!r}")
     stored_structure = run.get("structure")
     if (
         isinstance(structure, (str, os.PathLike))
@@ -729,36 +808,19 @@ def _differences(stored: dict, requested: dict, structure, run: dict) -> list[st
     return different
 
 
-def _run_in_words(parameters: dict) -> str:
-    """ "a 300 K, 2 ps implicit-solvent run": what a folder holds, as the scientist would say it."""
-    kelvin, ps, solvent = parameters.get("temperature_k"), parameters.get("ps"), parameters.get("solvent")
-    said = [
-        f"{kelvin:g} K" if isinstance(kelvin, (int, float)) else "",
-        f"{ps:g} ps" if isinstance(ps, (int, float)) else "",
-    ]
-    return "a " + ", ".join(w for w in said if w) + (f" {solvent}-solvent" if solvent else "") + " run"
+def _new_folder_for(directory: Path, params: dict, different: list[str]) -> Path:
+    """A folder not made yet beside ``directory``, named for the settings that differ (``..._360K``)."""
+    return free_folder(directory, folder_detail(params, different))
 
 
-def _held_by_another_run(directory: Path, stored: dict, params: dict, different: list[str]) -> str:
+def _held_by_another_run(directory: Path, stored: dict, different: list[str], new_folder: Path) -> str:
     """RunExistsError's words when the folder holds a run made with other settings: what it holds, and a
     new folder (one that does not exist) as the way on, without resume=/overwrite= (one would fail, the
     other would delete a finished run)."""
-    words = [d.split(":", 1)[0] for d in different]
-    detail = (
-        "_".join(
-            f"{params[k]:g}K" if k == "temperature_k" else f"{params[k]:g}ps" if k == "ps" else ""
-            for k in words
-            if k in ("temperature_k", "ps")
-        )
-        or "new"
-    )
-    candidate, n = Path(f"{directory}_{detail}"), 2
-    while candidate.exists():
-        candidate, n = Path(f"{directory}_{detail}_{n}"), n + 1
     return (
-        f"{directory} holds {_run_in_words(stored.get('parameters') or {})} ({stored.get('status', 'unknown')}), "
+        f"{directory} holds {run_in_words(stored.get('parameters') or {})} ({stored.get('status', 'unknown')}), "
         f"made with other settings ({'; '.join(different)}). Resuming it would refuse those settings and "
-        f"starting over would delete that run, so neither is offered: run in a new folder, out='{candidate}' "
+        f"starting over would delete that run, so neither is offered: run in a new folder, out='{new_folder}' "
         "(a folder not made yet)."
     )
 
@@ -819,6 +881,8 @@ class _Runner:
         self.dir = directory
         self.equilibration = equilibration  # how nvt_ps/npt_ps were chosen, for run.json (a new run only)
         self.setting_warnings = list(setting_warnings)
+        self.folder_note = ""  # why the run is not in the default folder (md.run chose another), for run.json
+        self.frames_note = "given"  # how the report interval was chosen, for run.json and the summary
         self.resuming = False
         self._dof: int | None = None  # degrees of freedom, for the temperature check at each checkpoint
         self._last_checkpoint_wall = time.perf_counter()  # for CHECKPOINT_WALL_S
@@ -866,6 +930,9 @@ class _Runner:
             }
             if self.equilibration:
                 self.info["equilibration"] = self.equilibration
+            if self.folder_note:
+                self.info["folder_chosen"] = self.folder_note
+            self.info["frames"] = self.frames_note
             self.save_info()
             topology, positions, system = self.prepare()
         header = state = None
@@ -1070,9 +1137,7 @@ class _Runner:
         p = self.p
         self.save_info(status="minimizing")
         simulation.context.setPositions(positions)
-        energy_before = (
-            simulation.context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
-        )
+        energy_before = potential_energy_kj_mol(simulation)
         started = time.perf_counter()
         try:
             minimize_interruptibly(simulation, maxIterations=p["minimize_max_iterations"])
@@ -1084,8 +1149,7 @@ class _Runner:
                 "model built in the wrong units) and fix the structure; a smaller timestep does not help here."
             ) from exc
         minimize_wall_s = time.perf_counter() - started
-        state = simulation.context.getState(getEnergy=True)
-        energy_after = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+        energy_after = potential_energy_kj_mol(simulation)
         if not math.isfinite(energy_after):
             raise SimulationUnstableError(
                 f"Energy minimisation ended with a non-finite energy ({energy_after}); the structure has severe "
@@ -1121,6 +1185,10 @@ class _Runner:
     # -- checkpoints -----------------------------------------------------------------------------------
     def checkpoint(self, simulation, phase: str) -> None:
         """Save the state atomically, after checking that it is finite (a NaN state is never saved)."""
+        with interrupt_held():  # a checkpoint once begun is written whole; a Stop during it comes after
+            self._checkpoint(simulation, phase)
+
+    def _checkpoint(self, simulation, phase: str) -> None:
         from openmm import unit
 
         step = simulation.currentStep
@@ -1212,12 +1280,7 @@ class _Runner:
         import openmm
 
         try:
-            # Stop's SIGINT is held to the chunk's end: raised inside the dataflow backend's Python force it would
-            # cross OpenMM's C++ as "OpenMMException: <NULL>" (a C++ step defers it to the same place anyway).
-            with interrupt_deferred() as stop:
-                simulation.step(steps)
-            if stop.requested:
-                raise KeyboardInterrupt
+            simulation.step(steps)
         except (ValueError, openmm.OpenMMException) as exc:
             message = str(exc)
             if "nan" in message.lower() or "infinite" in message.lower() or "constraint" in message.lower():
@@ -1232,12 +1295,16 @@ class _Runner:
             next_report = (step // self.report_steps + 1) * self.report_steps
             next_checkpoint = (step // self.checkpoint_steps + 1) * self.checkpoint_steps
             chunk = min(end_step, next_checkpoint, next_report) - step
-            self._step(simulation, chunk)
-            # Chunks end at report boundaries, so a checkpoint anywhere here matches the frames written.
-            overdue = time.perf_counter() - self._last_checkpoint_wall >= CHECKPOINT_WALL_S
-            at_interval = simulation.currentStep % self.checkpoint_steps == 0
-            if at_interval or overdue or simulation.currentStep == end_step:
-                self.checkpoint(simulation, phase)
+            # Stop's SIGINT is held to the chunk's end, its checkpoint included: raised inside the dataflow
+            # backend's Python force (which the checkpoint's energy evaluates too) it would cross OpenMM's C++ as
+            # "OpenMMException: <NULL>" (a C++ step defers it to the same place anyway).
+            with interrupt_held():
+                self._step(simulation, chunk)
+                # Chunks end at report boundaries, so a checkpoint anywhere here matches the frames written.
+                overdue = time.perf_counter() - self._last_checkpoint_wall >= CHECKPOINT_WALL_S
+                at_interval = simulation.currentStep % self.checkpoint_steps == 0
+                if at_interval or overdue or simulation.currentStep == end_step:
+                    self.checkpoint(simulation, phase)
             # Set from the step count (not += chunk in ps) so the bar ends exactly at its total.
             offset = self.nvt_steps + self.npt_steps if phase == "production" else 0
             reached = self._bar_ps(offset + simulation.currentStep)

@@ -18,10 +18,12 @@ is written under a temporary name and renamed when the run finished: a failure l
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import secrets
 import shutil
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,7 @@ from kenkyu.tools.md._errors import RunExistsError, RunInterrupted, SimulationUn
 from kenkyu.tools.md._interrupt import interrupt_deferred
 from kenkyu.tools.md._public import public, structure_stem
 from kenkyu.tools.md._routing import short_cg_unless_stated
+from kenkyu.tools.md._run_folder import FolderChoice, choose_run_folder
 
 CG_JSON = "cg.json"
 GAS_CONSTANT_KJ = 0.00831446261815324  # kJ/(mol K)
@@ -55,12 +58,69 @@ def _folder_of_call(arguments: dict) -> str | None:
         return str(arguments["out"])
     if not arguments.get("structure"):
         return None
-    return cg_directory(arguments["structure"], arguments.get("temperature_k", 300.0), arguments.get("seed"))
+    call = {**_cg_defaults(), **arguments}
+    if call["overwrite"]:
+        return cg_directory(call["structure"], call["temperature_k"], call["seed"])
+    try:
+        settings = _settings_of(call)
+    except (TypeError, ValueError):
+        return cg_directory(call["structure"], call["temperature_k"], call["seed"])
+    return str(_cg_folder(Path(call["structure"]), settings, call["seed"]).folder)
+
+
+def _cg_defaults() -> dict:
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(coarse_grained).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+
+
+def _settings_of(call: dict) -> dict:
+    """What makes two runs the same run (a resume compares them with the folder's cg.json; cg.json records them)."""
+    return {
+        "ps": float(call["ps"]),
+        "temperature_k": float(call["temperature_k"]),
+        "timestep_fs": float(call["timestep_fs"]),
+        "friction_per_ps": float(call["friction_per_ps"]),
+        "report_interval_ps": float(call["report_interval_ps"]),
+        "backend": call["backend"],
+    }
+
+
+def _cg_folder(structure: Path, settings: dict, seed) -> FolderChoice:
+    """The folder a call without ``out=`` writes: the default one, or a free one beside it when the default holds
+    a run of other settings ("a longer one" after a short run was refused after its approval, as md.run's was)."""
+    default = Path(cg_directory(structure, settings["temperature_k"], seed))
+    requested = {**settings, "seed": seed}
+    return choose_run_folder(
+        default, requested, lambda held: _differences(held.get("parameters", {}), requested, structure), CG_JSON
+    )
 
 
 def estimate_cg(arguments: dict, *, measure: bool = True) -> Cost:
+    """~1 ms a step per 100 beads (one bead per Cα of the structure; ~100 when it cannot be read yet): DHFR's card
+    said "~100 beads" for its 159 (h4 r11)."""
     steps = float(arguments.get("ps", 100.0)) * 1000 / float(arguments.get("timestep_fs", 10.0))
-    return Cost(10.0 + steps * 1e-3, f"{steps:,.0f} steps at ~1 ms/step for ~100 beads, typical, not measured")
+    beads = _beads_in(arguments.get("structure"))
+    if beads is None:
+        return Cost(10.0 + steps * 1e-3, f"{steps:,.0f} steps at ~1 ms/step for ~100 beads, typical, not measured")
+    return Cost(
+        10.0 + steps * 1e-3 * beads / 100,
+        f"{steps:,.0f} steps at ~1 ms/step per 100 beads, {beads} beads (one per Cα), typical, not measured",
+    )
+
+
+def _beads_in(structure) -> int | None:
+    """The Cα atoms of a structure file (the Gō model's beads), or None when there is no file to read."""
+    if not isinstance(structure, (str, os.PathLike)) or not Path(structure).is_file():
+        return None
+    try:
+        import mdtraj
+
+        return len(mdtraj.load_topology(str(structure)).select("name CA")) or None
+    except Exception:  # noqa: BLE001 - an unreadable file: the call itself will say why; the price stays typical
+        return None
 
 
 @dataclass
@@ -79,7 +139,28 @@ class CoarseGrainedRun:
 
     @property
     def status(self) -> str:
-        return self.info.get("status", "unknown")
+        """finished, interrupted (Stop, or a kill already noticed), running, or killed (its process is gone)."""
+        info = self.info
+        if info.get("status") == "running" and not _writer_alive(info):
+            return "killed"
+        return info.get("status", "unknown")
+
+    def state(self) -> str:
+        """What the folder holds, in words: how far the run got, and what resume=True does with it."""
+        info, status = self.info, self.status
+        p, kept = info["parameters"], info.get("n_frames", 0)
+        rerun = f"resume=True runs it again from 0 ps with its seed {p['seed']} (a Gō run keeps no checkpoint)"
+        if status == "running":
+            return f"running: {kept} of {info.get('planned_frames')} frames so far (process {info.get('pid')})"
+        if status == "killed":
+            reached = kept * p["report_interval_ps"]
+            return (
+                f"killed at {reached:g} of {p['ps']:g} ps (its process ended without a clean stop); "
+                f"{kept} frames kept; {rerun}"
+            )
+        if status == "interrupted":
+            return f"{info.get('interrupted', 'interrupted')}; {kept} frames kept; {rerun}"
+        return status
 
     @property
     def table(self):
@@ -116,12 +197,13 @@ class CoarseGrainedRun:
         p = i["parameters"]
         third = max(1, len(t) // 3)
         late = t["q"].iloc[-third:]
+        speed = f"{i['ms_per_step']:.3g} ms/step" if i.get("ms_per_step") else "speed not measured yet"
         return "\n".join(
             [
-                f"Coarse-grained (Gō) run {self.directory} ({i['status']})",
+                f"Coarse-grained (Gō) run {self.directory} ({self.state()})",
                 f"{i['n_beads']} beads, {i['n_native_contacts']} native contacts; {p['temperature_k']:g} K, "
                 f"{p['ps']:g} ps at {p['timestep_fs']:g} fs on the {p['backend']} backend "
-                f"({i['ms_per_step']:.3g} ms/step), seed {p['seed']}",
+                f"({speed}), seed {p['seed']}",
                 f"Q (fraction of native contacts): first frame {t['q'].iloc[0]:.2f}, mean over the last third "
                 f"{late.mean():.2f} (sd {late.std(ddof=0):.2f}), final {t['q'].iloc[-1]:.2f}",
                 f"Rg mean {t['rg_nm'].mean():.3f} nm; kinetic temperature mean {t['temperature_k'].mean():.0f} K",
@@ -278,7 +360,7 @@ def coarse_grained(
     import openmm
     from kenkyu.tools.md import _now, _versions
     from openmm import unit
-    from openmm.app import DCDFile, PDBFile, PDBxFile
+    from openmm.app import PDBFile, PDBxFile
     from tqdm.auto import tqdm
 
     for name, value in (
@@ -293,17 +375,27 @@ def coarse_grained(
         raise ValueError(f"report_interval_ps ({report_interval_ps}) is longer than the run (ps={ps})")
     if backend not in ("dataflow", "openmm"):
         raise ValueError(f"backend must be 'dataflow' or 'openmm', not {backend!r}")
-    directory = Path(out) if out is not None else Path(cg_directory(structure, temperature_k, seed))
     path = Path(structure)
-    # What makes two runs the same run (a resume compares them with the folder's cg.json; cg.json records them).
-    settings = {
-        "ps": float(ps),
-        "temperature_k": float(temperature_k),
-        "timestep_fs": float(timestep_fs),
-        "friction_per_ps": float(friction_per_ps),
-        "report_interval_ps": float(report_interval_ps),
-        "backend": backend,
-    }
+    settings = _settings_of(
+        {
+            "ps": ps,
+            "temperature_k": temperature_k,
+            "timestep_fs": timestep_fs,
+            "friction_per_ps": friction_per_ps,
+            "report_interval_ps": report_interval_ps,
+            "backend": backend,
+        }
+    )
+    if out is not None:
+        directory = Path(out)
+    elif overwrite:
+        directory = Path(cg_directory(structure, temperature_k, seed))
+    else:
+        choice = _cg_folder(path, settings, seed)
+        directory = choice.folder
+        if choice.reason:
+            print(choice.note)
+    _settle_killed_run(directory)  # a run whose process was killed outright reads as interrupted from here on
     if directory.exists() and any(directory.iterdir()) and not overwrite:
         if not resume:
             held = files.read_json(directory / CG_JSON) if (directory / CG_JSON).is_file() else {}
@@ -321,6 +413,11 @@ def coarse_grained(
         if kept.status == "finished":
             return kept
         seed = kept.info["parameters"]["seed"]  # interrupted: the same run again, from 0 ps, with its seed
+        print(
+            f"{directory} holds {kept.info.get('n_frames', 0)} frames of a run {kept.info.get('interrupted')}. "
+            f"A Gō run keeps no checkpoint: running it again from 0 ps with its seed {seed} (the same frames, then "
+            "the rest); the kept frames stay until it finishes."
+        )
     if not path.is_file():
         raise FileNotFoundError(f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file.")
     from kenkyu.kernels_md import build_go_model
@@ -344,9 +441,15 @@ def coarse_grained(
     context.setPositions(model.positions)
     context.setVelocitiesToTemperature(temperature_k * unit.kelvin, seed)
 
-    partial = directory.with_name(f".{directory.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    # A new run writes straight into its folder, frame by frame, with a progress record (cg.json, status
+    # "running"), so a kernel killed outright (the OOM killer, "Restart kernel") leaves the frames so far there.
+    # A run that replaces something (overwrite=, or a rerun of kept frames) is made beside it and moved into
+    # place when it ends: what the folder held stays until then.
+    in_place = not (directory.exists() and any(directory.iterdir()))
+    work = directory if in_place else directory.with_name(f".{directory.name}.partial")
+    if not in_place:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
     parameters = {
         "structure": str(path.resolve()),
         "structure_sha256": _sha256(path),
@@ -354,23 +457,33 @@ def coarse_grained(
         "threads": threads,
         "seed": seed,
     }
+    about = {
+        "kenkyu_cg_run": 1,
+        "parameters": parameters,
+        "model": "Cα Gō model (kenkyu.kernels_md.build_go_model)",
+        "n_beads": len(model.positions),
+        "n_native_contacts": int(len(model.contacts)),
+        "sequence": model.sequence,
+        "platform": context.getPlatform().getName(),
+    }
     try:
-        with open(partial / "native.pdb", "w") as handle:
+        with open(work / "native.pdb", "w") as handle:
             PDBFile.writeFile(model.topology, model.positions * unit.nanometer, handle)
-        rows = []
         n = len(model.positions)
         started = time.perf_counter()
-        with open(partial / "trajectory.dcd", "wb") as handle, interrupt_deferred() as stop:
-            dcd = DCDFile(handle, model.topology, dt_ps, 0, report_steps)
+        with (
+            _FrameWriter(work, model.topology, dt_ps, report_steps, about, n_frames) as frames,
+            interrupt_deferred() as stop,
+        ):
             for frame in tqdm(range(n_frames), disable=not progress, desc=f"CG {directory.name}", unit="frame"):
                 integrator.step(report_steps)
                 if stop.requested:
-                    if not rows:  # stopped before its first frame: there is nothing to keep
+                    if not frames.rows:  # stopped before its first frame: there is nothing to keep
                         raise RunInterrupted(
                             f"Coarse-grained run {directory} interrupted before its first frame; {NOTHING_KEPT}. "
                             "Start it again with the same call (a shorter ps finishes sooner)."
                         )
-                    raise _Stopped(len(rows) * report_interval_ps)
+                    raise _Stopped(len(frames.rows) * report_interval_ps)
                 state = context.getState(getPositions=True, getEnergy=True)
                 energy = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
                 kinetic = state.getKineticEnergy().value_in_unit(unit.kilojoule_per_mole)
@@ -380,64 +493,60 @@ def coarse_grained(
                         f"The coarse-grained run blew up at frame {frame + 1} (energy {energy}): use a smaller "
                         "timestep_fs (5 fs) or a lower temperature_k."
                     )
-                dcd.writeModel(x * unit.nanometer)
-                rows.append(
-                    {
-                        "frame": frame,
-                        "time_ps": round((frame + 1) * report_interval_ps, 9),
-                        "q": model.fraction_native(x),
-                        "rg_nm": float(np.sqrt(((x - x.mean(axis=0)) ** 2).sum(axis=1).mean())),
-                        "potential_kj_mol": energy,
-                        "temperature_k": 2 * kinetic / (3 * n * GAS_CONSTANT_KJ),
-                    }
-                )
+                row = {
+                    "frame": frame,
+                    "time_ps": round((frame + 1) * report_interval_ps, 9),
+                    "q": model.fraction_native(x),
+                    "rg_nm": float(np.sqrt(((x - x.mean(axis=0)) ** 2).sum(axis=1).mean())),
+                    "potential_kj_mol": energy,
+                    "temperature_k": 2 * kinetic / (3 * n * GAS_CONSTANT_KJ),
+                }
+                frames.add(x * unit.nanometer, row, time.perf_counter() - started)
+        rows = frames.rows
         stopped_at = None
     except _Stopped as stop:
         # Stop pressed to look at what there is: the frames computed so far are kept (the DCD is closed),
         # marked interrupted in cg.json, and the same move into place as a finished run's.
+        rows = frames.rows
         stopped_at = stop.reached_ps
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
         raise
     try:
         wall_s = time.perf_counter() - started
         import pandas as pd
 
-        table = pd.DataFrame(rows)
-        table.to_csv(partial / "q.csv", index=False)
+        table = pd.DataFrame(rows)  # q.csv holds these rows already: the writer appended each one
         info = {
-            "kenkyu_cg_run": 1,
+            **about,
             "status": "finished" if stopped_at is None else "interrupted",
             "finished": _now(),
             **({} if stopped_at is None else {"interrupted": f"interrupted at {stopped_at:g} of {ps:g} ps"}),
-            "parameters": parameters,
-            "model": "Cα Gō model (kenkyu.kernels_md.build_go_model)",
-            "n_beads": n,
-            "n_native_contacts": int(len(model.contacts)),
-            "sequence": model.sequence,
             "n_frames": len(rows),
             "wall_s": wall_s,
             "ms_per_step": 1000 * wall_s / (len(rows) * report_steps),
-            "platform": context.getPlatform().getName(),
             "versions": _versions(),
         }
-        files.write_json_atomic(partial / CG_JSON, info)
-        _figure(table, info).savefig(partial / "q.png", dpi=100)
+        _figure(table, info).savefig(work / "q.png", dpi=100)
+        files.write_json_atomic(work / CG_JSON, info)  # last: "finished" only once every file is there
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
         raise
-    earlier = files.read_json(directory / CG_JSON) if (directory / CG_JSON).is_file() else {}
-    if stopped_at is not None and earlier.get("status") == "interrupted" and earlier.get("n_frames", 0) >= len(rows):
-        # A rerun of an interrupted run stopped sooner than the first time: the longer stretch stays.
-        shutil.rmtree(partial, ignore_errors=True)
-        raise RunInterrupted(
-            f"Coarse-grained run {directory} interrupted again at {stopped_at:g} of {ps:g} ps; the earlier "
-            f"{earlier['n_frames']} frames ({earlier.get('interrupted', 'interrupted')}) are kept as they were."
-        )
-    if directory.exists():
+    if not in_place:
+        earlier = files.read_json(directory / CG_JSON) if (directory / CG_JSON).is_file() else {}
+        if (
+            stopped_at is not None
+            and earlier.get("status") == "interrupted"
+            and earlier.get("n_frames", 0) >= len(rows)
+        ):
+            # A rerun of an interrupted run stopped sooner than the first time: the longer stretch stays.
+            shutil.rmtree(work, ignore_errors=True)
+            raise RunInterrupted(
+                f"Coarse-grained run {directory} interrupted again at {stopped_at:g} of {ps:g} ps; the earlier "
+                f"{earlier['n_frames']} frames ({earlier.get('interrupted', 'interrupted')}) are kept as they were."
+            )
         shutil.rmtree(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(partial, directory)
+        os.replace(work, directory)
     if stopped_at is not None:
         raise RunInterrupted(
             f"Coarse-grained run {directory} interrupted at {stopped_at:g} of {ps:g} ps; its {len(rows)} frames "
@@ -447,6 +556,106 @@ def coarse_grained(
             "kept frames stay until it finishes."
         )
     return CoarseGrainedRun(directory)
+
+
+class _FrameWriter:
+    """Writes each frame as it is made: the DCD and q.csv flushed after every frame, then the progress record.
+
+    The record (cg.json, status "running", written atomically) says how many frames are complete, which process
+    writes them and with what seed; the trajectory and the table may run a frame ahead of it. A process killed
+    outright leaves all three: :func:`_settle_killed_run` cuts the files back to the record and marks the run
+    interrupted, so it reads and resumes as a stopped one does. The record is rewritten at most every
+    ``RECORD_EVERY_S`` seconds (and after the first frame), so a short report interval costs no file per frame.
+    """
+
+    RECORD_EVERY_S = 0.5
+
+    def __init__(self, folder: Path, topology, dt_ps: float, report_steps: int, about: dict, planned: int):
+        self.folder, self.about, self.planned = folder, about, planned
+        self.topology, self.dt_ps, self.report_steps = topology, dt_ps, report_steps
+        self.rows: list[dict] = []
+        self._recorded_at = -math.inf
+
+    def __enter__(self) -> "_FrameWriter":
+        from openmm.app import DCDFile
+
+        self._record(wall_s=0.0)
+        self._dcd_handle = open(self.folder / "trajectory.dcd", "wb")
+        self._dcd = DCDFile(self._dcd_handle, self.topology, self.dt_ps, 0, self.report_steps)
+        self._table = open(self.folder / "q.csv", "w", newline="")
+        return self
+
+    def add(self, positions, row: dict, wall_s: float) -> None:
+        self._dcd.writeModel(positions)
+        self._dcd_handle.flush()
+        if not self.rows:
+            self._table.write(",".join(row) + "\n")
+        self._table.write(",".join(repr(v) for v in row.values()) + "\n")
+        self._table.flush()
+        self.rows.append(row)
+        if len(self.rows) == 1 or wall_s - self._recorded_at >= self.RECORD_EVERY_S:
+            self._record(wall_s)
+
+    def _record(self, wall_s: float) -> None:
+        from kenkyu.core.files import write_json_atomically
+
+        done = len(self.rows)
+        write_json_atomically(
+            self.folder / CG_JSON,
+            {
+                **self.about,
+                "status": "running",
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "n_frames": done,
+                "planned_frames": self.planned,
+                "ms_per_step": 1000 * wall_s / (done * self.report_steps) if done else None,
+            },
+        )
+        self._recorded_at = wall_s
+
+    def __exit__(self, *exc) -> None:
+        self._dcd_handle.close()
+        self._table.close()
+
+
+def _writer_alive(info: dict) -> bool:
+    """Whether the process a "running" record names is still running (on this machine)."""
+    if info.get("host") != socket.gethostname():
+        return True  # another machine's run (a shared disk): nothing here can tell it ended
+    try:
+        os.kill(int(info.get("pid", -1)), 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
+
+
+def _settle_killed_run(directory: Path) -> None:
+    """A run folder whose process was killed outright (its cg.json still says "running", its process is gone):
+    cut the trajectory and q.csv back to the frames the record counts, and mark it interrupted, naming the kill.
+    A run still in progress is refused, never touched."""
+    record_path = directory / CG_JSON
+    info = files.read_json(record_path) if record_path.is_file() else {}
+    if info.get("status") != "running":
+        return
+    if _writer_alive(info):
+        raise RunExistsError(
+            f"{directory} holds a coarse-grained run in progress (process {info.get('pid')}, "
+            f"{info.get('n_frames', 0)} of {info.get('planned_frames')} frames so far): wait for it to finish, "
+            "or give another out="
+        )
+    kept = int(info.get("n_frames", 0))
+    files.truncate_dcd(directory / "trajectory.dcd", kept)
+    files.truncate_csv(directory / "q.csv", kept)
+    interval = info["parameters"]["report_interval_ps"]
+    info.update(
+        status="interrupted",
+        interrupted=f"killed at {kept * interval:g} of {info['parameters']['ps']:g} ps (its process ended without "
+        "a clean stop: the kernel was restarted or killed)",
+    )
+    files.write_json_atomic(record_path, info)
 
 
 class _Stopped(Exception):
@@ -476,14 +685,7 @@ def _finished_run(directory: Path, structure: Path, requested: dict) -> CoarseGr
             f"{directory} exists but holds no finished coarse-grained run (no finished {CG_JSON}): pass "
             "overwrite=True to replace it, or another out="
         )
-    stored = info.get("parameters", {})
-    different = [
-        f"{key}: run has {stored.get(key)!r}, call has {value!r}"
-        for key, value in requested.items()
-        if not (key == "seed" and value is None) and stored.get(key) != (int(value) if key == "seed" else value)
-    ]
-    if not _same_structure(structure, stored):
-        different.append(f"structure: run has {stored.get('structure')}, call has {structure.resolve()}")
+    different = _differences(info.get("parameters", {}), requested, structure)
     if different:
         raise RunExistsError(
             f"{directory} holds a coarse-grained run of other parameters (" + "; ".join(different) + "): "
@@ -491,6 +693,19 @@ def _finished_run(directory: Path, structure: Path, requested: dict) -> CoarseGr
             "or give another out="
         )
     return CoarseGrainedRun(directory)
+
+
+def _differences(stored: dict, requested: dict, structure: Path) -> list[str]:
+    """How a call's settings differ from a stored run's ("ps: run has 20.0, call has 60.0"); a seed not given
+    matches the run's own."""
+    different = [
+        f"{key}: run has {stored.get(key)!r}, call has {value!r}"
+        for key, value in requested.items()
+        if not (key == "seed" and value is None) and stored.get(key) != (int(value) if key == "seed" else value)
+    ]
+    if not _same_structure(structure, stored):
+        different.append(f"structure: run has {stored.get('structure')}, call has {structure.resolve()}")
+    return different
 
 
 def _same_structure(structure: Path, stored: dict) -> bool:

@@ -24,7 +24,21 @@ class MissingBoxError(MDError, ValueError):
 
 
 class RunExistsError(MDError, FileExistsError):
-    """The run directory already holds a run; nothing is overwritten without being asked."""
+    """The run directory already holds a run; nothing is overwritten without being asked.
+
+    ``new_folder`` is set when the folder holds a run made with other settings: resuming it would refuse the
+    call and overwriting would delete it, so the only way on is the same call in that new folder (one not
+    made yet). The assistant's card and the md command line read it from here, never from the words.
+    """
+
+    def __init__(self, *args, new_folder: str | None = None):
+        super().__init__(*args)
+        self.new_folder = new_folder
+
+    def __reduce__(self):
+        # Rebuilt through __init__ with new_folder as state: tblib's exception pickling (installed by dask's
+        # distributed) otherwise calls RuntimeError.__new__ on this FileExistsError and fails.
+        return type(self), self.args, {"new_folder": self.new_folder}
 
 
 class ResumeError(MDError):

@@ -24,6 +24,7 @@ from kenkyu.core.science import Cost, checked_by, computes, costs, writes
 from kenkyu.tools.md import MDRun  # defined before kenkyu.tools.md imports this module
 from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import ResumeError
+from kenkyu.tools.md._kernel import kernel_value
 from kenkyu.tools.md._public import as_run, public
 from kenkyu.tools.md.checks import run_is_sound
 
@@ -36,13 +37,26 @@ def _folder_of_call(arguments: dict) -> str | None:
 def estimate_extension(arguments: dict, *, measure: bool = True) -> Cost:
     """The extension's steps at the speed the run itself measured (run.json's performance)."""
     try:
-        info = as_run(arguments["run"]).info
+        info = _run_priced(arguments["run"]).info
         speed = info["performance"]["ns_per_day"]
         ps = _added_ps(info, arguments.get("ps"), arguments.get("to_ps"))
         seconds = ps / 1000 / speed * 86400 + 5.0
         return Cost(seconds, f"{ps:g} ps at the run's own {speed:.3g} ns/day")
     except (KeyError, TypeError, ValueError, OSError):
         return Cost(float("nan"), "the run has no measured speed to extend at")
+
+
+def _run_priced(value):
+    """The run an extension's card prices: an MDRun, a run folder, or the name of a kernel variable holding either.
+    The agent's call names the variable (``extend(run=run)``): the card said "unknown — no measurement yet" for a
+    run whose run.json had its speed (h3 r11)."""
+    try:
+        return as_run(value)
+    except (FileNotFoundError, TypeError):
+        held = kernel_value(value)
+        if held is None:
+            raise
+        return as_run(held)
 
 
 @tool(

@@ -19,11 +19,20 @@ def minimize_interruptibly(simulation, **minimize_kwargs) -> None:
     """``simulation.minimizeEnergy(**minimize_kwargs)``; a SIGINT ends it within one iteration."""
     import openmm
 
-    class InterruptCheckpoint(openmm.MinimizationReporter):
-        def report(self, iteration, x, grad, args):
-            return False  # the point is that Python code runs here, so a pending interrupt is raised
+    # The SIGINT is recorded, then raised from the reporter: with the dataflow backend the forces are Python
+    # called from C++ as well, and an interrupt raised there came out as "OpenMMException: <NULL>", which read
+    # as a failed minimisation.
+    with interrupt_deferred() as stop:
 
-    simulation.minimizeEnergy(reporter=InterruptCheckpoint(), **minimize_kwargs)
+        class InterruptCheckpoint(openmm.MinimizationReporter):
+            def report(self, iteration, x, grad, args):
+                if stop.requested:
+                    raise KeyboardInterrupt
+                return False
+
+        simulation.minimizeEnergy(reporter=InterruptCheckpoint(), **minimize_kwargs)
+    if stop.requested:  # arrived after the last iteration
+        raise KeyboardInterrupt
 
 
 class InterruptRequest:
@@ -57,3 +66,25 @@ def interrupt_deferred():
         yield request
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def interrupt_held():
+    """Inside, a SIGINT waits; it is raised as KeyboardInterrupt when the block ends (not if the block raised).
+
+    For work that evaluates forces but must finish whole once started (a checkpoint being written, an energy
+    being read): with the dataflow backend those forces are Python code called from OpenMM's C++.
+    """
+    with interrupt_deferred() as stop:
+        yield
+    if stop.requested:
+        raise KeyboardInterrupt
+
+
+def potential_energy_kj_mol(simulation) -> float:
+    """The context's potential energy in kJ/mol, read with a Stop held until it is read."""
+    from openmm import unit
+
+    with interrupt_held():
+        state = simulation.context.getState(getEnergy=True)
+    return state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)

@@ -29,6 +29,7 @@ from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import RunExistsError, SimulationUnstableError
 from kenkyu.tools.md._interrupt import minimize_interruptibly
 from kenkyu.tools.md._public import public, structure_stem
+from kenkyu.tools.md.cost import estimate_minimize
 
 MINIMIZATION_JSON = "minimization.json"
 
@@ -160,7 +161,7 @@ def minimization_is_sound(result):
     result_name="minimized",
 )
 @writes(_folder_of_call)
-@costs(15.0, basis="pdbfixer, force field and L-BFGS on a small protein, typical, not measured")
+@costs(estimate_minimize)
 @checked_by(minimization_is_sound)
 @public
 @computes(

@@ -128,24 +128,9 @@ def check_parameters(p: dict) -> list[str]:
 
 def check_call(options: dict) -> list[str]:
     """``check_parameters`` for md.run keyword arguments, md.run's defaults filled in (for tools that call md.run
-    later, e.g. an ensemble's members, so a bad setting is refused before any of them creates a folder)."""
-    import inspect
+    later, e.g. an ensemble's members, so a bad setting is refused before any of them creates a folder). The
+    parameters are md.run's own: equilibration and frame interval left to its default rules are what they pick."""
+    from kenkyu.tools.md import _parameters_of_call, _run_defaults
 
-    from kenkyu.tools.md import run
-
-    defaults = {
-        name: parameter.default
-        for name, parameter in inspect.signature(run).parameters.items()
-        if parameter.default is not inspect.Parameter.empty
-    }
-    p = {**defaults, **options}
-    # Equilibration left to md.run's default rule (None) is the length that rule picks for this run.
-    from kenkyu.tools.md._equilibration import equilibration
-
-    if p.get("nvt_ps") is None or p.get("npt_ps") is None:
-        p["nvt_ps"], p["npt_ps"], _ = equilibration(
-            p["ps"], p["solvent"], p["friction_per_ps"], p["nvt_ps"], p["npt_ps"]
-        )
-    if p["solvent"] != "explicit":
-        p["npt_ps"] = 0.0  # as md.run does: NPT equilibration exists only in explicit solvent
-    return check_parameters(p)
+    params, _, _ = _parameters_of_call({**_run_defaults(), **options})
+    return check_parameters(params)

@@ -36,7 +36,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     run.add_argument("--npt-ps", type=float, help="NPT equilibration in ps (explicit solvent; default 10)")
     run.add_argument("--minimize-max-iterations", type=int, default=0, help="0 = until converged")
-    run.add_argument("--report-interval-ps", type=float, default=1.0, help="ps between saved frames")
+    run.add_argument(
+        "--report-interval-ps", type=float, help="ps between saved frames (default 1; a run under 10 ps saves >= 10)"
+    )
     run.add_argument("--checkpoint-interval-ps", type=float, default=10.0, help="ps between checkpoints")
     run.add_argument("--format", dest="trajectory_format", choices=("dcd", "xtc"), default="dcd")
     run.add_argument("--platform", choices=("CUDA", "OpenCL", "CPU", "Reference"), help="default: CUDA, OpenCL, CPU")
@@ -89,9 +91,9 @@ def run_command(args: argparse.Namespace) -> int:
         return 130
     except (md.MDError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        if isinstance(exc, md.RunExistsError) and "run in a new folder" in str(exc):
+        if isinstance(exc, md.RunExistsError) and exc.new_folder:
             # A run of other settings: --resume fails and --overwrite deletes it.
-            print("On the command line: give that new folder with --out.", file=sys.stderr)
+            print(f"On the command line: give that new folder with --out {exc.new_folder}.", file=sys.stderr)
         elif isinstance(exc, md.RunExistsError):
             print(
                 "On the command line: add --resume to continue the run, or --overwrite to start over.",

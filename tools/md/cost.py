@@ -29,6 +29,11 @@ CALIBRATION_MIN_STEPS = 40  # but never fewer than this: a speed from a handful 
 # took minutes on a busy 2-core machine, all before the approval card could show a cost. The real run's
 # own set-up time replaces this one once it finishes (learn_from_run).
 CALIBRATION_MIN_ITERATIONS = 200
+# md.run and md.minimize minimise until converged (10 kJ/mol/nm) by default, which takes longer than the
+# calibration's 200 iterations: benchmarks/bench_minimization_factor.py (CPU, implicit solvent) measured 1.15x for
+# villin and 1.59x for DHFR on a quiet machine, 1.3x and 2.1x under load. A newcomer's DHFR minimisation was priced
+# at 15 s and took minutes; the estimate now says this factor and errs long.
+CONVERGED_MINIMIZATION_FACTOR = 2.5
 
 
 def cache_path() -> Path:
@@ -115,28 +120,93 @@ def run_steps(arguments: dict, n_atoms: int | None = None) -> tuple[str, ...]:
 
 def estimate_run(arguments: dict, *, measure: bool = True) -> Cost:
     """The expected cost of one ``md.run`` call: set-up plus time steps over the measured speed."""
+    from kenkyu.tools.md._kernel import kernel_value
+
+    held = kernel_value(arguments.get("structure"))
+    if isinstance(held, (str, os.PathLike)) and not os.path.exists(str(arguments.get("structure"))):
+        arguments = {**arguments, "structure": str(held)}  # structure=structure: the file the variable names
     solvent = arguments.get("solvent", "explicit")
-    key = speed_key(solvent, bool(arguments.get("reproducible")), arguments.get("platform"))
     steps = md_steps(arguments)
-    structure = arguments.get("structure")
-    entry = _load().get(key)
-    if entry is None and measure and structure and os.path.exists(str(structure)):
-        entry = calibrate(str(structure), solvent, bool(arguments.get("reproducible")), arguments.get("platform"))
+    entry, n_atoms, same = _measured_speed(arguments, solvent, bool(arguments.get("reproducible")), measure)
     if entry is None:
         return Cost(float("nan"), "no speed measured for this setup yet", run_steps(arguments))
-    n_atoms = entry["n_atoms"]
-    same = entry.get("structure") == os.path.abspath(str(structure)) if structure else False
-    if not same and structure and os.path.exists(str(structure)):
-        n_atoms = _atoms_after_preparation(str(structure), solvent)
     exponent = 2 if solvent == "vacuum" else 1
     scale = (n_atoms / entry["n_atoms"]) ** exponent
-    seconds = entry["setup_s"] * (n_atoms / entry["n_atoms"]) + steps * scale / entry["steps_per_s"]
+    iterations = int(arguments.get("minimize_max_iterations") or 0)
+    setup_s, minimization = _setup_seconds(entry, iterations)
+    seconds = setup_s * (n_atoms / entry["n_atoms"]) + steps * scale / entry["steps_per_s"]
     ns_day = entry["steps_per_s"] / scale * float(arguments.get("timestep_fs", 2.0)) * 1e-6 * 86400
     how = entry.get("source", "measured")
     basis = f"{steps:,} steps at {ns_day:.3g} ns/day for ~{n_atoms:,} atoms, {how}" + (
         "" if same else ", scaled by size"
     )
-    return Cost(seconds, basis, run_steps(arguments, n_atoms))
+    return Cost(seconds, basis + minimization + busy_now(), run_steps(arguments, n_atoms))
+
+
+BUSY_LOAD_PER_CORE = 1.5  # more runnable processes than this per core: a run shares its core and slows down
+
+
+def busy_now() -> str:
+    """A note for the estimate when the machine is busier than when its speed was measured: the speed is this
+    machine's, measured when it was calm, and a 1 ps DHFR card said "about 6 min" for a run that took 14.5 at
+    load ~10 on 2 cores (h4 r11). The number is left as measured; the note says why it may run longer."""
+    try:
+        load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    except (AttributeError, OSError):  # no load average on this platform
+        return ""
+    if load <= BUSY_LOAD_PER_CORE * cores:
+        return ""
+    return f"; the machine is busy now (load {load:.1f} on {cores} cores): expect up to ~{load / cores:.0f}x longer"
+
+
+def _measured_speed(arguments: dict, solvent: str, reproducible: bool, measure: bool) -> tuple[dict | None, int, bool]:
+    """This machine's speed entry for the call's setup (calibrated now if ``measure`` and none is cached), the
+    atoms the call's structure will have, and whether the entry was measured on that very structure."""
+    structure = arguments.get("structure")
+    entry = _load().get(speed_key(solvent, reproducible, arguments.get("platform")))
+    if entry is None and measure and structure and os.path.exists(str(structure)):
+        entry = calibrate(str(structure), solvent, reproducible, arguments.get("platform"))
+    if entry is None:
+        return None, 0, False
+    same = entry.get("structure") == os.path.abspath(str(structure)) if structure else False
+    if not same and structure and os.path.exists(str(structure)):
+        return entry, _atoms_after_preparation(str(structure), solvent), False
+    return entry, entry["n_atoms"], same
+
+
+def _setup_seconds(entry: dict, iterations: int) -> tuple[float, str]:
+    """Set-up seconds for a minimisation of ``iterations`` (0: until converged), and what the estimate assumed.
+
+    A run's own timing (learn_from_run) is its real minimisation; a calibration timed only its first
+    CALIBRATION_MIN_ITERATIONS iterations, so the rest of a converged minimisation is extrapolated."""
+    timed = entry.get("minimize_s")
+    if timed is None:  # measured by a run: its set-up is a whole minimisation already
+        return float(entry["setup_s"]), ""
+    if iterations and iterations <= CALIBRATION_MIN_ITERATIONS:
+        return float(entry["setup_s"]), ""
+    factor = CONVERGED_MINIMIZATION_FACTOR
+    if iterations:
+        factor = min(factor, iterations / CALIBRATION_MIN_ITERATIONS)
+    extra = float(timed) * (factor - 1.0)
+    return float(entry["setup_s"]) + extra, (
+        f"; minimisation priced at {factor:g}x the {CALIBRATION_MIN_ITERATIONS} iterations timed "
+        f"({float(timed) * factor:.0f} s)"
+    )
+
+
+def estimate_minimize(arguments: dict, *, measure: bool = True) -> Cost:
+    """The expected cost of one ``md.minimize`` call, from the same calibration md.run's estimate uses."""
+    solvent = arguments.get("solvent", "implicit")
+    entry, n_atoms, _ = _measured_speed(arguments, solvent, False, measure)
+    if entry is None:
+        return Cost(60.0, "pdbfixer, force field and L-BFGS on a small protein, typical, not measured")
+    iterations = int(arguments.get("max_iterations") or 0)
+    setup_s, minimization = _setup_seconds(entry, iterations)
+    if not minimization:  # a run's timing: its set-up holds a converged minimisation already
+        minimization = f"; {entry.get('source', 'measured')}"
+    # L-BFGS costs force evaluations, which scale like a step does with size.
+    scale = (n_atoms / entry["n_atoms"]) ** (2 if solvent == "vacuum" else 1)
+    return Cost(setup_s * scale, f"set-up and minimisation for ~{n_atoms:,} atoms{minimization}")
 
 
 def _atoms_after_preparation(structure: str, solvent: str) -> int:
@@ -192,7 +262,9 @@ def calibrate(structure: str, solvent: str, reproducible: bool, platform: str | 
     else:
         simulation = Simulation(modeller.topology, system, integrator)
     simulation.context.setPositions(modeller.positions)
+    minimizing = time.perf_counter()
     simulation.minimizeEnergy(maxIterations=CALIBRATION_MIN_ITERATIONS)
+    minimize_s = time.perf_counter() - minimizing
     simulation.context.setVelocitiesToTemperature(300 * unit.kelvin, 1)
     setup_s = time.perf_counter() - started
     simulation.step(20)  # warm-up (kernel compilation on GPUs)
@@ -207,6 +279,7 @@ def calibrate(structure: str, solvent: str, reproducible: bool, platform: str | 
         "n_atoms": system.getNumParticles(),
         "steps_per_s": steps_per_s,
         "setup_s": setup_s,
+        "minimize_s": minimize_s,  # the first CALIBRATION_MIN_ITERATIONS iterations only
         "structure": os.path.abspath(structure),
         "platform": simulation.context.getPlatform().getName(),
         "source": f"calibrated on this machine ({steps} steps)",
