@@ -244,3 +244,24 @@ def write_corpus(folder: Path) -> Path:
 def answer_file(passage) -> str:
     """The corpus file a passage comes from (a BibTeX entry without a PDF counts as refs.bib)."""
     return Path(passage.path).name
+
+
+def note_passage(number: int, title: str, relevance: float, exact_terms=()):
+    """A retrieved passage of a Markdown note ``notes/<title>.md`` with the given relevance, for tests of how
+    passages are shown (no index needed); ``exact_terms``: rare words of the question it holds verbatim."""
+    from kenkyu.tools.literature._results import Passage
+
+    return Passage(
+        number=number,
+        title=title,
+        authors=[],
+        year=None,
+        source=f"notes/{title}.md",
+        path=f"notes/{title}.md",
+        page=None,
+        location="",
+        text=f"text of {title}",
+        score=0.033 / number,
+        relevance=relevance,
+        exact_terms=list(exact_terms),
+    )

@@ -122,3 +122,20 @@ def make_tiny_models(
     make_tiny_esmfold(root / fold_model)
     make_tiny_esm2(root / f"{esm2_model}.pt")
     return root
+
+
+def in_torch_hub_cache(monkeypatch, home: str | Path, checkpoint: str | Path) -> Path:
+    """Put an ESM-2 checkpoint (and its contact regression) in ``$TORCH_HOME/hub/checkpoints``, as fair-esm caches
+    downloads, with every other place a model could come from switched off; returns the checkpoints folder.
+    Clear kenkyu's model cache around its use (``kenkyu.tools.structure._models.clear_model_cache``)."""
+    import shutil
+
+    checkpoint = Path(checkpoint)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("KENKYU_MODELS", raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(home))
+    checkpoints = Path(home) / "hub" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    shutil.copy(checkpoint, checkpoints)
+    shutil.copy(str(checkpoint.with_suffix("")) + "-contact-regression.pt", checkpoints)
+    return checkpoints

@@ -13,6 +13,7 @@ Units: nm, nm^2, ps, as mdtraj and OpenMM use them.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -353,9 +354,20 @@ def _windowed(traj, frames, start_ps, end_ps):
     if len(indices) == traj.n_frames:
         return traj, indices, f"all {traj.n_frames} frames"
     times = np.asarray(traj.time, dtype=float)[indices]
+    if frame_numbers_as_time(traj.time):
+        # The frame numbers mdtraj gives a DCD read without times: frames 5-9 of them are not "5-9 ps", and the
+        # window is marked so that what follows still calls its time uncertain (a newcomer's "second half" of a
+        # 2 ps run read "5 frames spanning 5 ps"); its times stay the frame numbers, as the whole one's are.
+        window = traj[indices]
+        window.kenkyu_times_are_frame_numbers = True
+        return window, indices, f"frames {indices[0]}-{indices[-1]} ({len(indices)} of {traj.n_frames}; {label})"
+    # Each frame stands for the interval that ends at its time: frames at 1.2-2 ps saved every 0.2 ps cover 1-2 ps,
+    # 1 ps of simulation (a newcomer read "1.2-2 ps" as 0.8 ps; the caveat beside it then said 1 ps).
+    step = _frame_step(np.asarray(traj.time, dtype=float))
+    covered = f", covering {times[0] - step:.4g}-{times[-1]:.4g} ps" if step else ""
     line = (
         f"frames {indices[0]}-{indices[-1]} ({len(indices)} of {traj.n_frames}; {label}; "
-        f"{times[0]:.4g}-{times[-1]:.4g} ps)"
+        f"frames at {times[0]:.4g}-{times[-1]:.4g} ps{covered})"
     )
     return traj[indices], indices, line
 
@@ -374,6 +386,35 @@ def _with_window(table: AnalysisTable, indices, line: str, traj=None) -> Analysi
     return table
 
 
+def single_structure_refusal(trajectory, what: str, why: str) -> str:
+    """Why ``what`` cannot use a one-frame input, and the trajectories here it could use instead.
+
+    A structure file is one frame: "widen the window or run longer" (the advice for a short window) sent a
+    newcomer whose request had been resolved to villin_1vii.pdb, beside the run just made, looking for a
+    window. The run folders in the working folder are named, newest first, so the fix is a copy-paste.
+    """
+    name = os.fspath(trajectory) if isinstance(trajectory, (str, os.PathLike)) else type(trajectory).__name__
+    runs = sorted(Path.cwd().glob("*/*/run.json"), key=lambda p: -p.stat().st_mtime) + sorted(
+        Path.cwd().glob("*/run.json"), key=lambda p: -p.stat().st_mtime
+    )
+    # Only runs with frames: one stopped before production (an empty or missing trajectory) is no fix.
+    with_frames = [
+        p.parent
+        for p in runs
+        if (p.parent / "trajectory.dcd").is_file() and (p.parent / "trajectory.dcd").stat().st_size
+    ]
+    folders = [str(folder.relative_to(Path.cwd())) for folder in with_frames][:3]
+    instead = (
+        "; run folders here: " + ", ".join(f"trajectory={f!r}" for f in folders)
+        if folders
+        else "; run a simulation first (kenkyu.tools.md.run) and pass its folder or its MDRun"
+    )
+    return (
+        f"{name} is a single structure (1 frame), and {what} needs a trajectory: {why}. Pass a simulation's "
+        f"run folder or its MDRun (trajectory=run){instead}"
+    )
+
+
 MIN_FRAMES_FOR_STATISTICS = 10  # fewer frames: a mean or a fluctuation says little
 
 
@@ -381,6 +422,9 @@ FRAME_NUMBERS_AS_TIME = (
     "its time stamps are 0, 1, 2, ...: what mdtraj gives a file that stores no times (a DCD), so they may be "
     "frame numbers, not ps; analyse the run folder or its MDRun for the run's real times, or set traj.time"
 )
+
+
+SPAN_DIGITS = 6  # a millionth of a ps: far below any frame interval, far above 32-bit rounding of a DCD's times
 
 
 def frame_numbers_as_time(times) -> bool:
@@ -394,12 +438,29 @@ def frame_numbers_as_time(times) -> bool:
     return times.size >= 2 and np.array_equal(times, np.arange(times.size, dtype=float))
 
 
+def times_are_frame_numbers(traj) -> bool:
+    """Whether ``traj``'s times are mdtraj's frame numbers: the whole file's 0, 1, 2, ..., or a window of them."""
+    return bool(getattr(traj, "kenkyu_times_are_frame_numbers", False)) or frame_numbers_as_time(traj.time)
+
+
 def simulated_span(traj) -> float | None:
     """The simulated time the frames cover (one frame interval added for the first frame); None when unknown."""
     times = np.asarray(traj.time, dtype=float)
-    if traj.n_frames < 2 or np.isnan(times).all() or frame_numbers_as_time(times):
+    if traj.n_frames < 2 or np.isnan(times).all() or times_are_frame_numbers(traj):
         return None
-    return float(times[-1] - times[0] + np.median(np.diff(times)))
+    return _span(times)
+
+
+def _frame_step(times: np.ndarray) -> float:
+    """The interval between saved frames (0 for fewer than two), rounded as _span is."""
+    return round(float(np.median(np.diff(times))), SPAN_DIGITS) if times.size > 1 else 0.0
+
+
+def _span(times: np.ndarray) -> float:
+    """The simulated time frames at ``times`` cover, rounded to SPAN_DIGITS decimals of a ps: DCD stores times as
+    32-bit floats, and 1.2-2.0 ps every 0.2 ps came out 0.99999994 ps, "only 1 ps simulated; ... simulate at least
+    1 ps" (newcomer r11)."""
+    return round(float(times[-1] - times[0]) + _frame_step(times), SPAN_DIGITS)
 
 
 def data_basis(traj) -> list[str]:
@@ -411,11 +472,10 @@ def data_basis(traj) -> list[str]:
         return ["data: 1 frame, a single structure: no dynamics, no average over time"]
     if n and np.isnan(times).all():
         lines.append(f"data: {n} frames; simulated time unknown ({TIME_UNKNOWN})")
-    elif frame_numbers_as_time(times):
+    elif times_are_frame_numbers(traj):
         lines.append(f"data: {n} frames; simulated time uncertain ({FRAME_NUMBERS_AS_TIME})")
     elif n:
-        step = float(np.median(np.diff(times))) if n > 1 else float("nan")
-        span = times[-1] - times[0] + (step if n > 1 else 0.0)
+        step, span = _frame_step(times), _span(times)
         lines.append(
             f"data: {n} frames spanning {span:.4g} ps of simulation" + (f" (one every {step:.4g} ps)" if n > 1 else "")
         )
@@ -648,6 +708,8 @@ def rmsf(
     import mdtraj
 
     full = load_trajectory(trajectory, topology)
+    if full.n_frames < 2:
+        raise ValueError(single_structure_refusal(trajectory, "RMSF", "a fluctuation is measured across frames"))
     traj, used, window = _windowed(full, frames, start_ps, end_ps)
     if traj.n_frames < 2:
         raise ValueError(

@@ -3,14 +3,16 @@
 By hand, as the agent writes it::
 
     import kenkyu.tools.mutants as mutants
-    runs_1 = mutants.simulate_mutants("villin_1vii.pdb", ["K25A"], replicas=3, ps=1000, solvent="implicit")
+    runs_1 = mutants.simulate_mutants("villin_1vii.pdb", ["K65A"], replicas=3, ps=1000, solvent="implicit")
     effect_1 = mutants.compare_to_wild_type("mutant_runs/villin_1vii")  # ESM-2 scores, deltas with CIs, verdict
     effect_1.figure  # per-residue delta RMSF with its 95% CI band, the site marked
 
-Each mutation is its own single mutant (``["K25A", "F36L"]`` is two mutants, not a double mutant). Positions
-count 1-based along the chain's sequence, as :func:`kenkyu.tools.structure.variant_effects` counts them;
-``numbering="pdb"`` reads PDB residue numbers instead. A mutation whose wild-type letter is not the
-structure's residue is refused, naming both: a molecule is never changed silently.
+Each mutation is its own single mutant (``["K65A", "F76L"]`` is two mutants, not a double mutant). Positions
+are the structure file's residue numbers, as :func:`kenkyu.tools.structure.variant_effects` reads a structure
+(villin's 1VII numbers 41-76: its Lys65 is K65A in both tools); ``numbering="sequence"`` counts 1-based along
+the chain instead (K25A). Both tools read the chain with the same reader and say which numbering they used. A
+mutation whose wild-type letter is not the structure's residue is refused, naming both: a molecule is never
+changed silently.
 
 The confidence intervals are bootstraps over replicas: each arm's replicas (independent runs, one value
 each) are resampled with replacement, separately for wild type and mutant, and the difference of the
@@ -29,7 +31,10 @@ from typing import Any, Literal
 import numpy as np
 from kenkyu.core.registry import tool
 from kenkyu.core.science import Cost, checked_by, costs, result_check, when_routed, writes
+from kenkyu.tools._residue_codes import THREE
 from kenkyu.tools.md._routing import implicit_unless_stated
+from kenkyu.tools.structure._from_structure import ChainSequence, read_chain
+from kenkyu.tools.structure._sequences import InvalidSequenceError
 
 __all__ = [
     "MIN_PS_FOR_VERDICT",
@@ -57,12 +62,6 @@ RESAMPLES = 2000
 RUNS_JSON = "mutants.json"
 WILD_TYPE = "wild_type"
 
-THREE = {
-    "A": "ALA", "C": "CYS", "D": "ASP", "E": "GLU", "F": "PHE", "G": "GLY", "H": "HIS", "I": "ILE", "K": "LYS",
-    "L": "LEU", "M": "MET", "N": "ASN", "P": "PRO", "Q": "GLN", "R": "ARG", "S": "SER", "T": "THR", "V": "VAL",
-    "W": "TRP", "Y": "TYR",
-}  # fmt: skip
-ONE = {three: one for one, three in THREE.items()} | {"HID": "H", "HIE": "H", "HIP": "H", "CYX": "C"}
 _TOKEN = re.compile(r"^(?:([A-Za-z0-9]):)?([A-Za-z])(-?\d+)([A-Za-z])$")
 
 
@@ -72,120 +71,99 @@ class MutationError(ValueError):
 
 @dataclass(frozen=True)
 class Mutation:
-    """One substitution, located in the structure: ``position`` along the chain (1-based), ``resseq`` in the PDB."""
+    """One substitution, located in the structure: ``position`` along the chain (1-based, as ESM-2 counts), ``resseq``
+    the file's residue number, ``numbering`` how the mutation was written ("pdb": K65A is residue 65 of the file)."""
 
     chain: str
     position: int
     resseq: str
     wild_type: str
     mutant: str
+    numbering: str = "sequence"  # records written before round 11 counted along the chain
 
     @property
     def name(self) -> str:
+        """The mutation as it was written, in its numbering: ``K65A`` (PDB) or ``K25A`` (along the chain)."""
+        return f"{self.wild_type}{self.resseq if self.numbering == 'pdb' else self.position}{self.mutant}"
+
+    @property
+    def along_chain(self) -> str:
+        """The same substitution counted 1-based along the chain, as ESM-2 scores of the chain's sequence count."""
         return f"{self.wild_type}{self.position}{self.mutant}"
 
     @property
     def residue(self) -> str:
         """How the structure names the site: ``LYS 65 (chain A)``."""
-        return f"{THREE[self.wild_type]} {self.resseq} (chain {self.chain})"
+        chain = f" (chain {self.chain})" if self.chain.strip() else ""  # a PDB may leave the chain id blank
+        return f"{THREE[self.wild_type]} {self.resseq}{chain}"
+
+    @property
+    def counted(self) -> str:
+        """Which numbering the name uses, in words: ``PDB numbering; 25 along the chain``."""
+        if self.numbering == "pdb":
+            return "PDB numbering" + ("" if str(self.position) == self.resseq else f"; {self.position} along the chain")
+        return "counted along the chain" + ("" if str(self.position) == self.resseq else f"; PDB {self.resseq}")
 
     def swap(self) -> str:
         return f"{self.residue} -> {THREE[self.mutant]}"
 
 
-def _chains(topology) -> list[tuple[str, list]]:
-    """(chain id, its amino-acid residues) for each chain holding any."""
-    found = []
-    for chain in topology.chains():
-        residues = [r for r in chain.residues() if r.name in ONE]
-        if residues:
-            found.append((chain.id, residues))
-    return found
-
-
 def chain_sequence(structure, chain: str | None = None) -> str:
-    """The one-letter sequence of a chain of a structure (the first protein chain by default)."""
-    chains = _chains(_topology(structure).topology)
-    if not chains:
-        raise MutationError(f"{structure} holds no amino-acid chain")
-    by_id = dict(chains)
-    if chain is not None and chain not in by_id:
-        raise MutationError(f"{structure} has no protein chain {chain!r} ({sorted(by_id)})")
-    return "".join(ONE[r.name] for r in by_id[chain or chains[0][0]])
+    """The one-letter sequence of a protein chain of a structure (its only one, or ``chain``), as ESM-2 reads it:
+    the same reader as kenkyu.tools.structure's (a gap in the numbering is X, so positions keep their place)."""
+    return _read(structure, chain).sequence
 
 
-def _topology(structure):
-    from pdbfixer import PDBFixer
+def _read(structure, chain: str | None, example: str = "K25A") -> ChainSequence:
+    """The chain as kenkyu.tools.structure reads it (one reader for the mutant and the ESM-2 tools)."""
+    if not hasattr(structure, "topology_path"):
+        path = Path(structure)
+        if not path.is_file():
+            raise FileNotFoundError(f"structure {structure} does not exist; give a PDB or mmCIF file")
+    try:
+        return read_chain(structure, chain)
+    except InvalidSequenceError as exc:
+        several = "protein chains:" in str(exc) and chain is None
+        raise MutationError(
+            str(exc) + (f" In a mutation, write the chain before it: 'A:{example}'." if several else "")
+        ) from None
 
-    path = Path(structure)
-    if not path.is_file():
-        raise FileNotFoundError(f"structure {structure} does not exist; give a PDB or mmCIF file")
-    return PDBFixer(filename=str(path))
 
+def parse_mutations(structure, mutations, numbering: Literal["pdb", "sequence"] = "pdb") -> list[Mutation]:
+    """Locate mutations ("K65A", "A:K65A", or one string "K65A and F76L") in a structure, or refuse with why.
 
-def parse_mutations(structure, mutations, numbering: Literal["sequence", "pdb"] = "sequence") -> list[Mutation]:
-    """Locate mutations ("K25A", "A:K25A", or one string "K25A and F36L") in a structure, or refuse with why."""
+    ``numbering="pdb"`` (default): positions are the file's residue numbers, as structure_variant_effects reads a
+    structure; ``"sequence"``: 1-based along the chain (a gap in the file's numbering counts as positions)."""
     if numbering not in ("sequence", "pdb"):
-        raise MutationError(f"numbering must be 'sequence' or 'pdb', not {numbering!r}")
+        raise MutationError(f"numbering must be 'pdb' or 'sequence', not {numbering!r}")
     if isinstance(mutations, str):
         mutations = [m for m in re.split(r"[\s,;+]+|\band\b", mutations) if m.strip()]
     if not mutations:
-        raise MutationError("no mutations given: pass a list like ['K25A', 'F36L'] (wild type, position, mutant)")
-    fixer = structure if hasattr(structure, "topology") else _topology(structure)
-    chains = _chains(fixer.topology)
-    if not chains:
-        raise MutationError(f"{structure} holds no amino-acid chain to mutate")
-    by_id = dict(chains)
+        raise MutationError("no mutations given: pass a list like ['K65A', 'F76L'] (wild type, position, mutant)")
+    read: dict[str | None, ChainSequence] = {}
     located = []
     for text in mutations:
         match = _TOKEN.match(str(text).strip())
         if not match:
             raise MutationError(
-                f"mutation {text!r} is not in the form K25A (wild-type letter, position, mutant letter), "
-                "optionally with a chain: A:K25A"
+                f"mutation {text!r} is not in the form K65A (wild-type letter, position, mutant letter), "
+                "optionally with a chain: A:K65A"
             )
         chain_id, wild, number, mutant = match.group(1), *match.group(2, 3, 4)
         wild, mutant, number = wild.upper(), mutant.upper(), int(number)
         for letter in (wild, mutant):
             if letter not in THREE:
                 raise MutationError(f"mutation {text!r}: {letter!r} is not one of the 20 standard amino acids")
-        if chain_id is None:
-            chain_id = chains[0][0]
-        if chain_id not in by_id:
-            raise MutationError(f"mutation {text!r}: the structure has no protein chain {chain_id!r} ({sorted(by_id)})")
-        residues = by_id[chain_id]
-        sequence = "".join(ONE[r.name] for r in residues)
-        if numbering == "sequence":
-            if not 1 <= number <= len(residues):
-                raise MutationError(
-                    f"mutation {text!r}: position {number} is outside chain {chain_id} (1-{len(residues)}, "
-                    "counted along its sequence; numbering='pdb' reads PDB residue numbers)"
-                )
-            index = number - 1
-        else:
-            ids = [r.id for r in residues]
-            if str(number) not in ids:
-                raise MutationError(
-                    f"mutation {text!r}: chain {chain_id} has no PDB residue {number} (it numbers {ids[0]}-{ids[-1]})"
-                )
-            index = ids.index(str(number))
-        residue = residues[index]
-        have = ONE[residue.name]
-        if have != wild:
-            where = (
-                ", ".join(f"{i + 1} (PDB {r.id})" for i, r in enumerate(residues) if ONE[r.name] == wild)
-                or "nowhere in this chain"
-            )
-            counted = "along the chain's sequence" if numbering == "sequence" else "by PDB residue number"
-            raise MutationError(
-                f"mutation {text!r} does not match the structure: the wild type there is {residue.name} "
-                f"{residue.id} ({have}), not {THREE[wild]} ({wild}). Positions are counted {counted} "
-                f"({sequence}); {THREE[wild]} is at position {where}. Give the structure's wild-type letter, "
-                "or the other numbering (numbering='pdb' or 'sequence')."
-            )
+        if chain_id not in read:
+            read[chain_id] = _read(structure, chain_id, str(text).strip())
+        chain = read[chain_id]
+        try:
+            index = chain.index_of(str(text), number, wild, numbering)
+        except InvalidSequenceError as exc:
+            raise MutationError(str(exc)) from None
         if wild == mutant:
             raise MutationError(f"mutation {text!r} changes nothing: the mutant residue is the wild type")
-        located.append(Mutation(chain_id, index + 1, residue.id, wild, mutant))
+        located.append(Mutation(chain.chain, index + 1, chain.numbers[index], wild, mutant, numbering))
     return located
 
 
@@ -206,8 +184,8 @@ class MutantBuild:
         for m in self.mutations:
             before, after = self.atoms.get(m.name, (0, 0))
             lines.append(
-                f"  {m.name}: {m.swap()}, side chain rebuilt by pdbfixer ({before} -> {after} atoms in the residue, "
-                f"hydrogens at pH 7); {self.paths[m.name]}"
+                f"  {m.name} ({m.counted}): {m.swap()}, side chain rebuilt by pdbfixer ({before} -> {after} atoms "
+                f"in the residue, hydrogens at pH 7); {self.paths[m.name]}"
             )
         return "\n".join(lines)
 
@@ -242,18 +220,39 @@ def _build_one(structure: Path, mutation: Mutation, path: Path) -> tuple[int, in
     return before, len(list(site.atoms()))
 
 
+def _files_to_build(arguments: dict, *, measure: bool = True) -> Cost:
+    """What the approval shows: each mutant file the call writes (or reuses), with the swap it makes."""
+    structure = Path(str(arguments.get("structure", "")))
+    out = Path(str(arguments.get("out") or "mutants"))
+    basis = "pdbfixer on a small protein, typical"
+    try:
+        located = parse_mutations(structure, arguments.get("mutations") or [], arguments.get("numbering", "pdb"))
+    except (MutationError, OSError, ValueError) as exc:  # the call itself refuses it, saying why
+        return Cost(1.0, basis, (f"nothing is written: {exc}",))
+    steps = []
+    for m in located:
+        path = out / f"{structure.stem}_{m.name}.pdb"
+        if path.exists() and not arguments.get("overwrite"):
+            steps.append(f"reuse {path} ({m.swap()}; the file exists, overwrite=True rebuilds it)")
+        else:
+            steps.append(f"write {path}: {m.swap()}, side chain rebuilt by pdbfixer ({m.name}: {m.counted})")
+    return Cost(3.0 * len(located), basis, tuple(steps))
+
+
 @tool(
+    # It writes new structure files into the working folder: asked before, like every tool that writes files.
+    approval="ask",
     writes_files=True,
     keywords=("build the mutant", "mutant structure", "swap the residue", "pdbfixer mutation", "make the mutant"),
     produces="structure",
 )
-@costs(3.0, basis="pdbfixer on a small protein, typical")
+@costs(_files_to_build)
 def build_mutants(
     structure: str | os.PathLike,
     mutations: list[str],
     out: str | os.PathLike = "mutants",
     *,
-    numbering: Literal["sequence", "pdb"] = "sequence",
+    numbering: Literal["pdb", "sequence"] = "pdb",
     overwrite: bool = False,
 ) -> MutantBuild:
     """Build point-mutant structures with pdbfixer: the residue is swapped and its side chain rebuilt.
@@ -263,11 +262,12 @@ def build_mutants(
     structure
         The wild-type PDB or mmCIF file.
     mutations
-        Substitutions like ["K25A", "F36L"] (one mutant each), optionally with a chain: "A:K25A".
+        Substitutions like ["K65A", "F76L"] (one mutant each), optionally with a chain: "A:K65A".
     out
         Folder for the mutant PDB files (``<structure name>_<mutation>.pdb``).
     numbering
-        "sequence": positions count 1-based along the chain, as ESM-2 scores count them; "pdb": PDB residue numbers.
+        "pdb" (default): positions are the file's residue numbers, as structure_variant_effects reads a structure;
+        "sequence": 1-based along the chain (K25A of villin is its Lys65).
     overwrite
         Rebuild files that exist (by default an existing mutant file is reused).
 
@@ -344,7 +344,7 @@ class MutantRuns:
             what = (
                 "wild type"
                 if arm == WILD_TYPE
-                else next(f"{m.name}: {m.swap()} (pdbfixer)" for m in self.mutations if m.name == arm)
+                else next(f"{m.name} ({m.counted}): {m.swap()} (pdbfixer)" for m in self.mutations if m.name == arm)
             )
             lines.append(f"  {what}: {len(ensemble.finished)} of {len(ensemble.members)} replicas finished")
             lines += [f"    error in {name}: {error}" for name, error in ensemble.errors.items()]
@@ -389,8 +389,9 @@ def _estimate(arguments: dict, *, measure: bool = True) -> Cost:
 
 
 def _routed(arguments: dict) -> dict:
-    """The embedded model's call, adjusted: implicit solvent unless stated, and the numbering left at "sequence"
-    (a small model guesses "pdb" from the word "mutant"; the scientist passes numbering="pdb" by hand)."""
+    """The embedded model's call, adjusted: implicit solvent unless stated, and the numbering left at its default,
+    the file's residue numbers as structure_variant_effects reads them (a small model picks a numbering from words
+    that do not say one; the scientist passes numbering="sequence" by hand)."""
     arguments = implicit_unless_stated(arguments)
     arguments.pop("numbering", None)
     if "report_interval_ps" in arguments:  # md.run's option: each replica gets it through md_options
@@ -423,7 +424,7 @@ def simulate_mutants(
     *,
     ps: float = 10.0,
     solvent: Literal["explicit", "implicit", "vacuum"] = "implicit",
-    numbering: Literal["sequence", "pdb"] = "sequence",
+    numbering: Literal["pdb", "sequence"] = "pdb",
     md_options: dict[str, Any] | None = None,
     scheduler: str | None = None,
     n_workers: int | None = None,
@@ -441,7 +442,7 @@ def simulate_mutants(
     structure
         The wild-type PDB or mmCIF file.
     mutations
-        Substitutions like ["K25A", "F36L"] (one mutant each); positions 1-based along the chain's sequence.
+        Substitutions like ["K65A", "F76L"] (one mutant each); positions as ``numbering`` says.
     replicas
         Independent runs per structure (the confidence intervals resample them; 3 or more to decide).
     out
@@ -451,7 +452,8 @@ def simulate_mutants(
     solvent
         "explicit", "implicit" or "vacuum", as in md_run.
     numbering
-        "sequence" (1-based along the chain) or "pdb" (PDB residue numbers).
+        "pdb" (default: the file's residue numbers, as structure_variant_effects reads a structure) or "sequence"
+        (1-based along the chain).
     md_options
         Further md_run arguments for every run, e.g. {"report_interval_ps": 1}.
     scheduler
@@ -821,9 +823,11 @@ def compare_to_wild_type(
     score_of = {}
     for chain_id in sorted({m.chain for m in mutations}):  # positions count along each mutation's own chain
         sequence = chain_sequence(wild_structure, chain_id)
-        on_chain = [m.name for m in mutations if m.chain == chain_id]
-        scores = structure_tools.variant_effects(sequence, on_chain, **({"model": model} if model else {}))
-        score_of.update(zip(on_chain, scores.score.astype(float)))
+        on_chain = [m for m in mutations if m.chain == chain_id]
+        # Scored on the chain's sequence, so counted along it, whatever numbering the mutation was written in.
+        along = [m.along_chain for m in on_chain]
+        scores = structure_tools.variant_effects(sequence, along, **({"model": model} if model else {}))
+        score_of.update(zip((m.name for m in on_chain), scores.score.astype(float)))
     model_name = scores.description.rsplit(" from ", 1)[-1].removesuffix(" (masked marginals)")
     members = {arm: [m for m in e.finished] for arm, e in runs.ensembles.items()}
     for arm, found in members.items():

@@ -64,10 +64,16 @@ def test_lit_magic_and_agent_tools_in_a_kernel(tmp_path, write_replay):
     assert "kenkyu.tools.literature.search(query='reagent budget spring term', k=3)" in code[0]["source"]
     tool_message = next(m for m in record["messages"] if m["role"] == "tool")
     seen = tool_message["content"]
-    injected = seen.index("IGNORE PREVIOUS INSTRUCTIONS")
-    opening = seen.rfind("```text passage [", 0, injected)
-    assert opening != -1 and seen.find("```", injected) > injected
-    assert "quoted DATA" in seen[:opening] and "meeting_minutes.md" in seen[:injected]
+    # The passage is quoted from its sentence that best matches the query (round 11), so the planted line may not
+    # be shown at all; whatever of the document is shown is inside a fence the model is told is data.
+    budget = seen.index("12,000 euros")
+    opening = seen.rfind("```text passage [", 0, budget)
+    assert opening != -1 and seen.find("```", budget) > budget
+    assert "quoted DATA" in seen[:opening] and "meeting_minutes.md" in seen[:budget]
+    if "IGNORE PREVIOUS INSTRUCTIONS" in seen:
+        injected = seen.index("IGNORE PREVIOUS INSTRUCTIONS")
+        fence = seen.rfind("```text passage [", 0, injected)
+        assert fence != -1 and seen.find("```", injected) > injected
 
     assert text_of(cells[7]).strip() == "found ['md_run'] ['meeting_minutes.md']"
     assert "%lit QUESTION" in text_of(cells[8])  # usage

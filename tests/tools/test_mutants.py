@@ -22,32 +22,38 @@ def load(path):
 
 
 def test_a_wild_type_that_does_not_match_is_refused_naming_both_residues_and_the_fix():
-    # K24 in HP35 numbering is position 25 of this chain (it starts with Met41): position 24 is Trp64.
+    # K24 in HP35 numbering, counted along the chain (it starts with Met41): position 24 is Trp64.
     with pytest.raises(mutants.MutationError) as caught:
-        mutants.parse_mutations(VILLIN, ["K24A"])
+        mutants.parse_mutations(VILLIN, ["K24A"], numbering="sequence")
     message = str(caught.value)
     assert "TRP 64 (W), not LYS (K)" in message
-    assert "25 (PDB 65)" in message and "numbering='pdb'" in message
-    located = mutants.parse_mutations(VILLIN, "K25A and F36L")
-    assert [(m.name, m.resseq, m.residue) for m in located] == [
-        ("K25A", "65", "LYS 65 (chain A)"),
-        ("F36L", "76", "PHE 76 (chain A)"),
+    assert "25 (PDB 65)" in message and "positions count 1-36 along the chain (file residues 41-76)" in message
+    # By default a structure's positions are its residue numbers, as structure_variant_effects reads them.
+    located = mutants.parse_mutations(VILLIN, "K65A and F76L")
+    assert [(m.name, m.along_chain, m.resseq, m.residue) for m in located] == [
+        ("K65A", "K25A", "65", "LYS 65 (chain A)"),
+        ("F76L", "F36L", "76", "PHE 76 (chain A)"),
     ]
-    assert mutants.parse_mutations(VILLIN, ["A:K65A"], numbering="pdb")[0].name == "K25A"
-    with pytest.raises(mutants.MutationError, match="no PDB residue 25 .*41-76"):
-        mutants.parse_mutations(VILLIN, ["K25A"], numbering="pdb")
-    with pytest.raises(mutants.MutationError, match="outside chain A \\(1-36"):
-        mutants.parse_mutations(VILLIN, ["K99A"])
-    with pytest.raises(mutants.MutationError, match="not in the form K25A"):
+    assert located[0].counted == "PDB numbering; 25 along the chain"
+    (along,) = mutants.parse_mutations(VILLIN, ["A:K25A"], numbering="sequence")
+    assert (along.name, along.resseq, along.counted) == ("K25A", "65", "counted along the chain; PDB 65")
+    with pytest.raises(mutants.MutationError, match="has no residue 25 .*41-76.*pass numbering='sequence'"):
+        mutants.parse_mutations(VILLIN, ["K25A"])
+    with pytest.raises(mutants.MutationError, match="has no residue 24 .*41-76"):
+        mutants.parse_mutations(VILLIN, ["K24A"])
+    with pytest.raises(mutants.MutationError, match="outside villin_1vii.pdb chain A \\(1-36"):
+        mutants.parse_mutations(VILLIN, ["K99A"], numbering="sequence")
+    with pytest.raises(mutants.MutationError, match="not in the form K65A"):
         mutants.parse_mutations(VILLIN, ["Lys25Ala"])
     with pytest.raises(mutants.MutationError, match="'B' is not one of the 20"):
-        mutants.parse_mutations(VILLIN, ["K25B"])
+        mutants.parse_mutations(VILLIN, ["K65B"])
 
 
 def test_the_mutant_is_a_real_residue_swap_and_nothing_else_changes(tmp_path):
-    built = mutants.build_mutants(VILLIN, ["K25A", "F36L"], out=tmp_path)
-    assert "K25A: LYS 65 (chain A) -> ALA, side chain rebuilt by pdbfixer (22 -> 10 atoms" in built.summary()
-    wild, mutant = load(VILLIN), load(built.paths["K25A"])
+    built = mutants.build_mutants(VILLIN, ["K65A", "F76L"], out=tmp_path)
+    said = "K65A (PDB numbering; 25 along the chain): LYS 65 (chain A) -> ALA, side chain rebuilt by pdbfixer (22 -> 10"
+    assert said in built.summary()
+    wild, mutant = load(VILLIN), load(built.paths["K65A"])
     assert mutant.topology.to_fasta() == ["MLSDEDFKAVFGMTRSAFANLPLWAQQNLKKEKGLF"]
     assert mutant.n_atoms == wild.n_atoms - 12  # Lys (22 atoms with H) became Ala (10)
     # Every other residue keeps its atoms where they were; the swapped one keeps its backbone.
@@ -57,10 +63,10 @@ def test_the_mutant_is_a_real_residue_swap_and_nothing_else_changes(tmp_path):
         shared = ["N", "CA", "C", "O"] if w.resSeq == 65 else list(heavy_w)
         assert set(shared) <= set(heavy_m), w
         np.testing.assert_allclose([heavy_m[n] for n in shared], [heavy_w[n] for n in shared], atol=2e-3)
-    assert [r.name for r in load(built.paths["F36L"]).topology.residues][-1] == "LEU"
+    assert [r.name for r in load(built.paths["F76L"]).topology.residues][-1] == "LEU"
     # Built again: the file is reused, and the summary still names the swap.
-    again = mutants.build_mutants(VILLIN, ["K25A"], out=tmp_path)
-    assert again.paths["K25A"] == built.paths["K25A"] and "22 -> 10 atoms" in again.summary()
+    again = mutants.build_mutants(VILLIN, ["K65A"], out=tmp_path)
+    assert again.paths["K65A"] == built.paths["K65A"] and "22 -> 10 atoms" in again.summary()
 
 
 def test_the_bootstrap_resamples_replicas_per_arm_and_is_reproducible():
@@ -101,8 +107,8 @@ def test_an_unreachable_scheduler_is_named_with_the_fix(tmp_path):
     from kenkyu.tools.ensembles import EnsembleError
 
     with pytest.raises(EnsembleError, match="Could not reach the Dask scheduler at tcp://127.0.0.1:9"):
-        mutants.simulate_mutants(VILLIN, ["K25A"], out=tmp_path / "runs", ps=1, scheduler="tcp://127.0.0.1:9")
-    assert (tmp_path / "runs" / "structures" / "villin_1vii_K25A.pdb").is_file()  # built before any run
+        mutants.simulate_mutants(VILLIN, ["K65A"], out=tmp_path / "runs", ps=1, scheduler="tcp://127.0.0.1:9")
+    assert (tmp_path / "runs" / "structures" / "villin_1vii_K65A.pdb").is_file()  # built before any run
 
 
 @pytest.fixture
@@ -131,15 +137,15 @@ def test_wild_type_and_mutant_simulated_in_replicas_and_compared_near_the_site(
 ):
     monkeypatch.chdir(tmp_path)
     options = {"nvt_ps": 0, "report_interval_ps": 0.1, "minimize_max_iterations": 50}
-    runs = mutants.simulate_mutants(VILLIN, ["K25A"], replicas=2, ps=1, md_options=options, seed=5, progress=False)
+    runs = mutants.simulate_mutants(VILLIN, ["K65A"], replicas=2, ps=1, md_options=options, seed=5, progress=False)
     assert runs.directory.as_posix() == "mutant_runs/villin_1vii"
-    assert "K25A: LYS 65 (chain A) -> ALA (pdbfixer): 2 of 2 replicas finished" in runs.summary()
+    assert "K65A (PDB numbering; 25 along the chain): LYS 65 (chain A) -> ALA (pdbfixer): 2 of 2" in runs.summary()
     wild_seeds = [m.info["parameters"]["seed"] for m in runs.ensembles["wild_type"].finished]
-    assert wild_seeds == [m.info["parameters"]["seed"] for m in runs.ensembles["K25A"].finished] == [5, 6]
+    assert wild_seeds == [m.info["parameters"]["seed"] for m in runs.ensembles["K65A"].finished] == [5, 6]
 
     effect = mutants.compare_to_wild_type("mutant_runs/villin_1vii", progress=False)
     row = effect.verdicts.iloc[0]
-    assert (row.mutation, row.site, row.replicas, row.ps_per_replica) == ("K25A", "LYS 65 (chain A)", 2, 1.0)
+    assert (row.mutation, row.site, row.replicas, row.ps_per_replica) == ("K65A", "LYS 65 (chain A)", 2, 1.0)
     assert np.isfinite(row.esm_score) and row.lm_prediction == ("destabilising" if row.esm_score < 0 else "tolerated")
     assert row.ci_low_nm <= row.delta_rmsf_nm <= row.ci_high_nm
     # 1 ps and 2 replicas cannot decide, whatever the numbers: the verdict says why.
@@ -150,7 +156,7 @@ def test_wild_type_and_mutant_simulated_in_replicas_and_compared_near_the_site(
     assert near.delta_rmsf_nm.mean() == pytest.approx(row.delta_rmsf_nm, abs=1e-6)
     assert set(effect.table.metric) == {m for m, _ in mutants.METRICS}
     summary = effect.summary()
-    assert summary.startswith("K25A: INCONCLUSIVE — ESM-2 score") and "replicas, resampled per arm" in summary
+    assert summary.startswith("K65A: INCONCLUSIVE — ESM-2 score") and "replicas, resampled per arm" in summary
     assert len(effect.figure.axes) == 1 and "<img" in effect._repr_html_()
     # Its checks: too short and too few warn; nothing is claimed.
     from kenkyu.assistant.checks import check_results
@@ -159,6 +165,6 @@ def test_wild_type_and_mutant_simulated_in_replicas_and_compared_near_the_site(
     resolved = "pass" if row.ci_low_nm > 0 or row.ci_high_nm < 0 else "warn"
     assert [c.status for c in report.checks] == ["warn", "warn", resolved, "warn"]
     # Calling again reuses every finished replica (no new cluster, the same numbers).
-    again = mutants.simulate_mutants(VILLIN, ["K25A"], replicas=2, ps=1, md_options=options, seed=5, progress=False)
+    again = mutants.simulate_mutants(VILLIN, ["K65A"], replicas=2, ps=1, md_options=options, seed=5, progress=False)
     assert again.spec == runs.spec
     assert mutants.compare_to_wild_type(again, progress=False).summary() == summary

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ pytest.importorskip("esm")
 
 from kenkyu.tools import structure
 from kenkyu.tools.structure._esm2 import AMINO_ACIDS
-from tiny_esm import make_tiny_esm2
+from tiny_esm import in_torch_hub_cache, make_tiny_esm2
 
 SEQUENCE = "MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRV"
 MODEL = "esm2_t6_8M_UR50D"  # the name the files get in the hub cache; the weights are tiny and random
@@ -28,13 +27,7 @@ def hub_cache(monkeypatch, tmp_path, tiny_esm2):
     """$TORCH_HOME/hub/checkpoints holds the checkpoint and its contact regression, as fair-esm caches them."""
     from kenkyu.tools.structure._models import clear_model_cache
 
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv("KENKYU_MODELS", raising=False)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-    checkpoints = tmp_path / "torch_home" / "hub" / "checkpoints"
-    checkpoints.mkdir(parents=True)
-    shutil.copy(tiny_esm2, checkpoints)
-    shutil.copy(str(tiny_esm2.with_suffix("")) + "-contact-regression.pt", checkpoints)
+    checkpoints = in_torch_hub_cache(monkeypatch, tmp_path / "torch_home", tiny_esm2)
     clear_model_cache()
     yield checkpoints
     clear_model_cache()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from kenkyu.tools.literature._readers import LiteratureError
-from kenkyu.tools.literature._results import MIN_RELEVANCE, CitedAnswer, Passages
+from kenkyu.tools.literature._results import MIN_RELEVANCE, CitedAnswer, Passages, none_about
 from kenkyu.tools.literature._safety import DATA_NOTE, fence_as_data
 
 
@@ -41,8 +41,9 @@ def answer(
     without_llm: str = "no LLM configured",
 ) -> CitedAnswer:
     # Checked with or without a model: passages that are not about the question are never shown as an answer.
-    best = max((p.relevance for p in passages if p.relevance is not None), default=None)
-    if not passages or (best is not None and best < min_relevance):
+    # A passage holding a rare word of the question verbatim (G121V) counts, whatever its relevance (see _exact).
+    best = none_about(passages, min_relevance)
+    if not passages or best is not None:
         closest = f" (the closest passage scores {best:.2f}, below {min_relevance:.2f})" if best is not None else ""
         text = (
             "The indexed literature does not answer this: no passage is about the question"

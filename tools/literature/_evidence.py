@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from kenkyu.core.science import result_check
-from kenkyu.tools.literature._answer import MIN_RELEVANCE
+from kenkyu.tools.literature._results import about_question
 
 
 @result_check("the literature returns cited evidence for the question")
@@ -23,11 +23,7 @@ def cited_evidence(answer):
         citations = []
     elif evidence == "passages-only":
         # Without an LLM every retrieved passage is listed; only those about the question count.
-        citations = [
-            c
-            for c in getattr(answer, "passages", citations or [])
-            if getattr(c, "relevance", None) is None or c.relevance >= MIN_RELEVANCE
-        ]
+        citations = [c for c in getattr(answer, "passages", citations or []) if about_question(c)]
     if citations is None:
         try:
             citations = list(answer)
@@ -56,11 +52,7 @@ def answer_markdown(answer, passages: int = 3, chars: int = 260) -> list[str]:
     """A literature result as Markdown: the model's answer with its sources, or the best passages."""
     evidence = getattr(answer, "evidence", None)
     if evidence == "passages-only" or (evidence is None and isinstance(answer, list)):
-        found = [
-            p
-            for p in getattr(answer, "passages", answer)
-            if getattr(p, "relevance", None) is None or p.relevance >= MIN_RELEVANCE
-        ][:passages]
+        found = [p for p in getattr(answer, "passages", answer) if about_question(p)][:passages]
         if not found:
             return ["- no passage in the index is about this question"]
         lines = [f"Best passages for *{getattr(answer, 'question', '')}* (no model wrote an answer):", ""]

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kenkyu.tools.literature._excerpt import excerpt
 from kenkyu.tools.literature._safety import DATA_NOTE, fence_as_data
 
 
@@ -33,6 +34,9 @@ class Passage:
     kind: str = ""
     tags: list[str] = field(default_factory=list)
     node_id: str = ""
+    # Rare words of the question (G121V, Lys65, DHFR) the passage holds verbatim (see _exact): they make it about
+    # the question whatever its relevance.
+    exact_terms: list[str] = field(default_factory=list)
 
     @property
     def citation(self) -> str:
@@ -56,6 +60,20 @@ class Passage:
 
 
 MIN_RELEVANCE = 0.3  # cosine similarity (MiniLM): below it, no passage is about the question
+
+
+def about_question(p, min_relevance: float = MIN_RELEVANCE) -> bool:
+    """Whether a passage counts as about the question: its relevance reaches the bar, or it holds a rare word of
+    the question verbatim (a mutation, residue or gene name the embedding hardly sees); unknown relevance counts."""
+    relevance = getattr(p, "relevance", None)
+    return bool(getattr(p, "exact_terms", None)) or relevance is None or relevance >= min_relevance
+
+
+def none_about(passages, min_relevance: float = MIN_RELEVANCE) -> float | None:
+    """The closest relevance when passages came back and none is about the question; None otherwise."""
+    if not passages or any(about_question(p, min_relevance) for p in passages):
+        return None
+    return max(p.relevance for p in passages)
 
 
 class Passages(list):
@@ -85,16 +103,19 @@ class Passages(list):
         # The agent reads at most ~2,000 characters of a tool result; every fence must fit whole.
         text_chars = text_chars or max(120, min(350, 1200 // len(self)))
         lines = [f'{len(self)} passages from {self.index} for "{self.query}" ({self.mode} retrieval).', DATA_NOTE]
-        best = max((p.relevance for p in self if p.relevance is not None), default=None)
-        if best is not None and best < MIN_RELEVANCE:
+        closest = none_about(self)
+        if closest is not None:
             lines.insert(
                 1,
-                f"None of them is about the query (closest relevance {best:.2f}, below {MIN_RELEVANCE:.2f}): "
+                f"None of them is about the query (closest relevance {closest:.2f}, below {MIN_RELEVANCE:.2f}): "
                 "the nearest text in the index, not an answer.",
             )
         for p in self:
-            lines.append(f"[{p.number}] {p.citation} (score {p.score:.3g})")
-            lines.append(fence_as_data(_clip(p.text, text_chars), f"passage [{p.number}]"))
+            lines.append(f"[{p.number}] {p.citation} (score {p.score:.3g}){match_note(p, closest is None)}")
+            # The sentence that matches the query, not the passage's opening (newcomer r10: the note's first 150
+            # characters were quoted, and the sentence about the C-terminal helix was further down).
+            shown = excerpt(p.text, self.query, text_chars, p.exact_terms)
+            lines.append(fence_as_data(shown, f"passage [{p.number}]"))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -105,22 +126,39 @@ class Passages(list):
             return (
                 f"<p>No passages in <code>{html.escape(self.index)}</code> match <i>{html.escape(self.query)}</i>.</p>"
             )
-        items = "".join(_passage_html(p) for p in self)
+        some_about = none_about(self) is None
+        items = "".join(_passage_html(p, weak=match_note(p, some_about), question=self.query) for p in self)
         return (
             f"<div class='kenkyu-literature'><p><b>{len(self)} passages</b> for <i>{html.escape(self.query)}</i> "
             f"<small>({html.escape(self.mode)}, {html.escape(self.index)})</small></p><ol>{items}</ol></div>"
         )
 
 
-def _passage_html(p: Passage, quote_chars: int = 500) -> str:
+def match_note(p: Passage, some_about: bool) -> str:
+    """Marks a passage that is not about the question among passages that are, and says why a passage below the
+    relevance bar still counts (it holds a rare word of the question verbatim).
+
+    Retrieval always returns k passages: a newcomer asking about DHFR's Met20 loop got two passages of their DHFR
+    note and, at the same rank as citations, a villin folding note and a bare BibTeX title (relevance 0.17 and
+    0.19). When no passage is relevant the summary's first line already says so; then nothing is marked."""
+    if p.exact_terms and p.relevance is not None and p.relevance < MIN_RELEVANCE:
+        said = ", ".join(p.exact_terms)
+        return f" — exact match of {said} from the question (relevance {p.relevance:.2f})"
+    if not some_about or about_question(p):
+        return ""
+    return f" — weak match (relevance {p.relevance:.2f}, below {MIN_RELEVANCE:.2f}): probably not about the question"
+
+
+def _passage_html(p: Passage, quote_chars: int = 500, weak: str = "", question: str = "") -> str:
     who = html.escape(_authors_short(p.authors))
     year = f" ({p.year})" if p.year else ""
     where = html.escape(Path(p.path).name + (f" {p.location}" if p.location else ""))
     return (
         f"<li value='{p.number}'><b>{html.escape(p.title)}</b> — {who}{year} · "
-        f"<a href='{html.escape(p.link)}' target='_blank'>{where}</a> <small>score {p.score:.3g}</small>"
+        f"<a href='{html.escape(p.link)}' target='_blank'>{where}</a> <small>score {p.score:.3g}"
+        f"{html.escape(weak)}</small>"
         "<blockquote style='margin:0.2em 0 0.6em 1em;color:#444'>"
-        f"{html.escape(_clip(p.text, quote_chars))}</blockquote></li>"
+        f"{html.escape(excerpt(p.text, question, quote_chars, p.exact_terms))}</blockquote></li>"
     )
 
 
@@ -199,15 +237,16 @@ class CitedAnswer:
     def _repr_html_(self) -> str:
         if self.evidence == "passages-only":
             return (
-                f"<p><i>{html.escape(self.without_llm.capitalize())}: the ranked passages with their citations.</i></p>"
-                + self.passages._repr_html_()
+                # The first letter only: capitalize() lower-cased the model's name ("Smollm2-135m-instruct.q4_1").
+                f"<p><i>{html.escape(self.without_llm[:1].upper() + self.without_llm[1:])}: the ranked passages with "
+                "their citations.</i></p>" + self.passages._repr_html_()
             )
         body = html.escape(self.text).replace("\n", "<br>")
         for p in self.citations:
             body = body.replace(
                 f"[{p.number}]", f"<a href='{html.escape(p.link)}' title='{html.escape(p.citation)}'>[{p.number}]</a>"
             )
-        sources = "".join(_passage_html(p) for p in self.citations)
+        sources = "".join(_passage_html(p, question=self.question) for p in self.citations)
         warnings = "".join(f"<p style='color:#a60'>⚠ {html.escape(w)}</p>" for w in self.warnings)
         return (
             f"<div class='kenkyu-literature'><p><b>{html.escape(self.question)}</b></p><p>{body}</p>{warnings}"
@@ -230,8 +269,3 @@ def _authors_short(authors: list[str]) -> str:
 def _short_key(key: str) -> str:
     path, _, entry = key.partition("#")
     return Path(path).name + (f"#{entry}" if entry else "")
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

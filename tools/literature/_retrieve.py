@@ -9,6 +9,7 @@ import threading
 
 import numpy as np
 from kenkyu.tools.literature._embedding import resolve_embedding
+from kenkyu.tools.literature._exact import holds, named_terms, rare_terms
 from kenkyu.tools.literature._ingest import flag_word
 from kenkyu.tools.literature._readers import LiteratureError
 from kenkyu.tools.literature._results import Passage, Passages
@@ -53,8 +54,11 @@ def search(
         hits = reranker(rerank, k).postprocess_nodes(hits, query_bundle=bundle)
     hits = hits[:k]
     relevance = cosine_relevance(store, vector, [h.node.node_id for h in hits])
+    rare = rare_terms(query, passage_texts(store)) if named_terms(query) else []
     for number, hit in enumerate(hits, start=1):
-        result.append(to_passage(number, hit, relevance.get(hit.node.node_id)))
+        passage = to_passage(number, hit, relevance.get(hit.node.node_id))
+        passage.exact_terms = holds(passage.text, rare)
+        result.append(passage)
     return result
 
 
@@ -151,6 +155,17 @@ def build_retriever(store: LiteratureStore, embed_model, mode: str, k: int, meta
 
 _bm25_cache: dict[str, tuple[str, object]] = {}
 _bm25_lock = threading.Lock()
+_texts_cache: dict[str, tuple[str, list[str]]] = {}
+
+
+def passage_texts(store: LiteratureStore) -> list[str]:
+    """Every passage's text, read once per collection generation (to tell how rare a word of the question is)."""
+    with _bm25_lock:
+        cached = _texts_cache.get(store.location)
+        if cached is None or cached[0] != store.generation:
+            cached = (store.generation, [row["documents"] or "" for row in store.rows(include=("documents",))])
+            _texts_cache[store.location] = cached
+        return cached[1]
 
 
 def bm25_retriever(store: LiteratureStore, k: int, metadata_filters):

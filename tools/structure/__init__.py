@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 from kenkyu.core.registry import tool
-from kenkyu.core.science import costs
+from kenkyu.core.science import Cost, costs
 from kenkyu.tools.structure._fold import FoldMemoryError
 from kenkyu.tools.structure._models import (
     DEFAULT_ESM2_MODEL,
@@ -37,7 +37,8 @@ from kenkyu.tools.structure._models import (
     available_models,
     clear_model_cache,
 )
-from kenkyu.tools.structure._sequences import InvalidSequenceError, parse_sequences, single_sequence
+from kenkyu.tools.structure._from_structure import ChainSequence, is_structure_source, read_chain, sequence_items
+from kenkyu.tools.structure._sequences import InvalidSequenceError, clean_sequence, single_sequence
 
 __all__ = [
     "DEFAULT_ESM2_MODEL",
@@ -89,6 +90,7 @@ class FoldResult:
     seconds: float
     device: str
     _figure: Any = field(default=None, repr=False, compare=False)
+    read_from: str = ""  # the structure the sequence was read from ("villin_1vii.pdb, chain A, ..."), if any
 
     @property
     def mean_plddt(self) -> float:
@@ -106,6 +108,7 @@ class FoldResult:
             f"pLDDT >90: {bands[3]:.0f}%, 70-90: {bands[2]:.0f}%, 50-70: {bands[1]:.0f}%, <50: {bands[0]:.0f}%. "
             f"PDB: {self.pdb_path} (pLDDT in the B-factor column); PAE: {self.pae_path}. "
             f"Model {self.model}, {self.num_recycles} recycles, {self.seconds:.1f} s on {self.device}."
+            + (f" Sequence from {self.read_from}." if self.read_from else "")
         )
 
     @property
@@ -188,6 +191,7 @@ class Embeddings:
     mean: np.ndarray
     model: str
     layer: int
+    read_from: dict[str, str] = field(default_factory=dict)  # name -> the structure its sequence was read from
 
     def summary(self) -> str:
         lengths = [len(s) for s in self.sequences]
@@ -195,6 +199,7 @@ class Embeddings:
             f"ESM-2 embeddings of {len(self.names)} sequence(s) from {self.model}, layer {self.layer}: "
             f"dimension {self.mean.shape[1]}, lengths {min(lengths)}-{max(lengths)}. "
             "Per-residue arrays in .per_residue[name]; mean-pooled matrix in .mean (rows follow .names)."
+            + "".join(f" {name}: sequence from {where}." for name, where in self.read_from.items())
         )
 
     def table(self):
@@ -218,6 +223,7 @@ class ContactMap:
     model: str
     min_separation: int
     _figure: Any = field(default=None, repr=False, compare=False)
+    read_from: str = ""  # the structure the sequence was read from, and how its positions count
 
     def summary(self) -> str:
         top = self.top_contacts.head(5)
@@ -226,7 +232,7 @@ class ContactMap:
             f"Contact map of {self.name} ({len(self.sequence)} residues) from {self.model}: "
             f"{int((self.probabilities > 0.5).sum() // 2)} pairs with probability > 0.5; "
             f"top {len(self.top_contacts)} (L/5) contacts with |i-j| >= {self.min_separation}; "
-            f"strongest: {pairs or 'none'}."
+            f"strongest: {pairs or 'none'}." + (f" Sequence from {self.read_from}." if self.read_from else "")
         )
 
     @property
@@ -270,6 +276,23 @@ def _scan_table(frame, figure, description, lines, matrix=None, sequence=None):
 # ----------------------------------------------------------------------------------------------------
 
 
+def _predictions_to_write(arguments: dict, *, measure: bool = True) -> Cost:
+    """What the approval shows: the files each prediction writes."""
+    basis = "typical for a small protein on CPU, not measured"
+    if not arguments.get("sequences"):  # a plan priced before its arguments are known: one typical prediction
+        return Cost(60.0, basis)
+    try:
+        items, _ = sequence_items(arguments["sequences"], chain=arguments.get("chain"), max_length=MAX_FOLD_LENGTH)
+        names = [name for name, _ in items]
+    except InvalidSequenceError as exc:  # the call itself refuses it, saying why
+        return Cost(1.0, basis, (f"nothing is written: {exc}",))
+    out = Path(str(arguments.get("out") or "predictions"))
+    steps = tuple(
+        f"write {out / name}.pdb (pLDDT in the B-factor column), {name}_pae.npy, {name}.json" for name in names
+    )
+    return Cost(60.0 * len(names), basis, steps)
+
+
 @tool(
     keywords=(
         "fold",
@@ -280,14 +303,17 @@ def _scan_table(frame, figure, description, lines, matrix=None, sequence=None):
         "plddt",
         "3d model",
     ),
+    # Folding takes minutes and writes files into the working folder: asked before, like every such tool.
+    approval="ask",
     writes_files=True,
     produces="structure",
 )
-@costs(60.0, basis="typical for a small protein on CPU, not measured")
+@costs(_predictions_to_write)
 def fold(
     sequences: str | os.PathLike | list[str] | dict[str, str],
     out: str | os.PathLike = "predictions",
     *,
+    chain: str | None = None,
     model: str = DEFAULT_FOLD_MODEL,
     num_recycles: int | None = None,
     chunk_size: int | Literal["auto"] | None = "auto",
@@ -306,10 +332,13 @@ def fold(
     Parameters
     ----------
     sequences
-        One-letter amino-acid sequence, FASTA text, a FASTA file path, or a list of sequences.
+        One-letter amino-acid sequence, FASTA text, a FASTA file path, or a list of sequences; or a PDB/mmCIF
+        file or MD run folder to read the protein chain's sequence from (a gap in its numbering is X).
         Lowercase and whitespace are fine; non-standard letters are rejected with their position.
     out
         Folder for the PDB and PAE files (created if needed).
+    chain
+        The chain of a structure with several protein chains (e.g. "A").
     model
         ESMFold model id (default facebook/esmfold_v1) or a local model folder; never downloaded.
     num_recycles
@@ -334,7 +363,8 @@ def fold(
     from kenkyu.tools.structure._models import load_fold_model
     from tqdm.auto import tqdm
 
-    items = parse_sequences(sequences, max_length=MAX_FOLD_LENGTH)
+    items, reads = sequence_items(sequences, chain=chain, max_length=MAX_FOLD_LENGTH, tool="fold")
+    read_from = {read.name: read.describe("sequence") for read in reads}
     network, resolved = load_fold_model(model, device)
     device_name = str(next(network.parameters()).device)
     out_dir = Path(out)
@@ -362,12 +392,14 @@ def fold(
             chunk_size=plan.chunk_size,
             seconds=time.perf_counter() - start,
             device=device_name,
+            read_from=read_from.get(name, ""),
         )
         pdb_path.with_suffix(".json").write_text(
             json.dumps(
                 {
                     "name": name,
                     "sequence": sequence,
+                    **({"read_from": read_from[name]} if name in read_from else {}),
                     "model": resolved.name,
                     "model_path": str(resolved.path),
                     "mean_plddt": result.mean_plddt,
@@ -434,9 +466,22 @@ def show_prediction(prediction: str | os.PathLike | FoldResult):
     return box
 
 
+def _fixed_path(prediction, out) -> Path:
+    path = prediction.pdb_path if isinstance(prediction, FoldResult) else Path(str(prediction))
+    return Path(out) if out is not None else path.with_name(f"{path.stem}_fixed.pdb")
+
+
 @tool(
     keywords=("prepare prediction for md", "fix predicted structure", "hydrogens for the prediction"),
+    approval="ask",  # it writes a new structure file: asked before, like every tool that writes files
     writes_files=True,
+)
+@costs(
+    lambda arguments, *, measure=True: Cost(
+        2.0,
+        "pdbfixer on a small protein, typical",
+        (f"write {_fixed_path(arguments.get('prediction', ''), arguments.get('out'))} (hydrogens and OXT added)",),
+    )
 )
 def prepare_for_md(
     prediction: str | os.PathLike | FoldResult, out: str | os.PathLike | None = None, *, ph: float = 7.0
@@ -464,7 +509,7 @@ def prepare_for_md(
     from pdbfixer import PDBFixer
 
     path, _ = _prediction_pdb(prediction)
-    target = Path(out) if out is not None else path.with_name(f"{path.stem}_fixed.pdb")
+    target = _fixed_path(path, out)
     fixer = PDBFixer(filename=str(path))
     fixer.findMissingResidues()
     fixer.missingResidues = {}  # a prediction has every residue; never invent tails
@@ -569,6 +614,7 @@ def simulate_prediction(
 def embed(
     sequences: str | os.PathLike | list[str] | dict[str, str],
     *,
+    chain: str | None = None,
     model: str = DEFAULT_ESM2_MODEL,
     layer: int = -1,
     batch_size: int = 8,
@@ -582,7 +628,10 @@ def embed(
     Parameters
     ----------
     sequences
-        One-letter sequence, FASTA text, FASTA file path, or a list of sequences.
+        One-letter sequence, FASTA text, FASTA file path, or a list of sequences; or a PDB/mmCIF file or MD
+        run folder to read the protein chain's sequence from (per-residue rows then count along the chain as read).
+    chain
+        The chain of a structure with several protein chains (e.g. "A").
     model
         fair-esm ESM-2 checkpoint name (default esm2_t33_650M_UR50D; esm2_t6_8M_UR50D is the smallest)
         or a .pt path; never downloaded.
@@ -603,7 +652,7 @@ def embed(
     from kenkyu.tools.structure import _esm2 as esm2
     from kenkyu.tools.structure._models import load_esm2_model
 
-    items = parse_sequences(sequences, max_length=MAX_ESM2_LENGTH)
+    items, reads = sequence_items(sequences, chain=chain, max_length=MAX_ESM2_LENGTH, tool="embed")
     (network, alphabet), resolved = load_esm2_model(model, device)
     device_name = str(next(network.parameters()).device)
     per_residue = esm2.embeddings(
@@ -623,6 +672,7 @@ def embed(
         mean=np.stack([values.mean(axis=0) for values in per_residue]),
         model=resolved.name,
         layer=layer_index,
+        read_from={read.name: read.describe("sequence") for read in reads},
     )
 
 
@@ -630,6 +680,7 @@ def embed(
 def contact_map(
     sequence: str | os.PathLike,
     *,
+    chain: str | None = None,
     model: str = DEFAULT_ESM2_MODEL,
     min_separation: int = LONG_RANGE_SEPARATION,
     top: int | None = None,
@@ -643,7 +694,10 @@ def contact_map(
     Parameters
     ----------
     sequence
-        One protein sequence (one-letter codes, or a FASTA with one record).
+        One protein sequence (one-letter codes, or a FASTA with one record), or a PDB/mmCIF file or MD run
+        folder to read it from (contacts are then numbered 1-based along the chain as read).
+    chain
+        The chain of a structure with several protein chains (e.g. "A").
     model
         fair-esm ESM-2 checkpoint name or .pt path; its -contact-regression.pt must lie beside it.
     min_separation
@@ -662,7 +716,7 @@ def contact_map(
     from kenkyu.tools.structure import _esm2 as esm2
     from kenkyu.tools.structure._models import esm2_fetch_instructions, load_esm2_model
 
-    name, seq = single_sequence(sequence, max_length=MAX_ESM2_LENGTH, tool="contact_map")
+    name, seq, read = _wild_type(sequence, chain, "contact_map")
     (network, alphabet), resolved = load_esm2_model(model, device)
     if not getattr(network, "has_contact_regression", True):
         raise ModelNotFoundError(
@@ -694,17 +748,50 @@ def contact_map(
         top_contacts=table,
         model=resolved.name,
         min_separation=min_separation,
+        read_from=read.describe("sequence") if read is not None else "",
     )
 
 
-def _parse_mutation(text: str, sequence: str) -> tuple[int, str, str]:
+def _wild_type(sequence, chain: str | None, tool: str) -> tuple[str, str, ChainSequence | None]:
+    """(name, sequence, where it was read) from a sequence, a FASTA, or a structure file / MD run folder."""
+    if is_structure_source(sequence):
+        read = read_chain(sequence, chain)
+        clean_sequence(read.sequence, read.where, max_length=MAX_ESM2_LENGTH)
+        return read.name, read.sequence, read
+    if chain is not None:
+        raise InvalidSequenceError(
+            f"chain={chain!r} picks a chain of a structure file, but {tool} was given a sequence: pass the PDB or "
+            "mmCIF file (or run folder) to read chain " + repr(chain) + " from, or leave chain out"
+        )
+    name, seq = single_sequence(sequence, max_length=MAX_ESM2_LENGTH, tool=tool)
+    return name, seq, None
+
+
+def _read_from(read: ChainSequence | None, numbering: str) -> list[str]:
+    """The summary lines that say what was scored: the file, chain and numbering, and each gap in it."""
+    return [] if read is None else [f"sequence from {read.describe(numbering)}", *read.notes]
+
+
+def _parse_mutation(
+    text: str, sequence: str, read: ChainSequence | None = None, numbering: str = "pdb"
+) -> tuple[int, str, str]:
+    """(1-based position along ``sequence``, wild type, mutant); a structure's mutation is numbered as
+    ``numbering`` says (the file's residue numbers, or 1-based along the chain)."""
     from kenkyu.tools.structure._esm2 import AMINO_ACIDS
 
     token = text.strip().upper()
     wild, number, mutant = token[:1], token[1:-1], token[-1:]
-    if len(token) < 3 or not number.isdigit():
+    if len(token) < 3 or not number.lstrip("-").isdigit():
         raise InvalidSequenceError(f"mutation {text!r} is not in the form A12G (wild type, 1-based position, mutant)")
     position = int(number)
+    if mutant not in AMINO_ACIDS:
+        raise InvalidSequenceError(
+            f"mutation {text!r}: {mutant!r} is not one of the 20 standard amino acids",
+            position=position,
+            character=mutant,
+        )
+    if read is not None:
+        return read.index_of(text, position, wild, numbering) + 1, wild, mutant
     if not 1 <= position <= len(sequence):
         raise InvalidSequenceError(
             f"mutation {text!r}: position {position} is outside the sequence (1-{len(sequence)})",
@@ -716,12 +803,6 @@ def _parse_mutation(text: str, sequence: str) -> tuple[int, str, str]:
             "(positions are 1-based and count from the first residue given)",
             position=position,
             character=wild,
-        )
-    if mutant not in AMINO_ACIDS:
-        raise InvalidSequenceError(
-            f"mutation {text!r}: {mutant!r} is not one of the 20 standard amino acids",
-            position=position,
-            character=mutant,
         )
     return position, wild, mutant
 
@@ -740,6 +821,8 @@ def variant_effects(
     sequence: str | os.PathLike,
     mutations: list[str],
     *,
+    chain: str | None = None,
+    numbering: Literal["pdb", "sequence"] = "pdb",
     model: str = DEFAULT_ESM2_MODEL,
     batch_size: int = 8,
     device: str | None = None,
@@ -753,9 +836,16 @@ def variant_effects(
     Parameters
     ----------
     sequence
-        The wild-type protein sequence (one record).
+        The wild-type protein sequence (one record), or a structure to read it from: a PDB or mmCIF file, or an
+        MD run folder ("the sequence of 5dfr_minimized.pdb").
     mutations
-        Substitutions like ["A12G", "L45P"]: wild-type letter, 1-based position, mutant letter.
+        Substitutions like ["A12G", "L45P"]: wild-type letter, position, mutant letter. For a sequence the
+        position is 1-based; for a structure it is the file's residue number (see numbering).
+    chain
+        The chain of a structure with several protein chains (e.g. "A"); one chain is read without it.
+    numbering
+        For a structure: "pdb" (default), positions are the file's residue numbers (G121V is residue 121 as the
+        file numbers it); "sequence", 1-based along the chain as read (gaps count as positions).
     model
         fair-esm ESM-2 checkpoint name or .pt path.
     batch_size
@@ -775,12 +865,14 @@ def variant_effects(
     from kenkyu.tools.structure._models import load_esm2_model
     from kenkyu.tools.structure._plots import _figure
 
-    name, seq = single_sequence(sequence, max_length=MAX_ESM2_LENGTH, tool="variant_effects")
+    if numbering not in ("pdb", "sequence"):
+        raise InvalidSequenceError(f"numbering must be 'pdb' or 'sequence', not {numbering!r}")
+    name, seq, read = _wild_type(sequence, chain, "variant_effects")
     if isinstance(mutations, str):
         mutations = [m for m in mutations.replace(",", " ").split() if m]
     if not mutations:
         raise InvalidSequenceError("no mutations given: pass a list like ['A12G', 'L45P']")
-    parsed = [_parse_mutation(m, seq) for m in mutations]
+    parsed = [_parse_mutation(m, seq, read, numbering) for m in mutations]
     (network, alphabet), resolved = load_esm2_model(model, device)
     positions = sorted({position - 1 for position, _, _ in parsed})  # each position is masked only once
     log_probs = esm2.masked_log_probabilities(
@@ -796,15 +888,12 @@ def variant_effects(
     for (position, wild, mutant), text in zip(parsed, mutations):
         values = log_probs[position - 1]
         score = float(values[esm2.AMINO_ACIDS.index(mutant)] - values[esm2.AMINO_ACIDS.index(wild)])
-        rows.append(
-            {
-                "mutation": f"{wild}{position}{mutant}",
-                "position": position,
-                "wild_type": wild,
-                "mutant": mutant,
-                "score": score,
-            }
-        )
+        # A structure's mutation keeps the number it was given in (the file's residue number by default).
+        named = position if read is None or numbering == "sequence" else read.numbers[position - 1]
+        row = {"mutation": f"{wild}{named}{mutant}", "position": position}
+        if read is not None:
+            row["residue"] = read.numbers[position - 1]
+        rows.append({**row, "wild_type": wild, "mutant": mutant, "score": score})
     frame = pd.DataFrame(rows)
     figure = _figure(max(3.0, 0.35 * len(frame) + 1.5), 2.8)
     axes = figure.subplots()
@@ -814,6 +903,7 @@ def variant_effects(
     axes.tick_params(axis="x", rotation=90)
     worst = frame.nsmallest(3, "score")
     lines = ["most deleterious: " + ", ".join(f"{r.mutation} ({r.score:.2f})" for r in worst.itertuples())]
+    lines += _read_from(read, numbering)
     description = f"{len(frame)} variant scores for {name} ({len(seq)} aa) from {resolved.name} (masked marginals)"
     return _scan_table(frame, figure, description, lines, sequence=seq)
 
@@ -830,6 +920,7 @@ def variant_effects(
 def mutational_scan(
     sequence: str | os.PathLike,
     *,
+    chain: str | None = None,
     model: str = DEFAULT_ESM2_MODEL,
     positions: list[int] | None = None,
     batch_size: int = 8,
@@ -844,11 +935,14 @@ def mutational_scan(
     Parameters
     ----------
     sequence
-        The wild-type protein sequence (one record).
+        The wild-type protein sequence (one record), or a PDB/mmCIF file or MD run folder to read it from.
+    chain
+        The chain of a structure with several protein chains (e.g. "A").
     model
         fair-esm ESM-2 checkpoint name or .pt path.
     positions
-        1-based positions to scan (default: all).
+        1-based positions along the sequence to scan (default: all); for a structure the table's ``residue``
+        column gives the file's residue number of each.
     batch_size
         Masked copies of the sequence per forward pass.
     device
@@ -867,7 +961,7 @@ def mutational_scan(
     from kenkyu.tools.structure._models import load_esm2_model
     from kenkyu.tools.structure._plots import scan_figure
 
-    name, seq = single_sequence(sequence, max_length=MAX_ESM2_LENGTH, tool="mutational_scan")
+    name, seq, read = _wild_type(sequence, chain, "mutational_scan")
     chosen = list(range(1, len(seq) + 1)) if positions is None else sorted({int(p) for p in positions})
     outside = [p for p in chosen if not 1 <= p <= len(seq)]
     if outside or not chosen:
@@ -896,6 +990,7 @@ def mutational_scan(
                 rows.append(
                     {
                         "position": position,
+                        **({} if read is None else {"residue": read.numbers[position - 1]}),
                         "wild_type": wild,
                         "mutant": mutant,
                         "mutation": f"{wild}{position}{mutant}",
@@ -910,6 +1005,7 @@ def mutational_scan(
         + ", ".join(f"{r.mutation} ({r.score:.2f})" for r in frame.nsmallest(3, "score").itertuples()),
         "least tolerant positions (mean score): "
         + ", ".join(f"{seq[p - 1]}{p} ({v:.2f})" for p, v in per_position.nsmallest(3).items()),
+        *_read_from(read, "sequence"),
     ]
     description = (
         f"Mutational scan of {name} ({len(seq)} aa, {len(chosen)} positions, {len(frame)} substitutions) "
