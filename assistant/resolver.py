@@ -36,6 +36,7 @@ SEQUENCE_FILES = (".fasta", ".fa", ".faa")
 RUN_RECORD = "run.json"
 ENSEMBLE_RECORD = "ensemble.json"
 CG_RECORD = "cg.json"  # a coarse-grained run folder (kenkyu.tools.md.coarse_grained)
+LADDER_RECORD = "ladder.json"  # a temperature ladder (kenkyu.tools.unfolding.ladder): what a melting curve reads
 _MAX_FILES = 200  # a working folder with more files than this is only partly listed
 
 
@@ -56,16 +57,14 @@ def gather(namespace: dict | None, folder: str | os.PathLike = ".", *, error: bo
         key = (c.kind, _norm(c.value) if not c.variable else f"var:{c.value}")
         if key in seen:
             kept = seen[key]
-            seen[key] = Candidate(
-                kept.kind,
-                kept.value,
-                kept.label,
-                kept.variable,
-                tuple(dict.fromkeys(kept.names + c.names)),
-                max(kept.order, c.order),
-                tuple(dict.fromkeys(kept.aliases + c.aliases)),
-                kept.members or c.members,
-                kept.path or c.path,
+            seen[key] = replace(
+                kept,
+                names=tuple(dict.fromkeys(kept.names + c.names)),
+                order=max(kept.order, c.order),
+                aliases=tuple(dict.fromkeys(kept.aliases + c.aliases)),
+                members=kept.members or c.members,
+                path=kept.path or c.path,
+                formats=tuple(dict.fromkeys(kept.formats + c.formats)),
             )
         else:
             seen[key] = c
@@ -97,17 +96,30 @@ def _variable_candidate(name: str, value, order: float) -> Candidate | None:
     module = type(value).__module__ or ""
     if module.split(".")[0] == "mdtraj" and kind_name == "Trajectory":
         label = f"`{name}` (Trajectory, {value.n_atoms} atoms, {value.n_frames} frames)"
-        return Candidate("trajectory", name, label, True, (name,), order)
+        # Which file it was read from is not kept by mdtraj: "the xtc I loaded" may be it, whatever the format.
+        formats = tuple(s.lstrip(".") for s in TRAJECTORY_FILES)
+        return Candidate("trajectory", name, label, True, (name,), order, formats=formats)
     if hasattr(value, "trajectory") and hasattr(value, "directory") and hasattr(value, "info"):  # an MDRun
         folder = str(getattr(value, "directory", ""))
+        parameters = _run_parameters(Path(folder))
         # Labelled by its real kind: a CoarseGrainedRun is no all-atom MDRun (its analyses go bead by bead, and
         # DSSP, hydrogen bonds and SASA refuse it).
         label = (
             f"`{name}` (CoarseGrainedRun, one bead per residue, {folder})"
             if kind_name == "CoarseGrainedRun"
-            else f"`{name}` (MDRun, {folder}{_run_facts(Path(folder) / RUN_RECORD)})"
+            else f"`{name}` (MDRun, {folder}{_run_facts(parameters)})"
         )
-        return Candidate("trajectory", name, label, True, (name,), order, _stem_names(folder), path=_norm(folder))
+        return Candidate(
+            "trajectory",
+            name,
+            label,
+            True,
+            (name,),
+            order,
+            _stem_names(folder),
+            path=_norm(folder),
+            **_run_fields(Path(folder), parameters),
+        )
     if hasattr(value, "members") and hasattr(value, "directory") and isinstance(getattr(value, "members"), list):
         label = f"`{name}` (ensemble of {len(value.members)} runs, {value.directory})"
         members = tuple(
@@ -124,7 +136,16 @@ def _variable_candidate(name: str, value, order: float) -> Candidate | None:
             kind = _path_kind(Path(text))
             if kind is not None:
                 label = f"`{name}` = {text!r}"
-                return Candidate(kind, text, label, False, (name, text, Path(text).name), order, _stem_names(text))
+                return Candidate(
+                    kind,
+                    text,
+                    label,
+                    False,
+                    (name, text, Path(text).name),
+                    order,
+                    _stem_names(text),
+                    formats=_formats_of(Path(text)),
+                )
         if isinstance(value, str) and protein_tokens(value) == [value.strip()]:
             label = f"`{name}` (sequence, {len(value.strip())} residues)"
             return Candidate("sequence", value.strip(), label, False, (name,), order)
@@ -163,7 +184,23 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
         path = _relative(run, root)
         aliases = (*_stem_names(run.name), *_stem_names(structure))
         label = f"{path} ({details})"
-        found.append(Candidate("run_folder", path, label, False, (path, run.name), _order(when, record), aliases))
+        found.append(
+            Candidate(
+                "run_folder",
+                path,
+                label,
+                False,
+                (path, run.name),
+                _order(when, record),
+                aliases,
+                **_run_fields(run, parameters),
+            )
+        )
+    for record in sorted(root.glob(f"*/*/{LADDER_RECORD}")) + sorted(root.glob(f"*/{LADDER_RECORD}")):
+        path = _relative(record.parent, root)
+        names = (path, record.parent.name)
+        label = f"{path} (temperature ladder)"
+        found.append(Candidate("ladder_folder", path, label, False, names, _order(None, record)))
     for record in sorted(root.glob(f"*/*/{CG_RECORD}")) + sorted(root.glob(f"*/{CG_RECORD}")):
         # A coarse-grained run (md.coarse_grained): analysed bead by bead like any run folder, labelled as such.
         info = _read_json(record)
@@ -187,7 +224,18 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
         aliases = (*_stem_names(record.parent.name), *_stem_names(structure))
         label = f"{path} ({details})"
         found.append(
-            Candidate("run_folder", path, label, False, (path, record.parent.name), _order(when, record), aliases)
+            Candidate(
+                "run_folder",
+                path,
+                label,
+                False,
+                (path, record.parent.name),
+                _order(when, record),
+                aliases,
+                temperature_k=_number(parameters.get("temperature_k")),
+                length_ps=_number(parameters.get("ps")),
+                formats=_formats_of(record.parent),
+            )
         )
     for record in sorted(root.glob(f"*/*/{ENSEMBLE_RECORD}")) + sorted(root.glob(f"*/{ENSEMBLE_RECORD}")):
         ensemble = record.parent
@@ -210,14 +258,50 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
                 _order(None, record),
                 _stem_names(ensemble.name),
                 members,
+                seeds=tuple(x for x in seeds if isinstance(x, int)),
+                formats=tuple(dict.fromkeys(f for m in members for f in _formats_of(root / m))),
             )
         )
     return found
 
 
-def _run_facts(record: Path) -> str:
-    """ ", 360 K, 2 ps, seed 1": what tells an MDRun in the kernel apart ("the 360 K one"), from its run.json."""
-    parameters = _read_json(record).get("parameters") or {} if record.exists() else {}
+def _run_fields(run: Path, parameters: dict) -> dict:
+    """A run folder's structured facts (temperature, length, seed, the formats of its files), from its run.json's
+    ``parameters``."""
+    seed = parameters.get("seed")
+    return {
+        "temperature_k": _number(parameters.get("temperature_k")),
+        "length_ps": _number(parameters.get("ps")),
+        "seeds": (seed,) if isinstance(seed, int) and not isinstance(seed, bool) else (),
+        "formats": _formats_of(run),
+    }
+
+
+def _number(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _formats_of(path: Path) -> tuple[str, ...]:
+    """The file formats a path stands for: its extension, or for a folder those of the files in it."""
+    try:
+        if path.is_dir():
+            return tuple(sorted({p.suffix.lower().lstrip(".") for p in path.iterdir() if p.is_file() and p.suffix}))
+    except OSError:
+        return ()
+    return (path.suffix.lower().lstrip("."),) if path.suffix else ()
+
+
+def _run_parameters(folder: Path) -> dict:
+    record = folder / RUN_RECORD
+    return _read_json(record).get("parameters") or {} if record.exists() else {}
+
+
+def _run_facts(parameters: dict) -> str:
+    """ ", 360 K, 2 ps, seed 1": what tells an MDRun in the kernel apart ("the 360 K one"), from its run.json's
+    ``parameters``."""
     seed = f"seed {parameters['seed']}" if isinstance(parameters.get("seed"), int) else ""
     facts = [x for x in (_kelvin(parameters.get("temperature_k")), _length(parameters.get("ps")), seed) if x]
     return "".join(f", {x}" for x in facts)
@@ -251,8 +335,40 @@ def files(folder: str | os.PathLike = ".") -> list[Candidate]:
             continue
         rel = _relative(path, root)
         names = (rel, path.name, path.name.split(".")[0])
-        found.append(Candidate(kind, rel, rel, False, names, _order(None, path), _stem_names(path.name)))
+        aliases = _stem_names(path.name) + (header_names(path) if kind == "pdb_file" else ())
+        found.append(Candidate(kind, rel, rel, False, names, _order(None, path), aliases, formats=_formats_of(path)))
     return found
+
+
+_HEADER_RECORDS = ("TITLE", "COMPND", "REMARK")  # (HEADER is the class: "ACTIN BINDING" names no protein here)
+
+
+def header_names(path: Path, lines: int = 40) -> tuple[str, ...]:
+    """What a structure file's header calls its protein, in words no dictionary holds ("DHFR" in 5dfr_minimized.pdb's
+    REMARK, "VILLIN" in 1VII's TITLE): "the dhfr" names that file although its name says 5dfr (newcomer r9 N4).
+    English words ("chicken", "benchmark", "solvent") are left out: they would name the file in any request."""
+    from kenkyu.core.routing import dictionary_words
+
+    english = dictionary_words()
+    if not english:
+        return ()  # without the vocabulary every header word would pass: none is taken
+    words: list[str] = []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for _, line in zip(range(lines), handle):
+                if line.startswith(("ATOM", "HETATM", "MODEL")):
+                    break
+                if line.startswith(_HEADER_RECORDS) and not line[6:10].strip().isdigit():  # (REMARK 2: AUTH, JRNL)
+                    words += re.findall(r"(?<![\w/.:-])[A-Za-z]{4,12}(?![\w/.:-])", line[6:])
+    except OSError:
+        return ()
+    kept = [w.lower() for w in words if w.lower() not in english and w.lower() not in _NOT_PROTEIN_NAMES]
+    # (a participle says what was done to it, "MINIMIZED": that is for the qualifiers to read, not a name)
+    return tuple(dict.fromkeys(w for w in kept if not w.endswith(("ed", "ing", "ly", "able"))))
+
+
+# Header words that are no protein's name although no dictionary holds them
+_NOT_PROTEIN_NAMES = {"benchmark", "benchmarks", "subdomain", "headpiece", "crystal", "structure", "solution"}
 
 
 def literature_indexes(folder: str | os.PathLike = ".", namespace: dict | None = None) -> list[Candidate]:
@@ -288,6 +404,8 @@ def _path_kind(path: Path) -> str | None:
             return "run_folder"
         if (path / ENSEMBLE_RECORD).exists():
             return "ensemble_folder"
+        if (path / LADDER_RECORD).exists():
+            return "ladder_folder"
         return None
     if suffix in STRUCTURE_FILES:
         return "pdb_file"

@@ -48,10 +48,16 @@ def americanize(text: str) -> str:
     return "".join(out)
 
 
+# Words scientists use for a tool's word (the stems differ: "replicates" -> "replic", "replicas" -> "replica")
+_SAME_AS = {"replicate": "replica", "replicates": "replicas"}
+
+
 @lru_cache(maxsize=4096)
 def words_of(text: str) -> tuple[str, ...]:
-    """The text's words, lower case, American spelling, hyphens and underscores as spaces."""
-    return tuple(_WORD.findall(americanize(text.replace("-", " ").replace("_", " "))))
+    """The text's words, lower case, American spelling, hyphens and underscores as spaces ("replicates" said as
+    the tools' "replicas")."""
+    words = _WORD.findall(americanize(text.replace("-", " ").replace("_", " ")))
+    return tuple(_SAME_AS.get(w, w) for w in words)
 
 
 @lru_cache(maxsize=4096)

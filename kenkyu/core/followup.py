@@ -10,10 +10,10 @@ models read the history themselves; this is for the router.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
-from kenkyu.core.routing import Candidate, slot_kind, window_tokens, without_windows
+from kenkyu.core.routing import Candidate, runs_said, slot_kind, window_tokens, without_windows
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,11 @@ class Previous:
     request: str
     inputs: tuple[tuple[str, str], ...]
     index: int = 0  # where it is in the conversation
+    # The assistant's question after it, when its reply asked which input to use instead of calling ("Which run? ...
+    # the most recent is md_runs/villin ..."): the next request may be the answer. ``earlier`` is the request before
+    # it that called tools (what "the same thing" means when the next request is no answer).
+    question: str = ""
+    earlier: Previous | None = None
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,14 @@ def previous_request(messages: Sequence, last_user: int, tools: Sequence) -> Pre
     trajectory?" made none: "the same thing" means what was last computed)."""
     by_name = {getattr(t, "name", None): t for t in tools}
     users = [i for i in range(last_user) if messages[i].role == "user"]
-    for start, end in zip(reversed(users), [last_user, *reversed(users)]):
+    for number, (start, end) in enumerate(zip(reversed(users), [last_user, *reversed(users)])):
         calls = [c for m in messages[start + 1 : end] if m.role == "assistant" for c in (m.tool_calls or ())]
         if not calls:
+            replies = [m.content or "" for m in messages[start + 1 : end] if m.role == "assistant"]
+            asked = [text for text in replies if _ASKED.search(text)]
+            if asked and number == 0:  # the reply just before this request asked which input to use
+                earlier = previous_request(messages, start, tools)
+                return Previous(messages[start].content, (), start, question=asked[-1], earlier=earlier)
             continue
         inputs: dict[tuple[str, str], None] = {}  # each (slot, value) once, in call order: "both" means them all
         for call in calls:
@@ -51,6 +61,68 @@ def previous_request(messages: Sequence, last_user: int, tools: Sequence) -> Pre
     return None
 
 
+# The reply that asked which input to use (kenkyu.core.providers.local_llama's missing-input message)
+_ASKED = re.compile(r"\bWhich [\w ]+\? For \*.+?\* I would call `\w+`", re.S)
+# "yes, use that one - the newest", "sure", "the latest", "go ahead": the input the question offered first
+_YES = re.compile(
+    r"^\s*(?:yes|yeah|yep|yup|sure|ok(?:ay)?|correct|right|please|go\s+ahead|do\s+it|use\s+(?:it|that|this)"
+    r"|(?:that|this)\s+one|the\s+(?:newest|latest|most\s+recent|last|newer|recent|first)\b)",
+    re.I,
+)
+_NEWEST = re.compile(r"\b(?:newest|latest|most\s+recent|last|newer|recent)\b", re.I)
+_OLDER = re.compile(r"\b(?:older|oldest|earlier|earliest|previous|other)\b", re.I)
+# An offered input told apart by what it is: "the pdb file", "the run folder", "the variable", "the dcd"
+_BY_KIND = (
+    (re.compile(r"\b(?:pdb|cif|structure)\b", re.I), lambda c: c.kind in ("pdb_file", "structure")),
+    (re.compile(r"\b(?:dcd|xtc|trr)\b", re.I), lambda c: c.kind == "trajectory_file"),
+    (re.compile(r"\b(?:folder|directory)\b", re.I), lambda c: c.kind in ("run_folder", "ensemble_folder")),
+    (re.compile(r"\b(?:variable|kernel)\b", re.I), lambda c: c.variable),
+)
+_ANSWER_WORDS = 12  # an answer is short; a longer request is a request of its own
+
+
+def answered(request: str, previous: Previous, candidates: Sequence[Candidate], names_a_tool) -> FollowUp | None:
+    """``request`` as the answer to the question the assistant asked after ``previous`` (which input to use): the
+    earlier request with the input the answer picks among those the question offered; None when it is no answer."""
+    if not previous.question or len(request.split()) > _ANSWER_WORDS:
+        return None
+    if names_a_tool(_without_names(request, candidates)):
+        return None  # ("now the rmsf of it": a request of its own)
+    question = previous.question
+    offered = sorted(
+        (c for c in candidates if c.kind != "error" and (c.label in question or f"`{c.value}`" in question)),
+        key=lambda c: question.find(c.label) if c.label in question else question.find(f"`{c.value}`"),
+    )
+    if not offered:
+        return None
+    lowered = request.lower()
+    named = [
+        c
+        for c in offered
+        if any(re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", lowered) for n in (*c.names, c.value))
+    ]
+    kinds = [c for pattern, fits in _BY_KIND if pattern.search(request) for c in offered if fits(c)]
+    # "the finished one, seed 3", "the 4 ps one": told apart by what its record says
+    told = (runs_said(request, offered) or ([], None))[0] or [
+        c for c in offered if re.search(r"\bfinished\b", request, re.I) and "finished" in c.label
+    ]
+    if named:
+        chosen = named[0]
+    elif told:
+        chosen = told[0]
+    elif kinds:
+        chosen = kinds[0]
+    elif _OLDER.search(request) and not _NEWEST.search(request) and len(offered) > 1:
+        chosen = offered[1]
+    elif _YES.search(request) or _NEWEST.search(request):
+        chosen = offered[0]
+    else:
+        return None
+    shown = f"`{chosen.value}`" if re.fullmatch(r"[A-Za-z_]\w*", chosen.value) else chosen.value
+    base = previous.request.strip().rstrip("?.!")
+    return FollowUp(f"{base} ({chosen.value})", f"Using {shown}, as you answered (for *{previous.request.strip()}*).\n")
+
+
 def standalone(messages: Sequence, index: int, tools: Sequence, candidates: Sequence[Candidate], names_a_tool):
     """The request at ``messages[index]`` rewritten to stand on its own (a follow-up of a follow-up is read through
     the requests before it), or None when it refers to nothing earlier."""
@@ -58,7 +130,7 @@ def standalone(messages: Sequence, index: int, tools: Sequence, candidates: Sequ
     if previous is not None:
         earlier = standalone(messages, previous.index, tools, candidates, names_a_tool)
         if earlier is not None:
-            previous = Previous(earlier.request, previous.inputs, previous.index)
+            previous = replace(previous, request=earlier.request)
     return follow_up(messages[index].content, previous, candidates, names_a_tool)
 
 
@@ -133,6 +205,11 @@ def follow_up(
 
     ``names_a_tool(text)`` says whether the words name a tool's quantity or action ("what about the rmsd?" asks for a
     new analysis of the previous object, not the previous analysis again)."""
+    if previous is not None and previous.question:
+        answer = answered(request, previous, candidates, names_a_tool)
+        if answer is not None:
+            return answer
+        previous = previous.earlier  # a request of its own: "the same thing" is what was last computed
     if previous is None or not previous.inputs:
         return None
     objects = [value for _, value in previous.inputs]

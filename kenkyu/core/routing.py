@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from kenkyu.core.concepts import americanize, concept_hits
+from kenkyu.core.concepts import americanize, concept_hits, stems, words_of
 
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}$")
 _NUMBER = re.compile(r"(?<![\w./])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w/])")
@@ -82,7 +82,25 @@ def split_steps(request: str, keywords: Sequence[Sequence[str]] = ()) -> list[st
             else:
                 merged.append(p)
         steps = merged
-    return _same_window(steps) or [request.strip()]
+    return _their_documents(_same_window(steps)) or [request.strip()]
+
+
+# "index the notes in my papers folder, then pull up whatever they say about OBC": "they" who say something are the
+# documents the step before named (each step is routed alone, so the later one is given them in words).
+_THEY_SAY = re.compile(
+    r"\b(?:they|these|those|it)\s+(?=(?:\w+\s+)?(?:say|says|said|mention\w*|report\w*|cover\w*|discuss\w*|claim\w*))",
+    re.I,
+)
+
+
+def _their_documents(steps: list[str]) -> list[str]:
+    out: list[str] = []
+    for step in steps:
+        named = _DOCUMENT_WORDS.search(out[-1]) if out else None
+        if named and not _DOCUMENT_WORDS.search(step) and _THEY_SAY.search(step):
+            step = _THEY_SAY.sub(named.group(0).strip() + " ", step, count=1)
+        out.append(step)
+    return out
 
 
 # "the Rg over its last 2 ps; after that, count the h-bonds over that same stretch": a step that refers to the window
@@ -165,8 +183,20 @@ def _object_after_question(sentence: str) -> str:
     return f"{rest.rstrip('?.!')} {lead['lead'].strip()}{end}"
 
 
+# "Before counting the hydrogen bonds in it, I need a fresh trajectory: 2 ps of villin": a step said first that needs
+# the one said after it; the one after is done first.
+_LEADING_BEFORE = re.compile(
+    r"^\s*(?:but\s+|so\s+)?(?:before|prior\s+to)\s+(?P<later>[a-z]+ing\b[^,;:]*?)\s*[,;:]\s*(?P<now>.+)$", re.I | re.S
+)
+
+
 def _in_order_of_doing(request: str) -> str:
     request = " ".join(_object_after_question(s) for s in re.split(r"(?<=[.!?])\s+", request.strip()))
+    leading = _LEADING_BEFORE.match(request)
+    if leading:
+        now = leading["now"].strip()
+        end = now[len(now.rstrip("?.!")) :]
+        request = f"{now.rstrip('?.!')}, then {leading['later'].strip()}{end}"
     first = _DO_IT_FIRST.match(request.strip())
     if first:
         request = f"{first['first']}, then {first['then']}{first['rest']}"
@@ -233,6 +263,28 @@ _DONE_STATEMENT = re.compile(
 )  # joins a remark to the request after it; the embedder sees only what follows it
 
 
+# "I want to know if one of the replicas wandered off.", "I'm curious whether it unfolds.": why the scientist asks,
+# told before the request that says what to compute; context for it, whatever tool's words it holds.
+# A sentence that says what something is ("thinned is every 2nd frame of my villin traj.", "my notes mention
+# G121V.", "the run in md_runs/x was at 350 K."): context for the question after it, never a step of its own.
+_DESCRIPTION = re.compile(
+    r"^\s*(?:(?:so|ok|okay|fyi|btw),?\s+)*"
+    # its subject: a name, or a thing and where it is ("the run in md_runs/villin"); never a request's verb first
+    rf"(?:(?:my|the|our|this|that)\s+|(?!(?:{_VERB}|what|which|how|why|where|when|who|can|could|would|will|do|does"
+    r"|did|please|pls)\b))"
+    r"[\w./-]+(?:\s+(?:in|of|from|at|on)\s+(?:the\s+|my\s+)?[\w./-]+)?\s+"
+    # ("settled = what's left once I dropped equilibration.": a variable defined in words, as in code)
+    r"(?:(?:is|are|was|were|holds?|has|contains?|mentions?|says?|said|came|comes|lives?|sits?|means)\b|=)[^?]*[.!]\s*$",
+    re.I,
+)
+_PURPOSE = re.compile(
+    r"^\s*(?:so\s+|ok\s+|okay\s+)?(?:i|we)(?:'d|\s+would|\s+want|\s+wanna|'m|m|\s+am|\s+need)?\s*"
+    r"(?:like\s+to\s+|to\s+)?(?:know|find\s+out|check|see|wonder\w*|curious|trying\s+to\s+(?:see|find\s+out))\s+"
+    r"(?:to\s+know\s+)?(?:if|whether|how|why)\b[^?]*[.!]?\s*$",
+    re.I,
+)
+
+
 def _context_joined(request: str, keywords: Sequence[Sequence[str]]) -> str:
     """ "ok wt finished. which residues wobble the most in it" -> "ok wt finished: which residues ...": a
     sentence that names no tool's concept and asks nothing (or asks what the next sentence names a tool for:
@@ -251,9 +303,14 @@ def _context_joined(request: str, keywords: Sequence[Sequence[str]]) -> str:
     out: list[str] = []
     for i, sentence in enumerate(sentences):
         later = sentences[i + 1] if i + 1 < len(sentences) else None
-        remark = (
+        described = later is not None and bool(_DESCRIPTION.match(sentence)) and bool(_ASKS.search(later))
+        remark = described or (
             later is not None
-            and (not _tools_named(sentence, keywords) or bool(_DONE_STATEMENT.match(sentence)))
+            and (
+                not _tools_named(sentence, keywords)
+                or bool(_DONE_STATEMENT.match(sentence))
+                or (bool(_PURPOSE.match(sentence)) and bool(_ASKS.search(later)))
+            )
             and (not _ASKS.search(sentence) or bool(_tools_named(later, keywords)))
         )
         out.append(sentence.rstrip(".!? ") + REMARK if remark else sentence + " ")
@@ -272,7 +329,14 @@ def _distribute(step: str, keywords: Sequence[Sequence[str]]) -> list[str]:
         step,
         re.I,
     )
-    if not (match or bare) or not keywords or COMPARE_WORDS.search(step):
+    if not keywords or COMPARE_WORDS.search(step):
+        return [step]
+    # The object and verb said before the list: "on the villin MD can u do rmsd, rmsf and rg? (a remark)".
+    led = _LED_LIST.match(step)
+    if led and not (match and _listed(match["items"], keywords)) and not (bare and _listed(bare["items"], keywords)):
+        items = _listed(led["items"], keywords)
+        return [f"{led['lead']}{item}{led['tail']}" for item in items] if items else [step]
+    if not (match or bare):
         return [step]
     parts = match["items"] if match else bare["items"]
     items = [i.strip() for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", parts) if i.strip()]
@@ -285,6 +349,15 @@ def _distribute(step: str, keywords: Sequence[Sequence[str]]) -> list[str]:
     if match:
         return [f"{item} {match['of']}" for item in items]
     return [f"{bare['lead'] or ''}{item}" for item in items]
+
+
+def _listed(parts: str, keywords: Sequence[Sequence[str]]) -> list[str]:
+    """The items of a list, when there are two or more and each names tools no other item names; else []."""
+    items = [i.strip() for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", parts) if i.strip()]
+    named = [_tools_named(i, keywords) for i in items]
+    if len(items) < 2 or not all(named) or any(a & b for i, a in enumerate(named) for b in named[i + 1 :]):
+        return []
+    return items
 
 
 def _with_lead(first: str, item: str, first_named: set[int], keywords: Sequence[Sequence[str]]) -> str:
@@ -304,6 +377,12 @@ def _with_lead(first: str, item: str, first_named: set[int], keywords: Sequence[
 
 
 _FILLER = r"pls|please|plz|thanks|thx|too|as\s+well|also|now|only|just"
+_LED_LIST = re.compile(
+    rf"^(?P<lead>.*?\b(?:{_VERB}|do|get|tell\s+me)\s+(?:me\s+|us\s+)?(?:the\s+)?)"
+    r"(?P<items>(?:[\w-]+\s+){0,3}?[\w-]+(?:(?:,\s*|\s+and\s+)(?:[\w-]+\s+){0,3}?[\w-]+)+?)"
+    rf"(?P<tail>(?:\s+(?:{_FILLER}))*\s*[?.!]*\s*(?:\([^()]*\)\s*[?.!]*)?)$",
+    re.I,
+)
 
 
 # "compare the Rg of villin and dhfr", "rmsd of md_runs/a vs md_runs/b": one step per object, then a comparison.
@@ -449,7 +528,8 @@ def path_tokens(text: str) -> list[str]:
     for token in quoted + unquoted:
         token = token.strip(",;:()[]{}?!`").rstrip(".")
         token = re.sub(r"^(?:out|output|out_dir)=", "", token)  # "out=md_runs/x": the folder, not its name
-        if not token or re.fullmatch(r"[\d.]+", token) or "://" in token or _RATIO.fullmatch(token):
+        if not token or re.fullmatch(r"[\d.]+|\.\w+", token) or "://" in token or _RATIO.fullmatch(token):
+            # (a bare extension, "I only need the .ipynb", names a format, not a file)
             continue
         if ("/" in token or _EXTENSION.search(token)) and token not in found:
             found.append(token)
@@ -497,10 +577,12 @@ _SMALL_NUMBERS = {
     "a few": 3,
     "half a": 0.5,
     "half an": 0.5,
+    "a single": 1,  # "three replicas, a single ps each": the length is 1 ps, not the 3 said before it
+    "single": 1,
 }
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1e6}
 _NUMBER_WORDS = re.compile(
-    r"\b(?P<small>a couple of|a few|half an?|an?|(?:"
+    r"\b(?P<small>a couple of|a few|half an?|a single|single|an?|(?:"
     + "|".join(w for w in _SMALL_NUMBERS if " " not in w and len(w) > 2)
     + r"))\b(?:[\s-]+(?P<scale>hundred|thousand|million))?(?=\s+(?:more\s+|extra\s+|additional\s+|further\s+)?"
     r"(?:pico|nano|femto|ps\b|ns\b|fs\b|kelvins?\b|k\b|replicas?\b|frames?\b|residues?\b))",
@@ -550,6 +632,40 @@ def _in_ps(text: str) -> str:
     )
 
 
+# How often something must hold, as people say it: "at least half the time", "more than half of the frames", "in 70%
+# of frames", "50% of the time". A window's share ("the first half", "the last 10%") is which frames, not how often.
+_SHARE_WORDS = {
+    "half": 0.5,
+    "a third": 1 / 3,
+    "one third": 1 / 3,
+    "two thirds": 2 / 3,
+    "a quarter": 0.25,
+    "one quarter": 0.25,
+    "three quarters": 0.75,
+}
+_OF_FRAMES = (
+    r"(?:of\s+)?(?:the\s+|all\s+|its\s+|my\s+)?(?:time|frames|snapshots|structures|trajectory|simulation|run)\b"
+)
+_SHARE = re.compile(
+    rf"(?<!first\s)(?<!last\s)(?<!final\s)(?<!second\s)(?<!initial\s)\b(?P<share>{'|'.join(_SHARE_WORDS)})\s+"
+    rf"{_OF_FRAMES}"
+    rf"|(?<!first\s)(?<!last\s)(?<!final\s)(?<!initial\s)(?<![\w.])(?P<pct>\d+(?:\.\d+)?)\s*(?:%|percent|per\s*cent)"
+    rf"(?!\s+of\s+(?:the\s+)?(?:first|last))",
+    re.I,
+)
+
+
+def frequency_said(text: str) -> float | None:
+    """The fraction of frames the request says something must hold in (0.5 for "at least half the time"), or None."""
+    found = _SHARE.search(text)
+    if not found:
+        return None
+    if found["share"]:
+        return round(_SHARE_WORDS[" ".join(found["share"].lower().split())], 4)
+    value = float(found["pct"]) / 100
+    return value if 0 < value <= 1 else None
+
+
 def number_for(parameter: str, text: str, unit_suffix: bool = True) -> float | None:
     """The number the request ties to a parameter: "2 ps" for ``ps``, "seed 7" for ``seed``,
     "300 K" for ``temperature_k`` (its unit suffix; pass ``unit_suffix=False`` when another
@@ -588,13 +704,155 @@ def steps_of(request: str, keywords: Sequence[Sequence[str]] = (), candidates: S
     def is_object(word: str) -> bool:
         return word.lower() in names or bool(path_tokens(word)) or word.split("[")[0].lower() in names
 
-    return [piece for step in split_steps(request, keywords) for piece in split_objects(step, is_object)]
+    if asked_in_general(request, candidates) is not None:
+        return [request.strip()]  # "quick question before I start: can you fold sequences?" is one question
+    request = _REDONE_OUTPUT.sub(r"\g<made>, re-running it", request)
+    steps = [piece for step in split_steps(request, keywords) for piece in split_objects(step, is_object)]
+    return _ingest_first(_their_index(_pronouns_named(steps, is_object), candidates), candidates)
+
+
+def _their_index(steps: list[str], candidates: Sequence["Candidate"]) -> list[str]:
+    """ "ok and what do they say about the Met20 loop?" with a literature index here and nothing else named: "they"
+    are the notes (newcomer r11: a follow-up to a question to the notes asked which temperature ladder)."""
+    if not any(c.kind == "document_index" for c in candidates):
+        return steps
+    names = {n.lower() for c in candidates if c.kind != "document_index" for n in (*c.names, *c.aliases) if n}
+    return [
+        _THEY_SAY.sub("my notes ", step, count=1)
+        if _THEY_SAY.search(step)
+        and not _DOCUMENT_WORDS.search(step)
+        and not any(_says(step.lower(), n) for n in names)
+        and not path_tokens(step)
+        else step
+        for step in steps
+    ]
+
+
+# "write the report and re-run it", "export it, then run it again": running the report just written again is how the
+# export is asked for (its execute switch), not a step of its own (round 10: "re-run it" became md_extend).
+_REDONE_OUTPUT = re.compile(
+    r"(?P<made>\b(?:reports?|export\w*)\b[^.;?!]*?)\s*,?\s*(?:and\s+(?:then\s+)?|then\s+)"
+    r"(?P<verb>re-?run|run)\s+(?:it|that|this|the\s+report)(?:\s+again)?\b",
+    re.I,
+)
+
+
+# A later step's pronoun for the object of the step before ("view settled. then compute its RMSD"), when that step
+# made nothing new (a simulation's "it" is what it wrote, which the agent passes on itself).
+_BACK_POINTER = re.compile(r"\b(?:its|it|this\s+one|that\s+one)\b", re.I)
+_MAKES_SOMETHING = re.compile(
+    r"\b(?:simulat\w*|sims?|replica\w*|ensembles?|minimi[sz]ation|predictions?"
+    r"|run|re-?run|launch|start|extend|continue|equilibrate|repeat|do|set\s+up|spin\s+up|fire|kick\s+off"
+    r"|submit|queue|generate|produce|minimi[sz]e|relax|fold|predict|build|prepare|mutate|make|ingest|index|export"
+    r"|write|save)\b",
+    re.I,
+)
+
+
+def _pronouns_named(steps: list[str], is_object) -> list[str]:
+    """Each later step that points back with a pronoun and names nothing gets the one object the step before named,
+    in brackets: the step is routed alone, and "its RMSD" alone has every trajectory here to choose from (held-out 9:
+    a view, then "how far does its backbone wander? RMSD" asked which trajectory)."""
+    out = steps[:1]
+    for before, step in zip(steps, steps[1:]):
+        named = list(dict.fromkeys(w for w in re.findall(r"[\w./\[\]:-]+", before.rstrip(".?!")) if is_object(w)))
+        if (
+            len(named) == 1
+            and _BACK_POINTER.search(step)
+            and not any(is_object(w) for w in re.findall(r"[\w./\[\]:-]+", step.rstrip(".?!")))
+            and not _MAKES_SOMETHING.search(before)
+            and number_for("ps", before) is None  # ("I need a fresh trajectory: 2 ps of villin": one is made)
+            and not COMPARE_WORDS.search(step)  # ("compare them": the results so far, not one object)
+        ):
+            step = f"{step.rstrip()} ({named[0]})"
+        out.append(step)
+    return out
+
+
+# Files a literature index is built from, and the names a folder of them goes by when the request names none
+_DOCUMENT_SUFFIXES = (".pdf", ".md", ".markdown", ".txt", ".bib", ".rst", ".html")
+_DOCUMENT_FOLDER_NAMES = re.compile(r"papers?|notes|literature|references|reading|pdfs?|bibliography|library", re.I)
+
+
+def document_folder(step: str, here: str | os.PathLike = ".") -> str | None:
+    """The folder of papers or notes the step names ("in papers/"), or the one here by such a name, when it holds
+    documents to index; else None."""
+    named = [p for p in path_tokens(step) if not is_file_like(p)]
+    try:
+        present = sorted(
+            f"{e.name}/" for e in os.scandir(here) if e.is_dir() and _DOCUMENT_FOLDER_NAMES.fullmatch(e.name)
+        )
+    except OSError:
+        present = []
+    for folder in named or present:
+        path = os.path.join(here, folder)
+        try:
+            if any(e.is_file() and e.name.lower().endswith(_DOCUMENT_SUFFIXES) for e in os.scandir(path)):
+                return folder.rstrip("/") + "/"
+        except OSError:
+            continue
+    return None
+
+
+def _ingest_first(steps: list[str], candidates: Sequence["Candidate"]) -> list[str]:
+    """A question to the papers or notes with no literature index yet, but a folder of them here or named: they are
+    indexed first, then asked ("what do my notes in papers/ say about OBC?" -> ingest papers/, then the question)."""
+    if any(c.kind == "document_index" for c in candidates):
+        return steps
+    out: list[str] = []
+    for step in steps:
+        folder = None
+        if (
+            _DOCUMENT_WORDS.search(step)
+            and not _MAKING_INDEX.search(step)
+            and not any(_MAKING_INDEX.search(s) for s in out)
+        ):
+            folder = document_folder(step)
+        if folder is not None:
+            out.append(f"ingest {folder}")
+            step = f"{step.rstrip()} {JUST_INDEXED}"  # (missing_object: the index this request makes is no gap)
+        out.append(step)
+    return out
+
+
+def without_history_in_file_names(text: str) -> str:
+    """``text`` with what was done to a file said in its name left out ("5dfr_minimized.pdb" read as
+    "5dfr.pdb"): the words name that object, they ask for no tool, as "the minimised structure" does not
+    (``_PARTICIPLE_OBJECT``). "yes use 5dfr_minimized.pdb, 2 ps implicit, seed 3" ran a minimisation because
+    of the file's name (a newcomer's trip, round 9)."""
+    for token in path_tokens(text):
+        folder, _, name = token.rpartition("/")
+        stem, dot, extension = name.rpartition(".")
+        if not dot or not stem:
+            continue
+        parts = re.split(r"[_\-]+", stem)
+        kept = [part for part in parts if not re.fullmatch(r"[A-Za-z]{3,}(?:ed|en)", part)] or ["file"]
+        if len(kept) < len(parts):
+            renamed = (folder + "/" if folder else "") + "_".join(kept) + "." + extension
+            text = re.sub(rf"(?<![\w./]){re.escape(token)}(?![\w/])", renamed, text)
+    return text
 
 
 def _without_paths(text: str) -> str:
     for token in path_tokens(text):
         text = text.replace(token, " ")
     return text
+
+
+_FEW_WORDS = 4  # words in a step too short for the embedder
+_SOLVENT_SAID = re.compile(r"\b(?:implicit|explicit)[\s-]+(?:solvent|water)|\bin\s+(?:vacuum|water)\b", re.I)
+# "how far did it drift from where it started?": the starting point, in the words the tools declare ("drift from the
+# start"); newcomer r11 got a DSSP for it.
+_STARTING_POINT = re.compile(
+    r"\b(?:where|how)\s+(?:it|they|we|the\s+\w+)\s+(?:started|began|begun|was\s+at\s+(?:the\s+)?(?:start|first))\b",
+    re.I,
+)
+# A step that only indexes documents, asking nothing of them ("index my notes in papers/", "please ingest refs/")
+_INDEX_ONLY = re.compile(
+    r"^\s*(?:please\s+|pls\s+|(?:can|could)\s+you\s+)?(?:index|ingest|import|add)\b(?![^?]*\?)"
+    r"(?![^.;]*\b(?:what|which|how|why|whether|tell|say|says|said)\b)",
+    re.I,
+)
 
 
 @dataclass
@@ -616,6 +874,7 @@ class ToolRouter:
         self._cache: dict[str, np.ndarray] = {}
 
     prefer_bonus = 0.3
+    sole_keyword_bonus = 0.3
 
     def rank(
         self, request: str, tools: Sequence, candidates: Sequence["Candidate"] = (), prefer: Sequence[str] = ()
@@ -634,27 +893,84 @@ class ToolRouter:
         # Not a remark's words ("ok wt finished"), unless what follows is too short to say anything ("why?").
         tail = request.rsplit(REMARK, 1)[-1]
         asked = tail if len(tail.split()) >= 3 else request
-        spoken = _without_spaced_names(asked, candidates)
+        spoken = in_papers_words(_without_spaced_names(without_history_in_file_names(asked), candidates))
+        spoken = _STARTING_POINT.sub("the start", spoken)
         query = self._embed([spoken])[0]
+        # A step of a few words ("get the Rg", "then the dssp") gives the embedder nothing to go on: a keyword
+        # only one tool has decides it.
+        bonuses = [keyword_bonus(spoken, t) for t in tools]
+        sole = sum(b > 0 for b in bonuses) == 1 and len(words_of(spoken)) <= _FEW_WORDS
         scores = [
             float(np.dot(query, self._cache[t.name]))
+            + (self.sole_keyword_bonus if sole and bonus > 0 else 0.0)
             # The remark's words are context ("we've run an ensemble. how buried is the core in each member?"):
             # they name what is here, not what to compute.
-            + keyword_bonus(spoken, t)
+            + bonus
             + evidence_bonus(request, t)
             + notebook_bonus(request, t, candidates)
             - self._penalty(t, request, candidates)
+            - self._asks_nothing_of(t, request)
+            - self._length_unhonoured(t, request)
+            - (self.unfillable_penalty if options_compared(request, t, tools) else 0.0)
             + (self.prefer_bonus if prefer and set(prefer) & set(_input_kinds(t)) else 0.0)
-            for t in tools
+            for t, bonus in zip(tools, bonuses)
         ]
         order = np.argsort(scores)[::-1]
         return [Route(tools[i], scores[i]) for i in order]
+
+    def _asks_nothing_of(self, t, request: str) -> float:
+        """ "index my notes in papers/": a request only to index documents asks no question of them, whatever
+        words of the papers it says; a tool that answers questions is pushed down as if it could not be filled."""
+        if "question" in t.parameters.get("required", []) and _INDEX_ONLY.match(request):
+            return self.unfillable_penalty
+        return 0.0
+
+    def _length_unhonoured(self, t, request: str) -> float:
+        """ "relax dhfr for 2 ps in implicit solvent": a length of simulated time is stated, and a tool that starts
+        from a structure but takes no time at all (a minimisation) cannot honour it (newcomer r11: md_minimize tied
+        md_run and the 2 ps was dropped)."""
+        properties = t.parameters.get("properties", {})
+        takes_structure = any(slot_kind(n, properties.get(n)) == "structure" for n in t.parameters.get("required", []))
+        takes_time = any(re.search(r"(?:^|_)(?:ps|ns|fs)$", n) for n in properties)
+        if takes_structure and not takes_time and number_for("ps", request) is not None:
+            return self.unnamed_penalty
+        if takes_structure and "solvent" not in properties and _SOLVENT_SAID.search(request):
+            # ("two replicas of villin in implicit solvent": a solvent model is all-atom MD's; a Gō-model ladder
+            # has none, newcomer r11)
+            return self.unnamed_penalty
+        return 0.0
 
     def _penalty(self, t, request: str, candidates) -> float:
         if fillable(t, request):
             return 0.0
         found = resolvable(t, request, candidates)
         return 0.0 if found == "named" else self.unnamed_penalty if found else self.unfillable_penalty
+
+
+# "do your dataflow kernels beat OpenMM's?", "openmm vs dataflow on villin": two values of one of a tool's settings
+# weighed against each other. A call of that tool takes one of them; a tool whose own words name them does the
+# weighing (md_compare_backends over md_run, whose `backend` is one of openmm or dataflow).
+_WEIGHED = re.compile(
+    r"\b(?:beat|beats|outperform\w*|faster|slower|quicker|vs\.?|versus|against|compar\w*|than|which\s+is\s+better)\b",
+    re.I,
+)
+
+
+def options_compared(request: str, t, tools: Sequence = ()) -> bool:
+    """Does ``request`` weigh two values of one of ``t``'s settings against each other, with another tool's
+    vocabulary naming one of them (the tool that compares them)?"""
+    if not _WEIGHED.search(request):
+        return False
+    lowered = request.lower()
+    for prop in t.parameters.get("properties", {}).values():
+        values = [v for v in _enum_values(prop) if isinstance(v, str) and len(v) > 2]
+        said = [v for v in values if re.search(rf"\b{re.escape(v.lower())}\b", lowered)]
+        if len(said) < 2:
+            continue
+        others = " ".join(" ".join(vocabulary(u)) for u in tools if u is not t).lower()
+        if any(re.search(rf"\b{re.escape(v.lower())}\b", others) for v in said):
+            return True
+    return False
 
 
 def _without_spaced_names(text: str, candidates: Sequence[Candidate]) -> str:
@@ -756,7 +1072,8 @@ def evidence_bonus(request: str, t, bonus: float = 0.15) -> float:
 
 # Verbs that make something new ("run 3 replicas", "simulate"), not ones that look at what exists.
 _MAKE = re.compile(
-    r"\b(?:run|rerun|simulate|launch|start|spawn|set\s+up|generate|perform|do|make|fold|predict|minimi[sz]e|relax)\b",
+    r"\b(?:run|rerun|simulate|launch|start|spawn|set\s+up|generate|perform|do|make|fold|predict|minimi[sz]e|relax"
+    r"|kick\s+off|spin\s+up|fire\s+(?:up|off)|submit|queue)\b",
     re.I,
 )
 
@@ -792,14 +1109,34 @@ def notebook_bonus(request: str, t, candidates: Sequence[Candidate], bonus: floa
     # "why did that fail?" with an error in the kernel: a tool that takes an error (even by default) fits.
     if any(c.kind == "error" for c in candidates) and _points_at(lowered, "error"):
         if any(slot_kind(n, p) == "error" for n, p in properties.items()):
-            return 2 * bonus  # strong: "why doesn't my selection work" has few words a tool shares
+            # stronger still when the words quote the error's own message ("the rmsd cell says the name is not
+            # defined" with a NameError: the complaint, not an RMSD, whatever analysis the line was)
+            echoed = any(_echoes_error(lowered, c.value) for c in candidates if c.kind == "error")
+            return (4 if echoed else 2) * bonus  # "why doesn't my selection work" has few words a tool shares
     named = [c for c in candidates if any(_says(lowered, n) for n in c.names)]
     kinds = {
-        k for n in t.parameters.get("required", []) for k in SLOT_KINDS.get(slot_kind(n, properties.get(n)) or "", ())
+        k
+        for n in t.parameters.get("required", [])
+        for k in slot_kinds(slot_kind(n, properties.get(n)) or "", properties.get(n))
     }
     if not named or not kinds:
         return 0.0
     return bonus if any(c.kind in kinds for c in named) else -bonus
+
+
+# The words of a Python error's message a scientist repeats when asking about it
+_ERROR_MESSAGE_WORDS = ("defined", "attribute", "exist", "found", "module", "installed", "column", "mismatch")
+
+
+def _echoes_error(lowered: str, error: str) -> bool:
+    """Does the request repeat a word of the error's own message ("not defined" of "name 'x' is not defined")?"""
+    message = error.split("\nin the line:")[0].lower()
+    if any(re.search(rf"\b{w}", lowered) and re.search(rf"\b{w}", message) for w in _ERROR_MESSAGE_WORDS):
+        return True
+    # "why does rmsd throw at me here?": the function whose call raised, named with a complaint, is that error's
+    # (a TypeError of a misspelt keyword in `ka.rmsd(...)` asks for no new RMSD)
+    called = {name.lower() for name in re.findall(r"\b([A-Za-z_]\w{2,})\s*\(", error)}
+    return any(re.search(rf"\b{re.escape(name)}\b", lowered) for name in called)
 
 
 def tool_text(t) -> str:
@@ -898,16 +1235,19 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
             # An option the request names ("implicit", "xtc"): offer only what was said.
             narrowed[name] = {"type": "string", "enum": said}
         elif "boolean" in kinds and mentioned:
-            negated = re.search(
-                rf"\b(no|not|without|don't|do not)\s+(\w+\s+)?{re.escape(name.lower().replace('_', ' '))}", lowered
-            )
-            narrowed[name] = {"enum": [not negated]}
+            narrowed[name] = {"enum": [not switched_off(name.lower().replace("_", " "), lowered)]}
+        elif "boolean" in kinds and action_refused(prop, lowered):
+            narrowed[name] = {"enum": [False]}  # "without re-running anything": execute's "Re-run the report ..."
+        elif "boolean" in kinds and action_asked(prop, lowered):
+            narrowed[name] = {"enum": [True]}  # "write the report and re-run it"
         elif name in ("sequence", "sequences") and "string" in kinds and (protein_tokens(request) or files):
             narrowed[name] = {"type": "string", "enum": protein_tokens(request) or files}
         elif name in ("frames", "window") and "string" in kinds and window_tokens(request):
             narrowed[name] = {"type": "string", "enum": window_tokens(request)}
         elif kinds & {"number", "integer"} and name in _PHASES and _skipped(_PHASES[name], lowered):
             narrowed[name] = {"enum": [0]}  # "skip the equilibration": the phase is run for 0 ps, never added
+        elif kinds & {"number"} and re.search(r"frequency|fraction", name) and frequency_said(request) is not None:
+            narrowed[name] = {"enum": [frequency_said(request)]}  # "touching at least half the time": 0.5
         elif name in ("start_ps", "end_ps") and name in time_bounds(request):
             narrowed[name] = {"enum": [time_bounds(request)[name]]}
         elif name in ("frames", "window", "start_ps", "end_ps") and (window_tokens(request) or time_bounds(request)):
@@ -960,6 +1300,58 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
         if name in properties:
             narrowed[name] = {"enum": [value]}
     return {"type": "object", "properties": narrowed, "required": list(narrowed)}
+
+
+# An option said to be left out: "no html", "I don't want the HTML", "skip the html copy", "without any figures",
+# "html isn't needed" (a few words may stand between the negation and the option, none after a full stop).
+_SWITCH_OFF_BEFORE = (
+    r"\b(?:no|not|without|don'?t|dont|do\s+not|never|skip\w*|leave\s+out|leaving\s+out|omit\w*|drop\w*|minus"
+    r"|no\s+need\s+(?:for|of))\s+(?:[\w']+\s+){{0,3}}?{option}\b"
+)
+_SWITCH_OFF_AFTER = (
+    r"\b{option}\s+(?:[\w']+\s+){{0,2}}?(?:is\s+|are\s+)?(?:not\s+(?:needed|necessary|required|wanted)|isn'?t\s+needed"
+    r"|unnecessary|not\s+please|off)\b"
+)
+
+
+_NOT_VERBS = {"also", "the", "a", "an", "whether", "if", "when", "true", "false", "default", "use", "whether"}
+_REFUSED = r"\b(?:without|no|not|never|skip(?:ping)?|don'?t|do\s+not|no\s+need\s+to)\s+(?:\w+\s+){{0,2}}?{verb}\w*"
+
+
+def action_refused(prop: dict, lowered: str) -> bool:
+    """Does the request refuse what a switch does, said as its description's first verb ("Re-run the report in a
+    fresh kernel": "without re-running anything", "don't rerun it")? Only a refusal sets it: said plainly, the
+    option keeps its default."""
+    words = re.findall(r"[A-Za-z][\w-]*", prop.get("description", ""))[:2]
+    verb = next((w.lower().replace("-", "") for w in words if w.lower() not in _NOT_VERBS), "")
+    if len(verb) < 4:
+        return False
+    stem = verb[:-1] if verb.endswith("e") else verb
+    return bool(re.search(_REFUSED.format(verb=re.escape(stem)), lowered.replace("-", "")))
+
+
+def action_asked(prop: dict, lowered: str) -> bool:
+    """Does the request ask for what a switch does, said as its description's first verb ("write the report and
+    re-run it": execute's "Re-run the report ...")? A refusal (:func:`action_refused`) never counts."""
+    words = re.findall(r"[A-Za-z][\w-]*", prop.get("description", ""))[:2]
+    verb = next((w.lower().replace("-", "") for w in words if w.lower() not in _NOT_VERBS), "")
+    if len(verb) < 5 or not verb.startswith("re"):
+        return False  # only a verb of doing again (re-run, re-execute) is that switch's alone, not a common one
+    stem = verb[:-1] if verb.endswith("e") else verb
+    plain = lowered.replace("-", "")
+    if re.search(rf"\b(?:i|we|they|anyone|others|people)\s+(?:can|could|may|might|will)\s+(?:\w+\s+)?{stem}", plain):
+        return False  # ("a report I can re-run later": the scientist's re-run one day, not the export's now)
+    return bool(re.search(rf"\b{re.escape(stem)}\w*", plain)) and not action_refused(prop, lowered)
+
+
+def switched_off(option: str, lowered: str) -> bool:
+    """Does the request leave the option out ("no html", "I don't want the HTML")?"""
+    word = re.escape(option)
+    return any(
+        re.search(p.format(option=word), sentence)
+        for sentence in re.split(r"[.!?;]\s+", lowered)
+        for p in (_SWITCH_OFF_BEFORE, _SWITCH_OFF_AFTER)
+    )
 
 
 _TOTAL = re.compile(
@@ -1076,7 +1468,13 @@ _AFTER = re.compile(
     rf"\b(?:after|from|beyond|past|since|{_EXCLUDE})\s+(?:the\s+)?(?:first\s+|initial\s+)?{_TIME}", re.I
 )
 _BEFORE = re.compile(rf"\b(?:before|until|till|up\s+to|upto)\s+{_TIME}", re.I)
-_BETWEEN = re.compile(rf"\bbetween\s+(\d+(?:\.\d+)?)\s*(?:ps|ns)?\s+and\s+{_TIME}", re.I)
+# "between 1 and 3 ps", "betwen t = 1 ps and t = 3 ps", "from 1 to 3 ps", "from t=1 ps till 3 ps"
+_AT = r"(?:t\s*=\s*)?"
+_BETWEEN = re.compile(
+    rf"\b(?:betw\w*n\s+{_AT}(\d+(?:\.\d+)?)\s*(?:ps|ns)?\s+and|from\s+{_AT}(\d+(?:\.\d+)?)\s*(?:ps|ns)?\s+"
+    rf"(?:to|until|till|through|-|\u2013))\s+{_AT}{_TIME}",
+    re.I,
+)
 _EXCLUDED_BEFORE = re.compile(rf"\b(?:{_EXCLUDE}|after|beyond|past)\s+(?:the\s+|its\s+)?$", re.I)
 _FRACTION_OF = {"half": 0.5, "third": 1 / 3, "quarter": 0.25, "fifth": 0.2, "tenth": 0.1}
 
@@ -1089,6 +1487,40 @@ _FRAME_RANGE = re.compile(
     r"\bframes?\s+(?:from\s+)?(?P<a>\d+)\s*(?:-|\u2013|to|through|thru|until|till)\s*(?:frame\s+)?(?P<b>\d+)\b",
     re.I,
 )
+
+
+# A thinning of the frames: "every 4th frame", "every fourth frame", "every other frame", "every 10 frames", "a stride
+# of 5", "one frame in 3" -> "::4" (the analyses' ``frames`` slice)
+_ORDINALS = {"other": 2, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "fifth": 5, "sixth": 6, "tenth": 10}
+_STRIDE = re.compile(
+    r"\bevery\s+(?P<ord>other|second|third|fourth|fifth|sixth|tenth|\d+(?:st|nd|rd|th))\s+frames?\b"
+    r"|\bevery\s+(?P<n>\d+)\s+frames\b|\bone\s+frame\s+(?:in|out\s+of)\s+(?P<in>\d+)\b"
+    r"|\b(?:a\s+)?stride\s+(?:of\s+)?(?P<stride>\d+)\b|\bthin\w*\s+(?:it\s+|them\s+|the\s+frames\s+)?by\s+(?P<by>\d+)\b",
+    re.I,
+)
+
+
+_DESCRIBED = re.compile(
+    r"\b(?:is|are|was|were|holds?|has|have|keeps?|kept|contains?|saved|written)\s+(?:only\s+)?$"
+    # "I've got hp loaded (every 2nd frame)": an aside on what was loaded
+    r"|\b(?:is|are|was|has|holds?|loaded|saved|written|thinned|strided)\b[^.?!;()]*\(\s*$",
+    re.I,
+)
+
+
+def stride_tokens(text: str) -> list[str]:
+    """Frame thinnings said in words, as slices: "every 4th frame" -> ["::4"]."""
+    found = []
+    for m in _STRIDE.finditer(text):
+        if _DESCRIBED.search(text[: m.start()]):
+            continue  # "thinned is every 2nd frame of my traj": what a thing already is, not a thinning asked for
+        said = m["ord"] or ""
+        step = _ORDINALS.get(said.lower()) or int(
+            re.sub(r"\D", "", said) or m["n"] or m["in"] or m["stride"] or m["by"]
+        )
+        if step >= 2:
+            found.append(f"::{step}")
+    return list(dict.fromkeys(found))
 
 
 def window_tokens(text: str) -> list[str]:
@@ -1124,13 +1556,13 @@ def window_tokens(text: str) -> list[str]:
                 found.append(f"{side} {number}")
         else:  # a time: "the first ps" is the first 1 ps
             found.append(f"{side} {_ps(number or '1', unit):g} ps")
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(found)) or stride_tokens(text)
 
 
 def without_windows(text: str) -> str:
     """``text`` with its frame windows said in words taken out ("the rg of t over the last half" -> "the rg of t"):
     a follow-up that says its own window replaces the earlier request's."""
-    for pattern in (_FRAME_RANGE, _WINDOW):
+    for pattern in (_FRAME_RANGE, _WINDOW, _STRIDE):
         text = pattern.sub(" ", text)
     return re.sub(r"\s{2,}", " ", text).strip()
 
@@ -1156,8 +1588,8 @@ def time_bounds(text: str) -> dict[str, float]:
     text = re.sub(r"\b(first|initial)\s+(ps|picosecond|ns|nanosecond)\b", r"\1 1 \2", text, flags=re.I)
     between = _BETWEEN.search(text)
     if between:
-        start, end, unit = between.groups()
-        return {"start_ps": _ps(start, unit), "end_ps": _ps(end, unit)}
+        start, start_from, end, unit = between.groups()
+        return {"start_ps": _ps(start or start_from, unit), "end_ps": _ps(end, unit)}
     after, before = _AFTER.search(text), _BEFORE.search(text)
     if after:
         found["start_ps"] = _ps(*after.groups())
@@ -1262,6 +1694,8 @@ SLOT_KINDS = {
     "prediction": ("prediction",),
     "sequence": ("sequence", "sequence_file"),
     "error": ("error",),
+    # A temperature ladder (unfolding.ladder's folder): the melting curve reads one; runs at two temperatures are none.
+    "ladder": ("ladder_folder",),
 }
 # The words a request uses to point at something of a kind without naming it ("the trajectory", "my last run").
 KIND_WORDS = {
@@ -1274,13 +1708,20 @@ KIND_WORDS = {
     "prediction": r"predictions?|predicted|fold\w*|models?",
     "sequence": r"sequences?|seq",
     "sequence_file": r"sequences?|fasta",
+    "ladder_folder": r"ladders?|melting\s+curves?",
     "error": r"errors?|fail\w*|exceptions?|tracebacks?|wrong|broke\w*|break\w*|crash\w*|happen\w*|keyerror|\w+error"
     r"|(?:does\s*n[o']t|doesnt|isn'?t|not|won'?t|stopped)\s+(?:[\w']+\s+){0,3}?work\w*"
     # A complaint about the kernel, not the word "error": "why is it complaining now", "this worked yesterday".
     r"|complain\w*|moan\w*|grumbl\w*|yell\w*|shout\w*|red\s+(?:text|box|cell)"
+    # "why does rmsd throw at me here?", "it blew up", "all I changed was ...": a cell that raised, in other words
+    r"|throw\w*|threw|raise[sd]?|rais\w+|blow\w*\s+up|blew\s+up|chok\w+|(?:all\s+)?i\s+(?:only\s+|just\s+)?changed"
+    # What a NameError says in the scientist's words: "it says something isn't defined", "x is undefined?"
+    r"|(?:is\s*n[o']t|not|never|was\s*n[o']t)\s+(?:been\s+)?defined|undefined|what'?s\s+going\s+on"
     r"|(?:used\s+to|worked|was\s+working)\s+(?:\w+\s+)?(?:yesterday|before|earlier|fine|ok|okay|this\s+morning)",
 }
-_RECENT = re.compile(r"\b(last|latest|recent|newest|previous|just\s+(?:ran|made|did|loaded)|current)\b", re.I)
+_RECENT = re.compile(
+    r"\b(last|latest|recent(?:ly)?|newest|previous|just\s+(?:ran|made|did|loaded)|current|freshest)\b", re.I
+)
 _POINTER = re.compile(r"\b(the|my|this|that|these|those|our|it|its|their|there|all|each|every|both)\b", re.I)
 # A pronoun for the thing just made or just talked about: "minimise villin then run it".
 _PRONOUN = re.compile(r"\b(it|them|this\s+one|that\s+one|the\s+result|the\s+output)\b", re.I)
@@ -1306,9 +1747,21 @@ class Candidate:
     # The file or folder a kernel variable stands for (an MDRun's run folder): what a call passes where the
     # tool takes a path only ("extend my run" with `run = MDRun('md_runs/villin')`).
     path: str = ""
+    # What a run is told apart by ("the 360 K run", "the 4 ps one", "the seed-2 run"), read from its record by the
+    # resolver: None (or no seeds) when not known (a Trajectory in the kernel, a loose .dcd).
+    temperature_k: float | None = None
+    length_ps: float | None = None
+    seeds: tuple[int, ...] = ()
+    # The file formats it stands for or holds (a run folder's trajectory.dcd and prepared.pdb): "the xtc", "my
+    # pdb" must be one of these. Empty: read from the value's extension.
+    formats: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
+            "temperature_k": self.temperature_k,
+            "length_ps": self.length_ps,
+            "seeds": list(self.seeds),
+            "formats": list(self.formats),
             "members": list(self.members),
             "kind": self.kind,
             "value": self.value,
@@ -1341,7 +1794,7 @@ class SlotMatch:
 def slot_kind(name: str, prop: dict | None = None) -> str | None:
     """The kind of input a parameter takes, by its name: ``trajectory``, ``structure``, ``sequence``..."""
     lowered = name.lower()
-    for kind in ("trajectory", "ensemble", "topology", "prediction", "structure", "sequence", "error"):
+    for kind in ("trajectory", "ensemble", "topology", "prediction", "structure", "sequence", "error", "ladder"):
         if kind in lowered:
             return kind
     if lowered in ("traceback", "exception"):
@@ -1353,6 +1806,18 @@ def slot_kind(name: str, prop: dict | None = None) -> str | None:
     return None
 
 
+_READS_STRUCTURES = re.compile(r"\b(?:PDB|mmCIF)\b")
+
+
+def slot_kinds(kind: str, prop: dict | None = None) -> tuple[str, ...]:
+    """The candidate kinds that fill a slot of ``kind``: SLOT_KINDS's, and a structure file for a sequence the tool
+    reads from one (its description says so: the ESM-2 tools take "the sequence of 5dfr_minimized.pdb")."""
+    kinds = SLOT_KINDS.get(kind, ())
+    if kind == "sequence" and _READS_STRUCTURES.search((prop or {}).get("description", "")):
+        kinds = (*kinds, "pdb_file")
+    return kinds
+
+
 def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: dict | None = None) -> SlotMatch:
     """Find a required input ``name`` among the notebook's ``candidates`` for the words of ``step``.
 
@@ -1361,12 +1826,22 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
     a file at the same level. Unnamed and unpointed, a lone trajectory, ensemble or error is used (it is
     what there is to analyse); a structure never is ("simulate lysozyme" must not simulate villin.pdb)."""
     kind = slot_kind(name, prop) or ""
-    kinds = SLOT_KINDS.get(kind, ())
+    kinds = slot_kinds(kind, prop)
     options = sorted((c for c in candidates if c.kind in kinds), key=lambda c: (-_kind_rank(c, kinds), -c.order))
     match = SlotMatch(name, kind, options=tuple(options))
     lowered = step.lower()
     if kind in ("trajectory", "run"):
         match.spread = _ensemble_meant(lowered, candidates)
+    # "(ignore the dhfr file, that's for later)", "not the seed-2 one": a thing set aside is never the input; and
+    # "its RMSD against villin", "relative to the crystal structure": what comes after is the reference the frames
+    # are compared with, never the trajectory itself (nor, unnamed, the one thing there is to analyse).
+    lowered, aside = without_set_aside(lowered)
+    references: list[str] = []
+    if kind in ("trajectory", "run"):
+        lowered, references = without_references(lowered)
+    if aside or references:
+        options = [c for c in options if c not in _set_aside(options, aside, references, lowered)]
+        match.options = tuple(options)
     if not options:
         return match
     # A window's words name no variable ("the first half" is no `first`, though a kernel may hold one).
@@ -1376,6 +1851,11 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
     ]
     if named:
         best = [_sliced(c, step) for c in _most_specific(named, naming)]
+        # "villin in the hotter run", "villin at 360 K": of the runs the name fits (by name or alias), those the
+        # temperature (length, seed) said picks
+        fits = [c for c in options if c.kind in _RUN_KINDS and any(_says(naming, n) for n in (*c.names, *c.aliases))]
+        picked = _by_length_or_seed(step, fits) if len(fits) > 1 else None
+        best = picked[0] if picked is not None and picked[0] and len(picked[0]) < len(fits) else best
         match.named = True
         match.spread = None
         return _pick(match, best, recent=bool(_RECENT.search(lowered)))
@@ -1395,6 +1875,15 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
         match.pointed = True
         return _pick(match, carrying, recent=bool(_RECENT.search(lowered)), lowered=lowered)
     pointed = [c for c in options if _points_at(lowered, c.kind)]
+    if (
+        kind == "trajectory"
+        and pointed
+        and all(c.kind == "pdb_file" for c in pointed)
+        and _PROTEIN_ONLY.search(lowered)
+    ):
+        # "how mobile are the ends of the protein?": the protein is what was simulated too; a trajectory here (one
+        # frame is no fluctuation) is it before its single-frame file (newcomer r10 T1: rmsf of the .pdb)
+        pointed = [c for c in options if c.kind in _RUN_KINDS] or pointed
     if pointed:
         match.pointed = True
         return _pick(match, pointed, recent=bool(_RECENT.search(lowered)), lowered=lowered)
@@ -1405,12 +1894,70 @@ def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: di
     if kind in ("trajectory", "ensemble", "error", "prediction", "run", "system"):
         # Only a true trajectory or run goes unnamed: a lone PDB file is not what "the RMSD" is of.
         primary = [c for c in options if c.kind == kinds[0] or c.kind in ("run_folder", "ensemble_folder")]
+        primary = _real_runs(primary)
         if not primary:
             return match
         if kind == "error" or len(primary) == 1 or len({c.kind for c in primary}) == len(primary):
             return _pick(match, primary[:1], recent=False)
         return _pick(match, primary, recent=bool(_RECENT.search(lowered)), lowered=lowered)
     return match
+
+
+# The reference of a comparison: "against villin", "relative to the starting structure", "compared with the crystal
+# structure", "with respect to frame 0" (a frame is no object; _said_as_reference finds only what is named).
+_REFERENCE = re.compile(
+    r"\b(?:against|relative\s+to|compared\s+(?:with|to)|with\s+respect\s+to|w\.?r\.?t\.?|aligned\s+(?:to|on)"
+    r"|referenced?\s+(?:to|on))\s+(?P<ref>(?:(?:the|my|our|its|a|an|that|this)\s+)?[\w./-]+(?:\s+(?:crystal\s+)?"
+    r"(?:structure|pdb|model|file|reference|frame))?)",
+    re.I,
+)
+
+
+_SET_ASIDE = re.compile(
+    r"\b(?:ignore|ignoring|(?<!or\s)not(?=\s+(?:the|my|our|that|this)\b)|except(?:\s+for)?|apart\s+from|other\s+than|never\s+mind|forget(?:\s+about)?"
+    r"|leave\s+(?:out|aside)|leaving\s+(?:out|aside)|skip)\s+(?P<ref>(?:(?:the|my|our|that|this|a|an)\s+)?[\w./-]+"
+    r"(?:\s+(?:file|structure|pdb|run|one|simulation|trajectory))?)",
+    re.I,
+)
+
+
+# "(dhfr is for next week)", "the dhfr file's for later": a thing put off to another time is not this step's input
+_FOR_LATER = re.compile(
+    r"\b(?:the\s+|my\s+)?(?P<ref>[\w./-]+)(?:\s+(?:file|structure|one|run))?\s*(?:\s+is|'s|\s+are)\s+for\s+"
+    r"(?:later|next|another|tomorrow|after|some\s+other)\b",
+    re.I,
+)
+
+
+def without_set_aside(lowered: str) -> tuple[str, list[str]]:
+    """The step with what it sets aside taken out ("ignore the dhfr file", "dhfr is for later"), and those phrases."""
+    aside = [m["ref"] for pattern in (_SET_ASIDE, _FOR_LATER) for m in pattern.finditer(lowered)]
+    for pattern in (_SET_ASIDE, _FOR_LATER):
+        lowered = pattern.sub(" ", lowered)
+    return lowered, aside
+
+
+def without_references(lowered: str) -> tuple[str, list[str]]:
+    """The step with its comparison references taken out, and those references ("villin", "the crystal
+    structure")."""
+    references = [m["ref"] for m in _REFERENCE.finditer(lowered)]
+    return (_REFERENCE.sub(" ", lowered) if references else lowered), references
+
+
+def _said_in(c: Candidate, phrases: Sequence[str]) -> bool:
+    # (whole: "villin" in "against villin.pdb" names the file, not the run md_runs/villin)
+    names = [n for n in (*c.names, *c.aliases) if n]
+    return any(_says(p if "." in n else re.sub(r"\.(\w)", r"_\1", p), n) for p in phrases for n in names)
+
+
+def _set_aside(options: Sequence[Candidate], aside: Sequence[str], references: Sequence[str], rest: str) -> list:
+    """The candidates a step sets aside or names as its reference (and names nowhere else). A reference is a
+    structure: of the things its words name, a structure file is the one meant ("against villin" with villin.pdb
+    and md_runs/villin here is villin.pdb)."""
+    out = [c for c in options if _said_in(c, aside)]
+    # (a run named as the reference, "the run against villin" with md_runs/villin only, may still be the run meant)
+    out += [c for c in options if c.kind in ("pdb_file", "structure") and _said_in(c, references)]
+    return [c for c in out if not _said_in(c, [rest])]
 
 
 def _carrying_qualifier(step: str, options: Sequence[Candidate]) -> list[Candidate]:
@@ -1457,7 +2004,7 @@ _NOT_OBJECTS = {
     *"last latest previous first second final new old other same whole whole entire".split(),
     # Short names of the kinds and the words a request ends on ("... of the traj pls").
     *"traj trajs sim sims md dynamics pls please plz thanks thx too also now only just quarter half third".split(),
-    *"earlier older oldest original initial prior newest newer recent".split(),  # order words: _EARLIER, _RECENT
+    *"earlier older oldest original initial prior newest newer recent earliest freshest".split(),  # _EARLIER, _RECENT
     # the second word of a quantity's name ("the radius of gyration", "centre of mass"): no object
     *"gyration mass freedom motion".split(),
 }
@@ -1541,7 +2088,17 @@ def _most_specific(named: list[Candidate], lowered: str) -> list[Candidate]:
     return [c for c in named if longest[c] == top]
 
 
+# "the protein" and no word of a file ("structure", "pdb", "file", "static", "crystal"): the molecule, in any form
+_PROTEIN_ONLY = re.compile(r"^(?!.*\b(?:structures?|pdbs?|files?|static|crystal|models?)\b).*\bproteins?\b", re.I)
+
+
+# What says a cell raised with no pointer needed ("rmsd raises a TypeError now, what did I do wrong")
+_RAISED = re.compile(r"\b(?:[a-z]+error|exceptions?|tracebacks?|throw\w*|threw|rais\w+|blow\w*\s+up|blew\s+up)\b")
+
+
 def _points_at(lowered: str, kind: str) -> bool:
+    if kind == "error" and _RAISED.search(lowered):
+        return True
     words = KIND_WORDS.get(kind)
     return bool(words and re.search(rf"\b(?:{words})\b", lowered)) and bool(
         _POINTER.search(lowered) or _RECENT.search(lowered)
@@ -1550,11 +2107,24 @@ def _points_at(lowered: str, kind: str) -> bool:
 
 # Runs referred to by their order: "the earlier run", "the older simulation", "the first run", "the original one".
 _EARLIER = re.compile(
-    r"\b(?:(?P<before>earlier|older|prior|other)|(?P<first>first|oldest|original|initial)|(?P<second>second))\s+"
+    r"\b(?:(?P<before>earlier|older|prior|other)|(?P<first>first|oldest|earliest|original|initial)|(?P<second>second))\s+"
     r"(?:[\w-]+\s+){0,2}?"
     r"(?:runs?|simulations?|trajector(?:y|ies)|trajs?|sims?|md|ones?)\b|\bthe\s+(?:run|simulation|one)\s+before\b",
     re.I,
 )
+
+
+_ONE_FRAME = re.compile(r"\b1 frames?\b")
+
+
+def _real_runs(options: list[Candidate]) -> list[Candidate]:
+    """What an unnamed trajectory input may be, each run once: a kernel variable and the run folder it stands for are
+    one run (the variable kept), and a Trajectory of one frame is a structure, no trajectory (newcomer r11: "plot
+    the radius of gyration over time" asked between `run`, its own folder and a 1-frame `pdb`)."""
+    held = {c.path for c in options if c.variable and c.path}
+    kept = [c for c in options if not (not c.variable and c.value in held)]
+    several = [c for c in kept if not (c.variable and c.kind == "trajectory" and _ONE_FRAME.search(c.label))]
+    return several or kept
 
 
 def _pick(match: SlotMatch, fitting: list[Candidate], recent: bool, lowered: str = "") -> SlotMatch:
@@ -1639,6 +2209,8 @@ def resolvable(t, request: str, candidates: Sequence[Candidate]) -> str | None:
         if slot_kind(name, properties.get(name)) is None:
             continue
         match = resolve_slot(request, name, candidates, properties.get(name))
+        if match.kind == "ladder" and match.candidate is None and not _run_picked_by_temperature(request, candidates):
+            continue  # (no ladder here: the tool still fits "the melting temperature"; its call asks for one)
         if match.candidate is None and not match.ambiguous and match.spread is None:
             return None
         if not (match.named or match.pointed):
@@ -1656,12 +2228,20 @@ _RESIDUE = re.compile("(?:" + "|".join(k for k in _AMINO_ACIDS if len(k) == 3) +
 _ENSEMBLE_WORDS = re.compile(
     r"\b(?:replicas?|replicates?|ensembles?|(?:all|each|every)\s+(?:of\s+)?(?:the\s+|my\s+)?members?)\b", re.I
 )
+# Verbs of starting a simulation that are not step verbs ("spin up 2 replicates", "kick off three runs")
+_LAUNCH = r"do|launch|set\s+up|spin\s+up|fire\s+(?:up|off)|kick\s+off|submit|queue(?:\s+up)?|generate|produce"
 _MAKES_ENSEMBLE = re.compile(
-    rf"\b(?:{_VERB}|do|launch|set\s+up)\b[^.?!]*\b(?:\d+|{'|'.join(_WORD_NUMBERS)})\s+(?:\w+\s+)?(?:replicas?|replicates?|copies|repeats|runs)\b",
+    rf"\b(?:{_VERB}|{_LAUNCH})\b[^.?!]*\b(?:\d+|{'|'.join(_WORD_NUMBERS)})\s+(?:\w+\s+)?(?:replicas?|replicates?|copies|repeats|runs)\b"
+    # "three replicas of villin in explicit water, 1 ps each, please run them": the count first, the verb after
+    rf"|\b(?:\d+|{'|'.join(_WORD_NUMBERS)})\s+(?:\w+\s+)?(?:replicas?|replicates?|copies|repeats)\b[^.?!]*"
+    rf"\b(?:run|launch|start|simulate|{_LAUNCH})\s+(?:them|those|these|it)\b",
     re.I,
 )
 _DOCUMENT_WORDS = re.compile(
-    r"\b(?:my|the|our|these|those)\s+(?:\w+\s+)?(?:papers?|notes|literature|articles?|pdfs?|documents?|references|reading)\b",
+    r"\b(?:my|the|our|these|those)\s+(?:\w+\s+)?(?:papers?|notes|literature|articles?|pdfs?|documents?|references|reading"
+    r"|bibliograph(?:y|ies)|bib\s+files?|zotero|reading\s+list)\b"
+    # "my library" is the scientist's papers; "the openmm library" is software
+    r"|\b(?:my|our)\s+(?:\w+\s+)?(?:library|libraries)\b",
     re.I,
 )
 # A qualifier may be a compound: "the energy-minimized DHFR", "my energy minimised villin", "the freshly
@@ -1669,7 +2249,8 @@ _DOCUMENT_WORDS = re.compile(
 _COMPOUND = r"(?:[a-z]+-|[a-z]+\s+(?=[a-z]+(?:ised|ized|ated)\s))?"
 _QUALIFIED = re.compile(
     rf"\b(?:the|my|that|this|our|your)\s+{_COMPOUND}(?P<qual>[a-z]+(?:ed|en)|mutant|variant|apo|holo)\s+"
-    r"(?P<kind>structures?|models?|proteins?|pdbs?|runs?|trajector(?:y|ies)|simulations?|systems?|sequences?|versions?|files?)\b",
+    r"(?P<kind>structures?|models?|proteins?|pdbs?|runs?|trajector(?:y|ies)|simulations?|systems?|sequences?|versions?|files?"
+    r"|constructs?|designs?)\b",  # ("my designed construct": a sequence of the scientist's, not villin.pdb's)
     re.I,
 )
 # A thing named by what was done to it, where the name is one the notebook holds: "the minimised villin", "the
@@ -1715,6 +2296,7 @@ _NOUN_QUALIFIED = re.compile(rf"\b{_DEFINITE}\s+(?P<qual>[a-z][a-z0-9-]+)\s+{_RU
 # Words that order, size or merely point at runs: every run may be called so, they name none.
 _ORDER_QUALIFIERS = {
     *"last latest first second third fourth fifth previous earlier older oldest newer newest new old recent".split(),
+    *"earliest freshest most".split(),
     *"current final original other same whole entire full long longer longest short shorter shortest quick".split(),
     *"fast slow big bigger small main actual initial md production equilibration test trial real proper".split(),
     *"good bad one two three four five six single only overnight today yesterday morning proper normal".split(),
@@ -1726,7 +2308,13 @@ _RUN_POINTED = re.compile(
     rf"\b(?:{_DEFINITE}|last|latest|previous|recent)\s+(?:\w+\s+)?(?:md\s+)?(?:runs?|simulations?|sims?|trajector(?:y|ies)|trajs?)\b",
     re.I,
 )
-_MAKES_RUN = re.compile(rf"^\s*(?:please\s+|pls\s+|can\s+you\s+|could\s+you\s+)?(?:{_VERB}|do|launch|set\s+up)\b", re.I)
+_MAKES_RUN = re.compile(rf"^\s*(?:please\s+|pls\s+|can\s+you\s+|could\s+you\s+)?(?:{_VERB}|{_LAUNCH})\b", re.I)
+# A step that makes (or continues) a simulation: "plot the RMSD of my trajectory" makes none, so with only a structure
+# here its trajectory is missing (any action verb read as making one: held-out 9, an RMSD of a PDB).
+_SIMULATES = r"simulate|run|re-?run|launch|start|extend|continue|equilibrate|repeat"
+_SIMULATES_FIRST = re.compile(
+    rf"^\s*(?:please\s+|pls\s+|can\s+you\s+|could\s+you\s+)?(?:{_SIMULATES}|{_LAUNCH})\b", re.I
+)
 _RUN_KINDS = ("run_folder", "trajectory", "trajectory_file", "ensemble_folder")
 
 
@@ -1775,22 +2363,31 @@ _HOTTER = re.compile(
 _COARSE_SAID = re.compile(r"\b(?:g[oō]\b[\s-]*models?|coarse[\s-]*grain\w*|cg|c[\s-]?alpha|c\u03b1)\b", re.I)
 
 
+def _run_picked_by_temperature(step: str, candidates: Sequence[Candidate]) -> bool:
+    """ "does it stay folded at the higher temperature?", "how helical is it at 360 K?" with runs here at two or more
+    temperatures: the step asks about one of those runs (not for a temperature ladder, which it does not name)."""
+    held = {t for c in candidates if c.kind in _RUN_KINDS for t in _held_kelvins(c)}
+    if len(held) < 2:
+        return False
+    kelvin = _said_kelvin(step)
+    return bool(_HOTTER.search(step)) or (kelvin is not None and any(abs(t - kelvin) < 0.5 for t in held))
+
+
 def _said_kelvin(step: str) -> float | None:
     found = _BARE_KELVIN.search(step)
     return _kelvin_of(found["n"], found["u"]) if found else None
 
 
 def _held_kelvins(c: Candidate) -> list[float]:
-    return [float(t) for t in re.findall(r"(\d+(?:\.\d+)?) K\b", c.label)]
+    return [c.temperature_k] if c.temperature_k is not None else []
 
 
 def _held_lengths(c: Candidate) -> list[float]:
-    return [float(x) for x in re.findall(r"(\d+(?:\.\d+)?) ps\b", c.label)]
+    return [c.length_ps] if c.length_ps is not None else []
 
 
 def _held_seeds(c: Candidate) -> list[int]:
-    seeds = re.findall(r"\bseed (\d+)", c.label) + re.findall(r"\bseeds ([\d, ]+)", c.label)
-    return [int(x) for group in seeds for x in re.findall(r"\d+", group)]
+    return list(c.seeds)
 
 
 def _by_length_or_seed(step: str, runs: Sequence[Candidate]) -> tuple[list[Candidate], MissingObject | None] | None:
@@ -1856,7 +2453,7 @@ def _qualified_run(step: str, candidates: Sequence[Candidate], known: set[str]) 
     runs = tuple(c for c in candidates if c.kind in _RUN_KINDS)
     for found in _TEMPERATURE_QUALIFIED.finditer(step):
         wanted = _kelvin_of(found["a"] or found["b"], found["ua"] or found["ub"] or "")
-        held = [float(t) for c in runs for t in re.findall(r"(\d+(?:\.\d+)?) K\b", c.label)]
+        held = [t for c in runs for t in _held_kelvins(c)]
         if not any(abs(t - wanted) < 0.5 for t in held):
             return MissingObject(found.group(0).strip(), f"run at {wanted:g} K", runs[:4])
     # (said with a definite article, "the 10 ns run" is one that exists: "run a 10 ns simulation" makes one)
@@ -1892,6 +2489,60 @@ def _qualified_run(step: str, candidates: Sequence[Candidate], known: set[str]) 
                 "Run one first (e.g. *simulate villin.pdb for 10 ps*), or name its folder or trajectory file.",
             )
     return None
+
+
+# Quantities measured across the frames of a trajectory, with why a single structure (one frame) gives nothing: a PDB
+# is no stand-in for the trajectory they need (held-out 9: "plot RMSD vs time for my villin trajectory" with only
+# villin.pdb here answered 0.000 nm). Quantities of one frame (Rg, SASA, DSSP of a static structure) are not here.
+_ACROSS_FRAMES = (
+    (
+        re.compile(
+            r"\brmsds?\b|root[\s-]+mean[\s-]+square[\s-]+deviation|\bdrift\w*|\bwander\w*|\bdeviat\w*\s+from\s+"
+            r"(?:the|its)\s+(?:own\s+)?(?:start\w*|first)",
+            re.I,
+        ),
+        "an RMSD of one frame to itself is 0 by definition",
+    ),
+    (
+        re.compile(r"\brmsfs?\b|fluctuat\w*|flexib\w*|\bmobil\w*|wobbl\w*|jiggl\w*|wiggl\w*|floppi\w*", re.I),
+        "a fluctuation is measured across frames, and one frame has none",
+    ),
+    (
+        re.compile(
+            r"\b(?:over|vs\.?|versus|against|through)\s+(?:the\s+)?time\b|\bas\s+it\s+goes\b|\btime[\s-]+(?:series|course)\b"
+            r"|\bframe[\s-]+by[\s-]+frame\b|\bover\s+(?:the\s+)?(?:course\s+of\s+)?(?:the\s+)?(?:run|simulation|trajectory)\b",
+            re.I,
+        ),
+        "a change over time needs more than one frame",
+    ),
+)
+_TWO_STRUCTURES = re.compile(r"\bbetween\b|\btwo\s+structures\b", re.I)
+
+
+def single_frame_only(step: str, candidates: Sequence[Candidate]) -> MissingObject | None:
+    """A quantity measured across frames (an RMSD, a fluctuation, anything over time) asked for where no run,
+    trajectory or ensemble is here, only single structures: the missing trajectory, and why one frame will not do.
+    A step that makes a run first, or weighs a structure against a reference, is no such request."""
+    if any(c.kind in _RUN_KINDS or c.kind == "run" for c in candidates):
+        return None
+    compared = re.sub(r"\b(?:against|vs\.?|versus)\s+(?:the\s+)?time\b", " ", step, flags=re.I)  # a plot's axis
+    if any(p.search(compared) for p in (_SIMULATES_FIRST, _MAKES_ENSEMBLE, _REFERENCE, _TWO_STRUCTURES)):
+        return None
+    structures = tuple(c for c in candidates if c.kind in ("pdb_file", "structure"))
+    named = [p for p in path_tokens(step) if is_structure_file(p)]
+    if not structures and not named:
+        return None  # nothing here at all: the tool's own question ("which trajectory?") says so
+    why = next((reason for pattern, reason in _ACROSS_FRAMES if pattern.search(step)), None)
+    if why is None:
+        return None
+    single = (named or [c.value for c in structures])[0]
+    return MissingObject(
+        "a trajectory",
+        "trajectory (an MD run folder, a .dcd/.xtc file or a Trajectory/MDRun in the kernel)",
+        structures[:4],
+        f"{single} is a single structure (one frame), and {why}. Simulate it first (e.g. *simulate {single} for "
+        "10 ps in implicit solvent*), or name the run folder or trajectory file.",
+    )
 
 
 # A run pointed at through the thing it simulated: "DHFR during its simulation", "villin's trajectory", "the
@@ -1941,6 +2592,156 @@ def _protein_run(step: str, candidates: Sequence[Candidate], runs: Sequence[Cand
     return None
 
 
+# A file named by its format, as the object of the request: "an xtc I copied over", "the dcd", "my pdb file", "that
+# trr". A file of that format must be here (a file with that extension, or a run folder holding one); with none,
+# nothing is called: another file would answer about something else ("its RMSD" of villin.pdb, not of the xtc).
+_FORMAT_NAMES = {
+    **{suffix.lstrip("."): "trajectory" for suffix in _TRAJECTORY_FILES},
+    "netcdf": "trajectory",
+    # (force-field topologies are not gathered from the folder as inputs: they are never said to be missing)
+    **{suffix.lstrip("."): "structure" for suffix in _TOPOLOGY_FILES if suffix not in (".prmtop", ".psf", ".mol2")},
+    "fasta": "sequence",
+}
+_FORMAT_SAID = re.compile(
+    r"\b(?:an?|the|my|our|this|that|these|those|its|their|your)\s+(?:[\w-]+\s+){0,2}?\.?"
+    rf"(?P<fmt>{'|'.join(_FORMAT_NAMES)})s?(?:\s+(?:files?|trajector(?:y|ies)|structures?))?(?![\w.])",
+    re.I,
+)
+# ... unless the step makes it: "save it as a pdb", "write the frames to an xtc", "export into a dcd"
+_MADE_AS = re.compile(
+    r"\b(?:to|as|into)\s+$|\b(?:sav(?:e|es|ing)|writ(?:e|es|ing)|export\w*|convert\w*|output\w*)\b[^.?!;]*$", re.I
+)
+
+
+def _formats_held(c: Candidate) -> tuple[str, ...]:
+    if c.formats:
+        return c.formats
+    found = re.search(r"\.([A-Za-z0-9]+)$", c.path or c.value)
+    return (found.group(1).lower(),) if found else ()
+
+
+def missing_reference(step: str, candidates: Sequence[Candidate]) -> MissingObject | None:
+    """A reference given as a file ("the rmsd against ref.pdb") that is neither here nor on disk: no call (the RMSD
+    to the run's own first frame would answer something else)."""
+    _, references = without_references(step)
+    names = {n for c in candidates for n in (c.value, c.path, *c.names)}
+    for reference in references:
+        for path in path_tokens(reference):
+            if is_file_like(path) and path not in names and not os.path.exists(path):
+                return MissingObject(
+                    path,
+                    f"reference `{path}`",
+                    tuple(c for c in candidates if c.kind in ("pdb_file", "structure"))[:4],
+                    "Put the file here or give its path; or leave the reference out for the run's first frame.",
+                )
+    return None
+
+
+# A reference said by its PDB id ("relative to the 2F4K crystal structure", "against 1VII") or by a protein's name
+# ("against ubiquitin"): the file must be here, as nothing is downloaded. Words that name no file: what a reference
+# is ("the crystal structure", "the first frame", "time" in "RMSD against time").
+_PDB_ID = re.compile(r"\b\d[a-z0-9]{3}\b", re.I)
+_REFERENCE_WORDS = {
+    *"crystal native reference experimental starting start initial input minimized minimised equilibrated".split(),
+    *"wild type wildtype wt pdb file model frame frames structure structures step steps each other another".split(),
+    *"before after earlier yesterday today previous averaged average mean energy energies temperature".split(),
+}
+
+
+def _reference_named(reference: str) -> str | None:
+    """The PDB id or protein name a reference phrase names ("the 2f4k crystal structure" -> "2f4k"), or None
+    when its words only say what kind of reference it is ("the first frame", "time")."""
+    words = [w for w in re.findall(r"[\w-]+", reference.lower()) if w not in ("the", "my", "our", "its", "a", "an")]
+    words = [w for w in words if w not in _NOT_OBJECTS and w not in _REFERENCE_WORDS and w not in _POINTER_WORDS]
+    ids = [w for w in words if _PDB_ID.fullmatch(w) and re.search("[a-z]", w)]
+    if ids:
+        return ids[0]
+    names = [w for w in words if re.fullmatch(r"[a-z][a-z-]{2,}", w) and not w.endswith(("ly", "ed", "ing"))]
+    return names[0] if len(names) == 1 and len(words) == 1 else None
+
+
+_POINTER_WORDS = {"that", "this", "these", "those", "it", "them", "one", "ones"}
+
+
+def named_reference(step: str, candidates: Sequence[Candidate], known: set[str] = frozenset()) -> MissingObject | None:
+    """A reference named by PDB id or protein name that no file, run or variable here holds: no call (the RMSD to
+    the run's own first frame would silently answer another question), and the reply names the file to bring.
+    ``known``: the tools' own words ("against openmm's CPU code" weighs a backend, it names no structure)."""
+    held = " ".join(f"{c.value} {c.path} {' '.join((*c.names, *c.aliases))}" for c in candidates).lower()
+    for found in _REFERENCE.finditer(step):
+        reference = found["ref"]
+        if path_tokens(reference) or step[found.end() : found.end() + 1] in ("'", "’"):
+            continue  # a file said by its path (missing_reference's case); "openmm's code": owned, no structure
+        name = _reference_named(reference)
+        if name is None or name in held or name in known:
+            continue
+        pdb_id = bool(_PDB_ID.fullmatch(name))
+        shown = name.upper() if pdb_id else name
+        return MissingObject(
+            reference.strip(),
+            f"{shown} structure (a reference file)",
+            tuple(c for c in candidates if c.kind in ("pdb_file", "structure"))[:4],
+            f"Nothing is downloaded: put the {shown} structure here (e.g. *{name}.pdb*"
+            + (", from the PDB" if pdb_id else "")
+            + ") and name it as the reference, or leave the reference out for the RMSD to the run's first frame.",
+        )
+    return None
+
+
+# A coordinates-only trajectory file (".dcd", ".xtc") holds no atoms' names: analysing it needs a topology, from the
+# run folder it lies in or a structure file the step names. Without one, nothing is called.
+_COORDINATES_ONLY = (".dcd", ".xtc", ".trr", ".nc", ".binpos")
+
+
+def missing_topology(step: str, candidates: Sequence[Candidate]) -> MissingObject | None:
+    """The coordinates-only file the step names ("analyze scratch.dcd") when no topology comes with it: it is not in
+    a run folder and the step names no structure file (a topology). None otherwise."""
+    paths = path_tokens(step)
+    if any(p.lower().endswith(_TOPOLOGY_FILES) for p in paths):
+        return None  # "scratch.dcd with villin.pdb": the structure file is its topology
+    for path in paths:
+        if not path.lower().endswith(_COORDINATES_ONLY):
+            continue
+        folder = os.path.dirname(path) or "."
+        if os.path.exists(os.path.join(folder, "run.json")):
+            continue  # a run folder's trajectory: the run holds its prepared structure
+        if _MADE_AS.search(step[: step.find(path)]):
+            continue  # "save it as out.dcd": made by the step
+        structures = tuple(c for c in candidates if c.kind in ("pdb_file", "structure"))
+        suggestion = (
+            f" (e.g. *{path} with topology {structures[0].value}* if it holds the same atoms)" if structures else ""
+        )
+        return MissingObject(
+            path,
+            f"topology for {path} (a PDB of its atoms, or the run folder it came from)",
+            structures[:4],
+            f"A {os.path.splitext(path)[1]} file holds coordinates only: name the structure it was written with"
+            f"{suggestion}, or the run folder it came from, then ask again.",
+        )
+    return None
+
+
+def format_object(step: str, candidates: Sequence[Candidate]) -> MissingObject | None:
+    """A file the step names by its format ("an xtc", "the dcd") when nothing here is or holds one, or None."""
+    text = _without_paths(step)
+    for found in _FORMAT_SAID.finditer(text):
+        if _MADE_AS.search(text[: found.start()]):
+            continue
+        fmt = found["fmt"].lower()
+        alias = {"netcdf": "nc", "mmcif": "cif"}.get(fmt, fmt)
+        if any(alias in _formats_held(c) or fmt in _formats_held(c) for c in candidates):
+            continue
+        kind = _FORMAT_NAMES[fmt]
+        here = tuple(c for c in candidates if c.kind in SLOT_KINDS.get(kind, ()) and c.kind != "error")
+        return MissingObject(
+            found.group(0).strip(),
+            f".{fmt} file (a {kind} file of that format)",
+            here[:4],
+            f"Copy the .{fmt} file into this folder or give its path (e.g. *data/run.{fmt}*), then ask again.",
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class MissingObject:
     """What a request names that the notebook lacks: ``phrase`` as the request said it, ``what`` in words,
@@ -1959,7 +2760,18 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
     mutations = {m.lower() for m in mutation_tokens(step)} | {w.lower() for w in re.findall(r"\b[A-Z]\d+[A-Z]\b", step)}
     # A question to the papers or notes is about its topic words ("what do my notes say about PDZ3 and
     # Hsp90?"): they name no kernel variable or file to find (newcomer r7 R8 said "no `Met20` is in the kernel").
-    topic_words = bool(_DOCUMENT_WORDS.search(step))
+    # (a remark's papers are context: "my notes mention G121V. what does that mutation do?" asks ESM, not them)
+    asked = step.rsplit(REMARK, 1)[-1]
+    topic_words = bool(_DOCUMENT_WORDS.search(asked))
+    by_format = None if topic_words else format_object(step, candidates)
+    if by_format is not None:
+        return by_format  # ("the h5 file": a format, not an identifier named h5)
+    for missing in (missing_reference(step, candidates), named_reference(step, candidates, known)):
+        if missing is not None:
+            return missing
+    missing = missing_topology(step, candidates)
+    if missing is not None:
+        return missing
     made = (destination(step) or "").rstrip("/").split("/")
     for token in [] if topic_words else _IDENTIFIER.findall(_without_paths(step)):
         lowered = token.lower()
@@ -1979,17 +2791,22 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
                 runs[:4],
                 "Run them first (e.g. *run 3 replicas of villin.pdb for 10 ps*), or name the ensemble folder.",
             )
-    # ("index my papers in papers/" makes the index: nothing is missing then)
-    making_index = re.search(r"\b(?:index|ingest|import|add)\b", step, re.I) or path_tokens(step)
-    if _DOCUMENT_WORDS.search(step) and not making_index and not any(c.kind == "document_index" for c in candidates):
+    # ("index my papers in papers/" makes the index: nothing is missing then; "what do my notes say? they're in the
+    # notes folder" names where they are, and the fix names that folder)
+    making_index = _MAKING_INDEX.search(step) or JUST_INDEXED in step
+    if _DOCUMENT_WORDS.search(asked) and not making_index and not any(c.kind == "document_index" for c in candidates):
+        folder = next((p for p in path_tokens(step) if not is_file_like(p)), "papers/")
         return MissingObject(
-            _DOCUMENT_WORDS.search(step).group(0),
+            _DOCUMENT_WORDS.search(asked).group(0),
             "papers or notes (a literature index)",
             (),
-            "Index them first: `kenkyu.tools.literature.ingest('papers/')` with the folder that holds them (PDFs, "
+            f"Index them first: `kenkyu.tools.literature.ingest({folder!r})` with the folder that holds them (PDFs, "
             "Markdown or text notes, BibTeX), then ask again. To try it on the reading notes shipped with kenkyu "
             "(kenkyu/data/literature): `kenkyu.tools.literature.ingest(kenkyu.tools.literature.example_notes())`.",
         )
+    one_frame = single_frame_only(step, candidates)
+    if one_frame is not None:
+        return one_frame
     qualified = _qualified_run(step, candidates, known)
     if qualified is not None:
         return qualified
@@ -2013,18 +2830,41 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
     return None
 
 
+# Other names for the scientist's papers, said as the literature tools declare them ("papers")
+_PAPERS_SYNONYM = re.compile(
+    r"\b(?:bibliograph(?:y|ies)|bib\s+files?|zotero(?:\s+library)?|reading\s+list)\b|(?<=\bmy\s)librar(?:y|ies)\b"
+    r"|(?<=\bour\s)librar(?:y|ies)\b",
+    re.I,
+)
+
+
+def in_papers_words(text: str) -> str:
+    """ "search my bibliography" -> "search my papers": the words the literature tools are ranked by."""
+    return _PAPERS_SYNONYM.sub("papers", text)
+
+
+JUST_INDEXED = "(from the notes just indexed)"
+_MAKING_INDEX = re.compile(r"\b(?:index|ingest|import|add)\b", re.I)
+
+
 def documents_tool(step: str, tools: Sequence):
     """The tool that answers from the scientist's papers or notes, when the step attributes its question to them
     ("according to my notes, ...", "what do my papers say about ..."): one that takes a ``question`` and whose own
     words the step says; else None."""
-    if not _DOCUMENT_WORDS.search(step):
-        return None
+    step = step.rsplit(REMARK, 1)[-1]  # (papers a remark names are context, not the question's source)
+    if not _DOCUMENT_WORDS.search(step) or _MAKING_INDEX.search(step):
+        return None  # ("index the notes in my papers folder": the ingest tool's request, not a question to them)
+    # ("my bibliography", "my zotero library" are the papers, in the words the literature tools declare)
+    said = in_papers_words(step)
     return next(
         (
             t
             for t in tools
             if "question" in t.parameters.get("required", [])
-            and concept_hits(step, tuple(t.keywords), stemmed=False)[0]
+            # (its keywords word for word, or the concepts it declares: "my notes" is literature_ask's)
+            and concept_hits(said, (*t.keywords, *getattr(getattr(t, "science", None), "concepts", ())), stemmed=False)[
+                0
+            ]
         ),
         None,
     )
@@ -2049,7 +2889,18 @@ RECALL_QUESTION = re.compile(
     r"|\bwhich\s+(?:of\s+(?:my|the|these|those|our)\s+)?(?:[\w-]+\s+){0,2}(?:tables?|results?|plots?|figures?"
     r"|variables?|dataframes?|outputs?|numbers?|values?)\s+(?:came|comes|come|is|are|was|were|did\s+i\s+get)"
     r"\s+(?:from|for|of|out\s+of)\b"
-    r"|^\s*(?:so\s+|and\s+|remind\s+me,?\s+)?(?:what|how\s+\w+)\s+(?:was|were)\b[^?]*\bagain\b",
+    r"|^\s*(?:so\s+|and\s+|remind\s+me,?\s+)?(?:what|how\s+\w+)\s+(?:was|were)\b[^?]*\bagain\b"
+    # "which of my SASA tables covers more frames?": a choice among results already made, read from the notebook
+    r"|\bwhich\s+of\s+(?:my|the|these|those|our)\s+(?:[\w-]+\s+){0,2}(?:tables|results|plots|figures|dataframes"
+    r"|outputs)\b"
+    # "what analysis did I run last?", "which plots have we made so far?": what was done, asked of the notebook
+    r"|\b(?:what|which)\s+(?:(?:analys[ie]s|tools?|steps?|calculations?|computations?|simulations?|runs?|plots?"
+    r"|things?)\s+)?(?:did|have)\s+(?:i|we)\s+(?:just\s+|already\s+)?(?:run|ran|do|done|compute\w*|calculate\w*"
+    r"|make|made|try|tried|plot\w*)\b[^?]*\b(?:last|latest|most\s+recently|recently|before|earlier|so\s+far|yet"
+    r"|today|yesterday|above)\b"
+    # "a question about what I've computed so far"
+    r"|\b(?:what|everything|anything)\s+(?:i|we)(?:'ve|\s+have)\s+(?:already\s+)?(?:computed|calculated|made|done"
+    r"|worked\s+out)\s+(?:so\s+far|already|until\s+now)\b",
     re.I,
 )
 
@@ -2063,11 +2914,18 @@ def averaged_over_ensemble(step: str) -> bool:
     return bool(_OVER_MEMBERS.search(step) and _ENSEMBLE_WORDS.search(step))
 
 
+_MAKES_FROM_IT = re.compile(
+    r"^\s*(?:please\s+|pls\s+|(?:can|could)\s+you\s+)?(?:export|write|save|make|build|turn|convert|render|plot"
+    r"|compute|calculate|run|package|bundle)\b",
+    re.I,
+)
+
+
 def recall_tool(step: str, tools: Sequence):
     """The tool that answers a question about the notebook (one that takes a ``question`` and needs no input),
     when ``step`` asks what the notebook already holds; else None."""
-    if not RECALL_QUESTION.search(step):
-        return None
+    if not RECALL_QUESTION.search(step) or _MAKES_FROM_IT.match(step):
+        return None  # ("export what I've done so far as a report": a report of it to write, not a question)
     return next(
         (t for t in tools if "question" in t.parameters.get("properties", {}) and not t.parameters.get("required")),
         None,
@@ -2100,7 +2958,9 @@ _UNSERVED = (
         ),
         "kenkyu has no docking or binding-affinity tool, so I called nothing (another tool would answer a different "
         "question). What it can do with a complex: simulate a PDB that already holds the ligand (`md.run(..., "
-        "keep_heterogens=True)`, with the ligand's force field) and analyse its contacts and hydrogen bonds.",
+        "keep_heterogens=True)`, with the ligand's force field) and analyse its contacts and hydrogen bonds. The "
+        "simulations it runs: all-atom MD with OpenMM (implicit or explicit solvent, or vacuum), replica ensembles, "
+        "coarse-grained Gō-model runs (C-alpha beads), minimisation and extending a run.",
     ),
     (
         # "what is in villin.pdb? how many residues and atoms?": a count of the topology, no analysis over frames.
@@ -2139,8 +2999,111 @@ def cannot_do(step: str) -> str:
     return "".join(note for pattern, note in CANNOT_DO if pattern.search(step))
 
 
+# "what sorts of analysis can you do on it?", "which simulations can kenkyu run?": a question about what kenkyu
+# has, answered from its tools (no call: the literature would answer about the papers instead).
+_FAMILY_ASKED = re.compile(
+    r"\b(?:what|which)\s+(?:sorts?|kinds?|types?)?\s*(?:of\s+)?(?P<family>analys[ie]s|simulations?)\b"
+    r"[^?]*\b(?:can|could|do|does)\s+(?:you|kenkyu|it)\b",
+    re.I,
+)
+_METHODS_ASKED = re.compile(r"(?:^|[.?!]\s+)(?:so\s+|and\s+)?(?:does|do|can|could|will|is)\s+(?:kenkyu|you)\s+", re.I)
+_FAMILIES = {"analys": ("analysis_", "ensembles_rmsf"), "simulat": ("md_", "ensembles_run", "unfolding_")}
+
+
+def capability_answer(step: str, tools: Sequence) -> str | None:
+    """The tools of the family a capability question asks about, named with what each does; else None."""
+    found = _FAMILY_ASKED.search(step)
+    if not found or _METHODS_ASKED.search(step):
+        return None  # ("does kenkyu do metadynamics? if not, which analyses...": the overview says what it lacks)
+    prefixes = _FAMILIES["analys" if found["family"].lower().startswith("analys") else "simulat"]
+    family = [t for t in tools if t.name.startswith(prefixes)]
+    if not family:
+        return None
+    listed = "\n".join(f"- `{t.name}`: {t.summary}" for t in family)
+    return f"What kenkyu can do ({found['family'].lower()}), each a tool you can ask for in your own words:\n{listed}\n"
+
+
+# "can you predict a protein's structure from its sequence, or is it only simulations?", "do you fold sequences?",
+# "is kenkyu able to score mutations at all?": whether kenkyu does a thing, asked in general (no file, run, sequence
+# or mutation of the notebook's to do it on). Answered with the tools whose words the question says, no call.
+_CAN_IT = re.compile(
+    r"\b(?:can|could|do|does|will)\s+(?:you|kenkyu|it)\s+(?:also\s+|even\s+|actually\s+)*(?P<rest>[^?]*)\?"
+    r"|\b(?:are\s+you|is\s+kenkyu|is\s+it)\s+able\s+to\s+(?P<able>[^?]*)\?",
+    re.I,
+)
+_IN_GENERAL = re.compile(
+    r"\b(?:a|an|any)\s+(?:\w+\s+)?(?:proteins?|sequences?|structures?|molecules?|mutations?|systems?)\b"
+    r"|\b(?:proteins|sequences|structures|mutations|mutants|molecules)\b|\bat\s+all\b|\bin\s+general\b"
+    r"|\bor\s+(?:is\s+it|only|just)\b",
+    re.I,
+)
+_ONE_OF_MINE = re.compile(r"\b(?:my|this|that|our|these|those)\b", re.I)
+_FAMILY_SAID = {"simulat": ("md_run", "md_coarse_grained", "ensembles_run"), "analys": ("analysis_",)}
+
+
+def _loosely_said(text: str, phrase: str, reach: int = 4) -> bool:
+    """Are the words of ``phrase`` said in order in ``text``, by stem, each within ``reach`` words of the one before
+    ("predict a protein's structure" says "predict structure")? A question in general puts words between them."""
+    words, wanted = stems(text), stems(phrase)
+    if not wanted:
+        return False
+    for start, word in enumerate(words):
+        if word != wanted[0]:
+            continue
+        at = start
+        for part in wanted[1:]:
+            later = [k for k in range(at + 1, min(len(words), at + 1 + reach)) if words[k] == part]
+            if not later:
+                break
+            at = later[0]
+        else:
+            return True
+    return False
+
+
+def asked_in_general(request: str, candidates: Sequence[Candidate] = ()) -> str | None:
+    """What a question whether kenkyu does something asks about, when it is asked in general ("predict a protein's
+    structure from its sequence"); None for a request put as a question about something here."""
+    found = _CAN_IT.search(request)
+    if not found:
+        return None
+    asked = found["rest"] or found["able"] or ""
+    names = {n.lower() for c in candidates for n in (*c.names, *c.aliases) if n}
+    if (
+        not _IN_GENERAL.search(request)
+        or _ONE_OF_MINE.search(asked)
+        or path_tokens(asked)
+        or mutation_tokens(asked)
+        or protein_tokens(asked)
+        or re.search(r"\d", asked)
+        or any(_says(asked.lower(), n) for n in names)
+    ):
+        return None
+    return asked
+
+
+def ability_answer(step: str, tools: Sequence, candidates: Sequence[Candidate] = ()) -> str | None:
+    """Whether kenkyu does what a general question asks ("can you predict structures?"): the tools whose words it
+    says, each with what it does, and how to ask; None for a request put as a question ("can you fold MKTAYIAK?")."""
+    asked = asked_in_general(step, candidates)
+    if asked is None:
+        return None
+    said = [t for t in tools if any(_loosely_said(asked, phrase) for phrase in vocabulary(t))]
+    for stem, prefixes in _FAMILY_SAID.items():
+        if re.search(rf"\b{stem}\w*", asked, re.I):
+            said += [t for t in tools if t.name.startswith(prefixes) and t not in said]
+    if not said:
+        return None
+    listed = "\n".join(f"- `{t.name}`: {t.summary}" for t in said)
+    return (
+        f"Yes: kenkyu has tools for that, each one you can ask for in your own words with its input (a sequence, a "
+        f"structure file, a run folder):\n{listed}\n"
+    )
+
+
 def unserved(step: str, tools: Sequence, candidates: Sequence[Candidate] = ()) -> str | None:
-    """The honest reply to a request for something no tool does, or None (a tool may do it)."""
+    """The honest reply to a request for something no tool does, or None (a tool may do it); or, asked what kenkyu
+    can do, its tools of that kind (after what it cannot: "docking? if not, what simulations instead?")."""
     for pattern, message in _UNSERVED:
         found = pattern.search(step)
         if not found:
@@ -2150,10 +3113,15 @@ def unserved(step: str, tools: Sequence, candidates: Sequence[Candidate] = ()) -
         span = f"{before} {found.group(0)}"
         if any(concept_hits(span, [v for v in vocabulary(t) if re.search(pattern, v)])[0] for t in tools):
             continue
+        # ... and a tool the step asks for that reports it: "minimise villin: what energy does it end up at?" is
+        # the minimisation's own result (its summary says "energies"), not a run's state.csv to read by hand.
+        noun = americanize(re.findall(r"[a-z]+", found.group(0).lower())[-1])[:5]  # "energ", "tempe", "densi"
+        if any(noun in (t.summary or "").lower() and concept_hits(step, vocabulary(t))[0] for t in tools):
+            continue
         runs = [c for c in candidates if c.kind == "run_folder"] + [c for c in candidates if c.path]
         run = (runs[0].path or runs[0].value) if runs else "<run folder>"
         named = [p for p in path_tokens(step) if is_file_like(p)]
         files = [c.value for c in candidates if c.kind == "pdb_file"]
         structure = (named or files or ["structure.pdb"])[0]
         return f"*{step.strip()}*: " + message.format(run=run, structure=structure) + "\n"
-    return None
+    return capability_answer(step, tools) or ability_answer(step, tools, candidates)

@@ -14,6 +14,9 @@ RUNS = [
         "md_runs/villin (villin_1vii.pdb, implicit, 300 K, 4 ps, seed 1, finished, 2026-11-30 04:25)",
         names=("md_runs/villin", "villin"),
         order=2,
+        temperature_k=300.0,
+        length_ps=4.0,
+        seeds=(1,),
     ),
     Candidate(
         "run_folder",
@@ -21,6 +24,9 @@ RUNS = [
         "md_runs/villin_seed2 (villin_1vii.pdb, implicit, 300 K, 1.6 ps, seed 2, finished, 2026-01-01 09:05)",
         names=("md_runs/villin_seed2", "villin_seed2"),
         order=1,
+        temperature_k=300.0,
+        length_ps=1.6,
+        seeds=(2,),
     ),
 ]
 
@@ -187,8 +193,26 @@ def test_two_runs_said_are_one_step_each():
     from kenkyu.core.routing import steps_of
 
     here = [
-        Candidate("trajectory", "cold", "`cold` (MDRun, md_runs/a, 300 K)", True, ("cold",), 5, path="md_runs/a"),
-        Candidate("trajectory", "hot_2", "`hot_2` (MDRun, md_runs/b, 360 K)", True, ("hot_2",), 6, path="md_runs/b"),
+        Candidate(
+            "trajectory",
+            "cold",
+            "`cold` (MDRun, md_runs/a, 300 K)",
+            True,
+            ("cold",),
+            5,
+            path="md_runs/a",
+            temperature_k=300.0,
+        ),
+        Candidate(
+            "trajectory",
+            "hot_2",
+            "`hot_2` (MDRun, md_runs/b, 360 K)",
+            True,
+            ("hot_2",),
+            6,
+            path="md_runs/b",
+            temperature_k=360,
+        ),
     ]
     assert steps_of("sasa of cold and of hot_2", (), here) == ["sasa of cold", "sasa of hot_2"]
     assert steps_of("contrast the 300 K run with the 360 K run: how compact are they", (), here) == [

