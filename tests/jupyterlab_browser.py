@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import secrets
@@ -13,6 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -102,3 +104,60 @@ def running_lab(root: Path, private: Path, sidebar_settings: dict):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+def rebuild_stale_extension() -> None:
+    """Rebuild the sidebar extension when its TypeScript is newer than the build, so the browser runs this code."""
+    spec = importlib.util.spec_from_file_location("kenkyu_setup", REPO / "setup.py")
+    setup_py = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(setup_py)  # its setup() call only runs under the build backend
+    if setup_py.labextension_is_stale():
+        bin_dir = str(Path(sys.executable).parent)  # jlpm and jupyter-builder, called by the build scripts
+        env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+        built = subprocess.run(
+            [str(Path(bin_dir) / "jlpm"), "build:prod"],
+            cwd=REPO / "labext",
+            env=env,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+
+
+def notebook_cell(page, index: int):
+    """The notebook's cell at ``index`` (0-based), in the page's open notebook."""
+    return page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+
+def run_cell(page, index: int) -> None:
+    """Click into the cell and press Shift+Enter, as a person runs it (nothing here waits for it to finish:
+    an awaited run-all would resolve only after the cell, too late to answer its input box)."""
+    notebook_cell(page, index).locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+
+
+def wait_executed(page, index: int, timeout_s: float) -> None:
+    """Wait until the cell has an execution count and the kernel is idle again."""
+    page.wait_for_function(
+        """(index) => {
+            const panel = window.jupyterapp.shell.currentWidget;
+            return panel.content.model.cells.get(index).executionCount !== null
+                && panel.sessionContext.session.kernel.status === 'idle';
+        }""",
+        arg=index,
+        timeout=timeout_s * 1000,
+    )
+
+
+def notebook_page(browser, lab: dict, notebook: str, viewport: dict | None = None):
+    """A new page with ``notebook`` (a path under the lab's root) open and its kernel idle."""
+    page = browser.new_page(viewport=viewport or {"width": 1200, "height": 900})
+    page.goto(f"{lab['url']}/lab/tree/{notebook}?token={lab['token']}", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+        timeout=120_000,
+    )
+    return page

@@ -25,6 +25,7 @@ import {
 import { Action, IChatState, IToolItem, INITIAL_STATE, canUndo, reduce } from './chatState';
 import { agentCellMetadata, markRemoved, recordsOf, resultHead, withRecord, withRemovedCells } from './records';
 import { errorLine, restoreFromRecords, sidebarNote, wasInterrupted } from './restore';
+import { rerunFinished } from './fixes';
 
 type Json = Record<string, unknown>;
 
@@ -53,8 +54,8 @@ export interface INotebookDriver {
   /** Insert a cell below `afterCellId` (at the end when null); returns the new cell's id. */
   insertCell(cellType: 'code' | 'markdown', source: string, metadata: Json, afterCellId: string | null): string;
   /**
-   * The cell the user chose (activated) since the last call, or null when they did not: a request's
-   * cells go below it; otherwise below everything the conversation wrote (the end of the notebook).
+   * The cell the user chose since the last call (an empty cell of theirs, see records.chosenPlace), or null:
+   * a request's cells go below it; otherwise below everything the conversation wrote (the end of the notebook).
    */
   takeChosenCell(): string | null;
   /** Interrupt the kernel, as the notebook's own stop button does. */
@@ -262,7 +263,7 @@ export class ChatSession {
         durationS: (Date.now() - started) / 1000,
         summary:
           status === 'ok'
-            ? ['resumed and finished', resultHead(run.outputs)].filter(Boolean).join(': ')
+            ? [rerunFinished(card.summary), resultHead(run.outputs)].filter(Boolean).join(': ')
             : errorLine(run.outputs) || run.reason || `resume ${status}`
       }
     });
@@ -499,7 +500,17 @@ export class ChatSession {
     this.driver.setKenkyuMetadata({ ...(metadata as Json), records: next });
   }
 
-  private async _save(): Promise<void> {
+  /**
+   * Saves one after another: a save started while the previous one is still being written finds the file
+   * changed on disk under it, and JupyterLab asks "File Changed: overwrite or revert?" (seen when Undo came
+   * right after the save that filed the request's record).
+   */
+  private _save(): Promise<void> {
+    this._saving = this._saving.then(() => this._saveNow());
+    return this._saving;
+  }
+
+  private async _saveNow(): Promise<void> {
     try {
       await this.driver.save();
     } catch (error) {
@@ -554,6 +565,7 @@ export class ChatSession {
   private _restarting = false;
   private _disposed = false;
   private _cellQueue: Promise<void> = Promise.resolve();
+  private _saving: Promise<void> = Promise.resolve();
   private _pendingRuns = new Set<{ cancelled: boolean }>();
   private _recordIndex = new Map<string, number>();
   private _removedBeforeRecord = new Map<string, string[]>();

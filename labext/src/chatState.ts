@@ -192,8 +192,13 @@ function appendToken(state: IChatState, requestId: string, text: string): IChatS
   return { ...state, items: [...closeStreaming(state.items, requestId), reply] };
 }
 
+/**
+ * Close the request's open reply. One that streamed only white space (the embedded model's newline before a
+ * tool call) is dropped: it showed as an empty grey bubble above the card (newcomer r10).
+ */
 function closeStreaming(items: ChatItem[], requestId: string): ChatItem[] {
-  return items.map(i =>
+  const blank = (i: ChatItem) => i.kind === 'assistant' && i.requestId === requestId && i.streaming && !i.text.trim();
+  return items.filter(i => !blank(i)).map(i =>
     i.kind === 'assistant' && i.requestId === requestId && i.streaming
       ? { ...i, streaming: false }
       : i

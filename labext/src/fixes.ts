@@ -161,14 +161,34 @@ export function interruptedStatus(summary: string): string {
   return /^interrupted — not resumable\b/.test(summary) ? 'interrupted — not resumable' : 'interrupted — resumable';
 }
 
+/**
+ * Whether a failed card's button runs the call in a new folder: the folder held a run made with other settings
+ * (its "Run in a new folder" button). Nothing is resumed then: a newcomer who asked for 40 ps after a 2 ps run
+ * pressed it and read "resuming" on a run starting from scratch.
+ */
+function runsInANewFolder(summary: string): boolean {
+  return /run in a new folder, out=/.test(summary);
+}
+
 /** The head of a card whose resume cell runs: a run that kept nothing starts again, it does not resume. */
 export function resumingStatus(summary: string): string {
+  if (runsInANewFolder(summary)) {
+    return 'running in a new folder';
+  }
   return keptNothing(summary) ? 'restarting' : 'resuming';
 }
 
 /** The chat's input while a card's resume cell runs: a run that kept nothing starts again, it does not resume. */
 export function resumingPlaceholder(name: string, summary: string): string {
+  if (runsInANewFolder(summary)) {
+    return `Waiting for ${name} in its new folder to finish (Stop on its card ends it)`;
+  }
   return `Waiting for the ${keptNothing(summary) ? 'restarted' : 'resumed'} ${name} to finish (Stop on its card ends it)`;
+}
+
+/** The head of a card's summary once its button's cell finished: a run in a new folder resumed nothing. */
+export function rerunFinished(summary: string): string {
+  return runsInANewFolder(summary) ? 'finished in a new folder' : 'resumed and finished';
 }
 
 /**

@@ -6,7 +6,7 @@
 
 import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
@@ -14,6 +14,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { NotebookChat } from './notebookChat';
 import { ChatSidebar } from './panel';
 import { EMPTY_SETTINGS, ISettings, SettingsError, settingsFromRegistry } from './protocol';
+import { STDIN_INPUT_SELECTOR, anyLiveStdin, retireStaleStdin } from './staleStdin';
 
 const PLUGIN_ID = 'kenkyu-sidebar:plugin';
 const OPEN_COMMAND = 'kenkyu:open-chat';
@@ -77,6 +78,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const starting = chat;
       void settingsReady.then(() => starting.start());
     };
+
+    // A %%ask approval box left under a cell whose execution has ended reads "no longer asked", and JupyterLab's
+    // pending-input guard, which would refuse every other cell, is lifted when no box asks any more (staleStdin.ts).
+    NotebookActions.executed.connect((_, { notebook, cell }) => {
+      const retired = retireStaleStdin(cell.node.querySelectorAll<HTMLInputElement>(STDIN_INPUT_SELECTOR));
+      if (retired > 0 && !anyLiveStdin(notebook.node.querySelectorAll<HTMLInputElement>(STDIN_INPUT_SELECTOR))) {
+        tracker.find(panel => panel.content === notebook)?.sessionContext.session?.kernel?.removeInputGuard();
+      }
+    });
 
     tracker.currentChanged.connect(follow);
     // The sidebar shown (by its tab, the command or a restored layout) picks up the current notebook.

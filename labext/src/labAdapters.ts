@@ -11,7 +11,7 @@ import type { Kernel } from '@jupyterlab/services';
 import type { IComm, ICellRun, IKernelLink, INotebookDriver } from './chatSession';
 import type { IContextCell } from './protocol';
 import { REGISTER_CODE } from './protocol';
-import { errorLine, insertionIndex, isAgentCell } from './records';
+import { chosenPlace, errorLine, insertionIndex, isAgentCell } from './records';
 
 type Json = Record<string, unknown>;
 
@@ -60,24 +60,29 @@ const CONTEXT_CHARS = 4000;
 
 export class LabNotebookDriver implements INotebookDriver {
   constructor(private readonly panel: NotebookPanel) {
-    // A cell the user activates (a click, the arrow keys) is where they want the next answer; the
-    // notebook's own moves while the agent inserts or removes cells are not a choice.
+    // The cell the user moves to (a click, the arrow keys, a cell they add) is a candidate for where the next
+    // answer goes (chosenPlace decides); the notebook's own moves while the agent inserts or removes cells are not.
     panel.content.activeCellChanged.connect((_, cell) => {
       if (!this._editing && cell && this._sawUser) {
-        this._chosen = cell.model.id;
+        this._activated = cell.model.id;
       }
     });
-    // The active cell a page opens with (the first cell) is no choice: only moves after a user's
-    // click or key press in the notebook count.
+    // The active cell a page opens with (the first cell) is no choice: only moves after a user's click or key
+    // press in the notebook panel (its toolbar's + included) count.
     const user = () => (this._sawUser = true);
-    panel.content.node.addEventListener('mousedown', user, true);
-    panel.content.node.addEventListener('keydown', user, true);
+    panel.node.addEventListener('mousedown', user, true);
+    panel.node.addEventListener('keydown', user, true);
   }
 
   takeChosenCell(): string | null {
-    const chosen = this._chosen;
-    this._chosen = null;
-    return chosen;
+    const activated = this._activated;
+    this._activated = null;
+    const active = this.notebook.activeCell;
+    const cell = active && !active.isDisposed ? active.model : null;
+    return chosenPlace(
+      activated,
+      cell ? { id: cell.id, source: cell.sharedModel.getSource(), kenkyu: cell.getMetadata('kenkyu') } : null
+    );
   }
 
   async interrupt(): Promise<void> {
@@ -124,7 +129,7 @@ export class LabNotebookDriver implements INotebookDriver {
     return cells;
   }
 
-  private _chosen: string | null = null;
+  private _activated: string | null = null;
   private _sawUser = false;
   private _editing = false;
 

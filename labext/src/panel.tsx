@@ -37,6 +37,7 @@ import {
   sidebarWarning
 } from './fixes';
 import { estimateHeadline, summaryParts } from './summary';
+import { shortenedResults } from './replies';
 
 /** What the panel may ask of JupyterLab beyond the chat (the settings editor). */
 export interface IPanelActions {
@@ -306,6 +307,7 @@ function ErrorItem(props: { message: string; fix: string; where: string; actions
 
 function Item(props: {
   item: ChatItem;
+  items: ChatItem[];
   chat: NotebookChat;
   rendermime: IRenderMimeRegistry;
   actions: IPanelActions;
@@ -324,12 +326,16 @@ function Item(props: {
       ) : (
         <div className="kenkyu-msg kenkyu-user">{item.text}</div>
       );
-    case 'assistant':
+    case 'assistant': {
+      // A finished reply that only repeats its request's cards is shortened to a pointer and its caveats.
+      const cards = props.items.filter(i => i.kind === 'tool' && i.requestId === item.requestId) as IToolItem[];
+      const shortened = item.streaming || !item.requestId ? null : shortenedResults(item.text, cards);
       return (
         <div className={`kenkyu-msg kenkyu-assistant${item.streaming ? ' kenkyu-streaming' : ''}`}>
-          <Markdown text={sidebarReply(item.text)} rendermime={props.rendermime} />
+          <Markdown text={shortened ?? sidebarReply(item.text)} rendermime={props.rendermime} />
         </div>
       );
+    }
     case 'tool':
       return <ToolCard item={item} chat={props.chat} busy={props.busy} />;
     case 'error':
@@ -512,7 +518,14 @@ function ChatView(props: {
         )}
         {state.items.map((item, index) => (
           <React.Fragment key={item.id}>
-            <Item item={item} chat={chat} rendermime={props.rendermime} actions={props.actions} busy={busy} />
+            <Item
+              item={item}
+              items={state.items}
+              chat={chat}
+              rendermime={props.rendermime}
+              actions={props.actions}
+              busy={busy}
+            />
             {item.requestId && lastOfRequest.get(item.requestId) === index && state.requests[item.requestId] && (
               <RequestFooter request={state.requests[item.requestId]} state={state} chat={chat} />
             )}

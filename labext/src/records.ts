@@ -87,6 +87,30 @@ export function insertionIndex(cellIds: string[], afterCellId: string | null): n
   return cellIds.length;
 }
 
+/** The notebook's active cell, as the placement rule reads it. */
+export interface IActiveCell {
+  id: string;
+  source: string;
+  kenkyu: unknown;
+}
+
+/**
+ * The place the user chose for a request's cells, or null: then they go below everything the conversation wrote
+ * (the end of the notebook). A choice is an empty cell of the user's (added with B or +, where the answer should
+ * go) that they moved to since the last request and that is still active when they ask. A click to read a cell
+ * is none: after a reload, the click that focused the notebook put the next answer's cells in the middle of
+ * earlier work (newcomer r8).
+ */
+export function chosenPlace(activatedSinceAsked: string | null, active: IActiveCell | null): string | null {
+  if (!activatedSinceAsked || !active || active.id !== activatedSinceAsked) {
+    return null;
+  }
+  if (isAgentCell({ kenkyu: active.kenkyu }) || active.source.trim() !== '') {
+    return null;
+  }
+  return active.id;
+}
+
 /** `Name: message` of an error output (one readable line), without the terminal colour codes. */
 export function errorLine(output: Json): string {
   // eslint-disable-next-line no-control-regex

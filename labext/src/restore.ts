@@ -106,6 +106,31 @@ function recordedStatus(record: Json, callId: string): ToolStatus {
   return outputs.some(o => isObject(o) && o['output_type'] === 'error') ? 'failed' : 'ok';
 }
 
+/** The source of the record's code cell for a call ('' when it never ran). */
+function callSource(record: Json, callId: string): string {
+  const cells = Array.isArray(record['cells']) ? (record['cells'] as unknown[]) : [];
+  const cell = cells.find(
+    c => isObject(c) && isObject(c['metadata']) && isObject(c['metadata']['kenkyu']) && c['metadata']['kenkyu']['call_id'] === callId
+  ) as Json | undefined;
+  const source = cell ? cell['source'] : '';
+  return Array.isArray(source) ? source.join('') : text(source);
+}
+
+/**
+ * A call's arguments in the order its cell writes them. The notebook stores metadata with sorted keys, so a
+ * card came back from a reload as "ps, seed, solvent, structure" after it had read "structure, ps, solvent,
+ * seed" (newcomer r10): the cell's own order is the one the person saw.
+ */
+export function inCallOrder(args: Json, source: string): Json {
+  const at = (key: string) => {
+    const found = new RegExp(`\\b${key.replace(/[^\w]/g, '')}\\s*=`).exec(source);
+    return found ? found.index : Number.MAX_SAFE_INTEGER;
+  };
+  const keys = Object.keys(args);
+  const ordered = [...keys].sort((a, b) => at(a) - at(b) || keys.indexOf(a) - keys.indexOf(b));
+  return Object.fromEntries(ordered.map(key => [key, args[key]]));
+}
+
 function card(requestId: string, id: string, callId: string, name: string, args: Json): IToolItem {
   return { ...newTool(requestId, { call_id: callId, name, arguments: args, code: '' }, id), status: 'ok' };
 }
@@ -150,7 +175,8 @@ export function restoreFromRecords(
       for (const call of calls) {
         const callId = text(call['id']);
         const noted = tools.get(callId);
-        const item = card(requestId, `restored-${index}-${callId}`, callId, text(call['name']), isObject(call['arguments']) ? call['arguments'] : {});
+        const args = inCallOrder(isObject(call['arguments']) ? call['arguments'] : {}, callSource(record, callId));
+        const item = card(requestId, `restored-${index}-${callId}`, callId, text(call['name']), args);
         item.status = noted?.status ?? recordedStatus(record, callId);
         item.summary = noted?.summary ?? summaries.get(callId) ?? '';
         item.durationS = typeof noted?.duration_s === 'number' ? noted.duration_s : null;

@@ -8,6 +8,10 @@
 export const SUMMARY_LINES = 2;
 
 const CAVEAT = /^caveat:\s*/i;
+// notebook_tools.overview's headline.
+const OVERVIEW = /^Notebook overview \(working folder /;
+// notebook_tools.explain_error's third line, after the error and the failing line.
+const FIX = /^likely fix:/i;
 // Sections the kernel appends for the model ("Shown:" then the widgets' text): never a card's headline.
 const SECTION = /^(?:Printed|Shown|Output before the error):$/;
 
@@ -28,8 +32,20 @@ export function summaryParts(text: string, shown: number = SUMMARY_LINES): ISumm
   if (passages) {
     return { ...passages, caveats: lines.filter(line => CAVEAT.test(line)).map(line => line.replace(CAVEAT, '')) };
   }
+  // "What's in this notebook?" is answered by the whole overview (variables, runs, files, documents, the last
+  // error, a line each): folded after the variables, the card looked like the answer was only those (newcomer r11).
+  const caveats = lines.filter(line => CAVEAT.test(line)).map(line => line.replace(CAVEAT, ''));
+  if (OVERVIEW.test(others[0] ?? '')) {
+    return { head: others, rest: [], caveats };
+  }
   const section = others.findIndex(line => SECTION.test(line.trim()));
   let cut = Math.min(shown, section > 0 ? section : shown);
+  // An explained error's fix answers the question ("why did my last cell fail?"): folded behind the error and
+  // its failing line it was missed (newcomer r11), so the head runs through it.
+  const fix = others.findIndex(line => FIX.test(line));
+  if (fix >= cut && fix <= shown && (section < 0 || fix < section)) {
+    cut = fix + 1;
+  }
   // A headline that ends by introducing what follows ("Start it again with:", "On a machine with internet
   // access run" over indented commands) goes behind the fold with it: left in view over folded code, the card
   // read as cut off (a newcomer's stopped DHFR run, their missing ESM-2 weights).

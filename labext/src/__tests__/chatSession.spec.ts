@@ -1,6 +1,6 @@
 import { ChatSession, IComm, ICellRun, IKernelLink, INotebookDriver } from '../chatSession';
 import { activity, resumingTool } from '../chatState';
-import { interruptedStatus, resumeActions } from '../fixes';
+import { interruptedStatus, resumeActions, resumingStatus } from '../fixes';
 import { EMPTY_SETTINGS, ISettings } from '../protocol';
 import { expectValid } from './protocolSchema';
 
@@ -549,6 +549,34 @@ describe('ChatSession, as a scientist uses it (issue 18)', () => {
     expect(card.summary).toBe(`RunInterrupted: ${notebook.interruptMessage}`);
     expect(interruptedStatus(card.summary)).toBe('interrupted — nothing kept');
     expect(resumeActions(card.resume, card.status, card.summary)).toEqual([{ label: 'Start again', code: resume }]);
+  });
+
+  it('a refused run rerun in a new folder reads "running in a new folder", then "finished in a new folder"', async () => {
+    // Seen by a newcomer (r10): 40 ps asked after a 2 ps run in the default folder, refused; "Run in a new folder"
+    // made the card read "resuming" and then "resumed and finished" for a run that started from scratch.
+    const { kernel, session } = await connected();
+    const code = "run = kenkyu.tools.md.run(structure='villin_1vii.pdb', ps=40.0, out='md_runs/villin_1vii_implicit_40ps')";
+    const summary =
+      'RunExistsError: md_runs/villin_1vii_implicit holds a 300 K, 2 ps implicit-solvent run (finished), made with ' +
+      "other settings (ps: run has 2.0, call has 40.0). Resuming it would refuse those settings and starting over " +
+      "would delete that run, so neither is offered: run in a new folder, out='md_runs/villin_1vii_implicit_40ps' " +
+      '(a folder not made yet).';
+    const id = session.ask('now a longer one please: 40 ps of villin')!;
+    kernel.say({ type: 'event', request_id: id, event: { kind: 'tool_call', call_id: 'c1', name: 'md_run', arguments: { ps: 40 }, code: 'x' } });
+    kernel.say({
+      type: 'event', request_id: id,
+      event: { kind: 'tool_result', call_id: 'c1', name: 'md_run', ok: false, summary, duration_s: 2, status: 'failed', resume: code }
+    });
+    kernel.say(done(id, 'finished'));
+    expect(resumeActions(code, 'failed', summary)).toEqual([{ label: 'Run in a new folder', code }]);
+    const rerun = session.resume(id, 'c1', code);
+    // While its cell runs the card keeps the refusal as its summary: its head reads from it.
+    const running = resumingTool(session.state)!;
+    expect(resumingStatus(running.summary)).toBe('running in a new folder');
+    await rerun;
+    const card = session.state.items.find(i => i.kind === 'tool') as any;
+    expect(card.status).toBe('ok');
+    expect(card.summary.startsWith('finished in a new folder')).toBe(true);
   });
 
   it('three requests read top to bottom; a cell the user chose is where the next answer goes', async () => {

@@ -32,6 +32,17 @@ describe('chat state', () => {
     expect(state.active).toBe('r1');
   });
 
+  it('drops a reply that streamed only white space before a card: no empty bubble (newcomer r10)', () => {
+    const state = run([
+      ready,
+      { type: 'ask', requestId: 'r1', prompt: 'how floppy is each residue in villin_1vii.pdb?' },
+      ev({ kind: 'token', text: '\n' }),
+      ev({ kind: 'tool_call', call_id: 'c1', name: 'analysis_rmsf', arguments: { trajectory: 'villin_1vii.pdb' }, code: 'r = ...' }),
+      ev({ kind: 'token', text: 'Results:' })
+    ]);
+    expect(state.items.map(i => i.kind)).toEqual(['user', 'tool', 'assistant']);
+  });
+
   it('keeps which kind each request is: an ask, or research with its plan and approval card', () => {
     const state = run([
       ready,

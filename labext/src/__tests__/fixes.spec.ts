@@ -3,6 +3,7 @@ import {
   interruptedStatus,
   overwriteConfirmation,
   rerunCode,
+  rerunFinished,
   resumeActions,
   resumingPlaceholder,
   resumingStatus,
@@ -50,6 +51,21 @@ describe('fixes phrased for the sidebar', () => {
     );
     expect(sidebarSummary(summary, 'interrupted', '')).toBe(summary); // no Resume button: the code is the way on
     expect(sidebarSummary('2 ps in 40 s', 'ok', resume)).toBe('2 ps in 40 s');
+  });
+
+  it('says a run in a new folder starts there, not that it resumes (newcomer r10)', () => {
+    const summary =
+      "RunExistsError: md_runs/villin_1vii_implicit holds a 300 K, 2 ps implicit-solvent run (finished), made with other " +
+      "settings (ps: run has 2.0, call has 40.0). ... so neither is offered: run in a new folder, " +
+      "out='md_runs/villin_1vii_implicit_40ps' (a folder not made yet).";
+    expect(resumingStatus(summary)).toBe('running in a new folder');
+    expect(resumingPlaceholder('md_run', summary)).toBe(
+      'Waiting for md_run in its new folder to finish (Stop on its card ends it)'
+    );
+    expect(rerunFinished(summary)).toBe('finished in a new folder');
+    // An interrupted run's Resume still resumes.
+    expect(resumingStatus('interrupted — resumable (interrupted by the user)')).toBe('resuming');
+    expect(rerunFinished('interrupted — resumable (interrupted by the user)')).toBe('resumed and finished');
   });
 
   it('does not promise kept work on a card whose run stopped before its first checkpoint', () => {

@@ -120,3 +120,36 @@ describe('a literature answer on its card (newcomer r8: the answer was behind th
     expect(summaryParts(text).head).toEqual(['Q: x', '[1] "Title", a.md (score 0.1)']);
   });
 });
+
+describe("an explained error's card", () => {
+  const explained = [
+    'Error: IndexError: index 3 is out of bounds for axis 0 with size 3',
+    'failing line (line 3 of the cell): print(mean_ca_dist[3])',
+    'likely fix: keep the index below 3: for the 3rd residue or atom counted from 1, use index 2',
+    'likely cause: index 3 on axis 0, which has 3 entries (valid indices 0 to 2, or -3 to -1)'
+  ].join('\n');
+
+  it('keeps the likely fix in view with the error and the failing line, the cause behind "more"', () => {
+    const parts = summaryParts(explained);
+    expect(parts.head).toEqual(explained.split('\n').slice(0, 3));
+    expect(parts.rest).toEqual([explained.split('\n')[3]]);
+  });
+
+  it('does not pull a fix from far down a long summary into view', () => {
+    const long = ['a', 'b', 'c', 'd', 'likely fix: far below'].join('\n');
+    expect(summaryParts(long).head).toEqual(['a', 'b']);
+  });
+});
+
+describe("the notebook overview's card", () => {
+  it('shows every line: the runs, files, documents and last error are the answer, not details', () => {
+    const overview = [
+      'Notebook overview (working folder /tmp/newcomer11b) for: what\'s in this notebook?',
+      'variables: loop (ndarray, shape (16,)); pdb (Trajectory, 2489 atoms, 1 frames)',
+      'structure and trajectory files: dhfr.pdb',
+      'documents (papers, notes): notes/ (2 Markdown files)',
+      'last error: IndexError: index 3 is out of bounds for axis 0 with size 3'
+    ].join('\n');
+    expect(summaryParts(overview)).toEqual({ head: overview.split('\n'), rest: [], caveats: [] });
+  });
+});
