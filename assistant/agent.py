@@ -291,7 +291,7 @@ class Agent:
         if not execution.ok and not rerun:
             # Its folder holds a run made with other settings: neither Resume nor Overwrite, the same call
             # in the new folder the tool named (the card offers it to run).
-            rerun = new_folder_code(tool, arguments, variable, summary, using)
+            rerun = new_folder_code(tool, arguments, variable, execution.error, using)
         yield ev.ToolResult(call.id, tool.name, execution.ok, summary, round(execution.duration_s, 3), resume=rerun)
         return summary
 

@@ -396,7 +396,9 @@ class ChatChannel:
                 return
             prompt, variables = problem
             deadline = time.monotonic() + self.session.settings.max_seconds
-            runner = NotebookRunner(self._send, self.session.namespace, request_id=request_id, deadline=deadline)
+            narrative = NarrativeHold(self._send, hold=kind == "ask")
+            runner = NotebookRunner(narrative.send, self.session.namespace, request_id=request_id, deadline=deadline)
+            narrative.runner = runner
             runner.on_interrupt = lambda: self.stop(request_id)
             self._runner = runner
             if self._abort_reason:  # aborted while this request was starting
@@ -416,7 +418,7 @@ class ChatChannel:
                         approver=self._ask_approver(request_id, deadline),
                         wait=True,
                     )
-                self._stream(request_id, runner, events)
+                self._stream(request_id, runner, events, narrative)
             except Exception as exc:  # a bug in the loop: the sidebar hears of it, and the record still comes
                 log.exception("kenkyu chat: the request failed")
                 self._send_event(
@@ -445,8 +447,10 @@ class ChatChannel:
                 fix="define the variable in a cell first, or write {{ }} for braces",
             )
 
-    def _stream(self, request_id: str, runner: NotebookRunner, events: Iterator[ev.Event]) -> None:
-        """The request's events to the sidebar; its narrative cells into the notebook."""
+    def _stream(
+        self, request_id: str, runner: NotebookRunner, events: Iterator[ev.Event], narrative: "NarrativeHold"
+    ) -> None:
+        """The request's events to the sidebar; its narrative cells into the notebook (see NarrativeHold)."""
         for event in events:
             extra = {}
             if isinstance(event, ev.ApprovalNeeded):
@@ -455,7 +459,7 @@ class ChatChannel:
                 extra["cell_request_id"] = runner.last_cell_request_id
             self._send({"type": "event", "request_id": request_id, "event": event.to_dict(), **extra})
             if isinstance(event, ev.CellAdded) and event.cell_type == "markdown":
-                runner.insert_markdown(event.source, event.metadata)
+                narrative.add(event.source, event.metadata)
 
     def _ask_approver(self, request_id: str, deadline: float):
         def approve(call, tool, code) -> bool:
@@ -518,6 +522,38 @@ class ChatChannel:
                 )
         except Exception:  # the front end went away; the request still finishes and is recorded
             log.exception("kenkyu chat: could not send %s", data.get("type"))
+
+
+class NarrativeHold:
+    """Keeps an ask's narrative cells out of the notebook until the request runs a cell.
+
+    A reply that ran nothing (a question answered, a missing input named, the capability overview) is read in
+    the chat; written into the notebook as well it was one markdown cell, with "Undo 1 cell" under a reply that
+    changed nothing (newcomer r8). Once the request's first code cell is about to run, the narrative so far goes
+    in before it, in order, and later narrative follows at once. The kernel's record keeps every narrative cell
+    either way. A research request writes its sections as they come (``hold=False``): they are its record.
+    """
+
+    def __init__(self, send, *, hold: bool):
+        self._send = send
+        self._holding = hold
+        self._held: list[tuple[str, dict]] = []
+        self.runner: NotebookRunner | None = None
+
+    def add(self, source: str, metadata: dict) -> None:
+        if self._holding:
+            self._held.append((source, metadata))
+        else:
+            self.runner.insert_markdown(source, metadata)
+
+    def send(self, message: dict) -> None:
+        """The runner's way to the sidebar: a code cell releases the narrative held before it."""
+        if self._holding and message.get("type") == "run_cell" and message.get("cell_type") == "code":
+            self._holding = False
+            held, self._held = self._held, []
+            for source, metadata in held:
+                self.runner.insert_markdown(source, metadata)
+        self._send(message)
 
 
 def _is_prefix(records: list, kernel_records: list) -> bool:

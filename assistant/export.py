@@ -24,11 +24,13 @@ from kenkyu.assistant.cells import python_literal
 from kenkyu.assistant.report_html import report_html
 from kenkyu.assistant.report_lengths import analyses_at_their_length
 from kenkyu.assistant.report_inputs import OUTSIDE_FOLDER, Inputs, built_path, copy_inputs, rewrite_paths
+from kenkyu.assistant.report_reproducible import not_reproducible_sentence, unreproducible_steps
 from kenkyu.assistant.session import RECORD_MIME
 from kenkyu.core.files import write_text_atomically
 from kenkyu.core.secrets import redact_obj
 
 _ASK = re.compile(r"^\s*%%?(ask|research)\b")
+_ASK_LINE = re.compile(r"^\s*%(ask|research)\b.*$", re.MULTILINE)
 _KENKYU_LINE = re.compile(r"^\s*%(load_ext|reload_ext)\s+kenkyu\s*$|^\s*%kenkyu\b.*$")
 _PROVENANCE_PACKAGES = (
     "kenkyu",
@@ -66,6 +68,7 @@ class ReportPaths:
     built: tuple[str, ...] = ()  # "cell 5 (os.path.join(...))": cells that build a file path at run time
     never_ran: tuple[str, ...] = ()  # "cell 7 (`run = ...`)": code cells the session never ran or finished
     remade: tuple[str, ...] = ()  # files read inside run folders the report's own steps make: not copied
+    not_reproducible: tuple[str, ...] = ()  # "report cell 5 (`run = ...`)": simulations a re-run does not repeat
 
     def __str__(self) -> str:
         lines = [f"report notebook: {self.ipynb}"]
@@ -80,6 +83,8 @@ class ReportPaths:
             lines.append(f"paths built at run time (not copied): {'; '.join(self.built)}")
         if self.never_ran:
             lines.append(f"never ran in the session (no execution count): {'; '.join(self.never_ran)}")
+        if self.not_reproducible:
+            lines.append(f"not reproducible (numbers differ on a re-run): {'; '.join(self.not_reproducible)}")
         if self.left_out:
             lines.append(f"left out (they raised an error): {'; '.join(self.left_out)}")
         lines.append(f"re-run it: {self.rerun_command()}")
@@ -109,6 +114,8 @@ class ReportPaths:
             lines.append(_remade_sentence(self.remade))
         if self.never_ran:
             lines.append(_never_ran_sentence(self.never_ran))
+        if self.not_reproducible:
+            lines.append(not_reproducible_sentence(self.not_reproducible))
         if self.left_out:
             lines.append(
                 f"Left out {len(self.left_out)} cell(s) of yours that raised an error (the report says which): "
@@ -135,6 +142,8 @@ class ReportPaths:
         lines += ["\n" + sentence for sentence in _input_sentences(self.inputs, self.outside, self.built)]
         if self.never_ran:
             lines.append("\n" + _never_ran_sentence(self.never_ran))
+        if self.not_reproducible:
+            lines.append("\n" + not_reproducible_sentence(self.not_reproducible))
         if self.left_out:
             lines.append(
                 f"\nLeft out {len(self.left_out)} cell(s) of yours that raised an error:\n"
@@ -295,6 +304,7 @@ def export_report(
         built,
         never_ran,
         inputs.remade,
+        tuple(report.metadata["kenkyu"].get("not_reproducible", ())),
     )
 
 
@@ -356,37 +366,54 @@ def build_report(source, title: str, source_name: str = "notebook"):
 
     records = []
     body = []
-    never_ran = []  # the report's copies of code cells the session never ran (or never finished)
+    never_ran = []  # (the report's copy, its cell number in the notebook) of code cells the session never ran
     # A saved notebook whose code cells have execution counts was run; then a cell without one was not: the
     # kernel died before (or while) it ran, or it was skipped. A notebook never run at all (written by a
     # program, or rebuilt from a kernel's history) has none anywhere, and says nothing either way.
     counted = any(c.cell_type == "code" and c.get("execution_count") is not None for c in source.cells)
     first_step = None  # where the parameters cell goes: after the setup cells, before the first step
-    for cell in source.cells:
-        if cell.cell_type == "code" and _ASK.match(cell.source):
+    for number, cell in enumerate(source.cells, 1):
+        # A `%kenkyu ...` line above the question does not hide it: `%kenkyu approval ask\n%ask simulate ...` was
+        # copied as code, and the report would have called the model (newcomer r11).
+        if cell.cell_type == "code" and _ASK.match(_without_kenkyu_lines(cell.source)):
             record = _record_of(cell)
             if record is None:
-                body.append(v4.new_markdown_cell(f"*Unanswered question (never run):*\n\n> {_question(cell.source)}"))
+                question = _question(_without_kenkyu_lines(cell.source))
+                body.append(v4.new_markdown_cell(f"*Unanswered question (never run):*\n\n> {question}"))
                 continue
             records.append(record)
             if first_step is None:
                 first_step = len(body)
             body.extend(_cells_from_record(record))
         elif cell.cell_type == "code":
-            kept = "\n".join(line for line in cell.source.splitlines() if not _KENKYU_LINE.match(line)).strip()
+            kept = _without_kenkyu_lines(cell.source)
+            if _ASK_LINE.search(kept):  # a question asked mid-cell: the report asks no model
+                asked = [line.strip() for line in kept.splitlines() if _ASK_LINE.match(line)]
+                kept = "\n".join(line for line in kept.splitlines() if not _ASK_LINE.match(line)).strip()
+                body.append(
+                    v4.new_markdown_cell(
+                        "*A question to the assistant in a code cell was left out (the report calls no model):* "
+                        + "; ".join(f"`{line}`" for line in asked)
+                    )
+                )
             if not kept:
                 continue
             error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
             if error is not None:
-                # A cell that raised in the session would stop the report's re-run there (and computed
-                # nothing a later cell could rely on past its error): a note says what it was instead.
-                body.append(_left_out_note(kept, error))
+                # A cell that raised in the session would stop the report's re-run there: from the statement
+                # that raised on, a note says what it was instead. The statements before it ran, and later
+                # cells may use what they defined (newcomer r10: `import mdtraj as md` above a failed load was
+                # left out with it, and the report stopped at "NameError: md").
+                ran = _without_kenkyu_lines(_statements_before_the_error(cell.source, error))
+                if ran:
+                    body.append(v4.new_code_cell(ran, metadata={"kenkyu": {"ran_before_error": True}}))
+                body.append(_left_out_note(kept, error, kept_before=bool(ran)))
                 continue
             new = v4.new_code_cell(kept, metadata=dict(cell.metadata))
             new.outputs = [o for o in cell.get("outputs", []) if RECORD_MIME not in o.get("data", {})]
             body.append(new)
             if counted and cell.get("execution_count") is None:
-                never_ran.append(new)
+                never_ran.append((new, number))
         else:
             body.append(cell)
 
@@ -418,17 +445,32 @@ def build_report(source, title: str, source_name: str = "notebook"):
     report.metadata.pop("kenkyu", None)
     report.metadata["title"] = title
     report.metadata["kenkyu"] = {"report": True, "provenance": provenance}
-    unrun = [f"cell {i} (`{_first_line(c.source)}`)" for i, c in enumerate(cells, 1) if any(c is n for n in never_ran)]
+    # Named by both numbers: the reply is read beside the notebook, whose cell 18 was the report's cell 56 (a newcomer
+    # looked for "cell 56" in a notebook of 21 cells, r11), and by the line that says what it does, not its import.
+    in_report = {id(c): i for i, c in enumerate(cells, 1)}
+    unrun = [
+        f"cell {number} of {source_name}, report cell {in_report[id(new)]} (`{_first_line(new.source, True)}`)"
+        for new, number in never_ran
+    ]
     if unrun:
         report.metadata["kenkyu"]["never_ran"] = unrun
         intro.source += " " + _never_ran_sentence(unrun)
+    drifting = unreproducible_steps(cells, lambda source: _first_line(source, True))
+    if drifting:
+        report.metadata["kenkyu"]["not_reproducible"] = drifting
+        intro.source += " " + not_reproducible_sentence(drifting)
     import nbformat
 
     return nbformat.from_dict(redact_obj(report))
 
 
-def _first_line(source: str) -> str:
-    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+def _first_line(source: str, skip_imports: bool = False) -> str:
+    """The cell's first line, shortened; with ``skip_imports`` its first line that is not an import, where it has
+    one (an action cell starts `import kenkyu.tools.md`, which tells one cell from another nothing)."""
+    lines = [line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
+    if skip_imports:
+        lines = [line for line in lines if not line.startswith(("import ", "from "))] or lines
+    first = lines[0] if lines else ""
     return first if len(first) <= 60 else first[:57] + "..."
 
 
@@ -450,7 +492,39 @@ def _left_out_sentence(body: list) -> str:
     )
 
 
-def _left_out_note(source: str, error: dict):
+def _without_kenkyu_lines(source: str) -> str:
+    return "\n".join(line for line in source.splitlines() if not _KENKYU_LINE.match(line)).strip()
+
+
+_CELL_LINE = re.compile(r"Cell In\[\d*\], line (\d+)")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _statements_before_the_error(source: str, error: dict) -> str:
+    """The cell's top-level statements that ran before the one that raised; "" when the traceback does not
+    say which line raised (IPython writes "Cell In[7], line 2") or the cell cannot be parsed. Line magics
+    are turned into Python as IPython runs them, one line each, so the numbers match the cell's."""
+    import ast
+
+    found = _CELL_LINE.search(_ANSI.sub("", "\n".join(error.get("traceback") or [])))
+    if not found:
+        return ""
+    failing = int(found.group(1))
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        python = TransformerManager().transform_cell(source)
+    except ImportError:
+        python = source
+    try:
+        statements = ast.parse(python).body
+    except SyntaxError:
+        return ""
+    last_line = max((s.end_lineno for s in statements if s.end_lineno < failing), default=0)
+    return "\n".join(source.splitlines()[:last_line]).strip()
+
+
+def _left_out_note(source: str, error: dict, *, kept_before: bool = False):
     import nbformat.v4 as v4
 
     first = next((line for line in source.splitlines() if line.strip()), "")
@@ -458,9 +532,10 @@ def _left_out_note(source: str, error: dict):
     raised = f"{error.get('ename', 'Error')}: {str(error.get('evalue', ''))[:200]}".rstrip(": ")
     line = f"{shown} -> {raised}"
     code = source.replace("```", "` ` `")
+    kept = " Its statements before the one that raised ran in the session and are kept above." if kept_before else ""
     note = v4.new_markdown_cell(
         "*A cell of the notebook that raised an error was left out* (re-running the report would stop there; "
-        f"fix it in the notebook and export again to keep it). It raised {raised}:\n\n```python\n{code}\n```",
+        f"fix it in the notebook and export again to keep it). It raised {raised}:{kept}\n\n```python\n{code}\n```",
         metadata={"kenkyu": {"left_out": line}},
     )
     return note
@@ -527,6 +602,7 @@ def _use_earlier_results(body: list) -> None:
     may be absent, or worse, present with the old protein's numbers). kenkyu's tools take the results of
     other tools (an MDRun wherever a run folder goes), so passing the variable computes the same thing."""
     earlier: list[tuple[str, str]] = []  # (variable, the text of its result)
+    readers = _tools_that_write_nothing()
     for cell in body:
         if cell.cell_type != "code" or "kenkyu" not in cell.metadata:
             continue
@@ -542,8 +618,20 @@ def _use_earlier_results(body: list) -> None:
 
         cell.source = _KEYWORD_STRING.sub(to_variable, cell.source)
         variable = cell.metadata["kenkyu"].get("variable")
-        if variable and variable.isidentifier():
+        # A step that writes nothing made no folder, whatever its result names: the notebook overview lists
+        # "notes/ (2 Markdown files)", and a later ingest(paths='notes/') became ingest(paths=notebook_overview)
+        # (newcomer r11: the report's re-run failed, 'NotebookOverview' object is not iterable).
+        if variable and variable.isidentifier() and cell.metadata["kenkyu"].get("tool") not in readers:
             earlier.append((variable, _result_text(cell)))
+
+
+def _tools_that_write_nothing() -> frozenset[str]:
+    """The names of kenkyu's tools (the notebook's own included) that declare they write no files."""
+    from kenkyu.core.registry import ToolRegistry
+    from kenkyu.tools import TOOL_MODULES
+
+    registry = ToolRegistry.from_modules((*TOOL_MODULES, "kenkyu.assistant.notebook_tools"))
+    return frozenset(t.name for t in registry if not t.writes_files)
 
 
 # The simulations that take resume=True: a finished run of the same parameters is reused, others refused.

@@ -11,7 +11,6 @@ user, an interrupted tool is reported as interrupted with the code that resumes 
 from __future__ import annotations
 
 import _thread
-import re
 import sys
 import threading
 import time
@@ -105,18 +104,26 @@ def resume_code(tool, arguments: dict, variable: str, using: dict | None = None)
     return action_code(tool, {**kept, "resume": True}, variable, using)
 
 
-# RunExistsError's words when a folder holds a run made with other settings (tools/md `_held_by_another_run`).
-_NEW_FOLDER = re.compile(r"run in a new folder, out='([^']+)'")
+def new_folder_offered(error: BaseException | None) -> str | None:
+    """The new folder a refused run named (``RunExistsError.new_folder``: its folder holds a run made with
+    other settings), read from the exception itself. The sidebar's runner hands over a ``CellError``
+    (name and text only); the kernel's own exception object is that cell's, so it is read from there."""
+    ename = getattr(error, "ename", None)
+    if ename:
+        error = last_kernel_error(ename) or error
+    return getattr(error, "new_folder", None)
 
 
-def new_folder_code(tool, arguments: dict, variable: str, summary: str, using: dict | None = None) -> str:
+def new_folder_code(
+    tool, arguments: dict, variable: str, error: BaseException | None, using: dict | None = None
+) -> str:
     """The same call in the new folder a refused run named, or "" (no resume=, no overwrite=: the folder it
     was refused for holds another run, which resuming cannot continue and overwriting would delete)."""
-    found = _NEW_FOLDER.search(summary)
-    if not found or "out" not in tool.parameters.get("properties", {}):
+    folder = new_folder_offered(error)
+    if not folder or "out" not in tool.parameters.get("properties", {}):
         return ""
     kept = {k: v for k, v in arguments.items() if k not in ("resume", "overwrite")}
-    return action_code(tool, {**kept, "out": found.group(1)}, variable, using)
+    return action_code(tool, {**kept, "out": folder}, variable, using)
 
 
 def interrupted_summary(execution, resume: str, *, budget: bool) -> str:

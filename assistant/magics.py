@@ -258,8 +258,17 @@ class KenkyuMagics(Magics):
             print("Nothing to insert yet: ask something first.")
             return
         from kenkyu.assistant.export import record_as_code
+        from kenkyu.core.text import shorten
 
-        self.shell.set_next_input(record_as_code(session.records[-1]), replace=False)
+        record = session.records[-1]
+        self.shell.set_next_input(record_as_code(record), replace=False)
+        calls = sum(1 for c in record["cells"] if c["cell_type"] == "code")
+        # The inserted cell has not run. A newcomer left one there (a simulation they had stopped) and exported:
+        # the report ran it, a 20 ps simulation nobody had asked the export for (r11).
+        print(
+            f"Inserted below, not run: {calls} step(s) of your last request ({shorten(record['prompt'], 80)!r}). "
+            "Run it with Shift+Enter, or delete it before `%kenkyu export`: a report runs every code cell it holds."
+        )
 
     def _cmd_export(self, session, args):
         from kenkyu.assistant.export import ReportExecutionError, ReportExistsError, ReportInputError, export_report
@@ -465,8 +474,15 @@ def answer_within(prompt: str, seconds: float) -> str | None:
 
 
 def no_answer_message(tool: str, seconds: float, outcome: str) -> str:
+    # JupyterLab leaves the unanswered box under the cell (below this message), and echoes what is typed into it
+    # later: a newcomer typed y there after the wait and believed the kernel had it. It also keeps its guard against
+    # a second prompt: it refuses to run any other cell ("Cell not executed due to pending input") until that box is
+    # answered or the kernel interrupted (a newcomer met that refusal next, round 11). kenkyu's JupyterLab extension
+    # lifts the guard; a front end without it (another JupyterLab, VS Code) may not, and the stop button clears it.
     return (
         f"No answer to the approval prompt for {tool} within {seconds:g} s: {outcome}; nothing was run or written "
-        "for it (the prompt above no longer does anything). To run it, ask again and answer the prompt, give it "
-        "longer with `%kenkyu approval ask --wait 900`, or let tools run without asking with `%kenkyu approval auto`."
+        "for it. The [y/N] box no longer asks: an answer typed there now is not read. If the notebook then refuses "
+        'to run another cell ("pending input"), press its stop button (■, interrupt the kernel) once and run the '
+        "cell again. To run it, ask again and answer the prompt, give it longer with "
+        "`%kenkyu approval ask --wait 900`, or let tools run without asking with `%kenkyu approval auto`."
     )

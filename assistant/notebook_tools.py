@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kenkyu.assistant.defining_cells import defining_cell
+from kenkyu.assistant.interrupts import last_kernel_error
+from kenkyu.assistant.report_cost import estimate_export
 from kenkyu.assistant.summaries import near_paths
 from kenkyu.core.registry import tool
 from kenkyu.core.science import checked_by, costs, result_check, writes
@@ -54,6 +56,12 @@ EXTRA_OF_MODULE = {
     "sentence_transformers": "local-llm",
     "jupyterlab": "lab",
 }
+
+
+def _ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st: the fix reads as a person writes it ("the 3th residue" did not)."""
+    suffix = "th" if number % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 # -- explain_error ---------------------------------------------------------------------------------------
@@ -172,6 +180,8 @@ def _explain_exception(value: BaseException, cell: str | None) -> ErrorExplanati
     used = [v for k, v in scope.items() if failing and re.search(rf"(?<![\w.]){re.escape(k)}\b", failing)]
     tables = list({id(v): v for v in (used or scope.values())}.values())
     explanation = ErrorExplanation(type(value).__name__, str(value), failing, line_number, raised_in)
+    if getattr(value, "new_folder", None):  # RunExistsError: the folder holds a run made with other settings
+        explanation.details["new_folder"] = value.new_folder
     module = type(value).__module__
     return _match(explanation, tables=tables, namespace=user[-1][0].f_globals if user else {}, module=module)
 
@@ -236,7 +246,13 @@ def _explain_text(text: str, cell: str | None) -> ErrorExplanation:
         from_cell, number = _line_in_cell(cell, message, line_number if not arrows else line_number)
         if from_cell and (failing is None or from_cell.strip() != failing.strip()):
             failing, line_number = from_cell, number
-    return _match(ErrorExplanation(error_type or "Error", message, failing, line_number))
+    explanation = ErrorExplanation(error_type or "Error", message, failing, line_number)
+    # The text of the kernel's own last error (pasted, or read from the cell's output): the exception object
+    # still holds what its words only describe (RunExistsError.new_folder).
+    kernel = last_kernel_error(explanation.error_type)
+    if kernel is not None and str(kernel).strip() == message and getattr(kernel, "new_folder", None):
+        explanation.details["new_folder"] = kernel.new_folder
+    return _match(explanation)
 
 
 def _line_in_cell(cell: str, message: str, line_number: int | None):
@@ -275,6 +291,8 @@ def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") 
             if extra
             else f"pip install {name or '<the package>'} in the kernel's environment, then restart the kernel"
         )
+    elif "a topology is required" in low or ("topology is loaded by filename extension" in low):
+        _trajectory_without_topology(e)
     elif (
         "does not match" in low
         and "atom" in low
@@ -354,11 +372,15 @@ def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") 
     elif t == "RunExistsError" or "already holds a run" in low:
         e.kind = "run folder exists"
         e.cause = "the run folder already holds a run, and nothing is overwritten without asking"
-        new_folder = re.search(r"run in a new folder, (out='[^']+')", m)
+        new_folder = e.details.get("new_folder")
         # A run made with other settings: resuming fails and overwriting deletes it; only a new folder is a fix.
         e.fix = (
-            f"call again with {new_folder.group(1)} (a new folder); that run is kept"
+            f"call again with out={new_folder!r} (a new folder); that run is kept"
             if new_folder
+            # error text from elsewhere: the exception that knows the folder is gone, so its message names it
+            else "call again with the new out= folder the message names; that run is kept (resume=True would be "
+            "refused and overwrite=True would delete it)"
+            if "made with other settings" in low
             else "pass resume=True to continue it, overwrite=True to start over, or another out= folder"
         )
     elif t == "ResumeError":
@@ -391,6 +413,25 @@ def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") 
         e.kind = None
         e.fix = "kenkyu's message says what to do: " + m.split(". ", 1)[-1][:300]
     return e
+
+
+def _trajectory_without_topology(e: ErrorExplanation) -> None:
+    """``md.load('run/trajectory.dcd')``: a DCD or XTC holds coordinates only, and mdtraj's message lists the
+    topology formats it reads instead of saying so (a newcomer got "none in kenkyu's table" for it)."""
+    e.kind = "trajectory without topology"
+    e.cause = "a DCD, XTC or TRR file holds only coordinates: mdtraj needs the atoms from a structure file (top=)"
+    written = re.findall(r"['\"]([^'\"]+\.(?:dcd|xtc|trr|nc))['\"]", e.failing_line or "", flags=re.IGNORECASE)
+    folder = Path(written[0]).parent if written else None
+    if folder is not None and (folder / "run.json").exists():
+        # A kenkyu run folder: prepared.pdb holds the atoms the trajectory was written with (water included).
+        e.details["topology"] = str(folder / "prepared.pdb")
+        e.fix = (
+            f"pass the run's own topology: md.load({written[0]!r}, top={str(folder / 'prepared.pdb')!r}), or "
+            f"load the run folder, which knows its topology and real times: "
+            f"kenkyu.tools.md.MDRun({str(folder)!r}).trajectory()"
+        )
+    else:
+        e.fix = "pass the structure the trajectory was written from: md.load('<trajectory>', top='<structure>.pdb')"
 
 
 def _resolve(expression: str, namespace: dict):
@@ -453,6 +494,30 @@ def _missing_attribute(e: ErrorExplanation, namespace: dict) -> None:
     e.fix = (f"did you mean {', '.join(f'{written}.{n}' for n in near)}? " if near else "") + (
         f"{what} has {', '.join(names[:25])}{', ...' if len(names) > 25 else ''} (dir(x) lists them all)"
     )
+    if not module_name and (functions := _functions_taking(owner, attribute)):
+        # `traj.dssp`: what was wanted is a function of the object's library (mdtraj.compute_dssp(traj)), not a
+        # near name among its attributes (a newcomer got an alphabetical list of Trajectory's, r11).
+        e.fix = f"{attribute} is a function, not an attribute: " + " or ".join(
+            f"{f}({written or 'x'})" for f in functions
+        )
+        if near:
+            e.fix += f"; or did you mean {', '.join(f'{written}.{n}' for n in near)}?"
+
+
+def _functions_taking(owner, attribute: str) -> list[str]:
+    """Functions named for ``attribute`` in the library the object comes from (``mdtraj.compute_dssp`` for a
+    Trajectory's ``dssp``) and kenkyu's analysis of that name, written as the user would call them."""
+    library = sys.modules.get(type(owner).__module__.split(".")[0])
+    found = []
+    if library is not None:
+        for name in (f"compute_{attribute}", attribute):
+            if callable(getattr(library, name, None)):
+                found.append(f"{library.__name__}.{name}")
+                break
+    analysis = sys.modules.get("kenkyu.tools.analysis")
+    if analysis is not None and callable(getattr(analysis, attribute, None)) and found:
+        found.append(f"kenkyu.tools.analysis.{attribute}")
+    return found
 
 
 def _index_out_of_range(e: ErrorExplanation) -> None:
@@ -476,8 +541,16 @@ def _index_out_of_range(e: ErrorExplanation) -> None:
         + (" — one past the last entry" if index == size else "")
         + f"; {why}"
     )
+    # "use index N-1" only where N-1 exists: a newcomer's ca[200] on DHFR's 159 CA atoms was told "use index 199",
+    # which fails the same way. Past the end by more than one, the object is shorter than the code thinks.
+    counted_from_one = (
+        f"for the {_ordinal(index)} residue or atom counted from 1, use index {index - 1}"
+        if 0 < index <= size
+        else f"it holds only {size} entries, so there is no number {index} in it counted from 0 or from 1 (check "
+        f"what it was selected from: {size} CA atoms are {size} residues)"
+    )
     e.fix = (
-        f"keep the index below {size}: for the {index}th residue or atom counted from 1, use index {index - 1}; "
+        f"keep the index below {size}: {counted_from_one}; "
         f"to pick by PDB residue number, top.select('resSeq {index}'); for frames, check traj.n_frames ({size} "
         f"here if axis {axis} counts frames) and end the window at or before it"
     )
@@ -575,25 +648,22 @@ class NotebookOverview:
     last_error: str | None
     cwd: str
     answer: str | None = None  # "what was the mean rmsd again?": the value, read from the table already here
+    documents: list[str] = field(default_factory=list)  # "notes/ (2 Markdown files)", a literature index
 
     def summary(self) -> str:
         lines = [f"Notebook overview (working folder {self.cwd})" + (f" for: {self.question}" if self.question else "")]
         if self.answer:
             lines.append(f"answer: {self.answer}")
         if self.variables:
-            lines.append(
-                "variables: "
-                + "; ".join(
-                    f"{v['name']} ({v['type']}{', ' + v['detail'] if v.get('detail') else ''})"
-                    for v in self.variables[:12]
-                )
-            )
+            lines.append("variables: " + "; ".join(_variable_line(v) for v in self.variables[:12]))
         if self.runs:
             lines.append(
                 "run folders: " + "; ".join(f"{r['path']} ({r['kind']}, {r['status']})" for r in self.runs[:12])
             )
         if self.files:
             lines.append("structure and trajectory files: " + ", ".join(self.files[:12]))
+        if self.documents:
+            lines.append("documents (papers, notes): " + "; ".join(self.documents[:12]))
         lines.append(f"last error: {self.last_error}" if self.last_error else "no error in this kernel")
         return "\n".join(lines)
 
@@ -603,6 +673,14 @@ class NotebookOverview:
     def _repr_markdown_(self) -> str:
         body = self.summary().splitlines()
         return f"**{body[0]}**\n\n" + "\n".join(f"- {line}" for line in body[1:])
+
+
+def _variable_line(variable: dict) -> str:
+    """``traj (Trajectory, 596 atoms, 10 frames)``: the resolver's label where it has one, else the short type;
+    a detail (shape, "best match for the question") inside the same parentheses."""
+    label = variable.get("label") or f"{variable['name']} ({variable['type'].rsplit('.', 1)[-1]})"
+    detail = variable.get("detail")
+    return f"{label[:-1]}, {detail})" if detail else label
 
 
 _FOLDER_MARKS = (("run.json", "MD run"), ("cg.json", "coarse-grained run"), ("minimization.json", "minimisation"))
@@ -637,10 +715,20 @@ def overview(question: str | None = None) -> NotebookOverview:
 
     from kenkyu.assistant.context import kernel_variables, last_error
 
+    from kenkyu.assistant.resolver import variables as resolvable_variables
+
+    namespace = _user_namespace()
+    # What the resolver shows in a reply ("traj (Trajectory, 596 atoms, 10 frames)", "run (MDRun, md_runs/...,
+    # 2 ps)"), where it knows the kind: a newcomer asking "what have I got?" was shown
+    # "traj (mdtraj.core.trajectory.Trajectory, len 10)" and "run (kenkyu.tools.md.MDRun)".
+    labels = {c.value: c.label.replace("`", "") for c in resolvable_variables(namespace) if c.variable}
     variables = []
-    for v in kernel_variables(_user_namespace()):
-        detail = ", ".join(f"{k} {v[k]}" for k in ("shape", "len") if k in v)
-        variables.append({"name": v["name"], "type": v["type"], "detail": detail, "repr": v.get("repr", "")})
+    for v in kernel_variables(namespace):
+        label = labels.get(v["name"])
+        detail = "" if label else ", ".join(f"{k} {v[k]}" for k in ("shape", "len") if k in v)
+        variables.append(
+            {"name": v["name"], "type": v["type"], "detail": detail, "repr": v.get("repr", ""), "label": label}
+        )
     here = Path.cwd()
     runs = []
     for mark, kind in _FOLDER_MARKS:
@@ -680,7 +768,31 @@ def overview(question: str | None = None) -> NotebookOverview:
         answer = _made_from(question, _user_namespace(), here) or _statistic_asked(
             question, variables, _user_namespace()
         )
-    return NotebookOverview(question, variables, runs, files, last_error(), str(here), answer)
+    return NotebookOverview(question, variables, runs, files, last_error(), str(here), answer, _documents(here))
+
+
+_DOCUMENT_KINDS = {".md": "Markdown", ".txt": "text", ".pdf": "PDF", ".bib": "BibTeX"}
+
+
+def _documents(here: Path) -> list[str]:
+    """Folders of papers and notes the literature tool can index, and the indexes already made here.
+
+    "what do my notes say?" needs notes/ to be found; a newcomer's overview listed run folders and PDB files,
+    never the notes/ folder beside them.
+    """
+    found = []
+    for index in sorted(here.glob("*/kenkyu_index.json")):
+        found.append(f"{index.parent.relative_to(here)}/ (a literature index)")
+    for folder in sorted(p for p in here.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        counts: dict[str, int] = {}
+        for path in folder.iterdir():
+            kind = _DOCUMENT_KINDS.get(path.suffix.lower())
+            if kind and path.is_file():
+                counts[kind] = counts.get(kind, 0) + 1
+        if counts:
+            files = ", ".join(f"{n} {kind} file{'s' if n != 1 else ''}" for kind, n in sorted(counts.items()))
+            found.append(f"{folder.name}/ ({files})")
+    return found
 
 
 def _made_from(question: str, namespace: dict, here: Path) -> str | None:
@@ -847,7 +959,7 @@ def report_is_sound(paths):
     result_name="report",
 )
 @writes(_report_folder)
-@costs(60.0, basis="re-runs every step of the notebook in a fresh kernel, typical; longer when the steps simulate")
+@costs(estimate_export)
 @checked_by(report_is_sound)
 def export_report(
     notebook: str | os.PathLike | None = None,

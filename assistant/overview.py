@@ -6,6 +6,7 @@ required input make the example), so a new tool module shows up without an edit 
 
 from __future__ import annotations
 
+import json
 import importlib
 import os
 import re
@@ -157,7 +158,11 @@ def overview(registry, here: str | os.PathLike | None = None) -> str:
 
 
 def _family_title(module: str) -> str:
-    """The first phrase of the module's docstring ("Trajectory analysis with mdtraj"), else its name."""
+    """The first phrase of the module's docstring ("Trajectory analysis with mdtraj"), else its name; the
+    notebook's own ``@kenkyu.tool`` functions are the user's tools (IPython's ``__main__`` docstring,
+    "Automatically created module for IPython interactive environment", was their family's title, r11)."""
+    if module == "__main__":
+        return "Your own tools, defined in this notebook"
     try:
         doc = importlib.import_module(module).__doc__ or ""
     except Exception:
@@ -192,22 +197,33 @@ _FAMILY_EXAMPLES = {
     "viz": "show me villin.pdb",
     "ensembles": "run 3 replicas of villin.pdb and compare their RMSF",
     "structure": "what does A4G do to MKTAYIAKQRQISFVK?",
-    "mutants": "simulate the mutant K25A of villin.pdb beside the wild type",
+    "mutants": "simulate the mutant K65A of villin.pdb beside the wild type",
     "literature": "what do my papers say about villin folding times?",
     "notebook_tools": "why did my last cell fail?",
 }
 
 
 def _real_names(here: Path) -> dict[str, str]:
-    """The shipped example names to replace with the newest run folder and PDB file found in ``here``."""
+    """The shipped example names to replace with the newest run folder (a finished one where there is one) and
+    the PDB file found in ``here``."""
     names = {}
     runs = sorted((p.parent for p in here.glob("md_runs/*/run.json")), key=lambda p: p.stat().st_mtime)
+    # A run stopped before its production has no frames to analyse: "RMSD … of md_runs/long8" (stopped in its
+    # equilibration, and the newest) was the analysis example a newcomer was offered (r11).
+    finished = [run for run in runs if _status(run) == "finished"]
     if runs:
-        names["md_runs/villin"] = runs[-1].relative_to(here).as_posix()
+        names["md_runs/villin"] = (finished or runs)[-1].relative_to(here).as_posix()
     pdbs = sorted(p for p in here.glob("*.pdb") if p.is_file())
     if pdbs:
         names["villin.pdb"] = pdbs[0].name
     return names
+
+
+def _status(run: Path) -> str | None:
+    try:
+        return json.loads((run / "run.json").read_text()).get("status")
+    except (OSError, ValueError, AttributeError):  # unreadable, or not a run's record: not known to be finished
+        return None
 
 
 def _with_real_names(example: str, here: Path) -> str:
@@ -215,9 +231,35 @@ def _with_real_names(example: str, here: Path) -> str:
         names = _real_names(here)
     except OSError:  # an unreadable folder: the shipped names are still a fair illustration
         return example
+    names_a_pdb = "villin.pdb" in names and "villin.pdb" in example
     for shipped, real in names.items():
         example = example.replace(shipped, real)
-    return example
+    # A mutation of the shipped protein said of the user's own structure must be one it has.
+    return _mutation_that_exists(example, here / names["villin.pdb"]) if names_a_pdb else example
+
+
+_SUBSTITUTION = re.compile(r"\b([ACDEFGHIKLMNPQRSTVWY])(\d+)([ACDEFGHIKLMNPQRSTVWY])\b")
+
+
+def _mutation_that_exists(example: str, structure: Path) -> str:
+    """The example's substitution ("K65A", villin's Lys65) made one the user's structure has: "K25A of
+    5dfr_minimized.pdb" was refused, since DHFR has Pro at 25 (newcomer r9). Positions are the file's residue
+    numbers, as the mutant tools read a structure (round 11); the first lysine to alanine (a surface residue, as in
+    the shipped example), else the first residue that is neither alanine nor glycine."""
+    found = _SUBSTITUTION.search(example)
+    if not found:
+        return example
+    try:
+        from kenkyu.tools.structure import read_chain
+
+        chain = read_chain(structure)
+    except Exception:  # noqa: BLE001 - an unreadable file: the example stays an illustration
+        return example
+    letters = [(letter, number) for letter, number in zip(chain.sequence, chain.numbers) if number is not None]
+    if (found[1], found[2]) in letters:
+        return example
+    pick = next((p for p in letters if p[0] == "K"), None) or next((p for p in letters if p[0] not in "AGX"), None)
+    return example if pick is None else example.replace(found[0], f"{pick[0]}{pick[1]}A", 1)
 
 
 def _example(t, slot_kind) -> str:

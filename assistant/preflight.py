@@ -93,8 +93,9 @@ def collisions(tool, arguments: dict) -> list[str]:
             )
         elif "resume" in params or "overwrite" in params:
             found.append(
-                f"{folder} already exists: the call will be refused as it stands; approve it with resume=True "
-                "to continue that run, overwrite=True to start over, or give a new out="
+                f"{folder} already exists: the call will be refused as it stands and nothing overwritten; to "
+                "continue that run deny, and ask again with resume=True (overwrite=True starts over; a new out= "
+                "keeps both)"
             )
         else:
             found.append(f"{folder} already exists: files in it may be overwritten")
@@ -106,24 +107,24 @@ def _other_settings(folder: Path, arguments: dict) -> str:
     cg.json), as "temperature_k 300 there, 360 asked"; "" when none differ or no run record is there."""
     import json
 
+    from kenkyu.tools.md._compare import differing_settings, is_number
+
     for record in ("run.json", "cg.json"):
         try:
             stored = json.loads((folder / record).read_text()).get("parameters") or {}
         except (OSError, ValueError, AttributeError):
             continue
-        different = []
-        for name, value in arguments.items():
-            if name not in stored or name in OUTPUT_NAMES or name in ("resume", "overwrite", "seed"):
-                continue
-            there = stored[name]
-            numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (there, value))
-            if (float(there) != float(value)) if numbers else (there != value):
-                different.append(
-                    f"{name} {there:g} there, {value:g} asked"
-                    if numbers
-                    else f"{name} {there!r} there, {value!r} asked"
-                )
-        return "; ".join(different)
+        compared = [
+            name
+            for name in arguments
+            if name in stored and name not in OUTPUT_NAMES and name not in ("resume", "overwrite", "seed")
+        ]
+        return "; ".join(
+            f"{name} {there:g} there, {asked:g} asked"
+            if is_number(there) and is_number(asked)
+            else f"{name} {there!r} there, {asked!r} asked"
+            for name, there, asked in differing_settings(stored, arguments, compared)
+        )
     return ""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from kenkyu.assistant import events as ev
+from kenkyu.core.markdown_escape import as_markdown_text
 from kenkyu.core.secrets import redact
 
 
@@ -55,9 +56,11 @@ class NotebookRenderer:
             if not event.ok and not event.summary.startswith("declined"):  # a decline is the user's choice
                 self._failed.append(event.name)
             first = event.summary.strip().splitlines()[0] if event.summary.strip() else ""
+            # An exception's text is read as written ('$KENKYU_MODELS' twice was TeX math, newcomer r11).
+            first = first[:200] if event.ok else as_markdown_text(first[:200])
             # What the result cannot show is read with it, whatever the model's reply says or leaves out.
             caveats = "".join(f"\n- ⚠ {line}" for line in caveat_lines(event.summary))
-            self._show_markdown(f"{mark} `{event.name}` ({event.duration_s:.1f} s) — {first[:200]}{caveats}")
+            self._show_markdown(f"{mark} `{event.name}` ({event.duration_s:.1f} s) — {first}{caveats}")
         elif isinstance(event, ev.Error):
             self._finish_text()
             if event.where == "user" and self._stopped_shown:

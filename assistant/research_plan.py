@@ -371,6 +371,7 @@ def _fill_details(steps: list[PlanStep], registry, measure_costs: bool, taken, p
 
     names = set(taken() if taken else ())
     outputs: dict[str, int] = {}
+    moved: dict[str, str] = {}  # a folder two steps of the plan would write -> where the later one writes
     for i, step in enumerate(steps):
         if step.tool is None:
             continue
@@ -383,6 +384,9 @@ def _fill_details(steps: list[PlanStep], registry, measure_costs: bool, taken, p
         except ToolArgumentError as exc:
             step.problem, step.tool = str(exc), None
             continue
+        # A step that reads a folder two runs of this plan write reads the later run's.
+        step.arguments = {k: moved.get(v, v) if isinstance(v, str) else v for k, v in step.arguments.items()}
+        _own_folder(tool, step, outputs, moved)
         step.why = tool.summary
         cost = estimate(tool, step.arguments, measure=measure_costs)
         step.cost_s, step.cost_basis = cost.seconds, cost.basis
@@ -397,6 +401,19 @@ def _fill_details(steps: list[PlanStep], registry, measure_costs: bool, taken, p
         out = folder_written_by(tool, step.arguments)
         if out:
             outputs[out] = i
+
+
+def _own_folder(tool, step: PlanStep, outputs: dict[str, int], moved: dict[str, str]) -> None:
+    """Two runs in one plan with no ``out=`` would both be planned into the default folder (nothing is on disk
+    yet); at run time the second moves beside the first, and a step after it would read the first. The later
+    one is given a folder of its own now, so the plan, its cells and its later steps all name it."""
+    out = folder_written_by(tool, step.arguments)
+    if not out or out not in outputs or step.arguments.get("out") or "out" not in tool.parameters.get("properties", {}):
+        return
+    n = 2
+    while f"{out}_{n}" in outputs or os.path.exists(f"{out}_{n}"):
+        n += 1
+    step.arguments["out"] = moved[out] = f"{out}_{n}"
 
 
 def _using(step: PlanStep) -> dict:

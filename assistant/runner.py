@@ -17,6 +17,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from kenkyu.assistant.summaries import summarize_for_agent
+from kenkyu.core.markdown_escape import as_markdown_text
 
 
 @dataclass
@@ -193,10 +194,12 @@ class InPlaceRunner:
         if self.shell is not None:
             stb = self.shell.InteractiveTB.structured_traceback(etype, evalue, tb)
             line = f"{etype.__name__}: {evalue}"
+            # Escaped: "$X ... $X" in a message would render as TeX math, "<NULL>" as a tag that shows nothing.
+            shown = f"**{etype.__name__}:** {as_markdown_text(evalue)}"
             self.shell.display_pub.publish(
                 {
                     "text/plain": f"{line}\n(full traceback: %tb)",
-                    "text/markdown": f"**{etype.__name__}:** {evalue}\n\n<sub>full traceback: `%tb`</sub>",
+                    "text/markdown": f"{shown}\n\n<sub>full traceback: `%tb`</sub>",
                 },
                 {},
             )

@@ -74,6 +74,29 @@ def printed(client, code: str, timeout: int = 120) -> str:
     return "".join(shown)
 
 
+def answering(client, code: str, answer: str | None = None, *, timeout: int = 120, on_prompt=None):
+    """Run ``code`` with stdin allowed, as the notebook's input box does: each prompt is kept, handed to
+    ``on_prompt`` (e.g. to press stop) and answered with ``answer`` (None: left unanswered). Returns the
+    execute reply, the prompts and the text shown."""
+    prompts, shown = [], []
+
+    def on_input(message):
+        prompts.append(message["content"]["prompt"])
+        if on_prompt is not None:
+            on_prompt(message)
+        if answer is not None:
+            client.input(answer)
+
+    def on_output(message):
+        content = message["content"]
+        shown.append(content.get("text") or content.get("data", {}).get("text/plain", ""))
+
+    reply = client.execute_interactive(
+        code, timeout=timeout, allow_stdin=True, stdin_hook=on_input, output_hook=on_output
+    )
+    return reply, prompts, "".join(shown)
+
+
 def another_client(client):
     """A second connection to the same kernel (another browser tab, or the reloaded page)."""
     second = client.kernel_manager.blocking_client()

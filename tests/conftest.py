@@ -1,5 +1,8 @@
 import json
+import os
+import resource
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -72,8 +75,26 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+# -- how busy the session kept the machine ---------------------------------------------------------------
+# CI has 2 cores. A session that keeps about one busy (its tests mostly wait for a kernel, a browser or a
+# subprocess) leaves room for a second session beside it (`make test` runs tests/system so); one that keeps
+# both busy does not. The line at the end says which, from the CPU time of pytest and the processes it started
+# and waited for (kernels, servers, browsers; not ones still running).
+_STARTED = time.monotonic()  # pytest loads this file first thing, so CPU and wall time count from about the same start
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if config.getoption("--strict-skips") and _unexpected_skips:
         terminalreporter.section("unexpected skips (--strict-skips): each is a failure", sep="=", red=True)
         for line in _unexpected_skips:
             terminalreporter.line(line, red=True)
+    wall, cpu = time.monotonic() - _STARTED, _cpu_seconds()
+    terminalreporter.line(
+        f"CPU {cpu:.0f} s in {wall:.0f} s: {cpu / max(wall, 1e-9):.2f} of {os.cpu_count()} cores busy on average "
+        "(pytest and the processes it started and waited for)"
+    )

@@ -16,6 +16,7 @@ token itself never enters the notebook.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shlex
@@ -114,6 +115,21 @@ class McpServer:
             self._client_cm.__exit__(None, None, None)
         finally:
             self._portal_cm.__exit__(None, None, None)
+
+
+@atexit.register
+def close_all() -> None:
+    """Close every open server (and end the servers kenkyu started) while their event loop still runs. Left to
+    the interpreter's clean-up, a connection's closing waits on a loop that has already stopped, and the
+    process (a kernel being shut down) never exits."""
+    with _servers_lock:
+        servers = list(_servers.values())
+        _servers.clear()
+    for connection in servers:
+        try:
+            connection.close()
+        except Exception:  # one server failing to close must not keep the others open
+            pass
 
 
 def server(target: str, token_env: str | None = None) -> McpServer:

@@ -66,7 +66,8 @@ class KenkyuMCP:
         path = self.kernel.notebook_path
         if not path.exists():
             return set()
-        cells = nbformat.read(path, as_version=4).cells
+        # A failed or cancelled call is recorded as a markdown note that names its variable; it bound nothing.
+        cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
         return {c.metadata.get("kenkyu", {}).get("variable") for c in cells} - {None}
 
     # -- tools -------------------------------------------------------------------------------------
@@ -87,12 +88,23 @@ class KenkyuMCP:
             arguments = tool.validate(arguments)
         except ToolArgumentError as exc:
             return _error(f"invalid arguments: {exc}. Fix the argument named and call again.")
+        # The name is held while the call runs (two clients' calls queue for the kernel, each with a name of its
+        # own) and given back when the call bound nothing: a failed or cancelled call leaves it free, as %%ask does.
         variable = fresh_variable(tool.result_name, self._taken)
         self._taken.add(variable)
         call_id = f"mcp_{uuid.uuid4().hex[:12]}"
         metadata = cell_metadata(tool, call_id, variable, "mcp")
         metadata["kenkyu"]["origin"] = "mcp"
         record = CallRecord(action_code(tool, arguments, variable, here=self.root), metadata)
+        try:
+            await self._run(ctx, tool, arguments, record, variable)
+        finally:
+            if not record.ok:
+                self._taken.discard(variable)
+        return _result(record, variable, self.kernel.notebook_path)
+
+    async def _run(self, ctx, tool, arguments: dict, record: CallRecord, variable: str) -> None:
+        """Run the call's cell in the kernel, with progress notifications from its run folder while it runs."""
         folder = tool.science.output_folder(arguments) if catalog.is_long_running(tool) else None
         async with anyio.create_task_group() as watchers:
             if folder is not None:
@@ -105,7 +117,6 @@ class KenkyuMCP:
                 raise
             finally:
                 watchers.cancel_scope.cancel()
-        return _result(record, variable, self.kernel.notebook_path)
 
     async def _cancel(self, record: CallRecord) -> None:
         """The client cancelled: Ctrl-C in the kernel if this call is the one running (a simulation stops
@@ -198,7 +209,8 @@ def _error(text: str) -> types.CallToolResult:
 
 def _result(record: CallRecord, variable: str, notebook: Path) -> types.CallToolResult:
     """What the client's model reads: the cell that ran, then the tool's output fenced off as data."""
-    head = f"Ran in the kernel as `{variable}` (recorded in {notebook.name}):\n```python\n{record.code}\n```\n"
+    bound = f"as `{variable}`" if record.ok else f"(it bound nothing: `{variable}` stays free)"
+    head = f"Ran in the kernel {bound} (recorded in {notebook.name}):\n```python\n{record.code}\n```\n"
     if record.ok:
         body = record.summary or "(no summary)"
         printed = record.printed().strip()
@@ -218,7 +230,7 @@ def _result(record: CallRecord, variable: str, notebook: Path) -> types.CallTool
     return types.CallToolResult(
         content=content,
         structured_content={
-            "variable": variable,
+            "variable": variable if record.ok else None,
             "status": record.status,
             "summary": record.summary,
             "error": record.error,

@@ -74,7 +74,7 @@ class MutationEffect(Protocol):
             located = mutants.parse_mutations(pdb, found, numbering)
         except mutants.MutationError as exc:  # the plan says what does not match; nothing runs
             raise MissingInput(str(exc)) from None
-        names = [m.name for m in located]  # the scores count along the sequence, whatever the words' numbering
+        names = [m.along_chain for m in located]  # the scores count along the sequence, whatever the words' numbering
         sequence = mutants.chain_sequence(pdb, located[0].chain)
         replicas = int(_REPLICAS.search(request).group(1)) if _REPLICAS.search(request) else DEFAULT_REPLICAS
         ps = _length_ps(request)
@@ -88,9 +88,9 @@ class MutationEffect(Protocol):
             # Drawn now and written into the call: a report that re-runs the plan simulates the same replicas.
             "seed": secrets.randbelow(2**30),
         }
+        simulate["numbering"] = numbering  # said in the call: the mutant tools read a structure's numbers by default
         if numbering == "pdb":
             simulate["mutations"] = found
-            simulate["numbering"] = "pdb"
         runs = mutants.runs_directory(pdb)
         swaps = ", ".join(m.swap() for m in located)
         scores = ProposedStep(

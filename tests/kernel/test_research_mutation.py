@@ -222,7 +222,7 @@ def test_the_example_notebook_runs_headless_with_the_tiny_model(tiny_esm2, tmp_p
         timeout=900,
     )
     text = "\n".join(text_of(c) for c in nb.cells)
-    assert "K25A: LYS 65 (chain A) -> ALA, side chain rebuilt by pdbfixer" in text
+    assert "K25A (counted along the chain; PDB 65): LYS 65 (chain A) -> ALA, side chain rebuilt by pdbfixer" in text
     assert "TRP 64 (W), not LYS (K)" in text  # the refused K24A
     assert "K25A: INCONCLUSIVE" in text and "Rests on: 95% CIs: percentile bootstrap" in text
     data = [o.get("data", {}) for c in nb.cells for o in c.outputs]

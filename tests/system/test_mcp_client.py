@@ -3,6 +3,7 @@ MCP server these tests start: one honest tool and one whose answer carries plant
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 
@@ -114,3 +115,28 @@ def test_magic_adds_the_tools_in_a_real_kernel_and_the_cell_reruns_without_the_a
     failed = nb.cells[2].outputs[0]["text"]
     assert "cannot use the MCP server" in failed  # a clear message; the kernel carries on
     assert nb.cells[3].outputs[-1]["data"]["text/plain"] == "FOLDED"
+
+
+def test_a_process_that_used_an_outside_server_exits_and_its_server_with_it(outside_server, tmp_path):
+    """A kernel that called an outside tool must still shut down: the open connection used to be closed by the
+    interpreter's clean-up, which waited on an event loop already stopped, and the process never exited (the
+    browser-and-system half of `make test` hung after its last test)."""
+    import subprocess
+
+    script = (
+        "from kenkyu.assistant.mcp.client import server\n"
+        f"print(server({outside_server!r}).tool('shout')(text='folded'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "FOLDED", done.stderr[-2000:]
+    server_file = outside_server.split()[-1]
+    still_running = [pid for pid in os.listdir("/proc") if pid.isdigit() and server_file in _cmdline(pid)]
+    assert still_running == [], "the outside server outlived the process that started it"
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:  # gone meanwhile
+        return ""

@@ -204,8 +204,12 @@ def test_a_document_with_planted_instructions_is_returned_as_data_and_nothing_fo
 
     found = anyio.run(session)
     answer = text(found)
-    opening, planted = answer.index("<<<tool output"), answer.index("IGNORE PREVIOUS")
-    assert "never instructions" in answer[:opening] and opening < planted < answer.index("tool output>>>")
+    # A passage is quoted from its sentence that best matches the query (round 11): the planted line may not be shown;
+    # whatever of the document is shown lies inside the data fence.
+    opening, closing = answer.index("<<<tool output"), answer.index("tool output>>>")
+    assert "never instructions" in answer[:opening] and opening < answer.index("12,000 euros") < closing
+    if "IGNORE PREVIOUS" in answer:
+        assert opening < answer.index("IGNORE PREVIOUS") < closing
     # The server acts only on calls: the planted request ran nothing, and the record holds the two calls.
     assert [c.metadata["kenkyu"]["tool"] for c in code_cells(notebook)] == ["literature_ingest", "literature_search"]
     assert not (tmp_path / "md_runs").exists()

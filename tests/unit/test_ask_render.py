@@ -63,3 +63,20 @@ def test_the_users_own_stop_is_not_shown_as_an_error_under_the_stopped_step(caps
         [ev.Error("interrupted", where="user", fix="ask again to continue"), ev.Done("interrupted", 1, 9, 1)], capsys
     )
     assert "**Error** (user): interrupted" in out and "ask again to continue" in out
+
+
+def test_a_failed_steps_error_reads_as_written(capsys):
+    """ESM-2's missing-model error names $KENKYU_MODELS twice: in JupyterLab the line between became TeX math;
+    OpenMM's '<NULL>' would be an HTML tag and vanish (newcomer r11)."""
+    missing = ev.ToolResult(
+        "1",
+        "structure_embed",
+        False,
+        "ERROR: ModelNotFoundError: esm2_t33 not in $KENKYU_MODELS; copy it into $KENKYU_MODELS",
+        0.2,
+    )
+    crashed = ev.ToolResult("2", "md_run", False, "ERROR: OpenMMException: <NULL>", 0.1)
+    out = shown([missing, crashed], capsys)
+    assert r"not in \\$KENKYU\_MODELS; copy it into \\$KENKYU\_MODELS" in out
+    assert r"OpenMMException: \<NULL\>" in out
+    assert "✗ `structure_embed` (0.2 s)" in out  # the tool's name is still code

@@ -40,7 +40,8 @@ def test_an_index_past_the_end_names_the_index_the_size_and_the_one_based_cause(
     assert e.error_type == "IndexError" and e.kind == "index out of range"
     assert "index 40" in e.cause and "36 entries" in e.cause and "0 to 35" in e.cause
     assert "counts from 0" in e.cause and "frame window" in e.cause
-    assert "use index 39" in e.fix and "resSeq 40" in e.fix
+    # 39 is past the end too (36 entries): the fix says the selection is shorter, never "use index 39".
+    assert "only 36 entries" in e.fix and "use index 39" not in e.fix and "resSeq 40" in e.fix
     # Python's own list message has no sizes: still a fix, not "none".
     e = notebook_tools.explain_error("IndexError: list index out of range")
     assert e.kind == "index out of range" and "len(x)" in e.fix
@@ -78,3 +79,12 @@ def test_a_missing_module_function_gets_the_real_one_as_the_cell_names_the_modul
     e = _explain_cell(monkeypatch, "import mdtraj as md; d = md.compute_rmsd(traj, traj)")
     assert e.kind == "missing attribute" and e.cause == "module mdtraj has no 'compute_rmsd'"
     assert e.fix.startswith("did you mean md.rmsd,")
+
+
+@pytest.mark.filterwarnings("ignore:Unlikely unit cell vectors")
+def test_an_analysis_written_as_an_attribute_gets_the_function_that_computes_it(monkeypatch):
+    """Newcomer r11: `traj.dssp` got an alphabetical list of a Trajectory's attributes as its 'likely fix'."""
+    e = _explain_cell(monkeypatch, "ss = traj.dssp")
+    assert e.kind == "missing attribute"
+    assert e.fix.startswith("dssp is a function, not an attribute: mdtraj.compute_dssp(traj)")
+    assert "kenkyu.tools.analysis.dssp(traj)" in e.fix

@@ -93,3 +93,56 @@ def test_a_reports_simulation_reuses_its_run_when_run_again():
     assert cells[1].source.endswith("md.run(structure='Å.pdb', ps=2.0, resume=True)")
     assert cells[2].source == sources[2] and cells[3].source == sources[3]
     assert cells[4].source.endswith("md.coarse_grained(structure='hp35.pdb', ps=20.0, resume=True)")
+
+
+def test_a_folder_only_named_by_a_step_that_writes_nothing_stays_as_written():
+    """Newcomer r11: the notebook overview listed 'notes/ (2 Markdown files)', and the report turned the
+    later ingest(paths='notes/') into ingest(paths=notebook_overview); its re-run failed."""
+    nb = notebook_with(
+        [
+            step(
+                "notebook_tools_overview",
+                "notebook_overview = kenkyu.assistant.notebook_tools.overview()\nnotebook_overview",
+                "notebook_overview",
+                "Documents: notes/ (2 Markdown files)",
+            ),
+            step(
+                "literature_ingest",
+                "ingest = kenkyu.tools.literature.ingest(paths='notes/')\ningest",
+                "ingest",
+                "Indexed 2 documents from notes/",
+            ),
+            step(
+                "analysis_rmsd",
+                "rmsd = kenkyu.tools.analysis.rmsd(trajectory='md_runs/dhfr_implicit')\nrmsd",
+                "rmsd",
+                "RMSD of md_runs/dhfr_implicit",
+            ),
+            step(
+                "analysis_rmsf", "rmsf = kenkyu.tools.analysis.rmsf(trajectory='md_runs/dhfr_implicit')\nrmsf", "rmsf"
+            ),
+        ],
+        {},
+    )
+    overview, ingest, rmsd, rmsf = report_sources(nb)
+    assert "ingest(paths='notes/')" in ingest
+    # An analysis that names the folder it read did not make it either.
+    assert "rmsf(trajectory='md_runs/dhfr_implicit')" in rmsf
+
+
+def test_a_question_to_the_assistant_is_never_copied_as_code_into_the_report():
+    """Newcomer r11: a cell `%kenkyu approval ask --wait 20` + `%ask simulate dhfr ...` was copied into the report
+    as code, so the report that 're-runs with no LLM' would have asked the model."""
+    record = {"prompt": "simulate dhfr for 1 ps", "variables": {}, "cells": []}
+    asked = v4.new_code_cell("%kenkyu approval ask --wait 20\n%ask simulate dhfr for 1 ps")
+    asked.outputs = [v4.new_output("display_data", data={RECORD_MIME: record, "text/plain": ""})]
+    never_answered = v4.new_code_cell("%kenkyu approval auto\n%%ask\nwhat is in this folder?")
+    mid_cell = v4.new_code_cell("n_loop = 16\n%ask how long is the Met20 loop?\nprint(n_loop)")
+    report = build_report(v4.new_notebook(cells=[asked, never_answered, mid_cell]), "Report")
+    code = "\n".join(c.source for c in report.cells if c.cell_type == "code")
+    markdown = "\n".join(c.source for c in report.cells if c.cell_type == "markdown")
+    assert "%ask" not in code and "%%ask" not in code
+    assert "**Question.** simulate dhfr for 1 ps" in markdown
+    assert "> what is in this folder?" in markdown
+    assert "n_loop = 16\nprint(n_loop)" in code
+    assert "`%ask how long is the Met20 loop?`" in markdown
