@@ -311,11 +311,38 @@ def value_in_range(run: TaskRun, spec: dict):
     lo, hi = spec.get("min", -math.inf), spec.get("max", math.inf)
     what = spec.get("name") or label
     if isinstance(got, dict) and "error" in got:
-        return False, f"{what}: {got['error']}"
+        return False, _no_window(run, spec, str(got["error"])) or f"{what}: {got['error']}"
     if not isinstance(got, (int, float)) or isinstance(got, bool) or math.isnan(got):
         return False, f"{what}: no number ({got!r})"
     ok = lo <= got <= hi
     return ok, f"{what} = {got:.4g} in [{lo}, {hi}]" if ok else f"{what} = {got:.4g} outside [{lo}, {hi}]"
+
+
+# What a probe expression raises when the pattern it reads from a result's text matched nothing: re.search(...)
+# gave None (then .group), or re.findall(...) gave [] (then max/min, or [0]).
+_NOTHING_MATCHED = re.compile(
+    r"'NoneType' object has no attribute 'group|(max|min)\(\) (arg is an empty sequence|iterable argument is empty)"
+    r"|list index out of range|'NoneType' object is not subscriptable"
+)
+WINDOW_ARGUMENTS = ("frames", "start_ps", "end_ps")
+
+
+def _no_window(run: TaskRun, spec: dict, error: str) -> str | None:
+    """A probe that reads the frames an analysis used from its ``.window`` and found none there: the call
+    analysed every frame ("all 20 frames"), most often because the request's window was dropped. Said as
+    such, with the window the calls were given, instead of the expression's AttributeError."""
+    if ".window" not in spec.get("expr", "") or not _NOTHING_MATCHED.search(error):
+        return None
+    tool = spec.get("tool", "")
+    given = [
+        ", ".join(f"{name}={call['arguments'][name]!r}" for name in WINDOW_ARGUMENTS if name in call["arguments"])
+        or "no frames=, start_ps= or end_ps="
+        for call in run.tool_calls
+        if call["name"] == tool
+    ]
+    calls = f"{tool} was called with " + " | ".join(given) if given else f"no call of {tool} was recorded"
+    what = spec.get("name") or value_label(spec)
+    return f"no window found: {what}: its .window names no frame window ({calls}; {error})"
 
 
 def value_label(spec: dict) -> str:

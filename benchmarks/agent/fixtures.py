@@ -4,7 +4,9 @@ benchmark does not pay for the same MD again and again; the task's text says so)
 
 from __future__ import annotations
 
+import functools
 import shutil
+import threading
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +49,17 @@ VILLIN_REPLICAS = {
 OLDER_RUN_FRAMES = 8
 
 
+def _one_build_at_a_time(build):
+    """A shared fixture's builder, run by one task at a time: the next finds it made and reuses it."""
+
+    @functools.wraps(build)
+    def locked(self):
+        with self._building:
+            return build(self)
+
+    return locked
+
+
 class FixtureUnavailable(RuntimeError):
     """The task needs data this machine does not have (reported as SKIP, never as PASS)."""
 
@@ -54,10 +67,30 @@ class FixtureUnavailable(RuntimeError):
 class Fixtures:
     """Builds each fixture at most once per benchmark run, in ``cache``, and copies it into task folders."""
 
+    # The fixtures made once and shared (the others are copied or written straight into a task's folder).
+    SHARED = {
+        "villin_run": "villin_run_dir",
+        "older_villin_run": "villin_run_dir",
+        "villin_replicas": "villin_replicas_dir",
+        "literature_index": "literature_index_dir",
+        "tiny_esm_models": "tiny_models_dir",
+    }
+
     def __init__(self, cache: Path):
         # Absolute: the tasks' kernels run in their own folders, where a relative --cache (and the
         # KENKYU_MODELS under it) pointed nowhere and ESM requests met "model not found".
         self.cache = Path(cache).resolve()
+        # Tasks run side by side (run_suite's workers) must not build the same fixture twice at once.
+        self._building = threading.RLock()
+
+    def build_shared(self, names) -> None:
+        """Build the shared fixtures among ``names`` now, in this thread (before tasks run side by side).
+        One that cannot be built is left to the tasks that need it, which report it as a SKIP."""
+        for builder in sorted({self.SHARED[name] for name in names if name in self.SHARED}):
+            try:
+                getattr(self, builder)()
+            except FixtureUnavailable:
+                pass
 
     def prepare(self, names: list[str], folder: Path) -> dict[str, str]:
         """Put the named fixtures into ``folder``; returns environment variables the kernel needs."""
@@ -141,6 +174,7 @@ class Fixtures:
         return {"KENKYU_MODELS": str(self.tiny_models_dir())}
 
     # -- built once -----------------------------------------------------------------------------
+    @_one_build_at_a_time
     def villin_run_dir(self) -> Path:
         """The shared 4 ps villin run (made on first use)."""
         from kenkyu.tools import md
@@ -151,6 +185,7 @@ class Fixtures:
             md.run(str(self._villin_source()), out=run_dir, **VILLIN_RUN)
         return run_dir
 
+    @_one_build_at_a_time
     def villin_replicas_dir(self) -> Path:
         """The three-replica villin ensemble (made on first use)."""
         from kenkyu.tools import ensembles
@@ -172,6 +207,7 @@ class Fixtures:
 
         return Path(str(files("kenkyu.data") / "literature"))
 
+    @_one_build_at_a_time
     def literature_index_dir(self) -> Path:
         """The demo corpus ingested once (MiniLM embeddings in a Chroma folder), for search and ask tasks."""
         from kenkyu.tools import literature
@@ -185,6 +221,7 @@ class Fixtures:
             (root / ".complete").write_text("the demo literature corpus, ingested\n")
         return index
 
+    @_one_build_at_a_time
     def tiny_models_dir(self) -> Path:
         """Tiny random ESMFold and ESM-2 under the default names; their outputs are meaningless, the plumbing real."""
         from tests.tiny_esm import make_tiny_models
