@@ -291,7 +291,11 @@ def _match(e: ErrorExplanation, *, tables=(), namespace=None, module: str = "") 
             if extra
             else f"pip install {name or '<the package>'} in the kernel's environment, then restart the kernel"
         )
-    elif "a topology is required" in low or ("topology is loaded by filename extension" in low):
+    elif (
+        "a topology is required" in low
+        or "topology is loaded by filename extension" in low
+        or "holds coordinates only" in low  # kenkyu's analyses, with no run folder to take it from
+    ):
         _trajectory_without_topology(e)
     elif (
         "does not match" in low
@@ -420,6 +424,9 @@ def _trajectory_without_topology(e: ErrorExplanation) -> None:
     topology formats it reads instead of saying so (a newcomer got "none in kenkyu's table" for it)."""
     e.kind = "trajectory without topology"
     e.cause = "a DCD, XTC or TRR file holds only coordinates: mdtraj needs the atoms from a structure file (top=)"
+    if "pass topology=" in e.message.lower():  # kenkyu's analyses name the missing topology and the PDBs found
+        e.fix = e.message[e.message.lower().index("pass topology=") :]
+        return
     written = re.findall(r"['\"]([^'\"]+\.(?:dcd|xtc|trr|nc))['\"]", e.failing_line or "", flags=re.IGNORECASE)
     folder = Path(written[0]).parent if written else None
     if folder is not None and (folder / "run.json").exists():

@@ -122,10 +122,9 @@ def load_trajectory(trajectory, topology=None):
         coarse = _coarse_grained_run(run_folder) if os.path.basename(path) == "trajectory.dcd" else None
         if coarse is not None and topology is None:
             return coarse.trajectory()  # its native.pdb is the topology
+        topology_note = None
         if topology is None and suffix in _COORDINATES_ONLY:
-            raise ValueError(
-                f"{os.path.basename(path)} holds coordinates only: pass topology= (a PDB of the same atoms)"
-            )
+            topology, topology_note = topology_beside(path)
         top = topology.topology if isinstance(topology, mdtraj.Trajectory) else topology
         if isinstance(top, (str, os.PathLike)):
             top = os.fspath(top)
@@ -156,8 +155,43 @@ def load_trajectory(trajectory, topology=None):
             traj.time = coarse.frame_times(traj.n_frames)
         elif suffix not in _TIMED_FORMATS:
             traj.time = np.full(traj.n_frames, np.nan)
+        if topology_note:
+            traj.kenkyu_topology = topology_note  # said in each analysis's summary (see _with_window)
         return traj
     raise TypeError(f"cannot analyse a {type(trajectory).__name__}: pass a path, an MDRun or an mdtraj.Trajectory")
+
+
+def topology_beside(path: str) -> tuple[str, str]:
+    """The topology of a coordinates-only file (DCD, XTC...) given without one: the prepared.pdb of the kenkyu run
+    folder it sits in, and the line that says so; else an error naming the missing topology and the fix.
+
+    ``rmsd("md_runs/villin/trajectory.dcd")`` was refused with "pass topology=" although the run's own topology lay
+    beside it; only a kenkyu run's prepared.pdb is taken (it is what md.run wrote the trajectory with), never some
+    other PDB of the folder, which may be another system: those are named in the error instead.
+    """
+    from kenkyu.tools.md import PREPARED_PDB, RUN_JSON
+
+    folder = os.path.dirname(path)
+    shown = os.path.join(folder, PREPARED_PDB) if folder else PREPARED_PDB
+    if os.path.isfile(shown):
+        what = "the run's folder" if os.path.isfile(os.path.join(folder or ".", RUN_JSON)) else "the file's folder"
+        return shown, f"topology: {shown} (from {what})"
+    name = os.path.basename(path)
+    where = folder or "the working folder"
+    pdbs = sorted(p.name for p in Path(folder or ".").glob("*.pdb"))[:3]
+    if os.path.isfile(os.path.join(folder or ".", RUN_JSON)):
+        missing = f"its run folder {where} has run.json but no {PREPARED_PDB} (the run's topology)"
+    else:
+        missing = f"{where} is no kenkyu run folder (no {RUN_JSON}, no {PREPARED_PDB}) to take it from"
+    example = (
+        " or ".join(f"topology={os.path.join(folder, p) if folder else p!r}" for p in pdbs)
+        if pdbs
+        else "topology='structure.pdb'"
+    )
+    raise ValueError(
+        f"{name} holds coordinates only and no topology was given: {missing}. Pass topology=, a PDB of the same "
+        f"atoms the trajectory was written with (e.g. {example})"
+    )
 
 
 def _coarse_grained_run(folder):
@@ -358,7 +392,7 @@ def _windowed(traj, frames, start_ps, end_ps):
         # The frame numbers mdtraj gives a DCD read without times: frames 5-9 of them are not "5-9 ps", and the
         # window is marked so that what follows still calls its time uncertain (a newcomer's "second half" of a
         # 2 ps run read "5 frames spanning 5 ps"); its times stay the frame numbers, as the whole one's are.
-        window = traj[indices]
+        window = _keeping_notes(traj, traj[indices])
         window.kenkyu_times_are_frame_numbers = True
         return window, indices, f"frames {indices[0]}-{indices[-1]} ({len(indices)} of {traj.n_frames}; {label})"
     # Each frame stands for the interval that ends at its time: frames at 1.2-2 ps saved every 0.2 ps cover 1-2 ps,
@@ -369,7 +403,14 @@ def _windowed(traj, frames, start_ps, end_ps):
         f"frames {indices[0]}-{indices[-1]} ({len(indices)} of {traj.n_frames}; {label}; "
         f"frames at {times[0]:.4g}-{times[-1]:.4g} ps{covered})"
     )
-    return traj[indices], indices, line
+    return _keeping_notes(traj, traj[indices]), indices, line
+
+
+def _keeping_notes(whole, part):
+    """``part`` (frames of ``whole``) with what loading ``whole`` noted: where its topology came from."""
+    if getattr(whole, "kenkyu_topology", None):
+        part.kenkyu_topology = whole.kenkyu_topology
+    return part
 
 
 def _with_window(table: AnalysisTable, indices, line: str, traj=None) -> AnalysisTable:
@@ -379,6 +420,8 @@ def _with_window(table: AnalysisTable, indices, line: str, traj=None) -> Analysi
     table.window = line
     if not line.startswith("all "):
         table._summary_lines = [*table._summary_lines, f"window: {line}"]
+    if getattr(traj, "kenkyu_topology", None):  # taken from the run's folder: said, never silently
+        table._summary_lines = [*table._summary_lines, traj.kenkyu_topology]
     if traj is not None:
         table._summary_lines = [*table._summary_lines, *data_basis(traj)]
         # The agent weighs this against the process the request asked about (kenkyu.core.timescales).

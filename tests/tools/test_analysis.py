@@ -187,8 +187,14 @@ def test_accepts_run_directory_mdrun_and_files(short_run, tmp_path):
     assert len(from_run) == 10
     np.testing.assert_allclose(from_run.rmsd_nm, from_dir.rmsd_nm)
     np.testing.assert_allclose(from_run.rmsd_nm, from_files.rmsd_nm)
+    # The run's trajectory file alone: its folder's prepared.pdb is the topology, said in the summary (issue 13).
+    alone = analysis.rmsd(short_run.trajectory_path)
+    np.testing.assert_allclose(from_run.rmsd_nm, alone.rmsd_nm)
+    assert f"topology: {short_run.topology_path} (from the run's folder)" in alone.summary()
+    copy = tmp_path / "elsewhere.dcd"
+    copy.write_bytes(short_run.trajectory_path.read_bytes())
     with pytest.raises(ValueError, match="topology="):
-        analysis.rmsd(short_run.trajectory_path)
+        analysis.rmsd(copy)
     html = from_run._repr_html_()
     assert html.count("<img") == 1 and "rmsd_nm" in html
     # Derived tables are plain DataFrames: the figure belongs to the whole table only.
