@@ -69,9 +69,10 @@ class ReportPaths:
     never_ran: tuple[str, ...] = ()  # "cell 7 (`run = ...`)": code cells the session never ran or finished
     remade: tuple[str, ...] = ()  # files read inside run folders the report's own steps make: not copied
     not_reproducible: tuple[str, ...] = ()  # "report cell 5 (`run = ...`)": simulations a re-run does not repeat
+    where: str = ""  # how output= was read: "'friday_update' taken as the report's name: .ipynb added"
 
     def __str__(self) -> str:
-        lines = [f"report notebook: {self.ipynb}"]
+        lines = [f"report notebook: {self.ipynb}" + (f" ({self.where})" if self.where else "")]
         if self.html:
             lines.append(f"report HTML    : {self.html}")
         lines.append("re-executed from a fresh kernel: " + ("yes" if self.executed else "no"))
@@ -108,7 +109,7 @@ class ReportPaths:
                 "It was not re-executed: it keeps the outputs this session recorded; "
                 "re-run it (below) to check that it runs on its own."
             )
-        lines = [f"Wrote the report {files}. {ran}"]
+        lines = [f"Wrote the report {files}{f' ({self.where})' if self.where else ''}. {ran}"]
         lines += _input_sentences(self.inputs, self.outside, self.built)
         if self.remade:
             lines.append(_remade_sentence(self.remade))
@@ -138,7 +139,7 @@ class ReportPaths:
             if self.executed
             else "It was **not re-executed**: it keeps the outputs this session recorded."
         )
-        lines = [f"Wrote the report {links}. {ran}"]
+        lines = [f"Wrote the report {links}{f' ({self.where})' if self.where else ''}. {ran}"]
         lines += ["\n" + sentence for sentence in _input_sentences(self.inputs, self.outside, self.built)]
         if self.never_ran:
             lines.append("\n" + _never_ran_sentence(self.never_ran))
@@ -212,6 +213,30 @@ class ReportExistsError(FileExistsError):
 REPORT_MARK = ".kenkyu-report"  # marks a folder kenkyu made for a report, so overwrite may clear it
 
 
+def report_path(notebook, output=None) -> tuple[Path, str]:
+    """The .ipynb the report of ``notebook`` is written to, and how ``output`` was read ("" when as given).
+
+    ``output`` names a notebook or a folder: a name without the .ipynb suffix is the report's name with .ipynb
+    added (``output='friday_update'`` wrote a file ``friday_update`` that Jupyter does not open as a notebook,
+    and its HTML copy as ``friday_update.html``); a folder that exists, or a name that ends with ``/``, is a
+    folder to write ``<name>.report.ipynb`` into. No output: ``<name>_report/<name>.report.ipynb`` beside the
+    notebook.
+    """
+    source = Path(notebook)
+    if not output:
+        return source.parent / f"{source.stem}_report" / f"{source.stem}.report.ipynb", ""
+    text = os.fspath(output)
+    path = Path(text)
+    if text.endswith(("/", os.sep)) or path.is_dir():
+        return path / f"{source.stem}.report.ipynb", f"{text!r} is a folder: the report was written into it"
+    suffix = path.suffix.lower()
+    if suffix == ".ipynb":
+        return path, ""
+    if suffix == ".html":  # the HTML copy's name: the notebook goes beside it, under the same name
+        return path.with_suffix(".ipynb"), f"{text!r} named the HTML copy: the notebook is written beside it"
+    return path.with_name(path.name + ".ipynb"), f"{text!r} taken as the report's name: .ipynb added"
+
+
 def export_report(
     notebook,
     output=None,
@@ -232,7 +257,9 @@ def export_report(
     output
         Where to write the report; defaults to ``<name>_report/<name>.report.ipynb`` beside the source:
         a folder of its own, so that re-running the steps (simulations write run folders) does not
-        collide with the files the original session made.
+        collide with the files the original session made. A name without ``.ipynb`` gets it added
+        (``"friday_update"`` writes ``friday_update.ipynb``); an existing folder, or a name ending in ``/``,
+        receives ``<name>.report.ipynb``.
     execute
         Re-run the report in a fresh kernel (no LLM configured) so its outputs are its own.
     html
@@ -251,10 +278,8 @@ def export_report(
         raise ReportInputError(
             f"{source_path} is not a Jupyter notebook kenkyu can read ({type(exc).__name__}: {exc})"
         ) from None
-    if output:
-        out_path = Path(output)
-    else:
-        out_path = source_path.parent / f"{source_path.stem}_report" / f"{source_path.stem}.report.ipynb"
+    out_path, where = report_path(source_path, output)
+    if not output:
         _claim_report_folder(out_path.parent, overwrite)
     report = build_report(source, title or f"Report: {source_path.stem}", source_path.name)
     nbformat.validate(report)
@@ -305,6 +330,7 @@ def export_report(
         never_ran,
         inputs.remade,
         tuple(report.metadata["kenkyu"].get("not_reproducible", ())),
+        where,
     )
 
 

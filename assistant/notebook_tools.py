@@ -926,11 +926,11 @@ def nbformat_write(nb, path: Path) -> None:
 
 
 def _report_folder(arguments: dict) -> str | None:
-    if arguments.get("output"):
-        return str(Path(arguments["output"]).parent)
+    """The folder the report is written into, as export_report reads ``output`` (a name or a folder)."""
+    from kenkyu.assistant.export import report_path
+
     notebook = arguments.get("notebook") or os.environ.get("JPY_SESSION_NAME") or SESSION_NOTEBOOK
-    path = Path(notebook)
-    return str(path.parent / f"{path.stem}_report")
+    return str(report_path(notebook, arguments.get("output"))[0].parent)
 
 
 @result_check("the report re-executed from a fresh kernel, with no LLM, and its files exist")
@@ -988,7 +988,8 @@ def export_report(
         Path of the notebook; default the current notebook (the file this kernel belongs to), or, when the
         kernel does not know its file, the cells it ran, saved as ``kenkyu_session.ipynb``.
     output
-        Path of the report .ipynb; default ``<name>_report/<name>.report.ipynb`` beside the notebook.
+        Path of the report .ipynb (``.ipynb`` is added to a name without it), or a folder to write it into (one
+        that exists, or a name ending in ``/``); default ``<name>_report/<name>.report.ipynb`` beside the notebook.
     execute
         Re-run the report in a fresh kernel so its outputs are its own; default yes for a saved notebook, no
         for the cells of a kernel without one (the report keeps the outputs each request recorded; its
