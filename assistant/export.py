@@ -653,11 +653,9 @@ def _use_earlier_results(body: list) -> None:
 
 def _tools_that_write_nothing() -> frozenset[str]:
     """The names of kenkyu's tools (the notebook's own included) that declare they write no files."""
-    from kenkyu.core.registry import ToolRegistry
-    from kenkyu.tools import TOOL_MODULES
+    from kenkyu.assistant.report_tools import report_registry
 
-    registry = ToolRegistry.from_modules((*TOOL_MODULES, "kenkyu.assistant.notebook_tools"))
-    return frozenset(t.name for t in registry if not t.writes_files)
+    return frozenset(t.name for t in report_registry() if not t.writes_files)
 
 
 # The simulations that take resume=True: a finished run of the same parameters is reused, others refused.

@@ -63,11 +63,10 @@ def simulation_steps(notebook: Path, expensive: dict) -> list[tuple[str, dict]]:
 
 def _expensive_tools() -> dict:
     """Tool name -> function, for the tools that wait for approval (simulations, files written), but not the
-    export itself."""
-    from kenkyu.core.registry import ToolRegistry
-    from kenkyu.tools import TOOL_MODULES
+    notebook's own (the export itself): the registry the export reads too."""
+    from kenkyu.assistant.report_tools import NOTEBOOK_TOOLS, report_registry
 
-    return {t.name: t.function for t in ToolRegistry.from_modules(TOOL_MODULES) if t.approval == "ask"}
+    return {t.name: t.function for t in report_registry() if t.approval == "ask" and t.module != NOTEBOOK_TOOLS}
 
 
 def _literal_keywords(source: str, function) -> dict:
