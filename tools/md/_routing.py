@@ -16,20 +16,31 @@ CG_ROUTED_PS = 20.0  # ~2,000 steps of the bead model: seconds, enough to see Q 
 ROUTED_FRAMES = 10  # frames a short routed run saves, so that an RMSD or RMSF of it has something to measure
 
 
+def frame_interval(ps: float, timestep_fs: float = 2.0, frames: int = ROUTED_FRAMES) -> float:
+    """The interval (ps) that saves about ``frames`` frames of a ``ps`` run: a whole number of integrator steps
+    (at least one), written as that many steps are, to a billionth of a ps.
+
+    ``ps / 10`` is not: 3 ps gave 0.30000000000000004 ps in the call and run.json, and 0.25 ps gave 0.025 ps,
+    12.5 steps of 2 fs, which md.run warned about and saved at another interval than the reply said."""
+    dt_ps = float(timestep_fs) / 1000.0
+    steps = max(1, round(float(ps) / frames / dt_ps))
+    return round(steps * dt_ps, 9)
+
+
 def implicit_unless_stated(arguments: dict) -> dict:
     """``solvent="implicit"`` when the request did not name one; a short run ("1 ps each") saves
     ``ROUTED_FRAMES`` frames instead of one per picosecond (an RMSF of one frame is no fluctuation)."""
     if not arguments.get("solvent"):
         arguments["solvent"] = "implicit"
     ps = float(arguments.get("ps") or 10.0)
-    interval = round(ps / ROUTED_FRAMES, 6)
     if ps < ROUTED_FRAMES:
         if "replicas" in arguments:  # an ensemble passes it on to each member's md.run
             options = dict(arguments.get("md_options") or {})
+            interval = frame_interval(ps, options.get("timestep_fs") or 2.0)
             options.setdefault("report_interval_ps", interval)
             arguments["md_options"] = options
         else:
-            arguments.setdefault("report_interval_ps", interval)
+            arguments.setdefault("report_interval_ps", frame_interval(ps, arguments.get("timestep_fs") or 2.0))
     return arguments
 
 
@@ -39,7 +50,9 @@ def _said_solvent(added: dict) -> str | None:
         lines.append(f"Using {IMPLICIT_REASON}.")
     interval = added.get("report_interval_ps") or (added.get("md_options") or {}).get("report_interval_ps")
     if interval:
-        lines.append(f"Saving a frame every {interval:g} ps ({ROUTED_FRAMES} frames) so the analyses have frames.")
+        lines.append(
+            f"Saving a frame every {interval:g} ps (about {ROUTED_FRAMES} frames) so the analyses have frames."
+        )
     return "\n".join(lines) + "\n" if lines else None
 
 
