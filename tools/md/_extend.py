@@ -34,16 +34,54 @@ def _folder_of_call(arguments: dict) -> str | None:
     return str(run.directory if hasattr(run, "directory") else run) if run else None
 
 
+EXTENSION_SETUP_S = 5.0  # loading system.xml and the checkpoint: no preparation, no minimisation
+
+
 def estimate_extension(arguments: dict, *, measure: bool = True) -> Cost:
-    """The extension's steps at the speed the run itself measured (run.json's performance)."""
+    """The extension's steps at the speed the run itself measured (run.json's performance); for a run that
+    recorded none, at this machine's speed for its setup scaled to its atoms, as md.run's own estimate is."""
     try:
         info = _run_priced(arguments["run"]).info
-        speed = info["performance"]["ns_per_day"]
         ps = _added_ps(info, arguments.get("ps"), arguments.get("to_ps"))
-        seconds = ps / 1000 / speed * 86400 + 5.0
-        return Cost(seconds, f"{ps:g} ps at the run's own {speed:.3g} ns/day")
     except (KeyError, TypeError, ValueError, OSError):
         return Cost(float("nan"), "the run has no measured speed to extend at")
+    speed = (info.get("performance") or {}).get("ns_per_day")
+    if speed:
+        return Cost(ps / 1000 / speed * 86400 + EXTENSION_SETUP_S, f"{ps:g} ps at the run's own {speed:.3g} ns/day")
+    try:
+        return _priced_by_size(info, ps, measure)
+    except (KeyError, TypeError, ValueError, OSError):
+        return Cost(float("nan"), "the run has no measured speed to extend at, and none is measured for its setup")
+
+
+def _priced_by_size(info: dict, ps: float, measure: bool) -> Cost:
+    """An extension of a run without a speed of its own (a run.json from before it was recorded, or a resume that
+    had no production left to time): md.run's cost model, this machine's speed for the run's solvent and platform
+    scaled to the run's own number of atoms. The card said "unknown" for it (issue 13)."""
+    from kenkyu.tools.md import cost
+
+    p = info["parameters"]
+    solvent, reproducible = p["solvent"], bool(p.get("reproducible"))
+    ran_on = (info.get("platform") or {}).get("name")
+    cached = cost._load()
+    keys = [cost.speed_key(solvent, reproducible, where) for where in (p.get("platform"), ran_on)]
+    entry = next((cached[key] for key in keys if key in cached), None)  # the call's platform, else the one it ran on
+    structure = str(info.get("structure") or "")
+    if entry is None and measure and os.path.isfile(structure):
+        entry = cost.calibrate(structure, solvent, reproducible, p.get("platform"))
+    if entry is None:
+        raise ValueError("no speed measured")
+    n_atoms = int(info["system"]["n_atoms"])
+    scale = (n_atoms / entry["n_atoms"]) ** (2 if solvent == "vacuum" else 1)
+    steps = round(ps * 1000.0 / float(p["timestep_fs"]))
+    ns_day = entry["steps_per_s"] / scale * float(p["timestep_fs"]) * 1e-6 * 86400
+    same = n_atoms == entry["n_atoms"]
+    return Cost(
+        steps * scale / entry["steps_per_s"] + EXTENSION_SETUP_S,
+        f"{ps:g} ps ({steps:,} steps) for the run's {n_atoms:,} atoms at {ns_day:.3g} ns/day, "
+        f"{entry.get('source', 'measured')}{'' if same else ', scaled by size'} (the run recorded no speed of its own)"
+        + cost.busy_now(),
+    )
 
 
 def _run_priced(value):
