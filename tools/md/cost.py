@@ -126,6 +126,9 @@ def estimate_run(arguments: dict, *, measure: bool = True) -> Cost:
     if isinstance(held, (str, os.PathLike)) and not os.path.exists(str(arguments.get("structure"))):
         arguments = {**arguments, "structure": str(held)}  # structure=structure: the file the variable names
     solvent = arguments.get("solvent", "explicit")
+    resumed = _resumed_run(arguments)
+    if resumed is not None:
+        return _estimate_resume(arguments, solvent, resumed, measure)
     steps = md_steps(arguments)
     entry, n_atoms, same = _measured_speed(arguments, solvent, bool(arguments.get("reproducible")), measure)
     if entry is None:
@@ -141,6 +144,81 @@ def estimate_run(arguments: dict, *, measure: bool = True) -> Cost:
         "" if same else ", scaled by size"
     )
     return Cost(seconds, basis + minimization + busy_now(), run_steps(arguments, n_atoms))
+
+
+RESUME_SETUP_S = 5.0  # loading system.xml and the checkpoint: a resume prepares and minimises nothing again
+
+
+def _resumed_run(arguments: dict) -> tuple[Path, dict, dict | None] | None:
+    """``(folder, run.json, last checkpoint's header)`` of the run a ``resume=True`` call continues; None when the
+    call starts a run afresh (no resume=True, or no run with a checkpoint in its folder: md.run then starts over).
+    The minimised start (minimized.chk) counts as a checkpoint at step 0, as md.run's resume uses it."""
+    if not arguments.get("resume") or arguments.get("overwrite"):
+        return None
+    from kenkyu.tools.md import CHECKPOINT, MINIMIZED_CHECKPOINT, RUN_JSON, _folder_of_call
+    from kenkyu.tools.md import _files as files
+
+    try:
+        folder = _folder_of_call(arguments)
+        if not folder:
+            return None
+        folder = Path(folder)
+        info = files.read_json(folder / RUN_JSON)
+        if info.get("status") == "finished":
+            return folder, info, None
+        for name in (CHECKPOINT, MINIMIZED_CHECKPOINT):
+            if (folder / name).is_file():
+                return folder, info, files.read_checkpoint(folder / name)[0]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return None
+
+
+def _estimate_resume(arguments: dict, solvent: str, resumed: tuple, measure: bool) -> Cost:
+    """What a resume has left to simulate, from the run's own record (its steps, its atoms) and its last checkpoint,
+    at the speed md.run's estimate uses: the card priced the whole run again (issue 13), minutes for a run stopped
+    a few steps from its end."""
+    folder, info, header = resumed
+    if header is None:
+        return Cost(
+            1.0,
+            f"{folder} holds this run, finished: resume=True reuses it and simulates nothing",
+            (f"reuse the finished run in {folder}",),
+        )
+    recorded = info.get("steps") or {}
+    p = info.get("parameters") or {}
+    dt_ps = float(p.get("timestep_fs", arguments.get("timestep_fs", 2.0))) / 1000.0
+    if recorded:
+        equilibration = int(recorded.get("nvt", 0)) + int(recorded.get("npt", 0))
+        production = int(recorded["production"])
+    else:  # stopped while preparing, before the steps were recorded: the call's own
+        production = round(float(_with_defaults(arguments)["ps"]) / dt_ps)
+        equilibration = md_steps(arguments) - production
+    step = int(header.get("step", 0))
+    in_production = header.get("phase") == "production"
+    done = equilibration + step if in_production else step
+    total = equilibration + production
+    left = max(0, total - done)
+    where = (
+        f"production step {step:,} ({step * dt_ps:g} of {production * dt_ps:g} ps)"
+        if in_production
+        else f"equilibration step {step:,} ({step * dt_ps:g} of {equilibration * dt_ps:g} ps)"
+    )
+    stages = (
+        f"resume {folder} from its last checkpoint, {where}: no preparation or minimisation again",
+        f"{left * dt_ps:g} ps left of {total * dt_ps:g} ps ({left:,} of {total:,} steps)",
+    )
+    entry, n_atoms, _ = _measured_speed(arguments, solvent, bool(arguments.get("reproducible")), measure)
+    if entry is None:
+        return Cost(float("nan"), "no speed measured for this setup yet", stages)
+    n_atoms = int((info.get("system") or {}).get("n_atoms") or n_atoms)  # the run's own atoms, exactly
+    scale = (n_atoms / entry["n_atoms"]) ** (2 if solvent == "vacuum" else 1)
+    ns_day = entry["steps_per_s"] / scale * dt_ps * 1e-3 * 86400
+    basis = (
+        f"the {left:,} of {total:,} steps left after the last checkpoint, at {ns_day:.3g} ns/day for {n_atoms:,} "
+        f"atoms, {entry.get('source', 'measured')}"
+    )
+    return Cost(RESUME_SETUP_S + left * scale / entry["steps_per_s"], basis + busy_now(), stages)
 
 
 BUSY_LOAD_PER_CORE = 1.5  # more runnable processes than this per core: a run shares its core and slows down
