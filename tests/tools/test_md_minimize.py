@@ -28,7 +28,9 @@ def test_minimize_lowers_the_energy_and_keeps_the_atoms(villin_pdb, tmp_path):  
     assert os.fspath(result) == str(result.minimized_pdb)  # md.run(result) simulates the minimised structure
     assert md.run_directory(result, "implicit") == "md_runs/villin_1vii_minimized_implicit"
     verdicts = science_of(md.minimize).check(result)
-    assert [status for _, status, _ in verdicts] == ["pass", "pass", "pass"], verdicts
+    # 20 iterations do not converge villin: said as a warning, not passed (issue 13).
+    assert [status for _, status, _ in verdicts] == ["pass", "pass", "pass", "warn"], verdicts
+    assert verdicts[-1][2].startswith("NOT converged: stopped at the 20-iteration cap")
     text = result.summary()
     assert "kJ/mol" in text and "596 atoms (596 in the input)" in text and "no atoms added" in text
 

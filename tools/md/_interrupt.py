@@ -15,8 +15,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 
-def minimize_interruptibly(simulation, **minimize_kwargs) -> None:
-    """``simulation.minimizeEnergy(**minimize_kwargs)``; a SIGINT ends it within one iteration."""
+def minimize_interruptibly(simulation, trace: list | None = None, **minimize_kwargs) -> None:
+    """``simulation.minimizeEnergy(**minimize_kwargs)``; a SIGINT ends it within one iteration.
+
+    ``trace``, when given, receives ``(iteration, energy kJ/mol, RMS force kJ/mol/nm)`` for every L-BFGS iteration
+    OpenMM reports (its iteration count starts again in each round that tightens the constraint restraints): what
+    md.minimize needs to say whether it converged or stopped at its iteration cap.
+    """
+    import numpy as np
     import openmm
 
     # The SIGINT is recorded, then raised from the reporter: with the dataflow backend the forces are Python
@@ -28,6 +34,11 @@ def minimize_interruptibly(simulation, **minimize_kwargs) -> None:
             def report(self, iteration, x, grad, args):
                 if stop.requested:
                     raise KeyboardInterrupt
+                if trace is not None:
+                    # The RMS of all force components (restraints included): what OpenMM's tolerance is tested on.
+                    gradient = np.asarray(grad, dtype=float)
+                    rms = float(np.sqrt(np.mean(gradient**2))) if gradient.size else 0.0
+                    trace.append((int(iteration), float(dict(args).get("system energy", float("nan"))), rms))
                 return False
 
         simulation.minimizeEnergy(reporter=InterruptCheckpoint(), **minimize_kwargs)

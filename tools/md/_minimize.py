@@ -104,6 +104,7 @@ class Minimization:
             f"Energy minimisation {self.directory} ({i['solvent']} solvent, {', '.join(i['forcefield_files'])})",
             f"potential energy {i['energy_before_kj_mol']:.6g} -> {i['energy_after_kj_mol']:.6g} kJ/mol "
             f"({i['energy_after_kj_mol'] - i['energy_before_kj_mol']:+.6g} kJ/mol) in {i['wall_s']:.1f} s",
+            *([line] if (line := convergence_line(i)) else []),
             f"{i['n_atoms']} atoms ({i['n_atoms_input']} in the input); heavy atoms moved "
             f"{i['heavy_atom_rmsd_nm']:.3f} nm RMSD (largest {i['max_heavy_atom_shift_nm']:.3f} nm)",
             "pdbfixer: "
@@ -126,6 +127,7 @@ MINIMIZE_EXPECTATIONS = (
     "the potential energy goes down and ends finite",
     "the minimised structure keeps the prepared structure's atoms (pdbfixer's additions are listed)",
     "heavy atoms move less than 0.1 nm RMSD (a relaxation, not a different structure)",
+    "the minimisation converged (RMS force below the tolerance), not stopped at its iteration cap",
 )
 
 
@@ -134,7 +136,7 @@ def minimization_is_sound(result):
     """Did the energy go down, and is the structure still the one given?"""
     result = result if isinstance(result, Minimization) else Minimization(result)
     i = result.info
-    e_down, e_atoms, e_moved = MINIMIZE_EXPECTATIONS
+    e_down, e_atoms, e_moved, e_converged = MINIMIZE_EXPECTATIONS
     before, after = i["energy_before_kj_mol"], i["energy_after_kj_mol"]
     ok = math.isfinite(after) and after <= before
     yield e_down, "pass" if ok else "fail", f"{before:.6g} -> {after:.6g} kJ/mol"
@@ -151,6 +153,11 @@ def minimization_is_sound(result):
         "pass" if rmsd < 0.1 else "warn",
         f"{rmsd:.3f} nm RMSD, largest shift {i['max_heavy_atom_shift_nm']:.3f} nm",
     )
+    line = convergence_line(i)
+    if line is None:
+        yield e_converged, "skip", "not recorded (minimised by an earlier kenkyu)"
+    else:
+        yield e_converged, "pass" if i["convergence"]["converged"] else "warn", line
 
 
 @tool(
@@ -210,7 +217,9 @@ def minimize(
     forcefield
         OpenMM force-field XML files overriding md_run's default for the solvent.
     max_iterations
-        Maximum L-BFGS iterations; 0 runs until converged.
+        Maximum L-BFGS iterations; 0 runs until converged. OpenMM applies it to each of its rounds (each tightens
+        the restraints standing for the H-bond constraints); a minimisation stopped at the cap is reported as not
+        converged, with its last RMS force and whether the energy was still falling.
     tolerance_kj_mol_nm
         Convergence: stop when the root-mean-square force is below this, in kJ/mol/nm.
     ph
@@ -279,9 +288,13 @@ def minimize(
     kj = unit.kilojoule_per_mole
     before = simulation.context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(kj)
     started = time.perf_counter()
+    trace: list[tuple[int, float, float]] = []
     try:
         minimize_interruptibly(
-            simulation, tolerance=tolerance_kj_mol_nm * kj / unit.nanometer, maxIterations=max_iterations
+            simulation,
+            trace=trace,
+            tolerance=tolerance_kj_mol_nm * kj / unit.nanometer,
+            maxIterations=max_iterations,
         )
     except Exception as exc:  # OpenMMException "Particle coordinate is NaN"
         raise SimulationUnstableError(
@@ -327,6 +340,7 @@ def minimize(
             },
             "energy_before_kj_mol": before,
             "energy_after_kj_mol": after,
+            "convergence": convergence(trace, max_iterations, tolerance_kj_mol_nm),
             "wall_s": wall_s,
             "n_atoms_input": n_input,
             "n_atoms": modeller.topology.getNumAtoms(),
@@ -339,6 +353,68 @@ def minimize(
         },
     )
     return Minimization(directory)
+
+
+LAST_ITERATIONS = 10  # the energy change over this many last iterations says whether it was still falling
+
+
+def convergence(trace: list[tuple[int, float, float]], max_iterations: int, tolerance: float) -> dict:
+    """Whether the minimisation converged or stopped at its cap, from OpenMM's per-iteration reports.
+
+    OpenMM's L-BFGS runs in rounds (each tightens the restraints that stand for the H-bond constraints) and applies
+    ``max_iterations`` to each round: a cap of 100 can mean 300 iterations in all, which is said. It converged
+    when the last RMS force is below the tolerance; it stopped at the cap when its last round used all of them.
+    """
+    if not trace:
+        return {"iterations": 0, "rounds": 0, "converged": None}
+    rounds, last_round = 1, [trace[0]]
+    for previous, current in zip(trace, trace[1:]):
+        if current[0] <= previous[0]:
+            rounds, last_round = rounds + 1, []
+        last_round.append(current)
+    final_rms = trace[-1][2]
+    energies = [energy for _, energy, _ in last_round[-(LAST_ITERATIONS + 1) :]]
+    return {
+        "iterations": len(trace),
+        "rounds": rounds,
+        "iterations_last_round": len(last_round),
+        "final_rms_force_kj_mol_nm": final_rms,
+        "converged": final_rms <= tolerance,
+        "capped": bool(max_iterations) and len(last_round) >= max_iterations,
+        "energy_change_last_iterations_kj_mol": energies[-1] - energies[0],
+        "last_iterations": len(energies) - 1,
+    }
+
+
+def convergence_line(info: dict) -> str | None:
+    """The summary's line on convergence: converged, or stopped at the cap with the energy still falling."""
+    c = info.get("convergence") or {}
+    if c.get("converged") is None:
+        return None  # written before kenkyu recorded it
+    cap = info["parameters"]["max_iterations"]
+    tolerance = info["parameters"]["tolerance_kj_mol_nm"]
+    rounds = f" in {c['rounds']} rounds of constraint restraints" if c["rounds"] > 1 else ""
+    force = f"RMS force {c['final_rms_force_kj_mol_nm']:.3g} kJ/mol/nm"
+    if c["converged"]:
+        return (
+            f"converged: {force}, below the {tolerance:g} tolerance, after {c['iterations']} L-BFGS iterations{rounds}"
+        )
+    change, last = c["energy_change_last_iterations_kj_mol"], c["last_iterations"]
+    trend = (
+        f"energy still falling ({change:+.3g} kJ/mol over its last {last} iterations)"
+        if change < -1e-3
+        else f"energy no longer falling over its last {last} iterations"
+    )
+    stopped = (
+        f"stopped at the {cap}-iteration cap (max_iterations={cap}, applied to each round; {c['iterations']} "
+        f"iterations{rounds})"
+        if c["capped"]
+        else f"stopped after {c['iterations']} iterations{rounds}: L-BFGS could go no further"
+    )
+    return (
+        f"NOT converged: {stopped}; {force}, above the {tolerance:g} tolerance; {trend}. The structure is not at a "
+        "minimum: run it again with max_iterations=0 (until converged) or a larger cap"
+    )
 
 
 def _atoms_in(structure) -> int:
