@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kenkyu.assistant.cell_errors import standing_error
 from kenkyu.assistant.defining_cells import defining_cell
 from kenkyu.assistant.interrupts import last_kernel_error
 from kenkyu.assistant.report_cost import estimate_export
@@ -98,6 +99,8 @@ class ErrorExplanation:
             lines.append(f"likely cause: {self.cause}")
         if self.raised_in:
             lines.append(f"raised in: {self.raised_in}")
+        if self.details.get("settled"):
+            lines.append(f"note: {self.details['settled']}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -152,10 +155,14 @@ def explain_error(error: str | None = None, cell: str | None = None) -> ErrorExp
         The source of the cell that failed, to find the failing line in.
     """
     if error is None:
-        value = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+        # The last error that still stands: a Stop that a Resume has since finished is no error any more.
+        value, settled = standing_error()
         if value is None:
-            return ErrorExplanation(None, "No error in this kernel yet: nothing to explain.")
-        return _explain_exception(value, cell)
+            return ErrorExplanation(None, settled or "No error in this kernel yet: nothing to explain.")
+        explanation = _explain_exception(value, cell)
+        if settled:
+            explanation.details["settled"] = settled
+        return explanation
     return _explain_text(str(error), cell)
 
 
