@@ -131,6 +131,8 @@ def naming_the_folder(estimate: Estimator, folder_of: Callable[[dict], FolderCho
 
     def estimate_in_folder(arguments: dict, *, measure: bool = True) -> Cost:
         cost = estimate(arguments, measure=measure)
+        if cost.steps and cost.steps[0].startswith(("resume ", "reuse ")):
+            return cost  # a resume's first step names the folder it continues ("write the run into" it did not)
         try:
             choice = folder_of(arguments)
         except Exception:  # a folder that cannot be worked out must not hide the estimate; the call will say why
