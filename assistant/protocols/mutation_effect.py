@@ -17,6 +17,7 @@ from pathlib import Path
 from kenkyu.assistant.protocols.base import MissingInput, NextPlan, ProposedStep, Protocol, name_of, reasons
 from kenkyu.core.science import tool_of_step
 from kenkyu.tools import mutants, structure
+from kenkyu.tools.md._routing import frame_interval
 
 # A substitution as scientists write it: wild-type letter, position, mutant letter ("K25A"), maybe a chain ("A:K25A").
 AMINO = "ACDEFGHIKLMNPQRSTVWY"
@@ -289,10 +290,12 @@ def _length_ps(request: str) -> float:
 
 
 def _md_options(ps: float) -> dict:
-    """Ten frames at least, at most one every 10 ps. A short run (under 100 ps: a smoke test or a report's) is
-    bitwise reproducible, so its exported report re-runs to the same numbers, and one shorter than the default
-    10 ps NVT equilibration gets none; all of it shown in the plan through md_options, never hidden."""
-    options: dict = {"report_interval_ps": min(ps / 10, 10.0)}
+    """Ten frames at least, at most one every 10 ps, each a whole number of 2 fs steps written without float noise
+    (frame_interval: ``ps / 10`` gave 0.06999999999999999 ps for 0.7 ps, and 0.025 ps, 12.5 steps, for 0.25 ps).
+    A short run (under 100 ps: a smoke test or a report's) is bitwise reproducible, so its exported report re-runs
+    to the same numbers, and one shorter than the default 10 ps NVT equilibration gets none; all of it shown in
+    the plan through md_options, never hidden."""
+    options: dict = {"report_interval_ps": min(frame_interval(ps), 10.0)}
     if ps < 100:
         options["reproducible"] = True
     if ps < 10:
