@@ -152,14 +152,16 @@ def end_reason(reason: str, failed: list[str]) -> str:
 def approval_text(event: ev.ApprovalNeeded) -> str:
     """What the person approving reads: the cost, every step that will run, and what it would collide with."""
     writes = " It writes files." if event.writes_files else ""
-    lines = [f"**Approval needed** for `{event.name}`.{writes}"]
+    # One paragraph each: Markdown joins consecutive lines, and a newcomer read "Expected time: about 57 s here
+    # (…busy…: expect up to ~2x longer) Steps that will run:" as one run-on sentence over the list (r12).
+    paragraphs = [f"**Approval needed** for `{event.name}`.{writes}"]
     if event.estimate:
-        lines.append(f"Expected time: {event.estimate}")
+        paragraphs.append(f"Expected time: {event.estimate}")
     if event.steps:
-        lines += ["Steps that will run:", *(f"- {step}" for step in event.steps)]
+        paragraphs.append("\n".join(["Steps that will run:", *(f"- {step}" for step in event.steps)]))
     if event.warnings:
-        lines += ["", *(f"⚠ **Warning:** {warning}" for warning in event.warnings)]
-    return "\n".join(lines)
+        paragraphs += [f"⚠ **Warning:** {warning}" for warning in event.warnings]
+    return "\n\n".join(paragraphs)
 
 
 def caveat_lines(summary: str) -> list[str]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import re
 import sys
+import textwrap
 import threading
 import time
 import traceback
@@ -195,7 +197,9 @@ class InPlaceRunner:
             stb = self.shell.InteractiveTB.structured_traceback(etype, evalue, tb)
             line = f"{etype.__name__}: {evalue}"
             # Escaped: "$X ... $X" in a message would render as TeX math, "<NULL>" as a tag that shows nothing.
-            shown = f"**{etype.__name__}:** {as_markdown_text(evalue)}"
+            message = message_markdown(str(evalue))
+            between = "\n\n" if message.startswith(("```", "~~~")) else " "
+            shown = f"**{etype.__name__}:**{between}{message}"
             self.shell.display_pub.publish(
                 {
                     "text/plain": f"{line}\n(full traceback: %tb)",
@@ -209,6 +213,60 @@ class InPlaceRunner:
         execution.outputs.append(
             {"output_type": "error", "ename": etype.__name__, "evalue": str(evalue), "traceback": list(stb)}
         )
+
+
+_URL = re.compile(r"https?://[^\s<>`\"']+")
+_URL_TAIL = ".,;:)]}"
+
+
+def _link_or_text(text: str) -> str:
+    """One line of prose as Markdown: escaped (see :func:`as_markdown_text`), its URLs as autolinks.
+
+    Escaped like the words around it, a URL's ``_`` became ``\\_`` inside the link GitHub-flavoured Markdown makes
+    of a bare URL: the link text and its target held backslashes (ESM-2's download URLs, newcomer r12), so a
+    clicked or copied URL was broken. ``<url>`` is a CommonMark autolink, read character for character."""
+    out, at = [], 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(_URL_TAIL)
+        out += [as_markdown_text(text[at : match.start()]), f"<{url}>"]
+        at = match.start() + len(url)
+    out.append(as_markdown_text(text[at:]))
+    return "".join(out)
+
+
+def message_markdown(message: str) -> str:
+    """An exception's message as Markdown that reads as its text does in a terminal.
+
+    Its lines stay lines (Markdown joined them: "run curl -LO URL curl -LO URL and copy" read as one command), and
+    indented lines, the commands a message gives to run, are a code block, copied as they are."""
+    blocks: list[str] = []
+    prose: list[str] = []
+    code: list[str] = []
+
+    def close_prose():
+        if prose:
+            blocks.append("\\\n".join(_link_or_text(line.strip()) for line in prose))  # hard line breaks
+            prose.clear()
+
+    def close_code():
+        if code:
+            fence = "~~~" if any(line.lstrip().startswith("```") for line in code) else "```"
+            blocks.append("\n".join([fence, textwrap.dedent("\n".join(code)), fence]))
+            code.clear()
+
+    for line in message.strip("\n").splitlines():
+        if line[:1] in (" ", "\t") and line.strip():
+            close_prose()
+            code.append(line)
+        elif line.strip():
+            close_code()
+            prose.append(line)
+        else:
+            close_prose()
+            close_code()
+    close_prose()
+    close_code()
+    return "\n\n".join(blocks)
 
 
 def _merge_streams(streams: list[tuple[str, str]]) -> list[dict]:
