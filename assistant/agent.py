@@ -277,7 +277,12 @@ class Agent:
         yield ev.CellAdded("code", code, metadata, execution.outputs)
         if execution.interrupted:
             self._interrupted = "budget:time" if timer.fired else "interrupted"
-            resume = resume_code(tool, arguments, variable, using)
+            # A tool that adds to its folder in place (md.extend) goes on when the interrupted cell runs again:
+            # that cell is its resume, as the summary says ("the same md.extend call"). Written anew it was
+            # `ps=2.0` under the stopped cell's `to_ps=4.0` (newcomer r12): Run All would extend the run twice.
+            in_place = getattr(getattr(tool, "science", None), "in_place", False)
+            takes_resume = "resume" in tool.parameters.get("properties", {})
+            resume = code if in_place and not takes_resume else resume_code(tool, arguments, variable, using)
             summary = interrupted_summary(execution, resume, budget=timer.fired)
             yield ev.ToolResult(
                 call.id, tool.name, False, summary, round(execution.duration_s, 3), status="interrupted", resume=resume
