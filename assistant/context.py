@@ -6,9 +6,9 @@ text is never treated as instructions.
 
 from __future__ import annotations
 
-import sys
 import types
 
+from kenkyu.assistant.cell_errors import standing_error
 from kenkyu.assistant.summaries import describe_value
 
 _HIDDEN = {"In", "Out", "exit", "quit", "get_ipython", "open"}
@@ -44,8 +44,13 @@ def recent_cells_from_history(namespace: dict, count: int = 5) -> list[dict]:
     return cells
 
 
-def last_error() -> str | None:
-    value = getattr(sys, "last_value", None)
+def last_error(shell=None) -> str | None:
+    """The kernel's last error that still stands (:func:`kenkyu.assistant.cell_errors.standing_error`), as
+    "Type: message"; None when none stands.
+
+    ``sys.last_value`` alone kept an error that a later cell had settled: after a Stop and a Resume that finished,
+    the model's context and the notebook overview still showed the stale KeyboardInterrupt (round 12)."""
+    value, _settled = standing_error(shell)
     if value is None:
         return None
     return f"{type(value).__name__}: {value}"
