@@ -12,6 +12,10 @@ const CAVEAT = /^caveat:\s*/i;
 const OVERVIEW = /^Notebook overview \(working folder /;
 // notebook_tools.explain_error's third line, after the error and the failing line.
 const FIX = /^likely fix:/i;
+// md.compare_backends' answer, after its set-up line and the two timings: "dataflow runs at 1.17x OpenMM CPU's speed
+// (faster; median of the repeats), 3 interleaved repeats ranging 0.95-1.17x". Folded, the card of "is the dataflow
+// backend faster here?" showed two ms/step figures and hid the answer and its spread (newcomer r12).
+const VERDICT = /^\S+ runs at [\d.]+x /;
 // Sections the kernel appends for the model ("Shown:" then the widgets' text): never a card's headline.
 const SECTION = /^(?:Printed|Shown|Output before the error):$/;
 
@@ -45,6 +49,11 @@ export function summaryParts(text: string, shown: number = SUMMARY_LINES): ISumm
   const fix = others.findIndex(line => FIX.test(line));
   if (fix >= cut && fix <= shown && (section < 0 || fix < section)) {
     cut = fix + 1;
+  }
+  // So does a comparison's verdict, when it is the line just past the fold.
+  const verdict = others.findIndex(line => VERDICT.test(line));
+  if (verdict >= cut && verdict <= shown && (section < 0 || verdict < section)) {
+    cut = verdict + 1;
   }
   // A headline that ends by introducing what follows ("Start it again with:", "On a machine with internet
   // access run" over indented commands) goes behind the fold with it: left in view over folded code, the card

@@ -153,3 +153,19 @@ describe("the notebook overview's card", () => {
     expect(summaryParts(overview)).toEqual({ head: overview.split('\n'), rest: [], caveats: [] });
   });
 });
+
+describe('a backend comparison on its card (newcomer r12)', () => {
+  const compared = [
+    'Backend speed on villin_1vii.pdb (explicit solvent) (8,562 atoms, 2 fs, threads all)',
+    'OpenMM CPU: 95.8 ms/step (1.8 ns/day); dataflow: 81.6 ms/step (2.12 ns/day)',
+    "dataflow runs at 1.17x OpenMM CPU's speed (faster; median of the repeats), 3 interleaved repeats ranging 0.95-1.17x",
+    'starting potential energy: openmm-cpu -128476.56 kJ/mol, dataflow -128476.53 kJ/mol',
+    'forces OpenMM computed in the dataflow run too: NonbondedForce (not taken by the backend)'
+  ].join('\n');
+
+  it('shows the answer to "which is faster here?" and its spread, not only the two timings', () => {
+    const parts = summaryParts(compared);
+    expect(parts.head).toEqual(compared.split('\n').slice(0, 3));
+    expect(parts.rest).toEqual(compared.split('\n').slice(3));
+  });
+});
