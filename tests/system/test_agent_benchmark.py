@@ -391,6 +391,8 @@ HELDOUT8 = load_set("everyday_heldout8")
 HELDOUT9 = load_set("everyday_heldout9")
 # Written before tuning round 11 (by someone who never read the router), with no replays either.
 HELDOUT10 = load_set("everyday_heldout10")
+# Written before tuning round 12 (by someone who never read the router), with no replays either.
+HELDOUT11 = load_set("everyday_heldout11")
 # Tasks whose correct calls run real MD: checked by `run.py --provider replay --set ...`, not in CI.
 EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf", "dev_replicas_then_compare"}
 
@@ -502,6 +504,7 @@ def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
         "everyday_heldout8",
         "everyday_heldout9",
         "everyday_heldout10",
+        "everyday_heldout11",
     }
     assert 10 <= len(DEV) <= 30 and 18 <= len(HELDOUT) <= 26
     core = load_tasks()
@@ -685,6 +688,38 @@ def test_the_tenth_heldout_set_is_well_formed_and_new(tmp_path):
     assert_an_empty_reply_fails_every_task(tmp_path, HELDOUT10)
     named = [str(e["reply_names_missing"]) for t in HELDOUT10 for e in t.expect if "reply_names_missing" in e]
     assert len(set(named)) == len(named) >= 8
+
+
+def test_the_eleventh_heldout_set_is_well_formed_and_new(tmp_path):
+    """everyday_heldout11: 30 tasks of issue 13's kinds, written before tuning round 12: no request or id shared
+    with any other set (held-out 10 included), no paths in a request, eight missing inputs of different kinds (each
+    asked about, no call), and the same rules for every task as the earlier held-out sets."""
+    assert len(HELDOUT11) == 30
+    others = (
+        load_tasks()
+        + EVERYDAY
+        + HELDOUT2
+        + HELDOUT3
+        + HELDOUT4
+        + HELDOUT5
+        + HELDOUT6
+        + HELDOUT7
+        + HELDOUT8
+        + HELDOUT9
+        + HELDOUT10
+    )
+    assert_a_heldout_set_is_well_formed_and_new(tmp_path, "everyday_heldout11", HELDOUT11, others, 12, 8)
+    assert_an_empty_reply_fails_every_task(tmp_path, HELDOUT11)
+    named = [str(e["reply_names_missing"]) for t in HELDOUT11 for e in t.expect if "reply_names_missing" in e]
+    assert len(set(named)) == len(named) >= 8
+    # every request whose right call runs all-atom MD (or minimises) says its solvent
+    all_atom = {"md_run", "md_minimize", "md_extend", "ensembles_run", "md_compare_backends"}
+    for task in HELDOUT11:
+        wanted = set()
+        for e in task.expect:
+            wanted |= {e["tool_called"]} if "tool_called" in e else set(e.get("tool_order", []))
+        if wanted & all_atom:
+            assert any(w in task.prompt.lower() for w in ("implicit", "vacuum", "explicit", "water")), task.id
 
 
 def test_setup_cells_must_run_as_declared():
