@@ -164,6 +164,19 @@ def displayable_history(messages) -> list[dict]:
     return shown
 
 
+def announce_asked(session, messages) -> None:
+    """Show a question asked in a ``%%ask`` cell, and its reply, in every sidebar open on this kernel.
+
+    The sidebar shows the kernel's conversation when it connects (``ready``'s history), %%ask cells included, and
+    the model reads them all; but one asked in a cell while the chat was open never appeared there, so the chat
+    showed some of the newcomer's %%ask questions and not others (r12)."""
+    history = displayable_history(messages)
+    if not history:
+        return
+    for channel in list(_channels_of(session)):
+        channel._send({"type": "asked", "history": history})
+
+
 # -- the channels that talk to a session -------------------------------------------------------------
 _registry_lock = threading.Lock()
 _session_channels: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -101,6 +101,7 @@ class KenkyuMagics(Magics):
         renderer = NotebookRenderer(rich=rich_frontend(self.shell))
         renderer.header(session.settings.provider.describe() + cold_start_note(session.settings.provider.provider))
         request = session.new_request(prompt, variables=variables, origin="%%ask")
+        before = len(session.history)
         for event in request.ask(approver=self._approve):
             if isinstance(event, ev.ApprovalNeeded):  # shown in full above the question; its cost in it
                 self._pending_estimate = _short_estimate(event.estimate_s)
@@ -109,6 +110,9 @@ class KenkyuMagics(Magics):
         record = request.record
         if record is None:  # it never started: another request (the sidebar's) holds the kernel
             return
+        from kenkyu.assistant.comm import announce_asked
+
+        announce_asked(session, session.history[before:] if len(session.history) >= before else [])
         code_cells = sum(1 for c in record["cells"] if c["cell_type"] == "code")
         summary = recorded_note(code_cells)
         if rich_frontend(self.shell):

@@ -356,6 +356,9 @@ export class ChatSession {
         // Cells run one after another, in the order the agent asked for them.
         this._cellQueue = this._cellQueue.then(() => this._runCell(message as IRunCellMessage));
         break;
+      case 'asked':
+        this.dispatch({ type: 'asked', history: message.history });
+        break;
       case 'record':
         this._storeRecord(message.request_id, message.record);
         break;

@@ -121,6 +121,7 @@ export const INITIAL_STATE: IChatState = {
 export type Action =
   | { type: 'connecting' }
   | { type: 'ready'; model: IModelInfo; approval?: string; tools: string[]; history: IHistoryEntry[] }
+  | { type: 'asked'; history: IHistoryEntry[] }
   | { type: 'restarting' }
   | { type: 'closed'; message: string; fix: string }
   | { type: 'ask'; requestId: string; prompt: string; kind?: RequestKind; at?: number }
@@ -323,6 +324,15 @@ function reduceEvent(state: IChatState, requestId: string, event: AgentEvent): I
   }
 }
 
+/** The kernel's conversation as chat items of no request (text only, no cards). */
+function historyItems(history: IHistoryEntry[]): ChatItem[] {
+  return history.map(entry =>
+    entry.role === 'user'
+      ? { kind: 'user', id: nextId('history'), requestId: null, text: entry.text }
+      : { kind: 'assistant', id: nextId('history'), requestId: null, text: entry.text, streaming: false }
+  );
+}
+
 /** Is there anything in the chat beyond what the kernel's history would restore? */
 function hasLiveItems(state: IChatState): boolean {
   return state.items.some(i => i.requestId !== null);
@@ -333,11 +343,7 @@ export function reduce(state: IChatState, action: Action): IChatState {
     case 'connecting':
       return { ...state, connection: 'connecting' };
     case 'ready': {
-      const history: ChatItem[] = action.history.map(entry =>
-        entry.role === 'user'
-          ? { kind: 'user', id: nextId('history'), requestId: null, text: entry.text }
-          : { kind: 'assistant', id: nextId('history'), requestId: null, text: entry.text, streaming: false }
-      );
+      const history = historyItems(action.history);
       // After a restart or a settings change the kernel sends its history again: this session's
       // cards are richer than the restored text, so they stay when there are any.
       return {
@@ -349,6 +355,9 @@ export function reduce(state: IChatState, action: Action): IChatState {
         items: hasLiveItems(state) ? state.items : history
       };
     }
+    case 'asked':
+      // A %%ask cell's question and reply, asked while this chat was open: in the chat as the kernel's history is.
+      return { ...state, items: [...state.items, ...historyItems(action.history)] };
     case 'restarting': {
       // A restart ends whatever the old kernel was doing.
       let next: IChatState = { ...state, connection: 'restarting' };

@@ -176,7 +176,15 @@ export interface IRecordMessage {
   request_id: string;
   record: Record<string, unknown>;
 }
-export type KernelMessage = IReadyMessage | IEventMessage | IRunCellMessage | IRecordMessage;
+/**
+ * A question asked in a %%ask cell of this kernel while the sidebar is open, and the reply it wrote: the chat
+ * shows it, as `ready`'s history shows those asked before it connected (newcomer r12).
+ */
+export interface IAskedMessage {
+  type: 'asked';
+  history: IHistoryEntry[];
+}
+export type KernelMessage = IReadyMessage | IEventMessage | IRunCellMessage | IRecordMessage | IAskedMessage;
 
 /** A message from the kernel that does not follow PROTOCOL.md. */
 export class ProtocolError extends Error {
@@ -381,6 +389,8 @@ export function parseKernelMessage(data: unknown): KernelMessage {
         record: data['record'] as Json
       };
     }
+    case 'asked':
+      return { type, history: parseHistory(data['history']) };
     default:
       throw new ProtocolError(`unknown message type ${JSON.stringify(type)}`);
   }
