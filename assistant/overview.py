@@ -12,6 +12,8 @@ import os
 import re
 from pathlib import Path
 
+from kenkyu.core.concepts import CAN_YOU
+
 _QUESTION = re.compile(
     r"^\s*(?:(?:so|ok|okay|hi|hello|hey)[,!.]?\s+)?(?:"
     r"help|\?|what\s+(?:else\s+)?(?:can|could)\s+(?:you|kenkyu|i|we)\s+(?:do|ask|use|help\s+with)"
@@ -83,8 +85,7 @@ def is_capability_question(prompt: str) -> bool:
 # has a method. When no tool names one of the methods asked about, the answer is what exists and what does not
 # (an overview), never a call of the nearest tool on a structure the question does not name.
 _METHOD_QUESTION = re.compile(
-    r"(?:^|[.?!]\s+)(?:so\s+|and\s+)?(?:does|do|can|could|will|is)\s+(?:kenkyu|you)\s+"
-    r"(?:(?:be\s+able\s+to|able\s+to)\s+)?(?:do|run|support|handle|offer|perform|compute|have)\s+"
+    rf"(?:^|[.?!]\s+)(?:so\s+|and\s+)?{CAN_YOU}(?:do|run|support|handle|offer|perform|compute|have)\s+"
     r"(?:any\s+)?(?P<methods>[a-z][a-z\s,/-]*?)\s*(?:\?|$|\s[-\u2013\u2014]\s|\bif\b|\bat\s+all\b)",
     re.IGNORECASE,
 )

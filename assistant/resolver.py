@@ -98,7 +98,13 @@ def _variable_candidate(name: str, value, order: float) -> Candidate | None:
         label = f"`{name}` (Trajectory, {value.n_atoms} atoms, {value.n_frames} frames)"
         # Which file it was read from is not kept by mdtraj: "the xtc I loaded" may be it, whatever the format.
         formats = tuple(s.lstrip(".") for s in TRAJECTORY_FILES)
-        return Candidate("trajectory", name, label, True, (name,), order, formats=formats)
+        try:
+            residues = tuple(f"{r.name}{r.resSeq}" for r in value.topology.residues if r.name in _STANDARD_RESIDUES)[
+                :5000
+            ]
+        except Exception:  # a topology of another make: its residues are not known
+            residues = ()
+        return Candidate("trajectory", name, label, True, (name,), order, formats=formats, residues=residues)
     if hasattr(value, "trajectory") and hasattr(value, "directory") and hasattr(value, "info"):  # an MDRun
         folder = str(getattr(value, "directory", ""))
         parameters = _run_parameters(Path(folder))
@@ -182,7 +188,7 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
             x for x in (structure, solvent, temperature, length, seed, status, extended, _short_time(when)) if x
         )
         path = _relative(run, root)
-        aliases = (*_stem_names(run.name), *_stem_names(structure))
+        aliases = _with_nicknames((*_stem_names(run.name), *_stem_names(structure)))
         label = f"{path} ({details})"
         found.append(
             Candidate(
@@ -221,7 +227,7 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
             if x
         )
         path = _relative(record.parent, root)
-        aliases = (*_stem_names(record.parent.name), *_stem_names(structure))
+        aliases = _with_nicknames((*_stem_names(record.parent.name), *_stem_names(structure)))
         label = f"{path} ({details})"
         found.append(
             Candidate(
@@ -274,7 +280,42 @@ def _run_fields(run: Path, parameters: dict) -> dict:
         "length_ps": _number(parameters.get("ps")),
         "seeds": (seed,) if isinstance(seed, int) and not isinstance(seed, bool) else (),
         "formats": _formats_of(run),
+        "residues": _run_residues(run),
     }
+
+
+def _run_residues(run: Path) -> tuple[str, ...]:
+    """The residues of what a run simulated, from the structure it wrote (prepared.pdb) or any PDB in its folder."""
+    try:
+        structures = [run / "prepared.pdb"] if (run / "prepared.pdb").exists() else sorted(run.glob("*.pdb"))[:1]
+    except OSError:
+        return ()
+    return residues_of(structures[0]) if structures else ()
+
+
+_STANDARD_RESIDUES = {
+    *("ALA ARG ASN ASP CYS GLN GLU GLY HIS ILE LEU LYS MET PHE PRO SER THR TRP TYR VAL".split()),
+    *("HID HIE HIP HSD HSE HSP CYX ASH GLH LYN NLE ACE NME".split()),
+}
+
+
+def residues_of(path: Path, limit: int = 5000) -> tuple[str, ...]:
+    """The protein residues of a PDB file, in order, as "TRP64" (its name and number in the file); () when unread."""
+    found: dict[tuple[str, str, str], None] = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("ENDMDL"):
+                    break  # one model is the protein
+                if line.startswith(("ATOM", "HETATM")) and len(line) >= 26:
+                    name, chain, number = line[17:20].strip(), line[21], line[22:27].strip()
+                    if name in _STANDARD_RESIDUES and name not in ("ACE", "NME"):
+                        found.setdefault((chain, number, name), None)
+                        if len(found) >= limit:
+                            break
+    except OSError:
+        return ()
+    return tuple(f"{name}{number}" for _, number, name in found)
 
 
 def _number(value) -> float | None:
@@ -335,8 +376,13 @@ def files(folder: str | os.PathLike = ".") -> list[Candidate]:
             continue
         rel = _relative(path, root)
         names = (rel, path.name, path.name.split(".")[0])
-        aliases = _stem_names(path.name) + (header_names(path) if kind == "pdb_file" else ())
-        found.append(Candidate(kind, rel, rel, False, names, _order(None, path), aliases, formats=_formats_of(path)))
+        aliases = _with_nicknames(_stem_names(path.name) + (header_names(path) if kind == "pdb_file" else ()))
+        residues = residues_of(path) if kind == "pdb_file" else ()
+        found.append(
+            Candidate(
+                kind, rel, rel, False, names, _order(None, path), aliases, formats=_formats_of(path), residues=residues
+            )
+        )
     return found
 
 
@@ -422,6 +468,14 @@ def _stem_names(path: str) -> tuple[str, ...]:
     stem = name.split(".")[0] if name else ""
     parts = [p for p in re.split(r"[_\-.\s]+", stem) if len(p) >= 3 and not p.isdigit()]
     return tuple(dict.fromkeys([stem, *parts[:1]])) if stem else ()
+
+
+def _with_nicknames(aliases: tuple[str, ...]) -> tuple[str, ...]:
+    """A file's or run's names and the other names of the common protein they name: "the headpiece" for villin.pdb,
+    "the reductase" for dhfr.pdb (:data:`kenkyu.core.concepts.PROTEIN_NAMES`)."""
+    from kenkyu.core.concepts import protein_nicknames
+
+    return tuple(dict.fromkeys((*aliases, *protein_nicknames(aliases))))
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -25,6 +25,12 @@ _BRITISH = (
 _NOT_BRITISH = {
     *("precise", "noise", "raise", "raised", "wise", "otherwise", "likewise", "promise", "premise", "expertise"),
 }
+# The one way of asking whether kenkyu can do something ("can you", "does kenkyu", "is it able to", "will you be able
+# to"): this question and assistant/overview.py's "does kenkyu do metadynamics?" are both read with it.
+CAN_YOU = (
+    r"(?:(?:can|could|do|does|will)\s+(?:you|kenkyu|it)\s+(?:also\s+|even\s+|actually\s+|really\s+)*"
+    r"(?:be\s+able\s+to\s+)?|(?:are\s+you|is\s+kenkyu|is\s+it)\s+(?:also\s+|even\s+|actually\s+)*able\s+to\s+)"
+)
 _WORD = re.compile(r"[^\W_]+")
 # A negation governs the next few words: "no md", "without the dynamics", "don't simulate".
 _NEGATION = re.compile(r"\b(?:no|not|without|never|don'?t|do\s+not|skip|instead\s+of|rather\s+than)\b")
@@ -141,3 +147,58 @@ def corrected_spelling(text: str, vocabulary, min_length: int = 6, real_words=fr
         return near[0] if len(near) == 1 else word
 
     return re.sub(r"[A-Za-z]+", fix, text)
+
+
+# Common proteins by the names scientists call them: a file's stem or header names one ("villin.pdb", "dhfr.pdb",
+# "1ubq.pdb"), and "the headpiece", "the reductase", "hen lysozyme" mean that file. Each group is one protein; its first
+# name is the usual short one. PDB ids are left out on purpose: another entry of the same protein is another
+# structure (1VII and 2F4K are different villin headpieces), and naming one must never pick the other.
+PROTEIN_NAMES: tuple[tuple[str, ...], ...] = (
+    ("villin", "villin headpiece", "headpiece", "hp35", "hp36", "hp-35", "hp-36", "villin hp35", "villin hp36"),
+    ("dhfr", "dihydrofolate reductase", "reductase", "folate reductase"),
+    ("lysozyme", "hen egg white lysozyme", "hen egg-white lysozyme", "hewl", "hen lysozyme", "egg white lysozyme"),
+    ("t4 lysozyme", "t4l", "t4 lyso"),
+    ("ubiquitin", "ubq"),
+    ("trp-cage", "trpcage", "trp cage", "tc5b"),
+    ("bpti", "trypsin inhibitor", "bovine pancreatic trypsin inhibitor", "aprotinin"),
+    ("gb1", "protein g", "protein g b1", "gb1 domain", "b1 domain"),
+    ("chignolin", "cln025"),
+    ("barnase",),
+    ("barstar",),
+    ("calmodulin",),
+    ("myoglobin",),
+    ("hemoglobin", "haemoglobin"),
+    ("gfp", "green fluorescent protein"),
+    ("crambin",),
+    ("insulin",),
+    ("ww domain", "pin1 ww", "fip35"),
+    ("engrailed homeodomain", "homeodomain", "en-hd", "enhd"),
+    ("lambda repressor", "λ repressor"),
+    ("b domain of protein a", "bdpa"),
+    ("sh3", "sh3 domain", "src sh3"),
+    ("alanine dipeptide", "ace-ala-nme", "dialanine"),
+    ("abeta", "amyloid beta", "aβ", "abeta42", "abeta40"),
+    ("alpha-synuclein", "synuclein", "α-synuclein", "asyn"),
+    ("bba", "bba5"),
+    ("ntl9",),
+    ("adenylate kinase", "adk"),
+    ("kras", "k-ras"),
+    ("thrombin",),
+    ("trypsin",),
+    ("hiv protease", "hiv-1 protease", "hiv pr"),
+)
+_PROTEIN_GROUP = {name: group for group in PROTEIN_NAMES for name in group}
+
+
+def protein_nicknames(names) -> tuple[str, ...]:
+    """The other names of the common protein one of ``names`` (a file's stem, its first word, its header's words) is:
+    ("villin", "villin_1vii") -> ("villin headpiece", "headpiece", "hp35", ...). Empty when none is one."""
+    found: list[str] = []
+    for name in names:
+        key = str(name).lower().replace("_", " ").strip()
+        for candidate in (key, key.replace(" ", "-"), key.split(" ")[0] if " " in key else ""):
+            group = _PROTEIN_GROUP.get(candidate)
+            if group:
+                found += [n for n in group if n != candidate]
+    seen = {str(n).lower() for n in names}
+    return tuple(dict.fromkeys(n for n in found if n not in seen))

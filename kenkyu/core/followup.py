@@ -71,12 +71,25 @@ _YES = re.compile(
 )
 _NEWEST = re.compile(r"\b(?:newest|latest|most\s+recent|last|newer|recent)\b", re.I)
 _OLDER = re.compile(r"\b(?:older|oldest|earlier|earliest|previous|other)\b", re.I)
+# "no, not the newest one", "not the latest - the other": the newest ruled out (its word is no choice of it)
+_NOT_NEWEST = re.compile(
+    r"\b(?:not|never|rather\s+than|instead\s+of)\s+(?:the\s+|my\s+)?(?:very\s+)?"
+    r"(?:newest|latest|most\s+recent|last|newer|recent)\b(?:\s+(?:one|run|simulation|trajectory))?",
+    re.I,
+)
 # An offered input told apart by what it is: "the pdb file", "the run folder", "the variable", "the dcd"
 _BY_KIND = (
     (re.compile(r"\b(?:pdb|cif|structure)\b", re.I), lambda c: c.kind in ("pdb_file", "structure")),
     (re.compile(r"\b(?:dcd|xtc|trr)\b", re.I), lambda c: c.kind == "trajectory_file"),
     (re.compile(r"\b(?:folder|directory)\b", re.I), lambda c: c.kind in ("run_folder", "ensemble_folder")),
     (re.compile(r"\b(?:variable|kernel)\b", re.I), lambda c: c.variable),
+)
+# "the other run", "the older simulation": the noun of what is picked names no tool ("run" is md_run's word too)
+_PICKED_NOUN = re.compile(
+    r"\b(?P<which>the|that|this|my|other|older|oldest|newer|newest|latest|earlier|previous|first|second|last|finished"
+    r"|wrong|right|correct|same)"
+    r"\s+(?:md\s+)?(?:runs?|simulations?|sims?|trajector(?:y|ies)|trajs?|ones?)\b",
+    re.I,
 )
 _ANSWER_WORDS = 12  # an answer is short; a longer request is a request of its own
 
@@ -86,7 +99,7 @@ def answered(request: str, previous: Previous, candidates: Sequence[Candidate], 
     earlier request with the input the answer picks among those the question offered; None when it is no answer."""
     if not previous.question or len(request.split()) > _ANSWER_WORDS:
         return None
-    if names_a_tool(_without_names(request, candidates)):
+    if names_a_tool(_PICKED_NOUN.sub(" ", _without_names(request, candidates))):
         return None  # ("now the rmsf of it": a request of its own)
     question = previous.question
     offered = sorted(
@@ -112,6 +125,8 @@ def answered(request: str, previous: Previous, candidates: Sequence[Candidate], 
         chosen = told[0]
     elif kinds:
         chosen = kinds[0]
+    elif _NOT_NEWEST.search(request) and len(offered) > 1:
+        chosen = offered[1]  # "no, not the newest one - the other run"
     elif _OLDER.search(request) and not _NEWEST.search(request) and len(offered) > 1:
         chosen = offered[1]
     elif _YES.search(request) or _NEWEST.search(request):
@@ -121,6 +136,32 @@ def answered(request: str, previous: Previous, candidates: Sequence[Candidate], 
     shown = f"`{chosen.value}`" if re.fullmatch(r"[A-Za-z_]\w*", chosen.value) else chosen.value
     base = previous.request.strip().rstrip("?.!")
     return FollowUp(f"{base} ({chosen.value})", f"Using {shown}, as you answered (for *{previous.request.strip()}*).\n")
+
+
+# "no, not the newest one - the other run", "wrong run, I meant the older one": the previous request was made on an
+# input the scientist now rules out; the previous request again, on the other input of that kind
+_NO = re.compile(r"^\s*(?:no|nope|nah|wrong|not\s+(?:that|this)|that'?s\s+(?:not|the\s+wrong))\b", re.I)
+
+
+def _corrected(request: str, objects: list[str], candidates: Sequence[Candidate], names_a_tool) -> Candidate | None:
+    if not _NO.match(request) or len(request.split()) > _ANSWER_WORDS:
+        return None
+    if names_a_tool(_PICKED_NOUN.sub(" ", _without_names(request, candidates))):
+        return None
+    used = [c for c in candidates if c.value in objects and c.kind != "error"]
+    if not used:
+        return None
+    kinds = {c.kind for c in used}
+    others = sorted((c for c in candidates if c.kind in kinds and c.value not in objects), key=lambda c: -c.order)
+    lowered = request.lower()
+    named = [
+        c for c in others if any(re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", lowered) for n in c.names)
+    ]
+    if named:
+        return named[0]
+    if len(others) == 1 or (others and (_NOT_NEWEST.search(request) or _OLDER.search(request))):
+        return others[0]
+    return None
 
 
 def standalone(messages: Sequence, index: int, tools: Sequence, candidates: Sequence[Candidate], names_a_tool):
@@ -213,6 +254,14 @@ def follow_up(
     if previous is None or not previous.inputs:
         return None
     objects = [value for _, value in previous.inputs]
+    corrected = _corrected(request, objects, candidates, names_a_tool)
+    if corrected is not None:
+        base = previous.request.strip().rstrip("?.!")
+        for value in objects:
+            base = re.sub(rf"(?<![\w/.]){re.escape(value)}(?![\w/])", corrected.value, base)
+        rewritten = base if corrected.value in base else f"{base} ({corrected.value})"
+        shown = f"`{corrected.value}`" if re.fullmatch(r"[A-Za-z_]\w*", corrected.value) else corrected.value
+        return FollowUp(rewritten, f"Using {shown} instead, as you said (for *{previous.request.strip()}*).\n")
     several = list(dict.fromkeys(objects))
     every = _EVERY_OBJECT.search(request)
     if (

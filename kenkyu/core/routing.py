@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from kenkyu.core.concepts import americanize, concept_hits, stems, words_of
+from kenkyu.core.concepts import CAN_YOU, americanize, concept_hits, stems, words_of
 
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}$")
 _NUMBER = re.compile(r"(?<![\w./])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w/])")
@@ -73,8 +73,17 @@ def split_steps(request: str, keywords: Sequence[Sequence[str]] = ()) -> list[st
         # naming no tool of its own, is that step's result, not a step to route alone.
         merged: list[str] = []
         for p in steps:
-            if merged and _REPORT_BACK.match(p) and not _tools_named(p, keywords):
-                merged[-1] = f"{merged[-1]} and {p}"
+            lead = _REFUSED_LEAD.match(p) if merged else None
+            if lead:
+                p = (
+                    lead["rest"] or lead["rest2"]
+                )  # "No MD please - how far did the energy come down?": the question after it
+            if merged and _REFUSED_STEP.match(p):
+                # "minimise villin. No MD afterwards please": what is not to be done is no step (it says the
+                # minimisation is all), whatever tool's word it holds
+                continue
+            if merged and _reports_back(p, merged[-1], keywords):
+                merged[-1] = f"{merged[-1]} and {p[:1].lower()}{p[1:]}"
             elif merged and _window_only(merged[-1], keywords) and _tools_named(p, keywords):
                 # "skip the first ps of the latest run and give me its rmsf": a window said alone is the next
                 # step's (a remark before it: the embedder reads the step, the window and the run are still read)
@@ -139,6 +148,53 @@ def _same_window(steps: list[str]) -> list[str]:
 
 
 _REPORT_BACK = re.compile(r"^\s*(?:and\s+|then\s+)?(?:give|show|tell|report|print|list|send)\s+(?:me|us)\b", re.I)
+# "give the energy before and after", "please - how far did the energy come down?", "tell me how much it dropped": a
+# verb of reporting (or none at all) and no tool the step before does not name already
+_REPORT_VERB = re.compile(
+    r"^\s*(?:and\s+|then\s+|also\s+|please\s+|pls\s+|[-\u2013\u2014:,]\s*)*(?:give(?=\s+(?:me|us|the|its|their|both)\b)|show|tell|report|print|list|send|say)\b",
+    re.I,
+)
+# A step that only says what is not to be done: "No MD afterwards please", "don't simulate it", "without any dynamics"
+_REFUSED_STEP = re.compile(
+    r"^\s*(?:and\s+|but\s+|so\s+)?(?:no|don'?t|do\s+not|never|without|skip|no\s+need\s+(?:to|for))\b"
+    r"(?:\s+[\w-]+){0,3}?\s*(?:afterwards?|after(?:\s+that)?|then|later|please|pls|thanks|needed|necessary|required)?"
+    r"[\s.!,]*$",
+    re.I,
+)
+
+
+_REFUSED_LEAD = re.compile(
+    r"^\s*(?:and\s+|but\s+|so\s+)?(?:please\s+)?(?:no|don'?t|do\s+not|never|without)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:afterwards?|after\s+that|then|later|please|pls)?\s*[-\u2013\u2014:;,]\s*(?P<rest>.+)$|^\s*(?:please|pls)\s+"
+    r"[-\u2013\u2014:;,]\s*(?P<rest2>.+)$",
+    re.I | re.S,
+)
+
+
+def _reports_back(step: str, before: str, keywords: Sequence[Sequence[str]]) -> bool:
+    """Is ``step`` a request for what the step before it reports (not a step to route alone)?"""
+    named = _tools_named(step, keywords)
+    if _REPORT_BACK.match(step) and not named:
+        return True
+    if re.search(rf"\b(?:{_VERB}|{_LAUNCH})\b", _REPORT_VERB.sub(" ", step), re.I):
+        return False  # a verb of its own ("then plot the rmsd")
+    earlier = _tools_named(before, keywords)
+    # (a question that names no tool may ask for another quantity in words no tool declares: it stays a step)
+    if not earlier or not named <= earlier:
+        return False
+    if _REPORT_VERB.match(step):
+        return True
+    if _QUESTION_START.match(step) is None:
+        return False
+    # a question naming the step's tool, or a word of its vocabulary ("how far did the potential energy come down?"
+    # after a minimisation); one in words of none of them ("how much surface does it expose?") is a step of its own
+    own = {w for i in earlier for phrase in keywords[i] for w in stems(phrase) if len(w) >= 4}
+    return bool(named) or bool(own & {w for w in stems(step) if len(w) >= 4})
+
+
+_QUESTION_START = re.compile(
+    r"^\s*(?:and\s+|please\s+|pls\s+|[-\u2013\u2014:,]\s*)*(?:how|what|which|by\s+how\s+much|did|does|is|was)\b", re.I
+)
 
 
 # "minimise it before running 3 ps" and "run 3 ps after minimising it" are two steps, done in the order of doing:
@@ -166,7 +222,7 @@ _DO_IT_FIRST = re.compile(
 _LEAD_OBJECT = re.compile(
     r"^\s*(?P<lead>(?:across|for|in|on|over|from|with|using|between|according\s+to)\s+"
     r"(?:the|my|our|all|both|each|these|those|that)\b"
-    r"[^,:;?.!]{1,60}?)\s*[,:;]\s*(?P<rest>(?:and\s+)?(?:how|what|which|where|whether|is|are|does|do|did|was|were"
+    r"(?:[^,:;?.!()]|\([^()]{0,60}\)){1,80}?)\s*[,:;]\s*(?P<rest>(?:and\s+)?(?:how|what|which|where|whether|is|are|does|do|did|was|were"
     r"|can|could|give|show|plot|compute|calculate|tell|get|make|run|do|the|its|their)\b.+)$",
     re.I | re.S,
 )
@@ -285,6 +341,19 @@ _PURPOSE = re.compile(
 )
 
 
+# "My supervisor keeps saying the dataflow backend is a toy.", "a colleague told me OpenMM always wins.", "I read that
+# ...": what someone else says, told as the reason for the request after it; context, never a step of its own
+_HEARSAY = re.compile(
+    r"^\s*(?:(?:so|ok|okay|well|btw),?\s+)*(?:(?:my|our|the|a)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:supervisor|boss|pi|advisor|adviser|colleague|collaborator|reviewer|labmate|friend|student|postdoc|group|lab|team"
+    r"|paper|textbook|people|everyone|someone)s?|(?:everyone|someone|people|they)"
+    r"|(?:i|we)(?:'ve|\s+have)?\s+(?:heard|read|was\s+told|were\s+told|been\s+told))\s+"
+    r"(?:(?:keeps?|kept)\s+(?:saying|telling|claiming|insisting)|says?|said|claims?|claimed|thinks?|thought|reckons?"
+    r"|insists?|insisted|told\s+(?:me|us)|tells\s+(?:me|us)|argues?|argued|believes?|that)\b",
+    re.I,
+)
+
+
 def _context_joined(request: str, keywords: Sequence[Sequence[str]]) -> str:
     """ "ok wt finished. which residues wobble the most in it" -> "ok wt finished: which residues ...": a
     sentence that names no tool's concept and asks nothing (or asks what the next sentence names a tool for:
@@ -294,6 +363,11 @@ def _context_joined(request: str, keywords: Sequence[Sequence[str]]) -> str:
     # drop?") asks about that step's result: it stays with that step.
     merged: list[str] = []
     for sentence in sentences:
+        if merged and _HEARSAY.match(merged[-1]) and "?" not in merged[-1]:
+            # "My supervisor says the dataflow backend is a toy. ... which is faster?": the claim is what is asked
+            # about; read whole with the request after it (its words name the tool), not routed alone
+            merged[-1] = f"{merged[-1].rstrip('.! ')}, {sentence}"
+            continue
         follows = merged and not _tools_named(sentence, keywords) and not re.search(rf"\b(?:{_VERB})\b", sentence, re.I)
         if follows and _tools_named(merged[-1], keywords) and not merged[-1].rstrip().endswith("?"):
             merged[-1] = f"{merged[-1].rstrip('.! ')}, {sentence}"
@@ -399,6 +473,9 @@ def split_objects(step: str, is_object) -> list[str]:
     "the radius of gyration of dhfr"] when both are things ``is_object(word)`` knows (a path, a protein with
     a file here, a kernel variable); otherwise the step stays whole. The comparison itself is the final
     report's (it sets the results side by side)."""
+    windows = _two_windows(step)
+    if windows:
+        return windows
     match = _TWO_OBJECTS.match(step.strip())
     # "compare the 300 K run and the 360 K run: RMSD", "rmsd of the 300 K and 360 K runs": runs told apart by a
     # temperature or length, one step each (the resolver then finds each, or names the one that is not here)
@@ -427,6 +504,27 @@ def split_objects(step: str, is_object) -> list[str]:
         rest = _COMPARE_VERB.sub("", step[: pair.start()]), step[pair.end() :]
         return [f"{rest[0]}{x}{rest[1]}".strip() for x in (a, b)]
     return [step]
+
+
+_WINDOWS_JOINED = re.compile(
+    r"^\s*(?:and|vs\.?|versus|with|against|to|or|compared\s+(?:to|with))\s+(?:(?:to|with|in|over|during|for|of)\s+)?"
+    r"(?:the|its|their)?\s*$",
+    re.I,
+)
+
+
+def _two_windows(step: str) -> list[str]:
+    """ "compare rmsd of the first half and the second half" -> ["rmsd of the first half", "rmsd of the second half"]:
+    two windows of one analysis, one step each (the final report sets them side by side); else []."""
+    found = list(_WINDOW.finditer(step))
+    if len(found) != 2:
+        return []
+    a, b = found
+    if not _WINDOWS_JOINED.match(step[a.end() : b.start()]) or window_tokens(a.group(0)) == window_tokens(b.group(0)):
+        return []
+    first = step[: a.end()] + step[b.end() :]
+    second = step[: a.start()] + step[b.start() :]
+    return [_COMPARE_VERB.sub("", x).strip() for x in (first, second)]
 
 
 _PAIR = re.compile(r"(?P<a>[\w./\[\]:-]+)\s+(?:and|vs\.?|versus|with)\s+(?:also\s+)?(?P<b>[\w./\[\]:-]+)", re.I)
@@ -463,11 +561,24 @@ _RATIO = re.compile(rf"{_UNIT}/{_UNIT}|and/or|w/o|w/|i/o|either/or|yes/no", re.I
 # folder need not exist (it is made): it is never an input the notebook lacks, and it fills the output slot only.
 _DESTINATION = re.compile(
     r"(?:\b(?:into|to|in|under)\s+(?:the\s+|a\s+|my\s+)?(?:new\s+)?(?:output\s+)?(?:folder|directory|dir)\s+"
+    r"(?:(?:called|named)\s+)?"
     r"|\b(?:save[ds]?|saving|write|writing|written|put|store[ds]?|storing|output|keep)\s+(?:it\s+|them\s+|that\s+)?"
-    r"(?:in|into|to|under|at)\s+(?:the\s+|a\s+)?(?:new\s+)?(?:(?:folder|directory|dir)\s+)?"
+    r"(?:in|into|to|under|at)\s+(?:the\s+|a\s+)?(?:new\s+)?(?:(?:folder|directory|dir)\s+(?:(?:called|named)\s+)?)?"
     r"|\binto\s+|\bout(?:put)?(?:_dir)?\s*=\s*)[`'\"]?(?P<dest>[\w.-]+(?:/[\w.-]+)*/?)",
     re.I,
 )
+
+
+def folder_destination(text: str) -> bool:
+    """Does the request say its destination is a folder ("put it in a folder called friday_update")?"""
+    dest = destination(text)
+    if not dest:
+        return False
+    return dest.endswith("/") or bool(
+        re.search(
+            rf"\b(?:folder|directory|dir)\s+(?:(?:called|named)\s+)?[`'\"]?{re.escape(dest)}(?![\w./-])", text, re.I
+        )
+    )
 
 
 def destination(text: str) -> str | None:
@@ -475,7 +586,10 @@ def destination(text: str) -> str | None:
     underscore or a digit, or follow the word folder/directory)."""
     for found in _DESTINATION.finditer(text):
         dest = found["dest"].rstrip(".,;")
-        said_folder = re.search(r"(?:folder|directory|dir)\s+$", found.group(0)[: found.start("dest") - found.start()])
+        said_folder = re.search(
+            r"(?:folder|directory|dir)\s+(?:(?:called|named)\s+)?[`'\"]?$",
+            found.group(0)[: found.start("dest") - found.start()],
+        )
         if (said_folder or re.search(r"[/_\d]", dest)) and not _RATIO.fullmatch(dest):
             if not re.fullmatch(r"[\d.]+", dest) and not is_structure_file(dest):
                 return dest
@@ -582,10 +696,11 @@ _SMALL_NUMBERS = {
 }
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1e6}
 _NUMBER_WORDS = re.compile(
-    r"\b(?P<small>a couple of|a few|half an?|a single|single|an?|(?:"
+    r"\b(?P<small>a couple of|a few|half an?|a single|single|another|an?|(?:"
     + "|".join(w for w in _SMALL_NUMBERS if " " not in w and len(w) > 2)
     + r"))\b(?:[\s-]+(?P<scale>hundred|thousand|million))?(?=\s+(?:more\s+|extra\s+|additional\s+|further\s+)?"
-    r"(?:pico|nano|femto|ps\b|ns\b|fs\b|kelvins?\b|k\b|replicas?\b|frames?\b|residues?\b))",
+    r"(?:pico|nano|femto|ps\b|ns\b|fs\b|kelvins?\b|k\b|replicas?\b|frames?\b|residues?\b|repeats?\b"
+    r"|repetitions?\b|copies\b))",
     re.I,
 )
 
@@ -597,6 +712,8 @@ def _numbers_in_digits(text: str) -> str:
 
     def digits(m: re.Match) -> str:
         small, scale = m["small"].lower(), (m["scale"] or "").lower()
+        if small == "another" and not scale:
+            return "1"  # "add another picosecond": one more
         if small in ("a", "an") and not scale:
             return m.group(0) if not re.match(r"\s+(?:pico|nano|femto|ps|ns|fs)", text[m.end() :], re.I) else "1"
         value = _SMALL_NUMBERS.get(small, 1) * _SCALES.get(scale, 1)
@@ -614,6 +731,12 @@ def in_short_units(text: str) -> str:
         r"(?<![\w.])(\d+(?:\.\d+)?)(ps|ns|fs|k|nm|picoseconds?|nanoseconds?|kelvin)\b", r"\1 \2", text, flags=re.I
     )
     text = re.sub(r"(\d)\s+(?:more|extra|additional|further)\s+(?=[a-zA-Z°])", r"\1 ", text)
+    # "a 5 Å cutoff", "4.5 angstroms": lengths in nm, the unit the parameters take (cutoff_nm)
+    text = re.sub(
+        rf"{_QUANTITY}(?:Å|\u212b|angstr[oö]ms?|ang\b|A\b(?=\s*(?:cut-?off|radius|distance|apart|away|from|of|or|and|$)))",
+        lambda m: f"{float(m.group(1)) / 10:g} nm",
+        text,
+    )
     for words, symbol in _UNIT_WORDS:
         text = re.sub(rf"{_QUANTITY}(?:{words})\b", rf"\1 {symbol}", text, flags=re.I)
     return re.sub(
@@ -938,6 +1061,10 @@ class ToolRouter:
             # ("two replicas of villin in implicit solvent": a solvent model is all-atom MD's; a Gō-model ladder
             # has none, newcomer r11)
             return self.unnamed_penalty
+        if takes_structure and "solvent" in properties and _COARSE_MODEL_SAID.search(request):
+            # ("a Go-model run of villin at 350 K on the openmm backend": a coarse-grained model is no all-atom run,
+            # whatever else the words share with md_run; held-out 10)
+            return self.unnamed_penalty
         return 0.0
 
     def _penalty(self, t, request: str, candidates) -> float:
@@ -1192,6 +1319,8 @@ def minilm_encode(texts: list[str]) -> np.ndarray:
     return np.asarray(_minilm().encode(list(texts), normalize_embeddings=True, show_progress_bar=False))
 
 
+# What people call a parameter's word: a minimiser's iterations are its "steps" (said where no parameter is "steps")
+_SAID_AS = {"iterations": ("steps",), "repeats": ("repetitions", "times", "rounds"), "replicas": ("copies",)}
 _DIMENSION = {"fs": "time", "ps": "time", "ns": "time", "k": "temperature", "kelvin": "temperature"}
 
 
@@ -1227,10 +1356,24 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
             re.search(rf"\b{re.escape(word)}\b", lowered) for word in {name.lower(), name.lower().replace("_", " ")}
         )
         tied = number_for(name, settings, unit_ok) if kinds & {"number", "integer"} else None
+        if tied is None and kinds & {"number", "integer"}:
+            # "at most 100 steps" for a minimiser's max_iterations: a word people use for the parameter's own,
+            # when no parameter of the tool is called by that word
+            tied = next(
+                (
+                    number_for(word, settings)
+                    for word in _SAID_AS.get(name.split("_")[-1], ())
+                    if not any(word in n.split("_") for n in properties) and number_for(word, settings) is not None
+                ),
+                None,
+            )
         mentioned = mentioned or tied is not None
         choices = _enum_values(prop)
         said = [c for c in choices if isinstance(c, str) and re.search(rf"\b{re.escape(c.lower())}\b", lowered)]
         said = said or [c for c in choices if isinstance(c, str) and re.search(_ENUM_SYNONYMS.get(c, "(?!)"), lowered)]
+        if len(said) > 1:
+            # "on the openmm backend rather than the dataflow one": an option said only to rule it out is not offered
+            said = [c for c in said if not _ruled_out(c, lowered)] or said
         if said:
             # An option the request names ("implicit", "xtc"): offer only what was said.
             narrowed[name] = {"type": "string", "enum": said}
@@ -1261,7 +1404,11 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
         elif name in _TEXT_PARAMS and "string" in kinds:
             narrowed[name] = {"type": "string", "enum": quoted + [_text_argument(name, request)]}
         elif re.fullmatch(r"(?:out|output)(?:_dir|_folder|_path)?", name) and "string" in kinds and dest:
-            narrowed[name] = {"type": "string", "enum": [dest]}  # "into md_runs/hp35_360K"
+            # "into md_runs/hp35_360K"; "in a folder called friday_update" for an output that is a file, or a folder
+            # said as a name ending in "/" (the report's): the folder, so the file is written into it
+            into = dest if dest.endswith("/") else f"{dest}/"
+            folder_said = folder_destination(request) and re.search(r"ending\s+in\s+`*/", prop.get("description", ""))
+            narrowed[name] = {"type": "string", "enum": [into if folder_said else dest]}
         elif (
             (_PATH_PARAMS.search(name) or _PATH_WORDS.search(prop.get("description", "")))
             and "string" in kinds
@@ -1300,6 +1447,19 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
         if name in properties:
             narrowed[name] = {"enum": [value]}
     return {"type": "object", "properties": narrowed, "required": list(narrowed)}
+
+
+def _ruled_out(option: str, lowered: str) -> bool:
+    """Is ``option`` said only after a word that rules it out ("rather than the dataflow one", "not in vacuum")?"""
+    said = list(re.finditer(rf"\b{re.escape(option.lower())}\b", lowered))
+    return bool(said) and all(
+        re.search(
+            r"\b(?:not|no|never|without|rather\s+than|instead\s+of|other\s+than|except|but\s+not)\s+"
+            r"(?:(?:on|in|with|using|via|the|a|an|its|my)\s+){0,2}(?:[\w-]+\s+)?$",
+            lowered[: m.start()],
+        )
+        for m in said
+    )
 
 
 # An option said to be left out: "no html", "I don't want the HTML", "skip the html copy", "without any figures",
@@ -1355,7 +1515,13 @@ def switched_off(option: str, lowered: str) -> bool:
 
 
 _TOTAL = re.compile(
-    r"\b(?:to|until|till|up\s+to|upto|reach(?:es|ing)?|total\s+of|in\s+total|total)\s+(\d+(?:\.\d+)?)\s*(ps|ns)\b", re.I
+    r"\b(?:to|until|till|up\s+to|upto|reach(?:es|ing)?|total\s+of|in\s+total|total)"
+    # "until it's 5 ps long", "until it reaches 5 ps", "till the run is 5 ps"
+    r"(?:\s+(?:it'?s|it\s+is|the\s+(?:run|simulation|trajectory)\s+is|it\s+reaches|it\s+has|there\s+are))?"
+    r"\s+(\d+(?:\.\d+)?)\s*(ps|ns)\b"
+    # "5 ps in total", "5 ps long in all", "a 5 ps total length"
+    r"|\b(\d+(?:\.\d+)?)\s*(ps|ns)\s+(?:long\s+|of\s+simulation\s+|of\s+md\s+)?(?:in\s+total|in\s+all|total\b|overall)",
+    re.I,
 )
 
 
@@ -1366,7 +1532,8 @@ def _by_or_to(narrowed: dict, properties: dict, request: str) -> None:
         return
     total = _TOTAL.search(request)
     if total:
-        narrowed["to_ps"] = {"enum": [_ps(*total.groups())]}
+        number, unit = (total[1], total[2]) if total[1] else (total[3], total[4])
+        narrowed["to_ps"] = {"enum": [_ps(number, unit)]}
         narrowed.pop("ps", None)
     else:
         narrowed.pop("to_ps", None)
@@ -1755,6 +1922,9 @@ class Candidate:
     # The file formats it stands for or holds (a run folder's trajectory.dcd and prepared.pdb): "the xtc", "my
     # pdb" must be one of these. Empty: read from the value's extension.
     formats: tuple[str, ...] = ()
+    # The residues of the protein it holds, in order, as "TRP64" (name and the file's number), read by the resolver
+    # from its structure: "Trp90", "the last residue" are checked and found there. Empty: not known.
+    residues: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -1818,7 +1988,28 @@ def slot_kinds(kind: str, prop: dict | None = None) -> tuple[str, ...]:
     return kinds
 
 
+# "the previous one, not the newest", "not the latest run": the newest is ruled out, whatever else the words say
+_NEWEST_RULED_OUT = re.compile(
+    r"\b(?:not|never|rather\s+than|instead\s+of)\s+(?:the\s+|my\s+)?(?:very\s+)?"
+    r"(?:newest|latest|last|most\s+recent|newer|recent|current)\b",
+    re.I,
+)
+
+
 def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: dict | None = None) -> SlotMatch:
+    """:func:`_resolve_slot`, with a run the step rules out as the newest ("not the latest one") never the one picked:
+    the run before it is (held-out 10: "my earlier simulation (the previous one, not the newest)")."""
+    match = _resolve_slot(step, name, candidates, prop)
+    if not _NEWEST_RULED_OUT.search(step) or not (match.candidate is not None or match.ambiguous):
+        return match
+    runs = sorted(_real_runs([c for c in match.options if c.kind in _RUN_KINDS]), key=lambda c: -c.order)
+    runs = list({c.value: c for c in reversed(runs)}.values())[::-1]  # each run once, newest first
+    if len(runs) > 1 and (match.ambiguous or match.candidate.value == runs[0].value):
+        match.candidate, match.ambiguous = runs[1], False
+    return match
+
+
+def _resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: dict | None = None) -> SlotMatch:
     """Find a required input ``name`` among the notebook's ``candidates`` for the words of ``step``.
 
     A candidate the step names (``traj``, "villin" for villin.pdb) wins; then one the step points at
@@ -2109,7 +2300,10 @@ def _points_at(lowered: str, kind: str) -> bool:
 _EARLIER = re.compile(
     r"\b(?:(?P<before>earlier|older|prior|other)|(?P<first>first|oldest|earliest|original|initial)|(?P<second>second))\s+"
     r"(?:[\w-]+\s+){0,2}?"
-    r"(?:runs?|simulations?|trajector(?:y|ies)|trajs?|sims?|md|ones?)\b|\bthe\s+(?:run|simulation|one)\s+before\b",
+    r"(?:runs?|simulations?|trajector(?:y|ies)|trajs?|sims?|md|ones?)\b|\bthe\s+(?:run|simulation|one)\s+before\b"
+    # "the previous one, not the newest", "not the latest run": the newest ruled out is the one before it
+    r"|\b(?P<not_newest>not|never|rather\s+than|instead\s+of)\s+(?:the\s+|my\s+)?(?:very\s+)?"
+    r"(?:newest|latest|last|most\s+recent|newer|recent|current)\b",
     re.I,
 )
 
@@ -2360,6 +2554,10 @@ _HOTTER = re.compile(
     r"(?:temperature|temp|t|one|run|simulation|trajectory)\b",
     re.I,
 )
+# A coarse-grained model asked for by name (not "CA", which is an atom of an all-atom analysis too)
+_COARSE_MODEL_SAID = re.compile(
+    r"\b(?:g[oō]\b[\s-]*(?:like\s+)?models?|coarse[\s-]*grain\w*|cg\s+(?:model|run|md|sim\w*))\b", re.I
+)
 _COARSE_SAID = re.compile(r"\b(?:g[oō]\b[\s-]*models?|coarse[\s-]*grain\w*|cg|c[\s-]?alpha|c\u03b1)\b", re.I)
 
 
@@ -2565,9 +2763,17 @@ def _names_a_run_of(step: str, name: str) -> bool:
     )
 
 
+# A request to go on with a run that exists: "extend the dhfr simulation", "continue my villin run", "resume ..."
+_CONTINUES_RUN = re.compile(
+    r"^\s*(?:please\s+|pls\s+|can\s+you\s+|could\s+you\s+)?(?:extend|continue|resume|prolong|lengthen|keep)\b", re.I
+)
+
+
 def _protein_run(step: str, candidates: Sequence[Candidate], runs: Sequence[Candidate]) -> MissingObject | None:
-    if not runs or _MAKES_RUN.search(step) or _MAKES_ENSEMBLE.search(step):
+    if not runs or _MAKES_ENSEMBLE.search(step):
         return None
+    if _MAKES_RUN.search(step) and not _CONTINUES_RUN.search(step):
+        return None  # ("extend the dhfr simulation by 1 ps" makes no run: it needs a dhfr run here; held-out 10)
     if any(c.variable and c.kind == "trajectory" for c in runs):
         return None  # a Trajectory in the kernel does not say what it simulated: it may be of that thing
     lowered = step.lower()
@@ -2921,9 +3127,28 @@ _MAKES_FROM_IT = re.compile(
 )
 
 
-def recall_tool(step: str, tools: Sequence):
+# "how long is the sequence in seq?", "how many residues does cand_a have?": the length of a sequence the kernel holds
+# is read from it (its label says it), not computed by a tool that embeds or folds it (round 11: structure_embed)
+_LENGTH_ASKED = re.compile(
+    r"\b(?:how\s+long|(?:the\s+)?length\s+of|how\s+many\s+(?:residues|amino[\s-]+acids|letters|aas?|positions))\b", re.I
+)
+
+
+def _length_of_held_sequence(step: str, candidates: Sequence[Candidate]) -> bool:
+    if not _LENGTH_ASKED.search(step) or re.search(r"\b(?:ps|ns|simulation|run|trajectory|md)\b", step, re.I):
+        return False
+    lowered = step.lower()
+    return any(c.kind == "sequence" and any(_says(lowered, n) for n in c.names) for c in candidates)
+
+
+def recall_tool(step: str, tools: Sequence, candidates: Sequence[Candidate] = ()):
     """The tool that answers a question about the notebook (one that takes a ``question`` and needs no input),
     when ``step`` asks what the notebook already holds; else None."""
+    if _length_of_held_sequence(step, candidates) and not _MAKES_FROM_IT.match(step):
+        return next(
+            (t for t in tools if "question" in t.parameters.get("properties", {}) and not t.parameters.get("required")),
+            None,
+        )
     if not RECALL_QUESTION.search(step) or _MAKES_FROM_IT.match(step):
         return None  # ("export what I've done so far as a report": a report of it to write, not a question)
     return next(
@@ -3026,11 +3251,7 @@ def capability_answer(step: str, tools: Sequence) -> str | None:
 # "can you predict a protein's structure from its sequence, or is it only simulations?", "do you fold sequences?",
 # "is kenkyu able to score mutations at all?": whether kenkyu does a thing, asked in general (no file, run, sequence
 # or mutation of the notebook's to do it on). Answered with the tools whose words the question says, no call.
-_CAN_IT = re.compile(
-    r"\b(?:can|could|do|does|will)\s+(?:you|kenkyu|it)\s+(?:also\s+|even\s+|actually\s+)*(?P<rest>[^?]*)\?"
-    r"|\b(?:are\s+you|is\s+kenkyu|is\s+it)\s+able\s+to\s+(?P<able>[^?]*)\?",
-    re.I,
-)
+_CAN_IT = re.compile(rf"\b{CAN_YOU}(?P<rest>[^?]*)\?", re.I)
 _IN_GENERAL = re.compile(
     r"\b(?:a|an|any)\s+(?:\w+\s+)?(?:proteins?|sequences?|structures?|molecules?|mutations?|systems?)\b"
     r"|\b(?:proteins|sequences|structures|mutations|mutants|molecules)\b|\bat\s+all\b|\bin\s+general\b"
@@ -3067,7 +3288,7 @@ def asked_in_general(request: str, candidates: Sequence[Candidate] = ()) -> str 
     found = _CAN_IT.search(request)
     if not found:
         return None
-    asked = found["rest"] or found["able"] or ""
+    asked = found["rest"] or ""
     names = {n.lower() for c in candidates for n in (*c.names, *c.aliases) if n}
     if (
         not _IN_GENERAL.search(request)
@@ -3125,3 +3346,85 @@ def unserved(step: str, tools: Sequence, candidates: Sequence[Candidate] = ()) -
         structure = (named or files or ["structure.pdb"])[0]
         return f"*{step.strip()}*: " + message.format(run=run, structure=structure) + "\n"
     return capability_answer(step, tools) or ability_answer(step, tools, candidates)
+
+
+# -- atom pairs said in words ("between Trp64 and Trp90", "CA of the first residue to CA of the last one") ----------
+
+_THREE_LETTER = {k: v for k, v in _AMINO_ACIDS.items() if len(k) == 3}
+_RESIDUE_SAID = re.compile(
+    rf"\b(?:(?P<aa>{'|'.join(_THREE_LETTER)})\s*-?\s*(?P<n>\d+)\b"
+    r"|(?:residues|positions)\s+(?P<p1>\d+)\s*(?:and|&|,)\s*(?P<p2>\d+)\b"
+    r"|(?:residue|res\.?|resid|resseq|position)\s*#?\s*(?P<m>\d+)\b"
+    r"|(?P<end>(?:the\s+)?(?:very\s+)?(?:first|last|final)\s+(?:residue|one|amino\s+acid)"
+    r"|the\s+(?:very\s+)?(?:last|final)(?=\s*(?:[.?!,;]|\s+(?:in|of|over|across|please|pls)\b|$))"
+    r"|n[\s-]*termin(?:us|al|i)|c[\s-]*termin(?:us|al|i)))",
+    re.I,
+)
+_ENDS_SAID = re.compile(
+    r"\bend[\s-]+to[\s-]+end\b|\b(?:two\s+|both\s+)?ends\s+of\s+(?:the\s+|its\s+|my\s+)?(?:chain|protein|peptide|molecule)\b"
+    r"|\b(?:the\s+)?termini\b",
+    re.I,
+)
+_CA_SAID = re.compile(r"\b(?:CA|C[\s-]?alpha|c\u03b1|alpha[\s-]carbons?|calpha)\b", re.I)
+
+
+def atom_pairs(step: str, residues: Sequence[str] = ()) -> tuple[list | None, str | None]:
+    """The pair of atoms (or residues, by their centre) a step asks the distance of, as mdtraj selections:
+    "between Trp64 and Trp90" -> [["resSeq 64", "resSeq 90"]], "CA of the first residue to CA of the last one" with
+    ``residues`` ("LEU42", ..., "PHE76") -> [["resSeq 42 and name CA", "resSeq 76 and name CA"]]. ``(None, why)``
+    when the step says no pair the residues here can give (a number the protein does not have, "the last residue"
+    with its residues unknown, no pair at all): the caller asks instead of filling a placeholder."""
+    selections = [q for q in quoted_tokens(step) if re.search(r"\b(?:name|resSeq|resid|index|resname|element)\b", q)]
+    if len(selections) == 2:
+        return [selections], None  # "between 'resSeq 44 and name CA' and 'resSeq 72 and name CA'"
+    indices = re.search(r"\batoms?\s+(?:indices\s+)?#?(\d+)\s*(?:and|,|-|to)\s*#?(\d+)\b", step, re.I)
+    if indices:
+        return [[int(indices[1]), int(indices[2])]], None  # "atoms 10 and 200": atom indices
+    said = []
+    for m in _RESIDUE_SAID.finditer(step):
+        if m["end"]:
+            end = m["end"].lower()
+            last = bool(re.search(r"last|final|^c|\bc", end.replace("the ", "").replace("very ", "")))
+            if not residues:
+                return None, f"which residue is *{m['end']}* is not known here (no structure of it was read)"
+            said.append((residues[-1] if last else residues[0], m.group(0)))
+            continue
+        if m["p1"]:
+            # "residues 44 and 72": each checked as said alone
+            for n in (m["p1"], m["p2"]):
+                found, why = atom_pairs(f"residue {n} and residue {n}", residues)
+                if found is None and ("not in the protein" in (why or "") or "here is" in (why or "")):
+                    return None, why.replace(f"*residue {n}*", f"*{m.group(0)}*")
+                said.append((next((r for r in residues if re.fullmatch(rf"[A-Z]{{3}}{n}", r)), f"XXX{n}"), n))
+            continue
+        number = m["n"] or m["m"]
+        name = (m["aa"] or "").upper()
+        if residues:
+            held = [r for r in residues if re.fullmatch(rf"[A-Z]{{3}}{number}", r)]
+            if not held:
+                numbers = [int(re.sub(r"\D", "", r)) for r in residues]
+                kinds = [r for r in residues if name and r.startswith(name)]
+                of_kind = (
+                    f" (its {name}: {', '.join(kinds[:6])})" if name and kinds else f" (no {name})" if name else ""
+                )
+                return None, (
+                    f"*{m.group(0)}* is not in the protein here: it has residues {min(numbers)}-{max(numbers)}"
+                    f"{of_kind}, and there is no residue {number}"
+                )
+            if name and not held[0].startswith(name):
+                return None, f"*{m.group(0)}*: residue {number} here is {held[0][:3]}, not {name}"
+            said.append((held[0], m.group(0)))
+        else:
+            said.append((f"{name or 'XXX'}{number}", m.group(0)))
+    if not said and _ENDS_SAID.search(step):
+        if not residues:
+            return None, "which residues are its ends is not known here (no structure of it was read)"
+        said = [(residues[0], "the first residue"), (residues[-1], "the last residue")]  # "end-to-end distance"
+    picked = list(dict.fromkeys(r for r, _ in said))
+    if len(picked) != 2:
+        return None, (
+            "the request does not say which two atoms or residues (e.g. *the distance between the CA of residue 42 "
+            "and the CA of residue 76*, or mdtraj selections such as `resSeq 42 and name CA`)"
+        )
+    atom = " and name CA" if _CA_SAID.search(step) else ""
+    return [[f"resSeq {re.sub(r'^[A-Z]{3}', '', r)}{atom}" for r in picked]], None

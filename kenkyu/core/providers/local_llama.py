@@ -33,6 +33,7 @@ from kenkyu.core.concepts import corrected_spelling, words_of
 from kenkyu.core.followup import follow_up, previous_request, standalone
 from kenkyu.core.routing import (
     REMARK,
+    atom_pairs,
     cannot_do,
     recall_tool,
     COMPARE_WORDS,
@@ -251,6 +252,20 @@ class LocalLlamaProvider(Provider):
                 for m in since
                 for c in m.tool_calls
             )
+            if not done_steps and not earlier_paths and _THEY.search(step) and COMPARE_WORDS.search(step):
+                # "compare how much they move", asked after a request that ran replicas: "they" are that ensemble's
+                # members, compared as an ensemble (round 11: mutants_compare_to_wild_type asked for runs)
+                before = [
+                    str(folder_written_by(by_name.get(c.name), c.arguments))
+                    for m in messages[:last_user]
+                    if m.role == "assistant"
+                    for c in (m.tool_calls or ())
+                    if "replicas" in getattr(by_name.get(c.name), "parameters", {}).get("properties", {})
+                ]
+                said = resolve_slot(step, "trajectory", self.candidates, {"type": "string"})
+                if before and before[-1] != "None" and not (said.named or path_tokens(step)):
+                    made_ensemble = True
+                    step = f"{step} ({before[-1]})"
             call = self.choose_call(
                 step,
                 tools,
@@ -294,7 +309,7 @@ class LocalLlamaProvider(Provider):
         self.last_problem, self.last_using, self.extra_calls = None, "", []
         # An object the step names that is not here is asked about before any tool is ranked: no tool, however
         # well its words fit, may run on something else (unless an earlier step of this request makes it).
-        recall = recall_tool(step, tools)
+        recall = recall_tool(step, tools, candidates)
         if recall is not None:
             # "which variable has the rmsd?", "what was the mean rmsd again?": answered from the notebook, not
             # by computing it again (the quantity's own tool would win on its word).
@@ -344,9 +359,24 @@ class LocalLlamaProvider(Provider):
         if chosen is None:
             self.last_problem = first_problem
             return None
+        pairs = None
+        if "pairs" in chosen.parameters.get("required", []):
+            # "between Trp64 and Trp90", "CA of the first residue to CA of the last one": the pair is read from the
+            # words and the residues of what is analysed; never a placeholder the model makes up (held-out 10)
+            pairs, why = atom_pairs(step, _residues_of_input(step, fixed, candidates, fallback_paths))
+            if pairs is None:
+                self.last_problem = (
+                    f"Which {'residue' if 'not in the protein' in why or ' here is ' in why else 'atoms'}? "
+                    f"For *{step.strip()}* I would call `{chosen.name}` ({chosen.summary.rstrip('.')}), "
+                    f"but {why}. Say the pair and I will measure it.\n"
+                )
+                return None
         if not fillable(chosen, step) and fallback_paths and not fixed:
             step = f"{step} ({' '.join(fallback_paths)})"
         schema = constrained_arguments_schema(chosen, step, fixed={k: c.value for k, c in fixed.items()})
+        if pairs is not None:
+            schema["properties"]["pairs"] = {"enum": [pairs]}
+            schema["required"] = list(dict.fromkeys([*schema["required"], "pairs"]))
         self.last_using = cannot_do(step) + "".join(f"Using {c.label} for `{k}`.\n" for k, c in fixed.items())
         if self.selection == "model":
             others = [r.tool for r in close if r.tool is not chosen and fillable(r.tool, step)]
@@ -486,6 +516,24 @@ class LocalLlamaProvider(Provider):
             if match.named and match.candidate is not None and match.candidate.variable:
                 found[name] = match.candidate
         return found
+
+
+# The members of what an earlier request made, pointed at: "compare how much they move", "are their RMSFs alike?"
+_THEY = re.compile(r"\b(?:they|them|their|the\s+(?:replicas|copies|members|runs|replicates))\b", re.I)
+
+
+def _residues_of_input(step: str, fixed: dict, candidates, fallback_paths=()) -> tuple[str, ...]:
+    """The residues of what a step analyses: the input found in the notebook, or the one its words or an earlier
+    step give by path (a run folder, a structure file), as the resolver read them."""
+    for c in fixed.values():
+        if getattr(c, "residues", ()):
+            return c.residues
+    said = [*path_tokens(step), *fallback_paths]
+    for value in said:
+        for c in candidates:
+            if c.residues and (c.value.rstrip("/") == value.rstrip("/") or c.path == value):
+                return c.residues
+    return ()
 
 
 def _phrase_said(step: str, ranked: list, min_score: float) -> bool:
