@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -235,7 +236,11 @@ class Agent:
                 yield ev.Token(f"using {candidate.label} as `{name}`\n")
         yield ev.ToolCallStarted(call.id, tool.name, shown, code)
         seconds_left = self._seconds_left()
-        checked = preflight(tool, arguments, seconds_left=seconds_left)
+        with warnings.catch_warnings():
+            # Estimating reads the inputs (a PDB through mdtraj): its library warnings are not about the result and
+            # landed in the middle of the approval ("Unlikely unit cell vectors … dummy CRYST1", newcomer r12).
+            warnings.simplefilter("ignore")
+            checked = preflight(tool, arguments, seconds_left=seconds_left)
         refused = over_cap(tool.name, checked.estimate_s, self._cost_started_s, self.budget.max_request_cost_s)
         if refused:
             # Holds under approval "auto" too: nothing is started that the request cannot afford.
