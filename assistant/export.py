@@ -96,7 +96,7 @@ class ReportPaths:
         # Always in the report's own folder, where its inputs were copied: run from the session's folder, a
         # report's md.run(resume=True) and md.extend reused and extended the session's own runs (newcomer).
         out = _shown(Path(self.ipynb).with_name("rerun.ipynb"))
-        command = f"papermill {_shown(self.ipynb)} {out} --cwd {_shown(Path(self.ipynb).parent)}"
+        command = f"{_papermill()} {_shown(self.ipynb)} {out} --cwd {_shown(Path(self.ipynb).parent)}"
         return command + (f" -p {self.parameters[0]} VALUE" if self.parameters else "")
 
     def summary(self) -> str:
@@ -181,6 +181,20 @@ def _remade_sentence(remade: tuple[str, ...]) -> str:
         f"Files the cells read inside run folders that the report's own steps make ({', '.join(remade)}) were not "
         "copied: the steps make them again when the report runs (a copy would stop them at 'already exists')."
     )
+
+
+def _papermill() -> str:
+    """How to call papermill so the command runs where it is shown: `papermill` when this Python's own papermill is
+    the one on PATH, else `<this python> -m papermill`. A JupyterLab started as `.venv/bin/jupyter lab` (the README's
+    way) gives its kernels a PATH without the venv, and `!papermill ...` in a cell said "command not found"
+    (newcomer r12)."""
+    import shutil
+
+    on_path = shutil.which("papermill")
+    ours = Path(sys.executable).with_name("papermill")
+    if on_path and ours.exists() and Path(on_path).resolve() == ours.resolve():
+        return "papermill"
+    return f"{sys.executable} -m papermill"
 
 
 def _shown(path) -> str:

@@ -76,8 +76,9 @@ def test_an_unexecuted_report_says_so_and_how_to_run_it_from_here(tmp_path, monk
     assert "It was not re-executed: it keeps the outputs this session recorded" in text
     # In the report's folder, where its inputs are: never the session's own, whose runs it would reuse and extend.
     assert text.endswith(
-        "Re-run it with: papermill session_report/session.report.ipynb session_report/rerun.ipynb --cwd session_report"
+        "papermill session_report/session.report.ipynb session_report/rerun.ipynb --cwd session_report"
     )
+    assert "Re-run it with: " in text.splitlines()[-1]
     assert "not re-executed" in paths._repr_markdown_() and ".html" not in paths._repr_markdown_()
 
 
