@@ -26,6 +26,38 @@ from kenkyu.tools.md._public import public
 
 WARMUP_STEPS = 10
 ENERGY_AGREEMENT = 1e-3  # relative difference of the starting potential energy between the backends
+# kenkyu.kernels_md.dataflow_system's NonbondedForce methods (its module docstring says the same).
+TAKEN_METHODS = (
+    "NoCutoff, CutoffNonPeriodic, CutoffPeriodic (reaction field), or PME/Ewald (its direct space; "
+    "not LJPME, parameter offsets, a switching function with the dispersion correction, or a triclinic box)"
+)
+
+
+def forces_left_to_openmm(dataflow, messages: list[str]) -> tuple[list[str], str | None]:
+    """(forces OpenMM computes in the dataflow run too, why the NonbondedForce stayed whole with OpenMM or None).
+
+    ``dataflow`` is what :func:`kenkyu.kernels_md.dataflow_system` returned, ``messages`` its warnings' texts.
+    A PME/Ewald NonbondedForce whose direct space the backend took stays in the system for its reciprocal space
+    only: that is not the NonbondedForce left to OpenMM.
+    """
+    left = sorted({m.split(": ", 1)[-1] for m in messages if "kernels_md" in m})
+    nonbonded = None
+    for force in dataflow.getForces():
+        name = type(force).__name__
+        if name in ("PythonForce", "CMMotionRemover"):
+            continue
+        if name == "NonbondedForce" and not force.getIncludeDirectSpace():
+            if not any("NonbondedForce" in w for w in left):
+                left.append("NonbondedForce's reciprocal space (the backend computes its direct space)")
+            continue
+        if name == "NonbondedForce":
+            why = [w for w in left if "NonbondedForce" in w or "every force" in w]
+            nonbonded = why[0] if why else "not taken by the backend"
+        if not any(name in w for w in left):
+            left.append(f"{name} (not taken by the backend)")
+    if not any(type(f).__name__ == "PythonForce" for f in dataflow.getForces()):
+        nonbonded = nonbonded or "the backend took no force"
+    return left, nonbonded
 
 
 @dataclass
@@ -39,6 +71,11 @@ class BackendComparison:
     threads: int | None
     energies_kj_mol: dict
     left_to_openmm: list[str] = field(default_factory=list)
+    # Why the NonbondedForce (the force that dominates a solvated system's cost) stayed whole with OpenMM in the
+    # dataflow run too; None when the backend took it (or its direct space) or the system has none.
+    nonbonded_with_openmm: str | None = None
+    load: float | None = None  # the 1-minute load average when the timings ended
+    cores: int | None = None
     _figure: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -68,18 +105,40 @@ class BackendComparison:
             self._figure = figure
         return self._figure
 
+    def verdict(self) -> str:
+        """What the repeats show, and only that: a ratio whose repeats straddle 1.0 is no verdict."""
+        ratios = self.ratios
+        low, high = min(ratios), max(ratios)
+        load = f"load {self.load:.1f} on {self.cores} cores" if self.load is not None and self.cores else "this load"
+        more = max(5, 2 * len(ratios) + 1)
+        how = f"for a verdict rerun with more repeats (repeats={more}) on a quieter machine"
+        if self.nonbonded_with_openmm:
+            return (
+                "does not measure the backend: the NonbondedForce, the force that dominates the cost, stayed with "
+                f"OpenMM in the dataflow run too ({self.nonbonded_with_openmm}); the backend takes NonbondedForce "
+                f"with {TAKEN_METHODS} — prepare the system with one of those to time the backend"
+            )
+        if len(ratios) < 2:
+            return f"one repeat has no spread: not a verdict; {how}"
+        if 0.95 <= low and high <= 1.05:
+            return f"about the same: every repeat within 5% of OpenMM CPU ({load})"
+        if low > 1.0:
+            return f"faster in every repeat ({load})"
+        if high < 1.0:
+            return f"slower in every repeat ({load})"
+        return f"not shown faster or slower at {load} — inconclusive: the repeats range both sides of 1.0x; {how}"
+
     def summary(self) -> str:
         ratios = self.ratios
         a, b = self.median_ms("openmm-cpu"), self.median_ms("dataflow")
         day = self.timestep_fs * 1e-6 * 86400 * 1000  # ns/day at 1 ms/step
         middle = statistics.median(ratios)
-        faster = "about the same" if 0.95 <= middle <= 1.05 else "faster" if middle > 1 else "slower"
         lines = [
             f"Backend speed on {self.system} ({self.n_atoms:,} atoms, {self.timestep_fs:g} fs, "
             f"threads {self.threads or 'all'})",
             f"OpenMM CPU: {a:.3g} ms/step ({day / a:.3g} ns/day); dataflow: {b:.3g} ms/step ({day / b:.3g} ns/day)",
-            f"dataflow runs at {middle:.2f}x OpenMM CPU's speed ({faster}; median of the repeats), {len(ratios)} "
-            f"interleaved repeats ranging {min(ratios):.2f}-{max(ratios):.2f}x",
+            f"dataflow runs at {middle:.2f}x OpenMM CPU's speed (median of {len(ratios)} interleaved repeats ranging "
+            f"{min(ratios):.2f}-{max(ratios):.2f}x): {self.verdict()}",
             "starting potential energy: " + ", ".join(f"{k} {v:.8g} kJ/mol" for k, v in self.energies_kj_mol.items()),
         ]
         if self.left_to_openmm:
@@ -237,12 +296,7 @@ def compare_backends(
         warnings.simplefilter("always")
         options = {"precision": precision, **({"threads": threads} if threads else {})}
         dataflow = dataflow_system(base, **options)
-    left = sorted({str(w.message).split(": ", 1)[-1] for w in caught if "kernels_md" in str(w.message)})
-    # Forces the backend did not take stay with OpenMM in the dataflow run too (e.g. GBSAOBCForce).
-    kept = [
-        type(f).__name__ for f in dataflow.getForces() if type(f).__name__ not in ("PythonForce", "CMMotionRemover")
-    ]
-    left += [f"{name} (not taken by the backend)" for name in kept if not any(name in w for w in left)]
+    left, nonbonded = forces_left_to_openmm(dataflow, [str(w.message) for w in caught])
     properties = {"Threads": str(threads)} if threads else {}
     cpu = openmm.Platform.getPlatformByName("CPU")
 
@@ -295,4 +349,7 @@ def compare_backends(
         threads=threads,
         energies_kj_mol=energies,
         left_to_openmm=left,
+        nonbonded_with_openmm=nonbonded,
+        load=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        cores=os.cpu_count(),
     )
