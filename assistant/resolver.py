@@ -523,13 +523,18 @@ def _short_time(when) -> str:
 # -- the last error ------------------------------------------------------------------------------------------------
 
 
-def last_error_candidate() -> Candidate | None:
-    """The kernel's last error (``sys.last_value``) with the line of the notebook cell that raised it."""
-    value = getattr(sys, "last_value", None)
+def last_error_candidate(shell=None) -> Candidate | None:
+    """The kernel's last error that still stands (:func:`kenkyu.assistant.cell_errors.standing_error`: a Stop
+    resumed or a failed cell run again cleanly settles it) with the line of the notebook cell that raised it."""
+    from kenkyu.assistant.cell_errors import standing_error
+
+    value, _ = standing_error(shell)
     if value is None:
         return None
     text = f"{type(value).__name__}: {value}"
-    line = failing_line(getattr(sys, "last_traceback", None) or value.__traceback__)
+    last = getattr(sys, "last_value", None)
+    tb = getattr(sys, "last_traceback", None) if value is last else None
+    line = failing_line(tb or value.__traceback__)
     if line:
         text += f"\nin the line: {line}"
     label = f"the last error ({type(value).__name__}: {str(value)[:80]})"

@@ -532,7 +532,8 @@ _OBJECT_AND_OBJECT = re.compile(
     r"(?<=\s)(?P<a>[\w./\[\]:-]+)\s+and\s+(?:also\s+)?(?:(?:of|for|on|in)\s+)?(?P<b>[\w./\[\]:-]+)",
     re.I,
 )
-_TOLD = r"\d+(?:\.\d+)?\s*(?:K|kelvin|ps|ns)"
+# (a temperature or length, or a resolution: "the all-atom run versus the coarse-grained one", newcomer r12 R2)
+_TOLD = r"(?:\d+(?:\.\d+)?\s*(?:K|kelvin|ps|ns)|all[\s-]?atom|atomistic|coarse[\s-]?grained|g[oō][\s-]model|cg)"
 _RUNS_NOUN = r"(?:runs?|simulations?|sims?|trajector(?:y|ies)|ones?)"
 _TOLD_APART_PAIR = re.compile(
     rf"(?:the\s+)?(?P<a>{_TOLD})(?:\s+{_RUNS_NOUN})?\s+(?:and|vs\.?|versus|with)\s+(?:the\s+)?(?P<b>{_TOLD})\s+{_RUNS_NOUN}\b",
@@ -1034,6 +1035,7 @@ class ToolRouter:
             - self._penalty(t, request, candidates)
             - self._asks_nothing_of(t, request)
             - self._length_unhonoured(t, request)
+            - self._remakes_what_is_here(t, request, candidates)
             - (self.unfillable_penalty if options_compared(request, t, tools) else 0.0)
             + (self.prefer_bonus if prefer and set(prefer) & set(_input_kinds(t)) else 0.0)
             for t, bonus in zip(tools, bonuses)
@@ -1047,6 +1049,26 @@ class ToolRouter:
         if "question" in t.parameters.get("required", []) and _INDEX_ONLY.match(request):
             return self.unfillable_penalty
         return 0.0
+
+    def _remakes_what_is_here(self, t, request: str, candidates) -> float:
+        """ "how flexible is villin in the coarse-grained run?": a run the step points at as the place of a quantity is
+        one that exists; a tool that makes a run (md_run, md_coarse_grained) is not asked for, unless the step starts
+        by asking to simulate (newcomer r12 R2: a new 20 ps Gō run was launched)."""
+        science = getattr(t, "science", None)
+        properties = t.parameters.get("properties", {})
+        kinds = {slot_kind(n, properties.get(n)) for n in t.parameters.get("required", [])}
+        makes = getattr(science, "produces", None) in ("run_folder", "structure") or kinds == {"structure"}
+        if not makes or "run" in kinds:
+            return 0.0
+        if _CONTINUES_RUN.search(request) and any(c.kind in _RUN_KINDS for c in candidates):
+            # "extend the all-atom villin simulation by 2 ps": a run here goes on; none is made anew
+            return self.unfillable_penalty + keyword_bonus(request, t)
+        if _SIMULATES_FIRST.search(request) or _MAKES_RUN.search(request):
+            return 0.0
+        if not _IN_THE_RUN.search(request) or not any(c.kind in _RUN_KINDS for c in candidates):
+            return 0.0
+        # (its words, "coarse-grained", describe the run that is here, not a run to make: they do not count for it)
+        return self.unfillable_penalty + keyword_bonus(request, t)
 
     def _length_unhonoured(self, t, request: str) -> float:
         """ "relax dhfr for 2 ps in implicit solvent": a length of simulated time is stated, and a tool that starts
@@ -2019,6 +2041,7 @@ def _resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: d
     kind = slot_kind(name, prop) or ""
     kinds = slot_kinds(kind, prop)
     options = sorted((c for c in candidates if c.kind in kinds), key=lambda c: (-_kind_rank(c, kinds), -c.order))
+    options = _of_resolution_said(step, options)
     match = SlotMatch(name, kind, options=tuple(options))
     lowered = step.lower()
     if kind in ("trajectory", "run"):
@@ -2047,6 +2070,11 @@ def _resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: d
         fits = [c for c in options if c.kind in _RUN_KINDS and any(_says(naming, n) for n in (*c.names, *c.aliases))]
         picked = _by_length_or_seed(step, fits) if len(fits) > 1 else None
         best = picked[0] if picked is not None and picked[0] and len(picked[0]) < len(fits) else best
+        files = [c for c in best if c.kind == "pdb_file"]
+        if kind == "system" and len(files) == 1 and len(best) > 1:
+            # "is the dataflow backend faster than OpenMM for villin?": the runs of villin and villin's file are one
+            # system; its structure file is it, nothing to ask (newcomer r12 R6)
+            best = files
         match.named = True
         match.spread = None
         return _pick(match, best, recent=bool(_RECENT.search(lowered)))
@@ -2149,6 +2177,26 @@ def _set_aside(options: Sequence[Candidate], aside: Sequence[str], references: S
     # (a run named as the reference, "the run against villin" with md_runs/villin only, may still be the run meant)
     out += [c for c in options if c.kind in ("pdb_file", "structure") and _said_in(c, references)]
     return [c for c in out if not _said_in(c, [rest])]
+
+
+_ALL_ATOM_SAID = re.compile(r"\ball[\s-]?atom\b|\batomistic\b", re.I)
+
+
+def _coarse(c: Candidate) -> bool:
+    return "coarse-grained" in c.label.lower() or "coarsegrainedrun" in c.label.lower()
+
+
+def _of_resolution_said(step: str, options: list[Candidate]) -> list[Candidate]:
+    """ "the all-atom villin simulation", "my coarse-grained one": of the runs here, those of that resolution (a
+    coarse-grained run's label says so); the others stay when none is (what is missing is asked about elsewhere)."""
+    coarse, atoms = bool(_COARSE_MODEL_SAID.search(step)), bool(_ALL_ATOM_SAID.search(step))
+    if coarse == atoms:
+        return options  # neither said, or both (a comparison of the two): each is found by its own words
+    kept = [c for c in options if c.kind not in _RUN_KINDS or _coarse(c) == coarse]
+    if not any(c.kind in _RUN_KINDS for c in kept):
+        return options
+    # ("my coarse-grained villin run" is a run, not villin.pdb, though the file's name says villin more plainly)
+    return [c for c in kept if c.kind in _RUN_KINDS] if re.search(rf"\b{_RUN_NOUN}\b", step, re.I) else kept
 
 
 def _carrying_qualifier(step: str, options: Sequence[Candidate]) -> list[Candidate]:
@@ -2510,6 +2558,12 @@ _SIMULATES_FIRST = re.compile(
     rf"^\s*(?:please\s+|pls\s+|can\s+you\s+|could\s+you\s+)?(?:{_SIMULATES}|{_LAUNCH})\b", re.I
 )
 _RUN_KINDS = ("run_folder", "trajectory", "trajectory_file", "ensemble_folder")
+# "in the all-atom run", "over my coarse-grained simulation", "of the 350 K one": a run that exists, where something is
+_IN_THE_RUN = re.compile(
+    r"\b(?:in|of|from|over|across|during|throughout)\s+(?:the|my|our|that|this)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:md\s+)?(?:runs?|simulations?|sims?|trajector(?:y|ies)|trajs?)\b",
+    re.I,
+)
 
 
 # A run told apart by its length or its seed ("the 10 ns simulation", "my 20 ps one", "the run that lasted 4 ps", "the
@@ -2667,6 +2721,8 @@ def _qualified_run(step: str, candidates: Sequence[Candidate], known: set[str]) 
             or re.fullmatch(r"\d[\w.]*|seed[-\d]*", qualifier)
         ):
             continue  # (a seed or length is read by _by_length_or_seed)
+        if _ALL_ATOM_SAID.fullmatch(qualifier) and any(not _coarse(c) for c in runs if c.kind != "ensemble_folder"):
+            continue  # "the all-atom run": any run not coarse-grained (newcomer r12 R2)
         held = americanize(
             " ".join(f"{c.value} {c.label} {c.path} {' '.join((*c.names, *c.aliases))}".lower() for c in candidates)
         )

@@ -298,3 +298,60 @@ def test_what_someone_else_claims_is_read_with_the_request_not_routed_alone(prov
     call = provider.choose_call(steps[0], TOOLS)
     assert call is not None and call.name == "md_compare_backends", provider.last_problem
     assert call.arguments["system"] == "villin.pdb" and call.arguments["repeats"] == 3 and call.arguments["steps"] == 10
+
+
+# -- the newcomer's trips (round 12): runs told apart by resolution, one system, the error that still stands ----------
+
+CG_RUN = Candidate(
+    "run_folder",
+    "md_runs/villin_cg_350K",
+    "md_runs/villin_cg_350K (coarse-grained, villin.pdb, 350 K, 2 ps, 36 beads, finished)",
+    names=("md_runs/villin_cg_350K", "villin_cg_350K"),
+    order=20,
+    aliases=("villin",),
+    temperature_k=350.0,
+    length_ps=2.0,
+)
+
+
+def test_all_atom_and_coarse_grained_tell_runs_apart_and_point_at_runs_that_exist(provider):
+    provider.use_notebook([CG_RUN, NEWER, VILLIN_PDB])
+    call = provider.choose_call("extend the all-atom villin simulation by another 2 ps", TOOLS)
+    assert call is not None and call.name == "md_extend" and call.arguments == {"run": "md_runs/hp_long", "ps": 1.0 * 2}
+    call = provider.choose_call("rmsf of my coarse-grained villin run", TOOLS)
+    assert call is not None and call.arguments["trajectory"] == "md_runs/villin_cg_350K"
+    request_ = "compare how flexible villin is in the all-atom run versus the coarse-grained one"
+    steps = steps_of(request_, WORDS, [CG_RUN, NEWER, VILLIN_PDB])
+    assert len(steps) == 2, steps
+    calls = [provider.choose_call(step, TOOLS) for step in steps]
+    assert [c.name for c in calls] == ["analysis_rmsf", "analysis_rmsf"]  # no new simulation of either kind
+    assert [c.arguments["trajectory"] for c in calls] == ["md_runs/hp_long", "md_runs/villin_cg_350K"]
+
+
+def test_a_protein_whose_runs_and_file_are_here_is_one_system_to_compare_backends_on(provider):
+    provider.use_notebook([CG_RUN, NEWER, VILLIN_PDB, DHFR_PDB])
+    call = provider.choose_call(
+        "on my machine, is the dataflow backend actually faster than plain OpenMM for villin?", TOOLS
+    )
+    assert call is not None and call.name == "md_compare_backends" and call.arguments["system"] == "villin.pdb"
+
+
+def test_the_resolver_offers_the_error_that_still_stands_not_one_a_later_cell_settled(monkeypatch):
+    import sys
+
+    from kenkyu.assistant.cell_errors import _Raised
+    from kenkyu.assistant.resolver import last_error_candidate
+
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as exc:
+        stopped = exc
+    monkeypatch.setattr(sys, "last_value", stopped, raising=False)
+    monkeypatch.setattr(sys, "last_exc", stopped, raising=False)
+
+    class Shell:
+        _kenkyu_standing_errors = [_Raised(4, "md.run(...)", None, None, id(stopped), cleared_by=5)]
+
+    assert last_error_candidate(Shell()) is None  # the Stop was resumed: nothing stands
+    Shell._kenkyu_standing_errors = [_Raised(4, "md.run(...)", None, stopped, id(stopped))]
+    assert "KeyboardInterrupt" in last_error_candidate(Shell()).label
