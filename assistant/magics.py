@@ -389,10 +389,11 @@ def protect_questions(lines: list[str]) -> list[str]:
 
 
 def register(ipython) -> None:
-    from kenkyu.assistant import cell_errors
+    from kenkyu.assistant import cell_errors, cell_log
     from kenkyu.assistant.literature_magic import LiteratureMagics  # %lit; imports only IPython
 
     cell_errors.install(ipython)  # a report of this kernel's cells leaves out those that raised
+    cell_log.install(ipython)  # explain_error names the cell and age of what it explains, shell failures too
     ipython.register_magics(KenkyuMagics)
     ipython.register_magics(LiteratureMagics)
     if protect_questions not in ipython.input_transformers_cleanup:

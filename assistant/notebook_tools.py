@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kenkyu.assistant import cell_log
 from kenkyu.assistant.cell_errors import standing_error
 from kenkyu.assistant.defining_cells import defining_cell
 from kenkyu.assistant.interrupts import last_kernel_error
@@ -90,10 +91,13 @@ class ErrorExplanation:
         if not self.found:
             return self.message
         # The error, the line and the fix first: a reply that quotes only the first lines still has all three.
-        lines = [f"Error: {self.error_type}: {self.message}"]
+        # Which cell raised it and how long ago: an old error is never passed off as the latest (newcomer r12).
+        cell = f" — {self.details['cell']}" if self.details.get("cell") else ""
+        lines = [f"Error: {self.error_type}: {self.message}{cell}"]
         if self.failing_line:
             where = f"line {self.line_number}" if self.line_number else "the line"
-            lines.append(f"failing line ({where} of the cell): {self.failing_line.strip()}")
+            of = self.details.get("failing_in", "the cell")
+            lines.append(f"failing line ({where} of {of}): {self.failing_line.strip()}")
         lines.append(f"likely fix: {self.fix}" if self.fix else "likely fix: none in kenkyu's table of common errors")
         if self.cause:
             lines.append(f"likely cause: {self.cause}")
@@ -101,6 +105,7 @@ class ErrorExplanation:
             lines.append(f"raised in: {self.raised_in}")
         if self.details.get("settled"):
             lines.append(f"note: {self.details['settled']}")
+        lines += [f"note: {note}" for note in self.details.get("notes", [])]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -155,15 +160,103 @@ def explain_error(error: str | None = None, cell: str | None = None) -> ErrorExp
         The source of the cell that failed, to find the failing line in.
     """
     if error is None:
+        logged = cell_log.records()
+        latest = logged[-1] if logged else None
         # The last error that still stands: a Stop that a Resume has since finished is no error any more.
         value, settled = standing_error()
+        raised = next((r for r in reversed(logged) if value is not None and r.error_id == id(value)), None)
+        # A cell that failed without a Python error (a `!papermill …` whose output holds a traceback), when it
+        # came after that error: the most recent failure is the one asked about.
+        for record in reversed(logged):
+            if raised is not None and record.ended <= raised.ended:
+                break
+            text = _error_text_of(record)
+            if text is not None:
+                explanation = _explain_cell_output(record, text, cell)
+                if record is not latest:
+                    explanation.details.setdefault("notes", []).append(
+                        f"{len(logged) - 1 - logged.index(record)} cell(s) ran since it without an error"
+                    )
+                return explanation
         if value is None:
             return ErrorExplanation(None, settled or "No error in this kernel yet: nothing to explain.")
         explanation = _explain_exception(value, cell)
         if settled:
             explanation.details["settled"] = settled
+        _place(explanation, value, logged)
         return explanation
     return _explain_text(str(error), cell)
+
+
+_TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^-{20,}$", re.MULTILINE)
+
+
+def _error_text_of(record) -> str | None:
+    """The text of the error a cell that raised no Python error shows: a failed shell command's output (its exit
+    status or a traceback in it), or an ``Out`` string that holds a traceback; None when it shows none."""
+    if record.error_id is not None:
+        return None
+    if record.shell:
+        output = _ANSI.sub("", record.output)
+        if record.exit_code or _TRACEBACK.search(output):
+            return output
+        return None
+    try:
+        from IPython import get_ipython
+
+        out = (get_ipython().user_ns.get("Out") or {}).get(record.count)
+    except (ImportError, AttributeError):
+        out = None
+    return _ANSI.sub("", out) if isinstance(out, str) and _TRACEBACK.search(out) else None
+
+
+def _explain_cell_output(record, text: str, cell: str | None) -> ErrorExplanation:
+    """Explain the error a cell's output shows (a ``!papermill …`` that failed), naming the cell and its age."""
+    errors = [line for line in text.splitlines() if _ERROR_LINE.match(line)]
+    if errors:
+        explanation = _explain_text(text, cell)
+    else:  # "papermill: command not found": no Python error in it, the command's own last words
+        last = next((line.strip() for line in reversed(text.splitlines()) if line.strip()), "")
+        explanation = _match(
+            ErrorExplanation("shell command failed", last or f"exit status {record.exit_code}, and it printed nothing")
+        )
+        if not explanation.fix and re.search(r"command not found|No such file or directory", last):
+            explanation.fix = (
+                "the command is not on this kernel's PATH (a virtual environment not activated): run it with "
+                "its full path, or a Python module as `!{sys.executable} -m <module> …`"
+            )
+    if record.shell:
+        status = f", exit status {record.exit_code}" if record.exit_code is not None else ""
+        explanation.details["cell"] = (
+            f"In [{record.count}] `{record.shell_line()}` (a shell command{status}), {cell_log.ago(record.ended)}"
+        )
+        executed = re.findall(r'Exception encountered at "In \[(\d+)\]"', text)
+        if executed and explanation.failing_line:  # papermill: the executed notebook's cell, not the shell cell
+            explanation.details["failing_in"] = f"the executed notebook's In [{executed[-1]}]"
+        elif explanation.failing_line:
+            explanation.details["failing_in"] = "the command's code"
+    else:
+        explanation.details["cell"] = f"In [{record.count}] (its output), {cell_log.ago(record.ended)}"
+    return explanation
+
+
+def _place(explanation: ErrorExplanation, value: BaseException, logged: list) -> None:
+    """Name the cell that raised ``value`` and its age, and say how many cells ran after it."""
+    record = next((r for r in reversed(logged) if r.error_id == id(value)), None)
+    if record is None:
+        if logged:  # raised before the log started, or not by a cell (a tool called from the sidebar)
+            explanation.details["notes"] = [
+                f"this is the kernel's last Python error; its cell is not known (cells logged since: In "
+                f"[{logged[0].count}]–In [{logged[-1].count}])"
+            ]
+        return
+    explanation.details["cell"] = f"In [{record.count}], {cell_log.ago(record.ended)}"
+    later = [r for r in logged if r.ended > record.ended]
+    if later:
+        explanation.details["notes"] = [
+            f"this is the last Python error, In [{record.count}] ({cell_log.ago(record.ended)}); "
+            f"{len(later)} cell(s) ran since (In [{later[0].count}]–In [{later[-1].count}]) without a Python error",
+        ]
 
 
 def _explain_exception(value: BaseException, cell: str | None) -> ErrorExplanation:
