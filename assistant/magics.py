@@ -99,14 +99,17 @@ class KenkyuMagics(Magics):
         from kenkyu.assistant.render import NotebookRenderer, cold_start_note, rich_frontend
 
         renderer = NotebookRenderer(rich=rich_frontend(self.shell))
-        renderer.header(session.settings.provider.describe() + cold_start_note(session.settings.provider.provider))
+        renderer.header(session.settings.provider.describe(), cold_start_note(session.settings.provider.provider))
         request = session.new_request(prompt, variables=variables, origin="%%ask")
         before = len(session.history)
-        for event in request.ask(approver=self._approve):
-            if isinstance(event, ev.ApprovalNeeded):  # shown in full above the question; its cost in it
-                self._pending_estimate = _short_estimate(event.estimate_s)
-                self._pending_warnings = list(event.warnings)
-            renderer(event)
+        try:
+            for event in request.ask(approver=self._approve):
+                if isinstance(event, ev.ApprovalNeeded):  # shown in full above the question; its cost in it
+                    self._pending_estimate = _short_estimate(event.estimate_s)
+                    self._pending_warnings = list(event.warnings)
+                renderer(event)
+        finally:
+            renderer.settle_header()  # no event came (the kernel was busy, a stop): no "loading…" left behind
         record = request.record
         if record is None:  # it never started: another request (the sidebar's) holds the kernel
             return

@@ -30,11 +30,29 @@ class NotebookRenderer:
         self._last_update = 0.0
         self._failed: list[str] = []  # tools that failed in this request: the closing line says so
         self._stopped_shown = False  # a tool's "⏸ interrupted" line is in this request's output
+        self._header: tuple | None = None  # (display handle, the header without its waiting note)
 
-    def header(self, description: str) -> None:
-        self._show_markdown(f"<sub>研究 kenkyu · {description}</sub>")
+    def header(self, description: str, waiting: str = "") -> None:
+        """The request's first line. ``waiting`` (:func:`cold_start_note`) says why nothing shows yet; it is taken
+        off once the first event arrives (:meth:`settle_header`), so the saved notebook does not say "loading…"
+        over an answer that came (newcomer r12: it stayed on a 0.3 s answer, in the saved file for good)."""
+        if not (waiting and self.rich):
+            self._show_markdown(f"<sub>研究 kenkyu · {description}{waiting}</sub>")
+            return
+        from IPython.display import display
+
+        handle = display(_bundle(f"<sub>研究 kenkyu · {description}{waiting}</sub>"), raw=True, display_id=True)
+        self._header = (handle, f"<sub>研究 kenkyu · {description}</sub>")
+
+    def settle_header(self) -> None:
+        """Take the waiting note off the header (once; nothing when it had none)."""
+        if self._header is not None:
+            handle, settled = self._header
+            self._header = None
+            handle.update(_bundle(settled), raw=True)
 
     def __call__(self, event: ev.Event) -> None:
+        self.settle_header()  # something arrived: the router and the model are loaded
         if isinstance(event, ev.Token):
             self._stream(event.text)
         elif isinstance(event, ev.CellAdded):
