@@ -42,7 +42,13 @@ def test_repeats_on_both_sides_of_one_are_no_verdict():
     assert "1.17x" in line and "0.95-1.17x" in line  # the median and the spread, as before
     assert "faster" not in line.replace("not shown faster", "")
     assert "inconclusive" in line and "load 9.1 on 2 cores" in line
-    assert "more repeats (repeats=7)" in line and "quieter machine" in line
+    assert "more repeats (repeats=7)" in line and "quieter machine" in line  # 100 steps each: enough steps
+
+
+def test_a_verdict_from_a_few_steps_asks_for_more_steps_too():
+    result = comparison([1.25, 0.24, 0.78])
+    result.table["steps"] = 3
+    assert "more repeats (repeats=7, steps=100)" in verdict_line(result)
 
 
 @pytest.mark.parametrize(

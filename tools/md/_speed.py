@@ -111,7 +111,9 @@ class BackendComparison:
         low, high = min(ratios), max(ratios)
         load = f"load {self.load:.1f} on {self.cores} cores" if self.load is not None and self.cores else "this load"
         more = max(5, 2 * len(ratios) + 1)
-        how = f"for a verdict rerun with more repeats (repeats={more}) on a quieter machine"
+        steps = int(self.table.steps.iloc[0]) if "steps" in self.table and len(self.table) else 100
+        longer = f", steps={max(100, 4 * steps)}" if steps < 100 else ""  # a few steps time the noise as much
+        how = f"for a verdict rerun with more repeats (repeats={more}{longer}) on a quieter machine"
         if self.nonbonded_with_openmm:
             return (
                 "does not measure the backend: the NonbondedForce, the force that dominates the cost, stayed with "
