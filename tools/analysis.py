@@ -145,7 +145,9 @@ def load_trajectory(trajectory, topology=None):
         except ValueError as exc:
             if "same atoms" in str(exc) or "must contain all atoms" in str(exc) or "xyz must be" in str(exc):
                 raise ValueError(_atom_count_message(path, top)) from exc
-            raise
+            raise _unreadable(path, top, exc) from exc
+        except (IndexError, KeyError, TypeError, AttributeError, EOFError, OSError) as exc:  # mdtraj on a bad file
+            raise _unreadable(path, top, exc) from exc
         if from_run:
             from kenkyu.tools.md import MDRun
 
@@ -159,6 +161,16 @@ def load_trajectory(trajectory, topology=None):
             traj.kenkyu_topology = topology_note  # said in each analysis's summary (see _with_window)
         return traj
     raise TypeError(f"cannot analyse a {type(trajectory).__name__}: pass a path, an MDRun or an mdtraj.Trajectory")
+
+
+def _unreadable(path: str, top, exc: Exception) -> ValueError:
+    """mdtraj's own error on a malformed file (a PDB with broken columns gave a bare IndexError), named."""
+    files = f"{path!r}" + (f" with topology {top!r}" if isinstance(top, str) else "")
+    return ValueError(
+        f"could not read {files} ({type(exc).__name__}: {exc}): check that it is a complete trajectory or "
+        "structure file (PDB, DCD, XTC...) and, for DCD/XTC, that the topology is the PDB it was written with "
+        "(for an md.run folder: its prepared.pdb, or pass the folder itself)"
+    )
 
 
 def topology_beside(path: str) -> tuple[str, str]:
@@ -980,6 +992,29 @@ def dssp(
     )
 
 
+CONTACT_CUTOFF_NM = (0.25, 2.0)  # below 0.25 nm two heavy atoms overlap; beyond 2 nm nothing is "in contact"
+
+
+def _check_cutoff(cutoff_nm, scheme: str) -> None:
+    """A contact cutoff a contact can have (0.05 nm and -1 nm counted "0 pairs ever in contact" as a result)."""
+    low, high = CONTACT_CUTOFF_NM
+    if isinstance(cutoff_nm, bool) or not isinstance(cutoff_nm, (int, float)) or not low <= cutoff_nm <= high:
+        typical = "0.8 nm for scheme='ca'" if scheme == "ca" else f"0.45 nm for scheme={scheme!r}"
+        raise ValueError(
+            f"cutoff_nm={cutoff_nm!r} is outside {low:g}-{high:g} nm: closer than {low:g} nm two heavy atoms overlap, "
+            f"so no pair is ever in contact, and beyond {high:g} nm every pair is; the usual cutoff is {typical} "
+            "(in nm: 4.5 Å is 0.45)"
+        )
+
+
+def _check_fraction(name: str, value) -> None:
+    """A fraction of frames, 0-1 (a percentage written as 50 kept nothing and said so as if it were a result)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        percent = isinstance(value, (int, float)) and 1 < value <= 100
+        hint = f" ({value:g}% is {name}={value / 100:g})" if percent else ""
+        raise ValueError(f"{name}={value!r} is a fraction of frames, between 0 and 1{hint}")
+
+
 @tool(keywords=("contact map", "contacts", "in contact", "residue pairs", "native contacts"), produces="table")
 @costs(TYPICAL_SECONDS)
 @computes(
@@ -1033,6 +1068,8 @@ def contacts(
     """
     import mdtraj
 
+    _check_cutoff(cutoff_nm, scheme)
+    _check_fraction("min_frequency", min_frequency)
     full = load_trajectory(trajectory, topology)
     traj, used, window = _windowed(full, frames, start_ps, end_ps)
     protein = traj.atom_slice(_select(traj, "protein"))
@@ -1113,6 +1150,7 @@ def hydrogen_bonds(
     """
     import mdtraj
 
+    _check_fraction("min_frequency", min_frequency)
     full = load_trajectory(trajectory, topology)
     _refuse_bead_model(full, "Hydrogen bonds", "donor, hydrogen and acceptor atoms")
     traj, used, window = _windowed(full, frames, start_ps, end_ps)

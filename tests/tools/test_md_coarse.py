@@ -33,7 +33,7 @@ def test_the_folded_model_stays_native_at_low_temperature(villin_pdb, tmp_path):
 
 
 def test_a_failed_start_leaves_no_folder(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(md.StructureError, match="does not exist; pass the path of a PDB or mmCIF file"):
         md.coarse_grained(tmp_path / "missing.pdb", out=tmp_path / "cg", backend="openmm", **SHORT)
     assert not (tmp_path / "cg").exists() and not list(tmp_path.glob(".*partial"))
 

@@ -681,6 +681,11 @@ def _parameters_of_call(call: dict) -> tuple[dict, dict, dict]:
     from kenkyu.tools.md._equilibration import equilibration
     from kenkyu.tools.md._frames import default_report_interval
 
+    from kenkyu.tools.md._validate import _number
+
+    for key in ("ps", "timestep_fs", "friction_per_ps", "nvt_ps", "npt_ps", "report_interval_ps"):
+        if call.get(key) is not None:  # "10 ns" is refused naming the setting and its unit, not float()'s error
+            _number(key, call[key])
     solvent, forcefield = call["solvent"], call["forcefield"]
     # Not given: scaled to the production (a 5 ps run gets 3 ps of NVT, not 10); on resume, the run's own.
     given = {name: call[name] for name in ("nvt_ps", "npt_ps", "report_interval_ps")}

@@ -32,7 +32,7 @@ from typing import Literal
 from kenkyu.core.registry import tool
 from kenkyu.core.science import NOTHING_KEPT, Cost, checked_by, computes, costs, result_check, when_routed, writes
 from kenkyu.tools.md import _files as files
-from kenkyu.tools.md._errors import RunExistsError, RunInterrupted, SimulationUnstableError
+from kenkyu.tools.md._errors import RunExistsError, RunInterrupted, SimulationUnstableError, UnphysicalSettingError
 from kenkyu.tools.md._interrupt import interrupt_deferred
 from kenkyu.tools.md._public import public, structure_stem
 from kenkyu.tools.md._routing import short_cg_unless_stated
@@ -41,6 +41,49 @@ from kenkyu.tools.md._run_folder import FolderChoice, choose_run_folder
 CG_JSON = "cg.json"
 GAS_CONSTANT_KJ = 0.00831446261815324  # kJ/(mol K)
 TEMPERATURE_TOLERANCE = 0.15  # a few dozen beads: the kinetic temperature fluctuates by ~15% per frame
+
+# (low, high, why), inclusive: the bead model's settings, checked before anything is made. A value outside ran
+# before: 5000 K gave a "finished" run of a random coil, and a 100 fs step a "finished" run whose beads had flown
+# 1000 nm apart (villin's model, measured 2026-12-01: 10-80 fs hold 300 K and 700 K with every bond intact; 100 fs
+# blew up).
+CG_RANGES = {
+    "temperature_k": (
+        1.0,
+        1500.0,
+        "a Gō model's folding temperature is a few hundred kelvin in these units (villin's model unfolds near "
+        "650 K); far above it the chain is a random coil and the run measures nothing",
+    ),
+    "timestep_fs": (
+        1.0,
+        50.0,
+        "the beads' bonds vibrate with a ~330 fs period; 10 fs is the default, villin's model stayed stable to "
+        "80 fs and blew up at 100 fs",
+    ),
+    "friction_per_ps": (0.0, 100.0, "Langevin friction of 0.1-10 /ps is usual (1 /ps is the default)"),
+}
+BOND_STRETCH_LIMIT = 2.5  # a bead bond this many times its native length (~0.38 nm) is a broken integration
+
+
+def check_cg_settings(ps, temperature_k, timestep_fs, friction_per_ps, report_interval_ps) -> None:
+    """Refuse a coarse-grained setting outside its range (UnphysicalSettingError: the value, the range, why)."""
+    values = {"ps": ps, "temperature_k": temperature_k, "timestep_fs": timestep_fs,
+              "friction_per_ps": friction_per_ps, "report_interval_ps": report_interval_ps}  # fmt: skip
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise UnphysicalSettingError(f"{name} must be a finite number, got {value!r}")
+    for name in ("ps", "report_interval_ps"):
+        if not values[name] > 0:
+            raise UnphysicalSettingError(f"{name} must be positive (in ps), got {values[name]:g}")
+    for name, (low, high, why) in CG_RANGES.items():
+        if not low <= values[name] <= high:
+            raise UnphysicalSettingError(
+                f"{name}={values[name]:g} is outside the coarse-grained model's range {low:g}-{high:g}: {why}."
+            )
+    if report_interval_ps > ps:
+        raise UnphysicalSettingError(
+            f"report_interval_ps ({report_interval_ps:g}) is longer than the run (ps={ps:g}): no frame would be "
+            "saved; give a report_interval_ps of at most ps"
+        )
 
 
 def cg_directory(structure, temperature_k: float = 300.0, seed: int | None = None) -> str:
@@ -360,19 +403,10 @@ def coarse_grained(
     import openmm
     from kenkyu.tools.md import _now, _versions
     from openmm import unit
-    from openmm.app import PDBFile, PDBxFile
+    from openmm.app import PDBFile
     from tqdm.auto import tqdm
 
-    for name, value in (
-        ("ps", ps),
-        ("temperature_k", temperature_k),
-        ("timestep_fs", timestep_fs),
-        ("report_interval_ps", report_interval_ps),
-    ):
-        if not float(value) > 0:
-            raise ValueError(f"{name} must be positive, got {value}")
-    if report_interval_ps > ps:
-        raise ValueError(f"report_interval_ps ({report_interval_ps}) is longer than the run (ps={ps})")
+    check_cg_settings(ps, temperature_k, timestep_fs, friction_per_ps, report_interval_ps)
     if backend not in ("dataflow", "openmm"):
         raise ValueError(f"backend must be 'dataflow' or 'openmm', not {backend!r}")
     path = Path(structure)
@@ -418,11 +452,10 @@ def coarse_grained(
             f"A Gō run keeps no checkpoint: running it again from 0 ps with its seed {seed} (the same frames, then "
             "the rest); the kept frames stay until it finishes."
         )
-    if not path.is_file():
-        raise FileNotFoundError(f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file.")
     from kenkyu.kernels_md import build_go_model
+    from kenkyu.tools.md._prepare import read_structure_file
 
-    pdb = (PDBxFile if path.suffix.lower() in (".cif", ".mmcif") else PDBFile)(str(path))
+    pdb = read_structure_file(path)  # a missing, empty or malformed file is a StructureError naming it, as in md.run
     model = build_go_model(pdb)
     system = model.system
     if backend == "dataflow":
@@ -440,6 +473,7 @@ def coarse_grained(
     context = openmm.Context(system, integrator, openmm.Platform.getPlatformByName("Reference"))
     context.setPositions(model.positions)
     context.setVelocitiesToTemperature(temperature_k * unit.kelvin, seed)
+    bonded = _bonded_pairs(model.system)
 
     # A new run writes straight into its folder, frame by frame, with a progress record (cg.json, status
     # "running"), so a kernel killed outright (the OOM killer, "Restart kernel") leaves the frames so far there.
@@ -492,6 +526,14 @@ def coarse_grained(
                     raise SimulationUnstableError(
                         f"The coarse-grained run blew up at frame {frame + 1} (energy {energy}): use a smaller "
                         "timestep_fs (5 fs) or a lower temperature_k."
+                    )
+                stretch = _bond_stretch(x, bonded)
+                if stretch > BOND_STRETCH_LIMIT:  # finite but torn apart: not a result
+                    raise SimulationUnstableError(
+                        f"The coarse-grained run blew up at frame {frame + 1}: a bead bond stretched to "
+                        f"{stretch:.3g} times its native length (the integration broke down at timestep_fs="
+                        f"{timestep_fs:g}, {temperature_k:g} K). Use a smaller timestep_fs (10 fs is the default) "
+                        "or a lower temperature_k; nothing is kept."
                     )
                 row = {
                     "frame": frame,
@@ -556,6 +598,33 @@ def coarse_grained(
             "kept frames stay until it finishes."
         )
     return CoarseGrainedRun(directory)
+
+
+def _bonded_pairs(system):
+    """The model's bead bonds as index arrays and native lengths (nm)."""
+    import numpy as np
+    import openmm
+
+    pairs = []
+    for force in system.getForces():
+        if isinstance(force, openmm.HarmonicBondForce):
+            for k in range(force.getNumBonds()):
+                i, j, r0, _ = force.getBondParameters(k)
+                pairs.append((i, j, r0.value_in_unit(openmm.unit.nanometer) if hasattr(r0, "value_in_unit") else r0))
+    if not pairs:
+        return None
+    i, j, r0 = (np.array(column) for column in zip(*pairs))
+    return i.astype(int), j.astype(int), r0.astype(float)
+
+
+def _bond_stretch(x, bonded) -> float:
+    """The largest bead bond length over its native length (1 for the native structure)."""
+    import numpy as np
+
+    if bonded is None:
+        return 1.0
+    i, j, r0 = bonded
+    return float((np.linalg.norm(x[i] - x[j], axis=1) / r0).max())
 
 
 class _FrameWriter:

@@ -253,8 +253,7 @@ def minimize(
     directory = Path(out) if out is not None else Path(minimize_directory(structure, solvent))
     if (directory / MINIMIZATION_JSON).exists() and not overwrite:
         raise RunExistsError(f"{directory} already holds a minimisation: pass overwrite=True, or another out=")
-    if max_iterations < 0 or tolerance_kj_mol_nm <= 0:
-        raise ValueError("max_iterations must be >= 0 and tolerance_kj_mol_nm > 0")
+    _check_settings(solvent, max_iterations, tolerance_kj_mol_nm, ph)
     n_input = _atoms_in(structure)
     from kenkyu.tools.md import _residue_replacements
 
@@ -417,13 +416,29 @@ def convergence_line(info: dict) -> str | None:
     )
 
 
+def _check_settings(solvent, max_iterations, tolerance_kj_mol_nm, ph) -> None:
+    """md.run's rules for the settings a minimisation shares with it, each refused naming the value and the range
+    (UnphysicalSettingError): solvent="water" raised a bare KeyError, and ph=20 was used."""
+    from kenkyu.tools.md._errors import UnphysicalSettingError
+    from kenkyu.tools.md._validate import RANGES, _number
+
+    if solvent not in ("implicit", "vacuum", "explicit"):
+        hint = " (water around the protein is solvent='explicit')" if str(solvent).lower() in ("water", "tip3p") else ""
+        raise UnphysicalSettingError(f"solvent must be 'implicit', 'vacuum' or 'explicit', not {solvent!r}{hint}")
+    if isinstance(max_iterations, bool) or not isinstance(max_iterations, int) or max_iterations < 0:
+        raise UnphysicalSettingError(
+            f"max_iterations must be a whole number >= 0 (0 runs until converged), got {max_iterations!r}"
+        )
+    if not _number("tolerance_kj_mol_nm", tolerance_kj_mol_nm) > 0:
+        raise UnphysicalSettingError(
+            f"tolerance_kj_mol_nm must be positive (10 kJ/mol/nm is the default), got {tolerance_kj_mol_nm:g}"
+        )
+    low, high, why = RANGES["ph"]
+    if not low <= _number("ph", ph) <= high:
+        raise UnphysicalSettingError(f"ph={ph:g} is outside the allowed range {low:g}-{high:g}: {why}.")
+
+
 def _atoms_in(structure) -> int:
-    from openmm.app import PDBFile, PDBxFile
+    from kenkyu.tools.md._prepare import read_structure_file
 
-    path = Path(structure)
-    if not path.is_file():
-        from kenkyu.tools.md._errors import StructureError
-
-        raise StructureError(f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file.")
-    reader = PDBxFile if path.suffix.lower() in (".cif", ".mmcif") else PDBFile
-    return reader(str(path)).topology.getNumAtoms()
+    return read_structure_file(structure).topology.getNumAtoms()

@@ -52,38 +52,62 @@ def force_field_files(solvent: str, water_model: str, forcefield) -> tuple[str, 
     return FORCE_FIELDS[solvent]
 
 
+def checked_structure_file(structure) -> Path:
+    """The path of a structure file that exists and holds atoms, or a StructureError naming what it is instead (a
+    folder, a device, nothing, a file with no ATOM/HETATM records) and what to pass."""
+    path = Path(structure)
+    if path.is_dir():
+        raise StructureError(
+            f"{str(path)!r} is a folder, not a structure file: pass the path of a PDB or mmCIF file in it."
+        )
+    if path.exists() and not path.is_file():
+        raise StructureError(
+            f"{str(path)!r} is a device or special file, not a structure file: pass the path of a PDB or mmCIF file."
+        )
+    if not path.is_file():
+        raise StructureError(f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file.")
+    if path.suffix.lower() not in (".cif", ".mmcif") and not any(
+        line.startswith(("ATOM", "HETATM")) for line in path.read_text(errors="replace").splitlines()
+    ):
+        raise StructureError(
+            f"{path.name} contains no atoms (no ATOM/HETATM records); check that it is a coordinate file."
+        )
+    return path
+
+
+def _unreadable(path: Path, exc: Exception) -> StructureError:
+    kind = "mmCIF" if path.suffix.lower() in (".cif", ".mmcif") else "PDB"
+    return StructureError(
+        f"Could not read {path.name!r} as a {kind} file ({type(exc).__name__}: {exc}). Check that it is a complete, "
+        "fixed-column PDB or mmCIF file (e.g. re-download it from the PDB, or write it with "
+        "openmm.app.PDBFile.writeFile)."
+    )
+
+
+def read_structure_file(structure):
+    """OpenMM's reader (PDBFile, or PDBxFile for .cif/.mmcif) of a structure file, with md.run's checks and errors:
+    the tools that read a file without pdbfixer (md.minimize's atom count, md.coarse_grained) raised OpenMM's bare
+    ``IndexError: list index out of range`` for a malformed PDB."""
+    from openmm.app import PDBFile, PDBxFile
+
+    path = checked_structure_file(structure)
+    reader = PDBxFile if path.suffix.lower() in (".cif", ".mmcif") else PDBFile
+    try:
+        return reader(str(path))
+    except Exception as exc:  # openmm raises ValueError, IndexError, KeyError... on bad files
+        raise _unreadable(path, exc) from exc
+
+
 def _fixer_from_input(structure):
     """A PDBFixer for a path (PDB/mmCIF), an object with .topology/.positions, an mdtraj Trajectory or a tuple."""
     from pdbfixer import PDBFixer
 
     if isinstance(structure, (str, os.PathLike)):
-        path = Path(structure)
-        if path.is_dir():
-            raise StructureError(
-                f"{str(path)!r} is a folder, not a structure file: pass the path of a PDB or mmCIF file in it."
-            )
-        if path.exists() and not path.is_file():
-            raise StructureError(
-                f"{str(path)!r} is a device or special file, not a structure file: pass the path of a PDB or "
-                "mmCIF file."
-            )
-        if not path.is_file():
-            raise StructureError(f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file.")
-        is_cif = path.suffix.lower() in (".cif", ".mmcif")
-        if not is_cif and not any(
-            line.startswith(("ATOM", "HETATM")) for line in path.read_text(errors="replace").splitlines()
-        ):
-            raise StructureError(
-                f"{path.name} contains no atoms (no ATOM/HETATM records); check that it is a coordinate file."
-            )
+        path = checked_structure_file(structure)
         try:
             return PDBFixer(filename=str(path)), path.name
         except Exception as exc:  # pdbfixer/openmm raise ValueError, IndexError, KeyError... on bad files
-            raise StructureError(
-                f"Could not read {path.name!r} as a {'mmCIF' if is_cif else 'PDB'} "
-                f"file ({type(exc).__name__}: {exc}). Check that it is a complete, fixed-column PDB or mmCIF file "
-                "(e.g. re-download it from the PDB, or write it with openmm.app.PDBFile.writeFile)."
-            ) from exc
+            raise _unreadable(path, exc) from exc
     topology, positions = _topology_and_positions(structure)
     from openmm.app import PDBFile
 

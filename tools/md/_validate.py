@@ -51,13 +51,37 @@ RISKY_TIMESTEP_FS = 4.0  # above this, without hydrogen-mass repartitioning (whi
 MAX_STEPS = 1_000_000_000  # 2 us at 2 fs: far beyond what kenkyu's tools are meant for on one machine
 
 
+_UNIT_OF = {"ps": "ps", "fs": "fs", "k": "K", "nm": "nm", "bar": "bar", "molar": "M"}
+_PS_PER = {"fs": 1e-3, "ps": 1.0, "ns": 1e3, "us": 1e6, "µs": 1e6}
+
+
 def _number(key: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise UnphysicalSettingError(f"{key} must be a number, got {value!r} ({type(value).__name__})")
+        raise UnphysicalSettingError(
+            f"{key} must be a number, got {value!r} ({type(value).__name__}){_written_as(key, value)}"
+        )
     value = float(value)
     if not math.isfinite(value):
         raise UnphysicalSettingError(f"{key} must be a finite number, got {value}")
     return value
+
+
+def _written_as(key: str, value) -> str:
+    """How to write a setting given as text: its unit is the end of its name ("10 ns" for ps is ps=10000)."""
+    unit = _UNIT_OF.get(key.rsplit("_", 1)[-1].lower(), "ps" if key == "ps" else None)
+    if not isinstance(value, str) or unit is None:
+        return ""
+    import re
+
+    match = re.fullmatch(r"\s*([-+]?\d+(?:\.\d*)?(?:e[-+]?\d+)?)\s*([a-zµ]*)\s*", value, re.IGNORECASE)
+    if match and unit in ("ps", "fs") and match.group(2).lower() in _PS_PER:
+        number = float(match.group(1)) * _PS_PER[match.group(2).lower()] / _PS_PER[unit]
+        return f": give the number in {unit}, {key}={number:g}"
+    if match and not match.group(2):
+        return f": give it without quotes, {key}={float(match.group(1)):g}"
+    if match and match.group(2).lower() == unit.lower():
+        return f": give the number in {unit}, {key}={float(match.group(1)):g}"
+    return f": give the number in {unit}"
 
 
 def check_parameters(p: dict) -> list[str]:
@@ -75,7 +99,11 @@ def check_parameters(p: dict) -> list[str]:
         if not low <= p[key] <= high:
             raise UnphysicalSettingError(f"{key}={p[key]:g} is outside the allowed range {low:g}-{high:g}: {why}.")
     if p["solvent"] not in ("explicit", "implicit", "vacuum"):
-        raise ValueError(f"solvent must be 'explicit', 'implicit' or 'vacuum', not {p['solvent']!r}")
+        water = str(p["solvent"]).lower() in ("water", "tip3p", "solvated")
+        raise ValueError(
+            f"solvent must be 'explicit', 'implicit' or 'vacuum', not {p['solvent']!r}"
+            + (" (a water box around the protein is solvent='explicit')" if water else "")
+        )
     if p["solvent"] == "explicit" and p["solvate"] and p["padding_nm"] < MIN_EXPLICIT_PADDING_NM:
         raise UnphysicalSettingError(
             f"padding_nm={p['padding_nm']:g} is too thin for explicit solvent: with the 1 nm cutoff the protein "
