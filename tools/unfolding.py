@@ -404,6 +404,10 @@ def ladder(
         )
     if backend not in ("dataflow", "openmm"):
         raise ValueError(f"backend must be 'dataflow' or 'openmm', not {backend!r}")
+    from kenkyu.tools.md._coarse import check_cg_settings
+
+    for temperature in (temps[0], temps[-1]):  # before any member starts: t_max=5000 ran the rungs that could
+        check_cg_settings(float(ps), temperature, float(timestep_fs), 1.0, float(report_interval_ps))
     path = Path(structure)
     if not path.is_file():
         raise FileNotFoundError(f"Structure file {str(path)!r} does not exist; pass the path of a PDB or mmCIF file.")

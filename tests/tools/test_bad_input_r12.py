@@ -5,8 +5,10 @@ inside OpenMM or mdtraj, and not a "finished" result that measures nothing. Each
 from __future__ import annotations
 
 import pytest
-from kenkyu.tools import analysis, md
+from kenkyu.tools import analysis, md, unfolding
 from kenkyu.tools.md import _coarse
+
+from md_fixtures import FAST
 
 MALFORMED = (
     "REMARK   a PDB cut off after the coordinates' first columns (a bad copy-paste)\n"
@@ -102,3 +104,18 @@ def test_contacts_refuse_a_cutoff_or_fraction_no_contact_can_have(villin_pdb, ar
     # Old: "0 of 561 pairs ever in contact" (0.05 nm), and an empty table (50), as if they were results.
     with pytest.raises(ValueError, match=words):
         analysis.contacts(str(villin_pdb), **arguments)
+
+
+def test_a_ladder_past_the_models_range_is_refused_before_any_rung_runs(villin_pdb, tmp_path):
+    # Old: t_max=5000 started the ladder and its summary said "1 of 4 runs finished", the rest failing one by one.
+    with pytest.raises(md.UnphysicalSettingError, match="temperature_k=5000 is outside the coarse-grained model's"):
+        unfolding.ladder(villin_pdb, t_min=300, t_max=5000, n_temperatures=4, replicas=1, ps=2,
+                         report_interval_ps=0.2, out=tmp_path / "ladder")  # fmt: skip
+    assert not _made(tmp_path / "ladder")
+
+
+def test_an_extension_written_with_its_unit_is_refused_with_the_number_to_write(villin_pdb, tmp_path):
+    run = md.run(villin_pdb, out=tmp_path / "run", **FAST)
+    with pytest.raises(md.UnphysicalSettingError, match=r"ps must be a number, got '5 ns' \(str\): .*ps=5000"):
+        md.extend(run, ps="5 ns")  # old: "could not convert string to float: '5 ns'"
+    assert md.MDRun(tmp_path / "run").info["parameters"]["ps"] == FAST["ps"]  # untouched

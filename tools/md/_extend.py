@@ -203,6 +203,11 @@ def extend(
 def _added_ps(info: dict, ps, to_ps) -> float:
     """The picoseconds a call adds: ``ps``, or what ``to_ps`` still lacks (an unfinished extension to that
     total continues: the same call again); 10 when neither is given."""
+    from kenkyu.tools.md._validate import _number
+
+    for key, value in (("ps", ps), ("to_ps", to_ps)):
+        if value is not None:  # "5 ns" is refused naming the setting and its unit, not float()'s error
+            _number(key, value)
     if to_ps is None:
         return float(10.0 if ps is None else ps)
     if ps is not None:
