@@ -12,6 +12,7 @@ Units: nm, nm^2, ps, as mdtraj and OpenMM use them.
 
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -998,7 +999,7 @@ CONTACT_CUTOFF_NM = (0.25, 2.0)  # below 0.25 nm two heavy atoms overlap; beyond
 def _check_cutoff(cutoff_nm, scheme: str) -> None:
     """A contact cutoff a contact can have (0.05 nm and -1 nm counted "0 pairs ever in contact" as a result)."""
     low, high = CONTACT_CUTOFF_NM
-    if isinstance(cutoff_nm, bool) or not isinstance(cutoff_nm, (int, float)) or not low <= cutoff_nm <= high:
+    if isinstance(cutoff_nm, bool) or not isinstance(cutoff_nm, numbers.Real) or not low <= cutoff_nm <= high:
         typical = "0.8 nm for scheme='ca'" if scheme == "ca" else f"0.45 nm for scheme={scheme!r}"
         raise ValueError(
             f"cutoff_nm={cutoff_nm!r} is outside {low:g}-{high:g} nm: closer than {low:g} nm two heavy atoms overlap, "
@@ -1009,8 +1010,8 @@ def _check_cutoff(cutoff_nm, scheme: str) -> None:
 
 def _check_fraction(name: str, value) -> None:
     """A fraction of frames, 0-1 (a percentage written as 50 kept nothing and said so as if it were a result)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        percent = isinstance(value, (int, float)) and 1 < value <= 100
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        percent = isinstance(value, numbers.Real) and 1 < value <= 100
         hint = f" ({value:g}% is {name}={value / 100:g})" if percent else ""
         raise ValueError(f"{name}={value!r} is a fraction of frames, between 0 and 1{hint}")
 

@@ -19,6 +19,7 @@ is written under a temporary name and renamed when the run finished: a failure l
 from __future__ import annotations
 
 import inspect
+import numbers
 import math
 import os
 import secrets
@@ -69,7 +70,7 @@ def check_cg_settings(ps, temperature_k, timestep_fs, friction_per_ps, report_in
     values = {"ps": ps, "temperature_k": temperature_k, "timestep_fs": timestep_fs,
               "friction_per_ps": friction_per_ps, "report_interval_ps": report_interval_ps}  # fmt: skip
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise UnphysicalSettingError(f"{name} must be a finite number, got {value!r}")
     for name in ("ps", "report_interval_ps"):
         if not values[name] > 0:
