@@ -2610,7 +2610,10 @@ _HOTTER = re.compile(
 )
 # A coarse-grained model asked for by name (not "CA", which is an atom of an all-atom analysis too)
 _COARSE_MODEL_SAID = re.compile(
-    r"\b(?:g[oō]\b[\s-]*(?:like\s+)?models?|coarse[\s-]*grain\w*|cg\s+(?:model|run|md|sim\w*))\b", re.I
+    r"\b(?:g[oō]\b[\s-]*(?:like\s+)?models?|coarse[\s-]*grain\w*|cg\s+(?:model|run|md|sim\w*)"
+    # ("the oldest Go run", "my Gō simulation": after a determiner, never the verb "go run it")
+    r"|(?:the|my|our|a|an|that|this)\s+(?:\w+\s+)?g[oō][\s-]+(?:runs?|simulations?|sims?|trajector(?:y|ies)))\b",
+    re.I,
 )
 _COARSE_SAID = re.compile(r"\b(?:g[oō]\b[\s-]*models?|coarse[\s-]*grain\w*|cg|c[\s-]?alpha|c\u03b1)\b", re.I)
 
@@ -2713,6 +2716,21 @@ def _qualified_run(step: str, candidates: Sequence[Candidate], known: set[str]) 
     if picked is not None and picked[1] is not None:
         return picked[1]
     lowered = step.lower()
+    pointed = _IN_THE_RUN.search(step) or _RUN_POINTED.search(step)
+    if pointed and not _SIMULATES_FIRST.search(step) and not _MAKES_RUN.search(step):
+        # "Q at the end of my coarse-grained Gō run" with only all-atom runs here (or "the all-atom run" with only
+        # Gō runs): the run of that resolution is missing; another run would answer about another model
+        for said, coarse, what in (
+            (_COARSE_MODEL_SAID, True, "coarse-grained (Gō model) run"),
+            (_ALL_ATOM_SAID, False, "all-atom run"),
+        ):
+            found = said.search(step)
+            if found and runs and not any(_coarse(c) == coarse for c in runs if c.kind != "ensemble_folder"):
+                inside = pointed.start() <= found.start() < pointed.end()
+                phrase = re.sub(
+                    r"^(?:in|of|from|over|across|during|throughout)\s+", "", pointed.group(0).strip(), flags=re.I
+                )
+                return MissingObject(phrase if inside else f"a {what}", what, runs[:4])
     for found in _NOUN_QUALIFIED.finditer(step):
         qualifier = found["qual"].lower()
         if (

@@ -1143,8 +1143,10 @@ def test_the_first_run_of_a_kind_is_the_oldest(notebook, provider, request_text)
     provider.use_notebook(gather({}))
     call = provider.choose_call(request_text.replace("coarse-grained ", "").replace("Go ", ""), ALL_TOOLS)
     assert call.arguments["trajectory"] == "md_runs/villin_seed2"
-    call = provider.choose_call(request_text, ALL_TOOLS)
-    assert call is not None and call.arguments["trajectory"] == "md_runs/villin_seed2", provider.last_problem
+    # Both runs here are all-atom: a coarse-grained (Go) run asked for is missing, never the oldest all-atom run in its
+    # place (round 12, held-out 10: another model would answer another question; this test used to expect seed2)
+    assert provider.choose_call(request_text, ALL_TOOLS) is None
+    assert "coarse-grained (Gō model) run" in provider.last_problem
 
 
 def test_a_real_word_is_no_typo_and_a_residue_is_no_object_and_one_path_is_the_required_inputs(notebook, provider):

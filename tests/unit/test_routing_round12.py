@@ -355,3 +355,16 @@ def test_the_resolver_offers_the_error_that_still_stands_not_one_a_later_cell_se
     assert last_error_candidate(Shell()) is None  # the Stop was resumed: nothing stands
     Shell._kenkyu_standing_errors = [_Raised(4, "md.run(...)", None, stopped, id(stopped))]
     assert "KeyboardInterrupt" in last_error_candidate(Shell()).label
+
+
+@pytest.mark.parametrize(
+    "request_, notebook, said",
+    [
+        ("how many native contacts are left at the end of my Go-model run?", "all-atom", "coarse-grained"),
+        ("rmsf over the all-atom simulation please", "coarse", "all-atom"),
+    ],
+)
+def test_a_run_of_a_resolution_not_here_is_named_and_nothing_is_called(provider, request_, notebook, said):
+    provider.use_notebook([NEWER] if notebook == "all-atom" else [CG_RUN])
+    assert provider.choose_call(request_, TOOLS) is None, request_
+    assert said in provider.last_problem and "called nothing" in provider.last_problem
