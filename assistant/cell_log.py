@@ -135,7 +135,7 @@ def records(shell=None) -> list[CellRecord]:
 
 
 def ago(ended: float, now: float | None = None) -> str:
-    """"12 s ago", "15 min ago", "2 h 5 min ago"."""
+    """ "12 s ago", "15 min ago", "2 h 5 min ago"."""
     seconds = max(0.0, (now if now is not None else time.time()) - ended)
     if seconds < 60:
         return f"{seconds:.0f} s ago"

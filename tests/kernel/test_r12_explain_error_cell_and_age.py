@@ -18,9 +18,7 @@ EXPLAIN = "from kenkyu.assistant import notebook_tools\nprint(notebook_tools.exp
 
 
 def test_a_failed_shell_command_just_run_is_explained_not_an_older_python_error(tmp_path):
-    nb, _ = run_cells(
-        ["%load_ext kenkyu", "import math\nmath.sqrt(-1)", FAILING, EXPLAIN], tmp_path, allow_errors=True
-    )
+    nb, _ = run_cells(["%load_ext kenkyu", "import math\nmath.sqrt(-1)", FAILING, EXPLAIN], tmp_path, allow_errors=True)
     assert "FileExistsError" in text_of(nb.cells[2])  # the command's traceback is in the cell's output
     text = text_of(nb.cells[3])
     first = text.splitlines()[0]
