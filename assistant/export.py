@@ -672,13 +672,14 @@ def _tools_that_write_nothing() -> frozenset[str]:
     return frozenset(t.name for t in report_registry() if not t.writes_files)
 
 
-# The simulations that take resume=True: a finished run of the same parameters is reused, others refused.
-_RESUMABLE_RUNS = ("run", "coarse_grained")
+# The simulations (and the minimisation) that take resume=True: a finished one of the same input and parameters is
+# reused, others refused. md.minimize without it stopped a report's second run in its folder (newcomer r12).
+_RESUMABLE_RUNS = ("run", "coarse_grained", "minimize")
 
 
 def _rerunnable_runs(body: list) -> None:
-    """A step's ``md.run(...)`` or ``md.coarse_grained(...)`` gets ``resume=True`` in the report, with a comment
-    saying why.
+    """A step's ``md.run(...)``, ``md.coarse_grained(...)`` or ``md.minimize(...)`` gets ``resume=True`` in the
+    report, with a comment saying why.
 
     Re-running the report writes its runs into the report's folder; without it, the second "Run All" in
     that folder would stop at the first simulation with RunExistsError. With it, a finished run of the same
@@ -694,7 +695,7 @@ def _rerunnable_runs(body: list) -> None:
             tree = ast.parse(cell.source)
         except SyntaxError:
             continue
-        ends = []
+        ends, which = [], set()
         for node in ast.walk(tree):
             if (
                 isinstance(node, ast.Call)
@@ -703,6 +704,7 @@ def _rerunnable_runs(body: list) -> None:
                 and ast.unparse(node.func.value).split(".")[-1] == "md"
                 and not any(k.arg in ("resume", "overwrite") for k in node.keywords)
             ):
+                which.add(node.func.attr)
                 arguments = [*node.args, *(k.value for k in node.keywords)]
                 if arguments:  # after the last argument (a trailing comma and the ")" stay where they are)
                     last = max(arguments, key=lambda a: (a.end_lineno, a.end_col_offset))
@@ -713,6 +715,8 @@ def _rerunnable_runs(body: list) -> None:
             continue
         edits = [(line, col, line, col, text) for line, col, text in ends]
         note = "# resume=True: re-running this report reuses its finished run (same parameters) or continues it."
+        if which == {"minimize"}:
+            note = "# resume=True: re-running this report reuses its finished minimisation (same input and settings)."
         cell.source = note + "\n" + _spliced(cell.source, edits)
 
 

@@ -198,6 +198,7 @@ def minimize(
     allow_chain_breaks: bool = False,
     platform: Literal["CUDA", "OpenCL", "CPU", "Reference"] | None = None,
     overwrite: bool = False,
+    resume: bool = False,
 ) -> Minimization:
     """Energy-minimise a protein structure alone (no dynamics) and report the energies before and after.
 
@@ -237,6 +238,10 @@ def minimize(
         OpenMM platform; default the fastest available.
     overwrite
         Replace an earlier minimisation in ``out``.
+    resume
+        As md.run's: a finished minimisation in ``out`` of the same input (the same file, or the same content)
+        and the same settings is reused, said, with nothing computed (a report re-run in its folder); one of
+        other settings is refused, naming each difference. No minimisation there yet: it is computed.
 
     Returns
     -------
@@ -251,9 +256,25 @@ def minimize(
     from openmm.app import PDBFile, Simulation
 
     directory = Path(out) if out is not None else Path(minimize_directory(structure, solvent))
-    if (directory / MINIMIZATION_JSON).exists() and not overwrite:
-        raise RunExistsError(f"{directory} already holds a minimisation: pass overwrite=True, or another out=")
     _check_settings(solvent, max_iterations, tolerance_kj_mol_nm, ph)
+    settings = {
+        "solvent": solvent,
+        "forcefield_files": list(prep.force_field_files(solvent, "tip3p", forcefield)),
+        "max_iterations": max_iterations,
+        "tolerance_kj_mol_nm": tolerance_kj_mol_nm,
+        "ph": ph,
+        "keep_heterogens": keep_heterogens,
+        "delete_nonstandard": delete_nonstandard,
+        "replace_residues": dict(replace_residues or {}),
+        "allow_chain_breaks": allow_chain_breaks,
+    }
+    if (directory / MINIMIZATION_JSON).exists() and not overwrite:
+        if not resume:
+            raise RunExistsError(
+                f"{directory} already holds a minimisation: pass resume=True to reuse it (same input and settings), "
+                "overwrite=True to minimise again, or another out="
+            )
+        return _finished_minimization(directory, structure, settings)
     n_input = _atoms_in(structure)
     from kenkyu.tools.md import _residue_replacements
 
@@ -329,6 +350,7 @@ def minimize(
             "kenkyu_minimization": 1,
             "structure": str(Path(structure).resolve()) if isinstance(structure, (str, os.PathLike)) else None,
             "minimized_pdb": minimized,
+            "structure_sha256": _sha256(structure),
             "solvent": solvent,
             "forcefield_files": list(ff_files),
             "parameters": {
@@ -336,6 +358,9 @@ def minimize(
                 "tolerance_kj_mol_nm": tolerance_kj_mol_nm,
                 "ph": ph,
                 "keep_heterogens": keep_heterogens,
+                "delete_nonstandard": delete_nonstandard,
+                "replace_residues": dict(replace_residues or {}),
+                "allow_chain_breaks": allow_chain_breaks,
             },
             "energy_before_kj_mol": before,
             "energy_after_kj_mol": after,
@@ -436,6 +461,60 @@ def _check_settings(solvent, max_iterations, tolerance_kj_mol_nm, ph) -> None:
     low, high, why = RANGES["ph"]
     if not low <= _number("ph", ph) <= high:
         raise UnphysicalSettingError(f"ph={ph:g} is outside the allowed range {low:g}-{high:g}: {why}.")
+
+
+# What a minimization.json written before a setting was recorded means by its absence: the default then.
+_ABSENT_MEANS = {"delete_nonstandard": False, "replace_residues": {}, "allow_chain_breaks": False}
+
+
+def _finished_minimization(directory: Path, structure, settings: dict) -> Minimization:
+    """resume=True: the minimisation in ``directory`` when it was made of the same input with the same
+    ``settings``, reused and said so; any difference is refused, each named, with the fix. ``platform``
+    only sets the speed and is not compared."""
+    info = files.read_json(directory / MINIMIZATION_JSON)
+    stored = {
+        "solvent": info.get("solvent"),
+        "forcefield_files": info.get("forcefield_files"),
+        **_ABSENT_MEANS,
+        **(info.get("parameters") or {}),
+    }
+    different = [
+        f"{key}: minimisation has {stored.get(key)!r}, call has {value!r}"
+        for key, value in settings.items()
+        if stored.get(key) != value
+    ]
+    if not _same_structure(structure, info):
+        given = Path(structure).resolve() if isinstance(structure, (str, os.PathLike)) else structure
+        different.append(f"structure: minimisation has {info.get('structure')}, call has {given}")
+    if different:
+        raise RunExistsError(
+            f"{directory} holds a minimisation made otherwise (" + "; ".join(different) + "): call again with its "
+            f"settings (they are in {MINIMIZATION_JSON}), pass overwrite=True to minimise again there, or give "
+            "another out="
+        )
+    print(
+        f"md.minimize: reusing the finished minimisation in {directory} (same input and settings; nothing "
+        "computed). overwrite=True minimises again."
+    )
+    return Minimization(directory)
+
+
+def _sha256(structure) -> str | None:
+    import hashlib
+
+    if not isinstance(structure, (str, os.PathLike)) or not Path(structure).is_file():
+        return None
+    return hashlib.sha256(Path(structure).read_bytes()).hexdigest()
+
+
+def _same_structure(structure, info: dict) -> bool:
+    """The same content (a report re-run in its own folder reads its copy; a file edited since is not the same);
+    a minimisation recorded without its content's hash (an earlier kenkyu) by the same path."""
+    if not isinstance(structure, (str, os.PathLike)):
+        return False
+    if info.get("structure_sha256"):
+        return _sha256(structure) == info["structure_sha256"]
+    return info.get("structure") == str(Path(structure).resolve())
 
 
 def _atoms_in(structure) -> int:
