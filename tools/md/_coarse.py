@@ -33,6 +33,7 @@ from typing import Literal
 from kenkyu.core.registry import tool
 from kenkyu.core.science import NOTHING_KEPT, Cost, checked_by, computes, costs, result_check, when_routed, writes
 from kenkyu.tools.md import _files as files
+from kenkyu.tools.md._frames import default_report_interval
 from kenkyu.tools.md._errors import RunExistsError, RunInterrupted, SimulationUnstableError, UnphysicalSettingError
 from kenkyu.tools.md._interrupt import interrupt_deferred
 from kenkyu.tools.md._public import public, structure_stem
@@ -69,18 +70,20 @@ def check_cg_settings(ps, temperature_k, timestep_fs, friction_per_ps, report_in
     """Refuse a coarse-grained setting outside its range (UnphysicalSettingError: the value, the range, why)."""
     values = {"ps": ps, "temperature_k": temperature_k, "timestep_fs": timestep_fs,
               "friction_per_ps": friction_per_ps, "report_interval_ps": report_interval_ps}  # fmt: skip
+    if report_interval_ps is None:  # not given: chosen from ps and timestep_fs once they are checked
+        values.pop("report_interval_ps")
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise UnphysicalSettingError(f"{name} must be a finite number, got {value!r}")
     for name in ("ps", "report_interval_ps"):
-        if not values[name] > 0:
+        if name in values and not values[name] > 0:
             raise UnphysicalSettingError(f"{name} must be positive (in ps), got {values[name]:g}")
     for name, (low, high, why) in CG_RANGES.items():
         if not low <= values[name] <= high:
             raise UnphysicalSettingError(
                 f"{name}={values[name]:g} is outside the coarse-grained model's range {low:g}-{high:g}: {why}."
             )
-    if report_interval_ps > ps:
+    if report_interval_ps is not None and report_interval_ps > ps:
         raise UnphysicalSettingError(
             f"report_interval_ps ({report_interval_ps:g}) is longer than the run (ps={ps:g}): no frame would be "
             "saved; give a report_interval_ps of at most ps"
@@ -109,7 +112,8 @@ def _folder_of_call(arguments: dict) -> str | None:
         settings = _settings_of(call)
     except (TypeError, ValueError):
         return cg_directory(call["structure"], call["temperature_k"], call["seed"])
-    return str(_cg_folder(Path(call["structure"]), settings, call["seed"]).folder)
+    given = call["report_interval_ps"] is not None
+    return str(_cg_folder(Path(call["structure"]), settings, call["seed"], given).folder)
 
 
 def _cg_defaults() -> dict:
@@ -127,18 +131,25 @@ def _settings_of(call: dict) -> dict:
         "temperature_k": float(call["temperature_k"]),
         "timestep_fs": float(call["timestep_fs"]),
         "friction_per_ps": float(call["friction_per_ps"]),
-        "report_interval_ps": float(call["report_interval_ps"]),
+        "report_interval_ps": float(
+            call["report_interval_ps"]
+            if call.get("report_interval_ps") is not None
+            else default_report_interval(call["ps"], call["timestep_fs"])[0]
+        ),
         "backend": call["backend"],
     }
 
 
-def _cg_folder(structure: Path, settings: dict, seed) -> FolderChoice:
+def _cg_folder(structure: Path, settings: dict, seed, interval_given: bool = True) -> FolderChoice:
     """The folder a call without ``out=`` writes: the default one, or a free one beside it when the default holds
     a run of other settings ("a longer one" after a short run was refused after its approval, as md.run's was)."""
     default = Path(cg_directory(structure, settings["temperature_k"], seed))
     requested = {**settings, "seed": seed}
     return choose_run_folder(
-        default, requested, lambda held: _differences(held.get("parameters", {}), requested, structure), CG_JSON
+        default,
+        requested,
+        lambda held: _differences(held.get("parameters", {}), requested, structure, interval_given),
+        CG_JSON,
     )
 
 
@@ -347,7 +358,7 @@ def coarse_grained(
     temperature_k: float = 300.0,
     timestep_fs: float = 10.0,
     friction_per_ps: float = 1.0,
-    report_interval_ps: float = 1.0,
+    report_interval_ps: float | None = None,
     backend: Literal["dataflow", "openmm"] = "dataflow",
     threads: int | None = None,
     seed: int | None = None,
@@ -378,7 +389,9 @@ def coarse_grained(
     friction_per_ps
         Langevin friction coefficient in 1/ps.
     report_interval_ps
-        Interval in ps between saved frames and Q values.
+        Interval in ps between saved frames and Q values; default every 1 ps, or for a run shorter than 10 ps
+        the largest round interval that saves at least 10 frames (a 2 ps run: every 0.2 ps), as md.run chooses.
+        On resume, left out, the run's own.
     backend
         ``"dataflow"`` (kenkyu.kernels_md computes the forces) or ``"openmm"`` (OpenMM's own custom forces).
     threads
@@ -410,6 +423,9 @@ def coarse_grained(
     check_cg_settings(ps, temperature_k, timestep_fs, friction_per_ps, report_interval_ps)
     if backend not in ("dataflow", "openmm"):
         raise ValueError(f"backend must be 'dataflow' or 'openmm', not {backend!r}")
+    interval_given = report_interval_ps is not None
+    if not interval_given:
+        report_interval_ps, _ = default_report_interval(ps, timestep_fs)
     path = Path(structure)
     settings = _settings_of(
         {
@@ -426,7 +442,7 @@ def coarse_grained(
     elif overwrite:
         directory = Path(cg_directory(structure, temperature_k, seed))
     else:
-        choice = _cg_folder(path, settings, seed)
+        choice = _cg_folder(path, settings, seed, interval_given)
         directory = choice.folder
         if choice.reason:
             print(choice.note)
@@ -444,10 +460,12 @@ def coarse_grained(
                 f"{directory} already exists: pass resume=True to reuse it (same parameters), overwrite=True to "
                 "replace it, or another out="
             )
-        kept = _finished_run(directory, path, {**settings, "seed": seed})
+        kept = _finished_run(directory, path, {**settings, "seed": seed}, interval_given)
         if kept.status == "finished":
             return kept
         seed = kept.info["parameters"]["seed"]  # interrupted: the same run again, from 0 ps, with its seed
+        report_interval_ps = kept.info["parameters"]["report_interval_ps"]  # and its frames (the default may differ)
+        settings["report_interval_ps"] = float(report_interval_ps)
         print(
             f"{directory} holds {kept.info.get('n_frames', 0)} frames of a run {kept.info.get('interrupted')}. "
             f"A Gō run keeps no checkpoint: running it again from 0 ps with its seed {seed} (the same frames, then "
@@ -503,7 +521,9 @@ def coarse_grained(
     }
     try:
         with open(work / "native.pdb", "w") as handle:
-            PDBFile.writeFile(model.topology, model.positions * unit.nanometer, handle)
+            # keepIds: the file's residue numbers and chain ids (MET41 … PHE76 of villin, as md.run's final.pdb keeps
+            # them), not 1..n: an RMSF of this run beside an all-atom one names the same residues (newcomer r12).
+            PDBFile.writeFile(model.topology, model.positions * unit.nanometer, handle, keepIds=True)
         n = len(model.positions)
         started = time.perf_counter()
         with (
@@ -742,7 +762,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _finished_run(directory: Path, structure: Path, requested: dict) -> CoarseGrainedRun:
+def _finished_run(directory: Path, structure: Path, requested: dict, interval_given: bool = True) -> CoarseGrainedRun:
     """The finished run in ``directory`` when it was made with the ``requested`` parameters (resume=True).
 
     Never a run of other settings: any difference is refused, named, with the fix. The structure is the same
@@ -755,7 +775,7 @@ def _finished_run(directory: Path, structure: Path, requested: dict) -> CoarseGr
             f"{directory} exists but holds no finished coarse-grained run (no finished {CG_JSON}): pass "
             "overwrite=True to replace it, or another out="
         )
-    different = _differences(info.get("parameters", {}), requested, structure)
+    different = _differences(info.get("parameters", {}), requested, structure, interval_given)
     if different:
         raise RunExistsError(
             f"{directory} holds a coarse-grained run of other parameters (" + "; ".join(different) + "): "
@@ -765,13 +785,15 @@ def _finished_run(directory: Path, structure: Path, requested: dict) -> CoarseGr
     return CoarseGrainedRun(directory)
 
 
-def _differences(stored: dict, requested: dict, structure: Path) -> list[str]:
+def _differences(stored: dict, requested: dict, structure: Path, interval_given: bool = True) -> list[str]:
     """How a call's settings differ from a stored run's ("ps: run has 20.0, call has 60.0"); a seed not given
-    matches the run's own."""
+    matches the run's own, and so does a report interval not given (runs under 10 ps saved every 1 ps before)."""
     different = [
         f"{key}: run has {stored.get(key)!r}, call has {value!r}"
         for key, value in requested.items()
-        if not (key == "seed" and value is None) and stored.get(key) != (int(value) if key == "seed" else value)
+        if not (key == "seed" and value is None)
+        and not (key == "report_interval_ps" and not interval_given and key in stored)
+        and stored.get(key) != (int(value) if key == "seed" else value)
     ]
     if not _same_structure(structure, stored):
         different.append(f"structure: run has {stored.get('structure')}, call has {structure.resolve()}")
