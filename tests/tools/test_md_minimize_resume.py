@@ -42,3 +42,17 @@ def test_resume_reuses_a_finished_minimisation_and_refuses_other_settings(villin
     with pytest.raises(md.RunExistsError, match="resume=True to reuse it"):
         md.minimize(moved, out, max_iterations=10)  # without resume=, the fix is named
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == files
+
+
+def test_the_approval_prices_a_resumed_finished_minimisation_as_its_reuse(villin_pdb, tmp_path):  # noqa: F811
+    from kenkyu.core.registry import ToolRegistry
+
+    tool = ToolRegistry.from_modules(["kenkyu.tools.md"])["md_minimize"]
+    out = tmp_path / "min"
+    arguments = {"structure": str(villin_pdb), "out": str(out), "max_iterations": 10, "resume": True}
+    fresh = tool.science.cost(arguments)
+    assert fresh.seconds > 5 and "reuse" not in fresh.basis  # nothing there yet: a whole minimisation
+    md.minimize(villin_pdb, out, max_iterations=10, platform="CPU")
+    reused = tool.science.cost(arguments)
+    assert reused.seconds <= 1.0 and f"{out} holds a finished minimisation: resume=True reuses it" in reused.basis
+    assert tool.science.cost({**arguments, "resume": False}).seconds == fresh.seconds

@@ -273,8 +273,20 @@ def _setup_seconds(entry: dict, iterations: int) -> tuple[float, str]:
 
 
 def estimate_minimize(arguments: dict, *, measure: bool = True) -> Cost:
-    """The expected cost of one ``md.minimize`` call, from the same calibration md.run's estimate uses."""
+    """The expected cost of one ``md.minimize`` call, from the same calibration md.run's estimate uses; with
+    ``resume=True`` on a folder that holds a finished minimisation, its reuse (the card priced it all again)."""
     solvent = arguments.get("solvent", "implicit")
+    if arguments.get("resume") and not arguments.get("overwrite") and arguments.get("structure"):
+        from kenkyu.tools.md._minimize import MINIMIZATION_JSON, minimize_directory
+
+        folder = arguments.get("out") or minimize_directory(arguments["structure"], solvent)
+        if (Path(folder) / MINIMIZATION_JSON).is_file():
+            return Cost(
+                1.0,
+                f"{folder} holds a finished minimisation: resume=True reuses it when its input and settings are "
+                "these (nothing computed), and refuses it naming any difference",
+                (f"reuse the finished minimisation in {folder}",),
+            )
     entry, n_atoms, _ = _measured_speed(arguments, solvent, False, measure)
     if entry is None:
         return Cost(60.0, "pdbfixer, force field and L-BFGS on a small protein, typical, not measured")
