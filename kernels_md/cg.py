@@ -94,7 +94,7 @@ def build_go_model(
                 continue
             if newchain is None:
                 newchain = top.addChain(chain.id)
-            r = top.addResidue(res.name, newchain, res.id)
+            r = top.addResidue(res.name, newchain, res.id, res.insertionCode)
             top.addAtom("CA", app.element.carbon, r)
             chain_ids.append(chain.index)
             ca.append(atoms["CA"].index)

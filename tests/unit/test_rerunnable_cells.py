@@ -22,7 +22,7 @@ def test_a_new_run_folder_gets_resume_and_an_existing_one_does_not(tmp_path, mon
 
 
 def test_tools_that_cannot_resume_are_written_as_called():
-    code = action_code(TOOLS["md_minimize"], {"structure": "villin.pdb"}, "minimized")
+    code = action_code(TOOLS["md_extend"], {"run": "md_runs/a", "ps": 2.0}, "extended_run")
     assert "resume" not in code
 
 
