@@ -54,6 +54,7 @@ def test_a_question_asked_in_a_cell_appears_in_the_open_chat(lab):
         wait_executed(page, 0, timeout_s=120)
         run_cell(page, 1)
         wait_executed(page, 1, timeout_s=120)
-        assert REPLY in cell(page, 1).locator(".jp-OutputArea").inner_text()
+        # The prompt's number comes with the kernel's reply, the outputs on another channel: they may land after it.
+        playwright_api.expect(cell(page, 1).locator(".jp-OutputArea")).to_contain_text(REPLY, timeout=30_000)
         playwright_api.expect(chat.locator(".kenkyu-user", has_text=QUESTION)).to_have_count(1, timeout=30_000)
         playwright_api.expect(chat.locator(".kenkyu-assistant", has_text=REPLY)).to_have_count(1, timeout=30_000)
