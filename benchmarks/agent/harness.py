@@ -37,8 +37,9 @@ TASKS_FILE = HERE / "tasks.toml"
 # once the third's had, everyday_heldout5 before tuning round 5, once the fourth's had, everyday_heldout6
 # before tuning round 7, once the fifth's had, everyday_heldout7 before tuning round 8, once the sixth's had,
 # everyday_heldout8 before tuning round 9, once the seventh's had, everyday_heldout9 before tuning round 10, once
-# the eighth's had, everyday_heldout10 before tuning round 11, once the ninth's had, and everyday_heldout11 before
-# tuning round 12, once the tenth's had.
+# the eighth's had, everyday_heldout10 before tuning round 11, once the ninth's had, everyday_heldout11 before
+# tuning round 12, once the tenth's had, and everyday_heldout12 at the end of round 12, before tuning round 13 (which
+# tunes on held-out 11).
 SETS = {
     "core": TASKS_FILE,
     "everyday_dev": HERE / "everyday_dev.toml",
@@ -53,6 +54,7 @@ SETS = {
     "everyday_heldout9": HERE / "everyday_heldout9.toml",
     "everyday_heldout10": HERE / "everyday_heldout10.toml",
     "everyday_heldout11": HERE / "everyday_heldout11.toml",
+    "everyday_heldout12": HERE / "everyday_heldout12.toml",
 }
 REPLAY_DIR = HERE / "replay"
 RECORD_MIME = "application/vnd.kenkyu.record+json"

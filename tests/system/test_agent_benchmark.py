@@ -393,6 +393,8 @@ HELDOUT9 = load_set("everyday_heldout9")
 HELDOUT10 = load_set("everyday_heldout10")
 # Written before tuning round 12 (by someone who never read the router), with no replays either.
 HELDOUT11 = load_set("everyday_heldout11")
+# Written at the end of round 12, before tuning round 13 (by someone who never read the router), with no replays either.
+HELDOUT12 = load_set("everyday_heldout12")
 # Tasks whose correct calls run real MD: checked by `run.py --provider replay --set ...`, not in CI.
 EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf", "dev_replicas_then_compare"}
 
@@ -505,6 +507,7 @@ def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
         "everyday_heldout9",
         "everyday_heldout10",
         "everyday_heldout11",
+        "everyday_heldout12",
     }
     assert 10 <= len(DEV) <= 30 and 18 <= len(HELDOUT) <= 26
     core = load_tasks()
@@ -715,6 +718,39 @@ def test_the_eleventh_heldout_set_is_well_formed_and_new(tmp_path):
     # every request whose right call runs all-atom MD (or minimises) says its solvent
     all_atom = {"md_run", "md_minimize", "md_extend", "ensembles_run", "md_compare_backends"}
     for task in HELDOUT11:
+        wanted = set()
+        for e in task.expect:
+            wanted |= {e["tool_called"]} if "tool_called" in e else set(e.get("tool_order", []))
+        if wanted & all_atom:
+            assert any(w in task.prompt.lower() for w in ("implicit", "vacuum", "explicit", "water")), task.id
+
+
+def test_the_twelfth_heldout_set_is_well_formed_and_new(tmp_path):
+    """everyday_heldout12: 30 tasks of issue 13's kinds, written before tuning round 13: no request or id shared
+    with any other set (held-out 11 included), no paths in a request, eight missing inputs of different kinds (each
+    asked about, no call), and the same rules for every task as the earlier held-out sets."""
+    assert len(HELDOUT12) == 30
+    others = (
+        load_tasks()
+        + EVERYDAY
+        + HELDOUT2
+        + HELDOUT3
+        + HELDOUT4
+        + HELDOUT5
+        + HELDOUT6
+        + HELDOUT7
+        + HELDOUT8
+        + HELDOUT9
+        + HELDOUT10
+        + HELDOUT11
+    )
+    assert_a_heldout_set_is_well_formed_and_new(tmp_path, "everyday_heldout12", HELDOUT12, others, 13, 8)
+    assert_an_empty_reply_fails_every_task(tmp_path, HELDOUT12)
+    named = [str(e["reply_names_missing"]) for t in HELDOUT12 for e in t.expect if "reply_names_missing" in e]
+    assert len(set(named)) == len(named) == sum(t.kind == "missing" for t in HELDOUT12) == 8
+    # every request whose right call runs all-atom MD (or minimises, extends or times it) says its solvent
+    all_atom = {"md_run", "md_minimize", "md_extend", "ensembles_run", "md_compare_backends"}
+    for task in HELDOUT12:
         wanted = set()
         for e in task.expect:
             wanted |= {e["tool_called"]} if "tool_called" in e else set(e.get("tool_order", []))
