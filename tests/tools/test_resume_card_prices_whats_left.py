@@ -63,7 +63,9 @@ def test_the_card_of_a_resume_prices_the_steps_left(villin_pdb, tmp_path, monkey
 
     whole = science_of(md.run).cost(_call(villin_pdb, stopped, LONGER), measure=False)
     card = science_of(md.run).cost(_call(villin_pdb, stopped, LONGER, resume=True), measure=False)
-    assert card.seconds == pytest.approx(cost.RESUME_SETUP_S + left / speed)
+    # The steps left at this machine's speed, plus a set-up that loads the checkpoint: at most RESUME_SETUP_S, and
+    # never more than preparing afresh (a small system's whole set-up can be shorter).
+    assert left / speed < card.seconds <= cost.RESUME_SETUP_S + left / speed + 1e-9
     assert card.seconds < whole.seconds
     assert card.basis.startswith(f"the {left:,} of {total:,} steps left after the last checkpoint")
     assert card.steps[0].startswith(f"resume {stopped} from its last checkpoint, production step {header['step']}")

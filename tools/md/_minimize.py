@@ -28,21 +28,9 @@ from kenkyu.core.science import checked_by, computes, costs, result_check, write
 from kenkyu.tools.md import _files as files
 from kenkyu.tools.md._errors import RunExistsError, SimulationUnstableError
 from kenkyu.tools.md._interrupt import minimize_interruptibly
-from kenkyu.tools.md._public import public, structure_stem
+from kenkyu.tools.md._public import public
+from kenkyu.tools.md._minimize_paths import MINIMIZATION_JSON, minimize_directory, minimized_name
 from kenkyu.tools.md.cost import estimate_minimize
-
-MINIMIZATION_JSON = "minimization.json"
-
-
-def minimized_name(structure) -> str:
-    """The minimised PDB's file name: ``<input stem>_minimized.pdb``."""
-    return f"{structure_stem(structure)}_minimized.pdb"
-
-
-def minimize_directory(structure, solvent: str = "implicit") -> str:
-    """The folder :func:`minimize` writes when no ``out=`` is given."""
-    suffix = "" if solvent == "implicit" else f"_{solvent}"
-    return f"md_runs/{structure_stem(structure)}_minimized{suffix}"
 
 
 def _folder_of_call(arguments: dict) -> str | None:

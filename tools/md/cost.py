@@ -218,7 +218,11 @@ def _estimate_resume(arguments: dict, solvent: str, resumed: tuple, measure: boo
         f"the {left:,} of {total:,} steps left after the last checkpoint, at {ns_day:.3g} ns/day for {n_atoms:,} "
         f"atoms, {entry.get('source', 'measured')}"
     )
-    return Cost(RESUME_SETUP_S + left * scale / entry["steps_per_s"], basis + busy_now(), stages)
+    # Loading system.xml and a checkpoint never costs more than preparing and minimising afresh: on a small system
+    # whose whole set-up is a few seconds, the flat RESUME_SETUP_S priced a resume above the whole run.
+    fresh_setup_s = _setup_seconds(entry, 0)[0] * (n_atoms / entry["n_atoms"])
+    setup_s = min(RESUME_SETUP_S, fresh_setup_s)
+    return Cost(setup_s + left * scale / entry["steps_per_s"], basis + busy_now(), stages)
 
 
 BUSY_LOAD_PER_CORE = 1.5  # more runnable processes than this per core: a run shares its core and slows down
@@ -277,7 +281,7 @@ def estimate_minimize(arguments: dict, *, measure: bool = True) -> Cost:
     ``resume=True`` on a folder that holds a finished minimisation, its reuse (the card priced it all again)."""
     solvent = arguments.get("solvent", "implicit")
     if arguments.get("resume") and not arguments.get("overwrite") and arguments.get("structure"):
-        from kenkyu.tools.md._minimize import MINIMIZATION_JSON, minimize_directory
+        from kenkyu.tools.md._minimize_paths import MINIMIZATION_JSON, minimize_directory
 
         folder = arguments.get("out") or minimize_directory(arguments["structure"], solvent)
         if (Path(folder) / MINIMIZATION_JSON).is_file():
