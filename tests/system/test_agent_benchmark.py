@@ -594,6 +594,17 @@ def assert_a_heldout_set_is_well_formed_and_new(tmp_path, name, tasks, others, w
     return fallthrough
 
 
+def assert_all_atom_requests_say_their_solvent(tasks):
+    """Every request whose right call runs all-atom MD (or minimises, extends or times it) says its solvent."""
+    all_atom = {"md_run", "md_minimize", "md_extend", "ensembles_run", "md_compare_backends"}
+    for task in tasks:
+        wanted = set()
+        for e in task.expect:
+            wanted |= {e["tool_called"]} if "tool_called" in e else set(e.get("tool_order", []))
+        if wanted & all_atom:
+            assert any(w in task.prompt.lower() for w in ("implicit", "vacuum", "explicit", "water")), task.id
+
+
 def assert_an_empty_reply_fails_every_task(tmp_path, tasks):
     """Nothing at all (no call, no reply) fails every task, the ones where calling nothing is right included:
     those also want the missing input named, or a reply that says something."""
@@ -715,14 +726,7 @@ def test_the_eleventh_heldout_set_is_well_formed_and_new(tmp_path):
     assert_an_empty_reply_fails_every_task(tmp_path, HELDOUT11)
     named = [str(e["reply_names_missing"]) for t in HELDOUT11 for e in t.expect if "reply_names_missing" in e]
     assert len(set(named)) == len(named) >= 8
-    # every request whose right call runs all-atom MD (or minimises) says its solvent
-    all_atom = {"md_run", "md_minimize", "md_extend", "ensembles_run", "md_compare_backends"}
-    for task in HELDOUT11:
-        wanted = set()
-        for e in task.expect:
-            wanted |= {e["tool_called"]} if "tool_called" in e else set(e.get("tool_order", []))
-        if wanted & all_atom:
-            assert any(w in task.prompt.lower() for w in ("implicit", "vacuum", "explicit", "water")), task.id
+    assert_all_atom_requests_say_their_solvent(HELDOUT11)
 
 
 def test_the_twelfth_heldout_set_is_well_formed_and_new(tmp_path):
@@ -748,14 +752,7 @@ def test_the_twelfth_heldout_set_is_well_formed_and_new(tmp_path):
     assert_an_empty_reply_fails_every_task(tmp_path, HELDOUT12)
     named = [str(e["reply_names_missing"]) for t in HELDOUT12 for e in t.expect if "reply_names_missing" in e]
     assert len(set(named)) == len(named) == sum(t.kind == "missing" for t in HELDOUT12) == 8
-    # every request whose right call runs all-atom MD (or minimises, extends or times it) says its solvent
-    all_atom = {"md_run", "md_minimize", "md_extend", "ensembles_run", "md_compare_backends"}
-    for task in HELDOUT12:
-        wanted = set()
-        for e in task.expect:
-            wanted |= {e["tool_called"]} if "tool_called" in e else set(e.get("tool_order", []))
-        if wanted & all_atom:
-            assert any(w in task.prompt.lower() for w in ("implicit", "vacuum", "explicit", "water")), task.id
+    assert_all_atom_requests_say_their_solvent(HELDOUT12)
 
 
 def test_setup_cells_must_run_as_declared():

@@ -341,15 +341,8 @@ def minimize(
             "structure_sha256": _sha256(structure),
             "solvent": solvent,
             "forcefield_files": list(ff_files),
-            "parameters": {
-                "max_iterations": max_iterations,
-                "tolerance_kj_mol_nm": tolerance_kj_mol_nm,
-                "ph": ph,
-                "keep_heterogens": keep_heterogens,
-                "delete_nonstandard": delete_nonstandard,
-                "replace_residues": dict(replace_residues or {}),
-                "allow_chain_breaks": allow_chain_breaks,
-            },
+            # the call's settings (checked again by a resume=True), less the two recorded on their own above
+            "parameters": {k: v for k, v in settings.items() if k not in ("solvent", "forcefield_files")},
             "energy_before_kj_mol": before,
             "energy_after_kj_mol": after,
             "convergence": convergence(trace, max_iterations, tolerance_kj_mol_nm),
