@@ -220,7 +220,9 @@ def _explain_cell_output(record, text: str, cell: str | None) -> ErrorExplanatio
         explanation = _match(
             ErrorExplanation("shell command failed", last or f"exit status {record.exit_code}, and it printed nothing")
         )
-        if not explanation.fix and re.search(r"command not found|No such file or directory", last):
+        # bash says "x: command not found", dash (Debian's /bin/sh) "x: not found"; 127 is the shell's own code for it
+        missing = re.search(r"\bnot found$|No such file or directory", last) or record.exit_code == 127
+        if not explanation.fix and missing:
             explanation.fix = (
                 "the command is not on this kernel's PATH (a virtual environment not activated): run it with "
                 "its full path, or a Python module as `!{sys.executable} -m <module> …`"
