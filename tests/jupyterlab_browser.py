@@ -161,3 +161,25 @@ def notebook_page(browser, lab: dict, notebook: str, viewport: dict | None = Non
         timeout=120_000,
     )
     return page
+
+
+def wait_for_saved_records(path: Path, count: int, timeout_s: float = 30.0):
+    """The notebook as saved once its metadata holds ``count`` kenkyu records.
+
+    Jupyter Server writes a save in place (its "atomic" writing keeps a backup copy, not a rename), so a read during
+    a save can see an empty or half-written file: that is "not saved yet", not a failure.
+    """
+    import nbformat
+
+    deadline = time.monotonic() + timeout_s
+    notebook = None
+    while True:
+        try:
+            notebook = nbformat.read(path, as_version=4)
+        except (nbformat.reader.NotJSONError, json.JSONDecodeError, FileNotFoundError):
+            notebook = None
+        if notebook is not None and len(notebook.metadata.get("kenkyu", {}).get("records", [])) >= count:
+            return notebook
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path.name} was not saved with {count} record(s): {notebook and notebook.metadata}")
+        time.sleep(0.3)

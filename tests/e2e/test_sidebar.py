@@ -35,7 +35,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from jupyterlab_browser import KERNELSPEC, chromium, rebuild_stale_extension, running_lab
+from jupyterlab_browser import KERNELSPEC, chromium, rebuild_stale_extension, running_lab, wait_for_saved_records
 from kenkyu.tools import md
 from playwright import sync_api as playwright_api
 
@@ -280,7 +280,7 @@ def test_ask_approve_run_cells_reload_history_undo(lab, browser):
         # Saved, the notebook holds the agent's cells and the record of the request.
         page.locator(".jp-NotebookPanel .jp-Notebook").first.click()
         page.keyboard.press("Control+s")
-        saved = wait_for_saved_record(lab["root"] / "villin.ipynb", count=1)
+        saved = wait_for_saved_records(lab["root"] / "villin.ipynb", count=1)
         agent_sources = [c.source for c in saved.cells if c.metadata.get("kenkyu", {}).get("agent")]
         assert any("kenkyu.tools.analysis.rmsd(" in s for s in agent_sources)
         assert saved.metadata["kenkyu"]["records"][0]["prompt"] == PROMPT
@@ -424,17 +424,6 @@ def luminance(css_color: str) -> float:
     """0 (black) to 1 (white) for a computed 'rgb(r, g, b)' colour."""
     red, green, blue = (float(v) for v in re.findall(r"[\d.]+", css_color)[:3])
     return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
-
-
-def wait_for_saved_record(path: Path, count: int, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        notebook = nbformat.read(path, as_version=4)
-        if len(notebook.metadata.get("kenkyu", {}).get("records", [])) >= count:
-            return notebook
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{path.name} was not saved with {count} record(s): {notebook.metadata}")
-        time.sleep(0.3)
 
 
 # -- the embedded model, as a new user meets it (issue 18) ---------------------------------------------
@@ -661,7 +650,7 @@ def test_embedded_model_stop_resume_order_reload_capability_dark(embedded_lab, b
 
         # Saved by the sidebar after each request: nothing unsaved, outputs and counts on disk.
         assert page.evaluate("() => window.jupyterapp.shell.currentWidget.context.model.dirty") is False
-        saved = nbformat.read(lab["root"] / "embedded.ipynb", as_version=4)
+        saved = wait_for_saved_records(lab["root"] / "embedded.ipynb", count=3)
         rg_cell = next(c for c in saved.cells if "radius_of_gyration(" in c.source)
         assert rg_cell.execution_count and rg_cell.outputs
         assert len(saved.metadata["kenkyu"]["records"]) == 3

@@ -10,11 +10,10 @@ the kernel, its tools and the notebook's execution are real.
 from __future__ import annotations
 
 import json
-import time
 
 import nbformat
 import pytest
-from jupyterlab_browser import KERNELSPEC, chromium, rebuild_stale_extension, running_lab
+from jupyterlab_browser import KERNELSPEC, chromium, rebuild_stale_extension, running_lab, wait_for_saved_records
 from kenkyu.tools import md
 from playwright import sync_api as playwright_api
 
@@ -95,13 +94,6 @@ def ask(page, question: str, answer: str) -> None:
     playwright_api.expect(chat.locator(".kenkyu-working")).to_have_count(0, timeout=60_000)
 
 
-def saved_with_record(path, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not nbformat.read(path, as_version=4).metadata.get("kenkyu", {}).get("records"):
-        assert time.monotonic() < deadline, f"{path} was not saved with the request's record"
-        time.sleep(0.3)
-
-
 def sources(cells) -> list[str]:
     return [c["source"] for c in cells]
 
@@ -113,7 +105,7 @@ def test_after_a_reload_a_reading_click_does_not_place_the_answer_an_empty_cell_
     ask(page, "How compact is villin?", "Answer one")
     first = notebook_cells(page)
     assert sources(first)[:4] == USER_CELLS and sources(first)[4] == "Measuring one."
-    saved_with_record(lab["root"] / "placement.ipynb")  # the sidebar saved it: the reload asks nothing
+    wait_for_saved_records(lab["root"] / "placement.ipynb", 1)  # the sidebar saved it: the reload asks nothing
 
     # The reload; then a click on a cell near the top to read it (the click that focuses the notebook).
     page.reload()
