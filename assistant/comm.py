@@ -164,17 +164,22 @@ def displayable_history(messages) -> list[dict]:
     return shown
 
 
-def announce_asked(session, messages) -> None:
+def announce_asked(session, messages, record: dict | None = None) -> None:
     """Show a question asked in a ``%%ask`` cell, and its reply, in every sidebar open on this kernel.
 
     The sidebar shows the kernel's conversation when it connects (``ready``'s history), %%ask cells included, and
     the model reads them all; but one asked in a cell while the chat was open never appeared there, so the chat
-    showed some of the newcomer's %%ask questions and not others (r12)."""
+    showed some of the newcomer's %%ask questions and not others (r12). The request's ``record`` goes with it: the
+    sidebar files it in the notebook's records with its own, so a reload shows the conversation as it happened
+    (the %%ask turns vanished from the chat after a reload, r12) and the kernel keeps them on reconnecting."""
     history = displayable_history(messages)
     if not history:
         return
+    message = {"type": "asked", "history": history}
+    if isinstance(record, dict):
+        message["record"] = record
     for channel in list(_channels_of(session)):
-        channel._send({"type": "asked", "history": history})
+        channel._send(message)
 
 
 # -- the channels that talk to a session -------------------------------------------------------------
@@ -198,6 +203,7 @@ class ChatChannel:
         self.closed = False
         self._jobs: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
+        self._records_for_page: list | None = None  # the kernel's records, when the page's lack some (ready)
         self._approvals: dict[str, queue.Queue] = {}
         self._runner: NotebookRunner | None = None
         self._request_id: str | None = None
@@ -341,9 +347,13 @@ class ChatChannel:
         records = data.get("records")
         # The conversation and the settings change only between requests.
         with self.session.slot:
-            if isinstance(records, list) and records and not _is_prefix(records, self.session.records):
-                # The notebook's records are the conversation; the kernel keeps its own only when it
-                # already holds all of them (a reloaded page whose last answers were not saved yet).
+            if _lacks_some(records if isinstance(records, list) else [], self.session.records):
+                # The kernel holds turns the page never filed (%%ask cells asked while no chat was open, or a
+                # reloaded page's last answers not saved yet): it keeps its conversation, and the page gets all
+                # of it in ``ready`` and files the missing records in order, so a reload keeps those turns too.
+                self._records_for_page = list(self.session.records)
+            elif isinstance(records, list) and records and not _is_prefix(records, self.session.records):
+                # The notebook's records are the conversation (a restarted kernel, another notebook's).
                 self.session.restore([r for r in records if isinstance(r, dict)])
         self._do_settings(data)
 
@@ -381,8 +391,13 @@ class ChatChannel:
                 "approval": self.session.settings.approval,
                 "tools": tools,
                 "history": displayable_history(self.session.history),
+                **({"records": records} if (records := self._take_records_for_page()) else {}),
             }
         )
+
+    def _take_records_for_page(self) -> list | None:
+        records, self._records_for_page = self._records_for_page, None
+        return records
 
     def _do_ask(self, data: dict) -> None:
         self._run_request(data, "ask")
@@ -575,6 +590,15 @@ def _is_prefix(records: list, kernel_records: list) -> bool:
     saved record still matches the kernel's after it was noted."""
     return len(records) <= len(kernel_records) and all(
         _conversation(mine) == _conversation(kernels) for mine, kernels in zip(records, kernel_records)
+    )
+
+
+def _lacks_some(records: list, kernel_records: list) -> bool:
+    """Whether the notebook's records are the kernel's with some left out (in order): the kernel holds turns the
+    page never filed, %%ask cells asked while the chat was closed."""
+    left = iter(kernel_records)
+    return len(records) < len(kernel_records) and all(
+        any(_conversation(mine) == _conversation(kernels) for kernels in left) for mine in records
     )
 
 

@@ -115,7 +115,7 @@ class KenkyuMagics(Magics):
             return
         from kenkyu.assistant.comm import announce_asked
 
-        announce_asked(session, session.history[before:] if len(session.history) >= before else [])
+        announce_asked(session, session.history[before:] if len(session.history) >= before else [], record)
         code_cells = sum(1 for c in record["cells"] if c["cell_type"] == "code")
         summary = recorded_note(code_cells)
         if rich_frontend(self.shell):

@@ -23,7 +23,16 @@ import {
   IRunCellMessage
 } from './protocol';
 import { Action, IChatState, IToolItem, INITIAL_STATE, canUndo, reduce } from './chatState';
-import { agentCellMetadata, markRemoved, recordsOf, resultHead, withRecord, withRemovedCells } from './records';
+import {
+  agentCellMetadata,
+  keptNote,
+  markRemoved,
+  recordsOf,
+  resultHead,
+  withKernelRecords,
+  withRecord,
+  withRemovedCells
+} from './records';
 import { errorLine, restoreFromRecords, sidebarNote, wasInterrupted } from './restore';
 import { rerunFinished } from './fixes';
 
@@ -341,6 +350,9 @@ export class ChatSession {
           tools: message.tools,
           history: message.history
         });
+        if (message.records) {
+          this._fileKernelRecords(message.records);
+        }
         this._restoreCards();
         break;
       case 'event':
@@ -358,6 +370,13 @@ export class ChatSession {
         break;
       case 'asked':
         this.dispatch({ type: 'asked', history: message.history });
+        if (message.record) {
+          // Kept with the sidebar's own records, so a reload shows this turn where it was asked (r12: it vanished).
+          const id = `asked-${String(message.record['started'] ?? Date.now())}`;
+          this.driver.setKenkyuMetadata(
+            withRecord(this.driver.getKenkyuMetadata(), { ...message.record, sidebar: keptNote(id, 'cell') })
+          );
+        }
         break;
       case 'record':
         this._storeRecord(message.request_id, message.record);
@@ -488,6 +507,18 @@ export class ChatSession {
     const restored = restoreFromRecords(records, this.driver.notebookCells());
     records.forEach((_, index) => this._recordIndex.set(restored.requests[index].id, index));
     this.dispatch({ type: 'restore', items: restored.items, requests: restored.requests });
+  }
+
+  /**
+   * File the kernel's records the notebook lacks (%%ask cells asked before the chat opened) in their place, so the
+   * notebook holds the whole conversation: a reload shows those turns, and the kernel keeps them on reconnecting.
+   */
+  private _fileKernelRecords(kernelRecords: Json[]): void {
+    const metadata = this.driver.getKenkyuMetadata();
+    const next = withKernelRecords(metadata, kernelRecords);
+    if (recordsOf(next).length !== recordsOf(metadata).length) {
+      this.driver.setKenkyuMetadata(next);
+    }
   }
 
   /** Keep the record's note of the cards current (a resume after the record was filed). */

@@ -156,6 +156,8 @@ export interface IReadyMessage {
   approval: string;
   tools: string[];
   history: IHistoryEntry[];
+  /** All the kernel's records, when the page's records (sent in hello) lack some: the page files those it lacks. */
+  records?: Record<string, unknown>[];
 }
 export interface IEventMessage {
   type: 'event';
@@ -183,6 +185,8 @@ export interface IRecordMessage {
 export interface IAskedMessage {
   type: 'asked';
   history: IHistoryEntry[];
+  /** The %%ask request's record: filed in the notebook's records so a reload shows the turn (r12: it vanished). */
+  record?: Record<string, unknown>;
 }
 export type KernelMessage = IReadyMessage | IEventMessage | IRunCellMessage | IRecordMessage | IAskedMessage;
 
@@ -354,7 +358,8 @@ export function parseKernelMessage(data: unknown): KernelMessage {
         },
         approval: optStr(data, 'approval'),
         tools,
-        history: parseHistory(data['history'])
+        history: parseHistory(data['history']),
+        ...(Array.isArray(data['records']) ? { records: (data['records'] as unknown[]).filter(isObject) } : {})
       };
     }
     case 'event':
@@ -390,7 +395,11 @@ export function parseKernelMessage(data: unknown): KernelMessage {
       };
     }
     case 'asked':
-      return { type, history: parseHistory(data['history']) };
+      return {
+        type,
+        history: parseHistory(data['history']),
+        ...(isObject(data['record']) ? { record: data['record'] as Json } : {})
+      };
     default:
       throw new ProtocolError(`unknown message type ${JSON.stringify(type)}`);
   }

@@ -26,6 +26,42 @@ export function withRecord(kenkyuMetadata: unknown, record: Json): Json {
 }
 
 /**
+ * The note filed with a record the kernel wrote without this sidebar (a %%ask cell): no cards, the chat shows its
+ * question and reply as text, as it did live. `origin` says where it came from: 'cell' (a %%ask cell asked while the
+ * chat was open) or 'kernel' (in the kernel's conversation when the chat connected, not in the notebook yet).
+ */
+export function keptNote(requestId: string, origin: 'cell' | 'kernel'): Json {
+  return { request_id: requestId, tools: [], text_only: true, origin };
+}
+
+function sameTurn(a: Json, b: Json): boolean {
+  return a['prompt'] === b['prompt'] && a['started'] === b['started'];
+}
+
+/**
+ * The `kenkyu` metadata with the kernel's records the notebook lacks filed in the kernel's order (each with
+ * `keptNote(…, 'kernel')`); the notebook's own records keep their notes. Unchanged when the notebook's records are
+ * not the kernel's with some left out (then they are the conversation, and the kernel took them from hello).
+ */
+export function withKernelRecords(kenkyuMetadata: unknown, kernelRecords: Json[]): Json {
+  const base = isObject(kenkyuMetadata) ? kenkyuMetadata : {};
+  const stored = recordsOf(base);
+  const merged: Json[] = [];
+  let next = 0;
+  kernelRecords.forEach((record, index) => {
+    if (next < stored.length && sameTurn(stored[next], record)) {
+      merged.push(stored[next++]);
+    } else {
+      merged.push({ ...record, sidebar: keptNote(`kernel-${index}-${String(record['started'] ?? '')}`, 'kernel') });
+    }
+  });
+  if (next < stored.length || merged.length === stored.length) {
+    return { ...base, records: stored };
+  }
+  return { ...base, records: merged };
+}
+
+/**
  * Mark the cells that Undo took out of the notebook: `metadata.kenkyu.removed = true` on each cell
  * of the record whose source matches a removed cell (one mark per removed cell, in order), so the
  * history stays complete and a report can leave them out.

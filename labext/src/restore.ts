@@ -40,6 +40,8 @@ export interface ISidebarError {
 export interface ISidebarNote {
   request_id: string;
   tools: ISidebarTool[];
+  /** A turn the kernel wrote without this sidebar (a %%ask cell): its question and reply, as text, no cards. */
+  text_only?: boolean;
   /** The request's errors: the kernel's record does not hold them, and a reload showed only "Ended with an error". */
   errors?: ISidebarError[];
 }
@@ -170,6 +172,9 @@ export function restoreFromRecords(
           text: text(message['content']),
           streaming: false
         });
+      }
+      if (note?.text_only) {
+        return; // the %%ask cell holds the steps; the chat showed its text only
       }
       const calls = Array.isArray(message['tool_calls']) ? (message['tool_calls'] as unknown[]).filter(isObject) : [];
       for (const call of calls) {
