@@ -38,8 +38,8 @@ TASKS_FILE = HERE / "tasks.toml"
 # before tuning round 7, once the fifth's had, everyday_heldout7 before tuning round 8, once the sixth's had,
 # everyday_heldout8 before tuning round 9, once the seventh's had, everyday_heldout9 before tuning round 10, once
 # the eighth's had, everyday_heldout10 before tuning round 11, once the ninth's had, everyday_heldout11 before
-# tuning round 12, once the tenth's had, and everyday_heldout12 at the end of round 12, before tuning round 13 (which
-# tunes on held-out 11).
+# tuning round 12, once the tenth's had, everyday_heldout12 at the end of round 12, before tuning round 13 (which
+# tunes on held-out 11), and everyday_heldout13 before tuning round 14.
 SETS = {
     "core": TASKS_FILE,
     "everyday_dev": HERE / "everyday_dev.toml",
@@ -55,6 +55,7 @@ SETS = {
     "everyday_heldout10": HERE / "everyday_heldout10.toml",
     "everyday_heldout11": HERE / "everyday_heldout11.toml",
     "everyday_heldout12": HERE / "everyday_heldout12.toml",
+    "everyday_heldout13": HERE / "everyday_heldout13.toml",
 }
 REPLAY_DIR = HERE / "replay"
 RECORD_MIME = "application/vnd.kenkyu.record+json"

@@ -395,6 +395,8 @@ HELDOUT10 = load_set("everyday_heldout10")
 HELDOUT11 = load_set("everyday_heldout11")
 # Written at the end of round 12, before tuning round 13 (by someone who never read the router), with no replays either.
 HELDOUT12 = load_set("everyday_heldout12")
+# Written before tuning round 14 (by someone who never read the router), with no replays either.
+HELDOUT13 = load_set("everyday_heldout13")
 # Tasks whose correct calls run real MD: checked by `run.py --provider replay --set ...`, not in CI.
 EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf", "dev_replicas_then_compare"}
 
@@ -508,6 +510,7 @@ def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
         "everyday_heldout10",
         "everyday_heldout11",
         "everyday_heldout12",
+        "everyday_heldout13",
     }
     assert 10 <= len(DEV) <= 30 and 18 <= len(HELDOUT) <= 26
     core = load_tasks()
@@ -753,6 +756,33 @@ def test_the_twelfth_heldout_set_is_well_formed_and_new(tmp_path):
     named = [str(e["reply_names_missing"]) for t in HELDOUT12 for e in t.expect if "reply_names_missing" in e]
     assert len(set(named)) == len(named) == sum(t.kind == "missing" for t in HELDOUT12) == 8
     assert_all_atom_requests_say_their_solvent(HELDOUT12)
+
+
+def test_the_thirteenth_heldout_set_is_well_formed_and_new(tmp_path):
+    """everyday_heldout13: 30 tasks of issue 13's kinds, written before tuning round 14: no request or id shared
+    with any other set (held-out 12 included), no paths in a request, eight missing inputs of different kinds (each
+    asked about, no call), and the same rules for every task as the earlier held-out sets."""
+    assert len(HELDOUT13) == 30
+    others = (
+        load_tasks()
+        + EVERYDAY
+        + HELDOUT2
+        + HELDOUT3
+        + HELDOUT4
+        + HELDOUT5
+        + HELDOUT6
+        + HELDOUT7
+        + HELDOUT8
+        + HELDOUT9
+        + HELDOUT10
+        + HELDOUT11
+        + HELDOUT12
+    )
+    assert_a_heldout_set_is_well_formed_and_new(tmp_path, "everyday_heldout13", HELDOUT13, others, 14, 8)
+    assert_an_empty_reply_fails_every_task(tmp_path, HELDOUT13)
+    named = [str(e["reply_names_missing"]) for t in HELDOUT13 for e in t.expect if "reply_names_missing" in e]
+    assert len(set(named)) == len(named) == sum(t.kind == "missing" for t in HELDOUT13) == 8
+    assert_all_atom_requests_say_their_solvent(HELDOUT13)
 
 
 def test_setup_cells_must_run_as_declared():
