@@ -24,6 +24,58 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# A cell grid beyond this many columns is not a protein's: a 100,000-atom system in implicit solvent spans a few
+# thousand columns. Flown-apart coordinates (a blown-up run) asked for billions, and the grid's arrays took all the
+# memory before the run could report anything (killed, rc 137, before its first frame).
+MAX_COLUMNS = 1_000_000
+# The words every refusal of flown-apart coordinates carries: a caller that only sees the text (OpenMM passes a
+# PythonForce's exception on as an OpenMMException holding its message) recognises a blow-up by them.
+BLOWN_APART = "coordinates flew apart"
+
+
+class CoordinatesBlownApartError(ValueError):
+    """The coordinates are not finite, or spread so far that their cell grid would exceed :data:`MAX_COLUMNS`."""
+
+
+def check_extent(positions, col_width: float, periodic: bool, box=None) -> None:
+    """Refuse coordinates no cell grid should be built for: non-finite, or spread over more than MAX_COLUMNS
+    columns of ``col_width``. Cheap (one pass over the positions); called before any grid array is made."""
+    positions = np.asarray(positions, np.float64)
+    n = len(positions)
+    fix = (
+        "The simulation blew up: a time step too large (timestep_fs) or a temperature too high (temperature_k) "
+        "for this model, or a starting structure with atoms on top of each other. Use a smaller timestep_fs or a "
+        "lower temperature_k and start again"
+    )
+    if n and not np.isfinite(positions).all():
+        bad = int((~np.isfinite(positions).all(axis=1)).sum())
+        raise CoordinatesBlownApartError(
+            f"kenkyu.kernels_md: {BLOWN_APART}: {bad} of {n} particles have non-finite (NaN or infinite) coordinates. "
+            f"{fix}."
+        )
+    if periodic:
+        extent = np.asarray(box, np.float64)
+    elif n:
+        extent = positions.max(axis=0) - positions.min(axis=0)
+    else:
+        return
+    ncx = max(1.0, float(extent[0]) // col_width)
+    ncy = max(1.0, float(extent[1]) // col_width)
+    if ncx * ncy <= MAX_COLUMNS:
+        return
+    span = " x ".join(f"{e:.4g}" for e in extent[:3])
+    if periodic:
+        raise CoordinatesBlownApartError(
+            f"kenkyu.kernels_md: the periodic box is {span} nm, which would take a cell grid of {ncx:.3g} x "
+            f"{ncy:.3g} = {ncx * ncy:.3g} columns of {col_width:.3g} nm (at most {MAX_COLUMNS:,}). No solvated "
+            "protein has such a box: check the box vectors (a box in Å read as nm is 10 times too large)."
+        )
+    raise CoordinatesBlownApartError(
+        f"kenkyu.kernels_md: {BLOWN_APART}: the {n} particles span {span} nm, which would take a cell grid of "
+        f"{ncx:.3g} x {ncy:.3g} = {ncx * ncy:.3g} columns of {col_width:.3g} nm (at most {MAX_COLUMNS:,}; a "
+        f"protein spans a few nm to a few hundred). {fix}."
+    )
+
 
 @dataclass
 class ColumnLayout:
@@ -125,6 +177,7 @@ def make_layout(positions, box, cutoff, skin, col_width, periodic, tiles, block_
         return lay
     rlist = cutoff + skin
     w = col_width
+    check_extent(positions, w, periodic, box)
     if periodic:
         extent = box.copy()
         origin = np.zeros(3)

@@ -231,8 +231,18 @@ class CoarseGrainedRun:
         return self._figure
 
     def trajectory(self):
-        """The bead trajectory as an ``mdtraj.Trajectory`` (time in ps)."""
+        """The bead trajectory as an ``mdtraj.Trajectory`` (time in ps). A run that blew up is refused with its
+        reason: its frames are kept for a look, not for analysis."""
         import mdtraj
+
+        if self.info.get("status") == "failed":
+            from kenkyu.tools.md._errors import RunFailedError
+
+            raise RunFailedError(
+                f"The coarse-grained run in {self.directory} failed, so its frames cannot be trusted: "
+                f"{self.info.get('error') or 'no reason recorded'} Run it again with the fix the error names "
+                "(overwrite=True), then analyse the new run."
+            )
 
         from kenkyu.tools._quiet import native_stdout_silenced
 
@@ -450,6 +460,11 @@ def coarse_grained(
     if directory.exists() and any(directory.iterdir()) and not overwrite:
         if not resume:
             held = files.read_json(directory / CG_JSON) if (directory / CG_JSON).is_file() else {}
+            if held.get("status") == "failed":
+                raise RunExistsError(
+                    f"{directory} holds a coarse-grained run that failed ({held.get('error', 'no reason recorded')}) "
+                    "Pass overwrite=True (with the fix the error names) to replace it, or another out="
+                )
             if held.get("status") == "interrupted":
                 raise RunExistsError(
                     f"{directory} holds an interrupted coarse-grained run ({held.get('interrupted')}, "
@@ -531,7 +546,20 @@ def coarse_grained(
             interrupt_deferred() as stop,
         ):
             for frame in tqdm(range(n_frames), disable=not progress, desc=f"CG {directory.name}", unit="frame"):
-                integrator.step(report_steps)
+                try:
+                    integrator.step(report_steps)
+                except openmm.OpenMMException as exc:
+                    from kenkyu.kernels_md.cells import BLOWN_APART
+
+                    if BLOWN_APART not in str(exc):
+                        raise
+                    # kernels_md refuses a cell grid for beads flown apart (it once took all the memory, rc 137)
+                    why = str(exc).split(f"{BLOWN_APART}: ", 1)[-1].split(". ", 1)[0]
+                    raise SimulationUnstableError(
+                        f"The coarse-grained run blew up before frame {frame + 1} ({why}; timestep_fs="
+                        f"{timestep_fs:g}, {temperature_k:g} K). Use a smaller timestep_fs (10 fs is the default) "
+                        "or a lower temperature_k."
+                    ) from exc
                 if stop.requested:
                     if not frames.rows:  # stopped before its first frame: there is nothing to keep
                         raise RunInterrupted(
@@ -554,7 +582,7 @@ def coarse_grained(
                         f"The coarse-grained run blew up at frame {frame + 1}: a bead bond stretched to "
                         f"{stretch:.3g} times its native length (the integration broke down at timestep_fs="
                         f"{timestep_fs:g}, {temperature_k:g} K). Use a smaller timestep_fs (10 fs is the default) "
-                        "or a lower temperature_k; nothing is kept."
+                        "or a lower temperature_k."
                     )
                 row = {
                     "frame": frame,
@@ -572,6 +600,8 @@ def coarse_grained(
         # marked interrupted in cg.json, and the same move into place as a finished run's.
         rows = frames.rows
         stopped_at = stop.reached_ps
+    except SimulationUnstableError as exc:
+        raise _blown_up(exc, work, directory, in_place, about, frames.rows, report_interval_ps) from exc
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -619,6 +649,32 @@ def coarse_grained(
             "kept frames stay until it finishes."
         )
     return CoarseGrainedRun(directory)
+
+
+def _blown_up(exc, work: Path, directory: Path, in_place: bool, about: dict, rows: list, interval_ps: float):
+    """A blow-up's error, its frames so far kept: a run made in place keeps the frames saved before it, marked
+    failed in cg.json with the reason (nothing computed is lost; analyses refuse them as a failed md.run's);
+    a run made beside an earlier one (overwrite=, a rerun) leaves that one as it was."""
+    from kenkyu.tools.md import _now, _versions
+
+    if in_place and rows:
+        files.write_json_atomic(
+            work / CG_JSON,
+            {**about, "status": "failed", "error": str(exc), "finished": _now(), "n_frames": len(rows),
+             "versions": _versions()},
+        )  # fmt: skip
+        kept = (
+            f"The {len(rows)} frames saved before it (to {len(rows) * interval_ps:g} ps) are kept in {directory}, "
+            "marked failed (cg.json): not a result to analyse. Start the fixed run with overwrite=True."
+        )
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        kept = (
+            "No frame was saved before it; nothing is kept."
+            if in_place
+            else f"Nothing of this run is kept; {directory} holds what it held before."
+        )
+    return SimulationUnstableError(f"{exc} {kept}")
 
 
 def _bonded_pairs(system):
