@@ -318,6 +318,7 @@ TrajectoryInput = str | os.PathLike | TrajectoryObject
 
 # -- frame windows ---------------------------------------------------------------------------------------
 
+ONLY_FRAMES = "the trajectory has only"
 _FRACTIONS = {"half": 0.5, "third": 1 / 3, "quarter": 0.25, "fifth": 0.2, "tenth": 0.1}
 _ORDINAL_HALF = {"second half": "last half", "latter half": "last half"}
 
@@ -326,9 +327,10 @@ def frame_window(traj, frames: str | None = None, start_ps: float | None = None,
     """The frames an analysis uses: ``(indices, label)`` from a window in words or a slice, and/or times.
 
     ``frames`` is ``"all"``, ``"last 10%"``, ``"first half"``, ``"second half"``, ``"last third"``,
-    ``"last 50"`` (frames), ``"first 20 ps"``, or a Python slice of frame indices ``"100:200"``
-    (end excluded), ``"::10"`` (every tenth); ``start_ps``/``end_ps`` keep frames whose time lies in
-    [start_ps, end_ps]. Both may be given: the times narrow the window.
+    ``"last 50"`` (frames), ``"first 20 ps"``, ``"middle 10"`` or ``"middle third"`` (centred on the run's
+    middle), or a Python slice of frame indices ``"100:200"`` (end excluded), ``"::10"`` (every tenth);
+    ``start_ps``/``end_ps`` keep frames whose time lies in [start_ps, end_ps]. Both may be given: the times
+    narrow the window. A window longer than the trajectory uses all of it and its label says so.
     """
     import re
 
@@ -346,8 +348,10 @@ def frame_window(traj, frames: str | None = None, start_ps: float | None = None,
     spec = _ORDINAL_HALF.get(spec, spec)
     if spec and spec not in ("all", "all frames", ":"):
         words = re.fullmatch(
-            r"(first|last)\s+(?:(\d+(?:\.\d+)?)\s*(%|percent|ps|frames?)?|(half|third|quarter|fifth|tenth))", spec
+            r"(first|last|middle)\s+(?:(\d+(?:\.\d+)?)\s*(%|percent|ps|frames?)?|(half|third|quarter|fifth|tenth))",
+            spec,
         )
+        too_long = ""
         sliced = re.fullmatch(r"(-?\d*)\s*:\s*(-?\d*)(?:\s*:\s*(-?\d*))?", spec)
         if words:
             side, number, unit_, part = words.groups()
@@ -356,12 +360,15 @@ def frame_window(traj, frames: str | None = None, start_ps: float | None = None,
                 if not 0 < fraction <= 1:
                     raise ValueError(f"frames={frames!r}: a percentage must be between 0 and 100")
                 count = max(1, int(round(n * fraction)))
-                indices = indices[:count] if side == "first" else indices[n - count :]
+                indices = _side(indices, side, count)
             elif unit_ == "ps":
                 # A frame stands for the interval before it (MD frames are written after each interval):
                 # the first 10 ps of frames 5 ps apart are two frames, as are the last 10 ps.
                 span, step = float(number), float(np.median(np.diff(times))) if n > 1 else 0.0
-                if side == "first":
+                if side == "middle":
+                    centre = (times[0] - step + times[-1]) / 2
+                    indices = indices[np.abs(times - step / 2 - centre) <= span / 2 + 1e-9]
+                elif side == "first":
                     indices = indices[times <= times[0] - step + span + 1e-9]
                 else:
                     indices = indices[times > times[-1] - span + 1e-9]
@@ -369,7 +376,9 @@ def frame_window(traj, frames: str | None = None, start_ps: float | None = None,
                 count = int(float(number))
                 if count < 1:
                     raise ValueError(f"frames={frames!r}: give at least one frame")
-                indices = indices[:count] if side == "first" else indices[max(0, n - count) :]
+                if count > n:
+                    too_long = f"; {ONLY_FRAMES} {n} frames: all of them"
+                indices = _side(indices, side, count)
         elif sliced:
             parts = [int(p) if p not in (None, "") else None for p in sliced.groups()]
             if parts[2] == 0:
@@ -380,7 +389,7 @@ def frame_window(traj, frames: str | None = None, start_ps: float | None = None,
                 f"frames={frames!r} is not a window I can read: use e.g. 'last 10%', 'first half', 'last third', "
                 "'last 50' (frames), 'first 20 ps', or a slice of frame indices like '100:200' or '::10'"
             )
-        labels.append(frames.strip())
+        labels.append(frames.strip() + (too_long if words else ""))
     if start_ps is not None or end_ps is not None:
         low = -np.inf if start_ps is None else float(start_ps)
         high = np.inf if end_ps is None else float(end_ps)
@@ -395,11 +404,23 @@ def frame_window(traj, frames: str | None = None, start_ps: float | None = None,
     return indices, label
 
 
+def _side(indices, side: str, count: int):
+    """The first, last or middle ``count`` of ``indices`` (all of them when there are fewer)."""
+    n = len(indices)
+    if side == "first":
+        return indices[:count]
+    if side == "last":
+        return indices[max(0, n - count) :]
+    start = max(0, (n - count) // 2)
+    return indices[start : start + count]
+
+
 def _windowed(traj, frames, start_ps, end_ps):
     """The trajectory cut to the window, its original frame indices and a line saying which frames it used."""
     indices, label = frame_window(traj, frames, start_ps, end_ps)
     if len(indices) == traj.n_frames:
-        return traj, indices, f"all {traj.n_frames} frames"
+        asked_more = f" ({label})" if ONLY_FRAMES in label else ""  # "last 50" of 20 frames: said, not silent
+        return traj, indices, f"all {traj.n_frames} frames{asked_more}"
     times = np.asarray(traj.time, dtype=float)[indices]
     if frame_numbers_as_time(traj.time):
         # The frame numbers mdtraj gives a DCD read without times: frames 5-9 of them are not "5-9 ps", and the

@@ -29,6 +29,9 @@ def traj():
         ("last 3", [17, 18, 19]),
         ("first 10 ps", [0, 1]),
         ("last 10 ps", [18, 19]),
+        ("middle 10", list(range(5, 15))),
+        ("middle third", list(range(6, 13))),
+        ("middle 20 ps", [8, 9, 10, 11]),
         ("5:8", [5, 6, 7]),
         ("::5", [0, 5, 10, 15]),
         ("all", list(range(20))),
@@ -80,3 +83,10 @@ def test_every_trajectory_analysis_takes_a_window():
     registry = ToolRegistry.from_modules(["kenkyu.tools.analysis"])
     for tool in registry:
         assert {"frames", "start_ps", "end_ps"} <= set(tool.parameters["properties"]), tool.name
+
+
+def test_a_window_longer_than_the_trajectory_uses_all_of_it_and_says_so(traj):
+    rg = analysis.radius_of_gyration(traj, frames="last 50")
+    assert len(rg) == 20
+    assert rg.window == "all 20 frames (last 50; the trajectory has only 20 frames: all of them)"
+    assert analysis.radius_of_gyration(traj, frames="last 20").window == "all 20 frames"
