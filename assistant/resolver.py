@@ -318,6 +318,24 @@ def residues_of(path: Path, limit: int = 5000) -> tuple[str, ...]:
     return tuple(f"{name}{number}" for _, number, name in found)
 
 
+def chains_of(path: Path) -> tuple[str, ...]:
+    """The chain ids of a PDB file's protein atoms (first model), in order; " " for atoms written without one; ()
+    when unread or not a PDB (an mmCIF's chains are not read here: nothing is then called missing)."""
+    if Path(path).suffix.lower() not in (".pdb", ".ent"):
+        return ()
+    found: dict[str, None] = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("ENDMDL"):
+                    break
+                if line.startswith("ATOM") and len(line) >= 22 and line[17:20].strip() in _STANDARD_RESIDUES:
+                    found.setdefault(line[21], None)
+    except OSError:
+        return ()
+    return tuple(found)
+
+
 def _number(value) -> float | None:
     try:
         return float(value)
@@ -380,7 +398,16 @@ def files(folder: str | os.PathLike = ".") -> list[Candidate]:
         residues = residues_of(path) if kind == "pdb_file" else ()
         found.append(
             Candidate(
-                kind, rel, rel, False, names, _order(None, path), aliases, formats=_formats_of(path), residues=residues
+                kind,
+                rel,
+                rel,
+                False,
+                names,
+                _order(None, path),
+                aliases,
+                formats=_formats_of(path),
+                residues=residues,
+                chains=chains_of(path) if kind == "pdb_file" else (),
             )
         )
     return found

@@ -66,6 +66,13 @@ def words_of(text: str) -> tuple[str, ...]:
     return tuple(_SAME_AS.get(w, w) for w in words)
 
 
+def other_spellings(words) -> set[str]:
+    """The words :func:`words_of` reads as one of ``words`` ("replicates" for "replicas"): a typo of either is
+    corrected ("replciates" is one swap from "replicates", two letters from "replicas")."""
+    words = set(words)
+    return {said for said, meant in _SAME_AS.items() if meant in words}
+
+
 @lru_cache(maxsize=4096)
 def stems(text: str) -> tuple[str, ...]:
     """The text's words as stems: "How helical are the helices?" -> ("how", "helic", "are", "the", "helic")."""
@@ -188,17 +195,37 @@ PROTEIN_NAMES: tuple[tuple[str, ...], ...] = (
     ("hiv protease", "hiv-1 protease", "hiv pr"),
 )
 _PROTEIN_GROUP = {name: group for group in PROTEIN_NAMES for name in group}
+# What kind of protein each is, as a scientist says it when only one such protein is in the folder: "the enzyme"
+# (dhfr.pdb beside villin.pdb), "the folate enzyme", "the protease". Two files of one kind both answer to it, and the
+# request is asked about, never guessed (the resolver's ambiguity).
+_ENZYME = ("enzyme",)
+PROTEIN_KINDS: dict[str, tuple[str, ...]] = {
+    "dhfr": (*_ENZYME, "folate enzyme", "reductase enzyme"),
+    "lysozyme": _ENZYME,
+    "t4 lysozyme": _ENZYME,
+    "barnase": (*_ENZYME, "ribonuclease", "rnase"),
+    "adenylate kinase": (*_ENZYME, "kinase"),
+    "kras": ("gtpase",),
+    "thrombin": (*_ENZYME, "protease"),
+    "trypsin": (*_ENZYME, "protease"),
+    "hiv protease": (*_ENZYME, "protease"),
+    "bpti": ("inhibitor", "protease inhibitor"),
+    "barstar": ("inhibitor",),
+    "villin": ("actin-binding domain",),
+    "gfp": ("fluorescent protein",),
+}
 
 
 def protein_nicknames(names) -> tuple[str, ...]:
     """The other names of the common protein one of ``names`` (a file's stem, its first word, its header's words) is:
-    ("villin", "villin_1vii") -> ("villin headpiece", "headpiece", "hp35", ...). Empty when none is one."""
+    ("villin", "villin_1vii") -> ("villin headpiece", "headpiece", "hp35", ...), and the kind of protein it is
+    (:data:`PROTEIN_KINDS`: "enzyme" for dhfr). Empty when none is one."""
     found: list[str] = []
     for name in names:
         key = str(name).lower().replace("_", " ").strip()
         for candidate in (key, key.replace(" ", "-"), key.split(" ")[0] if " " in key else ""):
             group = _PROTEIN_GROUP.get(candidate)
             if group:
-                found += [n for n in group if n != candidate]
+                found += [n for n in group if n != candidate] + list(PROTEIN_KINDS.get(group[0], ()))
     seen = {str(n).lower() for n in names}
     return tuple(dict.fromkeys(n for n in found if n not in seen))

@@ -109,11 +109,14 @@ def answered(request: str, previous: Previous, candidates: Sequence[Candidate], 
     if not offered:
         return None
     lowered = request.lower()
-    named = [
-        c
-        for c in offered
-        if any(re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", lowered) for n in (*c.names, c.value))
-    ]
+
+    def said(names) -> bool:
+        return any(re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", lowered) for n in names if n)
+
+    named = [c for c in offered if said((*c.names, c.value))]
+    # "the enzyme one", "the headpiece": another name of one of them (the kind of protein it is), when it fits one
+    by_alias = [c for c in offered if said(c.aliases)]
+    named = named or (by_alias if len(by_alias) == 1 else [])
     kinds = [c for pattern, fits in _BY_KIND if pattern.search(request) for c in offered if fits(c)]
     # "the finished one, seed 3", "the 4 ps one": told apart by what its record says
     told = (runs_said(request, offered) or ([], None))[0] or [

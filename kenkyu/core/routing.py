@@ -171,6 +171,18 @@ _REFUSED_LEAD = re.compile(
 )
 
 
+# "a loose tolerance of 100 kJ/mol/nm is plenty", "500 iterations at most is fine": a setting of the step before
+_SETTING_REMARK = re.compile(
+    r"^\s*(?:with\s+)?(?:[\w/.%-]+\s+){1,7}?(?:is|are|'s|should\s+be|will\s+do|would\s+do)\s+(?:\w+\s+)?"
+    r"(?:plenty|fine|enough|ok|okay|good|sufficient|ample)\b",
+    re.I,
+)
+# "Energies before and after, please", "the energies too": a result of the step before, asked for in a few words
+_RESULT_TOO = re.compile(
+    r"^\s*(?:the\s+|its\s+)?(?:[\w-]+\s+){0,3}?[\w-]+\s+(?:before\s+and\s+after|too|as\s+well)\b", re.I
+)
+
+
 def _reports_back(step: str, before: str, keywords: Sequence[Sequence[str]]) -> bool:
     """Is ``step`` a request for what the step before it reports (not a step to route alone)?"""
     named = _tools_named(step, keywords)
@@ -185,7 +197,10 @@ def _reports_back(step: str, before: str, keywords: Sequence[Sequence[str]]) -> 
     if _REPORT_VERB.match(step):
         return True
     if _QUESTION_START.match(step) is None:
-        return False
+        # "minimise it; a loose tolerance of 100 kJ/mol/nm is plenty. Energies before and after, please": a setting
+        # or a result of the step before, said without a verb or a question, is more of that step (whether it names
+        # the step's tool or no tool at all)
+        return "?" not in step and bool(_SETTING_REMARK.match(step) or _RESULT_TOO.match(step))
     # a question naming the step's tool, or a word of its vocabulary ("how far did the potential energy come down?"
     # after a minimisation); one in words of none of them ("how much surface does it expose?") is a step of its own
     own = {w for i in earlier for phrase in keywords[i] for w in stems(phrase) if len(w) >= 4}
@@ -221,7 +236,7 @@ _DO_IT_FIRST = re.compile(
 # step of its own.
 _LEAD_OBJECT = re.compile(
     r"^\s*(?P<lead>(?:across|for|in|on|over|from|with|using|between|according\s+to)\s+"
-    r"(?:the|my|our|all|both|each|these|those|that)\b"
+    r"(?:the|my|our|all|both|each|these|those|that|whichever|whatever)\b"
     r"(?:[^,:;?.!()]|\([^()]{0,60}\)){1,80}?)\s*[,:;]\s*(?P<rest>(?:and\s+)?(?:how|what|which|where|whether|is|are|does|do|did|was|were"
     r"|can|could|give|show|plot|compute|calculate|tell|get|make|run|do|the|its|their)\b.+)$",
     re.I | re.S,
@@ -246,8 +261,20 @@ _LEADING_BEFORE = re.compile(
 )
 
 
+# "Before I simulate anything, relax ...": what the scientist will do later themselves is context, no step to take now
+_MY_LATER = re.compile(
+    r"^\s*(?:but\s+|so\s+)?(?:before|prior\s+to)\s+(?:i|we)\s+(?:\w+\s+){0,2}?"
+    r"(?:anything|any(?:\s+\w+)?|it|them|this|that|(?:the|my|a|any)\s+(?:\w+\s+)?(?:run|simulation|md|dynamics))"
+    r"\s*[,;:]\s*(?P<now>.+)$",
+    re.I | re.S,
+)
+
+
 def _in_order_of_doing(request: str) -> str:
     request = " ".join(_object_after_question(s) for s in re.split(r"(?<=[.!?])\s+", request.strip()))
+    mine = _MY_LATER.match(request)
+    if mine:
+        request = mine["now"]
     leading = _LEADING_BEFORE.match(request)
     if leading:
         now = leading["now"].strip()
@@ -302,6 +329,10 @@ def _clauses(piece: str, keywords: Sequence[Sequence[str]]) -> list[str]:
     named = [{i for i, words in enumerate(keywords) if concept_hits(p, words)[0]} for p in parts]
     if not all(named) or any(a & b for i, a in enumerate(named) for b in named[i + 1 :]):
         return [piece]
+    # "total SASA, the run before the latest one": a part that only points at a run is the object of the part
+    # before it ("run" names md_run's word, but nothing is asked to run)
+    if any(not _tools_named(_EARLIER.sub(" ", _RUN_POINTED.sub(" ", p)), keywords) for p in parts[1:]):
+        return [piece]
     shared = _SHARED.search(parts[-1])
     if shared and (time_bounds(shared["shared"]) or window_tokens(shared["shared"])):
         parts = [*(f"{p} {shared['shared']}" for p in parts[:-1]), parts[-1]]
@@ -329,6 +360,8 @@ _DESCRIPTION = re.compile(
     rf"(?:(?:my|the|our|this|that)\s+|(?!(?:{_VERB}|what|which|how|why|where|when|who|can|could|would|will|do|does"
     r"|did|please|pls)\b))"
     r"[\w./-]+(?:\s+(?:in|of|from|at|on)\s+(?:the\s+|my\s+)?[\w./-]+)?\s+"
+    # "the report I made earlier is out of date": a thing told apart by what the scientist did with it
+    r"(?:(?:that\s+|which\s+)?(?:i|we)\s+[a-z]+(?:ed|de|ot|an|ew|one)?\s+(?:(?:earlier|before|yesterday|today|last\s+\w+)\s+)?)?"
     # ("settled = what's left once I dropped equilibration.": a variable defined in words, as in code)
     r"(?:(?:is|are|was|were|holds?|has|contains?|mentions?|says?|said|came|comes|lives?|sits?|means)\b|=)[^?]*[.!]\s*$",
     re.I,
@@ -701,7 +734,7 @@ _NUMBER_WORDS = re.compile(
     + "|".join(w for w in _SMALL_NUMBERS if " " not in w and len(w) > 2)
     + r"))\b(?:[\s-]+(?P<scale>hundred|thousand|million))?(?=\s+(?:more\s+|extra\s+|additional\s+|further\s+)?"
     r"(?:pico|nano|femto|ps\b|ns\b|fs\b|kelvins?\b|k\b|replicas?\b|frames?\b|residues?\b|repeats?\b"
-    r"|repetitions?\b|copies\b))",
+    r"|repetitions?\b|copies\b|snapshots?\b|conformations?\b))",
     re.I,
 )
 
@@ -832,7 +865,34 @@ def steps_of(request: str, keywords: Sequence[Sequence[str]] = (), candidates: S
         return [request.strip()]  # "quick question before I start: can you fold sequences?" is one question
     request = _REDONE_OUTPUT.sub(r"\g<made>, re-running it", request)
     steps = [piece for step in split_steps(request, keywords) for piece in split_objects(step, is_object)]
+    steps = [piece for step in steps for piece in _each_run(step, candidates, is_object)]
     return _ingest_first(_their_index(_pronouns_named(steps, is_object), candidates), candidates)
+
+
+# "compare how compact my two runs are", "the rg of both simulations", "each run's RMSD": every run here, one step each
+_EVERY_RUN = re.compile(
+    r"\b(?:my|our|the|both|all|these|those)\s+(?:(?P<n>two|three|four|2|3|4)\s+)?(?:md\s+)?"
+    r"(?:runs|simulations|sims|trajectories|trajs)\b"
+    r"|\b(?P<both>both)\s+(?:of\s+)?(?:my\s+|the\s+)?(?:runs|simulations|sims|trajectories)\b"
+    r"|\beach\s+(?:run|simulation|trajectory)\b",
+    re.I,
+)
+_COUNT = {"two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
+
+
+def _each_run(step: str, candidates: Sequence["Candidate"], is_object) -> list[str]:
+    """``step`` once per run folder here when it asks about all of them ("my two runs", "both simulations") and
+    names none: each run's analysis is a call of its own, with its own table (held-out 11: "compare how compact my
+    two runs are" asked which run). A count that is not the number of runs here is left to be asked about; replicas
+    are an ensemble's (its own tools compare them)."""
+    said = _EVERY_RUN.search(step)
+    if not said or _ENSEMBLE_WORDS.search(step) or any(is_object(w) for w in re.findall(r"[\w./\[\]:-]+", step)):
+        return [step]
+    runs = list({c.value: c for c in sorted(candidates, key=lambda c: c.order) if c.kind == "run_folder"}.values())
+    wanted = _COUNT.get((said["n"] or "").lower()) or (2 if said["both"] or "both" in said.group(0).lower() else None)
+    if len(runs) < 2 or (wanted is not None and wanted != len(runs)) or len(runs) > 4:
+        return [step]
+    return [f"{step.rstrip(' .?!')} ({c.value})" for c in runs]
 
 
 def _their_index(steps: list[str], candidates: Sequence["Candidate"]) -> list[str]:
@@ -985,6 +1045,24 @@ class Route:
     score: float
 
 
+# "The report I made earlier is out of date. Make it again": "it" is the thing the remark was about
+_REMARK_SUBJECT = re.compile(
+    r"^\s*(?:(?:so|ok|okay|fyi|btw),?\s+)*(?P<np>(?:the|my|our|this|that)\s+[a-z][\w-]*)\b", re.I
+)
+
+
+def _pronoun_as_remarks_subject(request: str) -> str:
+    """What follows a request's remark, its first "it" said as the thing the remark is about ("Make the report
+    again"): the embedder reads only what follows a remark, and "make it again" alone names no tool."""
+    if REMARK not in request:
+        return request
+    head, tail = request.rsplit(REMARK, 1)
+    subject = _REMARK_SUBJECT.match(head)
+    if not subject or not _DESCRIPTION.match(head.split(REMARK)[-1] + "."):
+        return tail
+    return re.sub(r"\bit\b", subject["np"].lower(), tail, count=1)
+
+
 class ToolRouter:
     """Rank tools for a request by cosine similarity of sentence embeddings."""
 
@@ -1015,7 +1093,7 @@ class ToolRouter:
             for t, v in zip(missing, vectors):
                 self._cache[t.name] = v
         # Not a remark's words ("ok wt finished"), unless what follows is too short to say anything ("why?").
-        tail = request.rsplit(REMARK, 1)[-1]
+        tail = _pronoun_as_remarks_subject(request)
         asked = tail if len(tail.split()) >= 3 else request
         spoken = in_papers_words(_without_spaced_names(without_history_in_file_names(asked), candidates))
         spoken = _STARTING_POINT.sub("the start", spoken)
@@ -1377,6 +1455,7 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
         mentioned = any(
             re.search(rf"\b{re.escape(word)}\b", lowered) for word in {name.lower(), name.lower().replace("_", " ")}
         )
+        each_one = re.search(_EACH_ONE.format(noun=re.escape(name[4:])), lowered) if name.startswith("per_") else None
         tied = number_for(name, settings, unit_ok) if kinds & {"number", "integer"} else None
         if tied is None and kinds & {"number", "integer"}:
             # "at most 100 steps" for a minimiser's max_iterations: a word people use for the parameter's own,
@@ -1401,6 +1480,10 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
             narrowed[name] = {"type": "string", "enum": said}
         elif "boolean" in kinds and mentioned:
             narrowed[name] = {"enum": [not switched_off(name.lower().replace("_", " "), lowered)]}
+        elif "boolean" in kinds and each_one:
+            # "residue by residue" is per_residue; "don't split it by residue" is not
+            refused = re.search(r"\b(?:no|not|don'?t|do\s+not|never|without)\b[^.,;]*$", lowered[: each_one.start()])
+            narrowed[name] = {"enum": [not refused]}
         elif "boolean" in kinds and action_refused(prop, lowered):
             narrowed[name] = {"enum": [False]}  # "without re-running anything": execute's "Re-run the report ..."
         elif "boolean" in kinds and action_asked(prop, lowered):
@@ -1469,6 +1552,10 @@ def constrained_arguments_schema(t, request: str, fixed: dict | None = None) -> 
         if name in properties:
             narrowed[name] = {"enum": [value]}
     return {"type": "object", "properties": narrowed, "required": list(narrowed)}
+
+
+# A per_<noun> switch said in other words: "residue by residue", "for each residue", "every residue's", "by residue"
+_EACH_ONE = r"\b{noun}\s+by\s+{noun}\b|\b(?:for\s+)?(?:each|every)\s+(?:single\s+)?{noun}\b|\bby\s+{noun}\b"
 
 
 def _ruled_out(option: str, lowered: str) -> bool:
@@ -1622,10 +1709,35 @@ _AA_WORD = "|".join(sorted((re.escape(k) for k in _AMINO_ACIDS), key=len, revers
 _POSITION = r"(?:position|residue|pos\.?|site)\s*(\d+)"
 
 
+# A substitution that names its wild type, so no sequence is needed: "Leu4 to Ala", "leucine 4 into alanine",
+# "Lys13Glu", "K65 for alanine", "K65 -> A". A single-letter wild type or replacement must be a capital letter
+# ("a" in "K65 for a while" is an article).
+_TO = r"\s*(?:to|into|for|with|by|->|\u2192|>)\s*(?:an?\s+)?"
+_NAMED_MUTATION = re.compile(
+    rf"(?<![\w-])(?P<wt>{_AA_WORD}|[A-Z])\s*-?\s*(?P<pos>\d+)(?:{_TO}|(?=[A-Z][a-z]{{2}}\b))(?P<mt>{_AA_WORD}|[A-Z])(?![\w-])",
+    re.I,
+)
+
+
+def _named_mutations(text: str) -> list[str]:
+    found = []
+    for m in _NAMED_MUTATION.finditer(text):
+        letters = []
+        for said in (m["wt"], m["mt"]):
+            if len(said) == 1:
+                letters.append(said if said in "ACDEFGHIKLMNPQRSTVWY" else None)
+            else:
+                letters.append(_AMINO_ACIDS.get(said.lower()))
+        if None not in letters and int(m["pos"]) > 0:
+            found.append(f"{letters[0]}{int(m['pos'])}{letters[1]}")
+    return found
+
+
 def mutation_tokens(text: str) -> list[str]:
     """Point mutations such as A4G, also in words: "a glycine at position 4 of MKTAY..." is A4G (the wild
     type read from the sequence in the request)."""
     found = re.findall(r"\b[ACDEFGHIKLMNPQRSTVWY]\d+[ACDEFGHIKLMNPQRSTVWY]\b", text)
+    found += _named_mutations(text)
     sequences = protein_tokens(text)
     if sequences:
         sequence = sequences[0]
@@ -1643,7 +1755,7 @@ def mutation_tokens(text: str) -> list[str]:
 
 
 _WINDOW = re.compile(
-    r"\b(first|last|second|latter|final|initial)\s+(?:(\d+(?:\.\d+)?)\s*)?"
+    r"\b(first|last|second|latter|final|initial|middle)\s+(?:(\d+(?:\.\d+)?)\s*)?"
     r"(half|third|quarter|fifth|tenth|%|percent|ps|picoseconds?|ns|nanoseconds?|frames?)(?!\w)",
     re.I,
 )
@@ -1718,6 +1830,7 @@ def window_tokens(text: str) -> list[str]:
     A window left out keeps the rest: "skip the first half" is the last half, "drop the first 5 frames" is
     "5:" (a time left out is a start time instead: :func:`time_bounds`)."""
     found = []
+    text = _numbers_in_digits(text)  # "the middle ten frames"
     for match in _FRAME_RANGE.finditer(text):
         # "frames 0-9", "frames 10 to 20": both ends said are kept, as a slice of frame indices (end excluded)
         first, last = int(match["a"]), int(match["b"])
@@ -1947,6 +2060,9 @@ class Candidate:
     # The residues of the protein it holds, in order, as "TRP64" (name and the file's number), read by the resolver
     # from its structure: "Trp90", "the last residue" are checked and found there. Empty: not known.
     residues: tuple[str, ...] = ()
+    # The chain ids of a structure's protein ("A"; " " for atoms written without one), read by the resolver: "chain B
+    # of dhfr" is checked against them. Empty: not known.
+    chains: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -2349,6 +2465,9 @@ _EARLIER = re.compile(
     r"\b(?:(?P<before>earlier|older|prior|other)|(?P<first>first|oldest|earliest|original|initial)|(?P<second>second))\s+"
     r"(?:[\w-]+\s+){0,2}?"
     r"(?:runs?|simulations?|trajector(?:y|ies)|trajs?|sims?|md|ones?)\b|\bthe\s+(?:run|simulation|one)\s+before\b"
+    # "whichever simulation is oldest", "the run that was first"
+    r"|\b(?:runs?|simulations?|trajector(?:y|ies)|trajs?|sims?|ones?)\s+(?:that\s+|which\s+)?(?:is|was|came)\s+"
+    r"(?:the\s+)?(?P<first_after>oldest|earliest|first|older)\b"
     # "the previous one, not the newest", "not the latest run": the newest ruled out is the one before it
     r"|\b(?P<not_newest>not|never|rather\s+than|instead\s+of)\s+(?:the\s+|my\s+)?(?:very\s+)?"
     r"(?:newest|latest|last|most\s+recent|newer|recent|current)\b",
@@ -2385,8 +2504,16 @@ def _pick(match: SlotMatch, fitting: list[Candidate], recent: bool, lowered: str
         # newest first: "the first run" is the oldest, "the second" the one made after it, "the earlier" the one
         # before the newest
         match.candidate = (
-            same_level[-1] if by_order["first"] else same_level[-2] if by_order["second"] else same_level[1]
+            same_level[-1]
+            if by_order["first"] or (by_order["first_after"] or "").lower() in ("oldest", "earliest", "first")
+            else same_level[-2]
+            if by_order["second"]
+            else same_level[1]
         )
+        return match
+    counted = _by_frame_count(lowered, same_level) if len(same_level) > 1 and not recent else []
+    if len(counted) == 1:
+        match.candidate = counted[0]  # "the six snapshots I sliced off the end": the one trajectory of 6 frames
         return match
     if len(same_level) > 1 and not recent and len({c.value for c in same_level}) > 1:
         match.ambiguous = True
@@ -2394,6 +2521,19 @@ def _pick(match: SlotMatch, fitting: list[Candidate], recent: bool, lowered: str
         return match
     match.candidate = top
     return match
+
+
+_FRAMES_SAID = re.compile(r"\b(\d+)\s+(?:\w+\s+)?(?:frames?|snapshots?|conformations?)\b", re.I)
+
+
+def _by_frame_count(lowered: str, options: Sequence[Candidate]) -> list[Candidate]:
+    """The options whose label says as many frames as the step does ("the 6 frames I sliced off", "the six
+    snapshots"); none when the step says no count."""
+    # (a window is no count of a thing's frames: "the last 6 frames of my run" is a window of the run)
+    said = _FRAMES_SAID.search(without_windows(_numbers_in_digits(lowered)))
+    if not said:
+        return []
+    return [c for c in options if re.search(rf"\b{int(said[1])} frames?\b", c.label)]
 
 
 def object_slots(t) -> set[str]:
@@ -2473,7 +2613,8 @@ _ENSEMBLE_WORDS = re.compile(
 # Verbs of starting a simulation that are not step verbs ("spin up 2 replicates", "kick off three runs")
 _LAUNCH = r"do|launch|set\s+up|spin\s+up|fire\s+(?:up|off)|kick\s+off|submit|queue(?:\s+up)?|generate|produce"
 _MAKES_ENSEMBLE = re.compile(
-    rf"\b(?:{_VERB}|{_LAUNCH})\b[^.?!]*\b(?:\d+|{'|'.join(_WORD_NUMBERS)})\s+(?:\w+\s+)?(?:replicas?|replicates?|copies|repeats|runs)\b"
+    rf"\b(?:{_VERB}|{_LAUNCH}|(?:i|we)(?:\s+(?:need|want)|'d\s+like|\s+would\s+like))\b[^.?!]*"
+    rf"\b(?:\d+|{'|'.join(_WORD_NUMBERS)})\s+(?:\w+\s+)?(?:replicas?|replicates?|copies|repeats|runs)\b"
     # "three replicas of villin in explicit water, 1 ps each, please run them": the count first, the verb after
     rf"|\b(?:\d+|{'|'.join(_WORD_NUMBERS)})\s+(?:\w+\s+)?(?:replicas?|replicates?|copies|repeats)\b[^.?!]*"
     rf"\b(?:run|launch|start|simulate|{_LAUNCH})\s+(?:them|those|these|it)\b",
@@ -3033,6 +3174,43 @@ class MissingObject:
     fix: str = "Name its file, run folder or kernel variable, or make it first."
 
 
+_CHAIN_SAID = re.compile(
+    r"\bchains?\s+(?P<id>[A-Za-z0-9])\b(?:\s*(?:and|,|&|vs\.?|to)\s*(?:chain\s+)?(?P<id2>[A-Za-z0-9])\b)?"
+)
+
+
+def missing_chain(step: str, candidates: Sequence[Candidate]) -> MissingObject | None:
+    """ "the contacts between chain A and chain B of dhfr" when the structure meant has no chain B: which chains it
+    has, instead of an analysis of the one chain there is (held-out 11). The structure is the one the step names, or
+    the only structure here; its chains must be known (read from the file)."""
+    said = [(m.group(0), i) for m in _CHAIN_SAID.finditer(step) for i in (m["id"], m["id2"]) if i]
+    if not said:
+        return None
+    structures = [c for c in candidates if c.kind == "pdb_file" and c.chains]
+    lowered = step.lower()
+    named = [c for c in structures if any(_says(lowered, n.lower()) for n in (*c.names, *c.aliases))]
+    meant = named or structures
+    if len(meant) != 1:
+        return None
+    held = meant[0].chains
+    # one chain written without an id is what "chain A" means in it
+    ids = {"A"} if set(held) == {" "} else {h.upper() for h in held}
+    for _, chain in said:
+        if chain.upper() not in ids:
+            has = (
+                "one chain, without a chain id (read as chain A)"
+                if set(held) == {" "}
+                else f"chain{'s' if len(held) > 1 else ''} {', '.join(h for h in held if h.strip())} only"
+            )
+            return MissingObject(
+                f"chain {chain.upper()}",
+                f"chain {chain.upper()} ({meant[0].value} has {has})",
+                (meant[0],),
+                f"Name a chain {meant[0].value} has, or the file of the complex that holds chain {chain.upper()}.",
+            )
+    return None
+
+
 def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] = frozenset()) -> MissingObject | None:
     """The object ``step`` names that none of ``candidates`` is, or None. ``known`` holds words that are no object
     (the tools' own words: "esm2", "mp4", tool names)."""
@@ -3049,7 +3227,7 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
     for missing in (missing_reference(step, candidates), named_reference(step, candidates, known)):
         if missing is not None:
             return missing
-    missing = missing_topology(step, candidates)
+    missing = missing_topology(step, candidates) or missing_chain(step, candidates)
     if missing is not None:
         return missing
     made = (destination(step) or "").rstrip("/").split("/")

@@ -29,7 +29,7 @@ from kenkyu.core.providers.base import (
     ToolCallDone,
     Usage,
 )
-from kenkyu.core.concepts import corrected_spelling, words_of
+from kenkyu.core.concepts import corrected_spelling, other_spellings, words_of
 from kenkyu.core.followup import follow_up, previous_request, standalone
 from kenkyu.core.routing import (
     REMARK,
@@ -577,6 +577,7 @@ def _words_of(t) -> tuple[str, ...]:
 def _spelling_words(tools, candidates) -> set[str]:
     """The words a typo is corrected to: the tools' vocabulary, and the notebook's names (never "corrected")."""
     words = {w for t in tools for phrase in vocabulary(t) for w in words_of(phrase)}
+    words |= other_spellings(words)
     return words | {w for c in candidates for n in (*c.names, *c.aliases) for w in words_of(n)}
 
 
