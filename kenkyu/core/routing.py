@@ -331,7 +331,8 @@ def _clauses(piece: str, keywords: Sequence[Sequence[str]]) -> list[str]:
         return [piece]
     # "total SASA, the run before the latest one": a part that only points at a run is the object of the part
     # before it ("run" names md_run's word, but nothing is asked to run)
-    if any(not _tools_named(_EARLIER.sub(" ", _RUN_POINTED.sub(" ", p)), keywords) for p in parts[1:]):
+    pointers_only = [_EARLIER.sub(" ", _RUN_POINTED.sub(" ", p)) for p in parts[1:]]
+    if any(not any(concept_hits(p, words)[0] for words in keywords) for p in pointers_only):
         return [piece]
     shared = _SHARED.search(parts[-1])
     if shared and (time_bounds(shared["shared"]) or window_tokens(shared["shared"])):
