@@ -841,6 +841,8 @@ def number_for(parameter: str, text: str, unit_suffix: bool = True) -> float | N
     words = [parameter.lower(), " ".join(parts), parts[0]]
     if unit_suffix and len(parts) == 2:
         words.append(parts[1])
+    # "one repeat each", "1 replica": a count of one is said in the singular
+    words += [w[:-1] for w in words if len(w) > 3 and w.endswith("s") and not w.endswith("ss")]
     for word in words:
         if word in ("of", "in", "per", "max", "min", "n", "number"):
             continue

@@ -218,3 +218,38 @@ def test_a_chain_the_structure_lacks_is_named_with_the_chains_it_has(provider, t
     assert "chain D (complex.pdb has chains A, C only)" in provider.last_problem
     call = provider.choose_call("residue contacts between chain A and chain C of complex", TOOLS)
     assert call is not None and call.name == "analysis_contacts", provider.last_problem
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        "score the mutations from my list for villin with ESM-2",
+        "how damaging are the substitutions we picked last week? ESM-2 on the headpiece",
+    ],
+)
+def test_mutations_asked_about_but_not_given_call_nothing_else(provider, tmp_path, request_):
+    shutil.copy(DATA / "villin_1vii.pdb", tmp_path)
+    provider.use_notebook(gather({}, tmp_path, error=False))
+    assert provider.choose_call(request_, TOOLS) is None
+    assert provider.last_problem.startswith("Which mutations?") and "structure_variant_effects" in provider.last_problem
+
+
+@pytest.mark.parametrize(
+    "request_, tool",
+    [
+        ("score K65A and L61G of villin with ESM-2", "structure_variant_effects"),
+        ("scan every mutation at positions 45 to 48 of villin with ESM-2", "structure_mutational_scan"),
+    ],
+)
+def test_mutations_written_or_positions_scanned_still_run(provider, tmp_path, request_, tool):
+    shutil.copy(DATA / "villin_1vii.pdb", tmp_path)
+    provider.use_notebook(gather({}, tmp_path, error=False))
+    call = provider.choose_call(request_, TOOLS)
+    assert call is not None and call.name == tool, provider.last_problem
+
+
+def test_a_count_of_one_said_in_the_singular_binds():
+    schema = constrained_arguments_schema(
+        _tool("md_compare_backends"), "time both backends on villin in vacuum, 20 steps, one repeat each"
+    )
+    assert schema["properties"]["repeats"] == {"enum": [1]} and schema["properties"]["steps"] == {"enum": [20]}

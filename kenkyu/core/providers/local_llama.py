@@ -47,6 +47,7 @@ from kenkyu.core.routing import (
     keyword_bonus,
     missing_message,
     missing_object,
+    mutation_tokens,
     averaged_over_ensemble,
     dictionary_words,
     names_a_tool,
@@ -332,6 +333,17 @@ class LocalLlamaProvider(Provider):
             self.last_problem = _unmatched_message(step, ranked)
             return None
         top = ranked[0]
+        unlisted = _mutations_not_given(step, ranked[: self.top_k], candidates, 2 * self.margin)
+        if unlisted is not None:
+            # "score every mutation on my shortlist" with no mutation written anywhere: the tool that scores them is
+            # meant, and no other ESM-2 tool (an embedding) runs in its place (held-out 11)
+            self.last_problem = (
+                f"Which mutations? For *{step.strip()}* I would call `{unlisted.name}` "
+                f"({unlisted.summary.rstrip('.')}), but no mutations are written in the request and none is held "
+                "in the kernel, so I called nothing. Write them in the request (e.g. *score K65A and L61G of "
+                "villin.pdb*), or name the kernel variable that holds them."
+            )
+            return None
         if _catalogue(top.tool) and not spoken_for(step, top.tool, candidates, prefer):
             # A science tool that needs no input (a listing) wins whenever nothing else can be filled ("how
             # much did the backbone move?" with no run here listed the ESM models): only its own words call it.
@@ -549,6 +561,23 @@ def _phrase_said(step: str, ranked: list, min_score: float) -> bool:
 def _catalogue(t) -> bool:
     """A domain tool (kenkyu.tools) that takes no input: it lists what exists, it answers no question."""
     return not t.parameters.get("required") and getattr(t.function, "__module__", "").startswith("kenkyu.tools")
+
+
+_MUTATIONS_SAID = re.compile(r"\b(?:mutations?|substitutions?|point\s+mutants?)\b", re.I)
+
+
+def _mutations_not_given(step: str, ranked: list, candidates, margin: float):
+    """The tool that needs ``mutations`` when the step asks about mutations it does not write (and names no kernel
+    variable that might hold them) and a tool that takes neither mutations nor positions would win instead; else
+    None. A scan over positions ("every mutation at positions 5-8") takes positions: it is not stopped."""
+    if not _MUTATIONS_SAID.search(step) or mutation_tokens(step) or not ranked:
+        return None
+    if any(c.variable and re.search(rf"\b{re.escape(c.value)}\b", step) for c in candidates):
+        return None
+    if {"mutations", "positions"} & set(ranked[0].tool.parameters.get("properties", {})):
+        return None
+    wanting = [r for r in ranked if "mutations" in r.tool.parameters.get("required", [])]
+    return wanting[0].tool if wanting and wanting[0].score >= ranked[0].score - margin else None
 
 
 def _said_first(step: str, ranked: list, margin: float, candidates=(), prefer=()) -> list:
