@@ -2179,7 +2179,7 @@ def _resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: d
         return match
     # A window's words name no variable ("the first half" is no `first`, though a kernel may hold one).
     naming = without_windows(lowered)
-    named = [c for c in options if any(_says(naming, n) for n in c.names)] or [
+    named = [c for c in options if any(_names_it(naming, n, c) for n in c.names)] or [
         c for c in options if any(_says(naming, n) for n in c.aliases)
     ]
     if named:
@@ -2439,6 +2439,36 @@ def _says(lowered: str, name: str) -> bool:
     return re.search(rf"(?<![\w/.]){said}(?![\w])", lowered) is not None
 
 
+# Variables named by a common noun of what they hold (kenkyu's own action cells call a run `run`): "the newest run",
+# "the older run", "each run" point at a run by its order or count, they do not name the variable (which may be an older
+# one: newcomer r14); "my run", "rmsf of run" or "`run`" do.
+_COMMON_NOUN_NAMES = {
+    *"run runs traj trajs trajectory trajectories sim simulation simulations structure protein sequence seq".split(),
+    *"model ensemble replicas system result results data".split(),
+}
+_QUALIFIED_NOUN = re.compile(
+    r"\b(?:each|every|both|which|whichever|any|other|new|newest|newer|latest|last|recent|older|oldest|old|earlier"
+    r"|earliest|previous|first|second|third|current|final|original|longer|shorter|hotter|colder"
+    r"|\d+(?:\.\d+)?\s*(?:ps|ns|k))\s+(?:[\w-]+\s+)?$",
+    re.I,
+)
+
+
+def _names_it(lowered: str, name: str, c: Candidate) -> bool:
+    """Does the step name ``c`` by ``name``? A variable called by a common noun is not named where an order or a
+    count qualifies that word ("the newest run" points at the newest run; `run` may be an older one)."""
+    if not (c.variable and name.lower() in _COMMON_NOUN_NAMES):
+        return _says(lowered, name)
+    if re.search(rf"`{re.escape(name.lower())}`", lowered):
+        return True
+    if _EARLIER.search(lowered) or _RECENT.search(lowered):
+        return False  # ("the run from before the newest one": the runs are told apart by their order)
+    return any(
+        not _QUALIFIED_NOUN.search(lowered[: m.start()])
+        for m in re.finditer(rf"(?<![\w/.]){re.escape(name.lower())}(?![\w])", lowered)
+    )
+
+
 def _most_specific(named: list[Candidate], lowered: str) -> list[Candidate]:
     """Of the candidates the step names, those named by the longest word ("villin_replicas" over "villin")."""
     longest = {c: max(len(n) for n in (*c.names, *c.aliases) if _says(lowered, n)) for c in named}
@@ -2468,6 +2498,8 @@ _EARLIER = re.compile(
     r"\b(?:(?P<before>earlier|older|prior|other)|(?P<first>first|oldest|earliest|original|initial)|(?P<second>second))\s+"
     r"(?:[\w-]+\s+){0,2}?"
     r"(?:runs?|simulations?|trajector(?:y|ies)|trajs?|sims?|md|ones?)\b|\bthe\s+(?:run|simulation|one)\s+before\b"
+    # "the run from before the newest one", "the one just before the latest"
+    r"|\b(?P<before_newest>(?:just\s+|right\s+)?before\s+the\s+(?:very\s+)?(?:newest|latest|last|most\s+recent)\b)"
     # "whichever simulation is oldest", "the run that was first"
     r"|\b(?:runs?|simulations?|trajector(?:y|ies)|trajs?|sims?|ones?)\s+(?:that\s+|which\s+)?(?:is|was|came)\s+"
     r"(?:the\s+)?(?P<first_after>oldest|earliest|first|older)\b"

@@ -253,3 +253,26 @@ def test_a_count_of_one_said_in_the_singular_binds():
         _tool("md_compare_backends"), "time both backends on villin in vacuum, 20 steps, one repeat each"
     )
     assert schema["properties"]["repeats"] == {"enum": [1]} and schema["properties"]["steps"] == {"enum": [20]}
+
+
+def test_a_run_variable_is_not_named_by_a_run_told_apart_by_its_order(tmp_path):
+    """kenkyu calls a run it makes `run`: "the newest run" is the newest run, whichever variable holds it; "my run",
+    "rmsf of run" or "`run`" still name the variable (newcomer r14: DSSP of "the newest run" read the older `run`)."""
+    from kenkyu.core.routing import Candidate, resolve_slot
+
+    older = Candidate(
+        "trajectory", "run", "`run` (MDRun, md_runs/a, 2 ps, seed 4)", True, ("run",), 10, path="md_runs/a"
+    )
+    newer = Candidate(
+        "trajectory", "run_2", "`run_2` (MDRun, md_runs/b, 2 ps, seed 9)", True, ("run_2",), 11, path="md_runs/b"
+    )
+    said = {
+        "secondary structure over the middle third of the newest run": "run_2",
+        "the run from before the newest one - its rg over the last half": "run",
+        "rmsf of run over the last half": "run",
+        "rmsf of `run`": "run",
+        "rg of my run": "run",
+    }
+    for step, variable in said.items():
+        match = resolve_slot(step, "trajectory", [newer, older], {"type": "string"})
+        assert match.candidate is not None and match.candidate.value == variable, (step, match)
