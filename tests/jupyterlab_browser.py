@@ -106,6 +106,25 @@ def running_lab(root: Path, private: Path, sidebar_settings: dict):
         log.close()
 
 
+@contextlib.contextmanager
+def ask_cell_lab(tmp_path_factory, notebook: str, question: str, reply: str):
+    """A running JupyterLab whose folder holds ``notebook``: a cell that picks the replay provider (one scripted turn,
+    ``reply``) and a ``%%ask`` cell asking ``question``. Only the LLM is scripted."""
+    import nbformat
+
+    stem = Path(notebook).stem
+    root, private = tmp_path_factory.mktemp(f"{stem}_root"), tmp_path_factory.mktemp(f"{stem}_private")
+    (root / "turns.json").write_text(json.dumps({"turns": [{"text": reply}]}))
+    document = nbformat.v4.new_notebook(metadata={"kernelspec": KERNELSPEC})
+    document.cells = [
+        nbformat.v4.new_code_cell(f"%load_ext kenkyu\n%kenkyu provider replay {root / 'turns.json'}"),
+        nbformat.v4.new_code_cell(f"%%ask\n{question}"),
+    ]
+    nbformat.write(document, root / notebook)
+    with running_lab(root, private, {}) as server:
+        yield server
+
+
 def rebuild_stale_extension() -> None:
     """Rebuild the sidebar extension when its TypeScript is newer than the build, so the browser runs this code."""
     spec = importlib.util.spec_from_file_location("kenkyu_setup", REPO / "setup.py")

@@ -8,11 +8,9 @@ then a %%ask cell is run with Shift+Enter: its question and reply appear in the 
 
 from __future__ import annotations
 
-import json
 
-import nbformat
 import pytest
-from jupyterlab_browser import KERNELSPEC, chromium, notebook_page, rebuild_stale_extension, run_cell, running_lab
+from jupyterlab_browser import ask_cell_lab, chromium, notebook_page, rebuild_stale_extension, run_cell
 from jupyterlab_browser import notebook_cell as cell
 from jupyterlab_browser import wait_executed
 from playwright import sync_api as playwright_api
@@ -30,15 +28,7 @@ def current_extension():
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    root, private = tmp_path_factory.mktemp("asked_root"), tmp_path_factory.mktemp("asked_private")
-    (root / "turns.json").write_text(json.dumps({"turns": [{"text": REPLY}]}))
-    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": KERNELSPEC})
-    notebook.cells = [
-        nbformat.v4.new_code_cell(f"%load_ext kenkyu\n%kenkyu provider replay {root / 'turns.json'}"),
-        nbformat.v4.new_code_cell(f"%%ask\n{QUESTION}"),
-    ]
-    nbformat.write(notebook, root / "morning.ipynb")
-    with running_lab(root, private, {}) as server:
+    with ask_cell_lab(tmp_path_factory, "morning.ipynb", QUESTION, REPLY) as server:
         yield server
 
 

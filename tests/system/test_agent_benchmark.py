@@ -732,11 +732,19 @@ def test_the_eleventh_heldout_set_is_well_formed_and_new(tmp_path):
     assert_all_atom_requests_say_their_solvent(HELDOUT11)
 
 
-def test_the_twelfth_heldout_set_is_well_formed_and_new(tmp_path):
-    """everyday_heldout12: 30 tasks of issue 13's kinds, written before tuning round 13: no request or id shared
-    with any other set (held-out 11 included), no paths in a request, eight missing inputs of different kinds (each
-    asked about, no call), and the same rules for every task as the earlier held-out sets."""
-    assert len(HELDOUT12) == 30
+@pytest.mark.parametrize(
+    "name, tasks, earlier, written_before",
+    [
+        ("everyday_heldout12", HELDOUT12, [], 13),
+        ("everyday_heldout13", HELDOUT13, HELDOUT12, 14),
+    ],
+)
+def test_the_newest_heldout_sets_are_well_formed_and_new(tmp_path, name, tasks, earlier, written_before):
+    """everyday_heldout12 and 13: 30 tasks of issue 13's kinds each, written before tuning rounds 13 and 14: no
+    request or id shared with any other set (held-out 11, and for 13 held-out 12, included), no paths in a request,
+    eight missing inputs of different kinds (each asked about, no call), and the same rules for every task as the
+    earlier held-out sets."""
+    assert len(tasks) == 30
     others = (
         load_tasks()
         + EVERYDAY
@@ -750,39 +758,13 @@ def test_the_twelfth_heldout_set_is_well_formed_and_new(tmp_path):
         + HELDOUT9
         + HELDOUT10
         + HELDOUT11
+        + earlier
     )
-    assert_a_heldout_set_is_well_formed_and_new(tmp_path, "everyday_heldout12", HELDOUT12, others, 13, 8)
-    assert_an_empty_reply_fails_every_task(tmp_path, HELDOUT12)
-    named = [str(e["reply_names_missing"]) for t in HELDOUT12 for e in t.expect if "reply_names_missing" in e]
-    assert len(set(named)) == len(named) == sum(t.kind == "missing" for t in HELDOUT12) == 8
-    assert_all_atom_requests_say_their_solvent(HELDOUT12)
-
-
-def test_the_thirteenth_heldout_set_is_well_formed_and_new(tmp_path):
-    """everyday_heldout13: 30 tasks of issue 13's kinds, written before tuning round 14: no request or id shared
-    with any other set (held-out 12 included), no paths in a request, eight missing inputs of different kinds (each
-    asked about, no call), and the same rules for every task as the earlier held-out sets."""
-    assert len(HELDOUT13) == 30
-    others = (
-        load_tasks()
-        + EVERYDAY
-        + HELDOUT2
-        + HELDOUT3
-        + HELDOUT4
-        + HELDOUT5
-        + HELDOUT6
-        + HELDOUT7
-        + HELDOUT8
-        + HELDOUT9
-        + HELDOUT10
-        + HELDOUT11
-        + HELDOUT12
-    )
-    assert_a_heldout_set_is_well_formed_and_new(tmp_path, "everyday_heldout13", HELDOUT13, others, 14, 8)
-    assert_an_empty_reply_fails_every_task(tmp_path, HELDOUT13)
-    named = [str(e["reply_names_missing"]) for t in HELDOUT13 for e in t.expect if "reply_names_missing" in e]
-    assert len(set(named)) == len(named) == sum(t.kind == "missing" for t in HELDOUT13) == 8
-    assert_all_atom_requests_say_their_solvent(HELDOUT13)
+    assert_a_heldout_set_is_well_formed_and_new(tmp_path, name, tasks, others, written_before, 8)
+    assert_an_empty_reply_fails_every_task(tmp_path, tasks)
+    named = [str(e["reply_names_missing"]) for t in tasks for e in t.expect if "reply_names_missing" in e]
+    assert len(set(named)) == len(named) == sum(t.kind == "missing" for t in tasks) == 8
+    assert_all_atom_requests_say_their_solvent(tasks)
 
 
 def test_setup_cells_must_run_as_declared():

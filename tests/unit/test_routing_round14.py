@@ -26,6 +26,14 @@ provider = test_routing_bindings_r9.provider  # the fixture, here by its name
 DATA = Path(__file__).resolve().parents[2] / "kenkyu" / "data"
 
 
+@pytest.fixture
+def villin_here(provider, tmp_path):
+    """The stand-in provider with villin's file in a folder of its own, gathered as the agent gathers it."""
+    shutil.copy(DATA / "villin_1vii.pdb", tmp_path)
+    provider.use_notebook(gather({}, tmp_path, error=False))
+    return provider
+
+
 @pytest.mark.parametrize(
     "said, expected",
     [
@@ -147,9 +155,8 @@ def test_per_residue_said_in_other_words(said, per_residue):
     assert narrowed == (None if per_residue is None else {"enum": [per_residue]})
 
 
-def test_a_typo_of_a_word_read_as_another_is_corrected_and_replicates_needed_are_made(provider, tmp_path):
-    shutil.copy(DATA / "villin_1vii.pdb", tmp_path)
-    provider.use_notebook(gather({}, tmp_path, error=False))
+def test_a_typo_of_a_word_read_as_another_is_corrected_and_replicates_needed_are_made(villin_here):
+    provider = villin_here
     messages = [Message("user", "We need four replciates of villin in vacuum, 1 ps each")]
     calls = _turn(provider, messages)[1]
     assert [c.name for c in calls] == ["ensembles_run"]
@@ -163,9 +170,8 @@ def test_a_typo_of_a_word_read_as_another_is_corrected_and_replicates_needed_are
         "I need numbers for a talk: whether the kenkyu backend beats openmm on villin in vacuum",
     ],
 )
-def test_beating_openmm_is_the_backend_timing(provider, tmp_path, request_):
-    shutil.copy(DATA / "villin_1vii.pdb", tmp_path)
-    provider.use_notebook(gather({}, tmp_path, error=False))
+def test_beating_openmm_is_the_backend_timing(villin_here, request_):
+    provider = villin_here
     call = provider.choose_call(request_, TOOLS)
     assert call is not None and call.name == "md_compare_backends", provider.last_problem
 
@@ -227,9 +233,8 @@ def test_a_chain_the_structure_lacks_is_named_with_the_chains_it_has(provider, t
         "how damaging are the substitutions we picked last week? ESM-2 on the headpiece",
     ],
 )
-def test_mutations_asked_about_but_not_given_call_nothing_else(provider, tmp_path, request_):
-    shutil.copy(DATA / "villin_1vii.pdb", tmp_path)
-    provider.use_notebook(gather({}, tmp_path, error=False))
+def test_mutations_asked_about_but_not_given_call_nothing_else(villin_here, request_):
+    provider = villin_here
     assert provider.choose_call(request_, TOOLS) is None
     assert provider.last_problem.startswith("Which mutations?") and "structure_variant_effects" in provider.last_problem
 
@@ -241,9 +246,8 @@ def test_mutations_asked_about_but_not_given_call_nothing_else(provider, tmp_pat
         ("scan every mutation at positions 45 to 48 of villin with ESM-2", "structure_mutational_scan"),
     ],
 )
-def test_mutations_written_or_positions_scanned_still_run(provider, tmp_path, request_, tool):
-    shutil.copy(DATA / "villin_1vii.pdb", tmp_path)
-    provider.use_notebook(gather({}, tmp_path, error=False))
+def test_mutations_written_or_positions_scanned_still_run(villin_here, request_, tool):
+    provider = villin_here
     call = provider.choose_call(request_, TOOLS)
     assert call is not None and call.name == tool, provider.last_problem
 
