@@ -63,12 +63,16 @@ def test_coarse_grained_refuses_unphysical_settings_with_the_range(villin_pdb, t
 
 def test_a_coarse_grained_run_torn_apart_is_not_finished(villin_pdb, tmp_path, monkeypatch):
     """Past the range (widened here to reach it), a step the integration cannot take tears bonds apart with finite
-    numbers: it is a SimulationUnstableError, not a finished run whose Rg is 1000 nm."""
+    numbers: it is a SimulationUnstableError, not a finished run whose Rg is 1000 nm. Since round 14 the frames saved
+    before it are kept, marked failed (nothing computed is lost), and no analysis reads them as a result."""
     monkeypatch.setitem(_coarse.CG_RANGES, "timestep_fs", (1.0, 1000.0, "widened for the test"))
-    with pytest.raises(md.SimulationUnstableError, match="bead bond stretched to .* times its native length"):
+    with pytest.raises(md.SimulationUnstableError, match="bead bond stretched to .* times its native length") as raised:
         md.coarse_grained(villin_pdb, out=tmp_path / "cg", ps=1, timestep_fs=100, backend="openmm", seed=2,
                           progress=False)  # fmt: skip
-    assert not _made(tmp_path / "cg")
+    assert "The 3 frames saved before it (to 0.3 ps) are kept" in str(raised.value)  # seed 2 tears at frame 4
+    assert md.CoarseGrainedRun(tmp_path / "cg").status == "failed"
+    with pytest.raises(md.RunFailedError, match="cannot be trusted"):
+        md.CoarseGrainedRun(tmp_path / "cg").trajectory()
 
 
 def test_minimize_refuses_what_md_run_refuses(villin_pdb, tmp_path):
