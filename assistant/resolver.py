@@ -301,6 +301,13 @@ _STANDARD_RESIDUES = {
 
 def residues_of(path: Path, limit: int = 5000) -> tuple[str, ...]:
     """The protein residues of a PDB file, in order, as "TRP64" (its name and number in the file); () when unread."""
+    return protein_of(path, limit)[0]
+
+
+def protein_of(path: Path, limit: int = 5000) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A PDB file's protein, read once: its residues (:func:`residues_of`) and its chain ids in order (" " for
+    residues written without one). Both () when unread; the chains () too when the file has more than ``limit``
+    residues (a chain past the limit would otherwise be called missing)."""
     found: dict[tuple[str, str, str], None] = {}
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
@@ -312,28 +319,11 @@ def residues_of(path: Path, limit: int = 5000) -> tuple[str, ...]:
                     if name in _STANDARD_RESIDUES and name not in ("ACE", "NME"):
                         found.setdefault((chain, number, name), None)
                         if len(found) >= limit:
-                            break
+                            return tuple(f"{name}{number}" for _, number, name in found), ()
     except OSError:
-        return ()
-    return tuple(f"{name}{number}" for _, number, name in found)
-
-
-def chains_of(path: Path) -> tuple[str, ...]:
-    """The chain ids of a PDB file's protein atoms (first model), in order; " " for atoms written without one; ()
-    when unread or not a PDB (an mmCIF's chains are not read here: nothing is then called missing)."""
-    if Path(path).suffix.lower() not in (".pdb", ".ent"):
-        return ()
-    found: dict[str, None] = {}
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("ENDMDL"):
-                    break
-                if line.startswith("ATOM") and len(line) >= 22 and line[17:20].strip() in _STANDARD_RESIDUES:
-                    found.setdefault(line[21], None)
-    except OSError:
-        return ()
-    return tuple(found)
+        return (), ()
+    residues = tuple(f"{name}{number}" for _, number, name in found)
+    return residues, tuple(dict.fromkeys(chain for chain, _, _ in found))
 
 
 def _number(value) -> float | None:
@@ -395,7 +385,7 @@ def files(folder: str | os.PathLike = ".") -> list[Candidate]:
         rel = _relative(path, root)
         names = (rel, path.name, path.name.split(".")[0])
         aliases = _with_nicknames(_stem_names(path.name) + (header_names(path) if kind == "pdb_file" else ()))
-        residues = residues_of(path) if kind == "pdb_file" else ()
+        residues, chains = protein_of(path) if kind == "pdb_file" else ((), ())
         found.append(
             Candidate(
                 kind,
@@ -407,7 +397,7 @@ def files(folder: str | os.PathLike = ".") -> list[Candidate]:
                 aliases,
                 formats=_formats_of(path),
                 residues=residues,
-                chains=chains_of(path) if kind == "pdb_file" else (),
+                chains=chains,
             )
         )
     return found

@@ -876,7 +876,7 @@ def steps_of(request: str, keywords: Sequence[Sequence[str]] = (), candidates: S
 _EVERY_RUN = re.compile(
     r"\b(?:my|our|the|both|all|these|those)\s+(?:(?P<n>two|three|four|2|3|4)\s+)?(?:md\s+)?"
     r"(?:runs|simulations|sims|trajectories|trajs)\b"
-    r"|\b(?P<both>both)\s+(?:of\s+)?(?:my\s+|the\s+)?(?:runs|simulations|sims|trajectories)\b"
+    r"|\bboth\s+(?:of\s+)?(?:my\s+|the\s+)?(?:runs|simulations|sims|trajectories)\b"
     r"|\beach\s+(?:run|simulation|trajectory)\b",
     re.I,
 )
@@ -892,7 +892,7 @@ def _each_run(step: str, candidates: Sequence["Candidate"], is_object) -> list[s
     if not said or _ENSEMBLE_WORDS.search(step) or any(is_object(w) for w in re.findall(r"[\w./\[\]:-]+", step)):
         return [step]
     runs = list({c.value: c for c in sorted(candidates, key=lambda c: c.order) if c.kind == "run_folder"}.values())
-    wanted = _COUNT.get((said["n"] or "").lower()) or (2 if said["both"] or "both" in said.group(0).lower() else None)
+    wanted = _COUNT.get((said["n"] or "").lower()) or (2 if "both" in said.group(0).lower() else None)
     if len(runs) < 2 or (wanted is not None and wanted != len(runs)) or len(runs) > 4:
         return [step]
     return [f"{step.rstrip(' .?!')} ({c.value})" for c in runs]
@@ -3218,7 +3218,7 @@ def missing_chain(step: str, candidates: Sequence[Candidate]) -> MissingObject |
     """ "the contacts between chain A and chain B of dhfr" when the structure meant has no chain B: which chains it
     has, instead of an analysis of the one chain there is (held-out 11). The structure is the one the step names, or
     the only structure here; its chains must be known (read from the file)."""
-    said = [(m.group(0), i) for m in _CHAIN_SAID.finditer(step) for i in (m["id"], m["id2"]) if i]
+    said = [chain for m in _CHAIN_SAID.finditer(step) for chain in (m["id"], m["id2"]) if chain]
     if not said:
         return None
     structures = [c for c in candidates if c.kind == "pdb_file" and c.chains]
@@ -3230,7 +3230,7 @@ def missing_chain(step: str, candidates: Sequence[Candidate]) -> MissingObject |
     held = meant[0].chains
     # one chain written without an id is what "chain A" means in it
     ids = {"A"} if set(held) == {" "} else {h.upper() for h in held}
-    for _, chain in said:
+    for chain in said:
         if chain.upper() not in ids:
             has = (
                 "one chain, without a chain id (read as chain A)"
