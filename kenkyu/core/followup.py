@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-from kenkyu.core.routing import Candidate, runs_said, slot_kind, window_tokens, without_windows
+from kenkyu.core.routing import Candidate, mutation_tokens, runs_said, slot_kind, window_tokens, without_windows
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,7 @@ _PICKED_NOUN = re.compile(
     re.I,
 )
 _ANSWER_WORDS = 12  # an answer is short; a longer request is a request of its own
+_WHICH_MUTATIONS = re.compile(r"\s*Which mutations\?")
 
 
 def answered(request: str, previous: Previous, candidates: Sequence[Candidate], names_a_tool) -> FollowUp | None:
@@ -99,6 +100,12 @@ def answered(request: str, previous: Previous, candidates: Sequence[Candidate], 
     earlier request with the input the answer picks among those the question offered; None when it is no answer."""
     if not previous.question or len(request.split()) > _ANSWER_WORDS:
         return None
+    given = mutation_tokens(request)
+    if given and _WHICH_MUTATIONS.match(previous.question):
+        # "Which mutations? ..." answered with them ("W8F and Y20A, please"): the earlier request, with them
+        listed = ", ".join(dict.fromkeys(given))
+        base = previous.request.strip().rstrip("?.!")
+        return FollowUp(f"{base}: {listed}", f"Using {listed}, as you answered (for *{previous.request.strip()}*).\n")
     if names_a_tool(_PICKED_NOUN.sub(" ", _without_names(request, candidates))):
         return None  # ("now the rmsf of it": a request of its own)
     question = previous.question
@@ -189,7 +196,8 @@ _SAME_OBJECT = re.compile(
 _REPEAT = re.compile(
     r"^\s*(?:(?:ok(?:ay)?|and|now|then|great|thanks|cool|nice),?\s+)*(?:(?:can|could|would)\s+you\s+|please\s+)?"
     r"(?:(?:do|repeat|redo|run|try)\s+(?:that|it|this|the\s+same(?:\s+thing)?)(?:\s+(?:again|too|also))?"
-    r"|(?:the\s+)?same\s+(?:thing\s+)?(?:again\s+)?(?=for|on|with|over|in|but|at\b)"
+    # ("ok now the same, but only between 2 and 3 ps": a comma may follow "the same")
+    r"|(?:the\s+)?same[,\s]+(?:thing[,\s]+)?(?:again[,\s]+)?(?=for|on|with|over|in|but|only|at\b)"
     r"|(?:what|how)\s+about|(?:and|now)\s+(?=for|on|with|over|in)|again\s+(?=for|on|with|over|in|at\b))"
     r"\s*(?P<rest>.*)$",
     re.I | re.S,

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from kenkyu.core.concepts import CAN_YOU, americanize, concept_hits, stems, words_of
+from kenkyu.core.concepts import CAN_YOU, PROTEIN_NAMES, americanize, concept_hits, stems, words_of
 
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}$")
 _NUMBER = re.compile(r"(?<![\w./])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w/])")
@@ -53,7 +53,9 @@ _ASKS = re.compile(
     r"|please|pls|plz|keep|continue|go|give|tell)\b",
     re.I,
 )
-COMPARE_WORDS = re.compile(r"\b(compare|comparison|agree|differ|difference|versus|vs\.?|against each other)\b", re.I)
+COMPARE_WORDS = re.compile(
+    r"\b(compare|comparison|contrast|agree|differ|difference|versus|vs\.?|against each other)\b", re.I
+)
 
 
 def split_steps(request: str, keywords: Sequence[Sequence[str]] = ()) -> list[str]:
@@ -346,7 +348,11 @@ REMARK = " \u2014 "
 _DONE_STATEMENT = re.compile(
     r"^\s*(?:so\s+|ok\s+|okay\s+)?(?:i|we)(?:'ve|\s+have|\s+had|'d)?\s+(?:already\s+|just\s+)?"
     r"(?:ran|run|did|done|made|simulated|computed|calculated|loaded|finished|started|set\s+up|got|prepared|minimi[sz]ed)\b"
-    r"[^?]*[.!]?\s*$",
+    r"[^?]*[.!]?\s*$"
+    # what the scientist has ("I have three replicas on disk from last week.", "there's a run of dhfr from
+    # yesterday."): what is here, told before the request, names no step of its own whatever tool word it holds
+    r"|^\s*(?:so\s+|ok\s+|okay\s+)?(?:(?:i|we)(?:\s+(?:still\s+|also\s+|already\s+)?have|'ve\s+(?:already\s+)?got|\s+got)\s+(?!to\b)"
+    r"|there\s+(?:is|are|'s)\s+)[^?]*[.!]?\s*$",
     re.I,
 )  # joins a remark to the request after it; the embedder sees only what follows it
 
@@ -443,10 +449,15 @@ def _distribute(step: str, keywords: Sequence[Sequence[str]]) -> list[str]:
     led = _LED_LIST.match(step)
     if led and not (match and _listed(match["items"], keywords)) and not (bare and _listed(bare["items"], keywords)):
         items = _listed(led["items"], keywords)
-        return [f"{led['lead']}{item}{led['tail']}" for item in items] if items else [step]
+        if not items:
+            return [step]
+        bare_lead = _TRAILING_ARTICLE.sub("", led["lead"])  # ("like the RMSD and the SASA": one article each)
+        return [f"{bare_lead if _ARTICLE_FIRST.match(item) else led['lead']}{item}{led['tail']}" for item in items]
     if not (match or bare):
         return [step]
     parts = match["items"] if match else bare["items"]
+    if re.search(r"[?!.]\s", parts):
+        return [step]  # ("... the earlier, shorter run? Radius of gyration over ...": no list runs across sentences)
     items = [i.strip() for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", parts) if i.strip()]
     named = [_tools_named(i, keywords) for i in items]
     if len(items) < 2 or not all(named):
@@ -484,10 +495,14 @@ def _with_lead(first: str, item: str, first_named: set[int], keywords: Sequence[
     return " ".join([*prefix, item])
 
 
+_TRAILING_ARTICLE = re.compile(r"\bthe\s+$", re.I)
+_ARTICLE_FIRST = re.compile(r"the\b", re.I)
 _FILLER = r"pls|please|plz|thanks|thx|too|as\s+well|also|now|only|just"
 _LED_LIST = re.compile(
-    rf"^(?P<lead>.*?\b(?:{_VERB}|do|get|tell\s+me)\s+(?:me\s+|us\s+)?(?:the\s+)?)"
-    r"(?P<items>(?:[\w-]+\s+){0,3}?[\w-]+(?:(?:,\s*|\s+and\s+)(?:[\w-]+\s+){0,3}?[\w-]+)+?)"
+    # ("For the latest trajectory I'd like the RMSD and the solvent accessible surface area": a wish leads it too)
+    # (the last verb before the list leads it: in "for my newest run I want the RMSF and the Rg", "want", not "run")
+    rf"^(?P<lead>.*\b(?:{_VERB}|do|get|tell\s+me|like|want|need)\s+(?:me\s+|us\s+)?(?:the\s+)?)"
+    r"(?P<items>(?:[\w-]+\s+){0,4}?[\w-]+(?:(?:,\s*|\s+and\s+)(?:[\w-]+\s+){0,4}?[\w-]+)+?)"
     rf"(?P<tail>(?:\s+(?:{_FILLER}))*\s*[?.!]*\s*(?:\([^()]*\)\s*[?.!]*)?)$",
     re.I,
 )
@@ -541,7 +556,9 @@ def split_objects(step: str, is_object) -> list[str]:
 
 
 _WINDOWS_JOINED = re.compile(
-    r"^\s*(?:and|vs\.?|versus|with|against|to|or|compared\s+(?:to|with))\s+(?:(?:to|with|in|over|during|for|of)\s+)?"
+    # ("the first half of my run against the second half": the run said after the first window is both's)
+    r"^(?P<of>\s+(?:of|in)\s+(?:the|my|its|this|our)\s+(?:md\s+)?(?:run|simulation|trajectory|traj|sim)\b)?"
+    r"\s*(?:and|vs\.?|versus|with|against|to|or|compared\s+(?:to|with))\s+(?:(?:to|with|in|over|during|for|of)\s+)?"
     r"(?:the|its|their)?\s*$",
     re.I,
 )
@@ -554,14 +571,21 @@ def _two_windows(step: str) -> list[str]:
     if len(found) != 2:
         return []
     a, b = found
-    if not _WINDOWS_JOINED.match(step[a.end() : b.start()]) or window_tokens(a.group(0)) == window_tokens(b.group(0)):
+    joined = _WINDOWS_JOINED.match(step[a.end() : b.start()])
+    if not joined or window_tokens(a.group(0)) == window_tokens(b.group(0)):
         return []
-    first = step[: a.end()] + step[b.end() :]
-    second = step[: a.start()] + step[b.start() :]
+    of = joined["of"] or ""
+    first = step[: a.end()] + of + step[b.end() :]
+    second = step[: a.start()] + step[b.start() : b.end()] + of + step[b.end() :]
     return [_COMPARE_VERB.sub("", x).strip() for x in (first, second)]
 
 
-_PAIR = re.compile(r"(?P<a>[\w./\[\]:-]+)\s+(?:and|vs\.?|versus|with)\s+(?:also\s+)?(?P<b>[\w./\[\]:-]+)", re.I)
+# (either may be said with its article: "compare how compact dhfr and the headpiece are", held-out 13)
+_PAIR = re.compile(
+    r"(?P<a>(?:(?:the|my|our)\s+)?[\w./\[\]:-]+)\s+(?:and|vs\.?|versus|with)\s+(?:also\s+)?"
+    r"(?P<b>(?:(?:the|my|our)\s+)?[\w./\[\]:-]+)",
+    re.I,
+)
 _OBJECT_AND_OBJECT = re.compile(
     r"(?<=\s)(?P<a>[\w./\[\]:-]+)\s+and\s+(?:also\s+)?(?:(?:of|for|on|in)\s+)?(?P<b>[\w./\[\]:-]+)",
     re.I,
@@ -599,6 +623,8 @@ _DESTINATION = re.compile(
     r"(?:(?:called|named)\s+)?"
     r"|\b(?:save[ds]?|saving|write|writing|written|put|store[ds]?|storing|output|keep)\s+(?:it\s+|them\s+|that\s+)?"
     r"(?:in|into|to|under|at)\s+(?:the\s+|a\s+)?(?:new\s+)?(?:(?:folder|directory|dir)\s+(?:(?:called|named)\s+)?)?"
+    # "as a report called thesis_ch3", "a copy named friday_update": the name of what is written
+    r"|\b(?:report|notebook|file|folder|directory|output|copy|version|run)\s+(?:called|named|titled)\s+"
     r"|\binto\s+|\bout(?:put)?(?:_dir)?\s*=\s*)[`'\"]?(?P<dest>[\w.-]+(?:/[\w.-]+)*/?)",
     re.I,
 )
@@ -862,6 +888,7 @@ def steps_of(request: str, keywords: Sequence[Sequence[str]] = (), candidates: S
     names = {n.lower() for c in candidates for n in (*c.names, *c.aliases)}
 
     def is_object(word: str) -> bool:
+        word = re.sub(r"^(?:the|my|our)\s+", "", word, flags=re.I)
         return word.lower() in names or bool(path_tokens(word)) or word.split("[")[0].lower() in names
 
     if asked_in_general(request, candidates) is not None:
@@ -869,7 +896,29 @@ def steps_of(request: str, keywords: Sequence[Sequence[str]] = (), candidates: S
     request = _REDONE_OUTPUT.sub(r"\g<made>, re-running it", request)
     steps = [piece for step in split_steps(request, keywords) for piece in split_objects(step, is_object)]
     steps = [piece for step in steps for piece in _each_run(step, candidates, is_object)]
-    return _ingest_first(_their_index(_pronouns_named(steps, is_object), candidates), candidates)
+    steps = _mutations_carried(_pronouns_named(steps, is_object))
+    return _ingest_first(_their_index(steps, candidates), candidates)
+
+
+# A later step that points back at mutations an earlier one wrote: "score K65E with ESM-2, then build that mutant",
+# "... and simulate those variants", "the same substitutions".
+_MUTANTS_POINTED = re.compile(
+    r"\b(?:that|this|these|those|the\s+same|same|both|each|the)\s+(?:[\w-]+\s+)?"
+    r"(?:mutants?|mutations?|variants?|substitutions?|swaps?)\b",
+    re.I,
+)
+
+
+def _mutations_carried(steps: list[str]) -> list[str]:
+    """Each later step that points back at mutations and writes none gets the mutations the nearest step before it
+    wrote, in brackets (each step is routed alone: "build that mutant structure" alone has no mutation to build)."""
+    out: list[str] = []
+    for step in steps:
+        earlier = next((m for before in reversed(out) if (m := mutation_tokens(before))), [])
+        if earlier and _MUTANTS_POINTED.search(step) and not mutation_tokens(step):
+            step = f"{step.rstrip()} ({', '.join(dict.fromkeys(earlier))})"
+        out.append(step)
+    return out
 
 
 # "compare how compact my two runs are", "the rg of both simulations", "each run's RMSD": every run here, one step each
@@ -1118,7 +1167,7 @@ class ToolRouter:
             - self._length_unhonoured(t, request)
             - self._remakes_what_is_here(t, request, candidates)
             - (self.unfillable_penalty if options_compared(request, t, tools) else 0.0)
-            + (self.prefer_bonus if prefer and set(prefer) & set(_input_kinds(t)) else 0.0)
+            + (self.prefer_bonus if prefer and set(prefer) & set(input_kinds(t)) else 0.0)
             for t, bonus in zip(tools, bonuses)
         ]
         order = np.argsort(scores)[::-1]
@@ -1233,11 +1282,12 @@ def spoken_for(request: str, t, candidates: Sequence[Candidate] = (), prefer: Se
         keyword_bonus(request, t) > 0
         or evidence_bonus(request, t) > 0
         or notebook_bonus(request, t, candidates) > 0
-        or bool(prefer and set(prefer) & set(_input_kinds(t)))
+        or bool(prefer and set(prefer) & set(input_kinds(t)))
     )
 
 
-def _input_kinds(t) -> list[str]:
+def input_kinds(t) -> list[str]:
+    """The kinds of the tool's required inputs (slot_kind of each: "trajectory", "ensemble", ...)."""
     properties = t.parameters.get("properties", {})
     return [slot_kind(n, properties.get(n)) or "" for n in t.parameters.get("required", [])]
 
@@ -2692,6 +2742,27 @@ def _qualified_by_name(step: str, candidates: Sequence[Candidate]) -> list[re.Ma
 
 
 # Qualifiers every object of a kind may carry: "the finished run" points at a run, it names none.
+# What a step's own verb makes, said as a qualifier of its product: "minimise dhfr, just the relaxed structure",
+# "fold it and save the predicted model", "build K65E and show me the mutated structure". Stems (americanized).
+_PRODUCT_OF = {
+    "relax": ("minim", "relax"),
+    "minim": ("minim", "relax"),
+    "predi": ("predi", "fold"),
+    "folde": ("fold", "predi"),
+    "mutat": ("mutat", "build", "make"),
+    "mutan": ("mutat", "build", "make"),
+    "exten": ("exten", "tack", "contin"),
+    "equil": ("equil",),
+    "solva": ("solva",),
+}
+
+
+def _made_by_the_step(qualifier: str, before: str) -> bool:
+    """Does a verb said before the qualified thing make it (``_PRODUCT_OF``)?"""
+    verbs = _PRODUCT_OF.get(americanize(qualifier)[:5], ())
+    return any(w.startswith(verbs) for w in words_of(before)) if verbs else False
+
+
 _PLAIN_QUALIFIERS = {
     *"finished completed saved loaded used named given attached uploaded provided selected shown listed last".split(),
     *"mentioned above earlier started stored existing whole entire chosen simulated analysed analyzed".split(),
@@ -2792,6 +2863,13 @@ _COARSE_MODEL_SAID = re.compile(
     re.I,
 )
 _COARSE_SAID = re.compile(r"\b(?:g[oō]\b[\s-]*models?|coarse[\s-]*grain\w*|cg|c[\s-]?alpha|c\u03b1)\b", re.I)
+# A run told apart from the others by its length, not a number: "the short one", "the longer simulation", "my
+# longest run" (of runs of two or more known lengths: the shortest or the longest).
+_LONGER = re.compile(
+    r"\b(?:(?:long|longer|longest)|(?P<short>short|shorter|shortest|brief|briefer|quick|quicker))\s+"
+    r"(?:md\s+)?(?:ones?|runs?|simulations?|sims?|trajector(?:y|ies)|trajs?)\b",
+    re.I,
+)
 
 
 def _run_picked_by_temperature(step: str, candidates: Sequence[Candidate]) -> bool:
@@ -2829,9 +2907,15 @@ def _by_length_or_seed(step: str, runs: Sequence[Candidate]) -> tuple[list[Candi
     kelvin = _said_kelvin(step)
     coarse = bool(_COARSE_SAID.search(step))
     extreme = _HOTTER.search(step)
-    if length is None and seed is None and kelvin is None and not coarse and not extreme:
+    longest = _LONGER.search(step)
+    if length is None and seed is None and kelvin is None and not coarse and not extreme and not longest:
         return None
     fitting = list(runs)
+    lengths = sorted({x for c in fitting for x in _held_lengths(c)})
+    if longest and len(lengths) > 1:
+        # "the run from yesterday, the short one": of runs of two or more lengths, the shortest (or the longest)
+        wanted = lengths[0] if longest["short"] else lengths[-1]
+        fitting = [c for c in fitting if wanted in _held_lengths(c)]
     temperatures = sorted({t for c in fitting for t in _held_kelvins(c)})
     if extreme and len(temperatures) > 1:
         # "does it stay folded at the higher temperature?": of runs at two or more temperatures, the hottest
@@ -2879,6 +2963,9 @@ def _kelvin_of(number: str, unit: str) -> float:
     return value + 273.15 if unit and "c" in unit.lower() and "k" not in unit.lower() else value
 
 
+_RUN_WORD = re.compile(r"\b(?:runs?|simulations?|sims?|trajector(?:y|ies)|trajs?|md|replicas?)\b", re.I)
+
+
 def _qualified_run(step: str, candidates: Sequence[Candidate], known: set[str]) -> MissingObject | None:
     """A run the step tells apart by a temperature or a word that no run here carries (see _TEMPERATURE_QUALIFIED)."""
     runs = tuple(c for c in candidates if c.kind in _RUN_KINDS)
@@ -2909,6 +2996,8 @@ def _qualified_run(step: str, candidates: Sequence[Candidate], known: set[str]) 
                 return MissingObject(phrase if inside else f"a {what}", what, runs[:4])
     for found in _NOUN_QUALIFIED.finditer(step):
         qualifier = found["qual"].lower()
+        if re.search(r"\bones?\W*$", found.group(0), re.I) and not _RUN_WORD.search(step):
+            continue  # "how many hydrogen bonds ...? I'm after the intramolecular ones": bonds, not runs
         if (
             qualifier in _ORDER_QUALIFIERS
             or qualifier in _NOT_OBJECTS
@@ -3093,6 +3182,104 @@ def missing_reference(step: str, candidates: Sequence[Candidate]) -> MissingObje
     return None
 
 
+# Where a file named in a request is written, not read: "save it as rmsd.csv", "export the report to thesis.ipynb",
+# "write the frames into last.pdb". Said by a writing verb earlier in the same clause, or by "as"/"out=" before it.
+_WRITES_TO = re.compile(
+    r"(?:\b(?:save|saves|saved|saving|write|writes|writing|export|exports|exporting|store|storing|dump|output"
+    r"|name|call|keep)\b[^.,;!?]*?\b(?:to|as|into|in|called|named)|\bas)\s+(?:an?\s+|the\s+|my\s+)?(?:file\s+)?[`'\"]?$",
+    re.I,
+)
+
+
+# A small molecule bound to the protein, said by what it is or by a common name: "the ligand", "the inhibitor", "the
+# heme", "methotrexate", "the NADPH". Only a structure with hetero groups other than water and ions holds one.
+_LIGAND_SAID = re.compile(
+    r"\b(?:ligands?|inhibitors?|drugs?|substrates?|cofactors?|small[\s-]molecules?|compounds?|h[a]?emes?|atp|adp|gtp"
+    r"|gdp|nadp?h?|fad|fmn|folate|dihydrofolate|methotrexate|trimethoprim|retinal|chlorophylls?"
+    r"|flavins?|biotin)\b",
+    re.I,
+)
+# Hetero groups that are no ligand: water and common ions
+_NOT_LIGANDS = {"HOH", "WAT", "TIP", "TIP3", "SOL", "NA", "CL", "K", "MG", "CA", "ZN", "SO4", "PO4", "GOL", "EDO"}
+
+
+@lru_cache(maxsize=64)
+def _hetero_groups(path: str, mtime: float) -> frozenset[str]:
+    """The residue names of a PDB file's HETATM records, less water and ions (``mtime`` keys the cache)."""
+    names = set()
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if line.startswith("HETATM") and len(line) >= 20:
+                names.add(line[17:20].strip().upper())
+    return frozenset(names - _NOT_LIGANDS)
+
+
+def missing_ligand(step: str, candidates: Sequence[Candidate]) -> MissingObject | None:
+    """A bound small molecule asked about ("how far is the methotrexate from Asp27 in dhfr?") when no structure here
+    holds one: no call (contacts of the protein alone would answer another question), and the reply says so. A run or
+    a variable may hold one (not read here): only structure files are checked, and only when they are all there is."""
+    # (the protein's own names hold such words: "the folate enzyme", "dihydrofolate reductase")
+    names = sorted(
+        {n for c in candidates for n in (*c.names, *c.aliases)} | {n for group in PROTEIN_NAMES for n in group},
+        key=len,
+        reverse=True,
+    )
+    unnamed = step
+    for name in names:
+        if len(name) > 2:
+            unnamed = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", " ", unnamed, flags=re.I)
+    said = _LIGAND_SAID.search(unnamed)
+    if said is None or _LIGAND_MADE.search(step):
+        return None
+    structures = [c for c in candidates if c.kind == "pdb_file" and str(c.value).lower().endswith((".pdb", ".ent"))]
+    others = [c for c in candidates if c.kind in ("run_folder", "trajectory", "trajectory_file", "structure")]
+    if not structures or others:
+        return None
+    try:
+        held = [_hetero_groups(c.value, os.path.getmtime(c.value)) for c in structures]
+    except OSError:
+        return None
+    if any(held):
+        return None
+    return MissingObject(
+        said.group(0),
+        "structure with a bound ligand (its HETATM records)",
+        tuple(structures[:4]),
+        "The structures here hold only the protein (and water or ions). Bring a PDB file of the complex (the ligand as "
+        "HETATM records) and ask again.",
+    )
+
+
+# ("dock a ligand", "design an inhibitor", "add the cofactor": the step makes or places it)
+_LIGAND_MADE = re.compile(r"\b(?:dock\w*|design\w*|add\w*|place\w*|parameteri[sz]\w*|generat\w*)\b", re.I)
+
+
+def absent_file(step: str, candidates: Sequence[Candidate]) -> MissingObject | None:
+    """A file the request reads by its name ("the sequence in spike_rbd.fasta", "the settings from my md.yaml") that is
+    neither in the notebook nor on disk: no call. Without this the name itself reached a tool as its input (a FASTA
+    file's name scored as if it were the sequence, a YAML file passed as the structure to simulate). A file the
+    request writes ("save the table as rmsd.csv") is made by it, not missing."""
+    names = {n for c in candidates for n in (c.value, c.path, *c.names)}
+    folders = tuple(
+        f"{str(n).rstrip('/')}/" for c in candidates if c.kind in _RUN_KINDS for n in (c.value, c.path) if n
+    )
+    for path in path_tokens(step):
+        if not is_file_like(path) or path in names or os.path.exists(path) or path.startswith(folders):
+            continue  # (a file of a run folder here, "md_runs/villin/trajectory.dcd", is that run's)
+        at = step.find(path)
+        if at >= 0 and _WRITES_TO.search(step[:at]):
+            continue
+        kind = path.rsplit(".", 1)[-1].lower()
+        here = tuple(c for c in candidates if c.kind != "error" and str(c.path or c.value).lower().endswith("." + kind))
+        return MissingObject(
+            f"`{path}`",
+            f"file `{path}`",
+            (here or tuple(c for c in candidates if c.kind == "pdb_file"))[:4],
+            f"Put `{path}` in this folder or give its full path, then ask again.",
+        )
+    return None
+
+
 # A reference said by its PDB id ("relative to the 2F4K crystal structure", "against 1VII") or by a protein's name
 # ("against ubiquitin"): the file must be here, as nothing is downloaded. Words that name no file: what a reference
 # is ("the crystal structure", "the first frame", "time" in "RMSD against time").
@@ -3246,6 +3433,13 @@ def missing_chain(step: str, candidates: Sequence[Candidate]) -> MissingObject |
     return None
 
 
+# A name the request gives to what it makes: "as a report called thesis_ch3", "save it as run_b", "titled fig_2"
+# ("the run I named villin_hot", "the run called x" point at one that exists: only "a ... called" or "as" make one)
+_NAMED_AS = re.compile(
+    r"\b(?:an?\s+(?:new\s+)?(?:[\w-]+\s+){0,2}?(?:called|named|titled|entitled)|as)\s+[`'\"]?$", re.I
+)
+
+
 def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] = frozenset()) -> MissingObject | None:
     """The object ``step`` names that none of ``candidates`` is, or None. ``known`` holds words that are no object
     (the tools' own words: "esm2", "mp4", tool names)."""
@@ -3259,7 +3453,12 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
     by_format = None if topic_words else format_object(step, candidates)
     if by_format is not None:
         return by_format  # ("the h5 file": a format, not an identifier named h5)
-    for missing in (missing_reference(step, candidates), named_reference(step, candidates, known)):
+    for missing in (
+        missing_reference(step, candidates),
+        absent_file(step, candidates),
+        missing_ligand(step, candidates),
+        named_reference(step, candidates, known),
+    ):
         if missing is not None:
             return missing
     missing = missing_topology(step, candidates) or missing_chain(step, candidates)
@@ -3268,8 +3467,8 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
     made = (destination(step) or "").rstrip("/").split("/")
     for token in [] if topic_words else _IDENTIFIER.findall(_without_paths(step)):
         lowered = token.lower()
-        if token in made:
-            continue  # "saved in the folder hp35_360K": where the step writes, made by it
+        if token in made or _NAMED_AS.search(step[: step.find(token)]):
+            continue  # "saved in the folder hp35_360K", "a report called thesis_ch3": what the step makes
         if lowered in names or lowered in known or lowered in mutations or "=" in token:
             continue
         if _RESIDUE.fullmatch(token):
@@ -3309,6 +3508,8 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
         # (a tool's word is no object's name, but "the villin I minimized" still names a minimised villin)
         if qualifier in _PLAIN_QUALIFIERS or (qualifier in known and found not in by_name):
             continue
+        if found not in by_name and _made_by_the_step(qualifier, step[: found.start()]):
+            continue  # "minimise dhfr ... just the relaxed structure": what the step makes, not what it reads
         stem = americanize(qualifier)[:5]
         held = " ".join(
             f"{c.kind} {c.value} {c.label} {c.path} {' '.join((*c.names, *c.aliases))}".lower() for c in candidates
@@ -3400,7 +3601,13 @@ RECALL_QUESTION = re.compile(
 
 # "which residues fluctuate the most on average across the replicas": one answer over the members, the ensemble's
 # tool, not one analysis per member.
-_OVER_MEMBERS = re.compile(r"\b(?:on\s+average|averag\w*|mean|pooled|overall|together|combined)\b", re.I)
+# And how far the members part ways ("how much do they disagree on flexibility?", "how consistent are the
+# replicas?"): the spread across members is the ensemble tool's answer, not one table per member.
+_OVER_MEMBERS = re.compile(
+    r"\b(?:on\s+average|averag\w*|mean|pooled|overall|together|combined|(?:dis)?agree\w*|consisten\w*|spread"
+    r"|scatter)\b",
+    re.I,
+)
 
 
 def averaged_over_ensemble(step: str) -> bool:
@@ -3569,6 +3776,16 @@ def _loosely_said(text: str, phrase: str, reach: int = 4) -> bool:
     return False
 
 
+_LINKING = {"the", "a", "an", "and", "or", "with", "vs", "versus", "to", "of", "in", "on", "for"}
+
+
+def _all_said(text: str, phrase: str) -> bool:
+    """Are all the content words of a phrase of two or more of them said in ``text``, in any order, by stem ("build
+    point mutants ... and simulate them next to the wild type" says "mutant and wild type")?"""
+    wanted = {w for w in stems(phrase) if w not in _LINKING}
+    return len(wanted) >= 2 and wanted <= set(stems(text))
+
+
 def asked_in_general(request: str, candidates: Sequence[Candidate] = ()) -> str | None:
     """What a question whether kenkyu does something asks about, when it is asked in general ("predict a protein's
     structure from its sequence"); None for a request put as a question about something here."""
@@ -3596,7 +3813,7 @@ def ability_answer(step: str, tools: Sequence, candidates: Sequence[Candidate] =
     asked = asked_in_general(step, candidates)
     if asked is None:
         return None
-    said = [t for t in tools if any(_loosely_said(asked, phrase) for phrase in vocabulary(t))]
+    said = [t for t in tools if any(_loosely_said(asked, p) or _all_said(asked, p) for p in vocabulary(t))]
     for stem, prefixes in _FAMILY_SAID.items():
         if re.search(rf"\b{stem}\w*", asked, re.I):
             said += [t for t in tools if t.name.startswith(prefixes) and t not in said]

