@@ -399,6 +399,8 @@ HELDOUT12 = load_set("everyday_heldout12")
 HELDOUT13 = load_set("everyday_heldout13")
 # Written before tuning round 15 (by someone who never read the router), with no replays either.
 HELDOUT14 = load_set("everyday_heldout14")
+# Written before tuning round 16 (by someone who never read the router), with no replays either.
+HELDOUT15 = load_set("everyday_heldout15")
 # Tasks whose correct calls run real MD: checked by `run.py --provider replay --set ...`, not in CI.
 EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf", "dev_replicas_then_compare"}
 
@@ -514,6 +516,7 @@ def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
         "everyday_heldout12",
         "everyday_heldout13",
         "everyday_heldout14",
+        "everyday_heldout15",
     }
     assert 10 <= len(DEV) <= 30 and 18 <= len(HELDOUT) <= 26
     core = load_tasks()
@@ -741,13 +744,14 @@ def test_the_eleventh_heldout_set_is_well_formed_and_new(tmp_path):
         ("everyday_heldout12", HELDOUT12, [], 13),
         ("everyday_heldout13", HELDOUT13, HELDOUT12, 14),
         ("everyday_heldout14", HELDOUT14, HELDOUT12 + HELDOUT13, 15),
+        ("everyday_heldout15", HELDOUT15, HELDOUT12 + HELDOUT13 + HELDOUT14, 16),
     ],
 )
 def test_the_newest_heldout_sets_are_well_formed_and_new(tmp_path, name, tasks, earlier, written_before):
-    """everyday_heldout12, 13 and 14: 30 tasks of issue 13's kinds each, written before tuning rounds 13, 14 and 15:
-    no request or id shared with any other set (held-out 11, for 13 held-out 12, and for 14 held-out 12 and 13,
-    included), no paths in a request, eight missing inputs of different kinds (each asked about, no call), and the
-    same rules for every task as the earlier held-out sets."""
+    """everyday_heldout12 to 15: 30 tasks of issue 13's kinds each, written before tuning rounds 13, 14, 15 and 16:
+    no request or id shared with any other set (held-out 11, for 13 held-out 12, for 14 held-out 12 and 13, and for
+    15 held-out 12 to 14, included), no paths in a request, eight missing inputs of different kinds (each asked
+    about, no call), and the same rules for every task as the earlier held-out sets."""
     assert len(tasks) == 30
     others = (
         load_tasks()
