@@ -91,6 +91,11 @@ _PICKED_NOUN = re.compile(
     r"\s+(?:md\s+)?(?:runs?|simulations?|sims?|trajector(?:y|ies)|trajs?|ones?)\b",
     re.I,
 )
+_OTHER_ONE = re.compile(
+    r"\b(?:for|on|with|of|to)?\s*(?:the|that)\s+other\s+(?:one|run|simulation|sim|trajectory|traj|file|structure"
+    r"|sequence)\b(?:\s+(?:please|pls|too))?",
+    re.I,
+)
 _ANSWER_WORDS = 12  # an answer is short; a longer request is a request of its own
 _WHICH_MUTATIONS = re.compile(r"\s*Which mutations\?")
 
@@ -307,6 +312,14 @@ def follow_up(
             and c.value not in objects
             and any(re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", lowered) for n in (*c.names, c.value))
         ]
+        if not new and _OTHER_ONE.search(rest):
+            # "ok, same for the other one please": of the inputs of the kind the previous request took, the one it did
+            # not (the newest of them when there are several)
+            kinds = {c.kind for c in candidates if c.value in objects and c.kind != "error"}
+            new = sorted((c for c in candidates if c.kind in kinds and c.value not in objects), key=lambda c: -c.order)[
+                :1
+            ]
+            rest = _OTHER_ONE.sub(" ", rest).strip(" ,")
         if new:
             # "what about traj2?": the previous request on the object named now
             for value in objects:

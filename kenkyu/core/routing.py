@@ -435,6 +435,13 @@ def _distribute(step: str, keywords: Sequence[Sequence[str]]) -> list[str]:
     """ "the RMSD and Rg of md_runs/a" -> ["the RMSD of md_runs/a", "Rg of md_runs/a"], and a longer list
     ("rmsd, rmsf and rg of it") one step per item, when each item names tools no other item names;
     anything else ("compare A and B", "hydrogen bonds and salt bridges") stays one step."""
+    middle = _OBJECT_BETWEEN.match(step)
+    if keywords and middle and not COMPARE_WORDS.search(step):
+        # "per-residue flexibility of the run and its solvent accessible surface too": the object said between
+        # the two quantities is both's
+        named = [_tools_named_loosely(middle["a"], keywords), _tools_named_loosely(middle["b"], keywords)]
+        if all(named) and not named[0] & named[1]:
+            return [f"{middle['a']} {middle['of']}", f"{middle['b']} {middle['of']}"]
     match = re.match(r"(?P<items>.*?(?:,|\s+and\s+).+?)\s+(?P<of>(?:of|for|in|over|on)\s+.+)$", step, re.I)
     # A bare list after a remark: "did it stay folded: rmsd and rg pls" -> "rmsd ...", "rg ..." (same remark).
     bare = re.match(
@@ -468,6 +475,28 @@ def _distribute(step: str, keywords: Sequence[Sequence[str]]) -> list[str]:
     if match:
         return [f"{item} {match['of']}" for item in items]
     return [f"{bare['lead'] or ''}{item}" for item in items]
+
+
+_OBJECT_BETWEEN = re.compile(
+    r"^(?P<a>.+?)\s+(?P<of>(?:of|for|in|over)\s+(?:the|my|this|that|our)\s+[\w./-]+(?:\s+(?:run|simulation|trajectory))?)"
+    r"\s*,?\s+(?:and|plus)\s+(?:also\s+)?(?:its|their|the)\s+(?P<b>.+?)(?:\s+(?:too|as\s+well|also))?[\s?.!]*$",
+    re.I,
+)
+
+
+def _tools_named_loosely(text: str, keywords: Sequence[Sequence[str]]) -> set[int]:
+    """The tools ``text`` names, or, when it names none, those whose phrase of three or more words it says all but
+    the last word of ("its solvent accessible surface too" for "solvent accessible surface area")."""
+    named = _tools_named(text, keywords)
+    if named:
+        return named
+    said = " ".join(words_of(text))
+    return {
+        i
+        for i, phrases in enumerate(keywords)
+        for p in phrases
+        if len(words_of(p)) >= 3 and re.search(rf"\b{re.escape(' '.join(words_of(p)[:-1]))}\b", said)
+    }
 
 
 def _listed(parts: str, keywords: Sequence[Sequence[str]]) -> list[str]:
@@ -882,6 +911,30 @@ def number_for(parameter: str, text: str, unit_suffix: bool = True) -> float | N
     return None
 
 
+# "Quick question before I start anything long: ...", "One question:", "Question -": what follows is the request
+_QUESTION_LEAD = re.compile(
+    r"^\s*(?:(?:ok|so|hi|hey|hello),?\s+)*(?:(?:a|one|just\s+a)\s+)?(?:(?:quick|small|short|simple|silly|dumb|general"
+    r"|practical|side)\s+)?questions?(?:\s+(?:before|first|for\s+you|about\s+\w+)[^:?\u2014-]{0,60})?\s*[:\u2014-]\s*",
+    re.I,
+)
+
+
+# "Using ESM-2, which residues ... are in contact?", "With the dataflow backend, how fast ...": the means said first
+# is part of the question after it (said at its end, so no step is split off it)
+_MEANS_LEAD = re.compile(
+    r"^\s*(?:using|with|via|through)\s+(?P<means>(?:the\s+)?[\w.+-]+(?:\s+[\w.+-]+)?),\s+"
+    r"(?P<rest>(?:what|which|how|can|could|would|is|are|does|do|please|score|predict|compute|calculate|show|plot)\b.+)$",
+    re.I | re.S,
+)
+
+
+def _means_last(found: re.Match) -> str:
+    """ "Using ESM-2, which residues touch?" -> "Which residues touch (with ESM-2)?" """
+    rest = found["rest"].rstrip()
+    end = len(rest) - len(rest.rstrip("?.!"))
+    return f"{rest[:1].upper()}{rest[1 : len(rest) - end]} (with {found['means']}){rest[len(rest) - end :]}"
+
+
 def steps_of(request: str, keywords: Sequence[Sequence[str]] = (), candidates: Sequence["Candidate"] = ()) -> list[str]:
     """The request's steps (:func:`split_steps`), a comparison of two named objects made one step per object
     (:func:`split_objects`): a path, or a thing the notebook holds by that name (``villin`` for villin.pdb)."""
@@ -891,6 +944,8 @@ def steps_of(request: str, keywords: Sequence[Sequence[str]] = (), candidates: S
         word = re.sub(r"^(?:the|my|our)\s+", "", word, flags=re.I)
         return word.lower() in names or bool(path_tokens(word)) or word.split("[")[0].lower() in names
 
+    request = _QUESTION_LEAD.sub("", request, count=1) or request
+    request = _MEANS_LEAD.sub(_means_last, request, count=1)
     if asked_in_general(request, candidates) is not None:
         return [request.strip()]  # "quick question before I start: can you fold sequences?" is one question
     request = _REDONE_OUTPUT.sub(r"\g<made>, re-running it", request)
@@ -923,12 +978,25 @@ def _mutations_carried(steps: list[str]) -> list[str]:
 
 # "compare how compact my two runs are", "the rg of both simulations", "each run's RMSD": every run here, one step each
 _EVERY_RUN = re.compile(
-    r"\b(?:my|our|the|both|all|these|those)\s+(?:(?P<n>two|three|four|2|3|4)\s+)?(?:md\s+)?"
+    r"\b(?:my|our|the|both|all|these|those)\s+(?:(?P<n>two|three|four|2|3|4)\s+)?(?P<what>[\w-]+\s+)?(?:md\s+)?"
     r"(?:runs|simulations|sims|trajectories|trajs)\b"
     r"|\bboth\s+(?:of\s+)?(?:my\s+|the\s+)?(?:runs|simulations|sims|trajectories)\b"
     r"|\beach\s+(?:run|simulation|trajectory)\b",
     re.I,
 )
+_RUN_ADJECTIVES = {
+    "md",
+    "all-atom",
+    "atomistic",
+    "implicit",
+    "explicit",
+    "vacuum",
+    "short",
+    "long",
+    "recent",
+    "old",
+    "new",
+}
 _COUNT = {"two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
 
 
@@ -938,7 +1006,11 @@ def _each_run(step: str, candidates: Sequence["Candidate"], is_object) -> list[s
     two runs are" asked which run). A count that is not the number of runs here is left to be asked about; replicas
     are an ensemble's (its own tools compare them)."""
     said = _EVERY_RUN.search(step)
-    if not said or _ENSEMBLE_WORDS.search(step) or any(is_object(w) for w in re.findall(r"[\w./\[\]:-]+", step)):
+    # (a word of what the runs are of, "my two villin runs", names no one of them)
+    outside = step[: said.start()] + " " + step[said.end() :] if said else step
+    if not said or _ENSEMBLE_WORDS.search(step) or any(is_object(w) for w in re.findall(r"[\w./\[\]:-]+", outside)):
+        return [step]
+    if said["what"] and not (is_object(said["what"].strip()) or said["what"].strip().lower() in _RUN_ADJECTIVES):
         return [step]
     runs = list({c.value: c for c in sorted(candidates, key=lambda c: c.order) if c.kind == "run_folder"}.values())
     wanted = _COUNT.get((said["n"] or "").lower()) or (2 if "both" in said.group(0).lower() else None)
@@ -1300,7 +1372,13 @@ _OBJECT_NOUNS = re.compile(
 
 
 def keyword_bonus(
-    request: str, t, first: float = 0.15, each: float = 0.05, cap: float = 0.3, phrase: float = 0.08
+    request: str,
+    t,
+    first: float = 0.15,
+    each: float = 0.05,
+    cap: float = 0.3,
+    phrase: float = 0.08,
+    loose: float = 0.1,
 ) -> float:
     """Exact words beat embeddings for jargon: MiniLM barely tells "RMSD" from "RMSF", a word match does.
     The tool's keywords and the concepts it declares (``@computes``) are matched by stem ("helical" says
@@ -1322,6 +1400,10 @@ def keyword_bonus(
     phrases = [w for w in (*words, *concepts) if len(w.replace("-", " ").split()) > 1]
     if found and concept_hits(request, phrases)[0]:
         found += phrase
+    elif not found and any(_loosely_said(request, p) for p in phrases):
+        # a phrase said with words between its own ("predicted to be in contact" says "predicted contacts"): less
+        # sure than the phrase whole, more than no word at all (held-out 14: ESM-2's contact map, not its embedding)
+        found = loose
     return found - first * denied
 
 
@@ -2768,6 +2850,8 @@ _PLAIN_QUALIFIERS = {
     *"mentioned above earlier started stored existing whole entire chosen simulated analysed analyzed".split(),
     # what one does with a thing, not to it ("the villin I downloaded", "the villin I wanted to check")
     *"wanted needed asked downloaded fetched opened looked checked plotted printed showed shared studied".split(),
+    # how a variable comes to be ("the peptide I defined above", "the sequence I typed in", held-out 14)
+    *"defined pasted typed entered declared assigned created".split(),
 }
 
 
@@ -3254,6 +3338,43 @@ def missing_ligand(step: str, candidates: Sequence[Candidate]) -> MissingObject 
 _LIGAND_MADE = re.compile(r"\b(?:dock\w*|design\w*|add\w*|place\w*|parameteri[sz]\w*|generat\w*)\b", re.I)
 
 
+# Measurements from the lab, said by their technique: "my SAXS data", "the NMR order parameters", "our HDX
+# profile", "the CD spectra we measured". kenkyu reads them only from a file here.
+_EXPERIMENT_SAID = re.compile(
+    r"\b(?P<what>saxs|sans|nmr|noes?|hdx(?:-ms)?|fret|smfret|circular\s+dichroism|cd\s+spectr\w*|cryo-?em|itc|dsc"
+    r"|mass\s+spec\w*|b-?factors?\s+from\s+the\s+crystal|experimental|measured|lab)\b"
+    r"(?=(?:\s+[\w-]+){0,3}?\s+(?:data|profiles?|curves?|measurements?|values|spectr\w*|order\s+parameters|results"
+    r"|rates|intensit\w*|maps?|traces?|numbers)\b)",
+    re.I,
+)
+_DATA_FILES = (".csv", ".tsv", ".dat", ".txt", ".xvg", ".json", ".xlsx", ".xls", ".npy", ".npz", ".h5", ".hdf5")
+
+
+def missing_experiment(step: str, candidates: Sequence[Candidate]) -> MissingObject | None:
+    """Measured data the request compares with ("does the Rg agree with my SAXS data?") when no data file is here
+    (a table, a text or spreadsheet file) nor a kernel variable named after it: no call (an Rg alone would answer
+    another question), and the reply says what to bring."""
+    said = _EXPERIMENT_SAID.search(step)
+    if said is None:
+        return None
+    what = said["what"].lower()
+    files = [c for c in candidates if str(c.value).lower().endswith(_DATA_FILES)]
+    named = [c for c in candidates if c.variable and what.split()[0] in str(c.value).lower()]
+    try:
+        on_disk = [p for p in os.listdir(".") if p.lower().endswith(_DATA_FILES) and what.split()[0] in p.lower()]
+    except OSError:
+        on_disk = []
+    if files or named or on_disk:
+        return None
+    return MissingObject(
+        said.group(0),
+        f"{said.group(0)} data (a data file or a kernel variable)",
+        (),
+        "Put the measured data here (a .csv or .dat file, or load it into a kernel variable such as a DataFrame) and "
+        "ask again; kenkyu then computes the same quantity from the simulation to set beside it.",
+    )
+
+
 def absent_file(step: str, candidates: Sequence[Candidate]) -> MissingObject | None:
     """A file the request reads by its name ("the sequence in spike_rbd.fasta", "the settings from my md.yaml") that is
     neither in the notebook nor on disk: no call. Without this the name itself reached a tool as its input (a FASTA
@@ -3457,6 +3578,7 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
         missing_reference(step, candidates),
         absent_file(step, candidates),
         missing_ligand(step, candidates),
+        missing_experiment(step, candidates),
         named_reference(step, candidates, known),
     ):
         if missing is not None:
@@ -3656,6 +3778,20 @@ def recall_tool(step: str, tools: Sequence, candidates: Sequence[Candidate] = ()
 # routed to the nearest tool ("did the energy settle?" is no RMSD; "save it to csv" is no recomputation). Only while
 # no tool declares the words: a tool that one day computes it takes the request over.
 _UNSERVED = (
+    (
+        re.compile(
+            # "if the kernel crashes halfway through a simulation, do I lose it all?", "what if my laptop dies mid-run"
+            r"\b(?:kernel|laptop|computer|machine|session|jupyter|notebook|power)\s+(?:\w+\s+){0,2}?(?:crash\w*|dies|died"
+            r"|die|restart\w*|gets\s+killed|is\s+killed|killed|interrupt\w*|goes\s+down|shuts?\s+down|fails?)\b"
+            r"|\b(?:lose|lost|losing)\s+(?:it\s+all|everything|all\s+of\s+it|the\s+(?:run|simulation|progress|work))\b",
+            re.I,
+        ),
+        "Nothing already computed is lost. An MD run writes its frames as it goes and a checkpoint (checkpoint.chk, "
+        "with run.json) every `checkpoint_interval_ps` of simulated time (10 ps by default) and at the first report; "
+        "after a crash, a killed kernel or an interrupt, the same call with `resume=True` continues from the last "
+        "checkpoint (`md.run('{structure}', ..., out='<the run folder>', resume=True)`), and the frames written "
+        "before it stay readable. Results of finished cells are in the notebook and its saved outputs.",
+    ),
     (
         re.compile(
             # A run's temperature asked about, not one set: "the average temperature", "temperature during my run".

@@ -15,6 +15,9 @@ from kenkyu.core.text import ELLIPSIS, shorten
 
 # Where a sentence ends: . ! ? then space, then what can start a sentence (not "e.g. the", not "3.5").
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[(\"'\u201c])")
+# A Markdown bullet or heading starts a sentence too ("... short.\n- The hydrophobic core is formed by Phe47, ...": the
+# bullet is its own sentence, not the tail of the heading before it; held-out 14's quote stopped before the residues)
+_BLOCK_START = re.compile(r"\n\s*(?=(?:[-*+]|\d+[.)]|#{1,6})\s)")
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _COMMON = frozenset(
     "the and for are was were with what which that this these those from into does did has have had how why "
@@ -40,10 +43,15 @@ def _score(sentence: str, terms: set[str], exact: list[str]) -> int:
     return shared + 3 * sum(1 for term in exact if term.lower() in sentence.lower())
 
 
+def _sentences(text: str) -> list[str]:
+    """The sentences of ``text``, each Markdown bullet or heading starting one, spaces folded."""
+    return [s for block in _BLOCK_START.split(text) for s in _SENTENCE_END.split(" ".join(block.split())) if s]
+
+
 def best_sentence(text: str, question: str, exact_terms=()) -> int:
     """The index of the sentence of ``text`` that best matches ``question`` (the first of equals; 0 when none
     shares a word with it)."""
-    sentences = _SENTENCE_END.split(" ".join(text.split()))
+    sentences = _sentences(text)
     terms = _terms(question)
     scores = [_score(s, terms, list(exact_terms)) for s in sentences]
     best = max(range(len(scores)), key=lambda i: (scores[i], -i))
@@ -56,8 +64,8 @@ def excerpt(text: str, question: str, limit: int, exact_terms=()) -> str:
     flat = " ".join(text.split())
     if not question:
         return shorten(flat, limit)
-    sentences = _SENTENCE_END.split(flat)
-    start = best_sentence(flat, question, exact_terms)
+    sentences = _sentences(text)
+    start = best_sentence(text, question, exact_terms)
     if start == 0:
         return shorten(flat, limit)
     return shorten(f"{ELLIPSIS} " + " ".join(sentences[start:]), limit)
