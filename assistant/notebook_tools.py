@@ -800,6 +800,10 @@ _STRUCTURE_SUFFIXES = {".pdb", ".cif", ".mmcif", ".dcd", ".xtc", ".trr", ".nc", 
     keywords=(
         "what do i have",
         "which runs do i have",
+        # "which simulations do I already have in this folder?" (a newcomer, round 16)
+        "simulations do i already have",
+        "runs do i already have",
+        "which simulations do i have",
         "what is in the notebook",
         "what is in my notebook",
         "what variables",

@@ -637,6 +637,8 @@ def rmsd_plateaus(table):
     "stay folded",
     "remain folded",
     "backbone move",
+    "protein move",  # "how much does the protein move during my simulation?" (a newcomer, round 16)
+    "how much it moves",
     "deviation from the start",
     "conformational change",
     "stability of the fold",

@@ -425,7 +425,9 @@ def _context_joined(request: str, keywords: Sequence[Sequence[str]]) -> str:
                 or bool(_DONE_STATEMENT.match(sentence))
                 or (bool(_PURPOSE.match(sentence)) and bool(_ASKS.search(later)))
             )
-            and (not _ASKS.search(sentence) or bool(_tools_named(later, keywords)))
+            # (a run it points at names no step: "Which part is the floppiest? Just use the last half of the run." asks
+            # the first sentence, the second only sets its window; a newcomer got DSSP, read off the second alone)
+            and (not _ASKS.search(sentence) or bool(_tools_named(_RUN_POINTED.sub(" ", later), keywords)))
         )
         out.append(sentence.rstrip(".!? ") + REMARK if remark else sentence + " ")
     return "".join(out).strip()
@@ -2314,6 +2316,12 @@ def _resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: d
     named = [c for c in options if any(_names_it(naming, n, c) for n in c.names)] or [
         c for c in options if any(_says(naming, n) for n in c.aliases)
     ]
+    if named and kind == "trajectory" and all(c.kind == "pdb_file" for c in named) and _IN_THE_RUN.search(naming):
+        # "is villin still helical at the end of my simulation?", "how compact is villin in my last run": the protein
+        # named is that of the run pointed at, not its input file (a newcomer got DSSP of villin.pdb's one frame)
+        runs = [c for c in options if c.kind in _RUN_KINDS and any(_says(naming, n) for n in (*c.names, *c.aliases))]
+        runs = runs or [c for c in options if c.kind in _RUN_KINDS and c.variable and c.path]
+        named = runs or named
     if named:
         best = [_sliced(c, step) for c in _most_specific(named, naming)]
         # "villin in the hotter run", "villin at 360 K": of the runs the name fits (by name or alias), those the
@@ -2581,6 +2589,9 @@ _COMMON_NOUN_NAMES = {
 _QUALIFIED_NOUN = re.compile(
     r"\b(?:each|every|both|which|whichever|any|other|new|newest|newer|latest|last|recent|older|oldest|old|earlier"
     r"|earliest|previous|first|second|third|current|final|original|longer|shorter|hotter|colder"
+    # what a run is told apart by ("my explicit-water run", "the vacuum run", "the mutant run"): a run of that kind,
+    # which `run` may not be (a newcomer's "explicit-water run at 350 K" got the 300 K implicit `run`)
+    r"|explicit|implicit|vacuum|solvated|mutant|apo|holo|hot|cold|hotter|coarse-grained|all-atom|[a-z]+-[a-z]+"
     r"|\d+(?:\.\d+)?\s*(?:ps|ns|k))\s+(?:[\w-]+\s+)?$",
     re.I,
 )
@@ -2682,7 +2693,9 @@ def _pick(match: SlotMatch, fitting: list[Candidate], recent: bool, lowered: str
     if len(counted) == 1:
         match.candidate = counted[0]  # "the six snapshots I sliced off the end": the one trajectory of 6 frames
         return match
-    if len(same_level) > 1 and not recent and len({c.value for c in same_level}) > 1:
+    # (an MDRun variable and the folder it stands for are one run: `extended_run`, `run` and md_runs/x after "extend the
+    # run, then ..." asked a newcomer which of the three to use)
+    if len(same_level) > 1 and not recent and len({c.path or c.value for c in same_level}) > 1:
         match.ambiguous = True
         match.options = tuple(same_level) + tuple(c for c in match.options if c not in same_level)
         return match
@@ -3093,7 +3106,10 @@ def _qualified_run(step: str, candidates: Sequence[Candidate], known: set[str]) 
         held = americanize(
             " ".join(f"{c.value} {c.label} {c.path} {' '.join((*c.names, *c.aliases))}".lower() for c in candidates)
         )
-        if americanize(qualifier)[:5] in held or any(_says(lowered, n) for c in runs for n in (*c.names, *c.aliases)):
+        said = any(_names_it(lowered, n, c) for c in runs for n in c.names) or any(
+            _says(lowered, n) for c in runs for n in c.aliases
+        )
+        if americanize(qualifier)[:5] in held or said:
             continue
         return MissingObject(found.group(0).strip(), f"{qualifier} run", runs[:4])
     protein_run = _protein_run(step, candidates, runs)

@@ -598,11 +598,32 @@ def _mutations_not_given(step: str, ranked: list, candidates):
     return wanting[0].tool if wanting else None
 
 
+_WORD_MARGIN = 0.2  # how far below the embedder's best a tool the step names by its own words may score and still win
+
+
 def _said_first(step: str, ranked: list, margin: float, candidates=(), prefer=()) -> list:
     """A tool the step names by a word of its vocabulary ("floppiest" for RMSF) comes before a best tool
     nothing but the embedding speaks for (no word, no datum only it takes, no notebook item), when it scores
     within ``margin``: a word beats the embedder's guess at a whole sentence."""
-    if not ranked or spoken_for(step, ranked[0].tool, candidates, prefer):
+    if not ranked:
+        return ranked
+    if keyword_bonus(step, ranked[0].tool) <= 0:
+        # The best tool by the embedder, no word of its own said, and one tool the step names by its words a little
+        # below it: the word wins ("Which part of the protein is the floppiest? Just use the last half of the run":
+        # RMSF by "floppiest", not DSSP by the sentence's look; a newcomer, round 16)
+        # (among the analyses of one kind of input only: another family's tool wins by what the step says of its
+        # object, an error complained about or a backend weighed, not by a word)
+        family = ranked[0].tool.name.split("_")[0]
+        worded = [
+            r
+            for r in ranked[1:]
+            if r.score >= ranked[0].score - _WORD_MARGIN
+            and r.tool.name.split("_")[0] == family == "analysis"
+            and keyword_bonus(step, r.tool) > 0
+        ]
+        if len(worded) == 1:
+            return [worded[0], *(r for r in ranked if r is not worded[0])]
+    if spoken_for(step, ranked[0].tool, candidates, prefer):
         return ranked
     said = [r for r in ranked[1:6] if r.score >= ranked[0].score - margin and keyword_bonus(step, r.tool) > 0]
     if not said:
