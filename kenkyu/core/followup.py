@@ -324,8 +324,16 @@ def follow_up(
             # "what about traj2?": the previous request on the object named now
             for value in objects:
                 base = re.sub(rf"(?<![\w/.]){re.escape(value)}(?![\w/])", new[0].value, base)
-            if new[0].value not in base:
+            # and the words that named the old object ("is villin still helical ...", then "now the same for
+            # dhfr.pdb": a newcomer's follow-up ran half of it on villin again)
+            old_names = {n for c in candidates if c.value in objects for n in (*c.names, *c.aliases) if len(n) > 2}
+            for name in sorted(old_names - {new[0].value}, key=len, reverse=True):
+                base = re.sub(rf"(?<![\w/.-]){re.escape(name)}(?![\w/-])", new[0].value, base, flags=re.I)
+            if new[0].value not in base and new[0].value not in rest:
                 base = f"{base} of {new[0].value}"
+            elif new[0].value in base:
+                # ("... how compact is dhfr.pdb", not "... how compact is dhfr.pdb for dhfr.pdb")
+                rest = re.sub(rf"(?:\b(?:for|on|with|of|to|in)\s+)?{re.escape(new[0].value)}", " ", rest).strip(" ,")
         else:
             # the object the previous calls were given, said so the request stands on its own
             base = base if any(v in base for v in objects) else f"{base} (of {objects[0]})"

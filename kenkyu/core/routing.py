@@ -2320,7 +2320,6 @@ def _resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: d
         # "is villin still helical at the end of my simulation?", "how compact is villin in my last run": the protein
         # named is that of the run pointed at, not its input file (a newcomer got DSSP of villin.pdb's one frame)
         runs = [c for c in options if c.kind in _RUN_KINDS and any(_says(naming, n) for n in (*c.names, *c.aliases))]
-        runs = runs or [c for c in options if c.kind in _RUN_KINDS and c.variable and c.path]
         named = runs or named
     if named:
         best = [_sliced(c, step) for c in _most_specific(named, naming)]

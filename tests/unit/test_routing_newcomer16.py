@@ -71,3 +71,13 @@ def test_everyday_words_reach_their_tool(provider, villin_and_its_run, request_,
     provider.use_notebook(villin_and_its_run)
     _, calls = _turn(provider, [Message("user", request_)])
     assert [c.name for c in calls] == [tool]
+
+
+def test_the_same_for_another_object_replaces_the_words_that_named_the_old_one():
+    from kenkyu.core.followup import Previous, follow_up
+    from test_routing_bindings_r9 import DHFR_PDB, VILLIN_PDB
+
+    previous = Previous("is villin still folded, and how compact is villin?", (("trajectory", VILLIN_PDB.value),))
+    followed = follow_up("now the same for dhfr.pdb", previous, [VILLIN_PDB, DHFR_PDB], lambda _: False)
+    assert followed is not None and "villin" not in followed.request.lower()
+    assert followed.request == "is dhfr.pdb still folded, and how compact is dhfr.pdb"
