@@ -81,3 +81,10 @@ def test_the_same_for_another_object_replaces_the_words_that_named_the_old_one()
     followed = follow_up("now the same for dhfr.pdb", previous, [VILLIN_PDB, DHFR_PDB], lambda _: False)
     assert followed is not None and "villin" not in followed.request.lower()
     assert followed.request == "is dhfr.pdb still folded, and how compact is dhfr.pdb"
+
+
+def test_a_short_run_says_the_equilibration_that_comes_on_top(provider, villin_and_its_run):
+    provider.use_notebook(villin_and_its_run)
+    note, calls = _turn(provider, [Message("user", "run a quick 2 ps simulation of villin.pdb")])
+    assert [c.name for c in calls] == ["md_run"] and "nvt_ps" not in calls[0].arguments
+    assert "on top of the 2 ps of production: 3 ps NVT" in note

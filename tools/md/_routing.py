@@ -9,6 +9,8 @@ study, not a quick look).
 
 from __future__ import annotations
 
+from kenkyu.tools.md._equilibration import default_npt_ps, default_nvt_ps
+
 IMPLICIT_REASON = "implicit solvent (OBC2) because you did not say; say 'in water' for explicit"
 CG_ROUTED_PS = 20.0  # ~2,000 steps of the bead model: seconds, enough to see Q settle
 
@@ -44,10 +46,20 @@ def implicit_unless_stated(arguments: dict) -> dict:
     return arguments
 
 
-def _said_solvent(added: dict) -> str | None:
+def _said_solvent(added: dict, arguments: dict | None = None) -> str | None:
     lines = []
     if added.get("solvent") == "implicit":
         lines.append(f"Using {IMPLICIT_REASON}.")
+    call = arguments or {}
+    if call and "replicas" not in call and call.get("nvt_ps") is None and call.get("ps"):
+        # "a quick 2 ps simulation" runs 3 ps of NVT first: said, so the 5 ps on the progress bar is no surprise
+        nvt = default_nvt_ps(call["ps"], call.get("friction_per_ps") or 1.0)
+        npt = call.get("npt_ps") if call.get("npt_ps") is not None else default_npt_ps(call.get("solvent") or "")
+        phases = f"{nvt:g} ps NVT" + (f" + {npt:g} ps NPT" if npt else "")
+        lines.append(
+            f"Equilibration runs first, on top of the {float(call['ps']):g} ps of production: {phases} "
+            "(say *no equilibration* to skip it)."
+        )
     interval = added.get("report_interval_ps") or (added.get("md_options") or {}).get("report_interval_ps")
     if interval:
         lines.append(

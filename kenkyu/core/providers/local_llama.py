@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import importlib.util
+import inspect
 import json
 import os
 import re
@@ -460,7 +461,10 @@ class LocalLlamaProvider(Provider):
         arguments = science.for_router(filled)
         added = {k: v for k, v in arguments.items() if k not in filled or filled[k] != v}
         if added:
-            self.last_using += science.routed.said(added) or (
+            said = science.routed.said
+            # (a ``said`` that takes the whole call too tells what follows from it: md.run's equilibration)
+            takes_call = len(inspect.signature(said).parameters) > 1
+            self.last_using += (said(added, arguments) if takes_call else said(added)) or (
                 "Not stated in the request, so using "
                 + ", ".join(f"{k}={v!r}" for k, v in added.items())
                 + " (say otherwise to change it).\n"
