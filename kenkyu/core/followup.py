@@ -316,9 +316,8 @@ def follow_up(
             # "ok, same for the other one please": of the inputs of the kind the previous request took, the one it did
             # not (the newest of them when there are several)
             kinds = {c.kind for c in candidates if c.value in objects and c.kind != "error"}
-            new = sorted((c for c in candidates if c.kind in kinds and c.value not in objects), key=lambda c: -c.order)[
-                :1
-            ]
+            others = [c for c in candidates if c.kind in kinds and c.value not in objects]
+            new = sorted(others, key=lambda c: -c.order)[:1]
             rest = _OTHER_ONE.sub(" ", rest).strip(" ,")
         if new:
             # "what about traj2?": the previous request on the object named now

@@ -2590,7 +2590,7 @@ _QUALIFIED_NOUN = re.compile(
     r"|earliest|previous|first|second|third|current|final|original|longer|shorter|hotter|colder"
     # what a run is told apart by ("my explicit-water run", "the vacuum run", "the mutant run"): a run of that kind,
     # which `run` may not be (a newcomer's "explicit-water run at 350 K" got the 300 K implicit `run`)
-    r"|explicit|implicit|vacuum|solvated|mutant|apo|holo|hot|cold|hotter|coarse-grained|all-atom|[a-z]+-[a-z]+"
+    r"|explicit|implicit|vacuum|solvated|mutant|apo|holo|hot|cold|coarse-grained|all-atom|[a-z]+-[a-z]+"
     r"|\d+(?:\.\d+)?\s*(?:ps|ns|k))\s+(?:[\w-]+\s+)?$",
     re.I,
 )
@@ -2835,7 +2835,6 @@ def _qualified_by_name(step: str, candidates: Sequence[Candidate]) -> list[re.Ma
     return found
 
 
-# Qualifiers every object of a kind may carry: "the finished run" points at a run, it names none.
 # What a step's own verb makes, said as a qualifier of its product: "minimise dhfr, just the relaxed structure",
 # "fold it and save the predicted model", "build K65E and show me the mutated structure". Stems (americanized).
 _PRODUCT_OF = {
@@ -2857,6 +2856,7 @@ def _made_by_the_step(qualifier: str, before: str) -> bool:
     return any(w.startswith(verbs) for w in words_of(before)) if verbs else False
 
 
+# Qualifiers every object of a kind may carry: "the finished run" points at a run, it names none.
 _PLAIN_QUALIFIERS = {
     *"finished completed saved loaded used named given attached uploaded provided selected shown listed last".split(),
     *"mentioned above earlier started stored existing whole entire chosen simulated analysed analyzed".split(),
@@ -3317,6 +3317,8 @@ def missing_ligand(step: str, candidates: Sequence[Candidate]) -> MissingObject 
     """A bound small molecule asked about ("how far is the methotrexate from Asp27 in dhfr?") when no structure here
     holds one: no call (contacts of the protein alone would answer another question), and the reply says so. A run or
     a variable may hold one (not read here): only structure files are checked, and only when they are all there is."""
+    if not _LIGAND_SAID.search(step):
+        return None
     # (the protein's own names hold such words: "the folate enzyme", "dihydrofolate reductase")
     names = sorted(
         {n for c in candidates for n in (*c.names, *c.aliases)} | {n for group in PROTEIN_NAMES for n in group},
@@ -3372,11 +3374,11 @@ def missing_experiment(step: str, candidates: Sequence[Candidate]) -> MissingObj
     said = _EXPERIMENT_SAID.search(step)
     if said is None:
         return None
-    what = said["what"].lower()
+    what = said["what"].lower().split()[0]  # ("saxs", "circular" of "circular dichroism")
     files = [c for c in candidates if str(c.value).lower().endswith(_DATA_FILES)]
-    named = [c for c in candidates if c.variable and what.split()[0] in str(c.value).lower()]
+    named = [c for c in candidates if c.variable and what in str(c.value).lower()]
     try:
-        on_disk = [p for p in os.listdir(".") if p.lower().endswith(_DATA_FILES) and what.split()[0] in p.lower()]
+        on_disk = [p for p in os.listdir(".") if p.lower().endswith(_DATA_FILES) and what in p.lower()]
     except OSError:
         on_disk = []
     if files or named or on_disk:

@@ -51,7 +51,10 @@ def _sentences(text: str) -> list[str]:
 def best_sentence(text: str, question: str, exact_terms=()) -> int:
     """The index of the sentence of ``text`` that best matches ``question`` (the first of equals; 0 when none
     shares a word with it)."""
-    sentences = _sentences(text)
+    return _best(_sentences(text), question, exact_terms)
+
+
+def _best(sentences: list[str], question: str, exact_terms=()) -> int:
     terms = _terms(question)
     scores = [_score(s, terms, list(exact_terms)) for s in sentences]
     best = max(range(len(scores)), key=lambda i: (scores[i], -i))
@@ -65,7 +68,7 @@ def excerpt(text: str, question: str, limit: int, exact_terms=()) -> str:
     if not question:
         return shorten(flat, limit)
     sentences = _sentences(text)
-    start = best_sentence(text, question, exact_terms)
+    start = _best(sentences, question, exact_terms)
     if start == 0:
         return shorten(flat, limit)
     return shorten(f"{ELLIPSIS} " + " ".join(sentences[start:]), limit)

@@ -46,12 +46,11 @@ def implicit_unless_stated(arguments: dict) -> dict:
     return arguments
 
 
-def _said_solvent(added: dict, arguments: dict | None = None) -> str | None:
+def _said_solvent(added: dict, call: dict) -> str | None:
     lines = []
     if added.get("solvent") == "implicit":
         lines.append(f"Using {IMPLICIT_REASON}.")
-    call = arguments or {}
-    if call and "replicas" not in call and call.get("nvt_ps") is None and call.get("ps"):
+    if "replicas" not in call and call.get("nvt_ps") is None and call.get("ps"):
         # "a quick 2 ps simulation" runs 3 ps of NVT first: said, so the 5 ps on the progress bar is no surprise
         nvt = default_nvt_ps(call["ps"], call.get("friction_per_ps") or 1.0)
         npt = call.get("npt_ps") if call.get("npt_ps") is not None else default_npt_ps(call.get("solvent") or "")
@@ -78,7 +77,7 @@ def short_cg_unless_stated(arguments: dict) -> dict:
     return arguments
 
 
-def _said_cg(added: dict) -> str | None:
+def _said_cg(added: dict, call: dict) -> str | None:
     if "ps" in added:
         return f"Using ps={added['ps']:g} (a quick coarse-grained run) because you did not give a length.\n"
     return None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import importlib.util
-import inspect
 import json
 import os
 import re
@@ -461,10 +460,8 @@ class LocalLlamaProvider(Provider):
         arguments = science.for_router(filled)
         added = {k: v for k, v in arguments.items() if k not in filled or filled[k] != v}
         if added:
-            said = science.routed.said
-            # (a ``said`` that takes the whole call too tells what follows from it: md.run's equilibration)
-            takes_call = len(inspect.signature(said).parameters) > 1
-            self.last_using += (said(added, arguments) if takes_call else said(added)) or (
+            # (``said`` is given the whole call too: md.run's tells the equilibration that follows from it)
+            self.last_using += science.routed.said(added, arguments) or (
                 "Not stated in the request, so using "
                 + ", ".join(f"{k}={v!r}" for k, v in added.items())
                 + " (say otherwise to change it).\n"
@@ -617,15 +614,14 @@ def _said_first(step: str, ranked: list, margin: float, candidates=(), prefer=()
         # RMSF by "floppiest", not DSSP by the sentence's look; a newcomer, round 16)
         # (among the analyses of one kind of input only: another family's tool wins by what the step says of its
         # object, an error complained about or a backend weighed, not by a word)
-        family = ranked[0].tool.name.split("_")[0]
         worded = [
             r
             for r in ranked[1:]
             if r.score >= ranked[0].score - _WORD_MARGIN
-            and r.tool.name.split("_")[0] == family == "analysis"
+            and r.tool.name.startswith("analysis_")
             and keyword_bonus(step, r.tool) > 0
         ]
-        if len(worded) == 1:
+        if ranked[0].tool.name.startswith("analysis_") and len(worded) == 1:
             return [worded[0], *(r for r in ranked if r is not worded[0])]
     if spoken_for(step, ranked[0].tool, candidates, prefer):
         return ranked
