@@ -3794,12 +3794,20 @@ def recall_tool(step: str, tools: Sequence, candidates: Sequence[Candidate] = ()
 # A request for a quantity or an action no tool provides is said so, with the way to get it by hand, rather than
 # routed to the nearest tool ("did the energy settle?" is no RMSD; "save it to csv" is no recomputation). Only while
 # no tool declares the words: a tool that one day computes it takes the request over.
+_CRASH = (
+    r"(?:kernel|laptop|computer|machine|session|jupyter|notebook|power)\s+(?:\w+\s+){0,2}?(?:crash\w*|dies|died|die"
+    r"|restart\w*|gets\s+killed|is\s+killed|killed|interrupt\w*|goes\s+down|shuts?\s+down|fails?)"
+)
+_CRASH_COST = (
+    r"(?:lose|lost|losing|what\s+happens|what\s+if|recover\w*|resum\w*|pick\s+up|start\s+(?:over|again)|surviv\w*)"
+)
 _UNSERVED = (
     (
         re.compile(
-            # "if the kernel crashes halfway through a simulation, do I lose it all?", "what if my laptop dies mid-run"
-            r"\b(?:kernel|laptop|computer|machine|session|jupyter|notebook|power)\s+(?:\w+\s+){0,2}?(?:crash\w*|dies|died"
-            r"|die|restart\w*|gets\s+killed|is\s+killed|killed|interrupt\w*|goes\s+down|shuts?\s+down|fails?)\b"
+            # "if the kernel crashes halfway through a simulation, do I lose it all?", "what happens if my laptop dies
+            # mid-run?": a crash asked about with what it costs, before or after it ("my notebook fails to load the
+            # trajectory" and "the kernel restarted, which runs do I have?" are other questions)
+            rf"\b{_CRASH}\b(?=.*\b{_CRASH_COST}\b)|\b{_CRASH_COST}\b(?=.*\b{_CRASH}\b)"
             r"|\b(?:lose|lost|losing)\s+(?:it\s+all|everything|all\s+of\s+it|the\s+(?:run|simulation|progress|work))\b",
             re.I,
         ),

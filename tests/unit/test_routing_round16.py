@@ -84,6 +84,14 @@ def test_a_crash_question_is_answered_with_checkpoints_and_resume():
     assert answer is not None and "resume=True" in answer and "checkpoint" in answer
 
 
+@pytest.mark.parametrize(
+    "request_", ["my notebook fails to load the trajectory, why?", "the kernel restarted; which runs do I have?"]
+)
+def test_a_crash_mentioned_without_asking_what_it_costs_is_another_question(request_):
+    answer = unserved(request_, TOOLS, [VILLIN_PDB])
+    assert answer is None or "resume=True" not in answer
+
+
 def test_measured_data_the_request_compares_with_is_asked_for(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     missing = missing_object("does the RMSF agree with our NMR order parameters?", [NEWER])
