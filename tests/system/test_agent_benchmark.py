@@ -401,6 +401,8 @@ HELDOUT13 = load_set("everyday_heldout13")
 HELDOUT14 = load_set("everyday_heldout14")
 # Written before tuning round 16 (by someone who never read the router), with no replays either.
 HELDOUT15 = load_set("everyday_heldout15")
+# Written before tuning round 17 (by someone who never read the router), with no replays either.
+HELDOUT16 = load_set("everyday_heldout16")
 # Tasks whose correct calls run real MD: checked by `run.py --provider replay --set ...`, not in CI.
 EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf", "dev_replicas_then_compare"}
 
@@ -517,6 +519,7 @@ def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
         "everyday_heldout13",
         "everyday_heldout14",
         "everyday_heldout15",
+        "everyday_heldout16",
     }
     assert 10 <= len(DEV) <= 30 and 18 <= len(HELDOUT) <= 26
     core = load_tasks()
@@ -745,13 +748,14 @@ def test_the_eleventh_heldout_set_is_well_formed_and_new(tmp_path):
         ("everyday_heldout13", HELDOUT13, HELDOUT12, 14),
         ("everyday_heldout14", HELDOUT14, HELDOUT12 + HELDOUT13, 15),
         ("everyday_heldout15", HELDOUT15, HELDOUT12 + HELDOUT13 + HELDOUT14, 16),
+        ("everyday_heldout16", HELDOUT16, HELDOUT12 + HELDOUT13 + HELDOUT14 + HELDOUT15, 17),
     ],
 )
 def test_the_newest_heldout_sets_are_well_formed_and_new(tmp_path, name, tasks, earlier, written_before):
-    """everyday_heldout12 to 15: 30 tasks of issue 13's kinds each, written before tuning rounds 13, 14, 15 and 16:
-    no request or id shared with any other set (held-out 11, for 13 held-out 12, for 14 held-out 12 and 13, and for
-    15 held-out 12 to 14, included), no paths in a request, eight missing inputs of different kinds (each asked
-    about, no call), and the same rules for every task as the earlier held-out sets."""
+    """everyday_heldout12 to 16: 30 tasks of issue 13's kinds each, written before tuning rounds 13, 14, 15, 16 and
+    17: no request or id shared with any other set (held-out 11, for 13 held-out 12, for 14 held-out 12 and 13, for 15
+    held-out 12 to 14, and for 16 held-out 12 to 15, included), no paths in a request, eight missing inputs of
+    different kinds (each asked about, no call), and the same rules for every task as the earlier held-out sets."""
     assert len(tasks) == 30
     others = (
         load_tasks()
