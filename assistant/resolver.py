@@ -184,8 +184,9 @@ def run_folders(folder: str | os.PathLike = ".") -> list[Candidate]:
         # length or seed no run has is asked about, listing the runs with theirs.
         length = _length(parameters.get("ps"))
         seed = f"seed {parameters['seed']}" if isinstance(parameters.get("seed"), int) else ""
+        frames = _frames_held(run)
         details = ", ".join(
-            x for x in (structure, solvent, temperature, length, seed, status, extended, _short_time(when)) if x
+            x for x in (structure, solvent, temperature, length, seed, frames, status, extended, _short_time(when)) if x
         )
         path = _relative(run, root)
         aliases = _with_nicknames((*_stem_names(run.name), *_stem_names(structure)))
@@ -341,6 +342,22 @@ def _formats_of(path: Path) -> tuple[str, ...]:
     except OSError:
         return ()
     return (path.suffix.lower().lstrip("."),) if path.suffix else ()
+
+
+def _frames_held(run: Path) -> str:
+    """ "20 frames": how many frames a run folder's DCD holds ("the 8-frame run" tells runs apart), read from its
+    header; empty when it has none or it cannot be read (a run still writing, another format)."""
+    trajectory = run / "trajectory.dcd"
+    if not trajectory.is_file():
+        return ""
+    try:
+        from mdtraj.formats import DCDTrajectoryFile
+
+        with DCDTrajectoryFile(str(trajectory)) as handle:
+            count = len(handle)
+    except Exception:  # (a half-written or foreign file: the run is still listed, without its count)
+        return ""
+    return f"{count} frame{'s' if count != 1 else ''}"
 
 
 def _run_parameters(folder: Path) -> dict:

@@ -1237,6 +1237,9 @@ def _baker_hubbard_frequency(traj, triplets) -> np.ndarray:
 @costs(TYPICAL_SECONDS)
 @computes(
     "solvent accessible surface area",
+    # ("how big is the solvent-accessible surface of the reductase": the quantity said without its "area")
+    "solvent accessible surface",
+    "accessible surface",
     "surface area",
     "solvent exposure",
     "exposed",

