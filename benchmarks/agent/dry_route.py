@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import linecache
 import os
 import shutil
 import sys
@@ -58,9 +59,12 @@ def route(task, tools, provider, fixtures: Fixtures, max_turns: int = 6, then: S
         os.chdir(folder)
         namespace: dict = {}
         sys.last_value = None
-        for cell in task.setup_cells:
+        for number, cell in enumerate(task.setup_cells):
+            # (its source kept where a kernel keeps a cell's, so the last error shows its failing line, as in IPython)
+            name = f"<cell-{task.id}-{number}>"
+            linecache.cache[name] = (len(cell["source"]), None, cell["source"].splitlines(True), name)
             try:
-                exec(compile(cell["source"], "<cell>", "exec"), namespace)
+                exec(compile(cell["source"], name, "exec"), namespace)
             except Exception as exc:  # the task's failed cell: the kernel's last error
                 sys.last_value, sys.last_traceback = exc, exc.__traceback__
         if not unserved(task.prompt, tools) and methods_lacking(task.prompt, tools):  # as the agent does

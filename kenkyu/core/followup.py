@@ -213,10 +213,13 @@ _SAME_OBJECT = re.compile(
 # "do that for the first half only", "same again for traj2", "repeat it on the last 10%", "what about traj2?",
 # "and for the other run?": the previous request again, changed as the rest says.
 _REPEAT = re.compile(
-    r"^\s*(?:(?:ok(?:ay)?|and|now|then|great|thanks|cool|nice),?\s+)*(?:(?:can|could|would)\s+you\s+|please\s+)?"
+    r"^\s*(?:(?:ok(?:ay)?|and|now|then|great|thanks|cool|nice|perfect)\s*[,\u2013\u2014-]?\s+)*"
+    r"(?:(?:can|could|would)\s+you\s+|please\s+)?"
     r"(?:(?:do|repeat|redo|run|try)\s+(?:that|it|this|the\s+same(?:\s+thing)?)(?:\s+(?:again|too|also))?"
-    # ("ok now the same, but only between 2 and 3 ps": a comma may follow "the same")
-    r"|(?:the\s+)?same[,\s]+(?:thing[,\s]+)?(?:again[,\s]+)?(?=for|on|with|over|in|but|only|at\b)"
+    # ("ok now the same, but only between 2 and 3 ps": a comma may follow "the same"; "cool - and the same number for
+    # dhfr?": what the same is may be said)
+    r"|(?:the\s+)?same[,\s]+(?:(?:thing|number|value|numbers|values|analysis|calculation|quantity|measurement|plot"
+    r"|table|one)[,\s]+)?(?:again[,\s]+)?(?=for|on|with|over|in|but|only|at\b)"
     r"|(?:what|how)\s+about|(?:and|now)\s+(?=for|on|with|over|in)|again\s+(?=for|on|with|over|in|at\b))"
     r"\s*(?P<rest>.*)$",
     re.I | re.S,

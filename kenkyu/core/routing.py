@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from kenkyu.core.dates import day_of, day_said
+from kenkyu.core.documented import documented_answer
 from kenkyu.core.concepts import CAN_YOU, PROTEIN_NAMES, americanize, concept_hits, stems, words_of
 
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}$")
@@ -105,9 +106,25 @@ _THEY_SAY = re.compile(
 )
 
 
+# A question that goes on asking the documents the step before asked ("According to my notes, who ran the first
+# microsecond simulation, and did it reach the native fold?"): part of that question, not a step of its own
+_ASKS_ON = re.compile(
+    r"^\s*(?:and\s+|but\s+|also\s+)?(?:did|does|do|was|were|is|are|has|have|had|how|why|what|who|whom|when|where"
+    r"|which)\b",
+    re.I,
+)
+
+
+_LEADING_AND = re.compile(r"^\s*and\s+", re.I)
+_TRAILING_MARKS = " ?.!,-\u2013\u2014"
+
+
 def _their_documents(steps: list[str]) -> list[str]:
     out: list[str] = []
     for step in steps:
+        if out and _DOCUMENT_WORDS.search(out[-1]) and _ASKS_ON.match(step) and not _MAKING_INDEX.search(out[-1]):
+            out[-1] = f"{out[-1].rstrip(_TRAILING_MARKS)}, and {_LEADING_AND.sub('', step)}"
+            continue
         named = _DOCUMENT_WORDS.search(out[-1]) if out else None
         if named and not _DOCUMENT_WORDS.search(step) and _THEY_SAY.search(step):
             step = _THEY_SAY.sub(named.group(0).strip() + " ", step, count=1)
@@ -161,7 +178,10 @@ _REPORT_VERB = re.compile(
 _REFUSED_STEP = re.compile(
     r"^\s*(?:and\s+|but\s+|so\s+)?(?:no|don'?t|do\s+not|never|without|skip|no\s+need\s+(?:to|for))\b"
     r"(?:\s+[\w-]+){0,3}?\s*(?:afterwards?|after(?:\s+that)?|then|later|please|pls|thanks|needed|necessary|required)?"
-    r"[\s.!,]*$",
+    r"[\s.!,]*$"
+    # "I'll set up the dynamics myself", "we will run it ourselves later": what the scientist keeps for themselves
+    r"|^\s*(?:and\s+|but\s+|so\s+)?(?:i'?ll|i\s+will|we'?ll|we\s+will|i'?m\s+going\s+to|i\s+can)\b(?:\s+[\w-]+){0,6}?"
+    r"\s+(?:myself|ourselves|by\s+hand|on\s+my\s+own)\b[\s\w]*[.!]*$",
     re.I,
 )
 
@@ -449,7 +469,8 @@ def _distribute(step: str, keywords: Sequence[Sequence[str]]) -> list[str]:
     # A bare list after a remark: "did it stay folded: rmsd and rg pls" -> "rmsd ...", "rg ..." (same remark).
     bare = re.match(
         rf"^(?P<lead>[^:?\u2014]*[:?\u2014]\s*)?(?P<items>(?:[\w-]+\s+){{0,3}}?[\w-]+(?:(?:,\s*|\s+and\s+)(?:[\w-]+\s+){{0,3}}?[\w-]+)+?)"
-        rf"(?:\s+(?:{_FILLER}))*\s*[?.!]*$",
+        # ("radius of gyration and total SASA, each averaged over frames": what is said of each item, kept by each)
+        rf"(?P<each>,\s*(?:each|both|all|every\s+one)\b[^,:;?!]*)?(?:\s+(?:{_FILLER}))*\s*[?.!]*$",
         step,
         re.I,
     )
@@ -480,7 +501,7 @@ def _distribute(step: str, keywords: Sequence[Sequence[str]]) -> list[str]:
     items = [items[0], *(_with_lead(items[0], item, named[0], keywords) for item in items[1:])]
     if match:
         return [f"{item} {match['of']}" for item in items]
-    return [f"{bare['lead'] or ''}{item}" for item in items]
+    return [f"{bare['lead'] or ''}{item}{bare['each'] or ''}" for item in items]
 
 
 _OBJECT_BETWEEN = re.compile(
@@ -641,10 +662,15 @@ _OBJECT_AND_OBJECT = re.compile(
     re.I,
 )
 # (a temperature or length, or a resolution: "the all-atom run versus the coarse-grained one", newcomer r12 R2)
-_TOLD = r"(?:\d+(?:\.\d+)?\s*(?:K|kelvin|ps|ns)|all[\s-]?atom|atomistic|coarse[\s-]?grained|g[oō][\s-]model|cg)"
+_TOLD = (
+    r"(?:\d+(?:\.\d+)?\s*(?:K|kelvin|ps|ns)|all[\s-]?atom|atomistic|coarse[\s-]?grained|g[oō][\s-]model|cg"
+    # ("0.6 nm contacts: older run, newer run, side by side": runs told apart by their order)
+    r"|older|newer|oldest|newest|earlier|latest|first|second|previous)"
+)
 _RUNS_NOUN = r"(?:runs?|simulations?|sims?|trajector(?:y|ies)|ones?)"
 _TOLD_APART_PAIR = re.compile(
-    rf"(?:the\s+)?(?P<a>{_TOLD})(?:\s+{_RUNS_NOUN})?\s+(?:and|vs\.?|versus|with)\s+(?:the\s+)?(?P<b>{_TOLD})\s+{_RUNS_NOUN}\b",
+    rf"(?:the\s+)?(?P<a>{_TOLD})(?:\s+{_RUNS_NOUN})?(?:\s+(?:and|vs\.?|versus|with)|\s*[,/])\s+(?:the\s+)?(?P<b>{_TOLD})"
+    rf"\s+{_RUNS_NOUN}\b",
     re.I,
 )
 
@@ -675,6 +701,7 @@ _DESTINATION = re.compile(
     r"(?:in|into|to|under|at)\s+(?:the\s+|a\s+)?(?:new\s+)?(?:(?:folder|directory|dir)\s+(?:(?:called|named)\s+)?)?"
     # "as a report called thesis_ch3", "a copy named friday_update": the name of what is written
     r"|\b(?:report|notebook|file|folder|directory|output|copy|version|run)\s+(?:called|named|titled)\s+"
+    r"|\b(?:report|notebook|copy)\b.{0,40}?\b(?:and\s+)?(?:call|name|title)\s+it\s+"
     r"|\binto\s+|\bout(?:put)?(?:_dir)?\s*=\s*)[`'\"]?(?P<dest>[\w.-]+(?:/[\w.-]+)*/?)",
     re.I,
 )
@@ -973,7 +1000,25 @@ def steps_of(request: str, keywords: Sequence[Sequence[str]] = (), candidates: S
     steps = [piece for step in split_steps(request, keywords) for piece in split_objects(step, is_object)]
     steps = [piece for step in steps for piece in _each_run(step, candidates, is_object)]
     steps = _mutations_carried(_pronouns_named(steps, is_object))
+    steps = _restrictions_dropped(steps, keywords)
     return _ingest_first(_their_index(steps, candidates), candidates)
+
+
+# "Energy-minimize dhfr in vacuum. Only the minimization; I'll set up the dynamics myself.": a step that restates the
+# one before it as the only thing wanted is no step of its own (held-out 16 asked again which structure to minimise)
+_ONLY_THAT = re.compile(r"^\s*(?:but\s+)?(?:only|just)\s+(?:the|a|that|this)?\s*", re.I)
+
+
+def _restrictions_dropped(steps: list[str], keywords) -> list[str]:
+    out: list[str] = []
+    for step in steps:
+        said = _ONLY_THAT.match(step)
+        if said and out and keywords:
+            named = _tools_named(step, keywords)
+            if named and named <= _tools_named(out[-1], keywords) and len(step[said.end() :].split()) <= 4:
+                continue
+        out.append(step)
+    return out
 
 
 # A later step that points back at mutations an earlier one wrote: "score K65E with ESM-2, then build that mutant",
@@ -1293,9 +1338,13 @@ class ToolRouter:
         if _CONTINUES_RUN.search(request) and any(c.kind in _RUN_KINDS for c in candidates):
             # "extend the all-atom villin simulation by 2 ps": a run here goes on; none is made anew
             return self.unfillable_penalty + keyword_bonus(request, t)
-        if _SIMULATES_FIRST.search(request) or _MAKES_RUN.search(request):
+        lead = _YES_NO_QUESTION.match(request)
+        asked = lead is not None and not _MAKE.search(request[lead.end() :])  # (its own "do" is no verb of making)
+        if not asked and (_SIMULATES_FIRST.search(request) or _MAKES_RUN.search(request)):
             return 0.0
-        if not _IN_THE_RUN.search(request) or not any(c.kind in _RUN_KINDS for c in candidates):
+        if not (_IN_THE_RUN.search(request) or asked) or not any(c.kind in _RUN_KINDS for c in candidates):
+            # ("Do the three replica sims tell the same story about per-residue CA wobble?", an ensemble here: a
+            # question about what was run, asking for no new run; held-out 16 launched none but asked for a structure)
             return 0.0
         # (its words, "coarse-grained", describe the run that is here, not a run to make: they do not count for it)
         return self.unfillable_penalty + keyword_bonus(request, t)
@@ -1324,6 +1373,10 @@ class ToolRouter:
             return 0.0
         found = resolvable(t, request, candidates)
         return 0.0 if found == "named" else self.unnamed_penalty if found else self.unfillable_penalty
+
+
+# A question answered yes or no about what is here ("do the replicas agree ...?", "is it still folded?")
+_YES_NO_QUESTION = re.compile(r"^\s*(?:so\s+|and\s+|ok\s+)?(?:do|does|did|is|are|was|were|has|have|had)\b", re.I)
 
 
 # "do your dataflow kernels beat OpenMM's?", "openmm vs dataflow on villin": two values of one of a tool's settings
@@ -1843,6 +1896,8 @@ _ENUM_SYNONYMS = {
     "explicit": r"\b(?:in|with|explicit|tip3p)\s+water\b|\bwater\s+box\b|\bsolvated\b",
     "implicit": r"\bgeneral[iy][sz]ed\s+born\b|\bobc2?\b|\bgbsa\b",
     "vacuum": r"\bgas\s+phase\b|\bin\s+vacuo\b",
+    # (contacts between C-alpha atoms: "which C-alphas sit within 7 Å of one another")
+    "ca": r"\bc[\s-]?alphas?\b|\bc\u03b1s?\b|\balpha[\s-]carbons?\b|\bca\s+atoms?\b",
 }
 
 _TOPOLOGY_FILES = (".pdb", ".cif", ".mmcif", ".gro", ".prmtop", ".psf", ".mol2")
@@ -1928,8 +1983,11 @@ def mutation_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+# (said any way: "the back half", "the opening three picoseconds", "the tail 10%", "the front quarter")
+_LAST_SIDE = ("second", "latter", "final", "back", "rear", "tail", "closing", "ending", "concluding")
+_FIRST_SIDE = ("initial", "front", "opening", "beginning", "starting", "early")
 _WINDOW = re.compile(
-    r"\b(first|last|second|latter|final|initial|middle)\s+(?:(\d+(?:\.\d+)?)\s*)?"
+    rf"\b(first|last|middle|{'|'.join(_LAST_SIDE + _FIRST_SIDE)})\s+(?:(\d+(?:\.\d+)?)\s*)?"
     r"(half|third|quarter|fifth|tenth|%|percent|ps|picoseconds?|ns|nanoseconds?|frames?)(?!\w)",
     re.I,
 )
@@ -2013,7 +2071,7 @@ def window_tokens(text: str) -> list[str]:
     for match in _WINDOW.finditer(text):
         side, number, unit = match.groups()
         side = side.lower()
-        side = "last" if side in ("second", "latter", "final") else "first" if side == "initial" else side
+        side = "last" if side in _LAST_SIDE else "first" if side in _FIRST_SIDE else side
         unit = unit.lower()
         if _EXCLUDED_BEFORE.search(text[: match.start()]):
             kept = _kept_after_excluding(side, number, unit)
@@ -2032,13 +2090,30 @@ def window_tokens(text: str) -> list[str]:
                 found.append(f"{side} {number}")
         else:  # a time: "the first ps" is the first 1 ps
             found.append(f"{side} {_ps(number or '1', unit):g} ps")
+    if not found:
+        # "is villin still helical at the end of my simulation?": the last tenth of the frames (a newcomer's DSSP ran
+        # over the whole run); "at the start of the run" the first tenth
+        edge = _AT_THE_EDGE.search(text)
+        if edge and (edge["of_run"] is not None or _STILL.search(text)):
+            found.append("last 10%" if edge["side"].lower() == "end" else "first 10%")
     return list(dict.fromkeys(found)) or stride_tokens(text)
+
+
+# The end (or start) of a run, as a window: "at the end of my simulation", "by the end", "towards the end of the run"
+_AT_THE_EDGE = re.compile(
+    r"\b(?:at|by|near|towards?)\s+the\s+(?:very\s+)?(?P<side>end|start|beginning|outset)\b"
+    r"(?P<of_run>(?=\s+of\s+(?:the|my|its|this|that|our)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:runs?|simulations?|trajector(?:y|ies)|md|sims?|dynamics|trajs?)\b))?",
+    re.I,
+)
+# ... said of what is left of the structure there ("still helical at the end", "how much helix is left by the end")
+_STILL = re.compile(r"\b(?:still|left|remain\w*|anymore|any\s+more|survive\w*)\b", re.I)
 
 
 def without_windows(text: str) -> str:
     """``text`` with its frame windows said in words taken out ("the rg of t over the last half" -> "the rg of t"):
     a follow-up that says its own window replaces the earlier request's."""
-    for pattern in (_FRAME_RANGE, _WINDOW, _STRIDE):
+    for pattern in (_FRAME_RANGE, _WINDOW, _STRIDE, _AT_THE_EDGE):
         text = pattern.sub(" ", text)
     return re.sub(r"\s{2,}", " ", text).strip()
 
@@ -2198,7 +2273,7 @@ KIND_WORDS = {
     r"|(?:used\s+to|worked|was\s+working)\s+(?:\w+\s+)?(?:yesterday|before|earlier|fine|ok|okay|this\s+morning)",
 }
 _RECENT = re.compile(
-    r"\b(last|latest|recent(?:ly)?|newest|previous|just\s+(?:ran|made|did|loaded)|current|freshest)\b", re.I
+    r"\b(last|latest|recent(?:ly)?|newest|newer|previous|just\s+(?:ran|made|did|loaded)|current|freshest)\b", re.I
 )
 _POINTER = re.compile(r"\b(the|my|this|that|these|those|our|it|its|their|there|all|each|every|both)\b", re.I)
 # A pronoun for the thing just made or just talked about: "minimise villin then run it".
@@ -2310,6 +2385,13 @@ _NEWEST_RULED_OUT = re.compile(
 )
 
 
+_SEQUENCE_OF_A_THING = re.compile(
+    r"\bsequen\w*\s+(?:from|of|in)\s+(?:the\s+|my\s+|our\s+|this\s+|that\s+)?(?:[\w-]+\s+){0,2}?"
+    r"(?:runs?|simulations?|sims?|structures?|pdbs?|files?|trajector(?:y|ies)|md)\b",
+    re.I,
+)
+
+
 def resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: dict | None = None) -> SlotMatch:
     """:func:`_resolve_slot`, with a run the step rules out as the newest ("not the latest one") never the one picked:
     the run before it is (held-out 10: "my earlier simulation (the previous one, not the newest)")."""
@@ -2332,6 +2414,10 @@ def _resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: d
     what there is to analyse); a structure never is ("simulate lysozyme" must not simulate villin.pdb)."""
     kind = slot_kind(name, prop) or ""
     kinds = slot_kinds(kind, prop)
+    if kind == "sequence" and _SEQUENCE_OF_A_THING.search(step):
+        # "fold the sequence from my latest run", "embed the sequence of the villin structure": the sequence tools read
+        # it from the run's prepared.pdb or the structure file itself
+        kinds = (*kinds, "run_folder", "pdb_file")
     options = sorted((c for c in candidates if c.kind in kinds), key=lambda c: (-_kind_rank(c, kinds), -c.order))
     options = _of_resolution_said(step, options)
     match = SlotMatch(name, kind, options=tuple(options))
@@ -3056,6 +3142,14 @@ def _held_lengths(c: Candidate) -> list[float]:
     return [c.length_ps] if c.length_ps is not None else []
 
 
+# A day ruled out ("not today's", "other than Monday's") and a day said loosely ("yesterday", "today": a scientist's
+# yesterday may be a run made past midnight, or in another time zone)
+_RULED_OUT_BEFORE = re.compile(
+    r"\b(?:not|never|except|other\s+than|rather\s+than|instead\s+of)\s+(?:the\s+|my\s+|on\s+|from\s+|one\s+)?$", re.I
+)
+_LOOSE_DAY = re.compile(r"\b(?:yesterday|today|morning|night)\b", re.I)
+
+
 def _held_day(c: Candidate):
     """The day a run was made (its record's time), or None: a kernel variable's order is no time of making."""
     return None if c.variable else day_of(c.order)
@@ -3078,21 +3172,28 @@ def _by_length_or_seed(step: str, runs: Sequence[Candidate]) -> tuple[list[Candi
     if length is None and seed is None and kelvin is None and not coarse and not extreme and not longest and not day:
         return None
     fitting = list(runs)
-    if day is not None:
-        # "the run I did on new year's day", "Monday's simulation": the runs made that day (a run whose day is not
-        # known, a kernel variable, may be it); none of the runs here was, and each says its day: it is missing
-        phrase, wanted = day
-        known = [c for c in fitting if _held_day(c) is not None]
-        fitting = [c for c in fitting if _held_day(c) in (None, wanted)]
-        if known and not [c for c in fitting if _held_day(c) == wanted] and len(known) == len(runs):
+    phrase, wanted = day if day is not None else ("", None)
+    before = step[: max(step.find(phrase), 0)]
+    if day is not None and _RULED_OUT_BEFORE.search(before):
+        # "the older one, not today's": the runs made on any other day
+        fitting = [c for c in fitting if _held_day(c) != wanted] or fitting
+    elif day is not None:
+        # "the run I did on new year's day", "Monday's simulation": the runs made that day, else those whose day is not
+        # known (a kernel variable may be it); when none is and nothing else tells the runs apart, it is missing
+        # ("yesterday", "today" are said loosely, and a length or seed said beside a day decides: the day then only
+        # narrows)
+        on_day = [c for c in fitting if _held_day(c) == wanted]
+        unknown = [c for c in fitting if _held_day(c) is None]
+        others = length is not None or seed is not None or kelvin is not None or coarse or extreme or longest
+        if on_day or unknown:
+            fitting = on_day or unknown
+        elif runs and not others and not _LOOSE_DAY.search(phrase):
             return [], MissingObject(
                 phrase.strip(),
                 f"run made on {wanted:%A %d %B %Y}",
                 tuple(runs[:4]),
                 "Name one of these (each says the day it was made), or its run folder.",
             )
-        if [c for c in fitting if _held_day(c) == wanted]:
-            fitting = [c for c in fitting if _held_day(c) == wanted]
     lengths = sorted({x for c in fitting for x in _held_lengths(c)})
     if longest and len(lengths) > 1:
         # "the run from yesterday, the short one": of runs of two or more lengths, the shortest (or the longest)
@@ -3509,6 +3610,39 @@ _EARLIER_REPORT = re.compile(
 )
 
 
+# A model of the scientist's own: "my stability fine-tuned ESM checkpoint", "our retrained weights", "my custom model"
+_OWN_MODEL = re.compile(
+    r"\b(?:my|our)\s+(?:own\s+)?(?:[\w-]+\s+){0,2}?(?:fine[\s-]?tuned|finetuned|custom|trained|re-?trained)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:checkpoints?|weights|models?)\b"
+    r"|\b(?:my|our)\s+own\s+(?:[\w-]+\s+){0,2}?(?:checkpoints?|weights)\b",
+    re.I,
+)
+_MODEL_FILES = (".pt", ".pth", ".ckpt", ".safetensors", ".bin")
+
+
+def missing_model(step: str) -> MissingObject | None:
+    """A model of the scientist's own that the step asks to use ("score K65A with my fine-tuned ESM checkpoint") when
+    no checkpoint file or model folder is in this folder: no call (the stock model would answer another question)."""
+    said = _OWN_MODEL.search(step)
+    if said is None:
+        return None
+    try:
+        here = [entry for entry in os.scandir(".")]
+    except OSError:
+        return None
+    for entry in here:
+        if entry.name.lower().endswith(_MODEL_FILES) or (
+            entry.is_dir() and os.path.isfile(os.path.join(entry.path, "config.json"))
+        ):
+            return None  # (one is here: the tool's ``model=`` takes its path)
+    return MissingObject(
+        said.group(0),
+        "model checkpoint of your own (a .pt/.safetensors file or a model folder with its config.json)",
+        (),
+        "Put it in this folder, or pass its path as `model=`, and ask again; nothing is downloaded.",
+    )
+
+
 # What is done with a report that exists: re-run it, open it, run it on other inputs ("point it at dhfr")
 _RUNS_THE_REPORT = re.compile(
     r"\b(?:re-?run|re-?execute|execute|re-?open|reopen|open|papermill|point\s+(?:it|that)\s+at|parameters?"
@@ -3721,7 +3855,10 @@ def missing_chain(step: str, candidates: Sequence[Candidate]) -> MissingObject |
 # A name the request gives to what it makes: "as a report called thesis_ch3", "save it as run_b", "titled fig_2"
 # ("the run I named villin_hot", "the run called x" point at one that exists: only "a ... called" or "as" make one)
 _NAMED_AS = re.compile(
-    r"\b(?:an?\s+(?:new\s+)?(?:[\w-]+\s+){0,2}?(?:called|named|titled|entitled)|as)\s+[`'\"]?$", re.I
+    # ("... a rerunnable report and call it for_the_pi", "name it draft2": the name given to what the step makes)
+    r"\b(?:an?\s+(?:new\s+)?(?:[\w-]+\s+){0,2}?(?:called|named|titled|entitled)|as"
+    r"|(?:call|name|title)\s+(?:it|that|this|the\s+(?:report|notebook|file|copy|folder)))\s+[`'\"]?$",
+    re.I,
 )
 
 
@@ -3746,6 +3883,7 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
         named_reference(step, candidates, known),
         window_past_the_runs(step, candidates),
         missing_report(step),
+        missing_model(step),
     ):
         if missing is not None:
             return missing
@@ -3759,6 +3897,8 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
             continue  # "saved in the folder hp35_360K", "a report called thesis_ch3": what the step makes
         if lowered in names or lowered in known or lowered in mutations or "=" in token:
             continue
+        if any(c.kind == "error" and re.search(rf"\b{re.escape(token)}\b", c.value) for c in candidates):
+            continue  # "why is python yelling about the final_snapshot line?": a name the failed cell's code says
         if _RESIDUE.fullmatch(token):
             continue  # "around Asp27", "the Met20 loop": a residue of the protein, not an object to find
         return MissingObject(token, f"`{token}`", tuple(c for c in candidates if c.kind != "error")[:4])
@@ -4159,7 +4299,7 @@ def unserved(step: str, tools: Sequence, candidates: Sequence[Candidate] = ()) -
         files = [c.value for c in candidates if c.kind == "pdb_file"]
         structure = (named or files or ["structure.pdb"])[0]
         return f"*{step.strip()}*: " + message.format(run=run, structure=structure) + "\n"
-    return capability_answer(step, tools) or ability_answer(step, tools, candidates)
+    return capability_answer(step, tools) or documented_answer(step, tools) or ability_answer(step, tools, candidates)
 
 
 # -- atom pairs said in words ("between Trp64 and Trp90", "CA of the first residue to CA of the last one") ----------

