@@ -146,7 +146,7 @@ def overview(registry, here: str | os.PathLike | None = None) -> str:
         title = _family_title(module)
         covers = _covers(tools)
         example = _with_real_names(_example(tools[0], slot_kind), Path.cwd() if here is None else Path(here))
-        lines.append(f"- **{title}**: {covers}. Try: *{example}*")
+        lines.append(f"- **{title}**: {covers}. Try: *{example}*{_weights_note(module)}")
     if getattr(registry, "unavailable", None):
         missing = ", ".join(f"`{m}`" for m in sorted(registry.unavailable))
         lines.append(f"- not installed here: {missing} (`pip install 'kenkyu[all]'`)")
@@ -156,6 +156,25 @@ def overview(registry, here: str | os.PathLike | None = None) -> str:
         "`%kenkyu tools` lists every tool with its Python call.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _weights_note(module: str) -> str:
+    """For the protein language models, whether their weights are here: the family's example needs ESM-2, and a
+    newcomer who tried it on a machine without the weights met the missing-model error first (round 16)."""
+    if module.rsplit(".", 1)[-1] != "structure":
+        return ""
+    try:
+        from kenkyu.tools.structure._models import DEFAULT_ESM2_MODEL, ModelNotFoundError, resolve_esm2_model
+    except Exception:  # noqa: BLE001 - the family is listed as not installed instead
+        return ""
+    try:
+        resolve_esm2_model(DEFAULT_ESM2_MODEL)
+    except ModelNotFoundError:
+        return (
+            f" (its ESM-2 weights, `{DEFAULT_ESM2_MODEL}`, are not on this machine yet and nothing is downloaded: "
+            "*list the protein models* says where they go)"
+        )
+    return ""
 
 
 def _family_title(module: str) -> str:

@@ -35,3 +35,24 @@ def test_overview_describes_variables_as_the_resolver_does_and_lists_documents(t
     assert "table (DataFrame, shape (2, 1), len 2)" in summary  # other values: the short type and the shape
     assert "notes/ (2 Markdown files)" in summary and "papers/ (1 BibTeX file)" in summary
     assert "literature_index/ (a literature index)" in summary
+
+
+def test_the_language_model_family_says_when_its_weights_are_not_here(tmp_path, monkeypatch):
+    """A newcomer tried the ESM-2 example on a machine without the weights and met the missing-model error first:
+    the overview says so beside the example, and says nothing once the checkpoint is where kenkyu looks."""
+    import torch
+
+    from kenkyu.assistant.overview import overview
+    from kenkyu.core.registry import ToolRegistry
+    from kenkyu.tools import TOOL_MODULES
+
+    models = tmp_path / "models"
+    models.mkdir()
+    monkeypatch.setenv("KENKYU_MODELS", str(models))
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    registry = ToolRegistry.from_modules(TOOL_MODULES)
+    line = next(x for x in overview(registry, tmp_path).splitlines() if "Protein language-model" in x)
+    assert "not on this machine" in line and "esm2_t33_650M_UR50D" in line
+    (models / "esm2_t33_650M_UR50D.pt").write_bytes(b"")
+    line = next(x for x in overview(registry, tmp_path).splitlines() if "Protein language-model" in x)
+    assert "not on this machine" not in line
