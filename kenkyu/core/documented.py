@@ -75,7 +75,7 @@ def documented_answer(step: str, tools: Sequence) -> str | None:
 
 
 def _options(t, words: list[str]) -> list[str]:
-    """The tool's parameters that set what is asked (by name, or by the first sentence of their description)."""
+    """The tool's parameters that set what is asked, each with its default and the first sentence of its description."""
     found = []
     for name, prop in t.parameters.get("properties", {}).items():
         first = _first_sentence(prop.get("description", ""))

@@ -134,14 +134,9 @@ def answered(request: str, previous: Previous, candidates: Sequence[Candidate], 
     )
     if not offered:
         return None
-    lowered = request.lower()
-
-    def said(names) -> bool:
-        return any(re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", lowered) for n in names if n)
-
-    named = [c for c in offered if said((*c.names, c.value))]
+    named = [c for c in offered if _says_any(request, (*c.names, c.value))]
     # "the enzyme one", "the headpiece": another name of one of them (the kind of protein it is), when it fits one
-    by_alias = [c for c in offered if said(c.aliases)]
+    by_alias = [c for c in offered if _says_any(request, c.aliases)]
     named = named or (by_alias if len(by_alias) == 1 else [])
     kinds = [c for pattern, fits in _BY_KIND if pattern.search(request) for c in offered if fits(c)]
     # "the finished one, seed 3", "the 4 ps one": told apart by what its record says
@@ -182,10 +177,7 @@ def _corrected(request: str, objects: list[str], candidates: Sequence[Candidate]
         return None
     kinds = {c.kind for c in used}
     others = sorted((c for c in candidates if c.kind in kinds and c.value not in objects), key=lambda c: -c.order)
-    lowered = request.lower()
-    named = [
-        c for c in others if any(re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", lowered) for n in c.names)
-    ]
+    named = [c for c in others if _says_any(request, c.names)]
     if named:
         return named[0]
     if len(others) == 1 or (others and (_NOT_NEWEST.search(request) or _OLDER.search(request))):
@@ -261,6 +253,12 @@ def _without_settings_said_in(rest: str, base: str) -> str:
     return re.sub(r"\s{2,}", " ", base).strip(" ,")
 
 
+def _says_any(text: str, names) -> bool:
+    """Does ``text`` say one of ``names`` whole ("md_runs/villin"; "villin" is not said by "villin_seed2")?"""
+    lowered = text.lower()
+    return any(re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", lowered) for n in names if n)
+
+
 def _without_names(text: str, candidates: Sequence[Candidate]) -> str:
     """The words of ``text`` less the notebook's names and paths ("md_runs/villin" names no tool's "run")."""
     text = re.sub(r"\S*[/.]\S*", " ", text)
@@ -297,16 +295,7 @@ def follow_up(
         return FollowUp(rewritten, f"Using {shown} instead, as you said (for *{previous.request.strip()}*).\n")
     several = list(dict.fromkeys(objects))
     every = _EVERY_OBJECT.search(request)
-    if (
-        every
-        and len(several) > 1
-        and not any(
-            re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", request.lower())
-            for c in candidates
-            if c.kind != "error"
-            for n in c.names
-        )
-    ):
+    if every and len(several) > 1 and not any(_says_any(request, c.names) for c in candidates if c.kind != "error"):
         # "now the radius of gyration for both": each object the previous request's calls took, one step each
         rewritten = (request[: every.start()] + request[every.end() :]).strip(" ?.!,")
         rewritten = f"{rewritten} " + " and ".join(f"of {v}" for v in several)
@@ -325,9 +314,7 @@ def follow_up(
         new = [
             c
             for c in candidates
-            if c.kind != "error"
-            and c.value not in objects
-            and any(re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", lowered) for n in (*c.names, c.value))
+            if c.kind != "error" and c.value not in objects and _says_any(lowered, (*c.names, c.value))
         ]
         if not new and _OTHER_ONE.search(rest):
             # "ok, same for the other one please": of the inputs of the kind the previous request took, the one it did
@@ -360,12 +347,7 @@ def follow_up(
         pointer
         and not _ANTECEDENT.search(request[: pointer.start()])
         and names_a_tool(_without_names(request, candidates))
-        and not any(
-            re.search(rf"(?<![\w/.]){re.escape(n.lower())}(?![\w])", request.lower())
-            for c in candidates
-            if c.kind != "error"
-            for n in (*c.names, c.value)
-        )
+        and not any(_says_any(request, (*c.names, c.value)) for c in candidates if c.kind != "error")
     ):
         # "and what about its secondary structure?", "is it still helical?": a new analysis of what the previous
         # request's calls took (held-out 15: DSSP asked which run after an Rg of the older of two runs)

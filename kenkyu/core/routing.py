@@ -2778,9 +2778,9 @@ _EARLIER = re.compile(
     # "whichever simulation is oldest", "the run that was first"
     r"|\b(?:runs?|simulations?|trajector(?:y|ies)|trajs?|sims?|ones?)\s+(?:that\s+|which\s+)?(?:is|was|came)\s+"
     r"(?:the\s+)?(?P<first_after>oldest|earliest|first|older)\b"
-    # "the previous one, not the newest", "not the latest run": the newest ruled out is the one before it
     # "the older of my two villin runs", "the earliest of the three"
     r"|\bthe\s+(?P<of_them>older|earlier|oldest|earliest|first)\s+of\s+(?:the|my|our|these|those|both)\b"
+    # "the previous one, not the newest", "not the latest run": the newest ruled out is the one before it
     r"|\b(?P<not_newest>not|never|rather\s+than|instead\s+of)\s+(?:the\s+|my\s+)?(?:very\s+)?"
     r"(?:newest|latest|last|most\s+recent|newer|recent|current)\b",
     re.I,
@@ -3155,6 +3155,28 @@ def _held_day(c: Candidate):
     return None if c.variable else day_of(c.order)
 
 
+def _of_the_day(step: str, day, runs: list[Candidate], others: bool) -> tuple[list[Candidate], MissingObject | None]:
+    """Of ``runs``, those the day said in ``step`` picks ("the run I did on new year's day", "Monday's simulation"):
+    made that day, else those whose day is not known (a kernel variable may be it); "not today's" rules the day out.
+    When none fits and nothing else said (``others``: a length, seed, temperature...) tells the runs apart, the run is
+    missing; "yesterday" and "today" are said loosely, so they only narrow."""
+    phrase, wanted = day
+    if _RULED_OUT_BEFORE.search(step[: max(step.find(phrase), 0)]):
+        return [c for c in runs if _held_day(c) != wanted] or runs, None
+    on_day = [c for c in runs if _held_day(c) == wanted]
+    unknown = [c for c in runs if _held_day(c) is None]
+    if on_day or unknown:
+        return on_day or unknown, None
+    if runs and not others and not _LOOSE_DAY.search(phrase):
+        return [], MissingObject(
+            phrase.strip(),
+            f"run made on {wanted:%A %d %B %Y}",
+            tuple(runs[:4]),
+            "Name one of these (each says the day it was made), or its run folder.",
+        )
+    return runs, None
+
+
 def _held_seeds(c: Candidate) -> list[int]:
     return list(c.seeds)
 
@@ -3172,28 +3194,11 @@ def _by_length_or_seed(step: str, runs: Sequence[Candidate]) -> tuple[list[Candi
     if length is None and seed is None and kelvin is None and not coarse and not extreme and not longest and not day:
         return None
     fitting = list(runs)
-    phrase, wanted = day if day is not None else ("", None)
-    before = step[: max(step.find(phrase), 0)]
-    if day is not None and _RULED_OUT_BEFORE.search(before):
-        # "the older one, not today's": the runs made on any other day
-        fitting = [c for c in fitting if _held_day(c) != wanted] or fitting
-    elif day is not None:
-        # "the run I did on new year's day", "Monday's simulation": the runs made that day, else those whose day is not
-        # known (a kernel variable may be it); when none is and nothing else tells the runs apart, it is missing
-        # ("yesterday", "today" are said loosely, and a length or seed said beside a day decides: the day then only
-        # narrows)
-        on_day = [c for c in fitting if _held_day(c) == wanted]
-        unknown = [c for c in fitting if _held_day(c) is None]
+    if day is not None:
         others = length is not None or seed is not None or kelvin is not None or coarse or extreme or longest
-        if on_day or unknown:
-            fitting = on_day or unknown
-        elif runs and not others and not _LOOSE_DAY.search(phrase):
-            return [], MissingObject(
-                phrase.strip(),
-                f"run made on {wanted:%A %d %B %Y}",
-                tuple(runs[:4]),
-                "Name one of these (each says the day it was made), or its run folder.",
-            )
+        fitting, missing = _of_the_day(step, day, fitting, bool(others))
+        if missing is not None:
+            return [], missing
     lengths = sorted({x for c in fitting for x in _held_lengths(c)})
     if longest and len(lengths) > 1:
         # "the run from yesterday, the short one": of runs of two or more lengths, the shortest (or the longest)
@@ -3627,14 +3632,16 @@ def missing_model(step: str) -> MissingObject | None:
     if said is None:
         return None
     try:
-        here = [entry for entry in os.scandir(".")]
+        with os.scandir(".") as entries:
+            # (one is here: the tool's ``model=`` takes its path)
+            if any(
+                e.name.lower().endswith(_MODEL_FILES)
+                or (e.is_dir() and os.path.isfile(os.path.join(e.path, "config.json")))
+                for e in entries
+            ):
+                return None
     except OSError:
         return None
-    for entry in here:
-        if entry.name.lower().endswith(_MODEL_FILES) or (
-            entry.is_dir() and os.path.isfile(os.path.join(entry.path, "config.json"))
-        ):
-            return None  # (one is here: the tool's ``model=`` takes its path)
     return MissingObject(
         said.group(0),
         "model checkpoint of your own (a .pt/.safetensors file or a model folder with its config.json)",
