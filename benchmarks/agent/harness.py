@@ -41,7 +41,7 @@ TASKS_FILE = HERE / "tasks.toml"
 # tuning round 12, once the tenth's had, everyday_heldout12 at the end of round 12, before tuning round 13 (which
 # tunes on held-out 11), everyday_heldout13 before tuning round 14, everyday_heldout14 before tuning round 15,
 # everyday_heldout15 before tuning round 16, everyday_heldout16 before tuning round 17, everyday_heldout17 before
-# tuning round 18, and everyday_heldout18 before tuning round 19.
+# tuning round 18, everyday_heldout18 before tuning round 19, and everyday_heldout19 before tuning round 20.
 SETS = {
     "core": TASKS_FILE,
     "everyday_dev": HERE / "everyday_dev.toml",
@@ -63,6 +63,7 @@ SETS = {
     "everyday_heldout16": HERE / "everyday_heldout16.toml",
     "everyday_heldout17": HERE / "everyday_heldout17.toml",
     "everyday_heldout18": HERE / "everyday_heldout18.toml",
+    "everyday_heldout19": HERE / "everyday_heldout19.toml",
 }
 REPLAY_DIR = HERE / "replay"
 RECORD_MIME = "application/vnd.kenkyu.record+json"

@@ -15,17 +15,17 @@
     python benchmarks/agent/run.py --set everyday_heldout5         # written before tuning round 5, never tuned on
     python benchmarks/agent/run.py --set everyday_heldout6         # written before tuning round 7, never tuned on
     python benchmarks/agent/run.py --set everyday_heldout7         # written before tuning round 8, never tuned on
-    python benchmarks/agent/run.py --set everyday_heldout18        # held-out 8-18 likewise; the newest never tuned on
+    python benchmarks/agent/run.py --set everyday_heldout19        # held-out 8-19 likewise; the newest never tuned on
 
 Task sets (--set): ``core`` (tasks.toml, the default: prompts in the project's own style),
 ``everyday_dev``, ``everyday_heldout``, ``everyday_heldout2``, ``everyday_heldout3``, ``everyday_heldout4``,
-``everyday_heldout5`` to ``everyday_heldout18`` (requests as a scientist types them in a
+``everyday_heldout5`` to ``everyday_heldout19`` (requests as a scientist types them in a
 notebook; tune the router and prompts on everyday_dev only, and report the held-out sets beside it;
 everyday_heldout2 was written before tuning round 2, after everyday_heldout's failures had been seen,
 everyday_heldout3 before tuning round 3, after everyday_heldout2's, everyday_heldout4 before tuning round 4,
 after everyday_heldout3's, everyday_heldout5 before tuning round 5, after everyday_heldout4's, everyday_heldout6
 before tuning round 7, after everyday_heldout5's, and everyday_heldout7 before tuning round 8, after
-everyday_heldout6's; everyday_heldout8 to everyday_heldout18 each at the start of the next round, before its
+everyday_heldout6's; everyday_heldout8 to everyday_heldout19 each at the start of the next round, before its
 tuning, the last one tuned on being the set before). A held-out set's correct calls are kept outside the
 repository; replay them with
 ``--provider replay --replay-dir FOLDER``.

@@ -407,6 +407,8 @@ HELDOUT16 = load_set("everyday_heldout16")
 HELDOUT17 = load_set("everyday_heldout17")
 # Written before tuning round 19 (by someone who never read the router), with no replays either.
 HELDOUT18 = load_set("everyday_heldout18")
+# Written before tuning round 20 (by someone who never read the router), with no replays either.
+HELDOUT19 = load_set("everyday_heldout19")
 # Tasks whose correct calls run real MD: checked by `run.py --provider replay --set ...`, not in CI.
 EVERYDAY_MD = {"dev_md_and_rmsd", "held_md_then_rg", "held_run_replicas_rmsf", "dev_replicas_then_compare"}
 
@@ -526,6 +528,7 @@ def test_the_everyday_sets_are_well_formed_and_kept_apart(tmp_path):
         "everyday_heldout16",
         "everyday_heldout17",
         "everyday_heldout18",
+        "everyday_heldout19",
     }
     assert 10 <= len(DEV) <= 30 and 18 <= len(HELDOUT) <= 26
     core = load_tasks()
@@ -762,14 +765,20 @@ def test_the_eleventh_heldout_set_is_well_formed_and_new(tmp_path):
             HELDOUT12 + HELDOUT13 + HELDOUT14 + HELDOUT15 + HELDOUT16 + HELDOUT17,
             19,
         ),
+        (
+            "everyday_heldout19",
+            HELDOUT19,
+            HELDOUT12 + HELDOUT13 + HELDOUT14 + HELDOUT15 + HELDOUT16 + HELDOUT17 + HELDOUT18,
+            20,
+        ),
     ],
 )
 def test_the_newest_heldout_sets_are_well_formed_and_new(tmp_path, name, tasks, earlier, written_before):
-    """everyday_heldout12 to 18: 30 tasks of issue 13's kinds each, written before tuning rounds 13, 14, 15, 16, 17,
-    18 and 19: no request or id shared with any other set (held-out 11, for 13 held-out 12, for 14 held-out 12 and 13,
-    for 15 held-out 12 to 14, for 16 held-out 12 to 15, for 17 held-out 12 to 16, and for 18 held-out 12 to 17,
-    included), no paths in a request, eight missing inputs of different kinds (each asked about, no call), and the
-    same rules for every task as the earlier held-out sets."""
+    """everyday_heldout12 to 19: 30 tasks of issue 13's kinds each, written before tuning rounds 13, 14, 15, 16, 17,
+    18, 19 and 20: no request or id shared with any other set (held-out 11, for 13 held-out 12, for 14 held-out 12 and
+    13, for 15 held-out 12 to 14, for 16 held-out 12 to 15, for 17 held-out 12 to 16, for 18 held-out 12 to 17, and for
+    19 held-out 12 to 18, included), no paths in a request, eight missing inputs of different kinds (each asked about,
+    no call), and the same rules for every task as the earlier held-out sets."""
     assert len(tasks) == 30
     others = (
         load_tasks()
