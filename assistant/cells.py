@@ -183,6 +183,8 @@ def _literal(value) -> str:
         return str(value)
     if isinstance(value, KernelName) and sliced_variable(value) is not None:
         return str(value)  # "traj[:5]": frames of a kernel variable, a plain slice (nothing else is written)
+    if isinstance(value, KernelName) and re.fullmatch(r"[A-Za-z_]\w*\[(?:'[^'\\]*'|\"[^\"\\]*\")\]", value):
+        return str(value)  # "runs['old']": an entry of a kernel dict, by its key (resolver._entries)
     return python_literal(value)
 
 

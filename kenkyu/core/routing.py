@@ -18,6 +18,7 @@ import numpy as np
 
 from kenkyu.core.dates import day_of, day_said
 from kenkyu.core.documented import documented_answer
+from kenkyu.core.unknown_words import unknown_word
 from kenkyu.core.concepts import CAN_YOU, PROTEIN_NAMES, americanize, concept_hits, stems, words_of
 
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,5}$")
@@ -559,7 +560,8 @@ _LED_LIST = re.compile(
     # (the last verb before the list leads it: in "for my newest run I want the RMSF and the Rg", "want", not "run")
     rf"^(?P<lead>.*\b(?:{_VERB}|do|get|tell\s+me|like|want|need)\s+(?:me\s+|us\s+)?(?:the\s+)?)"
     r"(?P<items>(?:[\w-]+\s+){0,4}?[\w-]+(?:(?:,\s*|\s+and\s+)(?:[\w-]+\s+){0,4}?[\w-]+)+?)"
-    rf"(?P<tail>(?:\s+(?:{_FILLER}))*\s*[?.!]*\s*(?:\([^()]*\)\s*[?.!]*)?)$",
+    # (", please" after the list is no item: held-out 17)
+    rf"(?P<tail>(?:,?\s+(?:{_FILLER}))*\s*[?.!]*\s*(?:\([^()]*\)\s*[?.!]*)?)$",
     re.I,
 )
 
@@ -702,6 +704,8 @@ _DESTINATION = re.compile(
     # "as a report called thesis_ch3", "a copy named friday_update": the name of what is written
     r"|\b(?:report|notebook|file|folder|directory|output|copy|version|run)\s+(?:called|named|titled)\s+"
     r"|\b(?:report|notebook|copy)\b.{0,40}?\b(?:and\s+)?(?:call|name|title)\s+it\s+"
+    # "export this notebook as sasa_check", "export the report to thesis_report" (held-out 17)
+    r"|\bexport\w*\s+(?:this|the|my|our)\s+(?:\w+\s+)?(?:notebook|report|analysis|work)\s+(?:as|to)\s+"
     r"|\binto\s+|\bout(?:put)?(?:_dir)?\s*=\s*)[`'\"]?(?P<dest>[\w.-]+(?:/[\w.-]+)*/?)",
     re.I,
 )
@@ -2136,6 +2140,10 @@ def time_bounds(text: str) -> dict[str, float]:
     """A window by times: "after 2 ps" -> start_ps 2, "up to 3 ps" -> end_ps 3, "between 1 and 3 ps" -> both."""
     found: dict[str, float] = {}
     # "ignore the first picosecond", "skip the first ns": one of the unit, said without a number
+    # ("the 1st picosecond", "the opening ps": said as an ordinal or in other words, held-out 17)
+    text = re.sub(
+        r"\b(?:1st|opening|starting|beginning)\s+(?=(?:ps|picosecond|ns|nanosecond)\b)", "first ", text, flags=re.I
+    )
     text = re.sub(r"\b(first|initial)\s+(ps|picosecond|ns|nanosecond)\b", r"\1 1 \2", text, flags=re.I)
     between = _BETWEEN.search(text)
     if between:
@@ -2510,7 +2518,7 @@ def _resolve_slot(step: str, name: str, candidates: Sequence[Candidate], prop: d
     return match
 
 
-_STRUCTURE_SAID = re.compile(r"\b(?:structures?|pdbs?|crystal|deposited|experimental|x-?ray|static)\b", re.I)
+_STRUCTURE_SAID = re.compile(r"\b(?:structures?|pdbs?|crystal|deposited|experimental|x-?ray|static|nmr)\b", re.I)
 
 
 # The reference of a comparison: "against villin", "relative to the starting structure", "compared with the crystal
@@ -2938,6 +2946,20 @@ _RESIDUE = re.compile("(?:" + "|".join(k for k in _AMINO_ACIDS if len(k) == 3) +
 _ENSEMBLE_WORDS = re.compile(
     r"\b(?:replicas?|replicates?|ensembles?|(?:all|each|every)\s+(?:of\s+)?(?:the\s+|my\s+)?members?)\b", re.I
 )
+# "my three repeats", "the repeat runs", "do the repeats agree?": an ensemble's replicas in a scientist's word (held-out
+# 17); "4 repeats of 30 steps" (a timing's repeats) is not one
+_REPEATS_SAID = re.compile(
+    r"\b(?P<det>my|our|the|these|those|all|both)\s+(?P<n>(?:\d+|two|three|four|five|six)\s+)?"
+    r"repeat(?:s|\s+runs|\s+simulations|\s+sims)\b(?!\s+of\b)",
+    re.I,
+)
+
+
+def repeats_as_replicas(text: str) -> str:
+    """ "Do my three repeats agree?" -> "Do my three replicas agree?": the word the ensemble tools are ranked by."""
+    return _REPEATS_SAID.sub(lambda m: f"{m['det']} {m['n'] or ''}replicas", text)
+
+
 # Verbs of starting a simulation that are not step verbs ("spin up 2 replicates", "kick off three runs")
 _LAUNCH = r"do|launch|set\s+up|spin\s+up|fire\s+(?:up|off)|kick\s+off|submit|queue(?:\s+up)?|generate|produce"
 _MAKES_ENSEMBLE = re.compile(
@@ -2961,7 +2983,10 @@ _COMPOUND = r"(?:[a-z]+-|[a-z]+\s+(?=[a-z]+(?:ised|ized|ated)\s))?"
 _QUALIFIED = re.compile(
     rf"\b(?:the|my|that|this|our|your)\s+{_COMPOUND}(?P<qual>[a-z]+(?:ed|en)|mutant|variant|apo|holo)\s+"
     r"(?P<kind>structures?|models?|proteins?|pdbs?|runs?|trajector(?:y|ies)|simulations?|systems?|sequences?|versions?|files?"
-    r"|constructs?|designs?)\b",  # ("my designed construct": a sequence of the scientist's, not villin.pdb's)
+    r"|constructs?|designs?"  # ("my designed construct": a sequence of the scientist's, not villin.pdb's)
+    # ("the closed state of DHFR", "the phosphorylated form": a structure of that state, held-out 17; a state any
+    # run may pass through is none, see _PASSED_THROUGH)
+    r"|states?|conformations?|conformers?|forms?)\b",
     re.I,
 )
 # A thing named by what was done to it, where the name is one the notebook holds: "the minimised villin", "the
@@ -3005,6 +3030,11 @@ def _made_by_the_step(qualifier: str, before: str) -> bool:
     return any(w.startswith(verbs) for w in words_of(before)) if verbs else False
 
 
+# States a protein passes through in a run, said of it ("the unfolded state", "an extended conformation"): no object
+_PASSED_THROUGH = {
+    *"folded unfolded misfolded denatured collapsed extended compacted melted relaxed equilibrated solvated".split(),
+    *"expanded stretched twisted bent kinked swollen".split(),
+}
 # Qualifiers every object of a kind may carry: "the finished run" points at a run, it names none.
 _PLAIN_QUALIFIERS = {
     *"finished completed saved loaded used named given attached uploaded provided selected shown listed last".split(),
@@ -3114,6 +3144,8 @@ _COARSE_SAID = re.compile(r"\b(?:g[oō]\b[\s-]*models?|coarse[\s-]*grain\w*|cg|c
 # longest run" (of runs of two or more known lengths: the shortest or the longest).
 _LONGER = re.compile(
     r"\b(?:(?:long|longer|longest)|(?P<short>short|shorter|shortest|brief|briefer|quick|quicker))\s+"
+    # ("the shorter of my two runs", "the longest among the simulations": held-out 17)
+    r"(?:(?:of|among)\s+(?:the|my|our|these|those)\s+(?:(?:\d+|two|three|four|both)\s+)?)?"
     r"(?:md\s+)?(?:ones?|runs?|simulations?|sims?|trajector(?:y|ies)|trajs?)\b",
     re.I,
 )
@@ -3454,6 +3486,29 @@ def _formats_held(c: Candidate) -> tuple[str, ...]:
         return c.formats
     found = re.search(r"\.([A-Za-z0-9]+)$", c.path or c.value)
     return (found.group(1).lower(),) if found else ()
+
+
+_ENTRY_SAID = re.compile(r"(?<![\w.])(?P<name>[A-Za-z_]\w*)\[\s*(?P<q>['\"])(?P<key>[^'\"\]]+)(?P=q)\s*\]")
+
+
+def missing_entry(step: str, candidates: Sequence[Candidate]) -> MissingObject | None:
+    """An entry of a kernel dict the dict does not hold ("the Rg of runs['hot']" where ``runs`` holds 'new' and 'old'):
+    no call (another entry would answer about another run); the reply lists the entries it holds."""
+    for said in _ENTRY_SAID.finditer(step):
+        name = said["name"]
+        entries = [c for c in candidates if c.variable and str(c.value).startswith(f"{name}[")]
+        if not entries:
+            continue  # (no dict of runs by that name: the identifier checks read it)
+        if any(said.group(0) in c.names or said.group(0) == c.value for c in entries):
+            continue
+        return MissingObject(
+            said.group(0),
+            f"entry {said['key']!r} of `{name}`",
+            tuple(entries)[:4],
+            f"`{name}` holds {', '.join(repr(c.value[len(name) + 1 : -1].strip(chr(39) + chr(34))) for c in entries)}; "
+            "name one of them, or add the entry first.",
+        )
+    return None
 
 
 def missing_reference(step: str, candidates: Sequence[Candidate]) -> MissingObject | None:
@@ -3883,6 +3938,7 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
     if by_format is not None:
         return by_format  # ("the h5 file": a format, not an identifier named h5)
     for missing in (
+        missing_entry(step, candidates),
         missing_reference(step, candidates),
         absent_file(step, candidates),
         missing_ligand(step, candidates),
@@ -3943,6 +3999,8 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
         # (a tool's word is no object's name, but "the villin I minimized" still names a minimised villin)
         if qualifier in _PLAIN_QUALIFIERS or (qualifier in known and found not in by_name):
             continue
+        if qualifier in _PASSED_THROUGH and re.match(r"(?:states?|conformations?|conformers?|forms?)$", found["kind"]):
+            continue  # "does it reach the unfolded state?": a state of the protein, not a structure to find
         if found not in by_name and _made_by_the_step(qualifier, step[: found.start()]):
             continue  # "minimise dhfr ... just the relaxed structure": what the step makes, not what it reads
         stem = americanize(qualifier)[:5]
@@ -3957,6 +4015,29 @@ def missing_object(step: str, candidates: Sequence[Candidate], known: set[str] =
         )
         return MissingObject(found.group(0)[found.group(0).index(" ") + 1 :], f"{qualifier} {kind}", similar[:4])
     return None
+
+
+def unheard_of(step: str, candidates: Sequence[Candidate], known: set[str]) -> MissingObject | None:
+    """A word of the step that no tool, no object here and no everyday English explains ("what Priya did in her
+    notebook", "the states from my PROPKA run"): what the request is about is not here (see unknown_words.py).
+    Asked last, of a step about to call a tool: the more specific questions (which atoms? which mutations?) come
+    first. A question to the papers or notes is about its topic's words, and a remark in brackets is the scientist's
+    aside ("(a trpzip variant we're designing)"): neither is read."""
+    asked = step.rsplit(REMARK, 1)[-1]
+    if _DOCUMENT_WORDS.search(asked):
+        return None
+    names = [n for c in candidates for n in (*c.names, *c.aliases, c.value, c.label, c.path or "") if n]
+    word = unknown_word(re.sub(r"\([^()]*\)", " ", asked), known, names)
+    if word is None:
+        return None
+    return MissingObject(
+        f"`{word}`",
+        f"variable, file or run called `{word}`",
+        tuple(c for c in candidates if c.kind != "error")[:4],
+        "None of kenkyu's tools knows the word either. If it is a file or a kernel variable, give its path or name; "
+        "if it is another program's method or output, kenkyu has no tool for it (*what can you do?* lists them), "
+        "so say what to compute without it.",
+    )
 
 
 # Other names for the scientist's papers, said as the literature tools declare them ("papers")

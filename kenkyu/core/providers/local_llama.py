@@ -33,6 +33,8 @@ from kenkyu.core.concepts import corrected_spelling, other_spellings, words_of
 from kenkyu.core.followup import follow_up, previous_request, standalone
 from kenkyu.core.routing import (
     REMARK,
+    repeats_as_replicas,
+    unheard_of,
     atom_pairs,
     cannot_do,
     recall_tool,
@@ -185,6 +187,7 @@ class LocalLlamaProvider(Provider):
         request = corrected_spelling(
             messages[last_user].content, _spelling_words(tools, self.candidates), real_words=dictionary_words()
         )
+        request = repeats_as_replicas(request)
         since = messages[last_user + 1 :]
         done_steps = sum(1 for m in since if m.role == "assistant" and m.tool_calls)
         failed = [m for m in since if m.role == "tool" and m.content.startswith("ERROR")]
@@ -391,6 +394,17 @@ class LocalLlamaProvider(Provider):
                     f"but {why}. Say the pair and I will measure it.\n"
                 )
                 return None
+        unheard = (
+            None
+            if chosen.name.startswith("literature_")
+            else unheard_of(step, candidates, _tool_words(tools, options=True))
+        )
+        if unheard is not None:
+            # "do exactly what Priya did in her notebook, but on my run": a word nothing here explains names what the
+            # request is about; the tool its other words chose would answer something else (kenkyu/core/unknown_words)
+            meant = f"Its other words would call `{chosen.name}` ({chosen.summary.rstrip('.')}). "
+            self.last_problem = missing_message(step, replace(unheard, fix=meant + unheard.fix))
+            return None
         if not fillable(chosen, step) and fallback_paths and not fixed:
             step = f"{step} ({' '.join(fallback_paths)})"
         schema = constrained_arguments_schema(chosen, step, fixed={k: c.value for k, c in fixed.items()})
@@ -654,11 +668,19 @@ def _spelling_words(tools, candidates) -> set[str]:
     return words | {w for c in candidates for n in (*c.names, *c.aliases) for w in words_of(n)}
 
 
-def _tool_words(tools) -> set[str]:
-    """Words of the tools' own names, summaries and keywords ("esm2", "mp4", "md_run"): never a missing object."""
+def _tool_words(tools, options: bool = False) -> set[str]:
+    """Words of the tools' own names, summaries and keywords ("esm2", "mp4", "md_run"): never a missing object.
+    With ``options``, their parameters' names and descriptions too: "what does the reproducible option change?" says
+    md_run's own word (for the unknown-word check only; a qualifier such as "solvated" stays one that names an
+    object, though a parameter's description says it)."""
     words: set[str] = set()
     for t in tools:
         text = f"{t.name} {getattr(t, 'summary', '')} {getattr(t, 'description', '')} {' '.join(vocabulary(t))}"
+        if options:
+            properties = getattr(t, "parameters", {}).get("properties", {})
+            text += " " + " ".join(
+                f"{k} {v.get('description', '')}" for k, v in properties.items() if isinstance(v, dict)
+            )
         words |= {w.lower() for w in re.findall(r"[A-Za-z][\w-]*", text)}
         words.add(t.name.lower())
     return words
